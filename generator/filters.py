@@ -1,0 +1,98 @@
+"""Formatting shared by every renderer: money in 元 and 万元, 人民币大写, dates, percentages."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+import cn2an
+
+CENT = Decimal("0.01")
+TEN_THOUSAND = Decimal(10000)
+FILL_IN = "________"
+"""What an optional value that is still missing prints as: a line to fill in by hand."""
+
+
+def q2(value: Decimal | int) -> Decimal:
+    """Round to the 分, half up (the rule of Chinese financial forms)."""
+    return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def to_yuan(wan: Decimal) -> Decimal:
+    """万元 → 元, exact."""
+    return q2(wan * TEN_THOUSAND)
+
+
+def to_wan(yuan: Decimal) -> Decimal:
+    """元 → 万元, exact (at most 6 decimals)."""
+    return (yuan / TEN_THOUSAND).normalize() if yuan else Decimal(0)
+
+
+def yuan(value: Any) -> str:
+    """1234567.5 → '1,234,567.50'."""
+    if value is None or value == "":
+        return FILL_IN
+    return f"{q2(value):,.2f}"
+
+
+def wan(value: Any, places: int | None = None) -> str:
+    """An amount in 万元 as the plan writes it: 2387.5, 750; with places, fixed decimals."""
+    if value is None or value == "":
+        return FILL_IN
+    amount = Decimal(value)
+    if places is not None:
+        return f"{amount.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP):,.{places}f}"
+    text = format(amount.normalize(), "f")
+    return text
+
+
+def yuan_as_wan(value: Any, places: int = 2) -> str:
+    """An amount in 元 shown in 万元, rounded half up: 23875000 → '2,387.50'."""
+    if value is None or value == "":
+        return FILL_IN
+    return wan(Decimal(value) / TEN_THOUSAND, places)
+
+
+def daxie(value: Any) -> str:
+    """人民币大写, rounded half up to the 分 first: 25765500 → '贰仟伍佰柒拾陆万伍仟伍佰元整'."""
+    if value is None or value == "":
+        return FILL_IN
+    amount = q2(value)
+    if amount < 0:
+        return "负" + daxie(-amount)
+    return str(cn2an.an2cn(format(amount, "f"), "rmb"))
+
+
+def cn_date(value: Any) -> str:
+    """2018-06-01 → '2018年6月1日' (no zero padding); a missing date is a line to fill in."""
+    if value is None or value == "":
+        return "____年__月__日"
+    if not isinstance(value, dt.date):
+        raise TypeError(f"不是日期：{value!r}")
+    return f"{value.year}年{value.month}月{value.day}日"
+
+
+def percent(value: Any, places: int = 1) -> str:
+    """0.9512 → '95.1%' (a ratio, not a percentage, goes in)."""
+    if value is None or value == "":
+        return FILL_IN
+    pct = (Decimal(value) * 100).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    return f"{pct}%"
+
+
+def or_fill(value: Any) -> Any:
+    """An optional value, or a visible line to fill in by hand."""
+    return FILL_IN if value is None or value == "" else value
+
+
+FILTERS = {
+    "yuan": yuan,
+    "wan": wan,
+    "yuan_as_wan": yuan_as_wan,
+    "daxie": daxie,
+    "cn_date": cn_date,
+    "percent": percent,
+    "or_fill": or_fill,
+}
+"""Every filter a template may use, by the name templates call it."""

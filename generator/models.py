@@ -1,0 +1,400 @@
+"""The programme's data model: programme rules, districts, catalogue, plan rows and project detail."""
+
+from __future__ import annotations
+
+import re
+import datetime as dt
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+
+
+def _exact_number(value: Any) -> Any:
+    """Accept int or Decimal (the YAML loader reads decimals exactly); refuse text and floats."""
+    if isinstance(value, bool) or not isinstance(value, (int, Decimal)):
+        raise ValueError("应为数字")
+    return Decimal(value)
+
+
+def _places(limit: int) -> Any:
+    def check(value: Decimal) -> Decimal:
+        if not value.is_finite():
+            raise ValueError("应为有限的数字")
+        exponent = value.as_tuple().exponent
+        if isinstance(exponent, int) and -exponent > limit:
+            raise ValueError(f"最多保留{limit}位小数")
+        return value
+
+    return check
+
+
+def _non_negative(value: Decimal) -> Decimal:
+    if value < 0:
+        raise ValueError("不能为负数")
+    return value
+
+
+def _text(value: Any) -> Any:
+    """Text fields accept text and plain numbers written without quotes (a year, a house number)."""
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, (int, Decimal)):
+        return str(value)
+    return value
+
+
+Money = Annotated[
+    Decimal, BeforeValidator(_exact_number), AfterValidator(_places(2)), AfterValidator(_non_negative)
+]
+"""An amount in 元, at most 2 decimals, never negative."""
+
+Wan = Annotated[
+    Decimal, BeforeValidator(_exact_number), AfterValidator(_places(6)), AfterValidator(_non_negative)
+]
+"""An amount in 万元 (10,000 元); 6 decimals keep it exact to the 分."""
+
+Number = Annotated[Decimal, BeforeValidator(_exact_number), AfterValidator(_non_negative)]
+Text = Annotated[str, BeforeValidator(_text), Field(min_length=1)]
+Count = Annotated[int, Field(ge=0)]
+Positive = Annotated[int, Field(gt=0)]
+Year = Annotated[int, Field(ge=1900, le=2100)]
+
+
+class Record(BaseModel):
+    """Strict base: unknown fields and loose types are errors, records are immutable."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+# ---------------------------------------------------------------- programme
+
+
+class Issuance(Record):
+    title: Text = Field(title="文件标题")
+    number: Text = Field(title="发文字号")
+    issuers: list[Text] = Field(title="发文机关", min_length=1)
+    date: dt.date = Field(title="成文日期")
+
+
+class Parties(Record):
+    """How documents name the paying parties."""
+
+    city: Text = Field(title="市级财政")
+    district: Text = Field(title="县（区）级财政")
+    residents: Text = Field(title="小区居民")
+    utility: Text = Field(title="管线单位")
+    maintenance_fund: Text = Field(title="维修资金")
+    social_capital: Text = Field(title="社会资本")
+
+
+class GeneralSplit(Record):
+    """Section 六: city : district : residents for ordinary items."""
+
+    city: Positive = Field(title="市级份额")
+    district: Count = Field(title="县（区）级份额")
+    residents: Count = Field(title="居民份额")
+    remainder_to: Literal["city", "district", "residents"] = Field(title="尾差承担方")
+
+
+class PipelineSplit(Record):
+    """Section 六: utility pipelines before the meter, utility : district; after it, residents."""
+
+    utility_percent: Number = Field(title="管线单位比例（%）")
+    district_percent: Number = Field(title="县（区）政府比例（%）")
+    remainder_to: Literal["utility", "district"] = Field(title="尾差承担方")
+    excluded_gas_area: Text = Field(title="不适用的供气区域")
+
+
+class Eligibility(Record):
+    built_before_year: Year = Field(title="建成年份须早于")
+    min_support_percent: Number = Field(title="居民支持率下限（%）")
+
+
+class Deadline(Record):
+    key: Literal["start", "plan", "implementation", "report"] = Field(title="环节")
+    name: Text = Field(title="环节名称")
+    text: Text = Field(title="原文表述")
+    last_day: dt.date = Field(title="最后期限（含当日）")
+
+
+class Targets(Record):
+    year: Year = Field(title="年度")
+    communities: Positive = Field(title="小区个数")
+    households: Positive = Field(title="户数")
+    investment_wan: Wan = Field(title="投资（万元）")
+
+
+class StatedDistrict(Record):
+    district: Text = Field(title="县（区）")
+    communities: Count = Field(title="小区个数")
+    households: Count = Field(title="户数")
+    investment_wan: Wan = Field(title="投资（万元）")
+
+
+class StatedTotals(Record):
+    """Figures section 一 states in prose, to be checked against the plan rows."""
+
+    communities: Count = Field(title="小区个数")
+    households: Count = Field(title="户数")
+    investment_yi_approx: Number = Field(title="总投资约数（亿元）")
+    districts: list[StatedDistrict] = Field(title="分县（区）数字")
+
+
+class AssessmentWeights(Record):
+    """Section 九(四): weights of the four dimensions of the annual assessment."""
+
+    households: Number = Field(title="改造户数权重")
+    content: Number = Field(title="改造内容权重")
+    standards: Number = Field(title="改造标准权重")
+    management: Number = Field(title="长效管理权重")
+
+
+class NoticeRules(Record):
+    min_days: Positive = Field(title="公示最少天数")
+
+
+class Programme(Record):
+    city: Text = Field(title="城市")
+    title: Text = Field(title="方案名称")
+    issuance: Issuance = Field(title="印发文件")
+    report_recipient: Text = Field(title="报告报送单位")
+    years: list[Year] = Field(title="计划年度", min_length=1)
+    parties: Parties = Field(title="出资方称谓")
+    general_split: GeneralSplit = Field(title="一般项目分担比例")
+    pipeline_split: PipelineSplit = Field(title="管线表前分担比例")
+    eligibility: Eligibility = Field(title="改造对象条件")
+    deadlines: list[Deadline] = Field(title="工作步骤时限")
+    pilot: Targets = Field(title="试点目标")
+    stated: StatedTotals = Field(title="方案所述总数")
+    assessment: AssessmentWeights = Field(title="综合考评权重")
+    notice: NoticeRules = Field(title="公示要求")
+
+
+# ---------------------------------------------------------------- districts
+
+
+class District(Record):
+    name: Text = Field(title="县（区）")
+    body_type: Literal["政府", "管委会"] = Field(title="主管机关类型")
+    government: Text = Field(title="政府（管委会）全称")
+    housing_bureau: Text = Field(title="住房城乡建设部门全称")
+
+
+# ---------------------------------------------------------------- catalogue
+
+Funding = Literal["general", "pipeline", "public_service"]
+Utility = Literal["water", "power", "gas", "telecom"]
+
+
+class CatalogueItem(Record):
+    name: Text = Field(title="项目名称")
+    content: Text = Field(title="内容")
+    standard: Text | None = Field(default=None, title="标准")
+    funding: Funding = Field(title="资金渠道")
+    utility: Utility | None = Field(default=None, title="管线类别")
+
+
+class Category(Record):
+    name: Text = Field(title="类别")
+    items: list[CatalogueItem] = Field(title="项目", min_length=1)
+
+
+class Catalogue(Record):
+    categories: list[Category] = Field(title="类别", min_length=1)
+    note: str = Field(default="", title="备注")
+
+
+# ---------------------------------------------------------------- plan rows (annex 1)
+
+_YEAR_RANGE = re.compile(r"^\s*(\d{4})\s*(?:[—–\-~～至]+\s*(\d{4})|\s*年代)?\s*(年代)?\s*$")
+
+
+def parse_built(text: str | None) -> tuple[int, int] | None:
+    """Read 建成时间 as written ('1970', '1980 年代', '1985—2000') into a year range."""
+    if not text:
+        return None
+    match = _YEAR_RANGE.match(text)
+    if not match:
+        return None
+    first = int(match.group(1))
+    if match.group(2):
+        return first, int(match.group(2))
+    if "年代" in text:
+        return first, first + 9
+    return first, first
+
+
+class Community(Record):
+    id: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]+$", title="编号")]
+    seq: Positive = Field(title="序号")
+    name: Text = Field(title="老旧小区名称")
+    district: Text = Field(title="县(区)")
+    built: Text | None = Field(default=None, title="建成时间")
+    location: Text | None = Field(default=None, title="小区位置")
+    households: Positive = Field(title="户数")
+    investment_wan: Wan = Field(title="预计投资(万元)")
+    year: Year = Field(title="改造年度计划")
+    remarks: Text | None = Field(default=None, title="备注")
+    status: Literal["planned", "withdrawn"] = Field(default="planned", title="状态")
+    replaces: Text | None = Field(default=None, title="替换的计划项目")
+
+    @property
+    def built_years(self) -> tuple[int, int] | None:
+        return parse_built(self.built)
+
+
+class Plan(Record):
+    communities: list[Community] = Field(title="小区")
+
+
+# ---------------------------------------------------------------- project detail
+
+Stage = Literal[
+    "survey", "application", "plan", "notice", "construction", "completed", "accepted"
+]
+STAGES: tuple[str, ...] = (
+    "survey", "application", "plan", "notice", "construction", "completed", "accepted"
+)
+STAGE_NAMES = {
+    "survey": "意见征询",
+    "application": "申请",
+    "plan": "方案编制",
+    "notice": "方案公示",
+    "construction": "施工",
+    "completed": "完工",
+    "accepted": "已验收",
+}
+
+
+class Survey(Record):
+    date: dt.date = Field(title="征询日期")
+    households_asked: Positive = Field(title="征询户数")
+    support: Count = Field(title="同意户数")
+    oppose: Count = Field(title="反对户数")
+    no_answer: Count = Field(title="未表态户数")
+
+
+class Building(Record):
+    name: Text = Field(title="楼栋")
+    households: Positive = Field(title="户数")
+
+
+class BudgetLine(Record):
+    item: Text = Field(title="改造项目")
+    description: Text = Field(title="工程内容")
+    quantity: Number = Field(title="数量")
+    unit: Text = Field(title="单位")
+    unit_price: Money = Field(title="单价（元）")
+    amount: Money = Field(title="金额（元）")
+    before_meter: Money | None = Field(default=None, title="表（箱）前金额（元）")
+    after_meter: Money | None = Field(default=None, title="表（箱）后金额（元）")
+
+
+class OtherFunding(Record):
+    maintenance_fund: Money = Field(default=Decimal(0), title="维修资金（元）")
+    social_capital: Money = Field(default=Decimal(0), title="社会资本（元）")
+
+
+class Units(Record):
+    design: Text | None = Field(default=None, title="设计单位")
+    cost_consulting: Text | None = Field(default=None, title="造价咨询单位")
+    construction: Text | None = Field(default=None, title="施工单位")
+    supervision: Text | None = Field(default=None, title="监理单位")
+
+
+class Dates(Record):
+    application: dt.date | None = Field(default=None, title="申请日期")
+    plan: dt.date | None = Field(default=None, title="方案日期")
+    notice_start: dt.date | None = Field(default=None, title="公示开始日期")
+    notice_end: dt.date | None = Field(default=None, title="公示结束日期")
+    start: dt.date | None = Field(default=None, title="开工日期")
+    completion: dt.date | None = Field(default=None, title="完工日期")
+    acceptance: dt.date | None = Field(default=None, title="验收日期")
+
+
+class Contact(Record):
+    person: Text = Field(title="联系人")
+    phone: Text = Field(title="联系电话")
+    objection_to: Text = Field(title="意见反映单位")
+    notice_place: Text = Field(title="公示地点")
+
+
+class AcceptanceResult(Record):
+    item: Text = Field(title="改造项目")
+    result: Literal["合格", "不合格"] = Field(title="验收结果")
+    remarks: Text | None = Field(default=None, title="备注")
+
+
+class Acceptance(Record):
+    results: list[AcceptanceResult] = Field(title="分项验收结果")
+    conclusion: Text = Field(title="验收结论")
+
+
+class Management(Record):
+    body: Literal["业主委员会", "居民自治小组"] | None = Field(default=None, title="自治组织")
+    body_name: Text | None = Field(default=None, title="自治组织名称")
+    property_mode: Literal["专业化物业管理", "业主自治管理"] | None = Field(
+        default=None, title="物业管理方式"
+    )
+    property_company: Text | None = Field(default=None, title="物业服务企业")
+    maintenance_fund: bool = Field(default=False, title="已建立维修资金")
+    maintenance_fund_amount: Money = Field(default=Decimal(0), title="维修资金归集额（元）")
+
+
+class ActualFunding(Record):
+    city: Money = Field(default=Decimal(0), title="市级财政（元）")
+    district: Money = Field(default=Decimal(0), title="县（区）级财政（元）")
+    residents: Money = Field(default=Decimal(0), title="居民（元）")
+    utility: Money = Field(default=Decimal(0), title="管线单位（元）")
+    maintenance_fund: Money = Field(default=Decimal(0), title="维修资金（元）")
+    social_capital: Money = Field(default=Decimal(0), title="社会资本（元）")
+
+
+class Completion(Record):
+    households_done: Count = Field(title="完成户数")
+    actual: ActualFunding = Field(title="实际投资")
+
+
+class Narrative(Record):
+    situation: Text | None = Field(default=None, title="基本情况")
+    practices: Text | None = Field(default=None, title="主要做法")
+    results: Text | None = Field(default=None, title="成效")
+    experience: Text | None = Field(default=None, title="可复制可推广的经验")
+    problems: Text | None = Field(default=None, title="存在问题")
+    suggestions: Text | None = Field(default=None, title="意见建议")
+
+
+class Project(Record):
+    community: Text = Field(title="小区编号")
+    illustrative: bool = Field(title="示例数据")
+    stage: Stage = Field(title="进度阶段")
+    street_office: Text = Field(title="街道办事处")
+    community_committee: Text = Field(title="社区居民委员会")
+    in_gas_company_area: bool = Field(default=False, title="位于燃气公司供气区域")
+    problems: list[Text] = Field(default_factory=list, title="现状问题")
+    buildings: list[Building] = Field(default_factory=list, title="楼栋")
+    survey: Survey | None = Field(default=None, title="居民意见征询")
+    items: list[BudgetLine] = Field(default_factory=list, title="预算项目")
+    other_funding: OtherFunding = Field(default_factory=OtherFunding, title="其他资金")
+    budget_matches_plan: bool = Field(default=False, title="预算等于计划投资")
+    units: Units = Field(default_factory=Units, title="参建单位")
+    dates: Dates = Field(default_factory=Dates, title="日期")
+    contact: Contact | None = Field(default=None, title="公示联系")
+    acceptance: Acceptance | None = Field(default=None, title="竣工验收")
+    management: Management = Field(default_factory=Management, title="长效管理")
+    completion: Completion | None = Field(default=None, title="完成情况")
+    narrative: Narrative = Field(default_factory=Narrative, title="总结材料")
+
+    def at_least(self, stage: str) -> bool:
+        """True when the project has reached the given stage."""
+        return STAGES.index(self.stage) >= STAGES.index(stage)
+
+
+class DistrictReport(Record):
+    """A district's own words for its annual (pilot) report."""
+
+    district: Text = Field(title="县（区）")
+    year: Year = Field(title="年度")
+    date: dt.date | None = Field(default=None, title="报告日期")
+    narrative: Narrative = Field(default_factory=Narrative, title="报告内容")

@@ -1,0 +1,150 @@
+"""Read YAML data files exactly: decimals stay Decimal, every value keeps its line number."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from generator.errors import data_error
+
+Path_ = tuple[str | int, ...]
+
+
+class _ExactLoader(yaml.SafeLoader):
+    """A safe loader that reads floats as Decimal and refuses duplicate keys."""
+
+
+def _construct_decimal(loader: _ExactLoader, node: yaml.ScalarNode) -> Decimal:
+    text = str(loader.construct_scalar(node)).replace("_", "")
+    try:
+        return Decimal(text)
+    except InvalidOperation as exc:  # .inf / .nan
+        raise yaml.constructor.ConstructorError(
+            None, None, f"不是有效的数字：{text}", node.start_mark
+        ) from exc
+
+
+def _construct_mapping(loader: _ExactLoader, node: yaml.MappingNode) -> dict[Any, Any]:
+    seen: set[Any] = set()
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node)
+        if key in seen:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"字段“{key}”重复出现", key_node.start_mark
+            )
+        seen.add(key)
+    return loader.construct_mapping(node, deep=True)
+
+
+def _construct_date(loader: _ExactLoader, node: yaml.ScalarNode) -> Any:
+    try:
+        return yaml.SafeLoader.construct_yaml_timestamp(loader, node)
+    except ValueError:
+        raise yaml.constructor.ConstructorError(
+            None, None, f"日期不存在：{node.value}", node.start_mark
+        ) from None
+
+
+_ExactLoader.add_constructor("tag:yaml.org,2002:float", _construct_decimal)
+_ExactLoader.add_constructor("tag:yaml.org,2002:timestamp", _construct_date)
+_ExactLoader.add_constructor(
+    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping
+)
+
+
+def _line_map(node: yaml.Node, path: Path_, out: dict[Path_, int]) -> None:
+    out[path] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            _line_map(value_node, (*path, key_node.value), out)
+            out[(*path, key_node.value)] = key_node.start_mark.line + 1
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            _line_map(item, (*path, index), out)
+
+
+def read_text(path: Path) -> str:
+    """Read a UTF-8 text file (a leading BOM is accepted), refusing other encodings clearly."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise data_error(path, "文件不存在") from None
+    except OSError as exc:
+        raise data_error(path, f"无法读取文件（{exc.strerror}）") from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        hint = ""
+        try:
+            raw.decode("gbk")
+            hint = "，看起来是 GBK 编码，请用记事本或 WPS “另存为” UTF-8 编码"
+        except UnicodeDecodeError:
+            pass
+        line = raw[: exc.start].count(b"\n") + 1
+        raise data_error(path, f"文件不是 UTF-8 编码{hint}", line=line) from None
+    if not text.strip():
+        raise data_error(path, "文件是空的")
+    return text
+
+
+def load_yaml(path: Path) -> tuple[Any, dict[Path_, int]]:
+    """Load one YAML file; return its data and a map from field path to line number."""
+    text = read_text(path)
+    try:
+        loader = _ExactLoader(text)
+        try:
+            node = loader.get_single_node()
+            if node is None:
+                raise data_error(path, "文件里没有数据")
+            data = loader.construct_document(node)
+        finally:
+            loader.dispose()
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else None
+        problem = exc.problem or str(exc)
+        raise data_error(path, f"YAML 格式错误：{_translate(problem)}", line=line) from None
+    except ValueError as exc:  # e.g. a date that does not exist: 2018-02-30
+        raise data_error(path, f"无法识别的值：{exc}") from None
+    lines: dict[Path_, int] = {}
+    _line_map(node, (), lines)
+    return data, lines
+
+
+_YAML_PROBLEMS = {
+    "mapping values are not allowed here": "此处不能出现“键: 值”（缩进或冒号有误）",
+    "could not find expected ':'": "缺少冒号“:”",
+    "found character '\\t' that cannot start any token": "不能用 Tab 缩进，请用空格",
+    "found undefined alias": "引用了未定义的别名",
+    "expected <block end>, but found '-'": "列表项缩进不一致",
+    "found unexpected end of stream": "文件意外结束（引号或括号未闭合）",
+}
+
+
+def _translate(problem: str) -> str:
+    for english, chinese in _YAML_PROBLEMS.items():
+        if problem.startswith(english):
+            return chinese
+    return problem
+
+
+def dump_yaml(data: Any) -> str:
+    """Write data as readable YAML (Chinese kept as is, Decimal written as a plain number)."""
+    return yaml.dump(data, Dumper=_ExactDumper, allow_unicode=True, sort_keys=False, width=120)
+
+
+class _ExactDumper(yaml.SafeDumper):
+    """A safe dumper that writes Decimal without quotes or float rounding."""
+
+
+def _represent_decimal(dumper: _ExactDumper, value: Decimal) -> yaml.ScalarNode:
+    text = format(value, "f")
+    if value == value.to_integral_value() and "." not in text:
+        return dumper.represent_scalar("tag:yaml.org,2002:int", text)
+    return dumper.represent_scalar("tag:yaml.org,2002:float", text)
+
+
+_ExactDumper.add_representer(Decimal, _represent_decimal)
