@@ -79,3 +79,63 @@ def validate(ctx: click.Context, fmt: str) -> None:
             click.echo(render_table(findings))
         click.echo(summary(data, findings))
     sys.exit(1 if errors else 0)
+
+
+def _progress(quiet: bool, label: str) -> Any:
+    """A progress bar with counts and time left for batches of more than a few documents."""
+
+    def wrap(jobs: list) -> Any:
+        if quiet or len(jobs) <= 5:
+            yield from jobs
+            return
+        with click.progressbar(jobs, label=label, show_pos=True, show_eta=True, file=sys.stderr) as bar:
+            yield from bar
+
+    return wrap
+
+
+@main.command(context_settings=CONTEXT)
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("output"),
+              show_default=True, help="输出文件夹。")
+@click.option("--kind", "kinds", multiple=True, metavar="种类",
+              help="只生成这些文书（可重复）：survey 征询表、application 申请书、plan 方案、"
+                   "budget 预算表、notice 公示、acceptance 验收表。")
+@click.option("--district", metavar="县区", help="只生成这个县（区）的文书。")
+@click.option("--year", type=int, metavar="年度", help="只生成这个计划年度的文书。")
+@click.option("--project", metavar="编号", help="只生成这个小区（编号，如 dongqu-01）的文书。")
+@click.option("--templates", "templates_dir", type=click.Path(path_type=Path, file_okay=False),
+              help="自定义模板文件夹，其中的模板优先于内置模板。")
+@click.option("--force", is_flag=True, help="覆盖生成后被手工修改过的文件。")
+@click.option("--quiet", "-q", is_flag=True, help="不显示进度条，只输出汇总。")
+@click.pass_context
+def build(ctx: click.Context, out_dir: Path, kinds: tuple[str, ...], district: str | None,
+          year: int | None, project: str | None, templates_dir: Path | None, force: bool,
+          quiet: bool) -> None:
+    """按数据生成各小区的文书到输出文件夹（默认全部小区、全部种类）。"""
+    from generator.build import Selection
+    from generator.build import build as run_build
+
+    data = dataset(ctx)
+    sel = Selection(kinds=kinds, district=district, year=year, project=project)
+    result = run_build(data, out_dir, sel, force=force, templates_dir=templates_dir,
+                       progress=_progress(quiet, "生成文书"))
+    _print_summary(result)
+
+
+def _print_summary(result: Any) -> None:
+    total = sum(result.written.values())
+    same = sum(result.unchanged.values())
+    for name in sorted(set(result.written) | set(result.unchanged)):
+        line = f"  {name}：{result.written[name]} 份"
+        if result.unchanged[name]:
+            line += f"（另有 {result.unchanged[name]} 份与上次相同，未改动）"
+        click.echo(line)
+    if result.skipped:
+        click.echo(f"跳过 {len(result.skipped)} 份：")
+        reasons: dict[tuple[str, str], int] = {}
+        for s in result.skipped:
+            reasons[(s.kind.name, s.reason)] = reasons.get((s.kind.name, s.reason), 0) + 1
+        for (name, reason), count in sorted(reasons.items()):
+            click.echo(f"  跳过 {name}：{reason}（{count} 个小区）")
+    click.echo(f"共生成 {total} 份文书，{same} 份未变，跳过 {len(result.skipped)} 份；"
+               f"输出在 {result.out}，清单见 {result.out / 'manifest.json'}")

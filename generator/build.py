@@ -1,0 +1,174 @@
+"""Plan and build documents: which documents the data allows, rendered from templates into the output folder."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from generator.errors import DataError, Problem
+from generator.kinds import PROJECT_KINDS, Kind
+from generator.loader import DataSet
+from generator.models import Community
+from generator.render_docx import CompiledDocx
+from generator.rules import check_all
+from generator.templates import find_template, search_dirs
+from generator.writer import Entry, Output, sha256
+
+_UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f]')
+
+
+def safe_name(text: str) -> str:
+    """A file or folder name Windows accepts, the Chinese kept as written."""
+    return _UNSAFE.sub("_", text).strip(" .")[:80] or "_"
+
+
+def community_folder(c: Community) -> str:
+    """output/<year>/<district>/<seq>-<name>/"""
+    return f"{c.year}/{safe_name(c.district)}/{c.seq:02d}-{safe_name(c.name)}"
+
+
+def data_hash(context: dict[str, Any]) -> str:
+    """A hash of everything a document was made from."""
+    text = json.dumps(context, ensure_ascii=False, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+@dataclass
+class Selection:
+    """Which documents to build."""
+
+    kinds: tuple[str, ...] = ()
+    district: str | None = None
+    year: int | None = None
+    project: str | None = None
+
+    def check(self, data: DataSet) -> None:
+        problems = []
+        for k in self.kinds:
+            if k not in PROJECT_KINDS:
+                problems.append(f"未知的文书种类“{k}”，可选：{'、'.join(PROJECT_KINDS)}")
+        if self.district and self.district not in data.districts:
+            problems.append(f"未知的县（区）“{self.district}”，可选：{'、'.join(data.districts)}")
+        if self.project and self.project not in data.communities:
+            problems.append(f"未知的小区编号“{self.project}”")
+        if problems:
+            raise DataError([Problem("命令行参数", p) for p in problems])
+
+
+@dataclass
+class Job:
+    kind: Kind
+    community: Community
+    path: str
+
+
+@dataclass
+class Skip:
+    kind: Kind
+    community: Community
+    reason: str
+
+
+@dataclass
+class BuildResult:
+    out: Path
+    written: Counter[str] = field(default_factory=Counter)
+    unchanged: Counter[str] = field(default_factory=Counter)
+    skipped: list[Skip] = field(default_factory=list)
+
+
+def plan_jobs(data: DataSet, sel: Selection) -> tuple[list[Job], list[Skip]]:
+    """Every document the selection asks for that the data allows, and why the rest are skipped."""
+    jobs: list[Job] = []
+    skips: list[Skip] = []
+    kinds = [PROJECT_KINDS[k] for k in sel.kinds] if sel.kinds else list(PROJECT_KINDS.values())
+    for c in data.active_communities():
+        if sel.district and c.district != sel.district:
+            continue
+        if sel.year and c.year != sel.year:
+            continue
+        if sel.project and c.id != sel.project:
+            continue
+        project = data.projects.get(c.id)
+        for kind in kinds:
+            reason = "没有项目资料（data/projects/ 中无此小区）" if project is None else kind.needs(data, project)
+            if reason:
+                skips.append(Skip(kind, c, reason))
+            else:
+                jobs.append(Job(kind, c, f"{community_folder(c)}/{kind.file_name()}"))
+    return jobs, skips
+
+
+class Renderers:
+    """Templates found and compiled once per process, by path."""
+
+    def __init__(self, data: DataSet, templates_dir: Path | None):
+        self.dirs = search_dirs(templates_dir, data.root)
+        self._docx: dict[Path, CompiledDocx] = {}
+
+    def locate(self, kind: Kind, district: str) -> Path:
+        return find_template(kind.template, self.dirs, district)
+
+    def render(self, template: Path, context: dict[str, Any]) -> bytes:
+        if template.suffix == ".xlsx":
+            from generator.render_xlsx import render_workbook
+
+            return render_workbook(template, context)
+        compiled = self._docx.get(template)
+        if compiled is None:
+            compiled = self._docx[template] = CompiledDocx(template, self.label(template))
+        return compiled.render(context)
+
+    def label(self, template: Path) -> str:
+        for folder in self.dirs:
+            if template.is_relative_to(folder):
+                return str(template.relative_to(folder.parent))
+        return str(template)
+
+
+def refuse_on_errors(data: DataSet) -> None:
+    """Documents are never made from data that breaks the programme's rules."""
+    errors = [f for f in check_all(data) if f.severity == "error"]
+    if errors:
+        raise DataError([Problem(f.file, f"[{f.rule}] {f.message}", field=f"{f.where} {f.field}")
+                         for f in errors])
+
+
+def build(
+    data: DataSet,
+    out: Path,
+    sel: Selection,
+    *,
+    force: bool = False,
+    templates_dir: Path | None = None,
+    progress: Callable[[Iterable[Job]], Iterable[Job]] = lambda jobs: jobs,
+) -> BuildResult:
+    """Build the selected documents into out; nothing is written when the data has errors."""
+    sel.check(data)
+    refuse_on_errors(data)
+    jobs, skips = plan_jobs(data, sel)
+    renderers = Renderers(data, templates_dir)
+    located = {id(job): renderers.locate(job.kind, job.community.district) for job in jobs}
+    for template in set(located.values()):  # a broken template stops the build before any file
+        if template.suffix == ".docx":
+            renderers._docx[template] = CompiledDocx(template, renderers.label(template))
+    result = BuildResult(out=out, skipped=skips)
+    with Output(out, force=force).session() as output:
+        for job in progress(jobs):
+            context = job.kind.context(data, data.projects[job.community.id])
+            template = located[id(job)]
+            payload = renderers.render(template, context)
+            entry = Entry(
+                path=job.path, kind=job.kind.key, kind_name=job.kind.name,
+                community=job.community.id, district=job.community.district, year=job.community.year,
+                template=renderers.label(template), sha256=sha256(payload), data_hash=data_hash(context),
+            )
+            changed = output.write(entry, payload)
+            (result.written if changed else result.unchanged)[job.kind.name] += 1
+    return result

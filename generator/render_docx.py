@@ -1,0 +1,95 @@
+"""Word templates compiled once and rendered many times, with docxtpl's tag syntax."""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from pathlib import Path
+from typing import Any
+
+from docxtpl import DocxTemplate
+from jinja2 import Template, TemplateSyntaxError, UndefinedError
+from jinja2.exceptions import SecurityError
+
+from generator.errors import TemplateError
+from generator.jinja_env import XML_ENV
+from generator.ziputil import normalize_zip
+
+_RENDERED_PARTS = re.compile(r"^word/(document|header\d*|footer\d*|footnotes)\.xml$")
+_TAG_TEXT = re.compile(r"<[^>]+>")
+
+
+def _patch(xml: str) -> str:
+    """docxtpl's own clean-up of Word XML into Jinja source ({%p %}, {%tr %}, tags split across runs)."""
+    patched = DocxTemplate.patch_xml(None, xml)  # type: ignore[arg-type]
+    # One paragraph a line, so a Jinja error's line number points at a paragraph.
+    return re.sub(r"<w:p([ >])", r"\n<w:p\1", patched)
+
+
+def _unpatch(xml: str) -> str:
+    xml = re.sub(r"\n<w:p([ >])", r"<w:p\1", xml)
+    xml = xml.replace("{_{", "{{").replace("}_}", "}}").replace("{_%", "{%").replace("%_}", "%}")
+    # Tabs and line breaks inside values become Word tabs and breaks.
+    return DocxTemplate.resolve_listing(None, xml)  # type: ignore[arg-type]
+
+
+def paragraph_at(source: str, lineno: int | None) -> str:
+    """The visible text of the paragraph a Jinja error points at."""
+    if not lineno:
+        return ""
+    lines = source.splitlines()
+    if 0 < lineno <= len(lines):
+        return _TAG_TEXT.sub("", lines[lineno - 1]).strip()[:80]
+    return ""
+
+
+class CompiledDocx:
+    """One Word template: its parts read and compiled once, rendered for each document."""
+
+    def __init__(self, path: Path, label: str | None = None):
+        self.path = path
+        self.label = label or str(path)
+        try:
+            with zipfile.ZipFile(path) as zf:
+                self.parts = [(info.filename, zf.read(info.filename)) for info in zf.infolist()]
+        except (OSError, zipfile.BadZipFile) as exc:
+            raise TemplateError(f"模板 {self.label} 无法打开（不是有效的 .docx 文件）：{exc}") from None
+        self.sources: dict[str, str] = {}
+        self.compiled: dict[str, Template] = {}
+        for name, blob in self.parts:
+            if not _RENDERED_PARTS.match(name):
+                continue
+            source = _patch(blob.decode("utf-8"))
+            self.sources[name] = source
+            try:
+                self.compiled[name] = XML_ENV.from_string(source)
+            except TemplateSyntaxError as exc:
+                where = paragraph_at(source, exc.lineno)
+                raise TemplateError(
+                    f"模板 {self.label} 语法错误：{exc.message}（所在段落：“{where}”）"
+                ) from None
+
+    def render(self, context: dict[str, Any]) -> bytes:
+        """Render every templated part and return the finished .docx as repeatable bytes."""
+        out = io.BytesIO()
+        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
+            for name, blob in self.parts:
+                template = self.compiled.get(name)
+                if template is not None:
+                    blob = _unpatch(self._render_part(name, template, context)).encode("utf-8")
+                zf.writestr(name, blob)
+        return normalize_zip(out.getvalue())
+
+    def _render_part(self, name: str, template: Template, context: dict[str, Any]) -> str:
+        try:
+            return template.render(context)
+        except UndefinedError as exc:
+            raise TemplateError(f"模板 {self.label} 使用了数据中没有的字段：{exc.message}") from None
+        except SecurityError as exc:
+            raise TemplateError(f"模板 {self.label} 试图访问不允许的内容：{exc}") from None
+        except Exception as exc:
+            line = getattr(exc, "lineno", None)
+            where = paragraph_at(self.sources[name], line)
+            hint = f"（所在段落：“{where}”）" if where else ""
+            raise TemplateError(f"模板 {self.label} 渲染出错：{exc}{hint}") from None

@@ -1,0 +1,157 @@
+"""Write documents safely: atomic files, a manifest, a lock, and no silent overwrite of hand edits."""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import hashlib
+import json
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from generator.errors import OutputError
+
+MANIFEST = "manifest.json"
+JOURNAL = ".gaizao-journal.jsonl"
+LOCK = ".gaizao.lock"
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One generated document as the manifest records it."""
+
+    path: str
+    kind: str
+    kind_name: str
+    community: str
+    district: str
+    year: int | None
+    template: str
+    sha256: str
+    data_hash: str
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Write under a temporary name in the same folder, then rename: never a half-written file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with open(tmp, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+class Output:
+    """An output folder: what the tool wrote there before, and a guard for what it writes now."""
+
+    def __init__(self, root: Path, force: bool = False):
+        self.root = root
+        self.force = force
+        self.known: dict[str, Entry] = {}
+        self.written: dict[str, Entry] = {}
+        self._journal: object = None
+
+    @contextmanager
+    def session(self) -> Iterator[Output]:
+        """Hold the folder's lock for a whole build; refuse if another build holds it."""
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise OutputError(f"无法创建输出文件夹 {self.root}：{exc.strerror}") from None
+        if not os.access(self.root, os.W_OK):
+            raise OutputError(f"输出文件夹 {self.root} 不可写入，请检查权限或换一个文件夹（--out）")
+        lock = open(self.root / LOCK, "a+")  # noqa: SIM115 - held for the whole session
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            lock.close()
+            if exc.errno in (errno.EAGAIN, errno.EACCES):
+                raise OutputError(
+                    f"另一个生成任务正在写入 {self.root}，请等它结束后再运行"
+                ) from None
+            raise
+        try:
+            self._load()
+            with open(self.root / JOURNAL, "a", encoding="utf-8") as journal:
+                self._journal = journal
+                yield self
+            self._commit()
+        finally:
+            self._journal = None
+            fcntl.flock(lock, fcntl.LOCK_UN)
+            lock.close()
+
+    def _load(self) -> None:
+        manifest = self.root / MANIFEST
+        if manifest.exists():
+            try:
+                doc = json.loads(manifest.read_text(encoding="utf-8"))
+                for raw in doc.get("documents", []):
+                    entry = Entry(**raw)
+                    self.known[entry.path] = entry
+            except (ValueError, TypeError) as exc:
+                raise OutputError(f"{manifest} 已损坏，无法读取（{exc}）；请移走后重新生成") from None
+        journal = self.root / JOURNAL
+        if journal.exists():
+            # Documents an interrupted build finished writing: they are the tool's own.
+            for line in journal.read_text(encoding="utf-8").splitlines():
+                try:
+                    entry = Entry(**json.loads(line))
+                except (ValueError, TypeError):
+                    continue  # the last line of a killed build may be cut short
+                self.known[entry.path] = entry
+
+    def check_writable(self, rel: str) -> None:
+        """Refuse to replace a file someone changed by hand, or one the tool did not write."""
+        target = self.root / rel
+        if self.force or not target.exists():
+            return
+        known = self.known.get(rel)
+        if known is None:
+            raise OutputError(
+                f"{target} 不是本工具生成的文件（清单 manifest.json 中没有），为免覆盖他人文件已停止；"
+                f"确需覆盖请加 --force"
+            )
+        if sha256(target.read_bytes()) != known.sha256:
+            raise OutputError(
+                f"{target} 在生成后被手工修改过，为免丢失修改已停止；"
+                f"请先另存修改后的文件，或加 --force 覆盖"
+            )
+
+    def write(self, entry: Entry, data: bytes) -> bool:
+        """Write one document; return False when the file already holds exactly these bytes."""
+        target = self.root / entry.path
+        unchanged = target.exists() and self.known.get(entry.path) == entry and (
+            sha256(target.read_bytes()) == entry.sha256
+        )
+        if not unchanged:
+            self.check_writable(entry.path)
+            atomic_write(target, data)
+        self.written[entry.path] = entry
+        assert self._journal is not None
+        self._journal.write(json.dumps(asdict(entry), ensure_ascii=False) + "\n")  # type: ignore[attr-defined]
+        self._journal.flush()  # type: ignore[attr-defined]
+        return not unchanged
+
+    def _commit(self) -> None:
+        entries = {**self.known, **self.written}
+        entries = {p: e for p, e in entries.items() if (self.root / p).exists()}
+        doc = {
+            "generator": "gaizao",
+            "documents": [asdict(entries[p]) for p in sorted(entries)],
+        }
+        text = json.dumps(doc, ensure_ascii=False, indent=1, sort_keys=False) + "\n"
+        atomic_write(self.root / MANIFEST, text.encode("utf-8"))
+        (self.root / JOURNAL).unlink(missing_ok=True)
