@@ -81,6 +81,8 @@ class BuildResult:
     written: Counter[str] = field(default_factory=Counter)
     unchanged: Counter[str] = field(default_factory=Counter)
     skipped: list[Skip] = field(default_factory=list)
+    paths: list[Path] = field(default_factory=list)
+    """Every document of the selection, written now or unchanged."""
 
 
 def plan_jobs(data: DataSet, sel: Selection) -> tuple[list[Job], list[Skip]]:
@@ -170,5 +172,6 @@ def build(
                 template=renderers.label(template), sha256=sha256(payload), data_hash=data_hash(context),
             )
             changed = output.write(entry, payload)
+            result.paths.append(out / job.path)
             (result.written if changed else result.unchanged)[job.kind.name] += 1
     return result

@@ -1,0 +1,27 @@
+"""Shared fixtures: the bundled data, and one full build of it per test session."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from generator.build import BuildResult, Selection, build
+from generator.loader import DataSet, load
+
+
+@pytest.fixture(scope="session")
+def bundled() -> DataSet:
+    return load()
+
+
+@pytest.fixture(scope="session")
+def full_build(tmp_path_factory: pytest.TempPathFactory, bundled: DataSet) -> BuildResult:
+    """All documents of the bundled data, built once."""
+    out = tmp_path_factory.mktemp("full") / "output"
+    return build(bundled, out, Selection())
+
+
+@pytest.fixture
+def out_dir(tmp_path: Path) -> Path:
+    return tmp_path / "output"

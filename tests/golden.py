@@ -1,0 +1,49 @@
+"""Golden text snapshots of every document kind; `python -m tests.golden --update` regenerates them."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from generator.build import Renderers
+from generator.kinds import PROJECT_KINDS
+from generator.loader import load
+from tests.snapshot import docx_text, xlsx_text
+
+GOLDEN = Path(__file__).parent / "golden"
+PROJECTS = ("dongqu-01", "dongqu-21")
+"""One community with every stage done, one at an early stage."""
+
+
+def snapshots() -> dict[Path, str]:
+    """Render every kind the data allows for the golden communities, as text."""
+    data = load()
+    renderers = Renderers(data, None)
+    out: dict[Path, str] = {}
+    for pid in PROJECTS:
+        project = data.projects[pid]
+        community = data.communities[pid]
+        for kind in PROJECT_KINDS.values():
+            name = GOLDEN / pid / f"{kind.key}.txt"
+            reason = kind.needs(data, project)
+            if reason:
+                out[name] = f"（跳过：{reason}）\n"
+                continue
+            payload = renderers.render(renderers.locate(kind, community.district),
+                                       kind.context(data, project))
+            out[name] = xlsx_text(payload) if kind.suffix == ".xlsx" else docx_text(payload)
+    return out
+
+
+def main() -> None:
+    if "--update" not in sys.argv:
+        print("用法：python -m tests.golden --update   （重新生成 tests/golden/ 下的快照，提交前请检查差异）")
+        sys.exit(2)
+    for path, text in snapshots().items():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+        print(path)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,151 @@
+"""Building the community packet: files, folders, manifest, repeatability, safety."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from generator.build import BuildResult, Selection, build
+from generator.cli import main
+from generator.errors import OutputError, TemplateError
+from generator.kinds import PROJECT_KINDS
+from generator.loader import DataSet, load
+from generator.writer import MANIFEST, sha256
+from tests.golden import snapshots
+from tests.snapshot import office_text
+
+
+def _documents(root: Path) -> list[Path]:
+    return sorted(p for p in root.rglob("*") if p.suffix in (".docx", ".xlsx"))
+
+
+def test_every_kind_is_built_for_the_bundled_data(full_build: BuildResult, bundled: DataSet) -> None:
+    assert set(full_build.written) == {k.name for k in PROJECT_KINDS.values()}
+    # every community gets at least its survey form
+    assert full_build.written["居民意见征询表"] == len(bundled.active_communities())
+    files = _documents(full_build.out)
+    assert len(files) == sum(full_build.written.values())
+
+
+def test_folders_and_file_names_follow_the_workflow(full_build: BuildResult) -> None:
+    folder = full_build.out / "2018" / "东区" / "01-炳草岗园林苗圃小区"
+    names = sorted(p.name for p in folder.iterdir())
+    assert names == [
+        "01-居民意见征询表.docx", "02-改造申请书.docx", "03-改造方案.docx",
+        "04-工程预算及资金筹集表.xlsx", "05-改造方案公示.docx", "06-竣工验收表.docx",
+    ]
+
+
+def test_every_document_opens_and_has_no_leftover_tags(full_build: BuildResult) -> None:
+    for path in _documents(full_build.out):
+        text = office_text(path)
+        assert "{{" not in text and "{%" not in text, path
+        assert "None" not in text, path
+        assert "示例" in text, f"{path} 由示例数据生成，却没有示例标记"
+
+
+def test_manifest_lists_every_document_with_its_hash(full_build: BuildResult) -> None:
+    manifest = json.loads((full_build.out / MANIFEST).read_text(encoding="utf-8"))
+    entries = {e["path"]: e for e in manifest["documents"]}
+    files = {str(p.relative_to(full_build.out)) for p in _documents(full_build.out)}
+    assert set(entries) == files
+    for rel, entry in entries.items():
+        assert entry["sha256"] == sha256((full_build.out / rel).read_bytes())
+        assert {"kind", "community", "district", "year", "template", "data_hash"} <= set(entry)
+
+
+def test_skipped_documents_say_why(full_build: BuildResult) -> None:
+    reasons = {(s.community.id, s.kind.key): s.reason for s in full_build.skipped}
+    assert reasons[("renhe-25", "application")].startswith("居民支持率低于")
+    assert any(r == "缺少居民意见征询结果" for (_, k), r in reasons.items() if k == "application")
+    assert all(r for r in reasons.values())
+
+
+def test_building_twice_gives_identical_bytes(tmp_path: Path, bundled: DataSet) -> None:
+    sel = Selection(project="dongqu-01")
+    first = build(bundled, tmp_path / "a", sel)
+    second = build(bundled, tmp_path / "b", sel)
+    for path in _documents(first.out):
+        twin = second.out / path.relative_to(first.out)
+        assert path.read_bytes() == twin.read_bytes(), path
+    again = build(bundled, tmp_path / "a", sel)
+    assert sum(again.written.values()) == 0
+    assert sum(again.unchanged.values()) == sum(first.written.values())
+
+
+def test_a_hand_edited_document_is_never_overwritten(tmp_path: Path, bundled: DataSet) -> None:
+    sel = Selection(project="dongqu-01", kinds=("notice",))
+    result = build(bundled, tmp_path, sel)
+    notice = _documents(result.out)[0]
+    notice.write_bytes(notice.read_bytes() + b"\0")
+    with pytest.raises(OutputError, match="手工修改"):
+        build(bundled, tmp_path, sel)
+    assert notice.read_bytes().endswith(b"\0")
+    build(bundled, tmp_path, sel, force=True)
+    assert not notice.read_bytes().endswith(b"\0")
+
+
+def test_a_file_the_tool_did_not_write_is_never_overwritten(tmp_path: Path, bundled: DataSet) -> None:
+    target = tmp_path / "2018" / "东区" / "01-炳草岗园林苗圃小区" / "05-改造方案公示.docx"
+    target.parent.mkdir(parents=True)
+    target.write_bytes(b"clerk's own file")
+    with pytest.raises(OutputError, match="不是本工具生成的文件"):
+        build(bundled, tmp_path, Selection(project="dongqu-01", kinds=("notice",)))
+    assert target.read_bytes() == b"clerk's own file"
+
+
+def _copy_data(tmp_path: Path) -> Path:
+    root = tmp_path / "data"
+    shutil.copytree(load().root, root)
+    return root
+
+
+def test_special_characters_in_names_print_as_written(tmp_path: Path) -> None:
+    root = _copy_data(tmp_path)
+    plan = root / "communities.yaml"
+    name = '苗圃&<小区>"{{ x }}{% if %}'
+    plan.write_text(plan.read_text(encoding="utf-8").replace(
+        "name: 炳草岗园林苗圃小区", f"name: '{name}'"), encoding="utf-8")
+    result = build(load(root), tmp_path / "out", Selection(project="dongqu-01"))
+    files = _documents(result.out)
+    assert len(files) == 6
+    for path in files:
+        assert name in office_text(path), path
+
+
+def test_a_missing_field_names_the_template_and_the_field(tmp_path: Path) -> None:
+    from docx import Document
+
+    templates = tmp_path / "templates" / "docx"
+    templates.mkdir(parents=True)
+    doc = Document()
+    doc.add_paragraph("{{ community.no_such_field }}")
+    doc.save(templates / "notice.docx")
+    with pytest.raises(TemplateError, match="notice.docx.*no_such_field"):
+        build(load(), tmp_path / "out", Selection(project="dongqu-01", kinds=("notice",)),
+              templates_dir=tmp_path / "templates")
+
+
+def test_golden_snapshots_are_unchanged() -> None:
+    for path, text in snapshots().items():
+        assert path.exists(), f"缺少快照 {path}：运行 python -m tests.golden --update"
+        assert path.read_text(encoding="utf-8") == text, (
+            f"{path} 与生成结果不同；确认改动无误后运行 python -m tests.golden --update")
+
+
+def test_build_command_prints_a_summary(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["build", "--out", str(out), "--year", "2020", "--district", "东区", "-q"])
+    assert result.exit_code == 0, result.output
+    assert "共生成" in result.output and "跳过 改造方案：缺少工程预算（预算项目）" in result.output
+    assert "manifest.json" in result.output
+
+
+def test_build_command_rejects_unknown_selection(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["build", "--out", str(tmp_path), "--district", "北区"])
+    assert result.exit_code == 1
+    assert "未知的县（区）“北区”" in result.output
