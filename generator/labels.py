@@ -1,4 +1,4 @@
-"""Turn a field path such as ('items', 3, 'amount') into 'items[3].amount（预算项目[3].金额（元））'."""
+"""Turn a field path like ('items', 3, 'amount') into 'items[3].amount（预算项目[3].金额（元））'"""
 
 from __future__ import annotations
 
@@ -20,6 +20,17 @@ def _inner_model(annotation: Any) -> type[BaseModel] | None:
             if found is not None:
                 return found
     return None
+
+
+def model_at(model: type[BaseModel], loc: tuple[Any, ...]) -> type[BaseModel] | None:
+    """The model that holds the last key of loc, or None where the path leaves the models."""
+    current: type[BaseModel] | None = model
+    for part in loc[:-1]:
+        if isinstance(part, int) or current is None:
+            continue
+        info = current.model_fields.get(str(part))
+        current = _inner_model(info.annotation) if info else None
+    return current
 
 
 def field_label(model: type[BaseModel], loc: tuple[Any, ...], base: tuple[Any, ...] = ()) -> str:

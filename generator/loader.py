@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import difflib
+import re
+import unicodedata
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 
 from generator.errors import DataError, Problem
-from generator.labels import field_label
+from generator.labels import field_label, model_at
 from generator.models import (
     Catalogue,
     CatalogueItem,
@@ -20,7 +24,7 @@ from generator.models import (
     Programme,
     Project,
 )
-from generator.yamlio import load_yaml
+from generator.yamlio import BadDate, load_yaml
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -66,7 +70,9 @@ def _validate(model: type[M], data: Any, path: Path, lines: dict[Any, int], base
         raise DataError([_problem(model, err, path, lines, base) for err in exc.errors()]) from None
 
 
-def _problem(model: type[BaseModel], err: Any, path: Path, lines: dict[Any, int], base: tuple) -> Problem:
+def _problem(
+    model: type[BaseModel], err: Any, path: Path, lines: dict[Any, int], base: tuple
+) -> Problem:
     loc = tuple(err["loc"])
     full = (*base, *loc)
     line = None
@@ -74,32 +80,86 @@ def _problem(model: type[BaseModel], err: Any, path: Path, lines: dict[Any, int]
         if full[:cut] in lines:
             line = lines[full[:cut]]
             break
-    return Problem(file=path, line=line, field=field_label(model, loc, base), problem=_message(err))
+    problem = _message(err)
+    if err["type"] == "extra_forbidden":
+        problem = "未知字段" + (_suggest(model, loc) or "（拼写错误？）")
+    return Problem(file=path, line=line, field=field_label(model, loc, base), problem=problem)
+
+
+def _suggest(model: type[BaseModel], loc: tuple[Any, ...]) -> str:
+    """For a misspelt or Chinese key, the field it probably meant: '，是否应为“households”？'."""
+    parent = model_at(model, loc)
+    if parent is None or not loc:
+        return ""
+    key = str(loc[-1])
+    fields = parent.model_fields
+    by_title = [name for name, info in fields.items() if info.title == key]
+    close = by_title or difflib.get_close_matches(key, list(fields), n=1, cutoff=0.6)
+    if not close:
+        return ""
+    title = fields[close[0]].title
+    return f"，是否应为“{close[0]}”" + (f"（{title}）？" if title else "？")
 
 
 _MESSAGES = {
     "missing": "缺少必填字段",
-    "extra_forbidden": "未知字段（拼写错误？）",
-    "int_type": "应为整数",
-    "int_parsing": "应为整数",
     "string_type": "应为文本",
     "bool_type": "应为 true 或 false",
     "date_type": "应为日期，如 2018-06-01",
     "list_type": "应为列表",
     "dict_type": "应为一组字段",
     "model_type": "应为一组字段",
-    "literal_error": "取值不在允许范围内",
     "string_pattern_mismatch": "只能使用字母、数字、短横线和下划线",
     "too_short": "不能为空",
     "string_too_short": "不能为空",
 }
 
 
+def _shown(value: Any) -> str:
+    """A value as the clerk wrote it, not as Python spells it (no Decimal('1.5'), no None)."""
+    if value is None:
+        return "空"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if isinstance(value, str):
+        return f"“{value}”"
+    return str(value)
+
+
+_CN_NUMERALS = re.compile(r"[零〇一二两三四五六七八九十百千万亿壹贰叁肆伍陆柒捌玖拾佰仟点]+")
+
+
+def _number_hint(value: Any) -> str:
+    """Why text that looks like a number is not one: the usual ways a number gets typed as text."""
+    if not isinstance(value, str):
+        return ""
+    text = value.strip()
+    if re.fullmatch(r"[+-]?\d{1,3}(,\d{3})+(\.\d+)?", text):
+        return "，数字中不要写千位分隔符“,”"
+    normal = unicodedata.normalize("NFKC", text)
+    if normal != text and re.fullmatch(r"[+-]?[\d.,]+", normal):
+        return "，请用半角数字（不要用全角数字）"
+    if re.fullmatch(r"[+-]?\d+(\.\d+)?", text):
+        return "，数字不要加引号"
+    if _CN_NUMERALS.fullmatch(text):
+        return "，请用阿拉伯数字"
+    return ""
+
+
 def _message(err: Any) -> str:
     kind = err["type"]
     ctx = err.get("ctx") or {}
     value = err.get("input")
-    shown = "" if kind == "missing" or isinstance(value, (dict, list)) else f"（现为：{value!r}）"
+    if isinstance(value, BadDate):
+        return f"日期不存在：{value}"
+    quiet = kind == "missing" or isinstance(value, (dict, list))
+    shown = "" if quiet else f"（现为：{_shown(value)}）"
+    if kind in ("int_type", "int_parsing"):
+        return f"应为整数{_number_hint(value)}{shown}"
+    if kind == "value_error" and str(ctx.get("error")) == "应为数字":
+        return f"应为数字{_number_hint(value)}{shown}"
     if kind == "value_error":
         return f"{ctx.get('error', err['msg'])}{shown}"
     if kind in ("greater_than", "greater_than_equal", "less_than", "less_than_equal"):
@@ -108,17 +168,27 @@ def _message(err: Any) -> str:
         limit = next(iter(ctx.values()))
         return f"必须{word}{limit}{shown}"
     if kind == "literal_error":
-        return f"只能是 {ctx.get('expected', '')} 之一{shown}"
-    return f"{_MESSAGES.get(kind, err['msg'])}{shown}"
+        # pydantic lists the choices in English ("'政府' or '管委会'"): keep only the choices
+        expected = str(ctx.get("expected", ""))
+        choices = re.findall(r"'([^']*)'", expected) or re.split(r", | or ", expected)
+        return f"只能是以下之一：{'、'.join(choices)}{shown}"
+    if kind in _MESSAGES:
+        return f"{_MESSAGES[kind]}{shown}"
+    return f"取值不符合要求（{err['msg']}）{shown}"
 
 
-def _load_list(path: Path, key: str, model: type[M]) -> list[M]:
+Lines = dict[Path, dict[Any, int]]
+"""Line numbers of every file read, by file and field path, for messages found after loading."""
+
+
+def _load_list(path: Path, key: str, model: type[M], lines_of: Lines) -> list[M]:
     data, lines = load_yaml(path)
+    lines_of[path] = lines
     if not isinstance(data, dict) or key not in data:
         raise DataError([Problem(path, f"文件顶层应有“{key}:”列表")])
     wrapper = {"communities": Plan}.get(key)
     if wrapper is not None:
-        return list(_validate(wrapper, data, path, lines).communities)  # type: ignore[attr-defined]
+        return list(_validate(wrapper, data, path, lines).communities)  # type: ignore[attr-defined, arg-type]
     if not isinstance(data[key], list):
         raise DataError([Problem(path, "应为列表", field=key, line=lines.get((key,)))])
     out, problems = [], []
@@ -132,8 +202,9 @@ def _load_list(path: Path, key: str, model: type[M]) -> list[M]:
     return out
 
 
-def _load_one(path: Path, model: type[M]) -> M:
+def _load_one(path: Path, model: type[M], lines_of: Lines) -> M:
     data, lines = load_yaml(path)
+    lines_of[path] = lines
     if not isinstance(data, dict):
         raise DataError([Problem(path, "文件内容应为一组“字段: 值”")])
     return _validate(model, data, path, lines)
@@ -145,10 +216,11 @@ def load(root: Path | None = None) -> DataSet:
     if not root.is_dir():
         raise DataError([Problem(root, "数据文件夹不存在")])
     problems: list[Problem] = []
+    lines_of: Lines = {}
 
     def attempt(fn: Any, *args: Any) -> Any:
         try:
-            return fn(*args)
+            return fn(*args, lines_of)
         except DataError as exc:
             problems.extend(exc.problems)
             return None
@@ -176,7 +248,7 @@ def load(root: Path | None = None) -> DataSet:
         catalogue=catalogue,
         communities={c.id: c for c in communities},
     )
-    problems.extend(_cross_check(data, districts, communities, projects, reports))
+    problems.extend(_cross_check(data, districts, communities, projects, reports, lines_of))
     if problems:
         raise DataError(problems)
     return data
@@ -188,80 +260,97 @@ def _cross_check(
     communities: list[Community],
     projects: list[tuple[Path, Project | None]],
     reports: list[tuple[Path, DistrictReport | None]],
+    lines_of: Lines,
 ) -> list[Problem]:
-    """References between files: unknown names and duplicate ids are load errors, not rule findings."""
+    """References between files: unknown names and duplicate ids are load errors, not findings."""
     root = data.root
     problems: list[Problem] = []
+
+    def report(path: Path, message: str, model: type[BaseModel], *loc: str | int) -> None:
+        """Record a problem at a field, named and located as schema problems are."""
+        lines = lines_of.get(path, {})
+        cuts = (loc[:cut] for cut in range(len(loc), 0, -1))
+        line = next((lines[cut] for cut in cuts if cut in lines), None)
+        problems.append(Problem(path, message, field=field_label(model, loc), line=line))
+
     seen: set[str] = set()
     for index, d in enumerate(districts):
         if d.name in seen:
-            problems.append(Problem(root / "districts.yaml", f"县（区）“{d.name}”重复",
-                                    field=f"districts[{index}].name"))
+            report(root / "districts.yaml", f"县（区）“{d.name}”重复",
+                   _Districts, "districts", index, "name")
         seen.add(d.name)
     names: set[str] = set()
-    for cat in data.catalogue.categories:
-        for item in cat.items:
+    for ci, cat in enumerate(data.catalogue.categories):
+        for ii, item in enumerate(cat.items):
+            loc = ("categories", ci, "items", ii)
             if item.name in names:
-                problems.append(Problem(root / "catalogue.yaml", f"项目名称“{item.name}”重复"))
+                report(root / "catalogue.yaml", f"项目名称“{item.name}”重复",
+                       Catalogue, *loc, "name")
             names.add(item.name)
             if item.funding == "pipeline" and item.utility is None:
-                problems.append(Problem(root / "catalogue.yaml", "管线项目须写明 utility",
-                                        field=f"{cat.name}/{item.name}"))
+                report(root / "catalogue.yaml", f"管线项目“{item.name}”须写明 utility（管线类别）",
+                       Catalogue, *loc, "utility")
     plan_file = root / "communities.yaml"
     ids: set[str] = set()
     seqs: set[tuple[int, int]] = set()
     for index, c in enumerate(communities):
-        where = f"communities[{index}]"
+        row = ("communities", index)
         if c.id in ids:
-            problems.append(Problem(plan_file, f"编号“{c.id}”重复", field=f"{where}.id（编号）"))
+            report(plan_file, f"编号“{c.id}”重复", Plan, *row, "id")
         ids.add(c.id)
         if (c.year, c.seq) in seqs:
-            problems.append(Problem(plan_file, f"序号 {c.seq} 重复", field=f"{where}.seq（序号）"))
+            report(plan_file, f"{c.year}年的序号 {c.seq} 重复", Plan, *row, "seq")
         seqs.add((c.year, c.seq))
         if c.district not in data.districts:
-            problems.append(Problem(plan_file, f"未知的县（区）“{c.district}”（districts.yaml 中没有）",
-                                    field=f"{where}.district（县(区)）"))
+            report(plan_file, f"未知的县（区）“{c.district}”（districts.yaml 中没有）",
+                   Plan, *row, "district")
         if c.year not in data.programme.years:
-            problems.append(Problem(plan_file, f"改造年度 {c.year} 不在方案年度 {data.programme.years} 内",
-                                    field=f"{where}.year（改造年度计划）"))
+            years = "、".join(str(y) for y in data.programme.years)
+            report(plan_file, f"改造年度 {c.year} 不在方案年度（{years}）内", Plan, *row, "year")
         if c.replaces is not None and c.replaces not in {x.id for x in communities}:
-            problems.append(Problem(plan_file, f"替换的小区“{c.replaces}”不存在",
-                                    field=f"{where}.replaces（替换的计划项目）"))
+            report(plan_file, f"替换的小区“{c.replaces}”不存在", Plan, *row, "replaces")
         data.sources[f"community:{c.id}"] = plan_file
     known_items = data.items
     for path, project in projects:
         if project is None:
             continue
         if project.community not in data.communities:
-            problems.append(Problem(path, f"小区编号“{project.community}”在 communities.yaml 中不存在",
-                                    field="community（小区编号）"))
+            report(path, f"小区编号“{project.community}”在 communities.yaml 中不存在",
+                   Project, "community")
             continue
         if project.community in data.projects:
             other = data.sources[f"project:{project.community}"]
-            problems.append(Problem(path, f"小区“{project.community}”已有项目资料（{other.name}）",
-                                    field="community（小区编号）"))
+            report(path, f"小区“{project.community}”已有项目资料（{other.name}）",
+                   Project, "community")
             continue
         for index, line in enumerate(project.items):
             if line.item not in known_items:
-                problems.append(Problem(path, f"改造项目“{line.item}”不在项目分类表中",
-                                        field=f"items[{index}].item（预算项目.改造项目）"))
+                report(path, f"改造项目“{line.item}”不在项目分类表（catalogue.yaml）中",
+                       Project, "items", index, "item")
         if project.acceptance:
             for index, result in enumerate(project.acceptance.results):
                 if result.item not in known_items:
-                    problems.append(Problem(path, f"改造项目“{result.item}”不在项目分类表中",
-                                            field=f"acceptance.results[{index}].item"))
+                    report(path, f"改造项目“{result.item}”不在项目分类表（catalogue.yaml）中",
+                           Project, "acceptance", "results", index, "item")
         data.projects[project.community] = project
         data.sources[f"project:{project.community}"] = path
-    for path, report in reports:
-        if report is None:
+    for path, district_report in reports:
+        if district_report is None:
             continue
-        if report.district not in data.districts:
-            problems.append(Problem(path, f"未知的县（区）“{report.district}”", field="district（县（区））"))
+        name, year = district_report.district, district_report.year
+        if name not in data.districts:
+            report(path, f"未知的县（区）“{name}”（districts.yaml 中没有）",
+                   DistrictReport, "district")
             continue
-        key = (report.district, report.year)
-        if key in data.reports:
-            problems.append(Problem(path, f"{report.district} {report.year} 年的报告材料重复"))
+        if (name, year) in data.reports:
+            report(path, f"{name} {year} 年的报告材料重复", DistrictReport, "year")
             continue
-        data.reports[key] = report
-        data.sources[f"report:{report.district}:{report.year}"] = path
+        data.reports[(name, year)] = district_report
+        data.sources[f"report:{name}:{year}"] = path
     return problems
+
+
+class _Districts(BaseModel):
+    """districts.yaml has no model of its own; this one only names its fields in messages."""
+
+    districts: list[District] = Field(title="县（区）")

@@ -207,7 +207,7 @@ class Catalogue(Record):
 
 # ---------------------------------------------------------------- plan rows (annex 1)
 
-_YEAR_RANGE = re.compile(r"^\s*(\d{4})\s*(?:[—–\-~～至]+\s*(\d{4})|\s*年代)?\s*(年代)?\s*$")
+_YEAR_RANGE = re.compile(r"^\s*(\d{4})\s*年?\s*(?:[—–\-~～至]+\s*(\d{4})\s*年?|\s*年代)?\s*$")
 
 
 def parse_built(text: str | None) -> tuple[int, int] | None:

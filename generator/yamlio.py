@@ -39,13 +39,16 @@ def _construct_mapping(loader: _ExactLoader, node: yaml.MappingNode) -> dict[Any
     return loader.construct_mapping(node, deep=True)
 
 
+class BadDate(str):
+    """A date-shaped value that is no real date (2018-02-30)."""
+
+
 def _construct_date(loader: _ExactLoader, node: yaml.ScalarNode) -> Any:
     try:
         return yaml.SafeLoader.construct_yaml_timestamp(loader, node)
     except ValueError:
-        raise yaml.constructor.ConstructorError(
-            None, None, f"日期不存在：{node.value}", node.start_mark
-        ) from None
+        # left for the schema check, whose message can then name the field and its line
+        return BadDate(node.value)
 
 
 _ExactLoader.add_constructor("tag:yaml.org,2002:float", _construct_decimal)
@@ -105,9 +108,12 @@ def load_yaml(path: Path) -> tuple[Any, dict[Path_, int]]:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
-        problem = exc.problem or str(exc)
-        raise data_error(path, f"YAML 格式错误：{_translate(problem)}", line=line) from None
-    except ValueError as exc:  # e.g. a date that does not exist: 2018-02-30
+        problem = _translate(exc.problem or str(exc))
+        # an unclosed quote or bracket is noticed far below where it opened: say where that was
+        if exc.context_mark and line is not None and exc.context_mark.line + 1 != line:
+            problem += f"（相关内容从第{exc.context_mark.line + 1}行开始）"
+        raise data_error(path, f"YAML 格式错误：{problem}", line=line) from None
+    except ValueError as exc:  # a value PyYAML recognised but could not build
         raise data_error(path, f"无法识别的值：{exc}") from None
     lines: dict[Path_, int] = {}
     _line_map(node, (), lines)
@@ -118,16 +124,32 @@ _YAML_PROBLEMS = {
     "mapping values are not allowed here": "此处不能出现“键: 值”（缩进或冒号有误）",
     "could not find expected ':'": "缺少冒号“:”",
     "found character '\\t' that cannot start any token": "不能用 Tab 缩进，请用空格",
+    "found a tab character": "不能用 Tab 缩进，请用空格",
+    "found character": "此处有不能开始一个值的字符（如 @ 或 `），请给这个值加引号",
     "found undefined alias": "引用了未定义的别名",
+    "expected alphabetic or numeric character": "“&”或“*”后的别名写法有误，如果是文字请加引号",
     "expected <block end>, but found '-'": "列表项缩进不一致",
+    "expected <block end>": "缩进不一致（或上文有未闭合的引号、括号）",
+    "block sequence entries are not allowed here": "此处不能出现列表项“-”（缩进有误）",
     "found unexpected end of stream": "文件意外结束（引号或括号未闭合）",
+    "found unknown escape character": "双引号内有无效的转义字符“\\”，请改用单引号",
+    "expected ',' or ']'": "方括号列表 [ ] 中缺少逗号或右括号“]”",
+    "expected ',' or '}'": "花括号 { } 中缺少逗号或右括号“}”",
+    "expected a single document": "文件中只能有一份数据（不要使用“---”分隔多份）",
+    "expected '<document start>'": "文件中只能有一份数据（不要使用“---”分隔多份）",
+    "expected a comment or a line break": "值的后面有多余的内容",
+    "could not determine a constructor": "不支持以“!”开头的类型标记",
+    "found unhashable key": "字段名不能是列表或一组字段",
 }
 
 
 def _translate(problem: str) -> str:
+    """PyYAML's English problem in words a clerk understands (our own are Chinese already)."""
     for english, chinese in _YAML_PROBLEMS.items():
         if problem.startswith(english):
             return chinese
+    if problem.isascii():
+        return f"无法解析（{problem}）"
     return problem
 
 
