@@ -32,6 +32,8 @@ def programme_context(data: DataSet) -> dict[str, Any]:
         "general_ratio": f"{g.city}：{g.district}：{g.residents}",
         "pipeline_ratio": f"{p.utility_percent}%：{p.district_percent}%",
         "parties": prog.parties.model_dump(),
+        "general_split": g.model_dump(),
+        "pipeline_split": p.model_dump(),
         "years": f"{prog.years[0]}—{prog.years[-1]}年",
     }
 
