@@ -157,3 +157,14 @@ def _print_summary(result: Any) -> None:
             click.echo(f"  跳过 {name}：{reason}（{count} 个小区）")
     click.echo(f"共生成 {total} 份文书，{same} 份未变，跳过 {len(result.skipped)} 份；"
                f"输出在 {result.out}，清单见 {result.out / 'manifest.json'}")
+
+
+def _register() -> None:
+    """Commands that live in their own modules."""
+    from generator.cli_data import import_cmd, init
+
+    for command in (import_cmd, init):
+        main.add_command(command)
+
+
+_register()

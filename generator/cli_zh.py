@@ -36,6 +36,7 @@ _ZH = {
     "{name} {filename!r} is not writable.": "{name} {filename!r} 无法写入。",
     "Aborted!": "已中止。",
     "default: {default}": "默认：{default}",
+    "required": "必填",
     "file": "文件",
     "directory": "文件夹",
     "path": "路径",

@@ -119,9 +119,11 @@ class Deadline(Record):
 
 
 class Targets(Record):
+    """Zero means the programme states no such figure."""
+
     year: Year = Field(title="年度")
-    communities: Positive = Field(title="小区个数")
-    households: Positive = Field(title="户数")
+    communities: Count = Field(title="小区个数")
+    households: Count = Field(title="户数")
     investment_wan: Wan = Field(title="投资（万元）")
 
 
@@ -176,6 +178,9 @@ class Programme(Record):
 
 class District(Record):
     name: Text = Field(title="县（区）")
+    slug: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]+$")] | None = Field(
+        default=None, title="编号前缀（导入计划表时用于生成小区编号）"
+    )
     body_type: Literal["政府", "管委会"] = Field(title="主管机关类型")
     government: Text = Field(title="政府（管委会）全称")
     housing_bureau: Text = Field(title="住房城乡建设部门全称")

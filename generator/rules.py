@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Literal
 
 from generator.filters import q2, to_yuan
-from generator.funding import plan_funding
+from generator.funding import line_rule, plan_funding
 from generator.loader import DataSet
 from generator.models import STAGE_NAMES, Community, Project
 
@@ -113,19 +113,19 @@ def check_plan_totals(data: DataSet) -> Iterator[Finding]:
         pairs = [("小区个数", claim.communities, count, "个"), ("户数", claim.households, households, "户"),
                  ("预计投资", claim.investment_wan, wan, "万元")]
         for label, said, got, unit in pairs:
-            if Decimal(said) != Decimal(got):
+            if said and Decimal(said) != Decimal(got):
                 yield Finding("PLAN-TOTALS", "warning", file, f"方案一 {claim.district}", f"stated.districts（{label}）",
                               f"方案正文写{claim.district}{label}{said}{unit}，附件1逐行合计为{got}{unit}")
     count, households, wan = _totals(rows)
-    if count != stated.communities:
+    if stated.communities and count != stated.communities:
         yield Finding("PLAN-TOTALS", "warning", file, "方案一 全市", "stated.communities",
                       f"方案正文写共{stated.communities}个小区，附件1共{count}个")
-    if households != stated.households:
+    if stated.households and households != stated.households:
         yield Finding("PLAN-TOTALS", "warning", file, "方案一 全市", "stated.households",
                       f"方案正文写涉及{stated.households}户，附件1合计{households}户")
     yi = (wan / 10000).quantize(Decimal(1).scaleb(stated.investment_yi_approx.as_tuple().exponent),
                                 rounding=ROUND_HALF_UP)
-    if yi != stated.investment_yi_approx:
+    if stated.investment_yi_approx and yi != stated.investment_yi_approx:
         yield Finding("PLAN-TOTALS", "warning", file, "方案一 全市", "stated.investment_yi_approx",
                       f"方案正文写总投资约{stated.investment_yi_approx}亿元，附件1合计{wan}万元")
 
@@ -137,7 +137,7 @@ def check_pilot(data: DataSet) -> Iterator[Finding]:
     count, households, wan = _totals([c for c in data.active_communities() if c.year == pilot.year])
     for label, target, got in (("小区个数", pilot.communities, count), ("户数", pilot.households, households),
                                ("预计投资（万元）", pilot.investment_wan, wan)):
-        if Decimal(target) != Decimal(got):
+        if target and Decimal(target) != Decimal(got):  # zero: the programme states no target
             yield Finding("PLAN-PILOT", "warning", file, f"{pilot.year}年试点目标", f"pilot（{label}）",
                           f"试点目标{label}为{target}，附件1该年度合计为{got}")
 
@@ -288,7 +288,11 @@ def check_budget_lines(data: DataSet) -> Iterator[Finding]:
 def check_meter(data: DataSet) -> Iterator[Finding]:
     for p in data.projects.values():
         for i, line in enumerate(p.items):
-            is_pipe = data.items[line.item].funding == "pipeline"
+            # Gas in the gas company's own area is paid like a general item (section 六), so its
+            # meter split is optional there.
+            is_pipe = line_rule(data, p, line) == "pipeline"
+            if not is_pipe and data.items[line.item].funding == "pipeline":
+                continue
             field = f"items[{i}]（预算项目“{line.item}”）"
             has = line.before_meter is not None or line.after_meter is not None
             if is_pipe and (line.before_meter is None or line.after_meter is None):
