@@ -9,7 +9,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Literal
 
-from generator.filters import q2, to_yuan
+from generator.filters import cn_date, q2, to_yuan, yuan
 from generator.funding import line_rule, plan_funding
 from generator.loader import DataSet
 from generator.models import STAGE_NAMES, Community, Project
@@ -93,7 +93,7 @@ def deadline(data: DataSet, key: str, year: int) -> dt.date | None:
 def _deadline_text(data: DataSet, key: str, year: int) -> str:
     last = deadline(data, key, year)
     name = next(d.name for d in data.programme.deadlines if d.key == key)
-    return f"{name}时限{last.year}年{last.month}月{last.day}日" if last else name
+    return f"{name}时限{cn_date(last)}" if last else name
 
 
 # ---------------------------------------------------------------- the plan (section 一, annex 1)
@@ -280,8 +280,8 @@ def check_budget_lines(data: DataSet) -> Iterator[Finding]:
             expected = q2(line.quantity * line.unit_price)
             if expected != line.amount:
                 yield _proj(data, p, "BUDGET-LINE", "error", f"items[{i}].amount（预算项目.金额）",
-                            f"“{line.item}”数量{line.quantity}×单价{line.unit_price}={expected}元，"
-                            f"与填写的金额{line.amount}元不符")
+                            f"“{line.item}”数量{line.quantity}×单价{yuan(line.unit_price)}={yuan(expected)}元，"
+                            f"与填写的金额{yuan(line.amount)}元不符")
 
 
 @rule("FUND-METER", "管线项目须分列表（箱）前、表（箱）后金额，且两者之和等于金额")
@@ -300,7 +300,7 @@ def check_meter(data: DataSet) -> Iterator[Finding]:
                             "管线项目须填写 before_meter（表前）和 after_meter（表后）金额")
             elif is_pipe and line.before_meter + line.after_meter != line.amount:  # type: ignore[operator]
                 yield _proj(data, p, "FUND-METER", "error", field,
-                            f"表前{line.before_meter}+表后{line.after_meter}元，与金额{line.amount}元不符")
+                            f"表前{yuan(line.before_meter)}+表后{yuan(line.after_meter)}元，与金额{yuan(line.amount)}元不符")
             elif not is_pipe and has:
                 yield _proj(data, p, "FUND-METER", "error", field,
                             "不是管线项目，不应填写表前、表后金额")
@@ -319,7 +319,7 @@ def check_other_funding(data: DataSet) -> Iterator[Finding]:
                      Decimal(0))
         if other.social_capital > public:
             yield _proj(data, p, "FUND-OTHER", "error", "other_funding.social_capital（社会资本）",
-                        f"社会资本{other.social_capital}元超过公共服务设施金额{public}元")
+                        f"社会资本{yuan(other.social_capital)}元超过公共服务设施金额{yuan(public)}元")
         funding = plan_funding(data, p, data.communities[p.community].households)
         if funding.general_base < 0:
             yield _proj(data, p, "FUND-OTHER", "error", "other_funding（其他资金）",
@@ -340,7 +340,7 @@ def check_split(data: DataSet) -> Iterator[Finding]:
         parts = sum(funding.by_party.values(), Decimal(0))
         if parts != funding.total:
             yield _proj(data, p, "FUND-SPLIT", "error", "items",
-                        f"各方分担合计{parts}元，与预算总额{funding.total}元不符")
+                        f"各方分担合计{yuan(parts)}元，与预算总额{yuan(funding.total)}元不符")
 
 
 @rule("BUDGET-MATCH", "注明与计划一致的预算，总额等于计划表预计投资")
@@ -353,7 +353,7 @@ def check_budget_match(data: DataSet) -> Iterator[Finding]:
         planned = to_yuan(c.investment_wan)
         if total != planned:
             yield _proj(data, p, "BUDGET-MATCH", "error", "items / budget_matches_plan",
-                        f"预算合计{total}元，与计划表预计投资{c.investment_wan}万元（{planned}元）不符")
+                        f"预算合计{yuan(total)}元，与计划表预计投资{c.investment_wan}万元（{yuan(planned)}元）不符")
 
 
 @rule("ACCEPT-ITEMS", "竣工验收逐项覆盖全部改造项目")
@@ -417,7 +417,7 @@ def check_date_order(data: DataSet) -> Iterator[Finding]:
             if d2 < d1:
                 field = "survey.date" if k2 == "survey" else f"dates.{k2}"
                 yield _proj(data, p, "DATE-ORDER", "error", field,
-                            f"{n2}日期{d2}早于{n1}日期{d1}")
+                            f"{n2}日期{cn_date(d2)}早于{n1}日期{cn_date(d1)}")
 
 
 @rule("NOTICE-PERIOD", "改造方案公示期不少于规定天数")
@@ -444,7 +444,7 @@ def _step_deadline(rule_id: str, key: str, steps: list[tuple[str, str]], title: 
                 done = getattr(p.dates, date_field)
                 if done is not None and last is not None and done > last:
                     yield _proj(data, p, rule_id, "warning", f"dates.{date_field}",
-                                f"{label}日期{done}晚于{_deadline_text(data, key, year)}")
+                                f"{label}日期{cn_date(done)}晚于{_deadline_text(data, key, year)}")
 
     RULES.append(Rule(rule_id, title, check))
 
@@ -462,7 +462,7 @@ def check_report_deadline(data: DataSet) -> Iterator[Finding]:
         if report.date and last and report.date > last:
             file = _rel(data, data.sources[f"report:{district}:{year}"])
             yield Finding("DEADLINE-REPORT", "warning", file, f"{district} {year}年报告", "date（报告日期）",
-                          f"报告日期{report.date}晚于{_deadline_text(data, 'report', year)}")
+                          f"报告日期{cn_date(report.date)}晚于{_deadline_text(data, 'report', year)}")
 
 
 @rule("ASSESS-WEIGHTS", "综合考评四个方面的权重合计100")

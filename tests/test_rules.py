@@ -236,19 +236,19 @@ FAILS: list[tuple[str, dict[str, Any], str, str, str]] = [
                     "dates.start": DROP, "dates.completion": DROP, "dates.acceptance": DROP},
      "error", "contact（公示联系）", "项目处于“方案公示”阶段，缺少公示联系"),
     ("BUDGET-LINE", {"items.1.amount": 270000}, "error", "items[1].amount（预算项目.金额）",
-     "“道路”数量1500×单价180.5=270750.00元，与填写的金额270000元不符"),
+     "“道路”数量1500×单价180.50=270,750.00元，与填写的金额270,000.00元不符"),
     ("FUND-METER", {"items.0.after_meter": DROP}, "error", "items[0]（预算项目“供水”）",
      "管线项目须填写 before_meter（表前）和 after_meter（表后）金额"),
     ("FUND-METER", {"items.0.after_meter": 20000}, "error", "items[0]（预算项目“供水”）",
-     "表前90000+表后20000元，与金额120000元不符"),
+     "表前90,000.00+表后20,000.00元，与金额120,000.00元不符"),
     ("FUND-METER", {"items.1.before_meter": 1000}, "error", "items[1]（预算项目“道路”）",
      "不是管线项目，不应填写表前、表后金额"),
     ("FUND-OTHER", {"other_funding.social_capital": 90000}, "error",
-     "other_funding.social_capital（社会资本）", "社会资本90000元超过公共服务设施金额80000元"),
+     "other_funding.social_capital（社会资本）", "社会资本90,000.00元超过公共服务设施金额80,000.00元"),
     ("FUND-OTHER", {"other_funding.maintenance_fund": 330000}, "error",
      "other_funding（其他资金）", "维修资金与社会资本之和超过按比例分担的项目金额"),
     ("FUND-SPLIT", {"items.0.after_meter": 20000}, "error",
-     "items", "各方分担合计460750.00元，与预算总额470750元不符"),
+     "items", "各方分担合计460,750.00元，与预算总额470,750.00元不符"),
     ("ACCEPT-ITEMS", {"acceptance.results.2": DROP}, "error",
      "acceptance.results（分项验收结果）", "缺少以下项目的验收结果：公共服务设施"),
     ("ACCEPT-ITEMS", {"acceptance.results.3": {"item": "路灯", "result": "合格"}}, "error",
@@ -260,16 +260,16 @@ FAILS: list[tuple[str, dict[str, Any], str, str, str]] = [
     ("MGMT-BODY", {"management.property_mode": DROP}, "warning",
      "management.property_mode（物业管理方式）", "尚未明确物业管理方式"),
     ("DATE-ORDER", {"dates.start": dt.date(2018, 5, 5)}, "error",
-     "dates.start", "开工日期2018-05-05早于公示结束日期2018-05-08"),
+     "dates.start", "开工日期2018年5月5日早于公示结束日期2018年5月8日"),
     ("DATE-ORDER", {"survey.date": dt.date(2018, 3, 25)}, "error",
-     "dates.application", "申请日期2018-03-20早于意见征询日期2018-03-25"),
+     "dates.application", "申请日期2018年3月20日早于意见征询日期2018年3月25日"),
     ("NOTICE-PERIOD", {"dates.notice_end": dt.date(2018, 5, 7)}, "warning",
      "dates.notice_end（公示结束日期）", "公示期6天，少于7天"),
     ("DEADLINE-PLAN", {"dates.notice_start": dt.date(2018, 5, 26),
                        "dates.notice_end": dt.date(2018, 6, 1)}, "warning",
-     "dates.notice_end", "方案公示结束日期2018-06-01晚于方案编制时限2018年5月31日"),
+     "dates.notice_end", "方案公示结束日期2018年6月1日晚于方案编制时限2018年5月31日"),
     ("DEADLINE-IMPLEMENTATION", {"dates.completion": dt.date(2018, 12, 5)}, "warning",
-     "dates.completion", "完工日期2018-12-05晚于项目实施时限2018年11月30日"),
+     "dates.completion", "完工日期2018年12月5日晚于项目实施时限2018年11月30日"),
 ]
 
 
@@ -318,7 +318,7 @@ def test_deadline_plan_fails_on_late_plan_date(dd: DataDir) -> None:
     findings = dd.findings("DEADLINE-PLAN")
     assert [f.field for f in findings] == ["dates.plan", "dates.notice_end"]
     assert findings[0].severity == "warning"
-    assert findings[0].message == "方案编制日期2018-06-02晚于方案编制时限2018年5月31日"
+    assert findings[0].message == "方案编制日期2018年6月2日晚于方案编制时限2018年5月31日"
 
 
 def test_deadlines_move_to_the_plan_year(dd: DataDir) -> None:
@@ -334,7 +334,7 @@ def test_deadlines_move_to_the_plan_year(dd: DataDir) -> None:
     assert dd.findings("DEADLINE-PLAN") == []
     dd.project(plan_stage.replace("plan: 2019-05-31", "plan: 2019-06-01"))
     f = only(dd.findings("DEADLINE-PLAN"))
-    assert f.message == "方案编制日期2019-06-01晚于方案编制时限2019年5月31日"
+    assert f.message == "方案编制日期2019年6月1日晚于方案编制时限2019年5月31日"
 
 
 def test_budget_match_passes_when_budget_equals_plan(dd: DataDir) -> None:
@@ -347,7 +347,7 @@ def test_budget_match_fails_when_budget_differs(dd: DataDir) -> None:
     dd.project(changed(good_project(), {"budget_matches_plan": True}))
     f = only(dd.findings("BUDGET-MATCH"))
     assert (f.severity, f.field) == ("error", "items / budget_matches_plan")
-    assert f.message == "预算合计470750元，与计划表预计投资750万元（7500000.00元）不符"
+    assert f.message == "预算合计470,750.00元，与计划表预计投资750万元（7,500,000.00元）不符"
 
 
 def test_fund_split_fails_when_pipeline_percentages_do_not_add_up(dd: DataDir) -> None:
@@ -375,7 +375,7 @@ def test_report_deadline_fails_one_day_late(dd: DataDir) -> None:
     f = only(dd.findings("DEADLINE-REPORT"))
     assert (f.severity, f.where) == ("warning", "东区 2018年报告")
     assert f.file == "data/reports/2018/东区.yaml"
-    assert f.message == "报告日期2019-01-06晚于报送试点工作报告时限2019年1月5日"
+    assert f.message == "报告日期2019年1月6日晚于报送试点工作报告时限2019年1月5日"
 
 
 def test_assessment_weights_pass_on_bundled_programme(dd: DataDir) -> None:
