@@ -33,6 +33,9 @@ class App(click.Group):
             sys.exit(1)
         except (click.ClickException, click.exceptions.Exit, click.Abort, SystemExit):
             raise
+        except BrokenPipeError:  # output piped into head or less that closed early
+            sys.stderr.close()
+            sys.exit(0)
         except KeyboardInterrupt:
             click.echo("已中断。", err=True)
             sys.exit(130)
@@ -162,8 +165,9 @@ def _print_summary(result: Any) -> None:
 def _register() -> None:
     """Commands that live in their own modules."""
     from generator.cli_data import import_cmd, init
+    from generator.cli_templates import templates
 
-    for command in (import_cmd, init):
+    for command in (import_cmd, init, templates):
         main.add_command(command)
 
 
