@@ -11,6 +11,7 @@ APT_PACKAGES := libreoffice-writer-nogui libreoffice-calc-nogui fonts-noto-cjk p
 run: venv
 	$(BIN)/gaizao validate
 	$(BIN)/gaizao build --out output
+	$(BIN)/gaizao report --out output
 
 test: system venv
 	$(BIN)/python -m pytest -q
@@ -21,6 +22,7 @@ lint: venv
 
 golden: venv
 	$(BIN)/python -m tests.golden --update
+	$(BIN)/python -m tests.golden_reports --update
 
 # LibreOffice and CJK fonts: PDF output and the tests that open files the way a clerk's office suite does.
 system:

@@ -165,9 +165,10 @@ def _print_summary(result: Any) -> None:
 def _register() -> None:
     """Commands that live in their own modules."""
     from generator.cli_data import import_cmd, init
+    from generator.cli_reports import report
     from generator.cli_templates import templates
 
-    for command in (import_cmd, init, templates):
+    for command in (import_cmd, init, report, templates):
         main.add_command(command)
 
 

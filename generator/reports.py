@@ -84,12 +84,12 @@ CITY_OPENING_NONE = ("按照《{title}》（{number}）要求，现将全市{yea
                      "报告如下（各县（区）{doc}尚未报送，相关内容以“【待填写】”标出）：")
 DISTRICT_SUMMARY = ("{year}年，{district}列入{scope}的老旧小区共{n}个，涉及{households}户，"
                     "预计投资{wan}万元。截至{as_of}，已完工{finished}个（其中通过竣工验收{accepted}个），"
-                    "完成改造{done}户，各方实际到位资金{actual}万元；小区个数、户数、投资分别完成计划的"
-                    "{r1}、{r2}、{r3}。")
+                    "完成改造{done}户，各方实际到位资金{actual}万元；对照计划，小区个数完成{r1}，"
+                    "户数完成{r2}，投资完成{r3}。")
 CITY_SUMMARY = ("{year}年全市{target}为完成{n}个老旧小区改造，涉及{households}户，"
                 "预计投资{wan}万元{plan}。截至{as_of}，全市已完工{finished}个（其中通过竣工验收"
-                "{accepted}个），完成改造{done}户，各方实际到位资金{actual}万元，分别完成{target}的"
-                "{r1}、{r2}、{r3}。")
+                "{accepted}个），完成改造{done}户，各方实际到位资金{actual}万元；对照{target}，"
+                "小区个数完成{r1}，户数完成{r2}，投资完成{r3}。")
 PLAN_DIFFERS = "（附件1所列该年度计划为{n}个、{households}户、{wan}万元）"
 AS_OF_UNKNOWN = "目前"
 TARGET_ROWS = ("小区个数（个）", "改造户数（户）", "投资（万元）")
@@ -229,7 +229,7 @@ def _district_row(name: str, t: Totals) -> dict[str, Any]:
 
 
 def _bodies(data: DataSet, names: list[str]) -> str:
-    """'各县（区）政府及钒钛高新区管委会': how the source names the districts' governing bodies."""
+    """'各县（区）政府及××管委会': how the source names the districts' governing bodies."""
     governments = [n for n in names if data.districts[n].body_type == "政府"]
     committees = [f"{n}管委会" for n in names if data.districts[n].body_type == "管委会"]
     parts = ["各县（区）政府"] if governments else []
@@ -326,6 +326,14 @@ def report_context(data: DataSet, year: int, district: str | None = None) -> dic
         "closing": CLOSING,
         "sign": signature(sender, cn_date(date)),
     }
+
+
+TEMPLATE_CONTEXTS: dict[str, tuple[str, Callable[[DataSet], dict[str, Any]]]] = {
+    # The city's pilot report: it has every table (the district one included) to check against.
+    REPORT_TEMPLATE: ("pilot-report",
+                      lambda data: report_context(data, data.programme.pilot.year, None)),
+}
+"""Template path → (kind key, example context), for generator.template_check."""
 
 
 # ---------------------------------------------------------------- which documents, where

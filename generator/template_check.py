@@ -137,6 +137,8 @@ class _Walker:
                 return scope[node.name]
             if node.name in self.context:
                 return self.context[node.name]
+            if node.name in XML_ENV.globals:  # range, dict, namespace …
+                return _UNKNOWN
             self.missing.append(node.name)
             return _UNKNOWN
         if isinstance(node, (nodes.Getattr, nodes.Getitem)):

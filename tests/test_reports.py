@@ -1,0 +1,369 @@
+"""City and district documents: the plan table, the pilot reports and the annual assessment."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import uuid
+from decimal import Decimal
+from pathlib import Path
+
+import openpyxl
+import pytest
+from click.testing import CliRunner
+
+from generator.cli_reports import report
+from generator.errors import DataError, OutputError
+from generator.loader import DataSet, load
+from generator.report_figures import assessment_rows, ranks, total_score, totals, year_figures
+from generator.report_workbooks import PLAN_SHEET, SUMMARY_SHEET, assessment_layout
+from generator.reports import ReportResult, build_reports, report_context, report_years, signature
+from generator.writer import MANIFEST, sha256
+from tests.golden_reports import report_text, snapshots
+from tests.helpers import DataDir
+
+# The source's own figures (攀委办〔2018〕40号): section 一 by district, annex 1 by year.
+SOURCE_DISTRICTS = {
+    "东区": (6, 3339, Decimal("8347")),
+    "西区": (6, 2822, Decimal("2950")),
+    "仁和区": (7, 2145, Decimal("4440")),
+    "米易县": (3, 1672, Decimal("1672")),
+    "盐边县": (5, 2026, Decimal("7106")),
+    "钒钛高新区": (3, 1781, Decimal("1250")),
+}
+SOURCE_YEARS = {2018: (9, 4071, Decimal("7475")), 2019: (11, 4391, Decimal("9264.5")),
+                2020: (10, 5323, Decimal("9026"))}
+SOURCE_TOTAL = (30, 13785, Decimal("25765.5"))
+PLAN = "计划/老旧小区改造年度实施计划表.xlsx"
+CITY_REPORT = "2018/全市/2018年老旧小区改造试点工作报告（汇总）.docx"
+ASSESSMENT = "2018/全市/2018年度综合考评表.xlsx"
+
+needs_soffice = pytest.mark.skipif(shutil.which("soffice") is None,
+                                   reason="未安装 LibreOffice（soffice）")
+
+
+def district_report(district: str, year: int = 2018) -> str:
+    return f"{year}/{district}/{year}年老旧小区改造试点工作报告.docx"
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> ReportResult:
+    """Everything `gaizao report` writes by default, built once."""
+    return build_reports(load(), tmp_path_factory.mktemp("reports") / "output")
+
+
+def recalc(path: Path, tmp: Path) -> openpyxl.Workbook:
+    """Open a workbook in LibreOffice, let it compute the formulas, read back the values."""
+    out = tmp / f"calc-{uuid.uuid4().hex}"
+    profile = tmp / f"lo-profile-{uuid.uuid4().hex}"
+    subprocess.run(
+        ["soffice", "--headless", f"-env:UserInstallation=file://{profile}", "--convert-to", "xlsx",
+         "--outdir", str(out), str(path)],
+        check=True, capture_output=True, timeout=240,
+    )
+    return openpyxl.load_workbook(out / path.name, data_only=True)
+
+
+def text_of(result: ReportResult, rel: str) -> str:
+    return report_text((result.out / rel).read_bytes())
+
+
+# ---------------------------------------------------------------- what is written where
+
+
+def test_default_run_writes_every_kind(built: ReportResult, bundled: DataSet) -> None:
+    assert built.written == {"年度实施计划表": 1, "试点工作报告（年度工作总结）": 7,
+                             "年度综合考评表": 3}
+    assert PLAN in built.paths and CITY_REPORT in built.paths
+    for district in bundled.districts:
+        assert district_report(district) in built.paths
+    for year in (2018, 2019, 2020):
+        assert f"{year}/全市/{year}年度综合考评表.xlsx" in built.paths
+
+
+def test_report_years_are_the_pilot_and_later_years_with_data(tmp_path: Path) -> None:
+    assert report_years(load()) == [2018]
+    folder = DataDir(tmp_path / "data")
+    folder.write("reports/2019/东区.yaml", {"district": "东区", "year": 2019})
+    assert report_years(folder.load()) == [2018, 2019]
+
+
+def test_manifest_records_every_report(built: ReportResult) -> None:
+    manifest = json.loads((built.out / MANIFEST).read_text(encoding="utf-8"))
+    entries = {e["path"]: e for e in manifest["documents"]}
+    assert set(built.paths) <= set(entries)
+    for rel in built.paths:
+        assert entries[rel]["sha256"] == sha256((built.out / rel).read_bytes())
+    assert entries[CITY_REPORT]["district"] == "全市"
+    assert entries[district_report("东区")]["template"].endswith("docx/pilot_report.docx")
+    assert entries[PLAN]["kind"] == "plan-table" and entries[PLAN]["year"] is None
+
+
+def test_running_twice_gives_identical_bytes_and_rewrites_nothing(tmp_path: Path) -> None:
+    data = load()
+    first = build_reports(data, tmp_path / "a", ("plan-table", "assessment"), 2018)
+    second = build_reports(data, tmp_path / "b", ("plan-table", "assessment"), 2018)
+    for rel in first.paths:
+        assert (first.out / rel).read_bytes() == (second.out / rel).read_bytes(), rel
+    again = build_reports(data, tmp_path / "a", ("plan-table", "assessment"), 2018)
+    assert sum(again.written.values()) == 0 and sum(again.unchanged.values()) == 2
+
+
+def test_a_hand_edited_report_is_never_overwritten(tmp_path: Path) -> None:
+    data = load()
+    result = build_reports(data, tmp_path, ("assessment",), 2018)
+    target = tmp_path / result.paths[0]
+    target.write_bytes(target.read_bytes() + b"clerk")
+    with pytest.raises(OutputError, match="手工修改"):
+        build_reports(data, tmp_path, ("assessment",), 2018)
+    assert target.read_bytes().endswith(b"clerk")
+    build_reports(data, tmp_path, ("assessment",), 2018, force=True)
+    assert not target.read_bytes().endswith(b"clerk")
+
+
+def test_unknown_year_or_kind_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(DataError, match="年度 2017 不在方案计划年度"):
+        build_reports(load(), tmp_path, (), 2017)
+    with pytest.raises(DataError, match="未知的文书种类"):
+        build_reports(load(), tmp_path, ("budget",), None)
+    assert not any(tmp_path.rglob("*.docx"))
+
+
+def test_report_command_prints_what_it_wrote(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    result = CliRunner().invoke(report, ["--out", str(out), "--kind", "pilot-report",
+                                         "--year", "2019"])
+    assert result.exit_code == 0, result.output
+    assert "2019/全市/2019年老旧小区改造年度工作总结（汇总）.docx" in result.output
+    assert "试点工作报告（年度工作总结）：7 份" in result.output
+    assert "manifest.json" in result.output
+    bad = CliRunner().invoke(report, ["--kind", "nope"])
+    assert bad.exit_code == 2 and "nope" in bad.output
+
+
+def test_report_command_has_chinese_help() -> None:
+    assert report.help and "年度实施计划表" in report.help
+    for option in report.params:
+        assert option.help, option.name  # type: ignore[attr-defined]
+
+
+# ---------------------------------------------------------------- 年度实施计划表
+
+
+def test_python_totals_match_the_source(bundled: DataSet) -> None:
+    for year, (count, households, wan) in SOURCE_YEARS.items():
+        t = totals(year_figures(bundled, year))
+        assert (t.communities, t.households, t.investment_wan) == (count, households, wan)
+    for district, (count, households, wan) in SOURCE_DISTRICTS.items():
+        rows = [f for y in SOURCE_YEARS for f in year_figures(bundled, y, district)]
+        t = totals(rows)
+        assert (t.communities, t.households) == (count, households)
+        # the one discrepancy of the source: its rows add up to 8347.5 where the prose says 8347
+        assert t.investment_wan == (Decimal("8347.5") if district == "东区" else wan)
+
+
+def test_plan_table_is_laid_out_like_annex_1(built: ReportResult) -> None:
+    wb = openpyxl.load_workbook(built.out / PLAN)
+    ws = wb[PLAN_SHEET]
+    assert [c.value for c in ws[3]] == ["序号", "老旧小区名称", "县(区)", "建成时间", "小区位置",
+                                        "户数", "预计投资(万元)", "改造年度计划", "备注"]
+    assert ws["H4"].value == "2018年\n(共9个)"
+    assert "H4:H12" in {str(r) for r in ws.merged_cells.ranges}
+    assert ws["A13"].value == "合计" and ws["F13"].value == "=SUM(F4:F12)"
+    totals_row = next(r for r in range(1, ws.max_row + 1) if ws.cell(r, 1).value == "总计")
+    assert ws.cell(totals_row, 6).value == "=SUM(F13,F25,F36)"
+    assert ws["B14"].value == "炳草岗酿造厂小区（鸿海巷小区）" and ws["G15"].value == 2387.5
+    assert ws.print_title_rows == "$3:$3"
+    assert ws.page_setup.orientation == "landscape" and int(ws.page_setup.paperSize) == 9
+    assert ws["B4"].font.name == "仿宋" and ws["A3"].font.name == "宋体"
+    assert ws["A4"].border.left.style == "thin"
+
+
+def test_summary_sheet_puts_formulas_beside_the_stated_figures(built: ReportResult) -> None:
+    ws = openpyxl.load_workbook(built.out / PLAN)[SUMMARY_SHEET]
+    rows = {ws.cell(r, 2).value: r for r in range(5, 11)}
+    assert list(rows) == list(SOURCE_DISTRICTS)
+    r = rows["东区"]
+    assert ws.cell(r, 3).value.startswith("=COUNTIFS(")
+    assert ws.cell(r, 5).value.startswith("=SUMIFS(")
+    assert [ws.cell(r, c).value for c in (6, 7, 8)] == [6, 3339, 8347]
+    assert ws.cell(r, 11).value == f"=E{r}-H{r}"
+
+
+@pytest.mark.libreoffice
+@needs_soffice
+def test_libreoffice_computes_the_source_figures(built: ReportResult, tmp_path: Path) -> None:
+    wb = recalc(built.out / PLAN, tmp_path)
+    plan, summary = wb[PLAN_SHEET], wb[SUMMARY_SHEET]
+    subtotals = [(r, plan.cell(r, 6).value, plan.cell(r, 7).value)
+                 for r in range(1, plan.max_row + 1) if plan.cell(r, 1).value in ("合计", "总计")]
+    assert [(h, Decimal(str(w))) for _, h, w in subtotals] == [
+        *[(h, w) for _, h, w in SOURCE_YEARS.values()], SOURCE_TOTAL[1:]]
+    for r in range(5, 11):
+        name = summary.cell(r, 2).value
+        count, households, wan = SOURCE_DISTRICTS[name]
+        got = (summary.cell(r, 3).value, summary.cell(r, 4).value,
+               Decimal(str(summary.cell(r, 5).value)))
+        diff = tuple(summary.cell(r, c).value for c in (9, 10, 11))
+        if name == "东区":
+            assert got == (6, 3339, Decimal("8347.5")) and diff == (0, 0, 0.5)
+        else:
+            assert got == (count, households, wan) and diff == (0, 0, 0)
+    assert [summary[f"{c}11"].value for c in "CDE"] == [30, 13785, 25765.5]
+    years = {summary.cell(r, 2).value: r for r in range(15, 18)}
+    pilot = years["2018年（试点）"]
+    assert [summary.cell(pilot, c).value for c in range(3, 12)] == [9, 4071, 7475, 9, 4071, 7475,
+                                                                  0, 0, 0]
+
+
+# ---------------------------------------------------------------- 试点工作报告
+
+
+@pytest.mark.parametrize("district", ["东区", "西区", "仁和区", "米易县", "盐边县", "钒钛高新区"])
+def test_district_report_is_from_its_government_to_the_housing_bureau(
+        built: ReportResult, bundled: DataSet, district: str) -> None:
+    text = text_of(built, district_report(district))
+    lines = text.splitlines()
+    sender = bundled.districts[district].government
+    assert lines[0] == sender and lines[1] == "关于2018年老旧小区改造试点工作的报告"
+    assert lines[2] == "攀枝花市住房城乡建设局："
+    sign = [ln.strip("\u3000\u2002") for ln in lines if not ln.startswith("[")][-2:]
+    assert sign[0] == sender
+    report = bundled.reports.get((district, 2018))
+    expected_date = (f"{report.date.year}年{report.date.month}月{report.date.day}日"
+                     if report and report.date else "____年__月__日")
+    assert sign[1] == expected_date
+    projects = [ln for ln in lines if ln.startswith("| ") and f" | {district} | " in ln]
+    assert len(projects) == len(year_figures(bundled, 2018, district))
+    for heading in ("一、总体情况", "二、主要做法和成效", "三、可复制可推广的经验",
+                    "四、存在的问题和建议"):
+        assert heading in lines
+    assert "{{" not in text and "{%" not in text and "None" not in text
+    assert "示例" in text  # built from illustrative project data
+    if district == "米易县":
+        assert "【待填写：米易县主要做法】" in text and "【待填写：米易县基本情况】" in text
+    else:
+        assert "【待填写" not in text
+
+
+def test_the_high_tech_zone_reports_from_its_committee(built: ReportResult) -> None:
+    text = text_of(built, district_report("钒钛高新区"))
+    assert text.startswith("攀枝花钒钛高新技术产业开发区管理委员会\n")
+    assert "人民政府\n" not in text.split("\n", 2)[0]
+
+
+def test_district_report_says_planned_against_done(built: ReportResult) -> None:
+    text = text_of(built, district_report("仁和区"))
+    assert "| 改造户数（户） | 729 | 725 | 99.5% |" in text
+    assert "| 1 | 建筑机械化小区二期 | 仁和区 | 645 | 641 | 800.00 | 797.65 | 已验收 |" in text
+    assert "截至2018年12月24日" in text
+
+
+def test_city_report_compiles_every_district(built: ReportResult) -> None:
+    text = text_of(built, CITY_REPORT)
+    lines = text.splitlines()
+    assert lines[:3] == ["攀枝花市住房城乡建设局", "关于2018年老旧小区改造试点工作的报告",
+                         "攀枝花市人民政府："]
+    assert "各县（区）政府及钒钛高新区管委会" in text and "其中米易县尚未报送" in text
+    assert "| 小区个数（个） | 9 | 9 | 100.0% |" in text
+    assert "| 改造户数（户） | 4071 | 4063 | 99.8% |" in text
+    assert "| 投资（万元） | 7,475.00 | 7,486.18 | 100.1% |" in text
+    table = lines[lines.index("（三）项目完成情况") + 2:lines.index("（四）资金到位情况") - 1]
+    assert [ln.split(" | ")[2] for ln in table] == [
+        "东区", "东区", "西区", "西区", "仁和区", "仁和区", "盐边县", "米易县", "钒钛高新区"]
+    for i, name in enumerate(["东区", "西区", "仁和区", "米易县", "盐边县", "钒钛高新区"], start=1):
+        assert lines.count(f"（{'一二三四五六'[i - 1]}）{name}") == 3  # sections 二, 三, 四
+    assert "【待填写：米易县主要做法】" in text
+    assert "【待填写：东区" not in text
+    body = [ln for ln in lines if not ln.startswith("[")]
+    assert body[-2].strip("\u3000\u2002") == "攀枝花市住房城乡建设局"
+    assert body[-1].strip("\u3000\u2002") == "____年__月__日"
+    assert "{{" not in text and "{%" not in text and "None" not in text
+
+
+def test_a_later_year_is_an_annual_summary(bundled: DataSet) -> None:
+    context = report_context(bundled, 2019, None)
+    assert context["title"].endswith("2019年老旧小区改造年度工作总结")
+    assert context["target_label"] == "年度计划"
+    assert [r["target"] for r in context["targets"][:2]] == [11, 4391]
+    assert "各县（区）2019年度工作总结尚未报送" in context["opening"]
+
+
+def test_signature_centres_the_sender_over_the_date() -> None:
+    sign = signature("东区人民政府", "2018年12月28日")
+    # the date ends 4 characters from the right of the 28-character line
+    assert sign["date"] == "\u3000" * 17 + "2018年12月28日"
+    assert sign["name"] == "\u3000" * 17 + "\u2002" + "东区人民政府"
+    long = signature("攀枝花钒钛高新技术产业开发区管理委员会", "2019年1月3日")
+    assert long["name"] == "\u3000" * 7 + "攀枝花钒钛高新技术产业开发区管理委员会"
+
+
+# ---------------------------------------------------------------- 年度综合考评表
+
+
+def test_assessment_scores_by_hand(bundled: DataSet) -> None:
+    rows = {r.district: r for r in assessment_rows(bundled, 2018)}
+    renhe = rows["仁和区"]
+    # 仁和区 2018: 645 + 84 households planned, 641 + 84 done; 7 + 5 budget items, 6 + 5 passed;
+    # both projects have a body, a management mode and a maintenance fund.
+    assert (renhe.households, renhe.households_done) == (729, 725)
+    assert (renhe.items_planned, renhe.items_delivered, renhe.items_inspected, renhe.items_passed) \
+        == (12, 11, 12, 11)
+    assert renhe.fraction("management") == (6, 6)
+    weights = {"households": 30, "content": 30, "standards": 20, "management": 20}
+    by_hand = {"households": Decimal("29.84"),   # 30 × 725/729 = 29.835…
+               "content": Decimal("27.50"),      # 30 × 11/12
+               "standards": Decimal("18.33"),    # 20 × 11/12 = 18.333…
+               "management": Decimal("20.00")}   # 20 × 6/6
+    for key, weight in weights.items():
+        assert renhe.score(key, Decimal(weight)) == by_hand[key]
+    assert total_score(bundled, renhe) == Decimal("95.67")
+    xiqu = rows["西区"]  # 玉树巷 has no maintenance fund: 5 of 6 marks
+    assert xiqu.fraction("management") == (5, 6) and total_score(bundled, xiqu) == Decimal("96.67")
+
+
+def test_assessment_sheet_has_weights_formulas_and_ranks(built: ReportResult,
+                                                         bundled: DataSet) -> None:
+    ws = openpyxl.load_workbook(built.out / ASSESSMENT).active
+    layout = assessment_layout()
+    w = bundled.programme.assessment
+    assert [ws[f"{layout[k][-1]}3"].value for k in layout] == [
+        w.households, w.content, w.standards, w.management]
+    assert ws["E6"].value == "=IF(C6=0,0,D6/C6)"
+    assert ws["F6"].value == "=ROUND(F$3*E6,2)"
+    assert ws["S6"].value == "=IF(O6=0,0,(P6+Q6+R6)/(3*O6))"
+    assert ws["V6"].value == "=RANK(U6,$U$6:$U$11)"
+    assert [ws.cell(r, 2).value for r in range(6, 12)] == list(bundled.districts)
+    assert "示例" in ws["Q2"].value
+
+
+@pytest.mark.libreoffice
+@needs_soffice
+def test_libreoffice_scores_and_ranks_the_districts(built: ReportResult, bundled: DataSet,
+                                                    tmp_path: Path) -> None:
+    ws = recalc(built.out / ASSESSMENT, tmp_path).active
+    rows = assessment_rows(bundled, 2018)
+    expected = [total_score(bundled, r) for r in rows]
+    got = {ws.cell(r, 2).value: (ws.cell(r, 21).value, ws.cell(r, 22).value) for r in range(6, 12)}
+    for row, score, rank in zip(rows, expected, ranks(expected), strict=True):
+        assert Decimal(str(got[row.district][0])).quantize(Decimal("0.01")) == score
+        assert got[row.district][1] == rank
+    assert got["仁和区"] == (pytest.approx(95.67), 5)
+    assert got["米易县"][1] == got["盐边县"][1] == 1  # 100 each: a tie shares the rank
+
+
+# ---------------------------------------------------------------- golden snapshots
+
+
+def test_golden_report_snapshots_are_unchanged() -> None:
+    for path, text in snapshots().items():
+        assert path.exists(), f"缺少快照 {path}：运行 python -m tests.golden_reports --update"
+        assert path.read_text(encoding="utf-8") == text, (
+            f"{path} 与生成结果不同；确认改动无误后运行 python -m tests.golden_reports --update")
+
+
+def test_report_text_keeps_equal_neighbouring_cells(built: ReportResult) -> None:
+    # tests.snapshot.docx_text folds equal neighbours (merged cells); here 9 planned, 9 done.
+    text = report_text((built.out / CITY_REPORT).read_bytes())
+    assert "| 合计 | 9 | 9 | 4071 | 4063 |" in text

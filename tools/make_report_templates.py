@@ -1,0 +1,426 @@
+"""Write templates/docx/pilot_report.docx: the pilot (annual) report laid out per GB/T 9704-2012.
+
+Run `python tools/make_report_templates.py` after changing this file; the template is committed.
+Every docxtpl tag is written as one run, so Word's spell-checker cannot split it.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from docx import Document
+from docx.document import Document as Doc
+from docx.enum.section import WD_ORIENT
+from docx.enum.style import WD_STYLE_TYPE
+from docx.enum.table import WD_CELL_VERTICAL_ALIGNMENT, WD_TABLE_ALIGNMENT
+from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_COLOR_INDEX, WD_LINE_SPACING
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
+from docx.shared import Mm, Pt, RGBColor
+from docx.styles.style import ParagraphStyle
+from docx.table import Table
+from docx.text.paragraph import Paragraph
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from generator.ziputil import normalize_zip  # noqa: E402
+
+OUT = ROOT / "templates" / "docx" / "pilot_report.docx"
+
+# GB/T 9704-2012: A4, type area 156 × 225 mm, 3号 (16 pt) body, 22 lines of 28 characters.
+BODY_PT = 16.0
+LINE_PT = 28.95
+TYPE_WIDTH_MM = 156
+CHARS_PER_LINE = 28
+FANGSONG, HEITI, KAITI, XIAOBIAOSONG, SONGTI = (
+    "仿宋_GB2312", "黑体", "楷体_GB2312", "方正小标宋简体", "宋体")
+TABLE_PT = 10.5
+PARTIES = ("city", "district", "residents", "utility", "maintenance_fund", "social_capital")
+
+# ---------------------------------------------------------------- low-level helpers
+
+# Child order the OOXML schema requires (Word refuses a file whose elements are out of order).
+RPR_ORDER = ("rStyle", "rFonts", "b", "bCs", "i", "iCs", "caps", "smallCaps", "strike", "dstrike",
+             "outline", "shadow", "emboss", "imprint", "noProof", "snapToGrid", "vanish",
+             "webHidden", "color", "spacing", "w", "kern", "position", "sz", "szCs", "highlight",
+             "u", "effect", "bdr", "shd", "fitText", "vertAlign", "rtl", "cs", "em", "lang",
+             "eastAsianLayout", "specVanish", "oMath")
+PPR_ORDER = ("pStyle", "keepNext", "keepLines", "pageBreakBefore", "framePr", "widowControl",
+             "numPr", "suppressLineNumbers", "pBdr", "shd", "tabs", "suppressAutoHyphens",
+             "kinsoku", "wordWrap", "overflowPunct", "topLinePunct", "autoSpaceDE", "autoSpaceDN",
+             "bidi", "adjustRightInd", "snapToGrid", "spacing", "ind", "contextualSpacing",
+             "mirrorIndents", "suppressOverlap", "jc", "textDirection", "textAlignment",
+             "textboxTightWrap", "outlineLvl", "divId", "cnfStyle", "rPr", "sectPr", "pPrChange")
+TBLPR_ORDER = ("tblStyle", "tblpPr", "tblOverlap", "bidiVisual", "tblStyleRowBandSize",
+               "tblStyleColBandSize", "tblW", "jc", "tblCellSpacing", "tblInd", "tblBorders", "shd",
+               "tblLayout", "tblCellMar", "tblLook", "tblCaption", "tblDescription")
+
+
+def child(parent: Any, name: str, order: tuple[str, ...]) -> Any:
+    """The parent's w:<name> element, created in its schema position if missing."""
+    found = parent.find(qn(f"w:{name}"))
+    if found is not None:
+        return found
+    el = OxmlElement(f"w:{name}")
+    later = {qn(f"w:{n}") for n in order[order.index(name) + 1:]}
+    for index, existing in enumerate(parent):
+        if existing.tag in later:
+            parent.insert(index, el)
+            return el
+    parent.append(el)
+    return el
+
+
+def set_fonts(rpr_owner: object, font: str, size: float | None = None) -> None:
+    """Name the font of Latin and East-Asian text (font.name alone leaves w:eastAsia unset)."""
+    rpr = rpr_owner.get_or_add_rPr()  # type: ignore[attr-defined]
+    fonts = child(rpr, "rFonts", RPR_ORDER)
+    for attr in list(fonts.attrib):
+        del fonts.attrib[attr]  # theme fonts would win over the named ones
+    for attr in ("w:ascii", "w:hAnsi", "w:eastAsia", "w:cs"):
+        fonts.set(qn(attr), font)
+    if size is not None:
+        for name in ("sz", "szCs"):
+            child(rpr, name, RPR_ORDER).set(qn("w:val"), str(int(size * 2)))
+
+
+def _ppr_flag(style: ParagraphStyle, tag: str, value: str | None = None) -> None:
+    el = child(style.element.get_or_add_pPr(), tag.removeprefix("w:"), PPR_ORDER)
+    if value is not None:
+        el.set(qn("w:val"), value)
+
+
+def _indent_chars(style: ParagraphStyle, chars: int) -> None:
+    """First-line indent in characters, which Word keeps right when the font size changes."""
+    style.paragraph_format.first_line_indent = Pt(BODY_PT * chars)
+    ind = style.element.get_or_add_pPr().find(qn("w:ind"))
+    if ind is not None:
+        ind.set(qn("w:firstLineChars"), str(chars * 100))
+
+
+def para_style(doc: Doc, style_id: str, name: str, font: str, size: float, *,
+               align: WD_ALIGN_PARAGRAPH = WD_ALIGN_PARAGRAPH.JUSTIFY, indent: int = 0,
+               exact: float | None = LINE_PT, grid: bool = True, bold: bool = False,
+               keep_next: bool = False, outline: int | None = None) -> ParagraphStyle:
+    """A paragraph style with its East-Asian font declared and a fixed line height."""
+    style = doc.styles.add_style(name, WD_STYLE_TYPE.PARAGRAPH)
+    style.element.set(qn("w:styleId"), style_id)
+    style.base_style = doc.styles["Normal"]
+    style.quick_style = True
+    set_fonts(style.element, font, size)
+    style.font.bold = bold
+    pf = style.paragraph_format
+    pf.alignment = align
+    pf.space_before = pf.space_after = Pt(0)
+    if exact is not None:
+        pf.line_spacing_rule = WD_LINE_SPACING.EXACTLY
+        pf.line_spacing = Pt(exact)
+    else:
+        pf.line_spacing_rule = WD_LINE_SPACING.SINGLE
+    pf.first_line_indent = Pt(0)
+    if indent:
+        _indent_chars(style, indent)
+    pf.keep_with_next = keep_next
+    if not grid:
+        # Small text off the character grid: otherwise Word spreads it to the body's pitch.
+        _ppr_flag(style, "w:snapToGrid", "0")
+    if outline is not None:
+        _ppr_flag(style, "w:outlineLvl", str(outline))
+    return style
+
+
+def tag(paragraph: Paragraph, text: str) -> Paragraph:
+    """One docxtpl tag (or text) as one run."""
+    paragraph.add_run(text)
+    return paragraph
+
+
+# ---------------------------------------------------------------- document set-up
+
+
+def set_up(doc: Doc) -> None:
+    """Page, grid, default fonts and the styles the template uses."""
+    section = doc.sections[0]
+    section.orientation = WD_ORIENT.PORTRAIT
+    section.page_width, section.page_height = Mm(210), Mm(297)
+    section.top_margin, section.bottom_margin = Mm(37), Mm(35)
+    section.left_margin, section.right_margin = Mm(28), Mm(26)
+    section.header_distance = Mm(15)
+    # The page number's dashes sit 7 mm under the type area (35 mm − 7 mm − one 4号 line).
+    section.footer_distance = Mm(22)
+    sect = section._sectPr
+    grid = sect.find(qn("w:docGrid"))
+    if grid is None:
+        grid = OxmlElement("w:docGrid")
+        sect.append(grid)
+    # 22 lines a page. No character grid: LibreOffice gives a 16 pt character two cells of a
+    # pitch under 16 pt; the 28 characters a line come from condensed spacing instead (below).
+    grid.set(qn("w:type"), "lines")
+    grid.set(qn("w:linePitch"), str(round(LINE_PT * 20)))
+    for attr in list(grid.attrib):
+        if attr == qn("w:charSpace"):
+            del grid.attrib[attr]
+    doc.settings.odd_and_even_pages_header_footer = True
+
+    defaults = doc.styles.element.find(qn("w:docDefaults"))
+    rpr_default = defaults.find(qn("w:rPrDefault")).find(qn("w:rPr"))
+    fonts = rpr_default.find(qn("w:rFonts"))
+    for attr in list(fonts.attrib):
+        del fonts.attrib[attr]
+    for attr in ("w:ascii", "w:hAnsi", "w:eastAsia", "w:cs"):
+        fonts.set(qn(attr), FANGSONG)
+    for name in ("sz", "szCs"):
+        child(rpr_default, name, RPR_ORDER).set(qn("w:val"), str(int(BODY_PT * 2)))
+    lang = child(rpr_default, "lang", RPR_ORDER)
+    lang.set(qn("w:val"), "en-US")
+    lang.set(qn("w:eastAsia"), "zh-CN")
+
+    normal = doc.styles["Normal"]
+    set_fonts(normal.element, FANGSONG, BODY_PT)
+    pf = normal.paragraph_format
+    pf.alignment = WD_ALIGN_PARAGRAPH.JUSTIFY
+    pf.space_before = pf.space_after = Pt(0)
+    pf.line_spacing_rule = WD_LINE_SPACING.EXACTLY
+    pf.line_spacing = Pt(LINE_PT)
+    pf.widow_control = False
+    _indent_chars(normal, 2)
+    # 28 × 16 pt is 448 pt, the type area 442 pt: condense each character by a whole number of
+    # twentieths of a point until 28 fit.
+    pitch = TYPE_WIDTH_MM / 25.4 * 72 / CHARS_PER_LINE
+    spacing = child(normal.element.get_or_add_rPr(), "spacing", RPR_ORDER)
+    spacing.set(qn("w:val"), str(math.floor((pitch - BODY_PT) * 20)))
+
+    para_style(doc, "GwTitle", "公文标题", XIAOBIAOSONG, 22, align=WD_ALIGN_PARAGRAPH.CENTER,
+               exact=36, grid=False)
+    para_style(doc, "GwAddressee", "主送机关", FANGSONG, BODY_PT)
+    para_style(doc, "GwHeading1", "一级标题", HEITI, BODY_PT, indent=2, keep_next=True, outline=0)
+    para_style(doc, "GwHeading2", "二级标题", KAITI, BODY_PT, indent=2, keep_next=True, outline=1)
+    # Left-aligned: the context places sender and date with leading spaces.
+    para_style(doc, "GwSignature", "署名", FANGSONG, BODY_PT, align=WD_ALIGN_PARAGRAPH.LEFT)
+    para_style(doc, "GwTableNote", "表注", FANGSONG, 12, align=WD_ALIGN_PARAGRAPH.RIGHT,
+               exact=None, grid=False, keep_next=True)
+    para_style(doc, "GwTableText", "表格文字", FANGSONG, TABLE_PT, align=WD_ALIGN_PARAGRAPH.CENTER,
+               exact=None, grid=False)
+    para_style(doc, "GwTableName", "表格文字（左对齐）", FANGSONG, TABLE_PT,
+               align=WD_ALIGN_PARAGRAPH.LEFT, exact=None, grid=False)
+    para_style(doc, "GwTableHead", "表头文字", HEITI, TABLE_PT, align=WD_ALIGN_PARAGRAPH.CENTER,
+               exact=None, grid=False)
+    page = para_style(doc, "GwPageNumber", "页码", SONGTI, 14, exact=None, grid=False)
+    page.paragraph_format.widow_control = False
+    mark = para_style(doc, "GwSampleMark", "示例标记", HEITI, 12, align=WD_ALIGN_PARAGRAPH.RIGHT,
+                      exact=None, grid=False)
+    mark.font.color.rgb = RGBColor(0xC0, 0x00, 0x00)
+
+
+def page_number(paragraph: Paragraph) -> None:
+    """“— 1 —”: a PAGE field between two 一字线."""
+    paragraph.add_run("— ")
+    run = paragraph.add_run()
+    for kind, text in (("begin", None), ("instr", " PAGE "), ("separate", None), ("text", "1"),
+                       ("end", None)):
+        if kind == "instr":
+            el = OxmlElement("w:instrText")
+            el.set(qn("xml:space"), "preserve")
+            el.text = text
+        elif kind == "text":
+            el = OxmlElement("w:t")
+            el.text = text
+        else:
+            el = OxmlElement("w:fldChar")
+            el.set(qn("w:fldCharType"), kind)
+        run._r.append(el)
+    paragraph.add_run(" —")
+
+
+def headers_and_footers(doc: Doc) -> None:
+    """Odd pages number on the right, even pages on the left, each one character in."""
+    section = doc.sections[0]
+    for header in (section.header, section.even_page_header):
+        p = header.paragraphs[0]
+        p.style = doc.styles["示例标记"]
+        tag(p, "{{ mark }}")
+    for footer, align in ((section.footer, WD_ALIGN_PARAGRAPH.RIGHT),
+                          (section.even_page_footer, WD_ALIGN_PARAGRAPH.LEFT)):
+        p = footer.paragraphs[0]
+        p.style = doc.styles["页码"]
+        p.alignment = align
+        if align == WD_ALIGN_PARAGRAPH.RIGHT:
+            p.paragraph_format.right_indent = Pt(14)
+        else:
+            p.paragraph_format.left_indent = Pt(14)
+        page_number(p)
+
+
+# ---------------------------------------------------------------- tables
+
+
+def _cell_text(cell: object, text: str, style: str) -> None:
+    p = cell.paragraphs[0]  # type: ignore[attr-defined]
+    p.style = style
+    if text:
+        tag(p, text)
+
+
+def _repeat_header(row: object) -> None:
+    trpr = row._tr.get_or_add_trPr()  # type: ignore[attr-defined]
+    el = OxmlElement("w:tblHeader")
+    trpr.append(el)
+
+
+def table(doc: Doc, widths_mm: list[float], heads: list[str], loop: str,
+          cells: list[str], total: list[str] | None = None, merge_total: int = 1,
+          left: tuple[int, ...] = ()) -> Table:
+    """A ruled table: a header row, one templated row repeated by {%tr for %}, an optional total."""
+    rows = 4 + (1 if total else 0)
+    t = doc.add_table(rows=rows, cols=len(widths_mm))
+    t.style = doc.styles["Table Grid"]
+    t.alignment = WD_TABLE_ALIGNMENT.CENTER
+    t.autofit = False  # a fixed layout: the widths below hold in Word, WPS and LibreOffice
+    # Narrow cell margins (1 mm): an amount such as 2,825.00 stays on one line.
+    margins = child(t._tbl.tblPr, "tblCellMar", TBLPR_ORDER)
+    for side in ("left", "right"):
+        el = OxmlElement(f"w:{side}")
+        el.set(qn("w:w"), str(round(Mm(1).twips)))
+        el.set(qn("w:type"), "dxa")
+        margins.append(el)
+    for index, width in enumerate(widths_mm):
+        t.columns[index].width = Mm(width)
+        for row in t.rows:
+            row.cells[index].width = Mm(width)
+            row.cells[index].vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.CENTER
+    for index, text in enumerate(heads):
+        _cell_text(t.rows[0].cells[index], text, "表头文字")
+    _repeat_header(t.rows[0])
+    _cell_text(t.rows[1].cells[0], f"{{%tr for r in {loop} %}}", "表格文字")
+    for index, text in enumerate(cells):
+        style = "表格文字（左对齐）" if index in left else "表格文字"
+        _cell_text(t.rows[2].cells[index], text, style)
+    _cell_text(t.rows[3].cells[0], "{%tr endfor %}", "表格文字")
+    for row in t.rows:
+        # A row is never cut across two pages.
+        row._tr.get_or_add_trPr().append(OxmlElement("w:cantSplit"))
+    for row in t.rows[1:]:
+        row.height = Mm(7)
+    if total:
+        row = t.rows[4]
+        first = row.cells[0].merge(row.cells[merge_total - 1]) if merge_total > 1 else row.cells[0]
+        _cell_text(first, total[0], "表头文字")
+        for index, text in enumerate(total[1:], start=merge_total):
+            _cell_text(row.cells[index], text, "表格文字")
+    return t
+
+
+# ---------------------------------------------------------------- body
+
+
+def parts_block(doc: Doc, name: str) -> None:
+    """Sub-headings (optional) and paragraphs; a paragraph still to be written stands out."""
+    add = doc.add_paragraph
+    tag(add(), f"{{%p for part in {name} %}}")
+    tag(add(), "{%p if part.heading %}")
+    tag(add(style="二级标题"), "{{ part.heading }}")
+    tag(add(), "{%p endif %}")
+    tag(add(), "{%p for para in part.paragraphs %}")
+    tag(add(), "{%p if para.fill %}")
+    run = add().add_run("{{ para.text }}")
+    run.font.highlight_color = WD_COLOR_INDEX.YELLOW
+    run.font.color.rgb = RGBColor(0xC0, 0x00, 0x00)
+    tag(add(), "{%p else %}")
+    tag(add(), "{{ para.text }}")
+    tag(add(), "{%p endif %}")
+    tag(add(), "{%p endfor %}")
+    tag(add(), "{%p endfor %}")
+
+
+def body(doc: Doc) -> None:
+    """Title, addressee, the four sections of the report, signature and date."""
+    add: Callable[..., Paragraph] = doc.add_paragraph
+    tag(add(style="公文标题"), "{{ title }}")
+    add()
+    tag(add(style="主送机关"), "{{ recipient }}：")
+    tag(add(), "{{ opening }}")
+
+    tag(add(style="一级标题"), "一、总体情况")
+    tag(add(), "{{ summary }}")
+    parts_block(doc, "situation")
+    tag(add(style="二级标题"), "{{ heads.targets }}")
+    table(doc, [46, 40, 40, 30], ["指标", "{{ target_label }}", "实际完成", "完成率"], "targets",
+          ["{{ r.name }}", "{{ r.target }}", "{{ r.done }}", "{{ r.rate }}"], left=(0,))
+    tag(add(), "{%p if districts %}")
+    tag(add(style="二级标题"), "{{ heads.districts }}")
+    table(doc, [24, 17, 17, 18, 18, 21, 21, 20],
+          ["县（区）", "计划小区\n（个）", "完工小区\n（个）", "计划户数", "完成户数",
+           "预计投资\n（万元）", "实际到位\n（万元）", "户数\n完成率"],
+          "districts",
+          ["{{ r.name }}", "{{ r.communities }}", "{{ r.finished }}", "{{ r.households }}",
+           "{{ r.households_done }}", "{{ r.investment }}", "{{ r.actual }}", "{{ r.rate }}"],
+          total=["合计", "{{ district_total.communities }}", "{{ district_total.finished }}",
+                 "{{ district_total.households }}", "{{ district_total.households_done }}",
+                 "{{ district_total.investment }}", "{{ district_total.actual }}",
+                 "{{ district_total.rate }}"])
+    tag(add(), "{%p endif %}")
+    tag(add(style="二级标题"), "{{ heads.projects }}")
+    table(doc, [10, 36, 21, 15, 15, 20, 20, 19],
+          ["序号", "小区名称", "县（区）", "计划\n户数", "完成\n户数", "预计投资\n（万元）",
+           "实际到位\n（万元）", "进度"],
+          "projects",
+          ["{{ r.no }}", "{{ r.name }}", "{{ r.district }}", "{{ r.households }}",
+           "{{ r.households_done }}", "{{ r.investment }}", "{{ r.actual }}", "{{ r.stage }}"],
+          total=["合计", "{{ project_total.households }}", "{{ project_total.households_done }}",
+                 "{{ project_total.investment }}", "{{ project_total.actual }}",
+                 "{{ project_total.stage }}"],
+          merge_total=3, left=(1,))
+    tag(add(style="二级标题"), "{{ heads.funding }}")
+    tag(add(style="表注"), "单位：万元")
+    # The paying parties are named as programme.yaml names them.
+    table(doc, [9, 25, 17, 17, 17, 17, 17, 17, 20],
+          ["序号", "小区名称", *(f"{{{{ parties.{k} }}}}" for k in PARTIES), "合计"],
+          "funding",
+          ["{{ r.no }}", "{{ r.name }}", *(f"{{{{ r.{k} }}}}" for k in PARTIES), "{{ r.total }}"],
+          total=["合计", *(f"{{{{ funding_total.{k} }}}}" for k in PARTIES),
+                 "{{ funding_total.total }}"],
+          merge_total=2, left=(1,))
+
+    tag(add(style="一级标题"), "二、主要做法和成效")
+    parts_block(doc, "practices")
+    tag(add(style="一级标题"), "三、可复制可推广的经验")
+    parts_block(doc, "experience")
+    tag(add(style="一级标题"), "四、存在的问题和建议")
+    parts_block(doc, "problems")
+    tag(add(), "{{ closing }}")
+    add()
+    add()
+    tag(add(style="署名"), "{{ sign.name }}")
+    tag(add(style="署名"), "{{ sign.date }}")
+
+
+def build() -> bytes:
+    """The template as repeatable bytes."""
+    doc = Document()
+    set_up(doc)
+    headers_and_footers(doc)
+    body(doc)
+    props = doc.core_properties
+    props.title = "老旧小区改造试点工作报告（年度工作总结）模板"
+    props.author = props.last_modified_by = "gaizao"
+    props.revision = 1
+    props.comments = "由 tools/make_report_templates.py 生成，请勿手工修改"
+    buffer = io.BytesIO()
+    doc.save(buffer)
+    return normalize_zip(buffer.getvalue())
+
+
+def main() -> None:
+    OUT.parent.mkdir(parents=True, exist_ok=True)
+    OUT.write_bytes(build())
+    print(OUT.relative_to(ROOT))
+
+
+if __name__ == "__main__":
+    main()
