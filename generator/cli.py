@@ -165,10 +165,11 @@ def _print_summary(result: Any) -> None:
 def _register() -> None:
     """Commands that live in their own modules."""
     from generator.cli_data import import_cmd, init
+    from generator.cli_print import print_cmd
     from generator.cli_reports import report
     from generator.cli_templates import templates
 
-    for command in (import_cmd, init, report, templates):
+    for command in (import_cmd, init, print_cmd, report, templates):
         main.add_command(command)
 
 

@@ -75,11 +75,14 @@ class CompiledDocx:
         out = io.BytesIO()
         with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
             for name, blob in self.parts:
-                template = self.compiled.get(name)
-                if template is not None:
-                    blob = _unpatch(self._render_part(name, template, context)).encode("utf-8")
+                if name in self.compiled:
+                    blob = self.render_part(name, context).encode("utf-8")
                 zf.writestr(name, blob)
         return normalize_zip(out.getvalue())
+
+    def render_part(self, name: str, context: dict[str, Any]) -> str:
+        """One templated part (e.g. word/document.xml) rendered to finished Word XML."""
+        return _unpatch(self._render_part(name, self.compiled[name], context))
 
     def _render_part(self, name: str, template: Template, context: dict[str, Any]) -> str:
         try:

@@ -81,12 +81,12 @@ def test_a_hand_edited_document_is_never_overwritten(tmp_path: Path, bundled: Da
     sel = Selection(project="dongqu-01", kinds=("notice",))
     result = build(bundled, tmp_path, sel)
     notice = _documents(result.out)[0]
-    notice.write_bytes(notice.read_bytes() + b"\0")
+    notice.write_bytes(notice.read_bytes() + b"clerk's edit")
     with pytest.raises(OutputError, match="手工修改"):
         build(bundled, tmp_path, sel)
-    assert notice.read_bytes().endswith(b"\0")
+    assert notice.read_bytes().endswith(b"clerk's edit")
     build(bundled, tmp_path, sel, force=True)
-    assert not notice.read_bytes().endswith(b"\0")
+    assert not notice.read_bytes().endswith(b"clerk's edit")
 
 
 def test_a_file_the_tool_did_not_write_is_never_overwritten(tmp_path: Path, bundled: DataSet) -> None:

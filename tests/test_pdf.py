@@ -43,7 +43,7 @@ def test_without_libreoffice_the_message_says_how_to_install(monkeypatch: pytest
 def test_a_file_that_fails_is_named_and_the_rest_go_on(tmp_path: Path, bundled: DataSet) -> None:
     result = build(bundled, tmp_path, Selection(project="dongqu-01", kinds=("notice",)))
     bad = result.paths[0].with_name("坏文件.docx")
-    bad.write_bytes(b"not a zip at all")
+    bad.write_bytes(b"PK\x03\x04 a zip header and nothing after it")  # LibreOffice cannot load this
     converted = to_pdf([result.paths[0], bad])
     assert [p.name for p in converted.done] == ["05-改造方案公示.pdf"]
     assert bad in converted.failed

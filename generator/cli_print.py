@@ -1,0 +1,50 @@
+"""The print command: one print-ready Word file per district and kind, for the district bureaus."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from generator.kinds import PROJECT_KINDS
+
+PRINTABLE = [k.key for k in PROJECT_KINDS.values() if k.suffix == ".docx"]
+
+
+@click.command("print")
+@click.option("--kind", required=True, type=click.Choice(PRINTABLE), metavar="种类",
+              help="要合并打印的文书：survey 征询表、application 申请书、plan 方案、notice 公示、"
+                   "acceptance 验收表。")
+@click.option("--district", metavar="县区", help="只打印这个县（区）；默认每个县（区）各出一份。")
+@click.option("--year", type=int, metavar="年度", help="只收录这个计划年度的文书。")
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("output"),
+              show_default=True, help="输出文件夹，打印文件写在其中的“打印”文件夹里。")
+@click.option("--templates", "templates_dir", type=click.Path(path_type=Path, file_okay=False),
+              help="自定义模板文件夹，其中的模板优先于内置模板。")
+@click.option("--force", is_flag=True, help="覆盖生成后被手工修改过的打印文件。")
+@click.option("--pdf", is_flag=True, help="同时用 LibreOffice 把每个打印文件转成 PDF。")
+@click.option("--quiet", "-q", is_flag=True, help="不显示进度条，只输出汇总。")
+@click.pass_context
+def print_cmd(ctx: click.Context, kind: str, district: str | None, year: int | None, out_dir: Path,
+              templates_dir: Path | None, force: bool, pdf: bool, quiet: bool) -> None:
+    """把一个县（区）的同种文书合并成一个 Word 文件批量打印：首页目录，每份另起一页、页码从1起。"""
+    # Imported here: cli.py imports this module to register the command.
+    from generator.cli import _convert, _progress, dataset
+    from generator.printing import print_documents
+
+    result = print_documents(dataset(ctx), out_dir, kind, district=district, year=year, force=force,
+                             templates_dir=templates_dir, progress=_progress(quiet, "合并文书"))
+    for f in result.files:
+        state = "未改动" if result.out / f.path in result.unchanged else "已生成"
+        click.echo(f"  {state}：{result.out / f.path}（{len(f.jobs)} 份）")
+    reasons: dict[str, int] = {}
+    for s in result.skipped:
+        reasons[s.reason] = reasons.get(s.reason, 0) + 1
+    for reason, count in sorted(reasons.items()):
+        click.echo(f"  未收录 {count} 个小区：{reason}")
+    if not result.files:
+        click.echo(f"没有可打印的{PROJECT_KINDS[kind].name}。")
+        return
+    click.echo(f"共 {len(result.files)} 个打印文件；清单见 {result.out / 'manifest.json'}")
+    if pdf:
+        _convert(result.paths, quiet)
