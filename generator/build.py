@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import multiprocessing
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -142,6 +143,37 @@ def refuse_on_errors(data: DataSet) -> None:
                          for f in errors])
 
 
+_WORKER: dict[str, Any] = {}
+"""Per process: the data and the compiled templates, so each is loaded once, not per document."""
+
+PARALLEL_FROM = 24
+"""Below this many documents a process pool costs more than it saves."""
+
+
+def _worker_init(data: DataSet, templates_dir: Path | None) -> None:
+    if _WORKER.get("data") is not data:  # forked children inherit the parent's state as it is
+        _WORKER.update(data=data, renderers=Renderers(data, templates_dir))
+
+
+def _render(spec: tuple[str, str, str]) -> tuple[bytes, str]:
+    """Render one document in whichever process runs it: (file bytes, data hash)."""
+    kind_key, community_id, template = spec
+    data: DataSet = _WORKER["data"]
+    context = PROJECT_KINDS[kind_key].context(data, data.projects[community_id])
+    return _WORKER["renderers"].render(Path(template), context), data_hash(context)
+
+
+def _rendered(specs: list[tuple[str, str, str]], workers: int) -> Iterator[tuple[bytes, str]]:
+    """Payloads in job order, from a process pool when the batch is large enough."""
+    if workers <= 1 or len(specs) < PARALLEL_FROM:
+        yield from map(_render, specs)
+        return
+    methods = multiprocessing.get_all_start_methods()
+    ctx = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+    with ctx.Pool(workers, _worker_init, (_WORKER["data"], _WORKER["templates_dir"])) as pool:
+        yield from pool.imap(_render, specs, chunksize=max(1, min(16, len(specs) // (workers * 4))))
+
+
 def build(
     data: DataSet,
     out: Path,
@@ -149,9 +181,14 @@ def build(
     *,
     force: bool = False,
     templates_dir: Path | None = None,
-    progress: Callable[[Iterable[Job]], Iterable[Job]] = lambda jobs: jobs,
+    workers: int = 1,
+    progress: Callable[[list[Job]], Iterable[Job]] = lambda jobs: jobs,
 ) -> BuildResult:
-    """Build the selected documents into out; nothing is written when the data has errors."""
+    """Build the selected documents into out; nothing is written when the data has errors.
+
+    Rendering may run in a pool of worker processes; writing stays in this one, in job order,
+    so the output and the manifest are the same whatever the number of workers.
+    """
     sel.check(data)
     refuse_on_errors(data)
     jobs, skips = plan_jobs(data, sel)
@@ -160,16 +197,16 @@ def build(
     for template in set(located.values()):  # a broken template stops the build before any file
         if template.suffix == ".docx":
             renderers._docx[template] = CompiledDocx(template, renderers.label(template))
+    _WORKER.update(data=data, renderers=renderers, templates_dir=templates_dir)
+    specs = [(job.kind.key, job.community.id, str(located[id(job)])) for job in jobs]
     result = BuildResult(out=out, skipped=skips)
     with Output(out, force=force).session() as output:
-        for job in progress(jobs):
-            context = job.kind.context(data, data.projects[job.community.id])
+        for job, (payload, dhash) in zip(progress(jobs), _rendered(specs, workers), strict=True):
             template = located[id(job)]
-            payload = renderers.render(template, context)
             entry = Entry(
                 path=job.path, kind=job.kind.key, kind_name=job.kind.name,
                 community=job.community.id, district=job.community.district, year=job.community.year,
-                template=renderers.label(template), sha256=sha256(payload), data_hash=data_hash(context),
+                template=renderers.label(template), sha256=sha256(payload), data_hash=dhash,
             )
             changed = output.write(entry, payload)
             result.paths.append(out / job.path)

@@ -111,31 +111,34 @@ def _progress(quiet: bool, label: str) -> Any:
               help="自定义模板文件夹，其中的模板优先于内置模板。")
 @click.option("--force", is_flag=True, help="覆盖生成后被手工修改过的文件。")
 @click.option("--pdf", is_flag=True, help="同时用 LibreOffice 在每份文书旁生成 PDF。")
+@click.option("--workers", "-j", type=click.IntRange(1, 64), default=None, metavar="N",
+              help="同时工作的进程数（默认：本机 CPU 核数）。")
 @click.option("--quiet", "-q", is_flag=True, help="不显示进度条，只输出汇总。")
 @click.pass_context
 def build(ctx: click.Context, out_dir: Path, kinds: tuple[str, ...], district: str | None,
           year: int | None, project: str | None, templates_dir: Path | None, force: bool,
-          pdf: bool, quiet: bool) -> None:
+          pdf: bool, workers: int | None, quiet: bool) -> None:
     """按数据生成各小区的文书到输出文件夹（默认全部小区、全部种类）。"""
     from generator.build import Selection
     from generator.build import build as run_build
 
     data = dataset(ctx)
     sel = Selection(kinds=kinds, district=district, year=year, project=project)
+    workers = workers or os.cpu_count() or 1
     result = run_build(data, out_dir, sel, force=force, templates_dir=templates_dir,
-                       progress=_progress(quiet, "生成文书"))
+                       workers=workers, progress=_progress(quiet, "生成文书"))
     _print_summary(result)
     if pdf:
-        _convert(result.paths, quiet)
+        _convert(result.paths, quiet, workers)
 
 
-def _convert(paths: list[Path], quiet: bool) -> None:
+def _convert(paths: list[Path], quiet: bool, workers: int = 1) -> None:
     """PDF beside every document; a file that fails is named and the command exits 1 at the end."""
     from generator.pdf import to_pdf
 
     with click.progressbar(length=len(paths), label="转换 PDF", show_pos=True, show_eta=True,
                            file=sys.stderr if not quiet else open(os.devnull, "w")) as bar:
-        done = to_pdf(paths, on_done=lambda _: bar.update(1))
+        done = to_pdf(paths, on_done=lambda _: bar.update(1), workers=workers)
     click.echo(f"已生成 {len(done.done)} 份 PDF。")
     for path, reason in done.failed.items():
         click.echo(f"PDF 转换失败：{path}：{reason}", err=True)

@@ -6,7 +6,9 @@ import os
 import shutil
 import subprocess
 import tempfile
+import threading
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -46,36 +48,67 @@ def _run(command: str, profile: Path, files: Sequence[Path], outdir: Path, timeo
 
 
 def to_pdf(files: Sequence[Path], on_done: Callable[[Path], None] = lambda p: None,
-           timeout: float = SECONDS_PER_FILE) -> Conversion:
-    """Convert each file to a PDF beside it; files that fail are named, the rest go on."""
+           timeout: float = SECONDS_PER_FILE, workers: int = 1) -> Conversion:
+    """Convert each file to a PDF beside it; files that fail are named, the rest go on.
+
+    Each worker is one LibreOffice process with its own temporary profile, converting a share
+    of the files in batches (one batch per folder).
+    """
     command = soffice()
     if command is None:
         raise NoLibreOffice(INSTALL_HINT)
     result = Conversion()
+    lock = threading.Lock()
+
+    def done(pdf: Path, source: Path) -> None:
+        with lock:
+            result.done.append(pdf)
+            on_done(source)
+
+    def failed(source: Path, reason: str) -> None:
+        with lock:
+            result.failed[source] = reason
+
+    shares = [list(files[i::workers]) for i in range(max(1, workers))]
+    with ThreadPoolExecutor(max_workers=len(shares)) as pool:
+        for future in [pool.submit(_convert_share, command, share, timeout, done, failed)
+                       for share in shares if share]:
+            future.result()
+    order = {f.with_suffix(".pdf"): i for i, f in enumerate(files)}
+    result.done.sort(key=lambda pdf: order.get(pdf, 0))
+    return result
+
+
+def _convert_share(command: str, files: list[Path], timeout: float,
+                   done: Callable[[Path, Path], None], failed: Callable[[Path, str], None]) -> None:
     by_folder: dict[Path, list[Path]] = {}
     for f in files:
         by_folder.setdefault(f.parent, []).append(f)
     with tempfile.TemporaryDirectory(prefix="gaizao-lo-") as tmp:
         profile = Path(tmp) / "profile"  # never the clerk's own LibreOffice profile
         for folder, batch in by_folder.items():
-            try:
-                _run(command, profile, batch, folder, timeout * len(batch) + 30)
-            except subprocess.TimeoutExpired:
-                pass  # the files still missing are retried one by one below
+            stale = [f for f in batch if not _fresh(f)]
+            if stale:
+                try:
+                    _run(command, profile, stale, folder, timeout * len(stale) + 30)
+                except subprocess.TimeoutExpired:
+                    pass  # the files still missing are retried one by one below
             for f in batch:
-                pdf = f.with_suffix(".pdf")
-                if pdf.exists() and pdf.stat().st_mtime >= f.stat().st_mtime:
-                    result.done.append(pdf)
-                    on_done(f)
+                if _fresh(f):
+                    done(f.with_suffix(".pdf"), f)
                     continue
                 try:
                     _run(command, profile, [f], folder, timeout)
                 except subprocess.TimeoutExpired:
-                    result.failed[f] = f"转换超时（{timeout:.0f} 秒）"
+                    failed(f, f"转换超时（{timeout:.0f} 秒）")
                     continue
-                if pdf.exists():
-                    result.done.append(pdf)
-                    on_done(f)
+                if _fresh(f):
+                    done(f.with_suffix(".pdf"), f)
                 else:
-                    result.failed[f] = "LibreOffice 未能转换此文件"
-    return result
+                    failed(f, "LibreOffice 未能转换此文件")
+
+
+def _fresh(source: Path) -> bool:
+    """A PDF beside the file, made after the file was last written."""
+    pdf = source.with_suffix(".pdf")
+    return pdf.exists() and pdf.stat().st_mtime_ns >= source.stat().st_mtime_ns

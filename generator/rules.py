@@ -110,11 +110,15 @@ def check_plan_totals(data: DataSet) -> Iterator[Finding]:
     rows = data.active_communities()
     for claim in stated.districts:
         count, households, wan = _totals([c for c in rows if c.district == claim.district])
-        pairs = [("小区个数", claim.communities, count, "个"), ("户数", claim.households, households, "户"),
-                 ("预计投资", claim.investment_wan, wan, "万元")]
+        pairs: list[tuple[str, Decimal, Decimal, str]] = [
+            ("小区个数", Decimal(claim.communities), Decimal(count), "个"),
+            ("户数", Decimal(claim.households), Decimal(households), "户"),
+            ("预计投资", claim.investment_wan, wan, "万元"),
+        ]
         for label, said, got, unit in pairs:
-            if said and Decimal(said) != Decimal(got):
-                yield Finding("PLAN-TOTALS", "warning", file, f"方案一 {claim.district}", f"stated.districts（{label}）",
+            if said and said != got:
+                yield Finding("PLAN-TOTALS", "warning", file, f"方案一 {claim.district}",
+                              f"stated.districts（{label}）",
                               f"方案正文写{claim.district}{label}{said}{unit}，附件1逐行合计为{got}{unit}")
     count, households, wan = _totals(rows)
     if stated.communities and count != stated.communities:
@@ -123,7 +127,8 @@ def check_plan_totals(data: DataSet) -> Iterator[Finding]:
     if stated.households and households != stated.households:
         yield Finding("PLAN-TOTALS", "warning", file, "方案一 全市", "stated.households",
                       f"方案正文写涉及{stated.households}户，附件1合计{households}户")
-    yi = (wan / 10000).quantize(Decimal(1).scaleb(stated.investment_yi_approx.as_tuple().exponent),
+    places = stated.investment_yi_approx.as_tuple().exponent
+    yi = (wan / 10000).quantize(Decimal(1).scaleb(places if isinstance(places, int) else 0),
                                 rounding=ROUND_HALF_UP)
     if stated.investment_yi_approx and yi != stated.investment_yi_approx:
         yield Finding("PLAN-TOTALS", "warning", file, "方案一 全市", "stated.investment_yi_approx",
@@ -404,16 +409,16 @@ _DATE_ORDER = [
 
 
 def _dates(p: Project) -> list[tuple[str, str, dt.date]]:
-    values = {key: getattr(p.dates, key, None) for key, _ in _DATE_ORDER}
+    values: dict[str, dt.date | None] = {key: getattr(p.dates, key, None) for key, _ in _DATE_ORDER}
     values["survey"] = p.survey.date if p.survey else None
-    return [(key, name, values[key]) for key, name in _DATE_ORDER if values[key] is not None]
+    return [(key, name, day) for key, name in _DATE_ORDER if (day := values[key]) is not None]
 
 
 @rule("DATE-ORDER", "各环节日期按工作步骤先后排列")
 def check_date_order(data: DataSet) -> Iterator[Finding]:
     for p in data.projects.values():
         dates = _dates(p)
-        for (k1, n1, d1), (k2, n2, d2) in zip(dates, dates[1:], strict=False):
+        for (_, n1, d1), (k2, n2, d2) in zip(dates, dates[1:], strict=False):
             if d2 < d1:
                 field = "survey.date" if k2 == "survey" else f"dates.{k2}"
                 yield _proj(data, p, "DATE-ORDER", "error", field,

@@ -8,6 +8,7 @@ import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,7 @@ from jinja2 import TemplateSyntaxError, nodes
 from lxml import etree
 
 from generator.jinja_env import TEXT_ENV, XML_ENV
-from generator.kinds import PROJECT_KINDS
+from generator.kinds import PROJECT_KINDS, Kind
 from generator.loader import DataSet
 from generator.models import STAGES
 from generator.render_docx import _RENDERED_PARTS, _patch, paragraph_at
@@ -48,12 +49,15 @@ def _fullest_project(data: DataSet) -> Any:
     return max(data.projects.values(), key=lambda p: (STAGES.index(p.stage), len(p.items)))
 
 
+def _project_example(kind: Kind, data: DataSet) -> dict[str, Any]:
+    return kind.context(data, _fullest_project(data))
+
+
 def context_factories() -> dict[str, tuple[str, ContextFactory]]:
     """Template path (e.g. docx/notice.docx) → (kind name, example context from the data)."""
     out: dict[str, tuple[str, ContextFactory]] = {}
     for kind in PROJECT_KINDS.values():
-        out[kind.template] = (
-            kind.key, lambda data, kind=kind: kind.context(data, _fullest_project(data)))
+        out[kind.template] = (kind.key, partial(_project_example, kind))
     try:
         from generator.reports import TEMPLATE_CONTEXTS
     except ImportError:  # reports are optional for this check
@@ -273,8 +277,9 @@ def check_xlsx(path: Path, label: str, context: dict[str, Any] | None) -> list[T
                 if loop:
                     walker = _Walker(context or {}, set(TEXT_ENV.filters), set(TEXT_ENV.tests))
                     if context is not None:
-                        iterable = walker.resolve(TEXT_ENV.parse(f"{{{{ {loop.group(2)} }}}}").body[0]
-                                                  .nodes[0], {})
+                        output = TEXT_ENV.parse(f"{{{{ {loop.group(2)} }}}}").body[0]
+                        assert isinstance(output, nodes.Output)
+                        iterable = walker.resolve(output.nodes[0], {})
                         scope[loop.group(1)] = _Walker._element(iterable)
                         found += [TemplateFinding(label, where, f"数据中没有字段“{m}”")
                                   for m in sorted(set(walker.missing))]
@@ -374,7 +379,8 @@ def fields_doc(data: DataSet) -> str:
     lines = [
         "# 模板可用的字段",
         "",
-        "本文件由 `python -m generator.template_check` 生成，请勿手工修改；`gaizao templates fields 种类` 在屏幕上列出同样的内容。",
+        "本文件由 `python -m generator.template_check` 生成，请勿手工修改；",
+        "`gaizao templates fields 种类` 在屏幕上列出同样的内容。",
         "示例值取自随附数据中进度最靠后的项目。在模板中写 `{{ 字段 }}`，列表用",
         "`{%tr for it in items %}` … `{%tr endfor %}`（表格行）或 `{%p for … %}`（段落）逐项输出。",
         "",

@@ -149,3 +149,11 @@ def test_build_command_rejects_unknown_selection(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["build", "--out", str(tmp_path), "--district", "北区"])
     assert result.exit_code == 1
     assert "未知的县（区）“北区”" in result.output
+
+
+def test_the_output_is_the_same_whatever_the_number_of_workers(tmp_path: Path, bundled: DataSet) -> None:
+    one = build(bundled, tmp_path / "one", Selection(year=2018), workers=1)
+    two = build(bundled, tmp_path / "two", Selection(year=2018), workers=2)
+    assert sum(one.written.values()) >= 24  # large enough for the process pool
+    manifest_one = (one.out / MANIFEST).read_text(encoding="utf-8")
+    assert manifest_one == (two.out / MANIFEST).read_text(encoding="utf-8")
