@@ -35,6 +35,10 @@ def programme_context(data: DataSet) -> dict[str, Any]:
         "general_split": g.model_dump(),
         "pipeline_split": p.model_dump(),
         "years": f"{prog.years[0]}—{prog.years[-1]}年",
+        "general_remainder_party": prog.parties.model_dump()[g.remainder_to],
+        "pipeline_remainder_party": prog.parties.model_dump()[p.remainder_to],
+        "excluded_gas_area": p.excluded_gas_area,
+        "catalogue_note": data.catalogue.note,
     }
 
 
@@ -96,7 +100,7 @@ def project_context(data: DataSet, project: Project) -> dict[str, Any]:
     categories = []
     for name, amount in (funding.by_category.items() if funding else []):
         categories.append({"name": name, "amount": amount,
-                           "items": [ln for ln in lines if ln["category"] == name]})
+                           "entries": [ln for ln in lines if ln["category"] == name]})
     survey = None
     if project.survey:
         s = project.survey
@@ -122,12 +126,15 @@ def project_context(data: DataSet, project: Project) -> dict[str, Any]:
         "problems": list(project.problems),
         "buildings": [{"name": b.name, "households": b.households} for b in project.buildings],
         "survey": survey,
+        "support_ok": survey is not None
+        and survey["rate"] * 100 >= data.programme.eligibility.min_support_percent,
+        "in_gas_company_area": project.in_gas_company_area,
         "items": lines,
         "categories": categories,
         "funding": _funding(data, funding, c.households) if funding else None,
         "catalogue": [
             {"name": cat.name,
-             "items": [{"name": i.name, "content": i.content, "standard": i.standard} for i in cat.items]}
+             "entries": [{"name": i.name, "content": i.content, "standard": i.standard} for i in cat.items]}
             for cat in data.catalogue.categories
         ],
         "units": project.units.model_dump(),

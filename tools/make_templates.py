@@ -1,0 +1,797 @@
+"""Build the Word templates of a community's packet (templates/docx/*.docx) with python-docx.
+
+The templates carry docxtpl tags ({{ community.name }}, {%p if survey %}, {%tr for it in items %});
+the fields they use are the render context of generator/contexts.py. Run from the project root:
+
+    python tools/make_templates.py            # writes templates/docx/
+    python tools/make_templates.py OUT_DIR
+
+Layout follows GB/T 9704-2012 (A4, type area 156 x 225 mm, 3号仿宋 body on a 28.95 pt line,
+2号小标宋 title, 4号宋体 page numbers "— 1 —", odd pages right and even pages left). The fonts are
+declared by their Windows names (仿宋_GB2312, 方正小标宋简体, 楷体_GB2312, 黑体, 宋体); where a font
+is missing Word falls back to the altName declared in the font table and LibreOffice to fontconfig.
+Every tag stands in one run, so Word never splits it; formats live in named paragraph styles
+(公文正文, 公文标题, 一级标题, ...), so a clerk can reword a template in Word and keep its look.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+from pathlib import Path
+
+from docx import Document
+from docx.document import Document as DocumentObject
+from docx.enum.section import WD_SECTION
+from docx.enum.style import WD_STYLE_TYPE
+from docx.enum.table import WD_ALIGN_VERTICAL, WD_ROW_HEIGHT_RULE, WD_TABLE_ALIGNMENT
+from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
+from docx.shared import Mm, Pt, RGBColor
+from docx.table import Table, _Cell, _Row
+from docx.text.paragraph import Paragraph
+
+OUT_DIR = Path(__file__).resolve().parent.parent / "templates" / "docx"
+
+FANGSONG = "仿宋_GB2312"
+XIAOBIAOSONG = "方正小标宋简体"
+HEITI = "黑体"
+KAITI = "楷体_GB2312"
+SONGTI = "宋体"
+
+# Word substitutes a missing font by the altName of its font-table entry; the GB2312-era names
+# are absent from current Windows, whose 仿宋/楷体/宋体 are the usual stand-ins.
+FONT_TABLE = {
+    FANGSONG: ("仿宋", "02010609030101010101", "modern", "fixed"),
+    XIAOBIAOSONG: ("宋体", "02000000000000000000", "auto", "variable"),
+    KAITI: ("楷体", "02010609030101010101", "modern", "fixed"),
+    HEITI: ("SimHei", "02010609060101010101", "modern", "fixed"),
+    SONGTI: ("SimSun", "02010600030101010101", "auto", "variable"),
+}
+
+LINE = Pt(28.95)
+"""GB/T 9704: 22 lines on a 225 mm type area."""
+TYPE_WIDTH_MM = 156
+ILLUSTRATIVE_MARK = "【示例数据，仅供演示】"
+RED = RGBColor(0xC0, 0x00, 0x00)
+
+# Element order inside w:pPr and w:rPr (the schema's sequences); Word refuses files that break it.
+PPR_ORDER = (
+    "pStyle keepNext keepLines pageBreakBefore framePr widowControl numPr suppressLineNumbers "
+    "pBdr shd tabs suppressAutoHyphens kinsoku wordWrap overflowPunct topLinePunct autoSpaceDE "
+    "autoSpaceDN bidi adjustRightInd snapToGrid spacing ind contextualSpacing mirrorIndents "
+    "suppressOverlap jc textDirection textAlignment textboxTightWrap outlineLvl divId cnfStyle "
+    "rPr sectPr pPrChange"
+).split()
+RPR_ORDER = (
+    "rStyle rFonts b bCs i iCs caps smallCaps strike dstrike outline shadow emboss imprint "
+    "noProof snapToGrid vanish webHidden color spacing w kern position sz szCs highlight u "
+    "effect bdr shd fitText vertAlign rtl cs em lang eastAsianLayout specVanish oMath"
+).split()
+TRPR_ORDER = (
+    "cnfStyle divId gridBefore gridAfter wBefore wAfter cantSplit trHeight tblHeader "
+    "tblCellSpacing jc hidden"
+).split()
+TBLPR_ORDER = (
+    "tblStyle tblpPr tblOverlap bidiVisual tblStyleRowBandSize tblStyleColBandSize tblW jc "
+    "tblCellSpacing tblInd tblBorders shd tblLayout tblCellMar tblLook"
+).split()
+
+
+# ---------------------------------------------------------------- low-level XML helpers
+
+
+def set_child(parent, tag: str, order: Sequence[str], **attrs: str):
+    """Replace (or add) the child w:<tag> of parent at its schema position, with attributes."""
+    for old in parent.findall(qn(f"w:{tag}")):
+        parent.remove(old)
+    child = OxmlElement(f"w:{tag}")
+    for key, value in attrs.items():
+        child.set(qn(f"w:{key}"), value)
+    later = order[order.index(tag) + 1:]
+    parent.insert_element_before(child, *(f"w:{t}" for t in later))
+    return child
+
+
+def set_fonts(rpr, font: str) -> None:
+    """Name one font for every script: ascii, hAnsi, eastAsia, cs (run.font.name sets only two)."""
+    set_child(rpr, "rFonts", RPR_ORDER, ascii=font, hAnsi=font, eastAsia=font, cs=font)
+
+
+def declare_fonts(doc: DocumentObject) -> None:
+    """Add the Chinese fonts to the font table with an altName Word falls back to."""
+    part = next(r.target_part for r in doc.part.rels.values() if r.reltype.endswith("/fontTable"))
+    xml = part.blob.decode("utf-8")
+    entries = "".join(
+        f'<w:font w:name="{name}"><w:altName w:val="{alt}"/><w:panose1 w:val="{panose}"/>'
+        f'<w:charset w:val="86"/><w:family w:val="{family}"/><w:pitch w:val="{pitch}"/></w:font>'
+        for name, (alt, panose, family, pitch) in FONT_TABLE.items()
+    )
+    part._blob = xml.replace("</w:fonts>", entries + "</w:fonts>").encode("utf-8")
+
+
+# ---------------------------------------------------------------- styles
+
+
+def add_style(
+    doc: DocumentObject,
+    style_id: str,
+    name: str,
+    *,
+    font: str = FANGSONG,
+    size: float = 16,
+    align: WD_ALIGN_PARAGRAPH | None = WD_ALIGN_PARAGRAPH.JUSTIFY,
+    line: Pt | None = LINE,
+    first_line_chars: int = 0,
+    right_chars: int = 0,
+    bold: bool = False,
+    color: RGBColor | None = None,
+    outline: int | None = None,
+    keep_next: bool = False,
+    space_after: Pt | None = None,
+    space_before: Pt | None = None,
+    based_on: str = "Normal",
+):
+    """A named paragraph style; sizes in points, indents in characters of the style's own size."""
+    style = doc.styles.add_style(name, WD_STYLE_TYPE.PARAGRAPH)
+    style.element.set(qn("w:styleId"), style_id)
+    style.base_style = doc.styles[based_on]
+    style.quick_style = True
+    style.font.size = Pt(size)
+    style.font.bold = bold
+    if color is not None:
+        style.font.color.rgb = color
+    set_fonts(style.element.get_or_add_rPr(), font)
+    pf = style.paragraph_format
+    pf.alignment = align
+    pf.space_before = space_before or Pt(0)
+    pf.space_after = space_after or Pt(0)
+    if line is not None:
+        pf.line_spacing = line
+        pf.line_spacing_rule = WD_LINE_SPACING.EXACTLY
+    pf.keep_with_next = keep_next
+    ppr = style.element.get_or_add_pPr()
+    # A font bigger or smaller than the grid's would be pushed to grid cells: keep text off it.
+    set_child(ppr, "snapToGrid", PPR_ORDER, val="0")
+    unit = int(size * 20)
+    set_child(
+        ppr, "ind", PPR_ORDER,
+        firstLine=str(first_line_chars * unit), firstLineChars=str(first_line_chars * 100),
+        right=str(right_chars * unit), rightChars=str(right_chars * 100),
+        left="0", leftChars="0",
+    )
+    if outline is not None:
+        set_child(ppr, "outlineLvl", PPR_ORDER, val=str(outline))
+    return style
+
+
+BODY = "公文正文"
+TITLE = "公文标题"
+H1 = "一级标题"
+H2 = "二级标题"
+ADDRESSEE = "主送机关"
+SIGNATURE = "落款"
+NOTE = "附注"
+TABLE_TEXT = "表格文字"
+TABLE_SMALL = "表格小字"
+TABLE_HEAD = "表头"
+TABLE_HEAD_SMALL = "表头小字"
+MARK = "示例标记"
+PAGE_NUMBER = "页码"
+HEADER_MARK = "页眉标记"
+FORM_LABEL = "表单栏目"
+
+
+def define_styles(doc: DocumentObject) -> None:
+    """Document defaults in 3号仿宋, and the named styles every template uses."""
+    styles = doc.styles.element
+    rpr = styles.find(qn("w:docDefaults")).find(qn("w:rPrDefault")).find(qn("w:rPr"))
+    set_fonts(rpr, FANGSONG)
+    set_child(rpr, "sz", RPR_ORDER, val="32")
+    set_child(rpr, "szCs", RPR_ORDER, val="32")
+    set_child(rpr, "lang", RPR_ORDER, val="en-US", eastAsia="zh-CN", bidi="ar-SA")
+    ppr = styles.find(qn("w:docDefaults")).find(qn("w:pPrDefault")).find(qn("w:pPr"))
+    set_child(ppr, "spacing", PPR_ORDER, after="0", line="240", lineRule="auto")
+    normal = doc.styles["Normal"]
+    normal.font.size = Pt(16)
+    set_fonts(normal.element.get_or_add_rPr(), FANGSONG)
+    for name in ("Header", "Footer"):
+        set_fonts(doc.styles[name].element.get_or_add_rPr(), SONGTI)
+
+    center, left = WD_ALIGN_PARAGRAPH.CENTER, WD_ALIGN_PARAGRAPH.LEFT
+    add_style(doc, "GongwenZhengwen", BODY, first_line_chars=2)
+    add_style(doc, "GongwenBiaoti", TITLE, font=XIAOBIAOSONG, size=22, align=center,
+              line=Pt(35), space_after=LINE)
+    add_style(doc, "YijiBiaoti", H1, font=HEITI, first_line_chars=2, outline=0, keep_next=True)
+    add_style(doc, "ErjiBiaoti", H2, font=KAITI, first_line_chars=2, outline=1, keep_next=True)
+    add_style(doc, "ZhusongJiguan", ADDRESSEE)
+    add_style(doc, "Luokuan", SIGNATURE, align=WD_ALIGN_PARAGRAPH.RIGHT, right_chars=4)
+    add_style(doc, "Fuzhu", NOTE, first_line_chars=2)
+    add_style(doc, "BiaogeWenzi", TABLE_TEXT, size=14, line=Pt(22), align=left)
+    add_style(doc, "BiaogeXiaozi", TABLE_SMALL, size=12, line=Pt(18), align=left)
+    add_style(doc, "Biaotou", TABLE_HEAD, font=HEITI, size=14, line=Pt(22), align=center)
+    add_style(doc, "BiaotouXiaozi", TABLE_HEAD_SMALL, font=HEITI, size=12, line=Pt(18),
+              align=center)
+    add_style(doc, "ShiliBiaoji", MARK, font=HEITI, size=16, bold=True, color=RED, align=center)
+    add_style(doc, "BiaodanLanmu", FORM_LABEL, font=HEITI, keep_next=True,
+              space_before=Pt(8), align=left)
+    add_style(doc, "Yema", PAGE_NUMBER, font=SONGTI, size=14, line=None, based_on="Footer")
+    add_style(doc, "YemeiBiaoji", HEADER_MARK, font=HEITI, size=12, bold=True, color=RED,
+              line=None, align=center, based_on="Header")
+
+
+# ---------------------------------------------------------------- page, header and footers
+
+
+def page_field_paragraph(paragraph: Paragraph) -> None:
+    """Write "— PAGE —" into a footer paragraph, the page number as a PAGE field."""
+    paragraph.add_run("— ")
+    field = OxmlElement("w:fldSimple")
+    field.set(qn("w:instr"), " PAGE ")
+    run = OxmlElement("w:r")
+    text = OxmlElement("w:t")
+    text.text = "1"
+    run.append(text)
+    field.append(run)
+    paragraph._p.append(field)
+    paragraph.add_run(" —")
+
+
+def setup_page(doc: DocumentObject) -> None:
+    """A4 with GB/T 9704 margins, odd and even page-number footers, the 示例 mark in the header."""
+    section = doc.sections[0]
+    section.start_type = WD_SECTION.NEW_PAGE
+    section.page_width, section.page_height = Mm(210), Mm(297)
+    section.top_margin, section.bottom_margin = Mm(37), Mm(35)
+    section.left_margin, section.right_margin = Mm(28), Mm(26)
+    section.header_distance = Mm(15)
+    # The page number's dashes stand 7 mm below the type area.
+    section.footer_distance = Mm(24)
+    sect_pr = section._sectPr
+    for grid in sect_pr.findall(qn("w:docGrid")):
+        sect_pr.remove(grid)
+    grid = OxmlElement("w:docGrid")
+    grid.set(qn("w:type"), "lines")
+    grid.set(qn("w:linePitch"), "579")
+    sect_pr.append(grid)
+
+    doc.settings.odd_and_even_pages_header_footer = True
+    settings = doc.settings.element
+    for el in settings.findall(qn("w:themeFontLang")):
+        el.set(qn("w:eastAsia"), "zh-CN")
+    for el in settings.findall(qn("w:characterSpacingControl")):
+        el.set(qn("w:val"), "compressPunctuation")
+
+    for footer, align, indent in (
+        (section.footer, WD_ALIGN_PARAGRAPH.RIGHT, "right"),
+        (section.even_page_footer, WD_ALIGN_PARAGRAPH.LEFT, "left"),
+    ):
+        footer.is_linked_to_previous = False
+        p = footer.paragraphs[0]
+        p.style = doc.styles[PAGE_NUMBER]
+        p.alignment = align
+        # 单页码居右空一字，双页码居左空一字 (one 4号 character: 14 pt).
+        if indent == "right":
+            p.paragraph_format.right_indent = Pt(14)
+        else:
+            p.paragraph_format.left_indent = Pt(14)
+        page_field_paragraph(p)
+    for header in (section.header, section.even_page_header):
+        header.is_linked_to_previous = False
+        p = header.paragraphs[0]
+        p.style = doc.styles[HEADER_MARK]
+        p.add_run("{% if illustrative %}" + ILLUSTRATIVE_MARK + "{% endif %}")
+
+
+def new_document(kind_title: str) -> DocumentObject:
+    """An empty template: styles, page, footers and document properties set."""
+    doc = Document()
+    body = doc.element.body
+    for p in list(body.findall(qn("w:p"))):
+        body.remove(p)
+    declare_fonts(doc)
+    define_styles(doc)
+    setup_page(doc)
+    # python-docx's default package carries a blank-page thumbnail (Explorer's preview) and a
+    # Word 2010 copy of the old styles, which that version would read instead of ours.
+    for rels, unwanted in ((doc.part.package.rels, "/thumbnail"),
+                           (doc.part.rels, "/stylesWithEffects")):
+        for rid in [rid for rid, rel in rels.items() if rel.reltype.endswith(unwanted)]:
+            rels.pop(rid)
+    props = doc.core_properties
+    props.title = kind_title
+    props.author = ""
+    props.last_modified_by = ""
+    props.comments = ""
+    props.subject = ""
+    props.keywords = ""
+    props.category = ""
+    props.language = "zh-CN"
+    props.revision = 1
+    return doc
+
+
+# ---------------------------------------------------------------- content helpers
+
+
+def para(container, text: str = "", style: str = BODY) -> Paragraph:
+    """A paragraph of one run: static text and tags together, so no tag is ever split."""
+    p = container.add_paragraph(style=style)
+    if text:
+        p.add_run(text)
+    return p
+
+
+def tag(container, text: str) -> Paragraph:
+    """A paragraph holding one paragraph-level tag ({%p ... %}); docxtpl removes the paragraph."""
+    return para(container, text, BODY)
+
+
+def illustrative_mark(doc: DocumentObject) -> None:
+    """The red 示例 line at the top of the first page, only for illustrative data."""
+    tag(doc, "{%p if illustrative %}")
+    para(doc, ILLUSTRATIVE_MARK, MARK)
+    tag(doc, "{%p endif %}")
+
+
+def cell_text(cell: _Cell, text: str, style: str = TABLE_TEXT,
+              align: WD_ALIGN_PARAGRAPH | None = None) -> Paragraph:
+    """Put one paragraph of text into an (empty) table cell."""
+    p = cell.paragraphs[0]
+    p.style = style
+    if text:
+        p.add_run(text)
+    if align is not None:
+        p.alignment = align
+    cell.vertical_alignment = WD_ALIGN_VERTICAL.CENTER
+    return p
+
+
+def ruled_table(doc: DocumentObject, widths_mm: Sequence[float]) -> Table:
+    """An empty fixed-width table, centred, single-ruled, exactly as wide as the type area."""
+    assert abs(sum(widths_mm) - TYPE_WIDTH_MM) < 0.01, widths_mm
+    table = doc.add_table(rows=0, cols=len(widths_mm))
+    table.alignment = WD_TABLE_ALIGNMENT.CENTER
+    table.autofit = False
+    tbl_pr = table._tbl.tblPr
+    set_child(tbl_pr, "tblW", TBLPR_ORDER, w=str(int(TYPE_WIDTH_MM * 56.7)), type="dxa")
+    borders = set_child(tbl_pr, "tblBorders", TBLPR_ORDER)
+    for edge in ("top", "left", "bottom", "right", "insideH", "insideV"):
+        b = OxmlElement(f"w:{edge}")
+        b.set(qn("w:val"), "single")
+        b.set(qn("w:sz"), "6")
+        b.set(qn("w:space"), "0")
+        b.set(qn("w:color"), "000000")
+        borders.append(b)
+    set_child(tbl_pr, "tblLayout", TBLPR_ORDER, type="fixed")
+    for col, width in zip(table.columns, widths_mm, strict=True):
+        col.width = Mm(width)
+    return table
+
+
+def add_row(table: Table, texts: Sequence[str], style: str = TABLE_TEXT, *,
+            height_mm: float | None = None, header: bool = False,
+            aligns: Sequence[WD_ALIGN_PARAGRAPH | None] | None = None) -> _Row:
+    """Append a row of one-run cells; a header row repeats on every page the table runs onto."""
+    row = table.add_row()
+    for i, (cell, text) in enumerate(zip(row.cells, texts, strict=True)):
+        cell.width = table.columns[i].width
+        cell_text(cell, text, style, aligns[i] if aligns else None)
+    tr_pr = row._tr.get_or_add_trPr()
+    set_child(tr_pr, "cantSplit", TRPR_ORDER)
+    if height_mm:
+        row.height = Mm(height_mm)
+        row.height_rule = WD_ROW_HEIGHT_RULE.AT_LEAST
+    if header:
+        set_child(tr_pr, "tblHeader", TRPR_ORDER)
+    return row
+
+
+def tag_row(table: Table, text: str) -> _Row:
+    """A row holding one row-level tag ({%tr ... %}) in its first cell; docxtpl removes the row."""
+    return add_row(table, [text] + [""] * (len(table.columns) - 1), TABLE_SMALL)
+
+
+def keep_together(table: Table) -> None:
+    """Keep a short table on one page: every paragraph but the last row's keeps with the next."""
+    for row in table.rows[:-1]:
+        for cell in row.cells:
+            for p in cell.paragraphs:
+                p.paragraph_format.keep_with_next = True
+
+
+def signature(doc: DocumentObject, who: str, date: str) -> None:
+    """The signing organisation and the date, right-aligned four characters from the edge.
+
+    The last body paragraph keeps with them, so a page never holds the signature alone.
+    """
+    doc.paragraphs[-1].paragraph_format.keep_with_next = True
+    for text, style in (("", BODY), ("", BODY), (who, SIGNATURE), (date, SIGNATURE)):
+        para(doc, text, style).paragraph_format.keep_with_next = True
+
+
+FACTS_WIDTHS = (29, 49, 29, 49)
+"""A form's facts: label, value, label, value; a label holds five 4号 characters."""
+C = WD_ALIGN_PARAGRAPH.CENTER
+L = WD_ALIGN_PARAGRAPH.LEFT
+R = WD_ALIGN_PARAGRAPH.RIGHT
+FACTS_ALIGNS = (C, L, C, L)
+
+BUILT = "{{ community.built }}{% if community.built[-1:] in '0123456789' %}年{% endif %}"
+"""建成时间 as written in the plan ("1970", "1980年代", "1985—2000"), with 年 after a bare year."""
+
+FACTS_SENTENCE = (
+    "{{ community.name }}位于{{ district.name }}"
+    "{% if community.location %}{{ community.location }}{% endif %}"
+    "{% if community.built %}，建成于" + BUILT + "{% endif %}"
+    "，共有住户{{ community.households }}户"
+    "{% if buildings %}、楼栋{{ buildings|length }}栋{% endif %}"
+    "，属{{ street_office }}{{ community_committee }}辖区。"
+)
+
+PROBLEM = "{{ loop.index }}.{{ p|trim('。；') }}。"
+"""One problem of the community, numbered, as a sentence however the data ends it."""
+
+SURVEY_SENTENCE = (
+    "{{ survey.date|cn_date }}，社区居民委员会组织开展居民意见征询，共征询{{ survey.asked }}户，"
+    "同意{{ survey.support }}户，反对{{ survey.oppose }}户，未表态{{ survey.no_answer }}户，"
+    "居民支持率{{ survey.rate|percent }}"
+    "{% if survey.rate * 100 >= programme.min_support_percent %}"
+    "，达到居民支持率不低于{{ programme.min_support_percent }}%的要求"
+    "{% endif %}。"
+)
+
+
+# ---------------------------------------------------------------- 居民意见征询表
+
+
+def survey_form() -> DocumentObject:
+    doc = new_document("居民意见征询表")
+    illustrative_mark(doc)
+    para(doc, "{{ community.name }}老旧小区改造居民意见征询表", TITLE)
+
+    facts = ruled_table(doc, FACTS_WIDTHS)
+    add_row(facts, ["小区名称", "{{ community.name }}", "县（区）", "{{ district.name }}"],
+            height_mm=10, aligns=FACTS_ALIGNS)
+    row = add_row(facts, ["小区位置", "{{ community.location }}", "", ""], height_mm=10,
+                  aligns=FACTS_ALIGNS)
+    row.cells[1].merge(row.cells[3])
+    add_row(facts, ["总户数", "{{ community.households }}户", "建成时间", "{{ community.built }}"],
+            height_mm=10, aligns=FACTS_ALIGNS)
+    add_row(facts, ["街道（镇）", "{{ street_office }}", "所属社区", "{{ community_committee }}"],
+            height_mm=10, aligns=FACTS_ALIGNS)
+
+    para(doc)
+    para(doc, "各位居民：", ADDRESSEE)
+    para(doc, "根据《{{ programme.title }}》，本小区拟列入老旧小区改造计划。"
+              "改造内容由居民自主选择，居民支持率不低于{{ programme.min_support_percent }}%"
+              "方可申请实施。请在您希望改造的项目前的“☐”内打“√”，"
+              "并在住户意见登记表中签署意见。")
+
+    para(doc, "一、改造项目意向（可多选）", FORM_LABEL)
+    options = ruled_table(doc, [36, 60, 60])
+    add_row(options, ["类别", "改造项目", "改造项目"], TABLE_HEAD, header=True)
+    tag_row(options, "{%tr for cat in catalogue %}")
+    tag_row(options, "{%tr for pair in cat.entries|batch(2) %}")
+    row = add_row(options, ["{% vm %}{{ cat.name }}", "☐ {{ pair[0].name }}",
+                            "{% if pair|length > 1 %}☐ {{ pair[1].name }}{% endif %}"],
+                  height_mm=9, aligns=[C, L, L])
+    # docxtpl writes w:vMerge last in the cell's properties, where no w:vAlign may precede it.
+    tc_pr = row.cells[0]._tc.get_or_add_tcPr()
+    tc_pr.remove(tc_pr.find(qn("w:vAlign")))
+    tag_row(options, "{%tr endfor %}")
+    tag_row(options, "{%tr endfor %}")
+    row = add_row(options, ["其他意见或建议", "", ""], height_mm=20, aligns=[C, L, L])
+    row.cells[1].merge(row.cells[2])
+
+    para(doc, "二、楼栋情况", FORM_LABEL)
+    tag(doc, "{%p if buildings %}")
+    blocks = ruled_table(doc, [20, 86, 50])
+    add_row(blocks, ["序号", "楼栋", "户数"], TABLE_HEAD, header=True)
+    tag_row(blocks, "{%tr for b in buildings %}")
+    add_row(blocks, ["{{ loop.index }}", "{{ b.name }}", "{{ b.households }}"], aligns=[C, L, C])
+    tag_row(blocks, "{%tr endfor %}")
+    add_row(blocks, ["合计", "{{ buildings|length }}栋",
+                     "{{ buildings|sum(attribute='households') }}"], aligns=[C, L, C])
+    tag(doc, "{%p else %}")
+    para(doc, "楼栋数：________栋；户数：{{ community.households }}户。")
+    tag(doc, "{%p endif %}")
+
+    para(doc, "三、住户意见登记", FORM_LABEL)
+    sheet = ruled_table(doc, [14, 26, 30, 40, 26, 20])
+    add_row(sheet, ["序号", "户主姓名", "楼栋及门牌号", "意见", "签字", "日期"], TABLE_HEAD_SMALL,
+            header=True, height_mm=9)
+    for n in range(1, 16):
+        add_row(sheet, [str(n), "", "", "同意☐　不同意☐", "", ""], TABLE_SMALL, height_mm=10,
+                aligns=[C, L, L, C, L, L])
+    para(doc, "（本表不够可另附页。）", NOTE)
+
+    para(doc, "四、征询结果", FORM_LABEL)
+    tag(doc, "{%p if survey %}")
+    para(doc, "本次共征询{{ survey.asked }}户，同意{{ survey.support }}户，"
+              "反对{{ survey.oppose }}户，未表态{{ survey.no_answer }}户，"
+              "居民支持率{{ survey.rate|percent }}"
+              "（征询日期：{{ survey.date|cn_date }}）。")
+    tag(doc, "{%p else %}")
+    para(doc, "本次共征询____户，同意____户，反对____户，未表态____户，居民支持率______%。")
+    tag(doc, "{%p endif %}")
+
+    para(doc)
+    para(doc, "社区居民委员会（盖章）：{{ community_committee }}", ADDRESSEE)
+    para(doc, "经办人（签字）：____________　　　日期：____年__月__日", ADDRESSEE)
+    return doc
+
+
+# ---------------------------------------------------------------- 改造申请书（请示）
+
+
+def application() -> DocumentObject:
+    doc = new_document("改造申请书")
+    illustrative_mark(doc)
+    para(doc, "关于申请对{{ community.name }}实施老旧小区改造的请示", TITLE)
+    para(doc, "{{ street_office }}：", ADDRESSEE)
+    para(doc, FACTS_SENTENCE + "小区列入《{{ programme.title }}》{{ community.year }}年改造计划，"
+              "预计投资{{ community.investment_wan|wan }}万元。")
+    tag(doc, "{%p if problems %}")
+    para(doc, "小区建成时间较长，基础配套设施不完善，居住环境较差，目前主要存在以下问题：")
+    tag(doc, "{%p for p in problems %}")
+    para(doc, PROBLEM)
+    tag(doc, "{%p endfor %}")
+    tag(doc, "{%p endif %}")
+    tag(doc, "{%p if survey %}")
+    para(doc, SURVEY_SENTENCE)
+    tag(doc, "{%p endif %}")
+    tag(doc, "{%p if items %}")
+    para(doc, "经居民共同商议，拟申请实施以下改造项目："
+              "{% for c in categories %}{{ c.name }}"
+              "（{{ c.entries|map(attribute='item')|join('、') }}）"
+              "{% if not loop.last %}；{% endif %}{% endfor %}，"
+              "预算投资{{ funding.total|yuan_as_wan }}万元。")
+    tag(doc, "{%p else %}")
+    para(doc, "具体改造内容将由居民对照《老旧小区改造提升项目分类表》自主选择，"
+              "在方案编制阶段确定。")
+    tag(doc, "{%p endif %}")
+    para(doc, "为改善小区居住条件、提升居住品质，{{ community_committee }}代表小区居民"
+              "申请对本小区实施老旧小区改造，恳请予以支持，并组织开展方案设计、造价咨询等工作。")
+    para(doc, "妥否，请批示。")
+    signature(doc, "{{ community_committee }}", "{{ dates.application|cn_date }}")
+    tag(doc, "{%p if contact %}")
+    para(doc, "（联系人：{{ contact.person }}，联系电话：{{ contact.phone }}）", NOTE)
+    tag(doc, "{%p endif %}")
+    return doc
+
+
+# ---------------------------------------------------------------- 改造方案
+
+
+def plan() -> DocumentObject:
+    doc = new_document("改造方案")
+    illustrative_mark(doc)
+    para(doc, "{{ community.name }}老旧小区改造方案", TITLE)
+    para(doc, "根据《{{ programme.title }}》，结合小区实际和居民意愿，制定本方案。")
+
+    para(doc, "一、基本情况", H1)
+    para(doc, FACTS_SENTENCE + "小区列入{{ community.year }}年改造计划，"
+              "计划投资{{ community.investment_wan|wan }}万元。")
+    tag(doc, "{%p if problems %}")
+    para(doc, "小区现状主要存在以下问题：")
+    tag(doc, "{%p for p in problems %}")
+    para(doc, PROBLEM)
+    tag(doc, "{%p endfor %}")
+    tag(doc, "{%p endif %}")
+    tag(doc, "{%p if survey %}")
+    para(doc, SURVEY_SENTENCE)
+    tag(doc, "{%p endif %}")
+
+    para(doc, "二、设计方案", H1)
+    tag(doc, "{%p if items %}")
+    para(doc, "根据居民意见征询结果，对照《老旧小区改造提升项目分类表》，本小区实施以下"
+              "{{ items|length }}项改造：")
+    design = ruled_table(doc, [13, 18, 22, 39, 32, 32])
+    add_row(design, ["序号", "类别", "改造项目", "改造内容", "标准", "工程内容"], TABLE_HEAD_SMALL,
+            header=True)
+    tag_row(design, "{%tr for it in items %}")
+    add_row(design, ["{{ it.no }}", "{{ it.category }}", "{{ it.item }}", "{{ it.content }}",
+                     "{{ it.standard|or_fill }}", "{{ it.description }}"], TABLE_SMALL,
+            aligns=[C, C, C, L, L, L])
+    tag_row(design, "{%tr endfor %}")
+    tag(doc, "{%p else %}")
+    para(doc, "改造项目由居民对照《老旧小区改造提升项目分类表》自主选择，待居民意见征询后确定。")
+    tag(doc, "{%p endif %}")
+
+    para(doc, "三、工程预算", H1)
+    tag(doc, "{%p if funding %}")
+    para(doc, "经造价咨询，本项目工程预算总额{{ funding.total|yuan }}元"
+              "（{{ funding.total|yuan_as_wan }}万元，大写人民币{{ funding.total|daxie }}），"
+              "分类如下：")
+    budget = ruled_table(doc, [14, 36, 62, 44])
+    add_row(budget, ["序号", "类别", "改造项目", "金额（元）"], TABLE_HEAD, header=True)
+    tag_row(budget, "{%tr for c in categories %}")
+    add_row(budget, ["{{ loop.index }}", "{{ c.name }}",
+                     "{{ c.entries|map(attribute='item')|join('、') }}", "{{ c.amount|yuan }}"],
+            aligns=[C, L, L, R])
+    tag_row(budget, "{%tr endfor %}")
+    row = add_row(budget, ["合计", "", "", "{{ funding.total|yuan }}"], TABLE_HEAD,
+                  aligns=[C, C, C, R])
+    row.cells[0].merge(row.cells[2])
+    tag(doc, "{%p else %}")
+    para(doc, "工程预算待改造项目确定后由造价咨询单位编制；年度实施计划预计投资"
+              "{{ community.investment_wan|wan }}万元。")
+    tag(doc, "{%p endif %}")
+
+    para(doc, "四、资金筹集方案", H1)
+    para(doc, "按照政府主导、社会参与、居民共担的原则，一般改造项目由{{ programme.parties.city }}、"
+              "{{ programme.parties.district }}和{{ programme.parties.residents }}按"
+              "{{ programme.general_ratio }}的比例共同承担；"
+              "水、电、气、通讯等管线表（箱）前段改造费用由{{ programme.parties.utility }}和"
+              "{{ district.government }}按{{ programme.pipeline_ratio }}的比例承担，"
+              "表（箱）后段改造费用由居民自行承担。")
+    tag(doc, "{%p if funding %}")
+    para(doc, "本项目资金筹集如下：")
+    money = ruled_table(doc, [16, 60, 46, 34])
+    add_row(money, ["序号", "出资方", "金额（元）", "占比"], TABLE_HEAD, header=True)
+    tag_row(money, "{%tr for r in funding.rows %}")
+    add_row(money, ["{{ loop.index }}", "{{ r.party }}", "{{ r.amount|yuan }}",
+                    "{{ r.share|percent }}"], aligns=[C, L, R, R])
+    tag_row(money, "{%tr endfor %}")
+    row = add_row(money, ["合计", "", "{{ funding.total|yuan }}", "100%"], TABLE_HEAD,
+                  aligns=[C, C, R, R])
+    row.cells[0].merge(row.cells[1])
+    para(doc, "{{ programme.parties.residents }}出资{{ funding.residents|yuan }}元，"
+              "按{{ funding.households }}户计算，户均{{ funding.per_household|yuan }}元。")
+    tag(doc, "{%p endif %}")
+
+    para(doc, "五、长效管理机制", H1)
+    para(doc, "（一）自治组织", H2)
+    para(doc, "{% if management.body %}"
+              "小区已成立{{ management.body }}（{{ management.body_name }}），"
+              "负责改造后小区的日常管理和维护。"
+              "{% else %}"
+              "{{ street_office }}、{{ community_committee }}推动成立业主委员会或居民自治小组，"
+              "负责改造后小区的日常管理和维护。"
+              "{% endif %}")
+    para(doc, "（二）物业管理", H2)
+    para(doc, "{% if management.property_mode == '专业化物业管理' %}小区引入专业化物业管理"
+              "{% if management.property_company %}，"
+              "物业服务企业为{{ management.property_company }}{% endif %}。"
+              "{% elif management.property_mode %}小区实行业主自治管理。"
+              "{% else %}鼓励并指导小区引入专业化物业管理或实行业主自治管理。{% endif %}"
+              "健全小区各项管理制度，保障改造成果。")
+    para(doc, "（三）维修资金", H2)
+    para(doc, "{% if management.maintenance_fund %}小区已建立房屋专项维修资金，已归集"
+              "{{ management.maintenance_fund_amount|yuan }}元，为后续维修提供资金保障。"
+              "{% else %}加强宣传指导，建立、归集房屋专项维修资金，为后续维修提供资金保障。"
+              "{% endif %}")
+
+    para(doc, "六、实施计划", H1)
+    para(doc, "（一）实施时间", H2)
+    para(doc, "计划于{{ dates.start|cn_date }}开工，{{ dates.completion|cn_date }}完工。")
+    para(doc, "（二）参建单位", H2)
+    para(doc, "项目业主单位：{{ street_office }}")
+    para(doc, "设计单位：{{ units.design }}")
+    para(doc, "造价咨询单位：{{ units.cost_consulting }}")
+    para(doc, "施工单位：{{ units.construction }}")
+    para(doc, "监理单位：{{ units.supervision }}")
+    para(doc, "（三）组织实施", H2)
+    para(doc, "本方案经居民公示确认后组织实施。涉及水、电、气、通讯等管线改造的，"
+              "由管线单位按照已认定的方案组织设计、施工。"
+              "项目完工后，由{{ street_office }}组织竣工验收。")
+    signature(doc, "{{ street_office }}", "{{ dates.plan|cn_date }}")
+    return doc
+
+
+# ---------------------------------------------------------------- 改造方案公示
+
+
+def notice() -> DocumentObject:
+    # Posted on one A4 sheet: the 示例 mark stands in the header only, amounts are in 万元.
+    doc = new_document("改造方案公示")
+    para(doc, "{{ community.name }}老旧小区改造方案公示", TITLE)
+    para(doc, "现将本小区老旧小区改造方案的主要内容公示如下：")
+    para(doc, "一、改造项目：{% if items %}{{ items|map(attribute='item')|join('、') }}，"
+              "共{{ items|length }}项。{% else %}________{% endif %}")
+    para(doc, "二、资金筹集：{% if funding %}预算总投资{{ funding.total|yuan_as_wan }}万元，其中"
+              "{% for r in funding.rows %}{{ r.party }}{{ r.amount|yuan_as_wan }}万元"
+              "（{{ r.share|percent }}）{% if not loop.last %}、{% endif %}{% endfor %}；"
+              "居民户均出资{{ funding.per_household|yuan }}元。{% else %}________{% endif %}")
+    para(doc, "三、实施计划：计划于{{ dates.start|cn_date }}开工，"
+              "{{ dates.completion|cn_date }}完工。")
+    para(doc, "四、公示期{{ dates.notice_start|cn_date }}至{{ dates.notice_end|cn_date }}。"
+              "如有意见或建议，请于{{ dates.notice_end|cn_date }}前"
+              "{% if contact %}向{{ contact.objection_to }}反映（联系人：{{ contact.person }}，"
+              "电话：{{ contact.phone }}）{% else %}向________反映（联系人：________，"
+              "电话：________）{% endif %}，逾期视为无异议。")
+    para(doc)
+    para(doc, "{{ street_office }}", SIGNATURE)
+    para(doc, "{{ dates.notice_start|cn_date }}", SIGNATURE)
+    return doc
+
+
+# ---------------------------------------------------------------- 竣工验收表
+
+
+def acceptance() -> DocumentObject:
+    doc = new_document("竣工验收表")
+    illustrative_mark(doc)
+    para(doc, "{{ community.name }}老旧小区改造工程竣工验收表", TITLE)
+
+    facts = ruled_table(doc, FACTS_WIDTHS)
+    rows = [
+        ("小区名称", "{{ community.name }}", "县（区）", "{{ district.name }}"),
+        ("项目业主", "{{ street_office }}", "所属社区", "{{ community_committee }}"),
+        ("改造户数", "{{ community.households }}户", "工程投资",
+         "{% if funding %}{{ funding.total|yuan }}元{% else %}________{% endif %}"),
+        ("设计单位", "{{ units.design }}", "造价咨询", "{{ units.cost_consulting }}"),
+        ("施工单位", "{{ units.construction }}", "监理单位", "{{ units.supervision }}"),
+        ("开工日期", "{{ dates.start|cn_date }}", "完工日期", "{{ dates.completion|cn_date }}"),
+    ]
+    for texts in rows:
+        add_row(facts, list(texts), height_mm=10, aligns=FACTS_ALIGNS)
+    row = add_row(facts, ["验收日期", "{{ dates.acceptance|cn_date }}", "", ""], height_mm=10,
+                  aligns=FACTS_ALIGNS)
+    row.cells[1].merge(row.cells[3])
+
+    para(doc, "一、分项验收", FORM_LABEL)
+    results = ruled_table(doc, [14, 30, 56, 24, 32])
+    add_row(results, ["序号", "改造项目", "验收标准", "验收结果", "备注"], TABLE_HEAD_SMALL,
+            header=True, height_mm=9)
+    tag_row(results, "{%tr for it in items %}")
+    add_row(results, ["{{ it.no }}", "{{ it.item }}", "{{ it.standard|or_fill }}",
+                      "{{ it.result }}", "{{ it.remarks or '' }}"], TABLE_SMALL, height_mm=9,
+            aligns=[C, C, L, C, L])
+    tag_row(results, "{%tr endfor %}")
+    # With no budget lines yet the form still prints, with empty rows to fill in by hand.
+    tag_row(results, "{%tr for n in range(0 if items else 8) %}")
+    add_row(results, ["", "", "", "", ""], TABLE_SMALL, height_mm=9)
+    tag_row(results, "{%tr endfor %}")
+    tag(doc, "{%p if acceptance %}")
+    para(doc, "分项验收共{{ acceptance.total }}项，合格{{ acceptance.passed }}项。", NOTE)
+    tag(doc, "{%p endif %}")
+
+    para(doc, "二、验收结论", FORM_LABEL)
+    verdict = ruled_table(doc, [156])
+    add_row(verdict, ["{% if acceptance %}{{ acceptance.conclusion }}{% endif %}"], height_mm=30)
+    verdict.rows[0].cells[0].vertical_alignment = WD_ALIGN_VERTICAL.TOP
+
+    para(doc, "三、验收组成员", FORM_LABEL)
+    panel = ruled_table(doc, [72, 40, 44])
+    add_row(panel, ["验收单位", "签字（盖章）", "日期"], TABLE_HEAD, header=True, height_mm=9)
+    signers = [
+        ("街道办事处", "{{ street_office }}"),
+        ("社区居民委员会", "{{ community_committee }}"),
+        ("居民代表", ""),
+        ("施工单位", "{{ units.construction }}"),
+        ("监理单位", "{{ units.supervision }}"),
+        ("设计单位", "{{ units.design }}"),
+    ]
+    for role, name in signers:
+        row = add_row(panel, [role, "", "　　年　月　日"], height_mm=12, aligns=[L, L, R])
+        if name:
+            row.cells[0].add_paragraph(name, TABLE_SMALL)
+    keep_together(panel)
+    return doc
+
+
+TEMPLATES = {
+    "survey_form.docx": survey_form,
+    "application.docx": application,
+    "plan.docx": plan,
+    "notice.docx": notice,
+    "acceptance.docx": acceptance,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("out", nargs="?", type=Path, default=OUT_DIR, help="输出目录")
+    args = parser.parse_args(argv)
+    args.out.mkdir(parents=True, exist_ok=True)
+    for name, build in TEMPLATES.items():
+        path = args.out / name
+        build().save(str(path))
+        print(path)
+
+
+if __name__ == "__main__":
+    main()
