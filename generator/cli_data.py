@@ -54,7 +54,7 @@ def init(folder: Path, city: str) -> None:
     """为另一个城市新建数据文件夹：方案参数、县（区）示例、项目分类表、空的计划表和说明。
 
     \b
-    方案参数沿用攀枝花市方案的取值，城市名称等按 --city 生成，发文字号留待填写。
+    方案参数沿用随附方案的取值，城市名称等按 --city 生成，发文字号留待填写。
     文件夹须不存在或为空。之后按其中 README.txt 的步骤：导入计划表 → 校验 → 生成文书。
     """
     from generator.init_data import init_data

@@ -15,9 +15,9 @@ NUMBER_PLACEHOLDER = "【待填写：发文字号，如×委办〔2018〕40号�
 """Left for the clerk: a document number cannot be made up, and the marker is easy to find."""
 
 _COMMENTS = {
-    "city": ["# 改造工作方案的参数，由 gaizao init 按攀枝花市方案（攀委办〔2018〕40号）生成。",
+    "city": ["# 改造工作方案的参数，由 gaizao init 按{source}生成。",
              "# 城市名称、方案名称、发文机关已换成本市的写法；",
-             "# 其余数字是攀枝花市方案的取值，请逐项对照本市的方案修改。",
+             "# 其余数字是{source}的取值，请逐项对照本市的方案修改。",
              "# 修改后运行 gaizao --data <本文件夹> validate 检查。"],
     "title": ["# 方案名称（文书中引用）"],
     "issuance": ["# 印发方案的文件：标题、发文字号（须填写）、发文机关、",
@@ -59,6 +59,12 @@ def programme_text(city: str) -> str:
     return _with_comments(dump_yaml(data))
 
 
+def _source() -> str:
+    """The bundled programme the defaults come from, named as its own data names it."""
+    issuance, _ = load_yaml(BUNDLED_DATA / "programme.yaml")
+    return f"{issuance['city']}方案（{issuance['issuance']['number']}）"
+
+
 def _with_comments(text: str) -> str:
     lines: list[str] = []
     for line in text.splitlines():
@@ -66,7 +72,7 @@ def _with_comments(text: str) -> str:
         if not line.startswith((" ", "-")) and key in _COMMENTS:
             if lines:
                 lines.append("")
-            lines.extend(_COMMENTS[key])
+            lines.extend(c.format(source=_source()) for c in _COMMENTS[key])
         lines.append(line)
     return "\n".join(lines) + "\n"
 
@@ -100,11 +106,11 @@ README = """\
 一、先改两个文件（用记事本等编辑，保存为 UTF-8 编码）
   1. programme.yaml：方案参数。城市、方案名称、发文机关已按“{city}”生成；
      发文字号写着“【待填写】”，须照本市方案填写；成文日期、计划年度、各环节时限、
-     分担比例、试点目标等是攀枝花市方案的取值，请逐项对照本市方案修改。
+     分担比例、试点目标等是{source}的取值，请逐项对照本市方案修改。
   2. districts.yaml：本市各县（区）。把其中的“示例区”改成实际的县（区），每个一项。
 
 二、导入计划表
-  把本市的年度实施计划表（式样同攀枝花市方案附件1，须为 .xlsx）导入：
+  把本市的年度实施计划表（式样同{source}附件1，须为 .xlsx）导入：
     gaizao --data {folder} import 计划表.xlsx
   表中有问题时，会逐条指出工作表、行、列和原因，改好后重新导入即可。
 
@@ -116,7 +122,7 @@ README = """\
   在 projects 文件夹中为每个小区建一个项目资料文件（projects/<小区编号>.yaml），然后：
     gaizao --data {folder} build --out 输出文件夹
 
-其他文件：catalogue.yaml 是改造提升项目分类表（复制自攀枝花市方案附件2，可按本市修改）；
+其他文件：catalogue.yaml 是改造提升项目分类表（复制自{source}附件2，可按本市修改）；
 reports 文件夹放各县（区）的年度报告材料。
 """
 
@@ -154,7 +160,7 @@ def init_data(folder: Path, city: str) -> InitResult:
         (folder / sub).mkdir()
         files.append(folder / sub)
     # CRLF and a BOM: older Windows Notepad shows anything else as one line of mojibake
-    readme = README.format(city=city, folder=folder).replace("\n", "\r\n")
+    readme = README.format(city=city, folder=folder, source=_source()).replace("\n", "\r\n")
     (folder / "README.txt").write_bytes(readme.encode("utf-8-sig"))
     files.append(folder / "README.txt")
     load(folder)  # what init makes must load; a failure here is a bug, reported as any data error

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import re
 import zipfile
 from pathlib import Path
@@ -14,7 +13,7 @@ from jinja2.exceptions import SecurityError
 
 from generator.errors import TemplateError
 from generator.jinja_env import XML_ENV
-from generator.ziputil import normalize_zip
+from generator.ziputil import deflate, fix_core_dates, write_zip
 
 _RENDERED_PARTS = re.compile(r"^word/(document|header\d*|footer\d*|footnotes)\.xml$")
 _TAG_TEXT = re.compile(r"<[^>]+>")
@@ -69,16 +68,20 @@ class CompiledDocx:
                 raise TemplateError(
                     f"模板 {self.label} 语法错误：{exc.message}（所在段落：“{where}”）"
                 ) from None
+        # The parts no tag touches are compressed once here, not once per document.
+        self.static = {
+            name: deflate(name, fix_core_dates(blob) if name == "docProps/core.xml" else blob)
+            for name, blob in self.parts if name not in self.compiled
+        }
 
     def render(self, context: dict[str, Any]) -> bytes:
         """Render every templated part and return the finished .docx as repeatable bytes."""
-        out = io.BytesIO()
-        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
-            for name, blob in self.parts:
-                if name in self.compiled:
-                    blob = self.render_part(name, context).encode("utf-8")
-                zf.writestr(name, blob)
-        return normalize_zip(out.getvalue())
+        entries = [
+            deflate(name, self.render_part(name, context).encode("utf-8"))
+            if name in self.compiled else self.static[name]
+            for name, _ in self.parts
+        ]
+        return write_zip(entries)
 
     def render_part(self, name: str, context: dict[str, Any]) -> str:
         """One templated part (e.g. word/document.xml) rendered to finished Word XML."""
