@@ -121,7 +121,7 @@ def kind_rates(data_dir: Path) -> list[tuple[str, int, float, float | None, floa
     return rows
 
 
-def pdf_rates(data_dir: Path, files: int = 12) -> tuple[float, float, float, int]:
+def pdf_rates(data_dir: Path, files: int = 24) -> tuple[float, float, float, int]:
     """PDF pages per second: one LibreOffice start per file, one batch process, two workers."""
     from generator.build import build
     from generator.pdf import FONTS_CONF, soffice, to_pdf

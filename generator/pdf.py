@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import tempfile
 import threading
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -37,14 +38,29 @@ def soffice() -> str | None:
     return shutil.which("soffice") or shutil.which("libreoffice")
 
 
+def _command(command: str, profile: Path, files: Sequence[Path], outdir: Path) -> list[str]:
+    return [command, "--headless", "--norestore", "--nolockcheck", f"-env:UserInstallation={profile.as_uri()}",
+            "--convert-to", "pdf", "--outdir", str(outdir), *map(str, files)]
+
+
+def _environment() -> dict[str, str]:
+    return {**os.environ, "FONTCONFIG_FILE": str(FONTS_CONF), "SAL_USE_VCLPLUGIN": "svp"}
+
+
 def _run(command: str, profile: Path, files: Sequence[Path], outdir: Path, timeout: float) -> None:
-    env = {**os.environ, "FONTCONFIG_FILE": str(FONTS_CONF), "SAL_USE_VCLPLUGIN": "svp"}
-    subprocess.run(
-        [command, "--headless", "--norestore", "--nolockcheck",
-         f"-env:UserInstallation={profile.as_uri()}",
-         "--convert-to", "pdf", "--outdir", str(outdir), *map(str, files)],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=timeout, check=False,
-    )
+    """One LibreOffice process for all the files; stopped when no new PDF appears for `timeout` seconds."""
+    proc = subprocess.Popen(_command(command, profile, files, outdir), env=_environment(),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    seen, last = 0, time.monotonic()
+    while proc.poll() is None:
+        time.sleep(0.2)
+        count = sum(1 for _ in outdir.glob("*.pdf"))
+        if count != seen:
+            seen, last = count, time.monotonic()
+        elif time.monotonic() - last > timeout:
+            proc.kill()
+            proc.wait()
+            raise subprocess.TimeoutExpired(proc.args, timeout)
 
 
 def to_pdf(files: Sequence[Path], on_done: Callable[[Path], None] = lambda p: None,
@@ -81,31 +97,44 @@ def to_pdf(files: Sequence[Path], on_done: Callable[[Path], None] = lambda p: No
 
 def _convert_share(command: str, files: list[Path], timeout: float,
                    done: Callable[[Path, Path], None], failed: Callable[[Path, str], None]) -> None:
-    by_folder: dict[Path, list[Path]] = {}
+    """Convert a share of the files in one LibreOffice run, then retry any that failed one by one."""
     for f in files:
-        by_folder.setdefault(f.parent, []).append(f)
+        if _fresh(f):
+            done(f.with_suffix(".pdf"), f)
+    stale = [f for f in files if not _fresh(f)]
+    if not stale:
+        return
     with tempfile.TemporaryDirectory(prefix="gaizao-lo-") as tmp:
         profile = Path(tmp) / "profile"  # never the clerk's own LibreOffice profile
-        for folder, batch in by_folder.items():
-            stale = [f for f in batch if not _fresh(f)]
-            if stale:
+        inbox, outbox = Path(tmp) / "in", Path(tmp) / "out"
+        inbox.mkdir()
+        outbox.mkdir()
+        # Every community folder holds files of the same names: give each a unique one for the batch.
+        staged = {}
+        for index, f in enumerate(stale):
+            copy = inbox / f"{index:06d}{f.suffix}"
+            shutil.copyfile(f, copy)
+            staged[f] = copy
+        try:
+            _run(command, profile, list(staged.values()), outbox, timeout + 30)
+        except subprocess.TimeoutExpired:
+            pass  # what is missing is retried one by one below, each with its own timeout
+        for f, copy in staged.items():
+            pdf = outbox / f"{copy.stem}.pdf"
+            if not pdf.exists():
                 try:
-                    _run(command, profile, stale, folder, timeout * len(stale) + 30)
-                except subprocess.TimeoutExpired:
-                    pass  # the files still missing are retried one by one below
-            for f in batch:
-                if _fresh(f):
-                    done(f.with_suffix(".pdf"), f)
-                    continue
-                try:
-                    _run(command, profile, [f], folder, timeout)
+                    _run(command, profile, [copy], outbox, timeout)
                 except subprocess.TimeoutExpired:
                     failed(f, f"转换超时（{timeout:.0f} 秒）")
                     continue
-                if _fresh(f):
-                    done(f.with_suffix(".pdf"), f)
-                else:
-                    failed(f, "LibreOffice 未能转换此文件")
+            if pdf.exists():
+                target = f.with_suffix(".pdf")
+                temporary = target.with_name(f".{target.name}.tmp")
+                shutil.move(pdf, temporary)
+                os.replace(temporary, target)
+                done(target, f)
+            else:
+                failed(f, "LibreOffice 未能转换此文件")
 
 
 def _fresh(source: Path) -> bool:
