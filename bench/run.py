@@ -32,7 +32,8 @@ SAMPLE = 200
 
 
 def _tree_rss_kb(pid: int) -> int:
-    """Resident memory of a process and all its descendants, in KiB."""
+    """Memory of a process and all its descendants, in KiB: proportional set size, so pages that
+    forked workers share with their parent are counted once, not once per process."""
     total = 0
     children: dict[int, list[int]] = {}
     for entry in os.listdir("/proc"):
@@ -48,9 +49,9 @@ def _tree_rss_kb(pid: int) -> int:
     while stack:
         current = stack.pop()
         try:
-            with open(f"/proc/{current}/status") as fh:
+            with open(f"/proc/{current}/smaps_rollup") as fh:
                 for line in fh:
-                    if line.startswith("VmRSS:"):
+                    if line.startswith("Pss:"):
                         total += int(line.split()[1])
         except OSError:
             pass
@@ -208,7 +209,7 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="bench-data-"))
     try:
         lines += ["## Full build (`gaizao build` + `gaizao report`)", "",
-                  "| communities | documents | wall time (s) | documents/s | peak memory (MiB) |",
+                  "| communities | documents | wall time (s) | documents/s | peak memory (MiB, PSS of all processes) |",
                   "|---:|---:|---:|---:|---:|"]
         for size in args.sizes:
             data_dir = Path(__file__).resolve().parent.parent / "data" if size == 30 else \

@@ -26,7 +26,11 @@ _UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f]')
 
 def safe_name(text: str) -> str:
     """A file or folder name Windows accepts, the Chinese kept as written."""
-    return _UNSAFE.sub("_", text).strip(" .")[:80] or "_"
+    name = _UNSAFE.sub("_", text).strip(" .")[:80]
+    # Linux allows 255 bytes a name: 80 rare characters (𠀀 takes 4 bytes) would not fit
+    while len(name.encode("utf-8")) > 200:
+        name = name[:-1]
+    return name.rstrip(" .") or "_"
 
 
 def community_folder(c: Community) -> str:

@@ -102,6 +102,7 @@ def project_context(data: DataSet, project: Project) -> dict[str, Any]:
         categories.append({"name": name, "amount": amount,
                            "entries": [ln for ln in lines if ln["category"] == name]})
     survey = None
+    rate = support_rate(project)
     if project.survey:
         s = project.survey
         survey = {"date": s.date, "asked": s.households_asked, "support": s.support,
@@ -126,8 +127,7 @@ def project_context(data: DataSet, project: Project) -> dict[str, Any]:
         "problems": list(project.problems),
         "buildings": [{"name": b.name, "households": b.households} for b in project.buildings],
         "survey": survey,
-        "support_ok": survey is not None
-        and survey["rate"] * 100 >= data.programme.eligibility.min_support_percent,
+        "support_ok": rate is not None and rate * 100 >= data.programme.eligibility.min_support_percent,
         "in_gas_company_area": project.in_gas_company_area,
         "items": lines,
         "categories": categories,

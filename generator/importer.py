@@ -40,8 +40,9 @@ from pydantic import ValidationError
 
 from generator.errors import DataError, OutputError, Problem, data_error
 from generator.loader import BUNDLED_DATA, load
+from generator.loader import _message as describe_error
 from generator.models import Community
-from generator.writer import atomic_write
+from generator.writer import atomic_write, os_reason
 from generator.yamlio import dump_yaml, load_yaml
 
 HEADER_SCAN_ROWS = 30
@@ -132,9 +133,9 @@ def open_workbook(path: Path, data_only: bool = False) -> Workbook:
             warnings.simplefilter("ignore")
             # a file object, not the path: openpyxl refuses a real .xlsx named .xls by its name
             return openpyxl.load_workbook(io.BytesIO(raw), data_only=data_only)
-    except (zipfile.BadZipFile, KeyError, ValueError, TypeError, OSError) as exc:
+    except (zipfile.BadZipFile, KeyError, ValueError, TypeError, OSError, EOFError):
         raise data_error(path, "无法作为 Excel 工作簿（.xlsx）打开：文件可能已损坏，"
-                               f"或是 .ods 等其他格式（{type(exc).__name__}）。"
+                               "或是 .ods 等其他格式。"
                                "请用 Excel 或 WPS 打开后另存为 .xlsx 再导入") from None
 
 
@@ -774,8 +775,11 @@ def _community(row: PlanRow, id_: str, old: dict[str, Any] | None) -> Community:
     try:
         return Community.model_validate(values)
     except ValidationError as exc:
-        problems = [Problem(row.file, f"{e['msg']}（{'.'.join(str(p) for p in e['loc'])}）",
-                            line=row.row) for e in exc.errors()]
+        # in the loader's words, at the cell's column: “F列（户数）：超过上限…”, never pydantic's English
+        problems = [Problem(row.file, describe_error(e), line=row.row,
+                            field=row.where(str(e["loc"][0])) if e["loc"] and e["loc"][0] in _BY_KEY
+                            else ".".join(str(p) for p in e["loc"]))
+                    for e in exc.errors()]
         raise DataError(problems) from None
 
 
@@ -889,6 +893,9 @@ def import_workbook(workbook: Path, data_dir: Path | None = None, out: Path | No
                 + ("，顺序不同" if reordered else ""))
         raise OutputError(f"{target} 已存在且内容不同（{what}）。"
                           "未写入任何文件；确认要覆盖请加 --force")
-    atomic_write(target, text.encode("utf-8"))
+    try:
+        atomic_write(target, text.encode("utf-8"))
+    except OSError as exc:
+        raise OutputError(f"无法写入 {target}：{os_reason(exc, target)}；原文件未改动") from None
     result.written = True
     return result

@@ -122,8 +122,11 @@ def _shown(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, Decimal):
-        return format(value, "f")
+        # 1e999999 written out in full would be a million digits long
+        return format(value, "f") if abs(value.adjusted()) < 30 else str(value)
     if isinstance(value, str):
+        if len(value) > 60:  # a pasted page: the start is enough to find it
+            return f"“{value[:40]}……”（共{len(value)}个字符）"
         return f"“{value}”"
     return str(value)
 
@@ -156,6 +159,9 @@ def _message(err: Any) -> str:
         return f"日期不存在：{value}"
     quiet = kind == "missing" or isinstance(value, (dict, list))
     shown = "" if quiet else f"（现为：{_shown(value)}）"
+    if kind in ("string_too_long", "too_long") and isinstance(value, str):
+        return (f"文字过长：最多{ctx.get('max_length')}个字符，现有{len(value)}个字符"
+                f"（开头为“{value[:20]}”）；请精简，或检查是否把整篇文字粘贴到了这里")
     if kind in ("int_type", "int_parsing"):
         return f"应为整数{_number_hint(value)}{shown}"
     if kind == "value_error" and str(ctx.get("error")) == "应为数字":
@@ -172,6 +178,9 @@ def _message(err: Any) -> str:
         expected = str(ctx.get("expected", ""))
         choices = re.findall(r"'([^']*)'", expected) or re.split(r", | or ", expected)
         return f"只能是以下之一：{'、'.join(choices)}{shown}"
+    if kind == "string_type" and isinstance(value, bool):
+        # YAML 1.1 reads yes, no, on, off, true, false (any case) as true/false
+        return f"{_MESSAGES[kind]}{shown}；名称等文字是 yes、no、on、off 之类的词时，请加引号"
     if kind in _MESSAGES:
         return f"{_MESSAGES[kind]}{shown}"
     return f"取值不符合要求（{err['msg']}）{shown}"

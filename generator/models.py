@@ -35,6 +35,34 @@ def _non_negative(value: Decimal) -> Decimal:
     return value
 
 
+# Upper limits. Nothing in the programme comes near them; they catch a value pasted into the
+# wrong field, an extra row of zeros or a unit mix-up (元 typed as 万元), and they keep every
+# later sum, format and spreadsheet cell within what Decimal, Word and Excel handle exactly
+# (Excel keeps 15 significant digits: 1e12 元 to the 分, or 1e8 万元 to six decimals).
+MAX_YUAN = Decimal(10) ** 12
+"""1 万亿元: more than a year's renovation investment of the whole country."""
+MAX_WAN = MAX_YUAN / 10000
+MAX_NUMBER = Decimal(10) ** 12
+"""Quantities and percentages: any real quantity (m², metres, sets) is far below."""
+MAX_HOUSEHOLDS = 1_000_000
+"""One community (or building, or survey): the largest estates in China have some 30,000."""
+MAX_COUNT = 100_000_000
+"""City-level counts (households of a whole programme, 序号) stay below this."""
+MAX_TEXT = 10_000
+"""Characters of one text field: five pages of a document; more is a paste gone wrong."""
+MAX_LONG_TEXT = 50_000
+"""Characters of one section of a report's own narrative (总结材料)."""
+
+
+def _at_most(limit: Decimal | int, words: str) -> Any:
+    def check(value: Any) -> Any:
+        if value > limit:
+            raise ValueError(f"超过上限{words}，请检查是否多写了零或单位有误")
+        return value
+
+    return check
+
+
 def _text(value: Any) -> Any:
     """Text fields accept text and plain numbers written without quotes (a year, a house number)."""
     if isinstance(value, bool) or value is None:
@@ -45,19 +73,27 @@ def _text(value: Any) -> Any:
 
 
 Money = Annotated[
-    Decimal, BeforeValidator(_exact_number), AfterValidator(_places(2)), AfterValidator(_non_negative)
+    Decimal, BeforeValidator(_exact_number), AfterValidator(_places(2)), AfterValidator(_non_negative),
+    AfterValidator(_at_most(MAX_YUAN, "（1万亿元）")),
 ]
 """An amount in 元, at most 2 decimals, never negative."""
 
 Wan = Annotated[
-    Decimal, BeforeValidator(_exact_number), AfterValidator(_places(6)), AfterValidator(_non_negative)
+    Decimal, BeforeValidator(_exact_number), AfterValidator(_places(6)), AfterValidator(_non_negative),
+    AfterValidator(_at_most(MAX_WAN, "（100000000万元，即1万亿元）")),
 ]
 """An amount in 万元 (10,000 元); 6 decimals keep it exact to the 分."""
 
-Number = Annotated[Decimal, BeforeValidator(_exact_number), AfterValidator(_non_negative)]
-Text = Annotated[str, BeforeValidator(_text), Field(min_length=1)]
-Count = Annotated[int, Field(ge=0)]
-Positive = Annotated[int, Field(gt=0)]
+Number = Annotated[
+    Decimal, BeforeValidator(_exact_number), AfterValidator(_non_negative),
+    AfterValidator(_at_most(MAX_NUMBER, "（1万亿）")),
+]
+Text = Annotated[str, BeforeValidator(_text), Field(min_length=1, max_length=MAX_TEXT)]
+LongText = Annotated[str, BeforeValidator(_text), Field(min_length=1, max_length=MAX_LONG_TEXT)]
+# Upper limits of integers are validators, not Field(le=...): docs/data.md keeps saying 正整数.
+Count = Annotated[int, Field(ge=0), AfterValidator(_at_most(MAX_COUNT, "（100000000）"))]
+Positive = Annotated[int, Field(gt=0), AfterValidator(_at_most(MAX_COUNT, "（100000000）"))]
+Households = Annotated[int, Field(gt=0), AfterValidator(_at_most(MAX_HOUSEHOLDS, "（1000000户）"))]
 Year = Annotated[int, Field(ge=1900, le=2100)]
 
 
@@ -207,7 +243,7 @@ class Category(Record):
 
 class Catalogue(Record):
     categories: list[Category] = Field(title="类别", min_length=1)
-    note: str = Field(default="", title="备注")
+    note: Annotated[str, Field(max_length=MAX_LONG_TEXT)] = Field(default="", title="备注")
 
 
 # ---------------------------------------------------------------- plan rows (annex 1)
@@ -237,7 +273,7 @@ class Community(Record):
     district: Text = Field(title="县(区)")
     built: Text | None = Field(default=None, title="建成时间")
     location: Text | None = Field(default=None, title="小区位置")
-    households: Positive = Field(title="户数")
+    households: Households = Field(title="户数")
     investment_wan: Wan = Field(title="预计投资(万元)")
     year: Year = Field(title="改造年度计划")
     remarks: Text | None = Field(default=None, title="备注")
@@ -274,7 +310,7 @@ STAGE_NAMES = {
 
 class Survey(Record):
     date: dt.date = Field(title="征询日期")
-    households_asked: Positive = Field(title="征询户数")
+    households_asked: Households = Field(title="征询户数")
     support: Count = Field(title="同意户数")
     oppose: Count = Field(title="反对户数")
     no_answer: Count = Field(title="未表态户数")
@@ -282,7 +318,7 @@ class Survey(Record):
 
 class Building(Record):
     name: Text = Field(title="楼栋")
-    households: Positive = Field(title="户数")
+    households: Households = Field(title="户数")
 
 
 class BudgetLine(Record):
@@ -362,12 +398,12 @@ class Completion(Record):
 
 
 class Narrative(Record):
-    situation: Text | None = Field(default=None, title="基本情况")
-    practices: Text | None = Field(default=None, title="主要做法")
-    results: Text | None = Field(default=None, title="成效")
-    experience: Text | None = Field(default=None, title="可复制可推广的经验")
-    problems: Text | None = Field(default=None, title="存在问题")
-    suggestions: Text | None = Field(default=None, title="意见建议")
+    situation: LongText | None = Field(default=None, title="基本情况")
+    practices: LongText | None = Field(default=None, title="主要做法")
+    results: LongText | None = Field(default=None, title="成效")
+    experience: LongText | None = Field(default=None, title="可复制可推广的经验")
+    problems: LongText | None = Field(default=None, title="存在问题")
+    suggestions: LongText | None = Field(default=None, title="意见建议")
 
 
 class Project(Record):

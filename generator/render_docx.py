@@ -22,13 +22,17 @@ _TAG_TEXT = re.compile(r"<[^>]+>")
 def _patch(xml: str) -> str:
     """docxtpl's own clean-up of Word XML into Jinja source ({%p %}, {%tr %}, tags split across runs)."""
     patched = DocxTemplate.patch_xml(None, xml)  # type: ignore[arg-type]
+    # docxtpl's escapes for literal braces ({_{ prints {{) become string expressions here, in the
+    # template; docxtpl replaces them in the rendered output, where it would change a clerk's
+    # text “{_{” too.
+    for escape, literal in (("{_{", "{{"), ("}_}", "}}"), ("{_%", "{%"), ("%_}", "%}")):
+        patched = patched.replace(escape, f"{{{{ '{literal}' }}}}")
     # One paragraph a line, so a Jinja error's line number points at a paragraph.
     return re.sub(r"<w:p([ >])", r"\n<w:p\1", patched)
 
 
 def _unpatch(xml: str) -> str:
     xml = re.sub(r"\n<w:p([ >])", r"<w:p\1", xml)
-    xml = xml.replace("{_{", "{{").replace("}_}", "}}").replace("{_%", "{%").replace("%_}", "%}")
     # Tabs and line breaks inside values become Word tabs and breaks.
     return DocxTemplate.resolve_listing(None, xml)  # type: ignore[arg-type]
 

@@ -18,11 +18,17 @@ def _pad(text: str, width: int) -> str:
     return text + " " * (width - _width(text))
 
 
+def _printable(text: str) -> str:
+    """Control characters from the data (a line break in a name, an escape sequence that would
+    clear the terminal) shown as a visible mark, so every finding stays on its own line."""
+    return "".join("�" if unicodedata.category(ch) == "Cc" else ch for ch in text)
+
+
 def render_table(findings: list[Finding]) -> str:
     """Rule, severity, where and message, one finding a line, columns aligned for CJK text."""
     header = ("规则", "级别", "位置", "说明")
-    rows = [(f.rule, SEVERITY[f.severity], f"{f.file} {f.where} {f.field}".strip(), f.message)
-            for f in findings]
+    rows = [(f.rule, SEVERITY[f.severity], _printable(f"{f.file} {f.where} {f.field}".strip()),
+             _printable(f.message)) for f in findings]
     widths = [max(_width(r[i]) for r in [header, *rows]) for i in range(3)]
     lines = []
     for row in [header, *rows]:

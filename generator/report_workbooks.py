@@ -14,6 +14,7 @@ from openpyxl.utils import column_index_from_string, get_column_letter
 from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.worksheet import Worksheet
 
+from generator.jinja_env import xml_safe
 from generator.loader import DataSet
 from generator.report_figures import DIMENSIONS, assessment_rows, weights, year_figures
 from generator.ziputil import normalize_zip
@@ -119,7 +120,7 @@ def _fit_rows(ws: Worksheet, rows: range, widths: Mapping[int, float]) -> None:
         lines = 1
         for c, width in widths.items():
             value = ws.cell(r, c).value
-            if value is None or (isinstance(value, str) and value.startswith("=")):
+            if value is None or ws.cell(r, c).data_type == "f":
                 continue
             span = merged.get((r, c))
             if span is not None:
@@ -131,8 +132,15 @@ def _fit_rows(ws: Worksheet, rows: range, widths: Mapping[int, float]) -> None:
 
 
 def _cell(ws: Worksheet, row: int, col: int, value: object, *, font: Font | None = None,
-          align: Alignment = CENTER, fmt: str | None = None, border: bool = True) -> None:
+          align: Alignment = CENTER, fmt: str | None = None, border: bool = True,
+          literal: bool = False) -> None:
+    """Write a cell; a str starting with = is a formula unless literal (text from the data,
+    which stays text even when it reads “=HYPERLINK(…)”)."""
+    if isinstance(value, str):
+        value = xml_safe(value)  # openpyxl refuses control characters a pasted name may hold
     cell = ws.cell(row, col, value)
+    if literal and isinstance(value, str):
+        cell.data_type = "s"
     cell.font = font or Font(name=BODY_FONT, size=11)
     cell.alignment = align
     if border:
@@ -212,7 +220,8 @@ def _plan_sheet(ws: Worksheet, data: DataSet) -> tuple[int, int, Blocks, int]:
             values = (number, c.name, c.district, c.built, c.location, c.households,
                       _number(c.investment_wan), None, "；".join(remarks) or None)
             for col, value in enumerate(values, start=1):
-                _cell(ws, row, col, value, align=LEFT if col in (2, 5, 9) else CENTER)
+                _cell(ws, row, col, value, align=LEFT if col in (2, 5, 9) else CENTER,
+                      literal=True)
             row += 1
         last = row - 1
         _merge(ws, first, 8, last, 8, YEAR_CELL.format(year=year, count=len(block)))
@@ -301,7 +310,7 @@ def _summary_sheet(ws: Worksheet, data: DataSet, first: int, last: int,
         else:
             values += [NO_TARGET] * 6
         for col, value in enumerate(values, start=1):
-            _cell(ws, row, col, value)
+            _cell(ws, row, col, value, literal=col == 2)
         row += 1
     end = row - 1
     _alert(ws, f"I5:K{end}")
@@ -430,7 +439,7 @@ def assessment_workbook(data: DataSet, year: int) -> bytes:
             "management": (item.projects, item.bodies, item.property_modes, item.funds),
         }
         _cell(ws, r, 1, index + 1)
-        _cell(ws, r, 2, item.district)
+        _cell(ws, r, 2, item.district, literal=True)
         for key in DIMENSIONS:
             _dimension(ws, r, key, layout[key], counts[key], score=True)
         _cell(ws, r, last_col - 1, "=" + "+".join(f"{layout[k][-1]}{r}" for k in DIMENSIONS),

@@ -9,8 +9,12 @@ from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Literal
 
+from pydantic import BaseModel
+
 from generator.filters import cn_date, q2, to_yuan, yuan
 from generator.funding import line_rule, plan_funding
+from generator.jinja_env import xml_safe
+from generator.labels import field_label
 from generator.loader import DataSet
 from generator.models import STAGE_NAMES, Community, Project
 
@@ -477,3 +481,52 @@ def check_weights(data: DataSet) -> Iterator[Finding]:
     if total != 100:
         yield Finding("ASSESS-WEIGHTS", "error", _rel(data, data.root / "programme.yaml"), "综合考评权重",
                       "assessment", f"权重合计{total}，应为100")
+
+
+# ---------------------------------------------------------------- text in any file
+
+
+def _texts(value: object, loc: tuple[str | int, ...] = ()) -> Iterator[tuple[tuple[str | int, ...], str]]:
+    """Every text of a record, with its field path: ('items', 2, 'description')."""
+    if isinstance(value, str):
+        yield loc, value
+    elif isinstance(value, BaseModel):
+        for name in type(value).model_fields:
+            yield from _texts(getattr(value, name), (*loc, name))
+    elif isinstance(value, (list, tuple)):
+        for index, item in enumerate(value):
+            yield from _texts(item, (*loc, index))
+
+
+def _control_chars(
+    record: BaseModel, rule_id: str, file: str, where: str, base: tuple[str | int, ...] = ()
+) -> Iterator[Finding]:
+    for loc, text in _texts(record):
+        if xml_safe(text) == text:
+            continue
+        codes = "、".join(f"U+{ord(ch):04X}" for ch in sorted({ch for ch in text if not xml_safe(ch)}))
+        yield Finding(rule_id, "warning", file, where, field_label(type(record), loc, base),
+                      f"含有文书无法保存的控制字符（{codes}），生成时将删除；"
+                      "多见于从网页、微信或其他软件复制的文字，请核对原文")
+
+
+@rule("TEXT-CONTROL-CHARS", "文字中不含 Word、Excel 文件无法保存的控制字符")
+def check_control_chars(data: DataSet) -> Iterator[Finding]:
+    # Such characters arrive as YAML escapes ("\a", "\x0b") or from an imported workbook; a YAML
+    # file cannot hold them raw. The renderers drop them (jinja_env.xml_safe): this says so.
+    rule_id, root = "TEXT-CONTROL-CHARS", data.root
+    yield from _control_chars(data.programme, rule_id, _rel(data, root / "programme.yaml"), "方案参数")
+    for index, d in enumerate(data.districts.values()):
+        yield from _control_chars(d, rule_id, _rel(data, root / "districts.yaml"), d.name,
+                                  ("districts", index))
+    yield from _control_chars(data.catalogue, rule_id, _rel(data, root / "catalogue.yaml"), "项目分类表")
+    for c in data.communities.values():
+        file = _rel(data, data.sources[f"community:{c.id}"])
+        yield from _control_chars(c, rule_id, file, f"序号{c.seq} {c.name}")
+    for p in data.projects.values():
+        c = data.communities[p.community]
+        yield from _control_chars(p, rule_id, _rel(data, data.sources[f"project:{p.community}"]),
+                                  f"{c.id} {c.name}")
+    for (district, year), report in data.reports.items():
+        file = _rel(data, data.sources[f"report:{district}:{year}"])
+        yield from _control_chars(report, rule_id, file, f"{district} {year}年报告")

@@ -7,6 +7,7 @@ import fcntl
 import hashlib
 import json
 import os
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
@@ -32,6 +33,35 @@ class Entry:
     template: str
     sha256: str
     data_hash: str
+
+
+_REASONS = {
+    errno.ENOTDIR: "路径中有一段是文件，不是文件夹",
+    errno.EEXIST: "已有同名的文件",
+    errno.EISDIR: "已有同名的文件夹",
+    errno.EACCES: "没有写入权限",
+    errno.EPERM: "没有写入权限",
+    errno.EROFS: "磁盘或文件夹是只读的",
+    errno.ENOSPC: "磁盘空间已满",
+    errno.EDQUOT: "超出磁盘配额",
+    errno.ENAMETOOLONG: "文件名或路径过长",
+    errno.ENOENT: "路径不存在",
+    errno.EIO: "磁盘读写出错",
+}
+
+
+def os_reason(exc: OSError, about: Path | None = None) -> str:
+    """An operating-system error in a clerk's words (strerror is English on most systems),
+    naming the file it concerns when that is not `about`, the path the message names already."""
+    code = errno.errorcode.get(exc.errno or 0, str(exc.errno))
+    reason = _REASONS.get(exc.errno or 0, f"系统错误 {code}")
+    if exc.filename is not None and about is not None and str(exc.filename) != str(about):
+        reason += f"：{exc.filename}"
+    return reason
+
+
+_STALE = re.compile(r"\..+\.\d+\.tmp")
+"""atomic_write's temporary name, left behind only when a build was killed mid-write."""
 
 
 def sha256(data: bytes) -> str:
@@ -69,7 +99,8 @@ class Output:
         try:
             self.root.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise OutputError(f"无法创建输出文件夹 {self.root}：{exc.strerror}") from None
+            raise OutputError(f"无法创建输出文件夹 {self.root}：{os_reason(exc, self.root)}；"
+                              "请检查路径，或换一个文件夹（--out）") from None
         if not os.access(self.root, os.W_OK):
             raise OutputError(f"输出文件夹 {self.root} 不可写入，请检查权限或换一个文件夹（--out）")
         lock = open(self.root / LOCK, "a+")  # noqa: SIM115 - held for the whole session
@@ -84,6 +115,9 @@ class Output:
             raise
         try:
             self._load()
+            for stale in self.root.rglob(".*.tmp"):  # we hold the lock: no build is writing them
+                if _STALE.fullmatch(stale.name):
+                    stale.unlink(missing_ok=True)
             with open(self.root / JOURNAL, "a", encoding="utf-8") as journal:
                 self._journal = journal
                 yield self
@@ -101,17 +135,21 @@ class Output:
                 for raw in doc.get("documents", []):
                     entry = Entry(**raw)
                     self.known[entry.path] = entry
-            except (ValueError, TypeError) as exc:
-                raise OutputError(f"{manifest} 已损坏，无法读取（{exc}）；请移走后重新生成") from None
+            except (ValueError, TypeError, AttributeError):
+                raise OutputError(f"{manifest} 已损坏，无法读取；请移走后重新生成") from None
         journal = self.root / JOURNAL
         if journal.exists():
-            # Documents an interrupted build finished writing: they are the tool's own.
-            for line in journal.read_text(encoding="utf-8").splitlines():
+            # An interrupted build: each line was written just before its document. Where the
+            # document holds exactly those bytes it is the tool's own; where the build was
+            # killed before the rename, the file is as the manifest knew it (or absent).
+            for line in journal.read_text(encoding="utf-8", errors="replace").splitlines():
                 try:
                     entry = Entry(**json.loads(line))
                 except (ValueError, TypeError):
                     continue  # the last line of a killed build may be cut short
-                self.known[entry.path] = entry
+                target = self.root / entry.path
+                if target.is_file() and sha256(target.read_bytes()) == entry.sha256:
+                    self.known[entry.path] = entry
 
     def check_writable(self, rel: str) -> None:
         """Refuse to replace a file someone changed by hand, or one the tool did not write."""
@@ -136,13 +174,19 @@ class Output:
         unchanged = target.exists() and self.known.get(entry.path) == entry and (
             sha256(target.read_bytes()) == entry.sha256
         )
-        if not unchanged:
-            self.check_writable(entry.path)
-            atomic_write(target, data)
-        self.written[entry.path] = entry
         assert self._journal is not None
-        self._journal.write(json.dumps(asdict(entry), ensure_ascii=False) + "\n")  # type: ignore[attr-defined]
-        self._journal.flush()  # type: ignore[attr-defined]
+        try:
+            if not unchanged:
+                self.check_writable(entry.path)
+                # Journal first: killed right after the rename, the next build still knows
+                # the file as its own (see _load) instead of calling it someone else's.
+                self._journal.write(json.dumps(asdict(entry), ensure_ascii=False) + "\n")  # type: ignore[attr-defined]
+                self._journal.flush()  # type: ignore[attr-defined]
+                atomic_write(target, data)
+        except OSError as exc:
+            raise OutputError(f"无法写入 {target}：{os_reason(exc, target)}。已写好的文件都已记录，"
+                              "排除问题后重新运行即可接着生成") from None
+        self.written[entry.path] = entry
         return not unchanged
 
     def _commit(self) -> None:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import gc
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
@@ -31,16 +35,44 @@ def _construct_decimal(loader: _ExactLoader, node: yaml.ScalarNode) -> Decimal:
         ) from exc
 
 
+def _construct_int(loader: _ExactLoader, node: yaml.ScalarNode) -> int:
+    try:
+        return int(yaml.SafeLoader.construct_yaml_int(loader, node))
+    except ValueError:  # Python refuses to read an integer of more than 4300 digits
+        raise yaml.constructor.ConstructorError(
+            None, None, f"数字过长（{len(str(node.value))}位），不是有效的数字", node.start_mark
+        ) from None
+
+
 def _construct_mapping(loader: _ExactLoader, node: yaml.MappingNode) -> dict[Any, Any]:
     seen: set[Any] = set()
     for key_node, _ in node.value:
         key = loader.construct_object(key_node)
+        try:
+            hash(key)
+        except TypeError:  # a list or mapping as a key ("? [a, b]")
+            raise yaml.constructor.ConstructorError(
+                None, None, "found unhashable key", key_node.start_mark
+            ) from None
         if key in seen:
             raise yaml.constructor.ConstructorError(
                 None, None, f"字段“{key}”重复出现", key_node.start_mark
             )
         seen.add(key)
     return loader.construct_mapping(node, deep=True)
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _construct_str(loader: _ExactLoader, node: yaml.ScalarNode) -> str:
+    value = str(loader.construct_scalar(node))
+    # Only an escape in double quotes ("\ud800") makes half a character; no file can store it
+    if node.style == '"' and (half := _SURROGATE.search(value)):
+        raise yaml.constructor.ConstructorError(
+            None, None, f"双引号内的“\\u{ord(half.group()):04x}”不是完整的字符，请删除或直接写出该字符",
+            node.start_mark)
+    return value
 
 
 class BadDate(str):
@@ -56,31 +88,102 @@ def _construct_date(loader: _ExactLoader, node: yaml.ScalarNode) -> Any:
 
 
 _ExactLoader.add_constructor("tag:yaml.org,2002:float", _construct_decimal)
+_ExactLoader.add_constructor("tag:yaml.org,2002:int", _construct_int)
+_ExactLoader.add_constructor("tag:yaml.org,2002:str", _construct_str)
+# YAML 1.1 reads a lone “=” as a special "value" tag SafeLoader cannot build: here it is text
+_ExactLoader.add_constructor("tag:yaml.org,2002:value", _construct_str)
 _ExactLoader.add_constructor("tag:yaml.org,2002:timestamp", _construct_date)
 _ExactLoader.add_constructor(
     yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping
 )
 
+MAX_BYTES = 64 * 1024 * 1024
+"""No data file is read beyond this size (a 100,000-row plan is about 20 MB)."""
 
-def _line_map(node: yaml.Node, path: Path_, out: dict[Path_, int]) -> None:
-    out[path] = node.start_mark.line + 1
-    if isinstance(node, yaml.MappingNode):
-        for key_node, value_node in node.value:
-            _line_map(value_node, (*path, key_node.value), out)
-            out[(*path, key_node.value)] = key_node.start_mark.line + 1
-    elif isinstance(node, yaml.SequenceNode):
-        for index, item in enumerate(node.value):
-            _line_map(item, (*path, index), out)
+MAX_VALUES = 3_000_000
+"""Keys, values and lists a file may hold: 100,000 plan rows of a dozen fields each take some
+2.6 million and about 1.2 GB while loading; more would exhaust an office PC's memory."""
+
+MAX_DEPTH = 100
+"""Nesting deeper than any data file needs. libyaml's composer recurses without checking the
+stack, so a file of "[[[[…" a hundred thousand deep would crash the process, not raise."""
+
+
+def _line_map(root: yaml.Node, out: dict[Path_, int]) -> None:
+    """The line of every field path; an alias (*name) is not walked again, so shared
+    subtrees (a "billion laughs" file) cost their size once, not once per reference."""
+    seen: set[int] = set()
+    stack: list[tuple[yaml.Node, Path_]] = [(root, ())]
+    while stack:
+        node, path = stack.pop()
+        out.setdefault(path, node.start_mark.line + 1)  # a field's own line is its key's line
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, yaml.MappingNode):
+            for key_node, value_node in node.value:
+                key = key_node.value if isinstance(key_node, yaml.ScalarNode) else str(id(key_node))
+                stack.append((value_node, (*path, key)))
+                out[(*path, key)] = key_node.start_mark.line + 1
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend((item, (*path, index)) for index, item in enumerate(node.value))
+
+
+def _too_big(text: str) -> tuple[int, str] | None:
+    """The line and the reason a file is too deep or too large to build, found from parser
+    events before anything is built (the events keep their own stack, so this cannot overflow)."""
+    depth = values = 0
+    for event in yaml.parse(text, Loader=_Base):
+        if isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
+            depth += 1
+            if depth > MAX_DEPTH:
+                return (_line(event), f"YAML 格式错误：括号或缩进嵌套超过{MAX_DEPTH}层，"
+                                      "不是数据文件应有的结构")
+        elif isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
+            depth -= 1
+        elif isinstance(event, (yaml.ScalarEvent, yaml.AliasEvent)):
+            values += 1
+            if values > MAX_VALUES:
+                return (_line(event), f"文件过大：数据项超过{MAX_VALUES // 10000}万个（约10万个小区），"
+                                      "超出本工具一次能处理的范围；请按县（区）或年度分成几个数据文件夹")
+    return None
+
+
+def _line(event: yaml.Event) -> int:
+    return event.start_mark.line + 1 if event.start_mark else 1
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Building a large file's million small objects triggers the collector over and over
+    (a 100,000-row plan parses in 8 s instead of 20); nothing built here is garbage."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def read_text(path: Path) -> str:
     """Read a UTF-8 text file (a leading BOM is accepted), refusing other encodings clearly."""
     try:
+        size = path.stat().st_size
+        if size > MAX_BYTES:
+            raise data_error(path, f"文件过大（{size / 1024 / 1024:.1f} MB），超过本工具能读取的上限"
+                                   f"（{MAX_BYTES // 1024 // 1024} MB）；请确认选对了文件，"
+                                   "或按县（区）、年度分成几个数据文件夹")
         raw = path.read_bytes()
     except FileNotFoundError:
         raise data_error(path, "文件不存在") from None
+    except IsADirectoryError:
+        raise data_error(path, "应为文件，现为文件夹") from None
     except OSError as exc:
         raise data_error(path, f"无法读取文件（{exc.strerror}）") from None
+    if raw.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")):
+        raise data_error(path, "这是 Word、Excel 或 WPS 文件，不是文本文件；"
+                               "数据文件须是用记事本等编辑的纯文本（YAML）")
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -109,10 +212,16 @@ def load_yaml(path: Path) -> tuple[Any, dict[Path_, int]]:
     """Load one YAML file; return its data and a map from field path to line number."""
     text = read_text(path)
     try:
-        return _parse(text, _ExactLoader, path)
-    except yaml.MarkedYAMLError:
-        if _ExactLoader is _SlowExactLoader:
-            raise
+        refusal = _too_big(text)
+    except yaml.YAMLError:
+        pass  # a syntax error: the pure-Python parser below explains it
+    else:
+        if refusal is not None:
+            raise data_error(path, refusal[1], line=refusal[0])
+        try:
+            return _parse(text, _ExactLoader, path)
+        except yaml.YAMLError:
+            pass
     return _parse(text, _SlowExactLoader, path)
 
 
@@ -120,12 +229,23 @@ def _parse(text: str, loader_class: type, path: Path) -> tuple[Any, dict[Path_, 
     try:
         loader = loader_class(text)
         try:
-            node = loader.get_single_node()
-            if node is None:
-                raise data_error(path, "文件里没有数据")
-            data = loader.construct_document(node)
+            with _gc_paused():
+                node = loader.get_single_node()
+                if node is None:
+                    raise data_error(path, "文件里没有数据")
+                data = loader.construct_document(node)
         finally:
             loader.dispose()
+    except yaml.reader.ReaderError as exc:
+        if loader_class is not _SlowExactLoader:
+            raise
+        at = text.count("\n", 0, exc.position) + 1
+        raise data_error(path, f"含有不允许的控制字符（U+{exc.character:04X}），"
+                               "请删除后重新保存（常见于从网页或其他软件复制的文字）",
+                         line=at) from None
+    except RecursionError:
+        raise data_error(path, f"YAML 格式错误：括号或缩进嵌套超过{MAX_DEPTH}层，"
+                               "不是数据文件应有的结构") from None
     except yaml.MarkedYAMLError as exc:
         if loader_class is not _SlowExactLoader:
             raise  # explained by the pure-Python parser
@@ -139,7 +259,8 @@ def _parse(text: str, loader_class: type, path: Path) -> tuple[Any, dict[Path_, 
     except ValueError as exc:  # a value PyYAML recognised but could not build
         raise data_error(path, f"无法识别的值：{exc}") from None
     lines: dict[Path_, int] = {}
-    _line_map(node, (), lines)
+    with _gc_paused():
+        _line_map(node, lines)
     return data, lines
 
 
@@ -159,6 +280,7 @@ _YAML_PROBLEMS = {
     "expected ',' or ']'": "方括号列表 [ ] 中缺少逗号或右括号“]”",
     "expected ',' or '}'": "花括号 { } 中缺少逗号或右括号“}”",
     "expected a single document": "文件中只能有一份数据（不要使用“---”分隔多份）",
+    "but found another document": "文件中只能有一份数据（不要使用“---”分隔多份）",
     "expected '<document start>'": "文件中只能有一份数据（不要使用“---”分隔多份）",
     "expected a comment or a line break": "值的后面有多余的内容",
     "could not determine a constructor": "不支持以“!”开头的类型标记",

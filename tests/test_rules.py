@@ -394,6 +394,7 @@ def test_assessment_weights_fail_when_not_100(dd: DataDir) -> None:
 COVERED = {
     *PROJECT_RULES, "PLAN-TOTALS", "PLAN-PILOT", "PLAN-SWAP-COUNT", "PLAN-SWAP-REF",
     "ELIG-BUILT-YEAR", "ELIG-BUILT-UNKNOWN", "BUDGET-MATCH", "DEADLINE-REPORT", "ASSESS-WEIGHTS",
+    "TEXT-CONTROL-CHARS",  # its cases are in tests/test_properties.py, beside the text it guards
 }
 
 
