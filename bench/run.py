@@ -167,6 +167,27 @@ def pdf_rates(data_dir: Path, files: int = 24) -> tuple[float, float, float, int
         shutil.rmtree(out)
 
 
+def _rss_mib() -> float:
+    with open("/proc/self/status") as fh:
+        return next(int(line.split()[1]) for line in fh if line.startswith("VmRSS:")) / 1024
+
+
+def memory_over_batch(data_dir: Path, total: int = 2000) -> list[tuple[int, float]]:
+    """Resident memory of one process after 10 … `total` renders of one kind: does it stay flat?"""
+    data = load(data_dir)
+    renderers = Renderers(data, None)
+    kind = PROJECT_KINDS["plan"]
+    jobs = [j for j in plan_jobs(data, Selection(kinds=("plan",)))[0]]
+    template = renderers.locate(kind, jobs[0].community.district)
+    marks, out = {10, 100, 500, 1000, total}, []
+    for n in range(1, total + 1):
+        job = jobs[n % len(jobs)]
+        renderers.render(template, kind.context(data, data.projects[job.community.id]))
+        if n in marks:
+            out.append((n, _rss_mib()))
+    return out
+
+
 def merge_time(data_dir: Path, district: str) -> tuple[int, float]:
     """Seconds to bind one district's notices into one print file."""
     from generator.printing import print_documents
@@ -226,6 +247,11 @@ def main() -> None:
             ratio = f"{ours / plain:.1f}×" if plain else "—"
             lines.append(f"| {name} | {ours:.0f} | {plain_text} | {ratio} | {floor:.0f} | {floor / ours:.2f}× |")
             print(lines[-1], flush=True)
+        lines += ["", "## Memory of one process over a long batch (改造方案, no gc.collect)", "",
+                  "| documents rendered | resident memory (MiB) |", "|---:|---:|"]
+        for n, mib in memory_over_batch(sample_dir):
+            lines.append(f"| {n:,} | {mib:.0f} |")
+        print(lines[-1], flush=True)
         per_file, batch, two, pages = pdf_rates(sample_dir)
         lines += ["", f"## PDF through LibreOffice ({pages} pages)", "",
                   "| approach | pages/s | vs one start per file |", "|---|---:|---:|",
