@@ -11,13 +11,10 @@ import math
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from docx import Document
 from docx.document import Document as Doc
-from docx.enum.section import WD_ORIENT
-from docx.enum.style import WD_STYLE_TYPE
-from docx.enum.table import WD_CELL_VERTICAL_ALIGNMENT, WD_TABLE_ALIGNMENT
+from docx.enum.table import WD_CELL_VERTICAL_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_COLOR_INDEX, WD_LINE_SPACING
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
@@ -25,6 +22,28 @@ from docx.shared import Mm, Pt, RGBColor
 from docx.styles.style import ParagraphStyle
 from docx.table import Table
 from docx.text.paragraph import Paragraph
+from docx_layout import (
+    FANGSONG,
+    HEITI,
+    KAITI,
+    LINE_PT,
+    PPR_ORDER,
+    RPR_ORDER,
+    SONGTI,
+    TBLPR_ORDER,
+    TYPE_WIDTH_MM,
+    XIAOBIAOSONG,
+    cell_text,
+    fixed_table,
+    header_text,
+    keep_row_whole,
+    page_number_footers,
+    paragraph_style,
+    set_child,
+    set_document_defaults,
+    set_fonts,
+    set_up_page,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -35,65 +54,11 @@ OUT = ROOT / "templates" / "docx" / "pilot_report.docx"
 
 # GB/T 9704-2012: A4, type area 156 × 225 mm, 3号 (16 pt) body, 22 lines of 28 characters.
 BODY_PT = 16.0
-LINE_PT = 28.95
-TYPE_WIDTH_MM = 156
 CHARS_PER_LINE = 28
-FANGSONG, HEITI, KAITI, XIAOBIAOSONG, SONGTI = (
-    "仿宋_GB2312", "黑体", "楷体_GB2312", "方正小标宋简体", "宋体")
 TABLE_PT = 10.5
 PARTIES = ("city", "district", "residents", "utility", "maintenance_fund", "social_capital")
 
 # ---------------------------------------------------------------- low-level helpers
-
-# Child order the OOXML schema requires (Word refuses a file whose elements are out of order).
-RPR_ORDER = ("rStyle", "rFonts", "b", "bCs", "i", "iCs", "caps", "smallCaps", "strike", "dstrike",
-             "outline", "shadow", "emboss", "imprint", "noProof", "snapToGrid", "vanish",
-             "webHidden", "color", "spacing", "w", "kern", "position", "sz", "szCs", "highlight",
-             "u", "effect", "bdr", "shd", "fitText", "vertAlign", "rtl", "cs", "em", "lang",
-             "eastAsianLayout", "specVanish", "oMath")
-PPR_ORDER = ("pStyle", "keepNext", "keepLines", "pageBreakBefore", "framePr", "widowControl",
-             "numPr", "suppressLineNumbers", "pBdr", "shd", "tabs", "suppressAutoHyphens",
-             "kinsoku", "wordWrap", "overflowPunct", "topLinePunct", "autoSpaceDE", "autoSpaceDN",
-             "bidi", "adjustRightInd", "snapToGrid", "spacing", "ind", "contextualSpacing",
-             "mirrorIndents", "suppressOverlap", "jc", "textDirection", "textAlignment",
-             "textboxTightWrap", "outlineLvl", "divId", "cnfStyle", "rPr", "sectPr", "pPrChange")
-TBLPR_ORDER = ("tblStyle", "tblpPr", "tblOverlap", "bidiVisual", "tblStyleRowBandSize",
-               "tblStyleColBandSize", "tblW", "jc", "tblCellSpacing", "tblInd", "tblBorders", "shd",
-               "tblLayout", "tblCellMar", "tblLook", "tblCaption", "tblDescription")
-
-
-def child(parent: Any, name: str, order: tuple[str, ...]) -> Any:
-    """The parent's w:<name> element, created in its schema position if missing."""
-    found = parent.find(qn(f"w:{name}"))
-    if found is not None:
-        return found
-    el = OxmlElement(f"w:{name}")
-    later = {qn(f"w:{n}") for n in order[order.index(name) + 1:]}
-    for index, existing in enumerate(parent):
-        if existing.tag in later:
-            parent.insert(index, el)
-            return el
-    parent.append(el)
-    return el
-
-
-def set_fonts(rpr_owner: object, font: str, size: float | None = None) -> None:
-    """Name the font of Latin and East-Asian text (font.name alone leaves w:eastAsia unset)."""
-    rpr = rpr_owner.get_or_add_rPr()  # type: ignore[attr-defined]
-    fonts = child(rpr, "rFonts", RPR_ORDER)
-    for attr in list(fonts.attrib):
-        del fonts.attrib[attr]  # theme fonts would win over the named ones
-    for attr in ("w:ascii", "w:hAnsi", "w:eastAsia", "w:cs"):
-        fonts.set(qn(attr), font)
-    if size is not None:
-        for name in ("sz", "szCs"):
-            child(rpr, name, RPR_ORDER).set(qn("w:val"), str(int(size * 2)))
-
-
-def _ppr_flag(style: ParagraphStyle, tag: str, value: str | None = None) -> None:
-    el = child(style.element.get_or_add_pPr(), tag.removeprefix("w:"), PPR_ORDER)
-    if value is not None:
-        el.set(qn("w:val"), value)
 
 
 def _indent_chars(style: ParagraphStyle, chars: int) -> None:
@@ -109,29 +74,17 @@ def para_style(doc: Doc, style_id: str, name: str, font: str, size: float, *,
                exact: float | None = LINE_PT, grid: bool = True, bold: bool = False,
                keep_next: bool = False, outline: int | None = None) -> ParagraphStyle:
     """A paragraph style with its East-Asian font declared and a fixed line height."""
-    style = doc.styles.add_style(name, WD_STYLE_TYPE.PARAGRAPH)
-    style.element.set(qn("w:styleId"), style_id)
-    style.base_style = doc.styles["Normal"]
-    style.quick_style = True
-    set_fonts(style.element, font, size)
-    style.font.bold = bold
+    style = paragraph_style(doc, style_id, name, font, size, align=align, line_pt=exact,
+                            bold=bold, keep_next=keep_next, outline=outline)
     pf = style.paragraph_format
-    pf.alignment = align
-    pf.space_before = pf.space_after = Pt(0)
-    if exact is not None:
-        pf.line_spacing_rule = WD_LINE_SPACING.EXACTLY
-        pf.line_spacing = Pt(exact)
-    else:
+    if exact is None:
         pf.line_spacing_rule = WD_LINE_SPACING.SINGLE
     pf.first_line_indent = Pt(0)
     if indent:
         _indent_chars(style, indent)
-    pf.keep_with_next = keep_next
     if not grid:
         # Small text off the character grid: otherwise Word spreads it to the body's pitch.
-        _ppr_flag(style, "w:snapToGrid", "0")
-    if outline is not None:
-        _ppr_flag(style, "w:outlineLvl", str(outline))
+        set_child(style.element.get_or_add_pPr(), "snapToGrid", PPR_ORDER, val="0")
     return style
 
 
@@ -146,43 +99,13 @@ def tag(paragraph: Paragraph, text: str) -> Paragraph:
 
 def set_up(doc: Doc) -> None:
     """Page, grid, default fonts and the styles the template uses."""
-    section = doc.sections[0]
-    section.orientation = WD_ORIENT.PORTRAIT
-    section.page_width, section.page_height = Mm(210), Mm(297)
-    section.top_margin, section.bottom_margin = Mm(37), Mm(35)
-    section.left_margin, section.right_margin = Mm(28), Mm(26)
-    section.header_distance = Mm(15)
     # The page number's dashes sit 7 mm under the type area (35 mm − 7 mm − one 4号 line).
-    section.footer_distance = Mm(22)
-    sect = section._sectPr
-    grid = sect.find(qn("w:docGrid"))
-    if grid is None:
-        grid = OxmlElement("w:docGrid")
-        sect.append(grid)
-    # 22 lines a page. No character grid: LibreOffice gives a 16 pt character two cells of a
-    # pitch under 16 pt; the 28 characters a line come from condensed spacing instead (below).
-    grid.set(qn("w:type"), "lines")
-    grid.set(qn("w:linePitch"), str(round(LINE_PT * 20)))
-    for attr in list(grid.attrib):
-        if attr == qn("w:charSpace"):
-            del grid.attrib[attr]
-    doc.settings.odd_and_even_pages_header_footer = True
-
-    defaults = doc.styles.element.find(qn("w:docDefaults"))
-    rpr_default = defaults.find(qn("w:rPrDefault")).find(qn("w:rPr"))
-    fonts = rpr_default.find(qn("w:rFonts"))
-    for attr in list(fonts.attrib):
-        del fonts.attrib[attr]
-    for attr in ("w:ascii", "w:hAnsi", "w:eastAsia", "w:cs"):
-        fonts.set(qn(attr), FANGSONG)
-    for name in ("sz", "szCs"):
-        child(rpr_default, name, RPR_ORDER).set(qn("w:val"), str(int(BODY_PT * 2)))
-    lang = child(rpr_default, "lang", RPR_ORDER)
-    lang.set(qn("w:val"), "en-US")
-    lang.set(qn("w:eastAsia"), "zh-CN")
+    set_up_page(doc, footer_mm=22)
+    # 28 characters a line come from condensed spacing (below), not from a character grid.
+    set_document_defaults(doc, FANGSONG, BODY_PT)
 
     normal = doc.styles["Normal"]
-    set_fonts(normal.element, FANGSONG, BODY_PT)
+    set_fonts(normal.element.get_or_add_rPr(), FANGSONG, BODY_PT)
     pf = normal.paragraph_format
     pf.alignment = WD_ALIGN_PARAGRAPH.JUSTIFY
     pf.space_before = pf.space_after = Pt(0)
@@ -193,8 +116,8 @@ def set_up(doc: Doc) -> None:
     # 28 × 16 pt is 448 pt, the type area 442 pt: condense each character by a whole number of
     # twentieths of a point until 28 fit.
     pitch = TYPE_WIDTH_MM / 25.4 * 72 / CHARS_PER_LINE
-    spacing = child(normal.element.get_or_add_rPr(), "spacing", RPR_ORDER)
-    spacing.set(qn("w:val"), str(math.floor((pitch - BODY_PT) * 20)))
+    set_child(normal.element.get_or_add_rPr(), "spacing", RPR_ORDER,
+              val=str(math.floor((pitch - BODY_PT) * 20)))
 
     para_style(doc, "GwTitle", "公文标题", XIAOBIAOSONG, 22, align=WD_ALIGN_PARAGRAPH.CENTER,
                exact=36, grid=False)
@@ -218,101 +141,48 @@ def set_up(doc: Doc) -> None:
     mark.font.color.rgb = RGBColor(0xC0, 0x00, 0x00)
 
 
-def page_number(paragraph: Paragraph) -> None:
-    """“— 1 —”: a PAGE field between two 一字线."""
-    paragraph.add_run("— ")
-    run = paragraph.add_run()
-    for kind, text in (("begin", None), ("instr", " PAGE "), ("separate", None), ("text", "1"),
-                       ("end", None)):
-        if kind == "instr":
-            el = OxmlElement("w:instrText")
-            el.set(qn("xml:space"), "preserve")
-            el.text = text
-        elif kind == "text":
-            el = OxmlElement("w:t")
-            el.text = text
-        else:
-            el = OxmlElement("w:fldChar")
-            el.set(qn("w:fldCharType"), kind)
-        run._r.append(el)
-    paragraph.add_run(" —")
-
-
 def headers_and_footers(doc: Doc) -> None:
-    """Odd pages number on the right, even pages on the left, each one character in."""
-    section = doc.sections[0]
-    for header in (section.header, section.even_page_header):
-        p = header.paragraphs[0]
-        p.style = doc.styles["示例标记"]
-        tag(p, "{{ mark }}")
-    for footer, align in ((section.footer, WD_ALIGN_PARAGRAPH.RIGHT),
-                          (section.even_page_footer, WD_ALIGN_PARAGRAPH.LEFT)):
-        p = footer.paragraphs[0]
-        p.style = doc.styles["页码"]
-        p.alignment = align
-        if align == WD_ALIGN_PARAGRAPH.RIGHT:
-            p.paragraph_format.right_indent = Pt(14)
-        else:
-            p.paragraph_format.left_indent = Pt(14)
-        page_number(p)
+    """The sample mark in the headers; page numbers on the right of odd and left of even pages."""
+    header_text(doc, "示例标记", "{{ mark }}")
+    page_number_footers(doc, "页码", field="complex")
 
 
 # ---------------------------------------------------------------- tables
-
-
-def _cell_text(cell: object, text: str, style: str) -> None:
-    p = cell.paragraphs[0]  # type: ignore[attr-defined]
-    p.style = style
-    if text:
-        tag(p, text)
-
-
-def _repeat_header(row: object) -> None:
-    trpr = row._tr.get_or_add_trPr()  # type: ignore[attr-defined]
-    el = OxmlElement("w:tblHeader")
-    trpr.append(el)
 
 
 def table(doc: Doc, widths_mm: list[float], heads: list[str], loop: str,
           cells: list[str], total: list[str] | None = None, merge_total: int = 1,
           left: tuple[int, ...] = ()) -> Table:
     """A ruled table: a header row, one templated row repeated by {%tr for %}, an optional total."""
-    rows = 4 + (1 if total else 0)
-    t = doc.add_table(rows=rows, cols=len(widths_mm))
+    t = fixed_table(doc, widths_mm, rows=4 + (1 if total else 0))
     t.style = doc.styles["Table Grid"]
-    t.alignment = WD_TABLE_ALIGNMENT.CENTER
-    t.autofit = False  # a fixed layout: the widths below hold in Word, WPS and LibreOffice
     # Narrow cell margins (1 mm): an amount such as 2,825.00 stays on one line.
-    margins = child(t._tbl.tblPr, "tblCellMar", TBLPR_ORDER)
+    margins = set_child(t._tbl.tblPr, "tblCellMar", TBLPR_ORDER)
     for side in ("left", "right"):
         el = OxmlElement(f"w:{side}")
         el.set(qn("w:w"), str(round(Mm(1).twips)))
         el.set(qn("w:type"), "dxa")
         margins.append(el)
-    for index, width in enumerate(widths_mm):
-        t.columns[index].width = Mm(width)
-        for row in t.rows:
-            row.cells[index].width = Mm(width)
-            row.cells[index].vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.CENTER
+    for row in t.rows:
+        for cell in row.cells:
+            cell.vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.CENTER
     for index, text in enumerate(heads):
-        _cell_text(t.rows[0].cells[index], text, "表头文字")
-    _repeat_header(t.rows[0])
-    _cell_text(t.rows[1].cells[0], f"{{%tr for r in {loop} %}}", "表格文字")
+        cell_text(t.rows[0].cells[index], text, "表头文字")
+    cell_text(t.rows[1].cells[0], f"{{%tr for r in {loop} %}}", "表格文字")
     for index, text in enumerate(cells):
         style = "表格文字（左对齐）" if index in left else "表格文字"
-        _cell_text(t.rows[2].cells[index], text, style)
-    _cell_text(t.rows[3].cells[0], "{%tr endfor %}", "表格文字")
-    for row in t.rows:
-        # A row is never cut across two pages.
-        row._tr.get_or_add_trPr().append(OxmlElement("w:cantSplit"))
+        cell_text(t.rows[2].cells[index], text, style)
+    cell_text(t.rows[3].cells[0], "{%tr endfor %}", "表格文字")
+    for index, row in enumerate(t.rows):
+        keep_row_whole(row, repeat=index == 0)
     for row in t.rows[1:]:
         row.height = Mm(7)
     if total:
         row = t.rows[4]
         first = row.cells[0].merge(row.cells[merge_total - 1]) if merge_total > 1 else row.cells[0]
-        _cell_text(first, total[0], "表头文字")
+        cell_text(first, total[0], "表头文字")
         for index, text in enumerate(total[1:], start=merge_total):
-            _cell_text(row.cells[index], text, "表格文字")
+            cell_text(row.cells[index], text, "表格文字")
     return t
 
 

@@ -22,23 +22,36 @@ from pathlib import Path
 
 from docx import Document
 from docx.document import Document as DocumentObject
-from docx.enum.section import WD_SECTION
-from docx.enum.style import WD_STYLE_TYPE
-from docx.enum.table import WD_ALIGN_VERTICAL, WD_ROW_HEIGHT_RULE, WD_TABLE_ALIGNMENT
-from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING
+from docx.enum.table import WD_ALIGN_VERTICAL, WD_ROW_HEIGHT_RULE
+from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt, RGBColor
-from docx.table import Table, _Cell, _Row
+from docx.table import Table, _Row
 from docx.text.paragraph import Paragraph
+from docx_layout import (
+    FANGSONG,
+    HEITI,
+    KAITI,
+    LINE_PT,
+    PPR_ORDER,
+    SONGTI,
+    TBLPR_ORDER,
+    TYPE_WIDTH_MM,
+    XIAOBIAOSONG,
+    cell_text,
+    fixed_table,
+    header_text,
+    keep_row_whole,
+    page_number_footers,
+    paragraph_style,
+    set_child,
+    set_document_defaults,
+    set_fonts,
+    set_up_page,
+)
 
 OUT_DIR = Path(__file__).resolve().parent.parent / "templates" / "docx"
-
-FANGSONG = "仿宋_GB2312"
-XIAOBIAOSONG = "方正小标宋简体"
-HEITI = "黑体"
-KAITI = "楷体_GB2312"
-SONGTI = "宋体"
 
 # Word substitutes a missing font by the altName of its font-table entry; the GB2312-era names
 # are absent from current Windows, whose 仿宋/楷体/宋体 are the usual stand-ins.
@@ -50,53 +63,9 @@ FONT_TABLE = {
     SONGTI: ("SimSun", "02010600030101010101", "auto", "variable"),
 }
 
-LINE = Pt(28.95)
-"""GB/T 9704: 22 lines on a 225 mm type area."""
-TYPE_WIDTH_MM = 156
+LINE = Pt(LINE_PT)
 ILLUSTRATIVE_MARK = "【示例数据，仅供演示】"
 RED = RGBColor(0xC0, 0x00, 0x00)
-
-# Element order inside w:pPr and w:rPr (the schema's sequences); Word refuses files that break it.
-PPR_ORDER = (
-    "pStyle keepNext keepLines pageBreakBefore framePr widowControl numPr suppressLineNumbers "
-    "pBdr shd tabs suppressAutoHyphens kinsoku wordWrap overflowPunct topLinePunct autoSpaceDE "
-    "autoSpaceDN bidi adjustRightInd snapToGrid spacing ind contextualSpacing mirrorIndents "
-    "suppressOverlap jc textDirection textAlignment textboxTightWrap outlineLvl divId cnfStyle "
-    "rPr sectPr pPrChange"
-).split()
-RPR_ORDER = (
-    "rStyle rFonts b bCs i iCs caps smallCaps strike dstrike outline shadow emboss imprint "
-    "noProof snapToGrid vanish webHidden color spacing w kern position sz szCs highlight u "
-    "effect bdr shd fitText vertAlign rtl cs em lang eastAsianLayout specVanish oMath"
-).split()
-TRPR_ORDER = (
-    "cnfStyle divId gridBefore gridAfter wBefore wAfter cantSplit trHeight tblHeader "
-    "tblCellSpacing jc hidden"
-).split()
-TBLPR_ORDER = (
-    "tblStyle tblpPr tblOverlap bidiVisual tblStyleRowBandSize tblStyleColBandSize tblW jc "
-    "tblCellSpacing tblInd tblBorders shd tblLayout tblCellMar tblLook"
-).split()
-
-
-# ---------------------------------------------------------------- low-level XML helpers
-
-
-def set_child(parent, tag: str, order: Sequence[str], **attrs: str):
-    """Replace (or add) the child w:<tag> of parent at its schema position, with attributes."""
-    for old in parent.findall(qn(f"w:{tag}")):
-        parent.remove(old)
-    child = OxmlElement(f"w:{tag}")
-    for key, value in attrs.items():
-        child.set(qn(f"w:{key}"), value)
-    later = order[order.index(tag) + 1:]
-    parent.insert_element_before(child, *(f"w:{t}" for t in later))
-    return child
-
-
-def set_fonts(rpr, font: str) -> None:
-    """Name one font for every script: ascii, hAnsi, eastAsia, cs (run.font.name sets only two)."""
-    set_child(rpr, "rFonts", RPR_ORDER, ascii=font, hAnsi=font, eastAsia=font, cs=font)
 
 
 def declare_fonts(doc: DocumentObject) -> None:
@@ -122,7 +91,7 @@ def add_style(
     font: str = FANGSONG,
     size: float = 16,
     align: WD_ALIGN_PARAGRAPH | None = WD_ALIGN_PARAGRAPH.JUSTIFY,
-    line: Pt | None = LINE,
+    line: float | None = LINE_PT,
     first_line_chars: int = 0,
     right_chars: int = 0,
     bold: bool = False,
@@ -134,23 +103,15 @@ def add_style(
     based_on: str = "Normal",
 ):
     """A named paragraph style; sizes in points, indents in characters of the style's own size."""
-    style = doc.styles.add_style(name, WD_STYLE_TYPE.PARAGRAPH)
-    style.element.set(qn("w:styleId"), style_id)
-    style.base_style = doc.styles[based_on]
-    style.quick_style = True
-    style.font.size = Pt(size)
-    style.font.bold = bold
+    style = paragraph_style(doc, style_id, name, font, size, align=align, line_pt=line,
+                            bold=bold, keep_next=keep_next, outline=outline, based_on=based_on)
     if color is not None:
         style.font.color.rgb = color
-    set_fonts(style.element.get_or_add_rPr(), font)
     pf = style.paragraph_format
-    pf.alignment = align
-    pf.space_before = space_before or Pt(0)
-    pf.space_after = space_after or Pt(0)
-    if line is not None:
-        pf.line_spacing = line
-        pf.line_spacing_rule = WD_LINE_SPACING.EXACTLY
-    pf.keep_with_next = keep_next
+    if space_before:
+        pf.space_before = space_before
+    if space_after:
+        pf.space_after = space_after
     ppr = style.element.get_or_add_pPr()
     # A font bigger or smaller than the grid's would be pushed to grid cells: keep text off it.
     set_child(ppr, "snapToGrid", PPR_ORDER, val="0")
@@ -161,8 +122,6 @@ def add_style(
         right=str(right_chars * unit), rightChars=str(right_chars * 100),
         left="0", leftChars="0",
     )
-    if outline is not None:
-        set_child(ppr, "outlineLvl", PPR_ORDER, val=str(outline))
     return style
 
 
@@ -185,33 +144,25 @@ FORM_LABEL = "表单栏目"
 
 def define_styles(doc: DocumentObject) -> None:
     """Document defaults in 3号仿宋, and the named styles every template uses."""
-    styles = doc.styles.element
-    rpr = styles.find(qn("w:docDefaults")).find(qn("w:rPrDefault")).find(qn("w:rPr"))
-    set_fonts(rpr, FANGSONG)
-    set_child(rpr, "sz", RPR_ORDER, val="32")
-    set_child(rpr, "szCs", RPR_ORDER, val="32")
-    set_child(rpr, "lang", RPR_ORDER, val="en-US", eastAsia="zh-CN", bidi="ar-SA")
-    ppr = styles.find(qn("w:docDefaults")).find(qn("w:pPrDefault")).find(qn("w:pPr"))
+    ppr = set_document_defaults(doc, FANGSONG, 16)
     set_child(ppr, "spacing", PPR_ORDER, after="0", line="240", lineRule="auto")
-    normal = doc.styles["Normal"]
-    normal.font.size = Pt(16)
-    set_fonts(normal.element.get_or_add_rPr(), FANGSONG)
+    set_fonts(doc.styles["Normal"].element.get_or_add_rPr(), FANGSONG, 16)
     for name in ("Header", "Footer"):
         set_fonts(doc.styles[name].element.get_or_add_rPr(), SONGTI)
 
     center, left = WD_ALIGN_PARAGRAPH.CENTER, WD_ALIGN_PARAGRAPH.LEFT
     add_style(doc, "GongwenZhengwen", BODY, first_line_chars=2)
     add_style(doc, "GongwenBiaoti", TITLE, font=XIAOBIAOSONG, size=22, align=center,
-              line=Pt(35), space_after=LINE)
+              line=35, space_after=LINE)
     add_style(doc, "YijiBiaoti", H1, font=HEITI, first_line_chars=2, outline=0, keep_next=True)
     add_style(doc, "ErjiBiaoti", H2, font=KAITI, first_line_chars=2, outline=1, keep_next=True)
     add_style(doc, "ZhusongJiguan", ADDRESSEE)
     add_style(doc, "Luokuan", SIGNATURE, align=WD_ALIGN_PARAGRAPH.RIGHT, right_chars=4)
     add_style(doc, "Fuzhu", NOTE, first_line_chars=2)
-    add_style(doc, "BiaogeWenzi", TABLE_TEXT, size=14, line=Pt(22), align=left)
-    add_style(doc, "BiaogeXiaozi", TABLE_SMALL, size=12, line=Pt(18), align=left)
-    add_style(doc, "Biaotou", TABLE_HEAD, font=HEITI, size=14, line=Pt(22), align=center)
-    add_style(doc, "BiaotouXiaozi", TABLE_HEAD_SMALL, font=HEITI, size=12, line=Pt(18),
+    add_style(doc, "BiaogeWenzi", TABLE_TEXT, size=14, line=22, align=left)
+    add_style(doc, "BiaogeXiaozi", TABLE_SMALL, size=12, line=18, align=left)
+    add_style(doc, "Biaotou", TABLE_HEAD, font=HEITI, size=14, line=22, align=center)
+    add_style(doc, "BiaotouXiaozi", TABLE_HEAD_SMALL, font=HEITI, size=12, line=18,
               align=center)
     add_style(doc, "ShiliBiaoji", MARK, font=HEITI, size=16, bold=True, color=RED, align=center)
     add_style(doc, "BiaodanLanmu", FORM_LABEL, font=HEITI, keep_next=True,
@@ -224,64 +175,17 @@ def define_styles(doc: DocumentObject) -> None:
 # ---------------------------------------------------------------- page, header and footers
 
 
-def page_field_paragraph(paragraph: Paragraph) -> None:
-    """Write "— PAGE —" into a footer paragraph, the page number as a PAGE field."""
-    paragraph.add_run("— ")
-    field = OxmlElement("w:fldSimple")
-    field.set(qn("w:instr"), " PAGE ")
-    run = OxmlElement("w:r")
-    text = OxmlElement("w:t")
-    text.text = "1"
-    run.append(text)
-    field.append(run)
-    paragraph._p.append(field)
-    paragraph.add_run(" —")
-
-
 def setup_page(doc: DocumentObject) -> None:
     """A4 with GB/T 9704 margins, odd and even page-number footers, the 示例 mark in the header."""
-    section = doc.sections[0]
-    section.start_type = WD_SECTION.NEW_PAGE
-    section.page_width, section.page_height = Mm(210), Mm(297)
-    section.top_margin, section.bottom_margin = Mm(37), Mm(35)
-    section.left_margin, section.right_margin = Mm(28), Mm(26)
-    section.header_distance = Mm(15)
     # The page number's dashes stand 7 mm below the type area.
-    section.footer_distance = Mm(24)
-    sect_pr = section._sectPr
-    for grid in sect_pr.findall(qn("w:docGrid")):
-        sect_pr.remove(grid)
-    grid = OxmlElement("w:docGrid")
-    grid.set(qn("w:type"), "lines")
-    grid.set(qn("w:linePitch"), "579")
-    sect_pr.append(grid)
-
-    doc.settings.odd_and_even_pages_header_footer = True
+    set_up_page(doc, footer_mm=24)
     settings = doc.settings.element
     for el in settings.findall(qn("w:themeFontLang")):
         el.set(qn("w:eastAsia"), "zh-CN")
     for el in settings.findall(qn("w:characterSpacingControl")):
         el.set(qn("w:val"), "compressPunctuation")
-
-    for footer, align, indent in (
-        (section.footer, WD_ALIGN_PARAGRAPH.RIGHT, "right"),
-        (section.even_page_footer, WD_ALIGN_PARAGRAPH.LEFT, "left"),
-    ):
-        footer.is_linked_to_previous = False
-        p = footer.paragraphs[0]
-        p.style = doc.styles[PAGE_NUMBER]
-        p.alignment = align
-        # 单页码居右空一字，双页码居左空一字 (one 4号 character: 14 pt).
-        if indent == "right":
-            p.paragraph_format.right_indent = Pt(14)
-        else:
-            p.paragraph_format.left_indent = Pt(14)
-        page_field_paragraph(p)
-    for header in (section.header, section.even_page_header):
-        header.is_linked_to_previous = False
-        p = header.paragraphs[0]
-        p.style = doc.styles[HEADER_MARK]
-        p.add_run("{% if illustrative %}" + ILLUSTRATIVE_MARK + "{% endif %}")
+    page_number_footers(doc, PAGE_NUMBER, field="simple")
+    header_text(doc, HEADER_MARK, "{% if illustrative %}" + ILLUSTRATIVE_MARK + "{% endif %}")
 
 
 def new_document(kind_title: str) -> DocumentObject:
@@ -335,25 +239,19 @@ def illustrative_mark(doc: DocumentObject) -> None:
     tag(doc, "{%p endif %}")
 
 
-def cell_text(cell: _Cell, text: str, style: str = TABLE_TEXT,
-              align: WD_ALIGN_PARAGRAPH | None = None) -> Paragraph:
-    """Put one paragraph of text into an (empty) table cell."""
-    p = cell.paragraphs[0]
-    p.style = style
-    if text:
-        p.add_run(text)
-    if align is not None:
-        p.alignment = align
-    cell.vertical_alignment = WD_ALIGN_VERTICAL.CENTER
-    return p
+def titled_document(kind_title: str, title: str, *, mark: bool = True) -> DocumentObject:
+    """A new template that opens with its title, under the 示例 line unless mark is off."""
+    doc = new_document(kind_title)
+    if mark:
+        illustrative_mark(doc)
+    para(doc, title, TITLE)
+    return doc
 
 
 def ruled_table(doc: DocumentObject, widths_mm: Sequence[float]) -> Table:
     """An empty fixed-width table, centred, single-ruled, exactly as wide as the type area."""
     assert abs(sum(widths_mm) - TYPE_WIDTH_MM) < 0.01, widths_mm
-    table = doc.add_table(rows=0, cols=len(widths_mm))
-    table.alignment = WD_TABLE_ALIGNMENT.CENTER
-    table.autofit = False
+    table = fixed_table(doc, widths_mm)
     tbl_pr = table._tbl.tblPr
     set_child(tbl_pr, "tblW", TBLPR_ORDER, w=str(int(TYPE_WIDTH_MM * 56.7)), type="dxa")
     borders = set_child(tbl_pr, "tblBorders", TBLPR_ORDER)
@@ -365,8 +263,6 @@ def ruled_table(doc: DocumentObject, widths_mm: Sequence[float]) -> Table:
         b.set(qn("w:color"), "000000")
         borders.append(b)
     set_child(tbl_pr, "tblLayout", TBLPR_ORDER, type="fixed")
-    for col, width in zip(table.columns, widths_mm, strict=True):
-        col.width = Mm(width)
     return table
 
 
@@ -378,13 +274,10 @@ def add_row(table: Table, texts: Sequence[str], style: str = TABLE_TEXT, *,
     for i, (cell, text) in enumerate(zip(row.cells, texts, strict=True)):
         cell.width = table.columns[i].width
         cell_text(cell, text, style, aligns[i] if aligns else None)
-    tr_pr = row._tr.get_or_add_trPr()
-    set_child(tr_pr, "cantSplit", TRPR_ORDER)
     if height_mm:
         row.height = Mm(height_mm)
         row.height_rule = WD_ROW_HEIGHT_RULE.AT_LEAST
-    if header:
-        set_child(tr_pr, "tblHeader", TRPR_ORDER)
+    keep_row_whole(row, repeat=header)
     return row
 
 
@@ -399,6 +292,13 @@ def keep_together(table: Table) -> None:
         for cell in row.cells:
             for p in cell.paragraphs:
                 p.paragraph_format.keep_with_next = True
+
+
+def sign_off(doc: DocumentObject, lines: Sequence[str], style: str) -> None:
+    """A blank line, then the closing lines of a form or notice (who signs, when) in style."""
+    para(doc)
+    for text in lines:
+        para(doc, text, style)
 
 
 def signature(doc: DocumentObject, who: str, date: str) -> None:
@@ -417,6 +317,17 @@ C = WD_ALIGN_PARAGRAPH.CENTER
 L = WD_ALIGN_PARAGRAPH.LEFT
 R = WD_ALIGN_PARAGRAPH.RIGHT
 FACTS_ALIGNS = (C, L, C, L)
+
+
+def facts_table(doc: DocumentObject, rows: Sequence[Sequence[str]]) -> Table:
+    """A form's facts in 10 mm rows; a row of one label and value spans the full width."""
+    facts = ruled_table(doc, FACTS_WIDTHS)
+    for texts in rows:
+        row = add_row(facts, [*texts, "", ""][:4], height_mm=10, aligns=FACTS_ALIGNS)
+        if len(texts) == 2:
+            row.cells[1].merge(row.cells[3])
+    return facts
+
 
 BUILT = "{{ community.built }}{% if community.built[-1:] in '0123456789' %}年{% endif %}"
 """建成时间 as written in the plan ("1970", "1980年代", "1985—2000"), with 年 after a bare year."""
@@ -447,20 +358,14 @@ SURVEY_SENTENCE = (
 
 
 def survey_form() -> DocumentObject:
-    doc = new_document("居民意见征询表")
-    illustrative_mark(doc)
-    para(doc, "{{ community.name }}老旧小区改造居民意见征询表", TITLE)
+    doc = titled_document("居民意见征询表", "{{ community.name }}老旧小区改造居民意见征询表")
 
-    facts = ruled_table(doc, FACTS_WIDTHS)
-    add_row(facts, ["小区名称", "{{ community.name }}", "县（区）", "{{ district.name }}"],
-            height_mm=10, aligns=FACTS_ALIGNS)
-    row = add_row(facts, ["小区位置", "{{ community.location }}", "", ""], height_mm=10,
-                  aligns=FACTS_ALIGNS)
-    row.cells[1].merge(row.cells[3])
-    add_row(facts, ["总户数", "{{ community.households }}户", "建成时间", "{{ community.built }}"],
-            height_mm=10, aligns=FACTS_ALIGNS)
-    add_row(facts, ["街道（镇）", "{{ street_office }}", "所属社区", "{{ community_committee }}"],
-            height_mm=10, aligns=FACTS_ALIGNS)
+    facts_table(doc, [
+        ("小区名称", "{{ community.name }}", "县（区）", "{{ district.name }}"),
+        ("小区位置", "{{ community.location }}"),
+        ("总户数", "{{ community.households }}户", "建成时间", "{{ community.built }}"),
+        ("街道（镇）", "{{ street_office }}", "所属社区", "{{ community_committee }}"),
+    ])
 
     para(doc)
     para(doc, "各位居民：", ADDRESSEE)
@@ -517,9 +422,8 @@ def survey_form() -> DocumentObject:
     para(doc, "本次共征询____户，同意____户，反对____户，未表态____户，居民支持率______%。")
     tag(doc, "{%p endif %}")
 
-    para(doc)
-    para(doc, "社区居民委员会（盖章）：{{ community_committee }}", ADDRESSEE)
-    para(doc, "经办人（签字）：____________　　　日期：____年__月__日", ADDRESSEE)
+    sign_off(doc, ["社区居民委员会（盖章）：{{ community_committee }}",
+                   "经办人（签字）：____________　　　日期：____年__月__日"], ADDRESSEE)
     return doc
 
 
@@ -527,9 +431,7 @@ def survey_form() -> DocumentObject:
 
 
 def application() -> DocumentObject:
-    doc = new_document("改造申请书")
-    illustrative_mark(doc)
-    para(doc, "关于申请对{{ community.name }}实施老旧小区改造的请示", TITLE)
+    doc = titled_document("改造申请书", "关于申请对{{ community.name }}实施老旧小区改造的请示")
     para(doc, "{{ street_office }}：", ADDRESSEE)
     para(doc, FACTS_SENTENCE + "小区列入《{{ programme.title }}》{{ community.year }}年改造计划，"
               "预计投资{{ community.investment_wan|wan }}万元。")
@@ -566,9 +468,7 @@ def application() -> DocumentObject:
 
 
 def plan() -> DocumentObject:
-    doc = new_document("改造方案")
-    illustrative_mark(doc)
-    para(doc, "{{ community.name }}老旧小区改造方案", TITLE)
+    doc = titled_document("改造方案", "{{ community.name }}老旧小区改造方案")
     para(doc, "根据《{{ programme.title }}》，结合小区实际和居民意愿，制定本方案。")
 
     para(doc, "一、基本情况", H1)
@@ -686,8 +586,7 @@ def plan() -> DocumentObject:
 
 def notice() -> DocumentObject:
     # Posted on one A4 sheet: the 示例 mark stands in the header only, amounts are in 万元.
-    doc = new_document("改造方案公示")
-    para(doc, "{{ community.name }}老旧小区改造方案公示", TITLE)
+    doc = titled_document("改造方案公示", "{{ community.name }}老旧小区改造方案公示", mark=False)
     para(doc, "现将本小区老旧小区改造方案的主要内容公示如下：")
     para(doc, "一、改造项目：{% if items %}{{ items|map(attribute='item')|join('、') }}，"
               "共{{ items|length }}项。{% else %}________{% endif %}")
@@ -702,9 +601,7 @@ def notice() -> DocumentObject:
               "{% if contact %}向{{ contact.objection_to }}反映（联系人：{{ contact.person }}，"
               "电话：{{ contact.phone }}）{% else %}向________反映（联系人：________，"
               "电话：________）{% endif %}，逾期视为无异议。")
-    para(doc)
-    para(doc, "{{ street_office }}", SIGNATURE)
-    para(doc, "{{ dates.notice_start|cn_date }}", SIGNATURE)
+    sign_off(doc, ["{{ street_office }}", "{{ dates.notice_start|cn_date }}"], SIGNATURE)
     return doc
 
 
@@ -712,12 +609,9 @@ def notice() -> DocumentObject:
 
 
 def acceptance() -> DocumentObject:
-    doc = new_document("竣工验收表")
-    illustrative_mark(doc)
-    para(doc, "{{ community.name }}老旧小区改造工程竣工验收表", TITLE)
+    doc = titled_document("竣工验收表", "{{ community.name }}老旧小区改造工程竣工验收表")
 
-    facts = ruled_table(doc, FACTS_WIDTHS)
-    rows = [
+    facts_table(doc, [
         ("小区名称", "{{ community.name }}", "县（区）", "{{ district.name }}"),
         ("项目业主", "{{ street_office }}", "所属社区", "{{ community_committee }}"),
         ("改造户数", "{{ community.households }}户", "工程投资",
@@ -725,12 +619,8 @@ def acceptance() -> DocumentObject:
         ("设计单位", "{{ units.design }}", "造价咨询", "{{ units.cost_consulting }}"),
         ("施工单位", "{{ units.construction }}", "监理单位", "{{ units.supervision }}"),
         ("开工日期", "{{ dates.start|cn_date }}", "完工日期", "{{ dates.completion|cn_date }}"),
-    ]
-    for texts in rows:
-        add_row(facts, list(texts), height_mm=10, aligns=FACTS_ALIGNS)
-    row = add_row(facts, ["验收日期", "{{ dates.acceptance|cn_date }}", "", ""], height_mm=10,
-                  aligns=FACTS_ALIGNS)
-    row.cells[1].merge(row.cells[3])
+        ("验收日期", "{{ dates.acceptance|cn_date }}"),
+    ])
 
     para(doc, "一、分项验收", FORM_LABEL)
     results = ruled_table(doc, [14, 30, 56, 24, 32])
