@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gc
 import hashlib
+import itertools
 import json
 import multiprocessing
 import re
@@ -119,6 +121,14 @@ class Renderers:
         self.dirs = search_dirs(templates_dir, data.root)
         self._docx: dict[Path, CompiledDocx] = {}
 
+    @classmethod
+    def for_dirs(cls, dirs: list[Path]) -> Renderers:
+        """Renderers over folders already chosen (in a worker process)."""
+        self = cls.__new__(cls)
+        self.dirs = dirs
+        self._docx = {}
+        return self
+
     def locate(self, kind: Kind, district: str) -> Path:
         return find_template(kind.template, self.dirs, district)
 
@@ -147,35 +157,47 @@ def refuse_on_errors(data: DataSet) -> None:
                          for f in errors])
 
 
-_WORKER: dict[str, Any] = {}
-"""Per process: the data and the compiled templates, so each is loaded once, not per document."""
+_WORKER: dict[str, Renderers] = {}
+"""Per worker process: its compiled templates, so each template is compiled once, not per document."""
 
 PARALLEL_FROM = 24
 """Below this many documents a process pool costs more than it saves."""
 
-
-def _worker_init(data: DataSet, templates_dir: Path | None) -> None:
-    if _WORKER.get("data") is not data:  # forked children inherit the parent's state as it is
-        _WORKER.update(data=data, renderers=Renderers(data, templates_dir))
+WINDOW = 256
+"""Documents whose contexts are in flight at once: memory stays flat however long the batch."""
 
 
-def _render(spec: tuple[str, str, str]) -> tuple[bytes, str]:
-    """Render one document in whichever process runs it: (file bytes, data hash)."""
-    kind_key, community_id, template = spec
-    data: DataSet = _WORKER["data"]
-    context = PROJECT_KINDS[kind_key].context(data, data.projects[community_id])
+def _worker_init(dirs: list[Path]) -> None:
+    _WORKER["renderers"] = Renderers.for_dirs(dirs)
+
+
+def _render(spec: tuple[str, dict[str, Any]]) -> tuple[bytes, str]:
+    """Render one document from its template and context: (file bytes, data hash).
+
+    Workers get the context, not the data set: they never touch the parent's records, so
+    copy-on-write does not duplicate the data set in every worker.
+    """
+    template, context = spec
     return _WORKER["renderers"].render(Path(template), context), data_hash(context)
 
 
-def _rendered(specs: list[tuple[str, str, str]], workers: int) -> Iterator[tuple[bytes, str]]:
+def _rendered(specs: Iterator[tuple[str, dict[str, Any]]], count: int, renderers: Renderers,
+              workers: int) -> Iterator[tuple[bytes, str]]:
     """Payloads in job order, from a process pool when the batch is large enough."""
-    if workers <= 1 or len(specs) < PARALLEL_FROM:
+    if workers <= 1 or count < PARALLEL_FROM:
+        _WORKER["renderers"] = renderers
         yield from map(_render, specs)
         return
     methods = multiprocessing.get_all_start_methods()
     ctx = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
-    with ctx.Pool(workers, _worker_init, (_WORKER["data"], _WORKER["templates_dir"])) as pool:
-        yield from pool.imap(_render, specs, chunksize=max(1, min(16, len(specs) // (workers * 4))))
+    chunk = max(1, min(16, count // (workers * 4)))
+    gc.freeze()  # forked workers' collections then leave the inherited objects, and their pages, alone
+    try:
+        with ctx.Pool(workers, _worker_init, (renderers.dirs,)) as pool:
+            while window := list(itertools.islice(specs, WINDOW)):
+                yield from pool.imap(_render, window, chunksize=chunk)
+    finally:
+        gc.unfreeze()
 
 
 def build(
@@ -201,11 +223,11 @@ def build(
     for template in set(located.values()):  # a broken template stops the build before any file
         if template.suffix == ".docx":
             renderers._docx[template] = CompiledDocx(template, renderers.label(template))
-    _WORKER.update(data=data, renderers=renderers, templates_dir=templates_dir)
-    specs = [(job.kind.key, job.community.id, str(located[id(job)])) for job in jobs]
+    specs = ((str(located[id(job)]), job.kind.context(data, data.projects[job.community.id])) for job in jobs)
     result = BuildResult(out=out, skipped=skips)
     with Output(out, force=force).session() as output:
-        for job, (payload, dhash) in zip(progress(jobs), _rendered(specs, workers), strict=True):
+        rendered = _rendered(specs, len(jobs), renderers, workers)
+        for job, (payload, dhash) in zip(progress(jobs), rendered, strict=True):
             template = located[id(job)]
             entry = Entry(
                 path=job.path, kind=job.kind.key, kind_name=job.kind.name,
