@@ -136,9 +136,12 @@ def _convert(paths: list[Path], quiet: bool, workers: int = 1) -> None:
     """PDF beside every document; a file that fails is named and the command exits 1 at the end."""
     from generator.pdf import to_pdf
 
-    with click.progressbar(length=len(paths), label="转换 PDF", show_pos=True, show_eta=True,
-                           file=sys.stderr if not quiet else open(os.devnull, "w")) as bar:
-        done = to_pdf(paths, on_done=lambda _: bar.update(1), workers=workers)
+    if quiet:
+        done = to_pdf(paths, workers=workers)
+    else:
+        with click.progressbar(length=len(paths), label="转换 PDF", show_pos=True, show_eta=True,
+                               file=sys.stderr) as bar:
+            done = to_pdf(paths, on_done=lambda _: bar.update(1), workers=workers)
     click.echo(f"已生成 {len(done.done)} 份 PDF。")
     for path, reason in done.failed.items():
         click.echo(f"PDF 转换失败：{path}：{reason}", err=True)
