@@ -315,3 +315,14 @@ def _represent_decimal(dumper: _ExactDumper, value: Decimal) -> yaml.ScalarNode:
 
 
 _ExactDumper.add_representer(Decimal, _represent_decimal)
+
+_YAML_BREAKS = ("\x85", "\u2028", "\u2029")
+
+
+def _represent_str(dumper: _ExactDumper, value: str) -> yaml.ScalarNode:
+    # YAML reads these as line breaks: only the double-quoted style escapes them ("\N", "\L", "\P).
+    style = '"' if any(ch in value for ch in _YAML_BREAKS) else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_ExactDumper.add_representer(str, _represent_str)

@@ -149,6 +149,18 @@ DOCUMENTS: dict[str, tuple[Any, tuple[str, ...]]] = {
        st.lists(st.sampled_from(sorted(DOCUMENTS)), min_size=1, max_size=2, unique=True))
 @example({name: "\x07" + name + "\x0b{{ x }}=1" for name in FIELDS}, sorted(DOCUMENTS))
 @example({name: "😀𠀀&<>\"'{% if %}" for name in FIELDS}, sorted(DOCUMENTS))
+@example(
+    # The test always failed when commented parts were varied together.
+    texts={
+        'name': '0',  # or any other generated value
+        'location': '0',  # or any other generated value
+        'street_office': '0',  # or any other generated value
+        'problem': '0',  # or any other generated value
+        'description': '0',  # or any other generated value
+        'narrative': '\x85',
+    },
+    documents=['budget'],  # or any other generated value
+).via('discovered failure')
 def test_any_text_in_any_field_gives_documents_that_open_and_show_it(
     texts: dict[str, str], documents: list[str]
 ) -> None:
