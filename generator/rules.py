@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Literal
@@ -39,16 +39,22 @@ class Rule:
     id: str
     title: str
     check: Callable[[DataSet], Iterator[Finding]]
+    per_project: bool = False
+    """Looks at one project at a time, so it can run on a slice of the projects."""
 
 
 RULES: list[Rule] = []
 
+PROJECTS_AT_ONCE = 500
+"""Projects unpacked at a time while checking: each is read once for all per-project rules."""
 
-def rule(rule_id: str, title: str) -> Callable[[Callable[[DataSet], Iterator[Finding]]], Callable]:
+
+def rule(rule_id: str, title: str, per_project: bool = False
+         ) -> Callable[[Callable[[DataSet], Iterator[Finding]]], Callable]:
     """Register a check under its rule id."""
 
     def register(fn: Callable[[DataSet], Iterator[Finding]]) -> Callable:
-        RULES.append(Rule(rule_id, title, fn))
+        RULES.append(Rule(rule_id, title, fn, per_project))
         return fn
 
     return register
@@ -56,7 +62,16 @@ def rule(rule_id: str, title: str) -> Callable[[Callable[[DataSet], Iterator[Fin
 
 def check_all(data: DataSet) -> list[Finding]:
     """Run every rule; errors first, then warnings, each in data order."""
-    findings = [f for r in RULES for f in r.check(data)]
+    ids = list(data.projects)
+    findings: list[Finding] = []
+    for start in range(0, max(len(ids), 1), PROJECTS_AT_ONCE):
+        # Projects are stored packed: unpack a slice once for all the per-project rules.
+        view = replace(data, projects={i: data.projects[i] for i in ids[start:start + PROJECTS_AT_ONCE]})
+        for r in RULES:
+            if r.per_project:
+                findings.extend(r.check(view))
+            elif start == 0:
+                findings.extend(r.check(data))
     return sorted(findings, key=lambda f: f.severity != "error")
 
 
@@ -207,7 +222,7 @@ def support_rate(project: Project) -> Decimal | None:
     return Decimal(project.survey.support) / Decimal(project.survey.households_asked)
 
 
-@rule("ELIG-SUPPORT", "居民支持率不低于规定比例方可申请改造")
+@rule("ELIG-SUPPORT", "居民支持率不低于规定比例方可申请改造", per_project=True)
 def check_support(data: DataSet) -> Iterator[Finding]:
     floor = data.programme.eligibility.min_support_percent / 100
     for p in data.projects.values():
@@ -224,7 +239,7 @@ def check_support(data: DataSet) -> Iterator[Finding]:
                         f"居民支持率{pct}%低于{need}%，暂不能提出改造申请")
 
 
-@rule("SURVEY-COUNTS", "意见征询的同意、反对、未表态户数之和等于征询户数，且不超过小区户数")
+@rule("SURVEY-COUNTS", "意见征询的同意、反对、未表态户数之和等于征询户数，且不超过小区户数", per_project=True)
 def check_survey_counts(data: DataSet) -> Iterator[Finding]:
     for p in data.projects.values():
         s = p.survey
@@ -243,7 +258,7 @@ def check_survey_counts(data: DataSet) -> Iterator[Finding]:
                         f"只征询了{s.households_asked}户，小区共{households}户")
 
 
-@rule("BUILDINGS-HOUSEHOLDS", "各楼栋户数之和等于小区户数")
+@rule("BUILDINGS-HOUSEHOLDS", "各楼栋户数之和等于小区户数", per_project=True)
 def check_buildings(data: DataSet) -> Iterator[Finding]:
     for p in data.projects.values():
         if not p.buildings:
@@ -273,7 +288,7 @@ _STAGE_NEEDS: list[tuple[str, str, Callable[[Project], object]]] = [
 ]
 
 
-@rule("STAGE-DATA", "每个进度阶段须具备该阶段的资料")
+@rule("STAGE-DATA", "每个进度阶段须具备该阶段的资料", per_project=True)
 def check_stage_data(data: DataSet) -> Iterator[Finding]:
     for p in data.projects.values():
         for stage, field, get in _STAGE_NEEDS:
@@ -282,7 +297,7 @@ def check_stage_data(data: DataSet) -> Iterator[Finding]:
                             f"项目处于“{STAGE_NAMES[p.stage]}”阶段，缺少{field.split('（')[1].rstrip('）')}")
 
 
-@rule("BUDGET-LINE", "预算项目金额等于数量乘单价")
+@rule("BUDGET-LINE", "预算项目金额等于数量乘单价", per_project=True)
 def check_budget_lines(data: DataSet) -> Iterator[Finding]:
     for p in data.projects.values():
         for i, line in enumerate(p.items):
@@ -293,7 +308,7 @@ def check_budget_lines(data: DataSet) -> Iterator[Finding]:
                             f"与填写的金额{yuan(line.amount)}元不符")
 
 
-@rule("FUND-METER", "管线项目须分列表（箱）前、表（箱）后金额，且两者之和等于金额")
+@rule("FUND-METER", "管线项目须分列表（箱）前、表（箱）后金额，且两者之和等于金额", per_project=True)
 def check_meter(data: DataSet) -> Iterator[Finding]:
     for p in data.projects.values():
         for i, line in enumerate(p.items):
@@ -315,7 +330,7 @@ def check_meter(data: DataSet) -> Iterator[Finding]:
                             "不是管线项目，不应填写表前、表后金额")
 
 
-@rule("FUND-OTHER", "维修资金、社会资本不超过可用的项目金额；社会资本只用于公共服务设施")
+@rule("FUND-OTHER", "维修资金、社会资本不超过可用的项目金额；社会资本只用于公共服务设施", per_project=True)
 def check_other_funding(data: DataSet) -> Iterator[Finding]:
     for p in data.projects.values():
         other = p.other_funding
@@ -352,7 +367,7 @@ def check_split(data: DataSet) -> Iterator[Finding]:
                         f"各方分担合计{yuan(parts)}元，与预算总额{yuan(funding.total)}元不符")
 
 
-@rule("BUDGET-MATCH", "注明与计划一致的预算，总额等于计划表预计投资")
+@rule("BUDGET-MATCH", "注明与计划一致的预算，总额等于计划表预计投资", per_project=True)
 def check_budget_match(data: DataSet) -> Iterator[Finding]:
     for p in data.projects.values():
         if not p.budget_matches_plan:
@@ -365,7 +380,7 @@ def check_budget_match(data: DataSet) -> Iterator[Finding]:
                         f"预算合计{yuan(total)}元，与计划表预计投资{c.investment_wan}万元（{yuan(planned)}元）不符")
 
 
-@rule("ACCEPT-ITEMS", "竣工验收逐项覆盖全部改造项目")
+@rule("ACCEPT-ITEMS", "竣工验收逐项覆盖全部改造项目", per_project=True)
 def check_acceptance(data: DataSet) -> Iterator[Finding]:
     for p in data.projects.values():
         if p.acceptance is None:
@@ -382,7 +397,7 @@ def check_acceptance(data: DataSet) -> Iterator[Finding]:
                         f"以下项目不在预算中：{'、'.join(extra)}")
 
 
-@rule("COMPLETION-HOUSEHOLDS", "完成户数不超过小区户数")
+@rule("COMPLETION-HOUSEHOLDS", "完成户数不超过小区户数", per_project=True)
 def check_completion(data: DataSet) -> Iterator[Finding]:
     for p in data.projects.values():
         if p.completion and p.completion.households_done > data.communities[p.community].households:
@@ -391,7 +406,7 @@ def check_completion(data: DataSet) -> Iterator[Finding]:
                         f"{data.communities[p.community].households}户")
 
 
-@rule("MGMT-BODY", "完工的小区应成立业主委员会或居民自治小组并明确物业管理方式")
+@rule("MGMT-BODY", "完工的小区应成立业主委员会或居民自治小组并明确物业管理方式", per_project=True)
 def check_management(data: DataSet) -> Iterator[Finding]:
     for p in data.projects.values():
         if not p.at_least("completed"):
@@ -418,7 +433,7 @@ def _dates(p: Project) -> list[tuple[str, str, dt.date]]:
     return [(key, name, day) for key, name in _DATE_ORDER if (day := values[key]) is not None]
 
 
-@rule("DATE-ORDER", "各环节日期按工作步骤先后排列")
+@rule("DATE-ORDER", "各环节日期按工作步骤先后排列", per_project=True)
 def check_date_order(data: DataSet) -> Iterator[Finding]:
     for p in data.projects.values():
         dates = _dates(p)
@@ -429,7 +444,7 @@ def check_date_order(data: DataSet) -> Iterator[Finding]:
                             f"{n2}日期{cn_date(d2)}早于{n1}日期{cn_date(d1)}")
 
 
-@rule("NOTICE-PERIOD", "改造方案公示期不少于规定天数")
+@rule("NOTICE-PERIOD", "改造方案公示期不少于规定天数", per_project=True)
 def check_notice(data: DataSet) -> Iterator[Finding]:
     need = data.programme.notice.min_days
     for p in data.projects.values():
@@ -455,7 +470,7 @@ def _step_deadline(rule_id: str, key: str, steps: list[tuple[str, str]], title: 
                     yield _proj(data, p, rule_id, "warning", f"dates.{date_field}",
                                 f"{label}日期{cn_date(done)}晚于{_deadline_text(data, key, year)}")
 
-    RULES.append(Rule(rule_id, title, check))
+    RULES.append(Rule(rule_id, title, check, per_project=True))
 
 
 _step_deadline("DEADLINE-PLAN", "plan", [("plan", "方案编制"), ("notice_end", "方案公示结束")],
