@@ -132,15 +132,19 @@ class Renderers:
     def locate(self, kind: Kind, district: str) -> Path:
         return find_template(kind.template, self.dirs, district)
 
+    def docx(self, template: Path) -> CompiledDocx:
+        """A Word template compiled once per process."""
+        compiled = self._docx.get(template)
+        if compiled is None:
+            compiled = self._docx[template] = CompiledDocx(template, self.label(template))
+        return compiled
+
     def render(self, template: Path, context: dict[str, Any]) -> bytes:
         if template.suffix == ".xlsx":
             from generator.render_xlsx import render_workbook
 
             return render_workbook(template, context)
-        compiled = self._docx.get(template)
-        if compiled is None:
-            compiled = self._docx[template] = CompiledDocx(template, self.label(template))
-        return compiled.render(context)
+        return self.docx(template).render(context)
 
     def label(self, template: Path) -> str:
         for folder in self.dirs:
@@ -222,7 +226,7 @@ def build(
     located = {id(job): renderers.locate(job.kind, job.community.district) for job in jobs}
     for template in set(located.values()):  # a broken template stops the build before any file
         if template.suffix == ".docx":
-            renderers._docx[template] = CompiledDocx(template, renderers.label(template))
+            renderers.docx(template)
     specs = ((str(located[id(job)]), job.kind.context(data, data.projects[job.community.id])) for job in jobs)
     result = BuildResult(out=out, skipped=skips)
     with Output(out, force=force).session() as output:

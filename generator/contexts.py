@@ -9,7 +9,7 @@ from generator.filters import to_yuan
 from generator.funding import Funding, plan_funding
 from generator.loader import DataSet
 from generator.models import STAGE_NAMES, Project
-from generator.rules import support_rate
+from generator.rules import meets_support, support_rate
 
 RULE_NAMES = {"general": "一般项目", "pipeline": "管线项目", "public_service": "公共服务设施"}
 
@@ -102,7 +102,6 @@ def project_context(data: DataSet, project: Project) -> dict[str, Any]:
         categories.append({"name": name, "amount": amount,
                            "entries": [ln for ln in lines if ln["category"] == name]})
     survey = None
-    rate = support_rate(project)
     if project.survey:
         s = project.survey
         survey = {"date": s.date, "asked": s.households_asked, "support": s.support,
@@ -127,7 +126,7 @@ def project_context(data: DataSet, project: Project) -> dict[str, Any]:
         "problems": list(project.problems),
         "buildings": [{"name": b.name, "households": b.households} for b in project.buildings],
         "survey": survey,
-        "support_ok": rate is not None and rate * 100 >= data.programme.eligibility.min_support_percent,
+        "support_ok": meets_support(data, project),
         "in_gas_company_area": project.in_gas_company_area,
         "items": lines,
         "categories": categories,

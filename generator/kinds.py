@@ -9,6 +9,7 @@ from typing import Any
 from generator.contexts import project_context
 from generator.loader import DataSet
 from generator.models import Project
+from generator.rules import meets_support
 
 Needs = Callable[[DataSet, Project], str | None]
 """Why a project cannot have this document yet (a Chinese reason), or None when it can."""
@@ -21,9 +22,8 @@ def _always(data: DataSet, project: Project) -> str | None:
 def _needs_survey(data: DataSet, project: Project) -> str | None:
     if project.survey is None:
         return "缺少居民意见征询结果"
-    floor = data.programme.eligibility.min_support_percent
-    if project.survey.support * 100 < floor * project.survey.households_asked:
-        return f"居民支持率低于{floor}%"
+    if not meets_support(data, project):
+        return f"居民支持率低于{data.programme.eligibility.min_support_percent}%"
     return None
 
 

@@ -293,7 +293,7 @@ def print_documents(
     refuse_on_errors(data)
     renderers = Renderers(data, templates_dir)
     templates = {f.district: renderers.locate(f.kind, f.district) for f in files}
-    binders = {d: Binder(CompiledDocx(t, renderers.label(t))) for d, t in templates.items()}
+    binders = {d: Binder(renderers.docx(t)) for d, t in templates.items()}
     # A running hash rather than a list of contexts: keeping hundreds alive slows the whole run.
     hashes = {f.district: hashlib.sha256() for f in files}
     for job in progress([job for f in files for job in f.jobs]):

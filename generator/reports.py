@@ -14,7 +14,6 @@ from generator.errors import DataError, Problem
 from generator.filters import CENT, TEN_THOUSAND, cn_date, percent, wan, yuan_as_wan
 from generator.loader import DataSet
 from generator.models import STAGE_NAMES, Narrative
-from generator.render_docx import CompiledDocx
 from generator.report_figures import (
     PARTY_KEYS,
     ProjectFigures,
@@ -441,7 +440,7 @@ def build_reports(
     jobs = plan_reports(data, kinds, year, renderers)
     for template in {job.template for job in jobs if job.template is not None}:
         # A broken template stops the run before any file is written (as build() does).
-        renderers._docx[template] = CompiledDocx(template, renderers.label(template))
+        renderers.docx(template)
     result = ReportResult(out=out)
     with Output(out, force=force).session() as output:
         for job in jobs:

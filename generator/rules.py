@@ -222,12 +222,18 @@ def support_rate(project: Project) -> Decimal | None:
     return Decimal(project.survey.support) / Decimal(project.survey.households_asked)
 
 
+def meets_support(data: DataSet, project: Project) -> bool:
+    """Whether the survey reached the programme's support threshold, compared exactly (no division)."""
+    s = project.survey
+    floor = data.programme.eligibility.min_support_percent
+    return s is not None and s.support * 100 >= floor * s.households_asked
+
+
 @rule("ELIG-SUPPORT", "居民支持率不低于规定比例方可申请改造", per_project=True)
 def check_support(data: DataSet) -> Iterator[Finding]:
-    floor = data.programme.eligibility.min_support_percent / 100
     for p in data.projects.values():
         rate = support_rate(p)
-        if rate is None or rate >= floor:
+        if rate is None or meets_support(data, p):
             continue
         pct = (rate * 100).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
         need = data.programme.eligibility.min_support_percent
