@@ -14,11 +14,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from generator.errors import DataError, Problem
+from generator.errors import DataError, Problem, TemplateError
 from generator.kinds import PROJECT_KINDS, Kind
 from generator.loader import DataSet
 from generator.models import Community
 from generator.render_docx import CompiledDocx
+from generator.render_xlsx import CompiledXlsx
 from generator.rules import check_all
 from generator.templates import find_template, search_dirs
 from generator.writer import Entry, Output, sha256
@@ -119,32 +120,36 @@ class Renderers:
 
     def __init__(self, data: DataSet, templates_dir: Path | None):
         self.dirs = search_dirs(templates_dir, data.root)
-        self._docx: dict[Path, CompiledDocx] = {}
+        self._compiled: dict[Path, CompiledDocx | CompiledXlsx] = {}
 
     @classmethod
     def for_dirs(cls, dirs: list[Path]) -> Renderers:
         """Renderers over folders already chosen (in a worker process)."""
         self = cls.__new__(cls)
         self.dirs = dirs
-        self._docx = {}
+        self._compiled = {}
         return self
 
     def locate(self, kind: Kind, district: str) -> Path:
         return find_template(kind.template, self.dirs, district)
 
-    def docx(self, template: Path) -> CompiledDocx:
-        """A Word template compiled once per process."""
-        compiled = self._docx.get(template)
+    def compiled(self, template: Path) -> CompiledDocx | CompiledXlsx:
+        """A Word or Excel template compiled once per process."""
+        compiled = self._compiled.get(template)
         if compiled is None:
-            compiled = self._docx[template] = CompiledDocx(template, self.label(template))
+            kind = CompiledXlsx if template.suffix == ".xlsx" else CompiledDocx
+            compiled = self._compiled[template] = kind(template, self.label(template))
+        return compiled
+
+    def docx(self, template: Path) -> CompiledDocx:
+        """A Word template compiled once per process (printing binds Word documents only)."""
+        compiled = self.compiled(template)
+        if not isinstance(compiled, CompiledDocx):
+            raise TemplateError(f"模板 {self.label(template)} 不是 Word 文件，不能装订打印")
         return compiled
 
     def render(self, template: Path, context: dict[str, Any]) -> bytes:
-        if template.suffix == ".xlsx":
-            from generator.render_xlsx import render_workbook
-
-            return render_workbook(template, context)
-        return self.docx(template).render(context)
+        return self.compiled(template).render(context)
 
     def label(self, template: Path) -> str:
         for folder in self.dirs:
@@ -225,8 +230,7 @@ def build(
     renderers = Renderers(data, templates_dir)
     located = {id(job): renderers.locate(job.kind, job.community.district) for job in jobs}
     for template in set(located.values()):  # a broken template stops the build before any file
-        if template.suffix == ".docx":
-            renderers.docx(template)
+        renderers.compiled(template)
     specs = ((str(located[id(job)]), job.kind.context(data, data.projects[job.community.id])) for job in jobs)
     result = BuildResult(out=out, skipped=skips)
     with Output(out, force=force).session() as output:

@@ -14,46 +14,53 @@ How a template is written (a clerk can edit one in Excel or WPS):
   ``=ROUND(E6*G6,2)`` becomes ``=ROUND(E7*G7,2)`` on the next line. Formulas in other rows
   are kept as written, so put no totals below the repeating row.
 - A block row: a row whose first cell is just ``{%tr budget_summary %}`` is replaced by rows
-  the program writes (``BLOCKS`` names them): for the budget, the total, the category
+  the program writes (``budget_sheet.BLOCKS`` names them): for the budget, the total, the category
   subtotals and the funding split, as live formulas over the repeating rows above it, in the
   template's named cell styles (``STYLE_*``); restyle them by editing those styles.
 - Text from the data is always written as text, even when it starts with = + - or @, and a
   tag in the data is never evaluated.
+- Conditional formats, data validations and print areas stay where the template has them;
+  array formulas are not supported (write an ordinary formula).
+
+How it is rendered: as with Word templates, each template is read and prepared once per process
+(``CompiledXlsx``): its cells are sorted into plain values, tags and formulas, the styles the
+program-written rows need are added to its style sheet, and every part but the sheets is
+compressed once. Each document then writes only its sheets' XML.
 
 The budget template (templates/xlsx/budget.xlsx, built by tools/make_xlsx_templates.py)
-keeps its line-item columns where ``BUDGET_COLUMNS`` says: the formulas rely on it.
+keeps its line-item columns where ``budget_sheet.BUDGET_COLUMNS`` says: the formulas rely on it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import io
 import math
-import pickle
 import re
 import unicodedata
-from collections.abc import Callable
 from copy import copy
+from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
+from io import BytesIO
 from pathlib import Path
 from typing import Any
+from xml.sax.saxutils import escape
 
+from jinja2 import Template, Undefined, meta
 from jinja2 import TemplateError as JinjaError
-from jinja2 import Undefined
 from openpyxl import Workbook, load_workbook
 from openpyxl.cell.cell import Cell
 from openpyxl.formula.translate import Translator
-from openpyxl.utils import get_column_letter
+from openpyxl.utils import column_index_from_string, get_column_letter
+from openpyxl.utils.datetime import to_excel
 from openpyxl.workbook.properties import CalcProperties
-from openpyxl.worksheet.cell_range import CellRange
-from openpyxl.worksheet.pagebreak import Break
+from openpyxl.worksheet.formula import ArrayFormula, DataTableFormula
 from openpyxl.worksheet.worksheet import Worksheet
 
-from generator.contexts import RULE_NAMES
+from generator.budget_sheet import BLOCKS, NUMBER_FORMATS, STYLES, Formula, Row, Spans, cell_style
 from generator.errors import TemplateError
 from generator.jinja_env import TEXT_ENV, xml_safe
-from generator.ziputil import normalize_zip
+from generator.ziputil import Entry, deflate, normalize_zip, read_members, write_zip
 
 FIXED_TIME = dt.datetime(2000, 1, 1)
 """Document created/modified time, so the same context always gives the same bytes."""
@@ -61,46 +68,27 @@ FIXED_TIME = dt.datetime(2000, 1, 1)
 _LOOP = re.compile(r"^\{%-?\s*tr\s+for\s+(\w+)\s+in\s+(.+?)\s*-?%\}")
 _BLOCK = re.compile(r"^\{%-?\s*tr\s+(\w+)\s*-?%\}\s*$")
 _LONE_TAG = re.compile(r"^\s*\{\{(?:(?!\}\}|\{\{).)*\}\}\s*$", re.DOTALL)
+_PATH = re.compile(r"^\s*([A-Za-z_]\w*)(?:\.[A-Za-z_]\w*)*\s*$")
+_CONSTANTS = frozenset({"true", "false", "none", "True", "False", "None"})
+_SHEET_DATA = re.compile(r"<sheetData\s*/>|<sheetData>.*</sheetData>", re.DOTALL)
+_DIMENSION = re.compile(r"<dimension [^>]*/>")
+_ELEMENT = re.compile(r"<(\w+)\b")
 
-BUDGET_COLUMNS = {
-    "no": "A", "category": "B", "item": "C", "description": "D", "quantity": "E", "unit": "F",
-    "unit_price": "G", "amount": "H", "before_meter": "I", "after_meter": "J", "rule": "K",
-}
-"""Where the budget template keeps each line-item field; the formulas rely on it. Column K
-shows ``line.rule_name``: the general items' total is a SUMIF on it."""
+_AFTER_SHEET_DATA = (
+    "sheetCalcPr", "sheetProtection", "protectedRanges", "scenarios", "autoFilter", "sortState",
+    "dataConsolidate", "customSheetViews", "mergeCells", "phoneticPr", "conditionalFormatting",
+    "dataValidations", "hyperlinks", "printOptions", "pageMargins", "pageSetup", "headerFooter",
+    "rowBreaks", "colBreaks", "customProperties", "cellWatches", "ignoredErrors", "smartTags",
+    "drawing", "legacyDrawing", "legacyDrawingHF", "drawingHF", "picture", "oleObjects",
+    "controls", "webPublishItems", "tableParts", "extLst",
+)
+"""The elements that may follow sheetData, in the order the file format requires."""
 
-STYLE_TITLE = "表格标题"
-STYLE_NOTE = "表外文字"
-STYLE_SECTION = "小节标题"
-STYLE_HEAD = "表头"
-STYLE_TEXT = "表内文字"
-STYLE_CENTER = "表内居中"
-STYLE_MONEY = "表内金额"
-STYLE_PERCENT = "表内比例"
-STYLES = (STYLE_TITLE, STYLE_NOTE, STYLE_SECTION, STYLE_HEAD, STYLE_TEXT, STYLE_CENTER,
-          STYLE_MONEY, STYLE_PERCENT)
-"""Named cell styles of the budget template; a clerk restyles the summary by editing them."""
-
-Row = dict[str, Any]
-"""One program-written row: column letter → value, plus optional style, merge, height, bold."""
-
-Spans = dict[str, tuple[int, int]]
-"""Each repeating row's expression (``items``) → the first and last sheet rows it became."""
+Value = Formula | str | int | float | Decimal | bool | None
+"""What a cell holds once rendered: a Formula, text, a number, a truth value or nothing."""
 
 
-class Formula(str):
-    """A cell value to write as a formula (every other str is written as text)."""
-
-
-# ---------------------------------------------------------------- generic rendering
-
-
-def render_workbook(template: Path, context: dict[str, Any]) -> bytes:
-    """Fill every sheet of an .xlsx template from a context and return repeatable bytes."""
-    wb = _load(template)
-    for ws in wb.worksheets:
-        fill_sheet(ws, context, template.name)
-    return save_workbook(wb)
+# ---------------------------------------------------------------- entry points
 
 
 def save_workbook(wb: Workbook) -> bytes:
@@ -110,147 +98,313 @@ def save_workbook(wb: Workbook) -> bytes:
     wb.properties.lastModifiedBy = None
     # No cached results are stored, so tell Excel to compute every formula when it opens.
     wb.calculation = CalcProperties(fullCalcOnLoad=True)
-    out = io.BytesIO()
+    out = BytesIO()
     wb.save(out)
     return normalize_zip(out.getvalue())
 
 
-def fill_sheet(ws: Worksheet, context: dict[str, Any], source: str = "") -> Spans:
-    """Render a sheet's tags, repeating rows and block rows; return where the repeated rows went."""
-    where = f"{source} {ws.title}"
-    # Markers are found before anything is rendered, so a tag-like text in the data is inert.
-    loops: dict[int, str] = {}
-    blocks: list[tuple[int, str]] = []
-    for cell in ws["A"]:
-        if isinstance(cell.value, str) and (loop := _LOOP.match(cell.value)):
-            loops[cell.row] = loop.group(2)
-        elif isinstance(cell.value, str) and (block := _BLOCK.match(cell.value)):
-            if block.group(1) not in BLOCKS:
-                raise TemplateError(f"{where}!{cell.coordinate}：未知的程序生成行"
-                                    f"“{block.group(1)}”，可用：{'、'.join(BLOCKS)}")
-            blocks.append((cell.row, block.group(1)))
-    markers = set(loops) | {row for row, _ in blocks}
-    for row in ws.iter_rows():
-        for cell in row:
-            if cell.row not in markers and isinstance(cell.value, str) and cell.data_type == "s":
-                _fill(cell, cell.value, context, f"{where}!{cell.coordinate}")
-    counts = {r: 0 for r in loops}
-    for row_no in reversed(loops):  # bottom-up, so the rows still to expand keep their numbers
-        counts[row_no] = _expand(ws, row_no, context, where)
-
-    def moved(row_no: int) -> int:
-        """Where a template row ends up once the repeating rows above it are written."""
-        return row_no + sum(counts[r] - 1 for r in loops if r < row_no)
-
-    spans: Spans = {}
-    for row_no, expr in loops.items():
-        first = moved(row_no)
-        spans[expr] = (first, first + counts[row_no] - 1)
-    grown = 0
-    for row_no, name in blocks:  # top-down: each block only refers to rows above it
-        row = moved(row_no) + grown
-        specs = BLOCKS[name](context, spans, row)
-        grown += _replace_row(ws, row, specs)
-    return spans
-
-
-def _load(template: Path) -> Workbook:
-    """A fresh copy of the template workbook; the file is read and parsed once per process."""
+def render_workbook(template: Path, context: dict[str, Any]) -> bytes:
+    """Fill every sheet of an .xlsx template from a context and return repeatable bytes."""
     if not template.is_file():
         raise TemplateError(f"{template}：模板文件不存在")
     stat = template.stat()
-    wb: Workbook = pickle.loads(_parsed(template, stat.st_mtime_ns, stat.st_size))
-    for ws in wb.worksheets:  # pickle drops the row/column dimension factories of a defaultdict
-        ws.row_dimensions.default_factory = ws._add_row
-        ws.column_dimensions.default_factory = ws._add_column
-    return wb
+    return _compiled(template, stat.st_mtime_ns, stat.st_size).render(context)
 
 
 @lru_cache(maxsize=32)
-def _parsed(template: Path, mtime_ns: int, size: int) -> bytes:
-    # Unpickling a parsed workbook is about twenty times faster than parsing the file again.
-    return pickle.dumps(load_workbook(template))
+def _compiled(template: Path, mtime_ns: int, size: int) -> CompiledXlsx:
+    return CompiledXlsx(template)
 
 
-def _expand(ws: Worksheet, row_no: int, context: dict[str, Any], where: str) -> int:
-    """Write the repeating row once per element; return how many rows it became."""
-    marker = ws.cell(row_no, 1)
-    match = _LOOP.match(str(marker.value))
-    assert match is not None
-    name, expr = match.groups()
-    items = _evaluate(expr, context, f"{where}!{marker.coordinate}")
-    if not isinstance(items, (list, tuple)):
-        raise TemplateError(f"{where}!{marker.coordinate}：{expr} 不是列表，不能逐行重复")
-    source = [(c.column, c.value, c.data_type == "f", copy(c._style)) for c in ws[row_no]]
-    source[0] = (1, str(marker.value)[match.end():], False, source[0][3])
-    height = ws.row_dimensions[row_no].height
-    merges = [r.coord for r in ws.merged_cells.ranges if r.min_row == r.max_row == row_no]
-    for coord in merges:
-        ws.unmerge_cells(coord)
-    for col, *_ in source:
-        ws.cell(row_no, col).value = None
-    if not items:
-        _shift_rows(ws, row_no + 1, -1)
-        return 0
-    _shift_rows(ws, row_no + 1, len(items) - 1)
-    for index, item in enumerate(items):
-        row = row_no + index
-        scope = {**context, name: item}
-        for col, value, is_formula, style in source:
-            cell = ws.cell(row, col)
-            cell._style = copy(style)
-            origin = f"{get_column_letter(col)}{row_no}"
-            if is_formula:
-                cell.value = Translator(value, origin).translate_formula(cell.coordinate)
-            elif isinstance(value, str):
-                _fill(cell, value, scope, f"{where}!{origin}（第{index + 1}行数据）")
-            else:
-                cell.value = value
-        ws.row_dimensions[row].height = _fitted_height(ws, row, height)
-        for coord in merges:
-            ws.merge_cells(re.sub(r"\d+", str(row), coord))
-    return len(items)
+class CompiledXlsx:
+    """One Excel template: read, checked and prepared once, rendered for each document."""
+
+    def __init__(self, path: Path, label: str | None = None):
+        self.path = path
+        self.label = label or str(path)
+        try:
+            wb = load_workbook(path)
+        except Exception as exc:  # openpyxl raises many kinds for a broken file
+            raise TemplateError(f"模板 {self.label} 无法打开（不是有效的 .xlsx 文件）：{exc}") from None
+        sheets = [_Sheet(ws, f"{path.name} {ws.title}") for ws in wb.worksheets]
+        palette = _palette(wb) if any(s.blocks for s in sheets) else {}
+        # Saving after the palette is made puts every style a document can use in styles.xml.
+        parts = read_members(save_workbook(wb))
+        self.sheets = {ws.path[1:]: sheet for ws, sheet in zip(wb.worksheets, sheets, strict=True)}
+        for name, blob in parts:
+            if name in self.sheets:
+                self.sheets[name].frame(blob.decode("utf-8"), palette)
+        self.names = [name for name, _ in parts]
+        # The parts no document changes are compressed once here, not once per document.
+        self.static: dict[str, Entry] = {
+            name: deflate(name, blob) for name, blob in parts if name not in self.sheets
+        }
+
+    def render(self, context: dict[str, Any]) -> bytes:
+        """Render every sheet and return the finished .xlsx as repeatable bytes."""
+        return write_zip([
+            deflate(name, self.sheets[name].render(context).encode("utf-8"))
+            if name in self.sheets else self.static[name]
+            for name in self.names
+        ])
 
 
-def _fitted_height(ws: Worksheet, row: int, height: float | None) -> float | None:
-    """A row height that shows all its wrapped text: LibreOffice and Excel do not reliably
-    grow a row to fit when they open a file, so the file says how tall the row is."""
-    lines, size = 1, 11.0
-    for cell in ws[row]:
-        if not isinstance(cell.value, str) or not cell.alignment.wrap_text:
-            continue
-        font = float(cell.font.sz or 11)
-        # A width counts the default font's digits; a CJK character is about two of them.
-        width = max((ws.column_dimensions[cell.column_letter].width or 8.43) - 1, 1)
-        needed = sum(
-            max(1, math.ceil(sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1
-                                 for ch in part) * font / 11 / width))
-            for part in cell.value.split("\n")
+# ---------------------------------------------------------------- one sheet
+
+
+@dataclass(frozen=True)
+class _Cell:
+    """One template cell, prepared: its column, its style and how its value is made."""
+
+    column: int
+    ref: str
+    """Where the cell is in the template, for messages: D6."""
+    style: int
+    value: Value
+    """The value as it is, when ``text`` is empty."""
+    text: str = ""
+    """Text with tags, rendered for each document."""
+    names: frozenset[str] = frozenset()
+    """The data fields the text uses: only these are handed to Jinja."""
+    lone: str = ""
+    """The expression of a cell that holds one tag and nothing else but spaces."""
+    exact: bool = False
+    """A lone tag without spaces around it: its value is the cell's."""
+    wrap: bool = False
+    size: float = 11.0
+    width: float = 8.43
+
+
+@dataclass(frozen=True)
+class _Row:
+    number: int
+    cells: tuple[_Cell, ...]
+    attrs: dict[str, str]
+    height: float | None
+    loop: tuple[str, str] | None = None
+    """(name, expression) of a repeating row."""
+    block: str | None = None
+    """The name of a block row."""
+
+
+class _Sheet:
+    """One template sheet: its rows prepared, and the XML around its cells."""
+
+    def __init__(self, ws: Worksheet, where: str):
+        self.where = where
+        self.columns = ws.max_column
+        cells: dict[int, list[Cell]] = {}
+        for (row, _), cell in sorted(ws._cells.items()):
+            cells.setdefault(row, []).append(cell)
+        numbers = sorted(set(cells) | {r for r, dim in ws.row_dimensions.items() if dict(dim)})
+        self.rows = [self._row(ws, n, cells.get(n, [])) for n in numbers]
+        self.blocks = [row for row in self.rows if row.block]
+        self.merges = [(rng.min_row, rng.max_row, rng.min_col, rng.max_col)
+                       for rng in ws.merged_cells.ranges]
+        self.breaks = [brk.id for brk in ws.row_breaks.brk]
+        if self.blocks:
+            missing = [name for name in STYLES if name not in ws.parent.named_styles]
+            if missing:
+                raise TemplateError(f"{ws.title}：模板缺少单元格样式 {'、'.join(missing)}")
+        self.head = self.tail = ""
+        self.tail_parts: list[tuple[str, str]] = []
+        self.palette: dict[tuple[str, bool, str | None], int] = {}
+
+    def _row(self, ws: Worksheet, number: int, cells: list[Cell]) -> _Row:
+        dim = ws.row_dimensions.get(number)
+        attrs = dict(dim) if dim is not None else {}
+        first = cells[0].value if cells and cells[0].column == 1 else None
+        loop = _LOOP.match(first) if isinstance(first, str) else None
+        block = _BLOCK.match(first) if isinstance(first, str) else None
+        where = f"{self.where}!A{number}"
+        if block and block.group(1) not in BLOCKS:
+            raise TemplateError(f"{where}：未知的程序生成行“{block.group(1)}”，可用：{'、'.join(BLOCKS)}")
+        rest = first[loop.end():] if loop and isinstance(first, str) else None  # after the marker
+        prepared = () if block else tuple(
+            self._cell(ws, cell, rest if cell is cells[0] else None) for cell in cells
         )
-        if needed > lines:
-            lines, size = needed, font
-    if lines == 1:
-        return height
-    return max(height or 0, round(lines * size * 1.25 + 4, 1))
+        return _Row(number, prepared, attrs, dim.height if dim is not None else None,
+                    loop=(loop.group(1), loop.group(2)) if loop else None,
+                    block=block.group(1) if block else None)
+
+    def _cell(self, ws: Worksheet, cell: Cell, text: str | None) -> _Cell:
+        where = f"{self.where}!{cell.coordinate}"
+        value = cell.value if text is None else text or None  # a loop marker alone leaves nothing
+        style = cell.style_id if cell.has_style else 0
+        if isinstance(value, (ArrayFormula, DataTableFormula)):
+            raise TemplateError(f"{where}：不支持数组公式，请改用普通公式")
+        if isinstance(value, str) and (cell.data_type == "f" and text is None):
+            value = Formula(value)
+        elif isinstance(value, (dt.datetime, dt.date, dt.time)):
+            value = to_excel(value)
+        if isinstance(value, str) and not isinstance(value, Formula) and ("{{" in value or "{%" in value):
+            _text_template(value, where)  # a syntax error is reported before any document is made
+            column = ws.column_dimensions
+            width = next((d.width for d in column.values() if d.min and d.max and d.min <= cell.column <= d.max
+                          and d.width), 8.43)
+            lone = value.strip()[2:-2] if _LONE_TAG.match(value) else ""
+            return _Cell(cell.column, cell.coordinate, style, None, value,
+                         frozenset(meta.find_undeclared_variables(TEXT_ENV.parse(value))),
+                         lone, bool(lone) and value == value.strip(),
+                         bool(cell.alignment.wrap_text), float(cell.font.sz or 11), max(width - 1, 1))
+        return _Cell(cell.column, cell.coordinate, style, value)
+
+    def frame(self, xml: str, palette: dict[tuple[str, bool, str | None], int]) -> None:
+        """Keep the saved sheet's XML around the cells; merges and page breaks are made anew."""
+        self.palette = palette
+        data = _SHEET_DATA.search(xml)
+        assert data is not None, "openpyxl always writes sheetData"
+        self.head = xml[:data.start()]
+        rest = xml[data.end():]
+        end = rest.rindex("</worksheet>")
+        self.tail_parts = [(tag, part) for tag, part in _elements(rest[:end])
+                           if tag not in ("mergeCells", "rowBreaks")]
+        self.tail = rest[end:]
+
+    def render(self, context: dict[str, Any]) -> str:
+        """The sheet's XML for one document."""
+        out = _Out(self.palette, self.columns)
+        spans: Spans = {}
+        grown: list[tuple[int, int]] = []  # (template row, rows it became) of repeating and block rows
+        for row in self.rows:
+            first = row.number + sum(n - 1 for _, n in grown)
+            if row.loop:
+                count = self._repeat(out, row, first, context)
+                spans[row.loop[1]] = (first, first + count - 1)
+            elif row.block:
+                specs = BLOCKS[row.block](context, spans, first)
+                for offset, spec in enumerate(specs):
+                    out.spec_row(first + offset, spec)
+                count = len(specs)
+            else:
+                out.row(first, row.attrs, [(c, _value(c, context, {}, self.where)) for c in row.cells])
+                continue
+            grown.append((row.number, count))
+        moved = _Moved(grown)
+        merges = self._merges(moved) + out.merges
+        breaks = sorted({moved.last(r) for r in self.breaks} | set(out.breaks))
+        extra = {"mergeCells": _merge_xml(merges), "rowBreaks": _breaks_xml(breaks)}
+        head = _DIMENSION.sub(f'<dimension ref="A1:{get_column_letter(self.columns)}{max(out.last, 1)}"/>',
+                              self.head, count=1)
+        return "".join([head, "<sheetData>", *out.parts, "</sheetData>",
+                        *_in_order(self.tail_parts, extra), self.tail])
+
+    def _repeat(self, out: _Out, row: _Row, first: int, context: dict[str, Any]) -> int:
+        """Write a repeating row once per element; return how many rows it became."""
+        assert row.loop is not None
+        name, expr = row.loop
+        where = f"{self.where}!A{row.number}"
+        items = _evaluate(expr, context, where)
+        if not isinstance(items, (list, tuple)):
+            raise TemplateError(f"{where}：{expr} 不是列表，不能逐行重复")
+        for index, item in enumerate(items):
+            at = first + index
+            values = [(c, _translated(c.value, row.number, at) if isinstance(c.value, Formula)
+                       else _value(c, context, {name: item}, self.where, f"（第{index + 1}行数据）"))
+                      for c in row.cells]
+            attrs = dict(row.attrs)
+            height = _fitted_height(values, row.height)
+            if height is not None:
+                attrs.update(ht=_number(height), customHeight="1")
+            out.row(at, attrs, values)
+        single = [m for m in self.merges if m[0] == m[1] == row.number]
+        out.merges += [(at, at, lo, hi) for at in range(first, first + len(items)) for _, _, lo, hi in single]
+        return len(items)
+
+    def _merges(self, moved: _Moved) -> list[tuple[int, int, int, int]]:
+        """The template's merged ranges where their rows went; those of block rows are dropped,
+        those of a repeating row alone were repeated with it."""
+        kept = []
+        for top, bottom, left, right in self.merges:
+            if any(top <= row.number <= bottom for row in self.blocks):
+                continue
+            if top == bottom and moved.count(top) != 1:
+                continue
+            first, last = moved.first(top), moved.last(bottom)
+            if last > first or (last == first and left != right):
+                kept.append((first, last, left, right))
+        return kept
 
 
-def _shift_rows(ws: Worksheet, first: int, delta: int) -> None:
-    """Move rows from `first` down by delta (up if negative), with their merges and heights."""
-    last = ws.max_row
-    if not delta or first > last:
-        return
-    ws.move_range(f"A{first}:{get_column_letter(ws.max_column)}{last}", rows=delta)
-    # The merged ranges live in a set: take them out before moving them, or they are lost in it.
-    below = [rng for rng in ws.merged_cells.ranges if rng.min_row >= first]
-    for rng in below:
-        ws.merged_cells.remove(rng)
-    for rng in below:
-        rng.shift(row_shift=delta)
-        ws.merged_cells.add(rng)
-    rows = range(last, first - 1, -1) if delta > 0 else range(first, last + 1)
-    for r in rows:
-        ws.row_dimensions[r + delta].height = ws.row_dimensions[r].height
-        ws.row_dimensions[r].height = None
+class _Moved:
+    """Where template rows went once repeating and block rows became any number of rows."""
+
+    def __init__(self, grown: list[tuple[int, int]]):
+        self.grown = grown
+
+    def count(self, row: int) -> int:
+        return next((n for r, n in self.grown if r == row), 1)
+
+    def first(self, row: int) -> int:
+        return row + sum(n - 1 for r, n in self.grown if r < row)
+
+    def last(self, row: int) -> int:
+        return self.first(row) + self.count(row) - 1
+
+
+class _Out:
+    """The rows of one rendered sheet, as XML, with the merges and breaks they ask for."""
+
+    def __init__(self, palette: dict[tuple[str, bool, str | None], int], columns: int):
+        self.palette = palette
+        self.columns = columns
+        self.parts: list[str] = []
+        self.merges: list[tuple[int, int, int, int]] = []
+        self.breaks: list[int] = []
+        self.last = 0
+
+    def row(self, number: int, attrs: dict[str, str], cells: list[tuple[_Cell, Value]]) -> None:
+        self.last = number
+        self.parts.append(_open_row(number, attrs))
+        for cell, value in cells:
+            self.parts.append(_cell_xml(f"{_letter(cell.column)}{number}", cell.style, value))
+        self.parts.append("</row>")
+
+    def spec_row(self, number: int, spec: Row) -> None:
+        """One program-written row, in the template's named styles."""
+        self.last = number
+        attrs = {"ht": _number(spec["height"]), "customHeight": "1"} if "height" in spec else {}
+        self.parts.append(_open_row(number, attrs))
+        style, bold, fmt = spec.get("style"), bool(spec.get("bold")), spec.get("format")
+        for column in range(1, self.columns + 1):
+            letter = _letter(column)
+            value = spec.get(letter)
+            xf = self.palette[(style or cell_style(letter, value, spec), bold, fmt if letter == "H" else None)]
+            self.parts.append(_cell_xml(f"{letter}{number}", xf, None if value == "" else value))
+        self.parts.append("</row>")
+        for span in spec.get("merge", []):
+            left, right = span.split(":")
+            self.merges.append((number, number, _column(left), _column(right)))
+        if spec.get("page_break"):
+            self.breaks.append(number - 1)  # a break after the row above
+
+
+# ---------------------------------------------------------------- values
+
+
+def _value(cell: _Cell, context: dict[str, Any], local: dict[str, Any], where: str,
+           note: str = "") -> Value:
+    """A cell's value for one document: its tags rendered; a lone tag keeps a number a number.
+    ``local`` holds the repeating row's element, which hides a field of the same name."""
+    if not cell.text:
+        return cell.value
+    here = f"{where}!{cell.ref}{note}"
+    # Jinja copies what it is given for every call: the fields the cell uses, not the whole context.
+    scope = {k: local[k] if k in local else context[k]
+             for k in cell.names if k in local or k in context}
+    if cell.lone:
+        value = _evaluate(cell.lone, scope, here)
+        if value is None:
+            return None
+        if isinstance(value, (int, Decimal)) and not isinstance(value, bool):
+            return value
+        if cell.exact:  # what rendering {{ expr }} would print, without rendering it again
+            return xml_safe(str(TEXT_ENV.finalize(value))) or None  # type: ignore[misc]
+    try:
+        rendered = _text_template(cell.text, here).render(scope)
+    except JinjaError as exc:
+        raise TemplateError(f"{here}：{exc}") from None
+    return xml_safe(rendered) or None
 
 
 @lru_cache(maxsize=4096)
@@ -260,13 +414,39 @@ def _expression(expr: str) -> Any:
 
 
 @lru_cache(maxsize=4096)
-def _text_template(text: str) -> Any:
+def _compiled_text(text: str) -> Template:
     return TEXT_ENV.from_string(text)
+
+
+def _text_template(text: str, where: str) -> Template:
+    try:
+        return _compiled_text(text)
+    except JinjaError as exc:
+        raise TemplateError(f"{where}：{exc}") from None
+
+
+@lru_cache(maxsize=4096)
+def _field_path(expr: str) -> tuple[str, ...] | None:
+    """line.unit_price as ("line", "unit_price"); None for anything but a plain field path."""
+    match = _PATH.match(expr)
+    if not match or match.group(1) in _CONSTANTS:
+        return None
+    return tuple(match.group(0).strip().split("."))
 
 
 def _evaluate(expr: str, context: dict[str, Any], where: str) -> Any:
     try:
-        value = _expression(expr)(**context)
+        path = _field_path(expr)
+        if path is None or path[0] not in context:
+            value = _expression(expr)(**context)
+        else:
+            # A plain field path is looked up as Jinja would, by the sandbox's own getattr, without
+            # setting up a render: most cells of a workbook are one field.
+            value = context[path[0]]
+            for name in path[1:]:
+                if isinstance(value, Undefined):
+                    break
+                value = TEXT_ENV.getattr(value, name)
         if isinstance(value, Undefined):
             str(value)  # StrictUndefined raises here, naming the missing field
         return value
@@ -274,303 +454,128 @@ def _evaluate(expr: str, context: dict[str, Any], where: str) -> Any:
         raise TemplateError(f"{where}：{exc}") from None
 
 
-def _fill(cell: Cell, text: str, context: dict[str, Any], where: str) -> None:
-    """Render one cell's tags; a lone tag keeps a number a number."""
-    if "{{" not in text and "{%" not in text:
-        return
-    if _LONE_TAG.match(text):
-        value = _evaluate(text.strip()[2:-2], context, where)
-        if value is None:
-            cell.value = None
-            return
-        if isinstance(value, (int, Decimal)) and not isinstance(value, bool):
-            put(cell, value)
-            return
-    try:
-        rendered = _text_template(text).render(context)
-    except JinjaError as exc:
-        raise TemplateError(f"{where}：{exc}") from None
-    put(cell, rendered or None)
+@lru_cache(maxsize=4096)
+def _translated(formula: Formula, origin_row: int, row: int) -> Formula:
+    """A repeating row's formula as Excel fills it down: =ROUND(E6*G6,2) → =ROUND(E7*G7,2)."""
+    return Formula(Translator(formula, f"A{origin_row}").translate_formula(f"A{row}"))
 
 
-def put(cell: Cell, value: Any) -> None:
-    """Write a value: Formula as a formula, Decimal as a number, any other str always as text."""
+def _fitted_height(values: list[tuple[_Cell, Value]], height: float | None) -> float | None:
+    """A row height that shows all its wrapped text: LibreOffice and Excel do not reliably
+    grow a row to fit when they open a file, so the file says how tall the row is."""
+    lines, size = 1, 11.0
+    for cell, value in values:
+        if isinstance(value, str) and not isinstance(value, Formula) and cell.wrap:
+            needed = _lines(value, cell.size, cell.width)
+            if needed > lines:
+                lines, size = needed, cell.size
+    if lines == 1:
+        return height
+    return max(height or 0, round(lines * size * 1.25 + 4, 1))
+
+
+@lru_cache(maxsize=4096)
+def _lines(text: str, size: float, width: float) -> int:
+    """Lines a wrapped text takes in a column: a CJK character is about two of the width's digits."""
+    return sum(
+        max(1, math.ceil(sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in part)
+                         * size / 11 / width))
+        for part in text.split("\n")
+    )
+
+
+# ---------------------------------------------------------------- XML
+
+
+def _cell_xml(ref: str, style: int, value: Value) -> str:
+    """One <c> element: a Formula as a formula, any other str always as text, numbers as numbers."""
+    s = f' s="{style}"' if style else ""
+    if value is None:
+        return f'<c r="{ref}"{s}/>'
     if isinstance(value, Formula):
-        cell.value = str(value)
-    elif isinstance(value, str):
-        cell.value = xml_safe(value)
-        cell.data_type = "s"  # openpyxl would turn "=..." into a formula
-    elif isinstance(value, Decimal):
-        cell.value = float(value)  # ≤ 2 decimals: exact enough, and Excel's formulas do the rest
-    else:
-        cell.value = value
+        return f'<c r="{ref}"{s}><f>{escape(value[1:])}</f><v></v></c>'
+    if isinstance(value, str):
+        space = ' xml:space="preserve"' if value != value.strip() else ""
+        return f'<c r="{ref}"{s} t="inlineStr"><is><t{space}>{escape(value)}</t></is></c>'
+    if isinstance(value, bool):
+        return f'<c r="{ref}"{s} t="b"><v>{int(value)}</v></c>'
+    if isinstance(value, Decimal):  # exact: the digits the data gave
+        return f'<c r="{ref}"{s}><v>{format(value, "f")}</v></c>'
+    if isinstance(value, (int, float)):
+        return f'<c r="{ref}"{s}><v>{_number(value)}</v></c>'
+    return f'<c r="{ref}"{s} t="e"><v>{escape(str(value))}</v></c>'
 
 
-def _replace_row(ws: Worksheet, row: int, specs: list[Row]) -> int:
-    """Put program-written rows where a block row was; return how many rows the sheet grew."""
-    missing = [name for name in STYLES if name not in ws.parent.named_styles]
-    if missing:
-        raise TemplateError(f"{ws.title}：模板缺少单元格样式 {'、'.join(missing)}")
-    for rng in [r.coord for r in ws.merged_cells.ranges if r.min_row <= row <= r.max_row]:
-        ws.unmerge_cells(rng)
-    for cell in ws[row]:
-        cell.value = None
-    if not specs:
-        _shift_rows(ws, row + 1, -1)
-        return -1
-    _shift_rows(ws, row + 1, len(specs) - 1)
-    for offset, spec in enumerate(specs):
-        _write_row(ws, row + offset, spec)
-    return len(specs) - 1
+def _open_row(number: int, attrs: dict[str, str]) -> str:
+    return "".join([f'<row r="{number}"', *(f' {k}="{v}"' for k, v in attrs.items()), ">"])
 
 
-# ---------------------------------------------------------------- the budget sheet
+def _number(value: float | int) -> str:
+    return f"{value:.16g}"
 
 
-def budget_summary(context: dict[str, Any], spans: Spans, row: int) -> list[Row]:
-    """The budget's total, category subtotals and funding split, as formulas over the items."""
-    if "items" not in spans or not context.get("items"):
-        raise TemplateError("工程预算及资金筹集表：{%tr budget_summary %} 之上须有 "
-                            "{%tr for line in items %} 行，且项目须有预算项目")
-    first, last = spans["items"]
-    rows = _Rows(first, last, row)
-    _budget_summary(rows, context, _split_rules(context["programme"]))
-    return rows.specs
+def _merge_xml(merges: list[tuple[int, int, int, int]]) -> str:
+    if not merges:
+        return ""
+    refs = "".join(f'<mergeCell ref="{_letter(left)}{top}:{_letter(right)}{bottom}"/>'
+                   for top, bottom, left, right in sorted(merges))
+    return f'<mergeCells count="{len(merges)}">{refs}</mergeCells>'
 
 
-BLOCKS: dict[str, Callable[[dict[str, Any], Spans, int], list[Row]]] = {
-    "budget_summary": budget_summary,
-}
-"""Rows the program writes in place of a ``{%tr name %}`` row, by name."""
+def _breaks_xml(rows: list[int]) -> str:
+    if not rows:
+        return ""
+    brks = "".join(f'<brk id="{r}" max="16383" man="1"/>' for r in rows)
+    return f'<rowBreaks count="{len(rows)}" manualBreakCount="{len(rows)}">{brks}</rowBreaks>'
 
 
-def _split_rules(programme: dict[str, Any]) -> dict[str, tuple[dict[str, Decimal], str]]:
-    """The programme's shares and remainder party per rule, which the formulas are built from."""
-    missing = [k for k in ("general_split", "pipeline_split")
-               if not isinstance(programme.get(k), dict)]
-    if missing:
-        fields = "、".join(f"programme.{k}" for k in missing)
-        raise TemplateError(f"渲染数据缺少 {fields}（分担比例与尾差承担方）")
-    g, p = programme["general_split"], programme["pipeline_split"]
-    return {
-        "general": ({k: Decimal(g[k]) for k in ("city", "district", "residents")},
-                    g["remainder_to"]),
-        "pipeline": ({"utility": Decimal(p["utility_percent"]),
-                      "district": Decimal(p["district_percent"])}, p["remainder_to"]),
-    }
+def _elements(xml: str) -> list[tuple[str, str]]:
+    """The top-level elements of a run of sheet XML, as (tag, text)."""
+    found = []
+    at = 0
+    while (start := _ELEMENT.search(xml, at)) is not None:
+        tag = start.group(1)
+        close = xml.find(">", start.end())
+        if xml[close - 1] == "/":
+            end = close + 1
+        else:
+            end = xml.index(f"</{tag}>", close) + len(tag) + 3
+        found.append((tag, xml[start.start():end]))
+        at = end
+    return found
 
 
-class _Rows:
-    """The summary rows being built under the line items, which know their own row numbers."""
-
-    def __init__(self, first: int, last: int, start: int) -> None:
-        self.first, self.last, self.start = first, last, start
-        self.specs: list[Row] = []
-        self.sections = iter("二三四五六七")
-
-    @property
-    def next(self) -> int:
-        """The sheet row the next appended row will land on."""
-        return self.start + len(self.specs)
-
-    def add(self, spec: Row) -> int:
-        """Append a row; return its sheet row number."""
-        row = self.next
-        self.specs.append(spec)
-        return row
-
-    def heading(self, text: str) -> None:
-        self.add({"A": f"{next(self.sections)}、{text}", "merge": ["A:K"],
-                  "style": STYLE_SECTION, "height": 20})
-
-    def col(self, key: str) -> str:
-        """The line items' range of one column, absolute: $H$6:$H$10."""
-        letter = BUDGET_COLUMNS[key]
-        return f"${letter}${self.first}:${letter}${self.last}"
+def _in_order(parts: list[tuple[str, str]], extra: dict[str, str]) -> list[str]:
+    """The kept elements with the new ones put where the file format wants them."""
+    rank = {tag: i for i, tag in enumerate(_AFTER_SHEET_DATA)}
+    tagged = parts + [(tag, xml) for tag, xml in extra.items() if xml]
+    return [xml for _, xml in sorted(tagged, key=lambda p: rank.get(p[0], len(rank)))]
 
 
-def _budget_summary(
-    rows: _Rows, ctx: dict[str, Any], splits: dict[str, tuple[dict[str, Decimal], str]]
-) -> None:
-    """Total, category subtotals, pipeline split, general split, totals by party."""
-    names = ctx["programme"]["parties"]
-    total_row = rows.add({"A": "合计", "H": Formula(f"=SUM({rows.col('amount')})"),
-                          "I": Formula(f"=SUM({rows.col('before_meter')})"),
-                          "J": Formula(f"=SUM({rows.col('after_meter')})"),
-                          "merge": ["A:G"], "bold": True})
-    total = f"$H${total_row}"
-
-    # SUMIF on the category column, so a line moved to another category moves its amount too.
-    rows.heading("分类汇总")
-    rows.add(_header("类别", "金额（元）", "金额（万元）", "占预算比例"))
-    for no, cat in enumerate(ctx["categories"], start=1):
-        r = rows.next
-        rows.add(_money_row(r, no, cat["name"], Formula(
-            f"=SUMIF({rows.col('category')},B{r},{rows.col('amount')})"), total))
-
-    # The funding plan starts a page of its own, the one that is signed.
-    funding_first = len(rows.specs)
-    parts: dict[str, list[str]] = {k: [] for k in ("city", "district", "residents", "utility")}
-    for key, cell in _pipeline_split(rows, ctx, splits["pipeline"]).items():
-        parts[key].append(cell)
-    general, other = _general_split(rows, ctx, splits["general"])
-    for key, cell in general.items():
-        parts[key].append(cell)
-    rows.specs[funding_first]["page_break"] = True
-
-    # Every party's total is a sum of the cells above, so any change flows through.
-    rows.heading("资金来源汇总")
-    rows.add(_header("出资方", "金额（元）", "金额（万元）", "占预算比例"))
-    sums = {**{k: "+".join(v) or "0" for k, v in parts.items()}, **other}
-    party_rows = {}
-    for no, key in enumerate(sums, start=1):
-        party_rows[key] = rows.add(_money_row(rows.next, no, names[key],
-                                              Formula(f"={sums[key]}"), total))
-    first_party, last_party = min(party_rows.values()), max(party_rows.values())
-    all_rows = rows.next
-    rows.add(_money_row(all_rows, "", "合计", Formula(f"=SUM(H{first_party}:H{last_party})"),
-                        total, bold=True))
-    rows.add(_note_row("", "校核：各方合计减工程预算总额（应为0.00）",
-                       Formula(f"=H{all_rows}-{total}"), ""))
-    households = rows.add(_note_row("", "小区户数（户）", ctx["community"]["households"], "",
-                                    number_format="0_ "))
-    residents = f"H{party_rows['residents']}"
-    rows.add(_note_row("", f"{names['residents']}户均分担（元/户）",
-                       Formula(f"=IF(H{households}=0,0,ROUND({residents}/H{households},2))"),
-                       f"{names['residents']}合计÷户数，四舍五入到分"))
+@lru_cache(maxsize=256)
+def _letter(column: int) -> str:
+    return get_column_letter(column)
 
 
-def _pipeline_split(
-    rows: _Rows, ctx: dict[str, Any], rule: tuple[dict[str, Decimal], str]
-) -> dict[str, str]:
-    """Per pipeline line: before the meter split by percent, after it the residents'; totals."""
-    shares, remainder_to = rule
-    names = ctx["programme"]["parties"]
-    lines = [(rows.first + i, line) for i, line in enumerate(ctx["items"])
-             if line["rule"] == "pipeline"]
-    if not lines:
-        return {}
-    ratio = "、".join(f"{names[k]}{_num(v)}%" for k, v in shares.items())
-    rows.heading(f"管线项目分担（表（箱）前段：{ratio}，尾差由{names[remainder_to]}承担；"
-                 f"表（箱）后段由{names['residents']}承担）")
-    rows.add(_header("改造项目", "表（箱）前\n金额", names["utility"], names["district"],
-                     f"表（箱）后\n（{names['residents']}）"))
-    before, after = BUDGET_COLUMNS["before_meter"], BUDGET_COLUMNS["after_meter"]
-    first = rows.next
-    for no, (item_row, ln) in enumerate(lines, start=1):
-        r = rows.next  # the split refers to cells of its own row
-        split = _split_formulas(f"H{r}", shares, remainder_to,
-                                {"utility": f"I{r}", "district": f"J{r}"})
-        rows.add({"A": no, "B": f"{ln['item']}（第{ln['no']}项）",
-                  "H": Formula(f"={before}{item_row}"), "I": split["utility"],
-                  "J": split["district"], "K": Formula(f"={after}{item_row}"), "merge": ["B:G"]})
-    r = rows.add({"B": "合计", "merge": ["B:G"], "bold": True,
-                  **{k: Formula(f"=SUM({k}{first}:{k}{rows.next - 1})") for k in "HIJK"}})
-    return {"utility": f"I{r}", "district": f"J{r}", "residents": f"K{r}"}
+def _column(letter: str) -> int:
+    return column_index_from_string(letter)
 
 
-def _general_split(
-    rows: _Rows, ctx: dict[str, Any], rule: tuple[dict[str, Decimal], str]
-) -> tuple[dict[str, str], dict[str, str]]:
-    """General items less the other sources, split by shares; return the cells of each part."""
-    shares, remainder_to = rule
-    names = ctx["programme"]["parties"]
-    funding = ctx["funding"]
-    whole = _num(sum(shares.values()))
-    ratio = "：".join(_num(v) for v in shares.values())
-    rows.heading(f"一般项目分担（{'：'.join(names[k] for k in shares)}＝{ratio}，"
-                 f"尾差由{names[remainder_to]}承担）")
-    rows.add(_header("项目", "金额（元）", "计算方法"))
-    pipeline = RULE_NAMES["pipeline"]  # what the 资金渠道 column shows for a pipeline line
-    items = rows.add(_note_row(
-        1, "一般项目及公共服务设施金额",
-        Formula(f'=SUMIF({rows.col("rule")},"<>{pipeline}",{rows.col("amount")})'),
-        f"资金渠道不是“{pipeline}”的各项金额之和"))
-    fund = rows.add(_note_row(2, f"减：{names['maintenance_fund']}", funding["maintenance_fund"],
-                              "按筹集数填写"))
-    social = rows.add(_note_row(3, f"减：{names['social_capital']}", funding["social_capital"],
-                                "按筹集数填写"))
-    base = rows.add(_note_row(4, "按比例分担的金额", Formula(f"=H{items}-H{fund}-H{social}"),
-                              "第1项减第2、3项"))
-    cells = {k: f"H{base + 1 + i}" for i, k in enumerate(shares)}
-    split = _split_formulas(f"H{base}", shares, remainder_to, cells)
-    for no, (k, share) in enumerate(shares.items(), start=5):
-        how = (f"第4项减其他{len(shares) - 1}方，承担尾差" if k == remainder_to
-               else f"第4项×{_num(share)}/{whole}，四舍五入到分")
-        rows.add(_note_row(no, f"{names[k]}（{_num(share)}/{whole}）", split[k], how))
-    return cells, {"maintenance_fund": f"H{fund}", "social_capital": f"H{social}"}
-
-
-def _split_formulas(
-    base: str, shares: dict[str, Decimal], remainder_to: str, cells: dict[str, str]
-) -> dict[str, Formula]:
-    """funding.split as formulas: ROUND(base*share/sum,2), and the remainder party base − others."""
-    whole = _num(sum(shares.values()))
-    out = {k: Formula(f"=ROUND({base}*{_num(v)}/{whole},2)") for k, v in shares.items()
-           if k != remainder_to}
-    others = "-".join(cells[k] for k in shares if k != remainder_to)
-    out[remainder_to] = Formula(f"={base}-{others}")
-    return out
-
-
-def _num(value: Decimal | int) -> str:
-    return format(Decimal(value).normalize(), "f")
-
-
-def _header(label: str, *heads: str) -> Row:
-    # A fixed height: Excel does not grow a row to fit wrapped text when it opens a file.
-    row: Row = {"A": "序号", "B": label, "style": STYLE_HEAD, "merge": ["B:G"], "height": 30}
-    row.update(zip("HIJK", heads, strict=False))
-    if len(heads) < 4:  # the last heading spans to column K
-        row["merge"].append(f"{'HIJK'[len(heads) - 1]}:K")
-    return row
-
-
-def _money_row(
-    r: int, no: int | str, label: str, amount: Any, total: str, bold: bool = False
-) -> Row:
-    return {"A": no, "B": label, "H": amount, "I": Formula(f"=H{r}/10000"),
-            "J": Formula(f"=IF({total}=0,0,H{r}/{total})"), "merge": ["B:G", "J:K"],
-            "bold": bold, "percent": "J"}
-
-
-def _note_row(no: int | str, label: str, amount: Any, note: str, number_format: str = "") -> Row:
-    row: Row = {"A": no, "B": label, "H": amount, "I": note, "merge": ["B:G", "I:K"]}
-    if number_format:
-        row["format"] = number_format
-    return row
-
-
-def _write_row(ws: Worksheet, r: int, spec: Row) -> None:
-    """Write one summary row in the template's named styles, then merge its ranges."""
-    for index in range(1, len(BUDGET_COLUMNS) + 1):
-        letter = get_column_letter(index)
-        cell = ws.cell(r, index)
-        value = spec.get(letter)
-        cell.style = spec.get("style") or _body_style(letter, value, spec)
-        if value is not None and value != "":
-            put(cell, value)
-        if spec.get("bold"):
-            font = copy(cell.font)
-            font.b = True
-            cell.font = font
-        if letter == "H" and "format" in spec:
-            cell.number_format = spec["format"]
-    for span in spec.get("merge", []):
-        a, b = span.split(":")
-        # Every cell of the row already has its style and no value: skip openpyxl's slow clean-up.
-        ws.merged_cells.add(CellRange(f"{a}{r}:{b}{r}"))
-    if "height" in spec:
-        ws.row_dimensions[r].height = spec["height"]
-    if spec.get("page_break"):
-        ws.row_breaks.append(Break(id=r - 1))  # a break after the row above
-
-
-def _body_style(letter: str, value: Any, spec: Row) -> str:
-    if letter == "A":
-        return STYLE_CENTER
-    if letter == spec.get("percent"):
-        return STYLE_PERCENT
-    if isinstance(value, (Formula, int, Decimal)) and not isinstance(value, bool):
-        return STYLE_MONEY
-    return STYLE_TEXT
+def _palette(wb: Workbook) -> dict[tuple[str, bool, str | None], int]:
+    """The style index of every look a program-written row can ask for: a named style, bold or
+    not, with or without one of NUMBER_FORMATS. Registering them adds them to styles.xml."""
+    ws = wb.worksheets[0]
+    palette = {}
+    for name in STYLES:
+        for bold in (False, True):
+            for fmt in (None, *NUMBER_FORMATS):
+                cell = Cell(ws, row=1, column=1)  # not put in the sheet: only its style is wanted
+                cell.style = name
+                if bold:
+                    font = copy(cell.font)
+                    font.b = True
+                    cell.font = font
+                if fmt:
+                    cell.number_format = fmt
+                palette[(name, bold, fmt)] = cell.style_id
+    return palette

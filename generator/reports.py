@@ -440,7 +440,7 @@ def build_reports(
     jobs = plan_reports(data, kinds, year, renderers)
     for template in {job.template for job in jobs if job.template is not None}:
         # A broken template stops the run before any file is written (as build() does).
-        renderers.docx(template)
+        renderers.compiled(template)
     result = ReportResult(out=out)
     with Output(out, force=force).session() as output:
         for job in jobs:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import shutil
 import subprocess
@@ -12,6 +13,8 @@ from typing import Any
 import pytest
 import yaml
 from openpyxl import Workbook, load_workbook
+from openpyxl.styles import Font
+from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.worksheet import Worksheet
 
 from generator.contexts import project_context
@@ -195,6 +198,77 @@ def test_repeating_row_moves_what_is_below(tmp_path: Path, count: int) -> None:
     assert out[f"A{end}"].value == f"共{count}项"
     assert [str(r) for r in out.merged_cells.ranges] == [f"A{end}:C{end}"]
     assert out.row_dimensions[end].height == 40
+
+
+def test_what_the_template_holds_is_kept_around_the_repeating_row(tmp_path: Path) -> None:
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws["A1"], ws["B1"], ws["C1"], ws["D1"], ws["E1"] = "固定文字", 12.5, True, dt.date(2018, 5, 4), 0
+    ws["A1"].font = Font(bold=True)
+    ws["D1"].number_format = "yyyy-mm-dd"
+    ws["A2"], ws["C2"] = "{%tr for x in xs %}{{ x.n }}", "{{ x.name }}"
+    ws.merge_cells("A2:B2")  # a merge in the repeating row is repeated with it
+    ws["A3"] = "表尾"
+    ws.merge_cells("A3:A4")
+    ws.row_breaks.append(Break(id=3))
+    template = tmp_path / "t.xlsx"
+    wb.save(template)
+    out = sheet(render_workbook(template, {"xs": [{"n": 1, "name": "甲"}, {"n": 2, "name": "乙"}]}))
+    assert [out[f"{c}1"].value for c in "ABCE"] == ["固定文字", 12.5, True, 0]
+    assert out["D1"].value == dt.datetime(2018, 5, 4) and out["D1"].number_format == "yyyy-mm-dd"
+    assert out["A1"].font.b
+    assert (out["C2"].value, out["C3"].value, out["A4"].value) == ("甲", "乙", "表尾")
+    assert sorted(str(r) for r in out.merged_cells.ranges) == ["A2:B2", "A3:B3", "A4:A5"]
+    assert [b.id for b in out.row_breaks.brk] == [4]
+
+
+@pytest.mark.parametrize(("cell", "tag"), [
+    ("A1", "{{ title.__class__ }}"),
+    ("A1", "{{ title.__class__.__mro__ }}"),
+    ("B2", "{{ x.__class__ }}"),
+    ("B2", "{{ x.n.__class__.__base__ }}"),
+    ("B2", "{{ x.__init__.__globals__ }}"),
+])
+def test_an_excel_template_cannot_reach_python_internals(tmp_path: Path, cell: str, tag: str) -> None:
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws["A1"], ws["A2"], ws["B2"] = "{{ title }}", "{%tr for x in xs %}{{ x.n }}", "{{ x.n }}"
+    ws[cell] = tag
+    template = tmp_path / "t.xlsx"
+    wb.save(template)
+    with pytest.raises(TemplateError):
+        render_workbook(template, {"title": "标题", "xs": [{"n": 1}]})
+
+
+def test_a_missing_field_names_the_cell_and_the_line(tmp_path: Path) -> None:
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws["A1"], ws["B1"] = "{%tr for x in xs %}{{ x.n }}", "{{ x.nosuch }}"
+    template = tmp_path / "t.xlsx"
+    wb.save(template)
+    with pytest.raises(TemplateError, match=r"t\.xlsx Sheet!B1（第2行数据）.*nosuch"):
+        render_workbook(template, {"xs": [{"n": 1, "nosuch": 0}, {"n": 2}]})
+
+
+def test_a_field_path_reads_as_jinja_reads_it(tmp_path: Path) -> None:
+    """Plain field paths skip Jinja's render; what they print must not change."""
+    class Record:
+        name = "对象属性"
+
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws["A1"], ws["B1"], ws["C1"], ws["D1"] = "{{ d.k }}", "{{ r.name }}", "{{ none }}", "{{ d.gone }}"
+    ws["E1"], ws["F1"], ws["G1"] = "{{ d.n }}", " {{ d.k }} ", "{{ d.empty }}"
+    template = tmp_path / "t.xlsx"
+    wb.save(template)
+    context = {"d": {"k": "字典键", "n": D("1.50"), "gone": None, "empty": ""}, "r": Record()}
+    out = sheet(render_workbook(template, context))
+    assert [out[f"{c}1"].value for c in "ABCDEFG"] == [
+        "字典键", "对象属性", None, None, 1.5, " 字典键 ", None]
 
 
 # ---------------------------------------------------------------- LibreOffice

@@ -17,7 +17,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from generator.render_xlsx import (  # noqa: E402
+from generator.budget_sheet import (  # noqa: E402
     BUDGET_COLUMNS,
     STYLE_CENTER,
     STYLE_HEAD,
@@ -27,8 +27,8 @@ from generator.render_xlsx import (  # noqa: E402
     STYLE_SECTION,
     STYLE_TEXT,
     STYLE_TITLE,
-    save_workbook,
 )
+from generator.render_xlsx import save_workbook  # noqa: E402
 
 OUT = ROOT / "templates" / "xlsx"
 MM = 1 / 25.4
