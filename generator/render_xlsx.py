@@ -347,7 +347,7 @@ class _Out:
 
     def __init__(self, palette: dict[tuple[str, bool, str | None], int], columns: int):
         self.palette = palette
-        self.columns = columns
+        self.letters = [_letter(column) for column in range(1, columns + 1)]
         self.parts: list[str] = []
         self.merges: list[tuple[int, int, int, int]] = []
         self.breaks: list[int] = []
@@ -366,11 +366,11 @@ class _Out:
         attrs = {"ht": _number(spec["height"]), "customHeight": "1"} if "height" in spec else {}
         self.parts.append(_open_row(number, attrs))
         style, bold, fmt = spec.get("style"), bool(spec.get("bold")), spec.get("format")
-        for column in range(1, self.columns + 1):
-            letter = _letter(column)
+        palette, parts, at = self.palette, self.parts, str(number)
+        for letter in self.letters:  # about 500 cells a workbook: kept lean
             value = spec.get(letter)
-            xf = self.palette[(style or cell_style(letter, value, spec), bold, fmt if letter == "H" else None)]
-            self.parts.append(_cell_xml(f"{letter}{number}", xf, None if value == "" else value))
+            xf = palette[style or cell_style(letter, value, spec), bold, fmt if letter == "H" else None]
+            parts.append(_cell_xml(letter + at, xf, None if value == "" else value))
         self.parts.append("</row>")
         for span in spec.get("merge", []):
             left, right = span.split(":")
