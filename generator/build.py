@@ -12,17 +12,19 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from generator.errors import DataError, Problem, TemplateError
 from generator.kinds import PROJECT_KINDS, Kind
 from generator.loader import DataSet
 from generator.models import Community
 from generator.render_docx import CompiledDocx
-from generator.render_xlsx import CompiledXlsx
 from generator.rules import check_all
 from generator.templates import find_template, search_dirs
 from generator.writer import Entry, Output, sha256
+
+if TYPE_CHECKING:  # openpyxl is imported only when a build has an Excel template
+    from generator.render_xlsx import CompiledXlsx
 
 _UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f]')
 
@@ -137,8 +139,13 @@ class Renderers:
         """A Word or Excel template compiled once per process."""
         compiled = self._compiled.get(template)
         if compiled is None:
-            kind = CompiledXlsx if template.suffix == ".xlsx" else CompiledDocx
-            compiled = self._compiled[template] = kind(template, self.label(template))
+            if template.suffix == ".xlsx":
+                from generator.render_xlsx import CompiledXlsx
+
+                compiled = CompiledXlsx(template, self.label(template))
+            else:
+                compiled = CompiledDocx(template, self.label(template))
+            self._compiled[template] = compiled
         return compiled
 
     def docx(self, template: Path) -> CompiledDocx:

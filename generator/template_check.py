@@ -20,11 +20,11 @@ from generator.kinds import PROJECT_KINDS, Kind
 from generator.loader import DataSet
 from generator.models import STAGES
 from generator.render_docx import _RENDERED_PARTS, _patch, paragraph_at
+from generator.render_xlsx import _BLOCK as _XLSX_BLOCK
+from generator.render_xlsx import _LOOP as _XLSX_LOOP
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 _TAG = re.compile(r"\{\{.*?\}\}|\{%.*?%\}", re.DOTALL)
-_XLSX_LOOP = re.compile(r"^\{%-?\s*tr\s+for\s+(\w+)\s+in\s+(.+?)\s*-?%\}")
-_XLSX_BLOCK = re.compile(r"^\{%-?\s*tr\s+(\w+)\s*-?%\}\s*$")
 _UNKNOWN = object()
 """A value whose shape the example data cannot tell: nothing below it is checked."""
 
