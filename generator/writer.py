@@ -8,7 +8,7 @@ import hashlib
 import json
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -68,13 +68,19 @@ def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def atomic_write(path: Path, data: bytes) -> None:
-    """Write under a temporary name in the same folder, then rename: never a half-written file."""
+def atomic_write(path: Path, data: bytes | Iterable[bytes]) -> None:
+    """Write under a temporary name in the same folder, then rename: never a half-written file.
+
+    The data may come in pieces, so a large file is never held whole in memory.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         with open(tmp, "wb") as fh:
-            fh.write(data)
+            if isinstance(data, bytes):
+                data = (data,)
+            for piece in data:
+                fh.write(piece)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
@@ -191,11 +197,24 @@ class Output:
 
     def _commit(self) -> None:
         entries = {**self.known, **self.written}
-        entries = {p: e for p, e in entries.items() if (self.root / p).exists()}
-        doc = {
-            "generator": "gaizao",
-            "documents": [asdict(entries[p]) for p in sorted(entries)],
-        }
-        text = json.dumps(doc, ensure_ascii=False, indent=1, sort_keys=False) + "\n"
-        atomic_write(self.root / MANIFEST, text.encode("utf-8"))
+        paths = sorted(p for p in entries if (self.root / p).exists())
+        atomic_write(self.root / MANIFEST, manifest_text(entries[p] for p in paths))
         (self.root / JOURNAL).unlink(missing_ok=True)
+
+
+def manifest_text(entries: Iterable[Entry]) -> Iterator[bytes]:
+    """manifest.json entry by entry, byte for byte what json.dumps(doc, indent=1) writes.
+
+    A province's manifest is tens of megabytes as one string; written in pieces it never is.
+    """
+    yield b'{\n "generator": "gaizao",\n "documents": ['
+    first = True
+    for entry in entries:
+        text = json.dumps(asdict(entry), ensure_ascii=False, indent=1)
+        # One level deeper than on its own: inside the document and its list.
+        yield ("\n" if first else ",\n").encode() + _INDENT.sub("  ", text).encode("utf-8")
+        first = False
+    yield b"]\n}\n" if first else b"\n ]\n}\n"
+
+
+_INDENT = re.compile("^", re.M)
