@@ -223,20 +223,24 @@ def build(
     refuse_on_errors(data)
     jobs, skips = plan_jobs(data, sel)
     renderers = Renderers(data, templates_dir)
-    located = {id(job): renderers.locate(job.kind, job.community.district) for job in jobs}
-    for template in set(located.values()):  # a broken template stops the build before any file
-        if template.suffix == ".docx":
-            renderers.docx(template)
-    specs = ((str(located[id(job)]), job.kind.context(data, data.projects[job.community.id])) for job in jobs)
+    # One template path and label per kind and district, not per document: there are tens of thousands.
+    places = dict.fromkeys((job.kind, job.community.district) for job in jobs)
+    located = {(kind.key, district): str(renderers.locate(kind, district)) for kind, district in places}
+    labels = {template: renderers.label(Path(template)) for template in located.values()}
+    for template in labels:  # a broken template stops the build before any file
+        if template.endswith(".docx"):
+            renderers.docx(Path(template))
+    specs = ((located[job.kind.key, job.community.district],
+              job.kind.context(data, data.projects[job.community.id])) for job in jobs)
     result = BuildResult(out=out, skipped=skips)
     with Output(out, force=force).session() as output:
         rendered = _rendered(specs, len(jobs), renderers, workers)
         for job, (payload, dhash) in zip(progress(jobs), rendered, strict=True):
-            template = located[id(job)]
+            template = located[job.kind.key, job.community.district]
             entry = Entry(
                 path=job.path, kind=job.kind.key, kind_name=job.kind.name,
                 community=job.community.id, district=job.community.district, year=job.community.year,
-                template=renderers.label(template), sha256=sha256(payload), data_hash=dhash,
+                template=labels[template], sha256=sha256(payload), data_hash=dhash,
             )
             changed = output.write(entry, payload)
             result.paths.append(out / job.path)

@@ -8,10 +8,11 @@ import hashlib
 import json
 import os
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 from generator.errors import OutputError
 
@@ -20,7 +21,7 @@ JOURNAL = ".gaizao-journal.jsonl"
 LOCK = ".gaizao.lock"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Entry:
     """One generated document as the manifest records it."""
 
@@ -89,6 +90,26 @@ def atomic_write(path: Path, data: bytes | Iterable[bytes]) -> None:
             tmp.unlink()
 
 
+_UNIQUE = frozenset({"path", "sha256", "data_hash"})
+"""Entry fields whose values differ from document to document."""
+
+
+def _entry_hook() -> Callable[[dict[str, Any]], Any]:
+    """json.loads' object_hook for a manifest: each document's object becomes an Entry as it is read.
+
+    No list of tens of thousands of dicts is built first, and the kinds, districts, years and
+    templates that repeat from entry to entry are kept once.
+    """
+    shared: dict[Any, Any] = {}
+
+    def hook(raw: dict[str, Any]) -> Any:
+        if "sha256" not in raw:
+            return raw
+        return Entry(**{k: v if k in _UNIQUE else shared.setdefault(v, v) for k, v in raw.items()})
+
+    return hook
+
+
 class Output:
     """An output folder: what the tool wrote there before, and a guard for what it writes now."""
 
@@ -137,9 +158,10 @@ class Output:
         manifest = self.root / MANIFEST
         if manifest.exists():
             try:
-                doc = json.loads(manifest.read_text(encoding="utf-8"))
-                for raw in doc.get("documents", []):
-                    entry = Entry(**raw)
+                doc = json.loads(manifest.read_bytes(), object_hook=_entry_hook())
+                for entry in doc.get("documents", []):
+                    if not isinstance(entry, Entry):
+                        raise TypeError(entry)
                     self.known[entry.path] = entry
             except (ValueError, TypeError, AttributeError):
                 raise OutputError(f"{manifest} 已损坏，无法读取；请移走后重新生成") from None
