@@ -10,7 +10,9 @@ import multiprocessing
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
+from multiprocessing.pool import Pool
 from pathlib import Path
 from typing import Any
 
@@ -132,19 +134,19 @@ class Renderers:
     def locate(self, kind: Kind, district: str) -> Path:
         return find_template(kind.template, self.dirs, district)
 
-    def docx(self, template: Path) -> CompiledDocx:
-        """A Word template compiled once per process."""
+    def docx(self, template: Path, label: str | None = None) -> CompiledDocx:
+        """A Word template compiled once per process; label names it in messages."""
         compiled = self._docx.get(template)
         if compiled is None:
-            compiled = self._docx[template] = CompiledDocx(template, self.label(template))
+            compiled = self._docx[template] = CompiledDocx(template, label or self.label(template))
         return compiled
 
-    def render(self, template: Path, context: dict[str, Any]) -> bytes:
+    def render(self, template: Path, context: dict[str, Any], label: str | None = None) -> bytes:
         if template.suffix == ".xlsx":
             from generator.render_xlsx import render_workbook
 
             return render_workbook(template, context)
-        return self.docx(template).render(context)
+        return self.docx(template, label).render(context)
 
     def label(self, template: Path) -> str:
         for folder in self.dirs:
@@ -171,37 +173,59 @@ WINDOW = 256
 """Documents whose contexts are in flight at once: memory stays flat however long the batch."""
 
 
-def _worker_init(dirs: list[Path]) -> None:
-    _WORKER["renderers"] = Renderers.for_dirs(dirs)
+Spec = tuple[str, str, dict[str, Any]]
+"""What a worker renders a document from: template path, its label for messages, context."""
 
 
-def _render(spec: tuple[str, dict[str, Any]]) -> tuple[bytes, str]:
+def _worker_init() -> None:
+    _WORKER["renderers"] = Renderers.for_dirs([])
+
+
+def _render(spec: Spec) -> tuple[bytes, str]:
     """Render one document from its template and context: (file bytes, data hash).
 
     Workers get the context, not the data set: they never touch the parent's records, so
     copy-on-write does not duplicate the data set in every worker.
     """
-    template, context = spec
-    return _WORKER["renderers"].render(Path(template), context), data_hash(context)
+    template, label, context = spec
+    return _WORKER["renderers"].render(Path(template), context, label), data_hash(context)
 
 
-def _rendered(specs: Iterator[tuple[str, dict[str, Any]]], count: int, renderers: Renderers,
-              workers: int) -> Iterator[tuple[bytes, str]]:
-    """Payloads in job order, from a process pool when the batch is large enough."""
-    if workers <= 1 or count < PARALLEL_FROM:
-        _WORKER["renderers"] = renderers
-        yield from map(_render, specs)
+@contextmanager
+def render_pool(workers: int) -> Iterator[Pool | None]:
+    """Worker processes for rendering, started now; None for one worker.
+
+    Start them before loading the data set. Workers forked from a process that holds it share
+    its pages only until the parent writes to them, which it does throughout a build (reading
+    a record, reusing a freed block); each page written is then held twice, which for 10,000
+    communities came to some 80 MB.
+    """
+    if workers <= 1:
+        yield None
         return
     methods = multiprocessing.get_all_start_methods()
     ctx = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
-    chunk = max(1, min(16, count // (workers * 4)))
     gc.freeze()  # forked workers' collections then leave the inherited objects, and their pages, alone
     try:
-        with ctx.Pool(workers, _worker_init, (renderers.dirs,)) as pool:
-            while window := list(itertools.islice(specs, WINDOW)):
-                yield from pool.imap(_render, window, chunksize=chunk)
+        pool = ctx.Pool(workers, _worker_init)
     finally:
         gc.unfreeze()
+    with pool:
+        yield pool
+
+
+def _rendered(specs: Iterator[Spec], count: int, renderers: Renderers, workers: int,
+              pool: Pool | None = None) -> Iterator[tuple[bytes, str]]:
+    """Payloads in job order, from a process pool when the batch is large enough."""
+    if count < PARALLEL_FROM or (pool is None and workers <= 1):
+        _WORKER["renderers"] = renderers
+        yield from map(_render, specs)
+        return
+    chunk = max(1, min(16, count // (workers * 4)))
+    with nullcontext(pool) if pool is not None else render_pool(workers) as running:
+        assert running is not None
+        while window := list(itertools.islice(specs, WINDOW)):
+            yield from running.imap(_render, window, chunksize=chunk)
 
 
 def build(
@@ -213,11 +237,13 @@ def build(
     templates_dir: Path | None = None,
     workers: int = 1,
     progress: Callable[[list[Job]], Iterable[Job]] = lambda jobs: jobs,
+    pool: Pool | None = None,
 ) -> BuildResult:
     """Build the selected documents into out; nothing is written when the data has errors.
 
-    Rendering may run in a pool of worker processes; writing stays in this one, in job order,
-    so the output and the manifest are the same whatever the number of workers.
+    Rendering may run in a pool of worker processes (workers of them, or the given pool, best
+    started by render_pool before the data set was loaded); writing stays in this one, in job
+    order, so the output and the manifest are the same whatever the number of workers.
     """
     sel.check(data)
     refuse_on_errors(data)
@@ -230,11 +256,15 @@ def build(
     for template in labels:  # a broken template stops the build before any file
         if template.endswith(".docx"):
             renderers.docx(Path(template))
-    specs = ((located[job.kind.key, job.community.district],
-              job.kind.context(data, data.projects[job.community.id])) for job in jobs)
+
+    def specs() -> Iterator[Spec]:
+        for job in jobs:
+            template = located[job.kind.key, job.community.district]
+            yield template, labels[template], job.kind.context(data, data.projects[job.community.id])
+
     result = BuildResult(out=out, skipped=skips)
     with Output(out, force=force).session() as output:
-        rendered = _rendered(specs, len(jobs), renderers, workers)
+        rendered = _rendered(specs(), len(jobs), renderers, workers, pool)
         for job, (payload, dhash) in zip(progress(jobs), rendered, strict=True):
             template = located[job.kind.key, job.community.district]
             entry = Entry(
