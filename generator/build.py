@@ -9,12 +9,12 @@ import json
 import multiprocessing
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from multiprocessing.pool import Pool
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 
 from generator.errors import DataError, Problem
 from generator.kinds import PROJECT_KINDS, Kind
@@ -84,13 +84,38 @@ class Skip:
     reason: str
 
 
+class Documents(Sequence[Path]):
+    """Paths of documents in an output folder, each Path made when read.
+
+    Tens of thousands of Path objects would take some 15 MB; the relative paths are held anyway.
+    """
+
+    def __init__(self, out: Path) -> None:
+        self.out = out
+        self.rels: list[str] = []
+
+    def __len__(self) -> int:
+        return len(self.rels)
+
+    @overload
+    def __getitem__(self, index: int) -> Path: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[Path]: ...
+
+    def __getitem__(self, index: int | slice) -> Path | list[Path]:
+        if isinstance(index, slice):
+            return [self.out / rel for rel in self.rels[index]]
+        return self.out / self.rels[index]
+
+
 @dataclass
 class BuildResult:
     out: Path
     written: Counter[str] = field(default_factory=Counter)
     unchanged: Counter[str] = field(default_factory=Counter)
     skipped: list[Skip] = field(default_factory=list)
-    paths: list[Path] = field(default_factory=list)
+    paths: Sequence[Path] = field(default_factory=list)
     """Every document of the selection, written now or unchanged."""
 
 
@@ -262,7 +287,8 @@ def build(
             template = located[job.kind.key, job.community.district]
             yield template, labels[template], job.kind.context(data, data.projects[job.community.id])
 
-    result = BuildResult(out=out, skipped=skips)
+    documents = Documents(out)
+    result = BuildResult(out=out, skipped=skips, paths=documents)
     with Output(out, force=force).session() as output:
         rendered = _rendered(specs(), len(jobs), renderers, workers, pool)
         for job, (payload, dhash) in zip(progress(jobs), rendered, strict=True):
@@ -273,6 +299,6 @@ def build(
                 template=labels[template], sha256=sha256(payload), data_hash=dhash,
             )
             changed = output.write(entry, payload)
-            result.paths.append(out / job.path)
+            documents.rels.append(job.path)
             (result.written if changed else result.unchanged)[job.kind.name] += 1
     return result

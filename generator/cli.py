@@ -6,6 +6,7 @@ import json
 import os
 import sys
 import traceback
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -133,7 +134,7 @@ def build(ctx: click.Context, out_dir: Path, kinds: tuple[str, ...], district: s
         _convert(result.paths, quiet, workers)
 
 
-def _convert(paths: list[Path], quiet: bool, workers: int = 1) -> None:
+def _convert(paths: Sequence[Path], quiet: bool, workers: int = 1) -> None:
     """PDF beside every document; a file that fails is named and the command exits 1 at the end."""
     from generator.pdf import to_pdf
 
