@@ -9,10 +9,12 @@ import json
 import multiprocessing
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
+from multiprocessing.pool import Pool
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, overload
 
 from generator.errors import DataError, Problem, TemplateError
 from generator.kinds import PROJECT_KINDS, Kind
@@ -85,13 +87,38 @@ class Skip:
     reason: str
 
 
+class Documents(Sequence[Path]):
+    """Paths of documents in an output folder, each Path made when read.
+
+    Tens of thousands of Path objects would take some 15 MB; the relative paths are held anyway.
+    """
+
+    def __init__(self, out: Path) -> None:
+        self.out = out
+        self.rels: list[str] = []
+
+    def __len__(self) -> int:
+        return len(self.rels)
+
+    @overload
+    def __getitem__(self, index: int) -> Path: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[Path]: ...
+
+    def __getitem__(self, index: int | slice) -> Path | list[Path]:
+        if isinstance(index, slice):
+            return [self.out / rel for rel in self.rels[index]]
+        return self.out / self.rels[index]
+
+
 @dataclass
 class BuildResult:
     out: Path
     written: Counter[str] = field(default_factory=Counter)
     unchanged: Counter[str] = field(default_factory=Counter)
     skipped: list[Skip] = field(default_factory=list)
-    paths: list[Path] = field(default_factory=list)
+    paths: Sequence[Path] = field(default_factory=list)
     """Every document of the selection, written now or unchanged."""
 
 
@@ -135,16 +162,17 @@ class Renderers:
     def locate(self, kind: Kind, district: str) -> Path:
         return find_template(kind.template, self.dirs, district)
 
-    def compiled(self, template: Path) -> CompiledDocx | CompiledXlsx:
-        """A Word or Excel template compiled once per process."""
+    def compiled(self, template: Path, label: str | None = None) -> CompiledDocx | CompiledXlsx:
+        """A Word or Excel template compiled once per process; label names it in messages."""
         compiled = self._compiled.get(template)
         if compiled is None:
+            label = label or self.label(template)
             if template.suffix == ".xlsx":
                 from generator.render_xlsx import CompiledXlsx
 
-                compiled = CompiledXlsx(template, self.label(template))
+                compiled = CompiledXlsx(template, label)
             else:
-                compiled = CompiledDocx(template, self.label(template))
+                compiled = CompiledDocx(template, label)
             self._compiled[template] = compiled
         return compiled
 
@@ -155,8 +183,8 @@ class Renderers:
             raise TemplateError(f"模板 {self.label(template)} 不是 Word 文件，不能装订打印")
         return compiled
 
-    def render(self, template: Path, context: dict[str, Any]) -> bytes:
-        return self.compiled(template).render(context)
+    def render(self, template: Path, context: dict[str, Any], label: str | None = None) -> bytes:
+        return self.compiled(template, label).render(context)
 
     def label(self, template: Path) -> str:
         for folder in self.dirs:
@@ -183,37 +211,59 @@ WINDOW = 256
 """Documents whose contexts are in flight at once: memory stays flat however long the batch."""
 
 
-def _worker_init(dirs: list[Path]) -> None:
-    _WORKER["renderers"] = Renderers.for_dirs(dirs)
+Spec = tuple[str, str, dict[str, Any]]
+"""What a worker renders a document from: template path, its label for messages, context."""
 
 
-def _render(spec: tuple[str, dict[str, Any]]) -> tuple[bytes, str]:
+def _worker_init() -> None:
+    _WORKER["renderers"] = Renderers.for_dirs([])
+
+
+def _render(spec: Spec) -> tuple[bytes, str]:
     """Render one document from its template and context: (file bytes, data hash).
 
     Workers get the context, not the data set: they never touch the parent's records, so
     copy-on-write does not duplicate the data set in every worker.
     """
-    template, context = spec
-    return _WORKER["renderers"].render(Path(template), context), data_hash(context)
+    template, label, context = spec
+    return _WORKER["renderers"].render(Path(template), context, label), data_hash(context)
 
 
-def _rendered(specs: Iterator[tuple[str, dict[str, Any]]], count: int, renderers: Renderers,
-              workers: int) -> Iterator[tuple[bytes, str]]:
-    """Payloads in job order, from a process pool when the batch is large enough."""
-    if workers <= 1 or count < PARALLEL_FROM:
-        _WORKER["renderers"] = renderers
-        yield from map(_render, specs)
+@contextmanager
+def render_pool(workers: int) -> Iterator[Pool | None]:
+    """Worker processes for rendering, started now; None for one worker.
+
+    Start them before loading the data set. Workers forked from a process that holds it share
+    its pages only until the parent writes to them, which it does throughout a build (reading
+    a record, reusing a freed block); each page written is then held twice, which for 10,000
+    communities came to some 80 MB.
+    """
+    if workers <= 1:
+        yield None
         return
     methods = multiprocessing.get_all_start_methods()
     ctx = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
-    chunk = max(1, min(16, count // (workers * 4)))
     gc.freeze()  # forked workers' collections then leave the inherited objects, and their pages, alone
     try:
-        with ctx.Pool(workers, _worker_init, (renderers.dirs,)) as pool:
-            while window := list(itertools.islice(specs, WINDOW)):
-                yield from pool.imap(_render, window, chunksize=chunk)
+        pool = ctx.Pool(workers, _worker_init)
     finally:
         gc.unfreeze()
+    with pool:
+        yield pool
+
+
+def _rendered(specs: Iterator[Spec], count: int, renderers: Renderers, workers: int,
+              pool: Pool | None = None) -> Iterator[tuple[bytes, str]]:
+    """Payloads in job order, from a process pool when the batch is large enough."""
+    if count < PARALLEL_FROM or (pool is None and workers <= 1):
+        _WORKER["renderers"] = renderers
+        yield from map(_render, specs)
+        return
+    chunk = max(1, min(16, count // (workers * 4)))
+    with nullcontext(pool) if pool is not None else render_pool(workers) as running:
+        assert running is not None
+        while window := list(itertools.islice(specs, WINDOW)):
+            yield from running.imap(_render, window, chunksize=chunk)
 
 
 def build(
@@ -225,31 +275,42 @@ def build(
     templates_dir: Path | None = None,
     workers: int = 1,
     progress: Callable[[list[Job]], Iterable[Job]] = lambda jobs: jobs,
+    pool: Pool | None = None,
 ) -> BuildResult:
     """Build the selected documents into out; nothing is written when the data has errors.
 
-    Rendering may run in a pool of worker processes; writing stays in this one, in job order,
-    so the output and the manifest are the same whatever the number of workers.
+    Rendering may run in a pool of worker processes (workers of them, or the given pool, best
+    started by render_pool before the data set was loaded); writing stays in this one, in job
+    order, so the output and the manifest are the same whatever the number of workers.
     """
     sel.check(data)
     refuse_on_errors(data)
     jobs, skips = plan_jobs(data, sel)
     renderers = Renderers(data, templates_dir)
-    located = {id(job): renderers.locate(job.kind, job.community.district) for job in jobs}
-    for template in set(located.values()):  # a broken template stops the build before any file
-        renderers.compiled(template)
-    specs = ((str(located[id(job)]), job.kind.context(data, data.projects[job.community.id])) for job in jobs)
-    result = BuildResult(out=out, skipped=skips)
+    # One template path and label per kind and district, not per document: there are tens of thousands.
+    places = dict.fromkeys((job.kind, job.community.district) for job in jobs)
+    located = {(kind.key, district): str(renderers.locate(kind, district)) for kind, district in places}
+    labels = {template: renderers.label(Path(template)) for template in located.values()}
+    for template in labels:  # a broken template stops the build before any file
+        renderers.compiled(Path(template))
+
+    def specs() -> Iterator[Spec]:
+        for job in jobs:
+            template = located[job.kind.key, job.community.district]
+            yield template, labels[template], job.kind.context(data, data.projects[job.community.id])
+
+    documents = Documents(out)
+    result = BuildResult(out=out, skipped=skips, paths=documents)
     with Output(out, force=force).session() as output:
-        rendered = _rendered(specs, len(jobs), renderers, workers)
+        rendered = _rendered(specs(), len(jobs), renderers, workers, pool)
         for job, (payload, dhash) in zip(progress(jobs), rendered, strict=True):
-            template = located[id(job)]
+            template = located[job.kind.key, job.community.district]
             entry = Entry(
                 path=job.path, kind=job.kind.key, kind_name=job.kind.name,
                 community=job.community.id, district=job.community.district, year=job.community.year,
-                template=renderers.label(template), sha256=sha256(payload), data_hash=dhash,
+                template=labels[template], sha256=sha256(payload), data_hash=dhash,
             )
             changed = output.write(entry, payload)
-            result.paths.append(out / job.path)
+            documents.rels.append(job.path)
             (result.written if changed else result.unchanged)[job.kind.name] += 1
     return result

@@ -6,6 +6,7 @@ import json
 import os
 import sys
 import traceback
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -119,20 +120,21 @@ def build(ctx: click.Context, out_dir: Path, kinds: tuple[str, ...], district: s
           year: int | None, project: str | None, templates_dir: Path | None, force: bool,
           pdf: bool, workers: int | None, quiet: bool) -> None:
     """按数据生成各小区的文书到输出文件夹（默认全部小区、全部种类）。"""
-    from generator.build import Selection
+    from generator.build import Selection, render_pool
     from generator.build import build as run_build
 
-    data = dataset(ctx)
-    sel = Selection(kinds=kinds, district=district, year=year, project=project)
     workers = workers or os.cpu_count() or 1
-    result = run_build(data, out_dir, sel, force=force, templates_dir=templates_dir,
-                       workers=workers, progress=_progress(quiet, "生成文书"))
+    with render_pool(workers) as pool:  # before the data set is loaded: see render_pool
+        data = dataset(ctx)
+        sel = Selection(kinds=kinds, district=district, year=year, project=project)
+        result = run_build(data, out_dir, sel, force=force, templates_dir=templates_dir,
+                           workers=workers, progress=_progress(quiet, "生成文书"), pool=pool)
     _print_summary(result)
     if pdf:
         _convert(result.paths, quiet, workers)
 
 
-def _convert(paths: list[Path], quiet: bool, workers: int = 1) -> None:
+def _convert(paths: Sequence[Path], quiet: bool, workers: int = 1) -> None:
     """PDF beside every document; a file that fails is named and the command exits 1 at the end."""
     from generator.pdf import to_pdf
 

@@ -8,7 +8,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from generator.filters import CENT
 from generator.loader import DataSet
-from generator.models import Community, Project
+from generator.models import Community
 
 PARTY_KEYS = ("city", "district", "residents", "utility", "maintenance_fund", "social_capital")
 """Funding sources in the order the reports list them (names come from programme.parties)."""
@@ -16,10 +16,16 @@ PARTY_KEYS = ("city", "district", "residents", "utility", "maintenance_fund", "s
 
 @dataclass(frozen=True)
 class ProjectFigures:
-    """One plan row and what its project file says was done."""
+    """One plan row and what its project file says was done.
+
+    Figures, not the project record: a city report holds a year's rows at once, and ten
+    thousand unpacked projects would take hundreds of megabytes.
+    """
 
     community: Community
-    project: Project | None
+    stage: str | None
+    """The project's stage; None when the row has no project file."""
+    illustrative: bool
     finished: bool
     """Completed or accepted: the works are done."""
     accepted: bool
@@ -46,7 +52,7 @@ def project_figures(data: DataSet, community: Community) -> ProjectFigures:
     project = data.projects.get(community.id)
     actual = {key: Decimal(0) for key in PARTY_KEYS}
     if project is None:
-        return ProjectFigures(community, None, False, False, 0, actual, 0, 0, 0, 0,
+        return ProjectFigures(community, None, False, False, False, 0, actual, 0, 0, 0, 0,
                               False, False, False)
     finished = project.at_least("completed")
     if project.completion is not None:
@@ -63,7 +69,8 @@ def project_figures(data: DataSet, community: Community) -> ProjectFigures:
     m = project.management
     return ProjectFigures(
         community=community,
-        project=project,
+        stage=project.stage,
+        illustrative=project.illustrative,
         finished=finished,
         accepted=project.at_least("accepted"),
         households_done=project.completion.households_done if project.completion else 0,

@@ -370,7 +370,7 @@ def plan_workbook(data: DataSet) -> bytes:
 
 def is_sample(data: DataSet, year: int) -> bool:
     """True when any project of the year comes from illustrative data."""
-    return any(r.project is not None and r.project.illustrative for r in year_figures(data, year))
+    return any(r.illustrative for r in year_figures(data, year))
 
 
 def assessment_layout() -> dict[str, list[str]]:

@@ -204,7 +204,7 @@ def _project_rows(rows: list[ProjectFigures]) -> tuple[list[dict[str, Any]], lis
     projects, funding = [], []
     for no, r in enumerate(rows, start=1):
         c = r.community
-        stage = STAGE_NAMES[r.project.stage] if r.project else NOT_STARTED
+        stage = STAGE_NAMES[r.stage] if r.stage else NOT_STARTED
         projects.append({
             "no": no, "name": c.name, "district": c.district, "households": c.households,
             "households_done": r.households_done if r.finished else NONE_YET,
@@ -291,7 +291,7 @@ def report_context(data: DataSet, year: int, district: str | None = None) -> dic
             _district_row(name, totals(r for r in rows if r.community.district == name))
             for name in data.districts
         ]
-    illustrative = any(r.project is not None and r.project.illustrative for r in rows)
+    illustrative = any(r.illustrative for r in rows)
     return {
         "year": year,
         "pilot": pilot,

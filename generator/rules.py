@@ -45,7 +45,7 @@ class Rule:
 
 RULES: list[Rule] = []
 
-PROJECTS_AT_ONCE = 500
+PROJECTS_AT_ONCE = 64
 """Projects unpacked at a time while checking: each is read once for all per-project rules."""
 
 

@@ -8,10 +8,11 @@ import hashlib
 import json
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 from generator.errors import OutputError
 
@@ -20,7 +21,7 @@ JOURNAL = ".gaizao-journal.jsonl"
 LOCK = ".gaizao.lock"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Entry:
     """One generated document as the manifest records it."""
 
@@ -68,19 +69,45 @@ def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def atomic_write(path: Path, data: bytes) -> None:
-    """Write under a temporary name in the same folder, then rename: never a half-written file."""
+def atomic_write(path: Path, data: bytes | Iterable[bytes]) -> None:
+    """Write under a temporary name in the same folder, then rename: never a half-written file.
+
+    The data may come in pieces, so a large file is never held whole in memory.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         with open(tmp, "wb") as fh:
-            fh.write(data)
+            if isinstance(data, bytes):
+                data = (data,)
+            for piece in data:
+                fh.write(piece)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
     finally:
         if tmp.exists():
             tmp.unlink()
+
+
+_UNIQUE = frozenset({"path", "sha256", "data_hash"})
+"""Entry fields whose values differ from document to document."""
+
+
+def _entry_hook() -> Callable[[dict[str, Any]], Any]:
+    """json.loads' object_hook for a manifest: each document's object becomes an Entry as it is read.
+
+    No list of tens of thousands of dicts is built first, and the kinds, districts, years and
+    templates that repeat from entry to entry are kept once.
+    """
+    shared: dict[Any, Any] = {}
+
+    def hook(raw: dict[str, Any]) -> Any:
+        if "sha256" not in raw:
+            return raw
+        return Entry(**{k: v if k in _UNIQUE else shared.setdefault(v, v) for k, v in raw.items()})
+
+    return hook
 
 
 class Output:
@@ -131,9 +158,10 @@ class Output:
         manifest = self.root / MANIFEST
         if manifest.exists():
             try:
-                doc = json.loads(manifest.read_text(encoding="utf-8"))
-                for raw in doc.get("documents", []):
-                    entry = Entry(**raw)
+                doc = json.loads(manifest.read_bytes(), object_hook=_entry_hook())
+                for entry in doc.get("documents", []):
+                    if not isinstance(entry, Entry):
+                        raise TypeError(entry)
                     self.known[entry.path] = entry
             except (ValueError, TypeError, AttributeError):
                 raise OutputError(f"{manifest} 已损坏，无法读取；请移走后重新生成") from None
@@ -191,11 +219,24 @@ class Output:
 
     def _commit(self) -> None:
         entries = {**self.known, **self.written}
-        entries = {p: e for p, e in entries.items() if (self.root / p).exists()}
-        doc = {
-            "generator": "gaizao",
-            "documents": [asdict(entries[p]) for p in sorted(entries)],
-        }
-        text = json.dumps(doc, ensure_ascii=False, indent=1, sort_keys=False) + "\n"
-        atomic_write(self.root / MANIFEST, text.encode("utf-8"))
+        paths = sorted(p for p in entries if (self.root / p).exists())
+        atomic_write(self.root / MANIFEST, manifest_text(entries[p] for p in paths))
         (self.root / JOURNAL).unlink(missing_ok=True)
+
+
+def manifest_text(entries: Iterable[Entry]) -> Iterator[bytes]:
+    """manifest.json entry by entry, byte for byte what json.dumps(doc, indent=1) writes.
+
+    A province's manifest is tens of megabytes as one string; written in pieces it never is.
+    """
+    yield b'{\n "generator": "gaizao",\n "documents": ['
+    first = True
+    for entry in entries:
+        text = json.dumps(asdict(entry), ensure_ascii=False, indent=1)
+        # One level deeper than on its own: inside the document and its list.
+        yield ("\n" if first else ",\n").encode() + _INDENT.sub("  ", text).encode("utf-8")
+        first = False
+    yield b"]\n}\n" if first else b"\n ]\n}\n"
+
+
+_INDENT = re.compile("^", re.M)

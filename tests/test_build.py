@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from dataclasses import asdict
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,7 @@ from generator.cli import main
 from generator.errors import OutputError, TemplateError
 from generator.kinds import PROJECT_KINDS
 from generator.loader import DataSet, load
-from generator.writer import MANIFEST, sha256
+from generator.writer import MANIFEST, Entry, manifest_text, sha256
 from tests.golden import snapshots
 from tests.snapshot import office_text
 
@@ -46,6 +47,17 @@ def test_every_document_opens_and_has_no_leftover_tags(full_build: BuildResult) 
         assert "{{" not in text and "{%" not in text, path
         assert "None" not in text, path
         assert "示例" in text, f"{path} 由示例数据生成，却没有示例标记"
+
+
+@pytest.mark.parametrize("count", [0, 1, 3])
+def test_manifest_written_in_pieces_is_what_json_dumps_writes(count: int) -> None:
+    entries = [Entry(path=f"2018/东区/{i}-小区\n“引号”\\/01-表.docx", kind="survey", kind_name="居民意见征询表",
+                     community=f"c{i}", district="东区", year=None if i else 2018,
+                     template="templates/docx/x.docx", sha256="0" * 64, data_hash="f" * 64)
+               for i in range(count)]
+    doc = {"generator": "gaizao", "documents": [asdict(e) for e in entries]}
+    expected = json.dumps(doc, ensure_ascii=False, indent=1) + "\n"
+    assert b"".join(manifest_text(entries)) == expected.encode("utf-8")
 
 
 def test_manifest_lists_every_document_with_its_hash(full_build: BuildResult) -> None:
