@@ -17,6 +17,8 @@ from generator.ziputil import deflate, fix_core_dates, write_zip
 
 _RENDERED_PARTS = re.compile(r"^word/(document|header\d*|footer\d*|footnotes)\.xml$")
 _TAG_TEXT = re.compile(r"<[^>]+>")
+_LISTING = re.compile(r"<w:t(?: [^>]*)?>[^<]*[\t\n\a\f]")
+"""A text element holding a tab, line break, paragraph mark (\\a) or page break (\\f)."""
 
 
 def _patch(xml: str) -> str:
@@ -33,7 +35,11 @@ def _patch(xml: str) -> str:
 
 def _unpatch(xml: str) -> str:
     xml = re.sub(r"\n<w:p([ >])", r"<w:p\1", xml)
-    # Tabs and line breaks inside values become Word tabs and breaks.
+    # Tabs and line breaks inside values become Word tabs and breaks. docxtpl's pass runs
+    # regular expressions over every paragraph and run, most of a document's render time; it
+    # changes only text holding one of those characters, so a document with none skips it.
+    if not _LISTING.search(xml):
+        return xml
     return DocxTemplate.resolve_listing(None, xml)  # type: ignore[arg-type]
 
 

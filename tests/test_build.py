@@ -169,3 +169,24 @@ def test_the_output_is_the_same_whatever_the_number_of_workers(tmp_path: Path, b
     assert sum(one.written.values()) >= 24  # large enough for the process pool
     manifest_one = (one.out / MANIFEST).read_text(encoding="utf-8")
     assert manifest_one == (two.out / MANIFEST).read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    ("第一行\n第二行", "<w:br/>"),
+    ("甲\t乙", "<w:tab/>"),
+    ("没有特殊字符", None),
+])
+def test_tabs_and_line_breaks_in_values_become_word_breaks(tmp_path: Path, value: str,
+                                                           expected: str | None) -> None:
+    from docx import Document
+
+    from generator.render_docx import CompiledDocx
+
+    doc = Document()
+    doc.add_paragraph("{{ text }}")
+    doc.save(tmp_path / "t.docx")
+    rendered = CompiledDocx(tmp_path / "t.docx").render_part("word/document.xml", {"text": value})
+    if expected is None:
+        assert "<w:br" not in rendered and "<w:tab/>" not in rendered and value in rendered
+    else:
+        assert expected in rendered and value not in rendered
