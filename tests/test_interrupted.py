@@ -206,11 +206,11 @@ def test_a_disk_that_fills_up_mid_build_is_named_and_the_rest_follows(
     real = writer.atomic_write
     calls = {"n": 0}
 
-    def fills_up(path: Path, data: bytes) -> None:
+    def fills_up(path: Path, data: bytes, durable: bool = True) -> None:
         calls["n"] += 1
         if calls["n"] == 4:
             raise OSError(errno.ENOSPC, "No space left on device")
-        real(path, data)
+        real(path, data, durable)
 
     monkeypatch.setattr(writer, "atomic_write", fills_up)
     full = gaizao("build", "--out", str(out), "-q", "--district", "东区", "--workers", "1")
