@@ -278,6 +278,7 @@ def load(root: Path | None = None) -> DataSet:
     districts = attempt(_load_list, root / "districts.yaml", "districts", District) or []
     catalogue = attempt(_load_one, root / "catalogue.yaml", Catalogue)
     communities = attempt(_load_list, root / "communities.yaml", "communities", Community) or []
+    _share_repeats(communities)
     # Streamed into the cross-check one at a time: a large programme never holds them all unpacked.
     projects = (
         (path, attempt(_load_one, path, Project))
@@ -304,6 +305,26 @@ def load(root: Path | None = None) -> DataSet:
     if problems:
         raise DataError(problems)
     return data
+
+
+_REPEATED = ("district", "built", "year", "status")
+"""Plan row fields whose values recur from row to row."""
+
+
+def _share_repeats(rows: list[Community]) -> None:
+    """Keep once what plan rows repeat: their districts, years, statuses and built texts, and
+    the set of fields given, of which pydantic makes one per record (700 bytes for a plan row).
+
+    The records stay equal and read the same; a plan of 10,000 rows takes 9 MB instead of 18.
+    """
+    given: dict[frozenset[str], set[str]] = {}
+    values: dict[tuple[str, Any], Any] = {}
+    for row in rows:
+        fields = row.model_fields_set
+        object.__setattr__(row, "__pydantic_fields_set__", given.setdefault(frozenset(fields), fields))
+        state = row.__dict__
+        for name in _REPEATED:
+            state[name] = values.setdefault((name, state[name]), state[name])
 
 
 def _cross_check(
