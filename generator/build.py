@@ -73,14 +73,14 @@ class Selection:
             raise DataError([Problem("命令行参数", p) for p in problems])
 
 
-@dataclass
+@dataclass(slots=True)  # tens of thousands are planned at once
 class Job:
     kind: Kind
     community: Community
     path: str
 
 
-@dataclass
+@dataclass(slots=True)
 class Skip:
     kind: Kind
     community: Community
