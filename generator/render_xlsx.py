@@ -199,6 +199,7 @@ class _Sheet:
         numbers = sorted(set(cells) | {r for r, dim in ws.row_dimensions.items() if dict(dim)})
         self.rows = [self._row(ws, n, cells.get(n, [])) for n in numbers]
         self.blocks = [row for row in self.rows if row.block]
+        self.loop_rows = {row.number for row in self.rows if row.loop}
         self.merges = [(rng.min_row, rng.max_row, rng.min_col, rng.max_col)
                        for rng in ws.merged_cells.ranges]
         self.breaks = [brk.id for brk in ws.row_breaks.brk]
@@ -266,8 +267,9 @@ class _Sheet:
         out = _Out(self.palette, self.columns)
         spans: Spans = {}
         grown: list[tuple[int, int]] = []  # (template row, rows it became) of repeating and block rows
+        shift = 0  # rows added (or, if negative, removed) above the current one
         for row in self.rows:
-            first = row.number + sum(n - 1 for _, n in grown)
+            first = row.number + shift
             if row.loop:
                 count = self._repeat(out, row, first, context)
                 spans[row.loop[1]] = (first, first + count - 1)
@@ -280,6 +282,7 @@ class _Sheet:
                 out.row(first, row.attrs, [(c, _value(c, context, {}, self.where)) for c in row.cells])
                 continue
             grown.append((row.number, count))
+            shift += count - 1
         moved = _Moved(grown)
         merges = self._merges(moved) + out.merges
         breaks = sorted({moved.last(r) for r in self.breaks} | set(out.breaks))
@@ -313,12 +316,12 @@ class _Sheet:
 
     def _merges(self, moved: _Moved) -> list[tuple[int, int, int, int]]:
         """The template's merged ranges where their rows went; those of block rows are dropped,
-        those of a repeating row alone were repeated with it."""
+        those of a repeating row alone were repeated with it (_repeat)."""
         kept = []
         for top, bottom, left, right in self.merges:
             if any(top <= row.number <= bottom for row in self.blocks):
                 continue
-            if top == bottom and moved.count(top) != 1:
+            if top == bottom and top in self.loop_rows:
                 continue
             first, last = moved.first(top), moved.last(bottom)
             if last > first or (last == first and left != right):

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 import shutil
 import subprocess
+import zipfile
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -221,6 +223,21 @@ def test_what_the_template_holds_is_kept_around_the_repeating_row(tmp_path: Path
     assert (out["C2"].value, out["C3"].value, out["A4"].value) == ("甲", "乙", "表尾")
     assert sorted(str(r) for r in out.merged_cells.ranges) == ["A2:B2", "A3:B3", "A4:A5"]
     assert [b.id for b in out.row_breaks.brk] == [4]
+
+
+@pytest.mark.parametrize("count", [0, 1, 2])
+def test_a_merge_in_the_repeating_row_is_written_once_per_element(tmp_path: Path, count: int) -> None:
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws["A1"], ws["C1"] = "{%tr for x in xs %}{{ x }}", "{{ x }}"
+    ws.merge_cells("A1:B1")
+    template = tmp_path / "t.xlsx"
+    wb.save(template)
+    rendered = render_workbook(template, {"xs": list(range(count))})
+    # Read the XML itself: openpyxl would fold a range written twice, which Excel calls damage.
+    xml = zipfile.ZipFile(io.BytesIO(rendered)).read("xl/worksheets/sheet1.xml").decode()
+    assert re.findall(r'<mergeCell ref="([^"]+)"/>', xml) == [f"A{n}:B{n}" for n in range(1, count + 1)]
 
 
 @pytest.mark.parametrize(("cell", "tag"), [
