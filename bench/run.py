@@ -25,10 +25,10 @@ from docxtpl import DocxTemplate
 from openpyxl import load_workbook
 
 from bench.synth import make_programme
-from generator.build import Renderers, Selection, plan_jobs
-from generator.jinja_env import XML_ENV
-from generator.kinds import PROJECT_KINDS
-from generator.loader import load
+from generator.data.loader import load
+from generator.documents.kinds import PROJECT_KINDS
+from generator.output.pipeline import Renderers, Selection, plan_jobs
+from generator.render.env import XML_ENV
 
 SAMPLE = 200
 """Documents per kind for the per-kind rates and the baselines."""
@@ -132,8 +132,8 @@ def kind_rates(data_dir: Path) -> list[tuple[str, int, float, float | None, floa
 
 def pdf_rates(data_dir: Path, files: int = 24) -> tuple[float, float, float, int]:
     """PDF pages per second: one LibreOffice start per file, one batch process, two workers."""
-    from generator.build import build
-    from generator.pdf import FONTS_CONF, soffice, to_pdf
+    from generator.output.pdf import FONTS_CONF, soffice, to_pdf
+    from generator.output.pipeline import build
 
     command = soffice()
     if command is None:
@@ -198,7 +198,7 @@ def memory_over_batch(data_dir: Path, total: int = 2000) -> list[tuple[int, floa
 
 def merge_time(data_dir: Path, district: str) -> tuple[int, float]:
     """Seconds to bind one district's notices into one print file."""
-    from generator.printing import print_documents
+    from generator.output.printing import print_documents
 
     data = load(data_dir)
     out = Path(tempfile.mkdtemp(prefix="bench-print-"))

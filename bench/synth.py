@@ -7,7 +7,7 @@ import re
 import shutil
 from pathlib import Path
 
-from generator.loader import BUNDLED_DATA, load
+from generator.data.loader import BUNDLED_DATA, load
 
 
 def make_programme(n: int, dest: Path) -> Path:

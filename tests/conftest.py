@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from generator.build import BuildResult, Selection, build
-from generator.loader import DataSet, load
+from generator.data.loader import DataSet, load
+from generator.output.pipeline import BuildResult, Selection, build
 
 
 @pytest.fixture(scope="session")

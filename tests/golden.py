@@ -5,9 +5,9 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from generator.build import Renderers
-from generator.kinds import PROJECT_KINDS
-from generator.loader import load
+from generator.data.loader import load
+from generator.documents.kinds import PROJECT_KINDS
+from generator.output.pipeline import Renderers
 from tests.snapshot import docx_text, xlsx_text
 
 GOLDEN = Path(__file__).parent / "golden"

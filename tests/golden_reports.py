@@ -13,9 +13,9 @@ from docx import Document
 from docx.table import Table
 from docx.text.paragraph import Paragraph
 
-from generator.build import Renderers
-from generator.loader import DataSet, load
-from generator.reports import Job, plan_reports, report_path
+from generator.data.loader import DataSet, load
+from generator.documents.report import Job, plan_reports, report_path
+from generator.output.pipeline import Renderers
 from tests.snapshot import xlsx_text
 
 GOLDEN = Path(__file__).parent / "golden" / "reports"

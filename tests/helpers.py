@@ -9,9 +9,9 @@ from typing import Any
 
 import yaml
 
-from generator.loader import BUNDLED_DATA, DataSet, load
-from generator.rules import Finding, check_all
-from generator.yamlio import dump_yaml
+from generator.data.loader import BUNDLED_DATA, DataSet, load
+from generator.data.yamlio import dump_yaml
+from generator.rules.checks import Finding, check_all
 
 PLAN_FILES = ("programme.yaml", "districts.yaml", "catalogue.yaml", "communities.yaml")
 

@@ -19,13 +19,13 @@ from openpyxl.styles import Font
 from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.worksheet import Worksheet
 
-from generator.contexts import project_context
+from generator.data.loader import BUNDLED_DATA, DataSet, load
+from generator.documents.project import project_context
 from generator.errors import TemplateError
-from generator.filters import daxie, q2
-from generator.funding import PARTIES, Funding, plan_funding
-from generator.loader import BUNDLED_DATA, DataSet, load
-from generator.render_xlsx import render_workbook
-from generator.rules import check_all
+from generator.render.filters import daxie, q2
+from generator.render.xlsx import render_workbook
+from generator.rules.checks import check_all
+from generator.rules.funding import PARTIES, Funding, plan_funding
 
 D = Decimal
 TEMPLATE = Path(__file__).resolve().parent.parent / "templates" / "xlsx" / "budget.xlsx"

@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from generator.build import BuildResult, Selection, build
 from generator.cli import main
+from generator.data.loader import DataSet, load
+from generator.documents.kinds import PROJECT_KINDS
 from generator.errors import OutputError, TemplateError
-from generator.kinds import PROJECT_KINDS
-from generator.loader import DataSet, load
-from generator.writer import MANIFEST, Entry, manifest_text, sha256
+from generator.output.pipeline import BuildResult, Selection, build
+from generator.output.writer import MANIFEST, Entry, manifest_text, sha256
 from tests.golden import snapshots
 from tests.snapshot import office_text
 
@@ -180,7 +180,7 @@ def test_tabs_and_line_breaks_in_values_become_word_breaks(tmp_path: Path, value
                                                            expected: str | None) -> None:
     from docx import Document
 
-    from generator.render_docx import CompiledDocx
+    from generator.render.docx import CompiledDocx
 
     doc = Document()
     doc.add_paragraph("{{ text }}")

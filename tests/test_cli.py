@@ -19,7 +19,7 @@ SUMMARY = re.compile(
 )
 DONGQU = "方案正文写东区预计投资8347万元，附件1逐行合计为8347.5万元"
 
-# click's own English, which generator.cli_zh must have replaced
+# click's own English, which generator.cli.zh must have replaced
 CLICK_ENGLISH = ["Show this message", "Show the version", "Usage:", "Options:", "Commands:",
                  "default:", "[required]", "Error:"]
 ENGLISH_WORDS = {"the", "and", "or", "to", "of", "for", "this", "with", "show", "exit", "usage",

@@ -6,9 +6,9 @@ import inspect
 
 from pydantic import BaseModel
 
-from generator import models
-from generator.datadoc import DOC_PATH, describe, render_data_doc
-from generator.models import Money, Text, Wan
+from generator.data import models
+from generator.data.datadoc import DOC_PATH, describe, render_data_doc
+from generator.data.models import Money, Text, Wan
 
 
 def _models() -> list[type[BaseModel]]:
@@ -20,7 +20,7 @@ def _models() -> list[type[BaseModel]]:
 
 def test_docs_data_md_is_up_to_date() -> None:
     assert DOC_PATH.read_text(encoding="utf-8") == render_data_doc(), (
-        "docs/data.md 与模型不一致，请运行 `python -m generator.datadoc` 重新生成"
+        "docs/data.md 与模型不一致，请运行 `python -m generator.data.datadoc` 重新生成"
     )
 
 
@@ -43,7 +43,7 @@ def test_field_titles_and_requiredness_are_shown() -> None:
     assert "| `items[].amount` | 金额（元） | 金额（元，最多两位小数） | 必填 |" in doc
     assert "| `communities[].status` | 状态 |" in doc and "可选，默认 `planned`" in doc
     assert "| `survey` | 居民意见征询 | 一组字段（见下） | 可选，默认不填 |" in doc
-    assert "python -m generator.datadoc" in doc.splitlines()[2]
+    assert "python -m generator.data.datadoc" in doc.splitlines()[2]
 
 
 def test_types_in_plain_words() -> None:

@@ -15,11 +15,11 @@ import pytest
 from click.testing import CliRunner
 
 from generator.cli import main
-from generator.cli_data import import_cmd, init
+from generator.cli.data import import_cmd, init
+from generator.data.loader import BUNDLED_DATA, DataSet, load
+from generator.data.models import Community
 from generator.errors import DataError, OutputError
-from generator.importer import import_workbook, read_workbook
-from generator.loader import BUNDLED_DATA, DataSet, load
-from generator.models import Community
+from generator.intake.plan_import import import_workbook, read_workbook
 from tests.helpers import DataDir
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -116,7 +116,7 @@ def test_new_folder_gets_the_bundled_ids_from_district_slugs(plan: Path, folder:
 
 
 def test_slug_in_districts_yaml_is_used_for_new_ids(plan: Path, tmp_path: Path) -> None:
-    from generator.importer import assign_ids, district_slugs
+    from generator.intake.plan_import import assign_ids, district_slugs
 
     folder = DataDir(tmp_path / "data")
     def drop_slugs(d: dict) -> None:
@@ -518,7 +518,7 @@ def test_commands_have_help_texts() -> None:
 
 
 def load_yaml_rows(path: Path) -> list[dict[str, Any]]:
-    from generator.yamlio import load_yaml
+    from generator.data.yamlio import load_yaml
 
     data, _ = load_yaml(path)
     rows: list[dict[str, Any]] = data["communities"]

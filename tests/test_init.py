@@ -8,16 +8,16 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 
-from generator.build import Selection, build
 from generator.cli import main
-from generator.cli_data import import_cmd, init
+from generator.cli.data import import_cmd, init
+from generator.data.loader import BUNDLED_DATA, load
+from generator.data.yamlio import dump_yaml, load_yaml
 from generator.errors import OutputError
-from generator.importer import import_workbook
-from generator.init_data import NUMBER_PLACEHOLDER, init_data
-from generator.loader import BUNDLED_DATA, load
-from generator.rules import check_all
-from generator.templates import BUILTIN
-from generator.yamlio import dump_yaml, load_yaml
+from generator.intake.init import NUMBER_PLACEHOLDER, init_data
+from generator.intake.plan_import import import_workbook
+from generator.output.pipeline import Selection, build
+from generator.render.templates import BUILTIN
+from generator.rules.checks import check_all
 
 CITY = "青岚市"  # a made-up city
 

@@ -18,11 +18,11 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 
-from generator.build import Renderers
 from generator.cli import main
-from generator.kinds import PROJECT_KINDS
-from generator.loader import DataSet
-from generator.report_workbooks import assessment_workbook, plan_workbook
+from generator.data.loader import DataSet
+from generator.documents.kinds import PROJECT_KINDS
+from generator.documents.workbooks import assessment_workbook, plan_workbook
+from generator.output.pipeline import Renderers
 from tests.bad_inputs.make_workbooks import plan_table
 from tests.helpers import DataDir, good_project
 

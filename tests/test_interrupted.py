@@ -23,9 +23,9 @@ import pytest
 from click.testing import CliRunner, Result
 from docx import Document
 
-from generator import writer
 from generator.cli import main
-from generator.writer import JOURNAL, LOCK, MANIFEST, sha256
+from generator.output import writer
+from generator.output.writer import JOURNAL, LOCK, MANIFEST, sha256
 from tests.bad_inputs.make_workbooks import plan_table
 from tests.helpers import DataDir
 

@@ -1,6 +1,6 @@
 """Limits: a megabyte in one field, a data set of 100,000 communities, files too large to read.
 
-Chosen limits (generator/models.py and generator/yamlio.py say why):
+Chosen limits (generator/data/models.py and generator/data/yamlio.py say why):
 - one text field ≤ 10,000 characters, a report narrative section ≤ 50,000;
 - households of a community (building, survey) ≤ 1,000,000; other counts ≤ 100,000,000;
 - amounts ≤ 1e12 元 (1e8 万元); quantities and percentages ≤ 1e12;
@@ -22,8 +22,8 @@ import pytest
 from click.testing import CliRunner
 from docx import Document
 
-from generator import yamlio
 from generator.cli import main
+from generator.data import yamlio
 from generator.errors import DataError
 from tests.helpers import DataDir, good_project
 

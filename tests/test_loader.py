@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from generator.data.loader import load
 from generator.errors import DataError, Problem
-from generator.loader import load
 from tests.helpers import GOOD_PROJECT, DataDir
 
 

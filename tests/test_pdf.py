@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from generator.build import Selection, build
-from generator.loader import DataSet
-from generator.pdf import NoLibreOffice, to_pdf
+from generator.data.loader import DataSet
+from generator.output.pdf import NoLibreOffice, to_pdf
+from generator.output.pipeline import Selection, build
 
 needs_lo = pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice 未安装")
 

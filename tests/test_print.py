@@ -15,13 +15,13 @@ from click.testing import CliRunner
 from docx.oxml.ns import qn
 from docx.text.paragraph import Paragraph
 
-from generator.build import Selection, build, plan_jobs
 from generator.cli import main
-from generator.cli_print import print_cmd
-from generator.loader import BUNDLED_DATA, DataSet, load
-from generator.pdf import to_pdf
-from generator.printing import print_documents
-from generator.yamlio import dump_yaml
+from generator.cli.printing import print_cmd
+from generator.data.loader import BUNDLED_DATA, DataSet, load
+from generator.data.yamlio import dump_yaml
+from generator.output.pdf import to_pdf
+from generator.output.pipeline import Selection, build, plan_jobs
+from generator.output.printing import print_documents
 
 needs_lo = pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice 未安装")
 if "print" not in main.commands:

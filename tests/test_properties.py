@@ -20,14 +20,14 @@ from docx.oxml.ns import qn
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from generator.build import Renderers
-from generator.jinja_env import xml_safe
-from generator.kinds import PROJECT_KINDS
-from generator.loader import DataSet, load
-from generator.report_workbooks import plan_workbook
-from generator.reports import REPORT_TEMPLATE, report_context
-from generator.rules import Finding, check_all
-from generator.templates import find_template
+from generator.data.loader import DataSet, load
+from generator.documents.kinds import PROJECT_KINDS
+from generator.documents.report import REPORT_TEMPLATE, report_context
+from generator.documents.workbooks import plan_workbook
+from generator.output.pipeline import Renderers
+from generator.render.env import xml_safe
+from generator.render.templates import find_template
+from generator.rules.checks import Finding, check_all
 from tests.helpers import DataDir, good_project
 
 # Characters that break things when they are not handled: XML-invalid controls, characters XML

@@ -13,13 +13,13 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 
-from generator.cli_reports import report
+from generator.cli.reports import report
+from generator.data.loader import DataSet, load
+from generator.documents.figures import assessment_rows, ranks, total_score, totals, year_figures
+from generator.documents.report import ReportResult, build_reports, report_context, report_years, signature
+from generator.documents.workbooks import PLAN_SHEET, SUMMARY_SHEET, assessment_layout
 from generator.errors import DataError, OutputError
-from generator.loader import DataSet, load
-from generator.report_figures import assessment_rows, ranks, total_score, totals, year_figures
-from generator.report_workbooks import PLAN_SHEET, SUMMARY_SHEET, assessment_layout
-from generator.reports import ReportResult, build_reports, report_context, report_years, signature
-from generator.writer import MANIFEST, sha256
+from generator.output.writer import MANIFEST, sha256
 from tests.golden_reports import report_text, snapshots
 from tests.helpers import DataDir
 

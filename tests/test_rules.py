@@ -1,4 +1,4 @@
-"""Every rule of generator.rules: a case that passes and a case that fails, on small data sets."""
+"""Every rule of generator.rules.checks: a case that passes and a case that fails, on small data sets."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from generator.rules import RULES, Finding
+from generator.rules.checks import RULES, Finding
 from tests.helpers import DataDir, good_project
 
 DROP = object()

@@ -10,12 +10,12 @@ from click.testing import CliRunner
 from docx import Document
 from openpyxl import Workbook
 
-from generator.build import Selection, build
 from generator.cli import main
+from generator.data.loader import DataSet, load
+from generator.documents.template_check import check_docx, check_folder, check_xlsx, fields_doc
 from generator.errors import TemplateError
-from generator.loader import DataSet, load
-from generator.template_check import check_docx, check_folder, check_xlsx, fields_doc
-from generator.templates import BUILTIN, find_template, search_dirs
+from generator.output.pipeline import Selection, build
+from generator.render.templates import BUILTIN, find_template, search_dirs
 from tests.snapshot import docx_text
 
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "templates.md"
@@ -76,7 +76,7 @@ def test_a_missing_template_names_every_path_searched(tmp_path: Path) -> None:
 
 @pytest.fixture(scope="module")
 def notice_context(bundled: DataSet) -> dict:
-    from generator.template_check import context_factories
+    from generator.documents.template_check import context_factories
 
     return context_factories()["docx/notice.docx"][1](bundled)
 
@@ -165,7 +165,7 @@ def test_fields_lists_types_and_examples() -> None:
 
 def test_docs_templates_md_is_in_sync(bundled: DataSet) -> None:
     assert DOCS.read_text(encoding="utf-8") == fields_doc(bundled), (
-        "docs/templates.md 已过期：运行 python -m generator.template_check")
+        "docs/templates.md 已过期：运行 python -m generator.documents.template_check")
 
 
 # ---------------------------------------------------------------- sandbox

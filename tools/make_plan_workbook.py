@@ -16,8 +16,8 @@ from pathlib import Path
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 
-from generator.loader import load
-from generator.models import Community
+from generator.data.loader import load
+from generator.data.models import Community
 
 HEADER = ["序号", "老旧小区名称", "县(区)", "建成时间", "小区位置", "户数", "预计投资(万元)",
           "改造年度计划", "备注"]

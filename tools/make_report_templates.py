@@ -48,7 +48,7 @@ from docx_layout import (
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from generator.ziputil import normalize_zip  # noqa: E402
+from generator.render.ziputil import normalize_zip  # noqa: E402
 
 OUT = ROOT / "templates" / "docx" / "pilot_report.docx"
 

@@ -1,7 +1,7 @@
 """Build the Word templates of a community's packet (templates/docx/*.docx) with python-docx.
 
 The templates carry docxtpl tags ({{ community.name }}, {%p if survey %}, {%tr for it in items %});
-the fields they use are the render context of generator/contexts.py. Run from the project root:
+the fields they use are the render context of generator/documents/project.py. Run from the project root:
 
     python tools/make_templates.py            # writes templates/docx/
     python tools/make_templates.py OUT_DIR

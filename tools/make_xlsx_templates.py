@@ -2,7 +2,7 @@
 
 The files it writes are ordinary workbooks: a clerk may open one in Excel or WPS and reword
 titles, labels and notes or change fonts. The tag syntax is described at the top of
-generator/render_xlsx.py.
+generator/render/xlsx.py.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from generator.budget_sheet import (  # noqa: E402
+from generator.documents.budget_sheet import (  # noqa: E402
     BUDGET_COLUMNS,
     STYLE_CENTER,
     STYLE_HEAD,
@@ -28,7 +28,7 @@ from generator.budget_sheet import (  # noqa: E402
     STYLE_TEXT,
     STYLE_TITLE,
 )
-from generator.render_xlsx import save_workbook  # noqa: E402
+from generator.render.xlsx import save_workbook  # noqa: E402
 
 OUT = ROOT / "templates" / "xlsx"
 MM = 1 / 25.4

@@ -1,0 +1,51 @@
+"""What the commands share: the help settings, loading the data folder, progress bars, PDF conversion."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import click
+
+from generator.data.loader import DataSet, load
+
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+def dataset(ctx: click.Context) -> DataSet:
+    """Load the data folder named by --data (the bundled one by default)."""
+    return load((ctx.find_root().obj or {}).get("data_dir"))
+
+
+def progress(quiet: bool, label: str) -> Any:
+    """A progress bar with counts and time left for batches of more than a few documents."""
+
+    def wrap(jobs: list) -> Any:
+        if quiet or len(jobs) <= 5:
+            yield from jobs
+            return
+        with click.progressbar(jobs, label=label, show_pos=True, show_eta=True, file=sys.stderr) as bar:
+            yield from bar
+
+    return wrap
+
+
+def convert(paths: Sequence[Path], quiet: bool, workers: int = 1) -> None:
+    """PDF beside every document; a file that fails is named and the command exits 1 at the end."""
+    from generator.output.pdf import to_pdf
+
+    if quiet:
+        done = to_pdf(paths, workers=workers)
+    else:
+        with click.progressbar(length=len(paths), label="转换 PDF", show_pos=True, show_eta=True,
+                               file=sys.stderr) as bar:
+            done = to_pdf(paths, on_done=lambda _: bar.update(1), workers=workers)
+    click.echo(f"已生成 {len(done.done)} 份 PDF。")
+    for path, reason in done.failed.items():
+        click.echo(f"PDF 转换失败：{path}：{reason}", err=True)
+    if done.failed:
+        sys.exit(1)
+
+

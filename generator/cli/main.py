@@ -1,0 +1,142 @@
+"""The command line: options in, one call into the core, errors out on stderr with a non-zero exit."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import traceback
+from pathlib import Path
+from typing import Any
+
+import click
+
+from generator import __version__
+from generator.cli import zh as cli_zh
+from generator.cli.common import CONTEXT, convert, dataset, progress
+from generator.cli.data import import_cmd, init
+from generator.cli.printing import print_cmd
+from generator.cli.reports import report
+from generator.cli.templates import templates
+from generator.documents.kinds import kinds_of, listing
+from generator.errors import GaizaoError
+
+cli_zh.install()
+
+
+
+class App(click.Group):
+    """A group that turns the tool's own errors into a clear message and exit status 1."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except GaizaoError as exc:
+            if ctx.obj and ctx.obj.get("debug"):
+                traceback.print_exc()
+            click.echo(f"错误：{exc}", err=True)
+            sys.exit(1)
+        except (click.ClickException, click.exceptions.Exit, click.Abort, SystemExit):
+            raise
+        except BrokenPipeError:  # output piped into head or less that closed early
+            sys.stderr.close()
+            sys.exit(0)
+        except KeyboardInterrupt:
+            click.echo("已中断。", err=True)
+            sys.exit(130)
+        except Exception as exc:
+            if ctx.obj and ctx.obj.get("debug"):
+                raise
+            click.echo(f"内部错误：{type(exc).__name__}: {exc}\n请加 --debug 重新运行以查看详细信息。", err=True)
+            sys.exit(2)
+
+
+@click.group(cls=App, context_settings=CONTEXT)
+@click.version_option(__version__, "--version", "-V", message="gaizao %(version)s", help="显示版本号。")
+@click.option("--data", "data_dir", type=click.Path(path_type=Path), default=None,
+              help="数据文件夹（默认：随程序附带的 data/）。")
+@click.option("--debug", is_flag=True, help="出错时显示详细的程序调用栈。")
+@click.pass_context
+def main(ctx: click.Context, data_dir: Path | None, debug: bool) -> None:
+    """老旧小区改造文书工具：校验项目数据，生成申请、方案、公示、预算、验收等 Word/Excel 文书。"""
+    ctx.obj = {"data_dir": data_dir, "debug": debug}
+
+
+@main.command(context_settings=CONTEXT)
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
+              help="输出格式：table 表格（默认），json 供脚本读取。")
+@click.pass_context
+def validate(ctx: click.Context, fmt: str) -> None:
+    """按方案规则校验数据；有错误时退出码为 1，只有警告时为 0。"""
+    from generator.rules.checks import check_all
+    from generator.rules.findings import render_table, summary
+
+    data = dataset(ctx)
+    findings = check_all(data)
+    errors = sum(1 for f in findings if f.severity == "error")
+    if fmt == "json":
+        payload = {"findings": [f.as_dict() for f in findings], "errors": errors,
+                   "warnings": len(findings) - errors}
+        click.echo(json.dumps(payload, ensure_ascii=False, indent=2))
+    else:
+        if findings:
+            click.echo(render_table(findings))
+        click.echo(summary(data, findings))
+    sys.exit(1 if errors else 0)
+
+
+@main.command(context_settings=CONTEXT)
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("output"),
+              show_default=True, help="输出文件夹。")
+@click.option("--kind", "kinds", multiple=True, metavar="种类",
+              help=f"只生成这些文书（可重复）：{listing(kinds_of('community'))}。")
+@click.option("--district", metavar="县区", help="只生成这个县（区）的文书。")
+@click.option("--year", type=int, metavar="年度", help="只生成这个计划年度的文书。")
+@click.option("--project", metavar="编号", help="只生成这个小区（编号，如 dongqu-01）的文书。")
+@click.option("--templates", "templates_dir", type=click.Path(path_type=Path, file_okay=False),
+              help="自定义模板文件夹，其中的模板优先于内置模板。")
+@click.option("--force", is_flag=True, help="覆盖生成后被手工修改过的文件。")
+@click.option("--pdf", is_flag=True, help="同时用 LibreOffice 在每份文书旁生成 PDF。")
+@click.option("--workers", "-j", type=click.IntRange(1, 64), default=None, metavar="N",
+              help="同时工作的进程数（默认：本机 CPU 核数）。")
+@click.option("--quiet", "-q", is_flag=True, help="不显示进度条，只输出汇总。")
+@click.pass_context
+def build(ctx: click.Context, out_dir: Path, kinds: tuple[str, ...], district: str | None,
+          year: int | None, project: str | None, templates_dir: Path | None, force: bool,
+          pdf: bool, workers: int | None, quiet: bool) -> None:
+    """按数据生成各小区的文书到输出文件夹（默认全部小区、全部种类）。"""
+    from generator.output.pipeline import Selection, render_pool
+    from generator.output.pipeline import build as run_build
+
+    workers = workers or os.cpu_count() or 1
+    with render_pool(workers) as pool:  # before the data set is loaded: see render_pool
+        data = dataset(ctx)
+        sel = Selection(kinds=kinds, district=district, year=year, project=project)
+        result = run_build(data, out_dir, sel, force=force, templates_dir=templates_dir,
+                           workers=workers, progress=progress(quiet, "生成文书"), pool=pool)
+    _print_summary(result)
+    if pdf:
+        convert(result.paths, quiet, workers)
+
+
+def _print_summary(result: Any) -> None:
+    total = sum(result.written.values())
+    same = sum(result.unchanged.values())
+    for name in sorted(set(result.written) | set(result.unchanged)):
+        line = f"  {name}：{result.written[name]} 份"
+        if result.unchanged[name]:
+            line += f"（另有 {result.unchanged[name]} 份与上次相同，未改动）"
+        click.echo(line)
+    if result.skipped:
+        click.echo(f"跳过 {len(result.skipped)} 份：")
+        reasons: dict[tuple[str, str], int] = {}
+        for s in result.skipped:
+            reasons[(s.kind.name, s.reason)] = reasons.get((s.kind.name, s.reason), 0) + 1
+        for (name, reason), count in sorted(reasons.items()):
+            click.echo(f"  跳过 {name}：{reason}（{count} 个小区）")
+    click.echo(f"共生成 {total} 份文书，{same} 份未变，跳过 {len(result.skipped)} 份；"
+               f"输出在 {result.out}，清单见 {result.out / 'manifest.json'}")
+
+
+for _command in (import_cmd, init, print_cmd, report, templates):
+    main.add_command(_command)

@@ -1,0 +1,48 @@
+"""The print command: one print-ready Word file per district and kind, for the district bureaus."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from generator.cli.common import CONTEXT, convert, dataset, progress
+from generator.documents.kinds import KINDS, listing, printable
+
+PRINTABLE = printable()
+
+
+@click.command("print", context_settings=CONTEXT)
+@click.option("--kind", required=True, type=click.Choice([k.key for k in PRINTABLE]), metavar="种类",
+              help=f"要合并打印的文书：{listing(PRINTABLE)}。")
+@click.option("--district", metavar="县区", help="只打印这个县（区）；默认每个县（区）各出一份。")
+@click.option("--year", type=int, metavar="年度", help="只收录这个计划年度的文书。")
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("output"),
+              show_default=True, help="输出文件夹，打印文件写在其中的“打印”文件夹里。")
+@click.option("--templates", "templates_dir", type=click.Path(path_type=Path, file_okay=False),
+              help="自定义模板文件夹，其中的模板优先于内置模板。")
+@click.option("--force", is_flag=True, help="覆盖生成后被手工修改过的打印文件。")
+@click.option("--pdf", is_flag=True, help="同时用 LibreOffice 把每个打印文件转成 PDF。")
+@click.option("--quiet", "-q", is_flag=True, help="不显示进度条，只输出汇总。")
+@click.pass_context
+def print_cmd(ctx: click.Context, kind: str, district: str | None, year: int | None, out_dir: Path,
+              templates_dir: Path | None, force: bool, pdf: bool, quiet: bool) -> None:
+    """把一个县（区）的同种文书合并成一个 Word 文件批量打印：首页目录，每份另起一页、页码从1起。"""
+    from generator.output.printing import print_documents
+
+    result = print_documents(dataset(ctx), out_dir, kind, district=district, year=year, force=force,
+                             templates_dir=templates_dir, progress=progress(quiet, "合并文书"))
+    for rel, changed in zip(result.paths.rels, result.paths.changed, strict=True):
+        state = "已生成" if changed else "未改动"
+        click.echo(f"  {state}：{result.out / rel}（{result.bound[rel]} 份）")
+    reasons: dict[str, int] = {}
+    for s in result.skipped:
+        reasons[s.reason] = reasons.get(s.reason, 0) + 1
+    for reason, count in sorted(reasons.items()):
+        click.echo(f"  未收录 {count} 个小区：{reason}")
+    if not result.paths:
+        click.echo(f"没有可打印的{KINDS[kind].name}。")
+        return
+    click.echo(f"共 {len(result.paths)} 个打印文件；清单见 {result.out / 'manifest.json'}")
+    if pdf:
+        convert(result.paths, quiet)

@@ -1,0 +1,52 @@
+"""The `report` command: the district and city documents (plan table, pilot reports, assessment)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from generator.cli.common import CONTEXT, dataset
+from generator.documents.kinds import kinds_of, listing
+
+if TYPE_CHECKING:
+    from generator.output.pipeline import Result
+
+REPORT_KINDS = kinds_of("district", "city")
+
+
+@click.command(context_settings=CONTEXT)
+@click.option("--kind", "kinds", multiple=True, type=click.Choice([k.key for k in REPORT_KINDS]),
+              metavar="种类", help=f"只生成这些文书（可重复）：{listing(REPORT_KINDS)}。")
+@click.option("--year", type=int, metavar="年度",
+              help="只生成这个年度的报告和考评表（默认：试点年度及以后有资料的年度的报告，"
+                   "每个计划年度的考评表）。")
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("output"),
+              show_default=True, help="输出文件夹。")
+@click.option("--templates", "templates_dir", type=click.Path(path_type=Path, file_okay=False),
+              help="自定义模板文件夹，其中的模板优先于内置模板。")
+@click.option("--force", is_flag=True, help="覆盖生成后被手工修改过的文件。")
+@click.pass_context
+def report(ctx: click.Context, kinds: tuple[str, ...], year: int | None, out_dir: Path,
+           templates_dir: Path | None, force: bool) -> None:
+    """生成市级和县（区）级文书：年度实施计划表、试点工作报告（年度工作总结）、年度综合考评表。"""
+    from generator.output.pipeline import build_reports
+
+    result = build_reports(dataset(ctx), out_dir, kinds, year, force=force, templates_dir=templates_dir)
+    _print_summary(result)
+
+
+def _print_summary(result: Result) -> None:
+    for rel in result.paths.rels:
+        click.echo(f"  {rel}")
+    for kind in REPORT_KINDS:
+        written, same = result.written[kind.name], result.unchanged[kind.name]
+        if written or same:
+            line = f"{kind.name}：{written} 份"
+            if same:
+                line += f"（另有 {same} 份与上次相同，未改动）"
+            click.echo(line)
+    written, same = sum(result.written.values()), sum(result.unchanged.values())
+    click.echo(f"共生成 {written} 份，{same} 份未变；"
+               f"输出在 {result.out}，清单见 {result.out / 'manifest.json'}")

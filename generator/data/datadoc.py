@@ -1,0 +1,230 @@
+"""Document every data field from the models; `python -m generator.data.datadoc` writes docs/data.md."""
+
+from __future__ import annotations
+
+import datetime as dt
+import types
+import typing
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from annotated_types import Ge, Gt, Le, Lt, MinLen
+from pydantic import BaseModel
+from pydantic.fields import FieldInfo
+
+from generator import ROOT
+from generator.data.models import (
+    STAGE_NAMES,
+    Catalogue,
+    District,
+    DistrictReport,
+    Money,
+    Number,
+    Plan,
+    Programme,
+    Project,
+    Wan,
+)
+
+DOC_PATH = ROOT / "docs" / "data.md"
+
+FILES: list[tuple[str, tuple[str, str] | None, type[BaseModel], str]] = [
+    ("programme.yaml", None, Programme,
+     "改造工作方案的参数：印发文件、分担比例、改造条件、时限、目标和方案正文所述数字。"),
+    ("districts.yaml", ("districts", "县（区）"), District,
+     "各县（区）及其主管机关，文书据此称呼政府或管委会。"),
+    ("catalogue.yaml", None, Catalogue,
+     "附件2 改造提升项目分类表：类别、项目、内容、标准和资金渠道。"),
+    ("communities.yaml", None, Plan, "附件1 年度实施计划表，每行一个小区。"),
+    ("projects/<id>.yaml", None, Project,
+     "一个小区的项目资料，文件名中的 `<id>` 即计划表中的小区编号。"),
+    ("reports/<year>/<district>.yaml", None, DistrictReport,
+     "县（区）年度（试点）工作报告的文字材料，`<year>` 为年度，`<district>` 为县（区）名称。"),
+]
+"""Each data file: path, (key, title) of its top-level list if no model wraps it, model, a note."""
+
+# Decimal fields differ only in their validators, so they are named after the alias they use;
+# the most specific alias comes first because Number's validators are a subset of the others'.
+_DECIMALS: list[tuple[Any, str]] = [
+    (Money, "金额（元，最多两位小数）"),
+    (Wan, "金额（万元，最多六位小数）"),
+    (Number, "数字（不能为负数）"),
+]
+
+_PATTERNS = {r"^[A-Za-z0-9_-]+$": "只能用英文字母、数字、短横线和下划线"}
+
+VALUE_NAMES: dict[str, str] = {
+    **STAGE_NAMES,
+    "start": "项目启动",
+    "implementation": "项目实施",
+    "report": "报送试点工作报告",
+    "general": "一般项目",
+    "pipeline": "管线项目",
+    "public_service": "公共服务设施",
+    "water": "供水",
+    "power": "供电",
+    "gas": "供气",
+    "telecom": "通讯",
+    "city": "市级财政",
+    "district": "县（区）级财政",
+    "residents": "小区居民",
+    "utility": "管线单位",
+    "withdrawn": "已调出计划",
+    "planned": "在计划中",
+}
+"""Chinese names of the literal values a field may take, shown next to the value itself."""
+
+
+def _flat_metadata(items: typing.Iterable[Any]) -> list[Any]:
+    """Metadata of an Annotated type, with Field(...) objects opened into their constraints."""
+    out: list[Any] = []
+    for item in items:
+        out.extend(item.metadata if isinstance(item, FieldInfo) else [item])
+    return out
+
+
+def _ints(meta: list[Any]) -> str:
+    low = next((m.ge for m in meta if isinstance(m, Ge)), None)
+    above = next((m.gt for m in meta if isinstance(m, Gt)), None)
+    high = next((m.le for m in meta if isinstance(m, Le)), None)
+    below = next((m.lt for m in meta if isinstance(m, Lt)), None)
+    if above == 0 and high is None and below is None:
+        return "正整数"
+    if low is not None and high is not None:
+        return f"整数（{low}—{high}）"
+    words = [(low, f"不小于{low}"), (above, f"大于{above}"),
+             (high, f"不大于{high}"), (below, f"小于{below}")]
+    rule = "，".join(text for limit, text in words if limit is not None)
+    return f"整数（{rule}）" if rule else "整数"
+
+
+def _literal(values: tuple[Any, ...]) -> str:
+    shown = [f"`{v}`（{VALUE_NAMES[v]}）" if v in VALUE_NAMES else f"`{v}`" for v in values]
+    return "以下之一：" + "、".join(shown)
+
+
+def describe(annotation: Any, meta: list[Any] | None = None) -> str:
+    """A field's type in plain words: 文本, 整数, 金额（元，最多两位小数）, 日期, 是/否, 列表…"""
+    meta = meta or []
+    origin = typing.get_origin(annotation)
+    if origin is typing.Annotated:
+        base, *extra = typing.get_args(annotation)
+        return describe(base, [*meta, *_flat_metadata(extra)])
+    if origin in (typing.Union, types.UnionType):
+        parts = [a for a in typing.get_args(annotation) if a is not type(None)]
+        return "；或 ".join(describe(a, meta) for a in parts)
+    if origin is typing.Literal:
+        return _literal(typing.get_args(annotation))
+    if origin is list:
+        (item,) = typing.get_args(annotation)
+        at_least = next((m.min_length for m in meta if isinstance(m, MinLen)), 0)
+        tail = f"，至少{at_least}项" if at_least else ""
+        return f"列表，每项为{describe(item)}{tail}"
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return "一组字段（见下）"
+    if annotation is bool:
+        return "是/否（true 或 false）"
+    if annotation is dt.date:
+        return "日期（如 2018-06-01）"
+    if annotation is int:
+        return _ints(meta)
+    if annotation is Decimal:
+        for alias, words in _DECIMALS:
+            if all(m in meta for m in _flat_metadata(typing.get_args(alias)[1:])):
+                return words
+        return "数字"
+    if annotation is str:
+        pattern = next((m.pattern for m in meta if getattr(m, "pattern", None)), None)
+        if pattern:
+            return f"文本（{_PATTERNS.get(pattern, f'须符合 `{pattern}`')}）"
+        return "文本"
+    return str(annotation)
+
+
+def _default(info: FieldInfo) -> str:
+    if info.is_required():
+        return "必填"
+    if info.default_factory is list:
+        return "可选，默认为空列表"
+    if info.default_factory is not None:
+        return "可选，默认各项取其默认值"
+    value = info.default
+    if value is None or value == "":
+        return "可选，默认不填"
+    if isinstance(value, bool):
+        return f"可选，默认{'是' if value else '否'}"
+    return f"可选，默认 `{value}`"
+
+
+def _rows(model: type[BaseModel], prefix: str) -> typing.Iterator[tuple[str, str, str, str]]:
+    for name, info in model.model_fields.items():
+        # pydantic lifts an alias's Annotated metadata off the field; put it back to describe it
+        annotation: Any = info.annotation
+        if info.metadata:
+            annotation = typing.Annotated[(annotation, *info.metadata)]
+        key = f"{prefix}{name}"
+        yield key, info.title or "", describe(annotation), _default(info)
+        for child, suffix in _children(info.annotation):
+            yield from _rows(child, f"{key}{suffix}.")
+
+
+def _children(annotation: Any) -> list[tuple[type[BaseModel], str]]:
+    """The models nested in a field (directly, in a list, or optional), with the key suffix."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [(annotation, "")]
+    origin = typing.get_origin(annotation)
+    if origin is list:
+        return [(m, f"[]{s}") for m, s in _children(typing.get_args(annotation)[0])]
+    if origin in (typing.Union, types.UnionType, typing.Annotated):
+        return [found for arg in typing.get_args(annotation) for found in _children(arg)]
+    return []
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|")
+
+
+def _file_section(
+    path: str, top: tuple[str, str] | None, model: type[BaseModel], about: str
+) -> list[str]:
+    head = ["| 字段 | 名称 | 类型 | 是否必填 |", "|---|---|---|---|"]
+    lines = [f"## `{path}`", "", about, "", *head]
+    rows = list(_rows(model, f"{top[0]}[]." if top else ""))
+    if top:
+        rows.insert(0, (top[0], top[1], "列表，每项为一组字段（见下）", "必填"))
+    for key, title, kind, need in rows:
+        lines.append(f"| `{key}` | {_cell(title)} | {_cell(kind)} | {need} |")
+    return [*lines, ""]
+
+
+def render_data_doc() -> str:
+    """The whole of docs/data.md: every field of every data file, from the models."""
+    lines = [
+        "# 数据文件字段说明",
+        "",
+        "> 本文件由 `python -m generator.data.datadoc` 根据 generator/data/models.py 自动生成，请勿手工修改；"
+        "修改模型后重新运行该命令。",
+        "",
+        "数据文件夹（默认为随程序附带的 data/）中的每个 YAML 文件都按下表填写。"
+        "“字段”列是文件中要写的键，多级键用“.”连接，`[]` 表示列表中的每一项；"
+        "“名称”是出错提示和文书中使用的中文名称。"
+        "上一级字段可选时，其下“必填”的字段只在填写了上一级字段时才必须填写。"
+        "文件须为 UTF-8 编码；未列出的字段会被视为拼写错误而报错；"
+        "数字不要加引号、不要写千位分隔符，金额以元为单位时最多保留两位小数。",
+        "",
+    ]
+    for path, top, model, about in FILES:
+        lines.extend(_file_section(path, top, model, about))
+    return "\n".join(lines)
+
+
+def write_data_doc(path: Path = DOC_PATH) -> Path:
+    """Rewrite docs/data.md from the models."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(render_data_doc(), encoding="utf-8")
+    return path
+
+
+if __name__ == "__main__":
+    print(f"已写入 {write_data_doc()}")

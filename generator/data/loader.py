@@ -1,0 +1,432 @@
+"""Load a data folder into one checked DataSet; every problem names its file, line and field."""
+
+from __future__ import annotations
+
+import difflib
+import pickle
+import re
+import unicodedata
+import zlib
+from collections.abc import Iterable, Iterator, MutableMapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, Field, ValidationError
+
+from generator import ROOT
+from generator.data.labels import field_label, model_at
+from generator.data.models import (
+    Catalogue,
+    CatalogueItem,
+    Community,
+    District,
+    DistrictReport,
+    Plan,
+    Programme,
+    Project,
+)
+from generator.data.yamlio import BadDate, load_yaml
+from generator.errors import DataError, Problem
+
+M = TypeVar("M", bound=BaseModel)
+
+
+class PackedProjects(MutableMapping[str, Project]):
+    """Project records kept pickled and compressed, unpacked when read.
+
+    A validated record takes about ten times the memory of its pickle, and the pickle twice
+    that of its compressed form; a province's data set of ten thousand projects then fits in
+    some 17 MB instead of hundreds. Reading one back costs some 100 microseconds; the last
+    few read are kept unpacked.
+    """
+
+    def __init__(self) -> None:
+        self._packed: dict[str, bytes] = {}
+        self._recent: dict[str, Project] = {}
+
+    def __getitem__(self, key: str) -> Project:
+        project = self._recent.get(key)
+        if project is None:
+            project = pickle.loads(zlib.decompress(self._packed[key]))
+            if len(self._recent) >= 8:
+                self._recent.pop(next(iter(self._recent)))
+            self._recent[key] = project
+        return project
+
+    def __setitem__(self, key: str, project: Project) -> None:
+        self._packed[key] = zlib.compress(pickle.dumps(project, protocol=pickle.HIGHEST_PROTOCOL), 1)
+        self._recent.pop(key, None)
+
+    def __delitem__(self, key: str) -> None:
+        del self._packed[key]
+        self._recent.pop(key, None)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._packed)
+
+    def __len__(self) -> int:
+        return len(self._packed)
+
+BUNDLED_DATA = ROOT / "data"
+
+
+@dataclass
+class DataSet:
+    """Everything one programme's documents are made from."""
+
+    root: Path
+    programme: Programme
+    districts: dict[str, District]
+    catalogue: Catalogue
+    communities: dict[str, Community]
+    projects: MutableMapping[str, Project] = field(default_factory=PackedProjects)
+    reports: dict[tuple[str, int], DistrictReport] = field(default_factory=dict)
+    sources: dict[str, Path] = field(default_factory=dict)
+    """Which file each record came from, keyed 'community:<id>', 'project:<id>' and so on."""
+
+    @property
+    def items(self) -> dict[str, CatalogueItem]:
+        return {item.name: item for cat in self.catalogue.categories for item in cat.items}
+
+    def category_of(self, item_name: str) -> str:
+        for cat in self.catalogue.categories:
+            if any(item.name == item_name for item in cat.items):
+                return cat.name
+        raise KeyError(item_name)
+
+    def active_communities(self) -> list[Community]:
+        """Plan rows still in the plan, in plan order."""
+        return sorted(
+            (c for c in self.communities.values() if c.status == "planned"),
+            key=lambda c: (c.year, c.seq),
+        )
+
+
+def _validate(model: type[M], data: Any, path: Path, lines: dict[Any, int], base: tuple = ()) -> M:
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise DataError([_problem(model, err, path, lines, base) for err in exc.errors()]) from None
+
+
+def _problem(
+    model: type[BaseModel], err: Any, path: Path, lines: dict[Any, int], base: tuple
+) -> Problem:
+    loc = tuple(err["loc"])
+    full = (*base, *loc)
+    line = None
+    for cut in range(len(full), -1, -1):
+        if full[:cut] in lines:
+            line = lines[full[:cut]]
+            break
+    problem = describe_error(err)
+    if err["type"] == "extra_forbidden":
+        problem = "未知字段" + (_suggest(model, loc) or "（拼写错误？）")
+    return Problem(file=path, line=line, field=field_label(model, loc, base), problem=problem)
+
+
+def _suggest(model: type[BaseModel], loc: tuple[Any, ...]) -> str:
+    """For a misspelt or Chinese key, the field it probably meant: '，是否应为“households”？'."""
+    parent = model_at(model, loc)
+    if parent is None or not loc:
+        return ""
+    key = str(loc[-1])
+    fields = parent.model_fields
+    by_title = [name for name, info in fields.items() if info.title == key]
+    close = by_title or difflib.get_close_matches(key, list(fields), n=1, cutoff=0.6)
+    if not close:
+        return ""
+    title = fields[close[0]].title
+    return f"，是否应为“{close[0]}”" + (f"（{title}）？" if title else "？")
+
+
+_MESSAGES = {
+    "missing": "缺少必填字段",
+    "string_type": "应为文本",
+    "bool_type": "应为 true 或 false",
+    "date_type": "应为日期，如 2018-06-01",
+    "list_type": "应为列表",
+    "dict_type": "应为一组字段",
+    "model_type": "应为一组字段",
+    "string_pattern_mismatch": "只能使用字母、数字、短横线和下划线",
+    "too_short": "不能为空",
+    "string_too_short": "不能为空",
+}
+
+
+def _shown(value: Any) -> str:
+    """A value as the clerk wrote it, not as Python spells it (no Decimal('1.5'), no None)."""
+    if value is None:
+        return "空"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, Decimal):
+        # 1e999999 written out in full would be a million digits long
+        return format(value, "f") if abs(value.adjusted()) < 30 else str(value)
+    if isinstance(value, str):
+        if len(value) > 60:  # a pasted page: the start is enough to find it
+            return f"“{value[:40]}……”（共{len(value)}个字符）"
+        return f"“{value}”"
+    return str(value)
+
+
+_CN_NUMERALS = re.compile(r"[零〇一二两三四五六七八九十百千万亿壹贰叁肆伍陆柒捌玖拾佰仟点]+")
+
+
+def _number_hint(value: Any) -> str:
+    """Why text that looks like a number is not one: the usual ways a number gets typed as text."""
+    if not isinstance(value, str):
+        return ""
+    text = value.strip()
+    if re.fullmatch(r"[+-]?\d{1,3}(,\d{3})+(\.\d+)?", text):
+        return "，数字中不要写千位分隔符“,”"
+    normal = unicodedata.normalize("NFKC", text)
+    if normal != text and re.fullmatch(r"[+-]?[\d.,]+", normal):
+        return "，请用半角数字（不要用全角数字）"
+    if re.fullmatch(r"[+-]?\d+(\.\d+)?", text):
+        return "，数字不要加引号"
+    if _CN_NUMERALS.fullmatch(text):
+        return "，请用阿拉伯数字"
+    return ""
+
+
+def describe_error(err: Any) -> str:
+    """A pydantic error in a clerk's words: what is wrong with the value, in Chinese."""
+    kind = err["type"]
+    ctx = err.get("ctx") or {}
+    value = err.get("input")
+    if isinstance(value, BadDate):
+        return f"日期不存在：{value}"
+    quiet = kind == "missing" or isinstance(value, (dict, list))
+    shown = "" if quiet else f"（现为：{_shown(value)}）"
+    if kind in ("string_too_long", "too_long") and isinstance(value, str):
+        return (f"文字过长：最多{ctx.get('max_length')}个字符，现有{len(value)}个字符"
+                f"（开头为“{value[:20]}”）；请精简，或检查是否把整篇文字粘贴到了这里")
+    if kind in ("int_type", "int_parsing"):
+        return f"应为整数{_number_hint(value)}{shown}"
+    if kind == "value_error" and str(ctx.get("error")) == "应为数字":
+        return f"应为数字{_number_hint(value)}{shown}"
+    if kind == "value_error":
+        return f"{ctx.get('error', err['msg'])}{shown}"
+    if kind in ("greater_than", "greater_than_equal", "less_than", "less_than_equal"):
+        word = {"greater_than": "大于", "greater_than_equal": "不小于",
+                "less_than": "小于", "less_than_equal": "不大于"}[kind]
+        limit = next(iter(ctx.values()))
+        return f"必须{word}{limit}{shown}"
+    if kind == "literal_error":
+        # pydantic lists the choices in English ("'政府' or '管委会'"): keep only the choices
+        expected = str(ctx.get("expected", ""))
+        choices = re.findall(r"'([^']*)'", expected) or re.split(r", | or ", expected)
+        return f"只能是以下之一：{'、'.join(choices)}{shown}"
+    if kind == "string_type" and isinstance(value, bool):
+        # YAML 1.1 reads yes, no, on, off, true, false (any case) as true/false
+        return f"{_MESSAGES[kind]}{shown}；名称等文字是 yes、no、on、off 之类的词时，请加引号"
+    if kind in _MESSAGES:
+        return f"{_MESSAGES[kind]}{shown}"
+    return f"取值不符合要求（{err['msg']}）{shown}"
+
+
+Lines = dict[Path, dict[Any, int]]
+"""Line numbers of every file read, by file and field path, for messages found after loading."""
+
+
+def _load_list(path: Path, key: str, model: type[M], lines_of: Lines) -> list[M]:
+    data, lines = load_yaml(path)
+    lines_of[path] = lines
+    if not isinstance(data, dict) or key not in data:
+        raise DataError([Problem(path, f"文件顶层应有“{key}:”列表")])
+    wrapper = {"communities": Plan}.get(key)
+    if wrapper is not None:
+        return list(_validate(wrapper, data, path, lines).communities)  # type: ignore[attr-defined, arg-type]
+    if not isinstance(data[key], list):
+        raise DataError([Problem(path, "应为列表", field=key, line=lines.get((key,)))])
+    out, problems = [], []
+    for index, row in enumerate(data[key]):
+        try:
+            out.append(_validate(model, row, path, lines, (key, index)))
+        except DataError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise DataError(problems)
+    return out
+
+
+def _load_one(path: Path, model: type[M], lines_of: Lines) -> M:
+    data, lines = load_yaml(path)
+    lines_of[path] = lines
+    if not isinstance(data, dict):
+        raise DataError([Problem(path, "文件内容应为一组“字段: 值”")])
+    return _validate(model, data, path, lines)
+
+
+def load(root: Path | None = None) -> DataSet:
+    """Load and cross-check a data folder; raise DataError listing every problem found."""
+    root = (root or BUNDLED_DATA).resolve()
+    if not root.is_dir():
+        raise DataError([Problem(root, "数据文件夹不存在")])
+    problems: list[Problem] = []
+    lines_of: Lines = {}
+
+    def attempt(fn: Any, *args: Any) -> Any:
+        try:
+            return fn(*args, lines_of)
+        except DataError as exc:
+            problems.extend(exc.problems)
+            return None
+
+    programme = attempt(_load_one, root / "programme.yaml", Programme)
+    districts = attempt(_load_list, root / "districts.yaml", "districts", District) or []
+    catalogue = attempt(_load_one, root / "catalogue.yaml", Catalogue)
+    communities = attempt(_load_list, root / "communities.yaml", "communities", Community) or []
+    _share_repeats(communities)
+    # Streamed into the cross-check one at a time: a large programme never holds them all unpacked.
+    projects = (
+        (path, attempt(_load_one, path, Project))
+        for path in sorted((root / "projects").glob("*.yaml"))
+    )
+    reports = [
+        (path, attempt(_load_one, path, DistrictReport))
+        for path in sorted((root / "reports").glob("*/*.yaml"))
+    ]
+    if problems:
+        for _ in projects:  # each project file's own problems are reported too
+            pass
+        raise DataError(problems)
+    assert programme is not None and catalogue is not None
+
+    data = DataSet(
+        root=root,
+        programme=programme,
+        districts={d.name: d for d in districts},
+        catalogue=catalogue,
+        communities={c.id: c for c in communities},
+    )
+    problems.extend(_cross_check(data, districts, communities, projects, reports, lines_of))
+    if problems:
+        raise DataError(problems)
+    return data
+
+
+_REPEATED = ("district", "built", "year", "status")
+"""Plan row fields whose values recur from row to row."""
+
+
+def _share_repeats(rows: list[Community]) -> None:
+    """Keep once what plan rows repeat: their districts, years, statuses and built texts, and
+    the set of fields given, of which pydantic makes one per record (700 bytes for a plan row).
+
+    The records stay equal and read the same; a plan of 10,000 rows takes 9 MB instead of 18.
+    """
+    given: dict[frozenset[str], set[str]] = {}
+    values: dict[tuple[str, Any], Any] = {}
+    for row in rows:
+        fields = row.model_fields_set
+        object.__setattr__(row, "__pydantic_fields_set__", given.setdefault(frozenset(fields), fields))
+        state = row.__dict__
+        for name in _REPEATED:
+            state[name] = values.setdefault((name, state[name]), state[name])
+
+
+def _cross_check(
+    data: DataSet,
+    districts: list[District],
+    communities: list[Community],
+    projects: Iterable[tuple[Path, Project | None]],
+    reports: list[tuple[Path, DistrictReport | None]],
+    lines_of: Lines,
+) -> list[Problem]:
+    """References between files: unknown names and duplicate ids are load errors, not findings."""
+    root = data.root
+    problems: list[Problem] = []
+
+    def report(path: Path, message: str, model: type[BaseModel], *loc: str | int) -> None:
+        """Record a problem at a field, named and located as schema problems are."""
+        lines = lines_of.get(path, {})
+        cuts = (loc[:cut] for cut in range(len(loc), 0, -1))
+        line = next((lines[cut] for cut in cuts if cut in lines), None)
+        problems.append(Problem(path, message, field=field_label(model, loc), line=line))
+
+    seen: set[str] = set()
+    for index, d in enumerate(districts):
+        if d.name in seen:
+            report(root / "districts.yaml", f"县（区）“{d.name}”重复",
+                   _Districts, "districts", index, "name")
+        seen.add(d.name)
+    names: set[str] = set()
+    for ci, cat in enumerate(data.catalogue.categories):
+        for ii, item in enumerate(cat.items):
+            loc = ("categories", ci, "items", ii)
+            if item.name in names:
+                report(root / "catalogue.yaml", f"项目名称“{item.name}”重复",
+                       Catalogue, *loc, "name")
+            names.add(item.name)
+            if item.funding == "pipeline" and item.utility is None:
+                report(root / "catalogue.yaml", f"管线项目“{item.name}”须写明 utility（管线类别）",
+                       Catalogue, *loc, "utility")
+    plan_file = root / "communities.yaml"
+    ids: set[str] = set()
+    seqs: set[tuple[int, int]] = set()
+    for index, c in enumerate(communities):
+        row = ("communities", index)
+        if c.id in ids:
+            report(plan_file, f"编号“{c.id}”重复", Plan, *row, "id")
+        ids.add(c.id)
+        if (c.year, c.seq) in seqs:
+            report(plan_file, f"{c.year}年的序号 {c.seq} 重复", Plan, *row, "seq")
+        seqs.add((c.year, c.seq))
+        if c.district not in data.districts:
+            report(plan_file, f"未知的县（区）“{c.district}”（districts.yaml 中没有）",
+                   Plan, *row, "district")
+        if c.year not in data.programme.years:
+            years = "、".join(str(y) for y in data.programme.years)
+            report(plan_file, f"改造年度 {c.year} 不在方案年度（{years}）内", Plan, *row, "year")
+        if c.replaces is not None and c.replaces not in {x.id for x in communities}:
+            report(plan_file, f"替换的小区“{c.replaces}”不存在", Plan, *row, "replaces")
+        data.sources[f"community:{c.id}"] = plan_file
+    known_items = data.items
+    for path, project in projects:
+        if project is None:
+            continue
+        if project.community not in data.communities:
+            report(path, f"小区编号“{project.community}”在 communities.yaml 中不存在",
+                   Project, "community")
+            continue
+        if project.community in data.projects:
+            other = data.sources[f"project:{project.community}"]
+            report(path, f"小区“{project.community}”已有项目资料（{other.name}）",
+                   Project, "community")
+            continue
+        for index, line in enumerate(project.items):
+            if line.item not in known_items:
+                report(path, f"改造项目“{line.item}”不在项目分类表（catalogue.yaml）中",
+                       Project, "items", index, "item")
+        if project.acceptance:
+            for index, result in enumerate(project.acceptance.results):
+                if result.item not in known_items:
+                    report(path, f"改造项目“{result.item}”不在项目分类表（catalogue.yaml）中",
+                           Project, "acceptance", "results", index, "item")
+        data.projects[project.community] = project
+        data.sources[f"project:{project.community}"] = path
+        lines_of.pop(path, None)  # kept only while this file's references are checked
+    for path, district_report in reports:
+        if district_report is None:
+            continue
+        name, year = district_report.district, district_report.year
+        if name not in data.districts:
+            report(path, f"未知的县（区）“{name}”（districts.yaml 中没有）",
+                   DistrictReport, "district")
+            continue
+        if (name, year) in data.reports:
+            report(path, f"{name} {year} 年的报告材料重复", DistrictReport, "year")
+            continue
+        data.reports[(name, year)] = district_report
+        data.sources[f"report:{name}:{year}"] = path
+    return problems
+
+
+class _Districts(BaseModel):
+    """districts.yaml has no model of its own; this one only names its fields in messages."""
+
+    districts: list[District] = Field(title="县（区）")

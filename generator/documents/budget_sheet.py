@@ -1,0 +1,257 @@
+"""The budget workbook's program-written rows: total, category subtotals and funding split as formulas."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from generator.documents.project import RULE_NAMES
+from generator.errors import TemplateError
+from generator.render.blocks import Blocks, Formula, Row, Spans
+from generator.rules.funding import GENERAL_PARTIES
+
+BUDGET_COLUMNS = {
+    "no": "A", "category": "B", "item": "C", "description": "D", "quantity": "E", "unit": "F",
+    "unit_price": "G", "amount": "H", "before_meter": "I", "after_meter": "J", "rule": "K",
+}
+"""Where the budget template keeps each line-item field; the formulas rely on it. Column K
+shows ``line.rule_name``: the general items' total is a SUMIF on it."""
+
+STYLE_TITLE = "表格标题"
+STYLE_NOTE = "表外文字"
+STYLE_SECTION = "小节标题"
+STYLE_HEAD = "表头"
+STYLE_TEXT = "表内文字"
+STYLE_CENTER = "表内居中"
+STYLE_MONEY = "表内金额"
+STYLE_PERCENT = "表内比例"
+STYLES = (STYLE_TITLE, STYLE_NOTE, STYLE_SECTION, STYLE_HEAD, STYLE_TEXT, STYLE_CENTER,
+          STYLE_MONEY, STYLE_PERCENT)
+"""Named cell styles of the budget template; a clerk restyles the summary by editing them."""
+
+NUMBER_FORMATS = ("0_ ",)
+"""Number formats a program-written row may ask for on top of its style (``format``)."""
+
+
+def budget_summary(context: dict[str, Any], spans: Spans, row: int) -> list[Row]:
+    """The budget's total, category subtotals and funding split, as formulas over the items."""
+    if "items" not in spans or not context.get("items"):
+        raise TemplateError("工程预算及资金筹集表：{%tr budget_summary %} 之上须有 "
+                            "{%tr for line in items %} 行，且项目须有预算项目")
+    first, last = spans["items"]
+    rows = _Rows(first, last, row)
+    _budget_summary(rows, context, _split_rules(context["programme"]))
+    return rows.specs
+
+
+def _split_rules(programme: dict[str, Any]) -> dict[str, tuple[dict[str, Decimal], str]]:
+    """The programme's shares and remainder party per rule, which the formulas are built from."""
+    missing = [k for k in ("general_split", "pipeline_split")
+               if not isinstance(programme.get(k), dict)]
+    if missing:
+        fields = "、".join(f"programme.{k}" for k in missing)
+        raise TemplateError(f"渲染数据缺少 {fields}（分担比例与尾差承担方）")
+    g, p = programme["general_split"], programme["pipeline_split"]
+    return {
+        "general": ({k: Decimal(g[k]) for k in GENERAL_PARTIES},
+                    g["remainder_to"]),
+        "pipeline": ({"utility": Decimal(p["utility_percent"]),
+                      "district": Decimal(p["district_percent"])}, p["remainder_to"]),
+    }
+
+
+class _Rows:
+    """The summary rows being built under the line items, which know their own row numbers."""
+
+    def __init__(self, first: int, last: int, start: int) -> None:
+        self.first, self.last, self.start = first, last, start
+        self.specs: list[Row] = []
+        self.sections = iter("二三四五六七")
+
+    @property
+    def next(self) -> int:
+        """The sheet row the next appended row will land on."""
+        return self.start + len(self.specs)
+
+    def add(self, spec: Row) -> int:
+        """Append a row; return its sheet row number."""
+        row = self.next
+        self.specs.append(spec)
+        return row
+
+    def heading(self, text: str) -> None:
+        self.add({"A": f"{next(self.sections)}、{text}", "merge": ["A:K"],
+                  "style": STYLE_SECTION, "height": 20})
+
+    def col(self, key: str) -> str:
+        """The line items' range of one column, absolute: $H$6:$H$10."""
+        letter = BUDGET_COLUMNS[key]
+        return f"${letter}${self.first}:${letter}${self.last}"
+
+
+def _budget_summary(
+    rows: _Rows, ctx: dict[str, Any], splits: dict[str, tuple[dict[str, Decimal], str]]
+) -> None:
+    """Total, category subtotals, pipeline split, general split, totals by party."""
+    names = ctx["programme"]["parties"]
+    total_row = rows.add({"A": "合计", "H": Formula(f"=SUM({rows.col('amount')})"),
+                          "I": Formula(f"=SUM({rows.col('before_meter')})"),
+                          "J": Formula(f"=SUM({rows.col('after_meter')})"),
+                          "merge": ["A:G"], "bold": True})
+    total = f"$H${total_row}"
+
+    # SUMIF on the category column, so a line moved to another category moves its amount too.
+    rows.heading("分类汇总")
+    rows.add(_header("类别", "金额（元）", "金额（万元）", "占预算比例"))
+    for no, cat in enumerate(ctx["categories"], start=1):
+        r = rows.next
+        rows.add(_money_row(r, no, cat["name"], Formula(
+            f"=SUMIF({rows.col('category')},B{r},{rows.col('amount')})"), total))
+
+    # The funding plan starts a page of its own, the one that is signed.
+    funding_first = len(rows.specs)
+    parts: dict[str, list[str]] = {k: [] for k in (*GENERAL_PARTIES, "utility")}
+    for key, cell in _pipeline_split(rows, ctx, splits["pipeline"]).items():
+        parts[key].append(cell)
+    general, other = _general_split(rows, ctx, splits["general"])
+    for key, cell in general.items():
+        parts[key].append(cell)
+    rows.specs[funding_first]["page_break"] = True
+
+    # Every party's total is a sum of the cells above, so any change flows through.
+    rows.heading("资金来源汇总")
+    rows.add(_header("出资方", "金额（元）", "金额（万元）", "占预算比例"))
+    sums = {**{k: "+".join(v) or "0" for k, v in parts.items()}, **other}
+    party_rows = {}
+    for no, key in enumerate(sums, start=1):
+        party_rows[key] = rows.add(_money_row(rows.next, no, names[key],
+                                              Formula(f"={sums[key]}"), total))
+    first_party, last_party = min(party_rows.values()), max(party_rows.values())
+    all_rows = rows.next
+    rows.add(_money_row(all_rows, "", "合计", Formula(f"=SUM(H{first_party}:H{last_party})"),
+                        total, bold=True))
+    rows.add(_note_row("", "校核：各方合计减工程预算总额（应为0.00）",
+                       Formula(f"=H{all_rows}-{total}"), ""))
+    households = rows.add(_note_row("", "小区户数（户）", ctx["community"]["households"], "",
+                                    number_format="0_ "))
+    residents = f"H{party_rows['residents']}"
+    rows.add(_note_row("", f"{names['residents']}户均分担（元/户）",
+                       Formula(f"=IF(H{households}=0,0,ROUND({residents}/H{households},2))"),
+                       f"{names['residents']}合计÷户数，四舍五入到分"))
+
+
+def _pipeline_split(
+    rows: _Rows, ctx: dict[str, Any], rule: tuple[dict[str, Decimal], str]
+) -> dict[str, str]:
+    """Per pipeline line: before the meter split by percent, after it the residents'; totals."""
+    shares, remainder_to = rule
+    names = ctx["programme"]["parties"]
+    lines = [(rows.first + i, line) for i, line in enumerate(ctx["items"])
+             if line["rule"] == "pipeline"]
+    if not lines:
+        return {}
+    ratio = "、".join(f"{names[k]}{_num(v)}%" for k, v in shares.items())
+    rows.heading(f"管线项目分担（表（箱）前段：{ratio}，尾差由{names[remainder_to]}承担；"
+                 f"表（箱）后段由{names['residents']}承担）")
+    rows.add(_header("改造项目", "表（箱）前\n金额", names["utility"], names["district"],
+                     f"表（箱）后\n（{names['residents']}）"))
+    before, after = BUDGET_COLUMNS["before_meter"], BUDGET_COLUMNS["after_meter"]
+    first = rows.next
+    for no, (item_row, ln) in enumerate(lines, start=1):
+        r = rows.next  # the split refers to cells of its own row
+        split = _split_formulas(f"H{r}", shares, remainder_to,
+                                {"utility": f"I{r}", "district": f"J{r}"})
+        rows.add({"A": no, "B": f"{ln['item']}（第{ln['no']}项）",
+                  "H": Formula(f"={before}{item_row}"), "I": split["utility"],
+                  "J": split["district"], "K": Formula(f"={after}{item_row}"), "merge": ["B:G"]})
+    r = rows.add({"B": "合计", "merge": ["B:G"], "bold": True,
+                  **{k: Formula(f"=SUM({k}{first}:{k}{rows.next - 1})") for k in "HIJK"}})
+    return {"utility": f"I{r}", "district": f"J{r}", "residents": f"K{r}"}
+
+
+def _general_split(
+    rows: _Rows, ctx: dict[str, Any], rule: tuple[dict[str, Decimal], str]
+) -> tuple[dict[str, str], dict[str, str]]:
+    """General items less the other sources, split by shares; return the cells of each part."""
+    shares, remainder_to = rule
+    names = ctx["programme"]["parties"]
+    funding = ctx["funding"]
+    whole = _num(sum(shares.values()))
+    ratio = "：".join(_num(v) for v in shares.values())
+    rows.heading(f"一般项目分担（{'：'.join(names[k] for k in shares)}＝{ratio}，"
+                 f"尾差由{names[remainder_to]}承担）")
+    rows.add(_header("项目", "金额（元）", "计算方法"))
+    pipeline = RULE_NAMES["pipeline"]  # what the 资金渠道 column shows for a pipeline line
+    items = rows.add(_note_row(
+        1, "一般项目及公共服务设施金额",
+        Formula(f'=SUMIF({rows.col("rule")},"<>{pipeline}",{rows.col("amount")})'),
+        f"资金渠道不是“{pipeline}”的各项金额之和"))
+    fund = rows.add(_note_row(2, f"减：{names['maintenance_fund']}", funding["maintenance_fund"],
+                              "按筹集数填写"))
+    social = rows.add(_note_row(3, f"减：{names['social_capital']}", funding["social_capital"],
+                                "按筹集数填写"))
+    base = rows.add(_note_row(4, "按比例分担的金额", Formula(f"=H{items}-H{fund}-H{social}"),
+                              "第1项减第2、3项"))
+    cells = {k: f"H{base + 1 + i}" for i, k in enumerate(shares)}
+    split = _split_formulas(f"H{base}", shares, remainder_to, cells)
+    for no, (k, share) in enumerate(shares.items(), start=5):
+        how = (f"第4项减其他{len(shares) - 1}方，承担尾差" if k == remainder_to
+               else f"第4项×{_num(share)}/{whole}，四舍五入到分")
+        rows.add(_note_row(no, f"{names[k]}（{_num(share)}/{whole}）", split[k], how))
+    return cells, {"maintenance_fund": f"H{fund}", "social_capital": f"H{social}"}
+
+
+def _split_formulas(
+    base: str, shares: dict[str, Decimal], remainder_to: str, cells: dict[str, str]
+) -> dict[str, Formula]:
+    """funding.split as formulas: ROUND(base*share/sum,2), and the remainder party base − others."""
+    whole = _num(sum(shares.values()))
+    out = {k: Formula(f"=ROUND({base}*{_num(v)}/{whole},2)") for k, v in shares.items()
+           if k != remainder_to}
+    others = "-".join(cells[k] for k in shares if k != remainder_to)
+    out[remainder_to] = Formula(f"={base}-{others}")
+    return out
+
+
+def _num(value: Decimal | int) -> str:
+    return format(Decimal(value).normalize(), "f")
+
+
+def _header(label: str, *heads: str) -> Row:
+    # A fixed height: Excel does not grow a row to fit wrapped text when it opens a file.
+    row: Row = {"A": "序号", "B": label, "style": STYLE_HEAD, "merge": ["B:G"], "height": 30}
+    row.update(zip("HIJK", heads, strict=False))
+    if len(heads) < 4:  # the last heading spans to column K
+        row["merge"].append(f"{'HIJK'[len(heads) - 1]}:K")
+    return row
+
+
+def _money_row(
+    r: int, no: int | str, label: str, amount: Any, total: str, bold: bool = False
+) -> Row:
+    return {"A": no, "B": label, "H": amount, "I": Formula(f"=H{r}/10000"),
+            "J": Formula(f"=IF({total}=0,0,H{r}/{total})"), "merge": ["B:G", "J:K"],
+            "bold": bold, "percent": "J"}
+
+
+def _note_row(no: int | str, label: str, amount: Any, note: str, number_format: str = "") -> Row:
+    row: Row = {"A": no, "B": label, "H": amount, "I": note, "merge": ["B:G", "I:K"]}
+    if number_format:
+        row["format"] = number_format
+    return row
+
+
+def cell_style(letter: str, value: Any, spec: Row) -> str:
+    """The named style of one cell of a program-written row that names none for the whole row."""
+    if letter == "A":
+        return STYLE_CENTER
+    if letter == spec.get("percent"):
+        return STYLE_PERCENT
+    if isinstance(value, (Formula, int, Decimal)) and not isinstance(value, bool):
+        return STYLE_MONEY
+    return STYLE_TEXT
+
+
+BUDGET_BLOCKS = Blocks(rows={"budget_summary": budget_summary}, styles=STYLES,
+                       number_formats=NUMBER_FORMATS, cell_style=cell_style)
+"""What the budget kind plugs into the Excel renderer: ``{%tr budget_summary %}`` and its styles."""

@@ -1,0 +1,257 @@
+"""The one registry of document kinds: every document the tool makes, for a community, a district or the city.
+
+A kind says what it is called, where it sits in the workflow, which template it fills (or which
+function lays it out), what it needs before it can be made, how its context is made and where
+its files go. The CLI's help, `templates fields`, `templates check`, the docs and the pipeline
+all read KINDS. Adding a kind is one context function, one template and one `register()`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from generator.data.loader import DataSet
+from generator.data.models import STAGES, Community, Project
+from generator.documents import report
+from generator.documents.budget_sheet import BUDGET_BLOCKS
+from generator.documents.paths import CITY, community_folder
+from generator.documents.project import project_context
+from generator.render.blocks import NO_BLOCKS, Blocks
+from generator.rules.checks import meets_support
+
+Scope = Literal["community", "district", "city"]
+"""community: one document per community; district and city: documents of the programme's years."""
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """What one document is about: a community and its project, or a district's or the city's year."""
+
+    year: int | None = None
+    district: str | None = None
+    """None for a city-level document."""
+    community: Community | None = None
+    project: Project | None = None
+    """A community's project detail; None where data/projects/ has none yet."""
+
+
+Context = Callable[[DataSet, Target], dict[str, Any]]
+Needs = Callable[[DataSet, Target], str | None]
+"""Why this document cannot be made yet (a Chinese reason), or None when it can."""
+Layout = Callable[[DataSet, Target], bytes]
+"""The finished file of a kind laid out in code rather than from a template."""
+Targets = Callable[[DataSet, int | None], list[Target]]
+"""A district or city kind's documents for a year (None: every year it is made for)."""
+
+
+def always(data: DataSet, target: Target) -> str | None:
+    """A kind that can always be made."""
+    return None
+
+
+@dataclass(frozen=True, eq=False)
+class Kind:
+    """One kind of document."""
+
+    key: str
+    """What --kind and the manifest call it: notice."""
+    name: str
+    """Its Chinese name in file names, summaries and the manifest: 改造方案公示."""
+    short: str
+    """Its name in lists of kinds (help texts): 公示."""
+    number: int
+    """Place in the workflow; the file names of community kinds start with it."""
+    scope: Scope
+    context: Context
+    template: str | None = None
+    """Path under a templates folder, e.g. docx/notice.docx; None for a kind laid out in code."""
+    layout: Layout | None = None
+    source: str = ""
+    """What the manifest names as the template of a kind laid out in code."""
+    blocks: Blocks = NO_BLOCKS
+    """The program-written rows an Excel template of this kind may hold."""
+    needs: Needs = always
+    targets: Targets | None = None
+    """For district and city kinds: which documents a year gives."""
+    path: Callable[[DataSet, Target], str] | None = None
+    """Where a district or city document goes under the output folder."""
+    layout_suffix: str = ".xlsx"
+    """The file type a kind laid out in code makes."""
+
+    def __post_init__(self) -> None:
+        if (self.template is None) == (self.layout is None):
+            raise ValueError(f"kind {self.key}: give a template or a layout, not both or neither")
+        if self.scope != "community" and (self.targets is None or self.path is None):
+            raise ValueError(f"kind {self.key}: a {self.scope} kind needs targets and path")
+
+    @property
+    def suffix(self) -> str:
+        return "." + self.template.rsplit(".", 1)[1] if self.template else self.layout_suffix
+
+    def file_name(self) -> str:
+        return f"{self.number:02d}-{self.name}{self.suffix}"
+
+    def where(self, data: DataSet, target: Target) -> str:
+        """The document's path under the output folder."""
+        if self.path is not None:
+            return self.path(data, target)
+        assert target.community is not None
+        return f"{community_folder(target.community)}/{self.file_name()}"
+
+    def example(self, data: DataSet) -> Target:
+        """A target whose context has every optional part the data can give, for checking templates."""
+        if self.scope == "community":
+            project = max(data.projects.values(), key=lambda p: (STAGES.index(p.stage), len(p.items)))
+            c = data.communities[project.community]
+            return Target(c.year, c.district, c, project)
+        assert self.targets is not None
+        # The last target of the pilot year: for the pilot report the city's compilation, which
+        # has every table a district's has and the table of districts too.
+        found = self.targets(data, data.programme.pilot.year)
+        return found[-1]
+
+
+# ---------------------------------------------------------------- community kinds
+
+
+def _project(data: DataSet, target: Target) -> dict[str, Any]:
+    assert target.project is not None
+    return project_context(data, target.project)
+
+
+def _needs_survey(data: DataSet, target: Target) -> str | None:
+    project = target.project
+    assert project is not None
+    if project.survey is None:
+        return "缺少居民意见征询结果"
+    if not meets_support(data, project):
+        return f"居民支持率低于{data.programme.eligibility.min_support_percent}%"
+    return None
+
+
+def _needs_budget(data: DataSet, target: Target) -> str | None:
+    assert target.project is not None
+    return None if target.project.items else "缺少工程预算（预算项目）"
+
+
+def _needs_notice(data: DataSet, target: Target) -> str | None:
+    project = target.project
+    assert project is not None
+    if not project.items:
+        return "缺少工程预算（预算项目）"
+    if project.dates.notice_start is None or project.dates.notice_end is None:
+        return "缺少公示日期"
+    if project.contact is None:
+        return "缺少公示联系人"
+    return None
+
+
+# ---------------------------------------------------------------- district and city kinds
+
+
+def _plan_targets(data: DataSet, year: int | None) -> list[Target]:
+    return [Target()]
+
+
+def _report_targets(data: DataSet, year: int | None) -> list[Target]:
+    """Each district's report of a year, then the city's compilation."""
+    years = [year] if year is not None else report.report_years(data)
+    return [Target(y, district) for y in years for district in [*data.districts, None]]
+
+
+def _assessment_targets(data: DataSet, year: int | None) -> list[Target]:
+    return [Target(y) for y in ([year] if year is not None else data.programme.years)]
+
+
+def _year(target: Target) -> int:
+    assert target.year is not None
+    return target.year
+
+
+# The two city workbooks are laid out with openpyxl, imported only when one is made.
+
+
+def _plan_inputs(data: DataSet, target: Target) -> dict[str, Any]:
+    from generator.documents.workbooks import plan_inputs
+
+    return plan_inputs(data)
+
+
+def _plan_workbook(data: DataSet, target: Target) -> bytes:
+    from generator.documents.workbooks import plan_workbook
+
+    return plan_workbook(data)
+
+
+def _assessment_inputs(data: DataSet, target: Target) -> dict[str, Any]:
+    from generator.documents.workbooks import assessment_inputs
+
+    return assessment_inputs(data, _year(target))
+
+
+def _assessment_workbook(data: DataSet, target: Target) -> bytes:
+    from generator.documents.workbooks import assessment_workbook
+
+    return assessment_workbook(data, _year(target))
+
+
+WORKBOOK_SOURCE = "generator/documents/workbooks.py"
+"""What the manifest names as the 'template' of the workbooks laid out in code."""
+
+
+KINDS: dict[str, Kind] = {}
+"""Every kind, by key, in workflow order."""
+
+
+def register(kind: Kind) -> Kind:
+    """Add a kind to the registry (a city's own kind, or a test's)."""
+    if kind.key in KINDS:
+        raise ValueError(f"kind {kind.key} is registered already")
+    KINDS[kind.key] = kind
+    return kind
+
+
+def kinds_of(*scopes: Scope) -> list[Kind]:
+    """The registered kinds of these scopes, in workflow order."""
+    return sorted((k for k in KINDS.values() if k.scope in scopes), key=lambda k: k.number)
+
+
+def printable() -> list[Kind]:
+    """The community kinds that are Word documents, which can be bound into print files."""
+    return [k for k in kinds_of("community") if k.suffix == ".docx"]
+
+
+def listing(kinds: list[Kind]) -> str:
+    """'survey 征询表、application 申请书、…' for help texts."""
+    return "、".join(f"{k.key} {k.short}" for k in kinds)
+
+
+for _kind in [
+    Kind("survey", "居民意见征询表", "征询表", 1, "community", _project, "docx/survey_form.docx"),
+    Kind("application", "改造申请书", "申请书", 2, "community", _project, "docx/application.docx",
+         needs=_needs_survey),
+    Kind("plan", "改造方案", "方案", 3, "community", _project, "docx/plan.docx", needs=_needs_budget),
+    Kind("budget", "工程预算及资金筹集表", "预算表", 4, "community", _project, "xlsx/budget.xlsx",
+         blocks=BUDGET_BLOCKS, needs=_needs_budget),
+    Kind("notice", "改造方案公示", "公示", 5, "community", _project, "docx/notice.docx",
+         needs=_needs_notice),
+    Kind("acceptance", "竣工验收表", "验收表", 6, "community", _project, "docx/acceptance.docx",
+         needs=_needs_budget),
+    Kind("plan-table", "年度实施计划表", "年度实施计划表", 7, "city", _plan_inputs,
+         layout=_plan_workbook, source=WORKBOOK_SOURCE,
+         targets=_plan_targets, path=lambda data, t: report.PLAN_PATH),
+    Kind("pilot-report", "试点工作报告（年度工作总结）", "试点工作报告（试点以后年度为年度工作总结）", 8,
+         "district", lambda data, t: report.report_context(data, _year(t), t.district),
+         "docx/pilot_report.docx", targets=_report_targets,
+         path=lambda data, t: report.report_path(data, _year(t), t.district)),
+    Kind("assessment", "年度综合考评表", "年度综合考评表", 9, "city", _assessment_inputs,
+         layout=_assessment_workbook, source=WORKBOOK_SOURCE,
+         targets=_assessment_targets,
+         path=lambda data, t: report.ASSESSMENT_PATH.format(year=_year(t), city=CITY)),
+]:
+    register(_kind)
+
+PACKET = "community"
+"""The scope `gaizao build` makes; `gaizao report` makes the district and city kinds."""

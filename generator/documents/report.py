@@ -1,0 +1,326 @@
+"""The pilot report (年度工作总结 in later years) of a district or of the city: its context and where it goes."""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from generator.data.loader import DataSet
+from generator.data.models import STAGE_NAMES, Narrative
+from generator.documents.figures import (
+    PARTY_KEYS,
+    ProjectFigures,
+    Totals,
+    ratio,
+    totals,
+    year_figures,
+)
+from generator.documents.paths import CITY, safe_name
+from generator.render.filters import CENT, TEN_THOUSAND, cn_date, percent, wan, yuan_as_wan
+
+# ---------------------------------------------------------------- labels (change wording here)
+
+PLAN_PATH = "计划/老旧小区改造年度实施计划表.xlsx"
+ASSESSMENT_PATH = "{year}/{city}/{year}年度综合考评表.xlsx"
+REPORT_PATH = "{year}/{folder}/{year}年老旧小区改造{doc}{suffix}.docx"
+CITY_SUFFIX = "（汇总）"
+CITY_GOVERNMENT = "{city}人民政府"
+SAMPLE_MARK = "示例：本文件由虚构的示例数据生成，不是正式公文"
+FILL = "【待填写：{who}{what}】"
+NOT_STARTED = "尚无项目资料"
+NONE_YET = "—"
+CLOSING = "特此报告。"
+
+WORDS = {
+    True: {  # the pilot year
+        "doc": "试点工作报告",
+        "doc_of_year": "{year}年试点工作报告",
+        "work": "试点工作",
+        "title": "{sender}\n关于{year}年老旧小区改造试点工作的报告",
+        "scope": "全市试点",
+        "target": "试点目标",
+        "district_target": "试点计划",
+        "district_opening": "按照《{title}》（{number}）要求，现将{district}{year}年"
+                            "老旧小区改造试点工作情况报告如下：",
+    },
+    False: {  # any later year
+        "doc": "年度工作总结",
+        "doc_of_year": "{year}年度工作总结",
+        "work": "年度工作",
+        "title": "{sender}\n{year}年老旧小区改造年度工作总结",
+        "scope": "年度实施计划",
+        "target": "年度计划",
+        "district_target": "年度计划",
+        "district_opening": "按照《{title}》（{number}）要求，现将{district}{year}年"
+                            "老旧小区改造工作情况总结报告如下：",
+    },
+}
+CITY_OPENING = ("按照《{title}》（{number}）要求，我局对{bodies}报送的{doc}进行了汇总{missing}。"
+                "现将全市{year}年老旧小区改造{work}情况报告如下：")
+MISSING = "，其中{names}尚未报送，相关内容以“【待填写】”标出"
+CITY_OPENING_NONE = ("按照《{title}》（{number}）要求，现将全市{year}年老旧小区改造{work}情况"
+                     "报告如下（各县（区）{doc}尚未报送，相关内容以“【待填写】”标出）：")
+DISTRICT_SUMMARY = ("{year}年，{district}列入{scope}的老旧小区共{n}个，涉及{households}户，"
+                    "预计投资{wan}万元。截至{as_of}，已完工{finished}个（其中通过竣工验收{accepted}个），"
+                    "完成改造{done}户，各方实际到位资金{actual}万元；对照计划，小区个数完成{r1}，"
+                    "户数完成{r2}，投资完成{r3}。")
+CITY_SUMMARY = ("{year}年全市{target}为完成{n}个老旧小区改造，涉及{households}户，"
+                "预计投资{wan}万元{plan}。截至{as_of}，全市已完工{finished}个（其中通过竣工验收"
+                "{accepted}个），完成改造{done}户，各方实际到位资金{actual}万元；对照{target}，"
+                "小区个数完成{r1}，户数完成{r2}，投资完成{r3}。")
+PLAN_DIFFERS = "（附件1所列该年度计划为{n}个、{households}户、{wan}万元）"
+AS_OF_UNKNOWN = "目前"
+TARGET_ROWS = ("小区个数（个）", "改造户数（户）", "投资（万元）")
+DISTRICT_HEADS = {"targets": "（一）计划完成情况", "projects": "（二）项目完成情况",
+                  "funding": "（三）资金到位情况"}
+CITY_HEADS = {"targets": "（一）{target}完成情况", "districts": "（二）分县（区）完成情况",
+              "projects": "（三）项目完成情况", "funding": "（四）资金到位情况"}
+NARRATIVE_NAMES = {"situation": "基本情况", "practices": "主要做法", "results": "主要成效",
+                   "experience": "可复制可推广的经验", "problems": "存在的问题",
+                   "suggestions": "意见建议"}
+DISTRICT_PARTS = {  # section → (sub-heading, narrative field) of a district's own report
+    "practices": (("（一）主要做法", "practices"), ("（二）主要成效", "results")),
+    "experience": (("", "experience"),),
+    "problems": (("（一）存在的问题", "problems"), ("（二）意见建议", "suggestions")),
+}
+CITY_PARTS = {  # section → narrative fields each district contributes under its own name
+    "practices": ("practices", "results"),
+    "experience": ("experience",),
+    "problems": ("problems", "suggestions"),
+}
+NUMERALS = "一二三四五六七八九十"
+LINE_CHARS = 28
+"""Characters on a line of the report template (GB/T 9704: 28 of 3号 in the 156 mm type area)."""
+
+
+# ---------------------------------------------------------------- formatting helpers
+
+
+def _wan_text(yuan: Decimal) -> str:
+    """An amount in 元 written in prose as 万元: 7500000 → '750', 28686870.64 → '2868.69'."""
+    amount = (yuan / TEN_THOUSAND).quantize(CENT, rounding=ROUND_HALF_UP)
+    return format(amount.normalize(), "f") if amount else "0"
+
+
+def _rate(done: Decimal | int, planned: Decimal | int) -> str:
+    value = ratio(done, planned)
+    return NONE_YET if value is None else percent(value)
+
+
+def _numeral(n: int) -> str:
+    """1 → 一 … 10 → 十, 11 → 十一, 20 → 二十 (sub-heading numbers)."""
+    if n <= 10:
+        return NUMERALS[n - 1]
+    tens, ones = divmod(n, 10)
+    return (NUMERALS[tens - 1] if tens > 1 else "") + "十" + (NUMERALS[ones - 1] if ones else "")
+
+
+def _width(text: str) -> float:
+    """Printed width in characters of the body font: a digit or underscore is half a character."""
+    return sum(1.0 if ord(ch) > 0x2E7F else 0.5 for ch in text)
+
+
+def signature(name: str, date: str) -> dict[str, str]:
+    """Sender and date placed by leading spaces on the 28-character line (GB/T 9704 7.3.5).
+
+    The date ends four characters before the right margin and the sender is centred over it;
+    a longer sender ends two characters before the margin, with the date centred under it.
+    Leading spaces, because Word and LibreOffice drop trailing ones in right-aligned lines.
+    """
+    name_w, date_w = _width(name), _width(date)
+    date_start = LINE_CHARS - 4 - date_w
+    name_start = date_start + (date_w - name_w) / 2
+    if name_start + name_w > LINE_CHARS - 2:
+        name_start = LINE_CHARS - 2 - name_w
+        date_start = name_start + (name_w - date_w) / 2
+    return {"name": _indent(name_start) + name, "date": _indent(date_start) + date}
+
+
+def _indent(chars: float) -> str:
+    """Full-width spaces, and an en space for a half character."""
+    halves = max(0, round(chars * 2))
+    return "\u3000" * (halves // 2) + "\u2002" * (halves % 2)
+
+
+# ---------------------------------------------------------------- the report's context
+
+
+def _paragraph(narrative: Narrative | None, key: str, who: str) -> dict[str, Any]:
+    text = getattr(narrative, key) if narrative is not None else None
+    if text:
+        return {"text": text, "fill": False}
+    return {"text": FILL.format(who=who, what=NARRATIVE_NAMES[key]), "fill": True}
+
+
+def _narratives(data: DataSet, year: int, district: str | None) -> dict[str, list[dict[str, Any]]]:
+    """Sections 一 to 四 in each district's own words; a missing text is a visible fill-in mark."""
+    def story(name: str) -> Narrative | None:
+        report = data.reports.get((name, year))
+        return report.narrative if report else None
+
+    if district is not None:
+        own = story(district)
+        first = _paragraph(own, "situation", district)
+        out = {"situation": [{"heading": "", "paragraphs": [first]}]}
+        for section, parts in DISTRICT_PARTS.items():
+            out[section] = [{"heading": heading, "paragraphs": [_paragraph(own, key, district)]}
+                            for heading, key in parts]
+        return out
+    names = list(data.districts)
+    out = {"situation": [{"heading": "", "paragraphs": [
+        _paragraph(story(name), "situation", name) for name in names]}]}
+    for section, keys in CITY_PARTS.items():
+        out[section] = [
+            {"heading": f"（{_numeral(i)}）{name}",
+             "paragraphs": [_paragraph(story(name), key, name) for key in keys]}
+            for i, name in enumerate(names, start=1)
+        ]
+    return out
+
+
+def _project_rows(rows: list[ProjectFigures]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Table rows of planned against done, and of money paid in by source (万元)."""
+    projects, funding = [], []
+    for no, r in enumerate(rows, start=1):
+        c = r.community
+        stage = STAGE_NAMES[r.stage] if r.stage else NOT_STARTED
+        projects.append({
+            "no": no, "name": c.name, "district": c.district, "households": c.households,
+            "households_done": r.households_done if r.finished else NONE_YET,
+            "investment": wan(c.investment_wan, 2),
+            "actual": yuan_as_wan(r.actual_total) if r.finished else NONE_YET,
+            "stage": stage,
+        })
+        money = {k: yuan_as_wan(r.actual[k]) if r.finished else NONE_YET for k in PARTY_KEYS}
+        total = yuan_as_wan(r.actual_total) if r.finished else NONE_YET
+        funding.append({"no": no, "name": c.name, **money, "total": total})
+    return projects, funding
+
+
+def _district_row(name: str, t: Totals) -> dict[str, Any]:
+    return {
+        "name": name, "communities": t.communities, "finished": t.finished,
+        "households": t.households, "households_done": t.households_done,
+        "investment": wan(t.investment_wan, 2), "actual": yuan_as_wan(t.actual_total),
+        "rate": _rate(t.households_done, t.households),
+    }
+
+
+def _bodies(data: DataSet, names: list[str]) -> str:
+    """'各县（区）政府及××管委会': how the source names the districts' governing bodies."""
+    governments = [n for n in names if data.districts[n].body_type == "政府"]
+    committees = [f"{n}管委会" for n in names if data.districts[n].body_type == "管委会"]
+    parts = ["各县（区）政府"] if governments else []
+    if committees:
+        parts.append("、".join(committees))
+    return "及".join(parts)
+
+
+def report_context(data: DataSet, year: int, district: str | None = None) -> dict[str, Any]:
+    """One district's pilot report (年度工作总结 in later years), or with None the city's."""
+    prog = data.programme
+    pilot = year == prog.pilot.year
+    words = WORDS[pilot]
+    rows = year_figures(data, year, district)
+    t = totals(rows)
+    report = data.reports.get((district, year)) if district else None
+    date = report.date if report else None
+    plan = (t.communities, t.households, t.investment_wan)
+    if district is not None:
+        sender = data.districts[district].government
+        recipient = prog.report_recipient
+        target, target_label = plan, words["district_target"]
+        opening = words["district_opening"].format(
+            title=prog.title, number=prog.issuance.number, district=district, year=year)
+        heads = dict(DISTRICT_HEADS)
+    else:
+        sender = prog.report_recipient
+        recipient = CITY_GOVERNMENT.format(city=prog.city)
+        p = prog.pilot
+        target = (p.communities, p.households, p.investment_wan) if pilot else plan
+        target_label = words["target"]
+        names = list(data.districts)
+        missing = [n for n in names if (n, year) not in data.reports]
+        given = dict(title=prog.title, number=prog.issuance.number, year=year,
+                     doc=words["doc_of_year"].format(year=year), work=words["work"])
+        if len(missing) == len(names):
+            opening = CITY_OPENING_NONE.format(**given)
+        else:
+            opening = CITY_OPENING.format(
+                **given, bodies=_bodies(data, names),
+                missing=MISSING.format(names="、".join(missing)) if missing else "")
+        heads = {k: v.format(target=target_label) for k, v in CITY_HEADS.items()}
+    figures = dict(
+        year=year, n=target[0], households=target[1], wan=wan(target[2]),
+        as_of=cn_date(date) if date else AS_OF_UNKNOWN, finished=t.finished, accepted=t.accepted,
+        done=t.households_done, actual=_wan_text(t.actual_total),
+        r1=_rate(t.finished, target[0]), r2=_rate(t.households_done, target[1]),
+        r3=_rate(t.actual_total, target[2] * TEN_THOUSAND),
+    )
+    if district is not None:
+        summary = DISTRICT_SUMMARY.format(district=district, scope=words["scope"], **figures)
+    else:
+        differs = PLAN_DIFFERS.format(n=plan[0], households=plan[1], wan=wan(plan[2]))
+        summary = CITY_SUMMARY.format(target=target_label, plan=differs if plan != target else "",
+                                      **figures)
+    projects, funding = _project_rows(rows)
+    district_rows = []
+    if district is None:
+        district_rows = [
+            _district_row(name, totals(r for r in rows if r.community.district == name))
+            for name in data.districts
+        ]
+    illustrative = any(r.illustrative for r in rows)
+    return {
+        "year": year,
+        "pilot": pilot,
+        "district": district or CITY,
+        "mark": SAMPLE_MARK if illustrative else "",
+        "title": words["title"].format(sender=sender, year=year),
+        "recipient": recipient,
+        "opening": opening,
+        "summary": summary,
+        "heads": heads,
+        "target_label": target_label,
+        "targets": [
+            {"name": TARGET_ROWS[0], "target": target[0], "done": t.finished,
+             "rate": figures["r1"]},
+            {"name": TARGET_ROWS[1], "target": target[1], "done": t.households_done,
+             "rate": figures["r2"]},
+            {"name": TARGET_ROWS[2], "target": wan(target[2], 2),
+             "done": yuan_as_wan(t.actual_total), "rate": figures["r3"]},
+        ],
+        "districts": district_rows,
+        "district_total": _district_row(CITY, t),
+        "projects": projects,
+        "project_total": {"households": t.households, "households_done": t.households_done,
+                          "investment": wan(t.investment_wan, 2),
+                          "actual": yuan_as_wan(t.actual_total), "stage": f"完工{t.finished}个"},
+        "funding": funding,
+        "funding_total": {**{k: yuan_as_wan(t.actual[k]) for k in PARTY_KEYS},
+                          "total": yuan_as_wan(t.actual_total)},
+        "parties": prog.parties.model_dump(),
+        **_narratives(data, year, district),
+        "closing": CLOSING,
+        "sign": signature(sender, cn_date(date)),
+    }
+
+
+# ---------------------------------------------------------------- which documents, where
+
+
+def report_years(data: DataSet) -> list[int]:
+    """The pilot year, and each later year with a district's report or a finished project."""
+    pilot = data.programme.pilot.year
+    later = [y for y in data.programme.years if y > pilot and (
+        any(year == y for _, year in data.reports)
+        or any(r.finished for r in year_figures(data, y)))]
+    return [pilot, *later]
+
+
+def report_path(data: DataSet, year: int, district: str | None) -> str:
+    """Where a district's (or, with None, the city's) report goes under the output folder."""
+    doc = WORDS[year == data.programme.pilot.year]["doc"]
+    folder = safe_name(district) if district else CITY
+    return REPORT_PATH.format(year=year, folder=folder, doc=doc,
+                              suffix="" if district else CITY_SUFFIX)

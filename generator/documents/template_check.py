@@ -1,0 +1,386 @@
+"""Check templates before a batch goes wrong: unknown fields and filters, syntax errors, tags Word has cut."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import zipfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from jinja2 import TemplateSyntaxError, nodes
+from lxml import etree
+
+from generator import ROOT
+from generator.data.loader import DataSet
+from generator.documents.kinds import KINDS, Kind
+from generator.render.docx import RENDERED_PARTS, jinja_source, paragraph_at
+from generator.render.env import TEXT_ENV, XML_ENV
+from generator.render.xlsx import BLOCK_ROW, LOOP_ROW
+
+W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+_TAG = re.compile(r"\{\{.*?\}\}|\{%.*?%\}", re.DOTALL)
+_UNKNOWN = object()
+"""A value whose shape the example data cannot tell: nothing below it is checked."""
+
+ContextFactory = Callable[[DataSet], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class TemplateFinding:
+    template: str
+    where: str
+    problem: str
+
+    def __str__(self) -> str:
+        return f"{self.template} {self.where}：{self.problem}"
+
+
+# ---------------------------------------------------------------- example contexts
+
+
+def context_factories() -> dict[str, tuple[str, ContextFactory]]:
+    """Template path (e.g. docx/notice.docx) → (kind key, example context from the data), for
+    every registered kind that fills a template."""
+    def example(kind: Kind) -> ContextFactory:
+        return lambda data: kind.context(data, kind.example(data))
+
+    return {kind.template: (kind.key, example(kind)) for kind in KINDS.values() if kind.template is not None}
+
+
+# ---------------------------------------------------------------- fields a template uses
+
+
+class _Walker:
+    """Follows names and attributes through a template's syntax tree against an example context."""
+
+    def __init__(self, context: dict[str, Any], filters: set[str], tests: set[str]):
+        self.context = context
+        self.filters = filters
+        self.tests = tests
+        self.missing: list[str] = []
+        self.bad_filters: list[str] = []
+
+    def walk(self, node: nodes.Node, scope: dict[str, Any]) -> None:
+        if isinstance(node, nodes.For):
+            self.walk(node.iter, scope)
+            element = self._element(self.resolve(node.iter, scope))
+            inner = {**scope, "loop": _UNKNOWN}
+            for name in self._targets(node.target):
+                inner[name] = element
+            for child in [*node.body, *node.else_]:
+                self.walk(child, inner)
+            if node.test is not None:
+                self.walk(node.test, inner)
+            return
+        if isinstance(node, (nodes.Assign, nodes.With, nodes.Macro, nodes.CallBlock)):
+            if isinstance(node, nodes.Assign):
+                self.walk(node.node, scope)
+                for name in self._targets(node.target):
+                    scope[name] = _UNKNOWN
+                return
+            scope = {**scope}
+            for child in node.iter_child_nodes():
+                for name in self._targets(child) if isinstance(child, nodes.Name) else []:
+                    scope[name] = _UNKNOWN
+        if isinstance(node, nodes.Filter) and node.name not in self.filters:
+            self.bad_filters.append(node.name)
+        if isinstance(node, nodes.Test) and node.name not in self.tests:
+            self.bad_filters.append(node.name)
+        if isinstance(node, (nodes.Name, nodes.Getattr, nodes.Getitem)):
+            self.resolve(node, scope)
+            if isinstance(node, nodes.Getitem):
+                self.walk(node.arg, scope)
+            return
+        for child in node.iter_child_nodes():
+            self.walk(child, scope)
+
+    @staticmethod
+    def _targets(node: nodes.Node) -> list[str]:
+        if isinstance(node, nodes.Name):
+            return [node.name]
+        if isinstance(node, nodes.Tuple):
+            return [n.name for n in node.items if isinstance(n, nodes.Name)]
+        return []
+
+    @staticmethod
+    def _element(value: Any) -> Any:
+        if isinstance(value, list) and value:
+            merged: dict[str, Any] = {}
+            if all(isinstance(v, dict) for v in value):
+                for v in value:  # keys any element has
+                    merged.update({k: x for k, x in v.items() if merged.get(k) is None})
+                return merged
+            return value[0]
+        if isinstance(value, dict):  # looping over a dict gives its keys
+            return _UNKNOWN
+        return _UNKNOWN
+
+    def resolve(self, node: nodes.Node, scope: dict[str, Any]) -> Any:
+        """The example value of an expression, recording fields the context lacks."""
+        if isinstance(node, nodes.Name):
+            if node.name in scope:
+                return scope[node.name]
+            if node.name in self.context:
+                return self.context[node.name]
+            if node.name in XML_ENV.globals:  # range, dict, namespace …
+                return _UNKNOWN
+            self.missing.append(node.name)
+            return _UNKNOWN
+        if isinstance(node, (nodes.Getattr, nodes.Getitem)):
+            base = self.resolve(node.node, scope)
+            key = node.attr if isinstance(node, nodes.Getattr) else (
+                node.arg.value if isinstance(node.arg, nodes.Const) else None)
+            if key is None or base is _UNKNOWN or base is None:
+                return _UNKNOWN
+            if isinstance(base, dict):
+                if key in base:
+                    return base[key]
+                self.missing.append(f"{_dotted(node.node)}.{key}")
+                return _UNKNOWN
+            if isinstance(base, list) and isinstance(key, int):
+                return base[key] if -len(base) <= key < len(base) else _UNKNOWN
+            return _UNKNOWN
+        self.walk(node, scope)
+        return _UNKNOWN
+
+
+def _dotted(node: nodes.Node) -> str:
+    if isinstance(node, nodes.Name):
+        return node.name
+    if isinstance(node, nodes.Getattr):
+        return f"{_dotted(node.node)}.{node.attr}"
+    if isinstance(node, nodes.Getitem) and isinstance(node.arg, nodes.Const):
+        return f"{_dotted(node.node)}[{node.arg.value!r}]"
+    return "…"
+
+
+def _field_findings(env: Any, source: str, context: dict[str, Any] | None,
+                    scope: dict[str, Any]) -> tuple[list[str], list[str]]:
+    tree = env.parse(source)
+    walker = _Walker(context or {}, set(env.filters), set(env.tests))
+    if context is None:
+        walker.resolve = lambda node, scope: _UNKNOWN  # type: ignore[method-assign]
+    walker.walk(tree, dict(scope))
+    return sorted(set(walker.missing)), sorted(set(walker.bad_filters))
+
+
+# ---------------------------------------------------------------- Word templates
+
+
+def _paragraph_place(p: etree._Element) -> str:
+    text = "".join(t.text or "" for t in p.iter(f"{W}t"))[:40]
+    cell = next(p.iterancestors(f"{W}tc"), None)
+    if cell is None:
+        return f"段落“{text}”"
+    row = cell.getparent()
+    table = row.getparent()
+    r = [x for x in table if x.tag == f"{W}tr"].index(row) + 1
+    c = [x for x in row if x.tag == f"{W}tc"].index(cell) + 1
+    return f"表格第{r}行第{c}列“{text}”"
+
+
+def _cut_tags(part: str, xml: bytes) -> Iterator[tuple[str, str]]:
+    """Tags that Word's editing split across runs, broke across paragraphs or marked as revisions."""
+    root = etree.fromstring(xml)
+    for p in root.iter(f"{W}p"):
+        pieces: list[tuple[int, str]] = []
+        for index, run in enumerate(p.iter(f"{W}r")):
+            for t in run.iter(f"{W}t"):
+                pieces.append((index, t.text or ""))
+        text = "".join(s for _, s in pieces)
+        if "{" not in text and "}" not in text:
+            continue
+        place = _paragraph_place(p)
+        if text.count("{{") != text.count("}}") or text.count("{%") != text.count("%}"):
+            yield place, "标签不完整（缺少开头或结尾的括号，或被拆到了两个段落里）"
+            continue
+        owner: list[int] = [i for i, s in pieces for _ in s]
+        for m in _TAG.finditer(text):
+            runs = set(owner[m.start():m.end()])
+            if len(runs) > 1:
+                yield place, (f"标签 {m.group(0)} 被拆成了{len(runs)}段（拼写检查、修订或改格式造成），"
+                              "请删除整个标签后一次输入")
+        if any(True for _ in p.iter(f"{W}ins", f"{W}del")) and _TAG.search(text):
+            yield place, "含标签的段落有未接受的修订，请在 Word 中“接受所有修订”"
+
+
+def check_docx(path: Path, label: str, context: dict[str, Any] | None) -> list[TemplateFinding]:
+    """Every problem of one Word template."""
+    found: list[TemplateFinding] = []
+    try:
+        with zipfile.ZipFile(path) as zf:
+            parts = [(n, zf.read(n)) for n in zf.namelist() if RENDERED_PARTS.match(n)]
+    except (OSError, zipfile.BadZipFile):
+        return [TemplateFinding(label, "文件", "不是有效的 .docx 文件")]
+    for name, xml in parts:
+        for place, problem in _cut_tags(name, xml):
+            found.append(TemplateFinding(label, place, problem))
+        source = jinja_source(xml.decode("utf-8"))
+        try:
+            XML_ENV.parse(source)
+        except TemplateSyntaxError as exc:
+            where = paragraph_at(source, exc.lineno)
+            found.append(TemplateFinding(label, f"段落“{where}”", f"语法错误：{exc.message}"))
+            continue
+        missing, filters = _field_findings(XML_ENV, source, context, {})
+        found += [TemplateFinding(label, _part_name(name), f"数据中没有字段“{m}”") for m in missing]
+        found += [TemplateFinding(label, _part_name(name), f"未知的过滤器“{f}”") for f in filters]
+    return found
+
+
+def _part_name(part: str) -> str:
+    return {"word/document.xml": "正文"}.get(part, "页眉页脚")
+
+
+# ---------------------------------------------------------------- Excel templates
+
+
+def check_xlsx(path: Path, label: str, context: dict[str, Any] | None) -> list[TemplateFinding]:
+    """Every problem of one Excel template, by cell."""
+    from openpyxl import load_workbook
+
+    try:
+        wb = load_workbook(path)
+    except Exception:  # openpyxl raises many kinds for a broken file
+        return [TemplateFinding(label, "文件", "不是有效的 .xlsx 文件")]
+    found: list[TemplateFinding] = []
+    for ws in wb.worksheets:
+        for row in ws.iter_rows():
+            scope: dict[str, Any] = {}
+            for cell in row:
+                text = cell.value
+                if not isinstance(text, str) or ("{" not in text and "}" not in text):
+                    continue
+                where = f"工作表“{ws.title}” {cell.coordinate}"
+                if cell.column == 1 and BLOCK_ROW.match(text):
+                    continue
+                loop = LOOP_ROW.match(text) if cell.column == 1 else None
+                if loop:
+                    walker = _Walker(context or {}, set(TEXT_ENV.filters), set(TEXT_ENV.tests))
+                    if context is not None:
+                        output = TEXT_ENV.parse(f"{{{{ {loop.group(2)} }}}}").body[0]
+                        assert isinstance(output, nodes.Output)
+                        iterable = walker.resolve(output.nodes[0], {})
+                        scope[loop.group(1)] = _Walker._element(iterable)
+                        found += [TemplateFinding(label, where, f"数据中没有字段“{m}”")
+                                  for m in sorted(set(walker.missing))]
+                    else:
+                        scope[loop.group(1)] = _UNKNOWN
+                    text = text[loop.end():]
+                try:
+                    TEXT_ENV.parse(text)
+                except TemplateSyntaxError as exc:
+                    found.append(TemplateFinding(label, where, f"语法错误：{exc.message}"))
+                    continue
+                missing, filters = _field_findings(TEXT_ENV, text, context, scope)
+                found += [TemplateFinding(label, where, f"数据中没有字段“{m}”") for m in missing]
+                found += [TemplateFinding(label, where, f"未知的过滤器“{f}”") for f in filters]
+    return found
+
+
+# ---------------------------------------------------------------- a whole folder
+
+
+def check_folder(root: Path, data: DataSet) -> tuple[list[TemplateFinding], list[str]]:
+    """Check every template under a folder; return the findings and the templates checked."""
+    factories = context_factories()
+    contexts: dict[str, dict[str, Any]] = {}
+    findings: list[TemplateFinding] = []
+    checked: list[str] = []
+    for path in sorted(root.rglob("*")):
+        if path.suffix not in (".docx", ".xlsx") or path.name.startswith(("~$", ".")):
+            continue
+        rel = path.relative_to(root).as_posix()
+        label = str(path)
+        kind_key = "/".join(rel.split("/")[-2:])
+        context = None
+        if kind_key in factories:
+            if kind_key not in contexts:
+                contexts[kind_key] = factories[kind_key][1](data)
+            context = contexts[kind_key]
+        else:
+            findings.append(TemplateFinding(label, "文件", "不是任何文书种类的模板（文件名或文件夹不对），"
+                                                         "只检查了语法"))
+        check = check_xlsx if path.suffix == ".xlsx" else check_docx
+        findings += check(path, label, context)
+        checked.append(label)
+    return findings, checked
+
+
+# ---------------------------------------------------------------- the fields a kind provides
+
+
+def _type_name(value: Any) -> str:
+    if value is None:
+        return "可为空"
+    if isinstance(value, bool):
+        return "是/否"
+    if isinstance(value, int):
+        return "整数"
+    if isinstance(value, Decimal):
+        return "数值"
+    if isinstance(value, dt.date):
+        return "日期"
+    if isinstance(value, list):
+        return "列表"
+    if isinstance(value, dict):
+        return "一组字段"
+    return "文本"
+
+
+def field_rows(context: dict[str, Any], prefix: str = "") -> list[tuple[str, str, str]]:
+    """Every field of a context: path, type and an example value."""
+    rows: list[tuple[str, str, str]] = []
+    for key, value in context.items():
+        path = f"{prefix}{key}"
+        if isinstance(value, dict):
+            rows.append((path, "一组字段", ""))
+            rows += field_rows(value, path + ".")
+        elif isinstance(value, list):
+            element = _Walker._element(value)
+            rows.append((path, "列表", f"{len(value)} 项"))
+            if isinstance(element, dict):
+                rows += field_rows(element, path + "[].")
+            elif value:
+                rows.append((f"{path}[]", _type_name(value[0]), _example(value[0])))
+        else:
+            rows.append((path, _type_name(value), _example(value)))
+    return rows
+
+
+def _example(value: Any) -> str:
+    if value is None:
+        return "（空）"
+    text = str(value).replace("\n", " ").replace("|", "／")
+    return text if len(text) <= 40 else text[:39] + "…"
+
+
+def fields_doc(data: DataSet) -> str:
+    """docs/templates.md: the fields each kind's templates can use."""
+    lines = [
+        "# 模板可用的字段",
+        "",
+        "本文件由 `python -m generator.documents.template_check` 生成，请勿手工修改；",
+        "`gaizao templates fields 种类` 在屏幕上列出同样的内容。",
+        "示例值取自随附数据中进度最靠后的项目。在模板中写 `{{ 字段 }}`，列表用",
+        "`{%tr for it in items %}` … `{%tr endfor %}`（表格行）或 `{%p for … %}`（段落）逐项输出。",
+        "",
+    ]
+    for template, (key, factory) in context_factories().items():
+        lines += [f"## {key}（{template}）", "", "| 字段 | 类型 | 示例 |", "|---|---|---|"]
+        for path, kind, example in field_rows(factory(data)):
+            lines.append(f"| `{path}` | {kind} | {example} |")
+        lines.append("")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":  # python -m generator.documents.template_check: rewrite docs/templates.md
+    from generator.data.loader import load
+
+    target = ROOT / "docs" / "templates.md"
+    target.write_text(fields_doc(load()), encoding="utf-8")
+    print(target)

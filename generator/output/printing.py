@@ -1,0 +1,309 @@
+"""Batch printing: one print-ready .docx per district and kind, a section for each document."""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import io
+import re
+import zipfile
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from xml.sax.saxutils import escape
+
+from lxml import etree
+
+from generator.data.loader import DataSet
+from generator.documents.kinds import KINDS, Kind
+from generator.documents.paths import safe_name
+from generator.errors import DataError, Problem
+from generator.output.pipeline import (
+    Job,
+    Renderers,
+    Result,
+    Selection,
+    Skip,
+    data_hash,
+    plan_jobs,
+    refuse_on_errors,
+    write_all,
+)
+from generator.output.writer import Entry, sha256
+from generator.render.docx import CompiledDocx
+from generator.render.ziputil import normalize_zip
+
+W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+R = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+PKG = "http://schemas.openxmlformats.org/package/2006/relationships"
+CT = "http://schemas.openxmlformats.org/package/2006/content-types"
+DOCUMENT = "word/document.xml"
+PRINT_FOLDER = "打印"
+_SIDE = re.compile(r"^word/(header|footer)\d*\.xml$")
+_MARK = "<!--gaizao-section-->"
+_DOC_PR_ID = re.compile(r'(<wp:docPr\b[^>]*?\bid=")\d+(")')
+# Child order of w:sectPr (ECMA-376); Word rejects a file whose sectPr breaks it.
+_SECT_ORDER = (
+    "headerReference footerReference footnotePr endnotePr type pgSz pgMar paperSrc pgBorders "
+    "lnNumType pgNumType cols formProt vAlign noEndnote titlePg textDirection bidi rtlGutter "
+    "docGrid printerSettings sectPrChange"
+).split()
+
+
+def w(tag: str) -> str:
+    """A WordprocessingML tag name as lxml spells it."""
+    return f"{{{W}}}{tag}"
+
+
+def _set_sect_child(sect: etree._Element, tag: str, **attrs: str) -> None:
+    """Set w:<tag> in a sectPr at its schema position, keeping attributes it already has."""
+    child = sect.find(w(tag))
+    if child is None:
+        child = etree.Element(w(tag))
+        later = {w(t) for t in _SECT_ORDER[_SECT_ORDER.index(tag) + 1:]}
+        at = next((i for i, c in enumerate(sect) if c.tag in later), len(sect))
+        sect.insert(at, child)
+    for key, value in attrs.items():
+        child.set(w(key), value)
+
+
+class Binder:
+    """Documents rendered from one compiled template, bound into one .docx after a contents page."""
+
+    def __init__(self, compiled: CompiledDocx):
+        self.compiled = compiled
+        self.raw = dict(compiled.parts)
+        self.side = [n for n in compiled.compiled if _SIDE.match(n)]
+        source = self.raw[DOCUMENT].decode("utf-8")
+        self.head = source[: source.index("<w:body>") + len("<w:body>")]
+        root = etree.fromstring(self.raw[DOCUMENT])
+        self.sect = root.find(w("body")).find(w("sectPr"))
+        if self.sect is None:
+            self.sect = etree.SubElement(root.find(w("body")), w("sectPr"))
+        self.bodies: list[tuple[str, int]] = []
+        """Each document's body XML (a marker where its section break goes), its header variant."""
+        self.variants: dict[tuple[str, ...], int] = {}
+        """Rendered headers and footers; documents whose differ (the 示例 mark) get their own."""
+        self.first: dict[str, Any] | None = None
+
+    def add(self, context: dict[str, Any]) -> None:
+        """Render one document and keep its body."""
+        self.first = self.first or context
+        sides = tuple(self.compiled.render_part(n, context) for n in self.side)
+        variant = self.variants.setdefault(sides, len(self.variants))
+        root = etree.fromstring(self.compiled.render_part(DOCUMENT, context).encode("utf-8"))
+        body = root.find(w("body"))
+        if len(body) and body[-1].tag == w("sectPr"):
+            body.remove(body[-1])
+        last = body[-1] if len(body) else None
+        if last is None or last.tag != w("p"):
+            last = etree.SubElement(body, w("p"))  # a table cannot carry a section break
+        ppr = last.find(w("pPr"))
+        if ppr is None:
+            ppr = etree.Element(w("pPr"))
+            last.insert(0, ppr)
+        change = ppr.find(w("pPrChange"))
+        (change.addprevious if change is not None else ppr.append)(etree.Comment("gaizao-section"))
+        text = etree.tostring(root, encoding="unicode")
+        self.bodies.append((text[text.index("<w:body>") + 8: text.rindex("</w:body>")], variant))
+
+    def _section(self, rids: dict[str, str] | None) -> str:
+        """The template's page setup on a new page, numbered from 1; rids None: no page number."""
+        sect = copy.deepcopy(self.sect)
+        for ref in sect.findall(w("headerReference")) + sect.findall(w("footerReference")):
+            if rids is None:
+                sect.remove(ref)  # the contents page has no page number
+            else:
+                rid = ref.get(f"{{{R}}}id", "")
+                ref.set(f"{{{R}}}id", rids.get(rid, rid))
+        _set_sect_child(sect, "type", val="nextPage")
+        if rids is not None:
+            _set_sect_child(sect, "pgNumType", start="1")
+        xml = etree.tostring(sect, encoding="unicode")
+        # A lone element repeats the namespace declarations the document root already makes.
+        return re.sub(r'\s+xmlns:\w+="[^"]*"', "", xml)
+
+    def _type_width(self) -> int:
+        size, margin = self.sect.find(w("pgSz")), self.sect.find(w("pgMar"))
+        try:
+            return int(size.get(w("w"))) - int(margin.get(w("left"))) - int(margin.get(w("right")))
+        except (AttributeError, TypeError, ValueError):
+            return 8845  # GB/T 9704's 156 mm
+
+    def finish(self, heading: str, rows: Sequence[Sequence[str]], summary: str) -> bytes:
+        """The bound .docx: the contents page, then every document added, in order."""
+        assert self.bodies, "nothing to bind"
+        parts = dict(self.raw)
+        rels = etree.fromstring(parts["word/_rels/document.xml.rels"])
+        types = etree.fromstring(parts["[Content_Types].xml"])
+        by_target = {f"word/{r.get('Target')}": r.get("Id", "") for r in rels}
+        sections = []
+        for sides, variant in self.variants.items():
+            rids: dict[str, str] = {}
+            for index, (name, xml) in enumerate(zip(self.side, sides, strict=True)):
+                target = name if variant == 0 else name.replace(".xml", f"_{variant}.xml")
+                parts[target] = xml.encode("utf-8")
+                if variant and name in by_target:
+                    rid = f"rIdGaizaoPrint{variant}_{index}"
+                    rids[by_target[name]] = rid
+                    kind = "header" if "header" in name else "footer"
+                    etree.SubElement(rels, f"{{{PKG}}}Relationship", Id=rid, Target=target[5:],
+                                     Type=f"{R}/{kind}")
+                    etree.SubElement(types, f"{{{CT}}}Override", PartName=f"/{target}",
+                                     ContentType=f"application/vnd.openxmlformats-officedocument."
+                                                 f"wordprocessingml.{kind}+xml")
+                    own = name.replace("word/", "word/_rels/") + ".rels"
+                    if own in parts:
+                        parts[target.replace("word/", "word/_rels/") + ".rels"] = parts[own]
+            sections.append(self._section(rids))
+        for name in self.compiled.compiled:
+            if name != DOCUMENT and name not in self.side:
+                # Footnotes cannot differ per document in one file: the first document's stand.
+                parts[name] = self.compiled.render_part(name, self.first or {}).encode("utf-8")
+        parts["word/_rels/document.xml.rels"] = etree.tostring(rels, xml_declaration=True,
+                                                               encoding="UTF-8", standalone=True)
+        parts["[Content_Types].xml"] = etree.tostring(types, xml_declaration=True, encoding="UTF-8",
+                                                      standalone=True)
+        out = [self.head, self._contents(heading, rows, summary)]
+        for i, (body, variant) in enumerate(self.bodies):
+            last = i == len(self.bodies) - 1
+            out.append(body.replace(_MARK, "" if last else sections[variant]))
+        out.append(sections[self.bodies[-1][1]] + "</w:body></w:document>")
+        counter = iter(range(1, 1 << 30))
+        # Drawings must have unique ids across the whole file, or Word reports it damaged.
+        document = _DOC_PR_ID.sub(lambda m: f"{m[1]}{next(counter)}{m[2]}", "".join(out))
+        parts[DOCUMENT] = document.encode("utf-8")
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
+            for name, _ in self.compiled.parts:
+                zf.writestr(name, parts.pop(name))
+            for name, blob in parts.items():
+                zf.writestr(name, blob)
+        return normalize_zip(buffer.getvalue())
+
+    def _style(self, name: str) -> str:
+        """The template's own paragraph style for a style name, so the contents page matches."""
+        styles = self.raw.get("word/styles.xml")
+        if styles is None:
+            return ""
+        for style in etree.fromstring(styles).iter(w("style")):
+            label = style.find(w("name"))
+            if label is not None and label.get(w("val")) == name:
+                return f'<w:pStyle w:val="{escape(style.get(w("styleId"), ""))}"/>'
+        return ""
+
+    def _contents(self, heading: str, rows: Sequence[Sequence[str]], summary: str) -> str:
+        """A contents page in the template's styles: heading, count, a table of the documents."""
+        title, body = self._style("公文标题"), self._style("公文正文")
+        head = self._style("表头") or body
+        cell = self._style("表格文字") or body
+        width = self._type_width()
+        shares = (12, 52, 20, 16)
+        widths = [width * s // 100 for s in shares]
+        grid = "".join(f'<w:gridCol w:w="{wd}"/>' for wd in widths)
+
+        def para(style: str, text: str, jc: str = "") -> str:
+            align = f'<w:jc w:val="{jc}"/>' if jc else ""
+            return f"<w:p><w:pPr>{style}{align}</w:pPr><w:r><w:t>{escape(text)}</w:t></w:r></w:p>"
+
+        def row(texts: Sequence[str], style: str, header: bool = False) -> str:
+            repeat = "<w:tblHeader/>" if header else ""  # the heading row repeats on every page
+            props = f"<w:trPr><w:cantSplit/>{repeat}</w:trPr>"
+            cells = "".join(
+                f'<w:tc><w:tcPr><w:tcW w:w="{wd}" w:type="dxa"/><w:vAlign w:val="center"/></w:tcPr>'
+                f"{para(style, t, 'center' if i != 1 else '')}</w:tc>"
+                for i, (t, wd) in enumerate(zip(texts, widths, strict=True))
+            )
+            return f"<w:tr>{props}{cells}</w:tr>"
+
+        border = "".join(f'<w:{e} w:val="single" w:sz="6" w:space="0" w:color="000000"/>'
+                         for e in ("top", "left", "bottom", "right", "insideH", "insideV"))
+        table = (
+            f'<w:tbl><w:tblPr><w:tblW w:w="{sum(widths)}" w:type="dxa"/><w:jc w:val="center"/>'
+            f'<w:tblBorders>{border}</w:tblBorders><w:tblLayout w:type="fixed"/></w:tblPr>'
+            f"<w:tblGrid>{grid}</w:tblGrid>"
+            + row(("序号", "小区名称", "县（区）", "年度"), head, header=True)
+            + "".join(row(r, cell) for r in rows)
+            + "</w:tbl>"
+        )
+        closing = f"<w:p><w:pPr>{body}{self._section(None)}</w:pPr></w:p>"
+        return para(title, heading, "center") + para(body, summary) + table + closing
+
+
+@dataclass
+class PrintFile:
+    """One print file: every document of one kind for one district (and year)."""
+
+    kind: Kind
+    district: str
+    year: int | None
+    jobs: list[Job]
+
+    @property
+    def path(self) -> str:
+        name = f"{safe_name(self.district)}-{self.kind.name}.docx"
+        return f"{PRINT_FOLDER}/{self.year}/{name}" if self.year else f"{PRINT_FOLDER}/{name}"
+
+    @property
+    def heading(self) -> str:
+        return f"{self.district}{self.kind.name}打印目录"
+
+
+def plan_prints(data: DataSet, kind: str, district: str | None = None,
+                year: int | None = None) -> tuple[list[PrintFile], list[Skip]]:
+    """The print files a selection gives, one per district that has documents, in plan order."""
+    sel = Selection(kinds=(kind,), district=district, year=year)
+    sel.check(data)
+    if KINDS[kind].suffix != ".docx":
+        name = KINDS[kind].name
+        raise DataError([Problem("命令行参数", f"“{name}”不是 Word 文书，不能合并打印")])
+    jobs, skips = plan_jobs(data, sel)
+    files = {d: PrintFile(KINDS[kind], d, year, []) for d in data.districts}
+    for job in jobs:
+        files[job.community.district].jobs.append(job)
+    return [f for f in files.values() if f.jobs], skips
+
+
+def print_documents(
+    data: DataSet,
+    out: Path,
+    kind: str,
+    *,
+    district: str | None = None,
+    year: int | None = None,
+    force: bool = False,
+    templates_dir: Path | None = None,
+    progress: Callable[[list[Job]], Iterable[Job]] = lambda jobs: jobs,
+) -> Result:
+    """Write one bound print file per district into out/打印/; nothing when the data has errors."""
+    files, skips = plan_prints(data, kind, district, year)
+    refuse_on_errors(data)
+    renderers = Renderers(data, templates_dir)
+    templates = {f.district: renderers.locate(f.kind, f.district) for f in files}
+    binders = {d: Binder(renderers.docx(t)) for d, t in templates.items()}
+    # A running hash rather than a list of contexts: keeping hundreds alive slows the whole run.
+    hashes = {f.district: hashlib.sha256() for f in files}
+    for job in progress([job for f in files for job in f.jobs]):
+        context = job.kind.context(data, job.target)
+        binders[job.community.district].add(context)
+        hashes[job.community.district].update(data_hash(context).encode("ascii"))
+
+    def produced() -> Iterator[tuple[Entry, bytes]]:
+        for f in files:
+            rows = [(str(i), j.community.name, j.community.district, str(j.community.year))
+                    for i, j in enumerate(f.jobs, start=1)]
+            years = f"{f.year}年度" if f.year else "各年度"
+            summary = (f"本册收录{f.district}{years}{f.kind.name}共{len(f.jobs)}份，"
+                       "每份另起一页，页码各自从1起。")
+            payload = binders[f.district].finish(f.heading, rows, summary)
+            yield Entry(
+                path=f.path, kind=f"print-{f.kind.key}", kind_name=f"{f.kind.name}打印本",
+                community="", district=f.district, year=f.year,
+                template=renderers.label(templates[f.district]), sha256=sha256(payload),
+                data_hash=hashes[f.district].hexdigest(),
+            ), payload
+
+    result = write_all(out, force, produced(), skips)
+    result.bound = {f.path: len(f.jobs) for f in files}
+    return result

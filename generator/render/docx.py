@@ -1,0 +1,111 @@
+"""Word templates compiled once and rendered many times, with docxtpl's tag syntax."""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from pathlib import Path
+from typing import Any
+
+from docxtpl import DocxTemplate
+from jinja2 import Template, TemplateSyntaxError, UndefinedError
+from jinja2.exceptions import SecurityError
+
+from generator.errors import TemplateError
+from generator.render.env import XML_ENV
+from generator.render.ziputil import deflate, fix_core_dates, write_zip
+
+RENDERED_PARTS = re.compile(r"^word/(document|header\d*|footer\d*|footnotes)\.xml$")
+_TAG_TEXT = re.compile(r"<[^>]+>")
+_LISTING = re.compile(r"<w:t(?: [^>]*)?>[^<]*[\t\n\a\f]")
+"""A text element holding a tab, line break, paragraph mark (\\a) or page break (\\f)."""
+
+
+def jinja_source(xml: str) -> str:
+    """docxtpl's own clean-up of Word XML into Jinja source ({%p %}, {%tr %}, tags split across runs)."""
+    patched = DocxTemplate.patch_xml(None, xml)  # type: ignore[arg-type]
+    # docxtpl's escapes for literal braces ({_{ prints {{) become string expressions here, in the
+    # template; docxtpl replaces them in the rendered output, where it would change a clerk's
+    # text “{_{” too.
+    for escape, literal in (("{_{", "{{"), ("}_}", "}}"), ("{_%", "{%"), ("%_}", "%}")):
+        patched = patched.replace(escape, f"{{{{ '{literal}' }}}}")
+    # One paragraph a line, so a Jinja error's line number points at a paragraph.
+    return re.sub(r"<w:p([ >])", r"\n<w:p\1", patched)
+
+
+def _unpatch(xml: str) -> str:
+    xml = re.sub(r"\n<w:p([ >])", r"<w:p\1", xml)
+    # Tabs and line breaks inside values become Word tabs and breaks. docxtpl's pass runs
+    # regular expressions over every paragraph and run, most of a document's render time; it
+    # changes only text holding one of those characters, so a document with none skips it.
+    if not _LISTING.search(xml):
+        return xml
+    return DocxTemplate.resolve_listing(None, xml)  # type: ignore[arg-type]
+
+
+def paragraph_at(source: str, lineno: int | None) -> str:
+    """The visible text of the paragraph a Jinja error points at."""
+    if not lineno:
+        return ""
+    lines = source.splitlines()
+    if 0 < lineno <= len(lines):
+        return _TAG_TEXT.sub("", lines[lineno - 1]).strip()[:80]
+    return ""
+
+
+class CompiledDocx:
+    """One Word template: its parts read and compiled once, rendered for each document."""
+
+    def __init__(self, path: Path, label: str | None = None):
+        self.path = path
+        self.label = label or str(path)
+        try:
+            with zipfile.ZipFile(path) as zf:
+                self.parts = [(info.filename, zf.read(info.filename)) for info in zf.infolist()]
+        except (OSError, zipfile.BadZipFile) as exc:
+            raise TemplateError(f"模板 {self.label} 无法打开（不是有效的 .docx 文件）：{exc}") from None
+        self.sources: dict[str, str] = {}
+        self.compiled: dict[str, Template] = {}
+        for name, blob in self.parts:
+            if not RENDERED_PARTS.match(name):
+                continue
+            source = jinja_source(blob.decode("utf-8"))
+            self.sources[name] = source
+            try:
+                self.compiled[name] = XML_ENV.from_string(source)
+            except TemplateSyntaxError as exc:
+                where = paragraph_at(source, exc.lineno)
+                raise TemplateError(
+                    f"模板 {self.label} 语法错误：{exc.message}（所在段落：“{where}”）"
+                ) from None
+        # The parts no tag touches are compressed once here, not once per document.
+        self.static = {
+            name: deflate(name, fix_core_dates(blob) if name == "docProps/core.xml" else blob)
+            for name, blob in self.parts if name not in self.compiled
+        }
+
+    def render(self, context: dict[str, Any]) -> bytes:
+        """Render every templated part and return the finished .docx as repeatable bytes."""
+        entries = [
+            deflate(name, self.render_part(name, context).encode("utf-8"))
+            if name in self.compiled else self.static[name]
+            for name, _ in self.parts
+        ]
+        return write_zip(entries)
+
+    def render_part(self, name: str, context: dict[str, Any]) -> str:
+        """One templated part (e.g. word/document.xml) rendered to finished Word XML."""
+        return _unpatch(self._render_part(name, self.compiled[name], context))
+
+    def _render_part(self, name: str, template: Template, context: dict[str, Any]) -> str:
+        try:
+            return template.render(context)
+        except UndefinedError as exc:
+            raise TemplateError(f"模板 {self.label} 使用了数据中没有的字段：{exc.message}") from None
+        except SecurityError as exc:
+            raise TemplateError(f"模板 {self.label} 试图访问不允许的内容：{exc}") from None
+        except Exception as exc:
+            line = getattr(exc, "lineno", None)
+            where = paragraph_at(self.sources[name], line)
+            hint = f"（所在段落：“{where}”）" if where else ""
+            raise TemplateError(f"模板 {self.label} 渲染出错：{exc}{hint}") from None

@@ -1,0 +1,553 @@
+"""The programme's rules as named checks; each finding names the rule, the file, the record and the field."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, replace
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel
+
+from generator.data.labels import field_label
+from generator.data.loader import DataSet
+from generator.data.models import STAGE_NAMES, Community, Project
+from generator.render.env import xml_safe
+from generator.render.filters import cn_date, q2, to_yuan, yuan
+from generator.rules.funding import line_rule, plan_funding
+
+Severity = Literal["error", "warning"]
+
+
+@dataclass(frozen=True)
+class Finding:
+    rule: str
+    severity: Severity
+    file: str
+    where: str
+    field: str
+    message: str
+
+    def as_dict(self) -> dict[str, str]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    title: str
+    check: Callable[[DataSet], Iterator[Finding]]
+    per_project: bool = False
+    """Looks at one project at a time, so it can run on a slice of the projects."""
+
+
+RULES: list[Rule] = []
+
+PROJECTS_AT_ONCE = 64
+"""Projects unpacked at a time while checking: each is read once for all per-project rules."""
+
+
+def rule(rule_id: str, title: str, per_project: bool = False
+         ) -> Callable[[Callable[[DataSet], Iterator[Finding]]], Callable]:
+    """Register a check under its rule id."""
+
+    def register(fn: Callable[[DataSet], Iterator[Finding]]) -> Callable:
+        RULES.append(Rule(rule_id, title, fn, per_project))
+        return fn
+
+    return register
+
+
+def check_all(data: DataSet) -> list[Finding]:
+    """Run every rule; errors first, then warnings, each in data order."""
+    ids = list(data.projects)
+    findings: list[Finding] = []
+    for start in range(0, max(len(ids), 1), PROJECTS_AT_ONCE):
+        # Projects are stored packed: unpack a slice once for all the per-project rules.
+        view = replace(data, projects={i: data.projects[i] for i in ids[start:start + PROJECTS_AT_ONCE]})
+        for r in RULES:
+            if r.per_project:
+                findings.extend(r.check(view))
+            elif start == 0:
+                findings.extend(r.check(data))
+    return sorted(findings, key=lambda f: f.severity != "error")
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _rel(data: DataSet, path: Path) -> str:
+    try:
+        return str(path.relative_to(data.root.parent))
+    except ValueError:
+        return str(path)
+
+
+def _row(data: DataSet, c: Community, rule_id: str, severity: Severity, field: str, msg: str) -> Finding:
+    file = _rel(data, data.sources[f"community:{c.id}"])
+    return Finding(rule_id, severity, file, f"序号{c.seq} {c.name}", field, msg)
+
+
+def _proj(data: DataSet, p: Project, rule_id: str, severity: Severity, field: str, msg: str) -> Finding:
+    file = _rel(data, data.sources[f"project:{p.community}"])
+    c = data.communities[p.community]
+    return Finding(rule_id, severity, file, f"{c.id} {c.name}", field, msg)
+
+
+def deadline(data: DataSet, key: str, year: int) -> dt.date | None:
+    """The last day for a workflow step in a plan year (the pilot's dates moved to that year)."""
+    prog = data.programme
+    for d in prog.deadlines:
+        if d.key == key:
+            shift = year - prog.pilot.year
+            try:
+                return d.last_day.replace(year=d.last_day.year + shift)
+            except ValueError:  # 29 February
+                return d.last_day.replace(year=d.last_day.year + shift, day=28)
+    return None
+
+
+def _deadline_text(data: DataSet, key: str, year: int) -> str:
+    last = deadline(data, key, year)
+    name = next(d.name for d in data.programme.deadlines if d.key == key)
+    return f"{name}时限{cn_date(last)}" if last else name
+
+
+# ---------------------------------------------------------------- the plan (section 一, annex 1)
+
+
+def _totals(rows: list[Community]) -> tuple[int, int, Decimal]:
+    return len(rows), sum(c.households for c in rows), sum((c.investment_wan for c in rows), Decimal(0))
+
+
+@rule("PLAN-TOTALS", "方案正文所述各县（区）及全市数字与附件1逐行合计一致")
+def check_plan_totals(data: DataSet) -> Iterator[Finding]:
+    stated = data.programme.stated
+    file = _rel(data, data.root / "programme.yaml")
+    rows = data.active_communities()
+    for claim in stated.districts:
+        count, households, wan = _totals([c for c in rows if c.district == claim.district])
+        pairs: list[tuple[str, Decimal, Decimal, str]] = [
+            ("小区个数", Decimal(claim.communities), Decimal(count), "个"),
+            ("户数", Decimal(claim.households), Decimal(households), "户"),
+            ("预计投资", claim.investment_wan, wan, "万元"),
+        ]
+        for label, said, got, unit in pairs:
+            if said and said != got:
+                yield Finding("PLAN-TOTALS", "warning", file, f"方案一 {claim.district}",
+                              f"stated.districts（{label}）",
+                              f"方案正文写{claim.district}{label}{said}{unit}，附件1逐行合计为{got}{unit}")
+    count, households, wan = _totals(rows)
+    if stated.communities and count != stated.communities:
+        yield Finding("PLAN-TOTALS", "warning", file, "方案一 全市", "stated.communities",
+                      f"方案正文写共{stated.communities}个小区，附件1共{count}个")
+    if stated.households and households != stated.households:
+        yield Finding("PLAN-TOTALS", "warning", file, "方案一 全市", "stated.households",
+                      f"方案正文写涉及{stated.households}户，附件1合计{households}户")
+    places = stated.investment_yi_approx.as_tuple().exponent
+    yi = (wan / 10000).quantize(Decimal(1).scaleb(places if isinstance(places, int) else 0),
+                                rounding=ROUND_HALF_UP)
+    if stated.investment_yi_approx and yi != stated.investment_yi_approx:
+        yield Finding("PLAN-TOTALS", "warning", file, "方案一 全市", "stated.investment_yi_approx",
+                      f"方案正文写总投资约{stated.investment_yi_approx}亿元，附件1合计{wan}万元")
+
+
+@rule("PLAN-PILOT", "试点年度的小区个数、户数、投资与方案二的目标一致")
+def check_pilot(data: DataSet) -> Iterator[Finding]:
+    pilot = data.programme.pilot
+    file = _rel(data, data.root / "programme.yaml")
+    count, households, wan = _totals([c for c in data.active_communities() if c.year == pilot.year])
+    for label, target, got in (("小区个数", pilot.communities, count), ("户数", pilot.households, households),
+                               ("预计投资（万元）", pilot.investment_wan, wan)):
+        if target and Decimal(target) != Decimal(got):  # zero: the programme states no target
+            yield Finding("PLAN-PILOT", "warning", file, f"{pilot.year}年试点目标", f"pilot（{label}）",
+                          f"试点目标{label}为{target}，附件1该年度合计为{got}")
+
+
+@rule("PLAN-SWAP-COUNT", "调整计划项目后，各县（区）每年度的项目个数不变（附件1备注）")
+def check_swap_count(data: DataSet) -> Iterator[Finding]:
+    groups: dict[tuple[str, int], list[Community]] = {}
+    for c in data.communities.values():
+        groups.setdefault((c.district, c.year), []).append(c)
+    for (district, year), rows in sorted(groups.items(), key=lambda kv: (kv[0][1], kv[0][0])):
+        original = sum(1 for c in rows if c.replaces is None)
+        active = sum(1 for c in rows if c.status == "planned")
+        if original != active:
+            yield _row(data, rows[0], "PLAN-SWAP-COUNT", "error", "status / replaces",
+                       f"{district}{year}年原计划{original}个项目，调整后为{active}个；调整计划项目时项目个数应保持不变")
+
+
+@rule("PLAN-SWAP-REF", "替换项目须替换同县（区）同年度已调出计划的项目")
+def check_swap_ref(data: DataSet) -> Iterator[Finding]:
+    for c in data.communities.values():
+        if c.replaces is None:
+            continue
+        old = data.communities[c.replaces]
+        if old.status != "withdrawn":
+            yield _row(data, c, "PLAN-SWAP-REF", "error", "replaces（替换的计划项目）",
+                       f"被替换的“{old.name}”仍在计划中，应将其 status 写为 withdrawn")
+        if (old.district, old.year) != (c.district, c.year):
+            yield _row(data, c, "PLAN-SWAP-REF", "error", "replaces（替换的计划项目）",
+                       f"被替换的“{old.name}”属于{old.district}{old.year}年，与本项目不同")
+
+
+# ---------------------------------------------------------------- eligibility (section 四)
+
+
+@rule("ELIG-BUILT-YEAR", "改造对象须为规定年份以前建成的小区")
+def check_built_year(data: DataSet) -> Iterator[Finding]:
+    limit = data.programme.eligibility.built_before_year
+    for c in data.active_communities():
+        years = c.built_years
+        if years is not None and years[1] >= limit:
+            yield _row(data, c, "ELIG-BUILT-YEAR", "warning", "built（建成时间）",
+                       f"建成时间“{c.built}”不早于{limit}年，不符合“{limit}年以前建成”的条件（计划已印发，仅作提示）")
+
+
+@rule("ELIG-BUILT-UNKNOWN", "建成时间应能识别")
+def check_built_unknown(data: DataSet) -> Iterator[Finding]:
+    for c in data.active_communities():
+        if c.built_years is None:
+            text = f"“{c.built}”无法识别为年份" if c.built else "未填写"
+            yield _row(data, c, "ELIG-BUILT-UNKNOWN", "warning", "built（建成时间）",
+                       f"建成时间{text}，无法核对建成年份条件")
+
+
+def support_rate(project: Project) -> Decimal | None:
+    """Share of asked households that support the renovation, or None before the survey."""
+    if project.survey is None:
+        return None
+    return Decimal(project.survey.support) / Decimal(project.survey.households_asked)
+
+
+def meets_support(data: DataSet, project: Project) -> bool:
+    """Whether the survey reached the programme's support threshold, compared exactly (no division)."""
+    s = project.survey
+    floor = data.programme.eligibility.min_support_percent
+    return s is not None and s.support * 100 >= floor * s.households_asked
+
+
+@rule("ELIG-SUPPORT", "居民支持率不低于规定比例方可申请改造", per_project=True)
+def check_support(data: DataSet) -> Iterator[Finding]:
+    for p in data.projects.values():
+        rate = support_rate(p)
+        if rate is None or meets_support(data, p):
+            continue
+        pct = (rate * 100).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+        need = data.programme.eligibility.min_support_percent
+        if p.at_least("application"):
+            yield _proj(data, p, "ELIG-SUPPORT", "error", "survey.support（同意户数）",
+                        f"居民支持率{pct}%低于{need}%，不能进入“{STAGE_NAMES[p.stage]}”阶段")
+        else:
+            yield _proj(data, p, "ELIG-SUPPORT", "warning", "survey.support（同意户数）",
+                        f"居民支持率{pct}%低于{need}%，暂不能提出改造申请")
+
+
+@rule("SURVEY-COUNTS", "意见征询的同意、反对、未表态户数之和等于征询户数，且不超过小区户数", per_project=True)
+def check_survey_counts(data: DataSet) -> Iterator[Finding]:
+    for p in data.projects.values():
+        s = p.survey
+        if s is None:
+            continue
+        households = data.communities[p.community].households
+        if s.support + s.oppose + s.no_answer != s.households_asked:
+            yield _proj(data, p, "SURVEY-COUNTS", "error", "survey",
+                        f"同意{s.support}+反对{s.oppose}+未表态{s.no_answer}="
+                        f"{s.support + s.oppose + s.no_answer}户，与征询户数{s.households_asked}户不符")
+        if s.households_asked > households:
+            yield _proj(data, p, "SURVEY-COUNTS", "error", "survey.households_asked（征询户数）",
+                        f"征询户数{s.households_asked}户超过小区户数{households}户")
+        elif s.households_asked < households:
+            yield _proj(data, p, "SURVEY-COUNTS", "warning", "survey.households_asked（征询户数）",
+                        f"只征询了{s.households_asked}户，小区共{households}户")
+
+
+@rule("BUILDINGS-HOUSEHOLDS", "各楼栋户数之和等于小区户数", per_project=True)
+def check_buildings(data: DataSet) -> Iterator[Finding]:
+    for p in data.projects.values():
+        if not p.buildings:
+            continue
+        total = sum(b.households for b in p.buildings)
+        households = data.communities[p.community].households
+        if total != households:
+            yield _proj(data, p, "BUILDINGS-HOUSEHOLDS", "error", "buildings（楼栋）",
+                        f"各楼栋户数合计{total}户，与计划表户数{households}户不符")
+
+
+# ---------------------------------------------------------------- stage and budget (sections 六, 七)
+
+_STAGE_NEEDS: list[tuple[str, str, Callable[[Project], object]]] = [
+    ("application", "survey（居民意见征询）", lambda p: p.survey),
+    ("application", "dates.application（申请日期）", lambda p: p.dates.application),
+    ("plan", "items（预算项目）", lambda p: p.items),
+    ("plan", "dates.plan（方案日期）", lambda p: p.dates.plan),
+    ("notice", "contact（公示联系）", lambda p: p.contact),
+    ("notice", "dates.notice_start（公示开始日期）", lambda p: p.dates.notice_start),
+    ("notice", "dates.notice_end（公示结束日期）", lambda p: p.dates.notice_end),
+    ("construction", "dates.start（开工日期）", lambda p: p.dates.start),
+    ("completed", "dates.completion（完工日期）", lambda p: p.dates.completion),
+    ("completed", "completion（完成情况）", lambda p: p.completion),
+    ("accepted", "acceptance（竣工验收）", lambda p: p.acceptance),
+    ("accepted", "dates.acceptance（验收日期）", lambda p: p.dates.acceptance),
+]
+
+
+@rule("STAGE-DATA", "每个进度阶段须具备该阶段的资料", per_project=True)
+def check_stage_data(data: DataSet) -> Iterator[Finding]:
+    for p in data.projects.values():
+        for stage, field, get in _STAGE_NEEDS:
+            if p.at_least(stage) and not get(p):
+                yield _proj(data, p, "STAGE-DATA", "error", field,
+                            f"项目处于“{STAGE_NAMES[p.stage]}”阶段，缺少{field.split('（')[1].rstrip('）')}")
+
+
+@rule("BUDGET-LINE", "预算项目金额等于数量乘单价", per_project=True)
+def check_budget_lines(data: DataSet) -> Iterator[Finding]:
+    for p in data.projects.values():
+        for i, line in enumerate(p.items):
+            expected = q2(line.quantity * line.unit_price)
+            if expected != line.amount:
+                yield _proj(data, p, "BUDGET-LINE", "error", f"items[{i}].amount（预算项目.金额）",
+                            f"“{line.item}”数量{line.quantity}×单价{yuan(line.unit_price)}={yuan(expected)}元，"
+                            f"与填写的金额{yuan(line.amount)}元不符")
+
+
+@rule("FUND-METER", "管线项目须分列表（箱）前、表（箱）后金额，且两者之和等于金额", per_project=True)
+def check_meter(data: DataSet) -> Iterator[Finding]:
+    for p in data.projects.values():
+        for i, line in enumerate(p.items):
+            # Gas in the gas company's own area is paid like a general item (section 六), so its
+            # meter split is optional there.
+            is_pipe = line_rule(data, p, line) == "pipeline"
+            if not is_pipe and data.items[line.item].funding == "pipeline":
+                continue
+            field = f"items[{i}]（预算项目“{line.item}”）"
+            has = line.before_meter is not None or line.after_meter is not None
+            if is_pipe and (line.before_meter is None or line.after_meter is None):
+                yield _proj(data, p, "FUND-METER", "error", field,
+                            "管线项目须填写 before_meter（表前）和 after_meter（表后）金额")
+            elif is_pipe and line.before_meter + line.after_meter != line.amount:  # type: ignore[operator]
+                yield _proj(data, p, "FUND-METER", "error", field,
+                            f"表前{yuan(line.before_meter)}+表后{yuan(line.after_meter)}元，与金额{yuan(line.amount)}元不符")
+            elif not is_pipe and has:
+                yield _proj(data, p, "FUND-METER", "error", field,
+                            "不是管线项目，不应填写表前、表后金额")
+
+
+@rule("FUND-OTHER", "维修资金、社会资本不超过可用的项目金额；社会资本只用于公共服务设施", per_project=True)
+def check_other_funding(data: DataSet) -> Iterator[Finding]:
+    for p in data.projects.values():
+        other = p.other_funding
+        if not p.items:
+            if other.maintenance_fund or other.social_capital:
+                yield _proj(data, p, "FUND-OTHER", "error", "other_funding（其他资金）",
+                            "尚无预算项目，不能填写其他资金")
+            continue
+        public = sum((ln.amount for ln in p.items if data.items[ln.item].funding == "public_service"),
+                     Decimal(0))
+        if other.social_capital > public:
+            yield _proj(data, p, "FUND-OTHER", "error", "other_funding.social_capital（社会资本）",
+                        f"社会资本{yuan(other.social_capital)}元超过公共服务设施金额{yuan(public)}元")
+        funding = plan_funding(data, p, data.communities[p.community].households)
+        if funding.general_base < 0:
+            yield _proj(data, p, "FUND-OTHER", "error", "other_funding（其他资金）",
+                        "维修资金与社会资本之和超过按比例分担的项目金额")
+
+
+@rule("FUND-SPLIT", "资金筹集方案各方金额之和等于工程预算总额")
+def check_split(data: DataSet) -> Iterator[Finding]:
+    pipe = data.programme.pipeline_split
+    if pipe.utility_percent + pipe.district_percent != 100:
+        yield Finding("FUND-SPLIT", "error", _rel(data, data.root / "programme.yaml"), "管线表前分担比例",
+                      "pipeline_split", f"比例之和为{pipe.utility_percent + pipe.district_percent}%，应为100%")
+        return
+    for p in data.projects.values():
+        if not p.items:
+            continue
+        funding = plan_funding(data, p, data.communities[p.community].households)
+        parts = sum(funding.by_party.values(), Decimal(0))
+        if parts != funding.total:
+            yield _proj(data, p, "FUND-SPLIT", "error", "items",
+                        f"各方分担合计{yuan(parts)}元，与预算总额{yuan(funding.total)}元不符")
+
+
+@rule("BUDGET-MATCH", "注明与计划一致的预算，总额等于计划表预计投资", per_project=True)
+def check_budget_match(data: DataSet) -> Iterator[Finding]:
+    for p in data.projects.values():
+        if not p.budget_matches_plan:
+            continue
+        c = data.communities[p.community]
+        total = sum((ln.amount for ln in p.items), Decimal(0))
+        planned = to_yuan(c.investment_wan)
+        if total != planned:
+            yield _proj(data, p, "BUDGET-MATCH", "error", "items / budget_matches_plan",
+                        f"预算合计{yuan(total)}元，与计划表预计投资{c.investment_wan}万元（{yuan(planned)}元）不符")
+
+
+@rule("ACCEPT-ITEMS", "竣工验收逐项覆盖全部改造项目", per_project=True)
+def check_acceptance(data: DataSet) -> Iterator[Finding]:
+    for p in data.projects.values():
+        if p.acceptance is None:
+            continue
+        planned = [ln.item for ln in p.items]
+        done = [r.item for r in p.acceptance.results]
+        missing = [x for x in planned if x not in done]
+        extra = [x for x in done if x not in planned]
+        if missing:
+            yield _proj(data, p, "ACCEPT-ITEMS", "error", "acceptance.results（分项验收结果）",
+                        f"缺少以下项目的验收结果：{'、'.join(missing)}")
+        if extra:
+            yield _proj(data, p, "ACCEPT-ITEMS", "error", "acceptance.results（分项验收结果）",
+                        f"以下项目不在预算中：{'、'.join(extra)}")
+
+
+@rule("COMPLETION-HOUSEHOLDS", "完成户数不超过小区户数", per_project=True)
+def check_completion(data: DataSet) -> Iterator[Finding]:
+    for p in data.projects.values():
+        if p.completion and p.completion.households_done > data.communities[p.community].households:
+            yield _proj(data, p, "COMPLETION-HOUSEHOLDS", "error", "completion.households_done（完成户数）",
+                        f"完成{p.completion.households_done}户，超过小区户数"
+                        f"{data.communities[p.community].households}户")
+
+
+@rule("MGMT-BODY", "完工的小区应成立业主委员会或居民自治小组并明确物业管理方式", per_project=True)
+def check_management(data: DataSet) -> Iterator[Finding]:
+    for p in data.projects.values():
+        if not p.at_least("completed"):
+            continue
+        if p.management.body is None:
+            yield _proj(data, p, "MGMT-BODY", "warning", "management.body（自治组织）",
+                        "尚未成立业主委员会或居民自治小组")
+        if p.management.property_mode is None:
+            yield _proj(data, p, "MGMT-BODY", "warning", "management.property_mode（物业管理方式）",
+                        "尚未明确物业管理方式")
+
+
+# ---------------------------------------------------------------- dates and deadlines (section 七)
+
+_DATE_ORDER = [
+    ("survey", "意见征询"), ("application", "申请"), ("plan", "方案"), ("notice_start", "公示开始"),
+    ("notice_end", "公示结束"), ("start", "开工"), ("completion", "完工"), ("acceptance", "验收"),
+]
+
+
+def _dates(p: Project) -> list[tuple[str, str, dt.date]]:
+    values: dict[str, dt.date | None] = {key: getattr(p.dates, key, None) for key, _ in _DATE_ORDER}
+    values["survey"] = p.survey.date if p.survey else None
+    return [(key, name, day) for key, name in _DATE_ORDER if (day := values[key]) is not None]
+
+
+@rule("DATE-ORDER", "各环节日期按工作步骤先后排列", per_project=True)
+def check_date_order(data: DataSet) -> Iterator[Finding]:
+    for p in data.projects.values():
+        dates = _dates(p)
+        for (_, n1, d1), (k2, n2, d2) in zip(dates, dates[1:], strict=False):
+            if d2 < d1:
+                field = "survey.date" if k2 == "survey" else f"dates.{k2}"
+                yield _proj(data, p, "DATE-ORDER", "error", field,
+                            f"{n2}日期{cn_date(d2)}早于{n1}日期{cn_date(d1)}")
+
+
+@rule("NOTICE-PERIOD", "改造方案公示期不少于规定天数", per_project=True)
+def check_notice(data: DataSet) -> Iterator[Finding]:
+    need = data.programme.notice.min_days
+    for p in data.projects.values():
+        start, end = p.dates.notice_start, p.dates.notice_end
+        if start is None or end is None or end < start:
+            continue
+        days = (end - start).days + 1
+        if days < need:
+            yield _proj(data, p, "NOTICE-PERIOD", "warning", "dates.notice_end（公示结束日期）",
+                        f"公示期{days}天，少于{need}天")
+
+
+def _step_deadline(rule_id: str, key: str, steps: list[tuple[str, str]], title: str) -> None:
+    """Register a check that the given dates fall on or before a workflow deadline."""
+
+    def check(data: DataSet) -> Iterator[Finding]:
+        for p in data.projects.values():
+            year = data.communities[p.community].year
+            last = deadline(data, key, year)
+            for date_field, label in steps:
+                done = getattr(p.dates, date_field)
+                if done is not None and last is not None and done > last:
+                    yield _proj(data, p, rule_id, "warning", f"dates.{date_field}",
+                                f"{label}日期{cn_date(done)}晚于{_deadline_text(data, key, year)}")
+
+    RULES.append(Rule(rule_id, title, check, per_project=True))
+
+
+_step_deadline("DEADLINE-PLAN", "plan", [("plan", "方案编制"), ("notice_end", "方案公示结束")],
+               "改造方案在方案编制时限内编制并公示")
+_step_deadline("DEADLINE-IMPLEMENTATION", "implementation", [("completion", "完工")],
+               "项目在实施时限内完工")
+
+
+@rule("DEADLINE-REPORT", "试点工作报告（年度总结）在规定日期前报送")
+def check_report_deadline(data: DataSet) -> Iterator[Finding]:
+    for (district, year), report in data.reports.items():
+        last = deadline(data, "report", year)
+        if report.date and last and report.date > last:
+            file = _rel(data, data.sources[f"report:{district}:{year}"])
+            yield Finding("DEADLINE-REPORT", "warning", file, f"{district} {year}年报告", "date（报告日期）",
+                          f"报告日期{cn_date(report.date)}晚于{_deadline_text(data, 'report', year)}")
+
+
+@rule("ASSESS-WEIGHTS", "综合考评四个方面的权重合计100")
+def check_weights(data: DataSet) -> Iterator[Finding]:
+    w = data.programme.assessment
+    total = w.households + w.content + w.standards + w.management
+    if total != 100:
+        yield Finding("ASSESS-WEIGHTS", "error", _rel(data, data.root / "programme.yaml"), "综合考评权重",
+                      "assessment", f"权重合计{total}，应为100")
+
+
+# ---------------------------------------------------------------- text in any file
+
+
+def _texts(value: object, loc: tuple[str | int, ...] = ()) -> Iterator[tuple[tuple[str | int, ...], str]]:
+    """Every text of a record, with its field path: ('items', 2, 'description')."""
+    if isinstance(value, str):
+        yield loc, value
+    elif isinstance(value, BaseModel):
+        for name in type(value).model_fields:
+            yield from _texts(getattr(value, name), (*loc, name))
+    elif isinstance(value, (list, tuple)):
+        for index, item in enumerate(value):
+            yield from _texts(item, (*loc, index))
+
+
+def _control_chars(
+    record: BaseModel, rule_id: str, file: str, where: str, base: tuple[str | int, ...] = ()
+) -> Iterator[Finding]:
+    for loc, text in _texts(record):
+        if xml_safe(text) == text:
+            continue
+        codes = "、".join(f"U+{ord(ch):04X}" for ch in sorted({ch for ch in text if not xml_safe(ch)}))
+        yield Finding(rule_id, "warning", file, where, field_label(type(record), loc, base),
+                      f"含有文书无法保存的控制字符（{codes}），生成时将删除；"
+                      "多见于从网页、微信或其他软件复制的文字，请核对原文")
+
+
+@rule("TEXT-CONTROL-CHARS", "文字中不含 Word、Excel 文件无法保存的控制字符")
+def check_control_chars(data: DataSet) -> Iterator[Finding]:
+    # Such characters arrive as YAML escapes ("\a", "\x0b") or from an imported workbook; a YAML
+    # file cannot hold them raw. The renderers drop them (jinja_env.xml_safe): this says so.
+    rule_id, root = "TEXT-CONTROL-CHARS", data.root
+    yield from _control_chars(data.programme, rule_id, _rel(data, root / "programme.yaml"), "方案参数")
+    for index, d in enumerate(data.districts.values()):
+        yield from _control_chars(d, rule_id, _rel(data, root / "districts.yaml"), d.name,
+                                  ("districts", index))
+    yield from _control_chars(data.catalogue, rule_id, _rel(data, root / "catalogue.yaml"), "项目分类表")
+    for c in data.communities.values():
+        file = _rel(data, data.sources[f"community:{c.id}"])
+        yield from _control_chars(c, rule_id, file, f"序号{c.seq} {c.name}")
+    for p in data.projects.values():
+        c = data.communities[p.community]
+        yield from _control_chars(p, rule_id, _rel(data, data.sources[f"project:{p.community}"]),
+                                  f"{c.id} {c.name}")
+    for (district, year), report in data.reports.items():
+        file = _rel(data, data.sources[f"report:{district}:{year}"])
+        yield from _control_chars(report, rule_id, file, f"{district} {year}年报告")
