@@ -26,7 +26,7 @@ from openpyxl import load_workbook
 
 from bench.synth import make_programme
 from generator.data.loader import load
-from generator.documents.kinds import PROJECT_KINDS
+from generator.documents.kinds import KINDS, kinds_of
 from generator.output.pipeline import Renderers, Selection, plan_jobs
 from generator.render.env import XML_ENV
 
@@ -95,15 +95,16 @@ def kind_rates(data_dir: Path) -> list[tuple[str, int, float, float | None, floa
     renderers = Renderers(data, None)
     jobs, _ = plan_jobs(data, Selection())
     rows = []
-    for kind in PROJECT_KINDS.values():
+    for kind in kinds_of("community"):
         sample = [j for j in jobs if j.kind.key == kind.key][:SAMPLE]
         if not sample:
             continue
-        contexts = [kind.context(data, data.projects[j.community.id]) for j in sample]
+        contexts = [kind.context(data, j.target) for j in sample]
         template = renderers.locate(kind, sample[0].community.district)
-        renderers.render(template, contexts[0])  # compile outside the timing, as a batch would
+        # compile outside the timing, as a batch would
+        renderers.render(template, contexts[0], blocks=kind.blocks)
         start = time.perf_counter()
-        payloads = [renderers.render(template, ctx) for ctx in contexts]
+        payloads = [renderers.render(template, ctx, blocks=kind.blocks) for ctx in contexts]
         ours = len(sample) / (time.perf_counter() - start)
         plain = None
         if kind.suffix == ".docx":
@@ -184,13 +185,13 @@ def memory_over_batch(data_dir: Path, total: int = 2000) -> list[tuple[int, floa
     """Resident memory of one process after 10 … `total` renders of one kind: does it stay flat?"""
     data = load(data_dir)
     renderers = Renderers(data, None)
-    kind = PROJECT_KINDS["plan"]
+    kind = KINDS["plan"]
     jobs = [j for j in plan_jobs(data, Selection(kinds=("plan",)))[0]]
     template = renderers.locate(kind, jobs[0].community.district)
     marks, out = {10, 100, 500, 1000, total}, []
     for n in range(1, total + 1):
         job = jobs[n % len(jobs)]
-        renderers.render(template, kind.context(data, data.projects[job.community.id]))
+        renderers.render(template, kind.context(data, job.target))
         if n in marks:
             out.append((n, _rss_mib()))
     return out
@@ -205,7 +206,7 @@ def merge_time(data_dir: Path, district: str) -> tuple[int, float]:
     try:
         start = time.perf_counter()
         result = print_documents(data, out, "notice", district=district)
-        return sum(len(f.jobs) for f in result.files), time.perf_counter() - start
+        return sum(result.bound.values()), time.perf_counter() - start
     finally:
         shutil.rmtree(out)
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from generator.data.loader import DataSet, load
-from generator.output.pipeline import BuildResult, Selection, build
+from generator.output.pipeline import Result, Selection, build
 
 
 @pytest.fixture(scope="session")
@@ -16,7 +16,7 @@ def bundled() -> DataSet:
 
 
 @pytest.fixture(scope="session")
-def full_build(tmp_path_factory: pytest.TempPathFactory, bundled: DataSet) -> BuildResult:
+def full_build(tmp_path_factory: pytest.TempPathFactory, bundled: DataSet) -> Result:
     """All documents of the bundled data, built once."""
     out = tmp_path_factory.mktemp("full") / "output"
     return build(bundled, out, Selection())

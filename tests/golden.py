@@ -6,8 +6,8 @@ import sys
 from pathlib import Path
 
 from generator.data.loader import load
-from generator.documents.kinds import PROJECT_KINDS
-from generator.output.pipeline import Renderers
+from generator.documents.kinds import community_target, kinds_of
+from generator.output.pipeline import Renderers, render_document
 from tests.snapshot import docx_text, xlsx_text
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -21,16 +21,14 @@ def snapshots() -> dict[Path, str]:
     renderers = Renderers(data, None)
     out: dict[Path, str] = {}
     for pid in PROJECTS:
-        project = data.projects[pid]
-        community = data.communities[pid]
-        for kind in PROJECT_KINDS.values():
+        target = community_target(data, pid)
+        for kind in kinds_of("community"):
             name = GOLDEN / pid / f"{kind.key}.txt"
-            reason = kind.needs(data, project)
+            reason = kind.needs(data, target)
             if reason:
                 out[name] = f"（跳过：{reason}）\n"
                 continue
-            payload = renderers.render(renderers.locate(kind, community.district),
-                                       kind.context(data, project))
+            payload = render_document(data, kind, target, renderers)
             out[name] = xlsx_text(payload) if kind.suffix == ".xlsx" else docx_text(payload)
     return out
 

@@ -14,8 +14,9 @@ from docx.table import Table
 from docx.text.paragraph import Paragraph
 
 from generator.data.loader import DataSet, load
-from generator.documents.report import Job, plan_reports, report_path
-from generator.output.pipeline import Renderers
+from generator.documents.kinds import kinds_of
+from generator.documents.report import report_path
+from generator.output.pipeline import Renderers, Selection, plan_jobs, render_document
 from tests.snapshot import xlsx_text
 
 GOLDEN = Path(__file__).parent / "golden" / "reports"
@@ -56,15 +57,6 @@ def report_text(data: bytes) -> str:
     return "\n".join(lines) + "\n"
 
 
-def render(job: Job, renderers: Renderers) -> bytes:
-    """A planned document's bytes, as build_reports makes them."""
-    payload, context = job.make()
-    if payload is None:
-        assert job.template is not None
-        payload = renderers.render(job.template, context)
-    return payload
-
-
 def as_text(path: str, payload: bytes) -> str:
     return xlsx_text(payload) if path.endswith(".xlsx") else report_text(payload)
 
@@ -73,10 +65,12 @@ def snapshots(data: DataSet | None = None) -> dict[Path, str]:
     """Every document `gaizao report` writes by default, and the city's report of EXTRA_YEAR."""
     data = data or load()
     renderers = Renderers(data, None)
-    jobs = plan_reports(data, (), None, renderers)
-    extra = [j for j in plan_reports(data, ("pilot-report",), EXTRA_YEAR, renderers)
+    reports = kinds_of("district", "city")
+    jobs, _ = plan_jobs(data, Selection(), reports)
+    extra = [j for j in plan_jobs(data, Selection(kinds=("pilot-report",), year=EXTRA_YEAR), reports)[0]
              if j.path == report_path(data, EXTRA_YEAR, None)]
-    return {GOLDEN / Path(job.path).with_suffix(".txt"): as_text(job.path, render(job, renderers))
+    return {GOLDEN / Path(job.path).with_suffix(".txt"):
+            as_text(job.path, render_document(data, job.kind, job.target, renderers))
             for job in [*jobs, *extra]}
 
 

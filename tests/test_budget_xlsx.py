@@ -20,6 +20,7 @@ from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.worksheet import Worksheet
 
 from generator.data.loader import BUNDLED_DATA, DataSet, load
+from generator.documents.budget_sheet import BUDGET_BLOCKS
 from generator.documents.project import project_context
 from generator.errors import TemplateError
 from generator.render.filters import daxie, q2
@@ -129,7 +130,7 @@ def test_fixture_passes_the_budget_rules(tmp_path: Path, case: str) -> None:
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_workbook_opens_and_has_formulas(tmp_path: Path, case: str) -> None:
     data = case_data(tmp_path, case)
-    ws = sheet(render_workbook(TEMPLATE, budget_context(data)))
+    ws = sheet(render_workbook(TEMPLATE, budget_context(data), BUDGET_BLOCKS))
     texts = [c.value for row in ws.iter_rows() for c in row if isinstance(c.value, str)]
     assert not [t for t in texts if "{{" in t or "{%" in t]
     for i, line in enumerate(data.projects[COMMUNITY].items):
@@ -148,8 +149,8 @@ def test_workbook_opens_and_has_formulas(tmp_path: Path, case: str) -> None:
 
 def test_same_context_same_bytes(tmp_path: Path) -> None:
     data = case_data(tmp_path, "default")
-    first = render_workbook(TEMPLATE, budget_context(data))
-    assert first == render_workbook(TEMPLATE, budget_context(data))
+    first = render_workbook(TEMPLATE, budget_context(data), BUDGET_BLOCKS)
+    assert first == render_workbook(TEMPLATE, budget_context(data), BUDGET_BLOCKS)
 
 
 def test_data_text_stays_text(tmp_path: Path) -> None:
@@ -159,7 +160,7 @@ def test_data_text_stays_text(tmp_path: Path) -> None:
     ctx = budget_context(data)
     ctx["community"]["name"] = '=HYPERLINK("x")'
     ctx["categories"][0]["name"] = "=0"
-    ws = sheet(render_workbook(TEMPLATE, ctx))
+    ws = sheet(render_workbook(TEMPLATE, ctx, BUDGET_BLOCKS))
     for i, text in enumerate(evil):
         for col in "DF":
             cell = ws[f"{col}{FIRST + i}"]
@@ -175,7 +176,7 @@ def test_missing_split_rules_are_named(tmp_path: Path) -> None:
     ctx = project_context(data, data.projects[COMMUNITY])
     ctx["programme"].pop("general_split", None)
     with pytest.raises(TemplateError, match="programme.general_split"):
-        render_workbook(TEMPLATE, ctx)
+        render_workbook(TEMPLATE, ctx, BUDGET_BLOCKS)
 
 
 @pytest.mark.parametrize("count", [0, 1, 3])
@@ -356,7 +357,7 @@ needs_soffice = pytest.mark.skipif(shutil.which("soffice") is None,
 @needs_soffice
 def test_libreoffice_recomputes_the_code_values(tmp_path: Path, case: str) -> None:
     data = case_data(tmp_path, case)
-    assert_matches(recalculate(tmp_path, render_workbook(TEMPLATE, budget_context(data))), data)
+    assert_matches(recalculate(tmp_path, render_workbook(TEMPLATE, budget_context(data), BUDGET_BLOCKS)), data)
 
 
 @pytest.mark.libreoffice
@@ -364,7 +365,7 @@ def test_libreoffice_recomputes_the_code_values(tmp_path: Path, case: str) -> No
 def test_a_clerks_change_flows_through(tmp_path: Path) -> None:
     """Change a quantity and the maintenance fund in the workbook: every share follows."""
     data = case_data(tmp_path / "before", "default")
-    wb = load_workbook(io.BytesIO(render_workbook(TEMPLATE, budget_context(data))))
+    wb = load_workbook(io.BytesIO(render_workbook(TEMPLATE, budget_context(data), BUDGET_BLOCKS)))
     ws = wb.worksheets[0]
     road = FIRST + 2
     assert ws[f"C{road}"].value == "道路"

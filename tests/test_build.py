@@ -12,9 +12,9 @@ from click.testing import CliRunner
 
 from generator.cli import main
 from generator.data.loader import DataSet, load
-from generator.documents.kinds import PROJECT_KINDS
+from generator.documents.kinds import kinds_of
 from generator.errors import OutputError, TemplateError
-from generator.output.pipeline import BuildResult, Selection, build
+from generator.output.pipeline import Result, Selection, build
 from generator.output.writer import MANIFEST, Entry, manifest_text, sha256
 from tests.golden import snapshots
 from tests.snapshot import office_text
@@ -24,15 +24,15 @@ def _documents(root: Path) -> list[Path]:
     return sorted(p for p in root.rglob("*") if p.suffix in (".docx", ".xlsx"))
 
 
-def test_every_kind_is_built_for_the_bundled_data(full_build: BuildResult, bundled: DataSet) -> None:
-    assert set(full_build.written) == {k.name for k in PROJECT_KINDS.values()}
+def test_every_kind_is_built_for_the_bundled_data(full_build: Result, bundled: DataSet) -> None:
+    assert set(full_build.written) == {k.name for k in kinds_of("community")}
     # every community gets at least its survey form
     assert full_build.written["居民意见征询表"] == len(bundled.active_communities())
     files = _documents(full_build.out)
     assert len(files) == sum(full_build.written.values())
 
 
-def test_folders_and_file_names_follow_the_workflow(full_build: BuildResult) -> None:
+def test_folders_and_file_names_follow_the_workflow(full_build: Result) -> None:
     folder = full_build.out / "2018" / "东区" / "01-炳草岗园林苗圃小区"
     names = sorted(p.name for p in folder.iterdir())
     assert names == [
@@ -41,7 +41,7 @@ def test_folders_and_file_names_follow_the_workflow(full_build: BuildResult) -> 
     ]
 
 
-def test_every_document_opens_and_has_no_leftover_tags(full_build: BuildResult) -> None:
+def test_every_document_opens_and_has_no_leftover_tags(full_build: Result) -> None:
     for path in _documents(full_build.out):
         text = office_text(path)
         assert "{{" not in text and "{%" not in text, path
@@ -60,7 +60,7 @@ def test_manifest_written_in_pieces_is_what_json_dumps_writes(count: int) -> Non
     assert b"".join(manifest_text(entries)) == expected.encode("utf-8")
 
 
-def test_manifest_lists_every_document_with_its_hash(full_build: BuildResult) -> None:
+def test_manifest_lists_every_document_with_its_hash(full_build: Result) -> None:
     manifest = json.loads((full_build.out / MANIFEST).read_text(encoding="utf-8"))
     entries = {e["path"]: e for e in manifest["documents"]}
     files = {str(p.relative_to(full_build.out)) for p in _documents(full_build.out)}
@@ -70,7 +70,7 @@ def test_manifest_lists_every_document_with_its_hash(full_build: BuildResult) ->
         assert {"kind", "community", "district", "year", "template", "data_hash"} <= set(entry)
 
 
-def test_skipped_documents_say_why(full_build: BuildResult) -> None:
+def test_skipped_documents_say_why(full_build: Result) -> None:
     reasons = {(s.community.id, s.kind.key): s.reason for s in full_build.skipped}
     assert reasons[("renhe-25", "application")].startswith("居民支持率低于")
     assert any(r == "缺少居民意见征询结果" for (_, k), r in reasons.items() if k == "application")

@@ -20,9 +20,9 @@ from click.testing import CliRunner
 
 from generator.cli import main
 from generator.data.loader import DataSet
-from generator.documents.kinds import PROJECT_KINDS
+from generator.documents.kinds import KINDS, community_target
 from generator.documents.workbooks import assessment_workbook, plan_workbook
-from generator.output.pipeline import Renderers
+from generator.output.pipeline import Renderers, render_document
 from tests.bad_inputs.make_workbooks import plan_table
 from tests.helpers import DataDir, good_project
 
@@ -72,10 +72,8 @@ def test_budget_workbook_keeps_data_as_text(dd: DataDir) -> None:
     dd.project(project)
     dd.community("dongqu-01", name=PAYLOADS[5])
     data = dd.load()
-    kind = PROJECT_KINDS["budget"]
-    renderers = Renderers(data, None)
-    payload = renderers.render(renderers.locate(kind, "东区"),
-                               kind.context(data, data.projects["dongqu-01"]))
+    payload = render_document(data, KINDS["budget"], community_target(data, "dongqu-01"),
+                              Renderers(data, None))
     # lone tags ({{ line.description }}) hold the data itself; text around a tag holds it inside
     assert_all_text(payload, PAYLOADS[1:4])
     texts = [str(c.value) for c in cells(payload) if c.data_type == "s"]

@@ -33,7 +33,7 @@ def test_every_kind_of_one_packet_converts_to_pdf(tmp_path: Path, bundled: DataS
 @pytest.mark.libreoffice
 def test_without_libreoffice_the_message_says_how_to_install(monkeypatch: pytest.MonkeyPatch,
                                                              tmp_path: Path) -> None:
-    monkeypatch.setattr("generator.pdf.soffice", lambda: None)
+    monkeypatch.setattr("generator.output.pdf.soffice", lambda: None)
     with pytest.raises(NoLibreOffice, match="apt-get install libreoffice"):
         to_pdf([tmp_path / "x.docx"])
 

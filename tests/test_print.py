@@ -55,7 +55,7 @@ def timed(data: DataSet, out: Path, year: int | None) -> float:
         folder = out / f"{year}-{attempt}"
         result = print_documents(data, folder, "notice", district="东区", year=year)
         best = min(best, time.perf_counter() - start)
-        assert len(result.files) == 1 and len(result.files[0].jobs) == (300 if year else 600)
+        assert len(result.paths) == 1 and list(result.bound.values()) == [300 if year else 600]
     return best
 
 
@@ -76,7 +76,7 @@ def test_one_section_per_document_after_the_contents_in_the_templates_styles(
         tmp_path: Path, bundled: DataSet) -> None:
     result = print_documents(bundled, tmp_path, "notice", district="东区")
     path = tmp_path / "打印" / "东区-改造方案公示.docx"
-    assert result.paths == [path]
+    assert list(result.paths) == [path]
     jobs, _ = plan_jobs(bundled, Selection(kinds=("notice",), district="东区"))
     merged = docx.Document(str(path))
     assert len(merged.sections) == len(jobs) + 1
@@ -129,7 +129,7 @@ def test_a_print_file_changed_by_hand_is_not_overwritten_without_force(tmp_path:
 
 def test_without_libreoffice_the_docx_is_written_and_the_exit_is_1(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("generator.pdf.soffice", lambda: None)
+    monkeypatch.setattr("generator.output.pdf.soffice", lambda: None)
     result = CliRunner().invoke(main, ["print", "--kind", "notice", "--district", "西区", "--pdf",
                                        "--out", str(tmp_path), "-q"])
     assert result.exit_code == 1

@@ -21,12 +21,10 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from generator.data.loader import DataSet, load
-from generator.documents.kinds import PROJECT_KINDS
-from generator.documents.report import REPORT_TEMPLATE, report_context
+from generator.documents.kinds import KINDS, Target, community_target
 from generator.documents.workbooks import plan_workbook
-from generator.output.pipeline import Renderers
+from generator.output.pipeline import Renderers, render_document
 from generator.render.env import xml_safe
-from generator.render.templates import find_template
 from generator.rules.checks import Finding, check_all
 from tests.helpers import DataDir, good_project
 
@@ -112,15 +110,11 @@ def control_findings(data: DataSet) -> list[Finding]:
 
 
 def render(data: DataSet, kind: str) -> bytes:
-    k = PROJECT_KINDS[kind]
-    renderers = _renderers(data)
-    return renderers.render(renderers.locate(k, "东区"), k.context(data, data.projects["dongqu-01"]))
+    return render_document(data, KINDS[kind], community_target(data, "dongqu-01"), _renderers(data))
 
 
 def pilot_report(data: DataSet) -> bytes:
-    renderers = _renderers(data)
-    template = find_template(REPORT_TEMPLATE, renderers.dirs, "东区")
-    return renderers.render(template, report_context(data, 2018, "东区"))
+    return render_document(data, KINDS["pilot-report"], Target(2018, "东区"), _renderers(data))
 
 
 _CACHE: dict[str, Renderers] = {}

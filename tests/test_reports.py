@@ -16,9 +16,10 @@ from click.testing import CliRunner
 from generator.cli.reports import report
 from generator.data.loader import DataSet, load
 from generator.documents.figures import assessment_rows, ranks, total_score, totals, year_figures
-from generator.documents.report import ReportResult, build_reports, report_context, report_years, signature
+from generator.documents.report import report_context, report_years, signature
 from generator.documents.workbooks import PLAN_SHEET, SUMMARY_SHEET, assessment_layout
 from generator.errors import DataError, OutputError
+from generator.output.pipeline import Result, build_reports
 from generator.output.writer import MANIFEST, sha256
 from tests.golden_reports import report_text, snapshots
 from tests.helpers import DataDir
@@ -48,7 +49,7 @@ def district_report(district: str, year: int = 2018) -> str:
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> ReportResult:
+def built(tmp_path_factory: pytest.TempPathFactory) -> Result:
     """Everything `gaizao report` writes by default, built once."""
     return build_reports(load(), tmp_path_factory.mktemp("reports") / "output")
 
@@ -65,21 +66,21 @@ def recalc(path: Path, tmp: Path) -> openpyxl.Workbook:
     return openpyxl.load_workbook(out / path.name, data_only=True)
 
 
-def text_of(result: ReportResult, rel: str) -> str:
+def text_of(result: Result, rel: str) -> str:
     return report_text((result.out / rel).read_bytes())
 
 
 # ---------------------------------------------------------------- what is written where
 
 
-def test_default_run_writes_every_kind(built: ReportResult, bundled: DataSet) -> None:
+def test_default_run_writes_every_kind(built: Result, bundled: DataSet) -> None:
     assert built.written == {"年度实施计划表": 1, "试点工作报告（年度工作总结）": 7,
                              "年度综合考评表": 3}
-    assert PLAN in built.paths and CITY_REPORT in built.paths
+    assert PLAN in built.paths.rels and CITY_REPORT in built.paths.rels
     for district in bundled.districts:
-        assert district_report(district) in built.paths
+        assert district_report(district) in built.paths.rels
     for year in (2018, 2019, 2020):
-        assert f"{year}/全市/{year}年度综合考评表.xlsx" in built.paths
+        assert f"{year}/全市/{year}年度综合考评表.xlsx" in built.paths.rels
 
 
 def test_report_years_are_the_pilot_and_later_years_with_data(tmp_path: Path) -> None:
@@ -89,11 +90,11 @@ def test_report_years_are_the_pilot_and_later_years_with_data(tmp_path: Path) ->
     assert report_years(folder.load()) == [2018, 2019]
 
 
-def test_manifest_records_every_report(built: ReportResult) -> None:
+def test_manifest_records_every_report(built: Result) -> None:
     manifest = json.loads((built.out / MANIFEST).read_text(encoding="utf-8"))
     entries = {e["path"]: e for e in manifest["documents"]}
-    assert set(built.paths) <= set(entries)
-    for rel in built.paths:
+    assert set(built.paths.rels) <= set(entries)
+    for rel in built.paths.rels:
         assert entries[rel]["sha256"] == sha256((built.out / rel).read_bytes())
     assert entries[CITY_REPORT]["district"] == "全市"
     assert entries[district_report("东区")]["template"].endswith("docx/pilot_report.docx")
@@ -104,7 +105,7 @@ def test_running_twice_gives_identical_bytes_and_rewrites_nothing(tmp_path: Path
     data = load()
     first = build_reports(data, tmp_path / "a", ("plan-table", "assessment"), 2018)
     second = build_reports(data, tmp_path / "b", ("plan-table", "assessment"), 2018)
-    for rel in first.paths:
+    for rel in first.paths.rels:
         assert (first.out / rel).read_bytes() == (second.out / rel).read_bytes(), rel
     again = build_reports(data, tmp_path / "a", ("plan-table", "assessment"), 2018)
     assert sum(again.written.values()) == 0 and sum(again.unchanged.values()) == 2
@@ -163,7 +164,7 @@ def test_python_totals_match_the_source(bundled: DataSet) -> None:
         assert t.investment_wan == (Decimal("8347.5") if district == "东区" else wan)
 
 
-def test_plan_table_is_laid_out_like_annex_1(built: ReportResult) -> None:
+def test_plan_table_is_laid_out_like_annex_1(built: Result) -> None:
     wb = openpyxl.load_workbook(built.out / PLAN)
     ws = wb[PLAN_SHEET]
     assert [c.value for c in ws[3]] == ["序号", "老旧小区名称", "县(区)", "建成时间", "小区位置",
@@ -180,7 +181,7 @@ def test_plan_table_is_laid_out_like_annex_1(built: ReportResult) -> None:
     assert ws["A4"].border.left.style == "thin"
 
 
-def test_summary_sheet_puts_formulas_beside_the_stated_figures(built: ReportResult) -> None:
+def test_summary_sheet_puts_formulas_beside_the_stated_figures(built: Result) -> None:
     ws = openpyxl.load_workbook(built.out / PLAN)[SUMMARY_SHEET]
     rows = {ws.cell(r, 2).value: r for r in range(5, 11)}
     assert list(rows) == list(SOURCE_DISTRICTS)
@@ -193,7 +194,7 @@ def test_summary_sheet_puts_formulas_beside_the_stated_figures(built: ReportResu
 
 @pytest.mark.libreoffice
 @needs_soffice
-def test_libreoffice_computes_the_source_figures(built: ReportResult, tmp_path: Path) -> None:
+def test_libreoffice_computes_the_source_figures(built: Result, tmp_path: Path) -> None:
     wb = recalc(built.out / PLAN, tmp_path)
     plan, summary = wb[PLAN_SHEET], wb[SUMMARY_SHEET]
     subtotals = [(r, plan.cell(r, 6).value, plan.cell(r, 7).value)
@@ -222,7 +223,7 @@ def test_libreoffice_computes_the_source_figures(built: ReportResult, tmp_path: 
 
 @pytest.mark.parametrize("district", ["东区", "西区", "仁和区", "米易县", "盐边县", "钒钛高新区"])
 def test_district_report_is_from_its_government_to_the_housing_bureau(
-        built: ReportResult, bundled: DataSet, district: str) -> None:
+        built: Result, bundled: DataSet, district: str) -> None:
     text = text_of(built, district_report(district))
     lines = text.splitlines()
     sender = bundled.districts[district].government
@@ -247,20 +248,20 @@ def test_district_report_is_from_its_government_to_the_housing_bureau(
         assert "【待填写" not in text
 
 
-def test_the_high_tech_zone_reports_from_its_committee(built: ReportResult) -> None:
+def test_the_high_tech_zone_reports_from_its_committee(built: Result) -> None:
     text = text_of(built, district_report("钒钛高新区"))
     assert text.startswith("攀枝花钒钛高新技术产业开发区管理委员会\n")
     assert "人民政府\n" not in text.split("\n", 2)[0]
 
 
-def test_district_report_says_planned_against_done(built: ReportResult) -> None:
+def test_district_report_says_planned_against_done(built: Result) -> None:
     text = text_of(built, district_report("仁和区"))
     assert "| 改造户数（户） | 729 | 725 | 99.5% |" in text
     assert "| 1 | 建筑机械化小区二期 | 仁和区 | 645 | 641 | 800.00 | 797.65 | 已验收 |" in text
     assert "截至2018年12月24日" in text
 
 
-def test_city_report_compiles_every_district(built: ReportResult) -> None:
+def test_city_report_compiles_every_district(built: Result) -> None:
     text = text_of(built, CITY_REPORT)
     lines = text.splitlines()
     assert lines[:3] == ["攀枝花市住房城乡建设局", "关于2018年老旧小区改造试点工作的报告",
@@ -323,7 +324,7 @@ def test_assessment_scores_by_hand(bundled: DataSet) -> None:
     assert xiqu.fraction("management") == (5, 6) and total_score(bundled, xiqu) == Decimal("96.67")
 
 
-def test_assessment_sheet_has_weights_formulas_and_ranks(built: ReportResult,
+def test_assessment_sheet_has_weights_formulas_and_ranks(built: Result,
                                                          bundled: DataSet) -> None:
     ws = openpyxl.load_workbook(built.out / ASSESSMENT).active
     layout = assessment_layout()
@@ -340,7 +341,7 @@ def test_assessment_sheet_has_weights_formulas_and_ranks(built: ReportResult,
 
 @pytest.mark.libreoffice
 @needs_soffice
-def test_libreoffice_scores_and_ranks_the_districts(built: ReportResult, bundled: DataSet,
+def test_libreoffice_scores_and_ranks_the_districts(built: Result, bundled: DataSet,
                                                     tmp_path: Path) -> None:
     ws = recalc(built.out / ASSESSMENT, tmp_path).active
     rows = assessment_rows(bundled, 2018)
@@ -363,7 +364,7 @@ def test_golden_report_snapshots_are_unchanged() -> None:
             f"{path} 与生成结果不同；确认改动无误后运行 python -m tests.golden_reports --update")
 
 
-def test_report_text_keeps_equal_neighbouring_cells(built: ReportResult) -> None:
+def test_report_text_keeps_equal_neighbouring_cells(built: Result) -> None:
     # tests.snapshot.docx_text folds equal neighbours (merged cells); here 9 planned, 9 done.
     text = report_text((built.out / CITY_REPORT).read_bytes())
     assert "| 合计 | 9 | 9 | 4071 | 4063 |" in text

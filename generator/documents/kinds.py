@@ -37,6 +37,12 @@ class Target:
     """A community's project detail; None where data/projects/ has none yet."""
 
 
+def community_target(data: DataSet, community_id: str) -> Target:
+    """The target of a community's documents: its plan row and, where there is one, its project."""
+    c = data.communities[community_id]
+    return Target(c.year, c.district, c, data.projects.get(community_id))
+
+
 Context = Callable[[DataSet, Target], dict[str, Any]]
 Needs = Callable[[DataSet, Target], str | None]
 """Why this document cannot be made yet (a Chinese reason), or None when it can."""

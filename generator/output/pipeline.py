@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, overload
 
 from generator.data.loader import DataSet
-from generator.documents.kinds import KINDS, Kind, Target, kinds_of
+from generator.documents.kinds import KINDS, Kind, Target, community_target, kinds_of
 from generator.documents.paths import CITY
 from generator.errors import DataError, Problem, TemplateError
 from generator.output.writer import Entry, Output, sha256
@@ -125,7 +125,7 @@ def plan_jobs(data: DataSet, sel: Selection, allowed: Sequence[Kind] | None = No
                 continue
             if sel.project and c.id != sel.project:
                 continue
-            target = Target(c.year, c.district, c, data.projects.get(c.id))
+            target = community_target(data, c.id)
             for kind in packet:
                 reason = NO_PROJECT if target.project is None else kind.needs(data, target)
                 if reason:
@@ -205,6 +205,14 @@ class Renderers:
             if template.is_relative_to(folder):
                 return str(template.relative_to(folder.parent))
         return str(template)
+
+
+def render_document(data: DataSet, kind: Kind, target: Target, renderers: Renderers) -> bytes:
+    """One document's bytes, as a build makes them (for a download, a preview or a test)."""
+    if kind.layout is not None:
+        return kind.layout(data, target)
+    template = renderers.locate(kind, target.district)
+    return renderers.render(template, kind.context(data, target), blocks=kind.blocks)
 
 
 _WORKER: dict[str, Renderers] = {}
