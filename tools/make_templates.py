@@ -348,7 +348,7 @@ SURVEY_SENTENCE = (
     "{{ survey.date|cn_date }}，社区居民委员会组织开展居民意见征询，共征询{{ survey.asked }}户，"
     "同意{{ survey.support }}户，反对{{ survey.oppose }}户，未表态{{ survey.no_answer }}户，"
     "居民支持率{{ survey.rate|percent }}"
-    "{% if survey.rate * 100 >= programme.min_support_percent %}"
+    "{% if support_ok %}"
     "，达到居民支持率不低于{{ programme.min_support_percent }}%的要求"
     "{% endif %}。"
 )

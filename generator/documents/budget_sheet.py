@@ -8,7 +8,7 @@ from typing import Any
 from generator.documents.project import RULE_NAMES
 from generator.errors import TemplateError
 from generator.render.blocks import Blocks, Formula, Row, Spans
-from generator.rules.funding import GENERAL_PARTIES
+from generator.rules.funding import GENERAL_PARTIES, general_ratio, number_text
 
 BUDGET_COLUMNS = {
     "no": "A", "category": "B", "item": "C", "description": "D", "quantity": "E", "unit": "F",
@@ -150,7 +150,7 @@ def _pipeline_split(
              if line["rule"] == "pipeline"]
     if not lines:
         return {}
-    ratio = "、".join(f"{names[k]}{_num(v)}%" for k, v in shares.items())
+    ratio = "、".join(f"{names[k]}{number_text(v)}%" for k, v in shares.items())
     rows.heading(f"管线项目分担（表（箱）前段：{ratio}，尾差由{names[remainder_to]}承担；"
                  f"表（箱）后段由{names['residents']}承担）")
     rows.add(_header("改造项目", "表（箱）前\n金额", names["utility"], names["district"],
@@ -176,8 +176,8 @@ def _general_split(
     shares, remainder_to = rule
     names = ctx["programme"]["parties"]
     funding = ctx["funding"]
-    whole = _num(sum(shares.values()))
-    ratio = "：".join(_num(v) for v in shares.values())
+    whole = number_text(sum(shares.values()))
+    ratio = general_ratio(list(shares.values()))
     rows.heading(f"一般项目分担（{'：'.join(names[k] for k in shares)}＝{ratio}，"
                  f"尾差由{names[remainder_to]}承担）")
     rows.add(_header("项目", "金额（元）", "计算方法"))
@@ -196,8 +196,8 @@ def _general_split(
     split = _split_formulas(f"H{base}", shares, remainder_to, cells)
     for no, (k, share) in enumerate(shares.items(), start=5):
         how = (f"第4项减其他{len(shares) - 1}方，承担尾差" if k == remainder_to
-               else f"第4项×{_num(share)}/{whole}，四舍五入到分")
-        rows.add(_note_row(no, f"{names[k]}（{_num(share)}/{whole}）", split[k], how))
+               else f"第4项×{number_text(share)}/{whole}，四舍五入到分")
+        rows.add(_note_row(no, f"{names[k]}（{number_text(share)}/{whole}）", split[k], how))
     return cells, {"maintenance_fund": f"H{fund}", "social_capital": f"H{social}"}
 
 
@@ -205,16 +205,12 @@ def _split_formulas(
     base: str, shares: dict[str, Decimal], remainder_to: str, cells: dict[str, str]
 ) -> dict[str, Formula]:
     """funding.split as formulas: ROUND(base*share/sum,2), and the remainder party base − others."""
-    whole = _num(sum(shares.values()))
-    out = {k: Formula(f"=ROUND({base}*{_num(v)}/{whole},2)") for k, v in shares.items()
+    whole = number_text(sum(shares.values()))
+    out = {k: Formula(f"=ROUND({base}*{number_text(v)}/{whole},2)") for k, v in shares.items()
            if k != remainder_to}
     others = "-".join(cells[k] for k in shares if k != remainder_to)
     out[remainder_to] = Formula(f"={base}-{others}")
     return out
-
-
-def _num(value: Decimal | int) -> str:
-    return format(Decimal(value).normalize(), "f")
 
 
 def _header(label: str, *heads: str) -> Row:

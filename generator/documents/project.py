@@ -9,7 +9,14 @@ from generator.data.loader import DataSet
 from generator.data.models import STAGE_NAMES, Project
 from generator.render.filters import to_yuan
 from generator.rules.checks import meets_support, support_rate
-from generator.rules.funding import GENERAL_PARTIES, PARTIES, Funding, plan_funding
+from generator.rules.funding import (
+    GENERAL_PARTIES,
+    PARTIES,
+    Funding,
+    general_ratio,
+    pipeline_ratio,
+    plan_funding,
+)
 
 RULE_NAMES = {"general": "一般项目", "pipeline": "管线项目", "public_service": "公共服务设施"}
 
@@ -29,8 +36,8 @@ def programme_context(data: DataSet) -> dict[str, Any]:
         "report_recipient": prog.report_recipient,
         "min_support_percent": prog.eligibility.min_support_percent,
         "built_before_year": prog.eligibility.built_before_year,
-        "general_ratio": f"{g.city}：{g.district}：{g.residents}",
-        "pipeline_ratio": f"{p.utility_percent}%：{p.district_percent}%",
+        "general_ratio": general_ratio([g.city, g.district, g.residents]),
+        "pipeline_ratio": pipeline_ratio(p.utility_percent, p.district_percent),
         "parties": prog.parties.model_dump(),
         "general_split": g.model_dump(),
         "pipeline_split": p.model_dump(),

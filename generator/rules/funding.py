@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -13,6 +14,21 @@ PARTIES = ("city", "district", "residents", "utility", "maintenance_fund", "soci
 """Every paying party, in the order papers list them; programme.parties names each."""
 GENERAL_PARTIES = ("city", "district", "residents")
 """The parties of the general split (5:4:1); every paper shows them, even at zero."""
+
+
+def number_text(value: Decimal | int) -> str:
+    """A share or percentage as papers and formulas write it: 5, 80, 12.5 (no trailing zeros)."""
+    return format(Decimal(value).normalize(), "f")
+
+
+def general_ratio(shares: Sequence[Decimal | int]) -> str:
+    """The general split as the programme writes it: 5：4：1."""
+    return "：".join(number_text(v) for v in shares)
+
+
+def pipeline_ratio(utility: Decimal | int, district: Decimal | int) -> str:
+    """The before-meter split as the programme writes it: 80%：20%."""
+    return f"{number_text(utility)}%：{number_text(district)}%"
 
 
 def split(total: Decimal, shares: dict[str, Decimal], remainder_to: str) -> dict[str, Decimal]:
