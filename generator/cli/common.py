@@ -3,15 +3,45 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 import click
 
 from generator.data.loader import DataSet, load
+from generator.documents.kinds import Kind, listing
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+class KindChoice(click.Choice):
+    """The keys of the kinds registered when the command runs, not when it was defined."""
+
+    def __init__(self, kinds: Callable[[], list[Kind]]) -> None:
+        super().__init__([])
+        self.kinds = kinds
+
+    @property  # type: ignore[override]
+    def choices(self) -> list[str]:
+        return [k.key for k in self.kinds()]
+
+    @choices.setter
+    def choices(self, value: Any) -> None:
+        pass
+
+
+class KindOption(click.Option):
+    """--kind, whose help lists the kinds registered when the help is shown: help holds {kinds}."""
+
+    def __init__(self, *args: Any, kinds: Callable[[], list[Kind]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.kinds = kinds
+        self.help_pattern = kwargs.get("help") or ""
+
+    def get_help_record(self, ctx: click.Context) -> tuple[str, str] | None:
+        self.help = self.help_pattern.format(kinds=listing(self.kinds()))
+        return super().get_help_record(ctx)
 
 
 def dataset(ctx: click.Context) -> DataSet:

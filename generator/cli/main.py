@@ -13,12 +13,12 @@ import click
 
 from generator import __version__
 from generator.cli import zh as cli_zh
-from generator.cli.common import CONTEXT, convert, dataset, progress
+from generator.cli.common import CONTEXT, KindOption, convert, dataset, progress
 from generator.cli.data import import_cmd, init
 from generator.cli.printing import print_cmd
 from generator.cli.reports import report
 from generator.cli.templates import templates
-from generator.documents.kinds import kinds_of, listing
+from generator.documents.kinds import kinds_of
 from generator.errors import GaizaoError
 
 cli_zh.install()
@@ -89,7 +89,7 @@ def validate(ctx: click.Context, fmt: str) -> None:
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("output"),
               show_default=True, help="输出文件夹。")
 @click.option("--kind", "kinds", multiple=True, metavar="种类",
-              help=f"只生成这些文书（可重复）：{listing(kinds_of('community'))}。")
+              cls=KindOption, kinds=lambda: kinds_of("community"), help="只生成这些文书（可重复）：{kinds}。")
 @click.option("--district", metavar="县区", help="只生成这个县（区）的文书。")
 @click.option("--year", type=int, metavar="年度", help="只生成这个计划年度的文书。")
 @click.option("--project", metavar="编号", help="只生成这个小区（编号，如 dongqu-01）的文书。")

@@ -6,15 +6,13 @@ from pathlib import Path
 
 import click
 
-from generator.cli.common import CONTEXT, convert, dataset, progress
-from generator.documents.kinds import KINDS, listing, printable
-
-PRINTABLE = printable()
+from generator.cli.common import CONTEXT, KindChoice, KindOption, convert, dataset, progress
+from generator.documents.kinds import KINDS, printable
 
 
 @click.command("print", context_settings=CONTEXT)
-@click.option("--kind", required=True, type=click.Choice([k.key for k in PRINTABLE]), metavar="种类",
-              help=f"要合并打印的文书：{listing(PRINTABLE)}。")
+@click.option("--kind", required=True, type=KindChoice(printable), metavar="种类",
+              cls=KindOption, kinds=printable, help="要合并打印的文书：{kinds}。")
 @click.option("--district", metavar="县区", help="只打印这个县（区）；默认每个县（区）各出一份。")
 @click.option("--year", type=int, metavar="年度", help="只收录这个计划年度的文书。")
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("output"),

@@ -7,18 +7,21 @@ from typing import TYPE_CHECKING
 
 import click
 
-from generator.cli.common import CONTEXT, dataset
-from generator.documents.kinds import kinds_of, listing
+from generator.cli.common import CONTEXT, KindChoice, KindOption, dataset
+from generator.documents.kinds import Kind, kinds_of
 
 if TYPE_CHECKING:
     from generator.output.pipeline import Result
 
-REPORT_KINDS = kinds_of("district", "city")
+
+
+def report_kinds() -> list[Kind]:
+    return kinds_of("district", "city")
 
 
 @click.command(context_settings=CONTEXT)
-@click.option("--kind", "kinds", multiple=True, type=click.Choice([k.key for k in REPORT_KINDS]),
-              metavar="种类", help=f"只生成这些文书（可重复）：{listing(REPORT_KINDS)}。")
+@click.option("--kind", "kinds", multiple=True, type=KindChoice(report_kinds), metavar="种类",
+              cls=KindOption, kinds=report_kinds, help="只生成这些文书（可重复）：{kinds}。")
 @click.option("--year", type=int, metavar="年度",
               help="只生成这个年度的报告和考评表（默认：试点年度及以后有资料的年度的报告，"
                    "每个计划年度的考评表）。")
@@ -40,7 +43,7 @@ def report(ctx: click.Context, kinds: tuple[str, ...], year: int | None, out_dir
 def _print_summary(result: Result) -> None:
     for rel in result.paths.rels:
         click.echo(f"  {rel}")
-    for kind in REPORT_KINDS:
+    for kind in report_kinds():
         written, same = result.written[kind.name], result.unchanged[kind.name]
         if written or same:
             line = f"{kind.name}：{written} 份"
