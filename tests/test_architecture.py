@@ -161,8 +161,9 @@ def seventh_kind(tmp_path: Path) -> Iterator[tuple[Kind, Path]]:
     template, one entry."""
 
     def visit_context(data: DataSet, target: Target) -> dict[str, Any]:
-        assert target.community is not None and target.project is not None
-        return {"name": target.community.name, "office": target.project.street_office,
+        assert target.community is not None
+        project = data.projects[target.community.id]
+        return {"name": target.community.name, "office": project.street_office,
                 "households": target.community.households}
 
     templates = tmp_path / "templates"

@@ -33,14 +33,20 @@ class Target:
     district: str | None = None
     """None for a city-level document."""
     community: Community | None = None
-    project: Project | None = None
-    """A community's project detail; None where data/projects/ has none yet."""
+    """A community kind's community; its project detail is read from the data set when needed
+    (tens of thousands of targets are planned at once; the records stay packed until then)."""
 
 
 def community_target(data: DataSet, community_id: str) -> Target:
-    """The target of a community's documents: its plan row and, where there is one, its project."""
+    """The target of a community's documents."""
     c = data.communities[community_id]
-    return Target(c.year, c.district, c, data.projects.get(community_id))
+    return Target(c.year, c.district, c)
+
+
+def project_of(data: DataSet, target: Target) -> Project:
+    """The project detail of a community kind's target."""
+    assert target.community is not None
+    return data.projects[target.community.id]
 
 
 Context = Callable[[DataSet, Target], dict[str, Any]]
@@ -110,8 +116,7 @@ class Kind:
         """A target whose context has every optional part the data can give, for checking templates."""
         if self.scope == "community":
             project = max(data.projects.values(), key=lambda p: (STAGES.index(p.stage), len(p.items)))
-            c = data.communities[project.community]
-            return Target(c.year, c.district, c, project)
+            return community_target(data, project.community)
         assert self.targets is not None
         # The last target of the pilot year: for the pilot report the city's compilation, which
         # has every table a district's has and the table of districts too.
@@ -123,13 +128,11 @@ class Kind:
 
 
 def _project(data: DataSet, target: Target) -> dict[str, Any]:
-    assert target.project is not None
-    return project_context(data, target.project)
+    return project_context(data, project_of(data, target))
 
 
 def _needs_survey(data: DataSet, target: Target) -> str | None:
-    project = target.project
-    assert project is not None
+    project = project_of(data, target)
     if project.survey is None:
         return "缺少居民意见征询结果"
     if not meets_support(data, project):
@@ -138,13 +141,11 @@ def _needs_survey(data: DataSet, target: Target) -> str | None:
 
 
 def _needs_budget(data: DataSet, target: Target) -> str | None:
-    assert target.project is not None
-    return None if target.project.items else "缺少工程预算（预算项目）"
+    return None if project_of(data, target).items else "缺少工程预算（预算项目）"
 
 
 def _needs_notice(data: DataSet, target: Target) -> str | None:
-    project = target.project
-    assert project is not None
+    project = project_of(data, target)
     if not project.items:
         return "缺少工程预算（预算项目）"
     if project.dates.notice_start is None or project.dates.notice_end is None:

@@ -127,7 +127,7 @@ def plan_jobs(data: DataSet, sel: Selection, allowed: Sequence[Kind] | None = No
                 continue
             target = community_target(data, c.id)
             for kind in packet:
-                reason = NO_PROJECT if target.project is None else kind.needs(data, target)
+                reason = NO_PROJECT if c.id not in data.projects else kind.needs(data, target)
                 if reason:
                     skips.append(Skip(kind, target, reason))
                 else:
