@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, overload
 
 from generator.data.loader import DataSet
+from generator.data.models import Community
 from generator.documents.kinds import KINDS, Kind, Target, community_target, kinds_of
 from generator.documents.paths import CITY
 from generator.errors import DataError, Problem, TemplateError
@@ -82,29 +83,29 @@ class Selection:
 
 
 @dataclass(slots=True)  # tens of thousands are planned at once
-class Job:
-    """One document to make."""
-
+class Planned:
     kind: Kind
     target: Target
-    path: str
 
     @property
-    def community(self) -> Any:
+    def community(self) -> Community:
+        """The community of a community kind's document."""
+        assert self.target.community is not None, "not a community kind"
         return self.target.community
 
 
 @dataclass(slots=True)
-class Skip:
+class Job(Planned):
+    """One document to make, and where it goes."""
+
+    path: str
+
+
+@dataclass(slots=True)
+class Skip(Planned):
     """A document the selection asked for that the data does not allow yet, and why."""
 
-    kind: Kind
-    target: Target
     reason: str
-
-    @property
-    def community(self) -> Any:
-        return self.target.community
 
 
 def plan_jobs(data: DataSet, sel: Selection, allowed: Sequence[Kind] | None = None) -> tuple[list[Job], list[Skip]]:
