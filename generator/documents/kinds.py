@@ -259,6 +259,3 @@ for _kind in [
          path=lambda data, t: report.ASSESSMENT_PATH.format(year=_year(t), city=CITY)),
 ]:
     register(_kind)
-
-PACKET = "community"
-"""The scope `gaizao build` makes; `gaizao report` makes the district and city kinds."""
