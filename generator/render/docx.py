@@ -12,7 +12,7 @@ from jinja2 import Template, TemplateSyntaxError, UndefinedError
 from jinja2.exceptions import SecurityError
 
 from generator.errors import TemplateError
-from generator.render.env import XML_ENV
+from generator.render.env import XML_ENV, RenderLimit, render_bounded, render_budget, template_line
 from generator.render.ziputil import deflate, fix_core_dates, write_zip
 
 RENDERED_PARTS = re.compile(r"^word/(document|header\d*|footer\d*|footnotes)\.xml$")
@@ -86,11 +86,12 @@ class CompiledDocx:
 
     def render(self, context: dict[str, Any]) -> bytes:
         """Render every templated part and return the finished .docx as repeatable bytes."""
-        entries = [
-            deflate(name, self.render_part(name, context).encode("utf-8"))
-            if name in self.compiled else self.static[name]
-            for name, _ in self.parts
-        ]
+        with render_budget():
+            entries = [
+                deflate(name, self.render_part(name, context).encode("utf-8"))
+                if name in self.compiled else self.static[name]
+                for name, _ in self.parts
+            ]
         return write_zip(entries)
 
     def render_part(self, name: str, context: dict[str, Any]) -> str:
@@ -99,7 +100,11 @@ class CompiledDocx:
 
     def _render_part(self, name: str, template: Template, context: dict[str, Any]) -> str:
         try:
-            return template.render(context)
+            return render_bounded(template, context)
+        except RenderLimit as exc:
+            where = paragraph_at(self.sources[name], template_line(exc))
+            hint = f"（所在段落：“{where}”）" if where else ""
+            raise TemplateError(f"模板 {self.label} 超出渲染限制：{exc}{hint}") from None
         except UndefinedError as exc:
             raise TemplateError(f"模板 {self.label} 使用了数据中没有的字段：{exc.message}") from None
         except SecurityError as exc:
