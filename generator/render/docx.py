@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +12,7 @@ from jinja2.exceptions import SecurityError
 
 from generator.errors import TemplateError
 from generator.render.env import XML_ENV, RenderLimit, render_bounded, render_budget, template_line
-from generator.render.ziputil import deflate, fix_core_dates, write_zip
+from generator.render.ziputil import deflate, fix_core_dates, read_template, write_zip
 
 RENDERED_PARTS = re.compile(r"^word/(document|header\d*|footer\d*|footnotes)\.xml$")
 _TAG_TEXT = re.compile(r"<[^>]+>")
@@ -59,17 +58,16 @@ class CompiledDocx:
     def __init__(self, path: Path, label: str | None = None):
         self.path = path
         self.label = label or str(path)
-        try:
-            with zipfile.ZipFile(path) as zf:
-                self.parts = [(info.filename, zf.read(info.filename)) for info in zf.infolist()]
-        except (OSError, zipfile.BadZipFile) as exc:
-            raise TemplateError(f"模板 {self.label} 无法打开（不是有效的 .docx 文件）：{exc}") from None
+        self.parts = read_template(path, self.label)
         self.sources: dict[str, str] = {}
         self.compiled: dict[str, Template] = {}
         for name, blob in self.parts:
             if not RENDERED_PARTS.match(name):
                 continue
-            source = jinja_source(blob.decode("utf-8"))
+            try:
+                source = jinja_source(blob.decode("utf-8"))
+            except UnicodeDecodeError:
+                raise TemplateError(f"模板 {self.label} 的 {name} 不是 UTF-8 编码的 XML，文件可能已损坏") from None
             self.sources[name] = source
             try:
                 self.compiled[name] = XML_ENV.from_string(source)

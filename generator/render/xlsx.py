@@ -60,7 +60,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from generator.errors import TemplateError
 from generator.render.blocks import NO_BLOCKS, Blocks, Formula, Row, Spans
 from generator.render.env import TEXT_ENV, render_budget, xml_safe
-from generator.render.ziputil import Entry, deflate, normalize_zip, read_members, write_zip
+from generator.render.ziputil import Entry, deflate, normalize_zip, read_members, read_template, write_zip
 
 FIXED_TIME = dt.datetime(2000, 1, 1)
 """Document created/modified time, so the same context always gives the same bytes."""
@@ -123,6 +123,7 @@ class CompiledXlsx:
         self.path = path
         self.label = label or str(path)
         self.blocks = blocks
+        read_template(path, self.label)  # sizes and declarations, before openpyxl parses it
         try:
             wb = load_workbook(path)
         except Exception as exc:  # openpyxl raises many kinds for a broken file
