@@ -332,7 +332,8 @@ def test_init_into_an_impossible_path_is_a_message_and_leaves_nothing(tmp_path: 
     assert blocker.read_text() == "x"
 
 
-def test_init_failing_half_way_leaves_nothing_the_rerun_refuses(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_init_failing_half_way_leaves_nothing_the_rerun_refuses(tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
     folder = tmp_path / "new" / "绵阳"
     real = Path.write_bytes
 

@@ -20,7 +20,7 @@ from generator.cli import main
 from generator.errors import DataError
 from generator.intake import workbook_safety
 from generator.intake.plan_import import read_workbook
-from tests.bad_inputs.make_workbooks import plan_table
+from tests.bad_inputs.make_workbooks import HEADER, plan_table
 from tests.helpers import DataDir
 
 SHEET = "xl/worksheets/sheet1.xml"
@@ -95,7 +95,8 @@ def test_a_stray_empty_styled_cell_far_away_is_ignored(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("row", [b"999999999", b"1048577", b"0"])
 def test_a_row_numbered_past_excels_grid_is_damage(tmp_path: Path, row: bytes) -> None:
-    data = rewritten(GOOD, in_sheet(b"</sheetData>", b'<row r="' + row + b'"><c r="A' + row + b'"><v>1</v></c></row></sheetData>'))
+    stray = b'<row r="' + row + b'"><c r="A' + row + b'"><v>1</v></c></row></sheetData>'
+    data = rewritten(GOOD, in_sheet(b"</sheetData>", stray))
     refused(tmp_path, data, "超出 Excel 表格的范围")
 
 
@@ -230,7 +231,7 @@ def big_plan(rows: int) -> bytes:
     wb = openpyxl.Workbook()
     ws = wb.active
     assert ws is not None
-    ws.append(["序号", "老旧小区名称", "县(区)", "建成时间", "小区位置", "户数", "预计投资(万元)", "改造年度计划", "备注"])
+    ws.append(HEADER)
     for i in range(rows):
         ws.append([i + 1, f"第{i}号小区", "东区", 1990, f"某路{i}号", 100, 200, "2018年", None])
     return saved(wb)

@@ -15,8 +15,7 @@ from generator.cli import main
 from generator.errors import DataError
 from tests.helpers import DataDir
 
-FORMS = ["0300", "0100", "012", "12:30", "1:20:30", "0x12C", "0X1F", "0b1010", "-0b1", "1_000", "3__0",
-         "0300.5", "1_000.5", "+0300", "-012"]
+FORMS = ["0300", "012", "12:30", "1:20:30", "0x12C", "0b1010", "1_000", "0300.5", "+0300"]
 """Forms YAML 1.1 reads as numbers other than the digits seem to say."""
 
 PLACES = [
@@ -51,7 +50,8 @@ def test_yaml_11_number_forms_are_refused_showing_what_was_written(dd: DataDir, 
 
 
 @pytest.mark.parametrize("form", ["0300", "12:30", "0x12C"])
-@pytest.mark.parametrize(("file", "old", "new"), PLACES[1:], ids=[f"{f}:{o.split(':')[0].strip()}" for f, o, _ in PLACES[1:]])
+@pytest.mark.parametrize(("file", "old", "new"), PLACES[1:],
+                         ids=[f"{f}:{o.split(':')[0].strip()}" for f, o, _ in PLACES[1:]])
 def test_every_numeric_field_refuses_them(dd: DataDir, form: str, file: str, old: str, new: str) -> None:
     refused_at(dd, form, file, old, new)
 
