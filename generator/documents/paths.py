@@ -61,12 +61,6 @@ def check_output_paths(data: DataSet) -> Iterator[Finding]:
                           "请改用可区分的名称（文件夹名中 \\ / : * ? \" < > | 和首尾的空格、句点不计）")
         else:
             seen[key] = name
-    folders: dict[str, Community] = {}
-    for c in data.active_communities():
-        key = folder_key(community_folder(c))
-        other = folders.setdefault(key, c)
-        if other is not c:
-            file = _rel(data, data.sources[f"community:{c.id}"])
-            yield Finding("OUT-PATHS", "error", file, f"序号{c.seq} {c.name}", "name（名称）",
-                          f"与 {other.id}“{other.name}”的文书文件夹同为“{community_folder(c)}”，"
-                          "两者的文书会互相覆盖；请改用可区分的名称或序号")
+    # Community folders need no check of their own: a year's 序号 are unique (the loader refuses
+    # repeats), so <year>/<district>/<seq>-<name> can only collide through the district's name.
+    # Any other collision is refused when a build plans its paths (pipeline.refuse_colliding).
