@@ -81,7 +81,7 @@ def test_a_stray_value_at_xfd1048576_ends_fast_with_a_message(tmp_path: Path) ->
     data = rewritten(GOOD, in_sheet(b"</sheetData>",
                                     b'<row r="1048576"><c r="XFD1048576" t="inlineStr"><is><t>x</t></is></c></row>'
                                     b"</sheetData>"))
-    refused(tmp_path, data, "第1048576行")
+    refused(tmp_path, data, "第1048576行 XFD列：只在计划表的列以外有内容（单元格 XFD1048576：“x”）")
 
 
 def test_a_stray_empty_styled_cell_far_away_is_ignored(tmp_path: Path) -> None:
@@ -108,7 +108,7 @@ def test_a_column_past_xfd_is_damage(tmp_path: Path) -> None:
 @pytest.mark.parametrize("ref", [b"J10:XFD1048576", b"A1:Z100000", b"A7:A1048576"])
 def test_a_huge_merge_is_refused_before_parsing(tmp_path: Path, ref: bytes) -> None:
     data = rewritten(GOOD, in_sheet(b"</mergeCells>", b'<mergeCell ref="' + ref + b'"/></mergeCells>'))
-    refused(tmp_path, data, "合并单元格 " + ref.decode())
+    refused(tmp_path, data, "合并单元格 " + ref.decode() + " 覆盖")
 
 
 # ---------------------------------------------------------------- size

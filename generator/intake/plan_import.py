@@ -403,6 +403,12 @@ def _read_sheet(sheet: _Sheet) -> _SheetRead:
             sheet.add(row, "该行被隐藏：隐藏的行在 Excel 中看不到，容易漏看或误删；"
                            "请取消隐藏并核对后再导入（不需要的行请删除）")
             continue
+        table = set(sheet.columns.values())
+        if not table & set(sheet.values[row]):
+            col, value = next(iter(sheet.values[row].items()))
+            sheet.add(row, f"只在计划表的列以外有内容（单元格 {get_column_letter(col)}{row}：{_shown(value)}），"
+                           "可能是误输入；请删除该单元格后再导入", col=col)
+            continue
         texts = sheet.row_texts(row)
         if texts == header_texts:  # the header repeated, e.g. on a new printed page
             continue

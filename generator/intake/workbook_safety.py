@@ -42,7 +42,7 @@ MAX_EXCEL_COLUMN = 16_384
 
 MAX_ROWS = 300_000
 """Rows a sheet may hold (a plan of 100,000 communities has about as many as that)."""
-MAX_CELLS = 3_000_000
+MAX_CELLS = 2_000_000
 """Cells a workbook may hold: openpyxl keeps each as an object of some hundred bytes."""
 MAX_MERGED_CELLS = 1_000_000
 """Cells merged areas of one sheet may cover: openpyxl makes an object for each one."""
@@ -220,7 +220,7 @@ def _measure(path: Path, text: bytes, end: int, sheet: SheetExtent, seen_rows: s
         area = (abs(last_row - first_row) + 1) * (abs(last_col - first_col) + 1)
         sheet.merged_cells += area
         if sheet.merged_cells > MAX_MERGED_CELLS:
-            ref = m.group(0).split(b'ref="')[1].decode()
+            ref = (m.group(1) + m.group(2) + (b":" + m.group(3) + m.group(4) if m.group(3) else b"")).decode()
             raise data_error(path, f"合并单元格 {ref} 覆盖 {area} 个单元格（全表合并区域超过"
                                    f"{MAX_MERGED_CELLS // 10000}万个单元格），不是计划表应有的合并；"
                                    "请取消这一合并后再导入")
