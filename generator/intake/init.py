@@ -10,6 +10,7 @@ from typing import Any
 from generator.data.loader import BUNDLED_DATA, load
 from generator.data.yamlio import dump_yaml, load_yaml
 from generator.errors import DataError, OutputError, Problem
+from generator.output.writer import os_reason
 
 NUMBER_PLACEHOLDER = "【待填写：发文字号，如×委办〔2018〕40号】"
 """Left for the clerk: a document number cannot be made up, and the marker is easy to find."""
@@ -135,33 +136,65 @@ class InitResult:
     files: list[Path]
 
 
-def init_data(folder: Path, city: str) -> InitResult:
-    """Make a new data folder for a city; refuse a folder that already holds anything."""
-    city = city.strip()
-    if not city:
-        raise DataError([Problem("--city", "城市名称不能为空，请写全称，如“绵阳市”")])
-    if folder.exists() and not folder.is_dir():
-        raise OutputError(f"{folder} 已存在且不是文件夹")
-    if folder.is_dir() and any(folder.iterdir()):
-        raise OutputError(f"{folder} 不是空文件夹；为免覆盖已有文件，请指定一个新的或空的文件夹")
-    folder.mkdir(parents=True, exist_ok=True)
+def _fill(folder: Path, city: str, files: list[Path]) -> None:
+    """Write the new folder's files, each listed in files as soon as it exists."""
     texts = {
         "programme.yaml": programme_text(city),
         "districts.yaml": districts_text(city),
         "communities.yaml": COMMUNITIES_TEXT,
     }
-    files = []
     for name, text in texts.items():
-        (folder / name).write_text(text, encoding="utf-8")
         files.append(folder / name)
-    shutil.copyfile(BUNDLED_DATA / "catalogue.yaml", folder / "catalogue.yaml")
+        (folder / name).write_text(text, encoding="utf-8")
     files.append(folder / "catalogue.yaml")
+    shutil.copyfile(BUNDLED_DATA / "catalogue.yaml", folder / "catalogue.yaml")
     for sub in ("projects", "reports"):
-        (folder / sub).mkdir()
         files.append(folder / sub)
+        (folder / sub).mkdir()
     # CRLF and a BOM: older Windows Notepad shows anything else as one line of mojibake
     readme = README.format(city=city, folder=folder, source=_source()).replace("\n", "\r\n")
-    (folder / "README.txt").write_bytes(readme.encode("utf-8-sig"))
     files.append(folder / "README.txt")
+    (folder / "README.txt").write_bytes(readme.encode("utf-8-sig"))
     load(folder)  # what init makes must load; a failure here is a bug, reported as any data error
+
+
+def _undo(files: list[Path], made: list[Path]) -> None:
+    """Remove what a failed init wrote, so that running it again is not refused (only our own)."""
+    for path in reversed(files):
+        try:
+            if path.is_dir() and not path.is_symlink():
+                path.rmdir()
+            else:
+                path.unlink(missing_ok=True)
+        except OSError:
+            pass
+    for folder in made:  # innermost first: only the folders this init created, if still empty
+        try:
+            folder.rmdir()
+        except OSError:
+            break
+
+
+def init_data(folder: Path, city: str) -> InitResult:
+    """Make a new data folder for a city; refuse a folder that already holds anything."""
+    city = city.strip()
+    if not city:
+        raise DataError([Problem("--city", "城市名称不能为空，请写全称，如“绵阳市”")])
+    made: list[Path] = []
+    files: list[Path] = []
+    try:
+        if folder.exists() and not folder.is_dir():
+            raise OutputError(f"{folder} 已存在且不是文件夹")
+        if folder.is_dir() and any(folder.iterdir()):
+            raise OutputError(f"{folder} 不是空文件夹；为免覆盖已有文件，请指定一个新的或空的文件夹")
+        made = [p for p in (folder, *folder.parents) if not p.exists()]
+        folder.mkdir(parents=True, exist_ok=True)
+        _fill(folder, city, files)
+    except OSError as exc:
+        _undo(files, made)
+        raise OutputError(f"无法在 {folder} 新建数据文件夹：{os_reason(exc, folder)}；"
+                          "已删除本次写入的内容，请换一个文件夹后重新运行") from None
+    except BaseException:
+        _undo(files, made)
+        raise
     return InitResult(folder=folder, files=files)
