@@ -19,7 +19,7 @@ from generator.documents.budget_sheet import BUDGET_BLOCKS
 from generator.documents.paths import CITY, community_folder
 from generator.documents.project import project_context
 from generator.render.blocks import NO_BLOCKS, Blocks
-from generator.rules.checks import meets_support
+from generator.rules.checks import meets_support, survey_tally
 
 Scope = Literal["community", "district", "city"]
 """community: one document per community; district and city: documents of the programme's years."""
@@ -133,7 +133,7 @@ def _project(data: DataSet, target: Target) -> dict[str, Any]:
 
 def _needs_survey(data: DataSet, target: Target) -> str | None:
     project = project_of(data, target)
-    if project.survey is None:
+    if survey_tally(data, project) is None:
         return "缺少居民意见征询结果"
     if not meets_support(data, project):
         return f"居民支持率低于{data.programme.eligibility.min_support_percent}%"
