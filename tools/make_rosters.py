@@ -20,10 +20,13 @@ from pathlib import Path
 
 from generator.data.loader import BUNDLED_DATA, ROSTERS, DataSet, load
 from generator.data.models import Project
-from generator.data.roster import Household, Roster, write_csv
+from generator.data.roster import Household, Roster, plain, write_csv
 
 SEED = 2018
-SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
+SURNAMES = (
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈"
+    "姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
+)
 GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华玉兰萍红建国文辉力成志刚海燕德福春梅淑珍永学"
 TENURES = ("房改房", "商品房", "公房", "集资房")
 FLOORS = 6
@@ -72,7 +75,7 @@ def roster_for(data: DataSet, project: Project) -> Roster:
             households.append(Household(
                 building=building.name, unit=unit, room=room, head=_name(rng),
                 phone=f"100{phones[len(households)]:08d}",
-                area=Decimal(rng.randint(450, 1200)).scaleb(-1),
+                area=plain(Decimal(rng.randint(450, 1200)).scaleb(-1)),
                 tenure=rng.choice(TENURES),
                 answer=answer, wants=wants,
                 pays=(rng.random() < 0.95) if answer == "同意" else (False if answer == "不同意" else None),

@@ -264,8 +264,11 @@ def _load_one(path: Path, model: type[M], lines_of: Lines) -> M:
     return _validate(model, data, path, lines)
 
 
-def load(root: Path | None = None) -> DataSet:
-    """Load and cross-check a data folder; raise DataError listing every problem found."""
+def load(root: Path | None = None, rosters: bool = True) -> DataSet:
+    """Load and cross-check a data folder; raise DataError listing every problem found.
+
+    rosters False leaves the household rosters unread (an import that replaces one).
+    """
     root = (root or BUNDLED_DATA).resolve()
     if not root.is_dir():
         raise DataError([Problem(root, "数据文件夹不存在")])
@@ -307,7 +310,8 @@ def load(root: Path | None = None) -> DataSet:
         communities={c.id: c for c in communities},
     )
     problems.extend(_cross_check(data, districts, communities, projects, reports, lines_of))
-    problems.extend(_load_rosters(data))
+    if rosters:
+        problems.extend(_load_rosters(data))
     if problems:
         raise DataError(problems)
     return data

@@ -121,6 +121,13 @@ def _yes_no(text: str) -> bool:
     raise ValueError(f"应填“是”或“否”（现为：“{text}”）")
 
 
+def plain(number: Decimal) -> Decimal:
+    """A number without trailing zeros, as Excel gives it back: 81.0 → 81, 85.90 → 85.9."""
+    if number == number.to_integral_value():
+        return number.quantize(Decimal(1))
+    return number.normalize()
+
+
 def _area(value: Any) -> Decimal:
     if isinstance(value, bool):
         raise ValueError("应为数字")
@@ -135,7 +142,7 @@ def _area(value: Any) -> Decimal:
     exponent = number.as_tuple().exponent
     if isinstance(exponent, int) and exponent < -2:
         raise ValueError(f"最多保留2位小数（现为：“{value}”）")
-    return number
+    return plain(number)
 
 
 def _date(value: Any) -> dt.date:
