@@ -68,6 +68,11 @@ class Roster(Record):
     """Each household's row in the file it was read from (a CSV line or a worksheet row)."""
     illustrative: bool = Field(default=False, title="示例数据")
 
+    @property
+    def answered(self) -> bool:
+        """Some household has given its answer: the survey has begun."""
+        return any(h.answer for h in self.households)
+
 
 ILLUSTRATIVE_LINE = "# 示例数据：姓名、电话均为随机编造（100号段不存在），不是真实住户信息。"
 

@@ -135,6 +135,7 @@ def project_context(data: DataSet, project: Project) -> dict[str, Any]:
         "buildings": [{"name": b.name, "households": b.households} for b in project.buildings],
         "survey": survey,
         "support_ok": meets_support(data, project),
+        "survey_tally": (roster := data.rosters.get(project.community)) is not None and roster.answered,
         "in_gas_company_area": project.in_gas_company_area,
         "items": lines,
         "categories": categories,
