@@ -389,6 +389,21 @@ SURVEY_QUESTIONS = (
 def survey_form() -> DocumentObject:
     # One form per household of the roster (or blank ones), each starting on a sheet of its own.
     doc = new_document("居民意见征询表")
+    # The catalogue's table is the same on every form: rendered once, printed in each.
+    tag(doc, "{%p set catalogue_table %}")
+    options = ruled_table(doc, [30, 44, 82])
+    add_row(options, ["类别", "改造项目", "改造标准"], TABLE_HEAD_SMALL, header=True)
+    tag_row(options, "{%tr for cat in catalogue %}")
+    tag_row(options, "{%tr for e in cat.entries %}")
+    row = add_row(options, ["{% vm %}{{ cat.name }}", "☐ {{ e.name }}", "{{ e.standard or '' }}"],
+                  TABLE_SMALL, aligns=[C, L, L])
+    # docxtpl writes w:vMerge last in the cell's properties, where no w:vAlign may precede it.
+    tc_pr = row.cells[0]._tc.get_or_add_tcPr()
+    tc_pr.remove(tc_pr.find(qn("w:vAlign")))
+    tag_row(options, "{%tr endfor %}")
+    tag_row(options, "{%tr endfor %}")
+
+    tag(doc, "{%p endset %}")
     tag(doc, "{%p for h in households %}")
     para(doc, "{{ community.name }}老旧小区改造入户意见征询表", TITLE)
     facts = facts_table(doc, [
@@ -406,18 +421,7 @@ def survey_form() -> DocumentObject:
               "请您逐项选择后签字。", TABLE_TEXT).paragraph_format.first_line_indent = Pt(28)
 
     para(doc, "一、希望改造的项目（可多选，在“☐”内打“√”）", FORM_LABEL)
-    options = ruled_table(doc, [30, 44, 82])
-    add_row(options, ["类别", "改造项目", "改造标准"], TABLE_HEAD_SMALL, header=True)
-    tag_row(options, "{%tr for cat in catalogue %}")
-    tag_row(options, "{%tr for e in cat.entries %}")
-    row = add_row(options, ["{% vm %}{{ cat.name }}", "☐ {{ e.name }}", "{{ e.standard or '' }}"],
-                  TABLE_SMALL, aligns=[C, L, L])
-    # docxtpl writes w:vMerge last in the cell's properties, where no w:vAlign may precede it.
-    tc_pr = row.cells[0]._tc.get_or_add_tcPr()
-    tc_pr.remove(tc_pr.find(qn("w:vAlign")))
-    tag_row(options, "{%tr endfor %}")
-    tag_row(options, "{%tr endfor %}")
-
+    tag(doc, "{{p catalogue_table }}")
     para(doc, "二、意见", FORM_LABEL)
     for text in SURVEY_QUESTIONS:
         para(doc, text, TABLE_TEXT)
