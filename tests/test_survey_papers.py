@@ -12,7 +12,7 @@ from generator.data.roster import tally
 from generator.documents.kinds import KINDS, community_target
 from generator.documents.survey import survey_context
 from generator.output.pipeline import Result
-from tests.snapshot import docx_text
+from tests.snapshot import docx_text, xml_text
 
 FORM_TITLE = "老旧小区改造入户意见征询表"
 
@@ -32,7 +32,7 @@ def test_jinfu_has_a_prefilled_form_for_each_of_its_1130_households(full_build: 
     assert xml.count(FORM_TITLE) == 1130
     # each form after the first starts a section on an odd page, numbered from 1
     assert xml.count('w:type w:val="oddPage"') == 1129
-    text = docx_text(path)
+    text = xml_text(path)
     roster = bundled.rosters["dongqu-02"]
     for h in (roster.households[0], roster.households[577], roster.households[-1]):
         assert h.head and h.phone and h.head in text and h.phone in text and h.address in text
@@ -60,8 +60,10 @@ def test_the_tally_counts_the_roster(full_build: Result, bundled: DataSet) -> No
     for h in roster.households:
         for item in h.wants:
             wanted[item] = wanted.get(item, 0) + 1
-    top = max(wanted.items(), key=lambda kv: kv[1])
-    assert re.search(rf"1\s*{top[0]}\s*{top[1]}", text)
+    order = list(bundled.items)
+    ranked = sorted(wanted.items(), key=lambda kv: (-kv[1], order.index(kv[0])))
+    for no, (item, count) in enumerate(ranked, start=1):
+        assert f"| {no} | {item} | {count} |" in text
     assert "社区居民委员会（盖章）" in text
     # made only where a roster holds answers
     skipped = {s.target.community.id for s in full_build.skipped if s.kind.key == "survey-tally"}
@@ -104,4 +106,4 @@ def test_no_paper_but_the_committees_forms_holds_a_residents_data(full_build: Re
         found = names.findall(docx_text(full_build.out / rel))
         assert not found, f"{rel} 含有住户信息：{found[:5]}"
         checked += 1
-    assert checked > 100
+    assert checked >= 80  # every notice, application, plan, acceptance form and tally of the build

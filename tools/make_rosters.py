@@ -33,9 +33,13 @@ FLOORS = 6
 DOORS = 2
 
 
-def _name(rng: random.Random) -> str:
-    given = "".join(rng.choice(GIVEN) for _ in range(rng.choice((1, 2, 2, 2))))
-    return rng.choice(SURNAMES) + given
+def _name(rng: random.Random, taken: str) -> str:
+    """A made-up three-character name that occurs nowhere in the data's own texts."""
+    while True:
+        given = rng.choice(GIVEN) + rng.choice(GIVEN)
+        name = rng.choice(SURNAMES) + given
+        if name not in taken:
+            return name
 
 
 def _rooms(households: int) -> list[tuple[str, str]]:
@@ -49,7 +53,12 @@ def _rooms(households: int) -> list[tuple[str, str]]:
     return rooms
 
 
-def roster_for(data: DataSet, project: Project) -> Roster:
+def data_texts(root: Path) -> str:
+    """Every YAML file of the data folder as one text, which no made-up name may be part of."""
+    return "\n".join(p.read_text(encoding="utf-8") for p in sorted(root.rglob("*.yaml")))
+
+
+def roster_for(data: DataSet, project: Project, taken: str = "") -> Roster:
     """An illustrative roster agreeing with the project's buildings and survey counts."""
     rng = random.Random(f"{SEED}:{project.community}")
     survey = project.survey
@@ -73,7 +82,7 @@ def roster_for(data: DataSet, project: Project) -> Roster:
                 wants = tuple(sorted(chosen, key=list(data.items).index))
             asked = answer is not None
             households.append(Household(
-                building=building.name, unit=unit, room=room, head=_name(rng),
+                building=building.name, unit=unit, room=room, head=_name(rng, taken),
                 phone=f"100{phones[len(households)]:08d}",
                 area=plain(Decimal(rng.randint(450, 1200)).scaleb(-1)),
                 tenure=rng.choice(TENURES),
@@ -96,12 +105,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     folder = args.data / ROSTERS
     folder.mkdir(exist_ok=True)
     pilot = data.programme.pilot.year
+    taken = data_texts(args.data)
     for community in data.active_communities():
         project = data.projects.get(community.id)
         if community.year != pilot or project is None or project.survey is None:
             continue
         path = folder / f"{community.id}.csv"
-        path.write_bytes(write_csv(roster_for(data, project)))
+        path.write_bytes(write_csv(roster_for(data, project, taken)))
         print(path)
 
 

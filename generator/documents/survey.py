@@ -46,8 +46,8 @@ def _household(no: int, h: Household, residents: Residents) -> dict[str, Any]:
     }
 
 
-BLANK = {"address": "", "building": "", "unit": None, "room": "", "head": "", "phone": "",
-         "area": None, "tenure": None}
+BLANK = {"address": "________栋______单元______号", "building": "", "unit": None, "room": "",
+         "head": "", "phone": "", "area": None, "tenure": None}
 
 
 def households(data: DataSet, project: Project, residents: Residents,
