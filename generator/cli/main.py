@@ -138,5 +138,7 @@ def _print_summary(result: Any) -> None:
                f"输出在 {result.out}，清单见 {result.out / 'manifest.json'}")
 
 
-for _command in (import_cmd, init, print_cmd, report, templates):
+from generator.cli.roster import roster  # noqa: E402  (a command group of its own)
+
+for _command in (import_cmd, init, print_cmd, report, roster, templates):
     main.add_command(_command)
