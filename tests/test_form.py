@@ -168,8 +168,8 @@ def test_every_bundled_project_round_trips_without_a_change(tmp_path: Path, form
     assert fingerprint(folder) == before
 
 
-def _budget_cells(data: DataSet, cid: str) -> dict[tuple[str, str], Any]:
-    raw = render_document(data, KINDS["budget"], community_target(data, cid), Renderers(data, None))
+def _budget_cells(data: DataSet, cid: str, renderers: Renderers) -> dict[tuple[str, str], Any]:
+    raw = render_document(data, KINDS["budget"], community_target(data, cid), renderers)
     wb = openpyxl.load_workbook(io.BytesIO(raw))
     return {(ws.title, c.coordinate): c.value for ws in wb.worksheets for row in ws.iter_rows() for c in row}
 
@@ -226,15 +226,14 @@ def test_edits_in_every_form_change_exactly_those_fields(tmp_path: Path, forms: 
         new_text = (folder / "projects" / f"{cid}.yaml").read_text(encoding="utf-8").splitlines()
         assert len(old_text) == len(new_text)
         assert sum(a != b for a, b in zip(old_text, new_text, strict=True)) == 4, cid
-    # the rebuilt budget of one project: only that line's quantity and amount differ
-    cid = "dongqu-01"
-    before, rebuilt = _budget_cells(bundled, cid), _budget_cells(after, cid)
-    changed = {k for k in before.keys() | rebuilt.keys() if before.get(k) != rebuilt.get(k)}
-    index = edits[cid][0]
-    assert len(changed) >= 1 and all(k[1][1:] == changed.pop()[1][1:] for k in list(changed))
-    qty = [k for k in before.keys() | rebuilt.keys() if before.get(k) != rebuilt.get(k)
-           and rebuilt.get(k) == float(bundled.projects[cid].items[index].quantity + 1)]
-    assert qty
+    # the rebuilt budgets: the edited quantity's cell, and the total in words it changes, only
+    renderers_before, renderers_after = Renderers(bundled, None), Renderers(after, None)
+    for cid, (index, _) in edits.items():
+        before, rebuilt = _budget_cells(bundled, cid, renderers_before), _budget_cells(after, cid, renderers_after)
+        changed = {k: rebuilt.get(k) for k in before.keys() | rebuilt.keys() if before.get(k) != rebuilt.get(k)}
+        quantity = float(bundled.projects[cid].items[index].quantity + 1)
+        assert [k for k, v in changed.items() if v == quantity and k[1].startswith("E")], cid
+        assert all(v == quantity or (isinstance(v, str) and "大写" in v) for v in changed.values()), changed
 
 
 def test_the_cli_shows_before_and_after_and_exits_1_on_a_bad_file(tmp_path: Path, forms: dict[str, Path],
