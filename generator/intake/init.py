@@ -258,7 +258,7 @@ def _init_from_plan(folder: Path, city: str, plan: Path) -> InitResult:
         f"小区：{len(imported.rows)} 个，编号按县（区）顺序编为 d1-序号、d2-序号……",
         f"方案参数（分担比例、支持率、建成年份、考评权重、公示天数）沿用{source}；"
         f"各环节时限和成文日期按同一月日移到 {years[0]} 年",
-        f"每个小区建了一个项目资料文件（projects/<编号>.yaml），进度为“意见征询”，"
+        "每个小区建了一个项目资料文件（projects/<编号>.yaml），进度为“意见征询”，"
         "可先生成空白的居民意见征询表",
     ]
     result.todo = [

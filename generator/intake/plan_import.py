@@ -637,11 +637,14 @@ def _cross_checks(rows: list[PlanRow], notes: list[_YearNote], districts: Iterab
     seen_names: dict[tuple[str, str], PlanRow] = {}
     seen_seqs: dict[tuple[int, int], PlanRow] = {}
     unknown: dict[str, list[PlanRow]] = {}
+    hinted = False
     for row in rows:
         if known is not None and _norm(row.district) not in known:
             unknown.setdefault(row.district, []).append(row)
         if allowed is not None and row.year not in allowed:
-            at(row, "year", f"改造年度 {row.year} 不在 programme.yaml 的计划年度 {allowed} 内{NEW_CITY_HINT}")
+            hint = "" if hinted else NEW_CITY_HINT  # once: a new city's table has many such rows
+            hinted = True
+            at(row, "year", f"改造年度 {row.year} 不在 programme.yaml 的计划年度 {allowed} 内{hint}")
         key = (_norm(row.name), _norm(row.district))
         if key in seen_names:
             other = seen_names[key]
@@ -655,7 +658,8 @@ def _cross_checks(rows: list[PlanRow], notes: list[_YearNote], districts: Iterab
         names = "、".join(known.values()) if known else "（空）"
         also = f"（另见第{'、'.join(str(r.row) for r in where[1:])}行）" if len(where) > 1 else ""
         at(where[0], "district", f"未知的县（区）“{district}”{also}：districts.yaml 中只有{names}；"
-                                 f"请核对写法，或先在 districts.yaml 中添加{NEW_CITY_HINT}")
+                                 f"请核对写法，或先在 districts.yaml 中添加{'' if hinted else NEW_CITY_HINT}")
+        hinted = True
     per_year = Counter(r.year for r in rows)
     for note in notes:
         if note.count != per_year[note.year]:
