@@ -470,8 +470,11 @@ _LOW_DATE, _HIGH_DATE = 32874, 73415
 
 def form_path(community: Community) -> Path:
     """Where a community's form goes under the output folder: 年度/县区/序号-名称-填报表.xlsx."""
-    name = re.sub(r'[\\/:*?"<>|\s]+', "", community.name)
-    return Path(str(community.year)) / community.district / f"{community.seq:02d}-{name}-填报表.xlsx"
+    def safe(text: str) -> str:  # no character Windows refuses in a file name
+        return re.sub(r'[\\/:*?"<>|\s]+', "", text).strip(".") or "_"
+
+    return (Path(str(community.year)) / safe(community.district)
+            / f"{community.seq:02d}-{safe(community.name)}-填报表.xlsx")
 
 
 def _display(value: Any, field: Field) -> Any:
