@@ -606,6 +606,9 @@ def _kv_field(ws: Worksheet, row: int, field: Field, value: Any, checks: _Valida
     cell.value = _display(value, field)
     _style(cell, "input", FORMATS[field.kind], locked=False, wrap=field.kind == "text")
     checks.add(ws, field, f"B{row}")
+    if field.kind == "text" and isinstance(value, str) and len(value) > 18:
+        # Excel and WPS do not grow a row for wrapped text on opening: some 18 characters a line
+        ws.row_dimensions[row].height = 15 * min(15, -(-len(value) // 18))
     hint = ws[f"C{row}"]
     hint.value = _HINTS.get(field.kind, "")
     hint.font = Font(name="宋体", size=10, color="595959")
@@ -768,13 +771,17 @@ _NOTES = {
 def _instructions(ws: Worksheet) -> None:
     ws["A1"] = "填表说明"
     ws["A1"].font = TITLE
-    ws.column_dimensions["A"].width = 110
+    ws.column_dimensions["A"].width = 72
     for row, text in enumerate(INSTRUCTIONS, start=3):
         cell = ws.cell(row, 1, text)
         cell.font = FONT
         cell.alignment = Alignment(wrap_text=True, vertical="top")
-        ws.row_dimensions[row].height = 32
+        ws.row_dimensions[row].height = 15 * (-(-len(text) // 34)) + 6  # some 34 characters a line
     ws.protection.sheet = True
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
 
 
 def _lists(wb: Workbook, data: DataSet, values: dict[str, Any]) -> None:
