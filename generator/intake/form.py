@@ -8,6 +8,7 @@ are kept in the hidden 表单信息 sheet, from which the import lays the form o
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import hashlib
 import json
@@ -497,11 +498,16 @@ def _style(cell: Any, fill: str, fmt: str = "General", locked: bool = True,
     """Give a cell one of the form's named styles (one assignment, not six: 30 forms a second)."""
     wb = cell.parent.parent
     name = f"{'填写' if fill == 'input' else '固定'}-{fill}-{fmt}-{int(locked)}-{int(bold)}-{int(wrap)}"
+    made = wb.__dict__.setdefault("_form_styles", {})
+    if name in made:  # openpyxl looks a named style up by a linear search: copy its index array
+        cell._style = copy.copy(made[name])
+        return
     if name not in wb.named_styles:
         wb.add_named_style(NamedStyle(
             name=name, fill=_FILLS[fill], border=BOX, font=BOLD if bold else FONT, number_format=fmt,
             protection=Protection(locked=locked), alignment=Alignment(vertical="center", wrap_text=wrap)))
     cell.style = name
+    made[name] = copy.copy(cell._style)
 
 
 class _Validations:
