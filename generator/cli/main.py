@@ -15,6 +15,7 @@ from generator import __version__
 from generator.cli import zh as cli_zh
 from generator.cli.common import CONTEXT, GivenPath, KindOption, convert, dataset, progress
 from generator.cli.data import import_cmd, init
+from generator.cli.form import form
 from generator.cli.printing import print_cmd
 from generator.cli.reports import report
 from generator.cli.templates import templates
@@ -140,5 +141,5 @@ def _print_summary(result: Any) -> None:
 
 from generator.cli.roster import roster  # noqa: E402  (a command group of its own)
 
-for _command in (import_cmd, init, print_cmd, report, roster, templates):
+for _command in (import_cmd, init, print_cmd, report, roster, templates, form):
     main.add_command(_command)
