@@ -262,12 +262,13 @@ def _plan(files: Sequence[Path], inbox: Path, workers: int, archival: bool) -> l
 
 def convert(files: Sequence[Path], deliver: Callable[[Path, bytes], None], *,
             on_done: Callable[[Path], None] = lambda p: None, workers: int = 1,
-            timeout: float = SECONDS_PER_FILE, total: float | None = None,
+            timeout: float | None = None, total: float | None = None,
             archival: bool = False) -> Conversion:
     """Convert each file to PDF bytes handed to deliver(source, pdf); what fails is named.
 
     deliver may raise OutputError (the disk is full): the step then stops, what was not
-    converted is named, and the error is in `stopped`.
+    converted is named, and the error is in `stopped`. timeout and total default to
+    SECONDS_PER_FILE and TOTAL_SECONDS + TOTAL_PER_DOCUMENT per file.
     """
     command = soffice()
     if command is None:
@@ -323,7 +324,8 @@ def convert(files: Sequence[Path], deliver: Callable[[Path, bytes], None], *,
         for index, share in enumerate(shares):
             folder = Path(tmp) / f"w{index}"
             folder.mkdir()
-            crew.append((_Worker(command, folder, archival, timeout, deadline, stop, finish, fail), share))
+            stall = SECONDS_PER_FILE if timeout is None else timeout
+            crew.append((_Worker(command, folder, archival, stall, deadline, stop, finish, fail), share))
         threads = [threading.Thread(target=_guarded, args=(w, share, fail)) for w, share in crew]
         for thread in threads:
             thread.start()
@@ -355,7 +357,7 @@ def _guarded(worker: _Worker, share: list[_Unit], fail: Callable[[Path, str], No
 
 
 def to_pdf(files: Sequence[Path], on_done: Callable[[Path], None] = lambda p: None,
-           timeout: float = SECONDS_PER_FILE, workers: int = 1, total: float | None = None,
+           timeout: float | None = None, workers: int = 1, total: float | None = None,
            archival: bool = False) -> Conversion:
     """Convert each file to a PDF beside it (no manifest); files that fail are named, the rest go on."""
 
@@ -381,7 +383,7 @@ def made_from(source: bytes, archival: bool) -> str:
 
 
 def convert_outputs(output: Output, rels: Sequence[str], *, on_done: Callable[[Path], None] = lambda p: None,
-                    workers: int = 1, timeout: float = SECONDS_PER_FILE, total: float | None = None,
+                    workers: int = 1, timeout: float | None = None, total: float | None = None,
                     archival: bool = False) -> Conversion:
     """The PDF of each document of an output session, recorded in its manifest.
 
