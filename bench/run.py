@@ -145,6 +145,8 @@ class PdfRun:
     """Seconds of to_pdf by number of workers."""
     page_mismatches: int
     text_mismatches: int
+    load: tuple[float, float]
+    """The machine's load average (1 min) when the run started and ended."""
 
 
 def _pages(pdf: Path) -> int:
@@ -169,6 +171,7 @@ def pdf_rates(data_dir: Path, workers: tuple[int, ...] = (1, 2)) -> PdfRun | Non
     if command is None:
         return None
     out = Path(tempfile.mkdtemp(prefix="bench-pdf-"))
+    load_before = os.getloadavg()[0]
     try:
         paths = list(build(load(data_dir), out / "out", Selection()).paths)
         alone = out / "alone"
@@ -196,7 +199,8 @@ def pdf_rates(data_dir: Path, workers: tuple[int, ...] = (1, 2)) -> PdfRun | Non
             pages += _pages(theirs)
             page_mismatches += _pages(mine) != _pages(theirs)
             text_mismatches += _lines(mine) != _lines(theirs)
-        return PdfRun(len(paths), pages, batch, ours, page_mismatches, text_mismatches)
+        return PdfRun(len(paths), pages, batch, ours, page_mismatches, text_mismatches,
+                      (load_before, os.getloadavg()[0]))
     finally:
         shutil.rmtree(out)
 
@@ -211,7 +215,10 @@ def pdf_section(run: PdfRun) -> list[str]:
         lines.append(f"| ours, bound by template and split, {n} {label} | {seconds:.2f} | "
                      f"{run.pages / seconds:.1f} | {run.batch / seconds:.1f}× |")
     lines += ["", f"Every PDF checked against the batch call's: {run.page_mismatches} differ in page count, "
-              f"{run.text_mismatches} in text (pdftotext, line by line, spaces between glyphs ignored)."]
+              f"{run.text_mismatches} in text (pdftotext, line by line, spaces between glyphs ignored).",
+              f"Load average when the run started and ended: {run.load[0]:.1f}, {run.load[1]:.1f} "
+              f"({os.cpu_count()} cores); the three are measured one after the other in one run.",
+              "Reproduce this section alone: `python -m bench.run --only-pdf`."]
     return lines
 
 

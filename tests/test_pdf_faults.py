@@ -274,6 +274,7 @@ def test_build_with_a_hung_libreoffice_ends_with_a_message(fake: Path, tmp_path:
                                                            monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(pdf_module, "SECONDS_PER_FILE", 1)
     monkeypatch.setattr(pdf_module, "SECONDS_PER_DOCUMENT", 0)
+    monkeypatch.setattr(pdf_module, "SECONDS_PER_MB", 0)
     monkeypatch.setattr(pdf_module, "TOTAL_SECONDS", 3)
     monkeypatch.setattr(pdf_module, "TOTAL_PER_DOCUMENT", 0)
     monkeypatch.setenv("FAKE_SOFFICE", "ok")

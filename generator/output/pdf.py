@@ -31,6 +31,8 @@ SECONDS_PER_FILE = 60
 """No new PDF for this long (plus SECONDS_PER_DOCUMENT for each document bound into the file
 being converted): LibreOffice is taken to hang."""
 SECONDS_PER_DOCUMENT = 2
+SECONDS_PER_MB = 20
+"""A large file (a bound print file of a thousand notices) is given time by its size as well."""
 TOTAL_SECONDS = 120
 """The whole step's cap: this plus TOTAL_PER_DOCUMENT for each document."""
 TOTAL_PER_DOCUMENT = 5
@@ -116,7 +118,12 @@ class _Unit:
     bound: bool
 
     def allowance(self, timeout: float) -> float:
-        return timeout + SECONDS_PER_DOCUMENT * (len(self.sources) - 1)
+        """Seconds without a new PDF after which LibreOffice is taken to hang on this unit."""
+        try:
+            size = self.staged.stat().st_size
+        except OSError:
+            size = 0
+        return timeout + SECONDS_PER_DOCUMENT * (len(self.sources) - 1) + SECONDS_PER_MB * size / 2**20
 
 
 def _kill(proc: subprocess.Popen[bytes]) -> None:
