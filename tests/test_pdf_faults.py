@@ -70,6 +70,24 @@ def run(out: Path, *extra: str) -> Any:
     return CliRunner().invoke(main, [*PACKET, "--out", str(out), *extra])
 
 
+def written(out: Path, **docs: bytes) -> list[str]:
+    """Stand-in documents written through an output session, as a build writes its documents."""
+    from generator.output.writer import Entry
+
+    rels = [f"c/{name}.docx" for name in docs]
+    with Output(out).session() as output:
+        for rel, data in zip(rels, docs.values(), strict=True):
+            output.write(Entry(path=rel, kind="notice", kind_name="公示", community="c", district="d",
+                               year=2018, template="t", sha256=sha256(data), data_hash="h"), data)
+    return rels
+
+
+def pdf_step(out: Path, rels: list[str], force: bool = False) -> Any:
+    """The PDF step over documents already written, in a session of its own."""
+    with Output(out, force=force).session() as output:
+        return convert_outputs(output, rels)
+
+
 # ---------------------------------------------------------------- the manifest and hand edits
 
 
@@ -105,38 +123,32 @@ def test_a_stamped_scan_saved_over_a_pdf_is_kept_and_named(fake: Path, tmp_path:
     assert notice.read_bytes() != scan and PdfReader(notice).pages
 
 
-def test_a_pdf_the_tool_did_not_make_is_not_overwritten(fake: Path, tmp_path: Path) -> None:
-    out = tmp_path / "out"
-    assert CliRunner().invoke(main, [*PACKET[:-2], "-q", "--out", str(out)]).exit_code == 0  # no --pdf
-    plan = next(out.rglob("03-改造方案.docx")).with_suffix(".pdf")
-    plan.write_bytes(b"someone else's")
-    result = run(out)
-    assert result.exit_code == 1 and "不是本工具生成的文件" in result.output
-    assert plan.read_bytes() == b"someone else's"
-    assert plan.relative_to(out).as_posix() not in manifest(out)
-    assert len([p for p in manifest(out) if p.endswith(".pdf")]) == 5  # the others are made
-    assert run(out, "--force").exit_code == 0
-    assert plan.relative_to(out).as_posix() in manifest(out)
-
-
 def test_a_pdf_deleted_by_hand_is_made_again(fake: Path, tmp_path: Path) -> None:
-    out = tmp_path / "out"
-    assert run(out).exit_code == 0
-    notice = next(out.rglob("05-改造方案公示.pdf"))
-    notice.unlink()
-    again = run(out)
-    assert again.exit_code == 0 and "已生成 1 份 PDF，5 份与文书一致" in again.output
-    assert notice.exists()
+    rels = written(tmp_path, a=b"one", b=b"two")
+    assert len(pdf_step(tmp_path, rels).done) == 2
+    (tmp_path / "c" / "a.pdf").unlink()
+    again = pdf_step(tmp_path, rels)
+    assert again.done == [tmp_path / "c" / "a.pdf"] and again.unchanged == [tmp_path / "c" / "b.pdf"]
 
 
 def test_an_up_to_date_pdf_needs_no_libreoffice(fake: Path, tmp_path: Path,
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
-    out = tmp_path / "out"
-    assert run(out).exit_code == 0
+    rels = written(tmp_path, a=b"one", b=b"two")
+    assert not pdf_step(tmp_path, rels).failed
     monkeypatch.setattr(pdf_module, "soffice", lambda: None)
-    again = run(out)
-    assert again.exit_code == 0, again.output
-    assert "已生成 0 份 PDF，6 份与文书一致，未改动" in again.output
+    again = pdf_step(tmp_path, rels)
+    assert not again.done and not again.failed and len(again.unchanged) == 2
+
+
+def test_a_foreign_pdf_is_named_and_the_others_made(fake: Path, tmp_path: Path) -> None:
+    rels = written(tmp_path, a=b"one", b=b"two", c=b"three")
+    (tmp_path / "c" / "b.pdf").write_bytes(b"")  # even an empty file someone put there
+    step = pdf_step(tmp_path, rels)
+    assert list(step.failed) == [tmp_path / "c" / "b.docx"] and len(step.done) == 2
+    assert "不是本工具生成的文件" in step.failed[tmp_path / "c" / "b.docx"]
+    assert "c/b.pdf" not in manifest(tmp_path) and "c/a.pdf" in manifest(tmp_path)
+    assert (tmp_path / "c" / "b.pdf").read_bytes() == b""
+    assert len(pdf_step(tmp_path, rels, force=True).done) == 1
 
 
 def test_a_pdf_whose_document_changed_is_made_again(fake: Path, tmp_path: Path) -> None:
@@ -159,10 +171,11 @@ def test_a_pdf_whose_document_changed_is_made_again(fake: Path, tmp_path: Path) 
 
 
 def test_pdf_a_after_pdf_is_made_again(fake: Path, tmp_path: Path) -> None:
-    out = tmp_path / "out"
-    assert run(out).exit_code == 0
-    archival = run(out, "--pdf-a")
-    assert archival.exit_code == 0 and "已生成 6 份 PDF/A-2b" in archival.output
+    rels = written(tmp_path, a=b"one")
+    assert len(pdf_step(tmp_path, rels).done) == 1
+    with Output(tmp_path).session() as output:
+        archival = convert_outputs(output, rels, archival=True)
+    assert len(archival.done) == 1 and manifest(tmp_path)["c/a.pdf"]["data_hash"].endswith("PDF/A-2b")
 
 
 def test_the_lock_is_held_while_the_pdfs_are_made(fake: Path, tmp_path: Path, bundled: DataSet) -> None:
@@ -187,23 +200,32 @@ def test_the_lock_is_held_while_the_pdfs_are_made(fake: Path, tmp_path: Path, bu
 # ---------------------------------------------------------------- PDFs that are not PDFs
 
 
+def test_a_bad_pdf_is_a_failure_not_written_and_not_counted(fake: Path, tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FAKE_SOFFICE", "empty")
+    out = tmp_path / "out"
+    result = run(out)
+    assert result.exit_code == 1
+    assert "已生成 0 份 PDF" in result.output and "为空（0 字节）" in result.output
+    assert result.output.count("PDF 转换失败") == 6
+    assert not list(out.rglob("*.pdf")) and not list(out.rglob("*.tmp"))
+    assert not [p for p in manifest(out) if p.endswith(".pdf")]
+    assert "内部错误" not in result.output and "Traceback" not in result.output
+
+
 @pytest.mark.parametrize(("mode", "reason"), [
     ("empty", "为空（0 字节）"),
     ("garbage", "不是 PDF"),
     ("truncated", "已损坏"),
 ])
-def test_a_bad_pdf_is_a_failure_not_written_and_not_counted(fake: Path, tmp_path: Path,
-                                                            monkeypatch: pytest.MonkeyPatch,
-                                                            mode: str, reason: str) -> None:
+def test_each_kind_of_bad_pdf_is_named(fake: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                       mode: str, reason: str) -> None:
     monkeypatch.setenv("FAKE_SOFFICE", mode)
-    out = tmp_path / "out"
-    result = run(out)
-    assert result.exit_code == 1
-    assert "已生成 0 份 PDF" in result.output and reason in result.output
-    assert result.output.count("PDF 转换失败") == 6
-    assert not list(out.rglob("*.pdf")) and not list(out.rglob("*.tmp"))
-    assert not [p for p in manifest(out) if p.endswith(".pdf")]
-    assert "内部错误" not in result.output and "Traceback" not in result.output
+    rels = written(tmp_path, a=b"one", b=b"two")
+    step = pdf_step(tmp_path, rels)
+    assert not step.done and len(step.failed) == 2
+    assert all(reason in r for r in step.failed.values())
+    assert not list(tmp_path.rglob("*.pdf")) and "c/a.pdf" not in manifest(tmp_path)
 
 
 def test_a_bad_pdf_beside_good_ones(fake: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
