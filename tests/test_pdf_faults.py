@@ -387,3 +387,31 @@ def test_a_full_disk_without_a_manifest_is_named_too(fake: Path, tmp_path: Path,
     assert converted.stopped and "磁盘空间已满" in converted.stopped
     assert set(converted.failed) == set(sources)
     assert not list((tmp_path / "docs").glob(".*.tmp"))
+
+
+def test_documents_that_cannot_be_bound_or_split_are_converted_one_by_one(
+        fake: Path, tmp_path: Path, bundled: DataSet, monkeypatch: pytest.MonkeyPatch) -> None:
+    from generator.output import binding
+
+    built = build(bundled, tmp_path / "out", Selection(project="dongqu-01", kinds=("notice", "plan", "application")))
+    sources = list(built.paths)
+    assert len({binding.shell(p) for p in sources}) == 1  # all three would be bound together
+    converted = to_pdf(sources)  # the fake's PDF has no marks: split gives None
+    assert len(converted.done) == 3 and not converted.failed
+
+    def broken(paths: Any) -> bytes:
+        raise ValueError("cannot bind")
+
+    monkeypatch.setattr(binding, "bind", broken)
+    assert len(to_pdf(sources).done) == 3
+
+    def unreadable(pdf: bytes, count: int) -> Any:
+        from pypdf.errors import PdfReadError
+
+        raise PdfReadError("bad")
+
+    monkeypatch.undo()
+    monkeypatch.setattr(pdf_module, "soffice", lambda: str(tmp_path / "soffice"))
+    monkeypatch.setenv("FAKE_SOFFICE_PIDS", str(fake))
+    monkeypatch.setattr(binding, "split", unreadable)
+    assert len(to_pdf(sources).done) == 3

@@ -256,7 +256,11 @@ def _plan(files: Sequence[Path], inbox: Path, workers: int, archival: bool) -> l
         for start in range(0, len(members), size):
             chunk = members[start:start + size]
             staged = inbox / f"b{len(units):05d}.docx"
-            staged.write_bytes(binding.bind(chunk))
+            try:
+                staged.write_bytes(binding.bind(chunk))
+            except binding.CANNOT_BIND:
+                units += _singles(_Unit(chunk, staged, bound=True))  # converted one by one instead
+                continue
             units.append(_Unit(chunk, staged, bound=len(chunk) > 1))
     shares: list[list[_Unit]] = [[] for _ in range(max(1, workers))]
     loads = [0] * len(shares)
@@ -313,7 +317,10 @@ def convert(files: Sequence[Path], deliver: Callable[[Path, bytes], None], *,
         if not unit.bound:
             give(unit.sources[0], pdf)
             return []
-        parts = binding.split(pdf, len(unit.sources)) if problem(pdf) is None else None
+        try:
+            parts = binding.split(pdf, len(unit.sources)) if problem(pdf) is None else None
+        except binding.CANNOT_SPLIT:
+            parts = None
         if parts is None:
             return _singles(unit)
         for source, part in zip(unit.sources, parts, strict=True):
