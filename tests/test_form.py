@@ -323,7 +323,8 @@ def test_yaml_changed_since_export_is_not_overwritten_without_force(tmp_path: Pa
     summary = import_forms(load(folder), [form])
     problem = str(summary.files[0].problems[0])
     assert "在导出填报表之后已被修改" in problem
-    assert "双方都改过的项目：survey.no_answer（居民意见征询.未表态户数（有住户名册时可不填））；survey.support" in problem
+    assert ("双方都改过的项目：survey.no_answer（居民意见征询.未表态户数（有住户名册时可不填））；"
+            "survey.support") in problem
     assert "只在数据文件中改过的项目：contact.person（公示联系.联系人）" in problem
     assert project_file.read_bytes() == before
     forced = import_forms(load(folder), [form], force=True)

@@ -1,9 +1,9 @@
-"""What the commands share: the help settings, loading the data folder, progress bars, PDF conversion."""
+"""What the commands share: the help settings, loading the data folder, progress bars, the PDF step."""
 
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -74,20 +74,67 @@ def progress(quiet: bool, label: str) -> Any:
     return wrap
 
 
-def convert(paths: Sequence[Path], quiet: bool, workers: int = 1) -> None:
-    """PDF beside every document; a file that fails is named and the command exits 1 at the end."""
-    from generator.output.pdf import to_pdf
+PDF_OPTIONS = (
+    click.option("--pdf", is_flag=True, help="同时用 LibreOffice 在每份文书旁生成 PDF。"),
+    click.option("--pdf-a", "pdf_a", is_flag=True, help="生成供归档的 PDF/A-2b（字体全部嵌入；含 --pdf）。"),
+)
 
-    if quiet:
-        done = to_pdf(paths, workers=workers)
-    else:
-        with click.progressbar(length=len(paths), label="转换 PDF", show_pos=True, show_eta=True,
+
+def pdf_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """The --pdf and --pdf-a options of a command that writes documents."""
+    for option in reversed(PDF_OPTIONS):
+        command = option(command)
+    return command
+
+
+class PdfStep:
+    """The PDF of every document written, made while the output folder is still locked."""
+
+    def __init__(self, quiet: bool, workers: int = 1, archival: bool = False) -> None:
+        self.quiet, self.workers, self.archival = quiet, workers, archival
+        self.conversion: Any = None
+        self.missing: Exception | None = None
+
+    @classmethod
+    def wanted(cls, pdf: bool, pdf_a: bool, quiet: bool, workers: int = 1) -> PdfStep | None:
+        """The step when --pdf or --pdf-a was given."""
+        return cls(quiet, workers, pdf_a) if pdf or pdf_a else None
+
+    def __call__(self, output: Any, result: Any) -> None:
+        from generator.output.pdf import NoLibreOffice
+
+        try:
+            self._convert(output, result)
+        except NoLibreOffice as exc:  # the documents stand; the manifest is still written
+            self.missing = exc
+
+    def _convert(self, output: Any, result: Any) -> None:
+        from generator.output.pdf import convert_outputs
+
+        rels = result.paths.rels
+        if self.quiet or len(rels) <= 5:
+            self.conversion = convert_outputs(output, rels, workers=self.workers, archival=self.archival)
+            return
+        with click.progressbar(length=len(rels), label="转换 PDF", show_pos=True, show_eta=True,
                                file=sys.stderr) as bar:
-            done = to_pdf(paths, on_done=lambda _: bar.update(1), workers=workers)
-    click.echo(f"已生成 {len(done.done)} 份 PDF。")
-    for path, reason in done.failed.items():
-        click.echo(f"PDF 转换失败：{path}：{reason}", err=True)
-    if done.failed:
-        sys.exit(1)
+            self.conversion = convert_outputs(output, rels, on_done=lambda _: bar.update(1),
+                                              workers=self.workers, archival=self.archival)
 
-
+    def report(self) -> None:
+        """How many PDFs were made; each one that failed, named; exit 1 if any did."""
+        if self.missing is not None:
+            raise self.missing
+        done = self.conversion
+        if done is None:
+            return
+        flavour = "PDF/A-2b" if self.archival else "PDF"
+        line = f"已生成 {len(done.done)} 份 {flavour}"
+        if done.unchanged:
+            line += f"，{len(done.unchanged)} 份与文书一致，未改动"
+        click.echo(line + "。")
+        for path, reason in done.failed.items():
+            click.echo(f"PDF 转换失败：{path}：{reason}", err=True)
+        if done.stopped:
+            click.echo(f"错误：PDF 转换已停止：{done.stopped}", err=True)
+        if done.failed or done.stopped:
+            sys.exit(1)

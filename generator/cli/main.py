@@ -13,7 +13,7 @@ import click
 
 from generator import __version__
 from generator.cli import zh as cli_zh
-from generator.cli.common import CONTEXT, GivenPath, KindOption, convert, dataset, progress
+from generator.cli.common import CONTEXT, GivenPath, KindOption, PdfStep, dataset, pdf_options, progress
 from generator.cli.data import import_cmd, init
 from generator.cli.form import form
 from generator.cli.printing import print_cmd
@@ -97,27 +97,28 @@ def validate(ctx: click.Context, fmt: str) -> None:
 @click.option("--templates", "templates_dir", type=GivenPath(file_okay=False),
               help="自定义模板文件夹，其中的模板优先于内置模板。")
 @click.option("--force", is_flag=True, help="覆盖生成后被手工修改过的文件。")
-@click.option("--pdf", is_flag=True, help="同时用 LibreOffice 在每份文书旁生成 PDF。")
+@pdf_options
 @click.option("--workers", "-j", type=click.IntRange(1, 64), default=None, metavar="N",
               help="同时工作的进程数（默认：本机 CPU 核数）。")
 @click.option("--quiet", "-q", is_flag=True, help="不显示进度条，只输出汇总。")
 @click.pass_context
 def build(ctx: click.Context, out_dir: Path, kinds: tuple[str, ...], district: str | None,
           year: int | None, project: str | None, templates_dir: Path | None, force: bool,
-          pdf: bool, workers: int | None, quiet: bool) -> None:
+          pdf: bool, pdf_a: bool, workers: int | None, quiet: bool) -> None:
     """按数据生成各小区的文书到输出文件夹（默认全部小区、全部种类）。"""
     from generator.output.pipeline import Selection, render_pool
     from generator.output.pipeline import build as run_build
 
     workers = workers or os.cpu_count() or 1
+    step = PdfStep.wanted(pdf, pdf_a, quiet, workers)
     with render_pool(workers) as pool:  # before the data set is loaded: see render_pool
         data = dataset(ctx)
         sel = Selection(kinds=kinds, district=district, year=year, project=project)
         result = run_build(data, out_dir, sel, force=force, templates_dir=templates_dir,
-                           workers=workers, progress=progress(quiet, "生成文书"), pool=pool)
+                           workers=workers, progress=progress(quiet, "生成文书"), pool=pool, then=step)
     _print_summary(result)
-    if pdf:
-        convert(result.paths, quiet, workers)
+    if step:
+        step.report()
 
 
 def _print_summary(result: Any) -> None:

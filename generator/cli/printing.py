@@ -6,7 +6,16 @@ from pathlib import Path
 
 import click
 
-from generator.cli.common import CONTEXT, GivenPath, KindChoice, KindOption, convert, dataset, progress
+from generator.cli.common import (
+    CONTEXT,
+    GivenPath,
+    KindChoice,
+    KindOption,
+    PdfStep,
+    dataset,
+    pdf_options,
+    progress,
+)
 from generator.documents.kinds import KINDS, printable
 
 
@@ -20,16 +29,17 @@ from generator.documents.kinds import KINDS, printable
 @click.option("--templates", "templates_dir", type=GivenPath(file_okay=False),
               help="自定义模板文件夹，其中的模板优先于内置模板。")
 @click.option("--force", is_flag=True, help="覆盖生成后被手工修改过的打印文件。")
-@click.option("--pdf", is_flag=True, help="同时用 LibreOffice 把每个打印文件转成 PDF。")
+@pdf_options
 @click.option("--quiet", "-q", is_flag=True, help="不显示进度条，只输出汇总。")
 @click.pass_context
 def print_cmd(ctx: click.Context, kind: str, district: str | None, year: int | None, out_dir: Path,
-              templates_dir: Path | None, force: bool, pdf: bool, quiet: bool) -> None:
+              templates_dir: Path | None, force: bool, pdf: bool, pdf_a: bool, quiet: bool) -> None:
     """把一个县（区）的同种文书合并成一个 Word 文件批量打印：首页目录，每份另起一页、页码从1起。"""
     from generator.output.printing import print_documents
 
+    step = PdfStep.wanted(pdf, pdf_a, quiet)
     result = print_documents(dataset(ctx), out_dir, kind, district=district, year=year, force=force,
-                             templates_dir=templates_dir, progress=progress(quiet, "合并文书"))
+                             templates_dir=templates_dir, progress=progress(quiet, "合并文书"), then=step)
     for rel, changed in zip(result.paths.rels, result.paths.changed, strict=True):
         state = "已生成" if changed else "未改动"
         click.echo(f"  {state}：{result.out / rel}（{result.bound[rel]} 份）")
@@ -42,5 +52,5 @@ def print_cmd(ctx: click.Context, kind: str, district: str | None, year: int | N
         click.echo(f"没有可打印的{KINDS[kind].name}。")
         return
     click.echo(f"共 {len(result.paths)} 个打印文件；清单见 {result.out / 'manifest.json'}")
-    if pdf:
-        convert(result.paths, quiet)
+    if step:
+        step.report()

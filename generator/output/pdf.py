@@ -1,26 +1,49 @@
-"""PDF through LibreOffice headless: one process for a whole batch, its own profile, a timeout per file."""
+"""PDF through LibreOffice headless: documents bound per worker, converted in one go, split back.
+
+Each worker is one LibreOffice process with its own temporary profile and its own process group,
+so that a LibreOffice that hangs is stopped whole (soffice.bin included). A run that makes no
+progress for a while is stopped and named; after two such stalls in a row, or past the step's
+total time, the rest is named as not converted instead of waited for.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import io
+import math
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
 import threading
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass, field, replace
+from pathlib import Path, PurePosixPath
 
-from generator.errors import GaizaoError
+from generator.errors import GaizaoError, OutputError
+from generator.output import binding
+from generator.output.writer import Entry, Output, atomic_write, os_reason, sha256
 
 FONTS_CONF = Path(__file__).resolve().parent / "resources" / "fonts.conf"
 SECONDS_PER_FILE = 60
+"""No new PDF for this long (plus SECONDS_PER_DOCUMENT for each document bound into the file
+being converted): LibreOffice is taken to hang."""
+SECONDS_PER_DOCUMENT = 2
+SECONDS_PER_MB = 20
+"""A large file (a bound print file of a thousand notices) is given time by its size as well."""
+TOTAL_SECONDS = 120
+"""The whole step's cap: this plus TOTAL_PER_DOCUMENT for each document."""
+TOTAL_PER_DOCUMENT = 5
+BIND_AT_MOST = 48
+"""Documents bound into one file: enough to pay LibreOffice's per-file cost once for many, few
+enough to share the work out among the workers."""
 INSTALL_HINT = (
     "未找到 LibreOffice，无法转换 PDF（Word/Excel 文件已照常生成）。"
     "请安装：sudo apt-get install libreoffice-writer-nogui libreoffice-calc-nogui fonts-noto-cjk"
 )
+PDF_A = "PDF/A-2b"
 
 
 class NoLibreOffice(GaizaoError):
@@ -29,8 +52,13 @@ class NoLibreOffice(GaizaoError):
 
 @dataclass
 class Conversion:
+    """What a PDF step did: PDFs made, PDFs already up to date, sources that failed and why."""
+
     done: list[Path] = field(default_factory=list)
     failed: dict[Path, str] = field(default_factory=dict)
+    unchanged: list[Path] = field(default_factory=list)
+    stopped: str | None = None
+    """A fault that stopped the step (the disk is full); what was not converted is in `failed`."""
 
 
 def soffice() -> str | None:
@@ -38,106 +66,384 @@ def soffice() -> str | None:
     return shutil.which("soffice") or shutil.which("libreoffice")
 
 
-def _command(command: str, profile: Path, files: Sequence[Path], outdir: Path) -> list[str]:
-    return [command, "--headless", "--norestore", "--nolockcheck", f"-env:UserInstallation={profile.as_uri()}",
-            "--convert-to", "pdf", "--outdir", str(outdir), *map(str, files)]
+def problem(data: bytes) -> str | None:
+    """Why these bytes are not a usable PDF, or None."""
+    if not data:
+        return "生成的 PDF 为空（0 字节）"
+    if not data.startswith(b"%PDF-"):
+        return "生成的文件不是 PDF"
+    from pypdf import PdfReader
+    from pypdf.errors import PyPdfError
+
+    try:
+        if len(PdfReader(io.BytesIO(data)).pages) == 0:
+            return "生成的 PDF 没有页面"
+    except (PyPdfError, ValueError, KeyError, TypeError, OSError):
+        return "生成的 PDF 已损坏，无法读取"
+    return None
 
 
 def _environment() -> dict[str, str]:
     return {**os.environ, "FONTCONFIG_FILE": str(FONTS_CONF), "SAL_USE_VCLPLUGIN": "svp"}
 
 
-def _run(command: str, profile: Path, files: Sequence[Path], outdir: Path, timeout: float) -> None:
-    """One LibreOffice process for all the files; stopped when no new PDF appears for `timeout` seconds."""
-    proc = subprocess.Popen(_command(command, profile, files, outdir), env=_environment(),
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    seen, last = 0, time.monotonic()
-    while proc.poll() is None:
-        time.sleep(0.2)
-        count = sum(1 for _ in outdir.glob("*.pdf"))
-        if count != seen:
-            seen, last = count, time.monotonic()
-        elif time.monotonic() - last > timeout:
-            proc.kill()
-            proc.wait()
-            raise subprocess.TimeoutExpired(proc.args, timeout)
+_SETTINGS = """<?xml version="1.0" encoding="UTF-8"?>
+<oor:items xmlns:oor="http://openoffice.org/2001/registry" xmlns:xs="http://www.w3.org/2001/XMLSchema"
+ xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
+{items}</oor:items>
+"""
+_ITEM = ('<item oor:path="/org.openoffice.Office.Common/Filter/PDF/Export"><prop oor:name="{name}" '
+         'oor:op="fuse"><value>{value}</value></prop></item>\n')
 
 
-def to_pdf(files: Sequence[Path], on_done: Callable[[Path], None] = lambda p: None,
-           timeout: float = SECONDS_PER_FILE, workers: int = 1) -> Conversion:
-    """Convert each file to a PDF beside it; files that fail are named, the rest go on.
+def _profile(folder: Path, archival: bool) -> Path:
+    """A fresh LibreOffice profile whose PDF export keeps bookmarks as named destinations (the
+    marks binding.split reads) and, for archiving, writes PDF/A-2b (which embeds every font)."""
+    settings = {"ExportBookmarksToPDFDestination": "true"}
+    if archival:
+        settings["SelectPdfVersion"] = "2"
+    user = folder / "user"
+    user.mkdir(parents=True)
+    items = "".join(_ITEM.format(name=k, value=v) for k, v in settings.items())
+    (user / "registrymodifications.xcu").write_text(_SETTINGS.format(items=items), encoding="utf-8")
+    return folder
 
-    Each worker is one LibreOffice process with its own temporary profile, converting a share
-    of the files in batches (one batch per folder).
+
+@dataclass
+class _Unit:
+    """One file handed to LibreOffice: a document, or several bound into one."""
+
+    sources: list[Path]
+    staged: Path
+    bound: bool
+
+    def allowance(self, timeout: float) -> float:
+        """Seconds without a new PDF after which LibreOffice is taken to hang on this unit."""
+        try:
+            size = self.staged.stat().st_size
+        except OSError:
+            size = 0
+        return timeout + SECONDS_PER_DOCUMENT * (len(self.sources) - 1) + SECONDS_PER_MB * size / 2**20
+
+
+def _kill(proc: subprocess.Popen[bytes]) -> None:
+    """Stop LibreOffice and everything it started: soffice is a script that starts soffice.bin."""
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    proc.wait()
+
+
+class _Worker:
+    """One LibreOffice process at a time converting a share of the units, in order."""
+
+    def __init__(self, command: str, folder: Path, archival: bool, timeout: float, deadline: float,
+                 stop: threading.Event, finish: Callable[[_Unit, bytes], list[_Unit]],
+                 fail: Callable[[Path, str], None]):
+        self.command, self.folder, self.timeout, self.deadline = command, folder, timeout, deadline
+        self.profile = _profile(folder / "profile", archival)  # never the clerk's own profile
+        self.outbox = folder / "out"
+        self.outbox.mkdir()
+        self.stop, self.finish, self.fail = stop, finish, fail
+
+    def _pdf(self, unit: _Unit) -> Path:
+        return self.outbox / f"{unit.staged.stem}.pdf"
+
+    def _run(self, units: list[_Unit]) -> tuple[str, int]:
+        """Run LibreOffice over the units: how it ended (exited, hung, overran, stopped) and the
+        index of the first unit without a PDF."""
+        args = [self.command, "--headless", "--norestore", "--nolockcheck",
+                f"-env:UserInstallation={self.profile.as_uri()}",
+                "--convert-to", "pdf", "--outdir", str(self.outbox), *(str(u.staged) for u in units)]
+        proc = subprocess.Popen(args, env=_environment(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                stdin=subprocess.DEVNULL, start_new_session=True)
+        current, since = 0, time.monotonic()
+        try:
+            while True:
+                exited = proc.poll() is not None
+                while current < len(units) and self._pdf(units[current]).exists():
+                    current, since = current + 1, time.monotonic()
+                if exited:
+                    return "exited", current
+                now = time.monotonic()
+                if self.stop.is_set():
+                    return "stopped", current
+                if now > self.deadline:
+                    return "overran", current
+                if current < len(units) and now - since > units[current].allowance(self.timeout):
+                    return "hung", current
+                time.sleep(0.1)
+        finally:
+            _kill(proc)  # also after a normal exit: nothing it started may outlive it
+
+    def convert(self, units: list[_Unit]) -> None:
+        """Convert every unit, or name why not."""
+        pending, stalls = list(units), 0
+        while pending and not self.stop.is_set():
+            if time.monotonic() > self.deadline:
+                self._give_up(pending, "超过 PDF 转换的总时限，未转换")
+                return
+            how, current = self._run(pending)
+            # A PDF is complete once LibreOffice has gone on to the next file or has exited.
+            complete = current if how != "exited" else len(pending)
+            again: list[_Unit] = []
+            finished: set[int] = set()
+            for index, unit in enumerate(pending[:complete]):
+                pdf = self._pdf(unit)
+                if pdf.exists():
+                    again += self.finish(unit, pdf.read_bytes())
+                    pdf.unlink()
+                    finished.add(index)
+            if how == "stopped":
+                return
+            if how == "overran":
+                self._give_up(pending[current:], "超过 PDF 转换的总时限，未转换")
+                return
+            rest = [u for i, u in enumerate(pending) if i > current and i not in finished]
+            if current < len(pending):
+                culprit = pending[current]
+                if how == "hung":
+                    self._give_up([culprit], f"LibreOffice 无响应（{culprit.allowance(self.timeout):.0f} 秒无进展），"
+                                             "已终止")
+                    stalls = 1 if current else stalls + 1
+                    if stalls >= 2:
+                        self._give_up(again + rest, "LibreOffice 连续无响应，未转换")
+                        return
+                elif culprit.bound:
+                    again += _singles(culprit)  # one of them may be what LibreOffice refused
+                else:
+                    self.fail(culprit.sources[0], "LibreOffice 未能转换此文件")
+            pending = again + rest
+
+    def _give_up(self, units: list[_Unit], reason: str) -> None:
+        for unit in units:
+            for source in unit.sources:
+                self.fail(source, reason)
+
+
+def _singles(unit: _Unit) -> list[_Unit]:
+    """The documents of a bound unit, to convert one by one."""
+    out = []
+    for index, source in enumerate(unit.sources):
+        staged = unit.staged.with_name(f"{unit.staged.stem}-{index:05d}{source.suffix}")
+        shutil.copyfile(source, staged)
+        out.append(_Unit([source], staged, bound=False))
+    return out
+
+
+def _plan(files: Sequence[Path], inbox: Path, workers: int, archival: bool) -> list[list[_Unit]]:
+    """Units for each worker: documents that differ only in their text bound in even chunks, the
+    rest one by one; shared out so that each worker gets about as many documents."""
+    groups: dict[str, list[Path]] = {}
+    units: list[_Unit] = []
+    for source in files:
+        key = None if archival else binding.shell(source)
+        if key is None:
+            staged = inbox / f"s{len(units):05d}{source.suffix}"
+            shutil.copyfile(source, staged)
+            units.append(_Unit([source], staged, bound=False))
+        else:
+            groups.setdefault(key, []).append(source)
+    for members in groups.values():
+        if len(members) == 1:
+            staged = inbox / f"s{len(units):05d}{members[0].suffix}"
+            shutil.copyfile(members[0], staged)
+            units.append(_Unit(members, staged, bound=False))
+            continue
+        chunks = min(len(members) // 2 or 1, workers * math.ceil(len(members) / BIND_AT_MOST / workers))
+        size = math.ceil(len(members) / chunks)
+        for start in range(0, len(members), size):
+            chunk = members[start:start + size]
+            staged = inbox / f"b{len(units):05d}.docx"
+            try:
+                staged.write_bytes(binding.bind(chunk))
+            except binding.CANNOT_BIND:
+                units += _singles(_Unit(chunk, staged, bound=True))  # converted one by one instead
+                continue
+            units.append(_Unit(chunk, staged, bound=len(chunk) > 1))
+    shares: list[list[_Unit]] = [[] for _ in range(max(1, workers))]
+    loads = [0] * len(shares)
+    for unit in sorted(units, key=lambda u: -len(u.sources)):
+        least = loads.index(min(loads))
+        shares[least].append(unit)
+        loads[least] += len(unit.sources)
+    return [s for s in shares if s]
+
+
+def convert(files: Sequence[Path], deliver: Callable[[Path, bytes], None], *,
+            on_done: Callable[[Path], None] = lambda p: None, workers: int = 1,
+            timeout: float | None = None, total: float | None = None,
+            archival: bool = False) -> Conversion:
+    """Convert each file to PDF bytes handed to deliver(source, pdf); what fails is named.
+
+    deliver may raise OutputError (the disk is full): the step then stops, what was not
+    converted is named, and the error is in `stopped`. timeout and total default to
+    SECONDS_PER_FILE and TOTAL_SECONDS + TOTAL_PER_DOCUMENT per file.
     """
     command = soffice()
     if command is None:
         raise NoLibreOffice(INSTALL_HINT)
     result = Conversion()
+    if not files:
+        return result
     lock = threading.Lock()
+    stop = threading.Event()
+    deadline = time.monotonic() + (total if total is not None else TOTAL_SECONDS + TOTAL_PER_DOCUMENT * len(files))
 
-    def done(pdf: Path, source: Path) -> None:
+    def fail(source: Path, reason: str) -> None:
         with lock:
-            result.done.append(pdf)
+            result.failed.setdefault(source, reason)
+
+    def give(source: Path, data: bytes) -> None:
+        reason = problem(data)
+        if reason:
+            fail(source, reason)
+            return
+        with lock:
+            if stop.is_set():
+                return
+            try:
+                deliver(source, data)
+            except OutputError as exc:
+                result.stopped = str(exc)
+                stop.set()
+                return
+            result.done.append(source.with_suffix(".pdf"))
             on_done(source)
 
-    def failed(source: Path, reason: str) -> None:
-        with lock:
-            result.failed[source] = reason
+    def finish(unit: _Unit, pdf: bytes) -> list[_Unit]:
+        """Hand on a unit's PDF (split by document when bound); units to convert again."""
+        if not unit.bound:
+            give(unit.sources[0], pdf)
+            return []
+        try:
+            parts = binding.split(pdf, len(unit.sources)) if problem(pdf) is None else None
+        except binding.CANNOT_SPLIT:
+            parts = None
+        if parts is None:
+            return _singles(unit)
+        for source, part in zip(unit.sources, parts, strict=True):
+            give(source, part)
+        return []
 
-    shares = [list(files[i::workers]) for i in range(max(1, workers))]
-    with ThreadPoolExecutor(max_workers=len(shares)) as pool:
-        for future in [pool.submit(_convert_share, command, share, timeout, done, failed)
-                       for share in shares if share]:
-            future.result()
+    with tempfile.TemporaryDirectory(prefix="gaizao-lo-") as tmp:
+        inbox = Path(tmp) / "in"
+        inbox.mkdir()
+        try:
+            shares = _plan(files, inbox, workers, archival)
+        except OSError as exc:
+            raise OutputError(f"无法准备 PDF 转换（临时文件夹 {tmp}）：{os_reason(exc)}") from None
+        crew = []
+        for index, share in enumerate(shares):
+            folder = Path(tmp) / f"w{index}"
+            folder.mkdir()
+            stall = SECONDS_PER_FILE if timeout is None else timeout
+            crew.append((_Worker(command, folder, archival, stall, deadline, stop, finish, fail), share))
+        threads = [threading.Thread(target=_guarded, args=(w, share, fail)) for w, share in crew]
+        for thread in threads:
+            thread.start()
+        try:
+            for thread in threads:
+                thread.join()
+        except BaseException:
+            stop.set()  # interrupted: the workers stop their LibreOffice before the folder goes
+            for thread in threads:
+                thread.join()
+            raise
+    if result.stopped:
+        for source in files:
+            if source.with_suffix(".pdf") not in result.done:
+                result.failed.setdefault(source, "未转换")
     order = {f.with_suffix(".pdf"): i for i, f in enumerate(files)}
     result.done.sort(key=lambda pdf: order.get(pdf, 0))
     return result
 
 
-def _convert_share(command: str, files: list[Path], timeout: float,
-                   done: Callable[[Path, Path], None], failed: Callable[[Path, str], None]) -> None:
-    """Convert a share of the files in one LibreOffice run, then retry any that failed one by one."""
-    for f in files:
-        if _fresh(f):
-            done(f.with_suffix(".pdf"), f)
-    stale = [f for f in files if not _fresh(f)]
-    if not stale:
-        return
-    with tempfile.TemporaryDirectory(prefix="gaizao-lo-") as tmp:
-        profile = Path(tmp) / "profile"  # never the clerk's own LibreOffice profile
-        inbox, outbox = Path(tmp) / "in", Path(tmp) / "out"
-        inbox.mkdir()
-        outbox.mkdir()
-        # Every community folder holds files of the same names: give each a unique one for the batch.
-        staged = {}
-        for index, f in enumerate(stale):
-            copy = inbox / f"{index:06d}{f.suffix}"
-            shutil.copyfile(f, copy)
-            staged[f] = copy
+def _guarded(worker: _Worker, share: list[_Unit], fail: Callable[[Path, str], None]) -> None:
+    """A worker whose own failure (no space for LibreOffice's files) names its documents."""
+    try:
+        worker.convert(share)
+    except OSError as exc:
+        for unit in share:
+            for source in unit.sources:
+                fail(source, f"PDF 转换出错：{os_reason(exc)}")
+
+
+def to_pdf(files: Sequence[Path], on_done: Callable[[Path], None] = lambda p: None,
+           timeout: float | None = None, workers: int = 1, total: float | None = None,
+           archival: bool = False) -> Conversion:
+    """Convert each file to a PDF beside it (no manifest); files that fail are named, the rest go on."""
+
+    def beside(source: Path, data: bytes) -> None:
+        target = source.with_suffix(".pdf")
         try:
-            _run(command, profile, list(staged.values()), outbox, timeout + 30)
-        except subprocess.TimeoutExpired:
-            pass  # what is missing is retried one by one below, each with its own timeout
-        for f, copy in staged.items():
-            pdf = outbox / f"{copy.stem}.pdf"
-            if not pdf.exists():
-                try:
-                    _run(command, profile, [copy], outbox, timeout)
-                except subprocess.TimeoutExpired:
-                    failed(f, f"转换超时（{timeout:.0f} 秒）")
-                    continue
-            if pdf.exists():
-                target = f.with_suffix(".pdf")
-                temporary = target.with_name(f".{target.name}.tmp")
-                shutil.move(pdf, temporary)
-                os.replace(temporary, target)
-                done(target, f)
-            else:
-                failed(f, "LibreOffice 未能转换此文件")
+            atomic_write(target, data)
+        except OSError as exc:
+            raise OutputError(f"无法写入 {target}：{os_reason(exc, target)}") from None
+
+    return convert(files, beside, on_done=on_done, workers=workers, timeout=timeout, total=total,
+                   archival=archival)
 
 
-def _fresh(source: Path) -> bool:
-    """A PDF beside the file, made after the file was last written."""
-    pdf = source.with_suffix(".pdf")
-    return pdf.exists() and pdf.stat().st_mtime_ns >= source.stat().st_mtime_ns
+def pdf_rel(rel: str) -> str:
+    """Where a document's PDF goes, relative to the output folder."""
+    return str(PurePosixPath(rel).with_suffix(".pdf"))
+
+
+def made_from(source: bytes, archival: bool) -> str:
+    """The manifest's data hash of a PDF: the exact bytes of its document, and the PDF flavour."""
+    return hashlib.sha256(source).hexdigest() + (f"+{PDF_A}" if archival else "")
+
+
+def convert_outputs(output: Output, rels: Sequence[str], *, on_done: Callable[[Path], None] = lambda p: None,
+                    workers: int = 1, timeout: float | None = None, total: float | None = None,
+                    archival: bool = False) -> Conversion:
+    """The PDF of each document of an output session, recorded in its manifest.
+
+    Call it while the session holds the lock. A PDF made from exactly the document's present
+    bytes is left alone; one the tool did not make, or changed by hand, is not replaced
+    without --force (named as failed instead).
+    """
+    root = output.root
+    todo: list[Path] = []
+    entries: dict[Path, Entry] = {}
+    skipped = Conversion()
+    for rel in rels:
+        source = root / rel
+        made = output.written.get(rel) or output.known.get(rel)
+        target_rel = pdf_rel(rel)
+        target = root / target_rel
+        try:
+            dhash = made_from(source.read_bytes(), archival)
+        except OSError as exc:
+            skipped.failed[source] = f"无法读取：{os_reason(exc, source)}"
+            continue
+        known = output.known.get(target_rel)
+        if known is not None and known.data_hash == dhash and target.is_file() \
+                and sha256(target.read_bytes()) == known.sha256:
+            output.written[target_rel] = known
+            skipped.unchanged.append(target)
+            on_done(source)
+            continue
+        try:
+            output.check_writable(target_rel)
+        except OutputError as exc:
+            skipped.failed[source] = str(exc)
+            continue
+        entries[source] = Entry(
+            path=target_rel, kind=made.kind if made else "", kind_name=f"{made.kind_name} PDF" if made else "PDF",
+            community=made.community if made else "", district=made.district if made else "",
+            year=made.year if made else None, template=rel, sha256="", data_hash=dhash,
+        )
+        todo.append(source)
+
+    def record(source: Path, data: bytes) -> None:
+        output.write(replace(entries[source], sha256=sha256(data)), data)
+
+    result = convert(todo, record, on_done=on_done, workers=workers, timeout=timeout, total=total,
+                     archival=archival) if todo else Conversion()
+    result.unchanged = skipped.unchanged
+    result.failed = {**skipped.failed, **result.failed}
+    return result
+

@@ -340,8 +340,12 @@ class Result:
         self.paths = Documents(self.out)
 
 
+Then = Callable[[Output, "Result"], None]
+"""A step run on what was written, inside the same output session (the PDF step): it holds the lock."""
+
+
 def write_all(out: Path, force: bool, produced: Iterable[tuple[Entry, bytes]],
-              skipped: list[Skip] | None = None) -> Result:
+              skipped: list[Skip] | None = None, then: Then | None = None) -> Result:
     """Write each (entry, payload) in order through one output session; count what changed."""
     result = Result(out=out, skipped=skipped or [])
     documents = result.paths
@@ -351,6 +355,8 @@ def write_all(out: Path, force: bool, produced: Iterable[tuple[Entry, bytes]],
             documents.rels.append(entry.path)
             documents.changed.append(changed)
             (result.written if changed else result.unchanged)[entry.kind_name] += 1
+        if then is not None:
+            then(output, result)
     return result
 
 
@@ -395,6 +401,7 @@ def run(
     workers: int = 1,
     progress: Callable[[list[Job]], Iterable[Job]] = lambda jobs: jobs,
     pool: Pool | None = None,
+    then: Then | None = None,
 ) -> Result:
     """Render the planned jobs and write them; a broken template stops the run before any file."""
     refuse_colliding(jobs)
@@ -428,7 +435,7 @@ def run(
                 source = labels[located[job.kind.key, job.target.district]]
             yield entry(job, source, payload, dhash), payload
 
-    return write_all(out, force, produced(), skips)
+    return write_all(out, force, produced(), skips, then)
 
 
 def build(
@@ -441,16 +448,18 @@ def build(
     workers: int = 1,
     progress: Callable[[list[Job]], Iterable[Job]] = lambda jobs: jobs,
     pool: Pool | None = None,
+    then: Then | None = None,
 ) -> Result:
     """Build the selected communities' documents into out; nothing is written when the data has errors.
 
-    Best give a pool started by render_pool before the data set was loaded.
+    Best give a pool started by render_pool before the data set was loaded. then (the PDF step)
+    runs on what was written while the output folder is still locked.
     """
     sel.check(data)
     refuse_on_errors(data)
     jobs, skips = plan_jobs(data, sel)
     return run(data, out, jobs, skips, force=force, templates_dir=templates_dir, workers=workers,
-               progress=progress, pool=pool)
+               progress=progress, pool=pool, then=then)
 
 
 def build_reports(

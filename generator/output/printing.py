@@ -8,7 +8,7 @@ import io
 import re
 import zipfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
@@ -25,6 +25,7 @@ from generator.output.pipeline import (
     Result,
     Selection,
     Skip,
+    Then,
     data_hash,
     plan_jobs,
     refuse_on_errors,
@@ -275,6 +276,7 @@ def print_documents(
     force: bool = False,
     templates_dir: Path | None = None,
     progress: Callable[[list[Job]], Iterable[Job]] = lambda jobs: jobs,
+    then: Then | None = None,
 ) -> Result:
     """Write one bound print file per district into out/打印/; nothing when the data has errors."""
     files, skips = plan_prints(data, kind, district, year)
@@ -304,6 +306,6 @@ def print_documents(
                 data_hash=hashes[f.district].hexdigest(),
             ), payload
 
-    result = write_all(out, force, produced(), skips)
+    result = write_all(out, force, produced(), skips, then)
     result.bound = {f.path: len(f.jobs) for f in files}
     return result
