@@ -407,6 +407,8 @@ def survey_form() -> DocumentObject:
     tag(doc, "{%p for h in households %}")
     para(doc, "{{ community.name }}老旧小区改造入户意见征询表", TITLE)
     facts = facts_table(doc, [
+        ("小区名称", "{{ community.name }}"
+                     "{% if community.location %}（{{ community.location }}）{% endif %}"),
         ("住　　址", "{{ h.address }}"),
         ("户主姓名", "{{ h.head }}", "联系电话", "{{ h.phone }}"),
         ("建筑面积", "{% if h.area %}{{ h.area }}㎡{% endif %}", "产权类型", "{{ h.tenure or '' }}"),
@@ -433,7 +435,7 @@ def survey_form() -> DocumentObject:
     para(doc, "户主（家庭成员）签字：______________　日期：____年__月__日", TABLE_TEXT)
     para(doc, "入户征询人员签字：　　______________　日期：____年__月__日", TABLE_TEXT)
     para(doc)
-    para(doc, "本表一户一份，由{{ community_committee }}入户征询后收回统计，"
+    para(doc, "本表一户一份，由{{ street_office }}{{ community_committee }}入户征询后收回统计，"
               "住户信息仅用于本次征询，不对外公开。", TABLE_SMALL)
     tag(doc, "{%p if not loop.last %}")
     fresh_sheet(doc)

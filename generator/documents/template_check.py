@@ -77,6 +77,12 @@ class _Walker:
             if node.test is not None:
                 self.walk(node.test, inner)
             return
+        if isinstance(node, nodes.AssignBlock):  # {% set x %}…{% endset %}: a block rendered once
+            for child in node.body:
+                self.walk(child, scope)
+            for name in self._targets(node.target):
+                scope[name] = _UNKNOWN
+            return
         if isinstance(node, (nodes.Assign, nodes.With, nodes.Macro, nodes.CallBlock)):
             if isinstance(node, nodes.Assign):
                 self.walk(node.node, scope)
