@@ -211,6 +211,55 @@ def merge_time(data_dir: Path, district: str) -> tuple[int, float]:
         shutil.rmtree(out)
 
 
+def survey_forms(data_dir: Path, workers: int) -> tuple[int, int, float, float, int, float, float, float]:
+    """One 入户意见征询表 per household of every community as Word documents, then one district's
+    bound survey file through LibreOffice to PDF.
+
+    Returns forms, documents, build seconds, build peak MiB, PDF pages, PDF seconds (conversion
+    only), bound-file seconds and the print step's peak MiB.
+    """
+    from generator.output.pdf import to_pdf
+
+    data = load(data_dir)
+    forms = sum(c.households for c in data.active_communities() if c.id in data.projects)
+    district = max(data.districts, key=lambda d: sum(
+        c.households for c in data.active_communities() if c.district == d and c.id in data.projects))
+    out = Path(tempfile.mkdtemp(prefix="bench-survey-"))
+    try:
+        base = [sys.executable, "-m", "generator", "--data", str(data_dir)]
+        seconds, peak = timed_command([*base, "build", "--kind", "survey", "--out", str(out), "-q",
+                                       "-j", str(workers)])
+        docs = sum(1 for _ in out.rglob("*.docx"))
+        bound_seconds, bound_peak = timed_command([*base, "print", "--kind", "survey", "--district", district,
+                                                   "--out", str(out), "-q"])
+        bound = next((out / "打印").rglob("*.docx"))
+        start = time.perf_counter()
+        done = to_pdf([bound], timeout=1800, workers=1)
+        pdf_seconds = time.perf_counter() - start
+        assert not done.failed, done.failed
+        info = subprocess.run(["pdfinfo", str(bound.with_suffix(".pdf"))], capture_output=True, text=True)
+        pages = int(next(line.split()[-1] for line in info.stdout.splitlines() if line.startswith("Pages")))
+        return forms, docs, seconds, peak, pages, pdf_seconds, bound_seconds, bound_peak
+    finally:
+        shutil.rmtree(out)
+
+
+def survey_lines(workers: int) -> list[str]:
+    """The household survey section of the results, on the bundled data."""
+    data_dir = Path(__file__).resolve().parent.parent / "data"
+    forms, docs, seconds, peak, pages, pdf_seconds, bound_seconds, bound_peak = survey_forms(data_dir, workers)
+    return [
+        f"## Household survey forms (bundled data, {workers} workers)", "",
+        "| step | measured |", "|---|---:|",
+        f"| 入户意见征询表, one per household, as Word documents | {forms:,} forms in {docs} documents, "
+        f"{seconds:.2f} s ({forms / seconds:.0f} forms/s), peak {peak:.0f} MiB |",
+        f"| one district's bound survey file (`gaizao print --kind survey`) | {bound_seconds:.2f} s, "
+        f"peak {bound_peak:.0f} MiB |",
+        f"| that file to PDF (one LibreOffice process) | {pages:,} pages in {pdf_seconds:.2f} s "
+        f"({pages / pdf_seconds:.1f} pages/s) |",
+    ]
+
+
 def machine() -> str:
     cpu = "unknown"
     try:
@@ -232,7 +281,12 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[30, 1000, 10000])
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "RESULTS.md")
+    parser.add_argument("--only-survey", action="store_true",
+                        help="run only the household survey section and print it")
     args = parser.parse_args()
+    if args.only_survey:
+        print("\n".join(survey_lines(args.workers)))
+        return
     lines = ["# Benchmark results", "", f"Machine: {machine()}.", "",
              f"Reproduce: `python -m bench.run --sizes {' '.join(map(str, args.sizes))}` "
              f"(workers: {args.workers}).", ""]
@@ -278,6 +332,7 @@ def main() -> None:
             count, seconds = merge_time(folder, "东区")
             lines.append(f"| {count} | {seconds:.2f} |")
             print(lines[-1], flush=True)
+        lines += ["", *survey_lines(args.workers)]
     finally:
         shutil.rmtree(work)
     args.out.write_text("\n".join(lines) + "\n", encoding="utf-8")

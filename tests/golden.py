@@ -29,8 +29,19 @@ def snapshots() -> dict[Path, str]:
                 out[name] = f"（跳过：{reason}）\n"
                 continue
             payload = render_document(data, kind, target, renderers)
-            out[name] = xlsx_text(payload) if kind.suffix == ".xlsx" else docx_text(payload)
+            out[name] = _head(xlsx_text(payload) if kind.suffix == ".xlsx" else docx_text(payload))
     return out
+
+
+MAX_LINES = 300
+"""A snapshot keeps this many lines: a community's household forms run to tens of thousands."""
+
+
+def _head(text: str) -> str:
+    lines = text.splitlines(keepends=True)
+    if len(lines) <= MAX_LINES:
+        return text
+    return "".join(lines[:MAX_LINES]) + f"（以下省略；全文共{len(lines)}行）\n"
 
 
 def main() -> None:

@@ -45,7 +45,7 @@ def test_one_changed_value_changes_one_line_and_keeps_comments(project_file: Pat
     new["survey"]["support"] = 285
     changes = apply(doc, new)
     assert [str(c) for c in changes] == [
-        "survey.support（居民意见征询.同意户数）：284 → 285",
+        "survey.support（居民意见征询.同意户数（有住户名册时可不填））：284 → 285",
         "items[2].quantity（预算项目[2].数量）：17804.2 → 17900.5",
     ]
     assert save(doc) is True

@@ -61,6 +61,7 @@ def test_templates_inside_the_data_folder_are_used(tmp_path: Path) -> None:
 
 
 def test_a_missing_template_names_every_path_searched(tmp_path: Path) -> None:
+    (tmp_path / "mine").mkdir()  # a --templates folder that does not exist is refused outright
     dirs = search_dirs(tmp_path / "mine", None)
     with pytest.raises(TemplateError) as exc:
         find_template("docx/nothing.docx", dirs, "东区")

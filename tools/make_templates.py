@@ -17,6 +17,7 @@ Every tag stands in one run, so Word never splits it; formats live in named para
 from __future__ import annotations
 
 import argparse
+import copy
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -357,73 +358,150 @@ SURVEY_SENTENCE = (
 # ---------------------------------------------------------------- 居民意见征询表
 
 
+def fresh_sheet(doc: DocumentObject) -> Paragraph:
+    """An empty paragraph ending a section: what follows starts on an odd page, numbered from 1,
+    so each household's form begins on a sheet of its own however the pages are printed."""
+    p = para(doc, "", NOTE)
+    sect = copy.deepcopy(doc.sections[0]._sectPr)
+    for child in sect.findall(qn("w:type")):
+        sect.remove(child)
+    kind = OxmlElement("w:type")
+    kind.set(qn("w:val"), "oddPage")
+    refs = len(sect.findall(qn("w:headerReference"))) + len(sect.findall(qn("w:footerReference")))
+    sect.insert(refs, kind)
+    numbering = sect.find(qn("w:pgNumType"))
+    if numbering is None:
+        numbering = OxmlElement("w:pgNumType")
+        sect.find(qn("w:pgMar")).addnext(numbering)
+    numbering.set(qn("w:start"), "1")
+    p._p.get_or_add_pPr().append(sect)
+    return p
+
+
+SURVEY_QUESTIONS = (
+    "1.是否同意本小区实施老旧小区改造：☐同意　☐不同意　☐暂不表态",
+    "2.是否愿意按改造方案分担居民应承担的费用：☐愿意　☐不愿意",
+    "3.改造后小区的管理方式：☐专业化物业管理　☐业主自治管理",
+    "4.是否同意建立小区专项维修资金：☐同意　☐不同意",
+)
+
+
 def survey_form() -> DocumentObject:
-    doc = titled_document("居民意见征询表", "{{ community.name }}老旧小区改造居民意见征询表")
-
-    facts_table(doc, [
-        ("小区名称", "{{ community.name }}", "县（区）", "{{ district.name }}"),
-        ("小区位置", "{{ community.location }}"),
-        ("总户数", "{{ community.households }}户", "建成时间", "{{ community.built }}"),
-        ("街道（镇）", "{{ street_office }}", "所属社区", "{{ community_committee }}"),
-    ])
-
-    para(doc)
-    para(doc, "各位居民：", ADDRESSEE)
-    para(doc, "根据《{{ programme.title }}》，本小区拟列入老旧小区改造计划。"
-              "改造内容由居民自主选择，居民支持率不低于{{ programme.min_support_percent }}%"
-              "方可申请实施。请在您希望改造的项目前的“☐”内打“√”，"
-              "并在住户意见登记表中签署意见。")
-
-    para(doc, "一、改造项目意向（可多选）", FORM_LABEL)
-    options = ruled_table(doc, [36, 60, 60])
-    add_row(options, ["类别", "改造项目", "改造项目"], TABLE_HEAD, header=True)
+    # One form per household of the roster (or blank ones), each starting on a sheet of its own.
+    doc = new_document("居民意见征询表")
+    # The catalogue's table is the same on every form: rendered once, printed in each.
+    tag(doc, "{%p set catalogue_table %}")
+    options = ruled_table(doc, [30, 44, 82])
+    add_row(options, ["类别", "改造项目", "改造标准"], TABLE_HEAD_SMALL, header=True)
     tag_row(options, "{%tr for cat in catalogue %}")
-    tag_row(options, "{%tr for pair in cat.entries|batch(2) %}")
-    row = add_row(options, ["{% vm %}{{ cat.name }}", "☐ {{ pair[0].name }}",
-                            "{% if pair|length > 1 %}☐ {{ pair[1].name }}{% endif %}"],
-                  height_mm=9, aligns=[C, L, L])
+    tag_row(options, "{%tr for e in cat.entries %}")
+    row = add_row(options, ["{% vm %}{{ cat.name }}", "☐ {{ e.name }}", "{{ e.standard or '' }}"],
+                  TABLE_SMALL, aligns=[C, L, L])
     # docxtpl writes w:vMerge last in the cell's properties, where no w:vAlign may precede it.
     tc_pr = row.cells[0]._tc.get_or_add_tcPr()
     tc_pr.remove(tc_pr.find(qn("w:vAlign")))
     tag_row(options, "{%tr endfor %}")
     tag_row(options, "{%tr endfor %}")
-    row = add_row(options, ["其他意见或建议", "", ""], height_mm=20, aligns=[C, L, L])
-    row.cells[1].merge(row.cells[2])
 
-    para(doc, "二、楼栋情况", FORM_LABEL)
-    tag(doc, "{%p if buildings %}")
-    blocks = ruled_table(doc, [20, 86, 50])
-    add_row(blocks, ["序号", "楼栋", "户数"], TABLE_HEAD, header=True)
-    tag_row(blocks, "{%tr for b in buildings %}")
-    add_row(blocks, ["{{ loop.index }}", "{{ b.name }}", "{{ b.households }}"], aligns=[C, L, C])
-    tag_row(blocks, "{%tr endfor %}")
-    add_row(blocks, ["合计", "{{ buildings|length }}栋",
-                     "{{ buildings|sum(attribute='households') }}"], aligns=[C, L, C])
-    tag(doc, "{%p else %}")
-    para(doc, "楼栋数：________栋；户数：{{ community.households }}户。")
+    tag(doc, "{%p endset %}")
+    tag(doc, "{%p for h in households %}")
+    para(doc, "{{ community.name }}老旧小区改造入户意见征询表", TITLE)
+    facts = facts_table(doc, [
+        ("住　　址", "{{ h.address }}"),
+        ("户主姓名", "{{ h.head }}", "联系电话", "{{ h.phone }}"),
+        ("建筑面积", "{% if h.area %}{{ h.area }}㎡{% endif %}", "产权类型", "{{ h.tenure or '' }}"),
+    ])
+    add_row(facts, ["表格编号", "{{ community.id }}-{{ '%04d'|format(h.no) }}", "所属社区",
+                    "{{ community_committee }}"], height_mm=10, aligns=FACTS_ALIGNS)
+    para(doc, "根据《{{ programme.title }}》，本小区列入{{ community.year }}年老旧小区改造计划，"
+              "改造内容由居民对照项目分类表自主选择，居民支持率不低于"
+              "{{ programme.min_support_percent }}%方可申请实施。一般改造项目的费用由"
+              "{{ programme.parties.city }}、{{ programme.parties.district }}和"
+              "{{ programme.parties.residents }}按{{ programme.general_ratio }}的比例分担，"
+              "请您逐项选择后签字。", TABLE_TEXT).paragraph_format.first_line_indent = Pt(28)
+
+    para(doc, "一、希望改造的项目（可多选，在“☐”内打“√”）", FORM_LABEL)
+    tag(doc, "{{p catalogue_table }}")
+    para(doc, "二、意见", FORM_LABEL)
+    for text in SURVEY_QUESTIONS:
+        para(doc, text, TABLE_TEXT)
+    para(doc, "5.其他意见或建议：", TABLE_TEXT)
+    remarks = ruled_table(doc, [156])
+    add_row(remarks, [""], height_mm=22)
+    keep_together(remarks)
+    para(doc)
+    para(doc, "户主（家庭成员）签字：______________　日期：____年__月__日", TABLE_TEXT)
+    para(doc, "入户征询人员签字：　　______________　日期：____年__月__日", TABLE_TEXT)
+    para(doc)
+    para(doc, "本表一户一份，由{{ community_committee }}入户征询后收回统计，"
+              "住户信息仅用于本次征询，不对外公开。", TABLE_SMALL)
+    tag(doc, "{%p if not loop.last %}")
+    fresh_sheet(doc)
     tag(doc, "{%p endif %}")
+    tag(doc, "{%p endfor %}")
+    return doc
 
-    para(doc, "三、住户意见登记", FORM_LABEL)
-    sheet = ruled_table(doc, [14, 26, 30, 40, 26, 20])
-    add_row(sheet, ["序号", "户主姓名", "楼栋及门牌号", "意见", "签字", "日期"], TABLE_HEAD_SMALL,
-            header=True, height_mm=9)
-    for n in range(1, 16):
-        add_row(sheet, [str(n), "", "", "同意☐　不同意☐", "", ""], TABLE_SMALL, height_mm=10,
-                aligns=[C, L, L, C, L, L])
-    para(doc, "（本表不够可另附页。）", NOTE)
 
-    para(doc, "四、征询结果", FORM_LABEL)
-    tag(doc, "{%p if survey %}")
-    para(doc, "本次共征询{{ survey.asked }}户，同意{{ survey.support }}户，"
-              "反对{{ survey.oppose }}户，未表态{{ survey.no_answer }}户，"
-              "居民支持率{{ survey.rate|percent }}"
-              "（征询日期：{{ survey.date|cn_date }}）。")
-    tag(doc, "{%p else %}")
-    para(doc, "本次共征询____户，同意____户，反对____户，未表态____户，居民支持率______%。")
-    tag(doc, "{%p endif %}")
+# ---------------------------------------------------------------- 意见征询结果汇总表
 
+
+PCT = "{{ X.rate|percent if X.rate is not none else '—' }}"
+AREA = "{{ X.area|yuan if X.area is not none else '—' }}"
+AREA_PCT = "{{ X.area_rate|percent if X.area_rate is not none else '—' }}"
+TALLY_COLUMNS = (
+    ("楼栋", 20), ("户数", 14), ("同意", 14), ("不同意", 15), ("未表态", 15), ("未征询", 15),
+    ("支持率", 20), ("建筑面积（㎡）", 23), ("面积支持率", 20),
+)
+
+
+def _tally_cells(x: str) -> list[str]:
+    return [f"{{{{ {x}.name }}}}", f"{{{{ {x}.households }}}}", f"{{{{ {x}.support }}}}",
+            f"{{{{ {x}.oppose }}}}", f"{{{{ {x}.no_answer }}}}", f"{{{{ {x}.not_asked }}}}",
+            PCT.replace("X", x), AREA.replace("X", x), AREA_PCT.replace("X", x)]
+
+
+def survey_tally() -> DocumentObject:
+    doc = titled_document("意见征询结果汇总表", "{{ community.name }}老旧小区改造居民意见征询结果汇总表")
+    facts_table(doc, [
+        ("小区名称", "{{ community.name }}", "县（区）", "{{ district.name }}"),
+        ("街道（镇）", "{{ street_office }}", "所属社区", "{{ community_committee }}"),
+        ("总户数", "{{ community.households }}户", "楼栋数", "{{ tally.buildings|length }}栋"),
+        ("征询时间", "{% if tally.first_date %}{{ tally.first_date|cn_date }}至"
+                     "{{ tally.last_date|cn_date }}{% endif %}"),
+    ])
+    para(doc, "一、按楼栋汇总", FORM_LABEL)
+    table = ruled_table(doc, [w for _, w in TALLY_COLUMNS])
+    add_row(table, [h for h, _ in TALLY_COLUMNS], TABLE_HEAD_SMALL, header=True, height_mm=9)
+    tag_row(table, "{%tr for b in tally.buildings %}")
+    add_row(table, _tally_cells("b"), TABLE_SMALL, aligns=[C] * 9)
+    tag_row(table, "{%tr endfor %}")
+    add_row(table, _tally_cells("tally.total"), TABLE_SMALL, aligns=[C] * 9)
+    para(doc, "小区共{{ tally.total.households }}户，征询{{ tally.total.asked }}户，"
+              "同意{{ tally.total.support }}户，不同意{{ tally.total.oppose }}户，"
+              "未表态{{ tally.total.no_answer }}户，按户数计居民支持率"
+              "{{ tally.total.rate|percent }}"
+              "{% if tally.has_area %}，按建筑面积计{{ tally.total.area_rate|percent }}{% endif %}；"
+              "{% if tally.passed %}达到{% else %}未达到{% endif %}居民支持率不低于"
+              "{{ tally.min_percent }}%{% if tally.min_area_percent %}、按建筑面积计不低于"
+              "{{ tally.min_area_percent }}%{% endif %}的要求。"
+              "愿意分担居民应承担费用的{{ tally.pays }}户；"
+              "{% for m in tally.modes %}选择{{ m.name }}的{{ m.count }}户"
+              "{% if not loop.last %}、{% endif %}{% endfor %}；"
+              "同意建立专项维修资金的{{ tally.fund }}户。", TABLE_TEXT
+         ).paragraph_format.first_line_indent = Pt(28)
+    para(doc, "二、居民希望改造的项目（按户数排列）", FORM_LABEL)
+    items = ruled_table(doc, [14, 50, 30, 62])
+    add_row(items, ["序号", "改造项目", "希望改造户数", "占征询户数比例"], TABLE_HEAD_SMALL, header=True,
+            height_mm=9)
+    tag_row(items, "{%tr for it in tally.wanted %}")
+    add_row(items, ["{{ it.no }}", "{{ it.name }}", "{{ it.count }}",
+                    "{{ it.share|percent if it.share is not none else '—' }}"], TABLE_SMALL,
+            aligns=[C, L, C, C])
+    tag_row(items, "{%tr endfor %}")
+    para(doc, "本表根据入户意见征询表逐户统计，征询表原件由社区居民委员会存档备查。", NOTE)
     sign_off(doc, ["社区居民委员会（盖章）：{{ community_committee }}",
-                   "经办人（签字）：____________　　　日期：____年__月__日"], ADDRESSEE)
+                   "负责人（签字）：__________　统计人（签字）：__________",
+                   "日期：____年__月__日"], ADDRESSEE)
     return doc
 
 
@@ -457,6 +535,10 @@ def application() -> DocumentObject:
     para(doc, "为改善小区居住条件、提升居住品质，{{ community_committee }}代表小区居民"
               "申请对本小区实施老旧小区改造，恳请予以支持，并组织开展方案设计、造价咨询等工作。")
     para(doc, "妥否，请批示。")
+    tag(doc, "{%p if survey_tally %}")
+    para(doc)
+    para(doc, "附件：{{ community.name }}老旧小区改造居民意见征询结果汇总表")
+    tag(doc, "{%p endif %}")
     signature(doc, "{{ community_committee }}", "{{ dates.application|cn_date }}")
     tag(doc, "{%p if contact %}")
     para(doc, "（联系人：{{ contact.person }}，联系电话：{{ contact.phone }}）", NOTE)
@@ -665,6 +747,7 @@ def acceptance() -> DocumentObject:
 
 TEMPLATES = {
     "survey_form.docx": survey_form,
+    "survey_tally.docx": survey_tally,
     "application.docx": application,
     "plan.docx": plan,
     "notice.docx": notice,

@@ -44,6 +44,18 @@ class KindOption(click.Option):
         return super().get_help_record(ctx)
 
 
+class GivenPath(click.Path):
+    """A folder option that refuses an empty path: '' would mean the current folder, unseen."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(path_type=Path, **kwargs)
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, str) and not value.strip():
+            self.fail("路径不能为空；要用当前文件夹请写“.”", param, ctx)
+        return super().convert(value, param, ctx)
+
+
 def dataset(ctx: click.Context) -> DataSet:
     """Load the data folder named by --data (the bundled one by default)."""
     return load((ctx.find_root().obj or {}).get("data_dir"))

@@ -6,12 +6,12 @@ from pathlib import Path
 
 import click
 
-from generator.cli.common import CONTEXT
+from generator.cli.common import CONTEXT, GivenPath
 
 
 @click.command("import", context_settings=CONTEXT)
-@click.argument("workbook", type=click.Path(path_type=Path, dir_okay=False), metavar="计划表.xlsx")
-@click.option("--out", "out_file", type=click.Path(path_type=Path, dir_okay=False), default=None,
+@click.argument("workbook", type=GivenPath(dir_okay=False), metavar="计划表.xlsx")
+@click.option("--out", "out_file", type=GivenPath(dir_okay=False), default=None,
               help="写到这个文件，而不是数据文件夹中的 communities.yaml。")
 @click.option("--force", is_flag=True,
               help="覆盖内容不同的现有 communities.yaml（默认只列出差异、不覆盖）。")
@@ -46,7 +46,7 @@ def import_cmd(ctx: click.Context, workbook: Path, out_file: Path | None, force:
 
 
 @click.command("init", context_settings=CONTEXT)
-@click.argument("folder", type=click.Path(path_type=Path, file_okay=False), metavar="文件夹")
+@click.argument("folder", type=GivenPath(file_okay=False), metavar="文件夹")
 @click.option("--city", required=True, metavar="城市",
               help="城市全称，如“绵阳市”，用于方案名称、发文机关、报送单位等。")
 @click.option("--plan", "plan", type=click.Path(path_type=Path, dir_okay=False), default=None,

@@ -13,7 +13,7 @@ import click
 
 from generator import __version__
 from generator.cli import zh as cli_zh
-from generator.cli.common import CONTEXT, KindOption, convert, dataset, progress
+from generator.cli.common import CONTEXT, GivenPath, KindOption, convert, dataset, progress
 from generator.cli.data import import_cmd, init
 from generator.cli.form import form
 from generator.cli.printing import print_cmd
@@ -54,7 +54,7 @@ class App(click.Group):
 
 @click.group(cls=App, context_settings=CONTEXT)
 @click.version_option(__version__, "--version", "-V", message="gaizao %(version)s", help="显示版本号。")
-@click.option("--data", "data_dir", type=click.Path(path_type=Path), default=None,
+@click.option("--data", "data_dir", type=GivenPath(), default=None,
               help="数据文件夹（默认：随程序附带的 data/）。")
 @click.option("--debug", is_flag=True, help="出错时显示详细的程序调用栈。")
 @click.pass_context
@@ -87,14 +87,14 @@ def validate(ctx: click.Context, fmt: str) -> None:
 
 
 @main.command(context_settings=CONTEXT)
-@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("output"),
+@click.option("--out", "out_dir", type=GivenPath(), default=Path("output"),
               show_default=True, help="输出文件夹。")
 @click.option("--kind", "kinds", multiple=True, metavar="种类",
               cls=KindOption, kinds=lambda: kinds_of("community"), help="只生成这些文书（可重复）：{kinds}。")
 @click.option("--district", metavar="县区", help="只生成这个县（区）的文书。")
 @click.option("--year", type=int, metavar="年度", help="只生成这个计划年度的文书。")
 @click.option("--project", metavar="编号", help="只生成这个小区（编号，如 dongqu-01）的文书。")
-@click.option("--templates", "templates_dir", type=click.Path(path_type=Path, file_okay=False),
+@click.option("--templates", "templates_dir", type=GivenPath(file_okay=False),
               help="自定义模板文件夹，其中的模板优先于内置模板。")
 @click.option("--force", is_flag=True, help="覆盖生成后被手工修改过的文件。")
 @click.option("--pdf", is_flag=True, help="同时用 LibreOffice 在每份文书旁生成 PDF。")
@@ -139,5 +139,7 @@ def _print_summary(result: Any) -> None:
                f"输出在 {result.out}，清单见 {result.out / 'manifest.json'}")
 
 
-for _command in (import_cmd, init, print_cmd, report, templates, form):
+from generator.cli.roster import roster  # noqa: E402  (a command group of its own)
+
+for _command in (import_cmd, init, print_cmd, report, roster, templates, form):
     main.add_command(_command)

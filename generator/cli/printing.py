@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from generator.cli.common import CONTEXT, KindChoice, KindOption, convert, dataset, progress
+from generator.cli.common import CONTEXT, GivenPath, KindChoice, KindOption, convert, dataset, progress
 from generator.documents.kinds import KINDS, printable
 
 
@@ -15,9 +15,9 @@ from generator.documents.kinds import KINDS, printable
               cls=KindOption, kinds=printable, help="要合并打印的文书：{kinds}。")
 @click.option("--district", metavar="县区", help="只打印这个县（区）；默认每个县（区）各出一份。")
 @click.option("--year", type=int, metavar="年度", help="只收录这个计划年度的文书。")
-@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("output"),
+@click.option("--out", "out_dir", type=GivenPath(), default=Path("output"),
               show_default=True, help="输出文件夹，打印文件写在其中的“打印”文件夹里。")
-@click.option("--templates", "templates_dir", type=click.Path(path_type=Path, file_okay=False),
+@click.option("--templates", "templates_dir", type=GivenPath(file_okay=False),
               help="自定义模板文件夹，其中的模板优先于内置模板。")
 @click.option("--force", is_flag=True, help="覆盖生成后被手工修改过的打印文件。")
 @click.option("--pdf", is_flag=True, help="同时用 LibreOffice 把每个打印文件转成 PDF。")

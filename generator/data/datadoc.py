@@ -216,7 +216,49 @@ def render_data_doc() -> str:
     ]
     for path, top, model, about in FILES:
         lines.extend(_file_section(path, top, model, about))
+    lines.extend(_roster_section())
     return "\n".join(lines)
+
+
+ROSTER_COLUMNS: dict[str, str] = {
+    "building": "必填；与项目资料 buildings 中的楼栋名称一致，如“3栋”",
+    "unit": "可选；数字或名称，如“2”（印作“2单元”）",
+    "room": "必填；同一楼栋、单元内不能重复，如“301”",
+    "head": "可选；空白时征询表上留空待填",
+    "phone": "可选；手机11位，或固定电话（可带区号、分机）",
+    "area": "可选，单位㎡，最多两位小数；全部住户都填写时另按面积计算支持率",
+    "tenure": "可选，如“房改房”“商品房”",
+    "answer": "同意、不同意、未表态之一；尚未征询的留空（不计入征询户数）",
+    "wants": "可选；项目分类表（catalogue.yaml）中的项目名称，多项用“、”分隔",
+    "pays": "是或否（愿意按方案分担居民应出资部分）",
+    "management": "专业化物业管理或业主自治管理",
+    "fund": "是或否（同意建立专项维修资金）",
+    "date": "可选，如 2018-03-05",
+    "remarks": "可选",
+}
+"""How each roster column is filled in, in the roster's column order."""
+
+
+def _roster_section() -> list[str]:
+    from generator.data.roster import COLUMNS
+
+    lines = [
+        "## `rosters/<id>.csv`（住户名册）",
+        "",
+        "一个小区的住户名册，每户一行，`<id>` 为小区编号。文件为 UTF-8（带 BOM）编码的 CSV，"
+        "第一行（可选）以 `#` 开头的是说明行（含“示例”二字表示示例数据），其后是列名行，再往下每户一行；"
+        "列的顺序不限，空行跳过。建议用 `gaizao roster export --project <id>` 导出为 Excel 填写，"
+        "再用 `gaizao roster import 名册.xlsx --project <id>` 导入（导入时逐行检查，有问题时名册不变）。",
+        "",
+        "有住户名册时，居民支持率（同意户数 ÷ 征询户数）由名册计算，项目资料 `survey` 中的户数可以不填，"
+        "填写了就必须与名册一致；住户名册含有住户姓名和电话，张贴或报出小区的文书只印打码后的姓名、电话和房号。",
+        "",
+        "| 列名 | 填写说明 |",
+        "|---|---|",
+    ]
+    for name, title in COLUMNS:
+        lines.append(f"| {title} | {_cell(ROSTER_COLUMNS[name])} |")
+    return [*lines, ""]
 
 
 def write_data_doc(path: Path = DOC_PATH) -> Path:

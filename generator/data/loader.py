@@ -27,6 +27,7 @@ from generator.data.models import (
     Programme,
     Project,
 )
+from generator.data.roster import Roster, read_csv
 from generator.data.yamlio import BadDate, load_yaml
 from generator.errors import DataError, Problem
 
@@ -85,6 +86,8 @@ class DataSet:
     reports: dict[tuple[str, int], DistrictReport] = field(default_factory=dict)
     sources: dict[str, Path] = field(default_factory=dict)
     """Which file each record came from, keyed 'community:<id>', 'project:<id>' and so on."""
+    rosters: dict[str, Roster] = field(default_factory=dict)
+    """Household rosters (data/rosters/<id>.csv) by community id."""
 
     @property
     def items(self) -> dict[str, CatalogueItem]:
@@ -261,8 +264,11 @@ def _load_one(path: Path, model: type[M], lines_of: Lines) -> M:
     return _validate(model, data, path, lines)
 
 
-def load(root: Path | None = None) -> DataSet:
-    """Load and cross-check a data folder; raise DataError listing every problem found."""
+def load(root: Path | None = None, rosters: bool = True) -> DataSet:
+    """Load and cross-check a data folder; raise DataError listing every problem found.
+
+    rosters False leaves the household rosters unread (an import that replaces one).
+    """
     root = (root or BUNDLED_DATA).resolve()
     if not root.is_dir():
         raise DataError([Problem(root, "数据文件夹不存在")])
@@ -304,9 +310,31 @@ def load(root: Path | None = None) -> DataSet:
         communities={c.id: c for c in communities},
     )
     problems.extend(_cross_check(data, districts, communities, projects, reports, lines_of))
+    if rosters:
+        problems.extend(_load_rosters(data))
     if problems:
         raise DataError(problems)
     return data
+
+
+ROSTERS = "rosters"
+"""The folder of household rosters, one <community id>.csv each."""
+
+
+def _load_rosters(data: DataSet) -> list[Problem]:
+    """Read every roster; a roster of a community the plan does not have is an error."""
+    problems: list[Problem] = []
+    for path in sorted((data.root / ROSTERS).glob("*.csv")):
+        if path.stem not in data.communities:
+            problems.append(Problem(path, f"文件名中的小区编号“{path.stem}”在 communities.yaml 中不存在"))
+            continue
+        try:
+            data.rosters[path.stem] = read_csv(path)
+        except DataError as exc:
+            problems.extend(exc.problems)
+            continue
+        data.sources[f"roster:{path.stem}"] = path
+    return problems
 
 
 _REPEATED = ("district", "built", "year", "status")

@@ -145,6 +145,9 @@ class PipelineSplit(Record):
 class Eligibility(Record):
     built_before_year: Year = Field(title="建成年份须早于")
     min_support_percent: Number = Field(title="居民支持率下限（%）")
+    min_area_support_percent: Number | None = Field(
+        default=None, title="按建筑面积计的居民支持率下限（%，要求户数和面积“双过半”等的城市填写）"
+    )
 
 
 class Deadline(Record):
@@ -309,11 +312,18 @@ STAGE_NAMES = {
 
 
 class Survey(Record):
+    """The survey's date and, unless a household roster gives them, its counts."""
+
     date: dt.date = Field(title="征询日期")
-    households_asked: Households = Field(title="征询户数")
-    support: Count = Field(title="同意户数")
-    oppose: Count = Field(title="反对户数")
-    no_answer: Count = Field(title="未表态户数")
+    households_asked: Households | None = Field(default=None, title="征询户数（有住户名册时可不填）")
+    support: Count | None = Field(default=None, title="同意户数（有住户名册时可不填）")
+    oppose: Count | None = Field(default=None, title="反对户数（有住户名册时可不填）")
+    no_answer: Count | None = Field(default=None, title="未表态户数（有住户名册时可不填）")
+
+    @property
+    def counted(self) -> bool:
+        """All four counts are written in."""
+        return None not in (self.households_asked, self.support, self.oppose, self.no_answer)
 
 
 class Building(Record):

@@ -26,22 +26,60 @@ class _ExactLoader(_Base):  # type: ignore[valid-type,misc]
     """A safe loader that reads floats as Decimal and refuses duplicate keys."""
 
 
+def _odd_number(text: str) -> yaml.constructor.ConstructorError | None:
+    """Why a number is not written the plain decimal way, naming what YAML 1.1 would make of it.
+
+    YAML 1.1 reads 0300 as octal 192, 12:30 as 750 (base 60), 0x12C as 300: a clerk means none
+    of that, so each such form is refused with the text as written.
+    """
+    bare = text.lstrip("+-")
+    if bare.lower().startswith("0x"):
+        how = "以0x开头，会被当作十六进制数"
+    elif bare.lower().startswith("0b"):
+        how = "以0b开头，会被当作二进制数"
+    elif ":" in bare:
+        how = "含冒号，会被当作六十进制数（如时间 12:30 读成 750）"
+    elif "_" in bare:
+        how = "含下划线“_”"
+    elif re.match(r"0[0-9]", bare):
+        how = "以0开头，会被当作八进制数（如 0300 读成 192）" if "." not in bare and "e" not in bare.lower() \
+            else "以0开头"
+    else:
+        return None
+    return yaml.constructor.ConstructorError(
+        None, None, f"“{text}”不是普通写法的数字：{how}；数字请直接写十进制数（不要以0开头，"
+                    "不要加下划线或冒号），编号、时间等文字请加引号", None)
+
+
 def _construct_decimal(loader: _ExactLoader, node: yaml.ScalarNode) -> Decimal:
-    text = str(loader.construct_scalar(node)).replace("_", "")
+    raw = str(loader.construct_scalar(node))
+    odd = _odd_number(raw)
+    if odd is not None:
+        odd.problem_mark = node.start_mark
+        raise odd
+    text = raw.replace("_", "")
     try:
-        return Decimal(text)
+        value = Decimal(text)
     except InvalidOperation as exc:  # .inf / .nan
         raise yaml.constructor.ConstructorError(
             None, None, f"不是有效的数字：{text}", node.start_mark
         ) from exc
+    if not value.is_finite():
+        raise yaml.constructor.ConstructorError(None, None, f"不是有效的数字：{text}", node.start_mark)
+    return value
 
 
 def _construct_int(loader: _ExactLoader, node: yaml.ScalarNode) -> int:
+    raw = str(node.value)
+    odd = _odd_number(raw)
+    if odd is not None:
+        odd.problem_mark = node.start_mark
+        raise odd
     try:
-        return int(yaml.SafeLoader.construct_yaml_int(loader, node))
+        return int(raw)
     except ValueError:  # Python refuses to read an integer of more than 4300 digits
         raise yaml.constructor.ConstructorError(
-            None, None, f"数字过长（{len(str(node.value))}位），不是有效的数字", node.start_mark
+            None, None, f"数字过长（{len(raw)}位），不是有效的数字", node.start_mark
         ) from None
 
 
@@ -76,6 +114,12 @@ def _construct_str(loader: _ExactLoader, node: yaml.ScalarNode) -> str:
     return value
 
 
+def _construct_merge(loader: _ExactLoader, node: yaml.ScalarNode) -> Any:
+    raise yaml.constructor.ConstructorError(
+        None, None, "不支持 YAML 合并键“<<”（把别处的字段并入本项）；请把这些字段在本项中逐个写出",
+        node.start_mark)
+
+
 class BadDate(str):
     """A date-shaped value that is no real date (2018-02-30)."""
 
@@ -94,6 +138,7 @@ _ExactLoader.add_constructor("tag:yaml.org,2002:str", _construct_str)
 # YAML 1.1 reads a lone “=” as a special "value" tag SafeLoader cannot build: here it is text
 _ExactLoader.add_constructor("tag:yaml.org,2002:value", _construct_str)
 _ExactLoader.add_constructor("tag:yaml.org,2002:timestamp", _construct_date)
+_ExactLoader.add_constructor("tag:yaml.org,2002:merge", _construct_merge)
 _ExactLoader.add_constructor(
     yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping
 )

@@ -18,8 +18,9 @@ from generator.documents import report
 from generator.documents.budget_sheet import BUDGET_BLOCKS
 from generator.documents.paths import CITY, community_folder
 from generator.documents.project import project_context
+from generator.documents.survey import Residents, survey_context, tally_context
 from generator.render.blocks import NO_BLOCKS, Blocks
-from generator.rules.checks import meets_support
+from generator.rules.checks import meets_support, survey_tally
 
 Scope = Literal["community", "district", "city"]
 """community: one document per community; district and city: documents of the programme's years."""
@@ -91,6 +92,9 @@ class Kind:
     """Where a district or city document goes under the output folder."""
     layout_suffix: str = ".xlsx"
     """The file type a kind laid out in code makes."""
+    residents: Residents = "none"
+    """What it may print of a household in the roster: none, masked (a paper posted or sent out
+    of the community: 张*明, 138****1234) or full (the forms the committee keeps)."""
 
     def __post_init__(self) -> None:
         if (self.template is None) == (self.layout is None):
@@ -133,7 +137,7 @@ def _project(data: DataSet, target: Target) -> dict[str, Any]:
 
 def _needs_survey(data: DataSet, target: Target) -> str | None:
     project = project_of(data, target)
-    if project.survey is None:
+    if survey_tally(data, project) is None:
         return "缺少居民意见征询结果"
     if not meets_support(data, project):
         return f"居民支持率低于{data.programme.eligibility.min_support_percent}%"
@@ -152,6 +156,23 @@ def _needs_notice(data: DataSet, target: Target) -> str | None:
         return "缺少公示日期"
     if project.contact is None:
         return "缺少公示联系人"
+    return None
+
+
+def _survey(data: DataSet, target: Target) -> dict[str, Any]:
+    return survey_context(data, project_of(data, target), "full")
+
+
+def _tally(data: DataSet, target: Target) -> dict[str, Any]:
+    return tally_context(data, project_of(data, target), "none")
+
+
+def _needs_roster(data: DataSet, target: Target) -> str | None:
+    roster = data.rosters.get(target.community.id) if target.community else None
+    if roster is None:
+        return "缺少住户名册（rosters/）"
+    if not roster.answered:
+        return "住户名册中还没有征询意见"
     return None
 
 
@@ -236,7 +257,8 @@ def listing(kinds: list[Kind]) -> str:
 
 
 for _kind in [
-    Kind("survey", "居民意见征询表", "征询表", 1, "community", _project, "docx/survey_form.docx"),
+    Kind("survey", "居民意见征询表", "征询表", 1, "community", _survey, "docx/survey_form.docx",
+         residents="full"),
     Kind("application", "改造申请书", "申请书", 2, "community", _project, "docx/application.docx",
          needs=_needs_survey),
     Kind("plan", "改造方案", "方案", 3, "community", _project, "docx/plan.docx", needs=_needs_budget),
@@ -246,6 +268,8 @@ for _kind in [
          needs=_needs_notice),
     Kind("acceptance", "竣工验收表", "验收表", 6, "community", _project, "docx/acceptance.docx",
          needs=_needs_budget),
+    Kind("survey-tally", "意见征询结果汇总表", "汇总表", 10, "community", _tally,
+         "docx/survey_tally.docx", needs=_needs_roster),
     Kind("plan-table", "年度实施计划表", "年度实施计划表", 7, "city", _plan_inputs,
          layout=_plan_workbook, source=WORKBOOK_SOURCE,
          targets=_plan_targets, path=lambda data, t: report.PLAN_PATH),
@@ -259,6 +283,3 @@ for _kind in [
          path=lambda data, t: report.ASSESSMENT_PATH.format(year=_year(t), city=CITY)),
 ]:
     register(_kind)
-
-PACKET = "community"
-"""The scope `gaizao build` makes; `gaizao report` makes the district and city kinds."""

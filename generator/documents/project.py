@@ -8,7 +8,7 @@ from typing import Any
 from generator.data.loader import DataSet
 from generator.data.models import STAGE_NAMES, Project
 from generator.render.filters import to_yuan
-from generator.rules.checks import meets_support, support_rate
+from generator.rules.checks import meets_support, survey_tally
 from generator.rules.funding import (
     GENERAL_PARTIES,
     PARTIES,
@@ -109,10 +109,11 @@ def project_context(data: DataSet, project: Project) -> dict[str, Any]:
         categories.append({"name": name, "amount": amount,
                            "entries": [ln for ln in lines if ln["category"] == name]})
     survey = None
-    if project.survey:
-        s = project.survey
-        survey = {"date": s.date, "asked": s.households_asked, "support": s.support,
-                  "oppose": s.oppose, "no_answer": s.no_answer, "rate": support_rate(project)}
+    counted = survey_tally(data, project)
+    if counted is not None and project.survey is not None:
+        survey = {"date": project.survey.date, "asked": counted.asked, "support": counted.support,
+                  "oppose": counted.oppose, "no_answer": counted.no_answer,
+                  "rate": Decimal(counted.support) / counted.asked}
     notice_days = None
     if project.dates.notice_start and project.dates.notice_end:
         notice_days = (project.dates.notice_end - project.dates.notice_start).days + 1
@@ -134,6 +135,7 @@ def project_context(data: DataSet, project: Project) -> dict[str, Any]:
         "buildings": [{"name": b.name, "households": b.households} for b in project.buildings],
         "survey": survey,
         "support_ok": meets_support(data, project),
+        "survey_tally": (roster := data.rosters.get(project.community)) is not None and roster.answered,
         "in_gas_company_area": project.in_gas_company_area,
         "items": lines,
         "categories": categories,

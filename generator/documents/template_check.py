@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
@@ -17,9 +16,11 @@ from lxml import etree
 from generator import ROOT
 from generator.data.loader import DataSet
 from generator.documents.kinds import KINDS, Kind
+from generator.errors import TemplateError
 from generator.render.docx import RENDERED_PARTS, jinja_source, paragraph_at
-from generator.render.env import TEXT_ENV, XML_ENV
+from generator.render.env import TEXT_ENV, XML_ENV, static_risks
 from generator.render.xlsx import BLOCK_ROW, LOOP_ROW
+from generator.render.ziputil import read_template
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 _TAG = re.compile(r"\{\{.*?\}\}|\{%.*?%\}", re.DOTALL)
@@ -212,20 +213,25 @@ def check_docx(path: Path, label: str, context: dict[str, Any] | None) -> list[T
     """Every problem of one Word template."""
     found: list[TemplateFinding] = []
     try:
-        with zipfile.ZipFile(path) as zf:
-            parts = [(n, zf.read(n)) for n in zf.namelist() if RENDERED_PARTS.match(n)]
-    except (OSError, zipfile.BadZipFile):
-        return [TemplateFinding(label, "文件", "不是有效的 .docx 文件")]
+        parts = [(n, blob) for n, blob in read_template(path, label) if RENDERED_PARTS.match(n)]
+    except TemplateError as exc:
+        return [TemplateFinding(label, "文件", str(exc))]
     for name, xml in parts:
+        try:
+            source = jinja_source(xml.decode("utf-8"))
+        except UnicodeDecodeError:
+            found.append(TemplateFinding(label, _part_name(name), "不是 UTF-8 编码的 XML，文件可能已损坏"))
+            continue
         for place, problem in _cut_tags(name, xml):
             found.append(TemplateFinding(label, place, problem))
-        source = jinja_source(xml.decode("utf-8"))
         try:
-            XML_ENV.parse(source)
+            tree = XML_ENV.parse(source)
         except TemplateSyntaxError as exc:
             where = paragraph_at(source, exc.lineno)
             found.append(TemplateFinding(label, f"段落“{where}”", f"语法错误：{exc.message}"))
             continue
+        for line, risk in static_risks(tree):
+            found.append(TemplateFinding(label, f"段落“{paragraph_at(source, line)}”", risk))
         missing, filters = _field_findings(XML_ENV, source, context, {})
         found += [TemplateFinding(label, _part_name(name), f"数据中没有字段“{m}”") for m in missing]
         found += [TemplateFinding(label, _part_name(name), f"未知的过滤器“{f}”") for f in filters]
@@ -244,7 +250,10 @@ def check_xlsx(path: Path, label: str, context: dict[str, Any] | None) -> list[T
     from openpyxl import load_workbook
 
     try:
+        read_template(path, label)
         wb = load_workbook(path)
+    except TemplateError as exc:
+        return [TemplateFinding(label, "文件", str(exc))]
     except Exception:  # openpyxl raises many kinds for a broken file
         return [TemplateFinding(label, "文件", "不是有效的 .xlsx 文件")]
     found: list[TemplateFinding] = []
@@ -272,10 +281,11 @@ def check_xlsx(path: Path, label: str, context: dict[str, Any] | None) -> list[T
                         scope[loop.group(1)] = _UNKNOWN
                     text = text[loop.end():]
                 try:
-                    TEXT_ENV.parse(text)
+                    tree = TEXT_ENV.parse(text)
                 except TemplateSyntaxError as exc:
                     found.append(TemplateFinding(label, where, f"语法错误：{exc.message}"))
                     continue
+                found += [TemplateFinding(label, where, risk) for _, risk in static_risks(tree)]
                 missing, filters = _field_findings(TEXT_ENV, text, context, scope)
                 found += [TemplateFinding(label, where, f"数据中没有字段“{m}”") for m in missing]
                 found += [TemplateFinding(label, where, f"未知的过滤器“{f}”") for f in filters]

@@ -343,12 +343,12 @@ def _other(ctx: Context) -> Decimal:
 
 def _survey_total(ctx: Context) -> Any:
     s = ctx.project.survey if ctx.project else None
-    return s.support + s.oppose + s.no_answer if s else 0
+    return sum(n or 0 for n in (s.support, s.oppose, s.no_answer)) if s else 0  # SUM leaves blanks out
 
 
 def _survey_rate(ctx: Context) -> Any:
     s = ctx.project.survey if ctx.project else None
-    return Decimal(s.support) / Decimal(s.households_asked) if s else ""
+    return Decimal(s.support or 0) / Decimal(s.households_asked) if s and s.households_asked else ""
 
 
 def _notice_days(ctx: Context) -> Any:

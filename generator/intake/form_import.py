@@ -28,12 +28,11 @@ from generator.data.models import STAGE_NAMES, Project
 from generator.errors import DataError, Problem
 from generator.intake import form as F
 from generator.intake.project_yaml import Change, apply, diff, load_for_edit, save
-from generator.intake.workbook_safety import Limits, open_xlsx
+from generator.intake.workbook_safety import open_workbook
 from generator.render.filters import q2
 
-FORM_LIMITS = Limits(file_bytes=10 * 1024 * 1024, unpacked_bytes=60 * 1024 * 1024,
-                     part_bytes=20 * 1024 * 1024, rows=5000)
-"""A form has some 200 rows a sheet and packs to some 40 KB."""
+FORM_ROWS = 5000
+"""The last row a form's sheet may reach: a form has some 200 rows a sheet."""
 
 _STAGES = {name: key for key, name in STAGE_NAMES.items()}
 GROUPS = ("survey", "contact", "acceptance", "completion")
@@ -243,7 +242,7 @@ def read_form(path: Path, data: DataSet) -> tuple[str, dict[str, Any], dict[str,
 
     Raises DataError for a workbook that is not a form of this data folder or cannot be read.
     """
-    wb = open_xlsx(path, FORM_LIMITS)
+    wb = open_workbook(path, max_rows=FORM_ROWS, self_contained=True)
     meta = _meta(wb, path)
     where = f"{path} 工作表“{F.META_SHEET}”"
     if meta.get("表单") != F.FORM_TITLE:
@@ -449,9 +448,9 @@ def _validate(reader: _Reader, values: dict[str, Any], target: Path) -> None:
             reader.add(sheet, row or None, place or ".".join(str(p) for p in loc), describe_error(err))
         return
     survey = project.survey
-    if survey is not None and survey.support + survey.oppose + survey.no_answer != survey.households_asked:
+    total = sum(n or 0 for n in (survey.support, survey.oppose, survey.no_answer)) if survey else 0
+    if survey is not None and survey.counted and total != survey.households_asked:
         sheet, row, place = reader.places[("survey", "households_asked")]
-        total = survey.support + survey.oppose + survey.no_answer
         reader.add(sheet, row, place, f"同意{survey.support}+反对{survey.oppose}+未表态{survey.no_answer}"
                                       f"={total}户，与征询户数{survey.households_asked}户不一致")
     for index, result in enumerate(project.acceptance.results if project.acceptance else []):

@@ -12,6 +12,7 @@ from typing import Any
 from generator.data.loader import BUNDLED_DATA, load
 from generator.data.yamlio import dump_yaml, load_yaml
 from generator.errors import DataError, OutputError, Problem
+from generator.output.writer import os_reason
 
 NUMBER_PLACEHOLDER = "【待填写：发文字号，如×委办〔2018〕40号】"
 """Left for the clerk: a document number cannot be made up, and the marker is easy to find."""
@@ -177,6 +178,47 @@ class InitResult:
     """What the city must still fill in (marked 【待填写】 in the files and documents)."""
 
 
+def _fill(folder: Path, city: str, files: list[Path], districts: list[str] | None = None,
+          years: list[int] | None = None, shown_as: Path | None = None) -> None:
+    """Write the new folder's files, each listed in files as soon as it exists; with a plan's
+    districts and years; shown_as is the folder's name in README.txt when made elsewhere."""
+    texts = {
+        "programme.yaml": programme_text(city, years),
+        "districts.yaml": districts_text(city, districts),
+        "communities.yaml": COMMUNITIES_TEXT,
+    }
+    for name, text in texts.items():
+        files.append(folder / name)
+        (folder / name).write_text(text, encoding="utf-8")
+    files.append(folder / "catalogue.yaml")
+    shutil.copyfile(BUNDLED_DATA / "catalogue.yaml", folder / "catalogue.yaml")
+    for sub in ("projects", "reports"):
+        files.append(folder / sub)
+        (folder / sub).mkdir()
+    # CRLF and a BOM: older Windows Notepad shows anything else as one line of mojibake
+    readme = README.format(city=city, folder=shown_as or folder, source=_source()).replace("\n", "\r\n")
+    files.append(folder / "README.txt")
+    (folder / "README.txt").write_bytes(readme.encode("utf-8-sig"))
+    load(folder)  # what init makes must load; a failure here is a bug, reported as any data error
+
+
+def _undo(files: list[Path], made: list[Path]) -> None:
+    """Remove what a failed init wrote, so that running it again is not refused (only our own)."""
+    for path in reversed(files):
+        try:
+            if path.is_dir() and not path.is_symlink():
+                path.rmdir()
+            else:
+                path.unlink(missing_ok=True)
+        except OSError:
+            pass
+    for folder in made:  # innermost first: only the folders this init created, if still empty
+        try:
+            folder.rmdir()
+        except OSError:
+            break
+
+
 def init_data(folder: Path, city: str, plan: Path | None = None) -> InitResult:
     """Make a new data folder for a city; refuse a folder that already holds anything.
 
@@ -186,38 +228,29 @@ def init_data(folder: Path, city: str, plan: Path | None = None) -> InitResult:
     city = city.strip()
     if not city:
         raise DataError([Problem("--city", "城市名称不能为空，请写全称，如“绵阳市”")])
-    if folder.exists() and not folder.is_dir():
-        raise OutputError(f"{folder} 已存在且不是文件夹")
-    if folder.is_dir() and any(folder.iterdir()):
-        raise OutputError(f"{folder} 不是空文件夹；为免覆盖已有文件，请指定一个新的或空的文件夹")
     if plan is not None:
+        if folder.exists() and not folder.is_dir():
+            raise OutputError(f"{folder} 已存在且不是文件夹")
+        if folder.is_dir() and any(folder.iterdir()):
+            raise OutputError(f"{folder} 不是空文件夹；为免覆盖已有文件，请指定一个新的或空的文件夹")
         return _init_from_plan(folder, city, plan)
-    return _make(folder, city, None, None)
-
-
-def _make(folder: Path, city: str, districts: list[str] | None, years: list[int] | None,
-          shown_as: Path | None = None) -> InitResult:
-    """Write the folder's files; shown_as is the folder's name in README.txt when made elsewhere."""
-    folder.mkdir(parents=True, exist_ok=True)
-    texts = {
-        "programme.yaml": programme_text(city, years),
-        "districts.yaml": districts_text(city, districts),
-        "communities.yaml": COMMUNITIES_TEXT,
-    }
-    files = []
-    for name, text in texts.items():
-        (folder / name).write_text(text, encoding="utf-8")
-        files.append(folder / name)
-    shutil.copyfile(BUNDLED_DATA / "catalogue.yaml", folder / "catalogue.yaml")
-    files.append(folder / "catalogue.yaml")
-    for sub in ("projects", "reports"):
-        (folder / sub).mkdir()
-        files.append(folder / sub)
-    # CRLF and a BOM: older Windows Notepad shows anything else as one line of mojibake
-    readme = README.format(city=city, folder=shown_as or folder, source=_source()).replace("\n", "\r\n")
-    (folder / "README.txt").write_bytes(readme.encode("utf-8-sig"))
-    files.append(folder / "README.txt")
-    load(folder)  # what init makes must load; a failure here is a bug, reported as any data error
+    made: list[Path] = []
+    files: list[Path] = []
+    try:
+        if folder.exists() and not folder.is_dir():
+            raise OutputError(f"{folder} 已存在且不是文件夹")
+        if folder.is_dir() and any(folder.iterdir()):
+            raise OutputError(f"{folder} 不是空文件夹；为免覆盖已有文件，请指定一个新的或空的文件夹")
+        made = [p for p in (folder, *folder.parents) if not p.exists()]
+        folder.mkdir(parents=True, exist_ok=True)
+        _fill(folder, city, files)
+    except OSError as exc:
+        _undo(files, made)
+        raise OutputError(f"无法在 {folder} 新建数据文件夹：{os_reason(exc, folder)}；"
+                          "已删除本次写入的内容，请换一个文件夹后重新运行") from None
+    except BaseException:
+        _undo(files, made)
+        raise
     return InitResult(folder=folder, files=files)
 
 
@@ -234,8 +267,12 @@ def _init_from_plan(folder: Path, city: str, plan: Path) -> InitResult:
     districts = list(dict.fromkeys(r.district for r in rows))
     years = sorted({r.year for r in rows})
     stage = folder.parent / f".{folder.name}.init-{id(rows)}"
+    files: list[Path] = []
     try:
-        result = _make(stage, city, districts, years, shown_as=folder)
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        stage.mkdir()
+        _fill(stage, city, files, districts, years, shown_as=folder)
+        result = InitResult(folder=stage, files=files)
         imported = import_workbook(plan, stage)
         data = load(stage)
         for community in data.communities.values():

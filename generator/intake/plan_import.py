@@ -17,13 +17,10 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import io
 import re
 import shutil
 import tempfile
 import unicodedata
-import warnings
-import zipfile
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -31,7 +28,6 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-import openpyxl
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.cell import column_index_from_string
 from openpyxl.workbook.workbook import Workbook
@@ -39,9 +35,10 @@ from openpyxl.worksheet.worksheet import Worksheet
 from pydantic import ValidationError
 
 from generator.data.loader import BUNDLED_DATA, describe_error, load
-from generator.data.models import Community
+from generator.data.models import MAX_COUNT, MAX_WAN, Community
 from generator.data.yamlio import dump_yaml, load_yaml
 from generator.errors import DataError, OutputError, Problem, data_error
+from generator.intake import workbook_safety
 from generator.output.writer import atomic_write, os_reason
 
 HEADER_SCAN_ROWS = 30
@@ -121,52 +118,8 @@ class PlanRow:
 
 
 def open_workbook(path: Path, data_only: bool = False) -> Workbook:
-    """Open an .xlsx workbook, with a clear message for CSV, .xls, HTML and damaged files."""
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise data_error(path, "文件不存在") from None
-    except OSError as exc:
-        raise data_error(path, f"无法读取文件（{exc.strerror}）") from None
-    refusal = _not_xlsx(path, raw)
-    if refusal:
-        raise data_error(path, refusal)
-    try:
-        with warnings.catch_warnings():  # openpyxl warns about unsupported extensions it skips
-            warnings.simplefilter("ignore")
-            # a file object, not the path: openpyxl refuses a real .xlsx named .xls by its name
-            return openpyxl.load_workbook(io.BytesIO(raw), data_only=data_only)
-    except (zipfile.BadZipFile, KeyError, ValueError, TypeError, OSError, EOFError):
-        raise data_error(path, "无法作为 Excel 工作簿（.xlsx）打开：文件可能已损坏，"
-                               "或是 .ods 等其他格式。"
-                               "请用 Excel 或 WPS 打开后另存为 .xlsx 再导入") from None
-
-
-def _not_xlsx(path: Path, raw: bytes) -> str | None:
-    """Why these bytes are not an .xlsx workbook, in a clerk's words; None when they may be one."""
-    save_as = "请用 Excel 或 WPS 打开原表，“另存为”Excel 工作簿（*.xlsx）后再导入"
-    if not raw:
-        return "文件是空的"
-    if raw.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
-        return ("这是旧版 Excel（.xls）或 WPS 表格（.et）格式的文件"
-                "（也可能是设置了打开密码的工作簿），"
-                f"本工具只能读取 .xlsx。{save_as}；如设有打开密码，请先取消密码")
-    if raw.startswith(b"PK"):
-        return None
-    head = raw[:4096].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
-    markup = (b"<html", b"<!doctype", b"<table", b"<?xml", b"<meta")
-    if head.startswith(markup) or b"<table" in head:
-        return f"这是网页（HTML/XML）文件，只是扩展名像 Excel 文件，不是 .xlsx 工作簿。{save_as}"
-    for encoding in ("utf-8-sig", "gbk"):
-        try:
-            raw[:4096].decode(encoding)
-        except UnicodeDecodeError:
-            continue
-        csv = path.suffix.lower() == ".csv" or b"," in head
-        kind = "CSV（逗号分隔的文本）" if csv else "纯文本"
-        return (f"这是{kind}文件，不是 Excel 工作簿：文本文件不能保存合并单元格，"
-                f"“改造年度计划”等合并的单元格会丢失。{save_as}")
-    return f"不是 Excel 工作簿（.xlsx）。{save_as}"
+    """Open an .xlsx workbook, with a clear message for CSV, .xls, HTML, damaged and hostile files."""
+    return workbook_safety.open_workbook(path, data_only=data_only)
 
 
 # ---------------------------------------------------------------- reading cells
@@ -210,6 +163,12 @@ def _tidy(value: Decimal) -> Decimal:
     return value.normalize()
 
 
+def _digits(value: int | Decimal) -> str:
+    """A number too large to print whole (1e308 has 309 digits), shown by its size."""
+    digits = len(str(int(value)))
+    return str(value) if digits <= 15 else f"{str(int(value))[:4]}…（共{digits}位数）"
+
+
 def _positive_int(value: Any) -> int:
     if isinstance(value, bool) or isinstance(value, (dt.date, dt.datetime)):
         raise _CellProblem(f"应为正整数，现为{_shown(value)}")
@@ -218,6 +177,8 @@ def _positive_int(value: Any) -> int:
     if isinstance(value, int):
         if value <= 0:
             raise _CellProblem(f"应为正整数，现为{value}")
+        if value > MAX_COUNT:
+            raise _CellProblem(f"超过上限（{MAX_COUNT}），请检查是否多写了零，现为{_digits(value)}")
         return value
     if isinstance(value, str):
         raise _CellProblem(f"应为正整数，现为“{value}”{_text_number_hint(value)}")
@@ -248,6 +209,9 @@ def _wan(value: Any) -> Decimal:
         raise _CellProblem(f"应为有限的数字，现为{value}")
     if amount < 0:
         raise _CellProblem(f"不能为负数，现为{_plain(amount)}")
+    if amount > MAX_WAN:  # before _tidy, which would write 1e308 out in 309 digits
+        raise _CellProblem(f"超过上限（{_plain(MAX_WAN)}万元，即1万亿元），请检查是否多写了零或单位有误，"
+                           f"现为{_digits(amount)}")
     amount = _tidy(amount)
     exponent = amount.as_tuple().exponent
     if isinstance(exponent, int) and -exponent > 6:
@@ -323,8 +287,9 @@ class _Sheet:
     """One worksheet holding an annex-1 table: its header, merged cells and hidden rows."""
 
     def __init__(self, ws: Worksheet, file: str, header_row: int, columns: dict[str, int],
-                 cached: Any) -> None:
+                 cached: Any, values: dict[int, dict[int, Any]] | None = None) -> None:
         self.ws = ws
+        self.values = values if values is not None else values_by_row(ws)
         self.file = file
         self.header_row = header_row
         self.columns = columns
@@ -358,11 +323,10 @@ class _Sheet:
         return self._cached()[self.ws.title].cell(row, col).value
 
     def row_texts(self, row: int) -> list[str]:
-        return [_norm(v) for c in range(1, self.ws.max_column + 1)
-                if isinstance(v := self.own(row, c), str) and v.strip()]
+        return [_norm(v) for v in self.values.get(row, {}).values() if isinstance(v, str) and v.strip()]
 
     def is_empty(self, row: int) -> bool:
-        return all(_blank(self.own(row, c)) for c in range(1, self.ws.max_column + 1))
+        return row not in self.values
 
     def value(self, row: int, key: str) -> tuple[Any, int] | None:
         """A column's value in a row and the row of the cell holding it; None if unreadable."""
@@ -394,13 +358,25 @@ def _blank(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
-def _find_header(ws: Worksheet) -> tuple[int, dict[str, int], list[str]] | None:
+def values_by_row(ws: Worksheet) -> dict[int, dict[int, Any]]:
+    """Every non-blank value of a sheet, by row and then column, both in order.
+
+    Loops run over these rather than over the sheet's extent: one stray cell at XFD1048576 makes
+    that seventeen billion cells, and openpyxl's max_row and max_column scan every cell per call.
+    """
+    rows: dict[int, dict[int, Any]] = {}
+    for (r, c), cell in ws._cells.items():  # noqa: SLF001 - openpyxl keeps no public sparse view
+        if not _blank(cell.value):
+            rows.setdefault(r, {})[c] = cell.value
+    return {r: dict(sorted(rows[r].items())) for r in sorted(rows)}
+
+
+def _find_header(values: dict[int, dict[int, Any]]) -> tuple[int, dict[str, int], list[str]] | None:
     """The first row naming at least four annex-1 columns: (row, column per key, duplicates)."""
-    for row in range(1, min(ws.max_row, HEADER_SCAN_ROWS) + 1):
+    for row in (r for r in values if r <= HEADER_SCAN_ROWS):
         found: dict[str, int] = {}
         duplicates: list[str] = []
-        for col in range(1, ws.max_column + 1):
-            value = ws.cell(row, col).value
+        for col, value in values[row].items():
             key = _HEADER_NAMES.get(_norm(value)) if isinstance(value, str) else None
             if key is None:
                 continue
@@ -424,12 +400,18 @@ def _read_sheet(sheet: _Sheet) -> _SheetRead:
         if col in hidden_cols:
             sheet.add(sheet.header_row, "该列被隐藏，容易漏看；请取消隐藏并核对后再导入", key)
     header_texts = sheet.row_texts(sheet.header_row)
-    for row in range(sheet.header_row + 1, sheet.ws.max_row + 1):
-        if sheet.is_empty(row):
+    for row in sheet.values:
+        if row <= sheet.header_row:
             continue
         if row in sheet.hidden_rows:
             sheet.add(row, "该行被隐藏：隐藏的行在 Excel 中看不到，容易漏看或误删；"
                            "请取消隐藏并核对后再导入（不需要的行请删除）")
+            continue
+        table = set(sheet.columns.values())
+        if not table & set(sheet.values[row]):
+            col, value = next(iter(sheet.values[row].items()))
+            sheet.add(row, f"只在计划表的列以外有内容（单元格 {get_column_letter(col)}{row}：{_shown(value)}），"
+                           "可能是误输入；请删除该单元格后再导入", col=col)
             continue
         texts = sheet.row_texts(row)
         if texts == header_texts:  # the header repeated, e.g. on a new printed page
@@ -580,7 +562,8 @@ def read_workbook(path: Path, districts: Iterable[str] | None = None,
     found = False
     for ws in wb.worksheets:
         file = f"{path} 工作表“{ws.title}”"
-        header = _find_header(ws)
+        values = values_by_row(ws)
+        header = _find_header(values)
         if header is None:
             continue
         found = True
@@ -594,12 +577,11 @@ def read_workbook(path: Path, districts: Iterable[str] | None = None,
                                     field=dup, line=header_row))
         missing = [c.title for c in COLUMNS if c.required and c.key not in columns]
         if missing:
-            present = "、".join(str(v) for c in range(1, ws.max_column + 1)
-                               if (v := ws.cell(header_row, c).value) not in (None, ""))
+            present = "、".join(str(v) for v in values[header_row].values())
             problems.append(Problem(file, f"表头缺少列：{'、'.join(missing)}（现有列：{present}）",
                                     line=header_row))
             continue
-        sheet = _Sheet(ws, file, header_row, columns, cached)
+        sheet = _Sheet(ws, file, header_row, columns, cached, values)
         read = _read_sheet(sheet)
         problems.extend(sheet.problems)
         rows.extend(read.rows)

@@ -1,105 +1,288 @@
-"""Opening a workbook that came from outside without trusting it.
+"""Open a workbook someone sent without letting it hang the tool or exhaust the memory.
 
-Shared by every import of .xlsx files. Before openpyxl reads anything, the raw file is checked:
-its size, what it really is (an .xls or an encrypted workbook both start as an OLE file), and
-its zip: how many parts, how large they unpack (a zip bomb), how many rows a sheet declares,
-links to other files and macros. Every refusal says, in Chinese, what the file is and what to do.
-Formulas are never evaluated by anything here; openpyxl only reads what Excel saved.
+Every importer of .xlsx files goes through `open_workbook`: before openpyxl parses anything the
+file is checked for what it is (.xls, an encrypted workbook, CSV, a web page), for the size of
+what it would inflate to, for XML declarations no spreadsheet program writes (DOCTYPE, which
+could define entities), and for the extent of every sheet (cell positions past Excel's grid,
+merged areas of millions of cells, more rows or cells than a plan ever holds). Each refusal is a
+DataError in a clerk's words; none takes more than a pass over the compressed file.
 """
 
 from __future__ import annotations
 
 import io
 import re
+import stat
 import warnings
 import zipfile
-import zlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
-import openpyxl
+from openpyxl.utils.cell import column_index_from_string
 from openpyxl.workbook.workbook import Workbook
 
 from generator.errors import data_error
 
+MAX_FILE_BYTES = 64 * 1024 * 1024
+"""A workbook file larger than this is refused unread (a 100,000-row plan is about 5 MB)."""
 
-@dataclass(frozen=True)
-class Limits:
-    """How large a workbook may be; each import sets its own."""
+MAX_INFLATED_BYTES = 512 * 1024 * 1024
+"""What all parts of a workbook may unpack to together."""
 
-    file_bytes: int = 20 * 1024 * 1024
-    parts: int = 500
-    """Zip members: a workbook of a dozen sheets has some 30."""
-    unpacked_bytes: int = 100 * 1024 * 1024
-    """All parts together, as declared in the zip's directory."""
-    part_bytes: int = 40 * 1024 * 1024
-    ratio: int = 200
-    """Largest unpacked : packed ratio of a large part (text compresses some 10 to 30 times)."""
-    rows: int = 100_000
-    """Rows one sheet may have."""
+MAX_RATIO = 100
+"""A part that unpacks to more than this many times its packed size, once past RATIO_FROM, is
+a zip bomb: real sheets pack some 5 to 20 times."""
+RATIO_FROM = 16 * 1024 * 1024
 
+MAX_PARTS = 10_000
+MAX_EXCEL_ROW = 1_048_576
+MAX_EXCEL_COLUMN = 16_384
+"""Excel's grid: a cell beyond it is a damaged or forged file."""
 
-SAVE_AS = "请用 Excel 或 WPS 打开，“另存为”Excel 工作簿（*.xlsx）后再导入"
+MAX_ROWS = 300_000
+"""Rows a sheet may hold (a plan of 100,000 communities has about as many as that)."""
+MAX_CELLS = 2_000_000
+"""Cells a workbook may hold: openpyxl keeps each as an object of some hundred bytes."""
+MAX_MERGED_CELLS = 1_000_000
+"""Cells merged areas of one sheet may cover: openpyxl makes an object for each one."""
+
+SAVE_AS = "请用 Excel 或 WPS 打开原表，“另存为”Excel 工作簿（*.xlsx）后再导入"
+_OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ENCRYPTED = "EncryptionInfo".encode("utf-16-le")
-_ROW = re.compile(rb'<(?:\w+:)?row\b[^>]*?\br="(\d+)"')
+_CHUNK = 1024 * 1024
+_TAIL = 512
+"""Bytes of one chunk kept before the next, so a tag split across chunks is still seen."""
+
+_DECLARATION = re.compile(rb"<!(DOCTYPE|ENTITY)")
+_ROW = re.compile(rb'<(?:\w+:)?row\b[^>]*?\sr="(\d+)"')
+_CELL = re.compile(rb'<(?:\w+:)?c\b[^>]*?\sr="([A-Za-z]+)(\d+)"')
+_MERGE = re.compile(rb'<(?:\w+:)?mergeCell\b[^>]*?\sref="([A-Za-z]+)(\d+)(?::([A-Za-z]+)(\d+))?"')
 
 
-def read_bytes(path: Path, limits: Limits) -> bytes:
-    """The file's bytes, refusing a missing, unreadable or oversized file."""
+@dataclass
+class SheetExtent:
+    """What a sheet's XML says about its size, read before any parsing."""
+
+    part: str
+    rows: int = 0
+    cells: int = 0
+    max_row: int = 0
+    max_column: int = 0
+    merged_cells: int = 0
+
+
+def read_capped(path: Path) -> bytes:
+    """The bytes of a regular file of at most MAX_FILE_BYTES; a device, a pipe or a folder is refused."""
     try:
-        size = path.stat().st_size
-        if size > limits.file_bytes:
-            raise data_error(path, f"文件过大（{size / 1024 / 1024:.1f} MB），超过本工具导入的上限"
-                                   f"（{limits.file_bytes // 1024 // 1024} MB）；请确认选对了文件")
-        return path.read_bytes()
+        info = path.stat()
     except FileNotFoundError:
         raise data_error(path, "文件不存在") from None
-    except IsADirectoryError:
-        raise data_error(path, "应为 Excel 文件，现为文件夹") from None
     except OSError as exc:
         raise data_error(path, f"无法读取文件（{exc.strerror}）") from None
+    if stat.S_ISDIR(info.st_mode):
+        raise data_error(path, "应为 Excel 文件，现为文件夹")
+    if not stat.S_ISREG(info.st_mode):
+        raise data_error(path, "不是普通文件（是设备或管道），不能作为 Excel 工作簿导入")
+    if info.st_size > MAX_FILE_BYTES:
+        raise data_error(path, f"文件过大（{info.st_size / 1024 / 1024:.1f} MB），超过可导入的上限"
+                               f"（{MAX_FILE_BYTES // 1024 // 1024} MB）；请确认选对了文件")
+    try:
+        with open(path, "rb") as fh:
+            raw = fh.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        raise data_error(path, f"无法读取文件（{exc.strerror}）") from None
+    if len(raw) > MAX_FILE_BYTES:  # grew while being read
+        raise data_error(path, f"文件过大，超过可导入的上限（{MAX_FILE_BYTES // 1024 // 1024} MB）")
+    return raw
 
 
-def what_it_is(path: Path, raw: bytes) -> str | None:
+def not_xlsx(path: Path, raw: bytes) -> str | None:
     """Why these bytes are not an .xlsx workbook, in a clerk's words; None when they may be one."""
     if not raw:
         return "文件是空的"
-    if raw.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
-        if _ENCRYPTED in raw[:1024 * 1024] or b"EncryptedPackage" in raw[:1024 * 1024]:
-            return ("工作簿设置了打开密码（已加密），本工具不能读取。请在 Excel 或 WPS 中打开，"
-                    "取消打开密码（文件—信息—保护工作簿—用密码进行加密，清空密码）后保存，再导入")
-        return f"这是旧版 Excel（.xls）或 WPS 表格（.et）格式的文件，只是扩展名为 .xlsx。{SAVE_AS}"
+    if raw.startswith(_OLE):
+        if _ENCRYPTED in raw[:1024 * 1024]:
+            return "这个工作簿设置了打开密码，本工具无法读取。请在 Excel 或 WPS 中取消打开密码，保存后再导入"
+        return ("这是旧版 Excel（.xls）或 WPS 表格（.et）格式的文件"
+                "（也可能是设置了打开密码的工作簿），"
+                f"本工具只能读取 .xlsx。{SAVE_AS}；如设有打开密码，请先取消密码")
     if raw.startswith(b"PK"):
         return None
     head = raw[:4096].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
-    if head.startswith((b"<html", b"<!doctype", b"<table", b"<?xml", b"<meta")) or b"<table" in head:
-        return f"这是网页（HTML/XML）文件，只是扩展名像 Excel 文件。{SAVE_AS}"
+    markup = (b"<html", b"<!doctype", b"<table", b"<?xml", b"<meta")
+    if head.startswith(markup) or b"<table" in head:
+        return f"这是网页（HTML/XML）文件，只是扩展名像 Excel 文件，不是 .xlsx 工作簿。{SAVE_AS}"
+    for encoding in ("utf-8-sig", "gbk"):
+        try:
+            raw[:4096].decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        csv = path.suffix.lower() == ".csv" or b"," in head
+        kind = "CSV（逗号分隔的文本）" if csv else "纯文本"
+        return (f"这是{kind}文件，不是 Excel 工作簿：文本文件不能保存合并单元格，"
+                f"“改造年度计划”等合并的单元格会丢失。{SAVE_AS}")
     return f"不是 Excel 工作簿（.xlsx）。{SAVE_AS}"
 
 
-def check_zip(path: Path, raw: bytes, limits: Limits) -> None:
-    """Refuse a zip that is damaged, unpacks too large, has too many rows, links or macros."""
+def _damaged(path: Path) -> Exception:
+    return data_error(path, "无法作为 Excel 工作簿（.xlsx）打开：文件可能已损坏，或是 .ods 等其他格式。"
+                            "请用 Excel 或 WPS 打开后另存为 .xlsx 再导入")
+
+
+def check_zip(path: Path, raw: bytes) -> list[SheetExtent]:
+    """Refuse a workbook whose parts would inflate too far, declare a DOCTYPE, or whose sheets
+    reach past what can be read in bounded time and memory; return each sheet's extent."""
     try:
-        archive = zipfile.ZipFile(io.BytesIO(raw))
-        infos = archive.infolist()
-    except (zipfile.BadZipFile, ValueError, OSError):
-        raise data_error(path, f"文件已损坏，无法作为 Excel 工作簿打开。{SAVE_AS}") from None
-    names = {info.filename for info in infos}
+        zf = zipfile.ZipFile(io.BytesIO(raw))
+        infos = zf.infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError, OSError):
+        raise _damaged(path) from None
+    if len(infos) > MAX_PARTS:
+        raise data_error(path, f"工作簿内部的文件数超过{MAX_PARTS}个，不是正常的 Excel 文件")
+    total = sum(info.file_size for info in infos)
+    if total > MAX_INFLATED_BYTES:
+        raise data_error(path, f"工作簿解压后达 {total / 1024 / 1024:.0f} MB，超过上限"
+                               f"（{MAX_INFLATED_BYTES // 1024 // 1024} MB）；不是正常的计划表，未导入")
+    for info in infos:
+        if info.file_size > RATIO_FROM and info.file_size > MAX_RATIO * max(info.compress_size, 1):
+            raise data_error(path, f"工作簿中的 {info.filename} 压缩比异常（{info.compress_size} 字节解压为"
+                                   f"{info.file_size} 字节），可能是恶意构造的文件，未导入")
+    extents = []
+    cells = 0
+    try:
+        for info in infos:
+            name = info.filename
+            if not name.endswith((".xml", ".rels", ".vml")):
+                continue
+            sheet = SheetExtent(name) if re.fullmatch(r"xl/worksheets/[^/]+\.xml", name) else None
+            with zf.open(info) as member:
+                _scan(path, member, name, sheet)
+            if sheet is not None:
+                extents.append(sheet)
+                cells += sheet.cells
+                if cells > MAX_CELLS:
+                    raise data_error(path, f"工作簿的单元格超过{MAX_CELLS // 10000}万个，超出本工具一次能导入的范围；"
+                                           "请删去多余的行列或拆成几个文件")
+    except (zipfile.BadZipFile, EOFError, OSError, ValueError, NotImplementedError):
+        raise _damaged(path) from None
+    return extents
+
+
+def _scan(path: Path, member: IO[bytes], name: str, sheet: SheetExtent | None) -> None:
+    """One pass over a part's XML in chunks: declarations, and for a sheet its rows, cells, merges.
+
+    Each chunk's matches are taken up to _TAIL bytes before its end; the rest is read again with
+    the next chunk, so a tag split between two chunks is seen once, whole.
+    """
+    carry = b""
+    seen_rows: set[int] = set()
+    while True:
+        chunk = member.read(_CHUNK)
+        text = carry + chunk
+        end = len(text) if not chunk else max(len(text) - _TAIL, 0)
+        if _DECLARATION.search(text):
+            raise data_error(path, f"工作簿中的 {name} 含有 DOCTYPE/ENTITY 声明，Excel 和 WPS 不会写这种内容；"
+                                   f"为安全起见未导入。{SAVE_AS}")
+        if sheet is not None:
+            _measure(path, text, end, sheet, seen_rows)
+        if not chunk:
+            return
+        carry = text[end:]
+
+
+def _measure(path: Path, text: bytes, end: int, sheet: SheetExtent, seen_rows: set[int]) -> None:
+    for m in _ROW.finditer(text):
+        if m.start() >= end:
+            break
+        row = int(m.group(1))
+        _check_position(path, sheet, row, 1)
+        if row not in seen_rows:
+            seen_rows.add(row)
+            sheet.rows += 1
+            if sheet.rows > MAX_ROWS:
+                raise data_error(path, f"工作表的行数超过{MAX_ROWS}行，超出本工具一次能导入的范围；"
+                                       "请删去多余的行或拆成几个文件")
+    for m in _CELL.finditer(text):
+        if m.start() >= end:
+            break
+        sheet.cells += 1
+        _check_position(path, sheet, int(m.group(2)), _column(path, m.group(1)))
+    for m in _MERGE.finditer(text):
+        if m.start() >= end:
+            break
+        first_col = _column(path, m.group(1))
+        first_row = int(m.group(2))
+        last_col = _column(path, m.group(3)) if m.group(3) else first_col
+        last_row = int(m.group(4)) if m.group(4) else first_row
+        for row, col in ((first_row, first_col), (last_row, last_col)):
+            _check_position(path, sheet, row, col)
+        area = (abs(last_row - first_row) + 1) * (abs(last_col - first_col) + 1)
+        sheet.merged_cells += area
+        if sheet.merged_cells > MAX_MERGED_CELLS:
+            ref = (m.group(1) + m.group(2) + (b":" + m.group(3) + m.group(4) if m.group(3) else b"")).decode()
+            raise data_error(path, f"合并单元格 {ref} 覆盖 {area} 个单元格（全表合并区域超过"
+                                   f"{MAX_MERGED_CELLS // 10000}万个单元格），不是计划表应有的合并；"
+                                   "请取消这一合并后再导入")
+
+
+def _column(path: Path, letters: bytes) -> int:
+    if len(letters) > 3:
+        raise data_error(path, f"单元格列号“{letters.decode()}”超出 Excel 的范围，文件可能已损坏")
+    return column_index_from_string(letters.upper().decode())
+
+
+def _check_position(path: Path, sheet: SheetExtent, row: int, col: int) -> None:
+    if not 1 <= row <= MAX_EXCEL_ROW or not 1 <= col <= MAX_EXCEL_COLUMN:
+        raise data_error(path, f"{sheet.part} 中有位于第{row}行、第{col}列的单元格，超出 Excel 表格的范围"
+                               f"（{MAX_EXCEL_ROW}行、{MAX_EXCEL_COLUMN}列），文件可能已损坏或被篡改；"
+                               f"{SAVE_AS}")
+    sheet.max_row = max(sheet.max_row, row)
+    sheet.max_column = max(sheet.max_column, col)
+
+
+def open_workbook(path: Path, data_only: bool = False, max_rows: int | None = None,
+                  self_contained: bool = False) -> Workbook:
+    """Open an .xlsx workbook safely, with a clear message for every kind of file that is not one.
+
+    max_rows: the last row any sheet may reach (a form is much smaller than a plan).
+    self_contained: refuse links to other files and macros, and name a Word or .ods file as such.
+    """
+    import openpyxl
+
+    raw = read_capped(path)
+    refusal = not_xlsx(path, raw)
+    if refusal:
+        raise data_error(path, refusal)
+    if self_contained:
+        check_self_contained(path, raw)
+    extents = check_zip(path, raw)
+    if max_rows is not None:
+        last = max((e.max_row for e in extents), default=0)
+        if last > max_rows:
+            raise data_error(path, f"工作簿中有工作表达到第 {last} 行，超过本工具导入的上限"
+                                   f"（{max_rows} 行）；请删除多余的行，或确认选对了文件")
+    try:
+        with warnings.catch_warnings():  # openpyxl warns about unsupported extensions it skips
+            warnings.simplefilter("ignore")
+            # a file object, not the path: openpyxl refuses a real .xlsx named .xls by its name
+            return openpyxl.load_workbook(io.BytesIO(raw), data_only=data_only)
+    except (zipfile.BadZipFile, KeyError, ValueError, TypeError, OSError, EOFError, SyntaxError,
+            IndexError, AttributeError):
+        # SyntaxError: the XML parsers' errors (a sheet cut short, a stray byte) derive from it
+        raise _damaged(path) from None
+
+
+def check_self_contained(path: Path, raw: bytes) -> None:
+    """Refuse what a returned form never holds: links to other files, macros, another kind of zip."""
+    try:
+        names = set(zipfile.ZipFile(io.BytesIO(raw)).namelist())
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError, OSError):
+        raise _damaged(path) from None
     if "xl/workbook.xml" not in names:
         other = "Word 文件" if "word/document.xml" in names else (
             "OpenDocument（.ods）文件" if "content.xml" in names else "其他格式的压缩文件")
         raise data_error(path, f"这是{other}，不是 Excel 工作簿（.xlsx）。{SAVE_AS}")
-    if len(infos) > limits.parts:
-        raise data_error(path, f"工作簿内部的部件过多（{len(infos)} 个，上限 {limits.parts} 个），"
-                               "不像正常的填报表；请确认选对了文件")
-    total = sum(info.file_size for info in infos)
-    for info in infos:
-        too_big = info.file_size > limits.part_bytes
-        inflated = info.file_size > 1024 * 1024 and info.file_size > limits.ratio * max(info.compress_size, 1)
-        if too_big or inflated or total > limits.unpacked_bytes:
-            raise data_error(path, f"工作簿解压后过大（“{info.filename}”{info.file_size / 1024 / 1024:.0f} MB，"
-                                   f"全部 {total / 1024 / 1024:.0f} MB），超过本工具导入的上限，"
-                                   "可能是损坏或恶意构造的文件；请确认选对了文件")
     links = sorted(n for n in names if n.startswith("xl/externalLinks/") and n.endswith(".xml"))
     if links:
         raise data_error(path, f"工作簿含有指向其他文件的外部链接（{len(links)} 个），导入时不会读取其他文件；"
@@ -108,41 +291,3 @@ def check_zip(path: Path, raw: bytes, limits: Limits) -> None:
     if any(n.lower().endswith("vbaproject.bin") for n in names):
         raise data_error(path, "工作簿含有宏（VBA），本工具不导入带宏的文件；"
                                "请另存为不含宏的 Excel 工作簿（*.xlsx）后再导入")
-    for info in infos:
-        if info.filename.startswith("xl/worksheets/") and info.filename.endswith(".xml"):
-            rows = _last_row(archive, info)
-            if rows > limits.rows:
-                raise data_error(path, f"工作簿中有工作表达到第 {rows} 行，超过本工具导入的上限"
-                                       f"（{limits.rows} 行）；请删除多余的行，或确认选对了文件")
-
-
-def _last_row(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> int:
-    """The highest row number a sheet part names, read in pieces (never unpacked whole)."""
-    last = 0
-    tail = b""
-    try:
-        with archive.open(info) as part:
-            while chunk := part.read(1024 * 1024):
-                block = tail + chunk
-                for match in _ROW.finditer(block):
-                    last = max(last, int(match.group(1)))
-                tail = block[-200:]
-    except (zipfile.BadZipFile, zlib.error, EOFError, OSError):
-        return 0  # openpyxl reports the damage when it reads the part
-    return last
-
-
-def open_xlsx(path: Path, limits: Limits | None = None, data_only: bool = False) -> Workbook:
-    """Open an .xlsx workbook from outside after the checks above; never evaluates a formula."""
-    limits = limits or Limits()
-    raw = read_bytes(path, limits)
-    refusal = what_it_is(path, raw)
-    if refusal:
-        raise data_error(path, refusal)
-    check_zip(path, raw, limits)
-    try:
-        with warnings.catch_warnings():  # openpyxl warns about extensions it skips
-            warnings.simplefilter("ignore")
-            return openpyxl.load_workbook(io.BytesIO(raw), data_only=data_only)
-    except Exception:  # openpyxl raises many kinds for a damaged part
-        raise data_error(path, f"文件已损坏，无法作为 Excel 工作簿读取。{SAVE_AS}") from None

@@ -23,9 +23,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, overload
 
 from generator.data.loader import DataSet
+from generator.data.models import Community
 from generator.documents.kinds import KINDS, Kind, Target, community_target, kinds_of
-from generator.documents.paths import CITY
-from generator.errors import DataError, Problem, TemplateError
+from generator.documents.paths import CITY, folder_key, safe_name
+from generator.errors import DataError, OutputError, Problem, TemplateError
 from generator.output.writer import Entry, Output, sha256
 from generator.render.blocks import NO_BLOCKS, Blocks
 from generator.render.docx import CompiledDocx
@@ -74,6 +75,8 @@ class Selection:
             problems.append(f"未知的县（区）“{self.district}”，可选：{'、'.join(data.districts)}")
         if self.project and self.project not in data.communities:
             problems.append(f"未知的小区编号“{self.project}”")
+        if self.year is not None:
+            problems.extend(year_problems(data, self.year))
         return problems
 
     def chosen(self, allowed: Sequence[Kind]) -> list[Kind]:
@@ -81,30 +84,39 @@ class Selection:
         return [KINDS[k] for k in self.kinds] if self.kinds else list(allowed)
 
 
-@dataclass(slots=True)  # tens of thousands are planned at once
-class Job:
-    """One document to make."""
+def year_problems(data: DataSet, year: int) -> list[str]:
+    """A --year the programme does not plan: nothing would be made, which must not pass silently."""
+    if year in data.programme.years:
+        return []
+    years = "、".join(str(y) for y in data.programme.years)
+    shown = str(year) if len(str(year)) <= 12 else f"{str(year)[:12]}…（{len(str(year))}位数）"
+    return [f"年度 {shown} 不在方案计划年度（{years}）内"]
 
+
+@dataclass(slots=True)  # tens of thousands are planned at once
+class Planned:
     kind: Kind
     target: Target
-    path: str
 
     @property
-    def community(self) -> Any:
+    def community(self) -> Community:
+        """The community of a community kind's document."""
+        assert self.target.community is not None, "not a community kind"
         return self.target.community
 
 
 @dataclass(slots=True)
-class Skip:
+class Job(Planned):
+    """One document to make, and where it goes."""
+
+    path: str
+
+
+@dataclass(slots=True)
+class Skip(Planned):
     """A document the selection asked for that the data does not allow yet, and why."""
 
-    kind: Kind
-    target: Target
     reason: str
-
-    @property
-    def community(self) -> Any:
-        return self.target.community
 
 
 def plan_jobs(data: DataSet, sel: Selection, allowed: Sequence[Kind] | None = None) -> tuple[list[Job], list[Skip]]:
@@ -172,7 +184,7 @@ class Renderers:
 
     def locate(self, kind: Kind, district: str | None) -> Path:
         assert kind.template is not None
-        return find_template(kind.template, self.dirs, district)
+        return find_template(kind.template, self.dirs, safe_name(district) if district else None)
 
     def compiled(self, template: Path, label: str | None = None,
                  blocks: Blocks = NO_BLOCKS) -> CompiledDocx | CompiledXlsx:
@@ -342,6 +354,25 @@ def write_all(out: Path, force: bool, produced: Iterable[tuple[Entry, bytes]],
     return result
 
 
+def refuse_colliding(jobs: Sequence[Job]) -> None:
+    """Two documents planned for one path (as Windows compares names): one would replace the other."""
+    first: dict[str, Job] = {}
+    clashes = []
+    for job in jobs:
+        other = first.setdefault(folder_key(job.path), job)
+        if other is not job:
+            clashes.append(f"“{other.path}”与“{job.path}”是同一个文件（{_about(other)}；{_about(job)}）")
+    if clashes:
+        raise OutputError("以下文书会写到同一个文件、互相覆盖，未写入任何文件；请改用可区分的县（区）或小区名称：\n"
+                          + "\n".join(f"  {c}" for c in clashes[:20]))
+
+
+def _about(job: Job) -> str:
+    t = job.target
+    who = f"{t.community.id} {t.community.name}" if t.community is not None else (t.district or CITY)
+    return f"{job.kind.name}：{who}"
+
+
 def entry(job: Job, template: str, payload: bytes, dhash: str) -> Entry:
     """The manifest's record of one document of a job."""
     t = job.target
@@ -366,6 +397,7 @@ def run(
     pool: Pool | None = None,
 ) -> Result:
     """Render the planned jobs and write them; a broken template stops the run before any file."""
+    refuse_colliding(jobs)
     renderers = Renderers(data, templates_dir)
     # One template path and label per kind and district, not per document: there are tens of thousands.
     places = dict.fromkeys((job.kind, job.target.district) for job in jobs if job.kind.template)
@@ -433,9 +465,6 @@ def build_reports(
     allowed = kinds_of("district", "city")
     sel = Selection(kinds=kinds, year=year)
     problems = sel.problems(data, allowed)
-    if year is not None and year not in data.programme.years:
-        years = "、".join(str(y) for y in data.programme.years)
-        problems.append(f"年度 {year} 不在方案计划年度（{years}）内")
     if problems:
         raise DataError([Problem("命令行参数", p) for p in problems])
     refuse_on_errors(data)

@@ -61,8 +61,25 @@ def os_reason(exc: OSError, about: Path | None = None) -> str:
     return reason
 
 
-_STALE = re.compile(r"\..+\.\d+\.tmp")
-"""atomic_write's temporary name, left behind only when a build was killed mid-write."""
+_TMP_PID = re.compile(r"\d+")
+"""The process id in atomic_write's temporary name .<name>.<pid>.tmp."""
+
+
+def own_temporaries(folder: Path, name: str) -> Iterator[Path]:
+    """atomic_write's temporary files for folder/name, left only by a build killed mid-write.
+
+    Only these exact names are ever cleaned up: a clerk's own “.现场照片.2024.tmp” is not ours.
+    """
+    prefix, suffix = f".{name}.", ".tmp"
+    try:
+        siblings = list(os.scandir(folder))
+    except OSError:
+        return
+    for item in siblings:
+        middle = item.name[len(prefix):-len(suffix)]
+        if (item.name.startswith(prefix) and item.name.endswith(suffix) and _TMP_PID.fullmatch(middle)
+                and item.is_file(follow_symlinks=False)):
+            yield Path(item.path)
 
 
 def sha256(data: bytes) -> str:
@@ -78,7 +95,10 @@ def atomic_write(path: Path, data: bytes | Iterable[bytes], durable: bool = True
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        with open(tmp, "wb") as fh:
+        # O_NOFOLLOW | O_EXCL: a link planted under the temporary name is never written through.
+        tmp.unlink(missing_ok=True)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o644)
+        with open(fd, "wb") as fh:
             if isinstance(data, bytes):
                 data = (data,)
             for piece in data:
@@ -88,7 +108,7 @@ def atomic_write(path: Path, data: bytes | Iterable[bytes], durable: bool = True
                 os.fsync(fh.fileno())
         os.replace(tmp, path)
     finally:
-        if tmp.exists():
+        if tmp.is_symlink() or tmp.exists():
             tmp.unlink()
 
 
@@ -121,6 +141,8 @@ class Output:
         self.known: dict[str, Entry] = {}
         self.written: dict[str, Entry] = {}
         self._journal: object = None
+        self._journalled: list[str] = []
+        self._safe_folders: set[Path] = set()
 
     @contextmanager
     def session(self) -> Iterator[Output]:
@@ -130,9 +152,17 @@ class Output:
         except OSError as exc:
             raise OutputError(f"无法创建输出文件夹 {self.root}：{os_reason(exc, self.root)}；"
                               "请检查路径，或换一个文件夹（--out）") from None
+        if not self.root.is_dir():
+            raise OutputError(f"{self.root} 已存在且不是文件夹；请换一个输出文件夹（--out）")
         if not os.access(self.root, os.W_OK):
             raise OutputError(f"输出文件夹 {self.root} 不可写入，请检查权限或换一个文件夹（--out）")
-        lock = open(self.root / LOCK, "a+")  # noqa: SIM115 - held for the whole session
+        for name in (LOCK, JOURNAL, MANIFEST):
+            self._plain_file(self.root / name)
+        try:
+            fd = os.open(self.root / LOCK, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o644)
+        except OSError as exc:
+            raise OutputError(f"无法创建锁文件 {self.root / LOCK}：{os_reason(exc, self.root / LOCK)}") from None
+        lock = open(fd, "a+")  # noqa: SIM115 - held for the whole session
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError as exc:
@@ -144,10 +174,13 @@ class Output:
             raise
         try:
             self._load()
-            for stale in self.root.rglob(".*.tmp"):  # we hold the lock: no build is writing them
-                if _STALE.fullmatch(stale.name):
-                    stale.unlink(missing_ok=True)
-            with open(self.root / JOURNAL, "a", encoding="utf-8") as journal:
+            self._clean_temporaries()  # we hold the lock: no build is writing them
+            try:
+                fd = os.open(self.root / JOURNAL, os.O_WRONLY | os.O_APPEND | os.O_CREAT
+                             | getattr(os, "O_NOFOLLOW", 0), 0o644)
+            except OSError as exc:
+                raise OutputError(f"无法写入 {self.root / JOURNAL}：{os_reason(exc, self.root / JOURNAL)}") from None
+            with open(fd, "a", encoding="utf-8") as journal:
                 self._journal = journal
                 yield self
             self._commit()
@@ -156,34 +189,102 @@ class Output:
             fcntl.flock(lock, fcntl.LOCK_UN)
             lock.close()
 
+    def _plain_file(self, path: Path) -> None:
+        """The lock, journal and manifest must be plain files (or absent), never a folder or a link."""
+        if path.is_symlink():
+            raise OutputError(f"{path} 是符号链接（快捷方式），不是本工具写的文件；为免写到输出文件夹以外已停止，"
+                              "请删除该链接后重新运行")
+        if path.is_dir():
+            raise OutputError(f"{path} 是文件夹，但本工具要在这里写同名文件；请移走该文件夹后重新运行")
+
+    def _clean_temporaries(self) -> None:
+        """Remove the temporary files a killed build left: only for names it had journalled."""
+        names = {(self.root, MANIFEST)}
+        for rel in self._journalled:
+            target = self.root / rel
+            names.add((target.parent, target.name))
+        for folder, name in names:
+            if self._inside(folder):
+                for stale in own_temporaries(folder, name):
+                    stale.unlink(missing_ok=True)
+
+    def _inside(self, folder: Path) -> bool:
+        """True when folder lies under the root with no symbolic link on the way."""
+        try:
+            rel = folder.relative_to(self.root)
+        except ValueError:
+            return False
+        here = self.root
+        for part in rel.parts:
+            here = here / part
+            if part in ("..", ".") or here.is_symlink():
+                return False
+        return True
+
     def _load(self) -> None:
+        self._journalled = []
         manifest = self.root / MANIFEST
         if manifest.exists():
             try:
                 doc = json.loads(manifest.read_bytes(), object_hook=_entry_hook())
                 for entry in doc.get("documents", []):
-                    if not isinstance(entry, Entry):
+                    if not isinstance(entry, Entry) or not _relative(entry.path):
                         raise TypeError(entry)
                     self.known[entry.path] = entry
-            except (ValueError, TypeError, AttributeError):
+            except (ValueError, TypeError, AttributeError, RecursionError):
                 raise OutputError(f"{manifest} 已损坏，无法读取；请移走后重新生成") from None
+            except OSError as exc:
+                raise OutputError(f"无法读取 {manifest}：{os_reason(exc, manifest)}") from None
         journal = self.root / JOURNAL
         if journal.exists():
             # An interrupted build: each line was written just before its document. Where the
             # document holds exactly those bytes it is the tool's own; where the build was
             # killed before the rename, the file is as the manifest knew it (or absent).
-            for line in journal.read_text(encoding="utf-8", errors="replace").splitlines():
+            try:
+                lines = journal.read_text(encoding="utf-8", errors="replace").splitlines()
+            except OSError as exc:
+                raise OutputError(f"无法读取 {journal}：{os_reason(exc, journal)}") from None
+            for line in lines:
                 try:
                     entry = Entry(**json.loads(line))
-                except (ValueError, TypeError):
+                except (ValueError, TypeError, RecursionError):
                     continue  # the last line of a killed build may be cut short
+                if not isinstance(entry.path, str) or not _relative(entry.path):
+                    continue
+                self._journalled.append(entry.path)
                 target = self.root / entry.path
-                if target.is_file() and sha256(target.read_bytes()) == entry.sha256:
+                if (self._inside(target.parent) and not target.is_symlink() and target.is_file()
+                        and sha256(target.read_bytes()) == entry.sha256):
                     self.known[entry.path] = entry
+
+    def _no_links(self, rel: str) -> None:
+        """Refuse a document path that passes through a symbolic link (a planted folder link would
+        send the documents outside the output folder)."""
+        parent = (self.root / rel).parent
+        if parent in self._safe_folders:
+            return
+        here = self.root
+        for part in Path(rel).parts[:-1]:
+            here = here / part
+            if here in self._safe_folders:
+                continue
+            if here.is_symlink():
+                raise OutputError(f"{here} 是符号链接（快捷方式），为免把文书写到输出文件夹以外已停止；"
+                                  "请删除该链接后重新运行")
+            if here.exists() and not here.is_dir():
+                raise OutputError(f"无法写入 {self.root / rel}：{here} 是文件，不是文件夹；请移走后重新运行")
+        self._safe_folders.add(parent)
 
     def check_writable(self, rel: str) -> None:
         """Refuse to replace a file someone changed by hand, or one the tool did not write."""
         target = self.root / rel
+        if target.is_symlink():
+            if self.force:
+                return  # replaced by the rename, never written through
+            raise OutputError(f"{target} 是符号链接（快捷方式），不是本工具生成的文件；为免写到别处已停止，"
+                              "确需替换请加 --force")
+        if target.is_dir():
+            raise OutputError(f"无法写入 {target}：已有同名的文件夹；请移走后重新运行")
         if self.force or not target.exists():
             return
         known = self.known.get(rel)
@@ -201,7 +302,8 @@ class Output:
     def write(self, entry: Entry, data: bytes) -> bool:
         """Write one document; return False when the file already holds exactly these bytes."""
         target = self.root / entry.path
-        unchanged = target.exists() and self.known.get(entry.path) == entry and (
+        self._no_links(entry.path)
+        unchanged = target.is_file() and not target.is_symlink() and self.known.get(entry.path) == entry and (
             sha256(target.read_bytes()) == entry.sha256
         )
         assert self._journal is not None
@@ -226,8 +328,19 @@ class Output:
             os.sync()
         entries = {**self.known, **self.written}
         paths = sorted(p for p in entries if (self.root / p).exists())
-        atomic_write(self.root / MANIFEST, manifest_text(entries[p] for p in paths))
+        try:
+            atomic_write(self.root / MANIFEST, manifest_text(entries[p] for p in paths))
+        except OSError as exc:
+            # The journal stays: the next build knows every document written now as its own.
+            raise OutputError(f"无法写入清单 {self.root / MANIFEST}：{os_reason(exc, self.root / MANIFEST)}。"
+                              "文书已写好并记录在日志中，排除问题后重新运行即可") from None
         (self.root / JOURNAL).unlink(missing_ok=True)
+
+
+def _relative(rel: str) -> bool:
+    """A manifest path that stays inside the output folder."""
+    path = Path(rel)
+    return bool(rel) and not path.is_absolute() and ".." not in path.parts
 
 
 def manifest_text(entries: Iterable[Entry]) -> Iterator[bytes]:

@@ -14,6 +14,9 @@ def search_dirs(override: Path | None, data_root: Path | None) -> list[Path]:
     """Folders searched for templates, most specific first."""
     dirs = []
     if override is not None:
+        if not override.is_dir():
+            what = "不是文件夹" if override.exists() else "不存在"
+            raise TemplateError(f"自定义模板文件夹 {override} {what}；请检查 --templates 的写法")
         dirs.append(override)
     if data_root is not None and (data_root / "templates").is_dir():
         dirs.append(data_root / "templates")
@@ -22,13 +25,28 @@ def search_dirs(override: Path | None, data_root: Path | None) -> list[Path]:
 
 
 def find_template(rel: str, dirs: list[Path], district: str | None = None) -> Path:
-    """The template for a kind, a district's own version winning over the shared one in each folder."""
+    """The template for a kind, a district's own version winning over the shared one in each folder.
+
+    district is the district's folder name (already made safe); neither it nor rel may lead out
+    of a template folder, and a link inside one pointing elsewhere is not followed.
+    """
+    for part in (district, rel):
+        if part is not None and (Path(part).is_absolute() or ".." in Path(part).parts):
+            raise TemplateError(f"模板路径“{part}”不在模板文件夹内，已拒绝")
     tried = []
     for folder in dirs:
         candidates = ([folder / district / rel] if district else []) + [folder / rel]
         for path in candidates:
             tried.append(path)
-            if path.is_file():
-                return path
+            try:
+                if not path.is_file():
+                    continue
+                inside = path.resolve().is_relative_to(folder.resolve())
+            except OSError:  # a name too long for the file system is simply not there
+                continue
+            if not inside:
+                raise TemplateError(f"模板 {path} 链接到模板文件夹 {folder} 以外，已拒绝；"
+                                    "请把模板文件本身放进模板文件夹")
+            return path
     listing = "\n".join(f"  {p}" for p in tried)
     raise TemplateError(f"找不到模板 {rel}，已查找：\n{listing}")

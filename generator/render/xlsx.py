@@ -59,8 +59,8 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from generator.errors import TemplateError
 from generator.render.blocks import NO_BLOCKS, Blocks, Formula, Row, Spans
-from generator.render.env import TEXT_ENV, xml_safe
-from generator.render.ziputil import Entry, deflate, normalize_zip, read_members, write_zip
+from generator.render.env import TEXT_ENV, render_budget, xml_safe
+from generator.render.ziputil import Entry, deflate, normalize_zip, read_members, read_template, write_zip
 
 FIXED_TIME = dt.datetime(2000, 1, 1)
 """Document created/modified time, so the same context always gives the same bytes."""
@@ -123,6 +123,7 @@ class CompiledXlsx:
         self.path = path
         self.label = label or str(path)
         self.blocks = blocks
+        read_template(path, self.label)  # sizes and declarations, before openpyxl parses it
         try:
             wb = load_workbook(path)
         except Exception as exc:  # openpyxl raises many kinds for a broken file
@@ -143,11 +144,12 @@ class CompiledXlsx:
 
     def render(self, context: dict[str, Any]) -> bytes:
         """Render every sheet and return the finished .xlsx as repeatable bytes."""
-        return write_zip([
-            deflate(name, self.sheets[name].render(context).encode("utf-8"))
-            if name in self.sheets else self.static[name]
-            for name in self.names
-        ])
+        with render_budget():
+            return write_zip([
+                deflate(name, self.sheets[name].render(context).encode("utf-8"))
+                if name in self.sheets else self.static[name]
+                for name in self.names
+            ])
 
 
 # ---------------------------------------------------------------- one sheet
@@ -406,12 +408,23 @@ def _value(cell: _Cell, context: dict[str, Any], local: dict[str, Any], where: s
         if isinstance(value, (int, Decimal)) and not isinstance(value, bool):
             return value
         if cell.exact:  # what rendering {{ expr }} would print, without rendering it again
-            return xml_safe(str(TEXT_ENV.finalize(value))) or None  # type: ignore[misc]
+            return _fits(xml_safe(str(TEXT_ENV.finalize(value))), here) or None  # type: ignore[misc]
     try:
         rendered = _text_template(cell.text, here).render(scope)
     except JinjaError as exc:
         raise TemplateError(f"{here}：{exc}") from None
-    return xml_safe(rendered) or None
+    return _fits(xml_safe(rendered), here) or None
+
+
+EXCEL_CELL_CHARS = 32_767
+"""Excel keeps at most this many characters in a cell and cuts (or refuses to open) the rest."""
+
+
+def _fits(text: str, where: str) -> str:
+    if len(text) > EXCEL_CELL_CHARS:
+        raise TemplateError(f"{where}：填入的内容有{len(text)}个字符，超过 Excel 单元格的上限"
+                            f"（{EXCEL_CELL_CHARS}个字符）；请缩短数据中的这段文字，或把它拆到几个单元格")
+    return text
 
 
 @lru_cache(maxsize=4096)

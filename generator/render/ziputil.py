@@ -12,6 +12,9 @@ import struct
 import zipfile
 import zlib
 from dataclasses import dataclass
+from pathlib import Path
+
+from generator.errors import TemplateError
 
 FIXED_ZIP_TIME = (2000, 1, 1, 0, 0, 0)
 _DOS_DATE = ((2000 - 1980) << 9) | (1 << 5) | 1
@@ -82,3 +85,38 @@ def normalize_zip(data: bytes, stamp: str = STAMP) -> bytes:
             payload = fix_core_dates(payload, stamp)
         entries.append(deflate(name, payload))
     return write_zip(entries)
+
+
+MAX_TEMPLATE_BYTES = 64 * 1024 * 1024
+"""A template file larger than this is not read (the largest built-in one is some 100 KB)."""
+MAX_TEMPLATE_PART = 64 * 1024 * 1024
+"""What one part of a template may unpack to: a document.xml of a thousand pages is less."""
+MAX_TEMPLATE_TOTAL = 256 * 1024 * 1024
+MAX_TEMPLATE_RATIO = 200
+_DECLARATION = re.compile(rb"<!(DOCTYPE|ENTITY)")
+
+
+def read_template(path: Path, label: str) -> list[tuple[str, bytes]]:
+    """A template's parts, refused before unpacking when they would inflate too far, and refused
+    when one declares a DOCTYPE (Word will not open a document that carries one on)."""
+    try:
+        size = path.stat().st_size
+        if size > MAX_TEMPLATE_BYTES:
+            raise TemplateError(f"模板 {label} 过大（{size / 1024 / 1024:.1f} MB），不是正常的模板文件")
+        with zipfile.ZipFile(path) as zf:
+            infos = zf.infolist()
+            total = sum(i.file_size for i in infos)
+            for info in infos:
+                if info.file_size > MAX_TEMPLATE_PART or total > MAX_TEMPLATE_TOTAL or (
+                        info.file_size > 1024 * 1024
+                        and info.file_size > MAX_TEMPLATE_RATIO * max(info.compress_size, 1)):
+                    raise TemplateError(f"模板 {label} 中的 {info.filename} 解压后达 {info.file_size} 字节"
+                                        f"（压缩时 {info.compress_size} 字节），不是正常的模板文件，已拒绝")
+            parts = [(info.filename, zf.read(info.filename)) for info in infos]
+    except (OSError, zipfile.BadZipFile, ValueError, EOFError, NotImplementedError) as exc:
+        raise TemplateError(f"模板 {label} 无法打开（不是有效的 Office 文件）：{exc}") from None
+    for name, blob in parts:
+        if name.endswith((".xml", ".rels")) and _DECLARATION.search(blob):
+            raise TemplateError(f"模板 {label} 的 {name} 含有 DOCTYPE/ENTITY 声明；Word 和 Excel 不会写这种内容，"
+                                "带着它生成的文书 Word 会拒绝打开。请用 Word 或 Excel 打开模板后另存一份再用")
+    return parts

@@ -14,6 +14,7 @@ from pydantic import BaseModel
 from generator.data.labels import field_label
 from generator.data.loader import DataSet
 from generator.data.models import STAGE_NAMES, Community, Project
+from generator.data.roster import Tally, issues, tally
 from generator.render.env import xml_safe
 from generator.render.filters import cn_date, q2, to_yuan, yuan
 from generator.rules.funding import line_rule, plan_funding
@@ -217,32 +218,67 @@ def check_built_unknown(data: DataSet) -> Iterator[Finding]:
 
 def support_rate(project: Project) -> Decimal | None:
     """Share of asked households that support the renovation, or None before the survey."""
-    if project.survey is None:
+    s = project.survey
+    if s is None or s.support is None or not s.households_asked:
         return None
-    return Decimal(project.survey.support) / Decimal(project.survey.households_asked)
+    return Decimal(s.support) / Decimal(s.households_asked)
+
+
+def survey_tally(data: DataSet, project: Project) -> Tally | None:
+    """The survey's counts: from the household roster when it has answers, else as typed in."""
+    roster = data.rosters.get(project.community)
+    if roster is not None:
+        counted = tally(roster.households)
+        if counted.asked:
+            return counted
+    s = project.survey
+    if s is None or not s.counted:
+        return None
+    assert s.households_asked is not None and s.support is not None
+    assert s.oppose is not None and s.no_answer is not None
+    return Tally(name="合计", households=s.households_asked, support=s.support, oppose=s.oppose,
+                 no_answer=s.no_answer, area_missing=s.households_asked)
+
+
+def _support_shortfall(data: DataSet, counted: Tally | None) -> str | None:
+    """Why the counts miss the programme's threshold (by households, and by area where set), or None."""
+    if counted is None or not counted.asked:
+        return "缺少居民意见征询结果"
+    rules = data.programme.eligibility
+    floor = rules.min_support_percent
+    if counted.support * 100 < floor * counted.asked:
+        pct = (Decimal(counted.support * 100) / counted.asked).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+        return f"居民支持率{pct}%低于{floor}%"
+    area_floor = rules.min_area_support_percent
+    if area_floor is not None:
+        if not counted.has_area:
+            return f"须按建筑面积计算支持率（不低于{area_floor}%），但住户名册未填全建筑面积"
+        if counted.area_support * 100 < area_floor * counted.area:
+            pct = (counted.area_support * 100 / counted.area).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+            return f"按建筑面积计的居民支持率{pct}%低于{area_floor}%"
+    return None
 
 
 def meets_support(data: DataSet, project: Project) -> bool:
-    """Whether the survey reached the programme's support threshold, compared exactly (no division)."""
-    s = project.survey
-    floor = data.programme.eligibility.min_support_percent
-    return s is not None and s.support * 100 >= floor * s.households_asked
+    """Whether the survey reached the programme's support thresholds, compared exactly (no division)."""
+    return _support_shortfall(data, survey_tally(data, project)) is None
 
 
 @rule("ELIG-SUPPORT", "居民支持率不低于规定比例方可申请改造", per_project=True)
 def check_support(data: DataSet) -> Iterator[Finding]:
     for p in data.projects.values():
-        rate = support_rate(p)
-        if rate is None or meets_support(data, p):
+        counted = survey_tally(data, p)
+        if counted is None:
             continue
-        pct = (rate * 100).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
-        need = data.programme.eligibility.min_support_percent
+        short = _support_shortfall(data, counted)
+        if short is None:
+            continue
+        field = "意见（住户名册）" if p.community in data.rosters else "survey.support（同意户数）"
         if p.at_least("application"):
-            yield _proj(data, p, "ELIG-SUPPORT", "error", "survey.support（同意户数）",
-                        f"居民支持率{pct}%低于{need}%，不能进入“{STAGE_NAMES[p.stage]}”阶段")
+            yield _proj(data, p, "ELIG-SUPPORT", "error", field,
+                        f"{short}，不能进入“{STAGE_NAMES[p.stage]}”阶段")
         else:
-            yield _proj(data, p, "ELIG-SUPPORT", "warning", "survey.support（同意户数）",
-                        f"居民支持率{pct}%低于{need}%，暂不能提出改造申请")
+            yield _proj(data, p, "ELIG-SUPPORT", "warning", field, f"{short}，暂不能提出改造申请")
 
 
 @rule("SURVEY-COUNTS", "意见征询的同意、反对、未表态户数之和等于征询户数，且不超过小区户数", per_project=True)
@@ -251,6 +287,13 @@ def check_survey_counts(data: DataSet) -> Iterator[Finding]:
         s = p.survey
         if s is None:
             continue
+        if not s.counted:
+            if p.community not in data.rosters:
+                yield _proj(data, p, "SURVEY-COUNTS", "error", "survey",
+                            "没有住户名册（rosters/）时，须填写征询户数、同意户数、反对户数和未表态户数")
+            continue
+        assert s.households_asked is not None and s.support is not None
+        assert s.oppose is not None and s.no_answer is not None
         households = data.communities[p.community].households
         if s.support + s.oppose + s.no_answer != s.households_asked:
             yield _proj(data, p, "SURVEY-COUNTS", "error", "survey",
@@ -274,6 +317,50 @@ def check_buildings(data: DataSet) -> Iterator[Finding]:
         if total != households:
             yield _proj(data, p, "BUILDINGS-HOUSEHOLDS", "error", "buildings（楼栋）",
                         f"各楼栋户数合计{total}户，与计划表户数{households}户不符")
+
+
+def _roster_finding(data: DataSet, p: Project, rule_id: str, row: int | None, column: str,
+                    message: str) -> Finding:
+    file = _rel(data, data.sources[f"roster:{p.community}"])
+    c = data.communities[p.community]
+    where = f"{c.id} {c.name}" + (f" 第{row}行" if row is not None else "")
+    return Finding(rule_id, "error", file, where, column, message)
+
+
+@rule("ROSTER-ROWS", "住户名册：意见在可选范围内、电话有效、希望改造项目在分类表中、房号不重复、"
+      "各楼栋户数与项目资料一致", per_project=True)
+def check_roster_rows(data: DataSet) -> Iterator[Finding]:
+    names = set(data.items)
+    for p in data.projects.values():
+        roster = data.rosters.get(p.community)
+        if roster is None:
+            continue
+        buildings = {b.name: b.households for b in p.buildings}
+        for row, column, message in issues(roster, buildings, names):
+            yield _roster_finding(data, p, "ROSTER-ROWS", row, column, message)
+        households = data.communities[p.community].households
+        if len(roster.households) != households:
+            yield _roster_finding(data, p, "ROSTER-ROWS", None, "住户",
+                                  f"名册共{len(roster.households)}户，计划表户数为{households}户")
+
+
+@rule("SURVEY-ROSTER", "有住户名册时，项目资料中填写的征询户数须与名册统计一致（或不填）", per_project=True)
+def check_survey_roster(data: DataSet) -> Iterator[Finding]:
+    for p in data.projects.values():
+        roster, s = data.rosters.get(p.community), p.survey
+        if roster is None or s is None:
+            continue
+        counted = tally(roster.households)
+        pairs = (("households_asked（征询户数）", s.households_asked, counted.asked),
+                 ("support（同意户数）", s.support, counted.support),
+                 ("oppose（反对户数）", s.oppose, counted.oppose),
+                 ("no_answer（未表态户数）", s.no_answer, counted.no_answer))
+        roster_file = _rel(data, data.sources[f"roster:{p.community}"])
+        for label, typed, computed in pairs:
+            if typed is not None and typed != computed:
+                yield _proj(data, p, "SURVEY-ROSTER", "error", f"survey.{label}",
+                            f"填写为{typed}户，住户名册（{roster_file}）统计为{computed}户；"
+                            "请改正，或删去 survey 的户数由名册计算")
 
 
 # ---------------------------------------------------------------- stage and budget (sections 六, 七)

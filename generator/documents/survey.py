@@ -1,0 +1,119 @@
+"""The household survey's papers: one 入户意见征询表 per household, and the 意见征询结果汇总表.
+
+How much of a resident a paper may show is the kind's decision (Kind.residents): the forms the
+community committee carries from door to door print names, phones and rooms in full; a paper
+that is posted or leaves the community gets them masked, or not at all.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from decimal import Decimal
+from typing import Any, Literal
+
+from generator.data.loader import DataSet
+from generator.data.models import Project
+from generator.data.roster import (
+    PROPERTY_MODES,
+    Household,
+    Tally,
+    by_building,
+    mask_name,
+    mask_phone,
+    mask_room,
+    tally,
+)
+from generator.documents.project import project_context
+from generator.rules.checks import meets_support
+
+Residents = Literal["none", "masked", "full"]
+"""What a kind may print of a resident: nothing, masked (张*明, 138****1234, 3**), or in full."""
+
+
+def _household(no: int, h: Household, residents: Residents) -> dict[str, Any]:
+    masked = residents != "full"
+    room = mask_room(h.room) if masked else h.room
+    unit = h.unit or ""
+    if unit and unit[-1].isdigit():
+        unit += "单元"
+    return {
+        "no": no,
+        "address": f"{h.building}{unit}{room}",
+        "building": h.building, "unit": h.unit, "room": room,
+        "head": mask_name(h.head) if masked else (h.head or ""),
+        "phone": mask_phone(h.phone) if masked else (h.phone or ""),
+        "area": h.area, "tenure": h.tenure,
+    }
+
+
+BLANK = {"address": "________栋______单元______号", "building": "", "unit": None, "room": "",
+         "head": "", "phone": "", "area": None, "tenure": None}
+
+
+def households(data: DataSet, project: Project, residents: Residents,
+               blank: int | None = None) -> list[dict[str, Any]]:
+    """The households a form is printed for: the roster's, or blank ones (as many as the community has)."""
+    if residents == "none":
+        return []
+    roster = data.rosters.get(project.community)
+    if roster is not None and blank is None:
+        return [_household(no, h, residents) for no, h in enumerate(roster.households, start=1)]
+    count = data.communities[project.community].households if blank is None else blank
+    return [{"no": no, **BLANK} for no in range(1, count + 1)]
+
+
+def survey_context(data: DataSet, project: Project, residents: Residents,
+                   blank: int | None = None) -> dict[str, Any]:
+    """The community's context and one entry per household form."""
+    context = project_context(data, project)
+    context["households"] = households(data, project, residents, blank)
+    context["property_modes"] = list(PROPERTY_MODES)
+    return context
+
+
+def _rate(part: Decimal | int, whole: Decimal | int) -> Decimal | None:
+    return Decimal(part) / Decimal(whole) if whole else None
+
+
+def _row(t: Tally) -> dict[str, Any]:
+    return {
+        "name": t.name, "households": t.households, "support": t.support, "oppose": t.oppose,
+        "no_answer": t.no_answer, "not_asked": t.households - t.asked, "asked": t.asked,
+        "rate": _rate(t.support, t.asked),
+        "area": t.area if t.has_area else None,
+        "area_support": t.area_support if t.has_area else None,
+        "area_rate": _rate(t.area_support, t.area) if t.has_area else None,
+    }
+
+
+def tally_context(data: DataSet, project: Project, residents: Residents) -> dict[str, Any]:
+    """The community's context and the survey's tally by building and in total, items ranked."""
+    context = project_context(data, project)
+    roster = data.rosters[project.community]
+    total = tally(roster.households)
+    wanted: Counter[str] = Counter(item for h in roster.households for item in h.wants)
+    order = list(data.items)
+    ranked = sorted(wanted.items(), key=lambda kv: (-kv[1], order.index(kv[0])))
+    agreeing = [h for h in roster.households if h.answer == "同意"]
+    rules = data.programme.eligibility
+    dates = [h.date for h in roster.households if h.date is not None]
+    context["tally"] = {
+        "buildings": [_row(t) for t in by_building(roster)],
+        "total": _row(total),
+        "has_area": total.has_area,
+        "wanted": [{"no": no, "name": name, "count": count, "share": _rate(count, total.asked),
+                   "standard": data.items[name].standard}
+                  for no, (name, count) in enumerate(ranked, start=1)],
+        "pays": sum(1 for h in roster.households if h.pays),
+        "modes": [{"name": m, "count": sum(1 for h in roster.households if h.management == m)}
+                  for m in PROPERTY_MODES],
+        "fund": sum(1 for h in roster.households if h.fund),
+        "agreeing": len(agreeing),
+        "first_date": min(dates) if dates else None,
+        "last_date": max(dates) if dates else None,
+        "min_percent": rules.min_support_percent,
+        "min_area_percent": rules.min_area_support_percent,
+        "passed": meets_support(data, project),
+    }
+    context["households"] = households(data, project, residents)
+    return context

@@ -1,0 +1,222 @@
+"""`gaizao roster export/import`: a community's household roster to and from an Excel workbook.
+
+The workbook is what a clerk fills in at the street office: a title row, a heading row, one row
+per household. On import the columns may stand in any order, a building's cells may be merged,
+blank rows are skipped; every problem is named by sheet, row and column, and on any problem the
+roster file stays as it was.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from generator.data.loader import BUNDLED_DATA, ROSTERS, DataSet, load
+from generator.data.roster import (
+    ANSWERS,
+    COLUMNS,
+    NO,
+    PROPERTY_MODES,
+    YES,
+    Household,
+    Roster,
+    cells,
+    issues,
+    parse,
+    read_headings,
+    write_csv,
+)
+from generator.errors import DataError, Problem
+
+SHEET = "住户名册"
+HEADING_ROW = 2
+MAX_ROWS = 200_000
+"""More rows than any community has households: a sheet this long is not a roster."""
+_WIDTHS = {"building": 10, "unit": 6, "room": 8, "head": 10, "phone": 14, "area": 10, "tenure": 10,
+           "answer": 8, "wants": 36, "pays": 8, "management": 16, "fund": 10, "date": 12, "remarks": 24}
+
+
+@dataclass
+class RosterFile:
+    """What an export or import did."""
+
+    path: Path
+    households: int
+    changed: bool = True
+
+
+def roster_path(data: DataSet, community: str) -> Path:
+    return data.root / ROSTERS / f"{community}.csv"
+
+
+def _dataset(data_dir: Path | None, community: str) -> DataSet:
+    data = load(data_dir or BUNDLED_DATA, rosters=False)
+    if community not in data.communities:
+        raise DataError([Problem("命令行参数", f"未知的小区编号“{community}”")])
+    return data
+
+
+def export_roster(data_dir: Path | None, community: str, out: Path | None = None) -> RosterFile:
+    """Write the community's roster as a workbook (a blank one, a row per household, if it has none)."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    data = _dataset(data_dir, community)
+    path = roster_path(data, community)
+    c = data.communities[community]
+    if path.exists():
+        from generator.data.roster import read_csv
+
+        roster = read_csv(path)
+    else:
+        project = data.projects.get(community)
+        blank = [Household(building=b.name, room="?") for b in (project.buildings if project else [])
+                 for _ in range(b.households)]
+        roster = Roster(households=tuple(blank), rows=tuple(range(len(blank))))
+    wb = Workbook()
+    ws = wb.active
+    ws.title = SHEET
+    title = f"{c.name}住户名册"
+    if roster.illustrative:
+        title += "（示例数据：姓名、电话均为编造，不是真实住户信息）"
+    ws.cell(1, 1, title).font = Font(bold=True, size=14)
+    for col, (name, heading) in enumerate(COLUMNS, start=1):
+        cell = ws.cell(HEADING_ROW, col, heading)
+        cell.font = Font(bold=True)
+        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+        letter = get_column_letter(col)
+        ws.column_dimensions[letter].width = _WIDTHS.get(name, 10)
+    index = {name: col for col, (name, _) in enumerate(COLUMNS, start=1)}
+    for row, household in enumerate(roster.households, start=HEADING_ROW + 1):
+        for (name, _), text in zip(COLUMNS, cells(household), strict=True):
+            if text == "" or (name == "room" and text == "?"):
+                continue
+            value: Any = text
+            if name == "area":
+                value = float(text)
+            elif name == "date":
+                value = dt.date.fromisoformat(text)
+            cell = ws.cell(row, index[name], value)
+            if name == "date":
+                cell.number_format = "yyyy-mm-dd"
+            elif name != "area":
+                cell.number_format = "@"  # phone and room numbers stay text, never 1.38E+10
+    last = HEADING_ROW + max(len(roster.households), 1)
+    for name, choices in (("answer", ANSWERS), ("pays", (YES, NO)), ("fund", (YES, NO)),
+                          ("management", PROPERTY_MODES)):
+        letter = get_column_letter(index[name])
+        check = DataValidation(type="list", formula1='"' + ",".join(choices) + '"', allow_blank=True)
+        check.add(f"{letter}{HEADING_ROW + 1}:{letter}{last}")
+        ws.add_data_validation(check)
+    ws.freeze_panes = ws.cell(HEADING_ROW + 1, 1)
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    target = out or Path(f"{community}-住户名册.xlsx")
+    _write_atomic(target, buffer.getvalue())
+    return RosterFile(target, len(roster.households))
+
+
+def _write_atomic(path: Path, payload: bytes) -> None:
+    """Write through a temporary file in the same folder, so a half-written file is never left."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(payload)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _cell_value(value: Any) -> Any:
+    if isinstance(value, str):
+        return value if value.strip() else None
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        return int(value)
+    return value
+
+
+def read_workbook(path: Path) -> tuple[Roster, str]:
+    """The roster in a workbook's first sheet with a 楼栋 and 房号 heading; DataError naming every bad cell."""
+    from openpyxl import load_workbook
+
+    try:
+        wb = load_workbook(path, data_only=False)
+    except Exception as exc:  # openpyxl raises many kinds for a file that is not a workbook
+        raise DataError([Problem(path, f"无法作为 Excel 工作簿（.xlsx）打开：{exc}")]) from None
+    for ws in wb.worksheets:
+        where = f"{path} 工作表“{ws.title}”"
+        if ws.max_row > MAX_ROWS:
+            raise DataError([Problem(where, f"有{ws.max_row}行，超过{MAX_ROWS}行，不像住户名册")])
+        grid = [[_cell_value(v) for v in row] for row in ws.iter_rows(values_only=True)]
+        for merged in ws.merged_cells.ranges:
+            top = grid[merged.min_row - 1][merged.min_col - 1]
+            for r in range(merged.min_row, merged.max_row + 1):
+                for col in range(merged.min_col, merged.max_col + 1):
+                    grid[r - 1][col - 1] = top
+        heading_at = next((i for i, row in enumerate(grid[:20])
+                           if "楼栋" in [str(v).strip() for v in row if v is not None]
+                           and "房号" in [str(v).strip() for v in row if v is not None]), None)
+        if heading_at is None:
+            continue
+        fields, problems = read_headings(grid[heading_at], f"第{heading_at + 1}行")
+        if problems:
+            raise DataError([Problem(where, p) for p in problems])
+        illustrative = any("示例" in str(v) for row in grid[:heading_at] for v in row if v is not None)
+        rows = []
+        formulas = []
+        for number, row in enumerate(grid[heading_at + 1:], start=heading_at + 2):
+            if ws.row_dimensions[number].hidden:
+                formulas.append(Problem(where, "是隐藏行；请取消隐藏后核对，或删除该行", field=f"第{number}行"))
+                continue
+            values = {fields[i]: v for i, v in enumerate(row) if i in fields and v is not None}
+            if not values or set(values) == {"building"} and _merged_only(ws, number):
+                continue  # a blank row, or one only a merged building cell reaches
+            for field, v in values.items():
+                if isinstance(v, str) and v.startswith("="):
+                    title = dict(COLUMNS)[field]
+                    formulas.append(Problem(where, f"是公式（{v}），请改为数值",
+                                            field=f"第{number}行“{title}”列"))
+            rows.append((number, values))
+        if formulas:
+            raise DataError(formulas)
+        return parse(rows, where, illustrative), where
+    raise DataError([Problem(path, "没有找到住户名册：任何工作表的前20行中都没有含“楼栋”“房号”的列名行")])
+
+
+def _merged_only(ws: Any, row: int) -> bool:
+    """True when every value in the row comes from a merged cell that starts above it."""
+    return any(m.min_row < row <= m.max_row for m in ws.merged_cells.ranges)
+
+
+def import_roster(workbook: Path, data_dir: Path | None, community: str) -> RosterFile:
+    """Replace the community's roster by the workbook's, after checking every row; unchanged on error."""
+    data = _dataset(data_dir, community)
+    roster, where = read_workbook(workbook)
+    project = data.projects.get(community)
+    buildings = {b.name: b.households for b in project.buildings} if project else {}
+    problems = [Problem(where, message, field=f"第{row}行“{column}”列" if row else column)
+                for row, column, message in issues(roster, buildings, set(data.items))]
+    households = data.communities[community].households
+    if len(roster.households) != households:
+        problems.append(Problem(where, f"名册共{len(roster.households)}户，计划表中"
+                                       f"{data.communities[community].name}为{households}户"))
+    if problems:
+        raise DataError(problems)
+    path = roster_path(data, community)
+    payload = write_csv(roster)
+    if path.exists() and path.read_bytes() == payload:
+        return RosterFile(path, len(roster.households), changed=False)
+    _write_atomic(path, payload)
+    return RosterFile(path, len(roster.households))
+

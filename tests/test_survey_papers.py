@@ -1,0 +1,109 @@
+"""The survey's papers: a pre-filled form per household, blank forms without a roster, the tally,
+and no resident's name, phone or room on any paper but the committee's own forms."""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from pathlib import Path
+
+from generator.data.loader import DataSet
+from generator.data.roster import tally
+from generator.documents.kinds import KINDS, community_target
+from generator.documents.survey import survey_context
+from generator.output.pipeline import Result
+from tests.snapshot import docx_text, xml_text
+
+FORM_TITLE = "老旧小区改造入户意见征询表"
+
+
+def _folder(result: Result, data: DataSet, community: str) -> Path:
+    return result.out / KINDS["survey"].where(data, community_target(data, community)).rsplit("/", 1)[0]
+
+
+def _body(path: Path) -> str:
+    with zipfile.ZipFile(path) as zf:
+        return zf.read("word/document.xml").decode("utf-8")
+
+
+def test_jinfu_has_a_prefilled_form_for_each_of_its_1130_households(full_build: Result, bundled: DataSet) -> None:
+    path = _folder(full_build, bundled, "dongqu-02") / KINDS["survey"].file_name()
+    xml = _body(path)
+    assert xml.count(FORM_TITLE) == 1130
+    # each form after the first starts a section on an odd page, numbered from 1
+    assert xml.count('w:type w:val="oddPage"') == 1129
+    text = xml_text(path)
+    roster = bundled.rosters["dongqu-02"]
+    for h in (roster.households[0], roster.households[577], roster.households[-1]):
+        assert h.head and h.phone and h.head in text and h.phone in text and h.address in text
+    assert text.count("dongqu-02-") == 1130 and "dongqu-02-1130" in text
+
+
+def test_without_a_roster_the_forms_are_blank_one_per_household(full_build: Result, bundled: DataSet) -> None:
+    assert "dongqu-10" not in bundled.rosters
+    path = _folder(full_build, bundled, "dongqu-10") / KINDS["survey"].file_name()
+    assert _body(path).count(FORM_TITLE) == bundled.communities["dongqu-10"].households
+    project = bundled.projects["dongqu-10"]
+    forms = survey_context(bundled, project, "full", blank=12)["households"]
+    assert len(forms) == 12 and all(f["head"] == "" and f["phone"] == "" for f in forms)
+
+
+def test_the_tally_counts_the_roster(full_build: Result, bundled: DataSet) -> None:
+    path = _folder(full_build, bundled, "xiqu-03") / KINDS["survey-tally"].file_name()
+    text = docx_text(path)
+    roster = bundled.rosters["xiqu-03"]
+    total = tally(roster.households)
+    assert (total.support, total.oppose, total.no_answer) == (93, 1, 2)
+    assert "征询96户，同意93户，不同意1户，未表态2户，按户数计居民支持率96.9%" in text
+    assert "达到居民支持率不低于90%的要求" in text
+    wanted: dict[str, int] = {}
+    for h in roster.households:
+        for item in h.wants:
+            wanted[item] = wanted.get(item, 0) + 1
+    order = list(bundled.items)
+    ranked = sorted(wanted.items(), key=lambda kv: (-kv[1], order.index(kv[0])))
+    for no, (item, count) in enumerate(ranked, start=1):
+        assert f"| {no} | {item} | {count} |" in text
+    assert "社区居民委员会（盖章）" in text
+    # made only where a roster holds answers
+    skipped = {s.target.community.id for s in full_build.skipped if s.kind.key == "survey-tally"}
+    assert skipped == set(bundled.communities) - set(bundled.rosters)
+
+
+def test_the_application_lists_the_tally_as_its_attachment(full_build: Result, bundled: DataSet) -> None:
+    with_roster = _folder(full_build, bundled, "xiqu-03") / KINDS["application"].file_name()
+    assert "附件：玉树巷整治项目老旧小区改造居民意见征询结果汇总表" in docx_text(with_roster)
+    without = _folder(full_build, bundled, "dongqu-10") / KINDS["application"].file_name()
+    if without.exists():
+        assert "附件：" not in docx_text(without)
+
+
+def test_masked_households_show_no_full_name_phone_or_room(bundled: DataSet) -> None:
+    project = bundled.projects["dongqu-01"]
+    full = survey_context(bundled, project, "full")["households"]
+    masked = survey_context(bundled, project, "masked")["households"]
+    assert survey_context(bundled, project, "none")["households"] == []
+    for f, m in zip(full, masked, strict=True):
+        assert m["head"] == f["head"][0] + "*" * (len(f["head"]) - 2) + f["head"][-1] or len(f["head"]) == 2
+        assert m["phone"] == f["phone"][:3] + "****" + f["phone"][-4:]
+        assert m["room"] != f["room"] and m["room"][0] == f["room"][0]
+
+
+def test_no_paper_but_the_committees_forms_holds_a_residents_data(full_build: Result, bundled: DataSet) -> None:
+    private = {k.key for k in KINDS.values() if k.residents == "full"}
+    assert private == {"survey"}
+    assert KINDS["notice"].residents == "none"
+    values = set()
+    for roster in bundled.rosters.values():
+        for h in roster.households:
+            values.update(v for v in (h.head, h.phone, h.address) if v)
+    names = re.compile("|".join(sorted(map(re.escape, values), key=len, reverse=True)))
+    checked = 0
+    for rel in full_build.paths.rels:
+        kind = next(k for k in KINDS.values() if rel.endswith(k.file_name()))
+        if kind.key in private or not rel.endswith(".docx"):
+            continue
+        found = names.findall(docx_text(full_build.out / rel))
+        assert not found, f"{rel} 含有住户信息：{found[:5]}"
+        checked += 1
+    assert checked >= 80  # every notice, application, plan, acceptance form and tally of the build
