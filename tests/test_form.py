@@ -323,8 +323,7 @@ def test_yaml_changed_since_export_is_not_overwritten_without_force(tmp_path: Pa
     summary = import_forms(load(folder), [form])
     problem = str(summary.files[0].problems[0])
     assert "在导出填报表之后已被修改" in problem
-    assert ("双方都改过的项目：survey.no_answer（居民意见征询.未表态户数（有住户名册时可不填））；"
-            "survey.support") in problem
+    assert "双方都改过的项目：survey.no_answer（居民意见征询.未表态户数（有住户名册时可不填））；survey.support" in problem
     assert "只在数据文件中改过的项目：contact.person（公示联系.联系人）" in problem
     assert project_file.read_bytes() == before
     forced = import_forms(load(folder), [form], force=True)
@@ -394,10 +393,10 @@ def _bomb() -> bytes:
 
 
 def _rows() -> bytes:
-    """A sheet part reaching row 1,000,000 (inside Excel's grid)."""
+    """A sheet part reaching row 2,000,000."""
     return (b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>'
-            + b"".join(b'<row r="%d"/>' % r for r in range(1, 1_000_000, 50))
-            + b'<row r="1000000"><c r="A1000000"><v>1</v></c></row></sheetData></worksheet>')
+            + b"".join(b'<row r="%d"/>' % r for r in range(1, 2_000_001, 50))
+            + b'<row r="2000000"><c r="A2000000"><v>1</v></c></row></sheetData></worksheet>')
 
 
 _OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 504
@@ -430,13 +429,13 @@ CASES: list[tuple[str, Any, str]] = [
 ]
 RAW: list[tuple[str, Any, str]] = [
     ("zip-bomb", _zip_with({"xl/worksheets/sheet2.xml": _bomb}), "压缩比异常"),
-    ("million-rows", _zip_with({"xl/worksheets/sheet2.xml": _rows}), "达到第 1000000 行"),
+    ("million-rows", _zip_with({"xl/worksheets/sheet2.xml": _rows}), "超出 Excel 表格的范围"),
     ("external-link", _zip_with({"xl/externalLinks/externalLink1.xml": b"<externalLink/>"}), "外部链接"),
     ("macro", _zip_with({"xl/vbaProject.bin": b"\x00" * 100}), "含有宏"),
     ("encrypted", lambda raw: _OLE + "EncryptionInfo".encode("utf-16-le") + b"\x00" * 1000, "设置了打开密码"),
     ("xls-renamed", lambda raw: _OLE + b"Workbook".ljust(1000, b"\x00"), "旧版 Excel（.xls）"),
     ("word-file", _zip_with({"word/document.xml": b"<w/>"}, drop=("xl/workbook.xml",)), "这是Word 文件"),
-    ("truncated", lambda raw: raw[: len(raw) // 2], "已损坏"),
+    ("truncated", lambda raw: raw[: len(raw) // 2], "文件可能已损坏"),
     ("empty", lambda raw: b"", "文件是空的"),
 ]
 

@@ -191,9 +191,12 @@ def test_a_template_part_inflating_too_far_is_refused(tmp_path: Path, monkeypatc
     path = with_part(BUILTIN / "docx" / "notice.docx", tmp_path / "t.docx", "word/styles.xml",
                      lambda blob: blob + b" " * (8 * 1024 * 1024))
     start = time.monotonic()
-    with pytest.raises(TemplateError, match="解压后达"):
+    with pytest.raises(TemplateError, match="word/styles.xml 解压后达"):
         CompiledDocx(path)
     assert time.monotonic() - start < 5
+    monkeypatch.setattr(ziputil, "MAX_TEMPLATE_TOTAL", 10 * 1024)
+    with pytest.raises(TemplateError, match="模板 t.docx 解压后达"):
+        CompiledDocx(word_template(tmp_path / "small.docx", "x"), "t.docx")
 
 
 def test_a_bomb_ratio_template_part_is_refused(tmp_path: Path) -> None:

@@ -343,12 +343,12 @@ def _other(ctx: Context) -> Decimal:
 
 def _survey_total(ctx: Context) -> Any:
     s = ctx.project.survey if ctx.project else None
-    return sum(n or 0 for n in (s.support, s.oppose, s.no_answer)) if s else 0  # SUM leaves blanks out
+    return s.support + s.oppose + s.no_answer if s and s.counted else 0  # type: ignore[operator]
 
 
 def _survey_rate(ctx: Context) -> Any:
     s = ctx.project.survey if ctx.project else None
-    return Decimal(s.support or 0) / Decimal(s.households_asked) if s and s.households_asked else ""
+    return Decimal(s.support) / Decimal(s.households_asked) if s and s.counted else ""  # type: ignore[arg-type]
 
 
 def _notice_days(ctx: Context) -> Any:

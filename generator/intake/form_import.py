@@ -31,9 +31,6 @@ from generator.intake.project_yaml import Change, apply, diff, load_for_edit, sa
 from generator.intake.workbook_safety import open_workbook
 from generator.render.filters import q2
 
-FORM_ROWS = 5000
-"""The last row a form's sheet may reach: a form has some 200 rows a sheet."""
-
 _STAGES = {name: key for key, name in STAGE_NAMES.items()}
 GROUPS = ("survey", "contact", "acceptance", "completion")
 """Parts of a project that are there only once begun: all their cells blank means none."""
@@ -242,7 +239,7 @@ def read_form(path: Path, data: DataSet) -> tuple[str, dict[str, Any], dict[str,
 
     Raises DataError for a workbook that is not a form of this data folder or cannot be read.
     """
-    wb = open_workbook(path, max_rows=FORM_ROWS, self_contained=True)
+    wb = open_workbook(path)
     meta = _meta(wb, path)
     where = f"{path} 工作表“{F.META_SHEET}”"
     if meta.get("表单") != F.FORM_TITLE:
@@ -448,11 +445,13 @@ def _validate(reader: _Reader, values: dict[str, Any], target: Path) -> None:
             reader.add(sheet, row or None, place or ".".join(str(p) for p in loc), describe_error(err))
         return
     survey = project.survey
-    total = sum(n or 0 for n in (survey.support, survey.oppose, survey.no_answer)) if survey else 0
-    if survey is not None and survey.counted and total != survey.households_asked:
-        sheet, row, place = reader.places[("survey", "households_asked")]
-        reader.add(sheet, row, place, f"同意{survey.support}+反对{survey.oppose}+未表态{survey.no_answer}"
-                                      f"={total}户，与征询户数{survey.households_asked}户不一致")
+    if survey is not None and survey.counted:  # uncounted: the counts are left to a household roster
+        assert survey.support is not None and survey.oppose is not None and survey.no_answer is not None
+        total = survey.support + survey.oppose + survey.no_answer
+        if total != survey.households_asked:
+            sheet, row, place = reader.places[("survey", "households_asked")]
+            reader.add(sheet, row, place, f"同意{survey.support}+反对{survey.oppose}+未表态{survey.no_answer}"
+                                          f"={total}户，与征询户数{survey.households_asked}户不一致")
     for index, result in enumerate(project.acceptance.results if project.acceptance else []):
         if result.item not in reader.data.items:
             sheet, row, place = reader.places[("acceptance", "results", index, "item")]

@@ -180,8 +180,8 @@ class InitResult:
 
 def _fill(folder: Path, city: str, files: list[Path], districts: list[str] | None = None,
           years: list[int] | None = None, shown_as: Path | None = None) -> None:
-    """Write the new folder's files, each listed in files as soon as it exists; with a plan's
-    districts and years; shown_as is the folder's name in README.txt when made elsewhere."""
+    """Write the new folder's files, each listed in files as soon as it exists; shown_as is the
+    folder's name in README.txt when it is made elsewhere first."""
     texts = {
         "programme.yaml": programme_text(city, years),
         "districts.yaml": districts_text(city, districts),
@@ -228,12 +228,6 @@ def init_data(folder: Path, city: str, plan: Path | None = None) -> InitResult:
     city = city.strip()
     if not city:
         raise DataError([Problem("--city", "城市名称不能为空，请写全称，如“绵阳市”")])
-    if plan is not None:
-        if folder.exists() and not folder.is_dir():
-            raise OutputError(f"{folder} 已存在且不是文件夹")
-        if folder.is_dir() and any(folder.iterdir()):
-            raise OutputError(f"{folder} 不是空文件夹；为免覆盖已有文件，请指定一个新的或空的文件夹")
-        return _init_from_plan(folder, city, plan)
     made: list[Path] = []
     files: list[Path] = []
     try:
@@ -241,6 +235,8 @@ def init_data(folder: Path, city: str, plan: Path | None = None) -> InitResult:
             raise OutputError(f"{folder} 已存在且不是文件夹")
         if folder.is_dir() and any(folder.iterdir()):
             raise OutputError(f"{folder} 不是空文件夹；为免覆盖已有文件，请指定一个新的或空的文件夹")
+        if plan is not None:
+            return _init_from_plan(folder, city, plan)
         made = [p for p in (folder, *folder.parents) if not p.exists()]
         folder.mkdir(parents=True, exist_ok=True)
         _fill(folder, city, files)
@@ -267,12 +263,10 @@ def _init_from_plan(folder: Path, city: str, plan: Path) -> InitResult:
     districts = list(dict.fromkeys(r.district for r in rows))
     years = sorted({r.year for r in rows})
     stage = folder.parent / f".{folder.name}.init-{id(rows)}"
-    files: list[Path] = []
     try:
-        folder.parent.mkdir(parents=True, exist_ok=True)
         stage.mkdir()
-        _fill(stage, city, files, districts, years, shown_as=folder)
-        result = InitResult(folder=stage, files=files)
+        result = InitResult(folder=stage, files=[])
+        _fill(stage, city, result.files, districts, years, shown_as=folder)
         imported = import_workbook(plan, stage)
         data = load(stage)
         for community in data.communities.values():

@@ -140,6 +140,7 @@ def check_zip(path: Path, raw: bytes) -> list[SheetExtent]:
         raise _damaged(path) from None
     if len(infos) > MAX_PARTS:
         raise data_error(path, f"工作簿内部的文件数超过{MAX_PARTS}个，不是正常的 Excel 文件")
+    _check_contents(path, {info.filename for info in infos})
     total = sum(info.file_size for info in infos)
     if total > MAX_INFLATED_BYTES:
         raise data_error(path, f"工作簿解压后达 {total / 1024 / 1024:.0f} MB，超过上限"
@@ -167,6 +168,22 @@ def check_zip(path: Path, raw: bytes) -> list[SheetExtent]:
     except (zipfile.BadZipFile, EOFError, OSError, ValueError, NotImplementedError):
         raise _damaged(path) from None
     return extents
+
+
+def _check_contents(path: Path, names: set[str]) -> None:
+    """Refuse a zip that is another kind of document, links to other files, or carries macros."""
+    if "xl/workbook.xml" not in names:
+        other = "Word 文件" if "word/document.xml" in names else (
+            "OpenDocument（.ods）文件" if "content.xml" in names else "其他格式的压缩文件")
+        raise data_error(path, f"这是{other}，不是 Excel 工作簿（.xlsx）。{SAVE_AS}")
+    links = sorted(n for n in names if n.startswith("xl/externalLinks/") and n.endswith(".xml"))
+    if links:
+        raise data_error(path, f"工作簿含有指向其他文件的外部链接（{len(links)} 个），导入时不会读取其他文件；"
+                               "请在 Excel 中“数据—编辑链接—断开链接”（WPS：“数据—编辑链接—断开”）"
+                               "后保存，再导入")
+    if any(n.lower().endswith("vbaproject.bin") for n in names):
+        raise data_error(path, "工作簿含有宏（VBA），本工具不导入带宏的文件；"
+                               "请另存为不含宏的 Excel 工作簿（*.xlsx）后再导入")
 
 
 def _scan(path: Path, member: IO[bytes], name: str, sheet: SheetExtent | None) -> None:
@@ -241,27 +258,15 @@ def _check_position(path: Path, sheet: SheetExtent, row: int, col: int) -> None:
     sheet.max_column = max(sheet.max_column, col)
 
 
-def open_workbook(path: Path, data_only: bool = False, max_rows: int | None = None,
-                  self_contained: bool = False) -> Workbook:
-    """Open an .xlsx workbook safely, with a clear message for every kind of file that is not one.
-
-    max_rows: the last row any sheet may reach (a form is much smaller than a plan).
-    self_contained: refuse links to other files and macros, and name a Word or .ods file as such.
-    """
+def open_workbook(path: Path, data_only: bool = False) -> Workbook:
+    """Open an .xlsx workbook safely, with a clear message for every kind of file that is not one."""
     import openpyxl
 
     raw = read_capped(path)
     refusal = not_xlsx(path, raw)
     if refusal:
         raise data_error(path, refusal)
-    if self_contained:
-        check_self_contained(path, raw)
-    extents = check_zip(path, raw)
-    if max_rows is not None:
-        last = max((e.max_row for e in extents), default=0)
-        if last > max_rows:
-            raise data_error(path, f"工作簿中有工作表达到第 {last} 行，超过本工具导入的上限"
-                                   f"（{max_rows} 行）；请删除多余的行，或确认选对了文件")
+    check_zip(path, raw)
     try:
         with warnings.catch_warnings():  # openpyxl warns about unsupported extensions it skips
             warnings.simplefilter("ignore")
@@ -271,23 +276,3 @@ def open_workbook(path: Path, data_only: bool = False, max_rows: int | None = No
             IndexError, AttributeError):
         # SyntaxError: the XML parsers' errors (a sheet cut short, a stray byte) derive from it
         raise _damaged(path) from None
-
-
-def check_self_contained(path: Path, raw: bytes) -> None:
-    """Refuse what a returned form never holds: links to other files, macros, another kind of zip."""
-    try:
-        names = set(zipfile.ZipFile(io.BytesIO(raw)).namelist())
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError, OSError):
-        raise _damaged(path) from None
-    if "xl/workbook.xml" not in names:
-        other = "Word 文件" if "word/document.xml" in names else (
-            "OpenDocument（.ods）文件" if "content.xml" in names else "其他格式的压缩文件")
-        raise data_error(path, f"这是{other}，不是 Excel 工作簿（.xlsx）。{SAVE_AS}")
-    links = sorted(n for n in names if n.startswith("xl/externalLinks/") and n.endswith(".xml"))
-    if links:
-        raise data_error(path, f"工作簿含有指向其他文件的外部链接（{len(links)} 个），导入时不会读取其他文件；"
-                               "请在 Excel 中“数据—编辑链接—断开链接”（WPS：“数据—编辑链接—断开”）"
-                               "后保存，再导入")
-    if any(n.lower().endswith("vbaproject.bin") for n in names):
-        raise data_error(path, "工作簿含有宏（VBA），本工具不导入带宏的文件；"
-                               "请另存为不含宏的 Excel 工作簿（*.xlsx）后再导入")

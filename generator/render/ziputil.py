@@ -106,8 +106,10 @@ def read_template(path: Path, label: str) -> list[tuple[str, bytes]]:
         with zipfile.ZipFile(path) as zf:
             infos = zf.infolist()
             total = sum(i.file_size for i in infos)
+            if total > MAX_TEMPLATE_TOTAL:
+                raise TemplateError(f"模板 {label} 解压后达 {total // 1024 // 1024} MB，不是正常的模板文件，已拒绝")
             for info in infos:
-                if info.file_size > MAX_TEMPLATE_PART or total > MAX_TEMPLATE_TOTAL or (
+                if info.file_size > MAX_TEMPLATE_PART or (
                         info.file_size > 1024 * 1024
                         and info.file_size > MAX_TEMPLATE_RATIO * max(info.compress_size, 1)):
                     raise TemplateError(f"模板 {label} 中的 {info.filename} 解压后达 {info.file_size} 字节"
