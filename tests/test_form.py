@@ -323,7 +323,8 @@ def test_yaml_changed_since_export_is_not_overwritten_without_force(tmp_path: Pa
     summary = import_forms(load(folder), [form])
     problem = str(summary.files[0].problems[0])
     assert "在导出填报表之后已被修改" in problem
-    assert "双方都改过的项目：survey.no_answer（居民意见征询.未表态户数（有住户名册时可不填））；survey.support" in problem
+    assert ("双方都改过的项目：survey.no_answer（居民意见征询.未表态户数（有住户名册时可不填））；"
+            "survey.support") in problem
     assert "只在数据文件中改过的项目：contact.person（公示联系.联系人）" in problem
     assert project_file.read_bytes() == before
     forced = import_forms(load(folder), [form], force=True)
@@ -392,6 +393,13 @@ def _bomb() -> bytes:
             + b" " * (60 * 1024 * 1024) + b"</sheetData></worksheet>")
 
 
+def _rows_inside() -> bytes:
+    """A sheet part of 200,000 rows: inside Excel's grid and the plan's cap, far past any form."""
+    return (b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>'
+            + b"".join(b'<row r="%d"><c r="A%d"><v>1</v></c></row>' % (r, r) for r in range(1, 200_001))
+            + b"</sheetData></worksheet>")
+
+
 def _rows() -> bytes:
     """A sheet part reaching row 2,000,000."""
     return (b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>'
@@ -430,6 +438,7 @@ CASES: list[tuple[str, Any, str]] = [
 RAW: list[tuple[str, Any, str]] = [
     ("zip-bomb", _zip_with({"xl/worksheets/sheet2.xml": _bomb}), "压缩比异常"),
     ("million-rows", _zip_with({"xl/worksheets/sheet2.xml": _rows}), "超出 Excel 表格的范围"),
+    ("too-many-rows", _zip_with({"xl/worksheets/sheet2.xml": _rows_inside}), "达到第 200000 行"),
     ("external-link", _zip_with({"xl/externalLinks/externalLink1.xml": b"<externalLink/>"}), "外部链接"),
     ("macro", _zip_with({"xl/vbaProject.bin": b"\x00" * 100}), "含有宏"),
     ("encrypted", lambda raw: _OLE + "EncryptionInfo".encode("utf-16-le") + b"\x00" * 1000, "设置了打开密码"),
