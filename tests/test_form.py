@@ -393,6 +393,13 @@ def _bomb() -> bytes:
             + b" " * (60 * 1024 * 1024) + b"</sheetData></worksheet>")
 
 
+def _rows_inside() -> bytes:
+    """A sheet part of 200,000 rows: inside Excel's grid and the plan's cap, far past any form."""
+    return (b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>'
+            + b"".join(b'<row r="%d"><c r="A%d"><v>1</v></c></row>' % (r, r) for r in range(1, 200_001))
+            + b"</sheetData></worksheet>")
+
+
 def _rows() -> bytes:
     """A sheet part reaching row 2,000,000."""
     return (b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>'
@@ -431,6 +438,7 @@ CASES: list[tuple[str, Any, str]] = [
 RAW: list[tuple[str, Any, str]] = [
     ("zip-bomb", _zip_with({"xl/worksheets/sheet2.xml": _bomb}), "压缩比异常"),
     ("million-rows", _zip_with({"xl/worksheets/sheet2.xml": _rows}), "超出 Excel 表格的范围"),
+    ("too-many-rows", _zip_with({"xl/worksheets/sheet2.xml": _rows_inside}), "达到第 200000 行"),
     ("external-link", _zip_with({"xl/externalLinks/externalLink1.xml": b"<externalLink/>"}), "外部链接"),
     ("macro", _zip_with({"xl/vbaProject.bin": b"\x00" * 100}), "含有宏"),
     ("encrypted", lambda raw: _OLE + "EncryptionInfo".encode("utf-16-le") + b"\x00" * 1000, "设置了打开密码"),

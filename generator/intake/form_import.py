@@ -31,6 +31,9 @@ from generator.intake.project_yaml import Change, apply, diff, load_for_edit, sa
 from generator.intake.workbook_safety import open_workbook
 from generator.render.filters import q2
 
+FORM_ROWS = 5000
+"""The last row a form's sheet may reach: a form has some 200 rows a sheet."""
+
 _STAGES = {name: key for key, name in STAGE_NAMES.items()}
 GROUPS = ("survey", "contact", "acceptance", "completion")
 """Parts of a project that are there only once begun: all their cells blank means none."""
@@ -239,7 +242,7 @@ def read_form(path: Path, data: DataSet) -> tuple[str, dict[str, Any], dict[str,
 
     Raises DataError for a workbook that is not a form of this data folder or cannot be read.
     """
-    wb = open_workbook(path)
+    wb = open_workbook(path, max_rows=FORM_ROWS)
     meta = _meta(wb, path)
     where = f"{path} 工作表“{F.META_SHEET}”"
     if meta.get("表单") != F.FORM_TITLE:

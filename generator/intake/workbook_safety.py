@@ -258,15 +258,22 @@ def _check_position(path: Path, sheet: SheetExtent, row: int, col: int) -> None:
     sheet.max_column = max(sheet.max_column, col)
 
 
-def open_workbook(path: Path, data_only: bool = False) -> Workbook:
-    """Open an .xlsx workbook safely, with a clear message for every kind of file that is not one."""
+def open_workbook(path: Path, data_only: bool = False, max_rows: int | None = None) -> Workbook:
+    """Open an .xlsx workbook safely, with a clear message for every kind of file that is not one.
+
+    max_rows: the last row any sheet may reach, for an import whose workbooks are small (a form).
+    """
     import openpyxl
 
     raw = read_capped(path)
     refusal = not_xlsx(path, raw)
     if refusal:
         raise data_error(path, refusal)
-    check_zip(path, raw)
+    extents = check_zip(path, raw)
+    last = max((e.max_row for e in extents), default=0)
+    if max_rows is not None and last > max_rows:
+        raise data_error(path, f"工作簿中有工作表达到第 {last} 行，超过本工具导入的上限"
+                               f"（{max_rows} 行）；请删除多余的行，或确认选对了文件")
     try:
         with warnings.catch_warnings():  # openpyxl warns about unsupported extensions it skips
             warnings.simplefilter("ignore")
