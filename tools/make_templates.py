@@ -591,7 +591,7 @@ def notice() -> DocumentObject:
     para(doc, "一、改造项目：{% if items %}{{ items|map(attribute='item')|join('、') }}，"
               "共{{ items|length }}项。{% else %}________{% endif %}")
     para(doc, "二、资金筹集：{% if funding %}预算总投资{{ funding.total|yuan_as_wan }}万元，其中"
-              "{% for r in funding.rows %}{{ r.party }}{{ r.amount|yuan_as_wan }}万元"
+              "{% for r in funding.rows %}{{ r.party }}{{ r.wan|wan(2) }}万元"
               "（{{ r.share|percent }}）{% if not loop.last %}、{% endif %}{% endfor %}；"
               "居民户均出资{{ funding.per_household|yuan }}元。{% else %}________{% endif %}")
     para(doc, "三、实施计划：计划于{{ dates.start|cn_date }}开工，"

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
 from generator.data.loader import DataSet
 from generator.data.models import STAGE_NAMES, Project
-from generator.render.filters import to_yuan
+from generator.render.filters import share_parts, to_yuan, wan_parts
 from generator.rules.checks import meets_support, support_rate
 from generator.rules.funding import (
     GENERAL_PARTIES,
@@ -57,12 +56,12 @@ def _district(data: DataSet, name: str) -> dict[str, Any]:
 
 def _funding(data: DataSet, funding: Funding, households: int) -> dict[str, Any]:
     parties = data.programme.parties.model_dump()
-    rows = []
-    for key in PARTIES:
-        amount = funding.by_party[key]
-        if amount or key in GENERAL_PARTIES:
-            share = amount / funding.total if funding.total else Decimal(0)
-            rows.append({"key": key, "party": parties[key], "amount": amount, "share": share})
+    keys = [k for k in PARTIES if funding.by_party[k] or k in GENERAL_PARTIES]
+    amounts = [funding.by_party[k] for k in keys]
+    # Shares and 万元 by largest remainder: the printed column adds up to 100% and to the total.
+    rows = [{"key": key, "party": parties[key], "amount": amount, "share": share, "wan": in_wan}
+            for key, amount, share, in_wan
+            in zip(keys, amounts, share_parts(amounts), wan_parts(amounts), strict=True)]
     return {
         "total": funding.total,
         "total_wan": funding.total / 10000,
