@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
+import pytest
 from docx import Document
 
+from generator.data.loader import DataSet
+from generator.documents.figures import project_figures
+from generator.documents.project import project_context
+from generator.documents.report import report_context
 from generator.output.pipeline import Result
+from tests.helpers import DataDir, good_project
+from tests.snapshot import docx_text
+from tests.test_rules import only
 
 TOTAL_LABELS = ("合计", "总计")
 _NUMBER = re.compile(r"^-?[\d,]+(\.\d+)?%?$")
@@ -24,6 +34,11 @@ def _number(text: str) -> Decimal | None:
 def _tables(path: Path) -> list[list[list[str]]]:
     """Each table of a Word file as rows of cell texts (a merged cell repeats, grid-aligned)."""
     return [[[c.text.strip() for c in row.cells] for row in t.rows] for t in Document(str(path)).tables]
+
+
+@pytest.fixture
+def dd(tmp_path: Path) -> DataDir:
+    return DataDir(tmp_path / "data")
 
 
 def _sum_problems(name: str, rows: list[list[str]]) -> list[str]:
@@ -69,3 +84,102 @@ def test_every_printed_total_is_the_sum_of_the_printed_cells(
                 problems += _sum_problems(f"{path.name} 表{n}", rows)
     assert checked > 60
     assert problems == []
+
+
+# ---------------------------------------------------------------- acceptance: a failed item
+
+
+def _failed(**acceptance: Any) -> dict[str, Any]:
+    project = good_project()
+    project["acceptance"]["results"][0] = {"item": project["items"][0]["item"], "result": "不合格",
+                                           "remarks": "接口渗漏"}
+    project["acceptance"].update(acceptance)
+    return project
+
+
+def test_a_failed_item_cannot_end_in_a_pass(dd: DataDir) -> None:
+    dd.project(_failed(conclusion="其余分项合格，同意通过验收"))
+    findings = dd.findings("ACCEPT-CONCLUSION")
+    assert [(f.severity, f.field.split("（")[0]) for f in findings] == [
+        ("error", "acceptance.conclusion"), ("error", "stage"),
+        ("warning", "acceptance.rectification_deadline")]
+    assert "验收结论应为“整改后复验”" in findings[0].message
+
+
+def test_a_failed_item_with_recheck_or_rectification_passes_the_rule(dd: DataDir) -> None:
+    project = _failed(conclusion="供水分项不合格，整改后复验", rectification_deadline=dt.date(2019, 1, 5))
+    project["stage"] = "completed"
+    dd.project(project)
+    assert dd.findings("ACCEPT-CONCLUSION") == []
+    data = dd.load()
+    figures = project_figures(data, data.communities["dongqu-01"])
+    assert figures.finished and not figures.accepted
+    ctx = project_context(data, data.projects["dongqu-01"])
+    assert ctx["acceptance"]["verdict"] == "整改后复验"
+    assert ctx["acceptance"]["failed"] == ["供水"]
+
+    rectified = _failed(conclusion="整改复验合格，同意通过验收",
+                        rectification={"date": dt.date(2018, 12, 20), "note": "接口重做，闭水试验合格"})
+    dd.project(rectified)
+    assert dd.findings("ACCEPT-CONCLUSION") == []
+    data = dd.load()
+    assert project_figures(data, data.communities["dongqu-01"]).accepted
+    assert project_context(data, data.projects["dongqu-01"])["acceptance"]["verdict"] == "通过验收"
+
+
+def test_bundled_renhe_05_is_not_counted_as_passed(bundled: DataSet) -> None:
+    ctx = report_context(bundled, 2018, "仁和区")
+    assert "已完工2个（其中通过竣工验收1个）" in ctx["summary"]
+    assert bundled.projects["renhe-05"].acceptance.passed is False  # type: ignore[union-attr]
+
+
+def test_acceptance_form_names_every_signing_body(bundled: DataSet) -> None:
+    ctx = project_context(bundled, bundled.projects["dongqu-01"])
+    roles = [s["role"] for s in ctx["signatories"]]
+    for role in ("街道办事处", "社区居民委员会", "业主委员会或居民自治小组", "物业服务企业", "居民代表",
+                 "设计单位", "施工单位", "监理单位", "造价咨询单位", "管线单位",
+                 "县（区）住房城乡建设部门"):
+        assert role in roles
+    assert {"role": "县（区）住房城乡建设部门", "name": "攀枝花市东区住房和城乡建设局"} in ctx["signatories"]
+
+
+# ---------------------------------------------------------------- citing the programme document
+
+
+def test_papers_dated_before_issuance_do_not_cite_it(dd: DataDir) -> None:
+    dd.project()
+    f = only(dd.findings("DATE-BEFORE-ISSUANCE"))
+    assert f.severity == "warning"
+    assert "改造申请书（2018年3月20日）" in f.message and "印发日期2018年5月4日" in f.message
+    data = dd.load()
+    ctx = project_context(data, data.projects["dongqu-01"])
+    assert ctx["basis"]["text"]["application"] == "按照全市老旧小区改造试点工作安排"
+    assert "《" not in ctx["basis"]["listing"]
+    assert "攀委办" not in ctx["basis"]["note"]
+
+
+def test_the_issuance_date_is_data(dd: DataDir) -> None:
+    dd.replace("programme.yaml", "date: 2018-05-04", "date: 2018-01-10")
+    dd.project()
+    assert dd.findings("DATE-BEFORE-ISSUANCE") == []
+    data = dd.load()
+    ctx = project_context(data, data.projects["dongqu-01"])
+    assert ctx["basis"]["text"]["survey"] == f"根据《{data.programme.title}》"
+    assert data.programme.issuance.number in ctx["basis"]["note"]
+
+
+def test_no_bundled_paper_cites_the_programme_before_its_issuance(full_build: Result,
+                                                                  bundled: DataSet) -> None:
+    issued = bundled.programme.issuance
+    cited = f"《{bundled.programme.title}》"
+    for pid, project in bundled.projects.items():
+        c = bundled.communities[pid]
+        folder = next(full_build.out.glob(f"{c.year}/*/{c.seq:02d}-*"), None)
+        if folder is None:
+            continue
+        for name, day in (("01-居民意见征询表.docx", project.survey.date if project.survey else None),
+                          ("02-改造申请书.docx", project.dates.application),
+                          ("03-改造方案.docx", project.dates.plan)):
+            path = folder / name
+            if path.exists() and day is not None and day < issued.date:
+                assert cited not in docx_text(path), path

@@ -257,7 +257,8 @@ def test_the_high_tech_zone_reports_from_its_committee(built: Result) -> None:
 def test_district_report_says_planned_against_done(built: Result) -> None:
     text = text_of(built, district_report("仁和区"))
     assert "| 改造户数（户） | 729 | 725 | 99.5% |" in text
-    assert "| 1 | 建筑机械化小区二期 | 仁和区 | 645 | 641 | 800.00 | 797.65 | 已验收 |" in text
+    # one failed item, not yet put right: the project is done but has not passed acceptance
+    assert "| 1 | 建筑机械化小区二期 | 仁和区 | 645 | 641 | 800.00 | 797.65 | 完工 |" in text
     assert "截至2018年12月24日" in text
 
 

@@ -395,6 +395,7 @@ COVERED = {
     *PROJECT_RULES, "PLAN-TOTALS", "PLAN-PILOT", "PLAN-SWAP-COUNT", "PLAN-SWAP-REF",
     "ELIG-BUILT-YEAR", "ELIG-BUILT-UNKNOWN", "BUDGET-MATCH", "DEADLINE-REPORT", "ASSESS-WEIGHTS",
     "TEXT-CONTROL-CHARS",  # its cases are in tests/test_properties.py, beside the text it guards
+    "ACCEPT-CONCLUSION", "DATE-BEFORE-ISSUANCE",  # cases in tests/test_papers.py, beside the papers
 }
 
 

@@ -369,7 +369,7 @@ def survey_form() -> DocumentObject:
 
     para(doc)
     para(doc, "各位居民：", ADDRESSEE)
-    para(doc, "根据《{{ programme.title }}》，本小区拟列入老旧小区改造计划。"
+    para(doc, "{{ basis.text.survey }}，本小区拟列入老旧小区改造计划。"
               "改造内容由居民自主选择，居民支持率不低于{{ programme.min_support_percent }}%"
               "方可申请实施。请在您希望改造的项目前的“☐”内打“√”，"
               "并在住户意见登记表中签署意见。")
@@ -433,7 +433,7 @@ def survey_form() -> DocumentObject:
 def application() -> DocumentObject:
     doc = titled_document("改造申请书", "关于申请对{{ community.name }}实施老旧小区改造的请示")
     para(doc, "{{ street_office }}：", ADDRESSEE)
-    para(doc, FACTS_SENTENCE + "小区列入《{{ programme.title }}》{{ community.year }}年改造计划，"
+    para(doc, FACTS_SENTENCE + "小区{{ basis.listing }}，"
               "预计投资{{ community.investment_wan|wan }}万元。")
     tag(doc, "{%p if problems %}")
     para(doc, "小区建成时间较长，基础配套设施不完善，居住环境较差，目前主要存在以下问题：")
@@ -469,7 +469,7 @@ def application() -> DocumentObject:
 
 def plan() -> DocumentObject:
     doc = titled_document("改造方案", "{{ community.name }}老旧小区改造方案")
-    para(doc, "根据《{{ programme.title }}》，结合小区实际和居民意愿，制定本方案。")
+    para(doc, "{{ basis.text.plan }}，结合小区实际和居民意愿，制定本方案。")
 
     para(doc, "一、基本情况", H1)
     para(doc, FACTS_SENTENCE + "小区列入{{ community.year }}年改造计划，"
@@ -538,6 +538,9 @@ def plan() -> DocumentObject:
     row = add_row(money, ["合计", "", "{{ funding.total|yuan }}", "100%"], TABLE_HEAD,
                   aligns=[C, C, R, R])
     row.cells[0].merge(row.cells[1])
+    tag(doc, "{%p for t in funding_text %}")
+    para(doc, "{{ t }}")
+    tag(doc, "{%p endfor %}")
     para(doc, "{{ programme.parties.residents }}出资{{ funding.residents|yuan }}元，"
               "按{{ funding.households }}户计算，户均{{ funding.per_household|yuan }}元。")
     tag(doc, "{%p endif %}")
@@ -588,15 +591,32 @@ def notice() -> DocumentObject:
     # Posted on one A4 sheet: the 示例 mark stands in the header only, amounts are in 万元.
     doc = titled_document("改造方案公示", "{{ community.name }}老旧小区改造方案公示", mark=False)
     para(doc, "现将本小区老旧小区改造方案的主要内容公示如下：")
-    para(doc, "一、改造项目：{% if items %}{{ items|map(attribute='item')|join('、') }}，"
-              "共{{ items|length }}项。{% else %}________{% endif %}")
+    para(doc, "一、改造项目：{% if items %}{% for it in items %}{{ it.item }}{{ it.wan|wan(2) }}万元"
+              "{% if not loop.last %}、{% endif %}{% endfor %}，共{{ items|length }}项。"
+              "{% else %}________{% endif %}")
     para(doc, "二、资金筹集：{% if funding %}预算总投资{{ funding.total|yuan_as_wan }}万元，其中"
               "{% for r in funding.rows %}{{ r.party }}{{ r.wan|wan(2) }}万元"
               "（{{ r.share|percent }}）{% if not loop.last %}、{% endif %}{% endfor %}；"
-              "居民户均出资{{ funding.per_household|yuan }}元。{% else %}________{% endif %}")
-    para(doc, "三、实施计划：计划于{{ dates.start|cn_date }}开工，"
+              "居民户均出资{{ funding.per_household|yuan }}元。{{ funding_brief }}"
+              "{% else %}________{% endif %}")
+    para(doc, "三、实施单位：施工单位{{ units.construction|or_fill }}，"
+              "监理单位{{ units.supervision|or_fill }}。")
+    para(doc, "四、实施计划：计划于{{ dates.start|cn_date }}开工，"
               "{{ dates.completion|cn_date }}完工。")
-    para(doc, "四、公示期{{ dates.notice_start|cn_date }}至{{ dates.notice_end|cn_date }}。"
+    para(doc, "五、居民意见：{% if survey %}{{ survey.date|cn_date }}征询{{ survey.asked }}户，"
+              "同意{{ survey.support }}户，居民支持率{{ survey.rate|percent }}"
+              "{% if support_ok %}，达到不低于{{ programme.min_support_percent }}%的要求{% endif %}。"
+              "{% else %}________{% endif %}")
+    para(doc, "六、长效管理：{% if management.body %}{{ management.body_name or management.body }}"
+              "负责改造后日常管理{% else %}推动成立业主委员会或居民自治小组{% endif %}；"
+              "{% if management.property_mode == '专业化物业管理' %}引入专业化物业管理"
+              "{% if management.property_company %}（{{ management.property_company }}）{% endif %}"
+              "{% elif management.property_mode %}实行业主自治管理"
+              "{% else %}明确物业管理方式{% endif %}；"
+              "{% if management.maintenance_fund %}已建立房屋专项维修资金"
+              "{% else %}建立房屋专项维修资金{% endif %}。")
+    para(doc, "七、公示期{{ dates.notice_start|cn_date }}至{{ dates.notice_end|cn_date }}"
+              "{% if contact %}，公示地点：{{ contact.notice_place }}{% endif %}。"
               "如有意见或建议，请于{{ dates.notice_end|cn_date }}前"
               "{% if contact %}向{{ contact.objection_to }}反映（联系人：{{ contact.person }}，"
               "电话：{{ contact.phone }}）{% else %}向________反映（联系人：________，"
@@ -619,7 +639,9 @@ def acceptance() -> DocumentObject:
         ("设计单位", "{{ units.design }}", "造价咨询", "{{ units.cost_consulting }}"),
         ("施工单位", "{{ units.construction }}", "监理单位", "{{ units.supervision }}"),
         ("开工日期", "{{ dates.start|cn_date }}", "完工日期", "{{ dates.completion|cn_date }}"),
-        ("验收日期", "{{ dates.acceptance|cn_date }}"),
+        ("验收日期", "{{ dates.acceptance|cn_date }}", "结算金额",
+         "{% if acceptance and acceptance.settlement is not none %}"
+         "{{ acceptance.settlement|yuan }}元{% else %}________元{% endif %}"),
     ])
 
     para(doc, "一、分项验收", FORM_LABEL)
@@ -636,30 +658,37 @@ def acceptance() -> DocumentObject:
     add_row(results, ["", "", "", "", ""], TABLE_SMALL, height_mm=9)
     tag_row(results, "{%tr endfor %}")
     tag(doc, "{%p if acceptance %}")
-    para(doc, "分项验收共{{ acceptance.total }}项，合格{{ acceptance.passed }}项。", NOTE)
+    para(doc, "分项验收共{{ acceptance.total }}项，合格{{ acceptance.passed }}项"
+              "{% if acceptance.failed %}，不合格{{ acceptance.failed|length }}项"
+              "（{{ acceptance.failed|join('、') }}）{% endif %}。", NOTE)
     tag(doc, "{%p endif %}")
 
     para(doc, "二、验收结论", FORM_LABEL)
-    verdict = ruled_table(doc, [156])
-    add_row(verdict, ["{% if acceptance %}{{ acceptance.conclusion }}{% endif %}"], height_mm=30)
-    verdict.rows[0].cells[0].vertical_alignment = WD_ALIGN_VERTICAL.TOP
+    verdict = ruled_table(doc, [36, 120])
+    add_row(verdict, ["结论", "{% if acceptance %}{{ acceptance.verdict }}{% else %}"
+                      "□通过验收　□整改后复验{% endif %}"], height_mm=10, aligns=[C, L])
+    row = add_row(verdict, ["验收意见", "{% if acceptance %}{{ acceptance.conclusion }}{% endif %}"],
+                  height_mm=24, aligns=[C, L])
+    row.cells[1].vertical_alignment = WD_ALIGN_VERTICAL.TOP
+    add_row(verdict, ["遗留问题", "{% if acceptance and acceptance.remaining_issues %}"
+                      "{{ acceptance.remaining_issues }}{% endif %}"], height_mm=14, aligns=[C, L])
+    add_row(verdict, ["整改期限", "{% if acceptance and acceptance.failed %}"
+                      "{% if acceptance.rectification_deadline %}"
+                      "{{ acceptance.rectification_deadline|cn_date }}前整改完毕{% else %}"
+                      "____年__月__日前整改完毕{% endif %}"
+                      "{% elif acceptance %}无{% endif %}"], height_mm=10, aligns=[C, L])
+    tag_row(verdict, "{%tr if acceptance and acceptance.rectification %}")
+    add_row(verdict, ["整改复验", "{{ acceptance.rectification.date|cn_date }}复验："
+                      "{{ acceptance.rectification.note }}"], height_mm=10, aligns=[C, L])
+    tag_row(verdict, "{%tr endif %}")
 
     para(doc, "三、验收组成员", FORM_LABEL)
     panel = ruled_table(doc, [72, 40, 44])
     add_row(panel, ["验收单位", "签字（盖章）", "日期"], TABLE_HEAD, header=True, height_mm=9)
-    signers = [
-        ("街道办事处", "{{ street_office }}"),
-        ("社区居民委员会", "{{ community_committee }}"),
-        ("居民代表", ""),
-        ("施工单位", "{{ units.construction }}"),
-        ("监理单位", "{{ units.supervision }}"),
-        ("设计单位", "{{ units.design }}"),
-    ]
-    for role, name in signers:
-        row = add_row(panel, [role, "", "　　年　月　日"], height_mm=12, aligns=[L, L, R])
-        if name:
-            row.cells[0].add_paragraph(name, TABLE_SMALL)
-    keep_together(panel)
+    tag_row(panel, "{%tr for s in signatories %}")
+    add_row(panel, ["{{ s.role }}{% if s.name %}：{{ s.name }}{% endif %}", "", "　　年　月　日"],
+            height_mm=12, aligns=[L, L, R])
+    tag_row(panel, "{%tr endfor %}")
     return doc
 
 

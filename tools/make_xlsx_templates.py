@@ -114,7 +114,7 @@ NOTES = (
     "{{ programme.parties.utility }}与{{ programme.parties.district }}按"
     "{{ programme.pipeline_ratio }}分担，表（箱）后段由{{ programme.parties.residents }}承担。"
     "3. 各方金额按比例计算到分，尾差由表中注明的一方承担，各方合计等于工程预算总额。"
-    "4. 依据：{{ programme.doc_title }}（{{ programme.doc_number }}）。"
+    "4. {{ basis.note }}"
 )
 
 

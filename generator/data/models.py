@@ -342,6 +342,7 @@ class Units(Record):
     cost_consulting: Text | None = Field(default=None, title="造价咨询单位")
     construction: Text | None = Field(default=None, title="施工单位")
     supervision: Text | None = Field(default=None, title="监理单位")
+    utilities: list[Text] = Field(default_factory=list, title="管线单位")
 
 
 class Dates(Record):
@@ -352,6 +353,13 @@ class Dates(Record):
     start: dt.date | None = Field(default=None, title="开工日期")
     completion: dt.date | None = Field(default=None, title="完工日期")
     acceptance: dt.date | None = Field(default=None, title="验收日期")
+
+
+class CommitteeContact(Record):
+    """Who at the community committee answers for the application."""
+
+    person: Text = Field(title="联系人")
+    phone: Text = Field(title="联系电话")
 
 
 class Contact(Record):
@@ -367,9 +375,30 @@ class AcceptanceResult(Record):
     remarks: Text | None = Field(default=None, title="备注")
 
 
+class Rectification(Record):
+    """The re-inspection after failed items were put right: only then does the project pass."""
+
+    date: dt.date = Field(title="复验日期")
+    note: Text = Field(title="整改及复验情况")
+
+
 class Acceptance(Record):
     results: list[AcceptanceResult] = Field(title="分项验收结果")
     conclusion: Text = Field(title="验收结论")
+    settlement: Money | None = Field(default=None, title="结算金额（元）")
+    remaining_issues: Text | None = Field(default=None, title="遗留问题")
+    rectification_deadline: dt.date | None = Field(default=None, title="整改期限")
+    rectification: Rectification | None = Field(default=None, title="整改复验")
+
+    @property
+    def failed(self) -> list[str]:
+        """Items that did not pass."""
+        return [r.item for r in self.results if r.result != "合格"]
+
+    @property
+    def passed(self) -> bool:
+        """Every item passed, or the failed ones were put right and re-inspected."""
+        return not self.failed or self.rectification is not None
 
 
 class Management(Record):
@@ -422,6 +451,8 @@ class Project(Record):
     units: Units = Field(default_factory=Units, title="参建单位")
     dates: Dates = Field(default_factory=Dates, title="日期")
     contact: Contact | None = Field(default=None, title="公示联系")
+    committee_contact: CommitteeContact | None = Field(default=None, title="社区联系人")
+    commodity_housing: bool = Field(default=False, title="商品房小区")
     acceptance: Acceptance | None = Field(default=None, title="竣工验收")
     management: Management = Field(default_factory=Management, title="长效管理")
     completion: Completion | None = Field(default=None, title="完成情况")

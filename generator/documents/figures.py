@@ -74,7 +74,8 @@ def project_figures(data: DataSet, community: Community) -> ProjectFigures:
         stage=project.stage,
         illustrative=project.illustrative,
         finished=finished,
-        accepted=project.at_least("accepted"),
+        accepted=project.at_least("accepted") and (
+            project.acceptance is None or project.acceptance.passed),
         households_done=project.completion.households_done if project.completion else 0,
         actual=actual,
         items_planned=len(project.items),
