@@ -183,3 +183,31 @@ def test_no_bundled_paper_cites_the_programme_before_its_issuance(full_build: Re
             path = folder / name
             if path.exists() and day is not None and day < issued.date:
                 assert cited not in docx_text(path), path
+
+
+# ---------------------------------------------------------------- the budget workbook
+
+
+def _budget(full_build: Result) -> Any:
+    import openpyxl
+
+    path = next(full_build.out.glob("2018/东区/01-*/04-*.xlsx"))
+    return openpyxl.load_workbook(path).active
+
+
+def test_budget_keeps_clerk_notes_off_the_printed_area(full_build: Result) -> None:
+    ws = _budget(full_build)
+    assert ws.print_area.endswith("$A$1:$K$1048576")
+    printed = [str(c.value) for row in ws.iter_rows(max_col=11) for c in row if c.value]
+    assert not [t for t in printed if "应为0.00" in t or "按生成时" in t or "programme" in t]
+    clerk = [str(c.value) for row in ws.iter_rows(min_col=13) for c in row if c.value]
+    assert any("应为0.00" in t for t in clerk)
+
+
+def test_budget_lists_gas_in_the_company_area_as_a_general_item(full_build: Result) -> None:
+    ws = _budget(full_build)
+    gas = next(r for r in range(6, 20) if ws[f"C{r}"].value == "供气")
+    assert ws[f"K{gas}"].value == "一般项目"
+    assert ws[f"I{gas}"].value in (None, "") and ws[f"J{gas}"].value in (None, "")
+    notes = " ".join(str(c.value) for row in ws.iter_rows(max_col=1) for c in row if c.value)
+    assert "市煤气总公司供气区域，供气改造" in notes and "×5/10" in notes

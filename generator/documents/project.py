@@ -89,7 +89,7 @@ def project_context(data: DataSet, project: Project) -> dict[str, Any]:
     items = data.items
     results = {r.item: r for r in project.acceptance.results} if project.acceptance else {}
     funding = plan_funding(data, project, c.households) if project.items else None
-    lines = []
+    lines: list[dict[str, Any]] = []
     for no, lf in enumerate(funding.lines if funding else [], start=1):
         line = lf.line
         cat_item = items[line.item]
@@ -116,8 +116,9 @@ def project_context(data: DataSet, project: Project) -> dict[str, Any]:
             "result": result.result if result else None,
             "remarks": result.remarks if result else None,
         })
-    for line, in_wan in zip(lines, wan_parts([ln["amount"] for ln in lines]), strict=True):
-        line["wan"] = in_wan
+    for entry, in_wan in zip(lines, wan_parts([lf.line.amount for lf in funding.lines])
+                             if funding else [], strict=True):
+        entry["wan"] = in_wan
     categories = []
     for name, amount in (funding.by_category.items() if funding else []):
         categories.append({"name": name, "amount": amount,
