@@ -211,3 +211,30 @@ def test_budget_lists_gas_in_the_company_area_as_a_general_item(full_build: Resu
     assert ws[f"I{gas}"].value in (None, "") and ws[f"J{gas}"].value in (None, "")
     notes = " ".join(str(c.value) for row in ws.iter_rows(max_col=1) for c in row if c.value)
     assert "市煤气总公司供气区域，供气改造" in notes and "×5/10" in notes
+
+
+# ---------------------------------------------------------------- the assessment workbook
+
+
+def _cells(path: Path) -> list[str]:
+    import openpyxl
+
+    ws = openpyxl.load_workbook(path).active
+    return [str(c.value) for row in ws.iter_rows() for c in row if c.value is not None]
+
+
+def test_assessment_labels_its_weights_and_is_signed(reports_build: Result) -> None:
+    cells = _cells(reports_build.out / "2018/全市/2018年度综合考评表.xlsx")
+    text = " ".join(cells)
+    assert "programme" not in text and ".yaml" not in text
+    assert "权重（分，市级确定）" in cells
+    assert "未规定各方面的分值" in text
+    assert any(c.startswith("考评单位（盖章）：") for c in cells)
+    assert "考评人：" in cells and any(c.startswith("日期：") for c in cells)
+    assert sum(c.startswith("=RANK(") for c in cells) == 6
+
+
+def test_a_year_without_results_is_not_ranked(reports_build: Result) -> None:
+    cells = _cells(reports_build.out / "2020/全市/2020年度综合考评表.xlsx")
+    assert not [c for c in cells if c.startswith("=RANK(")]
+    assert cells.count("无数据") >= 6 * 10
