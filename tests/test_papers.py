@@ -238,3 +238,34 @@ def test_a_year_without_results_is_not_ranked(reports_build: Result) -> None:
     cells = _cells(reports_build.out / "2020/全市/2020年度综合考评表.xlsx")
     assert not [c for c in cells if c.startswith("=RANK(")]
     assert cells.count("无数据") >= 6 * 10
+
+
+# ---------------------------------------------------------------- the application
+
+
+def _application(full_build: Result, seq: int) -> str:
+    return docx_text(next(full_build.out.glob(f"*/*/{seq:02d}-*/02-改造申请书.docx")))
+
+
+def test_application_states_eligibility_without_contradicting_the_data(
+        full_build: Result, bundled: DataSet) -> None:
+    late = bundled.communities["miyi-08"]
+    assert late.built_years is not None and late.built_years[1] >= 2000
+    text = _application(full_build, late.seq)
+    assert "不早于2000年" in text
+    assert "属于2000年以前建成的小区" not in text and "建成时间较长" not in text
+    early = bundled.communities["renhe-05"]  # built 1970
+    text = _application(full_build, early.seq)
+    assert "小区建成于1970年，属于2000年以前建成的小区。" in text
+    assert "小区为非商品房小区。" in text
+    assert "居民支持率" in text and "不低于90%" in text
+
+
+def test_application_gives_the_committee_contact_and_its_attachments(
+        full_build: Result, bundled: DataSet) -> None:
+    project = bundled.projects["dongqu-01"]
+    text = _application(full_build, 1)
+    assert project.committee_contact is not None and project.contact is not None
+    assert f"（联系人：{project.committee_contact.person}，" in text
+    assert f"联系人：{project.contact.person}" not in text  # the street office's notice contact
+    assert "附件：1.意见征询结果汇总表" in text and "2.居民意见征询表（300份）" in text

@@ -435,8 +435,10 @@ def application() -> DocumentObject:
     para(doc, "{{ street_office }}：", ADDRESSEE)
     para(doc, FACTS_SENTENCE + "小区{{ basis.listing }}，"
               "预计投资{{ community.investment_wan|wan }}万元。")
+    para(doc, "{{ eligibility.built }}{{ eligibility.housing }}")
     tag(doc, "{%p if problems %}")
-    para(doc, "小区建成时间较长，基础配套设施不完善，居住环境较差，目前主要存在以下问题：")
+    para(doc, "{% if eligibility.old %}小区建成时间较长，{% endif %}"
+              "基础配套设施不完善，居住环境较差，目前主要存在以下问题：")
     tag(doc, "{%p for p in problems %}")
     para(doc, PROBLEM)
     tag(doc, "{%p endfor %}")
@@ -457,10 +459,16 @@ def application() -> DocumentObject:
     para(doc, "为改善小区居住条件、提升居住品质，{{ community_committee }}代表小区居民"
               "申请对本小区实施老旧小区改造，恳请予以支持，并组织开展方案设计、造价咨询等工作。")
     para(doc, "妥否，请批示。")
-    signature(doc, "{{ community_committee }}", "{{ dates.application|cn_date }}")
-    tag(doc, "{%p if contact %}")
-    para(doc, "（联系人：{{ contact.person }}，联系电话：{{ contact.phone }}）", NOTE)
+    tag(doc, "{%p if attachments %}")
+    para(doc)
+    tag(doc, "{%p for a in attachments %}")
+    para(doc, "{% if loop.first %}附件：{% else %}　　　{% endif %}{{ loop.index }}.{{ a }}", NOTE)
+    tag(doc, "{%p endfor %}")
     tag(doc, "{%p endif %}")
+    signature(doc, "{{ community_committee }}", "{{ dates.application|cn_date }}")
+    para(doc, "（联系人：{% if committee_contact %}{{ committee_contact.person }}，联系电话："
+              "{{ committee_contact.phone }}{% else %}________，联系电话：________{% endif %}）",
+         NOTE)
     return doc
 
 

@@ -167,6 +167,10 @@ def project_context(data: DataSet, project: Project) -> dict[str, Any]:
         "acceptance": _acceptance(project),
         "signatories": signatories(data, project),
         "basis": basis(data, project),
+        "eligibility": eligibility(data, project),
+        "committee_contact": (project.committee_contact.model_dump()
+                              if project.committee_contact else None),
+        "attachments": attachments(project),
         "management": {
             "body": m.body, "body_name": m.body_name, "property_mode": m.property_mode,
             "property_company": m.property_company, "maintenance_fund": m.maintenance_fund,
@@ -331,3 +335,38 @@ def funding_brief(data: DataSet, project: Project) -> str:
     if gas:
         text += f"；本小区位于{p.excluded_gas_area}，{'、'.join(gas)}改造按一般项目分担"
     return text + "。"
+
+
+def eligibility(data: DataSet, project: Project) -> dict[str, Any]:
+    """The facts the application rests on, each said only as far as the data bears it out.
+
+    ``built`` states the year of building against the programme's before-year rule; ``housing``
+    says whether it is a commodity-housing estate; ``old`` is whether the community may be
+    called old (built before the rule's year), which the wording about its age follows.
+    """
+    c = data.communities[project.community]
+    limit = data.programme.eligibility.built_before_year
+    years = c.built_years
+    built_text = c.built + ("年" if c.built and c.built[-1].isdigit() else "") if c.built else ""
+    if years is None:
+        built = f"小区建成于{built_text or '________'}{'' if built_text else '年'}。"
+    elif years[1] < limit:
+        built = f"小区建成于{built_text}，属于{limit}年以前建成的小区。"
+    else:
+        built = (f"小区建成于{built_text}，不早于{limit}年，不在“{limit}年以前建成”之列，"
+                 f"已按年度实施计划列入改造。")
+    housing = ("小区为商品房小区，不属于非商品房小区。" if project.commodity_housing
+               else "小区为非商品房小区。")
+    return {"built": built, "housing": housing,
+            "old": years is not None and years[1] < limit}
+
+
+TALLY_NAME = "意见征询结果汇总表"
+"""The tally kind's document, by the name it goes out under."""
+
+
+def attachments(project: Project) -> list[str]:
+    """What goes with the application: the tally of the survey, then the signed forms."""
+    if project.survey is None:
+        return []
+    return [TALLY_NAME, f"居民意见征询表（{project.survey.households_asked}份）"]
