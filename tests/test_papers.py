@@ -269,3 +269,30 @@ def test_application_gives_the_committee_contact_and_its_attachments(
     assert f"（联系人：{project.committee_contact.person}，" in text
     assert f"联系人：{project.contact.person}" not in text  # the street office's notice contact
     assert "附件：1.意见征询结果汇总表" in text and "2.居民意见征询表（300份）" in text
+
+
+# ---------------------------------------------------------------- the pilot reports as 公文
+
+
+def _sentences(text: str) -> list[str]:
+    return [s.strip() for line in text.splitlines() if not line.startswith(("|", "["))
+            for s in line.split("。") if len(s.strip()) > 12 and "，" in s]
+
+
+def test_reports_are_gongwen_and_say_nothing_twice(reports_build: Result, bundled: DataSet) -> None:
+    reports = sorted(reports_build.out.glob("*/*/*试点工作报告*.docx"))
+    assert len(reports) == 7
+    for path in reports:
+        text = docx_text(path)
+        lines = [ln for ln in text.splitlines() if not ln.startswith("[")]
+        assert lines[0].endswith("文件") and "签发人：" in lines[1], path
+        assert lines[-1].endswith("印发"), path
+        assert "截至目前" not in text and "截至" in text
+        heads = [s[:14] for s in _sentences(text)]
+        repeated = {h for h in heads if heads.count(h) > 1}
+        assert repeated == set(), (path, repeated)
+    # what the data gives is printed; what it lacks is marked, never guessed
+    east = docx_text(reports_build.out / "2018/东区/2018年老旧小区改造试点工作报告.docx")
+    assert "东府〔2018〕12号　　签发人：李明远" in east and "【待填写" not in east
+    miyi = docx_text(reports_build.out / "2018/米易县/2018年老旧小区改造试点工作报告.docx")
+    assert "【待填写：发文字号】" in miyi and "【待填写：抄送机关】" in miyi

@@ -463,10 +463,30 @@ class Project(Record):
         return STAGES.index(self.stage) >= STAGES.index(stage)
 
 
+CITY_REPORT = "全市"
+"""The district name under which data/reports/<year>/ holds the city compilation's own data."""
+
+
+class Dispatch(Record):
+    """What makes a report a 公文 (GB/T 9704): its number, who signs it off, where it goes.
+
+    A field left out prints as a visible 【待填写】 mark; an empty list of 抄送 means none.
+    """
+
+    agency_code: Text | None = Field(default=None, title="机关代字")
+    number: Positive | None = Field(default=None, title="发文顺序号")
+    signer: Text | None = Field(default=None, title="签发人")
+    recipient: Text | None = Field(default=None, title="主送机关")
+    cc: list[Text] | None = Field(default=None, title="抄送机关")
+    office: Text | None = Field(default=None, title="印发机关")
+    print_date: dt.date | None = Field(default=None, title="印发日期")
+
+
 class DistrictReport(Record):
-    """A district's own words for its annual (pilot) report."""
+    """A district's own words for its annual (pilot) report (district 全市: the city compilation)."""
 
     district: Text = Field(title="县（区）")
     year: Year = Field(title="年度")
     date: dt.date | None = Field(default=None, title="报告日期")
+    document: Dispatch = Field(default_factory=Dispatch, title="公文要素")
     narrative: Narrative = Field(default_factory=Narrative, title="报告内容")

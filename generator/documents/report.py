@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from generator.data.loader import DataSet
-from generator.data.models import STAGE_NAMES, Narrative
+from generator.data.models import CITY_REPORT, STAGE_NAMES, Dispatch, DistrictReport, Narrative
 from generator.documents.figures import (
     PARTY_KEYS,
     ProjectFigures,
@@ -77,7 +77,11 @@ CITY_SUMMARY = ("{year}年全市{target}为完成{n}个老旧小区改造，涉�
                 "{accepted}个），完成改造{done}户，各方实际到位资金{actual}万元；对照{target}，"
                 "小区个数完成{r1}，户数完成{r2}，投资完成{r3}。")
 PLAN_DIFFERS = "（附件1所列该年度计划为{n}个、{households}户、{wan}万元）"
-AS_OF_UNKNOWN = "目前"
+AS_OF_UNKNOWN = "【待填写：截止日期】"
+MASTHEAD = "{sender}文件"
+DOC_NUMBER = "{code}〔{year}〕{number}号"
+CC = "抄送：{names}。"
+PRINTED = "{office}　　{date}印发"
 TARGET_ROWS = ("小区个数（个）", "改造户数（户）", "投资（万元）")
 DISTRICT_HEADS = {"targets": "（一）计划完成情况", "projects": "（二）项目完成情况",
                   "funding": "（三）资金到位情况"}
@@ -271,7 +275,7 @@ def report_context(data: DataSet, year: int, district: str | None = None) -> dic
     words = WORDS[pilot]
     rows = year_figures(data, year, district)
     t = totals(rows)
-    report = data.reports.get((district, year)) if district else None
+    report = data.reports.get((district or CITY_REPORT, year))
     date = report.date if report else None
     plan = (t.communities, t.households, t.investment_wan)
     _, sums = _printed(rows)
@@ -326,7 +330,8 @@ def report_context(data: DataSet, year: int, district: str | None = None) -> dic
         "district": district or CITY,
         "mark": SAMPLE_MARK if illustrative else "",
         "title": words["title"].format(sender=sender, year=year),
-        "recipient": recipient,
+        "recipient": (report.document.recipient if report and report.document.recipient
+                      else recipient),
         "opening": opening,
         "summary": summary,
         "heads": heads,
@@ -352,6 +357,41 @@ def report_context(data: DataSet, year: int, district: str | None = None) -> dic
         **_narratives(data, year, district),
         "closing": CLOSING,
         "sign": signature(sender, cn_date(date)),
+        "doc": dispatch(report, sender, recipient),
+    }
+
+
+def _fill(value: object, what: str) -> str:
+    return str(value) if value else FILL.format(who="", what=what)
+
+
+def dispatch(report: DistrictReport | None, sender: str, recipient: str) -> dict[str, Any]:
+    """The 公文 parts around the body: 版头, 发文字号, 签发人, 主送, 附件说明 and 版记.
+
+    What the report's data leaves out is a visible 【待填写】 mark, never a guess.
+    """
+    d = report.document if report else Dispatch()
+    date = report.date if report else None
+    if d.agency_code is None and d.number is None:
+        number = FILL.format(who="", what="发文字号")
+    else:
+        number = DOC_NUMBER.format(code=_fill(d.agency_code, "机关代字"),
+                                   year=_fill(date.year if date else None, "年份"),
+                                   number=_fill(d.number, "发文顺序号"))
+    if d.cc is None:
+        cc = CC.format(names=FILL.format(who="", what="抄送机关"))
+    else:
+        cc = CC.format(names="，".join(d.cc)) if d.cc else ""
+    return {
+        "masthead": MASTHEAD.format(sender=sender),
+        "number": number,
+        "signer": _fill(d.signer, "签发人"),
+        "recipient": d.recipient or recipient,
+        "attachments": [],
+        "cc": cc,
+        "printed": PRINTED.format(office=_fill(d.office, "印发机关"),
+                                  date=cn_date(d.print_date) if d.print_date
+                                  else FILL.format(who="", what="印发日期")),
     }
 
 
