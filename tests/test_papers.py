@@ -16,6 +16,7 @@ from generator.documents.figures import project_figures
 from generator.documents.project import project_context
 from generator.documents.report import report_context
 from generator.output.pipeline import Result
+from generator.render.filters import wan_parts
 from tests.helpers import DataDir, good_project
 from tests.snapshot import docx_text
 from tests.test_rules import only
@@ -296,3 +297,57 @@ def test_reports_are_gongwen_and_say_nothing_twice(reports_build: Result, bundle
     assert "东府〔2018〕12号　　签发人：李明远" in east and "【待填写" not in east
     miyi = docx_text(reports_build.out / "2018/米易县/2018年老旧小区改造试点工作报告.docx")
     assert "【待填写：发文字号】" in miyi and "【待填写：抄送机关】" in miyi
+
+
+# ---------------------------------------------------------------- one figure, one way, every paper
+
+FIGURES = {
+    "support rate": r"居民支持率(\d+(?:\.\d)?%)",
+    "per household": r"户均(?:出资)?([\d,]+\.\d\d)元",
+    "total in 万元": r"(?:预算投资|预算总投资|元（)([\d,]+\.\d\d)万元",
+    "total in 元": r"(?:工程预算总额|工程投资 \| )([\d,]+\.\d\d)元",
+    "households": r"(?:共有住户|总户数 \| |改造户数 \| )(\d+)户",
+    "construction unit": r"施工单位[：:]?\s?(?:\| )?([^，。| ]+?(?:公司|单位))",
+    "supervision unit": r"监理单位[：:]?\s?(?:\| )?([^，。| ]+?(?:公司|单位))",
+}
+
+
+def test_every_figure_is_the_same_in_every_paper_of_a_community(full_build: Result,
+                                                               bundled: DataSet) -> None:
+    compared = 0
+    for folder in sorted({p.parent for p in full_build.out.rglob("*.docx")}):
+        texts = {p.name: docx_text(p) for p in folder.glob("*.docx")}
+        for name, pattern in FIGURES.items():
+            seen = {m for t in texts.values() for m in re.findall(pattern, t)}
+            assert len(seen) <= 1, (folder.name, name, seen)
+            compared += sum(bool(re.search(pattern, t)) for t in texts.values()) > 1
+        plan, notice = texts.get("03-改造方案.docx"), texts.get("05-改造方案公示.docx")
+        if plan and notice:
+            # the notice's 万元 are the plan table's 元 under the one rounding policy
+            rows = re.findall(r"^\| \d+ \| (\S+) \| ([\d,]+\.\d\d) \| [\d.]+% \|$", plan, re.M)
+            wan = wan_parts([Decimal(a.replace(",", "")) for _, a in rows])
+            for (party, _), w in zip(rows, wan, strict=True):
+                assert f"{party}{w:,.2f}万元" in notice, (folder.name, party)
+            shares = re.findall(r"^\| \d+ \| \S+ \| [\d,]+\.\d\d \| ([\d.]+%) \|$", plan, re.M)
+            assert re.findall(r"万元（([\d.]+%)）", notice) == shares, folder.name
+    assert compared > 50
+
+
+def test_every_project_figure_is_the_same_in_district_and_city_reports(
+        reports_build: Result) -> None:
+    def rows(path: Path) -> dict[str, list[str]]:
+        out = {}
+        for table in _tables(path)[1:]:  # the project and funding tables, keyed by name
+            for r in table[1:]:
+                if r[0].isdigit():
+                    out.setdefault(r[1], []).extend(r[2:])
+        return out
+
+    for year in (2018,):
+        city = rows(next(reports_build.out.glob(f"{year}/全市/*.docx")))
+        seen = 0
+        for path in reports_build.out.glob(f"{year}/*/*试点工作报告.docx"):
+            for name, cells in rows(path).items():
+                assert cells == city[name], (path.parent.name, name)
+                seen += 1
+        assert seen == 9
