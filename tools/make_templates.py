@@ -595,41 +595,43 @@ def plan() -> DocumentObject:
 # ---------------------------------------------------------------- 改造方案公示
 
 
+NOTICE_BODY = "公示正文"
+
+
 def notice() -> DocumentObject:
     # Posted on one A4 sheet: the 示例 mark stands in the header only, amounts are in 万元.
     doc = titled_document("改造方案公示", "{{ community.name }}老旧小区改造方案公示", mark=False)
-    para(doc, "现将本小区老旧小区改造方案的主要内容公示如下：")
+    # What a notice must say fills more than 22 lines of 3号: posted, it is set in 4号.
+    add_style(doc, "GongshiZhengwen", NOTICE_BODY, size=14, first_line_chars=2, line=22)
+    para(doc, "现将本小区老旧小区改造方案的主要内容公示如下：", NOTICE_BODY)
     para(doc, "一、改造项目：{% if items %}{% for it in items %}{{ it.item }}{{ it.wan|wan(2) }}万元"
               "{% if not loop.last %}、{% endif %}{% endfor %}，共{{ items|length }}项。"
-              "{% else %}________{% endif %}")
+              "{% else %}________{% endif %}", NOTICE_BODY)
     para(doc, "二、资金筹集：{% if funding %}预算总投资{{ funding.total|yuan_as_wan }}万元，其中"
               "{% for r in funding.rows %}{{ r.party }}{{ r.wan|wan(2) }}万元"
               "（{{ r.share|percent }}）{% if not loop.last %}、{% endif %}{% endfor %}；"
               "居民户均出资{{ funding.per_household|yuan }}元。{{ funding_brief }}"
-              "{% else %}________{% endif %}")
-    para(doc, "三、实施单位：施工单位{{ units.construction|or_fill }}，"
-              "监理单位{{ units.supervision|or_fill }}。")
-    para(doc, "四、实施计划：计划于{{ dates.start|cn_date }}开工，"
-              "{{ dates.completion|cn_date }}完工。")
-    para(doc, "五、居民意见：{% if survey %}{{ survey.date|cn_date }}征询{{ survey.asked }}户，"
-              "同意{{ survey.support }}户，居民支持率{{ survey.rate|percent }}"
-              "{% if support_ok %}，达到不低于{{ programme.min_support_percent }}%的要求{% endif %}。"
-              "{% else %}________{% endif %}")
-    para(doc, "六、长效管理：{% if management.body %}{{ management.body_name or management.body }}"
-              "负责改造后日常管理{% else %}推动成立业主委员会或居民自治小组{% endif %}；"
+              "{% else %}________{% endif %}", NOTICE_BODY)
+    para(doc, "三、实施安排：施工单位{{ units.construction|or_fill }}，"
+              "监理单位{{ units.supervision|or_fill }}；计划于{{ dates.start|cn_date }}开工，"
+              "{{ dates.completion|cn_date }}完工。", NOTICE_BODY)
+    para(doc, "四、居民意见：{% if survey %}征询{{ survey.asked }}户，"
+              "同意{{ survey.support }}户，支持率{{ survey.rate|percent }}。"
+              "{% else %}________{% endif %}"
+              "长效管理：{% if management.body %}{{ management.body }}"
+              "{% else %}推动成立业主委员会或居民自治小组{% endif %}负责日常管理，"
               "{% if management.property_mode == '专业化物业管理' %}引入专业化物业管理"
-              "{% if management.property_company %}（{{ management.property_company }}）{% endif %}"
               "{% elif management.property_mode %}实行业主自治管理"
-              "{% else %}明确物业管理方式{% endif %}；"
-              "{% if management.maintenance_fund %}已建立房屋专项维修资金"
-              "{% else %}建立房屋专项维修资金{% endif %}。")
-    para(doc, "七、公示期{{ dates.notice_start|cn_date }}至{{ dates.notice_end|cn_date }}"
+              "{% else %}明确物业管理方式{% endif %}，"
+              "{% if management.maintenance_fund %}已建立{% else %}建立{% endif %}房屋专项维修资金。", NOTICE_BODY)
+    para(doc, "五、公示期{{ dates.notice_start|cn_date }}至{{ dates.notice_end|cn_date }}"
               "{% if contact %}，公示地点：{{ contact.notice_place }}{% endif %}。"
               "如有意见或建议，请于{{ dates.notice_end|cn_date }}前"
               "{% if contact %}向{{ contact.objection_to }}反映（联系人：{{ contact.person }}，"
               "电话：{{ contact.phone }}）{% else %}向________反映（联系人：________，"
-              "电话：________）{% endif %}，逾期视为无异议。")
-    sign_off(doc, ["{{ street_office }}", "{{ dates.notice_start|cn_date }}"], SIGNATURE)
+              "电话：________）{% endif %}，逾期视为无异议。", NOTICE_BODY)
+    for text in ("{{ street_office }}", "{{ dates.notice_start|cn_date }}"):
+        para(doc, text, SIGNATURE).paragraph_format.keep_with_next = True
     return doc
 
 

@@ -327,13 +327,13 @@ def funding_brief(data: DataSet, project: Project) -> str:
     prog = data.programme
     n = prog.parties
     g, p = prog.general_split, prog.pipeline_split
-    text = (f"一般项目由{n.city}、{n.district}、{n.residents}按{general_ratio([g.city, g.district, g.residents])}"
-            f"分担；水、电、气、通讯管线表（箱）前段由{n.utility}和县（区）政府按"
-            f"{pipeline_ratio(p.utility_percent, p.district_percent)}分担，表（箱）后段由居民自行承担")
+    text = (f"一般项目按{general_ratio([g.city, g.district, g.residents])}分担；管线表（箱）前段由"
+            f"{n.utility}和县（区）政府按{pipeline_ratio(p.utility_percent, p.district_percent)}"
+            f"分担，表（箱）后段由居民承担")
     gas = [ln.item for ln in project.items if line_rule(data, project, ln) == "general"
            and data.items[ln.item].funding == "pipeline"]
     if gas:
-        text += f"；本小区位于{p.excluded_gas_area}，{'、'.join(gas)}改造按一般项目分担"
+        text += f"；本小区在{p.excluded_gas_area}，{'、'.join(gas)}按一般项目分担"
     return text + "。"
 
 
