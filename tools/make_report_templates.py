@@ -273,7 +273,7 @@ def body(doc: Doc) -> None:
     parts_block(doc, "experience")
     tag(add(style="一级标题"), "四、存在的问题和建议")
     parts_block(doc, "problems")
-    tag(add(), "{{ closing }}")
+    tag(add(), "{{ closing }}").paragraph_format.keep_with_next = True
     tag(add(), "{%p if doc.attachments %}")
     add()
     tag(add(), "{%p for a in doc.attachments %}")
@@ -281,9 +281,9 @@ def body(doc: Doc) -> None:
                               "{{ loop.index }}.{{ a }}")
     tag(add(), "{%p endfor %}")
     tag(add(), "{%p endif %}")
-    add()
-    add()
-    tag(add(style="署名"), "{{ sign.name }}")
+    # 特此报告, the sender and the date stay on one page: no page holds the date alone.
+    for p in (add(), add(), tag(add(style="署名"), "{{ sign.name }}")):
+        p.paragraph_format.keep_with_next = True
     tag(add(style="署名"), "{{ sign.date }}")
     # 版记: 抄送, then the printing office and date (GB/T 9704 7.4).
     add()

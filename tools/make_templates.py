@@ -696,8 +696,8 @@ def acceptance() -> DocumentObject:
     panel = ruled_table(doc, [72, 40, 44])
     add_row(panel, ["验收单位", "签字（盖章）", "日期"], TABLE_HEAD, header=True, height_mm=9)
     tag_row(panel, "{%tr for s in signatories %}")
-    add_row(panel, ["{{ s.role }}{% if s.name %}：{{ s.name }}{% endif %}", "", "　　年　月　日"],
-            height_mm=12, aligns=[L, L, R])
+    row = add_row(panel, ["{{ s.role }}", "", "　　年　月　日"], height_mm=12, aligns=[L, L, R])
+    row.cells[0].add_paragraph("{{ s.name }}", TABLE_SMALL)
     tag_row(panel, "{%tr endfor %}")
     return doc
 
