@@ -208,10 +208,10 @@ def test_budget_keeps_clerk_notes_off_the_printed_area(full_build: Result) -> No
 def test_budget_lists_gas_in_the_company_area_as_a_general_item(full_build: Result) -> None:
     ws = _budget(full_build)
     gas = next(r for r in range(6, 20) if ws[f"C{r}"].value == "供气")
-    assert ws[f"K{gas}"].value == "一般项目"
+    assert ws[f"K{gas}"].value == "一般项目（燃气公司供气区域）"
     assert ws[f"I{gas}"].value in (None, "") and ws[f"J{gas}"].value in (None, "")
     notes = " ".join(str(c.value) for row in ws.iter_rows(max_col=1) for c in row if c.value)
-    assert "市煤气总公司供气区域，供气改造" in notes and "×5/10" in notes
+    assert "×5/10" in notes and "表（箱）后段" in notes
 
 
 # ---------------------------------------------------------------- the assessment workbook

@@ -173,9 +173,10 @@ def build_budget() -> bytes:
     _put(ws, f"M{row}", "大写按生成时的金额填写，表中金额修改后请相应改写（本列不打印）", STYLE_NOTE,
          f"N{row}")
     ws.row_dimensions[row].height = 24
-    _put(ws, f"A{row + 1}", "资金筹集说明：{{ funding_text|join('') }}", STYLE_NOTE,
+    # Which rule each line follows is column K; here how the shares come out.
+    _put(ws, f"A{row + 1}", "各方金额计算：{{ funding_derivation }}", STYLE_NOTE,
          f"{last}{row + 1}")
-    ws.row_dimensions[row + 1].height = 96
+    ws.row_dimensions[row + 1].height = 84
     _put(ws, f"A{row + 2}", NOTES, STYLE_NOTE, f"{last}{row + 2}")
     ws.row_dimensions[row + 2].height = 48
     sign = row + 3

@@ -28,6 +28,8 @@ from generator.rules.funding import (
 )
 
 RULE_NAMES = {"general": "一般项目", "pipeline": "管线项目", "public_service": "公共服务设施"}
+GAS_AREA_RULE = "一般项目（燃气公司供气区域）"
+"""The funding channel a gas line in the gas company's area shows: general, and why."""
 
 
 def programme_context(data: DataSet) -> dict[str, Any]:
@@ -111,7 +113,10 @@ def project_context(data: DataSet, project: Project) -> dict[str, Any]:
             "after_meter": line.after_meter if lf.rule == "pipeline" else None,
             "rule_reason": rule_reason(data, project, lf.rule, line.item),
             "rule": lf.rule,
-            "rule_name": RULE_NAMES[lf.rule],
+            # The budget's SUMIF reads any name but 管线项目 as general: gas in the company's
+            # area says why it is general right on its line.
+            "rule_name": (GAS_AREA_RULE if lf.rule == "general" and cat_item.funding == "pipeline"
+                          else RULE_NAMES[lf.rule]),
             "parts": lf.parts,
             "result": result.result if result else None,
             "remarks": result.remarks if result else None,
@@ -153,7 +158,8 @@ def project_context(data: DataSet, project: Project) -> dict[str, Any]:
         "items": lines,
         "categories": categories,
         "funding": _funding(data, funding, c.households) if funding else None,
-        "funding_text": funding_text(data, project, funding) if funding else [],
+        "funding_text": (text := funding_text(data, project, funding) if funding else []),
+        "funding_derivation": "".join(text[-2:]),
         "funding_brief": funding_brief(data, project),
         "catalogue": [
             {"name": cat.name,
