@@ -537,18 +537,21 @@ def plan() -> DocumentObject:
               "表（箱）后段改造费用由居民自行承担。")
     tag(doc, "{%p if funding %}")
     para(doc, "本项目资金筹集如下：")
-    money = ruled_table(doc, [16, 60, 46, 34])
-    add_row(money, ["序号", "出资方", "金额（元）", "占比"], TABLE_HEAD, header=True)
+    money = ruled_table(doc, [12, 30, 34, 58, 22])
+    add_row(money, ["序号", "出资方", "金额（元）", "计算方法", "占比"], TABLE_HEAD_SMALL, header=True)
     tag_row(money, "{%tr for r in funding.rows %}")
     add_row(money, ["{{ loop.index }}", "{{ r.party }}", "{{ r.amount|yuan }}",
-                    "{{ r.share|percent }}"], aligns=[C, L, R, R])
+                    "{{ funding_how[r.key] }}", "{{ r.share|percent }}"], TABLE_SMALL,
+            aligns=[C, L, R, L, R])
     tag_row(money, "{%tr endfor %}")
-    row = add_row(money, ["合计", "", "{{ funding.total|yuan }}", "100%"], TABLE_HEAD,
-                  aligns=[C, C, R, R])
+    row = add_row(money, ["合计", "", "{{ funding.total|yuan }}", "", "100%"], TABLE_HEAD_SMALL,
+                  aligns=[C, C, R, C, R])
     row.cells[0].merge(row.cells[1])
-    tag(doc, "{%p for t in funding_text %}")
+    # Which items follow which rule, then why the shares are not the general ratio.
+    tag(doc, "{%p for t in funding_text[:-1] %}")
     para(doc, "{{ t }}")
     tag(doc, "{%p endfor %}")
+    para(doc, "{{ share_note }}")
     para(doc, "{{ programme.parties.residents }}出资{{ funding.residents|yuan }}元，"
               "按{{ funding.households }}户计算，户均{{ funding.per_household|yuan }}元。")
     tag(doc, "{%p endif %}")

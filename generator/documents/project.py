@@ -160,6 +160,8 @@ def project_context(data: DataSet, project: Project) -> dict[str, Any]:
         "funding": _funding(data, funding, c.households) if funding else None,
         "funding_text": (text := funding_text(data, project, funding) if funding else []),
         "funding_derivation": "".join(text[-2:]),
+        "funding_how": funding_derivations(data, funding) if funding else {},
+        "share_note": share_note(data, funding) if funding else "",
         "funding_brief": funding_brief(data, project),
         "catalogue": [
             {"name": cat.name,
@@ -270,7 +272,6 @@ def funding_text(data: DataSet, project: Project, funding: Funding) -> list[str]
     prog = data.programme
     names = prog.parties.model_dump()
     g, p = prog.general_split, prog.pipeline_split
-    whole = g.city + g.district + g.residents
     ratio = general_ratio([g.city, g.district, g.residents])
     groups: dict[str, list[str]] = {"general": [], "gas": [], "pipeline": [], "public_service": []}
     before = after = Decimal(0)
@@ -301,13 +302,35 @@ def funding_text(data: DataSet, project: Project, funding: Funding) -> list[str]
                     ("social_capital", other.social_capital)) if v)
     out.append(f"按比例分担的金额为一般项目合计{yuan(general_total)}元{less}，"
                f"即{yuan(funding.general_base)}元。")
-    pipe = {k: sum((lf.parts.get(k, Decimal(0)) for lf in funding.lines if lf.rule == "pipeline"),
-                   Decimal(0)) for k in ("utility", "district", "residents")}
-    shares = {"city": g.city, "district": g.district, "residents": g.residents}
     rows = dict(zip([k for k in PARTIES if funding.by_party[k] or k in GENERAL_PARTIES],
                     _funding(data, funding, 1)["rows"], strict=True))
-    parts = []
-    for key, row in rows.items():
+    how = funding_derivations(data, funding)
+    parts = [f"{row['party']}{yuan(row['amount'])}元（{how[key]}），占预算总额的{percent(row['share'])}"
+             for key, row in rows.items()]
+    out.append("各方金额及占比：" + "；".join(parts) + "。" + share_note(data, funding))
+    return out
+
+
+def share_note(data: DataSet, funding: Funding) -> str:
+    """Why the printed shares are not the general ratio."""
+    g = data.programme.general_split
+    ratio = general_ratio([g.city, g.district, g.residents])
+    return (f"各方占比是各方金额除以预算总额{yuan(funding.total)}元所得；管线项目和其他资金"
+            f"另有承担方式，所以不等于{ratio}。")
+
+
+def funding_derivations(data: DataSet, funding: Funding) -> dict[str, str]:
+    """How each party's amount comes out of the rules, by party key."""
+    prog = data.programme
+    g, p = prog.general_split, prog.pipeline_split
+    whole = g.city + g.district + g.residents
+    shares = {"city": g.city, "district": g.district, "residents": g.residents}
+    pipes = [lf for lf in funding.lines if lf.rule == "pipeline"]
+    before = sum((lf.line.before_meter or Decimal(0) for lf in pipes), Decimal(0))
+    pipe = {k: sum((lf.parts.get(k, Decimal(0)) for lf in pipes), Decimal(0))
+            for k in ("utility", "district", "residents")}
+    out = {}
+    for key in PARTIES:
         pieces = []
         if key in shares:
             exact = funding.general_base * shares[key] / whole
@@ -321,10 +344,7 @@ def funding_text(data: DataSet, project: Project, funding: Funding) -> list[str]
             pieces.append(f"表（箱）后段{yuan(pipe['residents'])}元")
         if key in ("maintenance_fund", "social_capital"):
             pieces.append("按筹集数")
-        parts.append(f"{row['party']}{yuan(row['amount'])}元（{'；'.join(pieces)}），"
-                     f"占预算总额的{percent(row['share'])}")
-    out.append("各方金额及占比：" + "；".join(parts) + "。各方占比是各方金额除以预算总额"
-               f"{yuan(funding.total)}元所得；管线项目和其他资金另有承担方式，所以不等于{ratio}。")
+        out[key] = "；".join(pieces)
     return out
 
 
