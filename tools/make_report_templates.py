@@ -7,7 +7,6 @@ Every docxtpl tag is written as one run, so Word's spell-checker cannot split it
 from __future__ import annotations
 
 import io
-import math
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -28,21 +27,21 @@ from docx_layout import (
     KAITI,
     LINE_PT,
     PPR_ORDER,
-    RPR_ORDER,
     SONGTI,
     TBLPR_ORDER,
-    TYPE_WIDTH_MM,
     XIAOBIAOSONG,
     cell_text,
     fixed_table,
     header_text,
     keep_row_whole,
+    keep_rows_together,
     page_number_footers,
     paragraph_style,
     set_child,
     set_document_defaults,
     set_fonts,
     set_up_page,
+    signature_box,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -113,19 +112,14 @@ def set_up(doc: Doc) -> None:
     pf.line_spacing = Pt(LINE_PT)
     pf.widow_control = False
     _indent_chars(normal, 2)
-    # 28 × 16 pt is 448 pt, the type area 442 pt: condense each character by a whole number of
-    # twentieths of a point until 28 fit.
-    pitch = TYPE_WIDTH_MM / 25.4 * 72 / CHARS_PER_LINE
-    set_child(normal.element.get_or_add_rPr(), "spacing", RPR_ORDER,
-              val=str(math.floor((pitch - BODY_PT) * 20)))
 
     para_style(doc, "GwTitle", "公文标题", XIAOBIAOSONG, 22, align=WD_ALIGN_PARAGRAPH.CENTER,
                exact=36, grid=False)
     para_style(doc, "GwAddressee", "主送机关", FANGSONG, BODY_PT)
     para_style(doc, "GwHeading1", "一级标题", HEITI, BODY_PT, indent=2, keep_next=True, outline=0)
     para_style(doc, "GwHeading2", "二级标题", KAITI, BODY_PT, indent=2, keep_next=True, outline=1)
-    # Left-aligned: the context places sender and date with leading spaces.
-    para_style(doc, "GwSignature", "署名", FANGSONG, BODY_PT, align=WD_ALIGN_PARAGRAPH.LEFT)
+    sign = para_style(doc, "GwSignature", "署名", FANGSONG, BODY_PT, align=WD_ALIGN_PARAGRAPH.CENTER)
+    signature_box(sign.element.get_or_add_pPr())
     para_style(doc, "GwTableNote", "表注", FANGSONG, 12, align=WD_ALIGN_PARAGRAPH.RIGHT,
                exact=None, grid=False, keep_next=True)
     para_style(doc, "GwTableText", "表格文字", FANGSONG, TABLE_PT, align=WD_ALIGN_PARAGRAPH.CENTER,
@@ -183,6 +177,7 @@ def table(doc: Doc, widths_mm: list[float], heads: list[str], loop: str,
         cell_text(first, total[0], "表头文字")
         for index, text in enumerate(total[1:], start=merge_total):
             cell_text(row.cells[index], text, "表格文字")
+    keep_rows_together(t)  # never a header over the 合计 row alone, nor one row on a page
     return t
 
 
@@ -211,7 +206,7 @@ def parts_block(doc: Doc, name: str) -> None:
 def body(doc: Doc) -> None:
     """Title, addressee, the four sections of the report, signature and date."""
     add: Callable[..., Paragraph] = doc.add_paragraph
-    tag(add(style="公文标题"), "{{ title }}")
+    tag(add(style="公文标题"), "{% filter title_lines %}{{ title }}{% endfilter %}")
     add()
     tag(add(style="主送机关"), "{{ recipient }}：")
     tag(add(), "{{ opening }}")
@@ -266,8 +261,9 @@ def body(doc: Doc) -> None:
     tag(add(), "{{ closing }}")
     add()
     add()
-    tag(add(style="署名"), "{{ sign.name }}")
-    tag(add(style="署名"), "{{ sign.date }}")
+    # The sender centred over the date by the 署名 style, whatever spaces the text brings.
+    tag(add(style="署名"), "{{ sign.name|trim }}")
+    tag(add(style="署名"), "{{ sign.date|trim }}")
 
 
 def build() -> bytes:

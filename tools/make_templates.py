@@ -43,12 +43,14 @@ from docx_layout import (
     fixed_table,
     header_text,
     keep_row_whole,
+    keep_rows_together,
     page_number_footers,
     paragraph_style,
     set_child,
     set_document_defaults,
     set_fonts,
     set_up_page,
+    signature_box,
 )
 
 OUT_DIR = Path(__file__).resolve().parent.parent / "templates" / "docx"
@@ -158,6 +160,7 @@ def define_styles(doc: DocumentObject) -> None:
     add_style(doc, "ErjiBiaoti", H2, font=KAITI, first_line_chars=2, outline=1, keep_next=True)
     add_style(doc, "ZhusongJiguan", ADDRESSEE)
     add_style(doc, "Luokuan", SIGNATURE, align=WD_ALIGN_PARAGRAPH.RIGHT, right_chars=4)
+    signature_box(doc.styles[SIGNATURE].element.get_or_add_pPr())
     add_style(doc, "Fuzhu", NOTE, first_line_chars=2)
     add_style(doc, "BiaogeWenzi", TABLE_TEXT, size=14, line=22, align=left)
     add_style(doc, "BiaogeXiaozi", TABLE_SMALL, size=12, line=18, align=left)
@@ -244,7 +247,8 @@ def titled_document(kind_title: str, title: str, *, mark: bool = True) -> Docume
     doc = new_document(kind_title)
     if mark:
         illustrative_mark(doc)
-    para(doc, title, TITLE)
+    # A long title breaks where the program chooses: between words, in balanced lines.
+    para(doc, "{% filter title_lines %}" + title + "{% endfilter %}", TITLE)
     return doc
 
 
@@ -643,6 +647,7 @@ def acceptance() -> DocumentObject:
     verdict = ruled_table(doc, [156])
     add_row(verdict, ["{% if acceptance %}{{ acceptance.conclusion }}{% endif %}"], height_mm=30)
     verdict.rows[0].cells[0].vertical_alignment = WD_ALIGN_VERTICAL.TOP
+    keep_rows_together(verdict, keep_last=True)  # the conclusion and the signatures: one page
 
     para(doc, "三、验收组成员", FORM_LABEL)
     panel = ruled_table(doc, [72, 40, 44])
@@ -663,6 +668,12 @@ def acceptance() -> DocumentObject:
     return doc
 
 
+def keep_tables_whole(doc: DocumentObject) -> None:
+    """Every table kept on one page when it fits; a longer one splits under its repeated header."""
+    for table in doc.tables:
+        keep_rows_together(table)
+
+
 TEMPLATES = {
     "survey_form.docx": survey_form,
     "application.docx": application,
@@ -679,7 +690,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     args.out.mkdir(parents=True, exist_ok=True)
     for name, build in TEMPLATES.items():
         path = args.out / name
-        build().save(str(path))
+        doc = build()
+        keep_tables_whole(doc)
+        doc.save(str(path))
         print(path)
 
 

@@ -64,8 +64,10 @@ def progress(quiet: bool, label: str) -> Any:
 
 def convert(paths: Sequence[Path], quiet: bool, workers: int = 1) -> None:
     """PDF beside every document; a file that fails is named and the command exits 1 at the end."""
-    from generator.output.pdf import to_pdf
+    from generator.output.pdf import font_warnings, to_pdf
 
+    for warning in font_warnings():
+        click.echo(warning, err=True)
     if quiet:
         done = to_pdf(paths, workers=workers)
     else:

@@ -141,3 +141,10 @@ def _fresh(source: Path) -> bool:
     """A PDF beside the file, made after the file was last written."""
     pdf = source.with_suffix(".pdf")
     return pdf.exists() and pdf.stat().st_mtime_ns >= source.stat().st_mtime_ns
+
+
+def font_warnings() -> list[str]:
+    """Warnings naming each font of the PDF font map that is not installed (see output/fonts.py)."""
+    from generator.output.fonts import missing_fonts
+
+    return missing_fonts()

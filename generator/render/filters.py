@@ -96,3 +96,13 @@ FILTERS = {
     "or_fill": or_fill,
 }
 """Every filter a template may use, by the name templates call it."""
+
+
+def _title_filters() -> None:
+    """The title-breaking filter (render/titles.py), registered with the others."""
+    from generator.render.titles import title_lines
+
+    FILTERS["title_lines"] = title_lines
+
+
+_title_filters()
