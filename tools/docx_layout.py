@@ -247,8 +247,9 @@ def keep_row_whole(row: _Row, *, repeat: bool = False) -> None:
 
 # ---------------------------------------------------------------- GB/T 9704 7.3.5.1: 署名 over 成文日期
 
-DATE_CHARS = 7
-"""The width of a 成文日期 such as 2019年12月31日 (digits are half a character)."""
+DATE_CHARS = 8
+"""The width of a 成文日期 such as 2019年12月31日: digits are about half a character, and Word
+and LibreOffice set a quarter space between a digit and a Chinese character."""
 SIGN_BOX_CHARS = 20
 """The signature box: a sender of up to 20 characters stays on one line."""
 

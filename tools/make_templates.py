@@ -668,10 +668,17 @@ def acceptance() -> DocumentObject:
     return doc
 
 
+SHORT_LOOPS = ("categories", "funding.rows")
+"""Lists of a few rows (budget categories, paying parties): their tables are kept whole."""
+
+
 def keep_tables_whole(doc: DocumentObject) -> None:
-    """Every table kept on one page when it fits; a longer one splits under its repeated header."""
+    """Short tables kept on one page; a table of line items splits under its repeated header."""
     for table in doc.tables:
-        keep_rows_together(table)
+        loops = [c.text for c in table.column_cells(0) if c.text.startswith("{%tr for")]
+        if len(table.rows) <= 8 and all(any(f" in {name} " in loop for name in SHORT_LOOPS)
+                                        for loop in loops):
+            keep_rows_together(table)
 
 
 TEMPLATES = {
