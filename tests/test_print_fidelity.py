@@ -195,3 +195,30 @@ def test_the_plan_pdf_embeds_a_distinct_font_per_role(pdfs: dict[str, Path]) -> 
     assert "WenKai" in used["（一）自治组织"]  # 楷体_GB2312
     body = next(f for t, f in used.items() if t.startswith("根据《"))
     assert "Serif" in body and "Light" in body  # 仿宋_GB2312
+
+
+# ---------------------------------------------------------------- bound print files, duplex
+
+
+@needs_lo
+@pytest.mark.libreoffice
+def test_in_a_bound_print_file_every_document_starts_on_an_odd_page(
+        tmp_path: Path, bundled: DataSet) -> None:
+    from generator.output.printing import print_documents
+
+    result = print_documents(bundled, tmp_path, "plan", district="东区", layout=True)
+    done = to_pdf(result.paths)
+    assert not done.failed
+    text = subprocess.run(["pdftotext", "-layout", str(done.done[0]), "-"], capture_output=True,
+                          text=True, check=True).stdout
+    pages = text.split("\f")[:-1]
+    footers = [page.strip().splitlines()[-1].replace(" ", "") if page.strip() else "" for page in pages]
+    starts = [n for n, f in enumerate(footers, start=1) if f.endswith("—1—")]
+    assert len(starts) == result.bound[result.paths.rels[0]] == 4
+    assert all(n % 2 == 1 for n in starts), starts  # a right-hand page, after a blank verso
+    assert len(pages) % 2 == 0
+    # The contents page says how many sheets each document takes, as laid out.
+    lengths = [end - start for start, end in zip(starts, [*starts[1:], len(pages) + 1], strict=True)]
+    rows = [line.split() for line in pages[0].splitlines() if re.match(r"^\s*\d+\s", line)]
+    assert [int(r[-1]) for r in rows] == [(n + 1) // 2 for n in lengths]
+    assert f"{sum(lengths) // 2}张" in pages[0].replace(" ", "")
