@@ -283,3 +283,23 @@ def keep_rows_together(table: Table, *, keep_last: bool = False) -> None:
         for cell in row.cells:
             for p in cell.paragraphs:
                 p.paragraph_format.keep_with_next = True
+
+
+def explicit_fonts(doc: Document, font: str) -> None:
+    """No font taken from the theme: WPS asks for a missing font where Word reads the theme.
+
+    python-docx's built-in styles (Heading 1, Title, ...) name theme fonts; each gets font by
+    name for every script instead.
+    """
+    parts = [doc.styles.element, doc.element]
+    for section in doc.sections:
+        parts += [section.header._element, section.footer._element,
+                  section.even_page_header._element, section.even_page_footer._element]
+    themed = {f"w:{a}" for a in ("asciiTheme", "hAnsiTheme", "eastAsiaTheme", "cstheme")}
+    for part in parts:
+        for fonts in part.iter(qn("w:rFonts")):
+            if any(fonts.get(qn(a)) is not None for a in themed):
+                for a in themed:
+                    fonts.attrib.pop(qn(a), None)
+                for script in ("ascii", "hAnsi", "eastAsia", "cs"):
+                    fonts.set(qn(f"w:{script}"), fonts.get(qn(f"w:{script}")) or font)

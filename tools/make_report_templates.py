@@ -31,6 +31,7 @@ from docx_layout import (
     TBLPR_ORDER,
     XIAOBIAOSONG,
     cell_text,
+    explicit_fonts,
     fixed_table,
     header_text,
     keep_row_whole,
@@ -272,6 +273,7 @@ def build() -> bytes:
     set_up(doc)
     headers_and_footers(doc)
     body(doc)
+    explicit_fonts(doc, FANGSONG)
     props = doc.core_properties
     props.title = "老旧小区改造试点工作报告（年度工作总结）模板"
     props.author = props.last_modified_by = "gaizao"

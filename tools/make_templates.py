@@ -40,6 +40,7 @@ from docx_layout import (
     TYPE_WIDTH_MM,
     XIAOBIAOSONG,
     cell_text,
+    explicit_fonts,
     fixed_table,
     header_text,
     keep_row_whole,
@@ -187,7 +188,7 @@ def setup_page(doc: DocumentObject) -> None:
         el.set(qn("w:eastAsia"), "zh-CN")
     for el in settings.findall(qn("w:characterSpacingControl")):
         el.set(qn("w:val"), "compressPunctuation")
-    page_number_footers(doc, PAGE_NUMBER, field="simple")
+    page_number_footers(doc, PAGE_NUMBER, field="complex")  # WPS shows a simple field as text
     header_text(doc, HEADER_MARK, "{% if illustrative %}" + ILLUSTRATIVE_MARK + "{% endif %}")
 
 
@@ -699,6 +700,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         path = args.out / name
         doc = build()
         keep_tables_whole(doc)
+        explicit_fonts(doc, FANGSONG)
         doc.save(str(path))
         print(path)
 
