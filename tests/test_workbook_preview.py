@@ -130,15 +130,15 @@ def test_the_wps_checker_finds_each_pitfall(full_build: Result, tmp_path: Path) 
                          lambda x: x.replace("</w:p>", '<w:fldSimple w:instr=" PAGE "/></w:p>', 1)),
         "field-unbalanced": (plan, "word/footer1.xml",
                              lambda x: x.replace('<w:fldChar w:fldCharType="end"/>', "", 1)),
-        "table-grid": (plan, "word/document.xml", lambda x: re.sub(r"<w:tblGrid>.*?</w:tblGrid>", "", x, 1)),
+        "table-grid": (plan, "word/document.xml", lambda x: re.sub(r"<w:tblGrid>.*?</w:tblGrid>", "", x, count=1)),
         "theme-font": (plan, "word/styles.xml",
                        lambda x: x.replace("<w:rFonts ", '<w:rFonts w:eastAsiaTheme="minorEastAsia" ', 1)),
         "east-asia-font": (plan, "word/styles.xml", lambda x: re.sub(
-            r'(<w:rPrDefault><w:rPr><w:rFonts[^>]*?) w:eastAsia="[^"]*"', r"\1", x, 1)),
+            r'(<w:rPrDefault><w:rPr><w:rFonts[^>]*?) w:eastAsia="[^"]*"', r"\1", x, count=1)),
         "xlsx-theme-font": (budget, "xl/styles.xml",
                             lambda x: x.replace("</font>", '<scheme val="minor"/></font>', 1)),
         "formula-cache": (budget, "xl/worksheets/sheet1.xml",
-                          lambda x: re.sub(r"(</f>)<v>[^<]*</v>", r"\1", x, 1)),
+                          lambda x: re.sub(r"(</f>)<v>[^<]*</v>", r"\1", x, count=1)),
         "list-validation": (budget, "xl/worksheets/sheet1.xml", lambda x: x.replace(
             "</sheetData>", '</sheetData><dataValidations count="1"><dataValidation type="list" '
             f'sqref="A1"><formula1>"{"甲," * 200}"</formula1></dataValidation></dataValidations>', 1)),
