@@ -148,3 +148,98 @@ def test_the_wps_checker_finds_each_pitfall(full_build: Result, tmp_path: Path) 
         assert not check_file(source)
         bad = _edited(source, tmp_path / f"{rule}{source.suffix}", part, edit)
         assert rule in {f.rule for f in check_file(bad)}, rule
+
+
+# ---------------------------------------------------------------- 大写, checks and print setup
+
+
+def _sweep() -> list[Decimal]:
+    """Amounts from 0.01 to 1e9: every digit position, zeros inside, 整, 角 alone, 分 alone."""
+    import random
+
+    fixed = ["0", "0.01", "0.05", "0.1", "0.29", "0.57", "1", "10", "10.05", "11", "100.5", "101",
+             "1005", "10000", "10001", "10010", "100000.1", "1010101.01", "20000", "100000000",
+             "100010000", "999999999.99", "1000000000", "300000060", "10000000.01", "12030.4"]
+    rng = random.Random(14)
+    return [Decimal(v) for v in fixed] + [Decimal(rng.randint(1, 10 ** rng.randint(1, 11))) / 100
+                                          for _ in range(300)]
+
+
+def _daxie_book(path: Path, amounts: list[Decimal]) -> None:
+    from generator.render.formulas import daxie_formula
+
+    wb = openpyxl.Workbook()
+    for row, amount in enumerate(amounts, start=1):
+        wb.active.cell(row, 1, float(amount))
+        wb.active.cell(row, 2, "=" + daxie_formula(f"A{row}"))
+    wb.save(path)
+
+
+def test_the_daxie_formula_spells_every_amount_as_the_code_does(tmp_path: Path) -> None:
+    from generator.render.filters import daxie
+
+    amounts = _sweep()
+    _daxie_book(tmp_path / "d.xlsx", amounts)
+    (tmp_path / "c.xlsx").write_bytes(with_cached_values((tmp_path / "d.xlsx").read_bytes()))
+    ws = openpyxl.load_workbook(tmp_path / "c.xlsx", data_only=True).active
+    for row, amount in enumerate(amounts, start=1):
+        assert ws.cell(row, 2).value == daxie(amount), amount
+
+
+@needs_lo
+@pytest.mark.libreoffice
+def test_libreoffice_computes_the_daxie_formula_as_the_code_spells(tmp_path: Path) -> None:
+    from generator.render.filters import daxie
+
+    amounts = _sweep()
+    _daxie_book(tmp_path / "d.xlsx", amounts)
+    subprocess.run(["soffice", "--headless", f"-env:UserInstallation=file://{tmp_path}/profile",
+                    "--convert-to", "xlsx", "--outdir", str(tmp_path / "out"), str(tmp_path / "d.xlsx")],
+                   check=True, capture_output=True, timeout=120)
+    ws = openpyxl.load_workbook(tmp_path / "out" / "d.xlsx", data_only=True).active
+    wrong = [(a, ws.cell(r, 2).value, daxie(a)) for r, a in enumerate(amounts, start=1)
+             if ws.cell(r, 2).value != daxie(a)]
+    assert not wrong, wrong[:5]
+
+
+def _cell_with(ws: object, text: str) -> object:
+    return next(c for row in ws.iter_rows() for c in row  # type: ignore[attr-defined]
+                if isinstance(c.value, str) and text in c.value)
+
+
+def test_the_budgets_daxie_and_meter_check_follow_an_edit(full_build: Result, tmp_path: Path) -> None:
+    from generator.render.filters import daxie
+
+    path = next(p for p in full_build.paths if p.suffix == ".xlsx" and "管线" in _sheet_text(p))
+    wb = openpyxl.load_workbook(path)
+    ws = wb.active
+    pipeline = next(c.row for c in ws["K"] if c.value == "管线项目")
+    ws[f"E{pipeline}"] = (ws[f"E{pipeline}"].value or 0) + 1  # one more unit: the amount grows
+    edited = tmp_path / "edited.xlsx"
+    wb.save(edited)
+    edited.write_bytes(with_cached_values(edited.read_bytes()))
+    values = openpyxl.load_workbook(edited, data_only=True).active
+    total = next(values[f"H{c.row}"].value for c in values["A"] if c.value == "合计")
+    words = _cell_with(values, "人民币大写").value  # type: ignore[attr-defined]
+    assert words == f"工程预算总额（人民币大写）：{daxie(Decimal(str(total)))}"
+    # 表（箱）前 and 表（箱）后 no longer add up to the line's amount: the check shows the gap.
+    check = _cell_with(values, "表（箱）前加表（箱）后减金额").row  # type: ignore[attr-defined]
+    assert values[f"H{check}"].value != 0
+    original = openpyxl.load_workbook(path, data_only=True).active
+    assert original[f"H{check}"].value == 0
+
+
+def _sheet_text(path: Path) -> str:
+    with zipfile.ZipFile(path) as zf:
+        return zf.read("xl/worksheets/sheet1.xml").decode("utf-8")
+
+
+def test_every_workbook_prints_on_a4_one_page_wide_with_titles_and_a_print_area(
+        full_build: Result, full_reports: Result) -> None:
+    for path in _workbooks(full_build, full_reports):
+        for ws in openpyxl.load_workbook(path).worksheets:
+            where = f"{path.name} {ws.title}"
+            assert str(ws.page_setup.paperSize) == "9", where
+            assert ws.sheet_properties.pageSetUpPr.fitToPage and ws.page_setup.fitToWidth in (1, None), where
+            assert ws.print_title_rows, where
+            assert ws.print_area and ws.print_area.endswith(f"{ws.max_row}"), where

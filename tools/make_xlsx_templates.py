@@ -165,12 +165,7 @@ def build_budget() -> bytes:
     _put(ws, f"A{block}", "{%tr budget_summary %}", STYLE_NOTE)
     _put(ws, f"B{block}", "（本行由程序换成合计、分类汇总和资金筹集各表，均为公式；请勿删除）",
          STYLE_NOTE, f"{last}{block}")
-    row = block + 1
-    # Excel cannot spell an amount in 大写 portably, so the generator writes it: say so.
-    _put(ws, f"A{row}", "工程预算总额（人民币大写）：{{ funding.total|daxie }}"
-                        "（按生成时的金额填写，表中金额修改后请相应改写）",
-         STYLE_NOTE, f"{last}{row}")
-    ws.row_dimensions[row].height = 24
+    row = block  # the amount in 大写 is a formula of the block, under the total
     _put(ws, f"A{row + 1}", NOTES, STYLE_NOTE, f"{last}{row + 1}")
     ws.row_dimensions[row + 1].height = 48
     sign = row + 2

@@ -8,7 +8,8 @@ Excel, WPS and LibreOffice still recalculate on opening (fullCalcOnLoad).
 
 Supported: numbers, text in double quotes, cell references and ranges (with $ and a sheet name),
 + - * / & and comparisons, and the functions SUM, SUMIF, SUMIFS, COUNT, COUNTIFS, IF, ROUND,
-RANK, ABS, INT. A formula outside that part raises Unsupported: no value is guessed.
+RANK, ABS, INT, MOD and TEXT with the 大写 format (daxie_formula). A formula outside that part
+raises Unsupported: no value is guessed.
 """
 
 from __future__ import annotations
@@ -368,7 +369,45 @@ def _rank(p: _Parser, args: list[Any]) -> Value:
     return Decimal(1 + sum(1 for v in values if (v < x if ascending else v > x)))
 
 
+DBNUM2 = "[DBNum2][$-804]0"
+"""Excel's number format for an integer in 大写 digits (1010101 → 壹佰零壹万零壹佰零壹)."""
+
+
+def _text_fn(p: _Parser, args: list[Any]) -> Value:
+    fmt = p._scalar(args[1])
+    if fmt != DBNUM2:
+        raise Unsupported(f"TEXT 格式 {fmt}")
+    n = _num(p._scalar(args[0]))
+    if n != n.to_integral_value() or n < 0:
+        raise Unsupported("TEXT [DBNum2] 只用于非负整数")
+    from generator.render.filters import daxie
+
+    return "零" if n == 0 else daxie(n)[:-2]  # 壹拾元整 → 壹拾
+
+
+def _mod(p: _Parser, args: list[Any]) -> Value:
+    a, b = _num(p._scalar(args[0])), _num(p._scalar(args[1]))
+    if b == 0:
+        return XlError("#DIV/0!")
+    return a - b * (a / b).to_integral_value(rounding=ROUND_FLOOR)
+
+
+def daxie_formula(ref: str) -> str:
+    """An Excel formula spelling the amount in ref in 大写 as filters.daxie does (元角分, 零, 整).
+
+    Whole cents are counted first, so no floating-point remainder reaches a digit.
+    """
+    cents = f"ROUND(ABS({ref})*100,0)"
+    yuan, jiao, fen = f"INT({cents}/100)", f"INT(MOD({cents},100)/10)", f"MOD({cents},10)"
+    digits = f'"{DBNUM2}"'
+    return (f'IF({cents}=0,"零元整",IF({ref}<0,"负","")'
+            f'&IF({yuan}=0,"",TEXT({yuan},{digits})&"元")'
+            f'&IF({jiao}=0,IF({fen}=0,"整",IF({yuan}=0,"","零")),TEXT({jiao},{digits})&"角")'
+            f'&IF({fen}=0,"",TEXT({fen},{digits})&"分"))')
+
+
 _FUNCTIONS: dict[str, Callable[[_Parser, list[Any]], Value]] = {
+    "TEXT": _text_fn, "MOD": _mod,
     "SUM": _sum, "SUMIF": _sumif, "SUMIFS": _sumifs, "COUNTIFS": _countifs, "COUNT": _count,
     "IF": _if, "ROUND": _round_fn, "RANK": _rank,
     "ABS": lambda p, a: abs(_num(p._scalar(a[0]))),
@@ -402,8 +441,11 @@ def _format(value: Value) -> tuple[str, str]:
     return "str", escape(value or "")
 
 
-def with_cached_values(xlsx: bytes) -> bytes:
-    """The workbook with every formula's value stored beside it; raises Unsupported if one is unknown."""
+def with_cached_values(xlsx: bytes, values_too: bool = True) -> bytes:
+    """The workbook with every formula's value stored beside it, and a print area on every sheet.
+
+    Raises Unsupported if a formula is unknown; values_too=False sets the print areas only.
+    """
     with zipfile.ZipFile(BytesIO(xlsx)) as zf:
         members = [(info, zf.read(info.filename)) for info in zf.infolist()]
     parts = {info.filename: blob for info, blob in members}
@@ -442,8 +484,11 @@ def with_cached_values(xlsx: bytes) -> bytes:
                 grid[xy] = v == "1"
             elif v:
                 grid[xy] = Decimal(v)
+    _print_areas(book, sheets)
+    parts["xl/workbook.xml"] = etree.tostring(book, xml_declaration=True, encoding="UTF-8",
+                                              standalone=True)
     evaluator = Workbook(values, formulas)
-    for title, c in cells:
+    for title, c in cells if values_too else ():
         kind, text = _format(evaluator.get(title, *_ref_xy(c.get("r", ""))))
         v = c.find(_q("v"))
         if v is None:
@@ -465,7 +510,7 @@ def with_cached_values(xlsx: bytes) -> bytes:
 
 
 def cached(xlsx: bytes) -> bytes:
-    """with_cached_values where every formula is known; otherwise the workbook as it was.
+    """with_cached_values where every formula is known; otherwise print areas only.
 
     A clerk's own template may use any Excel function: those workbooks keep empty caches, and
     Excel, WPS and LibreOffice compute them on opening as before.
@@ -473,4 +518,25 @@ def cached(xlsx: bytes) -> bytes:
     try:
         return with_cached_values(xlsx)
     except (Unsupported, InvalidOperation, KeyError, IndexError):
-        return xlsx
+        return with_cached_values(xlsx, values_too=False)
+
+
+def _print_areas(book: etree._Element, sheets: dict[str, tuple[str, etree._Element]]) -> None:
+    """A print area over each sheet's used cells, where the sheet has none: nothing outside prints."""
+    names = book.find(_q("definedNames"))
+    if names is None:
+        names = etree.Element(_q("definedNames"))
+        book.find(_q("sheets")).addnext(names)
+    have = {n.get("localSheetId") for n in names if n.get("name") == "_xlnm.Print_Area"}
+    for index, (title, (_, root)) in enumerate(sheets.items()):
+        dimension = root.find(_q("dimension"))
+        ref = dimension.get("ref", "") if dimension is not None else ""
+        if str(index) in have or ":" not in ref:
+            continue
+        first, last = (_CELL.match(end) for end in ref.split(":"))
+        if first is None or last is None:
+            continue
+        area = etree.SubElement(names, _q("definedName"), name="_xlnm.Print_Area",
+                                localSheetId=str(index))
+        quoted = title.replace("'", "''")
+        area.text = f"'{quoted}'!${first[1]}${first[2]}:${last[1]}${last[2]}"
