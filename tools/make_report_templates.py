@@ -178,7 +178,15 @@ def table(doc: Doc, widths_mm: list[float], heads: list[str], loop: str,
         cell_text(first, total[0], "表头文字")
         for index, text in enumerate(total[1:], start=merge_total):
             cell_text(row.cells[index], text, "表格文字")
-    keep_rows_together(t)  # never a header over the 合计 row alone, nor one row on a page
+    if total:
+        keep_rows_together(t)  # never a header over the 合计 row alone, nor one row on a page
+    else:
+        # The repeated row is the last: it keeps with the next row except on its last pass
+        # (UNTIL_LAST, made a Jinja condition in build), or it would tie the table to what follows.
+        keep_rows_together(t)
+        for cell in t.rows[2].cells:
+            for p in cell.paragraphs:
+                set_child(p._p.get_or_add_pPr(), "keepNext", PPR_ORDER, val=UNTIL_LAST)
     return t
 
 
@@ -259,12 +267,32 @@ def body(doc: Doc) -> None:
     parts_block(doc, "experience")
     tag(add(style="一级标题"), "四、存在的问题和建议")
     parts_block(doc, "problems")
-    tag(add(), "{{ closing }}")
-    add()
-    add()
+    # The closing, the blank lines and the sender keep with the date: never a signature page alone.
+    closing = [tag(add(), "{{ closing }}"), add(), add()]
     # The sender centred over the date by the 署名 style, whatever spaces the text brings.
-    tag(add(style="署名"), "{{ sign.name|trim }}")
+    closing.append(tag(add(style="署名"), "{{ sign.name|trim }}"))
+    for paragraph in closing:
+        paragraph.paragraph_format.keep_with_next = True
     tag(add(style="署名"), "{{ sign.date|trim }}")
+
+
+UNTIL_LAST = "untilLast"
+"""A marker value of w:keepNext: build() turns it into {% if not loop.last %}<w:keepNext/>{% endif %}."""
+
+
+def _keep_until_last(docx: bytes) -> bytes:
+    """The marked keepNext of repeated rows as a Jinja condition on the loop's last pass."""
+    import zipfile
+
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(docx)) as zin, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            blob = zin.read(info.filename)
+            if info.filename == "word/document.xml":
+                blob = blob.replace(f'<w:keepNext w:val="{UNTIL_LAST}"/>'.encode(),
+                                    b"{% if not loop.last %}<w:keepNext/>{% endif %}")
+            zout.writestr(info, blob)
+    return out.getvalue()
 
 
 def build() -> bytes:
@@ -281,7 +309,7 @@ def build() -> bytes:
     props.comments = "由 tools/make_report_templates.py 生成，请勿手工修改"
     buffer = io.BytesIO()
     doc.save(buffer)
-    return normalize_zip(buffer.getvalue())
+    return normalize_zip(_keep_until_last(buffer.getvalue()))
 
 
 def main() -> None:
