@@ -151,7 +151,7 @@ def _meter_check(rows: _Rows) -> None:
     sums = [f'SUMIF({rule},"{pipeline}",{rows.col(key)})'
             for key in ("before_meter", "after_meter", "amount")]
     rows.add(_note_row("", "校核：管线项目表（箱）前加表（箱）后减金额（应为0.00）",
-                       Formula(f"=ROUND({sums[0]}+{sums[1]}-{sums[2]},2)"), ""))
+                       Formula(f"=ROUND({sums[0]}-({sums[2]}-{sums[1]}),2)"), ""))
 
 
 def _pipeline_split(
