@@ -222,3 +222,15 @@ def test_in_a_bound_print_file_every_document_starts_on_an_odd_page(
     rows = [line.split() for line in pages[0].splitlines() if re.match(r"^\s*\d+\s", line)]
     assert [int(r[-1]) for r in rows] == [(n + 1) // 2 for n in lengths]
     assert f"{sum(lengths) // 2}张" in pages[0].replace(" ", "")
+
+
+def test_without_libreoffice_a_bound_file_says_nothing_it_cannot_count(
+        tmp_path: Path, bundled: DataSet, monkeypatch: pytest.MonkeyPatch) -> None:
+    import docx
+
+    from generator.output.printing import print_documents
+
+    monkeypatch.setattr("generator.output.printing.soffice", lambda: None)
+    result = print_documents(bundled, tmp_path, "notice", district="东区", layout=True)
+    summary = docx.Document(str(result.paths[0])).paragraphs[1].text
+    assert "张" not in summary and "—" not in summary and "每份另起一页" in summary

@@ -366,9 +366,9 @@ def print_documents(
                     for i, j in enumerate(f.jobs, start=1)]
             years = f"{f.year}年度" if f.year else "各年度"
             head = f"本册收录{f.district}{years}{f.kind.name}共{len(f.jobs)}份"
+            plain = f"{head}，每份另起一页，页码各自从1起。"
             if not layout:
-                summary = f"{head}，每份另起一页，页码各自从1起。"
-                payload = binder.finish(f.heading, rows, summary)
+                payload = binder.finish(f.heading, rows, plain)
             else:
                 def laid_out(total: str) -> str:
                     return (f"{head}、{total}张（双面打印），每份从单页（正面）起印、页码各自从1起，"
@@ -381,6 +381,8 @@ def print_documents(
                     sheets = [(n + 1) // 2 for n in pages[1:]]
                     rows = [(*r[:4], str(n)) for r, n in zip(rows, sheets, strict=True)]
                     payload = binder.finish(f.heading, rows, laid_out(str(sum(sheets))), pages)
+                else:  # no LibreOffice to lay it out: documents start on a new page, as before
+                    payload = binder.finish(f.heading, rows, plain)
             yield Entry(
                 path=f.path, kind=f"print-{f.kind.key}", kind_name=f"{f.kind.name}打印本",
                 community="", district=f.district, year=f.year,
