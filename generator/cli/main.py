@@ -18,6 +18,7 @@ from generator.cli.data import import_cmd, init
 from generator.cli.printing import print_cmd
 from generator.cli.reports import report
 from generator.cli.templates import templates
+from generator.cli.web import serve, users
 from generator.documents.kinds import kinds_of
 from generator.errors import GaizaoError
 
@@ -138,5 +139,5 @@ def _print_summary(result: Any) -> None:
                f"输出在 {result.out}，清单见 {result.out / 'manifest.json'}")
 
 
-for _command in (import_cmd, init, print_cmd, report, templates):
+for _command in (import_cmd, init, print_cmd, report, templates, serve, users):
     main.add_command(_command)
