@@ -33,7 +33,7 @@ MAY_IMPORT = {
     "generator.output": {"generator", "generator.errors", "generator.data", "generator.rules",
                          "generator.render", "generator.documents"},
     "generator.intake": {"generator", "generator.errors", "generator.data", "generator.render",
-                         "generator.output"},
+                         "generator.rules", "generator.documents", "generator.output"},
     "generator.web": {"generator", "generator.errors", "generator.data", "generator.render", "generator.rules",
                       "generator.documents", "generator.output", "generator.intake"},
 }

@@ -1,4 +1,7 @@
-"""Intake: data coming in from outside, such as a plan workbook, and a new city's data folder.
+"""Intake: data coming in from outside, such as a plan workbook, a returned 填报表, and a new city's
+data folder.
 
-May import: generator.errors, generator.data, generator.render, generator.output.writer (atomic writes).
+May import: generator.errors, generator.data, generator.render, generator.rules (the funding split
+a 填报表 shows), generator.documents (its names for the funding rules), generator.output.writer
+(atomic writes).
 """

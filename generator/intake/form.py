@@ -1,0 +1,909 @@
+"""The 填报表: one workbook per community through which a clerk fills in the project's detail.
+
+The layout is declared once here (sheets, the field of each input cell, the columns of each
+table) and used by both the export and the import (form_import.py), so the two cannot drift.
+A table's number of rows depends on how many the project has; the capacities chosen at export
+are kept in the hidden 表单信息 sheet, from which the import lays the form out again.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+from io import BytesIO
+from pathlib import Path
+from typing import Any
+from xml.sax.saxutils import escape
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Border, Font, NamedStyle, PatternFill, Protection, Side
+from openpyxl.utils import get_column_letter
+from openpyxl.workbook.defined_name import DefinedName
+from openpyxl.workbook.protection import WorkbookProtection
+from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.worksheet import Worksheet
+
+from generator.data.loader import DataSet
+from generator.data.models import STAGE_NAMES, Community, Project
+from generator.data.yamlio import load_yaml
+from generator.documents.project import RULE_NAMES
+from generator.errors import OutputError
+from generator.output.writer import atomic_write, os_reason
+from generator.render.filters import q2
+from generator.render.ziputil import deflate, read_members, write_zip
+from generator.rules.funding import line_rule, plan_funding
+
+FORM_VERSION = "1"
+"""Raised when a change of layout makes older workbooks read wrongly; the import refuses others."""
+FORM_TITLE = "老旧小区改造项目填报表"
+META_SHEET = "表单信息"
+LISTS_SHEET = "选项"
+SHEETS = ("基本情况", "意见征询", "预算项目", "其他资金", "参建单位与日期", "竣工验收", "长效管理",
+          "完成情况", "填表说明")
+"""The visible sheets, in the order of the work; the import refuses a workbook missing one."""
+
+YES, NO = "是", "否"
+
+# ---------------------------------------------------------------- layout
+
+
+@dataclass(frozen=True)
+class Field:
+    """One input cell (or one column of a table): where it goes in the project data and its kind."""
+
+    path: tuple[str, ...]
+    label: str
+    kind: str
+    """text, int, money, number, date, bool, or choice (from the named list `choices`)."""
+    choices: str | None = None
+    required: bool = False
+    width: float = 14
+
+
+@dataclass(frozen=True)
+class Computed:
+    """A read-only cell: a formula (or a fact of the plan) and the value it has when exported."""
+
+    label: str
+    formula: Callable[[Layout], str] | None
+    """None for a plain fact written as a value."""
+    value: Callable[[Context], Any]
+    fmt: str = "General"
+
+
+@dataclass(frozen=True)
+class Table:
+    """A list of records: one row each, under a header row."""
+
+    key: str
+    """The list in the project data (items, buildings, problems, acceptance.results)."""
+    sheet: str
+    title: str
+    columns: tuple[Field | Computed, ...]
+    minimum: int
+    spare: int
+
+
+# Lists on the hidden sheet, each a defined name, for drop-downs and lookups.
+LISTS = ("改造项目", "进度阶段", "是否", "单位", "验收结果", "自治组织", "物业管理方式")
+CATALOGUE_NAME = "改造项目表"
+"""The catalogue as a lookup table: name, category, funding rule name, utility name."""
+UTILITY_NAMES = {"water": "供水", "power": "供电", "gas": "供气", "telecom": "通讯"}
+UNITS = ("户", "平方米", "米", "套", "个", "盏", "处", "栋", "台", "项", "樘", "立方米", "吨", "组")
+
+KV_FIRST = 4
+"""The first row of a sheet's input fields (rows 1–3: title, how to fill in, header)."""
+
+BASIC: tuple[Field, ...] = (
+    Field(("stage",), "进度阶段", "choice", "进度阶段", required=True),
+    Field(("street_office",), "街道办事处", "text", required=True),
+    Field(("community_committee",), "社区居民委员会", "text", required=True),
+    Field(("in_gas_company_area",), "位于燃气公司供气区域", "bool", "是否"),
+    Field(("budget_matches_plan",), "预算等于计划投资", "bool", "是否"),
+    Field(("illustrative",), "示例数据", "bool", "是否", required=True),
+)
+SURVEY: tuple[Field, ...] = (
+    Field(("survey", "date"), "征询日期", "date"),
+    Field(("survey", "households_asked"), "征询户数", "int"),
+    Field(("survey", "support"), "同意户数", "int"),
+    Field(("survey", "oppose"), "反对户数", "int"),
+    Field(("survey", "no_answer"), "未表态户数", "int"),
+)
+OTHER: tuple[Field, ...] = (
+    Field(("other_funding", "maintenance_fund"), "动用维修资金（元）", "money"),
+    Field(("other_funding", "social_capital"), "社会资本（元）", "money"),
+)
+UNITS_DATES: tuple[Field, ...] = (
+    Field(("units", "design"), "设计单位", "text"),
+    Field(("units", "cost_consulting"), "造价咨询单位", "text"),
+    Field(("units", "construction"), "施工单位", "text"),
+    Field(("units", "supervision"), "监理单位", "text"),
+    Field(("dates", "application"), "申请日期", "date"),
+    Field(("dates", "plan"), "方案日期", "date"),
+    Field(("dates", "notice_start"), "公示开始日期", "date"),
+    Field(("dates", "notice_end"), "公示结束日期", "date"),
+    Field(("dates", "start"), "开工日期", "date"),
+    Field(("dates", "completion"), "完工日期", "date"),
+    Field(("dates", "acceptance"), "验收日期", "date"),
+    Field(("contact", "person"), "公示联系人", "text"),
+    Field(("contact", "phone"), "联系电话", "text"),
+    Field(("contact", "objection_to"), "意见反映单位", "text"),
+    Field(("contact", "notice_place"), "公示地点", "text"),
+)
+ACCEPTANCE: tuple[Field, ...] = (
+    Field(("acceptance", "conclusion"), "验收结论", "text"),
+)
+MANAGEMENT: tuple[Field, ...] = (
+    Field(("management", "body"), "自治组织", "choice", "自治组织"),
+    Field(("management", "body_name"), "自治组织名称", "text"),
+    Field(("management", "property_mode"), "物业管理方式", "choice", "物业管理方式"),
+    Field(("management", "property_company"), "物业服务企业", "text"),
+    Field(("management", "maintenance_fund"), "已建立维修资金", "bool", "是否"),
+    Field(("management", "maintenance_fund_amount"), "维修资金归集额（元）", "money"),
+)
+COMPLETION: tuple[Field, ...] = (
+    Field(("completion", "households_done"), "完成户数", "int"),
+    Field(("completion", "actual", "city"), "实际到位：市级财政（元）", "money"),
+    Field(("completion", "actual", "district"), "实际到位：县（区）级财政（元）", "money"),
+    Field(("completion", "actual", "residents"), "实际到位：居民（元）", "money"),
+    Field(("completion", "actual", "utility"), "实际到位：管线单位（元）", "money"),
+    Field(("completion", "actual", "maintenance_fund"), "实际到位：维修资金（元）", "money"),
+    Field(("completion", "actual", "social_capital"), "实际到位：社会资本（元）", "money"),
+)
+FIELDS: dict[str, tuple[Field, ...]] = {
+    "基本情况": BASIC, "意见征询": SURVEY, "其他资金": OTHER, "参建单位与日期": UNITS_DATES,
+    "竣工验收": ACCEPTANCE, "长效管理": MANAGEMENT, "完成情况": COMPLETION,
+}
+"""The key–value input cells of each sheet, from row KV_FIRST down, label in A, value in B."""
+
+PLAN_FACTS: tuple[tuple[str, Callable[[Community], Any], str], ...] = (
+    ("小区编号", lambda c: c.id, "@"),
+    ("老旧小区名称", lambda c: c.name, "@"),
+    ("县（区）", lambda c: c.district, "@"),
+    ("改造年度", lambda c: c.year, "0"),
+    ("户数", lambda c: c.households, "0"),
+    ("预计投资（万元）", lambda c: c.investment_wan, "0.00####"),
+    ("建成时间", lambda c: c.built or "", "@"),
+    ("小区位置", lambda c: c.location or "", "@"),
+)
+"""The plan's facts at the top of 基本情况: shown, never read back."""
+
+ITEM_COLUMNS: tuple[Field | Computed, ...] = (
+    Field(("item",), "改造项目", "choice", "改造项目", required=True, width=18),
+    Field(("description",), "工程内容", "text", required=True, width=42),
+    Field(("quantity",), "数量", "number", required=True, width=11),
+    Field(("unit",), "单位", "unit", "单位", required=True, width=8),
+    Field(("unit_price",), "单价（元）", "money", required=True, width=12),
+    Computed("金额（元）", lambda lay: "IF(OR(D{r}=\"\",F{r}=\"\"),\"\",ROUND(D{r}*F{r},2))",
+             lambda ctx: None, "#,##0.00"),
+    Field(("before_meter",), "表（箱）前金额（元）", "money", width=14),
+    Field(("after_meter",), "表（箱）后金额（元）", "money", width=14),
+    Computed("类别", lambda lay: f"IF(B{{r}}=\"\",\"\",IFERROR(VLOOKUP(B{{r}},{CATALOGUE_NAME},2,FALSE),"
+                                 "\"不在分类表中\"))", lambda ctx: None),
+    Computed("资金渠道", lambda lay: (
+        f"IF(B{{r}}=\"\",\"\",IF(AND(IFERROR(VLOOKUP(B{{r}},{CATALOGUE_NAME},4,FALSE),\"\")=\"供气\","
+        f"基本情况!$B${lay.basic_row('in_gas_company_area')}=\"是\"),\"{RULE_NAMES['general']}\","
+        f"IFERROR(VLOOKUP(B{{r}},{CATALOGUE_NAME},3,FALSE),\"\")))"), lambda ctx: None),
+)
+TABLES: tuple[Table, ...] = (
+    Table("problems", "基本情况", "现状问题（每行一条）",
+          (Field((), "现状问题", "text", required=True, width=60),), 5, 5),
+    Table("buildings", "基本情况", "楼栋及户数",
+          (Field(("name",), "楼栋", "text", required=True), Field(("households",), "户数", "int",
+                                                                 required=True)), 10, 10),
+    Table("items", "预算项目", "工程预算（金额 = 数量 × 单价，自动计算）", ITEM_COLUMNS, 30, 15),
+    Table("acceptance.results", "竣工验收", "分项验收结果",
+          (Field(("item",), "改造项目", "choice", "改造项目", required=True, width=18),
+           Field(("result",), "验收结果", "choice", "验收结果", required=True, width=10),
+           Field(("remarks",), "备注", "text", width=40)), 10, 10),
+)
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where everything is in one workbook, given the capacity of each table."""
+
+    capacity: dict[str, int]
+
+    def basic_row(self, name: str) -> int:
+        return KV_FIRST + len(PLAN_FACTS) + 1 + [f.path[-1] for f in BASIC].index(name)
+
+    def field_row(self, sheet: str, index: int) -> int:
+        """The row of a sheet's index-th input field."""
+        if sheet == "基本情况":
+            return KV_FIRST + len(PLAN_FACTS) + 1 + index
+        return KV_FIRST + index
+
+    def after_fields(self, sheet: str) -> int:
+        """The first free row below a sheet's input fields and its computed rows."""
+        return self.field_row(sheet, len(FIELDS.get(sheet, ()))) + len(COMPUTED.get(sheet, ())) + 1
+
+    def table_rows(self, key: str) -> tuple[int, int, int]:
+        """A table's title row, header row and first data row."""
+        table = next(t for t in TABLES if t.key == key)
+        start = KV_FIRST - 1 if table.sheet == "预算项目" else self.after_fields(table.sheet)
+        for other in TABLES:
+            if other.key == key:
+                break
+            if other.sheet == table.sheet:
+                start = self.table_rows(other.key)[2] + self.capacity[other.key] + 2
+        return start, start + 1, start + 2
+
+    def data_rows(self, key: str) -> range:
+        first = self.table_rows(key)[2]
+        return range(first, first + self.capacity[key])
+
+    def items_span(self) -> str:
+        rows = self.data_rows("items")
+        return f"{rows.start}:{{col}}{rows.stop - 1}"
+
+    def budget_range(self, col: str) -> str:
+        rows = self.data_rows("items")
+        return f"预算项目!${col}${rows.start}:${col}${rows.stop - 1}"
+
+
+@dataclass
+class Context:
+    """What the computed cells' cached values are made from."""
+
+    data: DataSet
+    community: Community
+    project: Project | None
+
+
+def _funding(ctx: Context) -> Any:
+    if ctx.project is None:
+        return None
+    return plan_funding(ctx.data, ctx.project, ctx.community.households)
+
+
+def _party(name: str, part: str = "total") -> Callable[[Context], Any]:
+    def value(ctx: Context) -> Any:
+        funding = _funding(ctx)
+        if funding is None:
+            return Decimal(0)
+        if part == "total":
+            return funding.by_party[name]
+        pipe = sum((lf.parts.get(name, Decimal(0)) for lf in funding.lines if lf.rule == "pipeline"),
+                   Decimal(0))
+        return pipe if part == "pipeline" else funding.by_party[name] - pipe
+    return value
+
+
+def _general_formulas(lay: Layout, data: DataSet) -> list[Computed]:
+    """The 5:4:1 shares and 80/20 shares as formulas, rounded per line as plan_funding does."""
+    g, p = data.programme.general_split, data.programme.pipeline_split
+    rule = lay.budget_range("K")
+    amount, before, after = lay.budget_range("G"), lay.budget_range("H"), lay.budget_range("I")
+    base = f"B{KV_FIRST + 4}"
+    whole = g.city + g.district + g.residents
+    shares = {"city": g.city, "district": g.district, "residents": g.residents}
+    names = {"city": "市级财政", "district": "县（区）级财政", "residents": "居民"}
+    cells = {"city": f"B{KV_FIRST + 5}", "district": f"B{KV_FIRST + 6}", "residents": f"B{KV_FIRST + 7}"}
+
+    def general(name: str) -> str:
+        if name == g.remainder_to:
+            others = "-".join(cells[n] for n in shares if n != name)
+            return f"{base}-{others}"
+        return f"ROUND({base}*{shares[name]}/{whole},2)"
+
+    pipe_total = f"SUMIF({rule},\"{RULE_NAMES['pipeline']}\",{before})"
+    pipe_cells = {"utility": f"B{KV_FIRST + 9}", "district": f"B{KV_FIRST + 10}"}
+    pct = {"utility": p.utility_percent, "district": p.district_percent}
+
+    def pipeline(name: str) -> str:
+        if name == p.remainder_to:
+            other = next(n for n in pct if n != name)
+            return f"B{KV_FIRST + 8}-{pipe_cells[other]}"
+        return (f"SUMPRODUCT(ROUND({before}*({rule}=\"{RULE_NAMES['pipeline']}\")*"
+                f"{pct[name]}/{pct['utility'] + pct['district']},2))")
+
+    out = [
+        Computed("工程预算合计（元）", lambda _: f"SUM({amount})",
+                 lambda ctx: _funding(ctx).total if _funding(ctx) else Decimal(0), "#,##0.00"),
+        Computed(f"{RULE_NAMES['general']}合计（元）",
+                 lambda _: f"SUMIF({rule},\"{RULE_NAMES['general']}\",{amount})",
+                 lambda ctx: (_funding(ctx).general_base + _other(ctx)) if _funding(ctx) else Decimal(0),
+                 "#,##0.00"),
+        Computed("按比例分担的基数（元）", lambda _: f"B{KV_FIRST + 3}-B{KV_FIRST}-B{KV_FIRST + 1}",
+                 lambda ctx: _funding(ctx).general_base if _funding(ctx) else Decimal(0), "#,##0.00"),
+    ]
+    for name in shares:
+        out.append(Computed(f"{names[name]}分担（{g.city}：{g.district}：{g.residents}）",
+                            lambda _, n=name: general(n),  # type: ignore[misc]
+                            _party(name, "general"), "#,##0.00"))
+    out.append(Computed("管线表（箱）前合计（元）", lambda _: pipe_total,
+                        lambda ctx: sum((lf.line.before_meter or Decimal(0) for lf in _funding(ctx).lines
+                                         if lf.rule == "pipeline"), Decimal(0)) if _funding(ctx) else
+                        Decimal(0), "#,##0.00"))
+    for name, label in (("utility", "管线单位"), ("district", "县（区）政府")):
+        out.append(Computed(f"{label}承担表前（{pct[name]}%）", lambda _, n=name: pipeline(n),  # type: ignore[misc]
+                            _party(name, "pipeline"), "#,##0.00"))
+    out.append(Computed("管线表（箱）后，居民承担（元）",
+                        lambda _: f"SUMIF({rule},\"{RULE_NAMES['pipeline']}\",{after})",
+                        _party("residents", "pipeline"), "#,##0.00"))
+    out.append(Computed("居民合计每户分担（元）",
+                        lambda _: f"IF(基本情况!$B${KV_FIRST + 4}>0,ROUND((B{KV_FIRST + 7}+B{KV_FIRST + 11})"
+                                  f"/基本情况!$B${KV_FIRST + 4},2),0)",
+                        lambda ctx: _funding(ctx).per_household_residents if _funding(ctx) else Decimal(0),
+                        "#,##0.00"))
+    return out
+
+
+def _other(ctx: Context) -> Decimal:
+    assert ctx.project is not None
+    return ctx.project.other_funding.maintenance_fund + ctx.project.other_funding.social_capital
+
+
+def _survey_total(ctx: Context) -> Any:
+    s = ctx.project.survey if ctx.project else None
+    return s.support + s.oppose + s.no_answer if s else 0
+
+
+def _survey_rate(ctx: Context) -> Any:
+    s = ctx.project.survey if ctx.project else None
+    return Decimal(s.support) / Decimal(s.households_asked) if s else ""
+
+
+def _notice_days(ctx: Context) -> Any:
+    d = ctx.project.dates if ctx.project else None
+    if d and d.notice_start and d.notice_end:
+        return (d.notice_end - d.notice_start).days + 1
+    return ""
+
+
+def _actual_total(ctx: Context) -> Any:
+    c = ctx.project.completion if ctx.project else None
+    return sum(c.actual.model_dump().values(), Decimal(0)) if c else Decimal(0)
+
+
+R = KV_FIRST
+COMPUTED: dict[str, tuple[Computed, ...]] = {
+    "意见征询": (
+        Computed("合计（同意+反对+未表态）", lambda _: f"SUM(B{R + 2}:B{R + 4})", _survey_total, "0"),
+        Computed("支持率", lambda _: f"IF(N(B{R + 1})>0,B{R + 2}/B{R + 1},\"\")", _survey_rate, "0.0%"),
+    ),
+    "参建单位与日期": (
+        Computed("公示天数（含首尾两日）", lambda _: f"IF(AND(N(B{R + 6})>0,N(B{R + 7})>0),B{R + 7}-B{R + 6}+1,\"\")",
+                 _notice_days, "0"),
+    ),
+    "完成情况": (
+        Computed("实际到位资金合计（元）", lambda _: f"SUM(B{R + 1}:B{R + 6})", _actual_total, "#,##0.00"),
+    ),
+}
+"""Read-only rows right under a sheet's input fields (其他资金's depend on the programme)."""
+
+
+# ---------------------------------------------------------------- plain values and the data hash
+
+
+def plain_project(data: DataSet, community_id: str) -> dict[str, Any]:
+    """The project file's values as the loader reads them; {} when the community has none yet."""
+    path = data.sources.get(f"project:{community_id}")
+    if path is None:
+        return {}
+    values, _ = load_yaml(path)
+    return values if isinstance(values, dict) else {}
+
+
+def _encode(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        normal = value.normalize()
+        return int(normal) if normal == normal.to_integral_value() else {"d": format(normal, "f")}
+    if isinstance(value, dt.date):
+        return {"t": value.isoformat()}
+    if isinstance(value, dict):
+        return {str(k): _encode(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_encode(v) for v in value]
+    return value
+
+
+def _decode(value: Any) -> Any:
+    if isinstance(value, dict):
+        if set(value) == {"d"}:
+            return Decimal(value["d"])
+        if set(value) == {"t"}:
+            return dt.date.fromisoformat(value["t"])
+        return {k: _decode(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_decode(v) for v in value]
+    return value
+
+
+def canonical(values: dict[str, Any]) -> str:
+    """The values as one canonical JSON text: the same data always gives the same text."""
+    return json.dumps(_encode(values), ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+def from_canonical(text: str) -> dict[str, Any]:
+    """The values a canonical text holds."""
+    return _decode(json.loads(text))  # type: ignore[no-any-return]
+
+
+def data_hash(values: dict[str, Any]) -> str:
+    """The hash a form records of the project data it was made from."""
+    return hashlib.sha256(canonical(values).encode("utf-8")).hexdigest()
+
+
+def get(values: dict[str, Any], path: tuple[str, ...]) -> Any:
+    """A nested value, None where any step is missing."""
+    current: Any = values
+    for key in path:
+        if not isinstance(current, dict):
+            return None
+        current = current.get(key)
+    return current
+
+
+def table_values(values: dict[str, Any], key: str) -> list[Any]:
+    found = get(values, tuple(key.split(".")))
+    return found if isinstance(found, list) else []
+
+
+def capacities(values: dict[str, Any]) -> dict[str, int]:
+    """Rows each table gets: what the project has plus spare rows, at least the minimum."""
+    return {t.key: max(t.minimum, len(table_values(values, t.key)) + t.spare) for t in TABLES}
+
+
+# ---------------------------------------------------------------- export
+
+
+INPUT_FILL = PatternFill("solid", fgColor="FFF2CC")
+FIXED_FILL = PatternFill("solid", fgColor="E7E6E6")
+HEAD_FILL = PatternFill("solid", fgColor="D9E1F2")
+THIN = Side(style="thin", color="808080")
+BOX = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
+FONT = Font(name="宋体", size=11)
+BOLD = Font(name="宋体", size=11, bold=True)
+TITLE = Font(name="宋体", size=14, bold=True)
+FORMATS = {"int": "0", "money": "#,##0.00", "number": "0.####", "date": "yyyy-mm-dd", "text": "@",
+           "unit": "@", "choice": "@", "bool": "@"}
+_LOW_DATE, _HIGH_DATE = 32874, 73415
+"""Excel day numbers of 1990-01-01 and 2100-12-31, the dates a form accepts."""
+
+
+def form_path(community: Community) -> Path:
+    """Where a community's form goes under the output folder: 年度/县区/序号-名称-填报表.xlsx."""
+    name = re.sub(r'[\\/:*?"<>|\s]+', "", community.name)
+    return Path(str(community.year)) / community.district / f"{community.seq:02d}-{name}-填报表.xlsx"
+
+
+def _display(value: Any, field: Field) -> Any:
+    if value is None:
+        return None
+    if field.kind == "bool":
+        return YES if value else NO
+    if field.path == ("stage",):
+        return STAGE_NAMES.get(value, value)
+    if isinstance(value, Decimal):
+        return value
+    return value
+
+
+_FILLS = {"input": INPUT_FILL, "fixed": FIXED_FILL, "head": HEAD_FILL}
+
+
+def _style(cell: Any, fill: str, fmt: str = "General", locked: bool = True,
+           bold: bool = False, wrap: bool = False) -> None:
+    """Give a cell one of the form's named styles (one assignment, not six: 30 forms a second)."""
+    wb = cell.parent.parent
+    name = f"{'填写' if fill == 'input' else '固定'}-{fill}-{fmt}-{int(locked)}-{int(bold)}-{int(wrap)}"
+    if name not in wb.named_styles:
+        wb.add_named_style(NamedStyle(
+            name=name, fill=_FILLS[fill], border=BOX, font=BOLD if bold else FONT, number_format=fmt,
+            protection=Protection(locked=locked), alignment=Alignment(vertical="center", wrap_text=wrap)))
+    cell.style = name
+
+
+class _Validations:
+    """One data validation per rule and sheet, covering every cell that follows the rule."""
+
+    def __init__(self) -> None:
+        self.rules: dict[tuple[str, str], tuple[DataValidation, list[str]]] = {}
+
+    def add(self, ws: Worksheet, field: Field, ref: str) -> None:
+        kind = field.kind
+        key = (ws.title, f"{kind}:{field.choices}")
+        if key not in self.rules:
+            self.rules[key] = (_validation(field), [])
+        self.rules[key][1].append(ref)
+
+    def install(self, wb: Workbook) -> None:
+        for (title, _), (dv, refs) in self.rules.items():
+            dv.sqref = " ".join(refs)  # type: ignore[assignment]
+            wb[title].add_data_validation(dv)
+
+
+def _validation(field: Field) -> DataValidation:
+    kind = field.kind
+    if kind in ("choice", "bool", "unit"):
+        # a named range on the hidden sheet: Excel and WPS cap an inline list at 255 characters
+        dv = DataValidation(type="list", formula1=f"={field.choices}", allow_blank=True)
+        dv.error = f"请从下拉列表中选择{field.label}"
+        if kind == "unit":  # units are free text: the list only helps
+            dv.errorStyle = "warning"
+            dv.error = "不是常用单位；如确实如此，请点“是”保留"
+    elif kind == "int":
+        dv = DataValidation(type="whole", operator="between", formula1="0", formula2="1000000",
+                            allow_blank=True)
+        dv.error = "请填写不小于0的整数（半角数字，不要写“户”等单位）"
+    elif kind in ("money", "number"):
+        dv = DataValidation(type="decimal", operator="between", formula1="0",
+                            formula2="1000000000000", allow_blank=True)
+        dv.error = ("请填写不小于0的数字（元，最多两位小数；不要写千位分隔符或单位）"
+                    if kind == "money" else "请填写不小于0的数字（不要写单位）")
+    elif kind == "date":
+        dv = DataValidation(type="date", operator="between", formula1=str(_LOW_DATE),
+                            formula2=str(_HIGH_DATE), allow_blank=True)
+        dv.error = "请填写日期，如 2018-06-01（1990年至2100年之间）"
+    else:
+        dv = DataValidation(type="textLength", operator="lessThanOrEqual", formula1="10000",
+                            allow_blank=True)
+        dv.error = "文字过长（最多10000个字符）"
+    dv.errorTitle = "填写有误"
+    dv.showErrorMessage = True
+    dv.promptTitle = field.label
+    dv.prompt = {"date": "日期，如 2018-06-01", "money": "金额（元）", "int": "整数",
+                 "number": "数字"}.get(kind, "从下拉列表选择" if field.choices else "文字")
+    dv.showInputMessage = True
+    return dv
+
+
+class _Cached:
+    """The values formula cells hold when the workbook is written, by sheet and cell."""
+
+    def __init__(self) -> None:
+        self.values: dict[str, dict[str, Any]] = {}
+
+    def put(self, ws: Worksheet, ref: str, formula: str, value: Any) -> None:
+        ws[ref] = "=" + formula
+        self.values.setdefault(ws.title, {})[ref] = value
+
+
+def _header(ws: Worksheet, title: str, note: str, widths: dict[str, float]) -> None:
+    ws["A1"] = title
+    ws["A1"].font = TITLE
+    ws["A2"] = note
+    ws["A2"].font = Font(name="宋体", size=10, color="595959")
+    for letter, width in widths.items():
+        ws.column_dimensions[letter].width = width
+    ws.protection.sheet = True  # no password: it only prevents slips
+    ws.protection.formatColumns = False
+    ws.protection.formatRows = False
+    ws.sheet_view.showGridLines = False
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+
+
+def _kv_head(ws: Worksheet, row: int) -> None:
+    for col, text in (("A", "项目"), ("B", "填写内容"), ("C", "说明")):
+        cell = ws[f"{col}{row}"]
+        cell.value = text
+        _style(cell, "head", bold=True)
+
+
+_HINTS = {"date": "日期，如 2018-06-01", "money": "元，最多两位小数", "int": "整数",
+          "bool": "下拉选择：是 / 否", "choice": "下拉选择"}
+
+
+def _kv_field(ws: Worksheet, row: int, field: Field, value: Any, checks: _Validations) -> None:
+    label = ws[f"A{row}"]
+    label.value = field.label + ("（必填）" if field.required else "")
+    _style(label, "fixed")
+    cell = ws[f"B{row}"]
+    cell.value = _display(value, field)
+    _style(cell, "input", FORMATS[field.kind], locked=False, wrap=field.kind == "text")
+    checks.add(ws, field, f"B{row}")
+    hint = ws[f"C{row}"]
+    hint.value = _HINTS.get(field.kind, "")
+    hint.font = Font(name="宋体", size=10, color="595959")
+
+
+def _kv_computed(ws: Worksheet, row: int, item: Computed, lay: Layout, ctx: Context,
+                 cached: _Cached) -> None:
+    label = ws[f"A{row}"]
+    label.value = item.label
+    _style(label, "fixed")
+    cell = ws[f"B{row}"]
+    _style(cell, "fixed", item.fmt)
+    value = item.value(ctx)
+    if item.formula is None:
+        cell.value = value
+    else:
+        cached.put(ws, f"B{row}", item.formula(lay), value)
+    ws[f"C{row}"].value = "自动计算，不必填写" if item.formula else "取自计划表"
+    ws[f"C{row}"].font = Font(name="宋体", size=10, color="595959")
+
+
+def _table(ws: Worksheet, table: Table, lay: Layout, rows: list[Any], ctx: Context,
+           checks: _Validations, cached: _Cached) -> None:
+    title_row, head_row, first = lay.table_rows(table.key)
+    ws[f"A{title_row}"] = table.title
+    ws[f"A{title_row}"].font = BOLD
+    head = ws[f"A{head_row}"]
+    head.value = "序号"
+    _style(head, "head", bold=True)
+    for index, column in enumerate(table.columns, start=2):
+        cell = ws.cell(head_row, index, column.label)
+        _style(cell, "head", bold=True, wrap=True)
+    ws.row_dimensions[head_row].height = 30
+    for offset in range(lay.capacity[table.key]):
+        row = first + offset
+        record = rows[offset] if offset < len(rows) else None
+        number = ws.cell(row, 1, offset + 1)
+        _style(number, "fixed", "0")
+        for index, column in enumerate(table.columns, start=2):
+            cell = ws.cell(row, index)
+            if isinstance(column, Field):
+                value = record if not column.path else (get(record, column.path) if record else None)
+                cell.value = _display(value, column)
+                _style(cell, "input", FORMATS[column.kind], locked=False)
+                checks.add(ws, column, cell.coordinate)
+            else:
+                _style(cell, "fixed", column.fmt)
+                assert column.formula is not None
+                cached.put(ws, cell.coordinate, column.formula(lay).replace("{r}", str(row)),
+                           _line_value(ctx, column.label, offset))
+    if table.key == "items":
+        total = first + lay.capacity["items"]
+        ws.cell(total, 2, "合计")
+        _style(ws.cell(total, 2), "fixed", bold=True)
+        cell = ws.cell(total, 7)
+        _style(cell, "fixed", "#,##0.00", bold=True)
+        amounts = sum((ln.amount for ln in ctx.project.items), Decimal(0)) if ctx.project else Decimal(0)
+        cached.put(ws, cell.coordinate, f"SUM(G{first}:G{total - 1})", amounts)
+    if table.key == "buildings":
+        total = first + lay.capacity["buildings"]
+        ws.cell(total, 2, "合计（应等于计划表户数）")
+        _style(ws.cell(total, 2), "fixed", bold=True)
+        cell = ws.cell(total, 3)
+        _style(cell, "fixed", "0", bold=True)
+        households = sum(b.households for b in ctx.project.buildings) if ctx.project else 0
+        cached.put(ws, cell.coordinate, f"SUM(C{first}:C{total - 1})", households)
+
+
+def _line_value(ctx: Context, label: str, offset: int) -> Any:
+    """The cached value of a budget table's computed column on one row."""
+    lines = ctx.project.items if ctx.project else []
+    if offset >= len(lines):
+        return ""
+    line = lines[offset]
+    if label == "金额（元）":
+        return q2(line.quantity * line.unit_price)
+    if label == "类别":
+        return ctx.data.category_of(line.item) if line.item in ctx.data.items else "不在分类表中"
+    assert ctx.project is not None
+    return RULE_NAMES[line_rule(ctx.data, ctx.project, line)] if line.item in ctx.data.items else ""
+
+
+INSTRUCTIONS = (
+    "一、本表由县（区）住房城乡建设部门用 gaizao 导出，每个小区一份。请街道办事处按工作进度填写后交回，"
+    "由县（区）统一导入。",
+    "二、黄色单元格是填写处；灰色单元格是计划表的内容或自动计算的结果，不能修改（工作表已保护，不设密码，"
+    "只为防止误改）。",
+    "三、按工作表顺序填写：基本情况 → 意见征询 → 预算项目 → 其他资金 → 参建单位与日期 → 竣工验收 → "
+    "长效管理 → 完成情况。尚未进行的环节留空即可。",
+    "四、有下拉箭头的单元格请从列表中选择；数字请用半角阿拉伯数字，不要加“户”“元”等单位或千位分隔符；"
+    "日期写成 2018-06-01 的样式。",
+    "五、预算项目的“金额”由数量 × 单价自动计算（四舍五入到分）；供水、供电、供气、通讯等管线项目"
+    "须分别填写表（箱）前、表（箱）后金额，两者之和应等于金额。",
+    "六、其他资金表中的分担金额按方案规定的比例自动计算，供核对；实际以导入后生成的文书为准。",
+    "七、不要改工作表的名称、不要删除或增加工作表，不要在填写处使用公式；"
+    "保存时请保持 Excel 工作簿（.xlsx）格式。",
+    "八、一个小区的表格只能导入该小区；导入时如发现数据在导出后已被他人修改，会列出双方都改过的项目，"
+    "请与县（区）核对。",
+)
+
+
+def export_form(data: DataSet, community: Community) -> bytes:
+    """The 填报表 of one community, pre-filled from its project data, as .xlsx bytes."""
+    values = plain_project(data, community.id)
+    project = data.projects.get(community.id)
+    ctx = Context(data, community, project)
+    lay = Layout(capacities(values))
+    wb = Workbook()
+    checks = _Validations()
+    cached = _Cached()
+    for index, title in enumerate(SHEETS):
+        ws = wb.active if index == 0 else wb.create_sheet()
+        assert ws is not None
+        ws.title = title
+        if title == "填表说明":
+            _instructions(ws)
+            continue
+        if title == "预算项目":
+            _header(ws, f"{community.name}  工程预算", "黄色单元格填写；金额、类别、资金渠道自动计算。",
+                    {"A": 6} | {get_column_letter(i): c.width if isinstance(c, Field) else 18
+                                for i, c in enumerate(ITEM_COLUMNS, start=2)})
+            _table(ws, TABLES[2], lay, table_values(values, "items"), ctx, checks, cached)
+            ws.freeze_panes = ws[f"C{lay.table_rows('items')[2]}"]
+            continue
+        _header(ws, f"{community.name}  {title}", _NOTES.get(title, "黄色单元格填写，灰色单元格不必填写。"),
+                {"A": 30, "B": 40, "C": 24, "D": 14})
+        _kv_head(ws, KV_FIRST - 1)
+        if title == "基本情况":
+            for offset, (label, fact, fmt) in enumerate(PLAN_FACTS):
+                _kv_computed(ws, KV_FIRST + offset, Computed(label, None, lambda _, f=fact: f(community),
+                                                              fmt), lay, ctx, cached)
+        for offset, field in enumerate(FIELDS.get(title, ())):
+            _kv_field(ws, lay.field_row(title, offset), field, get(values, field.path), checks)
+        computed = _general_formulas(lay, data) if title == "其他资金" else COMPUTED.get(title, ())
+        below = lay.field_row(title, len(FIELDS.get(title, ())))
+        for offset, item in enumerate(computed):
+            _kv_computed(ws, below + offset, item, lay, ctx, cached)
+        for table in TABLES:
+            if table.sheet == title:
+                _table(ws, table, lay, table_values(values, table.key), ctx, checks, cached)
+    _lists(wb, data, values)
+    _meta(wb, data, community, values, lay)
+    checks.install(wb)
+    wb.security = WorkbookProtection(lockStructure=True)  # sheets cannot be renamed or deleted by a slip
+    wb.active = 0
+    out = BytesIO()
+    wb.save(out)
+    return with_cached_values(out.getvalue(), [ws.title for ws in wb.worksheets], cached.values)
+
+
+_NOTES = {
+    "基本情况": "灰色是计划表的内容（不能修改）；黄色填写。楼栋户数合计应等于计划表户数。",
+    "意见征询": "同意 + 反对 + 未表态 = 征询户数；尚未征询的请留空。",
+    "其他资金": "动用维修资金、社会资本冲减按比例分担的基数；下方分担金额自动计算，供核对。",
+    "竣工验收": "尚未验收的请留空；验收后逐项填写结果和验收结论。",
+}
+
+
+def _instructions(ws: Worksheet) -> None:
+    ws["A1"] = "填表说明"
+    ws["A1"].font = TITLE
+    ws.column_dimensions["A"].width = 110
+    for row, text in enumerate(INSTRUCTIONS, start=3):
+        cell = ws.cell(row, 1, text)
+        cell.font = FONT
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+        ws.row_dimensions[row].height = 32
+    ws.protection.sheet = True
+
+
+def _lists(wb: Workbook, data: DataSet, values: dict[str, Any]) -> None:
+    """The hidden sheet of drop-down lists and the catalogue lookup table, each a defined name."""
+    ws = wb.create_sheet(LISTS_SHEET)
+    units = list(UNITS) + sorted({str(i.get("unit")) for i in table_values(values, "items")
+                                  if isinstance(i, dict) and i.get("unit") not in UNITS})
+    columns: dict[str, list[str]] = {
+        "改造项目": [item.name for cat in data.catalogue.categories for item in cat.items],
+        "进度阶段": list(STAGE_NAMES.values()),
+        "是否": [YES, NO],
+        "单位": units,
+        "验收结果": ["合格", "不合格"],
+        "自治组织": ["业主委员会", "居民自治小组"],
+        "物业管理方式": ["专业化物业管理", "业主自治管理"],
+    }
+    for col, name in enumerate(LISTS, start=1):
+        letter = get_column_letter(col)
+        ws.cell(1, col, name)
+        for row, text in enumerate(columns[name], start=2):
+            ws.cell(row, col, text)
+        ref = f"'{LISTS_SHEET}'!${letter}$2:${letter}${len(columns[name]) + 1}"
+        wb.defined_names[name] = DefinedName(name, attr_text=ref)
+    base = len(LISTS) + 2
+    for offset, head in enumerate(("项目名称", "类别", "资金渠道", "管线类别")):
+        ws.cell(1, base + offset, head)
+    row = 2
+    for cat in data.catalogue.categories:
+        for item in cat.items:
+            for offset, value in enumerate((item.name, cat.name, RULE_NAMES[item.funding],
+                                            UTILITY_NAMES.get(item.utility or "", ""))):
+                ws.cell(row, base + offset, value)
+            row += 1
+    first, last = get_column_letter(base), get_column_letter(base + 3)
+    wb.defined_names[CATALOGUE_NAME] = DefinedName(
+        CATALOGUE_NAME, attr_text=f"'{LISTS_SHEET}'!${first}$2:${last}${row - 1}")
+    ws.sheet_state = "hidden"
+    ws.protection.sheet = True
+
+
+META_ROWS = ("表单", "表单版本", "城市", "小区编号", "数据校验值", "各表行数", "导出时的数据")
+
+
+def _meta(wb: Workbook, data: DataSet, community: Community, values: dict[str, Any],
+          lay: Layout) -> None:
+    """The hidden sheet telling an import what it is looking at."""
+    ws = wb.create_sheet(META_SHEET)
+    text = canonical(values)
+    chunks = [text[i:i + 30000] for i in range(0, len(text), 30000)] or [""]
+    rows = [FORM_TITLE, FORM_VERSION, data.programme.city, community.id, data_hash(values),
+            json.dumps(lay.capacity, ensure_ascii=False, sort_keys=True)]
+    for row, (label, value) in enumerate(zip(META_ROWS, [*rows, chunks[0]], strict=True), start=1):
+        ws.cell(row, 1, label)
+        ws.cell(row, 2, value).number_format = "@"
+    for offset, chunk in enumerate(chunks[1:], start=len(META_ROWS) + 1):
+        ws.cell(offset, 2, chunk).number_format = "@"
+    ws.sheet_state = "hidden"
+    ws.protection.sheet = True
+
+
+_FORMULA_CELL = re.compile(r'<c r="([A-Z]+\d+)"([^>]*)><f>(.*?)</f><v\s*/?>(?:</v>)?</c>')
+
+
+def with_cached_values(xlsx: bytes, titles: list[str], values: dict[str, dict[str, Any]]) -> bytes:
+    """Store each formula's result beside it, so that a reader that does not calculate
+    (a previewer, a script, the import) sees the numbers; Excel and WPS recalculate anyway."""
+    parts = []
+    for name, blob in read_members(xlsx):
+        match = re.fullmatch(r"xl/worksheets/sheet(\d+)\.xml", name)
+        if match and int(match.group(1)) <= len(titles):
+            sheet = values.get(titles[int(match.group(1)) - 1], {})
+            blob = _FORMULA_CELL.sub(lambda m, s=sheet: _cell(m, s), blob.decode("utf-8")).encode("utf-8")
+        parts.append(deflate(name, blob))
+    return write_zip(parts)
+
+
+def _cell(match: re.Match[str], values: dict[str, Any]) -> str:
+    ref, attrs, formula = match.groups()
+    value = values.get(ref)
+    if value is None:
+        return match.group(0)
+    if isinstance(value, str):
+        return f'<c r="{ref}"{attrs} t="str"><f>{formula}</f><v>{escape(value)}</v></c>'
+    number = format(value, "f") if isinstance(value, Decimal) else str(value)
+    return f'<c r="{ref}"{attrs}><f>{formula}</f><v>{number}</v></c>'
+
+
+# ---------------------------------------------------------------- the command
+
+
+@dataclass
+class ExportResult:
+    """The forms written."""
+
+    out: Path
+    files: list[Path]
+
+
+def select(data: DataSet, project: str | None = None, district: str | None = None,
+           year: int | None = None) -> list[Community]:
+    """The communities a command's --project/--district/--year name, in plan order."""
+    from generator.errors import data_error
+
+    chosen = [c for c in data.active_communities()
+              if (project is None or c.id == project) and (district is None or c.district == district)
+              and (year is None or c.year == year)]
+    if not chosen:
+        wanted = "、".join(f"{k} {v}" for k, v in (("--project", project), ("--district", district),
+                                                    ("--year", year)) if v is not None)
+        raise data_error(data.root, f"没有符合条件的小区（{wanted or '全部'}）")
+    return chosen
+
+
+def export_forms(data: DataSet, out: Path, communities: list[Community]) -> ExportResult:
+    """Write one form per community under out; a file that exists is replaced only if unchanged
+    by hand would be hard to know, so an existing form is never overwritten silently."""
+    files: list[Path] = []
+    for community in communities:
+        target = out / form_path(community)
+        blob = export_form(data, community)
+        if target.exists() and target.read_bytes() != blob:
+            raise OutputError(f"{target} 已存在（可能已有填写内容），为免覆盖已停止；"
+                              "请先移走该文件，或导出到另一个文件夹（--out）")
+        try:
+            atomic_write(target, blob)
+        except OSError as exc:
+            raise OutputError(f"无法写入 {target}：{os_reason(exc, target)}") from None
+        files.append(target)
+    return ExportResult(out=out, files=files)
+
+
+def iter_fields() -> Iterator[tuple[str, int, Field]]:
+    """Every key–value input field: its sheet, its index on the sheet, the field."""
+    for sheet, fields in FIELDS.items():
+        for index, field in enumerate(fields):
+            yield sheet, index, field

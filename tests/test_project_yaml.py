@@ -1,0 +1,95 @@
+"""Round-trip editing of project files: comments and layout survive, unchanged files stay untouched."""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import shutil
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from generator.data.loader import BUNDLED_DATA
+from generator.data.yamlio import load_yaml
+from generator.intake.project_yaml import apply, diff, dump, load_for_edit, save
+
+
+@pytest.fixture
+def project_file(tmp_path: Path) -> Path:
+    target = tmp_path / "dongqu-01.yaml"
+    shutil.copyfile(BUNDLED_DATA / "projects" / "dongqu-01.yaml", target)
+    return target
+
+
+def test_every_bundled_file_dumps_back_byte_for_byte(tmp_path: Path) -> None:
+    for path in sorted((BUNDLED_DATA / "projects").glob("*.yaml")):
+        doc = load_for_edit(path)
+        apply(doc, copy.deepcopy(doc.data))
+        assert dump(doc) == path.read_text(encoding="utf-8"), path.name
+
+
+def test_unchanged_values_do_not_rewrite_the_file(project_file: Path) -> None:
+    before = project_file.stat().st_mtime_ns
+    doc = load_for_edit(project_file)
+    assert apply(doc, copy.deepcopy(doc.data)) == []
+    assert save(doc) is False
+    assert project_file.stat().st_mtime_ns == before
+
+
+def test_one_changed_value_changes_one_line_and_keeps_comments(project_file: Path) -> None:
+    original = project_file.read_text(encoding="utf-8").splitlines()
+    doc = load_for_edit(project_file)
+    new = copy.deepcopy(doc.data)
+    new["items"][2]["quantity"] = Decimal("17900.5")
+    new["survey"]["support"] = 285
+    changes = apply(doc, new)
+    assert [str(c) for c in changes] == [
+        "survey.support（居民意见征询.同意户数）：284 → 285",
+        "items[2].quantity（预算项目[2].数量）：17804.2 → 17900.5",
+    ]
+    assert save(doc) is True
+    after = project_file.read_text(encoding="utf-8").splitlines()
+    differing = [(a, b) for a, b in zip(original, after, strict=True) if a != b]
+    assert differing == [("  support: 284", "  support: 285"),
+                         ("    quantity: 17804.2", "    quantity: 17900.5")]
+    data, _ = load_yaml(project_file)
+    assert data["items"][2]["quantity"] == Decimal("17900.5")
+
+
+def test_rows_added_and_removed_keep_the_lists_style(project_file: Path) -> None:
+    doc = load_for_edit(project_file)
+    new = copy.deepcopy(doc.data)
+    new["buildings"].append({"name": "6栋", "households": 12})
+    new["acceptance"]["results"].pop()
+    new["dates"]["acceptance"] = dt.date(2018, 11, 20)
+    new["contact"]["phone"] = "0812-0000009"
+    del new["other_funding"]
+    labels = [c.label for c in apply(doc, new)]
+    assert "buildings[5].name（楼栋[5].楼栋）" in labels
+    assert "acceptance.results[7].item（竣工验收.分项验收结果[7].改造项目）" in labels
+    save(doc)
+    text = project_file.read_text(encoding="utf-8")
+    assert "  - {name: 6栋, households: 12}\n" in text
+    assert "区间道路, result: 合格" not in text
+    assert "  phone: 0812-0000009\n" in text or '  phone: "0812-0000009"\n' in text
+    assert "other_funding" not in text
+    assert "# 示例数据：本文件内容为演示用途编写的虚构资料" in text  # the header comment stays
+    data, _ = load_yaml(project_file)
+    assert data == new
+
+
+def test_a_new_file_gets_its_header(tmp_path: Path) -> None:
+    doc = load_for_edit(tmp_path / "new.yaml", header="由填报表导入\n第二行")
+    apply(doc, {"community": "x-01", "stage": "survey", "amount": Decimal("1.50")})
+    assert save(doc)
+    text = (tmp_path / "new.yaml").read_text(encoding="utf-8")
+    assert text.startswith("# 由填报表导入\n# 第二行\n")
+    assert load_yaml(tmp_path / "new.yaml")[0] == {"community": "x-01", "stage": "survey",
+                                                  "amount": Decimal("1.50")}
+
+
+def test_diff_compares_by_kind() -> None:
+    assert diff({"a": True}, {"a": 1}) != []
+    assert diff({"a": Decimal("1.50")}, {"a": Decimal("1.5")}) == []
+    assert diff({"a": 2}, {"a": Decimal(2)}) == []
