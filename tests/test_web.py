@@ -425,8 +425,8 @@ def test_logout_ends_the_session(app: Flask) -> None:
 def test_output_is_escaped_and_no_script_runs_inline(fresh: tuple[Flask, Path, Path]) -> None:
     app, data, _ = fresh
     plan = data / "communities.yaml"
-    plan.write_text(plan.read_text(encoding="utf-8").replace("name: 炳草岗园林苗圃小区", 'name: "<script>alert(1)</script>"'),
-                    encoding="utf-8")
+    text = plan.read_text(encoding="utf-8")
+    plan.write_text(text.replace("name: 炳草岗园林苗圃小区", 'name: "<script>alert(1)</script>"'), encoding="utf-8")
     client = client_of(app, "bcg")
     for path in ("/", "/projects/dongqu-01", "/projects/dongqu-01/edit/survey"):
         r = client.get(path)

@@ -37,8 +37,8 @@ def serve(ctx: click.Context, instance: Path | None, host: str, port: int, threa
     folder = _instance(instance)
     app = create_app(data_dir, folder, {"BEHIND_HTTPS": behind_https})
     if not Accounts(folder).all():
-        click.echo(f"提示：还没有任何账户，请先运行 gaizao users add 用户名 --role admin --unit 单位 --instance {folder}",
-                   err=True)
+        click.echo("提示：还没有任何账户，请先运行 "
+                   f"gaizao users add 用户名 --role admin --unit 单位 --instance {folder}", err=True)
     click.echo(f"网页版已启动：http://{host}:{port}/ （数据：{app.extensions['gaizao']['store'].root}，"
                f"实例：{folder}）；按 Ctrl+C 停止。")
     run(app, host=host, port=port, threads=threads, ident="gaizao")

@@ -115,7 +115,8 @@ def preview(community_id: str, section: str) -> Any:
     out: dict[str, Any] = {"errors": errors, "findings": [], "funding": None}
     if project is not None:
         out["findings"] = [{"key": forms.finding_key(f), "severity": f.severity, "message": f.message}
-                           for f in candidate_findings(now, project)]
+                           for f in candidate_findings(now, project)
+                           if forms.section_of(forms.finding_key(f)) == sec.key]
         funding = funding_view(now, project)
         if funding:
             out["funding"] = {"total": yuan(funding["total"]),

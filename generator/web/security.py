@@ -12,9 +12,9 @@ from typing import Any, TypeVar, cast
 from flask import Flask, Response, abort, current_app, g, jsonify, redirect, render_template, request, session, url_for
 from werkzeug.exceptions import HTTPException
 
+from generator.errors import DataError
 from generator.web.accounts import Accounts, Throttle, User
 from generator.web.audit import AuditLog
-from generator.errors import DataError
 from generator.web.permissions import Action, allowed
 from generator.web.store import Loaded, Store
 
