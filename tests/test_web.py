@@ -480,3 +480,14 @@ def test_the_api_logs_in_with_json_and_answers_errors_in_chinese(app: Flask) -> 
     assert r.status_code == 404 and r.get_json()["error"] == "找不到该页面或小区"
     r = client.get("/api/projects/dongqu-01/packet.zip")
     assert r.status_code == 200 and r.mimetype == "application/zip"
+
+
+def test_compiled_templates_outlive_a_change_of_the_data(fresh: tuple[Flask, Path, Path]) -> None:
+    app, data, _ = fresh
+    store = app.extensions["gaizao"]["store"]
+    before = store.current().renderers
+    plan = data / "communities.yaml"
+    plan.write_text(plan.read_text(encoding="utf-8").replace("name: 炳草岗园林苗圃小区", "name: 苗圃新村"),
+                    encoding="utf-8")
+    after = store.current()
+    assert after.data.communities["dongqu-01"].name == "苗圃新村" and after.renderers is before

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import shutil
 from pathlib import Path
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.low_level import Type
@@ -61,3 +62,27 @@ def login(client: FlaskClient, name: str, password: str = PASSWORD) -> None:
     token = csrf(client)
     response = client.post("/login", data={"username": name, "password": password, "csrf_token": token})
     assert response.status_code == 302, response.get_data(as_text=True)[:500]
+
+
+class Running:
+    """The app on waitress on a free loopback port, in a thread, until stop()."""
+
+    def __init__(self, app: Flask, threads: int = 4) -> None:
+        import threading
+
+        from waitress import create_server
+
+        self.server: Any = create_server(app, host="127.0.0.1", port=0, threads=threads)
+        self.base = f"http://127.0.0.1:{self.server.effective_port}"
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        try:
+            self.server.run()
+        except OSError:  # the listening socket closed under select() by stop()
+            pass
+
+    def stop(self) -> None:
+        self.server.close()
+        self.thread.join(timeout=5)

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from generator.cli.common import CONTEXT
+from generator.errors import GaizaoError
 
 INSTANCE_HELP = "实例文件夹：账户、会话密钥和操作记录（默认：当前文件夹下的 instance/，不能在数据文件夹内）。"
 
@@ -39,6 +40,10 @@ def serve(ctx: click.Context, instance: Path | None, host: str, port: int, threa
     if not Accounts(folder).all():
         click.echo("提示：还没有任何账户，请先运行 "
                    f"gaizao users add 用户名 --role admin --unit 单位 --instance {folder}", err=True)
+    try:
+        app.extensions["gaizao"]["store"].warm()
+    except GaizaoError as exc:  # pages say so (503) until the folder is put right; the server stays up
+        click.echo(f"警告：数据文件夹暂时无法读取，网页上将显示以下问题，改正后刷新即可：\n{exc}", err=True)
     click.echo(f"网页版已启动：http://{host}:{port}/ （数据：{app.extensions['gaizao']['store'].root}，"
                f"实例：{folder}）；按 Ctrl+C 停止。")
     run(app, host=host, port=port, threads=threads, ident="gaizao")

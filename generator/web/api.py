@@ -51,7 +51,7 @@ def login() -> Any:
 @login_required
 def projects() -> Any:
     now = loaded()
-    return jsonify({"projects": [_summary_json(summary(now, c.id)) for c in visible(g.user, now.data)]})
+    return jsonify({"projects": [_summary_json(summary(now, c.id)) for c in visible(g.user, now.data, now.offices)]})
 
 
 @bp.route("/projects/<community_id>")

@@ -32,7 +32,11 @@ def download(name: str, payload: bytes) -> Response:
 
 
 def summary(now: Loaded, community_id: str) -> dict[str, Any]:
-    """What the list and the API show of one community."""
+    """What the list and the API show of one community (worked out once per state of the data)."""
+    return dict(now.memo("summary", community_id, lambda: _summary(now, community_id)))
+
+
+def _summary(now: Loaded, community_id: str) -> dict[str, Any]:
     data = now.data
     c = data.communities[community_id]
     project = data.projects.get(community_id)
@@ -52,7 +56,7 @@ def summary(now: Loaded, community_id: str) -> dict[str, Any]:
 @login_required
 def index() -> Any:
     now = loaded()
-    rows = [summary(now, c.id) for c in visible(g.user, now.data)]
+    rows = [summary(now, c.id) for c in visible(g.user, now.data, now.offices)]
     return render_template("index.html", rows=rows, severity=SEVERITY)
 
 

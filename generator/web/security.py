@@ -132,8 +132,8 @@ def community_or_404(community_id: str, action: Action = "view") -> Loaded:
     """The data set when the account may do this to the community; 404 otherwise, whatever it is."""
     now = loaded()
     user: User = g.user
-    if not allowed(user, action, now.data, community_id):
-        if action == "edit" and allowed(user, "view", now.data, community_id):
+    if not allowed(user, action, now.data, community_id, now.offices):
+        if action == "edit" and allowed(user, "view", now.data, community_id, now.offices):
             abort(403, description="您的账户只能查看、不能修改此小区的资料")
         abort(404)
     return now

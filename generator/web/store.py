@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from dataclasses import dataclass, replace
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from generator.data.loader import DataSet, load
 from generator.data.models import Project
@@ -31,9 +33,27 @@ def _stamps(root: Path) -> tuple[tuple[str, int, int], ...]:
 
 @dataclass
 class Loaded:
+    """One state of the data folder and what is worked out from it once, not per request."""
+
     data: DataSet
     findings: list[Finding]
     renderers: Renderers
+    offices: dict[str, str] = field(default_factory=dict)
+    """Each project's street office: the permission check reads it for every community listed."""
+    cache: dict[tuple[str, str], Any] = field(default_factory=dict)
+    """Findings and document availability by community, made on first use."""
+
+    @classmethod
+    def of(cls, data: DataSet, renderers: Renderers | None = None) -> Loaded:
+        """What a data set gives; renderers kept from before when no template changed."""
+        offices = {cid: p.street_office for cid, p in data.projects.items()}
+        return cls(data, check_all(data), renderers or Renderers(data, None), offices)
+
+    def memo(self, what: str, community_id: str, make: Callable[[], Any]) -> Any:
+        key = (what, community_id)
+        if key not in self.cache:
+            self.cache[key] = make()
+        return self.cache[key]
 
 
 class Store:
@@ -55,9 +75,12 @@ class Store:
         stamps = _stamps(self.root)
         with self._lock:
             if stamps != self._stamps:
+                templates = [s for s in stamps if not s[0].endswith(".yaml")]
+                same = self._loaded is not None and self._stamps is not None \
+                    and templates == [s for s in self._stamps if not s[0].endswith(".yaml")]
                 try:
                     data = load(self.root)
-                    self._loaded = Loaded(data, check_all(data), Renderers(data, None))
+                    self._loaded = Loaded.of(data, self._loaded.renderers if same and self._loaded else None)
                     self._error = None
                 except DataError as exc:
                     self._loaded, self._error = None, exc
@@ -66,6 +89,15 @@ class Store:
                 raise self._error
             assert self._loaded is not None
             return self._loaded
+
+    def warm(self) -> None:
+        """Load the data folder and compile every community template now, not on the first download."""
+        loaded = self.current()
+        for kind in kinds_of("community"):
+            if kind.template is not None:
+                for district in [None, *loaded.data.districts]:
+                    path = loaded.renderers.locate(kind, district)
+                    loaded.renderers.compiled(path, blocks=kind.blocks)
 
     def project_path(self, loaded: Loaded, community_id: str) -> Path:
         """The project file of a community (known to the data set; never a path from a request)."""
@@ -80,6 +112,10 @@ class Store:
 
 def findings_of(loaded: Loaded, community_id: str) -> list[Finding]:
     """The findings `gaizao validate` prints that concern one community."""
+    return list(loaded.memo("findings", community_id, lambda: _findings_of(loaded, community_id)))
+
+
+def _findings_of(loaded: Loaded, community_id: str) -> list[Finding]:
     data = loaded.data
     c = data.communities[community_id]
     return [f for f in loaded.findings if f.where in (f"{c.id} {c.name}", f"序号{c.seq} {c.name}")]
@@ -101,6 +137,10 @@ class Availability:
 
 def documents_of(loaded: Loaded, community_id: str) -> list[Availability]:
     """Each community document and why it cannot be made yet: no project, a rule error, kind.needs."""
+    return list(loaded.memo("documents", community_id, lambda: _documents_of(loaded, community_id)))
+
+
+def _documents_of(loaded: Loaded, community_id: str) -> list[Availability]:
     data = loaded.data
     errors = [f for f in findings_of(loaded, community_id) if f.severity == "error"]
     out = []
