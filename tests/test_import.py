@@ -382,7 +382,8 @@ def test_unknown_district_and_year_outside_the_programme(tmp_path: Path, folder:
         import_workbook(book, folder.root)
     assert problems(exc) == [
         f"{book} 工作表“Sheet1” 第2行 H列（改造年度计划）："
-        "改造年度 2021 不在 programme.yaml 的计划年度 [2018, 2019, 2020] 内",
+        "改造年度 2021 不在 programme.yaml 的计划年度 [2018, 2019, 2020] 内"
+        "（新城市的计划表：可用 gaizao init 新文件夹 --city 城市 --plan 计划表.xlsx，按计划表建立县（区）和计划年度）",
         f"{book} 工作表“Sheet1” 第2行 C列（县(区)）：未知的县（区）“北区”（另见第3行）："
         "districts.yaml 中只有东区、西区、仁和区、米易县、盐边县、钒钛高新区；"
         "请核对写法，或先在 districts.yaml 中添加",

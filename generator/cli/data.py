@@ -49,19 +49,33 @@ def import_cmd(ctx: click.Context, workbook: Path, out_file: Path | None, force:
 @click.argument("folder", type=click.Path(path_type=Path, file_okay=False), metavar="文件夹")
 @click.option("--city", required=True, metavar="城市",
               help="城市全称，如“绵阳市”，用于方案名称、发文机关、报送单位等。")
-def init(folder: Path, city: str) -> None:
+@click.option("--plan", "plan", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              metavar="计划表.xlsx",
+              help="本市的年度实施计划表：县（区）和计划年度取自表中，并导入其中的小区。")
+def init(folder: Path, city: str, plan: Path | None) -> None:
     """为另一个城市新建数据文件夹：方案参数、县（区）示例、项目分类表、空的计划表和说明。
 
     \b
     方案参数沿用随附方案的取值，城市名称等按 --city 生成，发文字号留待填写。
     文件夹须不存在或为空。之后按其中 README.txt 的步骤：导入计划表 → 校验 → 生成文书。
+    加 --plan 时，县（区）和计划年度按计划表建立并导入小区，随即可以校验和生成文书，
+    尚待本市填写的内容在文件和文书中标为“【待填写】”。
     """
     from generator.intake.init import init_data
 
-    result = init_data(folder, city)
+    result = init_data(folder, city, plan)
     click.echo(f"已新建数据文件夹 {result.folder}：")
     for path in result.files:
         click.echo(f"  {path.name}{'/' if path.is_dir() else ''}")
+    if plan is not None:
+        click.echo("按计划表作了以下设定，请核对：")
+        for line in result.assumed:
+            click.echo(f"  · {line}")
+        click.echo("本市还须填写（文件和文书中标为“【待填写】”）：")
+        for line in result.todo:
+            click.echo(f"  · {line}")
+        click.echo(f"现在即可运行：\n  gaizao --data {folder} validate\n  gaizao --data {folder} build")
+        return
     click.echo("请先修改 programme.yaml（发文字号等）和 districts.yaml（本市县区），然后：\n"
                f"  gaizao --data {folder} import 计划表.xlsx\n"
                f"  gaizao --data {folder} validate")

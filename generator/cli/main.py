@@ -15,6 +15,7 @@ from generator import __version__
 from generator.cli import zh as cli_zh
 from generator.cli.common import CONTEXT, KindOption, convert, dataset, progress
 from generator.cli.data import import_cmd, init
+from generator.cli.form import form
 from generator.cli.printing import print_cmd
 from generator.cli.reports import report
 from generator.cli.templates import templates
@@ -139,5 +140,5 @@ def _print_summary(result: Any) -> None:
                f"输出在 {result.out}，清单见 {result.out / 'manifest.json'}")
 
 
-for _command in (import_cmd, init, print_cmd, report, templates, serve, users):
+for _command in (import_cmd, init, print_cmd, report, templates, form, serve, users):
     main.add_command(_command)

@@ -35,7 +35,7 @@ from generator.documents.project import RULE_NAMES
 from generator.errors import OutputError
 from generator.output.writer import atomic_write, os_reason
 from generator.render.filters import q2
-from generator.render.ziputil import deflate, read_members, write_zip
+from generator.render.ziputil import deflate, fix_core_dates, read_members, write_zip
 from generator.rules.funding import line_rule, plan_funding
 
 FORM_VERSION = "1"
@@ -732,8 +732,9 @@ def export_form(data: DataSet, community: Community) -> bytes:
         _kv_head(ws, KV_FIRST - 1)
         if title == "基本情况":
             for offset, (label, fact, fmt) in enumerate(PLAN_FACTS):
-                _kv_computed(ws, KV_FIRST + offset, Computed(label, None, lambda _, f=fact: f(community),
-                                                              fmt), lay, ctx, cached)
+                shown = fact(community)
+                _kv_computed(ws, KV_FIRST + offset, Computed(label, None, lambda _, v=shown: v, fmt),  # type: ignore[misc]
+                             lay, ctx, cached)
         for offset, field in enumerate(FIELDS.get(title, ())):
             _kv_field(ws, lay.field_row(title, offset), field, get(values, field.path), checks)
         computed = _general_formulas(lay, data) if title == "其他资金" else COMPUTED.get(title, ())
@@ -842,7 +843,10 @@ def with_cached_values(xlsx: bytes, titles: list[str], values: dict[str, dict[st
         match = re.fullmatch(r"xl/worksheets/sheet(\d+)\.xml", name)
         if match and int(match.group(1)) <= len(titles):
             sheet = values.get(titles[int(match.group(1)) - 1], {})
-            blob = _FORMULA_CELL.sub(lambda m, s=sheet: _cell(m, s), blob.decode("utf-8")).encode("utf-8")
+            text = _FORMULA_CELL.sub(lambda m: _cell(m, sheet), blob.decode("utf-8"))  # noqa: B023
+            blob = text.encode("utf-8")
+        if name == "docProps/core.xml":  # the same data gives the same bytes
+            blob = fix_core_dates(blob)
         parts.append(deflate(name, blob))
     return write_zip(parts)
 
@@ -885,19 +889,21 @@ def select(data: DataSet, project: str | None = None, district: str | None = Non
 
 
 def export_forms(data: DataSet, out: Path, communities: list[Community]) -> ExportResult:
-    """Write one form per community under out; a file that exists is replaced only if unchanged
-    by hand would be hard to know, so an existing form is never overwritten silently."""
+    """Write one form per community under out. A form already there with other bytes may hold a
+    clerk's entries: then nothing at all is written."""
+    planned = [(out / form_path(c), export_form(data, c)) for c in communities]
+    taken = [t for t, blob in planned if t.exists() and t.read_bytes() != blob]
+    if taken:
+        listed = "、".join(str(t) for t in taken[:5]) + ("等" if len(taken) > 5 else "")
+        raise OutputError(f"{listed} 已存在且内容不同（可能已有填写内容），为免覆盖，未写入任何文件；"
+                          "请先移走这些文件，或导出到另一个文件夹（--out）")
     files: list[Path] = []
-    for community in communities:
-        target = out / form_path(community)
-        blob = export_form(data, community)
-        if target.exists() and target.read_bytes() != blob:
-            raise OutputError(f"{target} 已存在（可能已有填写内容），为免覆盖已停止；"
-                              "请先移走该文件，或导出到另一个文件夹（--out）")
-        try:
-            atomic_write(target, blob)
-        except OSError as exc:
-            raise OutputError(f"无法写入 {target}：{os_reason(exc, target)}") from None
+    for target, blob in planned:
+        if not target.exists():
+            try:
+                atomic_write(target, blob)
+            except OSError as exc:
+                raise OutputError(f"无法写入 {target}：{os_reason(exc, target)}") from None
         files.append(target)
     return ExportResult(out=out, files=files)
 

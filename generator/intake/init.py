@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -42,9 +44,15 @@ _COMMENTS = {
 }
 
 
-def programme_text(city: str) -> str:
-    """programme.yaml for a new city: the bundled parameters, the city's names, no stated totals."""
+def programme_text(city: str, years: list[int] | None = None) -> str:
+    """programme.yaml for a new city: the bundled parameters, the city's names, no stated totals.
+
+    With the plan years of the city's workbook, the years are the city's and the bundled
+    deadlines and issuing date move by as many years (same month and day).
+    """
     data, _ = load_yaml(BUNDLED_DATA / "programme.yaml")
+    if years:
+        _move_years(data, years)
     plan = f"{city}老旧小区改造工作方案"
     data["city"] = city
     data["title"] = plan
@@ -57,6 +65,23 @@ def programme_text(city: str) -> str:
                      "investment_wan": 0}
     data["stated"] = {"communities": 0, "households": 0, "investment_yi_approx": 0, "districts": []}
     return _with_comments(dump_yaml(data))
+
+
+def _shifted(day: dt.date, years: int) -> dt.date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + years, day=28)
+
+
+def _move_years(data: dict[str, Any], years: list[int]) -> None:
+    """The plan years of the city, and the bundled dates moved to them."""
+    delta = years[0] - data["years"][0]
+    data["years"] = years
+    data["issuance"]["date"] = _shifted(data["issuance"]["date"], delta)
+    for step in data["deadlines"]:
+        step["last_day"] = _shifted(step["last_day"], delta)
+        step["text"] = re.sub(r"(\d{4})(?=年)", lambda m: str(int(m.group(1)) + delta), step["text"])
 
 
 def _source() -> str:
@@ -77,9 +102,22 @@ def _with_comments(text: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def districts_text(city: str) -> str:
-    """districts.yaml with one example district to edit."""
-    example: dict[str, Any] = {"districts": [{
+_BY_COMMITTEE = ("高新", "开发区", "园区", "新区", "管委会", "管理委员会")
+"""Words in a district's name that mean a 管委会 governs it, not a people's government."""
+
+
+def plan_district(name: str) -> dict[str, Any]:
+    """A district of a city's plan workbook, its bodies' full names left to fill in."""
+    committee = any(word in name for word in _BY_COMMITTEE)
+    body = "管理委员会" if committee else "人民政府"
+    return {"name": name, "body_type": "管委会" if committee else "政府",
+            "government": f"【待填写：{name}{body}全称】",
+            "housing_bureau": f"【待填写：{name}住房城乡建设部门全称】"}
+
+
+def districts_text(city: str, districts: list[str] | None = None) -> str:
+    """districts.yaml with one example district to edit, or the districts of a plan workbook."""
+    example: dict[str, Any] = {"districts": [plan_district(d) for d in districts] if districts else [{
         "name": "示例区",
         "body_type": "政府",
         "government": f"{city}示例区人民政府",
@@ -133,10 +171,18 @@ class InitResult:
 
     folder: Path
     files: list[Path]
+    assumed: list[str] = field(default_factory=list)
+    """What init --plan took for granted, for the clerk to check."""
+    todo: list[str] = field(default_factory=list)
+    """What the city must still fill in (marked 【待填写】 in the files and documents)."""
 
 
-def init_data(folder: Path, city: str) -> InitResult:
-    """Make a new data folder for a city; refuse a folder that already holds anything."""
+def init_data(folder: Path, city: str, plan: Path | None = None) -> InitResult:
+    """Make a new data folder for a city; refuse a folder that already holds anything.
+
+    With a plan workbook, its districts and plan years are the city's and its rows are imported;
+    the folder is made in a scratch folder beside it and appears only once it loads.
+    """
     city = city.strip()
     if not city:
         raise DataError([Problem("--city", "城市名称不能为空，请写全称，如“绵阳市”")])
@@ -144,10 +190,18 @@ def init_data(folder: Path, city: str) -> InitResult:
         raise OutputError(f"{folder} 已存在且不是文件夹")
     if folder.is_dir() and any(folder.iterdir()):
         raise OutputError(f"{folder} 不是空文件夹；为免覆盖已有文件，请指定一个新的或空的文件夹")
+    if plan is not None:
+        return _init_from_plan(folder, city, plan)
+    return _make(folder, city, None, None)
+
+
+def _make(folder: Path, city: str, districts: list[str] | None, years: list[int] | None,
+          shown_as: Path | None = None) -> InitResult:
+    """Write the folder's files; shown_as is the folder's name in README.txt when made elsewhere."""
     folder.mkdir(parents=True, exist_ok=True)
     texts = {
-        "programme.yaml": programme_text(city),
-        "districts.yaml": districts_text(city),
+        "programme.yaml": programme_text(city, years),
+        "districts.yaml": districts_text(city, districts),
         "communities.yaml": COMMUNITIES_TEXT,
     }
     files = []
@@ -160,8 +214,65 @@ def init_data(folder: Path, city: str) -> InitResult:
         (folder / sub).mkdir()
         files.append(folder / sub)
     # CRLF and a BOM: older Windows Notepad shows anything else as one line of mojibake
-    readme = README.format(city=city, folder=folder, source=_source()).replace("\n", "\r\n")
+    readme = README.format(city=city, folder=shown_as or folder, source=_source()).replace("\n", "\r\n")
     (folder / "README.txt").write_bytes(readme.encode("utf-8-sig"))
     files.append(folder / "README.txt")
     load(folder)  # what init makes must load; a failure here is a bug, reported as any data error
     return InitResult(folder=folder, files=files)
+
+
+STREET_PLACEHOLDER = "【待填写：街道办事处】"
+COMMITTEE_PLACEHOLDER = "【待填写：社区居民委员会】"
+
+
+def _init_from_plan(folder: Path, city: str, plan: Path) -> InitResult:
+    """init --plan: districts and years learnt from the workbook, its rows imported, a project
+    file per community at the survey stage so that validate and build run at once."""
+    from generator.intake.plan_import import import_workbook, read_workbook
+
+    rows = read_workbook(plan)  # every problem of the workbook before anything is made
+    districts = list(dict.fromkeys(r.district for r in rows))
+    years = sorted({r.year for r in rows})
+    stage = folder.parent / f".{folder.name}.init-{id(rows)}"
+    try:
+        result = _make(stage, city, districts, years, shown_as=folder)
+        imported = import_workbook(plan, stage)
+        data = load(stage)
+        for community in data.communities.values():
+            (stage / "projects" / f"{community.id}.yaml").write_text(_project_text(community.id), encoding="utf-8")
+        load(stage)
+        if folder.is_dir():
+            folder.rmdir()  # empty, checked above
+        stage.rename(folder)
+    finally:
+        if stage.exists():
+            shutil.rmtree(stage)
+    result.folder = folder
+    result.files = [folder / p.relative_to(stage) for p in result.files]
+    committee = [d for d in districts if plan_district(d)["body_type"] == "管委会"]
+    source = _source()
+    result.assumed = [
+        f"县（区）：计划表中出现的 {len(districts)} 个：{'、'.join(districts)}"
+        + (f"；其中{'、'.join(committee)}按名称视为管委会管理，其余为人民政府" if committee else "，均为人民政府"),
+        f"计划年度：{'、'.join(str(y) for y in years)}（试点年度 {years[0]}）",
+        f"小区：{len(imported.rows)} 个，编号按县（区）顺序编为 d1-序号、d2-序号……",
+        f"方案参数（分担比例、支持率、建成年份、考评权重、公示天数）沿用{source}；"
+        f"各环节时限和成文日期按同一月日移到 {years[0]} 年",
+        "每个小区建了一个项目资料文件（projects/<编号>.yaml），进度为“意见征询”，"
+        "可先生成空白的居民意见征询表",
+    ]
+    result.todo = [
+        "programme.yaml：发文字号（issuance.number）、成文日期、方案正文的总数（stated）和试点目标（pilot），"
+        "并逐项核对方案参数",
+        "districts.yaml：各县（区）政府（管委会）和住房城乡建设部门的全称（government、housing_bureau）",
+        "projects/*.yaml：各小区的街道办事处和社区居民委员会（street_office、community_committee）；"
+        "也可用 gaizao form export 导出填报表交街道办事处填写",
+    ]
+    return result
+
+
+def _project_text(community_id: str) -> str:
+    return ("# 由 gaizao init --plan 建立：进度为意见征询，标有【待填写】的请改为实际名称。\n"
+            "# 其余资料可用 gaizao form export 导出填报表，由街道办事处填写后导入。\n"
+            + dump_yaml({"community": community_id, "illustrative": False, "stage": "survey",
+                         "street_office": STREET_PLACEHOLDER, "community_committee": COMMITTEE_PLACEHOLDER}))

@@ -60,7 +60,9 @@ class Column:
 COLUMNS: tuple[Column, ...] = (
     Column("seq", "序号", True),
     Column("name", "老旧小区名称", True, ("小区名称",)),
-    Column("district", "县(区)", True, ("县区", "区县", "县(市、区)", "县(市区)")),
+    Column("district", "县(区)", True, ("县区", "区县", "县(市、区)", "县(市区)",
+                                      # a county-level city's plan lists its towns and sub-districts
+                                      "镇(街道)", "乡镇(街道)", "街道(镇)", "乡镇(街道、园区)")),
     Column("built", "建成时间", False, ("建成年代", "建成年份")),
     Column("location", "小区位置", False),
     Column("households", "户数", True, ("户数(户)",)),
@@ -85,6 +87,8 @@ _TOTAL = re.compile(r"^(总计|总合计|全市合计|合计总计)$")
 _FOOTNOTE = ("备注", "注:", "说明", "填表说明", "附注")
 _YEAR = re.compile(r"^(\d{4})(?:年度?)?(?:\(?共(\d+)个(?:小区|项目)?\)?)?$")
 _NUMBER_TEXT = re.compile(r"^-?\d+(\.\d+)?$")
+NEW_CITY_HINT = ("（新城市的计划表：可用 gaizao init 新文件夹 --city 城市 --plan 计划表.xlsx，"
+                 "按计划表建立县（区）和计划年度）")
 
 
 # ---------------------------------------------------------------- result rows
@@ -633,11 +637,14 @@ def _cross_checks(rows: list[PlanRow], notes: list[_YearNote], districts: Iterab
     seen_names: dict[tuple[str, str], PlanRow] = {}
     seen_seqs: dict[tuple[int, int], PlanRow] = {}
     unknown: dict[str, list[PlanRow]] = {}
+    hinted = False
     for row in rows:
         if known is not None and _norm(row.district) not in known:
             unknown.setdefault(row.district, []).append(row)
         if allowed is not None and row.year not in allowed:
-            at(row, "year", f"改造年度 {row.year} 不在 programme.yaml 的计划年度 {allowed} 内")
+            hint = "" if hinted else NEW_CITY_HINT  # once: a new city's table has many such rows
+            hinted = True
+            at(row, "year", f"改造年度 {row.year} 不在 programme.yaml 的计划年度 {allowed} 内{hint}")
         key = (_norm(row.name), _norm(row.district))
         if key in seen_names:
             other = seen_names[key]
@@ -651,7 +658,8 @@ def _cross_checks(rows: list[PlanRow], notes: list[_YearNote], districts: Iterab
         names = "、".join(known.values()) if known else "（空）"
         also = f"（另见第{'、'.join(str(r.row) for r in where[1:])}行）" if len(where) > 1 else ""
         at(where[0], "district", f"未知的县（区）“{district}”{also}：districts.yaml 中只有{names}；"
-                                 "请核对写法，或先在 districts.yaml 中添加")
+                                 f"请核对写法，或先在 districts.yaml 中添加{'' if hinted else NEW_CITY_HINT}")
+        hinted = True
     per_year = Counter(r.year for r in rows)
     for note in notes:
         if note.count != per_year[note.year]:

@@ -1,0 +1,509 @@
+"""`gaizao form import`: returned 填报表 workbooks into data/projects/<id>.yaml.
+
+Each workbook is read whole and checked before anything is written: a workbook with any
+problem writes nothing, the others go in. Problems name the file, sheet, row, column and field.
+Only the fields the form holds are replaced; everything else in the project file (the narrative,
+comments, layout) stays as it is. A project file changed since the form was exported is not
+overwritten without --force, and the fields changed on both sides are named.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import json
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+from openpyxl.utils import get_column_letter
+from openpyxl.workbook.workbook import Workbook
+from openpyxl.worksheet.worksheet import Worksheet
+from pydantic import BaseModel, ValidationError
+
+from generator.data.loader import DataSet, describe_error
+from generator.data.models import STAGE_NAMES, Project
+from generator.errors import DataError, Problem
+from generator.intake import form as F
+from generator.intake.project_yaml import Change, apply, diff, load_for_edit, save
+from generator.intake.workbook_safety import Limits, open_xlsx
+from generator.render.filters import q2
+
+FORM_LIMITS = Limits(file_bytes=10 * 1024 * 1024, unpacked_bytes=60 * 1024 * 1024,
+                     part_bytes=20 * 1024 * 1024, rows=5000)
+"""A form has some 200 rows a sheet and packs to some 40 KB."""
+
+_STAGES = {name: key for key, name in STAGE_NAMES.items()}
+GROUPS = ("survey", "contact", "acceptance", "completion")
+"""Parts of a project that are there only once begun: all their cells blank means none."""
+
+
+class _Bad(Exception):
+    """A cell whose value cannot be read; the message is for the clerk."""
+
+
+@dataclass
+class FileResult:
+    """What importing one workbook did."""
+
+    path: Path
+    community: str | None = None
+    target: Path | None = None
+    problems: list[Problem] = field(default_factory=list)
+    changes: list[Change] = field(default_factory=list)
+    written: bool = False
+    new_file: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+@dataclass
+class ImportSummary:
+    """Every workbook of one import."""
+
+    files: list[FileResult]
+
+    @property
+    def ok(self) -> bool:
+        return all(f.ok for f in self.files)
+
+
+# ---------------------------------------------------------------- reading cells
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, (dt.datetime, dt.date)):
+        return f"日期 {value:%Y-%m-%d}"
+    return f"“{value}”" if isinstance(value, str) else str(value)
+
+
+def _number(value: Any, kind: str) -> Any:
+    if isinstance(value, bool) or isinstance(value, (dt.date, dt.datetime)):
+        raise _Bad(f"应为数字，现为{_shown(value)}")
+    if isinstance(value, str):
+        text = value.strip()
+        hint = ""
+        if re.fullmatch(r"[\d,，.．０-９]+\s*(户|元|万元|平方米|米|个)?", text):
+            hint = "（这是文本，不是数字：请用半角阿拉伯数字，不要写千位分隔符和单位）"
+        raise _Bad(f"应为数字，现为文本“{text}”{hint}")
+    if not isinstance(value, (int, float, Decimal)):
+        raise _Bad(f"应为数字，现为{_shown(value)}")
+    try:
+        number = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+    except InvalidOperation:
+        raise _Bad(f"应为数字，现为{_shown(value)}") from None
+    if not number.is_finite():
+        raise _Bad("应为有限的数字")
+    if number < 0:
+        raise _Bad(f"不能为负数，现为{number}")
+    if kind == "int":
+        if number != number.to_integral_value():
+            raise _Bad(f"应为整数，现为{number}")
+        return int(number)
+    if number == number.to_integral_value():
+        number = Decimal(int(number))
+    elif kind == "money":
+        number = number.normalize()
+        exponent = number.as_tuple().exponent
+        if isinstance(exponent, int) and exponent < -2:
+            raise _Bad(f"金额最多保留两位小数（到分），现为{number}")
+    return number
+
+
+_DATE_TEXT = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$")
+
+
+def _date(value: Any) -> dt.date:
+    if isinstance(value, dt.datetime):
+        if value.time() != dt.time(0):
+            raise _Bad(f"应为日期，现为带时刻的值 {value:%Y-%m-%d %H:%M}")
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str):
+        match = _DATE_TEXT.match(value.strip())
+        if match:
+            try:
+                return dt.date(*(int(g) for g in match.groups()))
+            except ValueError:
+                raise _Bad(f"日期不存在：“{value.strip()}”") from None
+        raise _Bad(f"应为日期，如 2018-06-01，现为“{value.strip()}”")
+    raise _Bad(f"应为日期，如 2018-06-01，现为{_shown(value)}（单元格不是日期格式）")
+
+
+def _text(value: Any) -> str | None:
+    if isinstance(value, (dt.date, dt.datetime)):
+        raise _Bad(f"应为文字，现为{_shown(value)}（Excel 把它识别成了日期，请把单元格设为文本后重新输入）")
+    if isinstance(value, bool):
+        raise _Bad(f"应为文字，现为{value}")
+    if isinstance(value, float):
+        value = int(value) if value.is_integer() else repr(value)
+    text = str(value).strip()
+    return text or None
+
+
+def _cell(value: Any, fld: F.Field, data: DataSet) -> Any:
+    """A cell's value as the project data holds it; None for a blank cell."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    kind = fld.kind
+    if kind in ("int", "money", "number"):
+        return _number(value, kind)
+    if kind == "date":
+        return _date(value)
+    if kind == "bool":
+        if isinstance(value, bool):
+            return value
+        text = _text(value)
+        if text in (F.YES, F.NO):
+            return text == F.YES
+        raise _Bad(f"只能填“是”或“否”，现为“{text}”")
+    text = _text(value)
+    if kind == "choice" and text is not None:
+        if fld.path == ("stage",):
+            if text in _STAGES:
+                return _STAGES[text]
+            if text in STAGE_NAMES:
+                return text
+            raise _Bad(f"“{text}”不是进度阶段；可选：{'、'.join(STAGE_NAMES.values())}")
+        if fld.choices == "改造项目":
+            if text not in data.items:
+                raise _Bad(f"“{text}”不在改造项目分类表（catalogue.yaml）中；请从下拉列表中选择")
+            return text
+        allowed = _CHOICES.get(fld.choices or "", ())
+        if text not in allowed:
+            raise _Bad(f"只能是以下之一：{'、'.join(allowed)}（现为“{text}”）")
+    return text
+
+
+_CHOICES = {"验收结果": ("合格", "不合格"), "自治组织": ("业主委员会", "居民自治小组"),
+            "物业管理方式": ("专业化物业管理", "业主自治管理")}
+
+
+# ---------------------------------------------------------------- one workbook
+
+
+class _Reader:
+    """One returned workbook: its cells read into values, every problem named by its place."""
+
+    def __init__(self, path: Path, wb: Workbook, data: DataSet) -> None:
+        self.path = path
+        self.wb = wb
+        self.data = data
+        self.problems: list[Problem] = []
+        self.places: dict[tuple[Any, ...], tuple[str, int, str]] = {}
+        """A data path → (sheet, row, column text) of the cell it was read from."""
+
+    def add(self, sheet: str, row: int | None, place: str, problem: str) -> None:
+        self.problems.append(Problem(f"{self.path} 工作表“{sheet}”", problem, field=place, line=row))
+
+    def read(self, ws: Worksheet, row: int, col: int, fld: F.Field, loc: tuple[Any, ...]) -> Any:
+        cell = ws.cell(row, col)
+        place = f"{get_column_letter(col)}列（{fld.label}）"
+        self.places[loc] = (ws.title, row, place)
+        if cell.data_type == "f":
+            formula = cell.value if isinstance(cell.value, str) else "数组公式"
+            self.add(ws.title, row, place, f"是公式“{formula}”；填写处只能填数值或文字（导入时不计算公式）。"
+                                           "请选中后“复制—选择性粘贴—数值”再导入")
+            return None
+        if cell.data_type == "e":
+            self.add(ws.title, row, place, f"单元格显示错误值 {cell.value}，请改正")
+            return None
+        try:
+            return _cell(cell.value, fld, self.data)
+        except _Bad as exc:
+            self.add(ws.title, row, place, str(exc))
+            return None
+
+
+def _meta(wb: Workbook, path: Path) -> dict[str, str]:
+    if F.META_SHEET not in wb.sheetnames:
+        raise DataError([Problem(path, "不是本工具导出的填报表（没有“表单信息”工作表）；"
+                                       "请用 gaizao form export 导出的填报表填写")])
+    ws = wb[F.META_SHEET]
+    values = {str(ws.cell(r, 1).value): "" if ws.cell(r, 2).value is None else str(ws.cell(r, 2).value)
+              for r in range(1, len(F.META_ROWS) + 1)}
+    extra = []
+    row = len(F.META_ROWS) + 1
+    while ws.cell(row, 2).value is not None and row < 1000:
+        extra.append(str(ws.cell(row, 2).value))
+        row += 1
+    values["导出时的数据"] = values.get("导出时的数据", "") + "".join(extra)
+    return values
+
+
+def read_form(path: Path, data: DataSet) -> tuple[str, dict[str, Any], dict[str, Any], _Reader]:
+    """A returned form: its community, the data it was exported from, what it holds now, its reader.
+
+    Raises DataError for a workbook that is not a form of this data folder or cannot be read.
+    """
+    wb = open_xlsx(path, FORM_LIMITS)
+    meta = _meta(wb, path)
+    where = f"{path} 工作表“{F.META_SHEET}”"
+    if meta.get("表单") != F.FORM_TITLE:
+        raise DataError([Problem(path, "不是本工具导出的填报表（表单信息不符）")])
+    if meta.get("表单版本") != F.FORM_VERSION:
+        raise DataError([Problem(where, f"填报表版本“{meta.get('表单版本')}”本工具不认识（本工具为第"
+                                        f"{F.FORM_VERSION}版）；请用 gaizao form export 重新导出后填写")])
+    city = meta.get("城市", "")
+    if city != data.programme.city:
+        raise DataError([Problem(path, f"这是“{city}”的填报表，而数据文件夹是“{data.programme.city}”的；"
+                                       "请确认数据文件夹（--data）和文件是否选对")])
+    community_id = meta.get("小区编号", "")
+    community = data.communities.get(community_id)
+    if community is None:
+        raise DataError([Problem(path, f"填报表的小区编号“{community_id}”不在计划表（communities.yaml）中；"
+                                       "可能是另一份计划或另一个城市的填报表")])
+    try:
+        baseline = F.from_canonical(meta.get("导出时的数据") or "{}")
+        capacity = {k: int(v) for k, v in json.loads(meta.get("各表行数", "")).items()}
+    except (ValueError, TypeError, AttributeError):
+        raise DataError([Problem(where, "表单信息已损坏，无法读取；请重新导出填报表后填写")]) from None
+    if F.data_hash(baseline) != meta.get("数据校验值") or set(capacity) != {t.key for t in F.TABLES} or any(
+            not 0 < v <= 2000 for v in capacity.values()):
+        raise DataError([Problem(where, "表单信息被改动过，与导出时不符；请重新导出填报表后填写")])
+    missing = [s for s in F.SHEETS if s not in wb.sheetnames]
+    if missing:
+        raise DataError([Problem(path, f"缺少工作表“{name}”（可能被改名或删除）；请用原填报表填写，"
+                                       "不要改工作表名称") for name in missing])
+    basic = wb["基本情况"]
+    stated = (basic.cell(F.KV_FIRST, 2).value, basic.cell(F.KV_FIRST + 1, 2).value)
+    if stated != (community.id, community.name):
+        raise DataError([Problem(f"{path} 工作表“基本情况”", f"小区为“{stated[1]}”（{stated[0]}），与表单信息中的"
+                                 f"“{community.name}”（{community.id}）不符；可能是从另一个小区的填报表复制来的",
+                                 field="B列", line=F.KV_FIRST)])
+    reader = _Reader(path, wb, data)
+    lay = F.Layout(capacity)
+    _check_labels(reader, lay)
+    values = _read_values(reader, lay)
+    return community_id, baseline, values, reader
+
+
+def _check_labels(reader: _Reader, lay: F.Layout) -> None:
+    """The labels beside the input cells: a moved row or column would put values in wrong fields."""
+    for sheet, index, fld in F.iter_fields():
+        row = lay.field_row(sheet, index)
+        label = reader.wb[sheet].cell(row, 1).value
+        if not (isinstance(label, str) and label.startswith(fld.label)):
+            reader.add(sheet, row, "A列", f"应为“{fld.label}”，现为{_shown(label)}：行被插入、删除或移动过；"
+                                         "请用原填报表重新填写")
+    for table in F.TABLES:
+        _, head, _ = lay.table_rows(table.key)
+        ws = reader.wb[table.sheet]
+        for col, column in enumerate(table.columns, start=2):
+            if ws.cell(head, col).value != column.label:
+                reader.add(table.sheet, head, f"{get_column_letter(col)}列",
+                           f"表头应为“{column.label}”，现为{_shown(ws.cell(head, col).value)}："
+                           "行或列被插入、删除或移动过；请用原填报表重新填写")
+
+
+def _read_values(reader: _Reader, lay: F.Layout) -> dict[str, Any]:
+    """Everything the form holds, keyed by data path: ('survey', 'date') → value, tables as lists."""
+    out: dict[str, Any] = {}
+    for sheet, index, fld in F.iter_fields():
+        out[".".join(fld.path)] = reader.read(reader.wb[sheet], lay.field_row(sheet, index), 2, fld, fld.path)
+    for table in F.TABLES:
+        ws = reader.wb[table.sheet]
+        rows: list[Any] = []
+        for row in lay.data_rows(table.key):
+            loc = (*table.key.split("."), len(rows))
+            record: dict[str, Any] = {}
+            for col, column in enumerate(table.columns, start=2):
+                if isinstance(column, F.Field):
+                    record[".".join(column.path)] = reader.read(ws, row, col, column, (*loc, *column.path))
+            filled = [k for k, v in record.items() if v is not None]
+            raw_filled = any(ws.cell(row, c).value not in (None, "") for c, column in
+                             enumerate(table.columns, start=2) if isinstance(column, F.Field))
+            if not filled and not raw_filled:
+                continue
+            reader.places[loc] = (table.sheet, row, "")
+            rows.append(_record(reader, table, record, loc, row))
+        out[table.key] = rows
+    return out
+
+
+def _record(reader: _Reader, table: F.Table, record: dict[str, Any], loc: tuple[Any, ...], row: int) -> Any:
+    if table.key == "problems":
+        return record[""]
+    out = {k: v for k, v in record.items() if v is not None}
+    if table.key == "items":
+        quantity, price = out.get("quantity"), out.get("unit_price")
+        ordered: dict[str, Any] = {}
+        for key in ("item", "description", "quantity", "unit", "unit_price"):
+            if key in out:
+                ordered[key] = out[key]
+        if isinstance(quantity, Decimal) and isinstance(price, Decimal):
+            ordered["amount"] = q2(quantity * price)
+            reader.places[(*loc, "amount")] = (table.sheet, row, "G列（金额（元））")
+        before, after = out.get("before_meter"), out.get("after_meter")
+        for key, value in (("before_meter", before), ("after_meter", after)):
+            if value is not None:
+                ordered[key] = value
+        if (before is not None or after is not None) and "amount" in ordered:
+            if before is None or after is None:
+                col = "H列（表（箱）前金额（元））" if before is None else "I列（表（箱）后金额（元））"
+                reader.add(table.sheet, row, col, "表（箱）前、表（箱）后金额须同时填写")
+            elif before + after != ordered["amount"]:
+                reader.add(table.sheet, row, "H列、I列（表（箱）前、后金额）",
+                           f"表前{before}+表后{after}={before + after}元，与金额{ordered['amount']}元"
+                           f"（数量×单价）不符")
+        return ordered
+    return out
+
+
+# ---------------------------------------------------------------- into project data
+
+
+def _default(path: tuple[str, ...]) -> Any:
+    """The model's default for a field; a sentinel when it has none (a required field)."""
+    model: Any = Project
+    info = None
+    for key in path:
+        info = model.model_fields[key]
+        inner = info.annotation
+        model = next((a for a in getattr(inner, "__args__", (inner,))
+                      if isinstance(a, type) and issubclass(a, BaseModel)), None)
+    assert info is not None
+    if info.is_required():
+        return _REQUIRED
+    return info.get_default(call_default_factory=True)
+
+
+_REQUIRED = object()
+
+
+def _same(a: Any, b: Any) -> bool:
+    return not diff({"v": a}, {"v": b})
+
+
+def _put(values: dict[str, Any], path: tuple[str, ...], value: Any) -> None:
+    default = _default(path)
+    parent = values
+    for key in path[:-1]:
+        if not isinstance(parent.get(key), dict):
+            if value is None or _same(value, default):
+                return
+            parent[key] = {}
+        parent = parent[key]
+    key = path[-1]
+    if value is None:
+        parent.pop(key, None)
+    elif key not in parent and _same(value, default):
+        return  # a default the file leaves out stays left out
+    else:
+        parent[key] = value
+
+
+def merged(base: dict[str, Any], form: dict[str, Any], community_id: str) -> dict[str, Any]:
+    """The project data: base with every field the form holds replaced by the form's value."""
+    new = copy.deepcopy(base)
+    new.setdefault("community", community_id)
+    for _, _, fld in F.iter_fields():
+        _put(new, fld.path, form[".".join(fld.path)])
+    for table in F.TABLES:
+        path = tuple(table.key.split("."))
+        rows = form[table.key]
+        if path == ("acceptance", "results"):
+            if rows or isinstance(new.get("acceptance"), dict):
+                new.setdefault("acceptance", {})["results"] = rows
+        elif rows or path[0] in new:
+            new[path[0]] = rows
+    for group in GROUPS:
+        part = new.get(group)
+        if isinstance(part, dict) and not any(v not in (None, [], {}) and not _zero(v)
+                                              for v in _leaves(part)):
+            new.pop(group)
+    return new
+
+
+def _leaves(value: Any) -> list[Any]:
+    if isinstance(value, dict):
+        return [x for v in value.values() for x in _leaves(v)]
+    if isinstance(value, list):
+        return [value] if value else []
+    return [value]
+
+
+def _zero(value: Any) -> bool:
+    return isinstance(value, (int, Decimal)) and not isinstance(value, bool) and value == 0
+
+
+def _validate(reader: _Reader, values: dict[str, Any], target: Path) -> None:
+    try:
+        project = Project.model_validate(values)
+    except ValidationError as exc:
+        for err in exc.errors():
+            loc = tuple(err["loc"])
+            found = next((reader.places[loc[:cut]] for cut in range(len(loc), 0, -1)
+                          if loc[:cut] in reader.places), None)
+            if found is None:  # a whole group (survey …) missing a field the form has no cell for
+                group = loc[0] if loc else ""
+                found = next((p for k, p in reader.places.items() if k and k[0] == group), None)
+            sheet, row, place = found or ("基本情况", 0, "")
+            reader.add(sheet, row or None, place or ".".join(str(p) for p in loc), describe_error(err))
+        return
+    survey = project.survey
+    if survey is not None and survey.support + survey.oppose + survey.no_answer != survey.households_asked:
+        sheet, row, place = reader.places[("survey", "households_asked")]
+        total = survey.support + survey.oppose + survey.no_answer
+        reader.add(sheet, row, place, f"同意{survey.support}+反对{survey.oppose}+未表态{survey.no_answer}"
+                                      f"={total}户，与征询户数{survey.households_asked}户不一致")
+    for index, result in enumerate(project.acceptance.results if project.acceptance else []):
+        if result.item not in reader.data.items:
+            sheet, row, place = reader.places[("acceptance", "results", index, "item")]
+            reader.add(sheet, row, place, f"“{result.item}”不在改造项目分类表中")
+
+
+def import_form(path: Path, data: DataSet, force: bool = False, seen: set[str] | None = None) -> FileResult:
+    """Check one returned form and write its project file when it has no problem."""
+    result = FileResult(path=path)
+    try:
+        community_id, baseline, form, reader = read_form(path, data)
+    except DataError as exc:
+        result.problems = exc.problems
+        return result
+    result.community = community_id
+    if seen is not None:
+        if community_id in seen:
+            result.problems.append(Problem(path, f"与本次导入的另一个文件是同一个小区（{community_id}）的填报表；"
+                                                 "请只导入其中一个"))
+            return result
+        seen.add(community_id)
+    target = data.sources.get(f"project:{community_id}") or data.root / "projects" / f"{community_id}.yaml"
+    result.target = target
+    doc = load_for_edit(target, header=f"由填报表“{path.name}”导入；字段说明见 docs/data.md。")
+    current = doc.data
+    new = merged(current, form, community_id)
+    _validate(reader, new, target)
+    if reader.problems:
+        result.problems = reader.problems
+        return result
+    if F.data_hash(current) != F.data_hash(baseline) and not force:
+        theirs = {c.label for c in diff(baseline, current)}
+        mine = {c.label for c in diff(baseline, merged(baseline, form, community_id))}
+        both = sorted(theirs & mine)
+        only = sorted(theirs - mine)
+        text = f"{target} 在导出填报表之后已被修改，为免覆盖已停止，未写入。"
+        if both:
+            text += f"双方都改过的项目：{'；'.join(both)}。"
+        if only:
+            text += f"只在数据文件中改过的项目：{'；'.join(only[:10])}{'等' if len(only) > 10 else ''}。"
+        text += "请重新导出填报表后填写；确认以填报表为准时加 --force"
+        result.problems.append(Problem(path, text))
+        return result
+    result.changes = apply(doc, new)
+    result.new_file = doc.text is None
+    result.written = save(doc)
+    return result
+
+
+def import_forms(data: DataSet, files: list[Path], force: bool = False) -> ImportSummary:
+    """Import every workbook; the ones with problems write nothing, the others go in."""
+    seen: set[str] = set()
+    return ImportSummary([import_form(path, data, force, seen) for path in files])
