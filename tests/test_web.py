@@ -124,6 +124,8 @@ ROUTES: list[tuple[str, str, dict[str, Any]]] = [
     ("GET", "/projects/{id}/edit/survey", {"city": 403}),
     ("POST", "/projects/{id}/preview/survey", {"city": 403}),
     ("POST", "/projects/{id}/edit/survey", {"city": 403}),
+    ("GET", "/projects/{id}/form.xlsx", {"city": 403}),
+    ("POST", "/projects/{id}/form", {"city": 403}),
     ("GET", "/api/projects/{id}", {}),
     ("GET", "/api/projects/{id}/documents/survey", {}),
     ("GET", "/api/projects/{id}/packet.zip", {}),
@@ -147,6 +149,8 @@ def test_every_route_answers_each_role_by_scope(app: Flask, name: str) -> None:
         expected = by_role.get(ACCOUNTS[name][0], IN_SCOPE_OK[method])
         if pattern.endswith("/edit/survey") and method == "POST" and expected == 200:
             expected = 409  # a save from a stale form: in scope, refused without change
+        if pattern.endswith("/form") and method == "POST" and expected == 200:
+            expected = 400  # no file sent: in scope, refused without change
         got[(method, own)] = _call(client, method, own, token)
         want[(method, own)] = expected
         if name in OTHER:
@@ -491,3 +495,51 @@ def test_compiled_templates_outlive_a_change_of_the_data(fresh: tuple[Flask, Pat
                     encoding="utf-8")
     after = store.current()
     assert after.data.communities["dongqu-01"].name == "苗圃新村" and after.renderers is before
+
+
+# ---------------------------------------------------------------- the 填报表 upload
+
+
+def _upload(client: FlaskClient, community: str, payload: bytes, name: str = "填报表.xlsx") -> Any:
+    token = csrf(client, "/")
+    return client.post(f"/projects/{community}/form", data={"csrf_token": token, "form": (io.BytesIO(payload), name)},
+                       content_type="multipart/form-data")
+
+
+def test_a_filled_form_uploaded_changes_the_project_and_is_audited(fresh: tuple[Flask, Path, Path]) -> None:
+    import openpyxl
+
+    app, data, instance = fresh
+    client = client_of(app, "renhe")
+    r = client.get("/projects/renhe-16/form.xlsx")
+    assert r.status_code == 200 and "filename*=UTF-8''" in r.headers["Content-Disposition"]
+    same = _upload(client, "renhe-16", r.data)
+    assert same.status_code == 200 and "没有改动" in same.get_data(as_text=True)
+    wb = openpyxl.load_workbook(io.BytesIO(r.data))
+    counts = wb["意见征询"]
+    before = counts["B6"].value
+    counts["B6"] = before + 1
+    row = 8 if counts["B8"].value else 7
+    counts[f"B{row}"] = counts[f"B{row}"].value - 1
+    out = io.BytesIO()
+    wb.save(out)
+    r = _upload(client, "renhe-16", out.getvalue(), "我的填报表.xlsx")
+    assert r.status_code == 200, r.get_data(as_text=True)
+    assert f"同意户数）：{before} → {before + 1}" in r.get_data(as_text=True)
+    assert f"support: {before + 1}" in (data / "projects" / "renhe-16.yaml").read_text(encoding="utf-8")
+    assert AuditLog(instance).events("renhe-16")[-1].detail == "填报表 我的填报表.xlsx"
+
+
+def test_uploads_are_checked_by_content_and_by_community(fresh: tuple[Flask, Path, Path]) -> None:
+    app, data, _ = fresh
+    client = client_of(app, "renhe")
+    before = (data / "projects" / "renhe-16.yaml").read_bytes()
+    r = _upload(client, "renhe-16", b"<html><table><tr><td>1</td></tr></table></html>")
+    assert r.status_code == 422 and "网页" in r.get_data(as_text=True)
+    r = _upload(client, "renhe-16", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 512)
+    assert r.status_code == 422 and ".xls" in r.get_data(as_text=True)
+    other = client.get("/projects/renhe-26/form.xlsx").data
+    r = _upload(client, "renhe-16", other)
+    assert r.status_code == 422 and "不是本小区" in r.get_data(as_text=True)
+    assert (data / "projects" / "renhe-16.yaml").read_bytes() == before
+    assert _upload(client, "dongqu-01", other).status_code == 404

@@ -180,3 +180,72 @@ def save(community_id: str, section: str) -> Any:
                            [FieldChange(c.label, project_yaml.shown(c.before), project_yaml.shown(c.after))
                             for c in changes], version, after)
     return redirect(url_for("edit.section", community_id=community_id, section=section, saved=1))
+
+
+# ---------------------------------------------------------------- the 填报表 (Excel form) instead of typing
+
+
+@bp.route("/projects/<community_id>/form.xlsx")
+@login_required
+def form_file(community_id: str) -> Any:
+    """The community's 填报表, pre-filled from its project data, as `gaizao form export` makes it."""
+    from generator.intake.form import export_form, form_path
+    from generator.web.pages import download
+
+    now = community_or_404(community_id, "edit")
+    if community_id not in now.data.projects:
+        abort(404)
+    community = now.data.communities[community_id]
+    return download(form_path(community).name, export_form(now.data, community))
+
+
+@bp.route("/projects/<community_id>/form", methods=["POST"])
+@login_required
+def form_upload(community_id: str) -> Any:
+    """A filled 填报表 imported as `gaizao form import` imports it, for this community only."""
+    import tempfile
+    from pathlib import Path
+
+    from generator.errors import DataError
+    from generator.intake.form_import import import_form, read_form
+    from generator.intake.project_yaml import shown
+    from generator.intake.workbook_safety import what_it_is
+
+    now = community_or_404(community_id, "edit")
+    if community_id not in now.data.projects:
+        abort(404)
+    upload = request.files.get("form")
+    if upload is None or not upload.filename:
+        abort(400, description="请选择要上传的填报表（.xlsx）")
+    raw = upload.read()
+    why = what_it_is(Path("填报表.xlsx"), raw)  # judged by content, whatever the name says
+    problems: list[str] = []
+    changes: list[FieldChange] = []
+    if why:
+        problems.append(why)
+    else:
+        st = store()
+        with tempfile.TemporaryDirectory() as tmp, st.save_lock:
+            # The client's file name is shown, never used as a path.
+            path = Path(tmp) / "填报表.xlsx"
+            path.write_bytes(raw)
+            now = st.current()
+            version = st.version(now, community_id)
+            try:
+                found = read_form(path, now.data)[0]
+            except DataError as exc:
+                problems.extend(p.problem for p in exc.problems)
+                found = None
+            if found is not None and found != community_id:
+                problems.append("这份填报表不是本小区的，未导入；请上传从本小区页面下载的填报表")
+            elif found is not None:
+                result = import_form(path, now.data)
+                problems.extend(f"{p.field} {p.problem}".strip() if p.field else p.problem
+                                for p in result.problems)
+                changes = [FieldChange(c.label, shown(c.before), shown(c.after)) for c in result.changes]
+                if result.written:
+                    audit().append(g.user.name, "save", community_id, changes, version,
+                                   st.version(st.current(), community_id), detail=f"填报表 {upload.filename}")
+    return render_template("upload.html", community=now.data.communities[community_id], name=upload.filename,
+                           problems=problems,
+                           changes=changes), 422 if problems else 200
