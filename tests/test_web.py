@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import io
 import json
 import re
@@ -252,10 +253,12 @@ def _form(client: FlaskClient, path: str) -> dict[str, str]:
                 out[name.group(1)] = "on"
             continue
         value = re.search(r'value="([^"]*)"', tag)
-        out[name.group(1)] = value.group(1) if value else ""
+        out[name.group(1)] = html.unescape(value.group(1)) if value else ""
+    for name, text in re.findall(r'<textarea[^>]*name="([^"]+)"[^>]*>(.*?)</textarea>', page, re.S):
+        out[name] = html.unescape(text)
     for select in re.findall(r'<select[^>]*name="([^"]+)"[^>]*>(.*?)</select>', page, re.S):
         chosen = re.search(r'<option value="([^"]*)"[^>]*selected', select[1])
-        out[select[0]] = chosen.group(1) if chosen else ""
+        out[select[0]] = html.unescape(chosen.group(1)) if chosen else ""
     return out
 
 
@@ -543,3 +546,26 @@ def test_uploads_are_checked_by_content_and_by_community(fresh: tuple[Flask, Pat
     assert r.status_code == 422 and "不是本小区" in r.get_data(as_text=True)
     assert (data / "projects" / "renhe-16.yaml").read_bytes() == before
     assert _upload(client, "dongqu-01", other).status_code == 404
+
+
+@pytest.mark.libreoffice
+def test_a_document_as_pdf_on_request(app: Flask) -> None:
+    r = client_of(app, "bcg").get("/projects/dongqu-01/documents/notice?format=pdf")
+    assert r.status_code == 200 and r.mimetype == "application/pdf" and r.data.startswith(b"%PDF")
+    assert "filename*=UTF-8''05-" in r.headers["Content-Disposition"] and ".pdf" in r.headers["Content-Disposition"]
+
+
+def test_saving_every_section_unchanged_leaves_the_file_as_it_was(fresh: tuple[Flask, Path, Path]) -> None:
+    from generator.web.forms import SECTIONS
+
+    app, data, instance = fresh
+    client = client_of(app, "admin")
+    for community in ("dongqu-01", "renhe-16", "renhe-24"):
+        path = data / "projects" / f"{community}.yaml"
+        before = path.read_bytes()
+        for section in SECTIONS:
+            form = _form(client, f"/projects/{community}/edit/{section.key}")
+            r = client.post(f"/projects/{community}/edit/{section.key}", data=form)
+            assert r.status_code == 302, (community, section.key, r.get_data(as_text=True)[:3000])
+            assert path.read_bytes() == before, (community, section.key)
+    assert [e for e in AuditLog(instance).events() if e.action == "save"] == []

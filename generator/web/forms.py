@@ -19,6 +19,7 @@ from werkzeug.datastructures import MultiDict
 
 from generator.data.loader import describe_error
 from generator.data.models import (
+    STAGE_NAMES,
     Acceptance,
     BudgetLine,
     Completion,
@@ -100,6 +101,11 @@ class Input:
     required: bool = False
     messages: list[tuple[str, str]] = field(default_factory=list)
     """(severity, message) beside the input: error, warning."""
+    labels: dict[str, str] = field(default_factory=dict)
+    """What a select shows for each choice where the data's value is not Chinese (stage keys)."""
+
+    def label_of(self, choice: str) -> str:
+        return self.labels.get(choice, choice)
 
 
 def unwrap(annotation: Any) -> tuple[Any, bool]:
@@ -142,22 +148,29 @@ def _text(value: Any) -> str:
     return str(value)
 
 
-def inputs(model: type[BaseModel], values: dict[str, Any] | None, prefix: str) -> list[Input]:
-    """The inputs of a flat group of fields (nested groups are listed after their parent's fields)."""
+LONG_TEXT = 40
+"""Characters from which a text is edited in a box of several lines."""
+CHOICE_LABELS = {"stage": STAGE_NAMES}
+
+
+def inputs(model: type[BaseModel], values: dict[str, Any] | None, prefix: str, group: str = "") -> list[Input]:
+    """The inputs of a flat group of fields; a nested group's fields follow, their labels led by its title."""
     out: list[Input] = []
     values = values or {}
     for name, info in model.model_fields.items():
         key = f"{prefix}.{name}" if prefix else name
         base, optional = unwrap(info.annotation)
         if isinstance(base, type) and issubclass(base, BaseModel):
-            out.extend(inputs(base, values.get(name), key))
+            out.extend(inputs(base, values.get(name), key, f"{info.title or name}·"))
             continue
         if typing.get_origin(base) is list:
             continue  # lists are laid out as tables by rows()
         widget, choices = _widget(info.annotation)
         value = values.get(name)
-        out.append(Input(key, info.title or name, widget, _text(value), value is True, choices,
-                         required=info.is_required() and not optional))
+        if widget == "text" and (len(_text(value)) > LONG_TEXT or name == "conclusion"):
+            widget = "textarea"
+        out.append(Input(key, group + (info.title or name), widget, _text(value), value is True, choices,
+                         required=info.is_required() and not optional, labels=CHOICE_LABELS.get(key, {})))
     return out
 
 
@@ -203,7 +216,9 @@ def _parse_group(model: type[BaseModel], form: MultiDict[str, str], prefix: str)
         elif typing.get_origin(base) is list:
             inner = typing.get_args(base)[0]
             inner, _ = unwrap(inner)
-            out[name] = _parse_rows(inner, form, key)
+            found = _parse_rows(inner, form, key)
+            if found:  # no rows is the same as a group left blank
+                out[name] = found
         else:
             value = _parse_scalar(info.annotation, form.get(key))
             if value is not None:
@@ -255,7 +270,7 @@ def merged(current: dict[str, Any], section: Section, values: dict[str, Any]) ->
     out = dict(current)
     for name in section.fields:
         value = _prune(values.get(name), current.get(name))
-        if value is None or value == [] or (value is False and name not in current):
+        if value is None or value in ([], {}) or (value is False and name not in current):
             out.pop(name, None)
         else:
             out[name] = value

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
-from flask import Blueprint, Response, abort, g, render_template
+
+from flask import Blueprint, Response, abort, g, render_template, request
 
 from generator.data.models import STAGE_NAMES
 from generator.documents.kinds import KINDS
@@ -25,7 +27,7 @@ def download(name: str, payload: bytes) -> Response:
     """A file to save, its Chinese name given the way every browser reads (RFC 6266)."""
     from urllib.parse import quote
 
-    mime = {"docx": DOCX, "xlsx": XLSX, "zip": "application/zip"}[name.rsplit(".", 1)[1]]
+    mime = {"docx": DOCX, "xlsx": XLSX, "zip": "application/zip", "pdf": "application/pdf"}[name.rsplit(".", 1)[1]]
     response = Response(payload, mimetype=mime)
     response.headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(name)}"
     return response
@@ -96,7 +98,34 @@ def project(community_id: str) -> Any:
 def document_file(community_id: str, kind: str) -> Any:
     now = community_or_404(community_id)
     name, payload = make_document(now, community_id, kind)
+    if request.args.get("format") == "pdf":
+        name, payload = as_pdf(name, payload)
     return download(name, payload)
+
+
+PDF_LOCK = threading.Lock()
+"""One LibreOffice conversion at a time: each takes a core and some 200 MB."""
+
+
+def as_pdf(name: str, payload: bytes) -> tuple[str, bytes]:
+    """A document converted by LibreOffice as `gaizao build --pdf` converts it; 503 without LibreOffice."""
+    import tempfile
+    from pathlib import Path
+
+    from generator.output.pdf import NoLibreOffice, to_pdf
+
+    with tempfile.TemporaryDirectory() as tmp, PDF_LOCK:
+        source = Path(tmp) / name
+        source.write_bytes(payload)
+        try:
+            done = to_pdf([source])
+        except NoLibreOffice:
+            abort(503, description="服务器未安装 LibreOffice，暂不能生成 PDF；请下载 Word/Excel 文件")
+        if not done.done:
+            reason = next(iter(done.failed.values()), "")
+            abort(500, description=f"PDF 转换失败：{reason}")
+        pdf = done.done[0]
+        return pdf.name, pdf.read_bytes()
 
 
 def make_document(now: Loaded, community_id: str, kind: str) -> tuple[str, bytes]:
