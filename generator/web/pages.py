@@ -5,7 +5,6 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-
 from flask import Blueprint, Response, abort, g, render_template, request
 
 from generator.data.models import STAGE_NAMES
