@@ -405,12 +405,18 @@ def test_logins_are_throttled_per_account_and_per_address(site: tuple[Path, Path
 
 
 def test_sessions_expire_when_idle_or_when_the_password_changes(site: tuple[Path, Path], tmp_path: Path) -> None:
+    import time
     from datetime import timedelta
 
     app = make_app(*site, IDLE_TIMEOUT=timedelta(seconds=-1))
     client = client_of(app, "bcg")
     r = client.get("/")
     assert r.status_code == 302 and "/login" in r.headers["Location"]
+    client = client_of(make_app(*site), "bcg")
+    assert client.get("/").status_code == 200
+    with client.session_transaction() as session:  # a cookie kept past its day by the client
+        session["since"] = time.time() - 8 * 3600 - 1
+    assert client.get("/").status_code == 302
     data, instance = make_instance(tmp_path)
     app = make_app(data, instance)
     client = client_of(app, "bcg")
@@ -569,3 +575,48 @@ def test_saving_every_section_unchanged_leaves_the_file_as_it_was(fresh: tuple[F
             assert r.status_code == 302, (community, section.key, r.get_data(as_text=True)[:3000])
             assert path.read_bytes() == before, (community, section.key)
     assert [e for e in AuditLog(instance).events() if e.action == "save"] == []
+
+
+def test_a_data_folder_that_does_not_load_is_a_503_naming_the_problem(fresh: tuple[Flask, Path, Path]) -> None:
+    app, data, _ = fresh
+    client = client_of(app, "bcg")
+    path = data / "projects" / "dongqu-10.yaml"
+    good = path.read_text(encoding="utf-8")
+    path.write_text(good.replace("stage: notice", "stage: halfway"), encoding="utf-8")
+    r = client.get("/")
+    page = r.get_data(as_text=True)
+    assert r.status_code == 503 and "dongqu-10.yaml" in page and "halfway" in page
+    assert client.get("/api/projects").get_json()["status"] == 503
+    path.write_text(good, encoding="utf-8")
+    assert client.get("/").status_code == 200
+
+
+def test_serve_starts_waitress_and_answers(tmp_path: Path) -> None:
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    data, instance = make_instance(tmp_path)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen([sys.executable, "-m", "generator", "--data", str(data), "serve", "--instance",
+                             str(instance), "--port", str(port)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=5) as r:
+                    page = r.read().decode()
+                    headers = r.headers
+                break
+            except OSError:
+                assert proc.poll() is None and time.monotonic() < deadline, proc.stdout.read() if proc.stdout else ""
+                time.sleep(0.2)
+        assert "登录" in page and headers["Server"] == "gaizao"
+        assert "script-src 'self'" in headers["Content-Security-Policy"]
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)

@@ -47,7 +47,8 @@ def browser() -> Iterator[Any]:
 
 
 def _login(browser: Any, base: str, name: str, shot: str | None = None) -> Any:
-    page = browser.new_context(viewport={"width": 1366, "height": 768}, accept_downloads=True).new_page()
+    page = browser.new_context(viewport={"width": 1366, "height": 768}, locale="zh-CN",
+                               accept_downloads=True).new_page()
     page.goto(f"{base}/login")
     if shot:
         SHOTS.mkdir(parents=True, exist_ok=True)

@@ -82,9 +82,11 @@ def _load_user() -> None:
     user = accounts().get(name)
     now = time.time()
     idle = current_app.config["IDLE_TIMEOUT"].total_seconds()
+    lifetime = current_app.config["PERMANENT_SESSION_LIFETIME"].total_seconds()
     since, seen = session.get("since", 0), session.get("seen", 0)
-    # A disabled account, a changed password or a long pause ends the session.
-    if user is None or user.disabled or since < user.changed or now - seen > idle:
+    # A disabled account, a changed password, a long pause or a long day ends the session,
+    # checked here as well as by the cookie's own expiry, which a client may ignore.
+    if user is None or user.disabled or since < user.changed or now - seen > idle or now - since > lifetime:
         session.clear()
         g.expired = True
         return
