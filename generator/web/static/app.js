@@ -31,22 +31,27 @@
   }
 
   function showSplit(result) {
+    // One row of names over one row of amounts: the bar stays in view at the foot of the screen.
     var table = document.getElementById("split");
     if (!table) { return; }
     var body = document.createElement("tbody");
-    function row(name, amount) {
-      var tr = document.createElement("tr");
-      var th = document.createElement("th"); text(th, name);
-      var td = document.createElement("td"); td.className = "num"; text(td, amount);
-      tr.appendChild(th); tr.appendChild(td); body.appendChild(tr);
+    var names = document.createElement("tr");
+    var amounts = document.createElement("tr");
+    function cell(row, tag, value, cls) {
+      var el = document.createElement(tag); text(el, value);
+      if (cls) { el.className = cls; }
+      row.appendChild(el);
     }
     var f = result.funding;
-    if (!f) { row(Object.keys(result.errors || {}).length ? "请先改正标红的内容" : "填写预算项目后显示", ""); }
-    else {
-      row("预算总额", f.total + "元");
-      f.parties.forEach(function (p) { row(p[0], p[1] + "元"); });
-      row("居民每户分担", f.per_household + "元");
+    if (!f) {
+      cell(names, "td", Object.keys(result.errors || {}).length ? "请先改正标红的内容" : "填写预算项目后显示");
+    } else {
+      cell(names, "th", "预算总额"); cell(amounts, "td", f.total + "元", "num");
+      f.parties.forEach(function (p) { cell(names, "th", p[0]); cell(amounts, "td", p[1] + "元", "num"); });
+      cell(names, "th", "居民每户分担"); cell(amounts, "td", f.per_household + "元", "num");
     }
+    body.appendChild(names);
+    if (amounts.children.length) { body.appendChild(amounts); }
     table.replaceChild(body, table.tBodies[0]);
   }
 
