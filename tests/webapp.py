@@ -46,7 +46,7 @@ def make_instance(root: Path) -> tuple[Path, Path]:
 
 
 def make_app(data: Path, instance: Path, **config: object) -> Flask:
-    app = create_app(data, instance, {"TESTING": True, **config})
+    app = create_app(data, instance, {"TESTING": True, "PASSWORD_HASHER": CHEAP, **config})
     return app
 
 

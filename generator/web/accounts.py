@@ -32,7 +32,6 @@ MIN_PASSWORD = 10
 _NAME = re.compile(r"^[A-Za-z0-9_.\-\u4e00-\u9fff]{2,40}$")
 
 _HASHER = PasswordHasher(type=Type.ID)
-_DUMMY_HASH = _HASHER.hash("no such account: spend the same time as a real check")
 
 
 class AccountError(GaizaoError):
@@ -62,6 +61,7 @@ class Accounts:
         self._lock = threading.Lock()
         self.hasher = hasher or _HASHER
         """New hashes are made with these costs; a stored hash is checked with its own."""
+        self._dummy: str | None = None
 
     def _read(self) -> dict[str, User]:
         if not self.path.exists():
@@ -124,7 +124,9 @@ class Accounts:
         """The account when the name and password match and it is enabled; None otherwise."""
         user = self.get(name)
         if user is None:
-            _check_hash(_DUMMY_HASH, password)  # no faster answer for a name that does not exist
+            if self._dummy is None:
+                self._dummy = self.hasher.hash("no such account: spend the time a real check takes")
+            _check_hash(self._dummy, password)  # no faster answer for a name that does not exist
             return None
         if not _check_hash(user.password_hash, password) or user.disabled:
             return None

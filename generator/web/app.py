@@ -63,6 +63,7 @@ def create_app(data_dir: Path | None = None, instance: Path | None = None,
         THROTTLE_ACCOUNT=5,
         THROTTLE_ADDRESS=20,
         THROTTLE_WINDOW=900.0,
+        PASSWORD_HASHER=None,  # argon2id at argon2-cffi's default costs; tests pass a cheaper one
     )
     app.config.update(config or {})
     if app.config["BEHIND_HTTPS"]:
@@ -71,7 +72,7 @@ def create_app(data_dir: Path | None = None, instance: Path | None = None,
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1)  # type: ignore[method-assign]
     app.extensions["gaizao"] = {
         "store": Store(data_dir),
-        "accounts": Accounts(instance),
+        "accounts": Accounts(instance, app.config.get("PASSWORD_HASHER")),
         "audit": AuditLog(instance),
         "throttle": Throttle(app.config["THROTTLE_ACCOUNT"], app.config["THROTTLE_ADDRESS"],
                              app.config["THROTTLE_WINDOW"]),
