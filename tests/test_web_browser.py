@@ -72,12 +72,16 @@ def test_a_clerk_enters_the_survey_and_a_budget_line_and_downloads_the_packet(
 
     page.goto(f"{base}/projects/renhe-24/edit/survey")
     page.fill("#f-survey-date", "2018-03-10")
-    for field, value in (("households_asked", "100"), ("support", "80"), ("oppose", "15"), ("no_answer", "5")):
-        page.fill(f"#f-survey-{field}", value)
+    page.focus("#f-survey-households_asked")
+    for value in ("100", "80", "15", "5"):  # from the keyboard alone, field to field with Tab
+        page.keyboard.press("Control+A")
+        page.keyboard.type(value)
+        page.keyboard.press("Tab")
+    assert page.input_value("#f-survey-no_answer") == "5"
     warning = page.locator('ul[data-for="survey.support"] li.warning')
     warning.wait_for()  # shown as they type, from the server's preview
     assert "居民支持率80.0%低于90%" in warning.inner_text()
-    page.click("button.primary")
+    page.keyboard.press("Enter")  # submits the form from the keyboard
     page.wait_for_selector("p.notice")
     assert "居民支持率80.0%低于90%" in page.inner_text('ul[data-for="survey.support"]')  # saved all the same
 
