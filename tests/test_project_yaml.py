@@ -93,3 +93,8 @@ def test_diff_compares_by_kind() -> None:
     assert diff({"a": True}, {"a": 1}) != []
     assert diff({"a": Decimal("1.50")}, {"a": Decimal("1.5")}) == []
     assert diff({"a": 2}, {"a": Decimal(2)}) == []
+
+
+def test_a_changed_list_of_texts_shows_its_lines() -> None:
+    (change,) = diff({"problems": ["漏水"]}, {"problems": ["漏水", "路面破损"]})
+    assert str(change) == "problems（现状问题）：漏水 → 漏水；路面破损"

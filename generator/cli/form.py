@@ -73,5 +73,8 @@ def import_cmd(ctx: click.Context, files: tuple[Path, ...], force: bool) -> None
     written = sum(1 for r in summary.files if r.written)
     click.echo(f"共 {len(summary.files)} 个文件：写入 {written} 个，未改动 "
                f"{len(summary.files) - bad - written} 个，有问题 {bad} 个。")
+    if written:
+        data_dir = (ctx.find_root().obj or {}).get("data_dir")
+        click.echo(f"下一步：gaizao {f'--data {data_dir} ' if data_dir else ''}validate（按方案规则检查导入的资料）")
     if bad:
         sys.exit(1)

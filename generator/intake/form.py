@@ -8,6 +8,7 @@ are kept in the hidden 表单信息 sheet, from which the import lays the form o
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import hashlib
 import json
@@ -470,8 +471,11 @@ _LOW_DATE, _HIGH_DATE = 32874, 73415
 
 def form_path(community: Community) -> Path:
     """Where a community's form goes under the output folder: 年度/县区/序号-名称-填报表.xlsx."""
-    name = re.sub(r'[\\/:*?"<>|\s]+', "", community.name)
-    return Path(str(community.year)) / community.district / f"{community.seq:02d}-{name}-填报表.xlsx"
+    def safe(text: str) -> str:  # no character Windows refuses in a file name
+        return re.sub(r'[\\/:*?"<>|\s]+', "", text).strip(".") or "_"
+
+    return (Path(str(community.year)) / safe(community.district)
+            / f"{community.seq:02d}-{safe(community.name)}-填报表.xlsx")
 
 
 def _display(value: Any, field: Field) -> Any:
@@ -494,11 +498,16 @@ def _style(cell: Any, fill: str, fmt: str = "General", locked: bool = True,
     """Give a cell one of the form's named styles (one assignment, not six: 30 forms a second)."""
     wb = cell.parent.parent
     name = f"{'填写' if fill == 'input' else '固定'}-{fill}-{fmt}-{int(locked)}-{int(bold)}-{int(wrap)}"
+    made = wb.__dict__.setdefault("_form_styles", {})
+    if name in made:  # openpyxl looks a named style up by a linear search: copy its index array
+        cell._style = copy.copy(made[name])
+        return
     if name not in wb.named_styles:
         wb.add_named_style(NamedStyle(
             name=name, fill=_FILLS[fill], border=BOX, font=BOLD if bold else FONT, number_format=fmt,
             protection=Protection(locked=locked), alignment=Alignment(vertical="center", wrap_text=wrap)))
     cell.style = name
+    made[name] = copy.copy(cell._style)
 
 
 class _Validations:
@@ -603,6 +612,9 @@ def _kv_field(ws: Worksheet, row: int, field: Field, value: Any, checks: _Valida
     cell.value = _display(value, field)
     _style(cell, "input", FORMATS[field.kind], locked=False, wrap=field.kind == "text")
     checks.add(ws, field, f"B{row}")
+    if field.kind == "text" and isinstance(value, str) and len(value) > 18:
+        # Excel and WPS do not grow a row for wrapped text on opening: some 18 characters a line
+        ws.row_dimensions[row].height = 15 * min(15, -(-len(value) // 18))
     hint = ws[f"C{row}"]
     hint.value = _HINTS.get(field.kind, "")
     hint.font = Font(name="宋体", size=10, color="595959")
@@ -765,13 +777,17 @@ _NOTES = {
 def _instructions(ws: Worksheet) -> None:
     ws["A1"] = "填表说明"
     ws["A1"].font = TITLE
-    ws.column_dimensions["A"].width = 110
+    ws.column_dimensions["A"].width = 72
     for row, text in enumerate(INSTRUCTIONS, start=3):
         cell = ws.cell(row, 1, text)
         cell.font = FONT
         cell.alignment = Alignment(wrap_text=True, vertical="top")
-        ws.row_dimensions[row].height = 32
+        ws.row_dimensions[row].height = 15 * (-(-len(text) // 34)) + 6  # some 34 characters a line
     ws.protection.sheet = True
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
 
 
 def _lists(wb: Workbook, data: DataSet, values: dict[str, Any]) -> None:

@@ -90,6 +90,8 @@ def shown(value: Any) -> str:
         return format(value, "f")
     if isinstance(value, dt.date):
         return value.isoformat()
+    if isinstance(value, list) and not any(isinstance(v, (list, dict)) for v in value):
+        return "；".join(shown(v) for v in value)  # 现状问题: the lines themselves
     if isinstance(value, (list, dict)):
         return f"（{len(value)}项）" if isinstance(value, list) else "（一组字段）"
     return str(value)
