@@ -94,6 +94,9 @@ def test_users_commands_add_list_disable_and_change_passwords(tmp_path: Path) ->
     assert accounts.verify("boss", new) is not None and accounts.verify("clerk", PASSWORD) is None
     bad = runner.invoke(main, ["users", "disable", "ghost", "--instance", inst])
     assert bad.exit_code == 1 and "不存在" in bad.output
+    events = [(e.action, e.detail) for e in AuditLog(tmp_path / "inst").events()]
+    assert events == [("user-add", "clerk street 仁和街道办事处"), ("user-add", "boss admin 市局"),
+                      ("user-disable", "clerk"), ("user-passwd", "boss")]
 
 
 def test_no_account_exists_until_one_is_made(tmp_path: Path) -> None:

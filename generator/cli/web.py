@@ -17,6 +17,19 @@ def _instance(value: Path | None) -> Path:
     return (value or Path("instance")).resolve()
 
 
+def _record(instance: Path, action: str, name: str) -> None:
+    """Account changes go into the same audit log as the web's events, by the system user who ran the command."""
+    import getpass
+
+    from generator.web.audit import AuditLog
+
+    try:
+        who = getpass.getuser()
+    except (KeyError, OSError):
+        who = "?"
+    AuditLog(instance).append(f"命令行:{who}", action, detail=name)
+
+
 @click.command(context_settings=CONTEXT)
 @click.option("--instance", "instance", type=click.Path(path_type=Path, file_okay=False), help=INSTANCE_HELP)
 @click.option("--host", default="127.0.0.1", show_default=True,
@@ -73,6 +86,7 @@ def users_add(name: str, role: str, unit: str, password_stdin: bool, instance: P
     from generator.web.accounts import Accounts
 
     user = Accounts(_instance(instance)).add(name, role, unit, _password(password_stdin))
+    _record(_instance(instance), "user-add", f"{name} {role} {unit}")
     click.echo(f"已新增账户 {user.name}（{user.role_name}，{user.unit}）。")
 
 
@@ -96,6 +110,7 @@ def users_disable(name: str, instance: Path | None) -> None:
     from generator.web.accounts import Accounts
 
     Accounts(_instance(instance)).disable(name)
+    _record(_instance(instance), "user-disable", name)
     click.echo(f"已停用账户 {name}。")
 
 
@@ -108,4 +123,5 @@ def users_passwd(name: str, password_stdin: bool, instance: Path | None) -> None
     from generator.web.accounts import Accounts
 
     Accounts(_instance(instance)).set_password(name, _password(password_stdin))
+    _record(_instance(instance), "user-passwd", name)
     click.echo(f"已重设账户 {name} 的密码。")
