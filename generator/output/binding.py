@@ -76,8 +76,8 @@ def shell(path: Path) -> str | None:
     return digest.hexdigest()
 
 
-def _set_sect_child(sect: etree._Element, tag: str, **attrs: str) -> None:
-    """Set w:<tag> in a sectPr at its schema position, keeping attributes it already has."""
+def set_sect_child(sect: etree._Element, tag: str, keep: bool = True, **attrs: str) -> None:
+    """Set w:<tag> in a sectPr at its schema position; keep: attributes it already has stay."""
     child = sect.find(w(tag))
     if child is None:
         child = etree.Element(w(tag))
@@ -85,7 +85,7 @@ def _set_sect_child(sect: etree._Element, tag: str, **attrs: str) -> None:
         at = next((i for i, c in enumerate(sect) if c.tag in later), len(sect))
         sect.insert(at, child)
     for key, value in attrs.items():
-        if child.get(w(key)) is None:
+        if not keep or child.get(w(key)) is None:
             child.set(w(key), value)
 
 
@@ -125,8 +125,8 @@ def bind(paths: Sequence[Path]) -> bytes:
         last = body[-1]
         _bookmark(first, f"{MARK}{number:06d}a", 2 * number + 1_000_000, at_end=False)
         _bookmark(last, f"{MARK}{number:06d}z", 2 * number + 1_000_001, at_end=True)
-        _set_sect_child(sect, "type", val="nextPage")
-        _set_sect_child(sect, "pgNumType", start="1")
+        set_sect_child(sect, "type", val="nextPage")
+        set_sect_child(sect, "pgNumType", start="1")
         if number < len(paths) - 1:
             ppr = last.find(w("pPr"))
             if ppr is None:

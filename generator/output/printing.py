@@ -19,6 +19,7 @@ from generator.data.loader import DataSet
 from generator.documents.kinds import KINDS, Kind
 from generator.documents.paths import safe_name
 from generator.errors import DataError, Problem
+from generator.output.binding import set_sect_child, w
 from generator.output.pipeline import (
     Job,
     Renderers,
@@ -35,7 +36,6 @@ from generator.output.writer import Entry, sha256
 from generator.render.docx import CompiledDocx
 from generator.render.ziputil import normalize_zip
 
-W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 R = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 PKG = "http://schemas.openxmlformats.org/package/2006/relationships"
 CT = "http://schemas.openxmlformats.org/package/2006/content-types"
@@ -44,31 +44,6 @@ PRINT_FOLDER = "打印"
 _SIDE = re.compile(r"^word/(header|footer)\d*\.xml$")
 _MARK = "<!--gaizao-section-->"
 _DOC_PR_ID = re.compile(r'(<wp:docPr\b[^>]*?\bid=")\d+(")')
-# Child order of w:sectPr (ECMA-376); Word rejects a file whose sectPr breaks it.
-_SECT_ORDER = (
-    "headerReference footerReference footnotePr endnotePr type pgSz pgMar paperSrc pgBorders "
-    "lnNumType pgNumType cols formProt vAlign noEndnote titlePg textDirection bidi rtlGutter "
-    "docGrid printerSettings sectPrChange"
-).split()
-
-
-def w(tag: str) -> str:
-    """A WordprocessingML tag name as lxml spells it."""
-    return f"{{{W}}}{tag}"
-
-
-def _set_sect_child(sect: etree._Element, tag: str, **attrs: str) -> None:
-    """Set w:<tag> in a sectPr at its schema position, keeping attributes it already has."""
-    child = sect.find(w(tag))
-    if child is None:
-        child = etree.Element(w(tag))
-        later = {w(t) for t in _SECT_ORDER[_SECT_ORDER.index(tag) + 1:]}
-        at = next((i for i, c in enumerate(sect) if c.tag in later), len(sect))
-        sect.insert(at, child)
-    for key, value in attrs.items():
-        child.set(w(key), value)
-
-
 class Binder:
     """Documents rendered from one compiled template, bound into one .docx after a contents page."""
 
@@ -118,9 +93,9 @@ class Binder:
             else:
                 rid = ref.get(f"{{{R}}}id", "")
                 ref.set(f"{{{R}}}id", rids.get(rid, rid))
-        _set_sect_child(sect, "type", val="nextPage")
+        set_sect_child(sect, "type", val="nextPage", keep=False)
         if rids is not None:
-            _set_sect_child(sect, "pgNumType", start="1")
+            set_sect_child(sect, "pgNumType", start="1", keep=False)
         xml = etree.tostring(sect, encoding="unicode")
         # A lone element repeats the namespace declarations the document root already makes.
         return re.sub(r'\s+xmlns:\w+="[^"]*"', "", xml)
