@@ -25,3 +25,11 @@ def full_build(tmp_path_factory: pytest.TempPathFactory, bundled: DataSet) -> Re
 @pytest.fixture
 def out_dir(tmp_path: Path) -> Path:
     return tmp_path / "output"
+
+
+@pytest.fixture(scope="session")
+def reports_build(tmp_path_factory: pytest.TempPathFactory, bundled: DataSet) -> Result:
+    """Every district and city document of the bundled data, built once."""
+    from generator.output.pipeline import build_reports
+
+    return build_reports(bundled, tmp_path_factory.mktemp("reports-all") / "output")

@@ -136,6 +136,12 @@ def set_up(doc: Doc) -> None:
                exact=None, grid=False)
     page = para_style(doc, "GwPageNumber", "页码", SONGTI, 14, exact=None, grid=False)
     page.paragraph_format.widow_control = False
+    masthead = para_style(doc, "GwMasthead", "发文机关标志", XIAOBIAOSONG, 26,
+                          align=WD_ALIGN_PARAGRAPH.CENTER, exact=None, grid=False)
+    masthead.font.color.rgb = RGBColor(0xC0, 0x00, 0x00)
+    para_style(doc, "GwDocNumber", "发文字号", FANGSONG, BODY_PT, align=WD_ALIGN_PARAGRAPH.CENTER)
+    para_style(doc, "GwAttachment", "附件说明", FANGSONG, BODY_PT, indent=2)
+    para_style(doc, "GwRecord", "版记", FANGSONG, 14, exact=None, grid=False)
     mark = para_style(doc, "GwSampleMark", "示例标记", HEITI, 12, align=WD_ALIGN_PARAGRAPH.RIGHT,
                       exact=None, grid=False)
     mark.font.color.rgb = RGBColor(0xC0, 0x00, 0x00)
@@ -211,6 +217,10 @@ def parts_block(doc: Doc, name: str) -> None:
 def body(doc: Doc) -> None:
     """Title, addressee, the four sections of the report, signature and date."""
     add: Callable[..., Paragraph] = doc.add_paragraph
+    # 版头 of an upward document: the sender's mark, then 发文字号 with 签发人 (GB/T 9704 7.2).
+    tag(add(style="发文机关标志"), "{{ doc.masthead }}")
+    tag(add(style="发文字号"), "{{ doc.number }}　　签发人：{{ doc.signer }}")
+    add()
     tag(add(style="公文标题"), "{{ title }}")
     add()
     tag(add(style="主送机关"), "{{ recipient }}：")
@@ -263,11 +273,24 @@ def body(doc: Doc) -> None:
     parts_block(doc, "experience")
     tag(add(style="一级标题"), "四、存在的问题和建议")
     parts_block(doc, "problems")
-    tag(add(), "{{ closing }}")
+    tag(add(), "{{ closing }}").paragraph_format.keep_with_next = True
+    tag(add(), "{%p if doc.attachments %}")
     add()
-    add()
-    tag(add(style="署名"), "{{ sign.name }}")
+    tag(add(), "{%p for a in doc.attachments %}")
+    tag(add(style="附件说明"), "{% if loop.first %}附件：{% else %}　　　{% endif %}"
+                              "{{ loop.index }}.{{ a }}")
+    tag(add(), "{%p endfor %}")
+    tag(add(), "{%p endif %}")
+    # 特此报告, the sender and the date stay on one page: no page holds the date alone.
+    for p in (add(), add(), tag(add(style="署名"), "{{ sign.name }}")):
+        p.paragraph_format.keep_with_next = True
     tag(add(style="署名"), "{{ sign.date }}")
+    # 版记: 抄送, then the printing office and date (GB/T 9704 7.4).
+    add()
+    tag(add(), "{%p if doc.cc %}")
+    tag(add(style="版记"), "{{ doc.cc }}")
+    tag(add(), "{%p endif %}")
+    tag(add(style="版记"), "{{ doc.printed }}")
 
 
 def build() -> bytes:

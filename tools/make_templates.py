@@ -415,7 +415,7 @@ def survey_form() -> DocumentObject:
     ])
     add_row(facts, ["表格编号", "{{ community.id }}-{{ '%04d'|format(h.no) }}", "所属社区",
                     "{{ community_committee }}"], height_mm=10, aligns=FACTS_ALIGNS)
-    para(doc, "根据《{{ programme.title }}》，本小区列入{{ community.year }}年老旧小区改造计划，"
+    para(doc, "{{ basis.text.survey }}，本小区列入{{ community.year }}年老旧小区改造计划，"
               "改造内容由居民对照项目分类表自主选择，居民支持率不低于"
               "{{ programme.min_support_percent }}%方可申请实施。一般改造项目的费用由"
               "{{ programme.parties.city }}、{{ programme.parties.district }}和"
@@ -513,10 +513,12 @@ def survey_tally() -> DocumentObject:
 def application() -> DocumentObject:
     doc = titled_document("改造申请书", "关于申请对{{ community.name }}实施老旧小区改造的请示")
     para(doc, "{{ street_office }}：", ADDRESSEE)
-    para(doc, FACTS_SENTENCE + "小区列入《{{ programme.title }}》{{ community.year }}年改造计划，"
+    para(doc, FACTS_SENTENCE + "小区{{ basis.listing }}，"
               "预计投资{{ community.investment_wan|wan }}万元。")
+    para(doc, "{{ eligibility.built }}{{ eligibility.housing }}")
     tag(doc, "{%p if problems %}")
-    para(doc, "小区建成时间较长，基础配套设施不完善，居住环境较差，目前主要存在以下问题：")
+    para(doc, "{% if eligibility.old %}小区建成时间较长，{% endif %}"
+              "基础配套设施不完善，居住环境较差，目前主要存在以下问题：")
     tag(doc, "{%p for p in problems %}")
     para(doc, PROBLEM)
     tag(doc, "{%p endfor %}")
@@ -537,14 +539,16 @@ def application() -> DocumentObject:
     para(doc, "为改善小区居住条件、提升居住品质，{{ community_committee }}代表小区居民"
               "申请对本小区实施老旧小区改造，恳请予以支持，并组织开展方案设计、造价咨询等工作。")
     para(doc, "妥否，请批示。")
-    tag(doc, "{%p if survey_tally %}")
+    tag(doc, "{%p if attachments %}")
     para(doc)
-    para(doc, "附件：{{ community.name }}老旧小区改造居民意见征询结果汇总表")
+    tag(doc, "{%p for a in attachments %}")
+    para(doc, "{% if loop.first %}附件：{% else %}　　　{% endif %}{{ loop.index }}.{{ a }}", NOTE)
+    tag(doc, "{%p endfor %}")
     tag(doc, "{%p endif %}")
     signature(doc, "{{ community_committee }}", "{{ dates.application|cn_date }}")
-    tag(doc, "{%p if contact %}")
-    para(doc, "（联系人：{{ contact.person }}，联系电话：{{ contact.phone }}）", NOTE)
-    tag(doc, "{%p endif %}")
+    para(doc, "（联系人：{% if committee_contact %}{{ committee_contact.person }}，联系电话："
+              "{{ committee_contact.phone }}{% else %}________，联系电话：________{% endif %}）",
+         NOTE)
     return doc
 
 
@@ -553,7 +557,7 @@ def application() -> DocumentObject:
 
 def plan() -> DocumentObject:
     doc = titled_document("改造方案", "{{ community.name }}老旧小区改造方案")
-    para(doc, "根据《{{ programme.title }}》，结合小区实际和居民意愿，制定本方案。")
+    para(doc, "{{ basis.text.plan }}，结合小区实际和居民意愿，制定本方案。")
 
     para(doc, "一、基本情况", H1)
     para(doc, FACTS_SENTENCE + "小区列入{{ community.year }}年改造计划，"
@@ -613,15 +617,21 @@ def plan() -> DocumentObject:
               "表（箱）后段改造费用由居民自行承担。")
     tag(doc, "{%p if funding %}")
     para(doc, "本项目资金筹集如下：")
-    money = ruled_table(doc, [16, 60, 46, 34])
-    add_row(money, ["序号", "出资方", "金额（元）", "占比"], TABLE_HEAD, header=True)
+    money = ruled_table(doc, [12, 30, 34, 58, 22])
+    add_row(money, ["序号", "出资方", "金额（元）", "计算方法", "占比"], TABLE_HEAD_SMALL, header=True)
     tag_row(money, "{%tr for r in funding.rows %}")
     add_row(money, ["{{ loop.index }}", "{{ r.party }}", "{{ r.amount|yuan }}",
-                    "{{ r.share|percent }}"], aligns=[C, L, R, R])
+                    "{{ funding_how[r.key] }}", "{{ r.share|percent }}"], TABLE_SMALL,
+            aligns=[C, L, R, L, R])
     tag_row(money, "{%tr endfor %}")
-    row = add_row(money, ["合计", "", "{{ funding.total|yuan }}", "100%"], TABLE_HEAD,
-                  aligns=[C, C, R, R])
+    row = add_row(money, ["合计", "", "{{ funding.total|yuan }}", "", "100%"], TABLE_HEAD_SMALL,
+                  aligns=[C, C, R, C, R])
     row.cells[0].merge(row.cells[1])
+    # Which items follow which rule, then why the shares are not the general ratio.
+    tag(doc, "{%p for t in funding_text[:-1] %}")
+    para(doc, "{{ t }}")
+    tag(doc, "{%p endfor %}")
+    para(doc, "{{ share_note }}")
     para(doc, "{{ programme.parties.residents }}出资{{ funding.residents|yuan }}元，"
               "按{{ funding.households }}户计算，户均{{ funding.per_household|yuan }}元。")
     tag(doc, "{%p endif %}")
@@ -668,24 +678,43 @@ def plan() -> DocumentObject:
 # ---------------------------------------------------------------- 改造方案公示
 
 
+NOTICE_BODY = "公示正文"
+
+
 def notice() -> DocumentObject:
     # Posted on one A4 sheet: the 示例 mark stands in the header only, amounts are in 万元.
     doc = titled_document("改造方案公示", "{{ community.name }}老旧小区改造方案公示", mark=False)
-    para(doc, "现将本小区老旧小区改造方案的主要内容公示如下：")
-    para(doc, "一、改造项目：{% if items %}{{ items|map(attribute='item')|join('、') }}，"
-              "共{{ items|length }}项。{% else %}________{% endif %}")
+    # What a notice must say fills more than 22 lines of 3号: posted, it is set in 4号.
+    add_style(doc, "GongshiZhengwen", NOTICE_BODY, size=14, first_line_chars=2, line=22)
+    para(doc, "现将本小区老旧小区改造方案的主要内容公示如下：", NOTICE_BODY)
+    para(doc, "一、改造项目：{% if items %}{% for it in items %}{{ it.item }}{{ it.wan|wan(2) }}万元"
+              "{% if not loop.last %}、{% endif %}{% endfor %}，共{{ items|length }}项。"
+              "{% else %}________{% endif %}", NOTICE_BODY)
     para(doc, "二、资金筹集：{% if funding %}预算总投资{{ funding.total|yuan_as_wan }}万元，其中"
-              "{% for r in funding.rows %}{{ r.party }}{{ r.amount|yuan_as_wan }}万元"
+              "{% for r in funding.rows %}{{ r.party }}{{ r.wan|wan(2) }}万元"
               "（{{ r.share|percent }}）{% if not loop.last %}、{% endif %}{% endfor %}；"
-              "居民户均出资{{ funding.per_household|yuan }}元。{% else %}________{% endif %}")
-    para(doc, "三、实施计划：计划于{{ dates.start|cn_date }}开工，"
-              "{{ dates.completion|cn_date }}完工。")
-    para(doc, "四、公示期{{ dates.notice_start|cn_date }}至{{ dates.notice_end|cn_date }}。"
+              "居民户均出资{{ funding.per_household|yuan }}元。{{ funding_brief }}"
+              "{% else %}________{% endif %}", NOTICE_BODY)
+    para(doc, "三、实施安排：施工单位{{ units.construction|or_fill }}，"
+              "监理单位{{ units.supervision|or_fill }}；计划于{{ dates.start|cn_date }}开工，"
+              "{{ dates.completion|cn_date }}完工。", NOTICE_BODY)
+    para(doc, "四、居民意见：{% if survey %}征询{{ survey.asked }}户，"
+              "同意{{ survey.support }}户，支持率{{ survey.rate|percent }}。"
+              "{% else %}________{% endif %}"
+              "长效管理：{% if management.body %}{{ management.body }}"
+              "{% else %}推动成立业主委员会或居民自治小组{% endif %}负责日常管理，"
+              "{% if management.property_mode == '专业化物业管理' %}引入专业化物业管理"
+              "{% elif management.property_mode %}实行业主自治管理"
+              "{% else %}明确物业管理方式{% endif %}，"
+              "{% if management.maintenance_fund %}已建立{% else %}建立{% endif %}房屋专项维修资金。", NOTICE_BODY)
+    para(doc, "五、公示期{{ dates.notice_start|cn_date }}至{{ dates.notice_end|cn_date }}"
+              "{% if contact %}，公示地点：{{ contact.notice_place }}{% endif %}。"
               "如有意见或建议，请于{{ dates.notice_end|cn_date }}前"
               "{% if contact %}向{{ contact.objection_to }}反映（联系人：{{ contact.person }}，"
               "电话：{{ contact.phone }}）{% else %}向________反映（联系人：________，"
-              "电话：________）{% endif %}，逾期视为无异议。")
-    sign_off(doc, ["{{ street_office }}", "{{ dates.notice_start|cn_date }}"], SIGNATURE)
+              "电话：________）{% endif %}，逾期视为无异议。", NOTICE_BODY)
+    for text in ("{{ street_office }}", "{{ dates.notice_start|cn_date }}"):
+        para(doc, text, SIGNATURE).paragraph_format.keep_with_next = True
     return doc
 
 
@@ -703,7 +732,9 @@ def acceptance() -> DocumentObject:
         ("设计单位", "{{ units.design }}", "造价咨询", "{{ units.cost_consulting }}"),
         ("施工单位", "{{ units.construction }}", "监理单位", "{{ units.supervision }}"),
         ("开工日期", "{{ dates.start|cn_date }}", "完工日期", "{{ dates.completion|cn_date }}"),
-        ("验收日期", "{{ dates.acceptance|cn_date }}"),
+        ("验收日期", "{{ dates.acceptance|cn_date }}", "结算金额",
+         "{% if acceptance and acceptance.settlement is not none %}"
+         "{{ acceptance.settlement|yuan }}元{% else %}________元{% endif %}"),
     ])
 
     para(doc, "一、分项验收", FORM_LABEL)
@@ -720,30 +751,37 @@ def acceptance() -> DocumentObject:
     add_row(results, ["", "", "", "", ""], TABLE_SMALL, height_mm=9)
     tag_row(results, "{%tr endfor %}")
     tag(doc, "{%p if acceptance %}")
-    para(doc, "分项验收共{{ acceptance.total }}项，合格{{ acceptance.passed }}项。", NOTE)
+    para(doc, "分项验收共{{ acceptance.total }}项，合格{{ acceptance.passed }}项"
+              "{% if acceptance.failed %}，不合格{{ acceptance.failed|length }}项"
+              "（{{ acceptance.failed|join('、') }}）{% endif %}。", NOTE)
     tag(doc, "{%p endif %}")
 
     para(doc, "二、验收结论", FORM_LABEL)
-    verdict = ruled_table(doc, [156])
-    add_row(verdict, ["{% if acceptance %}{{ acceptance.conclusion }}{% endif %}"], height_mm=30)
-    verdict.rows[0].cells[0].vertical_alignment = WD_ALIGN_VERTICAL.TOP
+    verdict = ruled_table(doc, [36, 120])
+    add_row(verdict, ["结论", "{% if acceptance %}{{ acceptance.verdict }}{% else %}"
+                      "□通过验收　□整改后复验{% endif %}"], height_mm=10, aligns=[C, L])
+    row = add_row(verdict, ["验收意见", "{% if acceptance %}{{ acceptance.conclusion }}{% endif %}"],
+                  height_mm=24, aligns=[C, L])
+    row.cells[1].vertical_alignment = WD_ALIGN_VERTICAL.TOP
+    add_row(verdict, ["遗留问题", "{% if acceptance and acceptance.remaining_issues %}"
+                      "{{ acceptance.remaining_issues }}{% endif %}"], height_mm=14, aligns=[C, L])
+    add_row(verdict, ["整改期限", "{% if acceptance and acceptance.failed %}"
+                      "{% if acceptance.rectification_deadline %}"
+                      "{{ acceptance.rectification_deadline|cn_date }}前整改完毕{% else %}"
+                      "____年__月__日前整改完毕{% endif %}"
+                      "{% elif acceptance %}无{% endif %}"], height_mm=10, aligns=[C, L])
+    tag_row(verdict, "{%tr if acceptance and acceptance.rectification %}")
+    add_row(verdict, ["整改复验", "{{ acceptance.rectification.date|cn_date }}复验："
+                      "{{ acceptance.rectification.note }}"], height_mm=10, aligns=[C, L])
+    tag_row(verdict, "{%tr endif %}")
 
     para(doc, "三、验收组成员", FORM_LABEL)
     panel = ruled_table(doc, [72, 40, 44])
     add_row(panel, ["验收单位", "签字（盖章）", "日期"], TABLE_HEAD, header=True, height_mm=9)
-    signers = [
-        ("街道办事处", "{{ street_office }}"),
-        ("社区居民委员会", "{{ community_committee }}"),
-        ("居民代表", ""),
-        ("施工单位", "{{ units.construction }}"),
-        ("监理单位", "{{ units.supervision }}"),
-        ("设计单位", "{{ units.design }}"),
-    ]
-    for role, name in signers:
-        row = add_row(panel, [role, "", "　　年　月　日"], height_mm=12, aligns=[L, L, R])
-        if name:
-            row.cells[0].add_paragraph(name, TABLE_SMALL)
-    keep_together(panel)
+    tag_row(panel, "{%tr for s in signatories %}")
+    row = add_row(panel, ["{{ s.role }}", "", "　　年　月　日"], height_mm=12, aligns=[L, L, R])
+    row.cells[0].add_paragraph("{{ s.name }}", TABLE_SMALL)
+    tag_row(panel, "{%tr endfor %}")
     return doc
 
 

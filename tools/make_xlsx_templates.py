@@ -114,7 +114,7 @@ NOTES = (
     "{{ programme.parties.utility }}与{{ programme.parties.district }}按"
     "{{ programme.pipeline_ratio }}分担，表（箱）后段由{{ programme.parties.residents }}承担。"
     "3. 各方金额按比例计算到分，尾差由表中注明的一方承担，各方合计等于工程预算总额。"
-    "4. 依据：{{ programme.doc_title }}（{{ programme.doc_number }}）。"
+    "4. {{ basis.note }}"
 )
 
 
@@ -167,19 +167,27 @@ def build_budget() -> bytes:
          STYLE_NOTE, f"{last}{block}")
     row = block + 1
     # Excel cannot spell an amount in 大写 portably, so the generator writes it: say so.
-    _put(ws, f"A{row}", "工程预算总额（人民币大写）：{{ funding.total|daxie }}"
-                        "（按生成时的金额填写，表中金额修改后请相应改写）",
+    _put(ws, f"A{row}", "工程预算总额（人民币大写）：{{ funding.total|daxie }}",
          STYLE_NOTE, f"{last}{row}")
+    # For the clerk, right of the print area: it never reaches the signed paper.
+    _put(ws, f"M{row}", "大写按生成时的金额填写，表中金额修改后请相应改写（本列不打印）", STYLE_NOTE,
+         f"N{row}")
     ws.row_dimensions[row].height = 24
-    _put(ws, f"A{row + 1}", NOTES, STYLE_NOTE, f"{last}{row + 1}")
-    ws.row_dimensions[row + 1].height = 48
-    sign = row + 2
+    # Which rule each line follows is column K; here how the shares come out.
+    _put(ws, f"A{row + 1}", "各方金额计算：{{ funding_derivation }}", STYLE_NOTE,
+         f"{last}{row + 1}")
+    ws.row_dimensions[row + 1].height = 84
+    _put(ws, f"A{row + 2}", NOTES, STYLE_NOTE, f"{last}{row + 2}")
+    ws.row_dimensions[row + 2].height = 48
+    sign = row + 3
     _put(ws, f"A{sign}", "编制单位（盖章）：{{ street_office }}", STYLE_NOTE, f"D{sign}")
     _put(ws, f"E{sign}", "编制人：", STYLE_NOTE, f"G{sign}")
     _put(ws, f"H{sign}", "审核人：", STYLE_NOTE, f"I{sign}")
     _put(ws, f"J{sign}", "日期：{{ dates.plan|cn_date }}", STYLE_NOTE, f"{last}{sign}")
     ws.row_dimensions[sign].height = 48
 
+    ws.print_area = f"A1:{last}1048576"
+    ws.column_dimensions["M"].width = 40
     ws.freeze_panes = f"A{LINE_ROW}"
     ws.sheet_view.showGridLines = False
     # Every page repeats the title and the community facts: the funding page is signed alone.

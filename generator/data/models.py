@@ -352,6 +352,7 @@ class Units(Record):
     cost_consulting: Text | None = Field(default=None, title="造价咨询单位")
     construction: Text | None = Field(default=None, title="施工单位")
     supervision: Text | None = Field(default=None, title="监理单位")
+    utilities: list[Text] = Field(default_factory=list, title="管线单位")
 
 
 class Dates(Record):
@@ -362,6 +363,13 @@ class Dates(Record):
     start: dt.date | None = Field(default=None, title="开工日期")
     completion: dt.date | None = Field(default=None, title="完工日期")
     acceptance: dt.date | None = Field(default=None, title="验收日期")
+
+
+class CommitteeContact(Record):
+    """Who at the community committee answers for the application."""
+
+    person: Text = Field(title="联系人")
+    phone: Text = Field(title="联系电话")
 
 
 class Contact(Record):
@@ -377,9 +385,30 @@ class AcceptanceResult(Record):
     remarks: Text | None = Field(default=None, title="备注")
 
 
+class Rectification(Record):
+    """The re-inspection after failed items were put right: only then does the project pass."""
+
+    date: dt.date = Field(title="复验日期")
+    note: Text = Field(title="整改及复验情况")
+
+
 class Acceptance(Record):
     results: list[AcceptanceResult] = Field(title="分项验收结果")
     conclusion: Text = Field(title="验收结论")
+    settlement: Money | None = Field(default=None, title="结算金额（元）")
+    remaining_issues: Text | None = Field(default=None, title="遗留问题")
+    rectification_deadline: dt.date | None = Field(default=None, title="整改期限")
+    rectification: Rectification | None = Field(default=None, title="整改复验")
+
+    @property
+    def failed(self) -> list[str]:
+        """Items that did not pass."""
+        return [r.item for r in self.results if r.result != "合格"]
+
+    @property
+    def passed(self) -> bool:
+        """Every item passed, or the failed ones were put right and re-inspected."""
+        return not self.failed or self.rectification is not None
 
 
 class Management(Record):
@@ -432,6 +461,8 @@ class Project(Record):
     units: Units = Field(default_factory=Units, title="参建单位")
     dates: Dates = Field(default_factory=Dates, title="日期")
     contact: Contact | None = Field(default=None, title="公示联系")
+    committee_contact: CommitteeContact | None = Field(default=None, title="社区联系人")
+    commodity_housing: bool = Field(default=False, title="商品房小区")
     acceptance: Acceptance | None = Field(default=None, title="竣工验收")
     management: Management = Field(default_factory=Management, title="长效管理")
     completion: Completion | None = Field(default=None, title="完成情况")
@@ -442,10 +473,30 @@ class Project(Record):
         return STAGES.index(self.stage) >= STAGES.index(stage)
 
 
+CITY_REPORT = "全市"
+"""The district name under which data/reports/<year>/ holds the city compilation's own data."""
+
+
+class Dispatch(Record):
+    """What makes a report a 公文 (GB/T 9704): its number, who signs it off, where it goes.
+
+    A field left out prints as a visible 【待填写】 mark; an empty list of 抄送 means none.
+    """
+
+    agency_code: Text | None = Field(default=None, title="机关代字")
+    number: Positive | None = Field(default=None, title="发文顺序号")
+    signer: Text | None = Field(default=None, title="签发人")
+    recipient: Text | None = Field(default=None, title="主送机关")
+    cc: list[Text] | None = Field(default=None, title="抄送机关")
+    office: Text | None = Field(default=None, title="印发机关")
+    print_date: dt.date | None = Field(default=None, title="印发日期")
+
+
 class DistrictReport(Record):
-    """A district's own words for its annual (pilot) report."""
+    """A district's own words for its annual (pilot) report (district 全市: the city compilation)."""
 
     district: Text = Field(title="县（区）")
     year: Year = Field(title="年度")
     date: dt.date | None = Field(default=None, title="报告日期")
+    document: Dispatch = Field(default_factory=Dispatch, title="公文要素")
     narrative: Narrative = Field(default_factory=Narrative, title="报告内容")

@@ -29,6 +29,11 @@ STYLES = (STYLE_TITLE, STYLE_NOTE, STYLE_SECTION, STYLE_HEAD, STYLE_TEXT, STYLE_
           STYLE_MONEY, STYLE_PERCENT)
 """Named cell styles of the budget template; a clerk restyles the summary by editing them."""
 
+CHECK_LABEL = "校核：各方合计减工程预算总额（应为0.00，本列不打印）"
+"""The clerk's check, written outside the print area (A:K)."""
+PRINT_AREA = "A:K"
+"""The printed columns of the budget sheet; anything right of them is for the clerk only."""
+
 NUMBER_FORMATS = ("0_ ",)
 """Number formats a program-written row may ask for on top of its style (``format``)."""
 
@@ -123,15 +128,23 @@ def _budget_summary(
     rows.add(_header("出资方", "金额（元）", "金额（万元）", "占预算比例"))
     sums = {**{k: "+".join(v) or "0" for k, v in parts.items()}, **other}
     party_rows = {}
+    # 万元 and shares add up as printed: each party's rounded, the general split's remainder
+    # party takes what is left of the rounded total (the policy of the split itself).
+    last = splits["general"][1]
+    all_rows = rows.next + len(sums)
     for no, key in enumerate(sums, start=1):
         party_rows[key] = rows.add(_money_row(rows.next, no, names[key],
                                               Formula(f"={sums[key]}"), total))
+    others = [r for k, r in party_rows.items() if k != last]
+    spec = rows.specs[party_rows[last] - rows.start]
+    spec["I"] = Formula(f"=ROUND(H{all_rows}/10000,2)-" + "-".join(f"I{r}" for r in others))
+    spec["J"] = Formula(f"=IF({total}=0,0,1-" + "-".join(f"J{r}" for r in others) + ")")
     first_party, last_party = min(party_rows.values()), max(party_rows.values())
-    all_rows = rows.next
-    rows.add(_money_row(all_rows, "", "合计", Formula(f"=SUM(H{first_party}:H{last_party})"),
-                        total, bold=True))
-    rows.add(_note_row("", "校核：各方合计减工程预算总额（应为0.00）",
-                       Formula(f"=H{all_rows}-{total}"), ""))
+    row = _money_row(all_rows, "", "合计", Formula(f"=SUM(H{first_party}:H{last_party})"),
+                     total, bold=True)
+    # The clerk's check stands right of the print area (columns M:N), not on the signed page.
+    row.update({"M": CHECK_LABEL, "N": Formula(f"=H{all_rows}-{total}")})
+    rows.add(row)
     households = rows.add(_note_row("", "小区户数（户）", ctx["community"]["households"], "",
                                     number_format="0_ "))
     residents = f"H{party_rows['residents']}"
@@ -225,8 +238,9 @@ def _header(label: str, *heads: str) -> Row:
 def _money_row(
     r: int, no: int | str, label: str, amount: Any, total: str, bold: bool = False
 ) -> Row:
-    return {"A": no, "B": label, "H": amount, "I": Formula(f"=H{r}/10000"),
-            "J": Formula(f"=IF({total}=0,0,H{r}/{total})"), "merge": ["B:G", "J:K"],
+    # Rounded to what the cell shows (0.01万元, 0.01%), so a column sums to what it prints.
+    return {"A": no, "B": label, "H": amount, "I": Formula(f"=ROUND(H{r}/10000,2)"),
+            "J": Formula(f"=IF({total}=0,0,ROUND(H{r}/{total},4))"), "merge": ["B:G", "J:K"],
             "bold": bold, "percent": "J"}
 
 

@@ -74,7 +74,8 @@ def project_figures(data: DataSet, community: Community) -> ProjectFigures:
         stage=project.stage,
         illustrative=project.illustrative,
         finished=finished,
-        accepted=project.at_least("accepted"),
+        accepted=project.at_least("accepted") and (
+            project.acceptance is None or project.acceptance.passed),
         households_done=project.completion.households_done if project.completion else 0,
         actual=actual,
         items_planned=len(project.items),
@@ -155,6 +156,8 @@ class AssessmentRow:
     bodies: int
     property_modes: int
     funds: int
+    finished: int = 0
+    """Projects done (completed or accepted): without one there is nothing yet to assess."""
 
     def fraction(self, dimension: str) -> tuple[int, int]:
         """The numerator and denominator of a dimension's rate."""
@@ -191,6 +194,7 @@ def assessment_rows(data: DataSet, year: int) -> list[AssessmentRow]:
             bodies=sum(r.has_body for r in rows),
             property_modes=sum(r.has_property_mode for r in rows),
             funds=sum(r.has_fund for r in rows),
+            finished=sum(r.finished for r in rows),
         ))
     return out
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal
+from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from generator.data.loader import DataSet
-from generator.data.models import STAGE_NAMES, Narrative
+from generator.data.models import CITY_REPORT, STAGE_NAMES, Dispatch, DistrictReport, Narrative
 from generator.documents.figures import (
     PARTY_KEYS,
     ProjectFigures,
@@ -16,7 +17,14 @@ from generator.documents.figures import (
     year_figures,
 )
 from generator.documents.paths import CITY, safe_name
-from generator.render.filters import CENT, TEN_THOUSAND, cn_date, percent, wan, yuan_as_wan
+from generator.render.filters import (
+    TEN_THOUSAND,
+    cn_date,
+    percent,
+    to_yuan,
+    wan,
+    wan_parts,
+)
 
 # ---------------------------------------------------------------- labels (change wording here)
 
@@ -69,7 +77,11 @@ CITY_SUMMARY = ("{year}年全市{target}为完成{n}个老旧小区改造，涉�
                 "{accepted}个），完成改造{done}户，各方实际到位资金{actual}万元；对照{target}，"
                 "小区个数完成{r1}，户数完成{r2}，投资完成{r3}。")
 PLAN_DIFFERS = "（附件1所列该年度计划为{n}个、{households}户、{wan}万元）"
-AS_OF_UNKNOWN = "目前"
+AS_OF_UNKNOWN = "【待填写：截止日期】"
+MASTHEAD = "{sender}文件"
+DOC_NUMBER = "{code}〔{year}〕{number}号"
+CC = "抄送：{names}。"
+PRINTED = "{office}　　{date}印发"
 TARGET_ROWS = ("小区个数（个）", "改造户数（户）", "投资（万元）")
 DISTRICT_HEADS = {"targets": "（一）计划完成情况", "projects": "（二）项目完成情况",
                   "funding": "（三）资金到位情况"}
@@ -96,9 +108,8 @@ LINE_CHARS = 28
 # ---------------------------------------------------------------- formatting helpers
 
 
-def _wan_text(yuan: Decimal) -> str:
-    """An amount in 元 written in prose as 万元: 7500000 → '750', 28686870.64 → '2868.69'."""
-    amount = (yuan / TEN_THOUSAND).quantize(CENT, rounding=ROUND_HALF_UP)
+def _wan_text(amount: Decimal) -> str:
+    """A printed 万元 figure written in prose: 750.00 → '750', 2868.69 → '2868.69'."""
     return format(amount.normalize(), "f") if amount else "0"
 
 
@@ -178,30 +189,71 @@ def _narratives(data: DataSet, year: int, district: str | None) -> dict[str, lis
     return out
 
 
+@dataclass(frozen=True)
+class Printed:
+    """The 万元 figures of a group of plan rows as the tables print them.
+
+    One policy for every derived 万元 table: a project's money is rounded once, its total half
+    up and its parties by largest remainder (filters.wan_parts), so a project's figures are the
+    same in every paper; a district's or the city's figure is the sum of its projects' printed
+    figures, so every row and column adds up as printed and the district report agrees with the
+    city report to the 0.01万元.
+    """
+
+    parts: dict[str, Decimal]
+    total: Decimal
+    investment: Decimal
+
+
+def _printed(rows: list[ProjectFigures]) -> tuple[list[Printed | None], Printed]:
+    """Each finished row's printed money (None before completion) and the printed sums."""
+    out: list[Printed | None] = []
+    parts = {k: Decimal(0) for k in PARTY_KEYS}
+    investment = Decimal(0)
+    for r in rows:
+        planned = wan_parts([to_yuan(r.community.investment_wan)])[0]
+        investment += planned
+        if not r.finished:
+            out.append(None)
+            continue
+        money = dict(zip(PARTY_KEYS, wan_parts([r.actual[k] for k in PARTY_KEYS]), strict=True))
+        for k in PARTY_KEYS:
+            parts[k] += money[k]
+        out.append(Printed(money, sum(money.values(), Decimal(0)), planned))
+    return out, Printed(parts, sum(parts.values(), Decimal(0)), investment)
+
+
+def _money(value: Decimal) -> str:
+    """A printed 万元 figure: 2,819.89."""
+    return f"{value:,.2f}"
+
+
 def _project_rows(rows: list[ProjectFigures]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Table rows of planned against done, and of money paid in by source (万元)."""
     projects, funding = [], []
-    for no, r in enumerate(rows, start=1):
+    printed, _ = _printed(rows)
+    for no, (r, p) in enumerate(zip(rows, printed, strict=True), start=1):
         c = r.community
         stage = STAGE_NAMES[r.stage] if r.stage else NOT_STARTED
         projects.append({
             "no": no, "name": c.name, "district": c.district, "households": c.households,
             "households_done": r.households_done if r.finished else NONE_YET,
             "investment": wan(c.investment_wan, 2),
-            "actual": yuan_as_wan(r.actual_total) if r.finished else NONE_YET,
+            "actual": _money(p.total) if p else NONE_YET,
             "stage": stage,
         })
-        money = {k: yuan_as_wan(r.actual[k]) if r.finished else NONE_YET for k in PARTY_KEYS}
-        total = yuan_as_wan(r.actual_total) if r.finished else NONE_YET
+        money = {k: _money(p.parts[k]) if p else NONE_YET for k in PARTY_KEYS}
+        total = _money(p.total) if p else NONE_YET
         funding.append({"no": no, "name": c.name, **money, "total": total})
     return projects, funding
 
 
-def _district_row(name: str, t: Totals) -> dict[str, Any]:
+def _district_row(name: str, t: Totals, rows: list[ProjectFigures]) -> dict[str, Any]:
+    _, sums = _printed(rows)
     return {
         "name": name, "communities": t.communities, "finished": t.finished,
         "households": t.households, "households_done": t.households_done,
-        "investment": wan(t.investment_wan, 2), "actual": yuan_as_wan(t.actual_total),
+        "investment": _money(sums.investment), "actual": _money(sums.total),
         "rate": _rate(t.households_done, t.households),
     }
 
@@ -223,9 +275,10 @@ def report_context(data: DataSet, year: int, district: str | None = None) -> dic
     words = WORDS[pilot]
     rows = year_figures(data, year, district)
     t = totals(rows)
-    report = data.reports.get((district, year)) if district else None
+    report = data.reports.get((district or CITY_REPORT, year))
     date = report.date if report else None
     plan = (t.communities, t.households, t.investment_wan)
+    _, sums = _printed(rows)
     if district is not None:
         sender = data.districts[district].government
         recipient = prog.report_recipient
@@ -253,7 +306,7 @@ def report_context(data: DataSet, year: int, district: str | None = None) -> dic
     figures = dict(
         year=year, n=target[0], households=target[1], wan=wan(target[2]),
         as_of=cn_date(date) if date else AS_OF_UNKNOWN, finished=t.finished, accepted=t.accepted,
-        done=t.households_done, actual=_wan_text(t.actual_total),
+        done=t.households_done, actual=_wan_text(sums.total),
         r1=_rate(t.finished, target[0]), r2=_rate(t.households_done, target[1]),
         r3=_rate(t.actual_total, target[2] * TEN_THOUSAND),
     )
@@ -267,7 +320,7 @@ def report_context(data: DataSet, year: int, district: str | None = None) -> dic
     district_rows = []
     if district is None:
         district_rows = [
-            _district_row(name, totals(r for r in rows if r.community.district == name))
+            _district_row(name, totals(own := [r for r in rows if r.community.district == name]), own)
             for name in data.districts
         ]
     illustrative = any(r.illustrative for r in rows)
@@ -277,7 +330,8 @@ def report_context(data: DataSet, year: int, district: str | None = None) -> dic
         "district": district or CITY,
         "mark": SAMPLE_MARK if illustrative else "",
         "title": words["title"].format(sender=sender, year=year),
-        "recipient": recipient,
+        "recipient": (report.document.recipient if report and report.document.recipient
+                      else recipient),
         "opening": opening,
         "summary": summary,
         "heads": heads,
@@ -288,21 +342,56 @@ def report_context(data: DataSet, year: int, district: str | None = None) -> dic
             {"name": TARGET_ROWS[1], "target": target[1], "done": t.households_done,
              "rate": figures["r2"]},
             {"name": TARGET_ROWS[2], "target": wan(target[2], 2),
-             "done": yuan_as_wan(t.actual_total), "rate": figures["r3"]},
+             "done": _money(sums.total), "rate": figures["r3"]},
         ],
         "districts": district_rows,
-        "district_total": _district_row(CITY, t),
+        "district_total": _district_row(CITY, t, rows),
         "projects": projects,
         "project_total": {"households": t.households, "households_done": t.households_done,
-                          "investment": wan(t.investment_wan, 2),
-                          "actual": yuan_as_wan(t.actual_total), "stage": f"完工{t.finished}个"},
+                          "investment": _money(sums.investment),
+                          "actual": _money(sums.total), "stage": f"完工{t.finished}个"},
         "funding": funding,
-        "funding_total": {**{k: yuan_as_wan(t.actual[k]) for k in PARTY_KEYS},
-                          "total": yuan_as_wan(t.actual_total)},
+        "funding_total": {**{k: _money(sums.parts[k]) for k in PARTY_KEYS},
+                          "total": _money(sums.total)},
         "parties": prog.parties.model_dump(),
         **_narratives(data, year, district),
         "closing": CLOSING,
         "sign": signature(sender, cn_date(date)),
+        "doc": dispatch(report, sender, recipient),
+    }
+
+
+def _fill(value: object, what: str) -> str:
+    return str(value) if value else FILL.format(who="", what=what)
+
+
+def dispatch(report: DistrictReport | None, sender: str, recipient: str) -> dict[str, Any]:
+    """The 公文 parts around the body: 版头, 发文字号, 签发人, 主送, 附件说明 and 版记.
+
+    What the report's data leaves out is a visible 【待填写】 mark, never a guess.
+    """
+    d = report.document if report else Dispatch()
+    date = report.date if report else None
+    if d.agency_code is None and d.number is None:
+        number = FILL.format(who="", what="发文字号")
+    else:
+        number = DOC_NUMBER.format(code=_fill(d.agency_code, "机关代字"),
+                                   year=_fill(date.year if date else None, "年份"),
+                                   number=_fill(d.number, "发文顺序号"))
+    if d.cc is None:
+        cc = CC.format(names=FILL.format(who="", what="抄送机关"))
+    else:
+        cc = CC.format(names="，".join(d.cc)) if d.cc else ""
+    return {
+        "masthead": MASTHEAD.format(sender=sender),
+        "number": number,
+        "signer": _fill(d.signer, "签发人"),
+        "recipient": d.recipient or recipient,
+        "attachments": [],
+        "cc": cc,
+        "printed": PRINTED.format(office=_fill(d.office, "印发机关"),
+                                  date=cn_date(d.print_date) if d.print_date
+                                  else FILL.format(who="", what="印发日期")),
     }
 
 

@@ -52,7 +52,9 @@ ASSESS_SHEET = "综合考评"
 ASSESS_TITLE = "{year}年度老旧小区改造综合考评表"
 ASSESS_BASIS = ("依据《{title}》（{number}）九（四）：按年度计划从改造户数、改造内容、改造标准、"
                 "长效管理机制等方面对各县（区）进行综合考评。考评年度：{year}年。")
-WEIGHT_LABEL = "权重（分）"
+WEIGHT_LABEL = "权重（分，市级确定）"
+NO_DATA = "无数据"
+ASSESS_SIGN = ("考评单位（盖章）：{body}", "考评人：", "日期：____年__月__日")
 SAMPLE_MARK = "示例：本表由虚构的示例数据生成"
 DIMENSION_NAMES = {"households": "改造户数", "content": "改造内容", "standards": "改造标准",
                    "management": "长效管理机制"}
@@ -78,8 +80,10 @@ ASSESS_NOTES = (
     "4. 长效管理机制：逐个计划小区核查是否成立业主委员会或居民自治小组、是否明确物业管理方式、"
     "是否建立房屋专项维修资金；达标率＝三项合计÷（小区个数×3）。",
     "5. 得分＝权重×比率（四舍五入保留两位小数），分母为0时比率按0计；"
-    "总分为四项得分之和，按总分由高到低排名。"
-    "权重取自方案参数（programme.yaml 中 assessment）。",
+    "总分为四项得分之和，按总分由高到低排名。",
+    "6. 方案九（四）只规定从以上四个方面考评，未规定各方面的分值；表中权重是市住房城乡建设部门"
+    "为本年度考评确定的，可在方案参数中调整。",
+    "7. 本年度尚无完工项目的县（区）标“无数据”，不计得分，不参加排名。",
 )
 
 # ---------------------------------------------------------------- styles
@@ -442,7 +446,15 @@ def assessment_workbook(data: DataSet, year: int) -> bytes:
         _cell(ws, r, 1, index + 1)
         _cell(ws, r, 2, item.district, literal=True)
         for key in DIMENSIONS:
-            _dimension(ws, r, key, layout[key], counts[key], score=True)
+            _dimension(ws, r, key, layout[key], counts[key], score=bool(item.finished))
+        if not item.finished:
+            # Nothing done yet is no result: no score of zero and no rank among the others.
+            for key in DIMENSIONS:
+                for letter in layout[key][-2:]:
+                    _cell(ws, r, column_index_from_string(letter), NO_DATA)
+            _cell(ws, r, last_col - 1, NO_DATA)
+            _cell(ws, r, last_col, NO_DATA)
+            continue
         _cell(ws, r, last_col - 1, "=" + "+".join(f"{layout[k][-1]}{r}" for k in DIMENSIONS),
               fmt="0.00")
         _cell(ws, r, last_col, f"=RANK({total_col}{r},${total_col}${first}:${total_col}${end})")
@@ -457,9 +469,17 @@ def assessment_workbook(data: DataSet, year: int) -> bytes:
     notes = city + 2
     for k, text in enumerate(ASSESS_NOTES):
         _merge(ws, notes + k, 1, notes + k, last_col, text, align=LEFT, border=False)
+    sign = notes + len(ASSESS_NOTES) + 1
+    third = last_col // 3
+    for k, text in enumerate(ASSESS_SIGN):
+        c1 = 1 + k * third
+        c2 = last_col if k == len(ASSESS_SIGN) - 1 else c1 + third - 1
+        _merge(ws, sign, c1, sign, c2, text.format(body=prog.report_recipient), align=LEFT,
+               border=False)
     widths = (5, 11) + tuple(8.5 for _ in range(last_col - 4)) + (8, 6)
     ws_widths = dict(enumerate(widths, start=1))
     _fit_rows(ws, range(2, notes + len(ASSESS_NOTES)), ws_widths)
+    ws.row_dimensions[sign].height = 36
     ws.row_dimensions[1].height = 32
     _page(ws, "4:5", widths)
     ws.freeze_panes = "C6"

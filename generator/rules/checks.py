@@ -13,7 +13,7 @@ from pydantic import BaseModel
 
 from generator.data.labels import field_label
 from generator.data.loader import DataSet
-from generator.data.models import STAGE_NAMES, Community, Project
+from generator.data.models import CITY_REPORT, STAGE_NAMES, Community, Project
 from generator.data.roster import Tally, issues, tally
 from generator.render.env import xml_safe
 from generator.render.filters import cn_date, q2, to_yuan, yuan
@@ -214,14 +214,6 @@ def check_built_unknown(data: DataSet) -> Iterator[Finding]:
             text = f"“{c.built}”无法识别为年份" if c.built else "未填写"
             yield _row(data, c, "ELIG-BUILT-UNKNOWN", "warning", "built（建成时间）",
                        f"建成时间{text}，无法核对建成年份条件")
-
-
-def support_rate(project: Project) -> Decimal | None:
-    """Share of asked households that support the renovation, or None before the survey."""
-    s = project.survey
-    if s is None or s.support is None or not s.households_asked:
-        return None
-    return Decimal(s.support) / Decimal(s.households_asked)
 
 
 def survey_tally(data: DataSet, project: Project) -> Tally | None:
@@ -575,6 +567,8 @@ _step_deadline("DEADLINE-IMPLEMENTATION", "implementation", [("completion", "完
 @rule("DEADLINE-REPORT", "试点工作报告（年度总结）在规定日期前报送")
 def check_report_deadline(data: DataSet) -> Iterator[Finding]:
     for (district, year), report in data.reports.items():
+        if district == CITY_REPORT:  # the city compiles after the districts' deadline
+            continue
         last = deadline(data, "report", year)
         if report.date and last and report.date > last:
             file = _rel(data, data.sources[f"report:{district}:{year}"])
@@ -638,3 +632,72 @@ def check_control_chars(data: DataSet) -> Iterator[Finding]:
     for (district, year), report in data.reports.items():
         file = _rel(data, data.sources[f"report:{district}:{year}"])
         yield from _control_chars(report, rule_id, file, f"{district} {year}年报告")
+
+
+# ---------------------------------------------------------------- what the papers may say
+
+RECHECK = "整改后复验"
+"""The conclusion an acceptance with a failed item, not yet put right, must come to."""
+
+
+@rule("ACCEPT-CONCLUSION", "有不合格分项且未记录整改复验的，验收结论为“整改后复验”，项目不算通过验收",
+      per_project=True)
+def check_acceptance_conclusion(data: DataSet) -> Iterator[Finding]:
+    for p in data.projects.values():
+        a = p.acceptance
+        if a is None or a.passed:
+            continue
+        failed = "、".join(a.failed)
+        if RECHECK not in a.conclusion or "同意通过" in a.conclusion:
+            yield _proj(data, p, "ACCEPT-CONCLUSION", "error", "acceptance.conclusion（验收结论）",
+                        f"分项“{failed}”不合格且未记录整改复验（acceptance.rectification），"
+                        f"验收结论应为“{RECHECK}”，不能写通过验收")
+        if p.at_least("accepted"):
+            yield _proj(data, p, "ACCEPT-CONCLUSION", "error", "stage（进度阶段）",
+                        f"分项“{failed}”不合格且未记录整改复验，进度不能为“{STAGE_NAMES['accepted']}”，"
+                        f"应为“{STAGE_NAMES['completed']}”；整改复验后填写 acceptance.rectification")
+        if a.rectification_deadline is None:
+            yield _proj(data, p, "ACCEPT-CONCLUSION", "warning",
+                        "acceptance.rectification_deadline（整改期限）",
+                        f"分项“{failed}”不合格，应写明整改期限")
+
+
+NEUTRAL_BASIS = "按照全市老旧小区改造试点工作安排"
+"""What a paper dated before the programme document was issued says instead of citing it."""
+
+
+def may_cite(data: DataSet, day: dt.date | None) -> bool:
+    """Whether a paper of this date may cite the programme document: only on or after its issuance.
+
+    An undated paper does not cite it either: nothing says the document existed by then.
+    """
+    return day is not None and day >= data.programme.issuance.date
+
+
+def paper_dates(project: Project) -> dict[str, dt.date | None]:
+    """The date each community paper that would cite the programme carries."""
+    return {
+        "survey": project.survey.date if project.survey else None,
+        "application": project.dates.application,
+        "plan": project.dates.plan,
+        "budget": project.dates.plan,
+    }
+
+
+PAPER_NAMES = {"survey": "居民意见征询表", "application": "改造申请书", "plan": "改造方案",
+               "budget": "工程预算及资金筹集表"}
+
+
+@rule("DATE-BEFORE-ISSUANCE", "早于方案印发日期的文书不引用方案文件", per_project=True)
+def check_before_issuance(data: DataSet) -> Iterator[Finding]:
+    issued = data.programme.issuance
+    for p in data.projects.values():
+        early = [(key, day) for key, day in paper_dates(p).items()
+                 if day is not None and not may_cite(data, day)]
+        if not early:
+            continue
+        papers = "、".join(f"{PAPER_NAMES[k]}（{cn_date(d)}）" for k, d in early)
+        yield _proj(data, p, "DATE-BEFORE-ISSUANCE", "warning", "dates",
+                    f"{papers}早于《{data.programme.title}》"
+                    f"（{issued.number}）印发日期{cn_date(issued.date)}，这些文书不引用该文件，"
+                    f"改用“{NEUTRAL_BASIS}”；如日期有误请改正")

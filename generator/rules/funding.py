@@ -68,6 +68,8 @@ class Funding:
     """Items under the general rule, less the other sources, split 5:4:1."""
     by_party: dict[str, Decimal]
     per_household_residents: Decimal
+    general_parts: dict[str, Decimal] = field(default_factory=dict)
+    """The general split of general_base alone, by party (city, district, residents)."""
 
     @property
     def by_category(self) -> dict[str, Decimal]:
@@ -119,7 +121,8 @@ def plan_funding(data: DataSet, project: Project, households: int) -> Funding:
         "district": Decimal(general.district),
         "residents": Decimal(general.residents),
     }
-    for name, amount in split(base, shares, general.remainder_to).items():
+    general_parts = split(base, shares, general.remainder_to)
+    for name, amount in general_parts.items():
         by_party[name] += amount
     total = sum((line.amount for line in project.items), Decimal(0))
     return Funding(
@@ -128,4 +131,5 @@ def plan_funding(data: DataSet, project: Project, households: int) -> Funding:
         general_base=base,
         by_party=by_party,
         per_household_residents=q2(by_party["residents"] / households) if households else Decimal(0),
+        general_parts=general_parts,
     )
