@@ -4,7 +4,7 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-APT_PACKAGES := libreoffice-writer-nogui libreoffice-calc-nogui fonts-noto-cjk poppler-utils fontconfig
+APT_PACKAGES := libreoffice-writer-nogui libreoffice-calc-nogui fonts-noto-cjk fonts-noto-cjk-extra fonts-lxgw-wenkai poppler-utils fontconfig
 
 .PHONY: run test lint golden system venv clean
 
@@ -26,7 +26,7 @@ golden: venv
 
 # LibreOffice and CJK fonts: PDF output and the tests that open files the way a clerk's office suite does.
 system:
-	@if ! command -v soffice >/dev/null || ! command -v pdftoppm >/dev/null || ! fc-list | grep -qi "noto.*cjk"; then \
+	@if ! command -v soffice >/dev/null || ! command -v pdftoppm >/dev/null || ! fc-list | grep -qi "noto serif cjk sc light" || ! fc-list | grep -qi "lxgw wenkai"; then \
 		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 		$$SUDO apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $(APT_PACKAGES); \

@@ -130,7 +130,8 @@ def test_fixture_passes_the_budget_rules(tmp_path: Path, case: str) -> None:
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_workbook_opens_and_has_formulas(tmp_path: Path, case: str) -> None:
     data = case_data(tmp_path, case)
-    ws = sheet(render_workbook(TEMPLATE, budget_context(data), BUDGET_BLOCKS))
+    rendered = render_workbook(TEMPLATE, budget_context(data), BUDGET_BLOCKS)
+    ws = sheet(rendered)
     texts = [c.value for row in ws.iter_rows() for c in row if isinstance(c.value, str)]
     assert not [t for t in texts if "{{" in t or "{%" in t]
     for i, line in enumerate(data.projects[COMMUNITY].items):
@@ -142,7 +143,12 @@ def test_workbook_opens_and_has_formulas(tmp_path: Path, case: str) -> None:
     assert any(f.startswith("=SUMIF(") for f in formulas)
     assert any(f.startswith("=ROUND(") and f.endswith("/100,2)") for f in formulas)
     assert any(f.startswith("=ROUND(") and f.endswith("/10,2)") for f in formulas)
-    assert any(t.endswith(f"：{daxie(funding_of(data).total)}") for t in texts)
+    # The amount in 大写 is a formula, stored with the code's own spelling as its value.
+    words = next(c for row in ws.iter_rows() for c in row
+                 if isinstance(c.value, str) and "人民币大写" in c.value)
+    assert words.data_type == "f" and "[DBNum2]" in words.value
+    cached = sheet(rendered, values=True)[words.coordinate].value
+    assert cached == f"工程预算总额（人民币大写）：{daxie(funding_of(data).total)}"
     assert ws.print_title_rows and str(ws.page_setup.paperSize) == ws.PAPERSIZE_A4
     assert len(ws.row_breaks.brk) == 1  # the funding plan starts its own page
 

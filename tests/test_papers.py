@@ -198,7 +198,7 @@ def _budget(full_build: Result) -> Any:
 
 def test_budget_keeps_clerk_notes_off_the_printed_area(full_build: Result) -> None:
     ws = _budget(full_build)
-    assert ws.print_area.endswith("$A$1:$K$1048576")
+    assert re.search(r"!\$A\$1:\$K\$\d+$", ws.print_area) and not ws.print_area.endswith("1048576")
     printed = [str(c.value) for row in ws.iter_rows(max_col=11) for c in row if c.value]
     assert not [t for t in printed if "应为0.00" in t or "按生成时" in t or "programme" in t]
     clerk = [str(c.value) for row in ws.iter_rows(min_col=13) for c in row if c.value]
@@ -269,7 +269,8 @@ def test_application_gives_the_committee_contact_and_its_attachments(
     assert project.committee_contact is not None and project.contact is not None
     assert f"（联系人：{project.committee_contact.person}，" in text
     assert f"联系人：{project.contact.person}" not in text  # the street office's notice contact
-    assert "附件：1.意见征询结果汇总表" in text and "2.居民意见征询表（300份）" in text
+    assert "附件：1.炳草岗园林苗圃小区老旧小区改造居民意见征询结果汇总表" in text
+    assert "2.炳草岗园林苗圃小区老旧小区改造入户意见征询表（300份）" in text
 
 
 # ---------------------------------------------------------------- the pilot reports as 公文

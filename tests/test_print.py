@@ -84,7 +84,7 @@ def test_one_section_per_document_after_the_contents_in_the_templates_styles(
     assert style(merged.paragraphs[0]) == "公文标题"
     assert f"共{len(jobs)}份" in merged.paragraphs[1].text
     listed = [[c.text for c in row.cells] for row in merged.tables[0].rows]
-    assert listed[0] == ["序号", "小区名称", "县（区）", "年度"]
+    assert listed[0] == ["序号", "小区名称", "县（区）", "年度", "张数"]
     assert [r[1] for r in listed[1:]] == [j.community.name for j in jobs]
     # Each document's paragraphs keep the styles the same document has when built on its own.
     single = build(bundled, tmp_path / "single", Selection(kinds=("notice",), district="东区"))

@@ -72,10 +72,10 @@ def test_the_tally_counts_the_roster(full_build: Result, bundled: DataSet) -> No
 
 def test_the_application_lists_the_tally_as_its_attachment(full_build: Result, bundled: DataSet) -> None:
     with_roster = _folder(full_build, bundled, "xiqu-03") / KINDS["application"].file_name()
-    assert "附件：玉树巷整治项目老旧小区改造居民意见征询结果汇总表" in docx_text(with_roster)
+    assert "附件：1.玉树巷整治项目老旧小区改造居民意见征询结果汇总表" in docx_text(with_roster)
     without = _folder(full_build, bundled, "dongqu-10") / KINDS["application"].file_name()
-    if without.exists():
-        assert "附件：" not in docx_text(without)
+    if without.exists():  # no roster, no tally: only the forms go with it
+        assert "结果汇总表" not in docx_text(without)
 
 
 def test_masked_households_show_no_full_name_phone_or_room(bundled: DataSet) -> None:

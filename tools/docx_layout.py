@@ -6,6 +6,7 @@ their documents' wording and structure; the layout both follow lives here.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Literal
 
@@ -31,6 +32,13 @@ SONGTI = "宋体"
 LINE_PT = 28.95
 """GB/T 9704: 22 lines on a 225 mm type area."""
 TYPE_WIDTH_MM = 156
+CHARS_PER_LINE = 28
+"""GB/T 9704: 28 characters of 3号 on a 156 mm line."""
+BODY_PT = 16.0
+CHAR_PT = TYPE_WIDTH_MM / 25.4 * 72 / CHARS_PER_LINE
+"""The character pitch: 15.79 pt, a little under the 16 pt of 3号."""
+CONDENSE = math.floor((CHAR_PT - BODY_PT) * 20)
+"""Every character condensed by this many twentieths of a point (-5), so 28 fit a line."""
 
 # Element order inside w:pPr, w:rPr, w:trPr and w:tblPr (the schema's sequences); Word refuses
 # a file that breaks it.
@@ -82,8 +90,14 @@ def set_document_defaults(doc: Document, font: str, size: float) -> BaseOxmlElem
     defaults = doc.styles.element.find(qn("w:docDefaults"))
     rpr = defaults.find(qn("w:rPrDefault")).find(qn("w:rPr"))
     set_fonts(rpr, font, size)
+    # 16 pt characters on a 15.79 pt pitch: condensed, so a full line holds 28 in Word, WPS and
+    # LibreOffice alike (LibreOffice gives a character wider than a grid cell two cells).
+    set_child(rpr, "spacing", RPR_ORDER, val=str(CONDENSE))
     set_child(rpr, "lang", RPR_ORDER, val="en-US", eastAsia="zh-CN", bidi="ar-SA")
-    return defaults.find(qn("w:pPrDefault")).find(qn("w:pPr"))
+    ppr = defaults.find(qn("w:pPrDefault")).find(qn("w:pPr"))
+    # Text off the grid: the condensed spacing, not grid cells, sets the pitch.
+    set_child(ppr, "snapToGrid", PPR_ORDER, val="0")
+    return ppr
 
 
 def paragraph_style(
@@ -127,8 +141,9 @@ def set_up_page(doc: Document, *, footer_mm: float) -> Section:
     if grid is None:
         grid = OxmlElement("w:docGrid")
         sect_pr.append(grid)
-    # A line grid only. No character grid: LibreOffice gives a 16 pt character two cells of a
-    # pitch under 16 pt.
+    # A line grid, no character grid: LibreOffice lays a character grid out one cell short
+    # (27 a line at any charSpace from -848 to -1024); 28 a line come from the condensed
+    # spacing of set_document_defaults, the same in Word, WPS and LibreOffice.
     for attr in list(grid.attrib):
         del grid.attrib[attr]
     grid.set(qn("w:type"), "lines")
@@ -228,3 +243,63 @@ def keep_row_whole(row: _Row, *, repeat: bool = False) -> None:
     set_child(tr_pr, "cantSplit", TRPR_ORDER)
     if repeat:
         set_child(tr_pr, "tblHeader", TRPR_ORDER)
+
+
+# ---------------------------------------------------------------- GB/T 9704 7.3.5.1: 署名 over 成文日期
+
+DATE_CHARS = 8
+"""The width of a 成文日期 such as 2019年12月31日: digits are about half a character, and Word
+and LibreOffice set a quarter space between a digit and a Chinese character."""
+SIGN_BOX_CHARS = 20
+"""The signature box: a sender of up to 20 characters stays on one line."""
+
+
+def signature_box(ppr: BaseOxmlElement) -> None:
+    """Centre a paragraph on the 成文日期's centre, the date ending four characters from the margin.
+
+    The 发文机关署名 and the 成文日期 both carry this layout, so the sender stands centred over
+    the date however a clerk rewords either; no runs of spaces position them.
+    """
+    centre = 4 + DATE_CHARS / 2  # characters from the right margin
+    right = centre - SIGN_BOX_CHARS / 2
+    left = CHARS_PER_LINE - centre - SIGN_BOX_CHARS / 2
+    set_child(ppr, "ind", PPR_ORDER, left=str(round(left * CHAR_PT * 20)),
+              right=str(round(right * CHAR_PT * 20)), firstLine="0")
+    set_child(ppr, "jc", PPR_ORDER, val="center")
+
+
+# ---------------------------------------------------------------- tables that split well
+
+
+def keep_rows_together(table: Table, *, keep_last: bool = False) -> None:
+    """Chain every row to the next, so a table that fits a page is never split.
+
+    Word and LibreOffice split a chained table only when it is longer than a page; a header
+    row marked to repeat then heads each page. keep_last chains the last row to what follows
+    (a table that must stay with the next one).
+    """
+    rows = table.rows if keep_last else table.rows[:-1]
+    for row in rows:
+        for cell in row.cells:
+            for p in cell.paragraphs:
+                p.paragraph_format.keep_with_next = True
+
+
+def explicit_fonts(doc: Document, font: str) -> None:
+    """No font taken from the theme: WPS asks for a missing font where Word reads the theme.
+
+    python-docx's built-in styles (Heading 1, Title, ...) name theme fonts; each gets font by
+    name for every script instead.
+    """
+    parts = [doc.styles.element, doc.element]
+    for section in doc.sections:
+        parts += [section.header._element, section.footer._element,
+                  section.even_page_header._element, section.even_page_footer._element]
+    themed = {f"w:{a}" for a in ("asciiTheme", "hAnsiTheme", "eastAsiaTheme", "cstheme")}
+    for part in parts:
+        for fonts in part.iter(qn("w:rFonts")):
+            if any(fonts.get(qn(a)) is not None for a in themed):
+                for a in themed:
+                    fonts.attrib.pop(qn(a), None)
+                for script in ("ascii", "hAnsi", "eastAsia", "cs"):
+                    fonts.set(qn(f"w:{script}"), fonts.get(qn(f"w:{script}")) or font)

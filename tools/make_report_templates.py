@@ -7,7 +7,6 @@ Every docxtpl tag is written as one run, so Word's spell-checker cannot split it
 from __future__ import annotations
 
 import io
-import math
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -28,21 +27,22 @@ from docx_layout import (
     KAITI,
     LINE_PT,
     PPR_ORDER,
-    RPR_ORDER,
     SONGTI,
     TBLPR_ORDER,
-    TYPE_WIDTH_MM,
     XIAOBIAOSONG,
     cell_text,
+    explicit_fonts,
     fixed_table,
     header_text,
     keep_row_whole,
+    keep_rows_together,
     page_number_footers,
     paragraph_style,
     set_child,
     set_document_defaults,
     set_fonts,
     set_up_page,
+    signature_box,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -113,19 +113,14 @@ def set_up(doc: Doc) -> None:
     pf.line_spacing = Pt(LINE_PT)
     pf.widow_control = False
     _indent_chars(normal, 2)
-    # 28 × 16 pt is 448 pt, the type area 442 pt: condense each character by a whole number of
-    # twentieths of a point until 28 fit.
-    pitch = TYPE_WIDTH_MM / 25.4 * 72 / CHARS_PER_LINE
-    set_child(normal.element.get_or_add_rPr(), "spacing", RPR_ORDER,
-              val=str(math.floor((pitch - BODY_PT) * 20)))
 
     para_style(doc, "GwTitle", "公文标题", XIAOBIAOSONG, 22, align=WD_ALIGN_PARAGRAPH.CENTER,
                exact=36, grid=False)
     para_style(doc, "GwAddressee", "主送机关", FANGSONG, BODY_PT)
     para_style(doc, "GwHeading1", "一级标题", HEITI, BODY_PT, indent=2, keep_next=True, outline=0)
     para_style(doc, "GwHeading2", "二级标题", KAITI, BODY_PT, indent=2, keep_next=True, outline=1)
-    # Left-aligned: the context places sender and date with leading spaces.
-    para_style(doc, "GwSignature", "署名", FANGSONG, BODY_PT, align=WD_ALIGN_PARAGRAPH.LEFT)
+    sign = para_style(doc, "GwSignature", "署名", FANGSONG, BODY_PT, align=WD_ALIGN_PARAGRAPH.CENTER)
+    signature_box(sign.element.get_or_add_pPr())
     para_style(doc, "GwTableNote", "表注", FANGSONG, 12, align=WD_ALIGN_PARAGRAPH.RIGHT,
                exact=None, grid=False, keep_next=True)
     para_style(doc, "GwTableText", "表格文字", FANGSONG, TABLE_PT, align=WD_ALIGN_PARAGRAPH.CENTER,
@@ -189,6 +184,15 @@ def table(doc: Doc, widths_mm: list[float], heads: list[str], loop: str,
         cell_text(first, total[0], "表头文字")
         for index, text in enumerate(total[1:], start=merge_total):
             cell_text(row.cells[index], text, "表格文字")
+    if total:
+        keep_rows_together(t)  # never a header over the 合计 row alone, nor one row on a page
+    else:
+        # The repeated row is the last: it keeps with the next row except on its last pass
+        # (UNTIL_LAST, made a Jinja condition in build), or it would tie the table to what follows.
+        keep_rows_together(t)
+        for cell in t.rows[2].cells:
+            for p in cell.paragraphs:
+                set_child(p._p.get_or_add_pPr(), "keepNext", PPR_ORDER, val=UNTIL_LAST)
     return t
 
 
@@ -221,7 +225,7 @@ def body(doc: Doc) -> None:
     tag(add(style="发文机关标志"), "{{ doc.masthead }}")
     tag(add(style="发文字号"), "{{ doc.number }}　　签发人：{{ doc.signer }}")
     add()
-    tag(add(style="公文标题"), "{{ title }}")
+    tag(add(style="公文标题"), "{% filter title_lines %}{{ title }}{% endfilter %}")
     add()
     tag(add(style="主送机关"), "{{ recipient }}：")
     tag(add(), "{{ opening }}")
@@ -282,9 +286,9 @@ def body(doc: Doc) -> None:
     tag(add(), "{%p endfor %}")
     tag(add(), "{%p endif %}")
     # 特此报告, the sender and the date stay on one page: no page holds the date alone.
-    for p in (add(), add(), tag(add(style="署名"), "{{ sign.name }}")):
+    for p in (add(), add(), tag(add(style="署名"), "{{ sign.name|trim }}")):
         p.paragraph_format.keep_with_next = True
-    tag(add(style="署名"), "{{ sign.date }}")
+    tag(add(style="署名"), "{{ sign.date|trim }}")
     # 版记: 抄送, then the printing office and date (GB/T 9704 7.4).
     add()
     tag(add(), "{%p if doc.cc %}")
@@ -293,12 +297,32 @@ def body(doc: Doc) -> None:
     tag(add(style="版记"), "{{ doc.printed }}")
 
 
+UNTIL_LAST = "untilLast"
+"""A marker value of w:keepNext: build() turns it into {% if not loop.last %}<w:keepNext/>{% endif %}."""
+
+
+def _keep_until_last(docx: bytes) -> bytes:
+    """The marked keepNext of repeated rows as a Jinja condition on the loop's last pass."""
+    import zipfile
+
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(docx)) as zin, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            blob = zin.read(info.filename)
+            if info.filename == "word/document.xml":
+                blob = blob.replace(f'<w:keepNext w:val="{UNTIL_LAST}"/>'.encode(),
+                                    b"{% if not loop.last %}<w:keepNext/>{% endif %}")
+            zout.writestr(info, blob)
+    return out.getvalue()
+
+
 def build() -> bytes:
     """The template as repeatable bytes."""
     doc = Document()
     set_up(doc)
     headers_and_footers(doc)
     body(doc)
+    explicit_fonts(doc, FANGSONG)
     props = doc.core_properties
     props.title = "老旧小区改造试点工作报告（年度工作总结）模板"
     props.author = props.last_modified_by = "gaizao"
@@ -306,7 +330,7 @@ def build() -> bytes:
     props.comments = "由 tools/make_report_templates.py 生成，请勿手工修改"
     buffer = io.BytesIO()
     doc.save(buffer)
-    return normalize_zip(buffer.getvalue())
+    return normalize_zip(_keep_until_last(buffer.getvalue()))
 
 
 def main() -> None:

@@ -41,15 +41,18 @@ from docx_layout import (
     TYPE_WIDTH_MM,
     XIAOBIAOSONG,
     cell_text,
+    explicit_fonts,
     fixed_table,
     header_text,
     keep_row_whole,
+    keep_rows_together,
     page_number_footers,
     paragraph_style,
     set_child,
     set_document_defaults,
     set_fonts,
     set_up_page,
+    signature_box,
 )
 
 OUT_DIR = Path(__file__).resolve().parent.parent / "templates" / "docx"
@@ -159,6 +162,7 @@ def define_styles(doc: DocumentObject) -> None:
     add_style(doc, "ErjiBiaoti", H2, font=KAITI, first_line_chars=2, outline=1, keep_next=True)
     add_style(doc, "ZhusongJiguan", ADDRESSEE)
     add_style(doc, "Luokuan", SIGNATURE, align=WD_ALIGN_PARAGRAPH.RIGHT, right_chars=4)
+    signature_box(doc.styles[SIGNATURE].element.get_or_add_pPr())
     add_style(doc, "Fuzhu", NOTE, first_line_chars=2)
     add_style(doc, "BiaogeWenzi", TABLE_TEXT, size=14, line=22, align=left)
     add_style(doc, "BiaogeXiaozi", TABLE_SMALL, size=12, line=18, align=left)
@@ -185,7 +189,7 @@ def setup_page(doc: DocumentObject) -> None:
         el.set(qn("w:eastAsia"), "zh-CN")
     for el in settings.findall(qn("w:characterSpacingControl")):
         el.set(qn("w:val"), "compressPunctuation")
-    page_number_footers(doc, PAGE_NUMBER, field="simple")
+    page_number_footers(doc, PAGE_NUMBER, field="complex")  # WPS shows a simple field as text
     header_text(doc, HEADER_MARK, "{% if illustrative %}" + ILLUSTRATIVE_MARK + "{% endif %}")
 
 
@@ -245,7 +249,8 @@ def titled_document(kind_title: str, title: str, *, mark: bool = True) -> Docume
     doc = new_document(kind_title)
     if mark:
         illustrative_mark(doc)
-    para(doc, title, TITLE)
+    # A long title breaks where the program chooses: between words, in balanced lines.
+    para(doc, "{% filter title_lines %}" + title + "{% endfilter %}", TITLE)
     return doc
 
 
@@ -405,7 +410,7 @@ def survey_form() -> DocumentObject:
 
     tag(doc, "{%p endset %}")
     tag(doc, "{%p for h in households %}")
-    para(doc, "{{ community.name }}老旧小区改造入户意见征询表", TITLE)
+    para(doc, "{% filter title_lines %}{{ community.name }}老旧小区改造入户意见征询表{% endfilter %}", TITLE)
     facts = facts_table(doc, [
         ("小区名称", "{{ community.name }}"
                      "{% if community.location %}（{{ community.location }}）{% endif %}"),
@@ -542,7 +547,7 @@ def application() -> DocumentObject:
     tag(doc, "{%p if attachments %}")
     para(doc)
     tag(doc, "{%p for a in attachments %}")
-    para(doc, "{% if loop.first %}附件：{% else %}　　　{% endif %}{{ loop.index }}.{{ a }}", NOTE)
+    para(doc, "{% if loop.first %}附件：{% else %}　　　{% endif %}{% if loop.length > 1 %}{{ loop.index }}.{% endif %}{{ a }}", NOTE)
     tag(doc, "{%p endfor %}")
     tag(doc, "{%p endif %}")
     signature(doc, "{{ community_committee }}", "{{ dates.application|cn_date }}")
@@ -756,12 +761,14 @@ def acceptance() -> DocumentObject:
               "（{{ acceptance.failed|join('、') }}）{% endif %}。", NOTE)
     tag(doc, "{%p endif %}")
 
-    para(doc, "二、验收结论", FORM_LABEL)
+    # The conclusion, the panel's heading and its signatures make one block that moves to a new
+    # page whole when it does not fit under the item results.
+    para(doc, "二、验收结论", FORM_LABEL).paragraph_format.keep_with_next = True
     verdict = ruled_table(doc, [36, 120])
     add_row(verdict, ["结论", "{% if acceptance %}{{ acceptance.verdict }}{% else %}"
                       "□通过验收　□整改后复验{% endif %}"], height_mm=10, aligns=[C, L])
     row = add_row(verdict, ["验收意见", "{% if acceptance %}{{ acceptance.conclusion }}{% endif %}"],
-                  height_mm=24, aligns=[C, L])
+                  height_mm=20, aligns=[C, L])
     row.cells[1].vertical_alignment = WD_ALIGN_VERTICAL.TOP
     add_row(verdict, ["遗留问题", "{% if acceptance and acceptance.remaining_issues %}"
                       "{{ acceptance.remaining_issues }}{% endif %}"], height_mm=14, aligns=[C, L])
@@ -774,15 +781,36 @@ def acceptance() -> DocumentObject:
     add_row(verdict, ["整改复验", "{{ acceptance.rectification.date|cn_date }}复验："
                       "{{ acceptance.rectification.note }}"], height_mm=10, aligns=[C, L])
     tag_row(verdict, "{%tr endif %}")
+    keep_rows_together(verdict, keep_last=True)  # the conclusion and the signatures: one page
 
-    para(doc, "三、验收组成员", FORM_LABEL)
-    panel = ruled_table(doc, [72, 40, 44])
-    add_row(panel, ["验收单位", "签字（盖章）", "日期"], TABLE_HEAD, header=True, height_mm=9)
-    tag_row(panel, "{%tr for s in signatories %}")
-    row = add_row(panel, ["{{ s.role }}", "", "　　年　月　日"], height_mm=12, aligns=[L, L, R])
-    row.cells[0].add_paragraph("{{ s.name }}", TABLE_SMALL)
+    para(doc, "三、验收组成员", FORM_LABEL).paragraph_format.keep_with_next = True
+    # Two bodies a row, so that the panel fits on the conclusion's page; all sign on the day.
+    panel = ruled_table(doc, [42, 36, 42, 36])
+    add_row(panel, ["验收单位", "签字（盖章）", "验收单位", "签字（盖章）"], TABLE_HEAD, header=True,
+            height_mm=9)
+    tag_row(panel, "{%tr for pair in signatories|batch(2) %}")
+    row = add_row(panel, ["{{ pair[0].role }}", "", "{% if pair|length > 1 %}{{ pair[1].role }}{% endif %}",
+                          ""], TABLE_SMALL, height_mm=13, aligns=[L, L, L, L])
+    row.cells[0].add_paragraph("{{ pair[0].name }}", TABLE_SMALL)
+    row.cells[2].add_paragraph("{% if pair|length > 1 %}{{ pair[1].name }}{% endif %}", TABLE_SMALL)
     tag_row(panel, "{%tr endfor %}")
+    keep_rows_together(panel)
+    para(doc, "验收日期：{% if dates.acceptance %}{{ dates.acceptance|cn_date }}"
+              "{% else %}____年__月__日{% endif %}", TABLE_TEXT)
     return doc
+
+
+SHORT_LOOPS = ("categories", "funding.rows")
+"""Lists of a few rows (budget categories, paying parties): their tables are kept whole."""
+
+
+def keep_tables_whole(doc: DocumentObject) -> None:
+    """Short tables kept on one page; a table of line items splits under its repeated header."""
+    for table in doc.tables:
+        loops = [c.text for c in table.column_cells(0) if c.text.startswith("{%tr for")]
+        if len(table.rows) <= 8 and all(any(f" in {name} " in loop for name in SHORT_LOOPS)
+                                        for loop in loops):
+            keep_rows_together(table)
 
 
 TEMPLATES = {
@@ -802,7 +830,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     args.out.mkdir(parents=True, exist_ok=True)
     for name, build in TEMPLATES.items():
         path = args.out / name
-        build().save(str(path))
+        doc = build()
+        keep_tables_whole(doc)
+        explicit_fonts(doc, FANGSONG)
+        doc.save(str(path))
         print(path)
 
 

@@ -165,14 +165,7 @@ def build_budget() -> bytes:
     _put(ws, f"A{block}", "{%tr budget_summary %}", STYLE_NOTE)
     _put(ws, f"B{block}", "（本行由程序换成合计、分类汇总和资金筹集各表，均为公式；请勿删除）",
          STYLE_NOTE, f"{last}{block}")
-    row = block + 1
-    # Excel cannot spell an amount in 大写 portably, so the generator writes it: say so.
-    _put(ws, f"A{row}", "工程预算总额（人民币大写）：{{ funding.total|daxie }}",
-         STYLE_NOTE, f"{last}{row}")
-    # For the clerk, right of the print area: it never reaches the signed paper.
-    _put(ws, f"M{row}", "大写按生成时的金额填写，表中金额修改后请相应改写（本列不打印）", STYLE_NOTE,
-         f"N{row}")
-    ws.row_dimensions[row].height = 24
+    row = block  # the amount in 大写 is a formula of the block, under the total
     # Which rule each line follows is column K; here how the shares come out.
     _put(ws, f"A{row + 1}", "各方金额计算：{{ funding_derivation }}", STYLE_NOTE,
          f"{last}{row + 1}")
@@ -186,8 +179,11 @@ def build_budget() -> bytes:
     _put(ws, f"J{sign}", "日期：{{ dates.plan|cn_date }}", STYLE_NOTE, f"{last}{sign}")
     ws.row_dimensions[sign].height = 48
 
+    # Columns M:N hold the clerk's checks beside the totals, outside the print area.
+    _put(ws, f"M{HEADER_ROW}", "校核（M、N 两列不打印）", STYLE_HEAD, f"N{HEADER_ROW}")
     ws.print_area = f"A1:{last}1048576"
     ws.column_dimensions["M"].width = 40
+    ws.column_dimensions["N"].width = 14
     ws.freeze_panes = f"A{LINE_ROW}"
     ws.sheet_view.showGridLines = False
     # Every page repeats the title and the community facts: the funding page is signed alone.

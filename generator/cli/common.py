@@ -109,8 +109,10 @@ class PdfStep:
             self.missing = exc
 
     def _convert(self, output: Any, result: Any) -> None:
-        from generator.output.pdf import convert_outputs
+        from generator.output.pdf import convert_outputs, font_warnings
 
+        for warning in font_warnings():
+            click.echo(warning, err=True)
         rels = result.paths.rels
         if self.quiet or len(rels) <= 5:
             self.conversion = convert_outputs(output, rels, workers=self.workers, archival=self.archival)

@@ -39,7 +39,8 @@ def print_cmd(ctx: click.Context, kind: str, district: str | None, year: int | N
 
     step = PdfStep.wanted(pdf, pdf_a, quiet)
     result = print_documents(dataset(ctx), out_dir, kind, district=district, year=year, force=force,
-                             templates_dir=templates_dir, progress=progress(quiet, "合并文书"), then=step)
+                             templates_dir=templates_dir, progress=progress(quiet, "合并文书"), then=step,
+                             layout=True)
     for rel, changed in zip(result.paths.rels, result.paths.changed, strict=True):
         state = "已生成" if changed else "未改动"
         click.echo(f"  {state}：{result.out / rel}（{result.bound[rel]} 份）")

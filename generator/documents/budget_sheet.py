@@ -8,6 +8,7 @@ from typing import Any
 from generator.documents.project import RULE_NAMES
 from generator.errors import TemplateError
 from generator.render.blocks import Blocks, Formula, Row, Spans
+from generator.render.formulas import daxie_formula
 from generator.rules.funding import GENERAL_PARTIES, general_ratio, number_text
 
 BUDGET_COLUMNS = {
@@ -30,7 +31,8 @@ STYLES = (STYLE_TITLE, STYLE_NOTE, STYLE_SECTION, STYLE_HEAD, STYLE_TEXT, STYLE_
 """Named cell styles of the budget template; a clerk restyles the summary by editing them."""
 
 CHECK_LABEL = "校核：各方合计减工程预算总额（应为0.00，本列不打印）"
-"""The clerk's check, written outside the print area (A:K)."""
+METER_CHECK_LABEL = "校核：管线项目表（箱）前加表（箱）后减金额（应为0.00，本列不打印）"
+"""The clerk's checks, written outside the print area (A:K)."""
 PRINT_AREA = "A:K"
 """The printed columns of the budget sheet; anything right of them is for the clerk only."""
 
@@ -104,6 +106,10 @@ def _budget_summary(
                           "J": Formula(f"=SUM({rows.col('after_meter')})"),
                           "merge": ["A:G"], "bold": True})
     total = f"$H${total_row}"
+    _meter_check(rows, rows.specs[total_row - rows.start])
+    # The amount in 大写 is a formula too: it follows any edit of the lines above.
+    rows.add({"A": Formula(f'="工程预算总额（人民币大写）："&{daxie_formula(total)}'),
+              "merge": ["A:K"], "style": STYLE_NOTE, "height": 22})
 
     # SUMIF on the category column, so a line moved to another category moves its amount too.
     rows.heading("分类汇总")
@@ -151,6 +157,15 @@ def _budget_summary(
     rows.add(_note_row("", f"{names['residents']}户均分担（元/户）",
                        Formula(f"=IF(H{households}=0,0,ROUND({residents}/H{households},2))"),
                        f"{names['residents']}合计÷户数，四舍五入到分"))
+
+
+def _meter_check(rows: _Rows, row: Row) -> None:
+    """表（箱）前 + 表（箱）后 = 金额 over the pipeline lines, as a formula a clerk's edit moves;
+    written beside the given row, right of the print area like the other check."""
+    pipeline, rule = RULE_NAMES["pipeline"], rows.col("rule")
+    sums = [f'SUMIF({rule},"{pipeline}",{rows.col(key)})'
+            for key in ("before_meter", "after_meter", "amount")]
+    row.update({"M": METER_CHECK_LABEL, "N": Formula(f"=ROUND({sums[0]}-({sums[2]}-{sums[1]}),2)")})
 
 
 def _pipeline_split(

@@ -9,12 +9,12 @@ from generator.data.loader import DataSet
 from generator.data.models import STAGE_NAMES, Project
 from generator.render.filters import percent, share_parts, to_yuan, wan_parts, yuan
 from generator.rules.checks import (
-    survey_tally,
     NEUTRAL_BASIS,
     RECHECK,
     may_cite,
     meets_support,
     paper_dates,
+    survey_tally,
 )
 from generator.rules.funding import (
     GENERAL_PARTIES,
@@ -392,9 +392,14 @@ def eligibility(data: DataSet, project: Project) -> dict[str, Any]:
 
 
 def attachments(data: DataSet, project: Project) -> list[str]:
-    """What goes with the application: the tally of the survey, then the signed forms."""
+    """What goes with the application: the tally of the survey (made from a roster), then the
+    signed forms."""
     counted = survey_tally(data, project)
     if counted is None:
         return []
     name = data.communities[project.community].name
-    return [f"{name}老旧小区改造居民意见征询结果汇总表", f"{name}老旧小区改造入户意见征询表（{counted.asked}份）"]
+    forms = f"{name}老旧小区改造入户意见征询表（{counted.asked}份）"
+    roster = data.rosters.get(project.community)
+    if roster is None or not roster.answered:
+        return [forms]
+    return [f"{name}老旧小区改造居民意见征询结果汇总表", forms]

@@ -18,6 +18,8 @@ from openpyxl.worksheet.worksheet import Worksheet
 from generator.data.loader import DataSet
 from generator.documents.figures import DIMENSIONS, assessment_rows, weights, year_figures
 from generator.render.env import xml_safe
+from generator.render.formulas import cached
+from generator.render.xlsx import explicit_fonts
 from generator.render.ziputil import normalize_zip
 
 # ---------------------------------------------------------------- labels (change wording here)
@@ -188,11 +190,12 @@ def _page(ws: Worksheet, title_rows: str, widths: tuple[float, ...]) -> None:
 
 
 def _save(wb: Workbook) -> bytes:
-    # Formulas carry no cached values: Excel and WPS compute them on opening.
+    # Every formula carries its computed value for previews; Excel and WPS compute again on opening.
     wb.calculation.fullCalcOnLoad = True
+    explicit_fonts(wb)
     buffer = io.BytesIO()
     wb.save(buffer)
-    return normalize_zip(buffer.getvalue())
+    return cached(normalize_zip(buffer.getvalue()))
 
 
 # ---------------------------------------------------------------- 年度实施计划表

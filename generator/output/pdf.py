@@ -24,9 +24,9 @@ from pathlib import Path, PurePosixPath
 
 from generator.errors import GaizaoError, OutputError
 from generator.output import binding
+from generator.output.fonts import FONTS_CONF, missing_fonts
 from generator.output.writer import Entry, Output, atomic_write, os_reason, sha256
 
-FONTS_CONF = Path(__file__).resolve().parent / "resources" / "fonts.conf"
 SECONDS_PER_FILE = 60
 """No new PDF for this long (plus SECONDS_PER_DOCUMENT for each document bound into the file
 being converted): LibreOffice is taken to hang."""
@@ -83,7 +83,7 @@ def problem(data: bytes) -> str | None:
     return None
 
 
-def _environment() -> dict[str, str]:
+def environment() -> dict[str, str]:
     return {**os.environ, "FONTCONFIG_FILE": str(FONTS_CONF), "SAL_USE_VCLPLUGIN": "svp"}
 
 
@@ -156,7 +156,7 @@ class _Worker:
         args = [self.command, "--headless", "--norestore", "--nolockcheck",
                 f"-env:UserInstallation={self.profile.as_uri()}",
                 "--convert-to", "pdf", "--outdir", str(self.outbox), *(str(u.staged) for u in units)]
-        proc = subprocess.Popen(args, env=_environment(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        proc = subprocess.Popen(args, env=environment(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                 stdin=subprocess.DEVNULL, start_new_session=True)
         current, since = 0, time.monotonic()
         try:
@@ -447,3 +447,8 @@ def convert_outputs(output: Output, rels: Sequence[str], *, on_done: Callable[[P
     result.failed = {**skipped.failed, **result.failed}
     return result
 
+
+
+def font_warnings() -> list[str]:
+    """Warnings naming each font of the PDF font map that is not installed (see output/fonts.py)."""
+    return missing_fonts()

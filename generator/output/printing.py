@@ -6,6 +6,9 @@ import copy
 import hashlib
 import io
 import re
+import shutil
+import subprocess
+import tempfile
 import zipfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -20,6 +23,7 @@ from generator.documents.kinds import KINDS, Kind
 from generator.documents.paths import safe_name
 from generator.errors import DataError, Problem
 from generator.output.binding import set_sect_child, w
+from generator.output.pdf import environment, soffice
 from generator.output.pipeline import (
     Job,
     Renderers,
@@ -93,7 +97,9 @@ class Binder:
             else:
                 rid = ref.get(f"{{{R}}}id", "")
                 ref.set(f"{{{R}}}id", rids.get(rid, rid))
-        set_sect_child(sect, "type", val="nextPage", keep=False)
+        # A document starts on an odd page; pages as laid out (see paginate) make that hold where
+        # page numbers restart, which is how Word and LibreOffice tell odd from even.
+        set_sect_child(sect, "type", val="nextPage" if rids is None else "oddPage", keep=False)
         if rids is not None:
             set_sect_child(sect, "pgNumType", start="1", keep=False)
         xml = etree.tostring(sect, encoding="unicode")
@@ -107,9 +113,16 @@ class Binder:
         except (AttributeError, TypeError, ValueError):
             return 8845  # GB/T 9704's 156 mm
 
-    def finish(self, heading: str, rows: Sequence[Sequence[str]], summary: str) -> bytes:
-        """The bound .docx: the contents page, then every document added, in order."""
+    def finish(self, heading: str, rows: Sequence[Sequence[str]], summary: str,
+               pages: Sequence[int] | None = None) -> bytes:
+        """The bound .docx: the contents page, then every document added, in order.
+
+        pages: the laid-out page count of the contents and of each document (see paginate);
+        with it, a blank page follows each part of an odd count, so that every document starts
+        on a right-hand page and the sheets come apart after double-sided printing.
+        """
         assert self.bodies, "nothing to bind"
+        pad = [n % 2 == 1 for n in pages] if pages else [False] * (len(self.bodies) + 1)
         parts = dict(self.raw)
         rels = etree.fromstring(parts["word/_rels/document.xml.rels"])
         types = etree.fromstring(parts["[Content_Types].xml"])
@@ -141,10 +154,13 @@ class Binder:
                                                                encoding="UTF-8", standalone=True)
         parts["[Content_Types].xml"] = etree.tostring(types, xml_declaration=True, encoding="UTF-8",
                                                       standalone=True)
-        out = [self.head, self._contents(heading, rows, summary)]
+        out = [self.head, self._contents(heading, rows, summary, pad[0])]
         for i, (body, variant) in enumerate(self.bodies):
             last = i == len(self.bodies) - 1
-            out.append(body.replace(_MARK, "" if last else sections[variant]))
+            if pad[i + 1]:  # the last one too: the file ends on a verso, ready for the next
+                out.append(body.replace(_MARK, "") + _blank_page("" if last else sections[variant]))
+            else:
+                out.append(body.replace(_MARK, "" if last else sections[variant]))
         out.append(sections[self.bodies[-1][1]] + "</w:body></w:document>")
         counter = iter(range(1, 1 << 30))
         # Drawings must have unique ids across the whole file, or Word reports it damaged.
@@ -169,13 +185,14 @@ class Binder:
                 return f'<w:pStyle w:val="{escape(style.get(w("styleId"), ""))}"/>'
         return ""
 
-    def _contents(self, heading: str, rows: Sequence[Sequence[str]], summary: str) -> str:
+    def _contents(self, heading: str, rows: Sequence[Sequence[str]], summary: str,
+                  pad: bool = False) -> str:
         """A contents page in the template's styles: heading, count, a table of the documents."""
         title, body = self._style("公文标题"), self._style("公文正文")
         head = self._style("表头") or body
         cell = self._style("表格文字") or body
         width = self._type_width()
-        shares = (12, 52, 20, 16)
+        shares = (10, 48, 18, 12, 12)
         widths = [width * s // 100 for s in shares]
         grid = "".join(f'<w:gridCol w:w="{wd}"/>' for wd in widths)
 
@@ -199,12 +216,57 @@ class Binder:
             f'<w:tbl><w:tblPr><w:tblW w:w="{sum(widths)}" w:type="dxa"/><w:jc w:val="center"/>'
             f'<w:tblBorders>{border}</w:tblBorders><w:tblLayout w:type="fixed"/></w:tblPr>'
             f"<w:tblGrid>{grid}</w:tblGrid>"
-            + row(("序号", "小区名称", "县（区）", "年度"), head, header=True)
+            + row(("序号", "小区名称", "县（区）", "年度", "张数"), head, header=True)
             + "".join(row(r, cell) for r in rows)
             + "</w:tbl>"
         )
-        closing = f"<w:p><w:pPr>{body}{self._section(None)}</w:pPr></w:p>"
+        if pad:
+            closing = f"<w:p><w:pPr>{body}</w:pPr></w:p>" + _blank_page(self._section(None), body)
+        else:
+            closing = f"<w:p><w:pPr>{body}{self._section(None)}</w:pPr></w:p>"
         return para(title, heading, "center") + para(body, summary) + table + closing
+
+
+def _blank_page(section: str, style: str = "") -> str:
+    """A page break, a no-break space, then the section break: one blank verso.
+
+    LibreOffice drops a page break with nothing after it before a section break; the space keeps it.
+    """
+    return (f'<w:p><w:pPr>{style}</w:pPr><w:r><w:br w:type="page"/><w:t>\u00a0</w:t></w:r></w:p>'
+            f"<w:p><w:pPr>{style}{section}</w:pPr></w:p>")
+
+
+_PAGE_ONE = re.compile(r"—\s*1\s*—\s*$")
+
+
+def paginate(docx: bytes, documents: int, timeout: float = 600) -> list[int] | None:
+    """Lay the bound file out once with LibreOffice: the contents' and each document's pages.
+
+    A document starts on the page whose footer reads "— 1 —". None when LibreOffice or
+    pdftotext is missing, or the layout does not show one start per document.
+    """
+    command, pdftotext = soffice(), shutil.which("pdftotext")
+    if command is None or pdftotext is None:
+        return None
+    with tempfile.TemporaryDirectory(prefix="gaizao-pages-") as tmp:
+        source = Path(tmp) / "bound.docx"
+        source.write_bytes(docx)
+        try:
+            subprocess.run([command, "--headless", "--norestore", "--nolockcheck",
+                            f"-env:UserInstallation={(Path(tmp) / 'profile').as_uri()}",
+                            "--convert-to", "pdf", "--outdir", tmp, str(source)],
+                           env=environment(), capture_output=True, timeout=timeout, check=False)
+            text = subprocess.run([pdftotext, "-layout", str(source.with_suffix(".pdf")), "-"],
+                                  capture_output=True, text=True, timeout=timeout,
+                                  check=False).stdout
+        except subprocess.TimeoutExpired:
+            return None
+    pages = text.split("\f")[:-1]
+    starts = [i for i, page in enumerate(pages) if _PAGE_ONE.search(page.rstrip())]
+    if len(starts) != documents or not starts or starts[0] == 0:
+        return None
+    ends = [*starts[1:], len(pages)]
+    return [starts[0], *(end - start for start, end in zip(starts, ends, strict=True))]
 
 
 @dataclass
@@ -252,8 +314,13 @@ def print_documents(
     templates_dir: Path | None = None,
     progress: Callable[[list[Job]], Iterable[Job]] = lambda jobs: jobs,
     then: Then | None = None,
+    layout: bool = False,
 ) -> Result:
-    """Write one bound print file per district into out/打印/; nothing when the data has errors."""
+    """Write one bound print file per district into out/打印/; nothing when the data has errors.
+
+    layout: lay each file out once with LibreOffice (paginate), so that every document starts
+    on an odd page and the contents page says how many sheets each takes.
+    """
     files, skips = plan_prints(data, kind, district, year)
     refuse_on_errors(data)
     renderers = Renderers(data, templates_dir)
@@ -268,12 +335,28 @@ def print_documents(
 
     def produced() -> Iterator[tuple[Entry, bytes]]:
         for f in files:
-            rows = [(str(i), j.community.name, j.community.district, str(j.community.year))
+            binder = binders[f.district]
+            rows = [(str(i), j.community.name, j.community.district, str(j.community.year), "")
                     for i, j in enumerate(f.jobs, start=1)]
             years = f"{f.year}年度" if f.year else "各年度"
-            summary = (f"本册收录{f.district}{years}{f.kind.name}共{len(f.jobs)}份，"
-                       "每份另起一页，页码各自从1起。")
-            payload = binders[f.district].finish(f.heading, rows, summary)
+            head = f"本册收录{f.district}{years}{f.kind.name}共{len(f.jobs)}份"
+            plain = f"{head}，每份另起一页，页码各自从1起。"
+            if not layout:
+                payload = binder.finish(f.heading, rows, plain)
+            else:
+                def laid_out(total: str, head: str = head) -> str:
+                    return (f"{head}、{total}张（双面打印），每份从单页（正面）起印、页码各自从1起，"
+                            "打印后可逐份分开。")
+
+                # The first pass has the second's wording, so the contents take the same pages.
+                payload = binder.finish(f.heading, rows, laid_out("—" * len(str(3 * len(f.jobs)))))
+                pages = paginate(payload, len(f.jobs))
+                if pages:
+                    sheets = [(n + 1) // 2 for n in pages[1:]]
+                    rows = [(*r[:4], str(n)) for r, n in zip(rows, sheets, strict=True)]
+                    payload = binder.finish(f.heading, rows, laid_out(str(sum(sheets))), pages)
+                else:  # no LibreOffice to lay it out: documents start on a new page, as before
+                    payload = binder.finish(f.heading, rows, plain)
             yield Entry(
                 path=f.path, kind=f"print-{f.kind.key}", kind_name=f"{f.kind.name}打印本",
                 community="", district=f.district, year=f.year,

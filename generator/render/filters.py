@@ -125,3 +125,14 @@ def share_parts(amounts: list[Decimal]) -> list[Decimal]:
     if not whole:
         return [Decimal(0) for _ in amounts]
     return largest_remainder([Decimal(a) / whole for a in amounts], Decimal("0.001"))
+def _title_filters() -> None:
+    """The title-breaking filter (render/titles.py), registered with the others."""
+    from typing import cast
+
+    from generator.render.titles import title_lines
+
+    # It takes the render context first (names from the data are words), unlike the others.
+    FILTERS["title_lines"] = cast(Any, title_lines)
+
+
+_title_filters()

@@ -60,6 +60,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from generator.errors import TemplateError
 from generator.render.blocks import NO_BLOCKS, Blocks, Formula, Row, Spans
 from generator.render.env import TEXT_ENV, render_budget, xml_safe
+from generator.render.formulas import cached
 from generator.render.ziputil import Entry, deflate, normalize_zip, read_members, read_template, write_zip
 
 FIXED_TIME = dt.datetime(2000, 1, 1)
@@ -96,11 +97,18 @@ def save_workbook(wb: Workbook) -> bytes:
     wb.properties.created = FIXED_TIME
     wb.properties.modified = FIXED_TIME
     wb.properties.lastModifiedBy = None
-    # No cached results are stored, so tell Excel to compute every formula when it opens.
+    # Cached results are computed here (render/formulas.py), Excel's own come on opening.
     wb.calculation = CalcProperties(fullCalcOnLoad=True)
+    explicit_fonts(wb)
     out = BytesIO()
     wb.save(out)
     return normalize_zip(out.getvalue())
+
+
+def explicit_fonts(wb: Workbook) -> None:
+    """Fonts by name only, never the theme's (scheme): WPS would put its own default in their place."""
+    for font in wb._fonts:
+        font.scheme = None
 
 
 def render_workbook(template: Path, context: dict[str, Any], blocks: Blocks = NO_BLOCKS) -> bytes:
@@ -143,13 +151,16 @@ class CompiledXlsx:
         }
 
     def render(self, context: dict[str, Any]) -> bytes:
-        """Render every sheet and return the finished .xlsx as repeatable bytes."""
+        """Render every sheet and return the finished .xlsx as repeatable bytes.
+
+        Every formula carries its computed value (render/formulas.py), so previews show figures.
+        """
         with render_budget():
-            return write_zip([
+            return cached(write_zip([
                 deflate(name, self.sheets[name].render(context).encode("utf-8"))
                 if name in self.sheets else self.static[name]
                 for name in self.names
-            ])
+            ]))
 
 
 # ---------------------------------------------------------------- one sheet

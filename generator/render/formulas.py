@@ -1,0 +1,548 @@
+"""Cached values for the formulas of a finished .xlsx, computed exactly, so previews show figures.
+
+Phone, mail and WeChat previews do not calculate: they show the value stored beside each
+formula. The program writes its workbooks' formulas (sums, splits, rates, scores, ranks) from a
+small part of Excel's language; this module evaluates that part in Decimal arithmetic, rounding
+as Excel does (half away from zero), and stores each result as the formula's cached value.
+Excel, WPS and LibreOffice still recalculate on opening (fullCalcOnLoad).
+
+Supported: numbers, text in double quotes, cell references and ranges (with $ and a sheet name),
++ - * / & and comparisons, and the functions SUM, SUMIF, SUMIFS, COUNT, COUNTIFS, IF, ROUND,
+RANK, ABS, INT, MOD and TEXT with the 大写 format (daxie_formula). A formula outside that part
+raises Unsupported: no value is guessed.
+"""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from collections.abc import Callable, Iterator
+from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal, InvalidOperation
+from io import BytesIO
+from typing import Any
+from xml.sax.saxutils import escape
+
+from lxml import etree
+
+from generator.render.ziputil import normalize_zip
+
+S = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+R = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+Value = Decimal | str | bool | None
+"""A cell's value; an Excel error is an XlError (a str)."""
+Grid = dict[str, dict[tuple[int, int], Value]]
+
+
+class Unsupported(ValueError):
+    """A formula this evaluator does not know."""
+
+
+class XlError(str):
+    """An Excel error value (#DIV/0!), which an IF may discard and anything else passes on."""
+
+
+class _Failed(Exception):
+    def __init__(self, error: XlError):
+        self.error = error
+
+
+# ---------------------------------------------------------------- tokens and references
+
+_TOKEN = re.compile(r"""
+    (?P<ws>\s+)
+  | (?P<str>"(?:[^"]|"")*")
+  | (?P<ref>(?:(?:'(?:[^']|'')+'|[A-Za-z_\u4e00-\u9fff][\w\u4e00-\u9fff.]*)!)?
+            \$?[A-Z]{1,3}\$?\d+(?::\$?[A-Z]{1,3}\$?\d+)?)
+  | (?P<num>\d+(?:\.\d+)?(?:[eE][+-]?\d+)?%?)
+  | (?P<func>[A-Z][A-Z0-9.]*(?=\())
+  | (?P<op><>|<=|>=|[-+*/&=<>(),^%])
+""", re.VERBOSE)
+_CELL = re.compile(r"\$?([A-Z]{1,3})\$?(\d+)")
+
+
+def _col(letters: str) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + ord(ch) - 64
+    return n
+
+
+def _tokens(formula: str) -> list[tuple[str, str]]:
+    out, pos = [], 0
+    while pos < len(formula):
+        m = _TOKEN.match(formula, pos)
+        if m is None:
+            raise Unsupported(formula)
+        pos = m.end()
+        if m.lastgroup != "ws":
+            out.append((m.lastgroup or "", m.group()))
+    return out
+
+
+class _Range:
+    """A rectangle of cells on one sheet."""
+
+    def __init__(self, sheet: str, r1: int, c1: int, r2: int, c2: int):
+        self.sheet, self.r1, self.c1, self.r2, self.c2 = sheet, min(r1, r2), min(c1, c2), max(r1, r2), max(c1, c2)
+
+    def cells(self) -> Iterator[tuple[str, int, int]]:
+        for r in range(self.r1, self.r2 + 1):
+            for c in range(self.c1, self.c2 + 1):
+                yield self.sheet, r, c
+
+
+# ---------------------------------------------------------------- evaluation
+
+
+class Workbook:
+    """The cells of all sheets; formulas evaluated on demand, each once."""
+
+    def __init__(self, values: Grid, formulas: dict[str, dict[tuple[int, int], str]]):
+        self.values = values
+        self.formulas = formulas
+        self.done: dict[tuple[str, int, int], Value] = {}
+        self.busy: set[tuple[str, int, int]] = set()
+
+    def get(self, sheet: str, r: int, c: int) -> Value:
+        key = (sheet, r, c)
+        if key in self.done:
+            return self.done[key]
+        formula = self.formulas.get(sheet, {}).get((r, c))
+        if formula is None:
+            return self.values.get(sheet, {}).get((r, c))
+        if key in self.busy:
+            raise Unsupported(f"循环引用 {sheet}!{r},{c}")
+        self.busy.add(key)
+        value = _Parser(self, sheet, formula).value()
+        self.busy.discard(key)
+        self.done[key] = value
+        return value
+
+
+def _num(v: Any) -> Decimal:
+    if isinstance(v, XlError):
+        raise _Failed(v)
+    if isinstance(v, _Range):
+        raise Unsupported("区域不能作为数值")
+    if v is None or v == "":
+        return Decimal(0)
+    if isinstance(v, bool):
+        return Decimal(int(v))
+    if isinstance(v, Decimal):
+        return v
+    try:
+        return Decimal(str(v))
+    except InvalidOperation:
+        raise Unsupported(f"文本不能参与计算：{v}") from None
+
+
+def _round(x: Decimal, places: int) -> Decimal:
+    return x.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+
+
+def _matches(value: Value, criterion: Value) -> bool:
+    """Excel's criterion test of SUMIF/COUNTIFS: "<>text", ">=5", a number or a text."""
+    if isinstance(criterion, str):
+        m = re.match(r"^(<>|<=|>=|=|<|>)?(.*)$", criterion, re.S)
+        op, target = (m.group(1) or "=", m.group(2)) if m else ("=", criterion)
+        try:
+            number: Decimal | None = Decimal(target)
+        except InvalidOperation:
+            number = None
+        if number is not None and isinstance(value, Decimal):
+            return {"=": value == number, "<>": value != number, "<": value < number,
+                    ">": value > number, "<=": value <= number, ">=": value >= number}[op]
+        text = "" if value is None else str(value)
+        if op == "=":
+            return text.lower() == target.lower()
+        if op == "<>":
+            return text.lower() != target.lower()
+        return False
+    if isinstance(criterion, Decimal):
+        return isinstance(value, Decimal) and value == criterion
+    return value == criterion
+
+
+class _Parser:
+    """Recursive descent over one formula, evaluating as it goes."""
+
+    def __init__(self, book: Workbook, sheet: str, formula: str):
+        self.book, self.sheet = book, sheet
+        self.tokens = _tokens(formula.lstrip("="))
+        self.pos = 0
+
+    def value(self) -> Value:
+        try:
+            v = self.compare()
+        except _Failed as failed:
+            return failed.error
+        if self.pos != len(self.tokens):
+            raise Unsupported(str(self.tokens[self.pos:]))
+        return self._scalar(v)
+
+    def _peek(self) -> str:
+        return self.tokens[self.pos][1] if self.pos < len(self.tokens) else ""
+
+    def _take(self, text: str) -> None:
+        if self._peek() != text:
+            raise Unsupported(f"应为 {text}")
+        self.pos += 1
+
+    def _scalar(self, v: Any) -> Value:
+        if isinstance(v, _Range):
+            if v.r1 == v.r2 and v.c1 == v.c2:
+                return self.book.get(v.sheet, v.r1, v.c1)
+            raise Unsupported("区域不能作为单个值")
+        return v
+
+    def compare(self) -> Any:
+        left = self.concat()
+        while self._peek() in ("=", "<>", "<", ">", "<=", ">="):
+            op = self._peek()
+            self.pos += 1
+            a, b = self._scalar(left), self._scalar(self.concat())
+            if isinstance(a, str) or isinstance(b, str):
+                x, y = str(a or ""), str(b or "")
+                left = {"=": x == y, "<>": x != y, "<": x < y, ">": x > y, "<=": x <= y, ">=": x >= y}[op]
+            else:
+                p, q = _num(a), _num(b)
+                left = {"=": p == q, "<>": p != q, "<": p < q, ">": p > q, "<=": p <= q, ">=": p >= q}[op]
+        return left
+
+    def concat(self) -> Any:
+        left = self.additive()
+        while self._peek() == "&":
+            self.pos += 1
+            right = self._scalar(self.additive())
+            left = _text(self._scalar(left)) + _text(right)
+        return left
+
+    def additive(self) -> Any:
+        left = self.term()
+        while self._peek() in ("+", "-"):
+            op = self._peek()
+            self.pos += 1
+            a, b = _num(self._scalar(left)), _num(self._scalar(self.term()))
+            left = a + b if op == "+" else a - b
+        return left
+
+    def term(self) -> Any:
+        left = self.unary()
+        while self._peek() in ("*", "/"):
+            op = self._peek()
+            self.pos += 1
+            a, b = _num(self._scalar(left)), _num(self._scalar(self.unary()))
+            left = a * b if op == "*" else a / b if b != 0 else XlError("#DIV/0!")
+        return left
+
+    def unary(self) -> Any:
+        if self._peek() == "-":
+            self.pos += 1
+            return -_num(self._scalar(self.unary()))
+        if self._peek() == "+":
+            self.pos += 1
+            return self.unary()
+        return self.primary()
+
+    def primary(self) -> Any:
+        if self.pos >= len(self.tokens):
+            raise Unsupported("公式不完整")
+        kind, text = self.tokens[self.pos]
+        self.pos += 1
+        if kind == "num":
+            return Decimal(text[:-1]) / 100 if text.endswith("%") else Decimal(text)
+        if kind == "str":
+            return text[1:-1].replace('""', '"')
+        if kind == "ref":
+            return self._ref(text)
+        if kind == "func":
+            self._take("(")
+            args: list[Any] = []
+            if self._peek() != ")":
+                args.append(self.compare())
+                while self._peek() == ",":
+                    self.pos += 1
+                    args.append(self.compare())
+            self._take(")")
+            return self._call(text, args)
+        if text == "(":
+            v = self.compare()
+            self._take(")")
+            return v
+        raise Unsupported(text)
+
+    def _ref(self, text: str) -> _Range:
+        sheet = self.sheet
+        if "!" in text:
+            name, text = text.rsplit("!", 1)
+            sheet = name[1:-1].replace("''", "'") if name.startswith("'") else name
+        ends = [(_col(m[1]), int(m[2])) for m in _CELL.finditer(text)]
+        (c1, r1), (c2, r2) = ends[0], ends[-1]
+        return _Range(sheet, r1, c1, r2, c2)
+
+    def _values(self, arg: Any) -> list[Value]:
+        if isinstance(arg, _Range):
+            return [self.book.get(*cell) for cell in arg.cells()]
+        return [arg]
+
+    def _call(self, name: str, args: list[Any]) -> Value:
+        fn = _FUNCTIONS.get(name)
+        if fn is None:
+            raise Unsupported(f"函数 {name}")
+        return fn(self, args)
+
+
+def _text(v: Value) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, bool):
+        return "TRUE" if v else "FALSE"
+    if isinstance(v, Decimal):
+        return _number_text(v)
+    return v
+
+
+def _number_text(v: Decimal) -> str:
+    text = format(v.normalize(), "f") if v == v.to_integral_value() else format(v, "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return text or "0"
+
+
+def _sum(p: _Parser, args: list[Any]) -> Value:
+    total = Decimal(0)
+    for arg in args:
+        if isinstance(arg, _Range):
+            total += sum((v for v in p._values(arg) if isinstance(v, Decimal)), Decimal(0))
+        else:
+            total += _num(p._scalar(arg))
+    return total
+
+
+def _pairs(p: _Parser, args: list[Any]) -> list[bool]:
+    """Which cells meet every (range, criterion) pair."""
+    ok: list[bool] | None = None
+    for rng, crit in zip(args[::2], args[1::2], strict=True):
+        hits = [_matches(v, p._scalar(crit)) for v in p._values(rng)]
+        ok = hits if ok is None else [a and b for a, b in zip(ok, hits, strict=True)]
+    return ok or []
+
+
+def _sumif(p: _Parser, args: list[Any]) -> Value:
+    target = args[2] if len(args) == 3 else args[0]
+    ok = _pairs(p, args[:2])
+    return sum((v for v, hit in zip(p._values(target), ok, strict=True)
+                if hit and isinstance(v, Decimal)), Decimal(0))
+
+
+def _sumifs(p: _Parser, args: list[Any]) -> Value:
+    ok = _pairs(p, args[1:])
+    return sum((v for v, hit in zip(p._values(args[0]), ok, strict=True)
+                if hit and isinstance(v, Decimal)), Decimal(0))
+
+
+def _countifs(p: _Parser, args: list[Any]) -> Value:
+    return Decimal(sum(_pairs(p, args)))
+
+
+def _count(p: _Parser, args: list[Any]) -> Value:
+    return Decimal(sum(1 for a in args for v in p._values(a) if isinstance(v, Decimal)))
+
+
+def _if(p: _Parser, args: list[Any]) -> Value:
+    test = p._scalar(args[0])
+    truth = bool(_num(test)) if not isinstance(test, (bool, str)) else bool(test)
+    if truth:
+        return p._scalar(args[1]) if len(args) > 1 else True
+    return p._scalar(args[2]) if len(args) > 2 else False
+
+
+def _round_fn(p: _Parser, args: list[Any]) -> Value:
+    return _round(_num(p._scalar(args[0])), int(_num(p._scalar(args[1]))))
+
+
+def _rank(p: _Parser, args: list[Any]) -> Value:
+    x = _num(p._scalar(args[0]))
+    values = [v for v in p._values(args[1]) if isinstance(v, Decimal)]
+    ascending = len(args) > 2 and _num(p._scalar(args[2])) != 0
+    # Excel compares the doubles; scores here have at most a few decimals, so Decimal agrees.
+    return Decimal(1 + sum(1 for v in values if (v < x if ascending else v > x)))
+
+
+DBNUM2 = "[DBNum2][$-804]0"
+"""Excel's number format for an integer in 大写 digits (1010101 → 壹佰零壹万零壹佰零壹)."""
+
+
+def _text_fn(p: _Parser, args: list[Any]) -> Value:
+    fmt = p._scalar(args[1])
+    if fmt != DBNUM2:
+        raise Unsupported(f"TEXT 格式 {fmt}")
+    n = _num(p._scalar(args[0]))
+    if n != n.to_integral_value() or n < 0:
+        raise Unsupported("TEXT [DBNum2] 只用于非负整数")
+    from generator.render.filters import daxie
+
+    return "零" if n == 0 else daxie(n)[:-2]  # 壹拾元整 → 壹拾
+
+
+def _mod(p: _Parser, args: list[Any]) -> Value:
+    a, b = _num(p._scalar(args[0])), _num(p._scalar(args[1]))
+    if b == 0:
+        return XlError("#DIV/0!")
+    return a - b * (a / b).to_integral_value(rounding=ROUND_FLOOR)
+
+
+def daxie_formula(ref: str) -> str:
+    """An Excel formula spelling the amount in ref in 大写 as filters.daxie does (元角分, 零, 整).
+
+    Whole cents are counted first, so no floating-point remainder reaches a digit.
+    """
+    cents = f"ROUND(ABS({ref})*100,0)"
+    yuan, jiao, fen = f"INT({cents}/100)", f"INT(MOD({cents},100)/10)", f"MOD({cents},10)"
+    digits = f'"{DBNUM2}"'
+    return (f'IF({cents}=0,"零元整",IF({ref}<0,"负","")'
+            f'&IF({yuan}=0,"",TEXT({yuan},{digits})&"元")'
+            f'&IF({jiao}=0,IF({fen}=0,"整",IF({yuan}=0,"","零")),TEXT({jiao},{digits})&"角")'
+            f'&IF({fen}=0,"",TEXT({fen},{digits})&"分"))')
+
+
+_FUNCTIONS: dict[str, Callable[[_Parser, list[Any]], Value]] = {
+    "TEXT": _text_fn, "MOD": _mod,
+    "SUM": _sum, "SUMIF": _sumif, "SUMIFS": _sumifs, "COUNTIFS": _countifs, "COUNT": _count,
+    "IF": _if, "ROUND": _round_fn, "RANK": _rank,
+    "ABS": lambda p, a: abs(_num(p._scalar(a[0]))),
+    "INT": lambda p, a: _num(p._scalar(a[0])).to_integral_value(rounding=ROUND_FLOOR),
+}
+
+
+# ---------------------------------------------------------------- the .xlsx file
+
+
+def _q(tag: str) -> str:
+    return f"{{{S}}}{tag}"
+
+
+def _ref_xy(ref: str) -> tuple[int, int]:
+    m = _CELL.match(ref)
+    assert m is not None, ref
+    return int(m[2]), _col(m[1])
+
+
+def _format(value: Value) -> tuple[str, str]:
+    """The cell type attribute and the <v> text of a cached value."""
+    if isinstance(value, XlError):
+        return "e", str(value)
+    if isinstance(value, bool):
+        return "b", "1" if value else "0"
+    if isinstance(value, Decimal):
+        # Excel stores a double: 17 significant digits are more than it keeps.
+        return "", _number_text(Decimal(format(float(value), ".17g")) if value != _round(value, 10)
+                                else value)
+    return "str", escape(value or "")
+
+
+def with_cached_values(xlsx: bytes, values_too: bool = True) -> bytes:
+    """The workbook with every formula's value stored beside it, and a print area on every sheet.
+
+    Raises Unsupported if a formula is unknown; values_too=False sets the print areas only.
+    """
+    with zipfile.ZipFile(BytesIO(xlsx)) as zf:
+        members = [(info, zf.read(info.filename)) for info in zf.infolist()]
+    parts = {info.filename: blob for info, blob in members}
+    shared: list[str] = []
+    if "xl/sharedStrings.xml" in parts:
+        for si in etree.fromstring(parts["xl/sharedStrings.xml"]).iter(_q("si")):
+            shared.append("".join(t.text or "" for t in si.iter(_q("t"))))
+    book = etree.fromstring(parts["xl/workbook.xml"])
+    rels = etree.fromstring(parts["xl/_rels/workbook.xml.rels"])
+    targets = {r.get("Id"): r.get("Target", "") for r in rels}
+    sheets: dict[str, tuple[str, etree._Element]] = {}
+    for sheet in book.iter(_q("sheet")):
+        target = targets[sheet.get(f"{{{R}}}id")].lstrip("/")
+        name = target if target.startswith("xl/") else f"xl/{target}"
+        sheets[sheet.get("name", "")] = (name, etree.fromstring(parts[name]))
+    values: Grid = {}
+    formulas: dict[str, dict[tuple[int, int], str]] = {}
+    cells: list[tuple[str, etree._Element]] = []
+    for title, (_, root) in sheets.items():
+        grid, found = values.setdefault(title, {}), formulas.setdefault(title, {})
+        for c in root.iter(_q("c")):
+            xy = _ref_xy(c.get("r", ""))
+            f = c.find(_q("f"))
+            if f is not None and f.text:
+                found[xy] = f.text
+                cells.append((title, c))
+                continue
+            kind, v = c.get("t"), c.findtext(_q("v"))
+            if kind == "s" and v is not None:
+                grid[xy] = shared[int(v)]
+            elif kind == "inlineStr":
+                grid[xy] = "".join(t.text or "" for t in c.iter(_q("t")))
+            elif kind in ("str", "e"):
+                grid[xy] = v
+            elif kind == "b":
+                grid[xy] = v == "1"
+            elif v:
+                grid[xy] = Decimal(v)
+    _print_areas(book, sheets)
+    parts["xl/workbook.xml"] = etree.tostring(book, xml_declaration=True, encoding="UTF-8",
+                                              standalone=True)
+    evaluator = Workbook(values, formulas)
+    for title, c in cells if values_too else ():
+        kind, text = _format(evaluator.get(title, *_ref_xy(c.get("r", ""))))
+        v = c.find(_q("v"))
+        if v is None:
+            v = etree.SubElement(c, _q("v"))
+        v.text = text if kind != "str" else None
+        if kind == "str":
+            v.text = text.replace("&amp;", "&").replace("&lt;", "<").replace("&gt;", ">")
+        if kind:
+            c.set("t", kind)
+        elif "t" in c.attrib:
+            del c.attrib["t"]
+    for name, root in sheets.values():
+        parts[name] = etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
+    out = BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
+        for info, _ in members:
+            zf.writestr(info.filename, parts[info.filename])
+    return normalize_zip(out.getvalue())
+
+
+def cached(xlsx: bytes) -> bytes:
+    """with_cached_values where every formula is known; otherwise print areas only.
+
+    A clerk's own template may use any Excel function: those workbooks keep empty caches, and
+    Excel, WPS and LibreOffice compute them on opening as before.
+    """
+    try:
+        return with_cached_values(xlsx)
+    except (Unsupported, InvalidOperation, KeyError, IndexError):
+        return with_cached_values(xlsx, values_too=False)
+
+
+def _print_areas(book: etree._Element, sheets: dict[str, tuple[str, etree._Element]]) -> None:
+    """A print area over each sheet's used rows: one where the sheet has none, and a template's
+    whole-column area (e.g. A:K) cut at the last used row, so nothing outside prints."""
+    names = book.find(_q("definedNames"))
+    if names is None:
+        names = etree.Element(_q("definedNames"))
+        book.find(_q("sheets")).addnext(names)
+    have = {n.get("localSheetId"): n for n in names if n.get("name") == "_xlnm.Print_Area"}
+    for index, (title, (_, root)) in enumerate(sheets.items()):
+        dimension = root.find(_q("dimension"))
+        ref = dimension.get("ref", "") if dimension is not None else ""
+        if ":" not in ref:
+            continue
+        first, last = (_CELL.match(end) for end in ref.split(":"))
+        if first is None or last is None:
+            continue
+        area = have.get(str(index))
+        if area is not None:
+            if (area.text or "").endswith("$1048576"):
+                area.text = (area.text or "")[:-len("1048576")] + last[2]
+            continue
+        area = etree.SubElement(names, _q("definedName"), name="_xlnm.Print_Area",
+                                localSheetId=str(index))
+        quoted = title.replace("'", "''")
+        area.text = f"'{quoted}'!${first[1]}${first[2]}:${last[1]}${last[2]}"

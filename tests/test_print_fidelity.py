@@ -1,0 +1,236 @@
+"""Print fidelity: 22 × 28 typography, titles broken between words, 署名 over 成文日期, tables kept
+whole, and a distinct PDF font per role (GB/T 9704-2012), measured on the PDFs LibreOffice makes."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import zipfile
+from pathlib import Path
+
+import pytest
+from lxml import etree
+
+from generator.data.loader import DataSet
+from generator.output import fonts
+from generator.output.pdf import to_pdf
+from generator.output.pipeline import Result
+from generator.render.titles import TITLE_CHARS, break_title, words
+
+needs_lo = pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice 未安装")
+W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+TITLE_STYLES = {"GongwenBiaoti", "GwTitle"}
+LEFT_PT, RIGHT_PT = 28 / 25.4 * 72, (210 - 26) / 25.4 * 72
+CHAR_PT = 156 / 25.4 * 72 / 28
+COMMUNITY = "2019/东区/10-炳草岗酿造厂小区（鸿海巷小区）"
+
+
+def _docx(result: Result) -> list[Path]:
+    return [p for p in result.paths if p.suffix == ".docx"]
+
+
+def _titles(path: Path) -> list[list[str]]:
+    """Each title paragraph of a document as its lines (split at Word line breaks)."""
+    root = etree.fromstring(zipfile.ZipFile(path).read("word/document.xml"))
+    out = []
+    for p in root.iter(f"{W}p"):
+        style = p.find(f"{W}pPr/{W}pStyle")
+        if style is None or style.get(f"{W}val") not in TITLE_STYLES:
+            continue
+        text = "".join("\n" if el.tag == f"{W}br" else el.text or ""
+                       for el in p.iter(f"{W}t", f"{W}br"))
+        out.append(text.split("\n"))
+    return out
+
+
+def test_no_generated_title_splits_a_word(full_build: Result, reports_build: Result,
+                                          bundled: DataSet) -> None:
+    names = [c.name for c in bundled.communities.values()]
+    checked = broken = 0
+    for path in _docx(full_build) + _docx(reports_build):
+        for lines in _titles(path):
+            checked += 1
+            broken += len(lines) > 1
+            whole = "".join(lines)
+            for name in names:
+                if name in whole:
+                    assert any(name in line for line in lines), f"{path}：标题拆开了“{name}”：{lines}"
+            cuts = {sum(len(x) for x in lines[:i]) for i in range(1, len(lines))}
+            bounds = {sum(len(x) for x in words(whole, names)[:i]) for i in range(20)}
+            assert cuts <= bounds, f"{path}：标题断在词中间：{lines}"
+            assert all(sum(0.5 if ord(c) < 128 else 1 for c in ln) <= TITLE_CHARS for ln in lines)
+    assert checked > 100 and broken > 50
+
+
+def test_a_long_title_breaks_in_balanced_lines_at_word_boundaries() -> None:
+    name = "仁和第二农贸市场及烧烤城周边安置房"
+    lines = break_title(f"{name}老旧小区改造工程竣工验收表", [name])
+    assert lines == [name, "老旧小区改造工程竣工验收表"]
+    lines = break_title("大渡口东林巷小区老旧小区改造居民意见征询表", ["大渡口东林巷小区"])
+    assert lines == ["大渡口东林巷小区老旧小区", "改造居民意见征询表"]
+    assert break_title("某某小区老旧小区改造方案", ["某某小区"]) == ["某某小区老旧小区改造方案"]
+
+
+def test_every_mapped_font_is_installed_and_distinct_per_role() -> None:
+    mapped = fonts.font_map()
+    roles = [mapped[n] for n in ("仿宋_GB2312", "楷体_GB2312", "黑体", "方正小标宋简体", "宋体")]
+    assert len(set(roles)) == 5, roles
+    assert len({r.family for r in roles}) >= 3
+    assert fonts.missing_fonts() == []
+
+
+def test_a_missing_font_is_named_in_a_warning(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(fonts, "_installed", lambda sub: sub.family != "LXGW WenKai")
+    warnings = fonts.missing_fonts()
+    assert len(warnings) == 1
+    assert "楷体_GB2312" in warnings[0] and "LXGW WenKai" in warnings[0]
+
+
+def test_every_character_of_the_bundled_documents_has_a_glyph_in_every_font(
+        full_build: Result, reports_build: Result) -> None:
+    text = []
+    for path in _docx(full_build) + _docx(reports_build):
+        with zipfile.ZipFile(path) as zf:
+            for name in zf.namelist():
+                if name.startswith("word/") and name.endswith(".xml"):
+                    text.append(re.sub(r"<[^>]+>", "", zf.read(name).decode("utf-8")))
+    lacking = fonts.uncovered("".join(text))
+    # The check box ☐ is in no CJK font; LibreOffice takes it from a symbol font, which must exist.
+    assert set("".join(lacking.values())) <= {"☐"}, lacking
+    assert subprocess.run(["fc-list", ":charset=2610"], capture_output=True, text=True).stdout
+
+
+# ---------------------------------------------------------------- measured on PDF
+
+
+@pytest.fixture(scope="module")
+def pdfs(full_build: Result, reports_build: Result, tmp_path_factory: pytest.TempPathFactory
+         ) -> dict[str, Path]:
+    """One community's Word documents and a district report, converted once."""
+    folder = tmp_path_factory.mktemp("fidelity")
+    chosen = {p.name: p for p in full_build.paths if COMMUNITY in str(p) and p.suffix == ".docx"}
+    chosen["report.docx"] = next(p for p in reports_build.paths
+                                 if "东区" in str(p) and p.name.endswith("工作报告.docx"))
+    copies = []
+    for name, path in chosen.items():
+        copies.append(folder / name)
+        shutil.copyfile(path, copies[-1])
+    done = to_pdf(copies)
+    assert not done.failed
+    return {p.stem: p for p in done.done}
+
+
+def _lines(pdf: Path) -> list[tuple[int, float, float, str]]:
+    """(page, left, right, text) of every text line, from pdftotext's layout boxes."""
+    xml = subprocess.run(["pdftotext", "-bbox-layout", str(pdf), "-"], capture_output=True,
+                         check=True).stdout
+    root = etree.fromstring(xml, etree.XMLParser(recover=True))
+    return [(n, float(line.get("xMin")), float(line.get("xMax")),
+             "".join(w.text or "" for w in line.iter("{*}word")))
+            for n, page in enumerate(root.iter("{*}page"), start=1) for line in page.iter("{*}line")]
+
+
+CJK_ONLY = re.compile(r"^[\u4e00-\u9fff，。、；：“”《》（）！？]+$")
+
+
+@needs_lo
+@pytest.mark.libreoffice
+def test_every_full_body_line_holds_28_characters(pdfs: dict[str, Path]) -> None:
+    full = 0
+    for stem in ("02-改造申请书", "03-改造方案", "report"):
+        for _, left, right, text in _lines(pdfs[stem]):
+            if right < RIGHT_PT - CHAR_PT / 2 or not CJK_ONLY.match(text):
+                continue  # a paragraph's last line, or one with digits or Latin letters
+            if (right - left) / len(text) > CHAR_PT + 1:
+                continue  # the title, in 2号
+            indent = round((left - LEFT_PT) / CHAR_PT)
+            if indent not in (0, 2):
+                continue
+            full += 1
+            # A line may end one short where a closing mark may not start the next line.
+            assert 27 <= len(text) + indent <= 28, f"{stem}：{len(text) + indent} 字：{text}"
+            if len(text) + indent == 27:
+                assert text[-1] not in "，。、；：）》”", text
+    assert full >= 8
+
+
+@needs_lo
+@pytest.mark.libreoffice
+def test_the_sender_is_centred_over_the_date_four_characters_from_the_margin(
+        pdfs: dict[str, Path]) -> None:
+    for stem, pattern in (("02-改造申请书", r"^\d{4}年\d{1,2}月\d{1,2}日$"),
+                          ("report", r"^\d{4}年\d{1,2}月\d{1,2}日$")):
+        lines = _lines(pdfs[stem])
+        at = max(i for i, line in enumerate(lines) if re.match(pattern, line[3]))
+        _, name_left, name_right, name = lines[at - 1]
+        _, date_left, date_right, _ = lines[at]
+        assert abs((name_left + name_right) / 2 - (date_left + date_right) / 2) < 2, (stem, name)
+        assert 3.5 * CHAR_PT <= RIGHT_PT - date_right <= 4.5 * CHAR_PT, stem
+
+
+@needs_lo
+@pytest.mark.libreoffice
+def test_the_conclusion_and_the_signatures_stand_on_one_page(pdfs: dict[str, Path]) -> None:
+    pages = {text: page for page, _, _, text in _lines(pdfs["06-竣工验收表"])}
+    assert pages["二、验收结论"] == pages["三、验收组成员"] == pages["设计单位"]
+
+
+@needs_lo
+@pytest.mark.libreoffice
+def test_the_plan_pdf_embeds_a_distinct_font_per_role(pdfs: dict[str, Path]) -> None:
+    listed = subprocess.run(["pdffonts", str(pdfs["03-改造方案"])], capture_output=True, text=True,
+                            check=True).stdout.splitlines()[2:]
+    families = {re.sub(r"^[A-Z]{6}\+|-.*$|CJK\w\w$", "", line.split()[0]) for line in listed}
+    assert len(families) >= 3, families
+    xml = subprocess.run(["pdftohtml", "-xml", "-i", "-stdout", str(pdfs["03-改造方案"])],
+                         capture_output=True, check=True).stdout
+    root = etree.fromstring(xml, etree.XMLParser(recover=True))
+    face = {spec.get("id"): spec.get("family") for spec in root.iter("fontspec")}
+    used: dict[str, str] = {}
+    for text in root.iter("text"):
+        used.setdefault("".join(text.itertext()), face[text.get("font")])
+    assert "Black" in used["老旧小区改造方案"]  # 方正小标宋简体: the heavy serif
+    assert "Sans" in used["一、基本情况"]  # 黑体
+    assert "WenKai" in used["（一）自治组织"]  # 楷体_GB2312
+    body = next(f for t, f in used.items() if t.startswith("根据《"))
+    assert "Serif" in body and "Light" in body  # 仿宋_GB2312
+
+
+# ---------------------------------------------------------------- bound print files, duplex
+
+
+@needs_lo
+@pytest.mark.libreoffice
+def test_in_a_bound_print_file_every_document_starts_on_an_odd_page(
+        tmp_path: Path, bundled: DataSet) -> None:
+    from generator.output.printing import print_documents
+
+    result = print_documents(bundled, tmp_path, "plan", district="东区", layout=True)
+    done = to_pdf(result.paths)
+    assert not done.failed
+    text = subprocess.run(["pdftotext", "-layout", str(done.done[0]), "-"], capture_output=True,
+                          text=True, check=True).stdout
+    pages = text.split("\f")[:-1]
+    footers = [page.strip().splitlines()[-1].replace(" ", "") if page.strip() else "" for page in pages]
+    starts = [n for n, f in enumerate(footers, start=1) if f.endswith("—1—")]
+    assert len(starts) == result.bound[result.paths.rels[0]] == 4
+    assert all(n % 2 == 1 for n in starts), starts  # a right-hand page, after a blank verso
+    assert len(pages) % 2 == 0
+    # The contents page says how many sheets each document takes, as laid out.
+    lengths = [end - start for start, end in zip(starts, [*starts[1:], len(pages) + 1], strict=True)]
+    rows = [line.split() for line in pages[0].splitlines() if re.match(r"^\s*\d+\s", line)]
+    assert [int(r[-1]) for r in rows] == [(n + 1) // 2 for n in lengths]
+    assert f"{sum(lengths) // 2}张" in pages[0].replace(" ", "")
+
+
+def test_without_libreoffice_a_bound_file_says_nothing_it_cannot_count(
+        tmp_path: Path, bundled: DataSet, monkeypatch: pytest.MonkeyPatch) -> None:
+    import docx
+
+    from generator.output.printing import print_documents
+
+    monkeypatch.setattr("generator.output.printing.soffice", lambda: None)
+    result = print_documents(bundled, tmp_path, "notice", district="东区", layout=True)
+    summary = docx.Document(str(result.paths[0])).paragraphs[1].text
+    assert "张" not in summary and "—" not in summary and "每份另起一页" in summary
