@@ -399,7 +399,8 @@ def test_documents_that_cannot_be_bound_or_split_are_converted_one_by_one(
         fake: Path, tmp_path: Path, bundled: DataSet, monkeypatch: pytest.MonkeyPatch) -> None:
     from generator.output import binding
 
-    built = build(bundled, tmp_path / "out", Selection(project="dongqu-01", kinds=("acceptance", "plan", "application")))
+    kinds = ("acceptance", "plan", "application")
+    built = build(bundled, tmp_path / "out", Selection(project="dongqu-01", kinds=kinds))
     sources = list(built.paths)
     assert len({binding.shell(p) for p in sources}) == 1  # all three would be bound together
     converted = to_pdf(sources)  # the fake's PDF has no marks: split gives None

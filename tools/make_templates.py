@@ -547,7 +547,8 @@ def application() -> DocumentObject:
     tag(doc, "{%p if attachments %}")
     para(doc)
     tag(doc, "{%p for a in attachments %}")
-    para(doc, "{% if loop.first %}附件：{% else %}　　　{% endif %}{% if loop.length > 1 %}{{ loop.index }}.{% endif %}{{ a }}", NOTE)
+    para(doc, "{% if loop.first %}附件：{% else %}　　　{% endif %}"
+              "{% if loop.length > 1 %}{{ loop.index }}.{% endif %}{{ a }}", NOTE)
     tag(doc, "{%p endfor %}")
     tag(doc, "{%p endif %}")
     signature(doc, "{{ community_committee }}", "{{ dates.application|cn_date }}")
