@@ -4,7 +4,7 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-APT_PACKAGES := libreoffice-writer-nogui libreoffice-calc-nogui fonts-noto-cjk fonts-noto-cjk-extra fonts-lxgw-wenkai poppler-utils fontconfig
+APT_PACKAGES := libreoffice-writer-nogui libreoffice-calc-nogui fonts-noto-cjk fonts-noto-cjk-extra fonts-lxgw-wenkai poppler-utils fontconfig chromium
 
 .PHONY: run test lint golden system venv clean
 
@@ -25,8 +25,10 @@ golden: venv
 	$(BIN)/python -m tests.golden_reports --update
 
 # LibreOffice and CJK fonts: PDF output and the tests that open files the way a clerk's office suite does.
+# Chromium: the web front end's browser tests (Playwright drives the system's chromium).
 system:
-	@if ! command -v soffice >/dev/null || ! command -v pdftoppm >/dev/null || ! fc-list | grep -qi "noto serif cjk sc light" || ! fc-list | grep -qi "lxgw wenkai"; then \
+	@if ! command -v soffice >/dev/null || ! command -v pdftoppm >/dev/null || ! fc-list | grep -qi "noto serif cjk sc light" \
+		|| ! fc-list | grep -qi "lxgw wenkai" || ! command -v chromium >/dev/null; then \
 		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 		$$SUDO apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $(APT_PACKAGES); \

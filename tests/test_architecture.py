@@ -34,6 +34,8 @@ MAY_IMPORT = {
                          "generator.render", "generator.documents"},
     "generator.intake": {"generator", "generator.errors", "generator.data", "generator.render",
                          "generator.rules", "generator.documents", "generator.output"},
+    "generator.web": {"generator", "generator.errors", "generator.data", "generator.render", "generator.rules",
+                      "generator.documents", "generator.output", "generator.intake"},
 }
 """Each stage and the stages it may import; the CLI may import any. Said again in each package's
 docstring and in docs/architecture.md."""

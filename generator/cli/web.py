@@ -1,0 +1,127 @@
+"""The web front end's commands: `serve` runs it, `users` manages its accounts."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from generator.cli.common import CONTEXT
+from generator.errors import GaizaoError
+
+INSTANCE_HELP = "实例文件夹：账户、会话密钥和操作记录（默认：当前文件夹下的 instance/，不能在数据文件夹内）。"
+
+
+def _instance(value: Path | None) -> Path:
+    return (value or Path("instance")).resolve()
+
+
+def _record(instance: Path, action: str, name: str) -> None:
+    """Account changes go into the same audit log as the web's events, by the system user who ran the command."""
+    import getpass
+
+    from generator.web.audit import AuditLog
+
+    try:
+        who = getpass.getuser()
+    except (KeyError, OSError):
+        who = "?"
+    AuditLog(instance).append(f"命令行:{who}", action, detail=name)
+
+
+@click.command(context_settings=CONTEXT)
+@click.option("--instance", "instance", type=click.Path(path_type=Path, file_okay=False), help=INSTANCE_HELP)
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="监听地址；供局域网访问时设为本机内网地址或 0.0.0.0。")
+@click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True, help="端口。")
+@click.option("--threads", type=click.IntRange(1, 64), default=8, show_default=True, help="同时处理的请求数。")
+@click.option("--behind-https", is_flag=True,
+              help="在 HTTPS 反向代理之后运行：会话 Cookie 只经 HTTPS 发送，并采信代理转发的协议和来访地址。")
+@click.pass_context
+def serve(ctx: click.Context, instance: Path | None, host: str, port: int, threads: int,
+          behind_https: bool) -> None:
+    """启动网页版（waitress），各街道、县（区）、市级用户用浏览器登录使用。"""
+    from waitress import serve as run
+
+    from generator.web import create_app
+    from generator.web.accounts import Accounts
+
+    data_dir = (ctx.find_root().obj or {}).get("data_dir")
+    folder = _instance(instance)
+    app = create_app(data_dir, folder, {"BEHIND_HTTPS": behind_https})
+    if not Accounts(folder).all():
+        click.echo("提示：还没有任何账户，请先运行 "
+                   f"gaizao users add 用户名 --role admin --unit 单位 --instance {folder}", err=True)
+    try:
+        app.extensions["gaizao"]["store"].warm()
+    except GaizaoError as exc:  # pages say so (503) until the folder is put right; the server stays up
+        click.echo(f"警告：数据文件夹暂时无法读取，网页上将显示以下问题，改正后刷新即可：\n{exc}", err=True)
+    click.echo(f"网页版已启动：http://{host}:{port}/ （数据：{app.extensions['gaizao']['store'].root}，"
+               f"实例：{folder}）；按 Ctrl+C 停止。")
+    run(app, host=host, port=port, threads=threads, ident="gaizao")
+
+
+@click.group(context_settings=CONTEXT)
+def users() -> None:
+    """管理网页版的账户：新增、列出、停用、重设密码。"""
+
+
+def _password(from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    return str(click.prompt("密码", hide_input=True, confirmation_prompt="再输入一次密码"))
+
+
+@users.command("add", context_settings=CONTEXT)
+@click.argument("name", metavar="用户名")
+@click.option("--role", type=click.Choice(["street", "district", "city", "admin"]), required=True,
+              help="角色：street 街道办事处（乡镇），district 县（区），city 市级，admin 系统管理员。")
+@click.option("--unit", required=True, metavar="单位",
+              help="所属单位：街道办事处（与项目资料中 street_office 相同）、县（区）名称或市名。")
+@click.option("--password-stdin", is_flag=True, help="从标准输入读取密码（一行），而不是提示输入。")
+@click.option("--instance", "instance", type=click.Path(path_type=Path, file_okay=False), help=INSTANCE_HELP)
+def users_add(name: str, role: str, unit: str, password_stdin: bool, instance: Path | None) -> None:
+    """新增账户；密码只以 argon2id 散列保存。"""
+    from generator.web.accounts import Accounts
+
+    user = Accounts(_instance(instance)).add(name, role, unit, _password(password_stdin))
+    _record(_instance(instance), "user-add", f"{name} {role} {unit}")
+    click.echo(f"已新增账户 {user.name}（{user.role_name}，{user.unit}）。")
+
+
+@users.command("list", context_settings=CONTEXT)
+@click.option("--instance", "instance", type=click.Path(path_type=Path, file_okay=False), help=INSTANCE_HELP)
+def users_list(instance: Path | None) -> None:
+    """列出账户。"""
+    from generator.web.accounts import Accounts
+
+    found = Accounts(_instance(instance)).all()
+    for u in found:
+        click.echo(f"{u.name}\t{u.role}\t{u.unit}\t{'已停用' if u.disabled else '正常'}")
+    click.echo(f"共 {len(found)} 个账户。")
+
+
+@users.command("disable", context_settings=CONTEXT)
+@click.argument("name", metavar="用户名")
+@click.option("--instance", "instance", type=click.Path(path_type=Path, file_okay=False), help=INSTANCE_HELP)
+def users_disable(name: str, instance: Path | None) -> None:
+    """停用账户：不能再登录，已登录的会话立即失效。"""
+    from generator.web.accounts import Accounts
+
+    Accounts(_instance(instance)).disable(name)
+    _record(_instance(instance), "user-disable", name)
+    click.echo(f"已停用账户 {name}。")
+
+
+@users.command("passwd", context_settings=CONTEXT)
+@click.argument("name", metavar="用户名")
+@click.option("--password-stdin", is_flag=True, help="从标准输入读取新密码（一行）。")
+@click.option("--instance", "instance", type=click.Path(path_type=Path, file_okay=False), help=INSTANCE_HELP)
+def users_passwd(name: str, password_stdin: bool, instance: Path | None) -> None:
+    """重设账户密码；该账户已登录的会话立即失效。"""
+    from generator.web.accounts import Accounts
+
+    Accounts(_instance(instance)).set_password(name, _password(password_stdin))
+    _record(_instance(instance), "user-passwd", name)
+    click.echo(f"已重设账户 {name} 的密码。")

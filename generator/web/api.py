@@ -1,0 +1,81 @@
+"""The JSON API: the same accounts, the same permission check, the same documents as the pages."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from flask import Blueprint, abort, g, jsonify, request
+
+from generator.web.auth import attempt
+from generator.web.pages import as_pdf, download, make_document, make_packet, summary
+from generator.web.permissions import visible
+from generator.web.security import community_or_404, loaded, login_required
+
+bp = Blueprint("api", __name__, url_prefix="/api")
+
+
+def _plain(value: Any) -> Any:
+    """JSON of a project: money and quantities as exact decimal strings, dates ISO."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value
+
+
+def _summary_json(info: dict[str, Any]) -> dict[str, Any]:
+    out = {k: v for k, v in info.items() if k not in ("errors", "warnings", "documents")}
+    out["errors"] = [f.as_dict() for f in info["errors"]]
+    out["warnings"] = [f.as_dict() for f in info["warnings"]]
+    out["documents"] = [{"kind": a.kind.key, "name": a.kind.name, "available": a.reason is None,
+                         "reason": a.reason} for a in info["documents"]]
+    return out
+
+
+@bp.route("/login", methods=["POST"])
+def login() -> Any:
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict) or not isinstance(body.get("username"), str) \
+            or not isinstance(body.get("password"), str):
+        abort(400, description="请求体应为 JSON：{\"username\": …, \"password\": …}")
+    user = attempt(body["username"].strip(), body["password"])
+    return jsonify({"username": user.name, "role": user.role, "unit": user.unit})
+
+
+@bp.route("/projects")
+@login_required
+def projects() -> Any:
+    now = loaded()
+    return jsonify({"projects": [_summary_json(summary(now, c.id)) for c in visible(g.user, now.data, now.offices)]})
+
+
+@bp.route("/projects/<community_id>")
+@login_required
+def project(community_id: str) -> Any:
+    now = community_or_404(community_id)
+    out = _summary_json(summary(now, community_id))
+    p = now.data.projects.get(community_id)
+    out["project"] = _plain(p.model_dump(mode="python", exclude_unset=True)) if p else None
+    return jsonify(out)
+
+
+@bp.route("/projects/<community_id>/documents/<kind>")
+@login_required
+def document_file(community_id: str, kind: str) -> Any:
+    now = community_or_404(community_id)
+    name, payload = make_document(now, community_id, kind)
+    if request.args.get("format") == "pdf":
+        name, payload = as_pdf(name, payload)
+    return download(name, payload)
+
+
+@bp.route("/projects/<community_id>/packet.zip")
+@login_required
+def packet_file(community_id: str) -> Any:
+    now = community_or_404(community_id)
+    return download(*make_packet(now, community_id))

@@ -1,0 +1,106 @@
+"""The application factory: the instance folder, the session, the security headers, the blueprints."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, Response, abort, g, request
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from generator.data.loader import BUNDLED_DATA
+from generator.errors import GaizaoError
+from generator.web.accounts import Accounts, Throttle
+from generator.web.audit import AuditLog
+from generator.web.store import Store
+
+SECRET_FILE = "secret_key"
+MAX_UPLOAD = 4 * 1024 * 1024
+"""Bytes of one request at most: a filled form workbook is well under 1 MB."""
+
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+       "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'")
+
+
+def check_instance(data_dir: Path, instance: Path) -> None:
+    """Accounts and the audit log never live in the data folder, which is shared and copied."""
+    data_dir, instance = data_dir.resolve(), instance.resolve()
+    if instance == data_dir or instance.is_relative_to(data_dir):
+        raise GaizaoError(f"实例文件夹 {instance} 不能在数据文件夹 {data_dir} 之内：账户和密钥不能随数据拷贝或提交")
+
+
+def secret_key(instance: Path) -> str:
+    """The session signing key of this instance, made on first use and readable only by its owner."""
+    path = instance / SECRET_FILE
+    if not path.exists():
+        instance.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_hex(32))
+    return path.read_text().strip()
+
+
+def create_app(data_dir: Path | None = None, instance: Path | None = None,
+               config: dict[str, Any] | None = None) -> Flask:
+    """The web app over a data folder (the bundled one by default) and an instance folder."""
+    data_dir = (data_dir or BUNDLED_DATA).resolve()
+    instance = (instance or Path("instance")).resolve()
+    check_instance(data_dir, instance)
+    app = Flask(__name__, instance_path=str(instance), instance_relative_config=True)
+    app.config.update(
+        SECRET_KEY=secret_key(instance),
+        SESSION_COOKIE_NAME="gaizao_session",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=False,
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=8),
+        IDLE_TIMEOUT=timedelta(minutes=60),
+        MAX_CONTENT_LENGTH=MAX_UPLOAD,
+        BEHIND_HTTPS=False,
+        THROTTLE_ACCOUNT=5,
+        THROTTLE_ADDRESS=20,
+        THROTTLE_WINDOW=900.0,
+        PASSWORD_HASHER=None,  # argon2id at argon2-cffi's default costs; tests pass a cheaper one
+    )
+    app.config.update(config or {})
+    if app.config["BEHIND_HTTPS"]:
+        # Behind a reverse proxy that ends TLS: cookies only over HTTPS, the client's scheme and address from it.
+        app.config["SESSION_COOKIE_SECURE"] = True
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1)  # type: ignore[method-assign]
+    app.extensions["gaizao"] = {
+        "store": Store(data_dir),
+        "accounts": Accounts(instance, app.config.get("PASSWORD_HASHER")),
+        "audit": AuditLog(instance),
+        "throttle": Throttle(app.config["THROTTLE_ACCOUNT"], app.config["THROTTLE_ADDRESS"],
+                             app.config["THROTTLE_WINDOW"]),
+    }
+
+    from generator.render.filters import yuan
+    from generator.web import api, auth, edit, pages, security
+
+    security.install(app)
+    app.jinja_env.filters["money"] = yuan
+    for blueprint in (auth.bp, pages.bp, edit.bp, api.bp):
+        app.register_blueprint(blueprint)
+
+    @app.after_request
+    def headers(response: Response) -> Response:
+        response.headers["Content-Security-Policy"] = CSP
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["X-Frame-Options"] = "DENY"
+        response.headers["Referrer-Policy"] = "same-origin"
+        if "user" in g:
+            response.headers["Cache-Control"] = "no-store"
+        return response
+
+    @app.before_request
+    def no_odd_paths() -> None:
+        # Every route takes ids matched against the data set; a path with dots or backslashes
+        # never names anything and is refused before a view sees it.
+        if ".." in request.path or "\\" in request.path or "\x00" in request.path:
+            abort(404)
+
+    return app

@@ -1,0 +1,251 @@
+"""Editing a project section by section: forms from the data model, the rules' messages beside each
+input, the funding split recomputed by the core as the clerk types, and saving with a version check."""
+
+from __future__ import annotations
+
+import copy
+import typing
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Blueprint, abort, g, jsonify, redirect, render_template, request, url_for
+from pydantic import BaseModel
+
+from generator.data.models import Project
+from generator.render.filters import yuan
+from generator.web import forms
+from generator.web.audit import FieldChange
+from generator.web.security import audit, community_or_404, login_required, store
+from generator.web.store import Loaded, candidate_findings, findings_of
+
+bp = Blueprint("edit", __name__)
+
+
+@dataclass
+class Block:
+    kind: str
+    """fields or table."""
+    title: str
+    inputs: list[forms.Input]
+    prefix: str = ""
+    columns: tuple[str, ...] = ()
+    rows: tuple[list[forms.Input], ...] = ()
+
+
+def _blocks(section: forms.Section, values: dict[str, Any]) -> list[Block]:
+    """The section laid out: groups of fields, and lists as tables with an empty row to add one."""
+    out: list[Block] = []
+    loose: list[forms.Input] = []
+    for name in section.fields:
+        info = Project.model_fields[name]
+        base, _ = forms.unwrap(info.annotation)
+        if isinstance(base, type) and issubclass(base, BaseModel):
+            out.append(Block("fields", info.title or name, forms.inputs(base, values.get(name), name)))
+            for sub, sub_info in base.model_fields.items():
+                inner, _ = forms.unwrap(sub_info.annotation)
+                if typing.get_origin(inner) is list and forms.is_record_list(inner):
+                    model = typing.get_args(inner)[0]
+                    out.append(_table(model, (values.get(name) or {}).get(sub), f"{name}.{sub}",
+                                      sub_info.title or sub))
+        elif typing.get_origin(base) is list:
+            out.append(_table(typing.get_args(base)[0], values.get(name), name, info.title or name))
+        else:
+            loose.extend(i for i in forms.inputs(Project, values, "") if i.name == name)
+    if loose:
+        out.insert(0, Block("fields", section.title, loose))
+    return out
+
+
+def _table(model: type[BaseModel], values: Any, prefix: str, title: str) -> Block:
+    rows = forms.rows(model, values, prefix)
+    columns = tuple(i.label for i in rows[0])
+    return Block("table", title, [i for row in rows for i in row], prefix, columns, tuple(rows))
+
+
+def _current(now: Loaded, community_id: str) -> dict[str, Any]:
+    project = now.data.projects[community_id]
+    return project.model_dump(mode="python", exclude_unset=True)
+
+
+def _section(key: str) -> forms.Section:
+    if key not in forms.BY_KEY:
+        abort(404)
+    return forms.BY_KEY[key]
+
+
+def _page(now: Loaded, community_id: str, section: forms.Section, values: dict[str, Any], version: str,
+          model_errors: dict[str, list[str]], findings: list[Any], conflict: str = "",
+          saved: bool = False, status: int = 200) -> Any:
+    blocks = _blocks(section, values)
+    every = [i for b in blocks for i in b.inputs]
+    mine = [f for f in findings if forms.section_of(forms.finding_key(f)) == section.key]
+    loose = forms.attach(every, mine, model_errors)
+    data = now.data
+    catalogue = [(cat.name, cat.items) for cat in data.catalogue.categories]
+    return render_template(
+        "edit.html", community=data.communities[community_id], section=section, sections=forms.SECTIONS,
+        blocks=blocks, loose=loose, version=version, conflict=conflict, saved=saved,
+        catalogue=catalogue, has_errors=bool(model_errors),
+    ), status
+
+
+@bp.route("/projects/<community_id>/edit/<section>", methods=["GET"])
+@login_required
+def section(community_id: str, section: str) -> Any:
+    now = community_or_404(community_id, "edit")
+    if community_id not in now.data.projects:
+        abort(404)
+    sec = _section(section)
+    return _page(now, community_id, sec, _current(now, community_id), store().version(now, community_id),
+                 {}, findings_of(now, community_id), saved=request.args.get("saved") == "1")
+
+
+@bp.route("/projects/<community_id>/preview/<section>", methods=["POST"])
+@login_required
+def preview(community_id: str, section: str) -> Any:
+    """The form as it stands, checked by the core: model errors, the rules' findings, the funding split."""
+    from generator.web.pages import funding_view
+
+    now = community_or_404(community_id, "edit")
+    if community_id not in now.data.projects:
+        abort(404)
+    sec = _section(section)
+    values = forms.merged(_current(now, community_id), sec, forms.parse(sec, request.form))
+    project, errors = forms.validate(values)
+    out: dict[str, Any] = {"errors": errors, "findings": [], "funding": None}
+    if project is not None:
+        out["findings"] = [{"key": forms.finding_key(f), "severity": f.severity, "message": f.message}
+                           for f in candidate_findings(now, project)
+                           if forms.section_of(forms.finding_key(f)) == sec.key]
+        funding = funding_view(now, project)
+        if funding:
+            out["funding"] = {"total": yuan(funding["total"]),
+                              "parties": [[name, yuan(amount)] for name, amount in funding["parties"]],
+                              "per_household": yuan(funding["per_household"])}
+    return jsonify(out)
+
+
+def _conflict(community_id: str, loaded_version: str, path_mtime: float) -> str:
+    """Who changed the project since the form was loaded, what and when, in a clerk's words."""
+    events = [e for e in audit().events(community_id) if e.action == "save"]
+    since = next((i for i in range(len(events) - 1, -1, -1) if events[i].version_after == loaded_version), None)
+    newer = events[since + 1:] if since is not None else [e for e in events if e.version_before == loaded_version]
+    if not newer:
+        import datetime as dt
+
+        when = dt.datetime.fromtimestamp(path_mtime).strftime("%Y-%m-%d %H:%M:%S")
+        return f"项目文件已于{when}在网页之外（命令行或手工）被修改。"
+    parts = []
+    for e in newer:
+        fields = "；".join(f"{c.field}：{c.before} → {c.after}" for c in e.changes) or "无字段变化"
+        parts.append(f"{e.user}于{e.local_time}修改了 {fields}")
+    return "。".join(parts) + "。"
+
+
+@bp.route("/projects/<community_id>/edit/<section>", methods=["POST"])
+@login_required
+def save(community_id: str, section: str) -> Any:
+    now = community_or_404(community_id, "edit")
+    if community_id not in now.data.projects:
+        abort(404)
+    sec = _section(section)
+    parsed = forms.parse(sec, request.form)
+    loaded_version = request.form.get("version", "")
+    st = store()
+    with st.save_lock:
+        now = st.current()
+        path = st.project_path(now, community_id)
+        version = st.version(now, community_id)
+        current = _current(now, community_id)
+        if loaded_version != version:
+            # Nothing is lost: the clerk's values are shown again, with who changed what since.
+            message = "保存被拒绝：您打开此页面后，" + _conflict(community_id, loaded_version, path.stat().st_mtime) \
+                + "请核对下面您填写的内容后再保存（将以当前版本为准）。"
+            values = forms.merged(current, sec, parsed)
+            return _page(now, community_id, sec, values, version, {}, findings_of(now, community_id),
+                         conflict=message, status=409)
+        from generator.intake import project_yaml
+
+        doc = project_yaml.load_for_edit(path)
+        values = forms.merged(copy.deepcopy(doc.data), sec, parsed)
+        project, errors = forms.validate(values)
+        if project is None:
+            return _page(now, community_id, sec, values, version, errors, findings_of(now, community_id),
+                         status=422)
+        changes = project_yaml.apply(doc, values)
+        project_yaml.save(doc)
+        after = st.version(now, community_id)
+        if changes:
+            audit().append(g.user.name, "save", community_id,
+                           [FieldChange(c.label, project_yaml.shown(c.before), project_yaml.shown(c.after))
+                            for c in changes], version, after)
+    return redirect(url_for("edit.section", community_id=community_id, section=section, saved=1))
+
+
+# ---------------------------------------------------------------- the 填报表 (Excel form) instead of typing
+
+
+@bp.route("/projects/<community_id>/form.xlsx")
+@login_required
+def form_file(community_id: str) -> Any:
+    """The community's 填报表, pre-filled from its project data, as `gaizao form export` makes it."""
+    from generator.intake.form import export_form, form_path
+    from generator.web.pages import download
+
+    now = community_or_404(community_id, "edit")
+    if community_id not in now.data.projects:
+        abort(404)
+    community = now.data.communities[community_id]
+    return download(form_path(community).name, export_form(now.data, community))
+
+
+@bp.route("/projects/<community_id>/form", methods=["POST"])
+@login_required
+def form_upload(community_id: str) -> Any:
+    """A filled 填报表 imported as `gaizao form import` imports it, for this community only."""
+    import tempfile
+    from pathlib import Path
+
+    from generator.errors import DataError
+    from generator.intake.form_import import import_form, read_form
+    from generator.intake.project_yaml import shown
+    from generator.intake.workbook_safety import not_xlsx
+
+    now = community_or_404(community_id, "edit")
+    if community_id not in now.data.projects:
+        abort(404)
+    upload = request.files.get("form")
+    if upload is None or not upload.filename:
+        abort(400, description="请选择要上传的填报表（.xlsx）")
+    raw = upload.read()
+    why = not_xlsx(Path("填报表.xlsx"), raw)  # judged by content, whatever the name says
+    problems: list[str] = []
+    changes: list[FieldChange] = []
+    if why:
+        problems.append(why)
+    else:
+        st = store()
+        with tempfile.TemporaryDirectory() as tmp, st.save_lock:
+            # The client's file name is shown, never used as a path.
+            path = Path(tmp) / "填报表.xlsx"
+            path.write_bytes(raw)
+            now = st.current()
+            version = st.version(now, community_id)
+            try:
+                found = read_form(path, now.data)[0]
+            except DataError as exc:
+                problems.extend(p.problem for p in exc.problems)
+                found = None
+            if found is not None and found != community_id:
+                problems.append("这份填报表不是本小区的，未导入；请上传从本小区页面下载的填报表")
+            elif found is not None:
+                result = import_form(path, now.data)
+                problems.extend(f"{p.field} {p.problem}".strip() if p.field else p.problem
+                                for p in result.problems)
+                changes = [FieldChange(c.label, shown(c.before), shown(c.after)) for c in result.changes]
+                if result.written:
+                    audit().append(g.user.name, "save", community_id, changes, version,
+                                   st.version(st.current(), community_id), detail=f"填报表 {upload.filename}")
+    return render_template("upload.html", community=now.data.communities[community_id], name=upload.filename,
+                           problems=problems,
+                           changes=changes), 422 if problems else 200

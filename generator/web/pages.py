@@ -1,0 +1,154 @@
+"""The pages: the list of the account's communities, a project's page, its documents and packet."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from flask import Blueprint, Response, abort, g, render_template, request
+
+from generator.data.models import STAGE_NAMES
+from generator.documents.kinds import KINDS
+from generator.rules.findings import SEVERITY
+from generator.rules.funding import PARTIES, plan_funding
+from generator.web import forms
+from generator.web.permissions import allowed, visible
+from generator.web.security import audit, community_or_404, loaded, login_required, store
+from generator.web.store import Loaded, document, documents_of, findings_of, packet
+
+bp = Blueprint("pages", __name__)
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+
+def download(name: str, payload: bytes) -> Response:
+    """A file to save, its Chinese name given the way every browser reads (RFC 6266)."""
+    from urllib.parse import quote
+
+    mime = {"docx": DOCX, "xlsx": XLSX, "zip": "application/zip", "pdf": "application/pdf"}[name.rsplit(".", 1)[1]]
+    response = Response(payload, mimetype=mime)
+    response.headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(name)}"
+    return response
+
+
+def summary(now: Loaded, community_id: str) -> dict[str, Any]:
+    """What the list and the API show of one community (worked out once per state of the data)."""
+    return dict(now.memo("summary", community_id, lambda: _summary(now, community_id)))
+
+
+def _summary(now: Loaded, community_id: str) -> dict[str, Any]:
+    data = now.data
+    c = data.communities[community_id]
+    project = data.projects.get(community_id)
+    found = findings_of(now, community_id)
+    return {
+        "id": c.id, "name": c.name, "district": c.district, "year": c.year, "households": c.households,
+        "street_office": project.street_office if project else None,
+        "stage": project.stage if project else None,
+        "stage_name": STAGE_NAMES[project.stage] if project else "尚无项目资料",
+        "errors": [f for f in found if f.severity == "error"],
+        "warnings": [f for f in found if f.severity == "warning"],
+        "documents": documents_of(now, community_id),
+    }
+
+
+@bp.route("/")
+@login_required
+def index() -> Any:
+    now = loaded()
+    rows = [summary(now, c.id) for c in visible(g.user, now.data, now.offices)]
+    return render_template("index.html", rows=rows, severity=SEVERITY)
+
+
+def funding_view(now: Loaded, project: Any) -> dict[str, Any] | None:
+    """The funding split as the budget table prints it: each party's name and amount, the share per household."""
+    if not project.items:
+        return None
+    data = now.data
+    funding = plan_funding(data, project, data.communities[project.community].households)
+    names = data.programme.parties
+    return {
+        "total": funding.total,
+        "parties": [(getattr(names, p), funding.by_party[p]) for p in PARTIES],
+        "per_household": funding.per_household_residents,
+    }
+
+
+@bp.route("/projects/<community_id>")
+@login_required
+def project(community_id: str) -> Any:
+    now = community_or_404(community_id)
+    info = summary(now, community_id)
+    p = now.data.projects.get(community_id)
+    found = findings_of(now, community_id)
+    sections = forms.sections_with_findings(found)
+    return render_template(
+        "project.html", info=info, project=p, community=now.data.communities[community_id],
+        sections=sections, funding=funding_view(now, p) if p else None,
+        history=list(reversed(audit().events(community_id))), severity=SEVERITY,
+        can_edit=p is not None and allowed(g.user, "edit", now.data, community_id),
+        version=store().version(now, community_id),
+    )
+
+
+@bp.route("/projects/<community_id>/documents/<kind>")
+@login_required
+def document_file(community_id: str, kind: str) -> Any:
+    now = community_or_404(community_id)
+    name, payload = make_document(now, community_id, kind)
+    if request.args.get("format") == "pdf":
+        name, payload = as_pdf(name, payload)
+    return download(name, payload)
+
+
+PDF_LOCK = threading.Lock()
+"""One LibreOffice conversion at a time: each takes a core and some 200 MB."""
+
+
+def as_pdf(name: str, payload: bytes) -> tuple[str, bytes]:
+    """A document converted by LibreOffice as `gaizao build --pdf` converts it; 503 without LibreOffice."""
+    import tempfile
+    from pathlib import Path
+
+    from generator.output.pdf import NoLibreOffice, to_pdf
+
+    with tempfile.TemporaryDirectory() as tmp, PDF_LOCK:
+        source = Path(tmp) / name
+        source.write_bytes(payload)
+        try:
+            done = to_pdf([source])
+        except NoLibreOffice:
+            abort(503, description="服务器未安装 LibreOffice，暂不能生成 PDF；请下载 Word/Excel 文件")
+        if not done.done:
+            reason = next(iter(done.failed.values()), "")
+            abort(500, description=f"PDF 转换失败：{reason}")
+        pdf = done.done[0]
+        return pdf.name, pdf.read_bytes()
+
+
+def make_document(now: Loaded, community_id: str, kind: str) -> tuple[str, bytes]:
+    """One document, or 404 for a kind that is not a community document, 409 when it cannot be made."""
+    if kind not in KINDS or KINDS[kind].scope != "community":
+        abort(404)
+    reason = next(a.reason for a in documents_of(now, community_id) if a.kind.key == kind)
+    if reason:
+        abort(409, description=f"{KINDS[kind].name}暂不能生成：{reason}")
+    with store().render_lock:
+        return document(now, community_id, kind)
+
+
+def make_packet(now: Loaded, community_id: str) -> tuple[str, bytes]:
+    """The packet zip, or 409 when no document can be made yet."""
+    if all(a.reason for a in documents_of(now, community_id)):
+        abort(409, description="暂无可以生成的文书")
+    c = now.data.communities[community_id]
+    with store().render_lock:
+        return f"{c.id}-{c.name}-文书.zip", packet(now, community_id)
+
+
+@bp.route("/projects/<community_id>/packet.zip")
+@login_required
+def packet_file(community_id: str) -> Any:
+    now = community_or_404(community_id)
+    return download(*make_packet(now, community_id))

@@ -1,0 +1,48 @@
+"""The one permission check every view asks: which communities an account may see and change.
+
+A street-office account sees the communities whose project names its street office, a
+district account its district's communities, the city and the administrator every community.
+Whatever is out of scope does not exist for the account: views answer 404, not 403.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Literal
+
+from generator.data.loader import DataSet
+from generator.data.models import Community
+from generator.web.accounts import User
+
+Action = Literal["view", "edit"]
+
+EDITORS = frozenset({"street", "district", "admin"})
+"""Roles that may change project data in scope; the city reviews and downloads."""
+
+
+def in_scope(user: User, data: DataSet, community_id: str, offices: Mapping[str, str] | None = None) -> bool:
+    """Whether the community is one the account may know of at all (offices: each project's street office)."""
+    community = data.communities.get(community_id)
+    if community is None or community.status != "planned":
+        return False
+    if user.role in ("city", "admin"):
+        return True
+    if user.role == "district":
+        return community.district == user.unit
+    if offices is not None:
+        return offices.get(community_id) == user.unit
+    project = data.projects.get(community_id)
+    return project is not None and project.street_office == user.unit
+
+
+def allowed(user: User, action: Action, data: DataSet, community_id: str,
+            offices: Mapping[str, str] | None = None) -> bool:
+    """The check every view asks before it shows or changes a community's records."""
+    if user.disabled or not in_scope(user, data, community_id, offices):
+        return False
+    return action == "view" or user.role in EDITORS
+
+
+def visible(user: User, data: DataSet, offices: Mapping[str, str] | None = None) -> list[Community]:
+    """The communities the account may see, in plan order."""
+    return [c for c in data.active_communities() if allowed(user, "view", data, c.id, offices)]

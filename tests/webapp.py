@@ -1,0 +1,88 @@
+"""What the web tests share: a copy of the bundled data, an instance folder with one account per role."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+from typing import Any
+
+from argon2 import PasswordHasher
+from argon2.low_level import Type
+from flask import Flask
+from flask.testing import FlaskClient
+
+from generator.data.loader import BUNDLED_DATA
+from generator.web import create_app
+from generator.web.accounts import Accounts
+
+CHEAP = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1, type=Type.ID)
+"""argon2id at a test's cost: the suite logs in hundreds of times."""
+
+PASSWORD = "correct-horse-battery"
+ACCOUNTS = {
+    # name: (role, unit)
+    "bcg": ("street", "炳草岗街道办事处"),
+    "renhe": ("street", "仁和街道办事处"),
+    "dongqu": ("district", "东区"),
+    "city": ("city", "攀枝花市"),
+    "admin": ("admin", "市住房城乡建设局"),
+}
+OWN = {"bcg": "dongqu-01", "renhe": "renhe-24", "dongqu": "dongqu-10", "city": "xiqu-03", "admin": "miyi-08"}
+"""A community each account may see."""
+OTHER = {"bcg": "renhe-05", "renhe": "dongqu-01", "dongqu": "renhe-05"}
+"""A community each scoped account may not see (city and admin see everything)."""
+
+
+def make_instance(root: Path) -> tuple[Path, Path]:
+    """A copy of the bundled data and an instance folder with the accounts above."""
+    data = root / "data"
+    shutil.copytree(BUNDLED_DATA, data)
+    instance = root / "instance"
+    accounts = Accounts(instance, CHEAP)
+    for name, (role, unit) in ACCOUNTS.items():
+        accounts.add(name, role, unit, PASSWORD)
+    return data, instance
+
+
+def make_app(data: Path, instance: Path, **config: object) -> Flask:
+    app = create_app(data, instance, {"TESTING": True, "PASSWORD_HASHER": CHEAP, **config})
+    return app
+
+
+def csrf(client: FlaskClient, path: str = "/login") -> str:
+    """The CSRF token of the page at path."""
+    page = client.get(path).get_data(as_text=True)
+    match = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert match, page[:500]
+    return match.group(1)
+
+
+def login(client: FlaskClient, name: str, password: str = PASSWORD) -> None:
+    token = csrf(client)
+    response = client.post("/login", data={"username": name, "password": password, "csrf_token": token})
+    assert response.status_code == 302, response.get_data(as_text=True)[:500]
+
+
+class Running:
+    """The app on waitress on a free loopback port, in a thread, until stop()."""
+
+    def __init__(self, app: Flask, threads: int = 4) -> None:
+        import threading
+
+        from waitress import create_server
+
+        self.server: Any = create_server(app, host="127.0.0.1", port=0, threads=threads)
+        self.base = f"http://127.0.0.1:{self.server.effective_port}"
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        try:
+            self.server.run()
+        except OSError:  # the listening socket closed under select() by stop()
+            pass
+
+    def stop(self) -> None:
+        self.server.close()
+        self.thread.join(timeout=5)
