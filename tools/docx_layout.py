@@ -37,8 +37,10 @@ CHARS_PER_LINE = 28
 BODY_PT = 16.0
 CHAR_PT = TYPE_WIDTH_MM / 25.4 * 72 / CHARS_PER_LINE
 """The character pitch: 15.79 pt, a little under the 16 pt of 3号."""
-CONDENSE = math.floor((CHAR_PT - BODY_PT) * 20)
-"""Every character condensed by this many twentieths of a point (-5), so 28 fit a line."""
+CONDENSE = math.floor(((CHAR_PT * CHARS_PER_LINE - BODY_PT / 2) / CHARS_PER_LINE - BODY_PT) * 20)
+"""Every character condensed by this many twentieths of a point (-10), so that 28 fit a line
+with room left for a closing mark compressed to half its width at the line's end: LibreOffice
+drops a comma that ends a line already full (condensed by only -5, the comma was lost)."""
 
 # Element order inside w:pPr, w:rPr, w:trPr and w:tblPr (the schema's sequences); Word refuses
 # a file that breaks it.

@@ -553,7 +553,7 @@ def application() -> DocumentObject:
     tag(doc, "{%p endif %}")
     signature(doc, "{{ community_committee }}", "{{ dates.application|cn_date }}")
     para(doc, "（联系人：{% if committee_contact %}{{ committee_contact.person }}，联系电话："
-              "{{ committee_contact.phone }}{% else %}________，联系电话：________{% endif %}）",
+              "{{ committee_contact.phone|whole }}{% else %}________，联系电话：________{% endif %}）",
          NOTE)
     return doc
 
@@ -717,7 +717,7 @@ def notice() -> DocumentObject:
               "{% if contact %}，公示地点：{{ contact.notice_place }}{% endif %}。"
               "如有意见或建议，请于{{ dates.notice_end|cn_date }}前"
               "{% if contact %}向{{ contact.objection_to }}反映（联系人：{{ contact.person }}，"
-              "电话：{{ contact.phone }}）{% else %}向________反映（联系人：________，"
+              "电话：{{ contact.phone|whole }}）{% else %}向________反映（联系人：________，"
               "电话：________）{% endif %}，逾期视为无异议。", NOTICE_BODY)
     for text in ("{{ street_office }}", "{{ dates.notice_start|cn_date }}"):
         para(doc, text, SIGNATURE).paragraph_format.keep_with_next = True

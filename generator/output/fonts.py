@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import unicodedata
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -102,7 +103,9 @@ def _charset(sub: Substitute) -> list[tuple[int, int]]:
 
 def uncovered(text: str) -> dict[str, str]:
     """For each mapped face, the characters of text (besides spaces) it has no glyph for."""
-    wanted = sorted({c for c in text if not c.isspace() and ord(c) >= 0x20})
+    # Format characters (the word joiner of a phone number) have no glyph in any font.
+    wanted = sorted({c for c in text if not c.isspace() and ord(c) >= 0x20
+                     and unicodedata.category(c) != "Cf"})
     lacking = {}
     for sub in sorted(set(font_map().values()), key=str):
         ranges = _charset(sub)

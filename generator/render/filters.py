@@ -86,6 +86,15 @@ def or_fill(value: Any) -> Any:
     return FILL_IN if value is None or value == "" else value
 
 
+WORD_JOINER = "\u2060"
+
+
+def whole(text: Any) -> str:
+    """A phone number or code kept on one line: word joiners (zero-width, no break) around its
+    hyphens. LibreOffice still breaks after a non-breaking hyphen (U+2011) in Chinese text."""
+    return "" if text is None else str(text).replace("-", f"{WORD_JOINER}-{WORD_JOINER}")
+
+
 FILTERS = {
     "yuan": yuan,
     "wan": wan,
@@ -94,6 +103,7 @@ FILTERS = {
     "cn_date": cn_date,
     "percent": percent,
     "or_fill": or_fill,
+    "whole": whole,
 }
 """Every filter a template may use, by the name templates call it."""
 
