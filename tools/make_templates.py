@@ -434,12 +434,10 @@ def survey_form() -> DocumentObject:
         para(doc, text, TABLE_TEXT)
     para(doc, "5.其他意见或建议：", TABLE_TEXT)
     remarks = ruled_table(doc, [156])
-    add_row(remarks, [""], height_mm=22)
+    add_row(remarks, [""], height_mm=14)
     keep_together(remarks)
-    para(doc)
     para(doc, "户主（家庭成员）签字：______________　日期：____年__月__日", TABLE_TEXT)
     para(doc, "入户征询人员签字：　　______________　日期：____年__月__日", TABLE_TEXT)
-    para(doc)
     para(doc, "本表一户一份，由{{ street_office }}{{ community_committee }}入户征询后收回统计，"
               "住户信息仅用于本次征询，不对外公开。", TABLE_SMALL)
     tag(doc, "{%p if not loop.last %}")
