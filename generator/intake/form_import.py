@@ -10,11 +10,9 @@ overwritten without --force, and the fields changed on both sides are named.
 from __future__ import annotations
 
 import copy
-import datetime as dt
 import json
-import re
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +21,8 @@ from openpyxl.workbook.workbook import Workbook
 from openpyxl.worksheet.worksheet import Worksheet
 from pydantic import BaseModel, ValidationError
 
+from generator.data import cells
+from generator.data.cells import CellProblem, shown
 from generator.data.loader import DataSet, describe_error
 from generator.data.models import STAGE_NAMES, Project
 from generator.errors import DataError, Problem
@@ -37,10 +37,6 @@ FORM_ROWS = 5000
 _STAGES = {name: key for key, name in STAGE_NAMES.items()}
 GROUPS = ("survey", "contact", "acceptance", "completion")
 """Parts of a project that are there only once begun: all their cells blank means none."""
-
-
-class _Bad(Exception):
-    """A cell whose value cannot be read; the message is for the clerk."""
 
 
 @dataclass
@@ -74,36 +70,11 @@ class ImportSummary:
 # ---------------------------------------------------------------- reading cells
 
 
-def _shown(value: Any) -> str:
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    if isinstance(value, (dt.datetime, dt.date)):
-        return f"日期 {value:%Y-%m-%d}"
-    return f"“{value}”" if isinstance(value, str) else str(value)
-
-
 def _number(value: Any, kind: str) -> Any:
-    if isinstance(value, bool) or isinstance(value, (dt.date, dt.datetime)):
-        raise _Bad(f"应为数字，现为{_shown(value)}")
-    if isinstance(value, str):
-        text = value.strip()
-        hint = ""
-        if re.fullmatch(r"[\d,，.．０-９]+\s*(户|元|万元|平方米|米|个)?", text):
-            hint = "（这是文本，不是数字：请用半角阿拉伯数字，不要写千位分隔符和单位）"
-        raise _Bad(f"应为数字，现为文本“{text}”{hint}")
-    if not isinstance(value, (int, float, Decimal)):
-        raise _Bad(f"应为数字，现为{_shown(value)}")
-    try:
-        number = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
-    except InvalidOperation:
-        raise _Bad(f"应为数字，现为{_shown(value)}") from None
-    if not number.is_finite():
-        raise _Bad("应为有限的数字")
-    if number < 0:
-        raise _Bad(f"不能为负数，现为{number}")
+    number = cells.number(value)
     if kind == "int":
         if number != number.to_integral_value():
-            raise _Bad(f"应为整数，现为{number}")
+            raise CellProblem(f"应为整数，现为{number}")
         return int(number)
     if number == number.to_integral_value():
         number = Decimal(int(number))
@@ -111,40 +82,12 @@ def _number(value: Any, kind: str) -> Any:
         number = number.normalize()
         exponent = number.as_tuple().exponent
         if isinstance(exponent, int) and exponent < -2:
-            raise _Bad(f"金额最多保留两位小数（到分），现为{number}")
+            raise CellProblem(f"金额最多保留两位小数（到分），现为{number}")
     return number
 
 
-_DATE_TEXT = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$")
-
-
-def _date(value: Any) -> dt.date:
-    if isinstance(value, dt.datetime):
-        if value.time() != dt.time(0):
-            raise _Bad(f"应为日期，现为带时刻的值 {value:%Y-%m-%d %H:%M}")
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    if isinstance(value, str):
-        match = _DATE_TEXT.match(value.strip())
-        if match:
-            try:
-                return dt.date(*(int(g) for g in match.groups()))
-            except ValueError:
-                raise _Bad(f"日期不存在：“{value.strip()}”") from None
-        raise _Bad(f"应为日期，如 2018-06-01，现为“{value.strip()}”")
-    raise _Bad(f"应为日期，如 2018-06-01，现为{_shown(value)}（单元格不是日期格式）")
-
-
 def _text(value: Any) -> str | None:
-    if isinstance(value, (dt.date, dt.datetime)):
-        raise _Bad(f"应为文字，现为{_shown(value)}（Excel 把它识别成了日期，请把单元格设为文本后重新输入）")
-    if isinstance(value, bool):
-        raise _Bad(f"应为文字，现为{value}")
-    if isinstance(value, float):
-        value = int(value) if value.is_integer() else repr(value)
-    text = str(value).strip()
-    return text or None
+    return cells.text(value).strip() or None
 
 
 def _cell(value: Any, fld: F.Field, data: DataSet) -> Any:
@@ -155,14 +98,14 @@ def _cell(value: Any, fld: F.Field, data: DataSet) -> Any:
     if kind in ("int", "money", "number"):
         return _number(value, kind)
     if kind == "date":
-        return _date(value)
+        return cells.date(value)
     if kind == "bool":
         if isinstance(value, bool):
             return value
         text = _text(value)
         if text in (F.YES, F.NO):
             return text == F.YES
-        raise _Bad(f"只能填“是”或“否”，现为“{text}”")
+        raise CellProblem(f"只能填“是”或“否”，现为“{text}”")
     text = _text(value)
     if kind == "choice" and text is not None:
         if fld.path == ("stage",):
@@ -170,14 +113,14 @@ def _cell(value: Any, fld: F.Field, data: DataSet) -> Any:
                 return _STAGES[text]
             if text in STAGE_NAMES:
                 return text
-            raise _Bad(f"“{text}”不是进度阶段；可选：{'、'.join(STAGE_NAMES.values())}")
+            raise CellProblem(f"“{text}”不是进度阶段；可选：{'、'.join(STAGE_NAMES.values())}")
         if fld.choices == "改造项目":
             if text not in data.items:
-                raise _Bad(f"“{text}”不在改造项目分类表（catalogue.yaml）中；请从下拉列表中选择")
+                raise CellProblem(f"“{text}”不在改造项目分类表（catalogue.yaml）中；请从下拉列表中选择")
             return text
         allowed = _CHOICES.get(fld.choices or "", ())
         if text not in allowed:
-            raise _Bad(f"只能是以下之一：{'、'.join(allowed)}（现为“{text}”）")
+            raise CellProblem(f"只能是以下之一：{'、'.join(allowed)}（现为“{text}”）")
     return text
 
 
@@ -216,7 +159,7 @@ class _Reader:
             return None
         try:
             return _cell(cell.value, fld, self.data)
-        except _Bad as exc:
+        except CellProblem as exc:
             self.add(ws.title, row, place, str(exc))
             return None
 
@@ -290,7 +233,7 @@ def _check_labels(reader: _Reader, lay: F.Layout) -> None:
         row = lay.field_row(sheet, index)
         label = reader.wb[sheet].cell(row, 1).value
         if not (isinstance(label, str) and label.startswith(fld.label)):
-            reader.add(sheet, row, "A列", f"应为“{fld.label}”，现为{_shown(label)}：行被插入、删除或移动过；"
+            reader.add(sheet, row, "A列", f"应为“{fld.label}”，现为{shown(label)}：行被插入、删除或移动过；"
                                          "请用原填报表重新填写")
     for table in F.TABLES:
         _, head, _ = lay.table_rows(table.key)
@@ -298,7 +241,7 @@ def _check_labels(reader: _Reader, lay: F.Layout) -> None:
         for col, column in enumerate(table.columns, start=2):
             if ws.cell(head, col).value != column.label:
                 reader.add(table.sheet, head, f"{get_column_letter(col)}列",
-                           f"表头应为“{column.label}”，现为{_shown(ws.cell(head, col).value)}："
+                           f"表头应为“{column.label}”，现为{shown(ws.cell(head, col).value)}："
                            "行或列被插入、删除或移动过；请用原填报表重新填写")
 
 

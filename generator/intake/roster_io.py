@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,6 +30,8 @@ from generator.data.roster import (
     write_csv,
 )
 from generator.errors import DataError, Problem
+from generator.intake.workbook_safety import open_workbook
+from generator.output.writer import atomic_write
 
 SHEET = "住户名册"
 HEADING_ROW = 2
@@ -119,23 +119,8 @@ def export_roster(data_dir: Path | None, community: str, out: Path | None = None
     buffer = io.BytesIO()
     wb.save(buffer)
     target = out or Path(f"{community}-住户名册.xlsx")
-    _write_atomic(target, buffer.getvalue())
+    atomic_write(target, buffer.getvalue())
     return RosterFile(target, len(roster.households))
-
-
-def _write_atomic(path: Path, payload: bytes) -> None:
-    """Write through a temporary file in the same folder, so a half-written file is never left."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(payload)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _cell_value(value: Any) -> Any:
@@ -148,16 +133,9 @@ def _cell_value(value: Any) -> Any:
 
 def read_workbook(path: Path) -> tuple[Roster, str]:
     """The roster in a workbook's first sheet with a 楼栋 and 房号 heading; DataError naming every bad cell."""
-    from openpyxl import load_workbook
-
-    try:
-        wb = load_workbook(path, data_only=False)
-    except Exception as exc:  # openpyxl raises many kinds for a file that is not a workbook
-        raise DataError([Problem(path, f"无法作为 Excel 工作簿（.xlsx）打开：{exc}")]) from None
+    wb = open_workbook(path, max_rows=MAX_ROWS)
     for ws in wb.worksheets:
         where = f"{path} 工作表“{ws.title}”"
-        if ws.max_row > MAX_ROWS:
-            raise DataError([Problem(where, f"有{ws.max_row}行，超过{MAX_ROWS}行，不像住户名册")])
         grid = [[_cell_value(v) for v in row] for row in ws.iter_rows(values_only=True)]
         for merged in ws.merged_cells.ranges:
             top = grid[merged.min_row - 1][merged.min_col - 1]
@@ -217,6 +195,6 @@ def import_roster(workbook: Path, data_dir: Path | None, community: str) -> Rost
     payload = write_csv(roster)
     if path.exists() and path.read_bytes() == payload:
         return RosterFile(path, len(roster.households), changed=False)
-    _write_atomic(path, payload)
+    atomic_write(path, payload)
     return RosterFile(path, len(roster.households))
 
