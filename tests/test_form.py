@@ -269,7 +269,7 @@ def test_the_cli_shows_before_and_after_and_exits_1_on_a_bad_file(tmp_path: Path
                  lambda wb: wb["意见征询"].__setitem__("B5", "三百"))
     result = CliRunner().invoke(main, ["--data", str(folder), "form", "import", str(good), str(bad)])
     assert result.exit_code == 1
-    assert "survey.support（居民意见征询.同意户数（有住户名册时可不填））：284 → 285" in result.output
+    assert "居民意见征询·同意户数（有住户名册时可不填）：284 → 285" in result.output
     assert "bad.xlsx 工作表“意见征询” 第5行 B列（征询户数）：应为数字，现为文本“三百”" in result.output
     assert "共 2 个文件：写入 1 个，未改动 0 个，有问题 1 个。" in result.output
     assert (folder / "projects" / "dongqu-02.yaml").read_bytes() == (
@@ -325,9 +325,9 @@ def test_yaml_changed_since_export_is_not_overwritten_without_force(tmp_path: Pa
     summary = import_forms(load(folder), [form])
     problem = str(summary.files[0].problems[0])
     assert "在导出填报表之后已被修改" in problem
-    assert ("双方都改过的项目：survey.no_answer（居民意见征询.未表态户数（有住户名册时可不填））；"
-            "survey.support") in problem
-    assert "只在数据文件中改过的项目：contact.person（公示联系.联系人）" in problem
+    assert ("双方都改过的项目：居民意见征询·未表态户数（有住户名册时可不填）；"  # in the file's order
+            "居民意见征询·同意户数（有住户名册时可不填）。") in problem
+    assert "只在数据文件中改过的项目：公示联系·联系人。" in problem
     assert project_file.read_bytes() == before
     forced = import_forms(load(folder), [form], force=True)
     assert forced.ok and forced.files[0].written

@@ -429,10 +429,10 @@ def import_form(path: Path, data: DataSet, force: bool = False, seen: set[str] |
         result.problems = reader.problems
         return result
     if F.data_hash(current) != F.data_hash(baseline) and not force:
-        theirs = {c.label for c in diff(baseline, current)}
-        mine = {c.label for c in diff(baseline, merged(baseline, form, community_id))}
-        both = sorted(theirs & mine)
-        only = sorted(theirs - mine)
+        theirs = diff(baseline, current)  # in the file's order, rows counted from 1
+        mine = {c.loc for c in diff(baseline, merged(baseline, form, community_id))}
+        both = [c.label for c in theirs if c.loc in mine]
+        only = [c.label for c in theirs if c.loc not in mine]
         text = f"{target} 在导出填报表之后已被修改，为免覆盖已停止，未写入。"
         if both:
             text += f"双方都改过的项目：{'；'.join(both)}。"
