@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from openpyxl.workbook.workbook import Workbook
+
 from generator.data.loader import BUNDLED_DATA, ROSTERS, DataSet, load
 from generator.data.roster import (
     ANSWERS,
@@ -32,9 +34,13 @@ from generator.data.roster import (
 from generator.errors import DataError, Problem
 from generator.intake.workbook_safety import open_workbook
 from generator.output.writer import atomic_write
+from generator.render.ziputil import normalize_zip
 
 SHEET = "住户名册"
 HEADING_ROW = 2
+META_SHEET = "名册信息"
+"""The hidden sheet naming the community a roster workbook was exported for."""
+META_TITLE = "表单"
 MAX_ROWS = 200_000
 """More rows than any community has households: a sheet this long is not a roster."""
 _WIDTHS = {"building": 10, "unit": 6, "room": 8, "head": 10, "phone": 14, "area": 10, "tenure": 10,
@@ -63,12 +69,20 @@ def _dataset(data_dir: Path | None, community: str) -> DataSet:
 
 def export_roster(data_dir: Path | None, community: str, out: Path | None = None) -> RosterFile:
     """Write the community's roster as a workbook (a blank one, a row per household, if it has none)."""
+    data = _dataset(data_dir, community)
+    payload, households = roster_workbook(data, community)
+    target = out or Path(f"{community}-住户名册.xlsx")
+    atomic_write(target, payload)
+    return RosterFile(target, households)
+
+
+def roster_workbook(data: DataSet, community: str) -> tuple[bytes, int]:
+    """The roster workbook of a community and its number of rows; the same roster gives the same bytes."""
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font
     from openpyxl.utils import get_column_letter
     from openpyxl.worksheet.datavalidation import DataValidation
 
-    data = _dataset(data_dir, community)
     path = roster_path(data, community)
     c = data.communities[community]
     if path.exists():
@@ -116,11 +130,16 @@ def export_roster(data_dir: Path | None, community: str, out: Path | None = None
         check.add(f"{letter}{HEADING_ROW + 1}:{letter}{last}")
         ws.add_data_validation(check)
     ws.freeze_panes = ws.cell(HEADING_ROW + 1, 1)
+    meta = wb.create_sheet(META_SHEET)
+    for row, (label, value) in enumerate(((META_TITLE, SHEET), ("城市", data.programme.city),
+                                          ("小区编号", community), ("小区名称", c.name)), start=1):
+        meta.cell(row, 1, label)
+        meta.cell(row, 2, value).number_format = "@"
+    meta.sheet_state = "hidden"
+    meta.protection.sheet = True
     buffer = io.BytesIO()
     wb.save(buffer)
-    target = out or Path(f"{community}-住户名册.xlsx")
-    atomic_write(target, buffer.getvalue())
-    return RosterFile(target, len(roster.households))
+    return normalize_zip(buffer.getvalue()), len(roster.households)
 
 
 def _cell_value(value: Any) -> Any:
@@ -131,10 +150,34 @@ def _cell_value(value: Any) -> Any:
     return value
 
 
-def read_workbook(path: Path) -> tuple[Roster, str]:
+@dataclass
+class RosterBook:
+    """What a roster workbook holds."""
+
+    roster: Roster | None
+    """None when its rows hold nothing but building names: a blank roster nobody filled in."""
+    where: str
+    """The workbook and sheet, as problems name them."""
+    community: str | None = None
+    """The community it was exported for (its hidden sheet), None for a roster made by hand."""
+    city: str | None = None
+
+
+def is_roster(wb: Workbook) -> bool:
+    """A workbook this tool exported as a roster (it carries the hidden 名册信息 sheet)."""
+    return META_SHEET in wb.sheetnames and wb[META_SHEET]["B1"].value == SHEET
+
+
+def read_workbook(path: Path, wb: Workbook | None = None) -> RosterBook:
     """The roster in a workbook's first sheet with a 楼栋 and 房号 heading; DataError naming every bad cell."""
-    wb = open_workbook(path, max_rows=MAX_ROWS)
+    wb = wb or open_workbook(path, max_rows=MAX_ROWS)
+    meta: dict[str, str] = {}
+    if is_roster(wb):
+        meta = {str(k): str(v) for k, v in wb[META_SHEET].iter_rows(max_col=2, values_only=True)
+                if k is not None and v is not None}
     for ws in wb.worksheets:
+        if ws.title == META_SHEET:
+            continue
         where = f"{path} 工作表“{ws.title}”"
         grid = [[_cell_value(v) for v in row] for row in ws.iter_rows(values_only=True)]
         for merged in ws.merged_cells.ranges:
@@ -168,7 +211,10 @@ def read_workbook(path: Path) -> tuple[Roster, str]:
             rows.append((number, values))
         if formulas:
             raise DataError(formulas)
-        return parse(rows, where, illustrative), where
+        book = RosterBook(None, where, meta.get("小区编号"), meta.get("城市"))
+        if any(set(values) != {"building"} for _, values in rows):
+            book.roster = parse(rows, where, illustrative)
+        return book
     raise DataError([Problem(path, "没有找到住户名册：任何工作表的前20行中都没有含“楼栋”“房号”的列名行")])
 
 
@@ -177,10 +223,50 @@ def _merged_only(ws: Any, row: int) -> bool:
     return any(m.min_row < row <= m.max_row for m in ws.merged_cells.ranges)
 
 
-def import_roster(workbook: Path, data_dir: Path | None, community: str) -> RosterFile:
-    """Replace the community's roster by the workbook's, after checking every row; unchanged on error."""
-    data = _dataset(data_dir, community)
-    roster, where = read_workbook(workbook)
+def import_roster(workbook: Path, data_dir: Path | None, community: str | None = None) -> RosterFile:
+    """Replace the community's roster by the workbook's, after checking every row; unchanged on error.
+
+    The community is the one the workbook was exported for; `community` (--project) names it for
+    a roster made by hand, and must agree with the workbook's when both are given.
+    """
+    data = load(data_dir or BUNDLED_DATA, rosters=False)
+    return store_roster(data, read_workbook(workbook), community)
+
+
+def store_roster(data: DataSet, book: RosterBook, community: str | None = None) -> RosterFile:
+    """Check a roster read from a workbook against the data and write it; DataError, nothing written."""
+    community, roster = checked(data, book, community)
+    path = roster_path(data, community)
+    payload = write_csv(roster)
+    if path.exists() and path.read_bytes() == payload:
+        return RosterFile(path, len(roster.households), changed=False)
+    atomic_write(path, payload)
+    return RosterFile(path, len(roster.households))
+
+
+def checked(data: DataSet, book: RosterBook, community: str | None = None) -> tuple[str, Roster]:
+    """The community a roster workbook is for and its roster, after every check; DataError otherwise."""
+    where = book.where
+    if book.city is not None and book.city != data.programme.city:
+        raise DataError([Problem(where, f"这是“{book.city}”的住户名册，而数据文件夹是“{data.programme.city}”的；"
+                                        "请确认数据文件夹（--data）和文件是否选对")])
+    if community is not None and community not in data.communities:
+        raise DataError([Problem("命令行参数", f"未知的小区编号“{community}”")])
+    if book.community is not None:
+        if book.community not in data.communities:
+            raise DataError([Problem(where, f"名册的小区编号“{book.community}”不在计划表（communities.yaml）中；"
+                                            "可能是另一份计划或另一个城市的名册")])
+        if community is not None and community != book.community:
+            theirs, mine = data.communities[book.community], data.communities[community]
+            raise DataError([Problem(where, f"这是{theirs.name}（{theirs.id}）的住户名册，"
+                                            f"不是{mine.name}（{mine.id}）的；请确认文件是否选对")])
+        community = book.community
+    if community is None:
+        raise DataError([Problem(where, "名册中没有小区编号（不是本工具导出的名册）；"
+                                        "请用 gaizao roster import 文件 --project 小区编号 导入")])
+    if book.roster is None:
+        raise DataError([Problem(where, "名册还没有填写：各行只有楼栋，没有房号等住户信息")])
+    roster = book.roster
     project = data.projects.get(community)
     buildings = {b.name: b.households for b in project.buildings} if project else {}
     problems = [Problem(where, message, field=f"第{row}行“{column}”列" if row else column)
@@ -191,10 +277,4 @@ def import_roster(workbook: Path, data_dir: Path | None, community: str) -> Rost
                                        f"{data.communities[community].name}为{households}户"))
     if problems:
         raise DataError(problems)
-    path = roster_path(data, community)
-    payload = write_csv(roster)
-    if path.exists() and path.read_bytes() == payload:
-        return RosterFile(path, len(roster.households), changed=False)
-    atomic_write(path, payload)
-    return RosterFile(path, len(roster.households))
-
+    return community, roster
