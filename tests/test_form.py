@@ -281,7 +281,7 @@ def test_cli_export_selects_and_never_overwrites_a_filled_form(tmp_path: Path) -
     out = tmp_path / "填报表"
     result = runner.invoke(main, ["form", "export", "--district", "东区", "--year", "2018", "--out", str(out)])
     assert result.exit_code == 0, result.output
-    files = sorted(out.rglob("*.xlsx"))
+    files = sorted(out.rglob("*-填报表.xlsx"))
     assert files and all(f.parts[-3:-1] == ("2018", "东区") for f in files)
     again = runner.invoke(main, ["form", "export", "--district", "东区", "--year", "2018", "--out", str(out)])
     assert again.exit_code == 0  # the same bytes: nothing to lose

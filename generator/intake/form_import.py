@@ -27,6 +27,7 @@ from generator.data.loader import DataSet, describe_error
 from generator.data.models import STAGE_NAMES, Project
 from generator.errors import DataError, Problem
 from generator.intake import form as F
+from generator.intake import roster_io
 from generator.intake.project_yaml import Change, apply, diff, load_for_edit, save
 from generator.intake.workbook_safety import open_workbook
 from generator.render.filters import q2
@@ -50,6 +51,10 @@ class FileResult:
     changes: list[Change] = field(default_factory=list)
     written: bool = False
     new_file: bool = False
+    households: int | None = None
+    """For a roster workbook: the households it holds (None for a form)."""
+    note: str | None = None
+    """Why a workbook without problems wrote nothing, when it is not that nothing changed."""
 
     @property
     def ok(self) -> bool:
@@ -164,10 +169,13 @@ class _Reader:
             return None
 
 
+_HAND_ROSTER = "；自己制作的住户名册请用 gaizao roster import 文件 --project 小区编号 导入"
+
+
 def _meta(wb: Workbook, path: Path) -> dict[str, str]:
     if F.META_SHEET not in wb.sheetnames:
         raise DataError([Problem(path, "不是本工具导出的填报表（没有“表单信息”工作表）；"
-                                       "请用 gaizao form export 导出的填报表填写")])
+                                       f"请用 gaizao form export 导出的填报表填写{_HAND_ROSTER}")])
     ws = wb[F.META_SHEET]
     values = {str(ws.cell(r, 1).value): "" if ws.cell(r, 2).value is None else str(ws.cell(r, 2).value)
               for r in range(1, len(F.META_ROWS) + 1)}
@@ -180,16 +188,17 @@ def _meta(wb: Workbook, path: Path) -> dict[str, str]:
     return values
 
 
-def read_form(path: Path, data: DataSet) -> tuple[str, dict[str, Any], dict[str, Any], _Reader]:
+def read_form(path: Path, data: DataSet, wb: Workbook | None = None
+              ) -> tuple[str, dict[str, Any], dict[str, Any], _Reader]:
     """A returned form: its community, the data it was exported from, what it holds now, its reader.
 
     Raises DataError for a workbook that is not a form of this data folder or cannot be read.
     """
-    wb = open_workbook(path, max_rows=FORM_ROWS)
+    wb = wb or open_workbook(path, max_rows=FORM_ROWS)
     meta = _meta(wb, path)
     where = f"{path} 工作表“{F.META_SHEET}”"
     if meta.get("表单") != F.FORM_TITLE:
-        raise DataError([Problem(path, "不是本工具导出的填报表（表单信息不符）")])
+        raise DataError([Problem(path, f"不是本工具导出的填报表（表单信息不符）{_HAND_ROSTER}")])
     if meta.get("表单版本") != F.FORM_VERSION:
         raise DataError([Problem(where, f"填报表版本“{meta.get('表单版本')}”本工具不认识（本工具为第"
                                         f"{F.FORM_VERSION}版）；请用 gaizao form export 重新导出后填写")])
@@ -404,11 +413,19 @@ def _validate(reader: _Reader, values: dict[str, Any], target: Path) -> None:
             reader.add(sheet, row, place, f"“{result.item}”不在改造项目分类表中")
 
 
+def _row_limit(sheets: list[str]) -> int:
+    """A form has some 200 rows a sheet; a roster workbook (the import takes both) a row a household."""
+    return roster_io.MAX_ROWS if roster_io.META_SHEET in sheets else FORM_ROWS
+
+
 def import_form(path: Path, data: DataSet, force: bool = False, seen: set[str] | None = None) -> FileResult:
     """Check one returned form and write its project file when it has no problem."""
     result = FileResult(path=path)
     try:
-        community_id, baseline, form, reader = read_form(path, data)
+        wb = open_workbook(path, max_rows=_row_limit)
+        if roster_io.is_roster(wb):
+            return _import_roster(result, wb, data, seen)
+        community_id, baseline, form, reader = read_form(path, data, wb)
     except DataError as exc:
         result.problems = exc.problems
         return result
@@ -444,6 +461,28 @@ def import_form(path: Path, data: DataSet, force: bool = False, seen: set[str] |
     result.changes = apply(doc, new)
     result.new_file = doc.text is None
     result.written = save(doc)
+    return result
+
+
+def _import_roster(result: FileResult, wb: Workbook, data: DataSet, seen: set[str] | None) -> FileResult:
+    """A roster workbook returned with the forms: through the checks of `gaizao roster import`."""
+    book = roster_io.read_workbook(result.path, wb)
+    result.community = book.community
+    if seen is not None and book.community is not None:
+        key = f"roster:{book.community}"
+        if key in seen:
+            result.problems.append(Problem(result.path, f"与本次导入的另一个文件是同一个小区（{book.community}）的"
+                                                        "住户名册；请只导入其中一个"))
+            return result
+        seen.add(key)
+    if book.roster is None and book.community in data.communities and book.city == data.programme.city:
+        result.target = roster_io.roster_path(data, book.community)
+        result.note = "住户名册还没有填写（各行只有楼栋），未导入"
+        return result
+    existed = book.community is not None and roster_io.roster_path(data, book.community).exists()
+    stored = roster_io.store_roster(data, book)
+    result.target, result.households, result.written = stored.path, stored.households, stored.changed
+    result.new_file = stored.changed and not existed
     return result
 
 
