@@ -278,3 +278,25 @@ def checked(data: DataSet, book: RosterBook, community: str | None = None) -> tu
     if problems:
         raise DataError(problems)
     return community, roster
+
+
+NO_HOUSEHOLD = "（无此户）"
+
+
+def roster_changes(before: Roster | None, after: Roster) -> list[tuple[str, str, str]]:
+    """What a new roster changes, as (what, before, after): each cell of a household (matched by its
+    address) that differs, each household added or taken out, in the new roster's order."""
+    titles = dict(COLUMNS)
+    old = {h.address: h for h in (before.households if before else ())}
+    new = {h.address for h in after.households}
+    out = []
+    for household in after.households:
+        was = old.get(household.address)
+        if was is None:
+            out.append((f"住户名册·{household.address}", NO_HOUSEHOLD, "新增"))
+            continue
+        for (name, _), a, b in zip(COLUMNS, cells(was), cells(household), strict=True):
+            if a != b:
+                out.append((f"住户名册·{household.address}·{titles[name]}", a or "空", b or "空"))
+    out += [(f"住户名册·{address}", "有", NO_HOUSEHOLD) for address in old if address not in new]
+    return out
