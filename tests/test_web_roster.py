@@ -113,3 +113,45 @@ def test_roster_routes_check_scope_and_csrf(fresh: tuple[Flask, Path, Path]) -> 
     assert (data / "rosters" / "renhe-06.csv").read_bytes() == before
     city = _client(app, "city")
     assert city.get("/projects/renhe-06/roster.xlsx").status_code == 403
+
+
+@pytest.mark.browser
+def test_a_clerk_downloads_fills_and_uploads_the_roster_in_a_browser(tmp_path: Path) -> None:
+    """In chromium: the panel on the project page, the download, the upload and its result."""
+    from tests.test_web_browser import ARGS, CHROMIUM, PASSWORD, SHOTS
+    from tests.webapp import Running
+
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Debian's chromium is not installed (make system)")
+    from playwright.sync_api import sync_playwright
+
+    data, instance = make_instance(tmp_path)
+    running = Running(make_app(data, instance))
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+            page = browser.new_context(viewport={"width": 1366, "height": 768}, locale="zh-CN",
+                                       accept_downloads=True).new_page()
+            page.goto(f"{running.base}/login")
+            page.fill("#username", "renhe")
+            page.fill("#password", PASSWORD)
+            page.keyboard.press("Enter")
+            page.wait_for_url(f"{running.base}/")
+            page.goto(f"{running.base}/projects/renhe-06")
+            SHOTS.mkdir(parents=True, exist_ok=True)
+            page.locator("#roster").screenshot(path=str(SHOTS / "roster-panel.png"))
+            with page.expect_download() as info:
+                page.click("text=下载住户名册（Excel）")
+            download = info.value
+            assert download.suggested_filename == "06-林业大院-住户名册.xlsx"
+            filled = tmp_path / "filled.xlsx"
+            filled.write_bytes(_edited(Path(download.path()).read_bytes(), {"H4": "未表态"}))
+            page.set_input_files("#roster-file", str(filled))
+            page.click("text=上传并导入名册")
+            page.wait_for_selector("[role=status]")
+            page.screenshot(path=str(SHOTS / "roster-imported.png"))
+            assert "住户名册·1栋1单元102·意见：同意 → 未表态" in page.content()
+            browser.close()
+    finally:
+        running.stop()
+    assert "未表态" in (data / "rosters" / "renhe-06.csv").read_text(encoding="utf-8-sig").splitlines()[3]
