@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import zipfile
 from pathlib import Path
 
 import openpyxl
@@ -140,3 +141,37 @@ def test_form_export_never_overwrites_a_filled_roster(tmp_path: Path) -> None:
     assert refused.exit_code == 1 and "已存在" in refused.output
     assert openpyxl.load_workbook(roster)[SHEET]["H3"].value == "不同意"
     assert F.roster_file(load(BUNDLED_DATA).communities["renhe-06"]).name == roster.name
+
+
+@pytest.mark.libreoffice
+def test_roster_workbooks_saved_by_libreoffice_import_the_same(data_dir: Path, tmp_path: Path) -> None:
+    """Every bundled roster, a blank one and an edited one, opened and saved again by LibreOffice."""
+    from generator.intake.roster_io import export_roster
+    from tests.test_form import lo_resave
+
+    data = load(data_dir)
+    books = []
+    for community in [*sorted(data.rosters), "dongqu-10"]:
+        books.append(export_roster(data_dir, community, tmp_path / "out" / f"{community}.xlsx").path)
+    edited = tmp_path / "out" / "edited-renhe-06.xlsx"
+    wb = openpyxl.load_workbook(tmp_path / "out" / "renhe-06.xlsx")
+    wb[SHEET]["H3"], wb[SHEET]["F4"], wb[SHEET]["M5"] = "未表态", 101.25, "2018-04-02"
+    wb.save(edited)
+    resaved = dict(zip([b.stem for b in [*books, edited]], lo_resave(tmp_path, [*books, edited]), strict=True))
+    with zipfile.ZipFile(resaved["dongqu-02"]) as saved:
+        assert b"LibreOffice" in saved.read("docProps/app.xml")
+    before = {p.name: p.read_bytes() for p in (data_dir / "rosters").iterdir()}
+    for community in sorted(data.rosters):
+        result = import_roster(resaved[community], data_dir)  # the hidden sheet survives: no --project
+        assert result.households == data.communities[community].households
+        assert not result.changed, community
+    assert {p.name: p.read_bytes() for p in (data_dir / "rosters").iterdir()} == before
+    blank = import_forms(load(data_dir), [resaved["dongqu-10"]])
+    assert blank.ok and blank.files[0].note and not blank.files[0].written
+    result = import_roster(resaved["edited-renhe-06"], data_dir)
+    assert result.changed
+    households = read_csv(data_dir / "rosters" / "renhe-06.csv").households
+    original = data.rosters["renhe-06"].households
+    assert households[0].answer == "未表态" and str(households[1].area) == "101.25"
+    assert str(households[2].date) == "2018-04-02"
+    assert households[3:] == original[3:]
