@@ -43,7 +43,7 @@ META_SHEET = "名册信息"
 META_TITLE = "表单"
 MAX_ROWS = 200_000
 """More rows than any community has households: a sheet this long is not a roster."""
-_WIDTHS = {"building": 10, "unit": 6, "room": 8, "head": 10, "phone": 14, "area": 10, "tenure": 10,
+_WIDTHS = {"building": 10, "unit": 6, "room": 8, "head": 10, "phone": 14, "area": 12, "tenure": 10,
            "answer": 8, "wants": 36, "pays": 8, "management": 16, "fund": 10, "date": 12, "remarks": 24}
 
 
@@ -130,6 +130,14 @@ def roster_workbook(data: DataSet, community: str) -> tuple[bytes, int]:
         check.add(f"{letter}{HEADING_ROW + 1}:{letter}{last}")
         ws.add_data_validation(check)
     ws.freeze_panes = ws.cell(HEADING_ROW + 1, 1)
+    # printed for the door-to-door round: landscape, all columns on one page width, headings on every page
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_title_rows = f"{HEADING_ROW}:{HEADING_ROW}"
+    ws.row_dimensions[HEADING_ROW].height = 30
     meta = wb.create_sheet(META_SHEET)
     for row, (label, value) in enumerate(((META_TITLE, SHEET), ("城市", data.programme.city),
                                           ("小区编号", community), ("小区名称", c.name)), start=1):
