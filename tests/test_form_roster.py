@@ -65,7 +65,8 @@ def test_forms_and_rosters_import_together(exported: dict[str, tuple[Path, Path]
     assert before.households[0].answer != "不同意"
     result = CliRunner().invoke(main, ["--data", str(data_dir), "form", "import", str(form), str(book)])
     assert result.exit_code == 0, result.output
-    assert f"✓ {book} → {data_dir / 'rosters' / 'renhe-06.csv'}（住户名册 84 户）" in result.output
+    assert f"✓ {book} → {data_dir / 'rosters' / 'renhe-06.csv'}（住户名册 84 户，改动 1 处）" in result.output
+    assert "    住户名册·1栋1单元101·意见：同意 → 不同意" in result.output
     assert f"✓ {form}：与 " in result.output  # the form itself, unchanged
     after = read_csv(data_dir / "rosters" / "renhe-06.csv")
     assert after.households[0].answer == "不同意"

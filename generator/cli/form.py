@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from generator.cli.common import CONTEXT, dataset
+from generator.cli.roster import SHOWN
 
 
 @click.group("form", context_settings=CONTEXT)
@@ -66,7 +67,12 @@ def import_cmd(ctx: click.Context, files: tuple[Path, ...], force: bool) -> None
         elif result.note:
             click.echo(f"✓ {result.path}：{result.note}")
         elif result.written and result.households is not None:
-            click.echo(f"✓ {result.path} → {result.target}（住户名册 {result.households} 户）")
+            click.echo(f"✓ {result.path} → {result.target}（住户名册 {result.households} 户，"
+                       f"改动 {len(result.changes)} 处）")
+            for change in result.changes[:SHOWN]:
+                click.echo(f"    {change}")
+            if len(result.changes) > SHOWN:
+                click.echo(f"    ……另有 {len(result.changes) - SHOWN} 处")
         elif result.written:
             what = "新建" if result.new_file else f"修改 {len(result.changes)} 项"
             click.echo(f"✓ {result.path} → {result.target}（{what}）")

@@ -8,6 +8,9 @@ import click
 
 from generator.cli.common import CONTEXT
 
+SHOWN = 30
+"""Changes of a roster import listed one by one; the rest are counted."""
+
 
 @click.group(context_settings=CONTEXT)
 def roster() -> None:
@@ -42,6 +45,10 @@ def import_cmd(ctx: click.Context, workbook: Path, community: str | None) -> Non
     from generator.intake.roster_io import import_roster
 
     result = import_roster(workbook, (ctx.obj or {}).get("data_dir"), community)
-    state = "已写入" if result.changed else "内容相同，未改动"
+    state = f"已写入（改动 {len(result.changes)} 处）" if result.changed else "内容相同，未改动"
     click.echo(f"读到 {result.households} 户，{state}：{result.path}")
+    for what, before, after in result.changes[:SHOWN]:
+        click.echo(f"    {what}：{before} → {after}")
+    if len(result.changes) > SHOWN:
+        click.echo(f"    ……另有 {len(result.changes) - SHOWN} 处")
     click.echo("下一步：gaizao validate")

@@ -482,6 +482,7 @@ def _import_roster(result: FileResult, wb: Workbook, data: DataSet, seen: set[st
     existed = book.community is not None and roster_io.roster_path(data, book.community).exists()
     stored = roster_io.store_roster(data, book)
     result.target, result.households, result.written = stored.path, stored.households, stored.changed
+    result.changes = [Change(("roster",), what, before, after) for what, before, after in stored.changes]
     result.new_file = stored.changed and not existed
     return result
 

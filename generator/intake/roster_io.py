@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +54,8 @@ class RosterFile:
     path: Path
     households: int
     changed: bool = True
+    changes: list[tuple[str, str, str]] = field(default_factory=list)
+    """What an import changed: (what, before, after), as `roster_changes` gives them."""
 
 
 def roster_path(data: DataSet, community: str) -> Path:
@@ -211,9 +213,9 @@ def read_workbook(path: Path, wb: Workbook | None = None) -> RosterBook:
             values = {fields[i]: v for i, v in enumerate(row) if i in fields and v is not None}
             if not values or set(values) == {"building"} and _merged_only(ws, number):
                 continue  # a blank row, or one only a merged building cell reaches
-            for field, v in values.items():
+            for name, v in values.items():
                 if isinstance(v, str) and v.startswith("="):
-                    title = dict(COLUMNS)[field]
+                    title = dict(COLUMNS)[name]
                     formulas.append(Problem(where, f"是公式（{v}），请改为数值",
                                             field=f"第{number}行“{title}”列"))
             rows.append((number, values))
@@ -248,8 +250,15 @@ def store_roster(data: DataSet, book: RosterBook, community: str | None = None) 
     payload = write_csv(roster)
     if path.exists() and path.read_bytes() == payload:
         return RosterFile(path, len(roster.households), changed=False)
+    from generator.data.roster import read_csv
+
+    try:
+        before = read_csv(path) if path.exists() else None
+    except DataError:
+        before = None  # a roster file that no longer reads: every household counts as new
+    changes = roster_changes(before, roster)
     atomic_write(path, payload)
-    return RosterFile(path, len(roster.households))
+    return RosterFile(path, len(roster.households), changes=changes)
 
 
 def checked(data: DataSet, book: RosterBook, community: str | None = None) -> tuple[str, Roster]:

@@ -56,7 +56,7 @@ def roster_file(community_id: str) -> Any:
 def roster_upload(community_id: str) -> Any:
     """A filled roster workbook replaces the community's roster, checked as `gaizao roster import`
     checks it; on any problem the roster stays as it was."""
-    from generator.intake.roster_io import read_workbook, roster_changes, store_roster
+    from generator.intake.roster_io import read_workbook, store_roster
     from generator.intake.workbook_safety import not_xlsx
 
     now = community_or_404(community_id, "edit")
@@ -75,7 +75,6 @@ def roster_upload(community_id: str) -> Any:
             path = Path(tmp) / "住户名册.xlsx"  # the client's file name is shown, never used as a path
             path.write_bytes(raw)
             now = st.current()
-            before = now.data.rosters.get(community_id)
             try:
                 book = read_workbook(path)
                 # a roster made by hand names no community: it is this page's
@@ -84,8 +83,7 @@ def roster_upload(community_id: str) -> Any:
                 problems.extend(f"{p.field}：{p.problem}" if p.field else p.problem for p in exc.problems)
             else:
                 households, written = result.households, result.changed
-                assert book.roster is not None
-                found = roster_changes(before, book.roster)
+                found = result.changes
                 changes = [FieldChange(*c) for c in found[:AUDIT_CHANGES]]
                 if len(found) > AUDIT_CHANGES:
                     changes.append(FieldChange("住户名册", "", f"另有{len(found) - AUDIT_CHANGES}处改动"))
