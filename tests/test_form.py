@@ -269,7 +269,7 @@ def test_the_cli_shows_before_and_after_and_exits_1_on_a_bad_file(tmp_path: Path
                  lambda wb: wb["意见征询"].__setitem__("B5", "三百"))
     result = CliRunner().invoke(main, ["--data", str(folder), "form", "import", str(good), str(bad)])
     assert result.exit_code == 1
-    assert "survey.support（居民意见征询.同意户数（有住户名册时可不填））：284 → 285" in result.output
+    assert "居民意见征询·同意户数（有住户名册时可不填）：284 → 285" in result.output
     assert "bad.xlsx 工作表“意见征询” 第5行 B列（征询户数）：应为数字，现为文本“三百”" in result.output
     assert "共 2 个文件：写入 1 个，未改动 0 个，有问题 1 个。" in result.output
     assert (folder / "projects" / "dongqu-02.yaml").read_bytes() == (
@@ -281,7 +281,7 @@ def test_cli_export_selects_and_never_overwrites_a_filled_form(tmp_path: Path) -
     out = tmp_path / "填报表"
     result = runner.invoke(main, ["form", "export", "--district", "东区", "--year", "2018", "--out", str(out)])
     assert result.exit_code == 0, result.output
-    files = sorted(out.rglob("*.xlsx"))
+    files = sorted(out.rglob("*-填报表.xlsx"))
     assert files and all(f.parts[-3:-1] == ("2018", "东区") for f in files)
     again = runner.invoke(main, ["form", "export", "--district", "东区", "--year", "2018", "--out", str(out)])
     assert again.exit_code == 0  # the same bytes: nothing to lose
@@ -325,9 +325,9 @@ def test_yaml_changed_since_export_is_not_overwritten_without_force(tmp_path: Pa
     summary = import_forms(load(folder), [form])
     problem = str(summary.files[0].problems[0])
     assert "在导出填报表之后已被修改" in problem
-    assert ("双方都改过的项目：survey.no_answer（居民意见征询.未表态户数（有住户名册时可不填））；"
-            "survey.support") in problem
-    assert "只在数据文件中改过的项目：contact.person（公示联系.联系人）" in problem
+    assert ("双方都改过的项目：居民意见征询·未表态户数（有住户名册时可不填）；"  # in the file's order
+            "居民意见征询·同意户数（有住户名册时可不填）。") in problem
+    assert "只在数据文件中改过的项目：公示联系·联系人。" in problem
     assert project_file.read_bytes() == before
     forced = import_forms(load(folder), [form], force=True)
     assert forced.ok and forced.files[0].written
@@ -413,7 +413,8 @@ _OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 504
 
 CASES: list[tuple[str, Any, str]] = [
     ("text-in-number", _cell("预算项目", "D7", "一百"), "工作表“预算项目” 第7行 D列（数量）：应为数字，现为文本“一百”"),
-    ("full-width", _cell("意见征询", "B6", "２８４"), "第6行 B列（同意户数）：应为数字，现为文本“２８４”（这是文本"),
+    ("full-width", _cell("意见征询", "B6", "２８４"),
+     "第6行 B列（同意户数）：应为数字，现为“２８４”（这是文本，不是数字：Excel 求和时会漏掉文本。如应为 284"),
     ("negative", _cell("其他资金", "B4", -5), "第4行 B列（动用维修资金（元））：不能为负数"),
     ("three-decimals", _cell("预算项目", "F5", 2380.123), "第5行 F列（单价（元））：金额最多保留两位小数"),
     ("impossible-date", _cell("意见征询", "B4", "2018-02-30"), "第4行 B列（征询日期）：日期不存在：“2018-02-30”"),

@@ -45,8 +45,8 @@ def test_one_changed_value_changes_one_line_and_keeps_comments(project_file: Pat
     new["survey"]["support"] = 285
     changes = apply(doc, new)
     assert [str(c) for c in changes] == [
-        "survey.support（居民意见征询.同意户数（有住户名册时可不填））：284 → 285",
-        "items[2].quantity（预算项目[2].数量）：17804.2 → 17900.5",
+        "居民意见征询·同意户数（有住户名册时可不填）：284 → 285",
+        "预算项目第3项·数量：17804.2 → 17900.5",
     ]
     assert save(doc) is True
     after = project_file.read_text(encoding="utf-8").splitlines()
@@ -66,8 +66,8 @@ def test_rows_added_and_removed_keep_the_lists_style(project_file: Path) -> None
     new["contact"]["phone"] = "0812-0000009"
     del new["other_funding"]
     labels = [c.label for c in apply(doc, new)]
-    assert "buildings[5].name（楼栋[5].楼栋）" in labels
-    assert "acceptance.results[7].item（竣工验收.分项验收结果[7].改造项目）" in labels
+    assert "楼栋第6项·楼栋" in labels
+    assert "竣工验收·分项验收结果第8项·改造项目" in labels
     save(doc)
     text = project_file.read_text(encoding="utf-8")
     assert "  - {name: 6栋, households: 12}\n" in text
@@ -97,4 +97,4 @@ def test_diff_compares_by_kind() -> None:
 
 def test_a_changed_list_of_texts_shows_its_lines() -> None:
     (change,) = diff({"problems": ["漏水"]}, {"problems": ["漏水", "路面破损"]})
-    assert str(change) == "problems（现状问题）：漏水 → 漏水；路面破损"
+    assert str(change) == "现状问题：漏水 → 漏水；路面破损"

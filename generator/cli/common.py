@@ -80,6 +80,20 @@ PDF_OPTIONS = (
 )
 
 
+def out_option(help: str = "输出文件夹。") -> Callable[..., Any]:
+    """--out: the output folder of a command that writes documents (default ./output)."""
+    return click.option("--out", "out_dir", type=GivenPath(), default=Path("output"), show_default=True, help=help)
+
+
+templates_option = click.option("--templates", "templates_dir", type=GivenPath(file_okay=False),
+                                help="自定义模板文件夹，其中的模板优先于内置模板。")
+
+
+def force_option(what: str = "文件") -> Callable[..., Any]:
+    """--force: overwrite documents edited by hand since they were made."""
+    return click.option("--force", is_flag=True, help=f"覆盖生成后被手工修改过的{what}。")
+
+
 def pdf_options(command: Callable[..., Any]) -> Callable[..., Any]:
     """The --pdf and --pdf-a options of a command that writes documents."""
     for option in reversed(PDF_OPTIONS):

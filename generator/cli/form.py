@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from generator.cli.common import CONTEXT, dataset
+from generator.cli.roster import SHOWN
 
 
 @click.group("form", context_settings=CONTEXT)
@@ -24,20 +25,21 @@ def form() -> None:
 @click.pass_context
 def export_cmd(ctx: click.Context, project: str | None, district: str | None, year: int | None,
                out_dir: Path) -> None:
-    """导出填报表：每个小区一个 .xlsx，已有的项目资料预先填好。
+    """导出填报表：每个小区一个 .xlsx，已有的项目资料预先填好；旁边另有该小区的住户名册。
 
     \b
-    文件按“年度/县区/序号-小区名称-填报表.xlsx”存放。黄色单元格填写，灰色的是计划表内容
-    或自动计算的结果；下拉列表、数字和日期的检查在 Excel 和 WPS 中都有效。
+    文件按“年度/县区/序号-小区名称-填报表.xlsx”存放，住户名册为“序号-小区名称-住户名册.xlsx”。
+    黄色单元格填写，灰色的是计划表内容或自动计算的结果；下拉列表、数字和日期的检查在 Excel 和 WPS 中都有效。
     已有同名文件且内容不同时不会覆盖。
     """
     from generator.intake.form import export_forms, select
 
     data = dataset(ctx)
     result = export_forms(data, out_dir, select(data, project, district, year))
-    for path in result.files:
+    for path, roster in zip(result.files, result.rosters, strict=True):
         click.echo(f"  {path}")
-    click.echo(f"已导出 {len(result.files)} 个小区的填报表到 {result.out}。")
+        click.echo(f"  {roster}")
+    click.echo(f"已导出 {len(result.files)} 个小区的填报表和住户名册到 {result.out}。")
 
 
 @form.command("import", context_settings=CONTEXT)
@@ -46,7 +48,7 @@ def export_cmd(ctx: click.Context, project: str | None, district: str | None, ye
 @click.option("--force", is_flag=True, help="项目资料在导出后已被修改时，仍以填报表为准写入。")
 @click.pass_context
 def import_cmd(ctx: click.Context, files: tuple[Path, ...], force: bool) -> None:
-    """导入交回的填报表（可一次导入多个），写入数据文件夹的 projects/<编号>.yaml。
+    """导入交回的填报表和住户名册（可一次导入多个），写入 projects/<编号>.yaml 和 rosters/<编号>.csv。
 
     \b
     每个文件先整体检查：有问题的文件不写入任何内容，并逐条指出工作表、行、列和原因；
@@ -62,6 +64,15 @@ def import_cmd(ctx: click.Context, files: tuple[Path, ...], force: bool) -> None
             click.echo(f"✗ {result.path}：有 {len(result.problems)} 个问题，未写入", err=True)
             for problem in result.problems:
                 click.echo(f"    {problem}", err=True)
+        elif result.note:
+            click.echo(f"✓ {result.path}：{result.note}")
+        elif result.written and result.households is not None:
+            click.echo(f"✓ {result.path} → {result.target}（住户名册 {result.households} 户，"
+                       f"改动 {len(result.changes)} 处）")
+            for change in result.changes[:SHOWN]:
+                click.echo(f"    {change}")
+            if len(result.changes) > SHOWN:
+                click.echo(f"    ……另有 {len(result.changes) - SHOWN} 处")
         elif result.written:
             what = "新建" if result.new_file else f"修改 {len(result.changes)} 项"
             click.echo(f"✓ {result.path} → {result.target}（{what}）")

@@ -13,7 +13,18 @@ import click
 
 from generator import __version__
 from generator.cli import zh as cli_zh
-from generator.cli.common import CONTEXT, GivenPath, KindOption, PdfStep, dataset, pdf_options, progress
+from generator.cli.common import (
+    CONTEXT,
+    GivenPath,
+    KindOption,
+    PdfStep,
+    dataset,
+    force_option,
+    out_option,
+    pdf_options,
+    progress,
+    templates_option,
+)
 from generator.cli.data import import_cmd, init
 from generator.cli.form import form
 from generator.cli.printing import print_cmd
@@ -88,16 +99,14 @@ def validate(ctx: click.Context, fmt: str) -> None:
 
 
 @main.command(context_settings=CONTEXT)
-@click.option("--out", "out_dir", type=GivenPath(), default=Path("output"),
-              show_default=True, help="输出文件夹。")
+@out_option()
 @click.option("--kind", "kinds", multiple=True, metavar="种类",
               cls=KindOption, kinds=lambda: kinds_of("community"), help="只生成这些文书（可重复）：{kinds}。")
 @click.option("--district", metavar="县区", help="只生成这个县（区）的文书。")
 @click.option("--year", type=int, metavar="年度", help="只生成这个计划年度的文书。")
 @click.option("--project", metavar="编号", help="只生成这个小区（编号，如 dongqu-01）的文书。")
-@click.option("--templates", "templates_dir", type=GivenPath(file_okay=False),
-              help="自定义模板文件夹，其中的模板优先于内置模板。")
-@click.option("--force", is_flag=True, help="覆盖生成后被手工修改过的文件。")
+@templates_option
+@force_option()
 @pdf_options
 @click.option("--workers", "-j", type=click.IntRange(1, 64), default=None, metavar="N",
               help="同时工作的进程数（默认：本机 CPU 核数）。")

@@ -8,13 +8,15 @@ import click
 
 from generator.cli.common import (
     CONTEXT,
-    GivenPath,
     KindChoice,
     KindOption,
     PdfStep,
     dataset,
+    force_option,
+    out_option,
     pdf_options,
     progress,
+    templates_option,
 )
 from generator.documents.kinds import KINDS, printable
 
@@ -24,11 +26,9 @@ from generator.documents.kinds import KINDS, printable
               cls=KindOption, kinds=printable, help="要合并打印的文书：{kinds}。")
 @click.option("--district", metavar="县区", help="只打印这个县（区）；默认每个县（区）各出一份。")
 @click.option("--year", type=int, metavar="年度", help="只收录这个计划年度的文书。")
-@click.option("--out", "out_dir", type=GivenPath(), default=Path("output"),
-              show_default=True, help="输出文件夹，打印文件写在其中的“打印”文件夹里。")
-@click.option("--templates", "templates_dir", type=GivenPath(file_okay=False),
-              help="自定义模板文件夹，其中的模板优先于内置模板。")
-@click.option("--force", is_flag=True, help="覆盖生成后被手工修改过的打印文件。")
+@out_option("输出文件夹，打印文件写在其中的“打印”文件夹里。")
+@templates_option
+@force_option("打印文件")
 @pdf_options
 @click.option("--quiet", "-q", is_flag=True, help="不显示进度条，只输出汇总。")
 @click.pass_context

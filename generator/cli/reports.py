@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from generator.cli.common import CONTEXT, GivenPath, KindChoice, KindOption, dataset
+from generator.cli.common import CONTEXT, KindChoice, KindOption, dataset, force_option, out_option, templates_option
 from generator.documents.kinds import Kind, kinds_of
 
 if TYPE_CHECKING:
@@ -25,11 +25,9 @@ def report_kinds() -> list[Kind]:
 @click.option("--year", type=int, metavar="年度",
               help="只生成这个年度的报告和考评表（默认：试点年度及以后有资料的年度的报告，"
                    "每个计划年度的考评表）。")
-@click.option("--out", "out_dir", type=GivenPath(), default=Path("output"),
-              show_default=True, help="输出文件夹。")
-@click.option("--templates", "templates_dir", type=GivenPath(file_okay=False),
-              help="自定义模板文件夹，其中的模板优先于内置模板。")
-@click.option("--force", is_flag=True, help="覆盖生成后被手工修改过的文件。")
+@out_option()
+@templates_option
+@force_option()
 @click.pass_context
 def report(ctx: click.Context, kinds: tuple[str, ...], year: int | None, out_dir: Path,
            templates_dir: Path | None, force: bool) -> None:

@@ -8,6 +8,9 @@ import click
 
 from generator.cli.common import CONTEXT
 
+SHOWN = 30
+"""Changes of a roster import listed one by one; the rest are counted."""
+
 
 @click.group(context_settings=CONTEXT)
 def roster() -> None:
@@ -29,18 +32,23 @@ def export_cmd(ctx: click.Context, community: str, out_file: Path | None) -> Non
 
 @roster.command("import", context_settings=CONTEXT)
 @click.argument("workbook", type=click.Path(path_type=Path, dir_okay=False), metavar="名册.xlsx")
-@click.option("--project", "community", required=True, metavar="小区编号", help="小区编号，如 dongqu-02。")
+@click.option("--project", "community", metavar="小区编号",
+              help="小区编号，如 dongqu-02；本工具导出的名册记有小区编号，可不写。")
 @click.pass_context
-def import_cmd(ctx: click.Context, workbook: Path, community: str) -> None:
+def import_cmd(ctx: click.Context, workbook: Path, community: str | None) -> None:
     """从 Excel 导入住户名册，替换数据文件夹 rosters/ 中该小区的名册。
 
     \b
     列的顺序不限，楼栋可用合并单元格，空行跳过。每一处问题都指出工作表、行和列；
-    有任何问题时名册保持原样。
+    有任何问题时名册保持原样。自己制作的名册（不是导出的）要用 --project 指明小区。
     """
     from generator.intake.roster_io import import_roster
 
     result = import_roster(workbook, (ctx.obj or {}).get("data_dir"), community)
-    state = "已写入" if result.changed else "内容相同，未改动"
+    state = f"已写入（改动 {len(result.changes)} 处）" if result.changed else "内容相同，未改动"
     click.echo(f"读到 {result.households} 户，{state}：{result.path}")
+    for what, before, after in result.changes[:SHOWN]:
+        click.echo(f"    {what}：{before} → {after}")
+    if len(result.changes) > SHOWN:
+        click.echo(f"    ……另有 {len(result.changes) - SHOWN} 处")
     click.echo("下一步：gaizao validate")

@@ -1,4 +1,6 @@
-"""Turn a field path like ('items', 3, 'amount') into 'items[3].amount（预算项目[3].金额（元））'"""
+"""Name a field path like ('items', 3, 'amount'): for a message that a developer may act on too,
+'items[3].amount（预算项目[3].金额（元））' (`field_label`); for a clerk's change list,
+'预算项目第4项·金额（元）' (`clerk_label`)."""
 
 from __future__ import annotations
 
@@ -57,3 +59,19 @@ def field_label(model: type[BaseModel], loc: tuple[Any, ...], base: tuple[Any, .
     key_path = ".".join(keys)
     name_path = ".".join(names)
     return f"{key_path}（{name_path}）" if name_path and name_path != key_path else key_path
+
+
+def clerk_label(model: type[BaseModel], loc: tuple[Any, ...]) -> str:
+    """The Chinese names alone, rows counted from 1, as a change list shows them to a clerk:
+    ('items', 2, 'quantity') → 预算项目第3项·数量."""
+    names: list[str] = []
+    current: type[BaseModel] | None = model
+    for part in loc:
+        if isinstance(part, int):
+            if names:
+                names[-1] += f"第{part + 1}项"
+            continue
+        info = current.model_fields.get(str(part)) if current else None
+        names.append(info.title if info and info.title else str(part))
+        current = _inner_model(info.annotation) if info else None
+    return "·".join(names)

@@ -20,6 +20,7 @@ from typing import Any, Literal
 
 from pydantic import Field, ValidationError
 
+from generator.data.cells import date as read_date
 from generator.data.models import Number, Record, Text
 from generator.errors import DataError, Problem
 
@@ -150,21 +151,6 @@ def _area(value: Any) -> Decimal:
     return plain(number)
 
 
-def _date(value: Any) -> dt.date:
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    text = str(value).strip()
-    match = re.fullmatch(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?", text)
-    if not match:
-        raise ValueError(f"应为日期，如 2018-03-05（现为：“{text}”）")
-    try:
-        return dt.date(*(int(g) for g in match.groups()))
-    except ValueError:
-        raise ValueError(f"日期不存在：“{text}”") from None
-
-
 def _wants(text: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in re.split(r"[、,，;；]", text) if part.strip())
 
@@ -174,7 +160,7 @@ def _value(field: str, raw: Any) -> Any:
     if field == "area":
         return _area(raw)
     if field == "date":
-        return _date(raw)
+        return read_date(raw)
     text = _text(raw)
     assert text is not None
     if field in ("pays", "fund"):

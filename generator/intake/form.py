@@ -478,6 +478,12 @@ def form_path(community: Community) -> Path:
             / f"{community.seq:02d}-{safe(community.name)}-填报表.xlsx")
 
 
+def roster_file(community: Community) -> Path:
+    """The roster workbook exported beside a community's form: 年度/县区/序号-名称-住户名册.xlsx."""
+    form = form_path(community)
+    return form.with_name(form.name.removesuffix("填报表.xlsx") + "住户名册.xlsx")
+
+
 def _display(value: Any, field: Field) -> Any:
     if value is None:
         return None
@@ -713,6 +719,9 @@ INSTRUCTIONS = (
     "保存时请保持 Excel 工作簿（.xlsx）格式。",
     "八、一个小区的表格只能导入该小区；导入时如发现数据在导出后已被他人修改，会列出双方都改过的项目，"
     "请与县（区）核对。",
+    "九、每个小区的填报表旁边另有一个“住户名册”工作簿（序号-小区名称-住户名册.xlsx），一户一行，"
+    "已按楼栋留好行：入户征询后把每户的意见填在名册中，与本表一并交回导入。有名册时支持率由名册逐户统计，"
+    "“意见征询”表中的各项户数可以不填，填了就必须与名册一致。",
 )
 
 
@@ -768,7 +777,8 @@ def export_form(data: DataSet, community: Community) -> bytes:
 
 _NOTES = {
     "基本情况": "灰色是计划表的内容（不能修改）；黄色填写。楼栋户数合计应等于计划表户数。",
-    "意见征询": "同意 + 反对 + 未表态 = 征询户数；尚未征询的请留空。",
+    "意见征询": ("同意 + 反对 + 未表态 = 征询户数；尚未征询的请留空。"
+                 "逐户意见填在同一文件夹的“住户名册”工作簿中，一并交回。"),
     "其他资金": "动用维修资金、社会资本冲减按比例分担的基数；下方分担金额自动计算，供核对。",
     "竣工验收": "尚未验收的请留空；验收后逐项填写结果和验收结论。",
 }
@@ -887,6 +897,8 @@ class ExportResult:
 
     out: Path
     files: list[Path]
+    rosters: list[Path]
+    """The roster workbook beside each form, in the same order."""
 
 
 def select(data: DataSet, project: str | None = None, district: str | None = None,
@@ -905,23 +917,25 @@ def select(data: DataSet, project: str | None = None, district: str | None = Non
 
 
 def export_forms(data: DataSet, out: Path, communities: list[Community]) -> ExportResult:
-    """Write one form per community under out. A form already there with other bytes may hold a
-    clerk's entries: then nothing at all is written."""
-    planned = [(out / form_path(c), export_form(data, c)) for c in communities]
+    """Write one form and one roster workbook per community under out. A file already there with
+    other bytes may hold a clerk's entries: then nothing at all is written."""
+    from generator.intake.roster_io import roster_workbook
+
+    forms = [(out / form_path(c), export_form(data, c)) for c in communities]
+    rosters = [(out / roster_file(c), roster_workbook(data, c.id)[0]) for c in communities]
+    planned = forms + rosters
     taken = [t for t, blob in planned if t.exists() and t.read_bytes() != blob]
     if taken:
         listed = "、".join(str(t) for t in taken[:5]) + ("等" if len(taken) > 5 else "")
         raise OutputError(f"{listed} 已存在且内容不同（可能已有填写内容），为免覆盖，未写入任何文件；"
                           "请先移走这些文件，或导出到另一个文件夹（--out）")
-    files: list[Path] = []
     for target, blob in planned:
         if not target.exists():
             try:
                 atomic_write(target, blob)
             except OSError as exc:
                 raise OutputError(f"无法写入 {target}：{os_reason(exc, target)}") from None
-        files.append(target)
-    return ExportResult(out=out, files=files)
+    return ExportResult(out=out, files=[t for t, _ in forms], rosters=[t for t, _ in rosters])
 
 
 def iter_fields() -> Iterator[tuple[str, int, Field]]:

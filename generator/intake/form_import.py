@@ -10,11 +10,9 @@ overwritten without --force, and the fields changed on both sides are named.
 from __future__ import annotations
 
 import copy
-import datetime as dt
 import json
-import re
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -23,10 +21,13 @@ from openpyxl.workbook.workbook import Workbook
 from openpyxl.worksheet.worksheet import Worksheet
 from pydantic import BaseModel, ValidationError
 
+from generator.data import cells
+from generator.data.cells import CellProblem, shown
 from generator.data.loader import DataSet, describe_error
 from generator.data.models import STAGE_NAMES, Project
 from generator.errors import DataError, Problem
 from generator.intake import form as F
+from generator.intake import roster_io
 from generator.intake.project_yaml import Change, apply, diff, load_for_edit, save
 from generator.intake.workbook_safety import open_workbook
 from generator.render.filters import q2
@@ -37,10 +38,6 @@ FORM_ROWS = 5000
 _STAGES = {name: key for key, name in STAGE_NAMES.items()}
 GROUPS = ("survey", "contact", "acceptance", "completion")
 """Parts of a project that are there only once begun: all their cells blank means none."""
-
-
-class _Bad(Exception):
-    """A cell whose value cannot be read; the message is for the clerk."""
 
 
 @dataclass
@@ -54,6 +51,10 @@ class FileResult:
     changes: list[Change] = field(default_factory=list)
     written: bool = False
     new_file: bool = False
+    households: int | None = None
+    """For a roster workbook: the households it holds (None for a form)."""
+    note: str | None = None
+    """Why a workbook without problems wrote nothing, when it is not that nothing changed."""
 
     @property
     def ok(self) -> bool:
@@ -74,36 +75,11 @@ class ImportSummary:
 # ---------------------------------------------------------------- reading cells
 
 
-def _shown(value: Any) -> str:
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    if isinstance(value, (dt.datetime, dt.date)):
-        return f"日期 {value:%Y-%m-%d}"
-    return f"“{value}”" if isinstance(value, str) else str(value)
-
-
 def _number(value: Any, kind: str) -> Any:
-    if isinstance(value, bool) or isinstance(value, (dt.date, dt.datetime)):
-        raise _Bad(f"应为数字，现为{_shown(value)}")
-    if isinstance(value, str):
-        text = value.strip()
-        hint = ""
-        if re.fullmatch(r"[\d,，.．０-９]+\s*(户|元|万元|平方米|米|个)?", text):
-            hint = "（这是文本，不是数字：请用半角阿拉伯数字，不要写千位分隔符和单位）"
-        raise _Bad(f"应为数字，现为文本“{text}”{hint}")
-    if not isinstance(value, (int, float, Decimal)):
-        raise _Bad(f"应为数字，现为{_shown(value)}")
-    try:
-        number = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
-    except InvalidOperation:
-        raise _Bad(f"应为数字，现为{_shown(value)}") from None
-    if not number.is_finite():
-        raise _Bad("应为有限的数字")
-    if number < 0:
-        raise _Bad(f"不能为负数，现为{number}")
+    number = cells.number(value)
     if kind == "int":
         if number != number.to_integral_value():
-            raise _Bad(f"应为整数，现为{number}")
+            raise CellProblem(f"应为整数，现为{number}")
         return int(number)
     if number == number.to_integral_value():
         number = Decimal(int(number))
@@ -111,40 +87,12 @@ def _number(value: Any, kind: str) -> Any:
         number = number.normalize()
         exponent = number.as_tuple().exponent
         if isinstance(exponent, int) and exponent < -2:
-            raise _Bad(f"金额最多保留两位小数（到分），现为{number}")
+            raise CellProblem(f"金额最多保留两位小数（到分），现为{number}")
     return number
 
 
-_DATE_TEXT = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$")
-
-
-def _date(value: Any) -> dt.date:
-    if isinstance(value, dt.datetime):
-        if value.time() != dt.time(0):
-            raise _Bad(f"应为日期，现为带时刻的值 {value:%Y-%m-%d %H:%M}")
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    if isinstance(value, str):
-        match = _DATE_TEXT.match(value.strip())
-        if match:
-            try:
-                return dt.date(*(int(g) for g in match.groups()))
-            except ValueError:
-                raise _Bad(f"日期不存在：“{value.strip()}”") from None
-        raise _Bad(f"应为日期，如 2018-06-01，现为“{value.strip()}”")
-    raise _Bad(f"应为日期，如 2018-06-01，现为{_shown(value)}（单元格不是日期格式）")
-
-
 def _text(value: Any) -> str | None:
-    if isinstance(value, (dt.date, dt.datetime)):
-        raise _Bad(f"应为文字，现为{_shown(value)}（Excel 把它识别成了日期，请把单元格设为文本后重新输入）")
-    if isinstance(value, bool):
-        raise _Bad(f"应为文字，现为{value}")
-    if isinstance(value, float):
-        value = int(value) if value.is_integer() else repr(value)
-    text = str(value).strip()
-    return text or None
+    return cells.text(value).strip() or None
 
 
 def _cell(value: Any, fld: F.Field, data: DataSet) -> Any:
@@ -155,14 +103,14 @@ def _cell(value: Any, fld: F.Field, data: DataSet) -> Any:
     if kind in ("int", "money", "number"):
         return _number(value, kind)
     if kind == "date":
-        return _date(value)
+        return cells.date(value)
     if kind == "bool":
         if isinstance(value, bool):
             return value
         text = _text(value)
         if text in (F.YES, F.NO):
             return text == F.YES
-        raise _Bad(f"只能填“是”或“否”，现为“{text}”")
+        raise CellProblem(f"只能填“是”或“否”，现为“{text}”")
     text = _text(value)
     if kind == "choice" and text is not None:
         if fld.path == ("stage",):
@@ -170,14 +118,14 @@ def _cell(value: Any, fld: F.Field, data: DataSet) -> Any:
                 return _STAGES[text]
             if text in STAGE_NAMES:
                 return text
-            raise _Bad(f"“{text}”不是进度阶段；可选：{'、'.join(STAGE_NAMES.values())}")
+            raise CellProblem(f"“{text}”不是进度阶段；可选：{'、'.join(STAGE_NAMES.values())}")
         if fld.choices == "改造项目":
             if text not in data.items:
-                raise _Bad(f"“{text}”不在改造项目分类表（catalogue.yaml）中；请从下拉列表中选择")
+                raise CellProblem(f"“{text}”不在改造项目分类表（catalogue.yaml）中；请从下拉列表中选择")
             return text
         allowed = _CHOICES.get(fld.choices or "", ())
         if text not in allowed:
-            raise _Bad(f"只能是以下之一：{'、'.join(allowed)}（现为“{text}”）")
+            raise CellProblem(f"只能是以下之一：{'、'.join(allowed)}（现为“{text}”）")
     return text
 
 
@@ -216,15 +164,18 @@ class _Reader:
             return None
         try:
             return _cell(cell.value, fld, self.data)
-        except _Bad as exc:
+        except CellProblem as exc:
             self.add(ws.title, row, place, str(exc))
             return None
+
+
+_HAND_ROSTER = "；自己制作的住户名册请用 gaizao roster import 文件 --project 小区编号 导入"
 
 
 def _meta(wb: Workbook, path: Path) -> dict[str, str]:
     if F.META_SHEET not in wb.sheetnames:
         raise DataError([Problem(path, "不是本工具导出的填报表（没有“表单信息”工作表）；"
-                                       "请用 gaizao form export 导出的填报表填写")])
+                                       f"请用 gaizao form export 导出的填报表填写{_HAND_ROSTER}")])
     ws = wb[F.META_SHEET]
     values = {str(ws.cell(r, 1).value): "" if ws.cell(r, 2).value is None else str(ws.cell(r, 2).value)
               for r in range(1, len(F.META_ROWS) + 1)}
@@ -237,16 +188,17 @@ def _meta(wb: Workbook, path: Path) -> dict[str, str]:
     return values
 
 
-def read_form(path: Path, data: DataSet) -> tuple[str, dict[str, Any], dict[str, Any], _Reader]:
+def read_form(path: Path, data: DataSet, wb: Workbook | None = None
+              ) -> tuple[str, dict[str, Any], dict[str, Any], _Reader]:
     """A returned form: its community, the data it was exported from, what it holds now, its reader.
 
     Raises DataError for a workbook that is not a form of this data folder or cannot be read.
     """
-    wb = open_workbook(path, max_rows=FORM_ROWS)
+    wb = wb or open_workbook(path, max_rows=FORM_ROWS)
     meta = _meta(wb, path)
     where = f"{path} 工作表“{F.META_SHEET}”"
     if meta.get("表单") != F.FORM_TITLE:
-        raise DataError([Problem(path, "不是本工具导出的填报表（表单信息不符）")])
+        raise DataError([Problem(path, f"不是本工具导出的填报表（表单信息不符）{_HAND_ROSTER}")])
     if meta.get("表单版本") != F.FORM_VERSION:
         raise DataError([Problem(where, f"填报表版本“{meta.get('表单版本')}”本工具不认识（本工具为第"
                                         f"{F.FORM_VERSION}版）；请用 gaizao form export 重新导出后填写")])
@@ -290,7 +242,7 @@ def _check_labels(reader: _Reader, lay: F.Layout) -> None:
         row = lay.field_row(sheet, index)
         label = reader.wb[sheet].cell(row, 1).value
         if not (isinstance(label, str) and label.startswith(fld.label)):
-            reader.add(sheet, row, "A列", f"应为“{fld.label}”，现为{_shown(label)}：行被插入、删除或移动过；"
+            reader.add(sheet, row, "A列", f"应为“{fld.label}”，现为{shown(label)}：行被插入、删除或移动过；"
                                          "请用原填报表重新填写")
     for table in F.TABLES:
         _, head, _ = lay.table_rows(table.key)
@@ -298,7 +250,7 @@ def _check_labels(reader: _Reader, lay: F.Layout) -> None:
         for col, column in enumerate(table.columns, start=2):
             if ws.cell(head, col).value != column.label:
                 reader.add(table.sheet, head, f"{get_column_letter(col)}列",
-                           f"表头应为“{column.label}”，现为{_shown(ws.cell(head, col).value)}："
+                           f"表头应为“{column.label}”，现为{shown(ws.cell(head, col).value)}："
                            "行或列被插入、删除或移动过；请用原填报表重新填写")
 
 
@@ -461,11 +413,19 @@ def _validate(reader: _Reader, values: dict[str, Any], target: Path) -> None:
             reader.add(sheet, row, place, f"“{result.item}”不在改造项目分类表中")
 
 
+def _row_limit(sheets: list[str]) -> int:
+    """A form has some 200 rows a sheet; a roster workbook (the import takes both) a row a household."""
+    return roster_io.MAX_ROWS if roster_io.META_SHEET in sheets else FORM_ROWS
+
+
 def import_form(path: Path, data: DataSet, force: bool = False, seen: set[str] | None = None) -> FileResult:
     """Check one returned form and write its project file when it has no problem."""
     result = FileResult(path=path)
     try:
-        community_id, baseline, form, reader = read_form(path, data)
+        wb = open_workbook(path, max_rows=_row_limit)
+        if roster_io.is_roster(wb):
+            return _import_roster(result, wb, data, seen)
+        community_id, baseline, form, reader = read_form(path, data, wb)
     except DataError as exc:
         result.problems = exc.problems
         return result
@@ -486,10 +446,10 @@ def import_form(path: Path, data: DataSet, force: bool = False, seen: set[str] |
         result.problems = reader.problems
         return result
     if F.data_hash(current) != F.data_hash(baseline) and not force:
-        theirs = {c.label for c in diff(baseline, current)}
-        mine = {c.label for c in diff(baseline, merged(baseline, form, community_id))}
-        both = sorted(theirs & mine)
-        only = sorted(theirs - mine)
+        theirs = diff(baseline, current)  # in the file's order, rows counted from 1
+        mine = {c.loc for c in diff(baseline, merged(baseline, form, community_id))}
+        both = [c.label for c in theirs if c.loc in mine]
+        only = [c.label for c in theirs if c.loc not in mine]
         text = f"{target} 在导出填报表之后已被修改，为免覆盖已停止，未写入。"
         if both:
             text += f"双方都改过的项目：{'；'.join(both)}。"
@@ -501,6 +461,29 @@ def import_form(path: Path, data: DataSet, force: bool = False, seen: set[str] |
     result.changes = apply(doc, new)
     result.new_file = doc.text is None
     result.written = save(doc)
+    return result
+
+
+def _import_roster(result: FileResult, wb: Workbook, data: DataSet, seen: set[str] | None) -> FileResult:
+    """A roster workbook returned with the forms: through the checks of `gaizao roster import`."""
+    book = roster_io.read_workbook(result.path, wb)
+    result.community = book.community
+    if seen is not None and book.community is not None:
+        key = f"roster:{book.community}"
+        if key in seen:
+            result.problems.append(Problem(result.path, f"与本次导入的另一个文件是同一个小区（{book.community}）的"
+                                                        "住户名册；请只导入其中一个"))
+            return result
+        seen.add(key)
+    if book.roster is None and book.community in data.communities and book.city == data.programme.city:
+        result.target = roster_io.roster_path(data, book.community)
+        result.note = "住户名册还没有填写（各行只有楼栋），未导入"
+        return result
+    existed = book.community is not None and roster_io.roster_path(data, book.community).exists()
+    stored = roster_io.store_roster(data, book)
+    result.target, result.households, result.written = stored.path, stored.households, stored.changed
+    result.changes = [Change(("roster",), what, before, after) for what, before, after in stored.changes]
+    result.new_file = stored.changed and not existed
     return result
 
 

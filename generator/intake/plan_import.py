@@ -20,11 +20,10 @@ import datetime as dt
 import re
 import shutil
 import tempfile
-import unicodedata
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +33,17 @@ from openpyxl.workbook.workbook import Workbook
 from openpyxl.worksheet.worksheet import Worksheet
 from pydantic import ValidationError
 
+from generator.data.cells import (
+    CellProblem,
+    norm,
+    number,
+    number_in_text,
+    plain,
+    shown,
+    text,
+    text_number_hint,
+    tidy,
+)
 from generator.data.loader import BUNDLED_DATA, describe_error, load
 from generator.data.models import MAX_COUNT, MAX_WAN, Community
 from generator.data.yamlio import dump_yaml, load_yaml
@@ -72,18 +82,12 @@ SPREAD = {"district", "built", "location", "remarks", "year"}
 """Columns where a cell merged down over several rows applies to each of them."""
 
 
-def _norm(text: str) -> str:
-    """Compare-form of a text: full-width folded to half-width (NFKC), all whitespace removed."""
-    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text))
-
-
-_HEADER_NAMES = {_norm(name): c.key for c in COLUMNS for name in (c.title, *c.aliases)}
+_HEADER_NAMES = {norm(name): c.key for c in COLUMNS for name in (c.title, *c.aliases)}
 
 _SUBTOTAL = re.compile(r"^(?:\d{4}年度?|[^\d]{0,12})(合计|小计)$")  # 合计, 2018年合计, 东区小计
 _TOTAL = re.compile(r"^(总计|总合计|全市合计|合计总计)$")
 _FOOTNOTE = ("备注", "注:", "说明", "填表说明", "附注")
 _YEAR = re.compile(r"^(\d{4})(?:年度?)?(?:\(?共(\d+)个(?:小区|项目)?\)?)?$")
-_NUMBER_TEXT = re.compile(r"^-?\d+(\.\d+)?$")
 NEW_CITY_HINT = ("（新城市的计划表：可用 gaizao init 新文件夹 --city 城市 --plan 计划表.xlsx，"
                  "按计划表建立县（区）和计划年度）")
 
@@ -125,44 +129,6 @@ def open_workbook(path: Path, data_only: bool = False) -> Workbook:
 # ---------------------------------------------------------------- reading cells
 
 
-class _CellProblem(Exception):
-    """A value that cannot be read; the message is for the clerk."""
-
-
-def _shown(value: Any) -> str:
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    if isinstance(value, (dt.datetime, dt.date)):
-        return f"日期 {value:%Y-%m-%d}"
-    return f"“{value}”" if isinstance(value, str) else str(value)
-
-
-def _number_in_text(text: str) -> Decimal | None:
-    """The number a text cell seems to mean (full-width digits, thousands separators, a unit)."""
-    plain = _norm(text).replace(",", "")
-    plain = re.sub(r"(户|万元|万)$", "", plain)
-    return Decimal(plain) if _NUMBER_TEXT.match(plain) else None
-
-
-def _text_number_hint(text: str) -> str:
-    meant = _number_in_text(text)
-    if meant is None:
-        return ""
-    return (f"（这是文本，不是数字：Excel 求和时会漏掉文本。"
-            f"如应为 {_plain(meant)}，请改为数字格式并用半角数字输入）")
-
-
-def _plain(value: Decimal) -> str:
-    return format(_tidy(value), "f")
-
-
-def _tidy(value: Decimal) -> Decimal:
-    """750.0 → 750, 2387.50 → 2387.5: the same number, written as a clerk would."""
-    if value == value.to_integral_value():
-        return Decimal(int(value))
-    return value.normalize()
-
-
 def _digits(value: int | Decimal) -> str:
     """A number too large to print whole (1e308 has 309 digits), shown by its size."""
     digits = len(str(int(value)))
@@ -171,60 +137,47 @@ def _digits(value: int | Decimal) -> str:
 
 def _positive_int(value: Any) -> int:
     if isinstance(value, bool) or isinstance(value, (dt.date, dt.datetime)):
-        raise _CellProblem(f"应为正整数，现为{_shown(value)}")
+        raise CellProblem(f"应为正整数，现为{shown(value)}")
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     if isinstance(value, int):
         if value <= 0:
-            raise _CellProblem(f"应为正整数，现为{value}")
+            raise CellProblem(f"应为正整数，现为{value}")
         if value > MAX_COUNT:
-            raise _CellProblem(f"超过上限（{MAX_COUNT}），请检查是否多写了零，现为{_digits(value)}")
+            raise CellProblem(f"超过上限（{MAX_COUNT}），请检查是否多写了零，现为{_digits(value)}")
         return value
     if isinstance(value, str):
-        raise _CellProblem(f"应为正整数，现为“{value}”{_text_number_hint(value)}")
-    raise _CellProblem(f"应为正整数，现为{_shown(value)}")
+        raise CellProblem(f"应为正整数，现为“{value}”{text_number_hint(value)}")
+    raise CellProblem(f"应为正整数，现为{shown(value)}")
 
 
 def _lenient_int(value: Any) -> int:
     """序号 and 年度 are never summed, so a number typed as text is read as the number."""
     if isinstance(value, str):
-        meant = _number_in_text(value)
+        meant = number_in_text(value)
         if meant is not None and meant == meant.to_integral_value() and meant > 0:
             return int(meant)
     return _positive_int(value)
 
 
 def _wan(value: Any) -> Decimal:
-    if isinstance(value, bool) or isinstance(value, (dt.date, dt.datetime)):
-        raise _CellProblem(f"应为数字（万元），现为{_shown(value)}")
-    if isinstance(value, str):
-        raise _CellProblem(f"应为数字（万元），现为“{value}”{_text_number_hint(value)}")
-    if not isinstance(value, (int, float, Decimal)):
-        raise _CellProblem(f"应为数字（万元），现为{_shown(value)}")
-    try:
-        amount = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
-    except InvalidOperation:
-        raise _CellProblem(f"应为数字（万元），现为{_shown(value)}") from None
-    if not amount.is_finite():
-        raise _CellProblem(f"应为有限的数字，现为{value}")
-    if amount < 0:
-        raise _CellProblem(f"不能为负数，现为{_plain(amount)}")
+    amount = number(value, "数字（万元）")
     if amount > MAX_WAN:  # before _tidy, which would write 1e308 out in 309 digits
-        raise _CellProblem(f"超过上限（{_plain(MAX_WAN)}万元，即1万亿元），请检查是否多写了零或单位有误，"
+        raise CellProblem(f"超过上限（{plain(MAX_WAN)}万元，即1万亿元），请检查是否多写了零或单位有误，"
                            f"现为{_digits(amount)}")
-    amount = _tidy(amount)
+    amount = tidy(amount)
     exponent = amount.as_tuple().exponent
     if isinstance(exponent, int) and -exponent > 6:
-        raise _CellProblem(f"最多保留6位小数，现为{amount}")
+        raise CellProblem(f"最多保留6位小数，现为{amount}")
     return amount
 
 
 def _total_number(value: Any) -> Decimal:
     """A 合计/总计 figure: only compared, so text numbers are read as meant."""
     if isinstance(value, str):
-        meant = _number_in_text(value)
+        meant = number_in_text(value)
         if meant is None:
-            raise _CellProblem(f"合计应为数字，现为“{value}”")
+            raise CellProblem(f"合计应为数字，现为“{value}”")
         return meant
     return _wan(value)
 
@@ -236,13 +189,13 @@ def _year(value: Any) -> tuple[int, int | None]:
     if isinstance(value, int) and not isinstance(value, bool):
         text = str(value)
     elif isinstance(value, str):
-        text = _norm(value)
+        text = norm(value)
     else:
-        raise _CellProblem(f"应为年度，如“2018年”，现为{_shown(value)}")
+        raise CellProblem(f"应为年度，如“2018年”，现为{shown(value)}")
     match = _YEAR.match(text)
     year = int(match.group(1)) if match else 0
     if not match or not 1900 <= year <= 2100:
-        raise _CellProblem(f"应为年度，如“2018年”或“2018年（共9个）”，现为{_shown(value)}")
+        raise CellProblem(f"应为年度，如“2018年”或“2018年（共9个）”，现为{shown(value)}")
     return year, int(match.group(2)) if match.group(2) else None
 
 
@@ -250,17 +203,10 @@ def _clean_text(value: Any) -> str | None:
     """A text cell as the data keeps it: line breaks and layout spaces in Chinese text removed."""
     if value is None:
         return None
-    if isinstance(value, (dt.date, dt.datetime)):
-        raise _CellProblem(f"应为文字，现为{_shown(value)}"
-                           "（Excel 把它识别成了日期，请把单元格设为文本后重新输入）")
-    if isinstance(value, bool):
-        raise _CellProblem(f"应为文字，现为{value}")
-    if isinstance(value, float):
-        value = int(value) if value.is_integer() else repr(value)
-    text = re.sub(r"\s+", " ", str(value).replace("\u3000", " ")).strip()
+    cleaned = re.sub(r"\s+", " ", text(value).replace("\u3000", " ")).strip()
     # spaces next to a Chinese character are left over from line wrapping in the source table
-    text = re.sub(r" (?=[^\x00-\x7f])|(?<=[^\x00-\x7f]) ", "", text)
-    return text or None
+    cleaned = re.sub(r" (?=[^\x00-\x7f])|(?<=[^\x00-\x7f]) ", "", cleaned)
+    return cleaned or None
 
 
 # ---------------------------------------------------------------- reading a sheet
@@ -323,7 +269,7 @@ class _Sheet:
         return self._cached()[self.ws.title].cell(row, col).value
 
     def row_texts(self, row: int) -> list[str]:
-        return [_norm(v) for v in self.values.get(row, {}).values() if isinstance(v, str) and v.strip()]
+        return [norm(v) for v in self.values.get(row, {}).values() if isinstance(v, str) and v.strip()]
 
     def is_empty(self, row: int) -> bool:
         return row not in self.values
@@ -377,7 +323,7 @@ def _find_header(values: dict[int, dict[int, Any]]) -> tuple[int, dict[str, int]
         found: dict[str, int] = {}
         duplicates: list[str] = []
         for col, value in values[row].items():
-            key = _HEADER_NAMES.get(_norm(value)) if isinstance(value, str) else None
+            key = _HEADER_NAMES.get(norm(value)) if isinstance(value, str) else None
             if key is None:
                 continue
             if key in found:
@@ -410,7 +356,7 @@ def _read_sheet(sheet: _Sheet) -> _SheetRead:
         table = set(sheet.columns.values())
         if not table & set(sheet.values[row]):
             col, value = next(iter(sheet.values[row].items()))
-            sheet.add(row, f"只在计划表的列以外有内容（单元格 {get_column_letter(col)}{row}：{_shown(value)}），"
+            sheet.add(row, f"只在计划表的列以外有内容（单元格 {get_column_letter(col)}{row}：{shown(value)}），"
                            "可能是误输入；请删除该单元格后再导入", col=col)
             continue
         texts = sheet.row_texts(row)
@@ -476,7 +422,7 @@ def _read_row(sheet: _Sheet, row: int, out: _SheetRead) -> PlanRow | None:
             continue
         try:
             values[column.key] = _parse(column.key, raw)
-        except _CellProblem as exc:
+        except CellProblem as exc:
             sheet.add(origin, str(exc), column.key)
             ok = False
             continue
@@ -506,7 +452,7 @@ def _parse(key: str, raw: Any) -> Any:
         return _year(raw)
     text = _clean_text(raw)
     if text is None:
-        raise _CellProblem("必须填写，现为空")
+        raise CellProblem("必须填写，现为空")
     if key == "district":
         return re.sub(r"\s+", "", text)
     return text
@@ -532,13 +478,13 @@ def _check_total(sheet: _Sheet, row: int, rows: list[PlanRow], label: str) -> No
             continue
         try:
             stated = _total_number(raw)
-        except _CellProblem as exc:
+        except CellProblem as exc:
             sheet.add(row, str(exc), key)
             continue
         summed = sum((Decimal(r.households) if key == "households" else r.investment_wan
                       for r in rows), Decimal(0))
         if stated != summed:
-            sheet.add(row, f"{label}为{_plain(stated)}，{which}为{_plain(summed)}，两者不一致", key)
+            sheet.add(row, f"{label}为{plain(stated)}，{which}为{plain(summed)}，两者不一致", key)
 
 
 # ---------------------------------------------------------------- the whole workbook
@@ -602,7 +548,7 @@ def read_workbook(path: Path, districts: Iterable[str] | None = None,
 
 def _canonical_district(row: PlanRow, districts: Iterable[str] | None) -> PlanRow:
     for name in districts or ():
-        if _norm(name) == _norm(row.district) and name != row.district:
+        if norm(name) == norm(row.district) and name != row.district:
             return dataclasses.replace(row, district=name)
     return row
 
@@ -614,20 +560,20 @@ def _cross_checks(rows: list[PlanRow], notes: list[_YearNote], districts: Iterab
     def at(row: PlanRow, key: str, message: str) -> None:
         problems.append(Problem(row.file, message, field=row.where(key), line=row.row))
 
-    known = {_norm(d): d for d in districts} if districts is not None else None
+    known = {norm(d): d for d in districts} if districts is not None else None
     allowed = sorted(years) if years is not None else None
     seen_names: dict[tuple[str, str], PlanRow] = {}
     seen_seqs: dict[tuple[int, int], PlanRow] = {}
     unknown: dict[str, list[PlanRow]] = {}
     hinted = False
     for row in rows:
-        if known is not None and _norm(row.district) not in known:
+        if known is not None and norm(row.district) not in known:
             unknown.setdefault(row.district, []).append(row)
         if allowed is not None and row.year not in allowed:
             hint = "" if hinted else NEW_CITY_HINT  # once: a new city's table has many such rows
             hinted = True
             at(row, "year", f"改造年度 {row.year} 不在 programme.yaml 的计划年度 {allowed} 内{hint}")
-        key = (_norm(row.name), _norm(row.district))
+        key = (norm(row.name), norm(row.district))
         if key in seen_names:
             other = seen_names[key]
             at(row, "name", f"与{_place(other, row)}的小区重名（同一县（区）中名称相同）")
@@ -684,7 +630,7 @@ class ImportResult:
 
 
 def _key(name: Any, district: Any) -> tuple[str, str]:
-    return _norm(str(name)), _norm(str(district))
+    return norm(str(name)), norm(str(district))
 
 
 def district_slugs(root: Path) -> dict[str, str]:
@@ -777,7 +723,7 @@ def plan_yaml(communities: list[Community], header: str) -> str:
     rows = []
     for c in communities:
         values = c.model_dump(exclude_defaults=True)
-        values["investment_wan"] = _tidy(c.investment_wan)
+        values["investment_wan"] = tidy(c.investment_wan)
         rows.append(values)
     return header + dump_yaml({"communities": rows})
 

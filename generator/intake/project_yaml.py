@@ -27,7 +27,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.representer import RoundTripRepresenter
 
-from generator.data.labels import field_label
+from generator.data.labels import clerk_label
 from generator.data.models import Project
 from generator.data.yamlio import load_yaml, read_text
 from generator.errors import DataError, OutputError, Problem, data_error
@@ -132,7 +132,7 @@ def diff(before: Any, after: Any, loc: Loc = (), model: type[BaseModel] = Projec
                               after[i] if i < len(after) else None, (*loc, i), model)]
     if _same(before, after):
         return []
-    return [Change(loc, field_label(model, loc), before, after)]
+    return [Change(loc, clerk_label(model, loc), before, after)]
 
 
 def _same(a: Any, b: Any) -> bool:

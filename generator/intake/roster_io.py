@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import os
-import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from openpyxl.workbook.workbook import Workbook
 
 from generator.data.loader import BUNDLED_DATA, ROSTERS, DataSet, load
 from generator.data.roster import (
@@ -32,12 +32,18 @@ from generator.data.roster import (
     write_csv,
 )
 from generator.errors import DataError, Problem
+from generator.intake.workbook_safety import open_workbook
+from generator.output.writer import atomic_write
+from generator.render.ziputil import normalize_zip
 
 SHEET = "住户名册"
 HEADING_ROW = 2
+META_SHEET = "名册信息"
+"""The hidden sheet naming the community a roster workbook was exported for."""
+META_TITLE = "表单"
 MAX_ROWS = 200_000
 """More rows than any community has households: a sheet this long is not a roster."""
-_WIDTHS = {"building": 10, "unit": 6, "room": 8, "head": 10, "phone": 14, "area": 10, "tenure": 10,
+_WIDTHS = {"building": 10, "unit": 6, "room": 8, "head": 10, "phone": 14, "area": 12, "tenure": 10,
            "answer": 8, "wants": 36, "pays": 8, "management": 16, "fund": 10, "date": 12, "remarks": 24}
 
 
@@ -48,6 +54,8 @@ class RosterFile:
     path: Path
     households: int
     changed: bool = True
+    changes: list[tuple[str, str, str]] = field(default_factory=list)
+    """What an import changed: (what, before, after), as `roster_changes` gives them."""
 
 
 def roster_path(data: DataSet, community: str) -> Path:
@@ -63,12 +71,20 @@ def _dataset(data_dir: Path | None, community: str) -> DataSet:
 
 def export_roster(data_dir: Path | None, community: str, out: Path | None = None) -> RosterFile:
     """Write the community's roster as a workbook (a blank one, a row per household, if it has none)."""
+    data = _dataset(data_dir, community)
+    payload, households = roster_workbook(data, community)
+    target = out or Path(f"{community}-住户名册.xlsx")
+    atomic_write(target, payload)
+    return RosterFile(target, households)
+
+
+def roster_workbook(data: DataSet, community: str) -> tuple[bytes, int]:
+    """The roster workbook of a community and its number of rows; the same roster gives the same bytes."""
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font
     from openpyxl.utils import get_column_letter
     from openpyxl.worksheet.datavalidation import DataValidation
 
-    data = _dataset(data_dir, community)
     path = roster_path(data, community)
     c = data.communities[community]
     if path.exists():
@@ -116,26 +132,24 @@ def export_roster(data_dir: Path | None, community: str, out: Path | None = None
         check.add(f"{letter}{HEADING_ROW + 1}:{letter}{last}")
         ws.add_data_validation(check)
     ws.freeze_panes = ws.cell(HEADING_ROW + 1, 1)
+    # printed for the door-to-door round: landscape, all columns on one page width, headings on every page
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_title_rows = f"{HEADING_ROW}:{HEADING_ROW}"
+    ws.row_dimensions[HEADING_ROW].height = 30
+    meta = wb.create_sheet(META_SHEET)
+    for row, (label, value) in enumerate(((META_TITLE, SHEET), ("城市", data.programme.city),
+                                          ("小区编号", community), ("小区名称", c.name)), start=1):
+        meta.cell(row, 1, label)
+        meta.cell(row, 2, value).number_format = "@"
+    meta.sheet_state = "hidden"
+    meta.protection.sheet = True
     buffer = io.BytesIO()
     wb.save(buffer)
-    target = out or Path(f"{community}-住户名册.xlsx")
-    _write_atomic(target, buffer.getvalue())
-    return RosterFile(target, len(roster.households))
-
-
-def _write_atomic(path: Path, payload: bytes) -> None:
-    """Write through a temporary file in the same folder, so a half-written file is never left."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(payload)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    return normalize_zip(buffer.getvalue()), len(roster.households)
 
 
 def _cell_value(value: Any) -> Any:
@@ -146,18 +160,35 @@ def _cell_value(value: Any) -> Any:
     return value
 
 
-def read_workbook(path: Path) -> tuple[Roster, str]:
-    """The roster in a workbook's first sheet with a 楼栋 and 房号 heading; DataError naming every bad cell."""
-    from openpyxl import load_workbook
+@dataclass
+class RosterBook:
+    """What a roster workbook holds."""
 
-    try:
-        wb = load_workbook(path, data_only=False)
-    except Exception as exc:  # openpyxl raises many kinds for a file that is not a workbook
-        raise DataError([Problem(path, f"无法作为 Excel 工作簿（.xlsx）打开：{exc}")]) from None
+    roster: Roster | None
+    """None when its rows hold nothing but building names: a blank roster nobody filled in."""
+    where: str
+    """The workbook and sheet, as problems name them."""
+    community: str | None = None
+    """The community it was exported for (its hidden sheet), None for a roster made by hand."""
+    city: str | None = None
+
+
+def is_roster(wb: Workbook) -> bool:
+    """A workbook this tool exported as a roster (it carries the hidden 名册信息 sheet)."""
+    return META_SHEET in wb.sheetnames and wb[META_SHEET]["B1"].value == SHEET
+
+
+def read_workbook(path: Path, wb: Workbook | None = None) -> RosterBook:
+    """The roster in a workbook's first sheet with a 楼栋 and 房号 heading; DataError naming every bad cell."""
+    wb = wb or open_workbook(path, max_rows=MAX_ROWS)
+    meta: dict[str, str] = {}
+    if is_roster(wb):
+        meta = {str(k): str(v) for k, v in wb[META_SHEET].iter_rows(max_col=2, values_only=True)
+                if k is not None and v is not None}
     for ws in wb.worksheets:
+        if ws.title == META_SHEET:
+            continue
         where = f"{path} 工作表“{ws.title}”"
-        if ws.max_row > MAX_ROWS:
-            raise DataError([Problem(where, f"有{ws.max_row}行，超过{MAX_ROWS}行，不像住户名册")])
         grid = [[_cell_value(v) for v in row] for row in ws.iter_rows(values_only=True)]
         for merged in ws.merged_cells.ranges:
             top = grid[merged.min_row - 1][merged.min_col - 1]
@@ -182,15 +213,18 @@ def read_workbook(path: Path) -> tuple[Roster, str]:
             values = {fields[i]: v for i, v in enumerate(row) if i in fields and v is not None}
             if not values or set(values) == {"building"} and _merged_only(ws, number):
                 continue  # a blank row, or one only a merged building cell reaches
-            for field, v in values.items():
+            for name, v in values.items():
                 if isinstance(v, str) and v.startswith("="):
-                    title = dict(COLUMNS)[field]
+                    title = dict(COLUMNS)[name]
                     formulas.append(Problem(where, f"是公式（{v}），请改为数值",
                                             field=f"第{number}行“{title}”列"))
             rows.append((number, values))
         if formulas:
             raise DataError(formulas)
-        return parse(rows, where, illustrative), where
+        book = RosterBook(None, where, meta.get("小区编号"), meta.get("城市"))
+        if any(set(values) != {"building"} for _, values in rows):
+            book.roster = parse(rows, where, illustrative)
+        return book
     raise DataError([Problem(path, "没有找到住户名册：任何工作表的前20行中都没有含“楼栋”“房号”的列名行")])
 
 
@@ -199,10 +233,57 @@ def _merged_only(ws: Any, row: int) -> bool:
     return any(m.min_row < row <= m.max_row for m in ws.merged_cells.ranges)
 
 
-def import_roster(workbook: Path, data_dir: Path | None, community: str) -> RosterFile:
-    """Replace the community's roster by the workbook's, after checking every row; unchanged on error."""
-    data = _dataset(data_dir, community)
-    roster, where = read_workbook(workbook)
+def import_roster(workbook: Path, data_dir: Path | None, community: str | None = None) -> RosterFile:
+    """Replace the community's roster by the workbook's, after checking every row; unchanged on error.
+
+    The community is the one the workbook was exported for; `community` (--project) names it for
+    a roster made by hand, and must agree with the workbook's when both are given.
+    """
+    data = load(data_dir or BUNDLED_DATA, rosters=False)
+    return store_roster(data, read_workbook(workbook), community)
+
+
+def store_roster(data: DataSet, book: RosterBook, community: str | None = None) -> RosterFile:
+    """Check a roster read from a workbook against the data and write it; DataError, nothing written."""
+    community, roster = checked(data, book, community)
+    path = roster_path(data, community)
+    payload = write_csv(roster)
+    if path.exists() and path.read_bytes() == payload:
+        return RosterFile(path, len(roster.households), changed=False)
+    from generator.data.roster import read_csv
+
+    try:
+        before = read_csv(path) if path.exists() else None
+    except DataError:
+        before = None  # a roster file that no longer reads: every household counts as new
+    changes = roster_changes(before, roster)
+    atomic_write(path, payload)
+    return RosterFile(path, len(roster.households), changes=changes)
+
+
+def checked(data: DataSet, book: RosterBook, community: str | None = None) -> tuple[str, Roster]:
+    """The community a roster workbook is for and its roster, after every check; DataError otherwise."""
+    where = book.where
+    if book.city is not None and book.city != data.programme.city:
+        raise DataError([Problem(where, f"这是“{book.city}”的住户名册，而数据文件夹是“{data.programme.city}”的；"
+                                        "请确认数据文件夹（--data）和文件是否选对")])
+    if community is not None and community not in data.communities:
+        raise DataError([Problem("命令行参数", f"未知的小区编号“{community}”")])
+    if book.community is not None:
+        if book.community not in data.communities:
+            raise DataError([Problem(where, f"名册的小区编号“{book.community}”不在计划表（communities.yaml）中；"
+                                            "可能是另一份计划或另一个城市的名册")])
+        if community is not None and community != book.community:
+            theirs, mine = data.communities[book.community], data.communities[community]
+            raise DataError([Problem(where, f"这是{theirs.name}（{theirs.id}）的住户名册，"
+                                            f"不是{mine.name}（{mine.id}）的；请确认文件是否选对")])
+        community = book.community
+    if community is None:
+        raise DataError([Problem(where, "名册中没有小区编号（不是本工具导出的名册）；"
+                                        "请用 gaizao roster import 文件 --project 小区编号 导入")])
+    if book.roster is None:
+        raise DataError([Problem(where, "名册还没有填写：各行只有楼栋，没有房号等住户信息")])
+    roster = book.roster
     project = data.projects.get(community)
     buildings = {b.name: b.households for b in project.buildings} if project else {}
     problems = [Problem(where, message, field=f"第{row}行“{column}”列" if row else column)
@@ -213,10 +294,26 @@ def import_roster(workbook: Path, data_dir: Path | None, community: str) -> Rost
                                        f"{data.communities[community].name}为{households}户"))
     if problems:
         raise DataError(problems)
-    path = roster_path(data, community)
-    payload = write_csv(roster)
-    if path.exists() and path.read_bytes() == payload:
-        return RosterFile(path, len(roster.households), changed=False)
-    _write_atomic(path, payload)
-    return RosterFile(path, len(roster.households))
+    return community, roster
 
+
+NO_HOUSEHOLD = "（无此户）"
+
+
+def roster_changes(before: Roster | None, after: Roster) -> list[tuple[str, str, str]]:
+    """What a new roster changes, as (what, before, after): each cell of a household (matched by its
+    address) that differs, each household added or taken out, in the new roster's order."""
+    titles = dict(COLUMNS)
+    old = {h.address: h for h in (before.households if before else ())}
+    new = {h.address for h in after.households}
+    out = []
+    for household in after.households:
+        was = old.get(household.address)
+        if was is None:
+            out.append((f"住户名册·{household.address}", NO_HOUSEHOLD, "新增"))
+            continue
+        for (name, _), a, b in zip(COLUMNS, cells(was), cells(household), strict=True):
+            if a != b:
+                out.append((f"住户名册·{household.address}·{titles[name]}", a or "空", b or "空"))
+    out += [(f"住户名册·{address}", "有", NO_HOUSEHOLD) for address in old if address not in new]
+    return out

@@ -10,11 +10,13 @@ DataError in a clerk's words; none takes more than a pass over the compressed fi
 
 from __future__ import annotations
 
+import html
 import io
 import re
 import stat
 import warnings
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -57,6 +59,7 @@ _TAIL = 512
 _DECLARATION = re.compile(rb"<!(DOCTYPE|ENTITY)")
 _ROW = re.compile(rb'<(?:\w+:)?row\b[^>]*?\sr="(\d+)"')
 _CELL = re.compile(rb'<(?:\w+:)?c\b[^>]*?\sr="([A-Za-z]+)(\d+)"')
+_SHEET_NAME = re.compile(r'<(?:\w+:)?sheet\b[^>]*?\sname="([^"]*)"')
 _MERGE = re.compile(rb'<(?:\w+:)?mergeCell\b[^>]*?\sref="([A-Za-z]+)(\d+)(?::([A-Za-z]+)(\d+))?"')
 
 
@@ -258,10 +261,20 @@ def _check_position(path: Path, sheet: SheetExtent, row: int, col: int) -> None:
     sheet.max_column = max(sheet.max_column, col)
 
 
-def open_workbook(path: Path, data_only: bool = False, max_rows: int | None = None) -> Workbook:
+def sheet_names(raw: bytes) -> list[str]:
+    """The sheet names xl/workbook.xml lists, read without parsing the workbook (after check_zip)."""
+    with zipfile.ZipFile(io.BytesIO(raw)) as zf:
+        xml = zf.read("xl/workbook.xml").decode("utf-8", "replace")
+    return [html.unescape(name) for name in _SHEET_NAME.findall(xml)]
+
+
+def open_workbook(path: Path, data_only: bool = False,
+                  max_rows: int | Callable[[list[str]], int] | None = None) -> Workbook:
     """Open an .xlsx workbook safely, with a clear message for every kind of file that is not one.
 
-    max_rows: the last row any sheet may reach, for an import whose workbooks are small (a form).
+    max_rows: the last row any sheet may reach, for an import whose workbooks are small (a form);
+    or a function of the workbook's sheet names giving it, for an import that takes workbooks of
+    more than one kind.
     """
     import openpyxl
 
@@ -270,6 +283,8 @@ def open_workbook(path: Path, data_only: bool = False, max_rows: int | None = No
     if refusal:
         raise data_error(path, refusal)
     extents = check_zip(path, raw)
+    if callable(max_rows):
+        max_rows = max_rows(sheet_names(raw))
     last = max((e.max_row for e in extents), default=0)
     if max_rows is not None and last > max_rows:
         raise data_error(path, f"工作簿中有工作表达到第 {last} 行，超过本工具导入的上限"

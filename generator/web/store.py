@@ -25,7 +25,7 @@ from generator.rules.checks import Finding, check_all
 def _stamps(root: Path) -> tuple[tuple[str, int, int], ...]:
     out = []
     for path in sorted(root.rglob("*")):
-        if path.suffix in (".yaml", ".docx", ".xlsx") and not path.name.startswith("."):
+        if path.suffix in (".yaml", ".csv", ".docx", ".xlsx") and not path.name.startswith("."):
             st = path.stat()
             out.append((str(path), st.st_mtime_ns, st.st_size))
     return tuple(out)
@@ -75,9 +75,9 @@ class Store:
         stamps = _stamps(self.root)
         with self._lock:
             if stamps != self._stamps:
-                templates = [s for s in stamps if not s[0].endswith(".yaml")]
+                templates = [s for s in stamps if s[0].endswith((".docx", ".xlsx"))]
                 same = self._loaded is not None and self._stamps is not None \
-                    and templates == [s for s in self._stamps if not s[0].endswith(".yaml")]
+                    and templates == [s for s in self._stamps if s[0].endswith((".docx", ".xlsx"))]
                 try:
                     data = load(self.root)
                     self._loaded = Loaded.of(data, self._loaded.renderers if same and self._loaded else None)

@@ -1,0 +1,95 @@
+"""The household roster (住户名册) in the browser: the workbook `gaizao roster export` makes, and a
+filled one uploaded through the checks of `gaizao roster import`, for one community at a time."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from flask import Blueprint, abort, g, render_template, request
+
+from generator.errors import DataError
+from generator.web.audit import FieldChange
+from generator.web.permissions import allowed
+from generator.web.security import audit, community_or_404, login_required, store
+
+bp = Blueprint("roster", __name__)
+
+AUDIT_CHANGES = 500
+"""Cell changes one upload records one by one; beyond them the audit log says how many more."""
+
+
+@bp.app_context_processor
+def roster_panel() -> dict[str, Any]:
+    """What the project page's roster panel shows: the roster's size and how far the survey got."""
+
+    def roster_state(community_id: str) -> dict[str, Any] | None:
+        now = store().current()
+        if "user" not in g or not allowed(g.user, "edit", now.data, community_id, now.offices):
+            return None
+        roster = now.data.rosters.get(community_id)
+        if roster is None:
+            return {"households": 0, "answered": 0, "support": 0}
+        return {"households": len(roster.households),
+                "answered": sum(1 for h in roster.households if h.answer),
+                "support": sum(1 for h in roster.households if h.answer == "同意")}
+
+    return {"roster_state": roster_state}
+
+
+@bp.route("/projects/<community_id>/roster.xlsx")
+@login_required
+def roster_file(community_id: str) -> Any:
+    """The community's roster workbook, as `gaizao roster export` makes it (a blank one by building)."""
+    from generator.intake.form import roster_file as file_name
+    from generator.intake.roster_io import roster_workbook
+    from generator.web.pages import download
+
+    now = community_or_404(community_id, "edit")
+    payload, _ = roster_workbook(now.data, community_id)
+    return download(file_name(now.data.communities[community_id]).name, payload)
+
+
+@bp.route("/projects/<community_id>/roster", methods=["POST"])
+@login_required
+def roster_upload(community_id: str) -> Any:
+    """A filled roster workbook replaces the community's roster, checked as `gaizao roster import`
+    checks it; on any problem the roster stays as it was."""
+    from generator.intake.roster_io import read_workbook, store_roster
+    from generator.intake.workbook_safety import not_xlsx
+
+    now = community_or_404(community_id, "edit")
+    upload = request.files.get("roster")
+    if upload is None or not upload.filename:
+        abort(400, description="请选择要上传的住户名册（.xlsx）")
+    raw = upload.read()
+    why = not_xlsx(Path("住户名册.xlsx"), raw)  # judged by content, whatever the name says
+    problems: list[str] = [why] if why else []
+    changes: list[FieldChange] = []
+    households = 0
+    written = False
+    if not why:
+        st = store()
+        with tempfile.TemporaryDirectory() as tmp, st.save_lock:
+            path = Path(tmp) / "住户名册.xlsx"  # the client's file name is shown, never used as a path
+            path.write_bytes(raw)
+            now = st.current()
+            try:
+                book = read_workbook(path)
+                # a roster made by hand names no community: it is this page's
+                result = store_roster(now.data, book, community_id)
+            except DataError as exc:
+                problems.extend(f"{p.field}：{p.problem}" if p.field else p.problem for p in exc.problems)
+            else:
+                households, written = result.households, result.changed
+                found = result.changes
+                changes = [FieldChange(*c) for c in found[:AUDIT_CHANGES]]
+                if len(found) > AUDIT_CHANGES:
+                    changes.append(FieldChange("住户名册", "", f"另有{len(found) - AUDIT_CHANGES}处改动"))
+                if written:
+                    audit().append(g.user.name, "save", community_id, changes,
+                                   detail=f"住户名册 {upload.filename}（{households}户）")
+    return render_template("roster.html", community=now.data.communities[community_id], name=upload.filename,
+                           problems=problems, changes=changes, households=households,
+                           written=written), 422 if problems else 200
