@@ -43,6 +43,8 @@ class PrintJob:
     year: int | None
     street_office: str | None
     pdf: bool
+    layout: bool = True
+    """Lay the file out with LibreOffice as `gaizao print` does (off only in tests that need speed)."""
     created: float = field(default_factory=time.time)
     state: str = "queued"
     """queued, running, done or failed."""
@@ -127,7 +129,7 @@ class PrintJobs:
             try:
                 result = print_documents(data, out, job.kind, district=job.district, year=job.year,
                                          street_office=job.street_office, withheld=withheld,
-                                         progress=cast(Any, progress), then=then, layout=True)
+                                         progress=cast(Any, progress), then=then, layout=job.layout)
                 counts: dict[str, int] = {}
                 for s in result.skipped:
                     counts[s.reason] = counts.get(s.reason, 0) + 1
@@ -210,7 +212,8 @@ def start_print() -> Any:
             why = withheld(now, latest, c.id).get("notice")
             if why:
                 held[c.id] = why
-    job = PrintJob(token_urlsafe(12), user.name, kind, district, year, office, request.form.get("format") == "pdf")
+    job = PrintJob(token_urlsafe(12), user.name, kind, district, year, office, request.form.get("format") == "pdf",
+                   current_app.config.get("PRINT_LAYOUT", True))
     jobs().start(job, now.data, held)
     from generator.web.security import audit
 
