@@ -9,7 +9,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-import openpyxl
 import pytest
 from click.testing import CliRunner
 from docx import Document
@@ -21,7 +20,7 @@ from generator.output.printing import plan_prints
 from generator.web.accounts import Accounts
 from generator.web.audit import AuditLog
 from generator.web.reviews import ReviewLog
-from tests.webapp import PASSWORD, csrf, login, make_app, make_instance
+from tests.webapp import PASSWORD, csrf, login, make_app, make_instance, one_more_in_favour
 
 
 @pytest.fixture
@@ -245,22 +244,10 @@ def test_print_by_street_office_on_the_command_line(tmp_path: Path) -> None:
 # ---------------------------------------------------------------- many 填报表 at once
 
 
-def _changed_form(payload: bytes) -> tuple[bytes, int]:
-    wb = openpyxl.load_workbook(io.BytesIO(payload))
-    counts = wb["意见征询"]
-    before = counts["B6"].value
-    counts["B6"] = before + 1
-    row = 8 if counts["B8"].value else 7
-    counts[f"B{row}"] = counts[f"B{row}"].value - 1
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue(), before
-
-
 def test_many_forms_at_once_each_imported_or_refused_with_its_reason(fresh: tuple[Flask, Path, Path]) -> None:
     app, data, instance = fresh
     district, admin = client_of(app, "dongqu"), client_of(app, "admin")
-    mine, before = _changed_form(district.get("/projects/dongqu-10/form.xlsx").data)
+    mine, before = one_more_in_favour(district.get("/projects/dongqu-10/form.xlsx").data)
     same = district.get("/projects/dongqu-01/form.xlsx").data
     other = admin.get("/projects/renhe-16/form.xlsx").data  # another district's
     other_before = (data / "projects" / "renhe-16.yaml").read_bytes()

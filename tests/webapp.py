@@ -64,6 +64,23 @@ def login(client: FlaskClient, name: str, password: str = PASSWORD) -> None:
     assert response.status_code == 302, response.get_data(as_text=True)[:500]
 
 
+def one_more_in_favour(form: bytes) -> tuple[bytes, int]:
+    """A downloaded 填报表 with one household moved to 同意, and the count of 同意 before."""
+    import io
+
+    import openpyxl
+
+    wb = openpyxl.load_workbook(io.BytesIO(form))
+    counts = wb["意见征询"]
+    before = counts["B6"].value
+    counts["B6"] = before + 1
+    row = 8 if counts["B8"].value else 7
+    counts[f"B{row}"] = counts[f"B{row}"].value - 1
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue(), before
+
+
 class Running:
     """The app on waitress on a free loopback port, in a thread, until stop()."""
 

@@ -47,6 +47,14 @@ def review_helpers() -> dict[str, Any]:
     return {"review_status": review_status}
 
 
+def _reviewable(now: Loaded, community_id: str, kind: str) -> Review:
+    """Where the document stands; 409 when it cannot be made, so there is nothing to review."""
+    current = review_of(now, _latest(), community_id, kind)
+    if not current.content:
+        abort(409, description=f"{KINDS[kind].name}暂不能生成，无法审核")
+    return current
+
+
 def _kind(kind: str) -> str:
     if kind not in REVIEWED:
         abort(404)
@@ -101,8 +109,7 @@ def document(community_id: str, kind: str) -> Any:
     kind = _kind(kind)
     if g.user.role not in OVERSEERS:
         abort(403, description="审核稿只供县（区）、市级审核人员查阅；审核通过后可在小区页面下载")
-    if not review_of(now, _latest(), community_id, kind).content:
-        abort(409, description=f"{KINDS[kind].name}暂不能生成，无法审核")
+    _reviewable(now, community_id, kind)
     from generator.web.store import document as render
 
     with store().render_lock:
@@ -121,10 +128,8 @@ def decide(community_id: str, kind: str) -> Any:
     comment = request.form.get("comment", "").strip()
     if decision not in DECISIONS:
         abort(400, description="请选择“通过”或“退回”")
-    current = review_of(now, _latest(), community_id, kind)
+    current = _reviewable(now, community_id, kind)
     name = KINDS[kind].name
-    if not current.content:
-        abort(409, description=f"{name}暂不能生成，无法审核")
     if request.form.get("content", "") != current.content:
         return _page(now, community_id, f"{name}在您打开本页之后已被修改，未记录审核意见；请重新查阅后再审核。", 409)
     if decision == "return" and not comment:

@@ -10,17 +10,16 @@ decision stands in the history but the document waits for a new review.
 from __future__ import annotations
 
 import datetime as dt
-import json
-import os
 import threading
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
-from typing import Any, Literal, cast
+from typing import Literal, cast
 
 from flask import current_app
 
 from generator.documents.kinds import KINDS, community_target
 from generator.output.pipeline import data_hash
+from generator.web.audit import append_line, read_lines
 from generator.web.store import Availability, Loaded, documents_of
 
 REVIEW_FILE = "reviews.log"
@@ -86,31 +85,19 @@ class ReviewLog:
                content: str) -> Decision:
         made = Decision(dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), user, unit, community, kind,
                         decision, comment, content)
-        line = json.dumps(asdict(made), ensure_ascii=False) + "\n"
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self._lock:
-            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-            try:
-                os.write(fd, line.encode("utf-8"))
-                os.fsync(fd)
-            finally:
-                os.close(fd)
+        append_line(self.path, self._lock, asdict(made))
         return made
 
     def decisions(self, community: str | None = None) -> list[Decision]:
-        """Every decision (on one community), oldest first; a line cut short by a crash is skipped."""
-        if not self.path.exists():
-            return []
+        """Every decision (on one community), oldest first."""
         out = []
-        with open(self.path, encoding="utf-8") as fh:
-            for line in fh:
-                try:
-                    raw: dict[str, Any] = json.loads(line)
-                    made = Decision(**raw)
-                except (ValueError, TypeError):
-                    continue
-                if community is None or made.community == community:
-                    out.append(made)
+        for raw in read_lines(self.path):
+            try:
+                made = Decision(**raw)
+            except TypeError:
+                continue
+            if community is None or made.community == community:
+                out.append(made)
         return out
 
     def latest(self) -> dict[tuple[str, str], Decision]:
