@@ -20,6 +20,7 @@ from generator.output.printing import plan_prints
 from generator.web.accounts import Accounts
 from generator.web.audit import AuditLog
 from generator.web.reviews import ReviewLog
+from tests.test_print import needs_lo, page_count, pdf_text
 from tests.webapp import PASSWORD, csrf, login, make_app, make_instance, one_more_in_favour
 
 
@@ -325,3 +326,19 @@ def test_users_enable_and_assign_on_the_command_line(tmp_path: Path) -> None:
     assert r.exit_code == 0, r.output
     assert "clerk\tdistrict\t仁和区\t正常" in runner.invoke(main, ["users", "list", "--instance", inst]).output
     assert Accounts(tmp_path / "inst").verify("clerk", PASSWORD) is not None
+
+
+@needs_lo
+@pytest.mark.libreoffice
+def test_a_print_job_as_pdf(fresh: tuple[Flask, Path, Path], tmp_path: Path) -> None:
+    app, _, _ = fresh
+    district = client_of(app, "dongqu")
+    state = _wait(district, _start(district, kind="notice", year="2019", format="pdf"), timeout=300)
+    assert state["state"] == "done", state
+    assert [f["name"] for f in state["files"]] == ["东区-改造方案公示.pdf"] and state["total"] == 2
+    r = district.get(state["files"][0]["url"])
+    assert r.mimetype == "application/pdf" and r.data.startswith(b"%PDF")
+    pdf = tmp_path / "bound.pdf"
+    pdf.write_bytes(r.data)
+    assert page_count(pdf) >= 3  # the contents, then each of the two notices on a page of its own
+    assert "本册收录东区2019年度改造方案公示共2份" in pdf_text(pdf, 1).replace(" ", "")
