@@ -270,6 +270,23 @@ def test_many_forms_at_once_each_imported_or_refused_with_its_reason(fresh: tupl
     assert client_of(app, "city").post("/batch/forms", data={"csrf_token": "x"}).status_code == 400
 
 
+def test_many_forms_may_exceed_one_uploads_limit_but_each_file_may_not(fresh: tuple[Flask, Path, Path]) -> None:
+    app, _, _ = fresh
+    district = client_of(app, "dongqu")
+    form = district.get("/projects/dongqu-10/form.xlsx").data
+    big = b"PK\x03\x04" + b"\0" * (app.config["MAX_CONTENT_LENGTH"] + 1)
+    files = [(io.BytesIO(form), "酿造厂.xlsx"), (io.BytesIO(big), "太大.xlsx")]
+    r = district.post("/batch/forms", data={"csrf_token": csrf(district, "/batch/forms"), "forms": files},
+                      content_type="multipart/form-data")
+    assert r.status_code == 422, r.status_code
+    page = r.get_data(as_text=True)
+    assert "共2份，导入1份，未导入1份" in page and "超过4MB" in page
+    r = district.post("/projects/dongqu-10/form", data={"csrf_token": csrf(district, "/"),
+                                                        "form": (io.BytesIO(big), "太大.xlsx")},
+                      content_type="multipart/form-data")
+    assert r.status_code == 413  # the single upload keeps the app's limit
+
+
 # ---------------------------------------------------------------- the users page
 
 
@@ -342,3 +359,24 @@ def test_a_print_job_as_pdf(fresh: tuple[Flask, Path, Path], tmp_path: Path) -> 
     pdf.write_bytes(r.data)
     assert page_count(pdf) >= 3  # the contents, then each of the two notices on a page of its own
     assert "本册收录东区2019年度改造方案公示共2份" in pdf_text(pdf, 1).replace(" ", "")
+
+
+def test_the_new_pages_escape_what_the_data_says_and_run_no_inline_script(fresh: tuple[Flask, Path, Path]) -> None:
+    app, data, _ = fresh
+    plan = data / "communities.yaml"
+    text = plan.read_text(encoding="utf-8")
+    plan.write_text(text.replace("name: 炳草岗园林苗圃小区", 'name: "<script>alert(1)</script>"'), encoding="utf-8")
+    district = client_of(app, "dongqu")
+    _decide(district, "dongqu-01", "plan", "return", "<img src=x onerror=alert(2)>")
+    pages = {"dongqu": ["/review", "/projects/dongqu-01/review", "/batch/prints", "/batch/forms", "/"],
+             "admin": ["/admin/users"], "bcg": ["/", "/projects/dongqu-01"]}
+    for name, paths in pages.items():
+        client = district if name == "dongqu" else client_of(app, name)
+        for path in paths:
+            r = client.get(path)
+            page = r.get_data(as_text=True)
+            assert r.status_code == 200, path
+            assert "<script>alert(1)</script>" not in page and "<img src=x" not in page, path
+            assert re.findall(r"<script(?![^>]*\bsrc=)[^>]*>", page) == [], path
+            assert "unsafe-inline" not in r.headers["Content-Security-Policy"]
+    assert "&lt;img src=x onerror=alert(2)&gt;" in client_of(app, "bcg").get("/").get_data(as_text=True)

@@ -279,7 +279,6 @@ def upload_forms() -> Any:
     from generator.web.edit import import_upload
 
     _editor()
-    request.max_content_length = MAX_FORMS_UPLOAD
     uploads = [f for f in request.files.getlist("forms") if f.filename]
     if not uploads:
         abort(400, description="请选择要上传的填报表（.xlsx，可多选）")
@@ -297,3 +296,6 @@ def upload_forms() -> Any:
     names = {c: now.data.communities[c].name for c in {o.community for o in outcomes} if c in now.data.communities}
     status = 200 if all(not o.problems for o in outcomes) else 422
     return render_template("batch_forms.html", outcomes=outcomes, names=names), status
+
+
+upload_forms.max_content_length = MAX_FORMS_UPLOAD  # type: ignore[attr-defined]
