@@ -13,8 +13,8 @@ from generator.web.reviews import (
     DECISIONS,
     REVIEWED,
     STATUS_NAMES,
-    Decision,
     Review,
+    current_latest,
     log,
     review_of,
     reviews_of,
@@ -31,25 +31,20 @@ OVERSEERS = frozenset({"district", "city", "admin"})
 MAX_COMMENT = 500
 
 
-def _latest() -> dict[tuple[str, str], Decision]:
-    if "review_latest" not in g:
-        g.review_latest = log().latest()
-    latest: dict[tuple[str, str], Decision] = g.review_latest
-    return latest
-
-
 @bp.app_context_processor
 def review_helpers() -> dict[str, Any]:
     """review_status(id): where each reviewed document of a community stands, for any page."""
     def review_status(community_id: str) -> list[Review]:
-        return reviews_of(loaded(), _latest(), community_id)
+        if "review_now" not in g:
+            g.review_now = loaded()  # one look at the data folder per page, not one per row
+        return reviews_of(g.review_now, current_latest(), community_id)
 
     return {"review_status": review_status}
 
 
 def _reviewable(now: Loaded, community_id: str, kind: str) -> Review:
     """Where the document stands; 409 when it cannot be made, so there is nothing to review."""
-    current = review_of(now, _latest(), community_id, kind)
+    current = review_of(now, current_latest(), community_id, kind)
     if not current.content:
         abort(409, description=f"{KINDS[kind].name}暂不能生成，无法审核")
     return current
@@ -68,7 +63,7 @@ def index() -> Any:
     if g.user.role not in OVERSEERS:
         abort(404)
     now = loaded()
-    latest = _latest()
+    latest = current_latest()
     wanted = request.args.get("status", "")
     rows = []
     for c in visible(g.user, now.data, now.offices):
@@ -81,7 +76,7 @@ def index() -> Any:
 
 
 def _page(now: Loaded, community_id: str, error: str = "", status: int = 200) -> Any:
-    latest = _latest()
+    latest = current_latest()
     return render_template(
         "review.html", community=now.data.communities[community_id],
         street_office=now.offices.get(community_id, ""), reviews=reviews_of(now, latest, community_id),

@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Literal, cast
 
-from flask import current_app
+from flask import current_app, g
 
 from generator.documents.kinds import KINDS, community_target
 from generator.output.pipeline import data_hash
@@ -110,11 +110,19 @@ def log() -> ReviewLog:
     return cast(ReviewLog, current_app.extensions["gaizao"]["reviews"])
 
 
+def current_latest() -> dict[tuple[str, str], Decision]:
+    """The last decision on each document, read once per request."""
+    if "review_latest" not in g:
+        g.review_latest = log().latest()
+    latest: dict[tuple[str, str], Decision] = g.review_latest
+    return latest
+
+
 def current_gate(now: Loaded, community_id: str, documents: list[Availability]) -> list[Availability]:
     """gated() with the decisions as the log holds them now."""
     if not now.data.programme.notice.needs_review:
         return documents
-    return gated(now, log().latest(), community_id, documents)
+    return gated(now, current_latest(), community_id, documents)
 
 
 def used_names(now: Loaded, kind: str, district: str) -> frozenset[str]:
