@@ -203,6 +203,11 @@ def test_a_district_print_job_is_its_own_district_and_only_its_owner_sees_it(
     assert job not in city.get("/batch/prints").get_data(as_text=True)
     other = _start(city, kind="notice", district="西区")
     assert district.get(f"/batch/prints/{other}").status_code == 404
+    Accounts(instance).add("xiqu", "district", "西区", PASSWORD)
+    xiqu = client_of(app, "xiqu")  # another district sees neither the job nor its file
+    assert xiqu.get(f"/batch/prints/{job}").status_code == 404
+    assert xiqu.get(f"/batch/prints/{job}/files/0").status_code == 404
+    assert "东区" not in xiqu.get("/batch/prints").get_data(as_text=True).split("我的打印任务")[1]
     assert any(e.action == "print" and e.user == "dongqu" for e in AuditLog(instance).events())
     r = district.post("/batch/prints", data={"csrf_token": csrf(district, "/batch/prints"), "kind": "budget"})
     assert r.status_code == 400  # a workbook is not bound into a print file
