@@ -8,6 +8,7 @@ from typing import Any
 from flask import Blueprint, abort, g, redirect, render_template, request, url_for
 
 from generator.web.accounts import ROLES, AccountError, User
+from generator.web.permissions import may
 from generator.web.security import accounts, audit, loaded, login_required
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -15,7 +16,7 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 def _admin() -> User:
     user: User = g.user
-    if user.role != "admin":
+    if not may(user, "admin"):
         abort(404)
     return user
 

@@ -22,12 +22,11 @@ from generator.data.loader import DataSet
 from generator.documents.kinds import KINDS, printable
 from generator.errors import GaizaoError
 from generator.web.accounts import User
+from generator.web.permissions import may
 from generator.web.security import loaded, login_required
 
 bp = Blueprint("batch", __name__)
 
-PRINTERS = frozenset({"district", "city", "admin"})
-"""Roles that make bound print files: a district for its own district, the city and admin for any."""
 KEEP_JOBS = 10
 """Print jobs kept per account; older ones and their files are removed."""
 MAX_FORMS_UPLOAD = 64 * 1024 * 1024
@@ -155,7 +154,7 @@ def jobs() -> PrintJobs:
 
 def _printer() -> User:
     user: User = g.user
-    if user.role not in PRINTERS:
+    if not may(user, "print"):
         abort(404)
     return user
 
@@ -264,10 +263,8 @@ def forms() -> Any:
 
 
 def _editor() -> User:
-    from generator.web.permissions import EDITORS
-
     user: User = g.user
-    if user.role not in EDITORS:
+    if not may(user, "upload-forms"):
         abort(404)
     return user
 

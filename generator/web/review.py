@@ -8,7 +8,7 @@ from flask import Blueprint, abort, g, redirect, render_template, request, url_f
 
 from generator.documents.kinds import KINDS
 from generator.web.audit import FieldChange
-from generator.web.permissions import allowed, visible
+from generator.web.permissions import allowed, may, visible
 from generator.web.reviews import (
     DECISIONS,
     REVIEWED,
@@ -24,10 +24,6 @@ from generator.web.store import Loaded
 
 bp = Blueprint("review", __name__)
 
-REVIEWERS = frozenset({"district"})
-"""Roles that record decisions: the district bureau, on its own district's communities."""
-OVERSEERS = frozenset({"district", "city", "admin"})
-"""Roles that see the review list and read the documents under review."""
 MAX_COMMENT = 500
 
 
@@ -39,7 +35,7 @@ def review_helpers() -> dict[str, Any]:
             g.review_now = loaded()  # one look at the data folder per page, not one per row
         return reviews_of(g.review_now, current_latest(), community_id)
 
-    return {"review_status": review_status}
+    return {"review_status": review_status, "may": may}
 
 
 def _reviewable(now: Loaded, community_id: str, kind: str) -> Review:
@@ -60,7 +56,7 @@ def _kind(kind: str) -> str:
 @login_required
 def index() -> Any:
     """Every community in scope with where its plan and notice stand."""
-    if g.user.role not in OVERSEERS:
+    if not may(g.user, "read-reviews"):
         abort(404)
     now = loaded()
     latest = current_latest()
@@ -81,8 +77,8 @@ def _page(now: Loaded, community_id: str, error: str = "", status: int = 200) ->
         "review.html", community=now.data.communities[community_id],
         street_office=now.offices.get(community_id, ""), reviews=reviews_of(now, latest, community_id),
         history=list(reversed(log().decisions(community_id))), decisions=DECISIONS,
-        can_review=g.user.role in REVIEWERS and allowed(g.user, "edit", now.data, community_id, now.offices),
-        can_read=g.user.role in OVERSEERS, needs_review=now.data.programme.notice.needs_review,
+        can_review=may(g.user, "review") and allowed(g.user, "edit", now.data, community_id, now.offices),
+        can_read=may(g.user, "read-reviews"), needs_review=now.data.programme.notice.needs_review,
         error=error,
     ), status
 
@@ -102,7 +98,7 @@ def document(community_id: str, kind: str) -> Any:
 
     now = community_or_404(community_id)
     kind = _kind(kind)
-    if g.user.role not in OVERSEERS:
+    if not may(g.user, "read-reviews"):
         abort(403, description="审核稿只供县（区）、市级审核人员查阅；审核通过后可在小区页面下载")
     _reviewable(now, community_id, kind)
     from generator.web.store import document as render
@@ -117,7 +113,7 @@ def decide(community_id: str, kind: str) -> Any:
     """Record 通过 or 退回 on the document as the reviewer saw it; refused when it changed since."""
     now = community_or_404(community_id)
     kind = _kind(kind)
-    if g.user.role not in REVIEWERS:
+    if not may(g.user, "review"):
         abort(403, description="审核意见由县（区）住房城乡建设部门填写")
     decision = request.form.get("decision", "")
     comment = request.form.get("comment", "").strip()
