@@ -8,7 +8,7 @@ from flask import Blueprint, abort, g, redirect, render_template, request, url_f
 
 from generator.documents.kinds import KINDS
 from generator.web.audit import FieldChange
-from generator.web.permissions import allowed, may, visible
+from generator.web.permissions import Capability, allowed, may, visible
 from generator.web.reviews import (
     DECISIONS,
     REVIEWED,
@@ -46,10 +46,15 @@ def _reviewable(now: Loaded, community_id: str, kind: str) -> Review:
     return current
 
 
-def _kind(kind: str) -> str:
+def _checked(community_id: str, kind: str, capability: Capability, why: str) -> Loaded:
+    """The data set when the community is in scope (else 404), the kind reviewed (else 404) and the
+    role has the capability (else 403, saying why)."""
+    now = community_or_404(community_id)
     if kind not in REVIEWED:
         abort(404)
-    return kind
+    if not may(g.user, capability):
+        abort(403, description=why)
+    return now
 
 
 @bp.route("/review")
@@ -96,10 +101,8 @@ def document(community_id: str, kind: str) -> Any:
     """The document under review as it stands now, for the bureau to read whatever the gate says."""
     from generator.web.pages import download
 
-    now = community_or_404(community_id)
-    kind = _kind(kind)
-    if not may(g.user, "read-reviews"):
-        abort(403, description="审核稿只供县（区）、市级审核人员查阅；审核通过后可在小区页面下载")
+    now = _checked(community_id, kind, "read-reviews",
+                   "审核稿只供县（区）、市级审核人员查阅；审核通过后可在小区页面下载")
     _reviewable(now, community_id, kind)
     from generator.web.store import document as render
 
@@ -111,10 +114,7 @@ def document(community_id: str, kind: str) -> Any:
 @login_required
 def decide(community_id: str, kind: str) -> Any:
     """Record 通过 or 退回 on the document as the reviewer saw it; refused when it changed since."""
-    now = community_or_404(community_id)
-    kind = _kind(kind)
-    if not may(g.user, "review"):
-        abort(403, description="审核意见由县（区）住房城乡建设部门填写")
+    now = _checked(community_id, kind, "review", "审核意见由县（区）住房城乡建设部门填写")
     decision = request.form.get("decision", "")
     comment = request.form.get("comment", "").strip()
     if decision not in DECISIONS:
