@@ -393,3 +393,12 @@ def test_the_new_pages_escape_what_the_data_says_and_run_no_inline_script(fresh:
             assert inline_scripts(page) == [], path
             assert "unsafe-inline" not in r.headers["Content-Security-Policy"]
     assert "&lt;img src=x onerror=alert(2)&gt;" in client_of(app, "bcg").get("/").get_data(as_text=True)
+
+
+def test_the_users_page_works_while_the_data_folder_does_not_load(fresh: tuple[Flask, Path, Path]) -> None:
+    app, data, _ = fresh
+    (data / "communities.yaml").write_text("communities: [", encoding="utf-8")
+    admin = client_of(app, "admin")
+    assert admin.get("/").status_code == 503
+    r = admin.get("/admin/users")
+    assert r.status_code == 200 and "dongqu" in r.get_data(as_text=True)

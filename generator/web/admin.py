@@ -7,9 +7,10 @@ from typing import Any
 
 from flask import Blueprint, abort, g, redirect, render_template, request, url_for
 
+from generator.errors import DataError
 from generator.web.accounts import ROLES, AccountError, User
 from generator.web.permissions import may
-from generator.web.security import accounts, audit, loaded, login_required
+from generator.web.security import accounts, audit, login_required, store
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -23,7 +24,10 @@ def _admin() -> User:
 
 def _units() -> dict[str, list[str]]:
     """The units the data knows, per role, offered as suggestions (any unit may still be typed)."""
-    data = loaded().data
+    try:
+        data = store().current().data
+    except DataError:  # the accounts are managed whatever state the data folder is in
+        return {role: [] for role in ROLES}
     offices = sorted({p.street_office for p in data.projects.values()})
     return {"street": offices, "district": list(data.districts), "city": [data.programme.city],
             "admin": []}
