@@ -18,10 +18,24 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from generator.cli import main
-from generator.web.accounts import AccountError, Accounts, Throttle
+from generator.web.accounts import ROLES, AccountError, Accounts, Throttle
 from generator.web.audit import AuditLog
 from generator.web.store import documents_of
-from tests.webapp import ACCOUNTS, CHEAP, OTHER, OWN, PASSWORD, csrf, login, make_app, make_instance
+from tests.webapp import (
+    ACCOUNTS,
+    CHEAP,
+    OTHER,
+    OWN,
+    PASSWORD,
+    SCRIPT,
+    csrf,
+    inline_scripts,
+    login,
+    make_app,
+    make_instance,
+    name_a_community_script,
+    one_more_in_favour,
+)
 
 
 @pytest.fixture(scope="module")
@@ -136,8 +150,27 @@ ROUTES: list[tuple[str, str, dict[str, Any]]] = [
     ("GET", "/api/projects/{id}", {}),
     ("GET", "/api/projects/{id}/documents/survey", {}),
     ("GET", "/api/projects/{id}/packet.zip", {}),
+    ("GET", "/projects/{id}/review", {}),
+    ("GET", "/projects/{id}/review/notice/document", {"street": 403}),
+    ("POST", "/projects/{id}/review/notice", {"street": 403, "city": 403, "admin": 403}),
 ]
 IN_SCOPE_OK = {"GET": 200, "POST": 200}
+
+GLOBAL_ROUTES: list[tuple[str, str, str, dict[str, int]]] = [
+    # (method, path, its rule, status by role) of the routes that name no community
+    ("GET", "/review", "/review", {"street": 404, "district": 200, "city": 200, "admin": 200}),
+    ("GET", "/batch/prints", "/batch/prints", {"street": 404, "district": 200, "city": 200, "admin": 200}),
+    ("POST", "/batch/prints", "/batch/prints", {"street": 404, "district": 400, "city": 400, "admin": 400}),
+    ("GET", "/batch/prints/no-such-job", "/batch/prints/<job_id>", dict.fromkeys(ROLES, 404)),
+    ("GET", "/batch/prints/no-such-job/files/0", "/batch/prints/<job_id>/files/<int:index>",
+     dict.fromkeys(ROLES, 404)),
+    ("GET", "/batch/forms", "/batch/forms", {"street": 200, "district": 200, "city": 404, "admin": 200}),
+    ("POST", "/batch/forms", "/batch/forms", {"street": 400, "district": 400, "city": 404, "admin": 400}),
+    ("GET", "/admin/users", "/admin/users", {"street": 404, "district": 404, "city": 404, "admin": 200}),
+    ("POST", "/admin/users", "/admin/users", {"street": 404, "district": 404, "city": 404, "admin": 422}),
+    ("POST", "/admin/users/no-such-user/disable", "/admin/users/<name>/<action>", dict.fromkeys(ROLES, 404)),
+]
+"""Jobs of other accounts, and a district's reach in print jobs and uploads: tests/test_web_district.py."""
 
 
 def _call(client: FlaskClient, method: str, path: str, token: str, version: str = "stale") -> int:
@@ -158,6 +191,8 @@ def test_every_route_answers_each_role_by_scope(app: Flask, name: str) -> None:
             expected = 409  # a save from a stale form: in scope, refused without change
         if pattern.endswith(("/form", "/roster")) and method == "POST" and expected == 200:
             expected = 400  # no file sent: in scope, refused without change
+        if pattern.endswith("/review/notice") and method == "POST" and expected == 200:
+            expected = 400  # neither 通过 nor 退回 chosen: in scope, nothing recorded
         got[(method, own)] = _call(client, method, own, token)
         want[(method, own)] = expected
         if name in OTHER:
@@ -167,12 +202,17 @@ def test_every_route_answers_each_role_by_scope(app: Flask, name: str) -> None:
         missing = pattern.format(id="no-such-community")
         got[(method, missing)] = _call(client, method, missing, token)
         want[(method, missing)] = 404
+    for method, path, _, by_role in GLOBAL_ROUTES:
+        got[(method, path)] = _call(client, method, path, token)
+        want[(method, path)] = by_role[ACCOUNTS[name][0]]
     assert got == want
 
 
 def test_every_route_is_in_the_matrix_or_public(app: Flask) -> None:
-    covered = {re.sub(r"\{id\}", "<community_id>", p).replace("/survey", "/<kind>") for _, p, _ in ROUTES}
+    covered = {re.sub(r"\{id\}", "<community_id>", p).replace("/survey", "/<kind>").replace("/notice", "/<kind>")
+               for _, p, _ in ROUTES}
     covered |= {p.replace("/<kind>", "/<section>") for p in covered}
+    covered |= {rule for _, _, rule, _ in GLOBAL_ROUTES}
     public = {"/login", "/logout", "/static/<path:filename>", "/", "/api/login", "/api/projects"}
     routes = {r.rule for r in app.url_map.iter_rules()}
     assert routes - covered - public == set()
@@ -189,6 +229,8 @@ def test_without_a_session_every_route_asks_for_a_login(app: Flask) -> None:
             assert status == 401
         else:
             assert status == 302
+    for method, path, _, _ in GLOBAL_ROUTES:
+        assert _call(client, method, path, "x") == (400 if method == "POST" else 302), path
     assert client.get("/").status_code == 302
     r = client.get("/api/projects")
     assert r.status_code == 401 and r.get_json()["error"] == "请先登录"
@@ -446,15 +488,13 @@ def test_logout_ends_the_session(app: Flask) -> None:
 
 def test_output_is_escaped_and_no_script_runs_inline(fresh: tuple[Flask, Path, Path]) -> None:
     app, data, _ = fresh
-    plan = data / "communities.yaml"
-    text = plan.read_text(encoding="utf-8")
-    plan.write_text(text.replace("name: 炳草岗园林苗圃小区", 'name: "<script>alert(1)</script>"'), encoding="utf-8")
+    name_a_community_script(data)
     client = client_of(app, "bcg")
     for path in ("/", "/projects/dongqu-01", "/projects/dongqu-01/edit/survey"):
         r = client.get(path)
         page = r.get_data(as_text=True)
-        assert "<script>alert(1)</script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page, path
-        assert re.findall(r"<script(?![^>]*\bsrc=)[^>]*>", page) == []
+        assert SCRIPT not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page, path
+        assert inline_scripts(page) == []
         csp = r.headers["Content-Security-Policy"]
         assert "script-src 'self'" in csp and "unsafe-inline" not in csp
 
@@ -525,7 +565,6 @@ def _upload(client: FlaskClient, community: str, payload: bytes, name: str = "�
 
 
 def test_a_filled_form_uploaded_changes_the_project_and_is_audited(fresh: tuple[Flask, Path, Path]) -> None:
-    import openpyxl
 
     app, data, instance = fresh
     client = client_of(app, "renhe")
@@ -533,15 +572,8 @@ def test_a_filled_form_uploaded_changes_the_project_and_is_audited(fresh: tuple[
     assert r.status_code == 200 and "filename*=UTF-8''" in r.headers["Content-Disposition"]
     same = _upload(client, "renhe-16", r.data)
     assert same.status_code == 200 and "没有改动" in same.get_data(as_text=True)
-    wb = openpyxl.load_workbook(io.BytesIO(r.data))
-    counts = wb["意见征询"]
-    before = counts["B6"].value
-    counts["B6"] = before + 1
-    row = 8 if counts["B8"].value else 7
-    counts[f"B{row}"] = counts[f"B{row}"].value - 1
-    out = io.BytesIO()
-    wb.save(out)
-    r = _upload(client, "renhe-16", out.getvalue(), "我的填报表.xlsx")
+    changed, before = one_more_in_favour(r.data)
+    r = _upload(client, "renhe-16", changed, "我的填报表.xlsx")
     assert r.status_code == 200, r.get_data(as_text=True)
     assert re.search(f"同意户数[^：]*：{before} → {before + 1}", r.get_data(as_text=True))
     assert f"support: {before + 1}" in (data / "projects" / "renhe-16.yaml").read_text(encoding="utf-8")

@@ -64,6 +64,38 @@ def login(client: FlaskClient, name: str, password: str = PASSWORD) -> None:
     assert response.status_code == 302, response.get_data(as_text=True)[:500]
 
 
+SCRIPT = "<script>alert(1)</script>"
+
+
+def name_a_community_script(data: Path) -> None:
+    """炳草岗园林苗圃小区 (dongqu-01) renamed to a script, to see that every page shows it as text."""
+    plan = data / "communities.yaml"
+    text = plan.read_text(encoding="utf-8")
+    plan.write_text(text.replace("name: 炳草岗园林苗圃小区", f'name: "{SCRIPT}"'), encoding="utf-8")
+
+
+def inline_scripts(page: str) -> list[str]:
+    """The script elements of a page that carry their code inline (a CSP without unsafe-inline stops them)."""
+    return re.findall(r"<script(?![^>]*\bsrc=)[^>]*>", page)
+
+
+def one_more_in_favour(form: bytes) -> tuple[bytes, int]:
+    """A downloaded 填报表 with one household moved to 同意, and the count of 同意 before."""
+    import io
+
+    import openpyxl
+
+    wb = openpyxl.load_workbook(io.BytesIO(form))
+    counts = wb["意见征询"]
+    before = counts["B6"].value
+    counts["B6"] = before + 1
+    row = 8 if counts["B8"].value else 7
+    counts[f"B{row}"] = counts[f"B{row}"].value - 1
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue(), before
+
+
 class Running:
     """The app on waitress on a free loopback port, in a thread, until stop()."""
 

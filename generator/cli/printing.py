@@ -26,19 +26,22 @@ from generator.documents.kinds import KINDS, printable
               cls=KindOption, kinds=printable, help="要合并打印的文书：{kinds}。")
 @click.option("--district", metavar="县区", help="只打印这个县（区）；默认每个县（区）各出一份。")
 @click.option("--year", type=int, metavar="年度", help="只收录这个计划年度的文书。")
+@click.option("--street-office", metavar="街道办事处", help="只收录这个街道办事处（乡镇）的小区。")
 @out_option("输出文件夹，打印文件写在其中的“打印”文件夹里。")
 @templates_option
 @force_option("打印文件")
 @pdf_options
 @click.option("--quiet", "-q", is_flag=True, help="不显示进度条，只输出汇总。")
 @click.pass_context
-def print_cmd(ctx: click.Context, kind: str, district: str | None, year: int | None, out_dir: Path,
+def print_cmd(ctx: click.Context, kind: str, district: str | None, year: int | None, street_office: str | None,
+              out_dir: Path,
               templates_dir: Path | None, force: bool, pdf: bool, pdf_a: bool, quiet: bool) -> None:
     """把一个县（区）的同种文书合并成一个 Word 文件批量打印：首页目录，每份另起一页、页码从1起。"""
     from generator.output.printing import print_documents
 
     step = PdfStep.wanted(pdf, pdf_a, quiet)
-    result = print_documents(dataset(ctx), out_dir, kind, district=district, year=year, force=force,
+    result = print_documents(dataset(ctx), out_dir, kind, district=district, year=year,
+                             street_office=street_office, force=force,
                              templates_dir=templates_dir, progress=progress(quiet, "合并文书"), then=step,
                              layout=True)
     for rel, changed in zip(result.paths.rels, result.paths.changed, strict=True):

@@ -64,7 +64,7 @@ def serve(ctx: click.Context, instance: Path | None, host: str, port: int, threa
 
 @click.group(context_settings=CONTEXT)
 def users() -> None:
-    """管理网页版的账户：新增、列出、停用、重设密码。"""
+    """管理网页版的账户：新增、列出、停用、启用、重设密码、修改角色和单位。"""
 
 
 def _password(from_stdin: bool) -> str:
@@ -125,3 +125,30 @@ def users_passwd(name: str, password_stdin: bool, instance: Path | None) -> None
     Accounts(_instance(instance)).set_password(name, _password(password_stdin))
     _record(_instance(instance), "user-passwd", name)
     click.echo(f"已重设账户 {name} 的密码。")
+
+
+@users.command("enable", context_settings=CONTEXT)
+@click.argument("name", metavar="用户名")
+@click.option("--instance", "instance", type=click.Path(path_type=Path, file_okay=False), help=INSTANCE_HELP)
+def users_enable(name: str, instance: Path | None) -> None:
+    """重新启用停用的账户（密码不变）。"""
+    from generator.web.accounts import Accounts
+
+    Accounts(_instance(instance)).enable(name)
+    _record(_instance(instance), "user-enable", name)
+    click.echo(f"已启用账户 {name}。")
+
+
+@users.command("assign", context_settings=CONTEXT)
+@click.argument("name", metavar="用户名")
+@click.option("--role", type=click.Choice(["street", "district", "city", "admin"]), required=True,
+              help="新角色：street、district、city 或 admin。")
+@click.option("--unit", required=True, metavar="单位", help="新的所属单位。")
+@click.option("--instance", "instance", type=click.Path(path_type=Path, file_okay=False), help=INSTANCE_HELP)
+def users_assign(name: str, role: str, unit: str, instance: Path | None) -> None:
+    """修改账户的角色和所属单位；该账户已登录的会话立即失效。"""
+    from generator.web.accounts import Accounts
+
+    Accounts(_instance(instance)).assign(name, role, unit)
+    _record(_instance(instance), "user-assign", f"{name} {role} {unit}")
+    click.echo(f"已将账户 {name} 改为 {role}（{unit.strip()}）。")

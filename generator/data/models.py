@@ -193,6 +193,11 @@ class AssessmentWeights(Record):
 
 class NoticeRules(Record):
     min_days: Positive = Field(title="公示最少天数")
+    needs_review: bool = Field(
+        default=False, title="公示须经县（区）审核通过后才能打印张贴",
+        description="为 true 时，网页版中改造方案公示在县（区）住房城乡建设部门审核通过之前不能下载、打印；"
+                    "审核通过后公示内容又有改动的，须重新审核。",
+    )
 
 
 class Programme(Record):

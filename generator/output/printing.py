@@ -10,7 +10,7 @@ import shutil
 import subprocess
 import tempfile
 import zipfile
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -277,29 +277,56 @@ class PrintFile:
     district: str
     year: int | None
     jobs: list[Job]
+    street_office: str | None = None
+    """Only this street office's communities of the district."""
+
+    @property
+    def unit(self) -> str:
+        """Whose documents the file holds: the district, or the district and one street office."""
+        return f"{self.district}{self.street_office}" if self.street_office else self.district
 
     @property
     def path(self) -> str:
-        name = f"{safe_name(self.district)}-{self.kind.name}.docx"
+        unit = f"{safe_name(self.district)}-{safe_name(self.street_office)}" if self.street_office \
+            else safe_name(self.district)
+        name = f"{unit}-{self.kind.name}.docx"
         return f"{PRINT_FOLDER}/{self.year}/{name}" if self.year else f"{PRINT_FOLDER}/{name}"
 
     @property
     def heading(self) -> str:
-        return f"{self.district}{self.kind.name}打印目录"
+        return f"{self.unit}{self.kind.name}打印目录"
 
 
-def plan_prints(data: DataSet, kind: str, district: str | None = None,
-                year: int | None = None) -> tuple[list[PrintFile], list[Skip]]:
-    """The print files a selection gives, one per district that has documents, in plan order."""
+def plan_prints(data: DataSet, kind: str, district: str | None = None, year: int | None = None,
+                street_office: str | None = None,
+                withheld: Mapping[str, str] | None = None) -> tuple[list[PrintFile], list[Skip]]:
+    """The print files a selection gives, one per district that has documents, in plan order.
+
+    street_office: only the communities whose project names it. withheld: communities left out
+    of this print, each with the reason (the web app's review gate).
+    """
     sel = Selection(kinds=(kind,), district=district, year=year)
     sel.check(data)
     if KINDS[kind].suffix != ".docx":
         name = KINDS[kind].name
         raise DataError([Problem("命令行参数", f"“{name}”不是 Word 文书，不能合并打印")])
+    offices = {p.street_office for p in data.projects.values()}
+    if street_office is not None and street_office not in offices:
+        raise DataError([Problem("命令行参数", f"没有街道办事处为“{street_office}”的项目资料")])
     jobs, skips = plan_jobs(data, sel)
-    files = {d: PrintFile(KINDS[kind], d, year, []) for d in data.districts}
+    files = {d: PrintFile(KINDS[kind], d, year, [], street_office) for d in data.districts}
+    held = withheld or {}
     for job in jobs:
-        files[job.community.district].jobs.append(job)
+        c = job.community
+        if street_office is not None and data.projects[c.id].street_office != street_office:
+            continue
+        if c.id in held:
+            skips.append(Skip(job.kind, job.target, held[c.id]))
+            continue
+        files[c.district].jobs.append(job)
+    if street_office is not None:
+        skips = [s for s in skips if s.target.community is not None and s.target.community.id in data.projects
+                 and data.projects[s.target.community.id].street_office == street_office]
     return [f for f in files.values() if f.jobs], skips
 
 
@@ -310,6 +337,8 @@ def print_documents(
     *,
     district: str | None = None,
     year: int | None = None,
+    street_office: str | None = None,
+    withheld: Mapping[str, str] | None = None,
     force: bool = False,
     templates_dir: Path | None = None,
     progress: Callable[[list[Job]], Iterable[Job]] = lambda jobs: jobs,
@@ -321,7 +350,7 @@ def print_documents(
     layout: lay each file out once with LibreOffice (paginate), so that every document starts
     on an odd page and the contents page says how many sheets each takes.
     """
-    files, skips = plan_prints(data, kind, district, year)
+    files, skips = plan_prints(data, kind, district, year, street_office, withheld)
     refuse_on_errors(data)
     renderers = Renderers(data, templates_dir)
     templates = {f.district: renderers.locate(f.kind, f.district) for f in files}
@@ -339,7 +368,7 @@ def print_documents(
             rows = [(str(i), j.community.name, j.community.district, str(j.community.year), "")
                     for i, j in enumerate(f.jobs, start=1)]
             years = f"{f.year}年度" if f.year else "各年度"
-            head = f"本册收录{f.district}{years}{f.kind.name}共{len(f.jobs)}份"
+            head = f"本册收录{f.unit}{years}{f.kind.name}共{len(f.jobs)}份"
             plain = f"{head}，每份另起一页，页码各自从1起。"
             if not layout:
                 payload = binder.finish(f.heading, rows, plain)

@@ -89,10 +89,7 @@ class Accounts:
         """A new account; its name must be new, its password long enough."""
         if not _NAME.match(name):
             raise AccountError(f"用户名“{name}”不合要求：2至40个字母、数字、汉字或 . _ -")
-        if role not in ROLES:
-            raise AccountError(f"未知的角色“{role}”，可选：{'、'.join(ROLES)}")
-        if not unit.strip():
-            raise AccountError("须写明所属单位（--unit）")
+        _check_role_unit(role, unit)
         _check_password(password)
         with self._lock:
             users = self._read()
@@ -111,6 +108,15 @@ class Accounts:
     def disable(self, name: str) -> None:
         """Stop an account from logging in; its open sessions end."""
         self._update(name, disabled=True, changed=time.time())
+
+    def enable(self, name: str) -> None:
+        """Let a disabled account log in again (with its password as it was)."""
+        self._update(name, disabled=False)
+
+    def assign(self, name: str, role: str, unit: str) -> None:
+        """Give an account another role or unit; its open sessions end, since what it may see changes."""
+        _check_role_unit(role, unit)
+        self._update(name, role=role, unit=unit.strip(), changed=time.time())
 
     def _update(self, name: str, **values: object) -> None:
         with self._lock:
@@ -138,6 +144,13 @@ def _check_hash(stored: str, password: str) -> bool:
         return _HASHER.verify(stored, password)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
+
+
+def _check_role_unit(role: str, unit: str) -> None:
+    if role not in ROLES:
+        raise AccountError(f"未知的角色“{role}”，可选：{'、'.join(ROLES)}")
+    if not unit.strip():
+        raise AccountError("须写明所属单位（--unit）")
 
 
 def _check_password(password: str) -> None:

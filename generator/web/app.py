@@ -15,6 +15,8 @@ from generator.data.loader import BUNDLED_DATA
 from generator.errors import GaizaoError
 from generator.web.accounts import Accounts, Throttle
 from generator.web.audit import AuditLog
+from generator.web.batch import PrintJobs
+from generator.web.reviews import ReviewLog
 from generator.web.store import Store
 
 SECRET_FILE = "secret_key"
@@ -74,16 +76,18 @@ def create_app(data_dir: Path | None = None, instance: Path | None = None,
         "store": Store(data_dir),
         "accounts": Accounts(instance, app.config.get("PASSWORD_HASHER")),
         "audit": AuditLog(instance),
+        "reviews": ReviewLog(instance),
+        "prints": PrintJobs(instance / "prints"),
         "throttle": Throttle(app.config["THROTTLE_ACCOUNT"], app.config["THROTTLE_ADDRESS"],
                              app.config["THROTTLE_WINDOW"]),
     }
 
     from generator.render.filters import yuan
-    from generator.web import api, auth, edit, pages, roster, security
+    from generator.web import admin, api, auth, batch, edit, pages, review, roster, security
 
     security.install(app)
     app.jinja_env.filters["money"] = yuan
-    for blueprint in (auth.bp, pages.bp, edit.bp, api.bp, roster.bp):
+    for blueprint in (auth.bp, pages.bp, edit.bp, api.bp, roster.bp, review.bp, batch.bp, admin.bp):
         app.register_blueprint(blueprint)
 
     @app.after_request

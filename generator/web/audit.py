@@ -6,6 +6,7 @@ import datetime as dt
 import json
 import os
 import threading
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -52,30 +53,42 @@ class AuditLog:
         """Record one event now."""
         event = Event(dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), user, action, project,
                       changes or [], version_before, version_after, detail)
-        line = json.dumps(asdict(event), ensure_ascii=False) + "\n"
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self._lock:
-            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-            try:
-                os.write(fd, line.encode("utf-8"))
-                os.fsync(fd)
-            finally:
-                os.close(fd)
+        append_line(self.path, self._lock, asdict(event))
         return event
 
     def events(self, project: str | None = None) -> list[Event]:
         """Every event (of one project), oldest first; a line cut short by a crash is skipped."""
-        if not self.path.exists():
-            return []
         out = []
-        with open(self.path, encoding="utf-8") as fh:
-            for line in fh:
-                try:
-                    raw: dict[str, Any] = json.loads(line)
-                except ValueError:
-                    continue
-                if project is not None and raw.get("project") != project:
-                    continue
-                raw["changes"] = [FieldChange(**c) for c in raw.get("changes", [])]
-                out.append(Event(**raw))
+        for raw in read_lines(self.path):
+            if project is not None and raw.get("project") != project:
+                continue
+            raw["changes"] = [FieldChange(**c) for c in raw.get("changes", [])]
+            out.append(Event(**raw))
         return out
+
+
+def append_line(path: Path, lock: threading.Lock, record: dict[str, Any]) -> None:
+    """One record as a JSON line at the end of the file, flushed to disk before this returns."""
+    line = json.dumps(record, ensure_ascii=False) + "\n"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with lock:
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        try:
+            os.write(fd, line.encode("utf-8"))
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def read_lines(path: Path) -> Iterator[dict[str, Any]]:
+    """Each record of a JSON-lines file, oldest first; a line cut short by a crash is skipped."""
+    if not path.exists():
+        return
+    with open(path, encoding="utf-8") as fh:
+        for line in fh:
+            try:
+                raw = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(raw, dict):
+                yield raw

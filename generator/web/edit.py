@@ -203,6 +203,22 @@ def form_file(community_id: str) -> Any:
 @login_required
 def form_upload(community_id: str) -> Any:
     """A filled 填报表 imported as `gaizao form import` imports it, for this community only."""
+    now = community_or_404(community_id, "edit")
+    if community_id not in now.data.projects:
+        abort(404)
+    upload = request.files.get("form")
+    if upload is None or not upload.filename:
+        abort(400, description="请选择要上传的填报表（.xlsx）")
+    _, problems, changes = import_upload(upload.read(), upload.filename, community_id)
+    return render_template("upload.html", community=now.data.communities[community_id], name=upload.filename,
+                           problems=problems,
+                           changes=changes), 422 if problems else 200
+
+
+def import_upload(raw: bytes, filename: str, expected: str | None) -> tuple[str, list[str], list[FieldChange]]:
+    """One uploaded 填报表 imported as `gaizao form import` imports it: the community it is for,
+    what was refused, what changed (audited). expected: the only community it may be for; None:
+    any the account may change."""
     import tempfile
     from pathlib import Path
 
@@ -210,42 +226,33 @@ def form_upload(community_id: str) -> Any:
     from generator.intake.form_import import import_form, read_form
     from generator.intake.project_yaml import shown
     from generator.intake.workbook_safety import not_xlsx
+    from generator.web.permissions import allowed
 
-    now = community_or_404(community_id, "edit")
-    if community_id not in now.data.projects:
-        abort(404)
-    upload = request.files.get("form")
-    if upload is None or not upload.filename:
-        abort(400, description="请选择要上传的填报表（.xlsx）")
-    raw = upload.read()
     why = not_xlsx(Path("填报表.xlsx"), raw)  # judged by content, whatever the name says
+    if why:
+        return "", [why], []
     problems: list[str] = []
     changes: list[FieldChange] = []
-    if why:
-        problems.append(why)
-    else:
-        st = store()
-        with tempfile.TemporaryDirectory() as tmp, st.save_lock:
-            # The client's file name is shown, never used as a path.
-            path = Path(tmp) / "填报表.xlsx"
-            path.write_bytes(raw)
-            now = st.current()
-            version = st.version(now, community_id)
-            try:
-                found = read_form(path, now.data)[0]
-            except DataError as exc:
-                problems.extend(p.problem for p in exc.problems)
-                found = None
-            if found is not None and found != community_id:
-                problems.append("这份填报表不是本小区的，未导入；请上传从本小区页面下载的填报表")
-            elif found is not None:
-                result = import_form(path, now.data)
-                problems.extend(f"{p.field} {p.problem}".strip() if p.field else p.problem
-                                for p in result.problems)
-                changes = [FieldChange(c.label, shown(c.before), shown(c.after)) for c in result.changes]
-                if result.written:
-                    audit().append(g.user.name, "save", community_id, changes, version,
-                                   st.version(st.current(), community_id), detail=f"填报表 {upload.filename}")
-    return render_template("upload.html", community=now.data.communities[community_id], name=upload.filename,
-                           problems=problems,
-                           changes=changes), 422 if problems else 200
+    st = store()
+    with tempfile.TemporaryDirectory() as tmp, st.save_lock:
+        # The client's file name is shown, never used as a path.
+        path = Path(tmp) / "填报表.xlsx"
+        path.write_bytes(raw)
+        now = st.current()
+        try:
+            found = read_form(path, now.data)[0]
+        except DataError as exc:
+            return "", [p.problem for p in exc.problems], []
+        if expected is not None and found != expected:
+            return "", ["这份填报表不是本小区的，未导入；请上传从本小区页面下载的填报表"], []
+        if found not in now.data.projects or not allowed(g.user, "edit", now.data, found, now.offices):
+            # Whether it exists elsewhere is not told: outside the account's scope nothing does.
+            return "", ["这份填报表的小区不在您的账户可修改的范围内，未导入"], []
+        version = st.version(now, found)
+        result = import_form(path, now.data)
+        problems.extend(f"{p.field} {p.problem}".strip() if p.field else p.problem for p in result.problems)
+        changes = [FieldChange(c.label, shown(c.before), shown(c.after)) for c in result.changes]
+        if result.written:
+            audit().append(g.user.name, "save", found, changes, version,
+                           st.version(st.current(), found), detail=f"填报表 {filename}")
+    return found, problems, changes

@@ -13,6 +13,7 @@ from generator.rules.findings import SEVERITY
 from generator.rules.funding import PARTIES, plan_funding
 from generator.web import forms
 from generator.web.permissions import allowed, visible
+from generator.web.reviews import current_gate
 from generator.web.security import audit, community_or_404, loaded, login_required, store
 from generator.web.store import Loaded, document, documents_of, findings_of, packet
 
@@ -34,7 +35,9 @@ def download(name: str, payload: bytes) -> Response:
 
 def summary(now: Loaded, community_id: str) -> dict[str, Any]:
     """What the list and the API show of one community (worked out once per state of the data)."""
-    return dict(now.memo("summary", community_id, lambda: _summary(now, community_id)))
+    info = dict(now.memo("summary", community_id, lambda: _summary(now, community_id)))
+    info["documents"] = current_gate(now, community_id, info["documents"])
+    return info
 
 
 def _summary(now: Loaded, community_id: str) -> dict[str, Any]:
@@ -131,7 +134,8 @@ def make_document(now: Loaded, community_id: str, kind: str) -> tuple[str, bytes
     """One document, or 404 for a kind that is not a community document, 409 when it cannot be made."""
     if kind not in KINDS or KINDS[kind].scope != "community":
         abort(404)
-    reason = next(a.reason for a in documents_of(now, community_id) if a.kind.key == kind)
+    reason = next(a.reason for a in current_gate(now, community_id, documents_of(now, community_id))
+                  if a.kind.key == kind)
     if reason:
         abort(409, description=f"{KINDS[kind].name}暂不能生成：{reason}")
     with store().render_lock:
@@ -140,11 +144,12 @@ def make_document(now: Loaded, community_id: str, kind: str) -> tuple[str, bytes
 
 def make_packet(now: Loaded, community_id: str) -> tuple[str, bytes]:
     """The packet zip, or 409 when no document can be made yet."""
-    if all(a.reason for a in documents_of(now, community_id)):
+    available = current_gate(now, community_id, documents_of(now, community_id))
+    if all(a.reason for a in available):
         abort(409, description="暂无可以生成的文书")
     c = now.data.communities[community_id]
     with store().render_lock:
-        return f"{c.id}-{c.name}-文书.zip", packet(now, community_id)
+        return f"{c.id}-{c.name}-文书.zip", packet(now, community_id, available)
 
 
 @bp.route("/projects/<community_id>/packet.zip")

@@ -15,6 +15,7 @@ from generator.data.models import Community
 from generator.web.accounts import User
 
 Action = Literal["view", "edit"]
+Capability = Literal["review", "read-reviews", "print", "upload-forms", "admin"]
 
 EDITORS = frozenset({"street", "district", "admin"})
 """Roles that may change project data in scope; the city reviews and downloads."""
@@ -46,3 +47,18 @@ def allowed(user: User, action: Action, data: DataSet, community_id: str,
 def visible(user: User, data: DataSet, offices: Mapping[str, str] | None = None) -> list[Community]:
     """The communities the account may see, in plan order."""
     return [c for c in data.active_communities() if allowed(user, "view", data, c.id, offices)]
+
+
+CAPABILITIES: dict[str, frozenset[str]] = {
+    "review": frozenset({"district"}),  # record 通过/退回 on a plan or notice in scope
+    "read-reviews": frozenset({"district", "city", "admin"}),  # the review list, documents under review
+    "print": frozenset({"district", "city", "admin"}),  # bound print files; a district of its own only
+    "upload-forms": EDITORS,  # many 填报表 at once, each for a community the account may change
+    "admin": frozenset({"admin"}),  # the accounts
+}
+"""What each role may do beyond seeing and changing communities in scope."""
+
+
+def may(user: User, capability: Capability) -> bool:
+    """Whether the account's role has a capability (the community, if any, is checked by allowed())."""
+    return not user.disabled and user.role in CAPABILITIES[capability]

@@ -147,8 +147,18 @@ def error_response(code: int, message: str) -> Response | tuple[Any, int]:
     return render_template("error.html", code=code, message=message), code
 
 
+def _size_limit() -> None:
+    # A view may take more than the app's limit (many files at once) by saying so in its
+    # max_content_length; set before anything reads the body, the CSRF check included.
+    view = current_app.view_functions.get(request.endpoint or "")
+    limit = getattr(view, "max_content_length", None)
+    if isinstance(limit, int):
+        request.max_content_length = limit
+
+
 def install(app: Flask) -> None:
     """The hooks every request passes through."""
+    app.before_request(_size_limit)
     app.before_request(_load_user)
     app.before_request(_check_csrf)
     app.jinja_env.globals["csrf_token"] = csrf_token

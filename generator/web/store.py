@@ -162,10 +162,11 @@ def document(loaded: Loaded, community_id: str, key: str) -> tuple[str, bytes]:
     return kind.file_name(), render_document(loaded.data, kind, target, loaded.renderers)
 
 
-def packet(loaded: Loaded, community_id: str) -> bytes:
-    """Every document that can be made now, as one zip named as a build names them."""
+def packet(loaded: Loaded, community_id: str, available: list[Availability] | None = None) -> bytes:
+    """Every document that can be made now (of available, by default documents_of), as one zip
+    named as a build names them."""
     entries = []
-    for a in documents_of(loaded, community_id):
+    for a in documents_of(loaded, community_id) if available is None else available:
         if a.reason is None:
             name, payload = document(loaded, community_id, a.kind.key)
             entries.append(deflate(name, payload))

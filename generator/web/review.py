@@ -1,0 +1,133 @@
+"""The review pages: a district bureau passes or returns each community's plan and notice."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, g, redirect, render_template, request, url_for
+
+from generator.documents.kinds import KINDS
+from generator.web.audit import FieldChange
+from generator.web.permissions import Capability, allowed, may, visible
+from generator.web.reviews import (
+    DECISIONS,
+    REVIEWED,
+    STATUS_NAMES,
+    Review,
+    current_latest,
+    log,
+    review_of,
+    reviews_of,
+)
+from generator.web.security import audit, community_or_404, loaded, login_required, store
+from generator.web.store import Loaded
+
+bp = Blueprint("review", __name__)
+
+MAX_COMMENT = 500
+
+
+@bp.app_context_processor
+def review_helpers() -> dict[str, Any]:
+    """review_status(id): where each reviewed document of a community stands, for any page."""
+    def review_status(community_id: str) -> list[Review]:
+        if "review_now" not in g:
+            g.review_now = loaded()  # one look at the data folder per page, not one per row
+        return reviews_of(g.review_now, current_latest(), community_id)
+
+    return {"review_status": review_status, "may": may}
+
+
+def _reviewable(now: Loaded, community_id: str, kind: str) -> Review:
+    """Where the document stands; 409 when it cannot be made, so there is nothing to review."""
+    current = review_of(now, current_latest(), community_id, kind)
+    if not current.content:
+        abort(409, description=f"{KINDS[kind].name}暂不能生成，无法审核")
+    return current
+
+
+def _checked(community_id: str, kind: str, capability: Capability, why: str) -> Loaded:
+    """The data set when the community is in scope (else 404), the kind reviewed (else 404) and the
+    role has the capability (else 403, saying why)."""
+    now = community_or_404(community_id)
+    if kind not in REVIEWED:
+        abort(404)
+    if not may(g.user, capability):
+        abort(403, description=why)
+    return now
+
+
+@bp.route("/review")
+@login_required
+def index() -> Any:
+    """Every community in scope with where its plan and notice stand."""
+    if not may(g.user, "read-reviews"):
+        abort(404)
+    now = loaded()
+    latest = current_latest()
+    wanted = request.args.get("status", "")
+    rows = []
+    for c in visible(g.user, now.data, now.offices):
+        found = reviews_of(now, latest, c.id)
+        if wanted and not any(r.status == wanted for r in found):
+            continue
+        rows.append((c, now.offices.get(c.id, ""), found))
+    return render_template("review_list.html", rows=rows, wanted=wanted, statuses=STATUS_NAMES,
+                           needs_review=now.data.programme.notice.needs_review)
+
+
+def _page(now: Loaded, community_id: str, error: str = "", status: int = 200) -> Any:
+    latest = current_latest()
+    return render_template(
+        "review.html", community=now.data.communities[community_id],
+        street_office=now.offices.get(community_id, ""), reviews=reviews_of(now, latest, community_id),
+        history=list(reversed(log().decisions(community_id))), decisions=DECISIONS,
+        can_review=may(g.user, "review") and allowed(g.user, "edit", now.data, community_id, now.offices),
+        can_read=may(g.user, "read-reviews"), needs_review=now.data.programme.notice.needs_review,
+        error=error,
+    ), status
+
+
+@bp.route("/projects/<community_id>/review")
+@login_required
+def project(community_id: str) -> Any:
+    """A community's review: each document, its status, the decisions so far; the form for a reviewer."""
+    return _page(community_or_404(community_id), community_id)
+
+
+@bp.route("/projects/<community_id>/review/<kind>/document")
+@login_required
+def document(community_id: str, kind: str) -> Any:
+    """The document under review as it stands now, for the bureau to read whatever the gate says."""
+    from generator.web.pages import download
+
+    now = _checked(community_id, kind, "read-reviews",
+                   "审核稿只供县（区）、市级审核人员查阅；审核通过后可在小区页面下载")
+    _reviewable(now, community_id, kind)
+    from generator.web.store import document as render
+
+    with store().render_lock:
+        return download(*render(now, community_id, kind))
+
+
+@bp.route("/projects/<community_id>/review/<kind>", methods=["POST"])
+@login_required
+def decide(community_id: str, kind: str) -> Any:
+    """Record 通过 or 退回 on the document as the reviewer saw it; refused when it changed since."""
+    now = _checked(community_id, kind, "review", "审核意见由县（区）住房城乡建设部门填写")
+    decision = request.form.get("decision", "")
+    comment = request.form.get("comment", "").strip()
+    if decision not in DECISIONS:
+        abort(400, description="请选择“通过”或“退回”")
+    current = _reviewable(now, community_id, kind)
+    name = KINDS[kind].name
+    if request.form.get("content", "") != current.content:
+        return _page(now, community_id, f"{name}在您打开本页之后已被修改，未记录审核意见；请重新查阅后再审核。", 409)
+    if decision == "return" and not comment:
+        return _page(now, community_id, f"退回{name}须写明退回理由。", 422)
+    if len(comment) > MAX_COMMENT:
+        return _page(now, community_id, f"审核意见不超过{MAX_COMMENT}字（现有{len(comment)}字）。", 422)
+    made = log().append(g.user.name, g.user.unit, community_id, kind, decision, comment, current.content)
+    audit().append(g.user.name, "review", community_id,
+                   [FieldChange(f"{name}审核", current.status_name, made.name)], detail=comment)
+    return redirect(url_for("review.project", community_id=community_id))

@@ -1,0 +1,205 @@
+"""The district bureaus' review of each community's plan and notice: 通过 or 退回 with a comment.
+
+Decisions are the bureau's acts, not project data: they live in the instance folder beside the
+accounts and the audit log (one JSON line each, appended, never rewritten), so that a data folder
+copied or edited by hand cannot carry an approval nobody gave. Each decision names the content it
+was made on (the hash of the document's context): when the plan or notice changes afterwards, the
+decision stands in the history but the document waits for a new review.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+from typing import Literal, cast
+
+from flask import current_app, g
+
+from generator.documents.kinds import KINDS, community_target
+from generator.output.pipeline import data_hash
+from generator.web.audit import append_line, read_lines
+from generator.web.store import Availability, Loaded, documents_of
+
+REVIEW_FILE = "reviews.log"
+REVIEWED = ("plan", "notice")
+"""The documents a district bureau reviews, in workflow order."""
+DECISIONS = {"pass": "通过", "return": "退回"}
+Status = Literal["none", "pass", "return", "stale", "unavailable"]
+STATUS_NAMES: dict[str, str] = {
+    "none": "待审核", "pass": "通过", "return": "退回", "stale": "已修改，待重新审核", "unavailable": "尚不能生成",
+}
+
+
+@dataclass(frozen=True)
+class Decision:
+    time: str
+    """ISO 8601 in UTC."""
+    user: str
+    unit: str
+    community: str
+    kind: str
+    decision: str
+    """pass or return."""
+    comment: str
+    content: str
+    """The hash of the document's context the decision was made on."""
+
+    @property
+    def local_time(self) -> str:
+        return dt.datetime.fromisoformat(self.time).astimezone().strftime("%Y-%m-%d %H:%M:%S")
+
+    @property
+    def name(self) -> str:
+        return DECISIONS[self.decision]
+
+
+@dataclass(frozen=True)
+class Review:
+    """Where one document of a community stands."""
+
+    kind: str
+    status: Status
+    latest: Decision | None
+    content: str
+    """The hash of the document as it would be made now ("" when it cannot be made)."""
+
+    @property
+    def status_name(self) -> str:
+        return STATUS_NAMES[self.status]
+
+    @property
+    def kind_name(self) -> str:
+        return KINDS[self.kind].name
+
+
+class ReviewLog:
+    """Every decision, oldest first, in the instance folder."""
+
+    def __init__(self, instance: Path) -> None:
+        self.path = instance / REVIEW_FILE
+        self._lock = threading.Lock()
+
+    def append(self, user: str, unit: str, community: str, kind: str, decision: str, comment: str,
+               content: str) -> Decision:
+        made = Decision(dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), user, unit, community, kind,
+                        decision, comment, content)
+        append_line(self.path, self._lock, asdict(made))
+        return made
+
+    def decisions(self, community: str | None = None) -> list[Decision]:
+        """Every decision (on one community), oldest first."""
+        out = []
+        for raw in read_lines(self.path):
+            try:
+                made = Decision(**raw)
+            except TypeError:
+                continue
+            if community is None or made.community == community:
+                out.append(made)
+        return out
+
+    def latest(self) -> dict[tuple[str, str], Decision]:
+        """The last decision on each (community, kind)."""
+        return {(d.community, d.kind): d for d in self.decisions()}
+
+
+def log() -> ReviewLog:
+    """The review log of the running app."""
+    return cast(ReviewLog, current_app.extensions["gaizao"]["reviews"])
+
+
+def current_latest() -> dict[tuple[str, str], Decision]:
+    """The last decision on each document, read once per request."""
+    if "review_latest" not in g:
+        g.review_latest = log().latest()
+    latest: dict[tuple[str, str], Decision] = g.review_latest
+    return latest
+
+
+def current_gate(now: Loaded, community_id: str, documents: list[Availability]) -> list[Availability]:
+    """gated() with the decisions as the log holds them now."""
+    if not now.data.programme.notice.needs_review:
+        return documents
+    return gated(now, current_latest(), community_id, documents)
+
+
+def used_names(now: Loaded, kind: str, district: str) -> frozenset[str]:
+    """The context names a kind's template (the district's own, if it has one) prints."""
+    def make() -> frozenset[str]:
+        from jinja2 import meta
+
+        from generator.render.docx import XML_ENV, CompiledDocx
+        from generator.web.security import store
+
+        with store().render_lock:
+            compiled = now.renderers.compiled(now.renderers.locate(KINDS[kind], district))
+        assert isinstance(compiled, CompiledDocx)
+        used: set[str] = set()
+        for source in compiled.sources.values():
+            used |= meta.find_undeclared_variables(XML_ENV.parse(source))
+        return frozenset(used)
+
+    return cast(frozenset[str], now.memo(f"used-{kind}", district, make))
+
+
+def content_of(now: Loaded, community_id: str, kind: str) -> str:
+    """The hash of what the document would say now (the parts of its context its template
+    prints, so that later stages' data leave a passed plan passed); "" when it cannot be made."""
+    def make() -> str:
+        available = next(a for a in documents_of(now, community_id) if a.kind.key == kind)
+        if available.reason is not None:
+            return ""
+        context = KINDS[kind].context(now.data, community_target(now.data, community_id))
+        used = used_names(now, kind, now.data.communities[community_id].district)
+        return data_hash({kind: {k: v for k, v in context.items() if k in used}})
+
+    return str(now.memo(f"content-{kind}", community_id, make))
+
+
+def review_of(now: Loaded, latest: dict[tuple[str, str], Decision], community_id: str, kind: str) -> Review:
+    content = content_of(now, community_id, kind)
+    last = latest.get((community_id, kind))
+    status: Status
+    if not content:
+        status = "unavailable"
+    elif last is None:
+        status = "none"
+    elif last.content != content:
+        status = "stale"
+    else:
+        status = "pass" if last.decision == "pass" else "return"
+    return Review(kind, status, last, content)
+
+
+def reviews_of(now: Loaded, latest: dict[tuple[str, str], Decision], community_id: str) -> list[Review]:
+    return [review_of(now, latest, community_id, kind) for kind in REVIEWED]
+
+
+def withheld_reason(review: Review) -> str | None:
+    """Why a notice may not be printed for posting yet, when the programme asks for a review first."""
+    if review.status == "pass" or review.status == "unavailable":
+        return None
+    if review.status == "return":
+        assert review.latest is not None
+        return f"县（区）已退回：{review.latest.comment}；修改后须重新审核通过才能打印张贴"
+    if review.status == "stale":
+        return "审核通过后内容有修改，须经县（区）重新审核通过才能打印张贴"
+    return "须经县（区）住房城乡建设部门审核通过后才能打印张贴"
+
+
+def withheld(now: Loaded, latest: dict[tuple[str, str], Decision], community_id: str) -> dict[str, str]:
+    """The documents of a community held back until a review passes them: kind → why."""
+    if not now.data.programme.notice.needs_review:
+        return {}
+    reason = withheld_reason(review_of(now, latest, community_id, "notice"))
+    return {"notice": reason} if reason else {}
+
+
+def gated(now: Loaded, latest: dict[tuple[str, str], Decision], community_id: str,
+          documents: list[Availability]) -> list[Availability]:
+    """Each document's availability with the review gate applied."""
+    held = withheld(now, latest, community_id)
+    return [replace(a, reason=held[a.kind.key]) if a.reason is None and a.kind.key in held else a
+            for a in documents]
