@@ -46,3 +46,23 @@ def allowed(user: User, action: Action, data: DataSet, community_id: str,
 def visible(user: User, data: DataSet, offices: Mapping[str, str] | None = None) -> list[Community]:
     """The communities the account may see, in plan order."""
     return [c for c in data.active_communities() if allowed(user, "view", data, c.id, offices)]
+
+
+PROGRAMME_ROLES = frozenset({"city", "admin"})
+"""Roles that see the whole programme: its figures, the city's papers, the annual plan."""
+
+
+def districts_of(user: User, data: DataSet) -> list[str]:
+    """The districts whose figures and reports the account may see (none for a street office)."""
+    if user.disabled:
+        return []
+    if user.role in PROGRAMME_ROLES:
+        return list(data.districts)
+    if user.role == "district" and user.unit in data.districts:
+        return [user.unit]
+    return []
+
+
+def whole_programme(user: User) -> bool:
+    """Whether the account may see the city's papers and replace the annual plan."""
+    return not user.disabled and user.role in PROGRAMME_ROLES
