@@ -69,6 +69,8 @@ class Progress:
     """Communities with a budget."""
     paid_wan: dict[str, Decimal]
     """Money paid in by source (万元) as the reports print it: finished projects only."""
+    paid_yuan: Decimal
+    """The same money in 元, unrounded: what the reports' 投资完成率 divides."""
     errors: int = 0
     warnings: int = 0
     findings: list[Finding] = field(default_factory=list)
@@ -88,7 +90,7 @@ class Progress:
             "started_households": ratio(self.started_households, self.households),
             "finished": ratio(self.finished, self.communities),
             "finished_households": ratio(self.households_done, self.households),
-            "investment": ratio(self.paid_total, self.investment_wan),
+            "investment": ratio(self.paid_yuan, self.investment_wan * TEN_THOUSAND),
         }
 
 
@@ -141,6 +143,7 @@ def progress(label: str, rows: list[_Row], year: int | None = None, district: st
         planned_wan={k: sum((b[i] for b in budgets), Decimal(0)) for i, k in enumerate(PARTY_KEYS)},
         budgeted=len(budgets),
         paid_wan=dict(sums.parts),
+        paid_yuan=t.actual_total,
         errors=sum(1 for f in found if f.severity == "error"),
         warnings=sum(1 for f in found if f.severity != "error"),
         findings=found,
@@ -169,6 +172,8 @@ class Stats:
     pilot_year: int
     pilot: list[PilotRow]
     """Empty for an account that sees one district: the targets are the city's."""
+    general: list[Finding] = field(default_factory=list)
+    """Findings about the programme rather than a plan row (the whole programme's view only)."""
 
 
 def stats(data: DataSet, findings: Iterable[Finding] = (), districts: Iterable[str] | None = None) -> Stats:
@@ -196,9 +201,10 @@ def stats(data: DataSet, findings: Iterable[Finding] = (), districts: Iterable[s
             PilotRow("小区个数（个）", p.communities, done.finished, ratio(done.finished, p.communities)),
             PilotRow("改造户数（户）", p.households, done.households_done, ratio(done.households_done, p.households)),
             PilotRow("投资（万元）", p.investment_wan, done.paid_total,
-                     ratio(done.paid_total * TEN_THOUSAND, p.investment_wan * TEN_THOUSAND)),
+                     ratio(done.paid_yuan, p.investment_wan * TEN_THOUSAND)),
         ]
-    return Stats(programme, by_year, by_district, cells, p.year, pilot)
+    general = [f for f in found if not any(concerns(f, c) for c in data.communities.values())] if whole else []
+    return Stats(programme, by_year, by_district, cells, p.year, pilot, general)
 
 
 # ---------------------------------------------------------------- as plain values (JSON, tests)
@@ -226,6 +232,7 @@ def as_dict(group: Progress) -> dict[str, Any]:
         "funds": {k: {"planned_wan": _num(group.planned_wan[k]), "paid_wan": _num(group.paid_wan[k])}
                   for k in PARTY_KEYS},
         "planned_total_wan": _num(group.planned_total), "paid_total_wan": _num(group.paid_total),
+        "paid_total_yuan": _num(group.paid_yuan),
         "budgeted": group.budgeted,
         "findings": {"errors": group.errors, "warnings": group.warnings},
     }
@@ -241,4 +248,5 @@ def stats_dict(s: Stats) -> dict[str, Any]:
         "pilot": {"year": s.pilot_year,
                   "targets": [{"name": r.name, "target": _num(r.target), "done": _num(r.done),
                                "rate": _num(r.rate)} for r in s.pilot]},
+        "general_findings": [f.as_dict() for f in s.general],
     }
