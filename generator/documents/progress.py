@@ -186,7 +186,7 @@ def stats(data: DataSet, findings: Iterable[Finding] = (), districts: Iterable[s
     ]
     years = data.programme.years
     whole = len(names) == len(data.districts)
-    programme = progress(PROGRAMME_LABEL if whole else "、".join(names), rows)
+    programme = progress(PROGRAMME_LABEL if whole else f"{PROGRAMME_LABEL}（{'、'.join(names)}）", rows)
     by_year = [progress(f"{y}年", [r for r in rows if r.figures.community.year == y], year=y) for y in years]
     by_district = [progress(n, [r for r in rows if r.figures.community.district == n], district=n)
                    for n in names]
