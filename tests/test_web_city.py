@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from pathlib import Path
 from typing import Any
 
@@ -125,8 +126,6 @@ def test_a_report_text_is_saved_round_trip_and_audited(fresh: tuple[Flask, Path,
     before = path.read_text(encoding="utf-8")
     client = client_of(app, "city")
     page = client.get("/reports/2018/东区/text").get_data(as_text=True)
-    import re
-
     token = re.search(r'name="csrf_token" value="([^"]+)"', page)
     version = re.search(r'name="version" value="([^"]+)"', page)
     assert token and version
@@ -164,34 +163,40 @@ def _upload(client: FlaskClient, payload: bytes, name: str = "计划表.xlsx") -
                        content_type="multipart/form-data")
 
 
-def test_a_plan_workbook_is_checked_shown_and_applied_only_when_confirmed(fresh: tuple[Flask, Path, Path]) -> None:
-    import re
+def _plan_with(data: Path, households: object) -> bytes:
+    """The plan table the tool makes of the data, with 炳草岗园林苗圃小区's 户数 changed."""
+    book = openpyxl.load_workbook(io.BytesIO(plan_workbook(load(data))))
+    row = next(r for r in book.worksheets[0].iter_rows(min_row=4) if r[1].value == "炳草岗园林苗圃小区")
+    row[5].value = households
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
 
+
+def _confirm_form(page: str) -> dict[str, str]:
+    """The hidden fields of the preview's confirm form."""
+    token = re.search(r'name="token" value="([0-9a-f]{32})"', page)
+    base = re.search(r'name="base" value="([^"]+)"', page)
+    assert token and base, page[:800]
+    return {"token": token.group(1), "base": base.group(1)}
+
+
+def test_a_plan_workbook_is_checked_shown_and_applied_only_when_confirmed(fresh: tuple[Flask, Path, Path]) -> None:
     app, data, instance = fresh
     target = data / "communities.yaml"
     before = target.read_bytes()
-    book = openpyxl.load_workbook(io.BytesIO(plan_workbook(load(data))))
-    ws = book.worksheets[0]
-    row = next(r for r in ws.iter_rows(min_row=4) if r[1].value == "炳草岗园林苗圃小区")
-    row[5].value = 301
-    buffer = io.BytesIO()
-    book.save(buffer)
     client = client_of(app, "city")
-    r = _upload(client, buffer.getvalue())
+    r = _upload(client, _plan_with(data, 301))
     page = r.get_data(as_text=True)
     assert r.status_code == 200 and "修改：东区 炳草岗园林苗圃小区：户数：300 → 301" in page
     assert target.read_bytes() == before  # nothing written before the confirmation
-    token = re.search(r'name="token" value="([0-9a-f]{32})"', page)
-    base = re.search(r'name="base" value="([^"]+)"', page)
-    assert token and base
-    r = client.post("/plan/apply", data={"csrf_token": csrf(client, "/plan"), "token": token.group(1),
-                                         "base": base.group(1)})
+    confirm = _confirm_form(page)
+    r = client.post("/plan/apply", data={"csrf_token": csrf(client, "/plan"), **confirm})
     assert r.status_code == 200 and "已写入" in r.get_data(as_text=True)
     assert load(data).communities["dongqu-01"].households == 301
     assert [e for e in AuditLog(instance).events("communities.yaml") if e.action == "plan-import"]
     # the upload is used once
-    assert client.post("/plan/apply", data={"csrf_token": csrf(client, "/plan"), "token": token.group(1),
-                                            "base": base.group(1)}).status_code == 404
+    assert client.post("/plan/apply", data={"csrf_token": csrf(client, "/plan"), **confirm}).status_code == 404
 
 
 def test_a_bad_plan_workbook_is_refused_naming_the_cell_and_nothing_is_written(
@@ -199,36 +204,18 @@ def test_a_bad_plan_workbook_is_refused_naming_the_cell_and_nothing_is_written(
     app, data, _ = fresh
     target = data / "communities.yaml"
     before = target.read_bytes()
-    book = openpyxl.load_workbook(io.BytesIO(plan_workbook(load(data))))
-    ws = book.worksheets[0]
-    row = next(r for r in ws.iter_rows(min_row=4) if r[1].value == "炳草岗园林苗圃小区")
-    row[5].value = "三百"
-    buffer = io.BytesIO()
-    book.save(buffer)
     client = client_of(app, "city")
-    r = _upload(client, buffer.getvalue(), "我的计划.xlsx")
+    r = _upload(client, _plan_with(data, "三百"), "我的计划.xlsx")
     page = r.get_data(as_text=True)
     assert r.status_code == 422 and "我的计划.xlsx" in page and "户数" in page and "三百" in page
     assert str(data) not in page and "pending-plan" not in page  # no server path shown
     assert target.read_bytes() == before
     r = _upload(client, b"not a workbook at all")
     assert r.status_code == 422 and target.read_bytes() == before
+    page = _upload(client, plan_workbook(load(data))).get_data(as_text=True)
+    assert 'name="token"' not in page and "与现有计划相同" in page  # the same plan: nothing to apply
     # a plan changed between the preview and the confirmation is not overwritten
-    good = plan_workbook(load(data))
-    import re
-
-    page = _upload(client, good).get_data(as_text=True)
-    token = re.search(r'name="token" value="([0-9a-f]{32})"', page)
-    assert token is None  # the same plan: nothing to apply
-    book = openpyxl.load_workbook(io.BytesIO(good))
-    next(r for r in book.worksheets[0].iter_rows(min_row=4) if r[1].value == "炳草岗园林苗圃小区")[5].value = 302
-    buffer = io.BytesIO()
-    book.save(buffer)
-    page = _upload(client, buffer.getvalue()).get_data(as_text=True)
-    token = re.search(r'name="token" value="([0-9a-f]{32})"', page)
-    base = re.search(r'name="base" value="([^"]+)"', page)
-    assert token and base
+    confirm = _confirm_form(_upload(client, _plan_with(data, 302)).get_data(as_text=True))
     target.write_text(target.read_text(encoding="utf-8") + "# 手工加的注释\n", encoding="utf-8")
-    r = client.post("/plan/apply", data={"csrf_token": csrf(client, "/plan"), "token": token.group(1),
-                                         "base": base.group(1)})
+    r = client.post("/plan/apply", data={"csrf_token": csrf(client, "/plan"), **confirm})
     assert r.status_code == 409 and target.read_text(encoding="utf-8").endswith("# 手工加的注释\n")
