@@ -152,6 +152,15 @@ def test_a_report_text_is_saved_round_trip_and_audited(fresh: tuple[Flask, Path,
 
     doc = client.get("/reports/file/pilot-report?year=2018&district=东区").data
     assert "区政府成立领导小组，<b>每周</b>调度一次。" in report_text(doc)
+    # an empty form for a report not yet begun makes no file
+    page = client.get("/reports/2019/西区/text").get_data(as_text=True)
+    version = re.search(r'name="version" value="([^"]+)"', page)
+    assert version and version.group(1) == "new"
+    r = client.post("/reports/2019/西区/text", data={"csrf_token": token.group(1), "version": "new"})
+    assert r.status_code == 302 and not (data / "reports" / "2019").exists()
+    r = client.post("/reports/2019/西区/text", data={"csrf_token": token.group(1), "version": "new",
+                                                   "practices": "西区的做法。"})
+    assert r.status_code == 302 and load(data).reports[("西区", 2019)].narrative.practices == "西区的做法。"
 
 
 # ---------------------------------------------------------------- the annual plan workbook

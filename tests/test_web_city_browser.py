@@ -61,3 +61,40 @@ def test_a_district_dashboard_shows_its_district_only(server: tuple[str, Path], 
     assert not any("西区" in k for k in shown)
     page.screenshot(path=str(SHOTS / "dashboard-district.png"), full_page=True)
     assert page.goto(f"{base}/reports/2018/西区/text").status == 404
+
+
+def test_the_city_edits_a_report_text_and_replaces_the_plan_after_a_preview(
+        server: tuple[str, Path], browser: Any) -> None:  # noqa: F811
+    import io
+
+    import openpyxl
+
+    from generator.documents.workbooks import plan_workbook
+
+    base, data = server
+    page = _login(browser, base, "city")
+    page.click("text=报告与报表")
+    page.screenshot(path=str(SHOTS / "reports.png"), full_page=True)
+    page.click("tr:has-text('2018') >> text=编辑文字")  # the first district: 东区
+    page.wait_for_url(f"{base}/reports/2018/东区/text")
+    page.fill("#f-suggestions", "建议市级出台物业服务收费指导意见。")
+    page.click("button:has-text('保存')")
+    assert "已保存" in page.inner_text("main")
+    page.screenshot(path=str(SHOTS / "report-text.png"), full_page=True)
+    assert load(data).reports[("东区", 2018)].narrative.suggestions == "建议市级出台物业服务收费指导意见。"
+
+    book = openpyxl.load_workbook(io.BytesIO(plan_workbook(load(data))))
+    row = next(r for r in book.worksheets[0].iter_rows(min_row=4) if r[1].value == "林业大院")
+    row[6].value = 210
+    buffer = io.BytesIO()
+    book.save(buffer)
+    page.goto(f"{base}/plan")
+    page.set_input_files("#plan", files=[{"name": "2019计划.xlsx", "mimeType": "application/octet-stream",
+                                          "buffer": buffer.getvalue()}])
+    page.click("button:has-text('检查')")
+    assert "修改：仁和区 林业大院：预计投资(万元)：200 → 210" in page.inner_text("main")
+    assert load(data).communities["renhe-06"].investment_wan == 200  # not yet
+    page.screenshot(path=str(SHOTS / "plan-preview.png"), full_page=True)
+    page.click("button:has-text('确认写入')")
+    assert "已写入" in page.inner_text("main")
+    assert load(data).communities["renhe-06"].investment_wan == 210

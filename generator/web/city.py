@@ -11,6 +11,7 @@ import copy
 import re
 import secrets
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -61,6 +62,7 @@ def _problems(exc: DataError | OutputError, pending: Path, name: str) -> list[st
 NARRATIVE_FIELDS = tuple(Narrative.model_fields)
 PENDING = "pending-plan"
 """Instance sub-folder holding an uploaded plan workbook between its preview and its applying."""
+PENDING_DAYS = 1
 TOKEN = re.compile(r"^[0-9a-f]{32}$")
 
 
@@ -216,6 +218,8 @@ def save_report_text(year: int, district: str) -> Any:
                 narrative.pop(key, None)
         if narrative:
             values["narrative"] = narrative
+        elif doc.text is None:  # nothing written for a report not yet begun: no file made
+            return redirect(url_for("city.report_text", year=year, district=district))
         else:
             values.pop("narrative", None)
         try:
@@ -272,6 +276,9 @@ def plan_preview() -> Any:
     token = secrets.token_hex(16)
     pending = _pending(token)
     pending.parent.mkdir(parents=True, exist_ok=True)
+    for stale in pending.parent.glob("*.xlsx"):  # previews never confirmed, after a day
+        if time.time() - stale.stat().st_mtime > PENDING_DAYS * 86400:
+            stale.unlink(missing_ok=True)
     pending.write_bytes(raw)
     with tempfile.TemporaryDirectory(prefix="gaizao-plan-") as tmp:
         out = Path(tmp) / "communities.yaml"
