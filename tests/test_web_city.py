@@ -228,3 +228,25 @@ def test_a_bad_plan_workbook_is_refused_naming_the_cell_and_nothing_is_written(
     target.write_text(target.read_text(encoding="utf-8") + "# 手工加的注释\n", encoding="utf-8")
     r = client.post("/plan/apply", data={"csrf_token": csrf(client, "/plan"), **confirm})
     assert r.status_code == 409 and target.read_text(encoding="utf-8").endswith("# 手工加的注释\n")
+
+
+def test_names_on_the_dashboard_and_in_its_charts_are_text(fresh: tuple[Flask, Path, Path]) -> None:
+    app, data, _ = fresh
+    for path in data.rglob("*.yaml"):  # a district named with markup, everywhere it is named
+        text = path.read_text(encoding="utf-8").replace("钒钛高新区", "钒钛<b>高新区")
+        path.write_text(text.replace("name: 炳草岗园林苗圃小区", 'name: "<script>alert(1)</script>"'),
+                        encoding="utf-8")
+    client = client_of(app, "city")
+    r = client.get("/dashboard")
+    page = r.get_data(as_text=True)
+    assert r.status_code == 200, page[:2000]
+    assert "<script>alert(1)</script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "钒钛<b>高新区" not in page and "钒钛&lt;b&gt;高新区" in page  # in the tables and the SVG labels
+    assert re.findall(r"<script(?![^>]*\bsrc=)[^>]*>", page) == []
+
+
+@pytest.mark.libreoffice
+def test_a_city_paper_as_pdf_on_request(app: Flask) -> None:
+    r = client_of(app, "city").get("/reports/file/statistics?year=2018&district=全市&format=pdf")
+    assert r.status_code == 200 and r.mimetype == "application/pdf" and r.data.startswith(b"%PDF")
+    assert ".pdf" in r.headers["Content-Disposition"]
