@@ -233,9 +233,10 @@ def test_a_bad_plan_workbook_is_refused_naming_the_cell_and_nothing_is_written(
 def test_names_on_the_dashboard_and_in_its_charts_are_text(fresh: tuple[Flask, Path, Path]) -> None:
     app, data, _ = fresh
     for path in data.rglob("*.yaml"):  # a district named with markup, everywhere it is named
-        text = path.read_text(encoding="utf-8").replace("钒钛高新区", "钒钛<b>高新区")
-        path.write_text(text.replace("name: 炳草岗园林苗圃小区", 'name: "<script>alert(1)</script>"'),
-                        encoding="utf-8")
+        path.write_text(path.read_text(encoding="utf-8").replace("钒钛高新区", "钒钛<b>高新区"), encoding="utf-8")
+    plan = data / "communities.yaml"
+    text = plan.read_text(encoding="utf-8")
+    plan.write_text(text.replace("name: 炳草岗园林苗圃小区", 'name: "<script>alert(1)</script>"'), encoding="utf-8")
     client = client_of(app, "city")
     r = client.get("/dashboard")
     page = r.get_data(as_text=True)
