@@ -12,8 +12,9 @@ import openpyxl
 
 from generator.data.loader import DataSet
 from generator.documents.figures import PARTY_KEYS
+from generator.documents.paths import CITY
 from generator.documents.progress import Stats
-from generator.documents.report import PLAN_PATH, report_path, report_years
+from generator.documents.report import PLAN_PATH, STATISTICS_PATH, report_path, report_years
 from generator.render.filters import percent, wan
 from tests.golden_reports import report_text
 
@@ -88,6 +89,29 @@ def report_figures(data: DataSet, out: Path) -> dict[str, str]:
             continue
         found[f"{key}.communities"], found[f"{key}.households"] = str(row[2]), str(row[3])
         found[f"{key}.investment_wan"] = _wan(row[4])
+    for year in data.programme.years:
+        found.update(_statistics(data, out / STATISTICS_PATH.format(year=year, city=CITY), year))
+    return found
+
+
+STATISTICS_COLUMNS = {5: "communities", 6: "households", 7: "investment_wan", 8: "started",
+                      9: "started_households", 12: "finished", 13: "households_done", 16: "paid_total"}
+STATISTICS_RATES = {10: ("started_rate", 5), 11: ("started_households_rate", 6), 14: ("finished_rate", 5),
+                    15: ("finished_households_rate", 6)}
+"""Column (0-based) → key, and for a rate the column of its denominator."""
+
+
+def _statistics(data: DataSet, path: Path, year: int) -> dict[str, str]:
+    """The figures of a year's statistics workbook (cached values), keyed as the dashboard keys them."""
+    found: dict[str, str] = {}
+    ws = openpyxl.load_workbook(path, data_only=True).worksheets[0]
+    for row in ws.iter_rows(min_row=5, max_row=5 + len(data.districts), values_only=True):
+        key = f"year-{year}" if row[0] == "全市" else f"cell-{year}-{row[1]}"
+        for col, field in STATISTICS_COLUMNS.items():
+            found[f"{key}.{field}"] = _wan(row[col]) if col in (7, 16) else str(row[col])
+        for col, (field, den) in STATISTICS_RATES.items():
+            if row[den]:  # the dashboard shows — where nothing is planned, the sheet 0
+                found[f"{key}.{field}"] = percent(row[col])
     return found
 
 
@@ -106,6 +130,9 @@ def dashboard_figures(s: Stats) -> dict[str, str]:
             f"{key}.communities": str(g.communities), f"{key}.households": str(g.households),
             f"{key}.investment_wan": _wan(g.investment_wan), f"{key}.finished": str(g.finished),
             f"{key}.households_done": str(g.households_done), f"{key}.paid_total": _wan(g.paid_total),
+            f"{key}.started": str(g.started), f"{key}.started_households": str(g.started_households),
+            f"{key}.started_rate": pct(r["started"]),
+            f"{key}.started_households_rate": pct(r["started_households"]),
             f"{key}.finished_rate": pct(r["finished"]),
             f"{key}.finished_households_rate": pct(r["finished_households"]),
             f"{key}.investment_rate": pct(r["investment"]),

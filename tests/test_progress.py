@@ -20,7 +20,7 @@ def test_every_report_figure_equals_the_dashboards(bundled: DataSet, reports_bui
     printed = report_figures(bundled, reports_build.out)
     mine = dashboard_figures(stats(bundled))
     # the targets, the districts and the funding of every report, and the plan table's summary
-    assert len(printed) == 103
+    assert len(printed) == 294
     assert {k.split(".")[0] for k in printed} >= {"programme", "pilot", "year-2018", "year-2020",
                                                   "district-东区", "cell-2018-西区"}
     assert {k: mine.get(k) for k in printed} == printed
