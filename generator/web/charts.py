@@ -12,6 +12,8 @@ from html import escape
 
 from markupsafe import Markup
 
+from generator.render.filters import percent
+
 PALETTE = ("#9aa5b1", "#c7d7e8", "#a7c4e0", "#7ea8d1", "#5a8cc0", "#3a6fa8", "#1f4e79", "#1d6b2f")
 """One colour per stage, from not yet begun (grey) to accepted (green)."""
 PAIR = ("#a7c4e0", "#1f4e79")
@@ -66,7 +68,7 @@ def stacked(title: str, rows: Sequence[tuple[str, Sequence[int]]], names: Sequen
 
 
 def rates(title: str, rows: Sequence[tuple[str, Sequence[Decimal | None]]], names: Sequence[str]) -> Markup:
-    """Grouped vertical bars of percentages (0–100%) per row, the figure above each bar."""
+    """Grouped vertical bars of percentages (0–100%) per row, the figure above each bar (in %, to 0.1)."""
     colours = ("#a7c4e0", "#7ea8d1", "#3a6fa8", "#1f4e79")[:len(names)]
     left, plot_h, top = 40, 160, 36
     group_w = 24 * len(names) + 28
@@ -85,8 +87,8 @@ def rates(title: str, rows: Sequence[tuple[str, Sequence[Decimal | None]]], name
             x = x0 + 24 * k
             body.append(f'<rect x="{x}" y="{base - h:.1f}" width="20" height="{h:.1f}" fill="{colours[k]}" '
                         'stroke="#37475a" stroke-width="0.5"/>')
-            shown = "—" if value is None else f"{(value * 100).quantize(Decimal(1))}"
-            body.append(_text(x + 10, base - h - 3, shown, size=9, anchor="middle"))
+            shown = "—" if value is None else percent(value).rstrip("%")  # as the tables round it
+            body.append(_text(x + 10, base - h - 3, shown, size=8, anchor="middle"))
         body.append(_text(x0 + 12 * len(values) - 2, base + 16, label, anchor="middle"))
     return _svg(width, base + 26, title, body)
 
