@@ -21,6 +21,7 @@ from generator.cli import main
 from generator.web.accounts import ROLES, AccountError, Accounts, Throttle
 from generator.web.audit import AuditLog
 from generator.web.store import documents_of
+from tests.test_web_city import CITY_ROUTES
 from tests.webapp import (
     ACCOUNTS,
     CHEAP,
@@ -214,6 +215,7 @@ def test_every_route_is_in_the_matrix_or_public(app: Flask) -> None:
     covered |= {p.replace("/<kind>", "/<section>") for p in covered}
     covered |= {rule for _, _, rule, _ in GLOBAL_ROUTES}
     public = {"/login", "/logout", "/static/<path:filename>", "/", "/api/login", "/api/projects"}
+    covered |= {rule for _, _, rule, _ in CITY_ROUTES}  # the bureaus' routes: tests/test_web_city.py
     routes = {r.rule for r in app.url_map.iter_rules()}
     assert routes - covered - public == set()
 

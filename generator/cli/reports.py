@@ -31,7 +31,7 @@ def report_kinds() -> list[Kind]:
 @click.pass_context
 def report(ctx: click.Context, kinds: tuple[str, ...], year: int | None, out_dir: Path,
            templates_dir: Path | None, force: bool) -> None:
-    """生成市级和县（区）级文书：年度实施计划表、试点工作报告（年度工作总结）、年度综合考评表。"""
+    """生成市级和县（区）级文书：年度实施计划表、试点工作报告（年度工作总结）、年度综合考评表、进展统计月报。"""
     from generator.output.pipeline import build_reports
 
     result = build_reports(dataset(ctx), out_dir, kinds, year, force=force, templates_dir=templates_dir)

@@ -225,6 +225,18 @@ def _assessment_workbook(data: DataSet, target: Target) -> bytes:
     return assessment_workbook(data, _year(target))
 
 
+def _statistics_inputs(data: DataSet, target: Target) -> dict[str, Any]:
+    from generator.documents.workbooks import statistics_inputs
+
+    return statistics_inputs(data, _year(target))
+
+
+def _statistics_workbook(data: DataSet, target: Target) -> bytes:
+    from generator.documents.workbooks import statistics_workbook
+
+    return statistics_workbook(data, _year(target))
+
+
 WORKBOOK_SOURCE = "generator/documents/workbooks.py"
 """What the manifest names as the 'template' of the workbooks laid out in code."""
 
@@ -281,5 +293,8 @@ for _kind in [
          layout=_assessment_workbook, source=WORKBOOK_SOURCE,
          targets=_assessment_targets,
          path=lambda data, t: report.ASSESSMENT_PATH.format(year=_year(t), city=CITY)),
+    Kind("statistics", "老旧小区改造进展统计月报", "进展统计月报", 11, "city", _statistics_inputs,
+         layout=_statistics_workbook, source=WORKBOOK_SOURCE, targets=_assessment_targets,
+         path=lambda data, t: report.STATISTICS_PATH.format(year=_year(t), city=CITY)),
 ]:
     register(_kind)

@@ -30,6 +30,7 @@ from generator.render.filters import (
 
 PLAN_PATH = "计划/老旧小区改造年度实施计划表.xlsx"
 ASSESSMENT_PATH = "{year}/{city}/{year}年度综合考评表.xlsx"
+STATISTICS_PATH = "{year}/{city}/{year}年度老旧小区改造进展统计月报.xlsx"
 REPORT_PATH = "{year}/{folder}/{year}年老旧小区改造{doc}{suffix}.docx"
 CITY_SUFFIX = "（汇总）"
 CITY_GOVERNMENT = "{city}人民政府"
@@ -205,7 +206,7 @@ class Printed:
     investment: Decimal
 
 
-def _printed(rows: list[ProjectFigures]) -> tuple[list[Printed | None], Printed]:
+def printed(rows: list[ProjectFigures]) -> tuple[list[Printed | None], Printed]:
     """Each finished row's printed money (None before completion) and the printed sums."""
     out: list[Printed | None] = []
     parts = {k: Decimal(0) for k in PARTY_KEYS}
@@ -231,8 +232,8 @@ def _money(value: Decimal) -> str:
 def _project_rows(rows: list[ProjectFigures]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Table rows of planned against done, and of money paid in by source (万元)."""
     projects, funding = [], []
-    printed, _ = _printed(rows)
-    for no, (r, p) in enumerate(zip(rows, printed, strict=True), start=1):
+    each, _ = printed(rows)
+    for no, (r, p) in enumerate(zip(rows, each, strict=True), start=1):
         c = r.community
         stage = STAGE_NAMES[r.stage] if r.stage else NOT_STARTED
         projects.append({
@@ -249,7 +250,7 @@ def _project_rows(rows: list[ProjectFigures]) -> tuple[list[dict[str, Any]], lis
 
 
 def _district_row(name: str, t: Totals, rows: list[ProjectFigures]) -> dict[str, Any]:
-    _, sums = _printed(rows)
+    _, sums = printed(rows)
     return {
         "name": name, "communities": t.communities, "finished": t.finished,
         "households": t.households, "households_done": t.households_done,
@@ -278,7 +279,7 @@ def report_context(data: DataSet, year: int, district: str | None = None) -> dic
     report = data.reports.get((district or CITY_REPORT, year))
     date = report.date if report else None
     plan = (t.communities, t.households, t.investment_wan)
-    _, sums = _printed(rows)
+    _, sums = printed(rows)
     if district is not None:
         sender = data.districts[district].government
         recipient = prog.report_recipient

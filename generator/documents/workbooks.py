@@ -515,3 +515,94 @@ def assessment_inputs(data: DataSet, year: int) -> dict[str, Any]:
     """What a year's assessment is made from (the manifest's data hash covers it)."""
     return {"rows": [vars(r) for r in assessment_rows(data, year)],
             "weights": data.programme.assessment.model_dump()}
+
+
+# ---------------------------------------------------------------- 进展统计月报
+
+STATS_SHEET = "进展统计"
+STATS_TITLE = "{year}年度{city}城镇老旧小区改造进展情况统计表"
+STATS_BASIS = ("填报单位（盖章）：{body}　　　　统计截止时间：____年__月__日　　　　"
+               "数据来源：各小区项目资料（开工以进入施工阶段计，完工以完工或已验收计）")
+STATS_GROUPS = (("改造计划（{first}—{last}年）", ("小区数\n（个）", "户数\n（户）", "投资\n（万元）")),
+                ("{year}年度计划", ("小区数\n（个）", "户数\n（户）", "投资\n（万元）")),
+                ("新开工", ("小区数\n（个）", "户数\n（户）")),
+                ("开工率", ("按小区", "按户数")),
+                ("完工", ("小区数\n（个）", "户数\n（户）")),
+                ("完工率", ("按小区", "按户数")),
+                ("投资完成", ("完成额\n（万元）", "完成率")))
+STATS_NOTES = (
+    "说明：",
+    "1. 开工率＝新开工小区数（户数）÷本年度计划小区数（户数）；完工率＝完工小区数÷本年度计划小区数，"
+    "按户数为完成改造户数÷本年度计划户数。",
+    "2. 投资完成率＝投资完成额÷本年度计划投资；分母为0时比率按0计。",
+    "3. 完工户数为已完工小区项目资料“完成情况”中的完成户数；投资完成额为已完工小区各方实际到位资金，"
+    "与年度试点工作报告（年度工作总结）中的数字一致。",
+)
+STATS_WIDTHS = (5, 11, 8, 9, 11, 8, 9, 11, 8, 9, 8, 8, 8, 9, 8, 8, 11, 8)
+
+
+def statistics_workbook(data: DataSet, year: int) -> bytes:
+    """Per district: the plan, 新开工, 开工率, 完工, 完工率 and 投资完成 of a year, the rates and sums as formulas."""
+    from generator.documents.progress import stats
+
+    prog = data.programme
+    s = stats(data)
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.title = STATS_SHEET
+    ncol = len(STATS_WIDTHS)
+    _merge(ws, 1, 1, 1, ncol, STATS_TITLE.format(year=year, city=prog.city), font=_head(18), border=False)
+    _merge(ws, 2, 1, 2, ncol, STATS_BASIS.format(body=prog.report_recipient), align=LEFT, border=False)
+    _merge(ws, 3, 1, 4, 1, "序号", font=_head())
+    _merge(ws, 3, 2, 4, 2, "县(区)", font=_head())
+    col = 3
+    years = prog.years
+    for title, fields in STATS_GROUPS:
+        _merge(ws, 3, col, 3, col + len(fields) - 1,
+               title.format(first=years[0], last=years[-1], year=year), font=_head())
+        for k, name in enumerate(fields):
+            _cell(ws, 4, col + k, name, font=_head())
+        col += len(fields)
+    first = 5
+    for index, name in enumerate(data.districts):
+        r = first + index
+        whole, own = next(g for g in s.districts if g.district == name), s.cells[(year, name)]
+        _cell(ws, r, 1, index + 1)
+        _cell(ws, r, 2, name, literal=True)
+        _stats_row(ws, r, [whole.communities, whole.households, _number(whole.investment_wan),
+                           own.communities, own.households, _number(own.investment_wan),
+                           own.started, own.started_households, own.finished, own.households_done,
+                           own.paid_total])
+    end = first + len(data.districts) - 1
+    total = end + 1
+    _merge(ws, total, 1, total, 2, CITY_ROW, font=_head())
+    _stats_row(ws, total, [f"=SUM({get_column_letter(c)}{first}:{get_column_letter(c)}{end})"
+                           for c in (3, 4, 5, 6, 7, 8, 9, 10, 13, 14, 17)], font=_head())
+    notes = total + 2
+    for k, text in enumerate(STATS_NOTES):
+        _merge(ws, notes + k, 1, notes + k, ncol, text, align=LEFT, border=False)
+    _fit_rows(ws, range(2, notes + len(STATS_NOTES)), dict(enumerate(STATS_WIDTHS, start=1)))
+    ws.row_dimensions[1].height = 32
+    _page(ws, "3:4", STATS_WIDTHS)
+    ws.freeze_panes = "C5"
+    return _save(wb)
+
+
+def _stats_row(ws: Worksheet, r: int, values: Sequence[object], font: Font | None = None) -> None:
+    """A row's counts (C–J, M–N, Q) and its rate formulas (K, L, O, P, R)."""
+    at = (3, 4, 5, 6, 7, 8, 9, 10, 13, 14, 17)
+    for c, value in zip(at, values, strict=True):
+        _cell(ws, r, c, value, font=font, fmt="#,##0.00" if c in (5, 8, 17) else "0")
+    for c, (num, den) in {11: ("I", "F"), 12: ("J", "G"), 15: ("M", "F"), 16: ("N", "G"),
+                          18: ("Q", "H")}.items():
+        _cell(ws, r, c, f"=IF({den}{r}=0,0,{num}{r}/{den}{r})", font=font, fmt="0.0%")
+
+
+def statistics_inputs(data: DataSet, year: int) -> dict[str, Any]:
+    """What a year's statistics are made from (the manifest's data hash covers it)."""
+    from generator.documents.progress import as_dict, stats
+
+    s = stats(data)
+    return {"districts": [as_dict(g) for g in s.districts],
+            "year": [as_dict(s.cells[(year, n)]) for n in data.districts]}

@@ -754,6 +754,31 @@ def _diff(old: list[Community] | None, new: list[Community]) -> tuple[int, int, 
     return added, changed, removed, not (added or removed or changed) and old != new
 
 
+def plan_changes(old: list[Community], new: list[Community]) -> list[str]:
+    """Each community an import adds, changes (field by field) or removes, in words a clerk reads."""
+    from generator.intake.project_yaml import shown
+
+    before = {c.id: c for c in old}
+    after = {c.id: c for c in new}
+    out = []
+    for c in new:
+        o = before.get(c.id)
+        if o is None:
+            out.append(f"新增：{c.district} {c.name}（{c.year}年，{c.households}户，"
+                       f"{shown(c.investment_wan)}万元）")
+        elif o != c:
+            fields = [f"{info.title}：{shown(getattr(o, key))} → {shown(getattr(c, key))}"
+                      for key, info in Community.model_fields.items() if getattr(o, key) != getattr(c, key)]
+            out.append(f"修改：{c.district} {c.name}：" + "；".join(fields))
+    out += [f"删除：{o.district} {o.name}（{o.year}年）" for o in old if o.id not in after]
+    return out
+
+
+def read_plan(path: Path) -> list[Community] | None:
+    """The communities of a communities.yaml, or None when it does not hold a readable plan."""
+    return _parse_target(path)
+
+
 def _parse_target(path: Path) -> list[Community] | None:
     """The communities of an existing output file, or None when it does not hold a readable plan."""
     try:

@@ -143,11 +143,12 @@ def _same(a: Any, b: Any) -> bool:
     return bool(a == b)
 
 
-def apply(doc: ProjectDoc, new: dict[str, Any]) -> list[Change]:
-    """Make the file's tree hold `new` (plain values); return what changed since it was read."""
+def apply(doc: ProjectDoc, new: dict[str, Any], model: type[BaseModel] = Project) -> list[Change]:
+    """Make the file's tree hold `new` (plain values); return what changed since it was read
+    (named by the fields of model: a project, or a district's report)."""
     doc.tree = _merge(doc.tree, doc.values, new)
     doc.values = copy.deepcopy(new)
-    return diff(doc.data, new)
+    return diff(doc.data, new, model=model)
 
 
 def _merge(node: Any, old: Any, new: Any) -> Any:

@@ -83,11 +83,11 @@ def create_app(data_dir: Path | None = None, instance: Path | None = None,
     }
 
     from generator.render.filters import yuan
-    from generator.web import admin, api, auth, batch, edit, pages, review, roster, security
+    from generator.web import admin, api, auth, batch, city, edit, pages, review, roster, security
 
     security.install(app)
     app.jinja_env.filters["money"] = yuan
-    for blueprint in (auth.bp, pages.bp, edit.bp, api.bp, roster.bp, review.bp, batch.bp, admin.bp):
+    for blueprint in (auth.bp, pages.bp, edit.bp, api.bp, roster.bp, review.bp, batch.bp, admin.bp, city.bp):
         app.register_blueprint(blueprint)
 
     @app.after_request

@@ -62,3 +62,23 @@ CAPABILITIES: dict[str, frozenset[str]] = {
 def may(user: User, capability: Capability) -> bool:
     """Whether the account's role has a capability (the community, if any, is checked by allowed())."""
     return not user.disabled and user.role in CAPABILITIES[capability]
+
+
+PROGRAMME_ROLES = frozenset({"city", "admin"})
+"""Roles that see the whole programme: its figures, the city's papers, the annual plan."""
+
+
+def districts_of(user: User, data: DataSet) -> list[str]:
+    """The districts whose figures and reports the account may see (none for a street office)."""
+    if user.disabled:
+        return []
+    if user.role in PROGRAMME_ROLES:
+        return list(data.districts)
+    if user.role == "district" and user.unit in data.districts:
+        return [user.unit]
+    return []
+
+
+def whole_programme(user: User) -> bool:
+    """Whether the account may see the city's papers and replace the annual plan."""
+    return not user.disabled and user.role in PROGRAMME_ROLES

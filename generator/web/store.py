@@ -106,8 +106,12 @@ class Store:
 
     def version(self, loaded: Loaded, community_id: str) -> str:
         """The version a form was loaded from: a hash of the project file's bytes."""
-        path = self.project_path(loaded, community_id)
-        return hashlib.sha256(path.read_bytes()).hexdigest()[:16] if path.exists() else "new"
+        return file_version(self.project_path(loaded, community_id))
+
+
+def file_version(path: Path) -> str:
+    """A hash of a file's bytes, or "new" for a file not yet there: what a form was loaded from."""
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:16] if path.exists() else "new"
 
 
 def findings_of(loaded: Loaded, community_id: str) -> list[Finding]:
@@ -116,9 +120,10 @@ def findings_of(loaded: Loaded, community_id: str) -> list[Finding]:
 
 
 def _findings_of(loaded: Loaded, community_id: str) -> list[Finding]:
-    data = loaded.data
-    c = data.communities[community_id]
-    return [f for f in loaded.findings if f.where in (f"{c.id} {c.name}", f"序号{c.seq} {c.name}")]
+    from generator.documents.progress import concerns
+
+    c = loaded.data.communities[community_id]
+    return [f for f in loaded.findings if concerns(f, c)]
 
 
 def candidate_findings(loaded: Loaded, project: Project) -> list[Finding]:

@@ -1,0 +1,328 @@
+"""The bureaus' pages: the progress dashboard and its JSON, the city and district papers, the
+districts' report texts, and the annual plan workbook uploaded, shown and then applied.
+
+Who sees what: a district account its own district (its figures, its report and its texts),
+the city and the administrator the whole programme; a street office none of it (404).
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+import secrets
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from flask import Blueprint, abort, current_app, g, jsonify, redirect, render_template, request, url_for
+from pydantic import ValidationError
+
+from generator.data.loader import describe_error
+from generator.data.models import CITY_REPORT, DistrictReport, Narrative
+from generator.documents.figures import PARTY_KEYS
+from generator.documents.kinds import KINDS, Kind, Target, kinds_of
+from generator.documents.progress import STAGE_KEYS, STAGE_LABELS, Stats, stats, stats_dict
+from generator.errors import DataError, OutputError
+from generator.output.pipeline import render_document
+from generator.render.filters import percent, wan
+from generator.web import charts
+from generator.web.audit import FieldChange
+from generator.web.pages import as_pdf, download
+from generator.web.permissions import districts_of, whole_programme
+from generator.web.security import audit, loaded, login_required, store
+from generator.web.store import Loaded, file_version
+
+bp = Blueprint("city", __name__)
+
+
+@bp.app_template_filter("stat_wan")
+def stat_wan(value: Any) -> str:
+    """A 万元 figure as the reports' tables print it: 7,475.00."""
+    return wan(value, 2)
+
+
+@bp.app_template_filter("stat_pct")
+def stat_pct(value: Any) -> str:
+    """A rate as the reports print it: 99.8%, or — when nothing was planned."""
+    return "—" if value is None else percent(value)
+
+
+def _problems(exc: DataError | OutputError, pending: Path, name: str) -> list[str]:
+    """An import's problems, the uploaded file named as the clerk named it (never the server's path)."""
+    if isinstance(exc, OutputError):
+        return [str(exc).replace(str(pending), name)]
+    out = []
+    for p in exc.problems:
+        where = name if str(p.file) == str(pending) else Path(p.file).name
+        where += f" 第{p.line}行" if p.line is not None else ""
+        out.append(f"{where} {p.field}：{p.problem}" if p.field else f"{where}：{p.problem}")
+    return out
+
+NARRATIVE_FIELDS = tuple(Narrative.model_fields)
+PENDING = "pending-plan"
+"""Instance sub-folder holding an uploaded plan workbook between its preview and its applying."""
+PENDING_DAYS = 1
+TOKEN = re.compile(r"^[0-9a-f]{32}$")
+
+
+def _scope(now: Loaded) -> list[str]:
+    """The districts the account may see; 404 for an account that sees none."""
+    names = districts_of(g.user, now.data)
+    if not names:
+        abort(404)
+    return names
+
+
+def _stats(now: Loaded) -> Stats:
+    names = _scope(now)
+    key = "stats:" + "|".join(names)
+    return now.memo(key, "", lambda: stats(now.data, now.findings, names))  # type: ignore[no-any-return]
+
+
+# ---------------------------------------------------------------- the dashboard
+
+
+@bp.route("/dashboard")
+@login_required
+def dashboard() -> Any:
+    now = loaded()
+    s = _stats(now)
+    names = [STAGE_LABELS[k] for k in STAGE_KEYS]
+    groups = [*s.years, *s.districts]
+    stage_chart = charts.stacked("各年度、各县（区）小区所处阶段（个）",
+                                 [(gr.label, [st.communities for st in gr.stages]) for gr in groups], names)
+    rate_chart = charts.rates("开工率、完工率",
+                              [(gr.label, [r["started"], r["started_households"], r["finished"],
+                                           r["finished_households"]])
+                               for gr in groups for r in [gr.rates()]],
+                              ["开工率（按小区）", "开工率（按户）", "完工率（按小区）", "完工率（按户）"])
+    parties = now.data.programme.parties
+    fund_chart = charts.pairs("资金：预算筹集与实际到位（万元）",
+                              [(getattr(parties, k), s.programme.planned_wan[k], s.programme.paid_wan[k])
+                               for k in PARTY_KEYS], ["预算筹集", "实际到位"])
+    years = [gr.year for gr in s.years if gr.year is not None]
+    return render_template(
+        "dashboard.html", s=s, groups=groups, charts=[stage_chart, rate_chart, fund_chart],
+        stage_keys=STAGE_KEYS, stage_labels=STAGE_LABELS, parties=[(k, getattr(parties, k)) for k in PARTY_KEYS],
+        whole=whole_programme(g.user), years=years, statistics=KINDS["statistics"],
+    )
+
+
+@bp.route("/api/stats")
+@login_required
+def api_stats() -> Any:
+    now = loaded()
+    return jsonify(stats_dict(_stats(now)))
+
+
+# ---------------------------------------------------------------- the papers of the districts and the city
+
+
+def _documents(now: Loaded) -> list[tuple[Kind, Target, str]]:
+    """Every district and city document the account may download: (kind, target, file name)."""
+    names = _scope(now)
+    data = now.data
+    out = []
+    for kind in kinds_of("district", "city"):
+        assert kind.targets is not None
+        for target in kind.targets(data, None):
+            mine = target.district in names if target.district else whole_programme(g.user)
+            if mine:
+                out.append((kind, target, Path(kind.where(data, target)).name))
+    return out
+
+
+@bp.route("/reports")
+@login_required
+def reports() -> Any:
+    now = loaded()
+    docs = _documents(now)
+    names = _scope(now)
+    texts = [(year, name, (name, year) in now.data.reports)
+             for year in now.data.programme.years for name in names]
+    return render_template("reports.html", docs=docs, texts=texts, whole=whole_programme(g.user))
+
+
+@bp.route("/reports/file/<kind>")
+@login_required
+def report_file(kind: str) -> Any:
+    """One district or city document, chosen by kind, year and district (全市 for the city's)."""
+    now = loaded()
+    year = request.args.get("year", "")
+    district = request.args.get("district", "")
+    for k, target, name in _documents(now):
+        if k.key == kind and str(target.year or "") == year and (target.district or CITY_REPORT) == district:
+            with store().render_lock:
+                payload = render_document(now.data, k, target, now.renderers)
+            if request.args.get("format") == "pdf":
+                name, payload = as_pdf(name, payload)
+            return download(name, payload)
+    abort(404)
+
+
+# ---------------------------------------------------------------- the districts' report texts
+
+
+def _report_file(now: Loaded, year: int, district: str) -> Path:
+    """The report file of a district's year in scope (known to the data set, or where it goes); else 404."""
+    if district not in districts_of(g.user, now.data) or year not in now.data.programme.years:
+        abort(404)
+    known = now.data.sources.get(f"report:{district}:{year}")
+    return known if known is not None else store().root / "reports" / str(year) / f"{district}.yaml"
+
+
+def _text_page(now: Loaded, year: int, district: str, values: dict[str, Any], version: str,
+               errors: list[str] | None = None, conflict: str = "", saved: bool = False, status: int = 200) -> Any:
+    narrative = values.get("narrative") or {}
+    fields = [(key, Narrative.model_fields[key].title, narrative.get(key) or "") for key in NARRATIVE_FIELDS]
+    return render_template("report_text.html", year=year, district=district, fields=fields, version=version,
+                           errors=errors or [], conflict=conflict, saved=saved), status
+
+
+@bp.route("/reports/<int:year>/<district>/text", methods=["GET"])
+@login_required
+def report_text(year: int, district: str) -> Any:
+    now = loaded()
+    path = _report_file(now, year, district)
+    from generator.intake import project_yaml
+
+    doc = project_yaml.load_for_edit(path)
+    return _text_page(now, year, district, doc.data, file_version(path), saved=request.args.get("saved") == "1")
+
+
+@bp.route("/reports/<int:year>/<district>/text", methods=["POST"])
+@login_required
+def save_report_text(year: int, district: str) -> Any:
+    from generator.intake import project_yaml
+
+    now = loaded()
+    path = _report_file(now, year, district)
+    sent = {key: request.form.get(key, "").replace("\r\n", "\n").strip() for key in NARRATIVE_FIELDS}
+    st = store()
+    with st.save_lock:
+        version = file_version(path)
+        header = f"{district}{year}年老旧小区改造工作报告的文字部分；数字以各项目资料为准。"
+        doc = project_yaml.load_for_edit(path, header)
+        values = copy.deepcopy(doc.data) or {"district": district, "year": year}
+        if request.form.get("version", "") != version:
+            when = "（文件已被他人或命令行修改）"
+            return _text_page(now, year, district, {"narrative": sent}, version,
+                              conflict=f"保存被拒绝：您打开此页面后，报告文件已被修改{when}。请核对后再保存。",
+                              status=409)
+        narrative = dict(values.get("narrative") or {})
+        for key, text in sent.items():
+            if text:
+                narrative[key] = text
+            else:
+                narrative.pop(key, None)
+        if narrative:
+            values["narrative"] = narrative
+        elif doc.text is None:  # nothing written for a report not yet begun: no file made
+            return redirect(url_for("city.report_text", year=year, district=district))
+        else:
+            values.pop("narrative", None)
+        try:
+            DistrictReport.model_validate(values)
+        except ValidationError as exc:
+            errors = [f"{'.'.join(map(str, e['loc']))}：{describe_error(e)}" for e in exc.errors()]
+            return _text_page(now, year, district, {"narrative": sent}, version, errors=errors, status=422)
+        changes = project_yaml.apply(doc, values, model=DistrictReport)
+        project_yaml.save(doc)
+        if changes:
+            audit().append(g.user.name, "save", f"report:{district}:{year}",
+                           [FieldChange(c.label, project_yaml.shown(c.before), project_yaml.shown(c.after))
+                            for c in changes], version, file_version(path))
+    return redirect(url_for("city.report_text", year=year, district=district, saved=1))
+
+
+# ---------------------------------------------------------------- the annual plan workbook
+
+
+def _plan_scope() -> None:
+    if not whole_programme(g.user):
+        abort(404)
+
+
+def _pending(token: str) -> Path:
+    if not TOKEN.match(token):
+        abort(404)
+    return Path(current_app.instance_path) / PENDING / f"{token}.xlsx"
+
+
+@bp.route("/plan")
+@login_required
+def plan() -> Any:
+    _plan_scope()
+    return render_template("plan.html", stage="upload")
+
+
+@bp.route("/plan/preview", methods=["POST"])
+@login_required
+def plan_preview() -> Any:
+    """The uploaded workbook read and checked as `gaizao import` reads it; nothing written yet."""
+    from generator.intake.plan_import import import_workbook, plan_changes, read_plan
+    from generator.intake.workbook_safety import not_xlsx
+
+    _plan_scope()
+    upload = request.files.get("plan")
+    if upload is None or not upload.filename:
+        abort(400, description="请选择要上传的年度实施计划表（.xlsx）")
+    raw = upload.read()
+    why = not_xlsx(Path("年度实施计划表.xlsx"), raw)
+    if why:
+        return render_template("plan.html", stage="upload", problems=[why], name=upload.filename), 422
+    root = store().root
+    token = secrets.token_hex(16)
+    pending = _pending(token)
+    pending.parent.mkdir(parents=True, exist_ok=True)
+    for stale in pending.parent.glob("*.xlsx"):  # previews never confirmed, after a day
+        if time.time() - stale.stat().st_mtime > PENDING_DAYS * 86400:
+            stale.unlink(missing_ok=True)
+    pending.write_bytes(raw)
+    with tempfile.TemporaryDirectory(prefix="gaizao-plan-") as tmp:
+        out = Path(tmp) / "communities.yaml"
+        try:
+            result = import_workbook(pending, root, out=out)
+        except (DataError, OutputError) as exc:
+            problems = _problems(exc, pending, upload.filename)
+            pending.unlink()
+            return render_template("plan.html", stage="upload", problems=problems, name=upload.filename), 422
+        new = read_plan(out) or []
+    old = read_plan(root / "communities.yaml") or []
+    changes = plan_changes(old, new)
+    return render_template("plan.html", stage="preview", name=upload.filename, token=token, changes=changes,
+                           by_year=result.by_year, rows=len(result.rows), carried=result.carried,
+                           base=file_version(root / "communities.yaml"))
+
+
+@bp.route("/plan/apply", methods=["POST"])
+@login_required
+def plan_apply() -> Any:
+    """Apply a previewed workbook, unless the plan changed since the preview."""
+    from generator.intake.plan_import import import_workbook, plan_changes, read_plan
+
+    _plan_scope()
+    pending = _pending(request.form.get("token", ""))
+    if not pending.exists():
+        abort(404)
+    root = store().root
+    target = root / "communities.yaml"
+    st = store()
+    with st.save_lock:
+        if request.form.get("base", "") != file_version(target):
+            pending.unlink()
+            changed = "计划表在预览之后已被修改（网页、命令行或手工），未写入；请重新上传核对"
+            return render_template("plan.html", stage="upload", problems=[changed]), 409
+        old = read_plan(target) or []
+        try:
+            import_workbook(pending, root, force=True)
+        except (DataError, OutputError) as exc:
+            return render_template("plan.html", stage="upload",
+                                   problems=_problems(exc, pending, "年度实施计划表.xlsx")), 422
+        finally:
+            pending.unlink(missing_ok=True)
+        changes = plan_changes(old, read_plan(target) or [])
+        audit().append(g.user.name, "plan-import", "communities.yaml",
+                       [FieldChange("年度实施计划", "", c) for c in changes], detail=f"{len(changes)}处变化")
+    return render_template("plan.html", stage="done", changes=changes)

@@ -1,0 +1,70 @@
+"""The dashboard's figures are the reports' figures: computed by the same functions, printed alike."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+import openpyxl
+
+from generator.data.loader import DataSet
+from generator.documents.paths import CITY
+from generator.documents.progress import stats
+from generator.documents.report import STATISTICS_PATH
+from generator.output.pipeline import Result
+from generator.rules.checks import check_all
+from tests.report_figures import dashboard_figures, report_figures
+
+
+def test_every_report_figure_equals_the_dashboards(bundled: DataSet, reports_build: Result) -> None:
+    printed = report_figures(bundled, reports_build.out)
+    mine = dashboard_figures(stats(bundled))
+    # the targets, the districts and the funding of every report, and the plan table's summary
+    assert len(printed) == 294
+    assert {k.split(".")[0] for k in printed} >= {"programme", "pilot", "year-2018", "year-2020",
+                                                  "district-东区", "cell-2018-西区"}
+    assert {k: mine.get(k) for k in printed} == printed
+
+
+def test_the_programme_is_annex_1(bundled: DataSet) -> None:
+    s = stats(bundled, check_all(bundled))
+    p = s.programme
+    assert (p.communities, p.households, str(p.investment_wan)) == (30, 13785, "25765.5")
+    assert [(g.year, g.communities, g.households, str(g.investment_wan)) for g in s.years] == [
+        (2018, 9, 4071, "7475"), (2019, 11, 4391, "9264.5"), (2020, 10, 5323, "9026")]
+    assert [(g.district, g.communities, g.households) for g in s.districts] == [
+        ("东区", 6, 3339), ("西区", 6, 2822), ("仁和区", 7, 2145), ("米易县", 3, 1672),
+        ("盐边县", 5, 2026), ("钒钛高新区", 3, 1781)]
+    assert sum(st.communities for st in p.stages) == 30
+    assert p.started >= p.finished >= p.accepted
+    # every finding is about a plan row, or about the programme as a whole
+    assert p.errors + p.warnings + len(s.general) == len(check_all(bundled))
+    assert [f.where for f in s.general] == ["方案一 东区"]
+
+
+def test_a_district_scope_adds_up_its_own_rows_only(bundled: DataSet) -> None:
+    s = stats(bundled, districts=["东区"])
+    assert [g.district for g in s.districts] == ["东区"] and s.pilot == []
+    assert s.programme.households == 3339 and {d for _, d in s.cells} == {"东区"}
+    whole = stats(bundled)
+    assert s.programme.paid_wan == next(g for g in whole.districts if g.district == "东区").paid_wan
+
+
+def test_the_statistics_workbook_holds_the_dashboards_figures(bundled: DataSet, reports_build: Result) -> None:
+    s = stats(bundled)
+    for year in bundled.programme.years:
+        path = reports_build.out / STATISTICS_PATH.format(year=year, city=CITY)
+        ws = openpyxl.load_workbook(path, data_only=True).active
+        assert ws is not None
+        for row in ws.iter_rows(min_row=5, max_row=4 + len(bundled.districts), values_only=True):
+            c = s.cells[(year, str(row[1]))]
+            assert row[5:10] == (c.communities, c.households, c.investment_wan, c.started, c.started_households)
+            assert (row[12], row[13]) == (c.finished, c.households_done)
+            assert Decimal(str(row[16])) == c.paid_total
+
+
+def test_the_statistics_workbook_formulas_are_what_openpyxl_reads(reports_build: Result) -> None:
+    path = Path(reports_build.out) / STATISTICS_PATH.format(year=2018, city=CITY)
+    ws = openpyxl.load_workbook(path).active
+    assert ws is not None
+    assert ws["K5"].value == "=IF(F5=0,0,I5/F5)" and ws["C11"].value == "=SUM(C5:C10)"
