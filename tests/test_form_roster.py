@@ -176,3 +176,33 @@ def test_roster_workbooks_saved_by_libreoffice_import_the_same(data_dir: Path, t
     assert households[0].answer == "未表态" and str(households[1].area) == "101.25"
     assert str(households[2].date) == "2018-04-02"
     assert households[3:] == original[3:]
+
+
+def test_a_districts_whole_export_imports_back_without_a_change(data_dir: Path, tmp_path: Path) -> None:
+    """Forms and rosters of 东区 (two with rosters, the others blank), all returned unedited."""
+    import hashlib
+
+    def fingerprint() -> dict[str, str]:
+        return {str(p.relative_to(data_dir)): hashlib.sha256(p.read_bytes()).hexdigest()
+                for p in sorted(data_dir.rglob("*")) if p.is_file()}
+
+    runner = CliRunner()
+    out = tmp_path / "填报表"
+    exported = runner.invoke(main, ["--data", str(data_dir), "form", "export", "--district", "东区",
+                                    "--out", str(out)])
+    assert exported.exit_code == 0, exported.output
+    forms, rosters = sorted(out.rglob("*-填报表.xlsx")), sorted(out.rglob("*-住户名册.xlsx"))
+    assert len(forms) == len(rosters) >= 3
+    before = fingerprint()
+    result = runner.invoke(main, ["--data", str(data_dir), "form", "import", *map(str, forms + rosters)])
+    assert result.exit_code == 0, result.output
+    blank = result.output.count("住户名册还没有填写")
+    stored = sum(1 for r in rosters if (data_dir / "rosters" / f"{_community_of(r)}.csv").exists())
+    assert blank == len(rosters) - stored and stored >= 2
+    assert f"共 {len(forms) + len(rosters)} 个文件：写入 0 个，未改动 {len(forms) + len(rosters)} 个，有问题 0 个。" \
+        in result.output
+    assert fingerprint() == before
+
+
+def _community_of(roster: Path) -> str:
+    return str(openpyxl.load_workbook(roster)[META_SHEET]["B3"].value)

@@ -592,8 +592,14 @@ def _header(ws: Worksheet, title: str, note: str, widths: dict[str, float]) -> N
     ws.protection.formatColumns = False
     ws.protection.formatRows = False
     ws.sheet_view.showGridLines = False
+    one_page_wide(ws, landscape=True)
+
+
+def one_page_wide(ws: Worksheet, landscape: bool = False) -> None:
+    """Print on A4, every column on one page width, as many pages down as it takes."""
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.orientation = "landscape"
+    if landscape:
+        ws.page_setup.orientation = "landscape"
     ws.page_setup.fitToWidth = 1
     ws.page_setup.fitToHeight = 0
     ws.sheet_properties.pageSetUpPr.fitToPage = True
@@ -794,10 +800,7 @@ def _instructions(ws: Worksheet) -> None:
         cell.alignment = Alignment(wrap_text=True, vertical="top")
         ws.row_dimensions[row].height = 15 * (-(-len(text) // 34)) + 6  # some 34 characters a line
     ws.protection.sheet = True
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    one_page_wide(ws)
 
 
 def _lists(wb: Workbook, data: DataSet, values: dict[str, Any]) -> None:

@@ -85,6 +85,8 @@ def roster_workbook(data: DataSet, community: str) -> tuple[bytes, int]:
     from openpyxl.utils import get_column_letter
     from openpyxl.worksheet.datavalidation import DataValidation
 
+    from generator.intake.form import one_page_wide
+
     path = roster_path(data, community)
     c = data.communities[community]
     if path.exists():
@@ -133,11 +135,7 @@ def roster_workbook(data: DataSet, community: str) -> tuple[bytes, int]:
         ws.add_data_validation(check)
     ws.freeze_panes = ws.cell(HEADING_ROW + 1, 1)
     # printed for the door-to-door round: landscape, all columns on one page width, headings on every page
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    one_page_wide(ws, landscape=True)
     ws.print_title_rows = f"{HEADING_ROW}:{HEADING_ROW}"
     ws.row_dimensions[HEADING_ROW].height = 30
     meta = wb.create_sheet(META_SHEET)
