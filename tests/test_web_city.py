@@ -144,7 +144,7 @@ def test_a_report_text_is_saved_round_trip_and_audited(fresh: tuple[Flask, Path,
     assert len(changed) == 1 and "每周" in changed[0]
     assert load(data).reports[("东区", 2018)].narrative.practices == form["practices"]
     event = [e for e in AuditLog(instance).events("report:东区:2018")][-1]
-    assert event.user == "city" and event.changes[0].field.startswith("narrative.practices")
+    assert event.user == "city" and event.changes[0].field == "报告内容·主要做法"
     # the same form again is stale now: refused, the file untouched
     r = client.post("/reports/2018/东区/text", data={**form, "practices": "别的", "csrf_token": token.group(1),
                                                    "version": version.group(1)})
