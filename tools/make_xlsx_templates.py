@@ -169,15 +169,15 @@ def build_budget() -> bytes:
     # Which rule each line follows is column K; here how the shares come out.
     _put(ws, f"A{row + 1}", "各方金额计算：{{ funding_derivation }}", STYLE_NOTE,
          f"{last}{row + 1}")
-    ws.row_dimensions[row + 1].height = 84
+    ws.row_dimensions[row + 1].height = 80
     _put(ws, f"A{row + 2}", NOTES, STYLE_NOTE, f"{last}{row + 2}")
-    ws.row_dimensions[row + 2].height = 48
+    ws.row_dimensions[row + 2].height = 40
     sign = row + 3
     _put(ws, f"A{sign}", "编制单位（盖章）：{{ street_office }}", STYLE_NOTE, f"D{sign}")
     _put(ws, f"E{sign}", "编制人：", STYLE_NOTE, f"G{sign}")
     _put(ws, f"H{sign}", "审核人：", STYLE_NOTE, f"I{sign}")
     _put(ws, f"J{sign}", "日期：{{ dates.plan|cn_date }}", STYLE_NOTE, f"{last}{sign}")
-    ws.row_dimensions[sign].height = 48
+    ws.row_dimensions[sign].height = 26
 
     # Columns M:N hold the clerk's checks beside the totals, outside the print area.
     _put(ws, f"M{HEADER_ROW}", "校核（M、N 两列不打印）", STYLE_HEAD, f"N{HEADER_ROW}")
