@@ -34,6 +34,7 @@ from generator.data.models import STAGE_NAMES, Community, Project
 from generator.data.yamlio import load_yaml
 from generator.documents.project import RULE_NAMES
 from generator.errors import OutputError
+from generator.intake.page_setup import one_page_wide
 from generator.output.writer import atomic_write, os_reason
 from generator.render.filters import q2
 from generator.render.ziputil import deflate, fix_core_dates, read_members, write_zip
@@ -593,16 +594,6 @@ def _header(ws: Worksheet, title: str, note: str, widths: dict[str, float]) -> N
     ws.protection.formatRows = False
     ws.sheet_view.showGridLines = False
     one_page_wide(ws, landscape=True)
-
-
-def one_page_wide(ws: Worksheet, landscape: bool = False) -> None:
-    """Print on A4, every column on one page width, as many pages down as it takes."""
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    if landscape:
-        ws.page_setup.orientation = "landscape"
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
 
 
 def _kv_head(ws: Worksheet, row: int) -> None:
