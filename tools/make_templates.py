@@ -494,7 +494,8 @@ def survey_tally() -> DocumentObject:
               "{% if not loop.last %}、{% endif %}{% endfor %}；"
               "同意建立专项维修资金的{{ tally.fund }}户。", TABLE_TEXT
          ).paragraph_format.first_line_indent = Pt(28)
-    para(doc, "二、居民希望改造的项目（按户数排列）", FORM_LABEL)
+    # The ranked items (at most the catalogue's 19) fit a page: kept whole, under their heading.
+    para(doc, "二、居民希望改造的项目（按户数排列）", FORM_LABEL).paragraph_format.keep_with_next = True
     items = ruled_table(doc, [14, 50, 30, 62])
     add_row(items, ["序号", "改造项目", "希望改造户数", "占征询户数比例"], TABLE_HEAD_SMALL, header=True,
             height_mm=9)
@@ -503,6 +504,7 @@ def survey_tally() -> DocumentObject:
                     "{{ it.share|percent if it.share is not none else '—' }}"], TABLE_SMALL,
             aligns=[C, L, C, C])
     tag_row(items, "{%tr endfor %}")
+    keep_rows_together(items)
     para(doc, "本表根据入户意见征询表逐户统计，征询表原件由社区居民委员会存档备查。", NOTE)
     sign_off(doc, ["社区居民委员会（盖章）：{{ community_committee }}",
                    "负责人（签字）：__________　统计人（签字）：__________",
