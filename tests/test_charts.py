@@ -4,20 +4,32 @@ exactly the figures of the table beside it, and the same bytes on every build.""
 from __future__ import annotations
 
 import io
+import posixpath
 import re
+import shutil
 import subprocess
 import sys
 import zipfile
 from pathlib import Path
 
 import docx
+import openpyxl
 import pytest
 from lxml import etree
 from PIL import Image
 
 from generator.data.loader import DataSet
 from generator.documents import charts
+from generator.documents.figures import DIMENSIONS, assessment_rows, total_score
 from generator.documents.report import report_context
+from generator.documents.workbooks import (
+    DIMENSION_NAMES,
+    PLAN_CHARTS,
+    RATE_CHART,
+    SCORE_CHART,
+    SUMMARY_GROUPS,
+    assessment_layout,
+)
 from generator.errors import TemplateError
 from generator.output.pipeline import Renderers, Result, Selection, plan_jobs, render_document
 from generator.render.images import EMU_PER_MM, IMAGE_REL
@@ -154,3 +166,101 @@ def test_a_missing_cjk_font_is_a_clear_message(monkeypatch: pytest.MonkeyPatch) 
     finally:
         charts.font_file.cache_clear()
         charts._font.cache_clear()
+
+
+# ---------------------------------------------------------------- native charts in the workbooks
+
+C = "{http://schemas.openxmlformats.org/drawingml/2006/chart}"
+PLAN = "计划/老旧小区改造年度实施计划表.xlsx"
+ASSESSMENT = "2018/全市/2018年度综合考评表.xlsx"
+
+
+def _chart_series(path: Path) -> list[tuple[str, list[tuple[str, str, list[str]]]]]:
+    """Each chart reachable from a sheet's drawing: its title, and per series its name, the
+    category and value references, and the cached points."""
+    parts = _parts(path)
+
+    def targets(rels: str, kind: str) -> list[str]:
+        """The parts a .rels file points at with relationships of this kind."""
+        folder = posixpath.dirname(posixpath.dirname(rels))
+        return [posixpath.normpath(posixpath.join(folder, r.get("Target"))).lstrip("/")
+                for r in etree.fromstring(parts[rels]) if r.get("Type").endswith(f"/{kind}")]
+
+    sheet_rels = sorted(n for n in parts if n.startswith("xl/worksheets/_rels/"))
+    drawings = [d for rels in sheet_rels for d in targets(rels, "drawing")]
+    found = []
+    for drawing in drawings:
+        rels = drawing.replace("drawings/", "drawings/_rels/") + ".rels"
+        for chart_part in targets(rels, "chart"):
+            root = etree.fromstring(parts[chart_part])
+            title = "".join(t.text or "" for t in root.find(f"{C}chart/{C}title").iter(
+                "{http://schemas.openxmlformats.org/drawingml/2006/main}t"))
+            series = []
+            for ser in root.iter(f"{C}ser"):
+                name = ser.findtext(f"{C}tx/{C}v")
+                cat = ser.findtext(f"{C}cat/{C}strRef/{C}f")
+                val = ser.find(f"{C}val/{C}numRef")
+                points = [p.findtext(f"{C}v") for p in val.iter(f"{C}pt")]
+                series.append((name, cat, val.findtext(f"{C}f"), points))
+            found.append((title, series))
+    return found
+
+
+def _cells(book: openpyxl.Workbook, ref: str) -> list[object]:
+    sheet, cells = ref.rsplit("!", 1)
+    ws = book[sheet.strip("'")]
+    return [row[0].value for row in ws[cells.replace("$", "")]]
+
+
+def test_the_plan_tables_charts_read_the_summary_sheets_cells(reports_build: Result,
+                                                             bundled: DataSet) -> None:
+    path = reports_build.out / PLAN
+    assert sum(re.fullmatch(r"xl/charts/chart\d+\.xml", n) is not None for n in _parts(path)) == 2
+    found = _chart_series(path)
+    assert [title for title, _ in found] == [c[0] for c in PLAN_CHARTS]
+    formulas = openpyxl.load_workbook(path)
+    values = openpyxl.load_workbook(path, data_only=True)
+    households = {name: sum(c.households for c in bundled.active_communities() if c.district == name)
+                  for name in bundled.districts}
+    (_, [(ours, cat, ref, points), (stated, *_)]), _ = found
+    assert (ours, stated) == SUMMARY_GROUPS[:2]
+    assert _cells(values, cat) == list(bundled.districts)
+    # The series is the table's 户数 column of 附件1合计: formulas, whose values are the plan's.
+    assert all(str(f).startswith("=SUMIFS(") for f in _cells(formulas, ref))
+    assert _cells(values, ref) == [households[n] for n in bundled.districts]
+    assert [int(p) for p in points] == _cells(values, ref)
+
+
+def test_the_assessments_charts_read_the_score_and_rate_cells(reports_build: Result,
+                                                             bundled: DataSet) -> None:
+    path = reports_build.out / ASSESSMENT
+    (score_title, [score]), (rate_title, rates) = _chart_series(path)
+    assert (score_title, rate_title) == (SCORE_CHART, RATE_CHART)
+    values = openpyxl.load_workbook(path, data_only=True)
+    rows = assessment_rows(bundled, 2018)
+    assert _cells(values, score[1]) == [r.district for r in rows]
+    expected = [float(total_score(bundled, r)) for r in rows]
+    assert _cells(values, score[2]) == pytest.approx(expected)
+    assert [float(p) for p in score[3]] == pytest.approx(expected)
+    layout = assessment_layout()
+    for (name, _, ref, points), key in zip(rates, DIMENSIONS, strict=True):
+        assert name == DIMENSION_NAMES[key]
+        assert ref.split("!")[1].startswith(f"${layout[key][-2]}$")
+        assert [float(p) for p in points] == pytest.approx([float(r.rate(key)) for r in rows])
+
+
+@pytest.mark.libreoffice
+@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice 未安装")
+def test_libreoffice_draws_the_assessment_chart_with_the_tables_scores(reports_build: Result,
+                                                                      bundled: DataSet,
+                                                                      tmp_path: Path) -> None:
+    subprocess.run(["soffice", "--headless", f"-env:UserInstallation=file://{tmp_path}/profile",
+                    "--convert-to", "pdf", "--outdir", str(tmp_path), str(reports_build.out / ASSESSMENT)],
+                   check=True, capture_output=True, timeout=300)
+    pdf = next(tmp_path.glob("*.pdf"))
+    pages = subprocess.run(["pdftotext", str(pdf), "-"], check=True, capture_output=True,
+                           text=True).stdout.split("\f")
+    page = next(p for p in pages if SCORE_CHART in p)
+    assert RATE_CHART in page
+    for row in assessment_rows(bundled, 2018):
+        assert f"{total_score(bundled, row):.2f}" in page, row.district
