@@ -211,6 +211,12 @@ def _page(ws: Worksheet, title_rows: str, widths: tuple[float, ...]) -> None:
     ws.sheet_view.showGridLines = False
 
 
+def _sample_header(ws: Worksheet, mark: str) -> None:
+    """The sample mark in red at the right of every printed page's header."""
+    ws.oddHeader.right.text = mark
+    ws.oddHeader.right.color = "C00000"
+
+
 def _save(wb: Workbook) -> bytes:
     # Every formula carries its computed value for previews; Excel and WPS compute again on opening.
     wb.calculation.fullCalcOnLoad = True
@@ -283,7 +289,7 @@ def _column_cm(width: float) -> float:
     return (width * 7 + 5) / 96 * 2.54
 
 
-def chart_sheet(wb: Workbook, title: str, charts: Sequence[BarChart], note: str,
+def chart_sheet(wb: Workbook, title: str, charts: Sequence[BarChart], note: str, mark: str = "",
                 width_cm: float = 25.0) -> None:
     """A sheet of its own (after the tables) holding the charts one under another between a
     heading and a note on where their figures come from, printed on one A4 landscape page."""
@@ -303,6 +309,8 @@ def chart_sheet(wb: Workbook, title: str, charts: Sequence[BarChart], note: str,
     column = width_cm / CHART_COLUMNS * 96 / 2.54
     _page(ws, "1:1", tuple((column - 5) / 7 for _ in range(CHART_COLUMNS)))
     ws.page_setup.fitToHeight = 1
+    if mark:
+        _sample_header(ws, mark)
 
 
 # ---------------------------------------------------------------- 年度实施计划表
@@ -521,8 +529,7 @@ def assessment_workbook(data: DataSet, year: int) -> bytes:
     if mark_cols:
         _merge(ws, 2, last_col - mark_cols + 1, 2, last_col, SAMPLE_MARK, font=ALERT_FONT,
                align=Alignment(horizontal="right", vertical="center", wrap_text=True), border=False)
-        ws.oddHeader.right.text = SAMPLE_MARK
-        ws.oddHeader.right.color = "C00000"
+        _sample_header(ws, SAMPLE_MARK)
     # Weights sit in row 3 right above each score column, where the score formulas read them.
     _merge(ws, 3, 1, 3, 2, WEIGHT_LABEL, font=_head())
     w = weights(data)
@@ -606,7 +613,8 @@ def assessment_workbook(data: DataSet, year: int) -> bytes:
                          "0%")
     rates.y_axis.scaling.max = 1
     rates.dataLabels = None  # four bars a district: the axis says enough
-    chart_sheet(wb, ASSESS_CHARTS_TITLE.format(year=year), [score, rates], ASSESS_CHARTS_NOTE)
+    chart_sheet(wb, ASSESS_CHARTS_TITLE.format(year=year), [score, rates], ASSESS_CHARTS_NOTE,
+                SAMPLE_MARK if mark_cols else "")
     return _save(wb)
 
 
