@@ -20,6 +20,7 @@ from generator.output.pipeline import Renderers, Selection, plan_jobs, render_do
 from tests.snapshot import xlsx_text
 
 GOLDEN = Path(__file__).parent / "golden" / "reports"
+WP = "http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing"
 EXTRA_YEAR = 2019
 """A year after the pilot, to keep the 年度工作总结 wording under test too (city report only)."""
 
@@ -37,12 +38,19 @@ def _rows(table: Table) -> list[str]:
     return lines
 
 
+def _pictures(paragraph: Paragraph) -> list[str]:
+    """A line per picture in the paragraph, with its printed size."""
+    return [f"[图片 {int(e.get('cx')) / 36000:g}×{int(e.get('cy')) / 36000:g} mm]"
+            for e in paragraph._p.iter(f"{{{WP}}}extent")]
+
+
 def report_text(data: bytes) -> str:
     """Paragraphs and table rows in order (equal neighbouring cells kept), headers, footers."""
     doc = Document(io.BytesIO(data))
     lines: list[str] = []
     for block in doc.iter_inner_content():
         if isinstance(block, Paragraph):
+            lines.extend(_pictures(block))
             if block.text.strip():
                 lines.append(block.text)
         else:

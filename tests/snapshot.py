@@ -117,7 +117,28 @@ def xlsx_text(data: bytes | Path) -> str:
             for cell in row:
                 if cell.value is not None and cell.value != "":
                     lines.append(f"{cell.coordinate}: {cell.value}")
+    lines += _chart_lines(data)
     return "\n".join(lines) + "\n"
+
+
+_CHART_PART = re.compile(r"^xl/charts/chart(\d+)\.xml$")
+_CHART_TITLE = re.compile(r"<(?:a:)?t>([^<]*)</(?:a:)?t>")
+_SERIES = re.compile(r"<(?:c:)?ser>.*?<(?:c:)?tx><(?:c:)?v>([^<]*)</.*?<(?:c:)?cat>.*?<(?:c:)?f>([^<]*)</"
+                     r".*?<(?:c:)?val>.*?<(?:c:)?f>([^<]*)</", re.S)
+
+
+def _chart_lines(data: bytes | Path) -> list[str]:
+    """Each chart's title, then each series: its name, categories and values referenced."""
+    with zipfile.ZipFile(io.BytesIO(data) if isinstance(data, bytes) else data) as zf:
+        charts = sorted((int(m[1]), zf.read(n).decode("utf-8"))
+                        for n in zf.namelist() if (m := _CHART_PART.match(n)))
+    lines = []
+    for number, xml in charts:
+        title = _CHART_TITLE.search(xml)
+        lines.append(f"[图表{number}] {html.unescape(title[1]) if title else ''}")
+        lines += [f"  {html.unescape(name)}: {html.unescape(cat)} → {html.unescape(val)}"
+                  for name, cat, val in _SERIES.findall(xml)]
+    return lines
 
 
 _T = re.compile(r"<w:t(?: [^>]*)?>([^<]*)</w:t>")

@@ -113,8 +113,10 @@ def _edited(path: Path, out: Path, part: str, edit: object) -> Path:
     return out
 
 
-def test_the_wps_checker_finds_each_pitfall(full_build: Result, tmp_path: Path) -> None:
+def test_the_wps_checker_finds_each_pitfall(full_build: Result, reports_build: Result,
+                                           tmp_path: Path) -> None:
     plan = next(p for p in full_build.paths if p.name.endswith("改造方案.docx"))
+    plan_table = next(p for p in reports_build.paths if p.name.endswith("实施计划表.xlsx"))
     budget = next(p for p in full_build.paths if p.suffix == ".xlsx")
     cases = {
         "simple-field": (plan, "word/footer1.xml",
@@ -130,6 +132,8 @@ def test_the_wps_checker_finds_each_pitfall(full_build: Result, tmp_path: Path) 
                             lambda x: x.replace("</font>", '<scheme val="minor"/></font>', 1)),
         "formula-cache": (budget, "xl/worksheets/sheet1.xml",
                           lambda x: re.sub(r"(</f>)<v>[^<]*</v>", r"\1", x, count=1)),
+        "chart-cache": (plan_table, "xl/charts/chart1.xml",
+                        lambda x: re.sub(r"<(c:)?numCache>.*?</(c:)?numCache>", "", x, count=1)),
         "list-validation": (budget, "xl/worksheets/sheet1.xml", lambda x: x.replace(
             "</sheetData>", '</sheetData><dataValidations count="1"><dataValidation type="list" '
             f'sqref="A1"><formula1>"{"甲," * 200}"</formula1></dataValidation></dataValidations>', 1)),

@@ -140,6 +140,28 @@ def set_up(doc: Doc) -> None:
     mark = para_style(doc, "GwSampleMark", "示例标记", HEITI, 12, align=WD_ALIGN_PARAGRAPH.RIGHT,
                       exact=None, grid=False)
     mark.font.color.rgb = RGBColor(0xC0, 0x00, 0x00)
+    figure_styles(doc)
+
+
+def figure_styles(doc: Doc) -> None:
+    """The chart's own paragraph (off the fixed line height, which would clip it) and its caption."""
+    picture = para_style(doc, "GwFigure", "图", FANGSONG, BODY_PT, align=WD_ALIGN_PARAGRAPH.CENTER,
+                         exact=None, grid=False, keep_next=True)
+    picture.paragraph_format.space_before = Pt(6)
+    caption = para_style(doc, "GwFigureCaption", "图题", HEITI, 12, align=WD_ALIGN_PARAGRAPH.CENTER,
+                         exact=None, grid=False)
+    caption.paragraph_format.space_before = Pt(3)
+    caption.paragraph_format.space_after = Pt(6)
+
+
+def figure(doc: Doc, chart: str) -> None:
+    """A chart of the context (charts.NAME: picture and caption), its caption under it; none when
+    the context has none."""
+    add = doc.add_paragraph
+    tag(add(), f"{{%p if charts.{chart} %}}")
+    tag(add(style="图"), f"{{{{r charts.{chart}.picture|picture }}}}")
+    tag(add(style="图题"), f"{{{{ charts.{chart}.caption }}}}")
+    tag(add(), "{%p endif %}")
 
 
 def headers_and_footers(doc: Doc) -> None:
@@ -236,6 +258,7 @@ def body(doc: Doc) -> None:
     tag(add(style="二级标题"), "{{ heads.targets }}")
     table(doc, [46, 40, 40, 30], ["指标", "{{ target_label }}", "实际完成", "完成率"], "targets",
           ["{{ r.name }}", "{{ r.target }}", "{{ r.done }}", "{{ r.rate }}"], left=(0,))
+    figure(doc, "plan")
     tag(add(), "{%p if districts %}")
     tag(add(style="二级标题"), "{{ heads.districts }}")
     table(doc, [24, 17, 17, 18, 18, 21, 21, 20],
@@ -270,6 +293,7 @@ def body(doc: Doc) -> None:
           total=["合计", *(f"{{{{ funding_total.{k} }}}}" for k in PARTIES),
                  "{{ funding_total.total }}"],
           merge_total=2, left=(1,))
+    figure(doc, "funding")
 
     tag(add(style="一级标题"), "二、主要做法和成效")
     parts_block(doc, "practices")

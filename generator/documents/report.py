@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from decimal import Decimal
 from typing import Any
 
 from generator.data.loader import DataSet
 from generator.data.models import CITY_REPORT, STAGE_NAMES, Dispatch, DistrictReport, Narrative
+from generator.documents.charts import Pair, plan_chart, source_chart
 from generator.documents.figures import (
     PARTY_KEYS,
     ProjectFigures,
@@ -83,6 +84,9 @@ MASTHEAD = "{sender}文件"
 DOC_NUMBER = "{code}〔{year}〕{number}号"
 CC = "抄送：{names}。"
 PRINTED = "{office}　　{date}印发"
+FIGURE = "图{n}　{text}"
+PLAN_CHART = "{target}与实际完成情况"
+FUNDING_CHART = "各方资金实际到位情况（万元）"
 TARGET_ROWS = ("小区个数（个）", "改造户数（户）", "投资（万元）")
 DISTRICT_HEADS = {"targets": "（一）计划完成情况", "projects": "（二）项目完成情况",
                   "funding": "（三）资金到位情况"}
@@ -269,6 +273,26 @@ def _bodies(data: DataSet, names: list[str]) -> str:
     return "及".join(parts)
 
 
+def _charts(targets: list[dict[str, Any]], values: list[tuple[Decimal, Decimal]], sums: Printed,
+            funding_total: dict[str, str], parties: dict[str, str], target_label: str) -> dict[str, Any]:
+    """图1 planned against done (the 完成情况 table's rows), 图2 the money by source (the 资金到位
+    table's 合计 row) once any came in; each figure as its table prints it."""
+    pairs = [Pair(row["name"], planned, done, str(row["target"]), str(row["done"]), row["rate"])
+             for row, (planned, done) in zip(targets, values, strict=True)]
+    caption = FIGURE.format(n=1, text=PLAN_CHART.format(target=target_label))
+    out: dict[str, Any] = {"plan": {"picture": plan_chart(pairs, caption), "caption": caption,
+                                    "pairs": [asdict(p) for p in pairs]}}
+    out["funding"] = None
+    if sums.total:
+        caption = FIGURE.format(n=2, text=FUNDING_CHART)
+        names = [parties[k] for k in PARTY_KEYS]
+        values_ = [sums.parts[k] for k in PARTY_KEYS]
+        texts = [funding_total[k] for k in PARTY_KEYS]
+        out["funding"] = {"picture": source_chart(names, values_, texts, caption), "caption": caption,
+                          "names": names, "values": values_, "texts": texts}
+    return out
+
+
 def report_context(data: DataSet, year: int, district: str | None = None) -> dict[str, Any]:
     """One district's pilot report (年度工作总结 in later years), or with None the city's."""
     prog = data.programme
@@ -318,6 +342,17 @@ def report_context(data: DataSet, year: int, district: str | None = None) -> dic
         summary = CITY_SUMMARY.format(target=target_label, plan=differs if plan != target else "",
                                       **figures)
     projects, funding = _project_rows(rows)
+    targets = [
+        {"name": TARGET_ROWS[0], "target": target[0], "done": t.finished, "rate": figures["r1"]},
+        {"name": TARGET_ROWS[1], "target": target[1], "done": t.households_done,
+         "rate": figures["r2"]},
+        {"name": TARGET_ROWS[2], "target": wan(target[2], 2), "done": _money(sums.total),
+         "rate": figures["r3"]},
+    ]
+    funding_total = {**{k: _money(sums.parts[k]) for k in PARTY_KEYS}, "total": _money(sums.total)}
+    plan_values = [(Decimal(target[0]), Decimal(t.finished)),
+                   (Decimal(target[1]), Decimal(t.households_done)),
+                   (Decimal(target[2]), sums.total)]
     district_rows = []
     if district is None:
         district_rows = [
@@ -337,14 +372,9 @@ def report_context(data: DataSet, year: int, district: str | None = None) -> dic
         "summary": summary,
         "heads": heads,
         "target_label": target_label,
-        "targets": [
-            {"name": TARGET_ROWS[0], "target": target[0], "done": t.finished,
-             "rate": figures["r1"]},
-            {"name": TARGET_ROWS[1], "target": target[1], "done": t.households_done,
-             "rate": figures["r2"]},
-            {"name": TARGET_ROWS[2], "target": wan(target[2], 2),
-             "done": _money(sums.total), "rate": figures["r3"]},
-        ],
+        "targets": targets,
+        "charts": _charts(targets, plan_values, sums, funding_total, prog.parties.model_dump(),
+                          target_label),
         "districts": district_rows,
         "district_total": _district_row(CITY, t, rows),
         "projects": projects,
@@ -352,8 +382,7 @@ def report_context(data: DataSet, year: int, district: str | None = None) -> dic
                           "investment": _money(sums.investment),
                           "actual": _money(sums.total), "stage": f"完工{t.finished}个"},
         "funding": funding,
-        "funding_total": {**{k: _money(sums.parts[k]) for k in PARTY_KEYS},
-                          "total": _money(sums.total)},
+        "funding_total": funding_total,
         "parties": prog.parties.model_dump(),
         **_narratives(data, year, district),
         "closing": CLOSING,

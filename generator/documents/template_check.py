@@ -19,6 +19,7 @@ from generator.documents.kinds import KINDS, Kind
 from generator.errors import TemplateError
 from generator.render.docx import RENDERED_PARTS, jinja_source, paragraph_at
 from generator.render.env import TEXT_ENV, XML_ENV, static_risks
+from generator.render.images import Picture
 from generator.render.xlsx import BLOCK_ROW, LOOP_ROW
 from generator.render.ziputil import read_template
 
@@ -345,6 +346,8 @@ def _type_name(value: Any) -> str:
         return "列表"
     if isinstance(value, dict):
         return "一组字段"
+    if isinstance(value, Picture):
+        return "图片"
     return "文本"
 
 

@@ -9,6 +9,13 @@ from decimal import Decimal
 from typing import Any
 
 from openpyxl import Workbook
+from openpyxl.chart import BarChart, Reference, Series
+from openpyxl.chart.data_source import AxDataSource, StrRef
+from openpyxl.chart.label import DataLabelList
+from openpyxl.chart.text import RichText, Text
+from openpyxl.chart.title import Title
+from openpyxl.drawing.text import CharacterProperties, Paragraph, ParagraphProperties, RegularTextRun
+from openpyxl.drawing.text import Font as TypeFace
 from openpyxl.formatting.rule import CellIsRule
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import column_index_from_string, get_column_letter
@@ -51,6 +58,20 @@ APPROX_YI = "约{value}亿元"
 NO_TARGET = "—"
 
 ASSESS_SHEET = "综合考评"
+CHARTS_SHEET = "附图"
+PLAN_CHARTS_TITLE = "老旧小区改造计划分县（区）图表"
+ASSESS_CHARTS_TITLE = "{year}年度老旧小区改造综合考评图表"
+PLAN_CHARTS_NOTE = (f"图中数字取自“{SUMMARY_SHEET}”表的“附件1合计”和“方案正文所述”，"
+                    "表中数字改动后图表随之更新。")
+ASSESS_CHARTS_NOTE = (f"图中数字取自“{ASSESS_SHEET}”表的总分和各项完成率，表中数字改动后图表随之更新；"
+                      "标“无数据”的县（区）在图中没有柱形。")
+PLAN_CHARTS = (("各县（区）改造户数：附件1合计与方案正文", "户", 4, 7),
+               ("各县（区）预计投资：附件1合计与方案正文", "万元", 5, 8))
+"""Each chart of the summary sheet: title, unit, then the columns of its two series (D/G, E/H)."""
+SCORE_CHART = "各县（区）综合考评总分"
+RATE_CHART = "各县（区）各项完成率"
+RATE_AXIS = "完成率"
+
 ASSESS_TITLE = "{year}年度老旧小区改造综合考评表"
 ASSESS_BASIS = ("依据《{title}》（{number}）九（四）：按年度计划从改造户数、改造内容、改造标准、"
                 "长效管理机制等方面对各县（区）进行综合考评。考评年度：{year}年。")
@@ -172,7 +193,7 @@ def _head(size: int = 11) -> Font:
 
 
 def _page(ws: Worksheet, title_rows: str, widths: tuple[float, ...]) -> None:
-    """A4 landscape, one page wide, header rows repeated, page numbers in the footer."""
+    """A4 landscape, one page wide, header rows (if any) repeated, page numbers in the footer."""
     for index, width in enumerate(widths, start=1):
         ws.column_dimensions[get_column_letter(index)].width = width
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
@@ -183,10 +204,17 @@ def _page(ws: Worksheet, title_rows: str, widths: tuple[float, ...]) -> None:
     ws.print_options.horizontalCentered = True
     ws.page_margins.left = ws.page_margins.right = 0.6
     ws.page_margins.top = ws.page_margins.bottom = 0.7
-    ws.print_title_rows = title_rows
+    if title_rows:
+        ws.print_title_rows = title_rows
     ws.oddFooter.center.text = "第 &P 页，共 &N 页"
     ws.oddFooter.center.font = BODY_FONT
     ws.sheet_view.showGridLines = False
+
+
+def _sample_header(ws: Worksheet, mark: str) -> None:
+    """The sample mark in red at the right of every printed page's header."""
+    ws.oddHeader.right.text = mark
+    ws.oddHeader.right.color = "C00000"
 
 
 def _save(wb: Workbook) -> bytes:
@@ -196,6 +224,93 @@ def _save(wb: Workbook) -> bytes:
     buffer = io.BytesIO()
     wb.save(buffer)
     return cached(normalize_zip(buffer.getvalue()))
+
+
+# ---------------------------------------------------------------- charts
+
+CHART_ROWS = 11
+"""Rows a chart covers; their height is fixed so the chart's printed page is known."""
+CHART_ROW_PT = 20.0
+CHART_COLUMNS = 10
+"""The chart sheet's columns, of equal width, together as wide as the charts."""
+SERIES_COLOURS = ("1F497D", "BFBFBF", "C0504D", "9BBB59")
+"""Dark blue first, light grey second: they stay apart when printed in black and white."""
+
+
+def _text_props(size: float, bold: bool = False) -> CharacterProperties:
+    face = TypeFace(typeface=HEAD_FONT)
+    return CharacterProperties(latin=face, ea=face, sz=round(size * 100), b=bold)
+
+
+def _rich(size: float) -> RichText:
+    """Chart text in the sheet's own font (a chart's default is the theme's, which WPS replaces)."""
+    props = _text_props(size)
+    return RichText(p=[Paragraph(pPr=ParagraphProperties(defRPr=props), endParaRPr=props)])
+
+
+def _title(text: str, size: float = 12) -> Title:
+    props = _text_props(size, bold=True)
+    para = Paragraph(pPr=ParagraphProperties(defRPr=props), r=[RegularTextRun(rPr=props, t=text)])
+    return Title(tx=Text(rich=RichText(p=[para])), overlay=False)
+
+
+def column_chart(ws: Worksheet, title: str, unit: str, names: tuple[int, int, int],
+                 series: Sequence[tuple[str, int]], fmt: str = "General") -> BarChart:
+    """A clustered column chart over the sheet's own cells: names is (column, first row, last
+    row) of the category names, each series a name and the column of its values in those rows,
+    so the chart follows the table whenever a figure changes."""
+    col, first, last = names
+    chart = BarChart()
+    chart.type, chart.grouping, chart.overlap = "col", "clustered", 0
+    chart.title = _title(title)
+    categories = Reference(ws, min_col=col, min_row=first, max_row=last)
+    for index, (name, column) in enumerate(series):
+        ser = Series(Reference(ws, min_col=column, min_row=first, max_row=last), title=name)
+        ser.cat = AxDataSource(strRef=StrRef(f=str(categories)))
+        ser.graphicalProperties.solidFill = SERIES_COLOURS[index % len(SERIES_COLOURS)]
+        ser.graphicalProperties.line.solidFill = "000000"
+        chart.series.append(ser)
+    chart.dataLabels = DataLabelList(showVal=True, showSerName=False, showCatName=False,
+                                     showLegendKey=False, showPercent=False, txPr=_rich(8))
+    chart.dataLabels.numFmt = fmt
+    for axis in (chart.x_axis, chart.y_axis):
+        axis.delete = False
+        axis.txPr = _rich(9)
+    chart.y_axis.title = _title(unit, 9)
+    chart.y_axis.number_format = fmt
+    chart.y_axis.scaling.min = 0
+    chart.legend.position = "b"
+    chart.legend.txPr = _rich(9)
+    return chart
+
+
+def _column_cm(width: float) -> float:
+    """A column of the given width in cm, as Excel lays it out (7 pixels a unit plus 5, 96 dpi)."""
+    return (width * 7 + 5) / 96 * 2.54
+
+
+def chart_sheet(wb: Workbook, title: str, charts: Sequence[BarChart], note: str, mark: str = "",
+                width_cm: float = 25.0) -> None:
+    """A sheet of its own (after the tables) holding the charts one under another between a
+    heading and a note on where their figures come from, printed on one A4 landscape page."""
+    ws = wb.create_sheet(CHARTS_SHEET)
+    _merge(ws, 1, 1, 1, CHART_COLUMNS, title, font=_head(14), border=False)
+    ws.row_dimensions[1].height = 28
+    top = 2
+    for chart in charts:
+        chart.width = width_cm
+        chart.height = CHART_ROWS * CHART_ROW_PT / 72 * 2.54 - 0.2
+        chart.anchor = f"A{top}"
+        ws.add_chart(chart)
+        for r in range(top, top + CHART_ROWS):
+            ws.row_dimensions[r].height = CHART_ROW_PT
+        top += CHART_ROWS
+    _merge(ws, top, 1, top, CHART_COLUMNS, note, align=LEFT, border=False)
+    column = width_cm / CHART_COLUMNS * 96 / 2.54
+    _page(ws, "1:1", tuple((column - 5) / 7 for _ in range(CHART_COLUMNS)))
+    ws.page_setup.fitToHeight = 1
+    if mark:
+        _sample_header(ws, mark)
 
 
 # ---------------------------------------------------------------- 年度实施计划表
@@ -360,6 +475,11 @@ def _summary_sheet(ws: Worksheet, data: DataSet, first: int, last: int,
     _fit_rows(ws, range(2, row + 1), dict(enumerate(widths, start=1)))
     ws.row_dimensions[1].height = 32
     _page(ws, "3:4", widths)
+    charts = [column_chart(ws, title, unit, (2, 5, end),
+                           [(SUMMARY_GROUPS[0], ours), (SUMMARY_GROUPS[1], stated_col)])
+              for title, unit, ours, stated_col in PLAN_CHARTS]
+    assert ws.parent is not None
+    chart_sheet(ws.parent, PLAN_CHARTS_TITLE, charts, PLAN_CHARTS_NOTE)
 
 
 def plan_workbook(data: DataSet) -> bytes:
@@ -409,8 +529,7 @@ def assessment_workbook(data: DataSet, year: int) -> bytes:
     if mark_cols:
         _merge(ws, 2, last_col - mark_cols + 1, 2, last_col, SAMPLE_MARK, font=ALERT_FONT,
                align=Alignment(horizontal="right", vertical="center", wrap_text=True), border=False)
-        ws.oddHeader.right.text = SAMPLE_MARK
-        ws.oddHeader.right.color = "C00000"
+        _sample_header(ws, SAMPLE_MARK)
     # Weights sit in row 3 right above each score column, where the score formulas read them.
     _merge(ws, 3, 1, 3, 2, WEIGHT_LABEL, font=_head())
     w = weights(data)
@@ -486,6 +605,16 @@ def assessment_workbook(data: DataSet, year: int) -> bytes:
     ws.row_dimensions[1].height = 32
     _page(ws, "4:5", widths)
     ws.freeze_panes = "C6"
+    names = (2, first, end)
+    score = column_chart(ws, SCORE_CHART, SCORE, names, [(TOTAL_SCORE, last_col - 1)], "0.00")
+    score.y_axis.scaling.max = float(sum(w.values()))
+    rates = column_chart(ws, RATE_CHART, RATE_AXIS, names,
+                         [(DIMENSION_NAMES[k], column_index_from_string(layout[k][-2])) for k in DIMENSIONS],
+                         "0%")
+    rates.y_axis.scaling.max = 1
+    rates.dataLabels = None  # four bars a district: the axis says enough
+    chart_sheet(wb, ASSESS_CHARTS_TITLE.format(year=year), [score, rates], ASSESS_CHARTS_NOTE,
+                SAMPLE_MARK if mark_cols else "")
     return _save(wb)
 
 

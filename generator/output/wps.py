@@ -15,6 +15,7 @@ from lxml import etree
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 S = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+C = "{http://schemas.openxmlformats.org/drawingml/2006/chart}"
 THEME_ATTRIBUTES = ("asciiTheme", "eastAsiaTheme", "hAnsiTheme", "cstheme")
 MAX_INLINE_LIST = 255
 PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True)
@@ -112,6 +113,14 @@ def _formula_caches(part: str, root: etree._Element) -> Iterator[Finding]:
                                                  "预览时显示为空白")
 
 
+def _chart_caches(part: str, root: etree._Element) -> Iterator[Finding]:
+    for kind, cache in (("numRef", "numCache"), ("strRef", "strCache")):
+        for ref in root.iter(f"{C}{kind}"):
+            if ref.find(f"{C}{cache}") is None:
+                yield Finding("chart-cache", part, f"图表引用 {ref.findtext(f'{C}f')} 没有缓存数据，"
+                                                   "预览时图表显示为空")
+
+
 DOCX_RULES: dict[str, tuple[Callable[[str], bool], Check]] = {
     "simple-field": (_text_parts, _simple_fields),
     "field-unbalanced": (_text_parts, _unbalanced_fields),
@@ -123,6 +132,7 @@ XLSX_RULES: dict[str, tuple[Callable[[str], bool], Check]] = {
     "xlsx-theme-font": (lambda n: n == "xl/styles.xml", _xlsx_theme_fonts),
     "list-validation": (lambda n: n.startswith("xl/worksheets/") and n.endswith(".xml"), _list_validations),
     "formula-cache": (lambda n: n.startswith("xl/worksheets/") and n.endswith(".xml"), _formula_caches),
+    "chart-cache": (lambda n: re.fullmatch(r"xl/charts/chart\d+\.xml", n) is not None, _chart_caches),
 }
 RULES = (*DOCX_RULES, *XLSX_RULES)
 """The names of every check, as docs/wps.md lists them."""

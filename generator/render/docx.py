@@ -12,6 +12,7 @@ from jinja2.exceptions import SecurityError
 
 from generator.errors import TemplateError
 from generator.render.env import XML_ENV, RenderLimit, render_bounded, render_budget, template_line
+from generator.render.images import add_media, collecting
 from generator.render.ziputil import deflate, fix_core_dates, read_template, write_zip
 
 RENDERED_PARTS = re.compile(r"^word/(document|header\d*|footer\d*|footnotes)\.xml$")
@@ -86,12 +87,16 @@ class CompiledDocx:
 
     def render(self, context: dict[str, Any]) -> bytes:
         """Render every templated part and return the finished .docx as repeatable bytes."""
-        with render_budget():
-            entries = [
-                deflate(name, self.render_part(name, context).encode("utf-8"))
-                if name in self.compiled else self.static[name]
-                for name, _ in self.parts
-            ]
+        with render_budget(), collecting() as placed:
+            rendered = {name: self.render_part(name, context).encode("utf-8") for name in self.compiled}
+        media = add_media(dict(self.parts), placed) if placed else {}
+        entries = [
+            deflate(name, media[name]) if name in media
+            else deflate(name, rendered[name]) if name in rendered else self.static[name]
+            for name, _ in self.parts
+        ]
+        known = {name for name, _ in self.parts}
+        entries += [deflate(name, blob) for name, blob in media.items() if name not in known]
         return write_zip(entries)
 
     def render_part(self, name: str, context: dict[str, Any]) -> str:

@@ -27,6 +27,8 @@ from lxml import etree
 from generator.render.ziputil import normalize_zip
 
 S = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+C = "http://schemas.openxmlformats.org/drawingml/2006/chart"
+CHART_PART = re.compile(r"^xl/charts/chart\d+\.xml$")
 R = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 Value = Decimal | str | bool | None
 """A cell's value; an Excel error is an XlError (a str)."""
@@ -89,6 +91,16 @@ class _Range:
         for r in range(self.r1, self.r2 + 1):
             for c in range(self.c1, self.c2 + 1):
                 yield self.sheet, r, c
+
+
+def _reference(text: str, sheet: str) -> _Range:
+    """A1, $A$1:$B$9 or 'Sheet name'!A1:B9 as a range (on sheet when it names none)."""
+    if "!" in text:
+        name, text = text.rsplit("!", 1)
+        sheet = name[1:-1].replace("''", "'") if name.startswith("'") else name
+    ends = [(_col(m[1]), int(m[2])) for m in _CELL.finditer(text)]
+    (c1, r1), (c2, r2) = ends[0], ends[-1]
+    return _Range(sheet, r1, c1, r2, c2)
 
 
 # ---------------------------------------------------------------- evaluation
@@ -272,13 +284,7 @@ class _Parser:
         raise Unsupported(text)
 
     def _ref(self, text: str) -> _Range:
-        sheet = self.sheet
-        if "!" in text:
-            name, text = text.rsplit("!", 1)
-            sheet = name[1:-1].replace("''", "'") if name.startswith("'") else name
-        ends = [(_col(m[1]), int(m[2])) for m in _CELL.finditer(text)]
-        (c1, r1), (c2, r2) = ends[0], ends[-1]
-        return _Range(sheet, r1, c1, r2, c2)
+        return _reference(text, self.sheet)
 
     def _values(self, arg: Any) -> list[Value]:
         if isinstance(arg, _Range):
@@ -502,11 +508,38 @@ def with_cached_values(xlsx: bytes, values_too: bool = True) -> bytes:
             del c.attrib["t"]
     for name, root in sheets.values():
         parts[name] = etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
+    for name in parts if values_too else ():
+        if CHART_PART.match(name):
+            root = etree.fromstring(parts[name])
+            _chart_caches(root, evaluator)
+            parts[name] = etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
     out = BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
         for info, _ in members:
             zf.writestr(info.filename, parts[info.filename])
     return normalize_zip(out.getvalue())
+
+
+def _chart_caches(chart: etree._Element, book: Workbook) -> None:
+    """Each chart series' points stored beside its cell references, as a formula's value is:
+    previews draw the chart from them. A text or empty cell in a number series is no point."""
+    for kind, cache_tag in (("numRef", "numCache"), ("strRef", "strCache")):
+        for ref in chart.iter(f"{{{C}}}{kind}"):
+            for old in ref.findall(f"{{{C}}}{cache_tag}"):
+                ref.remove(old)
+            cells = list(_reference(ref.findtext(f"{{{C}}}f") or "", "").cells())
+            cache = etree.Element(f"{{{C}}}{cache_tag}")
+            ref.find(f"{{{C}}}f").addnext(cache)
+            if kind == "numRef":
+                etree.SubElement(cache, f"{{{C}}}formatCode").text = "General"
+            etree.SubElement(cache, f"{{{C}}}ptCount", val=str(len(cells)))
+            for index, cell in enumerate(cells):
+                value = book.get(*cell)
+                if kind == "numRef" and not (isinstance(value, Decimal) and not isinstance(value, bool)):
+                    continue
+                text = _format(value)[1] if kind == "numRef" else _text(value)
+                point = etree.SubElement(cache, f"{{{C}}}pt", idx=str(index))
+                etree.SubElement(point, f"{{{C}}}v").text = text
 
 
 def cached(xlsx: bytes) -> bytes:
