@@ -38,6 +38,7 @@ from generator.output.pipeline import (
 )
 from generator.output.writer import Entry, sha256
 from generator.render.docx import CompiledDocx
+from generator.render.pictures import IMAGE_REL, collect_media, media_name
 from generator.render.ziputil import normalize_zip
 
 R = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -66,13 +67,18 @@ class Binder:
         self.variants: dict[tuple[str, ...], int] = {}
         """Rendered headers and footers; documents whose differ (the 示例 mark) get their own."""
         self.first: dict[str, Any] | None = None
+        self.images: dict[str, bytes] = {}
+        """The photos of every document added, by relationship id (named from their content)."""
 
     def add(self, context: dict[str, Any]) -> None:
         """Render one document and keep its body."""
         self.first = self.first or context
-        sides = tuple(self.compiled.render_part(n, context) for n in self.side)
-        variant = self.variants.setdefault(sides, len(self.variants))
-        root = etree.fromstring(self.compiled.render_part(DOCUMENT, context).encode("utf-8"))
+        with collect_media() as media:
+            sides = tuple(self.compiled.render_part(n, context) for n in self.side)
+            variant = self.variants.setdefault(sides, len(self.variants))
+            root = etree.fromstring(self.compiled.render_part(DOCUMENT, context).encode("utf-8"))
+        for rid, blob in media.images.items():
+            self.images.setdefault(rid, blob)
         body = root.find(w("body"))
         if len(body) and body[-1].tag == w("sectPr"):
             body.remove(body[-1])
@@ -150,6 +156,11 @@ class Binder:
             if name != DOCUMENT and name not in self.side:
                 # Footnotes cannot differ per document in one file: the first document's stand.
                 parts[name] = self.compiled.render_part(name, self.first or {}).encode("utf-8")
+        for rid, blob in self.images.items():
+            etree.SubElement(rels, f"{{{PKG}}}Relationship", Id=rid, Type=IMAGE_REL, Target=media_name(rid))
+            parts[f"word/{media_name(rid)}"] = blob
+        if self.images and not any(d.get("Extension", "").lower() == "jpg" for d in types):
+            etree.SubElement(types, f"{{{CT}}}Default", Extension="jpg", ContentType="image/jpeg")
         parts["word/_rels/document.xml.rels"] = etree.tostring(rels, xml_declaration=True,
                                                                encoding="UTF-8", standalone=True)
         parts["[Content_Types].xml"] = etree.tostring(types, xml_declaration=True, encoding="UTF-8",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +13,15 @@ from jinja2.exceptions import SecurityError
 
 from generator.errors import TemplateError
 from generator.render.env import XML_ENV, RenderLimit, render_bounded, render_budget, template_line
-from generator.render.ziputil import deflate, fix_core_dates, read_template, write_zip
+from generator.render.pictures import (
+    EMPTY_RELS,
+    Media,
+    add_jpeg_type,
+    add_relationships,
+    collect_media,
+    media_name,
+)
+from generator.render.ziputil import Entry, deflate, fix_core_dates, read_template, write_zip
 
 RENDERED_PARTS = re.compile(r"^word/(document|header\d*|footer\d*|footnotes)\.xml$")
 _TAG_TEXT = re.compile(r"<[^>]+>")
@@ -86,13 +95,38 @@ class CompiledDocx:
 
     def render(self, context: dict[str, Any]) -> bytes:
         """Render every templated part and return the finished .docx as repeatable bytes."""
-        with render_budget():
-            entries = [
-                deflate(name, self.render_part(name, context).encode("utf-8"))
-                if name in self.compiled else self.static[name]
-                for name, _ in self.parts
-            ]
-        return write_zip(entries)
+        with render_budget(), collect_media() as media:
+            rendered = {name: self.render_part(name, context) for name in self.compiled}
+        if media.images:
+            return write_zip(self._with_media(rendered, media))
+        return write_zip([deflate(name, rendered[name].encode("utf-8")) if name in rendered
+                          else self.static[name] for name, _ in self.parts])
+
+    def _with_media(self, rendered: dict[str, str], media: Media) -> list[Entry]:
+        """The package with the photos placed in its parts: word/media/ files, each part's
+        relationships to them and the JPEG content type, all named from the photos' content."""
+        changed: dict[str, str] = {}
+        originals = dict(self.parts)
+        for name, xml in rendered.items():
+            rids = [rid for rid in media.images if f'r:embed="{rid}"' in xml]
+            if rids:
+                folder, _, base = name.rpartition("/")
+                rels = f"{folder}/_rels/{base}.rels"
+                current = changed.get(rels) or (originals[rels].decode("utf-8") if rels in originals else EMPTY_RELS)
+                changed[rels] = add_relationships(current, rids)
+        types = "[Content_Types].xml"
+        changed[types] = add_jpeg_type(originals[types].decode("utf-8"))
+        entries = []
+        for name, _ in self.parts:
+            if name in rendered:
+                entries.append(deflate(name, rendered[name].encode("utf-8")))
+            elif name in changed:
+                entries.append(deflate(name, changed.pop(name).encode("utf-8")))
+            else:
+                entries.append(self.static[name])
+        entries.extend(deflate(name, xml.encode("utf-8")) for name, xml in changed.items())
+        entries.extend(_media_entry(f"word/{media_name(rid)}", blob) for rid, blob in media.images.items())
+        return entries
 
     def render_part(self, name: str, context: dict[str, Any]) -> str:
         """One templated part (e.g. word/document.xml) rendered to finished Word XML."""
@@ -114,3 +148,9 @@ class CompiledDocx:
             where = paragraph_at(self.sources[name], line)
             hint = f"（所在段落：“{where}”）" if where else ""
             raise TemplateError(f"模板 {self.label} 渲染出错：{exc}{hint}") from None
+
+
+@lru_cache(maxsize=256)
+def _media_entry(name: str, blob: bytes) -> Entry:
+    """A photo's zip member, compressed once however many documents carry it."""
+    return deflate(name, blob)
