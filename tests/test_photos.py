@@ -293,3 +293,9 @@ def test_the_table_says_what_it_shows_for_the_data_hash(tmp_path: Path) -> None:
     table = PhotoTable(((pictures.Cell(path, "说明"),),))
     assert hashlib.sha256(path.read_bytes()).hexdigest()[:16] in str(table)
     assert table.count == 1 and table and not PhotoTable(())
+
+
+def test_the_data_docs_state_the_number_of_situation_photos() -> None:
+    from generator.data.datadoc import render_data_doc
+
+    assert f"印前 {SITUATION_PHOTOS} 张现状照片" in render_data_doc()
