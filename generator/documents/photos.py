@@ -16,7 +16,7 @@ so the photos and their lead-in stay on one page of the 225 mm type area; more b
 project's own file, not in every paper."""
 PAIRS_PER_REPORT = 12
 """Before/after pairs in one report: a district's pilot has a handful of projects, the city's
-compilation one pair for each, three pairs a page."""
+compilation one pair for each, two pairs a page."""
 
 
 def caption(photo: Photo) -> str:

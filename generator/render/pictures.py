@@ -354,7 +354,9 @@ def _picture_paragraph(blob: bytes, media: Media, box_w: float, box_h: float, ca
     descr = xml_safe(str(escape(caption)))
     name = media_name(rid).rsplit("/", 1)[1]
     return (
-        '<w:p><w:pPr><w:keepNext/><w:spacing w:before="60" w:after="0" w:line="240" w:lineRule="auto"/>'
+        # No keepNext: the row cannot split, which keeps the picture with its caption; a keepNext
+        # in every row would chain the whole table and push it to a page of its own.
+        '<w:p><w:pPr><w:spacing w:before="60" w:after="0" w:line="240" w:lineRule="auto"/>'
         '<w:jc w:val="center"/></w:pPr><w:r><w:drawing>'
         f'<wp:inline distT="0" distB="0" distL="0" distR="0"><wp:extent cx="{cx}" cy="{cy}"/>'
         f'<wp:effectExtent l="0" t="0" r="0" b="0"/><wp:docPr id="{shape}" name="照片{shape}" descr="{descr}"/>'
