@@ -9,6 +9,7 @@ import re
 import zipfile
 import zlib
 from pathlib import Path
+from typing import Any
 
 import pytest
 from PIL import Image
@@ -299,3 +300,57 @@ def test_the_data_docs_state_the_number_of_situation_photos() -> None:
     from generator.data.datadoc import render_data_doc
 
     assert f"印前 {SITUATION_PHOTOS} 张现状照片" in render_data_doc()
+
+
+# ---------------------------------------------------------------- uploaded in the web app
+
+
+def _upload_photo(client: Any, community: str, payload: bytes, **fields: str) -> Any:
+    from tests.webapp import csrf
+
+    token = csrf(client, f"/projects/{community}")
+    form = {"csrf_token": token, "photo": (io.BytesIO(payload), "IMG_0001.JPG"), "caption": "楼道粉刷完成",
+            "kind": "完工", **fields}
+    return client.post(f"/projects/{community}/photos", data=form, content_type="multipart/form-data")
+
+
+def test_a_photo_uploaded_on_the_project_page_is_stored_listed_and_audited(tmp_path: Path) -> None:
+    from generator.web.audit import AuditLog
+    from tests.webapp import login, make_app, make_instance
+
+    data_dir, instance = make_instance(tmp_path)
+    client = make_app(data_dir, instance).test_client()
+    login(client, "renhe")
+    raw = photo_file(tmp_path / "phone.jpg", (1600, 1200), orientation=6)
+    r = _upload_photo(client, "renhe-24", raw, date="2019-10-08")
+    assert r.status_code == 303, r.get_data(as_text=True)
+    stored = list((data_dir / "photos" / "renhe-24").glob("after-*.jpg"))
+    assert len(stored) == 1 and stored[0].read_bytes() == raw  # kept as it came
+    text = (data_dir / "projects" / "renhe-24.yaml").read_text(encoding="utf-8")
+    assert f"file: {stored[0].name}" in text and "楼道粉刷完成" in text and "2019-10-08" in text
+    page = client.get("/projects/renhe-24").get_data(as_text=True)
+    assert "楼道粉刷完成" in page and stored[0].name in page
+    event = AuditLog(instance).events("renhe-24")[-1]
+    assert event.detail == "照片 IMG_0001.JPG" and "楼道粉刷完成" in event.changes[0].after
+    assert not [f for f in check_all(load(data_dir)) if f.rule == "PHOTO-FILES" and "renhe-24" in f.where]
+
+
+def test_an_upload_that_is_not_a_photo_changes_nothing(tmp_path: Path) -> None:
+    from tests.webapp import login, make_app, make_instance
+
+    data_dir, instance = make_instance(tmp_path)
+    client = make_app(data_dir, instance).test_client()
+    login(client, "renhe")
+    before = (data_dir / "projects" / "renhe-24.yaml").read_bytes()
+    for payload, fields, says in ((b"<html>not a photo</html>", {}, "不是可以打开的图片"),
+                                  (photo_file(tmp_path / "ok.jpg"), {"caption": ""}, "请填写照片说明"),
+                                  (photo_file(tmp_path / "ok.jpg"), {"kind": "别的"}, "请选择照片类别"),
+                                  (photo_file(tmp_path / "ok.jpg"), {"date": "2019-13-01"}, "拍摄日期应为日期")):
+        r = _upload_photo(client, "renhe-24", payload, **fields)
+        assert r.status_code == 422 and says in r.get_data(as_text=True), says
+    assert (data_dir / "projects" / "renhe-24.yaml").read_bytes() == before
+    assert not (data_dir / "photos" / "renhe-24").exists()
+    # without the form's token nothing is accepted
+    r = client.post("/projects/renhe-24/photos", data={"photo": (io.BytesIO(b"x"), "a.jpg")},
+                    content_type="multipart/form-data")
+    assert r.status_code in (400, 403)

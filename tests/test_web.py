@@ -131,6 +131,7 @@ ROUTES: list[tuple[str, str, dict[str, Any]]] = [
     ("POST", "/projects/{id}/edit/survey", {"city": 403}),
     ("GET", "/projects/{id}/form.xlsx", {"city": 403}),
     ("POST", "/projects/{id}/form", {"city": 403}),
+    ("POST", "/projects/{id}/photos", {"city": 403}),
     ("GET", "/api/projects/{id}", {}),
     ("GET", "/api/projects/{id}/documents/survey", {}),
     ("GET", "/api/projects/{id}/packet.zip", {}),
@@ -154,7 +155,7 @@ def test_every_route_answers_each_role_by_scope(app: Flask, name: str) -> None:
         expected = by_role.get(ACCOUNTS[name][0], IN_SCOPE_OK[method])
         if pattern.endswith("/edit/survey") and method == "POST" and expected == 200:
             expected = 409  # a save from a stale form: in scope, refused without change
-        if pattern.endswith("/form") and method == "POST" and expected == 200:
+        if pattern.endswith(("/form", "/photos")) and method == "POST" and expected == 200:
             expected = 400  # no file sent: in scope, refused without change
         got[(method, own)] = _call(client, method, own, token)
         want[(method, own)] = expected

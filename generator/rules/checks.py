@@ -490,22 +490,23 @@ def check_photos(data: DataSet) -> Iterator[Finding]:
     for p in data.projects.values():
         folder = data.photo_folder(p.community)
         for i, photo in enumerate(p.photos):
-            where = f"photos[{i + 1}]（照片“{photo.caption}”）"
+            file_field = f"photos[{i}].file（照片.照片文件）"
             if photo.item is not None and photo.item not in catalogue:
-                yield _proj(data, p, "PHOTO-FILES", "error", f"{where} item",
-                            f"所示改造项目“{photo.item}”不在项目分类表中；请写分类表中的项目名称")
+                yield _proj(data, p, "PHOTO-FILES", "error", f"photos[{i}].item（照片.所示改造项目）",
+                            f"照片“{photo.caption}”所示改造项目“{photo.item}”不在项目分类表中；"
+                            "请写分类表中的项目名称")
             try:
                 path = locate(folder, photo.file)
             except PhotoError as exc:
                 missing = not (folder / photo.file).exists() and not (folder / photo.file).is_symlink()
                 hint = f"；请把照片放到 {_rel(data, folder)}/ 中，文书中该照片处将印出“照片缺失”方框" if missing else ""
-                yield _proj(data, p, "PHOTO-FILES", "warning" if missing else "error", f"{where} file",
+                yield _proj(data, p, "PHOTO-FILES", "warning" if missing else "error", file_field,
                             f"{exc}{hint}")
                 continue
             try:
                 check_image(path)
             except PhotoError as exc:
-                yield _proj(data, p, "PHOTO-FILES", "error", f"{where} file", str(exc))
+                yield _proj(data, p, "PHOTO-FILES", "error", file_field, str(exc))
 
 
 @rule("COMPLETION-HOUSEHOLDS", "完成户数不超过小区户数", per_project=True)

@@ -79,11 +79,11 @@ def create_app(data_dir: Path | None = None, instance: Path | None = None,
     }
 
     from generator.render.filters import yuan
-    from generator.web import api, auth, edit, pages, security
+    from generator.web import api, auth, edit, pages, photos, security
 
     security.install(app)
     app.jinja_env.filters["money"] = yuan
-    for blueprint in (auth.bp, pages.bp, edit.bp, api.bp):
+    for blueprint in (auth.bp, pages.bp, edit.bp, photos.bp, api.bp):
         app.register_blueprint(blueprint)
 
     @app.after_request
