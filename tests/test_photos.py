@@ -354,3 +354,26 @@ def test_an_upload_that_is_not_a_photo_changes_nothing(tmp_path: Path) -> None:
     r = client.post("/projects/renhe-24/photos", data={"photo": (io.BytesIO(b"x"), "a.jpg")},
                     content_type="multipart/form-data")
     assert r.status_code in (400, 403)
+
+
+def test_a_phone_sized_photo_passes_the_upload_limit_and_a_huge_one_does_not(tmp_path: Path) -> None:
+    import os
+
+    from generator.web.photos import MAX_PHOTO_UPLOAD
+    from tests.webapp import login, make_app, make_instance
+
+    data_dir, instance = make_instance(tmp_path)
+    client = make_app(data_dir, instance).test_client()
+    login(client, "renhe")
+    noise = Image.frombytes("RGB", (1500, 1200), os.urandom(1500 * 1200 * 3))
+    out = io.BytesIO()
+    noise.save(out, "PNG")
+    assert out.tell() > 4 * 1024 * 1024  # more than a workbook upload may be
+    assert _upload_photo(client, "renhe-24", out.getvalue()).status_code == 303
+    assert list((data_dir / "photos" / "renhe-24").glob("after-*.png"))
+    r = _upload_photo(client, "renhe-24", b"\xff\xd8" + b"\0" * MAX_PHOTO_UPLOAD)
+    assert r.status_code == 413
+
+
+def test_photos_that_are_all_there_give_no_finding(tmp_path: Path) -> None:
+    assert photo_findings(load(folder_with_photos(tmp_path / "data").root)) == []

@@ -86,7 +86,9 @@ def open_image(blob: bytes, label: str):  # type: ignore[no-untyped-def]
             raise PhotoError(f"{label} 有 {width}×{height} 像素，超过 {MAX_PIXELS // 1_000_000} 百万像素，已拒绝；"
                              "请缩小后再用")
         image.load()
-        return ImageOps.exif_transpose(image)
+        upright = ImageOps.exif_transpose(image)
+        upright.format = image.format  # a turned copy forgets what the file was
+        return upright
     except PhotoError:
         raise
     except Exception as exc:  # Pillow raises many kinds for a broken or foreign file

@@ -15,7 +15,7 @@ from generator.data.models import Project
 from generator.render.filters import yuan
 from generator.web import forms
 from generator.web.audit import FieldChange
-from generator.web.security import audit, community_or_404, login_required, store
+from generator.web.security import audit, community_or_404, login_required, project_upload, store
 from generator.web.store import Loaded, candidate_findings, findings_of
 
 bp = Blueprint("edit", __name__)
@@ -211,13 +211,7 @@ def form_upload(community_id: str) -> Any:
     from generator.intake.project_yaml import shown
     from generator.intake.workbook_safety import not_xlsx
 
-    now = community_or_404(community_id, "edit")
-    if community_id not in now.data.projects:
-        abort(404)
-    upload = request.files.get("form")
-    if upload is None or not upload.filename:
-        abort(400, description="请选择要上传的填报表（.xlsx）")
-    raw = upload.read()
+    now, upload, raw = project_upload(community_id, "form", "请选择要上传的填报表（.xlsx）")
     why = not_xlsx(Path("填报表.xlsx"), raw)  # judged by content, whatever the name says
     problems: list[str] = []
     changes: list[FieldChange] = []

@@ -10,18 +10,18 @@ import os
 from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, abort, g, redirect, render_template, request, url_for
+from flask import Blueprint, g, redirect, render_template, request, url_for
 
 from generator.data.models import PHOTO_KINDS
 from generator.render.pictures import PhotoError, open_image
 from generator.web import forms
 from generator.web.audit import FieldChange
-from generator.web.security import audit, community_or_404, login_required, store
+from generator.web.security import audit, login_required, project_upload, store
 
 bp = Blueprint("photos", __name__)
 
 MAX_PHOTO_UPLOAD = 16 * 1024 * 1024
-"""Bytes of one photo upload: a phone's photo is 2–8 MB."""
+"""Bytes of one photo upload (a phone's photo is 2–8 MB); app.py sets it before the form is read."""
 SUFFIXES = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp", "TIFF": "tif", "BMP": "bmp", "GIF": "gif"}
 NAMES = {"现状": "before", "施工": "during", "完工": "after"}
 
@@ -63,14 +63,7 @@ def _entry(form: Any, name: str) -> tuple[dict[str, Any], list[str]]:
 @bp.route("/projects/<community_id>/photos", methods=["POST"])
 @login_required
 def upload(community_id: str) -> Any:
-    request.max_content_length = MAX_PHOTO_UPLOAD
-    now = community_or_404(community_id, "edit")
-    if community_id not in now.data.projects:
-        abort(404)
-    sent = request.files.get("photo")
-    if sent is None or not sent.filename:
-        abort(400, description="请选择要上传的照片")
-    raw = sent.read()
+    now, sent, raw = project_upload(community_id, "photo", "请选择要上传的照片")
     problems: list[str] = []
     name = ""
     try:
