@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from generator.data.loader import DataSet, load
 from generator.output.pipeline import Result, Selection, build
+
+
+@pytest.fixture(autouse=True, scope="session")
+def photo_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Photos re-encoded by the tests go to a folder of the test run, not the user's cache."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("GAIZAO_CACHE", str(tmp_path_factory.mktemp("photo-cache")))
+        yield
 
 
 @pytest.fixture(scope="session")

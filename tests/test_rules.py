@@ -192,7 +192,7 @@ def test_withdrawn_rows_are_not_checked_for_eligibility(dd: DataDir) -> None:
 PROJECT_RULES = [
     "ELIG-SUPPORT", "SURVEY-COUNTS", "BUILDINGS-HOUSEHOLDS", "STAGE-DATA", "BUDGET-LINE",
     "FUND-METER", "FUND-OTHER", "FUND-SPLIT", "ACCEPT-ITEMS", "COMPLETION-HOUSEHOLDS", "MGMT-BODY",
-    "DATE-ORDER", "NOTICE-PERIOD", "DEADLINE-PLAN", "DEADLINE-IMPLEMENTATION",
+    "DATE-ORDER", "NOTICE-PERIOD", "DEADLINE-PLAN", "DEADLINE-IMPLEMENTATION", "PHOTO-FILES",
 ]
 
 PASSES: list[tuple[str, dict[str, Any]]] = [
@@ -220,6 +220,10 @@ def test_project_rule_passes(dd: DataDir, rule_id: str, changes: dict[str, Any])
 
 
 FAILS: list[tuple[str, dict[str, Any], str, str, str]] = [
+    # the photo files themselves (missing, not an image, linked out): tests/test_photos.py
+    ("PHOTO-FILES", {"photos": [{"file": "a.jpg", "caption": "路面", "kind": "完工", "item": "空中花园"}]},
+     "error", "photos[0].item（照片.所示改造项目）",
+     "照片“路面”所示改造项目“空中花园”不在项目分类表中；请写分类表中的项目名称"),
     ("ELIG-SUPPORT", {"survey.support": 260, "survey.oppose": 34}, "error",
      "survey.support（同意户数）", "居民支持率86.7%低于90%，不能进入“已验收”阶段"),
     ("SURVEY-COUNTS", {"survey.no_answer": 7}, "error",

@@ -148,6 +148,7 @@ ROUTES: list[tuple[str, str, dict[str, Any]]] = [
     ("POST", "/projects/{id}/form", {"city": 403}),
     ("GET", "/projects/{id}/roster.xlsx", {"city": 403}),
     ("POST", "/projects/{id}/roster", {"city": 403}),
+    ("POST", "/projects/{id}/photos", {"city": 403}),
     ("GET", "/api/projects/{id}", {}),
     ("GET", "/api/projects/{id}/documents/survey", {}),
     ("GET", "/api/projects/{id}/packet.zip", {}),
@@ -190,7 +191,7 @@ def test_every_route_answers_each_role_by_scope(app: Flask, name: str) -> None:
         expected = by_role.get(ACCOUNTS[name][0], IN_SCOPE_OK[method])
         if pattern.endswith("/edit/survey") and method == "POST" and expected == 200:
             expected = 409  # a save from a stale form: in scope, refused without change
-        if pattern.endswith(("/form", "/roster")) and method == "POST" and expected == 200:
+        if pattern.endswith(("/form", "/roster", "/photos")) and method == "POST" and expected == 200:
             expected = 400  # no file sent: in scope, refused without change
         if pattern.endswith("/review/notice") and method == "POST" and expected == 200:
             expected = 400  # neither 通过 nor 退回 chosen: in scope, nothing recorded

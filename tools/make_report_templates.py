@@ -297,6 +297,11 @@ def body(doc: Doc) -> None:
 
     tag(add(style="一级标题"), "二、主要做法和成效")
     parts_block(doc, "practices")
+    # Before/after photos of the projects: the table is laid out by the renderer.
+    tag(add(), "{%p if photos %}")
+    tag(add(), "项目改造前后对比照片如下：").paragraph_format.keep_with_next = True
+    tag(add(), "{{p photos }}")
+    tag(add(), "{%p endif %}")
     tag(add(style="一级标题"), "三、可复制可推广的经验")
     parts_block(doc, "experience")
     tag(add(style="一级标题"), "四、存在的问题和建议")

@@ -237,6 +237,14 @@ def tag(container, text: str) -> Paragraph:
     return para(container, text, BODY)
 
 
+def photo_block(doc: DocumentObject, name: str, lead: str, style: str = BODY) -> None:
+    """A lead-in line and the table of photos the renderer lays out (nothing when there are none)."""
+    tag(doc, f"{{%p if {name} %}}")
+    para(doc, lead, style).paragraph_format.keep_with_next = True
+    tag(doc, f"{{{{p {name} }}}}")
+    tag(doc, "{%p endif %}")
+
+
 def illustrative_mark(doc: DocumentObject) -> None:
     """The red 示例 line at the top of the first page, only for illustrative data."""
     tag(doc, "{%p if illustrative %}")
@@ -528,6 +536,7 @@ def application() -> DocumentObject:
     para(doc, PROBLEM)
     tag(doc, "{%p endfor %}")
     tag(doc, "{%p endif %}")
+    photo_block(doc, "photos.situation", "小区现状照片如下：")
     tag(doc, "{%p if survey %}")
     para(doc, SURVEY_SENTENCE)
     tag(doc, "{%p endif %}")
@@ -577,6 +586,7 @@ def plan() -> DocumentObject:
     tag(doc, "{%p if survey %}")
     para(doc, SURVEY_SENTENCE)
     tag(doc, "{%p endif %}")
+    photo_block(doc, "photos.situation", "小区现状照片如下：")
 
     para(doc, "二、设计方案", H1)
     tag(doc, "{%p if items %}")
@@ -798,6 +808,7 @@ def acceptance() -> DocumentObject:
     keep_rows_together(panel)
     para(doc, "验收日期：{% if dates.acceptance %}{{ dates.acceptance|cn_date }}"
               "{% else %}____年__月__日{% endif %}", TABLE_TEXT)
+    photo_block(doc, "photos.completed", "四、改造后照片", FORM_LABEL)
     return doc
 
 

@@ -217,6 +217,7 @@ def render_data_doc() -> str:
     for path, top, model, about in FILES:
         lines.extend(_file_section(path, top, model, about))
     lines.extend(_roster_section())
+    lines.extend(_photos_section())
     return "\n".join(lines)
 
 
@@ -262,6 +263,26 @@ def _roster_section() -> list[str]:
     for name, title in COLUMNS:
         lines.append(f"| {title} | {_cell(ROSTER_COLUMNS[name])} |")
     return [*lines, ""]
+
+
+def _photos_section() -> list[str]:
+    from generator.data.loader import PHOTOS
+
+    return [
+        f"## `{PHOTOS}/<id>/`（小区照片）",
+        "",
+        f"一个小区的照片放在 `{PHOTOS}/<id>/` 文件夹中（`<id>` 为小区编号），并在项目资料 `projects/<id>.yaml` 的 "
+        "`photos:` 中逐张登记：`file` 为该文件夹内的文件名（可含下级文件夹，不能以 / 开头、不能含 ..，"
+        "也不能是指向文件夹以外的链接），`caption` 为照片说明，`kind` 为 现状、施工 或 完工，`date` 为拍摄日期，"
+        "`item` 为照片所示的改造项目（分类表中的名称）。",
+        "",
+        "照片用 JPEG 或 PNG 等常见格式，原样保存即可，程序不会改动原文件：生成文书时按印刷尺寸（约 180 dpi）"
+        "另行压缩一次并缓存，手机照片的旋转方向也会自动摆正。改造申请书和改造方案印前 4 张现状照片，"
+        "竣工验收表为每个改造项目印 1 张完工照片（`item` 与预算项目相同的第一张），试点工作报告（年度工作总结）"
+        "为每个项目印改造前、改造后照片各 1 张。`gaizao validate` 检查照片：文件不存在时给出警告，"
+        "文书中该处印出“照片缺失”方框和照片说明；文件不是图片、像素过多或链接到文件夹以外时报错。",
+        "",
+    ]
 
 
 def write_data_doc(path: Path = DOC_PATH) -> Path:

@@ -72,6 +72,8 @@ class PackedProjects(MutableMapping[str, Project]):
         return len(self._packed)
 
 BUNDLED_DATA = ROOT / "data"
+PHOTOS = "photos"
+"""The folder of the data folder that holds each community's photos, one folder per community id."""
 
 
 @dataclass
@@ -93,6 +95,10 @@ class DataSet:
     @property
     def items(self) -> dict[str, CatalogueItem]:
         return {item.name: item for cat in self.catalogue.categories for item in cat.items}
+
+    def photo_folder(self, community_id: str) -> Path:
+        """Where a community's photos are: data/photos/<community id>/."""
+        return self.root / PHOTOS / community_id
 
     def category_of(self, item_name: str) -> str:
         for cat in self.catalogue.categories:

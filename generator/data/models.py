@@ -450,6 +450,31 @@ class Narrative(Record):
     suggestions: LongText | None = Field(default=None, title="意见建议")
 
 
+_PHOTO_FILE = re.compile(r"^(?![/\\])(?![A-Za-z]:)(?!.*(^|[/\\])\.\.([/\\]|$))[^\\\x00-\x1f]+$")
+"""A path inside the community's photo folder: not absolute, no drive, no '..', no backslash."""
+
+
+def _photo_file(value: str) -> str:
+    if not _PHOTO_FILE.match(value):
+        raise ValueError("照片文件须写成照片文件夹内的相对路径（如 现状-1.jpg），不能以 / 开头、不能含 .. 或 \\")
+    return value
+
+
+PhotoFile = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_photo_file)]
+
+PHOTO_KINDS = ("现状", "施工", "完工")
+
+
+class Photo(Record):
+    """A photo of the community, in data/photos/<community id>/; papers print it with its caption."""
+
+    file: PhotoFile = Field(title="照片文件（photos/小区编号/ 下的文件名）")
+    caption: Text = Field(title="说明")
+    kind: Literal["现状", "施工", "完工"] = Field(title="类别（现状、施工、完工）")
+    date: dt.date | None = Field(default=None, title="拍摄日期")
+    item: Text | None = Field(default=None, title="所示改造项目（分类表中的项目名称）")
+
+
 class Project(Record):
     community: Text = Field(title="小区编号")
     illustrative: bool = Field(title="示例数据")
@@ -472,6 +497,7 @@ class Project(Record):
     management: Management = Field(default_factory=Management, title="长效管理")
     completion: Completion | None = Field(default=None, title="完成情况")
     narrative: Narrative = Field(default_factory=Narrative, title="总结材料")
+    photos: list[Photo] = Field(default_factory=list, title="照片")
 
     def at_least(self, stage: str) -> bool:
         """True when the project has reached the given stage."""

@@ -7,6 +7,7 @@ from typing import Any
 
 from generator.data.loader import DataSet
 from generator.data.models import STAGE_NAMES, Project
+from generator.documents.photos import completed_photos, situation_photos
 from generator.render.filters import percent, share_parts, to_yuan, wan_parts, yuan
 from generator.rules.checks import (
     NEUTRAL_BASIS,
@@ -187,6 +188,7 @@ def project_context(data: DataSet, project: Project) -> dict[str, Any]:
         },
         "completion": project.completion.model_dump() if project.completion else None,
         "narrative": project.narrative.model_dump(),
+        "photos": {"situation": situation_photos(data, project), "completed": completed_photos(data, project)},
     }
 
 

@@ -18,6 +18,7 @@ from generator.documents.figures import (
     year_figures,
 )
 from generator.documents.paths import CITY, safe_name
+from generator.documents.photos import before_after
 from generator.render.filters import (
     TEN_THOUSAND,
     cn_date,
@@ -388,6 +389,9 @@ def report_context(data: DataSet, year: int, district: str | None = None) -> dic
         "closing": CLOSING,
         "sign": signature(sender, cn_date(date)),
         "doc": dispatch(report, sender, recipient),
+        # Projects are unpacked one at a time, and only until the report's pairs are found.
+        "photos": before_after(data, (data.projects[r.community.id] for r in rows
+                                      if r.community.id in data.projects)),
     }
 
 

@@ -20,6 +20,7 @@ from generator.errors import TemplateError
 from generator.render.docx import RENDERED_PARTS, jinja_source, paragraph_at
 from generator.render.env import TEXT_ENV, XML_ENV, static_risks
 from generator.render.images import Picture
+from generator.render.pictures import PhotoTable
 from generator.render.xlsx import BLOCK_ROW, LOOP_ROW
 from generator.render.ziputil import read_template
 
@@ -348,6 +349,8 @@ def _type_name(value: Any) -> str:
         return "一组字段"
     if isinstance(value, Picture):
         return "图片"
+    if isinstance(value, PhotoTable):
+        return "照片表（段落标签 {{p … }}）"
     return "文本"
 
 
@@ -366,6 +369,8 @@ def field_rows(context: dict[str, Any], prefix: str = "") -> list[tuple[str, str
                 rows += field_rows(element, path + "[].")
             elif value:
                 rows.append((f"{path}[]", _type_name(value[0]), _example(value[0])))
+        elif isinstance(value, PhotoTable):
+            rows.append((path, _type_name(value), f"{value.count} 张"))
         else:
             rows.append((path, _type_name(value), _example(value)))
     return rows

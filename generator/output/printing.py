@@ -38,6 +38,7 @@ from generator.output.pipeline import (
 )
 from generator.output.writer import Entry, sha256
 from generator.render.docx import CompiledDocx
+from generator.render.images import Picture, add_media, collecting
 from generator.render.ziputil import normalize_zip
 
 R = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -66,13 +67,18 @@ class Binder:
         self.variants: dict[tuple[str, ...], int] = {}
         """Rendered headers and footers; documents whose differ (the 示例 mark) get their own."""
         self.first: dict[str, Any] | None = None
+        self.pictures: dict[str, Picture] = {}
+        """The pictures of every document added, by their content's key (each stored once)."""
 
     def add(self, context: dict[str, Any]) -> None:
         """Render one document and keep its body."""
         self.first = self.first or context
-        sides = tuple(self.compiled.render_part(n, context) for n in self.side)
-        variant = self.variants.setdefault(sides, len(self.variants))
-        root = etree.fromstring(self.compiled.render_part(DOCUMENT, context).encode("utf-8"))
+        with collecting() as placed:
+            sides = tuple(self.compiled.render_part(n, context) for n in self.side)
+            variant = self.variants.setdefault(sides, len(self.variants))
+            root = etree.fromstring(self.compiled.render_part(DOCUMENT, context).encode("utf-8"))
+        for picture in placed:
+            self.pictures.setdefault(picture.key, picture)
         body = root.find(w("body"))
         if len(body) and body[-1].tag == w("sectPr"):
             body.remove(body[-1])
@@ -154,6 +160,8 @@ class Binder:
                                                                encoding="UTF-8", standalone=True)
         parts["[Content_Types].xml"] = etree.tostring(types, xml_declaration=True, encoding="UTF-8",
                                                       standalone=True)
+        if self.pictures:
+            parts.update(add_media(parts, list(self.pictures.values())))
         out = [self.head, self._contents(heading, rows, summary, pad[0])]
         for i, (body, variant) in enumerate(self.bodies):
             last = i == len(self.bodies) - 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,7 @@ from jinja2.exceptions import SecurityError
 from generator.errors import TemplateError
 from generator.render.env import XML_ENV, RenderLimit, render_bounded, render_budget, template_line
 from generator.render.images import add_media, collecting
-from generator.render.ziputil import deflate, fix_core_dates, read_template, write_zip
+from generator.render.ziputil import Entry, deflate, fix_core_dates, read_template, write_zip
 
 RENDERED_PARTS = re.compile(r"^word/(document|header\d*|footer\d*|footnotes)\.xml$")
 _TAG_TEXT = re.compile(r"<[^>]+>")
@@ -96,7 +97,7 @@ class CompiledDocx:
             for name, _ in self.parts
         ]
         known = {name for name, _ in self.parts}
-        entries += [deflate(name, blob) for name, blob in media.items() if name not in known]
+        entries += [_media_entry(name, blob) for name, blob in media.items() if name not in known]
         return write_zip(entries)
 
     def render_part(self, name: str, context: dict[str, Any]) -> str:
@@ -119,3 +120,9 @@ class CompiledDocx:
             where = paragraph_at(self.sources[name], line)
             hint = f"（所在段落：“{where}”）" if where else ""
             raise TemplateError(f"模板 {self.label} 渲染出错：{exc}{hint}") from None
+
+
+@lru_cache(maxsize=256)
+def _media_entry(name: str, blob: bytes) -> Entry:
+    """A photo's zip member, compressed once however many documents carry it."""
+    return deflate(name, blob)

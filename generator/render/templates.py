@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from generator import ROOT
@@ -24,6 +25,18 @@ def search_dirs(override: Path | None, data_root: Path | None) -> list[Path]:
     return dirs
 
 
+def leaves_folder(rel: str) -> bool:
+    """A path written in data or options that would lead out of its folder: absolute, a drive
+    letter, a backslash or a '..' part."""
+    path = Path(rel)
+    return path.is_absolute() or ".." in path.parts or "\\" in rel or bool(re.match(r"^[A-Za-z]:", rel))
+
+
+def links_out(path: Path, folder: Path) -> bool:
+    """True when an existing path inside folder is a link (or passes one) to somewhere outside it."""
+    return not path.resolve().is_relative_to(folder.resolve())
+
+
 def find_template(rel: str, dirs: list[Path], district: str | None = None) -> Path:
     """The template for a kind, a district's own version winning over the shared one in each folder.
 
@@ -31,7 +44,7 @@ def find_template(rel: str, dirs: list[Path], district: str | None = None) -> Pa
     of a template folder, and a link inside one pointing elsewhere is not followed.
     """
     for part in (district, rel):
-        if part is not None and (Path(part).is_absolute() or ".." in Path(part).parts):
+        if part is not None and leaves_folder(part):
             raise TemplateError(f"模板路径“{part}”不在模板文件夹内，已拒绝")
     tried = []
     for folder in dirs:
@@ -41,7 +54,7 @@ def find_template(rel: str, dirs: list[Path], district: str | None = None) -> Pa
             try:
                 if not path.is_file():
                     continue
-                inside = path.resolve().is_relative_to(folder.resolve())
+                inside = not links_out(path, folder)
             except OSError:  # a name too long for the file system is simply not there
                 continue
             if not inside:

@@ -17,6 +17,7 @@ from generator.data.models import CITY_REPORT, STAGE_NAMES, Community, Project
 from generator.data.roster import Tally, issues, tally
 from generator.render.env import xml_safe
 from generator.render.filters import cn_date, q2, to_yuan, yuan
+from generator.render.pictures import PhotoError, check_image, locate
 from generator.rules.funding import line_rule, plan_funding
 
 Severity = Literal["error", "warning"]
@@ -480,6 +481,32 @@ def check_acceptance(data: DataSet) -> Iterator[Finding]:
         if extra:
             yield _proj(data, p, "ACCEPT-ITEMS", "error", "acceptance.results（分项验收结果）",
                         f"以下项目不在预算中：{'、'.join(extra)}")
+
+
+@rule("PHOTO-FILES", "照片文件存在、是可以打开的图片，所示改造项目在分类表中", per_project=True)
+def check_photos(data: DataSet) -> Iterator[Finding]:
+    """A missing photo is a warning (the papers print a box saying so); an unusable one an error."""
+    catalogue = data.items
+    for p in data.projects.values():
+        folder = data.photo_folder(p.community)
+        for i, photo in enumerate(p.photos):
+            file_field = f"photos[{i}].file（照片.照片文件）"
+            if photo.item is not None and photo.item not in catalogue:
+                yield _proj(data, p, "PHOTO-FILES", "error", f"photos[{i}].item（照片.所示改造项目）",
+                            f"照片“{photo.caption}”所示改造项目“{photo.item}”不在项目分类表中；"
+                            "请写分类表中的项目名称")
+            try:
+                path = locate(folder, photo.file)
+            except PhotoError as exc:
+                missing = not (folder / photo.file).exists() and not (folder / photo.file).is_symlink()
+                hint = f"；请把照片放到 {_rel(data, folder)}/ 中，文书中该照片处将印出“照片缺失”方框" if missing else ""
+                yield _proj(data, p, "PHOTO-FILES", "warning" if missing else "error", file_field,
+                            f"{exc}{hint}")
+                continue
+            try:
+                check_image(path)
+            except PhotoError as exc:
+                yield _proj(data, p, "PHOTO-FILES", "error", file_field, str(exc))
 
 
 @rule("COMPLETION-HOUSEHOLDS", "完成户数不超过小区户数", per_project=True)

@@ -10,6 +10,7 @@ from functools import wraps
 from typing import Any, TypeVar, cast
 
 from flask import Flask, Response, abort, current_app, g, jsonify, redirect, render_template, request, session, url_for
+from werkzeug.datastructures import FileStorage
 from werkzeug.exceptions import HTTPException
 
 from generator.errors import DataError
@@ -139,6 +140,18 @@ def community_or_404(community_id: str, action: Action = "view") -> Loaded:
             abort(403, description="您的账户只能查看、不能修改此小区的资料")
         abort(404)
     return now
+
+
+def project_upload(community_id: str, field: str, missing: str) -> tuple[Loaded, FileStorage, bytes]:
+    """The data set, the file sent in a form field and its bytes, for an upload that changes a
+    project in scope: 404 out of scope or without project data, 400 when no file was sent."""
+    now = community_or_404(community_id, "edit")
+    if community_id not in now.data.projects:
+        abort(404)
+    sent = request.files.get(field)
+    if sent is None or not sent.filename:
+        abort(400, description=missing)
+    return now, sent, sent.read()
 
 
 def error_response(code: int, message: str) -> Response | tuple[Any, int]:
