@@ -600,17 +600,17 @@ def pieces(path: Path, at_most: int = SECTIONS_PER_PIECE) -> list[bytes] | None:
         children = list(body[start:stop + 1]) if stop != len(body) - 1 else list(body[start:stop])
         if not children:
             continue
-        texts = [etree.tostring(c) for c in children]
+        texts = [_xml(c) for c in children]
         if stop != len(body) - 1:
             sect = copy.deepcopy(sects[stop])
             last = copy.deepcopy(children[-1])
             last.find(w("pPr")).remove(last.find(f"{w('pPr')}/{w('sectPr')}"))
             # An empty paragraph holding a section break is the break alone (Word and LibreOffice
             # show no line for it); at the end of a piece it would be a line of its own.
-            texts[-1] = etree.tostring(last) if len(last) > 1 else b""
+            texts[-1] = _xml(last) if len(last) > 1 else b""
         else:
             sect = final
-        xml = head + b"<w:body>" + b"".join(texts) + etree.tostring(sect) + b"</w:body></w:document>"
+        xml = head + b"<w:body>" + b"".join(texts) + _xml(sect) + b"</w:body></w:document>"
         buffer = io.BytesIO()
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
             for name, data in parts.items():
@@ -620,6 +620,10 @@ def pieces(path: Path, at_most: int = SECTIONS_PER_PIECE) -> list[bytes] | None:
         out.append(buffer.getvalue())
         start = stop + 1
     return out if len(out) > 1 else None
+
+
+def _xml(element: etree._Element) -> bytes:
+    return etree.tostring(element, encoding="UTF-8", xml_declaration=False)
 
 
 def join(pdfs: Sequence[bytes]) -> bytes:
