@@ -573,11 +573,11 @@ def pieces(path: Path, at_most: int = SECTIONS_PER_PIECE) -> list[bytes] | None:
         root = etree.fromstring(document)
     except etree.XMLSyntaxError:
         return None
-    body = root.find(w("body"))
+    body = list(root.find(w("body")))  # a list: lxml counts and slices children one by one
     head = document[: document.index(b"<w:body")]
     sects = [p.find(f"{w('pPr')}/{w('sectPr')}") for p in body]
     ends = [i for i, s in enumerate(sects) if s is not None]
-    final = body[-1] if len(body) and body[-1].tag == w("sectPr") else None
+    final = body[-1] if body and body[-1].tag == w("sectPr") else None
     if final is None:
         return None
     refs = {(r.tag, r.get(w("type"), "default")) for s in [*(sects[i] for i in ends), final] for r in s
@@ -588,16 +588,18 @@ def pieces(path: Path, at_most: int = SECTIONS_PER_PIECE) -> list[bytes] | None:
     if not cuts:
         return None
     chosen: list[int] = [cuts[0]] if cuts[0] == ends[0] else []  # a contents page alone: it changes
+    section = {end: number for number, end in enumerate(ends)}
+    since = section[chosen[-1]] if chosen else -1
     for cut in cuts:
-        last = chosen[-1] if chosen else -1
-        if sum(1 for e in ends if last < e <= cut) >= at_most and cut != last:
+        if section[cut] - since >= at_most:
             chosen.append(cut)
+            since = section[cut]
     if not chosen:
         return None
     out = []
     start = 0
     for stop in [*chosen, len(body) - 1]:
-        children = list(body[start:stop + 1]) if stop != len(body) - 1 else list(body[start:stop])
+        children = body[start:stop + 1] if stop != len(body) - 1 else body[start:stop]
         if not children:
             continue
         texts = [_xml(c) for c in children]
@@ -616,7 +618,8 @@ def pieces(path: Path, at_most: int = SECTIONS_PER_PIECE) -> list[bytes] | None:
             for name, data in parts.items():
                 info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
                 info.compress_type = zipfile.ZIP_DEFLATED
-                zf.writestr(info, xml if name == binding.DOCUMENT else data)
+                # LibreOffice reads it once, from a temporary folder: deflated little and fast
+                zf.writestr(info, xml if name == binding.DOCUMENT else data, compresslevel=1)
         out.append(buffer.getvalue())
         start = stop + 1
     return out if len(out) > 1 else None
