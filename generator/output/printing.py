@@ -23,7 +23,7 @@ from generator.documents.kinds import KINDS, Kind
 from generator.documents.paths import safe_name
 from generator.errors import DataError, Problem
 from generator.output.binding import set_sect_child, w
-from generator.output.pdf import convert, reusing_pieces, soffice
+from generator.output.pdf import NoLibreOffice, convert, reusing_pieces, soffice
 from generator.output.pipeline import (
     Job,
     Renderers,
@@ -258,7 +258,10 @@ def paginate(docx: bytes, restarts: Sequence[int], workers: int = 1) -> list[int
         source = Path(tmp) / "bound.docx"
         source.write_bytes(docx)
         made: list[bytes] = []
-        done = convert([source], lambda _, data: made.append(data), workers=workers)
+        try:
+            done = convert([source], lambda _, data: made.append(data), workers=workers)
+        except NoLibreOffice:
+            return None
         if done.failed or not made:
             return None
         target = source.with_suffix(".pdf")
