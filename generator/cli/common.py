@@ -94,6 +94,12 @@ def force_option(what: str = "文件") -> Callable[..., Any]:
     return click.option("--force", is_flag=True, help=f"覆盖生成后被手工修改过的{what}。")
 
 
+BLANK_FORMS = click.option(
+    "--blank-forms", "blank_forms", type=click.IntRange(1, 100_000), default=None, metavar="份数",
+    help="居民意见征询表印成空白表，每个小区这么多份（不按住户名册预填；默认：有名册按名册每户一份，"
+         "没有名册按小区户数）。")
+
+
 def pdf_options(command: Callable[..., Any]) -> Callable[..., Any]:
     """The --pdf and --pdf-a options of a command that writes documents."""
     for option in reversed(PDF_OPTIONS):

@@ -36,6 +36,9 @@ class Target:
     community: Community | None = None
     """A community kind's community; its project detail is read from the data set when needed
     (tens of thousands of targets are planned at once; the records stay packed until then)."""
+    blank_forms: int | None = None
+    """Household survey forms printed blank, this many, instead of one per roster household
+    (or, without a roster, one per household the community has)."""
 
 
 def community_target(data: DataSet, community_id: str) -> Target:
@@ -160,7 +163,7 @@ def _needs_notice(data: DataSet, target: Target) -> str | None:
 
 
 def _survey(data: DataSet, target: Target) -> dict[str, Any]:
-    return survey_context(data, project_of(data, target), "full")
+    return survey_context(data, project_of(data, target), "full", target.blank_forms)
 
 
 def _tally(data: DataSet, target: Target) -> dict[str, Any]:

@@ -27,7 +27,7 @@ MARK = "gaizaoPdf"
 """Bookmark names of the marks: MARK + document number + a (first paragraph) or z (last)."""
 _METADATA = frozenset({"docProps/core.xml", "docProps/app.xml"})
 """Parts that may differ between documents bound together: they do not change the layout."""
-_PAGE_COUNT = re.compile(rb"NUMPAGES|SECTIONPAGES|SECTIONS\b")
+PAGE_COUNT = re.compile(rb"NUMPAGES|SECTIONPAGES|SECTIONS\b")
 """Fields whose value would be the bound file's, not the document's."""
 _SECT_ORDER = (
     "headerReference footerReference footnotePr endnotePr type pgSz pgMar paperSrc pgBorders "
@@ -62,14 +62,14 @@ def shell(path: Path) -> str | None:
                 if info.filename == DOCUMENT:
                     document = data
                     continue
-                if _PAGE_COUNT.search(data) and info.filename.startswith("word/"):
+                if PAGE_COUNT.search(data) and info.filename.startswith("word/"):
                     return None
                 if info.filename not in _METADATA:
                     digest.update(info.filename.encode() + b"\0" + hashlib.sha256(data).digest())
     except (OSError, zipfile.BadZipFile, KeyError, ValueError):
         return None
     start = document.find(b"<w:body>")
-    if start < 0 or _PAGE_COUNT.search(document) or document.count(b"<w:sectPr") != 1:
+    if start < 0 or PAGE_COUNT.search(document) or document.count(b"<w:sectPr") != 1:
         return None  # several sections may start on odd pages: blank pages of their own
     # The root element declares the namespaces; documents bound together must agree on them.
     digest.update(document[:start])

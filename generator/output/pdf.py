@@ -8,22 +8,30 @@ total time, the rest is named as not converted instead of waited for.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import io
 import math
 import os
+import re
 import shutil
 import signal
 import subprocess
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Sequence
+import zipfile
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 
+from lxml import etree
+
 from generator.errors import GaizaoError, OutputError
 from generator.output import binding
+from generator.output.binding import w
 from generator.output.fonts import FONTS_CONF, missing_fonts
 from generator.output.writer import Entry, Output, atomic_write, os_reason, sha256
 
@@ -36,6 +44,8 @@ SECONDS_PER_MB = 20
 TOTAL_SECONDS = 120
 """The whole step's cap: this plus TOTAL_PER_DOCUMENT for each document."""
 TOTAL_PER_DOCUMENT = 5
+PIECE_WEIGHT = 8
+"""A piece of a long file counts as this many documents towards the total time."""
 BIND_AT_MOST = 48
 """Documents bound into one file: enough to pay LibreOffice's per-file cost once for many, few
 enough to share the work out among the workers."""
@@ -44,6 +54,8 @@ INSTALL_HINT = (
     "请安装：sudo apt-get install libreoffice-writer-nogui libreoffice-calc-nogui fonts-noto-cjk"
 )
 PDF_A = "PDF/A-2b"
+CANNOT_JOIN = binding.CANNOT_SPLIT
+"""What join() raises on a piece it cannot read."""
 
 
 class NoLibreOffice(GaizaoError):
@@ -116,6 +128,8 @@ class _Unit:
     sources: list[Path]
     staged: Path
     bound: bool
+    piece: tuple[int, str] | None = None
+    """A piece of a long file (see pieces): its place and the hash of its bytes."""
 
     def allowance(self, timeout: float) -> float:
         """Seconds without a new PDF after which LibreOffice is taken to hang on this unit."""
@@ -232,24 +246,40 @@ def _singles(unit: _Unit) -> list[_Unit]:
     return out
 
 
-def _plan(files: Sequence[Path], inbox: Path, workers: int, archival: bool) -> list[list[_Unit]]:
-    """Units for each worker: documents that differ only in their text bound in even chunks, the
-    rest one by one; shared out so that each worker gets about as many documents."""
+def _plan(files: Sequence[Path], inbox: Path, workers: int, archival: bool,
+          assembly: dict[Path, list[bytes | None]], kept: dict[str, bytes] | None) -> list[list[_Unit]]:
+    """Units for each worker: documents that differ only in their text bound in even chunks, long
+    files in pieces (their PDFs gathered in assembly, those in kept taken from there), the rest
+    one by one; shared out so that each worker gets about as many documents."""
     groups: dict[str, list[Path]] = {}
     units: list[_Unit] = []
-    for source in files:
-        key = None if archival else binding.shell(source)
-        if key is None:
+
+    def alone(source: Path) -> None:
+        cut = None if archival else pieces(source, SECTIONS_PER_PIECE)  # joined PDFs are not PDF/A
+        if cut is None:
             staged = inbox / f"s{len(units):05d}{source.suffix}"
             shutil.copyfile(source, staged)
             units.append(_Unit([source], staged, bound=False))
+            return
+        assembly[source] = [None] * len(cut)
+        for index, data in enumerate(cut):
+            digest = hashlib.sha256(data).hexdigest()
+            if kept is not None and digest in kept:
+                assembly[source][index] = kept[digest]
+                continue
+            staged = inbox / f"p{len(units):05d}.docx"
+            staged.write_bytes(data)
+            units.append(_Unit([source], staged, bound=False, piece=(index, digest)))
+
+    for source in files:
+        key = None if archival else binding.shell(source)
+        if key is None:
+            alone(source)
         else:
             groups.setdefault(key, []).append(source)
     for members in groups.values():
         if len(members) == 1:
-            staged = inbox / f"s{len(units):05d}{members[0].suffix}"
-            shutil.copyfile(members[0], staged)
-            units.append(_Unit(members, staged, bound=False))
+            alone(members[0])
             continue
         chunks = min(len(members) // 2 or 1, workers * math.ceil(len(members) / BIND_AT_MOST / workers))
         size = math.ceil(len(members) / chunks)
@@ -289,7 +319,9 @@ def convert(files: Sequence[Path], deliver: Callable[[Path, bytes], None], *,
         return result
     lock = threading.Lock()
     stop = threading.Event()
-    deadline = time.monotonic() + (total if total is not None else TOTAL_SECONDS + TOTAL_PER_DOCUMENT * len(files))
+    kept = _KEPT.get()  # read here: the worker threads do not share this context
+    assembly: dict[Path, list[bytes | None]] = {}
+    began = time.monotonic()
 
     def fail(source: Path, reason: str) -> None:
         with lock:
@@ -312,8 +344,31 @@ def convert(files: Sequence[Path], deliver: Callable[[Path, bytes], None], *,
             result.done.append(source.with_suffix(".pdf"))
             on_done(source)
 
+    def assemble(source: Path, parts: Sequence[bytes | None]) -> None:
+        try:
+            give(source, join([p for p in parts if p is not None]))
+        except CANNOT_JOIN:
+            fail(source, "PDF 各部分无法合并")
+
     def finish(unit: _Unit, pdf: bytes) -> list[_Unit]:
-        """Hand on a unit's PDF (split by document when bound); units to convert again."""
+        """Hand on a unit's PDF (split by document when bound, joined when a piece); units to
+        convert again."""
+        if unit.piece is not None:
+            source, (index, digest) = unit.sources[0], unit.piece
+            reason = problem(pdf)
+            if reason:
+                fail(source, reason)
+                return []
+            with lock:
+                if kept is not None:
+                    kept[digest] = pdf
+                assembly[source][index] = pdf
+                whole = assembly[source]
+                if any(part is None for part in whole):
+                    return []
+                del assembly[source]
+            assemble(source, whole)
+            return []
         if not unit.bound:
             give(unit.sources[0], pdf)
             return []
@@ -331,9 +386,16 @@ def convert(files: Sequence[Path], deliver: Callable[[Path, bytes], None], *,
         inbox = Path(tmp) / "in"
         inbox.mkdir()
         try:
-            shares = _plan(files, inbox, workers, archival)
+            shares = _plan(files, inbox, workers, archival, assembly, kept)
+            for source, parts in list(assembly.items()):
+                if all(part is not None for part in parts):  # every piece converted before
+                    del assembly[source]
+                    assemble(source, parts)
         except OSError as exc:
             raise OutputError(f"无法准备 PDF 转换（临时文件夹 {tmp}）：{os_reason(exc)}") from None
+        # A piece of a long file holds the pages of many short documents: it is given their time.
+        count = len(files) + PIECE_WEIGHT * sum(1 for share in shares for u in share if u.piece is not None)
+        deadline = began + (total if total is not None else TOTAL_SECONDS + TOTAL_PER_DOCUMENT * count)
         crew = []
         for index, share in enumerate(shares):
             folder = Path(tmp) / f"w{index}"
@@ -452,3 +514,133 @@ def convert_outputs(output: Output, rels: Sequence[str], *, on_done: Callable[[P
 def font_warnings() -> list[str]:
     """Warnings naming each font of the PDF font map that is not installed (see output/fonts.py)."""
     return missing_fonts()
+
+
+# ---------------------------------------------------------------- long files in pieces
+
+SECTIONS_PER_PIECE = 32
+"""LibreOffice's time per page grows with the file (a survey file of 200 two-page forms takes
+about four times as long per page as one of 25): a long file of many sections is converted in
+pieces of at most this many sections, in one LibreOffice process, and the PDFs joined."""
+_NUMBERED = re.compile(rb'<w:style\b[^>]*w:styleId="([^"]+)"(?:(?!</w:style>).)*?<w:numPr>', re.S)
+_CROSSING = re.compile(rb"<w:numPr>|<w:footnoteReference|<w:endnoteReference")
+_KEPT: ContextVar[dict[str, bytes] | None] = ContextVar("gaizao_pdf_pieces", default=None)
+
+
+@contextmanager
+def reusing_pieces() -> Iterator[None]:
+    """Within the block, a piece converted once is not converted again: the print command lays a
+    file out, then converts it again with only its contents page changed."""
+    token = _KEPT.set({})
+    try:
+        yield
+    finally:
+        _KEPT.reset(token)
+
+
+def _restarts(sect: etree._Element, refs: set[tuple[str, str]]) -> bool:
+    """Whether a section begins a new page numbered from an odd number with every header and
+    footer of its own: what comes before it cannot change its layout."""
+    kind = sect.find(w("type"))
+    kind_val = kind.get(w("val")) if kind is not None else "nextPage"
+    number = sect.find(w("pgNumType"))
+    start = number.get(w("start")) if number is not None else None
+    own = {(r.tag, r.get(w("type"), "default")) for r in sect if r.tag in (w("headerReference"),
+                                                                         w("footerReference"))}
+    return (kind_val in ("nextPage", "oddPage") and start is not None and start.isdigit()
+            and int(start) % 2 == 1 and refs <= own)
+
+
+def pieces(path: Path, at_most: int = SECTIONS_PER_PIECE) -> list[bytes] | None:
+    """A Word file of more than at_most sections, cut where a section restarts its page numbers,
+    as .docx files converted one after the other give the pages of the whole; None when it is
+    short or cannot be cut (numbered lists, notes or page-count fields run across sections)."""
+    if path.suffix.lower() != ".docx":
+        return None
+    try:
+        with zipfile.ZipFile(path) as zf:
+            parts = {i.filename: zf.read(i) for i in zf.infolist()}
+    except (OSError, zipfile.BadZipFile):
+        return None
+    document = parts.get(binding.DOCUMENT, b"")
+    if document.count(b"<w:sectPr") <= at_most or _CROSSING.search(document) or any(
+            binding.PAGE_COUNT.search(data) for name, data in parts.items() if name.startswith("word/")):
+        return None
+    for style in _NUMBERED.findall(parts.get("word/styles.xml", b"")):
+        if b'<w:pStyle w:val="' + style + b'"/>' in document:
+            return None
+    try:
+        root = etree.fromstring(document)
+    except etree.XMLSyntaxError:
+        return None
+    body = list(root.find(w("body")))  # a list: lxml counts and slices children one by one
+    head = document[: document.index(b"<w:body")]
+    sects = [p.find(f"{w('pPr')}/{w('sectPr')}") for p in body]
+    ends = [i for i, s in enumerate(sects) if s is not None]
+    final = body[-1] if body and body[-1].tag == w("sectPr") else None
+    if final is None:
+        return None
+    refs = {(r.tag, r.get(w("type"), "default")) for s in [*(sects[i] for i in ends), final] for r in s
+            if r.tag in (w("headerReference"), w("footerReference"))}
+    # cut after section j when section j + 1 (whose properties end it) starts afresh
+    closing = [*(sects[i] for i in ends[1:]), final]
+    cuts = [end for end, following in zip(ends, closing, strict=True) if _restarts(following, refs)]
+    if not cuts:
+        return None
+    chosen: list[int] = [cuts[0]] if cuts[0] == ends[0] else []  # a contents page alone: it changes
+    section = {end: number for number, end in enumerate(ends)}
+    since = section[chosen[-1]] if chosen else -1
+    for cut in cuts:
+        if section[cut] - since >= at_most:
+            chosen.append(cut)
+            since = section[cut]
+    if not chosen:
+        return None
+    out = []
+    start = 0
+    for stop in [*chosen, len(body) - 1]:
+        children = body[start:stop + 1] if stop != len(body) - 1 else body[start:stop]
+        if not children:
+            continue
+        texts = [_xml(c) for c in children]
+        if stop != len(body) - 1:
+            sect = copy.deepcopy(sects[stop])
+            last = copy.deepcopy(children[-1])
+            last.find(w("pPr")).remove(last.find(f"{w('pPr')}/{w('sectPr')}"))
+            # An empty paragraph holding a section break is the break alone (Word and LibreOffice
+            # show no line for it); at the end of a piece it would be a line of its own.
+            texts[-1] = _xml(last) if len(last) > 1 else b""
+        else:
+            sect = final
+        xml = head + b"<w:body>" + b"".join(texts) + _xml(sect) + b"</w:body></w:document>"
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
+            for name, data in parts.items():
+                info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+                info.compress_type = zipfile.ZIP_DEFLATED
+                # LibreOffice reads it once, from a temporary folder: deflated little and fast
+                zf.writestr(info, xml if name == binding.DOCUMENT else data, compresslevel=1)
+        out.append(buffer.getvalue())
+        start = stop + 1
+    return out if len(out) > 1 else None
+
+
+def _xml(element: etree._Element) -> bytes:
+    return etree.tostring(element, encoding="UTF-8", xml_declaration=False)
+
+
+def join(pdfs: Sequence[bytes]) -> bytes:
+    """One PDF of the pages of the pieces in order, with the first piece's document information."""
+    from pypdf import PdfReader, PdfWriter
+
+    writer = PdfWriter()
+    first = None
+    for data in pdfs:
+        reader = PdfReader(io.BytesIO(data))
+        first = first or reader
+        writer.append(reader, import_outline=False)
+    if first is not None and first.metadata:
+        writer.add_metadata(dict(first.metadata))
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()

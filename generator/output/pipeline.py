@@ -17,7 +17,7 @@ import multiprocessing
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from multiprocessing.pool import Pool
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, overload
@@ -57,6 +57,8 @@ class Selection:
     district: str | None = None
     year: int | None = None
     project: str | None = None
+    blank_forms: int | None = None
+    """Print this many blank household survey forms per community (see Target.blank_forms)."""
 
     def check(self, data: DataSet, allowed: Sequence[Kind] | None = None) -> None:
         """Refuse kinds, districts and projects the data does not know."""
@@ -138,6 +140,8 @@ def plan_jobs(data: DataSet, sel: Selection, allowed: Sequence[Kind] | None = No
             if sel.project and c.id != sel.project:
                 continue
             target = community_target(data, c.id)
+            if sel.blank_forms is not None:
+                target = replace(target, blank_forms=sel.blank_forms)
             for kind in packet:
                 reason = NO_PROJECT if c.id not in data.projects else kind.needs(data, target)
                 if reason:

@@ -23,7 +23,7 @@ from generator.documents.kinds import KINDS, Kind
 from generator.documents.paths import safe_name
 from generator.errors import DataError, Problem
 from generator.output.binding import set_sect_child, w
-from generator.output.pdf import environment, soffice
+from generator.output.pdf import NoLibreOffice, convert, reusing_pieces, soffice
 from generator.output.pipeline import (
     Job,
     Renderers,
@@ -64,6 +64,9 @@ class Binder:
             self.sect = etree.SubElement(root.find(w("body")), w("sectPr"))
         self.bodies: list[tuple[str, int]] = []
         """Each document's body XML (a marker where its section break goes), its header variant."""
+        self.restarts: list[int] = []
+        """Each document's pages numbered 1: its sections that restart the numbers, and the one
+        the binding starts it with."""
         self.variants: dict[tuple[str, ...], int] = {}
         """Rendered headers and footers; documents whose differ (the 示例 mark) get their own."""
         self.first: dict[str, Any] | None = None
@@ -92,6 +95,7 @@ class Binder:
         change = ppr.find(w("pPrChange"))
         (change.addprevious if change is not None else ppr.append)(etree.Comment("gaizao-section"))
         text = etree.tostring(root, encoding="unicode")
+        self.restarts.append(1 + sum(1 for n in body.iter(w("pgNumType")) if n.get(w("start")) == "1"))
         self.bodies.append((text[text.index("<w:body>") + 8: text.rindex("</w:body>")], variant))
 
     def _section(self, rids: dict[str, str] | None) -> str:
@@ -247,34 +251,44 @@ def _blank_page(section: str, style: str = "") -> str:
 _PAGE_ONE = re.compile(r"—\s*1\s*—\s*$")
 
 
-def paginate(docx: bytes, documents: int, timeout: float = 600) -> list[int] | None:
+def paginate(docx: bytes, restarts: Sequence[int], workers: int = 1) -> list[int] | None:
     """Lay the bound file out once with LibreOffice: the contents' and each document's pages.
 
-    A document starts on the page whose footer reads "— 1 —". None when LibreOffice or
-    pdftotext is missing, or the layout does not show one start per document.
+    restarts: how many of each document's pages have their numbers restart at 1 (one, or one
+    per household form). A document starts on the page whose footer reads "— 1 —". None when
+    LibreOffice or pdftotext is missing, or the layout does not show the starts expected. Within
+    pdf.reusing_pieces, the PDF step converts again only the pieces this pass did not see.
     """
-    command, pdftotext = soffice(), shutil.which("pdftotext")
-    if command is None or pdftotext is None:
+    pdftotext = shutil.which("pdftotext")
+    if soffice() is None or pdftotext is None:
         return None
     with tempfile.TemporaryDirectory(prefix="gaizao-pages-") as tmp:
         source = Path(tmp) / "bound.docx"
         source.write_bytes(docx)
+        made: list[bytes] = []
         try:
-            subprocess.run([command, "--headless", "--norestore", "--nolockcheck",
-                            f"-env:UserInstallation={(Path(tmp) / 'profile').as_uri()}",
-                            "--convert-to", "pdf", "--outdir", tmp, str(source)],
-                           env=environment(), capture_output=True, timeout=timeout, check=False)
-            text = subprocess.run([pdftotext, "-layout", str(source.with_suffix(".pdf")), "-"],
-                                  capture_output=True, text=True, timeout=timeout,
-                                  check=False).stdout
+            done = convert([source], lambda _, data: made.append(data), workers=workers)
+        except NoLibreOffice:
+            return None
+        if done.failed or not made:
+            return None
+        target = source.with_suffix(".pdf")
+        target.write_bytes(made[0])
+        try:
+            text = subprocess.run([pdftotext, "-layout", str(target), "-"], capture_output=True, text=True,
+                                  timeout=600, check=False).stdout
         except subprocess.TimeoutExpired:
             return None
     pages = text.split("\f")[:-1]
     starts = [i for i, page in enumerate(pages) if _PAGE_ONE.search(page.rstrip())]
-    if len(starts) != documents or not starts or starts[0] == 0:
+    if len(starts) != sum(restarts) or not starts or starts[0] == 0:
         return None
-    ends = [*starts[1:], len(pages)]
-    return [starts[0], *(end - start for start, end in zip(starts, ends, strict=True))]
+    firsts, at = [], 0
+    for count in restarts:
+        firsts.append(starts[at])
+        at += count
+    ends = [*firsts[1:], len(pages)]
+    return [firsts[0], *(end - start for start, end in zip(firsts, ends, strict=True))]
 
 
 @dataclass
@@ -307,13 +321,15 @@ class PrintFile:
 
 def plan_prints(data: DataSet, kind: str, district: str | None = None, year: int | None = None,
                 street_office: str | None = None,
-                withheld: Mapping[str, str] | None = None) -> tuple[list[PrintFile], list[Skip]]:
+                withheld: Mapping[str, str] | None = None,
+                blank_forms: int | None = None) -> tuple[list[PrintFile], list[Skip]]:
     """The print files a selection gives, one per district that has documents, in plan order.
 
     street_office: only the communities whose project names it. withheld: communities left out
-    of this print, each with the reason (the web app's review gate).
+    of this print, each with the reason (the web app's review gate). blank_forms: that many
+    blank household forms per community instead of the roster's.
     """
-    sel = Selection(kinds=(kind,), district=district, year=year)
+    sel = Selection(kinds=(kind,), district=district, year=year, blank_forms=blank_forms)
     sel.check(data)
     if KINDS[kind].suffix != ".docx":
         name = KINDS[kind].name
@@ -352,13 +368,16 @@ def print_documents(
     progress: Callable[[list[Job]], Iterable[Job]] = lambda jobs: jobs,
     then: Then | None = None,
     layout: bool = False,
+    workers: int = 1,
+    blank_forms: int | None = None,
 ) -> Result:
     """Write one bound print file per district into out/打印/; nothing when the data has errors.
 
-    layout: lay each file out once with LibreOffice (paginate), so that every document starts
-    on an odd page and the contents page says how many sheets each takes.
+    layout: lay each file out once with LibreOffice (paginate, with `workers` LibreOffice
+    processes), so that every document starts on an odd page and the contents page says how
+    many sheets each takes; the PDF step (then) reuses what that pass converted.
     """
-    files, skips = plan_prints(data, kind, district, year, street_office, withheld)
+    files, skips = plan_prints(data, kind, district, year, street_office, withheld, blank_forms)
     refuse_on_errors(data)
     renderers = Renderers(data, templates_dir)
     templates = {f.district: renderers.locate(f.kind, f.district) for f in files}
@@ -387,7 +406,7 @@ def print_documents(
 
                 # The first pass has the second's wording, so the contents take the same pages.
                 payload = binder.finish(f.heading, rows, laid_out("—" * len(str(3 * len(f.jobs)))))
-                pages = paginate(payload, len(f.jobs))
+                pages = paginate(payload, binder.restarts, workers)
                 if pages:
                     sheets = [(n + 1) // 2 for n in pages[1:]]
                     rows = [(*r[:4], str(n)) for r, n in zip(rows, sheets, strict=True)]
@@ -401,6 +420,7 @@ def print_documents(
                 data_hash=hashes[f.district].hexdigest(),
             ), payload
 
-    result = write_all(out, force, produced(), skips, then)
+    with reusing_pieces():
+        result = write_all(out, force, produced(), skips, then)
     result.bound = {f.path: len(f.jobs) for f in files}
     return result
