@@ -8,7 +8,7 @@ from typing import Any
 from flask import Blueprint, abort, g, jsonify, request
 
 from generator.web.auth import attempt
-from generator.web.pages import as_pdf, download, make_document, make_packet, summary
+from generator.web.pages import download, make_packet, send_document, summary
 from generator.web.permissions import visible
 from generator.web.security import community_or_404, loaded, login_required
 
@@ -67,11 +67,7 @@ def project(community_id: str) -> Any:
 @bp.route("/projects/<community_id>/documents/<kind>")
 @login_required
 def document_file(community_id: str, kind: str) -> Any:
-    now = community_or_404(community_id)
-    name, payload = make_document(now, community_id, kind)
-    if request.args.get("format") == "pdf":
-        name, payload = as_pdf(name, payload)
-    return download(name, payload)
+    return send_document(community_id, kind)
 
 
 @bp.route("/projects/<community_id>/packet.zip")

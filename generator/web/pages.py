@@ -95,14 +95,19 @@ def project(community_id: str) -> Any:
     )
 
 
-@bp.route("/projects/<community_id>/documents/<kind>")
-@login_required
-def document_file(community_id: str, kind: str) -> Any:
+def send_document(community_id: str, kind: str) -> Any:
+    """One document of a community as a download (PDF with ?format=pdf): the page's and the API's."""
     now = community_or_404(community_id)
     name, payload = make_document(now, community_id, kind)
     if request.args.get("format") == "pdf":
         name, payload = as_pdf(name, payload)
     return download(name, payload)
+
+
+@bp.route("/projects/<community_id>/documents/<kind>")
+@login_required
+def document_file(community_id: str, kind: str) -> Any:
+    return send_document(community_id, kind)
 
 
 PDF_LOCK = threading.Lock()
