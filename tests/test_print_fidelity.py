@@ -245,7 +245,7 @@ def _page_bodies(pdf: Path) -> str:
     """The PDF's text without its running headers and page numbers, spaces and breaks removed."""
     text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
     kept = [line for page in text.split("\f") for line in page.splitlines()
-            if not re.fullmatch(r"\s*(【示例数据，仅供演示】|—\s*\d+\s*—)\s*", line)]
+            if not re.fullmatch(r"\s*(【示例数据，仅供演示】|示例：.*不是正式公文|—\s*\d+\s*—)\s*", line)]
     return re.sub(r"\s+", "", "".join(kept))
 
 
