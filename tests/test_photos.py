@@ -21,7 +21,8 @@ from generator.documents.report import report_path
 from generator.errors import DataError
 from generator.output.pipeline import Renderers, Result, Selection, build, build_reports, render_document
 from generator.render import pictures
-from generator.render.pictures import EMU_PER_MM, PRINT_DPI, TYPE_WIDTH_MM, PhotoTable
+from generator.render.images import EMU_PER_MM
+from generator.render.pictures import PRINT_DPI, TYPE_WIDTH_MM, PhotoTable
 from generator.rules.checks import check_all
 from tests.helpers import DataDir, good_project
 

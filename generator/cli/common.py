@@ -129,9 +129,10 @@ class PdfStep:
             self.missing = exc
 
     def _convert(self, output: Any, result: Any) -> None:
-        from generator.output.pdf import convert_outputs, font_warnings
+        from generator.output.fonts import missing_fonts
+        from generator.output.pdf import convert_outputs
 
-        for warning in font_warnings():
+        for warning in missing_fonts():
             click.echo(warning, err=True)
         rels = result.paths.rels
         if self.quiet or len(rels) <= 5:

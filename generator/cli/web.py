@@ -11,6 +11,8 @@ from generator.cli.common import CONTEXT
 from generator.errors import GaizaoError
 
 INSTANCE_HELP = "实例文件夹：账户、会话密钥和操作记录（默认：当前文件夹下的 instance/，不能在数据文件夹内）。"
+instance_option = click.option("--instance", "instance", type=click.Path(path_type=Path, file_okay=False),
+                               help=INSTANCE_HELP)
 
 
 def _instance(value: Path | None) -> Path:
@@ -31,7 +33,7 @@ def _record(instance: Path, action: str, name: str) -> None:
 
 
 @click.command(context_settings=CONTEXT)
-@click.option("--instance", "instance", type=click.Path(path_type=Path, file_okay=False), help=INSTANCE_HELP)
+@instance_option
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="监听地址；供局域网访问时设为本机内网地址或 0.0.0.0。")
 @click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True, help="端口。")
@@ -80,7 +82,7 @@ def _password(from_stdin: bool) -> str:
 @click.option("--unit", required=True, metavar="单位",
               help="所属单位：街道办事处（与项目资料中 street_office 相同）、县（区）名称或市名。")
 @click.option("--password-stdin", is_flag=True, help="从标准输入读取密码（一行），而不是提示输入。")
-@click.option("--instance", "instance", type=click.Path(path_type=Path, file_okay=False), help=INSTANCE_HELP)
+@instance_option
 def users_add(name: str, role: str, unit: str, password_stdin: bool, instance: Path | None) -> None:
     """新增账户；密码只以 argon2id 散列保存。"""
     from generator.web.accounts import Accounts
@@ -91,7 +93,7 @@ def users_add(name: str, role: str, unit: str, password_stdin: bool, instance: P
 
 
 @users.command("list", context_settings=CONTEXT)
-@click.option("--instance", "instance", type=click.Path(path_type=Path, file_okay=False), help=INSTANCE_HELP)
+@instance_option
 def users_list(instance: Path | None) -> None:
     """列出账户。"""
     from generator.web.accounts import Accounts
@@ -104,7 +106,7 @@ def users_list(instance: Path | None) -> None:
 
 @users.command("disable", context_settings=CONTEXT)
 @click.argument("name", metavar="用户名")
-@click.option("--instance", "instance", type=click.Path(path_type=Path, file_okay=False), help=INSTANCE_HELP)
+@instance_option
 def users_disable(name: str, instance: Path | None) -> None:
     """停用账户：不能再登录，已登录的会话立即失效。"""
     from generator.web.accounts import Accounts
@@ -117,7 +119,7 @@ def users_disable(name: str, instance: Path | None) -> None:
 @users.command("passwd", context_settings=CONTEXT)
 @click.argument("name", metavar="用户名")
 @click.option("--password-stdin", is_flag=True, help="从标准输入读取新密码（一行）。")
-@click.option("--instance", "instance", type=click.Path(path_type=Path, file_okay=False), help=INSTANCE_HELP)
+@instance_option
 def users_passwd(name: str, password_stdin: bool, instance: Path | None) -> None:
     """重设账户密码；该账户已登录的会话立即失效。"""
     from generator.web.accounts import Accounts
@@ -129,7 +131,7 @@ def users_passwd(name: str, password_stdin: bool, instance: Path | None) -> None
 
 @users.command("enable", context_settings=CONTEXT)
 @click.argument("name", metavar="用户名")
-@click.option("--instance", "instance", type=click.Path(path_type=Path, file_okay=False), help=INSTANCE_HELP)
+@instance_option
 def users_enable(name: str, instance: Path | None) -> None:
     """重新启用停用的账户（密码不变）。"""
     from generator.web.accounts import Accounts
@@ -144,7 +146,7 @@ def users_enable(name: str, instance: Path | None) -> None:
 @click.option("--role", type=click.Choice(["street", "district", "city", "admin"]), required=True,
               help="新角色：street、district、city 或 admin。")
 @click.option("--unit", required=True, metavar="单位", help="新的所属单位。")
-@click.option("--instance", "instance", type=click.Path(path_type=Path, file_okay=False), help=INSTANCE_HELP)
+@instance_option
 def users_assign(name: str, role: str, unit: str, instance: Path | None) -> None:
     """修改账户的角色和所属单位；该账户已登录的会话立即失效。"""
     from generator.web.accounts import Accounts

@@ -32,7 +32,7 @@ from lxml import etree
 from generator.errors import GaizaoError, OutputError
 from generator.output import binding
 from generator.output.binding import w
-from generator.output.fonts import FONTS_CONF, missing_fonts
+from generator.output.fonts import FONTS_CONF
 from generator.output.writer import Entry, Output, atomic_write, os_reason, sha256
 
 SECONDS_PER_FILE = 60
@@ -510,10 +510,6 @@ def convert_outputs(output: Output, rels: Sequence[str], *, on_done: Callable[[P
     return result
 
 
-
-def font_warnings() -> list[str]:
-    """Warnings naming each font of the PDF font map that is not installed (see output/fonts.py)."""
-    return missing_fonts()
 
 
 # ---------------------------------------------------------------- long files in pieces

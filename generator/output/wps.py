@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 import zipfile
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -163,7 +163,3 @@ def check_files(paths: Iterable[Path]) -> dict[Path, list[Finding]]:
                 found[path] = problems
     return found
 
-
-def describe(found: dict[Path, Sequence[Finding]]) -> str:
-    """The findings as lines a developer reads, one per pitfall."""
-    return "\n".join(f"{path}：{finding}" for path, items in found.items() for finding in items)

@@ -30,7 +30,6 @@ MAX_PHOTO_BYTES = 40 * 1024 * 1024
 PRINT_DPI = 180
 """Pixels per inch at the printed size: a laser printer's photo needs 150–200."""
 JPEG_QUALITY = 85
-EMU_PER_MM = 36000
 TYPE_WIDTH_MM = 156.0
 """GB/T 9704's type area is 156 mm wide: a table of photos is exactly as wide."""
 CAPTION_HALF_POINTS = 24

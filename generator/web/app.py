@@ -85,12 +85,6 @@ def create_app(data_dir: Path | None = None, instance: Path | None = None,
     from generator.render.filters import yuan
     from generator.web import admin, api, auth, batch, city, edit, pages, photos, review, roster, security
 
-    @app.before_request
-    def upload_limits() -> None:
-        # Before the CSRF check reads the form: a phone's photo is larger than a workbook.
-        if request.endpoint == "photos.upload":
-            request.max_content_length = photos.MAX_PHOTO_UPLOAD
-
     security.install(app)
     app.jinja_env.filters["money"] = yuan
     for blueprint in (auth.bp, pages.bp, edit.bp, photos.bp, api.bp, roster.bp, review.bp, batch.bp, admin.bp,

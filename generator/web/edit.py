@@ -15,7 +15,7 @@ from generator.data.models import Project
 from generator.render.filters import yuan
 from generator.web import forms
 from generator.web.audit import FieldChange
-from generator.web.security import audit, community_or_404, login_required, store
+from generator.web.security import audit, login_required, project_or_404, store
 from generator.web.store import Loaded, candidate_findings, findings_of
 
 bp = Blueprint("edit", __name__)
@@ -92,9 +92,7 @@ def _page(now: Loaded, community_id: str, section: forms.Section, values: dict[s
 @bp.route("/projects/<community_id>/edit/<section>", methods=["GET"])
 @login_required
 def section(community_id: str, section: str) -> Any:
-    now = community_or_404(community_id, "edit")
-    if community_id not in now.data.projects:
-        abort(404)
+    now = project_or_404(community_id)
     sec = _section(section)
     return _page(now, community_id, sec, _current(now, community_id), store().version(now, community_id),
                  {}, findings_of(now, community_id), saved=request.args.get("saved") == "1")
@@ -106,9 +104,7 @@ def preview(community_id: str, section: str) -> Any:
     """The form as it stands, checked by the core: model errors, the rules' findings, the funding split."""
     from generator.web.pages import funding_view
 
-    now = community_or_404(community_id, "edit")
-    if community_id not in now.data.projects:
-        abort(404)
+    now = project_or_404(community_id)
     sec = _section(section)
     values = forms.merged(_current(now, community_id), sec, forms.parse(sec, request.form))
     project, errors = forms.validate(values)
@@ -145,9 +141,7 @@ def _conflict(community_id: str, loaded_version: str, path_mtime: float) -> str:
 @bp.route("/projects/<community_id>/edit/<section>", methods=["POST"])
 @login_required
 def save(community_id: str, section: str) -> Any:
-    now = community_or_404(community_id, "edit")
-    if community_id not in now.data.projects:
-        abort(404)
+    now = project_or_404(community_id)
     sec = _section(section)
     parsed = forms.parse(sec, request.form)
     loaded_version = request.form.get("version", "")
@@ -192,9 +186,7 @@ def form_file(community_id: str) -> Any:
     from generator.intake.form import export_form, form_path
     from generator.web.pages import download
 
-    now = community_or_404(community_id, "edit")
-    if community_id not in now.data.projects:
-        abort(404)
+    now = project_or_404(community_id)
     community = now.data.communities[community_id]
     return download(form_path(community).name, export_form(now.data, community))
 
@@ -203,9 +195,7 @@ def form_file(community_id: str) -> Any:
 @login_required
 def form_upload(community_id: str) -> Any:
     """A filled 填报表 imported as `gaizao form import` imports it, for this community only."""
-    now = community_or_404(community_id, "edit")
-    if community_id not in now.data.projects:
-        abort(404)
+    now = project_or_404(community_id)
     upload = request.files.get("form")
     if upload is None or not upload.filename:
         abort(400, description="请选择要上传的填报表（.xlsx）")

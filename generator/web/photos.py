@@ -104,3 +104,7 @@ def upload(community_id: str) -> Any:
         return render_template("photo.html", community=now.data.communities[community_id], name=sent.filename,
                                problems=problems), 422
     return redirect(url_for("pages.project", community_id=community_id, photo=1) + "#photos", code=303)
+
+
+# A phone's photo is larger than a workbook: the limit security._size_limit applies before the CSRF check.
+upload.max_content_length = MAX_PHOTO_UPLOAD  # type: ignore[attr-defined]

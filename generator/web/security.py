@@ -142,12 +142,18 @@ def community_or_404(community_id: str, action: Action = "view") -> Loaded:
     return now
 
 
-def project_upload(community_id: str, field: str, missing: str) -> tuple[Loaded, FileStorage, bytes]:
-    """The data set, the file sent in a form field and its bytes, for an upload that changes a
-    project in scope: 404 out of scope or without project data, 400 when no file was sent."""
+def project_or_404(community_id: str) -> Loaded:
+    """The data set when the account may change the community and it has project data; 404 otherwise."""
     now = community_or_404(community_id, "edit")
     if community_id not in now.data.projects:
         abort(404)
+    return now
+
+
+def project_upload(community_id: str, field: str, missing: str) -> tuple[Loaded, FileStorage, bytes]:
+    """The data set, the file sent in a form field and its bytes, for an upload that changes a
+    project in scope: 404 out of scope or without project data, 400 when no file was sent."""
+    now = project_or_404(community_id)
     sent = request.files.get(field)
     if sent is None or not sent.filename:
         abort(400, description=missing)
