@@ -124,9 +124,15 @@ def test_the_print_pdf_reuses_the_layout_pass(tmp_path: Path, bundled: DataSet,
     xml = _document(result.out / rel)
     communities = result.bound[rel]
     assert xml.count(FORM) == 2 * communities
-    # laid out: each form restarts its page numbers, yet the contents count sheets per community
+    # laid out: the contents count sheets per community
     assert communities >= 2 and f"共{communities}份、" in xml and "张（双面打印）" in xml
     # the layout pass converted every piece; the PDF only the contents page, which changed
     assert runs[-1] == 1 and sum(runs[:-1]) > 1
-    pages = len(PdfReader(result.out / Path(rel).with_suffix(".pdf")).pages)
+    printed = result.out / Path(rel).with_suffix(".pdf")
+    pages = len(PdfReader(printed).pages)
     assert pages >= 1 + 1 + 4 * communities  # contents, its blank verso, two forms of 2 pages or more
+    # every form starts on a right-hand page; the forms carry no page numbers, nor does the contents say so
+    text = subprocess.run(["pdftotext", str(printed), "-"], capture_output=True, text=True, check=True).stdout
+    firsts = [number for number, page in enumerate(text.split("\f"), start=1) if FORM in page]
+    assert len(firsts) == 2 * communities and all(n % 2 == 1 for n in firsts)
+    assert "页码" not in xml and "— 1 —" not in text

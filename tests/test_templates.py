@@ -184,3 +184,15 @@ def test_a_template_cannot_reach_python_internals(tmp_path: Path, bundled: DataS
         build(bundled, tmp_path / "out", Selection(project="dongqu-01", kinds=("notice",)),
               templates_dir=tmp_path / "mine")
     assert not list((tmp_path / "out").rglob("*.docx"))
+
+
+@pytest.mark.parametrize("text", ["金福小区\n老旧小区改造", "a\nb\nc", "一行", "\n", "甲\t乙", "甲\n乙\t丙", "甲\a乙", "甲\f乙"])
+def test_breaks_in_values_become_what_docxtpl_makes_of_them(text: str) -> None:
+    from docxtpl import DocxTemplate
+
+    from generator.render.docx import _unpatch
+
+    xml = ('<w:p><w:pPr><w:jc w:val="center"/></w:pPr><w:r><w:rPr><w:b/></w:rPr>'
+           f'<w:t xml:space="preserve">{text}</w:t></w:r><w:r><w:t>尾</w:t></w:r></w:p>'
+           '<w:p><w:r><w:t>另一段</w:t></w:r></w:p>')
+    assert _unpatch(xml) == DocxTemplate.resolve_listing(None, xml)  # type: ignore[arg-type]

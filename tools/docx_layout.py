@@ -295,8 +295,9 @@ def explicit_fonts(doc: Document, font: str) -> None:
     """
     parts = [doc.styles.element, doc.element]
     for section in doc.sections:
-        parts += [section.header._element, section.footer._element,
-                  section.even_page_header._element, section.even_page_footer._element]
+        # a header linked to the previous one is not read: reading it would make one
+        parts += [side._element for side in (section.header, section.footer, section.even_page_header,
+                                             section.even_page_footer) if not side.is_linked_to_previous]
     themed = {f"w:{a}" for a in ("asciiTheme", "hAnsiTheme", "eastAsiaTheme", "cstheme")}
     for part in parts:
         for fonts in part.iter(qn("w:rFonts")):

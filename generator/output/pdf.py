@@ -8,7 +8,6 @@ total time, the rest is named as not converted instead of waited for.
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import io
 import math
@@ -46,6 +45,8 @@ TOTAL_SECONDS = 120
 TOTAL_PER_DOCUMENT = 5
 PIECE_WEIGHT = 8
 """A piece of a long file counts as this many documents towards the total time."""
+UNITS_PER_RUN = 12
+"""Files one LibreOffice process converts before a fresh one takes over."""
 BIND_AT_MOST = 48
 """Documents bound into one file: enough to pay LibreOffice's per-file cost once for many, few
 enough to share the work out among the workers."""
@@ -198,12 +199,15 @@ class _Worker:
             if time.monotonic() > self.deadline:
                 self._give_up(pending, "超过 PDF 转换的总时限，未转换")
                 return
-            how, current = self._run(pending)
+            # A LibreOffice process slows down over a long run (a piece takes a fifth longer
+            # after thirty): a fresh one every UNITS_PER_RUN files.
+            batch, later = pending[:UNITS_PER_RUN], pending[UNITS_PER_RUN:]
+            how, current = self._run(batch)
             # A PDF is complete once LibreOffice has gone on to the next file or has exited.
-            complete = current if how != "exited" else len(pending)
+            complete = current if how != "exited" else len(batch)
             again: list[_Unit] = []
             finished: set[int] = set()
-            for index, unit in enumerate(pending[:complete]):
+            for index, unit in enumerate(batch[:complete]):
                 pdf = self._pdf(unit)
                 if pdf.exists():
                     again += self.finish(unit, pdf.read_bytes())
@@ -212,15 +216,17 @@ class _Worker:
             if how == "stopped":
                 return
             if how == "overran":
-                self._give_up(pending[current:], "超过 PDF 转换的总时限，未转换")
+                self._give_up(batch[current:] + later, "超过 PDF 转换的总时限，未转换")
                 return
-            rest = [u for i, u in enumerate(pending) if i > current and i not in finished]
-            if current < len(pending):
-                culprit = pending[current]
+            rest = [u for i, u in enumerate(batch) if i > current and i not in finished] + later
+            if current:
+                stalls = 0  # a stall counts as in a row only with nothing converted between
+            if current < len(batch):
+                culprit = batch[current]
                 if how == "hung":
                     self._give_up([culprit], f"LibreOffice 无响应（{culprit.allowance(self.timeout):.0f} 秒无进展），"
                                              "已终止")
-                    stalls = 1 if current else stalls + 1
+                    stalls += 1
                     if stalls >= 2:
                         self._give_up(again + rest, "LibreOffice 连续无响应，未转换")
                         return
@@ -519,7 +525,7 @@ SECTIONS_PER_PIECE = 32
 about four times as long per page as one of 25): a long file of many sections is converted in
 pieces of at most this many sections, in one LibreOffice process, and the PDFs joined."""
 _NUMBERED = re.compile(rb'<w:style\b[^>]*w:styleId="([^"]+)"(?:(?!</w:style>).)*?<w:numPr>', re.S)
-_CROSSING = re.compile(rb"<w:numPr>|<w:footnoteReference|<w:endnoteReference")
+_CROSSING = re.compile(rb"<w:numPr>|<w:footnoteReference|<w:endnoteReference|<w:sectPrChange")
 _KEPT: ContextVar[dict[str, bytes] | None] = ContextVar("gaizao_pdf_pieces", default=None)
 
 
@@ -547,10 +553,38 @@ def _restarts(sect: etree._Element, refs: set[tuple[str, str]]) -> bool:
             and int(start) % 2 == 1 and refs <= own)
 
 
+_SECT = re.compile(rb"<w:sectPr\b.*?</w:sectPr>", re.S)
+_PARAGRAPH_TAG = re.compile(rb"<w:p(?=[\s>/])[^>]*?(/?)>|</w:p>")
+
+
+def _paragraph_end(document: bytes, at: int) -> int:
+    """Where the paragraph that holds position `at` (inside its properties) ends: past its
+    </w:p>, counting the paragraphs of a text box inside it."""
+    depth = 1
+    for tag in _PARAGRAPH_TAG.finditer(document, at):
+        if tag[0].startswith(b"</"):
+            depth -= 1
+            if depth == 0:
+                return tag.end()
+        elif not tag[1]:
+            depth += 1
+    raise ValueError("unclosed paragraph")
+
+
+def _element(xml: bytes, head: bytes) -> etree._Element:
+    """A fragment of the document parsed with the namespaces its root element declares."""
+    root = head[head.index(b"<w:document"):]
+    return etree.fromstring(root + xml + b"</w:document>")[-1]
+
+
 def pieces(path: Path, at_most: int = SECTIONS_PER_PIECE) -> list[bytes] | None:
     """A Word file of more than at_most sections, cut where a section restarts its page numbers,
     as .docx files converted one after the other give the pages of the whole; None when it is
-    short or cannot be cut (numbered lists, notes or page-count fields run across sections)."""
+    short or cannot be cut (numbered lists, notes or page-count fields run across sections).
+
+    The document's XML is cut as text at the section breaks, never parsed whole: a district's
+    household forms are some 150 MB of it.
+    """
     if path.suffix.lower() != ".docx":
         return None
     try:
@@ -566,25 +600,31 @@ def pieces(path: Path, at_most: int = SECTIONS_PER_PIECE) -> list[bytes] | None:
         if b'<w:pStyle w:val="' + style + b'"/>' in document:
             return None
     try:
-        root = etree.fromstring(document)
-    except etree.XMLSyntaxError:
+        return _cut(document, parts, at_most)
+    except (ValueError, etree.XMLSyntaxError):
         return None
-    body = list(root.find(w("body")))  # a list: lxml counts and slices children one by one
-    head = document[: document.index(b"<w:body")]
-    sects = [p.find(f"{w('pPr')}/{w('sectPr')}") for p in body]
-    ends = [i for i, s in enumerate(sects) if s is not None]
-    final = body[-1] if body and body[-1].tag == w("sectPr") else None
-    if final is None:
+
+
+def _cut(document: bytes, parts: dict[str, bytes], at_most: int) -> list[bytes] | None:
+    body_at = document.index(b"<w:body>") + len(b"<w:body>")
+    head = document[:body_at - len(b"<w:body>")]
+    end_of_body = document.rindex(b"</w:body>")
+    breaks = list(_SECT.finditer(document, body_at, end_of_body))
+    if len(breaks) < 2:
         return None
-    refs = {(r.tag, r.get(w("type"), "default")) for s in [*(sects[i] for i in ends), final] for r in s
+    *inner, final = breaks
+    if document[final.end():end_of_body].strip():
+        return None  # the last section's properties must close the body
+    sects = [_element(m[0], head) for m in breaks]
+    refs = {(r.tag, r.get(w("type"), "default")) for sect in sects for r in sect
             if r.tag in (w("headerReference"), w("footerReference"))}
-    # cut after section j when section j + 1 (whose properties end it) starts afresh
-    closing = [*(sects[i] for i in ends[1:]), final]
-    cuts = [end for end, following in zip(ends, closing, strict=True) if _restarts(following, refs)]
+    # The paragraph ending section j; cut after it when section j + 1 starts afresh.
+    ends = [_paragraph_end(document, m.end()) for m in inner]
+    section = {end: number for number, end in enumerate(ends)}
+    cuts = [end for end, following in zip(ends, sects[1:], strict=True) if _restarts(following, refs)]
     if not cuts:
         return None
     chosen: list[int] = [cuts[0]] if cuts[0] == ends[0] else []  # a contents page alone: it changes
-    section = {end: number for number, end in enumerate(ends)}
     since = section[chosen[-1]] if chosen else -1
     for cut in cuts:
         if section[cut] - since >= at_most:
@@ -592,23 +632,27 @@ def pieces(path: Path, at_most: int = SECTIONS_PER_PIECE) -> list[bytes] | None:
             since = section[cut]
     if not chosen:
         return None
+    where = {end: m for end, m in zip(ends, inner, strict=True)}
     out = []
-    start = 0
-    for stop in [*chosen, len(body) - 1]:
-        children = body[start:stop + 1] if stop != len(body) - 1 else body[start:stop]
-        if not children:
-            continue
-        texts = [_xml(c) for c in children]
-        if stop != len(body) - 1:
-            sect = copy.deepcopy(sects[stop])
-            last = copy.deepcopy(children[-1])
-            last.find(w("pPr")).remove(last.find(f"{w('pPr')}/{w('sectPr')}"))
+    start = body_at
+    for stop in [*chosen, final.start()]:
+        if stop == final.start():
+            text, sect = document[start:stop], final[0]
+        else:
+            brk = where[stop]
+            para_start = document.rindex(b"<w:p", start, brk.start())
+            while not re.match(rb"<w:p[\s>]", document[para_start:para_start + 5]):
+                para_start = document.rindex(b"<w:p", start, para_start)
+            last = document[para_start:brk.start()] + document[brk.end():stop]
             # An empty paragraph holding a section break is the break alone (Word and LibreOffice
             # show no line for it); at the end of a piece it would be a line of its own.
-            texts[-1] = _xml(last) if len(last) > 1 else b""
-        else:
-            sect = final
-        xml = head + b"<w:body>" + b"".join(texts) + _xml(sect) + b"</w:body></w:document>"
+            shown = len(_element(last, head)) > 1
+            text = document[start:para_start] + (last if shown else b"")
+            sect = brk[0]
+        if not text.strip():
+            start = stop
+            continue
+        xml = head + b"<w:body>" + text + sect + b"</w:body></w:document>"
         buffer = io.BytesIO()
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
             for name, data in parts.items():
@@ -617,12 +661,8 @@ def pieces(path: Path, at_most: int = SECTIONS_PER_PIECE) -> list[bytes] | None:
                 # LibreOffice reads it once, from a temporary folder: deflated little and fast
                 zf.writestr(info, xml if name == binding.DOCUMENT else data, compresslevel=1)
         out.append(buffer.getvalue())
-        start = stop + 1
+        start = stop
     return out if len(out) > 1 else None
-
-
-def _xml(element: etree._Element) -> bytes:
-    return etree.tostring(element, encoding="UTF-8", xml_declaration=False)
 
 
 def join(pdfs: Sequence[bytes]) -> bytes:

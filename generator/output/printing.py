@@ -6,10 +6,8 @@ import copy
 import hashlib
 import io
 import re
-import shutil
-import subprocess
 import tempfile
-import zipfile
+import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,7 +37,7 @@ from generator.output.pipeline import (
 from generator.output.writer import Entry, sha256
 from generator.render.docx import CompiledDocx
 from generator.render.images import Picture, add_media, collecting
-from generator.render.ziputil import normalize_zip
+from generator.render.ziputil import deflate, deflate_stream, fixed, write_zip
 
 R = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 PKG = "http://schemas.openxmlformats.org/package/2006/relationships"
@@ -56,17 +54,17 @@ class Binder:
         self.compiled = compiled
         self.raw = dict(compiled.parts)
         self.side = [n for n in compiled.compiled if _SIDE.match(n)]
+        self.numbered = any("PAGE" in compiled.sources[n] for n in self.side if "footer" in n)
+        """Whether the pages carry numbers (the household forms have none)."""
         source = self.raw[DOCUMENT].decode("utf-8")
         self.head = source[: source.index("<w:body>") + len("<w:body>")]
         root = etree.fromstring(self.raw[DOCUMENT])
         self.sect = root.find(w("body")).find(w("sectPr"))
         if self.sect is None:
             self.sect = etree.SubElement(root.find(w("body")), w("sectPr"))
-        self.bodies: list[tuple[str, int]] = []
-        """Each document's body XML (a marker where its section break goes), its header variant."""
-        self.restarts: list[int] = []
-        """Each document's pages numbered 1: its sections that restart the numbers, and the one
-        the binding starts it with."""
+        self.bodies: list[tuple[bytes, int]] = []
+        """Each document's body XML (a marker where its section break goes), deflated, and its
+        header variant: a district's household forms are some 150 MB of XML, 15 MB deflated."""
         self.variants: dict[tuple[str, ...], int] = {}
         """Rendered headers and footers; documents whose differ (the 示例 mark) get their own."""
         self.first: dict[str, Any] | None = None
@@ -85,6 +83,7 @@ class Binder:
         body = root.find(w("body"))
         if len(body) and body[-1].tag == w("sectPr"):
             body.remove(body[-1])
+        mark_start(body, len(self.bodies))
         last = body[-1] if len(body) else None
         if last is None or last.tag != w("p"):
             last = etree.SubElement(body, w("p"))  # a table cannot carry a section break
@@ -95,8 +94,8 @@ class Binder:
         change = ppr.find(w("pPrChange"))
         (change.addprevious if change is not None else ppr.append)(etree.Comment("gaizao-section"))
         text = etree.tostring(root, encoding="unicode")
-        self.restarts.append(1 + sum(1 for n in body.iter(w("pgNumType")) if n.get(w("start")) == "1"))
-        self.bodies.append((text[text.index("<w:body>") + 8: text.rindex("</w:body>")], variant))
+        body_xml = text[text.index("<w:body>") + 8: text.rindex("</w:body>")]
+        self.bodies.append((zlib.compress(body_xml.encode("utf-8"), 1), variant))
 
     def _section(self, rids: dict[str, str] | None) -> str:
         """The template's page setup on a new page, numbered from 1; rids None: no page number."""
@@ -166,25 +165,28 @@ class Binder:
                                                       standalone=True)
         if self.pictures:
             parts.update(add_media(parts, list(self.pictures.values())))
-        out = [self.head, self._contents(heading, rows, summary, pad[0])]
-        for i, (body, variant) in enumerate(self.bodies):
-            last = i == len(self.bodies) - 1
-            if pad[i + 1]:  # the last one too: the file ends on a verso, ready for the next
-                out.append(body.replace(_MARK, "") + _blank_page("" if last else sections[variant]))
-            else:
-                out.append(body.replace(_MARK, "" if last else sections[variant]))
-        out.append(sections[self.bodies[-1][1]] + "</w:body></w:document>")
         counter = iter(range(1, 1 << 30))
+
+        def chunks() -> Iterator[str]:
+            yield self.head + self._contents(heading, rows, summary, pad[0])
+            for i, (deflated, variant) in enumerate(self.bodies):
+                body = zlib.decompress(deflated).decode("utf-8")
+                last = i == len(self.bodies) - 1
+                if pad[i + 1]:  # the last one too: the file ends on a verso, ready for the next
+                    yield body.replace(_MARK, "") + _blank_page("" if last else sections[variant])
+                else:
+                    yield body.replace(_MARK, "" if last else sections[variant])
+            yield sections[self.bodies[-1][1]] + "</w:body></w:document>"
+
         # Drawings must have unique ids across the whole file, or Word reports it damaged.
-        document = _DOC_PR_ID.sub(lambda m: f"{m[1]}{next(counter)}{m[2]}", "".join(out))
-        parts[DOCUMENT] = document.encode("utf-8")
-        buffer = io.BytesIO()
-        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
-            for name, _ in self.compiled.parts:
-                zf.writestr(name, parts.pop(name))
-            for name, blob in parts.items():
-                zf.writestr(name, blob)
-        return normalize_zip(buffer.getvalue())
+        document = deflate_stream(DOCUMENT, (_DOC_PR_ID.sub(lambda m: f"{m[1]}{next(counter)}{m[2]}", chunk)
+                                             .encode("utf-8") for chunk in chunks()))
+        entries = []
+        for name, _ in self.compiled.parts:
+            entries.append(document if name == DOCUMENT else deflate(name, fixed(name, parts.pop(name))))
+        parts.pop(DOCUMENT, None)
+        entries += [deflate(name, blob) for name, blob in parts.items()]
+        return write_zip(entries)
 
     def _style(self, name: str) -> str:
         """The template's own paragraph style for a style name, so the contents page matches."""
@@ -248,19 +250,46 @@ def _blank_page(section: str, style: str = "") -> str:
             f"<w:p><w:pPr>{style}{section}</w:pPr></w:p>")
 
 
-_PAGE_ONE = re.compile(r"—\s*1\s*—\s*$")
+START = "gaizaoStart"
+"""Bookmark names at each bound document's first paragraph (+ its number): LibreOffice exports
+them as named destinations, which give the page each document starts on. (Not "_gaizao…", which
+Word would hide: LibreOffice spells such a name's underscore as "5F".)"""
 
 
-def paginate(docx: bytes, restarts: Sequence[int], workers: int = 1) -> list[int] | None:
+def mark_start(body: etree._Element, number: int) -> None:
+    """A bookmark at the document's first paragraph (in its first table cell if it opens with one)."""
+    first = next(body.iter(w("p")), None)
+    if first is None:
+        first = etree.SubElement(body, w("p"))
+    at = 1 if len(first) and first[0].tag == w("pPr") else 0
+    ident = str(3_000_000 + number)
+    end = etree.Element(w("bookmarkEnd"), {w("id"): ident})
+    first.insert(at, end)
+    first.insert(at, etree.Element(w("bookmarkStart"), {w("id"): ident, w("name"): f"{START}{number:06d}"}))
+
+
+def starts(pdf: bytes) -> dict[int, int]:
+    """The page index each marked document starts on, by its number."""
+    from pypdf import PdfReader
+
+    reader = PdfReader(io.BytesIO(pdf))
+    found = {}
+    for name, destination in reader.named_destinations.items():
+        name = name.lstrip("/")
+        if name.startswith(START) and name[len(START):].isdigit():
+            page = reader.get_destination_page_number(destination)
+            if page is not None:
+                found[int(name[len(START):])] = page
+    return found
+
+
+def paginate(docx: bytes, documents: int, workers: int = 1) -> list[int] | None:
     """Lay the bound file out once with LibreOffice: the contents' and each document's pages.
 
-    restarts: how many of each document's pages have their numbers restart at 1 (one, or one
-    per household form). A document starts on the page whose footer reads "— 1 —". None when
-    LibreOffice or pdftotext is missing, or the layout does not show the starts expected. Within
+    None when LibreOffice is missing or the layout does not show every document's start. Within
     pdf.reusing_pieces, the PDF step converts again only the pieces this pass did not see.
     """
-    pdftotext = shutil.which("pdftotext")
-    if soffice() is None or pdftotext is None:
+    if soffice() is None:
         return None
     with tempfile.TemporaryDirectory(prefix="gaizao-pages-") as tmp:
         source = Path(tmp) / "bound.docx"
@@ -270,24 +299,22 @@ def paginate(docx: bytes, restarts: Sequence[int], workers: int = 1) -> list[int
             done = convert([source], lambda _, data: made.append(data), workers=workers)
         except NoLibreOffice:
             return None
-        if done.failed or not made:
-            return None
-        target = source.with_suffix(".pdf")
-        target.write_bytes(made[0])
-        try:
-            text = subprocess.run([pdftotext, "-layout", str(target), "-"], capture_output=True, text=True,
-                                  timeout=600, check=False).stdout
-        except subprocess.TimeoutExpired:
-            return None
-    pages = text.split("\f")[:-1]
-    starts = [i for i, page in enumerate(pages) if _PAGE_ONE.search(page.rstrip())]
-    if len(starts) != sum(restarts) or not starts or starts[0] == 0:
+    if done.failed or not made:
         return None
-    firsts, at = [], 0
-    for count in restarts:
-        firsts.append(starts[at])
-        at += count
-    ends = [*firsts[1:], len(pages)]
+    from pypdf import PdfReader
+    from pypdf.errors import PyPdfError
+
+    try:
+        found = starts(made[0])
+        total = len(PdfReader(io.BytesIO(made[0])).pages)
+    except (PyPdfError, ValueError, KeyError, TypeError):
+        return None
+    if sorted(found) != list(range(documents)):
+        return None
+    firsts = [found[n] for n in range(documents)]
+    if firsts[0] == 0 or firsts != sorted(set(firsts)):
+        return None
+    ends = [*firsts[1:], total]
     return [firsts[0], *(end - start for start, end in zip(firsts, ends, strict=True))]
 
 
@@ -396,17 +423,18 @@ def print_documents(
                     for i, j in enumerate(f.jobs, start=1)]
             years = f"{f.year}年度" if f.year else "各年度"
             head = f"本册收录{f.unit}{years}{f.kind.name}共{len(f.jobs)}份"
-            plain = f"{head}，每份另起一页，页码各自从1起。"
+            numbers = "页码各自从1起" if binder.numbered else None  # the household forms have none
+            plain = f"{head}，每份另起一页，{numbers}。" if numbers else f"{head}，每份另起一页。"
             if not layout:
                 payload = binder.finish(f.heading, rows, plain)
             else:
-                def laid_out(total: str, head: str = head) -> str:
-                    return (f"{head}、{total}张（双面打印），每份从单页（正面）起印、页码各自从1起，"
-                            "打印后可逐份分开。")
+                def laid_out(total: str, head: str = head, numbers: str | None = numbers) -> str:
+                    start = f"每份从单页（正面）起印、{numbers}" if numbers else "每份从单页（正面）起印"
+                    return f"{head}、{total}张（双面打印），{start}，打印后可逐份分开。"
 
                 # The first pass has the second's wording, so the contents take the same pages.
                 payload = binder.finish(f.heading, rows, laid_out("—" * len(str(3 * len(f.jobs)))))
-                pages = paginate(payload, binder.restarts, workers)
+                pages = paginate(payload, len(binder.bodies), workers)
                 if pages:
                     sheets = [(n + 1) // 2 for n in pages[1:]]
                     rows = [(*r[:4], str(n)) for r, n in zip(rows, sheets, strict=True)]

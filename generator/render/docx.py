@@ -20,6 +20,10 @@ RENDERED_PARTS = re.compile(r"^word/(document|header\d*|footer\d*|footnotes)\.xm
 _TAG_TEXT = re.compile(r"<[^>]+>")
 _LISTING = re.compile(r"<w:t(?: [^>]*)?>[^<]*[\t\n\a\f]")
 """A text element holding a tab, line break, paragraph mark (\\a) or page break (\\f)."""
+_NOT_A_BREAK = re.compile(r"<w:t(?: [^>]*)?>[^<]*[\t\a\f]")
+_WITH_BREAK = re.compile(r"<w:t(?: [^>]*)?>[^<]*\n[^<]*</w:t>")
+_BREAK = '</w:t><w:br/><w:t xml:space="preserve">'
+"""What docxtpl makes of a line break in a text: the same run goes on after a Word break."""
 
 
 def jinja_source(xml: str) -> str:
@@ -43,6 +47,8 @@ def _unpatch(xml: str) -> str:
     # changes only text holding one of those characters, so a document with none skips it.
     if not _LISTING.search(xml):
         return xml
+    if not _NOT_A_BREAK.search(xml):  # line breaks alone (a title over two lines): one pass
+        return _WITH_BREAK.sub(lambda m: m[0].replace("\n", _BREAK), xml)
     return DocxTemplate.resolve_listing(None, xml)  # type: ignore[arg-type]
 
 

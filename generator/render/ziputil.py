@@ -11,6 +11,7 @@ import re
 import struct
 import zipfile
 import zlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,6 +49,22 @@ def deflate(name: str, payload: bytes) -> Entry:
     return Entry(name.encode("utf-8"), zlib.crc32(payload), len(payload), data)
 
 
+def deflate_stream(name: str, chunks: Iterable[bytes]) -> Entry:
+    """deflate() of the chunks joined, never holding them joined (a bound file's document)."""
+    packer = zlib.compressobj(6, zlib.DEFLATED, -15)
+    out, crc, size = [], 0, 0
+    for chunk in chunks:
+        out.append(packer.compress(chunk))
+        crc, size = zlib.crc32(chunk, crc), size + len(chunk)
+    out.append(packer.flush())
+    return Entry(name.encode("utf-8"), crc, size, b"".join(out))
+
+
+def fixed(name: str, payload: bytes, stamp: str = STAMP) -> bytes:
+    """A member as normalize_zip keeps it: the document properties' dates fixed."""
+    return fix_core_dates(payload, stamp) if name == _CORE else payload
+
+
 def write_zip(entries: list[Entry]) -> bytes:
     """Assemble a zip from deflated members, with fixed dates and attributes."""
     out = io.BytesIO()
@@ -81,9 +98,7 @@ def normalize_zip(data: bytes, stamp: str = STAMP) -> bytes:
     """Rewrite an Office zip so that the same content always gives the same bytes."""
     entries = []
     for name, payload in read_members(data):
-        if name == _CORE:
-            payload = fix_core_dates(payload, stamp)
-        entries.append(deflate(name, payload))
+        entries.append(deflate(name, fixed(name, payload, stamp)))
     return write_zip(entries)
 
 
