@@ -64,7 +64,9 @@ def docx_text(payload: bytes) -> str:
     doc = Document(io.BytesIO(payload))
     parts = [doc.element.body]
     for section in doc.sections:
-        parts += [section.header._element, section.footer._element]
+        # a header linked to the previous section's (none on the household forms) is not read:
+        # python-docx would make one, walking back through every section before it
+        parts += [side._element for side in (section.header, section.footer) if not side.is_linked_to_previous]
     return "".join(node.text or "" for part in parts for node in part.iter(qn("w:t")))
 
 
