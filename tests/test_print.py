@@ -177,3 +177,34 @@ def test_the_pdf_has_the_contents_page_then_each_notice_numbered_from_1(
     fonts = subprocess.run(["pdffonts", str(merged)], capture_output=True, text=True).stdout
     assert "CJK" in fonts or "Noto" in fonts, fonts
     assert "—" not in pdf_text(merged, 1)  # the contents page has no page number
+
+
+@pytest.mark.parametrize(("body", "marked"), [
+    ('<w:p><w:pPr><w:jc w:val="center"/></w:pPr><w:r><w:t>甲</w:t></w:r></w:p>',
+     '<w:p><w:pPr><w:jc w:val="center"/>{m}</w:pPr><w:r><w:t>甲</w:t></w:r></w:p>'),
+    ("<w:p><w:r><w:t>甲</w:t></w:r></w:p>", "<w:p><w:pPr>{m}</w:pPr><w:r><w:t>甲</w:t></w:r></w:p>"),
+    ("<w:p><w:pPr/></w:p>", "<w:p><w:pPr>{m}</w:pPr></w:p>"),
+    ("<w:p><w:pPr><w:pPrChange/></w:pPr></w:p>", "<w:p><w:pPr>{m}<w:pPrChange/></w:pPr></w:p>"),
+    ("<w:tbl><w:tr><w:tc><w:p/></w:tc></w:tr></w:tbl>",
+     "<w:tbl><w:tr><w:tc><w:p/></w:tc></w:tr></w:tbl><w:p><w:pPr>{m}</w:pPr></w:p>"),
+    ("<w:p><w:r><w:t>甲</w:t></w:r></w:p><w:p/>", "<w:p><w:r><w:t>甲</w:t></w:r></w:p><w:p><w:pPr>{m}</w:pPr></w:p>"),
+    # a text box's paragraphs inside the last paragraph: the mark goes into the outer one
+    ("<w:p><w:r><w:txbxContent><w:p><w:pPr/></w:p></w:txbxContent></w:r></w:p>",
+     "<w:p><w:pPr>{m}</w:pPr><w:r><w:txbxContent><w:p><w:pPr/></w:p></w:txbxContent></w:r></w:p>"),
+])
+def test_the_section_break_goes_into_the_last_paragraph(body: str, marked: str) -> None:
+    from generator.output.printing import _MARK, _with_section_mark
+
+    assert _with_section_mark(body) == marked.format(m=_MARK)
+
+
+def test_each_bound_document_starts_with_a_bookmark_at_its_first_paragraph() -> None:
+    from generator.output.printing import START, _with_start_mark, _without_final_section
+
+    body = _without_final_section('<w:document><w:body><w:tbl><w:tr><w:tc><w:p><w:pPr><w:jc w:val="left"/></w:pPr>'
+                                  '<w:r><w:t>甲</w:t></w:r></w:p></w:tc></w:tr></w:tbl>'
+                                  '<w:sectPr><w:pgSz w:w="11906"/></w:sectPr></w:body></w:document>')
+    assert "sectPr" not in body
+    marked = _with_start_mark(body, 7)
+    assert marked.index(f'w:name="{START}000007"') > marked.index("</w:pPr>")
+    assert marked.index("bookmarkEnd") < marked.index("<w:r>")

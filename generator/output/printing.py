@@ -47,6 +47,86 @@ PRINT_FOLDER = "打印"
 _SIDE = re.compile(r"^word/(header|footer)\d*\.xml$")
 _MARK = "<!--gaizao-section-->"
 _DOC_PR_ID = re.compile(r'(<wp:docPr\b[^>]*?\bid=")\d+(")')
+START = "gaizaoStart"
+"""Bookmark names at each bound document's first paragraph (+ its number): LibreOffice exports
+them as named destinations, which give the page each document starts on. (Not "_gaizao…", which
+Word would hide: LibreOffice spells such a name's underscore as "5F".)"""
+
+
+_P_TAG = re.compile(r"<w:p(?=[\s>/])[^>]*?(/?)>|</w:p>")
+_PPR = re.compile(r"<w:pPr\b[^>]*?(/?)>")
+
+
+def _without_final_section(document: str) -> str:
+    """The body of a rendered document without the section properties that close it."""
+    start = document.index("<w:body>") + len("<w:body>")
+    end = document.rindex("</w:body>")
+    sect = document.rfind("<w:sectPr", start, end)
+    if sect >= 0:
+        close = document.find("</w:sectPr>", sect, end)
+        after = close + len("</w:sectPr>") if close >= 0 else document.index(">", sect) + 1
+        if not document[after:end].strip():
+            return document[start:sect]
+    return document[start:end]
+
+
+def _into_properties(paragraph: str, mark: str) -> str:
+    """A paragraph (its XML) with mark at the end of its properties, before any recorded change."""
+    opening = re.match(r"<w:p\b[^>]*>", paragraph)
+    assert opening is not None
+    at = opening.end()
+    ppr = _PPR.match(paragraph, at)
+    if ppr is None:
+        return f"{paragraph[:at]}<w:pPr>{mark}</w:pPr>{paragraph[at:]}"
+    if ppr[1]:  # <w:pPr/>
+        return f"{paragraph[:at]}<w:pPr>{mark}</w:pPr>{paragraph[ppr.end():]}"
+    close = paragraph.index("</w:pPr>", ppr.end())
+    change = paragraph.find("<w:pPrChange", ppr.end(), close)
+    where = change if change >= 0 else close
+    return paragraph[:where] + mark + paragraph[where:]
+
+
+def _with_start_mark(body: str, number: int) -> str:
+    """A bookmark at the document's first paragraph (in its first table cell if it opens with
+    one), named START + its number: where it starts in the PDF (see paginate)."""
+    ident = 3_000_000 + number
+    mark = f'<w:bookmarkStart w:id="{ident}" w:name="{START}{number:06d}"/><w:bookmarkEnd w:id="{ident}"/>'
+    first = _P_TAG.search(body)
+    if first is None or first[0].startswith("</"):
+        return f"<w:p>{mark}</w:p>{body}"
+    if first[1]:  # <w:p/>
+        return f"{body[:first.start()]}<w:p>{mark}</w:p>{body[first.end():]}"
+    at = first.end()
+    ppr = _PPR.match(body, at)
+    if ppr is not None:
+        at = ppr.end() if ppr[1] else body.index("</w:pPr>", at) + len("</w:pPr>")
+    return body[:at] + mark + body[at:]
+
+
+def _with_section_mark(body: str) -> str:
+    """The body with _MARK where its section break goes: in its last paragraph's properties, or
+    in a paragraph of its own after a closing table (which cannot carry one)."""
+    content = body.rstrip()
+    if content.endswith("</w:p>"):
+        opened: list[int] = []
+        start = None
+        for tag in _P_TAG.finditer(content):
+            if tag[0].startswith("</"):
+                begin = opened.pop()
+                if not opened:
+                    start = begin
+            elif not tag[1]:
+                opened.append(tag.start())
+        if start is not None:
+            return content[:start] + _into_properties(content[start:], _MARK)
+    elif content.endswith("/>"):
+        last = content.rfind("<w:p")
+        empty = _P_TAG.match(content, last)
+        if empty is not None and empty[1] and empty.end() == len(content):
+            return f"{content[:last]}<w:p><w:pPr>{_MARK}</w:pPr></w:p>"
+    return f"{content}<w:p><w:pPr>{_MARK}</w:pPr></w:p>"
+
+
 class Binder:
     """Documents rendered from one compiled template, bound into one .docx after a contents page."""
 
@@ -77,25 +157,15 @@ class Binder:
         with collecting() as placed:
             sides = tuple(self.compiled.render_part(n, context) for n in self.side)
             variant = self.variants.setdefault(sides, len(self.variants))
-            root = etree.fromstring(self.compiled.render_part(DOCUMENT, context).encode("utf-8"))
+            text = self.compiled.render_part(DOCUMENT, context)
         for picture in placed:
             self.pictures.setdefault(picture.key, picture)
-        body = root.find(w("body"))
-        if len(body) and body[-1].tag == w("sectPr"):
-            body.remove(body[-1])
-        mark_start(body, len(self.bodies))
-        last = body[-1] if len(body) else None
-        if last is None or last.tag != w("p"):
-            last = etree.SubElement(body, w("p"))  # a table cannot carry a section break
-        ppr = last.find(w("pPr"))
-        if ppr is None:
-            ppr = etree.Element(w("pPr"))
-            last.insert(0, ppr)
-        change = ppr.find(w("pPrChange"))
-        (change.addprevious if change is not None else ppr.append)(etree.Comment("gaizao-section"))
-        text = etree.tostring(root, encoding="unicode")
-        body_xml = text[text.index("<w:body>") + 8: text.rindex("</w:body>")]
-        self.bodies.append((zlib.compress(body_xml.encode("utf-8"), 1), variant))
+        # Cut as text, not parsed: a community's household forms are some 50 MB of XML, whose
+        # tree would take ten times that.
+        body = _without_final_section(text)
+        text = ""
+        body = _with_section_mark(_with_start_mark(body, len(self.bodies)))
+        self.bodies.append((zlib.compress(body.encode("utf-8"), 1), variant))
 
     def _section(self, rids: dict[str, str] | None) -> str:
         """The template's page setup on a new page, numbered from 1; rids None: no page number."""
@@ -248,24 +318,6 @@ def _blank_page(section: str, style: str = "") -> str:
     """
     return (f'<w:p><w:pPr>{style}</w:pPr><w:r><w:br w:type="page"/><w:t>\u00a0</w:t></w:r></w:p>'
             f"<w:p><w:pPr>{style}{section}</w:pPr></w:p>")
-
-
-START = "gaizaoStart"
-"""Bookmark names at each bound document's first paragraph (+ its number): LibreOffice exports
-them as named destinations, which give the page each document starts on. (Not "_gaizao…", which
-Word would hide: LibreOffice spells such a name's underscore as "5F".)"""
-
-
-def mark_start(body: etree._Element, number: int) -> None:
-    """A bookmark at the document's first paragraph (in its first table cell if it opens with one)."""
-    first = next(body.iter(w("p")), None)
-    if first is None:
-        first = etree.SubElement(body, w("p"))
-    at = 1 if len(first) and first[0].tag == w("pPr") else 0
-    ident = str(3_000_000 + number)
-    end = etree.Element(w("bookmarkEnd"), {w("id"): ident})
-    first.insert(at, end)
-    first.insert(at, etree.Element(w("bookmarkStart"), {w("id"): ident, w("name"): f"{START}{number:06d}"}))
 
 
 def starts(pdf: bytes) -> dict[int, int]:
