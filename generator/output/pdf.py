@@ -525,7 +525,9 @@ SECTIONS_PER_PIECE = 32
 about four times as long per page as one of 25): a long file of many sections is converted in
 pieces of at most this many sections, in one LibreOffice process, and the PDFs joined."""
 _NUMBERED = re.compile(rb'<w:style\b[^>]*w:styleId="([^"]+)"(?:(?!</w:style>).)*?<w:numPr>', re.S)
-_CROSSING = re.compile(rb"<w:numPr>|<w:footnoteReference|<w:endnoteReference|<w:sectPrChange")
+_CROSSING = re.compile(rb"<w:numPr>|<w:footnoteReference|<w:endnoteReference|<w:sectPrChange|<w:sectPr/>")
+"""What pieces() does not cut: lists and notes numbered across sections, and section properties
+it cannot read as text (a recorded change of them, an empty one)."""
 _KEPT: ContextVar[dict[str, bytes] | None] = ContextVar("gaizao_pdf_pieces", default=None)
 
 
