@@ -310,8 +310,12 @@ def _plan(files: Sequence[Path], inbox: Path, workers: int, archival: bool,
 def convert(files: Sequence[Path], deliver: Callable[[Path, bytes], None], *,
             on_done: Callable[[Path], None] = lambda p: None, workers: int = 1,
             timeout: float | None = None, total: float | None = None,
-            archival: bool = False) -> Conversion:
+            archival: bool = False,
+            unjoined: Callable[[Path, list[bytes]], None] | None = None) -> Conversion:
     """Convert each file to PDF bytes handed to deliver(source, pdf); what fails is named.
+
+    unjoined: a file converted in pieces is handed to it as the pieces' PDFs, in order, instead
+    of joined (the print's layout pass only reads where each document starts).
 
     deliver may raise OutputError (the disk is full): the step then stops, what was not
     converted is named, and the error is in `stopped`. timeout and total default to
@@ -351,6 +355,13 @@ def convert(files: Sequence[Path], deliver: Callable[[Path, bytes], None], *,
             on_done(source)
 
     def assemble(source: Path, parts: Sequence[bytes | None]) -> None:
+        if unjoined is not None:
+            with lock:
+                if not stop.is_set():
+                    unjoined(source, [p for p in parts if p is not None])
+                    result.done.append(source.with_suffix(".pdf"))
+                    on_done(source)
+            return
         try:
             give(source, join([p for p in parts if p is not None]))
         except CANNOT_JOIN:

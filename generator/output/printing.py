@@ -320,26 +320,30 @@ def _blank_page(section: str, style: str = "") -> str:
             f"<w:p><w:pPr>{style}{section}</w:pPr></w:p>")
 
 
-def starts(pdf: bytes) -> dict[int, int]:
-    """The page index each marked document starts on, by its number."""
+def starts(pdfs: Sequence[bytes]) -> tuple[dict[int, int], int]:
+    """The page index each marked document starts on, by its number, in the PDFs read one after
+    the other; and their pages in all."""
     from pypdf import PdfReader
 
-    reader = PdfReader(io.BytesIO(pdf))
-    found = {}
-    for name, destination in reader.named_destinations.items():
-        name = name.lstrip("/")
-        if name.startswith(START) and name[len(START):].isdigit():
-            page = reader.get_destination_page_number(destination)
-            if page is not None:
-                found[int(name[len(START):])] = page
-    return found
+    found, offset = {}, 0
+    for pdf in pdfs:
+        reader = PdfReader(io.BytesIO(pdf))
+        for name, destination in reader.named_destinations.items():
+            name = name.lstrip("/")
+            if name.startswith(START) and name[len(START):].isdigit():
+                page = reader.get_destination_page_number(destination)
+                if page is not None:
+                    found[int(name[len(START):])] = offset + page
+        offset += len(reader.pages)
+    return found, offset
 
 
 def paginate(docx: bytes, documents: int, workers: int = 1) -> list[int] | None:
     """Lay the bound file out once with LibreOffice: the contents' and each document's pages.
 
     None when LibreOffice is missing or the layout does not show every document's start. Within
-    pdf.reusing_pieces, the PDF step converts again only the pieces this pass did not see.
+    pdf.reusing_pieces, the PDF step converts again only the pieces this pass did not see; the
+    pieces of this pass are read as they are, not joined.
     """
     if soffice() is None:
         return None
@@ -348,17 +352,16 @@ def paginate(docx: bytes, documents: int, workers: int = 1) -> list[int] | None:
         source.write_bytes(docx)
         made: list[bytes] = []
         try:
-            done = convert([source], lambda _, data: made.append(data), workers=workers)
+            done = convert([source], lambda _, data: made.append(data), workers=workers,
+                           unjoined=lambda _, parts: made.extend(parts))
         except NoLibreOffice:
             return None
     if done.failed or not made:
         return None
-    from pypdf import PdfReader
     from pypdf.errors import PyPdfError
 
     try:
-        found = starts(made[0])
-        total = len(PdfReader(io.BytesIO(made[0])).pages)
+        found, total = starts(made)
     except (PyPdfError, ValueError, KeyError, TypeError):
         return None
     if sorted(found) != list(range(documents)):
