@@ -186,7 +186,8 @@ def test_a_template_cannot_reach_python_internals(tmp_path: Path, bundled: DataS
     assert not list((tmp_path / "out").rglob("*.docx"))
 
 
-@pytest.mark.parametrize("text", ["金福小区\n老旧小区改造", "a\nb\nc", "一行", "\n", "甲\t乙", "甲\n乙\t丙", "甲\a乙", "甲\f乙"])
+@pytest.mark.parametrize("text", ["金福小区\n老旧小区改造", "a\nb\nc", "一行", "\n", "甲\t乙", "甲\n乙\t丙", "甲\a乙",
+                                  "甲\f乙"])
 def test_breaks_in_values_become_what_docxtpl_makes_of_them(text: str) -> None:
     from docxtpl import DocxTemplate
 

@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from lxml import etree
+from pypdf import PdfReader, PdfWriter
 from pypdf.errors import PyPdfError
 
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
@@ -150,17 +151,27 @@ def bind(paths: Sequence[Path]) -> bytes:
     return out.getvalue()
 
 
-def split(pdf: bytes, count: int) -> list[bytes] | None:
-    """The PDFs of the `count` documents bound into `pdf`, by their marks; None if a mark is missing."""
-    from pypdf import PdfReader, PdfWriter
+PARAGRAPH_TAG = r"<w:p(?=[\s>/])[^>]*?(/?)>|</w:p>"
+"""A paragraph's opening tag (group 1 is "/" when it is empty, <w:p/>) or its closing tag: what
+code that cuts Word XML as text counts to find where a paragraph ends."""
 
-    reader = PdfReader(io.BytesIO(pdf))
+
+def destinations(reader: PdfReader, prefix: str) -> dict[str, int]:
+    """The page index of each named destination whose name starts with prefix."""
     pages: dict[str, int] = {}
     for name, destination in reader.named_destinations.items():
         name = name.lstrip("/")  # a PDF name object keeps its slash
-        page = reader.get_destination_page_number(destination)
-        if name.startswith(MARK) and page is not None:
-            pages[name] = page
+        if name.startswith(prefix):
+            page = reader.get_destination_page_number(destination)
+            if page is not None:
+                pages[name] = page
+    return pages
+
+
+def split(pdf: bytes, count: int) -> list[bytes] | None:
+    """The PDFs of the `count` documents bound into `pdf`, by their marks; None if a mark is missing."""
+    reader = PdfReader(io.BytesIO(pdf))
+    pages = destinations(reader, MARK)
     out = []
     for number in range(count):
         first, last = pages.get(f"{MARK}{number:06d}a"), pages.get(f"{MARK}{number:06d}z")

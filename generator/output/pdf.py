@@ -337,16 +337,13 @@ def convert(files: Sequence[Path], deliver: Callable[[Path, bytes], None], *,
         with lock:
             result.failed.setdefault(source, reason)
 
-    def give(source: Path, data: bytes) -> None:
-        reason = problem(data)
-        if reason:
-            fail(source, reason)
-            return
+    def hand(source: Path, handing: Callable[[], None]) -> None:
+        """Hand a converted file on (unless the step stopped) and count it done."""
         with lock:
             if stop.is_set():
                 return
             try:
-                deliver(source, data)
+                handing()
             except OutputError as exc:
                 result.stopped = str(exc)
                 stop.set()
@@ -354,16 +351,20 @@ def convert(files: Sequence[Path], deliver: Callable[[Path, bytes], None], *,
             result.done.append(source.with_suffix(".pdf"))
             on_done(source)
 
+    def give(source: Path, data: bytes) -> None:
+        reason = problem(data)
+        if reason:
+            fail(source, reason)
+            return
+        hand(source, lambda: deliver(source, data))
+
     def assemble(source: Path, parts: Sequence[bytes | None]) -> None:
-        if unjoined is not None:
-            with lock:
-                if not stop.is_set():
-                    unjoined(source, [p for p in parts if p is not None])
-                    result.done.append(source.with_suffix(".pdf"))
-                    on_done(source)
+        pdfs = [p for p in parts if p is not None]
+        if unjoined is not None:  # each piece was checked as it came
+            hand(source, lambda: unjoined(source, pdfs))
             return
         try:
-            give(source, join([p for p in parts if p is not None]))
+            give(source, join(pdfs))
         except CANNOT_JOIN:
             fail(source, "PDF 各部分无法合并")
 
@@ -567,7 +568,7 @@ def _restarts(sect: etree._Element, refs: set[tuple[str, str]]) -> bool:
 
 
 _SECT = re.compile(rb"<w:sectPr\b.*?</w:sectPr>", re.S)
-_PARAGRAPH_TAG = re.compile(rb"<w:p(?=[\s>/])[^>]*?(/?)>|</w:p>")
+_PARAGRAPH_TAG = re.compile(binding.PARAGRAPH_TAG.encode())
 
 
 def _paragraph_end(document: bytes, at: int) -> int:

@@ -15,12 +15,14 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 from lxml import etree
+from pypdf import PdfReader
+from pypdf.errors import PyPdfError
 
 from generator.data.loader import DataSet
 from generator.documents.kinds import KINDS, Kind
 from generator.documents.paths import safe_name
 from generator.errors import DataError, Problem
-from generator.output.binding import set_sect_child, w
+from generator.output.binding import PARAGRAPH_TAG, destinations, set_sect_child, w
 from generator.output.pdf import NoLibreOffice, convert, reusing_pieces, soffice
 from generator.output.pipeline import (
     Job,
@@ -53,7 +55,7 @@ them as named destinations, which give the page each document starts on. (Not "_
 Word would hide: LibreOffice spells such a name's underscore as "5F".)"""
 
 
-_P_TAG = re.compile(r"<w:p(?=[\s>/])[^>]*?(/?)>|</w:p>")
+_P_TAG = re.compile(PARAGRAPH_TAG)
 _PPR = re.compile(r"<w:pPr\b[^>]*?(/?)>")
 
 
@@ -163,7 +165,7 @@ class Binder:
         # Cut as text, not parsed: a community's household forms are some 50 MB of XML, whose
         # tree would take ten times that.
         body = _without_final_section(text)
-        text = ""
+        del text  # freed before the marks copy the body: each copy is the size of the document
         body = _with_section_mark(_with_start_mark(body, len(self.bodies)))
         self.bodies.append((zlib.compress(body.encode("utf-8"), 1), variant))
 
@@ -323,17 +325,12 @@ def _blank_page(section: str, style: str = "") -> str:
 def starts(pdfs: Sequence[bytes]) -> tuple[dict[int, int], int]:
     """The page index each marked document starts on, by its number, in the PDFs read one after
     the other; and their pages in all."""
-    from pypdf import PdfReader
-
     found, offset = {}, 0
     for pdf in pdfs:
         reader = PdfReader(io.BytesIO(pdf))
-        for name, destination in reader.named_destinations.items():
-            name = name.lstrip("/")
-            if name.startswith(START) and name[len(START):].isdigit():
-                page = reader.get_destination_page_number(destination)
-                if page is not None:
-                    found[int(name[len(START):])] = offset + page
+        for name, page in destinations(reader, START).items():
+            if name[len(START):].isdigit():
+                found[int(name[len(START):])] = offset + page
         offset += len(reader.pages)
     return found, offset
 
@@ -358,8 +355,6 @@ def paginate(docx: bytes, documents: int, workers: int = 1) -> list[int] | None:
             return None
     if done.failed or not made:
         return None
-    from pypdf.errors import PyPdfError
-
     try:
         found, total = starts(made)
     except (PyPdfError, ValueError, KeyError, TypeError):
@@ -478,13 +473,13 @@ def print_documents(
                     for i, j in enumerate(f.jobs, start=1)]
             years = f"{f.year}年度" if f.year else "各年度"
             head = f"本册收录{f.unit}{years}{f.kind.name}共{len(f.jobs)}份"
-            numbers = "页码各自从1起" if binder.numbered else None  # the household forms have none
-            plain = f"{head}，每份另起一页，{numbers}。" if numbers else f"{head}，每份另起一页。"
+            numbering = ["页码各自从1起"] if binder.numbered else []  # the household forms have none
+            plain = "，".join([head, "每份另起一页", *numbering]) + "。"
             if not layout:
                 payload = binder.finish(f.heading, rows, plain)
             else:
-                def laid_out(total: str, head: str = head, numbers: str | None = numbers) -> str:
-                    start = f"每份从单页（正面）起印、{numbers}" if numbers else "每份从单页（正面）起印"
+                def laid_out(total: str, head: str = head, numbering: list[str] = numbering) -> str:
+                    start = "、".join(["每份从单页（正面）起印", *numbering])
                     return f"{head}、{total}张（双面打印），{start}，打印后可逐份分开。"
 
                 # The first pass has the second's wording, so the contents take the same pages.

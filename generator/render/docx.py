@@ -14,7 +14,7 @@ from jinja2.exceptions import SecurityError
 from generator.errors import TemplateError
 from generator.render.env import XML_ENV, RenderLimit, render_bounded, render_budget, template_line
 from generator.render.images import add_media, collecting
-from generator.render.ziputil import Entry, deflate, fix_core_dates, read_template, write_zip
+from generator.render.ziputil import Entry, deflate, fixed, read_template, write_zip
 
 RENDERED_PARTS = re.compile(r"^word/(document|header\d*|footer\d*|footnotes)\.xml$")
 _TAG_TEXT = re.compile(r"<[^>]+>")
@@ -88,7 +88,7 @@ class CompiledDocx:
                 ) from None
         # The parts no tag touches are compressed once here, not once per document.
         self.static = {
-            name: deflate(name, fix_core_dates(blob) if name == "docProps/core.xml" else blob)
+            name: deflate(name, fixed(name, blob))
             for name, blob in self.parts if name not in self.compiled
         }
 

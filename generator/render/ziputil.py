@@ -44,13 +44,11 @@ class Entry:
 
 def deflate(name: str, payload: bytes) -> Entry:
     """Compress one member (raw deflate, level 6, as zipfile does)."""
-    packer = zlib.compressobj(6, zlib.DEFLATED, -15)
-    data = packer.compress(payload) + packer.flush()
-    return Entry(name.encode("utf-8"), zlib.crc32(payload), len(payload), data)
+    return deflate_stream(name, (payload,))
 
 
 def deflate_stream(name: str, chunks: Iterable[bytes]) -> Entry:
-    """deflate() of the chunks joined, never holding them joined (a bound file's document)."""
+    """A member compressed from the chunks joined, never holding them joined (a bound file's document)."""
     packer = zlib.compressobj(6, zlib.DEFLATED, -15)
     out, crc, size = [], 0, 0
     for chunk in chunks:
