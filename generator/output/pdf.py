@@ -143,10 +143,13 @@ class _Unit:
 
 def _kill(proc: subprocess.Popen[bytes]) -> None:
     """Stop LibreOffice and everything it started: soffice is a script that starts soffice.bin."""
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
+    if hasattr(os, "killpg"):
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+    else:  # Windows: soffice.exe and the soffice.bin it started
+        subprocess.run(["taskkill", "/T", "/F", "/PID", str(proc.pid)], capture_output=True, check=False)
     proc.wait()
 
 
