@@ -328,10 +328,11 @@ def _parse(text: str, loader_class: type, path: Path) -> tuple[Any, dict[Path_, 
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
         problem = _translate(exc.problem or str(exc))
-        if _long_key(text, exc):
+        long_key = _long_key(text, exc)
+        if long_key is not None:
             problem = (f"冒号前的键名超过 {SIMPLE_KEY_LIMIT} 个字符，YAML 不允许这么长的键名；"
                        "请检查这一行是否把值写成了键（冒号前后各写什么）")
-            line = (exc.context_mark or mark).line + 1 if (exc.context_mark or mark) else line
+            line = long_key
         # an unclosed quote or bracket is noticed far below where it opened: say where that was
         if exc.context_mark and line is not None and exc.context_mark.line + 1 != line:
             problem += f"（相关内容从第{exc.context_mark.line + 1}行开始）"
@@ -372,16 +373,14 @@ SIMPLE_KEY_LIMIT = 1024
 """The longest key YAML reads without a leading “? ”; a longer one reads as a missing colon."""
 
 
-def _long_key(text: str, exc: yaml.MarkedYAMLError) -> bool:
-    """Whether a missing-colon error comes from a key longer than YAML allows."""
-    if not (exc.problem or "").startswith("could not find expected ':'"):
-        return False
+def _long_key(text: str, exc: yaml.MarkedYAMLError) -> int | None:
+    """The line of a key longer than YAML allows, when that is what a missing-colon error comes from."""
     mark = exc.context_mark or exc.problem_mark
-    if mark is None:
-        return False
+    if mark is None or not (exc.problem or "").startswith("could not find expected ':'"):
+        return None
     lines = text.splitlines()
     line = lines[mark.line] if mark.line < len(lines) else ""
-    return line.find(":") > SIMPLE_KEY_LIMIT
+    return mark.line + 1 if line.find(":") > SIMPLE_KEY_LIMIT else None
 
 
 def _translate(problem: str) -> str:
