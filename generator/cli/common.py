@@ -130,12 +130,12 @@ class PdfStep:
             self.missing = exc
 
     def _convert(self, output: Any, result: Any) -> None:
-        from generator.output.fonts import missing_fonts
+        from generator.output.fonts import missing_fonts, unprintable_in
         from generator.output.pdf import convert_outputs
 
-        for warning in missing_fonts():
-            click.echo(warning, err=True)
         rels = result.paths.rels
+        for warning in missing_fonts() + unprintable_in([result.out / rel for rel in rels]):
+            click.echo(warning, err=True)
         if self.quiet or len(rels) <= 5:
             self.conversion = convert_outputs(output, rels, workers=self.workers, archival=self.archival)
             return
