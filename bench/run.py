@@ -286,7 +286,8 @@ def merge_time(data_dir: Path, district: str) -> tuple[int, float]:
 def survey_forms(data_dir: Path, workers: int) -> dict[str, Any]:
     """One 入户意见征询表 per household of every community as Word documents, then the largest
     district's bound survey file with its PDF (`gaizao print --kind survey --district D --pdf`:
-    the layout pass and the PDF, which reuses the pieces the layout pass converted)."""
+    the layout pass and the PDF, which reuses the pieces the layout pass converted). --all-forms
+    throughout: the forms of communities already surveyed too, as every earlier figure counted them."""
     data = load(data_dir)
     forms = sum(c.households for c in data.active_communities() if c.id in data.projects)
     district = max(data.districts, key=lambda d: sum(
@@ -295,12 +296,13 @@ def survey_forms(data_dir: Path, workers: int) -> dict[str, Any]:
     try:
         base = [sys.executable, "-m", "generator", "--data", str(data_dir)]
         load_before = os.getloadavg()[0]
-        seconds, peak = timed_command([*base, "build", "--kind", "survey", "--out", str(out), "-q",
+        seconds, peak = timed_command([*base, "build", "--kind", "survey", "--all-forms", "--out", str(out), "-q",
                                        "-j", str(workers)])
         docs = sum(1 for _ in out.rglob("*.docx"))
         with _timed() as took:
-            print_seconds, print_peak = timed_command([*base, "print", "--kind", "survey", "--district", district,
-                                                       "--out", str(out), "-q", "--pdf", "-j", str(workers)])
+            print_seconds, print_peak = timed_command([*base, "print", "--kind", "survey", "--all-forms",
+                                                       "--district", district, "--out", str(out), "-q", "--pdf",
+                                                       "-j", str(workers)])
         bound = next((out / "打印").rglob("*.pdf"))
         district_forms = sum(c.households for c in data.active_communities()
                              if c.district == district and c.id in data.projects)

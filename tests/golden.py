@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 from generator.data.loader import load
-from generator.documents.kinds import community_target, kinds_of
+from generator.documents.kinds import KINDS, community_target, kinds_of
 from generator.output.pipeline import Renderers, render_document
 from tests.snapshot import docx_text, xlsx_text
 
@@ -30,6 +31,10 @@ def snapshots() -> dict[Path, str]:
                 continue
             payload = render_document(data, kind, target, renderers)
             out[name] = _head(xlsx_text(payload) if kind.suffix == ".xlsx" else docx_text(payload))
+    # dongqu-21's survey is done and it has no roster: its blank forms only when asked for (--all-forms).
+    target = replace(community_target(data, "dongqu-21"), all_forms=True)
+    out[GOLDEN / "dongqu-21" / "survey.txt"] = _head(docx_text(render_document(data, KINDS["survey"], target,
+                                                                                renderers)))
     return out
 
 

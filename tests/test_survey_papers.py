@@ -39,13 +39,34 @@ def test_jinfu_has_a_prefilled_form_for_each_of_its_1130_households(full_build: 
     assert text.count("dongqu-02-") == 1130 and "dongqu-02-1130" in text
 
 
-def test_without_a_roster_the_forms_are_blank_one_per_household(full_build: Result, bundled: DataSet) -> None:
-    assert "dongqu-10" not in bundled.rosters
-    path = _folder(full_build, bundled, "dongqu-10") / KINDS["survey"].file_name()
-    assert _body(path).count(FORM_TITLE) == bundled.communities["dongqu-10"].households
+def test_without_a_roster_and_before_the_survey_the_forms_are_blank_one_per_household(
+        full_build: Result, bundled: DataSet) -> None:
+    for community in ("renhe-24", "fantai-30"):  # at the survey stage, no results recorded yet
+        assert community not in bundled.rosters and bundled.projects[community].survey is None
+        path = _folder(full_build, bundled, community) / KINDS["survey"].file_name()
+        # every form carries its number, 表格编号 renhe-24-0001 …
+        assert xml_text(path).count(f"{community}-") == bundled.communities[community].households
     project = bundled.projects["dongqu-10"]
     forms = survey_context(bundled, project, "full", blank=12)["households"]
     assert len(forms) == 12 and all(f["head"] == "" and f["phone"] == "" for f in forms)
+
+
+def test_after_the_survey_without_a_roster_no_blank_forms_unless_asked(
+        full_build: Result, bundled: DataSet, tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from generator.cli import main
+    from generator.documents.kinds import FORMS_DONE
+
+    # dongqu-10 was surveyed in 2019 and is at 方案公示: 210 blank forms would be paper nobody prints.
+    assert "dongqu-10" not in bundled.rosters and bundled.projects["dongqu-10"].survey is not None
+    assert not (_folder(full_build, bundled, "dongqu-10") / KINDS["survey"].file_name()).exists()
+    assert KINDS["survey"].needs(bundled, community_target(bundled, "dongqu-10")) == FORMS_DONE
+    made = CliRunner().invoke(main, ["build", "--kind", "survey", "--project", "dongqu-10", "--all-forms",
+                                     "--out", str(tmp_path), "-q"])
+    assert made.exit_code == 0, made.output
+    forms = tmp_path / KINDS["survey"].where(bundled, community_target(bundled, "dongqu-10"))
+    assert xml_text(forms).count("dongqu-10-") == 210
 
 
 def test_the_tally_counts_the_roster(full_build: Result, bundled: DataSet) -> None:

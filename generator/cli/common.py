@@ -98,7 +98,10 @@ def force_option(what: str = "文件") -> Callable[..., Any]:
 BLANK_FORMS = click.option(
     "--blank-forms", "blank_forms", type=click.IntRange(1, 100_000), default=None, metavar="份数",
     help="居民意见征询表印成空白表，每个小区这么多份（不按住户名册预填；默认：有名册按名册每户一份，"
-         "没有名册按小区户数）。")
+         "没有名册、征询尚未完成的按小区户数印空白表）。")
+ALL_FORMS = click.option(
+    "--all-forms", "all_forms", is_flag=True,
+    help="征询已完成、没有住户名册的小区也按户数印空白征询表（默认不印）。")
 
 
 def pdf_options(command: Callable[..., Any]) -> Callable[..., Any]:

@@ -14,6 +14,7 @@ import click
 from generator import __version__
 from generator.cli import zh as cli_zh
 from generator.cli.common import (
+    ALL_FORMS,
     BLANK_FORMS,
     CONTEXT,
     GivenPath,
@@ -113,11 +114,12 @@ def validate(ctx: click.Context, fmt: str) -> None:
 @click.option("--workers", "-j", type=click.IntRange(1, 64), default=None, metavar="N",
               help="同时工作的进程数（默认：本机 CPU 核数）。")
 @BLANK_FORMS
+@ALL_FORMS
 @click.option("--quiet", "-q", is_flag=True, help="不显示进度条，只输出汇总。")
 @click.pass_context
 def build(ctx: click.Context, out_dir: Path, kinds: tuple[str, ...], district: str | None,
           year: int | None, project: str | None, templates_dir: Path | None, force: bool,
-          pdf: bool, pdf_a: bool, workers: int | None, blank_forms: int | None, quiet: bool) -> None:
+          pdf: bool, pdf_a: bool, workers: int | None, blank_forms: int | None, all_forms: bool, quiet: bool) -> None:
     """按数据生成各小区的文书到输出文件夹（默认全部小区、全部种类）。"""
     from generator.output.pipeline import Selection, render_pool
     from generator.output.pipeline import build as run_build
@@ -126,7 +128,8 @@ def build(ctx: click.Context, out_dir: Path, kinds: tuple[str, ...], district: s
     step = PdfStep.wanted(pdf, pdf_a, quiet, workers)
     with render_pool(workers) as pool:  # before the data set is loaded: see render_pool
         data = dataset(ctx)
-        sel = Selection(kinds=kinds, district=district, year=year, project=project, blank_forms=blank_forms)
+        sel = Selection(kinds=kinds, district=district, year=year, project=project, blank_forms=blank_forms,
+                        all_forms=all_forms)
         result = run_build(data, out_dir, sel, force=force, templates_dir=templates_dir,
                            workers=workers, progress=progress(quiet, "生成文书"), pool=pool, then=step)
     _print_summary(result)

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from generator.cli.common import (
+    ALL_FORMS,
     BLANK_FORMS,
     CONTEXT,
     KindChoice,
@@ -36,11 +37,12 @@ from generator.documents.kinds import KINDS, printable
 @click.option("--workers", "-j", type=click.IntRange(1, 64), default=None, metavar="N",
               help="同时排版、转换 PDF 的 LibreOffice 进程数（默认：本机 CPU 核数）。")
 @BLANK_FORMS
+@ALL_FORMS
 @click.option("--quiet", "-q", is_flag=True, help="不显示进度条，只输出汇总。")
 @click.pass_context
 def print_cmd(ctx: click.Context, kind: str, district: str | None, year: int | None, street_office: str | None,
               out_dir: Path, templates_dir: Path | None, force: bool, pdf: bool, pdf_a: bool,
-              workers: int | None, blank_forms: int | None, quiet: bool) -> None:
+              workers: int | None, blank_forms: int | None, all_forms: bool, quiet: bool) -> None:
     """把一个县（区）的同种文书合并成一个 Word 文件批量打印：首页目录，每份另起一页、页码从1起。"""
     from generator.output.printing import print_documents
 
@@ -49,7 +51,8 @@ def print_cmd(ctx: click.Context, kind: str, district: str | None, year: int | N
     result = print_documents(dataset(ctx), out_dir, kind, district=district, year=year,
                              street_office=street_office, force=force,
                              templates_dir=templates_dir, progress=progress(quiet, "合并文书"), then=step,
-                             layout=True, workers=workers, blank_forms=blank_forms)
+                             layout=True, workers=workers, blank_forms=blank_forms,
+                             all_forms=all_forms)
     for rel, changed in zip(result.paths.rels, result.paths.changed, strict=True):
         state = "已生成" if changed else "未改动"
         click.echo(f"  {state}：{result.out / rel}（{result.bound[rel]} 份）")

@@ -40,6 +40,8 @@ class Target:
     blank_forms: int | None = None
     """Household survey forms printed blank, this many, instead of one per roster household
     (or, without a roster, one per household the community has)."""
+    all_forms: bool = False
+    """Household forms even for a community whose survey is done and recorded without a roster."""
 
 
 def community_target(data: DataSet, community_id: str) -> Target:
@@ -142,6 +144,22 @@ def _project(data: DataSet, target: Target) -> dict[str, Any]:
 def _needs_chart_font(data: DataSet, target: Target) -> str | None:
     # A machine without the font still gets every other paper; this one says what to install.
     return missing_font()
+
+
+def _needs_forms(data: DataSet, target: Target) -> str | None:
+    # Forms from a roster are the committee's record of each household's answer; blank ones are
+    # for a survey still to be made. After it, without a roster, they would be paper nobody prints.
+    assert target.community is not None
+    if target.blank_forms is not None or target.all_forms or target.community.id in data.rosters:
+        return None
+    project = project_of(data, target)
+    if project.survey is None or project.stage == STAGES[0]:
+        return None
+    return FORMS_DONE
+
+
+FORMS_DONE = ("居民意见征询已完成并录入结果，又没有住户名册，不再印空白征询表"
+              "（仍要印时：指定份数用 --blank-forms，按户数用 --all-forms）")
 
 
 def _needs_survey(data: DataSet, target: Target) -> str | None:
@@ -279,7 +297,7 @@ def listing(kinds: list[Kind]) -> str:
 
 for _kind in [
     Kind("survey", "居民意见征询表", "征询表", 1, "community", _survey, "docx/survey_form.docx",
-         residents="full"),
+         residents="full", needs=_needs_forms),
     Kind("application", "改造申请书", "申请书", 2, "community", _project, "docx/application.docx",
          needs=_needs_survey),
     Kind("plan", "改造方案", "方案", 3, "community", _project, "docx/plan.docx", needs=_needs_budget),

@@ -59,6 +59,8 @@ class Selection:
     project: str | None = None
     blank_forms: int | None = None
     """Print this many blank household survey forms per community (see Target.blank_forms)."""
+    all_forms: bool = False
+    """Household forms for every community, its survey done or not (see Target.all_forms)."""
 
     def check(self, data: DataSet, allowed: Sequence[Kind] | None = None) -> None:
         """Refuse kinds, districts and projects the data does not know."""
@@ -140,8 +142,8 @@ def plan_jobs(data: DataSet, sel: Selection, allowed: Sequence[Kind] | None = No
             if sel.project and c.id != sel.project:
                 continue
             target = community_target(data, c.id)
-            if sel.blank_forms is not None:
-                target = replace(target, blank_forms=sel.blank_forms)
+            if sel.blank_forms is not None or sel.all_forms:
+                target = replace(target, blank_forms=sel.blank_forms, all_forms=sel.all_forms)
             for kind in packet:
                 reason = NO_PROJECT if c.id not in data.projects else kind.needs(data, target)
                 if reason:

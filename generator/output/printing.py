@@ -399,14 +399,14 @@ class PrintFile:
 def plan_prints(data: DataSet, kind: str, district: str | None = None, year: int | None = None,
                 street_office: str | None = None,
                 withheld: Mapping[str, str] | None = None,
-                blank_forms: int | None = None) -> tuple[list[PrintFile], list[Skip]]:
+                blank_forms: int | None = None, all_forms: bool = False) -> tuple[list[PrintFile], list[Skip]]:
     """The print files a selection gives, one per district that has documents, in plan order.
 
     street_office: only the communities whose project names it. withheld: communities left out
     of this print, each with the reason (the web app's review gate). blank_forms: that many
-    blank household forms per community instead of the roster's.
+    blank household forms per community instead of the roster's; all_forms: forms for every community.
     """
-    sel = Selection(kinds=(kind,), district=district, year=year, blank_forms=blank_forms)
+    sel = Selection(kinds=(kind,), district=district, year=year, blank_forms=blank_forms, all_forms=all_forms)
     sel.check(data)
     if KINDS[kind].suffix != ".docx":
         name = KINDS[kind].name
@@ -447,6 +447,7 @@ def print_documents(
     layout: bool = False,
     workers: int = 1,
     blank_forms: int | None = None,
+    all_forms: bool = False,
 ) -> Result:
     """Write one bound print file per district into out/打印/; nothing when the data has errors.
 
@@ -454,7 +455,7 @@ def print_documents(
     processes), so that every document starts on an odd page and the contents page says how
     many sheets each takes; the PDF step (then) reuses what that pass converted.
     """
-    files, skips = plan_prints(data, kind, district, year, street_office, withheld, blank_forms)
+    files, skips = plan_prints(data, kind, district, year, street_office, withheld, blank_forms, all_forms)
     refuse_on_errors(data)
     renderers = Renderers(data, templates_dir)
     templates = {f.district: renderers.locate(f.kind, f.district) for f in files}
