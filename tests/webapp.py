@@ -28,7 +28,7 @@ ACCOUNTS = {
     "city": ("city", "攀枝花市"),
     "admin": ("admin", "市住房城乡建设局"),
 }
-OWN = {"bcg": "dongqu-01", "renhe": "renhe-24", "dongqu": "dongqu-10", "city": "xiqu-03", "admin": "miyi-08"}
+OWN = {"bcg": "dongqu-01", "renhe": "renhe-24", "dongqu": "dongqu-02", "city": "xiqu-03", "admin": "miyi-08"}
 """A community each account may see."""
 OTHER = {"bcg": "renhe-05", "renhe": "dongqu-01", "dongqu": "renhe-05"}
 """A community each scoped account may not see (city and admin see everything)."""

@@ -158,8 +158,8 @@ def _needs_forms(data: DataSet, target: Target) -> str | None:
     return FORMS_DONE
 
 
-FORMS_DONE = ("居民意见征询已完成并录入结果，又没有住户名册，不再印空白征询表"
-              "（仍要印时：指定份数用 --blank-forms，按户数用 --all-forms）")
+FORMS_DONE = "居民意见征询已完成并录入结果，又没有住户名册，不再印空白征询表"
+"""Said on the web page as on the command line; the command line's options are in its help."""
 
 
 def _needs_survey(data: DataSet, target: Target) -> str | None:
