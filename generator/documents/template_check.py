@@ -20,6 +20,7 @@ from generator.errors import TemplateError
 from generator.render.docx import RENDERED_PARTS, jinja_source, paragraph_at
 from generator.render.env import TEXT_ENV, XML_ENV, static_risks
 from generator.render.images import Picture
+from generator.render.layout import REFERENCE_NAME, check_layout
 from generator.render.pictures import PhotoTable
 from generator.render.xlsx import BLOCK_ROW, LOOP_ROW
 from generator.render.ziputil import read_template
@@ -303,14 +304,27 @@ def check_xlsx(path: Path, label: str, context: dict[str, Any] | None) -> list[T
 # ---------------------------------------------------------------- a whole folder
 
 
-def check_folder(root: Path, data: DataSet) -> tuple[list[TemplateFinding], list[str]]:
-    """Check every template under a folder; return the findings and the templates checked."""
+def check_layout_of(path: Path, label: str, reference: Path) -> list[TemplateFinding]:
+    """A Word template's layout against a reference document, one finding per thing that is off."""
+    try:
+        return [TemplateFinding(label, "版式", problem) for problem in check_layout(path, label, reference)]
+    except TemplateError as exc:
+        return [TemplateFinding(label, "文件", str(exc))]
+
+
+def check_folder(root: Path, data: DataSet, reference: Path | None = None) -> tuple[list[TemplateFinding], list[str]]:
+    """Check every template under a folder; return the findings and the templates checked.
+
+    Given a reference document, each Word template's layout is checked against it too.
+    """
     factories = context_factories()
     contexts: dict[str, dict[str, Any]] = {}
     findings: list[TemplateFinding] = []
     checked: list[str] = []
     for path in sorted(root.rglob("*")):
         if path.suffix not in (".docx", ".xlsx") or path.name.startswith(("~$", ".")):
+            continue
+        if path.parent == root and path.name == REFERENCE_NAME:  # the layout itself, not a kind's template
             continue
         rel = path.relative_to(root).as_posix()
         label = str(path)
@@ -325,6 +339,8 @@ def check_folder(root: Path, data: DataSet) -> tuple[list[TemplateFinding], list
                                                          "只检查了语法"))
         check = check_xlsx if path.suffix == ".xlsx" else check_docx
         findings += check(path, label, context)
+        if reference is not None and path.suffix == ".docx":
+            findings += check_layout_of(path, label, reference)
         checked.append(label)
     return findings, checked
 
