@@ -1,4 +1,4 @@
-"""Check templates before a batch goes wrong: unknown fields and filters, syntax errors, tags Word has cut."""
+"""Check templates before a batch goes wrong: unknown fields and filters, syntax errors, broken tags, layout."""
 
 from __future__ import annotations
 
@@ -194,26 +194,20 @@ def _paragraph_place(p: etree._Element) -> str:
 
 
 def _cut_tags(part: str, xml: bytes) -> Iterator[tuple[str, str]]:
-    """Tags that Word's editing split across runs, broke across paragraphs or marked as revisions."""
+    """Tags broken across paragraphs or marked as revisions.
+
+    A tag split over runs (spell-checking, a change of font, LibreOffice's or WPS's saving) is
+    joined when the template is compiled (render.word_tags), so it is no problem.
+    """
     root = etree.fromstring(xml)
     for p in root.iter(f"{W}p"):
-        pieces: list[tuple[int, str]] = []
-        for index, run in enumerate(p.iter(f"{W}r")):
-            for t in run.iter(f"{W}t"):
-                pieces.append((index, t.text or ""))
-        text = "".join(s for _, s in pieces)
+        text = "".join(t.text or "" for t in p.iter(f"{W}t"))
         if "{" not in text and "}" not in text:
             continue
         place = _paragraph_place(p)
         if text.count("{{") != text.count("}}") or text.count("{%") != text.count("%}"):
             yield place, "标签不完整（缺少开头或结尾的括号，或被拆到了两个段落里）"
             continue
-        owner: list[int] = [i for i, s in pieces for _ in s]
-        for m in _TAG.finditer(text):
-            runs = set(owner[m.start():m.end()])
-            if len(runs) > 1:
-                yield place, (f"标签 {m.group(0)} 被拆成了{len(runs)}段（拼写检查、修订或改格式造成），"
-                              "请删除整个标签后一次输入")
         if any(True for _ in p.iter(f"{W}ins", f"{W}del")) and _TAG.search(text):
             yield place, "含标签的段落有未接受的修订，请在 Word 中“接受所有修订”"
 

@@ -1,0 +1,45 @@
+"""Templates as office suites save them again: the papers they build, and LibreOffice's re-save."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import zipfile
+from pathlib import Path
+
+from generator.data.loader import DataSet
+from generator.documents.template_check import context_factories
+from generator.render.docx import CompiledDocx
+from tests.snapshot import docx_text
+
+_PAGE = re.compile(r"(\[[^\]]*页脚\d*\] — )\d+( —)")
+
+
+def paper_text(template: Path, rel: str, data: DataSet) -> str:
+    """The text of the paper a template builds from the bundled example, page-number caches masked.
+
+    A page-number field keeps the number the office suite last laid out (LibreOffice saves 7 on
+    a seven-page plan); Word and WPS recompute it on opening, so it is not the template's text.
+    """
+    context = context_factories()[rel][1](data)
+    return _PAGE.sub(r"\1#\2", docx_text(CompiledDocx(template).render(context)))
+
+
+def libreoffice_resave(files: list[Path], out: Path) -> list[Path]:
+    """Open each file in LibreOffice and save it again as .docx, with a profile of its own."""
+    out.mkdir(parents=True, exist_ok=True)
+    profile = (out.parent / "lo-profile").as_uri()
+    subprocess.run([shutil.which("soffice") or "soffice", f"-env:UserInstallation={profile}", "--headless",
+                    "--convert-to", "docx", "--outdir", str(out), *map(str, files)],
+                   check=True, capture_output=True, timeout=300)
+    return [out / f.name for f in files]
+
+
+def replace_part(path: Path, name: str, xml: str, target: Path) -> Path:
+    """A copy of a Word file with one part replaced."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(path) as src, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            dst.writestr(info, xml.encode("utf-8") if info.filename == name else src.read(info.filename))
+    return target

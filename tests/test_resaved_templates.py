@@ -1,0 +1,116 @@
+"""A template a clerk opens and saves again still builds the same paper: Word's, WPS's and
+LibreOffice's ways of saving tags (split runs, proofing marks, bookmarks, entities, typographic
+quotes, odd spaces) are undone when the template is compiled."""
+
+from __future__ import annotations
+
+import shutil
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from generator.data.loader import DataSet
+from generator.documents.template_check import check_folder
+from generator.render.docx import CompiledDocx
+from generator.render.layout import REFERENCE
+from generator.render.templates import BUILTIN
+from generator.render.word_tags import clean_code, normalize
+from tests.resave import libreoffice_resave, paper_text, replace_part
+
+WORD = {f"docx/{p.name}": p for p in sorted((BUILTIN / "docx").glob("*.docx"))}
+DOCUMENT = "word/document.xml"
+
+
+def _typographic(tag: str) -> str:
+    """Straight quotes in a tag as Word's AutoFormat types them: ‘…’ and “…”."""
+    out, open_single, open_double = [], True, True
+    for ch in tag:
+        if ch == "'":
+            out.append("‘" if open_single else "’")
+            open_single = not open_single
+        elif ch == '"':
+            out.append("“" if open_double else "”")
+            open_double = not open_double
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def _as_saved(xml: str, how: str) -> str:
+    """Document XML as an office suite saves it: every text cut into runs of two characters, with
+    changed formatting, spelling marks and a bookmark between them; quotes in tags typographic
+    (Word) or every quote an entity (LibreOffice); a no-break space after each tag's opening."""
+    import re
+
+    def text(m: re.Match[str]) -> str:
+        body = m[1]
+        if how == "word":
+            body = re.sub(r"\{\{.*?\}\}|\{%.*?%\}", lambda t: _typographic(t[0]), body)
+        body = body.replace("{{ ", "{{\u00a0").replace("{% ", "{%\u3000")
+        pieces = [body[i:i + 2] for i in range(0, len(body), 2)] or [""]
+        if how == "libreoffice":
+            pieces = [p.replace("'", "&apos;").replace('"', "&quot;") for p in pieces]
+        joint = ('</w:t></w:r><w:proofErr w:type="spellStart"/><w:bookmarkStart w:id="0" w:name="_GoBack"/>'
+                 '<w:bookmarkEnd w:id="0"/><w:r><w:rPr><w:i/></w:rPr><w:t xml:space="preserve">')
+        return '<w:t xml:space="preserve">' + joint.join(pieces) + "</w:t>"
+
+    return re.sub(r"<w:t(?: [^>]*)?>([^<]*)</w:t>", text, xml)
+
+
+@pytest.mark.parametrize("how", ["word", "libreoffice"])
+@pytest.mark.parametrize("rel", sorted(WORD))
+def test_a_template_saved_again_builds_the_same_paper(tmp_path: Path, bundled: DataSet, rel: str,
+                                                      how: str) -> None:
+    original = WORD[rel]
+    xml = zipfile.ZipFile(original).read(DOCUMENT).decode("utf-8")
+    saved = _as_saved(xml, how)
+    assert saved.count("<w:r>") > xml.count("<w:r>") * 2  # really cut up
+    resaved = replace_part(original, DOCUMENT, saved, tmp_path / rel)
+    assert paper_text(resaved, rel, bundled) == paper_text(original, rel, bundled)
+
+
+@pytest.mark.parametrize(("saved", "meant"), [
+    ("{{ x or &apos;—&apos; }}", "{{ x or '—' }}"),
+    ("{{ a|join(&quot;、&quot;) }}", '{{ a|join("、") }}'),
+    ("{% if n &gt; 1 and m &lt; 2 %}", "{% if n &gt; 1 and m &lt; 2 %}"),
+    ("{{ x or ‘—’ }}", "{{ x or '—' }}"),
+    ("{{ x|trim(’。’) }}", "{{ x|trim('。') }}"),
+    ("{{ “a” ~ b }}", '{{ "a" ~ b }}'),
+    ("{{ '“' ~ name ~ '”' }}", "{{ '\\u201c' ~ name ~ '\\u201d' }}"),
+    ("{{\u00a0name\u3000}}", "{{ name }}"),
+    ("{{ name&#160;}}", "{{ name }}"),
+    ("{{ 'it’s' }}", "{{ 'it\\u2019s' }}"),
+    ("{{ a &amp;&amp; b }}", "{{ a && b }}"),
+])
+def test_the_code_of_a_tag_is_what_the_clerk_typed(saved: str, meant: str) -> None:
+    assert clean_code(saved) == meant
+
+
+def test_a_quote_a_template_prints_on_purpose_stays(bundled: DataSet, tmp_path: Path) -> None:
+    from docx import Document
+
+    doc = Document()
+    doc.add_paragraph("{{ '“' ~ community.name ~ '”' }}")
+    doc.save(str(tmp_path / "t.docx"))
+    context = {"community": {"name": "金福小区"}}
+    assert "“金福小区”" in CompiledDocx(tmp_path / "t.docx").render_part(DOCUMENT, context)
+
+
+def test_a_tag_across_paragraphs_is_left_for_the_check() -> None:
+    xml = "<w:p><w:r><w:t>{{ commu</w:t></w:r></w:p><w:p><w:r><w:t>nity }}</w:t></w:r></w:p>"
+    assert normalize(xml) == xml
+
+
+@pytest.mark.libreoffice
+@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice (soffice) is not installed")
+def test_every_built_in_template_resaved_by_libreoffice_builds_the_same_paper(
+        tmp_path: Path, bundled: DataSet) -> None:
+    folder = tmp_path / "city"
+    resaved = libreoffice_resave(list(WORD.values()), folder / "docx")
+    # LibreOffice writes every apostrophe as an entity, inside tags too
+    assert "&apos;" in zipfile.ZipFile(folder / "docx" / "notice.docx").read(DOCUMENT).decode("utf-8")
+    for rel, path in zip(WORD, resaved, strict=True):
+        assert paper_text(path, rel, bundled) == paper_text(WORD[rel], rel, bundled), rel
+    findings, checked = check_folder(folder, bundled, REFERENCE)
+    assert findings == [] and len(checked) == len(WORD)
