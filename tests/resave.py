@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+import tempfile
 import zipfile
 from pathlib import Path
 
@@ -29,10 +30,10 @@ def paper_text(template: Path, rel: str, data: DataSet) -> str:
 def libreoffice_resave(files: list[Path], out: Path) -> list[Path]:
     """Open each file in LibreOffice and save it again as .docx, with a profile of its own."""
     out.mkdir(parents=True, exist_ok=True)
-    profile = (out.parent / "lo-profile").as_uri()
-    subprocess.run([shutil.which("soffice") or "soffice", f"-env:UserInstallation={profile}", "--headless",
-                    "--convert-to", "docx", "--outdir", str(out), *map(str, files)],
-                   check=True, capture_output=True, timeout=300)
+    with tempfile.TemporaryDirectory(prefix="lo-profile-") as profile:
+        subprocess.run([shutil.which("soffice") or "soffice", f"-env:UserInstallation={Path(profile).as_uri()}",
+                        "--headless", "--convert-to", "docx", "--outdir", str(out), *map(str, files)],
+                       check=True, capture_output=True, timeout=300)
     return [out / f.name for f in files]
 
 

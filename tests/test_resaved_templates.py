@@ -4,6 +4,7 @@ quotes, odd spaces) are undone when the template is compiled."""
 
 from __future__ import annotations
 
+import re
 import shutil
 import zipfile
 from pathlib import Path
@@ -114,3 +115,59 @@ def test_every_built_in_template_resaved_by_libreoffice_builds_the_same_paper(
         assert paper_text(path, rel, bundled) == paper_text(WORD[rel], rel, bundled), rel
     findings, checked = check_folder(folder, bundled, REFERENCE)
     assert findings == [] and len(checked) == len(WORD)
+
+
+# ---------------------------------------------------------------- a clerk's edit in a data-folder override
+
+OPENING = "现将本小区老旧小区改造方案的主要内容公示如下："
+REWORDED = "现将本小区老旧小区改造方案公示如下，请广大居民监督："
+
+
+def _clerk_edits_the_notice(target: Path) -> Path:
+    """Open the built-in notice, change the text of the opening sentence's run, save: as a clerk does."""
+    from docx import Document
+
+    doc = Document(str(WORD["docx/notice.docx"]))
+    (run,) = [r for p in doc.paragraphs for r in p.runs if r.text == OPENING]
+    run.text = REWORDED
+    target.parent.mkdir(parents=True, exist_ok=True)
+    doc.save(str(target))
+    return target
+
+
+def _notice_built_from(data_root: Path, out: Path) -> str:
+    from generator.data.loader import load
+    from generator.output.pipeline import Selection, build
+    from tests.snapshot import docx_text
+
+    result = build(load(data_root), out, Selection(project="dongqu-01", kinds=("notice",)))
+    return docx_text(result.paths[0])
+
+
+@pytest.fixture
+def data_root(tmp_path: Path, bundled: DataSet) -> Path:
+    root = tmp_path / "data"
+    shutil.copytree(bundled.root, root, ignore=shutil.ignore_patterns("templates"))
+    return root
+
+
+def test_a_clerks_reworded_sentence_is_in_the_next_notice(data_root: Path, tmp_path: Path) -> None:
+    before = _notice_built_from(data_root, tmp_path / "before")
+    assert OPENING in before
+    _clerk_edits_the_notice(data_root / "templates" / "docx" / "notice.docx")
+    after = _notice_built_from(data_root, tmp_path / "after")
+    assert after == before.replace(OPENING, REWORDED)
+
+
+@pytest.mark.libreoffice
+@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice (soffice) is not installed")
+def test_a_clerks_edit_saved_again_by_libreoffice_is_in_the_next_notice(data_root: Path, tmp_path: Path) -> None:
+    before = _notice_built_from(data_root, tmp_path / "before")
+    edited = _clerk_edits_the_notice(tmp_path / "edited" / "notice.docx")
+    (resaved,) = libreoffice_resave([edited], data_root / "templates" / "docx")
+    assert resaved == data_root / "templates" / "docx" / "notice.docx"
+    after = _notice_built_from(data_root, tmp_path / "after")
+    assert REWORDED in after and OPENING not in after
+    # the rest of the notice as before, but for the page-number caches LibreOffice saved
+    mask = re.compile(r"(页脚\d*\] — )\d+")
+    assert mask.sub(r"\1#", after) == mask.sub(r"\1#", before.replace(OPENING, REWORDED))
