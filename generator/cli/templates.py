@@ -1,4 +1,5 @@
-"""`gaizao templates check`, `restyle` and `fields`: look at templates before using them, give them the layout."""
+"""`gaizao templates check`, `restyle`, `diff` and `fields`: look at templates before using them, give
+them the layout, see what an upgrade changed."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ REFERENCE_OPTION = click.option(
 
 @click.group("templates", context_settings=CONTEXT)
 def templates() -> None:
-    """检查模板、套用版式、列出模板可用的字段。"""
+    """检查模板、套用版式、与内置模板比较、列出模板可用的字段。"""
 
 
 @templates.command("check", context_settings=CONTEXT)
@@ -94,3 +95,35 @@ def restyle(folder: Path, out: Path | None, in_place: bool, reference: Path | No
         click.echo(f"  {item.target}：{what}")
     if not done:
         click.echo("  所有模板的版式都已与参考文件一致，没有修改任何文件")
+
+
+@templates.command("diff", context_settings=CONTEXT)
+@click.option("--templates", "templates_dir", type=click.Path(path_type=Path, file_okay=False, exists=True),
+              metavar="文件夹", help="自己的模板文件夹。默认用数据文件夹里的 templates/。")
+@click.pass_context
+def diff(ctx: click.Context, templates_dir: Path | None) -> None:
+    """逐个比较自己的模板与内置模板：文字（段落、单元格）的增删改、字段的增删、版式的不同。
+
+    升级后运行，看内置模板改了什么，再决定哪些改动要抄到自己的模板里。只比较不修改。
+    """
+    from generator.render.template_diff import diff_folder
+
+    folder = templates_dir
+    if folder is None:
+        data = dataset(ctx)
+        folder = data.root / "templates" if data.root is not None else None
+    if folder is None or not folder.is_dir():
+        click.echo("没有自己的模板（数据文件夹中没有 templates/，也没有用 --templates 指定）：全部使用内置模板，"
+                   "升级后自动用上新版。")
+        return
+    found = diff_folder(folder)
+    if not found:
+        click.echo(f"{folder} 中没有模板文件：全部使用内置模板。")
+        return
+    for item in found:
+        for line in item.lines():
+            click.echo(line)
+    same = sum(item.same for item in found)
+    own = sum(item.builtin is None for item in found)
+    click.echo(f"共 {len(found)} 个模板：{same} 个与内置模板相同，{len(found) - same - own} 个不同，"
+               f"{own} 个是自己加的。")

@@ -238,27 +238,27 @@ def _mm(twips: int) -> str:
     return f"{twips / TWIPS_PER_MM:.0f}"
 
 
-def layout_problems(template: Layout, reference: Layout) -> list[str]:
+def layout_problems(template: Layout, reference: Layout, want: str = "应为", now: str = "现为") -> list[str]:
     """What in a template's layout differs from the reference, in a clerk's words."""
     problems: list[str] = []
     if any(abs(a - b) > 30 for a, b in zip(template.page, reference.page, strict=True)):
-        problems.append(f"纸张大小：应为{_mm(reference.page[0])}×{_mm(reference.page[1])}毫米，"
-                        f"现为{_mm(template.page[0])}×{_mm(template.page[1])}毫米")
+        problems.append(f"纸张大小：{want}{_mm(reference.page[0])}×{_mm(reference.page[1])}毫米，"
+                        f"{now}{_mm(template.page[0])}×{_mm(template.page[1])}毫米")
     if any(abs(a - b) > 30 for a, b in zip(template.margins, reference.margins, strict=True)):
         def sides(m: tuple[int, int, int, int]) -> str:
             return f"上{_mm(m[0])}、下{_mm(m[2])}、左{_mm(m[3])}、右{_mm(m[1])}毫米"
-        problems.append(f"页边距：应为{sides(reference.margins)}，现为{sides(template.margins)}")
+        problems.append(f"页边距：{want}{sides(reference.margins)}，{now}{sides(template.margins)}")
     if reference.lines is not None and template.lines != reference.lines:
-        now = f"{template.lines}行" if template.lines is not None else "未设置文档网格"
-        problems.append(f"每页行数：应为{reference.lines}行，现为{now}")
+        lines = f"{template.lines}行" if template.lines is not None else "未设置文档网格"
+        problems.append(f"每页行数：{want}{reference.lines}行，{now}{lines}")
     if template.chars != reference.chars:
-        problems.append(f"每行字数：应为{reference.chars}字，现为{template.chars}字")
+        problems.append(f"每行字数：{want}{reference.chars}字，{now}{template.chars}字")
     if template.body != reference.body:
-        problems.append(f"正文字体：应为{reference.body.describe()}，现为{template.body.describe()}")
+        problems.append(f"正文字体：{want}{reference.body.describe()}，{now}{template.body.describe()}")
     for name, face in template.styles.items():
-        want = reference.styles.get(name)
-        if want is not None and face != want:
-            problems.append(f"样式“{name}”的字体：应为{want.describe()}，现为{face.describe()}")
+        wanted = reference.styles.get(name)
+        if wanted is not None and face != wanted:
+            problems.append(f"样式“{name}”的字体：{want}{wanted.describe()}，{now}{face.describe()}")
     if template.page_numbers is False and reference.page_numbers:
         problems.append("页码：页脚中没有页码域")
     return problems

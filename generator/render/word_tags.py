@@ -82,9 +82,14 @@ def _quotes(code: str) -> str:
     return "".join(out)
 
 
+def typed(tag: str) -> str:
+    """One whole tag (braces included) as the clerk typed it, as plain text."""
+    return tag[:2] + _quotes(_unentity(tag[2:-2]).translate(_ZERO_WIDTH).translate(_SPACES)) + tag[-2:]
+
+
 def clean_code(tag: str) -> str:
-    """One whole tag's text (braces included) as the clerk typed it before the office suite saved it."""
-    code = _quotes(_unentity(tag[2:-2]).translate(_ZERO_WIDTH).translate(_SPACES))
+    """One whole tag's XML text as the clerk typed it before the office suite saved it."""
+    code = typed(tag)[2:-2]
     # Back into XML text: < and > as the entities docxtpl turns back into code after its own
     # patterns have run (a bare < could look like markup to them); & means nothing to them.
     return tag[:2] + code.replace("<", "&lt;").replace(">", "&gt;") + tag[-2:]
