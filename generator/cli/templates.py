@@ -26,7 +26,7 @@ def templates() -> None:
 @REFERENCE_OPTION
 @click.pass_context
 def check(ctx: click.Context, folder: Path | None, reference: Path | None) -> None:
-    """检查模板：数据中没有的字段、被 Word 拆断的标签、语法错误、未知过滤器，以及 Word 模板的版式
+    """检查模板：数据中没有的字段、语法错误、未知过滤器、拆到两个段落里的标签、未接受的修订，以及 Word 模板的版式
     （纸张、页边距、每页行数、每行字数、字体字号、页码）是否与版式参考文件一致；有问题时退出码为 1。
 
     不指定文件夹时，检查数据文件夹里的 templates/（如有）和内置模板。

@@ -394,12 +394,13 @@ def _example(value: Any) -> str:
 
 
 def fields_doc(data: DataSet) -> str:
-    """docs/templates.md: the fields each kind's templates can use."""
+    """docs/template-fields.md: the fields each kind's templates can use."""
     lines = [
         "# 模板可用的字段",
         "",
         "本文件由 `python -m generator.documents.template_check` 生成，请勿手工修改；",
-        "`gaizao templates fields 种类` 在屏幕上列出同样的内容。",
+        "`gaizao templates fields 种类` 在屏幕上列出同样的内容；",
+        "怎样把模板改成本市自己的，见 [templates.md](templates.md)。",
         "示例值取自随附数据中进度最靠后的项目。在模板中写 `{{ 字段 }}`，列表用",
         "`{%tr for it in items %}` … `{%tr endfor %}`（表格行）或 `{%p for … %}`（段落）逐项输出。",
         "",
@@ -412,9 +413,9 @@ def fields_doc(data: DataSet) -> str:
     return "\n".join(lines)
 
 
-if __name__ == "__main__":  # python -m generator.documents.template_check: rewrite docs/templates.md
+if __name__ == "__main__":  # python -m generator.documents.template_check: rewrite docs/template-fields.md
     from generator.data.loader import load
 
-    target = ROOT / "docs" / "templates.md"
+    target = ROOT / "docs" / "template-fields.md"
     target.write_text(fields_doc(load()), encoding="utf-8")
     print(target)
