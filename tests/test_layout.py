@@ -97,8 +97,9 @@ def test_restyle_fixes_the_layout_and_leaves_every_paragraph_as_it_was(tmp_path:
 
 @pytest.mark.parametrize("path", BUILT_IN_WORD, ids=lambda p: p.name)
 def test_restyling_a_built_in_template_keeps_its_text(tmp_path: Path, path: Path) -> None:
-    shutil.copy(path, tmp_path / path.name)
-    restyle_folder(tmp_path, REFERENCE, tmp_path / "out")
+    (tmp_path / "in").mkdir()
+    shutil.copy(path, tmp_path / "in" / path.name)
+    restyle_folder(tmp_path / "in", REFERENCE, tmp_path / "out")
     out = tmp_path / "out" / path.name
     assert check_layout(out, path.name) == []
     assert _paragraphs(out) == _paragraphs(path)
@@ -141,3 +142,27 @@ def test_a_city_reference_document_is_its_layout(tmp_path: Path) -> None:
     assert find_reference([city]) == city / "reference.docx"
     problems = check_layout(BUILTIN / "docx" / "plan.docx", "plan.docx", city / "reference.docx")
     assert problems and problems[0].startswith("页边距：应为上37、下35、左30、右26毫米")
+
+
+def test_restyle_leaves_no_half_done_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from generator.errors import OutputError
+    from generator.output import restyle
+
+    city = tmp_path / "city"
+    _off_layout(city / "docx" / "notice.docx")
+    shutil.copy(BUILTIN / "docx" / "plan.docx", city / "docx" / "plan.docx")
+    with pytest.raises(OutputError, match="在模板文件夹"):
+        restyle_folder(city, REFERENCE, city / "restyled")
+    calls: list[Path] = []
+    real = restyle.atomic_write
+
+    def full_disk(path: Path, data: bytes) -> None:
+        calls.append(path)
+        if len(calls) == 2:
+            raise OSError(28, "No space left on device", str(path))
+        real(path, data)
+
+    monkeypatch.setattr(restyle, "atomic_write", full_disk)
+    with pytest.raises(OutputError, match="磁盘"):
+        restyle_folder(city, REFERENCE, tmp_path / "out")
+    assert len(calls) == 2 and not list((tmp_path / "out").rglob("*.docx"))
