@@ -39,9 +39,10 @@ def _typographic(tag: str) -> str:
 
 
 def _as_saved(xml: str, how: str) -> str:
-    """Document XML as an office suite saves it: every text cut into runs of two characters, with
-    changed formatting, spelling marks and a bookmark between them; quotes in tags typographic
-    (Word) or every quote an entity (LibreOffice); a no-break space after each tag's opening."""
+    """Document XML as an office suite saves it: every text cut into runs of one character (Word)
+    or two (LibreOffice), with changed formatting, spelling marks and a bookmark between them;
+    quotes in tags typographic (Word) or every quote an entity (LibreOffice); a no-break or
+    full-width space after each tag's opening."""
     import re
 
     def text(m: re.Match[str]) -> str:
@@ -49,7 +50,8 @@ def _as_saved(xml: str, how: str) -> str:
         if how == "word":
             body = re.sub(r"\{\{.*?\}\}|\{%.*?%\}", lambda t: _typographic(t[0]), body)
         body = body.replace("{{ ", "{{\u00a0").replace("{% ", "{%\u3000")
-        pieces = [body[i:i + 2] for i in range(0, len(body), 2)] or [""]
+        size = 1 if how == "word" else 2
+        pieces = [body[i:i + size] for i in range(0, len(body), size)] or [""]
         if how == "libreoffice":
             pieces = [p.replace("'", "&apos;").replace('"', "&quot;") for p in pieces]
         joint = ('</w:t></w:r><w:proofErr w:type="spellStart"/><w:bookmarkStart w:id="0" w:name="_GoBack"/>'
