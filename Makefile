@@ -4,14 +4,17 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-APT_PACKAGES := libreoffice-writer-nogui libreoffice-calc-nogui fonts-noto-cjk fonts-noto-cjk-extra fonts-lxgw-wenkai poppler-utils fontconfig chromium
+OUT ?= output
 
 .PHONY: run test lint golden system venv clean
 
+# Without root or apt the system step says what is missing and run still builds every document that does
+# not need it (the reports' charts need a CJK font); the report names what it skipped.
 run: venv
+	@sh tools/system.sh run
 	$(BIN)/gaizao validate
-	$(BIN)/gaizao build --out output
-	$(BIN)/gaizao report --out output
+	$(BIN)/gaizao build --out "$(OUT)"
+	$(BIN)/gaizao report --out "$(OUT)"
 
 test: system venv
 	$(BIN)/python -m pytest -q
@@ -27,12 +30,7 @@ golden: venv
 # LibreOffice and CJK fonts: PDF output and the tests that open files the way a clerk's office suite does.
 # Chromium: the web front end's browser tests (Playwright drives the system's chromium).
 system:
-	@if ! command -v soffice >/dev/null || ! command -v pdftoppm >/dev/null || ! fc-list | grep -qi "noto serif cjk sc light" \
-		|| ! fc-list | grep -qi "lxgw wenkai" || ! command -v chromium >/dev/null; then \
-		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
-		$$SUDO apt-get update -qq && \
-		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $(APT_PACKAGES); \
-	fi
+	@sh tools/system.sh test
 
 venv: $(VENV)/.installed
 

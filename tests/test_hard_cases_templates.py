@@ -96,6 +96,18 @@ def test_output_past_the_size_limit_is_refused(tmp_path: Path, monkeypatch: pyte
     refused(word_template(tmp_path / "t.docx", loop), "渲染结果超过")
 
 
+DOUBLING = ("{%- set ns = namespace(s='x') -%}{%- for i in range(40) -%}{%- set ns.s = STEP -%}{%- endfor -%}"
+            "{{ ns.s|length }}")
+
+
+@pytest.mark.parametrize("step", ["ns.s ~ ns.s", "'%s%s' % (ns.s, ns.s)", "[ns.s, ns.s]|join", "''.join([ns.s, ns.s])",
+                                  "(ns.s, ns.s)|join('')", "'{}{}'.format(ns.s, ns.s)"])
+def test_a_text_doubled_in_a_loop_stops_at_the_bound_whatever_doubles_it(tmp_path: Path, step: str) -> None:
+    # 40 doublings of one character would be a terabyte: each way of doubling stops near a million.
+    loop = DOUBLING.replace("STEP", step)
+    refused(word_template(tmp_path / "t.docx", loop), "模板生成的文字或列表超过1000000个字符或项")
+
+
 def test_ordinary_arithmetic_and_text_still_render(tmp_path: Path) -> None:
     path = word_template(tmp_path / "t.docx", "{{ 2**10 }} {{ '-' * 20 }} {{ range(3)|list }} {{ 'a'|center(9) }}")
     text = "".join(p.text for p in docx.Document(io.BytesIO(CompiledDocx(path).render({}))).paragraphs)

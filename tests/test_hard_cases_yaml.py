@@ -103,3 +103,27 @@ def test_an_investment_of_1e308_is_reported_as_over_the_limit(dd: DataDir) -> No
         dd.load()
     message = str(exc.value)
     assert "超过上限" in message and len(message) < 400, message
+
+
+# ---------------------------------------------------------------- files that are not files
+
+
+def test_a_fifo_or_a_link_to_a_device_in_projects_is_refused_without_reading(dd: DataDir) -> None:
+    import os
+
+    os.mkfifo(dd.path("projects/fifo-01.yaml"))
+    dd.path("projects/zero-01.yaml").symlink_to("/dev/zero")
+    (dd.root / "rosters").mkdir(exist_ok=True)
+    dd.path("rosters/dongqu-01.csv").symlink_to("/dev/zero")
+    result = CliRunner().invoke(main, ["--data", str(dd.root), "validate"])  # would hang or fill the memory
+    assert result.exit_code == 1, result.output
+    for name in ("projects/fifo-01.yaml", "projects/zero-01.yaml", "rosters/dongqu-01.csv"):
+        assert f"{dd.path(name)}：不是普通文件（是设备、管道或套接字），不能作为数据文件读取" in result.output
+
+
+def test_a_key_longer_than_yaml_allows_is_named_as_such(dd: DataDir) -> None:
+    dd.path("projects/dongqu-01.yaml").write_text(
+        dd.path("projects/dongqu-01.yaml").read_text(encoding="utf-8") + "键" * 2000 + ": 值\n", encoding="utf-8")
+    with pytest.raises(DataError) as exc:
+        dd.load()
+    assert "冒号前的键名超过 1024 个字符" in str(exc.value) and "缺少冒号" not in str(exc.value)

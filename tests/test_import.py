@@ -317,6 +317,16 @@ def test_a_missing_investment_is_reported_not_guessed(plan: Path) -> None:
     assert f"{plan} 工作表“Sheet1” 第5行 G列（预计投资(万元)）：必须填写，现为空" in problems(exc)
 
 
+def test_a_pasted_page_in_a_cell_is_quoted_only_in_part(plan: Path) -> None:
+    edit(plan, lambda ws: ws.cell(4, 6, "户" * 32000))
+    with pytest.raises(DataError) as exc:
+        read_workbook(plan)
+    [message] = problems(exc)
+    quoted = f"现为“{'户' * 60}…（共 32000 个字符）”"
+    assert message.startswith(f"{plan} 工作表“Sheet1” 第4行 F列（户数）：应为正整数，{quoted}")
+    assert len(message) < 400
+
+
 def test_formula_in_a_community_row_is_refused(plan: Path) -> None:
     edit(plan, lambda ws: ws.cell(4, 6, "=150*2"))
     with pytest.raises(DataError) as exc:

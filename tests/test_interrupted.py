@@ -9,7 +9,6 @@ without taking the killed build's files for hand edits.
 from __future__ import annotations
 
 import errno
-import fcntl
 import json
 import os
 import signal
@@ -25,6 +24,7 @@ from docx import Document
 
 from generator.cli import main
 from generator.output import writer
+from generator.output.oslock import lock_exclusive
 from generator.output.writer import JOURNAL, LOCK, MANIFEST, sha256
 from tests.bad_inputs.make_workbooks import plan_table
 from tests.helpers import DataDir
@@ -121,7 +121,7 @@ def test_a_second_build_into_the_same_folder_is_refused(tmp_path: Path) -> None:
     out = tmp_path / "output"
     out.mkdir()
     with open(out / LOCK, "a+") as held:  # as a build running in another window holds it
-        fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        lock_exclusive(held)
         result = gaizao("build", "--out", str(out), "-q", "--project", "dongqu-01")
         report = gaizao("report", "--out", str(out), "--kind", "plan-table")
     for refused in (result, report):

@@ -20,9 +20,11 @@ from pypdf import PdfReader
 from generator.cli.main import main
 from generator.data.loader import DataSet
 from generator.output import pdf as pdf_module
+from generator.output.fonts import office_text
 from generator.output.pdf import convert_outputs, to_pdf
 from generator.output.pipeline import Selection, build
 from generator.output.writer import Output, sha256
+from tests.helpers import DataDir
 
 FAKE = Path(__file__).with_name("fake_soffice.py")
 SIX = [arg for key in ("application", "plan", "budget", "notice", "acceptance", "survey-tally")
@@ -423,3 +425,19 @@ def test_documents_that_cannot_be_bound_or_split_are_converted_one_by_one(
     monkeypatch.setenv("FAKE_SOFFICE_PIDS", str(fake))
     monkeypatch.setattr(binding, "split", unreadable)
     assert len(to_pdf(sources).done) == 3
+
+
+# ---------------------------------------------------------------- characters no font has
+
+
+def test_a_character_no_installed_font_has_is_named_before_the_pdfs(fake: Path, tmp_path: Path) -> None:
+    dd = DataDir(tmp_path / "data")
+    dd.project()
+    dd.replace("projects/dongqu-01.yaml", "person: 张三", "person: 张\U00020000")  # CJK Extension B
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["--data", str(dd.root), *PACKET, "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    notice = out / "2018" / "东区" / "01-炳草岗园林苗圃小区" / "05-改造方案公示.docx"
+    assert f"警告：{notice} 中的字符“\U00020000”本机没有任何字体能显示，PDF 中将印成空框" in result.output
+    assert result.output.count("本机没有任何字体能显示") == sum(
+        "张\U00020000" in office_text(p) for p in out.rglob("*.docx"))

@@ -276,6 +276,30 @@ def test_too_many_pixels_are_refused_before_decoding(tmp_path: Path, monkeypatch
     assert all(severity == "error" and "800×600 像素" in message for severity, message in found)
 
 
+def test_a_photo_folder_that_is_a_link_out_of_the_data_folder_is_not_followed(tmp_path: Path) -> None:
+    dd = folder_with_photos(tmp_path / "data")
+    elsewhere = tmp_path / "elsewhere"
+    dd.path("photos/dongqu-01").rename(elsewhere)
+    dd.path("photos/dongqu-01").symlink_to(elsewhere, target_is_directory=True)
+    found = photo_findings(load(dd.root))
+    assert len(found) == len(PHOTOS)
+    assert all(severity == "error" and "数据文件夹以外" in message for severity, message in found)
+
+
+def test_a_decompression_bomb_gets_a_chinese_message(tmp_path: Path) -> None:
+    # A small PNG whose header claims 30000×30000 pixels: Pillow refuses it itself, in English, before our check.
+    import struct
+
+    out = io.BytesIO()
+    Image.new("RGB", (1, 1)).save(out, "PNG")
+    png = bytearray(out.getvalue())
+    png[16:24] = struct.pack(">II", 30000, 30000)
+    png[29:33] = struct.pack(">I", zlib.crc32(bytes(png[12:29])))
+    with pytest.raises(pictures.PhotoError) as caught:
+        pictures.open_image(bytes(png), "照片 x.png")
+    assert str(caught.value) == "照片 x.png 像素过多（超过 60 百万像素），已拒绝；请缩小后再用"
+
+
 def test_bound_print_files_carry_the_photos(tmp_path: Path) -> None:
     from generator.output.printing import Binder
 

@@ -241,3 +241,35 @@ def test_a_community_without_a_roster_exports_a_blank_one_by_building(data_dir: 
     assert result.households == sum(b.households for b in project.buildings)
     ws = load_workbook(book).active
     assert ws["A3"].value == project.buildings[0].name and ws["C3"].value is None
+
+
+@pytest.mark.parametrize("name", ['=HYPERLINK("http://example.invalid","点我")', "=cmd|' /C calc'!A0",
+                                  "+1+1", "@SUM(1)", "-2+3"])
+def test_exported_names_that_read_like_formulas_stay_text(data_dir: Path, tmp_path: Path, name: str) -> None:
+    from generator.data.roster import write_csv
+
+    path = data_dir / "rosters" / "renhe-06.csv"
+    roster = read_csv(path)
+    first = roster.households[0].model_copy(update={"head": name})
+    path.write_bytes(write_csv(roster.model_copy(update={"households": (first, *roster.households[1:])})))
+    book = tmp_path / "r.xlsx"
+    export_roster(data_dir, "renhe-06", book)
+    import zipfile
+
+    with zipfile.ZipFile(book) as z:
+        assert "<f>" not in z.read("xl/worksheets/sheet1.xml").decode()
+    ws = load_workbook(book).active
+    cells = [c for row in ws.iter_rows() for c in row if c.value == name]
+    assert len(cells) == 1 and cells[0].data_type == "s"
+    assert import_roster(book, data_dir, "renhe-06").households == len(roster.households)
+    assert read_csv(path).households[0].head == name
+
+
+def test_a_formula_typed_into_the_roster_is_refused_naming_its_cell(data_dir: Path, tmp_path: Path) -> None:
+    book = tmp_path / "r.xlsx"
+    export_roster(data_dir, "renhe-06", book)
+    wb = load_workbook(book)
+    wb.active["D3"] = "=A3&B3"  # a live formula in 户主姓名
+    wb.save(book)
+    with pytest.raises(DataError, match="第3行“户主姓名”列：是公式（=A3&B3），请改为数值"):
+        import_roster(book, data_dir, "renhe-06")

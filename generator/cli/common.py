@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -129,12 +130,12 @@ class PdfStep:
             self.missing = exc
 
     def _convert(self, output: Any, result: Any) -> None:
-        from generator.output.fonts import missing_fonts
+        from generator.output.fonts import missing_fonts, unprintable_in
         from generator.output.pdf import convert_outputs
 
-        for warning in missing_fonts():
-            click.echo(warning, err=True)
         rels = result.paths.rels
+        for warning in missing_fonts() + unprintable_in([result.out / rel for rel in rels]):
+            click.echo(warning, err=True)
         if self.quiet or len(rels) <= 5:
             self.conversion = convert_outputs(output, rels, workers=self.workers, archival=self.archival)
             return
@@ -161,3 +162,13 @@ class PdfStep:
             click.echo(f"错误：PDF 转换已停止：{done.stopped}", err=True)
         if done.failed or done.stopped:
             sys.exit(1)
+
+
+def echo_skipped(skipped: Sequence[Any], unit: str) -> None:
+    """The documents a run left out, counted by kind and reason."""
+    if not skipped:
+        return
+    click.echo(f"跳过 {len(skipped)} 份：")
+    reasons: Counter[tuple[str, str]] = Counter((s.kind.name, s.reason) for s in skipped)
+    for (name, reason), count in sorted(reasons.items()):
+        click.echo(f"  跳过 {name}：{reason}（{count} {unit}）")

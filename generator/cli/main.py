@@ -20,6 +20,7 @@ from generator.cli.common import (
     KindOption,
     PdfStep,
     dataset,
+    echo_skipped,
     force_option,
     out_option,
     pdf_options,
@@ -141,13 +142,7 @@ def _print_summary(result: Any) -> None:
         if result.unchanged[name]:
             line += f"（另有 {result.unchanged[name]} 份与上次相同，未改动）"
         click.echo(line)
-    if result.skipped:
-        click.echo(f"跳过 {len(result.skipped)} 份：")
-        reasons: dict[tuple[str, str], int] = {}
-        for s in result.skipped:
-            reasons[(s.kind.name, s.reason)] = reasons.get((s.kind.name, s.reason), 0) + 1
-        for (name, reason), count in sorted(reasons.items()):
-            click.echo(f"  跳过 {name}：{reason}（{count} 个小区）")
+    echo_skipped(result.skipped, "个小区")
     click.echo(f"共生成 {total} 份文书，{same} 份未变，跳过 {len(result.skipped)} 份；"
                f"输出在 {result.out}，清单见 {result.out / 'manifest.json'}")
 

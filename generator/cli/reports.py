@@ -7,7 +7,16 @@ from typing import TYPE_CHECKING
 
 import click
 
-from generator.cli.common import CONTEXT, KindChoice, KindOption, dataset, force_option, out_option, templates_option
+from generator.cli.common import (
+    CONTEXT,
+    KindChoice,
+    KindOption,
+    dataset,
+    echo_skipped,
+    force_option,
+    out_option,
+    templates_option,
+)
 from generator.documents.kinds import Kind, kinds_of
 
 if TYPE_CHECKING:
@@ -48,6 +57,8 @@ def _print_summary(result: Result) -> None:
             if same:
                 line += f"（另有 {same} 份与上次相同，未改动）"
             click.echo(line)
+    echo_skipped(result.skipped, "份")
     written, same = sum(result.written.values()), sum(result.unchanged.values())
-    click.echo(f"共生成 {written} 份，{same} 份未变；"
+    skipped = f"，跳过 {len(result.skipped)} 份" if result.skipped else ""
+    click.echo(f"共生成 {written} 份，{same} 份未变{skipped}；"
                f"输出在 {result.out}，清单见 {result.out / 'manifest.json'}")

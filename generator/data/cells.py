@@ -30,7 +30,14 @@ def shown(value: Any) -> str:
         value = int(value)
     if isinstance(value, (dt.datetime, dt.date)):
         return f"日期 {value:%Y-%m-%d}"
-    return f"“{value}”" if isinstance(value, str) else str(value)
+    text = str(value)
+    if len(text) > SHOWN_LIMIT:  # a message quotes enough to find the cell, not a pasted page
+        text = f"{text[:SHOWN_LIMIT]}…（共 {len(text)} 个字符）"
+    return f"“{text}”" if isinstance(value, str) else text
+
+
+SHOWN_LIMIT = 60
+"""How many characters of a cell a message quotes."""
 
 
 _NUMBER_TEXT = re.compile(r"^-?\d+(\.\d+)?$")
@@ -105,7 +112,7 @@ def date(value: Any) -> dt.date:
                 return dt.date(*(int(g) for g in match.groups()))
             except ValueError:
                 raise CellProblem(f"日期不存在：“{value.strip()}”") from None
-        raise CellProblem(f"应为日期，如 2018-06-01，现为“{value.strip()}”")
+        raise CellProblem(f"应为日期，如 2018-06-01，现为{shown(value.strip())}")
     raise CellProblem(f"应为日期，如 2018-06-01，现为{shown(value)}（单元格不是日期格式）")
 
 

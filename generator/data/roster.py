@@ -22,6 +22,7 @@ from pydantic import Field, ValidationError
 
 from generator.data.cells import date as read_date
 from generator.data.models import Number, Record, Text
+from generator.data.yamlio import read_bytes
 from generator.errors import DataError, Problem
 
 ANSWERS: tuple[str, ...] = ("同意", "不同意", "未表态")
@@ -225,7 +226,7 @@ def cells(household: Household) -> list[str]:
 def read_csv(path: Path) -> Roster:
     """Read a roster file; DataError naming the file, row and column of every problem."""
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        text = read_bytes(path).decode("utf-8-sig")
     except UnicodeDecodeError:
         raise DataError([Problem(path, "不是 UTF-8 编码的文本；请用 gaizao roster import 从 Excel 导入，"
                                        "或另存为“CSV UTF-8”")]) from None

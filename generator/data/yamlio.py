@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import pickle
 import re
+import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
 from decimal import Decimal, InvalidOperation
@@ -212,21 +213,33 @@ def _gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def read_text(path: Path) -> str:
-    """Read a UTF-8 text file (a leading BOM is accepted), refusing other encodings clearly."""
+def read_bytes(path: Path, limit: int = MAX_BYTES) -> bytes:
+    """A regular file's bytes, at most limit of them; a device, a pipe, a folder or a larger file is refused
+    (a link to /dev/zero or a FIFO would never end)."""
     try:
-        size = path.stat().st_size
-        if size > MAX_BYTES:
-            raise data_error(path, f"文件过大（{size / 1024 / 1024:.1f} MB），超过本工具能读取的上限"
-                                   f"（{MAX_BYTES // 1024 // 1024} MB）；请确认选对了文件，"
+        info = path.stat()
+        if stat.S_ISDIR(info.st_mode):
+            raise data_error(path, "应为文件，现为文件夹")
+        if not stat.S_ISREG(info.st_mode):
+            raise data_error(path, "不是普通文件（是设备、管道或套接字），不能作为数据文件读取")
+        if info.st_size > limit:
+            raise data_error(path, f"文件过大（{info.st_size / 1024 / 1024:.1f} MB），超过本工具能读取的上限"
+                                   f"（{limit // 1024 // 1024} MB）；请确认选对了文件，"
                                    "或按县（区）、年度分成几个数据文件夹")
-        raw = path.read_bytes()
+        with open(path, "rb") as file:
+            raw = file.read(limit + 1)
     except FileNotFoundError:
         raise data_error(path, "文件不存在") from None
-    except IsADirectoryError:
-        raise data_error(path, "应为文件，现为文件夹") from None
     except OSError as exc:
         raise data_error(path, f"无法读取文件（{exc.strerror}）") from None
+    if len(raw) > limit:  # grew while being read
+        raise data_error(path, f"文件过大，超过本工具能读取的上限（{limit // 1024 // 1024} MB）")
+    return raw
+
+
+def read_text(path: Path) -> str:
+    """Read a UTF-8 text file (a leading BOM is accepted), refusing other encodings clearly."""
+    raw = read_bytes(path)
     if raw.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")):
         raise data_error(path, "这是 Word、Excel 或 WPS 文件，不是文本文件；"
                                "数据文件须是用记事本等编辑的纯文本（YAML）")
@@ -315,6 +328,11 @@ def _parse(text: str, loader_class: type, path: Path) -> tuple[Any, dict[Path_, 
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
         problem = _translate(exc.problem or str(exc))
+        long_key = _long_key(text, exc)
+        if long_key is not None:
+            problem = (f"冒号前的键名超过 {SIMPLE_KEY_LIMIT} 个字符，YAML 不允许这么长的键名；"
+                       "请检查这一行是否把值写成了键（冒号前后各写什么）")
+            line = long_key
         # an unclosed quote or bracket is noticed far below where it opened: say where that was
         if exc.context_mark and line is not None and exc.context_mark.line + 1 != line:
             problem += f"（相关内容从第{exc.context_mark.line + 1}行开始）"
@@ -349,6 +367,20 @@ _YAML_PROBLEMS = {
     "could not determine a constructor": "不支持以“!”开头的类型标记",
     "found unhashable key": "字段名不能是列表或一组字段",
 }
+
+
+SIMPLE_KEY_LIMIT = 1024
+"""The longest key YAML reads without a leading “? ”; a longer one reads as a missing colon."""
+
+
+def _long_key(text: str, exc: yaml.MarkedYAMLError) -> int | None:
+    """The line of a key longer than YAML allows, when that is what a missing-colon error comes from."""
+    mark = exc.context_mark or exc.problem_mark
+    if mark is None or not (exc.problem or "").startswith("could not find expected ':'"):
+        return None
+    lines = text.splitlines()
+    line = lines[mark.line] if mark.line < len(lines) else ""
+    return mark.line + 1 if line.find(":") > SIMPLE_KEY_LIMIT else None
 
 
 def _translate(problem: str) -> str:

@@ -1,20 +1,22 @@
 """The reports' charts drawn as PNG pictures: planned against done, and money paid in by source.
 
-Drawn with Pillow at print resolution in a CJK font found through fontconfig. Nothing in a PNG
-depends on the time or the machine's state: the same figures give the same bytes, so a rebuilt
-report is byte-identical. The figures come in already printed (the report's own table values):
-a chart shows exactly what its table says.
+Drawn with Pillow at print resolution in a CJK font found through fontconfig (on Windows, in its
+font folder). Nothing in a PNG depends on the time or the machine's state: the same figures give
+the same bytes, so a rebuilt report is byte-identical. The figures come in already printed (the
+report's own table values): a chart shows exactly what its table says.
 """
 
 from __future__ import annotations
 
 import io
+import os
 import shutil
 import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache
+from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
 
@@ -59,20 +61,55 @@ def _pt(points: float) -> int:
     return round(points / 72 * DPI)
 
 
+WINDOWS_FONTS = (("NotoSansCJK-Regular.ttc", 2), ("NotoSansCJKsc-Regular.otf", 0), ("NotoSansSC-Regular.otf", 0),
+                 ("msyh.ttc", 0), ("simhei.ttf", 0))
+"""Where there is no fontconfig (Windows): font files tried in order, with the face of a collection
+(SC is the third face of Noto's collection); 微软雅黑 and 黑体 come with every Chinese Windows."""
+
+
 @cache
 def font_file() -> tuple[str, int]:
-    """The CJK font file fontconfig finds (and the face in a collection), or a clear error."""
+    """The CJK font file found (and the face in a collection), or a clear error."""
+    found = _fontconfig() if shutil.which("fc-match") else _windows_font()
+    if found is None:
+        raise TemplateError(MISSING_FONT)
+    return found
+
+
+def missing_font() -> str | None:
+    """Why the charts cannot be drawn on this machine (no CJK font), or None when they can."""
+    try:
+        font_file()
+    except TemplateError as exc:
+        return str(exc)
+    return None
+
+
+MISSING_FONT = (f"绘制报告中的图表需要中文字体 {FONT}，本机未安装（Debian、统信、麒麟：sudo apt-get install "
+                f"{FONT_PACKAGE}；Windows：安装该字体或微软雅黑），安装后重新生成")
+
+
+def _fontconfig() -> tuple[str, int] | None:
     command = shutil.which("fc-match")
-    found = ""
-    if command is not None:
-        found = subprocess.run([command, "-f", "%{file}|%{index}|%{family}", f"{FONT}:lang=zh-cn"],
-                               capture_output=True, text=True, timeout=60, check=False).stdout
+    assert command is not None
+    found = subprocess.run([command, "-f", "%{file}|%{index}|%{family}", f"{FONT}:lang=zh-cn"],
+                           capture_output=True, text=True, timeout=60, check=False).stdout
     path, _, rest = found.partition("|")
     index, _, family = rest.partition("|")
     if not path or FONT not in family:
-        raise TemplateError(f"绘制报告中的图表需要中文字体 {FONT}，本机未安装（Debian 软件包 {FONT_PACKAGE}，"
-                            "安装后重新生成）")
+        return None
     return path, int(index or 0)
+
+
+def _windows_font() -> tuple[str, int] | None:
+    folders = [Path(os.environ.get("WINDIR", r"C:\Windows"), "Fonts")]
+    if os.environ.get("LOCALAPPDATA"):
+        folders.append(Path(os.environ["LOCALAPPDATA"], "Microsoft", "Windows", "Fonts"))
+    for name, index in WINDOWS_FONTS:
+        for folder in folders:
+            if (folder / name).is_file():
+                return str(folder / name), index
+    return None
 
 
 @cache

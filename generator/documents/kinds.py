@@ -16,6 +16,7 @@ from generator.data.loader import DataSet
 from generator.data.models import STAGES, Community, Project
 from generator.documents import report
 from generator.documents.budget_sheet import BUDGET_BLOCKS
+from generator.documents.charts import missing_font
 from generator.documents.paths import CITY, community_folder
 from generator.documents.project import project_context
 from generator.documents.survey import Residents, survey_context, tally_context
@@ -136,6 +137,11 @@ class Kind:
 
 def _project(data: DataSet, target: Target) -> dict[str, Any]:
     return project_context(data, project_of(data, target))
+
+
+def _needs_chart_font(data: DataSet, target: Target) -> str | None:
+    # A machine without the font still gets every other paper; this one says what to install.
+    return missing_font()
 
 
 def _needs_survey(data: DataSet, target: Target) -> str | None:
@@ -290,7 +296,7 @@ for _kind in [
          targets=_plan_targets, path=lambda data, t: report.PLAN_PATH),
     Kind("pilot-report", "试点工作报告（年度工作总结）", "试点工作报告（试点以后年度为年度工作总结）", 8,
          "district", lambda data, t: report.report_context(data, _year(t), t.district),
-         "docx/pilot_report.docx", targets=_report_targets,
+         "docx/pilot_report.docx", targets=_report_targets, needs=_needs_chart_font,
          path=lambda data, t: report.report_path(data, _year(t), t.district)),
     Kind("assessment", "年度综合考评表", "年度综合考评表", 9, "city", _assessment_inputs,
          layout=_assessment_workbook, source=WORKBOOK_SOURCE,

@@ -31,7 +31,7 @@ def cell(data: DataSet, project: Project, photo: Photo | None, text: str | None 
         return Cell(None, text or "", "暂无照片")
     shown = text if text is not None else caption(photo)
     try:
-        path = locate(data.photo_folder(project.community), photo.file)
+        path = locate(data.photo_folder(project.community), photo.file, data.root)
     except PhotoError:
         return Cell(None, shown, PLACEHOLDER)
     return Cell(path, shown)

@@ -110,7 +110,7 @@ def _cell(value: Any, fld: F.Field, data: DataSet) -> Any:
         text = _text(value)
         if text in (F.YES, F.NO):
             return text == F.YES
-        raise CellProblem(f"只能填“是”或“否”，现为“{text}”")
+        raise CellProblem(f"只能填“是”或“否”，现为{shown(text)}")
     text = _text(value)
     if kind == "choice" and text is not None:
         if fld.path == ("stage",):
@@ -125,7 +125,7 @@ def _cell(value: Any, fld: F.Field, data: DataSet) -> Any:
             return text
         allowed = _CHOICES.get(fld.choices or "", ())
         if text not in allowed:
-            raise CellProblem(f"只能是以下之一：{'、'.join(allowed)}（现为“{text}”）")
+            raise CellProblem(f"只能是以下之一：{'、'.join(allowed)}（现为{shown(text)}）")
     return text
 
 

@@ -147,7 +147,7 @@ def _positive_int(value: Any) -> int:
             raise CellProblem(f"超过上限（{MAX_COUNT}），请检查是否多写了零，现为{_digits(value)}")
         return value
     if isinstance(value, str):
-        raise CellProblem(f"应为正整数，现为“{value}”{text_number_hint(value)}")
+        raise CellProblem(f"应为正整数，现为{shown(value)}{text_number_hint(value)}")
     raise CellProblem(f"应为正整数，现为{shown(value)}")
 
 
@@ -177,7 +177,7 @@ def _total_number(value: Any) -> Decimal:
     if isinstance(value, str):
         meant = number_in_text(value)
         if meant is None:
-            raise CellProblem(f"合计应为数字，现为“{value}”")
+            raise CellProblem(f"合计应为数字，现为{shown(value)}")
         return meant
     return _wan(value)
 

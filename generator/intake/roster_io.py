@@ -85,7 +85,7 @@ def roster_workbook(data: DataSet, community: str) -> tuple[bytes, int]:
     from openpyxl.utils import get_column_letter
     from openpyxl.worksheet.datavalidation import DataValidation
 
-    from generator.intake.page_setup import one_page_wide
+    from generator.intake.page_setup import one_page_wide, put
 
     path = roster_path(data, community)
     c = data.communities[community]
@@ -104,7 +104,7 @@ def roster_workbook(data: DataSet, community: str) -> tuple[bytes, int]:
     title = f"{c.name}住户名册"
     if roster.illustrative:
         title += "（示例数据：姓名、电话均为编造，不是真实住户信息）"
-    ws.cell(1, 1, title).font = Font(bold=True, size=14)
+    put(ws, 1, 1, title).font = Font(bold=True, size=14)
     for col, (name, heading) in enumerate(COLUMNS, start=1):
         cell = ws.cell(HEADING_ROW, col, heading)
         cell.font = Font(bold=True)
@@ -121,7 +121,7 @@ def roster_workbook(data: DataSet, community: str) -> tuple[bytes, int]:
                 value = float(text)
             elif name == "date":
                 value = dt.date.fromisoformat(text)
-            cell = ws.cell(row, index[name], value)
+            cell = put(ws, row, index[name], value)
             if name == "date":
                 cell.number_format = "yyyy-mm-dd"
             elif name != "area":
@@ -142,7 +142,7 @@ def roster_workbook(data: DataSet, community: str) -> tuple[bytes, int]:
     for row, (label, value) in enumerate(((META_TITLE, SHEET), ("城市", data.programme.city),
                                           ("小区编号", community), ("小区名称", c.name)), start=1):
         meta.cell(row, 1, label)
-        meta.cell(row, 2, value).number_format = "@"
+        put(meta, row, 2, value).number_format = "@"
     meta.sheet_state = "hidden"
     meta.protection.sheet = True
     buffer = io.BytesIO()
@@ -188,6 +188,7 @@ def read_workbook(path: Path, wb: Workbook | None = None) -> RosterBook:
             continue
         where = f"{path} 工作表“{ws.title}”"
         grid = [[_cell_value(v) for v in row] for row in ws.iter_rows(values_only=True)]
+        live = {(c.row, c.column) for row in ws.iter_rows() for c in row if c.data_type == "f"}
         for merged in ws.merged_cells.ranges:
             top = grid[merged.min_row - 1][merged.min_col - 1]
             for r in range(merged.min_row, merged.max_row + 1):
@@ -211,10 +212,10 @@ def read_workbook(path: Path, wb: Workbook | None = None) -> RosterBook:
             values = {fields[i]: v for i, v in enumerate(row) if i in fields and v is not None}
             if not values or set(values) == {"building"} and _merged_only(ws, number):
                 continue  # a blank row, or one only a merged building cell reaches
-            for name, v in values.items():
-                if isinstance(v, str) and v.startswith("="):
+            for i, name in fields.items():
+                if (number, i + 1) in live:  # text reading “=…” is a name like any other
                     title = dict(COLUMNS)[name]
-                    formulas.append(Problem(where, f"是公式（{v}），请改为数值",
+                    formulas.append(Problem(where, f"是公式（{values.get(name)}），请改为数值",
                                             field=f"第{number}行“{title}”列"))
             rows.append((number, values))
         if formulas:

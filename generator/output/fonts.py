@@ -7,9 +7,12 @@ reads the same file, so a warning names exactly the font the conversion would ha
 
 from __future__ import annotations
 
+import html
+import re
 import shutil
 import subprocess
 import unicodedata
+import zipfile
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -92,6 +95,7 @@ def missing_fonts() -> list[str]:
     return warnings
 
 
+@cache
 def _charset(sub: Substitute) -> list[tuple[int, int]]:
     """The code point ranges of the face fontconfig matches for this pattern."""
     ranges = []
@@ -99,6 +103,50 @@ def _charset(sub: Substitute) -> list[tuple[int, int]]:
         low, _, high = part.partition("-")
         ranges.append((int(low, 16), int(high or low, 16)))
     return ranges
+
+
+def unprintable(text: str) -> str:
+    """The characters of text that no installed font has a glyph for: a PDF prints them as empty boxes
+    (an emoji, a rare character of a name). Empty where fontconfig cannot be asked (Windows)."""
+    if shutil.which("fc-list") is None:
+        return ""
+    candidates = sorted(set("".join(uncovered(text).values())))
+    return "".join(c for c in candidates if not _anywhere(c))
+
+
+@cache
+def _anywhere(char: str) -> bool:
+    """Whether any installed font has a glyph for char (LibreOffice falls back to it)."""
+    return bool(_fc("fc-list", f":charset={ord(char):x}", "family").strip())
+
+
+_OFFICE_TEXT = re.compile(rb">([^<]+)<")
+_TEXT_PARTS = re.compile(r"^(word/(document|header\d*|footer\d*|footnotes|endnotes)"
+                         r"|xl/(sharedStrings|worksheets/sheet\d+))\.xml$")
+
+
+def office_text(path: Path) -> str:
+    """The text of a Word or Excel file (body, headers and footers, cells), without its markup."""
+    pieces: list[str] = []
+    with zipfile.ZipFile(path) as package:
+        for name in package.namelist():
+            if _TEXT_PARTS.match(name):
+                pieces.extend(m.decode("utf-8", "replace") for m in _OFFICE_TEXT.findall(package.read(name)))
+    return html.unescape("".join(pieces))
+
+
+def unprintable_in(paths: list[Path]) -> list[str]:
+    """A warning for each document with characters no installed font can print."""
+    warnings = []
+    for path in paths:
+        try:
+            lacking = unprintable(office_text(path))
+        except (OSError, zipfile.BadZipFile):
+            continue  # the conversion itself says what is wrong with such a file
+        if lacking:
+            warnings.append(f"警告：{path} 中的字符“{'、'.join(lacking)}”本机没有任何字体能显示，PDF 中将印成空框；"
+                            "请改用常用字，或安装含这些字的字体后重新转换。")
+    return warnings
 
 
 def uncovered(text: str) -> dict[str, str]:

@@ -75,8 +75,14 @@ class Conversion:
 
 
 def soffice() -> str | None:
-    """The LibreOffice command, if installed."""
-    return shutil.which("soffice") or shutil.which("libreoffice")
+    """The LibreOffice command, if installed (on Windows its installer does not put it on PATH)."""
+    found = shutil.which("soffice") or shutil.which("libreoffice")
+    if found is None and os.name == "nt":
+        for base in (os.environ.get("ProgramFiles"), os.environ.get("ProgramFiles(x86)")):
+            program = Path(base, "LibreOffice", "program", "soffice.exe") if base else None
+            if program is not None and program.is_file():
+                return str(program)
+    return found
 
 
 def problem(data: bytes) -> str | None:
@@ -143,10 +149,13 @@ class _Unit:
 
 def _kill(proc: subprocess.Popen[bytes]) -> None:
     """Stop LibreOffice and everything it started: soffice is a script that starts soffice.bin."""
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
+    if hasattr(os, "killpg"):
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+    else:  # Windows: soffice.exe and the soffice.bin it started
+        subprocess.run(["taskkill", "/T", "/F", "/PID", str(proc.pid)], capture_output=True, check=False)
     proc.wait()
 
 

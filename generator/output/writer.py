@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import errno
-import fcntl
 import hashlib
 import json
 import os
@@ -15,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from generator.errors import OutputError
+from generator.output.oslock import lock_exclusive, unlock
 
 MANIFEST = "manifest.json"
 JOURNAL = ".gaizao-journal.jsonl"
@@ -164,13 +164,12 @@ class Output:
             raise OutputError(f"无法创建锁文件 {self.root / LOCK}：{os_reason(exc, self.root / LOCK)}") from None
         lock = open(fd, "a+")  # noqa: SIM115 - held for the whole session
         try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError as exc:
+            lock_exclusive(lock)
+        except BlockingIOError:
             lock.close()
-            if exc.errno in (errno.EAGAIN, errno.EACCES):
-                raise OutputError(
-                    f"另一个生成任务正在写入 {self.root}，请等它结束后再运行"
-                ) from None
+            raise OutputError(f"另一个生成任务正在写入 {self.root}，请等它结束后再运行") from None
+        except OSError:
+            lock.close()
             raise
         try:
             self._load()
@@ -186,7 +185,7 @@ class Output:
             self._commit()
         finally:
             self._journal = None
-            fcntl.flock(lock, fcntl.LOCK_UN)
+            unlock(lock)
             lock.close()
 
     def _plain_file(self, path: Path) -> None:
@@ -325,7 +324,7 @@ class Output:
         if self.written:
             # Documents are not flushed to disk one by one (that cost more than the rest of a
             # build): one sync here, so the manifest never lists a file a power cut could take back.
-            os.sync()
+            sync_files(self.root / p for p in self.written)
         entries = {**self.known, **self.written}
         paths = sorted(p for p in entries if (self.root / p).exists())
         try:
@@ -359,3 +358,16 @@ def manifest_text(entries: Iterable[Entry]) -> Iterator[bytes]:
 
 
 _INDENT = re.compile("^", re.M)
+
+
+def sync_files(paths: Iterable[Path]) -> None:
+    """Flush written files to disk: one system-wide sync where there is one, file by file on Windows."""
+    if hasattr(os, "sync"):
+        os.sync()
+        return
+    for path in paths:
+        try:
+            with open(path, "rb+") as file:
+                os.fsync(file.fileno())
+        except OSError:
+            pass  # gone or locked by a viewer: the manifest only lists files that exist

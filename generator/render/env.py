@@ -12,6 +12,7 @@ from types import TracebackType
 from typing import Any
 
 from jinja2 import StrictUndefined, Template, nodes
+from jinja2.compiler import CodeGenerator, Frame
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import Markup, escape
@@ -78,10 +79,33 @@ def _sized(value: Any) -> int:
     return len(value) if isinstance(value, (str, list, tuple)) else 0
 
 
+def _bounded(value: Any) -> Any:
+    """A value a template made, refused past MAX_SEQUENCE: a text doubled in a loop stops at the bound,
+    having allocated at most a few times it, whichever operation (~, %, join, a method) made it."""
+    if _sized(value) > MAX_SEQUENCE:
+        raise RenderLimit(f"模板生成的文字或列表超过{MAX_SEQUENCE}个字符或项（模板中可能有反复加倍的内容）")
+    return value
+
+
+class _BoundedCodeGenerator(CodeGenerator):
+    """Jinja's compiler, with the ~ operator's result bounded too (the sandbox cannot intercept it)."""
+
+    def visit_Concat(self, node: nodes.Concat, frame: Frame) -> None:
+        self.write("environment.bounded(")
+        super().visit_Concat(node, frame)
+        self.write(")")
+
+
 class BoundedSandbox(ImmutableSandboxedEnvironment):
     """The sandbox, with bounds on arithmetic, text and list sizes, and time."""
 
     intercepted_binops = frozenset({"**", "*", "+", "%"})
+    code_generator_class = _BoundedCodeGenerator
+
+    @staticmethod
+    def bounded(value: Any) -> Any:
+        """What the compiled ~ operator calls with its result."""
+        return _bounded(value)
 
     def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
         _tick()
@@ -96,7 +120,7 @@ class BoundedSandbox(ImmutableSandboxedEnvironment):
             raise RenderLimit(f"拼接的文字或列表超过{MAX_SEQUENCE}个字符或项")
         if operator == "%" and isinstance(left, str) and _WIDE.search(left):
             raise RenderLimit("格式化的宽度过大（百万以上）")
-        return super().call_binop(context, operator, left, right)
+        return _bounded(super().call_binop(context, operator, left, right))
 
     def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: N805
         _tick()
@@ -112,7 +136,7 @@ class BoundedSandbox(ImmutableSandboxedEnvironment):
             if isinstance(owner, str) and getattr(__obj, "__name__", "") == "replace" and len(texts) >= 2 \
                     and (owner.count(texts[0]) + 1) * len(texts[1]) > MAX_SEQUENCE:
                 raise RenderLimit(f"替换后的文字超过{MAX_SEQUENCE}个字符")
-        return super().call(__context, __obj, *args, **kwargs)
+        return _bounded(super().call(__context, __obj, *args, **kwargs))
 
     def getattr(self, obj: Any, attribute: str) -> Any:
         _tick()
@@ -127,16 +151,17 @@ def _range(*args: int) -> range:
     return r
 
 
-def _bounded_filter(fn: Any) -> Any:
-    """A built-in filter whose width or count arguments could make a gigabyte from a line."""
+def _bounded_filter(fn: Any, widths: bool) -> Any:
+    """A filter whose result is bounded; with widths, also its width or count arguments (the built-in
+    filters that could make a gigabyte from a line)."""
 
     def bounded(*args: Any, **kwargs: Any) -> Any:
         _tick()
-        if any(isinstance(a, int) and a > MAX_SEQUENCE for a in (*args[1:], *kwargs.values())):
+        if widths and any(isinstance(a, int) and a > MAX_SEQUENCE for a in (*args[1:], *kwargs.values())):
             raise RenderLimit(f"过滤器参数过大（超过{MAX_SEQUENCE}）")
         if args and isinstance(args[0], str) and _WIDE.search(args[0]):
             raise RenderLimit("格式化的宽度过大（百万以上）")
-        return fn(*args, **kwargs)
+        return _bounded(fn(*args, **kwargs))
 
     for attribute in ("jinja_pass_arg",):
         if hasattr(fn, attribute):
@@ -193,6 +218,10 @@ def _constant_range(node: nodes.Node) -> bool:
             and any(isinstance(a, nodes.Const) and isinstance(a.value, int) and a.value > 1000 for a in node.args))
 
 
+_WIDTH_FILTERS = frozenset({"center", "indent", "truncate", "wordwrap", "format", "batch", "slice", "replace"})
+"""Built-in filters with a width or count argument."""
+
+
 def make_env(autoescape: bool) -> ImmutableSandboxedEnvironment:
     """A sandboxed environment: no Python internals, no files, a missing field is an error."""
     env = BoundedSandbox(
@@ -201,9 +230,9 @@ def make_env(autoescape: bool) -> ImmutableSandboxedEnvironment:
         finalize=_finalize,
         keep_trailing_newline=True,
     )
-    for name in ("center", "indent", "truncate", "wordwrap", "format", "batch", "slice", "replace"):
-        env.filters[name] = _bounded_filter(env.filters[name])
     env.filters.update(FILTERS)
+    for name, fn in env.filters.items():  # join, map, list…: every result bounded
+        env.filters[name] = _bounded_filter(fn, widths=name in _WIDTH_FILTERS)
     env.globals["range"] = _range
     return env
 

@@ -45,19 +45,21 @@ class PhotoError(GaizaoError):
     """A photo that cannot be used; the message says why, in Chinese."""
 
 
-def locate(folder: Path, rel: str) -> Path:
-    """The photo file rel inside folder; PhotoError when it is missing, leads out or links out."""
+def locate(folder: Path, rel: str, root: Path | None = None) -> Path:
+    """The photo file rel inside folder; PhotoError when it is missing, leads out or links out (of the
+    folder, and of root, the data folder, when the photo folder is itself a link)."""
     if leaves_folder(rel):
         raise PhotoError(f"照片路径“{rel}”不在照片文件夹内，已拒绝")
     path = folder / rel
     try:
         if not path.is_file():
             raise PhotoError(f"照片文件 {path} 不存在")
-        inside = not links_out(path, folder)
+        inside = not links_out(path, folder) and (root is None or not links_out(path, root))
     except OSError as exc:
         raise PhotoError(f"照片文件 {path} 无法读取：{exc.strerror or exc}") from None
     if not inside:
-        raise PhotoError(f"照片文件 {path} 链接到照片文件夹 {folder} 以外，已拒绝；请把照片本身放进文件夹")
+        raise PhotoError(f"照片文件 {path} 链接到照片文件夹 {folder} 或数据文件夹以外，已拒绝；"
+                         "请把照片本身放进文件夹")
     return path
 
 
@@ -86,6 +88,8 @@ def open_image(blob: bytes, label: str):  # type: ignore[no-untyped-def]
         return upright
     except PhotoError:
         raise
+    except Image.DecompressionBombError:  # refused by Pillow before our own size check could run
+        raise PhotoError(f"{label} 像素过多（超过 {MAX_PIXELS // 1_000_000} 百万像素），已拒绝；请缩小后再用") from None
     except Exception as exc:  # Pillow raises many kinds for a broken or foreign file
         raise PhotoError(f"{label} 不是可以打开的图片（支持 JPEG、PNG 等格式）：{exc}") from None
 

@@ -496,7 +496,7 @@ def check_photos(data: DataSet) -> Iterator[Finding]:
                             f"照片“{photo.caption}”所示改造项目“{photo.item}”不在项目分类表中；"
                             "请写分类表中的项目名称")
             try:
-                path = locate(folder, photo.file)
+                path = locate(folder, photo.file, data.root)
             except PhotoError as exc:
                 missing = not (folder / photo.file).exists() and not (folder / photo.file).is_symlink()
                 hint = f"；请把照片放到 {_rel(data, folder)}/ 中，文书中该照片处将印出“照片缺失”方框" if missing else ""
