@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import tempfile
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 from generator.data.loader import DataSet
@@ -37,10 +38,11 @@ def libreoffice_resave(files: list[Path], out: Path) -> list[Path]:
     return [out / f.name for f in files]
 
 
-def replace_part(path: Path, name: str, xml: str, target: Path) -> Path:
-    """A copy of a Word file with one part replaced."""
+def with_part(source: Path, target: Path, name: str, change: Callable[[bytes], bytes]) -> Path:
+    """A copy of an Office file with one part changed."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    with zipfile.ZipFile(path) as src, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as dst:
-        for info in src.infolist():
-            dst.writestr(info, xml.encode("utf-8") if info.filename == name else src.read(info.filename))
+    with zipfile.ZipFile(source) as zin, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            blob = zin.read(info.filename)
+            zout.writestr(info.filename, change(blob) if info.filename == name else blob)
     return target

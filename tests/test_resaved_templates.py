@@ -17,7 +17,7 @@ from generator.render.docx import CompiledDocx
 from generator.render.layout import REFERENCE
 from generator.render.templates import BUILTIN
 from generator.render.word_tags import clean_code, normalize
-from tests.resave import libreoffice_resave, paper_text, replace_part
+from tests.resave import libreoffice_resave, paper_text, with_part
 
 WORD = {f"docx/{p.name}": p for p in sorted((BUILTIN / "docx").glob("*.docx"))}
 DOCUMENT = "word/document.xml"
@@ -69,7 +69,7 @@ def test_a_template_saved_again_builds_the_same_paper(tmp_path: Path, bundled: D
     xml = zipfile.ZipFile(original).read(DOCUMENT).decode("utf-8")
     saved = _as_saved(xml, how)
     assert saved.count("<w:r>") > xml.count("<w:r>") * 2  # really cut up
-    resaved = replace_part(original, DOCUMENT, saved, tmp_path / rel)
+    resaved = with_part(original, tmp_path / rel, DOCUMENT, lambda _: saved.encode("utf-8"))
     assert paper_text(resaved, rel, bundled) == paper_text(original, rel, bundled)
 
 
