@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import time
-import zipfile
 from pathlib import Path
 
 import docx
@@ -21,6 +20,7 @@ from generator.render.docx import CompiledDocx
 from generator.render.templates import BUILTIN, find_template
 from generator.render.xlsx import CompiledXlsx
 from tests.helpers import DataDir
+from tests.resave import with_part
 
 
 def word_template(path: Path, *paragraphs: str) -> Path:
@@ -150,14 +150,6 @@ def test_a_cell_of_exactly_32767_characters_is_written(tmp_path: Path) -> None:
 
 
 # ---------------------------------------------------------------- 5. DOCTYPE and inflated parts
-
-
-def with_part(source: Path, target: Path, name: str, change) -> Path:  # type: ignore[no-untyped-def]
-    with zipfile.ZipFile(source) as zin, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as zout:
-        for info in zin.infolist():
-            blob = zin.read(info.filename)
-            zout.writestr(info.filename, change(blob) if info.filename == name else blob)
-    return target
 
 
 def _doctype(blob: bytes) -> bytes:

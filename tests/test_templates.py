@@ -18,7 +18,7 @@ from generator.output.pipeline import Selection, build
 from generator.render.templates import BUILTIN, find_template, search_dirs
 from tests.snapshot import docx_text
 
-DOCS = Path(__file__).resolve().parent.parent / "docs" / "templates.md"
+DOCS = Path(__file__).resolve().parent.parent / "docs" / "template-fields.md"
 
 
 def _docx(path: Path, *paragraphs: str | list[str]) -> Path:
@@ -96,10 +96,12 @@ def test_a_field_the_data_does_not_have_is_found(tmp_path: Path, notice_context:
                         "数据中没有字段“nobody”"]
 
 
-def test_a_tag_word_split_across_runs_is_found(tmp_path: Path, notice_context: dict) -> None:
-    path = _docx(tmp_path / "t.docx", ["{{ commu", "nity.name }}"])
-    (finding,) = check_docx(path, "t.docx", notice_context)
-    assert "被拆成了2段" in finding.problem and finding.where.startswith("段落“{{ community.name }}")
+def test_a_tag_word_split_across_runs_is_joined(tmp_path: Path, notice_context: dict, bundled: DataSet) -> None:
+    path = _docx(tmp_path / "mine" / "docx" / "notice.docx", ["公示：{{ commu", "nity.name }}"])
+    assert check_docx(path, "t.docx", notice_context) == []
+    result = build(bundled, tmp_path / "out", Selection(project="dongqu-01", kinds=("notice",)),
+                   templates_dir=tmp_path / "mine")
+    assert docx_text(result.paths[0]).startswith("公示：炳草岗园林苗圃小区")
 
 
 def test_a_tag_broken_across_paragraphs_is_found(tmp_path: Path, notice_context: dict) -> None:
@@ -166,7 +168,7 @@ def test_fields_lists_types_and_examples() -> None:
 
 def test_docs_templates_md_is_in_sync(bundled: DataSet) -> None:
     assert DOCS.read_text(encoding="utf-8") == fields_doc(bundled), (
-        "docs/templates.md 已过期：运行 python -m generator.documents.template_check")
+        "docs/template-fields.md 已过期：运行 python -m generator.documents.template_check")
 
 
 # ---------------------------------------------------------------- sandbox
@@ -197,3 +199,11 @@ def test_breaks_in_values_become_what_docxtpl_makes_of_them(text: str) -> None:
            f'<w:t xml:space="preserve">{text}</w:t></w:r><w:r><w:t>尾</w:t></w:r></w:p>'
            '<w:p><w:r><w:t>另一段</w:t></w:r></w:p>')
     assert _unpatch(xml) == DocxTemplate.resolve_listing(None, xml)  # type: ignore[arg-type]
+
+
+def test_the_guide_lists_every_built_in_template() -> None:
+    guide = (DOCS.parent / "templates.md").read_text(encoding="utf-8")
+    for path in [*BUILTIN.rglob("*.docx"), *BUILTIN.rglob("*.xlsx")]:
+        assert f"`{path.relative_to(BUILTIN).as_posix()}`" in guide, path
+    for command in ("templates check", "templates restyle", "templates diff", "templates fields"):
+        assert command in guide

@@ -1,4 +1,4 @@
-"""Check templates before a batch goes wrong: unknown fields and filters, syntax errors, tags Word has cut."""
+"""Check templates before a batch goes wrong: unknown fields and filters, syntax errors, broken tags, layout."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from generator.errors import TemplateError
 from generator.render.docx import RENDERED_PARTS, jinja_source, paragraph_at
 from generator.render.env import TEXT_ENV, XML_ENV, static_risks
 from generator.render.images import Picture
+from generator.render.layout import REFERENCE_NAME, check_layout
 from generator.render.pictures import PhotoTable
 from generator.render.xlsx import BLOCK_ROW, LOOP_ROW
 from generator.render.ziputil import read_template
@@ -193,26 +194,20 @@ def _paragraph_place(p: etree._Element) -> str:
 
 
 def _cut_tags(part: str, xml: bytes) -> Iterator[tuple[str, str]]:
-    """Tags that Word's editing split across runs, broke across paragraphs or marked as revisions."""
+    """Tags broken across paragraphs or marked as revisions.
+
+    A tag split over runs (spell-checking, a change of font, LibreOffice's or WPS's saving) is
+    joined when the template is compiled (render.word_tags), so it is no problem.
+    """
     root = etree.fromstring(xml)
     for p in root.iter(f"{W}p"):
-        pieces: list[tuple[int, str]] = []
-        for index, run in enumerate(p.iter(f"{W}r")):
-            for t in run.iter(f"{W}t"):
-                pieces.append((index, t.text or ""))
-        text = "".join(s for _, s in pieces)
+        text = "".join(t.text or "" for t in p.iter(f"{W}t"))
         if "{" not in text and "}" not in text:
             continue
         place = _paragraph_place(p)
         if text.count("{{") != text.count("}}") or text.count("{%") != text.count("%}"):
             yield place, "标签不完整（缺少开头或结尾的括号，或被拆到了两个段落里）"
             continue
-        owner: list[int] = [i for i, s in pieces for _ in s]
-        for m in _TAG.finditer(text):
-            runs = set(owner[m.start():m.end()])
-            if len(runs) > 1:
-                yield place, (f"标签 {m.group(0)} 被拆成了{len(runs)}段（拼写检查、修订或改格式造成），"
-                              "请删除整个标签后一次输入")
         if any(True for _ in p.iter(f"{W}ins", f"{W}del")) and _TAG.search(text):
             yield place, "含标签的段落有未接受的修订，请在 Word 中“接受所有修订”"
 
@@ -303,14 +298,27 @@ def check_xlsx(path: Path, label: str, context: dict[str, Any] | None) -> list[T
 # ---------------------------------------------------------------- a whole folder
 
 
-def check_folder(root: Path, data: DataSet) -> tuple[list[TemplateFinding], list[str]]:
-    """Check every template under a folder; return the findings and the templates checked."""
+def check_layout_of(path: Path, label: str, reference: Path) -> list[TemplateFinding]:
+    """A Word template's layout against a reference document, one finding per thing that is off."""
+    try:
+        return [TemplateFinding(label, "版式", problem) for problem in check_layout(path, label, reference)]
+    except TemplateError as exc:
+        return [TemplateFinding(label, "文件", str(exc))]
+
+
+def check_folder(root: Path, data: DataSet, reference: Path | None = None) -> tuple[list[TemplateFinding], list[str]]:
+    """Check every template under a folder; return the findings and the templates checked.
+
+    Given a reference document, each Word template's layout is checked against it too.
+    """
     factories = context_factories()
     contexts: dict[str, dict[str, Any]] = {}
     findings: list[TemplateFinding] = []
     checked: list[str] = []
     for path in sorted(root.rglob("*")):
         if path.suffix not in (".docx", ".xlsx") or path.name.startswith(("~$", ".")):
+            continue
+        if path.parent == root and path.name == REFERENCE_NAME:  # the layout itself, not a kind's template
             continue
         rel = path.relative_to(root).as_posix()
         label = str(path)
@@ -325,6 +333,8 @@ def check_folder(root: Path, data: DataSet) -> tuple[list[TemplateFinding], list
                                                          "只检查了语法"))
         check = check_xlsx if path.suffix == ".xlsx" else check_docx
         findings += check(path, label, context)
+        if reference is not None and path.suffix == ".docx":
+            findings += check_layout_of(path, label, reference)
         checked.append(label)
     return findings, checked
 
@@ -384,12 +394,13 @@ def _example(value: Any) -> str:
 
 
 def fields_doc(data: DataSet) -> str:
-    """docs/templates.md: the fields each kind's templates can use."""
+    """docs/template-fields.md: the fields each kind's templates can use."""
     lines = [
         "# 模板可用的字段",
         "",
         "本文件由 `python -m generator.documents.template_check` 生成，请勿手工修改；",
-        "`gaizao templates fields 种类` 在屏幕上列出同样的内容。",
+        "`gaizao templates fields 种类` 在屏幕上列出同样的内容；",
+        "怎样把模板改成本市自己的，见 [templates.md](templates.md)。",
         "示例值取自随附数据中进度最靠后的项目。在模板中写 `{{ 字段 }}`，列表用",
         "`{%tr for it in items %}` … `{%tr endfor %}`（表格行）或 `{%p for … %}`（段落）逐项输出。",
         "",
@@ -402,9 +413,9 @@ def fields_doc(data: DataSet) -> str:
     return "\n".join(lines)
 
 
-if __name__ == "__main__":  # python -m generator.documents.template_check: rewrite docs/templates.md
+if __name__ == "__main__":  # python -m generator.documents.template_check: rewrite docs/template-fields.md
     from generator.data.loader import load
 
-    target = ROOT / "docs" / "templates.md"
+    target = ROOT / "docs" / "template-fields.md"
     target.write_text(fields_doc(load()), encoding="utf-8")
     print(target)

@@ -14,6 +14,7 @@ from jinja2.exceptions import SecurityError
 from generator.errors import TemplateError
 from generator.render.env import XML_ENV, RenderLimit, render_bounded, render_budget, template_line
 from generator.render.images import add_media, collecting
+from generator.render.word_tags import normalize
 from generator.render.ziputil import Entry, deflate, fixed, read_template, write_zip
 
 RENDERED_PARTS = re.compile(r"^word/(document|header\d*|footer\d*|footnotes)\.xml$")
@@ -27,8 +28,9 @@ _BREAK = '</w:t><w:br/><w:t xml:space="preserve">'
 
 
 def jinja_source(xml: str) -> str:
-    """docxtpl's own clean-up of Word XML into Jinja source ({%p %}, {%tr %}, tags split across runs)."""
-    patched = DocxTemplate.patch_xml(None, xml)  # type: ignore[arg-type]
+    """Word XML as Jinja source: tags as the clerk typed them (word_tags), then docxtpl's own
+    clean-up ({%p %}, {%tr %}, tags split across runs)."""
+    patched = DocxTemplate.patch_xml(None, normalize(xml))  # type: ignore[arg-type]
     # docxtpl's escapes for literal braces ({_{ prints {{) become string expressions here, in the
     # template; docxtpl replaces them in the rendered output, where it would change a clerk's
     # text “{_{” too.

@@ -27,7 +27,7 @@ How it is rendered: as with Word templates, each template is read and prepared o
 program-written rows need are added to its style sheet, and every part but the sheets is
 compressed once. Each document then writes only its sheets' XML.
 
-The budget template (templates/xlsx/budget.xlsx, built by tools/make_xlsx_templates.py)
+The budget template (templates/xlsx/budget.xlsx, an ordinary workbook edited in Excel or WPS)
 keeps its line-item columns where ``documents.budget_sheet.BUDGET_COLUMNS`` says: the formulas rely on it.
 """
 
