@@ -199,6 +199,9 @@ def test_breaks_in_values_become_what_docxtpl_makes_of_them(text: str) -> None:
            f'<w:t xml:space="preserve">{text}</w:t></w:r><w:r><w:t>尾</w:t></w:r></w:p>'
            '<w:p><w:r><w:t>另一段</w:t></w:r></w:p>')
     assert _unpatch(xml) == DocxTemplate.resolve_listing(None, xml)  # type: ignore[arg-type]
+    # a line break between elements (not in any text) stays what it is; a plain <w:t> is text too
+    spaced = xml.replace("</w:r><w:r>", "</w:r>\n<w:r>") + f"<w:p><w:r><w:t>{text}</w:t></w:r><w:tab/>\n</w:p>"
+    assert _unpatch(spaced) == DocxTemplate.resolve_listing(None, spaced)  # type: ignore[arg-type]
 
 
 def test_the_guide_lists_every_built_in_template() -> None:

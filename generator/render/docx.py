@@ -22,7 +22,6 @@ _TAG_TEXT = re.compile(r"<[^>]+>")
 _LISTING = re.compile(r"<w:t(?: [^>]*)?>[^<]*[\t\n\a\f]")
 """A text element holding a tab, line break, paragraph mark (\\a) or page break (\\f)."""
 _NOT_A_BREAK = re.compile(r"<w:t(?: [^>]*)?>[^<]*[\t\a\f]")
-_WITH_BREAK = re.compile(r"<w:t(?: [^>]*)?>[^<]*\n[^<]*</w:t>")
 _BREAK = '</w:t><w:br/><w:t xml:space="preserve">'
 """What docxtpl makes of a line break in a text: the same run goes on after a Word break."""
 
@@ -47,11 +46,28 @@ def _unpatch(xml: str) -> str:
     # Tabs and line breaks inside values become Word tabs and breaks. docxtpl's pass runs
     # regular expressions over every paragraph and run, most of a document's render time; it
     # changes only text holding one of those characters, so a document with none skips it.
+    if "\t" not in xml and "\a" not in xml and "\f" not in xml:
+        return _line_breaks(xml) if "\n" in xml else xml
     if not _LISTING.search(xml):
         return xml
-    if not _NOT_A_BREAK.search(xml):  # line breaks alone (a title over two lines): one pass
-        return _WITH_BREAK.sub(lambda m: m[0].replace("\n", _BREAK), xml)
+    if not _NOT_A_BREAK.search(xml):  # line breaks alone (a title over two lines)
+        return _line_breaks(xml)
     return DocxTemplate.resolve_listing(None, xml)  # type: ignore[arg-type]
+
+
+def _line_breaks(xml: str) -> str:
+    """Each line break inside a run's text made a Word line break; one found at a time, not by a
+    regular expression over every run (a community's forms repeat a two-line title a thousand times)."""
+    out = []
+    last = 0
+    at = xml.find("\n")
+    while at >= 0:
+        if xml.startswith(("<w:t>", "<w:t "), xml.rfind("<", 0, at)) and xml.startswith("</w:t>", xml.find("<", at)):
+            out += [xml[last:at], _BREAK]
+            last = at + 1
+        at = xml.find("\n", at + 1)
+    out.append(xml[last:])
+    return "".join(out)
 
 
 def paragraph_at(source: str, lineno: int | None) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Iterable, Mapping
+from functools import lru_cache
 from typing import Any
 
 from jinja2 import pass_context
@@ -116,14 +117,35 @@ def break_title(text: str, names: Iterable[str] = (), width: int = TITLE_CHARS) 
     return best[2] if best else [text]
 
 
+@lru_cache(maxsize=4096)
+def _broken(text: str, names: tuple[str, ...]) -> tuple[str, ...]:
+    # A community's household forms print the same title a thousand times: broken once.
+    return tuple(break_title(text, names))
+
+
+_last: tuple[Any, Any, int, frozenset[str]] = (None, None, 0, frozenset())
+"""The names of the last context seen: the forms of one community share their context."""
+
+
+def _context_names(context: Context) -> frozenset[str]:
+    global _last
+    parent, own, count, names = _last
+    if parent is context.parent and own is context.vars and count == len(context.vars):
+        return names
+    names = frozenset(_names(context.get_all().values()))
+    _last = (context.parent, context.vars, len(context.vars), names)
+    return names
+
+
 @pass_context
 def title_lines(context: Context, text: str) -> str:
     """Template filter: the title with line breaks (\\n, a Word line break) at the chosen places."""
     markup = isinstance(text, Markup)
     plain = html.unescape(str(text)) if markup else str(text)
-    names = list(_names(context.get_all().values()))
+    names = _context_names(context)
     # A break the data already makes (sender over title) stays; each line is broken on its own.
-    lines = [line for given in plain.split("\n") for line in break_title(given, names)]
+    lines = [line for given in plain.split("\n")
+             for line in _broken(given, tuple(sorted(n for n in names if n and n in given)))]
     if markup:
         return Markup("\n".join(str(escape(line)) for line in lines))
     return "\n".join(lines)
