@@ -213,19 +213,20 @@ def _gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def read_bytes(path: Path, limit: int = MAX_BYTES) -> bytes:
+def read_bytes(path: Path, limit: int = MAX_BYTES, *, expected: str = "文件", use: str = "作为数据文件读取",
+               advice: str = "或按县（区）、年度分成几个数据文件夹") -> bytes:
     """A regular file's bytes, at most limit of them; a device, a pipe, a folder or a larger file is refused
-    (a link to /dev/zero or a FIFO would never end)."""
+    (a link to /dev/zero or a FIFO would never end). expected, use and advice word the messages."""
+    cap = f"超过本工具能读取的上限（{limit // 1024 // 1024} MB）"
     try:
         info = path.stat()
         if stat.S_ISDIR(info.st_mode):
-            raise data_error(path, "应为文件，现为文件夹")
+            raise data_error(path, f"应为{expected}，现为文件夹")
         if not stat.S_ISREG(info.st_mode):
-            raise data_error(path, "不是普通文件（是设备、管道或套接字），不能作为数据文件读取")
+            raise data_error(path, f"不是普通文件（是设备、管道或套接字），不能{use}")
         if info.st_size > limit:
-            raise data_error(path, f"文件过大（{info.st_size / 1024 / 1024:.1f} MB），超过本工具能读取的上限"
-                                   f"（{limit // 1024 // 1024} MB）；请确认选对了文件，"
-                                   "或按县（区）、年度分成几个数据文件夹")
+            raise data_error(path, f"文件过大（{info.st_size / 1024 / 1024:.1f} MB），{cap}；请确认选对了文件"
+                                   + (f"，{advice}" if advice else ""))
         with open(path, "rb") as file:
             raw = file.read(limit + 1)
     except FileNotFoundError:
@@ -233,7 +234,7 @@ def read_bytes(path: Path, limit: int = MAX_BYTES) -> bytes:
     except OSError as exc:
         raise data_error(path, f"无法读取文件（{exc.strerror}）") from None
     if len(raw) > limit:  # grew while being read
-        raise data_error(path, f"文件过大，超过本工具能读取的上限（{limit // 1024 // 1024} MB）")
+        raise data_error(path, f"文件过大，{cap}")
     return raw
 
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 import html
 import io
 import re
-import stat
 import warnings
 import zipfile
 from collections.abc import Callable
@@ -24,6 +23,7 @@ from typing import IO
 from openpyxl.utils.cell import column_index_from_string
 from openpyxl.workbook.workbook import Workbook
 
+from generator.data.yamlio import read_bytes
 from generator.errors import data_error
 
 MAX_FILE_BYTES = 64 * 1024 * 1024
@@ -77,27 +77,7 @@ class SheetExtent:
 
 def read_capped(path: Path) -> bytes:
     """The bytes of a regular file of at most MAX_FILE_BYTES; a device, a pipe or a folder is refused."""
-    try:
-        info = path.stat()
-    except FileNotFoundError:
-        raise data_error(path, "文件不存在") from None
-    except OSError as exc:
-        raise data_error(path, f"无法读取文件（{exc.strerror}）") from None
-    if stat.S_ISDIR(info.st_mode):
-        raise data_error(path, "应为 Excel 文件，现为文件夹")
-    if not stat.S_ISREG(info.st_mode):
-        raise data_error(path, "不是普通文件（是设备或管道），不能作为 Excel 工作簿导入")
-    if info.st_size > MAX_FILE_BYTES:
-        raise data_error(path, f"文件过大（{info.st_size / 1024 / 1024:.1f} MB），超过可导入的上限"
-                               f"（{MAX_FILE_BYTES // 1024 // 1024} MB）；请确认选对了文件")
-    try:
-        with open(path, "rb") as fh:
-            raw = fh.read(MAX_FILE_BYTES + 1)
-    except OSError as exc:
-        raise data_error(path, f"无法读取文件（{exc.strerror}）") from None
-    if len(raw) > MAX_FILE_BYTES:  # grew while being read
-        raise data_error(path, f"文件过大，超过可导入的上限（{MAX_FILE_BYTES // 1024 // 1024} MB）")
-    return raw
+    return read_bytes(path, MAX_FILE_BYTES, expected="Excel 文件", use="作为 Excel 工作簿导入", advice="")
 
 
 def not_xlsx(path: Path, raw: bytes) -> str | None:
