@@ -243,3 +243,24 @@ def test_an_import_that_cannot_write_is_named(tmp_path: Path) -> None:
     result = gaizao("--data", str(dd.root), "import", str(workbook), "--out", str(out))
     assert result.exit_code == 1, result.output
     assert f"无法写入 {out}：已有同名的文件：{blocker}；原文件未改动" in result.output
+
+
+def test_a_write_after_a_killed_one_sweeps_its_old_temporary_file(tmp_path: Path) -> None:
+    import os
+    import time
+
+    from generator.output.writer import STALE_SECONDS, atomic_write
+
+    target = tmp_path / "projects" / "dongqu-01.yaml"
+    target.parent.mkdir()
+    old = target.with_name(".dongqu-01.yaml.99999.tmp")  # a server killed mid-save left it
+    fresh = target.with_name(".dongqu-01.yaml.99998.tmp")  # another process writing right now
+    other = target.with_name(".dongqu-02.yaml.99999.tmp")
+    for leftover in (old, fresh, other):
+        leftover.write_bytes(b"half")
+    past = time.time() - STALE_SECONDS - 60
+    os.utime(old, (past, past))
+    os.utime(other, (past, past))
+    atomic_write(target, b"community: dongqu-01\n")
+    assert target.read_bytes() == b"community: dongqu-01\n"
+    assert not old.exists() and fresh.exists() and other.exists()

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import errno
+import glob
 import hashlib
 import json
 import os
 import re
+import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
@@ -94,6 +96,8 @@ def atomic_write(path: Path, data: bytes | Iterable[bytes], durable: bool = True
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    if durable:  # a single file kept (a project, a manifest); a build's documents are swept by Output
+        _sweep(path)
     try:
         # O_NOFOLLOW | O_EXCL: a link planted under the temporary name is never written through.
         tmp.unlink(missing_ok=True)
@@ -110,6 +114,25 @@ def atomic_write(path: Path, data: bytes | Iterable[bytes], durable: bool = True
     finally:
         if tmp.is_symlink() or tmp.exists():
             tmp.unlink()
+
+
+STALE_SECONDS = 600
+"""A temporary file this old was left by a process that died mid-write (a write takes seconds)."""
+
+
+def _sweep(path: Path) -> None:
+    """Remove the temporary files of earlier writes of path that a killed process left behind."""
+    now = time.time()
+    try:
+        leftovers = list(path.parent.glob(f".{glob.escape(path.name)}.*.tmp"))
+    except OSError:
+        return
+    for leftover in leftovers:
+        try:
+            if leftover.is_file() and not leftover.is_symlink() and now - leftover.stat().st_mtime > STALE_SECONDS:
+                leftover.unlink()
+        except OSError:
+            pass  # another process's, or already gone
 
 
 _UNIQUE = frozenset({"path", "sha256", "data_hash"})
