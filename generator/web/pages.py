@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, Response, abort, g, render_template, request
@@ -11,9 +12,9 @@ from generator.data.models import STAGE_NAMES
 from generator.documents.kinds import KINDS
 from generator.rules.findings import SEVERITY
 from generator.rules.funding import PARTIES, plan_funding
-from generator.web import forms
-from generator.web.permissions import allowed, visible
-from generator.web.reviews import current_gate
+from generator.web import forms, listing
+from generator.web.permissions import allowed
+from generator.web.reviews import STATUS_NAMES, current_gate, current_latest, reviews_of
 from generator.web.security import audit, community_or_404, loaded, login_required, store
 from generator.web.store import Loaded, document, documents_of, findings_of, packet
 
@@ -60,8 +61,16 @@ def _summary(now: Loaded, community_id: str) -> dict[str, Any]:
 @login_required
 def index() -> Any:
     now = loaded()
-    rows = [summary(now, c.id) for c in visible(g.user, now.data, now.offices)]
-    return render_template("index.html", rows=rows, severity=SEVERITY)
+    page = listing.select(now, g.user, listing.query_of(request.args), review_filter(now))
+    rows = [summary(now, c.id) for c in page.rows]
+    return render_template("index.html", rows=rows, page=page, severity=SEVERITY, review_statuses=STATUS_NAMES,
+                           **listing.CHOICES)
+
+
+def review_filter(now: Loaded) -> Callable[[str], set[str]]:
+    """The review statuses of a community's plan and notice, for a list's review filter."""
+    latest = current_latest()
+    return lambda community_id: {r.status for r in reviews_of(now, latest, community_id)}
 
 
 def funding_view(now: Loaded, project: Any) -> dict[str, Any] | None:
