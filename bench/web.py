@@ -80,6 +80,16 @@ def _p95(values: list[float]) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[94] if len(values) > 1 else values[0]
 
 
+def _run_all(threads: list[threading.Thread]) -> float:
+    """Start the threads, wait for them all; the seconds it took."""
+    start = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return time.perf_counter() - start
+
+
 def run(users: int, rounds: int, think: float) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
         data, instance = make_instance(Path(tmp))
@@ -113,13 +123,7 @@ def run(users: int, rounds: int, think: float) -> dict[str, Any]:
                     time.sleep(think * rng.uniform(0.5, 1.5))  # users do not click in step
 
             warm = threading.Barrier(len(browsers))
-            threads = [threading.Thread(target=user, args=(b, n)) for b, n in zip(browsers, names, strict=True)]
-            start = time.perf_counter()
-            for t in threads:
-                t.start()
-            for t in threads:
-                t.join()
-            wall = time.perf_counter() - start
+            wall = _run_all([threading.Thread(target=user, args=(b, n)) for b, n in zip(browsers, names, strict=True)])
 
             packet_times = []
             for _ in range(5):
@@ -334,12 +338,7 @@ def _load(server: Server, n: int, seconds: float, cold_s: float, json: Any) -> d
     threads = [threading.Thread(target=user, args=(b, name, i)) for i, (b, name) in enumerate(zip(browsers, roles,
                                                                                               strict=True))]
     threads.append(threading.Thread(target=save_loop))
-    start = time.perf_counter()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    wall = time.perf_counter() - start
+    wall = _run_all(threads)
     rss, peak = server.memory_mib()
     everything = [t for v in times.values() for t in v]
     return {

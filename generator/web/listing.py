@@ -130,12 +130,14 @@ def select(now: Loaded, user: User, query: Query,
     review_of: the review statuses of a community (for the review filter), asked only of the
     communities every other filter let through.
     """
-    mine = visible(user, now.data, now.offices)
+    mine: list[Community] = now.view(f"visible:{user.role}:{user.unit}:{user.disabled}",
+                                     lambda: visible(user, now.data, now.offices))
     districts = sorted({c.district for c in mine}, key=list(now.data.districts).index)
     years = sorted({c.year for c in mine})
     words = query.q.lower().split()
-    rows = []
-    for c in mine:
+    filtered = words or query.district or query.year is not None or query.stage or query.problems
+    rows = [] if filtered else list(mine)
+    for c in mine if filtered else ():
         if query.district and c.district != query.district:
             continue
         if query.year is not None and c.year != query.year:

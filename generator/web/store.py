@@ -307,6 +307,8 @@ class Store:
         """The files as the last reload of the whole folder found them."""
         self._since_cache = 0
         self._writer = threading.Lock()
+        self._written: list[Path] = []
+        """Files a save under save_lock said it wrote: applied without looking at the others."""
         self.render_lock = threading.Lock()
         """Compiled templates are shared by the server's threads: one render at a time."""
         self.reloads = 0
@@ -318,10 +320,41 @@ class Store:
         """Held while files are checked and replaced, one save at a time; what was written is
         applied to the state before the lock is let go, so the next page shows it."""
         with self._writer:
+            self._written = []
             try:
                 yield
             finally:
-                self.sync()
+                with self._lock:
+                    if self._written:
+                        self._apply_written()
+                    else:
+                        self._sync()
+
+    def wrote(self, path: Path) -> None:
+        """Say, under save_lock, that a project file was written: only it is read again when the lock
+        is let go (a change of another file at the same moment is seen at the next look at the files)."""
+        self._written.append(path)
+
+    def _apply_written(self) -> None:
+        base = self._loaded
+        if base is None or self._error is not None or self._reload is not None:
+            self._sync()
+            return
+        stamps = dict(base.stamps)
+        now = base
+        try:
+            for path in self._written:
+                rel = path.relative_to(self.root).as_posix()
+                now = _project_file(now, path)
+                st = path.stat()
+                stamps[rel] = (st.st_mtime_ns, st.st_size, st.st_ino)
+        except (DataError, OSError, ValueError):
+            self._sync()
+            return
+        now.stamps = stamps
+        self._loaded = now
+        self._folders = folder_stamps(self.root)
+        self._since_cache += len(self._written)
 
     def current(self) -> Loaded:
         """The data set as the folder holds it now; DataError when the folder does not load."""
