@@ -8,9 +8,9 @@ For each size (one run, back to back, so the ratio holds on a noisy machine) a `
 process is started on 127.0.0.1 over a synthetic data folder (`python -m bench.synth N DIR`,
 made once under --synth-dir and reused; the bundled data for 30): its start to the first page
 without and with the state kept in the instance folder, then 20 users (12 street offices,
-5 district, 3 city; 0.5–1.5 s between pages) read pages while one clerk saves every 5 s: each
-page's p95, each save until its value shows, the first dashboard after each save, the server's
-resident memory. Every loop ends at the deadline; the servers stop when the run ends.
+5 district, 3 city; 0.5–1.5 s between pages) read pages, first alone (--reads-seconds), then
+while one clerk saves every 5 s (--seconds): each page's p95, each save until its value shows,
+the first dashboard after each save, the server's resident memory. Every loop ends at the deadline; the servers stop when the run ends.
 
     python -m bench.web --classic [--users 20] [--rounds 10]
 
@@ -74,6 +74,11 @@ class Browser:
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
     def redirect_request(self, *args: Any) -> None:
         return None
+
+
+def _figures(values: list[float]) -> tuple[float, float, float]:
+    """Median, p95 and max in ms."""
+    return statistics.median(values) * 1000, _p95(values) * 1000, max(values) * 1000
 
 
 def _p95(values: list[float]) -> float:
@@ -240,7 +245,7 @@ def _own(b: Browser, query: str = "") -> list[str]:
     return [p["id"] for p in json.loads(body)["projects"] if p["stage_name"] != "尚无项目资料"]
 
 
-def scale(n: int, seconds: float, synth_dir: Path) -> dict[str, Any]:
+def scale(n: int, seconds: float, reads_seconds: float, synth_dir: Path) -> dict[str, Any]:
     """One size: the server's start (without and with its kept state), then the 20 users and the saver."""
     import json
 
@@ -262,12 +267,12 @@ def scale(n: int, seconds: float, synth_dir: Path) -> dict[str, Any]:
         cold.stop()
         server = Server(data, instance)
         try:
-            return _load(server, n, seconds, cold.ready_s, json)
+            return _load(server, n, seconds, reads_seconds, cold.ready_s, json)
         finally:
             server.stop()
 
 
-def _load(server: Server, n: int, seconds: float, cold_s: float, json: Any) -> dict[str, Any]:
+def _load(server: Server, n: int, seconds: float, reads_seconds: float, cold_s: float, json: Any) -> dict[str, Any]:
     base = server.base
     roles = ["bcg", "renhe"] * (CLERKS // 2) + ["dongqu"] * DISTRICTS + ["city"] * CITIES
     browsers = [Browser(base) for _ in roles]
@@ -287,21 +292,27 @@ def _load(server: Server, n: int, seconds: float, cold_s: float, json: Any) -> d
                      ("list, has errors", "/?problems=any&sort=problems&desc=1")]
         pages[name] = mine
     times: dict[str, list[float]] = {}
+    quiet: dict[str, list[float]] = {}
     statuses: list[int] = []
     lock = threading.Lock()
-    stop_at = time.monotonic() + seconds
 
-    def user(b: Browser, name: str, seed: int) -> None:
+    def user(b: Browser, name: str, seed: int, until: float, sink: dict[str, list[float]]) -> None:
         rng = random.Random(seed)
-        while time.monotonic() < stop_at:
+        while time.monotonic() < until:
             label, path = rng.choice(pages[name])
             t0 = time.perf_counter()
             status, _ = b.get(path)
             spent = time.perf_counter() - t0
             with lock:
-                times.setdefault(label, []).append(spent)
+                sink.setdefault(label, []).append(spent)
                 statuses.append(status)
             time.sleep(rng.uniform(0.5, 1.5))
+
+    users = list(enumerate(zip(browsers, roles, strict=True)))
+    # first the users alone, then with the clerk saving: what a save does to everybody else's pages
+    reads_until = time.monotonic() + reads_seconds
+    _run_all([threading.Thread(target=user, args=(b, name, 100 + i, reads_until, quiet)) for i, (b, name) in users])
+    stop_at = time.monotonic() + seconds
 
     saver, watcher = Browser(base), Browser(base)
     saver.login("bcg")
@@ -335,8 +346,7 @@ def _load(server: Server, n: int, seconds: float, cold_s: float, json: Any) -> d
             i += 1
             next_at += SAVE_EVERY
 
-    threads = [threading.Thread(target=user, args=(b, name, i)) for i, (b, name) in enumerate(zip(browsers, roles,
-                                                                                              strict=True))]
+    threads = [threading.Thread(target=user, args=(b, name, i, stop_at, times)) for i, (b, name) in users]
     threads.append(threading.Thread(target=save_loop))
     wall = _run_all(threads)
     rss, peak = server.memory_mib()
@@ -347,6 +357,7 @@ def _load(server: Server, n: int, seconds: float, cold_s: float, json: Any) -> d
         "pages": {k: (len(v), statistics.median(v) * 1000, _p95(v) * 1000, max(v) * 1000)
                   for k, v in sorted(times.items())},
         "all": (statistics.median(everything) * 1000, _p95(everything) * 1000, max(everything) * 1000),
+        "reads_only": (sum(len(v) for v in quiet.values()),) + _figures([t for v in quiet.values() for t in v]),
         "saves": len(saves), "saves_302": save_codes.count(302), "saves_seen": len(applied),
         "save_ms": (statistics.median(saves) * 1000, max(saves) * 1000),
         "applied_ms": (statistics.median(applied) * 1000, max(applied) * 1000) if applied else (0, 0),
@@ -359,7 +370,9 @@ def report(r: dict[str, Any]) -> None:
     """One size's figures, as bench/RESULTS.md tabulates them."""
     print(f"\n== {r['n']} communities ==")
     print(f"server ready: {r['cold_s']:.2f} s without kept state, {r['warm_s']:.2f} s with it")
-    print(f"{r['requests']} page loads in {r['wall']:.1f} s, {r['not_ok']} not 200; all pages: median "
+    print(f"reads only, before the saves: {r['reads_only'][0]} page loads; median {r['reads_only'][1]:.1f} ms, "
+          f"p95 {r['reads_only'][2]:.1f} ms, max {r['reads_only'][3]:.1f} ms")
+    print(f"with the saves: {r['requests']} page loads in {r['wall']:.1f} s, {r['not_ok']} not 200; all pages: median "
           f"{r['all'][0]:.1f} ms, p95 {r['all'][1]:.1f} ms, max {r['all'][2]:.1f} ms")
     print("| page | loads | median ms | p95 ms | max ms |")
     for label, (count, med, p95, top) in r["pages"].items():
@@ -376,6 +389,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--communities", type=int, nargs="+", default=[30, 10000])
     parser.add_argument("--seconds", type=float, default=60.0, help="how long the users read and the clerk saves")
+    parser.add_argument("--reads-seconds", type=float, default=30.0,
+                        help="how long the users read alone first, without the clerk's saves")
     parser.add_argument("--synth-dir", type=Path, default=Path(tempfile.gettempdir()),
                         help="where the synthetic folders are made once and reused")
     parser.add_argument("--classic", action="store_true", help="the earlier in-process run on the bundled data")
@@ -385,7 +400,7 @@ def main() -> None:
     args = parser.parse_args()
     if not args.classic:
         for n in args.communities:
-            report(scale(n, args.seconds, args.synth_dir))
+            report(scale(n, args.seconds, args.reads_seconds, args.synth_dir))
         return
     r = run(args.users, args.rounds, args.think)
     print(f"think time {args.think} s; {r['users']} users, {r['requests']} page loads in {r['wall']:.2f} s, "
