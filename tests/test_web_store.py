@@ -149,3 +149,16 @@ def test_a_restart_reads_only_the_files_changed_since(folder: Path, tmp_path: Pa
     cache.write_bytes(b"not a state")  # damaged: only a slower start
     third = Store(folder, cache, check_seconds=3600)
     assert third.current().stages[SAVED] == "construction" and third.reloads == 1
+
+
+def test_a_file_claiming_a_project_another_file_has_fails_as_a_whole_load_fails(folder: Path) -> None:
+    from generator.errors import DataError
+
+    st = Store(folder, check_seconds=3600)
+    st.current()
+    shutil.copy(folder / "projects" / f"{SAVED}.yaml", folder / "projects" / "zz-copy.yaml")
+    with pytest.raises(DataError) as caught:
+        st.current()
+    assert "zz-copy.yaml" in str(caught.value) and f"小区“{SAVED}”已有项目资料" in str(caught.value)
+    (folder / "projects" / "zz-copy.yaml").unlink()
+    assert SAVED in st.current().data.projects
