@@ -302,7 +302,8 @@ class Store:
         self._checked = 0.0
         self._reload: threading.Thread | None = None
         self._reloaded = threading.Event()
-        self._reload_seconds = 0.0
+        self._reload_seconds = float("inf")
+        """How long the last reload of the whole folder took (unknown after a start from the kept state)."""
         self._tried: dict[str, Stamp] | None = None
         """The files as the last reload of the whole folder found them."""
         self._since_cache = 0
@@ -369,9 +370,9 @@ class Store:
                 finally:
                     self._lock.release()
         reload = self._reload
-        if reload is not None and (self._loaded is None or self._error is not None
-                                   or self._reload_seconds <= WAIT_SECONDS):
-            reload.join(None if self._loaded is None else max(10.0, 4 * self._reload_seconds))
+        first = self._loaded is None and self._error is None
+        if reload is not None and (first or self._reload_seconds <= WAIT_SECONDS):
+            reload.join(None if first else max(10.0, 4 * self._reload_seconds))
         if self._error is not None:
             raise self._error
         assert self._loaded is not None
