@@ -10,7 +10,8 @@ made once under --synth-dir and reused; the bundled data for 30): its start to t
 without and with the state kept in the instance folder, then 20 users (12 street offices,
 5 district, 3 city; 0.5–1.5 s between pages) read pages, first alone (--reads-seconds), then
 while one clerk saves every 5 s (--seconds): each page's p95, each save until its value shows,
-the first dashboard after each save, the server's resident memory. Every loop ends at the deadline; the servers stop when the run ends.
+the first dashboard after each save, the server's resident memory. Every loop ends at the
+deadline; the servers stop when the run ends.
 
     python -m bench.web --classic [--users 20] [--rounds 10]
 
@@ -209,9 +210,12 @@ class Server:
         self.ready_s = time.perf_counter() - start
 
     def memory_mib(self) -> tuple[float, float]:
-        """Resident memory now and at its highest (Linux /proc), MiB."""
+        """Resident memory now and at its highest (Linux /proc; zeros elsewhere), MiB."""
+        status = Path(f"/proc/{self.proc.pid}/status")
+        if not status.exists():
+            return 0.0, 0.0
         fields = {}
-        for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
+        for line in status.read_text().splitlines():
             key, _, value = line.partition(":")
             fields[key] = value
         return int(fields["VmRSS"].split()[0]) / 1024, int(fields["VmHWM"].split()[0]) / 1024

@@ -124,11 +124,11 @@ def _key(now: Loaded, sort: str) -> Callable[[Community], Any]:
 
 
 def select(now: Loaded, user: User, query: Query,
-           review_of: Callable[[str], set[str]] | None = None) -> Page:
+           review_of: Callable[[str, str], bool] | None = None) -> Page:
     """The page of the account's communities the query asks for.
 
-    review_of: the review statuses of a community (for the review filter), asked only of the
-    communities every other filter let through.
+    review_of: whether a community stands at a review status (for the review filter), asked only
+    of the communities every other filter let through.
     """
     mine: list[Community] = now.view(f"visible:{user.role}:{user.unit}:{user.disabled}",
                                      lambda: visible(user, now.data, now.offices))
@@ -155,7 +155,7 @@ def select(now: Loaded, user: User, query: Query,
                 continue
         rows.append(c)
     if query.review and review_of is not None:
-        rows = [c for c in rows if query.review in review_of(c.id)]
+        rows = [c for c in rows if review_of(c.id, query.review)]
     if query.sort != "plan" or query.desc:
         rows.sort(key=_key(now, query.sort), reverse=query.desc)
     start = (query.page - 1) * query.per_page

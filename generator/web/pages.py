@@ -67,10 +67,19 @@ def index() -> Any:
                            **listing.CHOICES)
 
 
-def review_filter(now: Loaded) -> Callable[[str], set[str]]:
-    """The review statuses of a community's plan and notice, for a list's review filter."""
+def review_filter(now: Loaded) -> Callable[[str, str], bool]:
+    """Whether a community's plan or notice stands at a review status, for a list's review filter."""
     latest = current_latest()
-    return lambda community_id: {r.status for r in reviews_of(now, latest, community_id)}
+    decided = {community_id for community_id, _ in latest}
+
+    def stands(community_id: str, status: str) -> bool:
+        # passed, returned or changed since: only a community with a decision can be; the others
+        # are not looked at (what its documents would say now is worked out from its data)
+        if status in ("pass", "return", "stale") and community_id not in decided:
+            return False
+        return any(r.status == status for r in reviews_of(now, latest, community_id))
+
+    return stands
 
 
 def funding_view(now: Loaded, project: Any) -> dict[str, Any] | None:
