@@ -123,6 +123,7 @@ def test_a_plan_change_reloads_in_the_background_while_requests_read_the_state_b
     _replace(folder / "communities.yaml", "name: 炳草岗园林苗圃小区", "name: 苗圃新村")
     t0 = time.monotonic()
     assert st.current() is before  # answered at once from the state before the change
+    assert st.reloading
     # a save goes through while the reload runs: the store's lock is free
     with st.save_lock:
         _replace(folder / "projects" / f"{OTHER}.yaml", "stage: survey", "stage: construction")
@@ -131,6 +132,7 @@ def test_a_plan_change_reloads_in_the_background_while_requests_read_the_state_b
     assert st._reload is None or st._reload.join(30) is None
     now = st.current()
     assert now.data.communities[SAVED].name == "苗圃新村" and now.stages[OTHER] == "construction"
+    assert not st.reloading
 
 
 def test_a_restart_reads_only_the_files_changed_since(folder: Path, tmp_path: Path,
@@ -175,3 +177,25 @@ def test_a_file_claiming_a_project_another_file_has_fails_as_a_whole_load_fails(
     assert "zz-copy.yaml" in str(caught.value) and f"小区“{SAVED}”已有项目资料" in str(caught.value)
     (folder / "projects" / "zz-copy.yaml").unlink()
     assert SAVED in st.current().data.projects
+
+
+def test_pages_say_so_while_the_folder_reloads(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.webapp import login, make_app, make_instance
+
+    data, instance = make_instance(tmp_path)
+    app = make_app(data, instance)
+    client = app.test_client()
+    login(client, "city")
+    assert "正在后台重新载入" not in client.get("/").get_data(as_text=True)
+    gate = threading.Event()
+    real_load = store_module.load
+    monkeypatch.setattr(store_module, "load", lambda root: gate.wait(10) and real_load(root))
+    monkeypatch.setattr(store_module, "WAIT_SECONDS", -1.0)
+    _replace(data / "communities.yaml", "name: 炳草岗园林苗圃小区", "name: 苗圃新村")
+    page = client.get("/").get_data(as_text=True)
+    assert "正在后台重新载入" in page and "炳草岗园林苗圃小区" in page
+    gate.set()
+    st = app.extensions["gaizao"]["store"]
+    assert st._reload is None or st._reload.join(30) is None
+    page = client.get("/").get_data(as_text=True)
+    assert "正在后台重新载入" not in page and "苗圃新村" in page

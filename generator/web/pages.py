@@ -57,6 +57,12 @@ def _summary(now: Loaded, community_id: str) -> dict[str, Any]:
     }
 
 
+@bp.app_context_processor
+def store_state() -> dict[str, Any]:
+    """data_reloading(): whether the page shows the data as it was before a change still being loaded."""
+    return {"data_reloading": lambda: store().reloading}
+
+
 @bp.route("/")
 @login_required
 def index() -> Any:

@@ -378,6 +378,11 @@ class Store:
         assert self._loaded is not None
         return self._loaded
 
+    @property
+    def reloading(self) -> bool:
+        """Whether the whole folder is being loaded again while requests read the state before it."""
+        return self._reload is not None and self._loaded is not None and self._error is None
+
     def sync(self) -> None:
         """Apply every change of the folder now."""
         with self._lock:
