@@ -301,7 +301,6 @@ class Store:
         self._folders: tuple[tuple[str, int], ...] = ()
         self._checked = 0.0
         self._reload: threading.Thread | None = None
-        self._reloaded = threading.Event()
         self._reload_seconds = float("inf")
         """How long the last reload of the whole folder took (unknown after a start from the kept state)."""
         self._tried: dict[str, Stamp] | None = None
