@@ -1,8 +1,21 @@
-"""Benchmark of the web front end on loopback: 20 simulated users, the packet zip, concurrent saves.
+"""Benchmark of the web front end on loopback.
 
-Run from the project folder:  python -m bench.web [--users 20] [--rounds 10]
-Every loop is bounded (users × rounds requests; one save per saver) and the server, on
-127.0.0.1 and a free port, stops when the run ends. Nothing leaves this machine.
+Run from the project folder:
+
+    python -m bench.web --communities 30 10000 [--seconds 60]
+
+For each size (one run, back to back, so the ratio holds on a noisy machine) a `gaizao serve`
+process is started on 127.0.0.1 over a synthetic data folder (`python -m bench.synth N DIR`,
+made once under --synth-dir and reused; the bundled data for 30): its start to the first page
+without and with the state kept in the instance folder, then 20 users (12 street offices,
+5 district, 3 city; 0.5–1.5 s between pages) read pages, first alone (--reads-seconds), then
+while one clerk saves every 5 s (--seconds): each page's p95, each save until its value shows,
+the first dashboard after each save, the server's resident memory. Every loop ends at the
+deadline; the servers stop when the run ends.
+
+    python -m bench.web --classic [--users 20] [--rounds 10]
+
+is the earlier in-process run on the bundled data: page loads, the packet zip, concurrent saves.
 """
 
 from __future__ import annotations
@@ -64,8 +77,23 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
         return None
 
 
+def _figures(values: list[float]) -> tuple[float, float, float]:
+    """Median, p95 and max in ms."""
+    return statistics.median(values) * 1000, _p95(values) * 1000, max(values) * 1000
+
+
 def _p95(values: list[float]) -> float:
-    return statistics.quantiles(values, n=100)[94] if len(values) > 1 else values[0]
+    return statistics.quantiles(values, n=100, method="inclusive")[94] if len(values) > 1 else values[0]
+
+
+def _run_all(threads: list[threading.Thread]) -> float:
+    """Start the threads, wait for them all; the seconds it took."""
+    start = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return time.perf_counter() - start
 
 
 def run(users: int, rounds: int, think: float) -> dict[str, Any]:
@@ -101,13 +129,7 @@ def run(users: int, rounds: int, think: float) -> dict[str, Any]:
                     time.sleep(think * rng.uniform(0.5, 1.5))  # users do not click in step
 
             warm = threading.Barrier(len(browsers))
-            threads = [threading.Thread(target=user, args=(b, n)) for b, n in zip(browsers, names, strict=True)]
-            start = time.perf_counter()
-            for t in threads:
-                t.start()
-            for t in threads:
-                t.join()
-            wall = time.perf_counter() - start
+            wall = _run_all([threading.Thread(target=user, args=(b, n)) for b, n in zip(browsers, names, strict=True)])
 
             packet_times = []
             for _ in range(5):
@@ -152,12 +174,238 @@ def run(users: int, rounds: int, think: float) -> dict[str, Any]:
     }
 
 
+# ---------------------------------------------------------------- the scale run: a served folder of N communities
+
+CLERKS, DISTRICTS, CITIES = 12, 5, 3
+SAVE_EVERY = 5.0
+
+
+class Server:
+    """`gaizao serve` in a process of its own, on a free loopback port."""
+
+    def __init__(self, data: Path, instance: Path) -> None:
+        import socket
+        import subprocess
+        import sys
+
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            self.port = sock.getsockname()[1]
+        self.base = f"http://127.0.0.1:{self.port}"
+        start = time.perf_counter()
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "generator", "--data", str(data), "serve", "--instance", str(instance),
+             "--port", str(self.port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = start + 600
+        while True:
+            try:
+                with urllib.request.urlopen(self.base + "/login", timeout=5) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            if self.proc.poll() is not None or time.perf_counter() > deadline:
+                raise RuntimeError("server did not start")
+            time.sleep(0.05)
+        self.ready_s = time.perf_counter() - start
+
+    def memory_mib(self) -> tuple[float, float]:
+        """Resident memory now and at its highest (Linux /proc; zeros elsewhere), MiB."""
+        status = Path(f"/proc/{self.proc.pid}/status")
+        if not status.exists():
+            return 0.0, 0.0
+        fields = {}
+        for line in status.read_text().splitlines():
+            key, _, value = line.partition(":")
+            fields[key] = value
+        return int(fields["VmRSS"].split()[0]) / 1024, int(fields["VmHWM"].split()[0]) / 1024
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(timeout=30)
+
+
+def _folder(n: int, synth_dir: Path, work: Path) -> Path:
+    """The data folder of n communities: the bundled data for 30, else a synthetic one made once."""
+    import shutil
+
+    from bench.synth import make_programme
+    from generator.data.loader import BUNDLED_DATA
+
+    if n == 30:
+        shutil.copytree(BUNDLED_DATA, work / "data")
+        return work / "data"
+    folder = synth_dir / f"gaizao-synth-{n}"
+    if not (folder / "communities.yaml").exists():
+        make_programme(n, folder)
+    return folder
+
+
+def _own(b: Browser, query: str = "") -> list[str]:
+    import json
+
+    status, body = b.get(f"/api/projects?per_page=20{query}")
+    assert status == 200, body[:200]
+    return [p["id"] for p in json.loads(body)["projects"] if p["stage_name"] != "尚无项目资料"]
+
+
+def scale(n: int, seconds: float, reads_seconds: float, synth_dir: Path) -> dict[str, Any]:
+    """One size: the server's start (without and with its kept state), then the 20 users and the saver."""
+    import json
+
+    from generator.web.accounts import Accounts
+    from generator.web.store import CACHE_FILE
+    from tests.webapp import CHEAP
+
+    with tempfile.TemporaryDirectory(prefix="gaizao-bench-") as tmp:
+        work = Path(tmp)
+        data = _folder(n, synth_dir, work)
+        instance = work / "instance"
+        accounts = Accounts(instance, CHEAP)
+        for name, (role, unit) in ACCOUNTS.items():
+            accounts.add(name, role, unit, PASSWORD)
+        cold = Server(data, instance)
+        deadline = time.monotonic() + 300
+        while not (instance / CACHE_FILE).exists() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        cold.stop()
+        server = Server(data, instance)
+        try:
+            return _load(server, n, seconds, reads_seconds, cold.ready_s, json)
+        finally:
+            server.stop()
+
+
+def _load(server: Server, n: int, seconds: float, reads_seconds: float, cold_s: float, json: Any) -> dict[str, Any]:
+    base = server.base
+    roles = ["bcg", "renhe"] * (CLERKS // 2) + ["dongqu"] * DISTRICTS + ["city"] * CITIES
+    browsers = [Browser(base) for _ in roles]
+    for b, name in zip(browsers, roles, strict=True):
+        b.login(name)
+    own = {name: _own(b) for b, name in zip(browsers, roles, strict=True)}
+    pages: dict[str, list[tuple[str, str]]] = {}
+    for name in set(roles):
+        ids = own[name]
+        role = ACCOUNTS[name][0]
+        mine = [("list", "/"), ("list, page 2", "/?page=2"), ("project", f"/projects/{ids[0]}"),
+                ("project", f"/projects/{ids[-1]}"), ("search", "/?q=" + urllib.parse.quote(ids[-1]))]
+        if role == "street":
+            mine += [("edit form", f"/projects/{ids[0]}/edit/budget"), ("api list", "/api/projects")]
+        else:
+            mine += [("dashboard", "/dashboard"), ("review list", "/review"), ("api stats", "/api/stats"),
+                     ("list, has errors", "/?problems=any&sort=problems&desc=1")]
+        pages[name] = mine
+    times: dict[str, list[float]] = {}
+    quiet: dict[str, list[float]] = {}
+    statuses: list[int] = []
+    lock = threading.Lock()
+
+    def user(b: Browser, name: str, seed: int, until: float, sink: dict[str, list[float]]) -> None:
+        rng = random.Random(seed)
+        while time.monotonic() < until:
+            label, path = rng.choice(pages[name])
+            t0 = time.perf_counter()
+            status, _ = b.get(path)
+            spent = time.perf_counter() - t0
+            with lock:
+                sink.setdefault(label, []).append(spent)
+                statuses.append(status)
+            time.sleep(rng.uniform(0.5, 1.5))
+
+    users = list(enumerate(zip(browsers, roles, strict=True)))
+    # first the users alone, then with the clerk saving: what a save does to everybody else's pages
+    reads_until = time.monotonic() + reads_seconds
+    _run_all([threading.Thread(target=user, args=(b, name, 100 + i, reads_until, quiet)) for i, (b, name) in users])
+    stop_at = time.monotonic() + seconds
+
+    saver, watcher = Browser(base), Browser(base)
+    saver.login("bcg")
+    watcher.login("city")
+    targets = own["bcg"][:5]
+    saves: list[float] = []
+    applied: list[float] = []
+    dashboards: list[float] = []
+    save_codes: list[int] = []
+
+    def save_loop() -> None:
+        i = 0
+        next_at = time.monotonic() + 1
+        while next_at < stop_at:
+            time.sleep(max(0.0, next_at - time.monotonic()))
+            cid = targets[i % len(targets)]
+            token, version = saver.token(f"/projects/{cid}/edit/units")
+            value = f"施工单位{n}-{i}-{random.randrange(10**6)}"
+            t0 = time.perf_counter()
+            code = saver.post(f"/projects/{cid}/edit/units",
+                              {"csrf_token": token, "version": version, "units.construction": value})
+            saves.append(time.perf_counter() - t0)
+            save_codes.append(code)
+            _, body = saver.get(f"/api/projects/{cid}")
+            if json.loads(body)["project"]["units"]["construction"] == value:
+                applied.append(time.perf_counter() - t0)
+            t1 = time.perf_counter()
+            status, _ = watcher.get("/dashboard")
+            dashboards.append(time.perf_counter() - t1)
+            assert status == 200
+            i += 1
+            next_at += SAVE_EVERY
+
+    threads = [threading.Thread(target=user, args=(b, name, i, stop_at, times)) for i, (b, name) in users]
+    threads.append(threading.Thread(target=save_loop))
+    wall = _run_all(threads)
+    rss, peak = server.memory_mib()
+    everything = [t for v in times.values() for t in v]
+    return {
+        "n": n, "cold_s": cold_s, "warm_s": server.ready_s, "wall": wall, "requests": len(everything),
+        "not_ok": sum(1 for s in statuses if s != 200),
+        "pages": {k: (len(v), statistics.median(v) * 1000, _p95(v) * 1000, max(v) * 1000)
+                  for k, v in sorted(times.items())},
+        "all": (statistics.median(everything) * 1000, _p95(everything) * 1000, max(everything) * 1000),
+        "reads_only": (sum(len(v) for v in quiet.values()),) + _figures([t for v in quiet.values() for t in v]),
+        "saves": len(saves), "saves_302": save_codes.count(302), "saves_seen": len(applied),
+        "save_ms": (statistics.median(saves) * 1000, max(saves) * 1000),
+        "applied_ms": (statistics.median(applied) * 1000, max(applied) * 1000) if applied else (0, 0),
+        "dashboard_ms": (statistics.median(dashboards) * 1000, max(dashboards) * 1000),
+        "rss_mib": rss, "peak_mib": peak,
+    }
+
+
+def report(r: dict[str, Any]) -> None:
+    """One size's figures, as bench/RESULTS.md tabulates them."""
+    print(f"\n== {r['n']} communities ==")
+    print(f"server ready: {r['cold_s']:.2f} s without kept state, {r['warm_s']:.2f} s with it")
+    print(f"reads only, before the saves: {r['reads_only'][0]} page loads; median {r['reads_only'][1]:.1f} ms, "
+          f"p95 {r['reads_only'][2]:.1f} ms, max {r['reads_only'][3]:.1f} ms")
+    print(f"with the saves: {r['requests']} page loads in {r['wall']:.1f} s, {r['not_ok']} not 200; all pages: median "
+          f"{r['all'][0]:.1f} ms, p95 {r['all'][1]:.1f} ms, max {r['all'][2]:.1f} ms")
+    print("| page | loads | median ms | p95 ms | max ms |")
+    for label, (count, med, p95, top) in r["pages"].items():
+        print(f"| {label} | {count} | {med:.1f} | {p95:.1f} | {top:.1f} |")
+    print(f"saves: {r['saves']} tried, {r['saves_302']} applied (302), {r['saves_seen']} seen at once in the API; "
+          f"save request median {r['save_ms'][0]:.1f} ms, max {r['save_ms'][1]:.1f} ms; save to value shown "
+          f"median {r['applied_ms'][0]:.1f} ms, max {r['applied_ms'][1]:.1f} ms")
+    print(f"first city dashboard after each save: median {r['dashboard_ms'][0]:.1f} ms, "
+          f"max {r['dashboard_ms'][1]:.1f} ms")
+    print(f"server resident memory at the end: {r['rss_mib']:.0f} MiB (highest {r['peak_mib']:.0f} MiB)")
+
+
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--communities", type=int, nargs="+", default=[30, 10000])
+    parser.add_argument("--seconds", type=float, default=60.0, help="how long the users read and the clerk saves")
+    parser.add_argument("--reads-seconds", type=float, default=30.0,
+                        help="how long the users read alone first, without the clerk's saves")
+    parser.add_argument("--synth-dir", type=Path, default=Path(tempfile.gettempdir()),
+                        help="where the synthetic folders are made once and reused")
+    parser.add_argument("--classic", action="store_true", help="the earlier in-process run on the bundled data")
     parser.add_argument("--users", type=int, default=20)
     parser.add_argument("--rounds", type=int, default=10)
     parser.add_argument("--think", type=float, default=1.0, help="seconds a user reads a page before the next")
     args = parser.parse_args()
+    if not args.classic:
+        for n in args.communities:
+            report(scale(n, args.seconds, args.reads_seconds, args.synth_dir))
+        return
     r = run(args.users, args.rounds, args.think)
     print(f"think time {args.think} s; {r['users']} users, {r['requests']} page loads in {r['wall']:.2f} s, "
           f"{r['errors']} not 200; median {r['median_ms']:.1f} ms, p95 {r['p95_ms']:.1f} ms, max {r['max_ms']:.1f} ms")

@@ -418,3 +418,30 @@ def test_errors_come_before_warnings(dd: DataDir) -> None:
     severities = [f.severity for f in dd.findings()]
     assert "error" in severities and "warning" in severities
     assert severities == sorted(severities, key=lambda s: s != "error")
+
+
+def test_the_plan_and_each_project_checked_alone_give_exactly_the_whole_check(tmp_path: Path) -> None:
+    """The web store checks again only the project a save changed: a rule that also looks at the
+    projects from the whole programme's side must give its project part to check_project."""
+    import shutil
+    from collections import Counter
+
+    from generator.data.loader import BUNDLED_DATA, load
+    from generator.rules.checks import check_all, check_plan, check_project
+
+    data_dir = tmp_path / "data"
+    shutil.copytree(BUNDLED_DATA, data_dir)
+    path = data_dir / "projects" / "dongqu-01.yaml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("design: 攀枝花市某城建筑设计有限公司", 'design: "攀枝花市某城建筑设计\\a有限公司"'),
+                    encoding="utf-8")
+    roster = data_dir / "rosters" / "dongqu-02.csv"
+    lines = roster.read_text(encoding="utf-8").splitlines()
+    roster.write_text("\n".join([*lines, lines[-1]]) + "\n", encoding="utf-8")  # a room listed twice
+    data = load(data_dir)
+    whole = check_all(data)
+    rules = {f.rule for f in whole}
+    assert {"TEXT-CONTROL-CHARS", "ROSTER-ROWS", "PLAN-TOTALS", "ELIG-SUPPORT"} <= rules
+    parts = check_plan(data) + [f for c in data.projects for f in check_project(data, c)]
+    assert Counter(parts) == Counter(whole)
+    assert not any(f.where.startswith("dongqu-01 ") for f in check_plan(data))

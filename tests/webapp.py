@@ -46,7 +46,8 @@ def make_instance(root: Path) -> tuple[Path, Path]:
 
 
 def make_app(data: Path, instance: Path, **config: object) -> Flask:
-    app = create_app(data, instance, {"TESTING": True, "PASSWORD_HASHER": CHEAP, **config})
+    # Files changed by hand are looked for on every request: tests change them and look at once.
+    app = create_app(data, instance, {"TESTING": True, "PASSWORD_HASHER": CHEAP, "DATA_CHECK_SECONDS": 0, **config})
     return app
 
 

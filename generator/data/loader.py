@@ -71,6 +71,18 @@ class PackedProjects(MutableMapping[str, Project]):
     def __len__(self) -> int:
         return len(self._packed)
 
+    def __getstate__(self) -> dict[str, Any]:
+        return {"_packed": self._packed}  # the unpacked few change as other threads read
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self._packed, self._recent = state["_packed"], {}
+
+    def copy(self) -> PackedProjects:
+        """Another mapping over the same packed records: a change to one leaves the other as it was."""
+        other = PackedProjects()
+        other._packed = dict(self._packed)
+        return other
+
 BUNDLED_DATA = ROOT / "data"
 PHOTOS = "photos"
 """The folder of the data folder that holds each community's photos, one folder per community id."""
@@ -332,11 +344,8 @@ def _load_rosters(data: DataSet) -> list[Problem]:
     """Read every roster; a roster of a community the plan does not have is an error."""
     problems: list[Problem] = []
     for path in sorted((data.root / ROSTERS).glob("*.csv")):
-        if path.stem not in data.communities:
-            problems.append(Problem(path, f"文件名中的小区编号“{path.stem}”在 communities.yaml 中不存在"))
-            continue
         try:
-            data.rosters[path.stem] = read_csv(path)
+            data.rosters[path.stem] = read_roster(data, path)
         except DataError as exc:
             problems.extend(exc.problems)
             continue
@@ -375,13 +384,7 @@ def _cross_check(
     """References between files: unknown names and duplicate ids are load errors, not findings."""
     root = data.root
     problems: list[Problem] = []
-
-    def report(path: Path, message: str, model: type[BaseModel], *loc: str | int) -> None:
-        """Record a problem at a field, named and located as schema problems are."""
-        lines = lines_of.get(path, {})
-        cuts = (loc[:cut] for cut in range(len(loc), 0, -1))
-        line = next((lines[cut] for cut in cuts if cut in lines), None)
-        problems.append(Problem(path, message, field=field_label(model, loc), line=line))
+    report = _reporter(problems, lines_of)
 
     seen: set[str] = set()
     for index, d in enumerate(districts):
@@ -420,30 +423,13 @@ def _cross_check(
         if c.replaces is not None and c.replaces not in {x.id for x in communities}:
             report(plan_file, f"替换的小区“{c.replaces}”不存在", Plan, *row, "replaces")
         data.sources[f"community:{c.id}"] = plan_file
-    known_items = data.items
+    known_items = set(data.items)
     for path, project in projects:
         if project is None:
             continue
-        if project.community not in data.communities:
-            report(path, f"小区编号“{project.community}”在 communities.yaml 中不存在",
-                   Project, "community")
-            continue
-        if project.community in data.projects:
-            other = data.sources[f"project:{project.community}"]
-            report(path, f"小区“{project.community}”已有项目资料（{other.name}）",
-                   Project, "community")
-            continue
-        for index, line in enumerate(project.items):
-            if line.item not in known_items:
-                report(path, f"改造项目“{line.item}”不在项目分类表（catalogue.yaml）中",
-                       Project, "items", index, "item")
-        if project.acceptance:
-            for index, result in enumerate(project.acceptance.results):
-                if result.item not in known_items:
-                    report(path, f"改造项目“{result.item}”不在项目分类表（catalogue.yaml）中",
-                           Project, "acceptance", "results", index, "item")
-        data.projects[project.community] = project
-        data.sources[f"project:{project.community}"] = path
+        if _project_refs(data, path, project, known_items, report):
+            data.projects[project.community] = project
+            data.sources[f"project:{project.community}"] = path
         lines_of.pop(path, None)  # kept only while this file's references are checked
     for path, district_report in reports:
         if district_report is None:
@@ -459,6 +445,63 @@ def _cross_check(
         data.reports[(name, year)] = district_report
         data.sources[f"report:{name}:{year}"] = path
     return problems
+
+
+def _reporter(problems: list[Problem], lines_of: Lines) -> Any:
+    def report(path: Path, message: str, model: type[BaseModel], *loc: str | int) -> None:
+        """Record a problem at a field, named and located as schema problems are."""
+        lines = lines_of.get(path, {})
+        cuts = (loc[:cut] for cut in range(len(loc), 0, -1))
+        line = next((lines[cut] for cut in cuts if cut in lines), None)
+        problems.append(Problem(path, message, field=field_label(model, loc), line=line))
+
+    return report
+
+
+def _project_refs(data: DataSet, path: Path, project: Project, known_items: set[str], report: Any,
+                  replacing: str | None = None) -> bool:
+    """Whether a project file may join the data set: its plan row exists, no other file has its
+    project, its items are in the catalogue (each problem reported at its field)."""
+    if project.community not in data.communities:
+        report(path, f"小区编号“{project.community}”在 communities.yaml 中不存在", Project, "community")
+        return False
+    if project.community in data.projects and project.community != replacing:
+        other = data.sources[f"project:{project.community}"]
+        report(path, f"小区“{project.community}”已有项目资料（{other.name}）", Project, "community")
+        return False
+    ok = True
+    for index, line in enumerate(project.items):
+        if line.item not in known_items:
+            report(path, f"改造项目“{line.item}”不在项目分类表（catalogue.yaml）中", Project, "items", index, "item")
+            ok = False
+    if project.acceptance:
+        for index, result in enumerate(project.acceptance.results):
+            if result.item not in known_items:
+                report(path, f"改造项目“{result.item}”不在项目分类表（catalogue.yaml）中",
+                       Project, "acceptance", "results", index, "item")
+                ok = False
+    return ok
+
+
+def read_project(data: DataSet, path: Path, replacing: str | None = None) -> Project:
+    """One project file read and cross-checked as load() reads it, against a data set already
+    loaded (replacing: the community whose project this file held before); DataError when it
+    would not load."""
+    lines_of: Lines = {}
+    project = _load_one(path, Project, lines_of)
+    problems: list[Problem] = []
+    # its own former record (replacing) does not count as another file's
+    _project_refs(data, path, project, set(data.items), _reporter(problems, lines_of), replacing)
+    if problems:
+        raise DataError(problems)
+    return project
+
+
+def read_roster(data: DataSet, path: Path) -> Roster:
+    """One household roster read as load() reads it; DataError when it would not load."""
+    if path.stem not in data.communities:
+        raise DataError([Problem(path, f"文件名中的小区编号“{path.stem}”在 communities.yaml 中不存在")])
+    return read_csv(path)
 
 
 class _Districts(BaseModel):

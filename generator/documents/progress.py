@@ -10,13 +10,13 @@ in the same way: a project's 万元 rounded once, a group's the sum of its proje
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from decimal import Decimal
 from typing import Any
 
 from generator.data.loader import DataSet
 from generator.data.models import STAGE_NAMES, STAGES, Community
-from generator.documents.figures import PARTY_KEYS, ProjectFigures, project_figures, ratio, totals
+from generator.documents.figures import PARTY_KEYS, project_figures, ratio
 from generator.documents.report import printed
 from generator.render.filters import TEN_THOUSAND, wan_parts
 from generator.rules.checks import Finding
@@ -73,7 +73,6 @@ class Progress:
     """The same money in 元, unrounded: what the reports' 投资完成率 divides."""
     errors: int = 0
     warnings: int = 0
-    findings: list[Finding] = field(default_factory=list)
 
     @property
     def planned_total(self) -> Decimal:
@@ -103,6 +102,15 @@ def concerns(finding: Finding, community: Community) -> bool:
     return finding.where in (f"{community.id} {community.name}", f"序号{community.seq} {community.name}")
 
 
+def places(data: DataSet) -> dict[str, list[str]]:
+    """How findings name plan rows (as concerns() reads them): place → the community ids so named."""
+    out: dict[str, list[str]] = {}
+    for c in data.communities.values():
+        for place in (f"{c.id} {c.name}", f"序号{c.seq} {c.name}"):
+            out.setdefault(place, []).append(c.id)
+    return out
+
+
 def _planned(data: DataSet, community: Community) -> list[Decimal] | None:
     """A project's funding by source from its budget (万元, rounded once), or None without one."""
     project = data.projects.get(community.id)
@@ -113,40 +121,87 @@ def _planned(data: DataSet, community: Community) -> list[Decimal] | None:
 
 
 @dataclass(frozen=True)
-class _Row:
-    figures: ProjectFigures
-    planned: list[Decimal] | None
-    findings: list[Finding]
+class Tally:
+    """Sums over plan rows that add and subtract: a row's own figures, or a group's.
+
+    A group's Progress is made from the sum of its rows' tallies, so a change of one row
+    changes a group by that row's old tally taken away and its new one added.
+    """
+
+    communities: int = 0
+    households: int = 0
+    investment_wan: Decimal = Decimal(0)
+    stage_communities: tuple[int, ...] = (0,) * len(STAGE_KEYS)
+    stage_households: tuple[int, ...] = (0,) * len(STAGE_KEYS)
+    stage_investment: tuple[Decimal, ...] = (Decimal(0),) * len(STAGE_KEYS)
+    started: int = 0
+    started_households: int = 0
+    finished: int = 0
+    finished_households: int = 0
+    accepted: int = 0
+    households_done: int = 0
+    planned: tuple[Decimal, ...] = (Decimal(0),) * len(PARTY_KEYS)
+    budgeted: int = 0
+    paid: tuple[Decimal, ...] = (Decimal(0),) * len(PARTY_KEYS)
+    """As printed: each finished row's money in 万元, rounded once."""
+    paid_yuan: Decimal = Decimal(0)
+    errors: int = 0
+    warnings: int = 0
+
+    def _combine(self, other: Tally, sign: int) -> Tally:
+        values: dict[str, Any] = {}
+        for f in fields(self):
+            a, b = getattr(self, f.name), getattr(other, f.name)
+            values[f.name] = tuple(x + sign * y for x, y in zip(a, b, strict=True)) \
+                if isinstance(a, tuple) else a + sign * b
+        return Tally(**values)
+
+    def __add__(self, other: Tally) -> Tally:
+        return self._combine(other, 1)
+
+    def __sub__(self, other: Tally) -> Tally:
+        return self._combine(other, -1)
 
 
-def progress(label: str, rows: list[_Row], year: int | None = None, district: str | None = None) -> Progress:
-    """Add up a group of plan rows the way the reports do."""
-    figs = [r.figures for r in rows]
-    t = totals(figs)
-    _, sums = printed(figs)
-    stages = []
-    for key in STAGE_KEYS:
-        own = [f for f in figs if (f.stage or NO_PROJECT) == key]
-        stages.append(StageRow(key, STAGE_LABELS[key], len(own), sum(f.community.households for f in own),
-                               sum((f.community.investment_wan for f in own), Decimal(0))))
-    started = [f for f in figs if is_started(f.stage)]
-    finished = [f for f in figs if f.finished]
-    budgets = [r.planned for r in rows if r.planned is not None]
-    found = [f for r in rows for f in r.findings]
+def row_tally(data: DataSet, community: Community, errors: int = 0, warnings: int = 0) -> Tally:
+    """One plan row's own figures (with the counts of the findings on it), as the reports add them up."""
+    figures = project_figures(data, community)
+    planned = _planned(data, community)
+    _, sums = printed([figures])
+    households, investment = community.households, community.investment_wan
+    at = STAGE_KEYS.index(figures.stage or NO_PROJECT)
+    started = is_started(figures.stage)
+    return Tally(
+        communities=1, households=households, investment_wan=investment,
+        stage_communities=tuple(int(i == at) for i in range(len(STAGE_KEYS))),
+        stage_households=tuple(households if i == at else 0 for i in range(len(STAGE_KEYS))),
+        stage_investment=tuple(investment if i == at else Decimal(0) for i in range(len(STAGE_KEYS))),
+        started=int(started), started_households=households if started else 0,
+        finished=int(figures.finished), finished_households=households if figures.finished else 0,
+        accepted=int(figures.accepted), households_done=figures.households_done,
+        planned=tuple(planned) if planned is not None else (Decimal(0),) * len(PARTY_KEYS),
+        budgeted=int(planned is not None),
+        paid=tuple(sums.parts[k] for k in PARTY_KEYS), paid_yuan=figures.actual_total,
+        errors=errors, warnings=warnings,
+    )
+
+
+def progress(label: str, t: Tally, year: int | None = None, district: str | None = None) -> Progress:
+    """A group's figures from the sum of its rows' tallies."""
+    stages = [StageRow(key, STAGE_LABELS[key], t.stage_communities[i], t.stage_households[i],
+                       t.stage_investment[i]) for i, key in enumerate(STAGE_KEYS)]
     return Progress(
         label=label, year=year, district=district,
         communities=t.communities, households=t.households, investment_wan=t.investment_wan,
         stages=stages,
-        started=len(started), started_households=sum(f.community.households for f in started),
-        finished=t.finished, finished_households=sum(f.community.households for f in finished),
+        started=t.started, started_households=t.started_households,
+        finished=t.finished, finished_households=t.finished_households,
         accepted=t.accepted, households_done=t.households_done,
-        planned_wan={k: sum((b[i] for b in budgets), Decimal(0)) for i, k in enumerate(PARTY_KEYS)},
-        budgeted=len(budgets),
-        paid_wan=dict(sums.parts),
-        paid_yuan=t.actual_total,
-        errors=sum(1 for f in found if f.severity == "error"),
-        warnings=sum(1 for f in found if f.severity != "error"),
-        findings=found,
+        planned_wan=dict(zip(PARTY_KEYS, t.planned, strict=True)),
+        budgeted=t.budgeted,
+        paid_wan=dict(zip(PARTY_KEYS, t.paid, strict=True)),
+        paid_yuan=t.paid_yuan,
+        errors=t.errors, warnings=t.warnings,
     )
 
 
@@ -180,19 +235,44 @@ def stats(data: DataSet, findings: Iterable[Finding] = (), districts: Iterable[s
     """The figures of the plan rows of these districts (all by default), with the findings on them."""
     names = [d for d in data.districts if districts is None or d in set(districts)]
     found = list(findings)
-    rows = [
-        _Row(project_figures(data, c), _planned(data, c), [f for f in found if concerns(f, c)])
-        for c in data.active_communities() if c.district in names
-    ]
+    counts: dict[str, list[int]] = {}
+    where = places(data)
+    general = []
+    for f in found:
+        ids = where.get(f.where)
+        if ids is None:
+            general.append(f)
+        for cid in ids or ():
+            counts.setdefault(cid, [0, 0])[f.severity != "error"] += 1
+    cells: dict[tuple[int, str], Tally] = {}
+    for c in data.active_communities():
+        if c.district in names:
+            key = (c.year, c.district)
+            cells[key] = cells.get(key, Tally()) + row_tally(data, c, *counts.get(c.id, (0, 0)))
+    return assemble(data, cells, names, general if len(names) == len(data.districts) else [])
+
+
+def assemble(data: DataSet, cells: dict[tuple[int, str], Tally], names: list[str],
+             general: list[Finding]) -> Stats:
+    """The dashboard of these districts from the tallies of each (year, district) of plan rows.
+
+    general: the findings about the programme rather than a plan row (shown with the whole programme).
+    """
     years = data.programme.years
     whole = len(names) == len(data.districts)
-    programme = progress(PROGRAMME_LABEL if whole else f"{PROGRAMME_LABEL}（{'、'.join(names)}）", rows)
-    by_year = [progress(f"{y}年", [r for r in rows if r.figures.community.year == y], year=y) for y in years]
-    by_district = [progress(n, [r for r in rows if r.figures.community.district == n], district=n)
-                   for n in names]
-    cells = {(y, n): progress(f"{n}{y}年", [r for r in rows if r.figures.community.year == y
-                                            and r.figures.community.district == n], y, n)
-             for y in years for n in names}
+
+    def total(keys: Iterable[tuple[int, str]]) -> Tally:
+        out = Tally()
+        for key in keys:
+            if key in cells:
+                out = out + cells[key]
+        return out
+
+    everything = [(y, n) for y in years for n in names]
+    programme = progress(PROGRAMME_LABEL if whole else f"{PROGRAMME_LABEL}（{'、'.join(names)}）", total(everything))
+    by_year = [progress(f"{y}年", total((y, n) for n in names), year=y) for y in years]
+    by_district = [progress(n, total((y, n) for y in years), district=n) for n in names]
+    by_cell = {(y, n): progress(f"{n}{y}年", total([(y, n)]), y, n) for y in years for n in names}
     p = data.programme.pilot
     pilot: list[PilotRow] = []
     done = next((g for g in by_year if g.year == p.year), None)
@@ -203,8 +283,7 @@ def stats(data: DataSet, findings: Iterable[Finding] = (), districts: Iterable[s
             PilotRow("投资（万元）", p.investment_wan, done.paid_total,
                      ratio(done.paid_yuan, p.investment_wan * TEN_THOUSAND)),
         ]
-    general = [f for f in found if not any(concerns(f, c) for c in data.communities.values())] if whole else []
-    return Stats(programme, by_year, by_district, cells, p.year, pilot, general)
+    return Stats(programme, by_year, by_district, by_cell, p.year, pilot, general)
 
 
 # ---------------------------------------------------------------- as plain values (JSON, tests)

@@ -43,6 +43,9 @@ class Rule:
     check: Callable[[DataSet], Iterator[Finding]]
     per_project: bool = False
     """Looks at one project at a time, so it can run on a slice of the projects."""
+    project_part: Callable[[DataSet], Iterator[Finding]] | None = None
+    """For a rule that looks at the whole programme and at each project too: the part that looks
+    at the projects, one at a time (check_project runs it; check_plan leaves it out)."""
 
 
 RULES: list[Rule] = []
@@ -51,12 +54,13 @@ PROJECTS_AT_ONCE = 64
 """Projects unpacked at a time while checking: each is read once for all per-project rules."""
 
 
-def rule(rule_id: str, title: str, per_project: bool = False
+def rule(rule_id: str, title: str, per_project: bool = False,
+         project_part: Callable[[DataSet], Iterator[Finding]] | None = None,
          ) -> Callable[[Callable[[DataSet], Iterator[Finding]]], Callable]:
     """Register a check under its rule id."""
 
     def register(fn: Callable[[DataSet], Iterator[Finding]]) -> Callable:
-        RULES.append(Rule(rule_id, title, fn, per_project))
+        RULES.append(Rule(rule_id, title, fn, per_project, project_part))
         return fn
 
     return register
@@ -74,6 +78,27 @@ def check_all(data: DataSet) -> list[Finding]:
                 findings.extend(r.check(view))
             elif start == 0:
                 findings.extend(r.check(data))
+    return sorted(findings, key=lambda f: f.severity != "error")
+
+
+def check_plan(data: DataSet) -> list[Finding]:
+    """Every finding that no project file gives: the programme's, the plan rows', the reports'.
+
+    With check_project of every project these are exactly check_all's findings
+    (tests/test_rules.py holds them to it), so a change of one project file is checked again
+    by check_project of that project alone.
+    """
+    return check_all(replace(data, projects={}))
+
+
+def check_project(data: DataSet, community_id: str) -> list[Finding]:
+    """The findings one project file gives (every rule's part that looks at a project), errors first."""
+    view = replace(data, projects={community_id: data.projects[community_id]})
+    findings: list[Finding] = []
+    for r in RULES:
+        check = r.check if r.per_project else r.project_part
+        if check is not None:
+            findings.extend(check(view))
     return sorted(findings, key=lambda f: f.severity != "error")
 
 
@@ -436,12 +461,14 @@ def check_other_funding(data: DataSet) -> Iterator[Finding]:
                         "维修资金与社会资本之和超过按比例分担的项目金额")
 
 
-@rule("FUND-SPLIT", "资金筹集方案各方金额之和等于工程预算总额")
-def check_split(data: DataSet) -> Iterator[Finding]:
+def _split_ok(data: DataSet) -> bool:
     pipe = data.programme.pipeline_split
-    if pipe.utility_percent + pipe.district_percent != 100:
-        yield Finding("FUND-SPLIT", "error", _rel(data, data.root / "programme.yaml"), "管线表前分担比例",
-                      "pipeline_split", f"比例之和为{pipe.utility_percent + pipe.district_percent}%，应为100%")
+    return pipe.utility_percent + pipe.district_percent == 100
+
+
+def _project_splits(data: DataSet) -> Iterator[Finding]:
+    """Each project's parties adding up to its budget (nothing to say while the ratio itself is wrong)."""
+    if not _split_ok(data):
         return
     for p in data.projects.values():
         if not p.items:
@@ -451,6 +478,16 @@ def check_split(data: DataSet) -> Iterator[Finding]:
         if parts != funding.total:
             yield _proj(data, p, "FUND-SPLIT", "error", "items",
                         f"各方分担合计{yuan(parts)}元，与预算总额{yuan(funding.total)}元不符")
+
+
+@rule("FUND-SPLIT", "资金筹集方案各方金额之和等于工程预算总额", project_part=_project_splits)
+def check_split(data: DataSet) -> Iterator[Finding]:
+    if not _split_ok(data):
+        pipe = data.programme.pipeline_split
+        yield Finding("FUND-SPLIT", "error", _rel(data, data.root / "programme.yaml"), "管线表前分担比例",
+                      "pipeline_split", f"比例之和为{pipe.utility_percent + pipe.district_percent}%，应为100%")
+        return
+    yield from _project_splits(data)
 
 
 @rule("BUDGET-MATCH", "注明与计划一致的预算，总额等于计划表预计投资", per_project=True)
@@ -639,7 +676,14 @@ def _control_chars(
                       "多见于从网页、微信或其他软件复制的文字，请核对原文")
 
 
-@rule("TEXT-CONTROL-CHARS", "文字中不含 Word、Excel 文件无法保存的控制字符")
+def _project_control_chars(data: DataSet) -> Iterator[Finding]:
+    for p in data.projects.values():
+        c = data.communities[p.community]
+        yield from _control_chars(p, "TEXT-CONTROL-CHARS", _rel(data, data.sources[f"project:{p.community}"]),
+                                  f"{c.id} {c.name}")
+
+
+@rule("TEXT-CONTROL-CHARS", "文字中不含 Word、Excel 文件无法保存的控制字符", project_part=_project_control_chars)
 def check_control_chars(data: DataSet) -> Iterator[Finding]:
     # Such characters arrive as YAML escapes ("\a", "\x0b") or from an imported workbook; a YAML
     # file cannot hold them raw. The renderers drop them (jinja_env.xml_safe): this says so.
@@ -652,10 +696,7 @@ def check_control_chars(data: DataSet) -> Iterator[Finding]:
     for c in data.communities.values():
         file = _rel(data, data.sources[f"community:{c.id}"])
         yield from _control_chars(c, rule_id, file, f"序号{c.seq} {c.name}")
-    for p in data.projects.values():
-        c = data.communities[p.community]
-        yield from _control_chars(p, rule_id, _rel(data, data.sources[f"project:{p.community}"]),
-                                  f"{c.id} {c.name}")
+    yield from _project_control_chars(data)
     for (district, year), report in data.reports.items():
         file = _rel(data, data.sources[f"report:{district}:{year}"])
         yield from _control_chars(report, rule_id, file, f"{district} {year}年报告")

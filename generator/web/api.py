@@ -7,9 +7,9 @@ from typing import Any
 
 from flask import Blueprint, abort, g, jsonify, request
 
+from generator.web import listing
 from generator.web.auth import attempt
-from generator.web.pages import download, make_packet, send_document, summary
-from generator.web.permissions import visible
+from generator.web.pages import download, make_packet, review_filter, send_document, summary
 from generator.web.security import community_or_404, loaded, login_required
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -51,7 +51,9 @@ def login() -> Any:
 @login_required
 def projects() -> Any:
     now = loaded()
-    return jsonify({"projects": [_summary_json(summary(now, c.id)) for c in visible(g.user, now.data, now.offices)]})
+    page = listing.select(now, g.user, listing.query_of(request.args), review_filter(now))
+    return jsonify({"projects": [_summary_json(summary(now, c.id)) for c in page.rows], "total": page.total,
+                    "page": page.query.page, "pages": page.pages, "per_page": page.query.per_page})
 
 
 @bp.route("/projects/<community_id>")

@@ -17,7 +17,7 @@ from generator.web.accounts import Accounts, Throttle
 from generator.web.audit import AuditLog
 from generator.web.batch import PrintJobs
 from generator.web.reviews import ReviewLog
-from generator.web.store import Store
+from generator.web.store import CACHE_FILE, CHECK_SECONDS, Store
 
 SECRET_FILE = "secret_key"
 MAX_UPLOAD = 4 * 1024 * 1024
@@ -66,6 +66,7 @@ def create_app(data_dir: Path | None = None, instance: Path | None = None,
         THROTTLE_ADDRESS=20,
         THROTTLE_WINDOW=900.0,
         PASSWORD_HASHER=None,  # argon2id at argon2-cffi's default costs; tests pass a cheaper one
+        DATA_CHECK_SECONDS=CHECK_SECONDS,  # how soon a file changed in place outside the app is seen
     )
     app.config.update(config or {})
     if app.config["BEHIND_HTTPS"]:
@@ -73,7 +74,7 @@ def create_app(data_dir: Path | None = None, instance: Path | None = None,
         app.config["SESSION_COOKIE_SECURE"] = True
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1)  # type: ignore[method-assign]
     app.extensions["gaizao"] = {
-        "store": Store(data_dir),
+        "store": Store(data_dir, instance / CACHE_FILE, app.config["DATA_CHECK_SECONDS"]),
         "accounts": Accounts(instance, app.config.get("PASSWORD_HASHER")),
         "audit": AuditLog(instance),
         "reviews": ReviewLog(instance),

@@ -22,7 +22,7 @@ from generator.data.loader import describe_error
 from generator.data.models import CITY_REPORT, DistrictReport, Narrative
 from generator.documents.figures import PARTY_KEYS
 from generator.documents.kinds import KINDS, Kind, Target, kinds_of
-from generator.documents.progress import STAGE_KEYS, STAGE_LABELS, Stats, stats, stats_dict
+from generator.documents.progress import STAGE_KEYS, STAGE_LABELS, Stats, stats_dict
 from generator.errors import DataError, OutputError
 from generator.output.pipeline import render_document
 from generator.render.filters import percent, wan
@@ -64,6 +64,8 @@ PENDING = "pending-plan"
 """Instance sub-folder holding an uploaded plan workbook between its preview and its applying."""
 PENDING_DAYS = 1
 TOKEN = re.compile(r"^[0-9a-f]{32}$")
+GENERAL_SHOWN = 50
+"""Findings about the programme as a whole listed on the dashboard at most; the rest are counted."""
 
 
 def _scope(now: Loaded) -> list[str]:
@@ -75,9 +77,7 @@ def _scope(now: Loaded) -> list[str]:
 
 
 def _stats(now: Loaded) -> Stats:
-    names = _scope(now)
-    key = "stats:" + "|".join(names)
-    return now.memo(key, "", lambda: stats(now.data, now.findings, names))  # type: ignore[no-any-return]
+    return now.stats(_scope(now))
 
 
 # ---------------------------------------------------------------- the dashboard
@@ -88,8 +88,20 @@ def _stats(now: Loaded) -> Stats:
 def dashboard() -> Any:
     now = loaded()
     s = _stats(now)
-    names = [STAGE_LABELS[k] for k in STAGE_KEYS]
     groups = [*s.years, *s.districts]
+    parties = now.data.programme.parties
+    made = now.view("charts:" + s.programme.label, lambda: _charts(now, s, groups))
+    years = [gr.year for gr in s.years if gr.year is not None]
+    return render_template(
+        "dashboard.html", s=s, groups=groups, charts=made,
+        stage_keys=STAGE_KEYS, stage_labels=STAGE_LABELS, parties=[(k, getattr(parties, k)) for k in PARTY_KEYS],
+        whole=whole_programme(g.user), years=years, statistics=KINDS["statistics"], general_shown=GENERAL_SHOWN,
+    )
+
+
+def _charts(now: Loaded, s: Stats, groups: list[Any]) -> list[Any]:
+    """The dashboard's three charts, drawn once per state of the data and scope."""
+    names = [STAGE_LABELS[k] for k in STAGE_KEYS]
     stage_chart = charts.stacked("各年度、各县（区）小区所处阶段（个）",
                                  [(gr.label, [st.communities for st in gr.stages]) for gr in groups], names)
     rate_chart = charts.rates("开工率、完工率",
@@ -101,12 +113,7 @@ def dashboard() -> Any:
     fund_chart = charts.pairs("资金：预算筹集与实际到位（万元）",
                               [(getattr(parties, k), s.programme.planned_wan[k], s.programme.paid_wan[k])
                                for k in PARTY_KEYS], ["预算筹集", "实际到位"])
-    years = [gr.year for gr in s.years if gr.year is not None]
-    return render_template(
-        "dashboard.html", s=s, groups=groups, charts=[stage_chart, rate_chart, fund_chart],
-        stage_keys=STAGE_KEYS, stage_labels=STAGE_LABELS, parties=[(k, getattr(parties, k)) for k in PARTY_KEYS],
-        whole=whole_programme(g.user), years=years, statistics=KINDS["statistics"],
-    )
+    return [stage_chart, rate_chart, fund_chart]
 
 
 @bp.route("/api/stats")

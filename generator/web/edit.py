@@ -167,7 +167,8 @@ def save(community_id: str, section: str) -> Any:
             return _page(now, community_id, sec, values, version, errors, findings_of(now, community_id),
                          status=422)
         changes = project_yaml.apply(doc, values)
-        project_yaml.save(doc)
+        if project_yaml.save(doc):
+            st.wrote(path)
         after = st.version(now, community_id)
         if changes:
             audit().append(g.user.name, "save", community_id,

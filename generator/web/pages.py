@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, Response, abort, g, render_template, request
@@ -11,9 +12,9 @@ from generator.data.models import STAGE_NAMES
 from generator.documents.kinds import KINDS
 from generator.rules.findings import SEVERITY
 from generator.rules.funding import PARTIES, plan_funding
-from generator.web import forms
-from generator.web.permissions import allowed, visible
-from generator.web.reviews import current_gate
+from generator.web import forms, listing
+from generator.web.permissions import allowed
+from generator.web.reviews import STATUS_NAMES, current_gate, current_latest, reviews_of
 from generator.web.security import audit, community_or_404, loaded, login_required, store
 from generator.web.store import Loaded, document, documents_of, findings_of, packet
 
@@ -56,12 +57,35 @@ def _summary(now: Loaded, community_id: str) -> dict[str, Any]:
     }
 
 
+@bp.app_context_processor
+def store_state() -> dict[str, Any]:
+    """data_reloading(): whether the page shows the data as it was before a change still being loaded."""
+    return {"data_reloading": lambda: store().reloading}
+
+
 @bp.route("/")
 @login_required
 def index() -> Any:
     now = loaded()
-    rows = [summary(now, c.id) for c in visible(g.user, now.data, now.offices)]
-    return render_template("index.html", rows=rows, severity=SEVERITY)
+    page = listing.select(now, g.user, listing.query_of(request.args), review_filter(now))
+    rows = [summary(now, c.id) for c in page.rows]
+    return render_template("index.html", rows=rows, page=page, severity=SEVERITY, review_statuses=STATUS_NAMES,
+                           **listing.CHOICES)
+
+
+def review_filter(now: Loaded) -> Callable[[str, str], bool]:
+    """Whether a community's plan or notice stands at a review status, for a list's review filter."""
+    latest = current_latest()
+    decided = {community_id for community_id, _ in latest}
+
+    def stands(community_id: str, status: str) -> bool:
+        # passed, returned or changed since: only a community with a decision can be; the others
+        # are not looked at (what its documents would say now is worked out from its data)
+        if status in ("pass", "return", "stale") and community_id not in decided:
+            return False
+        return any(r.status == status for r in reviews_of(now, latest, community_id))
+
+    return stands
 
 
 def funding_view(now: Loaded, project: Any) -> dict[str, Any] | None:

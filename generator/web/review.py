@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from flask import Blueprint, abort, g, redirect, render_template, request, url_for
 
 from generator.documents.kinds import KINDS
+from generator.web import listing
 from generator.web.audit import FieldChange
-from generator.web.permissions import Capability, allowed, may, visible
+from generator.web.pages import review_filter
+from generator.web.permissions import Capability, allowed, may
 from generator.web.reviews import (
     DECISIONS,
     REVIEWED,
@@ -65,15 +68,13 @@ def index() -> Any:
         abort(404)
     now = loaded()
     latest = current_latest()
-    wanted = request.args.get("status", "")
-    rows = []
-    for c in visible(g.user, now.data, now.offices):
-        found = reviews_of(now, latest, c.id)
-        if wanted and not any(r.status == wanted for r in found):
-            continue
-        rows.append((c, now.offices.get(c.id, ""), found))
-    return render_template("review_list.html", rows=rows, wanted=wanted, statuses=STATUS_NAMES,
-                           needs_review=now.data.programme.notice.needs_review)
+    query = listing.query_of(request.args)
+    wanted = request.args.get("status", "") or query.review  # status: the older links' name
+    query = replace(query, review=wanted)
+    page = listing.select(now, g.user, query, review_filter(now))
+    rows = [(c, now.offices.get(c.id, ""), reviews_of(now, latest, c.id)) for c in page.rows]
+    return render_template("review_list.html", rows=rows, page=page, wanted=wanted, statuses=STATUS_NAMES,
+                           needs_review=now.data.programme.notice.needs_review, **listing.CHOICES)
 
 
 def _page(now: Loaded, community_id: str, error: str = "", status: int = 200) -> Any:

@@ -1,94 +1,465 @@
-"""The data folder as the web front end reads it: one DataSet, reloaded when any file changes.
+"""The data folder as the web front end reads it: one state, changed file by file.
 
-The same folder the command line reads and writes; a change made there (or by hand) is seen
-on the next request, since every request compares the folder's file stamps.
+The same folder the command line reads and writes. A state (Loaded) is what requests read,
+without a lock: a change makes a new state that shares whatever it did not touch and is put
+in place in one assignment, so a request never sees half a change and never waits for a
+reload. How changes are found and applied (docs/architecture.md, "The web's data store"):
+
+- a save through the web applies the files it wrote before its response (Store.save_lock);
+- each request compares the modification times of the folders the loader reads (a dozen
+  stats): writing a file by replacing it, as this program and most tools do, changes them;
+- at most every CHECK_SECONDS one request stats the files themselves, for a file changed in
+  place (a text editor);
+- a changed project file is read and checked alone (check_project), with the figures of its
+  plan row taken out of the dashboard's sums and its new ones put in; a roster likewise; a
+  template drops the compiled templates; any other file (the plan, the programme, the
+  districts, the catalogue, a report) reloads the whole folder in a background thread while
+  requests go on reading the state before it.
+
+The state is also kept in the instance folder (CACHE_FILE), so a restart reads only the files
+changed since.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import os
+import pickle
 import threading
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from generator.data.loader import DataSet, load
+from generator import ROOT
+from generator.data.loader import DataSet, load, read_project, read_roster
 from generator.data.models import Project
 from generator.documents.kinds import KINDS, Kind, community_target, kinds_of
+from generator.documents.progress import Stats, Tally, assemble, concerns, places, row_tally
 from generator.errors import DataError
 from generator.output.pipeline import NO_PROJECT, Renderers, render_document
 from generator.render.ziputil import deflate, write_zip
-from generator.rules.checks import Finding, check_all
+from generator.rules.checks import Finding, check_plan, check_project
+
+CHECK_SECONDS = 2.0
+"""How often, at most, the files themselves are looked at for a change made in place."""
+WAIT_SECONDS = 3.0
+"""A request waits for a reload of the whole folder when the last one took no longer than this;
+otherwise it is answered from the state before the change while the reload runs."""
+FULL_FROM = 500
+"""Changed files from which the whole folder is reloaded rather than file by file."""
+CACHE_FILE = "data-state.pickle"
+"""The last state, in the instance folder."""
+
+PROJECTS_DIR = "projects"
+Stamp = tuple[int, int, int]
+"""A file's modification time (ns), size and inode: a file replaced gets a new inode."""
 
 
-def _stamps(root: Path) -> tuple[tuple[str, int, int], ...]:
+def scan(root: Path) -> dict[str, Stamp]:
+    """Every file the loader reads, by path relative to the data folder, with its stamp."""
+    out: dict[str, Stamp] = {}
+
+    def files(rel: str, suffixes: tuple[str, ...], deep: bool = False) -> None:
+        try:
+            entries = os.scandir(root / rel if rel else root)
+        except OSError:
+            return
+        with entries:
+            for entry in entries:
+                if entry.name.startswith("."):
+                    continue
+                name = f"{rel}/{entry.name}" if rel else entry.name
+                if entry.name.endswith(suffixes) and entry.is_file():
+                    st = entry.stat()
+                    out[name] = (st.st_mtime_ns, st.st_size, st.st_ino)
+                elif deep and entry.is_dir():
+                    files(name, suffixes, deep)
+
+    files("", (".yaml",))
+    files(PROJECTS_DIR, (".yaml",))
+    files("rosters", (".csv",))
+    for year in _subfolders(root, "reports"):
+        files(year, (".yaml",))
+    files("templates", (".docx", ".xlsx"), deep=True)
+    return out
+
+
+def _subfolders(root: Path, rel: str) -> list[str]:
+    try:
+        with os.scandir(root / rel) as entries:
+            return [f"{rel}/{e.name}" for e in entries if e.is_dir() and not e.name.startswith(".")]
+    except OSError:
+        return []
+
+
+def folder_stamps(root: Path) -> tuple[tuple[str, int], ...]:
+    """The modification times of the folders scan() reads (not of the templates' own folders)."""
     out = []
-    for path in sorted(root.rglob("*")):
-        if path.suffix in (".yaml", ".csv", ".docx", ".xlsx") and not path.name.startswith("."):
-            st = path.stat()
-            out.append((str(path), st.st_mtime_ns, st.st_size))
+    for rel in ("", PROJECTS_DIR, "rosters", "reports", *_subfolders(root, "reports"), "templates"):
+        try:
+            out.append((rel, os.stat(root / rel).st_mtime_ns))
+        except OSError:
+            out.append((rel, 0))
     return tuple(out)
+
+
+@functools.cache
+def code_version() -> str:
+    """A hash of the program's source: a state kept by another version is not used."""
+    digest = hashlib.sha256()
+    for path in sorted((ROOT / "generator").rglob("*.py")):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
 
 
 @dataclass
 class Loaded:
-    """One state of the data folder and what is worked out from it once, not per request."""
+    """One state of the data folder and what is worked out from it, each part by community."""
 
     data: DataSet
-    findings: list[Finding]
     renderers: Renderers
-    offices: dict[str, str] = field(default_factory=dict)
+    plan_found: dict[str, list[Finding]]
+    """By community: the findings of the plan rules (check_plan) on its plan row."""
+    project_found: dict[str, list[Finding]]
+    """By community: its project file's findings (check_project) that name its plan row."""
+    loose: dict[str, list[Finding]]
+    """By community, where any: its project's findings that name no plan row (a roster's rows)."""
+    plan_general: list[Finding]
+    """The plan rules' findings about the programme rather than a plan row."""
+    offices: dict[str, str]
     """Each project's street office: the permission check reads it for every community listed."""
-    cache: dict[tuple[str, str], Any] = field(default_factory=dict)
-    """Findings and document availability by community, made on first use."""
+    stages: dict[str, str]
+    """Each project's stage, for the lists' filters without unpacking every project."""
+    tallies: dict[str, Tally]
+    """Each plan row's figures (active rows only)."""
+    cells: dict[tuple[int, str], Tally]
+    """The sums of tallies by (year, district): the dashboard of any scope is made from these."""
+    stamps: dict[str, Stamp]
+    cache: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Memos by community (or other key), then by what: kept when another community changes."""
+    views: dict[str, Any] = field(default_factory=dict)
+    """Memos of this state as a whole (the dashboards): made again after any change."""
 
-    @classmethod
-    def of(cls, data: DataSet, renderers: Renderers | None = None) -> Loaded:
-        """What a data set gives; renderers kept from before when no template changed."""
-        offices = {cid: p.street_office for cid, p in data.projects.items()}
-        return cls(data, check_all(data), renderers or Renderers(data, None), offices)
+    def memo(self, what: str, key: str, make: Callable[[], Any]) -> Any:
+        """A value worked out once for a community (key) until that community's files change."""
+        mine = self.cache.setdefault(key, {})
+        if what not in mine:
+            mine[what] = make()
+        return mine[what]
 
-    def memo(self, what: str, community_id: str, make: Callable[[], Any]) -> Any:
-        key = (what, community_id)
-        if key not in self.cache:
-            self.cache[key] = make()
-        return self.cache[key]
+    def view(self, key: str, make: Callable[[], Any]) -> Any:
+        """A value worked out once for this state."""
+        if key not in self.views:
+            self.views[key] = make()
+        return self.views[key]
+
+    @property
+    def general(self) -> list[Finding]:
+        """Findings about the programme rather than a plan row."""
+        return self.plan_general + [f for found in self.loose.values() for f in found]
+
+    def counts(self, community_id: str) -> tuple[int, int]:
+        """The errors and warnings on a plan row."""
+        found = self.plan_found.get(community_id, []) + self.project_found.get(community_id, [])
+        errors = sum(1 for f in found if f.severity == "error")
+        return errors, len(found) - errors
+
+    def stats(self, districts: list[str]) -> Stats:
+        """The dashboard of these districts, from the sums kept up to date (no row read again)."""
+        def make() -> Stats:
+            whole = len(districts) == len(self.data.districts)
+            cells = {k: v for k, v in self.cells.items() if k[1] in districts}
+            return assemble(self.data, cells, districts, self.general if whole else [])
+
+        return self.view("stats:" + "|".join(districts), make)  # type: ignore[no-any-return]
+
+
+# ---------------------------------------------------------------- making a state
+
+
+def _project_findings(data: DataSet, community_id: str) -> tuple[list[Finding], list[Finding]]:
+    """A project's findings: those on its plan row, and those naming no plan row."""
+    c = data.communities[community_id]
+    own: list[Finding] = []
+    loose: list[Finding] = []
+    for f in check_project(data, community_id):
+        (own if concerns(f, c) else loose).append(f)
+    return own, loose
+
+
+def build(data: DataSet, renderers: Renderers, stamps: dict[str, Stamp]) -> Loaded:
+    """A state made from a data set loaded whole: every rule run, every plan row added up."""
+    where = places(data)
+    plan_found: dict[str, list[Finding]] = {}
+    general = []
+    for f in check_plan(data):
+        ids = where.get(f.where)
+        if ids is None:
+            general.append(f)
+        for cid in ids or ():
+            plan_found.setdefault(cid, []).append(f)
+    now = Loaded(data, renderers, plan_found, {}, {}, general, {}, {}, {}, {}, stamps)
+    for cid in data.projects:
+        _recheck(now, cid)
+    for c in data.active_communities():
+        if c.id not in data.projects:
+            _recheck(now, c.id)
+    return now
+
+
+def _recheck(now: Loaded, community_id: str) -> None:
+    """Check one community again and put its figures in the sums (the state's dicts are its own)."""
+    data = now.data
+    project = data.projects.get(community_id)
+    if project is not None:
+        own, loose = _project_findings(data, community_id)
+        now.project_found[community_id] = own
+        if loose:
+            now.loose[community_id] = loose
+        else:
+            now.loose.pop(community_id, None)
+        now.offices[community_id] = project.street_office
+        now.stages[community_id] = project.stage
+    else:
+        for part in (now.project_found, now.loose, now.offices, now.stages):
+            part.pop(community_id, None)
+    now.cache.pop(community_id, None)
+    c = data.communities.get(community_id)
+    old = now.tallies.pop(community_id, None)
+    key = (c.year, c.district) if c is not None else None
+    if old is not None and key is not None:
+        now.cells[key] = now.cells[key] - old
+    if c is not None and c.status == "planned":
+        tally = row_tally(data, c, *now.counts(community_id))
+        now.tallies[community_id] = tally
+        assert key is not None
+        now.cells[key] = now.cells.get(key, Tally()) + tally
+
+
+def _changed(old: Loaded, data: DataSet, ids: set[str], stamps: dict[str, Stamp]) -> Loaded:
+    """A new state: old with these communities checked and added up again over data."""
+    now = Loaded(data, old.renderers, old.plan_found, dict(old.project_found), dict(old.loose), old.plan_general,
+                 dict(old.offices), dict(old.stages), dict(old.tallies), dict(old.cells), stamps, dict(old.cache))
+    for cid in sorted(ids):
+        _recheck(now, cid)
+    return now
+
+
+def _project_file(now: Loaded, path: Path) -> Loaded:
+    """The state with one project file read again (changed, added or removed)."""
+    data = now.data
+    before = None
+    if data.sources.get(f"project:{path.stem}") == path:  # the usual name: <community id>.yaml
+        before = path.stem
+    else:
+        before = next((k.split(":", 1)[1] for k, v in data.sources.items() if v == path and k.startswith("project:")),
+                      None)
+    project = read_project(data, path, replacing=before) if path.exists() else None
+    projects, sources = data.projects.copy(), dict(data.sources)  # type: ignore[attr-defined]
+    if before is not None:
+        del projects[before]
+        del sources[f"project:{before}"]
+    if project is not None:
+        projects[project.community] = project
+        sources[f"project:{project.community}"] = path
+    ids = {i for i in (before, project.community if project else None) if i is not None}
+    return _changed(now, replace(data, projects=projects, sources=sources), ids, now.stamps)
+
+
+def _roster_file(now: Loaded, path: Path) -> Loaded:
+    """The state with one household roster read again."""
+    data = now.data
+    rosters, sources = dict(data.rosters), dict(data.sources)
+    if path.exists():
+        rosters[path.stem] = read_roster(data, path)
+        sources[f"roster:{path.stem}"] = path
+    else:
+        rosters.pop(path.stem, None)
+        sources.pop(f"roster:{path.stem}", None)
+    ids = {path.stem} if path.stem in data.projects else set()
+    return _changed(now, replace(data, rosters=rosters, sources=sources), ids, now.stamps)
+
+
+# ---------------------------------------------------------------- the store
 
 
 class Store:
-    """The data folder, loaded once per change of its files."""
+    """The data folder: its current state, changed file by file as the files change."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, cache: Path | None = None, check_seconds: float = CHECK_SECONDS) -> None:
         self.root = root.resolve()
+        self.cache_file = cache
+        self.check_seconds = check_seconds
         self._lock = threading.Lock()
-        self._stamps: tuple[tuple[str, int, int], ...] | None = None
+        """Held while changes are found and applied (never during a reload of the whole folder)."""
         self._loaded: Loaded | None = None
         self._error: DataError | None = None
-        self.save_lock = threading.Lock()
-        """Held while a project file is checked and replaced: one save at a time."""
+        self._folders: tuple[tuple[str, int], ...] = ()
+        self._checked = 0.0
+        self._reload: threading.Thread | None = None
+        self._reload_seconds = float("inf")
+        """How long the last reload of the whole folder took (unknown after a start from the kept state)."""
+        self._tried: dict[str, Stamp] | None = None
+        """The files as the last reload of the whole folder found them."""
+        self._since_cache = 0
+        self._writer = threading.Lock()
+        self._written: list[Path] = []
+        """Files a save under save_lock said it wrote: applied without looking at the others."""
         self.render_lock = threading.Lock()
         """Compiled templates are shared by the server's threads: one render at a time."""
+        self.reloads = 0
+        """Reloads of the whole folder so far (for tests and the benchmark)."""
+
+    @property
+    @contextmanager
+    def save_lock(self) -> Iterator[None]:
+        """Held while files are checked and replaced, one save at a time; what was written is
+        applied to the state before the lock is let go, so the next page shows it."""
+        with self._writer:
+            self._written = []
+            try:
+                yield
+            finally:
+                with self._lock:
+                    if self._written:
+                        self._apply_written()
+                    else:
+                        self._sync()
+
+    def wrote(self, path: Path) -> None:
+        """Say, under save_lock, that a project file was written: only it is read again when the lock
+        is let go (a change of another file at the same moment is seen at the next look at the files)."""
+        self._written.append(path)
+
+    def _apply_written(self) -> None:
+        base = self._loaded
+        if base is None or self._error is not None or self._reload is not None:
+            self._sync()
+            return
+        stamps = dict(base.stamps)
+        now = base
+        try:
+            for path in self._written:
+                rel = path.relative_to(self.root).as_posix()
+                now = _project_file(now, path)
+                st = path.stat()
+                stamps[rel] = (st.st_mtime_ns, st.st_size, st.st_ino)
+        except (DataError, OSError, ValueError):
+            self._sync()
+            return
+        now.stamps = stamps
+        self._loaded = now
+        self._folders = folder_stamps(self.root)
+        self._since_cache += len(self._written)
 
     def current(self) -> Loaded:
         """The data set as the folder holds it now; DataError when the folder does not load."""
-        stamps = _stamps(self.root)
-        with self._lock:
-            if stamps != self._stamps:
-                templates = [s for s in stamps if s[0].endswith((".docx", ".xlsx"))]
-                same = self._loaded is not None and self._stamps is not None \
-                    and templates == [s for s in self._stamps if s[0].endswith((".docx", ".xlsx"))]
+        folders = folder_stamps(self.root)
+        changed = folders != self._folders
+        if changed or time.monotonic() - self._checked >= self.check_seconds:
+            # A changed folder means a file was written: wait for it (at most one save's work).
+            # A look on the clock only: another request already looking is enough.
+            if self._lock.acquire(blocking=changed or self._loaded is None):
                 try:
-                    data = load(self.root)
-                    self._loaded = Loaded.of(data, self._loaded.renderers if same and self._loaded else None)
-                    self._error = None
-                except DataError as exc:
-                    self._loaded, self._error = None, exc
-                self._stamps = stamps
-            if self._error is not None:
-                raise self._error
-            assert self._loaded is not None
-            return self._loaded
+                    self._sync()
+                finally:
+                    self._lock.release()
+        reload = self._reload
+        first = self._loaded is None and self._error is None
+        if reload is not None and (first or self._reload_seconds <= WAIT_SECONDS):
+            reload.join(None if first else max(10.0, 4 * self._reload_seconds))
+        if self._error is not None:
+            raise self._error
+        assert self._loaded is not None
+        return self._loaded
+
+    @property
+    def reloading(self) -> bool:
+        """Whether the whole folder is being loaded again while requests read the state before it."""
+        return self._reload is not None and self._loaded is not None and self._error is None
+
+    def sync(self) -> None:
+        """Apply every change of the folder now."""
+        with self._lock:
+            self._sync()
+
+    def _sync(self) -> None:
+        self._checked = time.monotonic()
+        self._folders = folder_stamps(self.root)
+        stamps = scan(self.root)
+        base = self._loaded
+        if base is None and self._reload is None and self._error is None:
+            self._restore(stamps)
+            base = self._loaded
+        if self._reload is not None:
+            return  # it looks again when it is done
+        if base is None or self._error is not None:
+            if stamps != self._tried:
+                self._start_reload()
+            return
+        if stamps == base.stamps:
+            return
+        changed = sorted(k for k in stamps.keys() | base.stamps.keys() if stamps.get(k) != base.stamps.get(k))
+        whole = [k for k in changed if not k.startswith((f"{PROJECTS_DIR}/", "rosters/", "templates/"))]
+        if whole or len(changed) > FULL_FROM:
+            self._start_reload()
+            return
+        now = base
+        try:
+            for rel in changed:
+                path = self.root / rel
+                if rel.startswith("templates/"):
+                    now = replace(now, renderers=Renderers(now.data, None), cache={}, views={})
+                elif rel.startswith("rosters/"):
+                    now = _roster_file(now, path)
+                else:
+                    now = _project_file(now, path)
+        except DataError:
+            self._start_reload()  # the whole folder's problems are told, as a full load tells them
+            return
+        now.stamps = stamps
+        self._loaded = now
+        self._since_cache += len(changed)
+        if self._since_cache >= FULL_FROM:
+            self._keep(now)
+
+    def _start_reload(self) -> None:
+        if self._reload is not None:
+            return
+        thread = threading.Thread(target=self._reload_whole, name="gaizao-reload", daemon=True)
+        self._reload = thread
+        thread.start()
+
+    def _reload_whole(self) -> None:
+        """Load the whole folder (no lock held, requests go on reading the state before it)."""
+        start = time.monotonic()
+        stamps = scan(self.root)  # before reading: a file changed while loading is seen as changed after
+        renderers = self._loaded.renderers if self._loaded is not None else None
+        try:
+            data = load(self.root)
+            templates = {k: v for k, v in stamps.items() if k.startswith("templates/")}
+            same = self._loaded is not None and templates == \
+                {k: v for k, v in self._loaded.stamps.items() if k.startswith("templates/")}
+            now: Loaded | None = build(data, renderers if same and renderers else Renderers(data, None), stamps)
+            error = None
+        except DataError as exc:
+            now, error = None, exc
+        with self._lock:
+            if now is not None:
+                self._loaded, self._error = now, None
+            else:
+                self._error = error
+            self._tried = stamps
+            self._reload_seconds = time.monotonic() - start
+            self.reloads += 1
+            self._reload = None
+        if now is not None:
+            self._keep(now)
+        self.sync()  # what changed while loading
 
     def warm(self) -> None:
         """Load the data folder and compile every community template now, not on the first download."""
@@ -99,10 +470,51 @@ class Store:
                     path = loaded.renderers.locate(kind, district)
                     loaded.renderers.compiled(path, blocks=kind.blocks)
 
+    # ------------------------------------------------------------ the state kept between runs
+
+    def _restore(self, stamps: dict[str, Stamp]) -> None:
+        """The state kept by the last run, when it was this program's over this folder."""
+        if self.cache_file is None or not self.cache_file.is_file():
+            return
+        try:
+            with self.cache_file.open("rb") as fh:
+                kept = pickle.load(fh)  # the instance folder is the server's own, like its secret key
+            version, root, parts = kept
+        except Exception:  # noqa: BLE001 - a damaged or old file is only a slower start
+            return
+        if version != code_version() or root != str(self.root):
+            return
+        data = parts[0]
+        self._loaded = Loaded(data, Renderers(data, None), *parts[1:])
+        self._folders = ()  # compare the files now
+
+    def _keep(self, now: Loaded) -> None:
+        """Write the state to the instance folder in the background (replacing the file in one step)."""
+        if self.cache_file is None:
+            return
+        self._since_cache = 0
+        path = self.cache_file
+
+        def write() -> None:
+            parts = (now.data, now.plan_found, now.project_found, now.loose, now.plan_general, now.offices,
+                     now.stages, now.tallies, now.cells, now.stamps)
+            tmp = path.with_name(f".{path.name}.{threading.get_ident()}")
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                with tmp.open("wb") as fh:
+                    pickle.dump((code_version(), str(self.root), parts), fh, protocol=pickle.HIGHEST_PROTOCOL)
+                os.replace(tmp, path)
+            except Exception:  # noqa: BLE001 - not kept: the next start reads the whole folder
+                tmp.unlink(missing_ok=True)
+
+        threading.Thread(target=write, name="gaizao-keep", daemon=True).start()
+
+    # ------------------------------------------------------------ a project's file
+
     def project_path(self, loaded: Loaded, community_id: str) -> Path:
         """The project file of a community (known to the data set; never a path from a request)."""
         known = loaded.data.sources.get(f"project:{community_id}")
-        return known if known is not None else self.root / "projects" / f"{community_id}.yaml"
+        return known if known is not None else self.root / PROJECTS_DIR / f"{community_id}.yaml"
 
     def version(self, loaded: Loaded, community_id: str) -> str:
         """The version a form was loaded from: a hash of the project file's bytes."""
@@ -115,22 +527,16 @@ def file_version(path: Path) -> str:
 
 
 def findings_of(loaded: Loaded, community_id: str) -> list[Finding]:
-    """The findings `gaizao validate` prints that concern one community."""
-    return list(loaded.memo("findings", community_id, lambda: _findings_of(loaded, community_id)))
-
-
-def _findings_of(loaded: Loaded, community_id: str) -> list[Finding]:
-    from generator.documents.progress import concerns
-
-    c = loaded.data.communities[community_id]
-    return [f for f in loaded.findings if concerns(f, c)]
+    """The findings `gaizao validate` prints that concern one community, errors first."""
+    found = loaded.plan_found.get(community_id, []) + loaded.project_found.get(community_id, [])
+    return sorted(found, key=lambda f: f.severity != "error")
 
 
 def candidate_findings(loaded: Loaded, project: Project) -> list[Finding]:
     """The rules' findings on a project as a form would save it, before it is saved."""
     view = replace(loaded.data, projects={project.community: project})
     c = loaded.data.communities[project.community]
-    return [f for f in check_all(view) if f.where == f"{c.id} {c.name}"]
+    return [f for f in check_project(view, project.community) if f.where == f"{c.id} {c.name}"]
 
 
 @dataclass(frozen=True)
