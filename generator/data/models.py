@@ -7,7 +7,15 @@ import re
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    model_validator,
+)
 
 
 def _exact_number(value: Any) -> Any:
@@ -114,7 +122,23 @@ class Issuance(Record):
 
 
 class Parties(Record):
-    """How documents name the paying parties."""
+    """How documents name the paying parties, in the order the programme file lists them."""
+
+    _order: tuple[str, ...] = PrivateAttr(default=())
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _keep_order(cls, data: Any, handler: Any) -> Any:
+        made = handler(data)
+        if isinstance(data, dict):
+            made._order = tuple(k for k in data if k in cls.model_fields)
+        return made
+
+    def ordered(self) -> dict[str, str]:
+        """Party key → name, in the programme file's order (the model's order for the rest)."""
+        names = self.model_dump()
+        keys = [*self._order, *(k for k in names if k not in self._order)]
+        return {k: names[k] for k in keys}
 
     city: Text = Field(title="市级财政")
     district: Text = Field(title="县（区）级财政")

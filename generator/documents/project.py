@@ -18,14 +18,14 @@ from generator.rules.checks import (
     survey_tally,
 )
 from generator.rules.funding import (
-    GENERAL_PARTIES,
-    PARTIES,
     Funding,
+    Policy,
     general_ratio,
     line_rule,
     number_text,
     pipeline_ratio,
     plan_funding,
+    policy,
 )
 
 RULE_NAMES = {"general": "一般项目", "pipeline": "管线项目", "public_service": "公共服务设施"}
@@ -50,7 +50,7 @@ def programme_context(data: DataSet) -> dict[str, Any]:
         "built_before_year": prog.eligibility.built_before_year,
         "general_ratio": general_ratio([g.city, g.district, g.residents]),
         "pipeline_ratio": pipeline_ratio(p.utility_percent, p.district_percent),
-        "parties": prog.parties.model_dump(),
+        "parties": prog.parties.ordered(),
         "general_split": g.model_dump(),
         "pipeline_split": p.model_dump(),
         "years": f"{prog.years[0]}—{prog.years[-1]}年",
@@ -67,9 +67,15 @@ def _district(data: DataSet, name: str) -> dict[str, Any]:
             "housing_bureau": d.housing_bureau}
 
 
+def paying(rules: Policy, funding: Funding) -> list[str]:
+    """The parties a paper lists: every one that pays, and the general split's even at zero."""
+    return [k for k in funding.by_party if funding.by_party[k] or k in rules.general.shares]
+
+
 def _funding(data: DataSet, funding: Funding, households: int) -> dict[str, Any]:
-    parties = data.programme.parties.model_dump()
-    keys = [k for k in PARTIES if funding.by_party[k] or k in GENERAL_PARTIES]
+    rules = policy(data.programme)
+    parties = rules.parties
+    keys = paying(rules, funding)
     amounts = [funding.by_party[k] for k in keys]
     # Shares and 万元 by largest remainder: the printed column adds up to 100% and to the total.
     rows = [{"key": key, "party": parties[key], "amount": amount, "share": share, "wan": in_wan}
@@ -305,8 +311,7 @@ def funding_text(data: DataSet, project: Project, funding: Funding) -> list[str]
                     ("social_capital", other.social_capital)) if v)
     out.append(f"按比例分担的金额为一般项目合计{yuan(general_total)}元{less}，"
                f"即{yuan(funding.general_base)}元。")
-    rows = dict(zip([k for k in PARTIES if funding.by_party[k] or k in GENERAL_PARTIES],
-                    _funding(data, funding, 1)["rows"], strict=True))
+    rows = dict(zip(paying(policy(prog), funding), _funding(data, funding, 1)["rows"], strict=True))
     how = funding_derivations(data, funding)
     parts = [f"{row['party']}{yuan(row['amount'])}元（{how[key]}），占预算总额的{percent(row['share'])}"
              for key, row in rows.items()]
@@ -333,7 +338,7 @@ def funding_derivations(data: DataSet, funding: Funding) -> dict[str, str]:
     pipe = {k: sum((lf.parts.get(k, Decimal(0)) for lf in pipes), Decimal(0))
             for k in ("utility", "district", "residents")}
     out = {}
-    for key in PARTIES:
+    for key in funding.by_party:
         pieces = []
         if key in shares:
             exact = funding.general_base * shares[key] / whole

@@ -38,7 +38,7 @@ from generator.intake.page_setup import one_page_wide
 from generator.output.writer import atomic_write, os_reason
 from generator.render.filters import q2
 from generator.render.ziputil import deflate, fix_core_dates, read_members, write_zip
-from generator.rules.funding import line_rule, plan_funding
+from generator.rules.funding import line_rule, number_text, plan_funding, policy
 
 FORM_VERSION = "1"
 """Raised when a change of layout makes older workbooks read wrongly; the import refuses others."""
@@ -278,62 +278,60 @@ def _party(name: str, part: str = "total") -> Callable[[Context], Any]:
 
 
 def _general_formulas(lay: Layout, data: DataSet) -> list[Computed]:
-    """The 5:4:1 shares and 80/20 shares as formulas, rounded per line as plan_funding does."""
-    g, p = data.programme.general_split, data.programme.pipeline_split
+    """The programme's splits as formulas, written by its funding policy (rules/funding.py), the
+    before-meter split rounded per line as plan_funding does."""
+    rules = policy(data.programme)
+    names = rules.parties
+    g, p, after_party = rules.general, rules.pipeline, rules.after_meter_party
     rule = lay.budget_range("K")
     amount, before, after = lay.budget_range("G"), lay.budget_range("H"), lay.budget_range("I")
-    base = f"B{KV_FIRST + 4}"
-    whole = g.city + g.district + g.residents
-    shares = {"city": g.city, "district": g.district, "residents": g.residents}
-    names = {"city": "市级财政", "district": "县（区）级财政", "residents": "居民"}
-    cells = {"city": f"B{KV_FIRST + 5}", "district": f"B{KV_FIRST + 6}", "residents": f"B{KV_FIRST + 7}"}
-
-    def general(name: str) -> str:
-        if name == g.remainder_to:
-            others = "-".join(cells[n] for n in shares if n != name)
-            return f"{base}-{others}"
-        return f"ROUND({base}*{shares[name]}/{whole},2)"
-
-    pipe_total = f"SUMIF({rule},\"{RULE_NAMES['pipeline']}\",{before})"
-    pipe_cells = {"utility": f"B{KV_FIRST + 9}", "district": f"B{KV_FIRST + 10}"}
-    pct = {"utility": p.utility_percent, "district": p.district_percent}
-
-    def pipeline(name: str) -> str:
-        if name == p.remainder_to:
-            other = next(n for n in pct if n != name)
-            return f"B{KV_FIRST + 8}-{pipe_cells[other]}"
-        return (f"SUMPRODUCT(ROUND({before}*({rule}=\"{RULE_NAMES['pipeline']}\")*"
-                f"{pct[name]}/{pct['utility'] + pct['district']},2))")
-
+    pipeline_name = RULE_NAMES["pipeline"]
+    # Rows under the raised sources' input fields (OTHER), in the order they are appended below.
+    row = iter(range(KV_FIRST + len(OTHER), KV_FIRST + 100))
+    total_row, general_row, base_row = next(row), next(row), next(row)
+    general_cells = {k: f"B{next(row)}" for k in g.shares}
+    pipe_row = next(row)
+    pipe_cells = {k: f"B{next(row)}" for k in p.shares}
+    after_row, base = next(row), f"B{base_row}"
+    general = g.formulas(base, general_cells)
+    # Per line: Excel has no ROUND over a range but SUMPRODUCT takes one.
+    mask = f"{before}*({rule}=\"{pipeline_name}\")"
+    piped = {k: f"SUMPRODUCT({p.formula(k, mask)})" for k in p.others}
+    piped[p.remainder_to] = p.remainder_formula(f"B{pipe_row}", pipe_cells)
+    raised = "-".join(f"B{KV_FIRST + i}" for i in range(len(rules.raised)))
     out = [
         Computed("工程预算合计（元）", lambda _: f"SUM({amount})",
                  lambda ctx: _funding(ctx).total if _funding(ctx) else Decimal(0), "#,##0.00"),
-        Computed(f"{RULE_NAMES['general']}合计（元）",
-                 lambda _: f"SUMIF({rule},\"{RULE_NAMES['general']}\",{amount})",
+        Computed("一般项目及公共服务设施合计（元）",
+                 lambda _: f"SUMIF({rule},\"<>{pipeline_name}\",{amount})",
                  lambda ctx: (_funding(ctx).general_base + _other(ctx)) if _funding(ctx) else Decimal(0),
                  "#,##0.00"),
-        Computed("按比例分担的基数（元）", lambda _: f"B{KV_FIRST + 3}-B{KV_FIRST}-B{KV_FIRST + 1}",
+        Computed("按比例分担的基数（元）", lambda _: f"B{general_row}-{raised}",
                  lambda ctx: _funding(ctx).general_base if _funding(ctx) else Decimal(0), "#,##0.00"),
     ]
-    for name in shares:
-        out.append(Computed(f"{names[name]}分担（{g.city}：{g.district}：{g.residents}）",
-                            lambda _, n=name: general(n),  # type: ignore[misc]
+    for name in g.shares:
+        out.append(Computed(f"{names[name]}分担（{g.ratio}）",
+                            lambda _, n=name: general[n],  # type: ignore[misc]
                             _party(name, "general"), "#,##0.00"))
-    out.append(Computed("管线表（箱）前合计（元）", lambda _: pipe_total,
+    out.append(Computed("管线表（箱）前合计（元）",
+                        lambda _: f"SUMIF({rule},\"{pipeline_name}\",{before})",
                         lambda ctx: sum((lf.line.before_meter or Decimal(0) for lf in _funding(ctx).lines
                                          if lf.rule == "pipeline"), Decimal(0)) if _funding(ctx) else
                         Decimal(0), "#,##0.00"))
-    for name, label in (("utility", "管线单位"), ("district", "县（区）政府")):
-        out.append(Computed(f"{label}承担表前（{pct[name]}%）", lambda _, n=name: pipeline(n),  # type: ignore[misc]
+    for name in p.shares:
+        out.append(Computed(f"{names[name]}承担表前（{number_text(p.shares[name])}%）",
+                            lambda _, n=name: piped[n],  # type: ignore[misc]
                             _party(name, "pipeline"), "#,##0.00"))
-    out.append(Computed("管线表（箱）后，居民承担（元）",
-                        lambda _: f"SUMIF({rule},\"{RULE_NAMES['pipeline']}\",{after})",
-                        _party("residents", "pipeline"), "#,##0.00"))
-    out.append(Computed("居民合计每户分担（元）",
-                        lambda _: f"IF(基本情况!$B${KV_FIRST + 4}>0,ROUND((B{KV_FIRST + 7}+B{KV_FIRST + 11})"
-                                  f"/基本情况!$B${KV_FIRST + 4},2),0)",
+    out.append(Computed(f"管线表（箱）后，{names[after_party]}承担（元）",
+                        lambda _: f"SUMIF({rule},\"{pipeline_name}\",{after})",
+                        _party(after_party, "pipeline"), "#,##0.00"))
+    households = f"基本情况!$B${KV_FIRST + 4}"
+    after_party_total = "+".join(c for c in (general_cells.get(after_party), f"B{after_row}") if c)
+    out.append(Computed(f"{names[after_party]}合计每户分担（元）",
+                        lambda _: f"IF({households}>0,ROUND(({after_party_total})/{households},2),0)",
                         lambda ctx: _funding(ctx).per_household_residents if _funding(ctx) else Decimal(0),
                         "#,##0.00"))
+    assert total_row == KV_FIRST + len(OTHER)
     return out
 
 
