@@ -166,12 +166,71 @@ class PipelineSplit(Record):
     excluded_gas_area: Text = Field(title="不适用的供气区域")
 
 
+_FRACTION = re.compile(r"^\s*(\d+)\s*/\s*(\d+)\s*$")
+
+
+def _share(value: Any) -> Any:
+    """A threshold written as a percentage (90, 50) or a fraction in quotes ("2/3", "3/4")."""
+    if isinstance(value, str):
+        match = _FRACTION.match(value)
+        if not match or int(match.group(2)) == 0 or int(match.group(1)) > int(match.group(2)):
+            raise ValueError("应写成百分数（如 90）或分数（如 \"2/3\"，分子不大于分母）")
+        return value.replace(" ", "")
+    number = _exact_number(value)
+    if number > 100:
+        raise ValueError("百分数不能超过100")
+    return value
+
+
+Share = Annotated[int | Decimal | str, BeforeValidator(_share)]
+"""A threshold: a percentage, or a fraction such as "2/3" (民法典 第二百七十八条)."""
+
+
+def share_fraction(value: int | Decimal | str) -> tuple[Decimal, Decimal]:
+    """A threshold as numerator and denominator of a fraction of 1: 90 → (90, 100), "2/3" → (2, 3)."""
+    if isinstance(value, str):
+        top, bottom = value.split("/")
+        return Decimal(top), Decimal(bottom)
+    return Decimal(value), Decimal(100)
+
+
+def share_text(value: int | Decimal | str) -> str:
+    """A threshold as papers print it: 90%, 2/3, 过半 is the caller's word."""
+    if isinstance(value, str):
+        top, bottom = value.split("/")
+        return f"{top}/{bottom}"
+    return f"{format(Decimal(value).normalize(), 'f')}%"
+
+
+class ConsentRule(Record):
+    """Who must agree to the renovation, counted how: the seed's 90 % of households, 双过半,
+    or 民法典 第二百七十八条 (participation ≥2/3 of area and owners, approval ≥3/4 of those)."""
+
+    scope: Literal["community", "building", "unit"] = Field(
+        default="community", title="计票范围", description="community 整个小区；building 每幢；unit 每个单元。"
+                                                          "按幢、单元计票须有住户名册。")
+    by: list[Literal["households", "area"]] = Field(
+        title="计票依据", min_length=1,
+        description="households 户数；area 建筑面积（须住户名册填全面积）。两者都写时须同时达到。")
+    participation: Share | None = Field(
+        default=None, title="参与表决比例下限（百分数如 50，或分数如 \"2/3\"）",
+        description="参与表决（同意或不同意）的户数、面积占范围内全部户数、面积的比例下限；不写则不设参与门槛")
+    approval: Share = Field(title="同意比例下限（百分数如 90，或分数如 \"3/4\"）")
+    approval_of: Literal["asked", "participants", "all"] = Field(
+        default="asked", title="同意比例的基数",
+        description="asked 已征询的户（含未表态）；participants 参与表决的户；all 范围内全部户")
+    more_than: bool = Field(default=False, title="须超过比例（如“过半”）而不只是达到")
+
+
 class Eligibility(Record):
     built_before_year: Year = Field(title="建成年份须早于")
     min_support_percent: Number = Field(title="居民支持率下限（%）")
     min_area_support_percent: Number | None = Field(
         default=None, title="按建筑面积计的居民支持率下限（%，要求户数和面积“双过半”等的城市填写）"
     )
+    consent: ConsentRule | None = Field(
+        default=None, title="居民同意规则",
+        description="不写时按 min_support_percent（及 min_area_support_percent）对已征询户计。")
 
 
 class Deadline(Record):

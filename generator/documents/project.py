@@ -17,6 +17,7 @@ from generator.rules.checks import (
     paper_dates,
     survey_tally,
 )
+from generator.rules.consent import describe as consent_text
 from generator.rules.funding import (
     Funding,
     Policy,
@@ -47,6 +48,8 @@ def programme_context(data: DataSet) -> dict[str, Any]:
         "doc_date": prog.issuance.date,
         "report_recipient": prog.report_recipient,
         "min_support_percent": prog.eligibility.min_support_percent,
+        # The programme's own consent rule in one sentence ("" for the 90 % of the seed).
+        "consent_rule": consent_text(prog.eligibility.consent) if prog.eligibility.consent else "",
         "built_before_year": prog.eligibility.built_before_year,
         "general_ratio": general_ratio([g.city, g.district, g.residents]),
         "pipeline_ratio": pipeline_ratio(p.utility_percent, p.district_percent),

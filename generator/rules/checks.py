@@ -18,6 +18,7 @@ from generator.data.roster import Tally, issues, tally
 from generator.render.env import xml_safe
 from generator.render.filters import cn_date, q2, to_yuan, yuan
 from generator.render.pictures import PhotoError, check_image, locate
+from generator.rules import consent
 from generator.rules.funding import line_rule, plan_funding
 
 Severity = Literal["error", "warning"]
@@ -233,11 +234,13 @@ def survey_tally(data: DataSet, project: Project) -> Tally | None:
                  no_answer=s.no_answer, area_missing=s.households_asked)
 
 
-def _support_shortfall(data: DataSet, counted: Tally | None) -> str | None:
+def _support_shortfall(data: DataSet, project: Project, counted: Tally | None) -> str | None:
     """Why the counts miss the programme's threshold (by households, and by area where set), or None."""
     if counted is None or not counted.asked:
         return "缺少居民意见征询结果"
     rules = data.programme.eligibility
+    if rules.consent is not None:
+        return consent.shortfall(data, project, rules.consent, counted)
     floor = rules.min_support_percent
     if counted.support * 100 < floor * counted.asked:
         pct = (Decimal(counted.support * 100) / counted.asked).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
@@ -254,7 +257,7 @@ def _support_shortfall(data: DataSet, counted: Tally | None) -> str | None:
 
 def meets_support(data: DataSet, project: Project) -> bool:
     """Whether the survey reached the programme's support thresholds, compared exactly (no division)."""
-    return _support_shortfall(data, survey_tally(data, project)) is None
+    return _support_shortfall(data, project, survey_tally(data, project)) is None
 
 
 @rule("ELIG-SUPPORT", "居民支持率不低于规定比例方可申请改造", per_project=True)
@@ -263,7 +266,7 @@ def check_support(data: DataSet) -> Iterator[Finding]:
         counted = survey_tally(data, p)
         if counted is None:
             continue
-        short = _support_shortfall(data, counted)
+        short = _support_shortfall(data, p, counted)
         if short is None:
             continue
         field = "意见（住户名册）" if p.community in data.rosters else "survey.support（同意户数）"
