@@ -39,6 +39,7 @@ ITEMS = {"general": ["道路", "楼道修缮", "房前屋后绿化美化"], "pip
          "gas": ["供气"], "public_service": ["公共服务设施"]}
 
 SCRATCH = tempfile.mkdtemp(prefix="gaizao-policy-")
+CATEGORIES = [c.name for c in BUNDLED.catalogue.categories]
 cents = st.integers(min_value=0, max_value=10**9).map(lambda n: D(n) / 100)
 
 
@@ -55,8 +56,8 @@ def lines(draw: st.DrawFn) -> dict[str, Any]:
 
 
 @st.composite
-def programmes(draw: st.DrawFn) -> Programme:
-    """The bundled programme with other shares, percentages and remainder parties."""
+def programmes(draw: st.DrawFn) -> dict[str, Any]:
+    """Changes to the bundled programme: other shares, percentages and remainder parties."""
     general = {"city": draw(st.integers(1, 9)), "district": draw(st.integers(0, 9)),
                "residents": draw(st.integers(0, 9)),
                "remainder_to": draw(st.sampled_from(["city", "district", "residents"]))}
@@ -64,16 +65,55 @@ def programmes(draw: st.DrawFn) -> Programme:
     pipeline = {"utility_percent": utility, "district_percent": 100 - utility,
                 "remainder_to": draw(st.sampled_from(["utility", "district"]))}
     prog = BUNDLED.programme
-    return prog.model_copy(update={
-        "general_split": prog.general_split.model_validate(general),
-        "pipeline_split": prog.pipeline_split.model_validate(
-            {**pipeline, "excluded_gas_area": prog.pipeline_split.excluded_gas_area}),
-    })
+    update: dict[str, Any] = {
+        "general_split": general,
+        "pipeline_split": {**pipeline, "excluded_gas_area": prog.pipeline_split.excluded_gas_area},
+    }
+    if draw(st.booleans()):
+        # A programme of the 2020s: more parties, and categories with splits of their own.
+        parties = {"central": "中央补助资金", "province": "省级补助资金", **prog.parties.ordered()}
+        update["parties"] = parties
+        listed = draw(st.lists(st.sampled_from(CATEGORIES), min_size=1, max_size=4, unique=True))
+        categories = []
+        for name in listed:
+            payers = draw(st.lists(st.sampled_from(sorted(parties)), min_size=1, max_size=4, unique=True))
+            shares = {k: draw(st.integers(0, 60)) for k in payers}
+            if not any(shares.values()):
+                shares[payers[0]] = 1
+            contributions = [
+                {"party": draw(st.sampled_from(["residents", "social_capital", "province"])),
+                 how: D(draw(st.integers(0, 10**6))) / 100,
+                 **({"cap": D(draw(st.integers(0, 10**8))) / 100} if draw(st.booleans()) else {})}
+                for how in draw(st.lists(st.sampled_from(["fixed", "per_m2", "per_household"]),
+                                         max_size=2))]
+            categories.append({"category": name, "shares": shares, "contributions": contributions,
+                               "remainder_to": draw(st.sampled_from(payers))})
+        update["funding"] = {"categories": categories, "raised_to": draw(st.sampled_from(listed))}
+    return update
+
+
+@dataclasses.dataclass(frozen=True)
+class Case:
+    """A random programme change and project budget, shown as plain values when a test fails."""
+
+    programme: dict[str, Any]
+    project: dict[str, Any]
+
+    def data(self) -> DataSet:
+        """The bundled data with this programme change and this one project."""
+        prog = Programme.model_validate({**BUNDLED.programme.model_dump(), **self.programme})
+        path = Path(tempfile.mkdtemp(dir=SCRATCH)) / f"{COMMUNITY}.yaml"
+        # The 填报表 shows what the project file says: it is written out as a clerk's file is.
+        path.write_text(yaml.dump(self.project, Dumper=_Dumper, allow_unicode=True, sort_keys=False),
+                        encoding="utf-8")
+        return dataclasses.replace(BUNDLED, programme=prog,
+                                   projects={COMMUNITY: Project.model_validate(self.project)},
+                                   sources={**BUNDLED.sources, f"project:{COMMUNITY}": path})
 
 
 @st.composite
-def cases(draw: st.DrawFn) -> DataSet:
-    """The bundled data with a random programme split and one random project budget."""
+def cases(draw: st.DrawFn) -> Case:
+    """A random programme split and one random project budget."""
     items = draw(st.lists(lines(), min_size=1, max_size=8))
     general = sum((ln["amount"] for ln in items if "before_meter" not in ln), D(0))
     fund = D(draw(st.integers(0, int(general * 100)))) / 100
@@ -82,14 +122,9 @@ def cases(draw: st.DrawFn) -> DataSet:
         "community": COMMUNITY, "illustrative": True, "stage": "plan",
         "street_office": "炳草岗街道办事处", "community_committee": "苗圃社区居民委员会",
         "in_gas_company_area": draw(st.booleans()), "items": items,
+        "floor_area": D(draw(st.integers(0, 10**7))) / 100,
         "other_funding": {"maintenance_fund": fund, "social_capital": social}}
-    project = Project.model_validate(values)
-    # The 填报表 shows what the project file says: it is written out as a clerk's file is.
-    path = Path(tempfile.mkdtemp(dir=SCRATCH)) / f"{COMMUNITY}.yaml"
-    path.write_text(yaml.dump(values, Dumper=_Dumper, allow_unicode=True, sort_keys=False),
-                    encoding="utf-8")
-    return dataclasses.replace(BUNDLED, programme=draw(programmes()), projects={COMMUNITY: project},
-                               sources={**BUNDLED.sources, f"project:{COMMUNITY}": path})
+    return Case(draw(programmes()), values)
 
 
 def funding_of(data: DataSet) -> Funding:
@@ -130,9 +165,14 @@ def assert_form_matches(shown: dict[str, Any], data: DataSet) -> None:
     rules = policy(data.programme)
     names = rules.parties
     assert D(shown["工程预算合计（元）"]) == funding.total
-    assert D(shown["按比例分担的基数（元）"]) == funding.general_base
-    for key, part in funding.general_parts.items():
-        assert D(shown[f"{names[key]}分担（{rules.general.ratio}）"]) == part, key
+    for g in funding.groups:
+        label = g.group.label if rules.by_category else ""
+        assert D(shown[f"{label}按比例分担的基数（元）"]) == g.base
+        for key, part in g.parts.items():
+            assert D(shown[f"{label}{names[key]}分担（{g.group.split.ratio}）"]) == part, key
+        for c, _amount in g.contributions:
+            assert D(shown[f"{label}{names[c.party]}出资（元）"]) == sum(
+                (a for cc, a in g.contributions if cc.party == c.party), D(0))
     pipes = [lf for lf in funding.lines if lf.rule == "pipeline"]
     for key, share in rules.pipeline.shares.items():
         label = f"{names[key]}承担表前（{format(share.normalize(), 'f')}%）"
@@ -148,7 +188,8 @@ SETTINGS = settings(max_examples=40, deadline=None, database=None,
 
 @SETTINGS
 @given(cases())
-def test_the_budget_workbooks_formulas_equal_python_to_the_fen(data: DataSet) -> None:
+def test_the_budget_workbooks_formulas_equal_python_to_the_fen(case: Case) -> None:
+    data = case.data()
     funding = funding_of(data)
     assert sum(funding.by_party.values(), D(0)) == funding.total
     assert_matches(sheet(budget(data), values=True), data)
@@ -156,7 +197,8 @@ def test_the_budget_workbooks_formulas_equal_python_to_the_fen(data: DataSet) ->
 
 @SETTINGS
 @given(cases())
-def test_the_forms_formulas_equal_python_to_the_fen(data: DataSet) -> None:
+def test_the_forms_formulas_equal_python_to_the_fen(case: Case) -> None:
+    data = case.data()
     xlsx = export_form(data, data.communities[COMMUNITY])
     computed = form_values(xlsx)
     assert_form_matches(computed, data)
@@ -228,9 +270,10 @@ def recalculated(tmp_path: Path, name: str, xlsx: bytes) -> openpyxl.Workbook:
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
                                  HealthCheck.function_scoped_fixture])
 @given(cases())
-def test_libreoffice_computes_both_workbooks_as_python_does(tmp_path: Path, data: DataSet) -> None:
+def test_libreoffice_computes_both_workbooks_as_python_does(tmp_path: Path, case: Case) -> None:
     import uuid
 
+    data = case.data()
     run = uuid.uuid4().hex[:8]
     assert_matches(recalculated(tmp_path, f"b{run}", budget(data)).worksheets[0], data)
     form = recalculated(tmp_path, f"f{run}", export_form(data, data.communities[COMMUNITY]))

@@ -9,7 +9,7 @@ from generator.documents.project import RULE_NAMES
 from generator.errors import TemplateError
 from generator.render.blocks import Blocks, Formula, Row, Spans
 from generator.render.formulas import daxie_formula
-from generator.rules.funding import Policy, Split, number_text, policy_from
+from generator.rules.funding import Group, Policy, Split, number_text, policy_from
 
 BUDGET_COLUMNS = {
     "no": "A", "category": "B", "item": "C", "description": "D", "quantity": "E", "unit": "F",
@@ -58,7 +58,8 @@ def _policy(programme: dict[str, Any]) -> Policy:
     if missing:
         fields = "、".join(f"programme.{k}" for k in missing)
         raise TemplateError(f"渲染数据缺少 {fields}（分担比例与尾差承担方）")
-    return policy_from(programme["parties"], programme["general_split"], programme["pipeline_split"])
+    return policy_from(programme["parties"], programme["general_split"], programme["pipeline_split"],
+                       programme.get("funding"))
 
 
 class _Rows:
@@ -67,7 +68,9 @@ class _Rows:
     def __init__(self, first: int, last: int, start: int) -> None:
         self.first, self.last, self.start = first, last, start
         self.specs: list[Row] = []
-        self.sections = iter("二三四五六七")
+        # one section per split group as well: a programme may sort items into many categories
+        digits = "一二三四五六七八九"
+        self.sections = iter([*digits[1:], "十", *(f"十{d}" for d in digits), "二十"])
 
     @property
     def next(self) -> int:
@@ -116,9 +119,13 @@ def _budget_summary(rows: _Rows, ctx: dict[str, Any], policy: Policy) -> None:
     parts: dict[str, list[str]] = {}
     for key, cell in _pipeline_split(rows, ctx, policy).items():
         parts.setdefault(key, []).append(cell)
-    general, other = _general_split(rows, ctx, policy)
-    for key, cell in general.items():
-        parts.setdefault(key, []).append(cell)
+    groups = policy.groups_for([ln["category"] for ln in ctx["items"] if ln["rule"] != "pipeline"])
+    other: dict[str, str] = {}
+    for group in groups:
+        general, raised = _general_split(rows, ctx, policy, group)
+        for key, cell in general.items():
+            parts.setdefault(key, []).append(cell)
+        other.update(raised)
     rows.specs[funding_first]["page_break"] = True
 
     # Every party's total is a sum of the cells above, so any change flows through.
@@ -126,12 +133,12 @@ def _budget_summary(rows: _Rows, ctx: dict[str, Any], policy: Policy) -> None:
     rows.add(_header("出资方", "金额（元）", "金额（万元）", "占预算比例"))
     # Every party the rules pay, in the programme's order; a party of no rule shows 0.
     paying = {*parts, *other, *policy.general.shares, *policy.pipeline.shares}
-    sums = {k: other.get(k) or "+".join(parts.get(k, [])) or "0"
+    sums = {k: "+".join([*([other[k]] if k in other else []), *parts.get(k, [])]) or "0"
             for k in policy.order if k in paying}
     party_rows = {}
     # 万元 and shares add up as printed: each party's rounded, the general split's remainder
     # party takes what is left of the rounded total (the policy of the split itself).
-    last = policy.general.remainder_to
+    last = groups[0].split.remainder_to
     all_rows = rows.next + len(sums)
     for no, key in enumerate(sums, start=1):
         party_rows[key] = rows.add(_money_row(rows.next, no, names[key],
@@ -193,34 +200,65 @@ def _pipeline_split(rows: _Rows, ctx: dict[str, Any], policy: Policy) -> dict[st
 
 
 def _general_split(
-    rows: _Rows, ctx: dict[str, Any], policy: Policy
+    rows: _Rows, ctx: dict[str, Any], policy: Policy, group: Group
 ) -> tuple[dict[str, str], dict[str, str]]:
-    """General items less the other sources, split by shares; return the cells of each part."""
-    rule, names = policy.general, policy.parties
+    """One group's general items, less the raised sources (if it takes them) and the
+    contributions, split by shares; return each party's cells, and the raised sources' cells."""
+    rule, names = group.split, policy.parties
     funding = ctx["funding"]
     whole = number_text(rule.whole)
-    rows.heading(f"一般项目分担（{'：'.join(names[k] for k in rule.shares)}＝{rule.ratio}，"
+    rows.heading(f"{group.label}分担（{'：'.join(names[k] for k in rule.shares)}＝{rule.ratio}，"
                  f"尾差由{names[rule.remainder_to]}承担）")
     rows.add(_header("项目", "金额（元）", "计算方法"))
     pipeline = RULE_NAMES["pipeline"]  # what the 资金渠道 column shows for a pipeline line
-    items = rows.add(_note_row(
-        1, "一般项目及公共服务设施金额",
-        Formula(f'=SUMIF({rows.col("rule")},"<>{pipeline}",{rows.col("amount")})'),
-        f"资金渠道不是“{pipeline}”的各项金额之和"))
-    raised = {k: rows.add(_note_row(no, f"减：{names[k]}", funding[k], "按筹集数填写"))
-              for no, k in enumerate(policy.raised, start=2)}
-    numbers = "、".join(str(n) for n in range(2, 2 + len(raised)))
-    base_no = 2 + len(raised)
+    general = f'SUMIF({rows.col("rule")},"<>{pipeline}",{rows.col("amount")})'
+    if not policy.by_category:
+        label, formula = "一般项目及公共服务设施金额", general
+        how = f"资金渠道不是“{pipeline}”的各项金额之和"
+    elif group.key:
+        label = f"{group.key}项目金额"
+        formula = (f'SUMIFS({rows.col("amount")},{rows.col("category")},"{group.key}",'
+                   f'{rows.col("rule")},"<>{pipeline}")')
+        how = f"类别为“{group.key}”、资金渠道不是“{pipeline}”的各项金额之和"
+    else:  # general items of the categories the programme does not list
+        label = "其他类别一般项目金额"
+        formula = general + "".join(
+            f'-SUMIFS({rows.col("amount")},{rows.col("category")},"{g.key}",'
+            f'{rows.col("rule")},"<>{pipeline}")' for g in policy.groups)
+        how = f"未按类别规定分担的各类别中，资金渠道不是“{pipeline}”的各项金额之和"
+    items = rows.add(_note_row(1, label, Formula(f"={formula}"), how))
+    raised = {k: rows.add(_note_row(no, f"减：{names[k]}", funding.get("raised", funding)[k], "按筹集数填写"))
+              for no, k in enumerate(policy.raised if group.takes_raised else (), start=2)}
+    taken = [f"H{r}" for r in raised.values()]
+    paid: dict[str, str] = {}
+    no = 2 + len(raised)
+    for c in group.contributions:
+        measure = ""
+        if c.measure:
+            unit = "建筑面积（㎡）" if c.measure == "floor_area" else "户数（户）"
+            value = ctx["floor_area"] if c.measure == "floor_area" else ctx["community"]["households"]
+            measure = f"H{rows.add(_note_row('', unit, value or 0, '出资的计算依据'))}"
+        left = "-".join([f"H{items}", *taken])
+        r = rows.add(_note_row(no, f"减：{c.text(names)}", Formula(f"={c.formula(measure, left)}"),
+                               "不超过上限和剩余金额"))
+        taken.append(f"H{r}")
+        paid[c.party] = "+".join(filter(None, [paid.get(c.party, ""), f"H{r}"]))
+        no += 1
+    numbers = "、".join(str(n) for n in range(2, no))
+    base_no = no
     base = rows.add(_note_row(base_no, "按比例分担的金额",
-                              Formula(f"=H{items}-" + "-".join(f"H{r}" for r in raised.values())),
-                              f"第1项减第{numbers}项"))
+                              Formula("=" + "-".join([f"H{items}", *taken])),
+                              f"第1项减第{numbers}项" if taken else "即第1项"))
     cells = {k: f"H{base + 1 + i}" for i, k in enumerate(rule.shares)}
     split = _formulas(rule, f"H{base}", cells)
     for no, (k, share) in enumerate(rule.shares.items(), start=base_no + 1):
         how = (f"第{base_no}项减其他{len(rule.shares) - 1}方，承担尾差" if k == rule.remainder_to
                else f"第{base_no}项×{number_text(share)}/{whole}，四舍五入到分")
         rows.add(_note_row(no, f"{names[k]}（{rule.fraction(k)}）", split[k], how))
-    return cells, {k: f"H{r}" for k, r in raised.items()}
+    out = dict(cells)
+    for k, cell in paid.items():
+        out[k] = f"{out[k]}+{cell}" if k in out else cell
+    return out, {k: f"H{r}" for k, r in raised.items()}
 
 
 def _formulas(rule: Split, base: str, cells: dict[str, str]) -> dict[str, Formula]:

@@ -8,8 +8,9 @@ Excel, WPS and LibreOffice still recalculate on opening (fullCalcOnLoad).
 
 Supported: numbers, text in double quotes, cell references and ranges (with $ and a sheet name),
 + - * / & and comparisons, and the functions SUM, SUMIF, SUMIFS, COUNT, COUNTIFS, IF, ROUND,
-RANK, ABS, INT, MOD, SUMPRODUCT of one expression over ranges of one size, and TEXT with the
-大写 format (daxie_formula). A formula outside that part raises Unsupported: no value is guessed.
+RANK, ABS, INT, MOD, MIN and MAX of single values, SUMPRODUCT of one expression over ranges of
+one size, and TEXT with the 大写 format (daxie_formula). A formula outside that part raises
+Unsupported: no value is guessed.
 """
 
 from __future__ import annotations
@@ -462,6 +463,8 @@ _FUNCTIONS: dict[str, Callable[[_Parser, list[Any]], Value]] = {
     "IF": _if, "ROUND": _round_fn, "RANK": _rank,
     "ABS": lambda p, a: abs(_num(p._scalar(a[0]))),
     "INT": lambda p, a: _num(p._scalar(a[0])).to_integral_value(rounding=ROUND_FLOOR),
+    "MIN": lambda p, a: min(_num(p._scalar(x)) for x in a),
+    "MAX": lambda p, a: max(_num(p._scalar(x)) for x in a),
 }
 
 

@@ -439,6 +439,30 @@ def check_other_funding(data: DataSet) -> Iterator[Finding]:
                         "维修资金与社会资本之和超过按比例分担的项目金额")
 
 
+@rule("FUND-CATEGORIES", "按类别分担的类别须是分类表中的类别；按面积出资的项目须填建筑面积")
+def check_funding_categories(data: DataSet) -> Iterator[Finding]:
+    funding = data.programme.funding
+    if funding is None:
+        return
+    names = [c.name for c in data.catalogue.categories]
+    for i, cat in enumerate(funding.categories):
+        if cat.category not in names:
+            yield Finding("FUND-CATEGORIES", "error", _rel(data, data.root / "programme.yaml"),
+                          "按类别的资金分担", f"funding.categories[{i + 1}].category",
+                          f"类别“{cat.category}”不在分类表（catalogue.yaml）中；分类表的类别为："
+                          + "、".join(names))
+    by_area = {cat.category for cat in funding.categories
+               if any(c.per_m2 is not None for c in cat.contributions)}
+    for p in data.projects.values():
+        if p.floor_area is not None:
+            continue
+        wanted = sorted({data.category_of(ln.item) for ln in p.items if ln.item in data.items
+                         and data.category_of(ln.item) in by_area})
+        if wanted:
+            yield _proj(data, p, "FUND-CATEGORIES", "error", "floor_area（改造范围建筑面积）",
+                        f"{'、'.join(wanted)}按建筑面积出资，须填写改造范围建筑面积（㎡）")
+
+
 @rule("FUND-SPLIT", "资金筹集方案各方金额之和等于工程预算总额")
 def check_split(data: DataSet) -> Iterator[Finding]:
     pipe = data.programme.pipeline_split

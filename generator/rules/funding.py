@@ -97,15 +97,77 @@ class Split:
 
 
 @dataclass(frozen=True)
+class Contribution:
+    """What one party pays before a group's split: fixed, per ㎡ or per household, capped."""
+
+    party: str
+    how: str
+    """fixed, per_m2 or per_household."""
+    rate: Decimal
+    cap: Decimal | None = None
+
+    def amount(self, floor_area: Decimal | None, households: int, left: Decimal) -> Decimal:
+        """The contribution to the 分: rate × measure, at most the cap and what is left."""
+        measure = {"fixed": Decimal(1), "per_m2": floor_area or Decimal(0),
+                   "per_household": Decimal(households)}[self.how]
+        amount = (self.rate * measure).quantize(CENT, rounding=ROUND_HALF_UP)
+        if self.cap is not None:
+            amount = min(amount, self.cap)
+        return min(amount, max(left, Decimal(0)))
+
+
+    def formula(self, measure: str, left: str) -> str:
+        """The contribution as a formula (no leading =) over the cell of its measure (the floor
+        area or the households; unused for a fixed sum) and the expression of what is left."""
+        amount = number_text(self.rate) if self.how == "fixed" else \
+            f"ROUND({measure}*{number_text(self.rate)},2)"
+        capped = [amount, *([number_text(self.cap)] if self.cap is not None else []), f"MAX({left},0)"]
+        return f"MIN({','.join(capped)})"
+
+    @property
+    def measure(self) -> str:
+        """What the rate is multiplied by: floor_area, households or nothing (fixed)."""
+        return {"fixed": "", "per_m2": "floor_area", "per_household": "households"}[self.how]
+
+    def text(self, names: dict[str, str]) -> str:
+        """The contribution as papers say it: 小区居民按每平方米20元出资，最多200000元."""
+        how = {"fixed": f"出资{number_text(self.rate)}元",
+               "per_m2": f"按每平方米建筑面积{number_text(self.rate)}元出资",
+               "per_household": f"按每户{number_text(self.rate)}元出资"}[self.how]
+        cap = f"，最多{number_text(self.cap)}元" if self.cap is not None else ""
+        return f"{names[self.party]}{how}{cap}"
+
+
+@dataclass(frozen=True)
+class Group:
+    """The general items of one kind (all of them, or one catalogue category) and how they are
+    paid: the project's raised sources first (one group takes them), then the contributions,
+    the rest by the split."""
+
+    key: str
+    """The catalogue category, or "" for every general item the programme does not sort."""
+    split: Split
+    contributions: tuple[Contribution, ...] = ()
+    takes_raised: bool = False
+
+    @property
+    def label(self) -> str:
+        """How papers name the group: 一般项目, or the category's name."""
+        return self.key or "一般项目"
+
+
+@dataclass(frozen=True)
 class Policy:
     """The programme's funding rules, which every amount and every formula is made from."""
 
     general: Split
-    """Items under the general rule, less the other sources."""
+    """The programme's general split (general_split), for general items no category rule takes."""
     pipeline: Split
     """Pipelines before the meter; after it the residents pay (``after_meter_party``)."""
     parties: dict[str, str]
     """Party key → the name papers print, in the programme's order."""
+    groups: tuple[Group, ...] = ()
+    """Category rules (programme.funding), in the programme's order; empty: one general group."""
     after_meter_party: str = "residents"
     raised: tuple[str, ...] = ("maintenance_fund", "social_capital")
     """Sources raised as written in the project file, taken off the general base first."""
@@ -115,23 +177,68 @@ class Policy:
         """Every party key, in the order papers list them."""
         return tuple(self.parties)
 
+    @property
+    def by_category(self) -> bool:
+        """Whether general items are paid by their catalogue category's rule."""
+        return bool(self.groups)
+
+    def group_of(self, category: str) -> Group:
+        """The group a general item of this catalogue category belongs to."""
+        for group in self.groups:
+            if group.key == category:
+                return group
+        return Group("", self.general, takes_raised=not self.groups)
+
+    def groups_for(self, categories: list[str]) -> list[Group]:
+        """The groups a project's general items fall in, in the programme's order; the one
+        taking the raised sources always (it may have no items)."""
+        keys = {self.group_of(c).key for c in categories}
+        listed = [g for g in self.groups if g.key in keys or g.takes_raised]
+        if "" in keys or not self.groups:
+            listed.append(self.group_of(""))
+        return listed
+
+    @property
+    def paying(self) -> list[str]:
+        """Every party some rule of the policy makes pay, in the programme's order."""
+        found = {*self.general.shares, *self.pipeline.shares, self.after_meter_party, *self.raised}
+        for g in self.groups:
+            found |= {*g.split.shares, *(c.party for c in g.contributions)}
+        return [k for k in self.order if k in found]
+
 
 def policy_from(parties: dict[str, str], general: dict[str, Any],
-                pipeline: dict[str, Any]) -> Policy:
+                pipeline: dict[str, Any], funding: dict[str, Any] | None = None) -> Policy:
     """The policy from the programme's plain values (the model's or a render context's)."""
+    groups: list[Group] = []
+    if funding:
+        categories = funding["categories"]
+        raised_to = funding.get("raised_to") or categories[0]["category"]
+        for cat in categories:
+            contributions = tuple(
+                Contribution(c["party"], how, Decimal(c[how]),
+                             Decimal(c["cap"]) if c.get("cap") is not None else None)
+                for c in cat.get("contributions", ())
+                for how in ("fixed", "per_m2", "per_household") if c.get(how) is not None)
+            groups.append(Group(cat["category"],
+                                Split({k: Decimal(v) for k, v in cat["shares"].items()},
+                                      cat["remainder_to"]),
+                                contributions, takes_raised=cat["category"] == raised_to))
     return Policy(
         general=Split({k: Decimal(general[k]) for k in GENERAL_PARTIES}, general["remainder_to"]),
         pipeline=Split({"utility": Decimal(pipeline["utility_percent"]),
                         "district": Decimal(pipeline["district_percent"])},
                        pipeline["remainder_to"]),
         parties=dict(parties),
+        groups=tuple(groups),
     )
 
 
 def policy(programme: Programme) -> Policy:
     """The programme's funding policy."""
     return policy_from(programme.parties.ordered(), programme.general_split.model_dump(),
-                       programme.pipeline_split.model_dump())
+                       programme.pipeline_split.model_dump(),
+                       programme.funding.model_dump() if programme.funding else None)
 
 
 @dataclass
@@ -146,17 +253,35 @@ class LineFunding:
 
 
 @dataclass
+class GroupFunding:
+    """One group of general items and how it is paid."""
+
+    group: Group
+    items: Decimal
+    """The group's general (and public service) items."""
+    raised: dict[str, Decimal]
+    """The project's raised sources taken off this group (only the group that takes them)."""
+    contributions: list[tuple[Contribution, Decimal]]
+    base: Decimal
+    """What is left after the raised sources and contributions: split by the group's shares."""
+    parts: dict[str, Decimal]
+
+
+@dataclass
 class Funding:
     """A project's whole funding plan."""
 
     lines: list[LineFunding]
     total: Decimal
     general_base: Decimal
-    """Items under the general rule, less the other sources, split 5:4:1."""
+    """Items under the general rule, less the other sources and contributions, split by shares."""
     by_party: dict[str, Decimal]
     per_household_residents: Decimal
     general_parts: dict[str, Decimal] = field(default_factory=dict)
-    """The general split of general_base alone, by party (city, district, residents)."""
+    """The splits of the general base alone, by party."""
+    groups: list[GroupFunding] = field(default_factory=list)
+    raised: dict[str, Decimal] = field(default_factory=dict)
+    """The project's raised sources as written (maintenance fund, social capital)."""
 
     @property
     def by_category(self) -> dict[str, Decimal]:
@@ -179,7 +304,7 @@ def plan_funding(data: DataSet, project: Project, households: int) -> Funding:
     rules = policy(data.programme)
     by_party = {name: Decimal(0) for name in rules.order}
     lines: list[LineFunding] = []
-    general_total = Decimal(0)
+    general: dict[str, Decimal] = {}
     for line in project.items:
         rule = line_rule(data, project, line)
         lf = LineFunding(line=line, category=data.category_of(line.item), rule=rule)
@@ -189,21 +314,37 @@ def plan_funding(data: DataSet, project: Project, households: int) -> Funding:
             for name, amount in lf.parts.items():
                 by_party[name] += amount
         else:
-            general_total += line.amount
+            key = rules.group_of(lf.category).key
+            general[key] = general.get(key, Decimal(0)) + line.amount
         lines.append(lf)
     other = project.other_funding
     raised = {key: getattr(other, key) for key in rules.raised}
     by_party.update(raised)
-    base = general_total - sum(raised.values(), Decimal(0))
-    general_parts = rules.general.apply(base)
-    for name, amount in general_parts.items():
-        by_party[name] += amount
+    groups = []
+    general_parts: dict[str, Decimal] = {}
+    for group in rules.groups_for([lf.category for lf in lines if lf.rule != "pipeline"]):
+        items = general.get(group.key, Decimal(0))
+        taken = raised if group.takes_raised else {}
+        left = items - sum(taken.values(), Decimal(0))
+        paid = []
+        for c in group.contributions:
+            amount = c.amount(project.floor_area, households, left)
+            paid.append((c, amount))
+            by_party[c.party] += amount
+            left -= amount
+        parts = group.split.apply(left)
+        for name, amount in parts.items():
+            by_party[name] += amount
+            general_parts[name] = general_parts.get(name, Decimal(0)) + amount
+        groups.append(GroupFunding(group, items, dict(taken), paid, left, parts))
     total = sum((line.amount for line in project.items), Decimal(0))
     return Funding(
         lines=lines,
         total=total,
-        general_base=base,
+        general_base=sum((g.base for g in groups), Decimal(0)),
         by_party=by_party,
-        per_household_residents=q2(by_party["residents"] / households) if households else Decimal(0),
+        per_household_residents=q2(by_party[rules.after_meter_party] / households) if households else Decimal(0),
         general_parts=general_parts,
+        groups=groups,
+        raised=raised,
     )
