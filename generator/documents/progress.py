@@ -16,7 +16,7 @@ from typing import Any
 
 from generator.data.loader import DataSet
 from generator.data.models import STAGE_NAMES, STAGES, Community
-from generator.documents.figures import PARTY_KEYS, ProjectFigures, project_figures, ratio, totals
+from generator.documents.figures import ProjectFigures, project_figures, ratio, row_keys, totals
 from generator.documents.report import printed
 from generator.render.filters import TEN_THOUSAND, wan_parts
 from generator.rules.checks import Finding
@@ -103,19 +103,19 @@ def concerns(finding: Finding, community: Community) -> bool:
     return finding.where in (f"{community.id} {community.name}", f"序号{community.seq} {community.name}")
 
 
-def _planned(data: DataSet, community: Community) -> list[Decimal] | None:
+def _planned(data: DataSet, community: Community) -> dict[str, Decimal] | None:
     """A project's funding by source from its budget (万元, rounded once), or None without one."""
     project = data.projects.get(community.id)
     if project is None or not project.items:
         return None
     funding = plan_funding(data, project, community.households)
-    return wan_parts([funding.by_party[k] for k in PARTY_KEYS])
+    return dict(zip(funding.by_party, wan_parts(list(funding.by_party.values())), strict=True))
 
 
 @dataclass(frozen=True)
 class _Row:
     figures: ProjectFigures
-    planned: list[Decimal] | None
+    planned: dict[str, Decimal] | None
     findings: list[Finding]
 
 
@@ -140,7 +140,7 @@ def progress(label: str, rows: list[_Row], year: int | None = None, district: st
         started=len(started), started_households=sum(f.community.households for f in started),
         finished=t.finished, finished_households=sum(f.community.households for f in finished),
         accepted=t.accepted, households_done=t.households_done,
-        planned_wan={k: sum((b[i] for b in budgets), Decimal(0)) for i, k in enumerate(PARTY_KEYS)},
+        planned_wan={k: sum((b.get(k, Decimal(0)) for b in budgets), Decimal(0)) for k in row_keys(figs)},
         budgeted=len(budgets),
         paid_wan=dict(sums.parts),
         paid_yuan=t.actual_total,
@@ -229,8 +229,9 @@ def as_dict(group: Progress) -> dict[str, Any]:
         "finished": group.finished, "finished_households": group.finished_households,
         "accepted": group.accepted, "households_done": group.households_done,
         "rates": {k: _num(v) for k, v in group.rates().items()},
-        "funds": {k: {"planned_wan": _num(group.planned_wan[k]), "paid_wan": _num(group.paid_wan[k])}
-                  for k in PARTY_KEYS},
+        "funds": {k: {"planned_wan": _num(group.planned_wan.get(k, Decimal(0))),
+                      "paid_wan": _num(group.paid_wan.get(k, Decimal(0)))}
+                  for k in {**group.planned_wan, **group.paid_wan}},
         "planned_total_wan": _num(group.planned_total), "paid_total_wan": _num(group.paid_total),
         "paid_total_yuan": _num(group.paid_yuan),
         "budgeted": group.budgeted,

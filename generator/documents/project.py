@@ -226,7 +226,9 @@ def signatories(data: DataSet, project: Project) -> list[dict[str, str]]:
         "utility": list(u.utilities) or [""],
         "housing_bureau": [data.districts[data.communities[project.community].district].housing_bureau],
     }
-    return [{"role": role, "name": name} for key, role in SIGNATORY_ROLES for name in names[key]]
+    # The utilities sign under the programme's own name for them (管线单位, 专营单位 …).
+    roles = {**dict(SIGNATORY_ROLES), "utility": data.programme.parties.ordered()["utility"]}
+    return [{"role": roles[key], "name": name} for key, _ in SIGNATORY_ROLES for name in names[key]]
 
 
 PASSED = "通过验收"
@@ -331,7 +333,7 @@ def funding_text(data: DataSet, project: Project, funding: Funding) -> list[str]
         if not (g.raised and any(g.raised.values())) and not g.contributions and len(funding.groups) > 1:
             continue
         less = "".join(f"，减去{names[k]}{yuan(v)}元" for k, v in g.raised.items() if v)
-        less += "".join(f"，减去{names[c.party]}出资{yuan(v)}元" for c, v in g.contributions)
+        less += "".join(f"，减去{names[c.party]}{yuan(v)}元" for c, v in g.contributions)
         what = "一般项目合计" if not rules.by_category else f"{g.group.label}合计"
         out.append(f"{'' if not rules.by_category else g.group.label}按比例分担的金额为{what}"
                    f"{yuan(g.items)}元{less}，即{yuan(g.base)}元。")
