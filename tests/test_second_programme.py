@@ -142,3 +142,18 @@ def test_the_reports_count_the_money_of_every_party(data: DataSet, papers: dict[
     assert sum(paid.values(), Decimal(0)) == Decimal("1500000.00")
     # central and provincial subsidies are money paid in like any other party's
     assert "各方实际到位资金150万元" in report and "| 合计 | 54 | 24 | 300.00 | 150.00 |" in report
+
+
+def test_a_paper_before_the_programme_says_the_programmes_own_neutral_basis() -> None:
+    import dataclasses
+
+    from generator.data.loader import BUNDLED_DATA
+    from generator.documents.project import basis
+
+    bundled = load(BUNDLED_DATA)
+    project = bundled.projects["dongqu-01"]  # its plan predates the programme's issuance
+    assert basis(bundled, project)["text"]["plan"] == "按照全市老旧小区改造试点工作安排"
+    own = bundled.programme.model_copy(update={"neutral_basis": "按照市政府2022年第5次常务会议部署"})
+    said = basis(dataclasses.replace(bundled, programme=own), project)
+    assert said["text"]["plan"] == "按照市政府2022年第5次常务会议部署"
+    assert said["note"] == "依据：市政府2022年第5次常务会议部署。"

@@ -357,6 +357,9 @@ class Programme(Record):
     stated: StatedTotals = Field(title="方案所述总数")
     assessment: AssessmentWeights = Field(title="综合考评权重")
     notice: NoticeRules = Field(title="公示要求")
+    neutral_basis: Text | None = Field(
+        default=None, title="方案印发前的文书所写的依据",
+        description="早于方案印发日期的文书不引用方案，改写这句话；不写时为“按照全市老旧小区改造（试点）工作安排”。")
 
     @model_validator(mode="after")
     def _funding_parties_are_named(self) -> Programme:

@@ -10,10 +10,10 @@ from generator.data.models import STAGE_NAMES, Project
 from generator.documents.photos import completed_photos, situation_photos
 from generator.render.filters import percent, share_parts, to_yuan, wan_parts, yuan
 from generator.rules.checks import (
-    NEUTRAL_BASIS,
     RECHECK,
     may_cite,
     meets_support,
+    neutral_basis,
     paper_dates,
     survey_tally,
 )
@@ -262,13 +262,14 @@ def basis(data: DataSet, project: Project) -> dict[str, Any]:
     prog = data.programme
     year = data.communities[project.community].year
     cites = {key: may_cite(data, day) for key, day in paper_dates(project).items()}
+    neutral = neutral_basis(data, year)
     return {
         "cites": cites,
-        "text": {k: f"根据《{prog.title}》" if c else NEUTRAL_BASIS for k, c in cites.items()},
+        "text": {k: f"根据《{prog.title}》" if c else neutral for k, c in cites.items()},
         "listing": (f"列入《{prog.title}》{year}年改造计划" if cites["application"]
                     else f"列入全市{year}年老旧小区改造计划"),
         "note": (f"依据：{prog.issuance.title}（{prog.issuance.number}）。" if cites["budget"]
-                 else f"依据：{NEUTRAL_BASIS.removeprefix('按照')}。"),
+                 else f"依据：{neutral.removeprefix('按照')}。"),
     }
 
 

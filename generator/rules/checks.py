@@ -716,8 +716,14 @@ def check_acceptance_conclusion(data: DataSet) -> Iterator[Finding]:
                         f"分项“{failed}”不合格，应写明整改期限")
 
 
-NEUTRAL_BASIS = "按照全市老旧小区改造试点工作安排"
-"""What a paper dated before the programme document was issued says instead of citing it."""
+def neutral_basis(data: DataSet, year: int) -> str:
+    """What a paper dated before the programme document was issued says instead of citing it:
+    the programme's own words (``neutral_basis``), or the city's arrangements for the year's
+    work (试点 in the pilot year)."""
+    prog = data.programme
+    if prog.neutral_basis:
+        return prog.neutral_basis
+    return f"按照全市老旧小区改造{'试点' if year == prog.pilot.year else ''}工作安排"
 
 
 def may_cite(data: DataSet, day: dt.date | None) -> bool:
@@ -754,4 +760,4 @@ def check_before_issuance(data: DataSet) -> Iterator[Finding]:
         yield _proj(data, p, "DATE-BEFORE-ISSUANCE", "warning", "dates",
                     f"{papers}早于《{data.programme.title}》"
                     f"（{issued.number}）印发日期{cn_date(issued.date)}，这些文书不引用该文件，"
-                    f"改用“{NEUTRAL_BASIS}”；如日期有误请改正")
+                    f"改用“{neutral_basis(data, data.communities[p.community].year)}”；如日期有误请改正")
