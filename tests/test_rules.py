@@ -380,7 +380,7 @@ def test_fund_categories_name_an_unknown_category_and_a_missing_floor_area(dd: D
     dd.project()
     found = dd.findings("FUND-CATEGORIES")
     assert [(f.file, f.field) for f in found] == [
-        ("data/programme.yaml", "funding.categories[3].category"),
+        ("data/programme.yaml", "funding.categories[2].category"),
         ("data/projects/dongqu-01.yaml", "floor_area（改造范围建筑面积）")]
     assert found[0].message.startswith("类别“提升类”不在分类表（catalogue.yaml）中；分类表的类别为：市政配套设施")
     assert found[1].message == "市政配套设施按建筑面积出资，须填写改造范围建筑面积（㎡）"

@@ -157,3 +157,29 @@ def test_a_paper_before_the_programme_says_the_programmes_own_neutral_basis() ->
     said = basis(dataclasses.replace(bundled, programme=own), project)
     assert said["text"]["plan"] == "按照市政府2022年第5次常务会议部署"
     assert said["note"] == "依据：市政府2022年第5次常务会议部署。"
+
+
+@pytest.mark.parametrize(("old", "new", "said"), [
+    ("shares: {city: 40, district: 60}", "shares: {city: 40, town: 60}",
+     "funding.categories[2]（类别“提升类”）的出资方 town 不在 parties 中"),
+    ("      remainder_to: city\n", "      remainder_to: central\n",
+     "funding.categories[2]（按类别的资金分担.各类别的分担方式[2]）：尾差承担方 central 须是 shares 中的一方"),
+    ("{party: residents, per_m2: 10, cap: 100000}", "{party: residents, per_m2: 10, fixed: 5}",
+     "先行出资[0]）：fixed、per_m2、per_household 须填且只填一项"),
+    ("  raised_to: 提升类", "  raised_to: 改善类", "funding.raised_to 的类别“改善类”不在 funding.categories 中"),
+    ("    approval: 50\n", "    approval: \"5/0\"\n", "eligibility.consent.approval"),
+])
+def test_a_wrong_programme_is_named_in_chinese_with_file_and_field(
+        tmp_path: Path, old: str, new: str, said: str) -> None:
+    import shutil
+
+    from generator.errors import DataError
+
+    root = tmp_path / "city"
+    shutil.copytree(ROOT, root)
+    text = (root / "programme.yaml").read_text(encoding="utf-8")
+    assert text.count(old) == 1
+    (root / "programme.yaml").write_text(text.replace(old, new), encoding="utf-8")
+    with pytest.raises(DataError) as raised:
+        load(root)
+    assert "programme.yaml" in str(raised.value) and said in str(raised.value), str(raised.value)

@@ -367,11 +367,11 @@ class Programme(Record):
         if self.funding is None:
             return self
         named = set(self.parties.ordered())
-        for cat in self.funding.categories:
+        for i, cat in enumerate(self.funding.categories):
             for key in [*cat.shares, *(c.party for c in cat.contributions)]:
                 if key not in named:
-                    raise ValueError(f"funding 中类别“{cat.category}”的出资方 {key} 不在 parties 中，"
-                                     "请在 parties 中写明其称谓")
+                    raise ValueError(f"funding.categories[{i}]（类别“{cat.category}”）的出资方 {key} "
+                                     "不在 parties 中，请在 parties 中写明其称谓")
         listed = [c.category for c in self.funding.categories]
         if self.funding.raised_to is not None and self.funding.raised_to not in listed:
             raise ValueError(f"funding.raised_to 的类别“{self.funding.raised_to}”不在 funding.categories 中")

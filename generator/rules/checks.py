@@ -448,7 +448,7 @@ def check_funding_categories(data: DataSet) -> Iterator[Finding]:
     for i, cat in enumerate(funding.categories):
         if cat.category not in names:
             yield Finding("FUND-CATEGORIES", "error", _rel(data, data.root / "programme.yaml"),
-                          "按类别的资金分担", f"funding.categories[{i + 1}].category",
+                          "按类别的资金分担", f"funding.categories[{i}].category",
                           f"类别“{cat.category}”不在分类表（catalogue.yaml）中；分类表的类别为："
                           + "、".join(names))
     by_area = {cat.category for cat in funding.categories
