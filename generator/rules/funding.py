@@ -1,4 +1,6 @@
-"""Who pays what: the 5:4:1 split, the before/after-meter pipeline split, other sources."""
+"""Who pays what: the programme's funding policy (splits by item category or the 5:4:1 general
+split, contributions, the before/after-meter pipeline split, raised sources), computed in Python
+and written as spreadsheet formulas from the same definition."""
 
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ from generator.data.models import BudgetLine, Programme, Project
 from generator.render.filters import CENT, q2
 
 PARTIES = ("city", "district", "residents", "utility", "maintenance_fund", "social_capital")
-"""Every paying party, in the order papers list them; programme.parties names each."""
+"""The parties every programme names (programme.parties may add more and sets their order)."""
 GENERAL_PARTIES = ("city", "district", "residents")
 """The parties of the general split (5:4:1); every paper shows them, even at zero."""
 
@@ -30,15 +32,6 @@ def general_ratio(shares: Sequence[Decimal | int]) -> str:
 def pipeline_ratio(utility: Decimal | int, district: Decimal | int) -> str:
     """The before-meter split as the programme writes it: 80%：20%."""
     return f"{number_text(utility)}%：{number_text(district)}%"
-
-
-def split(total: Decimal, shares: dict[str, Decimal], remainder_to: str) -> dict[str, Decimal]:
-    """Split total by shares, each part rounded half up to the 分; the remainder goes to one party.
-
-    The parts always add up to the total exactly. Every part but the remainder party's is
-    ROUND(total * share / sum, 2), which is what the workbooks' formulas compute too.
-    """
-    return Split(shares, remainder_to).apply(total)
 
 
 @dataclass(frozen=True)
