@@ -283,8 +283,9 @@ def _fixed(formula: str) -> Callable[[Layout], str]:
     return lambda _: formula
 
 
-def _group_value(key: str, what: str, party: str = "") -> Callable[[Context], Any]:
-    """The stored value of one group's row: its items, its base, one party's part or contribution."""
+def _group_value(key: str, what: str, party: str | int = "") -> Callable[[Context], Any]:
+    """The stored value of one group's row: its items, its base, one party's part, or its n-th
+    contribution."""
     def value(ctx: Context) -> Any:
         funding = _funding(ctx)
         found = next((g for g in funding.groups if g.group.key == key), None) if funding else None
@@ -295,8 +296,8 @@ def _group_value(key: str, what: str, party: str = "") -> Callable[[Context], An
         if what == "base":
             return found.base
         if what == "contribution":
-            return sum((a for c, a in found.contributions if c.party == party), Decimal(0))
-        return found.parts[party]
+            return found.contributions[int(party)][1]
+        return found.parts[str(party)]
     return value
 
 
@@ -337,12 +338,14 @@ def _general_formulas(lay: Layout, data: DataSet) -> list[Computed]:
         out.append(Computed(title, _fixed(items),
                             _group_value(group.key, "items"), money))
         taken = [f"B{KV_FIRST + i}" for i in range(len(rules.raised))] if group.takes_raised else []
-        for c in group.contributions:
+        for n, c in enumerate(group.contributions):
             left = "-".join([f"B{items_row}", *taken])
             r = next(row)
-            out.append(Computed(f"{label}{names[c.party]}出资（元）",
+            # several contributions of one group are numbered, so no two rows read alike
+            which = f"先行出资{n + 1}：" if len(group.contributions) > 1 else ""
+            out.append(Computed(f"{label}{which}{names[c.party]}出资（元）",
                                 _fixed(c.formula(measures[c.measure], left)),
-                                _group_value(group.key, "contribution", c.party), money))
+                                _group_value(group.key, "contribution", n), money))
             taken.append(f"B{r}")
             cells.setdefault(c.party, []).append(f"B{r}")
         base_row = next(row)

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
+from functools import cached_property
 from typing import Any
 
 from generator.data.loader import DataSet
@@ -175,12 +176,15 @@ class Policy:
         """Whether general items are paid by their catalogue category's rule."""
         return bool(self.groups)
 
+    @cached_property
+    def _by_key(self) -> dict[str, Group]:
+        # asked once per budget line of every project: built once per policy
+        return {"": Group("", self.general, takes_raised=not self.groups),
+                **{g.key: g for g in self.groups}}
+
     def group_of(self, category: str) -> Group:
         """The group a general item of this catalogue category belongs to."""
-        for group in self.groups:
-            if group.key == category:
-                return group
-        return Group("", self.general, takes_raised=not self.groups)
+        return self._by_key.get(category) or self._by_key[""]
 
     def groups_for(self, categories: list[str]) -> list[Group]:
         """The groups a project's general items fall in, in the programme's order; the one
@@ -227,11 +231,22 @@ def policy_from(parties: dict[str, str], general: dict[str, Any],
     )
 
 
+_POLICIES: dict[int, tuple[Programme, Policy]] = {}
+"""Policies by programme object: every budget line of every project asks for it (records are frozen)."""
+
+
 def policy(programme: Programme) -> Policy:
     """The programme's funding policy."""
-    return policy_from(programme.parties.ordered(), programme.general_split.model_dump(),
+    known = _POLICIES.get(id(programme))
+    if known is not None and known[0] is programme:
+        return known[1]
+    made = policy_from(programme.parties.ordered(), programme.general_split.model_dump(),
                        programme.pipeline_split.model_dump(),
                        programme.funding.model_dump() if programme.funding else None)
+    if len(_POLICIES) >= 32:  # a test or a server may load many programmes: keep a few
+        _POLICIES.clear()
+    _POLICIES[id(programme)] = (programme, made)
+    return made
 
 
 @dataclass
