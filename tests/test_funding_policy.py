@@ -7,6 +7,7 @@ example, and recomputed by LibreOffice for a few.
 
 from __future__ import annotations
 
+import atexit
 import dataclasses
 import io
 import shutil
@@ -39,6 +40,7 @@ ITEMS = {"general": ["道路", "楼道修缮", "房前屋后绿化美化"], "pip
          "gas": ["供气"], "public_service": ["公共服务设施"]}
 
 SCRATCH = tempfile.mkdtemp(prefix="gaizao-policy-")
+atexit.register(shutil.rmtree, SCRATCH, True)  # each example writes its project file here
 CATEGORIES = [c.name for c in BUNDLED.catalogue.categories]
 cents = st.integers(min_value=0, max_value=10**9).map(lambda n: D(n) / 100)
 
