@@ -107,11 +107,12 @@ def test_computed_cells_are_formulas_with_the_programme_values_cached(forms: dic
     assert budget["G5"].protection.locked
     assert values["预算项目"]["G5"].value == 714000
     funding = values["其他资金"]
-    shown = {funding.cell(r, 1).value: funding.cell(r, 2).value for r in range(4, 17)}
+    shown = {funding.cell(r, 1).value: funding.cell(r, 2).value for r in range(4, 18)}
     assert shown["工程预算合计（元）"] == 7500000
-    assert shown["市级财政分担（5：4：1）"] == 3351000 and shown["居民分担（5：4：1）"] == 670200
+    assert shown["市级财政分担（5：4：1）"] == 3351000 and shown["小区居民分担（5：4：1）"] == 670200
     assert shown["管线单位承担表前（80%）"] == 321408
-    assert formulas["其他资金"]["B9"].value.startswith("=ROUND(")
+    assert shown["改造范围建筑面积（㎡）"] is None
+    assert formulas["其他资金"]["B10"].value.startswith("=ROUND(")
 
 
 RECALCULATED = ("dongqu-01", "xiqu-03", "renhe-05")

@@ -361,6 +361,31 @@ def test_fund_split_fails_when_pipeline_percentages_do_not_add_up(dd: DataDir) -
     assert f.message == "比例之和为90%，应为100%"
 
 
+BY_CATEGORY = {"categories": [
+    {"category": "市政配套设施", "shares": {"city": 1, "district": 1}, "remainder_to": "district",
+     "contributions": [{"party": "residents", "per_m2": 10, "cap": 100000}]},
+    {"category": "小区环境及配套设施", "shares": {"city": 1}, "remainder_to": "city"}]}
+
+
+def test_fund_categories_pass_when_categories_exist_and_the_area_is_given(dd: DataDir) -> None:
+    dd.edit("programme.yaml", lambda p: p.update(funding=BY_CATEGORY))
+    dd.project(changed(good_project(), {"floor_area": 5000}))
+    assert dd.findings("FUND-CATEGORIES") == []
+
+
+def test_fund_categories_name_an_unknown_category_and_a_missing_floor_area(dd: DataDir) -> None:
+    rules = {"categories": [*BY_CATEGORY["categories"],
+                            {"category": "提升类", "shares": {"city": 1}, "remainder_to": "city"}]}
+    dd.edit("programme.yaml", lambda p: p.update(funding=rules))
+    dd.project()
+    found = dd.findings("FUND-CATEGORIES")
+    assert [(f.file, f.field) for f in found] == [
+        ("data/programme.yaml", "funding.categories[2].category"),
+        ("data/projects/dongqu-01.yaml", "floor_area（改造范围建筑面积）")]
+    assert found[0].message.startswith("类别“提升类”不在分类表（catalogue.yaml）中；分类表的类别为：市政配套设施")
+    assert found[1].message == "市政配套设施按建筑面积出资，须填写改造范围建筑面积（㎡）"
+
+
 # ---------------------------------------------------------------- reports and assessment
 
 
@@ -397,7 +422,7 @@ def test_assessment_weights_fail_when_not_100(dd: DataDir) -> None:
 
 COVERED = {
     *PROJECT_RULES, "PLAN-TOTALS", "PLAN-PILOT", "PLAN-SWAP-COUNT", "PLAN-SWAP-REF",
-    "ELIG-BUILT-YEAR", "ELIG-BUILT-UNKNOWN", "BUDGET-MATCH", "DEADLINE-REPORT", "ASSESS-WEIGHTS",
+    "ELIG-BUILT-YEAR", "ELIG-BUILT-UNKNOWN", "BUDGET-MATCH", "FUND-CATEGORIES", "DEADLINE-REPORT", "ASSESS-WEIGHTS",
     "TEXT-CONTROL-CHARS",  # its cases are in tests/test_properties.py, beside the text it guards
     "OUT-PATHS",  # its cases are in tests/test_hard_cases_paths.py, beside the folders it guards
     "ROSTER-ROWS", "SURVEY-ROSTER",  # cases in tests/test_roster.py, with the roster files they read

@@ -121,6 +121,9 @@ def describe(annotation: Any, meta: list[Any] | None = None) -> str:
         at_least = next((m.min_length for m in meta if isinstance(m, MinLen)), 0)
         tail = f"，至少{at_least}项" if at_least else ""
         return f"列表，每项为{describe(item)}{tail}"
+    if origin is dict:
+        key, value = typing.get_args(annotation)
+        return f"对照表：键为出资方（parties 中的键），值为{describe(value)}"
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return "一组字段（见下）"
     if annotation is bool:

@@ -7,7 +7,15 @@ import re
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    model_validator,
+)
 
 
 def _exact_number(value: Any) -> Any:
@@ -113,8 +121,35 @@ class Issuance(Record):
     date: dt.date = Field(title="成文日期")
 
 
+PartyKey = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=40)]
+"""A paying party's key in programme.yaml (central, province, city, …): lower-case letters."""
+
+
 class Parties(Record):
-    """How documents name the paying parties."""
+    """How documents name the paying parties, in the order the programme file lists them.
+
+    The six parties below are always named; a programme adds any others (中央补助资金,
+    省级补助, 专项债券 …) under keys of its own.
+    """
+
+    model_config = ConfigDict(extra="allow", strict=True, frozen=True)
+    __pydantic_extra__: dict[PartyKey, Text]  # type: ignore[assignment]
+
+    _order: tuple[str, ...] = PrivateAttr(default=())
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _keep_order(cls, data: Any, handler: Any) -> Any:
+        made = handler(data)
+        if isinstance(data, dict):
+            made._order = tuple(data)
+        return made
+
+    def ordered(self) -> dict[str, str]:
+        """Party key → name, in the programme file's order (the model's order for the rest)."""
+        names = self.model_dump()
+        keys = [*(k for k in self._order if k in names), *(k for k in names if k not in self._order)]
+        return {k: names[k] for k in keys}
 
     city: Text = Field(title="市级财政")
     district: Text = Field(title="县（区）级财政")
@@ -142,12 +177,115 @@ class PipelineSplit(Record):
     excluded_gas_area: Text = Field(title="不适用的供气区域")
 
 
+_FRACTION = re.compile(r"^\s*(\d+)\s*/\s*(\d+)\s*$")
+
+
+def _share(value: Any) -> Any:
+    """A threshold written as a percentage (90, 50) or a fraction in quotes ("2/3", "3/4")."""
+    if isinstance(value, str):
+        match = _FRACTION.match(value)
+        if not match or int(match.group(2)) == 0 or int(match.group(1)) > int(match.group(2)):
+            raise ValueError("应写成百分数（如 90）或分数（如 \"2/3\"，分子不大于分母）")
+        return value.replace(" ", "")
+    number = _exact_number(value)
+    if number > 100:
+        raise ValueError("百分数不能超过100")
+    return value
+
+
+Share = Annotated[int | Decimal | str, BeforeValidator(_share)]
+"""A threshold: a percentage, or a fraction such as "2/3" (民法典 第二百七十八条)."""
+
+
+def share_fraction(value: int | Decimal | str) -> tuple[Decimal, Decimal]:
+    """A threshold as numerator and denominator of a fraction of 1: 90 → (90, 100), "2/3" → (2, 3)."""
+    if isinstance(value, str):
+        top, bottom = value.split("/")
+        return Decimal(top), Decimal(bottom)
+    return Decimal(value), Decimal(100)
+
+
+def share_text(value: int | Decimal | str) -> str:
+    """A threshold as papers print it: 90%, 2/3, 过半 is the caller's word."""
+    if isinstance(value, str):
+        top, bottom = value.split("/")
+        return f"{top}/{bottom}"
+    return f"{format(Decimal(value).normalize(), 'f')}%"
+
+
+class ConsentRule(Record):
+    """Who must agree to the renovation, counted how: the seed's 90 % of households, 双过半,
+    or 民法典 第二百七十八条 (participation ≥2/3 of area and owners, approval ≥3/4 of those)."""
+
+    scope: Literal["community", "building", "unit"] = Field(
+        default="community", title="计票范围", description="community 整个小区；building 每幢；unit 每个单元。"
+                                                          "按幢、单元计票须有住户名册。")
+    by: list[Literal["households", "area"]] = Field(
+        title="计票依据", min_length=1,
+        description="households 户数；area 建筑面积（须住户名册填全面积）。两者都写时须同时达到。")
+    participation: Share | None = Field(
+        default=None, title="参与表决比例下限（百分数如 50，或分数如 \"2/3\"）",
+        description="参与表决（同意或不同意）的户数、面积占范围内全部户数、面积的比例下限；不写则不设参与门槛")
+    approval: Share = Field(title="同意比例下限（百分数如 90，或分数如 \"3/4\"）")
+    approval_of: Literal["asked", "participants", "all"] = Field(
+        default="asked", title="同意比例的基数",
+        description="asked 已征询的户（含未表态）；participants 参与表决的户；all 范围内全部户")
+    more_than: bool = Field(default=False, title="须超过比例（如“过半”）而不只是达到")
+
+
+class Contribution(Record):
+    """What one party pays before the split: a fixed sum, per ㎡ of floor area or per household,
+    at most a cap; never more than what is left of the base."""
+
+    party: PartyKey = Field(title="出资方")
+    fixed: Money | None = Field(default=None, title="固定金额（元）")
+    per_m2: Money | None = Field(default=None, title="每平方米建筑面积（元/㎡）")
+    per_household: Money | None = Field(default=None, title="每户（元/户）")
+    cap: Money | None = Field(default=None, title="上限（元）")
+
+    @model_validator(mode="after")
+    def _one_way(self) -> Contribution:
+        given = [v for v in (self.fixed, self.per_m2, self.per_household) if v is not None]
+        if len(given) != 1:
+            raise ValueError("fixed、per_m2、per_household 须填且只填一项")
+        return self
+
+
+class CategorySplit(Record):
+    """How the items of one catalogue category (基础类, 完善类, 提升类 …) are paid."""
+
+    category: Text = Field(title="类别（分类表中的类别名称）")
+    contributions: list[Contribution] = Field(default_factory=list, title="先行出资")
+    shares: dict[PartyKey, Number] = Field(title="其余部分的分担比例", min_length=1)
+    remainder_to: PartyKey = Field(title="尾差承担方")
+
+    @model_validator(mode="after")
+    def _remainder_shares(self) -> CategorySplit:
+        if self.remainder_to not in self.shares:
+            raise ValueError(f"尾差承担方 {self.remainder_to} 须是 shares 中的一方")
+        if not any(self.shares.values()):
+            raise ValueError("shares 的比例不能全为0")
+        return self
+
+
+class FundingRules(Record):
+    """The programme's funding by item category (2020 年以后的做法); without it, general_split."""
+
+    categories: list[CategorySplit] = Field(title="各类别的分担方式", min_length=1)
+    raised_to: Text | None = Field(
+        default=None, title="维修资金、社会资本冲减的类别",
+        description="项目填写的维修资金、社会资本先冲减该类别的金额；不写时为第一个类别。")
+
+
 class Eligibility(Record):
     built_before_year: Year = Field(title="建成年份须早于")
     min_support_percent: Number = Field(title="居民支持率下限（%）")
     min_area_support_percent: Number | None = Field(
         default=None, title="按建筑面积计的居民支持率下限（%，要求户数和面积“双过半”等的城市填写）"
     )
+    consent: ConsentRule | None = Field(
+        default=None, title="居民同意规则",
+        description="不写时按 min_support_percent（及 min_area_support_percent）对已征询户计。")
 
 
 class Deadline(Record):
@@ -206,8 +344,12 @@ class Programme(Record):
     issuance: Issuance = Field(title="印发文件")
     report_recipient: Text = Field(title="报告报送单位")
     years: list[Year] = Field(title="计划年度", min_length=1)
-    parties: Parties = Field(title="出资方称谓")
+    parties: Parties = Field(title="出资方称谓（下列六方必填；可另加其他出资方，如 central: 中央补助资金）")
     general_split: GeneralSplit = Field(title="一般项目分担比例")
+    funding: FundingRules | None = Field(
+        default=None, title="按类别的资金分担",
+        description="写明各类别（如基础类、完善类、提升类）的分担方式时，一般项目按类别分担，general_split 只用于"
+                    "未列出的类别。")
     pipeline_split: PipelineSplit = Field(title="管线表前分担比例")
     eligibility: Eligibility = Field(title="改造对象条件")
     deadlines: list[Deadline] = Field(title="工作步骤时限")
@@ -215,6 +357,25 @@ class Programme(Record):
     stated: StatedTotals = Field(title="方案所述总数")
     assessment: AssessmentWeights = Field(title="综合考评权重")
     notice: NoticeRules = Field(title="公示要求")
+    neutral_basis: Text | None = Field(
+        default=None, title="方案印发前的文书所写的依据",
+        description="早于方案印发日期的文书不引用方案，改写这句话；不写时为“按照全市老旧小区改造（试点）工作安排”。")
+
+    @model_validator(mode="after")
+    def _funding_parties_are_named(self) -> Programme:
+        """Every party a funding rule names is one of parties (so papers can name it)."""
+        if self.funding is None:
+            return self
+        named = set(self.parties.ordered())
+        for i, cat in enumerate(self.funding.categories):
+            for key in [*cat.shares, *(c.party for c in cat.contributions)]:
+                if key not in named:
+                    raise ValueError(f"funding.categories[{i}]（类别“{cat.category}”）的出资方 {key} "
+                                     "不在 parties 中，请在 parties 中写明其称谓")
+        listed = [c.category for c in self.funding.categories]
+        if self.funding.raised_to is not None and self.funding.raised_to not in listed:
+            raise ValueError(f"funding.raised_to 的类别“{self.funding.raised_to}”不在 funding.categories 中")
+        return self
 
 
 # ---------------------------------------------------------------- districts
@@ -428,6 +589,11 @@ class Management(Record):
 
 
 class ActualFunding(Record):
+    """Money paid in by party; a programme's own parties (central, province …) under their keys."""
+
+    model_config = ConfigDict(extra="allow", strict=True, frozen=True)
+    __pydantic_extra__: dict[PartyKey, Money]  # type: ignore[assignment]
+
     city: Money = Field(default=Decimal(0), title="市级财政（元）")
     district: Money = Field(default=Decimal(0), title="县（区）级财政（元）")
     residents: Money = Field(default=Decimal(0), title="居民（元）")
@@ -482,6 +648,7 @@ class Project(Record):
     street_office: Text = Field(title="街道办事处")
     community_committee: Text = Field(title="社区居民委员会")
     in_gas_company_area: bool = Field(default=False, title="位于燃气公司供气区域")
+    floor_area: Number | None = Field(default=None, title="改造范围建筑面积（㎡，按面积出资时填写）")
     problems: list[Text] = Field(default_factory=list, title="现状问题")
     buildings: list[Building] = Field(default_factory=list, title="楼栋")
     survey: Survey | None = Field(default=None, title="居民意见征询")

@@ -281,6 +281,7 @@ class Tally(Record):
     no_answer: int = 0
     area: Decimal = Decimal(0)
     area_support: Decimal = Decimal(0)
+    area_oppose: Decimal = Decimal(0)
     area_missing: int = 0
     """Households whose floor area is not given."""
 
@@ -297,7 +298,7 @@ def tally(households: Iterable[Household], name: str = "合计") -> Tally:
     """Count the answers and floor areas of households (not yet asked ones count in neither)."""
     counts = {"同意": 0, "不同意": 0, "未表态": 0}
     total = 0
-    area = area_support = Decimal(0)
+    area = area_support = area_oppose = Decimal(0)
     missing = 0
     for h in households:
         total += 1
@@ -309,8 +310,21 @@ def tally(households: Iterable[Household], name: str = "合计") -> Tally:
             area += h.area
             if h.answer == "同意":
                 area_support += h.area
+            elif h.answer == "不同意":
+                area_oppose += h.area
     return Tally(name=name, households=total, support=counts["同意"], oppose=counts["不同意"],
-                 no_answer=counts["未表态"], area=area, area_support=area_support, area_missing=missing)
+                 no_answer=counts["未表态"], area=area, area_support=area_support,
+                 area_oppose=area_oppose, area_missing=missing)
+
+
+def by_unit(roster: Roster) -> list[Tally]:
+    """One tally per building and unit (单元), in the order they first appear."""
+    groups: dict[str, list[Household]] = {}
+    for h in roster.households:
+        unit = h.unit or ""
+        name = h.building + (unit + ("单元" if unit[-1:].isdigit() else "") if unit else "")
+        groups.setdefault(name, []).append(h)
+    return [tally(hs, name) for name, hs in groups.items()]
 
 
 def by_building(roster: Roster) -> list[Tally]:

@@ -9,7 +9,7 @@ from generator.documents.project import RULE_NAMES
 from generator.errors import TemplateError
 from generator.render.blocks import Blocks, Formula, Row, Spans
 from generator.render.formulas import daxie_formula
-from generator.rules.funding import GENERAL_PARTIES, general_ratio, number_text
+from generator.rules.funding import Group, Policy, Split, number_text, policy_from
 
 BUDGET_COLUMNS = {
     "no": "A", "category": "B", "item": "C", "description": "D", "quantity": "E", "unit": "F",
@@ -47,24 +47,19 @@ def budget_summary(context: dict[str, Any], spans: Spans, row: int) -> list[Row]
                             "{%tr for line in items %} 行，且项目须有预算项目")
     first, last = spans["items"]
     rows = _Rows(first, last, row)
-    _budget_summary(rows, context, _split_rules(context["programme"]))
+    _budget_summary(rows, context, _policy(context["programme"]))
     return rows.specs
 
 
-def _split_rules(programme: dict[str, Any]) -> dict[str, tuple[dict[str, Decimal], str]]:
-    """The programme's shares and remainder party per rule, which the formulas are built from."""
+def _policy(programme: dict[str, Any]) -> Policy:
+    """The programme's funding policy, read from the context the workbook is rendered from."""
     missing = [k for k in ("general_split", "pipeline_split")
                if not isinstance(programme.get(k), dict)]
     if missing:
         fields = "、".join(f"programme.{k}" for k in missing)
         raise TemplateError(f"渲染数据缺少 {fields}（分担比例与尾差承担方）")
-    g, p = programme["general_split"], programme["pipeline_split"]
-    return {
-        "general": ({k: Decimal(g[k]) for k in GENERAL_PARTIES},
-                    g["remainder_to"]),
-        "pipeline": ({"utility": Decimal(p["utility_percent"]),
-                      "district": Decimal(p["district_percent"])}, p["remainder_to"]),
-    }
+    return policy_from(programme["parties"], programme["general_split"], programme["pipeline_split"],
+                       programme.get("funding"))
 
 
 class _Rows:
@@ -73,7 +68,9 @@ class _Rows:
     def __init__(self, first: int, last: int, start: int) -> None:
         self.first, self.last, self.start = first, last, start
         self.specs: list[Row] = []
-        self.sections = iter("二三四五六七")
+        # one section per split group as well: a programme may sort items into many categories
+        digits = "一二三四五六七八九"
+        self.sections = iter([*digits[1:], "十", *(f"十{d}" for d in digits), "二十"])
 
     @property
     def next(self) -> int:
@@ -96,11 +93,9 @@ class _Rows:
         return f"${letter}${self.first}:${letter}${self.last}"
 
 
-def _budget_summary(
-    rows: _Rows, ctx: dict[str, Any], splits: dict[str, tuple[dict[str, Decimal], str]]
-) -> None:
+def _budget_summary(rows: _Rows, ctx: dict[str, Any], policy: Policy) -> None:
     """Total, category subtotals, pipeline split, general split, totals by party."""
-    names = ctx["programme"]["parties"]
+    names = policy.parties
     total_row = rows.add({"A": "合计", "H": Formula(f"=SUM({rows.col('amount')})"),
                           "I": Formula(f"=SUM({rows.col('before_meter')})"),
                           "J": Formula(f"=SUM({rows.col('after_meter')})"),
@@ -121,22 +116,29 @@ def _budget_summary(
 
     # The funding plan starts a page of its own, the one that is signed.
     funding_first = len(rows.specs)
-    parts: dict[str, list[str]] = {k: [] for k in (*GENERAL_PARTIES, "utility")}
-    for key, cell in _pipeline_split(rows, ctx, splits["pipeline"]).items():
-        parts[key].append(cell)
-    general, other = _general_split(rows, ctx, splits["general"])
-    for key, cell in general.items():
-        parts[key].append(cell)
+    parts: dict[str, list[str]] = {}
+    for key, cell in _pipeline_split(rows, ctx, policy).items():
+        parts.setdefault(key, []).append(cell)
+    groups = policy.groups_for([ln["category"] for ln in ctx["items"] if ln["rule"] != "pipeline"])
+    other: dict[str, str] = {}
+    for group in groups:
+        general, raised = _general_split(rows, ctx, policy, group)
+        for key, cell in general.items():
+            parts.setdefault(key, []).append(cell)
+        other.update(raised)
     rows.specs[funding_first]["page_break"] = True
 
     # Every party's total is a sum of the cells above, so any change flows through.
     rows.heading("资金来源汇总")
     rows.add(_header("出资方", "金额（元）", "金额（万元）", "占预算比例"))
-    sums = {**{k: "+".join(v) or "0" for k, v in parts.items()}, **other}
+    # Every party the rules pay, in the programme's order; a party of no rule shows 0.
+    paying = {*parts, *other, *policy.general.shares, *policy.pipeline.shares}
+    sums = {k: "+".join([*([other[k]] if k in other else []), *parts.get(k, [])]) or "0"
+            for k in policy.order if k in paying}
     party_rows = {}
     # 万元 and shares add up as printed: each party's rounded, the general split's remainder
     # party takes what is left of the rounded total (the policy of the split itself).
-    last = splits["general"][1]
+    last = groups[0].split.remainder_to
     all_rows = rows.next + len(sums)
     for no, key in enumerate(sums, start=1):
         party_rows[key] = rows.add(_money_row(rows.next, no, names[key],
@@ -153,10 +155,10 @@ def _budget_summary(
     rows.add(row)
     households = rows.add(_note_row("", "小区户数（户）", ctx["community"]["households"], "",
                                     number_format="0_ "))
-    residents = f"H{party_rows['residents']}"
-    rows.add(_note_row("", f"{names['residents']}户均分担（元/户）",
+    residents = f"H{party_rows[policy.after_meter_party]}"
+    rows.add(_note_row("", f"{names[policy.after_meter_party]}户均分担（元/户）",
                        Formula(f"=IF(H{households}=0,0,ROUND({residents}/H{households},2))"),
-                       f"{names['residents']}合计÷户数，四舍五入到分"))
+                       f"{names[policy.after_meter_party]}合计÷户数，四舍五入到分"))
 
 
 def _meter_check(rows: _Rows, row: Row) -> None:
@@ -168,77 +170,100 @@ def _meter_check(rows: _Rows, row: Row) -> None:
     row.update({"M": METER_CHECK_LABEL, "N": Formula(f"=ROUND({sums[0]}-({sums[2]}-{sums[1]}),2)")})
 
 
-def _pipeline_split(
-    rows: _Rows, ctx: dict[str, Any], rule: tuple[dict[str, Decimal], str]
-) -> dict[str, str]:
+def _pipeline_split(rows: _Rows, ctx: dict[str, Any], policy: Policy) -> dict[str, str]:
     """Per pipeline line: before the meter split by percent, after it the residents'; totals."""
-    shares, remainder_to = rule
-    names = ctx["programme"]["parties"]
+    rule, after_party = policy.pipeline, policy.after_meter_party
+    names = policy.parties
     lines = [(rows.first + i, line) for i, line in enumerate(ctx["items"])
              if line["rule"] == "pipeline"]
     if not lines:
         return {}
-    ratio = "、".join(f"{names[k]}{number_text(v)}%" for k, v in shares.items())
-    rows.heading(f"管线项目分担（表（箱）前段：{ratio}，尾差由{names[remainder_to]}承担；"
-                 f"表（箱）后段由{names['residents']}承担）")
-    rows.add(_header("改造项目", "表（箱）前\n金额", names["utility"], names["district"],
-                     f"表（箱）后\n（{names['residents']}）"))
+    ratio = "、".join(f"{names[k]}{number_text(v)}%" for k, v in rule.shares.items())
+    rows.heading(f"管线项目分担（表（箱）前段：{ratio}，尾差由{names[rule.remainder_to]}承担；"
+                 f"表（箱）后段由{names[after_party]}承担）")
+    # One column per party of the split, I onwards; the after-meter part stands right of them.
+    columns = dict(zip(rule.shares, "IJ", strict=True))
+    rows.add(_header("改造项目", "表（箱）前\n金额", *(names[k] for k in columns),
+                     f"表（箱）后\n（{names[after_party]}）"))
     before, after = BUDGET_COLUMNS["before_meter"], BUDGET_COLUMNS["after_meter"]
     first = rows.next
     for no, (item_row, ln) in enumerate(lines, start=1):
         r = rows.next  # the split refers to cells of its own row
-        split = _split_formulas(f"H{r}", shares, remainder_to,
-                                {"utility": f"I{r}", "district": f"J{r}"})
+        split = _formulas(rule, f"H{r}", {k: f"{c}{r}" for k, c in columns.items()})
         rows.add({"A": no, "B": f"{ln['item']}（第{ln['no']}项）",
-                  "H": Formula(f"={before}{item_row}"), "I": split["utility"],
-                  "J": split["district"], "K": Formula(f"={after}{item_row}"), "merge": ["B:G"]})
+                  "H": Formula(f"={before}{item_row}"),
+                  **{c: split[k] for k, c in columns.items()},
+                  "K": Formula(f"={after}{item_row}"), "merge": ["B:G"]})
     r = rows.add({"B": "合计", "merge": ["B:G"], "bold": True,
                   **{k: Formula(f"=SUM({k}{first}:{k}{rows.next - 1})") for k in "HIJK"}})
-    return {"utility": f"I{r}", "district": f"J{r}", "residents": f"K{r}"}
+    return {**{k: f"{c}{r}" for k, c in columns.items()}, after_party: f"K{r}"}
 
 
 def _general_split(
-    rows: _Rows, ctx: dict[str, Any], rule: tuple[dict[str, Decimal], str]
+    rows: _Rows, ctx: dict[str, Any], policy: Policy, group: Group
 ) -> tuple[dict[str, str], dict[str, str]]:
-    """General items less the other sources, split by shares; return the cells of each part."""
-    shares, remainder_to = rule
-    names = ctx["programme"]["parties"]
+    """One group's general items, less the raised sources (if it takes them) and the
+    contributions, split by shares; return each party's cells, and the raised sources' cells."""
+    rule, names = group.split, policy.parties
     funding = ctx["funding"]
-    whole = number_text(sum(shares.values()))
-    ratio = general_ratio(list(shares.values()))
-    rows.heading(f"一般项目分担（{'：'.join(names[k] for k in shares)}＝{ratio}，"
-                 f"尾差由{names[remainder_to]}承担）")
+    whole = number_text(rule.whole)
+    rows.heading(f"{group.label}分担（{'：'.join(names[k] for k in rule.shares)}＝{rule.ratio}，"
+                 f"尾差由{names[rule.remainder_to]}承担）")
     rows.add(_header("项目", "金额（元）", "计算方法"))
     pipeline = RULE_NAMES["pipeline"]  # what the 资金渠道 column shows for a pipeline line
-    items = rows.add(_note_row(
-        1, "一般项目及公共服务设施金额",
-        Formula(f'=SUMIF({rows.col("rule")},"<>{pipeline}",{rows.col("amount")})'),
-        f"资金渠道不是“{pipeline}”的各项金额之和"))
-    fund = rows.add(_note_row(2, f"减：{names['maintenance_fund']}", funding["maintenance_fund"],
-                              "按筹集数填写"))
-    social = rows.add(_note_row(3, f"减：{names['social_capital']}", funding["social_capital"],
-                                "按筹集数填写"))
-    base = rows.add(_note_row(4, "按比例分担的金额", Formula(f"=H{items}-H{fund}-H{social}"),
-                              "第1项减第2、3项"))
-    cells = {k: f"H{base + 1 + i}" for i, k in enumerate(shares)}
-    split = _split_formulas(f"H{base}", shares, remainder_to, cells)
-    for no, (k, share) in enumerate(shares.items(), start=5):
-        how = (f"第4项减其他{len(shares) - 1}方，承担尾差" if k == remainder_to
-               else f"第4项×{number_text(share)}/{whole}，四舍五入到分")
-        rows.add(_note_row(no, f"{names[k]}（{number_text(share)}/{whole}）", split[k], how))
-    return cells, {"maintenance_fund": f"H{fund}", "social_capital": f"H{social}"}
+    general = f'SUMIF({rows.col("rule")},"<>{pipeline}",{rows.col("amount")})'
+    if not policy.by_category:
+        label, formula = "一般项目及公共服务设施金额", general
+        how = f"资金渠道不是“{pipeline}”的各项金额之和"
+    elif group.key:
+        label = f"{group.key}项目金额"
+        formula = (f'SUMIFS({rows.col("amount")},{rows.col("category")},"{group.key}",'
+                   f'{rows.col("rule")},"<>{pipeline}")')
+        how = f"类别为“{group.key}”、资金渠道不是“{pipeline}”的各项金额之和"
+    else:  # general items of the categories the programme does not list
+        label = "其他类别一般项目金额"
+        formula = general + "".join(
+            f'-SUMIFS({rows.col("amount")},{rows.col("category")},"{g.key}",'
+            f'{rows.col("rule")},"<>{pipeline}")' for g in policy.groups)
+        how = f"未按类别规定分担的各类别中，资金渠道不是“{pipeline}”的各项金额之和"
+    items = rows.add(_note_row(1, label, Formula(f"={formula}"), how))
+    raised = {k: rows.add(_note_row(no, f"减：{names[k]}", funding.get("raised", funding)[k], "按筹集数填写"))
+              for no, k in enumerate(policy.raised if group.takes_raised else (), start=2)}
+    taken = [f"H{r}" for r in raised.values()]
+    paid: dict[str, str] = {}
+    no = 2 + len(raised)
+    for c in group.contributions:
+        measure = ""
+        if c.measure:
+            unit = "建筑面积（㎡）" if c.measure == "floor_area" else "户数（户）"
+            value = ctx["floor_area"] if c.measure == "floor_area" else ctx["community"]["households"]
+            measure = f"H{rows.add(_note_row('', unit, value or 0, '出资的计算依据'))}"
+        left = "-".join([f"H{items}", *taken])
+        r = rows.add(_note_row(no, f"减：{c.text(names)}", Formula(f"={c.formula(measure, left)}"),
+                               "不超过上限和剩余金额"))
+        taken.append(f"H{r}")
+        paid[c.party] = "+".join(filter(None, [paid.get(c.party, ""), f"H{r}"]))
+        no += 1
+    numbers = "、".join(str(n) for n in range(2, no))
+    base_no = no
+    base = rows.add(_note_row(base_no, "按比例分担的金额",
+                              Formula("=" + "-".join([f"H{items}", *taken])),
+                              f"第1项减第{numbers}项" if taken else "即第1项"))
+    cells = {k: f"H{base + 1 + i}" for i, k in enumerate(rule.shares)}
+    split = _formulas(rule, f"H{base}", cells)
+    for no, (k, share) in enumerate(rule.shares.items(), start=base_no + 1):
+        how = (f"第{base_no}项减其他{len(rule.shares) - 1}方，承担尾差" if k == rule.remainder_to
+               else f"第{base_no}项×{number_text(share)}/{whole}，四舍五入到分")
+        rows.add(_note_row(no, f"{names[k]}（{rule.fraction(k)}）", split[k], how))
+    out = dict(cells)
+    for k, cell in paid.items():
+        out[k] = f"{out[k]}+{cell}" if k in out else cell
+    return out, {k: f"H{r}" for k, r in raised.items()}
 
 
-def _split_formulas(
-    base: str, shares: dict[str, Decimal], remainder_to: str, cells: dict[str, str]
-) -> dict[str, Formula]:
-    """funding.split as formulas: ROUND(base*share/sum,2), and the remainder party base − others."""
-    whole = number_text(sum(shares.values()))
-    out = {k: Formula(f"=ROUND({base}*{number_text(v)}/{whole},2)") for k, v in shares.items()
-           if k != remainder_to}
-    others = "-".join(cells[k] for k in shares if k != remainder_to)
-    out[remainder_to] = Formula(f"={base}-{others}")
-    return out
+def _formulas(rule: Split, base: str, cells: dict[str, str]) -> dict[str, Formula]:
+    """The split's formulas as workbook cells."""
+    return {k: Formula(f"={text}") for k, text in rule.formulas(base, cells).items()}
 
 
 def _header(label: str, *heads: str) -> Row:

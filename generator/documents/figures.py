@@ -9,11 +9,15 @@ from decimal import ROUND_HALF_UP, Decimal
 from generator.data.loader import DataSet
 from generator.data.models import Community
 from generator.render.filters import CENT
-from generator.rules.funding import PARTIES
+from generator.rules.funding import PARTIES, policy
 
 PARTY_KEYS = PARTIES
-"""The paying parties, in the order the tables show them."""
-"""Funding sources in the order the reports list them (names come from programme.parties)."""
+"""The parties every programme names; a group of no rows reports these (at zero)."""
+
+
+def party_keys(data: DataSet) -> tuple[str, ...]:
+    """Funding sources in the order the reports list them: the programme's parties."""
+    return policy(data.programme).order
 
 
 @dataclass(frozen=True)
@@ -52,14 +56,15 @@ class ProjectFigures:
 def project_figures(data: DataSet, community: Community) -> ProjectFigures:
     """What the data says about one plan row's progress."""
     project = data.projects.get(community.id)
-    actual = {key: Decimal(0) for key in PARTY_KEYS}
+    keys = party_keys(data)
+    actual = {key: Decimal(0) for key in keys}
     if project is None:
         return ProjectFigures(community, None, False, False, False, 0, actual, 0, 0, 0, 0,
                               False, False, False)
     finished = project.at_least("completed")
     if project.completion is not None:
         paid = project.completion.actual
-        actual = {key: getattr(paid, key) for key in PARTY_KEYS}
+        actual = {key: getattr(paid, key, None) or Decimal(0) for key in keys}
     results = project.acceptance.results if project.acceptance else []
     passed = sum(1 for r in results if r.result == "合格")
     if project.acceptance is not None:
@@ -108,10 +113,16 @@ class Totals:
     households_done: int = 0
     investment_wan: Decimal = Decimal(0)
     actual: dict[str, Decimal] = field(default_factory=lambda: {k: Decimal(0) for k in PARTY_KEYS})
+    """By party, in the programme's order."""
 
     @property
     def actual_total(self) -> Decimal:
         return sum(self.actual.values(), Decimal(0))
+
+
+def row_keys(rows: list[ProjectFigures]) -> tuple[str, ...]:
+    """The parties of a group of rows (the programme's, as each row has them)."""
+    return tuple(rows[0].actual) if rows else PARTY_KEYS
 
 
 def totals(rows: Iterable[ProjectFigures]) -> Totals:
@@ -124,7 +135,7 @@ def totals(rows: Iterable[ProjectFigures]) -> Totals:
         households=sum(r.community.households for r in rows),
         households_done=sum(r.households_done for r in rows),
         investment_wan=sum((r.community.investment_wan for r in rows), Decimal(0)),
-        actual={k: sum((r.actual[k] for r in rows), Decimal(0)) for k in PARTY_KEYS},
+        actual={k: sum((r.actual[k] for r in rows), Decimal(0)) for k in row_keys(rows)},
     )
 
 

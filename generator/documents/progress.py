@@ -9,14 +9,14 @@ in the same way: a project's 万元 rounded once, a group's the sum of its proje
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields
 from decimal import Decimal
 from typing import Any
 
 from generator.data.loader import DataSet
 from generator.data.models import STAGE_NAMES, STAGES, Community
-from generator.documents.figures import PARTY_KEYS, project_figures, ratio
+from generator.documents.figures import project_figures, ratio
 from generator.documents.report import printed
 from generator.render.filters import TEN_THOUSAND, wan_parts
 from generator.rules.checks import Finding
@@ -111,13 +111,13 @@ def places(data: DataSet) -> dict[str, list[str]]:
     return out
 
 
-def _planned(data: DataSet, community: Community) -> list[Decimal] | None:
+def _planned(data: DataSet, community: Community) -> dict[str, Decimal] | None:
     """A project's funding by source from its budget (万元, rounded once), or None without one."""
     project = data.projects.get(community.id)
     if project is None or not project.items:
         return None
     funding = plan_funding(data, project, community.households)
-    return wan_parts([funding.by_party[k] for k in PARTY_KEYS])
+    return dict(zip(funding.by_party, wan_parts(list(funding.by_party.values())), strict=True))
 
 
 @dataclass(frozen=True)
@@ -140,10 +140,11 @@ class Tally:
     finished_households: int = 0
     accepted: int = 0
     households_done: int = 0
-    planned: tuple[Decimal, ...] = (Decimal(0),) * len(PARTY_KEYS)
+    planned: Mapping[str, Decimal] = field(default_factory=dict)
+    """By party (the programme's parties, in its order), 万元."""
     budgeted: int = 0
-    paid: tuple[Decimal, ...] = (Decimal(0),) * len(PARTY_KEYS)
-    """As printed: each finished row's money in 万元, rounded once."""
+    paid: Mapping[str, Decimal] = field(default_factory=dict)
+    """As printed: each finished row's money in 万元, rounded once, by party."""
     paid_yuan: Decimal = Decimal(0)
     errors: int = 0
     warnings: int = 0
@@ -152,8 +153,12 @@ class Tally:
         values: dict[str, Any] = {}
         for f in fields(self):
             a, b = getattr(self, f.name), getattr(other, f.name)
-            values[f.name] = tuple(x + sign * y for x, y in zip(a, b, strict=True)) \
-                if isinstance(a, tuple) else a + sign * b
+            if isinstance(a, tuple):
+                values[f.name] = tuple(x + sign * y for x, y in zip(a, b, strict=True))
+            elif isinstance(a, Mapping):  # parties: a programme may add its own (中央, 省级 …)
+                values[f.name] = {k: a.get(k, Decimal(0)) + sign * b.get(k, Decimal(0)) for k in {**a, **b}}
+            else:
+                values[f.name] = a + sign * b
         return Tally(**values)
 
     def __add__(self, other: Tally) -> Tally:
@@ -179,9 +184,9 @@ def row_tally(data: DataSet, community: Community, errors: int = 0, warnings: in
         started=int(started), started_households=households if started else 0,
         finished=int(figures.finished), finished_households=households if figures.finished else 0,
         accepted=int(figures.accepted), households_done=figures.households_done,
-        planned=tuple(planned) if planned is not None else (Decimal(0),) * len(PARTY_KEYS),
+        planned=planned if planned is not None else {k: Decimal(0) for k in sums.parts},
         budgeted=int(planned is not None),
-        paid=tuple(sums.parts[k] for k in PARTY_KEYS), paid_yuan=figures.actual_total,
+        paid=dict(sums.parts), paid_yuan=figures.actual_total,
         errors=errors, warnings=warnings,
     )
 
@@ -197,9 +202,9 @@ def progress(label: str, t: Tally, year: int | None = None, district: str | None
         started=t.started, started_households=t.started_households,
         finished=t.finished, finished_households=t.finished_households,
         accepted=t.accepted, households_done=t.households_done,
-        planned_wan=dict(zip(PARTY_KEYS, t.planned, strict=True)),
+        planned_wan=dict(t.planned),
         budgeted=t.budgeted,
-        paid_wan=dict(zip(PARTY_KEYS, t.paid, strict=True)),
+        paid_wan=dict(t.paid),
         paid_yuan=t.paid_yuan,
         errors=t.errors, warnings=t.warnings,
     )
@@ -308,8 +313,9 @@ def as_dict(group: Progress) -> dict[str, Any]:
         "finished": group.finished, "finished_households": group.finished_households,
         "accepted": group.accepted, "households_done": group.households_done,
         "rates": {k: _num(v) for k, v in group.rates().items()},
-        "funds": {k: {"planned_wan": _num(group.planned_wan[k]), "paid_wan": _num(group.paid_wan[k])}
-                  for k in PARTY_KEYS},
+        "funds": {k: {"planned_wan": _num(group.planned_wan.get(k, Decimal(0))),
+                      "paid_wan": _num(group.paid_wan.get(k, Decimal(0)))}
+                  for k in {**group.planned_wan, **group.paid_wan}},
         "planned_total_wan": _num(group.planned_total), "paid_total_wan": _num(group.paid_total),
         "paid_total_yuan": _num(group.paid_yuan),
         "budgeted": group.budgeted,

@@ -10,22 +10,23 @@ from generator.data.models import STAGE_NAMES, Project
 from generator.documents.photos import completed_photos, situation_photos
 from generator.render.filters import percent, share_parts, to_yuan, wan_parts, yuan
 from generator.rules.checks import (
-    NEUTRAL_BASIS,
     RECHECK,
     may_cite,
     meets_support,
+    neutral_basis,
     paper_dates,
     survey_tally,
 )
+from generator.rules.consent import describe as consent_text
 from generator.rules.funding import (
-    GENERAL_PARTIES,
-    PARTIES,
     Funding,
+    Policy,
     general_ratio,
     line_rule,
     number_text,
     pipeline_ratio,
     plan_funding,
+    policy,
 )
 
 RULE_NAMES = {"general": "一般项目", "pipeline": "管线项目", "public_service": "公共服务设施"}
@@ -47,12 +48,15 @@ def programme_context(data: DataSet) -> dict[str, Any]:
         "doc_date": prog.issuance.date,
         "report_recipient": prog.report_recipient,
         "min_support_percent": prog.eligibility.min_support_percent,
+        # The programme's own consent rule in one sentence ("" for the 90 % of the seed).
+        "consent_rule": consent_text(prog.eligibility.consent) if prog.eligibility.consent else "",
         "built_before_year": prog.eligibility.built_before_year,
         "general_ratio": general_ratio([g.city, g.district, g.residents]),
         "pipeline_ratio": pipeline_ratio(p.utility_percent, p.district_percent),
-        "parties": prog.parties.model_dump(),
+        "parties": prog.parties.ordered(),
         "general_split": g.model_dump(),
         "pipeline_split": p.model_dump(),
+        "funding": prog.funding.model_dump() if prog.funding else None,
         "years": f"{prog.years[0]}—{prog.years[-1]}年",
         "general_remainder_party": prog.parties.model_dump()[g.remainder_to],
         "pipeline_remainder_party": prog.parties.model_dump()[p.remainder_to],
@@ -67,9 +71,15 @@ def _district(data: DataSet, name: str) -> dict[str, Any]:
             "housing_bureau": d.housing_bureau}
 
 
+def paying(rules: Policy, funding: Funding) -> list[str]:
+    """The parties a paper lists: every one that pays, and the general split's even at zero."""
+    return [k for k in funding.by_party if funding.by_party[k] or k in rules.general.shares]
+
+
 def _funding(data: DataSet, funding: Funding, households: int) -> dict[str, Any]:
-    parties = data.programme.parties.model_dump()
-    keys = [k for k in PARTIES if funding.by_party[k] or k in GENERAL_PARTIES]
+    rules = policy(data.programme)
+    parties = rules.parties
+    keys = paying(rules, funding)
     amounts = [funding.by_party[k] for k in keys]
     # Shares and 万元 by largest remainder: the printed column adds up to 100% and to the total.
     rows = [{"key": key, "party": parties[key], "amount": amount, "share": share, "wan": in_wan}
@@ -82,6 +92,7 @@ def _funding(data: DataSet, funding: Funding, households: int) -> dict[str, Any]
         "rows": rows,
         "per_household": funding.per_household_residents,
         "households": households,
+        "raised": dict(funding.raised),
         **{key: funding.by_party[key] for key in funding.by_party},
     }
 
@@ -157,6 +168,7 @@ def project_context(data: DataSet, project: Project) -> dict[str, Any]:
         "survey": survey,
         "support_ok": meets_support(data, project),
         "in_gas_company_area": project.in_gas_company_area,
+        "floor_area": project.floor_area,
         "items": lines,
         "categories": categories,
         "funding": _funding(data, funding, c.households) if funding else None,
@@ -214,7 +226,9 @@ def signatories(data: DataSet, project: Project) -> list[dict[str, str]]:
         "utility": list(u.utilities) or [""],
         "housing_bureau": [data.districts[data.communities[project.community].district].housing_bureau],
     }
-    return [{"role": role, "name": name} for key, role in SIGNATORY_ROLES for name in names[key]]
+    # The utilities sign under the programme's own name for them (管线单位, 专营单位 …).
+    roles = {**dict(SIGNATORY_ROLES), "utility": data.programme.parties.ordered()["utility"]}
+    return [{"role": roles[key], "name": name} for key, _ in SIGNATORY_ROLES for name in names[key]]
 
 
 PASSED = "通过验收"
@@ -248,104 +262,126 @@ def basis(data: DataSet, project: Project) -> dict[str, Any]:
     prog = data.programme
     year = data.communities[project.community].year
     cites = {key: may_cite(data, day) for key, day in paper_dates(project).items()}
+    neutral = neutral_basis(data, year)
     return {
         "cites": cites,
-        "text": {k: f"根据《{prog.title}》" if c else NEUTRAL_BASIS for k, c in cites.items()},
+        "text": {k: f"根据《{prog.title}》" if c else neutral for k, c in cites.items()},
         "listing": (f"列入《{prog.title}》{year}年改造计划" if cites["application"]
                     else f"列入全市{year}年老旧小区改造计划"),
         "note": (f"依据：{prog.issuance.title}（{prog.issuance.number}）。" if cites["budget"]
-                 else f"依据：{NEUTRAL_BASIS.removeprefix('按照')}。"),
+                 else f"依据：{neutral.removeprefix('按照')}。"),
     }
 
 
 def rule_reason(data: DataSet, project: Project, rule: str, item: str) -> str:
     """Why a line is paid as it is, in a resident's words."""
-    p = data.programme.pipeline_split
+    rules = policy(data.programme)
+    names = rules.parties
+    group = rules.group_of(data.category_of(item)).label
     if rule == "general" and data.items[item].funding == "pipeline":
-        return f"小区位于{p.excluded_gas_area}，供气改造按一般项目分担"
+        return f"小区位于{data.programme.pipeline_split.excluded_gas_area}，供气改造按{group}分担"
     if rule == "pipeline":
-        return "管线项目：表（箱）前段由管线单位和县（区）政府分担，表（箱）后段由居民承担"
+        payers = "和".join(names[k] for k in rules.pipeline.shares)
+        return (f"管线项目：表（箱）前段由{payers}分担，表（箱）后段由"
+                f"{names[rules.after_meter_party]}承担")
     if rule == "public_service":
-        return "公共服务设施：可引入社会资本，其余按一般项目分担"
-    return "一般项目"
+        return f"公共服务设施：可引入{names['social_capital']}，其余按{group}分担"
+    return group
+
+
+def _listed(names: dict[str, str], keys: list[str] | dict[str, Any]) -> str:
+    """市级财政、县（区）级财政和小区居民."""
+    words = [names[k] for k in keys]
+    return "、".join(words[:-1]) + "和" + words[-1] if len(words) > 1 else "".join(words)
 
 
 def funding_text(data: DataSet, project: Project, funding: Funding) -> list[str]:
     """The funding plan in words: which items follow which rule, and how each share comes out."""
     prog = data.programme
-    names = prog.parties.model_dump()
-    g, p = prog.general_split, prog.pipeline_split
-    ratio = general_ratio([g.city, g.district, g.residents])
-    groups: dict[str, list[str]] = {"general": [], "gas": [], "pipeline": [], "public_service": []}
+    rules = policy(prog)
+    names, p = rules.parties, rules.pipeline
+    groups: dict[str, list[str]] = {"gas": [], "pipeline": []}
+    gas_group = "一般项目"
     before = after = Decimal(0)
     for lf in funding.lines:
-        key = "gas" if lf.rule == "general" and data.items[lf.line.item].funding == "pipeline" \
-            else lf.rule
-        groups[key].append(f"{lf.line.item}{yuan(lf.line.amount)}元")
+        if lf.rule == "general" and data.items[lf.line.item].funding == "pipeline":
+            key, gas_group = "gas", rules.group_of(lf.category).label
+        elif lf.rule == "pipeline":
+            key = "pipeline"
+        else:
+            key = "group:" + rules.group_of(lf.category).key
+        groups.setdefault(key, []).append(f"{lf.line.item}{yuan(lf.line.amount)}元")
         if lf.rule == "pipeline":
             before += lf.line.before_meter or Decimal(0)
             after += lf.line.after_meter or Decimal(0)
     out = []
-    if groups["general"] or groups["public_service"]:
-        listed = "、".join(groups["general"] + groups["public_service"])
-        out.append(f"一般项目（{listed}）由{names['city']}、{names['district']}和"
-                   f"{names['residents']}按{ratio}的比例分担。")
+    for g in funding.groups:
+        listed = groups.get("group:" + g.group.key)
+        if not listed:
+            continue
+        paid = "".join(f"，{c.text(names)}" for c in g.group.contributions)
+        out.append(f"{g.group.label}（{'、'.join(listed)}）{paid}{'，其余' if paid else ''}由"
+                   f"{_listed(names, g.group.split.shares)}按{g.group.split.ratio}的比例分担。")
     if groups["gas"]:
-        out.append(f"本小区位于{p.excluded_gas_area}，供气改造（{'、'.join(groups['gas'])}）"
-                   f"不适用管线分担比例，按一般项目分担。")
+        out.append(f"本小区位于{prog.pipeline_split.excluded_gas_area}，供气改造（{'、'.join(groups['gas'])}）"
+                   f"不适用管线分担比例，按{gas_group}分担。")
     if groups["pipeline"]:
+        shares = "、".join(f"{names[k]}承担{number_text(v)}%" for k, v in p.shares.items())
         out.append(f"管线项目（{'、'.join(groups['pipeline'])}）的表（箱）前段共{yuan(before)}元，"
-                   f"由{names['utility']}承担{number_text(p.utility_percent)}%、县（区）政府承担"
-                   f"{number_text(p.district_percent)}%；表（箱）后段共{yuan(after)}元，"
-                   f"为住户自用部分，由{names['residents']}自行承担。")
-    other = project.other_funding
-    general_total = funding.general_base + other.maintenance_fund + other.social_capital
-    less = "".join(f"，减去{names[k]}{yuan(v)}元" for k, v in
-                   (("maintenance_fund", other.maintenance_fund),
-                    ("social_capital", other.social_capital)) if v)
-    out.append(f"按比例分担的金额为一般项目合计{yuan(general_total)}元{less}，"
-               f"即{yuan(funding.general_base)}元。")
-    rows = dict(zip([k for k in PARTIES if funding.by_party[k] or k in GENERAL_PARTIES],
-                    _funding(data, funding, 1)["rows"], strict=True))
+                   f"由{shares}；表（箱）后段共{yuan(after)}元，"
+                   f"为住户自用部分，由{names[rules.after_meter_party]}自行承担。")
+    for g in funding.groups:
+        if not (g.raised and any(g.raised.values())) and not g.contributions and len(funding.groups) > 1:
+            continue
+        less = "".join(f"，减去{names[k]}{yuan(v)}元" for k, v in g.raised.items() if v)
+        less += "".join(f"，减去{names[c.party]}{yuan(v)}元" for c, v in g.contributions)
+        what = "一般项目合计" if not rules.by_category else f"{g.group.label}合计"
+        out.append(f"{'' if not rules.by_category else g.group.label}按比例分担的金额为{what}"
+                   f"{yuan(g.items)}元{less}，即{yuan(g.base)}元。")
+    rows = dict(zip(paying(rules, funding), _funding(data, funding, 1)["rows"], strict=True))
     how = funding_derivations(data, funding)
-    parts = [f"{row['party']}{yuan(row['amount'])}元（{how[key]}），占预算总额的{percent(row['share'])}"
-             for key, row in rows.items()]
+    parts = [f"{row['party']}{yuan(row['amount'])}元{f'（{how[key]}）' if how[key] else ''}，"
+             f"占预算总额的{percent(row['share'])}" for key, row in rows.items()]
     out.append("各方金额及占比：" + "；".join(parts) + "。" + share_note(data, funding))
     return out
 
 
 def share_note(data: DataSet, funding: Funding) -> str:
-    """Why the printed shares are not the general ratio."""
-    g = data.programme.general_split
-    ratio = general_ratio([g.city, g.district, g.residents])
+    """Why the printed shares are not the programme's ratios."""
+    rules = policy(data.programme)
+    ratios = "、".join(dict.fromkeys(g.group.split.ratio for g in funding.groups))
     return (f"各方占比是各方金额除以预算总额{yuan(funding.total)}元所得；管线项目和其他资金"
-            f"另有承担方式，所以不等于{ratio}。")
+            f"另有承担方式，所以不等于{ratios or rules.general.ratio}。")
 
 
 def funding_derivations(data: DataSet, funding: Funding) -> dict[str, str]:
     """How each party's amount comes out of the rules, by party key."""
-    prog = data.programme
-    g, p = prog.general_split, prog.pipeline_split
-    whole = g.city + g.district + g.residents
-    shares = {"city": g.city, "district": g.district, "residents": g.residents}
+    rules = policy(data.programme)
+    p = rules.pipeline
     pipes = [lf for lf in funding.lines if lf.rule == "pipeline"]
     before = sum((lf.line.before_meter or Decimal(0) for lf in pipes), Decimal(0))
     pipe = {k: sum((lf.parts.get(k, Decimal(0)) for lf in pipes), Decimal(0))
-            for k in ("utility", "district", "residents")}
+            for k in (*p.shares, rules.after_meter_party)}
     out = {}
-    for key in PARTIES:
+    for key in funding.by_party:
         pieces = []
-        if key in shares:
-            exact = funding.general_base * shares[key] / whole
-            tail = "，含尾差" if funding.general_parts[key] != exact else ""
-            pieces.append(f"{yuan(funding.general_base)}×{shares[key]}/{whole}"
-                          f"＝{yuan(funding.general_parts[key])}元{tail}")
-        if key == "utility" or (key == "district" and pipe["district"]):
-            pct = p.utility_percent if key == "utility" else p.district_percent
-            pieces.append(f"表（箱）前段{yuan(before)}×{number_text(pct)}%＝{yuan(pipe[key])}元")
-        if key == "residents" and pipe["residents"]:
-            pieces.append(f"表（箱）后段{yuan(pipe['residents'])}元")
-        if key in ("maintenance_fund", "social_capital"):
+        for g in funding.groups:
+            split = g.group.split
+            for c, amount in g.contributions:
+                if c.party == key:
+                    pieces.append(f"{g.group.label if rules.by_category else ''}出资{yuan(amount)}元")
+            if key in split.shares:
+                exact = g.base * split.shares[key] / split.whole
+                tail = "，含尾差" if g.parts[key] != exact else ""
+                where = g.group.label if rules.by_category else ""
+                pieces.append(f"{where}{yuan(g.base)}×{number_text(split.shares[key])}/"
+                              f"{number_text(split.whole)}＝{yuan(g.parts[key])}元{tail}")
+        # the split's first party always shows its before-meter part, the others when they have one
+        if key in p.shares and (key == next(iter(p.shares)) or pipe[key]):
+            pieces.append(f"表（箱）前段{yuan(before)}×{number_text(p.shares[key])}%＝{yuan(pipe[key])}元")
+        if key == rules.after_meter_party and pipe[key]:
+            pieces.append(f"表（箱）后段{yuan(pipe[key])}元")
+        if key in rules.raised:
             pieces.append("按筹集数")
         out[key] = "；".join(pieces)
     return out
@@ -353,16 +389,21 @@ def funding_derivations(data: DataSet, funding: Funding) -> dict[str, str]:
 
 def funding_brief(data: DataSet, project: Project) -> str:
     """The sharing rules in one sentence, as a posted notice says them."""
-    prog = data.programme
-    n = prog.parties
-    g, p = prog.general_split, prog.pipeline_split
-    text = (f"一般项目按{general_ratio([g.city, g.district, g.residents])}分担；管线表（箱）前段由"
-            f"{n.utility}和县（区）政府按{pipeline_ratio(p.utility_percent, p.district_percent)}"
-            f"分担，表（箱）后段由居民承担")
+    rules = policy(data.programme)
+    names, p = rules.parties, rules.pipeline
+    groups = rules.groups or (rules.group_of(""),)
+    said = []
+    for g in groups:
+        paid = "".join(f"，{c.text(names)}" for c in g.contributions)
+        said.append(f"{g.label}{paid}{'，其余' if paid else ''}按{g.split.ratio}分担")
+    text = (f"{'；'.join(said)}；管线表（箱）前段由{'和'.join(names[k] for k in p.shares)}按"
+            f"{pipeline_ratio(*p.shares.values())}分担，表（箱）后段由"
+            f"{names[rules.after_meter_party]}承担")
     gas = [ln.item for ln in project.items if line_rule(data, project, ln) == "general"
            and data.items[ln.item].funding == "pipeline"]
     if gas:
-        text += f"；本小区在{p.excluded_gas_area}，{'、'.join(gas)}按一般项目分担"
+        text += (f"；本小区在{data.programme.pipeline_split.excluded_gas_area}，{'、'.join(gas)}按"
+                 f"{rules.group_of(data.category_of(gas[0])).label}分担")
     return text + "。"
 
 

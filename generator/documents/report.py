@@ -10,10 +10,10 @@ from generator.data.loader import DataSet
 from generator.data.models import CITY_REPORT, STAGE_NAMES, Dispatch, DistrictReport, Narrative
 from generator.documents.charts import Pair, plan_chart, source_chart
 from generator.documents.figures import (
-    PARTY_KEYS,
     ProjectFigures,
     Totals,
     ratio,
+    row_keys,
     totals,
     year_figures,
 )
@@ -214,7 +214,8 @@ class Printed:
 def printed(rows: list[ProjectFigures]) -> tuple[list[Printed | None], Printed]:
     """Each finished row's printed money (None before completion) and the printed sums."""
     out: list[Printed | None] = []
-    parts = {k: Decimal(0) for k in PARTY_KEYS}
+    keys = row_keys(rows)
+    parts = {k: Decimal(0) for k in keys}
     investment = Decimal(0)
     for r in rows:
         planned = wan_parts([to_yuan(r.community.investment_wan)])[0]
@@ -222,8 +223,8 @@ def printed(rows: list[ProjectFigures]) -> tuple[list[Printed | None], Printed]:
         if not r.finished:
             out.append(None)
             continue
-        money = dict(zip(PARTY_KEYS, wan_parts([r.actual[k] for k in PARTY_KEYS]), strict=True))
-        for k in PARTY_KEYS:
+        money = dict(zip(keys, wan_parts([r.actual[k] for k in keys]), strict=True))
+        for k in keys:
             parts[k] += money[k]
         out.append(Printed(money, sum(money.values(), Decimal(0)), planned))
     return out, Printed(parts, sum(parts.values(), Decimal(0)), investment)
@@ -248,7 +249,7 @@ def _project_rows(rows: list[ProjectFigures]) -> tuple[list[dict[str, Any]], lis
             "actual": _money(p.total) if p else NONE_YET,
             "stage": stage,
         })
-        money = {k: _money(p.parts[k]) if p else NONE_YET for k in PARTY_KEYS}
+        money = {k: _money(p.parts[k]) if p else NONE_YET for k in row_keys(rows)}
         total = _money(p.total) if p else NONE_YET
         funding.append({"no": no, "name": c.name, **money, "total": total})
     return projects, funding
@@ -286,9 +287,9 @@ def _charts(targets: list[dict[str, Any]], values: list[tuple[Decimal, Decimal]]
     out["funding"] = None
     if sums.total:
         caption = FIGURE.format(n=2, text=FUNDING_CHART)
-        names = [parties[k] for k in PARTY_KEYS]
-        values_ = [sums.parts[k] for k in PARTY_KEYS]
-        texts = [funding_total[k] for k in PARTY_KEYS]
+        names = [parties[k] for k in sums.parts]
+        values_ = list(sums.parts.values())
+        texts = [funding_total[k] for k in sums.parts]
         out["funding"] = {"picture": source_chart(names, values_, texts, caption), "caption": caption,
                           "names": names, "values": values_, "texts": texts}
     return out
@@ -350,7 +351,7 @@ def report_context(data: DataSet, year: int, district: str | None = None) -> dic
         {"name": TARGET_ROWS[2], "target": wan(target[2], 2), "done": _money(sums.total),
          "rate": figures["r3"]},
     ]
-    funding_total = {**{k: _money(sums.parts[k]) for k in PARTY_KEYS}, "total": _money(sums.total)}
+    funding_total = {**{k: _money(v) for k, v in sums.parts.items()}, "total": _money(sums.total)}
     plan_values = [(Decimal(target[0]), Decimal(t.finished)),
                    (Decimal(target[1]), Decimal(t.households_done)),
                    (Decimal(target[2]), sums.total)]
@@ -374,7 +375,7 @@ def report_context(data: DataSet, year: int, district: str | None = None) -> dic
         "heads": heads,
         "target_label": target_label,
         "targets": targets,
-        "charts": _charts(targets, plan_values, sums, funding_total, prog.parties.model_dump(),
+        "charts": _charts(targets, plan_values, sums, funding_total, prog.parties.ordered(),
                           target_label),
         "districts": district_rows,
         "district_total": _district_row(CITY, t, rows),
@@ -384,7 +385,7 @@ def report_context(data: DataSet, year: int, district: str | None = None) -> dic
                           "actual": _money(sums.total), "stage": f"完工{t.finished}个"},
         "funding": funding,
         "funding_total": funding_total,
-        "parties": prog.parties.model_dump(),
+        "parties": prog.parties.ordered(),
         **_narratives(data, year, district),
         "closing": CLOSING,
         "sign": signature(sender, cn_date(date)),

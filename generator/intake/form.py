@@ -38,9 +38,9 @@ from generator.intake.page_setup import one_page_wide
 from generator.output.writer import atomic_write, os_reason
 from generator.render.filters import q2
 from generator.render.ziputil import deflate, fix_core_dates, read_members, write_zip
-from generator.rules.funding import line_rule, plan_funding
+from generator.rules.funding import line_rule, number_text, plan_funding, policy
 
-FORM_VERSION = "1"
+FORM_VERSION = "2"
 """Raised when a change of layout makes older workbooks read wrongly; the import refuses others."""
 FORM_TITLE = "老旧小区改造项目填报表"
 META_SHEET = "表单信息"
@@ -119,6 +119,7 @@ SURVEY: tuple[Field, ...] = (
 OTHER: tuple[Field, ...] = (
     Field(("other_funding", "maintenance_fund"), "动用维修资金（元）", "money"),
     Field(("other_funding", "social_capital"), "社会资本（元）", "money"),
+    Field(("floor_area",), "改造范围建筑面积（㎡）", "number"),
 )
 UNITS_DATES: tuple[Field, ...] = (
     Field(("units", "design"), "设计单位", "text"),
@@ -277,69 +278,112 @@ def _party(name: str, part: str = "total") -> Callable[[Context], Any]:
     return value
 
 
+def _fixed(formula: str) -> Callable[[Layout], str]:
+    """A computed cell's formula that does not depend on the layout."""
+    return lambda _: formula
+
+
+def _group_value(key: str, what: str, party: str | int = "") -> Callable[[Context], Any]:
+    """The stored value of one group's row: its items, its base, one party's part, or its n-th
+    contribution."""
+    def value(ctx: Context) -> Any:
+        funding = _funding(ctx)
+        found = next((g for g in funding.groups if g.group.key == key), None) if funding else None
+        if found is None:
+            return Decimal(0)
+        if what == "items":
+            return found.items
+        if what == "base":
+            return found.base
+        if what == "contribution":
+            return found.contributions[int(party)][1]
+        return found.parts[str(party)]
+    return value
+
+
 def _general_formulas(lay: Layout, data: DataSet) -> list[Computed]:
-    """The 5:4:1 shares and 80/20 shares as formulas, rounded per line as plan_funding does."""
-    g, p = data.programme.general_split, data.programme.pipeline_split
-    rule = lay.budget_range("K")
+    """The programme's splits as formulas, written by its funding policy (rules/funding.py), the
+    before-meter split rounded per line as plan_funding does."""
+    rules = policy(data.programme)
+    names = rules.parties
+    p, after_party = rules.pipeline, rules.after_meter_party
+    rule, category = lay.budget_range("K"), lay.budget_range("J")
     amount, before, after = lay.budget_range("G"), lay.budget_range("H"), lay.budget_range("I")
-    base = f"B{KV_FIRST + 4}"
-    whole = g.city + g.district + g.residents
-    shares = {"city": g.city, "district": g.district, "residents": g.residents}
-    names = {"city": "市级财政", "district": "县（区）级财政", "residents": "居民"}
-    cells = {"city": f"B{KV_FIRST + 5}", "district": f"B{KV_FIRST + 6}", "residents": f"B{KV_FIRST + 7}"}
-
-    def general(name: str) -> str:
-        if name == g.remainder_to:
-            others = "-".join(cells[n] for n in shares if n != name)
-            return f"{base}-{others}"
-        return f"ROUND({base}*{shares[name]}/{whole},2)"
-
-    pipe_total = f"SUMIF({rule},\"{RULE_NAMES['pipeline']}\",{before})"
-    pipe_cells = {"utility": f"B{KV_FIRST + 9}", "district": f"B{KV_FIRST + 10}"}
-    pct = {"utility": p.utility_percent, "district": p.district_percent}
-
-    def pipeline(name: str) -> str:
-        if name == p.remainder_to:
-            other = next(n for n in pct if n != name)
-            return f"B{KV_FIRST + 8}-{pipe_cells[other]}"
-        return (f"SUMPRODUCT(ROUND({before}*({rule}=\"{RULE_NAMES['pipeline']}\")*"
-                f"{pct[name]}/{pct['utility'] + pct['district']},2))")
-
-    out = [
-        Computed("工程预算合计（元）", lambda _: f"SUM({amount})",
-                 lambda ctx: _funding(ctx).total if _funding(ctx) else Decimal(0), "#,##0.00"),
-        Computed(f"{RULE_NAMES['general']}合计（元）",
-                 lambda _: f"SUMIF({rule},\"{RULE_NAMES['general']}\",{amount})",
-                 lambda ctx: (_funding(ctx).general_base + _other(ctx)) if _funding(ctx) else Decimal(0),
-                 "#,##0.00"),
-        Computed("按比例分担的基数（元）", lambda _: f"B{KV_FIRST + 3}-B{KV_FIRST}-B{KV_FIRST + 1}",
-                 lambda ctx: _funding(ctx).general_base if _funding(ctx) else Decimal(0), "#,##0.00"),
-    ]
-    for name in shares:
-        out.append(Computed(f"{names[name]}分担（{g.city}：{g.district}：{g.residents}）",
-                            lambda _, n=name: general(n),  # type: ignore[misc]
-                            _party(name, "general"), "#,##0.00"))
-    out.append(Computed("管线表（箱）前合计（元）", lambda _: pipe_total,
+    pipeline_name = RULE_NAMES["pipeline"]
+    money = "#,##0.00"
+    households = f"基本情况!$B${KV_FIRST + 4}"
+    measures = {"floor_area": f"B{KV_FIRST + [f.path for f in OTHER].index(('floor_area',))}",
+                "households": households, "": ""}
+    # Rows under the input fields (OTHER), in the order they are appended below.
+    row = iter(range(KV_FIRST + len(OTHER), KV_FIRST + 1000))
+    out = [Computed("工程预算合计（元）", lambda _: f"SUM({amount})",
+                    lambda ctx: _funding(ctx).total if _funding(ctx) else Decimal(0), money)]
+    next(row)
+    cells: dict[str, list[str]] = {}
+    # Every group a line of the catalogue may fall in: a clerk may add lines of any category.
+    groups = rules.groups_for([c.name for c in data.catalogue.categories])
+    for group in groups:
+        split, label = group.split, ("" if not rules.by_category else group.label)
+        if not rules.by_category:
+            title, items = "一般项目及公共服务设施合计（元）", f"SUMIF({rule},\"<>{pipeline_name}\",{amount})"
+        elif group.key:
+            title = f"{group.key}合计（元）"
+            items = f"SUMIFS({amount},{category},\"{group.key}\",{rule},\"<>{pipeline_name}\")"
+        else:
+            title = "其他类别一般项目合计（元）"
+            items = f"SUMIF({rule},\"<>{pipeline_name}\",{amount})" + "".join(
+                f"-SUMIFS({amount},{category},\"{g.key}\",{rule},\"<>{pipeline_name}\")"
+                for g in rules.groups)
+        items_row = next(row)
+        out.append(Computed(title, _fixed(items),
+                            _group_value(group.key, "items"), money))
+        taken = [f"B{KV_FIRST + i}" for i in range(len(rules.raised))] if group.takes_raised else []
+        for n, c in enumerate(group.contributions):
+            left = "-".join([f"B{items_row}", *taken])
+            r = next(row)
+            # several contributions of one group are numbered, so no two rows read alike
+            which = f"先行出资{n + 1}：" if len(group.contributions) > 1 else ""
+            out.append(Computed(f"{label}{which}{names[c.party]}出资（元）",
+                                _fixed(c.formula(measures[c.measure], left)),
+                                _group_value(group.key, "contribution", n), money))
+            taken.append(f"B{r}")
+            cells.setdefault(c.party, []).append(f"B{r}")
+        base_row = next(row)
+        out.append(Computed(f"{label}按比例分担的基数（元）",
+                            _fixed("-".join([f"B{items_row}", *taken])),
+                            _group_value(group.key, "base"), money))
+        parts = {k: f"B{next(row)}" for k in split.shares}
+        formulas = split.formulas(f"B{base_row}", parts)
+        for name in split.shares:
+            out.append(Computed(f"{label}{names[name]}分担（{split.ratio}）",
+                                _fixed(formulas[name]),
+                                _group_value(group.key, "part", name), money))
+            cells.setdefault(name, []).append(parts[name])
+    pipe_row = next(row)
+    pipe_cells = {k: f"B{next(row)}" for k in p.shares}
+    after_row = next(row)
+    # Per line: Excel has no ROUND over a range but SUMPRODUCT takes one.
+    mask = f"{before}*({rule}=\"{pipeline_name}\")"
+    piped = {k: f"SUMPRODUCT({p.formula(k, mask)})" for k in p.others}
+    piped[p.remainder_to] = p.remainder_formula(f"B{pipe_row}", pipe_cells)
+    out.append(Computed("管线表（箱）前合计（元）",
+                        lambda _: f"SUMIF({rule},\"{pipeline_name}\",{before})",
                         lambda ctx: sum((lf.line.before_meter or Decimal(0) for lf in _funding(ctx).lines
                                          if lf.rule == "pipeline"), Decimal(0)) if _funding(ctx) else
-                        Decimal(0), "#,##0.00"))
-    for name, label in (("utility", "管线单位"), ("district", "县（区）政府")):
-        out.append(Computed(f"{label}承担表前（{pct[name]}%）", lambda _, n=name: pipeline(n),  # type: ignore[misc]
-                            _party(name, "pipeline"), "#,##0.00"))
-    out.append(Computed("管线表（箱）后，居民承担（元）",
-                        lambda _: f"SUMIF({rule},\"{RULE_NAMES['pipeline']}\",{after})",
-                        _party("residents", "pipeline"), "#,##0.00"))
-    out.append(Computed("居民合计每户分担（元）",
-                        lambda _: f"IF(基本情况!$B${KV_FIRST + 4}>0,ROUND((B{KV_FIRST + 7}+B{KV_FIRST + 11})"
-                                  f"/基本情况!$B${KV_FIRST + 4},2),0)",
+                        Decimal(0), money))
+    for name in p.shares:
+        out.append(Computed(f"{names[name]}承担表前（{number_text(p.shares[name])}%）",
+                            _fixed(piped[name]),
+                            _party(name, "pipeline"), money))
+    out.append(Computed(f"管线表（箱）后，{names[after_party]}承担（元）",
+                        lambda _: f"SUMIF({rule},\"{pipeline_name}\",{after})",
+                        _party(after_party, "pipeline"), money))
+    total = "+".join([*cells.get(after_party, []), f"B{after_row}"])
+    out.append(Computed(f"{names[after_party]}合计每户分担（元）",
+                        lambda _: f"IF({households}>0,ROUND(({total})/{households},2),0)",
                         lambda ctx: _funding(ctx).per_household_residents if _funding(ctx) else Decimal(0),
-                        "#,##0.00"))
+                        money))
     return out
-
-
-def _other(ctx: Context) -> Decimal:
-    assert ctx.project is not None
-    return ctx.project.other_funding.maintenance_fund + ctx.project.other_funding.social_capital
 
 
 def _survey_total(ctx: Context) -> Any:

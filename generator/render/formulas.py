@@ -8,8 +8,9 @@ Excel, WPS and LibreOffice still recalculate on opening (fullCalcOnLoad).
 
 Supported: numbers, text in double quotes, cell references and ranges (with $ and a sheet name),
 + - * / & and comparisons, and the functions SUM, SUMIF, SUMIFS, COUNT, COUNTIFS, IF, ROUND,
-RANK, ABS, INT, MOD and TEXT with the 大写 format (daxie_formula). A formula outside that part
-raises Unsupported: no value is guessed.
+RANK, ABS, INT, MOD, MIN and MAX of single values, SUMPRODUCT of one expression over ranges of
+one size, and TEXT with the 大写 format (daxie_formula). A formula outside that part raises
+Unsupported: no value is guessed.
 """
 
 from __future__ import annotations
@@ -182,6 +183,9 @@ class _Parser:
         self.book, self.sheet = book, sheet
         self.tokens = _tokens(formula.lstrip("="))
         self.pos = 0
+        self.index: int | None = None
+        """Inside SUMPRODUCT: which cell of each range this evaluation stands for."""
+        self.size: int | None = None
 
     def value(self) -> Value:
         try:
@@ -267,6 +271,8 @@ class _Parser:
             return text[1:-1].replace('""', '"')
         if kind == "ref":
             return self._ref(text)
+        if kind == "func" and text == "SUMPRODUCT":
+            return self._sumproduct()
         if kind == "func":
             self._take("(")
             args: list[Any] = []
@@ -284,7 +290,46 @@ class _Parser:
         raise Unsupported(text)
 
     def _ref(self, text: str) -> _Range:
-        return _reference(text, self.sheet)
+        found = _reference(text, self.sheet)
+        if self.index is None or (found.r1 == found.r2 and found.c1 == found.c2):
+            return found
+        # Inside SUMPRODUCT: a range stands for its index-th cell, row by row.
+        cells = list(found.cells())
+        if self.size is not None and len(cells) != self.size:
+            raise Unsupported("SUMPRODUCT 中的区域大小不同")
+        self.size = len(cells)
+        sheet, r, c = cells[self.index]
+        return _Range(sheet, r, c, r, c)
+
+    def _sumproduct(self) -> Decimal:
+        """SUMPRODUCT(expression) over ranges of one size: the expression evaluated once per
+        cell position, each range standing for its cell there, and the results added up."""
+        self._take("(")
+        start, depth = self.pos, 0
+        while self.pos < len(self.tokens):
+            token = self._peek()
+            if token == "(":
+                depth += 1
+            elif token == ")":
+                if depth == 0:
+                    break
+                depth -= 1
+            elif token == "," and depth == 0:
+                raise Unsupported("SUMPRODUCT 只支持一个参数（写成区域的乘积）")
+            self.pos += 1
+        inner = self.tokens[start:self.pos]
+        self._take(")")
+        total, index, size = Decimal(0), 0, 1
+        while index < size:
+            part = _Parser(self.book, self.sheet, "")
+            part.tokens, part.index = inner, index
+            value = part.value()
+            if isinstance(value, XlError):
+                raise _Failed(value)
+            total += _num(value)
+            size = part.size or 1
+            index += 1
+        return total
 
     def _values(self, arg: Any) -> list[Value]:
         if isinstance(arg, _Range):
@@ -418,6 +463,8 @@ _FUNCTIONS: dict[str, Callable[[_Parser, list[Any]], Value]] = {
     "IF": _if, "ROUND": _round_fn, "RANK": _rank,
     "ABS": lambda p, a: abs(_num(p._scalar(a[0]))),
     "INT": lambda p, a: _num(p._scalar(a[0])).to_integral_value(rounding=ROUND_FLOOR),
+    "MIN": lambda p, a: min(_num(p._scalar(x)) for x in a),
+    "MAX": lambda p, a: max(_num(p._scalar(x)) for x in a),
 }
 
 

@@ -18,6 +18,7 @@ from generator.data.roster import Tally, issues, tally
 from generator.render.env import xml_safe
 from generator.render.filters import cn_date, q2, to_yuan, yuan
 from generator.render.pictures import PhotoError, check_image, locate
+from generator.rules import consent
 from generator.rules.funding import line_rule, plan_funding
 
 Severity = Literal["error", "warning"]
@@ -258,11 +259,13 @@ def survey_tally(data: DataSet, project: Project) -> Tally | None:
                  no_answer=s.no_answer, area_missing=s.households_asked)
 
 
-def _support_shortfall(data: DataSet, counted: Tally | None) -> str | None:
+def _support_shortfall(data: DataSet, project: Project, counted: Tally | None) -> str | None:
     """Why the counts miss the programme's threshold (by households, and by area where set), or None."""
     if counted is None or not counted.asked:
         return "缺少居民意见征询结果"
     rules = data.programme.eligibility
+    if rules.consent is not None:
+        return consent.shortfall(data, project, rules.consent, counted)
     floor = rules.min_support_percent
     if counted.support * 100 < floor * counted.asked:
         pct = (Decimal(counted.support * 100) / counted.asked).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
@@ -279,7 +282,7 @@ def _support_shortfall(data: DataSet, counted: Tally | None) -> str | None:
 
 def meets_support(data: DataSet, project: Project) -> bool:
     """Whether the survey reached the programme's support thresholds, compared exactly (no division)."""
-    return _support_shortfall(data, survey_tally(data, project)) is None
+    return _support_shortfall(data, project, survey_tally(data, project)) is None
 
 
 @rule("ELIG-SUPPORT", "居民支持率不低于规定比例方可申请改造", per_project=True)
@@ -288,7 +291,7 @@ def check_support(data: DataSet) -> Iterator[Finding]:
         counted = survey_tally(data, p)
         if counted is None:
             continue
-        short = _support_shortfall(data, counted)
+        short = _support_shortfall(data, p, counted)
         if short is None:
             continue
         field = "意见（住户名册）" if p.community in data.rosters else "survey.support（同意户数）"
@@ -459,6 +462,39 @@ def check_other_funding(data: DataSet) -> Iterator[Finding]:
         if funding.general_base < 0:
             yield _proj(data, p, "FUND-OTHER", "error", "other_funding（其他资金）",
                         "维修资金与社会资本之和超过按比例分担的项目金额")
+
+
+def _project_areas(data: DataSet) -> Iterator[Finding]:
+    """Each project whose categories are paid by floor area states its floor area."""
+    funding = data.programme.funding
+    if funding is None:
+        return
+    by_area = {cat.category for cat in funding.categories
+               if any(c.per_m2 is not None for c in cat.contributions)}
+    for p in data.projects.values():
+        if p.floor_area is not None:
+            continue
+        wanted = sorted({data.category_of(ln.item) for ln in p.items if ln.item in data.items
+                         and data.category_of(ln.item) in by_area})
+        if wanted:
+            yield _proj(data, p, "FUND-CATEGORIES", "error", "floor_area（改造范围建筑面积）",
+                        f"{'、'.join(wanted)}按建筑面积出资，须填写改造范围建筑面积（㎡）")
+
+
+@rule("FUND-CATEGORIES", "按类别分担的类别须是分类表中的类别；按面积出资的项目须填建筑面积",
+      project_part=_project_areas)
+def check_funding_categories(data: DataSet) -> Iterator[Finding]:
+    funding = data.programme.funding
+    if funding is None:
+        return
+    names = [c.name for c in data.catalogue.categories]
+    for i, cat in enumerate(funding.categories):
+        if cat.category not in names:
+            yield Finding("FUND-CATEGORIES", "error", _rel(data, data.root / "programme.yaml"),
+                          "按类别的资金分担", f"funding.categories[{i}].category",
+                          f"类别“{cat.category}”不在分类表（catalogue.yaml）中；分类表的类别为："
+                          + "、".join(names))
+    yield from _project_areas(data)
 
 
 def _split_ok(data: DataSet) -> bool:
@@ -730,8 +766,14 @@ def check_acceptance_conclusion(data: DataSet) -> Iterator[Finding]:
                         f"分项“{failed}”不合格，应写明整改期限")
 
 
-NEUTRAL_BASIS = "按照全市老旧小区改造试点工作安排"
-"""What a paper dated before the programme document was issued says instead of citing it."""
+def neutral_basis(data: DataSet, year: int) -> str:
+    """What a paper dated before the programme document was issued says instead of citing it:
+    the programme's own words (``neutral_basis``), or the city's arrangements for the year's
+    work (试点 in the pilot year)."""
+    prog = data.programme
+    if prog.neutral_basis:
+        return prog.neutral_basis
+    return f"按照全市老旧小区改造{'试点' if year == prog.pilot.year else ''}工作安排"
 
 
 def may_cite(data: DataSet, day: dt.date | None) -> bool:
@@ -768,4 +810,4 @@ def check_before_issuance(data: DataSet) -> Iterator[Finding]:
         yield _proj(data, p, "DATE-BEFORE-ISSUANCE", "warning", "dates",
                     f"{papers}早于《{data.programme.title}》"
                     f"（{issued.number}）印发日期{cn_date(issued.date)}，这些文书不引用该文件，"
-                    f"改用“{NEUTRAL_BASIS}”；如日期有误请改正")
+                    f"改用“{neutral_basis(data, data.communities[p.community].year)}”；如日期有误请改正")

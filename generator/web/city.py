@@ -12,6 +12,7 @@ import re
 import secrets
 import tempfile
 import time
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,6 @@ from pydantic import ValidationError
 
 from generator.data.loader import describe_error
 from generator.data.models import CITY_REPORT, DistrictReport, Narrative
-from generator.documents.figures import PARTY_KEYS
 from generator.documents.kinds import KINDS, Kind, Target, kinds_of
 from generator.documents.progress import STAGE_KEYS, STAGE_LABELS, Stats, stats_dict
 from generator.errors import DataError, OutputError
@@ -89,12 +89,12 @@ def dashboard() -> Any:
     now = loaded()
     s = _stats(now)
     groups = [*s.years, *s.districts]
-    parties = now.data.programme.parties
+    parties = now.data.programme.parties.ordered()
     made = now.view("charts:" + s.programme.label, lambda: _charts(now, s, groups))
     years = [gr.year for gr in s.years if gr.year is not None]
     return render_template(
         "dashboard.html", s=s, groups=groups, charts=made,
-        stage_keys=STAGE_KEYS, stage_labels=STAGE_LABELS, parties=[(k, getattr(parties, k)) for k in PARTY_KEYS],
+        stage_keys=STAGE_KEYS, stage_labels=STAGE_LABELS, parties=list(parties.items()),
         whole=whole_programme(g.user), years=years, statistics=KINDS["statistics"], general_shown=GENERAL_SHOWN,
     )
 
@@ -109,10 +109,11 @@ def _charts(now: Loaded, s: Stats, groups: list[Any]) -> list[Any]:
                                            r["finished_households"]])
                                for gr in groups for r in [gr.rates()]],
                               ["开工率（按小区）", "开工率（按户）", "完工率（按小区）", "完工率（按户）"])
-    parties = now.data.programme.parties
+    parties = now.data.programme.parties.ordered()
     fund_chart = charts.pairs("资金：预算筹集与实际到位（万元）",
-                              [(getattr(parties, k), s.programme.planned_wan[k], s.programme.paid_wan[k])
-                               for k in PARTY_KEYS], ["预算筹集", "实际到位"])
+                              [(parties[k], s.programme.planned_wan.get(k, Decimal(0)),
+                                s.programme.paid_wan.get(k, Decimal(0))) for k in parties],
+                              ["预算筹集", "实际到位"])
     return [stage_chart, rate_chart, fund_chart]
 
 

@@ -11,7 +11,7 @@ from flask import Blueprint, Response, abort, g, render_template, request
 from generator.data.models import STAGE_NAMES
 from generator.documents.kinds import KINDS
 from generator.rules.findings import SEVERITY
-from generator.rules.funding import PARTIES, plan_funding
+from generator.rules.funding import plan_funding, policy
 from generator.web import forms, listing
 from generator.web.permissions import allowed
 from generator.web.reviews import STATUS_NAMES, current_gate, current_latest, reviews_of
@@ -94,10 +94,10 @@ def funding_view(now: Loaded, project: Any) -> dict[str, Any] | None:
         return None
     data = now.data
     funding = plan_funding(data, project, data.communities[project.community].households)
-    names = data.programme.parties
+    names = policy(data.programme).parties
     return {
         "total": funding.total,
-        "parties": [(getattr(names, p), funding.by_party[p]) for p in PARTIES],
+        "parties": [(names[k], amount) for k, amount in funding.by_party.items()],
         "per_household": funding.per_household_residents,
     }
 
