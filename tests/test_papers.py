@@ -300,7 +300,7 @@ def test_reports_are_gongwen_and_say_nothing_twice(reports_build: Result, bundle
     east = docx_text(reports_build.out / "2018/东区/2018年老旧小区改造试点工作报告.docx")
     assert "东府〔2018〕12号　　签发人：李明远" in east and "【待填写" not in east
     miyi = docx_text(reports_build.out / "2018/米易县/2018年老旧小区改造试点工作报告.docx")
-    assert "【待填写：发文字号】" in miyi and "【待填写：抄送机关】" in miyi
+    assert "米府〔2018〕18号　　签发人：杨春林" in miyi and "【待填写" not in miyi
 
 
 # ---------------------------------------------------------------- one figure, one way, every paper

@@ -14,7 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 from generator.cli.reports import report
-from generator.data.loader import DataSet, load
+from generator.data.loader import BUNDLED_DATA, DataSet, load
 from generator.documents.figures import assessment_rows, ranks, total_score, totals, year_figures
 from generator.documents.report import report_context, report_years, signature
 from generator.documents.workbooks import PLAN_SHEET, SUMMARY_SHEET, assessment_layout
@@ -247,11 +247,7 @@ def test_district_report_is_from_its_government_to_the_housing_bureau(
         assert heading in lines
     assert "{{" not in text and "{%" not in text and "None" not in text
     assert "示例" in text  # built from illustrative project data
-    if district == "米易县":
-        assert "【待填写：米易县主要做法】" in text and "【待填写：米易县基本情况】" in text
-        assert "【待填写：发文字号】" in text and "【待填写：签发人】" in text
-    else:
-        assert "【待填写" not in text
+    assert "【待填写" not in text  # the bundled data is the first thing a user sees: nothing open
 
 
 def test_the_high_tech_zone_reports_from_its_committee(built: Result) -> None:
@@ -278,7 +274,7 @@ def test_city_report_compiles_every_district(built: Result) -> None:
     assert "截至2019年1月15日" in text
     assert lines[-6:-4] == ["抄送：各县（区）人民政府，钒钛高新区管委会。",
                             "攀枝花市住房城乡建设局办公室　　2019年1月15日印发"]
-    assert "各县（区）政府及钒钛高新区管委会" in text and "其中米易县尚未报送" in text
+    assert "各县（区）政府及钒钛高新区管委会" in text and "尚未报送" not in text
     assert "| 小区个数（个） | 9 | 9 | 100.0% |" in text
     assert "| 改造户数（户） | 4071 | 4063 | 99.8% |" in text
     assert "| 投资（万元） | 7,475.00 | 7,486.18 | 100.1% |" in text
@@ -287,12 +283,34 @@ def test_city_report_compiles_every_district(built: Result) -> None:
         "东区", "东区", "西区", "西区", "仁和区", "仁和区", "盐边县", "米易县", "钒钛高新区"]
     for i, name in enumerate(["东区", "西区", "仁和区", "米易县", "盐边县", "钒钛高新区"], start=1):
         assert lines.count(f"（{'一二三四五六'[i - 1]}）{name}") == 3  # sections 二, 三, 四
-    assert "【待填写：米易县主要做法】" in text
-    assert "【待填写：东区" not in text
+    assert "【待填写" not in text
     body = [ln for ln in lines if not ln.startswith("[")]
     assert body[-4].strip("\u3000\u2002") == "攀枝花市住房城乡建设局"
     assert body[-3].strip("\u3000\u2002") == "2019年1月15日"  # from data/reports/2018/全市.yaml
     assert "{{" not in text and "{%" not in text and "None" not in text
+
+
+def test_every_bundled_report_is_complete(built: Result) -> None:
+    reports = sorted(built.out.glob("2018/*/*试点工作报告*.docx"))
+    assert len(reports) == 7
+    for path in reports:
+        assert "【待填写" not in report_text(path.read_bytes()), path
+
+
+def test_a_district_that_has_not_reported_is_marked_not_guessed(tmp_path: Path) -> None:
+    root = tmp_path / "data"
+    shutil.copytree(BUNDLED_DATA, root)
+    (root / "reports/2018/米易县.yaml").unlink()
+    data = load(root)
+    city = report_context(data, 2018, None)
+    assert "其中米易县尚未报送" in city["opening"]
+    texts = [p["text"] for part in city["practices"] for p in part["paragraphs"]]
+    assert "【待填写：米易县主要做法】" in texts and "【待填写：东区主要做法】" not in texts
+    own = report_context(data, 2018, "米易县")
+    assert own["situation"][0]["paragraphs"][0]["text"] == "【待填写：米易县基本情况】"
+    assert own["doc"]["number"] == "【待填写：发文字号】"
+    assert own["doc"]["signer"] == "【待填写：签发人】"
+    assert own["doc"]["cc"] == "抄送：【待填写：抄送机关】。"
 
 
 def test_a_later_year_is_an_annual_summary(bundled: DataSet) -> None:
