@@ -115,6 +115,8 @@ def pdfs(full_build: Result, reports_build: Result, tmp_path_factory: pytest.Tem
               and not p.name.startswith("01-")}
     chosen["report.docx"] = next(p for p in reports_build.paths
                                  if "东区" in str(p) and p.name.endswith("工作报告.docx"))
+    chosen["zone-report.docx"] = next(p for p in reports_build.paths
+                                      if "钒钛高新区" in str(p) and p.name.endswith("工作报告.docx"))
     copies = []
     for name, path in chosen.items():
         copies.append(folder / name)
@@ -132,6 +134,50 @@ def _lines(pdf: Path) -> list[tuple[int, float, float, str]]:
     return [(n, float(line.get("xMin")), float(line.get("xMax")),
              "".join(w.text or "" for w in line.iter("{*}word")))
             for n, page in enumerate(root.iter("{*}page"), start=1) for line in page.iter("{*}line")]
+
+
+def _boxes(pdf: Path) -> list[tuple[int, float, float, float, float, str]]:
+    """(page, left, top, right, bottom, text) of every text line, from pdftotext's layout boxes."""
+    xml = subprocess.run(["pdftotext", "-bbox-layout", str(pdf), "-"], capture_output=True,
+                         check=True).stdout
+    root = etree.fromstring(xml, etree.XMLParser(recover=True))
+    return [(n, float(line.get("xMin")), float(line.get("yMin")), float(line.get("xMax")),
+             float(line.get("yMax")), "".join(w.text or "" for w in line.iter("{*}word")))
+            for n, page in enumerate(root.iter("{*}page"), start=1) for line in page.iter("{*}line")]
+
+
+TYPE_AREA_BOTTOM = (297 - 35) / 25.4 * 72
+"""The type area's lower edge, in points from the top of an A4 page (bottom margin 35 mm)."""
+RECORD_CHAR = 14.0
+"""A 4号 character of the 版记, in points."""
+
+
+@needs_lo
+@pytest.mark.libreoffice
+@pytest.mark.parametrize("stem", ["report", "zone-report"])
+def test_report_head_and_record_are_gb_t_9704(pdfs: dict[str, Path], stem: str) -> None:
+    """版头: the masthead on one line; 发文字号 one character in from the left and 签发人 one in from
+    the right on one line. 版记: 印发 one character in from the right, on the last page's last line."""
+    boxes = _boxes(pdfs[stem])
+    docx_lines = docx_text_lines(pdfs[stem].with_suffix(".docx"))
+    masthead = docx_lines[0]
+    assert any(text == masthead for page, *_, text in boxes if page == 1), masthead
+    signer = next(b for b in boxes if "签发人" in b[5])
+    line = [b for b in boxes if b[0] == 1 and abs(b[2] - signer[2]) < 2]
+    assert any("〔" in b[5] for b in line), line  # 发文字号 and 签发人 on one line
+    assert abs(min(b[1] for b in line) - (LEFT_PT + CHAR_PT)) < CHAR_PT / 2, line
+    assert abs(max(b[3] for b in line) - (RIGHT_PT - CHAR_PT)) < CHAR_PT / 2, line
+    last = max(b[0] for b in boxes)
+    printed = next(b for b in boxes if b[0] == last and b[5].endswith("印发"))
+    assert abs(printed[3] - (RIGHT_PT - RECORD_CHAR)) < RECORD_CHAR / 2, printed
+    assert 0 <= TYPE_AREA_BOTTOM - printed[4] < RECORD_CHAR, printed  # at the foot of the page
+    assert not [b for b in boxes if b[0] == last and b[2] > printed[4] and not re.fullmatch(r"—\d+—", b[5])]
+
+
+def docx_text_lines(path: Path) -> list[str]:
+    from tests.snapshot import docx_text
+
+    return docx_text(path).splitlines()
 
 
 CLOSING = "，。、；：）》”"

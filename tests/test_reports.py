@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import uuid
+import zipfile
 from decimal import Decimal
 from pathlib import Path
 
@@ -21,6 +23,7 @@ from generator.documents.workbooks import PLAN_SHEET, SUMMARY_SHEET, assessment_
 from generator.errors import DataError, OutputError
 from generator.output.pipeline import Result, build_reports
 from generator.output.writer import MANIFEST, sha256
+from generator.render.titles import CONDENSED, LINE_POINTS, masthead_points
 from tests.golden_reports import report_text, snapshots
 from tests.helpers import DataDir
 
@@ -227,12 +230,12 @@ def test_district_report_is_from_its_government_to_the_housing_bureau(
     text = text_of(built, district_report(district))
     lines = text.splitlines()
     sender = bundled.districts[district].government
-    assert lines[0] == f"{sender}文件" and "签发人：" in lines[1]  # 版头 of an upward document
+    assert lines[0] == f"{sender}文件" and "\t签发人：" in lines[1]  # 版头 of an upward document
     assert lines[2] == sender and lines[3] == "关于2018年老旧小区改造试点工作的报告"
     assert lines[4] == "攀枝花市住房城乡建设局："
     body = [ln for ln in lines if not ln.startswith("[")]
-    assert body[-1].endswith("印发")  # 版记
-    if body[-2].startswith("抄送："):
+    assert body[-1].startswith("| ") and body[-1].endswith("印发 |")  # 版记, a table at the foot
+    if body[-2].startswith("| 抄送："):
         body.pop(-2)
     sign = [ln.strip("\u3000\u2002") for ln in body[:-1]][-2:]
     assert sign[0] == sender
@@ -248,6 +251,34 @@ def test_district_report_is_from_its_government_to_the_housing_bureau(
     assert "{{" not in text and "{%" not in text and "None" not in text
     assert "示例" in text  # built from illustrative project data
     assert "【待填写" not in text  # the bundled data is the first thing a user sees: nothing open
+
+
+def test_a_long_masthead_is_set_smaller_to_stay_on_one_line() -> None:
+    assert masthead_points("盐边县人民政府文件") is None  # 一号 fits: the style's size stands
+    name = "攀枝花钒钛高新技术产业开发区管理委员会文件"
+    size = masthead_points(name)
+    assert size == 21
+    assert len(name) * (size - CONDENSED) <= LINE_POINTS < len(name) * (size + 1 - CONDENSED)
+
+
+def test_head_and_record_are_laid_out_as_gb_t_9704(built: Result) -> None:
+    """版头: the masthead in one run at its fitted size, 发文字号 and 签发人 on one line over a red
+    rule, the signer's name in 楷体; 版记: a table as wide as the type area, at the page's foot."""
+    with zipfile.ZipFile(built.out / district_report("钒钛高新区")) as zf:
+        document = zf.read("word/document.xml").decode("utf-8")
+        styles = zf.read("word/styles.xml").decode("utf-8")
+    masthead = re.search(r'<w:pStyle w:val="GwMasthead"/></w:pPr>(.*?)</w:p>', document)[1]
+    assert '<w:sz w:val="42"/>' in masthead and len(re.findall(r"<w:t[^>]*>[^<]+</w:t>", masthead)) == 1
+    number = re.search(r'<w:pStyle w:val="GwDocNumber"/></w:pPr>(.*?)</w:p>', document)[1]
+    assert re.search(r"〔2019〕6号</w:t></w:r><w:r><w:tab/></w:r><w:r><w:t[^>]*>签发人：</w:t></w:r>"
+                     r'<w:r><w:rPr><w:rStyle w:val="GwSignerName"/></w:rPr><w:t[^>]*>张海波<', number)
+    number_style = re.search(r'w:styleId="GwDocNumber">.*?</w:style>', styles)[0]
+    assert re.search(r'<w:bottom w:val="single" w:sz="\d+" w:space="\d+" w:color="C00000"/>', number_style)
+    signer_style = re.search(r'w:styleId="GwSignerName">.*?</w:style>', styles)[0]
+    assert 'w:eastAsia="楷体_GB2312"' in signer_style
+    record = document[document.rindex("<w:tbl>"):]
+    assert 'w:tblpYSpec="bottom"' in record and '<w:tblW w:w="8845" w:type="dxa"/>' in record
+    assert "抄送：攀枝花市人民政府办公室。" in record and "2019年1月3日印发" in record
 
 
 def test_the_high_tech_zone_reports_from_its_committee(built: Result) -> None:
@@ -268,12 +299,12 @@ def test_city_report_compiles_every_district(built: Result) -> None:
     text = text_of(built, CITY_REPORT)
     lines = text.splitlines()
     assert lines[0] == "攀枝花市住房城乡建设局文件"
-    assert lines[1] == "攀住建〔2019〕3号　　签发人：赵文华"
+    assert lines[1] == "\u3000攀住建〔2019〕3号\t签发人：赵文华"
     assert lines[2:5] == ["攀枝花市住房城乡建设局", "关于2018年老旧小区改造试点工作的报告",
                           "攀枝花市人民政府："]
     assert "截至2019年1月15日" in text
-    assert lines[-6:-4] == ["抄送：各县（区）人民政府，钒钛高新区管委会。",
-                            "攀枝花市住房城乡建设局办公室　　2019年1月15日印发"]
+    assert lines[-6:-4] == ["| 抄送：各县（区）人民政府，钒钛高新区管委会。 |",
+                            "| 攀枝花市住房城乡建设局办公室\t2019年1月15日印发 |"]
     assert "各县（区）政府及钒钛高新区管委会" in text and "尚未报送" not in text
     assert "| 小区个数（个） | 9 | 9 | 100.0% |" in text
     assert "| 改造户数（户） | 4071 | 4063 | 99.8% |" in text

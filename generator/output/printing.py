@@ -39,6 +39,7 @@ from generator.output.pipeline import (
 from generator.output.writer import Entry, sha256
 from generator.render.docx import CompiledDocx
 from generator.render.images import Picture, add_media, collecting
+from generator.render.titles import break_title
 from generator.render.ziputil import deflate, deflate_stream, fixed, write_zip
 
 R = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -284,7 +285,8 @@ class Binder:
 
         def para(style: str, text: str, jc: str = "") -> str:
             align = f'<w:jc w:val="{jc}"/>' if jc else ""
-            return f"<w:p><w:pPr>{style}{align}</w:pPr><w:r><w:t>{escape(text)}</w:t></w:r></w:p>"
+            runs = "<w:br/>".join(f"<w:t>{escape(line)}</w:t>" for line in text.split("\n"))
+            return f"<w:p><w:pPr>{style}{align}</w:pPr><w:r>{runs}</w:r></w:p>"
 
         def row(texts: Sequence[str], style: str, header: bool = False) -> str:
             repeat = "<w:tblHeader/>" if header else ""  # the heading row repeats on every page
@@ -393,7 +395,9 @@ class PrintFile:
 
     @property
     def heading(self) -> str:
-        return f"{self.unit}{self.kind.name}打印目录"
+        """The contents page's title, broken between words where it needs two lines."""
+        names = [self.unit, self.district, self.street_office or "", self.kind.name]
+        return "\n".join(break_title(f"{self.unit}{self.kind.name}打印目录", names))
 
 
 def plan_prints(data: DataSet, kind: str, district: str | None = None, year: int | None = None,
