@@ -117,6 +117,9 @@ def pdfs(full_build: Result, reports_build: Result, tmp_path_factory: pytest.Tem
                                  if "东区" in str(p) and p.name.endswith("工作报告.docx"))
     chosen["zone-report.docx"] = next(p for p in reports_build.paths
                                       if "钒钛高新区" in str(p) and p.name.endswith("工作报告.docx"))
+    # A plan whose money list puts long numbers at line starts (justified, its lines were stretched).
+    chosen["long-numbers.docx"] = next(p for p in full_build.paths
+                                       if "07-月潭小区" in str(p) and p.name == "03-改造方案.docx")
     copies = []
     for name, path in chosen.items():
         copies.append(folder / name)
@@ -172,6 +175,30 @@ def test_report_head_and_record_are_gb_t_9704(pdfs: dict[str, Path], stem: str) 
     assert abs(printed[3] - (RIGHT_PT - RECORD_CHAR)) < RECORD_CHAR / 2, printed
     assert 0 <= TYPE_AREA_BOTTOM - printed[4] < RECORD_CHAR, printed  # at the foot of the page
     assert not [b for b in boxes if b[0] == last and b[2] > printed[4] and not re.fullmatch(r"—\d+—", b[5])]
+
+
+@needs_lo
+@pytest.mark.libreoffice
+def test_no_full_line_is_stretched(pdfs: dict[str, Path]) -> None:
+    """A line is never spread out with gaps between its characters: where a long number does not
+    fit a line's end, the number moves to the next line and the line ends short (left aligned)."""
+    checked = 0
+    for stem, pdf in pdfs.items():
+        xml = subprocess.run(["pdftotext", "-bbox-layout", str(pdf), "-"], capture_output=True,
+                             check=True).stdout
+        root = etree.fromstring(xml, etree.XMLParser(recover=True))
+        for line in root.iter("{*}line"):
+            words = [(float(x.get("xMin")), float(x.get("xMax")), float(x.get("yMax")) - float(x.get("yMin")),
+                      x.text or "") for x in line.iter("{*}word")]
+            if len(words) < 2:
+                continue
+            checked += 1
+            height = max(wd[2] for wd in words)
+            # Justification spreads a line's slack over every character gap: pdftotext then cuts
+            # the line into many words a quarter of a character apart or more.
+            wide = [b[0] - a[1] for a, b in zip(words, words[1:]) if b[0] - a[1] > height / 4]
+            assert len(wide) < 3, f"{stem}：字距被拉开：{''.join(wd[3] for wd in words)}"
+    assert checked > 20
 
 
 def docx_text_lines(path: Path) -> list[str]:
