@@ -362,3 +362,19 @@ def test_every_project_figure_is_the_same_in_district_and_city_reports(
                 assert cells == city[name], (path.parent.name, name)
                 seen += 1
         assert seen == 9
+
+
+def test_posted_and_sent_papers_print_no_blanks(full_build: Result) -> None:
+    """A notice goes on the wall and a plan or application to the bureau: what the data does not
+    know yet is said (施工单位待定，开工时间另行公告, 建成年代不详), never a line to fill in."""
+    checked = 0
+    for path in full_build.paths:
+        if path.name not in ("03-改造方案.docx", "05-改造方案公示.docx"):
+            continue
+        text = docx_text(path)
+        checked += 1
+        assert "__" not in text, (path, [ln for ln in text.splitlines() if "__" in ln])
+    assert checked >= 20
+    unknown = docx_text(next(p for p in full_build.paths
+                             if "10-炳草岗酿造厂小区" in str(p) and p.name == "05-改造方案公示.docx"))
+    assert "三、实施安排：施工单位和监理单位由炳草岗街道办事处依法选定，开工时间确定后另行公告。" in unknown

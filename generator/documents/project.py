@@ -378,7 +378,8 @@ def eligibility(data: DataSet, project: Project) -> dict[str, Any]:
     years = c.built_years
     built_text = c.built + ("年" if c.built and c.built[-1].isdigit() else "") if c.built else ""
     if years is None:
-        built = f"小区建成于{built_text or '________'}{'' if built_text else '年'}。"
+        # An unknown year is said as such: a blank on a paper that is sent asks nobody to fill it.
+        built = f"小区建成于{built_text}。" if built_text else "小区建成年代不详。"
     elif years[1] < limit:
         built = f"小区建成于{built_text}，属于{limit}年以前建成的小区。"
     else:
