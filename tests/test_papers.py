@@ -251,6 +251,21 @@ def _application(full_build: Result, seq: int) -> str:
     return docx_text(next(full_build.out.glob(f"*/*/{seq:02d}-*/02-改造申请书.docx")))
 
 
+def test_application_quotes_the_planned_investment_once_and_hangs_its_attachments(
+        full_build: Result) -> None:
+    """A month before the budget there is no 预算: the application says 计划投资, in one format;
+    a long attachment name wraps under its own first character (GB/T 9704, 7.3.6)."""
+    text = _application(full_build, 2)
+    assert text.count("计划投资2,825.00万元") == 1 and "预算投资" not in text and "预计投资" not in text
+    path = next(full_build.out.glob("*/*/02-*/02-改造申请书.docx"))
+    attachments = [p for p in Document(str(path)).paragraphs if p.style is not None and p.style.name == "附注" and "征询" in p.text]
+    assert len(attachments) == 2
+    for paragraph in attachments:
+        indent = paragraph.paragraph_format
+        # the name starts after 2 characters of indent, 附件：and "1.": 6 characters of 16 pt
+        assert indent.left_indent.pt == 96 and indent.first_line_indent.pt == -64
+
+
 def test_application_states_eligibility_without_contradicting_the_data(
         full_build: Result, bundled: DataSet) -> None:
     late = bundled.communities["miyi-08"]
