@@ -258,7 +258,8 @@ def test_application_quotes_the_planned_investment_once_and_hangs_its_attachment
     text = _application(full_build, 2)
     assert text.count("计划投资2,825.00万元") == 1 and "预算投资" not in text and "预计投资" not in text
     path = next(full_build.out.glob("*/*/02-*/02-改造申请书.docx"))
-    attachments = [p for p in Document(str(path)).paragraphs if p.style is not None and p.style.name == "附注" and "征询" in p.text]
+    attachments = [p for p in Document(str(path)).paragraphs
+                   if p.style is not None and p.style.name == "附注" and "征询" in p.text]
     assert len(attachments) == 2
     for paragraph in attachments:
         indent = paragraph.paragraph_format

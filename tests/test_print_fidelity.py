@@ -196,7 +196,7 @@ def test_no_full_line_is_stretched(pdfs: dict[str, Path]) -> None:
             height = max(wd[2] for wd in words)
             # Justification spreads a line's slack over every character gap: pdftotext then cuts
             # the line into many words a quarter of a character apart or more.
-            wide = [b[0] - a[1] for a, b in zip(words, words[1:]) if b[0] - a[1] > height / 4]
+            wide = [b[0] - a[1] for a, b in zip(words, words[1:], strict=False) if b[0] - a[1] > height / 4]
             assert len(wide) < 3, f"{stem}：字距被拉开：{''.join(wd[3] for wd in words)}"
     assert checked > 20
 

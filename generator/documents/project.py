@@ -395,14 +395,11 @@ def eligibility(data: DataSet, project: Project) -> dict[str, Any]:
 
 
 def attachments(data: DataSet, project: Project) -> list[str]:
-    """What goes with the application: the tally of the survey (made from a roster), then the
-    signed forms."""
+    """What goes with the application: the tally of the survey (from the roster's answers or the
+    recorded counts), then the signed forms."""
     counted = survey_tally(data, project)
     if counted is None:
         return []
     name = data.communities[project.community].name
     forms = f"{name}老旧小区改造入户意见征询表（{counted.asked}份）"
-    roster = data.rosters.get(project.community)
-    if roster is None or not roster.answered:
-        return [forms]
     return [f"{name}老旧小区改造居民意见征询结果汇总表", forms]
