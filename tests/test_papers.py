@@ -394,3 +394,17 @@ def test_posted_and_sent_papers_print_no_blanks(full_build: Result) -> None:
     unknown = docx_text(next(p for p in full_build.paths
                              if "10-炳草岗酿造厂小区" in str(p) and p.name == "05-改造方案公示.docx"))
     assert "三、实施安排：施工单位和监理单位由炳草岗街道办事处依法选定，开工时间确定后另行公告。" in unknown
+
+
+def test_the_acceptance_form_checks_what_practice_checks(full_build: Result) -> None:
+    """质量控制资料、安全和功能抽查、观感质量 beside the items; a result not yet given is two boxes to
+    tick, never a line; every utility that worked on the project has its line to sign."""
+    text = docx_text(next(p for p in full_build.paths
+                          if "10-炳草岗酿造厂小区" in str(p) and p.name == "06-竣工验收表.docx"))
+    for check in ("质量控制资料核查", "安全和功能抽查", "观感质量"):
+        assert f"| {check} |" in text
+    assert "| 1 | 雨污管网 | 雨、污水实现分流排放 | □合格 / □不合格 |  |" in text
+    assert "二、质量核查" in text and "三、验收结论" in text and "四、验收组成员" in text
+    jinfu = docx_text(next(p for p in full_build.paths
+                           if "02-大渡口街道金福小区" in str(p) and p.name == "06-竣工验收表.docx"))
+    assert "管线单位 / 攀枝花市某供电有限公司" in jinfu and "管线单位 / 攀枝花市某通信有限公司" in jinfu

@@ -252,7 +252,7 @@ def test_the_sender_is_centred_over_the_date_four_characters_from_the_margin(
 @pytest.mark.libreoffice
 def test_the_conclusion_and_the_signatures_stand_on_one_page(pdfs: dict[str, Path]) -> None:
     pages = {text: page for page, _, _, text in _lines(pdfs["06-竣工验收表"])}
-    assert pages["二、验收结论"] == pages["三、验收组成员"] == pages["设计单位"]
+    assert pages["三、验收结论"] == pages["四、验收组成员"] == pages["设计单位"]
 
 
 @needs_lo
