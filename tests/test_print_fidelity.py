@@ -296,6 +296,12 @@ def test_in_a_bound_print_file_every_document_starts_on_an_odd_page(
     assert len(starts) == result.bound[result.paths.rels[0]] == 4
     assert all(n % 2 == 1 for n in starts), starts  # a right-hand page, after a blank verso
     assert len(pages) % 2 == 0
+    # A blank verso is blank: no running head, no page number (GB/T 9704 numbers no blank page).
+    blanks = [n for n, page in enumerate(pages, start=1) if not page.strip()]
+    assert blanks, "the plans have odd page counts: some versos are blank"
+    for page in pages:
+        body = re.sub(r"【示例数据，仅供演示】|—\s*\d+\s*—", "", page)
+        assert body.strip() or not page.strip(), f"只有页眉或页码的空白页：{page.strip()}"
     # The contents page says how many sheets each document takes, as laid out.
     lengths = [end - start for start, end in zip(starts, [*starts[1:], len(pages) + 1], strict=True)]
     rows = [line.split() for line in pages[0].splitlines() if re.match(r"^\s*\d+\s", line)]
