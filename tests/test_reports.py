@@ -184,6 +184,21 @@ def test_plan_table_is_laid_out_like_annex_1(built: Result) -> None:
     assert ws["A4"].border.left.style == "thin"
 
 
+def test_plan_table_prints_clean(built: Result) -> None:
+    """附件1 on one line, every header within its column, a long name's row tall enough for it:
+    an 11 pt CJK character takes some 2.1 column units, so a row sized at 1.7 cut names off."""
+    from generator.documents.workbooks import LINE_HEIGHT, PLAN_HEADERS
+
+    ws = openpyxl.load_workbook(built.out / PLAN)[PLAN_SHEET]
+    assert ws["A1"].value == "附件1" and not ws["A1"].alignment.wrap_text
+    for col, header in enumerate(PLAN_HEADERS, start=1):
+        width = ws.column_dimensions[openpyxl.utils.get_column_letter(col)].width
+        cjk = sum(1 for ch in header if ord(ch) > 0x2E7F)
+        assert cjk * 2.1 + (len(header) - cjk) <= width, header
+    row = next(r for r in range(4, ws.max_row) if ws.cell(r, 2).value == "仁和第二农贸市场及烧烤城周边安置房")
+    assert ws.row_dimensions[row].height >= 2 * LINE_HEIGHT
+
+
 def test_summary_sheet_puts_formulas_beside_the_stated_figures(built: Result) -> None:
     ws = openpyxl.load_workbook(built.out / PLAN)[SUMMARY_SHEET]
     rows = {ws.cell(r, 2).value: r for r in range(5, 11)}
