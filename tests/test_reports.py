@@ -444,3 +444,12 @@ def test_report_text_keeps_equal_neighbouring_cells(built: Result) -> None:
     # tests.snapshot.docx_text folds equal neighbours (merged cells); here 9 planned, 9 done.
     text = report_text((built.out / CITY_REPORT).read_bytes())
     assert "| 合计 | 9 | 9 | 4071 | 4063 |" in text
+
+
+def test_the_statistics_made_from_illustrative_projects_say_so(built: Result) -> None:
+    from generator.documents.workbooks import SAMPLE_MARK, STATS_SHEET
+
+    rel = "2018/全市/2018年度老旧小区改造进展统计月报.xlsx"
+    ws = openpyxl.load_workbook(built.out / rel)[STATS_SHEET]
+    assert SAMPLE_MARK in [c.value for c in ws[2]]
+    assert ws.oddHeader.right.text == SAMPLE_MARK

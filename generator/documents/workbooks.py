@@ -686,7 +686,13 @@ def statistics_workbook(data: DataSet, year: int) -> bytes:
     ws.title = STATS_SHEET
     ncol = len(STATS_WIDTHS)
     _merge(ws, 1, 1, 1, ncol, STATS_TITLE.format(year=year, city=prog.city), font=_head(18), border=False)
-    _merge(ws, 2, 1, 2, ncol, STATS_BASIS.format(body=prog.report_recipient), align=LEFT, border=False)
+    mark_cols = 5 if is_sample(data, year) else 0
+    _merge(ws, 2, 1, 2, ncol - mark_cols, STATS_BASIS.format(body=prog.report_recipient), align=LEFT,
+           border=False)
+    if mark_cols:  # made from illustrative projects: said on the sheet and on every printed page
+        _merge(ws, 2, ncol - mark_cols + 1, 2, ncol, SAMPLE_MARK, font=ALERT_FONT,
+               align=Alignment(horizontal="right", vertical="center", wrap_text=True), border=False)
+        _sample_header(ws, SAMPLE_MARK)
     _merge(ws, 3, 1, 4, 1, "序号", font=_head())
     _merge(ws, 3, 2, 4, 2, "县(区)", font=_head())
     col = 3
@@ -738,4 +744,5 @@ def statistics_inputs(data: DataSet, year: int) -> dict[str, Any]:
 
     s = stats(data)
     return {"districts": [as_dict(g) for g in s.districts],
-            "year": [as_dict(s.cells[(year, n)]) for n in data.districts]}
+            "year": [as_dict(s.cells[(year, n)]) for n in data.districts],
+            "sample": is_sample(data, year)}
