@@ -390,3 +390,17 @@ def test_a_clerks_change_flows_through(tmp_path: Path) -> None:
     changed = make_data(tmp_path / "after", {"items": lines, "other_funding": {
         "maintenance_fund": D("2000.01"), "social_capital": D("5000.00")}}, {})
     assert_matches(recalculate(tmp_path, edited.getvalue()), changed)
+
+
+def test_the_meter_headers_fit_their_columns() -> None:
+    """Each line of 其中：表（箱）前（元） fits its column (11 pt CJK: some 2.1 units a character),
+    so the two-line header row shows it whole."""
+    import openpyxl
+
+    from generator.render.templates import BUILTIN
+
+    ws = openpyxl.load_workbook(BUILTIN / "xlsx" / "budget.xlsx").worksheets[0]
+    for ref in ("I5", "J5"):
+        lines = str(ws[ref].value).split("\n")
+        width = ws.column_dimensions[ref[0]].width
+        assert len(lines) == 2 and all(2.1 * len(line) <= width for line in lines), (ref, width)

@@ -251,6 +251,22 @@ def _application(full_build: Result, seq: int) -> str:
     return docx_text(next(full_build.out.glob(f"*/*/{seq:02d}-*/02-改造申请书.docx")))
 
 
+def test_application_quotes_the_planned_investment_once_and_hangs_its_attachments(
+        full_build: Result) -> None:
+    """A month before the budget there is no 预算: the application says 计划投资, in one format;
+    a long attachment name wraps under its own first character (GB/T 9704, 7.3.6)."""
+    text = _application(full_build, 2)
+    assert text.count("计划投资2,825.00万元") == 1 and "预算投资" not in text and "预计投资" not in text
+    path = next(full_build.out.glob("*/*/02-*/02-改造申请书.docx"))
+    attachments = [p for p in Document(str(path)).paragraphs
+                   if p.style is not None and p.style.name == "附注" and "征询" in p.text]
+    assert len(attachments) == 2
+    for paragraph in attachments:
+        indent = paragraph.paragraph_format
+        # the name starts after 2 characters of indent, 附件：and "1.": 6 characters of 16 pt
+        assert indent.left_indent.pt == 96 and indent.first_line_indent.pt == -64
+
+
 def test_application_states_eligibility_without_contradicting_the_data(
         full_build: Result, bundled: DataSet) -> None:
     late = bundled.communities["miyi-08"]
@@ -291,16 +307,16 @@ def test_reports_are_gongwen_and_say_nothing_twice(reports_build: Result, bundle
         text = docx_text(path)
         lines = [ln for ln in text.splitlines() if not ln.startswith("[")]
         assert lines[0].endswith("文件") and "签发人：" in lines[1], path
-        assert lines[-1].endswith("印发"), path
+        assert lines[-1].endswith("印发 |"), path  # 版记: a table at the foot of the last page
         assert "截至目前" not in text and "截至" in text
         heads = [s[:14] for s in _sentences(text)]
         repeated = {h for h in heads if heads.count(h) > 1}
         assert repeated == set(), (path, repeated)
     # what the data gives is printed; what it lacks is marked, never guessed
     east = docx_text(reports_build.out / "2018/东区/2018年老旧小区改造试点工作报告.docx")
-    assert "东府〔2018〕12号　　签发人：李明远" in east and "【待填写" not in east
+    assert "东府〔2018〕12号\t签发人：李明远" in east and "【待填写" not in east
     miyi = docx_text(reports_build.out / "2018/米易县/2018年老旧小区改造试点工作报告.docx")
-    assert "【待填写：发文字号】" in miyi and "【待填写：抄送机关】" in miyi
+    assert "米府〔2018〕18号\t签发人：杨春林" in miyi and "【待填写" not in miyi
 
 
 # ---------------------------------------------------------------- one figure, one way, every paper
@@ -362,3 +378,33 @@ def test_every_project_figure_is_the_same_in_district_and_city_reports(
                 assert cells == city[name], (path.parent.name, name)
                 seen += 1
         assert seen == 9
+
+
+def test_posted_and_sent_papers_print_no_blanks(full_build: Result) -> None:
+    """A notice goes on the wall and a plan or application to the bureau: what the data does not
+    know yet is said (施工单位待定，开工时间另行公告, 建成年代不详), never a line to fill in."""
+    checked = 0
+    for path in full_build.paths:
+        if path.name not in ("03-改造方案.docx", "05-改造方案公示.docx"):
+            continue
+        text = docx_text(path)
+        checked += 1
+        assert "__" not in text, (path, [ln for ln in text.splitlines() if "__" in ln])
+    assert checked >= 20
+    unknown = docx_text(next(p for p in full_build.paths
+                             if "10-炳草岗酿造厂小区" in str(p) and p.name == "05-改造方案公示.docx"))
+    assert "三、实施安排：施工单位和监理单位由炳草岗街道办事处依法选定，开工时间确定后另行公告。" in unknown
+
+
+def test_the_acceptance_form_checks_what_practice_checks(full_build: Result) -> None:
+    """质量控制资料、安全和功能抽查、观感质量 beside the items; a result not yet given is two boxes to
+    tick, never a line; every utility that worked on the project has its line to sign."""
+    text = docx_text(next(p for p in full_build.paths
+                          if "10-炳草岗酿造厂小区" in str(p) and p.name == "06-竣工验收表.docx"))
+    for check in ("质量控制资料核查", "安全和功能抽查", "观感质量"):
+        assert f"| {check} |" in text
+    assert "| 1 | 雨污管网 | 雨、污水实现分流排放 | □合格 / □不合格 |  |" in text
+    assert "二、质量核查" in text and "三、验收结论" in text and "四、验收组成员" in text
+    jinfu = docx_text(next(p for p in full_build.paths
+                           if "02-大渡口街道金福小区" in str(p) and p.name == "06-竣工验收表.docx"))
+    assert "管线单位 / 攀枝花市某供电有限公司" in jinfu and "管线单位 / 攀枝花市某通信有限公司" in jinfu

@@ -262,7 +262,7 @@ def test_the_acceptance_record_shows_the_completed_photo_of_its_item(tmp_path: P
     sizes, _ = pictures_in(docx)
     assert len(sizes) == 1
     text = parts(docx)[DOCUMENT].decode("utf-8")
-    assert "四、改造后照片" in text and "2. 道路：新铺沥青路面" in text
+    assert "五、改造后照片" in text and "2. 道路：新铺沥青路面" in text
     # no photos, no heading
     bare = load(folder_with_photos(tmp_path / "bare", PHOTOS[:2]).root)
     assert "改造后照片" not in parts(render(bare, "acceptance"))[DOCUMENT].decode("utf-8")

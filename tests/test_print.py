@@ -208,3 +208,14 @@ def test_each_bound_document_starts_with_a_bookmark_at_its_first_paragraph() -> 
     marked = _with_start_mark(body, 7)
     assert marked.index(f'w:name="{START}000007"') > marked.index("</w:pPr>")
     assert marked.index("bookmarkEnd") < marked.index("<w:r>")
+
+
+def test_a_long_contents_title_breaks_between_words(bundled: DataSet) -> None:
+    from generator.documents.kinds import KINDS
+    from generator.output.printing import PrintFile
+
+    heading = PrintFile(KINDS["survey"], "东区", None, [], "大渡口街道办事处").heading
+    lines = heading.split("\n")
+    assert "".join(lines) == "东区大渡口街道办事处居民意见征询表打印目录"
+    assert len(lines) == 2 and lines[-1].endswith("打印目录") and len(lines[-1]) > len("打印目录")
+    assert PrintFile(KINDS["notice"], "东区", None, []).heading == "东区改造方案公示打印目录"

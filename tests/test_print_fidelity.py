@@ -115,6 +115,11 @@ def pdfs(full_build: Result, reports_build: Result, tmp_path_factory: pytest.Tem
               and not p.name.startswith("01-")}
     chosen["report.docx"] = next(p for p in reports_build.paths
                                  if "东区" in str(p) and p.name.endswith("工作报告.docx"))
+    chosen["zone-report.docx"] = next(p for p in reports_build.paths
+                                      if "钒钛高新区" in str(p) and p.name.endswith("工作报告.docx"))
+    # A plan whose money list puts long numbers at line starts (justified, its lines were stretched).
+    chosen["long-numbers.docx"] = next(p for p in full_build.paths
+                                       if "07-月潭小区" in str(p) and p.name == "03-改造方案.docx")
     copies = []
     for name, path in chosen.items():
         copies.append(folder / name)
@@ -132,6 +137,74 @@ def _lines(pdf: Path) -> list[tuple[int, float, float, str]]:
     return [(n, float(line.get("xMin")), float(line.get("xMax")),
              "".join(w.text or "" for w in line.iter("{*}word")))
             for n, page in enumerate(root.iter("{*}page"), start=1) for line in page.iter("{*}line")]
+
+
+def _boxes(pdf: Path) -> list[tuple[int, float, float, float, float, str]]:
+    """(page, left, top, right, bottom, text) of every text line, from pdftotext's layout boxes."""
+    xml = subprocess.run(["pdftotext", "-bbox-layout", str(pdf), "-"], capture_output=True,
+                         check=True).stdout
+    root = etree.fromstring(xml, etree.XMLParser(recover=True))
+    return [(n, float(line.get("xMin")), float(line.get("yMin")), float(line.get("xMax")),
+             float(line.get("yMax")), "".join(w.text or "" for w in line.iter("{*}word")))
+            for n, page in enumerate(root.iter("{*}page"), start=1) for line in page.iter("{*}line")]
+
+
+TYPE_AREA_BOTTOM = (297 - 35) / 25.4 * 72
+"""The type area's lower edge, in points from the top of an A4 page (bottom margin 35 mm)."""
+RECORD_CHAR = 14.0
+"""A 4号 character of the 版记, in points."""
+
+
+@needs_lo
+@pytest.mark.libreoffice
+@pytest.mark.parametrize("stem", ["report", "zone-report"])
+def test_report_head_and_record_are_gb_t_9704(pdfs: dict[str, Path], stem: str) -> None:
+    """版头: the masthead on one line; 发文字号 one character in from the left and 签发人 one in from
+    the right on one line. 版记: 印发 one character in from the right, on the last page's last line."""
+    boxes = _boxes(pdfs[stem])
+    docx_lines = docx_text_lines(pdfs[stem].with_suffix(".docx"))
+    masthead = docx_lines[0]
+    assert any(text == masthead for page, *_, text in boxes if page == 1), masthead
+    signer = next(b for b in boxes if "签发人" in b[5])
+    line = [b for b in boxes if b[0] == 1 and abs(b[2] - signer[2]) < 2]
+    assert any("〔" in b[5] for b in line), line  # 发文字号 and 签发人 on one line
+    assert abs(min(b[1] for b in line) - (LEFT_PT + CHAR_PT)) < CHAR_PT / 2, line
+    assert abs(max(b[3] for b in line) - (RIGHT_PT - CHAR_PT)) < CHAR_PT / 2, line
+    last = max(b[0] for b in boxes)
+    printed = next(b for b in boxes if b[0] == last and b[5].endswith("印发"))
+    assert abs(printed[3] - (RIGHT_PT - RECORD_CHAR)) < RECORD_CHAR / 2, printed
+    assert 0 <= TYPE_AREA_BOTTOM - printed[4] < RECORD_CHAR, printed  # at the foot of the page
+    assert not [b for b in boxes if b[0] == last and b[2] > printed[4] and not re.fullmatch(r"—\d+—", b[5])]
+
+
+@needs_lo
+@pytest.mark.libreoffice
+def test_no_full_line_is_stretched(pdfs: dict[str, Path]) -> None:
+    """A line is never spread out with gaps between its characters: where a long number does not
+    fit a line's end, the number moves to the next line and the line ends short (left aligned)."""
+    checked = 0
+    for stem, pdf in pdfs.items():
+        xml = subprocess.run(["pdftotext", "-bbox-layout", str(pdf), "-"], capture_output=True,
+                             check=True).stdout
+        root = etree.fromstring(xml, etree.XMLParser(recover=True))
+        for line in root.iter("{*}line"):
+            words = [(float(x.get("xMin")), float(x.get("xMax")), float(x.get("yMax")) - float(x.get("yMin")),
+                      x.text or "") for x in line.iter("{*}word")]
+            if len(words) < 2:
+                continue
+            checked += 1
+            height = max(wd[2] for wd in words)
+            # Justification spreads a line's slack over every character gap: pdftotext then cuts
+            # the line into many words a quarter of a character apart or more.
+            wide = [b[0] - a[1] for a, b in zip(words, words[1:], strict=False) if b[0] - a[1] > height / 4]
+            assert len(wide) < 3, f"{stem}：字距被拉开：{''.join(wd[3] for wd in words)}"
+    assert checked > 20
+
+
+def docx_text_lines(path: Path) -> list[str]:
+    from tests.snapshot import docx_text
+
+    return docx_text(path).splitlines()
 
 
 CLOSING = "，。、；：）》”"
@@ -179,7 +252,7 @@ def test_the_sender_is_centred_over_the_date_four_characters_from_the_margin(
 @pytest.mark.libreoffice
 def test_the_conclusion_and_the_signatures_stand_on_one_page(pdfs: dict[str, Path]) -> None:
     pages = {text: page for page, _, _, text in _lines(pdfs["06-竣工验收表"])}
-    assert pages["二、验收结论"] == pages["三、验收组成员"] == pages["设计单位"]
+    assert pages["三、验收结论"] == pages["四、验收组成员"] == pages["设计单位"]
 
 
 @needs_lo
@@ -223,6 +296,12 @@ def test_in_a_bound_print_file_every_document_starts_on_an_odd_page(
     assert len(starts) == result.bound[result.paths.rels[0]] == 4
     assert all(n % 2 == 1 for n in starts), starts  # a right-hand page, after a blank verso
     assert len(pages) % 2 == 0
+    # A blank verso is blank: no running head, no page number (GB/T 9704 numbers no blank page).
+    blanks = [n for n, page in enumerate(pages, start=1) if not page.strip()]
+    assert blanks, "the plans have odd page counts: some versos are blank"
+    for page in pages:
+        body = re.sub(r"【示例数据，仅供演示】|—\s*\d+\s*—", "", page)
+        assert body.strip() or not page.strip(), f"只有页眉或页码的空白页：{page.strip()}"
     # The contents page says how many sheets each document takes, as laid out.
     lengths = [end - start for start, end in zip(starts, [*starts[1:], len(pages) + 1], strict=True)]
     rows = [line.split() for line in pages[0].splitlines() if re.match(r"^\s*\d+\s", line)]

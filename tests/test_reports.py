@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import uuid
+import zipfile
 from decimal import Decimal
 from pathlib import Path
 
@@ -14,13 +16,14 @@ import pytest
 from click.testing import CliRunner
 
 from generator.cli.reports import report
-from generator.data.loader import DataSet, load
+from generator.data.loader import BUNDLED_DATA, DataSet, load
 from generator.documents.figures import assessment_rows, ranks, total_score, totals, year_figures
 from generator.documents.report import report_context, report_years, signature
 from generator.documents.workbooks import PLAN_SHEET, SUMMARY_SHEET, assessment_layout
 from generator.errors import DataError, OutputError
 from generator.output.pipeline import Result, build_reports
 from generator.output.writer import MANIFEST, sha256
+from generator.render.titles import CONDENSED, LINE_POINTS, masthead_points
 from tests.golden_reports import report_text, snapshots
 from tests.helpers import DataDir
 
@@ -181,6 +184,21 @@ def test_plan_table_is_laid_out_like_annex_1(built: Result) -> None:
     assert ws["A4"].border.left.style == "thin"
 
 
+def test_plan_table_prints_clean(built: Result) -> None:
+    """附件1 on one line, every header within its column, a long name's row tall enough for it:
+    an 11 pt CJK character takes some 2.1 column units, so a row sized at 1.7 cut names off."""
+    from generator.documents.workbooks import LINE_HEIGHT, PLAN_HEADERS
+
+    ws = openpyxl.load_workbook(built.out / PLAN)[PLAN_SHEET]
+    assert ws["A1"].value == "附件1" and not ws["A1"].alignment.wrap_text
+    for col, header in enumerate(PLAN_HEADERS, start=1):
+        width = ws.column_dimensions[openpyxl.utils.get_column_letter(col)].width
+        cjk = sum(1 for ch in header if ord(ch) > 0x2E7F)
+        assert cjk * 2.1 + (len(header) - cjk) <= width, header
+    row = next(r for r in range(4, ws.max_row) if ws.cell(r, 2).value == "仁和第二农贸市场及烧烤城周边安置房")
+    assert ws.row_dimensions[row].height >= 2 * LINE_HEIGHT
+
+
 def test_summary_sheet_puts_formulas_beside_the_stated_figures(built: Result) -> None:
     ws = openpyxl.load_workbook(built.out / PLAN)[SUMMARY_SHEET]
     rows = {ws.cell(r, 2).value: r for r in range(5, 11)}
@@ -227,12 +245,12 @@ def test_district_report_is_from_its_government_to_the_housing_bureau(
     text = text_of(built, district_report(district))
     lines = text.splitlines()
     sender = bundled.districts[district].government
-    assert lines[0] == f"{sender}文件" and "签发人：" in lines[1]  # 版头 of an upward document
+    assert lines[0] == f"{sender}文件" and "\t签发人：" in lines[1]  # 版头 of an upward document
     assert lines[2] == sender and lines[3] == "关于2018年老旧小区改造试点工作的报告"
     assert lines[4] == "攀枝花市住房城乡建设局："
     body = [ln for ln in lines if not ln.startswith("[")]
-    assert body[-1].endswith("印发")  # 版记
-    if body[-2].startswith("抄送："):
+    assert body[-1].startswith("| ") and body[-1].endswith("印发 |")  # 版记, a table at the foot
+    if body[-2].startswith("| 抄送："):
         body.pop(-2)
     sign = [ln.strip("\u3000\u2002") for ln in body[:-1]][-2:]
     assert sign[0] == sender
@@ -247,11 +265,35 @@ def test_district_report_is_from_its_government_to_the_housing_bureau(
         assert heading in lines
     assert "{{" not in text and "{%" not in text and "None" not in text
     assert "示例" in text  # built from illustrative project data
-    if district == "米易县":
-        assert "【待填写：米易县主要做法】" in text and "【待填写：米易县基本情况】" in text
-        assert "【待填写：发文字号】" in text and "【待填写：签发人】" in text
-    else:
-        assert "【待填写" not in text
+    assert "【待填写" not in text  # the bundled data is the first thing a user sees: nothing open
+
+
+def test_a_long_masthead_is_set_smaller_to_stay_on_one_line() -> None:
+    assert masthead_points("盐边县人民政府文件") is None  # 一号 fits: the style's size stands
+    name = "攀枝花钒钛高新技术产业开发区管理委员会文件"
+    size = masthead_points(name)
+    assert size == 21
+    assert len(name) * (size - CONDENSED) <= LINE_POINTS < len(name) * (size + 1 - CONDENSED)
+
+
+def test_head_and_record_are_laid_out_as_gb_t_9704(built: Result) -> None:
+    """版头: the masthead in one run at its fitted size, 发文字号 and 签发人 on one line over a red
+    rule, the signer's name in 楷体; 版记: a table as wide as the type area, at the page's foot."""
+    with zipfile.ZipFile(built.out / district_report("钒钛高新区")) as zf:
+        document = zf.read("word/document.xml").decode("utf-8")
+        styles = zf.read("word/styles.xml").decode("utf-8")
+    masthead = re.search(r'<w:pStyle w:val="GwMasthead"/></w:pPr>(.*?)</w:p>', document)[1]
+    assert '<w:sz w:val="42"/>' in masthead and len(re.findall(r"<w:t[^>]*>[^<]+</w:t>", masthead)) == 1
+    number = re.search(r'<w:pStyle w:val="GwDocNumber"/></w:pPr>(.*?)</w:p>', document)[1]
+    assert re.search(r"〔2019〕6号</w:t></w:r><w:r><w:tab/></w:r><w:r><w:t[^>]*>签发人：</w:t></w:r>"
+                     r'<w:r><w:rPr><w:rStyle w:val="GwSignerName"/></w:rPr><w:t[^>]*>张海波<', number)
+    number_style = re.search(r'w:styleId="GwDocNumber">.*?</w:style>', styles)[0]
+    assert re.search(r'<w:bottom w:val="single" w:sz="\d+" w:space="\d+" w:color="C00000"/>', number_style)
+    signer_style = re.search(r'w:styleId="GwSignerName">.*?</w:style>', styles)[0]
+    assert 'w:eastAsia="楷体_GB2312"' in signer_style
+    record = document[document.rindex("<w:tbl>"):]
+    assert 'w:tblpYSpec="bottom"' in record and '<w:tblW w:w="8845" w:type="dxa"/>' in record
+    assert "抄送：攀枝花市人民政府办公室。" in record and "2019年1月3日印发" in record
 
 
 def test_the_high_tech_zone_reports_from_its_committee(built: Result) -> None:
@@ -272,13 +314,13 @@ def test_city_report_compiles_every_district(built: Result) -> None:
     text = text_of(built, CITY_REPORT)
     lines = text.splitlines()
     assert lines[0] == "攀枝花市住房城乡建设局文件"
-    assert lines[1] == "攀住建〔2019〕3号　　签发人：赵文华"
+    assert lines[1] == "\u3000攀住建〔2019〕3号\t签发人：赵文华"
     assert lines[2:5] == ["攀枝花市住房城乡建设局", "关于2018年老旧小区改造试点工作的报告",
                           "攀枝花市人民政府："]
     assert "截至2019年1月15日" in text
-    assert lines[-6:-4] == ["抄送：各县（区）人民政府，钒钛高新区管委会。",
-                            "攀枝花市住房城乡建设局办公室　　2019年1月15日印发"]
-    assert "各县（区）政府及钒钛高新区管委会" in text and "其中米易县尚未报送" in text
+    assert lines[-6:-4] == ["| 抄送：各县（区）人民政府，钒钛高新区管委会。 |",
+                            "| 攀枝花市住房城乡建设局办公室\t2019年1月15日印发 |"]
+    assert "各县（区）政府及钒钛高新区管委会" in text and "尚未报送" not in text
     assert "| 小区个数（个） | 9 | 9 | 100.0% |" in text
     assert "| 改造户数（户） | 4071 | 4063 | 99.8% |" in text
     assert "| 投资（万元） | 7,475.00 | 7,486.18 | 100.1% |" in text
@@ -287,12 +329,34 @@ def test_city_report_compiles_every_district(built: Result) -> None:
         "东区", "东区", "西区", "西区", "仁和区", "仁和区", "盐边县", "米易县", "钒钛高新区"]
     for i, name in enumerate(["东区", "西区", "仁和区", "米易县", "盐边县", "钒钛高新区"], start=1):
         assert lines.count(f"（{'一二三四五六'[i - 1]}）{name}") == 3  # sections 二, 三, 四
-    assert "【待填写：米易县主要做法】" in text
-    assert "【待填写：东区" not in text
+    assert "【待填写" not in text
     body = [ln for ln in lines if not ln.startswith("[")]
     assert body[-4].strip("\u3000\u2002") == "攀枝花市住房城乡建设局"
     assert body[-3].strip("\u3000\u2002") == "2019年1月15日"  # from data/reports/2018/全市.yaml
     assert "{{" not in text and "{%" not in text and "None" not in text
+
+
+def test_every_bundled_report_is_complete(built: Result) -> None:
+    reports = sorted(built.out.glob("2018/*/*试点工作报告*.docx"))
+    assert len(reports) == 7
+    for path in reports:
+        assert "【待填写" not in report_text(path.read_bytes()), path
+
+
+def test_a_district_that_has_not_reported_is_marked_not_guessed(tmp_path: Path) -> None:
+    root = tmp_path / "data"
+    shutil.copytree(BUNDLED_DATA, root)
+    (root / "reports/2018/米易县.yaml").unlink()
+    data = load(root)
+    city = report_context(data, 2018, None)
+    assert "其中米易县尚未报送" in city["opening"]
+    texts = [p["text"] for part in city["practices"] for p in part["paragraphs"]]
+    assert "【待填写：米易县主要做法】" in texts and "【待填写：东区主要做法】" not in texts
+    own = report_context(data, 2018, "米易县")
+    assert own["situation"][0]["paragraphs"][0]["text"] == "【待填写：米易县基本情况】"
+    assert own["doc"]["number"] == "【待填写：发文字号】"
+    assert own["doc"]["signer"] == "【待填写：签发人】"
+    assert own["doc"]["cc"] == "抄送：【待填写：抄送机关】。"
 
 
 def test_a_later_year_is_an_annual_summary(bundled: DataSet) -> None:
@@ -380,3 +444,12 @@ def test_report_text_keeps_equal_neighbouring_cells(built: Result) -> None:
     # tests.snapshot.docx_text folds equal neighbours (merged cells); here 9 planned, 9 done.
     text = report_text((built.out / CITY_REPORT).read_bytes())
     assert "| 合计 | 9 | 9 | 4071 | 4063 |" in text
+
+
+def test_the_statistics_made_from_illustrative_projects_say_so(built: Result) -> None:
+    from generator.documents.workbooks import SAMPLE_MARK, STATS_SHEET
+
+    rel = "2018/全市/2018年度老旧小区改造进展统计月报.xlsx"
+    ws = openpyxl.load_workbook(built.out / rel)[STATS_SHEET]
+    assert SAMPLE_MARK in [c.value for c in ws[2]]
+    assert ws.oddHeader.right.text == SAMPLE_MARK

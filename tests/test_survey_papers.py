@@ -12,6 +12,7 @@ from generator.data.roster import tally
 from generator.documents.kinds import KINDS, community_target
 from generator.documents.survey import survey_context
 from generator.output.pipeline import Result
+from generator.rules.checks import survey_tally
 from tests.snapshot import docx_text, xml_text
 
 FORM_TITLE = "老旧小区改造入户意见征询表"
@@ -86,17 +87,33 @@ def test_the_tally_counts_the_roster(full_build: Result, bundled: DataSet) -> No
     for no, (item, count) in enumerate(ranked, start=1):
         assert f"| {no} | {item} | {count} |" in text
     assert "社区居民委员会（盖章）" in text
-    # made only where a roster holds answers
+    # made wherever the survey's result is known: from a roster's answers or the recorded counts
     skipped = {s.target.community.id for s in full_build.skipped if s.kind.key == "survey-tally"}
-    assert skipped == set(bundled.communities) - set(bundled.rosters)
+    assert skipped == {c for c in bundled.communities
+                       if c not in bundled.projects or survey_tally(bundled, bundled.projects[c]) is None}
+    assert "dongqu-10" not in skipped
+
+
+def test_after_a_survey_without_a_roster_the_tally_shows_the_recorded_counts(
+        full_build: Result, bundled: DataSet) -> None:
+    """dongqu-10 was surveyed (199 for, 4 against, 7 no answer) with no roster: its packet shows the
+    result, in total, and says where the counts come from; the application lists it."""
+    assert "dongqu-10" not in bundled.rosters
+    path = _folder(full_build, bundled, "dongqu-10") / KINDS["survey-tally"].file_name()
+    text = docx_text(path)
+    assert "| 全小区 | 210 | 199 | 4 | 7 | 0 | 94.8% |" in text
+    assert "征询210户，同意199户，不同意4户，未表态7户，按户数计居民支持率94.8%" in text
+    assert "征询时间 | 2019年3月14日 |" in text and "一、按楼栋汇总" not in text
+    assert "社区居民委员会录入" in text and "二、居民希望改造的项目" not in text
+    assert "愿意分担" not in text and "None" not in text and "{{" not in text
+    application = _folder(full_build, bundled, "dongqu-10") / KINDS["application"].file_name()
+    if application.exists():
+        assert "炳草岗酿造厂小区（鸿海巷小区）老旧小区改造居民意见征询结果汇总表" in docx_text(application)
 
 
 def test_the_application_lists_the_tally_as_its_attachment(full_build: Result, bundled: DataSet) -> None:
     with_roster = _folder(full_build, bundled, "xiqu-03") / KINDS["application"].file_name()
     assert "附件：1.玉树巷整治项目老旧小区改造居民意见征询结果汇总表" in docx_text(with_roster)
-    without = _folder(full_build, bundled, "dongqu-10") / KINDS["application"].file_name()
-    if without.exists():  # no roster, no tally: only the forms go with it
-        assert "结果汇总表" not in docx_text(without)
 
 
 def test_masked_households_show_no_full_name_phone_or_room(bundled: DataSet) -> None:

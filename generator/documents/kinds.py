@@ -194,12 +194,11 @@ def _tally(data: DataSet, target: Target) -> dict[str, Any]:
     return tally_context(data, project_of(data, target), "none")
 
 
-def _needs_roster(data: DataSet, target: Target) -> str | None:
-    roster = data.rosters.get(target.community.id) if target.community else None
-    if roster is None:
-        return "缺少住户名册（rosters/）"
-    if not roster.answered:
-        return "住户名册中还没有征询意见"
+def _needs_counts(data: DataSet, target: Target) -> str | None:
+    # After the survey the packet shows its result: counted from the roster's answers, or, without
+    # a roster, the counts the committee recorded in the project file.
+    if survey_tally(data, project_of(data, target)) is None:
+        return "缺少居民意见征询结果（住户名册中的征询意见或项目资料中的征询户数）"
     return None
 
 
@@ -308,7 +307,7 @@ for _kind in [
     Kind("acceptance", "竣工验收表", "验收表", 6, "community", _project, "docx/acceptance.docx",
          needs=_needs_budget),
     Kind("survey-tally", "意见征询结果汇总表", "汇总表", 10, "community", _tally,
-         "docx/survey_tally.docx", needs=_needs_roster),
+         "docx/survey_tally.docx", needs=_needs_counts),
     Kind("plan-table", "年度实施计划表", "年度实施计划表", 7, "city", _plan_inputs,
          layout=_plan_workbook, source=WORKBOOK_SOURCE,
          targets=_plan_targets, path=lambda data, t: report.PLAN_PATH),

@@ -419,7 +419,8 @@ def eligibility(data: DataSet, project: Project) -> dict[str, Any]:
     years = c.built_years
     built_text = c.built + ("年" if c.built and c.built[-1].isdigit() else "") if c.built else ""
     if years is None:
-        built = f"小区建成于{built_text or '________'}{'' if built_text else '年'}。"
+        # An unknown year is said as such: a blank on a paper that is sent asks nobody to fill it.
+        built = f"小区建成于{built_text}。" if built_text else "小区建成年代不详。"
     elif years[1] < limit:
         built = f"小区建成于{built_text}，属于{limit}年以前建成的小区。"
     else:
@@ -435,14 +436,11 @@ def eligibility(data: DataSet, project: Project) -> dict[str, Any]:
 
 
 def attachments(data: DataSet, project: Project) -> list[str]:
-    """What goes with the application: the tally of the survey (made from a roster), then the
-    signed forms."""
+    """What goes with the application: the tally of the survey (from the roster's answers or the
+    recorded counts), then the signed forms."""
     counted = survey_tally(data, project)
     if counted is None:
         return []
     name = data.communities[project.community].name
     forms = f"{name}老旧小区改造入户意见征询表（{counted.asked}份）"
-    roster = data.rosters.get(project.community)
-    if roster is None or not roster.answered:
-        return [forms]
     return [f"{name}老旧小区改造居民意见征询结果汇总表", forms]

@@ -165,8 +165,15 @@ def _indent(chars: float) -> str:
 def _paragraph(narrative: Narrative | None, key: str, who: str) -> dict[str, Any]:
     text = getattr(narrative, key) if narrative is not None else None
     if text:
-        return {"text": text, "fill": False}
-    return {"text": FILL.format(who=who, what=NARRATIVE_NAMES[key]), "fill": True}
+        return {"text": text, "fill": False, "last": False}
+    return {"text": FILL.format(who=who, what=NARRATIVE_NAMES[key]), "fill": True, "last": False}
+
+
+def _last_kept(out: dict[str, list[dict[str, Any]]]) -> dict[str, list[dict[str, Any]]]:
+    """Mark the body's last paragraph, which the template keeps on the page of 特此报告 and the
+    signature, so the last page never holds the closing and the signature alone."""
+    out["problems"][-1]["paragraphs"][-1]["last"] = True
+    return out
 
 
 def _narratives(data: DataSet, year: int, district: str | None) -> dict[str, list[dict[str, Any]]]:
@@ -182,7 +189,7 @@ def _narratives(data: DataSet, year: int, district: str | None) -> dict[str, lis
         for section, parts in DISTRICT_PARTS.items():
             out[section] = [{"heading": heading, "paragraphs": [_paragraph(own, key, district)]}
                             for heading, key in parts]
-        return out
+        return _last_kept(out)
     names = list(data.districts)
     out = {"situation": [{"heading": "", "paragraphs": [
         _paragraph(story(name), "situation", name) for name in names]}]}
@@ -192,7 +199,7 @@ def _narratives(data: DataSet, year: int, district: str | None) -> dict[str, lis
              "paragraphs": [_paragraph(story(name), key, name) for key in keys]}
             for i, name in enumerate(names, start=1)
         ]
-    return out
+    return _last_kept(out)
 
 
 @dataclass(frozen=True)
@@ -417,6 +424,10 @@ def dispatch(report: DistrictReport | None, sender: str, recipient: str) -> dict
         cc = CC.format(names=FILL.format(who="", what="抄送机关"))
     else:
         cc = CC.format(names="，".join(d.cc)) if d.cc else ""
+    # 版记: the office flush left and the date flush right on one line; `printed` keeps both for
+    # a template that prints them as one text.
+    office = _fill(d.office, "印发机关")
+    printed_on = cn_date(d.print_date) if d.print_date else FILL.format(who="", what="印发日期")
     return {
         "masthead": MASTHEAD.format(sender=sender),
         "number": number,
@@ -424,9 +435,9 @@ def dispatch(report: DistrictReport | None, sender: str, recipient: str) -> dict
         "recipient": d.recipient or recipient,
         "attachments": [],
         "cc": cc,
-        "printed": PRINTED.format(office=_fill(d.office, "印发机关"),
-                                  date=cn_date(d.print_date) if d.print_date
-                                  else FILL.format(who="", what="印发日期")),
+        "printed": PRINTED.format(office=office, date=printed_on),
+        "office": office,
+        "printed_on": printed_on,
     }
 
 

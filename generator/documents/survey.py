@@ -24,7 +24,7 @@ from generator.data.roster import (
     tally,
 )
 from generator.documents.project import project_context
-from generator.rules.checks import meets_support
+from generator.rules.checks import meets_support, survey_tally
 
 Residents = Literal["none", "masked", "full"]
 """What a kind may print of a resident: nothing, masked (张*明, 138****1234, 3**), or in full."""
@@ -87,9 +87,12 @@ def _row(t: Tally) -> dict[str, Any]:
 
 
 def tally_context(data: DataSet, project: Project, residents: Residents) -> dict[str, Any]:
-    """The community's context and the survey's tally by building and in total, items ranked."""
+    """The community's context and the survey's tally by building and in total, items ranked;
+    without a roster's answers, the counts the committee recorded (in total only)."""
     context = project_context(data, project)
-    roster = data.rosters[project.community]
+    roster = data.rosters.get(project.community)
+    if roster is None or not roster.answered:
+        return _recorded_tally(data, project, context)
     total = tally(roster.households)
     wanted: Counter[str] = Counter(item for h in roster.households for item in h.wants)
     order = list(data.items)
@@ -114,6 +117,32 @@ def tally_context(data: DataSet, project: Project, residents: Residents) -> dict
         "min_percent": rules.min_support_percent,
         "min_area_percent": rules.min_area_support_percent,
         "passed": meets_support(data, project),
+        "from_roster": True,
     }
     context["households"] = households(data, project, residents)
+    return context
+
+
+WHOLE = "全小区"
+
+
+def _recorded_tally(data: DataSet, project: Project, context: dict[str, Any]) -> dict[str, Any]:
+    """The tally of a survey made without a roster: the recorded counts against the community's
+    households; nothing by building, no wishes or choices (they are on the paper forms)."""
+    counted = survey_tally(data, project)
+    survey = project.survey
+    assert counted is not None and survey is not None, "the kind's needs() admits no uncounted survey"
+    households_total = data.communities[project.community].households
+    # One row for the whole community, not a 合计 over building rows it does not have.
+    total = counted.model_copy(update={"name": WHOLE, "households": max(households_total, counted.asked),
+                                       "area_missing": counted.asked})
+    rules = data.programme.eligibility
+    context["tally"] = {
+        "buildings": [], "total": _row(total), "has_area": False, "wanted": [],
+        "pays": None, "modes": [], "fund": None, "agreeing": total.support,
+        "first_date": survey.date, "last_date": survey.date,
+        "min_percent": rules.min_support_percent, "min_area_percent": rules.min_area_support_percent,
+        "passed": meets_support(data, project), "from_roster": False,
+    }
+    context["households"] = []
     return context

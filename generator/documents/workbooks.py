@@ -36,7 +36,8 @@ PLAN_SHEET = "年度实施计划表"
 PLAN_TITLE = "老旧小区改造年度实施计划表"
 PLAN_HEADERS = ("序号", "老旧小区名称", "县(区)", "建成时间", "小区位置", "户数",
                 "预计投资(万元)", "改造年度计划", "备注")
-PLAN_WIDTHS = (6, 30, 11, 12, 34, 9, 12, 12, 16)
+PLAN_WIDTHS = (6, 30, 11, 12, 34, 9, 16, 13, 16)
+"""预计投资(万元) and 改造年度计划 stand on one line each: a header broken before its ) reads badly."""
 YEAR_CELL = "{year}年\n(共{count}个)"
 SUBTOTAL = "合计"
 GRAND_TOTAL = "总计"
@@ -132,12 +133,13 @@ def _number(value: Decimal | int) -> Decimal | int:
 
 
 def _width(text: str) -> float:
-    """Display width in column units of 11 pt text: a CJK character about 1.7, anything else 1."""
-    return sum(1.7 if ord(ch) > 0x2E7F else 1.0 for ch in text)
+    """Display width in column units of 11 pt text: a CJK character 2.1 (11 pt is 14.7 pixels, a
+    unit 7), anything else 1. Less, and a long name wraps where its row has room for one line."""
+    return sum(2.1 if ord(ch) > 0x2E7F else 1.0 for ch in text)
 
 
 def _lines(text: str, column_width: float) -> int:
-    usable = max(column_width - 1, 1)
+    usable = max(column_width - 0.5, 1)
     return sum(max(1, math.ceil(_width(part) / usable)) for part in text.split("\n"))
 
 
@@ -323,7 +325,9 @@ Blocks = dict[int, tuple[int, int, int]]
 def _plan_sheet(ws: Worksheet, data: DataSet) -> tuple[int, int, Blocks, int]:
     """Write annex 1; return the first and last data rows, the year blocks and the total row."""
     ncol = len(PLAN_HEADERS)
-    _cell(ws, 1, 1, ANNEX_MARK, font=Font(name=MARK_FONT, size=14), align=LEFT, border=False)
+    # 附件1 runs on into the empty cells beside it rather than wrapping in the narrow 序号 column.
+    _cell(ws, 1, 1, ANNEX_MARK, font=Font(name=MARK_FONT, size=14),
+          align=Alignment(horizontal="left", vertical="center"), border=False)
     _merge(ws, 2, 1, 2, ncol, PLAN_TITLE, font=_head(18), border=False)
     for col, text in enumerate(PLAN_HEADERS, start=1):
         _cell(ws, 3, col, text, font=_head())
@@ -682,7 +686,13 @@ def statistics_workbook(data: DataSet, year: int) -> bytes:
     ws.title = STATS_SHEET
     ncol = len(STATS_WIDTHS)
     _merge(ws, 1, 1, 1, ncol, STATS_TITLE.format(year=year, city=prog.city), font=_head(18), border=False)
-    _merge(ws, 2, 1, 2, ncol, STATS_BASIS.format(body=prog.report_recipient), align=LEFT, border=False)
+    mark_cols = 5 if is_sample(data, year) else 0
+    _merge(ws, 2, 1, 2, ncol - mark_cols, STATS_BASIS.format(body=prog.report_recipient), align=LEFT,
+           border=False)
+    if mark_cols:  # made from illustrative projects: said on the sheet and on every printed page
+        _merge(ws, 2, ncol - mark_cols + 1, 2, ncol, SAMPLE_MARK, font=ALERT_FONT,
+               align=Alignment(horizontal="right", vertical="center", wrap_text=True), border=False)
+        _sample_header(ws, SAMPLE_MARK)
     _merge(ws, 3, 1, 4, 1, "序号", font=_head())
     _merge(ws, 3, 2, 4, 2, "县(区)", font=_head())
     col = 3
@@ -734,4 +744,5 @@ def statistics_inputs(data: DataSet, year: int) -> dict[str, Any]:
 
     s = stats(data)
     return {"districts": [as_dict(g) for g in s.districts],
-            "year": [as_dict(s.cells[(year, n)]) for n in data.districts]}
+            "year": [as_dict(s.cells[(year, n)]) for n in data.districts],
+            "sample": is_sample(data, year)}

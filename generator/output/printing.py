@@ -39,6 +39,7 @@ from generator.output.pipeline import (
 from generator.output.writer import Entry, sha256
 from generator.render.docx import CompiledDocx
 from generator.render.images import Picture, add_media, collecting
+from generator.render.titles import break_title
 from generator.render.ziputil import deflate, deflate_stream, fixed, write_zip
 
 R = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -48,6 +49,10 @@ DOCUMENT = "word/document.xml"
 PRINT_FOLDER = "打印"
 _SIDE = re.compile(r"^word/(header|footer)\d*\.xml$")
 _MARK = "<!--gaizao-section-->"
+W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+BLANK_SIDES = {"header": ("rIdGaizaoBlankHeader", "gaizaoBlankHeader.xml"),
+               "footer": ("rIdGaizaoBlankFooter", "gaizaoBlankFooter.xml")}
+"""The empty header and footer of a blank verso: relationship id and part name."""
 _DOC_PR_ID = re.compile(r'(<wp:docPr\b[^>]*?\bid=")\d+(")')
 START = "gaizaoStart"
 """Bookmark names at each bound document's first paragraph (+ its number): LibreOffice exports
@@ -187,6 +192,20 @@ class Binder:
         # A lone element repeats the namespace declarations the document root already makes.
         return re.sub(r'\s+xmlns:\w+="[^"]*"', "", xml)
 
+    def _blank_section(self) -> str:
+        """The template's page setup for a blank verso: on a new page, its headers and footers the
+        empty parts BLANK_SIDES adds, so the page carries no running head and no number."""
+        sect = copy.deepcopy(self.sect)
+        for ref in sect.findall(w("headerReference")) + sect.findall(w("footerReference")):
+            kind = "header" if ref.tag == w("headerReference") else "footer"
+            ref.set(f"{{{R}}}id", BLANK_SIDES[kind][0])
+        set_sect_child(sect, "type", val="nextPage", keep=False)
+        number = sect.find(w("pgNumType"))
+        if number is not None:
+            sect.remove(number)
+        xml = etree.tostring(sect, encoding="unicode")
+        return re.sub(r'\s+xmlns:\w+="[^"]*"', "", xml)
+
     def _type_width(self) -> int:
         size, margin = self.sect.find(w("pgSz")), self.sect.find(w("pgMar"))
         try:
@@ -237,6 +256,24 @@ class Binder:
                                                       standalone=True)
         if self.pictures:
             parts.update(add_media(parts, list(self.pictures.values())))
+        blank = ""
+        sides = self.sect.findall(w("headerReference")) + self.sect.findall(w("footerReference"))
+        if any(pad[1:]) and sides:
+            # A blank verso is a section of its own with empty headers and footers: GB/T 9704 puts no
+            # page number on a blank page, and a running head over nothing is noise.
+            for kind, (rid, target) in BLANK_SIDES.items():
+                tag = "hdr" if kind == "header" else "ftr"
+                parts[f"word/{target}"] = (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+                                           f'<w:{tag} xmlns:w="{W_NS}"><w:p/></w:{tag}>').encode()
+                etree.SubElement(rels, f"{{{PKG}}}Relationship", Id=rid, Target=target, Type=f"{R}/{kind}")
+                etree.SubElement(types, f"{{{CT}}}Override", PartName=f"/word/{target}",
+                                 ContentType=f"application/vnd.openxmlformats-officedocument."
+                                             f"wordprocessingml.{kind}+xml")
+            parts["word/_rels/document.xml.rels"] = etree.tostring(rels, xml_declaration=True,
+                                                                   encoding="UTF-8", standalone=True)
+            parts["[Content_Types].xml"] = etree.tostring(types, xml_declaration=True, encoding="UTF-8",
+                                                          standalone=True)
+            blank = self._blank_section()
         counter = iter(range(1, 1 << 30))
 
         def chunks() -> Iterator[str]:
@@ -244,11 +281,14 @@ class Binder:
             for i, (deflated, variant) in enumerate(self.bodies):
                 body = zlib.decompress(deflated).decode("utf-8")
                 last = i == len(self.bodies) - 1
-                if pad[i + 1]:  # the last one too: the file ends on a verso, ready for the next
+                if pad[i + 1] and blank:  # the last one too: the file ends on a verso, ready for the next
+                    yield body.replace(_MARK, sections[variant]) + _blank_section_page("" if last else blank)
+                elif pad[i + 1]:
                     yield body.replace(_MARK, "") + _blank_page("" if last else sections[variant])
                 else:
                     yield body.replace(_MARK, "" if last else sections[variant])
-            yield sections[self.bodies[-1][1]] + "</w:body></w:document>"
+            closing = blank if pad[-1] and blank else sections[self.bodies[-1][1]]
+            yield closing + "</w:body></w:document>"
 
         # Drawings must have unique ids across the whole file, or Word reports it damaged.
         document = deflate_stream(DOCUMENT, (_DOC_PR_ID.sub(lambda m: f"{m[1]}{next(counter)}{m[2]}", chunk)
@@ -284,7 +324,8 @@ class Binder:
 
         def para(style: str, text: str, jc: str = "") -> str:
             align = f'<w:jc w:val="{jc}"/>' if jc else ""
-            return f"<w:p><w:pPr>{style}{align}</w:pPr><w:r><w:t>{escape(text)}</w:t></w:r></w:p>"
+            runs = "<w:br/>".join(f"<w:t>{escape(line)}</w:t>" for line in text.split("\n"))
+            return f"<w:p><w:pPr>{style}{align}</w:pPr><w:r>{runs}</w:r></w:p>"
 
         def row(texts: Sequence[str], style: str, header: bool = False) -> str:
             repeat = "<w:tblHeader/>" if header else ""  # the heading row repeats on every page
@@ -311,6 +352,13 @@ class Binder:
         else:
             closing = f"<w:p><w:pPr>{body}{self._section(None)}</w:pPr></w:p>"
         return para(title, heading, "center") + para(body, summary) + table + closing
+
+
+def _blank_section_page(section: str) -> str:
+    """A blank verso as a section of its own (section: its properties; "" when the body's final
+    ones close it). The no-break space keeps LibreOffice from dropping the empty page."""
+    return f"<w:p><w:pPr>{section}</w:pPr><w:r><w:t>\u00a0</w:t></w:r></w:p>" if section else \
+        "<w:p><w:r><w:t>\u00a0</w:t></w:r></w:p>"
 
 
 def _blank_page(section: str, style: str = "") -> str:
@@ -393,7 +441,9 @@ class PrintFile:
 
     @property
     def heading(self) -> str:
-        return f"{self.unit}{self.kind.name}打印目录"
+        """The contents page's title, broken between words where it needs two lines."""
+        names = [self.unit, self.district, self.street_office or "", self.kind.name]
+        return "\n".join(break_title(f"{self.unit}{self.kind.name}打印目录", names))
 
 
 def plan_prints(data: DataSet, kind: str, district: str | None = None, year: int | None = None,

@@ -19,6 +19,7 @@ from markupsafe import Markup, escape
 
 from generator.render.filters import FILL_IN, FILTERS
 from generator.render.images import picture
+from generator.render.titles import masthead
 
 # Characters XML 1.0 cannot hold (tab and newline are kept; renderers turn them into tabs and breaks).
 _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
@@ -240,6 +241,7 @@ def make_env(autoescape: bool) -> ImmutableSandboxedEnvironment:
 XML_ENV = make_env(autoescape=True)
 """For Word XML: values are escaped, so & < > in a community's name print as written."""
 XML_ENV.filters["picture"] = picture  # an image, in a Word run: {{r value|picture }}
+XML_ENV.filters["masthead"] = masthead  # a 发文机关标志 kept on one line: {{r doc.masthead|masthead }}
 
 TEXT_ENV = make_env(autoescape=False)
 """For spreadsheet cells, which openpyxl escapes itself."""

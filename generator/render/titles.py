@@ -20,6 +20,12 @@ from markupsafe import Markup, escape
 
 TITLE_CHARS = 20
 """Characters of 2号小标宋 (22 pt, condensed to the 28-character body pitch) on a 156 mm line."""
+LINE_POINTS = 156 / 25.4 * 72
+"""The type area's width in points (GB/T 9704: 156 mm)."""
+CONDENSED = 0.5
+"""Points every character is condensed by (the reference layout's character spacing, -10 twips)."""
+MASTHEAD_POINTS = 26
+"""The 发文机关标志's largest size: 一号."""
 
 VOCABULARY = frozenset("""
 关于 申请 实施 老旧小区 老旧 小区 改造 整治 提升 方案 公示 公告 通知 请示 报告 批复 意见 居民 征询 征询表
@@ -149,3 +155,21 @@ def title_lines(context: Context, text: str) -> str:
     if markup:
         return Markup("\n".join(str(escape(line)) for line in lines))
     return "\n".join(lines)
+
+
+def masthead_points(text: str, largest: float = MASTHEAD_POINTS) -> float | None:
+    """The size in whole points that keeps a 发文机关标志 on one line, or None when `largest` does."""
+    width = _width(text)
+    if not width or width * (largest - CONDENSED) <= LINE_POINTS:
+        return None
+    return float(int(LINE_POINTS / width + CONDENSED))
+
+
+def masthead(text: str, largest: float = MASTHEAD_POINTS) -> Markup:
+    """Template filter: the 发文机关标志 as a Word run ({{r doc.masthead|masthead }}), set smaller
+    than its style where a long name would otherwise break over two lines (GB/T 9704-2012, 7.2.3:
+    the masthead stands on one line; a long name takes a smaller size rather than a second line)."""
+    plain = html.unescape(str(text)) if isinstance(text, Markup) else str(text)
+    points = masthead_points(plain, largest)
+    size = f'<w:rPr><w:sz w:val="{int(points * 2)}"/><w:szCs w:val="{int(points * 2)}"/></w:rPr>' if points else ""
+    return Markup(f'<w:r>{size}<w:t xml:space="preserve">{escape(plain)}</w:t></w:r>')
