@@ -30,7 +30,7 @@ from tests.bad_inputs.make_workbooks import plan_table
 from tests.helpers import DataDir
 
 ROOT = Path(__file__).resolve().parent.parent
-ALL_DOCUMENTS = 118
+ALL_DOCUMENTS = 137
 """Documents of the bundled data (tests/test_build.py checks the kinds and the folders)."""
 
 
