@@ -25,6 +25,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 from lxml import etree
 
@@ -164,12 +165,16 @@ class _Worker:
 
     def __init__(self, command: str, folder: Path, archival: bool, timeout: float, deadline: float,
                  stop: threading.Event, finish: Callable[[_Unit, bytes], list[_Unit]],
-                 fail: Callable[[Path, str], None]):
+                 fail: Callable[[Path, str], None], warm: bool = False):
         self.command, self.folder, self.timeout, self.deadline = command, folder, timeout, deadline
+        self.archival = archival
         self.profile = _profile(folder / "profile", archival)  # never the clerk's own profile
         self.outbox = folder / "out"
         self.outbox.mkdir()
         self.stop, self.finish, self.fail = stop, finish, fail
+        self.warm = warm
+        self.converter: Any = None
+        """The warm LibreOffice (warm.Converter) this worker feeds, while it converts."""
 
     def _pdf(self, unit: _Unit) -> Path:
         return self.outbox / f"{unit.staged.stem}.pdf"
@@ -177,6 +182,8 @@ class _Worker:
     def _run(self, units: list[_Unit]) -> tuple[str, int]:
         """Run LibreOffice over the units: how it ended (exited, hung, overran, stopped) and the
         index of the first unit without a PDF."""
+        if self.converter is not None:
+            return self._feed(units)
         args = [self.command, "--headless", "--norestore", "--nolockcheck",
                 f"-env:UserInstallation={self.profile.as_uri()}",
                 "--convert-to", "pdf", "--outdir", str(self.outbox), *(str(u.staged) for u in units)]
@@ -201,8 +208,47 @@ class _Worker:
         finally:
             _kill(proc)  # also after a normal exit: nothing it started may outlive it
 
+    def _feed(self, units: list[_Unit]) -> tuple[str, int]:
+        """The units handed one by one to the warm LibreOffice, ended as _run's batch call ends."""
+        from generator.output.warm import Hung, StartFailed
+
+        refused = None
+        for index, unit in enumerate(units):
+            if self.stop.is_set():
+                return "stopped", index
+            if time.monotonic() > self.deadline:
+                return "overran", index
+            try:
+                why = self.converter.convert(unit.staged, self._pdf(unit), unit.allowance(self.timeout))
+            except Hung:
+                return "hung", index
+            except StartFailed:  # the batch call for the rest of this worker's share
+                self.converter = None
+                how, current = self._run(units[index:])
+                return how, index + current
+            if why is not None:
+                self._pdf(unit).unlink(missing_ok=True)
+                refused = index if refused is None else refused
+        return "exited", len(units) if refused is None else refused
+
     def convert(self, units: list[_Unit]) -> None:
-        """Convert every unit, or name why not."""
+        """Convert every unit, or name why not: fed to a warm LibreOffice when there is one."""
+        if not self.warm:
+            self._convert(units)
+            return
+        from generator.output import warm
+
+        try:
+            with warm.converter(self.archival) as converter:
+                self.converter = converter
+                self._convert(units)
+        except warm.Busy:  # refused before any unit was fed: the batch call for them all
+            self.converter = None
+            self._convert(units)
+        finally:
+            self.converter = None
+
+    def _convert(self, units: list[_Unit]) -> None:
         pending, stalls = list(units), 0
         while pending and not self.stop.is_set():
             if time.monotonic() > self.deadline:
@@ -320,7 +366,8 @@ def convert(files: Sequence[Path], deliver: Callable[[Path, bytes], None], *,
             on_done: Callable[[Path], None] = lambda p: None, workers: int = 1,
             timeout: float | None = None, total: float | None = None,
             archival: bool = False,
-            unjoined: Callable[[Path, list[bytes]], None] | None = None) -> Conversion:
+            unjoined: Callable[[Path, list[bytes]], None] | None = None,
+            warm: bool | None = None) -> Conversion:
     """Convert each file to PDF bytes handed to deliver(source, pdf); what fails is named.
 
     unjoined: a file converted in pieces is handed to it as the pieces' PDFs, in order, instead
@@ -329,6 +376,9 @@ def convert(files: Sequence[Path], deliver: Callable[[Path, bytes], None], *,
     deliver may raise OutputError (the disk is full): the step then stops, what was not
     converted is named, and the error is in `stopped`. timeout and total default to
     SECONDS_PER_FILE and TOTAL_SECONDS + TOTAL_PER_DOCUMENT per file.
+
+    warm: feed the documents to LibreOffice processes kept running (generator.output.warm);
+    None uses them when LibreOffice's uno module is there, the batch call otherwise.
     """
     command = soffice()
     if command is None:
@@ -338,6 +388,10 @@ def convert(files: Sequence[Path], deliver: Callable[[Path, bytes], None], *,
         return result
     lock = threading.Lock()
     stop = threading.Event()
+    if warm is None:
+        from generator.output.warm import available
+
+        warm = available()
     kept = _KEPT.get()  # read here: the worker threads do not share this context
     assembly: dict[Path, list[bytes | None]] = {}
     began = time.monotonic()
@@ -428,7 +482,7 @@ def convert(files: Sequence[Path], deliver: Callable[[Path, bytes], None], *,
             folder = Path(tmp) / f"w{index}"
             folder.mkdir()
             stall = SECONDS_PER_FILE if timeout is None else timeout
-            crew.append((_Worker(command, folder, archival, stall, deadline, stop, finish, fail), share))
+            crew.append((_Worker(command, folder, archival, stall, deadline, stop, finish, fail, warm), share))
         threads = [threading.Thread(target=_guarded, args=(w, share, fail)) for w, share in crew]
         for thread in threads:
             thread.start()
@@ -461,7 +515,7 @@ def _guarded(worker: _Worker, share: list[_Unit], fail: Callable[[Path, str], No
 
 def to_pdf(files: Sequence[Path], on_done: Callable[[Path], None] = lambda p: None,
            timeout: float | None = None, workers: int = 1, total: float | None = None,
-           archival: bool = False) -> Conversion:
+           archival: bool = False, warm: bool | None = None) -> Conversion:
     """Convert each file to a PDF beside it (no manifest); files that fail are named, the rest go on."""
 
     def beside(source: Path, data: bytes) -> None:
@@ -472,7 +526,7 @@ def to_pdf(files: Sequence[Path], on_done: Callable[[Path], None] = lambda p: No
             raise OutputError(f"无法写入 {target}：{os_reason(exc, target)}") from None
 
     return convert(files, beside, on_done=on_done, workers=workers, timeout=timeout, total=total,
-                   archival=archival)
+                   archival=archival, warm=warm)
 
 
 def pdf_rel(rel: str) -> str:
@@ -487,7 +541,7 @@ def made_from(source: bytes, archival: bool) -> str:
 
 def convert_outputs(output: Output, rels: Sequence[str], *, on_done: Callable[[Path], None] = lambda p: None,
                     workers: int = 1, timeout: float | None = None, total: float | None = None,
-                    archival: bool = False) -> Conversion:
+                    archival: bool = False, warm: bool | None = None) -> Conversion:
     """The PDF of each document of an output session, recorded in its manifest.
 
     Call it while the session holds the lock. A PDF made from exactly the document's present
@@ -531,7 +585,7 @@ def convert_outputs(output: Output, rels: Sequence[str], *, on_done: Callable[[P
         output.write(replace(entries[source], sha256=sha256(data)), data)
 
     result = convert(todo, record, on_done=on_done, workers=workers, timeout=timeout, total=total,
-                     archival=archival) if todo else Conversion()
+                     archival=archival, warm=warm) if todo else Conversion()
     result.unchanged = skipped.unchanged
     result.failed = {**skipped.failed, **result.failed}
     return result
