@@ -70,7 +70,8 @@ def test_a_hung_document_is_stopped_and_the_rest_go_on_in_a_fresh_libreoffice(
     assert list(converted.failed) == [sources[1]] and "无响应" in converted.failed[sources[1]]
     assert [p.name for p in converted.done] == ["00.pdf", "02.pdf", "03.pdf"]
     for done in converted.done:
-        assert PdfReader(done).metadata["/Subject"]  # the bridge's PDF, written beside its document
+        info = PdfReader(done).metadata
+        assert info is not None and info["/Subject"]  # the bridge's PDF, written beside its document
     assert len(starts.read_text().split()) == 2  # started again after the hang
     children = [int(p) for p in pids.read_text().split()]
     assert children and not any(alive(p) for p in children)  # the hung bridge's child too
