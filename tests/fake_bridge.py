@@ -2,8 +2,8 @@
 
 It writes the PDF tests/fake_soffice.py writes (its Subject the source's sha256). A source whose
 bytes contain HANG makes it start a child (its pid appended to FAKE_SOFFICE_PIDS) and wait
-forever; CRASH makes it answer that LibreOffice refused the file. Each start appends a line to
-FAKE_BRIDGE_STARTS.
+forever; SLOW makes it take a second; CRASH makes it answer that LibreOffice refused the file.
+Each start appends a line to FAKE_BRIDGE_STARTS.
 """
 
 from __future__ import annotations
@@ -31,6 +31,8 @@ def main() -> int:
             with open(os.environ["FAKE_SOFFICE_PIDS"], "a") as fh:
                 fh.write(f"{child.pid}\n")
             time.sleep(600)
+        if b"SLOW" in data:
+            time.sleep(1)
         if b"CRASH" in data:
             print(json.dumps({"ok": False, "error": "refused"}), flush=True)
             continue

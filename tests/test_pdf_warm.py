@@ -93,6 +93,12 @@ def test_a_converter_is_started_again_after_its_share_of_documents(
     converted = to_pdf(files(tmp_path / "docs", b"a", b"b", b"c", b"d", b"e"), warm=True)
     assert len(converted.done) == 5
     assert len(starts.read_text().split()) == 3
+    warm.stop_all()
+    monkeypatch.setattr(warm, "MAX_CONVERSIONS", 100)
+    monkeypatch.setattr(warm, "MAX_BUSY_SECONDS", 0.9)  # each SLOW document takes a second
+    slow = to_pdf(files(tmp_path / "slow", b"SLOW", b"SLOW", b"a"), warm=True)
+    assert len(slow.done) == 3
+    assert len(starts.read_text().split()) == 6
 
 
 def test_the_pool_keeps_a_converter_for_the_next_call_and_stops_it(stand_in: tuple[Path, Path],
@@ -106,10 +112,16 @@ def test_the_pool_keeps_a_converter_for_the_next_call_and_stops_it(stand_in: tup
     assert not _ours_running()
 
 
-def test_more_waiting_calls_than_the_queue_holds_are_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_more_waiting_calls_than_the_queue_holds_are_refused(stand_in: tuple[Path, Path], tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(warm, "_waiting", warm.QUEUE_BOUND)
     with pytest.raises(warm.Busy, match="排队已满"), warm.converter():
         pass
+    sources = files(tmp_path / "docs", b"a")
+    refused = to_pdf(sources, warm=True)
+    assert not refused.done and "排队已满" in refused.failed[sources[0]]
+    monkeypatch.setattr(warm, "_waiting", 0)
+    assert to_pdf(sources, warm=True).done
 
 
 def test_without_the_uno_module_the_batch_call_is_used(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

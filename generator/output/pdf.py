@@ -3,7 +3,9 @@
 Each worker is one LibreOffice process with its own temporary profile and its own process group,
 so that a LibreOffice that hangs is stopped whole (soffice.bin included). A run that makes no
 progress for a while is stopped and named; after two such stalls in a row, or past the step's
-total time, the rest is named as not converted instead of waited for.
+total time, the rest is named as not converted instead of waited for. Where LibreOffice's uno
+module is there, a worker feeds its files one by one to a LibreOffice kept running
+(generator.output.warm) instead of starting one per batch.
 """
 
 from __future__ import annotations
@@ -242,9 +244,8 @@ class _Worker:
             with warm.converter(self.archival) as converter:
                 self.converter = converter
                 self._convert(units)
-        except warm.Busy:  # refused before any unit was fed: the batch call for them all
-            self.converter = None
-            self._convert(units)
+        except warm.Busy as exc:  # refused before any unit was fed: a LibreOffice more would not help
+            self._give_up(units, str(exc))
         finally:
             self.converter = None
 

@@ -3,7 +3,8 @@
 Each converter is one soffice listening on a free loopback port (its own profile folder, its own
 process group) and one bridge (uno_bridge.py) run by the Python that has LibreOffice's `uno`
 module, spoken to in JSON lines over its stdin and stdout: the project's own Python cannot import
-uno. A converter is started again after MAX_CONVERSIONS documents and whenever one hangs.
+uno. A converter is started again after MAX_BUSY_SECONDS of converting (or MAX_CONVERSIONS
+documents) and whenever one hangs.
 Without the uno module every caller falls back to the batch call (pdf.convert).
 
 Idle converters are kept in a pool for the next call (the web's on-demand PDF); stop_all() stops
@@ -22,6 +23,7 @@ import socket
 import subprocess
 import tempfile
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
@@ -30,8 +32,12 @@ from pathlib import Path
 from generator.errors import GaizaoError
 
 BRIDGE = Path(__file__).with_name("uno_bridge.py")
-MAX_CONVERSIONS = 12
-"""Documents one LibreOffice converts before a fresh one takes over (it slows over a long run)."""
+MAX_CONVERSIONS = 200
+"""Documents one LibreOffice converts before a fresh one takes over."""
+MAX_BUSY_SECONDS = 20.0
+"""Seconds of converting after which a fresh LibreOffice takes over: one slows down over a long run
+(twelve 64-page pieces took 14 CPU seconds in one process, 36 took 51), while a start costs 1–2 s,
+too much to pay every 12 one-page notices a web server is asked for."""
 START_SECONDS = 60
 """Time for a new LibreOffice to listen and the bridge to connect."""
 POOL_SIZE = 2
@@ -123,6 +129,7 @@ class Converter:
         self.bridge: subprocess.Popen[str] | None = None
         self.answers: queue.Queue[str | None] = queue.Queue()
         self.done = 0
+        self.busy = 0.0
         self.folder: tempfile.TemporaryDirectory[str] | None = None
 
     @property
@@ -151,7 +158,7 @@ class Converter:
                                        encoding="utf-8", start_new_session=True)
         self.answers = queue.Queue()
         threading.Thread(target=self._read, args=(self.bridge, self.answers), daemon=True).start()
-        self.done = 0
+        self.done, self.busy = 0, 0.0
         if self._answer(START_SECONDS + 5) is None:
             self.stop()
             raise StartFailed("LibreOffice 未能启动（无法连接）")
@@ -181,7 +188,7 @@ class Converter:
 
         Raises Hung (the converter stopped) when no answer comes within seconds.
         """
-        if not self.running or self.done >= MAX_CONVERSIONS:
+        if not self.running or self.done >= MAX_CONVERSIONS or self.busy >= MAX_BUSY_SECONDS:
             self.stop()
             self.start()
         assert self.bridge is not None and self.bridge.stdin is not None
@@ -192,8 +199,10 @@ class Converter:
         except OSError:
             self.stop()
             raise Hung("LibreOffice 已退出") from None
+        began = time.monotonic()
         answer = self._answer(seconds)
         self.done += 1
+        self.busy += time.monotonic() - began
         if answer is None:
             self.stop()
             raise Hung(f"LibreOffice 无响应（{seconds:.0f} 秒无进展），已终止")
