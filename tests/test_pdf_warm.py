@@ -173,3 +173,18 @@ def test_nothing_is_left_running_after_the_command(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert len(list(out.rglob("*.pdf"))) == 2
     assert not _ours_running()
+
+
+def test_a_few_files_go_to_the_warm_converter_a_long_run_to_the_batch_call(
+        stand_in: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _, starts = stand_in
+    few = to_pdf(files(tmp_path / "few", b"a", b"b"))
+    assert len(few.done) == 2 and len(starts.read_text().split()) == 1
+    script = tmp_path / "batch-soffice"
+    script.write_text(f'#!/bin/sh\nexec "{sys.executable}" "{FAKE}" "$@"\n')
+    script.chmod(0o755)
+    monkeypatch.setattr(pdf_module, "soffice", lambda: str(script))
+    monkeypatch.setattr(pdf_module, "WARM_UNITS", 2)
+    monkeypatch.setenv("FAKE_SOFFICE", "ok")
+    many = to_pdf(files(tmp_path / "many", b"a", b"b", b"c"))
+    assert len(many.done) == 3 and len(starts.read_text().split()) == 1  # no bridge started

@@ -3,9 +3,9 @@
 Each worker is one LibreOffice process with its own temporary profile and its own process group,
 so that a LibreOffice that hangs is stopped whole (soffice.bin included). A run that makes no
 progress for a while is stopped and named; after two such stalls in a row, or past the step's
-total time, the rest is named as not converted instead of waited for. Where LibreOffice's uno
-module is there, a worker feeds its files one by one to a LibreOffice kept running
-(generator.output.warm) instead of starting one per batch.
+total time, the rest is named as not converted instead of waited for. For a few files, where
+LibreOffice's uno module is there, a worker feeds them to a LibreOffice kept running
+(generator.output.warm) instead of starting one.
 """
 
 from __future__ import annotations
@@ -58,6 +58,10 @@ INSTALL_HINT = (
     "请安装：sudo apt-get install libreoffice-writer-nogui libreoffice-calc-nogui fonts-noto-cjk"
 )
 PDF_A = "PDF/A-2b"
+WARM_UNITS = 5
+"""Files to convert (after binding) up to which a warm LibreOffice is used by default: a longer
+run converts as fast with a LibreOffice started per batch (bench/RESULTS.md), and a warm one
+helps where a process asks again and again (the web server's single-document PDFs)."""
 CANNOT_JOIN = binding.CANNOT_SPLIT
 """What join() raises on a piece it cannot read."""
 
@@ -379,7 +383,8 @@ def convert(files: Sequence[Path], deliver: Callable[[Path, bytes], None], *,
     SECONDS_PER_FILE and TOTAL_SECONDS + TOTAL_PER_DOCUMENT per file.
 
     warm: feed the documents to LibreOffice processes kept running (generator.output.warm);
-    None uses them when LibreOffice's uno module is there, the batch call otherwise.
+    None does so for at most WARM_UNITS files to convert when LibreOffice's uno module is there
+    (the web's PDF of one document), the batch call otherwise.
     """
     command = soffice()
     if command is None:
@@ -389,10 +394,6 @@ def convert(files: Sequence[Path], deliver: Callable[[Path, bytes], None], *,
         return result
     lock = threading.Lock()
     stop = threading.Event()
-    if warm is None:
-        from generator.output.warm import available
-
-        warm = available()
     kept = _KEPT.get()  # read here: the worker threads do not share this context
     assembly: dict[Path, list[bytes | None]] = {}
     began = time.monotonic()
@@ -476,6 +477,10 @@ def convert(files: Sequence[Path], deliver: Callable[[Path, bytes], None], *,
         except OSError as exc:
             raise OutputError(f"无法准备 PDF 转换（临时文件夹 {tmp}）：{os_reason(exc)}") from None
         # A piece of a long file holds the pages of many short documents: it is given their time.
+        if warm is None:  # a long run gains nothing from a warm LibreOffice (bench/RESULTS.md)
+            from generator.output.warm import available
+
+            warm = sum(len(share) for share in shares) <= WARM_UNITS and available()
         count = len(files) + PIECE_WEIGHT * sum(1 for share in shares for u in share if u.piece is not None)
         deadline = began + (total if total is not None else TOTAL_SECONDS + TOTAL_PER_DOCUMENT * count)
         crew = []
