@@ -180,10 +180,40 @@ def _timed() -> Iterator[list[tuple[float, float]]]:
     took.append((time.perf_counter() - wall, cpu() - used))
 
 
+def _staged(paths: list[Path], alone: Path) -> tuple[Path, list[Path]]:
+    """Copies of the documents, numbered, in a folder of their own for the plain batch call."""
+    alone.mkdir()
+    staged = []
+    for i, p in enumerate(paths):
+        staged.append(alone / f"{i:05d}{p.suffix}")
+        shutil.copyfile(p, staged[-1])
+    return alone, staged
+
+
+def _plain_batch(command: str, profile: Path, alone: Path, staged: list[Path]) -> None:
+    """One plain `soffice --convert-to pdf` call over the staged copies."""
+    from generator.output.pdf import FONTS_CONF
+
+    subprocess.run([command, "--headless", "--norestore", f"-env:UserInstallation={profile.as_uri()}",
+                    "--convert-to", "pdf", "--outdir", str(alone), *map(str, staged)],
+                   env={**os.environ, "FONTCONFIG_FILE": str(FONTS_CONF)}, capture_output=True, check=True)
+
+
+def _compared(paths: list[Path], staged: list[Path]) -> tuple[int, int, int]:
+    """Pages of the plain batch call's PDFs, and how many of ours differ from them in pages and in text."""
+    pages = page_mismatches = text_mismatches = 0
+    for p, s in zip(paths, staged, strict=True):
+        mine, theirs = p.with_suffix(".pdf"), s.with_suffix(".pdf")
+        pages += _pages(theirs)
+        page_mismatches += _pages(mine) != _pages(theirs)
+        text_mismatches += _lines(mine) != _lines(theirs)
+    return pages, page_mismatches, text_mismatches
+
+
 def pdf_rates(data_dir: Path, workers: tuple[int, ...] = (1, 2), rounds: int = 2) -> PdfRun | None:
     """Per-document PDFs of a whole build: one plain batch call (each document loaded and exported
     on its own) against to_pdf, which binds and splits; every PDF checked against the batch's."""
-    from generator.output.pdf import FONTS_CONF, soffice, to_pdf
+    from generator.output.pdf import soffice, to_pdf
     from generator.output.pipeline import build
 
     command = soffice()
@@ -193,20 +223,11 @@ def pdf_rates(data_dir: Path, workers: tuple[int, ...] = (1, 2), rounds: int = 2
     load_before = os.getloadavg()[0]
     try:
         paths = list(build(load(data_dir), out / "out", Selection()).paths)
-        alone = out / "alone"
-        alone.mkdir()
-        staged = []
-        for i, p in enumerate(paths):
-            staged.append(alone / f"{i:05d}{p.suffix}")
-            shutil.copyfile(p, staged[-1])
+        alone, staged = _staged(paths, out / "alone")
         batch, ours = (math.inf, 0.0), {n: (math.inf, 0.0) for n in workers}
         for _ in range(rounds):  # alternated, best of each: the machine's other load comes and goes
             with _timed() as took:
-                subprocess.run([command, "--headless", "--norestore",
-                                f"-env:UserInstallation={(out / 'profile').as_uri()}",
-                                "--convert-to", "pdf", "--outdir", str(alone), *map(str, staged)],
-                               env={**os.environ, "FONTCONFIG_FILE": str(FONTS_CONF)}, capture_output=True,
-                               check=True)
+                _plain_batch(command, out / "profile", alone, staged)
             batch = min(batch, took[0])
             for n in workers:
                 for p in paths:
@@ -215,12 +236,7 @@ def pdf_rates(data_dir: Path, workers: tuple[int, ...] = (1, 2), rounds: int = 2
                     done = to_pdf(paths, workers=n)
                 assert not done.failed, done.failed
                 ours[n] = min(ours[n], took[0])
-        pages = page_mismatches = text_mismatches = 0
-        for p, s in zip(paths, staged, strict=True):
-            mine, theirs = p.with_suffix(".pdf"), s.with_suffix(".pdf")
-            pages += _pages(theirs)
-            page_mismatches += _pages(mine) != _pages(theirs)
-            text_mismatches += _lines(mine) != _lines(theirs)
+        pages, page_mismatches, text_mismatches = _compared(paths, staged)
         return PdfRun(len(paths), pages, batch, ours, page_mismatches, text_mismatches,
                       (load_before, os.getloadavg()[0]))
     finally:
@@ -264,7 +280,7 @@ def warm_rates(data_dir: Path, workers: int = 2, rounds: int = 3, requests: int 
     from concurrent.futures import ThreadPoolExecutor
 
     from generator.output import warm
-    from generator.output.pdf import FONTS_CONF, soffice, to_pdf
+    from generator.output.pdf import soffice, to_pdf
     from generator.output.pipeline import build
 
     command = soffice()
@@ -275,18 +291,11 @@ def warm_rates(data_dir: Path, workers: int = 2, rounds: int = 3, requests: int 
     try:
         kinds = tuple(k.key for k in kinds_of("community") if k.key != "survey")
         paths = list(build(load(data_dir), out / "out", Selection(kinds=kinds)).paths)
-        alone = out / "alone"
-        alone.mkdir()
-        staged = []
-        for i, p in enumerate(paths):
-            staged.append(alone / f"{i:05d}{p.suffix}")
-            shutil.copyfile(p, staged[-1])
+        alone, staged = _staged(paths, out / "alone")
         times: dict[str, list[float]] = {"plain": [], "batch": [], "warm": []}
         for _ in range(rounds):
             start = time.perf_counter()
-            subprocess.run([command, "--headless", "--norestore", f"-env:UserInstallation={(out / 'profile').as_uri()}",
-                            "--convert-to", "pdf", "--outdir", str(alone), *map(str, staged)],
-                           env={**os.environ, "FONTCONFIG_FILE": str(FONTS_CONF)}, capture_output=True, check=True)
+            _plain_batch(command, out / "profile", alone, staged)
             times["plain"].append(time.perf_counter() - start)
             for how in ("batch", "warm"):
                 warm.stop_all()
@@ -297,12 +306,7 @@ def warm_rates(data_dir: Path, workers: int = 2, rounds: int = 3, requests: int 
                 times[how].append(time.perf_counter() - start)
                 assert not done.failed, done.failed
         warm.stop_all()
-        pages = page_mismatches = text_mismatches = 0
-        for p, s in zip(paths, staged, strict=True):
-            mine, theirs = p.with_suffix(".pdf"), s.with_suffix(".pdf")
-            pages += _pages(theirs)
-            page_mismatches += _pages(mine) != _pages(theirs)
-            text_mismatches += _lines(mine) != _lines(theirs)
+        pages, page_mismatches, text_mismatches = _compared(paths, staged)
         notice = next(p for p in paths if p.name.startswith(f"{KINDS['notice'].number:02d}"))
         asks = out / "asks"
         asks.mkdir()

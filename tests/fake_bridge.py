@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from tests.fake_soffice import output  # noqa: E402
+from tests.fake_soffice import hang, output  # noqa: E402
 
 
 def main() -> int:
@@ -27,10 +26,7 @@ def main() -> int:
         request = json.loads(line)
         data = Path(request["source"]).read_bytes()
         if b"HANG" in data:
-            child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
-            with open(os.environ["FAKE_SOFFICE_PIDS"], "a") as fh:
-                fh.write(f"{child.pid}\n")
-            time.sleep(600)
+            hang()
         if b"SLOW" in data:
             time.sleep(1)
         if b"CRASH" in data:
