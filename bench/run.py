@@ -284,7 +284,7 @@ def warm_rates(data_dir: Path, workers: int = 2, rounds: int = 3, requests: int 
     from generator.output.pipeline import build
 
     command = soffice()
-    if command is None or not warm.available():
+    if command is None or not warm.available(command):
         return None
     out = Path(tempfile.mkdtemp(prefix="bench-warm-"))
     load_before = os.getloadavg()[0]

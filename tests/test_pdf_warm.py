@@ -25,7 +25,7 @@ from tests.test_pdf_faults import alive, files
 BRIDGE = Path(__file__).with_name("fake_bridge.py")
 FAKE = Path(__file__).with_name("fake_soffice.py")
 needs_lo = pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice 未安装")
-needs_uno = pytest.mark.skipif(shutil.which("soffice") is None or not warm.available(),
+needs_uno = pytest.mark.skipif(shutil.which("soffice") is None or not warm.available(shutil.which("soffice")),
                                reason="LibreOffice 的 uno 模块（python3-uno）未安装")
 
 
@@ -40,7 +40,7 @@ def stand_in(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[
     pids.touch()
     starts.touch()
     monkeypatch.setattr(pdf_module, "soffice", lambda: str(listener))
-    monkeypatch.setattr(warm, "bridge_command", lambda: [sys.executable, str(BRIDGE)])
+    monkeypatch.setattr(warm, "bridge_command", lambda command: [sys.executable, str(BRIDGE)])
     monkeypatch.setenv("FAKE_SOFFICE_PIDS", str(pids))
     monkeypatch.setenv("FAKE_BRIDGE_STARTS", str(starts))
     yield pids, starts
@@ -115,7 +115,7 @@ def test_the_pool_keeps_a_converter_for_the_next_call_and_stops_it(stand_in: tup
 def test_more_waiting_calls_than_the_queue_holds_are_refused(stand_in: tuple[Path, Path], tmp_path: Path,
                                                            monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(warm, "_waiting", warm.QUEUE_BOUND)
-    with pytest.raises(warm.Busy, match="排队已满"), warm.converter():
+    with pytest.raises(warm.Busy, match="排队已满"), warm.converter("soffice"):
         pass
     sources = files(tmp_path / "docs", b"a")
     refused = to_pdf(sources, warm=True)
@@ -131,13 +131,13 @@ def test_without_the_uno_module_the_batch_call_is_used(tmp_path: Path, monkeypat
     monkeypatch.setattr(pdf_module, "soffice", lambda: str(script))
     monkeypatch.setattr(warm, "uno_python", lambda command: None)
     monkeypatch.setenv("FAKE_SOFFICE", "ok")
-    assert not warm.available()
+    assert not warm.available(str(script))
     converted = to_pdf(files(tmp_path / "docs", b"a", b"b"))
     assert len(converted.done) == 2 and not converted.failed
     monkeypatch.undo()
     monkeypatch.setattr(pdf_module, "soffice", lambda: str(script))
     monkeypatch.setenv("GAIZAO_WARM_PDF", "0")
-    assert not warm.available()
+    assert not warm.available(str(script))
 
 
 @needs_lo

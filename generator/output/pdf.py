@@ -16,7 +16,6 @@ import math
 import os
 import re
 import shutil
-import signal
 import subprocess
 import tempfile
 import threading
@@ -34,7 +33,10 @@ from lxml import etree
 from generator.errors import GaizaoError, OutputError
 from generator.output import binding
 from generator.output.binding import w
-from generator.output.fonts import FONTS_CONF
+from generator.output.fonts import FONTS_CONF  # noqa: F401 - read here by the tests and the bench
+from generator.output.office import environment
+from generator.output.office import kill as _kill
+from generator.output.office import profile as _profile
 from generator.output.writer import Entry, Output, atomic_write, os_reason, sha256
 
 SECONDS_PER_FILE = 60
@@ -109,32 +111,6 @@ def problem(data: bytes) -> str | None:
     return None
 
 
-def environment() -> dict[str, str]:
-    return {**os.environ, "FONTCONFIG_FILE": str(FONTS_CONF), "SAL_USE_VCLPLUGIN": "svp"}
-
-
-_SETTINGS = """<?xml version="1.0" encoding="UTF-8"?>
-<oor:items xmlns:oor="http://openoffice.org/2001/registry" xmlns:xs="http://www.w3.org/2001/XMLSchema"
- xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
-{items}</oor:items>
-"""
-_ITEM = ('<item oor:path="/org.openoffice.Office.Common/Filter/PDF/Export"><prop oor:name="{name}" '
-         'oor:op="fuse"><value>{value}</value></prop></item>\n')
-
-
-def _profile(folder: Path, archival: bool) -> Path:
-    """A fresh LibreOffice profile whose PDF export keeps bookmarks as named destinations (the
-    marks binding.split reads) and, for archiving, writes PDF/A-2b (which embeds every font)."""
-    settings = {"ExportBookmarksToPDFDestination": "true"}
-    if archival:
-        settings["SelectPdfVersion"] = "2"
-    user = folder / "user"
-    user.mkdir(parents=True)
-    items = "".join(_ITEM.format(name=k, value=v) for k, v in settings.items())
-    (user / "registrymodifications.xcu").write_text(_SETTINGS.format(items=items), encoding="utf-8")
-    return folder
-
-
 @dataclass
 class _Unit:
     """One file handed to LibreOffice: a document, or several bound into one."""
@@ -152,18 +128,6 @@ class _Unit:
         except OSError:
             size = 0
         return timeout + SECONDS_PER_DOCUMENT * (len(self.sources) - 1) + SECONDS_PER_MB * size / 2**20
-
-
-def _kill(proc: subprocess.Popen[bytes]) -> None:
-    """Stop LibreOffice and everything it started: soffice is a script that starts soffice.bin."""
-    if hasattr(os, "killpg"):
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
-    else:  # Windows: soffice.exe and the soffice.bin it started
-        subprocess.run(["taskkill", "/T", "/F", "/PID", str(proc.pid)], capture_output=True, check=False)
-    proc.wait()
 
 
 class _Worker:
@@ -245,7 +209,7 @@ class _Worker:
         from generator.output import warm
 
         try:
-            with warm.converter(self.archival) as converter:
+            with warm.converter(self.command, self.archival) as converter:
                 self.converter = converter
                 self._convert(units)
         except warm.Busy as exc:  # refused before any unit was fed: a LibreOffice more would not help
@@ -480,7 +444,7 @@ def convert(files: Sequence[Path], deliver: Callable[[Path, bytes], None], *,
         if warm is None:  # a long run gains nothing from a warm LibreOffice (bench/RESULTS.md)
             from generator.output.warm import available
 
-            warm = sum(len(share) for share in shares) <= WARM_UNITS and available()
+            warm = sum(len(share) for share in shares) <= WARM_UNITS and available(command)
         count = len(files) + PIECE_WEIGHT * sum(1 for share in shares for u in share if u.piece is not None)
         deadline = began + (total if total is not None else TOTAL_SECONDS + TOTAL_PER_DOCUMENT * count)
         crew = []

@@ -30,8 +30,10 @@ from functools import cache
 from pathlib import Path
 
 from generator.errors import GaizaoError
+from generator.output import office
 
-BRIDGE = Path(__file__).with_name("uno_bridge.py")
+BRIDGE = Path(__file__).resolve().parent / "resources" / "uno_bridge.py"
+"""Not a module of the package: it imports uno, which only LibreOffice's Python has."""
 MAX_CONVERSIONS = 200
 """Documents one LibreOffice converts before a fresh one takes over."""
 MAX_BUSY_SECONDS = 20.0
@@ -83,20 +85,18 @@ def uno_python(command: str) -> str | None:
     return None
 
 
-def bridge_command() -> list[str] | None:
-    """The command that runs the bridge (its port and start time appended), or None without uno."""
-    from generator.output.pdf import soffice
-
-    command = soffice()
-    if command is None or os.environ.get("GAIZAO_WARM_PDF", "1") == "0":
+def bridge_command(command: str) -> list[str] | None:
+    """The command that runs the bridge to this LibreOffice (its port and start time appended), or
+    None without uno."""
+    if os.environ.get("GAIZAO_WARM_PDF", "1") == "0":
         return None
     python = uno_python(command)
     return [python, str(BRIDGE)] if python else None
 
 
-def available() -> bool:
-    """Whether warm conversion can be used here (GAIZAO_WARM_PDF=0 turns it off)."""
-    return bridge_command() is not None
+def available(command: str | None) -> bool:
+    """Whether warm conversion can be used with this LibreOffice (GAIZAO_WARM_PDF=0 turns it off)."""
+    return command is not None and bridge_command(command) is not None
 
 
 def _free_port() -> int:
@@ -123,8 +123,8 @@ def _check_fonts() -> None:
 class Converter:
     """One warm LibreOffice and its bridge."""
 
-    def __init__(self, archival: bool) -> None:
-        self.archival = archival
+    def __init__(self, command: str, archival: bool) -> None:
+        self.command, self.archival = command, archival
         self.soffice: subprocess.Popen[bytes] | None = None
         self.bridge: subprocess.Popen[str] | None = None
         self.answers: queue.Queue[str | None] = queue.Queue()
@@ -139,19 +139,17 @@ class Converter:
 
     def start(self) -> None:
         """Start LibreOffice listening on a free loopback port and connect the bridge to it."""
-        from generator.output.pdf import _profile, environment, soffice
-
-        command, bridge = soffice(), bridge_command()
-        if command is None or bridge is None:
+        command, bridge = self.command, bridge_command(self.command)
+        if bridge is None:
             raise StartFailed("未找到 LibreOffice 或其 Python（uno）")
         _check_fonts()
         self.folder = tempfile.TemporaryDirectory(prefix="gaizao-warm-")
-        profile = _profile(Path(self.folder.name) / "profile", self.archival)
+        profile = office.profile(Path(self.folder.name) / "profile", self.archival)
         port = _free_port()
         self.soffice = subprocess.Popen(
             [command, "--headless", "--invisible", "--norestore", "--nolockcheck", "--nodefault",
              f"-env:UserInstallation={profile.as_uri()}", f"--accept=socket,host=127.0.0.1,port={port};urp;"],
-            env=environment(), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            env=office.environment(), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             start_new_session=True)
         self.bridge = subprocess.Popen([*bridge, str(port), str(START_SECONDS)], stdin=subprocess.PIPE,
                                        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
@@ -212,8 +210,6 @@ class Converter:
 
     def stop(self) -> None:
         """Stop the bridge and LibreOffice with everything it started; remove the profile."""
-        from generator.output.pdf import _kill
-
         for proc in (self.bridge, self.soffice):
             if proc is not None:
                 if proc.stdin is not None:
@@ -221,7 +217,7 @@ class Converter:
                         proc.stdin.close()
                     except OSError:
                         pass
-                _kill(proc)  # type: ignore[arg-type]
+                office.kill(proc)
         self.bridge = self.soffice = None
         if self.folder is not None:
             self.folder.cleanup()
@@ -235,7 +231,7 @@ _waiting = 0
 
 
 @contextmanager
-def converter(archival: bool = False) -> Iterator[Converter]:
+def converter(command: str, archival: bool = False) -> Iterator[Converter]:
     """A converter for the block, from the pool or started (lazily, on its first document)."""
     global _alive, _waiting
     with _lock:
@@ -244,12 +240,12 @@ def converter(archival: bool = False) -> Iterator[Converter]:
         _waiting += 1
         try:
             while True:
-                mine = next((c for c in _idle if c.archival == archival), None)
+                mine = next((c for c in _idle if (c.command, c.archival) == (command, archival)), None)
                 if mine is not None:
                     _idle.remove(mine)
                     break
                 if _alive < RUNNING_AT_MOST:
-                    mine = Converter(archival)
+                    mine = Converter(command, archival)
                     _alive += 1
                     break
                 if _idle:  # an idle one of the other flavour makes room
