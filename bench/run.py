@@ -180,10 +180,40 @@ def _timed() -> Iterator[list[tuple[float, float]]]:
     took.append((time.perf_counter() - wall, cpu() - used))
 
 
+def _staged(paths: list[Path], alone: Path) -> tuple[Path, list[Path]]:
+    """Copies of the documents, numbered, in a folder of their own for the plain batch call."""
+    alone.mkdir()
+    staged = []
+    for i, p in enumerate(paths):
+        staged.append(alone / f"{i:05d}{p.suffix}")
+        shutil.copyfile(p, staged[-1])
+    return alone, staged
+
+
+def _plain_batch(command: str, profile: Path, alone: Path, staged: list[Path]) -> None:
+    """One plain `soffice --convert-to pdf` call over the staged copies."""
+    from generator.output.pdf import FONTS_CONF
+
+    subprocess.run([command, "--headless", "--norestore", f"-env:UserInstallation={profile.as_uri()}",
+                    "--convert-to", "pdf", "--outdir", str(alone), *map(str, staged)],
+                   env={**os.environ, "FONTCONFIG_FILE": str(FONTS_CONF)}, capture_output=True, check=True)
+
+
+def _compared(paths: list[Path], staged: list[Path]) -> tuple[int, int, int]:
+    """Pages of the plain batch call's PDFs, and how many of ours differ from them in pages and in text."""
+    pages = page_mismatches = text_mismatches = 0
+    for p, s in zip(paths, staged, strict=True):
+        mine, theirs = p.with_suffix(".pdf"), s.with_suffix(".pdf")
+        pages += _pages(theirs)
+        page_mismatches += _pages(mine) != _pages(theirs)
+        text_mismatches += _lines(mine) != _lines(theirs)
+    return pages, page_mismatches, text_mismatches
+
+
 def pdf_rates(data_dir: Path, workers: tuple[int, ...] = (1, 2), rounds: int = 2) -> PdfRun | None:
     """Per-document PDFs of a whole build: one plain batch call (each document loaded and exported
     on its own) against to_pdf, which binds and splits; every PDF checked against the batch's."""
-    from generator.output.pdf import FONTS_CONF, soffice, to_pdf
+    from generator.output.pdf import soffice, to_pdf
     from generator.output.pipeline import build
 
     command = soffice()
@@ -193,20 +223,11 @@ def pdf_rates(data_dir: Path, workers: tuple[int, ...] = (1, 2), rounds: int = 2
     load_before = os.getloadavg()[0]
     try:
         paths = list(build(load(data_dir), out / "out", Selection()).paths)
-        alone = out / "alone"
-        alone.mkdir()
-        staged = []
-        for i, p in enumerate(paths):
-            staged.append(alone / f"{i:05d}{p.suffix}")
-            shutil.copyfile(p, staged[-1])
+        alone, staged = _staged(paths, out / "alone")
         batch, ours = (math.inf, 0.0), {n: (math.inf, 0.0) for n in workers}
         for _ in range(rounds):  # alternated, best of each: the machine's other load comes and goes
             with _timed() as took:
-                subprocess.run([command, "--headless", "--norestore",
-                                f"-env:UserInstallation={(out / 'profile').as_uri()}",
-                                "--convert-to", "pdf", "--outdir", str(alone), *map(str, staged)],
-                               env={**os.environ, "FONTCONFIG_FILE": str(FONTS_CONF)}, capture_output=True,
-                               check=True)
+                _plain_batch(command, out / "profile", alone, staged)
             batch = min(batch, took[0])
             for n in workers:
                 for p in paths:
@@ -215,12 +236,7 @@ def pdf_rates(data_dir: Path, workers: tuple[int, ...] = (1, 2), rounds: int = 2
                     done = to_pdf(paths, workers=n)
                 assert not done.failed, done.failed
                 ours[n] = min(ours[n], took[0])
-        pages = page_mismatches = text_mismatches = 0
-        for p, s in zip(paths, staged, strict=True):
-            mine, theirs = p.with_suffix(".pdf"), s.with_suffix(".pdf")
-            pages += _pages(theirs)
-            page_mismatches += _pages(mine) != _pages(theirs)
-            text_mismatches += _lines(mine) != _lines(theirs)
+        pages, page_mismatches, text_mismatches = _compared(paths, staged)
         return PdfRun(len(paths), pages, batch, ours, page_mismatches, text_mismatches,
                       (load_before, os.getloadavg()[0]))
     finally:
@@ -245,6 +261,107 @@ def pdf_section(run: PdfRun) -> list[str]:
               f"({os.cpu_count()} cores). The three are measured in turn, twice, in one run; the best of each "
               "is shown. CPU seconds count LibreOffice and this process.",
               "Reproduce this section alone: `python -m bench.run --only-pdf`."]
+    return lines
+
+
+
+def _median(values: list[float]) -> float:
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+
+
+def warm_rates(data_dir: Path, workers: int = 2, rounds: int = 3, requests: int = 20,
+               concurrent: int = 5) -> dict[str, Any] | None:
+    """Per-document PDFs of the bundled papers (survey forms aside) made three ways in turn, each
+    `rounds` times: one plain batch call, ours with the batch call per worker, ours fed to warm
+    LibreOffice (the pool emptied before each round: a command starts its converters); then one
+    paper's PDF on demand through to_pdf with the converters warm, `concurrent` calls at a time."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from generator.output import warm
+    from generator.output.pdf import soffice, to_pdf
+    from generator.output.pipeline import build
+
+    command = soffice()
+    if command is None or not warm.available(command):
+        return None
+    out = Path(tempfile.mkdtemp(prefix="bench-warm-"))
+    load_before = os.getloadavg()[0]
+    try:
+        kinds = tuple(k.key for k in kinds_of("community") if k.key != "survey")
+        paths = list(build(load(data_dir), out / "out", Selection(kinds=kinds)).paths)
+        alone, staged = _staged(paths, out / "alone")
+        times: dict[str, list[float]] = {"plain": [], "batch": [], "warm": []}
+        for _ in range(rounds):
+            start = time.perf_counter()
+            _plain_batch(command, out / "profile", alone, staged)
+            times["plain"].append(time.perf_counter() - start)
+            for how in ("batch", "warm"):
+                warm.stop_all()
+                for p in paths:
+                    p.with_suffix(".pdf").unlink(missing_ok=True)
+                start = time.perf_counter()
+                done = to_pdf(paths, workers=workers, warm=how == "warm")
+                times[how].append(time.perf_counter() - start)
+                assert not done.failed, done.failed
+        warm.stop_all()
+        pages, page_mismatches, text_mismatches = _compared(paths, staged)
+        notice = next(p for p in paths if p.name.startswith(f"{KINDS['notice'].number:02d}"))
+        asks = out / "asks"
+        asks.mkdir()
+
+        def ask(i: int) -> float:
+            folder = asks / str(i)
+            folder.mkdir()
+            source = folder / notice.name
+            shutil.copyfile(notice, source)
+            start = time.perf_counter()
+            done = to_pdf([source])
+            assert done.done and not done.failed, done.failed
+            return time.perf_counter() - start
+
+        to_pdf([shutil.copy(notice, asks / notice.name)])  # the converters warm, as a server has them
+        with ThreadPoolExecutor(concurrent) as pool:
+            latencies = list(pool.map(ask, range(requests)))
+        warm.stop_all()
+        ordered = sorted(latencies)
+        p95 = ordered[min(len(ordered) - 1, math.ceil(0.95 * len(ordered)) - 1)]
+        return {"files": len(paths), "pages": pages, "times": times, "rounds": rounds,
+                "page_mismatches": page_mismatches, "text_mismatches": text_mismatches,
+                "latencies": latencies, "p95": p95, "median_latency": _median(latencies),
+                "concurrent": concurrent, "requests": requests, "workers": workers,
+                "load": (load_before, os.getloadavg()[0])}
+    finally:
+        shutil.rmtree(out)
+
+
+def warm_section(r: dict[str, Any]) -> list[str]:
+    """The warm-converter section of RESULTS.md."""
+    med = {k: _median(v) for k, v in r["times"].items()}
+    plain = med["plain"]
+    rows = [("one plain `soffice --convert-to pdf` batch call", "plain"),
+            (f"ours, batch call per worker (bound and split), {r['workers']} workers", "batch"),
+            (f"ours, warm LibreOffice over UNO (bound and split), {r['workers']} workers", "warm")]
+    lines = [f"## Warm LibreOffice over UNO (bundled papers, survey forms aside: {r['files']} documents, "
+             f"{r['pages']} pages)", "",
+             "| approach | median seconds | all rounds (s) | pages/s | plain batch ÷ this |",
+             "|---|---:|---|---:|---:|"]
+    for label, key in rows:
+        every = ", ".join(f"{t:.2f}" for t in r["times"][key])
+        lines.append(f"| {label} | {med[key]:.2f} | {every} | {r['pages'] / med[key]:.1f} "
+                     f"| {math.floor(plain / med[key] * 100) / 100:.2f}× |")
+    lines += ["", f"Warm against our batch path: {math.floor(med['batch'] / med['warm'] * 100) / 100:.2f}× "
+              "(median against median). Every warm PDF checked against the plain batch call's: "
+              f"{r['page_mismatches']} differ in page count, {r['text_mismatches']} in text.",
+              "", f"One paper (改造方案公示) on demand through `to_pdf`, converters warm: {r['requests']} calls, "
+              f"{r['concurrent']} at a time: median {r['median_latency']:.2f} s, p95 {r['p95']:.2f} s, "
+              f"max {max(r['latencies']):.2f} s.",
+              "", f"The three ways alternate, {r['rounds']} rounds in one run; the pool is emptied before each warm "
+              "round, so its LibreOffice start is counted as a command's is. Ratios are not rounded up. "
+              f"Load average (1 min) at the start and end: {r['load'][0]:.1f}, {r['load'][1]:.1f} "
+              f"({os.cpu_count()} cores).",
+              "Reproduce this section alone: `python -m bench.run --only-warm`."]
     return lines
 
 
@@ -359,7 +476,15 @@ def main() -> None:
                         help="run only the household survey section and print it")
     parser.add_argument("--only-pdf", action="store_true",
                         help="measure only the PDF step and replace that section of --out")
+    parser.add_argument("--only-warm", action="store_true",
+                        help="measure only the warm converter against the batch calls and print its section")
     args = parser.parse_args()
+    if args.only_warm:
+        measured = warm_rates(BUNDLED)
+        if measured is None:
+            sys.exit("LibreOffice or its uno module (python3-uno) is not installed")
+        print("\n".join(warm_section(measured)))
+        return
     if args.only_survey:
         print("\n".join(survey_lines(args.workers)))
         return

@@ -48,6 +48,14 @@ def output(mode: str, source: bytes) -> bytes:
     return pdf(hashlib.sha256(source).hexdigest())
 
 
+def hang() -> None:
+    """Start a child (as soffice starts soffice.bin), note its pid, and wait forever."""
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
+    with open(os.environ["FAKE_SOFFICE_PIDS"], "a") as fh:
+        fh.write(f"{child.pid}\n")
+    time.sleep(600)
+
+
 def main(args: list[str]) -> int:
     outdir = Path(args[args.index("--outdir") + 1])
     files = [Path(a) for a in args[args.index("--outdir") + 2:]]
@@ -55,10 +63,7 @@ def main(args: list[str]) -> int:
     for source in files:
         data = source.read_bytes()
         if b"HANG" in data:
-            child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
-            with open(os.environ["FAKE_SOFFICE_PIDS"], "a") as fh:
-                fh.write(f"{child.pid}\n")
-            time.sleep(600)
+            hang()
         if b"CRASH" in data:
             return 1
         if b"SLOW" in data:

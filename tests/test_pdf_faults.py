@@ -44,6 +44,7 @@ def fake(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setattr(pdf_module, "soffice", lambda: str(script))
     monkeypatch.setenv("FAKE_SOFFICE_PIDS", str(pids))
     monkeypatch.setenv("FAKE_SOFFICE", "ok")
+    monkeypatch.setenv("GAIZAO_WARM_PDF", "0")  # the batch call: the fake answers no UNO
     return pids
 
 
@@ -383,6 +384,7 @@ def test_after_a_full_disk_the_next_build_makes_the_pdfs(fake: Path, tmp_path: P
     monkeypatch.undo()
     monkeypatch.setattr(pdf_module, "soffice", lambda: str(tmp_path / "soffice"))
     monkeypatch.setenv("FAKE_SOFFICE_PIDS", str(fake))
+    monkeypatch.setenv("GAIZAO_WARM_PDF", "0")
     again = run(out)
     assert again.exit_code == 0, again.output
     assert len(list(out.rglob("*.pdf"))) == 6
@@ -423,6 +425,7 @@ def test_documents_that_cannot_be_bound_or_split_are_converted_one_by_one(
     monkeypatch.undo()
     monkeypatch.setattr(pdf_module, "soffice", lambda: str(tmp_path / "soffice"))
     monkeypatch.setenv("FAKE_SOFFICE_PIDS", str(fake))
+    monkeypatch.setenv("GAIZAO_WARM_PDF", "0")
     monkeypatch.setattr(binding, "split", unreadable)
     assert len(to_pdf(sources).done) == 3
 

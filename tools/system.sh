@@ -6,7 +6,7 @@
 #   sh tools/system.sh test   the same and Chromium (browser tests); exits 1 when it cannot install
 mode=${1:-run}
 
-RUN_PACKAGES="libreoffice-writer-nogui libreoffice-calc-nogui fonts-noto-cjk fonts-noto-cjk-extra fonts-lxgw-wenkai poppler-utils fontconfig"
+RUN_PACKAGES="libreoffice-writer-nogui libreoffice-calc-nogui python3-uno fonts-noto-cjk fonts-noto-cjk-extra fonts-lxgw-wenkai poppler-utils fontconfig"
 TEST_PACKAGES="$RUN_PACKAGES chromium"
 
 missing=""

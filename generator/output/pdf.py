@@ -3,7 +3,9 @@
 Each worker is one LibreOffice process with its own temporary profile and its own process group,
 so that a LibreOffice that hangs is stopped whole (soffice.bin included). A run that makes no
 progress for a while is stopped and named; after two such stalls in a row, or past the step's
-total time, the rest is named as not converted instead of waited for.
+total time, the rest is named as not converted instead of waited for. For a few files, where
+LibreOffice's uno module is there, a worker feeds them to a LibreOffice kept running
+(generator.output.warm) instead of starting one.
 """
 
 from __future__ import annotations
@@ -14,7 +16,6 @@ import math
 import os
 import re
 import shutil
-import signal
 import subprocess
 import tempfile
 import threading
@@ -25,13 +26,17 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 from lxml import etree
 
 from generator.errors import GaizaoError, OutputError
 from generator.output import binding
 from generator.output.binding import w
-from generator.output.fonts import FONTS_CONF
+from generator.output.fonts import FONTS_CONF  # noqa: F401 - read here by the tests and the bench
+from generator.output.office import environment
+from generator.output.office import kill as _kill
+from generator.output.office import profile as _profile
 from generator.output.writer import Entry, Output, atomic_write, os_reason, sha256
 
 SECONDS_PER_FILE = 60
@@ -55,6 +60,10 @@ INSTALL_HINT = (
     "请安装：sudo apt-get install libreoffice-writer-nogui libreoffice-calc-nogui fonts-noto-cjk"
 )
 PDF_A = "PDF/A-2b"
+WARM_UNITS = 5
+"""Files to convert (after binding) up to which a warm LibreOffice is used by default: a longer
+run converts as fast with a LibreOffice started per batch (bench/RESULTS.md), and a warm one
+helps where a process asks again and again (the web server's single-document PDFs)."""
 CANNOT_JOIN = binding.CANNOT_SPLIT
 """What join() raises on a piece it cannot read."""
 
@@ -102,32 +111,6 @@ def problem(data: bytes) -> str | None:
     return None
 
 
-def environment() -> dict[str, str]:
-    return {**os.environ, "FONTCONFIG_FILE": str(FONTS_CONF), "SAL_USE_VCLPLUGIN": "svp"}
-
-
-_SETTINGS = """<?xml version="1.0" encoding="UTF-8"?>
-<oor:items xmlns:oor="http://openoffice.org/2001/registry" xmlns:xs="http://www.w3.org/2001/XMLSchema"
- xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
-{items}</oor:items>
-"""
-_ITEM = ('<item oor:path="/org.openoffice.Office.Common/Filter/PDF/Export"><prop oor:name="{name}" '
-         'oor:op="fuse"><value>{value}</value></prop></item>\n')
-
-
-def _profile(folder: Path, archival: bool) -> Path:
-    """A fresh LibreOffice profile whose PDF export keeps bookmarks as named destinations (the
-    marks binding.split reads) and, for archiving, writes PDF/A-2b (which embeds every font)."""
-    settings = {"ExportBookmarksToPDFDestination": "true"}
-    if archival:
-        settings["SelectPdfVersion"] = "2"
-    user = folder / "user"
-    user.mkdir(parents=True)
-    items = "".join(_ITEM.format(name=k, value=v) for k, v in settings.items())
-    (user / "registrymodifications.xcu").write_text(_SETTINGS.format(items=items), encoding="utf-8")
-    return folder
-
-
 @dataclass
 class _Unit:
     """One file handed to LibreOffice: a document, or several bound into one."""
@@ -147,29 +130,21 @@ class _Unit:
         return timeout + SECONDS_PER_DOCUMENT * (len(self.sources) - 1) + SECONDS_PER_MB * size / 2**20
 
 
-def _kill(proc: subprocess.Popen[bytes]) -> None:
-    """Stop LibreOffice and everything it started: soffice is a script that starts soffice.bin."""
-    if hasattr(os, "killpg"):
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
-    else:  # Windows: soffice.exe and the soffice.bin it started
-        subprocess.run(["taskkill", "/T", "/F", "/PID", str(proc.pid)], capture_output=True, check=False)
-    proc.wait()
-
-
 class _Worker:
     """One LibreOffice process at a time converting a share of the units, in order."""
 
     def __init__(self, command: str, folder: Path, archival: bool, timeout: float, deadline: float,
                  stop: threading.Event, finish: Callable[[_Unit, bytes], list[_Unit]],
-                 fail: Callable[[Path, str], None]):
+                 fail: Callable[[Path, str], None], warm: bool = False):
         self.command, self.folder, self.timeout, self.deadline = command, folder, timeout, deadline
+        self.archival = archival
         self.profile = _profile(folder / "profile", archival)  # never the clerk's own profile
         self.outbox = folder / "out"
         self.outbox.mkdir()
         self.stop, self.finish, self.fail = stop, finish, fail
+        self.warm = warm
+        self.converter: Any = None
+        """The warm LibreOffice (warm.Converter) this worker feeds, while it converts."""
 
     def _pdf(self, unit: _Unit) -> Path:
         return self.outbox / f"{unit.staged.stem}.pdf"
@@ -177,6 +152,8 @@ class _Worker:
     def _run(self, units: list[_Unit]) -> tuple[str, int]:
         """Run LibreOffice over the units: how it ended (exited, hung, overran, stopped) and the
         index of the first unit without a PDF."""
+        if self.converter is not None:
+            return self._feed(units)
         args = [self.command, "--headless", "--norestore", "--nolockcheck",
                 f"-env:UserInstallation={self.profile.as_uri()}",
                 "--convert-to", "pdf", "--outdir", str(self.outbox), *(str(u.staged) for u in units)]
@@ -201,8 +178,46 @@ class _Worker:
         finally:
             _kill(proc)  # also after a normal exit: nothing it started may outlive it
 
+    def _feed(self, units: list[_Unit]) -> tuple[str, int]:
+        """The units handed one by one to the warm LibreOffice, ended as _run's batch call ends."""
+        from generator.output.warm import Hung, StartFailed
+
+        refused = None
+        for index, unit in enumerate(units):
+            if self.stop.is_set():
+                return "stopped", index
+            if time.monotonic() > self.deadline:
+                return "overran", index
+            try:
+                why = self.converter.convert(unit.staged, self._pdf(unit), unit.allowance(self.timeout))
+            except Hung:
+                return "hung", index
+            except StartFailed:  # the batch call for the rest of this worker's share
+                self.converter = None
+                how, current = self._run(units[index:])
+                return how, index + current
+            if why is not None:
+                self._pdf(unit).unlink(missing_ok=True)
+                refused = index if refused is None else refused
+        return "exited", len(units) if refused is None else refused
+
     def convert(self, units: list[_Unit]) -> None:
-        """Convert every unit, or name why not."""
+        """Convert every unit, or name why not: fed to a warm LibreOffice when there is one."""
+        if not self.warm:
+            self._convert(units)
+            return
+        from generator.output import warm
+
+        try:
+            with warm.converter(self.command, self.archival) as converter:
+                self.converter = converter
+                self._convert(units)
+        except warm.Busy as exc:  # refused before any unit was fed: a LibreOffice more would not help
+            self._give_up(units, str(exc))
+        finally:
+            self.converter = None
+
+    def _convert(self, units: list[_Unit]) -> None:
         pending, stalls = list(units), 0
         while pending and not self.stop.is_set():
             if time.monotonic() > self.deadline:
@@ -320,7 +335,8 @@ def convert(files: Sequence[Path], deliver: Callable[[Path, bytes], None], *,
             on_done: Callable[[Path], None] = lambda p: None, workers: int = 1,
             timeout: float | None = None, total: float | None = None,
             archival: bool = False,
-            unjoined: Callable[[Path, list[bytes]], None] | None = None) -> Conversion:
+            unjoined: Callable[[Path, list[bytes]], None] | None = None,
+            warm: bool | None = None) -> Conversion:
     """Convert each file to PDF bytes handed to deliver(source, pdf); what fails is named.
 
     unjoined: a file converted in pieces is handed to it as the pieces' PDFs, in order, instead
@@ -329,6 +345,10 @@ def convert(files: Sequence[Path], deliver: Callable[[Path, bytes], None], *,
     deliver may raise OutputError (the disk is full): the step then stops, what was not
     converted is named, and the error is in `stopped`. timeout and total default to
     SECONDS_PER_FILE and TOTAL_SECONDS + TOTAL_PER_DOCUMENT per file.
+
+    warm: feed the documents to LibreOffice processes kept running (generator.output.warm);
+    None does so for at most WARM_UNITS files to convert when LibreOffice's uno module is there
+    (the web's PDF of one document), the batch call otherwise.
     """
     command = soffice()
     if command is None:
@@ -421,6 +441,10 @@ def convert(files: Sequence[Path], deliver: Callable[[Path, bytes], None], *,
         except OSError as exc:
             raise OutputError(f"无法准备 PDF 转换（临时文件夹 {tmp}）：{os_reason(exc)}") from None
         # A piece of a long file holds the pages of many short documents: it is given their time.
+        if warm is None:  # a long run gains nothing from a warm LibreOffice (bench/RESULTS.md)
+            from generator.output.warm import available
+
+            warm = sum(len(share) for share in shares) <= WARM_UNITS and available(command)
         count = len(files) + PIECE_WEIGHT * sum(1 for share in shares for u in share if u.piece is not None)
         deadline = began + (total if total is not None else TOTAL_SECONDS + TOTAL_PER_DOCUMENT * count)
         crew = []
@@ -428,7 +452,7 @@ def convert(files: Sequence[Path], deliver: Callable[[Path, bytes], None], *,
             folder = Path(tmp) / f"w{index}"
             folder.mkdir()
             stall = SECONDS_PER_FILE if timeout is None else timeout
-            crew.append((_Worker(command, folder, archival, stall, deadline, stop, finish, fail), share))
+            crew.append((_Worker(command, folder, archival, stall, deadline, stop, finish, fail, warm), share))
         threads = [threading.Thread(target=_guarded, args=(w, share, fail)) for w, share in crew]
         for thread in threads:
             thread.start()
@@ -461,7 +485,7 @@ def _guarded(worker: _Worker, share: list[_Unit], fail: Callable[[Path, str], No
 
 def to_pdf(files: Sequence[Path], on_done: Callable[[Path], None] = lambda p: None,
            timeout: float | None = None, workers: int = 1, total: float | None = None,
-           archival: bool = False) -> Conversion:
+           archival: bool = False, warm: bool | None = None) -> Conversion:
     """Convert each file to a PDF beside it (no manifest); files that fail are named, the rest go on."""
 
     def beside(source: Path, data: bytes) -> None:
@@ -472,7 +496,7 @@ def to_pdf(files: Sequence[Path], on_done: Callable[[Path], None] = lambda p: No
             raise OutputError(f"无法写入 {target}：{os_reason(exc, target)}") from None
 
     return convert(files, beside, on_done=on_done, workers=workers, timeout=timeout, total=total,
-                   archival=archival)
+                   archival=archival, warm=warm)
 
 
 def pdf_rel(rel: str) -> str:
@@ -487,7 +511,7 @@ def made_from(source: bytes, archival: bool) -> str:
 
 def convert_outputs(output: Output, rels: Sequence[str], *, on_done: Callable[[Path], None] = lambda p: None,
                     workers: int = 1, timeout: float | None = None, total: float | None = None,
-                    archival: bool = False) -> Conversion:
+                    archival: bool = False, warm: bool | None = None) -> Conversion:
     """The PDF of each document of an output session, recorded in its manifest.
 
     Call it while the session holds the lock. A PDF made from exactly the document's present
@@ -531,7 +555,7 @@ def convert_outputs(output: Output, rels: Sequence[str], *, on_done: Callable[[P
         output.write(replace(entries[source], sha256=sha256(data)), data)
 
     result = convert(todo, record, on_done=on_done, workers=workers, timeout=timeout, total=total,
-                     archival=archival) if todo else Conversion()
+                     archival=archival, warm=warm) if todo else Conversion()
     result.unchanged = skipped.unchanged
     result.failed = {**skipped.failed, **result.failed}
     return result
