@@ -15,6 +15,7 @@ has_font() { command -v fc-list >/dev/null 2>&1 && fc-list 2>/dev/null | grep -q
 
 command -v soffice >/dev/null 2>&1 || need "LibreOffice（转换 PDF）"
 command -v pdftoppm >/dev/null 2>&1 || need "poppler-utils（PDF 工具）"
+[ -e /usr/lib/python3/dist-packages/uno.py ] || need "python3-uno（网页版即时生成 PDF 的常驻 LibreOffice）"
 has_font "noto sans cjk sc" || need "思源黑体 Noto Sans CJK SC（报告图表）"
 has_font "noto serif cjk sc light" || need "思源宋体 Noto Serif CJK SC（PDF 中的仿宋、宋体、小标宋）"
 has_font "lxgw wenkai" || need "霞鹜文楷 LXGW WenKai（PDF 中的楷体）"
