@@ -605,6 +605,18 @@ def test_a_document_as_pdf_on_request(app: Flask) -> None:
     assert "filename*=UTF-8''05-" in r.headers["Content-Disposition"] and ".pdf" in r.headers["Content-Disposition"]
 
 
+def test_a_pdf_while_too_many_conversions_wait_is_a_503_that_says_so(app: Flask,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    from generator.output import pdf, warm
+
+    def busy(sources: list[Path], **_: Any) -> pdf.Conversion:
+        return pdf.Conversion(failed={sources[0]: warm.BUSY})
+
+    monkeypatch.setattr(pdf, "to_pdf", busy)
+    r = client_of(app, "bcg").get("/projects/dongqu-01/documents/notice?format=pdf")
+    assert r.status_code == 503 and warm.BUSY in r.get_data(as_text=True)
+
+
 def test_saving_every_section_unchanged_leaves_the_file_as_it_was(fresh: tuple[Flask, Path, Path]) -> None:
     from generator.web.forms import SECTIONS
 

@@ -56,6 +56,10 @@ class Hung(GaizaoError):
     """LibreOffice gave no answer within the document's time; the converter was stopped."""
 
 
+BUSY = "PDF 转换排队已满，请稍后再试"
+"""Said for a document when more calls wait than QUEUE_BOUND (the web answers it with 503)."""
+
+
 class Busy(GaizaoError):
     """Too many PDF conversions wait already."""
 
@@ -236,7 +240,7 @@ def converter(command: str, archival: bool = False) -> Iterator[Converter]:
     global _alive, _waiting
     with _lock:
         if _waiting >= QUEUE_BOUND:
-            raise Busy("PDF 转换排队已满，请稍后再试")
+            raise Busy(BUSY)
         _waiting += 1
         try:
             while True:

@@ -135,17 +135,22 @@ def document_file(community_id: str, kind: str) -> Any:
 
 
 PDF_LOCK = threading.Lock()
-"""One LibreOffice conversion at a time: each takes a core and some 200 MB."""
+"""One cold LibreOffice conversion at a time (each takes a core and some 200 MB); warm converters
+limit and queue themselves (output/warm.py)."""
 
 
 def as_pdf(name: str, payload: bytes) -> tuple[str, bytes]:
-    """A document converted by LibreOffice as `gaizao build --pdf` converts it; 503 without LibreOffice."""
+    """A document converted by LibreOffice as `gaizao build --pdf` converts it; 503 without LibreOffice
+    or while too many conversions wait."""
     import tempfile
+    from contextlib import nullcontext
     from pathlib import Path
 
-    from generator.output.pdf import NoLibreOffice, to_pdf
+    from generator.output import warm
+    from generator.output.pdf import NoLibreOffice, soffice, to_pdf
 
-    with tempfile.TemporaryDirectory() as tmp, PDF_LOCK:
+    one_at_a_time = nullcontext() if warm.available(soffice()) else PDF_LOCK
+    with tempfile.TemporaryDirectory() as tmp, one_at_a_time:
         source = Path(tmp) / name
         source.write_bytes(payload)
         try:
@@ -154,6 +159,8 @@ def as_pdf(name: str, payload: bytes) -> tuple[str, bytes]:
             abort(503, description="服务器未安装 LibreOffice，暂不能生成 PDF；请下载 Word/Excel 文件")
         if not done.done:
             reason = next(iter(done.failed.values()), "")
+            if reason == warm.BUSY:
+                abort(503, description=reason)
             abort(500, description=f"PDF 转换失败：{reason}")
         pdf = done.done[0]
         return pdf.name, pdf.read_bytes()
