@@ -21,6 +21,7 @@ from generator.web.accounts import Accounts
 from generator.web.audit import AuditLog, UploadLog
 from generator.web.batch import PrintJob, PrintJobs
 from generator.web.reviews import ReviewLog
+from generator.web.sessions import Sessions
 from generator.web.statedb import DB_FILE, MIGRATIONS, StateDB
 from tests.webapp import CHEAP, PASSWORD, csrf, login, make_app, make_instance, one_more_in_favour
 
@@ -83,8 +84,7 @@ def test_a_password_change_or_a_disabled_account_ends_every_copy_of_its_sessions
     assert admin.post(f"/admin/users/renhe/{change}", data=form).status_code == 302
     for client in (clerk, second, thief):
         assert _answers(client) == [302, 401, 302]
-    with StateDB.of(instance).connect() as conn:
-        assert conn.execute("SELECT count(*) FROM sessions WHERE user = 'renhe'").fetchone()[0] == 0
+    assert Sessions(StateDB.of(instance)).count("renhe") == 0 and Sessions(StateDB.of(instance)).count("admin") == 1
 
 
 def test_the_api_login_session_ends_at_logout_too(fresh: tuple[Flask, Path, Path]) -> None:

@@ -97,7 +97,8 @@ class ReviewLog:
 
     def latest(self) -> dict[tuple[str, str], Decision]:
         """The last decision on each (community, kind)."""
-        return {(d.community, d.kind): d for d in self.decisions()}
+        rows = self.db.rows("SELECT * FROM reviews WHERE id IN (SELECT max(id) FROM reviews GROUP BY community, kind)")
+        return {(r["community"], r["kind"]): Decision(*(r[f] for f in DECISION_FIELDS)) for r in rows}
 
 
 def log() -> ReviewLog:

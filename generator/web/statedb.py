@@ -105,6 +105,12 @@ class StateDB:
                 cls._opened[path] = db
             return db
 
+    @classmethod
+    def forget(cls, instance: Path) -> None:
+        """Open the instance's database afresh on next use: its file was replaced (a restore)."""
+        with cls._opening:
+            cls._opened.pop((instance / DB_FILE).resolve(), None)
+
     @contextmanager
     def connect(self) -> Iterator[sqlite3.Connection]:
         """A connection for reading; closed afterwards."""

@@ -17,6 +17,7 @@ from generator.data.loader import DataSet, load
 from generator.data.models import Project
 from generator.documents.kinds import KINDS, Kind, community_target, kinds_of
 from generator.errors import DataError
+from generator.intake.writelock import WriteLock
 from generator.output.pipeline import NO_PROJECT, Renderers, render_document
 from generator.render.ziputil import deflate, write_zip
 from generator.rules.checks import Finding, check_all
@@ -65,8 +66,8 @@ class Store:
         self._stamps: tuple[tuple[str, int, int], ...] | None = None
         self._loaded: Loaded | None = None
         self._error: DataError | None = None
-        self.save_lock = threading.Lock()
-        """Held while a project file is checked and replaced: one save at a time."""
+        self.save_lock = WriteLock(self.root)
+        """Held while a project file is checked and replaced: one save at a time, and no backup meanwhile."""
         self.render_lock = threading.Lock()
         """Compiled templates are shared by the server's threads: one render at a time."""
 
