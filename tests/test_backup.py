@@ -98,6 +98,7 @@ def test_backups_taken_while_saves_go_on_each_restore_to_a_consistent_state(
     archives: list[Path] = []
     while saver.is_alive() or not archives:
         archives.append(take(data, instance, tmp_path / f"b{len(archives)}.zip").path)
+        time.sleep(0.5)  # a dozen backups across the run, not hundreds
     saver.join()
     assert _state(data, instance)[1] == str(values[-1])  # every save went through
     seen = set()
@@ -132,6 +133,7 @@ def test_backup_and_restore_from_the_command_line(fresh: tuple[Flask, Path, Path
     r = runner.invoke(main, ["--data", str(data), "backup", "--instance", str(instance), "--out", str(out)])
     assert r.exit_code == 0, r.output
     archive = next(out.glob("gaizao-backup-*.zip"))
+    assert not list(data.parent.glob(".data.backup-*"))  # the files set aside for it are gone
     assert "已备份到" in r.output and str(archive) in r.output
     with zipfile.ZipFile(archive) as z:
         manifest = json.loads(z.read(MANIFEST))

@@ -23,6 +23,7 @@ from generator.web.batch import PrintJob, PrintJobs
 from generator.web.reviews import ReviewLog
 from generator.web.sessions import Sessions
 from generator.web.statedb import DB_FILE, MIGRATIONS, StateDB
+from tests.test_web_district import client_of
 from tests.webapp import CHEAP, PASSWORD, csrf, login, make_app, make_instance, one_more_in_favour
 
 COOKIE = "gaizao_session"
@@ -31,14 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 @pytest.fixture
 def fresh(tmp_path: Path) -> tuple[Flask, Path, Path]:
-    data, instance = make_instance(tmp_path)
-    return make_app(data, instance, PRINT_LAYOUT=False), data, instance
-
-
-def _logged_in(app: Flask, name: str) -> FlaskClient:
-    client = app.test_client()
-    login(client, name)
-    return client
+    return make_app(*make_instance(tmp_path), PRINT_LAYOUT=False), tmp_path / "data", tmp_path / "instance"
 
 
 def _copy(app: Flask, client: FlaskClient) -> FlaskClient:
@@ -60,7 +54,7 @@ def _answers(client: FlaskClient) -> list[int]:
 
 def test_a_cookie_copied_before_logout_stops_working_everywhere(fresh: tuple[Flask, Path, Path]) -> None:
     app, _, _ = fresh
-    clerk = _logged_in(app, "renhe")
+    clerk = client_of(app, "renhe")
     thief = _copy(app, clerk)
     assert _answers(thief) == [code for _, code in GUARDED]  # the copy works while the session lives
     assert clerk.post("/logout", data={"csrf_token": csrf(clerk, "/")}).status_code == 302
@@ -75,10 +69,10 @@ def test_a_cookie_copied_before_logout_stops_working_everywhere(fresh: tuple[Fla
 def test_a_password_change_or_a_disabled_account_ends_every_copy_of_its_sessions(
         fresh: tuple[Flask, Path, Path], change: str) -> None:
     app, _, instance = fresh
-    clerk = _logged_in(app, "renhe")
-    second = _logged_in(app, "renhe")  # another desk, its own session
+    clerk = client_of(app, "renhe")
+    second = client_of(app, "renhe")  # another desk, its own session
     thief = _copy(app, clerk)
-    admin = _logged_in(app, "admin")
+    admin = client_of(app, "admin")
     form = {"csrf_token": csrf(admin, "/admin/users"), "password": "a-new-long-password",
             "password2": "a-new-long-password", "role": "street", "unit": "仁和街道办事处"}
     assert admin.post(f"/admin/users/renhe/{change}", data=form).status_code == 302
@@ -100,7 +94,7 @@ def test_the_api_login_session_ends_at_logout_too(fresh: tuple[Flask, Path, Path
 def test_the_command_line_and_the_server_change_accounts_at_once_and_lose_nothing(tmp_path: Path) -> None:
     data, instance = make_instance(tmp_path)
     app = make_app(data, instance)
-    admin = _logged_in(app, "admin")
+    admin = client_of(app, "admin")
     token = csrf(admin, "/admin/users")
     # Another process: `gaizao users add` eight times, each a fresh start of the command, as a script would.
     script = (
@@ -116,7 +110,7 @@ def test_the_command_line_and_the_server_change_accounts_at_once_and_lose_nothin
     errors: list[str] = []
 
     def web(i: int) -> None:
-        client = _logged_in(app, "admin")
+        client = client_of(app, "admin")
         for j in range(4):
             r = client.post("/admin/users", data={"csrf_token": csrf(client, "/admin/users"), "name": f"web{i}-{j}",
                                                   "role": "district", "unit": "东区", "password": PASSWORD,
@@ -222,7 +216,7 @@ def test_print_jobs_survive_a_restart(fresh: tuple[Flask, Path, Path]) -> None:
     from tests.test_web_district import _start, _wait
 
     app, data, instance = fresh
-    district = _logged_in(app, "dongqu")
+    district = client_of(app, "dongqu")
     job = _start(district, kind="notice")
     assert _wait(district, job)["state"] == "done"
     # A job that was running when the server died: its row says running, and no thread runs it.
@@ -230,7 +224,7 @@ def test_print_jobs_survive_a_restart(fresh: tuple[Flask, Path, Path]) -> None:
     dead._save(PrintJob("deadjob", "dongqu", "plan", None, None, None, False, state="running", phase="合并文书",
                         done=3, total=9))
     StateDB._opened.clear()
-    after = _logged_in(make_app(data, instance, PRINT_LAYOUT=False), "dongqu")
+    after = client_of(make_app(data, instance, PRINT_LAYOUT=False), "dongqu")
     page = after.get("/batch/prints").get_data(as_text=True)
     assert f"/batch/prints/{job}/files/0" in page and "服务器在生成过程中停止" in page
     assert after.get(f"/batch/prints/{job}/files/0").status_code == 200
@@ -242,7 +236,7 @@ def test_every_upload_is_recorded_with_its_checksum(fresh: tuple[Flask, Path, Pa
     import hashlib
 
     app, _, instance = fresh
-    clerk = _logged_in(app, "renhe")
+    clerk = client_of(app, "renhe")
     form = clerk.get("/projects/renhe-16/form.xlsx").data
     changed, _ = one_more_in_favour(form)
     for payload, name in ((b"<html>not a workbook</html>", "假的.xlsx"), (changed, "我的填报表.xlsx")):

@@ -1,9 +1,10 @@
 """One archive of a data folder and an instance folder, taken while the server runs, and put back
 only after it has been checked.
 
-The archive is a zip: `data/...` (the data folder's files, read under the data folder's writer
-lock, which every web save holds), `instance/gaizao.sqlite3` (a copy made with SQLite's backup
-API under the same lock, so the audit record of a save is in it exactly when the save is), the
+The archive is a zip: `data/...` (the data folder's files, linked or copied aside under the data
+folder's writer lock, which every web save holds, and compressed after it is given back),
+`instance/gaizao.sqlite3` (a copy made with SQLite's backup API under the same lock, so the audit
+record of a save is in it exactly when the save is), the
 instance folder's other files, and `gaizao-backup.json`, the manifest with each file's size and
 SHA-256. Restoring reads nothing it has not checked: the manifest must be ours, every name must
 stay inside its folder, every checksum must match, and the database must open, before either
@@ -100,6 +101,30 @@ def _add_folder(archive: zipfile.ZipFile, prefix: str, root: Path, leave_out: fr
         _add(archive, f"{prefix}/{rel}", path.read_bytes(), path.stat().st_mtime, listed)
 
 
+def _snapshot(root: Path, staging: Path, skipped: list[str]) -> None:
+    """The data folder as it is now, in staging: each file hard-linked where the file system allows
+    (a save replaces a file, never writes into it, so the link keeps what was there), copied otherwise."""
+    for rel, path in _files(root, frozenset({LOCK_FILE})):
+        if path.is_symlink() or not path.is_file():
+            skipped.append(str(path))
+            continue
+        out = staging / rel
+        out.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.link(path, out)
+        except OSError:
+            shutil.copy2(path, out)
+
+
+def _staging(data_dir: Path) -> Path:
+    """A new folder beside the data folder (the same file system, so links work), or in the system's
+    temporary folder when the data folder's parent is not writable."""
+    try:
+        return Path(tempfile.mkdtemp(prefix=f".{data_dir.name}.backup-", dir=data_dir.parent))
+    except OSError:
+        return Path(tempfile.mkdtemp(prefix="gaizao-backup-"))
+
+
 def take(data_dir: Path, instance: Path, target: Path) -> Taken:
     """Write one archive of the data folder and the instance folder to target (a new file)."""
     data_dir, instance, target = data_dir.resolve(), instance.resolve(), target.resolve()
@@ -117,12 +142,14 @@ def take(data_dir: Path, instance: Path, target: Path) -> Taken:
     listed: dict[str, Any] = {}
     skipped: list[str] = []
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    staging = _staging(data_dir)
     try:
-        with tempfile.TemporaryDirectory() as work, zipfile.ZipFile(tmp, "w", compresslevel=6) as archive:
-            copy = Path(work) / DB_FILE
+        with zipfile.ZipFile(tmp, "w", compresslevel=6) as archive:
+            copy = staging / DB_FILE
             started = time.monotonic()
+            # Under the lock only what must be: the files' state and the database's, not the compression.
             with WriteLock(data_dir):
-                _add_folder(archive, "data", data_dir, frozenset({LOCK_FILE}), listed, skipped)
+                _snapshot(data_dir, staging / "data", skipped)
                 with db.connect() as source:
                     snapshot = sqlite3.connect(copy)
                     try:
@@ -130,6 +157,8 @@ def take(data_dir: Path, instance: Path, target: Path) -> Taken:
                     finally:
                         snapshot.close()
             locked = time.monotonic() - started
+            if (staging / "data").is_dir():
+                _add_folder(archive, "data", staging / "data", frozenset(), listed, skipped)
             _add(archive, f"instance/{DB_FILE}", copy.read_bytes(), time.time(), listed)
             _add_folder(archive, "instance", instance, DB_SIDE_FILES, listed, skipped)
             manifest = {"format": FORMAT, "version": VERSION, "program": __version__,
@@ -145,6 +174,8 @@ def take(data_dir: Path, instance: Path, target: Path) -> Taken:
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
     return Taken(target, len(listed), sum(f["size"] for f in listed.values()), locked, skipped)
 
 
