@@ -202,6 +202,19 @@ def test_a_damaged_database_is_named_with_what_to_do_and_no_traceback(tmp_path: 
         assert "Traceback" not in result.output
 
 
+def test_a_database_damaged_while_the_server_runs_gives_a_page_that_says_so(fresh: tuple[Flask, Path, Path]) -> None:
+    app, _, instance = fresh
+    clerk = client_of(app, "renhe")
+    (instance / DB_FILE).write_bytes(b"overwritten by accident " * 400)
+    for name in (f"{DB_FILE}-wal", f"{DB_FILE}-shm"):
+        (instance / name).unlink(missing_ok=True)
+    for path in ("/", "/api/projects"):
+        r = clerk.get(path)
+        text = r.get_data(as_text=True)
+        assert r.status_code == 503 and str(instance / DB_FILE) in text and "gaizao restore" in text, path
+        assert "Traceback" not in text
+
+
 def test_a_database_from_a_newer_version_is_refused(tmp_path: Path) -> None:
     instance = tmp_path / "instance"
     Accounts(instance)
