@@ -248,3 +248,23 @@ def test_the_command_lines_imports_wait_for_a_web_save(fresh: tuple[Flask, Path,
     assert waited > 0.7
     with WriteLock(data):  # given back: taken again at once
         pass
+
+
+def test_a_restore_that_cannot_replace_a_folder_puts_everything_back(
+        fresh: tuple[Flask, Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _, data, instance = fresh
+    archive = take(data, instance, tmp_path / "b.zip").path
+    note = data / "projects" / "hand-made.txt"
+    note.write_text("a note", encoding="utf-8")
+    replace = Path.replace
+
+    def held_open(self: Path, target: Any) -> Path:
+        if self.name.startswith(".instance.restoring"):  # as Windows refuses while the server has files open
+            raise PermissionError(13, "另一个程序正在使用此文件", str(target))
+        return replace(self, target)
+
+    monkeypatch.setattr(Path, "replace", held_open)
+    with pytest.raises(BackupError, match="原文件夹已还原"):
+        restore(archive, data, instance, force=True)
+    assert note.read_text(encoding="utf-8") == "a note" and (instance / DB_FILE).exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["b.zip", "data", "instance"]

@@ -274,21 +274,38 @@ def restore(source: Path, data_dir: Path, instance: Path, force: bool = False) -
                 folder.mkdir(parents=True)
             _extract(archive, source, listed, staging)
         _check_database(staging["instance"] / DB_FILE, source)
-        kept = []
-        for key, folder in targets.items():
-            if folder.exists() and _not_empty(folder):
-                aside = folder.with_name(f"{folder.name}.before-restore-{stamp}")
-                folder.replace(aside)
-                kept.append(aside)
-            elif folder.exists():
-                folder.rmdir()
-            staging[key].replace(folder)
+        kept = _swap(targets, staging, stamp)
     finally:
         for folder in staging.values():
             shutil.rmtree(folder, ignore_errors=True)
     StateDB.forget(instance)  # this process opens the restored file afresh
     counts = {key: sum(1 for name in listed if name.startswith(f"{key}/")) for key in FOLDERS}
     return Restored(str(manifest.get("created", "")), counts, kept)
+
+
+def _swap(targets: dict[str, Path], staging: dict[str, Path], stamp: str) -> list[Path]:
+    """Each target replaced by its staging folder, a non-empty one kept renamed; when one cannot be
+    (a file held open by a running server, on Windows), every step taken is undone."""
+    moved: list[tuple[Path, Path]] = []  # (target, where its old content went)
+    placed: list[Path] = []
+    try:
+        for key, folder in targets.items():
+            if _not_empty(folder):
+                aside = folder.with_name(f"{folder.name}.before-restore-{stamp}")
+                folder.replace(aside)
+                moved.append((folder, aside))
+            elif folder.exists():
+                folder.rmdir()
+            staging[key].replace(folder)
+            placed.append(folder)
+    except OSError as exc:
+        for folder in placed:
+            shutil.rmtree(folder, ignore_errors=True)  # the restored copy: ours, the archive still has it
+        for folder, aside in moved:
+            aside.replace(folder)
+        raise BackupError(f"无法替换 {exc.filename or ''}（{exc.strerror or exc}）：请先停止网页服务、"
+                          "关闭打开了其中文件的程序，再重新恢复；原文件夹已还原，未恢复任何内容") from None
+    return [aside for _, aside in moved]
 
 
 def _check_database(path: Path, source: Path) -> None:
