@@ -147,6 +147,8 @@ def test_backup_and_restore_from_the_command_line(fresh: tuple[Flask, Path, Path
     project = Path("projects") / f"{PROJECT}.yaml"
     assert (new_data / project).read_bytes() == (data / project).read_bytes()
     assert Accounts(new_instance).verify("renhe", PASSWORD) is not None
+    assert [e.action for e in AuditLog(new_instance).events()][-1:] == ["restore"]
+    assert [e.detail for e in AuditLog(instance).events() if e.action == "backup"] == [str(archive)]
     client = make_app(new_data, new_instance).test_client()
     login(client, "renhe")
     assert client.get(f"/projects/{PROJECT}").status_code == 200

@@ -174,6 +174,7 @@ def backup(ctx: click.Context, instance: Path | None, out: Path | None) -> None:
     # A path not ending in .zip is a folder, made if missing: a scheduled task names a folder.
     target = Path(name) if out is None else out if out.suffix.lower() == ".zip" else out / name
     taken = take(data_dir, _instance(instance), target)
+    _record(_instance(instance), "backup", str(taken.path))
     for path in taken.skipped:
         click.echo(f"提示：{path} 是符号链接（快捷方式）或特殊文件，未收入备份", err=True)
     click.echo(f"已备份到 {taken.path}：{taken.files}个文件，共{taken.size / 1024 / 1024:.1f}MB"
@@ -195,6 +196,7 @@ def restore(ctx: click.Context, archive: Path, instance: Path | None, force: boo
                           "--instance /srv/gaizao/instance")
     folder = _instance(instance)
     done = put_back(archive, data_dir, folder, force)
+    _record(folder, "restore", f"{Path(archive).resolve()}（{done.created} 备份）")
     click.echo(f"已从备份 {archive}（{done.created} 备份）恢复：数据文件夹 {Path(data_dir).resolve()}"
                f"（{done.files['data']}个文件），实例文件夹 {folder}（{done.files['instance']}个文件，含实例数据库），"
                "全部文件校验和一致。")
