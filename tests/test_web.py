@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import html
 import io
-import json
 import re
 import threading
 import zipfile
@@ -20,6 +19,7 @@ from flask.testing import FlaskClient
 from generator.cli import main
 from generator.web.accounts import ROLES, AccountError, Accounts, Throttle
 from generator.web.audit import AuditLog
+from generator.web.statedb import DB_FILE, StateDB
 from generator.web.store import documents_of
 from tests.test_web_city import CITY_ROUTES
 from tests.webapp import (
@@ -68,10 +68,11 @@ def client_of(app: Flask, name: str | None) -> FlaskClient:
 
 
 def test_passwords_are_kept_only_as_argon2id_hashes(site: tuple[Path, Path]) -> None:
-    text = (site[1] / "users.json").read_text(encoding="utf-8")
-    assert PASSWORD not in text
-    assert all(u["password_hash"].startswith("$argon2id$") for u in json.loads(text)["users"].values())
-    assert (site[1] / "users.json").stat().st_mode & 0o077 == 0
+    db = site[1] / DB_FILE
+    assert not [f for f in site[1].glob(f"{DB_FILE}*") if PASSWORD.encode() in f.read_bytes()]
+    hashes = [u.password_hash for u in Accounts(site[1]).all()]
+    assert len(hashes) == len(ACCOUNTS) and all(h.startswith("$argon2id$") for h in hashes)
+    assert db.stat().st_mode & 0o077 == 0
 
 
 def test_accounts_refuse_bad_names_roles_and_short_passwords(tmp_path: Path) -> None:
@@ -118,7 +119,7 @@ def test_users_commands_add_list_disable_and_change_passwords(tmp_path: Path) ->
 def test_no_account_exists_until_one_is_made(tmp_path: Path) -> None:
     empty = make_app(Path(__file__).parent.parent / "data", tmp_path / "empty")
     client = empty.test_client()
-    assert not (tmp_path / "empty" / "users.json").exists()
+    assert Accounts(tmp_path / "empty").all() == []
     for name in ("admin", "root"):
         token = csrf(client)
         for password in ("admin", "123456"):
@@ -452,7 +453,7 @@ def test_logins_are_throttled_per_account_and_per_address(site: tuple[Path, Path
     token = csrf(client)  # the login began a new session
     assert [attempt("x" + str(i), address="10.0.0.3") for i in range(5)] == [401] * 5
     assert attempt("dongqu", PASSWORD, "10.0.0.3") == 429  # that address is throttled
-    t = Throttle(2, 10, window=60)
+    t = Throttle(StateDB.of(site[1]), 2, 10, window=60)
     t.failed("a", "h", now=0)
     t.failed("a", "h", now=1)
     assert t.blocked("a", "h", now=2) and not t.blocked("a", "h", now=62)
@@ -468,8 +469,8 @@ def test_sessions_expire_when_idle_or_when_the_password_changes(site: tuple[Path
     assert r.status_code == 302 and "/login" in r.headers["Location"]
     client = client_of(make_app(*site), "bcg")
     assert client.get("/").status_code == 200
-    with client.session_transaction() as session:  # a cookie kept past its day by the client
-        session["since"] = time.time() - 8 * 3600 - 1
+    with StateDB.of(site[1]).write() as conn:  # a session kept past its day by a client that ignores expiry
+        conn.execute("UPDATE sessions SET since = ? WHERE user = 'bcg'", (time.time() - 8 * 3600 - 1,))
     assert client.get("/").status_code == 302
     data, instance = make_instance(tmp_path)
     app = make_app(data, instance)

@@ -89,7 +89,8 @@ def test_a_return_with_its_comment_reaches_the_street_office_and_the_audit_log(
     events = [e for e in AuditLog(instance).events("dongqu-10") if e.action == "review"]
     assert len(events) == 1 and events[0].user == "dongqu" and events[0].detail == "公示期只写了5天，应不少于7天"
     assert [(c.field, c.before, c.after) for c in events[0].changes] == [("改造方案公示审核", "待审核", "退回")]
-    assert (instance / "reviews.log").exists() and not list(data.rglob("reviews*"))
+    assert ReviewLog(instance).decisions("dongqu-10")[0].comment == "公示期只写了5天，应不少于7天"
+    assert not list(data.rglob("reviews*")) and not list(data.rglob("*.sqlite3*"))
     assert _decide(district, "dongqu-10", "plan", "pass").status_code == 302
     assert "改造方案：<b>通过</b>" in street.get("/").get_data(as_text=True)
 

@@ -10,8 +10,9 @@ from typing import Any
 
 import click
 
-from generator.data.loader import DataSet, load
+from generator.data.loader import BUNDLED_DATA, DataSet, load
 from generator.documents.kinds import Kind, listing
+from generator.intake.writelock import WriteLock
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -60,6 +61,12 @@ class GivenPath(click.Path):
 def dataset(ctx: click.Context) -> DataSet:
     """Load the data folder named by --data (the bundled one by default)."""
     return load((ctx.find_root().obj or {}).get("data_dir"))
+
+
+def data_writes(ctx: click.Context) -> WriteLock:
+    """The data folder's writer lock, held by a command while it reads and writes project data: a web
+    save and `gaizao backup` wait for it, and it for them."""
+    return WriteLock(Path((ctx.find_root().obj or {}).get("data_dir") or BUNDLED_DATA))
 
 
 def progress(quiet: bool, label: str) -> Any:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from generator.cli.common import CONTEXT, GivenPath
+from generator.cli.common import CONTEXT, GivenPath, data_writes
 
 
 @click.command("import", context_settings=CONTEXT)
@@ -29,7 +29,8 @@ def import_cmd(ctx: click.Context, workbook: Path, out_file: Path | None, force:
     from generator.intake.plan_import import import_workbook
 
     data_dir = (ctx.obj or {}).get("data_dir")
-    result = import_workbook(workbook, data_dir, out=out_file, force=force)
+    with data_writes(ctx):
+        result = import_workbook(workbook, data_dir, out=out_file, force=force)
     years = "、".join(f"{year}年 {count} 个" for year, count in result.by_year.items())
     click.echo(f"读到 {len(result.rows)} 个小区（{years}）：沿用原编号 {result.kept_ids} 个，"
                f"新编号 {result.new_ids} 个。")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from generator.cli.common import CONTEXT, dataset
+from generator.cli.common import CONTEXT, data_writes, dataset
 from generator.cli.roster import SHOWN
 
 
@@ -57,8 +57,8 @@ def import_cmd(ctx: click.Context, files: tuple[Path, ...], force: bool) -> None
     """
     from generator.intake.form_import import import_forms
 
-    data = dataset(ctx)
-    summary = import_forms(data, list(files), force=force)
+    with data_writes(ctx):  # read and written with no web save in between
+        summary = import_forms(dataset(ctx), list(files), force=force)
     for result in summary.files:
         if not result.ok:
             click.echo(f"✗ {result.path}：有 {len(result.problems)} 个问题，未写入", err=True)

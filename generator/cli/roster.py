@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from generator.cli.common import CONTEXT
+from generator.cli.common import CONTEXT, data_writes
 
 SHOWN = 30
 """Changes of a roster import listed one by one; the rest are counted."""
@@ -44,7 +44,8 @@ def import_cmd(ctx: click.Context, workbook: Path, community: str | None) -> Non
     """
     from generator.intake.roster_io import import_roster
 
-    result = import_roster(workbook, (ctx.obj or {}).get("data_dir"), community)
+    with data_writes(ctx):
+        result = import_roster(workbook, (ctx.obj or {}).get("data_dir"), community)
     state = f"已写入（改动 {len(result.changes)} 处）" if result.changed else "内容相同，未改动"
     click.echo(f"读到 {result.households} 户，{state}：{result.path}")
     for what, before, after in result.changes[:SHOWN]:

@@ -1,4 +1,5 @@
-"""The web front end's commands: `serve` runs it, `users` manages its accounts."""
+"""The web front end's commands: `serve` runs it, `users` manages its accounts, `backup` and `restore`
+keep its data folder and instance folder safe."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from generator.cli.common import CONTEXT
+from generator.cli.common import CONTEXT, GivenPath
 from generator.errors import GaizaoError
 
 INSTANCE_HELP = "实例文件夹：账户、会话密钥和操作记录（默认：当前文件夹下的 instance/，不能在数据文件夹内）。"
@@ -160,3 +161,50 @@ def users_assign(name: str, role: str, unit: str, instance: Path | None) -> None
     Accounts(_instance(instance)).assign(name, role, unit)
     _record(_instance(instance), "user-assign", f"{name} {role} {unit}")
     click.echo(f"已将账户 {name} 改为 {role}（{unit.strip()}）。")
+
+
+@click.command(context_settings=CONTEXT)
+@instance_option
+@click.option("--out", "out", type=GivenPath(dir_okay=True), default=None,
+              help="备份文件（以 .zip 结尾）或存放它的文件夹（不存在则新建；默认：当前文件夹），文件名含日期时间。")
+@click.pass_context
+def backup(ctx: click.Context, instance: Path | None, out: Path | None) -> None:
+    """备份数据文件夹和实例文件夹（账户、操作记录等）为一个 zip；网页服务运行时也可备份。"""
+    import datetime as dt
+
+    from generator.data.loader import BUNDLED_DATA
+    from generator.web.backup import take
+
+    data_dir = (ctx.find_root().obj or {}).get("data_dir") or BUNDLED_DATA
+    name = f"gaizao-backup-{dt.datetime.now():%Y%m%d-%H%M%S}.zip"
+    # A path not ending in .zip is a folder, made if missing: a scheduled task names a folder.
+    target = Path(name) if out is None else out if out.suffix.lower() == ".zip" else out / name
+    taken = take(data_dir, _instance(instance), target)
+    _record(_instance(instance), "backup", str(taken.path))
+    for path in taken.skipped:
+        click.echo(f"提示：{path} 是符号链接（快捷方式）或特殊文件，未收入备份", err=True)
+    click.echo(f"已备份到 {taken.path}：{taken.files}个文件，共{taken.size / 1024 / 1024:.1f}MB"
+               f"（其间暂停网页保存{taken.locked:.2f}秒）。")
+
+
+@click.command(context_settings=CONTEXT)
+@click.argument("archive", metavar="备份文件", type=click.Path(path_type=Path, dir_okay=False))
+@instance_option
+@click.option("--force", is_flag=True, help="数据文件夹或实例文件夹不是空的时也恢复（原内容改名保留，不删除）。")
+@click.pass_context
+def restore(ctx: click.Context, archive: Path, instance: Path | None, force: bool) -> None:
+    """从 gaizao backup 的备份恢复数据文件夹和实例文件夹；先逐个核对校验和，请先停止网页服务。"""
+    from generator.web.backup import restore as put_back
+
+    data_dir = (ctx.find_root().obj or {}).get("data_dir")
+    if data_dir is None:
+        raise GaizaoError("请用 --data 指定要恢复到的数据文件夹，例如：gaizao --data /srv/gaizao/data restore 备份.zip "
+                          "--instance /srv/gaizao/instance")
+    folder = _instance(instance)
+    done = put_back(archive, data_dir, folder, force)
+    _record(folder, "restore", f"{Path(archive).resolve()}（{done.created} 备份）")
+    click.echo(f"已从备份 {archive}（{done.created} 备份）恢复：数据文件夹 {Path(data_dir).resolve()}"
+               f"（{done.files['data']}个文件），实例文件夹 {folder}（{done.files['instance']}个文件，含实例数据库），"
+               "全部文件校验和一致。")
+    for kept in done.kept:
+        click.echo(f"原有内容已改名保留为 {kept}，确认无误后可自行删除。")

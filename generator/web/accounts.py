@@ -1,21 +1,19 @@
-"""Accounts of the web front end: names, roles, units and argon2id password hashes in the instance folder."""
+"""Accounts of the web front end: names, roles, units and argon2id password hashes in the instance database."""
 
 from __future__ import annotations
 
-import json
 import re
-import threading
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, cast
+from typing import Any, Literal, cast
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from argon2.low_level import Type
 
 from generator.errors import GaizaoError
-from generator.output.writer import atomic_write
+from generator.web.statedb import StateDB
 
 Role = Literal["street", "district", "city", "admin"]
 ROLES: dict[str, str] = {
@@ -26,7 +24,6 @@ ROLES: dict[str, str] = {
 }
 """Each role and what its unit names: a street office, a district, the city."""
 
-USERS_FILE = "users.json"
 MIN_PASSWORD = 10
 """Characters of a password at least: a clerk's account opens a street office's records."""
 _NAME = re.compile(r"^[A-Za-z0-9_.\-\u4e00-\u9fff]{2,40}$")
@@ -54,36 +51,21 @@ class User:
 
 
 class Accounts:
-    """The users file of an instance folder; every change is written atomically under a lock."""
+    """The accounts of an instance folder, in its database; each change is one transaction."""
 
     def __init__(self, instance: Path, hasher: PasswordHasher | None = None) -> None:
-        self.path = instance / USERS_FILE
-        self._lock = threading.Lock()
+        self.db = StateDB.of(instance)
         self.hasher = hasher or _HASHER
         """New hashes are made with these costs; a stored hash is checked with its own."""
         self._dummy: str | None = None
 
-    def _read(self) -> dict[str, User]:
-        if not self.path.exists():
-            return {}
-        try:
-            raw = json.loads(self.path.read_text(encoding="utf-8"))
-            return {name: User(**row) for name, row in raw["users"].items()}
-        except (ValueError, KeyError, TypeError) as exc:
-            raise AccountError(f"{self.path}：账户文件已损坏（{exc}），请从备份恢复") from None
-
-    def _write(self, users: dict[str, User]) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        body = {"users": {name: asdict(u) for name, u in sorted(users.items())}}
-        atomic_write(self.path, json.dumps(body, ensure_ascii=False, indent=2).encode("utf-8"))
-        self.path.chmod(0o600)
-
     def all(self) -> list[User]:
         """Every account, by name."""
-        return sorted(self._read().values(), key=lambda u: u.name)
+        return [_user(row) for row in self.db.rows("SELECT * FROM users ORDER BY name")]
 
     def get(self, name: str) -> User | None:
-        return self._read().get(name)
+        found = self.db.rows("SELECT * FROM users WHERE name = ?", name)
+        return _user(found[0]) if found else None
 
     def add(self, name: str, role: str, unit: str, password: str) -> User:
         """A new account; its name must be new, its password long enough."""
@@ -91,40 +73,40 @@ class Accounts:
             raise AccountError(f"用户名“{name}”不合要求：2至40个字母、数字、汉字或 . _ -")
         _check_role_unit(role, unit)
         _check_password(password)
-        with self._lock:
-            users = self._read()
-            if name in users:
+        user = User(name, cast(Role, role), unit.strip(), self.hasher.hash(password), changed=time.time())
+        with self.db.write() as conn:
+            if conn.execute("SELECT 1 FROM users WHERE name = ?", (name,)).fetchone():
                 raise AccountError(f"用户“{name}”已存在")
-            user = User(name, cast(Role, role), unit.strip(), self.hasher.hash(password), changed=time.time())
-            users[name] = user
-            self._write(users)
+            conn.execute("INSERT INTO users VALUES (?, ?, ?, ?, ?, ?)",
+                         (user.name, user.role, user.unit, user.password_hash, 0, user.changed))
         return user
 
     def set_password(self, name: str, password: str) -> None:
         """Replace an account's password; its open sessions end."""
         _check_password(password)
-        self._update(name, password_hash=self.hasher.hash(password), changed=time.time())
+        self._update(name, ends_sessions=True, password_hash=self.hasher.hash(password), changed=time.time())
 
     def disable(self, name: str) -> None:
         """Stop an account from logging in; its open sessions end."""
-        self._update(name, disabled=True, changed=time.time())
+        self._update(name, ends_sessions=True, disabled=1, changed=time.time())
 
     def enable(self, name: str) -> None:
         """Let a disabled account log in again (with its password as it was)."""
-        self._update(name, disabled=False)
+        self._update(name, ends_sessions=False, disabled=0)
 
     def assign(self, name: str, role: str, unit: str) -> None:
         """Give an account another role or unit; its open sessions end, since what it may see changes."""
         _check_role_unit(role, unit)
-        self._update(name, role=role, unit=unit.strip(), changed=time.time())
+        self._update(name, ends_sessions=True, role=role, unit=unit.strip(), changed=time.time())
 
-    def _update(self, name: str, **values: object) -> None:
-        with self._lock:
-            users = self._read()
-            if name not in users:
+    def _update(self, name: str, ends_sessions: bool, **values: object) -> None:
+        columns = ", ".join(f"{column} = ?" for column in values)
+        with self.db.write() as conn:
+            if conn.execute(f"UPDATE users SET {columns} WHERE name = ?", (*values.values(), name)).rowcount == 0:
                 raise AccountError(f"用户“{name}”不存在")
-            users[name] = User(**{**asdict(users[name]), **values})  # type: ignore[arg-type]
-            self._write(users)
+            if ends_sessions:
+                # In the same transaction: no request can pass with a session of the account as it was.
+                conn.execute("DELETE FROM sessions WHERE user = ?", (name,))
 
     def verify(self, name: str, password: str) -> User | None:
         """The account when the name and password match and it is enabled; None otherwise."""
@@ -161,32 +143,35 @@ def _check_password(password: str) -> None:
 
 
 class Throttle:
-    """Failed logins counted per account and per address; too many in the window refuse the next."""
+    """Failed logins counted per account and per address in the database; too many in the window
+    refuse the next, and a restart of the server does not forget them."""
 
-    def __init__(self, per_account: int = 5, per_address: int = 20, window: float = 900.0) -> None:
+    def __init__(self, db: StateDB, per_account: int = 5, per_address: int = 20, window: float = 900.0) -> None:
+        self.db = db
         self.limits = {"account": per_account, "address": per_address}
         self.window = window
-        self._failures: dict[tuple[str, str], list[float]] = {}
-        self._lock = threading.Lock()
-
-    def _recent(self, key: tuple[str, str], now: float) -> list[float]:
-        times = [t for t in self._failures.get(key, []) if now - t < self.window]
-        self._failures[key] = times
-        return times
 
     def blocked(self, account: str, address: str, now: float | None = None) -> bool:
         """True while either the account or the address has too many recent failures."""
         now = time.time() if now is None else now
-        with self._lock:
-            return (len(self._recent(("account", account), now)) >= self.limits["account"]
-                    or len(self._recent(("address", address), now)) >= self.limits["address"])
+        for scope, key in (("account", account), ("address", address)):
+            count = self.db.rows("SELECT count(*) FROM login_failures WHERE scope = ? AND key = ? AND time > ?",
+                                 scope, key, now - self.window)[0][0]
+            if count >= self.limits[scope]:
+                return True
+        return False
 
     def failed(self, account: str, address: str, now: float | None = None) -> None:
         now = time.time() if now is None else now
-        with self._lock:
-            for key in (("account", account), ("address", address)):
-                self._recent(key, now).append(now)
+        with self.db.write() as conn:
+            conn.execute("DELETE FROM login_failures WHERE time <= ?", (now - self.window,))
+            conn.executemany("INSERT INTO login_failures VALUES (?, ?, ?)",
+                             [("account", account, now), ("address", address, now)])
 
     def succeeded(self, account: str) -> None:
-        with self._lock:
-            self._failures.pop(("account", account), None)
+        with self.db.write() as conn:
+            conn.execute("DELETE FROM login_failures WHERE scope = 'account' AND key = ?", (account,))
+
+
+def _user(row: Any) -> User:
+    return User(row["name"], row["role"], row["unit"], row["password_hash"], bool(row["disabled"]), row["changed"])

@@ -14,9 +14,11 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from generator.data.loader import BUNDLED_DATA
 from generator.errors import GaizaoError
 from generator.web.accounts import Accounts, Throttle
-from generator.web.audit import AuditLog
+from generator.web.audit import AuditLog, UploadLog
 from generator.web.batch import PrintJobs
 from generator.web.reviews import ReviewLog
+from generator.web.sessions import Sessions
+from generator.web.statedb import StateDB
 from generator.web.store import CACHE_FILE, CHECK_SECONDS, Store
 
 SECRET_FILE = "secret_key"
@@ -73,13 +75,16 @@ def create_app(data_dir: Path | None = None, instance: Path | None = None,
         # Behind a reverse proxy that ends TLS: cookies only over HTTPS, the client's scheme and address from it.
         app.config["SESSION_COOKIE_SECURE"] = True
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1)  # type: ignore[method-assign]
+    db = StateDB.of(instance)  # made, migrated, old files imported; a damaged file stops here with a message
     app.extensions["gaizao"] = {
         "store": Store(data_dir, instance / CACHE_FILE, app.config["DATA_CHECK_SECONDS"]),
         "accounts": Accounts(instance, app.config.get("PASSWORD_HASHER")),
         "audit": AuditLog(instance),
+        "uploads": UploadLog(instance),
         "reviews": ReviewLog(instance),
-        "prints": PrintJobs(instance / "prints"),
-        "throttle": Throttle(app.config["THROTTLE_ACCOUNT"], app.config["THROTTLE_ADDRESS"],
+        "sessions": Sessions(db),
+        "prints": PrintJobs(instance / "prints", db),
+        "throttle": Throttle(db, app.config["THROTTLE_ACCOUNT"], app.config["THROTTLE_ADDRESS"],
                              app.config["THROTTLE_WINDOW"]),
     }
 

@@ -1,17 +1,15 @@
-"""The append-only audit log: who changed which project when, each field before → after."""
+"""The append-only audit log: who changed which project when, each field before → after; and the
+record of every file uploaded."""
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
-import os
-import threading
-from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import Any
 
-AUDIT_FILE = "audit.log"
+from generator.web.statedb import StateDB, now_iso
 
 
 @dataclass(frozen=True)
@@ -42,53 +40,63 @@ class Event:
 
 
 class AuditLog:
-    """One JSON line per event, appended and flushed to disk; nothing is ever rewritten."""
+    """One row per event in the instance database, appended; nothing is ever rewritten."""
 
     def __init__(self, instance: Path) -> None:
-        self.path = instance / AUDIT_FILE
-        self._lock = threading.Lock()
+        self.db = StateDB.of(instance)
 
     def append(self, user: str, action: str, project: str = "", changes: list[FieldChange] | None = None,
                version_before: str = "", version_after: str = "", detail: str = "") -> Event:
         """Record one event now."""
-        event = Event(dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), user, action, project,
-                      changes or [], version_before, version_after, detail)
-        append_line(self.path, self._lock, asdict(event))
+        event = Event(now_iso(), user, action, project, changes or [], version_before, version_after, detail)
+        with self.db.write() as conn:
+            conn.execute(
+                "INSERT INTO audit (time, user, action, project, changes, version_before, version_after, detail) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (event.time, user, action, project, json.dumps([asdict(c) for c in event.changes], ensure_ascii=False),
+                 version_before, version_after, detail))
         return event
 
     def events(self, project: str | None = None) -> list[Event]:
-        """Every event (of one project), oldest first; a line cut short by a crash is skipped."""
-        out = []
-        for raw in read_lines(self.path):
-            if project is not None and raw.get("project") != project:
-                continue
-            raw["changes"] = [FieldChange(**c) for c in raw.get("changes", [])]
-            out.append(Event(**raw))
-        return out
+        """Every event (of one project), oldest first."""
+        where, args = ("WHERE project = ?", (project,)) if project is not None else ("", ())
+        return [Event(r["time"], r["user"], r["action"], r["project"],
+                      [FieldChange(**c) for c in json.loads(r["changes"])], r["version_before"],
+                      r["version_after"], r["detail"])
+                for r in self.db.rows(f"SELECT * FROM audit {where} ORDER BY id", *args)]
 
 
-def append_line(path: Path, lock: threading.Lock, record: dict[str, Any]) -> None:
-    """One record as a JSON line at the end of the file, flushed to disk before this returns."""
-    line = json.dumps(record, ensure_ascii=False) + "\n"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with lock:
-        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-        try:
-            os.write(fd, line.encode("utf-8"))
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+@dataclass(frozen=True)
+class Upload:
+    time: str
+    user: str
+    community: str
+    what: str
+    """form, photo or roster."""
+    filename: str
+    """As the client named it: shown, never used as a path."""
+    size: int
+    sha256: str
+    outcome: str
+    """imported, unchanged or refused, and why."""
 
 
-def read_lines(path: Path) -> Iterator[dict[str, Any]]:
-    """Each record of a JSON-lines file, oldest first; a line cut short by a crash is skipped."""
-    if not path.exists():
-        return
-    with open(path, encoding="utf-8") as fh:
-        for line in fh:
-            try:
-                raw = json.loads(line)
-            except ValueError:
-                continue
-            if isinstance(raw, dict):
-                yield raw
+class UploadLog:
+    """Every file uploaded to the server, whatever became of it: who sent what, when, its checksum."""
+
+    def __init__(self, instance: Path) -> None:
+        self.db = StateDB.of(instance)
+
+    def record(self, user: str, community: str, what: str, filename: str, raw: bytes, outcome: str) -> None:
+        """One upload as it was received."""
+        with self.db.write() as conn:
+            conn.execute("INSERT INTO uploads (time, user, community, what, filename, size, sha256, outcome) "
+                         "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                         (now_iso(), user, community, what, filename, len(raw), hashlib.sha256(raw).hexdigest(),
+                          outcome))
+
+    def uploads(self, community: str | None = None) -> list[Upload]:
+        """Every upload (for one community), oldest first."""
+        where, args = ("WHERE community = ?", (community,)) if community is not None else ("", ())
+        return [Upload(*(r[f.name] for f in fields(Upload)))
+                for r in self.db.rows(f"SELECT * FROM uploads {where} ORDER BY id", *args)]

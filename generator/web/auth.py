@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, g, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, g, redirect, render_template, request, url_for
 
 from generator.web.accounts import User
-from generator.web.security import accounts, audit, start_session, throttle
+from generator.web.security import accounts, audit, end_session, start_session, throttle
 
 bp = Blueprint("auth", __name__)
 
@@ -59,5 +59,5 @@ def login() -> Any:
 def logout() -> Any:
     if "user" in g:
         audit().append(g.user.name, "logout")
-    session.clear()
+    end_session()
     return redirect(url_for("auth.login"))

@@ -7,6 +7,7 @@ account that asked for it, so the page can be left and reloaded while it runs.
 
 from __future__ import annotations
 
+import json
 import shutil
 import threading
 import time
@@ -24,11 +25,13 @@ from generator.errors import GaizaoError
 from generator.web.accounts import User
 from generator.web.permissions import may
 from generator.web.security import loaded, login_required
+from generator.web.statedb import StateDB
 
 bp = Blueprint("batch", __name__)
 
 KEEP_JOBS = 10
 """Print jobs kept per account; older ones and their files are removed."""
+INTERRUPTED = "服务器在生成过程中停止（重启或断电），此任务未完成；请重新提交"
 MAX_FORMS_UPLOAD = 64 * 1024 * 1024
 """Bytes of one request of many 填报表 at most (each file is held to the single upload's limit)."""
 
@@ -46,7 +49,7 @@ class PrintJob:
     """Lay the file out with LibreOffice as `gaizao print` does (off only in tests that need speed)."""
     created: float = field(default_factory=time.time)
     state: str = "queued"
-    """queued, running, done or failed."""
+    """queued, running, done, failed, or interrupted (the server stopped while it ran)."""
     phase: str = "排队等候"
     done: int = 0
     total: int = 0
@@ -73,43 +76,82 @@ class PrintJob:
 
 
 class PrintJobs:
-    """The print jobs of this server: one runs at a time, the rest wait; files under the instance folder."""
+    """The print jobs of this server: one runs at a time, the rest wait. Each is a row of the instance
+    database (written when its state changes), its files under the instance folder, so a restart keeps
+    finished jobs and their files and shows a job that was running as interrupted."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, db: StateDB) -> None:
         self.folder = folder
-        self._jobs: dict[str, PrintJob] = {}
+        self.db = db
+        self._live: dict[str, PrintJob] = {}
+        """The jobs this process is running or about to: their progress is here, not in the database."""
         self._lock = threading.Lock()
         self._run = threading.Lock()
 
     def of(self, user: User) -> list[PrintJob]:
         """The account's jobs, newest first."""
         with self._lock:
-            return sorted((j for j in self._jobs.values() if j.owner == user.name), key=lambda j: -j.created)
+            live = dict(self._live)  # before the read: a job that ends meanwhile is read as it ended
+        return [self._job(r, live) for r in
+                self.db.rows("SELECT * FROM print_jobs WHERE owner = ? ORDER BY created DESC", user.name)]
 
     def get(self, user: User, job_id: str) -> PrintJob | None:
         """The job when it is the account's own; None for another's or none at all."""
         with self._lock:
-            job = self._jobs.get(job_id)
-        return job if job is not None and job.owner == user.name else None
+            live = dict(self._live)
+        found = self.db.rows("SELECT * FROM print_jobs WHERE id = ? AND owner = ?", job_id, user.name)
+        return self._job(found[0], live) if found else None
+
+    def _job(self, row: Any, live: dict[str, PrintJob]) -> PrintJob:
+        if row["id"] in live:
+            return live[row["id"]]
+        job = PrintJob(row["id"], row["owner"], row["kind"], row["district"], row["year"], row["street_office"],
+                       bool(row["pdf"]), bool(row["layout"]), row["created"], row["state"], row["phase"],
+                       row["done"], row["total"], [(name, self.folder / rel) for name, rel in json.loads(row["files"])],
+                       [(reason, n) for reason, n in json.loads(row["skipped"])], row["error"])
+        if job.state in ("queued", "running"):
+            # No thread of this server runs it: the server stopped while it waited or ran.
+            job.state, job.phase, job.error = "interrupted", "已中断", INTERRUPTED
+        return job
+
+    def _save(self, job: PrintJob) -> None:
+        files = [(name, path.relative_to(self.folder).as_posix()) for name, path in job.files]
+        with self.db.write() as conn:
+            conn.execute("INSERT OR REPLACE INTO print_jobs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                         (job.id, job.owner, job.kind, job.district, job.year, job.street_office, int(job.pdf),
+                          int(job.layout), job.created, job.state, job.phase, job.done, job.total,
+                          json.dumps(files, ensure_ascii=False), json.dumps(job.skipped, ensure_ascii=False),
+                          job.error))
 
     def start(self, job: PrintJob, data: DataSet, withheld: dict[str, str]) -> None:
         with self._lock:
-            self._jobs[job.id] = job
-            mine = sorted((j for j in self._jobs.values() if j.owner == job.owner), key=lambda j: -j.created)
-            for old in mine[KEEP_JOBS:]:
-                if old.state in ("done", "failed"):
-                    del self._jobs[old.id]
-                    shutil.rmtree(self.folder / old.id, ignore_errors=True)
+            self._live[job.id] = job
+            self._save(job)
+            old = [r["id"] for r in self.db.rows("SELECT id FROM print_jobs WHERE owner = ? ORDER BY created DESC",
+                                                 job.owner)[KEEP_JOBS:] if r["id"] not in self._live]
+            with self.db.write() as conn:
+                conn.executemany("DELETE FROM print_jobs WHERE id = ?", [(i,) for i in old])
+        for job_id in old:
+            shutil.rmtree(self.folder / job_id, ignore_errors=True)
         threading.Thread(target=self._work, args=(job, data, withheld), daemon=True,
                          name=f"print-{job.id}").start()
 
     def _work(self, job: PrintJob, data: DataSet, withheld: dict[str, str]) -> None:
+        try:
+            self._make(job, data, withheld)
+        finally:
+            self._save(job)  # before it leaves the live jobs: a reader finds it in one or the other as it ended
+            with self._lock:
+                del self._live[job.id]
+
+    def _make(self, job: PrintJob, data: DataSet, withheld: dict[str, str]) -> None:
         from generator.output.pdf import NoLibreOffice, convert_outputs
         from generator.output.printing import print_documents
 
         out = self.folder / job.id
         with self._run:
             job.state, job.phase = "running", "合并文书"
+            self._save(job)
 
             def progress(jobs: list[Any]) -> Iterator[Any]:
                 job.total = len(jobs)

@@ -15,7 +15,7 @@ from generator.data.models import Project
 from generator.render.filters import yuan
 from generator.web import forms
 from generator.web.audit import FieldChange
-from generator.web.security import audit, login_required, project_or_404, store
+from generator.web.security import audit, login_required, project_or_404, record_upload, store
 from generator.web.store import Loaded, candidate_findings, findings_of
 
 bp = Blueprint("edit", __name__)
@@ -208,8 +208,14 @@ def form_upload(community_id: str) -> Any:
 
 def import_upload(raw: bytes, filename: str, expected: str | None) -> tuple[str, list[str], list[FieldChange]]:
     """One uploaded 填报表 imported as `gaizao form import` imports it: the community it is for,
-    what was refused, what changed (audited). expected: the only community it may be for; None:
-    any the account may change."""
+    what was refused, what changed (audited; the file itself in the upload records). expected: the
+    only community it may be for; None: any the account may change."""
+    found, problems, changes = _import_upload(raw, filename, expected)
+    record_upload(found or expected or "", "填报表", filename, raw, problems, bool(changes))
+    return found, problems, changes
+
+
+def _import_upload(raw: bytes, filename: str, expected: str | None) -> tuple[str, list[str], list[FieldChange]]:
     import tempfile
     from pathlib import Path
 

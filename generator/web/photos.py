@@ -16,7 +16,7 @@ from generator.data.models import PHOTO_KINDS
 from generator.render.pictures import PhotoError, open_image
 from generator.web import forms
 from generator.web.audit import FieldChange
-from generator.web.security import audit, login_required, project_upload, store
+from generator.web.security import audit, login_required, project_upload, record_upload, store
 
 bp = Blueprint("photos", __name__)
 
@@ -100,6 +100,7 @@ def upload(community_id: str) -> Any:
                 audit().append(g.user.name, "save", community_id,
                                [FieldChange("照片", "空", f"{entry['kind']}：{entry['caption']}（{name}）")],
                                version, st.version(st.current(), community_id), detail=f"照片 {sent.filename}")
+    record_upload(community_id, "照片", sent.filename or "", raw, problems, not problems)
     if problems:
         return render_template("photo.html", community=now.data.communities[community_id], name=sent.filename,
                                problems=problems), 422

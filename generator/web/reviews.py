@@ -1,7 +1,7 @@
 """The district bureaus' review of each community's plan and notice: 通过 or 退回 with a comment.
 
-Decisions are the bureau's acts, not project data: they live in the instance folder beside the
-accounts and the audit log (one JSON line each, appended, never rewritten), so that a data folder
+Decisions are the bureau's acts, not project data: they live in the instance database beside the
+accounts and the audit log (one row each, appended, never rewritten), so that a data folder
 copied or edited by hand cannot carry an approval nobody gave. Each decision names the content it
 was made on (the hash of the document's context): when the plan or notice changes afterwards, the
 decision stands in the history but the document waits for a new review.
@@ -10,8 +10,7 @@ decision stands in the history but the document waits for a new review.
 from __future__ import annotations
 
 import datetime as dt
-import threading
-from dataclasses import asdict, dataclass, replace
+from dataclasses import astuple, dataclass, fields, replace
 from pathlib import Path
 from typing import Literal, cast
 
@@ -19,10 +18,9 @@ from flask import current_app, g
 
 from generator.documents.kinds import KINDS, community_target
 from generator.output.pipeline import data_hash
-from generator.web.audit import append_line, read_lines
+from generator.web.statedb import StateDB, now_iso
 from generator.web.store import Availability, Loaded, documents_of
 
-REVIEW_FILE = "reviews.log"
 REVIEWED = ("plan", "notice")
 """The documents a district bureau reviews, in workflow order."""
 DECISIONS = {"pass": "通过", "return": "退回"}
@@ -55,6 +53,9 @@ class Decision:
         return DECISIONS[self.decision]
 
 
+DECISION_FIELDS = tuple(f.name for f in fields(Decision))
+
+
 @dataclass(frozen=True)
 class Review:
     """Where one document of a community stands."""
@@ -75,34 +76,29 @@ class Review:
 
 
 class ReviewLog:
-    """Every decision, oldest first, in the instance folder."""
+    """Every decision, oldest first, in the instance database."""
 
     def __init__(self, instance: Path) -> None:
-        self.path = instance / REVIEW_FILE
-        self._lock = threading.Lock()
+        self.db = StateDB.of(instance)
 
     def append(self, user: str, unit: str, community: str, kind: str, decision: str, comment: str,
                content: str) -> Decision:
-        made = Decision(dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), user, unit, community, kind,
-                        decision, comment, content)
-        append_line(self.path, self._lock, asdict(made))
+        made = Decision(now_iso(), user, unit, community, kind, decision, comment, content)
+        with self.db.write() as conn:
+            conn.execute("INSERT INTO reviews (time, user, unit, community, kind, decision, comment, content) "
+                         "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", astuple(made))
         return made
 
     def decisions(self, community: str | None = None) -> list[Decision]:
         """Every decision (on one community), oldest first."""
-        out = []
-        for raw in read_lines(self.path):
-            try:
-                made = Decision(**raw)
-            except TypeError:
-                continue
-            if community is None or made.community == community:
-                out.append(made)
-        return out
+        where, args = ("WHERE community = ?", (community,)) if community is not None else ("", ())
+        return [Decision(*(r[f] for f in DECISION_FIELDS))
+                for r in self.db.rows(f"SELECT * FROM reviews {where} ORDER BY id", *args)]
 
     def latest(self) -> dict[tuple[str, str], Decision]:
         """The last decision on each (community, kind)."""
-        return {(d.community, d.kind): d for d in self.decisions()}
+        rows = self.db.rows("SELECT * FROM reviews WHERE id IN (SELECT max(id) FROM reviews GROUP BY community, kind)")
+        return {(r["community"], r["kind"]): Decision(*(r[f] for f in DECISION_FIELDS)) for r in rows}
 
 
 def log() -> ReviewLog:

@@ -12,7 +12,7 @@ from flask import Blueprint, abort, g, render_template, request
 from generator.errors import DataError
 from generator.web.audit import FieldChange
 from generator.web.permissions import allowed
-from generator.web.security import audit, community_or_404, login_required, store
+from generator.web.security import audit, community_or_404, login_required, record_upload, store
 
 bp = Blueprint("roster", __name__)
 
@@ -90,6 +90,7 @@ def roster_upload(community_id: str) -> Any:
                 if written:
                     audit().append(g.user.name, "save", community_id, changes,
                                    detail=f"住户名册 {upload.filename}（{households}户）")
+    record_upload(community_id, "住户名册", upload.filename, raw, problems, written)
     return render_template("roster.html", community=now.data.communities[community_id], name=upload.filename,
                            problems=problems, changes=changes, households=households,
                            written=written), 422 if problems else 200

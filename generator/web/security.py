@@ -15,8 +15,10 @@ from werkzeug.exceptions import HTTPException
 
 from generator.errors import DataError
 from generator.web.accounts import Accounts, Throttle, User
-from generator.web.audit import AuditLog
+from generator.web.audit import AuditLog, UploadLog
 from generator.web.permissions import Action, allowed
+from generator.web.sessions import Sessions
+from generator.web.statedb import StateError
 from generator.web.store import Loaded, Store
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -49,6 +51,17 @@ def audit() -> AuditLog:
     return cast(AuditLog, current_app.extensions["gaizao"]["audit"])
 
 
+def record_upload(community: str, what: str, filename: str, raw: bytes, problems: list[str],
+                  changed: bool) -> None:
+    """One uploaded file in the upload records: the account, the community, its checksum, what became of it."""
+    if problems:
+        outcome = ("部分导入，未导入的：" if changed else "未导入：") + "；".join(problems)
+    else:
+        outcome = "已导入" if changed else "内容无变化"
+    uploads = cast(UploadLog, current_app.extensions["gaizao"]["uploads"])
+    uploads.record(g.user.name, community, what, filename, raw, outcome)
+
+
 def throttle() -> Throttle:
     return cast(Throttle, current_app.extensions["gaizao"]["throttle"])
 
@@ -66,32 +79,46 @@ def csrf_token() -> str:
     return token
 
 
+def sessions() -> Sessions:
+    return cast(Sessions, current_app.extensions["gaizao"]["sessions"])
+
+
 def start_session(user: User) -> None:
-    """A fresh session for a logged-in account (a new CSRF token; nothing kept from before)."""
+    """A fresh session for a logged-in account (a new key and CSRF token; nothing kept from before)."""
     session.clear()
     session.permanent = True
-    session["user"] = user.name
-    session["since"] = time.time()
-    session["seen"] = time.time()
+    lifetime = current_app.config["PERMANENT_SESSION_LIFETIME"].total_seconds()
+    session["sid"] = sessions().start(user.name, request.remote_addr or "?", lifetime)
     csrf_token()
 
 
+def end_session() -> None:
+    """Log out: the session ends on the server, so a copy of the cookie kept elsewhere ends with it."""
+    token = session.get("sid")
+    if isinstance(token, str):
+        sessions().end(token)
+    session.clear()
+
+
 def _load_user() -> None:
-    name = session.get("user")
-    if not isinstance(name, str):
-        return
-    user = accounts().get(name)
+    token = session.get("sid")
+    if not isinstance(token, str):
+        return  # not logged in (a cookie from before server-side sessions logs nobody in either)
+    found = sessions().get(token)
+    user = accounts().get(found.user) if found is not None else None
     now = time.time()
     idle = current_app.config["IDLE_TIMEOUT"].total_seconds()
     lifetime = current_app.config["PERMANENT_SESSION_LIFETIME"].total_seconds()
-    since, seen = session.get("since", 0), session.get("seen", 0)
-    # A disabled account, a changed password, a long pause or a long day ends the session,
-    # checked here as well as by the cookie's own expiry, which a client may ignore.
-    if user is None or user.disabled or since < user.changed or now - seen > idle or now - since > lifetime:
+    # Logged out, a disabled account, a changed password, a long pause or a long day ends the session,
+    # all judged on the server: the cookie holds nothing but the session's key.
+    if found is None or user is None or user.disabled or found.since < user.changed \
+            or now - found.seen > idle or now - found.since > lifetime:
+        if found is not None:
+            sessions().end(token)
         session.clear()
         g.expired = True
         return
-    session["seen"] = now
+    sessions().touch(token, found, now)
     g.user = user
 
 
@@ -188,6 +215,11 @@ def install(app: Flask) -> None:
         default = MESSAGES.get(code, exc.name)
         message = exc.description if exc.description and not exc.description.isascii() else default
         return error_response(code, message)
+
+    @app.errorhandler(StateError)
+    def state_error(exc: StateError) -> Any:
+        app.logger.error("%s", exc)
+        return error_response(503, str(exc))
 
     @app.errorhandler(Exception)
     def internal(exc: Exception) -> Any:

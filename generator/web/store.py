@@ -40,6 +40,7 @@ from generator.data.models import Project
 from generator.documents.kinds import KINDS, Kind, community_target, kinds_of
 from generator.documents.progress import Stats, Tally, assemble, concerns, places, row_tally
 from generator.errors import DataError
+from generator.intake.writelock import WriteLock
 from generator.output.pipeline import NO_PROJECT, Renderers, render_document
 from generator.render.ziputil import deflate, write_zip
 from generator.rules.checks import Finding, check_plan, check_project
@@ -306,7 +307,8 @@ class Store:
         self._tried: dict[str, Stamp] | None = None
         """The files as the last reload of the whole folder found them."""
         self._since_cache = 0
-        self._writer = threading.Lock()
+        self._writer = WriteLock(self.root)
+        """One save at a time, in this process and between processes (gaizao backup, the imports)."""
         self._written: list[Path] = []
         """Files a save under save_lock said it wrote: applied without looking at the others."""
         self.render_lock = threading.Lock()

@@ -14,7 +14,7 @@
     text(row.querySelector(".count"), job.total ? job.done + "/" + job.total + "份" : "");
     row.dataset.state = job.state;
     var result = row.querySelector(".result");
-    if (job.state === "failed") {
+    if (job.state === "failed" || job.state === "interrupted") {
       var err = result.querySelector(".error") || result.insertBefore(document.createElement("span"), result.firstChild);
       err.className = "error";
       err.textContent = job.error;
@@ -26,14 +26,15 @@
       li.textContent = "未收录" + s.count + "个小区：" + s.reason;
     });
   }
+  function ended(state) { return state === "done" || state === "failed" || state === "interrupted"; }
   function poll(row) {
-    if (row.dataset.state === "done" || row.dataset.state === "failed") { return; }
+    if (ended(row.dataset.state)) { return; }
     fetch(row.dataset.status, { credentials: "same-origin", headers: { Accept: "application/json" } })
       .then(function (r) { return r.ok ? r.json() : null; })
       .then(function (job) {
         if (!job) { return; }
         show(row, job);
-        if (job.state !== "done" && job.state !== "failed") { window.setTimeout(function () { poll(row); }, 1000); }
+        if (!ended(job.state)) { window.setTimeout(function () { poll(row); }, 1000); }
       })
       .catch(function () { window.setTimeout(function () { poll(row); }, 3000); });
   }
