@@ -20,6 +20,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from generator.cli import main
+from generator.intake.writelock import LOCK_FILE
 from tests.helpers import DataDir
 
 CASES_DIR = Path(__file__).resolve().parent / "bad_inputs"
@@ -97,7 +98,9 @@ def data_folder(root: Path, case: Case | None = None) -> DataDir:
 
 
 def snapshot(root: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+    """The data folder's files (not the empty writer-lock file every writing command takes)."""
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*"))
+            if p.is_file() and p.name != LOCK_FILE}
 
 
 def documents(out: Path) -> list[Path]:
