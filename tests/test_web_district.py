@@ -24,6 +24,7 @@ from tests.test_print import needs_lo, page_count, pdf_text
 from tests.webapp import (
     PASSWORD,
     SCRIPT,
+    change_password,
     csrf,
     inline_scripts,
     login,
@@ -313,7 +314,7 @@ def _admin_post(client: FlaskClient, path: str, **form: str) -> Any:
 def test_the_admin_adds_disables_enables_resets_and_reassigns_accounts(fresh: tuple[Flask, Path, Path]) -> None:
     app, _, instance = fresh
     admin = client_of(app, "admin")
-    new = "another-long-password"
+    new = "Another-long-password-2"
     r = _admin_post(admin, "/admin/users", name="xiqu", role="district", unit="西区", password=new, password2=new)
     assert r.status_code == 302
     assert "已新增账户" in admin.get(r.headers["Location"]).get_data(as_text=True)
@@ -325,18 +326,22 @@ def test_the_admin_adds_disables_enables_resets_and_reassigns_accounts(fresh: tu
     assert r.status_code == 422 and "不一致" in r.get_data(as_text=True) and Accounts(instance).get("typo") is None
     xiqu = app.test_client()
     login(xiqu, "xiqu", new)
+    assert xiqu.get("/api/projects").status_code == 403  # a password the administrator set: changed first
+    assert xiqu.get("/").headers["Location"].endswith("/account/password")
+    mine = "Own-password-for-7"
+    change_password(xiqu, new, mine)
     assert {p["district"] for p in xiqu.get("/api/projects").get_json()["projects"]} == {"西区"}
     assert _admin_post(admin, "/admin/users/xiqu/assign", role="district", unit="东区").status_code == 302
     assert xiqu.get("/").status_code == 302  # what the account may see changed: log in again
-    login(xiqu, "xiqu", new)
+    login(xiqu, "xiqu", mine)
     assert {p["district"] for p in xiqu.get("/api/projects").get_json()["projects"]} == {"东区"}
     assert _admin_post(admin, "/admin/users/xiqu/disable").status_code == 302
     assert xiqu.get("/").status_code == 302
     assert "已停用" in admin.get("/admin/users").get_data(as_text=True)
     assert _admin_post(admin, "/admin/users/xiqu/enable").status_code == 302
-    newer = "yet-another-password"
+    newer = "Yet-another-password-4"
     assert _admin_post(admin, "/admin/users/xiqu/passwd", password=newer, password2=newer).status_code == 302
-    assert Accounts(instance).verify("xiqu", newer) is not None and Accounts(instance).verify("xiqu", new) is None
+    assert Accounts(instance).verify("xiqu", newer) is not None and Accounts(instance).verify("xiqu", mine) is None
     r = _admin_post(admin, "/admin/users/admin/disable")
     assert r.status_code == 422 and "不能停用自己的账户" in r.get_data(as_text=True)
     assert admin.post("/admin/users/xiqu/disable", data={}).status_code == 400  # no CSRF token

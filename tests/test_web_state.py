@@ -73,8 +73,8 @@ def test_a_password_change_or_a_disabled_account_ends_every_copy_of_its_sessions
     second = client_of(app, "renhe")  # another desk, its own session
     thief = _copy(app, clerk)
     admin = client_of(app, "admin")
-    form = {"csrf_token": csrf(admin, "/admin/users"), "password": "a-new-long-password",
-            "password2": "a-new-long-password", "role": "street", "unit": "仁和街道办事处"}
+    form = {"csrf_token": csrf(admin, "/admin/users"), "password": "A-new-long-password-5",
+            "password2": "A-new-long-password-5", "role": "street", "unit": "仁和街道办事处"}
     assert admin.post(f"/admin/users/renhe/{change}", data=form).status_code == 302
     for client in (clerk, second, thief):
         assert _answers(client) == [302, 401, 302]

@@ -54,10 +54,17 @@ def serve(ctx: click.Context, instance: Path | None, host: str, port: int, threa
 
     data_dir = (ctx.find_root().obj or {}).get("data_dir")
     folder = _instance(instance)
+    from generator.web.policy import note_served
+    from generator.web.statedb import StateDB
+
     app = create_app(data_dir, folder, {"BEHIND_HTTPS": behind_https})
+    note_served(StateDB.of(folder), behind_https)
     if not Accounts(folder).all():
         click.echo("提示：还没有任何账户，请先运行 "
-                   f"gaizao users add 用户名 --role admin --unit 单位 --instance {folder}", err=True)
+                   f"gaizao users add 用户名 --duty sysadmin --unit 单位 --instance {folder}", err=True)
+    if not behind_https:
+        click.echo("提示：未使用 --behind-https，密码和住户信息将以明文在网络上传输；"
+                   "部署到内网时请放在 HTTPS 反向代理之后，见 README 的部署一节。", err=True)
     try:
         app.extensions["gaizao"]["store"].warm()
     except GaizaoError as exc:  # pages say so (503) until the folder is put right; the server stays up
@@ -82,21 +89,45 @@ def _password(from_stdin: bool) -> str:
     return str(click.prompt("密码", hide_input=True, confirmation_prompt="再输入一次密码"))
 
 
+DUTY_HELP = ("管理职责（三员，每个账户至多一项）：sysadmin 系统管理员（账户和单位），"
+             "secadmin 安全管理员（安全设置、解锁），auditor 审计管理员（查看和导出操作记录）。"
+             "三员账户只能用本命令开设。")
+
+
 @users.command("add", context_settings=CONTEXT)
 @click.argument("name", metavar="用户名")
-@click.option("--role", type=click.Choice(["street", "district", "city", "admin"]), required=True,
-              help="角色：street 街道办事处（乡镇），district 县（区），city 市级，admin 系统管理员。")
+@click.option("--role", type=click.Choice(["street", "district", "city", "admin"]), default=None,
+              help="业务角色：street 街道办事处（乡镇），district 县（区），city 市级，admin 全市资料管理。"
+                   "三员账户可不设业务角色（看不到任何项目资料）。")
+@click.option("--duty", type=click.Choice(["sysadmin", "secadmin", "auditor"]), default=None, help=DUTY_HELP)
 @click.option("--unit", required=True, metavar="单位",
               help="所属单位：街道办事处（与项目资料中 street_office 相同）、县（区）名称或市名。")
 @click.option("--password-stdin", is_flag=True, help="从标准输入读取密码（一行），而不是提示输入。")
 @instance_option
-def users_add(name: str, role: str, unit: str, password_stdin: bool, instance: Path | None) -> None:
-    """新增账户；密码只以 argon2id 散列保存。"""
+def users_add(name: str, role: str | None, duty: str | None, unit: str, password_stdin: bool,
+              instance: Path | None) -> None:
+    """新增账户；密码只以 argon2id 散列保存，首次登录时须由本人修改。"""
     from generator.web.accounts import Accounts
 
-    user = Accounts(_instance(instance)).add(name, role, unit, _password(password_stdin))
-    _record(_instance(instance), "user-add", f"{name} {role} {unit}")
-    click.echo(f"已新增账户 {user.name}（{user.role_name}，{user.unit}）。")
+    if role is None and duty is None:
+        raise GaizaoError("须用 --role 指定业务角色，或用 --duty 指定管理职责（三员）")
+    user = Accounts(_instance(instance)).add(name, role or "", unit, _password(password_stdin), duty or "",
+                                             must_change=True)
+    _record(_instance(instance), "user-add", " ".join(x for x in (name, role, duty, unit) if x))
+    click.echo(f"已新增账户 {user.name}（{user.role_name}，{user.unit}）；首次登录时须修改密码。")
+
+
+@users.command("duty", context_settings=CONTEXT)
+@click.argument("name", metavar="用户名")
+@click.argument("duty", metavar="职责", type=click.Choice(["sysadmin", "secadmin", "auditor", "none"]))
+@instance_option
+def users_duty(name: str, duty: str, instance: Path | None) -> None:
+    """给账户三员之一的管理职责（sysadmin、secadmin、auditor），或用 none 去掉；该账户已登录的会话立即失效。"""
+    from generator.web.accounts import Accounts
+
+    Accounts(_instance(instance)).set_duty(name, "" if duty == "none" else duty)
+    _record(_instance(instance), "user-duty", f"{name} {duty}")
+    click.echo(f"已将账户 {name} 的管理职责改为 {duty}。")
 
 
 @users.command("list", context_settings=CONTEXT)
@@ -128,10 +159,10 @@ def users_disable(name: str, instance: Path | None) -> None:
 @click.option("--password-stdin", is_flag=True, help="从标准输入读取新密码（一行）。")
 @instance_option
 def users_passwd(name: str, password_stdin: bool, instance: Path | None) -> None:
-    """重设账户密码；该账户已登录的会话立即失效。"""
+    """重设账户密码（本人下次登录时须修改）；该账户已登录的会话立即失效。"""
     from generator.web.accounts import Accounts
 
-    Accounts(_instance(instance)).set_password(name, _password(password_stdin))
+    Accounts(_instance(instance)).set_password(name, _password(password_stdin), must_change=True)
     _record(_instance(instance), "user-passwd", name)
     click.echo(f"已重设账户 {name} 的密码。")
 

@@ -13,19 +13,28 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from argon2.low_level import Type
 
 from generator.errors import GaizaoError
+from generator.web.policy import Policy, PolicyError, check_password
+from generator.web.policy import load as load_policy
 from generator.web.statedb import StateDB
 
-Role = Literal["street", "district", "city", "admin"]
+Role = Literal["street", "district", "city", "admin", ""]
 ROLES: dict[str, str] = {
     "street": "街道办事处（乡镇）",
     "district": "县（区）住房城乡建设部门",
     "city": "市住房城乡建设部门",
-    "admin": "系统管理员",
+    "admin": "全市资料管理",
 }
-"""Each role and what its unit names: a street office, a district, the city."""
+"""Each business role and what its unit names: a street office, a district, the city. `admin` sees and
+changes every community (before the three administrators it also managed the accounts)."""
 
-MIN_PASSWORD = 10
-"""Characters of a password at least: a clerk's account opens a street office's records."""
+DUTIES: dict[str, str] = {
+    "sysadmin": "系统管理员",
+    "secadmin": "安全管理员",
+    "auditor": "审计管理员",
+}
+"""The three administrators (三员): accounts and units; security settings and unlocks; the audit log.
+An account holds at most one, and sees project data only through a business role of its own."""
+
 _NAME = re.compile(r"^[A-Za-z0-9_.\-\u4e00-\u9fff]{2,40}$")
 
 _HASHER = PasswordHasher(type=Type.ID)
@@ -43,11 +52,20 @@ class User:
     password_hash: str
     disabled: bool = False
     changed: float = 0.0
-    """When the password last changed (epoch seconds): sessions from before it end."""
+    """When the password, the role or the state last changed (epoch seconds): sessions from before it end."""
+    duty: str = ""
+    """One of DUTIES, or none."""
+    must_change: bool = False
+    """The password was set by someone else: it must be changed before anything else."""
+    password_set: float = 0.0
+    """When the password was set (epoch seconds), for its expiry."""
+    last_login: float = 0.0
+    last_address: str = ""
 
     @property
     def role_name(self) -> str:
-        return ROLES[self.role]
+        names = [ROLES[self.role]] if self.role else []
+        return "、".join(names + ([DUTIES[self.duty]] if self.duty in DUTIES else []))
 
 
 class Accounts:
@@ -67,24 +85,70 @@ class Accounts:
         found = self.db.rows("SELECT * FROM users WHERE name = ?", name)
         return _user(found[0]) if found else None
 
-    def add(self, name: str, role: str, unit: str, password: str) -> User:
-        """A new account; its name must be new, its password long enough."""
+    def policy(self) -> Policy:
+        """The security settings now."""
+        return load_policy(self.db)
+
+    def add(self, name: str, role: str, unit: str, password: str, duty: str = "", must_change: bool = False) -> User:
+        """A new account; its name must be new, its password within the rules. must_change: set by someone
+        else, so changed at its first login."""
         if not _NAME.match(name):
             raise AccountError(f"用户名“{name}”不合要求：2至40个字母、数字、汉字或 . _ -")
-        _check_role_unit(role, unit)
-        _check_password(password)
-        user = User(name, cast(Role, role), unit.strip(), self.hasher.hash(password), changed=time.time())
+        _check_role_unit(role, unit, duty)
+        self._check_password(name, password)
+        now = time.time()
+        user = User(name, cast(Role, role), unit.strip(), self.hasher.hash(password), changed=now, duty=duty,
+                    must_change=must_change, password_set=now)
         with self.db.write() as conn:
             if conn.execute("SELECT 1 FROM users WHERE name = ?", (name,)).fetchone():
                 raise AccountError(f"用户“{name}”已存在")
-            conn.execute("INSERT INTO users VALUES (?, ?, ?, ?, ?, ?)",
-                         (user.name, user.role, user.unit, user.password_hash, 0, user.changed))
+            conn.execute("INSERT INTO users (name, role, unit, password_hash, disabled, changed, duty, must_change, "
+                         "password_set) VALUES (?, ?, ?, ?, 0, ?, ?, ?, ?)",
+                         (user.name, user.role, user.unit, user.password_hash, now, duty, int(must_change), now))
+            conn.execute("INSERT INTO password_history VALUES (?, ?, ?)", (name, user.password_hash, now))
         return user
 
-    def set_password(self, name: str, password: str) -> None:
-        """Replace an account's password; its open sessions end."""
-        _check_password(password)
-        self._update(name, ends_sessions=True, password_hash=self.hasher.hash(password), changed=time.time())
+    def set_password(self, name: str, password: str, must_change: bool = False) -> None:
+        """Replace an account's password (by someone else when must_change); its open sessions end."""
+        self._check_password(name, password)
+        found = self.get(name)
+        if found is None:
+            raise AccountError(f"用户“{name}”不存在")
+        keep = self.policy().history
+        if keep:
+            earlier = self.db.rows("SELECT password_hash FROM password_history WHERE user = ? "
+                                   "ORDER BY time DESC LIMIT ?", name, keep)
+            if any(_check_hash(r["password_hash"], password) for r in earlier):
+                raise AccountError(f"新密码不能与最近{keep}次用过的密码相同")
+        now = time.time()
+        hashed = self.hasher.hash(password)
+        self._update(name, ends_sessions=True, password_hash=hashed, changed=now, password_set=now,
+                     must_change=int(must_change))
+        with self.db.write() as conn:
+            conn.execute("INSERT INTO password_history VALUES (?, ?, ?)", (name, hashed, now))
+
+    def set_duty(self, name: str, duty: str) -> None:
+        """Make an account one of the three administrators (or none of them, with ""); its sessions end."""
+        if duty and duty not in DUTIES:
+            raise AccountError(f"未知的管理职责“{duty}”，可选：{'、'.join(DUTIES)}")
+        user = self.get(name)
+        if user is None:
+            raise AccountError(f"用户“{name}”不存在")
+        if not duty and not user.role:
+            raise AccountError(f"账户“{name}”没有业务角色，不能再去掉管理职责；"
+                               "请先用 users assign 给它业务角色，或停用它")
+        self._update(name, ends_sessions=True, duty=duty, changed=time.time())
+
+    def logged_in(self, name: str, address: str, now: float) -> None:
+        """Note a successful login (what the next login shows as the last one)."""
+        with self.db.write() as conn:
+            conn.execute("UPDATE users SET last_login = ?, last_address = ? WHERE name = ?", (now, address, name))
+
+    def _check_password(self, name: str, password: str) -> None:
+        try:
+            check_password(self.policy(), name, password)
+        except PolicyError as exc:
+            raise AccountError(str(exc)) from None
 
     def disable(self, name: str) -> None:
         """Stop an account from logging in; its open sessions end."""
@@ -96,7 +160,8 @@ class Accounts:
 
     def assign(self, name: str, role: str, unit: str) -> None:
         """Give an account another role or unit; its open sessions end, since what it may see changes."""
-        _check_role_unit(role, unit)
+        user = self.get(name)
+        _check_role_unit(role, unit, user.duty if user else "")
         self._update(name, ends_sessions=True, role=role, unit=unit.strip(), changed=time.time())
 
     def _update(self, name: str, ends_sessions: bool, **values: object) -> None:
@@ -128,50 +193,87 @@ def _check_hash(stored: str, password: str) -> bool:
         return False
 
 
-def _check_role_unit(role: str, unit: str) -> None:
-    if role not in ROLES:
+def _check_role_unit(role: str, unit: str, duty: str = "") -> None:
+    if duty and duty not in DUTIES:
+        raise AccountError(f"未知的管理职责“{duty}”，可选：{'、'.join(DUTIES)}")
+    if role not in ROLES and not (duty and role == ""):
         raise AccountError(f"未知的角色“{role}”，可选：{'、'.join(ROLES)}")
     if not unit.strip():
         raise AccountError("须写明所属单位（--unit）")
 
 
-def _check_password(password: str) -> None:
-    if len(password) < MIN_PASSWORD:
-        raise AccountError(f"密码至少{MIN_PASSWORD}个字符")
-    if password.strip() != password or "\n" in password:
-        raise AccountError("密码首尾不能有空格或换行")
-
-
 class Throttle:
-    """Failed logins counted per account and per address in the database; too many in the window
-    refuse the next, and a restart of the server does not forget them."""
+    """Failed logins counted per account and per address in the database. N failures of an account in a
+    row lock it for the set time (or until the 安全管理员 unlocks it); too many from one address refuse
+    that address for the window. Whether the account exists changes nothing, and a restart forgets nothing."""
 
-    def __init__(self, db: StateDB, per_account: int = 5, per_address: int = 20, window: float = 900.0) -> None:
+    def __init__(self, db: StateDB, per_account: int | None = None, per_address: int = 20, window: float = 900.0,
+                 lock_seconds: float | None = None) -> None:
         self.db = db
-        self.limits = {"account": per_account, "address": per_address}
+        self.per_account = per_account
+        """None: the security settings' number."""
+        self.per_address = per_address
         self.window = window
+        self.lock_seconds = lock_seconds
+        """None: the security settings' time; 0: until unlocked."""
+
+    def _limits(self) -> tuple[int, float]:
+        if self.per_account is not None and self.lock_seconds is not None:
+            return self.per_account, self.lock_seconds
+        policy = load_policy(self.db)
+        return (policy.lock_after if self.per_account is None else self.per_account,
+                policy.lock_minutes * 60.0 if self.lock_seconds is None else self.lock_seconds)
 
     def blocked(self, account: str, address: str, now: float | None = None) -> bool:
-        """True while either the account or the address has too many recent failures."""
+        """True while the account is locked or the address has too many recent failures."""
         now = time.time() if now is None else now
-        for scope, key in (("account", account), ("address", address)):
-            count = self.db.rows("SELECT count(*) FROM login_failures WHERE scope = ? AND key = ? AND time > ?",
-                                 scope, key, now - self.window)[0][0]
-            if count >= self.limits[scope]:
-                return True
-        return False
+        if self.lock_of(account, now) is not None:
+            return True
+        count = self.db.rows("SELECT count(*) FROM login_failures WHERE scope = 'address' AND key = ? AND time > ?",
+                             address, now - self.window)[0][0]
+        return bool(count >= self.per_address)
 
-    def failed(self, account: str, address: str, now: float | None = None) -> None:
+    def lock_of(self, account: str, now: float | None = None) -> float | None:
+        """When the account's lock ends (0: when unlocked); None when it is not locked."""
         now = time.time() if now is None else now
+        rows = self.db.rows("SELECT until FROM locks WHERE user = ?", account)
+        if rows and (rows[0]["until"] == 0 or rows[0]["until"] > now):
+            return float(rows[0]["until"])
+        return None
+
+    def failed(self, account: str, address: str, now: float | None = None) -> bool:
+        """Count one failure; True when it locks the account."""
+        now = time.time() if now is None else now
+        per_account, lock = self._limits()
         with self.db.write() as conn:
             conn.execute("DELETE FROM login_failures WHERE time <= ?", (now - self.window,))
             conn.executemany("INSERT INTO login_failures VALUES (?, ?, ?)",
                              [("account", account, now), ("address", address, now)])
+            count = conn.execute("SELECT count(*) FROM login_failures WHERE scope = 'account' AND key = ?",
+                                 (account,)).fetchone()[0]
+            if count < per_account:
+                return False
+            conn.execute("INSERT OR REPLACE INTO locks VALUES (?, ?, ?)", (account, now, now + lock if lock else 0))
+            conn.execute("DELETE FROM login_failures WHERE scope = 'account' AND key = ?", (account,))
+        return True
 
     def succeeded(self, account: str) -> None:
         with self.db.write() as conn:
             conn.execute("DELETE FROM login_failures WHERE scope = 'account' AND key = ?", (account,))
 
+    def unlock(self, account: str) -> bool:
+        """End an account's lock and forget its failures; False when it was not locked."""
+        with self.db.write() as conn:
+            conn.execute("DELETE FROM login_failures WHERE scope = 'account' AND key = ?", (account,))
+            return conn.execute("DELETE FROM locks WHERE user = ?", (account,)).rowcount > 0
+
+    def locks(self, now: float | None = None) -> list[tuple[str, float, float]]:
+        """The accounts locked now: name, since, until (0: until unlocked)."""
+        now = time.time() if now is None else now
+        return [(r["user"], r["since"], r["until"]) for r in
+                self.db.rows("SELECT * FROM locks WHERE until = 0 OR until > ? ORDER BY since", now)]
+
 
 def _user(row: Any) -> User:
-    return User(row["name"], row["role"], row["unit"], row["password_hash"], bool(row["disabled"]), row["changed"])
+    return User(row["name"], row["role"], row["unit"], row["password_hash"], bool(row["disabled"]), row["changed"],
+                row["duty"], bool(row["must_change"]), row["password_set"], row["last_login"], row["last_address"])

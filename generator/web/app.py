@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import os
+import re
 import secrets
 from datetime import timedelta
 from pathlib import Path
@@ -22,6 +24,7 @@ from generator.web.statedb import StateDB
 from generator.web.store import CACHE_FILE, CHECK_SECONDS, Store
 
 SECRET_FILE = "secret_key"
+_KEY = re.compile(r"[0-9a-f]{64}")
 MAX_UPLOAD = 4 * 1024 * 1024
 """Bytes of one request at most: a filled form workbook is well under 1 MB."""
 
@@ -37,14 +40,26 @@ def check_instance(data_dir: Path, instance: Path) -> None:
 
 
 def secret_key(instance: Path) -> str:
-    """The session signing key of this instance, made on first use and readable only by its owner."""
+    """The session signing key of this instance, made on first use and readable only by its owner. A key
+    file that is empty or damaged is made afresh: the cookie signs only a session's random key, so the
+    one thing lost is the open logins (every login failing its CSRF check would be worse)."""
     path = instance / SECRET_FILE
-    if not path.exists():
-        instance.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as fh:
-            fh.write(secrets.token_hex(32))
-    return path.read_text().strip()
+    try:
+        key = path.read_text(encoding="ascii").strip() if path.is_file() else ""
+    except (OSError, UnicodeDecodeError):
+        key = ""
+    if _KEY.fullmatch(key):
+        return key
+    instance.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    fresh = path.with_name(f".{SECRET_FILE}.{os.getpid()}.tmp")
+    fd = os.open(fresh, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(key)
+    if path.exists() or path.is_symlink():
+        logging.getLogger("gaizao.web").warning("%s 为空或已损坏，已重新生成会话密钥（已登录的用户须重新登录）", path)
+    os.replace(fresh, path)
+    return key
 
 
 def create_app(data_dir: Path | None = None, instance: Path | None = None,
@@ -61,10 +76,11 @@ def create_app(data_dir: Path | None = None, instance: Path | None = None,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=False,
         PERMANENT_SESSION_LIFETIME=timedelta(hours=8),
-        IDLE_TIMEOUT=timedelta(minutes=60),
+        IDLE_TIMEOUT=None,  # a timedelta overrides the 安全管理员's setting (tests)
         MAX_CONTENT_LENGTH=MAX_UPLOAD,
         BEHIND_HTTPS=False,
-        THROTTLE_ACCOUNT=5,
+        THROTTLE_ACCOUNT=None,  # None: the security settings' lockout count and time
+        THROTTLE_LOCK=None,
         THROTTLE_ADDRESS=20,
         THROTTLE_WINDOW=900.0,
         PASSWORD_HASHER=None,  # argon2id at argon2-cffi's default costs; tests pass a cheaper one
@@ -85,7 +101,7 @@ def create_app(data_dir: Path | None = None, instance: Path | None = None,
         "sessions": Sessions(db),
         "prints": PrintJobs(instance / "prints", db),
         "throttle": Throttle(db, app.config["THROTTLE_ACCOUNT"], app.config["THROTTLE_ADDRESS"],
-                             app.config["THROTTLE_WINDOW"]),
+                             app.config["THROTTLE_WINDOW"], app.config["THROTTLE_LOCK"]),
     }
 
     from generator.render.filters import yuan

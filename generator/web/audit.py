@@ -1,15 +1,34 @@
-"""The append-only audit log: who changed which project when, each field before → after; and the
-record of every file uploaded."""
+"""The append-only audit log: who did what from where, to which object, with what outcome (each data
+change field by field, before → after), every record carrying a hash of the one before so that a
+record changed or removed outside the app shows; and the record of every file uploaded."""
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import io
 import json
+import sqlite3
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
+from typing import Any
 
 from generator.web.statedb import StateDB, now_iso
+
+SEALED = "audit_sealed"
+"""The settings row that says the records from before the hash chain were chained, once."""
+
+ACTIONS: dict[str, str] = {
+    "login": "登录", "login-failed": "登录失败", "login-throttled": "登录被拒（锁定中）", "lock": "账户锁定",
+    "unlock": "解除锁定", "logout": "退出登录", "session-limit": "超出在线会话数，结束旧会话",
+    "password-change": "修改本人密码", "save": "修改资料", "review": "审核", "print": "批量打印",
+    "plan-import": "导入年度计划", "user-add": "新增账户", "user-disable": "停用账户", "user-enable": "启用账户",
+    "user-passwd": "重设密码", "user-assign": "修改角色和单位", "user-duty": "修改管理职责",
+    "security-settings": "修改安全设置", "audit-export": "导出操作记录", "audit-verify": "校验操作记录",
+    "roster-download": "下载住户名册", "backup": "备份", "restore": "恢复",
+}
+"""Each event as the audit page and workbook name it."""
 
 
 @dataclass(frozen=True)
@@ -32,6 +51,16 @@ class Event:
     version_before: str = ""
     version_after: str = ""
     detail: str = ""
+    address: str = ""
+    """The client's address (the proxy's forwarded one behind --behind-https); empty for the command line."""
+    outcome: str = ""
+    """成功 or 失败 (empty in records from before outcomes were kept)."""
+    id: int = 0
+
+    @property
+    def action_name(self) -> str:
+        """The event in Chinese."""
+        return ACTIONS.get(self.action, self.action)
 
     @property
     def local_time(self) -> str:
@@ -39,31 +68,148 @@ class Event:
         return dt.datetime.fromisoformat(self.time).astimezone().strftime("%Y-%m-%d %H:%M:%S")
 
 
+CHAINED = ("time", "user", "action", "project", "changes", "version_before", "version_after", "detail", "address",
+           "outcome")
+"""The columns each record's hash covers, with the hash of the record before."""
+
+
+def record_hash(previous: str, row: Any) -> str:
+    """The hash a record carries: SHA-256 over the previous record's hash and this record's columns."""
+    values = [previous] + [str(row[c]) for c in CHAINED]
+    return hashlib.sha256(json.dumps(values, ensure_ascii=False).encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class Verified:
+    records: int
+    """Records checked."""
+    broken: int | None = None
+    """The number (id) of the first record whose hash does not match; None when the chain is whole."""
+    broken_time: str = ""
+
+    @property
+    def whole(self) -> bool:
+        return self.broken is None
+
+    def message(self) -> str:
+        """The verdict in Chinese, naming the first broken record."""
+        if self.whole:
+            return f"操作记录完整：共{self.records}条，逐条校验值一致，未发现修改或删除。"
+        return (f"操作记录不完整：第{self.broken}号记录（{self.broken_time}）的校验值不符，该记录或其前一条"
+                f"已在本程序之外被修改或删除；其后的记录无法再证明未被改动。")
+
+
+def _client_address() -> str:
+    from flask import has_request_context, request
+
+    return (request.remote_addr or "") if has_request_context() else ""
+
+
 class AuditLog:
-    """One row per event in the instance database, appended; nothing is ever rewritten."""
+    """One row per event in the instance database, appended; nothing is ever rewritten (the database
+    refuses UPDATE and DELETE of a chained record)."""
 
     def __init__(self, instance: Path) -> None:
         self.db = StateDB.of(instance)
+        self._seal()
+
+    def _seal(self) -> None:
+        """Chain the records from before the hash chain, once; afterwards an unchained record is a broken one."""
+        with self.db.write() as conn:
+            if conn.execute("SELECT 1 FROM settings WHERE key = ?", (SEALED,)).fetchone():
+                return
+            previous = ""
+            for row in conn.execute("SELECT * FROM audit ORDER BY id").fetchall():
+                if row["hash"]:
+                    previous = row["hash"]
+                    continue
+                previous = record_hash(previous, row)
+                conn.execute("UPDATE audit SET hash = ? WHERE id = ?", (previous, row["id"]))
+            conn.execute("INSERT INTO settings VALUES (?, '1', ?, '')", (SEALED, now_iso()))
 
     def append(self, user: str, action: str, project: str = "", changes: list[FieldChange] | None = None,
-               version_before: str = "", version_after: str = "", detail: str = "") -> Event:
-        """Record one event now."""
-        event = Event(now_iso(), user, action, project, changes or [], version_before, version_after, detail)
+               version_before: str = "", version_after: str = "", detail: str = "", outcome: str = "成功",
+               address: str | None = None) -> Event:
+        """Record one event now, chained to the one before (the address is the request's when not given)."""
+        address = _client_address() if address is None else address
+        event = Event(now_iso(), user, action, project, changes or [], version_before, version_after, detail,
+                      address, outcome)
         with self.db.write() as conn:
-            conn.execute(
-                "INSERT INTO audit (time, user, action, project, changes, version_before, version_after, detail) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (event.time, user, action, project, json.dumps([asdict(c) for c in event.changes], ensure_ascii=False),
-                 version_before, version_after, detail))
+            append_row(conn, event)
         return event
 
-    def events(self, project: str | None = None) -> list[Event]:
-        """Every event (of one project), oldest first."""
-        where, args = ("WHERE project = ?", (project,)) if project is not None else ("", ())
-        return [Event(r["time"], r["user"], r["action"], r["project"],
-                      [FieldChange(**c) for c in json.loads(r["changes"])], r["version_before"],
-                      r["version_after"], r["detail"])
-                for r in self.db.rows(f"SELECT * FROM audit {where} ORDER BY id", *args)]
+    def events(self, project: str | None = None, limit: int | None = None) -> list[Event]:
+        """Every event (of one project), oldest first; limit: only the latest this many."""
+        where, args = ("WHERE project = ?", [project]) if project is not None else ("", [])
+        if limit is not None:
+            rows = self.db.rows(f"SELECT * FROM (SELECT * FROM audit {where} ORDER BY id DESC LIMIT ?) ORDER BY id",
+                                *args, limit)
+        else:
+            rows = self.db.rows(f"SELECT * FROM audit {where} ORDER BY id", *args)
+        return [_event(r) for r in rows]
+
+    def verify(self) -> Verified:
+        """Recompute the chain from the first record: the first whose hash does not match is named."""
+        previous, count = "", 0
+        with self.db.connect() as conn:
+            for row in conn.execute("SELECT * FROM audit ORDER BY id"):
+                count += 1
+                expected = record_hash(previous, row)
+                if row["hash"] != expected:
+                    return Verified(count, row["id"], row["time"])
+                previous = row["hash"]
+        return Verified(count)
+
+    def oldest(self) -> str:
+        """The time of the first record kept; empty when there is none."""
+        rows = self.db.rows("SELECT min(time) FROM audit")
+        return str(rows[0][0] or "")
+
+
+def append_row(conn: sqlite3.Connection, event: Event) -> None:
+    """Insert one event, chained, in the caller's transaction (so a change and its record commit together)."""
+    last = conn.execute("SELECT hash FROM audit ORDER BY id DESC LIMIT 1").fetchone()
+    values = {"time": event.time, "user": event.user, "action": event.action, "project": event.project,
+              "changes": json.dumps([asdict(c) for c in event.changes], ensure_ascii=False),
+              "version_before": event.version_before, "version_after": event.version_after,
+              "detail": event.detail, "address": event.address, "outcome": event.outcome}
+    values["hash"] = record_hash(last["hash"] if last else "", values)
+    conn.execute(f"INSERT INTO audit ({', '.join(values)}) VALUES ({', '.join('?' * len(values))})",
+                 tuple(values.values()))
+
+
+def _event(r: Any) -> Event:
+    return Event(r["time"], r["user"], r["action"], r["project"], [FieldChange(**c) for c in json.loads(r["changes"])],
+                 r["version_before"], r["version_after"], r["detail"], r["address"], r["outcome"], r["id"])
+
+
+HEADERS = ("序号", "时间", "账户", "来访地址", "事件", "对象", "结果", "详情")
+
+
+def workbook(events: Iterable[Event], verdict: str) -> bytes:
+    """The audit records as a workbook for the assessor; every cell is text, so nothing in it runs as a formula."""
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "操作记录"
+    rows: list[tuple[str, ...]] = [(verdict,), HEADERS]
+    for e in events:
+        detail = e.detail
+        if e.changes:
+            detail = "；".join([detail] * bool(detail) + [f"{c.field}：{c.before}→{c.after}" for c in e.changes])
+        rows.append((str(e.id), e.local_time, e.user, e.address, e.action_name, e.project, e.outcome, detail))
+    for r, values in enumerate(rows, 1):
+        for c, value in enumerate(values, 1):
+            cell = ws.cell(r, c)
+            cell.value = value[:32000]
+            cell.data_type = "s"  # text whatever it starts with: a name like =HYPERLINK(...) stays a name
+            cell.number_format = "@"
+    for letter, width in zip("ABCDEFGH", (8, 20, 16, 16, 20, 24, 8, 60), strict=True):
+        ws.column_dimensions[letter].width = width
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
 
 
 @dataclass(frozen=True)

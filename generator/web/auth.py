@@ -2,38 +2,72 @@
 
 from __future__ import annotations
 
+import re
+import time
 from typing import Any
+from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, g, redirect, render_template, request, session, url_for
+from werkzeug.exceptions import HTTPException
 
-from generator.web.accounts import User
-from generator.web.security import accounts, audit, end_session, start_session, throttle
+from generator.web.accounts import AccountError, User
+from generator.web.security import (
+    accounts,
+    audit,
+    end_session,
+    login_required,
+    password_due,
+    start_session,
+    throttle,
+)
 
 bp = Blueprint("auth", __name__)
 
 
 def attempt(name: str, password: str) -> User:
-    """The account for a name and password; 429 while throttled, 401 on a wrong pair."""
+    """The account for a name and password; 429 while the account is locked or the address throttled, 401
+    on a wrong pair. Neither answer says whether the account exists."""
     address = request.remote_addr or "?"
     if throttle().blocked(name, address):
-        audit().append(name, "login-throttled", detail=address)
-        abort(429)
+        audit().append(name, "login-throttled", outcome="失败")
+        abort(429, description=LOCKED)
     user = accounts().verify(name, password)
     if user is None:
-        throttle().failed(name, address)
-        audit().append(name, "login-failed", detail=address)
+        locked = throttle().failed(name, address)
+        audit().append(name, "login-failed", outcome="失败")
+        if locked:
+            audit().append(name, "lock", detail=f"连续登录失败{accounts().policy().lock_after}次")
+            abort(429, description=LOCKED)
         abort(401, description="用户名或密码错误，或账户已停用")
     throttle().succeeded(name)
-    audit().append(user.name, "login", detail=address)
+    audit().append(user.name, "login")
     start_session(user)
     return user
 
 
-def _safe_next(target: str | None) -> str:
-    """Only a path on this server: never a full address another site could be put in."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return url_for("pages.index")
+LOCKED = "登录失败次数过多，已暂时锁定；请稍后再试，或请安全管理员解锁"
+"""The same words for an account that exists and one that does not."""
+
+_INVISIBLE = re.compile(r"[\t\n\r]")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_TRIMMED = "".join(chr(c) for c in range(0x21))
+"""What the URL standard trims from both ends of an address: C0 controls and the space."""
+
+
+def safe_next(target: str | None) -> str:
+    """Only a path on this server. The address is first read as a browser reads it (tabs and line breaks
+    dropped, leading spaces and control characters trimmed, backslashes as slashes), so that nothing a
+    browser would send to another site passes as a path here."""
+    fallback = url_for("pages.index")
+    if not target:
+        return fallback
+    cleaned = _INVISIBLE.sub("", target).strip(_TRIMMED).replace("\\", "/")
+    if _CONTROL.search(cleaned):
+        return fallback
+    parts = urlsplit(cleaned)
+    if parts.scheme or parts.netloc or not cleaned.startswith("/") or cleaned.startswith("//"):
+        return fallback
+    return cleaned
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -45,14 +79,12 @@ def login() -> Any:
     password = request.form.get("password", "")
     try:
         attempt(name, password)
-    except Exception as exc:
-        code = getattr(exc, "code", None)
-        if code in (401, 429):
-            message = getattr(exc, "description", "")
+    except HTTPException as exc:
+        if exc.code in (401, 429):
             return render_template("login.html", next=request.form.get("next", ""), username=name,
-                                   error=message if code == 401 else "登录失败次数过多，请15分钟后再试"), code
+                                   error=exc.description), exc.code
         raise
-    return redirect(_safe_next(request.form.get("next")))
+    return redirect(safe_next(request.form.get("next")))
 
 
 @bp.route("/logout", methods=["POST"])
@@ -61,3 +93,36 @@ def logout() -> Any:
         audit().append(g.user.name, "logout")
     end_session()
     return redirect(url_for("auth.login"))
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def password() -> Any:
+    """Change one's own password: forced when an administrator set it or it expired."""
+    user: User = g.user
+    policy = accounts().policy()
+    forced, _ = password_due(user, policy, time.time())
+    if request.method == "GET":
+        return render_template("password.html", forced=forced, policy=policy)
+    old, new = request.form.get("old", ""), request.form.get("password", "")
+    error = ""
+    if accounts().verify(user.name, old) is None:
+        error = "原密码不正确"
+    elif new != request.form.get("password2", ""):
+        error = "两次输入的新密码不一致"
+    elif new == old:
+        error = "新密码不能与原密码相同"
+    else:
+        try:
+            accounts().set_password(user.name, new)
+        except AccountError as exc:
+            error = str(exc)
+    if error:
+        audit().append(user.name, "password-change", outcome="失败", detail=error)
+        return render_template("password.html", forced=forced, policy=policy, error=error), 422
+    audit().append(user.name, "password-change")
+    fresh = accounts().get(user.name)
+    assert fresh is not None
+    start_session(fresh)  # the change ended every session of the account, this one included
+    session["last_login"] = "密码已修改。"
+    return redirect(url_for("pages.index"))

@@ -24,7 +24,7 @@ from generator.documents.kinds import KINDS, printable
 from generator.errors import GaizaoError
 from generator.web.accounts import User
 from generator.web.permissions import may
-from generator.web.security import loaded, login_required
+from generator.web.security import loaded, login_required, print_room
 from generator.web.statedb import StateDB
 
 bp = Blueprint("batch", __name__)
@@ -227,6 +227,7 @@ def start_print() -> Any:
     from generator.web.reviews import log, withheld
 
     user = _printer()
+    print_room(user)  # bounded per account and overall: 429 with the reason
     now = loaded()
     choices = _choices(user, now.data)
     kind = request.form.get("kind", "")

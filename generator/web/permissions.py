@@ -15,7 +15,7 @@ from generator.data.models import Community
 from generator.web.accounts import User
 
 Action = Literal["view", "edit"]
-Capability = Literal["review", "read-reviews", "print", "upload-forms", "admin"]
+Capability = Literal["review", "read-reviews", "print", "upload-forms", "admin", "security", "audit"]
 
 EDITORS = frozenset({"street", "district", "admin"})
 """Roles that may change project data in scope; the city reviews and downloads."""
@@ -24,8 +24,8 @@ EDITORS = frozenset({"street", "district", "admin"})
 def in_scope(user: User, data: DataSet, community_id: str, offices: Mapping[str, str] | None = None) -> bool:
     """Whether the community is one the account may know of at all (offices: each project's street office)."""
     community = data.communities.get(community_id)
-    if community is None or community.status != "planned":
-        return False
+    if community is None or community.status != "planned" or not user.role:
+        return False  # the three administrators see project data only through a business role of their own
     if user.role in ("city", "admin"):
         return True
     if user.role == "district":
@@ -54,14 +54,24 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     "read-reviews": frozenset({"district", "city", "admin"}),  # the review list, documents under review
     "print": frozenset({"district", "city", "admin"}),  # bound print files; a district of its own only
     "upload-forms": EDITORS,  # many 填报表 at once, each for a community the account may change
-    "admin": frozenset({"admin"}),  # the accounts
 }
-"""What each role may do beyond seeing and changing communities in scope."""
+"""What each business role may do beyond seeing and changing communities in scope."""
+
+DUTY_CAPABILITIES: dict[str, str] = {
+    "admin": "sysadmin",  # accounts and units
+    "security": "secadmin",  # security settings, unlocks
+    "audit": "auditor",  # reads and exports the audit log, nothing else
+}
+"""What only one of the three administrators may do, whatever the account's business role."""
 
 
 def may(user: User, capability: Capability) -> bool:
-    """Whether the account's role has a capability (the community, if any, is checked by allowed())."""
-    return not user.disabled and user.role in CAPABILITIES[capability]
+    """Whether the account's role or duty has a capability (the community, if any, is checked by allowed())."""
+    if user.disabled:
+        return False
+    if capability in DUTY_CAPABILITIES:
+        return user.duty == DUTY_CAPABILITIES[capability]
+    return user.role in CAPABILITIES[capability]
 
 
 PROGRAMME_ROLES = frozenset({"city", "admin"})

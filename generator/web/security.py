@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hmac
 import secrets
 import time
@@ -17,6 +18,7 @@ from generator.errors import DataError
 from generator.web.accounts import Accounts, Throttle, User
 from generator.web.audit import AuditLog, UploadLog
 from generator.web.permissions import Action, allowed
+from generator.web.policy import Policy
 from generator.web.sessions import Sessions
 from generator.web.statedb import StateError
 from generator.web.store import Loaded, Store
@@ -33,7 +35,7 @@ MESSAGES = {
     409: "操作与当前数据冲突",
     413: "上传的内容过大",
     415: "请求格式不受支持",
-    429: "登录失败次数过多，请稍后再试",
+    429: "请求过多，请稍后再试",
     500: "服务器内部错误",
     503: "数据文件夹暂时无法读取",
 }
@@ -84,12 +86,38 @@ def sessions() -> Sessions:
 
 
 def start_session(user: User) -> None:
-    """A fresh session for a logged-in account (a new key and CSRF token; nothing kept from before)."""
+    """A fresh session for a logged-in account (a new key and CSRF token; nothing kept from before); the
+    account's oldest sessions beyond the limit end, and the last login is shown once."""
     session.clear()
     session.permanent = True
     lifetime = current_app.config["PERMANENT_SESSION_LIFETIME"].total_seconds()
-    session["sid"] = sessions().start(user.name, request.remote_addr or "?", lifetime)
+    address = request.remote_addr or "?"
+    session["sid"] = sessions().start(user.name, address, lifetime)
+    ended = sessions().trim(user.name, accounts().policy().max_sessions)
+    if ended:
+        audit().append(user.name, "session-limit", detail=f"结束{ended}个较早的会话")
+    if user.last_login:
+        when = dt.datetime.fromtimestamp(user.last_login).strftime("%Y-%m-%d %H:%M")
+        session["last_login"] = f"上次登录：{when}，来自 {user.last_address or '未知地址'}"
+    accounts().logged_in(user.name, address, time.time())
     csrf_token()
+
+
+def password_due(user: User, policy: Policy, now: float) -> tuple[bool, int | None]:
+    """Whether the password must be changed now, and in how many days it expires when that is soon."""
+    if user.must_change:
+        return True, None
+    if not policy.max_age_days or not user.password_set:
+        return False, None
+    left = user.password_set + policy.max_age_days * 86400 - now
+    if left <= 0:
+        return True, None
+    days = int(left // 86400)
+    return False, days if days < policy.warn_days else None
+
+
+PASSWORD_FREE = frozenset({"auth.password", "auth.logout", "static"})
+"""What an account whose password must be changed may still reach."""
 
 
 def end_session() -> None:
@@ -107,7 +135,9 @@ def _load_user() -> None:
     found = sessions().get(token)
     user = accounts().get(found.user) if found is not None else None
     now = time.time()
-    idle = current_app.config["IDLE_TIMEOUT"].total_seconds()
+    policy = accounts().policy()
+    fixed = current_app.config["IDLE_TIMEOUT"]
+    idle = fixed.total_seconds() if fixed is not None else policy.idle_minutes * 60.0
     lifetime = current_app.config["PERMANENT_SESSION_LIFETIME"].total_seconds()
     # Logged out, a disabled account, a changed password, a long pause or a long day ends the session,
     # all judged on the server: the cookie holds nothing but the session's key.
@@ -120,6 +150,18 @@ def _load_user() -> None:
         return
     sessions().touch(token, found, now)
     g.user = user
+    due, g.password_days = password_due(user, policy, now)
+    if due and request.endpoint not in PASSWORD_FREE:
+        if is_api():
+            abort(403, description="须先在网页上修改密码（管理员设置的密码或已过期的密码）")
+        g.password_redirect = True
+
+
+def _password_first() -> Any:
+    # Set by _load_user; a redirect there would come before the CSRF check, which is fine: a GET.
+    if g.get("password_redirect"):
+        return redirect(url_for("auth.password"))
+    return None
 
 
 def _check_csrf() -> None:
@@ -130,6 +172,10 @@ def _check_csrf() -> None:
         if not request.is_json:
             abort(415)
         return
+    if g.get("expired"):
+        # The session ended on the server (logout, timeout, a login elsewhere beyond the limit): say so,
+        # rather than blame the page's CSRF token.
+        abort(401, description="登录已失效（已退出、长时间未操作，或同一账户在别处登录），请重新登录后再提交")
     sent = request.headers.get("X-CSRF-Token") or request.form.get("csrf_token") or ""
     expected = session.get("csrf")
     if not isinstance(expected, str) or not hmac.compare_digest(sent, expected):
@@ -207,6 +253,7 @@ def install(app: Flask) -> None:
     app.before_request(_size_limit)
     app.before_request(_load_user)
     app.before_request(_check_csrf)
+    app.before_request(_password_first)
     app.jinja_env.globals["csrf_token"] = csrf_token
 
     @app.errorhandler(HTTPException)
@@ -225,3 +272,22 @@ def install(app: Flask) -> None:
     def internal(exc: Exception) -> Any:
         app.logger.exception("internal error")
         return error_response(500, f"{MESSAGES[500]}：{type(exc).__name__}")
+
+
+PRINTS_PER_ACCOUNT = 2
+"""Print jobs one account may have waiting or running at once."""
+PRINTS_OVERALL = 6
+"""Print jobs the server keeps waiting or running at once, for everyone: each is LibreOffice for minutes."""
+
+
+def print_room(user: User) -> None:
+    """Refuse a new print job (429, saying why) while the account or the server has enough of them waiting."""
+    prints = current_app.extensions["gaizao"]["prints"]
+    with prints._lock:
+        pending = [job.owner for job in prints._live.values() if job.state in ("queued", "running")]
+    per_account = current_app.config.get("PRINTS_PER_ACCOUNT", PRINTS_PER_ACCOUNT)
+    overall = current_app.config.get("PRINTS_OVERALL", PRINTS_OVERALL)
+    if pending.count(user.name) >= per_account:
+        abort(429, description=f"您已有{pending.count(user.name)}个打印任务在排队或进行中，请等其完成后再提交新的任务")
+    if len(pending) >= overall:
+        abort(429, description=f"服务器上已有{len(pending)}个打印任务在排队或进行中，请稍后再提交")

@@ -62,3 +62,9 @@ class Sessions:
     def count(self, user: str) -> int:
         """The account's open sessions."""
         return int(self.db.rows("SELECT count(*) FROM sessions WHERE user = ?", user)[0][0])
+
+    def trim(self, user: str, keep: int) -> int:
+        """End the account's oldest sessions beyond the newest `keep`; how many ended."""
+        with self.db.write() as conn:
+            return conn.execute("DELETE FROM sessions WHERE user = ? AND id NOT IN (SELECT id FROM sessions WHERE "
+                                "user = ? ORDER BY since DESC LIMIT ?)", (user, user, keep)).rowcount

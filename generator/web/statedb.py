@@ -61,6 +61,31 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX uploads_community ON uploads(community, id);
     CREATE TABLE imported (name TEXT PRIMARY KEY, sha256 TEXT NOT NULL, time TEXT NOT NULL);
     """,
+    # 2: the 等保 baseline. Accounts gain a duty of the three administrators (系统/安全/审计管理员, at most
+    # one), a forced change of a password someone else set, the time the password was set, the last login;
+    # locks, earlier password hashes and the security settings get tables; the audit log gains the
+    # client's address, the outcome and a hash chain, and refuses UPDATE and DELETE. An account of the
+    # old all-powerful role `admin` keeps its reach over project data and becomes the 系统管理员.
+    """
+    ALTER TABLE users ADD COLUMN duty TEXT NOT NULL DEFAULT '';
+    ALTER TABLE users ADD COLUMN must_change INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE users ADD COLUMN password_set REAL NOT NULL DEFAULT 0;
+    ALTER TABLE users ADD COLUMN last_login REAL NOT NULL DEFAULT 0;
+    ALTER TABLE users ADD COLUMN last_address TEXT NOT NULL DEFAULT '';
+    UPDATE users SET duty = 'sysadmin' WHERE role = 'admin';
+    UPDATE users SET password_set = changed;
+    CREATE TABLE locks (user TEXT PRIMARY KEY, since REAL NOT NULL, until REAL NOT NULL);
+    CREATE TABLE password_history (user TEXT NOT NULL, password_hash TEXT NOT NULL, time REAL NOT NULL);
+    CREATE INDEX password_history_user ON password_history(user, time);
+    CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL, time TEXT NOT NULL, user TEXT NOT NULL);
+    ALTER TABLE audit ADD COLUMN address TEXT NOT NULL DEFAULT '';
+    ALTER TABLE audit ADD COLUMN outcome TEXT NOT NULL DEFAULT '';
+    ALTER TABLE audit ADD COLUMN hash TEXT NOT NULL DEFAULT '';
+    CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
+        BEGIN SELECT RAISE(ABORT, '操作记录只能追加，不能删除'); END;
+    CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit WHEN OLD.hash != ''
+        BEGIN SELECT RAISE(ABORT, '操作记录只能追加，不能修改'); END;
+    """,
 )
 
 LEGACY = ("users.json", "audit.log", "reviews.log")
@@ -166,9 +191,8 @@ class StateDB:
                 raise StateError(f"{self.path}：实例数据库由更新版本的程序创建（结构版本{version}，本程序只认识到"
                                  f"{len(MIGRATIONS)}），请升级程序后再运行，不要用旧版本打开")
             for number in range(version, len(MIGRATIONS)):
-                for statement in MIGRATIONS[number].split(";"):
-                    if statement.strip():
-                        conn.execute(statement)
+                for statement in statements(MIGRATIONS[number]):
+                    conn.execute(statement)
                 conn.execute(f"PRAGMA user_version = {number + 1}")
         self._import_legacy()
 
@@ -196,6 +220,17 @@ class StateDB:
             source.replace(target)
 
 
+def statements(script: str) -> Iterator[str]:
+    """The statements of a migration, whole: a trigger's body holds semicolons of its own."""
+    pending = ""
+    for piece in script.split(";"):
+        pending += piece + ";"
+        if sqlite3.complete_statement(pending):
+            if pending.strip(" \n;"):
+                yield pending
+            pending = ""
+
+
 def json_lines(raw: bytes) -> Iterator[dict[str, Any]]:
     """Each record of a JSON-lines file, oldest first; a line cut short by a crash is skipped."""
     for line in raw.decode("utf-8", errors="replace").splitlines():
@@ -216,7 +251,10 @@ def _import_users(conn: sqlite3.Connection, source: Path, raw: bytes) -> None:
         raise StateError(f"{source}：旧账户文件已损坏（{exc}），未能导入实例数据库；请从备份恢复该文件后重新启动") \
             from None
     # An account already in the database (made before this file was imported) is kept as it is.
-    conn.executemany("INSERT OR IGNORE INTO users VALUES (?, ?, ?, ?, ?, ?)", rows)
+    # An `admin` from before the three administrators becomes the 系统管理员, as migration 2 does.
+    conn.executemany("INSERT OR IGNORE INTO users (name, role, unit, password_hash, disabled, changed, duty, "
+                     "password_set) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                     [(*r, "sysadmin" if r[1] == "admin" else "", r[5]) for r in rows])
 
 
 def _import_audit(conn: sqlite3.Connection, source: Path, raw: bytes) -> None:

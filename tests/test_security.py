@@ -1,0 +1,374 @@
+"""The 等保 second-level baseline: password rules, lockout, first-login change, sessions, the three
+administrators, the audit chain, and the login page's redirect and client address."""
+
+from __future__ import annotations
+
+import io
+import sqlite3
+from pathlib import Path
+
+import openpyxl
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from generator.web.accounts import AccountError, Accounts, Throttle
+from generator.web.audit import AuditLog
+from generator.web.policy import Policy, PolicyError, check_password, load
+from generator.web.policy import save as save_policy
+from generator.web.statedb import DB_FILE, StateDB
+from tests.webapp import CHEAP, OWN, PASSWORD, change_password, csrf, login, make_app, make_instance
+
+DUTY_ACCOUNTS = {"sys": "sysadmin", "sec": "secadmin", "aud": "auditor"}
+"""The three administrators without a business role."""
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    data, instance = make_instance(tmp_path_factory.mktemp("security"))
+    accounts = Accounts(instance, CHEAP)
+    for name, duty in DUTY_ACCOUNTS.items():
+        accounts.add(name, "", "市住房城乡建设局", PASSWORD, duty=duty)
+    return data, instance
+
+
+@pytest.fixture(scope="module")
+def app(site: tuple[Path, Path]) -> Flask:
+    return make_app(*site)
+
+
+def client_of(app: Flask, name: str) -> FlaskClient:
+    client = app.test_client()
+    login(client, name)
+    return client
+
+
+# ---------------------------------------------------------------- 身份鉴别: the password rules
+
+
+@pytest.mark.parametrize(("password", "why"), [
+    ("aaaaaaaaaa", "至少3类"), ("1234567890", "至少3类"), ("password12", "至少3类"), ("Short-1", "至少10个字符"),
+    ("P@ssw0rd123", "常见"), ("Admin@12345", "常见"), ("Clerk-wang-2024", "用户名"), (" Leading-space-1", "首尾"),
+])
+def test_the_password_rules_refuse_weak_passwords(password: str, why: str) -> None:
+    with pytest.raises(PolicyError, match=why):
+        check_password(Policy(), "clerk-wang", password)
+
+
+def test_a_password_that_keeps_the_rules_passes_and_the_rules_follow_the_settings(tmp_path: Path) -> None:
+    check_password(Policy(), "clerk-wang", "Tea-garden-road-7")
+    db = StateDB.of(tmp_path)
+    policy, changes = save_policy(db, {"min_length": "14", "classes": "4"}, "sec")
+    assert load(db) == policy and policy.min_length == 14 and len(changes) == 2
+    with pytest.raises(PolicyError, match="至少14个字符"):
+        check_password(policy, "x", "Tea-garden-7")
+    with pytest.raises(PolicyError, match="至少4类"):
+        check_password(policy, "x", "Tea-garden-road-seven")
+    with pytest.raises(PolicyError, match="须在8至64之间"):
+        save_policy(db, {"min_length": "4", "classes": "2"}, "sec")
+    assert load(db).classes == 4  # nothing stored when one value is wrong
+
+
+def test_a_new_password_may_not_be_one_of_the_last_few(tmp_path: Path) -> None:
+    accounts = Accounts(tmp_path, CHEAP)
+    accounts.add("clerk", "street", "x", PASSWORD)
+    save_policy(accounts.db, {"history": "2"}, "sec")
+    accounts.set_password("clerk", "Second-pass-word-2")
+    with pytest.raises(AccountError, match="最近2次"):
+        accounts.set_password("clerk", PASSWORD)
+    accounts.set_password("clerk", "Third-pass-word-3")
+    accounts.set_password("clerk", PASSWORD)  # three passwords ago: allowed again
+
+
+# ---------------------------------------------------------------- lockout, with a fake clock
+
+
+def test_failed_logins_lock_the_account_for_the_set_time_then_it_opens(tmp_path: Path) -> None:
+    db = StateDB.of(tmp_path)
+    save_policy(db, {"lock_after": "5", "lock_minutes": "30"}, "sec")
+    throttle = Throttle(db)
+    assert [throttle.failed("bcg", "10.0.0.1", now=100 + i) for i in range(5)] == [False] * 4 + [True]
+    assert throttle.blocked("bcg", "10.0.0.9", now=105)  # from any address
+    assert throttle.blocked("bcg", "10.0.0.9", now=104 + 30 * 60 - 1)
+    assert not throttle.blocked("bcg", "10.0.0.9", now=104 + 30 * 60 + 1)
+    save_policy(db, {"lock_minutes": "0"}, "sec")  # until the 安全管理员 unlocks it
+    for i in range(5):
+        throttle.failed("renhe", "10.0.0.2", now=200 + i)
+    assert throttle.blocked("renhe", "10.0.0.9", now=10 ** 9)
+    assert [name for name, _, _ in throttle.locks(now=10 ** 9)] == ["renhe"]
+    assert throttle.unlock("renhe") and not throttle.blocked("renhe", "10.0.0.9", now=10 ** 9)
+
+
+def test_a_locked_account_and_a_missing_one_get_the_same_answer(site: tuple[Path, Path]) -> None:
+    app = make_app(*site, THROTTLE_ADDRESS=1000)
+    client = app.test_client()
+    token = csrf(client)
+
+    def attempt(name: str, password: str = "Wrong-password-1") -> tuple[int, str]:
+        r = client.post("/login", data={"username": name, "password": password, "csrf_token": token})
+        page = r.get_data(as_text=True)
+        return r.status_code, page[page.find('role="alert">'):page.find("</p>", page.find('role="alert">'))]
+
+    real = [attempt("dongqu") for _ in range(5)]
+    ghost = [attempt("no-such-clerk") for _ in range(5)]
+    assert real == ghost and [s for s, _ in real] == [401] * 4 + [429]
+    assert attempt("dongqu", PASSWORD)[0] == 429  # the right password too, while locked
+    events = [(e.user, e.action, e.outcome) for e in AuditLog(site[1]).events() if e.user == "dongqu"]
+    assert events[-7:] == [("dongqu", "login-failed", "失败")] * 5 + [("dongqu", "lock", "成功"),
+                                                                     ("dongqu", "login-throttled", "失败")]
+    sec = client_of(app, "sec")
+    page = sec.get("/admin/security").get_data(as_text=True)
+    assert 'id="lock-dongqu"' in page and "no-such-clerk" in page
+    assert sec.post("/admin/security/unlock/dongqu", data={"csrf_token": csrf(sec, "/")}).status_code == 302
+    assert sec.post("/admin/security/unlock/dongqu", data={"csrf_token": csrf(sec, "/")}).status_code == 404
+    login(app.test_client(), "dongqu")
+    Throttle(StateDB.of(site[1])).unlock("no-such-clerk")
+
+
+# ---------------------------------------------------------------- first login, expiry, last login, sessions
+
+
+def test_a_password_set_by_an_administrator_is_changed_at_first_login(site: tuple[Path, Path], app: Flask) -> None:
+    Accounts(site[1], CHEAP).add("newclerk", "street", "炳草岗街道办事处", "Given-by-admin-1", must_change=True)
+    client = app.test_client()
+    login(client, "newclerk", "Given-by-admin-1")
+    for path in ("/", f"/projects/{OWN['bcg']}", "/batch/forms"):
+        r = client.get(path)
+        assert r.status_code == 302 and r.headers["Location"].endswith("/account/password"), path
+    assert client.get("/api/projects").status_code == 403
+    token = csrf(client, "/account/password")
+    r = client.post("/account/password", data={"old": "Given-by-admin-1", "password": "weakweakweak",
+                                               "password2": "weakweakweak", "csrf_token": token})
+    assert r.status_code == 422 and "至少3类" in r.get_data(as_text=True)
+    change_password(client, "Given-by-admin-1", "My-own-secret-42")
+    assert client.get("/").status_code == 200
+    assert not Accounts(site[1]).get("newclerk").must_change  # type: ignore[union-attr]
+
+
+def test_an_old_password_must_be_changed_and_one_soon_old_is_warned_of(site: tuple[Path, Path], app: Flask) -> None:
+    import time
+
+    Accounts(site[1], CHEAP).add("oldpass", "street", "炳草岗街道办事处", PASSWORD)
+    with StateDB.of(site[1]).write() as conn:
+        conn.execute("UPDATE users SET password_set = ? WHERE name = 'oldpass'", (time.time() - 85 * 86400,))
+    client = app.test_client()
+    login(client, "oldpass")
+    assert "天内过期" in client.get("/").get_data(as_text=True)  # 90 days, warned 7 days before
+    with StateDB.of(site[1]).write() as conn:
+        conn.execute("UPDATE users SET password_set = ? WHERE name = 'oldpass'", (time.time() - 91 * 86400,))
+    assert client.get("/").headers["Location"].endswith("/account/password")
+
+
+def test_the_last_login_is_shown_once_after_the_next(app: Flask) -> None:
+    first = app.test_client()
+    login(first, "renhe")
+    first.get("/")
+    second = app.test_client()
+    login(second, "renhe")
+    page = second.get("/").get_data(as_text=True)
+    assert 'id="last-login"' in page and "上次登录" in page and "127.0.0.1" in page
+    assert 'id="last-login"' not in second.get("/").get_data(as_text=True)
+
+
+def test_a_login_beyond_the_session_limit_ends_the_oldest(site: tuple[Path, Path], tmp_path: Path) -> None:
+    data, instance = make_instance(tmp_path)
+    save_policy(StateDB.of(instance), {"max_sessions": "2"}, "sec")
+    app = make_app(data, instance)
+    clients = [client_of(app, "bcg") for _ in range(3)]
+    r = clients[0].post("/projects/dongqu-01/edit/survey", data={"csrf_token": "x"})
+    assert r.status_code == 401 and "别处登录" in r.get_data(as_text=True)  # not a CSRF message
+    assert [c.get("/").status_code for c in clients] == [302, 200, 200]
+    assert [e.action for e in AuditLog(instance).events()].count("session-limit") == 1
+
+
+# ---------------------------------------------------------------- 三员分立: role × action
+
+
+ACTIONS = [
+    # (method, path, status for sys, sec, aud, and an account with a business role only)
+    ("GET", "/admin/users", {"sys": 200, "sec": 404, "aud": 404, "bcg": 404}),
+    ("GET", "/admin/security", {"sys": 404, "sec": 200, "aud": 404, "bcg": 404}),
+    ("POST", "/admin/security", {"sys": 404, "sec": 422, "aud": 404, "bcg": 404}),  # no values sent
+    ("GET", "/admin/audit", {"sys": 404, "sec": 404, "aud": 200, "bcg": 404}),
+    ("GET", "/admin/audit.xlsx", {"sys": 404, "sec": 404, "aud": 200, "bcg": 404}),
+    ("GET", f"/projects/{OWN['bcg']}", {"sys": 404, "sec": 404, "aud": 404, "bcg": 200}),
+    ("GET", f"/projects/{OWN['bcg']}/roster.xlsx", {"sys": 404, "sec": 404, "aud": 404, "bcg": 200}),
+    ("GET", f"/api/projects/{OWN['bcg']}", {"sys": 404, "sec": 404, "aud": 404, "bcg": 200}),
+    ("GET", "/review", {"sys": 404, "sec": 404, "aud": 404, "bcg": 404}),
+    ("GET", "/batch/prints", {"sys": 404, "sec": 404, "aud": 404, "bcg": 404}),
+    ("GET", "/dashboard", {"sys": 404, "sec": 404, "aud": 404, "bcg": 404}),
+    ("GET", "/plan", {"sys": 404, "sec": 404, "aud": 404, "bcg": 404}),
+    ("GET", "/account/password", {"sys": 200, "sec": 200, "aud": 200, "bcg": 200}),
+]
+
+
+@pytest.mark.parametrize("name", ["sys", "sec", "aud", "bcg"])
+def test_each_administrator_does_only_its_own_part(app: Flask, name: str) -> None:
+    client = client_of(app, name)
+    token = csrf(client, "/account/password")
+    got, want = {}, {}
+    for method, path, by_name in ACTIONS:
+        if method == "GET":
+            got[path, method] = client.get(path).status_code
+        else:
+            got[path, method] = client.post(path, data={"csrf_token": token}).status_code
+        want[path, method] = by_name[name]
+    assert got == want
+    listing = client.get("/api/projects").get_json()["projects"]
+    assert (listing == []) is (name != "bcg")  # the three see no project data without a business role
+
+
+def test_the_administrators_page_cannot_touch_the_three_or_make_them(app: Flask, site: tuple[Path, Path]) -> None:
+    admin = client_of(app, "sys")
+    token = csrf(admin, "/admin/users")
+    r = admin.post("/admin/users/aud/passwd", data={"csrf_token": token, "password": "Take-over-audit-1",
+                                                  "password2": "Take-over-audit-1"})
+    assert r.status_code == 422 and "三员账户只能在服务器上" in r.get_data(as_text=True)
+    r = admin.post("/admin/users", data={"csrf_token": token, "name": "aud2", "role": "auditor", "unit": "x",
+                                         "password": "Fresh-account-9", "password2": "Fresh-account-9"})
+    assert r.status_code == 422 and Accounts(site[1]).get("aud2") is None
+    with pytest.raises(AccountError, match="未知的管理职责"):
+        Accounts(site[1]).set_duty("bcg", "superuser")
+    with pytest.raises(AccountError, match="没有业务角色"):
+        Accounts(site[1]).set_duty("aud", "")
+
+
+def test_an_old_admin_account_becomes_the_system_administrator(tmp_path: Path) -> None:
+    """An instance database from before the three administrators: migrated in place."""
+    from generator.web.statedb import MIGRATIONS, statements
+
+    instance = tmp_path / "old"
+    instance.mkdir()
+    conn = sqlite3.connect(instance / DB_FILE)
+    for statement in statements(MIGRATIONS[0]):
+        conn.execute(statement)
+    conn.execute("INSERT INTO users VALUES ('boss', 'admin', '市局', ?, 0, 1.0)", (CHEAP.hash(PASSWORD),))
+    conn.execute("INSERT INTO audit (time, user, action, project, changes, version_before, version_after, detail) "
+                 "VALUES ('2025-01-01T00:00:00+00:00', 'boss', 'login', '', '[]', '', '', '')")
+    conn.execute("PRAGMA user_version = 1")
+    conn.commit()
+    conn.close()
+    boss = Accounts(instance).get("boss")
+    assert boss is not None and boss.role == "admin" and boss.duty == "sysadmin" and boss.password_set == 1.0
+    log = AuditLog(instance)
+    assert log.verify().whole and log.verify().records == 1  # the old record chained once
+
+
+# ---------------------------------------------------------------- 安全审计: the chain
+
+
+def test_the_audit_chain_broken_by_hand_is_found_and_named(tmp_path: Path) -> None:
+    log = AuditLog(tmp_path)
+    for i in range(5):
+        log.append("bcg", "save", f"dongqu-0{i}", detail=f"第{i}次", address="10.0.0.1")
+    assert log.verify().whole and log.verify().records == 5
+    path = tmp_path / DB_FILE
+    conn = sqlite3.connect(path)
+    with pytest.raises(sqlite3.DatabaseError, match="只能追加"):
+        conn.execute("UPDATE audit SET user = 'renhe' WHERE id = 3")
+    with pytest.raises(sqlite3.DatabaseError, match="只能追加"):
+        conn.execute("DELETE FROM audit WHERE id = 3")
+    conn.execute("DROP TRIGGER audit_no_update")  # what someone with the file and sqlite3 could do
+    conn.execute("UPDATE audit SET user = 'renhe' WHERE id = 3")
+    conn.commit()
+    verdict = log.verify()
+    assert not verdict.whole and verdict.broken == 3 and "第3号记录" in verdict.message()
+    conn.execute("UPDATE audit SET user = 'bcg' WHERE id = 3")
+    conn.execute("DROP TRIGGER audit_no_delete")
+    conn.execute("DELETE FROM audit WHERE id = 2")
+    conn.commit()
+    conn.close()
+    assert log.verify().broken == 3  # the record after a removed one no longer matches
+
+
+def test_the_audit_page_says_whether_the_chain_is_whole_and_exports_text(site: tuple[Path, Path],
+                                                                         app: Flask) -> None:
+    AuditLog(site[1]).append("bcg", "save", "dongqu-01", detail='=HYPERLINK("http://x","点我")')
+    auditor = client_of(app, "aud")
+    page = auditor.get("/admin/audit").get_data(as_text=True)
+    assert "操作记录完整" in page and "来访地址" in page
+    r = auditor.get("/admin/audit.xlsx")
+    ws = openpyxl.load_workbook(io.BytesIO(r.data)).active
+    assert ws["A1"].value.startswith("操作记录完整")
+    cells = [c for row in ws.iter_rows() for c in row if c.value]
+    assert all(c.data_type == "s" for c in cells)
+    assert any(c.value == '=HYPERLINK("http://x","点我")' for c in cells)
+    events = AuditLog(site[1]).events()
+    assert [e.action for e in events[-2:]] == ["audit-verify", "audit-export"]
+    assert events[-1].address == "127.0.0.1" and events[-1].outcome == "成功"
+
+
+# ---------------------------------------------------------------- the login page: redirect, address, key
+
+
+@pytest.mark.parametrize("target", [
+    "//evil.example/", "/\\evil.example/", "\\\\evil.example", "/\t/evil.example", "\x01//evil.example",
+    " //evil.example", "/\r\n/evil.example", "https://evil.example/", "javascript:alert(1)", "/%0d%0a", "",
+    "\n/\\evil.example",
+])
+def test_after_login_only_a_path_of_this_site_is_followed(app: Flask, target: str) -> None:
+    client = app.test_client()
+    token = csrf(client)
+    r = client.post("/login", data={"username": "renhe", "password": PASSWORD, "csrf_token": token, "next": target})
+    assert r.status_code == 302
+    location = r.headers["Location"]
+    assert location.startswith("/") and not location.startswith("//") and "evil" not in location.split("?")[0][:3]
+    assert "\r" not in location and "\n" not in location
+    if target == "/%0d%0a":
+        assert location == "/%0d%0a"  # a path of this site, escaped: followed
+    else:
+        assert location == "/"
+
+
+def test_a_path_of_this_site_is_followed(app: Flask) -> None:
+    client = app.test_client()
+    token = csrf(client)
+    r = client.post("/login", data={"username": "renhe", "password": PASSWORD, "csrf_token": token,
+                                    "next": "/projects/renhe-24?tab=1"})
+    assert r.headers["Location"] == "/projects/renhe-24?tab=1"
+
+
+def test_the_forwarded_address_counts_only_behind_the_https_proxy(site: tuple[Path, Path]) -> None:
+    for behind, want in ((True, "203.0.113.7"), (False, "127.0.0.1")):
+        app = make_app(*site, BEHIND_HTTPS=behind)
+        client = app.test_client()
+        token = csrf(client)
+        # a client's own X-Forwarded-For comes first; the proxy appends the address it saw
+        client.post("/login", data={"username": "nobody-" + str(behind), "password": "x", "csrf_token": token},
+                    headers={"X-Forwarded-For": "10.9.9.9, 203.0.113.7", "X-Forwarded-Proto": "https"},
+                    base_url="https://localhost" if behind else "http://localhost")
+        event = [e for e in AuditLog(site[1]).events() if e.user == "nobody-" + str(behind)][-1]
+        assert event.address == want
+
+
+@pytest.mark.parametrize("content", [b"", b"   \n", b"\xff\xfe garbage", b"short"])
+def test_an_empty_or_damaged_session_key_is_made_afresh(tmp_path: Path, content: bytes) -> None:
+    data, instance = make_instance(tmp_path)
+    (instance / "secret_key").write_bytes(content)
+    app = make_app(data, instance)
+    key = (instance / "secret_key").read_text()
+    assert len(key) == 64 and app.config["SECRET_KEY"] == key
+    login(app.test_client(), "bcg")  # not "CSRF 校验失败"
+
+
+def test_print_jobs_are_bounded_per_account_and_overall(app: Flask) -> None:
+    from types import SimpleNamespace
+
+    prints = app.extensions["gaizao"]["prints"]
+    client = client_of(app, "dongqu")
+    token = csrf(client, "/")
+    with prints._lock:
+        prints._live.update({f"fake{i}": SimpleNamespace(owner="dongqu", state="queued") for i in range(2)})
+    try:
+        r = client.post("/batch/prints", data={"csrf_token": token, "kind": "survey"})
+        assert r.status_code == 429 and "2个打印任务" in r.get_data(as_text=True)
+        with prints._lock:
+            prints._live.update({f"other{i}": SimpleNamespace(owner="city", state="running") for i in range(6)})
+            for i in range(2):
+                del prints._live[f"fake{i}"]
+        r = client.post("/batch/prints", data={"csrf_token": token, "kind": "survey"})
+        assert r.status_code == 429 and "服务器上已有" in r.get_data(as_text=True)
+    finally:
+        with prints._lock:
+            for key in [k for k in prints._live if k.startswith(("fake", "other"))]:
+                del prints._live[key]
