@@ -372,3 +372,84 @@ def test_print_jobs_are_bounded_per_account_and_overall(app: Flask) -> None:
         with prints._lock:
             for key in [k for k in prints._live if k.startswith(("fake", "other"))]:
                 del prints._live[key]
+
+
+# ---------------------------------------------------------------- 个人信息保护
+
+
+@pytest.mark.parametrize(("field", "value", "shown"), [
+    ("住户名册·1栋101·户主姓名", "张小明", "张*明"), ("住户名册·1栋101·户主姓名", "张三", "张*"),
+    ("住户名册·1栋101·户主姓名", "欧阳小明", "欧**明"), ("住户名册·1栋101·联系电话", "13812341234", "138****1234"),
+    ("住户名册·1栋101·联系电话", "0812-3334444", "081****4444"), ("住户名册·1栋101·联系电话", "12345", "*****"),
+    ("住户名册·1栋101·意见", "同意", "同意"), ("住户名册·1栋101·户主姓名", "空", "空"),
+])
+def test_names_and_phones_are_masked(field: str, value: str, shown: str) -> None:
+    from generator.web.privacy import mask_value
+
+    assert mask_value(field, value) == shown
+
+
+def test_the_roster_goes_only_to_its_street_office_with_a_purpose_and_is_logged_masked(
+        site: tuple[Path, Path], app: Flask) -> None:
+    from generator.web.audit import FieldChange
+
+    street = client_of(app, "renhe")
+    path = "/projects/renhe-24/roster.xlsx"
+    assert street.get(path).status_code == 200 and "下载用途" in street.get(path).get_data(as_text=True)
+    token = csrf(street, path)
+    assert street.post(path, data={"csrf_token": token, "purpose": "  "}).status_code == 422
+    r = street.post(path, data={"csrf_token": token, "purpose": "入户 征询意见"})
+    assert r.status_code == 200 and r.mimetype.endswith("sheet")
+    event = AuditLog(site[1]).events("renhe-24")[-1]
+    assert (event.action, event.detail, event.address) == ("roster-download", "用途：入户 征询意见", "127.0.0.1")
+    for name in ("dongqu", "admin"):
+        other = client_of(app, name)
+        assert other.get(f"/projects/{OWN[name]}/roster.xlsx").status_code == 403
+    # a change recorded before masking is shown masked on the project page
+    AuditLog(site[1]).append("renhe", "save", "renhe-24",
+                             [FieldChange("住户名册·1栋1单元101·联系电话", "13812341234", "13998765432")])
+    page = street.get("/projects/renhe-24").get_data(as_text=True)
+    assert "138****1234 → 139****5432" in page and "13812341234" not in page
+
+
+# ---------------------------------------------------------------- the self-check and the commands
+
+
+def test_security_check_says_clause_by_clause_what_is_met(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from generator.cli.main import main
+
+    inst = str(tmp_path / "inst")
+    runner = CliRunner()
+    assert runner.invoke(main, ["users", "add", "wang", "--duty", "sysadmin", "--unit", "市局", "--password-stdin",
+                                "--instance", inst], input="Strong-pass-word-1\n").exit_code == 0
+    out = runner.invoke(main, ["security", "check", "--instance", inst]).output
+    assert "【不符合】安全管理员：没有启用的安全管理员账户" in out
+    assert "【不符合】定期备份：从未用 gaizao backup 备份过" in out
+    assert "【部分符合】登录连接超时自动退出：无操作15分钟自动退出（默认值" in out
+    assert "【无法判断】远程管理防窃听（HTTPS）" in out and "【符合】审计记录完整、防篡改" in out
+    db = StateDB.of(Path(inst))
+    save_policy(db, {"idle_minutes": "10"}, "sec")
+    from generator.web.policy import note_served
+
+    note_served(db, behind_https=True)
+    AuditLog(Path(inst)).append("命令行:root", "backup", detail="/srv/backup/x.zip")
+    for name, duty in (("li", "secadmin"), ("zhao", "auditor")):
+        Accounts(Path(inst), CHEAP).add(name, "", "市局", "Strong-pass-word-1", duty=duty)
+    out = runner.invoke(main, ["security", "check", "--instance", inst]).output
+    assert "不符合" not in out.split("合计")[0], out
+    assert "【符合】远程管理防窃听（HTTPS）" in out and "【符合】定期备份" in out
+    assert runner.invoke(main, ["security", "verify", "--instance", inst]).exit_code == 0
+    conn = sqlite3.connect(Path(inst) / DB_FILE)
+    conn.execute("DROP TRIGGER audit_no_update")
+    conn.execute("UPDATE audit SET detail = 'x' WHERE id = 1")
+    conn.commit()
+    conn.close()
+    broken = runner.invoke(main, ["security", "verify", "--instance", inst])
+    assert broken.exit_code == 1 and "第1号记录" in broken.output
+    out = runner.invoke(main, ["security", "check", "--instance", inst]).output
+    assert "【不符合】审计记录完整、防篡改" in out and "【不符合】审计记录只能追加" in out
+    assert Throttle(db, 1, lock_seconds=0).failed("zhao", "h")  # locked until unlocked
+    assert runner.invoke(main, ["security", "unlock", "zhao", "--instance", inst]).exit_code == 0
+    assert runner.invoke(main, ["security", "unlock", "zhao", "--instance", inst]).exit_code == 1

@@ -147,7 +147,9 @@ ROUTES: list[tuple[str, str, dict[str, Any]]] = [
     ("POST", "/projects/{id}/edit/survey", {"city": 403}),
     ("GET", "/projects/{id}/form.xlsx", {"city": 403}),
     ("POST", "/projects/{id}/form", {"city": 403}),
-    ("GET", "/projects/{id}/roster.xlsx", {"city": 403}),
+    # the roster (residents' names and phones): only the street office that collects it; a POST states its purpose
+    ("GET", "/projects/{id}/roster.xlsx", {"city": 403, "district": 403, "admin": 403}),
+    ("POST", "/projects/{id}/roster.xlsx", {"street": 422, "city": 403, "district": 403, "admin": 403}),
     ("POST", "/projects/{id}/roster", {"city": 403}),
     ("POST", "/projects/{id}/photos", {"city": 403}),
     ("GET", "/api/projects/{id}", {}),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import re
 from pathlib import Path
+from typing import Any
 
 import openpyxl
 import pytest
@@ -44,6 +45,12 @@ def _edited(payload: bytes, cells: dict[str, object]) -> bytes:
     return out.getvalue()
 
 
+def _roster(client: FlaskClient, community: str) -> Any:
+    """The roster workbook, downloaded as the page does: a POST with its purpose."""
+    token = csrf(client, f"/projects/{community}/roster.xlsx")
+    return client.post(f"/projects/{community}/roster.xlsx", data={"csrf_token": token, "purpose": "入户征询意见"})
+
+
 def test_the_project_page_offers_the_roster(fresh: tuple[Flask, Path, Path]) -> None:
     app, _, _ = fresh
     page = _client(app, "renhe").get("/projects/renhe-06").get_data(as_text=True)
@@ -59,7 +66,7 @@ def test_a_filled_roster_uploaded_replaces_the_roster_and_is_audited(fresh: tupl
     match = re.search(r"其中同意(\d+)户", client.get("/projects/renhe-06").get_data(as_text=True))
     assert match
     agreed = int(match.group(1))
-    r = client.get("/projects/renhe-06/roster.xlsx")
+    r = _roster(client, "renhe-06")
     assert r.status_code == 200 and "filename*=UTF-8''06-" in r.headers["Content-Disposition"]
     status, text = _upload(client, "renhe-06", r.data)
     assert status == 200 and "与现有名册相同，没有改动" in text
@@ -83,7 +90,7 @@ def test_a_filled_roster_uploaded_replaces_the_roster_and_is_audited(fresh: tupl
 def test_a_bad_roster_is_refused_by_row_and_column_and_changes_nothing(fresh: tuple[Flask, Path, Path]) -> None:
     app, data, instance = fresh
     client = _client(app, "renhe")
-    source = client.get("/projects/renhe-06/roster.xlsx").data
+    source = _roster(client, "renhe-06").data
     csv = data / "rosters" / "renhe-06.csv"
     before = csv.read_bytes()
     status, text = _upload(client, "renhe-06", _edited(source, {"H5": "弃权", "E6": "12345"}))
@@ -93,7 +100,7 @@ def test_a_bad_roster_is_refused_by_row_and_column_and_changes_nothing(fresh: tu
     assert status == 422 and "第7行“房号”列：不能为空" in text and "第8行“征询日期”列：日期不存在" in text
     status, text = _upload(client, "renhe-06", b"<html><table></table></html>")
     assert status == 422 and "网页" in text
-    other = client.get("/projects/renhe-05/roster.xlsx").data
+    other = _roster(client, "renhe-05").data
     status, text = _upload(client, "renhe-06", other)
     assert status == 422 and "不是林业大院（renhe-06）的" in text
     assert csv.read_bytes() == before
@@ -105,7 +112,7 @@ def test_roster_routes_check_scope_and_csrf(fresh: tuple[Flask, Path, Path]) -> 
     bcg = _client(app, "bcg")
     assert bcg.get("/projects/renhe-06/roster.xlsx").status_code == 404
     renhe = _client(app, "renhe")
-    source = renhe.get("/projects/renhe-06/roster.xlsx").data
+    source = _roster(renhe, "renhe-06").data
     token = csrf(bcg, "/projects/dongqu-01")
     assert _upload(bcg, "renhe-06", source, token=token)[0] == 404
     before = (data / "rosters" / "renhe-06.csv").read_bytes()
@@ -140,10 +147,13 @@ def test_a_clerk_downloads_fills_and_uploads_the_roster_in_a_browser(tmp_path: P
             page.goto(f"{running.base}/projects/renhe-06")
             SHOTS.mkdir(parents=True, exist_ok=True)
             page.locator("#roster").screenshot(path=str(SHOTS / "roster-panel.png"))
+            page.click("text=下载住户名册（Excel）")
+            page.fill("#purpose", "入户征询意见")  # asked before every download, and recorded
             with page.expect_download() as info:
-                page.click("text=下载住户名册（Excel）")
+                page.click("button:has-text('下载住户名册')")
             download = info.value
             assert download.suggested_filename == "06-林业大院-住户名册.xlsx"
+            page.goto(f"{running.base}/projects/renhe-06")
             filled = tmp_path / "filled.xlsx"
             filled.write_bytes(_edited(Path(download.path()).read_bytes(), {"H4": "未表态"}))
             page.set_input_files("#roster-file", str(filled))

@@ -33,7 +33,7 @@ from generator.cli.form import form
 from generator.cli.printing import print_cmd
 from generator.cli.reports import report
 from generator.cli.templates import templates
-from generator.cli.web import backup, restore, serve, users
+from generator.cli.web import backup, restore, security, serve, users
 from generator.documents.kinds import kinds_of
 from generator.errors import GaizaoError
 
@@ -152,5 +152,6 @@ def _print_summary(result: Any) -> None:
 
 from generator.cli.roster import roster  # noqa: E402  (a command group of its own)
 
-for _command in (import_cmd, init, print_cmd, report, roster, templates, form, serve, users, backup, restore):
+for _command in (import_cmd, init, print_cmd, report, roster, templates, form, serve, users, backup, restore,
+                 security):
     main.add_command(_command)

@@ -239,3 +239,45 @@ def restore(ctx: click.Context, archive: Path, instance: Path | None, force: boo
                "全部文件校验和一致。")
     for kept in done.kept:
         click.echo(f"原有内容已改名保留为 {kept}，确认无误后可自行删除。")
+
+
+@click.group(context_settings=CONTEXT)
+def security() -> None:
+    """网页版的安全自查、操作记录校验和账户解锁（等级保护测评用）。"""
+
+
+@security.command("check", context_settings=CONTEXT)
+@instance_option
+def security_check(instance: Path | None) -> None:
+    """逐项列出本实例对照等级保护第二级要求的设置和记录：哪些符合、哪些不符合，可交测评机构。"""
+    from generator.web.selfcheck import check, report
+
+    click.echo(report(check(_instance(instance))))
+
+
+@security.command("verify", context_settings=CONTEXT)
+@instance_option
+def security_verify(instance: Path | None) -> None:
+    """逐条核对操作记录的校验值链：完整时退出码为0，发现修改或删除时指出第一条不符的记录、退出码为1。"""
+    from generator.web.audit import AuditLog
+
+    log = AuditLog(_instance(instance))
+    verdict = log.verify()
+    click.echo(verdict.message())
+    _record(_instance(instance), "audit-verify", verdict.message())
+    if not verdict.whole:
+        sys.exit(1)
+
+
+@security.command("unlock", context_settings=CONTEXT)
+@click.argument("name", metavar="用户名")
+@instance_option
+def security_unlock(name: str, instance: Path | None) -> None:
+    """解除因连续登录失败而锁定的账户。"""
+    from generator.web.accounts import Throttle
+    from generator.web.statedb import StateDB
+
+    if not Throttle(StateDB.of(_instance(instance))).unlock(name):
+        raise GaizaoError(f"账户“{name}”没有被锁定")
+    _record(_instance(instance), "unlock", name)
+    click.echo(f"已解除账户 {name} 的锁定。")

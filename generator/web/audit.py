@@ -160,6 +160,15 @@ class AuditLog:
                 previous = row["hash"]
         return Verified(count)
 
+    def latest(self, action: str) -> Event | None:
+        """The latest event of one kind; None when there was none."""
+        rows = self.db.rows("SELECT * FROM audit WHERE action = ? ORDER BY id DESC LIMIT 1", action)
+        return _event(rows[0]) if rows else None
+
+    def count(self, action: str) -> int:
+        """How many events of one kind were recorded."""
+        return int(self.db.rows("SELECT count(*) FROM audit WHERE action = ?", action)[0][0])
+
     def oldest(self) -> str:
         """The time of the first record kept; empty when there is none."""
         rows = self.db.rows("SELECT min(time) FROM audit")

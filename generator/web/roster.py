@@ -12,6 +12,7 @@ from flask import Blueprint, abort, g, render_template, request
 from generator.errors import DataError
 from generator.web.audit import FieldChange
 from generator.web.permissions import allowed
+from generator.web.privacy import masked
 from generator.web.security import audit, community_or_404, login_required, record_upload, store
 
 bp = Blueprint("roster", __name__)
@@ -38,17 +39,32 @@ def roster_panel() -> dict[str, Any]:
     return {"roster_state": roster_state}
 
 
-@bp.route("/projects/<community_id>/roster.xlsx")
+PURPOSE = 100
+"""Characters of a download's stated purpose at most."""
+
+
+@bp.route("/projects/<community_id>/roster.xlsx", methods=["GET", "POST"])
 @login_required
 def roster_file(community_id: str) -> Any:
-    """The community's roster workbook, as `gaizao roster export` makes it (a blank one by building)."""
+    """The community's roster workbook, as `gaizao roster export` makes it (a blank one by building), for
+    the street office that collects it only: residents' names and phones in full. The page asks what it
+    is for; the download is a POST, so the purpose is recorded and nothing of the roster is in a URL."""
     from generator.intake.form import roster_file as file_name
     from generator.intake.roster_io import roster_workbook
     from generator.web.pages import download
 
     now = community_or_404(community_id, "edit")
+    community = now.data.communities[community_id]
+    if g.user.role != "street":
+        abort(403, description="住户名册含住户姓名和电话，只由采集它的街道办事处下载")
+    purpose = " ".join(request.form.get("purpose", "").split())
+    if request.method == "GET" or not purpose or len(purpose) > PURPOSE:
+        error = "" if request.method == "GET" else f"请填写下载用途（不超过{PURPOSE}个字）"
+        return render_template("roster_download.html", community=community, error=error,
+                               purpose=purpose[:PURPOSE]), 200 if request.method == "GET" else 422
     payload, _ = roster_workbook(now.data, community_id)
-    return download(file_name(now.data.communities[community_id]).name, payload)
+    audit().append(g.user.name, "roster-download", community_id, detail=f"用途：{purpose}")
+    return download(file_name(community).name, payload)
 
 
 @bp.route("/projects/<community_id>/roster", methods=["POST"])
@@ -84,7 +100,8 @@ def roster_upload(community_id: str) -> Any:
             else:
                 households, written = result.households, result.changed
                 found = result.changes
-                changes = [FieldChange(*c) for c in found[:AUDIT_CHANGES]]
+                # Names and phones masked: the audit log and the pages it shows on are read beyond the street office.
+                changes = masked(FieldChange(*c) for c in found[:AUDIT_CHANGES])
                 if len(found) > AUDIT_CHANGES:
                     changes.append(FieldChange("住户名册", "", f"另有{len(found) - AUDIT_CHANGES}处改动"))
                 if written:

@@ -19,6 +19,7 @@ from generator.web.accounts import Accounts, Throttle, User
 from generator.web.audit import AuditLog, UploadLog
 from generator.web.permissions import Action, allowed
 from generator.web.policy import Policy
+from generator.web.privacy import mask_value
 from generator.web.sessions import Sessions
 from generator.web.statedb import StateError
 from generator.web.store import Loaded, Store
@@ -255,6 +256,8 @@ def install(app: Flask) -> None:
     app.before_request(_check_csrf)
     app.before_request(_password_first)
     app.jinja_env.globals["csrf_token"] = csrf_token
+    # a resident's name or phone in a recorded change (records from before masking too) shows masked
+    app.jinja_env.filters["personal"] = lambda value, field: mask_value(field, str(value))
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> Any:
