@@ -9,7 +9,7 @@ import hashlib
 import io
 import json
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -73,10 +73,18 @@ CHAINED = ("time", "user", "action", "project", "changes", "version_before", "ve
 """The columns each record's hash covers, with the hash of the record before."""
 
 
-def record_hash(previous: str, row: Any) -> str:
-    """The hash a record carries: SHA-256 over the previous record's hash and this record's columns."""
-    values = [previous] + [str(row[c]) for c in CHAINED]
-    return hashlib.sha256(json.dumps(values, ensure_ascii=False).encode("utf-8")).hexdigest()
+def record_hash(previous: str, values: Sequence[Any]) -> str:
+    """The hash a record carries: SHA-256 over the previous record's hash and this record's columns (in
+    CHAINED order), each prefixed with its length so that no two different records read alike."""
+    digest = hashlib.sha256(previous.encode("ascii"))
+    for value in values:
+        raw = str(value).encode("utf-8")
+        digest.update(len(raw).to_bytes(8, "big"))
+        digest.update(raw)
+    return digest.hexdigest()
+
+
+_SELECT_CHAINED = f"SELECT id, time, hash, {', '.join(CHAINED)} FROM audit ORDER BY id"
 
 
 @dataclass(frozen=True)
@@ -119,12 +127,12 @@ class AuditLog:
             if conn.execute("SELECT 1 FROM settings WHERE key = ?", (SEALED,)).fetchone():
                 return
             previous = ""
-            for row in conn.execute("SELECT * FROM audit ORDER BY id").fetchall():
-                if row["hash"]:
-                    previous = row["hash"]
+            for row in conn.execute(_SELECT_CHAINED).fetchall():
+                if row[2]:
+                    previous = row[2]
                     continue
-                previous = record_hash(previous, row)
-                conn.execute("UPDATE audit SET hash = ? WHERE id = ?", (previous, row["id"]))
+                previous = record_hash(previous, tuple(row)[3:])
+                conn.execute("UPDATE audit SET hash = ? WHERE id = ?", (previous, row[0]))
             conn.execute("INSERT INTO settings VALUES (?, '1', ?, '')", (SEALED, now_iso()))
 
     def append(self, user: str, action: str, project: str = "", changes: list[FieldChange] | None = None,
@@ -152,12 +160,12 @@ class AuditLog:
         """Recompute the chain from the first record: the first whose hash does not match is named."""
         previous, count = "", 0
         with self.db.connect() as conn:
-            for row in conn.execute("SELECT * FROM audit ORDER BY id"):
+            conn.row_factory = None  # plain tuples: the check reads every record
+            for row in conn.execute(_SELECT_CHAINED):
                 count += 1
-                expected = record_hash(previous, row)
-                if row["hash"] != expected:
-                    return Verified(count, row["id"], row["time"])
-                previous = row["hash"]
+                if row[2] != record_hash(previous, row[3:]):
+                    return Verified(count, row[0], row[1])
+                previous = row[2]
         return Verified(count)
 
     def latest(self, action: str) -> Event | None:
@@ -182,7 +190,7 @@ def append_row(conn: sqlite3.Connection, event: Event) -> None:
               "changes": json.dumps([asdict(c) for c in event.changes], ensure_ascii=False),
               "version_before": event.version_before, "version_after": event.version_after,
               "detail": event.detail, "address": event.address, "outcome": event.outcome}
-    values["hash"] = record_hash(last["hash"] if last else "", values)
+    values["hash"] = record_hash(last["hash"] if last else "", [values[c] for c in CHAINED])
     conn.execute(f"INSERT INTO audit ({', '.join(values)}) VALUES ({', '.join('?' * len(values))})",
                  tuple(values.values()))
 
@@ -198,24 +206,26 @@ HEADERS = ("序号", "时间", "账户", "来访地址", "事件", "对象", "�
 def workbook(events: Iterable[Event], verdict: str) -> bytes:
     """The audit records as a workbook for the assessor; every cell is text, so nothing in it runs as a formula."""
     from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
 
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "操作记录"
-    rows: list[tuple[str, ...]] = [(verdict,), HEADERS]
+    wb = Workbook(write_only=True)  # streamed: a year of records is hundreds of thousands of rows
+    ws = wb.create_sheet("操作记录")
+    for letter, width in zip("ABCDEFGH", (8, 20, 16, 16, 20, 24, 8, 60), strict=True):
+        ws.column_dimensions[letter].width = width
+
+    def text(value: str) -> WriteOnlyCell:
+        cell = WriteOnlyCell(ws, value[:32000])
+        cell.data_type = "s"  # text whatever it starts with: a name like =HYPERLINK(...) stays a name
+        return cell
+
+    ws.append([text(verdict)])
+    ws.append([text(h) for h in HEADERS])
     for e in events:
         detail = e.detail
         if e.changes:
             detail = "；".join([detail] * bool(detail) + [f"{c.field}：{c.before}→{c.after}" for c in e.changes])
-        rows.append((str(e.id), e.local_time, e.user, e.address, e.action_name, e.project, e.outcome, detail))
-    for r, values in enumerate(rows, 1):
-        for c, value in enumerate(values, 1):
-            cell = ws.cell(r, c)
-            cell.value = value[:32000]
-            cell.data_type = "s"  # text whatever it starts with: a name like =HYPERLINK(...) stays a name
-            cell.number_format = "@"
-    for letter, width in zip("ABCDEFGH", (8, 20, 16, 16, 20, 24, 8, 60), strict=True):
-        ws.column_dimensions[letter].width = width
+        ws.append([text(v) for v in (str(e.id), e.local_time, e.user, e.address, e.action_name, e.project,
+                                     e.outcome, detail)])
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()
