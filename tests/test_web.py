@@ -226,7 +226,7 @@ def test_every_route_is_in_the_matrix_or_public(app: Flask) -> None:
                for _, p, _ in ROUTES}
     covered |= {p.replace("/<kind>", "/<section>") for p in covered}
     covered |= {rule for _, _, rule, _ in GLOBAL_ROUTES}
-    public = {"/login", "/logout", "/static/<path:filename>", "/", "/api/login", "/api/projects"}
+    public = {"/login", "/login/second", "/logout", "/static/<path:filename>", "/", "/api/login", "/api/projects"}
     covered |= {rule for _, _, rule, _ in CITY_ROUTES}  # the bureaus' routes: tests/test_web_city.py
     routes = {r.rule for r in app.url_map.iter_rules()}
     assert routes - covered - public == set()

@@ -281,3 +281,15 @@ def security_unlock(name: str, instance: Path | None) -> None:
         raise GaizaoError(f"账户“{name}”没有被锁定")
     _record(_instance(instance), "unlock", name)
     click.echo(f"已解除账户 {name} 的锁定。")
+
+
+@security.command("reset-totp", context_settings=CONTEXT)
+@click.argument("name", metavar="用户名")
+@instance_option
+def security_reset_totp(name: str, instance: Path | None) -> None:
+    """重置账户的动态口令（第三级，手机和恢复码都丢失时）：该账户下次登录时重新开通。"""
+    from generator.web.accounts import Accounts
+
+    Accounts(_instance(instance)).reset_totp(name)
+    _record(_instance(instance), "totp-reset", name)
+    click.echo(f"已重置账户 {name} 的动态口令，下次登录时重新开通。")

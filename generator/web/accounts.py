@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
+import secrets
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -61,6 +63,8 @@ class User:
     """When the password was set (epoch seconds), for its expiry."""
     last_login: float = 0.0
     last_address: str = ""
+    totp: str = ""
+    """The base32 TOTP secret of the second factor (第三级); empty until the account enrols."""
 
     @property
     def role_name(self) -> str:
@@ -139,6 +143,32 @@ class Accounts:
                                "请先用 users assign 给它业务角色，或停用它")
         self._update(name, ends_sessions=True, duty=duty, changed=time.time())
 
+    def enrol_totp(self, name: str, secret: str) -> list[str]:
+        """Keep an account's TOTP secret; returns its new one-time recovery codes (shown once, kept hashed)."""
+        codes = [f"{secrets.token_hex(3)}-{secrets.token_hex(3)}" for _ in range(RECOVERY_CODES)]
+        with self.db.write() as conn:
+            conn.execute("UPDATE users SET totp = ? WHERE name = ?", (secret, name))
+            conn.execute("DELETE FROM recovery_codes WHERE user = ?", (name,))
+            conn.executemany("INSERT INTO recovery_codes (user, code_hash) VALUES (?, ?)",
+                             [(name, _code_hash(c)) for c in codes])
+        return codes
+
+    def reset_totp(self, name: str) -> None:
+        """Forget an account's second factor: it enrols again at its next login."""
+        self._update(name, ends_sessions=True, totp="", changed=time.time())
+
+    def second_factor(self, user: User, code: str, now: float | None = None) -> bool:
+        """Whether a TOTP code (this 30 s step or the one either side) or an unused recovery code is right;
+        a recovery code is spent by its use."""
+        import pyotp
+
+        code = code.strip().lower()
+        if user.totp and code.isdigit() and pyotp.TOTP(user.totp).verify(code, for_time=now, valid_window=1):
+            return True
+        with self.db.write() as conn:
+            return conn.execute("UPDATE recovery_codes SET used = ? WHERE user = ? AND code_hash = ? AND used = 0",
+                                (time.time(), user.name, _code_hash(code))).rowcount == 1
+
     def logged_in(self, name: str, address: str, now: float) -> None:
         """Note a successful login (what the next login shows as the last one)."""
         with self.db.write() as conn:
@@ -184,6 +214,14 @@ class Accounts:
         if not _check_hash(user.password_hash, password) or user.disabled:
             return None
         return user
+
+
+RECOVERY_CODES = 8
+"""One-time codes an account gets with its second factor, for a lost phone."""
+
+
+def _code_hash(code: str) -> str:
+    return hashlib.sha256(code.strip().lower().encode("utf-8")).hexdigest()
 
 
 def _check_hash(stored: str, password: str) -> bool:
@@ -276,4 +314,5 @@ class Throttle:
 
 def _user(row: Any) -> User:
     return User(row["name"], row["role"], row["unit"], row["password_hash"], bool(row["disabled"]), row["changed"],
-                row["duty"], bool(row["must_change"]), row["password_set"], row["last_login"], row["last_address"])
+                row["duty"], bool(row["must_change"]), row["password_set"], row["last_login"], row["last_address"],
+                row["totp"])

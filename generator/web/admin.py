@@ -118,7 +118,10 @@ def security() -> Any:
     """The 安全管理员's settings: password rules, lockout, idle timeout, concurrent sessions; and the locks."""
     me = _admin("security")
     error, message, status = "", request.args.get("done", ""), 200
-    if request.method == "POST":
+    if request.method == "POST" and request.form.get("level", "").strip() == "3" and not request.is_secure:
+        # Level 3 serves nothing over plain HTTP: set here, it would shut everyone out, this page included.
+        error, status = "本服务未经 HTTPS 访问，不能改为第三级：请先配置 HTTPS 反向代理并以 --behind-https 启动", 422
+    elif request.method == "POST":
         try:
             _, changes = save_policy(accounts().db, {k: request.form.get(k, "") for k in LABELS}, me.name)
         except PolicyError as exc:

@@ -18,6 +18,7 @@ from generator.errors import GaizaoError
 from generator.web.accounts import Accounts, Throttle
 from generator.web.audit import AuditLog, UploadLog
 from generator.web.batch import PrintJobs
+from generator.web.policy import load as load_policy
 from generator.web.reviews import ReviewLog
 from generator.web.sessions import Sessions
 from generator.web.statedb import StateDB
@@ -92,6 +93,9 @@ def create_app(data_dir: Path | None = None, instance: Path | None = None,
         app.config["SESSION_COOKIE_SECURE"] = True
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1)  # type: ignore[method-assign]
     db = StateDB.of(instance)  # made, migrated, old files imported; a damaged file stops here with a message
+    if load_policy(db).level >= 3 and not app.config["BEHIND_HTTPS"]:
+        raise GaizaoError("已启用等级保护第三级安全措施，网页服务只能在 HTTPS 反向代理之后运行：请配置代理后加 "
+                          "--behind-https 启动（见 README 的“放在 HTTPS 之后”）")
     app.extensions["gaizao"] = {
         "store": Store(data_dir, instance / CACHE_FILE, app.config["DATA_CHECK_SECONDS"]),
         "accounts": Accounts(instance, app.config.get("PASSWORD_HASHER")),

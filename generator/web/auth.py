@@ -15,6 +15,7 @@ from generator.web.security import (
     accounts,
     audit,
     end_session,
+    is_api,
     login_required,
     password_due,
     start_session,
@@ -40,9 +41,20 @@ def attempt(name: str, password: str) -> User:
             abort(429, description=LOCKED)
         abort(401, description="用户名或密码错误，或账户已停用")
     throttle().succeeded(name)
+    if accounts().policy().level >= 3:
+        # 第三级: the password is the first factor only; the session starts after the TOTP code.
+        if is_api():
+            abort(403, description="已启用第三级安全措施：须在网页上用密码和动态口令登录，接口不能只凭密码登录")
+        session.clear()
+        session["pending"] = {"user": user.name, "since": time.time()}
+        return user
     audit().append(user.name, "login")
     start_session(user)
     return user
+
+
+PENDING_SECONDS = 300
+"""How long a correct password waits for its TOTP code."""
 
 
 LOCKED = "登录失败次数过多，已暂时锁定；请稍后再试，或请安全管理员解锁"
@@ -84,7 +96,55 @@ def login() -> Any:
             return render_template("login.html", next=request.form.get("next", ""), username=name,
                                    error=exc.description), exc.code
         raise
+    if "pending" in session:
+        session["pending"]["next"] = safe_next(request.form.get("next"))
+        session.modified = True
+        return redirect(url_for("auth.second"))
     return redirect(safe_next(request.form.get("next")))
+
+
+@bp.route("/login/second", methods=["GET", "POST"])
+def second() -> Any:
+    """The second factor (第三级): the TOTP code, or a one-time recovery code; enrolment at the first login."""
+    import pyotp
+
+    pending = session.get("pending")
+    user = accounts().get(pending["user"]) if isinstance(pending, dict) else None
+    if user is None or user.disabled or time.time() - float(pending["since"]) > PENDING_SECONDS:  # type: ignore[index]
+        session.clear()
+        return redirect(url_for("auth.login"))
+    address = request.remote_addr or "?"
+    secret = user.totp or session.setdefault("enrol", pyotp.random_base32())
+    uri = pyotp.TOTP(secret).provisioning_uri(name=user.name, issuer_name="老旧小区改造文书系统")
+    page = {"enrol": not user.totp, "secret": secret, "uri": uri}
+    if request.method == "GET":
+        return render_template("login_second.html", **page)
+    if throttle().blocked(user.name, address):
+        audit().append(user.name, "login-throttled", outcome="失败")
+        return render_template("login_second.html", error=LOCKED, **page), 429
+    code = request.form.get("code", "")
+    if user.totp:
+        right = accounts().second_factor(user, code)
+    else:
+        right = code.strip().isdigit() and pyotp.TOTP(secret).verify(code.strip(), valid_window=1)
+    if not right:
+        locked = throttle().failed(user.name, address)
+        audit().append(user.name, "login-failed", outcome="失败", detail="动态口令错误")
+        if locked:
+            audit().append(user.name, "lock", detail=f"连续登录失败{accounts().policy().lock_after}次")
+            return render_template("login_second.html", error=LOCKED, **page), 429
+        return render_template("login_second.html", error="动态口令不正确或已过期，请输入验证器上当前的6位数字",
+                               **page), 401
+    throttle().succeeded(user.name)
+    target = str(pending.get("next") or url_for("pages.index"))  # type: ignore[union-attr]
+    codes = [] if user.totp else accounts().enrol_totp(user.name, secret)
+    if codes:
+        audit().append(user.name, "totp-enrol")
+    audit().append(user.name, "login", detail="密码和动态口令")
+    start_session(accounts().get(user.name) or user)
+    if codes:
+        return render_template("login_second.html", codes=codes, next=target)
+    return redirect(target)
 
 
 @bp.route("/logout", methods=["POST"])

@@ -38,11 +38,14 @@ class Policy:
     who is asked for ten sets ten."""
     max_sessions: int = 2
     """Sessions one account may hold at once; a new login ends the oldest beyond it."""
+    level: int = 2
+    """The 等级保护 level: 3 adds a second factor (TOTP), the SM3 audit chain, and no serving without HTTPS."""
 
 
 LIMITS: dict[str, tuple[int, int]] = {
     "min_length": (8, 64), "classes": (1, 4), "history": (0, 24), "max_age_days": (0, 365), "warn_days": (0, 30),
     "lock_after": (3, 20), "lock_minutes": (0, 1440), "idle_minutes": (1, 240), "max_sessions": (1, 20),
+    "level": (2, 3),
 }
 """What each setting may be set to."""
 
@@ -52,6 +55,7 @@ LABELS: dict[str, str] = {
     "warn_days": "到期前几天提醒", "lock_after": "连续登录失败几次锁定账户",
     "lock_minutes": "锁定时长（分钟，0为须由安全管理员解锁）", "idle_minutes": "无操作自动退出（分钟）",
     "max_sessions": "同一账户同时在线的会话数",
+    "level": "等级保护级别（2或3；3为登录加动态口令、操作记录用SM3校验、只在HTTPS之后运行）",
 }
 
 

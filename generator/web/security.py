@@ -130,6 +130,9 @@ def end_session() -> None:
 
 
 def _load_user() -> None:
+    if accounts().policy().level >= 3 and not request.is_secure and request.endpoint != "static":
+        # 第三级 set while the server runs: nothing is served over plain HTTP, the login page included.
+        abort(403, description="已启用第三级安全措施，只能经 HTTPS 访问；请联系系统管理员")
     token = session.get("sid")
     if not isinstance(token, str):
         return  # not logged in (a cookie from before server-side sessions logs nobody in either)

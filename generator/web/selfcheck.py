@@ -115,8 +115,19 @@ def check(instance: Path, now: float | None = None) -> list[Finding]:
     area = "安全计算环境·个人信息保护"
     found.append(Finding(area, "住户名册下载登记用途", "符合",
                          f"每次下载住户名册都登记账户、地址和用途（已登记{log.count('roster-download')}次）"))
-    found.append(Finding(area, "第三级增强（双因素认证、国密算法）", "无法判断",
-                         "本实例按第二级配置，未启用第三级增强措施"))
+    area = "第三级增强措施"
+    if policy.level < 3:
+        found.append(Finding(area, "双因素认证、国密算法、只经 HTTPS", "无法判断",
+                             "本实例按第二级配置，未启用第三级增强措施（安全管理员可在安全设置中改为3）"))
+    else:
+        waiting = sorted(u.name for u in enabled if not u.totp)
+        add("双因素认证（密码＋动态口令）", not waiting, "所有启用的账户都已开通动态口令",
+            f"尚未开通动态口令的账户（下次登录时开通）：{'、'.join(waiting)}", partial=True)
+        found.append(Finding(area, "操作记录用 SM3 校验", "符合", "第三级启用后新增的操作记录以 SM3 杂凑值相连"))
+        add("只经 HTTPS 提供服务", bool(served and served.get("behind_https")), "未使用 --behind-https 时拒绝启动",
+            "最近一次启动未使用 --behind-https", partial=True)
+        found.append(Finding(area, "住户个人信息存储加密（SM4）", "不符合",
+                             "本版本尚未对数据文件夹中的住户名册加密存储"))
     return found
 
 

@@ -86,6 +86,12 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit WHEN OLD.hash != ''
         BEGIN SELECT RAISE(ABORT, '操作记录只能追加，不能修改'); END;
     """,
+    # 3: the 第三级 switch: a TOTP secret per account and its one-time recovery codes (SHA-256 of each).
+    """
+    ALTER TABLE users ADD COLUMN totp TEXT NOT NULL DEFAULT '';
+    CREATE TABLE recovery_codes (user TEXT NOT NULL, code_hash TEXT NOT NULL, used REAL NOT NULL DEFAULT 0);
+    CREATE INDEX recovery_codes_user ON recovery_codes(user);
+    """,
 )
 
 LEGACY = ("users.json", "audit.log", "reviews.log")
