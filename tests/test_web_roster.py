@@ -165,3 +165,18 @@ def test_a_clerk_downloads_fills_and_uploads_the_roster_in_a_browser(tmp_path: P
     finally:
         running.stop()
     assert "未表态" in (data / "rosters" / "renhe-06.csv").read_text(encoding="utf-8-sig").splitlines()[3]
+
+
+def test_a_roster_change_is_recorded_and_shown_with_names_and_phones_masked(fresh: tuple[Flask, Path, Path]) -> None:
+    app, _, instance = fresh
+    client = _client(app, "renhe")
+    source = _roster(client, "renhe-06").data
+    status, text = _upload(client, "renhe-06", _edited(source, {"D3": "王小明", "E3": "13812341234"}))
+    assert status == 200, text
+    assert "王*明" in text and "138****1234" in text and "王小明" not in text and "13812341234" not in text
+    changes = AuditLog(instance).events("renhe-06")[-1].changes
+    recorded = " ".join(f"{c.before} {c.after}" for c in changes)
+    assert "王*明" in recorded and "138****1234" in recorded and "13812341234" not in recorded
+    assert "崔*芳" in recorded and "100****2751" in recorded  # the values before, masked too
+    page = client.get("/projects/renhe-06").get_data(as_text=True)
+    assert "王小明" not in page and "13812341234" not in page

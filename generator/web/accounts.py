@@ -90,7 +90,13 @@ class Accounts:
         return _user(found[0]) if found else None
 
     def policy(self) -> Policy:
-        """The security settings now."""
+        """The security settings now (read once per web request)."""
+        from flask import g, has_app_context
+
+        if has_app_context():
+            if "policy" not in g:
+                g.policy = load_policy(self.db)
+            return cast(Policy, g.policy)
         return load_policy(self.db)
 
     def add(self, name: str, role: str, unit: str, password: str, duty: str = "", must_change: bool = False) -> User:

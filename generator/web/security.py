@@ -130,7 +130,8 @@ def end_session() -> None:
 
 
 def _load_user() -> None:
-    if accounts().policy().level >= 3 and not request.is_secure and request.endpoint != "static":
+    policy = accounts().policy()  # one read of the settings per request
+    if policy.level >= 3 and not request.is_secure and request.endpoint != "static":
         # 第三级 set while the server runs: nothing is served over plain HTTP, the login page included.
         abort(403, description="已启用第三级安全措施，只能经 HTTPS 访问；请联系系统管理员")
     token = session.get("sid")
@@ -139,7 +140,6 @@ def _load_user() -> None:
     found = sessions().get(token)
     user = accounts().get(found.user) if found is not None else None
     now = time.time()
-    policy = accounts().policy()
     fixed = current_app.config["IDLE_TIMEOUT"]
     idle = fixed.total_seconds() if fixed is not None else policy.idle_minutes * 60.0
     lifetime = current_app.config["PERMANENT_SESSION_LIFETIME"].total_seconds()
