@@ -27,6 +27,7 @@ ACTIONS: dict[str, str] = {
     "user-passwd": "重设密码", "user-assign": "修改角色和单位", "user-duty": "修改管理职责",
     "security-settings": "修改安全设置", "audit-export": "导出操作记录", "audit-verify": "校验操作记录",
     "roster-download": "下载住户名册", "backup": "备份", "restore": "恢复", "totp-enrol": "开通动态口令",
+    "personal-download": "下载含住户信息的文书",
     "totp-reset": "重置动态口令",
 }
 """Each event as the audit page and workbook name it."""

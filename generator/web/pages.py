@@ -15,7 +15,7 @@ from generator.rules.funding import plan_funding, policy
 from generator.web import forms, listing
 from generator.web.permissions import allowed
 from generator.web.reviews import STATUS_NAMES, current_gate, current_latest, reviews_of
-from generator.web.security import audit, community_or_404, loaded, login_required, store
+from generator.web.security import audit, community_or_404, loaded, login_required, note_personal_download, store
 from generator.web.store import Loaded, document, documents_of, findings_of, packet
 
 bp = Blueprint("pages", __name__)
@@ -123,6 +123,7 @@ def send_document(community_id: str, kind: str) -> Any:
     """One document of a community as a download (PDF with ?format=pdf): the page's and the API's."""
     now = community_or_404(community_id)
     name, payload = make_document(now, community_id, kind)
+    note_personal_download(community_id, [kind])
     if request.args.get("format") == "pdf":
         name, payload = as_pdf(name, payload)
     return download(name, payload)
@@ -185,7 +186,9 @@ def make_packet(now: Loaded, community_id: str) -> tuple[str, bytes]:
         abort(409, description="暂无可以生成的文书")
     c = now.data.communities[community_id]
     with store().render_lock:
-        return f"{c.id}-{c.name}-文书.zip", packet(now, community_id, available)
+        made = f"{c.id}-{c.name}-文书.zip", packet(now, community_id, available)
+    note_personal_download(community_id, [a.kind.key for a in available if not a.reason])
+    return made
 
 
 @bp.route("/projects/<community_id>/packet.zip")

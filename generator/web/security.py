@@ -297,3 +297,12 @@ def print_room(user: User) -> None:
         abort(429, description=f"您已有{pending.count(user.name)}个打印任务在排队或进行中，请等其完成后再提交新的任务")
     if len(pending) >= overall:
         abort(429, description=f"服务器上已有{len(pending)}个打印任务在排队或进行中，请稍后再提交")
+
+
+def note_personal_download(community_id: str, kinds: list[str]) -> None:
+    """Record a download of documents that print residents in full (the door-to-door 征询表), by whom, from where."""
+    from generator.documents.kinds import KINDS
+
+    full = [KINDS[k].name for k in kinds if k in KINDS and KINDS[k].residents == "full"]
+    if full:
+        audit().append(g.user.name, "personal-download", community_id, detail="含住户姓名、电话：" + "、".join(full))
