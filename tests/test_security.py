@@ -463,3 +463,30 @@ def test_downloads_of_papers_that_print_residents_in_full_are_recorded(site: tup
     assert city.get(f"/projects/{community}/packet.zip").status_code == 200
     events = [e for e in AuditLog(site[1]).events(community) if e.action == "personal-download"]
     assert [(e.user, e.detail) for e in events] == [("city", "含住户姓名、电话：居民意见征询表")] * 2
+
+
+@pytest.mark.parametrize(("behind", "proxy", "want"), [
+    (True, "127.0.0.1", "203.0.113.7"),  # the proxy's last address, not the one the client wrote
+    (True, "10.1.1.1", "127.0.0.1"),  # a peer that is not the named proxy: its headers are dropped
+    (False, "127.0.0.1", "127.0.0.1"),
+])
+def test_waitress_passes_the_proxy_address_only_behind_https(tmp_path: Path, behind: bool, proxy: str,
+                                                            want: str) -> None:
+    import urllib.error
+    import urllib.request
+
+    from generator.cli.web import waitress_options
+    from tests.webapp import Running
+
+    data, instance = make_instance(tmp_path)
+    running = Running(make_app(data, instance, BEHIND_HTTPS=behind), **waitress_options(behind, proxy))
+    try:
+        request = urllib.request.Request(f"{running.base}/api/login", data=b'{"username": "ghost", "password": "x"}',
+                                         headers={"Content-Type": "application/json",
+                                                  "X-Forwarded-For": "10.9.9.9, 203.0.113.7",
+                                                  "X-Forwarded-Proto": "https"})
+        with pytest.raises(urllib.error.HTTPError):
+            urllib.request.urlopen(request, timeout=10)
+    finally:
+        running.stop()
+    assert [e.address for e in AuditLog(instance).events() if e.user == "ghost"] == [want]

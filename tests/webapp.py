@@ -111,12 +111,12 @@ def one_more_in_favour(form: bytes) -> tuple[bytes, int]:
 class Running:
     """The app on waitress on a free loopback port, in a thread, until stop()."""
 
-    def __init__(self, app: Flask, threads: int = 4) -> None:
+    def __init__(self, app: Flask, threads: int = 4, **options: Any) -> None:
         import threading
 
         from waitress import create_server
 
-        self.server: Any = create_server(app, host="127.0.0.1", port=0, threads=threads)
+        self.server: Any = create_server(app, host="127.0.0.1", port=0, threads=threads, **options)
         self.base = f"http://127.0.0.1:{self.server.effective_port}"
         self.thread = threading.Thread(target=self._run, daemon=True)
         self.thread.start()

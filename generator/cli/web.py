@@ -41,9 +41,11 @@ def _record(instance: Path, action: str, name: str) -> None:
 @click.option("--threads", type=click.IntRange(1, 64), default=8, show_default=True, help="同时处理的请求数。")
 @click.option("--behind-https", is_flag=True,
               help="在 HTTPS 反向代理之后运行：会话 Cookie 只经 HTTPS 发送，并采信代理转发的协议和来访地址。")
+@click.option("--proxy", default="127.0.0.1", show_default=True, metavar="地址",
+              help="HTTPS 反向代理连到本服务时的地址：只有从这个地址来的请求，其转发的来访地址才被采信。")
 @click.pass_context
 def serve(ctx: click.Context, instance: Path | None, host: str, port: int, threads: int,
-          behind_https: bool) -> None:
+          behind_https: bool, proxy: str) -> None:
     """启动网页版（waitress），各街道、县（区）、市级用户用浏览器登录使用。"""
     import gc
 
@@ -75,7 +77,16 @@ def serve(ctx: click.Context, instance: Path | None, host: str, port: int, threa
     gc.freeze()
     click.echo(f"网页版已启动：http://{host}:{port}/ （数据：{app.extensions['gaizao']['store'].root}，"
                f"实例：{folder}）；按 Ctrl+C 停止。")
-    run(app, host=host, port=port, threads=threads, ident="gaizao")
+    run(app, host=host, port=port, threads=threads, ident="gaizao", **waitress_options(behind_https, proxy))
+
+
+def waitress_options(behind_https: bool, proxy: str) -> dict[str, object]:
+    """waitress's settings for the proxy: it drops X-Forwarded-* unless the peer is the named proxy, so
+    behind HTTPS the proxy's headers must be trusted there, and from that address only."""
+    if not behind_https:
+        return {}
+    return {"trusted_proxy": proxy, "trusted_proxy_count": 1,
+            "trusted_proxy_headers": "x-forwarded-for x-forwarded-proto", "clear_untrusted_proxy_headers": True}
 
 
 @click.group(context_settings=CONTEXT)
