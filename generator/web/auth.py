@@ -115,8 +115,7 @@ def second() -> Any:
         return redirect(url_for("auth.login"))
     address = request.remote_addr or "?"
     secret = user.totp or session.setdefault("enrol", pyotp.random_base32())
-    uri = pyotp.TOTP(secret).provisioning_uri(name=user.name, issuer_name="老旧小区改造文书系统")
-    page = {"enrol": not user.totp, "secret": secret, "uri": uri}
+    page = {"enrol": not user.totp, "secret": secret, "issuer_account": f"老旧小区改造文书系统:{user.name}"}
     if request.method == "GET":
         return render_template("login_second.html", **page)
     if throttle().blocked(user.name, address):
