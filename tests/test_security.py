@@ -490,3 +490,44 @@ def test_waitress_passes_the_proxy_address_only_behind_https(tmp_path: Path, beh
     finally:
         running.stop()
     assert [e.address for e in AuditLog(instance).events() if e.user == "ghost"] == [want]
+
+
+# ---------------------------------------------------------------- the route × role walk, for the three administrators
+
+
+DUTY_PAGES = {
+    # the pages each of the three reaches, with the status a bare request gets; every other route is 404
+    "sys": {("GET", "/admin/users"): 200, ("POST", "/admin/users"): 422},
+    "sec": {("GET", "/admin/security"): 200, ("POST", "/admin/security"): 422},
+    "aud": {("GET", "/admin/audit"): 200, ("GET", "/admin/audit.xlsx"): 200},
+}
+EVERYONE = {("GET", "/account/password"): 200, ("POST", "/account/password"): 422}
+
+
+@pytest.mark.parametrize("name", list(DUTY_ACCOUNTS))
+def test_every_route_answers_the_three_administrators(app: Flask, name: str) -> None:
+    """Every route of the walk in tests/test_web.py and tests/test_web_city.py: without a business role, the
+    three see no community, no district, no programme; only their own page and their password."""
+    from tests.test_web import GLOBAL_ROUTES, ROUTES
+    from tests.test_web_city import CITY_ROUTES
+
+    client = client_of(app, name)
+    token = csrf(client, "/account/password")
+
+    def call(method: str, path: str) -> int:
+        if method == "GET":
+            return int(client.get(path).status_code)
+        return int(client.post(path, data={"csrf_token": token, "version": "stale", "token": "0" * 32}).status_code)
+
+    got, want = {}, {}
+    for method, pattern, _ in ROUTES:
+        for community in (OWN["bcg"], OWN["city"]):
+            path = pattern.format(id=community)
+            got[method, path], want[method, path] = call(method, path), 404
+    for method, path, _, _ in GLOBAL_ROUTES:
+        expected = {**EVERYONE, **DUTY_PAGES[name]}.get((method, path), 404)
+        got[method, path], want[method, path] = call(method, path), expected
+    for method, pattern, _, _ in CITY_ROUTES:
+        path = pattern.format(district="东区")
+        got[method, path], want[method, path] = call(method, path), 404
+    assert got == want
