@@ -424,6 +424,7 @@ def test_security_check_says_clause_by_clause_what_is_met(tmp_path: Path) -> Non
     runner = CliRunner()
     assert runner.invoke(main, ["users", "add", "wang", "--duty", "sysadmin", "--unit", "市局", "--password-stdin",
                                 "--instance", inst], input="Strong-pass-word-1\n").exit_code == 0
+    assert "wang\t-\t市局\t正常\tsysadmin" in runner.invoke(main, ["users", "list", "--instance", inst]).output
     out = runner.invoke(main, ["security", "check", "--instance", inst]).output
     assert "【不符合】安全管理员：没有启用的安全管理员账户" in out
     assert "【不符合】定期备份：从未用 gaizao backup 备份过" in out

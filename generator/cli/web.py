@@ -149,7 +149,8 @@ def users_list(instance: Path | None) -> None:
 
     found = Accounts(_instance(instance)).all()
     for u in found:
-        click.echo(f"{u.name}\t{u.role}\t{u.unit}\t{'已停用' if u.disabled else '正常'}")
+        duty = f"\t{u.duty}" if u.duty else ""  # a column more only for the three administrators
+        click.echo(f"{u.name}\t{u.role or '-'}\t{u.unit}\t{'已停用' if u.disabled else '正常'}{duty}")
     click.echo(f"共 {len(found)} 个账户。")
 
 
