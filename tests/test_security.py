@@ -136,6 +136,8 @@ def test_a_password_set_by_an_administrator_is_changed_at_first_login(site: tupl
         r = client.get(path)
         assert r.status_code == 302 and r.headers["Location"].endswith("/account/password"), path
     assert client.get("/api/projects").status_code == 403
+    menu = client.get("/account/password").get_data(as_text=True)
+    assert "修改密码</a>" in menu and "批量导入填报表" not in menu and "我的小区</a>" not in menu
     token = csrf(client, "/account/password")
     r = client.post("/account/password", data={"old": "Given-by-admin-1", "password": "weakweakweak",
                                                "password2": "weakweakweak", "csrf_token": token})

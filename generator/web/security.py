@@ -155,6 +155,7 @@ def _load_user() -> None:
     sessions().touch(token, found, now)
     g.user = user
     due, g.password_days = password_due(user, policy, now)
+    g.password_first = due  # the menu offers nothing else meanwhile
     if due and request.endpoint not in PASSWORD_FREE:
         if is_api():
             abort(403, description="须先在网页上修改密码（管理员设置的密码或已过期的密码）")
