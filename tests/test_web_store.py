@@ -114,7 +114,7 @@ def test_a_plan_change_reloads_in_the_background_while_requests_read_the_state_b
     gate = threading.Event()
     real_load = store_module.load
 
-    def slow_load(root: Path) -> object:
+    def slow_load(root: Path, **kwargs: object) -> object:
         gate.wait(10)
         return real_load(root)
 
@@ -152,7 +152,7 @@ def test_a_restart_reads_only_the_files_changed_since(folder: Path, tmp_path: Pa
     # how long a whole reload takes is not known yet: nobody waits for the first one
     gate = threading.Event()
     real_load = store_module.load
-    monkeypatch.setattr(store_module, "load", lambda root: gate.wait(10) and real_load(root))
+    monkeypatch.setattr(store_module, "load", lambda root, **_: gate.wait(10) and real_load(root))
     _replace(folder / "communities.yaml", "name: 炳草岗园林苗圃小区", "name: 苗圃新村")
     t0 = time.monotonic()
     assert second.current() is now and time.monotonic() - t0 < 2
@@ -189,7 +189,7 @@ def test_pages_say_so_while_the_folder_reloads(tmp_path: Path, monkeypatch: pyte
     assert "正在后台重新载入" not in client.get("/").get_data(as_text=True)
     gate = threading.Event()
     real_load = store_module.load
-    monkeypatch.setattr(store_module, "load", lambda root: gate.wait(10) and real_load(root))
+    monkeypatch.setattr(store_module, "load", lambda root, **_: gate.wait(10) and real_load(root))
     monkeypatch.setattr(store_module, "WAIT_SECONDS", -1.0)
     _replace(data / "communities.yaml", "name: 炳草岗园林苗圃小区", "name: 苗圃新村")
     page = client.get("/").get_data(as_text=True)

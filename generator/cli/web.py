@@ -46,6 +46,7 @@ def serve(ctx: click.Context, instance: Path | None, host: str, port: int, threa
           behind_https: bool) -> None:
     """启动网页版（waitress），各街道、县（区）、市级用户用浏览器登录使用。"""
     import gc
+    import threading
 
     from waitress import serve as run
 
@@ -58,14 +59,26 @@ def serve(ctx: click.Context, instance: Path | None, host: str, port: int, threa
     if not Accounts(folder).all():
         click.echo("提示：还没有任何账户，请先运行 "
                    f"gaizao users add 用户名 --role admin --unit 单位 --instance {folder}", err=True)
-    try:
-        app.extensions["gaizao"]["store"].warm()
-    except GaizaoError as exc:  # pages say so (503) until the folder is put right; the server stays up
-        click.echo(f"警告：数据文件夹暂时无法读取，网页上将显示以下问题，改正后刷新即可：\n{exc}", err=True)
-    # The data's state is millions of objects that live as long as the server: a full pass of the
-    # collector over them (some 50 ms at 10,000 communities) would pause every request now and then.
-    gc.collect()
-    gc.freeze()
+    store = app.extensions["gaizao"]["store"]
+    # The state kept by the last run is read now; a folder read for the first time (some
+    # seconds at a province's size) is read in the background while pages say how far it got.
+    store.start()
+
+    def warm() -> None:
+        try:
+            store.warm()
+        except GaizaoError as exc:  # pages say so (503) until the folder is put right; the server stays up
+            click.echo(f"警告：数据文件夹暂时无法读取，网页上将显示以下问题，改正后刷新即可：\n{exc}", err=True)
+        # The data's state is millions of objects that live as long as the server: a full pass of the
+        # collector over them (some 50 ms at 10,000 communities) would pause every request now and then.
+        gc.collect()
+        gc.freeze()
+
+    if store.loading:
+        click.echo("正在后台读取数据文件夹，读取完成前网页显示读取进度。", err=True)
+        threading.Thread(target=warm, name="gaizao-warm", daemon=True).start()
+    else:
+        warm()
     click.echo(f"网页版已启动：http://{host}:{port}/ （数据：{app.extensions['gaizao']['store'].root}，"
                f"实例：{folder}）；按 Ctrl+C 停止。")
     run(app, host=host, port=port, threads=threads, ident="gaizao")
