@@ -199,3 +199,36 @@ def test_pages_say_so_while_the_folder_reloads(tmp_path: Path, monkeypatch: pyte
     assert st._reload is None or st._reload.join(30) is None
     page = client.get("/").get_data(as_text=True)
     assert "正在后台重新载入" not in page and "苗圃新村" in page
+
+
+def test_a_report_file_saved_is_read_and_checked_alone(folder: Path) -> None:
+    from collections import Counter
+
+    st = Store(folder, check_seconds=3600)
+    st.current()
+    reloads = st.reloads
+    report = folder / "reports" / "2018" / "东区.yaml"
+    with st.save_lock:  # as the district report text page saves: a late date gives a finding
+        _replace(report, "date: 2018-12-28", "date: 2019-03-01")
+    now = st.current()
+    assert st.reloads == reloads
+    assert str(now.data.reports[("东区", 2018)].date) == "2019-03-01"
+    whole = build(load(folder), Renderers(now.data, None), {})
+    assert Counter(now.plan_general) == Counter(whole.plan_general)
+    assert any(f.rule == "DEADLINE-REPORT" and "东区" in f.where for f in now.plan_general)
+    with st.save_lock:
+        report.unlink()
+    now = st.current()
+    assert st.reloads == reloads and ("东区", 2018) not in now.data.reports
+    assert not any("东区 2018年报告" in f.where for f in now.plan_general)
+    assert Counter(now.plan_general) == Counter(build(load(folder), Renderers(now.data, None), {}).plan_general)
+
+
+def test_a_report_file_that_does_not_load_is_told_as_a_full_load_tells_it(folder: Path) -> None:
+    st = Store(folder, check_seconds=3600)
+    st.current()
+    with st.save_lock:
+        _replace(folder / "reports" / "2018" / "东区.yaml", "district: 东区", "district: 北区")
+    assert st._reload is None or st._reload.join(60) is None
+    with pytest.raises(Exception, match="北区"):
+        st.current()

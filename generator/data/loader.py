@@ -572,6 +572,23 @@ def read_project(data: DataSet, path: Path, replacing: str | None = None) -> Pro
     return project
 
 
+def read_report(data: DataSet, path: Path, replacing: tuple[str, int] | None = None) -> DistrictReport:
+    """One district's (or the city's) report file read and cross-checked as load() reads it, against a
+    data set already loaded (replacing: the report this file held before); DataError when it would not load."""
+    lines_of: Lines = {}
+    report = _load_one(path, DistrictReport, lines_of)
+    problems: list[Problem] = []
+    say = _reporter(problems, lines_of)
+    key = (report.district, report.year)
+    if report.district not in data.districts and report.district != CITY_REPORT:
+        say(path, f"未知的县（区）“{report.district}”（districts.yaml 中没有）", DistrictReport, "district")
+    elif key in data.reports and key != replacing:
+        say(path, f"{report.district} {report.year} 年的报告材料重复", DistrictReport, "year")
+    if problems:
+        raise DataError(problems)
+    return report
+
+
 def read_roster(data: DataSet, path: Path) -> Roster:
     """One household roster read as load() reads it; DataError when it would not load."""
     if path.stem not in data.communities:

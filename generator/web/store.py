@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from generator import ROOT
-from generator.data.loader import DataSet, load, read_project, read_roster
+from generator.data.loader import DataSet, load, read_project, read_report, read_roster
 from generator.data.models import Project
 from generator.documents.kinds import KINDS, Kind, community_target, kinds_of
 from generator.documents.progress import Stats, Tally, assemble, concerns, places, row_tally
@@ -43,7 +43,7 @@ from generator.errors import DataError, Problem
 from generator.intake.writelock import WriteLock
 from generator.output.pipeline import NO_PROJECT, Renderers, render_document
 from generator.render.ziputil import deflate, write_zip
-from generator.rules.checks import Finding, check_plan, check_project
+from generator.rules.checks import Finding, check_plan, check_project, check_report, report_file
 
 CHECK_SECONDS = 2.0
 """How often, at most, the files themselves are looked at for a change made in place."""
@@ -287,6 +287,29 @@ def _roster_file(now: Loaded, path: Path) -> Loaded:
     return _changed(now, replace(data, rosters=rosters, sources=sources), ids, now.stamps)
 
 
+def _report_file(now: Loaded, path: Path) -> Loaded:
+    """The state with one report file read again (changed, added or removed): its findings are
+    the only ones that change (the district report pages' text is saved one file at a time)."""
+    data = now.data
+    before = next(((name, int(year)) for k, v in data.sources.items() if v == path and k.startswith("report:")
+                   for name, year in [k.split(":", 2)[1:]]), None)
+    report = read_report(data, path, replacing=before) if path.exists() else None
+    reports, sources = dict(data.reports), dict(data.sources)
+    if before is not None:
+        del reports[before]
+        del sources[f"report:{before[0]}:{before[1]}"]
+    if report is not None:
+        reports[(report.district, report.year)] = report
+        sources[f"report:{report.district}:{report.year}"] = path
+    gone = {report_file(data, before)} if before is not None else set()
+    data = replace(data, reports=reports, sources=sources)
+    general = [f for f in now.plan_general if f.file not in gone]
+    if report is not None:
+        general += check_report(data, (report.district, report.year))
+    general.sort(key=lambda f: f.severity != "error")
+    return replace(now, data=data, plan_general=general, views={})
+
+
 # ---------------------------------------------------------------- the store
 
 
@@ -438,7 +461,7 @@ class Store:
         if stamps == base.stamps:
             return
         changed = sorted(k for k in stamps.keys() | base.stamps.keys() if stamps.get(k) != base.stamps.get(k))
-        whole = [k for k in changed if not k.startswith((f"{PROJECTS_DIR}/", "rosters/", "templates/"))]
+        whole = [k for k in changed if not k.startswith((f"{PROJECTS_DIR}/", "rosters/", "templates/", "reports/"))]
         if whole or len(changed) > FULL_FROM:
             self._start_reload()
             return
@@ -450,6 +473,8 @@ class Store:
                     now = replace(now, renderers=Renderers(now.data, None), cache={}, views={})
                 elif rel.startswith("rosters/"):
                     now = _roster_file(now, path)
+                elif rel.startswith("reports/"):
+                    now = _report_file(now, path)
                 else:
                     now = _project_file(now, path)
         except DataError:
@@ -484,8 +509,8 @@ class Store:
         except DataError as exc:
             now, error = None, exc
         except Exception as exc:  # noqa: BLE001 - never left "being read" for ever: pages name it
-            now, error = None, DataError([Problem(self.root, f"读取数据文件夹时出现意外错误（{type(exc).__name__}：{exc}），"
-                                                             "请联系系统管理员查看服务日志")])
+            why = f"读取数据文件夹时出现意外错误（{type(exc).__name__}：{exc}），请联系系统管理员查看服务日志"
+            now, error = None, DataError([Problem(self.root, why)])
         with self._lock:
             if now is not None:
                 self._loaded, self._error = now, None
