@@ -60,6 +60,9 @@ def serve(ctx: click.Context, instance: Path | None, host: str, port: int, threa
         click.echo("提示：还没有任何账户，请先运行 "
                    f"gaizao users add 用户名 --role admin --unit 单位 --instance {folder}", err=True)
     store = app.extensions["gaizao"]["store"]
+    from generator.web.backup import hold_serving
+
+    serving = hold_serving(folder)  # kept open while the server runs: `gaizao restore` sees it
     # The state kept by the last run is read now; a folder read for the first time (some
     # seconds at a province's size) is read in the background while pages say how far it got.
     store.start()
@@ -82,6 +85,8 @@ def serve(ctx: click.Context, instance: Path | None, host: str, port: int, threa
     click.echo(f"网页版已启动：http://{host}:{port}/ （数据：{app.extensions['gaizao']['store'].root}，"
                f"实例：{folder}）；按 Ctrl+C 停止。")
     run(app, host=host, port=port, threads=threads, ident="gaizao")
+    if serving is not None:
+        serving.close()
 
 
 @click.group(context_settings=CONTEXT)
@@ -204,8 +209,10 @@ def backup(ctx: click.Context, instance: Path | None, out: Path | None) -> None:
 @click.argument("archive", metavar="备份文件", type=click.Path(path_type=Path, dir_okay=False))
 @instance_option
 @click.option("--force", is_flag=True, help="数据文件夹或实例文件夹不是空的时也恢复（原内容改名保留，不删除）。")
+@click.option("--while-serving", is_flag=True,
+              help="网页服务正在使用该实例文件夹时也恢复（一般应先停止网页服务；恢复后须重启服务）。")
 @click.pass_context
-def restore(ctx: click.Context, archive: Path, instance: Path | None, force: bool) -> None:
+def restore(ctx: click.Context, archive: Path, instance: Path | None, force: bool, while_serving: bool) -> None:
     """从 gaizao backup 的备份恢复数据文件夹和实例文件夹；先逐个核对校验和，请先停止网页服务。"""
     from generator.web.backup import restore as put_back
 
@@ -214,7 +221,7 @@ def restore(ctx: click.Context, archive: Path, instance: Path | None, force: boo
         raise GaizaoError("请用 --data 指定要恢复到的数据文件夹，例如：gaizao --data /srv/gaizao/data restore 备份.zip "
                           "--instance /srv/gaizao/instance")
     folder = _instance(instance)
-    done = put_back(archive, data_dir, folder, force)
+    done = put_back(archive, data_dir, folder, force, while_serving)
     _record(folder, "restore", f"{Path(archive).resolve()}（{done.created} 备份）")
     click.echo(f"已从备份 {archive}（{done.created} 备份）恢复：数据文件夹 {Path(data_dir).resolve()}"
                f"（{done.files['data']}个文件），实例文件夹 {folder}（{done.files['instance']}个文件，含实例数据库），"
