@@ -19,6 +19,7 @@ import datetime as dt
 import hashlib
 import io
 import threading
+from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -261,6 +262,39 @@ def save(doc: ProjectDoc) -> bool:
         raise OutputError(f"无法写入 {doc.path}：{os_reason(exc, doc.path)}；原文件未改动") from None
     doc.text, doc.data = text, copy.deepcopy(doc.values)
     _parse_later(doc.path, text)
+    return True
+
+
+class NotRecorded(OutputError):
+    """A change written but whose record (the audit log) could not be: undone, or, when even that
+    failed, left written; the message says which."""
+
+    def __init__(self, message: str, undone: bool) -> None:
+        super().__init__(message)
+        self.undone = undone
+
+
+def save_recorded(doc: ProjectDoc, record: Callable[[], object]) -> bool:
+    """save(doc), then record() (the audit log): the change stays only with its record. When
+    record() fails the file is put back as it was and NotRecorded says so; OutputError when the
+    file cannot be written (then nothing was, and record() is not called)."""
+    before = doc.text
+    if not save(doc):
+        return False
+    try:
+        record()
+    except Exception as exc:  # noqa: BLE001 - whatever stops the record, the change goes too
+        reason = str(exc)
+        try:
+            if before is None:
+                doc.path.unlink()
+            else:
+                atomic_write(doc.path, before.encode("utf-8"))
+        except OSError as undo:
+            raise NotRecorded(f"修改已写入 {doc.path}，但未能记入操作日志（{reason}），撤销修改也失败"
+                              f"（{os_reason(undo, doc.path)}）：请联系系统管理员，核对该文件并补记", False) from None
+        doc.text = before
+        raise NotRecorded(f"未保存：无法记入操作日志（{reason}），修改已撤销，{doc.path.name} 保持原样", True) from None
     return True
 
 

@@ -13,6 +13,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from generator.data.loader import BUNDLED_DATA
 from generator.errors import GaizaoError
+from generator.output.writer import os_reason
 from generator.web.accounts import Accounts, Throttle
 from generator.web.audit import AuditLog, UploadLog
 from generator.web.batch import PrintJobs
@@ -37,14 +38,33 @@ def check_instance(data_dir: Path, instance: Path) -> None:
 
 
 def secret_key(instance: Path) -> str:
-    """The session signing key of this instance, made on first use and readable only by its owner."""
+    """The session signing key of this instance, made on first use and readable only by its owner.
+
+    A key file left empty (its first write stopped by a full disk) is made again: no session was
+    ever signed with it. Any other unreadable or damaged key stops the start with what to do.
+    """
     path = instance / SECRET_FILE
-    if not path.exists():
-        instance.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as fh:
-            fh.write(secrets.token_hex(32))
-    return path.read_text().strip()
+    try:
+        raw = path.read_bytes() if path.exists() else b""
+    except OSError as exc:
+        raise GaizaoError(f"{path}：无法读取会话密钥文件（{os_reason(exc, path)}），请检查该文件的权限") from None
+    if not raw.strip():
+        try:
+            instance.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_name(f".{SECRET_FILE}.{os.getpid()}.tmp")
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w") as fh:
+                fh.write(secrets.token_hex(32))
+            os.replace(tmp, path)
+        except OSError as exc:
+            raise GaizaoError(f"{path}：无法写入会话密钥文件（{os_reason(exc, path)}），请检查实例文件夹所在磁盘"
+                              "是否已满、是否可写") from None
+        raw = path.read_bytes()
+    key = raw.decode("ascii", errors="replace").strip()
+    if len(key) < 32 or not key.isprintable() or "\ufffd" in key:
+        raise GaizaoError(f"{path}：会话密钥文件已损坏（应为一行64个十六进制字符）。请停止网页服务，把该文件改名移走后"
+                          "重新启动：将生成新的密钥，所有用户须重新登录")
+    return key
 
 
 def create_app(data_dir: Path | None = None, instance: Path | None = None,
