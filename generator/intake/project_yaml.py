@@ -138,12 +138,18 @@ def _round_trip(path: Path, text: str) -> Any:
     """
     with _parsed_lock:
         ready = _parsed.pop(_key(path, text), None)
-    if ready is not None:
+    # not yet begun (an edit right after the save): parsed here instead
+    if ready is not None and not ready.cancel():
         try:
             return ready.result(timeout=10)
         except Exception:  # noqa: BLE001, S110 - parsed again below, where a failure is reported
             pass
     return _yaml().load(text)
+
+
+PARSE_AFTER = 0.3
+"""Seconds after a save before its file is parsed again: the save's own request (its audit record,
+the state, the answer) is done by then and does not share the interpreter with the parse."""
 
 
 def _parse_later(path: Path, text: str) -> None:
@@ -152,15 +158,19 @@ def _parse_later(path: Path, text: str) -> None:
     with _parsed_lock:
         _parsed[_key(path, text)] = future
         while len(_parsed) > KEEP_PARSED:
-            _parsed.pop(next(iter(_parsed)))
+            _parsed.pop(next(iter(_parsed))).cancel()
 
     def parse() -> None:
+        if not future.set_running_or_notify_cancel():
+            return  # taken (and parsed) by an edit that came first, or pushed out
         try:
             future.set_result(_yaml().load(text))
         except Exception as exc:  # noqa: BLE001 - told to whoever takes it
             future.set_exception(exc)
 
-    threading.Thread(target=parse, name="gaizao-yaml-parse", daemon=True).start()
+    timer = threading.Timer(PARSE_AFTER, parse)
+    timer.name, timer.daemon = "gaizao-yaml-parse", True
+    timer.start()
 
 
 def diff(before: Any, after: Any, loc: Loc = (), model: type[BaseModel] = Project) -> list[Change]:
