@@ -104,6 +104,11 @@ def _counting_parses(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The texts ruamel parses from now on, in this thread or another."""
     from generator.intake import project_yaml
 
+    # background parses of earlier tests' saves: called off, or waited for
+    for future in list(project_yaml._parsed.values()):
+        if not future.cancel():
+            future.exception(timeout=30)
+    project_yaml._parsed.clear()
     parsed: list[str] = []
     real = project_yaml._yaml
 
