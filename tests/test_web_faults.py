@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 from flask import Flask
+from flask.testing import FlaskClient
 
 from generator.cli import main
 from generator.intake import project_yaml
@@ -44,11 +45,16 @@ def _disk_full_for(monkeypatch: pytest.MonkeyPatch, statements: tuple[str, ...])
     monkeypatch.setattr(sqlite3, "connect", lambda *a, **k: real(*a, **{**k, "factory": Full}))
 
 
-def _post_save(app: Flask) -> tuple[int, str]:
+def _ready_to_save(app: Flask) -> tuple[FlaskClient, dict[str, str]]:
+    """A clerk logged in with the survey form filled in (before any fault begins)."""
     client = app.test_client()
     login(client, "renhe")
     form = _form(client, f"/projects/{PROJECT}/edit/survey")
     form.update(CHANGE)
+    return client, form
+
+
+def _post(client: FlaskClient, form: dict[str, str]) -> tuple[int, str]:
     r = client.post(f"/projects/{PROJECT}/edit/survey", data=form)
     return r.status_code, r.get_data(as_text=True)
 
@@ -65,14 +71,10 @@ def test_a_full_instance_disk_undoes_the_change_and_says_so(
     before = path.read_bytes()
     store = app.extensions["gaizao"]["store"]
     survey = store.current().data.projects[PROJECT].survey
-    client = app.test_client()
-    login(client, "renhe")  # logged in before the disk fills
-    form = _form(client, f"/projects/{PROJECT}/edit/survey")
-    form.update(CHANGE)
+    client, form = _ready_to_save(app)  # logged in before the disk fills
     _disk_full_for(monkeypatch, ("INSERT INTO AUDIT",))
-    r = client.post(f"/projects/{PROJECT}/edit/survey", data=form)
-    page = r.get_data(as_text=True)
-    assert r.status_code == 503, page[:500]
+    status, page = _post(client, form)
+    assert status == 503, page[:500]
     assert "未保存" in page and "磁盘已满" in page and "修改已撤销" in page
     assert "OSError" not in page and "Traceback" not in page and "已损坏" not in page
     assert path.read_bytes() == before
@@ -86,10 +88,7 @@ def test_a_change_that_cannot_be_undone_either_is_said_to_be_written_without_its
     fresh: tuple[Flask, Path, Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     app, data, _ = fresh
-    client = app.test_client()
-    login(client, "renhe")
-    form = _form(client, f"/projects/{PROJECT}/edit/survey")
-    form.update(CHANGE)
+    client, form = _ready_to_save(app)
     _disk_full_for(monkeypatch, ("INSERT INTO AUDIT",))
     real_write = project_yaml.atomic_write
     writes: list[Path] = []
@@ -101,9 +100,8 @@ def test_a_change_that_cannot_be_undone_either_is_said_to_be_written_without_its
         real_write(path, raw)
 
     monkeypatch.setattr(project_yaml, "atomic_write", second_fails)
-    r = client.post(f"/projects/{PROJECT}/edit/survey", data=form)
-    page = r.get_data(as_text=True)
-    assert r.status_code == 503 and "修改已写入" in page and "未能记入操作日志" in page and "撤销修改也失败" in page
+    status, page = _post(client, form)
+    assert status == 503 and "修改已写入" in page and "未能记入操作日志" in page and "撤销修改也失败" in page
 
 
 def test_a_full_data_disk_writes_nothing_and_says_so(
@@ -116,8 +114,9 @@ def test_a_full_data_disk_writes_nothing_and_says_so(
     def full(target: Path, raw: bytes) -> None:
         raise OSError(errno.ENOSPC, "No space left on device", str(target))
 
+    client, form = _ready_to_save(app)
     monkeypatch.setattr(project_yaml, "atomic_write", full)
-    status, page = _post_save(app)
+    status, page = _post(client, form)
     assert status == 503 and "未保存" in page and "磁盘空间已满" in page and "原文件未改动" in page
     assert "OSError" not in page
     assert path.read_bytes() == before and _saves(instance) == 0

@@ -68,31 +68,14 @@ def test_a_start_from_the_kept_state_answers_with_data_at_once(tmp_path: Path) -
 
 
 def test_a_running_server_marks_its_instance_folder_for_restore_to_see(tmp_path: Path) -> None:
-    import socket
-    import subprocess
-    import sys
-    import time
-    import urllib.request
-
+    from bench.web import Server
     from generator.web.backup import served
 
     data, instance = make_instance(tmp_path)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    proc = subprocess.Popen([sys.executable, "-m", "generator", "--data", str(data), "serve", "--instance",
-                             str(instance), "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = Server(data, instance)  # `gaizao serve` in a process of its own, until its data is served
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=5):
-                    break
-            except OSError:
-                assert proc.poll() is None and time.monotonic() < deadline
-                time.sleep(0.2)
         assert served(instance)
     finally:
-        proc.kill()  # however it ends, the system lets go of the mark
-        proc.wait(timeout=10)
+        server.proc.kill()  # however it ends, the system lets go of the mark
+        server.proc.wait(timeout=10)
     assert not served(instance)
