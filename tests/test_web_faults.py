@@ -59,6 +59,11 @@ def _post(client: FlaskClient, form: dict[str, str]) -> tuple[int, str]:
     return r.status_code, r.get_data(as_text=True)
 
 
+def _project_file(data: Path) -> tuple[Path, bytes]:
+    path = data / "projects" / f"{PROJECT}.yaml"
+    return path, path.read_bytes()
+
+
 def _saves(instance: Path) -> int:
     return len([e for e in AuditLog(instance).events(PROJECT) if e.action == "save"])
 
@@ -67,8 +72,7 @@ def test_a_full_instance_disk_undoes_the_change_and_says_so(
     fresh: tuple[Flask, Path, Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     app, data, instance = fresh
-    path = data / "projects" / f"{PROJECT}.yaml"
-    before = path.read_bytes()
+    path, before = _project_file(data)
     store = app.extensions["gaizao"]["store"]
     survey = store.current().data.projects[PROJECT].survey
     client, form = _ready_to_save(app)  # logged in before the disk fills
@@ -108,8 +112,7 @@ def test_a_full_data_disk_writes_nothing_and_says_so(
     fresh: tuple[Flask, Path, Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     app, data, instance = fresh
-    path = data / "projects" / f"{PROJECT}.yaml"
-    before = path.read_bytes()
+    path, before = _project_file(data)
 
     def full(target: Path, raw: bytes) -> None:
         raise OSError(errno.ENOSPC, "No space left on device", str(target))
