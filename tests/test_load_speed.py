@@ -31,8 +31,13 @@ def test_project_files_read_by_worker_processes_load_the_same(data: Path, monkey
     monkeypatch.setattr(loader, "POOL_FROM", 1)
     monkeypatch.setattr(readers, "CHUNK", 4)  # several chunks for each of two workers
     seen: list[tuple[int, int]] = []
+    answered: list[object] = []
+    real_wait = readers._Pool.wait
+    monkeypatch.setattr(readers._Pool, "wait", lambda pool, index: answered.append(real_wait(pool, index))
+                        or answered[-1])
     pooled = load(data, progress=lambda done, total: seen.append((done, total)))
     _same(alone, pooled)
+    assert len(answered) > 2 and None not in answered  # every chunk answered by a worker, none read here
     total = len(list((data / "projects").glob("*.yaml")))
     assert seen[-1] == (total, total) and len(seen) == total
 

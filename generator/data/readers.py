@@ -9,6 +9,7 @@ in this process, so the answers are the same either way.
 
 from __future__ import annotations
 
+import importlib
 import os
 import pickle
 import subprocess
@@ -30,7 +31,7 @@ def read_all(paths: list[Path], read: Callable[[Path], Answer], workers: int) ->
     """read(path) of every path, in order; by `workers` other processes when more than one
     (started now, before the first answer is asked for)."""
     chunks = [paths[start:start + CHUNK] for start in range(0, len(paths), CHUNK)]
-    pool = _Pool(chunks, min(workers, POOL_MAX, len(chunks))) if workers > 1 and len(chunks) > 1 else None
+    pool = _Pool(read, chunks, min(workers, POOL_MAX, len(chunks))) if workers > 1 and len(chunks) > 1 else None
     return _in_order(chunks, read, pool)
 
 
@@ -49,7 +50,9 @@ def _in_order(chunks: list[list[Path]], read: Callable[[Path], Answer], pool: _P
 class _Pool:
     """The workers, and a thread each that collects its answers as they come."""
 
-    def __init__(self, chunks: list[list[Path]], workers: int) -> None:
+    def __init__(self, read: Callable[[Path], Answer], chunks: list[list[Path]], workers: int) -> None:
+        self._read = (read.__module__, read.__qualname__)
+        """What a worker calls, named: a module-level function of this program."""
         self._answers: dict[int, list[Answer] | None] = {}
         self._ready = threading.Condition()
         self._procs: list[subprocess.Popen[bytes]] = []
@@ -72,7 +75,7 @@ class _Pool:
         assert proc.stdin is not None and proc.stdout is not None
         waiting = [index for index, _ in share]
         try:
-            pickle.dump(share, proc.stdin, protocol=pickle.HIGHEST_PROTOCOL)
+            pickle.dump((self._read, share), proc.stdin, protocol=pickle.HIGHEST_PROTOCOL)
             proc.stdin.close()
             while waiting:
                 index, answers = pickle.load(proc.stdout)  # the worker is this program: its answers are trusted
@@ -106,11 +109,11 @@ class _Pool:
 
 
 def _serve(source: BinaryIO, sink: BinaryIO) -> None:
-    """A worker: read each chunk of project files given and answer it."""
-    from generator.data.loader import read_project_file
-
-    for index, chunk in pickle.load(source):
-        pickle.dump((index, [read_project_file(path) for path in chunk]), sink, protocol=pickle.HIGHEST_PROTOCOL)
+    """A worker: read each chunk of files given with the function named, and answer it."""
+    (module, name), share = pickle.load(source)
+    read = getattr(importlib.import_module(module), name)
+    for index, chunk in share:
+        pickle.dump((index, [read(path) for path in chunk]), sink, protocol=pickle.HIGHEST_PROTOCOL)
         sink.flush()
 
 
