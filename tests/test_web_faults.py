@@ -81,6 +81,7 @@ def test_a_full_instance_disk_undoes_the_change_and_says_so(
     assert status == 503, page[:500]
     assert "未保存" in page and "磁盘已满" in page and "修改已撤销" in page
     assert "OSError" not in page and "Traceback" not in page and "已损坏" not in page
+    assert str(instance) not in page  # no server paths on a clerk's page
     assert path.read_bytes() == before
     monkeypatch.undo()
     assert _saves(instance) == 0

@@ -294,17 +294,18 @@ def save_recorded(doc: ProjectDoc, record: Callable[[], object]) -> bool:
     try:
         record()
     except Exception as exc:  # noqa: BLE001 - whatever stops the record, the change goes too
-        reason = str(exc)
+        reason = str(getattr(exc, "brief", exc))
         try:
             if before is None:
                 doc.path.unlink()
             else:
                 atomic_write(doc.path, before.encode("utf-8"))
         except OSError as undo:
-            raise NotRecorded(f"修改已写入 {doc.path}，但未能记入操作日志（{reason}），撤销修改也失败"
+            raise NotRecorded(f"修改已写入 {doc.path.name}，但未能记入操作日志（{reason}），撤销修改也失败"
                               f"（{os_reason(undo, doc.path)}）：请联系系统管理员，核对该文件并补记", False) from None
         doc.text = before
-        raise NotRecorded(f"未保存：无法记入操作日志（{reason}），修改已撤销，{doc.path.name} 保持原样", True) from None
+        raise NotRecorded(f"未保存：无法记入操作日志（{reason}），修改已撤销，{doc.path.name} 保持原样；"
+                          "请联系系统管理员", True) from None
     return True
 
 

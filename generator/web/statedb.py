@@ -96,8 +96,10 @@ def unwritable(path: Path, exc: BaseException) -> StateError | None:
         why = "不可写（只读）"
     else:
         return None
-    return StateError(f"{path}：实例数据库{why}，无法记录（{exc}）；请联系系统管理员清理或检查实例文件夹 "
-                      f"{path.parent} 所在的磁盘后重试")
+    error = StateError(f"{path}：实例数据库{why}，无法记录（{exc}）；请联系系统管理员清理或检查实例文件夹 "
+                       f"{path.parent} 所在的磁盘后重试")
+    error.brief = f"服务器的实例数据库{why}"  # type: ignore[attr-defined]  # for pages clerks read: no server paths
+    return error
 
 
 class StateDB:
