@@ -274,3 +274,63 @@ def test_a_restore_that_cannot_replace_a_folder_puts_everything_back(
         restore(archive, data, instance, force=True)
     assert note.read_text(encoding="utf-8") == "a note" and (instance / DB_FILE).exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["b.zip", "data", "instance"]
+
+
+def test_a_killed_backups_staging_folder_is_removed_by_the_next_backup(
+    fresh: tuple[Flask, Path, Path], tmp_path: Path
+) -> None:
+    import os
+
+    from generator.web.backup import OWNER_FILE, STALE_SECONDS, _hold
+
+    _, data, instance = fresh
+    left = data.parent / ".data.backup-killed"  # a backup killed mid-way: its lock is free
+    (left / "data" / "projects").mkdir(parents=True)
+    (left / "data" / "projects" / "x.yaml").write_text("community: x\n", encoding="utf-8")
+    (left / OWNER_FILE).write_text("", encoding="utf-8")
+    running = data.parent / ".data.backup-running"  # one running now in another process: kept
+    running.mkdir()
+    held = _hold(running / OWNER_FILE)
+    assert held is not None
+    fresh_made = data.parent / ".data.backup-justmade"  # made this moment, its lock not yet taken: kept
+    fresh_made.mkdir()
+    old = data.parent / ".data.backup-old"  # an older one without a lock file: removed
+    old.mkdir()
+    stamp = time.time() - STALE_SECONDS - 60
+    os.utime(old, (stamp, stamp))
+    try:
+        take(data, instance, tmp_path / "one.zip")
+        assert not left.exists() and not old.exists()
+        assert running.is_dir() and fresh_made.is_dir()
+    finally:
+        held.close()
+
+
+def test_restore_is_refused_while_a_server_uses_the_instance_folder(
+    fresh: tuple[Flask, Path, Path], tmp_path: Path
+) -> None:
+    from generator.web.backup import hold_serving, served
+
+    _, data, instance = fresh
+    archive = tmp_path / "b.zip"
+    take(data, instance, archive)
+    serving = hold_serving(instance)  # as `gaizao serve` holds it while it runs
+    assert serving is not None and served(instance)
+    try:
+        before = (data / "projects" / f"{PROJECT}.yaml").read_bytes()
+        r = CliRunner().invoke(main, ["--data", str(data), "restore", str(archive), "--instance", str(instance),
+                                      "--force"])
+        assert r.exit_code == 1 and "正在运行" in r.output and "--while-serving" in r.output, r.output
+        assert "Traceback" not in r.output
+        assert not list(data.parent.glob("data.before-restore-*"))  # nothing touched
+        assert (data / "projects" / f"{PROJECT}.yaml").read_bytes() == before
+        # the backup of a served instance leaves the marker out
+        with zipfile.ZipFile(archive) as z:
+            assert not [n for n in z.namelist() if "serving" in n]
+        with pytest.raises(BackupError, match="正在运行"):
+            restore(archive, data, instance, force=True)
+        done = restore(archive, data, instance, force=True, while_serving=True)
+        assert done.files["data"] > 0
+    finally:
+        serving.close()
+    assert not served(instance)  # the server gone: the marker is free

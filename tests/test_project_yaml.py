@@ -98,3 +98,88 @@ def test_diff_compares_by_kind() -> None:
 def test_a_changed_list_of_texts_shows_its_lines() -> None:
     (change,) = diff({"problems": ["漏水"]}, {"problems": ["漏水", "路面破损"]})
     assert str(change) == "现状问题：漏水 → 漏水；路面破损"
+
+
+def _counting_parses(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The texts ruamel parses from now on, in this thread or another."""
+    from generator.intake import project_yaml
+
+    # background parses of earlier tests' saves: called off, or waited for
+    for future in list(project_yaml._parsed.values()):
+        if not future.cancel():
+            future.exception(timeout=30)
+    project_yaml._parsed.clear()
+    parsed: list[str] = []
+    real = project_yaml._yaml
+
+    def counted() -> object:
+        yaml = real()
+        load = yaml.load
+        yaml.load = lambda text: (parsed.append(text), load(text))[1]  # type: ignore[method-assign]
+        return yaml
+
+    monkeypatch.setattr(project_yaml, "_yaml", counted)
+    return parsed
+
+
+def _saved_once(project_file: Path, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The file edited and saved once (同意户数 285); the texts parsed from then on, that edit's own first."""
+    parsed = _counting_parses(monkeypatch)
+    doc = load_for_edit(project_file)
+    new = copy.deepcopy(doc.data)
+    new["survey"]["support"] = 285
+    apply(doc, new)
+    assert save(doc) and len(parsed) == 1
+    return parsed
+
+
+def test_the_next_edit_of_a_saved_file_takes_the_tree_parsed_after_the_save(
+    project_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    parsed = _saved_once(project_file, monkeypatch)
+    saved = project_file.read_text(encoding="utf-8")
+    import time
+
+    from generator.intake import project_yaml
+
+    deadline = time.monotonic() + 30
+    while not all(f.done() for f in project_yaml._parsed.values()):  # parsed a moment after the save
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    again = load_for_edit(project_file)
+    assert parsed == [parsed[0], saved]  # parsed once after the save, not again for the edit
+    newer = copy.deepcopy(again.data)
+    newer["items"][2]["quantity"] = Decimal("17900.5")
+    apply(again, newer)
+    # the same text as an edit of the file parsed afresh gives
+    fresh_copy = tmp_path / "fresh" / project_file.name
+    fresh_copy.parent.mkdir()
+    fresh_copy.write_text(saved, encoding="utf-8")
+    fresh = load_for_edit(fresh_copy)
+    apply(fresh, copy.deepcopy(newer))
+    assert dump(again) == dump(fresh)
+    # a tree is taken once: a third edit of the same text parses it again
+    load_for_edit(project_file)
+    assert parsed.count(saved) == 3
+
+
+def test_an_edit_right_after_a_save_parses_the_file_itself(project_file: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    import time
+
+    parsed = _saved_once(project_file, monkeypatch)
+    again = load_for_edit(project_file)  # before the background parse begins: not waited for
+    assert again.data["survey"]["support"] == 285 and len(parsed) == 2
+    time.sleep(0.6)
+    assert len(parsed) == 2  # the background parse was called off
+
+
+def test_a_file_changed_by_hand_after_a_save_is_parsed_anew(
+    project_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    parsed = _saved_once(project_file, monkeypatch)
+    by_hand = project_file.read_text(encoding="utf-8").replace("support: 285", "support: 286  # 手改")
+    project_file.write_text(by_hand, encoding="utf-8")
+    again = load_for_edit(project_file)
+    assert again.data["survey"]["support"] == 286 and parsed[-1] == by_hand
+    assert "# 手改" in dump(again)

@@ -48,6 +48,7 @@ def serve(ctx: click.Context, instance: Path | None, host: str, port: int, threa
           behind_https: bool, proxy: str) -> None:
     """启动网页版（waitress），各街道、县（区）、市级用户用浏览器登录使用。"""
     import gc
+    import threading
 
     from waitress import serve as run
 
@@ -67,17 +68,34 @@ def serve(ctx: click.Context, instance: Path | None, host: str, port: int, threa
     if not behind_https:
         click.echo("提示：未使用 --behind-https，密码和住户信息将以明文在网络上传输；"
                    "部署到内网时请放在 HTTPS 反向代理之后，见 README 的部署一节。", err=True)
-    try:
-        app.extensions["gaizao"]["store"].warm()
-    except GaizaoError as exc:  # pages say so (503) until the folder is put right; the server stays up
-        click.echo(f"警告：数据文件夹暂时无法读取，网页上将显示以下问题，改正后刷新即可：\n{exc}", err=True)
-    # The data's state is millions of objects that live as long as the server: a full pass of the
-    # collector over them (some 50 ms at 10,000 communities) would pause every request now and then.
-    gc.collect()
-    gc.freeze()
+    store = app.extensions["gaizao"]["store"]
+    from generator.web.backup import hold_serving
+
+    serving = hold_serving(folder)  # kept open while the server runs: `gaizao restore` sees it
+    # The state kept by the last run is read now; a folder read for the first time (some
+    # seconds at a province's size) is read in the background while pages say how far it got.
+    store.start()
+
+    def warm() -> None:
+        try:
+            store.warm()
+        except GaizaoError as exc:  # pages say so (503) until the folder is put right; the server stays up
+            click.echo(f"警告：数据文件夹暂时无法读取，网页上将显示以下问题，改正后刷新即可：\n{exc}", err=True)
+        # The data's state is millions of objects that live as long as the server: a full pass of the
+        # collector over them (some 50 ms at 10,000 communities) would pause every request now and then.
+        gc.collect()
+        gc.freeze()
+
+    if store.loading:
+        click.echo("正在后台读取数据文件夹，读取完成前网页显示读取进度。", err=True)
+        threading.Thread(target=warm, name="gaizao-warm", daemon=True).start()
+    else:
+        warm()
     click.echo(f"网页版已启动：http://{host}:{port}/ （数据：{app.extensions['gaizao']['store'].root}，"
                f"实例：{folder}）；按 Ctrl+C 停止。")
     run(app, host=host, port=port, threads=threads, ident="gaizao", **waitress_options(behind_https, proxy))
+    if serving is not None:
+        serving.close()
 
 
 def waitress_options(behind_https: bool, proxy: str) -> dict[str, object]:
@@ -234,8 +252,10 @@ def backup(ctx: click.Context, instance: Path | None, out: Path | None) -> None:
 @click.argument("archive", metavar="备份文件", type=click.Path(path_type=Path, dir_okay=False))
 @instance_option
 @click.option("--force", is_flag=True, help="数据文件夹或实例文件夹不是空的时也恢复（原内容改名保留，不删除）。")
+@click.option("--while-serving", is_flag=True,
+              help="网页服务正在使用该实例文件夹时也恢复（一般应先停止网页服务；恢复后须重启服务）。")
 @click.pass_context
-def restore(ctx: click.Context, archive: Path, instance: Path | None, force: bool) -> None:
+def restore(ctx: click.Context, archive: Path, instance: Path | None, force: bool, while_serving: bool) -> None:
     """从 gaizao backup 的备份恢复数据文件夹和实例文件夹；先逐个核对校验和，请先停止网页服务。"""
     from generator.web.backup import restore as put_back
 
@@ -244,7 +264,7 @@ def restore(ctx: click.Context, archive: Path, instance: Path | None, force: boo
         raise GaizaoError("请用 --data 指定要恢复到的数据文件夹，例如：gaizao --data /srv/gaizao/data restore 备份.zip "
                           "--instance /srv/gaizao/instance")
     folder = _instance(instance)
-    done = put_back(archive, data_dir, folder, force)
+    done = put_back(archive, data_dir, folder, force, while_serving)
     _record(folder, "restore", f"{Path(archive).resolve()}（{done.created} 备份）")
     click.echo(f"已从备份 {archive}（{done.created} 备份）恢复：数据文件夹 {Path(data_dir).resolve()}"
                f"（{done.files['data']}个文件），实例文件夹 {folder}（{done.files['instance']}个文件，含实例数据库），"

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import difflib
+import os
 import pickle
 import re
 import unicodedata
 import zlib
-from collections.abc import Iterable, Iterator, MutableMapping
+from collections.abc import Callable, Iterable, Iterator, MutableMapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -28,6 +29,7 @@ from generator.data.models import (
     Programme,
     Project,
 )
+from generator.data.readers import read_all
 from generator.data.roster import Roster, read_csv
 from generator.data.yamlio import BadDate, load_yaml
 from generator.errors import DataError, Problem
@@ -58,7 +60,11 @@ class PackedProjects(MutableMapping[str, Project]):
         return project
 
     def __setitem__(self, key: str, project: Project) -> None:
-        self._packed[key] = zlib.compress(pickle.dumps(project, protocol=pickle.HIGHEST_PROTOCOL), 1)
+        self.put_packed(key, pack(project))
+
+    def put_packed(self, key: str, packed: bytes) -> None:
+        """Keep a record packed elsewhere (pack(), in a process that read its file)."""
+        self._packed[key] = packed
         self._recent.pop(key, None)
 
     def __delitem__(self, key: str) -> None:
@@ -82,6 +88,11 @@ class PackedProjects(MutableMapping[str, Project]):
         other = PackedProjects()
         other._packed = dict(self._packed)
         return other
+
+def pack(project: Project) -> bytes:
+    """A project record as PackedProjects keeps it."""
+    return zlib.compress(pickle.dumps(project, protocol=pickle.HIGHEST_PROTOCOL), 1)
+
 
 BUNDLED_DATA = ROOT / "data"
 PHOTOS = "photos"
@@ -283,7 +294,11 @@ def _load_one(path: Path, model: type[M], lines_of: Lines) -> M:
     return _validate(model, data, path, lines)
 
 
-def load(root: Path | None = None, rosters: bool = True) -> DataSet:
+Progress = Callable[[int, int], None]
+"""Told the project files read so far and how many there are, as they are read."""
+
+
+def load(root: Path | None = None, rosters: bool = True, progress: Progress | None = None) -> DataSet:
     """Load and cross-check a data folder; raise DataError listing every problem found.
 
     rosters False leaves the household rosters unread (an import that replaces one).
@@ -301,16 +316,13 @@ def load(root: Path | None = None, rosters: bool = True) -> DataSet:
             problems.extend(exc.problems)
             return None
 
+    # Started first: other processes read the project files while this one reads the plan.
+    projects = _projects(_read_projects(sorted((root / "projects").glob("*.yaml")), progress), problems)
     programme = attempt(_load_one, root / "programme.yaml", Programme)
     districts = attempt(_load_list, root / "districts.yaml", "districts", District) or []
     catalogue = attempt(_load_one, root / "catalogue.yaml", Catalogue)
     communities = attempt(_load_list, root / "communities.yaml", "communities", Community) or []
     _share_repeats(communities)
-    # Streamed into the cross-check one at a time: a large programme never holds them all unpacked.
-    projects = (
-        (path, attempt(_load_one, path, Project))
-        for path in sorted((root / "projects").glob("*.yaml"))
-    )
     reports = [
         (path, attempt(_load_one, path, DistrictReport))
         for path in sorted((root / "reports").glob("*/*.yaml"))
@@ -334,6 +346,62 @@ def load(root: Path | None = None, rosters: bool = True) -> DataSet:
     if problems:
         raise DataError(problems)
     return data
+
+
+@dataclass(frozen=True)
+class ReadProject:
+    """A project file read and checked on its own: what the cross-check needs, and the record packed."""
+
+    community: str
+    items: tuple[str, ...]
+    """The catalogue item of each budget line, in order."""
+    results: tuple[str, ...]
+    """The catalogue item of each acceptance result, in order."""
+    packed: bytes
+
+    @classmethod
+    def of(cls, project: Project) -> ReadProject:
+        """What the cross-check reads of a project record."""
+        results = tuple(r.item for r in project.acceptance.results) if project.acceptance else ()
+        return cls(project.community, tuple(line.item for line in project.items), results, pack(project))
+
+
+def read_project_file(path: Path) -> ReadProject | list[Problem]:
+    """One project file read and validated alone (in a worker process when there are many)."""
+    try:
+        return ReadProject.of(_load_one(path, Project, {}))
+    except DataError as exc:
+        return exc.problems
+
+
+POOL_FROM = 300
+"""Project files from which they are read by as many processes as the machine has cores."""
+
+
+def _read_projects(paths: list[Path], progress: Progress | None) -> Iterator[tuple[Path, ReadProject | list[Problem]]]:
+    """Each project file read, in order; by other processes when there are many (started at once,
+    so that they read while this process reads the plan)."""
+    workers = (os.cpu_count() or 1) if len(paths) >= POOL_FROM else 1
+    return _counted(paths, read_all(paths, read_project_file, workers), progress)
+
+
+def _counted(paths: list[Path], answers: Iterator[ReadProject | list[Problem]],
+             progress: Progress | None) -> Iterator[tuple[Path, ReadProject | list[Problem]]]:
+    for done, (path, answer) in enumerate(zip(paths, answers, strict=True), 1):
+        yield path, answer
+        if progress is not None:
+            progress(done, len(paths))
+
+
+def _projects(read: Iterator[tuple[Path, ReadProject | list[Problem]]],
+              problems: list[Problem]) -> Iterator[tuple[Path, ReadProject | None]]:
+    """The project files read, each file's own problems put with the others."""
+    for path, answer in read:
+        if isinstance(answer, list):
+            problems.extend(answer)
+            yield path, None
+        else:
+            yield path, answer
 
 
 ROSTERS = "rosters"
@@ -377,7 +445,7 @@ def _cross_check(
     data: DataSet,
     districts: list[District],
     communities: list[Community],
-    projects: Iterable[tuple[Path, Project | None]],
+    projects: Iterable[tuple[Path, ReadProject | None]],
     reports: list[tuple[Path, DistrictReport | None]],
     lines_of: Lines,
 ) -> list[Problem]:
@@ -424,13 +492,16 @@ def _cross_check(
             report(plan_file, f"替换的小区“{c.replaces}”不存在", Plan, *row, "replaces")
         data.sources[f"community:{c.id}"] = plan_file
     known_items = set(data.items)
-    for path, project in projects:
-        if project is None:
+    packed = data.projects if isinstance(data.projects, PackedProjects) else None
+    for path, read in projects:
+        if read is None:
             continue
-        if _project_refs(data, path, project, known_items, report):
-            data.projects[project.community] = project
-            data.sources[f"project:{project.community}"] = path
-        lines_of.pop(path, None)  # kept only while this file's references are checked
+        if _project_refs(data, path, read, known_items, report):
+            if packed is not None:
+                packed.put_packed(read.community, read.packed)
+            else:
+                data.projects[read.community] = pickle.loads(zlib.decompress(read.packed))
+            data.sources[f"project:{read.community}"] = path
     for path, district_report in reports:
         if district_report is None:
             continue
@@ -450,7 +521,12 @@ def _cross_check(
 def _reporter(problems: list[Problem], lines_of: Lines) -> Any:
     def report(path: Path, message: str, model: type[BaseModel], *loc: str | int) -> None:
         """Record a problem at a field, named and located as schema problems are."""
-        lines = lines_of.get(path, {})
+        if path not in lines_of:  # a file read by another process: its lines are wanted only now
+            try:
+                lines_of[path] = load_yaml(path)[1]
+            except DataError:
+                lines_of[path] = {}
+        lines = lines_of[path]
         cuts = (loc[:cut] for cut in range(len(loc), 0, -1))
         line = next((lines[cut] for cut in cuts if cut in lines), None)
         problems.append(Problem(path, message, field=field_label(model, loc), line=line))
@@ -458,7 +534,7 @@ def _reporter(problems: list[Problem], lines_of: Lines) -> Any:
     return report
 
 
-def _project_refs(data: DataSet, path: Path, project: Project, known_items: set[str], report: Any,
+def _project_refs(data: DataSet, path: Path, project: ReadProject, known_items: set[str], report: Any,
                   replacing: str | None = None) -> bool:
     """Whether a project file may join the data set: its plan row exists, no other file has its
     project, its items are in the catalogue (each problem reported at its field)."""
@@ -470,16 +546,15 @@ def _project_refs(data: DataSet, path: Path, project: Project, known_items: set[
         report(path, f"小区“{project.community}”已有项目资料（{other.name}）", Project, "community")
         return False
     ok = True
-    for index, line in enumerate(project.items):
-        if line.item not in known_items:
-            report(path, f"改造项目“{line.item}”不在项目分类表（catalogue.yaml）中", Project, "items", index, "item")
+    for index, item in enumerate(project.items):
+        if item not in known_items:
+            report(path, f"改造项目“{item}”不在项目分类表（catalogue.yaml）中", Project, "items", index, "item")
             ok = False
-    if project.acceptance:
-        for index, result in enumerate(project.acceptance.results):
-            if result.item not in known_items:
-                report(path, f"改造项目“{result.item}”不在项目分类表（catalogue.yaml）中",
-                       Project, "acceptance", "results", index, "item")
-                ok = False
+    for index, item in enumerate(project.results):
+        if item not in known_items:
+            report(path, f"改造项目“{item}”不在项目分类表（catalogue.yaml）中",
+                   Project, "acceptance", "results", index, "item")
+            ok = False
     return ok
 
 
@@ -491,10 +566,27 @@ def read_project(data: DataSet, path: Path, replacing: str | None = None) -> Pro
     project = _load_one(path, Project, lines_of)
     problems: list[Problem] = []
     # its own former record (replacing) does not count as another file's
-    _project_refs(data, path, project, set(data.items), _reporter(problems, lines_of), replacing)
+    _project_refs(data, path, ReadProject.of(project), set(data.items), _reporter(problems, lines_of), replacing)
     if problems:
         raise DataError(problems)
     return project
+
+
+def read_report(data: DataSet, path: Path, replacing: tuple[str, int] | None = None) -> DistrictReport:
+    """One district's (or the city's) report file read and cross-checked as load() reads it, against a
+    data set already loaded (replacing: the report this file held before); DataError when it would not load."""
+    lines_of: Lines = {}
+    report = _load_one(path, DistrictReport, lines_of)
+    problems: list[Problem] = []
+    say = _reporter(problems, lines_of)
+    key = (report.district, report.year)
+    if report.district not in data.districts and report.district != CITY_REPORT:
+        say(path, f"未知的县（区）“{report.district}”（districts.yaml 中没有）", DistrictReport, "district")
+    elif key in data.reports and key != replacing:
+        say(path, f"{report.district} {report.year} 年的报告材料重复", DistrictReport, "year")
+    if problems:
+        raise DataError(problems)
+    return report
 
 
 def read_roster(data: DataSet, path: Path) -> Roster:

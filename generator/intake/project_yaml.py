@@ -16,7 +16,11 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import hashlib
 import io
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -109,10 +113,64 @@ def load_for_edit(path: Path, header: str = "") -> ProjectDoc:
     if not isinstance(data, dict):
         raise data_error(path, "文件内容应为一组“字段: 值”")
     try:
-        tree = _yaml().load(text)
+        tree = _round_trip(path, text)
     except Exception as exc:  # the exact reader accepted it; ruamel may still refuse a rare form
         raise data_error(path, f"无法按原样改写此文件（{type(exc).__name__}）；请检查 YAML 写法") from None
     return ProjectDoc(path=path, text=text, data=data, tree=tree, values=copy.deepcopy(data))
+
+
+KEEP_PARSED = 32
+"""Files whose round-trip tree is kept, parsed after they were saved, for their next edit."""
+_parsed: dict[tuple[str, str], Future[Any]] = {}
+_parsed_lock = threading.Lock()
+
+
+def _key(path: Path, text: str) -> tuple[str, str]:
+    return str(path), hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _round_trip(path: Path, text: str) -> Any:
+    """The round-trip tree of a file's text: the one parsed after its last save when the file
+    still holds that text (taken: each tree is edited once), else parsed now.
+
+    ruamel's parse is most of an edit's time (some 20-170 ms for a project file); a clerk saves
+    one section after another of the same project, so the next edit finds it done.
+    """
+    with _parsed_lock:
+        ready = _parsed.pop(_key(path, text), None)
+    # not yet begun (an edit right after the save): parsed here instead
+    if ready is not None and not ready.cancel():
+        try:
+            return ready.result(timeout=10)
+        except Exception:  # noqa: BLE001, S110 - parsed again below, where a failure is reported
+            pass
+    return _yaml().load(text)
+
+
+PARSE_AFTER = 0.3
+"""Seconds after a save before its file is parsed again: the save's own request (its audit record,
+the state, the answer) is done by then and does not share the interpreter with the parse."""
+
+
+def _parse_later(path: Path, text: str) -> None:
+    """Parse a file's new text in the background, for its next edit (exactly as load_for_edit would)."""
+    future: Future[Any] = Future()
+    with _parsed_lock:
+        _parsed[_key(path, text)] = future
+        while len(_parsed) > KEEP_PARSED:
+            _parsed.pop(next(iter(_parsed))).cancel()
+
+    def parse() -> None:
+        if not future.set_running_or_notify_cancel():
+            return  # taken (and parsed) by an edit that came first, or pushed out
+        try:
+            future.set_result(_yaml().load(text))
+        except Exception as exc:  # noqa: BLE001 - told to whoever takes it
+            future.set_exception(exc)
+
+    timer = threading.Timer(PARSE_AFTER, parse)
+    timer.name, timer.daemon = "gaizao-yaml-parse", True
+    timer.start()
 
 
 def diff(before: Any, after: Any, loc: Loc = (), model: type[BaseModel] = Project) -> list[Change]:
@@ -213,6 +271,41 @@ def save(doc: ProjectDoc) -> bool:
     except OSError as exc:
         raise OutputError(f"无法写入 {doc.path}：{os_reason(exc, doc.path)}；原文件未改动") from None
     doc.text, doc.data = text, copy.deepcopy(doc.values)
+    _parse_later(doc.path, text)
+    return True
+
+
+class NotRecorded(OutputError):
+    """A change written but whose record (the audit log) could not be: undone, or, when even that
+    failed, left written; the message says which."""
+
+    def __init__(self, message: str, undone: bool) -> None:
+        super().__init__(message)
+        self.undone = undone
+
+
+def save_recorded(doc: ProjectDoc, record: Callable[[], object]) -> bool:
+    """save(doc), then record() (the audit log): the change stays only with its record. When
+    record() fails the file is put back as it was and NotRecorded says so; OutputError when the
+    file cannot be written (then nothing was, and record() is not called)."""
+    before = doc.text
+    if not save(doc):
+        return False
+    try:
+        record()
+    except Exception as exc:  # noqa: BLE001 - whatever stops the record, the change goes too
+        reason = str(getattr(exc, "brief", exc))
+        try:
+            if before is None:
+                doc.path.unlink()
+            else:
+                atomic_write(doc.path, before.encode("utf-8"))
+        except OSError as undo:
+            raise NotRecorded(f"修改已写入 {doc.path.name}，但未能记入操作日志（{reason}），撤销修改也失败"
+                              f"（{os_reason(undo, doc.path)}）：请联系系统管理员，核对该文件并补记", False) from None
+        doc.text = before
+        raise NotRecorded(f"未保存：无法记入操作日志（{reason}），修改已撤销，{doc.path.name} 保持原样；"
+                          "请联系系统管理员", True) from None
     return True
 
 

@@ -103,6 +103,20 @@ def check_project(data: DataSet, community_id: str) -> list[Finding]:
     return sorted(findings, key=lambda f: f.severity != "error")
 
 
+def report_file(data: DataSet, key: tuple[str, int]) -> str:
+    """The file a report's findings name."""
+    return _rel(data, data.sources[f"report:{key[0]}:{key[1]}"])
+
+
+def check_report(data: DataSet, key: tuple[str, int]) -> list[Finding]:
+    """The findings one report file gives (check_plan's part that looks at that report)."""
+    report = data.reports[key]
+    view = replace(data, reports={key: report})
+    file = report_file(data, key)
+    return [*check_report_deadline(view),
+            *_control_chars(report, "TEXT-CONTROL-CHARS", file, f"{key[0]} {key[1]}年报告")]
+
+
 # ---------------------------------------------------------------- helpers
 
 

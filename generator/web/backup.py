@@ -25,11 +25,12 @@ import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import IO, Any
 
 from generator import __version__
 from generator.errors import GaizaoError
 from generator.intake.writelock import LOCK_FILE, WriteLock
+from generator.output.oslock import lock_exclusive, unlock
 from generator.web.statedb import DB_FILE, StateDB
 
 FORMAT = "gaizao-backup"
@@ -38,8 +39,58 @@ MANIFEST = "gaizao-backup.json"
 FOLDERS = ("data", "instance")
 COMPRESSED = frozenset({".jpg", ".jpeg", ".png", ".webp", ".gif", ".zip", ".docx", ".xlsx", ".pdf"})
 """Suffixes stored as they are: deflating them again costs time and saves nothing."""
-DB_SIDE_FILES = frozenset({DB_FILE, f"{DB_FILE}-wal", f"{DB_FILE}-shm", f"{DB_FILE}-journal"})
+SERVING_FILE = ".gaizao-serving.lock"
+"""Held locked by a running server in its instance folder (the system lets go when the process
+ends, however it ends): a restore refuses to replace the files under it."""
+OWNER_FILE = ".owner.lock"
+"""Held locked in a backup's staging folder while the backup runs: one no process holds is left
+from a backup that was killed, and the next backup removes it."""
+DB_SIDE_FILES = frozenset({DB_FILE, f"{DB_FILE}-wal", f"{DB_FILE}-shm", f"{DB_FILE}-journal", SERVING_FILE})
 _CHUNK = 1 << 20
+STALE_SECONDS = 3600
+"""A staging folder without its owner's lock file (made a moment before it) is removed only when older."""
+
+
+def _hold(path: Path) -> IO[Any] | None:
+    """The file at path opened and locked by this process, or None when another holds it or it cannot be."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        held = open(path, "a")  # noqa: SIM115 - held for as long as the caller keeps it
+    except OSError:
+        return None
+    try:
+        lock_exclusive(held)
+    except OSError:
+        held.close()
+        return None
+    return held
+
+
+def _held(path: Path) -> bool:
+    """Whether a process holds the lock of the file at path."""
+    try:
+        probe = open(path, "a")  # noqa: SIM115 - closed below
+    except OSError:
+        return False
+    with probe:
+        try:
+            lock_exclusive(probe)
+        except BlockingIOError:
+            return True
+        except OSError:
+            return False
+        unlock(probe)
+    return False
+
+
+def hold_serving(instance: Path) -> IO[Any] | None:
+    """Mark the instance folder as used by a running server until this process ends (keep the file)."""
+    return _hold(instance / SERVING_FILE)
+
+
+def served(instance: Path) -> bool:
+    """Whether a running server uses the instance folder."""
+    return (instance / SERVING_FILE).is_file() and _held(instance / SERVING_FILE)
 
 
 class BackupError(GaizaoError):
@@ -116,13 +167,34 @@ def _snapshot(root: Path, staging: Path, skipped: list[str]) -> None:
             shutil.copy2(path, out)
 
 
-def _staging(data_dir: Path) -> Path:
+def _staging(data_dir: Path) -> tuple[Path, IO[Any] | None]:
     """A new folder beside the data folder (the same file system, so links work), or in the system's
-    temporary folder when the data folder's parent is not writable."""
+    temporary folder when the data folder's parent is not writable; and its owner's lock, held."""
     try:
-        return Path(tempfile.mkdtemp(prefix=f".{data_dir.name}.backup-", dir=data_dir.parent))
+        folder = Path(tempfile.mkdtemp(prefix=f".{data_dir.name}.backup-", dir=data_dir.parent))
     except OSError:
-        return Path(tempfile.mkdtemp(prefix="gaizao-backup-"))
+        folder = Path(tempfile.mkdtemp(prefix="gaizao-backup-"))
+    return folder, _hold(folder / OWNER_FILE)
+
+
+def sweep(data_dir: Path) -> list[Path]:
+    """Remove the staging folders killed backups left beside the data folder; the ones removed."""
+    removed = []
+    now = time.time()
+    for folder in data_dir.parent.glob(f".{data_dir.name}.backup-*"):
+        owner = folder / OWNER_FILE
+        try:
+            if not folder.is_dir() or folder.is_symlink():
+                continue
+            if owner.exists() and _held(owner):
+                continue  # a backup running now
+            if not owner.exists() and now - folder.stat().st_mtime < STALE_SECONDS:
+                continue  # perhaps made this moment, its lock not yet taken
+        except OSError:
+            continue
+        shutil.rmtree(folder, ignore_errors=True)
+        removed.append(folder)
+    return removed
 
 
 def take(data_dir: Path, instance: Path, target: Path) -> Taken:
@@ -142,7 +214,8 @@ def take(data_dir: Path, instance: Path, target: Path) -> Taken:
     listed: dict[str, Any] = {}
     skipped: list[str] = []
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    staging = _staging(data_dir)
+    sweep(data_dir)
+    staging, owner = _staging(data_dir)
     try:
         with zipfile.ZipFile(tmp, "w", compresslevel=6) as archive:
             copy = staging / DB_FILE
@@ -175,6 +248,8 @@ def take(data_dir: Path, instance: Path, target: Path) -> Taken:
         tmp.unlink(missing_ok=True)
         raise
     finally:
+        if owner is not None:
+            owner.close()  # before the folder goes: Windows removes no open file
         shutil.rmtree(staging, ignore_errors=True)
     return Taken(target, len(listed), sum(f["size"] for f in listed.values()), locked, skipped)
 
@@ -248,9 +323,13 @@ def _not_empty(folder: Path) -> bool:
     return folder.exists() and (not folder.is_dir() or any(folder.iterdir()))
 
 
-def restore(source: Path, data_dir: Path, instance: Path, force: bool = False) -> Restored:
-    """Put an archive's data folder and instance folder back, after checking every file of it."""
+def restore(source: Path, data_dir: Path, instance: Path, force: bool = False, while_serving: bool = False) -> Restored:
+    """Put an archive's data folder and instance folder back, after checking every file of it;
+    refused while a server uses the instance folder unless while_serving."""
     source, data_dir, instance = source.resolve(), data_dir.resolve(), instance.resolve()
+    if not while_serving and served(instance):
+        raise BackupError(f"网页服务（gaizao serve）正在运行并使用实例文件夹 {instance}，恢复会替换它正在读写的文件，"
+                          "未恢复任何内容；请先停止网页服务再恢复（确需在服务运行时恢复，加 --while-serving）")
     targets = {"data": data_dir, "instance": instance}
     if instance == data_dir or instance.is_relative_to(data_dir) or data_dir.is_relative_to(instance):
         raise BackupError(f"实例文件夹 {instance} 与数据文件夹 {data_dir} 不能互相包含，请分别指定")

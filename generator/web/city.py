@@ -236,11 +236,13 @@ def save_report_text(year: int, district: str) -> Any:
             errors = [f"{'.'.join(map(str, e['loc']))}：{describe_error(e)}" for e in exc.errors()]
             return _text_page(now, year, district, {"narrative": sent}, version, errors=errors, status=422)
         changes = project_yaml.apply(doc, values, model=DistrictReport)
-        project_yaml.save(doc)
-        if changes:
-            audit().append(g.user.name, "save", f"report:{district}:{year}",
-                           [FieldChange(c.label, project_yaml.shown(c.before), project_yaml.shown(c.after))
-                            for c in changes], version, file_version(path))
+        try:  # the change and its audit record together, or neither (a full disk): the page says which
+            project_yaml.save_recorded(doc, lambda: changes and audit().append(
+                g.user.name, "save", f"report:{district}:{year}",
+                [FieldChange(c.label, project_yaml.shown(c.before), project_yaml.shown(c.after))
+                 for c in changes], version, file_version(path)))
+        except OutputError as exc:
+            abort(503, description=str(exc) if isinstance(exc, project_yaml.NotRecorded) else f"未保存：{exc}")
     return redirect(url_for("city.report_text", year=year, district=district, saved=1))
 
 

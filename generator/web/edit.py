@@ -12,6 +12,7 @@ from flask import Blueprint, abort, g, jsonify, redirect, render_template, reque
 from pydantic import BaseModel
 
 from generator.data.models import Project
+from generator.errors import OutputError
 from generator.render.filters import yuan
 from generator.web import forms
 from generator.web.audit import FieldChange
@@ -167,13 +168,15 @@ def save(community_id: str, section: str) -> Any:
             return _page(now, community_id, sec, values, version, errors, findings_of(now, community_id),
                          status=422)
         changes = project_yaml.apply(doc, values)
-        if project_yaml.save(doc):
-            st.wrote(path)
-        after = st.version(now, community_id)
-        if changes:
-            audit().append(g.user.name, "save", community_id,
-                           [FieldChange(c.label, project_yaml.shown(c.before), project_yaml.shown(c.after))
-                            for c in changes], version, after)
+        try:  # the change and its audit record together, or neither (a full disk): the page says which
+            if project_yaml.save_recorded(doc, lambda: changes and audit().append(
+                    g.user.name, "save", community_id,
+                    [FieldChange(c.label, project_yaml.shown(c.before), project_yaml.shown(c.after))
+                     for c in changes], version, st.version(now, community_id))):
+                st.wrote(path)
+        except OutputError as exc:
+            st.wrote(path)  # written and put back, or not written: the state reads it again
+            abort(503, description=str(exc) if isinstance(exc, project_yaml.NotRecorded) else f"未保存：{exc}")
     return redirect(url_for("edit.section", community_id=community_id, section=section, saved=1))
 
 

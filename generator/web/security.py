@@ -10,7 +10,20 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar, cast
 
-from flask import Flask, Response, abort, current_app, g, jsonify, redirect, render_template, request, session, url_for
+from flask import (
+    Flask,
+    Response,
+    abort,
+    current_app,
+    g,
+    jsonify,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from werkzeug.datastructures import FileStorage
 from werkzeug.exceptions import HTTPException
 
@@ -22,7 +35,7 @@ from generator.web.policy import Policy
 from generator.web.privacy import mask_value
 from generator.web.sessions import Sessions
 from generator.web.statedb import StateError
-from generator.web.store import Loaded, Store
+from generator.web.store import Loaded, Loading, Store
 
 F = TypeVar("F", bound=Callable[..., Any])
 UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -205,8 +218,16 @@ def loaded() -> Loaded:
     """The data set now; a folder that does not load is a 503 naming its problems."""
     try:
         return store().current()
+    except Loading as exc:  # the first read of a large folder: say so and how far it got, and look again
+        response = make_response(error_response(503, exc.message))
+        response.headers["Refresh"] = response.headers["Retry-After"] = str(LOADING_REFRESH)
+        abort(response)
     except DataError as exc:
         abort(503, description="数据文件夹有错误，暂时无法使用：\n" + str(exc))
+
+
+LOADING_REFRESH = 3
+"""Seconds after which a page that found the data still being read asks again."""
 
 
 def community_or_404(community_id: str, action: Action = "view") -> Loaded:

@@ -115,6 +115,24 @@ def damaged(path: Path, exc: BaseException) -> StateError:
         f"须重新添加账户）")
 
 
+def unwritable(path: Path, exc: BaseException) -> StateError | None:
+    """The message for a database that cannot be written because of its disk (full, failing or
+    read-only), or None when the error is something else."""
+    text = str(exc).lower()
+    if "full" in text:
+        why = "所在磁盘已满"
+    elif "disk i/o" in text:
+        why = "所在磁盘读写出错"
+    elif "readonly" in text or "read-only" in text:
+        why = "不可写（只读）"
+    else:
+        return None
+    error = StateError(f"{path}：实例数据库{why}，无法记录（{exc}）；请联系系统管理员清理或检查实例文件夹 "
+                       f"{path.parent} 所在的磁盘后重试")
+    error.brief = f"服务器的实例数据库{why}"  # type: ignore[attr-defined]  # for pages clerks read: no server paths
+    return error
+
+
 class StateDB:
     """One instance folder's database; a connection per use, so threads and processes never share one."""
 
@@ -156,7 +174,7 @@ class StateDB:
         except sqlite3.OperationalError as exc:
             if "locked" in str(exc) or "busy" in str(exc):
                 raise StateError(f"{self.path}：实例数据库被其他程序长时间占用（{exc}），请稍后再试") from None
-            raise damaged(self.path, exc) from None
+            raise unwritable(self.path, exc) or damaged(self.path, exc) from None
         except sqlite3.DatabaseError as exc:
             raise damaged(self.path, exc) from None
         finally:
@@ -171,7 +189,8 @@ class StateDB:
             try:
                 yield conn
             except BaseException:
-                conn.execute("ROLLBACK")
+                if conn.in_transaction:  # a full disk may have ended it already
+                    conn.execute("ROLLBACK")
                 raise
             conn.execute("COMMIT")
 

@@ -35,15 +35,15 @@ from pathlib import Path
 from typing import Any
 
 from generator import ROOT
-from generator.data.loader import DataSet, load, read_project, read_roster
+from generator.data.loader import DataSet, load, read_project, read_report, read_roster
 from generator.data.models import Project
 from generator.documents.kinds import KINDS, Kind, community_target, kinds_of
 from generator.documents.progress import Stats, Tally, assemble, concerns, places, row_tally
-from generator.errors import DataError
+from generator.errors import DataError, Problem
 from generator.intake.writelock import WriteLock
 from generator.output.pipeline import NO_PROJECT, Renderers, render_document
 from generator.render.ziputil import deflate, write_zip
-from generator.rules.checks import Finding, check_plan, check_project
+from generator.rules.checks import Finding, check_plan, check_project, check_report, report_file
 
 CHECK_SECONDS = 2.0
 """How often, at most, the files themselves are looked at for a change made in place."""
@@ -192,8 +192,10 @@ def _project_findings(data: DataSet, community_id: str) -> tuple[list[Finding], 
     return own, loose
 
 
-def build(data: DataSet, renderers: Renderers, stamps: dict[str, Stamp]) -> Loaded:
-    """A state made from a data set loaded whole: every rule run, every plan row added up."""
+def build(data: DataSet, renderers: Renderers, stamps: dict[str, Stamp],
+          progress: Callable[[int, int], None] | None = None) -> Loaded:
+    """A state made from a data set loaded whole: every rule run, every plan row added up
+    (progress: told the communities checked so far and how many there are)."""
     where = places(data)
     plan_found: dict[str, list[Finding]] = {}
     general = []
@@ -204,11 +206,11 @@ def build(data: DataSet, renderers: Renderers, stamps: dict[str, Stamp]) -> Load
         for cid in ids or ():
             plan_found.setdefault(cid, []).append(f)
     now = Loaded(data, renderers, plan_found, {}, {}, general, {}, {}, {}, {}, stamps)
-    for cid in data.projects:
+    ids = [*data.projects, *(c.id for c in data.active_communities() if c.id not in data.projects)]
+    for done, cid in enumerate(ids, 1):
         _recheck(now, cid)
-    for c in data.active_communities():
-        if c.id not in data.projects:
-            _recheck(now, c.id)
+        if progress is not None and done % 100 == 0:
+            progress(done, len(ids))
     return now
 
 
@@ -285,7 +287,42 @@ def _roster_file(now: Loaded, path: Path) -> Loaded:
     return _changed(now, replace(data, rosters=rosters, sources=sources), ids, now.stamps)
 
 
+def _report_file(now: Loaded, path: Path) -> Loaded:
+    """The state with one report file read again (changed, added or removed): its findings are
+    the only ones that change (the district report pages' text is saved one file at a time)."""
+    data = now.data
+    before = next(((name, int(year)) for k, v in data.sources.items() if v == path and k.startswith("report:")
+                   for name, year in [k.split(":", 2)[1:]]), None)
+    report = read_report(data, path, replacing=before) if path.exists() else None
+    reports, sources = dict(data.reports), dict(data.sources)
+    if before is not None:
+        del reports[before]
+        del sources[f"report:{before[0]}:{before[1]}"]
+    if report is not None:
+        reports[(report.district, report.year)] = report
+        sources[f"report:{report.district}:{report.year}"] = path
+    gone = {report_file(data, before)} if before is not None else set()
+    data = replace(data, reports=reports, sources=sources)
+    general = [f for f in now.plan_general if f.file not in gone]
+    if report is not None:
+        general += check_report(data, (report.district, report.year))
+    general.sort(key=lambda f: f.severity != "error")
+    return replace(now, data=data, plan_general=general, views={})
+
+
 # ---------------------------------------------------------------- the store
+
+
+class Loading(DataError):
+    """The data folder is being read for the first time: no page may show figures yet."""
+
+    def __init__(self, root: Path, step: str, done: int, total: int) -> None:
+        self.step, self.done, self.total = step, done, total
+        share = f"，{step}已完成 {done} / {total}（{done * 100 // total}%）" if total else ""
+        self.message = (f"服务刚刚启动，正在读取数据文件夹{share}。读取完成前页面不显示任何数据，"
+                        "请稍候，本页会自动刷新。")
+        super().__init__([Problem(root, self.message)])
+
 
 
 class Store:
@@ -315,6 +352,10 @@ class Store:
         """Compiled templates are shared by the server's threads: one render at a time."""
         self.reloads = 0
         """Reloads of the whole folder so far (for tests and the benchmark)."""
+        self.answer_while_loading = False
+        """Whether requests are answered (with Loading) while the folder is read the first time,
+        instead of waiting for it (the server: its pages that need no data are there at once)."""
+        self._progress: tuple[str, int, int] = ("", 0, 0)
 
     @property
     @contextmanager
@@ -372,12 +413,26 @@ class Store:
                     self._lock.release()
         reload = self._reload
         first = self._loaded is None and self._error is None
+        if reload is not None and first and self.answer_while_loading:
+            raise Loading(self.root, *self._progress)
         if reload is not None and (first or self._reload_seconds <= WAIT_SECONDS):
             reload.join(None if first else max(10.0, 4 * self._reload_seconds))
         if self._error is not None:
             raise self._error
         assert self._loaded is not None
         return self._loaded
+
+    def start(self) -> None:
+        """Begin reading the folder (the kept state, or the whole folder in the background) without
+        waiting for a whole folder's read: until it is done, current() raises Loading."""
+        self.answer_while_loading = True
+        with self._lock:
+            self._sync()
+
+    @property
+    def loading(self) -> bool:
+        """Whether the folder is being read for the first time (nothing to show yet)."""
+        return self._reload is not None and self._loaded is None and self._error is None
 
     @property
     def reloading(self) -> bool:
@@ -406,7 +461,7 @@ class Store:
         if stamps == base.stamps:
             return
         changed = sorted(k for k in stamps.keys() | base.stamps.keys() if stamps.get(k) != base.stamps.get(k))
-        whole = [k for k in changed if not k.startswith((f"{PROJECTS_DIR}/", "rosters/", "templates/"))]
+        whole = [k for k in changed if not k.startswith((f"{PROJECTS_DIR}/", "rosters/", "templates/", "reports/"))]
         if whole or len(changed) > FULL_FROM:
             self._start_reload()
             return
@@ -418,6 +473,8 @@ class Store:
                     now = replace(now, renderers=Renderers(now.data, None), cache={}, views={})
                 elif rel.startswith("rosters/"):
                     now = _roster_file(now, path)
+                elif rel.startswith("reports/"):
+                    now = _report_file(now, path)
                 else:
                     now = _project_file(now, path)
         except DataError:
@@ -442,14 +499,18 @@ class Store:
         stamps = scan(self.root)  # before reading: a file changed while loading is seen as changed after
         renderers = self._loaded.renderers if self._loaded is not None else None
         try:
-            data = load(self.root)
+            data = load(self.root, progress=lambda done, total: self._told("读取项目资料", done, total))
             templates = {k: v for k, v in stamps.items() if k.startswith("templates/")}
             same = self._loaded is not None and templates == \
                 {k: v for k, v in self._loaded.stamps.items() if k.startswith("templates/")}
-            now: Loaded | None = build(data, renderers if same and renderers else Renderers(data, None), stamps)
+            now: Loaded | None = build(data, renderers if same and renderers else Renderers(data, None), stamps,
+                                       lambda done, total: self._told("检查数据", done, total))
             error = None
         except DataError as exc:
             now, error = None, exc
+        except Exception as exc:  # noqa: BLE001 - never left "being read" for ever: pages name it
+            why = f"读取数据文件夹时出现意外错误（{type(exc).__name__}：{exc}），请联系系统管理员查看服务日志"
+            now, error = None, DataError([Problem(self.root, why)])
         with self._lock:
             if now is not None:
                 self._loaded, self._error = now, None
@@ -463,8 +524,14 @@ class Store:
             self._keep(now)
         self.sync()  # what changed while loading
 
+    def _told(self, step: str, done: int, total: int) -> None:
+        self._progress = (step, done, total)
+
     def warm(self) -> None:
         """Load the data folder and compile every community template now, not on the first download."""
+        reload = self._reload
+        if reload is not None and self._loaded is None:
+            reload.join()  # the first read, begun by start()
         loaded = self.current()
         for kind in kinds_of("community"):
             if kind.template is not None:
