@@ -338,6 +338,17 @@ class NoticeRules(Record):
     )
 
 
+class ReturnRules(Record):
+    """When the programme's returns and filings fall due."""
+
+    monthly_due_day: Annotated[int, Field(ge=1, le=28)] = Field(
+        default=5, title="月报报送日（次月几日前）", description="进展统计月报在次月该日（含）前报送。")
+    completion_filing_days: Positive = Field(
+        default=15, title="竣工验收备案期限（验收后天数）", description="竣工验收合格后该天数内办理竣工验收备案。")
+    carry_over_day: Annotated[str, Field(pattern=r"^\d{2}-\d{2}$")] = Field(
+        default="12-31", title="年度资金结转日（月-日）", description="每年该日统计结转资金。")
+
+
 class Programme(Record):
     city: Text = Field(title="城市")
     title: Text = Field(title="方案名称")
@@ -357,6 +368,7 @@ class Programme(Record):
     stated: StatedTotals = Field(title="方案所述总数")
     assessment: AssessmentWeights = Field(title="综合考评权重")
     notice: NoticeRules = Field(title="公示要求")
+    returns: ReturnRules = Field(default_factory=ReturnRules, title="月报与备案时限")
     neutral_basis: Text | None = Field(
         default=None, title="方案印发前的文书所写的依据",
         description="早于方案印发日期的文书不引用方案，改写这句话；不写时为“按照全市老旧小区改造（试点）工作安排”。")
@@ -397,12 +409,39 @@ Funding = Literal["general", "pipeline", "public_service"]
 Utility = Literal["water", "power", "gas", "telecom"]
 
 
+EffectKey = Literal[
+    "pipe_water", "pipe_power", "pipe_gas", "pipe_heat", "pipe_telecom", "elevators", "energy_area",
+    "parking", "car_chargers", "bike_chargers", "elderly_facilities", "childcare_facilities",
+    "service_facilities", "leisure_area",
+]
+"""The effect indicators of the national statistical survey (改造效果情况)."""
+
+
+class EffectLink(Record):
+    """Which effect indicator a catalogue item's quantity counts toward, and how its units convert."""
+
+    indicator: EffectKey = Field(
+        title="改造效果指标",
+        description="pipe_water 供水管线(km)、pipe_power 供电(km)、pipe_gas 供气(km)、pipe_heat 供热(km)、"
+                    "pipe_telecom 通信(km)、elevators 加装电梯(台)、energy_area 建筑节能改造(㎡)、parking 停车位(个)、"
+                    "car_chargers 电动汽车充电桩(个)、bike_chargers 电动自行车充电桩(个)、elderly_facilities 养老服务"
+                    "设施(个)、childcare_facilities 托育设施(个)、service_facilities 其他社区服务设施(个)、"
+                    "leisure_area 文化休闲、体育健身场地(㎡)")
+    units: dict[Annotated[str, Field(min_length=1, max_length=20)], Number] = Field(
+        default_factory=dict, title="另行约定的单位换算（预算单位: 折合指标单位的系数）",
+        description="通用单位（米、公里、平方米、台、个等）自动换算；其他单位在此写明，如 {套: 1}。")
+    ignore_units: list[Annotated[str, Field(min_length=1, max_length=20)]] = Field(
+        default_factory=list, title="不计入该指标的单位",
+        description="以这些单位计量的预算项目量的是别的东西（如按户计的“一户一表”改造），不计入该指标，也不提示。")
+
+
 class CatalogueItem(Record):
     name: Text = Field(title="项目名称")
     content: Text = Field(title="内容")
     standard: Text | None = Field(default=None, title="标准")
     funding: Funding = Field(title="资金渠道")
     utility: Utility | None = Field(default=None, title="管线类别")
+    effect: EffectLink | None = Field(default=None, title="计入的改造效果指标")
 
 
 class Category(Record):
@@ -607,6 +646,20 @@ class Completion(Record):
     actual: ActualFunding = Field(title="实际投资")
 
 
+FundSource = PartyKey
+FUND_KINDS = ("下达", "到位", "支出")
+
+
+class FundEvent(Record):
+    """Money for the project on one day: allocated (下达), paid in (到位) or spent (支出), by source."""
+
+    date: dt.date = Field(title="日期")
+    source: PartyKey = Field(title="资金来源（出资方，如 city、district、central）")
+    kind: Literal["下达", "到位", "支出"] = Field(title="类别（下达、到位、支出）")
+    amount: Money = Field(title="金额（元）")
+    document: Text | None = Field(default=None, title="文号或凭证号")
+
+
 class Narrative(Record):
     situation: LongText | None = Field(default=None, title="基本情况")
     practices: LongText | None = Field(default=None, title="主要做法")
@@ -663,6 +716,9 @@ class Project(Record):
     acceptance: Acceptance | None = Field(default=None, title="竣工验收")
     management: Management = Field(default_factory=Management, title="长效管理")
     completion: Completion | None = Field(default=None, title="完成情况")
+    funds: list[FundEvent] = Field(
+        default_factory=list, title="资金下达、到位、支出记录",
+        description="按日期逐笔记录各出资方资金的下达、到位和支出，月报和资金使用率据此统计。")
     narrative: Narrative = Field(default_factory=Narrative, title="总结材料")
     photos: list[Photo] = Field(default_factory=list, title="照片")
 
