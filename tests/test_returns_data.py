@@ -54,7 +54,8 @@ def test_spending_beyond_what_was_paid_in_is_an_error(dd: DataDir) -> None:
 
 def test_paid_in_before_it_was_paid_counts_by_date(dd: DataDir) -> None:
     # spent on 1 June, paid in on 2 June: in the file's order the sums pass, by date they do not
-    dd.project(_with(funds=_funds(("2018-06-02", "district", "到位", 50000), ("2018-06-01", "district", "支出", 50000))))
+    dd.project(_with(funds=_funds(("2018-06-02", "district", "到位", 50000),
+                                  ("2018-06-01", "district", "支出", 50000))))
     assert [m[1] for m in _messages(dd, "FUND-ORDER")] == ["funds[1]（资金记录）.amount"]
 
 

@@ -1,0 +1,157 @@
+"""The monthly return: `report --month` and GET /api/stats?month= give the same figures, every one."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+import pytest
+from click.testing import CliRunner
+from flask import Flask
+
+from generator.cli import main
+from generator.data.loader import DataSet
+from generator.documents.returns import Month, default_month, month_return, parse_month, return_context
+from generator.errors import DataError
+from generator.rules.effects import EFFECT_KEYS
+from tests.webapp import login, make_app, make_instance
+
+PROGRESS = ["communities", "households", "buildings", "floor_area", "investment_wan", "started_month",
+            "started_month_households", "started", "started_households", None, None, "completed_month",
+            "completed_month_households", "completed", "completed_households", None, None, "spent_month_wan",
+            "spent_wan", None]
+"""进展情况 columns C onwards: the API's field of each (None: a rate column)."""
+RATES = {11: ("started", 9, 2), 12: ("started_households", 10, 3), 17: ("completed", 15, 2),
+         18: ("completed_households", 16, 3), 21: ("investment", 20, 6)}
+"""Rate column (0-based) → the API's rate, and the columns of its numerator and denominator."""
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory: pytest.TempPathFactory) -> Flask:
+    return make_app(*make_instance(tmp_path_factory.mktemp("web-returns")))
+
+
+def _api(app: Flask, month: str, account: str = "city") -> dict[str, Any]:
+    client = app.test_client()
+    login(client, account)
+    r = client.get(f"/api/stats?month={month}")
+    assert r.status_code == 200, r.data[:300]
+    body: dict[str, Any] = r.get_json()
+    return body
+
+
+def _workbook(tmp_path: Path, month: str) -> openpyxl.Workbook:
+    out = tmp_path / "out"
+    r = CliRunner().invoke(main, ["report", "--kind", "statistics", "--month", month, "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    year, number = month.split("-")
+    return openpyxl.load_workbook(out / f"{year}/全市/{year}年{number}月老旧小区改造进展统计月报.xlsx", data_only=True)
+
+
+def _same(cell: Any, text: str | int) -> bool:
+    """A cell's cached number equals the API's exact figure (Excel keeps 15 significant digits)."""
+    return Decimal(str(cell)) == Decimal(str(text)) or abs(Decimal(str(cell)) - Decimal(str(text))) < Decimal("1e-9")
+
+
+def _pct(value: Any) -> str:
+    return str((Decimal(str(value)) * 100).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
+
+
+@pytest.mark.parametrize("month", ["2019-06", "2018-12"])
+def test_every_figure_of_the_return_is_the_apis(app: Flask, tmp_path: Path, month: str) -> None:
+    api = _api(app, month)
+    wb = _workbook(tmp_path, month)
+    groups = [*api["districts"], api["city"]]
+    checked = 0
+    rows = list(wb["进展情况"].iter_rows(min_row=5, max_row=4 + len(groups), values_only=True))
+    for row, g in zip(rows, groups, strict=True):
+        assert row[1] in (g["name"], None) and (row[0] == g["name"] or row[1] == g["name"])
+        for col, key in enumerate(PROGRESS, start=2):
+            if key is not None:
+                assert _same(row[col], g[key]), (g["name"], key, row[col], g[key])
+                checked += 1
+        for col, (key, num, den) in RATES.items():
+            # the sheet's rate is its own cells' ratio; the API's the same ratio printed to 0.1 %
+            assert _pct(row[col]) == (g["rates"][key] or "0.0"), (g["name"], key)
+            assert row[col] == (row[num] / row[den] if row[den] else 0)
+            checked += 1
+    rows = list(wb["改造效果"].iter_rows(min_row=5, max_row=4 + len(groups), values_only=True))
+    for row, g in zip(rows, groups, strict=True):
+        for col, key in enumerate(EFFECT_KEYS, start=2):
+            assert _same(row[col], g["effects"][key]), (g["name"], key)
+            checked += 1
+        assert _same(row[16], g["spent_wan"])
+    funds = list(wb["资金使用"].iter_rows(min_row=5, max_row=4 + len(api["funds"]), values_only=True))
+    for row, f in zip(funds, api["funds"], strict=True):
+        assert row[0] == f["district"] and row[1] == (f["source"] or "合计")
+        for col, key in ((2, "allocated"), (3, "received"), (4, "spent"), (7, "carried")):
+            assert _same(row[col], f[key]), (f, key)
+            checked += 1
+        assert _same(row[8], Decimal(f["received"]) - Decimal(f["spent"]))
+    city_total = next(f for f in api["funds"] if f["district"] == "全市" and f["source"] is None)
+    assert _pct(Decimal(city_total["spent"]) / Decimal(city_total["received"])) == api["city"]["rates"]["fund_use"]
+    projects = list(wb["项目基本情况"].iter_rows(min_row=5, max_row=4 + len(api["projects"]), values_only=True))
+    for row, p in zip(projects, api["projects"], strict=True):
+        assert [row[2], row[3], row[7], row[8] or "", row[9] or "", row[10] or ""] == [
+            p["name"], p["households"], p["stage"], p["started"], p["completed"], p["accepted"]]
+        assert _same(row[11], p["received_wan"]) and _same(row[12], p["spent_wan"])
+        checked += 1
+    assert checked > 300
+
+
+def test_the_city_row_adds_up_the_districts(app: Flask) -> None:
+    api = _api(app, "2018-12")
+    for key in ("communities", "households", "started", "completed", "completed_households", "accepted"):
+        assert api["city"][key] == sum(d[key] for d in api["districts"])
+    for key in ("spent_wan", "investment_wan"):
+        assert Decimal(api["city"][key]) == sum(Decimal(d[key]) for d in api["districts"])
+
+
+def test_the_month_counts_what_its_dates_say(bundled: DataSet) -> None:
+    june, may = month_return(bundled, Month(2019, 6)), month_return(bundled, Month(2019, 5))
+    # dongqu-11 and xiqu-12 started in May 2019, yanbian-17 in June
+    assert (may.city.started_month, may.city.started) == (2, 2)
+    assert (june.city.started_month, june.city.started) == (1, 3)
+    assert june.city.completed == 0 and june.city.spent_month_yuan == Decimal("5428976.04")
+    december = month_return(bundled, Month(2018, 12))
+    assert december.city.completed == 9 and december.city.completed_households == 4063  # as the reports
+    assert december.city.effects["pipe_telecom"] == Decimal("12.060")  # 6860 m + 5200 m of 弱电
+    assert december.city.effects["parking"] == 85  # yanbian-07's 85 个; 套 of 道闸 do not count
+
+
+def test_a_district_account_gets_its_districts_return_only(app: Flask) -> None:
+    api = _api(app, "2018-12", "dongqu")
+    assert [d["name"] for d in api["districts"]] == ["东区"]
+    assert api["city"]["communities"] == api["districts"][0]["communities"] == 2
+    assert {p["district"] for p in api["projects"]} == {"东区"}
+
+
+def test_a_bad_month_is_a_400_that_says_why(app: Flask) -> None:
+    client = app.test_client()
+    login(client, "city")
+    r = client.get("/api/stats?month=2019-13")
+    assert r.status_code == 400 and "应写成 年-月" in r.get_json()["error"]
+
+
+def test_a_month_outside_the_year_is_refused(tmp_path: Path) -> None:
+    r = CliRunner().invoke(main, ["report", "--kind", "statistics", "--month", "2019-06", "--year", "2018",
+                                  "--out", str(tmp_path)])
+    assert r.exit_code != 0 and "不在 --year 2018 年度内" in r.output
+    assert not any(tmp_path.iterdir())
+
+
+def test_an_open_month_says_so(bundled: DataSet) -> None:
+    ctx = return_context(bundled, Month(2019, 6), today=dt.date(2019, 6, 20))
+    assert ctx["open"] and ctx["as_of"] == dt.date(2019, 6, 20) and ctx["due"] == dt.date(2019, 7, 5)
+    assert not return_context(bundled, Month(2019, 6), today=dt.date(2019, 7, 1))["open"]
+
+
+def test_month_parsing_and_defaults() -> None:
+    assert parse_month("2019-06") == Month(2019, 6) == parse_month("2019年6月")
+    with pytest.raises(DataError):
+        parse_month("2019-00")
+    assert default_month(2018, dt.date(2026, 3, 1)) == Month(2018, 12)
+    assert default_month(2026, dt.date(2026, 3, 1)) == Month(2026, 2)
