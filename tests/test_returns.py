@@ -155,3 +155,43 @@ def test_month_parsing_and_defaults() -> None:
         parse_month("2019-00")
     assert default_month(2018, dt.date(2026, 3, 1)) == Month(2018, 12)
     assert default_month(2026, dt.date(2026, 3, 1)) == Month(2026, 2)
+
+
+# ---------------------------------------------------------------- fund use on the dashboard, the calendar
+
+
+def test_the_dashboards_fund_use_is_the_year_end_returns_added_up(app: Flask) -> None:
+    client = app.test_client()
+    login(client, "city")
+    page = client.get("/dashboard").get_data(as_text=True)
+    returns = [_api(app, f"{year}-12") for year in (2018, 2019, 2020)]
+    for kind in ("allocated", "received", "spent"):
+        total = sum(Decimal(next(f[kind] for f in r["funds"] if f["district"] == "全市" and f["source"] is None))
+                    for r in returns)
+        assert total > 0
+        want = f"{total.quantize(Decimal('0.01'), rounding=ROUND_HALF_UP):,.2f}"
+        assert f'data-figure="funds.全市.total.{kind}">{want}<' in page, kind
+    assert "期限" in page and "竣工验收备案" in page
+
+
+def _due(data: Path, on: str) -> list[str]:
+    r = CliRunner().invoke(main, ["--data", str(data), "validate", "--due", "--on", on])
+    assert r.exit_code == 0, r.output
+    return r.output.splitlines()
+
+
+def test_validate_due_lists_the_deadlines_of_the_day(tmp_path: Path) -> None:
+    data, _ = make_instance(tmp_path)
+    lines = _due(data, "2018-12-10")
+    assert any("2018-12-01" in ln and "竣工验收备案" in ln and "dongqu-01" in ln and "已逾期9天" in ln
+               for ln in lines)  # accepted 16 November, 15 days to file
+    assert any("2018-12-18" in ln and "miyi-08" in ln and "8天后" in ln for ln in lines)
+    assert any("2019-01-05" in ln and "进展统计月报报送（2018年12月）" in ln for ln in lines)
+    assert any("2018-12-31" in ln and "年度资金结转" in ln for ln in lines)
+    assert not any("yanbian-07" in ln for ln in lines)  # accepted after the day asked about
+    assert lines[-1] == "截至2018-12-10：未完成的期限 8 项，其中已逾期 5 项。"
+    # a filing recorded is done
+    path = data / "projects" / "dongqu-01.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace(
+        "  acceptance: 2018-11-16\n", "  acceptance: 2018-11-16\n  filing: 2018-11-28\n"), encoding="utf-8")
+    assert not any("dongqu-01" in ln for ln in _due(data, "2018-12-10"))

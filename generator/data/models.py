@@ -568,6 +568,7 @@ class Dates(Record):
     start: dt.date | None = Field(default=None, title="开工日期")
     completion: dt.date | None = Field(default=None, title="完工日期")
     acceptance: dt.date | None = Field(default=None, title="验收日期")
+    filing: dt.date | None = Field(default=None, title="竣工验收备案日期")
 
 
 class CommitteeContact(Record):

@@ -98,7 +98,7 @@ class RowFacts:
     """Households the completion record says done (the plan's households without one)."""
 
 
-def _passed_on(project: Project) -> dt.date | None:
+def passed_on(project: Project) -> dt.date | None:
     """The day the project passed acceptance: the inspection, or the re-inspection after failures."""
     a = project.acceptance
     if a is None or project.dates.acceptance is None:
@@ -119,7 +119,7 @@ def row_facts(data: DataSet, community: Community, month: Month) -> RowFacts:
     def by(day: dt.date | None) -> dt.date | None:
         return day if day is not None and day <= end else None
 
-    started, completed, accepted = by(project.dates.start), by(project.dates.completion), by(_passed_on(project))
+    started, completed, accepted = by(project.dates.start), by(project.dates.completion), by(passed_on(project))
     funds: dict[tuple[str, str], Decimal] = {}
     before: dict[tuple[str, str], Decimal] = {}
     spent = Decimal(0)
@@ -244,14 +244,17 @@ class MonthReturn:
 
 
 def month_return(data: DataSet, month: Month, districts: Iterable[str] | None = None,
-                 today: dt.date | None = None) -> MonthReturn:
-    """The return of a month over the plan rows of its year (of these districts; all by default)."""
+                 today: dt.date | None = None, every_year: bool = False) -> MonthReturn:
+    """The return of a month over the plan rows of its year (of these districts; all by default).
+
+    every_year: over the rows of every plan year (the dashboard's fund use to date).
+    """
     names = [d for d in data.districts if districts is None or d in set(districts)]
     groups = {n: Group(n) for n in names}
     city = Group(CITY_ROW)
     rows = []
     for c in data.active_communities():
-        if c.year != month.year or c.district not in groups:
+        if (c.year != month.year and not every_year) or c.district not in groups:
             continue
         r = row_facts(data, c, month)
         rows.append(r)
@@ -390,3 +393,10 @@ def return_dict(r: MonthReturn, data: DataSet) -> dict[str, Any]:
         "funds": [{k: v for k, v in row.items() if k != "total"} for row in _fund_rows(r)],
         "projects": _project_rows(r),
     })
+
+
+def fund_use(data: DataSet, today: dt.date, districts: Iterable[str] | None = None) -> dict[str, Any]:
+    """Money of every plan year's rows to today, by district and source, for the dashboard."""
+    r = month_return(data, Month(today.year, today.month), districts, today, every_year=True)
+    return {"rows": _fund_rows(r), "rates": {g.name: percent(g.rates()["fund_use"]) for g in [*r.districts, r.city]},
+            "year": today.year}

@@ -610,6 +610,7 @@ def check_management(data: DataSet) -> Iterator[Finding]:
 _DATE_ORDER = [
     ("survey", "意见征询"), ("application", "申请"), ("plan", "方案"), ("notice_start", "公示开始"),
     ("notice_end", "公示结束"), ("start", "开工"), ("completion", "完工"), ("acceptance", "验收"),
+    ("filing", "竣工验收备案"),
 ]
 
 

@@ -8,6 +8,7 @@ the city and the administrator the whole programme; a street office none of it (
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import re
 import secrets
 import tempfile
@@ -22,9 +23,10 @@ from pydantic import ValidationError
 
 from generator.data.loader import describe_error
 from generator.data.models import CITY_REPORT, DistrictReport, Narrative
+from generator.documents.deadlines import deadlines
 from generator.documents.kinds import KINDS, Kind, Target, kinds_of
 from generator.documents.progress import STAGE_KEYS, STAGE_LABELS, Stats, stats_dict
-from generator.documents.returns import month_return, parse_month, return_dict
+from generator.documents.returns import fund_use, month_return, parse_month, return_dict
 from generator.errors import DataError, OutputError
 from generator.output.pipeline import render_document
 from generator.render.filters import percent, wan
@@ -67,6 +69,8 @@ PENDING = "pending-plan"
 PENDING_DAYS = 1
 TOKEN = re.compile(r"^[0-9a-f]{32}$")
 GENERAL_SHOWN = 50
+DUE_SHOWN = 30
+"""Deadlines listed on the dashboard at most; the rest are counted (gaizao validate --due lists all)."""
 """Findings about the programme as a whole listed on the dashboard at most; the rest are counted."""
 
 
@@ -94,10 +98,16 @@ def dashboard() -> Any:
     parties = now.data.programme.parties.ordered()
     made = now.view("charts:" + s.programme.label, lambda: _charts(now, s, groups))
     years = [gr.year for gr in s.years if gr.year is not None]
+    today = dt.date.today()
+    names = _scope(now)
+    scope = "、".join(names)
+    funds = now.view(f"funds:{today}:{scope}", lambda: fund_use(now.data, today, names))
+    due = now.view(f"due:{today}:{scope}", lambda: deadlines(now.data, today, names))
     return render_template(
         "dashboard.html", s=s, groups=groups, charts=made,
         stage_keys=STAGE_KEYS, stage_labels=STAGE_LABELS, parties=list(parties.items()),
         whole=whole_programme(g.user), years=years, statistics=KINDS["statistics"], general_shown=GENERAL_SHOWN,
+        funds=funds, due=due, today=today, due_shown=DUE_SHOWN,
     )
 
 
