@@ -78,7 +78,7 @@ def text_of(result: Result, rel: str) -> str:
 
 def test_default_run_writes_every_kind(built: Result, bundled: DataSet) -> None:
     assert built.written == {"年度实施计划表": 1, "试点工作报告（年度工作总结）": 7,
-                             "年度综合考评表": 3, "老旧小区改造进展统计月报": 3}
+                             "年度综合考评表": 3, "老旧小区改造进展统计月报": 3, "绩效自评表": 6, "绩效自评情况": 6}
     assert PLAN in built.paths.rels and CITY_REPORT in built.paths.rels
     for district in bundled.districts:
         assert district_report(district) in built.paths.rels

@@ -429,6 +429,7 @@ COVERED = {
     "ACCEPT-CONCLUSION", "DATE-BEFORE-ISSUANCE",  # cases in tests/test_papers.py, beside the papers
     # dated facts and effects: cases in tests/test_returns_data.py, beside the return they feed
     "FUND-SOURCE", "FUND-ORDER", "FUND-BUDGET", "DATE-FUTURE", "STAGE-DATES", "EFFECT-UNIT",
+    "ASSESS-ENTERED",  # cases in tests/test_returns_assessment.py, beside the scores it guards
 }
 
 

@@ -349,6 +349,54 @@ class ReturnRules(Record):
         default="12-31", title="年度资金结转日（月-日）", description="每年该日统计结转资金。")
 
 
+Measure = Literal[
+    "households_done", "content_delivered", "acceptance_passed", "management", "started", "completed",
+    "fund_received", "fund_used", "investment_done", "support", "filing_on_time", "notice_period",
+]
+"""What a computed indicator measures, as a rate of the district's year (documents/self_assessment.py)."""
+
+
+class ScoreIndicator(Record):
+    """One indicator of a self-assessment tree: a heading over others, or a leaf that is scored."""
+
+    name: Text = Field(title="指标名称")
+    points: Number = Field(title="分值")
+    measure: Measure | None = Field(
+        default=None, title="由数据计算（指标）",
+        description="households_done 改造户数完成率、content_delivered 改造内容完成率、acceptance_passed 验收合格率、"
+                    "management 长效管理达标率、started 开工率、completed 完工率、fund_received 资金到位率、"
+                    "fund_used 资金使用率、investment_done 投资完成率、support 居民支持率、filing_on_time 按期备案率、"
+                    "notice_period 公示期达标率。不写时为填报指标，由县（区）在年度报告资料中填写得分和佐证材料。")
+    target: Number = Field(default=Decimal(100), title="满分所需比率（%）",
+                           description="比率达到该值得满分，不足时按比例得分。")
+    children: list[ScoreIndicator] = Field(default_factory=list, title="下级指标")
+
+    @model_validator(mode="after")
+    def _points_add_up(self) -> ScoreIndicator:
+        if self.children:
+            if self.measure is not None:
+                raise ValueError(f"指标“{self.name}”有下级指标，不能再写 measure")
+            total = sum((c.points for c in self.children), Decimal(0))
+            if total != self.points:
+                raise ValueError(f"指标“{self.name}”分值{self.points}，下级指标分值合计{total}，两者应相等")
+        return self
+
+
+class Grade(Record):
+    name: Text = Field(title="等级")
+    above: Number = Field(title="总分高于（分）")
+
+
+class AssessmentTree(Record):
+    """A self-assessment (绩效自评) indicator tree: its indicators, points and grade bands."""
+
+    key: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]*$", max_length=40)] = Field(title="编号")
+    title: Text = Field(title="名称")
+    indicators: list[ScoreIndicator] = Field(title="一级指标", min_length=1)
+    grades: list[Grade] = Field(title="等级（从高到低，总分高于该分为该等级）", min_length=1)
+    lowest: Text = Field(default="不合格", title="最低等级")
+
+
 class Programme(Record):
     city: Text = Field(title="城市")
     title: Text = Field(title="方案名称")
@@ -369,6 +417,7 @@ class Programme(Record):
     assessment: AssessmentWeights = Field(title="综合考评权重")
     notice: NoticeRules = Field(title="公示要求")
     returns: ReturnRules = Field(default_factory=ReturnRules, title="月报与备案时限")
+    self_assessment: list[AssessmentTree] = Field(default_factory=list, title="绩效自评指标体系")
     neutral_basis: Text | None = Field(
         default=None, title="方案印发前的文书所写的依据",
         description="早于方案印发日期的文书不引用方案，改写这句话；不写时为“按照全市老旧小区改造（试点）工作安排”。")
@@ -747,6 +796,15 @@ class Dispatch(Record):
     print_date: dt.date | None = Field(default=None, title="印发日期")
 
 
+class EnteredScore(Record):
+    """A score a district enters for an indicator not computed from data, with what it rests on."""
+
+    tree: Text = Field(title="指标体系编号")
+    indicator: Text = Field(title="指标名称")
+    score: Number = Field(title="得分")
+    evidence: Text = Field(title="佐证材料（文件、文号、照片或记录）")
+
+
 class DistrictReport(Record):
     """A district's own words for its annual (pilot) report (district 全市: the city compilation)."""
 
@@ -755,3 +813,4 @@ class DistrictReport(Record):
     date: dt.date | None = Field(default=None, title="报告日期")
     document: Dispatch = Field(default_factory=Dispatch, title="公文要素")
     narrative: Narrative = Field(default_factory=Narrative, title="报告内容")
+    scores: list[EnteredScore] = Field(default_factory=list, title="绩效自评填报得分")

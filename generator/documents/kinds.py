@@ -17,7 +17,7 @@ from generator.data.models import STAGES, Community, Project
 from generator.documents import report
 from generator.documents.budget_sheet import BUDGET_BLOCKS
 from generator.documents.charts import missing_font
-from generator.documents.paths import CITY, community_folder
+from generator.documents.paths import CITY, community_folder, safe_name
 from generator.documents.project import project_context
 from generator.documents.returns import Month, default_month, return_context
 from generator.documents.returns_sheet import RETURN_BLOCKS
@@ -257,6 +257,26 @@ def _assessment_workbook(data: DataSet, target: Target) -> bytes:
     return assessment_workbook(data, _year(target))
 
 
+def _self_assessment(data: DataSet, target: Target) -> dict[str, Any]:
+    from generator.documents.self_assessment import assessment_context
+
+    assert target.district is not None
+    return assessment_context(data, _year(target), target.district)
+
+
+def _self_assessment_targets(data: DataSet, year: int | None) -> list[Target]:
+    """Each district's self-assessment of a year (by default the years the reports are made for: the
+    pilot and later years with data); none without trees in the programme."""
+    if not data.programme.self_assessment:
+        return []
+    return [Target(y, d) for y in ([year] if year is not None else report.report_years(data)) for d in data.districts]
+
+
+def _self_assessment_path(suffix: str) -> Callable[[DataSet, Target], str]:
+    return lambda data, t: report.SELF_ASSESSMENT_PATH.format(
+        year=_year(t), folder=safe_name(t.district or ""), district=t.district, suffix=suffix)
+
+
 def _return_month(target: Target) -> Month:
     assert target.year is not None and target.month is not None
     return Month(target.year, target.month)
@@ -327,5 +347,9 @@ for _kind in [
          lambda data, t: return_context(data, _return_month(t)), "xlsx/statistics.xlsx",
          blocks=RETURN_BLOCKS, targets=_statistics_targets, monthly=True,
          path=lambda data, t: report.STATISTICS_PATH.format(year=_year(t), month=t.month, city=CITY)),
+    Kind("self-assessment", "绩效自评表", "绩效自评表", 12, "district", _self_assessment,
+         "xlsx/self_assessment.xlsx", targets=_self_assessment_targets, path=_self_assessment_path("表.xlsx")),
+    Kind("self-assessment-summary", "绩效自评情况", "绩效自评情况（公文）", 13, "district", _self_assessment,
+         "docx/self_assessment.docx", targets=_self_assessment_targets, path=_self_assessment_path("情况.docx")),
 ]:
     register(_kind)

@@ -13,7 +13,7 @@ from pydantic import BaseModel
 
 from generator.data.labels import field_label
 from generator.data.loader import DataSet
-from generator.data.models import CITY_REPORT, STAGE_NAMES, Community, Project
+from generator.data.models import CITY_REPORT, STAGE_NAMES, Community, Project, ScoreIndicator
 from generator.data.roster import Tally, issues, tally
 from generator.render.env import xml_safe
 from generator.render.filters import cn_date, q2, to_yuan, yuan
@@ -906,3 +906,29 @@ def check_effect_units(data: DataSet) -> Iterator[Finding]:
             yield _proj(data, p, "EFFECT-UNIT", "warning", f"items[{i}].unit（预算项目“{line.item}”的单位）",
                         f"单位“{line.unit}”不能换算为“{ind.name}”的单位{ind.unit}，该项不计入改造效果；"
                         f"请改用可换算的单位，或在项目分类表该项目的 effect.units 中写明换算系数")
+
+
+def _leaves(indicators: list[ScoreIndicator]) -> Iterator[ScoreIndicator]:
+    for ind in indicators:
+        yield from _leaves(ind.children) if ind.children else [ind]
+
+
+@rule("ASSESS-ENTERED", "绩效自评填报的得分对应填报指标，且不超过其分值")
+def check_entered_scores(data: DataSet) -> Iterator[Finding]:
+    trees = {t.key: {leaf.name: leaf for leaf in _leaves(t.indicators)} for t in data.programme.self_assessment}
+    for (district, year), report in data.reports.items():
+        file = _rel(data, data.sources[f"report:{district}:{year}"])
+        for i, s in enumerate(report.scores):
+            field = f"scores[{i}]（绩效自评填报得分）"
+            leaf = trees.get(s.tree, {}).get(s.indicator)
+            if s.tree not in trees:
+                message = f"指标体系“{s.tree}”不在方案的 self_assessment 中（可选：{'、'.join(trees) or '无'}）"
+            elif leaf is None:
+                message = f"指标“{s.indicator}”不是指标体系“{s.tree}”的末级指标"
+            elif leaf.measure is not None:
+                message = f"指标“{s.indicator}”由数据计算，不能填报得分"
+            elif s.score > leaf.points:
+                message = f"指标“{s.indicator}”得分{s.score}超过分值{leaf.points}"
+            else:
+                continue
+            yield Finding("ASSESS-ENTERED", "error", file, f"{district} {year}年报告", field, message)
