@@ -183,15 +183,29 @@ def _due(data: Path, on: str) -> list[str]:
 def test_validate_due_lists_the_deadlines_of_the_day(tmp_path: Path) -> None:
     data, _ = make_instance(tmp_path)
     lines = _due(data, "2018-12-10")
-    assert any("2018-12-01" in ln and "竣工验收备案" in ln and "dongqu-01" in ln and "已逾期9天" in ln
-               for ln in lines)  # accepted 16 November, 15 days to file
-    assert any("2018-12-18" in ln and "miyi-08" in ln and "8天后" in ln for ln in lines)
+    # miyi-08: accepted 3 December, 15 days to file, filed on the 26th: still open on the 10th
+    assert any("2018-12-18" in ln and "竣工验收备案" in ln and "miyi-08" in ln and "8天后" in ln for ln in lines)
     assert any("2019-01-05" in ln and "进展统计月报报送（2018年12月）" in ln for ln in lines)
     assert any("2018-12-31" in ln and "年度资金结转" in ln for ln in lines)
     assert not any("yanbian-07" in ln for ln in lines)  # accepted after the day asked about
-    assert lines[-1] == "截至2018-12-10：未完成的期限 8 项，其中已逾期 5 项。"
-    # a filing recorded is done
+    assert not any("dongqu-01" in ln for ln in lines)  # filed on 28 November
+    assert lines[-1] == "截至2018-12-10：未完成的期限 3 项，其中已逾期 0 项。"
+    assert not any("miyi-08" in ln for ln in _due(data, "2018-12-26"))
+    # without its filing date, dongqu-01 (accepted 16 November) is 9 days late on the 10th
     path = data / "projects" / "dongqu-01.yaml"
-    path.write_text(path.read_text(encoding="utf-8").replace(
-        "  acceptance: 2018-11-16\n", "  acceptance: 2018-11-16\n  filing: 2018-11-28\n"), encoding="utf-8")
-    assert not any("dongqu-01" in ln for ln in _due(data, "2018-12-10"))
+    text = path.read_text(encoding="utf-8")
+    path.write_text("\n".join(ln for ln in text.splitlines() if not ln.startswith("  filing:")) + "\n",
+                    encoding="utf-8")
+    assert any("2018-12-01" in ln and "dongqu-01" in ln and "已逾期9天" in ln for ln in _due(data, "2018-12-10"))
+
+
+def test_a_changed_project_file_changes_the_return(tmp_path: Path) -> None:
+    data, instance = make_instance(tmp_path)
+    app = make_app(data, instance)
+    before = _api(app, "2019-06")["city"]
+    path = data / "projects" / "dongqu-11.yaml"
+    path.write_text(path.read_text(encoding="utf-8")
+                    + "  - {date: 2019-06-20, source: city, kind: 支出, amount: 10000.00}\n", encoding="utf-8")
+    after = _api(app, "2019-06")["city"]
+    assert Decimal(after["spent_wan"]) - Decimal(before["spent_wan"]) == 1
+    assert Decimal(after["spent_month_wan"]) - Decimal(before["spent_month_wan"]) == 1

@@ -57,6 +57,11 @@ class PackedProjects(MutableMapping[str, Project]):
             self._recent[key] = project
         return project
 
+    def packed(self, key: str) -> bytes:
+        """A record's packed form: the same object as long as the record is not replaced, so a
+        figure worked out from a record can be kept under it."""
+        return self._packed[key]
+
     def __setitem__(self, key: str, project: Project) -> None:
         self._packed[key] = zlib.compress(pickle.dumps(project, protocol=pickle.HIGHEST_PROTOCOL), 1)
         self._recent.pop(key, None)

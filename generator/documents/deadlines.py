@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from generator.data.loader import DataSet
-from generator.documents.returns import Month, due_date, passed_on
+from generator.documents.returns import Month, digest, due_date
 
 
 @dataclass(frozen=True)
@@ -46,18 +46,18 @@ def deadlines(data: DataSet, today: dt.date, districts: Iterable[str] | None = N
     rules = data.programme.returns
     out: list[Deadline] = []
     for c in data.active_communities():
-        p = data.projects.get(c.id) if c.district in names else None
+        p = digest(data, c.id) if c.district in names else None
         if p is None:
             continue
         where = f"{c.id} {c.name}"
-        start = p.dates.notice_start
+        start = p.notice_start
         if start is not None and start <= today and p.stage == "notice":
-            end = p.dates.notice_end or start + dt.timedelta(days=data.programme.notice.min_days - 1)
+            end = p.notice_end or start + dt.timedelta(days=data.programme.notice.min_days - 1)
             out.append(Deadline(end, "notice", NAMES["notice"], where, c.district, done=end < today))
-        passed = passed_on(p)
-        if passed is not None and passed <= today:
-            due = passed + dt.timedelta(days=rules.completion_filing_days)
-            out.append(Deadline(due, "filing", NAMES["filing"], where, c.district, done=p.dates.filing is not None))
+        if p.passed is not None and p.passed <= today:
+            due = p.passed + dt.timedelta(days=rules.completion_filing_days)
+            out.append(Deadline(due, "filing", NAMES["filing"], where, c.district,
+                                done=p.filing is not None and p.filing <= today))
     # the return of the last ended month, or, once that is due, of this month
     last = Month(today.year - 1, 12) if today.month == 1 else Month(today.year, today.month - 1)
     if due_date(data, last) < today:

@@ -108,34 +108,84 @@ def passed_on(project: Project) -> dt.date | None:
     return a.rectification.date if a.rectification is not None else None
 
 
+@dataclass(frozen=True)
+class Digest:
+    """What the returns and the calendar read of a project file, whatever the month."""
+
+    stage: str
+    buildings: int
+    floor_area: Decimal
+    start: dt.date | None
+    completion: dt.date | None
+    passed: dt.date | None
+    filing: dt.date | None
+    notice_start: dt.date | None
+    notice_end: dt.date | None
+    funds: tuple[tuple[dt.date, str, str, Decimal], ...]
+    effects: dict[str, Decimal]
+    """Delivered once completed: budget lines less the items failed and not put right."""
+    illustrative: bool
+    households_done: int | None
+
+
+_DIGESTS: dict[tuple[bytes, int], Digest] = {}
+"""Digests by packed record and catalogue: a new state of the data shares the records it did not
+change, so after a save only the saved project is read again (10,000 records take seconds)."""
+_DIGESTS_KEPT = 200_000
+
+
+def digest(data: DataSet, community_id: str) -> Digest | None:
+    """The project's dated facts, or None without a project file."""
+    packed = getattr(data.projects, "packed", None)
+    key = None
+    if packed is not None and community_id in data.projects:
+        key = (packed(community_id), id(data.catalogue))
+        found = _DIGESTS.get(key)
+        if found is not None:
+            return found
+    p = data.projects.get(community_id)
+    if p is None:
+        return None
+    d = p.dates
+    made = Digest(p.stage, len(p.buildings), p.floor_area or Decimal(0), d.start, d.completion, passed_on(p),
+                  d.filing, d.notice_start, d.notice_end,
+                  tuple((e.date, e.source, e.kind, e.amount) for e in p.funds),
+                  project_effects(data, p, delivered_only=True), p.illustrative,
+                  p.completion.households_done if p.completion else None)
+    if key is not None:
+        if len(_DIGESTS) >= _DIGESTS_KEPT:
+            _DIGESTS.clear()
+        _DIGESTS[key] = made
+    return made
+
+
 def row_facts(data: DataSet, community: Community, month: Month) -> RowFacts:
     """One plan row's figures as of the month's last day."""
-    project = data.projects.get(community.id)
+    p = digest(data, community.id)
     end, year_start = month.last, dt.date(month.year, 1, 1)
-    if project is None:
+    if p is None:
         return RowFacts(community, "未开工", 0, Decimal(0), None, None, None, {}, {}, Decimal(0),
                         dict.fromkeys(EFFECT_KEYS, Decimal(0)), False, 0)
 
     def by(day: dt.date | None) -> dt.date | None:
         return day if day is not None and day <= end else None
 
-    started, completed, accepted = by(project.dates.start), by(project.dates.completion), by(passed_on(project))
+    started, completed, accepted = by(p.start), by(p.completion), by(p.passed)
     funds: dict[tuple[str, str], Decimal] = {}
     before: dict[tuple[str, str], Decimal] = {}
     spent = Decimal(0)
-    for e in project.funds:
-        if e.date <= end:
-            funds[e.source, e.kind] = funds.get((e.source, e.kind), Decimal(0)) + e.amount
-            if e.kind == "支出" and e.date >= month.first:
-                spent += e.amount
-        if e.date < year_start:
-            before[e.source, e.kind] = before.get((e.source, e.kind), Decimal(0)) + e.amount
+    for day, source, kind, amount in p.funds:
+        if day <= end:
+            funds[source, kind] = funds.get((source, kind), Decimal(0)) + amount
+            if kind == "支出" and day >= month.first:
+                spent += amount
+        if day < year_start:
+            before[source, kind] = before.get((source, kind), Decimal(0)) + amount
     stage = "已验收" if accepted else "完工" if completed else "在建" if started else "未开工"
-    effects = (project_effects(data, project, delivered_only=True) if completed
-               else dict.fromkeys(EFFECT_KEYS, Decimal(0)))
-    return RowFacts(community, stage, len(project.buildings), project.floor_area or Decimal(0),
-                    started, completed, accepted, funds, before, spent, effects, project.illustrative,
-                    project.completion.households_done if project.completion else community.households)
+    effects = p.effects if completed else dict.fromkeys(EFFECT_KEYS, Decimal(0))
+    return RowFacts(community, stage, p.buildings, p.floor_area, started, completed, accepted, funds, before,
+                    spent, effects, p.illustrative,
+                    p.households_done if p.households_done is not None else community.households)
 
 
 # ---------------------------------------------------------------- a group of rows
@@ -398,5 +448,9 @@ def return_dict(r: MonthReturn, data: DataSet) -> dict[str, Any]:
 def fund_use(data: DataSet, today: dt.date, districts: Iterable[str] | None = None) -> dict[str, Any]:
     """Money of every plan year's rows to today, by district and source, for the dashboard."""
     r = month_return(data, Month(today.year, today.month), districts, today, every_year=True)
-    return {"rows": _fund_rows(r), "rates": {g.name: percent(g.rates()["fund_use"]) for g in [*r.districts, r.city]},
+    city = [_fund_row(r.city, k, r.sources[k]) for k in r.sources
+            if any(r.city.fund(k, kind) or r.city.fund(k, kind, True) for kind in FUND_KINDS)]
+    # each district's total, then the city's by source and in total: a short table
+    return {"rows": [*(_fund_row(g, None, None) for g in r.districts), *city, _fund_row(r.city, None, None)],
+            "rates": {g.name: percent(g.rates()["fund_use"]) for g in [*r.districts, r.city]},
             "year": today.year}
