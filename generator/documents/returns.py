@@ -18,6 +18,7 @@ from typing import Any
 
 from generator.data.loader import DataSet
 from generator.data.models import Community, Project
+from generator.documents.figures import ratio
 from generator.errors import DataError, Problem
 from generator.render.filters import to_wan
 from generator.rules.effects import EFFECT_KEYS, INDICATORS, project_effects
@@ -138,8 +139,11 @@ def digest(data: DataSet, community_id: str) -> Digest | None:
     """The project's dated facts, or None without a project file."""
     packed = getattr(data.projects, "packed", None)
     key = None
-    if packed is not None and community_id in data.projects:
-        key = (packed(community_id), id(data.catalogue))
+    if packed is not None:
+        try:  # not `in`: a mapping's `in` reads (unpacks) the record
+            key = (packed(community_id), id(data.catalogue))
+        except KeyError:
+            return None
         found = _DIGESTS.get(key)
         if found is not None:
             return found
@@ -259,17 +263,13 @@ class Group:
     def rates(self) -> dict[str, Decimal | None]:
         """开工率, 完工率 (by communities and households), 投资完成率 and 资金使用率, as fractions."""
         return {
-            "started": _ratio(self.started, self.communities),
-            "started_households": _ratio(self.started_households, self.households),
-            "completed": _ratio(self.completed, self.communities),
-            "completed_households": _ratio(self.completed_households, self.households),
-            "investment": _ratio(self.spent_wan, self.investment_wan),
-            "fund_use": _ratio(self.fund_total("支出"), self.fund_total("到位")),
+            "started": ratio(self.started, self.communities),
+            "started_households": ratio(self.started_households, self.households),
+            "completed": ratio(self.completed, self.communities),
+            "completed_households": ratio(self.completed_households, self.households),
+            "investment": ratio(self.spent_wan, self.investment_wan),
+            "fund_use": ratio(self.fund_total("支出"), self.fund_total("到位")),
         }
-
-
-def _ratio(done: Decimal | int, planned: Decimal | int) -> Decimal | None:
-    return Decimal(done) / Decimal(planned) if planned else None
 
 
 def percent(rate: Decimal | None) -> str | None:
