@@ -51,7 +51,7 @@ def _workbook(tmp_path: Path, month: str) -> openpyxl.Workbook:
     return openpyxl.load_workbook(out / f"{year}/全市/{year}年{number}月老旧小区改造进展统计月报.xlsx", data_only=True)
 
 
-def _same(cell: Any, text: str | int) -> bool:
+def _same(cell: Any, text: str | int | Decimal) -> bool:
     """A cell's cached number equals the API's exact figure (Excel keeps 15 significant digits)."""
     return Decimal(str(cell)) == Decimal(str(text)) or abs(Decimal(str(cell)) - Decimal(str(text))) < Decimal("1e-9")
 
@@ -166,8 +166,8 @@ def test_the_dashboards_fund_use_is_the_year_end_returns_added_up(app: Flask) ->
     page = client.get("/dashboard").get_data(as_text=True)
     returns = [_api(app, f"{year}-12") for year in (2018, 2019, 2020)]
     for kind in ("allocated", "received", "spent"):
-        total = sum(Decimal(next(f[kind] for f in r["funds"] if f["district"] == "全市" and f["source"] is None))
-                    for r in returns)
+        total = sum((Decimal(next(f[kind] for f in r["funds"] if f["district"] == "全市" and f["source"] is None))
+                     for r in returns), Decimal(0))
         assert total > 0
         want = f"{total.quantize(Decimal('0.01'), rounding=ROUND_HALF_UP):,.2f}"
         assert f'data-figure="funds.全市.total.{kind}">{want}<' in page, kind

@@ -177,8 +177,9 @@ def score_tree(data: DataSet, tree: AssessmentTree, year: int, district: str,
 def assessment_context(data: DataSet, year: int, district: str) -> dict[str, Any]:
     """What the self-assessment workbook and summary are filled from: every tree of the programme."""
     rates = _measures(data, year, district)
-    trees = []
-    for number, tree in zip("一二三四五六七八九十", data.programme.self_assessment, strict=False):
+    trees: list[dict[str, Any]] = []
+    for i, tree in enumerate(data.programme.self_assessment):
+        number = "一二三四五六七八九十"[i] if i < 10 else str(i + 1)
         rows, total, grade = score_tree(data, tree, year, district, rates)
         trees.append({
             "key": tree.key, "title": tree.title, "total": total, "grade": grade, "heading": f"{number}、",
@@ -192,7 +193,7 @@ def assessment_context(data: DataSet, year: int, district: str) -> dict[str, Any
             "short": [{"name": r.name, "points": r.points, "score": r.score} for r in rows
                       if r.how and r.score is not None and r.score < r.points],
         })
-    flat = []
+    flat: list[dict[str, Any]] = []
     for t in trees:
         flat.append({"indent": f"【{t['title']}】", "points": t["points"], "score": t["total"],
                      "how": t["grade"], "basis": "", "evidence": "", "heading": True})
