@@ -209,3 +209,21 @@ def test_a_changed_project_file_changes_the_return(tmp_path: Path) -> None:
     after = _api(app, "2019-06")["city"]
     assert Decimal(after["spent_wan"]) - Decimal(before["spent_wan"]) == 1
     assert Decimal(after["spent_month_wan"]) - Decimal(before["spent_month_wan"]) == 1
+
+
+def test_a_street_office_sees_the_deadlines_of_its_own_communities(tmp_path: Path) -> None:
+    data, instance = make_instance(tmp_path)
+    path = data / "projects" / "yanbian-07.yaml"  # accepted, not filed: overdue for 盐边县 only
+    assert "filing" not in path.read_text(encoding="utf-8")
+    app = make_app(data, instance)
+    for account, shown in (("bcg", False), ("city", True)):
+        client = app.test_client()
+        login(client, account)
+        page = client.get("/" if account == "bcg" else "/dashboard").get_data(as_text=True)
+        assert 'id="deadlines"' in page and "进展统计月报报送" in page, account
+        assert ("yanbian-07 月潭小区" in page) == shown, account
+    path.write_text(path.read_text(encoding="utf-8").replace(
+        "  acceptance: 2018-12-12", "  acceptance: 2018-12-12\n  filing: 2018-12-20"), encoding="utf-8")
+    client = app.test_client()
+    login(client, "city")
+    assert "yanbian-07 月潭小区" not in client.get("/dashboard").get_data(as_text=True)

@@ -8,7 +8,7 @@ The CLI (`gaizao validate --due`) and the web dashboard list the same `deadlines
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 
 from generator.data.loader import DataSet
@@ -27,6 +27,8 @@ class Deadline:
     """The community (id and name), or the city."""
     district: str | None
     done: bool = False
+    community: str | None = None
+    """The community's id; None for the city's own deadlines."""
 
     def status(self, today: dt.date) -> str:
         """已完成, 已逾期N天, 今天, N天后."""
@@ -40,24 +42,27 @@ NAMES = {"notice": "公示期满", "filing": "竣工验收备案", "return": "�
 
 
 def deadlines(data: DataSet, today: dt.date, districts: Iterable[str] | None = None,
-              include_done: bool = False) -> list[Deadline]:
-    """Every deadline of these districts' projects and the city's returns, the open ones by date."""
+              include_done: bool = False, communities: Collection[str] | None = None) -> list[Deadline]:
+    """Every deadline of these districts' projects (of these communities, when given) and the city's
+    returns, the open ones by date."""
     names = set(data.districts if districts is None else districts)
     rules = data.programme.returns
     out: list[Deadline] = []
     for c in data.active_communities():
-        p = digest(data, c.id) if c.district in names else None
+        mine = c.district in names and (communities is None or c.id in communities)
+        p = digest(data, c.id) if mine else None
         if p is None:
             continue
         where = f"{c.id} {c.name}"
         start = p.notice_start
         if start is not None and start <= today and p.stage == "notice":
             end = p.notice_end or start + dt.timedelta(days=data.programme.notice.min_days - 1)
-            out.append(Deadline(end, "notice", NAMES["notice"], where, c.district, done=end < today))
+            out.append(Deadline(end, "notice", NAMES["notice"], where, c.district, done=end < today,
+                                community=c.id))
         if p.passed is not None and p.passed <= today:
             due = p.passed + dt.timedelta(days=rules.completion_filing_days)
             out.append(Deadline(due, "filing", NAMES["filing"], where, c.district,
-                                done=p.filing is not None and p.filing <= today))
+                                done=p.filing is not None and p.filing <= today, community=c.id))
     # the return of the last ended month, or, once that is due, of this month
     last = Month(today.year - 1, 12) if today.month == 1 else Month(today.year, today.month - 1)
     if due_date(data, last) < today:

@@ -32,7 +32,7 @@ from generator.output.pipeline import render_document
 from generator.render.filters import percent, wan
 from generator.web import charts
 from generator.web.audit import FieldChange
-from generator.web.pages import as_pdf, download
+from generator.web.pages import DUE_SHOWN, as_pdf, download
 from generator.web.permissions import districts_of, whole_programme
 from generator.web.security import audit, loaded, login_required, store
 from generator.web.store import Loaded, file_version
@@ -69,8 +69,6 @@ PENDING = "pending-plan"
 PENDING_DAYS = 1
 TOKEN = re.compile(r"^[0-9a-f]{32}$")
 GENERAL_SHOWN = 50
-DUE_SHOWN = 30
-"""Deadlines listed on the dashboard at most; the rest are counted (gaizao validate --due lists all)."""
 """Findings about the programme as a whole listed on the dashboard at most; the rest are counted."""
 
 
