@@ -90,25 +90,25 @@ def report_figures(data: DataSet, out: Path) -> dict[str, str]:
         found[f"{key}.communities"], found[f"{key}.households"] = str(row[2]), str(row[3])
         found[f"{key}.investment_wan"] = _wan(row[4])
     for year in data.programme.years:
-        found.update(_statistics(data, out / STATISTICS_PATH.format(year=year, city=CITY), year))
+        found.update(_statistics(data, out / STATISTICS_PATH.format(year=year, month=12, city=CITY), year))
     return found
 
 
-STATISTICS_COLUMNS = {5: "communities", 6: "households", 7: "investment_wan", 8: "started",
-                      9: "started_households", 12: "finished", 13: "households_done", 16: "paid_total"}
-STATISTICS_RATES = {10: ("started_rate", 5), 11: ("started_households_rate", 6), 14: ("finished_rate", 5),
-                    15: ("finished_households_rate", 6)}
+STATISTICS_COLUMNS = {2: "communities", 3: "households", 6: "investment_wan", 9: "started",
+                      10: "started_households", 15: "finished", 16: "households_done"}
+STATISTICS_RATES = {11: ("started_rate", 2), 12: ("started_households_rate", 3), 17: ("finished_rate", 2),
+                    18: ("finished_households_rate", 3)}
 """Column (0-based) → key, and for a rate the column of its denominator."""
 
 
 def _statistics(data: DataSet, path: Path, year: int) -> dict[str, str]:
-    """The figures of a year's statistics workbook (cached values), keyed as the dashboard keys them."""
+    """The figures of a year's year-end return (cached values), keyed as the dashboard keys them."""
     found: dict[str, str] = {}
     ws = openpyxl.load_workbook(path, data_only=True).worksheets[0]
     for row in ws.iter_rows(min_row=5, max_row=5 + len(data.districts), values_only=True):
         key = f"year-{year}" if row[0] == "全市" else f"cell-{year}-{row[1]}"
         for col, field in STATISTICS_COLUMNS.items():
-            found[f"{key}.{field}"] = _wan(row[col]) if col in (7, 16) else str(row[col])
+            found[f"{key}.{field}"] = _wan(row[col]) if col == 6 else str(row[col])
         for col, (field, den) in STATISTICS_RATES.items():
             if row[den]:  # the dashboard shows — where nothing is planned, the sheet 0
                 found[f"{key}.{field}"] = percent(row[col])

@@ -78,7 +78,7 @@ def text_of(result: Result, rel: str) -> str:
 
 def test_default_run_writes_every_kind(built: Result, bundled: DataSet) -> None:
     assert built.written == {"年度实施计划表": 1, "试点工作报告（年度工作总结）": 7,
-                             "年度综合考评表": 3, "老旧小区改造进展统计月报": 3}
+                             "年度综合考评表": 3, "老旧小区改造进展统计月报": 3, "绩效自评表": 6, "绩效自评情况": 6}
     assert PLAN in built.paths.rels and CITY_REPORT in built.paths.rels
     for district in bundled.districts:
         assert district_report(district) in built.paths.rels
@@ -447,9 +447,9 @@ def test_report_text_keeps_equal_neighbouring_cells(built: Result) -> None:
 
 
 def test_the_statistics_made_from_illustrative_projects_say_so(built: Result) -> None:
-    from generator.documents.workbooks import SAMPLE_MARK, STATS_SHEET
+    from generator.documents.workbooks import SAMPLE_MARK
 
-    rel = "2018/全市/2018年度老旧小区改造进展统计月报.xlsx"
-    ws = openpyxl.load_workbook(built.out / rel)[STATS_SHEET]
-    assert SAMPLE_MARK in [c.value for c in ws[2]]
-    assert ws.oddHeader.right.text == SAMPLE_MARK
+    rel = "2018/全市/2018年12月老旧小区改造进展统计月报.xlsx"
+    for ws in openpyxl.load_workbook(built.out / rel).worksheets:
+        assert SAMPLE_MARK in [c.value for c in ws[2]]
+        assert ws.print_title_rows == "$1:$4"  # the title and the mark on every printed page

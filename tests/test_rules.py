@@ -427,6 +427,9 @@ COVERED = {
     "OUT-PATHS",  # its cases are in tests/test_hard_cases_paths.py, beside the folders it guards
     "ROSTER-ROWS", "SURVEY-ROSTER",  # cases in tests/test_roster.py, with the roster files they read
     "ACCEPT-CONCLUSION", "DATE-BEFORE-ISSUANCE",  # cases in tests/test_papers.py, beside the papers
+    # dated facts and effects: cases in tests/test_returns_data.py, beside the return they feed
+    "FUND-SOURCE", "FUND-ORDER", "FUND-BUDGET", "DATE-FUTURE", "STAGE-DATES", "EFFECT-UNIT",
+    "ASSESS-ENTERED",  # cases in tests/test_returns_assessment.py, beside the scores it guards
 }
 
 

@@ -49,7 +49,7 @@ def test_the_city_dashboard_shows_the_figures_gaizao_report_printed(
     with page.expect_download() as download:
         page.emulate_media(media="screen")
         page.click("text=2018年度老旧小区改造进展统计月报（Excel）")
-    assert download.value.suggested_filename == "2018年度老旧小区改造进展统计月报.xlsx"
+    assert download.value.suggested_filename == "2018年12月老旧小区改造进展统计月报.xlsx"  # the year-end return
 
 
 def test_a_district_dashboard_shows_its_district_only(server: tuple[str, Path], browser: Any) -> None:  # noqa: F811

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import sys
@@ -34,6 +35,7 @@ from generator.cli.printing import print_cmd
 from generator.cli.reports import report
 from generator.cli.templates import templates
 from generator.cli.web import backup, restore, security, serve, users
+from generator.data.loader import DataSet
 from generator.documents.kinds import kinds_of
 from generator.errors import GaizaoError
 
@@ -81,13 +83,20 @@ def main(ctx: click.Context, data_dir: Path | None, debug: bool) -> None:
 @main.command(context_settings=CONTEXT)
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
               help="输出格式：table 表格（默认），json 供脚本读取。")
+@click.option("--due", is_flag=True,
+              help="不校验，列出尚未完成的期限：公示期满、竣工验收备案、进展统计月报报送、年度资金结转。")
+@click.option("--on", "on_day", type=click.DateTime(["%Y-%m-%d"]), default=None, metavar="年-月-日",
+              help="与 --due 同用：按这一天计算期限（默认今天）。")
 @click.pass_context
-def validate(ctx: click.Context, fmt: str) -> None:
-    """按方案规则校验数据；有错误时退出码为 1，只有警告时为 0。"""
+def validate(ctx: click.Context, fmt: str, due: bool, on_day: dt.datetime | None) -> None:
+    """按方案规则校验数据；有错误时退出码为 1，只有警告时为 0。加 --due 列出期限。"""
     from generator.rules.checks import check_all
     from generator.rules.findings import render_table, summary
 
     data = dataset(ctx)
+    if due:
+        _print_deadlines(data, on_day.date() if on_day else dt.date.today(), fmt)
+        return
     findings = check_all(data)
     errors = sum(1 for f in findings if f.severity == "error")
     if fmt == "json":
@@ -99,6 +108,22 @@ def validate(ctx: click.Context, fmt: str) -> None:
             click.echo(render_table(findings))
         click.echo(summary(data, findings))
     sys.exit(1 if errors else 0)
+
+
+def _print_deadlines(data: DataSet, today: dt.date, fmt: str) -> None:
+    from generator.documents.deadlines import deadlines
+    from generator.rules.findings import render_rows
+
+    found = deadlines(data, today)
+    if fmt == "json":
+        click.echo(json.dumps([{"date": d.day.isoformat(), "kind": d.kind, "what": d.what, "where": d.where,
+                                "district": d.district, "status": d.status(today)} for d in found],
+                              ensure_ascii=False, indent=2))
+        return
+    click.echo(render_rows(["期限", "事项", "对象", "状态"],
+                           [[d.day.isoformat(), d.what, d.where, d.status(today)] for d in found]))
+    late = sum(1 for d in found if d.day < today)
+    click.echo(f"截至{today.isoformat()}：未完成的期限 {len(found)} 项，其中已逾期 {late} 项。")
 
 
 @main.command(context_settings=CONTEXT)

@@ -34,16 +34,26 @@ def report_kinds() -> list[Kind]:
 @click.option("--year", type=int, metavar="年度",
               help="只生成这个年度的报告和考评表（默认：试点年度及以后有资料的年度的报告，"
                    "每个计划年度的考评表）。")
+@click.option("--month", metavar="年-月",
+              help="进展统计月报的月份，如 2019-06（默认：各年度的12月，当年为上月）；同时只生成该年度的文书。")
 @out_option()
 @templates_option
 @force_option()
 @click.pass_context
-def report(ctx: click.Context, kinds: tuple[str, ...], year: int | None, out_dir: Path,
+def report(ctx: click.Context, kinds: tuple[str, ...], year: int | None, month: str | None, out_dir: Path,
            templates_dir: Path | None, force: bool) -> None:
     """生成市级和县（区）级文书：年度实施计划表、试点工作报告（年度工作总结）、年度综合考评表、进展统计月报。"""
+    from generator.documents.returns import parse_month
     from generator.output.pipeline import build_reports
 
-    result = build_reports(dataset(ctx), out_dir, kinds, year, force=force, templates_dir=templates_dir)
+    number = None
+    if month is not None:
+        chosen = parse_month(month)
+        if year is not None and year != chosen.year:
+            raise click.BadParameter(f"--month {month} 不在 --year {year} 年度内", param_hint="--month")
+        year, number = chosen.year, chosen.month
+    result = build_reports(dataset(ctx), out_dir, kinds, year, force=force, templates_dir=templates_dir,
+                           month=number)
     _print_summary(result)
 
 

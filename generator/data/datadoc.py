@@ -160,7 +160,9 @@ def _default(info: FieldInfo) -> str:
     return f"可选，默认 `{value}`"
 
 
-def _rows(model: type[BaseModel], prefix: str) -> typing.Iterator[tuple[str, str, str, str]]:
+def _rows(model: type[BaseModel], prefix: str, within: tuple[type[BaseModel], ...] = (),
+          ) -> typing.Iterator[tuple[str, str, str, str]]:
+    within = (*within, model)
     for name, info in model.model_fields.items():
         # pydantic lifts an alias's Annotated metadata off the field; put it back to describe it
         annotation: Any = info.annotation
@@ -169,7 +171,9 @@ def _rows(model: type[BaseModel], prefix: str) -> typing.Iterator[tuple[str, str
         key = f"{prefix}{name}"
         yield key, info.title or "", describe(annotation), _default(info)
         for child, suffix in _children(info.annotation):
-            yield from _rows(child, f"{key}{suffix}.")
+            if child in within:  # a tree (下级指标 of an indicator): its fields are the ones above
+                continue
+            yield from _rows(child, f"{key}{suffix}.", within)
 
 
 def _children(annotation: Any) -> list[tuple[type[BaseModel], str]]:

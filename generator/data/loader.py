@@ -59,6 +59,11 @@ class PackedProjects(MutableMapping[str, Project]):
             self._recent[key] = project
         return project
 
+    def packed(self, key: str) -> bytes:
+        """A record's packed form: the same object as long as the record is not replaced, so a
+        figure worked out from a record can be kept under it."""
+        return self._packed[key]
+
     def __setitem__(self, key: str, project: Project) -> None:
         self.put_packed(key, pack(project))
 

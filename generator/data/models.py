@@ -338,6 +338,65 @@ class NoticeRules(Record):
     )
 
 
+class ReturnRules(Record):
+    """When the programme's returns and filings fall due."""
+
+    monthly_due_day: Annotated[int, Field(ge=1, le=28)] = Field(
+        default=5, title="月报报送日（次月几日前）", description="进展统计月报在次月该日（含）前报送。")
+    completion_filing_days: Positive = Field(
+        default=15, title="竣工验收备案期限（验收后天数）", description="竣工验收合格后该天数内办理竣工验收备案。")
+    carry_over_day: Annotated[str, Field(pattern=r"^\d{2}-\d{2}$")] = Field(
+        default="12-31", title="年度资金结转日（月-日）", description="每年该日统计结转资金。")
+
+
+Measure = Literal[
+    "households_done", "content_delivered", "acceptance_passed", "management", "started", "completed",
+    "fund_received", "fund_used", "investment_done", "support", "filing_on_time", "notice_period",
+]
+"""What a computed indicator measures, as a rate of the district's year (documents/self_assessment.py)."""
+
+
+class ScoreIndicator(Record):
+    """One indicator of a self-assessment tree: a heading over others, or a leaf that is scored."""
+
+    name: Text = Field(title="指标名称")
+    points: Number = Field(title="分值")
+    measure: Measure | None = Field(
+        default=None, title="由数据计算（指标）",
+        description="households_done 改造户数完成率、content_delivered 改造内容完成率、acceptance_passed 验收合格率、"
+                    "management 长效管理达标率、started 开工率、completed 完工率、fund_received 资金到位率、"
+                    "fund_used 资金使用率、investment_done 投资完成率、support 居民支持率、filing_on_time 按期备案率、"
+                    "notice_period 公示期达标率。不写时为填报指标，由县（区）在年度报告资料中填写得分和佐证材料。")
+    target: Number = Field(default=Decimal(100), title="满分所需比率（%）",
+                           description="比率达到该值得满分，不足时按比例得分。")
+    children: list[ScoreIndicator] = Field(default_factory=list, title="下级指标")
+
+    @model_validator(mode="after")
+    def _points_add_up(self) -> ScoreIndicator:
+        if self.children:
+            if self.measure is not None:
+                raise ValueError(f"指标“{self.name}”有下级指标，不能再写 measure")
+            total = sum((c.points for c in self.children), Decimal(0))
+            if total != self.points:
+                raise ValueError(f"指标“{self.name}”分值{self.points}，下级指标分值合计{total}，两者应相等")
+        return self
+
+
+class Grade(Record):
+    name: Text = Field(title="等级")
+    above: Number = Field(title="总分高于（分）")
+
+
+class AssessmentTree(Record):
+    """A self-assessment (绩效自评) indicator tree: its indicators, points and grade bands."""
+
+    key: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]*$", max_length=40)] = Field(title="编号")
+    title: Text = Field(title="名称")
+    indicators: list[ScoreIndicator] = Field(title="一级指标", min_length=1)
+    grades: list[Grade] = Field(title="等级（从高到低，总分高于该分为该等级）", min_length=1)
+    lowest: Text = Field(default="不合格", title="最低等级")
+
+
 class Programme(Record):
     city: Text = Field(title="城市")
     title: Text = Field(title="方案名称")
@@ -357,6 +416,8 @@ class Programme(Record):
     stated: StatedTotals = Field(title="方案所述总数")
     assessment: AssessmentWeights = Field(title="综合考评权重")
     notice: NoticeRules = Field(title="公示要求")
+    returns: ReturnRules = Field(default_factory=ReturnRules, title="月报与备案时限")
+    self_assessment: list[AssessmentTree] = Field(default_factory=list, title="绩效自评指标体系")
     neutral_basis: Text | None = Field(
         default=None, title="方案印发前的文书所写的依据",
         description="早于方案印发日期的文书不引用方案，改写这句话；不写时为“按照全市老旧小区改造（试点）工作安排”。")
@@ -397,12 +458,39 @@ Funding = Literal["general", "pipeline", "public_service"]
 Utility = Literal["water", "power", "gas", "telecom"]
 
 
+EffectKey = Literal[
+    "pipe_water", "pipe_power", "pipe_gas", "pipe_heat", "pipe_telecom", "elevators", "energy_area",
+    "parking", "car_chargers", "bike_chargers", "elderly_facilities", "childcare_facilities",
+    "service_facilities", "leisure_area",
+]
+"""The effect indicators of the national statistical survey (改造效果情况)."""
+
+
+class EffectLink(Record):
+    """Which effect indicator a catalogue item's quantity counts toward, and how its units convert."""
+
+    indicator: EffectKey = Field(
+        title="改造效果指标",
+        description="pipe_water 供水管线(km)、pipe_power 供电(km)、pipe_gas 供气(km)、pipe_heat 供热(km)、"
+                    "pipe_telecom 通信(km)、elevators 加装电梯(台)、energy_area 建筑节能改造(㎡)、parking 停车位(个)、"
+                    "car_chargers 电动汽车充电桩(个)、bike_chargers 电动自行车充电桩(个)、elderly_facilities 养老服务"
+                    "设施(个)、childcare_facilities 托育设施(个)、service_facilities 其他社区服务设施(个)、"
+                    "leisure_area 文化休闲、体育健身场地(㎡)")
+    units: dict[Annotated[str, Field(min_length=1, max_length=20)], Number] = Field(
+        default_factory=dict, title="另行约定的单位换算（预算单位: 折合指标单位的系数）",
+        description="通用单位（米、公里、平方米、台、个等）自动换算；其他单位在此写明，如 {套: 1}。")
+    ignore_units: list[Annotated[str, Field(min_length=1, max_length=20)]] = Field(
+        default_factory=list, title="不计入该指标的单位",
+        description="以这些单位计量的预算项目量的是别的东西（如按户计的“一户一表”改造），不计入该指标，也不提示。")
+
+
 class CatalogueItem(Record):
     name: Text = Field(title="项目名称")
     content: Text = Field(title="内容")
     standard: Text | None = Field(default=None, title="标准")
     funding: Funding = Field(title="资金渠道")
     utility: Utility | None = Field(default=None, title="管线类别")
+    effect: EffectLink | None = Field(default=None, title="计入的改造效果指标")
 
 
 class Category(Record):
@@ -529,6 +617,7 @@ class Dates(Record):
     start: dt.date | None = Field(default=None, title="开工日期")
     completion: dt.date | None = Field(default=None, title="完工日期")
     acceptance: dt.date | None = Field(default=None, title="验收日期")
+    filing: dt.date | None = Field(default=None, title="竣工验收备案日期")
 
 
 class CommitteeContact(Record):
@@ -607,6 +696,20 @@ class Completion(Record):
     actual: ActualFunding = Field(title="实际投资")
 
 
+FundSource = PartyKey
+FUND_KINDS = ("下达", "到位", "支出")
+
+
+class FundEvent(Record):
+    """Money for the project on one day: allocated (下达), paid in (到位) or spent (支出), by source."""
+
+    date: dt.date = Field(title="日期")
+    source: PartyKey = Field(title="资金来源（出资方，如 city、district、central）")
+    kind: Literal["下达", "到位", "支出"] = Field(title="类别（下达、到位、支出）")
+    amount: Money = Field(title="金额（元）")
+    document: Text | None = Field(default=None, title="文号或凭证号")
+
+
 class Narrative(Record):
     situation: LongText | None = Field(default=None, title="基本情况")
     practices: LongText | None = Field(default=None, title="主要做法")
@@ -663,6 +766,9 @@ class Project(Record):
     acceptance: Acceptance | None = Field(default=None, title="竣工验收")
     management: Management = Field(default_factory=Management, title="长效管理")
     completion: Completion | None = Field(default=None, title="完成情况")
+    funds: list[FundEvent] = Field(
+        default_factory=list, title="资金下达、到位、支出记录",
+        description="按日期逐笔记录各出资方资金的下达、到位和支出，月报和资金使用率据此统计。")
     narrative: Narrative = Field(default_factory=Narrative, title="总结材料")
     photos: list[Photo] = Field(default_factory=list, title="照片")
 
@@ -690,6 +796,15 @@ class Dispatch(Record):
     print_date: dt.date | None = Field(default=None, title="印发日期")
 
 
+class EnteredScore(Record):
+    """A score a district enters for an indicator not computed from data, with what it rests on."""
+
+    tree: Text = Field(title="指标体系编号")
+    indicator: Text = Field(title="指标名称")
+    score: Number = Field(title="得分")
+    evidence: Text = Field(title="佐证材料（文件、文号、照片或记录）")
+
+
 class DistrictReport(Record):
     """A district's own words for its annual (pilot) report (district 全市: the city compilation)."""
 
@@ -698,3 +813,4 @@ class DistrictReport(Record):
     date: dt.date | None = Field(default=None, title="报告日期")
     document: Dispatch = Field(default_factory=Dispatch, title="公文要素")
     narrative: Narrative = Field(default_factory=Narrative, title="报告内容")
+    scores: list[EnteredScore] = Field(default_factory=list, title="绩效自评填报得分")

@@ -17,8 +17,10 @@ from generator.data.models import STAGES, Community, Project
 from generator.documents import report
 from generator.documents.budget_sheet import BUDGET_BLOCKS
 from generator.documents.charts import missing_font
-from generator.documents.paths import CITY, community_folder
+from generator.documents.paths import CITY, community_folder, safe_name
 from generator.documents.project import project_context
+from generator.documents.returns import Month, default_month, return_context
+from generator.documents.returns_sheet import RETURN_BLOCKS
 from generator.documents.survey import Residents, survey_context, tally_context
 from generator.render.blocks import NO_BLOCKS, Blocks
 from generator.rules.checks import meets_support, survey_tally
@@ -42,6 +44,8 @@ class Target:
     (or, without a roster, one per household the community has)."""
     all_forms: bool = False
     """Household forms even for a community whose survey is done and recorded without a roster."""
+    month: int | None = None
+    """A monthly kind's month of the year (1–12)."""
 
 
 def community_target(data: DataSet, community_id: str) -> Target:
@@ -98,6 +102,8 @@ class Kind:
     """Where a district or city document goes under the output folder."""
     layout_suffix: str = ".xlsx"
     """The file type a kind laid out in code makes."""
+    monthly: bool = False
+    """Made for a month of the year (Target.month): `report --month` chooses it."""
     residents: Residents = "none"
     """What it may print of a household in the roster: none, masked (a paper posted or sent out
     of the community: 张*明, 138****1234) or full (the forms the committee keeps)."""
@@ -251,16 +257,34 @@ def _assessment_workbook(data: DataSet, target: Target) -> bytes:
     return assessment_workbook(data, _year(target))
 
 
-def _statistics_inputs(data: DataSet, target: Target) -> dict[str, Any]:
-    from generator.documents.workbooks import statistics_inputs
+def _self_assessment(data: DataSet, target: Target) -> dict[str, Any]:
+    from generator.documents.self_assessment import assessment_context
 
-    return statistics_inputs(data, _year(target))
+    assert target.district is not None
+    return assessment_context(data, _year(target), target.district)
 
 
-def _statistics_workbook(data: DataSet, target: Target) -> bytes:
-    from generator.documents.workbooks import statistics_workbook
+def _self_assessment_targets(data: DataSet, year: int | None) -> list[Target]:
+    """Each district's self-assessment of a year (by default the years the reports are made for: the
+    pilot and later years with data); none without trees in the programme."""
+    if not data.programme.self_assessment:
+        return []
+    return [Target(y, d) for y in ([year] if year is not None else report.report_years(data)) for d in data.districts]
 
-    return statistics_workbook(data, _year(target))
+
+def _self_assessment_path(suffix: str) -> Callable[[DataSet, Target], str]:
+    return lambda data, t: report.SELF_ASSESSMENT_PATH.format(
+        year=_year(t), folder=safe_name(t.district or ""), district=t.district, suffix=suffix)
+
+
+def _return_month(target: Target) -> Month:
+    assert target.year is not None and target.month is not None
+    return Month(target.year, target.month)
+
+
+def _statistics_targets(data: DataSet, year: int | None) -> list[Target]:
+    return [Target(y, month=default_month(y).month)
+            for y in ([year] if year is not None else data.programme.years)]
 
 
 WORKBOOK_SOURCE = "generator/documents/workbooks.py"
@@ -319,8 +343,13 @@ for _kind in [
          layout=_assessment_workbook, source=WORKBOOK_SOURCE,
          targets=_assessment_targets,
          path=lambda data, t: report.ASSESSMENT_PATH.format(year=_year(t), city=CITY)),
-    Kind("statistics", "老旧小区改造进展统计月报", "进展统计月报", 11, "city", _statistics_inputs,
-         layout=_statistics_workbook, source=WORKBOOK_SOURCE, targets=_assessment_targets,
-         path=lambda data, t: report.STATISTICS_PATH.format(year=_year(t), city=CITY)),
+    Kind("statistics", "老旧小区改造进展统计月报", "进展统计月报", 11, "city",
+         lambda data, t: return_context(data, _return_month(t)), "xlsx/statistics.xlsx",
+         blocks=RETURN_BLOCKS, targets=_statistics_targets, monthly=True,
+         path=lambda data, t: report.STATISTICS_PATH.format(year=_year(t), month=t.month, city=CITY)),
+    Kind("self-assessment", "绩效自评表", "绩效自评表", 12, "district", _self_assessment,
+         "xlsx/self_assessment.xlsx", targets=_self_assessment_targets, path=_self_assessment_path("表.xlsx")),
+    Kind("self-assessment-summary", "绩效自评情况", "绩效自评情况（公文）", 13, "district", _self_assessment,
+         "docx/self_assessment.docx", targets=_self_assessment_targets, path=_self_assessment_path("情况.docx")),
 ]:
     register(_kind)

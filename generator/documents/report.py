@@ -32,7 +32,8 @@ from generator.render.filters import (
 
 PLAN_PATH = "计划/老旧小区改造年度实施计划表.xlsx"
 ASSESSMENT_PATH = "{year}/{city}/{year}年度综合考评表.xlsx"
-STATISTICS_PATH = "{year}/{city}/{year}年度老旧小区改造进展统计月报.xlsx"
+SELF_ASSESSMENT_PATH = "{year}/{folder}/{year}年度{district}老旧小区改造绩效自评{suffix}"
+STATISTICS_PATH = "{year}/{city}/{year}年{month:02d}月老旧小区改造进展统计月报.xlsx"
 REPORT_PATH = "{year}/{folder}/{year}年老旧小区改造{doc}{suffix}.docx"
 CITY_SUFFIX = "（汇总）"
 CITY_GOVERNMENT = "{city}人民政府"

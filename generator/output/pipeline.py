@@ -61,6 +61,8 @@ class Selection:
     """Print this many blank household survey forms per community (see Target.blank_forms)."""
     all_forms: bool = False
     """Household forms for every community, its survey done or not (see Target.all_forms)."""
+    month: int | None = None
+    """For monthly kinds (the 进展统计月报): this month of sel.year instead of each year's default."""
 
     def check(self, data: DataSet, allowed: Sequence[Kind] | None = None) -> None:
         """Refuse kinds, districts and projects the data does not know."""
@@ -154,6 +156,8 @@ def plan_jobs(data: DataSet, sel: Selection, allowed: Sequence[Kind] | None = No
     for kind in sorted((k for k in kinds if k.scope != "community"), key=lambda k: k.number):
         assert kind.targets is not None
         for target in kind.targets(data, sel.year):
+            if sel.month is not None and kind.monthly:
+                target = replace(target, month=sel.month)
             reason = kind.needs(data, target)
             if reason:
                 skips.append(Skip(kind, target, reason))
@@ -475,10 +479,14 @@ def build_reports(
     year: int | None = None,
     force: bool = False,
     templates_dir: Path | None = None,
+    month: int | None = None,
 ) -> Result:
-    """Write the district and city documents into out, through the same manifest as the packets."""
+    """Write the district and city documents into out, through the same manifest as the packets.
+
+    month: the month of `year` the monthly kinds are made for (each year's default month without it).
+    """
     allowed = kinds_of("district", "city")
-    sel = Selection(kinds=kinds, year=year)
+    sel = Selection(kinds=kinds, year=year, month=month)
     problems = sel.problems(data, allowed)
     if problems:
         raise DataError([Problem("命令行参数", p) for p in problems])

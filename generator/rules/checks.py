@@ -13,12 +13,13 @@ from pydantic import BaseModel
 
 from generator.data.labels import field_label
 from generator.data.loader import DataSet
-from generator.data.models import CITY_REPORT, STAGE_NAMES, Community, Project
+from generator.data.models import CITY_REPORT, STAGE_NAMES, Community, Project, ScoreIndicator
 from generator.data.roster import Tally, issues, tally
 from generator.render.env import xml_safe
 from generator.render.filters import cn_date, q2, to_yuan, yuan
 from generator.render.pictures import PhotoError, check_image, locate
 from generator.rules import consent
+from generator.rules.effects import BY_KEY, indicator_of, unconvertible
 from generator.rules.funding import line_rule, plan_funding
 
 Severity = Literal["error", "warning"]
@@ -623,6 +624,7 @@ def check_management(data: DataSet) -> Iterator[Finding]:
 _DATE_ORDER = [
     ("survey", "意见征询"), ("application", "申请"), ("plan", "方案"), ("notice_start", "公示开始"),
     ("notice_end", "公示结束"), ("start", "开工"), ("completion", "完工"), ("acceptance", "验收"),
+    ("filing", "竣工验收备案"),
 ]
 
 
@@ -825,3 +827,122 @@ def check_before_issuance(data: DataSet) -> Iterator[Finding]:
                     f"{papers}早于《{data.programme.title}》"
                     f"（{issued.number}）印发日期{cn_date(issued.date)}，这些文书不引用该文件，"
                     f"改用“{neutral_basis(data, data.communities[p.community].year)}”；如日期有误请改正")
+
+
+# ---------------------------------------------------------------- dated facts: money and effects
+
+
+def _fund_field(i: int) -> str:
+    return f"funds[{i}]（资金记录）"
+
+
+@rule("FUND-SOURCE", "资金记录的来源是方案中的出资方", per_project=True)
+def check_fund_source(data: DataSet) -> Iterator[Finding]:
+    parties = data.programme.parties.ordered()
+    for p in data.projects.values():
+        for i, event in enumerate(p.funds):
+            if event.source not in parties:
+                yield _proj(data, p, "FUND-SOURCE", "error", _fund_field(i) + ".source",
+                            f"资金来源“{event.source}”不是方案 parties 中的出资方（可选：{'、'.join(parties)}）")
+
+
+@rule("FUND-ORDER", "各来源资金支出不超过已到位金额，到位不超过已下达金额", per_project=True)
+def check_fund_order(data: DataSet) -> Iterator[Finding]:
+    for p in data.projects.values():
+        sums: dict[tuple[str, str], Decimal] = {}
+        order = sorted(range(len(p.funds)), key=lambda i: (p.funds[i].date, "下达到位支出".index(p.funds[i].kind)))
+        for i in order:
+            e = p.funds[i]
+            sums[e.source, e.kind] = sums.get((e.source, e.kind), Decimal(0)) + e.amount
+            name = data.programme.parties.ordered().get(e.source, e.source)
+            if e.kind == "支出" and sums[e.source, "支出"] > sums.get((e.source, "到位"), Decimal(0)):
+                yield _proj(data, p, "FUND-ORDER", "error", _fund_field(i) + ".amount",
+                            f"{name}截至{cn_date(e.date)}累计支出{yuan(sums[e.source, '支出'])}元，"
+                            f"超过已到位的{yuan(sums.get((e.source, '到位'), Decimal(0)))}元")
+            allocated = sums.get((e.source, "下达"))
+            if e.kind == "到位" and allocated is not None and sums[e.source, "到位"] > allocated:
+                yield _proj(data, p, "FUND-ORDER", "warning", _fund_field(i) + ".amount",
+                            f"{name}截至{cn_date(e.date)}累计到位{yuan(sums[e.source, '到位'])}元，"
+                            f"超过已下达的{yuan(allocated)}元")
+
+
+@rule("FUND-BUDGET", "到位资金不超过工程预算", per_project=True)
+def check_fund_budget(data: DataSet) -> Iterator[Finding]:
+    for p in data.projects.values():
+        paid = sum((e.amount for e in p.funds if e.kind == "到位"), Decimal(0))
+        if not paid:
+            continue
+        budget = sum((ln.amount for ln in p.items), Decimal(0))
+        if paid > budget:
+            yield _proj(data, p, "FUND-BUDGET", "error", "funds（资金记录）",
+                        f"到位资金合计{yuan(paid)}元，超过工程预算{yuan(budget)}元")
+
+
+def _dated(p: Project) -> Iterator[tuple[str, dt.date]]:
+    """Every date a project file records, with its field."""
+    if p.survey is not None:
+        yield "survey.date（征询日期）", p.survey.date
+    for key, value in p.dates:
+        if value is not None:
+            yield f"dates.{key}", value
+    for i, e in enumerate(p.funds):
+        yield _fund_field(i) + ".date", e.date
+
+
+@rule("DATE-FUTURE", "记录的日期不晚于今天", per_project=True)
+def check_date_future(data: DataSet) -> Iterator[Finding]:
+    today = dt.date.today()
+    for p in data.projects.values():
+        for field, day in _dated(p):
+            if day > today:
+                yield _proj(data, p, "DATE-FUTURE", "error", field,
+                            f"日期{cn_date(day)}晚于今天（{cn_date(today)}），尚未发生的事项不能记录")
+
+
+@rule("STAGE-DATES", "已填开工、完工、验收日期的项目，进度阶段与之相符", per_project=True)
+def check_stage_dates(data: DataSet) -> Iterator[Finding]:
+    for p in data.projects.values():
+        for key, name, stage in (("start", "开工", "construction"), ("completion", "完工", "completed"),
+                                 ("acceptance", "验收", "accepted")):
+            if key == "acceptance" and p.acceptance is not None and not p.acceptance.passed:
+                continue  # inspected, failed items not yet put right: not accepted, as the stage says
+            if getattr(p.dates, key) is not None and not p.at_least(stage):
+                yield _proj(data, p, "STAGE-DATES", "warning", f"dates.{key}",
+                            f"已填写{name}日期，但进度阶段仍为“{STAGE_NAMES[p.stage]}”，"
+                            f"月报按日期统计、进度看板按阶段统计，两者将不一致")
+
+
+@rule("EFFECT-UNIT", "计入改造效果指标的预算项目，单位能换算成指标的单位", per_project=True)
+def check_effect_units(data: DataSet) -> Iterator[Finding]:
+    for p in data.projects.values():
+        for i, line in unconvertible(data, p):
+            ind = BY_KEY[indicator_of(data, line) or ""]
+            yield _proj(data, p, "EFFECT-UNIT", "warning", f"items[{i}].unit（预算项目“{line.item}”的单位）",
+                        f"单位“{line.unit}”不能换算为“{ind.name}”的单位{ind.unit}，该项不计入改造效果；"
+                        f"请改用可换算的单位，或在项目分类表该项目的 effect.units 中写明换算系数")
+
+
+def _leaves(indicators: list[ScoreIndicator]) -> Iterator[ScoreIndicator]:
+    for ind in indicators:
+        yield from _leaves(ind.children) if ind.children else [ind]
+
+
+@rule("ASSESS-ENTERED", "绩效自评填报的得分对应填报指标，且不超过其分值")
+def check_entered_scores(data: DataSet) -> Iterator[Finding]:
+    trees = {t.key: {leaf.name: leaf for leaf in _leaves(t.indicators)} for t in data.programme.self_assessment}
+    for (district, year), report in data.reports.items():
+        file = _rel(data, data.sources[f"report:{district}:{year}"])
+        for i, s in enumerate(report.scores):
+            field = f"scores[{i}]（绩效自评填报得分）"
+            leaf = trees.get(s.tree, {}).get(s.indicator)
+            if s.tree not in trees:
+                message = f"指标体系“{s.tree}”不在方案的 self_assessment 中（可选：{'、'.join(trees) or '无'}）"
+            elif leaf is None:
+                message = f"指标“{s.indicator}”不是指标体系“{s.tree}”的末级指标"
+            elif leaf.measure is not None:
+                message = f"指标“{s.indicator}”由数据计算，不能填报得分"
+            elif s.score > leaf.points:
+                message = f"指标“{s.indicator}”得分{s.score}超过分值{leaf.points}"
+            else:
+                continue
+            yield Finding("ASSESS-ENTERED", "error", file, f"{district} {year}年报告", field, message)

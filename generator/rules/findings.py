@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Sequence
 
 from generator.data.loader import DataSet
 from generator.rules.checks import RULES, Finding
@@ -24,16 +25,20 @@ def _printable(text: str) -> str:
     return "".join("�" if unicodedata.category(ch) == "Cc" else ch for ch in text)
 
 
+def render_rows(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    """Rows of text, one a line, every column but the last aligned for CJK text."""
+    rows = [[_printable(cell) for cell in row] for row in rows]
+    last = len(header) - 1
+    widths = [max(_width(r[i]) for r in [header, *rows]) for i in range(last)]
+    return "\n".join("  ".join(_pad(cell, widths[i]) for i, cell in enumerate(row[:last])) + "  " + row[last]
+                     for row in [header, *rows])
+
+
 def render_table(findings: list[Finding]) -> str:
     """Rule, severity, where and message, one finding a line, columns aligned for CJK text."""
-    header = ("规则", "级别", "位置", "说明")
-    rows = [(f.rule, SEVERITY[f.severity], _printable(f"{f.file} {f.where} {f.field}".strip()),
-             _printable(f.message)) for f in findings]
-    widths = [max(_width(r[i]) for r in [header, *rows]) for i in range(3)]
-    lines = []
-    for row in [header, *rows]:
-        lines.append("  ".join(_pad(cell, widths[i]) for i, cell in enumerate(row[:3])) + "  " + row[3])
-    return "\n".join(lines)
+    return render_rows(("规则", "级别", "位置", "说明"),
+                       [(f.rule, SEVERITY[f.severity], f"{f.file} {f.where} {f.field}".strip(), f.message)
+                        for f in findings])
 
 
 def summary(data: DataSet, findings: list[Finding]) -> str:

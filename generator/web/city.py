@@ -8,10 +8,12 @@ the city and the administrator the whole programme; a street office none of it (
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import re
 import secrets
 import tempfile
 import time
+from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -21,14 +23,16 @@ from pydantic import ValidationError
 
 from generator.data.loader import describe_error
 from generator.data.models import CITY_REPORT, DistrictReport, Narrative
+from generator.documents.deadlines import deadlines
 from generator.documents.kinds import KINDS, Kind, Target, kinds_of
 from generator.documents.progress import STAGE_KEYS, STAGE_LABELS, Stats, stats_dict
+from generator.documents.returns import fund_use, month_return, parse_month, return_dict
 from generator.errors import DataError, OutputError
 from generator.output.pipeline import render_document
 from generator.render.filters import percent, wan
 from generator.web import charts
 from generator.web.audit import FieldChange
-from generator.web.pages import as_pdf, download
+from generator.web.pages import DUE_SHOWN, as_pdf, download
 from generator.web.permissions import districts_of, whole_programme
 from generator.web.security import audit, loaded, login_required, store
 from generator.web.store import Loaded, file_version
@@ -92,10 +96,16 @@ def dashboard() -> Any:
     parties = now.data.programme.parties.ordered()
     made = now.view("charts:" + s.programme.label, lambda: _charts(now, s, groups))
     years = [gr.year for gr in s.years if gr.year is not None]
+    today = dt.date.today()
+    names = _scope(now)
+    scope = "、".join(names)
+    funds = now.view(f"funds:{today}:{scope}", lambda: fund_use(now.data, today, names))
+    due = now.view(f"due:{today}:{scope}", lambda: deadlines(now.data, today, names))
     return render_template(
         "dashboard.html", s=s, groups=groups, charts=made,
         stage_keys=STAGE_KEYS, stage_labels=STAGE_LABELS, parties=list(parties.items()),
         whole=whole_programme(g.user), years=years, statistics=KINDS["statistics"], general_shown=GENERAL_SHOWN,
+        funds=funds, due=due, today=today, due_shown=DUE_SHOWN,
     )
 
 
@@ -120,8 +130,18 @@ def _charts(now: Loaded, s: Stats, groups: list[Any]) -> list[Any]:
 @bp.route("/api/stats")
 @login_required
 def api_stats() -> Any:
+    """The dashboard's figures; with ?month=2019-06, that month's return (the 进展统计月报's figures)."""
     now = loaded()
-    return jsonify(stats_dict(_stats(now)))
+    month = request.args.get("month")
+    if month is None:
+        return jsonify(stats_dict(_stats(now)))
+    try:
+        chosen = parse_month(month, "month")
+    except DataError as exc:
+        return jsonify({"error": str(exc)}), 400
+    names = _scope(now)
+    return jsonify(now.view(f"return:{chosen.key}:{'、'.join(names)}",
+                            lambda: return_dict(month_return(now.data, chosen, names), now.data)))
 
 
 # ---------------------------------------------------------------- the papers of the districts and the city
@@ -159,8 +179,14 @@ def report_file(kind: str) -> Any:
     now = loaded()
     year = request.args.get("year", "")
     district = request.args.get("district", "")
+    month = request.args.get("month")
     for k, target, name in _documents(now):
         if k.key == kind and str(target.year or "") == year and (target.district or CITY_REPORT) == district:
+            if month and k.monthly:  # another month of the year's return: ?month=6
+                if not month.isdigit() or not 1 <= int(month) <= 12:
+                    abort(404)
+                target = replace(target, month=int(month))
+                name = Path(k.where(now.data, target)).name
             with store().render_lock:
                 payload = render_document(now.data, k, target, now.renderers)
             if request.args.get("format") == "pdf":

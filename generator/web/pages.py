@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -9,16 +10,19 @@ from typing import Any
 from flask import Blueprint, Response, abort, g, render_template, request
 
 from generator.data.models import STAGE_NAMES
+from generator.documents.deadlines import Deadline, deadlines
 from generator.documents.kinds import KINDS
 from generator.rules.findings import SEVERITY
 from generator.rules.funding import plan_funding, policy
 from generator.web import forms, listing
-from generator.web.permissions import allowed
+from generator.web.permissions import allowed, visible
 from generator.web.reviews import STATUS_NAMES, current_gate, current_latest, reviews_of
 from generator.web.security import audit, community_or_404, loaded, login_required, note_personal_download, store
 from generator.web.store import Loaded, document, documents_of, findings_of, packet
 
 bp = Blueprint("pages", __name__)
+DUE_SHOWN = 30
+"""Deadlines listed on a page at most; the rest are counted (gaizao validate --due lists all)."""
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -69,8 +73,13 @@ def index() -> Any:
     now = loaded()
     page = listing.select(now, g.user, listing.query_of(request.args), review_filter(now))
     rows = [summary(now, c.id) for c in page.rows]
+    today = dt.date.today()
+    due: list[Deadline] = []
+    if g.user.role == "street":  # the others see the deadlines on the dashboard
+        due = now.view(f"due:{today}:{g.user.role}:{g.user.unit}", lambda: deadlines(
+            now.data, today, communities={c.id for c in visible(g.user, now.data, now.offices)}))
     return render_template("index.html", rows=rows, page=page, severity=SEVERITY, review_statuses=STATUS_NAMES,
-                           **listing.CHOICES)
+                           due=due, today=today, due_shown=DUE_SHOWN, **listing.CHOICES)
 
 
 def review_filter(now: Loaded) -> Callable[[str, str], bool]:
