@@ -267,3 +267,39 @@ def test_libreoffice_draws_the_assessment_chart_with_the_tables_scores(reports_b
     assert RATE_CHART in page
     for row in assessment_rows(bundled, 2018):
         assert f"{total_score(bundled, row):.2f}" in page, row.district
+
+
+@pytest.mark.parametrize("rel", [CITY_REPORT, district_report("盐边县")])
+def test_a_chart_stays_on_the_page_of_its_table(reports_build: Result, rel: str) -> None:
+    """Every paragraph of the table right before a chart keeps with the next, so the table never
+    ends a page whose next page opens with its chart."""
+    xml = _parts(reports_build.out / rel)["word/document.xml"].decode("utf-8")
+    kept = 0
+    for match in re.finditer(r"</w:tbl>(<w:p[ >](?:(?!</w:p>).)*<w:drawing>)", xml, re.DOTALL):
+        table = xml[xml.rfind("<w:tbl>", 0, match.start()):match.start()]  # no nested tables here
+        paragraphs = re.findall(r"<w:p[ >].*?</w:p>", table, re.DOTALL)
+        assert paragraphs and all("<w:keepNext/>" in p for p in paragraphs)
+        kept += 1
+    assert kept == 2  # the targets and the funding tables, before 图1 and 图2
+
+
+def test_keeping_a_table_with_its_figure_leaves_other_tables_alone() -> None:
+    from generator.render.docx import KEPT_TABLE_ROWS, keep_tables_with_figures
+
+    def table(rows: int) -> str:
+        return "<w:tbl>" + "<w:tr><w:tc><w:p><w:r><w:t>x</w:t></w:r></w:p></w:tc></w:tr>" * rows + "</w:tbl>"
+
+    figure = "<w:p><w:r><w:drawing>chart</w:drawing></w:r></w:p>"
+    text = '<w:p><w:pPr><w:pStyle w:val="Body"/></w:pPr><w:r><w:t>after</w:t></w:r></w:p>'
+    xml = table(3) + text + table(2) + figure + table(KEPT_TABLE_ROWS + 1) + figure
+    out = keep_tables_with_figures(xml)
+    first, second, third = out.split("</w:tbl>")[:3]
+    assert "keepNext" not in first  # followed by text, not a figure
+    assert second.count("<w:pPr><w:keepNext/></w:pPr>") == 2 and second.count("<w:cantSplit/>") == 2
+    assert "keepNext" not in third  # too long to keep on one page anyway
+    assert out.replace("<w:pPr><w:keepNext/></w:pPr>", "").replace("<w:trPr><w:cantSplit/></w:trPr>", "") == xml
+    # a paragraph with properties gets keepNext after its style, once
+    styled = '<w:tbl><w:tr><w:tc><w:p><w:pPr><w:pStyle w:val="T"/><w:jc w:val="center"/></w:pPr></w:p></w:tc></w:tr></w:tbl>'
+    once = keep_tables_with_figures(styled + figure)
+    assert '<w:pStyle w:val="T"/><w:keepNext/><w:jc' in once
+    assert keep_tables_with_figures(once) == once

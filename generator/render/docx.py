@@ -70,6 +70,64 @@ def _line_breaks(xml: str) -> str:
     return "".join(out)
 
 
+KEPT_TABLE_ROWS = 25
+"""A table of at most this many rows is kept on the page of the picture that follows it (a chart
+of the table's figures); a longer one may break, as it would have to anyway."""
+
+
+def _table_start(xml: str, end: int) -> int:
+    """Where the table whose end tag starts at `end` opens, nested tables skipped."""
+    depth, at = 1, end
+    while depth:
+        opened = max(xml.rfind("<w:tbl>", 0, at), xml.rfind("<w:tbl ", 0, at))
+        closed = xml.rfind("</w:tbl>", 0, at)
+        if opened < 0:
+            return -1
+        if closed > opened:
+            depth, at = depth + 1, closed
+        else:
+            depth, at = depth - 1, opened
+    return at
+
+
+def _keep_next(paragraph: str) -> str:
+    head = paragraph.index(">") + 1
+    if paragraph.startswith("<w:pPr/>", head):
+        return paragraph[:head] + "<w:pPr><w:keepNext/></w:pPr>" + paragraph[head + len("<w:pPr/>"):]
+    if not paragraph.startswith("<w:pPr>", head):
+        return paragraph[:head] + "<w:pPr><w:keepNext/></w:pPr>" + paragraph[head:]
+    if "<w:keepNext/>" in paragraph[head:paragraph.index("</w:pPr>", head)]:
+        return paragraph
+    head += len("<w:pPr>")
+    style = _STYLE.match(paragraph, head)  # w:keepNext follows w:pStyle in the schema's order
+    head = style.end() if style else head
+    return paragraph[:head] + "<w:keepNext/>" + paragraph[head:]
+
+
+_STYLE = re.compile(r"<w:pStyle [^>]*/>")
+_PARAGRAPH = re.compile(r"<w:p(?: [^>]*)?>.*?</w:p>", re.DOTALL)
+
+
+def keep_tables_with_figures(xml: str) -> str:
+    """A table followed at once by a paragraph holding a picture (a chart of its figures) kept on
+    one page with it: every paragraph of the table keeps with the next, rows do not split."""
+    if "</w:tbl><w:p" not in xml or "<w:drawing>" not in xml:
+        return xml
+    out, last, at = [], 0, xml.find("</w:tbl><w:p")
+    while at >= 0:
+        after = at + len("</w:tbl>")
+        following = xml[after:xml.find("</w:p>", after)]
+        start = _table_start(xml, at) if "<w:drawing>" in following and "<w:tbl" not in following else -1
+        if start >= last and xml.count("</w:tr>", start, at) <= KEPT_TABLE_ROWS:
+            table = _PARAGRAPH.sub(lambda m: _keep_next(m.group(0)), xml[start:at])
+            table = re.sub(r"<w:tr>(?!<w:trPr>)", "<w:tr><w:trPr><w:cantSplit/></w:trPr>", table)
+            out += [xml[last:start], table]
+            last = at
+        at = xml.find("</w:tbl><w:p", after)
+    out.append(xml[last:])
+    return "".join(out)
+
+
 def paragraph_at(source: str, lineno: int | None) -> str:
     """The visible text of the paragraph a Jinja error points at."""
     if not lineno:
@@ -126,7 +184,7 @@ class CompiledDocx:
 
     def render_part(self, name: str, context: dict[str, Any]) -> str:
         """One templated part (e.g. word/document.xml) rendered to finished Word XML."""
-        return _unpatch(self._render_part(name, self.compiled[name], context))
+        return keep_tables_with_figures(_unpatch(self._render_part(name, self.compiled[name], context)))
 
     def _render_part(self, name: str, template: Template, context: dict[str, Any]) -> str:
         try:

@@ -259,6 +259,8 @@ class PhotoTable:
             caption += '<w:r><w:br/></w:r>' + _run(xml_safe(str(escape(cell.date))))
         return (f'<w:tc><w:tcPr><w:tcW w:w="{col}" w:type="dxa"/></w:tcPr>{body}'
                 f'<w:p><w:pPr><w:spacing w:before="40" w:after="160" w:line="300" w:lineRule="auto"/>'
+                # no indent from the body style: a centred caption and its date line share one axis
+                '<w:ind w:left="0" w:right="0" w:firstLine="0" w:firstLineChars="0"/>'
                 f'<w:jc w:val="center"/></w:pPr>{caption}</w:p></w:tc>')
 
 
