@@ -299,7 +299,8 @@ def test_keeping_a_table_with_its_figure_leaves_other_tables_alone() -> None:
     assert "keepNext" not in third  # too long to keep on one page anyway
     assert out.replace("<w:pPr><w:keepNext/></w:pPr>", "").replace("<w:trPr><w:cantSplit/></w:trPr>", "") == xml
     # a paragraph with properties gets keepNext after its style, once
-    styled = '<w:tbl><w:tr><w:tc><w:p><w:pPr><w:pStyle w:val="T"/><w:jc w:val="center"/></w:pPr></w:p></w:tc></w:tr></w:tbl>'
+    styled = ('<w:tbl><w:tr><w:tc><w:p><w:pPr><w:pStyle w:val="T"/><w:jc w:val="center"/></w:pPr></w:p>'
+              '</w:tc></w:tr></w:tbl>')
     once = keep_tables_with_figures(styled + figure)
     assert '<w:pStyle w:val="T"/><w:keepNext/><w:jc' in once
     assert keep_tables_with_figures(once) == once
