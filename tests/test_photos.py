@@ -444,3 +444,18 @@ def test_a_phone_sized_photo_passes_the_upload_limit_and_a_huge_one_does_not(tmp
 
 def test_photos_that_are_all_there_give_no_finding(tmp_path: Path) -> None:
     assert photo_findings(load(folder_with_photos(tmp_path / "data").root)) == []
+
+
+def test_the_applications_photos_are_its_last_attachment_on_a_page_of_their_own(tmp_path: Path) -> None:
+    """Placed in the body, a row of photos too tall for what is left of page 1 left half of it blank."""
+    data = load(folder_with_photos(tmp_path / "data").root)
+    text = parts(render(data, "application"))[DOCUMENT].decode("utf-8")
+    body, _, attachment = text.partition("<w:pageBreakBefore/>")
+    assert "<pic:pic" not in body and attachment.count("<pic:pic") == 2
+    listed = re.findall(r"<w:t[^>]*>(?:附件：|　　　)(\d+)\.([^<]*)</w:t>", body)
+    assert listed[-1] == (str(len(listed)), "小区现状照片") and len(listed) >= 2
+    assert f">附件{len(listed)}</w:t>" in attachment and ">小区现状照片</w:t>" in attachment
+    # no 现状 photos: neither listed nor a page
+    bare = load(folder_with_photos(tmp_path / "bare", PHOTOS[2:]).root)
+    text = parts(render(bare, "application"))[DOCUMENT].decode("utf-8")
+    assert "小区现状照片" not in text and "<w:pageBreakBefore/>" not in text
