@@ -459,3 +459,28 @@ def test_the_applications_photos_are_its_last_attachment_on_a_page_of_their_own(
     bare = load(folder_with_photos(tmp_path / "bare", PHOTOS[2:]).root)
     text = parts(render(bare, "application"))[DOCUMENT].decode("utf-8")
     assert "小区现状照片" not in text and "<w:pageBreakBefore/>" not in text
+
+
+def test_every_printed_pair_shows_one_item(reports_build: Result, bundled: DataSet) -> None:
+    """Read back from the built reports: under each heading, the before and the after photo are
+    photos of the item the heading names."""
+    import docx
+
+    by_name = {bundled.communities[c].name: bundled.projects[c] for c in PILOT}
+    pairs = 0
+    for rel in [report_path(bundled, 2018, None), *(report_path(bundled, 2018, d) for d in bundled.districts)]:
+        document = docx.Document(str(reports_build.out / rel))
+        for table in document.tables:
+            rows = [[cell.text.strip() for cell in row.cells] for row in table.rows]
+            for heading, captions in zip(rows, rows[1:], strict=False):
+                found = re.fullmatch(r"(.+)（.+）：(.+)", heading[0])
+                if not found or not captions[0].startswith("改造前："):
+                    continue
+                project, item = by_name[found.group(1)], found.group(2)
+                before = captions[0].removeprefix("改造前：").split("\n")[0]
+                after = captions[1].removeprefix("改造后：").split("\n")[0]
+                shown = {p.caption: p for p in project.photos}
+                assert shown[before].kind == "现状" and shown[after].kind == "完工", heading
+                assert shown[before].item == shown[after].item == item, heading
+                pairs += 1
+    assert pairs == 2 * len(PILOT)  # each pair in the city's report and in its district's
