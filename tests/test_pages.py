@@ -104,3 +104,18 @@ def test_the_application_photos_page_is_an_attachment_with_its_number(pdfs: dict
         assert any("小区现状照片" in line for page in laid_out[:-1] for line in page)
         # page 1 is full: the body runs on to page 2
         assert len(laid_out) >= 3 and laid_out[1][0] != "附件"
+
+
+@pytest.mark.parametrize("kind", ["application", "acceptance"])
+def test_a_bound_files_blank_pages_carry_no_ink(tmp_path: Path, bundled: DataSet, kind: str) -> None:
+    """In a bound print file a page is either content or wholly blank (a verso before the next
+    document): never a running head or page number alone."""
+    from generator.output.printing import print_documents
+
+    result = print_documents(bundled, tmp_path, kind, district="东区", layout=True)
+    done = to_pdf(result.paths)
+    assert not done.failed
+    laid_out = pages(done.done[0])
+    assert len(laid_out) % 2 == 0
+    for number, page in enumerate(laid_out, start=1):
+        assert content(page) or not page, f"{kind}：第{number}页只有页眉或页码：{page}"
