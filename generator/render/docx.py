@@ -128,6 +128,46 @@ def keep_tables_with_figures(xml: str) -> str:
     return "".join(out)
 
 
+SHORT_ROW_LINES = 10
+"""A table row that may break across pages is kept whole when it is at most this many lines of
+小四 (some 65 mm, under a third of the type area): broken, it left a stub of a line or two at the
+foot of a page; kept whole, it moves on with at most that much space left behind."""
+_SPLITTABLE = re.compile(r"<w:tr><w:trPr/>(.*?)</w:tr>", re.DOTALL)
+_CELL = re.compile(r'<w:tc>.*?<w:tcW w:type="dxa" w:w="(\d+)"/>.*?</w:tc>|'
+                   r'<w:tc>.*?<w:tcW w:w="(\d+)" w:type="dxa"/>.*?</w:tc>', re.DOTALL)
+_TEXT = re.compile(r"<w:t(?: [^>]*)?>([^<]*)</w:t>")
+CELL_MARGINS_PT = 2 * 5.4
+"""Word's default left and right cell margins (108 twips each)."""
+CELL_FONT_PT = 12.0
+
+
+def _cell_lines(cell: str, width_twips: int) -> int:
+    usable = max(width_twips / 20 - CELL_MARGINS_PT, CELL_FONT_PT)
+    lines = 0
+    for paragraph in cell.split("</w:p>")[:-1]:
+        text = "".join(_TEXT.findall(paragraph))
+        ems = sum(0.5 if ord(ch) < 0x2E80 else 1.0 for ch in text)
+        lines += max(1, -int(-ems * CELL_FONT_PT // usable))
+    return lines
+
+
+def _row_kept(match: re.Match[str]) -> str:
+    row = match.group(1)
+    if "<w:tbl>" in row:
+        return match.group(0)  # a nested table: not measured
+    cells = [(m.group(0), int(m.group(1) or m.group(2))) for m in _CELL.finditer(row)]
+    if not cells or max(_cell_lines(cell, width) for cell, width in cells) > SHORT_ROW_LINES:
+        return match.group(0)
+    return f"<w:tr><w:trPr><w:cantSplit/></w:trPr>{row}</w:tr>"
+
+
+def keep_short_rows_whole(xml: str) -> str:
+    """Rows a template lets break across pages (an empty w:trPr) kept whole when they are short."""
+    if "<w:tr><w:trPr/>" not in xml:
+        return xml
+    return _SPLITTABLE.sub(_row_kept, xml)
+
+
 def paragraph_at(source: str, lineno: int | None) -> str:
     """The visible text of the paragraph a Jinja error points at."""
     if not lineno:
@@ -184,7 +224,8 @@ class CompiledDocx:
 
     def render_part(self, name: str, context: dict[str, Any]) -> str:
         """One templated part (e.g. word/document.xml) rendered to finished Word XML."""
-        return keep_tables_with_figures(_unpatch(self._render_part(name, self.compiled[name], context)))
+        xml = _unpatch(self._render_part(name, self.compiled[name], context))
+        return keep_short_rows_whole(keep_tables_with_figures(xml))
 
     def _render_part(self, name: str, template: Template, context: dict[str, Any]) -> str:
         try:
