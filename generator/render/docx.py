@@ -13,7 +13,7 @@ from jinja2.exceptions import SecurityError
 
 from generator.errors import TemplateError
 from generator.render.env import XML_ENV, RenderLimit, render_bounded, render_budget, template_line
-from generator.render.images import add_media, collecting
+from generator.render.images import add_media, collecting, placed_count
 from generator.render.word_tags import normalize
 from generator.render.ziputil import Entry, deflate, fixed, read_template, write_zip
 
@@ -202,6 +202,8 @@ class CompiledDocx:
                 raise TemplateError(
                     f"模板 {self.label} 语法错误：{exc.message}（所在段落：“{where}”）"
                 ) from None
+        self.splittable = {name for name, source in self.sources.items() if "<w:trPr/>" in source}
+        """Parts with rows the template lets break across pages (see keep_short_rows_whole)."""
         # The parts no tag touches are compressed once here, not once per document.
         self.static = {
             name: deflate(name, fixed(name, blob))
@@ -224,8 +226,15 @@ class CompiledDocx:
 
     def render_part(self, name: str, context: dict[str, Any]) -> str:
         """One templated part (e.g. word/document.xml) rendered to finished Word XML."""
+        # Each pass only where it can change something: a search through the 25 MB of a
+        # community's household forms takes some 100 ms.
+        before = placed_count()
         xml = _unpatch(self._render_part(name, self.compiled[name], context))
-        return keep_short_rows_whole(keep_tables_with_figures(xml))
+        if placed_count() > before:
+            xml = keep_tables_with_figures(xml)
+        if name in self.splittable:
+            xml = keep_short_rows_whole(xml)
+        return xml
 
     def _render_part(self, name: str, template: Template, context: dict[str, Any]) -> str:
         try:
