@@ -70,9 +70,11 @@ def _line_breaks(xml: str) -> str:
     return "".join(out)
 
 
-KEPT_TABLE_ROWS = 25
-"""A table of at most this many rows is kept on the page of the picture that follows it (a chart
-of the table's figures); a longer one may break, as it would have to anyway."""
+KEPT_TABLE_ROWS = 2
+"""The last rows of a table that keep with the picture right after it (a chart of the table's
+figures): the chart never opens a page without its table, and the table may still break before
+them (kept whole, a table and its chart left half a page blank when they did not fit together)."""
+_ROW = re.compile(r"<w:tr[ >].*?</w:tr>", re.DOTALL)
 
 
 def _table_start(xml: str, end: int) -> int:
@@ -108,20 +110,41 @@ _STYLE = re.compile(r"<w:pStyle [^>]*/>")
 _PARAGRAPH = re.compile(r"<w:p(?: [^>]*)?>.*?</w:p>", re.DOTALL)
 
 
+def _keep_tail(table: str) -> str:
+    """The table with its last KEPT_TABLE_ROWS rows (not a heading row) kept with what follows and
+    the rows before them free to end a page (a keep-with-next there chained the whole table to the
+    picture, however little room was left)."""
+    rows = list(_ROW.finditer(table))
+    # heading rows stay as they are (an unmarked first row is a heading too): they keep with the rows under them
+    first = 1 if rows and "<w:tblHeader/>" not in rows[0].group(0) else 0
+    body = [m for m in rows[first:] if "<w:tblHeader/>" not in m.group(0)]
+    tail = {m.start() for m in body[-KEPT_TABLE_ROWS:]}
+    out, last = [], 0
+    for m in body:
+        if m.start() in tail:
+            row = _PARAGRAPH.sub(lambda p: _keep_next(p.group(0)), m.group(0))
+            row = re.sub(r"^<w:tr>(?!<w:trPr>)", "<w:tr><w:trPr><w:cantSplit/></w:trPr>", row)
+        else:
+            row = m.group(0).replace("<w:keepNext/>", "")
+        out += [table[last:m.start()], row]
+        last = m.end()
+    out.append(table[last:])
+    return "".join(out)
+
+
 def keep_tables_with_figures(xml: str) -> str:
-    """A table followed at once by a paragraph holding a picture (a chart of its figures) kept on
-    one page with it: every paragraph of the table keeps with the next, rows do not split."""
+    """A table followed at once by a paragraph holding a picture (a chart of its figures): its last
+    rows keep with the picture, so the two share a page however the table breaks."""
     if "</w:tbl><w:p" not in xml or "<w:drawing>" not in xml:
         return xml
     out, last, at = [], 0, xml.find("</w:tbl><w:p")
     while at >= 0:
         after = at + len("</w:tbl>")
         following = xml[after:xml.find("</w:p>", after)]
-        start = _table_start(xml, at) if "<w:drawing>" in following and "<w:tbl" not in following else -1
-        if start >= last and xml.count("</w:tr>", start, at) <= KEPT_TABLE_ROWS:
-            table = _PARAGRAPH.sub(lambda m: _keep_next(m.group(0)), xml[start:at])
-            table = re.sub(r"<w:tr>(?!<w:trPr>)", "<w:tr><w:trPr><w:cantSplit/></w:trPr>", table)
-            out += [xml[last:start], table]
+        start = _table_start(xml, at) if "<w:drawing>" in following and "<w:tbl>" not in following else -1
+        inner = xml[start + 1:at]
+        if start >= last and "<w:tbl>" not in inner and "<w:tbl " not in inner:  # no nested table to misread
+            out += [xml[last:start], _keep_tail(xml[start:at])]
             last = at
         at = xml.find("</w:tbl><w:p", after)
     out.append(xml[last:])
