@@ -32,6 +32,7 @@ from generator.documents.workbooks import (
 )
 from generator.errors import TemplateError
 from generator.output.pipeline import Renderers, Result, Selection, plan_jobs, render_document
+from generator.render.docx import KEPT_TABLE_ROWS, keep_tables_with_figures
 from generator.render.images import EMU_PER_MM, IMAGE_REL
 
 CITY_REPORT = "2018/全市/2018年老旧小区改造试点工作报告（汇总）.docx"
@@ -267,3 +268,48 @@ def test_libreoffice_draws_the_assessment_chart_with_the_tables_scores(reports_b
     assert RATE_CHART in page
     for row in assessment_rows(bundled, 2018):
         assert f"{total_score(bundled, row):.2f}" in page, row.district
+
+
+@pytest.mark.parametrize("rel", [CITY_REPORT, district_report("盐边县")])
+def test_a_chart_stays_on_the_page_of_its_table(reports_build: Result, rel: str) -> None:
+    """The last rows of the table right before a chart keep with it, so the chart never opens a
+    page its table is not on; the rows before them may break to the next page."""
+    xml = _parts(reports_build.out / rel)["word/document.xml"].decode("utf-8")
+    kept = 0
+    for match in re.finditer(r"</w:tbl>(<w:p[ >](?:(?!</w:p>).)*<w:drawing>)", xml, re.DOTALL):
+        table = xml[xml.rfind("<w:tbl>", 0, match.start()):match.start()]  # no nested tables here
+        rows = [r for r in re.findall(r"<w:tr[ >].*?</w:tr>", table, re.DOTALL) if "<w:tblHeader/>" not in r]
+        assert len(rows) >= KEPT_TABLE_ROWS
+        for row in rows[-KEPT_TABLE_ROWS:]:
+            assert "<w:cantSplit/>" in row
+            assert all("<w:keepNext/>" in p for p in re.findall(r"<w:p[ >].*?</w:p>", row, re.DOTALL))
+        kept += 1
+    assert kept == 2  # the targets and the funding tables, before 图1 and 图2
+
+
+def test_keeping_a_table_with_its_figure_leaves_other_tables_alone() -> None:
+    def table(rows: int) -> str:
+        head = '<w:tr><w:trPr><w:tblHeader/></w:trPr><w:tc><w:p><w:r><w:t>h</w:t></w:r></w:p></w:tc></w:tr>'
+        return "<w:tbl>" + head + "<w:tr><w:tc><w:p><w:r><w:t>x</w:t></w:r></w:p></w:tc></w:tr>" * rows + "</w:tbl>"
+
+    figure = "<w:p><w:r><w:drawing>chart</w:drawing></w:r></w:p>"
+    text = '<w:p><w:pPr><w:pStyle w:val="Body"/></w:pPr><w:r><w:t>after</w:t></w:r></w:p>'
+    xml = table(3) + text + table(4) + figure
+    out = keep_tables_with_figures(xml)
+    first, second = out.split("</w:tbl>")[:2]
+    assert "keepNext" not in first  # followed by text, not a figure
+    rows = second.split("</w:tr>")
+    assert "keepNext" not in rows[0] + rows[1] + rows[2]  # the heading row and the first rows
+    assert all("<w:trPr><w:cantSplit/></w:trPr>" in r and "<w:pPr><w:keepNext/></w:pPr>" in r for r in rows[3:5])
+    assert out.replace("<w:pPr><w:keepNext/></w:pPr>", "").replace("<w:trPr><w:cantSplit/></w:trPr>", "") == xml
+    # a paragraph with properties gets keepNext after its style, once
+    # (its first row, unmarked, is taken for a heading and left as it is)
+    styled = ('<w:tbl><w:tr><w:tc><w:p/></w:tc></w:tr><w:tr><w:tc><w:p><w:pPr><w:pStyle w:val="T"/>'
+              '<w:jc w:val="center"/></w:pPr></w:p></w:tc></w:tr></w:tbl>')
+    once = keep_tables_with_figures(styled + figure)
+    assert '<w:pStyle w:val="T"/><w:keepNext/><w:jc' in once
+    assert keep_tables_with_figures(once) == once and "<w:tr><w:tc><w:p/>" in once
+    # a template's own keep-with-next on the rows before the last ones is dropped: the table may break there
+    chained = table(4).replace("<w:p><w:r>", "<w:p><w:pPr><w:keepNext/></w:pPr><w:r>")
+    rows = keep_tables_with_figures(chained + figure).split("</w:tr>")
+    assert "keepNext" in rows[0] and "keepNext" not in rows[1] + rows[2] and "keepNext" in rows[3] + rows[4]

@@ -3,6 +3,8 @@ without touching a template's text."""
 
 from __future__ import annotations
 
+import io
+import re
 import shutil
 import zipfile
 from pathlib import Path
@@ -166,3 +168,32 @@ def test_restyle_leaves_no_half_done_folder(tmp_path: Path, monkeypatch: pytest.
     with pytest.raises(OutputError, match="磁盘"):
         restyle_folder(city, REFERENCE, tmp_path / "out")
     assert len(calls) == 2 and not list((tmp_path / "out").rglob("*.docx"))
+
+
+def test_a_short_row_that_may_break_is_kept_whole_and_a_tall_one_may_still_break() -> None:
+    from generator.render.docx import SHORT_ROW_LINES, keep_short_rows_whole
+
+    def row(chars: int) -> str:
+        # a 2616-twip cell: 130.8 pt less 10.8 pt of margins, ten 12-point characters a line
+        return ('<w:tr><w:trPr/><w:tc><w:tcPr><w:tcW w:type="dxa" w:w="2616"/></w:tcPr>'
+                f'<w:p><w:r><w:t>{"字" * chars}</w:t></w:r></w:p></w:tc></w:tr>')
+
+    short, tall = row(10 * SHORT_ROW_LINES), row(10 * SHORT_ROW_LINES + 1)
+    fixed = '<w:tr><w:trPr><w:cantSplit/><w:tblHeader/></w:trPr><w:tc><w:p/></w:tc></w:tr>'
+    xml = f"<w:tbl>{fixed}{short}{tall}</w:tbl>"
+    out = keep_short_rows_whole(xml)
+    assert out == f"<w:tbl>{fixed}{short.replace('<w:trPr/>', '<w:trPr><w:cantSplit/></w:trPr>')}{tall}</w:tbl>"
+    assert keep_short_rows_whole(out) == out
+    # Latin letters and digits take half a character
+    assert "<w:cantSplit/>" in keep_short_rows_whole(row(0).replace("<w:t></w:t>", f"<w:t>{'8' * 190}</w:t>"))
+
+
+def test_the_plans_item_rows_are_kept_whole_when_short(bundled: DataSet) -> None:
+    from generator.documents.kinds import KINDS, community_target
+    from generator.output.pipeline import Renderers, render_document
+
+    docx = render_document(bundled, KINDS["plan"], community_target(bundled, "dongqu-10"), Renderers(bundled, None))
+    with zipfile.ZipFile(io.BytesIO(docx)) as zf:
+        xml = zf.read("word/document.xml").decode("utf-8")
+    rows = re.findall(r"<w:tr>(<w:trPr[^>]*?/?>)", xml)
+    assert rows and "<w:trPr/>" not in rows  # every item row of this plan is short enough

@@ -16,7 +16,7 @@ from PIL import Image
 
 from generator.data.loader import DataSet, load
 from generator.documents.kinds import KINDS, community_target
-from generator.documents.photos import SITUATION_PHOTOS
+from generator.documents.photos import SITUATION_PHOTOS, before_after, pair
 from generator.documents.report import report_path
 from generator.errors import DataError
 from generator.output.pipeline import Renderers, Result, Selection, build, build_reports, render_document
@@ -129,6 +129,40 @@ def test_reports_show_before_and_after_pairs(reports_build: Result, bundled: Dat
     assert len(pictures_in(district)[0]) == 4  # its two pilot projects, a pair each
 
 
+def test_every_bundled_pair_shows_one_item_before_and_after(bundled: DataSet) -> None:
+    table = before_after(bundled, (bundled.projects[c] for c in PILOT))
+    assert len(table.rows) == len(PILOT)
+    for community, heading, (before, after) in zip(PILOT, table.headings, table.rows, strict=True):
+        item, first, second = pair(bundled.projects[community])
+        assert first is not None and second is not None and first.item == second.item == item, community
+        assert heading.endswith(f"：{item}")  # the item once, above the pair, not again in a caption
+        assert f"{item}：" not in before.caption + after.caption and "改造完成" not in after.caption
+        assert before.caption == f"改造前：{first.caption}" and after.caption == f"改造后：{second.caption}"
+        assert before.date and after.date and before.path and after.path
+
+
+def test_a_project_without_a_pair_shows_its_photo_alone_and_says_so(tmp_path: Path) -> None:
+    # a 现状 photo of 供水 and a 完工 photo of 道路: no item has both
+    photos = [{**PHOTOS[1], "item": "供水"}, PHOTOS[2]]
+    data = load(folder_with_photos(tmp_path / "data", photos).root)
+    project = data.projects["dongqu-01"]
+    assert pair(project)[0] == "供水"
+    [(before, after)] = before_after(data, [project]).rows
+    assert before.path is not None and after.path is None
+    assert after.missing == "暂无供水改造后照片" and not after.caption
+    # with a 现状 photo of 道路 too, 道路 is paired though 供水 comes first in the photos
+    photos = [{**PHOTOS[1], "item": "供水"}, {**PHOTOS[0], "item": "道路"}, PHOTOS[2]]
+    data = load(folder_with_photos(tmp_path / "paired", photos).root)
+    table = before_after(data, [data.projects["dongqu-01"]])
+    [(before, after)] = table.rows
+    assert table.headings[0].endswith("：道路") and before.caption == "改造前：道路破损积水"
+    assert after.caption == "改造后：新铺沥青路面"
+    # only a 完工 photo: it stands on the right, the left box says what is missing
+    data = load(folder_with_photos(tmp_path / "after", PHOTOS[2:]).root)
+    [(before, after)] = before_after(data, [data.projects["dongqu-01"]]).rows
+    assert before.path is None and before.missing == "暂无道路改造前照片" and after.path is not None
+
+
 def test_rebuilding_the_photo_papers_gives_identical_bytes(
         tmp_path: Path, full_build: Result, reports_build: Result, bundled: DataSet,
         monkeypatch: pytest.MonkeyPatch) -> None:
@@ -201,7 +235,8 @@ def test_a_missing_photo_gives_a_warning_and_a_placeholder_box_with_its_caption(
     text = parts(docx)[DOCUMENT].decode("utf-8")
     placeholder = text[text.index("照片缺失") - 2000:text.index("照片缺失")]
     assert 'w:val="dashed"' in placeholder  # a box the size of the photo, not a broken picture
-    assert "供水管锈蚀（2018年3月1日）" in text  # its caption still stands under it
+    # its caption still stands under it, the date on a line of its own so it never splits
+    assert re.search(r"供水管锈蚀</w:t></w:r><w:r><w:br/></w:r><w:r><w:rPr>.{0,300}?（2018年3月1日）", text)
     assert_package_whole(docx)
 
 
@@ -263,6 +298,10 @@ def test_the_acceptance_record_shows_the_completed_photo_of_its_item(tmp_path: P
     assert len(sizes) == 1
     text = parts(docx)[DOCUMENT].decode("utf-8")
     assert "五、改造后照片" in text and "2. 道路：新铺沥青路面" in text
+    # a caption that names its item first does not get it twice
+    named = [*PHOTOS[:2], {**PHOTOS[2], "caption": "道路改造完成：新铺沥青路面"}]
+    text = parts(render(load(folder_with_photos(tmp_path / "named", named).root), "acceptance"))[DOCUMENT]
+    assert "2. 道路改造完成：新铺沥青路面" in text.decode("utf-8") and "道路：道路" not in text.decode("utf-8")
     # no photos, no heading
     bare = load(folder_with_photos(tmp_path / "bare", PHOTOS[:2]).root)
     assert "改造后照片" not in parts(render(bare, "acceptance"))[DOCUMENT].decode("utf-8")
@@ -405,3 +444,43 @@ def test_a_phone_sized_photo_passes_the_upload_limit_and_a_huge_one_does_not(tmp
 
 def test_photos_that_are_all_there_give_no_finding(tmp_path: Path) -> None:
     assert photo_findings(load(folder_with_photos(tmp_path / "data").root)) == []
+
+
+def test_the_applications_photos_are_its_last_attachment_on_a_page_of_their_own(tmp_path: Path) -> None:
+    """Placed in the body, a row of photos too tall for what is left of page 1 left half of it blank."""
+    data = load(folder_with_photos(tmp_path / "data").root)
+    text = parts(render(data, "application"))[DOCUMENT].decode("utf-8")
+    body, _, attachment = text.partition("<w:pageBreakBefore/>")
+    assert "<pic:pic" not in body and attachment.count("<pic:pic") == 2
+    listed = re.findall(r"<w:t[^>]*>(?:附件：|　　　)(\d+)\.([^<]*)</w:t>", body)
+    assert listed[-1] == (str(len(listed)), "小区现状照片") and len(listed) >= 2
+    assert f">附件{len(listed)}</w:t>" in attachment and ">小区现状照片</w:t>" in attachment
+    # no 现状 photos: neither listed nor a page
+    bare = load(folder_with_photos(tmp_path / "bare", PHOTOS[2:]).root)
+    text = parts(render(bare, "application"))[DOCUMENT].decode("utf-8")
+    assert "小区现状照片" not in text and "<w:pageBreakBefore/>" not in text
+
+
+def test_every_printed_pair_shows_one_item(reports_build: Result, bundled: DataSet) -> None:
+    """Read back from the built reports: under each heading, the before and the after photo are
+    photos of the item the heading names."""
+    import docx
+
+    by_name = {bundled.communities[c].name: bundled.projects[c] for c in PILOT}
+    pairs = 0
+    for rel in [report_path(bundled, 2018, None), *(report_path(bundled, 2018, d) for d in bundled.districts)]:
+        document = docx.Document(str(reports_build.out / rel))
+        for table in document.tables:
+            rows = [[cell.text.strip() for cell in row.cells] for row in table.rows]
+            for heading, captions in zip(rows, rows[1:], strict=False):
+                found = re.fullmatch(r"(.+)（.+）：(.+)", heading[0])
+                if not found or not captions[0].startswith("改造前："):
+                    continue
+                project, item = by_name[found.group(1)], found.group(2)
+                before = captions[0].removeprefix("改造前：").split("\n")[0]
+                after = captions[1].removeprefix("改造后：").split("\n")[0]
+                shown = {p.caption: p for p in project.photos}
+                assert shown[before].kind == "现状" and shown[after].kind == "完工", heading
+                assert shown[before].item == shown[after].item == item, heading
+                pairs += 1
+    assert pairs == 2 * len(PILOT)  # each pair in the city's report and in its district's

@@ -119,6 +119,28 @@ def test_roster_rows_are_checked_with_file_and_row(data_dir: Path) -> None:
     assert all(f.file == "data/rosters/renhe-06.csv" for f in findings)
 
 
+def test_tenures_that_contradict_the_community_type_are_a_warning_naming_file_and_rows(data_dir: Path) -> None:
+    # the bundled rosters agree with their communities, none of which is a commodity-housing estate
+    assert not [f for f in check_all(load(data_dir)) if f.rule == "ELIG-HOUSING-ROSTER"]
+    roster = data_dir / "rosters" / "renhe-06.csv"
+    lines = roster.read_text(encoding="utf-8-sig").splitlines()
+    for index in (2, 4):  # file lines 3 and 5
+        fields = lines[index].split(",")
+        fields[6] = "商品房"
+        lines[index] = ",".join(fields)
+    roster.write_text("\n".join(lines) + "\n", encoding="utf-8-sig")
+    [finding] = [f for f in check_all(load(data_dir)) if f.rule == "ELIG-HOUSING-ROSTER"]
+    assert (finding.severity, finding.file, finding.field) == ("warning", "data/rosters/renhe-06.csv", "产权类型")
+    assert finding.where.endswith("第3、5行") and "有2户产权类型为“商品房”" in finding.message
+    assert "非商品房小区" in finding.message
+    # said to be a commodity-housing estate, the other way round: no household is 商品房
+    project = data_dir / "projects" / "xiqu-04.yaml"
+    project.write_text(project.read_text(encoding="utf-8") + "commodity_housing: true\n", encoding="utf-8")
+    found = {f.file: f for f in check_all(load(data_dir)) if f.rule == "ELIG-HOUSING-ROSTER"}
+    assert "没有一户产权类型为“商品房”" in found["data/rosters/xiqu-04.csv"].message
+    assert found["data/rosters/xiqu-04.csv"].where.endswith("等行")  # more rows than are named
+
+
 def test_households_per_building_must_match(data_dir: Path) -> None:
     roster = data_dir / "rosters" / "renhe-06.csv"
     text = roster.read_text(encoding="utf-8-sig").replace("\n2栋,1,101,", "\n1栋,9,101,", 1)

@@ -425,7 +425,7 @@ COVERED = {
     "ELIG-BUILT-YEAR", "ELIG-BUILT-UNKNOWN", "BUDGET-MATCH", "FUND-CATEGORIES", "DEADLINE-REPORT", "ASSESS-WEIGHTS",
     "TEXT-CONTROL-CHARS",  # its cases are in tests/test_properties.py, beside the text it guards
     "OUT-PATHS",  # its cases are in tests/test_hard_cases_paths.py, beside the folders it guards
-    "ROSTER-ROWS", "SURVEY-ROSTER",  # cases in tests/test_roster.py, with the roster files they read
+    "ROSTER-ROWS", "SURVEY-ROSTER", "ELIG-HOUSING-ROSTER",  # cases in tests/test_roster.py, with the rosters
     "ACCEPT-CONCLUSION", "DATE-BEFORE-ISSUANCE",  # cases in tests/test_papers.py, beside the papers
     # dated facts and effects: cases in tests/test_returns_data.py, beside the return they feed
     "FUND-SOURCE", "FUND-ORDER", "FUND-BUDGET", "DATE-FUTURE", "STAGE-DATES", "EFFECT-UNIT",

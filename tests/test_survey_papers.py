@@ -145,3 +145,21 @@ def test_no_paper_but_the_committees_forms_holds_a_residents_data(full_build: Re
         assert not found, f"{rel} 含有住户信息：{found[:5]}"
         checked += 1
     assert checked >= 80  # every notice, application, plan, acceptance form and tally of the build
+
+
+def test_each_category_of_the_form_repeats_its_name_on_a_page_it_continues_on(
+        full_build: Result, bundled: DataSet) -> None:
+    """One table per category, its first row (the category over the items, 改造标准 over the
+    standards) a heading row a word processor repeats on the next page when the table breaks."""
+    folder = _folder(full_build, bundled, "dongqu-01")
+    with zipfile.ZipFile(folder / "01-居民意见征询表.docx") as zf:
+        xml = zf.read("word/document.xml").decode("utf-8")
+    first_form = xml[:xml.index("dongqu-01-0002")]
+    headings = []
+    for table in re.findall(r"<w:tbl>.*?</w:tbl>", first_form, re.DOTALL):
+        row = re.search(r"<w:tr>.*?</w:tr>", table, re.DOTALL)
+        assert row is not None
+        if "<w:tblHeader/>" in row.group(0):
+            headings.append(re.findall(r"<w:t[^>]*>([^<]*)</w:t>", row.group(0)))
+    names = [c.name for c in bundled.catalogue.categories]
+    assert headings == [[name, "改造标准"] for name in names]

@@ -2,8 +2,9 @@
 
 Every name and phone number is made up by a fixed-seed generator: names are drawn from common
 surnames and given-name characters, phone numbers from the 100 range, which no Chinese carrier
-uses. Each roster agrees with its project file: the buildings and their households, and the
-survey's counts of 同意, 不同意 and 未表态. Run from the project root:
+uses. Each roster agrees with its project file: the buildings and their households, the
+survey's counts of 同意, 不同意 and 未表态, and the community's type (no 商品房 household in a
+community that is not a commodity-housing estate). Run from the project root:
 
     python tools/make_rosters.py            # writes data/rosters/
     python tools/make_rosters.py DATA_DIR
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import itertools
 import random
 from collections.abc import Sequence
 from decimal import Decimal
@@ -29,6 +31,9 @@ SURNAMES = (
 )
 GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华玉兰萍红建国文辉力成志刚海燕德福春梅淑珍永学"
 TENURES = ("房改房", "商品房", "公房", "集资房")
+NOT_COMMODITY = ("房改房", "集资房", "公房")
+"""What a drawn 商品房 becomes, in turn, in a community that is not a commodity-housing estate
+(the draw itself is kept, so every other column stays as it was)."""
 FLOORS = 6
 DOORS = 2
 
@@ -71,6 +76,7 @@ def roster_for(data: DataSet, project: Project, taken: str = "") -> Roster:
     mode = project.management.property_mode
     phones = rng.sample(range(10_000_000, 100_000_000), len(answers))
     households = []
+    instead = itertools.cycle(NOT_COMMODITY)
     for building in project.buildings:
         for unit, room in _rooms(building.households):
             answer = answers[len(households)]
@@ -81,11 +87,15 @@ def roster_for(data: DataSet, project: Project, taken: str = "") -> Roster:
                     chosen.append(rng.choice(others))
                 wants = tuple(sorted(chosen, key=list(data.items).index))
             asked = answer is not None
+            # drawn in the order they always were, so the same seed gives the same households
+            head = _name(rng, taken)
+            area = plain(Decimal(rng.randint(450, 1200)).scaleb(-1))
+            tenure = rng.choice(TENURES)
+            if tenure == "商品房" and not project.commodity_housing:
+                tenure = next(instead)
             households.append(Household(
-                building=building.name, unit=unit, room=room, head=_name(rng, taken),
-                phone=f"100{phones[len(households)]:08d}",
-                area=plain(Decimal(rng.randint(450, 1200)).scaleb(-1)),
-                tenure=rng.choice(TENURES),
+                building=building.name, unit=unit, room=room, head=head,
+                phone=f"100{phones[len(households)]:08d}", area=area, tenure=tenure,
                 answer=answer, wants=wants,
                 pays=(rng.random() < 0.95) if answer == "同意" else (False if answer == "不同意" else None),
                 management=(mode if rng.random() < 0.9 else None) if answer == "同意" else None,

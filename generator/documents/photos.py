@@ -19,22 +19,31 @@ PAIRS_PER_REPORT = 12
 compilation one pair for each, two pairs a page."""
 
 
-def caption(photo: Photo) -> str:
-    """The caption under a photo: its text and, when known, the day it was taken."""
-    return f"{photo.caption}（{cn_date(photo.date)}）" if photo.date else photo.caption
+def dated(photo: Photo) -> str:
+    """The day a photo was taken, as printed under its caption, or nothing when unknown."""
+    return f"（{cn_date(photo.date)}）" if photo.date else ""
 
 
-def cell(data: DataSet, project: Project, photo: Photo | None, text: str | None = None) -> Cell:
-    """A photo ready for a table, or a placeholder with its caption where it is missing (a file
-    that turns out not to be an image gets its placeholder when the table is rendered)."""
+def labelled(item: str | None, text: str) -> str:
+    """A caption led by the item it shows, unless the caption already names it first."""
+    if not item or text.startswith(item):
+        return text
+    return f"{item}：{text}"
+
+
+def cell(data: DataSet, project: Project, photo: Photo | None, text: str | None = None,
+         missing: str = "暂无照片") -> Cell:
+    """A photo ready for a table, its date on a line of its own, or a placeholder saying `missing`
+    where there is none (a file that turns out not to be an image gets its placeholder when the
+    table is rendered)."""
     if photo is None:
-        return Cell(None, text or "", "暂无照片")
-    shown = text if text is not None else caption(photo)
+        return Cell(None, text or "", missing)
+    shown = text if text is not None else photo.caption
     try:
         path = locate(data.photo_folder(project.community), photo.file, data.root)
     except PhotoError:
-        return Cell(None, shown, PLACEHOLDER)
-    return Cell(path, shown)
+        return Cell(None, shown, PLACEHOLDER, dated(photo))
+    return Cell(path, shown, date=dated(photo))
 
 
 def _grid(cells: list[Cell], columns: int = 2) -> tuple[tuple[Cell, ...], ...]:
@@ -54,22 +63,43 @@ def completed_photos(data: DataSet, project: Project) -> PhotoTable:
     for no, line in enumerate(project.items, start=1):
         photo = next((p for p in done if p.item == line.item), None)
         if photo is not None:
-            cells.append(cell(data, project, photo, f"{no}. {line.item}：{caption(photo)}"))
+            cells.append(cell(data, project, photo, f"{no}. {labelled(line.item, photo.caption)}"))
     return PhotoTable(_grid(cells))
 
 
+def pair(project: Project) -> tuple[str | None, Photo | None, Photo | None]:
+    """The item a project's before/after photos show and the two photos: the first item (in the
+    order of its budget lines, then of its photos) with both a 现状 and a 完工 photo. Without such
+    an item, its first 现状 or else first 完工 photo alone, never one item's before beside another's after."""
+    order = [line.item for line in project.items]
+    order += [p.item for p in project.photos if p.item and p.item not in order]
+    for item in order:
+        before = next((p for p in project.photos if p.kind == "现状" and p.item == item), None)
+        after = next((p for p in project.photos if p.kind == "完工" and p.item == item), None)
+        if before is not None and after is not None:
+            return item, before, after
+    before = next((p for p in project.photos if p.kind == "现状"), None)
+    if before is not None:
+        return before.item, before, None
+    after = next((p for p in project.photos if p.kind == "完工"), None)
+    return (after.item, None, after) if after is not None else (None, None, None)
+
+
 def before_after(data: DataSet, projects: Iterable[Project]) -> PhotoTable:
-    """Per project with photos, its first 现状 photo beside its first 完工 one, under its name."""
+    """Per project with photos, a 现状 photo beside the 完工 one of the same item, under the
+    community's name and the item; a photo without its counterpart stands alone beside a box
+    saying which photo there is none of."""
     rows, headings = [], []
     for project in projects:
-        before = next((p for p in project.photos if p.kind == "现状"), None)
-        after = next((p for p in project.photos if p.kind == "完工"), None)
+        item, before, after = pair(project)
         if before is None and after is None:
             continue
         c = data.communities[project.community]
-        headings.append(f"{c.name}（{c.district}）")
-        rows.append((cell(data, project, before, "改造前：" + caption(before) if before else "改造前：暂无照片"),
-                     cell(data, project, after, "改造后：" + caption(after) if after else "改造后：暂无照片")))
+        headings.append(f"{c.name}（{c.district}）" + (f"：{item}" if item else ""))
+        rows.append((cell(data, project, before, f"改造前：{before.caption}" if before else "",
+                          f"暂无{item or '该项目'}改造前照片"),
+                     cell(data, project, after, f"改造后：{after.caption}" if after else "",
+                          f"暂无{item or '该项目'}改造后照片")))
         if len(rows) == PAIRS_PER_REPORT:
             break
     return PhotoTable(tuple(rows), tuple(headings))

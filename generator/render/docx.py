@@ -13,7 +13,7 @@ from jinja2.exceptions import SecurityError
 
 from generator.errors import TemplateError
 from generator.render.env import XML_ENV, RenderLimit, render_bounded, render_budget, template_line
-from generator.render.images import add_media, collecting
+from generator.render.images import add_media, collecting, placed_count
 from generator.render.word_tags import normalize
 from generator.render.ziputil import Entry, deflate, fixed, read_template, write_zip
 
@@ -70,6 +70,127 @@ def _line_breaks(xml: str) -> str:
     return "".join(out)
 
 
+KEPT_TABLE_ROWS = 2
+"""The last rows of a table that keep with the picture right after it (a chart of the table's
+figures): the chart never opens a page without its table, and the table may still break before
+them (kept whole, a table and its chart left half a page blank when they did not fit together)."""
+_ROW = re.compile(r"<w:tr[ >].*?</w:tr>", re.DOTALL)
+
+
+def _table_start(xml: str, end: int) -> int:
+    """Where the table whose end tag starts at `end` opens, nested tables skipped."""
+    depth, at = 1, end
+    while depth:
+        opened = max(xml.rfind("<w:tbl>", 0, at), xml.rfind("<w:tbl ", 0, at))
+        closed = xml.rfind("</w:tbl>", 0, at)
+        if opened < 0:
+            return -1
+        if closed > opened:
+            depth, at = depth + 1, closed
+        else:
+            depth, at = depth - 1, opened
+    return at
+
+
+def _keep_next(paragraph: str) -> str:
+    head = paragraph.index(">") + 1
+    if paragraph.startswith("<w:pPr/>", head):
+        return paragraph[:head] + "<w:pPr><w:keepNext/></w:pPr>" + paragraph[head + len("<w:pPr/>"):]
+    if not paragraph.startswith("<w:pPr>", head):
+        return paragraph[:head] + "<w:pPr><w:keepNext/></w:pPr>" + paragraph[head:]
+    if "<w:keepNext/>" in paragraph[head:paragraph.index("</w:pPr>", head)]:
+        return paragraph
+    head += len("<w:pPr>")
+    style = _STYLE.match(paragraph, head)  # w:keepNext follows w:pStyle in the schema's order
+    head = style.end() if style else head
+    return paragraph[:head] + "<w:keepNext/>" + paragraph[head:]
+
+
+_STYLE = re.compile(r"<w:pStyle [^>]*/>")
+_PARAGRAPH = re.compile(r"<w:p(?: [^>]*)?>.*?</w:p>", re.DOTALL)
+
+
+def _keep_tail(table: str) -> str:
+    """The table with its last KEPT_TABLE_ROWS rows (not a heading row) kept with what follows and
+    the rows before them free to end a page (a keep-with-next there chained the whole table to the
+    picture, however little room was left)."""
+    rows = list(_ROW.finditer(table))
+    # heading rows stay as they are (an unmarked first row is a heading too): they keep with the rows under them
+    first = 1 if rows and "<w:tblHeader/>" not in rows[0].group(0) else 0
+    body = [m for m in rows[first:] if "<w:tblHeader/>" not in m.group(0)]
+    tail = {m.start() for m in body[-KEPT_TABLE_ROWS:]}
+    out, last = [], 0
+    for m in body:
+        if m.start() in tail:
+            row = _PARAGRAPH.sub(lambda p: _keep_next(p.group(0)), m.group(0))
+            row = re.sub(r"^<w:tr>(?!<w:trPr>)", "<w:tr><w:trPr><w:cantSplit/></w:trPr>", row)
+        else:
+            row = m.group(0).replace("<w:keepNext/>", "")
+        out += [table[last:m.start()], row]
+        last = m.end()
+    out.append(table[last:])
+    return "".join(out)
+
+
+def keep_tables_with_figures(xml: str) -> str:
+    """A table followed at once by a paragraph holding a picture (a chart of its figures): its last
+    rows keep with the picture, so the two share a page however the table breaks."""
+    if "</w:tbl><w:p" not in xml or "<w:drawing>" not in xml:
+        return xml
+    out, last, at = [], 0, xml.find("</w:tbl><w:p")
+    while at >= 0:
+        after = at + len("</w:tbl>")
+        following = xml[after:xml.find("</w:p>", after)]
+        start = _table_start(xml, at) if "<w:drawing>" in following and "<w:tbl>" not in following else -1
+        inner = xml[start + 1:at]
+        if start >= last and "<w:tbl>" not in inner and "<w:tbl " not in inner:  # no nested table to misread
+            out += [xml[last:start], _keep_tail(xml[start:at])]
+            last = at
+        at = xml.find("</w:tbl><w:p", after)
+    out.append(xml[last:])
+    return "".join(out)
+
+
+SHORT_ROW_LINES = 10
+"""A table row that may break across pages is kept whole when it is at most this many lines of
+小四 (some 65 mm, under a third of the type area): broken, it left a stub of a line or two at the
+foot of a page; kept whole, it moves on with at most that much space left behind."""
+_SPLITTABLE = re.compile(r"<w:tr><w:trPr/>(.*?)</w:tr>", re.DOTALL)
+_CELL = re.compile(r'<w:tc>.*?<w:tcW w:type="dxa" w:w="(\d+)"/>.*?</w:tc>|'
+                   r'<w:tc>.*?<w:tcW w:w="(\d+)" w:type="dxa"/>.*?</w:tc>', re.DOTALL)
+_TEXT = re.compile(r"<w:t(?: [^>]*)?>([^<]*)</w:t>")
+CELL_MARGINS_PT = 2 * 5.4
+"""Word's default left and right cell margins (108 twips each)."""
+CELL_FONT_PT = 12.0
+
+
+def _cell_lines(cell: str, width_twips: int) -> int:
+    usable = max(width_twips / 20 - CELL_MARGINS_PT, CELL_FONT_PT)
+    lines = 0
+    for paragraph in cell.split("</w:p>")[:-1]:
+        text = "".join(_TEXT.findall(paragraph))
+        ems = sum(0.5 if ord(ch) < 0x2E80 else 1.0 for ch in text)
+        lines += max(1, -int(-ems * CELL_FONT_PT // usable))
+    return lines
+
+
+def _row_kept(match: re.Match[str]) -> str:
+    row = match.group(1)
+    if "<w:tbl>" in row:
+        return match.group(0)  # a nested table: not measured
+    cells = [(m.group(0), int(m.group(1) or m.group(2))) for m in _CELL.finditer(row)]
+    if not cells or max(_cell_lines(cell, width) for cell, width in cells) > SHORT_ROW_LINES:
+        return match.group(0)
+    return f"<w:tr><w:trPr><w:cantSplit/></w:trPr>{row}</w:tr>"
+
+
+def keep_short_rows_whole(xml: str) -> str:
+    """Rows a template lets break across pages (an empty w:trPr) kept whole when they are short."""
+    if "<w:tr><w:trPr/>" not in xml:
+        return xml
+    return _SPLITTABLE.sub(_row_kept, xml)
+
+
 def paragraph_at(source: str, lineno: int | None) -> str:
     """The visible text of the paragraph a Jinja error points at."""
     if not lineno:
@@ -104,6 +225,8 @@ class CompiledDocx:
                 raise TemplateError(
                     f"模板 {self.label} 语法错误：{exc.message}（所在段落：“{where}”）"
                 ) from None
+        self.splittable = {name for name, source in self.sources.items() if "<w:trPr/>" in source}
+        """Parts with rows the template lets break across pages (see keep_short_rows_whole)."""
         # The parts no tag touches are compressed once here, not once per document.
         self.static = {
             name: deflate(name, fixed(name, blob))
@@ -126,7 +249,15 @@ class CompiledDocx:
 
     def render_part(self, name: str, context: dict[str, Any]) -> str:
         """One templated part (e.g. word/document.xml) rendered to finished Word XML."""
-        return _unpatch(self._render_part(name, self.compiled[name], context))
+        # Each pass only where it can change something: a search through the 25 MB of a
+        # community's household forms takes some 100 ms.
+        before = placed_count()
+        xml = _unpatch(self._render_part(name, self.compiled[name], context))
+        if placed_count() > before:
+            xml = keep_tables_with_figures(xml)
+        if name in self.splittable:
+            xml = keep_short_rows_whole(xml)
+        return xml
 
     def _render_part(self, name: str, template: Template, context: dict[str, Any]) -> str:
         try:

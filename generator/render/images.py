@@ -70,6 +70,12 @@ def collecting() -> Iterator[list[Picture]]:
         _PLACED.reset(token)
 
 
+def placed_count() -> int:
+    """How many pictures the document being rendered has placed so far (0 outside `collecting`)."""
+    placed = _PLACED.get()
+    return 0 if placed is None else len(placed)
+
+
 def picture(value: Picture) -> Markup:
     """A Word run holding the picture inline (the filter behind {{r value|picture }})."""
     placed = _PLACED.get()

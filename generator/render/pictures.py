@@ -175,6 +175,8 @@ class Cell:
     caption: str
     missing: str = ""
     """Why the photo is not there (shown in the placeholder box), when path is None."""
+    date: str = ""
+    """When it was taken, printed on a line of its own under the caption so it never splits."""
 
 
 @dataclass(frozen=True)
@@ -212,7 +214,7 @@ class PhotoTable:
                     digest = _digest(cell.path)[:16]
                 except OSError:
                     digest = "unreadable"
-            parts.append(f"{cell.caption}:{digest or cell.missing}")
+            parts.append(f"{cell.caption}{cell.date}:{digest or cell.missing}")
         return f"PhotoTable({self.columns}, {self.width_mm}, {'|'.join(self.headings)}; {'; '.join(parts)})"
 
     @property
@@ -252,10 +254,14 @@ class PhotoTable:
             body = _picture_paragraph(picture, box_w, box_h, cell.caption)
         else:
             body = _placeholder(cell.missing or "照片缺失", box_w, box_h)
-        caption = xml_safe(str(escape(cell.caption)))
+        caption = _run(xml_safe(str(escape(cell.caption))))
+        if cell.date:
+            caption += '<w:r><w:br/></w:r>' + _run(xml_safe(str(escape(cell.date))))
         return (f'<w:tc><w:tcPr><w:tcW w:w="{col}" w:type="dxa"/></w:tcPr>{body}'
                 f'<w:p><w:pPr><w:spacing w:before="40" w:after="160" w:line="300" w:lineRule="auto"/>'
-                f'<w:jc w:val="center"/></w:pPr>{_run(caption)}</w:p></w:tc>')
+                # no indent from the body style: a centred caption and its date line share one axis
+                '<w:ind w:left="0" w:right="0" w:firstLine="0" w:firstLineChars="0"/>'
+                f'<w:jc w:val="center"/></w:pPr>{caption}</w:p></w:tc>')
 
 
 def _run(text: str, bold: bool = False) -> str:

@@ -258,6 +258,36 @@ def check_built_unknown(data: DataSet) -> Iterator[Finding]:
                        f"建成时间{text}，无法核对建成年份条件")
 
 
+COMMODITY = "商品房"
+ROWS_NAMED = 10
+"""Rows a finding names one by one; beyond them it gives the count."""
+
+
+@rule("ELIG-HOUSING-ROSTER", "住户名册的产权类型与小区是否为商品房小区一致", per_project=True)
+def check_housing_roster(data: DataSet) -> Iterator[Finding]:
+    for p in data.projects.values():
+        roster = data.rosters.get(p.community)
+        if roster is None:
+            continue
+        pairs = [(row, h.tenure) for row, h in zip(roster.rows, roster.households, strict=True) if h.tenure]
+        if p.commodity_housing:
+            odd = [row for row, tenure in pairs if tenure != COMMODITY]
+            if not pairs or len(odd) < len(pairs):
+                continue  # some households are 商品房: a mixed estate is no contradiction
+            said = f"项目资料写明是商品房小区（commodity_housing），但住户名册没有一户产权类型为“{COMMODITY}”"
+        else:
+            odd = [row for row, tenure in pairs if tenure == COMMODITY]
+            if not odd:
+                continue
+            said = (f"项目资料写明不是商品房小区（commodity_housing 未填或为 false），改造申请书印“非商品房小区”，"
+                    f"但住户名册有{len(odd)}户产权类型为“{COMMODITY}”")
+        rows = "、".join(str(r) for r in odd[:ROWS_NAMED]) + ("等" if len(odd) > ROWS_NAMED else "")
+        file = _rel(data, data.sources[f"roster:{p.community}"])
+        c = data.communities[p.community]
+        yield Finding("ELIG-HOUSING-ROSTER", "warning", file, f"{c.id} {c.name} 第{rows}行", "产权类型",
+                      f"{said}；请核对名册的产权类型，或改正项目资料的 commodity_housing")
+
+
 def survey_tally(data: DataSet, project: Project) -> Tally | None:
     """The survey's counts: from the household roster when it has answers, else as typed in."""
     roster = data.rosters.get(project.community)

@@ -1,0 +1,121 @@
+"""Whole pages, as LibreOffice lays them out from the bundled data: no page that holds only a
+report's closing, signature and 版记 (GB/T 9704-2012 7.3.5), no page with nothing on it but a
+running head or a page number, a chart on the page of its table, and photos paired by item."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from generator.data.loader import DataSet
+from generator.output.pdf import to_pdf
+from generator.output.pipeline import Result, Selection, build
+
+needs_lo = pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice 未安装")
+pytestmark = [needs_lo, pytest.mark.libreoffice]
+
+INK_ONLY = re.compile(r"【示例数据，仅供演示】|示例：本文件由虚构的示例数据生成，不是正式公文|—\s*\d+\s*—")
+"""What a page may carry that is not its content: the running head (the 示例 mark) and the page number."""
+DATE_LINE = re.compile(r"^\d{4}年\d{1,2}月\d{1,2}日$")
+RECORD = re.compile(r"^(抄送：|.*印发$)")
+COMMUNITIES = ("dongqu-01", "dongqu-02", "dongqu-10", "dongqu-21", "fantai-20")
+
+
+def pages(pdf: Path) -> list[list[str]]:
+    """Each page's lines of text, spaces removed, empty lines left out."""
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True,
+                          check=True).stdout
+    return [[re.sub(r"\s+", "", line) for line in page.splitlines() if line.strip()]
+            for page in text.split("\f")[:-1]]
+
+
+def content(page: list[str]) -> list[str]:
+    """A page's lines without its running head and page number."""
+    return [line for line in page if INK_ONLY.sub("", line)]
+
+
+@pytest.fixture(scope="module")
+def pdfs(reports_build: Result, bundled: DataSet, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Every pilot report, and the application and acceptance of a few communities, as PDF."""
+    folder = tmp_path_factory.mktemp("pages")
+    chosen: dict[str, Path] = {}
+    for path in reports_build.paths:
+        if path.suffix == ".docx" and "工作报告" in path.name:
+            chosen[f"report-{path.parent.name}-{path.parent.parent.name}"] = path
+    for community in COMMUNITIES:
+        made = build(bundled, folder / "built", Selection(kinds=("application", "acceptance"), project=community))
+        for path in made.paths:
+            chosen[f"{community}-{path.stem}"] = path
+    copies = []
+    for name, path in chosen.items():
+        copies.append(folder / f"{name}.docx")
+        shutil.copyfile(path, copies[-1])
+    done = to_pdf(copies)
+    assert not done.failed
+    return {p.stem: p for p in done.done}
+
+
+def test_no_page_holds_only_a_reports_closing_signature_and_record(pdfs: dict[str, Path]) -> None:
+    """GB/T 9704-2012 7.3.5.1: where the body ends with no room left for the signature, the page
+    of the 成文日期 still carries body text."""
+    reports = [stem for stem in pdfs if stem.startswith("report-")]
+    assert len(reports) >= 7  # six districts and the city, for each year with a report
+    for stem in reports:
+        laid_out = [content(page) for page in pages(pdfs[stem])]
+        dated = [n for n, page in enumerate(laid_out) if any(DATE_LINE.match(line) for line in page)]
+        assert dated, stem
+        page = laid_out[dated[-1]]
+        at = max(i for i, line in enumerate(page) if DATE_LINE.match(line))
+        body = [line for line in page[:at - 1] if line not in ("特此报告。", "") and not RECORD.match(line)]
+        assert body, f"{stem}：第{dated[-1] + 1}页只有结束语、署名和日期：{page}"
+
+
+def test_no_page_carries_only_a_running_head_or_a_page_number(pdfs: dict[str, Path]) -> None:
+    checked = 0
+    for stem, pdf in pdfs.items():
+        for number, page in enumerate(pages(pdf), start=1):
+            checked += 1
+            assert content(page) or not page, f"{stem}：第{number}页只有页眉或页码：{page}"
+    assert checked > 40
+
+
+def test_a_chart_stands_on_the_page_of_its_table(pdfs: dict[str, Path]) -> None:
+    charts = 0
+    for stem in (s for s in pdfs if s.startswith("report-")):
+        for page in pages(pdfs[stem]):
+            for line in page:
+                if re.match(r"^图[12]", line):
+                    charts += 1
+                    # the table's last row is its 合计 (图2) or its last indicator (图1), on this page
+                    wanted = "合计" if line.startswith("图2") else "投资（万元）"
+                    assert any(text.startswith(wanted) for text in page), f"{stem}：{line} 与其表格不在同一页"
+    assert charts >= 14
+
+
+def test_the_application_photos_page_is_an_attachment_with_its_number(pdfs: dict[str, Path]) -> None:
+    for community in ("dongqu-01", "dongqu-02"):
+        laid_out = [content(page) for page in pages(pdfs[f"{community}-02-改造申请书"])]
+        last = laid_out[-1]
+        assert re.fullmatch(r"附件\d", last[0]) and last[1] == "小区现状照片", last
+        assert any("小区现状照片" in line for page in laid_out[:-1] for line in page)
+        # page 1 is full: the body runs on to page 2
+        assert len(laid_out) >= 3 and laid_out[1][0] != "附件"
+
+
+@pytest.mark.parametrize("kind", ["application", "acceptance"])
+def test_a_bound_files_blank_pages_carry_no_ink(tmp_path: Path, bundled: DataSet, kind: str) -> None:
+    """In a bound print file a page is either content or wholly blank (a verso before the next
+    document): never a running head or page number alone."""
+    from generator.output.printing import print_documents
+
+    result = print_documents(bundled, tmp_path, kind, district="东区", layout=True)
+    done = to_pdf(result.paths)
+    assert not done.failed
+    laid_out = pages(done.done[0])
+    assert len(laid_out) % 2 == 0
+    for number, page in enumerate(laid_out, start=1):
+        assert content(page) or not page, f"{kind}：第{number}页只有页眉或页码：{page}"
