@@ -20,8 +20,9 @@ from click.testing import CliRunner
 
 from generator.cli import main
 from generator.data.loader import DataSet
+from generator.documents.assessment import assessment_workbook
 from generator.documents.kinds import KINDS, community_target
-from generator.documents.workbooks import assessment_workbook, plan_workbook
+from generator.documents.plan_table import plan_workbook
 from generator.output.pipeline import Renderers, render_document
 from tests.bad_inputs.make_workbooks import plan_table
 from tests.helpers import DataDir, good_project

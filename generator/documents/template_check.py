@@ -324,6 +324,11 @@ def check_folder(root: Path, data: DataSet, reference: Path | None = None) -> tu
         label = str(path)
         kind_key = "/".join(rel.split("/")[-2:])
         context = None
+        rows = row_templates()
+        if kind_key in rows:
+            findings += check_row_template(path, label, rows[kind_key])
+            checked.append(label)
+            continue
         if kind_key in factories:
             if kind_key not in contexts:
                 contexts[kind_key] = factories[kind_key][1](data)
@@ -337,6 +342,58 @@ def check_folder(root: Path, data: DataSet, reference: Path | None = None) -> tu
             findings += check_layout_of(path, label, reference)
         checked.append(label)
     return findings, checked
+
+
+def row_templates() -> dict[str, dict[int, tuple[str, ...]]]:
+    """Template path → the model rows each of its sheets must have, for the kinds laid out in
+    code into a row template (render/xlsx_rows.py)."""
+    from generator.documents import assessment, plan_table
+
+    models = {plan_table.TEMPLATE: plan_table.MODELS, assessment.TEMPLATE: assessment.MODELS}
+    return {kind.row_template: models[kind.row_template] for kind in KINDS.values()
+            if kind.row_template is not None and kind.row_template in models}
+
+
+def check_row_template(path: Path, label: str, models: dict[int, tuple[str, ...]]) -> list[TemplateFinding]:
+    """A row template's sheets, its model rows ({%tr name %}) and the syntax of its tags."""
+    from openpyxl import load_workbook
+
+    from generator.render.xlsx_rows import MARK
+
+    try:
+        read_template(path, label)
+        wb = load_workbook(path)
+    except TemplateError as exc:
+        return [TemplateFinding(label, "文件", str(exc))]
+    except Exception:  # openpyxl raises many kinds for a broken file
+        return [TemplateFinding(label, "文件", "不是有效的 .xlsx 文件")]
+    found: list[TemplateFinding] = []
+    if len(wb.worksheets) < len(models):
+        found.append(TemplateFinding(label, "工作表", f"应有{len(models)}个工作表，现有{len(wb.worksheets)}个"))
+    for number, ws in enumerate(wb.worksheets, start=1):
+        names = set()
+        for row in ws.iter_rows():
+            for cell in row:
+                text = cell.value
+                if not isinstance(text, str) or cell.data_type == "f":
+                    continue
+                mark = MARK.match(text) if cell.column == 1 else None
+                if mark:
+                    names.add(mark.group(1))
+                    text = text[mark.end():]
+                if "{" not in text and "}" not in text:
+                    continue
+                try:
+                    TEXT_ENV.parse(text)
+                except TemplateSyntaxError as exc:
+                    found.append(TemplateFinding(label, f"工作表“{ws.title}” {cell.coordinate}",
+                                                 f"语法错误：{exc.message}"))
+        for name in models.get(number, ()):
+            if name not in names:
+                found.append(TemplateFinding(
+                    label, f"工作表“{ws.title}”",
+                    f"缺少以 {{%tr {name} %}} 开头的行（程序按这一行的格式逐行填写数据，请从内置模板复制）"))
+    return found
 
 
 # ---------------------------------------------------------------- the fields a kind provides

@@ -228,7 +228,7 @@ class Renderers:
 def render_document(data: DataSet, kind: Kind, target: Target, renderers: Renderers) -> bytes:
     """One document's bytes, as a build makes them (for a download, a preview or a test)."""
     if kind.layout is not None:
-        return kind.layout(data, target)
+        return kind.lay_out(data, target, renderers.dirs)
     template = renderers.locate(kind, target.district)
     return renderers.render(template, kind.context(data, target), blocks=kind.blocks)
 
@@ -434,7 +434,7 @@ def run(
     def produced() -> Iterator[tuple[Entry, bytes]]:
         for job in progress(jobs):
             if job.kind.layout is not None:
-                payload = job.kind.layout(data, job.target)
+                payload = job.kind.lay_out(data, job.target, renderers.dirs)
                 source, dhash = job.kind.source, data_hash(job.kind.context(data, job.target))
             else:
                 payload, dhash = next(rendered)
