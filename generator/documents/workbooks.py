@@ -26,7 +26,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from generator.data.loader import DataSet
 from generator.documents.figures import year_figures
-from generator.render.env import xml_safe
+from generator.render.cells import put
 from generator.render.formulas import cached
 from generator.render.xlsx import explicit_fonts
 from generator.render.ziputil import normalize_zip
@@ -92,11 +92,7 @@ def _cell(ws: Worksheet, row: int, col: int, value: object, *, font: Font | None
           literal: bool = False) -> None:
     """Write a cell; a str starting with = is a formula unless literal (text from the data,
     which stays text even when it reads “=HYPERLINK(…)”)."""
-    if isinstance(value, str):
-        value = xml_safe(value)  # openpyxl refuses control characters a pasted name may hold
-    cell = ws.cell(row, col, value)
-    if literal and isinstance(value, str):
-        cell.data_type = "s"
+    cell = put(ws, row, col, value) if literal else ws.cell(row, col, value)
     cell.font = font or Font(name=BODY_FONT, size=11)
     cell.alignment = align
     if border:

@@ -36,6 +36,7 @@ from generator.documents.project import RULE_NAMES
 from generator.errors import OutputError
 from generator.intake.page_setup import one_page_wide
 from generator.output.writer import atomic_write, os_reason
+from generator.render.cells import put
 from generator.render.filters import q2
 from generator.render.ziputil import deflate, fix_core_dates, read_members, write_zip
 from generator.rules.funding import line_rule, number_text, plan_funding, policy
@@ -627,7 +628,7 @@ class _Cached:
 
 
 def _header(ws: Worksheet, title: str, note: str, widths: dict[str, float]) -> None:
-    ws["A1"] = title
+    put(ws, 1, 1, title)  # holds the community's name
     ws["A1"].font = TITLE
     ws["A2"] = note
     ws["A2"].font = Font(name="宋体", size=10, color="595959")
@@ -655,8 +656,7 @@ def _kv_field(ws: Worksheet, row: int, field: Field, value: Any, checks: _Valida
     label = ws[f"A{row}"]
     label.value = field.label + ("（必填）" if field.required else "")
     _style(label, "fixed")
-    cell = ws[f"B{row}"]
-    cell.value = _display(value, field)
+    cell = put(ws, row, 2, _display(value, field))
     _style(cell, "input", FORMATS[field.kind], locked=False, wrap=field.kind == "text")
     checks.add(ws, field, f"B{row}")
     if field.kind == "text" and isinstance(value, str) and len(value) > 18:
@@ -704,7 +704,7 @@ def _table(ws: Worksheet, table: Table, lay: Layout, rows: list[Any], ctx: Conte
             cell = ws.cell(row, index)
             if isinstance(column, Field):
                 value = record if not column.path else (get(record, column.path) if record else None)
-                cell.value = _display(value, column)
+                put(ws, row, index, _display(value, column))
                 _style(cell, "input", FORMATS[column.kind], locked=False)
                 checks.add(ws, column, cell.coordinate)
             else:
@@ -856,7 +856,7 @@ def _lists(wb: Workbook, data: DataSet, values: dict[str, Any]) -> None:
         letter = get_column_letter(col)
         ws.cell(1, col, name)
         for row, text in enumerate(columns[name], start=2):
-            ws.cell(row, col, text)
+            put(ws, row, col, text)  # units typed in the data are among them
         ref = f"'{LISTS_SHEET}'!${letter}$2:${letter}${len(columns[name]) + 1}"
         wb.defined_names[name] = DefinedName(name, attr_text=ref)
     base = len(LISTS) + 2
