@@ -248,17 +248,24 @@ def _part_name(part: str) -> str:
 # ---------------------------------------------------------------- Excel templates
 
 
-def check_xlsx(path: Path, label: str, context: dict[str, Any] | None) -> list[TemplateFinding]:
-    """Every problem of one Excel template, by cell."""
+def _open_xlsx(path: Path, label: str) -> Any:
+    """An Excel template read with openpyxl, or the finding that says why it cannot be."""
     from openpyxl import load_workbook
 
     try:
         read_template(path, label)
-        wb = load_workbook(path)
+        return load_workbook(path)
     except TemplateError as exc:
-        return [TemplateFinding(label, "文件", str(exc))]
+        return TemplateFinding(label, "文件", str(exc))
     except Exception:  # openpyxl raises many kinds for a broken file
-        return [TemplateFinding(label, "文件", "不是有效的 .xlsx 文件")]
+        return TemplateFinding(label, "文件", "不是有效的 .xlsx 文件")
+
+
+def check_xlsx(path: Path, label: str, context: dict[str, Any] | None) -> list[TemplateFinding]:
+    """Every problem of one Excel template, by cell."""
+    wb = _open_xlsx(path, label)
+    if isinstance(wb, TemplateFinding):
+        return [wb]
     found: list[TemplateFinding] = []
     for ws in wb.worksheets:
         for row in ws.iter_rows():
@@ -356,17 +363,11 @@ def row_templates() -> dict[str, dict[int, tuple[str, ...]]]:
 
 def check_row_template(path: Path, label: str, models: dict[int, tuple[str, ...]]) -> list[TemplateFinding]:
     """A row template's sheets, its model rows ({%tr name %}) and the syntax of its tags."""
-    from openpyxl import load_workbook
-
     from generator.render.xlsx_rows import MARK
 
-    try:
-        read_template(path, label)
-        wb = load_workbook(path)
-    except TemplateError as exc:
-        return [TemplateFinding(label, "文件", str(exc))]
-    except Exception:  # openpyxl raises many kinds for a broken file
-        return [TemplateFinding(label, "文件", "不是有效的 .xlsx 文件")]
+    wb = _open_xlsx(path, label)
+    if isinstance(wb, TemplateFinding):
+        return [wb]
     found: list[TemplateFinding] = []
     if len(wb.worksheets) < len(models):
         found.append(TemplateFinding(label, "工作表", f"应有{len(models)}个工作表，现有{len(wb.worksheets)}个"))
