@@ -20,7 +20,7 @@ from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.worksheet import Worksheet
 
 from generator.data.loader import BUNDLED_DATA, DataSet, load
-from generator.documents.budget_sheet import BUDGET_BLOCKS, CHECK_LABEL
+from generator.documents.budget_sheet import BUDGET_BLOCKS
 from generator.documents.project import project_context
 from generator.errors import TemplateError
 from generator.render.filters import daxie, q2
@@ -67,6 +67,9 @@ CASES: dict[str, tuple[dict[str, str], dict[str, Any]]] = {
         {"in_gas_company_area": True, "items": [*LINES, GAS]},
     ),
 }
+
+CHECK_LABEL = "校核：各方合计减工程预算总额（应为0.00，本列不打印）"
+"""The clerk's check right of the print area, as the built-in template words it."""
 
 
 class _Dumper(yaml.SafeDumper):

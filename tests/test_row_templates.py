@@ -88,6 +88,40 @@ def test_templates_check_names_a_missing_model_row(tmp_path: Path, bundled: Data
     findings, checked = check_folder(folder / "templates", bundled)
     assert checked == [str(copy)]
     assert [(f.where, f.problem) for f in findings] == [
-        ("工作表“年度实施计划表”", "缺少以 {%tr subtotal %} 开头的行（程序按这一行的格式逐行填写数据，请从内置模板复制）")]
+        ("工作表“年度实施计划表”",
+         "缺少以 {%tr subtotal %} 开头的行（程序按这一行的格式逐行填写数据，请从内置模板复制）")]
     builtin, _ = check_folder(BUILTIN, bundled)
     assert builtin == []
+
+
+def _budget(folder: Path) -> list[object]:
+    from generator.documents.kinds import community_target
+
+    data = load(folder)
+    payload = render_document(data, KINDS["budget"], community_target(data, "dongqu-01"), Renderers(data, None))
+    book = _book(payload)
+    assert book.sheetnames == ["工程预算及资金筹集表"]  # the words sheet is never printed
+    return [c.value for row in book.worksheets[0].iter_rows() for c in row if c.value is not None]
+
+
+def test_a_citys_budget_template_words_the_rows_the_program_writes(tmp_path: Path) -> None:
+    dd = DataDir(tmp_path / "data")
+    dd.project()
+    copy = dd.root / "templates" / "xlsx" / "budget.xlsx"
+    copy.parent.mkdir(parents=True)
+    shutil.copyfile(BUILTIN / "xlsx" / "budget.xlsx", copy)
+    wb = openpyxl.load_workbook(copy)
+    words = wb["程序用语"]
+    row = next(r for r in range(2, words.max_row + 1) if words.cell(r, 1).value == "sources")
+    words.cell(row, 2).value = "资金来源（按出资方）"
+    row = next(r for r in range(2, words.max_row + 1) if words.cell(r, 1).value == "per_household")
+    words.cell(row, 2).value = "{{ party }}每户分担（元）"
+    wb.save(copy)
+    values = _budget(dd.root)
+    assert any(str(v).endswith("、资金来源（按出资方）") for v in values)
+    assert "小区居民每户分担（元）" in values and "资金来源汇总" not in str(values)
+    # a copy made before the words sheet existed still builds, with the built-in words
+    wb = openpyxl.load_workbook(copy)
+    del wb["程序用语"]
+    wb.save(copy)
+    assert any(str(v).endswith("、资金来源汇总") for v in _budget(dd.root))

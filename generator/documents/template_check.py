@@ -22,6 +22,7 @@ from generator.render.env import TEXT_ENV, XML_ENV, static_risks
 from generator.render.images import Picture
 from generator.render.layout import REFERENCE_NAME, check_layout
 from generator.render.pictures import PhotoTable
+from generator.render.wording import WORDING_SHEET
 from generator.render.xlsx import BLOCK_ROW, LOOP_ROW
 from generator.render.ziputil import read_template
 
@@ -261,6 +262,19 @@ def _open_xlsx(path: Path, label: str) -> Any:
         return TemplateFinding(label, "文件", "不是有效的 .xlsx 文件")
 
 
+def _check_wording(ws: Any, label: str) -> list[TemplateFinding]:
+    """The 程序用语 sheet: its words are filled by the program, so only their syntax is checked."""
+    found = []
+    for cell in ws["B"]:
+        if isinstance(cell.value, str) and "{" in cell.value:
+            try:
+                TEXT_ENV.parse(cell.value)
+            except TemplateSyntaxError as exc:
+                found.append(TemplateFinding(label, f"工作表“{ws.title}” {cell.coordinate}",
+                                             f"语法错误：{exc.message}"))
+    return found
+
+
 def check_xlsx(path: Path, label: str, context: dict[str, Any] | None) -> list[TemplateFinding]:
     """Every problem of one Excel template, by cell."""
     wb = _open_xlsx(path, label)
@@ -268,6 +282,9 @@ def check_xlsx(path: Path, label: str, context: dict[str, Any] | None) -> list[T
         return [wb]
     found: list[TemplateFinding] = []
     for ws in wb.worksheets:
+        if ws.title == WORDING_SHEET:
+            found += _check_wording(ws, label)
+            continue
         for row in ws.iter_rows():
             scope: dict[str, Any] = {}
             for cell in row:

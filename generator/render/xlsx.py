@@ -61,6 +61,7 @@ from generator.errors import TemplateError
 from generator.render.blocks import NO_BLOCKS, Blocks, Formula, Row, Spans
 from generator.render.env import TEXT_ENV, render_budget, xml_safe
 from generator.render.formulas import cached
+from generator.render.wording import WORDING, take_wording
 from generator.render.ziputil import Entry, deflate, normalize_zip, read_members, read_template, write_zip
 
 FIXED_TIME = dt.datetime(2000, 1, 1)
@@ -136,6 +137,7 @@ class CompiledXlsx:
             wb = load_workbook(path)
         except Exception as exc:  # openpyxl raises many kinds for a broken file
             raise TemplateError(f"模板 {self.label} 无法打开（不是有效的 .xlsx 文件）：{exc}") from None
+        self.wording = take_wording(wb)
         sheets = [_Sheet(ws, f"{path.name} {ws.title}", blocks) for ws in wb.worksheets]
         palette = _palette(wb, blocks) if any(s.block_rows for s in sheets) else {}
         # Saving after the palette is made puts every style a document can use in styles.xml.
@@ -155,6 +157,8 @@ class CompiledXlsx:
 
         Every formula carries its computed value (render/formulas.py), so previews show figures.
         """
+        if self.wording:
+            context = {**context, WORDING: self.wording}
         with render_budget():
             return cached(write_zip([
                 deflate(name, self.sheets[name].render(context).encode("utf-8"))
