@@ -8,7 +8,7 @@ from typing import Any
 from generator.documents.project import RULE_NAMES
 from generator.errors import TemplateError
 from generator.render.blocks import Blocks, Formula, Row, Spans
-from generator.render.formulas import daxie_formula
+from generator.render.formulas import AMOUNT, PERCENT, daxie_formula
 from generator.render.templates import BUILTIN
 from generator.render.wording import say
 from generator.rules.funding import Group, Policy, Split, number_text, policy_from
@@ -69,6 +69,8 @@ class _Rows:
     def __init__(self, first: int, last: int, start: int, context: dict[str, Any]) -> None:
         self.first, self.last, self.start = first, last, start
         self.context = context
+        self.story: list[str] = []
+        """The 各方金额计算 sentences, as Excel string expressions over the rows' cells."""
         self.specs: list[Row] = []
         # one section per split group as well: a programme may sort items into many categories
         digits = "一二三四五六七八九"
@@ -92,6 +94,14 @@ class _Rows:
     def header(self, label: str, *heads: str) -> Row:
         """A table's header row: 序号, the label over B:G, then the headings from H on."""
         return _header(self.say("number_head"), label, *heads)
+
+    def tell(self, key: str, **values: Any) -> str:
+        """Words of the 程序用语 sheet as an Excel string expression: values given as
+        ``live(...)`` become figures of those cells as the sheet shows them, the rest plain text."""
+        text = self.say(key, **values)
+        parts = text.split(CELL)
+        return "&".join(f'"{p.replace(chr(34), chr(34) * 2)}"' if i % 2 == 0 else p
+                        for i, p in enumerate(parts) if p or i % 2)
 
     def heading(self, text: str) -> None:
         self.add({"A": f"{next(self.sections)}、{text}", "merge": ["A:K"],
@@ -171,6 +181,32 @@ def _budget_summary(rows: _Rows, ctx: dict[str, Any], policy: Policy) -> None:
     rows.add(_note_row("", rows.say("per_household", party=party),
                        Formula(f"=IF(H{households}=0,0,ROUND({residents}/H{households},2))"),
                        rows.say("per_household_how", party=party)))
+    # The sentence under the table, as a formula: it follows any edit of a quantity or a price.
+    shares = '&"；"&'.join(rows.tell("derivation_party", party=names[k], amount=live(f"H{r}", AMOUNT),
+                                 share=live(f"J{r}", PERCENT)) for k, r in party_rows.items())
+    ratios = "、".join(dict.fromkeys(g.split.ratio for g in groups))
+    story = [rows.tell("derivation_lead"), *rows.story, rows.tell("derivation_parties"), shares,
+             rows.tell("derivation_end"), rows.tell("derivation_note", total=live(total, AMOUNT), ratios=ratios)]
+    text = "&".join(part for part in story if part)
+    rows.add({"A": Formula("=" + text), "merge": ["A:K"], "style": STYLE_NOTE,
+              "height": _story_height(text)})
+
+
+CELL = "\ue000"
+"""Marks a live figure inside the words of a sentence (a private-use character no template holds)."""
+
+
+def live(ref: str, fmt: str) -> str:
+    """A figure of the sentence: the cell's value as the sheet shows it."""
+    return f'{CELL}TEXT({ref},"{fmt}"){CELL}'
+
+
+def _story_height(text: str) -> float:
+    """The row height the sentence needs across A:K: some 68 CJK characters a line at 11 pt, a
+    figure's digits half as wide (an amount about 6 characters' room, a share 3)."""
+    words = [p for p in text.split('"')[1::2] if p not in (AMOUNT, PERCENT)]
+    room = sum(len(p) for p in words) + 6 * text.count(AMOUNT) + 3 * text.count(PERCENT)
+    return max(30.0, (room // 68 + 1) * 15.0 + 8)
 
 
 def _meter_check(rows: _Rows, row: Row) -> None:
@@ -243,6 +279,7 @@ def _general_split(
                                     rows.say("raised_how")))
               for no, k in enumerate(policy.raised if group.takes_raised else (), start=2)}
     taken = [f"H{r}" for r in raised.values()]
+    deducted = [(names[k], f"H{r}") for k, r in raised.items()]
     paid: dict[str, str] = {}
     no = 2 + len(raised)
     for c in group.contributions:
@@ -255,6 +292,7 @@ def _general_split(
         r = rows.add(_note_row(no, rows.say("less", what=c.text(names)), Formula(f"={c.formula(measure, left)}"),
                                rows.say("contribution_how")))
         taken.append(f"H{r}")
+        deducted.append((names[c.party], f"H{r}"))
         paid[c.party] = "+".join(filter(None, [paid.get(c.party, ""), f"H{r}"]))
         no += 1
     numbers = "、".join(str(n) for n in range(2, no))
@@ -262,6 +300,13 @@ def _general_split(
     base = rows.add(_note_row(base_no, rows.say("base"),
                               Formula("=" + "-".join([f"H{items}", *taken])),
                               rows.say("base_how", numbers=numbers) if taken else rows.say("base_how_alone")))
+    # a deduction of nothing is left out of the sentence, as it is when the clerk clears the cell
+    less = "".join(CELL + f'IF({ref}=0,"",{rows.tell("derivation_less", what=name, amount=live(ref, AMOUNT))})' + CELL
+                   for name, ref in deducted)
+    what = (rows.say("derivation_group_what", group=group.label) if policy.by_category
+            else rows.say("derivation_what"))
+    rows.story.append(rows.tell("derivation_group", group=group.label if policy.by_category else "", what=what,
+                                items=live(f"H{items}", AMOUNT), less=less, base=live(f"H{base}", AMOUNT)))
     cells = {k: f"H{base + 1 + i}" for i, k in enumerate(rule.shares)}
     split = _formulas(rule, f"H{base}", cells)
     for no, (k, share) in enumerate(rule.shares.items(), start=base_no + 1):
