@@ -22,7 +22,7 @@ from generator.render.env import TEXT_ENV, XML_ENV, static_risks
 from generator.render.images import Picture
 from generator.render.layout import REFERENCE_NAME, check_layout
 from generator.render.pictures import PhotoTable
-from generator.render.wording import WORDING_SHEET
+from generator.render.wording import FORM_WORDS, WORDING_SHEET
 from generator.render.xlsx import BLOCK_ROW, LOOP_ROW
 from generator.render.ziputil import read_template
 
@@ -349,6 +349,14 @@ def check_folder(root: Path, data: DataSet, reference: Path | None = None) -> tu
         kind_key = "/".join(rel.split("/")[-2:])
         context = None
         rows = row_templates()
+        if kind_key == FORM_WORDS:  # words only, filled by the program
+            wb = _open_xlsx(path, label)
+            found = [wb] if isinstance(wb, TemplateFinding) else (
+                _check_wording(wb[WORDING_SHEET], label) if WORDING_SHEET in wb.sheetnames
+                else [TemplateFinding(label, "文件", f"缺少工作表“{WORDING_SHEET}”")])
+            findings += found
+            checked.append(label)
+            continue
         if kind_key in rows:
             findings += check_row_template(path, label, rows[kind_key])
             checked.append(label)
