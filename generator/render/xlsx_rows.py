@@ -36,6 +36,7 @@ from generator.errors import TemplateError
 from generator.render.blocks import Formula
 from generator.render.cells import put
 from generator.render.env import TEXT_ENV, xml_safe
+from generator.render.xlsx import evaluate, fits, text_template
 from generator.render.ziputil import read_template
 
 MARK = re.compile(r"^\{%-?\s*tr\s+(\w+)\s*-?%\}")
@@ -197,13 +198,14 @@ def _filled(raw: Any, scope: Mapping[str, Any], where: str) -> Any:
     formula, nothing); other text with tags is rendered; anything else is kept."""
     if not isinstance(raw, str) or ("{{" not in raw and "{%" not in raw):
         return raw
+    lone = _LONE.match(raw)
+    if lone:
+        value = evaluate(lone.group(1), dict(scope), where)
+        if value is None or isinstance(value, (int, Decimal, Formula)) and not isinstance(value, bool):
+            return value
+        return fits(xml_safe(str(TEXT_ENV.finalize(value))), where) or None  # type: ignore[misc]
     try:
-        lone = _LONE.match(raw)
-        if lone:
-            value = TEXT_ENV.compile_expression(lone.group(1), undefined_to_none=False)(**scope)
-            if value is None or isinstance(value, (int, Decimal, Formula)) and not isinstance(value, bool):
-                return value
-            return xml_safe(str(TEXT_ENV.finalize(value))) or None  # type: ignore[misc]
-        return xml_safe(TEXT_ENV.from_string(raw).render(**scope)) or None
+        rendered = text_template(raw, where).render(**scope)
     except JinjaError as exc:
         raise TemplateError(f"{where}：{exc}") from None
+    return fits(xml_safe(rendered), where) or None
