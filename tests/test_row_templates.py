@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import io
 import shutil
+import subprocess
 from pathlib import Path
 
 import openpyxl
+import pytest
 
 from generator.data.loader import DataSet, load
 from generator.documents.assessment import assessment_workbook
@@ -125,3 +127,30 @@ def test_a_citys_budget_template_words_the_rows_the_program_writes(tmp_path: Pat
     del wb["程序用语"]
     wb.save(copy)
     assert any(str(v).endswith("、资金来源汇总") for v in _budget(dd.root))
+
+
+@pytest.mark.libreoffice
+@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice 未安装")
+def test_the_templates_saved_again_by_libreoffice_build_the_same(tmp_path: Path, bundled: DataSet) -> None:
+    from generator.intake.form import words_at
+    from tests.snapshot import xlsx_text
+
+    names = ("plan_table.xlsx", "assessment.xlsx", "form.xlsx")
+    subprocess.run(["soffice", "--headless", f"-env:UserInstallation={(tmp_path / 'profile').as_uri()}",
+                    "--convert-to", "xlsx:Calc MS Excel 2007 XML", "--outdir", str(tmp_path / "xlsx"),
+                    *(str(BUILTIN / "xlsx" / n) for n in names)], check=True, capture_output=True, timeout=300)
+    builtin, resaved = [BUILTIN], [tmp_path]
+    assert xlsx_text(plan_workbook(bundled, resaved)) == xlsx_text(plan_workbook(bundled, builtin))
+    for year in bundled.programme.years:
+        assert (xlsx_text(assessment_workbook(bundled, year, resaved))
+                == xlsx_text(assessment_workbook(bundled, year, builtin)))
+    form = tmp_path / "xlsx" / "form.xlsx"
+    words = words_at(form, form.stat().st_mtime_ns, form.stat().st_size)
+    assert words == form_words_builtin()
+
+
+def form_words_builtin() -> dict[str, str]:
+    from generator.intake.form import words_at
+
+    path = BUILTIN / "xlsx" / "form.xlsx"
+    return words_at(path, path.stat().st_mtime_ns, path.stat().st_size)

@@ -63,11 +63,11 @@ def form_words(data: DataSet) -> dict[str, str]:
     """The form's words: built-in text → the text the data folder's (or the built-in) template gives."""
     path = find_template(FORM_WORDS, search_dirs(None, data.root))
     stat = path.stat()
-    return dict(_words_at(path, stat.st_mtime_ns, stat.st_size))
+    return dict(words_at(path, stat.st_mtime_ns, stat.st_size))
 
 
 @lru_cache(maxsize=8)
-def _words_at(path: Path, mtime_ns: int, size: int) -> dict[str, str]:
+def words_at(path: Path, mtime_ns: int, size: int) -> dict[str, str]:
     """Read once per process and version of the file: an import reads hundreds of forms."""
     return take_wording(load_workbook(path))
 
