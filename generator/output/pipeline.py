@@ -218,6 +218,13 @@ class Renderers:
                blocks: Blocks = NO_BLOCKS) -> bytes:
         return self.compiled(template, label, blocks).render(context)
 
+    def source(self, kind: Kind) -> str:
+        """What the manifest names as the template of a kind laid out in code: its row template
+        as found (a city's copy or the built-in one), else the code's own name."""
+        if kind.row_template is None:
+            return kind.source
+        return self.label(find_template(kind.row_template, self.dirs))
+
     def label(self, template: Path) -> str:
         for folder in self.dirs:
             if template.is_relative_to(folder):
@@ -435,7 +442,7 @@ def run(
         for job in progress(jobs):
             if job.kind.layout is not None:
                 payload = job.kind.lay_out(data, job.target, renderers.dirs)
-                source, dhash = job.kind.source, data_hash(job.kind.context(data, job.target))
+                source, dhash = renderers.source(job.kind), data_hash(job.kind.context(data, job.target))
             else:
                 payload, dhash = next(rendered)
                 source = labels[located[job.kind.key, job.target.district]]
