@@ -20,7 +20,7 @@ from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.worksheet import Worksheet
 
 from generator.data.loader import BUNDLED_DATA, DataSet, load
-from generator.documents.budget_sheet import BUDGET_BLOCKS, CHECK_LABEL
+from generator.documents.budget_sheet import BUDGET_BLOCKS
 from generator.documents.project import project_context
 from generator.errors import TemplateError
 from generator.render.filters import daxie, q2
@@ -67,6 +67,9 @@ CASES: dict[str, tuple[dict[str, str], dict[str, Any]]] = {
         {"in_gas_company_area": True, "items": [*LINES, GAS]},
     ),
 }
+
+CHECK_LABEL = "校核：各方合计减工程预算总额（应为0.00，本列不打印）"
+"""The clerk's check right of the print area, as the built-in template words it."""
 
 
 class _Dumper(yaml.SafeDumper):
@@ -349,6 +352,15 @@ def assert_matches(ws: Worksheet, data: DataSet) -> None:
     assert {k: money(v) for k, v in categories.items()} == funding.by_category
     for g in funding.groups:
         assert money(section(ws, f"{g.group.label}分担")["按比例分担的金额"]) == g.base, g.group.label
+    # the sentence under the table is a formula too: its figures are the recomputed ones. (A budget
+    # of 0.00 is left out: render/formulas.py evaluates both branches of IF, so the shares it caches
+    # there are #DIV/0!; Excel, WPS and LibreOffice compute 0.0% on opening.)
+    if funding.total != 0:
+        told = next(r[0] for r in ws.iter_rows(max_col=1, values_only=True)
+                    if isinstance(r[0], str) and r[0].startswith("各方金额计算："))
+        for key, amount in funding.by_party.items():  # every party the table lists, as the table has it
+            assert names[key] not in by_party or f"{names[key]}{amount:,.2f}元，占预算总额的" in told, (key, told)
+        assert f"预算总额{funding.total:,.2f}元所得" in told
     pipes = [lf for lf in funding.lines if lf.rule == "pipeline"]
     split = {r[1]: r for r in ws.iter_rows(max_col=11, values_only=True)
              if isinstance(r[1], str) and r[1].endswith("项）")}

@@ -20,21 +20,20 @@ from PIL import Image
 
 from generator.data.loader import DataSet
 from generator.documents import charts
+from generator.documents.assessment import assessment_layout
 from generator.documents.figures import DIMENSIONS, assessment_rows, total_score
 from generator.documents.report import report_context
-from generator.documents.workbooks import (
-    DIMENSION_NAMES,
-    PLAN_CHARTS,
-    RATE_CHART,
-    SCORE_CHART,
-    SUMMARY_GROUPS,
-    assessment_layout,
-)
 from generator.errors import TemplateError
 from generator.output.pipeline import Renderers, Result, Selection, plan_jobs, render_document
 from generator.render.docx import KEPT_TABLE_ROWS, keep_tables_with_figures
 from generator.render.images import EMU_PER_MM, IMAGE_REL
 
+PLAN_CHARTS = ("各县（区）改造户数：附件1合计与方案正文", "各县（区）预计投资：附件1合计与方案正文")
+SUMMARY_GROUPS = ("附件1合计", "方案正文所述")
+SCORE_CHART, RATE_CHART = "各县（区）综合考评总分", "各县（区）各项完成率"
+DIMENSION_NAMES = {"households": "改造户数", "content": "改造内容", "standards": "改造标准",
+                   "management": "长效管理机制"}
+"""The built-in templates' chart titles and the headings their series are named after."""
 CITY_REPORT = "2018/全市/2018年老旧小区改造试点工作报告（汇总）.docx"
 LATER_YEAR = 2019
 """A year whose city report the bundled data makes on request, with no project finished yet."""
@@ -221,13 +220,13 @@ def test_the_plan_tables_charts_read_the_summary_sheets_cells(reports_build: Res
     path = reports_build.out / PLAN
     assert sum(re.fullmatch(r"xl/charts/chart\d+\.xml", n) is not None for n in _parts(path)) == 2
     found = _chart_series(path)
-    assert [title for title, _ in found] == [c[0] for c in PLAN_CHARTS]
+    assert tuple(title for title, _ in found) == PLAN_CHARTS
     formulas = openpyxl.load_workbook(path)
     values = openpyxl.load_workbook(path, data_only=True)
     households = {name: sum(c.households for c in bundled.active_communities() if c.district == name)
                   for name in bundled.districts}
     (_, [(ours, cat, ref, points), (stated, *_)]), _ = found
-    assert (ours, stated) == SUMMARY_GROUPS[:2]
+    assert (ours, stated) == SUMMARY_GROUPS
     assert _cells(values, cat) == list(bundled.districts)
     # The series is the table's 户数 column of 附件1合计: formulas, whose values are the plan's.
     assert all(str(f).startswith("=SUMIFS(") for f in _cells(formulas, ref))

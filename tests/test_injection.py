@@ -20,8 +20,9 @@ from click.testing import CliRunner
 
 from generator.cli import main
 from generator.data.loader import DataSet
+from generator.documents.assessment import assessment_workbook
 from generator.documents.kinds import KINDS, community_target
-from generator.documents.workbooks import assessment_workbook, plan_workbook
+from generator.documents.plan_table import plan_workbook
 from generator.output.pipeline import Renderers, render_document
 from tests.bad_inputs.make_workbooks import plan_table
 from tests.helpers import DataDir, good_project
@@ -137,3 +138,22 @@ def test_a_lone_equals_sign_is_text(dd: DataDir) -> None:
     data = dd.load()
     assert data.communities["dongqu-01"].name == "="
     assert_all_text(plan_workbook(data), ["="])
+
+
+def test_the_form_keeps_every_text_from_the_data_as_text(dd: DataDir) -> None:
+    """The 填报表 a clerk opens: names, remarks, units and table cells from the data stay text,
+    and control characters a pasted text may hold are dropped, not refused by the workbook."""
+    from generator.intake.form import export_form
+
+    project = good_project()
+    project["street_office"] = PAYLOADS[0]
+    project["community_committee"] = PAYLOADS[4]
+    project["units"] = {"design": PAYLOADS[1], "construction": "施工\x07单位"}
+    for line, payload in zip(project["items"], PAYLOADS[2:4], strict=False):
+        line["description"] = payload
+    dd.project(project)
+    dd.community("dongqu-01", name=PAYLOADS[5])
+    data = dd.load()
+    payload = export_form(data, data.communities["dongqu-01"])
+    assert_all_text(payload, PAYLOADS[:5])
+    assert "施工单位" in [c.value for c in cells(payload)]

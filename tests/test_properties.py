@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 
 from generator.data.loader import DataSet, load
 from generator.documents.kinds import KINDS, Target, community_target
-from generator.documents.workbooks import plan_workbook
+from generator.documents.plan_table import plan_workbook
 from generator.output.pipeline import Renderers, render_document
 from generator.render.env import xml_safe
 from generator.rules.checks import Finding, check_all

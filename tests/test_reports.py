@@ -17,15 +17,18 @@ from click.testing import CliRunner
 
 from generator.cli.reports import report
 from generator.data.loader import BUNDLED_DATA, DataSet, load
+from generator.documents.assessment import assessment_layout
 from generator.documents.figures import assessment_rows, ranks, total_score, totals, year_figures
 from generator.documents.report import report_context, report_years, signature
-from generator.documents.workbooks import PLAN_SHEET, SUMMARY_SHEET, assessment_layout
 from generator.errors import DataError, OutputError
 from generator.output.pipeline import Result, build_reports
 from generator.output.writer import MANIFEST, sha256
 from generator.render.titles import CONDENSED, LINE_POINTS, masthead_points
 from tests.golden_reports import report_text, snapshots
 from tests.helpers import DataDir
+
+PLAN_SHEET, SUMMARY_SHEET = "年度实施计划表", "分县（区）汇总"
+"""The built-in plan table template's sheet names."""
 
 # The source's own figures (攀委办〔2018〕40号): section 一 by district, annex 1 by year.
 SOURCE_DISTRICTS = {
@@ -187,11 +190,13 @@ def test_plan_table_is_laid_out_like_annex_1(built: Result) -> None:
 def test_plan_table_prints_clean(built: Result) -> None:
     """附件1 on one line, every header within its column, a long name's row tall enough for it:
     an 11 pt CJK character takes some 2.1 column units, so a row sized at 1.7 cut names off."""
-    from generator.documents.workbooks import LINE_HEIGHT, PLAN_HEADERS
+    from generator.documents.workbooks import LINE_HEIGHT
 
     ws = openpyxl.load_workbook(built.out / PLAN)[PLAN_SHEET]
     assert ws["A1"].value == "附件1" and not ws["A1"].alignment.wrap_text
-    for col, header in enumerate(PLAN_HEADERS, start=1):
+    headers = [ws.cell(3, col).value for col in range(1, 10)]
+    assert headers[6] == "预计投资(万元)"
+    for col, header in enumerate(headers, start=1):
         width = ws.column_dimensions[openpyxl.utils.get_column_letter(col)].width
         cjk = sum(1 for ch in header if ord(ch) > 0x2E7F)
         assert cjk * 2.1 + (len(header) - cjk) <= width, header

@@ -13,7 +13,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from generator.data.loader import load
-from generator.documents.workbooks import plan_workbook
+from generator.documents.plan_table import plan_workbook
 from generator.web.audit import AuditLog
 from tests.webapp import ACCOUNTS, csrf, login, make_app, make_instance
 

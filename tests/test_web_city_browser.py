@@ -69,7 +69,7 @@ def test_the_city_edits_a_report_text_and_replaces_the_plan_after_a_preview(
 
     import openpyxl
 
-    from generator.documents.workbooks import plan_workbook
+    from generator.documents.plan_table import plan_workbook
 
     base, data = server
     page = _login(browser, base, "city")

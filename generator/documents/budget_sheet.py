@@ -8,7 +8,9 @@ from typing import Any
 from generator.documents.project import RULE_NAMES
 from generator.errors import TemplateError
 from generator.render.blocks import Blocks, Formula, Row, Spans
-from generator.render.formulas import daxie_formula
+from generator.render.formulas import AMOUNT, PERCENT, daxie_formula
+from generator.render.templates import BUILTIN
+from generator.render.sheet_words import say
 from generator.rules.funding import Group, Policy, Split, number_text, policy_from
 
 BUDGET_COLUMNS = {
@@ -30,9 +32,8 @@ STYLES = (STYLE_TITLE, STYLE_NOTE, STYLE_SECTION, STYLE_HEAD, STYLE_TEXT, STYLE_
           STYLE_MONEY, STYLE_PERCENT)
 """Named cell styles of the budget template; a clerk restyles the summary by editing them."""
 
-CHECK_LABEL = "校核：各方合计减工程预算总额（应为0.00，本列不打印）"
-METER_CHECK_LABEL = "校核：管线项目表（箱）前加表（箱）后减金额（应为0.00，本列不打印）"
-"""The clerk's checks, written outside the print area (A:K)."""
+BUILTIN_TEMPLATE = BUILTIN / "xlsx" / "budget.xlsx"
+"""Where words a city's older copy of the template lacks are taken from."""
 PRINT_AREA = "A:K"
 """The printed columns of the budget sheet; anything right of them is for the clerk only."""
 
@@ -46,7 +47,7 @@ def budget_summary(context: dict[str, Any], spans: Spans, row: int) -> list[Row]
         raise TemplateError("工程预算及资金筹集表：{%tr budget_summary %} 之上须有 "
                             "{%tr for line in items %} 行，且项目须有预算项目")
     first, last = spans["items"]
-    rows = _Rows(first, last, row)
+    rows = _Rows(first, last, row, context)
     _budget_summary(rows, context, _policy(context["programme"]))
     return rows.specs
 
@@ -65,8 +66,11 @@ def _policy(programme: dict[str, Any]) -> Policy:
 class _Rows:
     """The summary rows being built under the line items, which know their own row numbers."""
 
-    def __init__(self, first: int, last: int, start: int) -> None:
+    def __init__(self, first: int, last: int, start: int, context: dict[str, Any]) -> None:
         self.first, self.last, self.start = first, last, start
+        self.context = context
+        self.story: list[str] = []
+        """The 各方金额计算 sentences, as Excel string expressions over the rows' cells."""
         self.specs: list[Row] = []
         # one section per split group as well: a programme may sort items into many categories
         digits = "一二三四五六七八九"
@@ -83,6 +87,22 @@ class _Rows:
         self.specs.append(spec)
         return row
 
+    def say(self, key: str, **values: Any) -> str:
+        """The words of the template's 程序用语 sheet under key, filled from values."""
+        return say(self.context, key, BUILTIN_TEMPLATE, **values)
+
+    def header(self, label: str, *heads: str) -> Row:
+        """A table's header row: 序号, the label over B:G, then the headings from H on."""
+        return _header(self.say("number_head"), label, *heads)
+
+    def tell(self, key: str, **values: Any) -> str:
+        """Words of the 程序用语 sheet as an Excel string expression: values given as
+        ``live(...)`` become figures of those cells as the sheet shows them, the rest plain text."""
+        text = self.say(key, **values)
+        parts = text.split(CELL)
+        return "&".join(f'"{p.replace(chr(34), chr(34) * 2)}"' if i % 2 == 0 else p
+                        for i, p in enumerate(parts) if p or i % 2)
+
     def heading(self, text: str) -> None:
         self.add({"A": f"{next(self.sections)}、{text}", "merge": ["A:K"],
                   "style": STYLE_SECTION, "height": 20})
@@ -96,19 +116,20 @@ class _Rows:
 def _budget_summary(rows: _Rows, ctx: dict[str, Any], policy: Policy) -> None:
     """Total, category subtotals, pipeline split, general split, totals by party."""
     names = policy.parties
-    total_row = rows.add({"A": "合计", "H": Formula(f"=SUM({rows.col('amount')})"),
+    total_row = rows.add({"A": rows.say("total"), "H": Formula(f"=SUM({rows.col('amount')})"),
                           "I": Formula(f"=SUM({rows.col('before_meter')})"),
                           "J": Formula(f"=SUM({rows.col('after_meter')})"),
                           "merge": ["A:G"], "bold": True})
     total = f"$H${total_row}"
     _meter_check(rows, rows.specs[total_row - rows.start])
     # The amount in 大写 is a formula too: it follows any edit of the lines above.
-    rows.add({"A": Formula(f'="工程预算总额（人民币大写）："&{daxie_formula(total)}'),
+    daxie = rows.say("total_daxie").replace('"', '""')
+    rows.add({"A": Formula(f'="{daxie}"&{daxie_formula(total)}'),
               "merge": ["A:K"], "style": STYLE_NOTE, "height": 22})
 
     # SUMIF on the category column, so a line moved to another category moves its amount too.
-    rows.heading("分类汇总")
-    rows.add(_header("类别", "金额（元）", "金额（万元）", "占预算比例"))
+    rows.heading(rows.say("categories"))
+    rows.add(rows.header(rows.say("category"), *_money_heads(rows)))
     for no, cat in enumerate(ctx["categories"], start=1):
         r = rows.next
         rows.add(_money_row(r, no, cat["name"], Formula(
@@ -129,8 +150,8 @@ def _budget_summary(rows: _Rows, ctx: dict[str, Any], policy: Policy) -> None:
     rows.specs[funding_first]["page_break"] = True
 
     # Every party's total is a sum of the cells above, so any change flows through.
-    rows.heading("资金来源汇总")
-    rows.add(_header("出资方", "金额（元）", "金额（万元）", "占预算比例"))
+    rows.heading(rows.say("sources"))
+    rows.add(rows.header(rows.say("party"), *_money_heads(rows)))
     # Every party the rules pay, in the programme's order; a party of no rule shows 0.
     paying = {*parts, *other, *policy.general.shares, *policy.pipeline.shares}
     sums = {k: "+".join([*([other[k]] if k in other else []), *parts.get(k, [])]) or "0"
@@ -148,17 +169,44 @@ def _budget_summary(rows: _Rows, ctx: dict[str, Any], policy: Policy) -> None:
     spec["I"] = Formula(f"=ROUND(H{all_rows}/10000,2)-" + "-".join(f"I{r}" for r in others))
     spec["J"] = Formula(f"=IF({total}=0,0,1-" + "-".join(f"J{r}" for r in others) + ")")
     first_party, last_party = min(party_rows.values()), max(party_rows.values())
-    row = _money_row(all_rows, "", "合计", Formula(f"=SUM(H{first_party}:H{last_party})"),
+    row = _money_row(all_rows, "", rows.say("total"), Formula(f"=SUM(H{first_party}:H{last_party})"),
                      total, bold=True)
     # The clerk's check stands right of the print area (columns M:N), not on the signed page.
-    row.update({"M": CHECK_LABEL, "N": Formula(f"=H{all_rows}-{total}")})
+    row.update({"M": rows.say("check"), "N": Formula(f"=H{all_rows}-{total}")})
     rows.add(row)
-    households = rows.add(_note_row("", "小区户数（户）", ctx["community"]["households"], "",
+    households = rows.add(_note_row("", rows.say("households"), ctx["community"]["households"], "",
                                     number_format="0_ "))
     residents = f"H{party_rows[policy.after_meter_party]}"
-    rows.add(_note_row("", f"{names[policy.after_meter_party]}户均分担（元/户）",
+    party = names[policy.after_meter_party]
+    rows.add(_note_row("", rows.say("per_household", party=party),
                        Formula(f"=IF(H{households}=0,0,ROUND({residents}/H{households},2))"),
-                       f"{names[policy.after_meter_party]}合计÷户数，四舍五入到分"))
+                       rows.say("per_household_how", party=party)))
+    # The sentence under the table, as a formula: it follows any edit of a quantity or a price.
+    shares = '&"；"&'.join(rows.tell("derivation_party", party=names[k], amount=live(f"H{r}", AMOUNT),
+                                 share=live(f"J{r}", PERCENT)) for k, r in party_rows.items())
+    ratios = "、".join(dict.fromkeys(g.split.ratio for g in groups))
+    story = [rows.tell("derivation_lead"), *rows.story, rows.tell("derivation_parties"), shares,
+             rows.tell("derivation_end"), rows.tell("derivation_note", total=live(total, AMOUNT), ratios=ratios)]
+    text = "&".join(part for part in story if part)
+    rows.add({"A": Formula("=" + text), "merge": ["A:K"], "style": STYLE_NOTE,
+              "height": _story_height(text)})
+
+
+CELL = "\ue000"
+"""Marks a live figure inside the words of a sentence (a private-use character no template holds)."""
+
+
+def live(ref: str, fmt: str) -> str:
+    """A figure of the sentence: the cell's value as the sheet shows it."""
+    return f'{CELL}TEXT({ref},"{fmt}"){CELL}'
+
+
+def _story_height(text: str) -> float:
+    """The row height the sentence needs across A:K: some 68 CJK characters a line at 11 pt, a
+    figure's digits half as wide (an amount about 6 characters' room, a share 3)."""
+    words = [p for p in text.split('"')[1::2] if p not in (AMOUNT, PERCENT)]
+    room = sum(len(p) for p in words) + 6 * text.count(AMOUNT) + 3 * text.count(PERCENT)
+    return max(30.0, (room // 68 + 1) * 15.0 + 8)
 
 
 def _meter_check(rows: _Rows, row: Row) -> None:
@@ -167,7 +215,7 @@ def _meter_check(rows: _Rows, row: Row) -> None:
     pipeline, rule = RULE_NAMES["pipeline"], rows.col("rule")
     sums = [f'SUMIF({rule},"{pipeline}",{rows.col(key)})'
             for key in ("before_meter", "after_meter", "amount")]
-    row.update({"M": METER_CHECK_LABEL, "N": Formula(f"=ROUND({sums[0]}-({sums[2]}-{sums[1]}),2)")})
+    row.update({"M": rows.say("meter_check"), "N": Formula(f"=ROUND({sums[0]}-({sums[2]}-{sums[1]}),2)")})
 
 
 def _pipeline_split(rows: _Rows, ctx: dict[str, Any], policy: Policy) -> dict[str, str]:
@@ -179,22 +227,22 @@ def _pipeline_split(rows: _Rows, ctx: dict[str, Any], policy: Policy) -> dict[st
     if not lines:
         return {}
     ratio = "、".join(f"{names[k]}{number_text(v)}%" for k, v in rule.shares.items())
-    rows.heading(f"管线项目分担（表（箱）前段：{ratio}，尾差由{names[rule.remainder_to]}承担；"
-                 f"表（箱）后段由{names[after_party]}承担）")
+    rows.heading(rows.say("pipeline_heading", ratio=ratio, remainder=names[rule.remainder_to],
+                          after=names[after_party]))
     # One column per party of the split, I onwards; the after-meter part stands right of them.
     columns = dict(zip(rule.shares, "IJ", strict=True))
-    rows.add(_header("改造项目", "表（箱）前\n金额", *(names[k] for k in columns),
-                     f"表（箱）后\n（{names[after_party]}）"))
+    rows.add(rows.header(rows.say("pipeline_item"), rows.say("before_meter"), *(names[k] for k in columns),
+                         rows.say("after_meter", party=names[after_party])))
     before, after = BUDGET_COLUMNS["before_meter"], BUDGET_COLUMNS["after_meter"]
     first = rows.next
     for no, (item_row, ln) in enumerate(lines, start=1):
         r = rows.next  # the split refers to cells of its own row
         split = _formulas(rule, f"H{r}", {k: f"{c}{r}" for k, c in columns.items()})
-        rows.add({"A": no, "B": f"{ln['item']}（第{ln['no']}项）",
+        rows.add({"A": no, "B": rows.say("pipeline_line", item=ln["item"], no=ln["no"]),
                   "H": Formula(f"={before}{item_row}"),
                   **{c: split[k] for k, c in columns.items()},
                   "K": Formula(f"={after}{item_row}"), "merge": ["B:G"]})
-    r = rows.add({"B": "合计", "merge": ["B:G"], "bold": True,
+    r = rows.add({"B": rows.say("total"), "merge": ["B:G"], "bold": True,
                   **{k: Formula(f"=SUM({k}{first}:{k}{rows.next - 1})") for k in "HIJK"}})
     return {**{k: f"{c}{r}" for k, c in columns.items()}, after_party: f"K{r}"}
 
@@ -207,53 +255,63 @@ def _general_split(
     rule, names = group.split, policy.parties
     funding = ctx["funding"]
     whole = number_text(rule.whole)
-    rows.heading(f"{group.label}分担（{'：'.join(names[k] for k in rule.shares)}＝{rule.ratio}，"
-                 f"尾差由{names[rule.remainder_to]}承担）")
-    rows.add(_header("项目", "金额（元）", "计算方法"))
+    rows.heading(rows.say("group_heading", group=group.label, parties="：".join(names[k] for k in rule.shares),
+                          ratio=rule.ratio, remainder=names[rule.remainder_to]))
+    rows.add(rows.header(rows.say("item"), rows.say("amount"), rows.say("how")))
     pipeline = RULE_NAMES["pipeline"]  # what the 资金渠道 column shows for a pipeline line
     general = f'SUMIF({rows.col("rule")},"<>{pipeline}",{rows.col("amount")})'
     if not policy.by_category:
-        label, formula = "一般项目及公共服务设施金额", general
-        how = f"资金渠道不是“{pipeline}”的各项金额之和"
+        label, formula = rows.say("general_amount"), general
+        how = rows.say("general_how", pipeline=pipeline)
     elif group.key:
-        label = f"{group.key}项目金额"
+        label = rows.say("group_amount", group=group.key)
         formula = (f'SUMIFS({rows.col("amount")},{rows.col("category")},"{group.key}",'
                    f'{rows.col("rule")},"<>{pipeline}")')
-        how = f"类别为“{group.key}”、资金渠道不是“{pipeline}”的各项金额之和"
+        how = rows.say("group_how", group=group.key, pipeline=pipeline)
     else:  # general items of the categories the programme does not list
-        label = "其他类别一般项目金额"
+        label = rows.say("other_amount")
         formula = general + "".join(
             f'-SUMIFS({rows.col("amount")},{rows.col("category")},"{g.key}",'
             f'{rows.col("rule")},"<>{pipeline}")' for g in policy.groups)
-        how = f"未按类别规定分担的各类别中，资金渠道不是“{pipeline}”的各项金额之和"
+        how = rows.say("other_how", pipeline=pipeline)
     items = rows.add(_note_row(1, label, Formula(f"={formula}"), how))
-    raised = {k: rows.add(_note_row(no, f"减：{names[k]}", funding.get("raised", funding)[k], "按筹集数填写"))
+    raised = {k: rows.add(_note_row(no, rows.say("less", what=names[k]), funding.get("raised", funding)[k],
+                                    rows.say("raised_how")))
               for no, k in enumerate(policy.raised if group.takes_raised else (), start=2)}
     taken = [f"H{r}" for r in raised.values()]
+    deducted = [(names[k], f"H{r}") for k, r in raised.items()]
     paid: dict[str, str] = {}
     no = 2 + len(raised)
     for c in group.contributions:
         measure = ""
         if c.measure:
-            unit = "建筑面积（㎡）" if c.measure == "floor_area" else "户数（户）"
+            unit = rows.say("floor_area" if c.measure == "floor_area" else "household_count")
             value = ctx["floor_area"] if c.measure == "floor_area" else ctx["community"]["households"]
-            measure = f"H{rows.add(_note_row('', unit, value or 0, '出资的计算依据'))}"
+            measure = f"H{rows.add(_note_row('', unit, value or 0, rows.say('measure_how')))}"
         left = "-".join([f"H{items}", *taken])
-        r = rows.add(_note_row(no, f"减：{c.text(names)}", Formula(f"={c.formula(measure, left)}"),
-                               "不超过上限和剩余金额"))
+        r = rows.add(_note_row(no, rows.say("less", what=c.text(names)), Formula(f"={c.formula(measure, left)}"),
+                               rows.say("contribution_how")))
         taken.append(f"H{r}")
+        deducted.append((names[c.party], f"H{r}"))
         paid[c.party] = "+".join(filter(None, [paid.get(c.party, ""), f"H{r}"]))
         no += 1
     numbers = "、".join(str(n) for n in range(2, no))
     base_no = no
-    base = rows.add(_note_row(base_no, "按比例分担的金额",
+    base = rows.add(_note_row(base_no, rows.say("base"),
                               Formula("=" + "-".join([f"H{items}", *taken])),
-                              f"第1项减第{numbers}项" if taken else "即第1项"))
+                              rows.say("base_how", numbers=numbers) if taken else rows.say("base_how_alone")))
+    # a deduction of nothing is left out of the sentence, as it is when the clerk clears the cell
+    less = "".join(CELL + f'IF({ref}=0,"",{rows.tell("derivation_less", what=name, amount=live(ref, AMOUNT))})' + CELL
+                   for name, ref in deducted)
+    what = (rows.say("derivation_group_what", group=group.label) if policy.by_category
+            else rows.say("derivation_what"))
+    rows.story.append(rows.tell("derivation_group", group=group.label if policy.by_category else "", what=what,
+                                items=live(f"H{items}", AMOUNT), less=less, base=live(f"H{base}", AMOUNT)))
     cells = {k: f"H{base + 1 + i}" for i, k in enumerate(rule.shares)}
     split = _formulas(rule, f"H{base}", cells)
     for no, (k, share) in enumerate(rule.shares.items(), start=base_no + 1):
-        how = (f"第{base_no}项减其他{len(rule.shares) - 1}方，承担尾差" if k == rule.remainder_to
-               else f"第{base_no}项×{number_text(share)}/{whole}，四舍五入到分")
+        how = (rows.say("remainder_how", base=base_no, others=len(rule.shares) - 1) if k == rule.remainder_to
+               else rows.say("share_how", base=base_no, share=number_text(share), whole=whole))
         rows.add(_note_row(no, f"{names[k]}（{rule.fraction(k)}）", split[k], how))
     out = dict(cells)
     for k, cell in paid.items():
@@ -266,9 +324,13 @@ def _formulas(rule: Split, base: str, cells: dict[str, str]) -> dict[str, Formul
     return {k: Formula(f"={text}") for k, text in rule.formulas(base, cells).items()}
 
 
-def _header(label: str, *heads: str) -> Row:
+def _money_heads(rows: _Rows) -> tuple[str, str, str]:
+    return rows.say("amount"), rows.say("amount_wan"), rows.say("share")
+
+
+def _header(number: str, label: str, *heads: str) -> Row:
     # A fixed height: Excel does not grow a row to fit wrapped text when it opens a file.
-    row: Row = {"A": "序号", "B": label, "style": STYLE_HEAD, "merge": ["B:G"], "height": 30}
+    row: Row = {"A": number, "B": label, "style": STYLE_HEAD, "merge": ["B:G"], "height": 30}
     row.update(zip("HIJK", heads, strict=False))
     if len(heads) < 4:  # the last heading spans to column K
         row["merge"].append(f"{'HIJK'[len(heads) - 1]}:K")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Literal
 
 from generator.data.loader import DataSet
@@ -63,8 +64,9 @@ def project_of(data: DataSet, target: Target) -> Project:
 Context = Callable[[DataSet, Target], dict[str, Any]]
 Needs = Callable[[DataSet, Target], str | None]
 """Why this document cannot be made yet (a Chinese reason), or None when it can."""
-Layout = Callable[[DataSet, Target], bytes]
-"""The finished file of a kind laid out in code rather than from a template."""
+Layout = Callable[..., bytes]
+"""The finished file of a kind laid out in code rather than from a template: (data, target), or
+(data, target, template folders) for a kind whose rows are laid into a ``row_template``."""
 Targets = Callable[[DataSet, int | None], list[Target]]
 """A district or city kind's documents for a year (None: every year it is made for)."""
 
@@ -93,6 +95,9 @@ class Kind:
     layout: Layout | None = None
     source: str = ""
     """What the manifest names as the template of a kind laid out in code."""
+    row_template: str | None = None
+    """For a kind laid out in code: the .xlsx template (path under a templates folder) holding its
+    words and look, whose model rows the program fills (render/xlsx_rows.py)."""
     blocks: Blocks = NO_BLOCKS
     """The program-written rows an Excel template of this kind may hold."""
     needs: Needs = always
@@ -117,6 +122,13 @@ class Kind:
     @property
     def suffix(self) -> str:
         return "." + self.template.rsplit(".", 1)[1] if self.template else self.layout_suffix
+
+    def lay_out(self, data: DataSet, target: Target, dirs: list[Path]) -> bytes:
+        """The file of a kind laid out in code, its row template looked up in dirs."""
+        assert self.layout is not None
+        if self.row_template is not None:
+            return self.layout(data, target, dirs)
+        return self.layout(data, target)
 
     def file_name(self) -> str:
         return f"{self.number:02d}-{self.name}{self.suffix}"
@@ -234,27 +246,27 @@ def _year(target: Target) -> int:
 
 
 def _plan_inputs(data: DataSet, target: Target) -> dict[str, Any]:
-    from generator.documents.workbooks import plan_inputs
+    from generator.documents.plan_table import plan_inputs
 
     return plan_inputs(data)
 
 
-def _plan_workbook(data: DataSet, target: Target) -> bytes:
-    from generator.documents.workbooks import plan_workbook
+def _plan_workbook(data: DataSet, target: Target, dirs: list[Path]) -> bytes:
+    from generator.documents.plan_table import plan_workbook
 
-    return plan_workbook(data)
+    return plan_workbook(data, dirs)
 
 
 def _assessment_inputs(data: DataSet, target: Target) -> dict[str, Any]:
-    from generator.documents.workbooks import assessment_inputs
+    from generator.documents.assessment import assessment_inputs
 
     return assessment_inputs(data, _year(target))
 
 
-def _assessment_workbook(data: DataSet, target: Target) -> bytes:
-    from generator.documents.workbooks import assessment_workbook
+def _assessment_workbook(data: DataSet, target: Target, dirs: list[Path]) -> bytes:
+    from generator.documents.assessment import assessment_workbook
 
-    return assessment_workbook(data, _year(target))
+    return assessment_workbook(data, _year(target), dirs)
 
 
 def _self_assessment(data: DataSet, target: Target) -> dict[str, Any]:
@@ -333,14 +345,14 @@ for _kind in [
     Kind("survey-tally", "意见征询结果汇总表", "汇总表", 10, "community", _tally,
          "docx/survey_tally.docx", needs=_needs_counts),
     Kind("plan-table", "年度实施计划表", "年度实施计划表", 7, "city", _plan_inputs,
-         layout=_plan_workbook, source=WORKBOOK_SOURCE,
+         layout=_plan_workbook, row_template="xlsx/plan_table.xlsx",
          targets=_plan_targets, path=lambda data, t: report.PLAN_PATH),
     Kind("pilot-report", "试点工作报告（年度工作总结）", "试点工作报告（试点以后年度为年度工作总结）", 8,
          "district", lambda data, t: report.report_context(data, _year(t), t.district),
          "docx/pilot_report.docx", targets=_report_targets, needs=_needs_chart_font,
          path=lambda data, t: report.report_path(data, _year(t), t.district)),
     Kind("assessment", "年度综合考评表", "年度综合考评表", 9, "city", _assessment_inputs,
-         layout=_assessment_workbook, source=WORKBOOK_SOURCE,
+         layout=_assessment_workbook, row_template="xlsx/assessment.xlsx",
          targets=_assessment_targets,
          path=lambda data, t: report.ASSESSMENT_PATH.format(year=_year(t), city=CITY)),
     Kind("statistics", "老旧小区改造进展统计月报", "进展统计月报", 11, "city",

@@ -22,6 +22,7 @@ from generator.render.env import TEXT_ENV, XML_ENV, static_risks
 from generator.render.images import Picture
 from generator.render.layout import REFERENCE_NAME, check_layout
 from generator.render.pictures import PhotoTable
+from generator.render.sheet_words import FORM_WORDS, WORDING_SHEET
 from generator.render.xlsx import BLOCK_ROW, LOOP_ROW
 from generator.render.ziputil import read_template
 
@@ -248,19 +249,42 @@ def _part_name(part: str) -> str:
 # ---------------------------------------------------------------- Excel templates
 
 
-def check_xlsx(path: Path, label: str, context: dict[str, Any] | None) -> list[TemplateFinding]:
-    """Every problem of one Excel template, by cell."""
+def _open_xlsx(path: Path, label: str) -> Any:
+    """An Excel template read with openpyxl, or the finding that says why it cannot be."""
     from openpyxl import load_workbook
 
     try:
         read_template(path, label)
-        wb = load_workbook(path)
+        return load_workbook(path)
     except TemplateError as exc:
-        return [TemplateFinding(label, "文件", str(exc))]
+        return TemplateFinding(label, "文件", str(exc))
     except Exception:  # openpyxl raises many kinds for a broken file
-        return [TemplateFinding(label, "文件", "不是有效的 .xlsx 文件")]
+        return TemplateFinding(label, "文件", "不是有效的 .xlsx 文件")
+
+
+def _check_wording(ws: Any, label: str) -> list[TemplateFinding]:
+    """The 程序用语 sheet: its words are filled by the program, so only their syntax is checked."""
+    found = []
+    for cell in ws["B"]:
+        if isinstance(cell.value, str) and "{" in cell.value:
+            try:
+                TEXT_ENV.parse(cell.value)
+            except TemplateSyntaxError as exc:
+                found.append(TemplateFinding(label, f"工作表“{ws.title}” {cell.coordinate}",
+                                             f"语法错误：{exc.message}"))
+    return found
+
+
+def check_xlsx(path: Path, label: str, context: dict[str, Any] | None) -> list[TemplateFinding]:
+    """Every problem of one Excel template, by cell."""
+    wb = _open_xlsx(path, label)
+    if isinstance(wb, TemplateFinding):
+        return [wb]
     found: list[TemplateFinding] = []
     for ws in wb.worksheets:
+        if ws.title == WORDING_SHEET:
+            found += _check_wording(ws, label)
+            continue
         for row in ws.iter_rows():
             scope: dict[str, Any] = {}
             for cell in row:
@@ -324,6 +348,19 @@ def check_folder(root: Path, data: DataSet, reference: Path | None = None) -> tu
         label = str(path)
         kind_key = "/".join(rel.split("/")[-2:])
         context = None
+        rows = row_templates()
+        if kind_key == FORM_WORDS:  # words only, filled by the program
+            wb = _open_xlsx(path, label)
+            found = [wb] if isinstance(wb, TemplateFinding) else (
+                _check_wording(wb[WORDING_SHEET], label) if WORDING_SHEET in wb.sheetnames
+                else [TemplateFinding(label, "文件", f"缺少工作表“{WORDING_SHEET}”")])
+            findings += found
+            checked.append(label)
+            continue
+        if kind_key in rows:
+            findings += check_row_template(path, label, rows[kind_key])
+            checked.append(label)
+            continue
         if kind_key in factories:
             if kind_key not in contexts:
                 contexts[kind_key] = factories[kind_key][1](data)
@@ -337,6 +374,52 @@ def check_folder(root: Path, data: DataSet, reference: Path | None = None) -> tu
             findings += check_layout_of(path, label, reference)
         checked.append(label)
     return findings, checked
+
+
+def row_templates() -> dict[str, dict[int, tuple[str, ...]]]:
+    """Template path → the model rows each of its sheets must have, for the kinds laid out in
+    code into a row template (render/xlsx_rows.py)."""
+    from generator.documents import assessment, plan_table
+
+    models = {plan_table.TEMPLATE: plan_table.MODELS, assessment.TEMPLATE: assessment.MODELS}
+    return {kind.row_template: models[kind.row_template] for kind in KINDS.values()
+            if kind.row_template is not None and kind.row_template in models}
+
+
+def check_row_template(path: Path, label: str, models: dict[int, tuple[str, ...]]) -> list[TemplateFinding]:
+    """A row template's sheets, its model rows ({%tr name %}) and the syntax of its tags."""
+    from generator.render.xlsx_rows import MARK
+
+    wb = _open_xlsx(path, label)
+    if isinstance(wb, TemplateFinding):
+        return [wb]
+    found: list[TemplateFinding] = []
+    if len(wb.worksheets) < len(models):
+        found.append(TemplateFinding(label, "工作表", f"应有{len(models)}个工作表，现有{len(wb.worksheets)}个"))
+    for number, ws in enumerate(wb.worksheets, start=1):
+        names = set()
+        for row in ws.iter_rows():
+            for cell in row:
+                text = cell.value
+                if not isinstance(text, str) or cell.data_type == "f":
+                    continue
+                mark = MARK.match(text) if cell.column == 1 else None
+                if mark:
+                    names.add(mark.group(1))
+                    text = text[mark.end():]
+                if "{" not in text and "}" not in text:
+                    continue
+                try:
+                    TEXT_ENV.parse(text)
+                except TemplateSyntaxError as exc:
+                    found.append(TemplateFinding(label, f"工作表“{ws.title}” {cell.coordinate}",
+                                                 f"语法错误：{exc.message}"))
+        for name in models.get(number, ()):
+            if name not in names:
+                found.append(TemplateFinding(
+                    label, f"工作表“{ws.title}”",
+                    f"缺少以 {{%tr {name} %}} 开头的行（程序按这一行的格式逐行填写数据，请从内置模板复制）"))
+    return found
 
 
 # ---------------------------------------------------------------- the fields a kind provides

@@ -13,15 +13,17 @@ import datetime as dt
 import hashlib
 import json
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import lru_cache
 from io import BytesIO
 from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
 
-from openpyxl import Workbook
+from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Alignment, Border, Font, NamedStyle, PatternFill, Protection, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.workbook.defined_name import DefinedName
@@ -36,7 +38,10 @@ from generator.documents.project import RULE_NAMES
 from generator.errors import OutputError
 from generator.intake.page_setup import one_page_wide
 from generator.output.writer import atomic_write, os_reason
+from generator.render.cells import put
 from generator.render.filters import q2
+from generator.render.templates import find_template, search_dirs
+from generator.render.sheet_words import FORM_WORDS, take_wording
 from generator.render.ziputil import deflate, fix_core_dates, read_members, write_zip
 from generator.rules.funding import line_rule, number_text, plan_funding, policy
 
@@ -50,6 +55,27 @@ SHEETS = ("基本情况", "意见征询", "预算项目", "其他资金", "参�
 """The visible sheets, in the order of the work; the import refuses a workbook missing one."""
 
 YES, NO = "是", "否"
+
+_WORDS: ContextVar[Mapping[str, str] | None] = ContextVar("form_words", default=None)
+
+
+def form_words(data: DataSet) -> dict[str, str]:
+    """The form's words: built-in text → the text the data folder's (or the built-in) template gives."""
+    path = find_template(FORM_WORDS, search_dirs(None, data.root))
+    stat = path.stat()
+    return dict(words_at(path, stat.st_mtime_ns, stat.st_size))
+
+
+@lru_cache(maxsize=8)
+def words_at(path: Path, mtime_ns: int, size: int) -> dict[str, str]:
+    """Read once per process and version of the file: an import reads hundreds of forms."""
+    return take_wording(load_workbook(path))
+
+
+def _w(text: str) -> str:
+    """A label, heading or note of the form in the words in effect (its own text when not listed)."""
+    words = _WORDS.get()
+    return words[text] if words is not None and text in words else text
 
 # ---------------------------------------------------------------- layout
 
@@ -585,32 +611,32 @@ def _validation(field: Field) -> DataValidation:
     if kind in ("choice", "bool", "unit"):
         # a named range on the hidden sheet: Excel and WPS cap an inline list at 255 characters
         dv = DataValidation(type="list", formula1=f"={field.choices}", allow_blank=True)
-        dv.error = f"请从下拉列表中选择{field.label}"
+        dv.error = _w("请从下拉列表中选择") + _w(field.label)
         if kind == "unit":  # units are free text: the list only helps
             dv.errorStyle = "warning"
-            dv.error = "不是常用单位；如确实如此，请点“是”保留"
+            dv.error = _w("不是常用单位；如确实如此，请点“是”保留")
     elif kind == "int":
         dv = DataValidation(type="whole", operator="between", formula1="0", formula2="1000000",
                             allow_blank=True)
-        dv.error = "请填写不小于0的整数（半角数字，不要写“户”等单位）"
+        dv.error = _w("请填写不小于0的整数（半角数字，不要写“户”等单位）")
     elif kind in ("money", "number"):
         dv = DataValidation(type="decimal", operator="between", formula1="0",
                             formula2="1000000000000", allow_blank=True)
-        dv.error = ("请填写不小于0的数字（元，最多两位小数；不要写千位分隔符或单位）"
-                    if kind == "money" else "请填写不小于0的数字（不要写单位）")
+        dv.error = _w("请填写不小于0的数字（元，最多两位小数；不要写千位分隔符或单位）"
+                      if kind == "money" else "请填写不小于0的数字（不要写单位）")
     elif kind == "date":
         dv = DataValidation(type="date", operator="between", formula1=str(_LOW_DATE),
                             formula2=str(_HIGH_DATE), allow_blank=True)
-        dv.error = "请填写日期，如 2018-06-01（1990年至2100年之间）"
+        dv.error = _w("请填写日期，如 2018-06-01（1990年至2100年之间）")
     else:
         dv = DataValidation(type="textLength", operator="lessThanOrEqual", formula1="10000",
                             allow_blank=True)
-        dv.error = "文字过长（最多10000个字符）"
-    dv.errorTitle = "填写有误"
+        dv.error = _w("文字过长（最多10000个字符）")
+    dv.errorTitle = _w("填写有误")
     dv.showErrorMessage = True
-    dv.promptTitle = field.label
-    dv.prompt = {"date": "日期，如 2018-06-01", "money": "金额（元）", "int": "整数",
-                 "number": "数字"}.get(kind, "从下拉列表选择" if field.choices else "文字")
+    dv.promptTitle = _w(field.label)
+    dv.prompt = _w({"date": "日期，如 2018-06-01", "money": "金额（元）", "int": "整数",
+                    "number": "数字"}.get(kind, "从下拉列表选择" if field.choices else "文字"))
     dv.showInputMessage = True
     return dv
 
@@ -627,9 +653,9 @@ class _Cached:
 
 
 def _header(ws: Worksheet, title: str, note: str, widths: dict[str, float]) -> None:
-    ws["A1"] = title
+    put(ws, 1, 1, title)  # holds the community's name
     ws["A1"].font = TITLE
-    ws["A2"] = note
+    ws["A2"] = _w(note)
     ws["A2"].font = Font(name="宋体", size=10, color="595959")
     for letter, width in widths.items():
         ws.column_dimensions[letter].width = width
@@ -643,7 +669,7 @@ def _header(ws: Worksheet, title: str, note: str, widths: dict[str, float]) -> N
 def _kv_head(ws: Worksheet, row: int) -> None:
     for col, text in (("A", "项目"), ("B", "填写内容"), ("C", "说明")):
         cell = ws[f"{col}{row}"]
-        cell.value = text
+        cell.value = _w(text)
         _style(cell, "head", bold=True)
 
 
@@ -653,24 +679,23 @@ _HINTS = {"date": "日期，如 2018-06-01", "money": "元，最多两位小数"
 
 def _kv_field(ws: Worksheet, row: int, field: Field, value: Any, checks: _Validations) -> None:
     label = ws[f"A{row}"]
-    label.value = field.label + ("（必填）" if field.required else "")
+    label.value = _w(field.label) + (_w("（必填）") if field.required else "")
     _style(label, "fixed")
-    cell = ws[f"B{row}"]
-    cell.value = _display(value, field)
+    cell = put(ws, row, 2, _display(value, field))
     _style(cell, "input", FORMATS[field.kind], locked=False, wrap=field.kind == "text")
     checks.add(ws, field, f"B{row}")
     if field.kind == "text" and isinstance(value, str) and len(value) > 18:
         # Excel and WPS do not grow a row for wrapped text on opening: some 18 characters a line
         ws.row_dimensions[row].height = 15 * min(15, -(-len(value) // 18))
     hint = ws[f"C{row}"]
-    hint.value = _HINTS.get(field.kind, "")
+    hint.value = _w(_HINTS[field.kind]) if field.kind in _HINTS else ""
     hint.font = Font(name="宋体", size=10, color="595959")
 
 
 def _kv_computed(ws: Worksheet, row: int, item: Computed, lay: Layout, ctx: Context,
                  cached: _Cached) -> None:
     label = ws[f"A{row}"]
-    label.value = item.label
+    label.value = _w(item.label)
     _style(label, "fixed")
     cell = ws[f"B{row}"]
     _style(cell, "fixed", item.fmt)
@@ -679,20 +704,20 @@ def _kv_computed(ws: Worksheet, row: int, item: Computed, lay: Layout, ctx: Cont
         cell.value = value
     else:
         cached.put(ws, f"B{row}", item.formula(lay), value)
-    ws[f"C{row}"].value = "自动计算，不必填写" if item.formula else "取自计划表"
+    ws[f"C{row}"].value = _w("自动计算，不必填写" if item.formula else "取自计划表")
     ws[f"C{row}"].font = Font(name="宋体", size=10, color="595959")
 
 
 def _table(ws: Worksheet, table: Table, lay: Layout, rows: list[Any], ctx: Context,
            checks: _Validations, cached: _Cached) -> None:
     title_row, head_row, first = lay.table_rows(table.key)
-    ws[f"A{title_row}"] = table.title
+    ws[f"A{title_row}"] = _w(table.title)
     ws[f"A{title_row}"].font = BOLD
     head = ws[f"A{head_row}"]
-    head.value = "序号"
+    head.value = _w("序号")
     _style(head, "head", bold=True)
     for index, column in enumerate(table.columns, start=2):
-        cell = ws.cell(head_row, index, column.label)
+        cell = ws.cell(head_row, index, _w(column.label))
         _style(cell, "head", bold=True, wrap=True)
     ws.row_dimensions[head_row].height = 30
     for offset in range(lay.capacity[table.key]):
@@ -704,7 +729,7 @@ def _table(ws: Worksheet, table: Table, lay: Layout, rows: list[Any], ctx: Conte
             cell = ws.cell(row, index)
             if isinstance(column, Field):
                 value = record if not column.path else (get(record, column.path) if record else None)
-                cell.value = _display(value, column)
+                put(ws, row, index, _display(value, column))
                 _style(cell, "input", FORMATS[column.kind], locked=False)
                 checks.add(ws, column, cell.coordinate)
             else:
@@ -714,7 +739,7 @@ def _table(ws: Worksheet, table: Table, lay: Layout, rows: list[Any], ctx: Conte
                            _line_value(ctx, column.label, offset))
     if table.key == "items":
         total = first + lay.capacity["items"]
-        ws.cell(total, 2, "合计")
+        ws.cell(total, 2, _w("合计"))
         _style(ws.cell(total, 2), "fixed", bold=True)
         cell = ws.cell(total, 7)
         _style(cell, "fixed", "#,##0.00", bold=True)
@@ -722,7 +747,7 @@ def _table(ws: Worksheet, table: Table, lay: Layout, rows: list[Any], ctx: Conte
         cached.put(ws, cell.coordinate, f"SUM(G{first}:G{total - 1})", amounts)
     if table.key == "buildings":
         total = first + lay.capacity["buildings"]
-        ws.cell(total, 2, "合计（应等于计划表户数）")
+        ws.cell(total, 2, _w("合计（应等于计划表户数）"))
         _style(ws.cell(total, 2), "fixed", bold=True)
         cell = ws.cell(total, 3)
         _style(cell, "fixed", "0", bold=True)
@@ -766,12 +791,20 @@ INSTRUCTIONS = (
 )
 
 
-def export_form(data: DataSet, community: Community) -> bytes:
+def export_form(data: DataSet, community: Community, words: Mapping[str, str] | None = None) -> bytes:
     """The 填报表 of one community, pre-filled from its project data, as .xlsx bytes."""
     values = plain_project(data, community.id)
     project = data.projects.get(community.id)
     ctx = Context(data, community, project)
     lay = Layout(capacities(values))
+    token = _WORDS.set(words if words is not None else form_words(data))
+    try:
+        return _export(data, community, values, ctx, lay)
+    finally:
+        _WORDS.reset(token)
+
+
+def _export(data: DataSet, community: Community, values: dict[str, Any], ctx: Context, lay: Layout) -> bytes:
     wb = Workbook()
     checks = _Validations()
     cached = _Cached()
@@ -826,10 +859,10 @@ _NOTES = {
 
 
 def _instructions(ws: Worksheet) -> None:
-    ws["A1"] = "填表说明"
+    ws["A1"] = _w("填表说明")
     ws["A1"].font = TITLE
     ws.column_dimensions["A"].width = 72
-    for row, text in enumerate(INSTRUCTIONS, start=3):
+    for row, text in enumerate(map(_w, INSTRUCTIONS), start=3):
         cell = ws.cell(row, 1, text)
         cell.font = FONT
         cell.alignment = Alignment(wrap_text=True, vertical="top")
@@ -856,7 +889,7 @@ def _lists(wb: Workbook, data: DataSet, values: dict[str, Any]) -> None:
         letter = get_column_letter(col)
         ws.cell(1, col, name)
         for row, text in enumerate(columns[name], start=2):
-            ws.cell(row, col, text)
+            put(ws, row, col, text)  # units typed in the data are among them
         ref = f"'{LISTS_SHEET}'!${letter}$2:${letter}${len(columns[name]) + 1}"
         wb.defined_names[name] = DefinedName(name, attr_text=ref)
     base = len(LISTS) + 2

@@ -237,18 +237,28 @@ def read_form(path: Path, data: DataSet, wb: Workbook | None = None
 
 
 def _check_labels(reader: _Reader, lay: F.Layout) -> None:
-    """The labels beside the input cells: a moved row or column would put values in wrong fields."""
+    """The labels beside the input cells: a moved row or column would put values in wrong fields.
+    A label may read as built in or in the data folder's words (a form exported before or after
+    the city changed them)."""
+    words = F.form_words(reader.data)
+
+    def known(label: object, built_in: str, exact: bool) -> bool:
+        if not isinstance(label, str):
+            return False
+        names = {built_in, words.get(built_in, built_in)}
+        return label in names if exact else any(label.startswith(n) for n in names)
+
     for sheet, index, fld in F.iter_fields():
         row = lay.field_row(sheet, index)
         label = reader.wb[sheet].cell(row, 1).value
-        if not (isinstance(label, str) and label.startswith(fld.label)):
+        if not known(label, fld.label, exact=False):
             reader.add(sheet, row, "A列", f"应为“{fld.label}”，现为{shown(label)}：行被插入、删除或移动过；"
                                          "请用原填报表重新填写")
     for table in F.TABLES:
         _, head, _ = lay.table_rows(table.key)
         ws = reader.wb[table.sheet]
         for col, column in enumerate(table.columns, start=2):
-            if ws.cell(head, col).value != column.label:
+            if not known(ws.cell(head, col).value, column.label, exact=True):
                 reader.add(table.sheet, head, f"{get_column_letter(col)}列",
                            f"表头应为“{column.label}”，现为{shown(ws.cell(head, col).value)}："
                            "行或列被插入、删除或移动过；请用原填报表重新填写")

@@ -85,7 +85,8 @@ def roster_workbook(data: DataSet, community: str) -> tuple[bytes, int]:
     from openpyxl.utils import get_column_letter
     from openpyxl.worksheet.datavalidation import DataValidation
 
-    from generator.intake.page_setup import one_page_wide, put
+    from generator.intake.page_setup import one_page_wide
+    from generator.render.cells import put
 
     path = roster_path(data, community)
     c = data.communities[community]

@@ -222,6 +222,13 @@ class Renderers:
                blocks: Blocks = NO_BLOCKS) -> bytes:
         return self.compiled(template, label, blocks).render(context)
 
+    def source(self, kind: Kind) -> str:
+        """What the manifest names as the template of a kind laid out in code: its row template
+        as found (a city's copy or the built-in one), else the code's own name."""
+        if kind.row_template is None:
+            return kind.source
+        return self.label(find_template(kind.row_template, self.dirs))
+
     def label(self, template: Path) -> str:
         for folder in self.dirs:
             if template.is_relative_to(folder):
@@ -232,7 +239,7 @@ class Renderers:
 def render_document(data: DataSet, kind: Kind, target: Target, renderers: Renderers) -> bytes:
     """One document's bytes, as a build makes them (for a download, a preview or a test)."""
     if kind.layout is not None:
-        return kind.layout(data, target)
+        return kind.lay_out(data, target, renderers.dirs)
     template = renderers.locate(kind, target.district)
     return renderers.render(template, kind.context(data, target), blocks=kind.blocks)
 
@@ -438,8 +445,8 @@ def run(
     def produced() -> Iterator[tuple[Entry, bytes]]:
         for job in progress(jobs):
             if job.kind.layout is not None:
-                payload = job.kind.layout(data, job.target)
-                source, dhash = job.kind.source, data_hash(job.kind.context(data, job.target))
+                payload = job.kind.lay_out(data, job.target, renderers.dirs)
+                source, dhash = renderers.source(job.kind), data_hash(job.kind.context(data, job.target))
             else:
                 payload, dhash = next(rendered)
                 source = labels[located[job.kind.key, job.target.district]]

@@ -420,12 +420,21 @@ def _rank(p: _Parser, args: list[Any]) -> Value:
     return Decimal(1 + sum(1 for v in values if (v < x if ascending else v > x)))
 
 
+AMOUNT = "#,##0.00"
+"""TEXT's format for an amount in a sentence: 6,852,000.00."""
+PERCENT = "0.0%"
+"""TEXT's format for a share in a sentence: 44.7%."""
 DBNUM2 = "[DBNum2][$-804]0"
 """Excel's number format for an integer in 大写 digits (1010101 → 壹佰零壹万零壹佰零壹)."""
 
 
 def _text_fn(p: _Parser, args: list[Any]) -> Value:
     fmt = p._scalar(args[1])
+    if fmt in (AMOUNT, PERCENT):
+        n = _num(p._scalar(args[0]))
+        if fmt == PERCENT:
+            return f"{(n * 100).quantize(Decimal('0.1'), rounding=ROUND_HALF_UP)}%"
+        return f"{n.quantize(Decimal('0.01'), rounding=ROUND_HALF_UP):,.2f}"
     if fmt != DBNUM2:
         raise Unsupported(f"TEXT 格式 {fmt}")
     n = _num(p._scalar(args[0]))

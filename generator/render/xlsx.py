@@ -61,6 +61,7 @@ from generator.errors import TemplateError
 from generator.render.blocks import NO_BLOCKS, Blocks, Formula, Row, Spans
 from generator.render.env import TEXT_ENV, render_budget, xml_safe
 from generator.render.formulas import cached
+from generator.render.sheet_words import WORDING, take_wording
 from generator.render.ziputil import Entry, deflate, normalize_zip, read_members, read_template, write_zip
 
 FIXED_TIME = dt.datetime(2000, 1, 1)
@@ -136,6 +137,7 @@ class CompiledXlsx:
             wb = load_workbook(path)
         except Exception as exc:  # openpyxl raises many kinds for a broken file
             raise TemplateError(f"模板 {self.label} 无法打开（不是有效的 .xlsx 文件）：{exc}") from None
+        self.wording = take_wording(wb)
         sheets = [_Sheet(ws, f"{path.name} {ws.title}", blocks) for ws in wb.worksheets]
         palette = _palette(wb, blocks) if any(s.block_rows for s in sheets) else {}
         # Saving after the palette is made puts every style a document can use in styles.xml.
@@ -155,6 +157,8 @@ class CompiledXlsx:
 
         Every formula carries its computed value (render/formulas.py), so previews show figures.
         """
+        if self.wording:
+            context = {**context, WORDING: self.wording}
         with render_budget():
             return cached(write_zip([
                 deflate(name, self.sheets[name].render(context).encode("utf-8"))
@@ -255,7 +259,7 @@ class _Sheet:
         elif isinstance(value, (dt.datetime, dt.date, dt.time)):
             value = to_excel(value)
         if isinstance(value, str) and not isinstance(value, Formula) and ("{{" in value or "{%" in value):
-            _text_template(value, where)  # a syntax error is reported before any document is made
+            text_template(value, where)  # a syntax error is reported before any document is made
             column = ws.column_dimensions
             width = next((d.width for d in column.values() if d.min and d.max and d.min <= cell.column <= d.max
                           and d.width), 8.43)
@@ -313,7 +317,7 @@ class _Sheet:
         assert row.loop is not None
         name, expr = row.loop
         where = f"{self.where}!A{row.number}"
-        items = _evaluate(expr, context, where)
+        items = evaluate(expr, context, where)
         if not isinstance(items, (list, tuple)):
             raise TemplateError(f"{where}：{expr} 不是列表，不能逐行重复")
         for index, item in enumerate(items):
@@ -413,25 +417,25 @@ def _value(cell: _Cell, context: dict[str, Any], local: dict[str, Any], where: s
     scope = {k: local[k] if k in local else context[k]
              for k in cell.names if k in local or k in context}
     if cell.lone:
-        value = _evaluate(cell.lone, scope, here)
+        value = evaluate(cell.lone, scope, here)
         if value is None:
             return None
         if isinstance(value, (int, Decimal)) and not isinstance(value, bool):
             return value
         if cell.exact:  # what rendering {{ expr }} would print, without rendering it again
-            return _fits(xml_safe(str(TEXT_ENV.finalize(value))), here) or None  # type: ignore[misc]
+            return fits(xml_safe(str(TEXT_ENV.finalize(value))), here) or None  # type: ignore[misc]
     try:
-        rendered = _text_template(cell.text, here).render(scope)
+        rendered = text_template(cell.text, here).render(scope)
     except JinjaError as exc:
         raise TemplateError(f"{here}：{exc}") from None
-    return _fits(xml_safe(rendered), here) or None
+    return fits(xml_safe(rendered), here) or None
 
 
 EXCEL_CELL_CHARS = 32_767
 """Excel keeps at most this many characters in a cell and cuts (or refuses to open) the rest."""
 
 
-def _fits(text: str, where: str) -> str:
+def fits(text: str, where: str) -> str:
     if len(text) > EXCEL_CELL_CHARS:
         raise TemplateError(f"{where}：填入的内容有{len(text)}个字符，超过 Excel 单元格的上限"
                             f"（{EXCEL_CELL_CHARS}个字符）；请缩短数据中的这段文字，或把它拆到几个单元格")
@@ -449,7 +453,7 @@ def _compiled_text(text: str) -> Template:
     return TEXT_ENV.from_string(text)
 
 
-def _text_template(text: str, where: str) -> Template:
+def text_template(text: str, where: str) -> Template:
     try:
         return _compiled_text(text)
     except JinjaError as exc:
@@ -465,7 +469,7 @@ def _field_path(expr: str) -> tuple[str, ...] | None:
     return tuple(match.group(0).strip().split("."))
 
 
-def _evaluate(expr: str, context: dict[str, Any], where: str) -> Any:
+def evaluate(expr: str, context: dict[str, Any], where: str) -> Any:
     try:
         path = _field_path(expr)
         if path is None or path[0] not in context:
