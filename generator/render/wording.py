@@ -1,0 +1,134 @@
+"""The sentences papers print that no template spells out: the built-in wording file, overridden
+key by key by the city's ``templates/wording.yaml`` in its data folder."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+from jinja2 import Template, TemplateSyntaxError, meta
+from jinja2.exceptions import TemplateAssertionError
+
+from generator.errors import Problem, TemplateError
+from generator.render.env import TEXT_ENV, render_bounded
+from generator.render.templates import BUILTIN
+
+BUILTIN_WORDING = BUILTIN / "wording.yaml"
+CITY_WORDING = Path("templates") / "wording.yaml"
+"""Where a city's own wording is, inside its data folder (beside its own templates)."""
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One sentence: its jinja2 text, the fields it may use and the file it came from."""
+
+    text: str
+    fields: frozenset[str]
+    source: Path
+    template: Template
+
+
+class Wording:
+    """Every sentence by key; ``say`` fills one in."""
+
+    def __init__(self, entries: dict[str, Entry]):
+        self.entries = entries
+
+    def say(self, key: str, **fields: Any) -> str:
+        """The sentence under key, filled in with fields (every declared field must be given)."""
+        entry = self.entries[key]
+        missing = entry.fields - fields.keys()
+        if missing:  # a program error, not a city's: the built-in file declares what is passed
+            raise TypeError(f"wording {key}: fields not passed: {sorted(missing)}")
+        try:
+            return render_bounded(entry.template, fields)
+        except Exception as exc:  # a city's sentence that fails on these figures
+            raise TemplateError(f"{entry.source} {key}：这句话无法生成：{exc}") from exc
+
+
+def _read(path: Path) -> dict[str, Any]:
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, UnicodeDecodeError) as exc:
+        raise TemplateError(f"{path}：无法读取措辞文件：{exc}") from exc
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f" 第{mark.line + 1}行" if mark is not None else ""
+        raise TemplateError(f"{path}{line}：措辞文件不是有效的 YAML：{getattr(exc, 'problem', exc)}") from exc
+    if not isinstance(raw, dict):
+        raise TemplateError(f"{path}：措辞文件应为“键: 句子”的列表")
+    return raw
+
+
+def _compile(path: Path, key: str, text: Any, fields: frozenset[str], problems: list[Problem]) -> Entry | None:
+    if not isinstance(text, str):
+        problems.append(Problem(path, "应为一句文字（用引号括起来）", key))
+        return None
+    try:
+        tree = TEXT_ENV.parse(text)
+        template = TEXT_ENV.from_string(text)
+    except (TemplateSyntaxError, TemplateAssertionError) as exc:
+        problems.append(Problem(path, f"句子写法有误：{exc.message}", key))
+        return None
+    unknown = sorted(meta.find_undeclared_variables(tree) - fields)
+    if unknown:
+        allowed = "、".join(sorted(fields)) or "（无）"
+        problems.append(Problem(path, f"用了没有的字段 {'、'.join(unknown)}；可用的字段：{allowed}", key))
+        return None
+    return Entry(text, fields, path, template)
+
+
+@lru_cache(maxsize=1)
+def _builtin() -> dict[str, Entry]:
+    problems: list[Problem] = []
+    entries = {}
+    for key, spec in _read(BUILTIN_WORDING).items():
+        entry = _compile(BUILTIN_WORDING, key, spec.get("text"), frozenset(spec.get("fields", ())), problems)
+        if entry is not None:
+            entries[key] = entry
+    if problems:
+        raise TemplateError("\n".join(str(p) for p in problems))
+    return entries
+
+
+@lru_cache(maxsize=8)
+def _city(path: Path, stamp: tuple[int, int]) -> tuple[dict[str, Entry], tuple[Problem, ...]]:
+    builtin = _builtin()
+    problems: list[Problem] = []
+    entries = {}
+    for key, text in _read(path).items():
+        if key not in builtin:
+            problems.append(Problem(path, "没有这个措辞键（请对照内置的 templates/wording.yaml）", str(key)))
+            continue
+        entry = _compile(path, key, text, builtin[key].fields, problems)
+        if entry is not None:
+            entries[key] = entry
+    return entries, tuple(problems)
+
+
+def wording_problems(data_root: Path | None) -> list[Problem]:
+    """What is wrong with the city's wording file: unknown keys, unknown fields, broken syntax."""
+    path = None if data_root is None else data_root / CITY_WORDING
+    if path is None or not path.is_file():
+        return []
+    try:
+        st = path.stat()
+        return list(_city(path, (st.st_mtime_ns, st.st_size))[1])
+    except TemplateError as exc:
+        return [Problem(path, str(exc).split("：", 1)[-1])]
+
+
+def wording(data_root: Path | None) -> Wording:
+    """The built-in sentences, with the city's own (``templates/wording.yaml`` in its data folder) over them."""
+    entries = dict(_builtin())
+    path = None if data_root is None else data_root / CITY_WORDING
+    if path is not None and path.is_file():
+        st = path.stat()
+        city, problems = _city(path, (st.st_mtime_ns, st.st_size))
+        if problems:
+            raise TemplateError("\n".join(str(p) for p in problems))
+        entries.update(city)
+    return Wording(entries)
