@@ -235,6 +235,10 @@ def project_context(data: DataSet, project: Project) -> dict[str, Any]:
         "funding_rules": funding_rules(data, project),
         "funding_text": (text := funding_text(data, project, funding) if funding else []),
         "funding_derivation": "".join(text[-2:]),
+        # the plan's paragraphs under its funding table: the 尾差 note first, beside the table
+        "funding_paragraphs": ([note] if funding and (note := rounding_note(
+            data, [funding.by_party[k] for k in paying(policy(data.programme), funding)], funding.total)) else [])
+        + text[:-1],
         "funding_how": funding_derivations(data, project, funding) if funding else {},
         "share_note": share_note(data, funding) if funding else "",
         "funding_brief": funding_brief(data, project),
