@@ -94,6 +94,10 @@ def test_the_papers_name_the_programmes_own_parties(data: DataSet, papers: dict[
     # its rules in its own words: per-㎡ contributions with caps, 双过半, the three splits
     assert "完善类（" in plan and "业主按每平方米建筑面积15元出资，最多200000元，其余由" in plan
     assert "各类项目分担比例不同" in plan
+    application = next(t for p, t in papers.items() if p.endswith("滨江花园/02-改造申请书.docx"))
+    for text in (plan, application):  # 双过半, not the seed's minimum support rate
+        assert "符合本方案的同意规则（按小区计票，同意的户数和建筑面积均超过全部户数和建筑面积的50%）" in text
+        assert "居民支持率不低于" not in text
 
 
 def test_the_money_adds_up_in_python_and_in_the_budget_workbook(data: DataSet, tmp_path: Path) -> None:

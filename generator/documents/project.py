@@ -144,6 +144,20 @@ def _management(data: DataSet, project: Project) -> dict[str, Any]:
     }
 
 
+def survey_result(data: DataSet, project: Project, survey: dict[str, Any] | None) -> str:
+    """The application's and the plan's sentence on the survey, against the programme's own
+    consent rule (or its minimum support rate), or "" before the survey."""
+    if survey is None:
+        return ""
+    prog = data.programme
+    consent = prog.eligibility.consent
+    return wording(data.root).say(
+        "survey.result", date=cn_date(survey["date"]), asked=survey["asked"], support=survey["support"],
+        oppose=survey["oppose"], no_answer=survey["no_answer"], rate=percent(survey["rate"]),
+        met=meets_support(data, project), min_percent=prog.eligibility.min_support_percent,
+        consent_rule=consent_text(consent, wording(data.root)) if consent else "")
+
+
 def _arrangements(data: DataSet, project: Project) -> str:
     """The notice's 实施安排: who builds and supervises, and when."""
     u, d = project.units, project.dates
@@ -223,6 +237,7 @@ def project_context(data: DataSet, project: Project) -> dict[str, Any]:
         "problems": list(project.problems),
         "buildings": [{"name": b.name, "households": b.households} for b in project.buildings],
         "survey": survey,
+        "survey_result": survey_result(data, project, survey),
         "survey_said": wording(data.root).say(
             "notice.survey", asked=survey["asked"] if survey else 0, support=survey["support"] if survey else 0,
             rate=percent(survey["rate"]) if survey else ""),
