@@ -158,6 +158,23 @@ def survey_result(data: DataSet, project: Project, survey: dict[str, Any] | None
         consent_rule=consent_text(consent, wording(data.root)) if consent else "")
 
 
+def _plan_sentences(data: DataSet, project: Project) -> dict[str, Any]:
+    """The plan's overview, schedule and each unit (or who will choose it), as sentences."""
+    c, u, d = data.communities[project.community], project.units, project.dates
+    say = wording(data.root).say
+    built = c.built + ("年" if c.built and c.built[-1].isdigit() else "") if c.built else ""
+    return {
+        "overview": say("plan.overview", name=c.name, district=c.district, location=c.location or "",
+                        built=built, households=c.households, buildings=len(project.buildings),
+                        street_office=project.street_office, committee=project.community_committee,
+                        year=c.year, investment_wan=c.investment_wan),
+        "schedule": say("plan.schedule", start=cn_date(d.start) if d.start else "",
+                        completion=cn_date(d.completion) if d.completion else ""),
+        "units_said": {key: say("plan.unit", name=getattr(u, key) or "", street_office=project.street_office)
+                       for key in ("design", "cost_consulting", "construction", "supervision")},
+    }
+
+
 def _arrangements(data: DataSet, project: Project) -> str:
     """The notice's 实施安排: who builds and supervises, and when."""
     u, d = project.units, project.dates
@@ -264,6 +281,7 @@ def project_context(data: DataSet, project: Project) -> dict[str, Any]:
         ],
         "units": project.units.model_dump(),
         "arrangements": _arrangements(data, project),
+        **_plan_sentences(data, project),
         "dates": project.dates.model_dump(),
         "notice_days": notice_days,
         "contact": project.contact.model_dump() if project.contact else None,
