@@ -144,7 +144,7 @@ def _management(data: DataSet, project: Project) -> dict[str, Any]:
     }
 
 
-def survey_result(data: DataSet, project: Project, survey: dict[str, Any] | None) -> str:
+def survey_result(data: DataSet, survey: dict[str, Any] | None, met: bool) -> str:
     """The application's and the plan's sentence on the survey, against the programme's own
     consent rule (or its minimum support rate), or "" before the survey."""
     if survey is None:
@@ -154,7 +154,7 @@ def survey_result(data: DataSet, project: Project, survey: dict[str, Any] | None
     return wording(data.root).say(
         "survey.result", date=cn_date(survey["date"]), asked=survey["asked"], support=survey["support"],
         oppose=survey["oppose"], no_answer=survey["no_answer"], rate=percent(survey["rate"]),
-        met=meets_support(data, project), min_percent=prog.eligibility.min_support_percent,
+        met=met, min_percent=prog.eligibility.min_support_percent,
         consent_rule=consent_text(consent, wording(data.root)) if consent else "")
 
 
@@ -254,11 +254,11 @@ def project_context(data: DataSet, project: Project) -> dict[str, Any]:
         "problems": list(project.problems),
         "buildings": [{"name": b.name, "households": b.households} for b in project.buildings],
         "survey": survey,
-        "survey_result": survey_result(data, project, survey),
+        "survey_result": survey_result(data, survey, support_ok := meets_support(data, project)),
         "survey_said": wording(data.root).say(
             "notice.survey", asked=survey["asked"] if survey else 0, support=survey["support"] if survey else 0,
             rate=percent(survey["rate"]) if survey else ""),
-        "support_ok": meets_support(data, project),
+        "support_ok": support_ok,
         "in_gas_company_area": project.in_gas_company_area,
         "floor_area": project.floor_area,
         "items": lines,

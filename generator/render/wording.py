@@ -31,14 +31,32 @@ class Entry:
     template: Template
 
 
+MEMO_SIZE = 50_000
+"""Sentences remembered per wording: a programme's papers say the same few hundred again and again."""
+
+
 class Wording:
     """Every sentence by key; ``say`` fills one in."""
 
     def __init__(self, entries: dict[str, Entry]):
         self.entries = entries
+        self._memo: dict[tuple[Any, ...], str] = {}
 
     def say(self, key: str, **fields: Any) -> str:
         """The sentence under key, filled in with fields (every declared field must be given)."""
+        memo_key = (key, *sorted(fields.items()))
+        try:
+            return self._memo[memo_key]
+        except KeyError:
+            pass
+        except TypeError:  # a field that cannot be a key (a list): said afresh each time
+            return self._say(key, fields)
+        if len(self._memo) >= MEMO_SIZE:
+            self._memo.clear()
+        text = self._memo[memo_key] = self._say(key, fields)
+        return text
+
+    def _say(self, key: str, fields: dict[str, Any]) -> str:
         entry = self.entries[key]
         missing = entry.fields - fields.keys()
         if missing:  # a program error, not a city's: the built-in file declares what is passed
@@ -121,14 +139,27 @@ def wording_problems(data_root: Path | None) -> list[Problem]:
         return [Problem(path, str(exc).split("：", 1)[-1])]
 
 
+_LOADED: dict[Path | None, tuple[Path | None, tuple[int, int] | None, Wording]] = {}
+"""Per data folder: its wording file's path, the stamp it was read at, the sentences."""
+
+
 def wording(data_root: Path | None) -> Wording:
     """The built-in sentences, with the city's own (``templates/wording.yaml`` in its data folder) over them."""
+    held = _LOADED.get(data_root)
+    path = held[0] if held is not None else None if data_root is None else data_root / CITY_WORDING
+    try:
+        st = path.stat() if path is not None else None
+    except OSError:
+        st = None
+    stamp = (st.st_mtime_ns, st.st_size) if st is not None else None
+    if held is not None and held[1] == stamp:
+        return held[2]
     entries = dict(_builtin())
-    path = None if data_root is None else data_root / CITY_WORDING
-    if path is not None and path.is_file():
-        st = path.stat()
-        city, problems = _city(path, (st.st_mtime_ns, st.st_size))
+    if path is not None and stamp is not None:
+        city, problems = _city(path, stamp)
         if problems:
             raise TemplateError("\n".join(str(p) for p in problems))
         entries.update(city)
-    return Wording(entries)
+    said = Wording(entries)
+    _LOADED[data_root] = (path, stamp, said)
+    return said
