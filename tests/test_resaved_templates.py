@@ -146,13 +146,6 @@ def _notice_built_from(data_root: Path, out: Path) -> str:
     return docx_text(result.paths[0])
 
 
-@pytest.fixture
-def data_root(tmp_path: Path, bundled: DataSet) -> Path:
-    root = tmp_path / "data"
-    shutil.copytree(bundled.root, root, ignore=shutil.ignore_patterns("templates"))
-    return root
-
-
 def test_a_clerks_reworded_sentence_is_in_the_next_notice(data_root: Path, tmp_path: Path) -> None:
     before = _notice_built_from(data_root, tmp_path / "before")
     assert OPENING in before

@@ -12,24 +12,13 @@ import pytest
 from click.testing import CliRunner
 
 from generator.cli import main
-from generator.data.loader import DataSet, load
+from generator.data.loader import DataSet
 from generator.documents.kinds import KINDS, community_target
-from generator.output.pipeline import Renderers, Selection, build, render_document
+from generator.output.pipeline import Renderers, render_document
 from generator.render.wording import BUILTIN_WORDING, CITY_WORDING, wording
 from generator.rules.funding import line_rule, plan_funding
 from tests.snapshot import docx_text
-
-
-@pytest.fixture
-def data_root(tmp_path: Path, bundled: DataSet) -> Path:
-    root = tmp_path / "data"
-    shutil.copytree(bundled.root, root, ignore=shutil.ignore_patterns("templates"))
-    return root
-
-
-def _notice(data_root: Path, out: Path) -> str:
-    result = build(load(data_root), out, Selection(project="dongqu-01", kinds=("notice",)))
-    return docx_text(result.paths[0])
+from tests.test_resaved_templates import _notice_built_from as _notice
 
 
 def _city_wording(data_root: Path, text: str) -> None:
@@ -96,6 +85,14 @@ def test_a_wrong_city_wording_is_named_by_validate_and_stops_the_build(
                                       "--project", "dongqu-01", "--kind", "notice"])
     assert built.exit_code != 0
     assert not list((tmp_path / "out").rglob("*.docx"))
+
+
+def test_a_sentence_that_would_be_huge_is_refused(data_root: Path, tmp_path: Path) -> None:
+    from generator.errors import TemplateError
+
+    _city_wording(data_root, 'notice.survey: "{% for i in range(90000) %}同意同意{% endfor %}"\n')
+    with pytest.raises(TemplateError, match="notice.survey"):
+        _notice(data_root, tmp_path / "out")
 
 
 # ---------------------------------------------------------------- what the papers say, against their figures
