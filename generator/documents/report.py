@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from decimal import Decimal
 from typing import Any
@@ -36,7 +37,6 @@ ASSESSMENT_PATH = "{year}/{city}/{year}年度综合考评表.xlsx"
 STATISTICS_PATH = "{year}/{city}/{year}年度老旧小区改造进展统计月报.xlsx"
 REPORT_PATH = "{year}/{folder}/{year}年老旧小区改造{doc}{suffix}.docx"
 CITY_SUFFIX = "（汇总）"
-CITY_GOVERNMENT = "{city}人民政府"
 SAMPLE_MARK = "示例：本文件由虚构的示例数据生成，不是正式公文"
 FILL = "【待填写：{who}{what}】"
 NOT_STARTED = "尚无项目资料"
@@ -65,9 +65,6 @@ MASTHEAD = "{sender}文件"
 DOC_NUMBER = "{code}〔{year}〕{number}号"
 CC = "抄送：{names}。"
 PRINTED = "{office}　　{date}印发"
-FIGURE = "图{n}　{text}"
-PLAN_CHART = "{target}与实际完成情况"
-FUNDING_CHART = "各方资金实际到位情况（万元）"
 TARGET_ROWS = ("小区个数（个）", "改造户数（户）", "投资（万元）")
 DISTRICT_HEADS = {"targets": "（一）计划完成情况", "projects": "（二）项目完成情况",
                   "funding": "（三）资金到位情况"}
@@ -255,25 +252,23 @@ def _district_row(name: str, t: Totals, rows: list[ProjectFigures]) -> dict[str,
 def _bodies(data: DataSet, names: list[str]) -> str:
     """'各县（区）政府及××管委会': how the source names the districts' governing bodies."""
     governments = [n for n in names if data.districts[n].body_type == "政府"]
-    committees = [f"{n}管委会" for n in names if data.districts[n].body_type == "管委会"]
-    parts = ["各县（区）政府"] if governments else []
-    if committees:
-        parts.append("、".join(committees))
-    return "及".join(parts)
+    committees = [n for n in names if data.districts[n].body_type == "管委会"]
+    return wording(data.root).say("report.bodies", governments=len(governments), committees=tuple(committees))
 
 
-def _charts(targets: list[dict[str, Any]], values: list[tuple[Decimal, Decimal]], sums: Printed,
-            funding_total: dict[str, str], parties: dict[str, str], target_label: str) -> dict[str, Any]:
+def _charts(say: Callable[..., str], targets: list[dict[str, Any]], values: list[tuple[Decimal, Decimal]],
+            sums: Printed, funding_total: dict[str, str], parties: dict[str, str],
+            target_label: str) -> dict[str, Any]:
     """图1 planned against done (the 完成情况 table's rows), 图2 the money by source (the 资金到位
     table's 合计 row) once any came in; each figure as its table prints it."""
     pairs = [Pair(row["name"], planned, done, str(row["target"]), str(row["done"]), row["rate"])
              for row, (planned, done) in zip(targets, values, strict=True)]
-    caption = FIGURE.format(n=1, text=PLAN_CHART.format(target=target_label))
+    caption = say("report.plan_chart", n=1, target=target_label)
     out: dict[str, Any] = {"plan": {"picture": plan_chart(pairs, caption), "caption": caption,
                                     "pairs": [asdict(p) for p in pairs]}}
     out["funding"] = None
     if sums.total:
-        caption = FIGURE.format(n=2, text=FUNDING_CHART)
+        caption = say("report.funding_chart", n=2)
         names = [parties[k] for k in sums.parts]
         values_ = list(sums.parts.values())
         texts = [funding_total[k] for k in sums.parts]
@@ -303,7 +298,7 @@ def report_context(data: DataSet, year: int, district: str | None = None) -> dic
         heads = dict(DISTRICT_HEADS)
     else:
         sender = prog.report_recipient
-        recipient = CITY_GOVERNMENT.format(city=prog.city)
+        recipient = say("report.city_government", city=prog.city)
         p = prog.pilot
         target = (p.communities, p.households, p.investment_wan) if pilot else plan
         target_label = words["target"]
@@ -362,7 +357,7 @@ def report_context(data: DataSet, year: int, district: str | None = None) -> dic
         "heads": heads,
         "target_label": target_label,
         "targets": targets,
-        "charts": _charts(targets, plan_values, sums, funding_total, prog.parties.ordered(),
+        "charts": _charts(say, targets, plan_values, sums, funding_total, prog.parties.ordered(),
                           target_label),
         "districts": district_rows,
         "district_total": _district_row(CITY, t, rows),
