@@ -157,6 +157,12 @@ def test_the_reports_count_the_money_of_every_party(data: DataSet, papers: dict[
     assert sum(paid.values(), Decimal(0)) == Decimal("1500000.00")
     # central and provincial subsidies are money paid in like any other party's
     assert "各方实际到位资金150万元" in report and "| 合计 | 54 | 24 | 300.00 | 150.00 |" in report
+    # the funding table has a column for each of the programme's parties, and its row adds up
+    head = next(ln for ln in report.splitlines() if ln.startswith("| 序号 | 小区名称 | ") and "合计" in ln)
+    assert head.split(" | ")[2:-1] == list(data.programme.parties.ordered().values())
+    row = next(ln for ln in report.splitlines() if ln.startswith("| 1 | 滨江花园 | 42.06"))
+    cells = [Decimal(c) for c in row.strip("| ").split(" | ")[2:]]
+    assert sum(cells[:-1]) == cells[-1] == Decimal("150.00")
 
 
 def test_a_paper_before_the_programme_says_the_programmes_own_neutral_basis() -> None:

@@ -235,7 +235,7 @@ def _project_rows(rows: list[ProjectFigures]) -> tuple[list[dict[str, Any]], lis
         })
         money = {k: _money(p.parts[k]) if p else NONE_YET for k in row_keys(rows)}
         total = _money(p.total) if p else NONE_YET
-        funding.append({"no": no, "name": c.name, **money, "total": total})
+        funding.append({"no": no, "name": c.name, **money, "amounts": list(money.values()), "total": total})
     return projects, funding
 
 
@@ -367,6 +367,9 @@ def report_context(data: DataSet, year: int, district: str | None = None) -> dic
                           "actual": _money(sums.total), "stage": f"完工{t.finished}个"},
         "funding": funding,
         "funding_total": funding_total,
+        # the funding table's columns: the programme's parties, as many as it has
+        "funding_parties": [prog.parties.ordered()[k] for k in sums.parts],
+        "funding_total_amounts": [funding_total[k] for k in sums.parts],
         "parties": prog.parties.ordered(),
         **_narratives(data, year, district),
         "closing": say("report.closing"),
