@@ -427,6 +427,7 @@ COVERED = {
     "OUT-PATHS",  # its cases are in tests/test_hard_cases_paths.py, beside the folders it guards
     "ROSTER-ROWS", "SURVEY-ROSTER",  # cases in tests/test_roster.py, with the roster files they read
     "ACCEPT-CONCLUSION", "DATE-BEFORE-ISSUANCE",  # cases in tests/test_papers.py, beside the papers
+    "WORDING",  # cases in tests/test_wording.py, beside the sentences it guards
 }
 
 

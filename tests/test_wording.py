@@ -87,6 +87,19 @@ def test_a_wrong_city_wording_is_named_by_validate_and_stops_the_build(
     assert not list((tmp_path / "out").rglob("*.docx"))
 
 
+def test_the_wording_rule_names_each_problem_and_passes_a_good_file(data_root: Path) -> None:
+    from generator.data.loader import load
+    from generator.rules.checks import check_wording
+
+    _city_wording(data_root, 'notice.survey: "{{ households }}户"\nnotice.nosuch: "x"\nbrief: "{% if x %}"\n')
+    found = list(check_wording(load(data_root)))
+    assert [(f.rule, f.severity, f.field) for f in found] == [
+        ("WORDING", "error", "notice.survey"), ("WORDING", "error", "notice.nosuch"), ("WORDING", "error", "brief")]
+    assert all(f.file == str(data_root / CITY_WORDING) for f in found)
+    _city_wording(data_root, 'notice.survey: "共征询{{ asked }}户。"\n')
+    assert list(check_wording(load(data_root))) == []
+
+
 def test_a_sentence_that_would_be_huge_is_refused(data_root: Path, tmp_path: Path) -> None:
     from generator.errors import TemplateError
 
