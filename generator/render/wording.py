@@ -100,7 +100,7 @@ def _compile(path: Path, key: str, text: Any, fields: frozenset[str], problems: 
         tree = TEXT_ENV.parse(text)
         template = TEXT_ENV.from_string(text)
     except (TemplateSyntaxError, TemplateAssertionError) as exc:
-        problems.append(Problem(path, f"句子写法有误：{exc.message}", key))
+        problems.append(Problem(path, f"句子写法有误：{_syntax_message(exc.message or '')}", key))
         return None
     unknown = sorted(meta.find_undeclared_variables(tree) - fields)
     if unknown:
@@ -108,6 +108,17 @@ def _compile(path: Path, key: str, text: Any, fields: frozenset[str], problems: 
         problems.append(Problem(path, f"用了没有的字段 {'、'.join(unknown)}；可用的字段：{allowed}", key))
         return None
     return Entry(text, fields, path, template)
+
+
+def _syntax_message(message: str) -> str:
+    """Jinja's message in a clerk's words where it is a common slip, else as Jinja says it."""
+    if message.startswith("Unexpected end of template"):
+        return "{% if %} 或 {% for %} 缺少对应的 {% endif %} 或 {% endfor %}"
+    if message.startswith("No filter named"):
+        return f"没有这个过滤器：{message.split(chr(39))[1] if chr(39) in message else message}"
+    if message.startswith("unexpected '}'") or message.startswith("unexpected end of template"):
+        return "花括号没有配对"
+    return message
 
 
 @lru_cache(maxsize=1)
