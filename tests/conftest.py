@@ -42,3 +42,13 @@ def reports_build(tmp_path_factory: pytest.TempPathFactory, bundled: DataSet) ->
     from generator.output.pipeline import build_reports
 
     return build_reports(bundled, tmp_path_factory.mktemp("reports-all") / "output")
+
+
+@pytest.fixture
+def data_root(tmp_path: Path, bundled: DataSet) -> Path:
+    """A copy of the bundled data folder a test may change (without any templates/ of its own)."""
+    import shutil
+
+    root = tmp_path / "data"
+    shutil.copytree(bundled.root, root, ignore=shutil.ignore_patterns("templates"))
+    return root

@@ -20,8 +20,8 @@ from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.worksheet import Worksheet
 
 from generator.data.loader import BUNDLED_DATA, DataSet, load
-from generator.documents.budget_sheet import BUDGET_BLOCKS
-from generator.documents.project import project_context
+from generator.documents.budget_sheet import BUDGET_BLOCKS, CHECK_LABEL
+from generator.documents.project import party_names, project_context
 from generator.errors import TemplateError
 from generator.render.filters import daxie, q2
 from generator.render.xlsx import render_workbook
@@ -335,7 +335,7 @@ def section(ws: Worksheet, title: str) -> dict[str, Any]:
 def assert_matches(ws: Worksheet, data: DataSet) -> None:
     """The recomputed workbook shows exactly the code's funding plan."""
     funding = funding_of(data)
-    names = data.programme.parties.ordered()
+    names = party_names(data, data.communities[COMMUNITY].district)
     by_party = section(ws, "资金来源汇总")
     for key in PARTIES:
         assert key in by_party or names[key] in by_party, key

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +17,6 @@ from generator.documents.kinds import KINDS
 from generator.documents.project import project_context
 from generator.documents.report import report_context
 from generator.output.pipeline import Result
-from generator.render.filters import wan_parts
 from tests.helpers import DataDir, good_project
 from tests.snapshot import docx_text
 from tests.test_rules import only
@@ -80,14 +79,22 @@ def _documents(*results: Result) -> list[Path]:
 def test_every_printed_total_is_the_sum_of_the_printed_cells(
         full_build: Result, reports_build: Result) -> None:
     problems: list[str] = []
-    checked = 0
+    checked = excused = 0
     for path in _documents(full_build, reports_build):
+        text = docx_text(path)
         for n, rows in enumerate(_tables(path), start=1):
             if any(r[0] in TOTAL_LABELS for r in rows) or rows[0][-1] in TOTAL_LABELS:
                 checked += 1
-                problems += _sum_problems(f"{path.name} 表{n}", rows)
+                for problem in _sum_problems(f"{path.name} 表{n}", rows):
+                    # plainly rounded shares that miss 100 % by a 尾差 the paper states beside the table
+                    got = re.search(r"“占比”列各行相加([\d.]+)，合计印100$", problem)
+                    if got and f"占比合计{Decimal(got[1]):.1f}%，与100%相差" in text:
+                        excused += 1
+                        continue
+                    problems.append(f"{path.parent.name}/{problem}")
     assert checked >= 50
     assert problems == []
+    assert excused > 0  # the bundled plans have shares whose plain rounding misses 100 %
 
 
 # ---------------------------------------------------------------- acceptance: a failed item
@@ -350,7 +357,8 @@ def test_every_figure_is_the_same_in_every_paper_of_a_community(full_build: Resu
             # the notice's 万元 are the plan table's 元 under the one rounding policy
             rows = re.findall(r"^\| \d+ \| (\S+) \| ([\d,]+\.\d\d) \| [^|]+ \| [\d.]+% \|$", plan,
                               re.M)
-            wan = wan_parts([Decimal(a.replace(",", "")) for _, a in rows])
+            # plain rounding of each amount, as the plan's own 元 say
+            wan = [(Decimal(a.replace(",", "")) / 10000).quantize(Decimal("0.01"), ROUND_HALF_UP) for _, a in rows]
             assert rows, folder.name
             for (party, _), w in zip(rows, wan, strict=True):
                 assert f"{party}{w:,.2f}万元" in notice, (folder.name, party)

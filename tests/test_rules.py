@@ -430,6 +430,7 @@ COVERED = {
     # dated facts and effects: cases in tests/test_returns_data.py, beside the return they feed
     "FUND-SOURCE", "FUND-ORDER", "FUND-BUDGET", "DATE-FUTURE", "STAGE-DATES", "EFFECT-UNIT",
     "ASSESS-ENTERED",  # cases in tests/test_returns_assessment.py, beside the scores it guards
+    "WORDING",  # cases in tests/test_wording.py, beside the sentences it guards
 }
 
 

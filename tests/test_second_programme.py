@@ -77,7 +77,8 @@ def test_no_paper_prints_a_name_or_sentence_of_the_bundled_programme(papers: dic
 
 
 def test_the_papers_name_the_programmes_own_parties(data: DataSet, papers: dict[str, str]) -> None:
-    names = data.programme.parties.ordered()
+    # the district's share is named after the district's own government (wording party.district)
+    names = {**data.programme.parties.ordered(), "district": "江城市江北区人民政府"}
     budget = next(t for p, t in papers.items() if p.endswith("滨江花园/04-工程预算及资金筹集表.xlsx"))
     plan = next(t for p, t in papers.items() if p.endswith("滨江花园/03-改造方案.docx"))
     notice = next(t for p, t in papers.items() if p.endswith("滨江花园/05-改造方案公示.docx"))
@@ -87,6 +88,16 @@ def test_the_papers_name_the_programmes_own_parties(data: DataSet, papers: dict[
         assert f"{category}分担（" in budget and category in notice
     assert "业主按每平方米建筑面积15元出资，最多200000元" in plan
     assert "基础类按50：20：15：15分担" in notice
+    for text in (plan, notice):
+        assert "区级财政" not in text and "县（区）" not in text
+        assert "5：4：1" not in text and "80%：20%" not in text
+    # its rules in its own words: per-㎡ contributions with caps, 双过半, the three splits
+    assert "完善类（" in plan and "业主按每平方米建筑面积15元出资，最多200000元，其余由" in plan
+    assert "各类项目分担比例不同" in plan
+    application = next(t for p, t in papers.items() if p.endswith("滨江花园/02-改造申请书.docx"))
+    for text in (plan, application):  # 双过半, not the seed's minimum support rate
+        assert "符合本方案的同意规则（按小区计票，同意的户数和建筑面积均超过全部户数和建筑面积的50%）" in text
+        assert "居民支持率不低于" not in text
 
 
 def test_the_money_adds_up_in_python_and_in_the_budget_workbook(data: DataSet, tmp_path: Path) -> None:
@@ -102,11 +113,12 @@ def test_the_money_adds_up_in_python_and_in_the_budget_workbook(data: DataSet, t
         funding = plan_funding(data, project, households)
         assert sum(funding.by_party.values(), Decimal(0)) == funding.total
         assert funding.total == data.communities[project.community].investment_wan * 10000
-        book = render_workbook(TEMPLATE, project_context(data, project), BUDGET_BLOCKS)
+        context = project_context(data, project)
+        book = render_workbook(TEMPLATE, context, BUDGET_BLOCKS)
         ws = openpyxl.load_workbook(io.BytesIO(book), data_only=True).worksheets[0]
         shown = section(ws, "资金来源汇总")
         for key, amount in funding.by_party.items():
-            assert money(shown[rules.parties[key]]) == amount, key
+            assert money(shown[context["programme"]["parties"][key]]) == amount, key
         assert money(shown["合计"]) == funding.total
         for g in funding.groups:
             assert money(section(ws, f"{g.group.label}分担")["按比例分担的金额"]) == g.base
@@ -123,9 +135,12 @@ def test_the_notices_shares_add_up_to_the_total(data: DataSet, papers: dict[str,
     notice = next(t for p, t in papers.items() if p.endswith("滨江花园/05-改造方案公示.docx"))
     line = next(ln for ln in notice.splitlines() if "资金筹集" in ln)
     total = Decimal(re.search(r"预算总投资([\d.]+)万元", line).group(1))  # type: ignore[union-attr]
-    names = "|".join(re.escape(n) for n in data.programme.parties.ordered().values())
+    names = "|".join(re.escape(n) for n in {**data.programme.parties.ordered(),
+                                             "district": "江城市江北区人民政府"}.values())
     parts = [Decimal(v) for _, v in re.findall(rf"({names})([\d.]+)万元", line)]
-    assert len(parts) == 8 and sum(parts) == total == Decimal("150.00")
+    assert len(parts) == 8 and total == Decimal("150.00")
+    # plain rounding of each amount; a sum off the total by a 尾差 is said beside the figures
+    assert sum(parts) == total or f"金额合计{sum(parts):,.2f}万元，与总额{total:,.2f}万元相差" in line
 
 
 def test_the_consent_rule_is_the_programmes(data: DataSet) -> None:
@@ -142,6 +157,12 @@ def test_the_reports_count_the_money_of_every_party(data: DataSet, papers: dict[
     assert sum(paid.values(), Decimal(0)) == Decimal("1500000.00")
     # central and provincial subsidies are money paid in like any other party's
     assert "各方实际到位资金150万元" in report and "| 合计 | 54 | 24 | 300.00 | 150.00 |" in report
+    # the funding table has a column for each of the programme's parties, and its row adds up
+    head = next(ln for ln in report.splitlines() if ln.startswith("| 序号 | 小区名称 | ") and "合计" in ln)
+    assert head.split(" | ")[2:-1] == list(data.programme.parties.ordered().values())
+    row = next(ln for ln in report.splitlines() if ln.startswith("| 1 | 滨江花园 | 42.06"))
+    cells = [Decimal(c) for c in row.strip("| ").split(" | ")[2:]]
+    assert sum(cells[:-1]) == cells[-1] == Decimal("150.00")
 
 
 def test_a_paper_before_the_programme_says_the_programmes_own_neutral_basis() -> None:

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from generator.data.loader import DataSet
 from generator.data.models import STAGE_NAMES, Project
 from generator.documents.photos import completed_photos, situation_photos
-from generator.render.filters import percent, share_parts, to_yuan, wan_parts, yuan
+from generator.render.filters import TEN_THOUSAND, cn_date, percent, to_yuan, yuan
+from generator.render.wording import wording
 from generator.rules.checks import (
-    RECHECK,
     may_cite,
     meets_support,
     neutral_basis,
@@ -19,6 +19,7 @@ from generator.rules.checks import (
 )
 from generator.rules.consent import describe as consent_text
 from generator.rules.funding import (
+    Contribution,
     Funding,
     Policy,
     general_ratio,
@@ -49,7 +50,7 @@ def programme_context(data: DataSet) -> dict[str, Any]:
         "report_recipient": prog.report_recipient,
         "min_support_percent": prog.eligibility.min_support_percent,
         # The programme's own consent rule in one sentence ("" for the 90 % of the seed).
-        "consent_rule": consent_text(prog.eligibility.consent) if prog.eligibility.consent else "",
+        "consent_rule": consent_text(prog.eligibility.consent, wording(data.root)) if prog.eligibility.consent else "",
         "built_before_year": prog.eligibility.built_before_year,
         "general_ratio": general_ratio([g.city, g.district, g.residents]),
         "pipeline_ratio": pipeline_ratio(p.utility_percent, p.district_percent),
@@ -76,25 +77,111 @@ def paying(rules: Policy, funding: Funding) -> list[str]:
     return [k for k in funding.by_party if funding.by_party[k] or k in rules.general.shares]
 
 
-def _funding(data: DataSet, funding: Funding, households: int) -> dict[str, Any]:
+def _funding(data: DataSet, project: Project, funding: Funding, households: int) -> dict[str, Any]:
     rules = policy(data.programme)
-    parties = rules.parties
+    names = _names_of(data, project)
     keys = paying(rules, funding)
-    amounts = [funding.by_party[k] for k in keys]
-    # Shares and 万元 by largest remainder: the printed column adds up to 100% and to the total.
-    rows = [{"key": key, "party": parties[key], "amount": amount, "share": share, "wan": in_wan}
-            for key, amount, share, in_wan
-            in zip(keys, amounts, share_parts(amounts), wan_parts(amounts), strict=True)]
+    total = funding.total
+    # Each share and 万元 figure is its own amount ÷ total (or ÷ 10000), rounded plainly when printed;
+    # where the rounded figures do not add up to the total, rounding_note says so beside the table.
+    rows: list[dict[str, Any]] = [{"key": key, "party": names[key], "amount": funding.by_party[key],
+             "share": funding.by_party[key] / total if total else Decimal(0),
+             "wan": funding.by_party[key] / TEN_THOUSAND} for key in keys]
     return {
-        "total": funding.total,
-        "total_wan": funding.total / 10000,
+        "total": total,
+        "total_wan": total / TEN_THOUSAND,
         "general_base": funding.general_base,
         "rows": rows,
+        "rounding_note": rounding_note(data, [funding.by_party[k] for k in keys], total),
         "per_household": funding.per_household_residents,
         "households": households,
         "raised": dict(funding.raised),
         **{key: funding.by_party[key] for key in funding.by_party},
     }
+
+
+def rounding_note(data: DataSet, amounts: list[Decimal], total: Decimal) -> str:
+    """The 尾差 note a table of amounts in 万元 and shares needs when its rounded figures do not
+    add up to the total (and to 100 %), or "" when they do."""
+    if not total:
+        return ""
+    share_sum = sum((round_half_up(a / total, SHARE_PLACES) for a in amounts), Decimal(0))
+    wan_sum = sum((round_half_up(a / TEN_THOUSAND, 2) for a in amounts), Decimal(0))
+    total_wan = round_half_up(total / TEN_THOUSAND, 2)
+    share_gap, wan_gap = abs(share_sum - 1), abs(wan_sum - total_wan)
+    if not share_gap and not wan_gap:
+        return ""
+    return wording(data.root).say("funding.rounding_note", share_sum=percent(share_sum),
+                                  share_gap=percent(share_gap) if share_gap else "",
+                                  wan_sum=f"{wan_sum:,.2f}", total_wan=f"{total_wan:,.2f}",
+                                  wan_gap=f"{wan_gap:.2f}" if wan_gap else "")
+
+
+SHARE_PLACES = 3
+"""A share is printed to 0.1 %: three decimals of the ratio."""
+
+
+def round_half_up(value: Decimal, places: int) -> Decimal:
+    """Plain rounding, as the percent and wan filters print."""
+    return value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+
+
+def _management(data: DataSet, project: Project) -> dict[str, Any]:
+    """The long-term management as facts (``mode`` professional / self / "") and the sentences
+    the notice and the plan print from them."""
+    m, say = project.management, wording(data.root).say
+    mode = ("professional" if m.property_mode == "专业化物业管理" else "self" if m.property_mode else "")
+    return {
+        "body": m.body, "body_name": m.body_name, "property_mode": m.property_mode, "mode": mode,
+        "property_company": m.property_company, "maintenance_fund": m.maintenance_fund,
+        "maintenance_fund_amount": m.maintenance_fund_amount,
+        "notice": say("notice.management", body=m.body or "", mode=mode, fund=bool(m.maintenance_fund)),
+        "self_governance": say("plan.self_governance", body=m.body or "", body_name=m.body_name or "",
+                               street_office=project.street_office, committee=project.community_committee),
+        "property": say("plan.property", mode=mode, company=m.property_company or ""),
+        "fund": say("plan.maintenance_fund", fund=bool(m.maintenance_fund),
+                    amount=yuan(m.maintenance_fund_amount) if m.maintenance_fund_amount else ""),
+    }
+
+
+def survey_result(data: DataSet, survey: dict[str, Any] | None, met: bool) -> str:
+    """The application's and the plan's sentence on the survey, against the programme's own
+    consent rule (or its minimum support rate), or "" before the survey."""
+    if survey is None:
+        return ""
+    prog = data.programme
+    consent = prog.eligibility.consent
+    return wording(data.root).say(
+        "survey.result", date=cn_date(survey["date"]), asked=survey["asked"], support=survey["support"],
+        oppose=survey["oppose"], no_answer=survey["no_answer"], rate=percent(survey["rate"]),
+        met=met, min_percent=prog.eligibility.min_support_percent,
+        consent_rule=consent_text(consent, wording(data.root)) if consent else "")
+
+
+def _plan_sentences(data: DataSet, project: Project) -> dict[str, Any]:
+    """The plan's overview, schedule and each unit (or who will choose it), as sentences."""
+    c, u, d = data.communities[project.community], project.units, project.dates
+    say = wording(data.root).say
+    built = c.built + ("年" if c.built and c.built[-1].isdigit() else "") if c.built else ""
+    return {
+        "overview": say("plan.overview", name=c.name, district=c.district, location=c.location or "",
+                        built=built, households=c.households, buildings=len(project.buildings),
+                        street_office=project.street_office, committee=project.community_committee,
+                        year=c.year, investment_wan=c.investment_wan),
+        "schedule": say("plan.schedule", start=cn_date(d.start) if d.start else "",
+                        completion=cn_date(d.completion) if d.completion else ""),
+        "units_said": {key: say("plan.unit", name=getattr(u, key) or "", street_office=project.street_office)
+                       for key in ("design", "cost_consulting", "construction", "supervision")},
+    }
+
+
+def _arrangements(data: DataSet, project: Project) -> str:
+    """The notice's 实施安排: who builds and supervises, and when."""
+    u, d = project.units, project.dates
+    return wording(data.root).say(
+        "notice.arrangements", construction=u.construction or "", supervision=u.supervision or "",
+        street_office=project.street_office, start=cn_date(d.start) if d.start else "",
+        completion=cn_date(d.completion) if d.completion else "")
 
 
 def project_context(data: DataSet, project: Project) -> dict[str, Any]:
@@ -133,9 +220,8 @@ def project_context(data: DataSet, project: Project) -> dict[str, Any]:
             "result": result.result if result else None,
             "remarks": result.remarks if result else None,
         })
-    for entry, in_wan in zip(lines, wan_parts([lf.line.amount for lf in funding.lines])
-                             if funding else [], strict=True):
-        entry["wan"] = in_wan
+    for entry in lines:
+        entry["wan"] = entry["amount"] / TEN_THOUSAND
     categories = []
     for name, amount in (funding.by_category.items() if funding else []):
         categories.append({"name": name, "amount": amount,
@@ -149,9 +235,11 @@ def project_context(data: DataSet, project: Project) -> dict[str, Any]:
     notice_days = None
     if project.dates.notice_start and project.dates.notice_end:
         notice_days = (project.dates.notice_end - project.dates.notice_start).days + 1
-    m = project.management
+    programme = programme_context(data)
+    # A community's papers name the district's share under its own government (party.district).
+    programme["parties"] = {k: v for k, v in party_names(data, c.district).items() if k in programme["parties"]}
     return {
-        "programme": programme_context(data),
+        "programme": programme,
         "illustrative": project.illustrative,
         "mark": "示例" if project.illustrative else "",
         "community": {
@@ -166,15 +254,24 @@ def project_context(data: DataSet, project: Project) -> dict[str, Any]:
         "problems": list(project.problems),
         "buildings": [{"name": b.name, "households": b.households} for b in project.buildings],
         "survey": survey,
-        "support_ok": meets_support(data, project),
+        "survey_result": survey_result(data, survey, support_ok := meets_support(data, project)),
+        "survey_said": wording(data.root).say(
+            "notice.survey", asked=survey["asked"] if survey else 0, support=survey["support"] if survey else 0,
+            rate=percent(survey["rate"]) if survey else ""),
+        "support_ok": support_ok,
         "in_gas_company_area": project.in_gas_company_area,
         "floor_area": project.floor_area,
         "items": lines,
         "categories": categories,
-        "funding": _funding(data, funding, c.households) if funding else None,
+        "funding": _funding(data, project, funding, c.households) if funding else None,
+        "funding_rules": funding_rules(data, project),
         "funding_text": (text := funding_text(data, project, funding) if funding else []),
         "funding_derivation": "".join(text[-2:]),
-        "funding_how": funding_derivations(data, funding) if funding else {},
+        # the plan's paragraphs under its funding table: the 尾差 note first, beside the table
+        "funding_paragraphs": ([note] if funding and (note := rounding_note(
+            data, [funding.by_party[k] for k in paying(policy(data.programme), funding)], funding.total)) else [])
+        + text[:-1],
+        "funding_how": funding_derivations(data, project, funding) if funding else {},
         "share_note": share_note(data, funding) if funding else "",
         "funding_brief": funding_brief(data, project),
         "catalogue": [
@@ -183,21 +280,19 @@ def project_context(data: DataSet, project: Project) -> dict[str, Any]:
             for cat in data.catalogue.categories
         ],
         "units": project.units.model_dump(),
+        "arrangements": _arrangements(data, project),
+        **_plan_sentences(data, project),
         "dates": project.dates.model_dump(),
         "notice_days": notice_days,
         "contact": project.contact.model_dump() if project.contact else None,
-        "acceptance": _acceptance(project),
+        "acceptance": _acceptance(data, project),
         "signatories": signatories(data, project),
         "basis": basis(data, project),
         "eligibility": eligibility(data, project),
         "committee_contact": (project.committee_contact.model_dump()
                               if project.committee_contact else None),
         "attachments": attachments(data, project),
-        "management": {
-            "body": m.body, "body_name": m.body_name, "property_mode": m.property_mode,
-            "property_company": m.property_company, "maintenance_fund": m.maintenance_fund,
-            "maintenance_fund_amount": m.maintenance_fund_amount,
-        },
+        "management": _management(data, project),
         "completion": project.completion.model_dump() if project.completion else None,
         "narrative": project.narrative.model_dump(),
         "photos": {"situation": situation_photos(data, project), "completed": completed_photos(data, project)},
@@ -231,10 +326,7 @@ def signatories(data: DataSet, project: Project) -> list[dict[str, str]]:
     return [{"role": roles[key], "name": name} for key, _ in SIGNATORY_ROLES for name in names[key]]
 
 
-PASSED = "通过验收"
-
-
-def _acceptance(project: Project) -> dict[str, Any] | None:
+def _acceptance(data: DataSet, project: Project) -> dict[str, Any] | None:
     """The acceptance record and what it comes to: passed, or 整改后复验 while a failed item stands."""
     a = project.acceptance
     if a is None:
@@ -244,7 +336,7 @@ def _acceptance(project: Project) -> dict[str, Any] | None:
         "passed": sum(1 for r in a.results if r.result == "合格"),
         "total": len(a.results),
         "failed": a.failed,
-        "verdict": PASSED if a.passed else RECHECK,
+        "verdict": wording(data.root).say("acceptance.passed" if a.passed else "acceptance.recheck"),
         "settlement": a.settlement,
         "remaining_issues": a.remaining_issues or ("无" if not a.failed else None),
         "rectification_deadline": a.rectification_deadline,
@@ -263,29 +355,45 @@ def basis(data: DataSet, project: Project) -> dict[str, Any]:
     year = data.communities[project.community].year
     cites = {key: may_cite(data, day) for key, day in paper_dates(project).items()}
     neutral = neutral_basis(data, year)
+    say = wording(data.root).say
+    cited = say("basis.cite", title=prog.title)
     return {
         "cites": cites,
-        "text": {k: f"根据《{prog.title}》" if c else neutral for k, c in cites.items()},
-        "listing": (f"列入《{prog.title}》{year}年改造计划" if cites["application"]
-                    else f"列入全市{year}年老旧小区改造计划"),
-        "note": (f"依据：{prog.issuance.title}（{prog.issuance.number}）。" if cites["budget"]
-                 else f"依据：{neutral.removeprefix('按照')}。"),
+        "text": {k: cited if c else neutral for k, c in cites.items()},
+        "listing": (say("basis.listing_cite", title=prog.title, year=year) if cites["application"]
+                    else say("basis.listing_neutral", year=year)),
+        "note": (say("basis.note_cite", title=prog.issuance.title, number=prog.issuance.number) if cites["budget"]
+                 else say("basis.note_neutral", basis=neutral.removeprefix("按照"))),
     }
+
+
+def party_names(data: DataSet, district: str) -> dict[str, str]:
+    """The parties as a community's papers name them: the district's share under its own
+    government or 管委会 (districts.yaml), through the wording's ``party.district``."""
+    names = dict(policy(data.programme).parties)
+    if "district" in names and district in data.districts:
+        d = data.districts[district]
+        names["district"] = wording(data.root).say("party.district", party=names["district"],
+                                                   district=d.name, government=d.government)
+    return names
+
+
+def _names_of(data: DataSet, project: Project) -> dict[str, str]:
+    return party_names(data, data.communities[project.community].district)
 
 
 def rule_reason(data: DataSet, project: Project, rule: str, item: str) -> str:
     """Why a line is paid as it is, in a resident's words."""
     rules = policy(data.programme)
-    names = rules.parties
+    names, say = _names_of(data, project), wording(data.root).say
     group = rules.group_of(data.category_of(item)).label
     if rule == "general" and data.items[item].funding == "pipeline":
-        return f"小区位于{data.programme.pipeline_split.excluded_gas_area}，供气改造按{group}分担"
+        return say("rule.gas_area", gas_area=data.programme.pipeline_split.excluded_gas_area, group=group)
     if rule == "pipeline":
-        payers = "和".join(names[k] for k in rules.pipeline.shares)
-        return (f"管线项目：表（箱）前段由{payers}分担，表（箱）后段由"
-                f"{names[rules.after_meter_party]}承担")
+        return say("rule.pipeline", payers="和".join(names[k] for k in rules.pipeline.shares),
+                   after_party=names[rules.after_meter_party])
     if rule == "public_service":
-        return f"公共服务设施：可引入{names['social_capital']}，其余按{group}分担"
+        return say("rule.public_service", social_capital=names["social_capital"], group=group)
     return group
 
 
@@ -295,13 +403,39 @@ def _listed(names: dict[str, str], keys: list[str] | dict[str, Any]) -> str:
     return "、".join(words[:-1]) + "和" + words[-1] if len(words) > 1 else "".join(words)
 
 
+def contribution_text(data: DataSet, c: Contribution, names: dict[str, str]) -> str:
+    """A contribution as papers say it: 小区居民按每平方米20元出资，最多200000元."""
+    return wording(data.root).say("contribution", party=names[c.party], how=c.how, rate=number_text(c.rate),
+                                  cap=number_text(c.cap) if c.cap is not None else "")
+
+
+def _paid(data: DataSet, contributions: tuple[Contribution, ...], names: dict[str, str]) -> str:
+    return "".join(f"，{contribution_text(data, c, names)}" for c in contributions)
+
+
+def funding_rules(data: DataSet, project: Project) -> str:
+    """The plan's opening of its funding section: the programme's sharing rules, as they touch
+    this community (the pipeline rule only where it has a pipeline item)."""
+    rules, say = policy(data.programme), wording(data.root).say
+    names = _names_of(data, project)
+    groups = "；".join(
+        say("funding.rule_group", group=g.label, paid=_paid(data, g.contributions, names),
+            parties=_listed(names, g.split.shares), ratio=g.split.ratio)
+        for g in (rules.groups or (rules.group_of(""),)))
+    pipes = any(line_rule(data, project, ln) == "pipeline" for ln in project.items)
+    pipeline = (say("funding.rule_pipeline", parties=_listed(names, rules.pipeline.shares),
+                    ratio=pipeline_ratio(*rules.pipeline.shares.values()),
+                    after_party=names[rules.after_meter_party]) if pipes else "")
+    return say("funding.rules", groups=groups, pipeline=pipeline)
+
+
 def funding_text(data: DataSet, project: Project, funding: Funding) -> list[str]:
     """The funding plan in words: which items follow which rule, and how each share comes out."""
     prog = data.programme
-    rules = policy(prog)
-    names, p = rules.parties, rules.pipeline
+    rules, say = policy(prog), wording(data.root).say
+    names, p = _names_of(data, project), rules.pipeline
     groups: dict[str, list[str]] = {"gas": [], "pipeline": []}
-    gas_group = "一般项目"
+    gas_group = rules.group_of("").label
     before = after = Decimal(0)
     for lf in funding.lines:
         if lf.rule == "general" and data.items[lf.line.item].funding == "pipeline":
@@ -319,44 +453,48 @@ def funding_text(data: DataSet, project: Project, funding: Funding) -> list[str]
         listed = groups.get("group:" + g.group.key)
         if not listed:
             continue
-        paid = "".join(f"，{c.text(names)}" for c in g.group.contributions)
-        out.append(f"{g.group.label}（{'、'.join(listed)}）{paid}{'，其余' if paid else ''}由"
-                   f"{_listed(names, g.group.split.shares)}按{g.group.split.ratio}的比例分担。")
+        out.append(say("funding.group", group=g.group.label, items="、".join(listed),
+                       paid=_paid(data, g.group.contributions, names),
+                       parties=_listed(names, g.group.split.shares), ratio=g.group.split.ratio))
     if groups["gas"]:
-        out.append(f"本小区位于{prog.pipeline_split.excluded_gas_area}，供气改造（{'、'.join(groups['gas'])}）"
-                   f"不适用管线分担比例，按{gas_group}分担。")
+        out.append(say("funding.gas", gas_area=prog.pipeline_split.excluded_gas_area,
+                       items="、".join(groups["gas"]), group=gas_group))
     if groups["pipeline"]:
         shares = "、".join(f"{names[k]}承担{number_text(v)}%" for k, v in p.shares.items())
-        out.append(f"管线项目（{'、'.join(groups['pipeline'])}）的表（箱）前段共{yuan(before)}元，"
-                   f"由{shares}；表（箱）后段共{yuan(after)}元，"
-                   f"为住户自用部分，由{names[rules.after_meter_party]}自行承担。")
+        out.append(say("funding.pipeline", items="、".join(groups["pipeline"]), before=yuan(before),
+                       shares=shares, after=yuan(after), after_party=names[rules.after_meter_party]))
     for g in funding.groups:
         if not (g.raised and any(g.raised.values())) and not g.contributions and len(funding.groups) > 1:
             continue
-        less = "".join(f"，减去{names[k]}{yuan(v)}元" for k, v in g.raised.items() if v)
-        less += "".join(f"，减去{names[c.party]}{yuan(v)}元" for c, v in g.contributions)
-        what = "一般项目合计" if not rules.by_category else f"{g.group.label}合计"
-        out.append(f"{'' if not rules.by_category else g.group.label}按比例分担的金额为{what}"
-                   f"{yuan(g.items)}元{less}，即{yuan(g.base)}元。")
-    rows = dict(zip(paying(rules, funding), _funding(data, funding, 1)["rows"], strict=True))
-    how = funding_derivations(data, funding)
-    parts = [f"{row['party']}{yuan(row['amount'])}元{f'（{how[key]}）' if how[key] else ''}，"
-             f"占预算总额的{percent(row['share'])}" for key, row in rows.items()]
-    out.append("各方金额及占比：" + "；".join(parts) + "。" + share_note(data, funding))
+        less = "".join(say("funding.deduction", party=names[k], amount=yuan(v)) for k, v in g.raised.items() if v)
+        less += "".join(say("funding.deduction", party=names[c.party], amount=yuan(v)) for c, v in g.contributions)
+        out.append(say("funding.base", group=g.group.label if rules.by_category else "",
+                       label=g.group.label, items_total=yuan(g.items), deductions=less,
+                       base=yuan(g.base)))
+    how = funding_derivations(data, project, funding)
+    parts = [say("funding.share_part", party=row["party"], amount=yuan(row["amount"]), how=how[row["key"]],
+                 share=percent(row["share"]))
+             for row in _funding(data, project, funding, 1)["rows"]]
+    out.append(say("funding.shares", parts="；".join(parts)) + share_note(data, funding))
     return out
 
 
 def share_note(data: DataSet, funding: Funding) -> str:
-    """Why the printed shares are not the programme's ratios."""
+    """How the printed shares come out, and why they differ from the programme's ratios, said
+    only where they do differ."""
     rules = policy(data.programme)
     ratios = "、".join(dict.fromkeys(g.group.split.ratio for g in funding.groups))
-    return (f"各方占比是各方金额除以预算总额{yuan(funding.total)}元所得；管线项目和其他资金"
-            f"另有承担方式，所以不等于{ratios or rules.general.ratio}。")
+    pipeline = any(lf.rule == "pipeline" for lf in funding.lines)
+    deducted = any(g.contributions or any(g.raised.values()) for g in funding.groups)
+    categories = len({g.group.split.ratio for g in funding.groups}) > 1
+    return wording(data.root).say("funding.share_note", total=yuan(funding.total),
+                                  ratios=ratios or rules.general.ratio, pipeline=pipeline,
+                                  deducted=deducted, categories=categories)
 
 
-def funding_derivations(data: DataSet, funding: Funding) -> dict[str, str]:
+def funding_derivations(data: DataSet, project: Project, funding: Funding) -> dict[str, str]:
     """How each party's amount comes out of the rules, by party key."""
-    rules = policy(data.programme)
+    rules, say = policy(data.programme), wording(data.root).say
     p = rules.pipeline
     pipes = [lf for lf in funding.lines if lf.rule == "pipeline"]
     before = sum((lf.line.before_meter or Decimal(0) for lf in pipes), Decimal(0))
@@ -367,44 +505,42 @@ def funding_derivations(data: DataSet, funding: Funding) -> dict[str, str]:
         pieces = []
         for g in funding.groups:
             split = g.group.split
+            where = g.group.label if rules.by_category else ""
             for c, amount in g.contributions:
                 if c.party == key:
-                    pieces.append(f"{g.group.label if rules.by_category else ''}出资{yuan(amount)}元")
+                    pieces.append(say("how.contribution", group=where, amount=yuan(amount)))
             if key in split.shares:
                 exact = g.base * split.shares[key] / split.whole
-                tail = "，含尾差" if g.parts[key] != exact else ""
-                where = g.group.label if rules.by_category else ""
-                pieces.append(f"{where}{yuan(g.base)}×{number_text(split.shares[key])}/"
-                              f"{number_text(split.whole)}＝{yuan(g.parts[key])}元{tail}")
-        # the split's first party always shows its before-meter part, the others when they have one
-        if key in p.shares and (key == next(iter(p.shares)) or pipe[key]):
-            pieces.append(f"表（箱）前段{yuan(before)}×{number_text(p.shares[key])}%＝{yuan(pipe[key])}元")
+                pieces.append(say("how.split", group=where, base=yuan(g.base),
+                                  share=number_text(split.shares[key]), whole=number_text(split.whole),
+                                  amount=yuan(g.parts[key]), tail=g.parts[key] != exact))
+        # the before-meter part only where the project has pipeline items
+        if key in p.shares and pipes and (key == next(iter(p.shares)) or pipe[key]):
+            pieces.append(say("how.before_meter", before=yuan(before), share=number_text(p.shares[key]),
+                              amount=yuan(pipe[key])))
         if key == rules.after_meter_party and pipe[key]:
-            pieces.append(f"表（箱）后段{yuan(pipe[key])}元")
+            pieces.append(say("how.after_meter", amount=yuan(pipe[key])))
         if key in rules.raised:
-            pieces.append("按筹集数")
+            pieces.append(say("how.raised"))
         out[key] = "；".join(pieces)
     return out
 
 
 def funding_brief(data: DataSet, project: Project) -> str:
     """The sharing rules in one sentence, as a posted notice says them."""
-    rules = policy(data.programme)
-    names, p = rules.parties, rules.pipeline
+    rules, say = policy(data.programme), wording(data.root).say
+    names, p = _names_of(data, project), rules.pipeline
     groups = rules.groups or (rules.group_of(""),)
-    said = []
-    for g in groups:
-        paid = "".join(f"，{c.text(names)}" for c in g.contributions)
-        said.append(f"{g.label}{paid}{'，其余' if paid else ''}按{g.split.ratio}分担")
-    text = (f"{'；'.join(said)}；管线表（箱）前段由{'和'.join(names[k] for k in p.shares)}按"
-            f"{pipeline_ratio(*p.shares.values())}分担，表（箱）后段由"
-            f"{names[rules.after_meter_party]}承担")
+    said = "；".join(say("brief.group", group=g.label, paid=_paid(data, g.contributions, names),
+                        ratio=g.split.ratio) for g in groups)
+    pipes = any(line_rule(data, project, ln) == "pipeline" for ln in project.items)
+    pipeline = (say("brief.pipeline", parties="和".join(names[k] for k in p.shares),
+                    ratio=pipeline_ratio(*p.shares.values()), after_party=names[rules.after_meter_party])
+                if pipes else "")
     gas = [ln.item for ln in project.items if line_rule(data, project, ln) == "general"
            and data.items[ln.item].funding == "pipeline"]
-    if gas:
-        text += (f"；本小区在{data.programme.pipeline_split.excluded_gas_area}，{'、'.join(gas)}按"
-                 f"{rules.group_of(data.category_of(gas[0])).label}分担")
-    return text + "。"
+    return say("brief", groups=said, pipeline=pipeline, gas_area=data.programme.pipeline_split.excluded_gas_area,
+               gas_items="、".join(gas), gas_group=rules.group_of(data.category_of(gas[0])).label if gas else "")
 
 
 def eligibility(data: DataSet, project: Project) -> dict[str, Any]:
@@ -416,23 +552,20 @@ def eligibility(data: DataSet, project: Project) -> dict[str, Any]:
     """
     c = data.communities[project.community]
     limit = data.programme.eligibility.built_before_year
+    say = wording(data.root).say
     years = c.built_years
     built_text = c.built + ("年" if c.built and c.built[-1].isdigit() else "") if c.built else ""
     if years is None:
         # An unknown year is said as such: a blank on a paper that is sent asks nobody to fill it.
-        built = f"小区建成于{built_text}。" if built_text else "小区建成年代不详。"
+        built = (say("eligibility.built_text_only", built=built_text, limit=limit) if built_text
+                 else say("eligibility.built_unknown", limit=limit))
     elif years[1] < limit:
-        built = f"小区建成于{built_text}，属于{limit}年以前建成的小区。"
+        built = say("eligibility.built_old", built=built_text, limit=limit)
     else:
-        built = (f"小区建成于{built_text}，不早于{limit}年，不在“{limit}年以前建成”之列，"
-                 f"已按年度实施计划列入改造。")
-    housing = ("小区为商品房小区，不属于非商品房小区。" if project.commodity_housing
-               else "小区为非商品房小区。")
+        built = say("eligibility.built_new", built=built_text, limit=limit)
+    housing = say("eligibility.commodity" if project.commodity_housing else "eligibility.non_commodity")
     return {"built": built, "housing": housing,
             "old": years is not None and years[1] < limit}
-
-
-"""The tally kind's document, by the name it goes out under."""
 
 
 def attachments(data: DataSet, project: Project) -> list[str]:
@@ -442,5 +575,5 @@ def attachments(data: DataSet, project: Project) -> list[str]:
     if counted is None:
         return []
     name = data.communities[project.community].name
-    forms = f"{name}老旧小区改造入户意见征询表（{counted.asked}份）"
-    return [f"{name}老旧小区改造居民意见征询结果汇总表", forms]
+    say = wording(data.root).say
+    return [say("attachment.tally", name=name), say("attachment.forms", name=name, count=counted.asked)]

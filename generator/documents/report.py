@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from decimal import Decimal
 from typing import Any
@@ -27,6 +28,7 @@ from generator.render.filters import (
     wan,
     wan_parts,
 )
+from generator.render.wording import wording
 
 # ---------------------------------------------------------------- labels (change wording here)
 
@@ -36,59 +38,34 @@ SELF_ASSESSMENT_PATH = "{year}/{folder}/{year}年度{district}老旧小区改造
 STATISTICS_PATH = "{year}/{city}/{year}年{month:02d}月老旧小区改造进展统计月报.xlsx"
 REPORT_PATH = "{year}/{folder}/{year}年老旧小区改造{doc}{suffix}.docx"
 CITY_SUFFIX = "（汇总）"
-CITY_GOVERNMENT = "{city}人民政府"
 SAMPLE_MARK = "示例：本文件由虚构的示例数据生成，不是正式公文"
 FILL = "【待填写：{who}{what}】"
 NOT_STARTED = "尚无项目资料"
 NONE_YET = "—"
-CLOSING = "特此报告。"
 
 WORDS = {
     True: {  # the pilot year
         "doc": "试点工作报告",
         "doc_of_year": "{year}年试点工作报告",
         "work": "试点工作",
-        "title": "{sender}\n关于{year}年老旧小区改造试点工作的报告",
         "scope": "全市试点",
         "target": "试点目标",
         "district_target": "试点计划",
-        "district_opening": "按照《{title}》（{number}）要求，现将{district}{year}年"
-                            "老旧小区改造试点工作情况报告如下：",
     },
     False: {  # any later year
         "doc": "年度工作总结",
         "doc_of_year": "{year}年度工作总结",
         "work": "年度工作",
-        "title": "{sender}\n{year}年老旧小区改造年度工作总结",
         "scope": "年度实施计划",
         "target": "年度计划",
         "district_target": "年度计划",
-        "district_opening": "按照《{title}》（{number}）要求，现将{district}{year}年"
-                            "老旧小区改造工作情况总结报告如下：",
     },
 }
-CITY_OPENING = ("按照《{title}》（{number}）要求，我局对{bodies}报送的{doc}进行了汇总{missing}。"
-                "现将全市{year}年老旧小区改造{work}情况报告如下：")
-MISSING = "，其中{names}尚未报送，相关内容以“【待填写】”标出"
-CITY_OPENING_NONE = ("按照《{title}》（{number}）要求，现将全市{year}年老旧小区改造{work}情况"
-                     "报告如下（各县（区）{doc}尚未报送，相关内容以“【待填写】”标出）：")
-DISTRICT_SUMMARY = ("{year}年，{district}列入{scope}的老旧小区共{n}个，涉及{households}户，"
-                    "预计投资{wan}万元。截至{as_of}，已完工{finished}个（其中通过竣工验收{accepted}个），"
-                    "完成改造{done}户，各方实际到位资金{actual}万元；对照计划，小区个数完成{r1}，"
-                    "户数完成{r2}，投资完成{r3}。")
-CITY_SUMMARY = ("{year}年全市{target}为完成{n}个老旧小区改造，涉及{households}户，"
-                "预计投资{wan}万元{plan}。截至{as_of}，全市已完工{finished}个（其中通过竣工验收"
-                "{accepted}个），完成改造{done}户，各方实际到位资金{actual}万元；对照{target}，"
-                "小区个数完成{r1}，户数完成{r2}，投资完成{r3}。")
-PLAN_DIFFERS = "（附件1所列该年度计划为{n}个、{households}户、{wan}万元）"
 AS_OF_UNKNOWN = "【待填写：截止日期】"
 MASTHEAD = "{sender}文件"
 DOC_NUMBER = "{code}〔{year}〕{number}号"
 CC = "抄送：{names}。"
 PRINTED = "{office}　　{date}印发"
-FIGURE = "图{n}　{text}"
-PLAN_CHART = "{target}与实际完成情况"
-FUNDING_CHART = "各方资金实际到位情况（万元）"
 TARGET_ROWS = ("小区个数（个）", "改造户数（户）", "投资（万元）")
 DISTRICT_HEADS = {"targets": "（一）计划完成情况", "projects": "（二）项目完成情况",
                   "funding": "（三）资金到位情况"}
@@ -259,7 +236,7 @@ def _project_rows(rows: list[ProjectFigures]) -> tuple[list[dict[str, Any]], lis
         })
         money = {k: _money(p.parts[k]) if p else NONE_YET for k in row_keys(rows)}
         total = _money(p.total) if p else NONE_YET
-        funding.append({"no": no, "name": c.name, **money, "total": total})
+        funding.append({"no": no, "name": c.name, **money, "amounts": list(money.values()), "total": total})
     return projects, funding
 
 
@@ -276,25 +253,23 @@ def _district_row(name: str, t: Totals, rows: list[ProjectFigures]) -> dict[str,
 def _bodies(data: DataSet, names: list[str]) -> str:
     """'各县（区）政府及××管委会': how the source names the districts' governing bodies."""
     governments = [n for n in names if data.districts[n].body_type == "政府"]
-    committees = [f"{n}管委会" for n in names if data.districts[n].body_type == "管委会"]
-    parts = ["各县（区）政府"] if governments else []
-    if committees:
-        parts.append("、".join(committees))
-    return "及".join(parts)
+    committees = [n for n in names if data.districts[n].body_type == "管委会"]
+    return wording(data.root).say("report.bodies", governments=len(governments), committees=tuple(committees))
 
 
-def _charts(targets: list[dict[str, Any]], values: list[tuple[Decimal, Decimal]], sums: Printed,
-            funding_total: dict[str, str], parties: dict[str, str], target_label: str) -> dict[str, Any]:
+def _charts(say: Callable[..., str], targets: list[dict[str, Any]], values: list[tuple[Decimal, Decimal]],
+            sums: Printed, funding_total: dict[str, str], parties: dict[str, str],
+            target_label: str) -> dict[str, Any]:
     """图1 planned against done (the 完成情况 table's rows), 图2 the money by source (the 资金到位
     table's 合计 row) once any came in; each figure as its table prints it."""
     pairs = [Pair(row["name"], planned, done, str(row["target"]), str(row["done"]), row["rate"])
              for row, (planned, done) in zip(targets, values, strict=True)]
-    caption = FIGURE.format(n=1, text=PLAN_CHART.format(target=target_label))
+    caption = say("report.plan_chart", n=1, target=target_label)
     out: dict[str, Any] = {"plan": {"picture": plan_chart(pairs, caption), "caption": caption,
                                     "pairs": [asdict(p) for p in pairs]}}
     out["funding"] = None
     if sums.total:
-        caption = FIGURE.format(n=2, text=FUNDING_CHART)
+        caption = say("report.funding_chart", n=2)
         names = [parties[k] for k in sums.parts]
         values_ = list(sums.parts.values())
         texts = [funding_total[k] for k in sums.parts]
@@ -308,6 +283,7 @@ def report_context(data: DataSet, year: int, district: str | None = None) -> dic
     prog = data.programme
     pilot = year == prog.pilot.year
     words = WORDS[pilot]
+    say = wording(data.root).say
     rows = year_figures(data, year, district)
     t = totals(rows)
     report = data.reports.get((district or CITY_REPORT, year))
@@ -318,12 +294,12 @@ def report_context(data: DataSet, year: int, district: str | None = None) -> dic
         sender = data.districts[district].government
         recipient = prog.report_recipient
         target, target_label = plan, words["district_target"]
-        opening = words["district_opening"].format(
-            title=prog.title, number=prog.issuance.number, district=district, year=year)
+        opening = say("report.district_opening", title=prog.title, number=prog.issuance.number,
+                      district=district, year=year, pilot=pilot)
         heads = dict(DISTRICT_HEADS)
     else:
         sender = prog.report_recipient
-        recipient = CITY_GOVERNMENT.format(city=prog.city)
+        recipient = say("report.city_government", city=prog.city)
         p = prog.pilot
         target = (p.communities, p.households, p.investment_wan) if pilot else plan
         target_label = words["target"]
@@ -332,11 +308,10 @@ def report_context(data: DataSet, year: int, district: str | None = None) -> dic
         given = dict(title=prog.title, number=prog.issuance.number, year=year,
                      doc=words["doc_of_year"].format(year=year), work=words["work"])
         if len(missing) == len(names):
-            opening = CITY_OPENING_NONE.format(**given)
+            opening = say("report.city_opening_none", **given)
         else:
-            opening = CITY_OPENING.format(
-                **given, bodies=_bodies(data, names),
-                missing=MISSING.format(names="、".join(missing)) if missing else "")
+            opening = say("report.city_opening", **given, bodies=_bodies(data, names),
+                          missing=say("report.missing", names="、".join(missing)) if missing else "")
         heads = {k: v.format(target=target_label) for k, v in CITY_HEADS.items()}
     figures = dict(
         year=year, n=target[0], households=target[1], wan=wan(target[2]),
@@ -346,11 +321,11 @@ def report_context(data: DataSet, year: int, district: str | None = None) -> dic
         r3=_rate(t.actual_total, target[2] * TEN_THOUSAND),
     )
     if district is not None:
-        summary = DISTRICT_SUMMARY.format(district=district, scope=words["scope"], **figures)
+        summary = say("report.district_summary", district=district, scope=words["scope"], **figures)
     else:
-        differs = PLAN_DIFFERS.format(n=plan[0], households=plan[1], wan=wan(plan[2]))
-        summary = CITY_SUMMARY.format(target=target_label, plan=differs if plan != target else "",
-                                      **figures)
+        differs = say("report.plan_differs", n=plan[0], households=plan[1], wan=wan(plan[2]))
+        summary = say("report.city_summary", target=target_label, plan=differs if plan != target else "",
+                      **figures)
     projects, funding = _project_rows(rows)
     targets = [
         {"name": TARGET_ROWS[0], "target": target[0], "done": t.finished, "rate": figures["r1"]},
@@ -375,7 +350,7 @@ def report_context(data: DataSet, year: int, district: str | None = None) -> dic
         "pilot": pilot,
         "district": district or CITY,
         "mark": SAMPLE_MARK if illustrative else "",
-        "title": words["title"].format(sender=sender, year=year),
+        "title": say("report.title", sender=sender, year=year, pilot=pilot),
         "recipient": (report.document.recipient if report and report.document.recipient
                       else recipient),
         "opening": opening,
@@ -383,7 +358,7 @@ def report_context(data: DataSet, year: int, district: str | None = None) -> dic
         "heads": heads,
         "target_label": target_label,
         "targets": targets,
-        "charts": _charts(targets, plan_values, sums, funding_total, prog.parties.ordered(),
+        "charts": _charts(say, targets, plan_values, sums, funding_total, prog.parties.ordered(),
                           target_label),
         "districts": district_rows,
         "district_total": _district_row(CITY, t, rows),
@@ -393,9 +368,12 @@ def report_context(data: DataSet, year: int, district: str | None = None) -> dic
                           "actual": _money(sums.total), "stage": f"完工{t.finished}个"},
         "funding": funding,
         "funding_total": funding_total,
+        # the funding table's columns: the programme's parties, as many as it has
+        "funding_parties": [prog.parties.ordered()[k] for k in sums.parts],
+        "funding_total_amounts": [funding_total[k] for k in sums.parts],
         "parties": prog.parties.ordered(),
         **_narratives(data, year, district),
-        "closing": CLOSING,
+        "closing": say("report.closing"),
         "sign": signature(sender, cn_date(date)),
         "doc": dispatch(report, sender, recipient),
         # Projects are unpacked one at a time, and only until the report's pairs are found.

@@ -55,6 +55,46 @@ def _unpatch(xml: str) -> str:
     return DocxTemplate.resolve_listing(None, xml)  # type: ignore[arg-type]
 
 
+_TAGS = re.compile(r"<[^>]+>")
+_COLUMN_LOOP = re.compile(r"\{%\s*tc\s")
+"""A {%tc %} loop: table cells repeated, so the table's grid must follow (fit_grids)."""
+_TABLE = re.compile(r"<w:tbl>.*?</w:tbl>", re.S)
+_GRID = re.compile(r"<w:tblGrid>.*?</w:tblGrid>", re.S)
+_GRID_COL = re.compile(r'<w:gridCol w:w="(\d+)"/>')
+_ROW = re.compile(r"<w:tr[ >].*?</w:tr>", re.S)
+_CELL_WIDTH = re.compile(r'<w:tcW w:type="dxa" w:w="(\d+)"/>')
+
+
+def fit_grids(xml: str) -> str:
+    """Each table whose first row has more or fewer cells than its grid has columns (a {%tc %}
+    loop repeated some): the grid and every row's cell widths made the first row's, scaled to the
+    table's width in the template, as Word and LibreOffice lay a fixed table out by its grid."""
+
+    def fit(m: re.Match[str]) -> str:
+        table = m[0]
+        grid, rows = _GRID.search(table), _ROW.findall(table)
+        if grid is None or not rows or "<w:tbl>" in table[5:]:  # nested tables: left alone
+            return table
+        old = [int(w) for w in _GRID_COL.findall(grid[0])]
+        cells = [int(w) for w in _CELL_WIDTH.findall(rows[0])]
+        if not old or not cells or len(cells) == len(old) or rows[0].count("<w:tc>") != len(cells):
+            return table
+        widths = [c * sum(old) // sum(cells) for c in cells]
+        widths[-1] += sum(old) - sum(widths)
+        new_grid = "<w:tblGrid>" + "".join(f'<w:gridCol w:w="{w}"/>' for w in widths) + "</w:tblGrid>"
+
+        def row_widths(r: re.Match[str]) -> str:
+            row = r[0]
+            if len(_CELL_WIDTH.findall(row)) != len(widths):
+                return row
+            it = iter(widths)
+            return _CELL_WIDTH.sub(lambda _: f'<w:tcW w:type="dxa" w:w="{next(it)}"/>', row)
+
+        return _ROW.sub(row_widths, table.replace(grid[0], new_grid, 1))
+
+    return _TABLE.sub(fit, xml)
+
+
 def _line_breaks(xml: str) -> str:
     """Each line break inside a run's text made a Word line break; one found at a time, not by a
     regular expression over every run (a community's forms repeat a two-line title a thousand times)."""
@@ -210,10 +250,13 @@ class CompiledDocx:
         self.parts = read_template(path, self.label)
         self.sources: dict[str, str] = {}
         self.compiled: dict[str, Template] = {}
+        self.column_loops: set[str] = set()
         for name, blob in self.parts:
             if not RENDERED_PARTS.match(name):
                 continue
             try:
+                if _COLUMN_LOOP.search(_TAGS.sub("", blob.decode("utf-8"))):
+                    self.column_loops.add(name)
                 source = jinja_source(blob.decode("utf-8"))
             except UnicodeDecodeError:
                 raise TemplateError(f"模板 {self.label} 的 {name} 不是 UTF-8 编码的 XML，文件可能已损坏") from None
@@ -253,6 +296,8 @@ class CompiledDocx:
         # community's household forms takes some 100 ms.
         before = placed_count()
         xml = _unpatch(self._render_part(name, self.compiled[name], context))
+        if name in self.column_loops:
+            xml = fit_grids(xml)
         if placed_count() > before:
             xml = keep_tables_with_figures(xml)
         if name in self.splittable:

@@ -18,6 +18,7 @@ from generator.data.roster import Tally, issues, tally
 from generator.render.env import xml_safe
 from generator.render.filters import cn_date, q2, to_yuan, yuan
 from generator.render.pictures import PhotoError, check_image, locate
+from generator.render.wording import wording, wording_problems
 from generator.rules import consent
 from generator.rules.effects import BY_KEY, indicator_of, unconvertible
 from generator.rules.funding import line_rule, plan_funding
@@ -812,6 +813,12 @@ def check_acceptance_conclusion(data: DataSet) -> Iterator[Finding]:
                         f"分项“{failed}”不合格，应写明整改期限")
 
 
+@rule("WORDING", "本市措辞文件（数据文件夹 templates/wording.yaml）的键、字段和写法正确")
+def check_wording(data: DataSet) -> Iterator[Finding]:
+    for problem in wording_problems(data.root):
+        yield Finding("WORDING", "error", str(problem.file), "措辞", problem.field, problem.problem)
+
+
 def neutral_basis(data: DataSet, year: int) -> str:
     """What a paper dated before the programme document was issued says instead of citing it:
     the programme's own words (``neutral_basis``), or the city's arrangements for the year's
@@ -819,7 +826,7 @@ def neutral_basis(data: DataSet, year: int) -> str:
     prog = data.programme
     if prog.neutral_basis:
         return prog.neutral_basis
-    return f"按照全市老旧小区改造{'试点' if year == prog.pilot.year else ''}工作安排"
+    return wording(data.root).say("basis.neutral", year=year, pilot=year == prog.pilot.year)
 
 
 def may_cite(data: DataSet, day: dt.date | None) -> bool:

@@ -8,6 +8,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from generator.data.loader import DataSet
 from generator.data.models import ConsentRule, Project, share_fraction, share_text
 from generator.data.roster import Tally, by_building, by_unit
+from generator.render.wording import Wording, wording
 
 SCOPE_NAMES = {"community": "小区", "building": "幢", "unit": "单元"}
 BASIS_NAMES = {"households": "户数", "area": "建筑面积"}
@@ -68,13 +69,10 @@ def shortfall(data: DataSet, project: Project, rule: ConsentRule, counted: Tally
     return None
 
 
-def describe(rule: ConsentRule) -> str:
-    """The rule in one sentence, as a paper says it."""
-    basis = "和".join(BASIS_NAMES[b] for b in rule.by)
-    scope = "按小区" if rule.scope == "community" else f"按{SCOPE_NAMES[rule.scope]}分别"
-    parts = []
-    if rule.participation is not None:
-        parts.append(f"参与表决的{basis}均不低于{share_text(rule.participation)}")
-    word = "超过" if rule.more_than else "不低于"
-    parts.append(f"同意的{basis}均{word}{BASE_NAMES[rule.approval_of]}{basis}的{share_text(rule.approval)}")
-    return f"{scope}计票，" + "，".join(parts)
+def describe(rule: ConsentRule, words: Wording | None = None) -> str:
+    """The rule in one sentence, as a paper says it (the wording's ``consent.rule``)."""
+    return (words or wording(None)).say(
+        "consent.rule", scope=rule.scope, basis="和".join(BASIS_NAMES[b] for b in rule.by),
+        participation=share_text(rule.participation) if rule.participation else "",
+        approval=share_text(rule.approval), approval_of=BASE_NAMES[rule.approval_of],
+        more_than=rule.more_than)
