@@ -20,7 +20,7 @@ from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.worksheet import Worksheet
 
 from generator.data.loader import BUNDLED_DATA, DataSet, load
-from generator.documents.budget_sheet import BUDGET_BLOCKS, CHECK_LABEL
+from generator.documents.budget_sheet import BUDGET_BLOCKS
 from generator.documents.project import party_names, project_context
 from generator.errors import TemplateError
 from generator.render.filters import daxie, q2

@@ -11,8 +11,8 @@ import openpyxl
 from generator.data.loader import DataSet, load
 from generator.intake import form
 from generator.intake.form_import import import_forms
-from generator.render.templates import BUILTIN
 from generator.render.sheet_words import WORDING_SHEET
+from generator.render.templates import BUILTIN
 from tests.helpers import DataDir
 
 

@@ -9,8 +9,8 @@ from generator.documents.project import RULE_NAMES
 from generator.errors import TemplateError
 from generator.render.blocks import Blocks, Formula, Row, Spans
 from generator.render.formulas import AMOUNT, PERCENT, daxie_formula
-from generator.render.templates import BUILTIN
 from generator.render.sheet_words import say
+from generator.render.templates import BUILTIN
 from generator.rules.funding import Group, Policy, Split, number_text, policy_from
 
 BUDGET_COLUMNS = {

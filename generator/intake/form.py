@@ -40,8 +40,8 @@ from generator.intake.page_setup import one_page_wide
 from generator.output.writer import atomic_write, os_reason
 from generator.render.cells import put
 from generator.render.filters import q2
-from generator.render.templates import find_template, search_dirs
 from generator.render.sheet_words import FORM_WORDS, take_wording
+from generator.render.templates import find_template, search_dirs
 from generator.render.ziputil import deflate, fix_core_dates, read_members, write_zip
 from generator.rules.funding import line_rule, number_text, plan_funding, policy
 
