@@ -29,6 +29,7 @@ from generator.data.models import (
     Project,
 )
 from generator.data.roster import Roster, read_csv
+from generator.data.votes import VOTES, Ballots, Vote, read_ballots
 from generator.data.yamlio import BadDate, load_yaml
 from generator.errors import DataError, Problem
 
@@ -103,6 +104,10 @@ class DataSet:
     """Which file each record came from, keyed 'community:<id>', 'project:<id>' and so on."""
     rosters: dict[str, Roster] = field(default_factory=dict)
     """Household rosters (data/rosters/<id>.csv) by community id."""
+    votes: dict[str, Vote] = field(default_factory=dict)
+    """Owners' votes (data/votes/<vote id>.yaml) by vote id."""
+    ballots: dict[str, Ballots] = field(default_factory=dict)
+    """Returned ballots (data/votes/<vote id>.csv) by vote id."""
 
     @property
     def items(self) -> dict[str, CatalogueItem]:
@@ -331,6 +336,7 @@ def load(root: Path | None = None, rosters: bool = True) -> DataSet:
     problems.extend(_cross_check(data, districts, communities, projects, reports, lines_of))
     if rosters:
         problems.extend(_load_rosters(data))
+    problems.extend(_load_votes(data, lines_of))
     if problems:
         raise DataError(problems)
     return data
@@ -350,6 +356,38 @@ def _load_rosters(data: DataSet) -> list[Problem]:
             problems.extend(exc.problems)
             continue
         data.sources[f"roster:{path.stem}"] = path
+    return problems
+
+
+def _load_votes(data: DataSet, lines_of: Lines) -> list[Problem]:
+    """Read every vote and its ballots; a vote of a community the plan does not have is an error."""
+    problems: list[Problem] = []
+    folder = data.root / VOTES
+    if not folder.is_dir():
+        return problems
+    for path in sorted(folder.glob("*.yaml")):
+        try:
+            vote = _load_one(path, Vote, lines_of)
+        except DataError as exc:
+            problems.extend(exc.problems)
+            continue
+        if vote.community not in data.communities:
+            problems.append(Problem(path, f"小区编号“{vote.community}”在 communities.yaml 中不存在",
+                                    field="community", line=lines_of[path].get(("community",))))
+            continue
+        data.votes[path.stem] = vote
+        data.sources[f"vote:{path.stem}"] = path
+        ballots = path.with_suffix(".csv")
+        if ballots.exists():
+            try:
+                data.ballots[path.stem] = read_ballots(ballots)
+            except DataError as exc:
+                problems.extend(exc.problems)
+                continue
+            data.sources[f"ballots:{path.stem}"] = ballots
+    for path in sorted(folder.glob("*.csv")):
+        if path.stem not in data.votes and not path.with_suffix(".yaml").exists():
+            problems.append(Problem(path, f"没有对应的表决资料 {path.stem}.yaml"))
     return problems
 
 

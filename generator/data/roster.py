@@ -79,14 +79,14 @@ class Roster(Record):
 ILLUSTRATIVE_LINE = "# 示例数据：姓名、电话均为随机编造（100号段不存在），不是真实住户信息。"
 
 
-def _heading_key(text: str) -> str:
+def heading_key(text: str) -> str:
     """A heading as compared: no spaces, half-width, without a unit in brackets."""
     text = unicodedata.normalize("NFKC", text)
     text = re.sub(r"\s+", "", text)
     return re.sub(r"\(.*?\)$", "", text)
 
 
-_BY_HEADING = {_heading_key(title): name for name, title in COLUMNS}
+_BY_HEADING = {heading_key(title): name for name, title in COLUMNS}
 _TITLES = dict(COLUMNS)
 
 
@@ -97,7 +97,7 @@ def read_headings(headings: Sequence[Any], where: str) -> tuple[dict[int, str], 
     for index, heading in enumerate(headings):
         if heading is None or str(heading).strip() == "":
             continue
-        field = _BY_HEADING.get(_heading_key(str(heading)))
+        field = _BY_HEADING.get(heading_key(str(heading)))
         if field is None:
             problems.append(f"{where}第{index + 1}列：未知的列名“{heading}”，"
                             f"可用的列名：{'、'.join(_TITLES.values())}")
