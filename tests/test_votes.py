@@ -197,3 +197,38 @@ def test_a_vote_file_with_a_bad_field_or_an_unknown_community_names_the_file(tmp
     with pytest.raises(DataError) as err:
         load(root)
     assert "第4行“签署日期”列" in str(err.value)
+
+
+def _paper(kind: str) -> str:
+    from generator.documents.kinds import KINDS, community_target
+    from generator.output.pipeline import Renderers, render_document
+    from tests.snapshot import docx_text
+
+    payload = render_document(BUNDLED, KINDS[kind], community_target(BUNDLED, COMMUNITY), Renderers(BUNDLED, None))
+    text = docx_text(payload)
+    assert "{{" not in text and "{%" not in text
+    return text
+
+
+def test_the_ballots_are_prefilled_per_household_of_the_scope() -> None:
+    text = _paper("ballot")
+    # one ballot per household of 1栋2单元, names in full (they go to that household only)
+    assert text.count("1栋2单元加装电梯业主表决票") == 12
+    assert "毛春燕" in text and "1栋2单元101" in text and "49.4㎡" in text
+    assert "按1栋2单元计票，参与表决的户数和建筑面积均不低于2/3" in text
+    assert "杨杰涛" not in text  # 1栋1单元 does not vote
+
+
+def test_the_result_notice_masks_names_and_says_pass_or_fail() -> None:
+    text = _paper("vote-result")
+    assert "毛*燕" in text and "毛春燕" not in text and "贾*学" in text
+    assert "| 1栋2单元 | 975.40 | 855.70 | 87.7% | 706.80 |" in text
+    assert "“1栋2单元加装电梯”表决通过" in text
+    register = _paper("vote-register")
+    assert "贾某（示例）（委托书第1号（示例））" in register and "毛春燕" in register
+
+
+def test_the_elevator_table_adds_up_and_states_its_remainder() -> None:
+    text = _paper("elevator-costs")
+    assert "| 合计 |" in text and "360,000.00" in text
+    assert "舍去的零头合计0.04元由6**（最高层的第一户）承担" in text

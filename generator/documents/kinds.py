@@ -20,6 +20,15 @@ from generator.documents.charts import missing_font
 from generator.documents.paths import CITY, community_folder
 from generator.documents.project import project_context
 from generator.documents.survey import Residents, survey_context, tally_context
+from generator.documents.votes import (
+    ballot_context,
+    costs_context,
+    needs_ballots,
+    needs_costs,
+    needs_votes,
+    register_context,
+    result_context,
+)
 from generator.render.blocks import NO_BLOCKS, Blocks
 from generator.rules.checks import meets_support, survey_tally
 
@@ -202,6 +211,18 @@ def _needs_counts(data: DataSet, target: Target) -> str | None:
     return None
 
 
+def _votes(make: Callable[[DataSet, Project], dict[str, Any]]) -> Context:
+    return lambda data, target: make(data, project_of(data, target))
+
+
+def _needs(check: Callable[[DataSet, str], str | None]) -> Needs:
+    def needs(data: DataSet, target: Target) -> str | None:
+        assert target.community is not None
+        return check(data, target.community.id)
+
+    return needs
+
+
 # ---------------------------------------------------------------- district and city kinds
 
 
@@ -308,6 +329,14 @@ for _kind in [
          needs=_needs_budget),
     Kind("survey-tally", "意见征询结果汇总表", "汇总表", 10, "community", _tally,
          "docx/survey_tally.docx", needs=_needs_counts),
+    Kind("ballot", "业主表决票", "表决票", 12, "community", _votes(ballot_context), "docx/ballot.docx",
+         residents="full", needs=_needs(needs_votes)),
+    Kind("vote-register", "业主表决签到及表决情况登记表", "表决登记表", 13, "community",
+         _votes(register_context), "docx/vote_register.docx", residents="full", needs=_needs(needs_votes)),
+    Kind("vote-result", "业主表决结果公示", "表决结果公示", 14, "community", _votes(result_context),
+         "docx/vote_result.docx", residents="masked", needs=_needs(needs_ballots)),
+    Kind("elevator-costs", "加装电梯费用分摊表", "电梯费用分摊表", 15, "community", _votes(costs_context),
+         "docx/elevator_costs.docx", residents="masked", needs=_needs(needs_costs)),
     Kind("plan-table", "年度实施计划表", "年度实施计划表", 7, "city", _plan_inputs,
          layout=_plan_workbook, source=WORKBOOK_SOURCE,
          targets=_plan_targets, path=lambda data, t: report.PLAN_PATH),
