@@ -44,6 +44,8 @@ def test_folders_and_file_names_follow_the_workflow(full_build: Result) -> None:
         # the illustrative elevator vote of 1栋2单元
         "12-业主表决票.docx", "13-业主表决签到及表决情况登记表.docx", "14-业主表决结果公示.docx",
         "15-加装电梯费用分摊表.docx",
+        # and the illustrative satisfaction survey
+        "16-居民满意度调查问卷.docx", "17-居民满意度调查结果汇总表.docx",
     ]
 
 
@@ -130,7 +132,7 @@ def test_special_characters_in_names_print_as_written(tmp_path: Path) -> None:
         "name: 炳草岗园林苗圃小区", f"name: '{name}'"), encoding="utf-8")
     result = build(load(root), tmp_path / "out", Selection(project="dongqu-01"))
     files = _documents(result.out)
-    assert len(files) == 11  # with the illustrative elevator vote's four papers
+    assert len(files) == 13  # with the illustrative elevator vote's and satisfaction survey's papers
     for path in files:
         assert name in office_text(path), path
 

@@ -29,6 +29,7 @@ from generator.data.models import (
     Project,
 )
 from generator.data.roster import Roster, read_csv
+from generator.data.satisfaction import SATISFACTION, Responses, SatisfactionSurvey, read_responses
 from generator.data.votes import VOTES, Ballots, Vote, read_ballots
 from generator.data.yamlio import BadDate, load_yaml
 from generator.errors import DataError, Problem
@@ -108,6 +109,10 @@ class DataSet:
     """Owners' votes (data/votes/<vote id>.yaml) by vote id."""
     ballots: dict[str, Ballots] = field(default_factory=dict)
     """Returned ballots (data/votes/<vote id>.csv) by vote id."""
+    satisfaction: dict[str, SatisfactionSurvey] = field(default_factory=dict)
+    """Satisfaction surveys (data/satisfaction/<survey id>.yaml) by survey id."""
+    responses: dict[str, Responses] = field(default_factory=dict)
+    """Their returned questionnaires (data/satisfaction/<survey id>.csv) by survey id."""
 
     @property
     def items(self) -> dict[str, CatalogueItem]:
@@ -337,6 +342,7 @@ def load(root: Path | None = None, rosters: bool = True) -> DataSet:
     if rosters:
         problems.extend(_load_rosters(data))
     problems.extend(_load_votes(data, lines_of))
+    problems.extend(_load_satisfaction(data, lines_of))
     if problems:
         raise DataError(problems)
     return data
@@ -388,6 +394,35 @@ def _load_votes(data: DataSet, lines_of: Lines) -> list[Problem]:
     for path in sorted(folder.glob("*.csv")):
         if path.stem not in data.votes and not path.with_suffix(".yaml").exists():
             problems.append(Problem(path, f"没有对应的表决资料 {path.stem}.yaml"))
+    return problems
+
+
+def _load_satisfaction(data: DataSet, lines_of: Lines) -> list[Problem]:
+    """Read every satisfaction survey and its answers."""
+    problems: list[Problem] = []
+    folder = data.root / SATISFACTION
+    if not folder.is_dir():
+        return problems
+    for path in sorted(folder.glob("*.yaml")):
+        try:
+            survey = _load_one(path, SatisfactionSurvey, lines_of)
+        except DataError as exc:
+            problems.extend(exc.problems)
+            continue
+        if survey.community not in data.communities:
+            problems.append(Problem(path, f"小区编号“{survey.community}”在 communities.yaml 中不存在",
+                                    field="community", line=lines_of[path].get(("community",))))
+            continue
+        data.satisfaction[path.stem] = survey
+        data.sources[f"satisfaction:{path.stem}"] = path
+        answers = path.with_suffix(".csv")
+        if answers.exists():
+            try:
+                data.responses[path.stem] = read_responses(answers, len(survey.numbered()))
+            except DataError as exc:
+                problems.extend(exc.problems)
+                continue
+            data.sources[f"responses:{path.stem}"] = answers
     return problems
 
 

@@ -31,6 +31,17 @@ PROPERTY_MODES: tuple[str, ...] = ("专业化物业管理", "业主自治管理"
 YES, NO = "是", "否"
 
 
+def unit_name(unit: str | None) -> str:
+    """A unit as an address writes it: 2 → 2单元, 东单元 as it is."""
+    unit = unit or ""
+    return unit + "单元" if unit and unit[-1].isdigit() else unit
+
+
+def household_address(building: str, unit: str | None, room: str) -> str:
+    """楼栋、单元、房号 as one address: 3栋2单元301."""
+    return f"{building}{unit_name(unit)}{room}"
+
+
 class Household(Record):
     building: Text = Field(title="楼栋")
     unit: Text | None = Field(default=None, title="单元")
@@ -51,10 +62,7 @@ class Household(Record):
     @property
     def address(self) -> str:
         """楼栋、单元、房号 as one address: 3栋2单元301."""
-        unit = self.unit or ""
-        if unit and unit[-1].isdigit():
-            unit += "单元"
-        return f"{self.building}{unit}{self.room}"
+        return household_address(self.building, self.unit or "", self.room)
 
 
 COLUMNS: tuple[tuple[str, str], ...] = tuple(

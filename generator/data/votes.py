@@ -19,7 +19,7 @@ from pydantic import Field, ValidationError
 
 from generator.data.cells import date as read_date
 from generator.data.models import Count, Money, Number, Record, Text
-from generator.data.roster import Household, Roster, heading_key
+from generator.data.roster import Household, Roster, heading_key, unit_name
 from generator.data.yamlio import read_bytes
 from generator.errors import DataError, Problem
 
@@ -47,12 +47,7 @@ class VoteScope(Record):
     @property
     def name(self) -> str:
         """全小区, 3栋, 3栋2单元."""
-        if self.building is None:
-            return "全小区"
-        unit = self.unit or ""
-        if unit and unit[-1].isdigit():
-            unit += "单元"
-        return self.building + unit
+        return "全小区" if self.building is None else self.building + unit_name(self.unit)
 
 
 class VoteDates(Record):

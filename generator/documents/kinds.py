@@ -19,6 +19,9 @@ from generator.documents.budget_sheet import BUDGET_BLOCKS
 from generator.documents.charts import missing_font
 from generator.documents.paths import CITY, community_folder
 from generator.documents.project import project_context
+from generator.documents.satisfaction import form_context as satisfaction_form
+from generator.documents.satisfaction import needs_answers, needs_questionnaire
+from generator.documents.satisfaction import tally_context as satisfaction_tally
 from generator.documents.survey import Residents, survey_context, tally_context
 from generator.documents.votes import (
     ballot_context,
@@ -212,6 +215,7 @@ def _needs_counts(data: DataSet, target: Target) -> str | None:
 
 
 def _votes(make: Callable[[DataSet, Project], dict[str, Any]]) -> Context:
+    """A context of the target's project (the vote and satisfaction papers take no other option)."""
     return lambda data, target: make(data, project_of(data, target))
 
 
@@ -337,6 +341,11 @@ for _kind in [
          "docx/vote_result.docx", residents="masked", needs=_needs(needs_ballots)),
     Kind("elevator-costs", "加装电梯费用分摊表", "电梯费用分摊表", 15, "community", _votes(costs_context),
          "docx/elevator_costs.docx", residents="masked", needs=_needs(needs_costs)),
+    Kind("satisfaction-form", "居民满意度调查问卷", "满意度问卷", 16, "community",
+         lambda data, t: satisfaction_form(data, project_of(data, t), t.blank_forms),
+         "docx/satisfaction_form.docx", residents="full", needs=_needs(needs_questionnaire)),
+    Kind("satisfaction-tally", "居民满意度调查结果汇总表", "满意度汇总表", 17, "community",
+         _votes(satisfaction_tally), "docx/satisfaction_tally.docx", needs=_needs(needs_answers)),
     Kind("plan-table", "年度实施计划表", "年度实施计划表", 7, "city", _plan_inputs,
          layout=_plan_workbook, source=WORKBOOK_SOURCE,
          targets=_plan_targets, path=lambda data, t: report.PLAN_PATH),

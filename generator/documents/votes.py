@@ -10,7 +10,7 @@ from typing import Any
 
 from generator.data.loader import DataSet
 from generator.data.models import ConsentRule, Project, share_text
-from generator.data.roster import Household, mask_name, mask_room
+from generator.data.roster import Household, household_address, mask_name, mask_room, unit_name
 from generator.data.votes import Ballot, Vote
 from generator.documents.project import project_context
 from generator.documents.survey import Residents
@@ -26,18 +26,13 @@ def votes_of(data: DataSet, community: str) -> list[str]:
     return sorted(v for v, vote in data.votes.items() if vote.community == community)
 
 
-def _unit(h: Household | Ballot) -> str:
-    unit = h.unit or ""
-    return unit + "单元" if unit and unit[-1].isdigit() else unit
-
-
 def _place(vote: Vote, h: Household, room: str) -> str:
     """The household's address within the vote's scope: 301 in a unit, 2单元301 in a building."""
     if vote.scope.unit is not None:
         return room
     if vote.scope.building is not None:
-        return f"{_unit(h)}{room}"
-    return f"{h.building}{_unit(h)}{room}"
+        return f"{unit_name(h.unit)}{room}"
+    return household_address(h.building, h.unit, room)
 
 
 def _person(vote: Vote, h: Household, ballot: Ballot | None, no: int, residents: Residents) -> dict[str, Any]:
@@ -46,7 +41,7 @@ def _person(vote: Vote, h: Household, ballot: Ballot | None, no: int, residents:
     proxy = ballot.proxy if ballot is not None else None
     day = ballot.date if ballot is not None else None
     return {
-        "no": no, "address": f"{h.building}{_unit(h)}{room}", "room": room, "place": _place(vote, h, room),
+        "no": no, "address": household_address(h.building, h.unit, room), "room": room, "place": _place(vote, h, room),
         "day": f"{day.month}月{day.day}日" if day else "",
         "head": mask_name(h.head) if masked else (h.head or ""),
         "area": h.area,

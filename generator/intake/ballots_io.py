@@ -131,10 +131,11 @@ def export_ballots(data_dir: Path | None, vote_id: str, out: Path | None = None)
     return BallotFile(target, rows)
 
 
-def _meta(wb: Any) -> dict[str, str]:
-    if META_SHEET not in wb.sheetnames:
+def hidden_entries(wb: Any, sheet: str) -> dict[str, str]:
+    """The label → value entries of an exported workbook's hidden sheet ({} for a workbook made by hand)."""
+    if sheet not in wb.sheetnames:
         return {}
-    return {str(k): str(v) for k, v in wb[META_SHEET].iter_rows(max_col=2, values_only=True)
+    return {str(k): str(v) for k, v in wb[sheet].iter_rows(max_col=2, values_only=True)
             if k is not None and v is not None}
 
 
@@ -176,7 +177,7 @@ def read_ballot_workbook(path: Path, wb: Any = None) -> tuple[Ballots, str, dict
             rows.append((number, values))
         if refused:
             raise DataError(refused)
-        return parse_ballots(rows, where), where, _meta(wb)
+        return parse_ballots(rows, where), where, hidden_entries(wb, META_SHEET)
     raise DataError([Problem(path, "没有找到表决票：任何工作表的前20行中都没有含“楼栋”“房号”“表决意见”的列名行")])
 
 
@@ -205,7 +206,7 @@ def store_ballots(data: DataSet, ballots: Ballots, where: str, meta: dict[str, s
     if problems:
         raise DataError(problems)
     path = data.root / VOTES / f"{vote_id}.csv"
-    payload = _with_comments(path, write_ballots(_in_roster_order(data, vote_id, ballots.ballots)))
+    payload = keep_comments(path, write_ballots(_in_roster_order(data, vote_id, ballots.ballots)))
     if path.exists() and path.read_bytes() == payload:
         return BallotFile(path, len(ballots.ballots), changed=False)
     atomic_write(path, payload)
@@ -217,7 +218,7 @@ def _in_roster_order(data: DataSet, vote_id: str, ballots: tuple[Ballot, ...]) -
     return sorted(ballots, key=lambda b: order.get(b.key, len(order)))
 
 
-def _with_comments(path: Path, payload: bytes) -> bytes:
+def keep_comments(path: Path, payload: bytes) -> bytes:
     """The new file keeps the old one's comment lines (the 示例 note) above its headings."""
     if not path.exists():
         return payload

@@ -20,6 +20,7 @@ from generator.render.filters import cn_date, q2, to_yuan, yuan
 from generator.render.pictures import PhotoError, check_image, locate
 from generator.rules import consent
 from generator.rules.funding import line_rule, plan_funding
+from generator.rules.satisfaction import issues as satisfaction_issues
 from generator.rules.votes import issues as vote_issues
 
 Severity = Literal["error", "warning"]
@@ -718,6 +719,22 @@ for _id, _title in (
     ("VOTE-COST", "业主表决：加装电梯的费用能按楼层分摊（有分摊系数，房号能判断楼层）"),
 ):
     _vote_rule(_id, _title)
+
+
+def _satisfaction_rule(rule_id: str, title: str) -> None:
+    def check(data: DataSet) -> Iterator[Finding]:
+        for survey_id, survey in data.satisfaction.items():
+            c = data.communities[survey.community]
+            for found, row, column, message in satisfaction_issues(data, survey_id):
+                if found == rule_id:
+                    yield Finding(rule_id, "error", _rel(data, data.sources[f"responses:{survey_id}"]),
+                                  f"{c.id} {c.name} 满意度调查 第{row}行", column, message)
+
+    rule(rule_id, title)(check)
+
+
+_satisfaction_rule("SATISFY-ANSWER", "满意度调查：每个答案都是问卷的选项")
+_satisfaction_rule("SATISFY-ROSTER", "满意度调查：填了房号的问卷，住户在住户名册中且只交一份")
 
 
 # ---------------------------------------------------------------- text in any file

@@ -15,7 +15,7 @@ from decimal import ROUND_DOWN, Decimal
 
 from generator.data.loader import DataSet
 from generator.data.models import ConsentRule, ElevatorShares
-from generator.data.roster import Household
+from generator.data.roster import Household, household_address, unit_name
 from generator.data.votes import CHOICES, SIGNERS, Ballot, Vote, electorate, household_key
 from generator.rules.consent import BASIS_NAMES, Measure, Verdict, judge
 
@@ -142,10 +142,7 @@ def count(data: DataSet, vote_id: str) -> Outcome:
 
 
 def _group_name(h: Household, scope: str) -> str:
-    if scope == "building":
-        return h.building
-    unit = h.unit or ""
-    return h.building + (unit + ("单元" if unit[-1:].isdigit() else "") if unit else "")
+    return h.building if scope == "building" else h.building + unit_name(h.unit)
 
 
 # ---------------------------------------------------------------- what is wrong in a vote
@@ -205,7 +202,7 @@ def issues(data: DataSet, vote_id: str) -> Iterator[Issue]:
     scope = {household_key(h) for h in voters}
     first: dict[tuple[str, str, str], int] = {}
     for b, row in zip(held.ballots, held.rows, strict=True):
-        address = _address(b)
+        address = household_address(b.building, b.unit, b.room)
         if b.choice not in CHOICES:
             yield "VOTE-CHOICE", row, "表决意见", f"“{b.choice}”不是可选的意见，只能是：{'、'.join(CHOICES)}"
         if b.signer is not None and b.signer not in SIGNERS:
@@ -221,13 +218,6 @@ def issues(data: DataSet, vote_id: str) -> Iterator[Issue]:
             yield "VOTE-TWICE", row, "房号", f"{address}投了两次票（另见第{first[b.key]}行）"
         else:
             first[b.key] = row
-
-
-def _address(b: Ballot) -> str:
-    unit = b.unit or ""
-    if unit and unit[-1].isdigit():
-        unit += "单元"
-    return f"{b.building}{unit}{b.room}"
 
 
 # ---------------------------------------------------------------- elevator cost by floor
