@@ -366,63 +366,50 @@ def _load_rosters(data: DataSet) -> list[Problem]:
 
 
 def _load_votes(data: DataSet, lines_of: Lines) -> list[Problem]:
-    """Read every vote and its ballots; a vote of a community the plan does not have is an error."""
-    problems: list[Problem] = []
-    folder = data.root / VOTES
-    if not folder.is_dir():
-        return problems
-    for path in sorted(folder.glob("*.yaml")):
-        try:
-            vote = _load_one(path, Vote, lines_of)
-        except DataError as exc:
-            problems.extend(exc.problems)
-            continue
-        if vote.community not in data.communities:
-            problems.append(Problem(path, f"小区编号“{vote.community}”在 communities.yaml 中不存在",
-                                    field="community", line=lines_of[path].get(("community",))))
-            continue
-        data.votes[path.stem] = vote
-        data.sources[f"vote:{path.stem}"] = path
-        ballots = path.with_suffix(".csv")
-        if ballots.exists():
-            try:
-                data.ballots[path.stem] = read_ballots(ballots)
-            except DataError as exc:
-                problems.extend(exc.problems)
-                continue
-            data.sources[f"ballots:{path.stem}"] = ballots
-    for path in sorted(folder.glob("*.csv")):
-        if path.stem not in data.votes and not path.with_suffix(".yaml").exists():
-            problems.append(Problem(path, f"没有对应的表决资料 {path.stem}.yaml"))
-    return problems
+    """Read every vote and its ballots."""
+    return _load_with_answers(data, lines_of, VOTES, Vote, data.votes, data.ballots,
+                              lambda path, vote: read_ballots(path), ("vote", "ballots"))
 
 
 def _load_satisfaction(data: DataSet, lines_of: Lines) -> list[Problem]:
     """Read every satisfaction survey and its answers."""
+    return _load_with_answers(data, lines_of, SATISFACTION, SatisfactionSurvey, data.satisfaction, data.responses,
+                              lambda path, survey: read_responses(path, len(survey.numbered())),
+                              ("satisfaction", "responses"))
+
+
+def _load_with_answers(data: DataSet, lines_of: Lines, folder_name: str, model: type[M], records: dict[str, M],
+                       answers: dict[str, Any], read: Any, keys: tuple[str, str]) -> list[Problem]:
+    """Read the records of a folder (<id>.yaml, each naming its community) and each one's answers (<id>.csv):
+    a record of a community the plan does not have, or answers without a record, is an error."""
     problems: list[Problem] = []
-    folder = data.root / SATISFACTION
+    folder = data.root / folder_name
     if not folder.is_dir():
-        return problems
+        return problems  # most data folders have none: nothing to read, nothing to check
     for path in sorted(folder.glob("*.yaml")):
         try:
-            survey = _load_one(path, SatisfactionSurvey, lines_of)
+            record = _load_one(path, model, lines_of)
         except DataError as exc:
             problems.extend(exc.problems)
             continue
-        if survey.community not in data.communities:
-            problems.append(Problem(path, f"小区编号“{survey.community}”在 communities.yaml 中不存在",
+        community = record.community
+        if community not in data.communities:
+            problems.append(Problem(path, f"小区编号“{community}”在 communities.yaml 中不存在",
                                     field="community", line=lines_of[path].get(("community",))))
             continue
-        data.satisfaction[path.stem] = survey
-        data.sources[f"satisfaction:{path.stem}"] = path
-        answers = path.with_suffix(".csv")
-        if answers.exists():
+        records[path.stem] = record
+        data.sources[f"{keys[0]}:{path.stem}"] = path
+        returned = path.with_suffix(".csv")
+        if returned.exists():
             try:
-                data.responses[path.stem] = read_responses(answers, len(survey.numbered()))
+                answers[path.stem] = read(returned, record)
             except DataError as exc:
                 problems.extend(exc.problems)
                 continue
-            data.sources[f"responses:{path.stem}"] = answers
+            data.sources[f"{keys[1]}:{path.stem}"] = returned
+    for path in sorted(folder.glob("*.csv")):
+        if not path.with_suffix(".yaml").exists():
+            problems.append(Problem(path, f"没有对应的 {path.stem}.yaml"))
     return problems
 
 

@@ -9,9 +9,7 @@ per question numbered 1, 2, 3 … holding the answer's words.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
@@ -19,7 +17,7 @@ from typing import Any
 from pydantic import Field, model_validator
 
 from generator.data.models import Number, Record, Text
-from generator.data.yamlio import read_bytes
+from generator.data.votes import csv_bytes, csv_records
 from generator.errors import DataError, Problem
 
 SATISFACTION = "satisfaction"
@@ -140,34 +138,22 @@ def heading(value: Any) -> str | None:
 
 def read_responses(path: Any, questions: int) -> Responses:
     """Read a survey's answers file; DataError naming the file, row and column of every problem."""
-    try:
-        text = read_bytes(path).decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise DataError([Problem(path, "不是 UTF-8 编码的文本；请用 gaizao satisfaction import 从 Excel 导入")]) \
-            from None
-    reader = csv.reader(io.StringIO(text, newline=""))
     fields: dict[int, str] | None = None
     rows = []
-    for record in reader:
-        if (record and record[0].startswith("#")) or not any(v.strip() for v in record):
-            continue
+    for line, record in csv_records(path, "gaizao satisfaction import"):
         if fields is None:
             fields = {i: h for i, v in enumerate(record) if (h := heading(v)) is not None}
             continue
-        rows.append((reader.line_num, {fields[i]: v for i, v in enumerate(record) if i in fields}))
+        rows.append((line, {fields[i]: v for i, v in enumerate(record) if i in fields}))
     return parse_rows(rows, questions, str(path))
 
 
 def write_responses(survey: SatisfactionSurvey, responses: Iterable[Returned]) -> bytes:
     """The answers file's bytes: 楼栋, 单元, 房号, then one column per question."""
-    out = io.StringIO(newline="")
-    writer = csv.writer(out, lineterminator="\r\n")
-    count = len(survey.numbered())
-    writer.writerow([t for _, t in ADDRESS] + [str(n) for n in range(1, count + 1)])
-    for r in responses:
-        writer.writerow([r.building or "", r.unit or "", r.room or ""]
-                        + [r.answers.get(n, "") for n in range(1, count + 1)])
-    return ("\ufeff" + out.getvalue()).encode("utf-8")
+    numbers = range(1, len(survey.numbered()) + 1)
+    return csv_bytes([[t for _, t in ADDRESS] + [str(n) for n in numbers],
+                      *([r.building or "", r.unit or "", r.room or ""] + [r.answers.get(n, "") for n in numbers]
+                        for r in responses)])
 
 
 def scores(survey: SatisfactionSurvey) -> dict[str, Decimal]:

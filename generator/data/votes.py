@@ -12,7 +12,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any, Literal
 
 from pydantic import Field, ValidationError
@@ -183,24 +183,38 @@ def read_headings(headings: list[Any], where: str) -> tuple[dict[int, str], list
     return found, problems
 
 
-def read_ballots(path: Any) -> Ballots:
-    """Read a vote's ballots file; DataError naming the file, row and column of every problem."""
+def csv_records(path: Any, command: str) -> Iterator[tuple[int, list[str]]]:
+    """The line number and cells of each row of a UTF-8 CSV file that is neither blank nor a # comment;
+    DataError when it is not UTF-8 (command: the import that writes it properly)."""
     try:
         text = read_bytes(path).decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise DataError([Problem(path, "不是 UTF-8 编码的文本；请用 gaizao vote import 从 Excel 导入")]) from None
+        raise DataError([Problem(path, f"不是 UTF-8 编码的文本；请用 {command} 从 Excel 导入")]) from None
     reader = csv.reader(io.StringIO(text, newline=""))
-    fields: dict[int, str] | None = None
-    rows = []
     for record in reader:
         if (record and record[0].startswith("#")) or not any(v.strip() for v in record):
             continue
+        yield reader.line_num, record
+
+
+def csv_bytes(rows: Iterable[list[str]]) -> bytes:
+    """A CSV file's bytes as Excel and WPS open it in Chinese: UTF-8 with a byte-order mark, CRLF lines."""
+    out = io.StringIO(newline="")
+    csv.writer(out, lineterminator="\r\n").writerows(rows)
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+def read_ballots(path: Any) -> Ballots:
+    """Read a vote's ballots file; DataError naming the file, row and column of every problem."""
+    fields: dict[int, str] | None = None
+    rows = []
+    for line, record in csv_records(path, "gaizao vote import"):
         if fields is None:
             fields, problems = read_headings(record, "")
             if problems:
                 raise DataError([Problem(path, p) for p in problems])
             continue
-        rows.append((reader.line_num, {fields[i]: v for i, v in enumerate(record) if i in fields and v.strip()}))
+        rows.append((line, {fields[i]: v for i, v in enumerate(record) if i in fields and v.strip()}))
     if fields is None:
         raise DataError([Problem(path, "没有列名行（楼栋、房号、表决意见……）")])
     return parse_ballots(rows, str(path))
@@ -208,9 +222,6 @@ def read_ballots(path: Any) -> Ballots:
 
 def write_ballots(ballots: Iterable[Ballot]) -> bytes:
     """The ballots file's bytes: a heading row, then one row per ballot."""
-    out = io.StringIO(newline="")
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow([title for _, title in BALLOT_COLUMNS])
-    for b in ballots:
-        writer.writerow(["" if getattr(b, n) is None else str(getattr(b, n)) for n, _ in BALLOT_COLUMNS])
-    return ("\ufeff" + out.getvalue()).encode("utf-8")
+    return csv_bytes([[title for _, title in BALLOT_COLUMNS],
+                      *(["" if getattr(b, n) is None else str(getattr(b, n)) for n, _ in BALLOT_COLUMNS]
+                        for b in ballots)])

@@ -10,6 +10,7 @@ file stays as it was.
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -109,24 +110,37 @@ def ballot_workbook(data: DataSet, vote_id: str) -> tuple[bytes, int]:
     ws.freeze_panes = ws.cell(HEADING_ROW + 1, 1)
     one_page_wide(ws, landscape=True)
     ws.print_title_rows = f"{HEADING_ROW}:{HEADING_ROW}"
-    meta = wb.create_sheet(META_SHEET)
-    for row, (label, value) in enumerate((("表单", SHEET), ("城市", data.programme.city), ("表决编号", vote_id),
-                                          ("小区编号", vote.community)), start=1):
+    return finished(wb, META_SHEET, (("表单", SHEET), ("城市", data.programme.city), ("表决编号", vote_id),
+                                     ("小区编号", vote.community))), len(pairs)
+
+
+def finished(wb: Any, sheet: str, entries: tuple[tuple[str, str], ...]) -> bytes:
+    """The workbook's bytes with a hidden, protected sheet of label → value entries naming what it was
+    exported for (read back by hidden_entries); the same workbook gives the same bytes."""
+    from generator.intake.page_setup import put
+
+    meta = wb.create_sheet(sheet)
+    for row, (label, value) in enumerate(entries, start=1):
         meta.cell(row, 1, label)
         put(meta, row, 2, value).number_format = "@"
     meta.sheet_state = "hidden"
     meta.protection.sheet = True
     buffer = io.BytesIO()
     wb.save(buffer)
-    return normalize_zip(buffer.getvalue()), len(pairs)
+    return normalize_zip(buffer.getvalue())
 
 
 def export_ballots(data_dir: Path | None, vote_id: str, out: Path | None = None) -> BallotFile:
     """Write the vote's ballot workbook, one row per household of its scope."""
+    return export(data_dir, vote_id, out or Path(f"{vote_id}-表决票.xlsx"), _vote, ballot_workbook)
+
+
+def export(data_dir: Path | None, key: str, target: Path, known: Callable[[DataSet, str], None],
+           make: Callable[[DataSet, str], tuple[bytes, int]]) -> BallotFile:
+    """Load the data, check the vote or survey is known, write its workbook."""
     data = load(data_dir or BUNDLED_DATA)
-    _vote(data, vote_id)
-    payload, rows = ballot_workbook(data, vote_id)
-    target = out or Path(f"{vote_id}-表决票.xlsx")
+    known(data, key)
+    payload, rows = make(data, key)
     atomic_write(target, payload)
     return BallotFile(target, rows)
 

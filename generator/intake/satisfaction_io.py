@@ -8,7 +8,6 @@ problem is named by sheet, row and column, and on any problem the answers file s
 
 from __future__ import annotations
 
-import io
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -16,10 +15,9 @@ from typing import Any
 from generator.data.loader import BUNDLED_DATA, DataSet, load
 from generator.data.satisfaction import ADDRESS, SATISFACTION, Responses, heading, parse_rows, write_responses
 from generator.errors import DataError, Problem
-from generator.intake.ballots_io import BallotFile, hidden_entries, keep_comments
+from generator.intake.ballots_io import BallotFile, export, finished, hidden_entries, keep_comments
 from generator.intake.workbook_safety import open_workbook
 from generator.output.writer import atomic_write
-from generator.render.ziputil import normalize_zip
 from generator.rules.satisfaction import issues
 
 SHEET = "满意度调查"
@@ -79,26 +77,13 @@ def answers_workbook(data: DataSet, survey_id: str) -> tuple[bytes, int]:
     ws.add_data_validation(choices)
     ws.freeze_panes = ws.cell(HEADING_ROW + 1, len(ADDRESS) + 2)
     one_page_wide(ws, landscape=True)
-    meta = wb.create_sheet(META_SHEET)
-    for row, (label, value) in enumerate((("表单", SHEET), ("城市", data.programme.city),
-                                          ("调查编号", survey_id)), start=1):
-        meta.cell(row, 1, label)
-        put(meta, row, 2, value).number_format = "@"
-    meta.sheet_state = "hidden"
-    meta.protection.sheet = True
-    buffer = io.BytesIO()
-    wb.save(buffer)
-    return normalize_zip(buffer.getvalue()), len(rows)
+    return finished(wb, META_SHEET, (("表单", SHEET), ("城市", data.programme.city), ("调查编号", survey_id))), \
+        len(rows)
 
 
 def export_answers(data_dir: Path | None, survey_id: str, out: Path | None = None) -> BallotFile:
     """Write the survey's answers workbook."""
-    data = load(data_dir or BUNDLED_DATA)
-    _survey(data, survey_id)
-    payload, rows = answers_workbook(data, survey_id)
-    target = out or Path(f"{survey_id}-满意度调查.xlsx")
-    atomic_write(target, payload)
-    return BallotFile(target, rows)
+    return export(data_dir, survey_id, out or Path(f"{survey_id}-满意度调查.xlsx"), _survey, answers_workbook)
 
 
 def read_answers_workbook(path: Path, data: DataSet, survey_id: str | None) -> tuple[str, Responses, str]:
