@@ -392,7 +392,7 @@ def _load_with_answers(data: DataSet, lines_of: Lines, folder_name: str, model: 
         except DataError as exc:
             problems.extend(exc.problems)
             continue
-        community = record.community
+        community = record.community  # type: ignore[attr-defined]  # a Vote or a SatisfactionSurvey
         if community not in data.communities:
             problems.append(Problem(path, f"小区编号“{community}”在 communities.yaml 中不存在",
                                     field="community", line=lines_of[path].get(("community",))))
