@@ -427,6 +427,9 @@ COVERED = {
     "OUT-PATHS",  # its cases are in tests/test_hard_cases_paths.py, beside the folders it guards
     "ROSTER-ROWS", "SURVEY-ROSTER",  # cases in tests/test_roster.py, with the roster files they read
     "ACCEPT-CONCLUSION", "DATE-BEFORE-ISSUANCE",  # cases in tests/test_papers.py, beside the papers
+    # cases in tests/test_votes.py and tests/test_satisfaction.py, with the ballots and answers they read
+    "VOTE-RULE", "VOTE-SCOPE", "VOTE-TWICE", "VOTE-PROXY", "VOTE-CHOICE", "VOTE-AREA", "VOTE-TOTALS", "VOTE-COST",
+    "SATISFY-ANSWER", "SATISFY-ROSTER",
 }
 
 

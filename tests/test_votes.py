@@ -232,3 +232,25 @@ def test_the_elevator_table_adds_up_and_states_its_remainder() -> None:
     text = _paper("elevator-costs")
     assert "| 合计 |" in text and "360,000.00" in text
     assert "舍去的零头合计0.04元由6**（最高层的第一户）承担" in text
+
+
+def test_a_community_without_a_vote_is_not_reported_as_skipped_unless_the_paper_is_asked_for() -> None:
+    from generator.output.pipeline import Selection, plan_jobs
+
+    jobs, skips = plan_jobs(BUNDLED, Selection(project="dongqu-02"))
+    assert not [s for s in skips if s.kind.key in ("ballot", "vote-result", "satisfaction-form")]
+    jobs, skips = plan_jobs(BUNDLED, Selection(kinds=("ballot",), project="dongqu-02"))
+    assert [(s.kind.key, s.reason) for s in skips] == [
+        ("ballot", "没有业主表决（votes/），或表决所在小区没有住户名册")]
+    jobs, skips = plan_jobs(BUNDLED, Selection(project="dongqu-01"))
+    assert {"ballot", "vote-register", "vote-result", "elevator-costs"} <= {j.kind.key for j in jobs}
+
+
+def test_an_elevator_cost_needs_floors_and_the_programmes_coefficients() -> None:
+    rows: list[Row] = [("1", "101", 10, "同意"), ("1", "A02", 10, "同意")]
+    data = with_vote(rows, kind="elevator", cost=Decimal("1000.00"))
+    assert ("VOTE-COST", "9栋1单元A02：无法从房号判断楼层（应如 301、1203）") in rules_of(data)
+    assert elevator_shares(data, VOTE) == "9栋1单元A02：无法从房号判断楼层"
+    bare = dataclasses.replace(data, programme=data.programme.model_copy(update={"votes": data.programme.votes
+                               and data.programme.votes.model_copy(update={"elevator": None})}))
+    assert ("VOTE-COST", "programme.yaml 未写 votes.elevator（各楼层分摊系数）") in rules_of(bare)

@@ -28,6 +28,7 @@ from generator.documents.votes import (
     costs_context,
     needs_ballots,
     needs_costs,
+    needs_elevator,
     needs_votes,
     register_context,
     result_context,
@@ -110,6 +111,10 @@ class Kind:
     """Where a district or city document goes under the output folder."""
     layout_suffix: str = ".xlsx"
     """The file type a kind laid out in code makes."""
+    optional: Needs | None = None
+    """For a paper only some communities have (a vote, a satisfaction survey): why this community has
+    none, or None when it has; a community without one is left out of a build that did not ask for
+    the kind by name, and of the web's list, instead of being reported as skipped."""
     residents: Residents = "none"
     """What it may print of a household in the roster: none, masked (a paper posted or sent out
     of the community: 张*明, 138****1234) or full (the forms the committee keeps)."""
@@ -334,18 +339,23 @@ for _kind in [
     Kind("survey-tally", "意见征询结果汇总表", "汇总表", 10, "community", _tally,
          "docx/survey_tally.docx", needs=_needs_counts),
     Kind("ballot", "业主表决票", "表决票", 12, "community", _votes(ballot_context), "docx/ballot.docx",
-         residents="full", needs=_needs(needs_votes)),
+         residents="full", needs=_needs(needs_votes), optional=_needs(needs_votes)),
     Kind("vote-register", "业主表决签到及表决情况登记表", "表决登记表", 13, "community",
-         _votes(register_context), "docx/vote_register.docx", residents="full", needs=_needs(needs_votes)),
+         _votes(register_context), "docx/vote_register.docx", residents="full", needs=_needs(needs_votes),
+         optional=_needs(needs_votes)),
     Kind("vote-result", "业主表决结果公示", "表决结果公示", 14, "community", _votes(result_context),
-         "docx/vote_result.docx", residents="masked", needs=_needs(needs_ballots)),
+         "docx/vote_result.docx", residents="masked", needs=_needs(needs_ballots),
+         optional=_needs(needs_votes)),
     Kind("elevator-costs", "加装电梯费用分摊表", "电梯费用分摊表", 15, "community", _votes(costs_context),
-         "docx/elevator_costs.docx", residents="masked", needs=_needs(needs_costs)),
+         "docx/elevator_costs.docx", residents="masked", needs=_needs(needs_costs),
+         optional=_needs(needs_elevator)),
     Kind("satisfaction-form", "居民满意度调查问卷", "满意度问卷", 16, "community",
          lambda data, t: satisfaction_form(data, project_of(data, t), t.blank_forms),
-         "docx/satisfaction_form.docx", residents="full", needs=_needs(needs_questionnaire)),
+         "docx/satisfaction_form.docx", residents="full", needs=_needs(needs_questionnaire),
+         optional=_needs(needs_questionnaire)),
     Kind("satisfaction-tally", "居民满意度调查结果汇总表", "满意度汇总表", 17, "community",
-         _votes(satisfaction_tally), "docx/satisfaction_tally.docx", needs=_needs(needs_answers)),
+         _votes(satisfaction_tally), "docx/satisfaction_tally.docx", needs=_needs(needs_answers),
+         optional=_needs(needs_questionnaire)),
     Kind("plan-table", "年度实施计划表", "年度实施计划表", 7, "city", _plan_inputs,
          layout=_plan_workbook, source=WORKBOOK_SOURCE,
          targets=_plan_targets, path=lambda data, t: report.PLAN_PATH),

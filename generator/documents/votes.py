@@ -183,6 +183,13 @@ def needs_ballots(data: DataSet, community: str) -> str | None:
     return "没有已收回并能计票的业主表决票（votes/表决编号.csv）"
 
 
+def needs_elevator(data: DataSet, community: str) -> str | None:
+    """Why the community has no elevator vote at all, or None."""
+    if any(data.votes[v].kind == "elevator" for v in votes_of(data, community)):
+        return None
+    return "没有加装电梯的业主表决"
+
+
 def needs_costs(data: DataSet, community: str) -> str | None:
     """Why the community has no elevator cost table, or None."""
     for vote_id in votes_of(data, community):

@@ -565,6 +565,8 @@ def _documents_of(loaded: Loaded, community_id: str) -> list[Availability]:
     errors = [f for f in findings_of(loaded, community_id) if f.severity == "error"]
     out = []
     for kind in kinds_of("community"):
+        if kind.optional is not None and kind.optional(data, community_target(data, community_id)):
+            continue  # no vote or survey in this community: nothing to list
         if community_id not in data.projects:
             reason: str | None = NO_PROJECT
         elif errors:
