@@ -42,10 +42,10 @@ def test_folders_and_file_names_follow_the_workflow(full_build: Result) -> None:
         "04-工程预算及资金筹集表.xlsx", "05-改造方案公示.docx", "06-竣工验收表.docx",
         "10-意见征询结果汇总表.docx",
         # the illustrative elevator vote of 1栋2单元
-        "12-业主表决票.docx", "13-业主表决签到及表决情况登记表.docx", "14-业主表决结果公示.docx",
-        "15-加装电梯费用分摊表.docx",
+        "20-业主表决票.docx", "21-业主表决签到及表决情况登记表.docx", "22-业主表决结果公示.docx",
+        "23-加装电梯费用分摊表.docx",
         # and the illustrative satisfaction survey
-        "16-居民满意度调查问卷.docx", "17-居民满意度调查结果汇总表.docx",
+        "24-居民满意度调查问卷.docx", "25-居民满意度调查结果汇总表.docx",
     ]
 
 
