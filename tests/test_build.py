@@ -41,6 +41,11 @@ def test_folders_and_file_names_follow_the_workflow(full_build: Result) -> None:
         "01-居民意见征询表.docx", "02-改造申请书.docx", "03-改造方案.docx",
         "04-工程预算及资金筹集表.xlsx", "05-改造方案公示.docx", "06-竣工验收表.docx",
         "10-意见征询结果汇总表.docx",
+        # the illustrative elevator vote of 1栋2单元
+        "20-业主表决票.docx", "21-业主表决签到及表决情况登记表.docx", "22-业主表决结果公示.docx",
+        "23-加装电梯费用分摊表.docx",
+        # and the illustrative satisfaction survey
+        "24-居民满意度调查问卷.docx", "25-居民满意度调查结果汇总表.docx",
     ]
 
 
@@ -127,7 +132,7 @@ def test_special_characters_in_names_print_as_written(tmp_path: Path) -> None:
         "name: 炳草岗园林苗圃小区", f"name: '{name}'"), encoding="utf-8")
     result = build(load(root), tmp_path / "out", Selection(project="dongqu-01"))
     files = _documents(result.out)
-    assert len(files) == 7
+    assert len(files) == 13  # with the illustrative elevator vote's and satisfaction survey's papers
     for path in files:
         assert name in office_text(path), path
 

@@ -30,7 +30,7 @@ if "print" not in main.commands:
 
 def synthetic(root: Path, per_year: int) -> DataSet:
     """The bundled plan with per_year 东区 communities in 2019 and in 2020, clones of dongqu-10."""
-    shutil.copytree(BUNDLED_DATA, root, ignore=shutil.ignore_patterns("projects", "rosters"))
+    shutil.copytree(BUNDLED_DATA, root, ignore=shutil.ignore_patterns("projects", "rosters", "votes", "satisfaction"))
     (root / "projects").mkdir()
     plan = yaml.safe_load((BUNDLED_DATA / "communities.yaml").read_text(encoding="utf-8"))
     model = next(c for c in plan["communities"] if c["id"] == "dongqu-10")

@@ -431,6 +431,9 @@ COVERED = {
     "FUND-SOURCE", "FUND-ORDER", "FUND-BUDGET", "DATE-FUTURE", "STAGE-DATES", "EFFECT-UNIT",
     "ASSESS-ENTERED",  # cases in tests/test_returns_assessment.py, beside the scores it guards
     "WORDING",  # cases in tests/test_wording.py, beside the sentences it guards
+    # cases in tests/test_votes.py and tests/test_satisfaction.py, with the ballots and answers they read
+    "VOTE-RULE", "VOTE-SCOPE", "VOTE-TWICE", "VOTE-PROXY", "VOTE-CHOICE", "VOTE-AREA", "VOTE-TOTALS", "VOTE-COST",
+    "SATISFY-ANSWER", "SATISFY-ROSTER",
 }
 
 

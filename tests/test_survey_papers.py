@@ -129,7 +129,8 @@ def test_masked_households_show_no_full_name_phone_or_room(bundled: DataSet) -> 
 
 def test_no_paper_but_the_committees_forms_holds_a_residents_data(full_build: Result, bundled: DataSet) -> None:
     private = {k.key for k in KINDS.values() if k.residents == "full"}
-    assert private == {"survey"}
+    # the committee's own forms and records: the survey's, the votes' ballots and register, the satisfaction form
+    assert private == {"survey", "ballot", "vote-register", "satisfaction-form"}
     assert KINDS["notice"].residents == "none"
     values = set()
     for roster in bundled.rosters.values():

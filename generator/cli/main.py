@@ -176,7 +176,9 @@ def _print_summary(result: Any) -> None:
 
 
 from generator.cli.roster import roster  # noqa: E402  (a command group of its own)
+from generator.cli.satisfaction import satisfaction  # noqa: E402  (a command group of its own)
+from generator.cli.vote import vote  # noqa: E402  (a command group of its own)
 
-for _command in (import_cmd, init, print_cmd, report, roster, templates, form, serve, users, backup, restore,
-                 security):
+for _command in (import_cmd, init, print_cmd, report, roster, vote, satisfaction, templates, form, serve, users,
+                 backup, restore, security):
     main.add_command(_command)

@@ -123,6 +123,10 @@ def describe(annotation: Any, meta: list[Any] | None = None) -> str:
         return f"列表，每项为{describe(item)}{tail}"
     if origin is dict:
         key, value = typing.get_args(annotation)
+        if key is int:
+            return f"对照表：键为楼层（整数），值为{describe(value)}"
+        if key is str:
+            return f"对照表：键为名称，值为{describe(value)}"
         return f"对照表：键为出资方（parties 中的键），值为{describe(value)}"
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return "一组字段（见下）"

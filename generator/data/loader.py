@@ -31,6 +31,8 @@ from generator.data.models import (
 )
 from generator.data.readers import read_all
 from generator.data.roster import Roster, read_csv
+from generator.data.satisfaction import SATISFACTION, Responses, SatisfactionSurvey, read_responses
+from generator.data.votes import VOTES, Ballots, Vote, read_ballots
 from generator.data.yamlio import BadDate, load_yaml
 from generator.errors import DataError, Problem
 
@@ -119,6 +121,14 @@ class DataSet:
     """Which file each record came from, keyed 'community:<id>', 'project:<id>' and so on."""
     rosters: dict[str, Roster] = field(default_factory=dict)
     """Household rosters (data/rosters/<id>.csv) by community id."""
+    votes: dict[str, Vote] = field(default_factory=dict)
+    """Owners' votes (data/votes/<vote id>.yaml) by vote id."""
+    ballots: dict[str, Ballots] = field(default_factory=dict)
+    """Returned ballots (data/votes/<vote id>.csv) by vote id."""
+    satisfaction: dict[str, SatisfactionSurvey] = field(default_factory=dict)
+    """Satisfaction surveys (data/satisfaction/<survey id>.yaml) by survey id."""
+    responses: dict[str, Responses] = field(default_factory=dict)
+    """Their returned questionnaires (data/satisfaction/<survey id>.csv) by survey id."""
 
     @property
     def items(self) -> dict[str, CatalogueItem]:
@@ -348,6 +358,8 @@ def load(root: Path | None = None, rosters: bool = True, progress: Progress | No
     problems.extend(_cross_check(data, districts, communities, projects, reports, lines_of))
     if rosters:
         problems.extend(_load_rosters(data))
+    problems.extend(_load_votes(data, lines_of))
+    problems.extend(_load_satisfaction(data, lines_of))
     if problems:
         raise DataError(problems)
     return data
@@ -423,6 +435,54 @@ def _load_rosters(data: DataSet) -> list[Problem]:
             problems.extend(exc.problems)
             continue
         data.sources[f"roster:{path.stem}"] = path
+    return problems
+
+
+def _load_votes(data: DataSet, lines_of: Lines) -> list[Problem]:
+    """Read every vote and its ballots."""
+    return _load_with_answers(data, lines_of, VOTES, Vote, data.votes, data.ballots,
+                              lambda path, vote: read_ballots(path), ("vote", "ballots"))
+
+
+def _load_satisfaction(data: DataSet, lines_of: Lines) -> list[Problem]:
+    """Read every satisfaction survey and its answers."""
+    return _load_with_answers(data, lines_of, SATISFACTION, SatisfactionSurvey, data.satisfaction, data.responses,
+                              lambda path, survey: read_responses(path, len(survey.numbered())),
+                              ("satisfaction", "responses"))
+
+
+def _load_with_answers(data: DataSet, lines_of: Lines, folder_name: str, model: type[M], records: dict[str, M],
+                       answers: dict[str, Any], read: Any, keys: tuple[str, str]) -> list[Problem]:
+    """Read the records of a folder (<id>.yaml, each naming its community) and each one's answers (<id>.csv):
+    a record of a community the plan does not have, or answers without a record, is an error."""
+    problems: list[Problem] = []
+    folder = data.root / folder_name
+    if not folder.is_dir():
+        return problems  # most data folders have none: nothing to read, nothing to check
+    for path in sorted(folder.glob("*.yaml")):
+        try:
+            record = _load_one(path, model, lines_of)
+        except DataError as exc:
+            problems.extend(exc.problems)
+            continue
+        community = record.community  # type: ignore[attr-defined]  # a Vote or a SatisfactionSurvey
+        if community not in data.communities:
+            problems.append(Problem(path, f"小区编号“{community}”在 communities.yaml 中不存在",
+                                    field="community", line=lines_of[path].get(("community",))))
+            continue
+        records[path.stem] = record
+        data.sources[f"{keys[0]}:{path.stem}"] = path
+        returned = path.with_suffix(".csv")
+        if returned.exists():
+            try:
+                answers[path.stem] = read(returned, record)
+            except DataError as exc:
+                problems.extend(exc.problems)
+                continue
+            data.sources[f"{keys[1]}:{path.stem}"] = returned
+    for path in sorted(folder.glob("*.csv")):
+        if not path.with_suffix(".yaml").exists():
+            problems.append(Problem(path, f"没有对应的 {path.stem}.yaml"))
     return problems
 
 

@@ -233,6 +233,25 @@ class ConsentRule(Record):
     more_than: bool = Field(default=False, title="须超过比例（如“过半”）而不只是达到")
 
 
+class ElevatorShares(Record):
+    """How the owners of a unit share an added elevator's cost: a coefficient per floor (higher
+    floors pay more), optionally times the floor area; the 分 left over by rounding go to one household."""
+
+    coefficients: dict[int, Number] = Field(
+        title="各楼层分摊系数（楼层: 系数，如 1: 0、2: 1、3: 1.2；未列出的楼层按最高已列楼层的系数）", min_length=1)
+    by_area: bool = Field(default=False, title="按系数乘以建筑面积分摊（false 时每户按系数分摊）")
+    remainder_to: Literal["top", "bottom"] = Field(
+        default="top", title="尾差承担户",
+        description="按比例算到分后剩余的零头由哪一户承担：top 最高层的第一户；bottom 最低的分摊户")
+
+
+class VoteRules(Record):
+    """The programme's rules for owners' votes (业主表决), by name: 民法典278, 双过半 …"""
+
+    rules: dict[str, ConsentRule] = Field(title="表决规则（名称: 规则）", min_length=1)
+    elevator: ElevatorShares | None = Field(default=None, title="加装电梯费用分摊")
+
+
 class Contribution(Record):
     """What one party pays before the split: a fixed sum, per ㎡ of floor area or per household,
     at most a cap; never more than what is left of the base."""
@@ -418,6 +437,9 @@ class Programme(Record):
     notice: NoticeRules = Field(title="公示要求")
     returns: ReturnRules = Field(default_factory=ReturnRules, title="月报与备案时限")
     self_assessment: list[AssessmentTree] = Field(default_factory=list, title="绩效自评指标体系")
+    votes: VoteRules | None = Field(
+        default=None, title="业主表决规则",
+        description="加装电梯、改造方案等须业主表决的事项所用的规则，表决资料（votes/）按名称引用。")
     neutral_basis: Text | None = Field(
         default=None, title="方案印发前的文书所写的依据",
         description="早于方案印发日期的文书不引用方案，改写这句话；不写时为“按照全市老旧小区改造（试点）工作安排”。")

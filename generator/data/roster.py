@@ -31,6 +31,17 @@ PROPERTY_MODES: tuple[str, ...] = ("专业化物业管理", "业主自治管理"
 YES, NO = "是", "否"
 
 
+def unit_name(unit: str | None) -> str:
+    """A unit as an address writes it: 2 → 2单元, 东单元 as it is."""
+    unit = unit or ""
+    return unit + "单元" if unit and unit[-1].isdigit() else unit
+
+
+def household_address(building: str, unit: str | None, room: str) -> str:
+    """楼栋、单元、房号 as one address: 3栋2单元301."""
+    return f"{building}{unit_name(unit)}{room}"
+
+
 class Household(Record):
     building: Text = Field(title="楼栋")
     unit: Text | None = Field(default=None, title="单元")
@@ -51,10 +62,7 @@ class Household(Record):
     @property
     def address(self) -> str:
         """楼栋、单元、房号 as one address: 3栋2单元301."""
-        unit = self.unit or ""
-        if unit and unit[-1].isdigit():
-            unit += "单元"
-        return f"{self.building}{unit}{self.room}"
+        return household_address(self.building, self.unit or "", self.room)
 
 
 COLUMNS: tuple[tuple[str, str], ...] = tuple(
@@ -79,14 +87,14 @@ class Roster(Record):
 ILLUSTRATIVE_LINE = "# 示例数据：姓名、电话均为随机编造（100号段不存在），不是真实住户信息。"
 
 
-def _heading_key(text: str) -> str:
+def heading_key(text: str) -> str:
     """A heading as compared: no spaces, half-width, without a unit in brackets."""
     text = unicodedata.normalize("NFKC", text)
     text = re.sub(r"\s+", "", text)
     return re.sub(r"\(.*?\)$", "", text)
 
 
-_BY_HEADING = {_heading_key(title): name for name, title in COLUMNS}
+_BY_HEADING = {heading_key(title): name for name, title in COLUMNS}
 _TITLES = dict(COLUMNS)
 
 
@@ -97,7 +105,7 @@ def read_headings(headings: Sequence[Any], where: str) -> tuple[dict[int, str], 
     for index, heading in enumerate(headings):
         if heading is None or str(heading).strip() == "":
             continue
-        field = _BY_HEADING.get(_heading_key(str(heading)))
+        field = _BY_HEADING.get(heading_key(str(heading)))
         if field is None:
             problems.append(f"{where}第{index + 1}列：未知的列名“{heading}”，"
                             f"可用的列名：{'、'.join(_TITLES.values())}")

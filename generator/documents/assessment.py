@@ -166,5 +166,9 @@ def _head(ws: Worksheet, col: int) -> str:
 
 def assessment_inputs(data: DataSet, year: int) -> dict[str, Any]:
     """What a year's assessment is made from (the manifest's data hash covers it)."""
+    from generator.documents.satisfaction import assessment_satisfaction
+
     return {"rows": [vars(r) for r in assessment_rows(data, year)],
-            "weights": data.programme.assessment.model_dump()}
+            "weights": data.programme.assessment.model_dump(),
+            # residents' satisfaction scores by community, for the assessment's 长效管理 and content marks
+            "satisfaction": assessment_satisfaction(data, year)}

@@ -22,7 +22,20 @@ from generator.documents.paths import CITY, community_folder, safe_name
 from generator.documents.project import project_context
 from generator.documents.returns import Month, default_month, return_context
 from generator.documents.returns_sheet import RETURN_BLOCKS
+from generator.documents.satisfaction import form_context as satisfaction_form
+from generator.documents.satisfaction import needs_answers, needs_questionnaire
+from generator.documents.satisfaction import tally_context as satisfaction_tally
 from generator.documents.survey import Residents, survey_context, tally_context
+from generator.documents.votes import (
+    ballot_context,
+    costs_context,
+    needs_ballots,
+    needs_costs,
+    needs_elevator,
+    needs_votes,
+    register_context,
+    result_context,
+)
 from generator.render.blocks import NO_BLOCKS, Blocks
 from generator.rules.checks import meets_support, survey_tally
 
@@ -109,6 +122,10 @@ class Kind:
     """The file type a kind laid out in code makes."""
     monthly: bool = False
     """Made for a month of the year (Target.month): `report --month` chooses it."""
+    optional: Needs | None = None
+    """For a paper only some communities have (a vote, a satisfaction survey): why this community has
+    none, or None when it has; a community without one is left out of a build that did not ask for
+    the kind by name, and of the web's list, instead of being reported as skipped."""
     residents: Residents = "none"
     """What it may print of a household in the roster: none, masked (a paper posted or sent out
     of the community: 张*明, 138****1234) or full (the forms the committee keeps)."""
@@ -218,6 +235,19 @@ def _needs_counts(data: DataSet, target: Target) -> str | None:
     if survey_tally(data, project_of(data, target)) is None:
         return "缺少居民意见征询结果（住户名册中的征询意见或项目资料中的征询户数）"
     return None
+
+
+def _votes(make: Callable[[DataSet, Project], dict[str, Any]]) -> Context:
+    """A context of the target's project (the vote and satisfaction papers take no other option)."""
+    return lambda data, target: make(data, project_of(data, target))
+
+
+def _needs(check: Callable[[DataSet, str], str | None]) -> Needs:
+    def needs(data: DataSet, target: Target) -> str | None:
+        assert target.community is not None
+        return check(data, target.community.id)
+
+    return needs
 
 
 # ---------------------------------------------------------------- district and city kinds
@@ -344,6 +374,24 @@ for _kind in [
          needs=_needs_budget),
     Kind("survey-tally", "意见征询结果汇总表", "汇总表", 10, "community", _tally,
          "docx/survey_tally.docx", needs=_needs_counts),
+    Kind("ballot", "业主表决票", "表决票", 20, "community", _votes(ballot_context), "docx/ballot.docx",
+         residents="full", needs=_needs(needs_votes), optional=_needs(needs_votes)),
+    Kind("vote-register", "业主表决签到及表决情况登记表", "表决登记表", 21, "community",
+         _votes(register_context), "docx/vote_register.docx", residents="full", needs=_needs(needs_votes),
+         optional=_needs(needs_votes)),
+    Kind("vote-result", "业主表决结果公示", "表决结果公示", 22, "community", _votes(result_context),
+         "docx/vote_result.docx", residents="masked", needs=_needs(needs_ballots),
+         optional=_needs(needs_votes)),
+    Kind("elevator-costs", "加装电梯费用分摊表", "电梯费用分摊表", 23, "community", _votes(costs_context),
+         "docx/elevator_costs.docx", residents="masked", needs=_needs(needs_costs),
+         optional=_needs(needs_elevator)),
+    Kind("satisfaction-form", "居民满意度调查问卷", "满意度问卷", 24, "community",
+         lambda data, t: satisfaction_form(data, project_of(data, t), t.blank_forms),
+         "docx/satisfaction_form.docx", residents="full", needs=_needs(needs_questionnaire),
+         optional=_needs(needs_questionnaire)),
+    Kind("satisfaction-tally", "居民满意度调查结果汇总表", "满意度汇总表", 25, "community",
+         _votes(satisfaction_tally), "docx/satisfaction_tally.docx", needs=_needs(needs_answers),
+         optional=_needs(needs_questionnaire)),
     Kind("plan-table", "年度实施计划表", "年度实施计划表", 7, "city", _plan_inputs,
          layout=_plan_workbook, row_template="xlsx/plan_table.xlsx",
          targets=_plan_targets, path=lambda data, t: report.PLAN_PATH),

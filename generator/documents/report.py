@@ -20,6 +20,7 @@ from generator.documents.figures import (
 )
 from generator.documents.paths import CITY, safe_name
 from generator.documents.photos import before_after
+from generator.documents.satisfaction import district_satisfaction
 from generator.render.filters import (
     TEN_THOUSAND,
     cn_date,
@@ -360,6 +361,8 @@ def report_context(data: DataSet, year: int, district: str | None = None) -> dic
         "targets": targets,
         "charts": _charts(say, targets, plan_values, sums, funding_total, prog.parties.ordered(),
                           target_label),
+        # the residents' satisfaction survey's figure, for a city's template to print (None without one)
+        "satisfaction": district_satisfaction(data, year, district),
         "districts": district_rows,
         "district_total": _district_row(CITY, t, rows),
         "projects": projects,

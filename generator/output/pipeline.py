@@ -147,6 +147,8 @@ def plan_jobs(data: DataSet, sel: Selection, allowed: Sequence[Kind] | None = No
             if sel.blank_forms is not None or sel.all_forms:
                 target = replace(target, blank_forms=sel.blank_forms, all_forms=sel.all_forms)
             for kind in packet:
+                if kind.optional is not None and kind.key not in sel.kinds and kind.optional(data, target):
+                    continue  # a paper this community has no matter for, not one it still lacks data for
                 reason = NO_PROJECT if c.id not in data.projects else kind.needs(data, target)
                 if reason:
                     skips.append(Skip(kind, target, reason))

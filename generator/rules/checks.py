@@ -22,6 +22,8 @@ from generator.render.wording import wording, wording_problems
 from generator.rules import consent
 from generator.rules.effects import BY_KEY, indicator_of, unconvertible
 from generator.rules.funding import line_rule, plan_funding
+from generator.rules.satisfaction import issues as satisfaction_issues
+from generator.rules.votes import issues as vote_issues
 
 Severity = Literal["error", "warning"]
 
@@ -730,6 +732,56 @@ def check_weights(data: DataSet) -> Iterator[Finding]:
     if total != 100:
         yield Finding("ASSESS-WEIGHTS", "error", _rel(data, data.root / "programme.yaml"), "综合考评权重",
                       "assessment", f"权重合计{total}，应为100")
+
+
+# ---------------------------------------------------------------- owners' votes
+
+
+def _vote_findings(data: DataSet, wanted: str) -> Iterator[Finding]:
+    for vote_id, vote in data.votes.items():
+        c = data.communities[vote.community]
+        for rule_id, row, column, message in vote_issues(data, vote_id):
+            if rule_id != wanted:
+                continue
+            source = f"ballots:{vote_id}" if row is not None else f"vote:{vote_id}"
+            where = f"{c.id} {c.name} {vote.matter}" + (f" 第{row}行" if row is not None else "")
+            yield Finding(rule_id, "error", _rel(data, data.sources[source]), where, column, message)
+
+
+def _vote_rule(rule_id: str, title: str) -> None:
+    def check(data: DataSet) -> Iterator[Finding]:
+        return _vote_findings(data, rule_id)
+
+    rule(rule_id, title)(check)
+
+
+for _id, _title in (
+    ("VOTE-RULE", "业主表决：规则须是方案参数（programme.yaml votes.rules）中的规则，截止日期不早于开始日期"),
+    ("VOTE-SCOPE", "业主表决：表决范围在住户名册中有住户，每张表决票的住户都在表决范围内"),
+    ("VOTE-TWICE", "业主表决：一户只投一票"),
+    ("VOTE-PROXY", "业主表决：代理人签署的表决票须记录代理人姓名和授权委托书"),
+    ("VOTE-CHOICE", "业主表决：表决意见只能是同意、不同意、弃权、未参加"),
+    ("VOTE-AREA", "业主表决：按建筑面积计票的，表决范围内每户都须有建筑面积"),
+    ("VOTE-TOTALS", "业主表决：表决票的住户都在住户名册中，表决资料写明的户数、面积与名册一致"),
+    ("VOTE-COST", "业主表决：加装电梯的费用能按楼层分摊（有分摊系数，房号能判断楼层）"),
+):
+    _vote_rule(_id, _title)
+
+
+def _satisfaction_rule(rule_id: str, title: str) -> None:
+    def check(data: DataSet) -> Iterator[Finding]:
+        for survey_id, survey in data.satisfaction.items():
+            c = data.communities[survey.community]
+            for found, row, column, message in satisfaction_issues(data, survey_id):
+                if found == rule_id:
+                    yield Finding(rule_id, "error", _rel(data, data.sources[f"responses:{survey_id}"]),
+                                  f"{c.id} {c.name} 满意度调查 第{row}行", column, message)
+
+    rule(rule_id, title)(check)
+
+
+_satisfaction_rule("SATISFY-ANSWER", "满意度调查：每个答案都是问卷的选项")
+_satisfaction_rule("SATISFY-ROSTER", "满意度调查：填了房号的问卷，住户在住户名册中且只交一份")
 
 
 # ---------------------------------------------------------------- text in any file

@@ -3,6 +3,7 @@ per community, building or unit, a participation and an approval threshold)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 from generator.data.loader import DataSet
@@ -37,6 +38,53 @@ def _groups(data: DataSet, project: Project, rule: ConsentRule, counted: Tally) 
     return by_building(roster) if rule.scope == "building" else by_unit(roster)
 
 
+@dataclass(frozen=True, slots=True)
+class Measure:
+    """One group's count on one basis (户数 or 建筑面积), as a rule compares it."""
+
+    basis: str
+    """households or area."""
+    whole: Decimal
+    """Everyone of the group: its households, or their floor area."""
+    voted: Decimal
+    """Those who took part."""
+    yes: Decimal
+    asked: Decimal
+    """Those asked (the survey's base for approval_of: asked)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """A measure against a rule: whether each threshold is met, and why not."""
+
+    participation: bool | None
+    """None: the rule sets no participation threshold."""
+    approval: bool
+    base: Decimal
+    """What approval is a share of."""
+    reason: str | None
+
+
+def judge(rule: ConsentRule, m: Measure, where: str = "") -> Verdict:
+    """A measure against the rule's participation and approval thresholds, compared exactly."""
+    word = BASIS_NAMES[m.basis]
+    took_part = None
+    if rule.participation is not None:
+        took_part = _reaches(m.voted, m.whole, rule.participation, False)
+    base = {"asked": m.asked, "participants": m.voted, "all": m.whole}[rule.approval_of]
+    approved = bool(base) and _reaches(m.yes, base, rule.approval, rule.more_than)
+    reason = None
+    if took_part is False:
+        assert rule.participation is not None
+        reason = (f"{where}参与表决的{word}占全部{word}的{_percent(m.voted, m.whole)}，"
+                  f"低于{share_text(rule.participation)}")
+    elif not approved:
+        words = "未超过" if rule.more_than else "低于"
+        reason = (f"{where}同意的{word}占{BASE_NAMES[rule.approval_of]}{word}的{_percent(m.yes, base)}，"
+                  f"{words}{share_text(rule.approval)}")
+    return Verdict(took_part, approved, base, reason)
+
+
 def shortfall(data: DataSet, project: Project, rule: ConsentRule, counted: Tally) -> str | None:
     """Why the counts miss the consent rule (the first group and basis that does), or None."""
     groups = _groups(data, project, rule, counted)
@@ -46,26 +94,20 @@ def shortfall(data: DataSet, project: Project, rule: ConsentRule, counted: Tally
     for group in groups:
         where = "" if rule.scope == "community" else f"{group.name}："
         for basis in rule.by:
-            word = BASIS_NAMES[basis]
             if basis == "households":
                 # the whole community counts its plan row's households, asked or not
                 whole = Decimal(max(households, group.households) if rule.scope == "community"
                                 else group.households)
-                voted = Decimal(group.support + group.oppose)
-                yes, asked = Decimal(group.support), Decimal(group.asked)
+                m = Measure(basis, whole, Decimal(group.support + group.oppose), Decimal(group.support),
+                            Decimal(group.asked))
             else:
                 if not group.has_area:
                     return f"{where}须按建筑面积计票，但住户名册未填全建筑面积"
-                whole = asked = group.area
-                voted, yes = group.area_support + group.area_oppose, group.area_support
-            if rule.participation is not None and not _reaches(voted, whole, rule.participation, False):
-                return (f"{where}参与表决的{word}占全部{word}的{_percent(voted, whole)}，"
-                        f"低于{share_text(rule.participation)}")
-            base = {"asked": asked, "participants": voted, "all": whole}[rule.approval_of]
-            if not base or not _reaches(yes, base, rule.approval, rule.more_than):
-                words = "未超过" if rule.more_than else "低于"
-                return (f"{where}同意的{word}占{BASE_NAMES[rule.approval_of]}{word}的{_percent(yes, base)}，"
-                        f"{words}{share_text(rule.approval)}")
+                m = Measure(basis, group.area, group.area_support + group.area_oppose, group.area_support,
+                            group.area)
+            reason = judge(rule, m, where).reason
+            if reason is not None:
+                return reason
     return None
 
 

@@ -37,6 +37,8 @@ from typing import Any
 from generator import ROOT
 from generator.data.loader import DataSet, load, read_project, read_report, read_roster
 from generator.data.models import Project
+from generator.data.satisfaction import SATISFACTION
+from generator.data.votes import VOTES
 from generator.documents.kinds import KINDS, Kind, community_target, kinds_of
 from generator.documents.progress import Stats, Tally, assemble, concerns, places, row_tally
 from generator.errors import DataError, Problem
@@ -56,6 +58,8 @@ CACHE_FILE = "data-state.pickle"
 """The last state, in the instance folder."""
 
 PROJECTS_DIR = "projects"
+OWNERS_FOLDERS = (VOTES, SATISFACTION)
+"""Owners' votes and satisfaction surveys: few files, read again with the whole folder when one changes."""
 Stamp = tuple[int, int, int]
 """A file's modification time (ns), size and inode: a file replaced gets a new inode."""
 
@@ -83,6 +87,8 @@ def scan(root: Path) -> dict[str, Stamp]:
     files("", (".yaml",))
     files(PROJECTS_DIR, (".yaml",))
     files("rosters", (".csv",))
+    for rel in OWNERS_FOLDERS:  # a change there reloads the whole folder
+        files(rel, (".yaml", ".csv"))
     for year in _subfolders(root, "reports"):
         files(year, (".yaml",))
     files("templates", (".docx", ".xlsx"), deep=True)
@@ -100,7 +106,8 @@ def _subfolders(root: Path, rel: str) -> list[str]:
 def folder_stamps(root: Path) -> tuple[tuple[str, int], ...]:
     """The modification times of the folders scan() reads (not of the templates' own folders)."""
     out = []
-    for rel in ("", PROJECTS_DIR, "rosters", "reports", *_subfolders(root, "reports"), "templates"):
+    for rel in ("", PROJECTS_DIR, "rosters", *OWNERS_FOLDERS, "reports", *_subfolders(root, "reports"),
+                "templates"):
         try:
             out.append((rel, os.stat(root / rel).st_mtime_ns))
         except OSError:
@@ -625,6 +632,8 @@ def _documents_of(loaded: Loaded, community_id: str) -> list[Availability]:
     errors = [f for f in findings_of(loaded, community_id) if f.severity == "error"]
     out = []
     for kind in kinds_of("community"):
+        if kind.optional is not None and kind.optional(data, community_target(data, community_id)):
+            continue  # no vote or survey in this community: nothing to list
         if community_id not in data.projects:
             reason: str | None = NO_PROJECT
         elif errors:

@@ -1,0 +1,138 @@
+"""The satisfaction survey's papers (the questionnaire per household and blank, the tally with its
+charts) and its figures for the district report and the annual assessment."""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from generator.data.loader import DataSet
+from generator.data.models import Project
+from generator.data.satisfaction import SatisfactionSurvey
+from generator.documents.charts import source_chart
+from generator.documents.project import project_context
+from generator.render.filters import percent
+from generator.rules.satisfaction import CENT, Score, community_scores, tally
+
+POINTS = "{score}分"
+"""A score as the charts print it beside its bar."""
+
+
+def surveys_of(data: DataSet, community: str) -> list[str]:
+    """The community's satisfaction surveys by id, oldest first."""
+    return [sid for _, sid in sorted((s.date, sid) for sid, s in data.satisfaction.items()
+                                     if s.community == community)]
+
+
+def _questionnaire(data: DataSet, survey_id: str) -> dict[str, Any]:
+    s: SatisfactionSurvey = data.satisfaction[survey_id]
+    c = data.communities[s.community]
+    return {
+        "id": survey_id, "title": s.title or f"{c.name}老旧小区改造居民满意度调查问卷",
+        "date": s.date, "organizer": s.organizer or "", "illustrative": s.illustrative,
+        "scale": [{"text": a.text, "score": a.score, "satisfied": a.satisfied} for a in s.scale],
+        "choices": "　".join(f"□{a.text}" for a in s.scale),
+        "groups": [{"no": gi, "name": g.name, "questions": [{"no": no, "text": q.text}
+                                                              for no, grp, q in s.numbered() if grp is g]}
+                   for gi, g in enumerate(s.groups, start=1)],
+        "count": len(s.numbered()),
+    }
+
+
+def form_context(data: DataSet, project: Project, blank: int | None = None) -> dict[str, Any]:
+    """The questionnaires: one per roster household (pre-filled), then blank ones (one, or `blank`)."""
+    context = project_context(data, project)
+    roster = data.rosters.get(project.community)
+    forms: list[dict[str, Any]] = []
+    if roster is not None and blank is None:
+        forms = [{"address": h.address, "head": h.head or "", "blank": False} for h in roster.households]
+    forms += [{"address": "", "head": "", "blank": True}] * (blank or 1)
+    context["surveys"] = [{**_questionnaire(data, sid), "forms": [{"no": no, **f} for no, f in
+                                                                  enumerate(forms, start=1)]}
+                          for sid in surveys_of(data, project.community)]
+    return context
+
+
+def _score(s: Score, order: list[str]) -> dict[str, Any]:
+    return {"name": s.name, "answered": s.answered, "score": s.score, "rate": s.rate,
+            "counts": "、".join(f"{t}{s.counts[t]}" for t in order)}
+
+
+def tally_context(data: DataSet, project: Project) -> dict[str, Any]:
+    """Each answered survey's tally by question and by group, with a chart of each."""
+    context = project_context(data, project)
+    out = []
+    for sid in surveys_of(data, project.community):
+        if sid not in data.responses:
+            continue
+        t = tally(data, sid)
+        order = [a.text for a in data.satisfaction[sid].scale]
+        q = _questionnaire(data, sid)
+        groups = [_score(g, order) for g in t.groups]
+        scored = [g for g in t.groups if g.score is not None]
+        names = [g.name for g in scored] + ["总体"] * (t.overall.score is not None)
+        values = [g.score for g in scored] + ([t.overall.score] if t.overall.score is not None else [])
+        caption = f"{q['title'].removesuffix('问卷')}各方面得分"
+        chart = source_chart(names, [v for v in values if v is not None],
+                             [POINTS.format(score=v) for v in values], caption) if values else None
+        questions = [{"no": no, "group": g, **_score(s, order)} for no, g, s in t.questions]
+        scored_q = [x for x in questions if x["score"] is not None]
+        q_caption = f"{q['title'].removesuffix('问卷')}逐题得分"
+        q_chart = source_chart([f"第{x['no']}题" for x in scored_q], [x["score"] for x in scored_q],
+                               [POINTS.format(score=x["score"]) for x in scored_q], q_caption) if scored_q else None
+        out.append({**q, "returned": t.returned, "households": data.communities[project.community].households,
+                    "questions": questions, "groups": groups, "overall": _score(t.overall, order),
+                    "charts": {"groups": {"picture": chart, "caption": caption} if chart else None,
+                               "questions": {"picture": q_chart, "caption": q_caption} if q_chart else None}})
+    context["surveys"] = out
+    return context
+
+
+def needs_questionnaire(data: DataSet, community: str) -> str | None:
+    """Why the community has no questionnaire to print, or None."""
+    return None if surveys_of(data, community) else "没有居民满意度调查（satisfaction/）"
+
+
+def needs_answers(data: DataSet, community: str) -> str | None:
+    """Why the community has no satisfaction tally yet, or None."""
+    from generator.documents.charts import missing_font
+
+    if not any(sid in data.responses for sid in surveys_of(data, community)):
+        return "没有收回的满意度调查问卷（satisfaction/调查编号.csv）"
+    return missing_font()
+
+
+def district_satisfaction(data: DataSet, year: int, district: str | None) -> dict[str, Any] | None:
+    """The report's figure: the communities of a year (and district) with an answered survey, their
+    mean score (each community once) and 满意率 over all answers; None when there are none."""
+    scores: list[tuple[str, Decimal]] = []
+    satisfied = answered = 0
+    for sid, s in data.satisfaction.items():
+        c = data.communities[s.community]
+        if c.year != year or (district is not None and c.district != district) or sid not in data.responses:
+            continue
+        t = community_scores(data, s.community)
+        if t is None or t.overall.score is None or any(x[0] == c.id for x in scores):
+            continue
+        scores.append((c.id, t.overall.total / t.overall.answered))
+        satisfied += t.overall.satisfied
+        answered += t.overall.answered
+    if not scores:
+        return None
+    mean = (sum((v for _, v in scores), Decimal(0)) / len(scores)).quantize(CENT, rounding=ROUND_HALF_UP)
+    return {"communities": len(scores), "score": mean, "rate": Decimal(satisfied) / answered,
+            "rate_text": percent(Decimal(satisfied) / answered)}
+
+
+def assessment_satisfaction(data: DataSet, year: int) -> dict[str, Decimal]:
+    """The annual assessment's figure: each community of the year's satisfaction score (its latest
+    answered survey), by community id."""
+    out = {}
+    for community in sorted({s.community for s in data.satisfaction.values()}):
+        if data.communities[community].year != year:
+            continue
+        t = community_scores(data, community)
+        if t is not None and t.overall.score is not None:
+            out[community] = t.overall.score
+    return out
+
