@@ -71,7 +71,8 @@ def ballot_workbook(data: DataSet, vote_id: str) -> tuple[bytes, int]:
     from openpyxl.utils import get_column_letter
     from openpyxl.worksheet.datavalidation import DataValidation
 
-    from generator.intake.page_setup import one_page_wide, put
+    from generator.intake.page_setup import one_page_wide
+    from generator.render.cells import put
 
     vote = data.votes[vote_id]
     c = data.communities[vote.community]
@@ -117,7 +118,7 @@ def ballot_workbook(data: DataSet, vote_id: str) -> tuple[bytes, int]:
 def finished(wb: Any, sheet: str, entries: tuple[tuple[str, str], ...]) -> bytes:
     """The workbook's bytes with a hidden, protected sheet of label → value entries naming what it was
     exported for (read back by hidden_entries); the same workbook gives the same bytes."""
-    from generator.intake.page_setup import put
+    from generator.render.cells import put
 
     meta = wb.create_sheet(sheet)
     for row, (label, value) in enumerate(entries, start=1):

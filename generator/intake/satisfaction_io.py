@@ -40,7 +40,8 @@ def answers_workbook(data: DataSet, survey_id: str) -> tuple[bytes, int]:
     from openpyxl.utils import get_column_letter
     from openpyxl.worksheet.datavalidation import DataValidation
 
-    from generator.intake.page_setup import one_page_wide, put
+    from generator.intake.page_setup import one_page_wide
+    from generator.render.cells import put
 
     survey = data.satisfaction[survey_id]
     c = data.communities[survey.community]
