@@ -4,6 +4,7 @@ input, the funding split recomputed by the core as the clerk types, and saving w
 from __future__ import annotations
 
 import copy
+import json
 import typing
 from dataclasses import dataclass
 from typing import Any
@@ -13,7 +14,7 @@ from pydantic import BaseModel
 
 from generator.data.models import Project
 from generator.render.filters import yuan
-from generator.web import forms
+from generator.web import forms, merge
 from generator.web.audit import FieldChange
 from generator.web.security import audit, login_required, project_or_404, record_upload, store
 from generator.web.store import Loaded, candidate_findings, findings_of
@@ -75,18 +76,28 @@ def _section(key: str) -> forms.Section:
 
 def _page(now: Loaded, community_id: str, section: forms.Section, values: dict[str, Any], version: str,
           model_errors: dict[str, list[str]], findings: list[Any], conflict: str = "",
-          saved: bool = False, status: int = 200) -> Any:
+          saved: bool = False, status: int = 200, clashes: dict[str, tuple[str, str]] | None = None,
+          base: dict[str, str] | None = None, notes: list[str] | None = None) -> Any:
     blocks = _blocks(section, values)
     every = [i for b in blocks for i in b.inputs]
     mine = [f for f in findings if forms.section_of(forms.finding_key(f)) == section.key]
-    loose = forms.attach(every, mine, model_errors)
+    loose = [*(notes or []), *forms.attach(every, mine, model_errors)]
     data = now.data
     catalogue = [(cat.name, cat.items) for cat in data.catalogue.categories]
+    if base is None:
+        base = merge.texts(every)
     return render_template(
         "edit.html", community=data.communities[community_id], section=section, sections=forms.SECTIONS,
         blocks=blocks, loose=loose, version=version, conflict=conflict, saved=saved,
-        catalogue=catalogue, has_errors=bool(model_errors),
+        catalogue=catalogue, has_errors=bool(model_errors), clashes=clashes or {},
+        base=json.dumps(base, ensure_ascii=False, sort_keys=True),
     ), status
+
+
+def _current_texts(now: Loaded, community_id: str, section: forms.Section) -> dict[str, str]:
+    """What the form shows for the project as it is now, by input name."""
+    blocks = _blocks(section, _current(now, community_id))
+    return merge.texts([i for b in blocks for i in b.inputs])
 
 
 @bp.route("/projects/<community_id>/edit/<section>", methods=["GET"])
@@ -130,7 +141,7 @@ def _conflict(community_id: str, loaded_version: str, path_mtime: float) -> str:
         import datetime as dt
 
         when = dt.datetime.fromtimestamp(path_mtime).strftime("%Y-%m-%d %H:%M:%S")
-        return f"项目文件已于{when}在网页之外（命令行或手工）被修改。"
+        return f"本小区的资料已于{when}在网页之外被修改（例如由管理员直接更新）。"
     parts = []
     for e in newer:
         fields = "；".join(f"{c.field}：{c.before} → {c.after}" for c in e.changes) or "无字段变化"
@@ -143,7 +154,6 @@ def _conflict(community_id: str, loaded_version: str, path_mtime: float) -> str:
 def save(community_id: str, section: str) -> Any:
     now = project_or_404(community_id)
     sec = _section(section)
-    parsed = forms.parse(sec, request.form)
     loaded_version = request.form.get("version", "")
     st = store()
     with st.save_lock:
@@ -151,13 +161,32 @@ def save(community_id: str, section: str) -> Any:
         path = st.project_path(now, community_id)
         version = st.version(now, community_id)
         current = _current(now, community_id)
+        theirs = _current_texts(now, community_id, sec)
+        base = merge.posted_base(request.form.get("base", ""))
+        posted = merge.with_picks(request.form, theirs) if loaded_version == version else request.form
+        unpicked = merge.unpicked(request.form)
         if loaded_version != version:
-            # Nothing is lost: the clerk's values are shown again, with who changed what since.
-            message = "保存被拒绝：您打开此页面后，" + _conflict(community_id, loaded_version, path.stat().st_mtime) \
-                + "请核对下面您填写的内容后再保存（将以当前版本为准）。"
-            values = forms.merged(current, sec, parsed)
+            # Three-way: fields the clerk left alone take the current version, fields only the
+            # clerk changed keep the clerk's value, and where both changed the clerk chooses.
+            # Nothing is written now: the clerk sees the result and saves again.
+            names = [n for n in theirs if not n.endswith("._delete")]
+            result = merge.three_way(base, posted, theirs, names)
+            values = forms.merged(current, sec, forms.parse(sec, result.form))
+            message = "保存未完成：您打开此页面后，" + _conflict(community_id, loaded_version, path.stat().st_mtime)
+            if result.clashes:
+                message += (f"您没有改动的栏目已换成当前版本；您和对方都改动的{len(result.clashes)}处栏目已用黄色标出，"
+                            "请逐一选择保留哪一个，核对后再点“保存”。")
+            else:
+                message += "您没有改动的栏目已换成当前版本，您改动的栏目保留了您填写的内容；请核对后再点“保存”。"
             return _page(now, community_id, sec, values, version, {}, findings_of(now, community_id),
-                         conflict=message, status=409)
+                         conflict=message, status=409, clashes=result.clashes, base=theirs, notes=result.notes)
+        if unpicked:
+            clashes = {n: (request.form.get(n, ""), theirs.get(n, "")) for n in unpicked}
+            values = forms.merged(current, sec, forms.parse(sec, request.form))
+            return _page(now, community_id, sec, values, version, {}, findings_of(now, community_id),
+                         conflict=f"还有{len(unpicked)}处用黄色标出的栏目没有选择保留哪一个，未保存；请选择后再保存。",
+                         status=422, clashes=clashes, base=theirs)
+        parsed = forms.parse(sec, posted)
         from generator.intake import project_yaml
 
         doc = project_yaml.load_for_edit(path)

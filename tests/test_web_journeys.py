@@ -1,0 +1,121 @@
+"""Journeys through the web front end that cross two users or roles: a save from a stale form."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from flask import Flask
+
+from tests.test_web import _form, client_of
+from tests.webapp import make_app, make_instance
+
+
+@pytest.fixture
+def fresh(tmp_path: Path) -> tuple[Flask, Path, Path]:
+    data, instance = make_instance(tmp_path)
+    return make_app(data, instance), data, instance
+
+
+def _project(data: Path, community_id: str) -> str:
+    return (data / "projects" / f"{community_id}.yaml").read_text(encoding="utf-8")
+
+
+def test_a_stale_save_shows_the_current_value_of_fields_the_clerk_did_not_touch(
+        fresh: tuple[Flask, Path, Path]) -> None:
+    app, data, _ = fresh
+    clerk, district = client_of(app, "renhe"), client_of(app, "admin")
+    stale = _form(clerk, "/projects/renhe-16/edit/units")
+    newer = _form(district, "/projects/renhe-16/edit/units")
+    newer["units.design"] = "某某设计研究院"
+    assert district.post("/projects/renhe-16/edit/units", data=newer).status_code == 302
+    stale["units.supervision"] = "某某监理公司"
+    r = clerk.post("/projects/renhe-16/edit/units", data=stale)
+    assert r.status_code == 409
+    page = r.get_data(as_text=True)
+    assert 'name="units.design" value="某某设计研究院"' in page  # the colleague's value, not the stale one
+    assert 'name="units.supervision" value="某某监理公司"' in page
+    assert "_pick." not in page and "以当前版本为准" not in page
+    assert "某某监理公司" not in _project(data, "renhe-16")  # nothing written yet
+    # Saving the page as shown keeps both edits.
+    shown = _inputs(page)
+    assert shown["version"] != stale["version"]
+    assert clerk.post("/projects/renhe-16/edit/units", data=shown).status_code == 302
+    text = _project(data, "renhe-16")
+    assert "某某设计研究院" in text and "某某监理公司" in text
+
+
+def test_a_field_both_changed_is_shown_twice_and_saved_only_after_the_clerk_chooses(
+        fresh: tuple[Flask, Path, Path]) -> None:
+    app, data, _ = fresh
+    clerk, district = client_of(app, "renhe"), client_of(app, "admin")
+    stale = _form(clerk, "/projects/renhe-16/edit/units")
+    newer = _form(district, "/projects/renhe-16/edit/units")
+    newer["units.design"] = "甲设计院"
+    assert district.post("/projects/renhe-16/edit/units", data=newer).status_code == 302
+    stale["units.design"] = "乙设计院"
+    r = clerk.post("/projects/renhe-16/edit/units", data=stale)
+    assert r.status_code == 409
+    page = r.get_data(as_text=True)
+    clash = page[page.index('class="clash"'):]
+    clash = clash[:clash.index("</fieldset>")]
+    assert "保留您填写的：乙设计院" in clash and "采用当前版本：甲设计院" in clash
+    shown = _inputs(page)
+    # Saving without a choice is refused and writes nothing.
+    r = clerk.post("/projects/renhe-16/edit/units", data=shown)
+    assert r.status_code == 422 and "没有选择" in r.get_data(as_text=True)
+    assert "乙设计院" not in _project(data, "renhe-16")
+    # Choosing the current version writes it, whatever the box still says.
+    r = clerk.post("/projects/renhe-16/edit/units", data=shown | {"_pick.units.design": "theirs"})
+    assert r.status_code == 302
+    text = _project(data, "renhe-16")
+    assert "甲设计院" in text and "乙设计院" not in text
+
+
+def test_choosing_ones_own_value_writes_it(fresh: tuple[Flask, Path, Path]) -> None:
+    app, data, _ = fresh
+    clerk, district = client_of(app, "renhe"), client_of(app, "admin")
+    stale = _form(clerk, "/projects/renhe-16/edit/units")
+    newer = _form(district, "/projects/renhe-16/edit/units")
+    newer["units.design"] = "甲设计院"
+    district.post("/projects/renhe-16/edit/units", data=newer)
+    stale["units.design"] = "乙设计院"
+    shown = _inputs(clerk.post("/projects/renhe-16/edit/units", data=stale).get_data(as_text=True))
+    assert clerk.post("/projects/renhe-16/edit/units",
+                      data=shown | {"_pick.units.design": "mine"}).status_code == 302
+    assert "乙设计院" in _project(data, "renhe-16")
+
+
+def test_a_row_the_clerk_deleted_but_a_colleague_changed_is_kept(fresh: tuple[Flask, Path, Path]) -> None:
+    app, data, _ = fresh
+    clerk, district = client_of(app, "renhe"), client_of(app, "admin")
+    stale = _form(clerk, "/projects/renhe-16/edit/budget")
+    newer = _form(district, "/projects/renhe-16/edit/budget")
+    newer["items.0.quantity"] = "7"
+    assert district.post("/projects/renhe-16/edit/budget", data=newer).status_code == 302
+    stale["items.0._delete"] = "on"
+    r = clerk.post("/projects/renhe-16/edit/budget", data=stale)
+    assert r.status_code == 409
+    page = r.get_data(as_text=True)
+    assert "第1行您勾选了删除" in page and 'name="items.0._delete" aria-label="删除第1行">' in page
+
+
+def _inputs(page: str) -> dict[str, str]:
+    """What a browser would send from a page's form (as tests.test_web._form, from text)."""
+    import html as html_
+
+    out: dict[str, str] = {}
+    for tag in re.findall(r"<input[^>]*>", page):
+        name = re.search(r'name="([^"]+)"', tag)
+        if not name or 'type="radio"' in tag:
+            continue
+        if 'type="checkbox"' in tag:
+            if " checked" in tag:
+                out[name.group(1)] = "on"
+            continue
+        value = re.search(r'value="([^"]*)"', tag)
+        out[name.group(1)] = html_.unescape(value.group(1)) if value else ""
+    for name, text in re.findall(r'<textarea[^>]*name="([^"]+)"[^>]*>(.*?)</textarea>', page, re.S):
+        out[name] = html_.unescape(text)
+    return out
