@@ -150,6 +150,7 @@ ROUTES: list[tuple[str, str, dict[str, Any]]] = [
     ("GET", "/projects/{id}/roster.xlsx", {"city": 403}),
     ("POST", "/projects/{id}/roster", {"city": 403}),
     ("POST", "/projects/{id}/photos", {"city": 403}),
+    ("POST", "/projects/{id}/start", {"city": 403}),
     ("GET", "/api/projects/{id}", {}),
     ("GET", "/api/projects/{id}/documents/survey", {}),
     ("GET", "/api/projects/{id}/packet.zip", {}),
@@ -169,6 +170,8 @@ GLOBAL_ROUTES: list[tuple[str, str, str, dict[str, int]]] = [
      dict.fromkeys(ROLES, 404)),
     ("GET", "/batch/forms", "/batch/forms", {"street": 200, "district": 200, "city": 404, "admin": 200}),
     ("POST", "/batch/forms", "/batch/forms", {"street": 400, "district": 400, "city": 404, "admin": 400}),
+    ("GET", "/assign", "/assign", {"street": 404, "district": 200, "city": 200, "admin": 200}),
+    ("POST", "/assign", "/assign", {"street": 404, "district": 302, "city": 302, "admin": 302}),
     ("GET", "/admin/users", "/admin/users", {"street": 404, "district": 404, "city": 404, "admin": 200}),
     ("POST", "/admin/users", "/admin/users", {"street": 404, "district": 404, "city": 404, "admin": 422}),
     ("POST", "/admin/users/no-such-user/disable", "/admin/users/<name>/<action>", dict.fromkeys(ROLES, 404)),
@@ -192,7 +195,7 @@ def test_every_route_answers_each_role_by_scope(app: Flask, name: str) -> None:
         expected = by_role.get(ACCOUNTS[name][0], IN_SCOPE_OK[method])
         if pattern.endswith("/edit/survey") and method == "POST" and expected == 200:
             expected = 409  # a save from a stale form: in scope, refused without change
-        if pattern.endswith(("/form", "/roster", "/photos")) and method == "POST" and expected == 200:
+        if pattern.endswith(("/form", "/roster", "/photos", "/start")) and method == "POST" and expected == 200:
             expected = 400  # no file sent: in scope, refused without change
         if pattern.endswith("/review/notice") and method == "POST" and expected == 200:
             expected = 400  # neither 通过 nor 退回 chosen: in scope, nothing recorded

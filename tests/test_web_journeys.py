@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
+from flask.testing import FlaskClient
 
 from tests.test_web import _form, client_of
 from tests.webapp import make_app, make_instance
@@ -119,3 +120,85 @@ def _inputs(page: str) -> dict[str, str]:
     for name, text in re.findall(r'<textarea[^>]*name="([^"]+)"[^>]*>(.*?)</textarea>', page, re.S):
         out[name] = html_.unescape(text)
     return out
+
+
+# ---------------------------------------------------------------- a community without a project file
+
+NEW = "dongqu-22"
+"""A 东区 community whose project file the tests take away: as the city's plan upload leaves one."""
+
+
+@pytest.fixture
+def unstarted(tmp_path: Path) -> tuple[Flask, Path, Path]:
+    data, instance = make_instance(tmp_path)
+    (data / "projects" / f"{NEW}.yaml").unlink()
+    for roster in (data / "rosters").glob(f"{NEW}.*"):
+        roster.unlink()
+    return make_app(data, instance), data, instance
+
+
+def _token(client: FlaskClient, path: str = "/") -> str:
+    from tests.webapp import csrf
+
+    return csrf(client, path)
+
+
+def test_a_district_assigns_a_community_and_the_street_office_starts_it_in_the_browser(
+        unstarted: tuple[Flask, Path, Path]) -> None:
+    app, data, instance = unstarted
+    clerk, district, other = client_of(app, "bcg"), client_of(app, "dongqu"), client_of(app, "renhe")
+    assert clerk.get(f"/projects/{NEW}").status_code == 404  # not yet the clerk's
+    page = district.get(f"/projects/{NEW}").get_data(as_text=True)
+    assert "尚未分配街道办事处" in page and "data/projects" not in page and "数据文件夹" not in page
+    assign = district.get("/assign?district=东区").get_data(as_text=True)
+    assert f'name="office.{NEW}"' in assign and 'name="office.dongqu-01"' not in assign  # started ones are not listed
+    r = district.post("/assign", data={"csrf_token": _token(district, "/assign"), "district": "东区",
+                                       f"office.{NEW}": " 炳草岗街道办事处 "})
+    assert r.status_code == 302
+    assert "炳草岗街道办事处" in (data / "assignments" / "street-offices.yaml").read_text(encoding="utf-8")
+    # The clerk now sees it, downloads its blank 填报表 and starts it.
+    assert f"/projects/{NEW}" in clerk.get("/?q=" + NEW).get_data(as_text=True)
+    page = clerk.get(f"/projects/{NEW}").get_data(as_text=True)
+    assert "开始填报" in page and f"/projects/{NEW}/start" in page
+    form = clerk.get(f"/projects/{NEW}/form.xlsx")
+    assert form.status_code == 200 and form.data[:2] == b"PK"
+    assert other.get(f"/projects/{NEW}").status_code == 404
+    token = _token(clerk, f"/projects/{NEW}")
+    assert clerk.post(f"/projects/{NEW}/start", data={"csrf_token": token}).status_code == 400  # no committee
+    assert not (data / "projects" / f"{NEW}.yaml").exists()
+    r = clerk.post(f"/projects/{NEW}/start", data={"csrf_token": token, "community_committee": "新建社区居民委员会"})
+    assert r.status_code == 302
+    text = (data / "projects" / f"{NEW}.yaml").read_text(encoding="utf-8")
+    assert "street_office: 炳草岗街道办事处" in text and "community_committee: 新建社区居民委员会" in text
+    assert "illustrative: false" in text and "stage: survey" in text
+    page = clerk.get(f"/projects/{NEW}").get_data(as_text=True)
+    assert f"/projects/{NEW}/edit/survey" in page  # the edit links are there
+    assert clerk.get(f"/projects/{NEW}/edit/survey").status_code == 200
+    from generator.web.audit import AuditLog
+
+    events = AuditLog(instance).events(NEW)
+    assert [e.action for e in events] == ["assign", "save"] and events[1].user == "bcg"
+    assert events[1].detail == "开始填报"
+    # Once started, the project file's own street office counts; the assign page no longer lists it.
+    assert f'name="office.{NEW}"' not in district.get("/assign?district=东区").get_data(as_text=True)
+
+
+def test_assigning_is_for_the_bureaus_and_a_district_only_for_its_own(unstarted: tuple[Flask, Path, Path]) -> None:
+    app, data, _ = unstarted
+    (data / "projects" / "renhe-25.yaml").unlink()
+    district, clerk = client_of(app, "dongqu"), client_of(app, "bcg")
+    token = _token(district, "/assign")
+    assert district.post("/assign", data={"csrf_token": token, "office.renhe-25": "仁和街道办事处"}).status_code == 404
+    assert district.get("/assign?district=仁和区").status_code == 404
+    assert district.post("/assign", data={"office.dongqu-22": "炳草岗街道办事处"}).status_code == 400  # no CSRF
+    assert clerk.post("/assign", data={"csrf_token": _token(clerk), f"office.{NEW}": "炳草岗街道办事处"}
+                      ).status_code == 404
+    assert not (data / "assignments").exists()
+    city = client_of(app, "city")
+    r = city.post("/assign", data={"csrf_token": _token(city, "/assign"), "district": "仁和区",
+                                   "office.renhe-25": "仁和街道办事处"})
+    assert r.status_code == 302
+    # Without an assignment no street office may start it; the district may not start it either.
+    token = _token(district, "/assign")
+    r = district.post(f"/projects/{NEW}/start", data={"csrf_token": token, "community_committee": "某社区居民委员会"})
+    assert r.status_code == 409 and "尚未分配街道办事处" in r.get_data(as_text=True)

@@ -16,7 +16,7 @@ from generator.data.models import Project
 from generator.render.filters import yuan
 from generator.web import forms, merge
 from generator.web.audit import FieldChange
-from generator.web.security import audit, login_required, project_or_404, record_upload, store
+from generator.web.security import audit, community_or_404, login_required, project_or_404, record_upload, store
 from generator.web.store import Loaded, candidate_findings, findings_of
 
 bp = Blueprint("edit", __name__)
@@ -216,7 +216,7 @@ def form_file(community_id: str) -> Any:
     from generator.intake.form import export_form, form_path
     from generator.web.pages import download
 
-    now = project_or_404(community_id)
+    now = community_or_404(community_id, "edit")  # a community not yet started has its blank form too
     community = now.data.communities[community_id]
     return download(form_path(community).name, export_form(now.data, community))
 
@@ -253,6 +253,7 @@ def _import_upload(raw: bytes, filename: str, expected: str | None) -> tuple[str
     from generator.intake.project_yaml import shown
     from generator.intake.workbook_safety import not_xlsx
     from generator.web.permissions import allowed
+    from generator.web.scope import offices
 
     why = not_xlsx(Path("填报表.xlsx"), raw)  # judged by content, whatever the name says
     if why:
@@ -271,7 +272,7 @@ def _import_upload(raw: bytes, filename: str, expected: str | None) -> tuple[str
             return "", [p.problem for p in exc.problems], []
         if expected is not None and found != expected:
             return "", ["这份填报表不是本小区的，未导入；请上传从本小区页面下载的填报表"], []
-        if found not in now.data.projects or not allowed(g.user, "edit", now.data, found, now.offices):
+        if found not in now.data.projects or not allowed(g.user, "edit", now.data, found, offices(now)):
             # Whether it exists elsewhere is not told: outside the account's scope nothing does.
             return "", ["这份填报表的小区不在您的账户可修改的范围内，未导入"], []
         version = st.version(now, found)

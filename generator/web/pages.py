@@ -10,13 +10,14 @@ from flask import Blueprint, Response, abort, g, render_template, request
 
 from generator.data.models import STAGE_NAMES
 from generator.documents.kinds import KINDS
+from generator.output.pipeline import NO_PROJECT
 from generator.rules.findings import SEVERITY
 from generator.rules.funding import plan_funding, policy
 from generator.web import forms, listing
 from generator.web.permissions import allowed
 from generator.web.reviews import STATUS_NAMES, current_gate, current_latest, reviews_of
 from generator.web.security import audit, community_or_404, loaded, login_required, store
-from generator.web.store import Loaded, document, documents_of, findings_of, packet
+from generator.web.store import Availability, Loaded, document, documents_of, findings_of, packet
 
 bp = Blueprint("pages", __name__)
 
@@ -37,8 +38,15 @@ def download(name: str, payload: bytes) -> Response:
 def summary(now: Loaded, community_id: str) -> dict[str, Any]:
     """What the list and the API show of one community (worked out once per state of the data)."""
     info = dict(now.memo("summary", community_id, lambda: _summary(now, community_id)))
-    info["documents"] = current_gate(now, community_id, info["documents"])
+    info["documents"] = [_worded(a) for a in current_gate(now, community_id, info["documents"])]
     return info
+
+
+def _worded(a: Availability) -> Availability:
+    """A document's reason in the clerk's words: the data folder is not theirs to know of."""
+    if a.reason == NO_PROJECT:
+        return Availability(a.kind, "尚未开始填报")
+    return a
 
 
 def _summary(now: Loaded, community_id: str) -> dict[str, Any]:
@@ -110,11 +118,19 @@ def project(community_id: str) -> Any:
     p = now.data.projects.get(community_id)
     found = findings_of(now, community_id)
     sections = forms.sections_with_findings(found)
+    from generator.intake.assignments import started as is_started
+    from generator.web import scope, start
+
+    started = is_started(now.data, community_id)
     return render_template(
         "project.html", info=info, project=p, community=now.data.communities[community_id],
         sections=sections, funding=funding_view(now, p) if p else None,
         history=list(reversed(audit().events(community_id))), severity=SEVERITY,
-        can_edit=p is not None and allowed(g.user, "edit", now.data, community_id),
+        can_edit=p is not None and allowed(g.user, "edit", now.data, community_id, scope.offices(now)),
+        may_form=allowed(g.user, "edit", now.data, community_id, scope.offices(now)),
+        can_start=start.may_start(now, community_id),
+        may_assign=start.may_assign(now, community_id),
+        assigned="" if started else scope.table(now).get(community_id, ""), started=started,
         version=store().version(now, community_id),
     )
 
