@@ -269,7 +269,7 @@ def test_the_project_page_shows_findings_by_section_and_the_split(app: Flask) ->
     page = client_of(app, "city").get("/projects/renhe-25").get_data(as_text=True)
     survey_row = page[page.index("<th>居民意见征询</th>"):]
     survey_row = survey_row[:survey_row.index("</tr>")]
-    assert "survey.support（同意户数）" in survey_row and "84.6%" in survey_row
+    assert "居民意见征询·同意户数：" in survey_row and "survey.support" not in survey_row and "84.6%" in survey_row
     page = client_of(app, "city").get("/projects/dongqu-01").get_data(as_text=True)
     assert "资金筹集" in page and "居民每户分担</th><td class=\"num\">3,054.80元" in page
 

@@ -202,3 +202,46 @@ def test_assigning_is_for_the_bureaus_and_a_district_only_for_its_own(unstarted:
     token = _token(district, "/assign")
     r = district.post(f"/projects/{NEW}/start", data={"csrf_token": token, "community_committee": "某社区居民委员会"})
     assert r.status_code == 409 and "尚未分配街道办事处" in r.get_data(as_text=True)
+
+
+# ---------------------------------------------------------------- uploading a 填报表
+
+
+def _form_with(clerk: FlaskClient, community_id: str, label: str, value: str) -> bytes:
+    """The community's 填报表 with one field typed in (found by its label in column A)."""
+    import io
+
+    import openpyxl
+
+    wb = openpyxl.load_workbook(io.BytesIO(clerk.get(f"/projects/{community_id}/form.xlsx").data))
+    for ws in wb.worksheets:
+        for row in ws.iter_rows(min_row=1, max_row=60):
+            if row[0].value == label:
+                row[1].value = value
+                out = io.BytesIO()
+                wb.save(out)
+                return out.getvalue()
+    raise AssertionError(f"no {label} row")
+
+
+def test_uploading_the_same_form_twice_is_not_a_conflict_and_a_stale_one_says_what_to_do(
+        fresh: tuple[Flask, Path, Path]) -> None:
+    import io
+
+    app, data, _ = fresh
+    clerk = client_of(app, "renhe")
+    sheet = _form_with(clerk, "renhe-16", "设计单位", "丙设计院")
+    token = _token(clerk, "/projects/renhe-16")
+    for _ in range(2):
+        r = clerk.post("/projects/renhe-16/form", data={"csrf_token": token, "form": (io.BytesIO(sheet), "表.xlsx")})
+        assert r.status_code == 200, r.get_data(as_text=True)[-600:]
+    assert "丙设计院" in _project(data, "renhe-16")
+    assert "没有改动" in r.get_data(as_text=True)
+    # A form exported before a change made elsewhere and changing that field again: refused, in words.
+    stale = _form_with(clerk, "renhe-16", "设计单位", "丁设计院")
+    form = _form(clerk, "/projects/renhe-16/edit/units")
+    assert clerk.post("/projects/renhe-16/edit/units", data=form | {"units.design": "戊设计院"}).status_code == 302
+    r = clerk.post("/projects/renhe-16/form", data={"csrf_token": token, "form": (io.BytesIO(stale), "表.xlsx")})
+    page = r.get_data(as_text=True)
+    assert r.status_code == 422 and "设计单位" in page and "重新下载填报表" in page
+    assert "--force" not in page and str(data) not in page and "/tmp" not in page

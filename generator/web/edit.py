@@ -12,9 +12,9 @@ from typing import Any
 from flask import Blueprint, abort, g, jsonify, redirect, render_template, request, url_for
 from pydantic import BaseModel
 
-from generator.data.models import Project
+from generator.data.models import STAGE_NAMES, Project
 from generator.render.filters import yuan
-from generator.web import forms, merge
+from generator.web import forms, merge, wording
 from generator.web.audit import FieldChange
 from generator.web.security import audit, community_or_404, login_required, project_or_404, record_upload, store
 from generator.web.store import Loaded, candidate_findings, findings_of
@@ -144,7 +144,8 @@ def _conflict(community_id: str, loaded_version: str, path_mtime: float) -> str:
         return f"本小区的资料已于{when}在网页之外被修改（例如由管理员直接更新）。"
     parts = []
     for e in newer:
-        fields = "；".join(f"{c.field}：{c.before} → {c.after}" for c in e.changes) or "无字段变化"
+        fields = "；".join(f"{c.field}：{STAGE_NAMES.get(c.before, c.before)} → {STAGE_NAMES.get(c.after, c.after)}"
+                          for c in e.changes) or "无字段变化"
         parts.append(f"{e.user}于{e.local_time}修改了 {fields}")
     return "。".join(parts) + "。"
 
@@ -249,6 +250,7 @@ def _import_upload(raw: bytes, filename: str, expected: str | None) -> tuple[str
     from pathlib import Path
 
     from generator.errors import DataError
+    from generator.intake.assignments import started
     from generator.intake.form_import import import_form, read_form
     from generator.intake.project_yaml import shown
     from generator.intake.workbook_safety import not_xlsx
@@ -269,15 +271,20 @@ def _import_upload(raw: bytes, filename: str, expected: str | None) -> tuple[str
         try:
             found = read_form(path, now.data)[0]
         except DataError as exc:
-            return "", [p.problem for p in exc.problems], []
+            return "", [wording.upload_problem(p) for p in exc.problems], []
         if expected is not None and found != expected:
             return "", ["这份填报表不是本小区的，未导入；请上传从本小区页面下载的填报表"], []
-        if found not in now.data.projects or not allowed(g.user, "edit", now.data, found, offices(now)):
+        if not allowed(g.user, "edit", now.data, found, offices(now)):
             # Whether it exists elsewhere is not told: outside the account's scope nothing does.
             return "", ["这份填报表的小区不在您的账户可修改的范围内，未导入"], []
+        if not started(now.data, found):
+            return "", ["本小区尚未开始填报，未导入；请先在小区页面点“开始填报”，再上传填报表"], []
         version = st.version(now, found)
         result = import_form(path, now.data)
-        problems.extend(f"{p.field} {p.problem}".strip() if p.field else p.problem for p in result.problems)
+        if result.conflict is not None:
+            problems.append(wording.conflict(*result.conflict))
+        else:
+            problems.extend(wording.upload_problem(p) for p in result.problems)
         changes = [FieldChange(c.label, shown(c.before), shown(c.after)) for c in result.changes]
         if result.written:
             audit().append(g.user.name, "save", found, changes, version,

@@ -22,6 +22,7 @@ from generator.data.models import (
     STAGE_NAMES,
     Acceptance,
     BudgetLine,
+    Community,
     Completion,
     Contact,
     Dates,
@@ -73,17 +74,69 @@ def finding_key(f: Finding) -> str:
     return re.sub(r"\[(\d+)\]", r".\1", path)
 
 
+PLAN = "plan"
+"""The findings about the plan row (建成时间, 户数…): the city fills these in its plan, not the clerk."""
+
+
 def section_of(key: str) -> str:
-    """The section that edits an input (or a finding's field); 'stage' for the project as a whole."""
-    return _OF_FIELD.get(re.split(r"[.\[]", key, maxsplit=1)[0], "stage")
+    """The section that edits an input (or a finding's field); 'stage' for the project as a whole,
+    'plan' for the plan row's fields."""
+    top = re.split(r"[.\[]", key, maxsplit=1)[0]
+    if top not in _OF_FIELD and top in Community.model_fields:
+        return PLAN
+    return _OF_FIELD.get(top, "stage")
+
+
+def _titles(key: str) -> list[str]:
+    """The Chinese titles along a field path (items.0.amount → 预算项目, 第1行, 金额); [] when unknown."""
+    out: list[str] = []
+    model: Any = Project
+    for part in re.sub(r"\[(\d+)\]", r".\1", key).split("."):
+        if part.isdigit():
+            out.append(f"第{int(part) + 1}行")
+            continue
+        fields = getattr(model, "model_fields", None)
+        if fields is None or part not in fields:
+            if model is Project and part in Community.model_fields:
+                model, fields = Community, Community.model_fields
+            else:
+                return []
+        info = fields[part]
+        out.append(re.sub(r"（[^）]*）$", "", info.title or part))
+        inner, _ = unwrap(info.annotation)
+        if typing.get_origin(inner) is list:
+            inner, _ = unwrap(typing.get_args(inner)[0])
+        model = inner
+    return out
+
+
+def field_name(raw: str) -> str:
+    """A finding's field in a clerk's words: 'items[0].amount（预算项目.金额）' → '预算项目第1行·金额',
+    'items / budget_matches_plan' → '预算项目、预算等于计划投资'."""
+    names = []
+    for key in raw.split("（", 1)[0].split(" / "):
+        titles = _titles(key.strip())
+        names.append("·".join(titles).replace("·第", "第"))
+    if all(names):
+        return "、".join(names)
+    if "（" in raw:
+        return raw.split("（", 1)[1].rstrip("）").replace(".", "·")
+    return ""
 
 
 def sections_with_findings(findings: list[Finding]) -> list[tuple[Section, list[Finding]]]:
     """Each section and the findings about its fields, for the project page."""
-    by: dict[str, list[Finding]] = {s.key: [] for s in SECTIONS}
+    by: dict[str, list[Finding]] = {s.key: [] for s in (*SECTIONS, PLAN_SECTION)}
     for f in findings:
         by[section_of(finding_key(f))].append(f)
-    return [(s, by[s.key]) for s in SECTIONS]
+    out = [(s, by[s.key]) for s in SECTIONS]
+    if by[PLAN]:
+        out.insert(0, (PLAN_SECTION, by[PLAN]))
+    return out
+
+
+PLAN_SECTION = Section(PLAN, "计划表数据（由市住房城乡建设部门在年度计划表中填写）", ())
+"""Not a form: the plan row's fields are the city's, changed by uploading the plan."""
 
 
 # ---------------------------------------------------------------- inputs
@@ -329,5 +382,5 @@ def attach(found: list[Input], findings: list[Finding], model_errors: dict[str, 
             if target is not None:
                 target.messages.append(("error", m))
             else:
-                loose.append(f"错误：{key} {m}")
+                loose.append(f"错误：{field_name(key) or '本页'}：{m}")
     return loose

@@ -65,6 +65,18 @@ def _summary(now: Loaded, community_id: str) -> dict[str, Any]:
     }
 
 
+@bp.app_template_filter("field_name")
+def field_name_filter(raw: str) -> str:
+    """A finding's field as the clerk reads it (no field keys)."""
+    return forms.field_name(raw)
+
+
+@bp.app_template_filter("stage_words")
+def stage_words(value: str) -> str:
+    """A value shown in the history: a stage's key (notice) as its name (方案公示)."""
+    return STAGE_NAMES.get(value, value)
+
+
 @bp.app_context_processor
 def store_state() -> dict[str, Any]:
     """data_reloading(): whether the page shows the data as it was before a change still being loaded."""
