@@ -245,3 +245,80 @@ def test_uploading_the_same_form_twice_is_not_a_conflict_and_a_stale_one_says_wh
     page = r.get_data(as_text=True)
     assert r.status_code == 422 and "设计单位" in page and "重新下载填报表" in page
     assert "--force" not in page and str(data) not in page and "/tmp" not in page
+
+
+# ---------------------------------------------------------------- reviews stand until what the paper prints changes
+
+
+def _statuses(client: FlaskClient, community_id: str) -> dict[str, str]:
+    page = client.get(f"/projects/{community_id}/review").get_data(as_text=True)
+    return dict(re.findall(r'id="review-(\w+)">.*?class="review-status">([^<]+)<', page, re.S))
+
+
+def test_a_decision_stands_until_what_the_paper_prints_changes(fresh: tuple[Flask, Path, Path]) -> None:
+    from tests.test_web_district import _decide
+
+    app, data, _ = fresh
+    district = client_of(app, "dongqu")
+    for kind in ("plan", "notice"):
+        assert _decide(district, "dongqu-10", kind, "pass").status_code in (302, 303)
+    assert _statuses(district, "dongqu-10") == {"plan": "通过", "notice": "通过"}
+    project = data / "projects" / "dongqu-10.yaml"
+    text = project.read_text(encoding="utf-8")
+    # An 验收日期: printed on neither.
+    dated = text.replace("  notice_end: 2019-05-21\n", "  notice_end: 2019-05-21\n  acceptance: 2020-01-10\n")
+    project.write_text(dated, encoding="utf-8")
+    assert _statuses(district, "dongqu-10") == {"plan": "通过", "notice": "通过"}
+    # The plan row's 建成时间: the plan prints it, the notice does not.
+    plan = data / "communities.yaml"
+    rows = plan.read_text(encoding="utf-8")
+    head, _, tail = rows.partition("- id: dongqu-10\n")
+    assert tail and "    built:" not in tail.split("- id:")[0]
+    plan.write_text(head + "- id: dongqu-10\n    built: '1990'\n" + tail, encoding="utf-8")
+    assert _statuses(district, "dongqu-10") == {"plan": "已修改，待重新审核", "notice": "通过"}
+
+
+def test_the_return_reason_stays_until_the_plan_is_passed_again(fresh: tuple[Flask, Path, Path]) -> None:
+    from tests.test_web_district import _decide
+
+    app, data, _ = fresh
+    district, clerk = client_of(app, "dongqu"), client_of(app, "bcg")
+    assert _decide(district, "dongqu-10", "plan", "return", "请补充施工时间安排").status_code in (302, 303)
+    project = data / "projects" / "dongqu-10.yaml"
+    project.write_text(project.read_text(encoding="utf-8").replace("  plan: 2019-05-06\n", "  plan: 2019-05-07\n"),
+                       encoding="utf-8")
+    for path in ("/?q=dongqu-10", "/projects/dongqu-10"):
+        page = clerk.get(path).get_data(as_text=True)
+        assert "已修改，待重新审核" in page and "退回意见：请补充施工时间安排" in page
+    assert _decide(district, "dongqu-10", "plan", "pass").status_code in (302, 303)
+    assert "请补充施工时间安排" not in clerk.get("/projects/dongqu-10").get_data(as_text=True)
+
+
+def test_a_rule_error_leaves_the_blank_survey_form_and_links_the_others_to_it(
+        fresh: tuple[Flask, Path, Path]) -> None:
+    app, data, _ = fresh
+    clerk = client_of(app, "renhe")
+    project = data / "projects" / "renhe-24.yaml"
+    project.write_text(project.read_text(encoding="utf-8").replace("{name: 1栋, households: 72}",
+                                                                  "{name: 1栋, households: 73}"),
+                       encoding="utf-8")  # the buildings no longer add up to the plan's households
+    page = clerk.get("/projects/renhe-24").get_data(as_text=True)
+    docs = page[page.index('class="documents"'):page.index("</section>", page.index('class="documents"'))]
+    assert '/projects/renhe-24/documents/survey"' in docs
+    assert "改正后才能生成" in docs and 'href="#checks"' in docs
+    assert clerk.get("/projects/renhe-24/documents/survey").status_code == 200
+    assert clerk.get("/projects/renhe-24/documents/application").status_code == 409
+
+
+def test_unticking_budget_equals_plan_still_warns_and_the_box_says_what_it_asserts(
+        fresh: tuple[Flask, Path, Path]) -> None:
+    app, _, _ = fresh
+    clerk = client_of(app, "bcg")
+    page = clerk.get("/projects/dongqu-10/edit/budget").get_data(as_text=True)
+    assert "勾选表示本小区的预算合计就是计划表中的预计投资" in page
+    form = _form(clerk, "/projects/dongqu-10/edit/budget")
+    form.pop("budget_matches_plan", None)
+    form["items.0.amount"] = str(int(form["items.0.amount"]) + 70000)
+    found = clerk.post("/projects/dongqu-10/preview/budget", data=form).get_json()["findings"]
+    match = [f for f in found if "预算等于计划投资" in f["message"]]
+    assert match and match[0]["severity"] == "warning" and "不符" in match[0]["message"]

@@ -156,6 +156,8 @@ class Input:
     """(severity, message) beside the input: error, warning."""
     labels: dict[str, str] = field(default_factory=dict)
     """What a select shows for each choice where the data's value is not Chinese (stage keys)."""
+    hint: str = ""
+    """What filling the input in means, where the label alone does not say."""
 
     def label_of(self, choice: str) -> str:
         return self.labels.get(choice, choice)
@@ -201,6 +203,11 @@ def _text(value: Any) -> str:
     return str(value)
 
 
+HINTS = {
+    "budget_matches_plan": "勾选表示本小区的预算合计就是计划表中的预计投资，系统将逐分核对：不相等时作为错误，"
+                           "改正前不能生成文书。不勾选时，不相等只作提示。",
+}
+"""What ticking a box or filling a field asserts, shown under it."""
 LONG_TEXT = 40
 """Characters from which a text is edited in a box of several lines."""
 CHOICE_LABELS = {"stage": STAGE_NAMES}
@@ -227,7 +234,8 @@ def inputs(model: type[BaseModel], values: dict[str, Any] | None, prefix: str, g
         if widget == "text" and (len(_text(value)) > LONG_TEXT or name == "conclusion"):
             widget = "textarea"
         out.append(Input(key, group + (info.title or name), widget, _text(value), value is True, choices,
-                         required=info.is_required() and not optional, labels=CHOICE_LABELS.get(key, {})))
+                         required=info.is_required() and not optional, labels=CHOICE_LABELS.get(key, {}),
+                         hint=HINTS.get(key, "")))
     return out
 
 
