@@ -57,3 +57,41 @@ def test_a_new_city_is_started_from_the_browser_alone(tmp_path: Path, browser: A
         assert "street_office: 城南街道办事处" in text and "support: 115" in text
     finally:
         running.stop()
+
+
+def test_the_budget_editor_at_1366x768(tmp_path: Path, browser: Any) -> None:  # noqa: F811
+    from playwright.sync_api import expect
+
+    from tests.webapp import make_instance
+
+    data, instance = make_instance(tmp_path)
+    running = Running(make_app(data, instance))
+    try:
+        page = _login(browser, running.base, "bcg")
+        page.goto(f"{running.base}/projects/dongqu-10/edit/budget")
+        page.locator("#split td.num").first.wait_for()
+        heights = page.evaluate("Array.from(document.querySelectorAll('table.rows tbody tr'))"
+                                ".map(r => r.getBoundingClientRect().height)")
+        assert max(heights) <= 42, heights
+        bar = page.evaluate("document.querySelector('section.live').getBoundingClientRect().height")
+        assert bar <= 45, bar
+        assert (768 - bar - 40) // max(heights) >= 12  # twelve lines in view above the bar, under a header
+        # A new line: choosing its item paints nothing red; 数量 × 单价 gives 金额 to the 分.
+        last = page.locator("select.catalogue").count() - 1
+        page.select_option(f"#f-items-{last}-item", index=3)
+        page.wait_for_timeout(600)
+        assert page.locator("ul.messages li", has_text="缺少").count() == 0
+        page.fill(f"#f-items-{last}-quantity", "12.5")
+        page.fill(f"#f-items-{last}-unit_price", "80.08")
+        expect(page.locator(f"#f-items-{last}-amount")).to_have_value("1001.00")
+        # The budget no longer equals the plan (the box is ticked): said beside the total, in view.
+        page.fill(f"#f-items-{last}-description", "新增一项")
+        page.fill(f"#f-items-{last}-unit", "项")
+        bar_msg = page.locator("ul.messages.bar li.error", has_text="与计划表预计投资")
+        bar_msg.wait_for()
+        assert "与计划表预计投资" in bar_msg.inner_text() and bar_msg.is_visible()
+        box = bar_msg.bounding_box()
+        assert box is not None and 0 <= box["y"] < 768
+        page.screenshot(path=str(SHOTS / "budget-editor.png"))
+    finally:
+        running.stop()

@@ -435,7 +435,7 @@ def check_meter(data: DataSet) -> Iterator[Finding]:
             has = line.before_meter is not None or line.after_meter is not None
             if is_pipe and (line.before_meter is None or line.after_meter is None):
                 yield _proj(data, p, "FUND-METER", "error", field,
-                            "管线项目须填写 before_meter（表前）和 after_meter（表后）金额")
+                            "管线项目须填写表（箱）前金额和表（箱）后金额")
             elif is_pipe and line.before_meter + line.after_meter != line.amount:  # type: ignore[operator]
                 yield _proj(data, p, "FUND-METER", "error", field,
                             f"表前{yuan(line.before_meter)}+表后{yuan(line.after_meter)}元，与金额{yuan(line.amount)}元不符")

@@ -81,6 +81,9 @@ def _page(now: Loaded, community_id: str, section: forms.Section, values: dict[s
     blocks = _blocks(section, values)
     every = [i for b in blocks for i in b.inputs]
     mine = [f for f in findings if forms.section_of(forms.finding_key(f)) == section.key]
+    # The budget as a whole (BUDGET-MATCH) is shown beside its total, in the bar that stays in view.
+    bar = [(f.severity, f.message) for f in mine if section.key == "budget" and forms.finding_key(f) == "items"]
+    mine = [f for f in mine if not (section.key == "budget" and forms.finding_key(f) == "items")]
     loose = [*(notes or []), *forms.attach(every, mine, model_errors)]
     data = now.data
     catalogue = [(cat.name, cat.items) for cat in data.catalogue.categories]
@@ -89,7 +92,7 @@ def _page(now: Loaded, community_id: str, section: forms.Section, values: dict[s
     return render_template(
         "edit.html", community=data.communities[community_id], section=section, sections=forms.SECTIONS,
         blocks=blocks, loose=loose, version=version, conflict=conflict, saved=saved,
-        catalogue=catalogue, has_errors=bool(model_errors), clashes=clashes or {},
+        catalogue=catalogue, has_errors=bool(model_errors), clashes=clashes or {}, bar=bar,
         base=json.dumps(base, ensure_ascii=False, sort_keys=True),
     ), status
 
@@ -117,9 +120,11 @@ def preview(community_id: str, section: str) -> Any:
 
     now = project_or_404(community_id)
     sec = _section(section)
-    values = forms.merged(_current(now, community_id), sec, forms.parse(sec, request.form))
+    parsed = forms.parse(sec, request.form)
+    values = forms.merged(_current(now, community_id), sec, parsed)
     project, errors = forms.validate(values)
-    out: dict[str, Any] = {"errors": errors, "findings": [], "funding": None}
+    out: dict[str, Any] = {"errors": errors, "findings": [], "funding": None,
+                           "amounts": forms.form_amounts(request.form)}
     if project is not None:
         out["findings"] = [{"key": forms.finding_key(f), "severity": f.severity, "message": f.message}
                            for f in candidate_findings(now, project)

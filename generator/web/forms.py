@@ -322,8 +322,43 @@ def _parse_rows(model: type[BaseModel], form: MultiDict[str, str], prefix: str) 
     return out
 
 
+CENT = Decimal("0.01")
+def line_amount(quantity: Any, unit_price: Any) -> Decimal | None:
+    """数量 × 单价 to the 分 (half up), as the 填报表 computes 金额; None unless both are numbers."""
+    from decimal import ROUND_HALF_UP
+
+    if isinstance(quantity, Decimal) and isinstance(unit_price, Decimal):
+        return (quantity * unit_price).quantize(CENT, rounding=ROUND_HALF_UP)
+    return None
+
+
+def form_amounts(form: MultiDict[str, str]) -> dict[str, str]:
+    """Each budget row's 数量 × 单价 as sent, by its 金额 input's name (for the form to show as typed)."""
+    out = {}
+    for key in form:
+        m = re.fullmatch(r"items\.(\d+)\.quantity", key)
+        if not m:
+            continue
+        row = f"items.{m.group(1)}"
+        price = _parse_scalar(Decimal, form.get(f"{row}.unit_price"))
+        amount = line_amount(_parse_scalar(Decimal, form.get(key)), price)
+        if amount is not None:
+            out[f"{row}.amount"] = format(amount, "f")
+    return out
+
+
+def _fill_amounts(items: list[dict[str, Any]]) -> None:
+    """A budget line with 数量 and 单价 but no 金额 gets their product, as the 填报表 computes it."""
+    for row in items:
+        if row.get("amount") is None:
+            amount = line_amount(row.get("quantity"), row.get("unit_price"))
+            if amount is not None:
+                row["amount"] = amount
+
+
 def parse(section: Section, form: MultiDict[str, str]) -> dict[str, Any]:
-    """The section's top-level fields as plain values; a field left empty is absent."""
+    """The section's top-level fields as plain values; a field left empty is absent (a budget line's
+    金额 left empty is 数量 × 单价)."""
     out: dict[str, Any] = {}
     for name in section.fields:
         info = Project.model_fields[name]
@@ -333,6 +368,8 @@ def parse(section: Section, form: MultiDict[str, str]) -> dict[str, Any]:
             out[name] = group or None
         elif typing.get_origin(base) is list:
             out[name] = _parse_rows(unwrap(typing.get_args(base)[0])[0], form, name)
+            if name == "items":
+                _fill_amounts(out[name])
         else:
             out[name] = _parse_scalar(info.annotation, form.get(name))
     return out
