@@ -322,3 +322,39 @@ def test_unticking_budget_equals_plan_still_warns_and_the_box_says_what_it_asser
     found = clerk.post("/projects/dongqu-10/preview/budget", data=form).get_json()["findings"]
     match = [f for f in found if "预算等于计划投资" in f["message"]]
     assert match and match[0]["severity"] == "warning" and "不符" in match[0]["message"]
+
+
+def test_packet_zip_names_read_as_chinese_in_info_zip(fresh: tuple[Flask, Path, Path], tmp_path: Path) -> None:
+    import io
+    import shutil
+    import subprocess
+    import zipfile
+
+    app, _, _ = fresh
+    raw = client_of(app, "bcg").get("/projects/dongqu-01/packet.zip").data
+    infos = zipfile.ZipFile(io.BytesIO(raw)).infolist()
+    assert infos and all(i.flag_bits & 0x800 and i.create_system == 3 for i in infos)
+    if shutil.which("unzip"):
+        (tmp_path / "p.zip").write_bytes(raw)
+        listing = subprocess.run(["unzip", "-l", str(tmp_path / "p.zip")], capture_output=True, check=True,
+                                 env={"LANG": "C.UTF-8", "LC_ALL": "C.UTF-8"}).stdout.decode("utf-8")
+        assert "居民意见征询表" in listing
+
+
+def test_the_project_page_puts_the_work_first_and_pages_its_history(fresh: tuple[Flask, Path, Path]) -> None:
+    from generator.web.audit import AuditLog, FieldChange
+
+    app, _, instance = fresh
+    log = AuditLog(instance)
+    for i in range(25):
+        log.append("bcg", "save", "dongqu-01", [FieldChange(f"住户名册·{n}号", "（无此户）", "新增") for n in range(30)],
+                   str(i), str(i + 1), detail="住户名册 名册.xlsx（30户）")
+    clerk = client_of(app, "bcg")
+    page = clerk.get("/projects/dongqu-01").get_data(as_text=True)
+    assert page.index('class="documents"') < page.index('id="checks"') < page.index('id="history"')
+    assert page.index('id="checks"') < page.index("用填报表填写")
+    history = page[page.index('id="history"'):]
+    assert history.count("<tr><td>") == 20 and "共25条，第1/2页" in history
+    assert "新增30户" in history and "查看全部30处改动" in history
+    older = clerk.get("/projects/dongqu-01?log=2").get_data(as_text=True)
+    assert older[older.index('id="history"'):].count("<tr><td>") == 5

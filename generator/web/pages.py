@@ -137,7 +137,7 @@ def project(community_id: str) -> Any:
     return render_template(
         "project.html", info=info, project=p, community=now.data.communities[community_id],
         sections=sections, funding=funding_view(now, p) if p else None,
-        history=list(reversed(audit().events(community_id))), severity=SEVERITY,
+        **_history(community_id), severity=SEVERITY,
         can_edit=p is not None and allowed(g.user, "edit", now.data, community_id, scope.offices(now)),
         may_form=allowed(g.user, "edit", now.data, community_id, scope.offices(now)),
         can_start=start.may_start(now, community_id),
@@ -145,6 +145,19 @@ def project(community_id: str) -> Any:
         assigned="" if started else scope.table(now).get(community_id, ""), started=started,
         version=store().version(now, community_id),
     )
+
+
+HISTORY_PER_PAGE = 20
+"""修改记录 rows a page: a roster import alone may change hundreds of fields (each row shows five)."""
+
+
+def _history(community_id: str) -> dict[str, Any]:
+    """One page of the community's history, newest first (?log=N)."""
+    events = [e for e in reversed(audit().events(community_id)) if e.action in ("save", "assign")]
+    pages = max(1, -(-len(events) // HISTORY_PER_PAGE))
+    page = min(max(1, request.args.get("log", 1, type=int) or 1), pages)
+    shown = events[(page - 1) * HISTORY_PER_PAGE: page * HISTORY_PER_PAGE]
+    return {"history": shown, "history_total": len(events), "history_page": page, "history_pages": pages}
 
 
 def send_document(community_id: str, kind: str) -> Any:
