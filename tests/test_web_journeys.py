@@ -347,8 +347,8 @@ def test_the_project_page_puts_the_work_first_and_pages_its_history(fresh: tuple
     app, _, instance = fresh
     log = AuditLog(instance)
     for i in range(25):
-        log.append("bcg", "save", "dongqu-01", [FieldChange(f"住户名册·{n}号", "（无此户）", "新增") for n in range(30)],
-                   str(i), str(i + 1), detail="住户名册 名册.xlsx（30户）")
+        added = [FieldChange(f"住户名册·{n}号", "（无此户）", "新增") for n in range(30)]
+        log.append("bcg", "save", "dongqu-01", added, str(i), str(i + 1), detail="住户名册 名册.xlsx（30户）")
     clerk = client_of(app, "bcg")
     page = clerk.get("/projects/dongqu-01").get_data(as_text=True)
     assert page.index('class="documents"') < page.index('id="checks"') < page.index('id="history"')
@@ -358,3 +358,41 @@ def test_the_project_page_puts_the_work_first_and_pages_its_history(fresh: tuple
     assert "新增30户" in history and "查看全部30处改动" in history
     older = clerk.get("/projects/dongqu-01?log=2").get_data(as_text=True)
     assert older[older.index('id="history"'):].count("<tr><td>") == 5
+
+
+def test_the_basic_section_edits_the_committee_problems_and_buildings(fresh: tuple[Flask, Path, Path]) -> None:
+    app, data, _ = fresh
+    clerk = client_of(app, "renhe")
+    page = clerk.get("/projects/renhe-24/edit/basic").get_data(as_text=True)
+    assert "现状问题（每行一条）" in page and "楼栋" in page and "社区居民委员会" in page
+    form = _form(clerk, "/projects/renhe-24/edit/basic")
+    form["problems"] = "餐饮油烟和污水排放影响楼上住户\r\n雨污管网堵塞，雨天积水\r\n"
+    form["community_committee"] = "中坝社区居民委员会（新）"
+    assert clerk.post("/projects/renhe-24/edit/basic", data=form).status_code == 302
+    text = _project(data, "renhe-24")
+    assert "雨污管网堵塞，雨天积水" in text and "占道经营" not in text and "（新）" in text
+    assert "{name: 1栋, households: 72}" in text  # the buildings as they were, flow style kept
+
+
+def test_acceptance_is_not_required_before_the_work_is_done_and_starts_from_the_budget(
+        fresh: tuple[Flask, Path, Path]) -> None:
+    app, _, _ = fresh
+    early = client_of(app, "renhe").get("/projects/renhe-24/edit/acceptance").get_data(as_text=True)
+    assert 'class="req"' not in early
+    done = client_of(app, "admin").get("/projects/dongqu-02/edit/acceptance").get_data(as_text=True)
+    assert 'class="req"' in done
+    # No results yet at 完工: one row per budget item, its result left to choose.
+    first = done[done.index('name="acceptance.results.0.item"'):]
+    assert re.search(r'<option value="([^"]+)"[^>]*selected', first[:first.index("</select>")])
+    assert 'name="acceptance.results.0.result"' in done
+
+
+def test_the_project_page_shows_a_progress_line_and_help_is_linked(fresh: tuple[Flask, Path, Path]) -> None:
+    app, _, _ = fresh
+    clerk = client_of(app, "bcg")
+    page = clerk.get("/projects/dongqu-10").get_data(as_text=True)
+    line = page[page.index('class="progress"'):page.index("</ol>", page.index('class="progress"'))]
+    assert [n for n in ("征询", "申请", "方案", "公示", "施工", "完工", "验收") if n in line] == \
+        ["征询", "申请", "方案", "公示", "施工", "完工", "验收"]
+    assert "5月13日" in line  # the notice's start date
+    assert 'href="/help"' in page and "街道办事处" in clerk.get("/help").get_data(as_text=True)

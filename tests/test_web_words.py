@@ -56,7 +56,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> tuple[Flask, Path]:
 def _pages(client: FlaskClient, community: str) -> dict[str, str]:
     out = {}
     for path in ("/", f"/projects/{community}", f"/projects/{community}/review", "/batch/forms", "/review",
-                 "/dashboard", "/reports", "/plan", "/assign", "/batch/prints", "/projects/no-such-community",
+                 "/dashboard", "/reports", "/plan", "/assign", "/batch/prints", "/projects/no-such-community", "/help",
                  *(f"/projects/{community}/edit/{s.key}" for s in SECTIONS)):
         r = client.get(path)
         if r.status_code in (200, 403, 404, 409):

@@ -48,7 +48,7 @@ def _blocks(section: forms.Section, values: dict[str, Any]) -> list[Block]:
                     model = typing.get_args(inner)[0]
                     out.append(_table(model, (values.get(name) or {}).get(sub), f"{name}.{sub}",
                                       sub_info.title or sub))
-        elif typing.get_origin(base) is list:
+        elif typing.get_origin(base) is list and forms.is_record_list(base):
             out.append(_table(typing.get_args(base)[0], values.get(name), name, info.title or name))
         else:
             loose.extend(i for i in forms.inputs(Project, values, "") if i.name == name)
@@ -78,8 +78,17 @@ def _page(now: Loaded, community_id: str, section: forms.Section, values: dict[s
           model_errors: dict[str, list[str]], findings: list[Any], conflict: str = "",
           saved: bool = False, status: int = 200, clashes: dict[str, tuple[str, str]] | None = None,
           base: dict[str, str] | None = None, notes: list[str] | None = None) -> Any:
+    project = now.data.projects.get(community_id)
+    if section.key == "acceptance" and project is not None and project.at_least("completed") \
+            and not (values.get("acceptance") or {}).get("results") and project.items:
+        # 分项验收 starts from the budget lines: each item once, its result left to choose.
+        items = dict.fromkeys(ln.item for ln in project.items)
+        values = {**values, "acceptance": {**(values.get("acceptance") or {}), "results": [{"item": i} for i in items]}}
     blocks = _blocks(section, values)
     every = [i for b in blocks for i in b.inputs]
+    if section.key == "acceptance" and project is not None and not project.at_least("completed"):
+        for i in every:  # nothing to accept yet: nothing is 必填 before the work is done
+            i.required = False
     mine = [f for f in findings if forms.section_of(forms.finding_key(f)) == section.key]
     # The budget as a whole (BUDGET-MATCH) is shown beside its total, in the bar that stays in view.
     bar = [(f.severity, f.message) for f in mine if section.key == "budget" and forms.finding_key(f) == "items"]

@@ -45,6 +45,7 @@ class Section:
 
 SECTIONS: tuple[Section, ...] = (
     Section("stage", "进度阶段", ("stage", "in_gas_company_area")),
+    Section("basic", "基本情况", ("community_committee", "committee_contact", "problems", "buildings")),
     Section("survey", "居民意见征询", ("survey",)),
     Section("budget", "工程预算及资金筹集", ("items", "other_funding", "budget_matches_plan")),
     Section("units", "参建单位", ("units",)),
@@ -227,6 +228,10 @@ def inputs(model: type[BaseModel], values: dict[str, Any] | None, prefix: str, g
         if typing.get_origin(base) is list:
             if is_record_list(base):
                 continue  # lists of records are laid out as tables by rows()
+            if key in LINE_LISTS:
+                out.append(Input(key, group + f"{info.title or name}（每行一条）", "textarea",
+                                 "\n".join(_text(v) for v in value or [])))
+                continue
             out.append(Input(key, group + f"{info.title or name}（多个用“、”隔开）", "text",
                              SEPARATOR.join(_text(v) for v in value or [])))
             continue
@@ -239,6 +244,8 @@ def inputs(model: type[BaseModel], values: dict[str, Any] | None, prefix: str, g
     return out
 
 
+LINE_LISTS = frozenset({"problems"})
+"""Lists of sentences (which hold commas themselves): typed one a line."""
 SEPARATOR = "、"
 """Between the entries of a list of plain texts (several 管线单位) typed in one box."""
 
@@ -366,6 +373,10 @@ def parse(section: Section, form: MultiDict[str, str]) -> dict[str, Any]:
         if isinstance(base, type) and issubclass(base, BaseModel):
             group = _parse_group(base, form, name)
             out[name] = group or None
+        elif typing.get_origin(base) is list and not is_record_list(base):
+            raw = form.get(name) or ""
+            texts = [t.strip() for t in raw.splitlines() if t.strip()] if name in LINE_LISTS else _parse_texts(raw)
+            out[name] = texts
         elif typing.get_origin(base) is list:
             out[name] = _parse_rows(unwrap(typing.get_args(base)[0])[0], form, name)
             if name == "items":

@@ -29,7 +29,7 @@ def texts(found: Iterable[Input]) -> dict[str, str]:
         if i.widget == "checkbox":
             out[i.name] = TICKED if i.checked else ""
         else:
-            out[i.name] = i.value.strip()
+            out[i.name] = _plain(i.value)
     return out
 
 
@@ -44,8 +44,13 @@ def posted_base(raw: str) -> dict[str, str] | None:
     return value
 
 
+def _plain(text: str) -> str:
+    """A value as compared: a browser sends a text box's lines with CR LF."""
+    return text.replace("\r\n", "\n").strip()
+
+
 def _sent(form: Mapping[str, str], name: str) -> str:
-    return (form.get(name) or "").strip()
+    return _plain(form.get(name) or "")
 
 
 @dataclass

@@ -137,7 +137,7 @@ def project(community_id: str) -> Any:
     return render_template(
         "project.html", info=info, project=p, community=now.data.communities[community_id],
         sections=sections, funding=funding_view(now, p) if p else None,
-        **_history(community_id), severity=SEVERITY,
+        **_history(community_id), severity=SEVERITY, steps=progress(p) if started else [],
         can_edit=p is not None and allowed(g.user, "edit", now.data, community_id, scope.offices(now)),
         may_form=allowed(g.user, "edit", now.data, community_id, scope.offices(now)),
         can_start=start.may_start(now, community_id),
@@ -145,6 +145,33 @@ def project(community_id: str) -> Any:
         assigned="" if started else scope.table(now).get(community_id, ""), started=started,
         version=store().version(now, community_id),
     )
+
+
+@bp.route("/help")
+@login_required
+def help_page() -> Any:
+    """使用说明: what each role does where, in Chinese."""
+    return render_template("help.html")
+
+
+PROGRESS = (("survey", "征询", ("survey", "date")), ("application", "申请", ("dates", "application")),
+            ("plan", "方案", ("dates", "plan")), ("notice", "公示", ("dates", "notice_start")),
+            ("construction", "施工", ("dates", "start")), ("completed", "完工", ("dates", "completion")),
+            ("accepted", "验收", ("dates", "acceptance")))
+"""The steps of the progress line: stage, its short name, where its date is."""
+
+
+def progress(project: Any) -> list[dict[str, Any]]:
+    """征询→申请→方案→公示→施工→完工→验收, each reached or not, with its date where known."""
+    if project is None:
+        return []
+    out = []
+    for stage, name, (group, field) in PROGRESS:
+        holder = getattr(project, group, None)
+        date = getattr(holder, field, None) if holder is not None else None
+        out.append({"name": name, "done": project.at_least(stage), "current": project.stage == stage,
+                    "date": date})
+    return out
 
 
 HISTORY_PER_PAGE = 20
