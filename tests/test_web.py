@@ -301,11 +301,15 @@ def test_a_document_that_cannot_be_made_says_why(app: Flask) -> None:
 
 def _form(client: FlaskClient, path: str) -> dict[str, str]:
     """The values a browser would send from the form at path (ticked boxes only)."""
-    page = client.get(path).get_data(as_text=True)
+    return form_values(client.get(path).get_data(as_text=True))
+
+
+def form_values(page: str) -> dict[str, str]:
+    """The values a browser would send from a page's form (ticked boxes only, no radio buttons)."""
     out: dict[str, str] = {}
     for tag in re.findall(r"<input[^>]*>", page):
         name = re.search(r'name="([^"]+)"', tag)
-        if not name:
+        if not name or 'type="radio"' in tag:
             continue
         if 'type="checkbox"' in tag:
             if " checked" in tag:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.test_web import _form, client_of
+from tests.test_web import _form, client_of, form_values
 from tests.webapp import make_app, make_instance
 
 
@@ -23,16 +24,19 @@ def _project(data: Path, community_id: str) -> str:
     return (data / "projects" / f"{community_id}.yaml").read_text(encoding="utf-8")
 
 
+def _stale_save(app: Flask, section: str, theirs: dict[str, str], mine: dict[str, str]) -> tuple[FlaskClient, Any]:
+    """Two accounts open one form; the second saves theirs, then the first saves mine from the stale form."""
+    path = f"/projects/renhe-16/edit/{section}"
+    clerk, district = client_of(app, "renhe"), client_of(app, "admin")
+    stale, newer = _form(clerk, path), _form(district, path)
+    assert district.post(path, data=newer | theirs).status_code == 302
+    return clerk, clerk.post(path, data=stale | mine)
+
+
 def test_a_stale_save_shows_the_current_value_of_fields_the_clerk_did_not_touch(
         fresh: tuple[Flask, Path, Path]) -> None:
     app, data, _ = fresh
-    clerk, district = client_of(app, "renhe"), client_of(app, "admin")
-    stale = _form(clerk, "/projects/renhe-16/edit/units")
-    newer = _form(district, "/projects/renhe-16/edit/units")
-    newer["units.design"] = "某某设计研究院"
-    assert district.post("/projects/renhe-16/edit/units", data=newer).status_code == 302
-    stale["units.supervision"] = "某某监理公司"
-    r = clerk.post("/projects/renhe-16/edit/units", data=stale)
+    clerk, r = _stale_save(app, "units", {"units.design": "某某设计研究院"}, {"units.supervision": "某某监理公司"})
     assert r.status_code == 409
     page = r.get_data(as_text=True)
     assert 'name="units.design" value="某某设计研究院"' in page  # the colleague's value, not the stale one
@@ -40,9 +44,7 @@ def test_a_stale_save_shows_the_current_value_of_fields_the_clerk_did_not_touch(
     assert "_pick." not in page and "以当前版本为准" not in page
     assert "某某监理公司" not in _project(data, "renhe-16")  # nothing written yet
     # Saving the page as shown keeps both edits.
-    shown = _inputs(page)
-    assert shown["version"] != stale["version"]
-    assert clerk.post("/projects/renhe-16/edit/units", data=shown).status_code == 302
+    assert clerk.post("/projects/renhe-16/edit/units", data=form_values(page)).status_code == 302
     text = _project(data, "renhe-16")
     assert "某某设计研究院" in text and "某某监理公司" in text
 
@@ -50,19 +52,13 @@ def test_a_stale_save_shows_the_current_value_of_fields_the_clerk_did_not_touch(
 def test_a_field_both_changed_is_shown_twice_and_saved_only_after_the_clerk_chooses(
         fresh: tuple[Flask, Path, Path]) -> None:
     app, data, _ = fresh
-    clerk, district = client_of(app, "renhe"), client_of(app, "admin")
-    stale = _form(clerk, "/projects/renhe-16/edit/units")
-    newer = _form(district, "/projects/renhe-16/edit/units")
-    newer["units.design"] = "甲设计院"
-    assert district.post("/projects/renhe-16/edit/units", data=newer).status_code == 302
-    stale["units.design"] = "乙设计院"
-    r = clerk.post("/projects/renhe-16/edit/units", data=stale)
+    clerk, r = _stale_save(app, "units", {"units.design": "甲设计院"}, {"units.design": "乙设计院"})
     assert r.status_code == 409
     page = r.get_data(as_text=True)
     clash = page[page.index('class="clash"'):]
     clash = clash[:clash.index("</fieldset>")]
     assert "保留您填写的：乙设计院" in clash and "采用当前版本：甲设计院" in clash
-    shown = _inputs(page)
+    shown = form_values(page)
     # Saving without a choice is refused and writes nothing.
     r = clerk.post("/projects/renhe-16/edit/units", data=shown)
     assert r.status_code == 422 and "没有选择" in r.get_data(as_text=True)
@@ -76,50 +72,19 @@ def test_a_field_both_changed_is_shown_twice_and_saved_only_after_the_clerk_choo
 
 def test_choosing_ones_own_value_writes_it(fresh: tuple[Flask, Path, Path]) -> None:
     app, data, _ = fresh
-    clerk, district = client_of(app, "renhe"), client_of(app, "admin")
-    stale = _form(clerk, "/projects/renhe-16/edit/units")
-    newer = _form(district, "/projects/renhe-16/edit/units")
-    newer["units.design"] = "甲设计院"
-    district.post("/projects/renhe-16/edit/units", data=newer)
-    stale["units.design"] = "乙设计院"
-    shown = _inputs(clerk.post("/projects/renhe-16/edit/units", data=stale).get_data(as_text=True))
+    clerk, r = _stale_save(app, "units", {"units.design": "甲设计院"}, {"units.design": "乙设计院"})
+    shown = form_values(r.get_data(as_text=True))
     assert clerk.post("/projects/renhe-16/edit/units",
                       data=shown | {"_pick.units.design": "mine"}).status_code == 302
     assert "乙设计院" in _project(data, "renhe-16")
 
 
 def test_a_row_the_clerk_deleted_but_a_colleague_changed_is_kept(fresh: tuple[Flask, Path, Path]) -> None:
-    app, data, _ = fresh
-    clerk, district = client_of(app, "renhe"), client_of(app, "admin")
-    stale = _form(clerk, "/projects/renhe-16/edit/budget")
-    newer = _form(district, "/projects/renhe-16/edit/budget")
-    newer["items.0.quantity"] = "7"
-    assert district.post("/projects/renhe-16/edit/budget", data=newer).status_code == 302
-    stale["items.0._delete"] = "on"
-    r = clerk.post("/projects/renhe-16/edit/budget", data=stale)
+    app, _, _ = fresh
+    _, r = _stale_save(app, "budget", {"items.0.quantity": "7"}, {"items.0._delete": "on"})
     assert r.status_code == 409
     page = r.get_data(as_text=True)
     assert "第1行您勾选了删除" in page and 'name="items.0._delete" aria-label="删除第1行">' in page
-
-
-def _inputs(page: str) -> dict[str, str]:
-    """What a browser would send from a page's form (as tests.test_web._form, from text)."""
-    import html as html_
-
-    out: dict[str, str] = {}
-    for tag in re.findall(r"<input[^>]*>", page):
-        name = re.search(r'name="([^"]+)"', tag)
-        if not name or 'type="radio"' in tag:
-            continue
-        if 'type="checkbox"' in tag:
-            if " checked" in tag:
-                out[name.group(1)] = "on"
-            continue
-        value = re.search(r'value="([^"]*)"', tag)
-        out[name.group(1)] = html_.unescape(value.group(1)) if value else ""
-    for name, text in re.findall(r'<textarea[^>]*name="([^"]+)"[^>]*>(.*?)</textarea>', page, re.S):
-        out[name] = html_.unescape(text)
-    return out
 
 
 # ---------------------------------------------------------------- a community without a project file

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -85,16 +86,17 @@ def started(data: DataSet, community_id: str) -> bool:
     return project is not None and not project.street_office.startswith(PLACEHOLDER)
 
 
-def known_offices(data: DataSet, table: dict[str, str]) -> dict[str, list[str]]:
-    """The street offices met so far in each district (in the project files and the assignments)."""
+def started_by_office(offices: Mapping[str, str], community_id: str) -> bool:
+    """started(), from each project's street office alone (a server holds them without reading projects)."""
+    return not offices.get(community_id, PLACEHOLDER).startswith(PLACEHOLDER)
+
+
+def known_offices(data: DataSet, offices: Mapping[str, str], table: dict[str, str]) -> dict[str, list[str]]:
+    """The street offices met so far in each district (offices: each project's; table: the assignments)."""
     out: dict[str, set[str]] = {d: set() for d in data.districts}
-    for cid, project in data.projects.items():
+    for cid, office in [*offices.items(), *table.items()]:
         c = data.communities.get(cid)
-        if c is not None and started(data, cid):
-            out.setdefault(c.district, set()).add(project.street_office)
-    for cid, office in table.items():
-        c = data.communities.get(cid)
-        if c is not None:
+        if c is not None and not office.startswith(PLACEHOLDER):
             out.setdefault(c.district, set()).add(office)
     return {d: sorted(names) for d, names in out.items()}
 

@@ -130,10 +130,10 @@ def project(community_id: str) -> Any:
     p = now.data.projects.get(community_id)
     found = findings_of(now, community_id)
     sections = forms.sections_with_findings(found)
-    from generator.intake.assignments import started as is_started
+    from generator.intake.assignments import started_by_office
     from generator.web import scope, start
 
-    started = is_started(now.data, community_id)
+    started = started_by_office(now.offices, community_id)
     return render_template(
         "project.html", info=info, project=p, community=now.data.communities[community_id],
         sections=sections, funding=funding_view(now, p) if p else None,

@@ -44,15 +44,15 @@ def assign_page() -> Any:
     if district not in districts:
         abort(404)
     only_open = request.args.get("open") == "1"
-    rows = [c for c in data.active_communities() if c.district == district and not assignments.started(data, c.id)
-            and (not only_open or c.id not in current)]
+    rows = [c for c in data.active_communities() if c.district == district
+            and not assignments.started_by_office(now.offices, c.id) and (not only_open or c.id not in current)]
     page = max(1, request.args.get("page", 1, type=int) or 1)
     pages = max(1, -(-len(rows) // PER_PAGE))
     shown = rows[(page - 1) * PER_PAGE: page * PER_PAGE]
     return render_template(
         "assign.html", districts=districts, district=district, rows=shown, total=len(rows), page=page,
         pages=pages, only_open=only_open, current=current, broken=broken,
-        known=assignments.known_offices(data, current).get(district, []),
+        known=assignments.known_offices(data, now.offices, current).get(district, []),
         saved=request.args.get("saved", type=int),
     )
 
@@ -76,7 +76,7 @@ def assign_save() -> Any:
                 continue
             cid = key[len("office."):]
             c = data.communities.get(cid)
-            if c is None or c.district not in districts or assignments.started(data, cid):
+            if c is None or c.district not in districts or assignments.started_by_office(now.offices, cid):
                 abort(404)
             office = " ".join(value.split())
             if len(office) > 60:
@@ -141,7 +141,7 @@ def start_project(community_id: str) -> Any:
 
 def may_start(now: Loaded, community_id: str) -> bool:
     """Whether the account may start this community's project file now."""
-    return (not assignments.started(now.data, community_id) and community_id in table(now)
+    return (not assignments.started_by_office(now.offices, community_id) and community_id in table(now)
             and allowed(g.user, "edit", now.data, community_id, offices(now)))
 
 
@@ -149,4 +149,5 @@ def may_assign(now: Loaded, community_id: str) -> bool:
     """Whether the account may say which street office works on this community."""
     c = now.data.communities.get(community_id)
     return (not g.user.disabled and g.user.role in ASSIGNERS and c is not None
-            and c.district in districts_of(g.user, now.data) and not assignments.started(now.data, community_id))
+            and c.district in districts_of(g.user, now.data)
+            and not assignments.started_by_office(now.offices, community_id))
