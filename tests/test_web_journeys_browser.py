@@ -30,7 +30,7 @@ def test_a_new_city_is_started_from_the_browser_alone(tmp_path: Path, browser: A
         city = _login(browser, base, "city")
         clerk = _login(browser, base, "chengnan")
         assert "粮食局宿舍" not in clerk.inner_text("main")  # nothing assigned yet
-        city.click("text=分配街道办事处")
+        city.click("nav.main >> text=街道分配")
         city.select_option("#a-district", "城南街道")
         city.click("text=查看")
         city.fill("input[aria-label='粮食局宿舍的街道办事处']", "城南街道办事处")
