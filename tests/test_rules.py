@@ -242,7 +242,7 @@ FAILS: list[tuple[str, dict[str, Any], str, str, str]] = [
     ("BUDGET-LINE", {"items.1.amount": 270000}, "error", "items[1].amount（预算项目.金额）",
      "“道路”数量1500×单价180.50=270,750.00元，与填写的金额270,000.00元不符"),
     ("FUND-METER", {"items.0.after_meter": DROP}, "error", "items[0]（预算项目“供水”）",
-     "管线项目须填写 before_meter（表前）和 after_meter（表后）金额"),
+     "管线项目须填写表（箱）前金额和表（箱）后金额"),
     ("FUND-METER", {"items.0.after_meter": 20000}, "error", "items[0]（预算项目“供水”）",
      "表前90,000.00+表后20,000.00元，与金额120,000.00元不符"),
     ("FUND-METER", {"items.1.before_meter": 1000}, "error", "items[1]（预算项目“道路”）",

@@ -152,6 +152,7 @@ ROUTES: list[tuple[str, str, dict[str, Any]]] = [
     ("POST", "/projects/{id}/roster.xlsx", {"street": 422, "city": 403, "district": 403, "admin": 403}),
     ("POST", "/projects/{id}/roster", {"city": 403}),
     ("POST", "/projects/{id}/photos", {"city": 403}),
+    ("POST", "/projects/{id}/start", {"city": 403}),
     ("GET", "/api/projects/{id}", {}),
     ("GET", "/api/projects/{id}/documents/survey", {}),
     ("GET", "/api/projects/{id}/packet.zip", {}),
@@ -171,6 +172,9 @@ GLOBAL_ROUTES: list[tuple[str, str, str, dict[str, int]]] = [
      dict.fromkeys(ROLES, 404)),
     ("GET", "/batch/forms", "/batch/forms", {"street": 200, "district": 200, "city": 404, "admin": 200}),
     ("POST", "/batch/forms", "/batch/forms", {"street": 400, "district": 400, "city": 404, "admin": 400}),
+    ("GET", "/help", "/help", dict.fromkeys(ROLES, 200)),
+    ("GET", "/assign", "/assign", {"street": 404, "district": 200, "city": 200, "admin": 200}),
+    ("POST", "/assign", "/assign", {"street": 404, "district": 302, "city": 302, "admin": 302}),
     ("GET", "/admin/users", "/admin/users", {"street": 404, "district": 404, "city": 404, "admin": 200}),
     ("POST", "/admin/users", "/admin/users", {"street": 404, "district": 404, "city": 404, "admin": 422}),
     ("POST", "/admin/users/no-such-user/disable", "/admin/users/<name>/<action>", dict.fromkeys(ROLES, 404)),
@@ -202,7 +206,7 @@ def test_every_route_answers_each_role_by_scope(app: Flask, name: str) -> None:
         expected = by_role.get(ACCOUNTS[name][0], IN_SCOPE_OK[method])
         if pattern.endswith("/edit/survey") and method == "POST" and expected == 200:
             expected = 409  # a save from a stale form: in scope, refused without change
-        if pattern.endswith(("/form", "/roster", "/photos")) and method == "POST" and expected == 200:
+        if pattern.endswith(("/form", "/roster", "/photos", "/start")) and method == "POST" and expected == 200:
             expected = 400  # no file sent: in scope, refused without change
         if pattern.endswith("/review/notice") and method == "POST" and expected == 200:
             expected = 400  # neither 通过 nor 退回 chosen: in scope, nothing recorded
@@ -276,7 +280,7 @@ def test_the_project_page_shows_findings_by_section_and_the_split(app: Flask) ->
     page = client_of(app, "city").get("/projects/renhe-25").get_data(as_text=True)
     survey_row = page[page.index("<th>居民意见征询</th>"):]
     survey_row = survey_row[:survey_row.index("</tr>")]
-    assert "survey.support（同意户数）" in survey_row and "84.6%" in survey_row
+    assert "居民意见征询·同意户数：" in survey_row and "survey.support" not in survey_row and "84.6%" in survey_row
     page = client_of(app, "city").get("/projects/dongqu-01").get_data(as_text=True)
     assert "资金筹集" in page and "居民每户分担</th><td class=\"num\">3,054.80元" in page
 
@@ -307,11 +311,15 @@ def test_a_document_that_cannot_be_made_says_why(app: Flask) -> None:
 
 def _form(client: FlaskClient, path: str) -> dict[str, str]:
     """The values a browser would send from the form at path (ticked boxes only)."""
-    page = client.get(path).get_data(as_text=True)
+    return form_values(client.get(path).get_data(as_text=True))
+
+
+def form_values(page: str) -> dict[str, str]:
+    """The values a browser would send from a page's form (ticked boxes only, no radio buttons)."""
     out: dict[str, str] = {}
     for tag in re.findall(r"<input[^>]*>", page):
         name = re.search(r'name="([^"]+)"', tag)
-        if not name:
+        if not name or 'type="radio"' in tag:
             continue
         if 'type="checkbox"' in tag:
             if " checked" in tag:

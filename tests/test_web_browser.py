@@ -121,14 +121,32 @@ def test_a_stale_save_is_refused_and_another_streets_page_is_not_found(
     first, second = _login(browser, base, "renhe"), _login(browser, base, "admin")
     for page in (first, second):
         page.goto(f"{base}/projects/renhe-16/edit/units")
-    second.fill("#f-units-design", "某某设计研究院")
-    second.click("button.primary")
+
+    def save(page: Any, field: str, value: str) -> None:
+        page.fill(field, value)
+        page.click("button.primary")
+
+    save(second, "#f-units-design", "某某设计研究院")
     second.wait_for_selector("p.notice")
-    first.fill("#f-units-supervision", "某某监理公司")
-    first.click("button.primary")
+    save(first, "#f-units-supervision", "某某监理公司")
     alert = first.locator("p.conflict")
     alert.wait_for()
     assert "admin" in alert.inner_text() and "某某设计研究院" in alert.inner_text()
+    assert first.input_value("#f-units-supervision") == "某某监理公司"
+    assert first.input_value("#f-units-design") == "某某设计研究院"  # untouched: the current version
+    first.screenshot(path=str(SHOTS / "conflict.png"), full_page=True)
+    # Both change one field: the clerk sees both and must choose before anything is written.
+    second.goto(f"{base}/projects/renhe-16/edit/units")
+    save(second, "#f-units-construction", "甲施工公司")
+    second.wait_for_selector("p.notice")
+    save(first, "#f-units-construction", "乙施工公司")
+    first.locator("fieldset.clash").wait_for()
+    assert "甲施工公司" in first.inner_text("fieldset.clash")
+    first.screenshot(path=str(SHOTS / "conflict-choice.png"), full_page=True)
+    first.check("input[name='_pick.units.construction'][value='theirs']")
+    first.click("button.primary")
+    first.wait_for_selector("p.notice")
+    assert first.input_value("#f-units-construction") == "甲施工公司"
     assert first.input_value("#f-units-supervision") == "某某监理公司"
     response = first.goto(f"{base}/projects/dongqu-01")
     assert response.status == 404 and "找不到" in first.inner_text("h1")

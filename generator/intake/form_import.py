@@ -55,6 +55,9 @@ class FileResult:
     """For a roster workbook: the households it holds (None for a form)."""
     note: str | None = None
     """Why a workbook without problems wrote nothing, when it is not that nothing changed."""
+    conflict: tuple[list[str], list[str]] | None = None
+    """When the project file changed since the form was exported: the fields both changed, and those
+    changed only in the file (so that the web can say it in its own words)."""
 
     @property
     def ok(self) -> bool:
@@ -455,7 +458,8 @@ def import_form(path: Path, data: DataSet, force: bool = False, seen: set[str] |
     if reader.problems:
         result.problems = reader.problems
         return result
-    if F.data_hash(current) != F.data_hash(baseline) and not force:
+    same = F.data_hash(new) == F.data_hash(current)  # the same form again: nothing to write, nothing lost
+    if F.data_hash(current) != F.data_hash(baseline) and not force and not same:
         theirs = diff(baseline, current)  # in the file's order, rows counted from 1
         mine = {c.loc for c in diff(baseline, merged(baseline, form, community_id))}
         both = [c.label for c in theirs if c.loc in mine]
@@ -467,6 +471,7 @@ def import_form(path: Path, data: DataSet, force: bool = False, seen: set[str] |
             text += f"只在数据文件中改过的项目：{'；'.join(only[:10])}{'等' if len(only) > 10 else ''}。"
         text += "请重新导出填报表后填写；确认以填报表为准时加 --force"
         result.problems.append(Problem(path, text))
+        result.conflict = (both, only)
         return result
     result.changes = apply(doc, new)
     result.new_file = doc.text is None

@@ -90,8 +90,9 @@ def open_image(blob: bytes, label: str):  # type: ignore[no-untyped-def]
         raise
     except Image.DecompressionBombError:  # refused by Pillow before our own size check could run
         raise PhotoError(f"{label} 像素过多（超过 {MAX_PIXELS // 1_000_000} 百万像素），已拒绝；请缩小后再用") from None
-    except Exception as exc:  # Pillow raises many kinds for a broken or foreign file
-        raise PhotoError(f"{label} 不是可以打开的图片（支持 JPEG、PNG 等格式）：{exc}") from None
+    except Exception:  # Pillow raises many kinds for a broken or foreign file; its words name internals
+        raise PhotoError(f"{label} 不是可以打开的图片（支持 JPEG、PNG 等格式），可能已损坏或不是图片；"
+                         "请换用相机或手机拍摄的原图") from None
 
 
 def check_image(path: Path) -> tuple[int, int]:

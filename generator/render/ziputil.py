@@ -63,6 +63,10 @@ def fixed(name: str, payload: bytes, stamp: str = STAMP) -> bytes:
     return fix_core_dates(payload, stamp) if name == _CORE else payload
 
 
+MADE_BY_UNIX = 3 << 8 | 20
+"""The central directory's "version made by": host Unix, spec 2.0."""
+
+
 def write_zip(entries: list[Entry]) -> bytes:
     """Assemble a zip from deflated members, with fixed dates and attributes."""
     out = io.BytesIO()
@@ -74,7 +78,9 @@ def write_zip(entries: list[Entry]) -> bytes:
                               e.crc, len(e.data), e.size, len(e.name), 0))
         out.write(e.name)
         out.write(e.data)
-        central.write(struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, 20, 20, flags, 8, _DOS_TIME,
+        # "Made by" Unix (3) rather than MS-DOS (0): Info-ZIP's unzip converts the names of a DOS-made
+        # entry from the OEM code page even when the UTF-8 flag is set, which garbles Chinese names.
+        central.write(struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, MADE_BY_UNIX, 20, flags, 8, _DOS_TIME,
                                   _DOS_DATE, e.crc, len(e.data), e.size, len(e.name), 0, 0, 0, 0,
                                   0o600 << 16, offset))
         central.write(e.name)

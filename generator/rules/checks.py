@@ -483,7 +483,7 @@ def check_meter(data: DataSet) -> Iterator[Finding]:
             has = line.before_meter is not None or line.after_meter is not None
             if is_pipe and (line.before_meter is None or line.after_meter is None):
                 yield _proj(data, p, "FUND-METER", "error", field,
-                            "管线项目须填写 before_meter（表前）和 after_meter（表后）金额")
+                            "管线项目须填写表（箱）前金额和表（箱）后金额")
             elif is_pipe and line.before_meter + line.after_meter != line.amount:  # type: ignore[operator]
                 yield _proj(data, p, "FUND-METER", "error", field,
                             f"表前{yuan(line.before_meter)}+表后{yuan(line.after_meter)}元，与金额{yuan(line.amount)}元不符")
@@ -577,14 +577,20 @@ def check_split(data: DataSet) -> Iterator[Finding]:
 @rule("BUDGET-MATCH", "注明与计划一致的预算，总额等于计划表预计投资", per_project=True)
 def check_budget_match(data: DataSet) -> Iterator[Finding]:
     for p in data.projects.values():
-        if not p.budget_matches_plan:
+        if not p.items:
             continue
         c = data.communities[p.community]
         total = sum((ln.amount for ln in p.items), Decimal(0))
         planned = to_yuan(c.investment_wan)
-        if total != planned:
-            yield _proj(data, p, "BUDGET-MATCH", "error", "items / budget_matches_plan",
-                        f"预算合计{yuan(total)}元，与计划表预计投资{c.investment_wan}万元（{yuan(planned)}元）不符")
+        if total == planned:
+            continue
+        differs = f"预算合计{yuan(total)}元，与计划表预计投资{c.investment_wan}万元（{yuan(planned)}元）不符"
+        if p.budget_matches_plan:
+            yield _proj(data, p, "BUDGET-MATCH", "error", "items / budget_matches_plan", differs)
+        else:
+            # Unticked, the difference may be meant (a budget revised after the plan): said, not refused.
+            yield _proj(data, p, "BUDGET-MATCH", "warning", "items / budget_matches_plan",
+                        differs + "（未勾选“预算等于计划投资”，仅作提示；请核对预算，与计划不同时在方案中说明原因）")
 
 
 @rule("ACCEPT-ITEMS", "竣工验收逐项覆盖全部改造项目", per_project=True)

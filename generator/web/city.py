@@ -354,8 +354,8 @@ def plan_apply() -> Any:
         try:
             import_workbook(pending, root, force=True)
         except (DataError, OutputError) as exc:
-            return render_template("plan.html", stage="upload",
-                                   problems=_problems(exc, pending, "年度实施计划表.xlsx")), 422
+            name = request.form.get("name") or "年度实施计划表.xlsx"  # as the clerk named the upload
+            return render_template("plan.html", stage="upload", problems=_problems(exc, pending, name)), 422
         finally:
             pending.unlink(missing_ok=True)
         changes = plan_changes(old, read_plan(target) or [])

@@ -4,6 +4,7 @@ input, the funding split recomputed by the core as the clerk types, and saving w
 from __future__ import annotations
 
 import copy
+import json
 import typing
 from dataclasses import dataclass
 from typing import Any
@@ -11,12 +12,12 @@ from typing import Any
 from flask import Blueprint, abort, g, jsonify, redirect, render_template, request, url_for
 from pydantic import BaseModel
 
-from generator.data.models import Project
+from generator.data.models import STAGE_NAMES, Project
 from generator.errors import OutputError
 from generator.render.filters import yuan
-from generator.web import forms
+from generator.web import forms, merge, wording
 from generator.web.audit import FieldChange
-from generator.web.security import audit, login_required, project_or_404, record_upload, store
+from generator.web.security import audit, community_or_404, login_required, project_or_404, record_upload, store
 from generator.web.store import Loaded, candidate_findings, findings_of
 
 bp = Blueprint("edit", __name__)
@@ -48,7 +49,7 @@ def _blocks(section: forms.Section, values: dict[str, Any]) -> list[Block]:
                     model = typing.get_args(inner)[0]
                     out.append(_table(model, (values.get(name) or {}).get(sub), f"{name}.{sub}",
                                       sub_info.title or sub))
-        elif typing.get_origin(base) is list:
+        elif typing.get_origin(base) is list and forms.is_record_list(base):
             out.append(_table(typing.get_args(base)[0], values.get(name), name, info.title or name))
         else:
             loose.extend(i for i in forms.inputs(Project, values, "") if i.name == name)
@@ -76,18 +77,40 @@ def _section(key: str) -> forms.Section:
 
 def _page(now: Loaded, community_id: str, section: forms.Section, values: dict[str, Any], version: str,
           model_errors: dict[str, list[str]], findings: list[Any], conflict: str = "",
-          saved: bool = False, status: int = 200) -> Any:
+          saved: bool = False, status: int = 200, clashes: dict[str, tuple[str, str]] | None = None,
+          base: dict[str, str] | None = None, notes: list[str] | None = None) -> Any:
+    project = now.data.projects.get(community_id)
+    if section.key == "acceptance" and project is not None and project.at_least("completed") \
+            and not (values.get("acceptance") or {}).get("results") and project.items:
+        # 分项验收 starts from the budget lines: each item once, its result left to choose.
+        items = dict.fromkeys(ln.item for ln in project.items)
+        values = {**values, "acceptance": {**(values.get("acceptance") or {}), "results": [{"item": i} for i in items]}}
     blocks = _blocks(section, values)
     every = [i for b in blocks for i in b.inputs]
+    if section.key == "acceptance" and project is not None and not project.at_least("completed"):
+        for i in every:  # nothing to accept yet: nothing is 必填 before the work is done
+            i.required = False
     mine = [f for f in findings if forms.section_of(forms.finding_key(f)) == section.key]
-    loose = forms.attach(every, mine, model_errors)
+    # The budget as a whole (BUDGET-MATCH) is shown beside its total, in the bar that stays in view.
+    bar = [(f.severity, f.message) for f in mine if section.key == "budget" and forms.finding_key(f) == "items"]
+    mine = [f for f in mine if not (section.key == "budget" and forms.finding_key(f) == "items")]
+    loose = [*(notes or []), *forms.attach(every, mine, model_errors)]
     data = now.data
     catalogue = [(cat.name, cat.items) for cat in data.catalogue.categories]
+    if base is None:
+        base = merge.texts(every)
     return render_template(
         "edit.html", community=data.communities[community_id], section=section, sections=forms.SECTIONS,
         blocks=blocks, loose=loose, version=version, conflict=conflict, saved=saved,
-        catalogue=catalogue, has_errors=bool(model_errors),
+        catalogue=catalogue, has_errors=bool(model_errors), clashes=clashes or {}, bar=bar,
+        base=json.dumps(base, ensure_ascii=False, sort_keys=True),
     ), status
+
+
+def _current_texts(now: Loaded, community_id: str, section: forms.Section) -> dict[str, str]:
+    """What the form shows for the project as it is now, by input name."""
+    blocks = _blocks(section, _current(now, community_id))
+    return merge.texts([i for b in blocks for i in b.inputs])
 
 
 @bp.route("/projects/<community_id>/edit/<section>", methods=["GET"])
@@ -107,9 +130,11 @@ def preview(community_id: str, section: str) -> Any:
 
     now = project_or_404(community_id)
     sec = _section(section)
-    values = forms.merged(_current(now, community_id), sec, forms.parse(sec, request.form))
+    parsed = forms.parse(sec, request.form)
+    values = forms.merged(_current(now, community_id), sec, parsed)
     project, errors = forms.validate(values)
-    out: dict[str, Any] = {"errors": errors, "findings": [], "funding": None}
+    out: dict[str, Any] = {"errors": errors, "findings": [], "funding": None,
+                           "amounts": forms.form_amounts(request.form)}
     if project is not None:
         out["findings"] = [{"key": forms.finding_key(f), "severity": f.severity, "message": f.message}
                            for f in candidate_findings(now, project)
@@ -131,10 +156,11 @@ def _conflict(community_id: str, loaded_version: str, path_mtime: float) -> str:
         import datetime as dt
 
         when = dt.datetime.fromtimestamp(path_mtime).strftime("%Y-%m-%d %H:%M:%S")
-        return f"项目文件已于{when}在网页之外（命令行或手工）被修改。"
+        return f"本小区的资料已于{when}在网页之外被修改（例如由管理员直接更新）。"
     parts = []
     for e in newer:
-        fields = "；".join(f"{c.field}：{c.before} → {c.after}" for c in e.changes) or "无字段变化"
+        fields = "；".join(f"{c.field}：{STAGE_NAMES.get(c.before, c.before)} → {STAGE_NAMES.get(c.after, c.after)}"
+                          for c in e.changes) or "无字段变化"
         parts.append(f"{e.user}于{e.local_time}修改了 {fields}")
     return "。".join(parts) + "。"
 
@@ -144,7 +170,6 @@ def _conflict(community_id: str, loaded_version: str, path_mtime: float) -> str:
 def save(community_id: str, section: str) -> Any:
     now = project_or_404(community_id)
     sec = _section(section)
-    parsed = forms.parse(sec, request.form)
     loaded_version = request.form.get("version", "")
     st = store()
     with st.save_lock:
@@ -152,13 +177,32 @@ def save(community_id: str, section: str) -> Any:
         path = st.project_path(now, community_id)
         version = st.version(now, community_id)
         current = _current(now, community_id)
+        theirs = _current_texts(now, community_id, sec)
+        base = merge.posted_base(request.form.get("base", ""))
+        posted = merge.with_picks(request.form, theirs) if loaded_version == version else request.form
+        unpicked = merge.unpicked(request.form)
         if loaded_version != version:
-            # Nothing is lost: the clerk's values are shown again, with who changed what since.
-            message = "保存被拒绝：您打开此页面后，" + _conflict(community_id, loaded_version, path.stat().st_mtime) \
-                + "请核对下面您填写的内容后再保存（将以当前版本为准）。"
-            values = forms.merged(current, sec, parsed)
+            # Three-way: fields the clerk left alone take the current version, fields only the
+            # clerk changed keep the clerk's value, and where both changed the clerk chooses.
+            # Nothing is written now: the clerk sees the result and saves again.
+            names = [n for n in theirs if not n.endswith("._delete")]
+            result = merge.three_way(base, posted, theirs, names)
+            values = forms.merged(current, sec, forms.parse(sec, result.form))
+            message = "保存未完成：您打开此页面后，" + _conflict(community_id, loaded_version, path.stat().st_mtime)
+            if result.clashes:
+                message += (f"您没有改动的栏目已换成当前版本；您和对方都改动的{len(result.clashes)}处栏目已用黄色标出，"
+                            "请逐一选择保留哪一个，核对后再点“保存”。")
+            else:
+                message += "您没有改动的栏目已换成当前版本，您改动的栏目保留了您填写的内容；请核对后再点“保存”。"
             return _page(now, community_id, sec, values, version, {}, findings_of(now, community_id),
-                         conflict=message, status=409)
+                         conflict=message, status=409, clashes=result.clashes, base=theirs, notes=result.notes)
+        if unpicked:
+            clashes = {n: (request.form.get(n, ""), theirs.get(n, "")) for n in unpicked}
+            values = forms.merged(current, sec, forms.parse(sec, request.form))
+            return _page(now, community_id, sec, values, version, {}, findings_of(now, community_id),
+                         conflict=f"还有{len(unpicked)}处用黄色标出的栏目没有选择保留哪一个，未保存；请选择后再保存。",
+                         status=422, clashes=clashes, base=theirs)
+        parsed = forms.parse(sec, posted)
         from generator.intake import project_yaml
 
         doc = project_yaml.load_for_edit(path)
@@ -190,7 +234,7 @@ def form_file(community_id: str) -> Any:
     from generator.intake.form import export_form, form_path
     from generator.web.pages import download
 
-    now = project_or_404(community_id)
+    now = community_or_404(community_id, "edit")  # a community not yet started has its blank form too
     community = now.data.communities[community_id]
     return download(form_path(community).name, export_form(now.data, community))
 
@@ -223,10 +267,12 @@ def _import_upload(raw: bytes, filename: str, expected: str | None) -> tuple[str
     from pathlib import Path
 
     from generator.errors import DataError
+    from generator.intake.assignments import started
     from generator.intake.form_import import import_form, read_form
     from generator.intake.project_yaml import shown
     from generator.intake.workbook_safety import not_xlsx
     from generator.web.permissions import allowed
+    from generator.web.scope import offices
 
     why = not_xlsx(Path("填报表.xlsx"), raw)  # judged by content, whatever the name says
     if why:
@@ -242,15 +288,20 @@ def _import_upload(raw: bytes, filename: str, expected: str | None) -> tuple[str
         try:
             found = read_form(path, now.data)[0]
         except DataError as exc:
-            return "", [p.problem for p in exc.problems], []
+            return "", [wording.upload_problem(p) for p in exc.problems], []
         if expected is not None and found != expected:
             return "", ["这份填报表不是本小区的，未导入；请上传从本小区页面下载的填报表"], []
-        if found not in now.data.projects or not allowed(g.user, "edit", now.data, found, now.offices):
+        if not allowed(g.user, "edit", now.data, found, offices(now)):
             # Whether it exists elsewhere is not told: outside the account's scope nothing does.
             return "", ["这份填报表的小区不在您的账户可修改的范围内，未导入"], []
+        if not started(now.data, found):
+            return "", ["本小区尚未开始填报，未导入；请先在小区页面点“开始填报”，再上传填报表"], []
         version = st.version(now, found)
         result = import_form(path, now.data)
-        problems.extend(f"{p.field} {p.problem}".strip() if p.field else p.problem for p in result.problems)
+        if result.conflict is not None:
+            problems.append(wording.conflict(*result.conflict))
+        else:
+            problems.extend(wording.upload_problem(p) for p in result.problems)
         changes = [FieldChange(c.label, shown(c.before), shown(c.after)) for c in result.changes]
         if result.written:
             audit().append(g.user.name, "save", found, changes, version,

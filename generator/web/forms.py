@@ -22,6 +22,7 @@ from generator.data.models import (
     STAGE_NAMES,
     Acceptance,
     BudgetLine,
+    Community,
     Completion,
     Contact,
     Dates,
@@ -44,6 +45,7 @@ class Section:
 
 SECTIONS: tuple[Section, ...] = (
     Section("stage", "进度阶段", ("stage", "in_gas_company_area")),
+    Section("basic", "基本情况", ("community_committee", "committee_contact", "problems", "buildings")),
     Section("survey", "居民意见征询", ("survey",)),
     Section("budget", "工程预算及资金筹集", ("items", "other_funding", "budget_matches_plan")),
     Section("units", "参建单位", ("units",)),
@@ -73,17 +75,69 @@ def finding_key(f: Finding) -> str:
     return re.sub(r"\[(\d+)\]", r".\1", path)
 
 
+PLAN = "plan"
+"""The findings about the plan row (建成时间, 户数…): the city fills these in its plan, not the clerk."""
+
+
 def section_of(key: str) -> str:
-    """The section that edits an input (or a finding's field); 'stage' for the project as a whole."""
-    return _OF_FIELD.get(re.split(r"[.\[]", key, maxsplit=1)[0], "stage")
+    """The section that edits an input (or a finding's field); 'stage' for the project as a whole,
+    'plan' for the plan row's fields."""
+    top = re.split(r"[.\[]", key, maxsplit=1)[0]
+    if top not in _OF_FIELD and top in Community.model_fields:
+        return PLAN
+    return _OF_FIELD.get(top, "stage")
+
+
+def _titles(key: str) -> list[str]:
+    """The Chinese titles along a field path (items.0.amount → 预算项目, 第1行, 金额); [] when unknown."""
+    out: list[str] = []
+    model: Any = Project
+    for part in re.sub(r"\[(\d+)\]", r".\1", key).split("."):
+        if part.isdigit():
+            out.append(f"第{int(part) + 1}行")
+            continue
+        fields = getattr(model, "model_fields", None)
+        if fields is None or part not in fields:
+            if model is Project and part in Community.model_fields:
+                model, fields = Community, Community.model_fields
+            else:
+                return []
+        info = fields[part]
+        out.append(re.sub(r"（[^）]*）$", "", info.title or part))
+        inner, _ = unwrap(info.annotation)
+        if typing.get_origin(inner) is list:
+            inner, _ = unwrap(typing.get_args(inner)[0])
+        model = inner
+    return out
+
+
+def field_name(raw: str) -> str:
+    """A finding's field in a clerk's words: 'items[0].amount（预算项目.金额）' → '预算项目第1行·金额',
+    'items / budget_matches_plan' → '预算项目、预算等于计划投资'."""
+    names = []
+    for key in raw.split("（", 1)[0].split(" / "):
+        titles = _titles(key.strip())
+        names.append("·".join(titles).replace("·第", "第"))
+    if all(names):
+        return "、".join(names)
+    if "（" in raw:
+        return raw.split("（", 1)[1].rstrip("）").replace(".", "·")
+    return ""
 
 
 def sections_with_findings(findings: list[Finding]) -> list[tuple[Section, list[Finding]]]:
     """Each section and the findings about its fields, for the project page."""
-    by: dict[str, list[Finding]] = {s.key: [] for s in SECTIONS}
+    by: dict[str, list[Finding]] = {s.key: [] for s in (*SECTIONS, PLAN_SECTION)}
     for f in findings:
         by[section_of(finding_key(f))].append(f)
-    return [(s, by[s.key]) for s in SECTIONS]
+    out = [(s, by[s.key]) for s in SECTIONS]
+    if by[PLAN]:
+        out.insert(0, (PLAN_SECTION, by[PLAN]))
+    return out
+
+
+PLAN_SECTION = Section(PLAN, "计划表数据（由市住房城乡建设部门在年度计划表中填写）", ())
+"""Not a form: the plan row's fields are the city's, changed by uploading the plan."""
 
 
 # ---------------------------------------------------------------- inputs
@@ -103,6 +157,8 @@ class Input:
     """(severity, message) beside the input: error, warning."""
     labels: dict[str, str] = field(default_factory=dict)
     """What a select shows for each choice where the data's value is not Chinese (stage keys)."""
+    hint: str = ""
+    """What filling the input in means, where the label alone does not say."""
 
     def label_of(self, choice: str) -> str:
         return self.labels.get(choice, choice)
@@ -148,6 +204,11 @@ def _text(value: Any) -> str:
     return str(value)
 
 
+HINTS = {
+    "budget_matches_plan": "勾选表示本小区的预算合计就是计划表中的预计投资，系统将逐分核对：不相等时作为错误，"
+                           "改正前不能生成文书。不勾选时，不相等只作提示。",
+}
+"""What ticking a box or filling a field asserts, shown under it."""
 LONG_TEXT = 40
 """Characters from which a text is edited in a box of several lines."""
 CHOICE_LABELS = {"stage": STAGE_NAMES}
@@ -167,6 +228,10 @@ def inputs(model: type[BaseModel], values: dict[str, Any] | None, prefix: str, g
         if typing.get_origin(base) is list:
             if is_record_list(base):
                 continue  # lists of records are laid out as tables by rows()
+            if key in LINE_LISTS:
+                out.append(Input(key, group + f"{info.title or name}（每行一条）", "textarea",
+                                 "\n".join(_text(v) for v in value or [])))
+                continue
             out.append(Input(key, group + f"{info.title or name}（多个用“、”隔开）", "text",
                              SEPARATOR.join(_text(v) for v in value or [])))
             continue
@@ -174,10 +239,13 @@ def inputs(model: type[BaseModel], values: dict[str, Any] | None, prefix: str, g
         if widget == "text" and (len(_text(value)) > LONG_TEXT or name == "conclusion"):
             widget = "textarea"
         out.append(Input(key, group + (info.title or name), widget, _text(value), value is True, choices,
-                         required=info.is_required() and not optional, labels=CHOICE_LABELS.get(key, {})))
+                         required=info.is_required() and not optional, labels=CHOICE_LABELS.get(key, {}),
+                         hint=HINTS.get(key, "")))
     return out
 
 
+LINE_LISTS = frozenset({"problems"})
+"""Lists of sentences (which hold commas themselves): typed one a line."""
 SEPARATOR = "、"
 """Between the entries of a list of plain texts (several 管线单位) typed in one box."""
 
@@ -261,8 +329,43 @@ def _parse_rows(model: type[BaseModel], form: MultiDict[str, str], prefix: str) 
     return out
 
 
+CENT = Decimal("0.01")
+def line_amount(quantity: Any, unit_price: Any) -> Decimal | None:
+    """数量 × 单价 to the 分 (half up), as the 填报表 computes 金额; None unless both are numbers."""
+    from decimal import ROUND_HALF_UP
+
+    if isinstance(quantity, Decimal) and isinstance(unit_price, Decimal):
+        return (quantity * unit_price).quantize(CENT, rounding=ROUND_HALF_UP)
+    return None
+
+
+def form_amounts(form: MultiDict[str, str]) -> dict[str, str]:
+    """Each budget row's 数量 × 单价 as sent, by its 金额 input's name (for the form to show as typed)."""
+    out = {}
+    for key in form:
+        m = re.fullmatch(r"items\.(\d+)\.quantity", key)
+        if not m:
+            continue
+        row = f"items.{m.group(1)}"
+        price = _parse_scalar(Decimal, form.get(f"{row}.unit_price"))
+        amount = line_amount(_parse_scalar(Decimal, form.get(key)), price)
+        if amount is not None:
+            out[f"{row}.amount"] = format(amount, "f")
+    return out
+
+
+def _fill_amounts(items: list[dict[str, Any]]) -> None:
+    """A budget line with 数量 and 单价 but no 金额 gets their product, as the 填报表 computes it."""
+    for row in items:
+        if row.get("amount") is None:
+            amount = line_amount(row.get("quantity"), row.get("unit_price"))
+            if amount is not None:
+                row["amount"] = amount
+
+
 def parse(section: Section, form: MultiDict[str, str]) -> dict[str, Any]:
-    """The section's top-level fields as plain values; a field left empty is absent."""
+    """The section's top-level fields as plain values; a field left empty is absent (a budget line's
+    金额 left empty is 数量 × 单价)."""
     out: dict[str, Any] = {}
     for name in section.fields:
         info = Project.model_fields[name]
@@ -270,8 +373,14 @@ def parse(section: Section, form: MultiDict[str, str]) -> dict[str, Any]:
         if isinstance(base, type) and issubclass(base, BaseModel):
             group = _parse_group(base, form, name)
             out[name] = group or None
+        elif typing.get_origin(base) is list and not is_record_list(base):
+            raw = form.get(name) or ""
+            texts = [t.strip() for t in raw.splitlines() if t.strip()] if name in LINE_LISTS else _parse_texts(raw)
+            out[name] = texts
         elif typing.get_origin(base) is list:
             out[name] = _parse_rows(unwrap(typing.get_args(base)[0])[0], form, name)
+            if name == "items":
+                _fill_amounts(out[name])
         else:
             out[name] = _parse_scalar(info.annotation, form.get(name))
     return out
@@ -329,5 +438,5 @@ def attach(found: list[Input], findings: list[Finding], model_errors: dict[str, 
             if target is not None:
                 target.messages.append(("error", m))
             else:
-                loose.append(f"错误：{key} {m}")
+                loose.append(f"错误：{field_name(key) or '本页'}：{m}")
     return loose

@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from generator.data.models import STAGE_NAMES, STAGES, Community
+from generator.web import scope
 from generator.web.accounts import User
 from generator.web.permissions import visible
 from generator.web.store import Loaded
@@ -130,8 +131,8 @@ def select(now: Loaded, user: User, query: Query,
     review_of: whether a community stands at a review status (for the review filter), asked only
     of the communities every other filter let through.
     """
-    mine: list[Community] = now.view(f"visible:{user.role}:{user.unit}:{user.disabled}",
-                                     lambda: visible(user, now.data, now.offices))
+    mine: list[Community] = now.view(f"visible:{user.role}:{user.unit}:{user.disabled}:{scope.key(now)}",
+                                     lambda: visible(user, now.data, scope.offices(now)))
     districts = sorted({c.district for c in mine}, key=list(now.data.districts).index)
     years = sorted({c.year for c in mine})
     words = query.q.lower().split()

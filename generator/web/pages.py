@@ -12,13 +12,14 @@ from flask import Blueprint, Response, abort, g, render_template, request
 from generator.data.models import STAGE_NAMES
 from generator.documents.deadlines import Deadline, deadlines
 from generator.documents.kinds import KINDS
+from generator.output.pipeline import NO_PROJECT
 from generator.rules.findings import SEVERITY
 from generator.rules.funding import plan_funding, policy
 from generator.web import forms, listing
 from generator.web.permissions import allowed, visible
 from generator.web.reviews import STATUS_NAMES, current_gate, current_latest, reviews_of
 from generator.web.security import audit, community_or_404, loaded, login_required, note_personal_download, store
-from generator.web.store import Loaded, document, documents_of, findings_of, packet
+from generator.web.store import Availability, Loaded, document, documents_of, findings_of, packet
 
 bp = Blueprint("pages", __name__)
 DUE_SHOWN = 30
@@ -41,8 +42,15 @@ def download(name: str, payload: bytes) -> Response:
 def summary(now: Loaded, community_id: str) -> dict[str, Any]:
     """What the list and the API show of one community (worked out once per state of the data)."""
     info = dict(now.memo("summary", community_id, lambda: _summary(now, community_id)))
-    info["documents"] = current_gate(now, community_id, info["documents"])
+    info["documents"] = [_worded(a) for a in current_gate(now, community_id, info["documents"])]
     return info
+
+
+def _worded(a: Availability) -> Availability:
+    """A document's reason in the clerk's words: the data folder is not theirs to know of."""
+    if a.reason == NO_PROJECT:
+        return Availability(a.kind, "尚未开始填报")
+    return a
 
 
 def _summary(now: Loaded, community_id: str) -> dict[str, Any]:
@@ -59,6 +67,18 @@ def _summary(now: Loaded, community_id: str) -> dict[str, Any]:
         "warnings": [f for f in found if f.severity == "warning"],
         "documents": documents_of(now, community_id),
     }
+
+
+@bp.app_template_filter("field_name")
+def field_name_filter(raw: str) -> str:
+    """A finding's field as the clerk reads it (no field keys)."""
+    return forms.field_name(raw)
+
+
+@bp.app_template_filter("stage_words")
+def stage_words(value: str) -> str:
+    """A value shown in the history: a stage's key (notice) as its name (方案公示)."""
+    return STAGE_NAMES.get(value, value)
 
 
 @bp.app_context_processor
@@ -119,13 +139,61 @@ def project(community_id: str) -> Any:
     p = now.data.projects.get(community_id)
     found = findings_of(now, community_id)
     sections = forms.sections_with_findings(found)
+    from generator.intake.assignments import started_by_office
+    from generator.web import scope, start
+
+    started = started_by_office(now.offices, community_id)
     return render_template(
         "project.html", info=info, project=p, community=now.data.communities[community_id],
         sections=sections, funding=funding_view(now, p) if p else None,
-        history=list(reversed(audit().events(community_id))), severity=SEVERITY,
-        can_edit=p is not None and allowed(g.user, "edit", now.data, community_id),
+        **_history(community_id), severity=SEVERITY, steps=progress(p) if started else [],
+        can_edit=p is not None and allowed(g.user, "edit", now.data, community_id, scope.offices(now)),
+        may_form=allowed(g.user, "edit", now.data, community_id, scope.offices(now)),
+        can_start=start.may_start(now, community_id),
+        may_assign=start.may_assign(now, community_id),
+        assigned="" if started else scope.table(now).get(community_id, ""), started=started,
         version=store().version(now, community_id),
     )
+
+
+@bp.route("/help")
+@login_required
+def help_page() -> Any:
+    """使用说明: what each role does where, in Chinese."""
+    return render_template("help.html")
+
+
+PROGRESS = (("survey", "征询", ("survey", "date")), ("application", "申请", ("dates", "application")),
+            ("plan", "方案", ("dates", "plan")), ("notice", "公示", ("dates", "notice_start")),
+            ("construction", "施工", ("dates", "start")), ("completed", "完工", ("dates", "completion")),
+            ("accepted", "验收", ("dates", "acceptance")))
+"""The steps of the progress line: stage, its short name, where its date is."""
+
+
+def progress(project: Any) -> list[dict[str, Any]]:
+    """征询→申请→方案→公示→施工→完工→验收, each reached or not, with its date where known."""
+    if project is None:
+        return []
+    out = []
+    for stage, name, (group, field) in PROGRESS:
+        holder = getattr(project, group, None)
+        date = getattr(holder, field, None) if holder is not None else None
+        out.append({"name": name, "done": project.at_least(stage), "current": project.stage == stage,
+                    "date": date})
+    return out
+
+
+HISTORY_PER_PAGE = 20
+"""修改记录 rows a page: a roster import alone may change hundreds of fields (each row shows five)."""
+
+
+def _history(community_id: str) -> dict[str, Any]:
+    """One page of the community's history, newest first (?log=N)."""
+    events = [e for e in reversed(audit().events(community_id)) if e.action in ("save", "assign")]
+    pages = max(1, -(-len(events) // HISTORY_PER_PAGE))
+    page = min(max(1, request.args.get("log", 1, type=int) or 1), pages)
+    shown = events[(page - 1) * HISTORY_PER_PAGE: page * HISTORY_PER_PAGE]
+    return {"history": shown, "history_total": len(events), "history_page": page, "history_pages": pages}
 
 
 def send_document(community_id: str, kind: str) -> Any:

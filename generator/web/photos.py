@@ -67,7 +67,7 @@ def upload(community_id: str) -> Any:
     problems: list[str] = []
     name = ""
     try:
-        image = open_image(raw, "上传的照片")  # judged by content, whatever the name says
+        image = open_image(raw, f"照片“{sent.filename}”")  # judged by content, whatever the name says
         suffix = SUFFIXES[image.format or "JPEG"]
         kind = NAMES.get(request.form.get("kind", ""), "photo")
         name = f"{kind}-{hashlib.sha256(raw).hexdigest()[:12]}.{suffix}"

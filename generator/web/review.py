@@ -22,6 +22,7 @@ from generator.web.reviews import (
     review_of,
     reviews_of,
 )
+from generator.web.scope import offices
 from generator.web.security import audit, community_or_404, loaded, login_required, store
 from generator.web.store import Loaded
 
@@ -83,7 +84,7 @@ def _page(now: Loaded, community_id: str, error: str = "", status: int = 200) ->
         "review.html", community=now.data.communities[community_id],
         street_office=now.offices.get(community_id, ""), reviews=reviews_of(now, latest, community_id),
         history=list(reversed(log().decisions(community_id))), decisions=DECISIONS,
-        can_review=may(g.user, "review") and allowed(g.user, "edit", now.data, community_id, now.offices),
+        can_review=may(g.user, "review") and allowed(g.user, "edit", now.data, community_id, offices(now)),
         can_read=may(g.user, "read-reviews"), needs_review=now.data.programme.notice.needs_review,
         error=error,
     ), status

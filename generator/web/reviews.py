@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import astuple, dataclass, fields, replace
 from pathlib import Path
-from typing import Literal, cast
+from typing import Any, Literal, cast
 
 from flask import current_app, g
 
@@ -121,9 +121,49 @@ def current_gate(now: Loaded, community_id: str, documents: list[Availability]) 
     return gated(now, current_latest(), community_id, documents)
 
 
-def used_names(now: Loaded, kind: str, district: str) -> frozenset[str]:
-    """The context names a kind's template (the district's own, if it has one) prints."""
-    def make() -> frozenset[str]:
+Path_ = tuple[str, ...]
+
+
+def _printed_paths(tree: Any, names: frozenset[str]) -> set[Path_]:
+    """The attribute paths of the context a template reads (dates.notice_start), each as deep as
+    the template reads it; a name used whole (looped over, passed to a filter) is the name alone."""
+    from jinja2 import nodes
+
+    paths: set[Path_] = set()
+
+    def chain(node: Any) -> Path_ | None:
+        parts: list[str] = []
+        while True:
+            if isinstance(node, nodes.Getattr):
+                parts.append(node.attr)
+                node = node.node
+            elif isinstance(node, nodes.Getitem) and isinstance(node.arg, nodes.Const) \
+                    and isinstance(node.arg.value, str):
+                parts.append(node.arg.value)
+                node = node.node
+            elif isinstance(node, nodes.Name):
+                return (node.name, *reversed(parts))
+            else:
+                return None
+
+    def walk(node: Any) -> None:
+        found = chain(node) if isinstance(node, (nodes.Getattr, nodes.Getitem)) else None
+        if found is not None and found[0] in names:
+            paths.add(found)
+            return
+        if isinstance(node, nodes.Name) and node.ctx == "load" and node.name in names:
+            paths.add((node.name,))
+            return
+        for child in node.iter_child_nodes():
+            walk(child)
+
+    walk(tree)
+    return {p for p in paths if not any(p[:i] in paths for i in range(1, len(p)))}
+
+
+def used_paths(now: Loaded, kind: str, district: str) -> frozenset[Path_]:
+    """The parts of the context a kind's template (the district's own, if it has one) prints."""
+    def make() -> frozenset[Path_]:
         from jinja2 import meta
 
         from generator.render.docx import XML_ENV, CompiledDocx
@@ -132,26 +172,50 @@ def used_names(now: Loaded, kind: str, district: str) -> frozenset[str]:
         with store().render_lock:
             compiled = now.renderers.compiled(now.renderers.locate(KINDS[kind], district))
         assert isinstance(compiled, CompiledDocx)
-        used: set[str] = set()
+        out: set[Path_] = set()
         for source in compiled.sources.values():
-            used |= meta.find_undeclared_variables(XML_ENV.parse(source))
-        return frozenset(used)
+            tree = XML_ENV.parse(source)
+            out |= _printed_paths(tree, frozenset(meta.find_undeclared_variables(tree)))
+        return frozenset(out)
 
-    return cast(frozenset[str], now.memo(f"used-{kind}", district, make))
+    return cast(frozenset[Path_], now.memo(f"used-{kind}", district, make))
+
+
+def _value_at(context: dict[str, Any], path: Path_) -> Any:
+    """The value a path reads; a method (a template calling p.at_least()) stands for its object."""
+    value: Any = context
+    for part in path:
+        step = value.get(part) if isinstance(value, dict) else getattr(value, part, None)
+        if callable(step) and not isinstance(step, type):
+            return value
+        value = step
+    return value
 
 
 def content_of(now: Loaded, community_id: str, kind: str) -> str:
-    """The hash of what the document would say now (the parts of its context its template
-    prints, so that later stages' data leave a passed plan passed); "" when it cannot be made."""
+    """The hash of what the document would say now: the values its template prints, field by field,
+    so that data the document does not print (an 验收日期 on a plan) leaves a decision standing;
+    "" when it cannot be made."""
     def make() -> str:
         available = next(a for a in documents_of(now, community_id) if a.kind.key == kind)
         if available.reason is not None:
             return ""
         context = KINDS[kind].context(now.data, community_target(now.data, community_id))
-        used = used_names(now, kind, now.data.communities[community_id].district)
-        return data_hash({kind: {k: v for k, v in context.items() if k in used}})
+        used = used_paths(now, kind, now.data.communities[community_id].district)
+        return data_hash({kind: {".".join(p): _value_at(context, p) for p in sorted(used)}})
 
     return str(now.memo(f"content-{kind}", community_id, make))
+
+
+def legacy_content_of(now: Loaded, community_id: str, kind: str) -> str:
+    """The hash decisions recorded before printed fields were hashed one by one (whole top-level
+    names): such a decision still stands while that hash still holds."""
+    def make() -> str:
+        context = KINDS[kind].context(now.data, community_target(now.data, community_id))
+        names = {p[0] for p in used_paths(now, kind, now.data.communities[community_id].district)}
+        return data_hash({kind: {k: v for k, v in context.items() if k in names}})
+
+    return str(now.memo(f"legacy-content-{kind}", community_id, make))
 
 
 def review_of(now: Loaded, latest: dict[tuple[str, str], Decision], community_id: str, kind: str) -> Review:
@@ -162,7 +226,7 @@ def review_of(now: Loaded, latest: dict[tuple[str, str], Decision], community_id
         status = "unavailable"
     elif last is None:
         status = "none"
-    elif last.content != content:
+    elif last.content != content and last.content != legacy_content_of(now, community_id, kind):
         status = "stale"
     else:
         status = "pass" if last.decision == "pass" else "return"

@@ -13,6 +13,7 @@ from generator.errors import DataError
 from generator.web.audit import FieldChange
 from generator.web.permissions import allowed
 from generator.web.privacy import masked
+from generator.web.scope import offices
 from generator.web.security import audit, community_or_404, login_required, record_upload, store
 
 bp = Blueprint("roster", __name__)
@@ -27,7 +28,7 @@ def roster_panel() -> dict[str, Any]:
 
     def roster_state(community_id: str) -> dict[str, Any] | None:
         now = store().current()
-        if "user" not in g or not allowed(g.user, "edit", now.data, community_id, now.offices):
+        if "user" not in g or not allowed(g.user, "edit", now.data, community_id, offices(now)):
             return None
         roster = now.data.rosters.get(community_id)
         if roster is None:

@@ -33,6 +33,7 @@ from generator.web.audit import AuditLog, UploadLog
 from generator.web.permissions import Action, allowed
 from generator.web.policy import Policy
 from generator.web.privacy import mask_value
+from generator.web.scope import offices
 from generator.web.sessions import Sessions
 from generator.web.statedb import StateError
 from generator.web.store import Loaded, Loading, Store
@@ -234,8 +235,9 @@ def community_or_404(community_id: str, action: Action = "view") -> Loaded:
     """The data set when the account may do this to the community; 404 otherwise, whatever it is."""
     now = loaded()
     user: User = g.user
-    if not allowed(user, action, now.data, community_id, now.offices):
-        if action == "edit" and allowed(user, "view", now.data, community_id, now.offices):
+    scope = offices(now)  # a community without a project file: the street office it is assigned to
+    if not allowed(user, action, now.data, community_id, scope):
+        if action == "edit" and allowed(user, "view", now.data, community_id, scope):
             abort(403, description="您的账户只能查看、不能修改此小区的资料")
         abort(404)
     return now

@@ -622,6 +622,12 @@ class Availability:
     """Why it cannot be made yet, or None."""
 
 
+BLANK_FORMS = ("survey",)
+"""Papers made before the data they would check exists (the 居民意见征询表)."""
+BLANK_FORM_RULES = ("SURVEY", "ROSTER")
+"""The rules whose errors concern what a blank form prints."""
+
+
 def documents_of(loaded: Loaded, community_id: str) -> list[Availability]:
     """Each community document and why it cannot be made yet: no project, a rule error, kind.needs."""
     return list(loaded.memo("documents", community_id, lambda: _documents_of(loaded, community_id)))
@@ -634,10 +640,13 @@ def _documents_of(loaded: Loaded, community_id: str) -> list[Availability]:
     for kind in kinds_of("community"):
         if kind.optional is not None and kind.optional(data, community_target(data, community_id)):
             continue  # no vote or survey in this community: nothing to list
+        # The blank survey form goes door to door before anything else is known: only an error in
+        # what it prints (the survey, the roster) holds it back.
+        blocking = [f for f in errors if f.rule.startswith(BLANK_FORM_RULES)] if kind.key in BLANK_FORMS else errors
         if community_id not in data.projects:
             reason: str | None = NO_PROJECT
-        elif errors:
-            reason = f"数据有{len(errors)}处错误，改正后才能生成"
+        elif blocking:
+            reason = f"数据有{len(blocking)}处错误，改正后才能生成"
         else:
             reason = kind.needs(data, community_target(data, community_id))
         out.append(Availability(kind, reason))
