@@ -220,7 +220,8 @@ def test_budget_lists_gas_in_the_company_area_as_a_general_item(full_build: Resu
     gas = next(r for r in range(6, 20) if ws[f"C{r}"].value == "供气")
     assert ws[f"K{gas}"].value == "一般项目（燃气公司供气区域）"
     assert ws[f"I{gas}"].value in (None, "") and ws[f"J{gas}"].value in (None, "")
-    notes = " ".join(str(c.value) for row in ws.iter_rows(max_col=1) for c in row if c.value)
+    # the working stands in the 计算方法 column, the paragraph under the table names the 表（箱）后段
+    notes = " ".join(str(c.value) for row in ws.iter_rows() for c in row if c.value)
     assert "×5/10" in notes and "表（箱）后段" in notes
 
 

@@ -59,7 +59,7 @@ def test_no_generated_title_splits_a_word(full_build: Result, reports_build: Res
             cuts = {sum(len(x) for x in lines[:i]) for i in range(1, len(lines))}
             bounds = {sum(len(x) for x in words(whole, names)[:i]) for i in range(20)}
             assert cuts <= bounds, f"{path}：标题断在词中间：{lines}"
-            assert all(sum(0.5 if ord(c) < 128 else 1 for c in ln) <= TITLE_CHARS for ln in lines)
+            assert all(sum(0.5 if ord(c) < 128 else 1 for c in ln) <= TITLE_CHARS for ln in lines), (path, lines)
     assert checked > 100 and broken > 50
 
 

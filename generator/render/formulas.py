@@ -432,6 +432,7 @@ def _text_fn(p: _Parser, args: list[Any]) -> Value:
     fmt = p._scalar(args[1])
     if fmt in (AMOUNT, PERCENT):
         n = _num(p._scalar(args[0]))
+        n = n.copy_abs() if n.is_zero() else n  # Decimal keeps a sign on zero (-0.01 × 0); a sheet has none
         if fmt == PERCENT:
             return f"{(n * 100).quantize(Decimal('0.1'), rounding=ROUND_HALF_UP)}%"
         return f"{n.quantize(Decimal('0.01'), rounding=ROUND_HALF_UP):,.2f}"

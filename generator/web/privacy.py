@@ -15,8 +15,8 @@ PERSONAL = ("户主姓名", "联系电话")
 
 def mask_value(field: str, value: str) -> str:
     """A recorded value as others may see it: masked when it is a resident's name or phone."""
-    if value in ("空", "") or not field.endswith(PERSONAL):
-        return value
+    if value in ("空", "") or not field.endswith(PERSONAL) or "*" in value:
+        return value  # not personal, or already masked (records kept masked since the audit chain)
     return mask_phone(value) if field.endswith("联系电话") else mask_name(value)
 
 
