@@ -463,6 +463,8 @@ def test_budget_shares_are_plain_rounding_with_a_rounding_note(key: str) -> None
     off = wan != money(values[f"I{total_row}"].value) or shares != Decimal(repr(values[f"J{total_row}"].value))
     note = values[f"A{total_row + 1}"].value or ""
     assert ("尾差" in note) == off, (key, note)
+    if off:  # the note gives the sums the reader would get by adding the column
+        assert f"各项相加为{wan:,.2f}万元、{shares * 100:.2f}%" in note, (key, note)
 
 
 @pytest.mark.parametrize("key", BUDGETED)

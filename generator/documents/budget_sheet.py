@@ -172,7 +172,9 @@ def _budget_summary(rows: _Rows, ctx: dict[str, Any], policy: Policy) -> None:
     rows.add(row)
     off = (f"ABS(ROUND(SUM(I{first_party}:I{last_party})-I{all_rows},2))"
            f"+ABS(ROUND(SUM(J{first_party}:J{last_party})-J{all_rows},4))")
-    rows.add({"A": Formula(f'=IF({off}=0,"",{rows.tell("rounding_note")})'), "merge": ["A:K"],
+    note = rows.tell("rounding_note", wan=live(f"SUM(I{first_party}:I{last_party})", AMOUNT),
+                     share=live(f"SUM(J{first_party}:J{last_party})", SHARE))
+    rows.add({"A": Formula(f'=IF({off}=0,"",{note})'), "merge": ["A:K"],
               "style": STYLE_NOTE, "height": 20})
     households = rows.add(_note_row("", rows.say("households"), ctx["community"]["households"], "",
                                     number_format="0_ "))
