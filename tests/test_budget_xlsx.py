@@ -8,7 +8,7 @@ import re
 import shutil
 import subprocess
 import zipfile
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 
@@ -358,8 +358,10 @@ def assert_matches(ws: Worksheet, data: DataSet) -> None:
     if funding.total != 0:
         told = next(r[0] for r in ws.iter_rows(max_col=1, values_only=True)
                     if isinstance(r[0], str) and r[0].startswith("各方金额计算："))
-        for key, amount in funding.by_party.items():  # every party the table lists, as the table has it
-            assert names[key] not in by_party or f"{names[key]}{amount:,.2f}元，占预算总额的" in told, (key, told)
+        for key, amount in funding.by_party.items():  # every paying party the table lists, as the table has it
+            if amount:  # its share as the table prints it: plain rounding of amount ÷ total
+                share = (amount / funding.total * 100).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+                assert f"{names[key]}{amount:,.2f}元，占预算总额的{share}%" in told, (key, told)
         assert f"预算总额{funding.total:,.2f}元所得" in told
     pipes = [lf for lf in funding.lines if lf.rule == "pipeline"]
     split = {r[1]: r for r in ws.iter_rows(max_col=11, values_only=True)
@@ -416,3 +418,72 @@ def test_the_meter_headers_fit_their_columns() -> None:
         lines = str(ws[ref].value).split("\n")
         width = ws.column_dimensions[ref[0]].width
         assert len(lines) == 2 and all(2.1 * len(line) <= width for line in lines), (ref, width)
+
+
+# ------------------------------------------------ every bundled project's budget
+
+BUNDLED = load(BUNDLED_DATA)
+BUDGETED = sorted(k for k, p in BUNDLED.projects.items() if p.items)
+"""The bundled projects that have a budget (a project still at its application has none)."""
+
+
+def bundled_sheet(key: str) -> tuple[Worksheet, Worksheet]:
+    """One bundled project's budget: its formulas and the values cached beside them."""
+    ctx = project_context(BUNDLED, BUNDLED.projects[key])
+    ctx["programme"].setdefault("general_split", BUNDLED.programme.general_split.model_dump())
+    ctx["programme"].setdefault("pipeline_split", BUNDLED.programme.pipeline_split.model_dump())
+    rendered = render_workbook(TEMPLATE, ctx, BUDGET_BLOCKS)
+    return sheet(rendered), sheet(rendered, values=True)
+
+
+def parties_rows(ws: Worksheet) -> tuple[list[int], int]:
+    """The rows of the 资金来源汇总 table's parties, and its 合计 row."""
+    head = next(r for r in range(1, ws.max_row + 1) if str(ws[f"A{r}"].value or "").endswith("资金来源汇总"))
+    rows = []
+    r = head + 2
+    while ws[f"B{r}"].value != "合计":
+        rows.append(r)
+        r += 1
+    return rows, r
+
+
+@pytest.mark.parametrize("key", BUDGETED)
+def test_budget_shares_are_plain_rounding_with_a_rounding_note(key: str) -> None:
+    """Every printed 万元 and share is its own amount rounded; a 尾差 note shows where they do not add up."""
+    ws, values = bundled_sheet(key)
+    parties, total_row = parties_rows(ws)
+    total = money(values[f"H{total_row}"].value)
+    for r in parties:
+        amount = money(values[f"H{r}"].value)
+        assert money(values[f"I{r}"].value) == q2(amount / 10000), (key, r)
+        share = Decimal(repr(values[f"J{r}"].value))
+        assert share == (amount / total).quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP), (key, r)
+    wan = sum(money(values[f"I{r}"].value) for r in parties)
+    shares = sum(Decimal(repr(values[f"J{r}"].value)) for r in parties)
+    off = wan != money(values[f"I{total_row}"].value) or shares != Decimal(repr(values[f"J{total_row}"].value))
+    note = values[f"A{total_row + 1}"].value or ""
+    assert ("尾差" in note) == off, (key, note)
+    if off:  # the note gives the sums the reader would get by adding the column
+        assert f"各项相加为{wan:,.2f}万元、{shares * 100:.2f}%" in note, (key, note)
+
+
+@pytest.mark.parametrize("key", BUDGETED)
+def test_budget_paragraph_says_only_what_holds(key: str) -> None:
+    """即… only after a deduction; 不等于 the ratio only with its real reasons; no party of no row."""
+    ws, values = bundled_sheet(key)
+    community = BUNDLED.communities[BUNDLED.projects[key].community]
+    funding = plan_funding(BUNDLED, BUNDLED.projects[key], community.households)
+    told = next(c.value for row in values.iter_rows(max_col=1) for c in row
+                if isinstance(c.value, str) and c.value.startswith("各方金额计算："))
+    deducted = any(g.contributions or any(g.raised.values()) for g in funding.groups)
+    pipeline = any(lf.rule == "pipeline" for lf in funding.lines)
+    categories = len({g.group.split.ratio for g in funding.groups}) > 1
+    assert ("，即" in told) == deducted, (key, told)
+    assert ("不等于" in told) == (deducted or pipeline or categories), (key, told)
+    assert ("管线项目另有承担方式" in told) == pipeline, (key, told)
+    assert ("部分资金先行扣除" in told) == deducted, (key, told)
+    names = party_names(BUNDLED, community.district)
+    assert not [name for name in names.values() if f"{name}0.00元" in told], (key, told)
+    note = next(c.value for row in values.iter_rows(max_col=1) for c in row
+                if isinstance(c.value, str) and c.value.startswith("说明："))
+    assert ("表（箱）前段" in note) == pipeline, (key, note)

@@ -484,3 +484,18 @@ def test_every_printed_pair_shows_one_item(reports_build: Result, bundled: DataS
                 assert shown[before].item == shown[after].item == item, heading
                 pairs += 1
     assert pairs == 2 * len(PILOT)  # each pair in the city's report and in its district's
+
+
+def test_the_plans_photos_are_its_attachment_on_a_page_of_their_own(tmp_path: Path) -> None:
+    """As in the application: the photos row in the body pushed the item table off a half-empty page 1."""
+    data = load(folder_with_photos(tmp_path / "data").root)
+    text = parts(render(data, "plan"))[DOCUMENT].decode("utf-8")
+    body, _, attachment = text.partition("<w:pageBreakBefore/>")
+    assert "<pic:pic" not in body and attachment.count("<pic:pic") == 2
+    assert ">附件：小区现状照片</w:t>" in body and ">小区现状照片</w:t>" in attachment
+    # the lead-in stays with the table it introduces
+    lead = re.search(r"<w:p>(?:(?!</w:p>).)*项改造：</w:t>", body)
+    assert lead and "<w:keepNext/>" in lead.group(0)
+    bare = load(folder_with_photos(tmp_path / "bare", PHOTOS[2:]).root)
+    text = parts(render(bare, "plan"))[DOCUMENT].decode("utf-8")
+    assert "小区现状照片" not in text and "<w:pageBreakBefore/>" not in text

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
 from generator.documents.project import RULE_NAMES
 from generator.errors import TemplateError
 from generator.render.blocks import Blocks, Formula, Row, Spans
-from generator.render.formulas import AMOUNT, PERCENT, daxie_formula
+from generator.render.formulas import AMOUNT, SHARE, daxie_formula
 from generator.render.sheet_words import say
 from generator.render.templates import BUILTIN
 from generator.rules.funding import Group, Policy, Split, number_text, policy_from
@@ -71,6 +72,8 @@ class _Rows:
         self.context = context
         self.story: list[str] = []
         """The 各方金额计算 sentences, as Excel string expressions over the rows' cells."""
+        self.deducted: list[str] = []
+        """The cells of every sum taken off before a split: the sentences say 即… only after one."""
         self.specs: list[Row] = []
         # one section per split group as well: a programme may sort items into many categories
         digits = "一二三四五六七八九"
@@ -156,24 +159,23 @@ def _budget_summary(rows: _Rows, ctx: dict[str, Any], policy: Policy) -> None:
     paying = {*parts, *other, *policy.general.shares, *policy.pipeline.shares}
     sums = {k: "+".join([*([other[k]] if k in other else []), *parts.get(k, [])]) or "0"
             for k in policy.order if k in paying}
-    party_rows = {}
-    # 万元 and shares add up as printed: each party's rounded, the general split's remainder
-    # party takes what is left of the rounded total (the policy of the split itself).
-    last = groups[0].split.remainder_to
-    all_rows = rows.next + len(sums)
-    for no, key in enumerate(sums, start=1):
-        party_rows[key] = rows.add(_money_row(rows.next, no, names[key],
-                                              Formula(f"={sums[key]}"), total))
-    others = [r for k, r in party_rows.items() if k != last]
-    spec = rows.specs[party_rows[last] - rows.start]
-    spec["I"] = Formula(f"=ROUND(H{all_rows}/10000,2)-" + "-".join(f"I{r}" for r in others))
-    spec["J"] = Formula(f"=IF({total}=0,0,1-" + "-".join(f"J{r}" for r in others) + ")")
+    # Each party's 万元 and share is plain rounding of its own amount, as a reviewer recomputes
+    # it; where they do not add up to the total's, the 尾差 row below says so.
+    party_rows = {key: rows.add(_money_row(rows.next, no, names[key], Formula(f"={sums[key]}"), total))
+                  for no, key in enumerate(sums, start=1)}
+    all_rows = rows.next
     first_party, last_party = min(party_rows.values()), max(party_rows.values())
     row = _money_row(all_rows, "", rows.say("total"), Formula(f"=SUM(H{first_party}:H{last_party})"),
                      total, bold=True)
     # The clerk's check stands right of the print area (columns M:N), not on the signed page.
     row.update({"M": rows.say("check"), "N": Formula(f"=H{all_rows}-{total}")})
     rows.add(row)
+    off = (f"ABS(ROUND(SUM(I{first_party}:I{last_party})-I{all_rows},2))"
+           f"+ABS(ROUND(SUM(J{first_party}:J{last_party})-J{all_rows},4))")
+    note = rows.tell("rounding_note", wan=live(f"SUM(I{first_party}:I{last_party})", AMOUNT),
+                     share=live(f"SUM(J{first_party}:J{last_party})", SHARE))
+    rows.add({"A": Formula(f'=IF({off}=0,"",{note})'), "merge": ["A:K"],
+              "style": STYLE_NOTE, "height": 20})
     households = rows.add(_note_row("", rows.say("households"), ctx["community"]["households"], "",
                                     number_format="0_ "))
     residents = f"H{party_rows[policy.after_meter_party]}"
@@ -182,14 +184,36 @@ def _budget_summary(rows: _Rows, ctx: dict[str, Any], policy: Policy) -> None:
                        Formula(f"=IF(H{households}=0,0,ROUND({residents}/H{households},2))"),
                        rows.say("per_household_how", party=party)))
     # The sentence under the table, as a formula: it follows any edit of a quantity or a price.
-    shares = '&"；"&'.join(rows.tell("derivation_party", party=names[k], amount=live(f"H{r}", AMOUNT),
-                                 share=live(f"J{r}", PERCENT)) for k, r in party_rows.items())
-    ratios = "、".join(dict.fromkeys(g.split.ratio for g in groups))
+    # A party no row of this project pays (its sum is no cell at all) is left out of the sentence,
+    # and so is a raised source of nothing, as in the deductions above.
+    told = [(k, rows.tell("derivation_party", party=names[k], amount=live(f"H{r}", AMOUNT),
+                          share=live(f"J{r}", SHARE))) for k, r in party_rows.items() if sums[k] != "0"]
+    shares = told[0][1] + "".join(
+        f'&IF(H{party_rows[k]}=0,"","；"&{part})' if k in other and k not in parts else f'&"；"&{part}'
+        for k, part in told[1:])
     story = [rows.tell("derivation_lead"), *rows.story, rows.tell("derivation_parties"), shares,
-             rows.tell("derivation_end"), rows.tell("derivation_note", total=live(total, AMOUNT), ratios=ratios)]
+             rows.tell("derivation_end"), _share_note(rows, ctx, groups, live(total, AMOUNT))]
     text = "&".join(part for part in story if part)
     rows.add({"A": Formula("=" + text), "merge": ["A:K"], "style": STYLE_NOTE,
               "height": _story_height(text)})
+
+
+def _share_note(rows: _Rows, ctx: dict[str, Any], groups: Sequence[Group], total: str) -> str:
+    """Why the shares differ from the programme's ratios, naming only the reasons that hold: which
+    reasons can hold is the project's structure, whether money was deducted is the cells'."""
+    ratios = "、".join(dict.fromkeys(g.split.ratio for g in groups))
+    facts = {"total": total, "ratios": ratios,
+             "pipeline": any(ln["rule"] == "pipeline" for ln in ctx["items"]),
+             "categories": len({g.split.ratio for g in groups}) > 1}
+    plain = rows.tell("derivation_note", **facts, deducted=False)
+    if not rows.deducted:
+        return plain
+    return f'IF({_none(rows.deducted)},{plain},{rows.tell("derivation_note", **facts, deducted=True)})'
+
+
+def _none(refs: list[str]) -> str:
+    """An Excel test that every one of the cells holds nothing (0 or empty)."""
+    return "+".join(f"ABS({ref})" for ref in refs) + "=0"
 
 
 CELL = "\ue000"
@@ -204,8 +228,8 @@ def live(ref: str, fmt: str) -> str:
 def _story_height(text: str) -> float:
     """The row height the sentence needs across A:K: some 68 CJK characters a line at 11 pt, a
     figure's digits half as wide (an amount about 6 characters' room, a share 3)."""
-    words = [p for p in text.split('"')[1::2] if p not in (AMOUNT, PERCENT)]
-    room = sum(len(p) for p in words) + 6 * text.count(AMOUNT) + 3 * text.count(PERCENT)
+    words = [p for p in text.split('"')[1::2] if p not in (AMOUNT, SHARE)]
+    room = sum(len(p) for p in words) + 6 * text.count(AMOUNT) + 3 * text.count(SHARE)
     return max(30.0, (room // 68 + 1) * 15.0 + 8)
 
 
@@ -305,8 +329,14 @@ def _general_split(
                    for name, ref in deducted)
     what = (rows.say("derivation_group_what", group=group.label) if policy.by_category
             else rows.say("derivation_what"))
-    rows.story.append(rows.tell("derivation_group", group=group.label if policy.by_category else "", what=what,
-                                items=live(f"H{items}", AMOUNT), less=less, base=live(f"H{base}", AMOUNT)))
+    refs = [ref for _, ref in deducted]
+    rows.deducted.extend(refs)
+    # "，即…元" only follows a deduction: with none, the base is the sum just named
+    said = ""
+    if refs:
+        said = CELL + f'IF({_none(refs)},"",{rows.tell("derivation_base", base=live(f"H{base}", AMOUNT))})' + CELL
+    rows.story.append(rows.tell("derivation_sum", group=group.label if policy.by_category else "", what=what,
+                                items=live(f"H{items}", AMOUNT), less=less, base=said))
     cells = {k: f"H{base + 1 + i}" for i, k in enumerate(rule.shares)}
     split = _formulas(rule, f"H{base}", cells)
     for no, (k, share) in enumerate(rule.shares.items(), start=base_no + 1):

@@ -424,17 +424,20 @@ AMOUNT = "#,##0.00"
 """TEXT's format for an amount in a sentence: 6,852,000.00."""
 PERCENT = "0.0%"
 """TEXT's format for a share in a sentence: 44.7%."""
+SHARE = "0.00%"
+"""TEXT's format for a share as a table prints it to the hundredth of a percent: 44.72%."""
 DBNUM2 = "[DBNum2][$-804]0"
 """Excel's number format for an integer in 大写 digits (1010101 → 壹佰零壹万零壹佰零壹)."""
 
 
 def _text_fn(p: _Parser, args: list[Any]) -> Value:
     fmt = p._scalar(args[1])
-    if fmt in (AMOUNT, PERCENT):
+    if fmt in (AMOUNT, PERCENT, SHARE):
         n = _num(p._scalar(args[0]))
         n = n.copy_abs() if n.is_zero() else n  # Decimal keeps a sign on zero (-0.01 × 0); a sheet has none
-        if fmt == PERCENT:
-            return f"{(n * 100).quantize(Decimal('0.1'), rounding=ROUND_HALF_UP)}%"
+        if fmt != AMOUNT:
+            places = Decimal("0.1") if fmt == PERCENT else Decimal("0.01")
+            return f"{(n * 100).quantize(places, rounding=ROUND_HALF_UP)}%"
         return f"{n.quantize(Decimal('0.01'), rounding=ROUND_HALF_UP):,.2f}"
     if fmt != DBNUM2:
         raise Unsupported(f"TEXT 格式 {fmt}")
