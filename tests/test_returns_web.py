@@ -63,3 +63,37 @@ def test_the_dashboard_reads_no_project_after_the_warm_up_nor_after_a_save(
     for where in ("东区", "全市"):
         old, new = (float(received(p, where).replace(",", "")) for p in (before, after))
         assert round(new - old, 2) == 1.0, where
+
+
+def test_the_reports_page_picks_the_month_of_the_return(app: Flask) -> None:
+    import datetime as dt
+    import io
+
+    import openpyxl
+
+    from generator.documents.returns import Month, closed_months, due_date
+
+    data = app.extensions["gaizao"]["store"].current().data
+    months = closed_months(data, dt.date(2019, 7, 20))
+    assert months[0] == Month(2019, 6) and months[-1] == Month(min(data.programme.years), 1)
+    assert closed_months(data, dt.date(2019, 1, 3))[0] == Month(2018, 12)
+    assert closed_months(data, dt.date(2100, 1, 1))[0] == Month(max(data.programme.years), 12)
+    client = app.test_client()
+    login(client, "city")
+    page = client.get("/reports").get_data(as_text=True)
+    newest = closed_months(data)[0]
+    assert f'<option value="{newest.key}" selected>' in page
+    assert page.count('<option value="') == len(closed_months(data))
+    due = due_date(data, newest)
+    assert f"{newest.year}年{newest.month}月（{due.month}月{due.day}日前报送，截止{due.isoformat()}）" in page
+    r = client.get("/reports/file/statistics?district=全市&month=2019-06")
+    assert r.status_code == 200
+    book = openpyxl.load_workbook(io.BytesIO(r.data))
+    cells = [str(c.value) for ws in book for row in ws.iter_rows() for c in row if c.value is not None]
+    assert any("2019年6月" in v for v in cells)
+    assert client.get("/reports/file/statistics?district=全市&month=2019-13").status_code == 404
+    assert client.get("/reports/file/statistics?district=全市&month=1999-06").status_code == 404
+    # a district account has no city return to pick
+    district = app.test_client()
+    login(district, "dongqu")
+    assert 'class="month-picker"' not in district.get("/reports").get_data(as_text=True)

@@ -29,7 +29,7 @@ _MONTH = re.compile(r"^\s*(\d{4})\s*[-年/.]\s*(\d{1,2})\s*月?\s*$")
 CITY_ROW = "全市"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, order=True)
 class Month:
     """A return's month."""
 
@@ -338,6 +338,17 @@ def planned_funds(data: DataSet, month: Month, districts: Iterable[str] | None =
         for k, v in plan_funding(data, p, c.households).by_party.items():
             out[k] = out.get(k, Decimal(0)) + v
     return out
+
+
+def closed_months(data: DataSet, today: dt.date | None = None) -> list[Month]:
+    """The programme's months whose return can be made: from the first plan year's January to the
+    last ended month (or the last plan year's December), newest first."""
+    today = today or dt.date.today()
+    years = data.programme.years
+    last = Month(today.year - 1, 12) if today.month == 1 else Month(today.year, today.month - 1)
+    last = min(last, Month(max(years), 12))
+    return [Month(y, m) for y in range(max(years), min(years) - 1, -1) for m in range(12, 0, -1)
+            if Month(y, m) <= last]
 
 
 # ---------------------------------------------------------------- the workbook
