@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import functools
 import re
 import secrets
 import tempfile
@@ -155,7 +156,7 @@ def _documents(now: Loaded) -> list[tuple[Kind, Target, str]]:
     for kind in kinds_of("district", "city"):
         assert kind.targets is not None
         # which years give a report reads every project (seconds at 10,000): once per state of the data
-        targets = now.view(f"targets:{kind.key}", lambda kind=kind: list(kind.targets(data, None)))
+        targets: list[Target] = now.view(f"targets:{kind.key}", functools.partial(kind.targets, data, None))
         for target in targets:
             mine = target.district in names if target.district else whole_programme(g.user)
             if mine:
