@@ -78,6 +78,7 @@ def test_the_reports_page_picks_the_month_of_the_return(app: Flask) -> None:
     assert months[0] == Month(2019, 6) and months[-1] == Month(min(data.programme.years), 1)
     assert closed_months(data, dt.date(2019, 1, 3))[0] == Month(2018, 12)
     assert closed_months(data, dt.date(2100, 1, 1))[0] == Month(max(data.programme.years), 12)
+    assert closed_months(data, dt.date(min(data.programme.years), 1, 15)) == []  # nothing ended yet
     client = app.test_client()
     login(client, "city")
     page = client.get("/reports").get_data(as_text=True)
