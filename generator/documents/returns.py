@@ -29,7 +29,7 @@ _MONTH = re.compile(r"^\s*(\d{4})\s*[-年/.]\s*(\d{1,2})\s*月?\s*$")
 CITY_ROW = "全市"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, order=True)
 class Month:
     """A return's month."""
 
@@ -163,10 +163,32 @@ def digest(data: DataSet, community_id: str) -> Digest | None:
     return made
 
 
+def digest_all(data: DataSet) -> None:
+    """Read every project's dated facts now (a server's warm-up), so no request pays for them."""
+    for community_id in data.projects:
+        digest(data, community_id)
+
+
+def _add_funds(p: Digest, month: Month, funds: dict[tuple[str, str], Decimal],
+               before: dict[tuple[str, str], Decimal]) -> Decimal:
+    """Add a project's money to the month's end (and to the end of the year before) into funds
+    (and before); return what it spent in the month."""
+    end, year_start = month.last, dt.date(month.year, 1, 1)
+    spent = Decimal(0)
+    for day, source, kind, amount in p.funds:
+        if day <= end:
+            funds[source, kind] = funds.get((source, kind), Decimal(0)) + amount
+            if kind == "支出" and day >= month.first:
+                spent += amount
+        if day < year_start:
+            before[source, kind] = before.get((source, kind), Decimal(0)) + amount
+    return spent
+
+
 def row_facts(data: DataSet, community: Community, month: Month) -> RowFacts:
     """One plan row's figures as of the month's last day."""
     p = digest(data, community.id)
-    end, year_start = month.last, dt.date(month.year, 1, 1)
+    end = month.last
     if p is None:
         return RowFacts(community, "未开工", 0, Decimal(0), None, None, None, {}, {}, Decimal(0),
                         dict.fromkeys(EFFECT_KEYS, Decimal(0)), False, 0)
@@ -177,14 +199,7 @@ def row_facts(data: DataSet, community: Community, month: Month) -> RowFacts:
     started, completed, accepted = by(p.start), by(p.completion), by(p.passed)
     funds: dict[tuple[str, str], Decimal] = {}
     before: dict[tuple[str, str], Decimal] = {}
-    spent = Decimal(0)
-    for day, source, kind, amount in p.funds:
-        if day <= end:
-            funds[source, kind] = funds.get((source, kind), Decimal(0)) + amount
-            if kind == "支出" and day >= month.first:
-                spent += amount
-        if day < year_start:
-            before[source, kind] = before.get((source, kind), Decimal(0)) + amount
+    spent = _add_funds(p, month, funds, before)
     stage = "已验收" if accepted else "完工" if completed else "在建" if started else "未开工"
     effects = p.effects if completed else dict.fromkeys(EFFECT_KEYS, Decimal(0))
     return RowFacts(community, stage, p.buildings, p.floor_area, started, completed, accepted, funds, before,
@@ -294,17 +309,14 @@ class MonthReturn:
 
 
 def month_return(data: DataSet, month: Month, districts: Iterable[str] | None = None,
-                 today: dt.date | None = None, every_year: bool = False) -> MonthReturn:
-    """The return of a month over the plan rows of its year (of these districts; all by default).
-
-    every_year: over the rows of every plan year (the dashboard's fund use to date).
-    """
+                 today: dt.date | None = None) -> MonthReturn:
+    """The return of a month over the plan rows of its year (of these districts; all by default)."""
     names = [d for d in data.districts if districts is None or d in set(districts)]
     groups = {n: Group(n) for n in names}
     city = Group(CITY_ROW)
     rows = []
     for c in data.active_communities():
-        if (c.year != month.year and not every_year) or c.district not in groups:
+        if c.year != month.year or c.district not in groups:
             continue
         r = row_facts(data, c, month)
         rows.append(r)
@@ -326,6 +338,17 @@ def planned_funds(data: DataSet, month: Month, districts: Iterable[str] | None =
         for k, v in plan_funding(data, p, c.households).by_party.items():
             out[k] = out.get(k, Decimal(0)) + v
     return out
+
+
+def closed_months(data: DataSet, today: dt.date | None = None) -> list[Month]:
+    """The programme's months whose return can be made: from the first plan year's January to the
+    last ended month (or the last plan year's December), newest first."""
+    today = today or dt.date.today()
+    years = data.programme.years
+    last = Month(today.year - 1, 12) if today.month == 1 else Month(today.year, today.month - 1)
+    last = min(last, Month(max(years), 12))
+    return [Month(y, m) for y in range(max(years), min(years) - 1, -1) for m in range(12, 0, -1)
+            if Month(y, m) <= last]
 
 
 # ---------------------------------------------------------------- the workbook
@@ -445,9 +468,26 @@ def return_dict(r: MonthReturn, data: DataSet) -> dict[str, Any]:
     })
 
 
+def _money_to(data: DataSet, month: Month, districts: Iterable[str] | None) -> MonthReturn:
+    """Only the money of every plan year's rows to the month's end: the project facts are read
+    once per project file (digest), and this adds up a few records per row (a dashboard after a
+    save at 10,000 communities stays well under a second)."""
+    names = [d for d in data.districts if districts is None or d in set(districts)]
+    groups = {n: Group(n) for n in names}
+    city = Group(CITY_ROW)
+    for c in data.active_communities():
+        group = groups.get(c.district)
+        p = digest(data, c.id) if group is not None else None
+        if p is not None and p.funds:
+            assert group is not None
+            _add_funds(p, month, group.funds_yuan, group.before_yuan)
+            _add_funds(p, month, city.funds_yuan, city.before_yuan)
+    return MonthReturn(month, list(groups.values()), city, [], dict(policy(data.programme).parties), False, True)
+
+
 def fund_use(data: DataSet, today: dt.date, districts: Iterable[str] | None = None) -> dict[str, Any]:
     """Money of every plan year's rows to today, by district and source, for the dashboard."""
-    r = month_return(data, Month(today.year, today.month), districts, today, every_year=True)
+    r = _money_to(data, Month(today.year, today.month), districts)
     city = [_fund_row(r.city, k, r.sources[k]) for k in r.sources
             if any(r.city.fund(k, kind) or r.city.fund(k, kind, True) for kind in FUND_KINDS)]
     # each district's total, then the city's by source and in total: a short table

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import functools
 import re
 import secrets
 import tempfile
@@ -26,7 +27,7 @@ from generator.data.models import CITY_REPORT, DistrictReport, Narrative
 from generator.documents.deadlines import deadlines
 from generator.documents.kinds import KINDS, Kind, Target, kinds_of
 from generator.documents.progress import STAGE_KEYS, STAGE_LABELS, Stats, stats_dict
-from generator.documents.returns import fund_use, month_return, parse_month, return_dict
+from generator.documents.returns import closed_months, due_date, fund_use, month_return, parse_month, return_dict
 from generator.errors import DataError, OutputError
 from generator.output.pipeline import render_document
 from generator.render.filters import percent, wan
@@ -154,7 +155,9 @@ def _documents(now: Loaded) -> list[tuple[Kind, Target, str]]:
     out = []
     for kind in kinds_of("district", "city"):
         assert kind.targets is not None
-        for target in kind.targets(data, None):
+        # which years give a report reads every project (seconds at 10,000): once per state of the data
+        targets: list[Target] = now.view(f"targets:{kind.key}", functools.partial(kind.targets, data, None))
+        for target in targets:
             mine = target.district in names if target.district else whole_programme(g.user)
             if mine:
                 out.append((kind, target, Path(kind.where(data, target)).name))
@@ -169,7 +172,10 @@ def reports() -> Any:
     names = _scope(now)
     texts = [(year, name, (name, year) in now.data.reports)
              for year in now.data.programme.years for name in names]
-    return render_template("reports.html", docs=docs, texts=texts, whole=whole_programme(g.user))
+    monthly = [k for k in kinds_of("district", "city") if k.monthly and any(d[0] is k for d in docs)]
+    months = [(m, due_date(now.data, m)) for m in closed_months(now.data)] if monthly else []
+    return render_template("reports.html", docs=docs, texts=texts, whole=whole_programme(g.user),
+                           monthly=monthly, months=months)
 
 
 @bp.route("/reports/file/<kind>")
@@ -180,6 +186,12 @@ def report_file(kind: str) -> Any:
     year = request.args.get("year", "")
     district = request.args.get("district", "")
     month = request.args.get("month")
+    if month and "-" in month:  # the reports page's month picker: ?month=2019-06, the year with it
+        try:
+            chosen = parse_month(month, "month")
+        except DataError:
+            abort(404)
+        year, month = str(chosen.year), str(chosen.month)
     for k, target, name in _documents(now):
         if k.key == kind and str(target.year or "") == year and (target.district or CITY_REPORT) == district:
             if month and k.monthly:  # another month of the year's return: ?month=6

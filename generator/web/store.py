@@ -39,6 +39,7 @@ from generator.data.loader import DataSet, load, read_project, read_report, read
 from generator.data.models import Project
 from generator.data.satisfaction import SATISFACTION
 from generator.data.votes import VOTES
+from generator.documents import returns
 from generator.documents.kinds import KINDS, Kind, community_target, kinds_of
 from generator.documents.progress import Stats, Tally, assemble, concerns, places, row_tally
 from generator.errors import DataError, Problem
@@ -234,6 +235,7 @@ def _recheck(now: Loaded, community_id: str) -> None:
             now.loose.pop(community_id, None)
         now.offices[community_id] = project.street_office
         now.stages[community_id] = project.stage
+        returns.digest(data, community_id)  # the returns' and the calendar's facts: read here, not by a dashboard
     else:
         for part in (now.project_found, now.loose, now.offices, now.stages):
             part.pop(community_id, None)
@@ -540,6 +542,7 @@ class Store:
         if reload is not None and self._loaded is None:
             reload.join()  # the first read, begun by start()
         loaded = self.current()
+        returns.digest_all(loaded.data)  # a state kept by the last run has not read them
         for kind in kinds_of("community"):
             if kind.template is not None:
                 for district in [None, *loaded.data.districts]:
