@@ -176,6 +176,8 @@ GLOBAL_ROUTES: list[tuple[str, str, str, dict[str, int]]] = [
     ("GET", "/batch/forms", "/batch/forms", {"street": 200, "district": 200, "city": 404, "admin": 200}),
     ("POST", "/batch/forms", "/batch/forms", {"street": 400, "district": 400, "city": 404, "admin": 400}),
     ("GET", "/help", "/help", dict.fromkeys(ROLES, 200)),
+    ("GET", "/list.xlsx", "/list.xlsx", dict.fromkeys(ROLES, 200)),
+    ("POST", "/review/bulk", "/review/bulk", {"street": 404, "district": 400, "city": 403, "admin": 403}),
     ("GET", "/assign", "/assign", {"street": 404, "district": 200, "city": 200, "admin": 200}),
     ("POST", "/assign", "/assign", {"street": 404, "district": 302, "city": 302, "admin": 302}),
     ("GET", "/admin/users", "/admin/users", {"street": 404, "district": 404, "city": 404, "admin": 200}),

@@ -37,6 +37,7 @@ class Query:
 
     q: str = ""
     district: str = ""
+    street: str = ""
     year: int | None = None
     stage: str = ""
     review: str = ""
@@ -49,8 +50,8 @@ class Query:
     def args(self, **changes: Any) -> str:
         """This query (with changes) as a URL's query string, defaults left out."""
         query = replace(self, **changes)
-        values = {"q": query.q, "district": query.district, "year": query.year or "", "stage": query.stage,
-                  "review": query.review, "problems": query.problems,
+        values = {"q": query.q, "district": query.district, "street": query.street, "year": query.year or "",
+                  "stage": query.stage, "review": query.review, "problems": query.problems,
                   "sort": "" if query.sort == "plan" else query.sort, "desc": "1" if query.desc else "",
                   "page": "" if query.page == 1 else query.page,
                   "per_page": "" if query.per_page == PER_PAGE else query.per_page}
@@ -71,6 +72,7 @@ def query_of(args: Mapping[str, str]) -> Query:
     return Query(
         q=args.get("q", "").strip()[:100],
         district=args.get("district", "").strip(),
+        street=args.get("street", "").strip(),
         year=_int(args.get("year"), None),
         stage=args.get("stage", "") if args.get("stage", "") in STAGE_CHOICES else "",
         review=args.get("review", "").strip(),
@@ -94,6 +96,9 @@ class Page:
     query: Query
     districts: list[str]
     years: list[int]
+    streets: list[str]
+    rows_all: list[Community]
+    """Every community that matched, in the list's order (what an export writes)."""
 
     @property
     def pages(self) -> int:
@@ -135,11 +140,14 @@ def select(now: Loaded, user: User, query: Query,
                                      lambda: visible(user, now.data, scope.offices(now)))
     districts = sorted({c.district for c in mine}, key=list(now.data.districts).index)
     years = sorted({c.year for c in mine})
+    streets = sorted({now.offices[c.id] for c in mine if now.offices.get(c.id)})
     words = query.q.lower().split()
-    filtered = words or query.district or query.year is not None or query.stage or query.problems
+    filtered = words or query.district or query.street or query.year is not None or query.stage or query.problems
     rows = [] if filtered else list(mine)
     for c in mine if filtered else ():
         if query.district and c.district != query.district:
+            continue
+        if query.street and now.offices.get(c.id, "") != query.street:
             continue
         if query.year is not None and c.year != query.year:
             continue
@@ -160,4 +168,4 @@ def select(now: Loaded, user: User, query: Query,
     if query.sort != "plan" or query.desc:
         rows.sort(key=_key(now, query.sort), reverse=query.desc)
     start = (query.page - 1) * query.per_page
-    return Page(rows[start:start + query.per_page], len(rows), len(mine), query, districts, years)
+    return Page(rows[start:start + query.per_page], len(rows), len(mine), query, districts, years, streets, rows)
