@@ -200,11 +200,17 @@ def content_of(now: Loaded, community_id: str, kind: str) -> str:
         available = next(a for a in documents_of(now, community_id) if a.kind.key == kind)
         if available.reason is not None:
             return ""
-        context = KINDS[kind].context(now.data, community_target(now.data, community_id))
-        used = used_paths(now, kind, now.data.communities[community_id].district)
-        return data_hash({kind: {".".join(p): _value_at(context, p) for p in sorted(used)}})
+        return printed_hash(now, now.data, community_id, kind)
 
     return str(now.memo(f"content-{kind}", community_id, make))
+
+
+def printed_hash(now: Loaded, data: Any, community_id: str, kind: str) -> str:
+    """The hash of the values a kind's template prints for a community, made from a data set (the
+    one served, or one with a changed plan row, to see whether a change would reopen a review)."""
+    context = KINDS[kind].context(data, community_target(data, community_id))
+    used = used_paths(now, kind, data.communities[community_id].district)
+    return data_hash({kind: {".".join(p): _value_at(context, p) for p in sorted(used)}})
 
 
 def legacy_content_of(now: Loaded, community_id: str, kind: str) -> str:
