@@ -16,11 +16,14 @@ from generator.web.reviews import (
     DECISIONS,
     REVIEWED,
     STATUS_NAMES,
+    SUBMISSIONS,
     Review,
     current_latest,
+    current_submissions,
     log,
     review_of,
     reviews_of,
+    waiting,
 )
 from generator.web.scope import offices
 from generator.web.security import audit, community_or_404, loaded, login_required, store
@@ -39,7 +42,11 @@ def review_helpers() -> dict[str, Any]:
             g.review_now = loaded()  # one look at the data folder per page, not one per row
         return reviews_of(g.review_now, current_latest(), community_id)
 
-    return {"review_status": review_status, "may": may}
+    def review_waiting(community_id: str) -> set[str]:
+        submitted = current_submissions()
+        return {r.kind for r in review_status(community_id) if waiting(r, submitted.get((community_id, r.kind)))}
+
+    return {"review_status": review_status, "review_waiting": review_waiting, "may": may}
 
 
 def _reviewable(now: Loaded, community_id: str, kind: str) -> Review:
@@ -178,3 +185,26 @@ def decide(community_id: str, kind: str) -> Any:
     audit().append(g.user.name, "review", community_id,
                    [FieldChange(f"{name}审核", current.status_name, made.name)], detail=comment)
     return redirect(url_for("review.project", community_id=community_id))
+
+
+@bp.route("/projects/<community_id>/review/<kind>/submit", methods=["POST"])
+@login_required
+def submit(community_id: str, kind: str) -> Any:
+    """The street office marks the document, as it stands, ready for the district's review (again after
+    a 退回)."""
+    now = community_or_404(community_id, "edit")
+    if kind not in REVIEWED:
+        abort(404)
+    if g.user.role != "street":
+        abort(403, description="由街道办事处提交县（区）审核")
+    current = _reviewable(now, community_id, kind)
+    name = KINDS[kind].name
+    if request.form.get("content", "") != current.content:
+        abort(409, description=f"{name}在您打开页面之后已被修改，未提交；请刷新小区页面核对后再提交。")
+    if current.status == "pass":
+        abort(409, description=f"{name}已审核通过，无需再提交。")
+    act = "resubmit" if current.latest is not None and current.latest.decision == "return" else "submit"
+    log().append(g.user.name, g.user.unit, community_id, kind, act, "", current.content)
+    audit().append(g.user.name, "review-submit", community_id,
+                   [FieldChange(f"{name}审核", current.status_name, SUBMISSIONS[act])])
+    return redirect(url_for("pages.project", community_id=community_id, submitted=kind) + "#review", code=303)
