@@ -5,25 +5,12 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import pytest
 from flask import Flask
-from flask.testing import FlaskClient
 
 from generator.web.audit import AuditLog
 from generator.web.reviews import ReviewLog
-from tests.webapp import csrf, login, make_app, make_instance
-
-
-@pytest.fixture
-def site(tmp_path: Path) -> tuple[Flask, Path]:
-    data, instance = make_instance(tmp_path)
-    return make_app(data, instance), instance
-
-
-def _client(app: Flask, name: str) -> FlaskClient:
-    client = app.test_client()
-    login(client, name)
-    return client
+from tests.test_web_district_lists import _as, site  # noqa: F401
+from tests.webapp import csrf
 
 
 def _submit_form(page: str, kind: str = "plan") -> dict[str, str]:
@@ -34,9 +21,9 @@ def _submit_form(page: str, kind: str = "plan") -> dict[str, str]:
     return {"csrf_token": found.group(1), "content": found.group(2)}
 
 
-def test_a_clerk_submits_then_resubmits_after_a_return(site: tuple[Flask, Path]) -> None:
+def test_a_clerk_submits_then_resubmits_after_a_return(site: tuple[Flask, Path]) -> None:  # noqa: F811
     app, instance = site
-    clerk, reviewer = _client(app, "bcg"), _client(app, "dongqu")
+    clerk, reviewer = _as(app, "bcg"), _as(app, "dongqu")
     page = clerk.get("/projects/dongqu-10").get_data(as_text=True)
     assert "改造方案提交县（区）审核" in page
     form = _submit_form(page)
@@ -66,14 +53,14 @@ def test_a_clerk_submits_then_resubmits_after_a_return(site: tuple[Flask, Path])
     assert "已按意见修改，请复审" in history and "请补充现状问题" in history
 
 
-def test_only_the_street_office_submits(site: tuple[Flask, Path]) -> None:
+def test_only_the_street_office_submits(site: tuple[Flask, Path]) -> None:  # noqa: F811
     app, instance = site
-    form = _submit_form(_client(app, "bcg").get("/projects/dongqu-10").get_data(as_text=True))
-    reviewer = _client(app, "dongqu")
+    form = _submit_form(_as(app, "bcg").get("/projects/dongqu-10").get_data(as_text=True))
+    reviewer = _as(app, "dongqu")
     token = csrf(reviewer, "/")
     assert reviewer.post("/projects/dongqu-10/review/plan/submit",
                          data={**form, "csrf_token": token}).status_code == 403
-    other = _client(app, "renhe")
+    other = _as(app, "renhe")
     assert other.post("/projects/dongqu-10/review/plan/submit",
                       data={**form, "csrf_token": csrf(other, "/")}).status_code == 404
     assert ReviewLog(instance).decisions() == []
