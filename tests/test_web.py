@@ -152,6 +152,9 @@ ROUTES: list[tuple[str, str, dict[str, Any]]] = [
     ("POST", "/projects/{id}/roster.xlsx", {"street": 422, "city": 403, "district": 403, "admin": 403}),
     ("POST", "/projects/{id}/roster", {"city": 403}),
     ("POST", "/projects/{id}/photos", {"city": 403}),
+    ("POST", "/projects/{id}/photos/0", {"city": 403}),
+    ("POST", "/projects/{id}/photos/0/delete", {"city": 403}),
+    ("GET", "/projects/{id}/photos/0/thumb", {}),
     ("POST", "/projects/{id}/start", {"city": 403}),
     ("GET", "/api/projects/{id}", {}),
     ("GET", "/api/projects/{id}/documents/survey", {}),
@@ -159,6 +162,7 @@ ROUTES: list[tuple[str, str, dict[str, Any]]] = [
     ("GET", "/projects/{id}/review", {}),
     ("GET", "/projects/{id}/review/notice/document", {"street": 403}),
     ("POST", "/projects/{id}/review/notice", {"street": 403, "city": 403, "admin": 403}),
+    ("POST", "/projects/{id}/review/notice/submit", {"district": 403, "city": 403, "admin": 403}),
 ]
 IN_SCOPE_OK = {"GET": 200, "POST": 200}
 
@@ -173,6 +177,8 @@ GLOBAL_ROUTES: list[tuple[str, str, str, dict[str, int]]] = [
     ("GET", "/batch/forms", "/batch/forms", {"street": 200, "district": 200, "city": 404, "admin": 200}),
     ("POST", "/batch/forms", "/batch/forms", {"street": 400, "district": 400, "city": 404, "admin": 400}),
     ("GET", "/help", "/help", dict.fromkeys(ROLES, 200)),
+    ("GET", "/list.xlsx", "/list.xlsx", dict.fromkeys(ROLES, 200)),
+    ("POST", "/review/bulk", "/review/bulk", {"street": 404, "district": 400, "city": 403, "admin": 403}),
     ("GET", "/assign", "/assign", {"street": 404, "district": 200, "city": 200, "admin": 200}),
     ("POST", "/assign", "/assign", {"street": 404, "district": 302, "city": 302, "admin": 302}),
     ("GET", "/admin/users", "/admin/users", {"street": 404, "district": 404, "city": 404, "admin": 200}),
@@ -188,6 +194,11 @@ GLOBAL_ROUTES: list[tuple[str, str, str, dict[str, int]]] = [
     ("POST", "/account/password", "/account/password", dict.fromkeys(ROLES, 422)),  # no old password sent
 ]
 """Jobs of other accounts, and a district's reach in print jobs and uploads: tests/test_web_district.py."""
+
+
+def _has_photos(app: Flask, community: str) -> bool:
+    project = app.extensions["gaizao"]["store"].current().data.projects.get(community)
+    return project is not None and bool(project.photos)
 
 
 def _call(client: FlaskClient, method: str, path: str, token: str, version: str = "stale") -> int:
@@ -208,6 +219,12 @@ def test_every_route_answers_each_role_by_scope(app: Flask, name: str) -> None:
             expected = 409  # a save from a stale form: in scope, refused without change
         if pattern.endswith(("/form", "/roster", "/photos", "/start")) and method == "POST" and expected == 200:
             expected = 400  # no file sent: in scope, refused without change
+        if pattern.endswith(("/photos/0", "/photos/0/delete")) and method == "POST" and expected == 200:
+            expected = 422 if pattern.endswith("/0") else 400  # nothing filled in / not confirmed: nothing changed
+        if pattern.endswith("/thumb") and not _has_photos(app, OWN[name]):
+            expected = 404  # the community has no photo
+        if pattern.endswith("/notice/submit") and method == "POST" and expected == 200:
+            expected = 409  # the notice is not the one on the page (none sent), or cannot be made yet: nothing recorded
         if pattern.endswith("/review/notice") and method == "POST" and expected == 200:
             expected = 400  # neither 通过 nor 退回 chosen: in scope, nothing recorded
         got[(method, own)] = _call(client, method, own, token)
@@ -229,6 +246,7 @@ def test_every_route_is_in_the_matrix_or_public(app: Flask) -> None:
     covered = {re.sub(r"\{id\}", "<community_id>", p).replace("/survey", "/<kind>").replace("/notice", "/<kind>")
                for _, p, _ in ROUTES}
     covered |= {p.replace("/<kind>", "/<section>") for p in covered}
+    covered |= {p.replace("/photos/0", "/photos/<int:index>") for p in covered}
     covered |= {rule for _, _, rule, _ in GLOBAL_ROUTES}
     public = {"/login", "/login/second", "/logout", "/static/<path:filename>", "/", "/api/login", "/api/projects"}
     covered |= {rule for _, _, rule, _ in CITY_ROUTES}  # the bureaus' routes: tests/test_web_city.py

@@ -203,8 +203,12 @@ def test_a_district_print_job_is_its_own_district_and_only_its_owner_sees_it(
     assert state["state"] == "done", state
     assert [f["name"] for f in state["files"]] == ["东区-改造方案公示.docx"]
     assert state["total"] == state["done"] == 4
-    assert state["skipped"] == [{"reason": "缺少工程预算（预算项目）", "count": 2}]
+    assert [(s["reason"], s["count"], len(s["names"])) for s in state["skipped"]] == [
+        ("缺少工程预算（预算项目）", 2, 2)]
     page = district.get("/batch/prints").get_data(as_text=True)  # a reload finds the job and its link
+    skipped = state["skipped"][0]["names"]
+    names = {c.name for c in app.extensions["gaizao"]["store"].current().data.communities.values()}
+    assert set(skipped) <= names and "、".join(skipped) in page  # named, not just counted
     assert f"/batch/prints/{job}/files/0" in page and "东区各年度改造方案公示" in page
     bound = district.get(f"/batch/prints/{job}/files/0")
     assert bound.status_code == 200

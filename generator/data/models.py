@@ -764,6 +764,7 @@ class Photo(Record):
     kind: Literal["现状", "施工", "完工"] = Field(title="类别（现状、施工、完工）")
     date: dt.date | None = Field(default=None, title="拍摄日期")
     item: Text | None = Field(default=None, title="所示改造项目（分类表中的项目名称）")
+    original: Text | None = Field(default=None, title="上传时的文件名（经办人电脑上的原名，仅供查找）")
 
 
 class Project(Record):

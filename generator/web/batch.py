@@ -55,8 +55,8 @@ class PrintJob:
     total: int = 0
     files: list[tuple[str, Path]] = field(default_factory=list)
     """Each file made: its name and where it is kept."""
-    skipped: list[tuple[str, int]] = field(default_factory=list)
-    """Why communities were left out, and how many each."""
+    skipped: list[tuple[str, int, list[str]]] = field(default_factory=list)
+    """Why communities were left out, how many each, and their names."""
     error: str = ""
 
     @property
@@ -71,7 +71,7 @@ class PrintJob:
             "done": self.done, "total": self.total, "error": self.error,
             "files": [{"name": name, "url": url_for("batch.print_file", job_id=self.id, index=i)}
                       for i, (name, _) in enumerate(self.files)],
-            "skipped": [{"reason": r, "count": n} for r, n in self.skipped],
+            "skipped": [{"reason": r, "count": n, "names": names} for r, n, names in self.skipped],
         }
 
 
@@ -108,7 +108,7 @@ class PrintJobs:
         job = PrintJob(row["id"], row["owner"], row["kind"], row["district"], row["year"], row["street_office"],
                        bool(row["pdf"]), bool(row["layout"]), row["created"], row["state"], row["phase"],
                        row["done"], row["total"], [(name, self.folder / rel) for name, rel in json.loads(row["files"])],
-                       [(reason, n) for reason, n in json.loads(row["skipped"])], row["error"])
+                       [(s[0], s[1], s[2] if len(s) > 2 else []) for s in json.loads(row["skipped"])], row["error"])
         if job.state in ("queued", "running"):
             # No thread of this server runs it: the server stopped while it waited or ran.
             job.state, job.phase, job.error = "interrupted", "已中断", INTERRUPTED
@@ -171,10 +171,10 @@ class PrintJobs:
                 result = print_documents(data, out, job.kind, district=job.district, year=job.year,
                                          street_office=job.street_office, withheld=withheld,
                                          progress=cast(Any, progress), then=then, layout=job.layout)
-                counts: dict[str, int] = {}
+                names: dict[str, list[str]] = {}
                 for s in result.skipped:
-                    counts[s.reason] = counts.get(s.reason, 0) + 1
-                job.skipped = sorted(counts.items())
+                    names.setdefault(s.reason, []).append(s.target.community.name if s.target.community else "")
+                job.skipped = [(reason, len(n), n) for reason, n in sorted(names.items())]
                 for rel in result.paths.rels:
                     path = out / rel
                     if job.pdf:

@@ -287,6 +287,12 @@ def save_report_text(year: int, district: str) -> Any:
 # ---------------------------------------------------------------- the annual plan workbook
 
 
+@bp.app_context_processor
+def plan_helpers() -> dict[str, Any]:
+    """whole_programme(user): whether the navigation offers the annual plan upload."""
+    return {"whole_programme": whole_programme}
+
+
 def _plan_scope() -> None:
     if not whole_programme(g.user):
         abort(404)
@@ -341,7 +347,33 @@ def plan_preview() -> Any:
     changes = plan_changes(old, new)
     return render_template("plan.html", stage="preview", name=upload.filename, token=token, changes=changes,
                            by_year=result.by_year, rows=len(result.rows), carried=result.carried,
-                           base=file_version(root / "communities.yaml"))
+                           base=file_version(root / "communities.yaml"), approved=_approved_changed(old, new))
+
+
+def _approved_changed(old: list[Any], new: list[Any]) -> list[str]:
+    """Communities with an approved plan or notice that would print differently (or not at all)
+    once the upload is written: those reviews reopen."""
+    from generator.web.reviews import current_latest, printed_hash, reviews_of
+
+    latest = current_latest()
+    decided = {community_id for (community_id, _), d in latest.items() if d.decision == "pass"}
+    after = {c.id: c for c in new}
+    now = loaded()
+    out = []
+    for o in old:
+        if o.id not in decided or after.get(o.id) == o or o.id not in now.data.communities:
+            continue  # only an approval the upload touches is looked at again
+        data = replace(now.data, communities={**now.data.communities, o.id: after[o.id]}) if o.id in after else None
+        for review in reviews_of(now, latest, o.id):
+            if review.status != "pass":
+                continue
+            try:
+                reopens = data is None or printed_hash(now, data, o.id, review.kind) != review.content
+            except Exception:  # noqa: BLE001 - a paper the new row cannot make is a paper that changes
+                reopens = True
+            if reopens:
+                out.append(f"{o.name}（{review.kind_name}）")
+    return out
 
 
 @bp.route("/plan/apply", methods=["POST"])

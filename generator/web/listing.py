@@ -26,8 +26,14 @@ SORTS = {
     "households": "户数", "stage": "阶段", "problems": "问题数",
 }
 PROBLEMS = {"error": "有错误", "any": "有错误或警告", "none": "没有问题"}
+PROGRESS = {"started": "已开工", "finished": "已完工", "accepted": "已验收"}
+"""How far along, as the dashboard counts: at least this stage."""
+PROGRESS_FROM = {"started": "construction", "finished": "completed", "accepted": "accepted"}
+ORDER = {NO_PROJECT: -1, **{s: i for i, s in enumerate(STAGES)}}
+"""Each stage's place in the programme, a community without project data first."""
 STAGE_CHOICES = {NO_PROJECT: "尚无项目资料", **STAGE_NAMES}
-CHOICES = {"stage_choices": STAGE_CHOICES, "problem_choices": PROBLEMS, "sort_choices": SORTS}
+CHOICES = {"stage_choices": STAGE_CHOICES, "problem_choices": PROBLEMS, "sort_choices": SORTS,
+           "progress_choices": PROGRESS}
 """What the lists' filter form offers, passed to their templates."""
 
 
@@ -37,8 +43,10 @@ class Query:
 
     q: str = ""
     district: str = ""
+    street: str = ""
     year: int | None = None
     stage: str = ""
+    progress: str = ""
     review: str = ""
     problems: str = ""
     sort: str = "plan"
@@ -49,8 +57,8 @@ class Query:
     def args(self, **changes: Any) -> str:
         """This query (with changes) as a URL's query string, defaults left out."""
         query = replace(self, **changes)
-        values = {"q": query.q, "district": query.district, "year": query.year or "", "stage": query.stage,
-                  "review": query.review, "problems": query.problems,
+        values = {"q": query.q, "district": query.district, "street": query.street, "year": query.year or "",
+                  "stage": query.stage, "progress": query.progress, "review": query.review, "problems": query.problems,
                   "sort": "" if query.sort == "plan" else query.sort, "desc": "1" if query.desc else "",
                   "page": "" if query.page == 1 else query.page,
                   "per_page": "" if query.per_page == PER_PAGE else query.per_page}
@@ -71,8 +79,10 @@ def query_of(args: Mapping[str, str]) -> Query:
     return Query(
         q=args.get("q", "").strip()[:100],
         district=args.get("district", "").strip(),
+        street=args.get("street", "").strip(),
         year=_int(args.get("year"), None),
         stage=args.get("stage", "") if args.get("stage", "") in STAGE_CHOICES else "",
+        progress=args.get("progress", "") if args.get("progress", "") in PROGRESS else "",
         review=args.get("review", "").strip(),
         problems=args.get("problems", "") if args.get("problems", "") in PROBLEMS else "",
         sort=sort if sort in SORTS else "plan",
@@ -94,6 +104,9 @@ class Page:
     query: Query
     districts: list[str]
     years: list[int]
+    streets: list[str]
+    rows_all: list[Community]
+    """Every community that matched, in the list's order (what an export writes)."""
 
     @property
     def pages(self) -> int:
@@ -110,7 +123,7 @@ def _stage(now: Loaded, community_id: str) -> str:
 
 
 def _key(now: Loaded, sort: str) -> Callable[[Community], Any]:
-    order = {NO_PROJECT: -1, **{s: i for i, s in enumerate(STAGES)}}
+    order = ORDER
     keys: dict[str, Callable[[Community], Any]] = {
         "plan": lambda c: (c.year, c.seq),
         "name": lambda c: c.name,
@@ -135,15 +148,22 @@ def select(now: Loaded, user: User, query: Query,
                                      lambda: visible(user, now.data, scope.offices(now)))
     districts = sorted({c.district for c in mine}, key=list(now.data.districts).index)
     years = sorted({c.year for c in mine})
+    order = ORDER
+    streets = sorted({now.offices[c.id] for c in mine if now.offices.get(c.id)})
     words = query.q.lower().split()
-    filtered = words or query.district or query.year is not None or query.stage or query.problems
+    filtered = (words or query.district or query.street or query.year is not None or query.stage or query.progress
+                or query.problems)
     rows = [] if filtered else list(mine)
     for c in mine if filtered else ():
         if query.district and c.district != query.district:
             continue
+        if query.street and now.offices.get(c.id, "") != query.street:
+            continue
         if query.year is not None and c.year != query.year:
             continue
         if query.stage and _stage(now, c.id) != query.stage:
+            continue
+        if query.progress and order[_stage(now, c.id)] < order[PROGRESS_FROM[query.progress]]:
             continue
         if query.problems:
             errors, warnings = now.counts(c.id)
@@ -160,4 +180,4 @@ def select(now: Loaded, user: User, query: Query,
     if query.sort != "plan" or query.desc:
         rows.sort(key=_key(now, query.sort), reverse=query.desc)
     start = (query.page - 1) * query.per_page
-    return Page(rows[start:start + query.per_page], len(rows), len(mine), query, districts, years)
+    return Page(rows[start:start + query.per_page], len(rows), len(mine), query, districts, years, streets, rows)

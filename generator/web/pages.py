@@ -15,7 +15,7 @@ from generator.documents.kinds import KINDS
 from generator.output.pipeline import NO_PROJECT
 from generator.rules.findings import SEVERITY
 from generator.rules.funding import plan_funding, policy
-from generator.web import forms, listing
+from generator.web import forms, listing, photos
 from generator.web.permissions import allowed, visible
 from generator.web.reviews import STATUS_NAMES, current_gate, current_latest, reviews_of
 from generator.web.security import audit, community_or_404, loaded, login_required, note_personal_download, store
@@ -150,6 +150,7 @@ def project(community_id: str) -> Any:
         can_edit=p is not None and allowed(g.user, "edit", now.data, community_id, scope.offices(now)),
         may_form=allowed(g.user, "edit", now.data, community_id, scope.offices(now)),
         can_start=start.may_start(now, community_id),
+        photo_items=photos.item_choices(now.data, p),
         may_assign=start.may_assign(now, community_id),
         assigned="" if started else scope.table(now).get(community_id, ""), started=started,
         version=store().version(now, community_id),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from flask import Blueprint, abort, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, g, redirect, render_template, request, session, url_for
 
 from generator.documents.kinds import KINDS
 from generator.web import listing
@@ -16,11 +16,14 @@ from generator.web.reviews import (
     DECISIONS,
     REVIEWED,
     STATUS_NAMES,
+    SUBMISSIONS,
     Review,
     current_latest,
+    current_submissions,
     log,
     review_of,
     reviews_of,
+    waiting,
 )
 from generator.web.scope import offices
 from generator.web.security import audit, community_or_404, loaded, login_required, store
@@ -39,7 +42,11 @@ def review_helpers() -> dict[str, Any]:
             g.review_now = loaded()  # one look at the data folder per page, not one per row
         return reviews_of(g.review_now, current_latest(), community_id)
 
-    return {"review_status": review_status, "may": may}
+    def review_waiting(community_id: str) -> set[str]:
+        submitted = current_submissions()
+        return {r.kind for r in review_status(community_id) if waiting(r, submitted.get((community_id, r.kind)))}
+
+    return {"review_status": review_status, "review_waiting": review_waiting, "may": may}
 
 
 def _reviewable(now: Loaded, community_id: str, kind: str) -> Review:
@@ -74,8 +81,53 @@ def index() -> Any:
     query = replace(query, review=wanted)
     page = listing.select(now, g.user, query, review_filter(now))
     rows = [(c, now.offices.get(c.id, ""), reviews_of(now, latest, c.id)) for c in page.rows]
+    bulk = session.pop("bulk_review", None)
     return render_template("review_list.html", rows=rows, page=page, wanted=wanted, statuses=STATUS_NAMES,
-                           needs_review=now.data.programme.notice.needs_review, **listing.CHOICES)
+                           needs_review=now.data.programme.notice.needs_review, bulk=bulk,
+                           can_review=may(g.user, "review"), **listing.CHOICES)
+
+
+MAX_BULK = 200
+"""Documents passed by one press of 批量通过 (a page of the list at most)."""
+
+
+@bp.route("/review/bulk", methods=["POST"])
+@login_required
+def bulk_pass() -> Any:
+    """通过 on every ticked document, each as the reviewer saw it; those changed since or out of reach are
+    named and left as they are."""
+    if not may(g.user, "read-reviews"):
+        abort(404)
+    if not may(g.user, "review"):
+        abort(403, description="审核意见由县（区）住房城乡建设部门填写")
+    picked = request.form.getlist("pick")[:MAX_BULK]
+    if not picked:
+        abort(400, description="请先勾选要通过的文书")
+    now = loaded()
+    passed: list[str] = []
+    left: list[str] = []
+    for value in picked:
+        community_id, _, rest = value.partition(":")
+        kind, _, content = rest.partition(":")
+        community = now.data.communities.get(community_id)
+        if community is None or kind not in REVIEWED \
+                or not allowed(g.user, "edit", now.data, community_id, offices(now)):
+            left.append(f"{community.name if community else community_id}：不在本单位审核范围内")
+            continue
+        name = f"{community.name}{KINDS[kind].name}"
+        current = review_of(now, current_latest(), community_id, kind)
+        if not current.content or current.content != content:
+            left.append(f"{name}：在您打开列表之后已被修改或暂不能生成，未通过，请打开审核页查阅")
+            continue
+        if current.status == "pass":
+            continue
+        log().append(g.user.name, g.user.unit, community_id, kind, "pass", "", current.content)
+        audit().append(g.user.name, "review", community_id,
+                       [FieldChange(f"{KINDS[kind].name}审核", current.status_name, DECISIONS["pass"])],
+                       detail="批量通过")
+        passed.append(name)
+    session["bulk_review"] = {"passed": len(passed), "left": left[:50]}
+    return redirect(url_for("review.index") + "?" + request.form.get("back", ""), code=303)
 
 
 def _page(now: Loaded, community_id: str, error: str = "", status: int = 200) -> Any:
@@ -133,3 +185,26 @@ def decide(community_id: str, kind: str) -> Any:
     audit().append(g.user.name, "review", community_id,
                    [FieldChange(f"{name}审核", current.status_name, made.name)], detail=comment)
     return redirect(url_for("review.project", community_id=community_id))
+
+
+@bp.route("/projects/<community_id>/review/<kind>/submit", methods=["POST"])
+@login_required
+def submit(community_id: str, kind: str) -> Any:
+    """The street office marks the document, as it stands, ready for the district's review (again after
+    a 退回)."""
+    now = community_or_404(community_id, "edit")
+    if kind not in REVIEWED:
+        abort(404)
+    if g.user.role != "street":
+        abort(403, description="由街道办事处提交县（区）审核")
+    current = _reviewable(now, community_id, kind)
+    name = KINDS[kind].name
+    if request.form.get("content", "") != current.content:
+        abort(409, description=f"{name}在您打开页面之后已被修改，未提交；请刷新小区页面核对后再提交。")
+    if current.status == "pass":
+        abort(409, description=f"{name}已审核通过，无需再提交。")
+    act = "resubmit" if current.latest is not None and current.latest.decision == "return" else "submit"
+    log().append(g.user.name, g.user.unit, community_id, kind, act, "", current.content)
+    audit().append(g.user.name, "review-submit", community_id,
+                   [FieldChange(f"{name}审核", current.status_name, SUBMISSIONS[act])])
+    return redirect(url_for("pages.project", community_id=community_id, submitted=kind) + "#review", code=303)

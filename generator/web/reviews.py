@@ -24,6 +24,8 @@ from generator.web.store import Availability, Loaded, documents_of
 REVIEWED = ("plan", "notice")
 """The documents a district bureau reviews, in workflow order."""
 DECISIONS = {"pass": "通过", "return": "退回"}
+SUBMISSIONS = {"submit": "提交审核", "resubmit": "已按意见修改，请复审"}
+"""What a street office records in the same log: the paper is ready for the district to review."""
 Status = Literal["none", "pass", "return", "stale", "unavailable"]
 STATUS_NAMES: dict[str, str] = {
     "none": "待审核", "pass": "通过", "return": "退回", "stale": "已修改，待重新审核", "unavailable": "尚不能生成",
@@ -50,7 +52,7 @@ class Decision:
 
     @property
     def name(self) -> str:
-        return DECISIONS[self.decision]
+        return {**DECISIONS, **SUBMISSIONS}[self.decision]
 
 
 DECISION_FIELDS = tuple(f.name for f in fields(Decision))
@@ -97,7 +99,19 @@ class ReviewLog:
 
     def latest(self) -> dict[tuple[str, str], Decision]:
         """The last decision on each (community, kind)."""
-        rows = self.db.rows("SELECT * FROM reviews WHERE id IN (SELECT max(id) FROM reviews GROUP BY community, kind)")
+        return self._latest(tuple(DECISIONS))
+
+    def submissions(self) -> dict[tuple[str, str], Decision]:
+        """The last submission of each (community, kind) that no decision has followed yet."""
+        return self._latest(tuple(SUBMISSIONS), "AND id > coalesce((SELECT max(d.id) FROM reviews d WHERE "
+                            "d.community = reviews.community AND d.kind = reviews.kind AND d.decision IN (?, ?)), 0)",
+                            tuple(DECISIONS))
+
+    def _latest(self, acts: tuple[str, ...], unless: str = "", more: tuple[str, ...] = ()) -> dict[
+            tuple[str, str], Decision]:
+        marks = ", ".join("?" * len(acts))
+        rows = self.db.rows(f"SELECT * FROM reviews WHERE id IN (SELECT max(id) FROM reviews WHERE decision IN "
+                            f"({marks}) GROUP BY community, kind) {unless}", *acts, *more)
         return {(r["community"], r["kind"]): Decision(*(r[f] for f in DECISION_FIELDS)) for r in rows}
 
 
@@ -112,6 +126,20 @@ def current_latest() -> dict[tuple[str, str], Decision]:
         g.review_latest = log().latest()
     latest: dict[tuple[str, str], Decision] = g.review_latest
     return latest
+
+
+def current_submissions() -> dict[tuple[str, str], Decision]:
+    """The last submission of each document, read once per request."""
+    if "review_submitted" not in g:
+        g.review_submitted = log().submissions()
+    submitted: dict[tuple[str, str], Decision] = g.review_submitted
+    return submitted
+
+
+def waiting(review: Review, submitted: Decision | None) -> bool:
+    """Whether the street office has submitted the document as it stands (no decision has followed:
+    submissions() gives only those)."""
+    return submitted is not None and submitted.content == review.content and review.status != "pass"
 
 
 def current_gate(now: Loaded, community_id: str, documents: list[Availability]) -> list[Availability]:
@@ -200,11 +228,17 @@ def content_of(now: Loaded, community_id: str, kind: str) -> str:
         available = next(a for a in documents_of(now, community_id) if a.kind.key == kind)
         if available.reason is not None:
             return ""
-        context = KINDS[kind].context(now.data, community_target(now.data, community_id))
-        used = used_paths(now, kind, now.data.communities[community_id].district)
-        return data_hash({kind: {".".join(p): _value_at(context, p) for p in sorted(used)}})
+        return printed_hash(now, now.data, community_id, kind)
 
     return str(now.memo(f"content-{kind}", community_id, make))
+
+
+def printed_hash(now: Loaded, data: Any, community_id: str, kind: str) -> str:
+    """The hash of the values a kind's template prints for a community, made from a data set (the
+    one served, or one with a changed plan row, to see whether a change would reopen a review)."""
+    context = KINDS[kind].context(data, community_target(data, community_id))
+    used = used_paths(now, kind, data.communities[community_id].district)
+    return data_hash({kind: {".".join(p): _value_at(context, p) for p in sorted(used)}})
 
 
 def legacy_content_of(now: Loaded, community_id: str, kind: str) -> str:

@@ -24,6 +24,10 @@
     });
     list(result.querySelector(".skipped"), job.skipped, function (li, s) {
       li.textContent = "未收录" + s.count + "个小区：" + s.reason;
+      if (s.names && s.names.length) {
+        var names = document.createElement("div"); names.className = "sub names";
+        names.textContent = s.names.join("、"); li.appendChild(names);
+      }
     });
   }
   function ended(state) { return state === "done" || state === "failed" || state === "interrupted"; }
