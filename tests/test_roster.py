@@ -295,3 +295,17 @@ def test_a_formula_typed_into_the_roster_is_refused_naming_its_cell(data_dir: Pa
     wb.save(book)
     with pytest.raises(DataError, match="第3行“户主姓名”列：是公式（=A3&B3），请改为数值"):
         import_roster(book, data_dir, "renhe-06")
+
+
+@pytest.mark.skipif(not hasattr(Path, "symlink_to"), reason="no symbolic links here")
+def test_a_roster_linking_out_of_the_data_folder_is_refused_unread(tmp_path: Path) -> None:
+    root = tmp_path / "data"
+    shutil.copytree(BUNDLED_DATA, root)
+    secret = tmp_path / "secret.csv"
+    secret.write_text("root:x:0:0:root:/root:/bin/bash\n", encoding="utf-8")
+    roster = root / "rosters" / "dongqu-01.csv"
+    roster.unlink()
+    roster.symlink_to(secret)
+    result = CliRunner().invoke(main, ["--data", str(root), "validate"])
+    assert result.exit_code != 0
+    assert "链接到数据文件夹以外" in result.output and "root:x" not in result.output

@@ -6,7 +6,7 @@ import datetime as dt
 import io
 from typing import Any
 
-from flask import Blueprint, g, request
+from flask import Blueprint, abort, g, request
 
 from generator.data.models import STAGE_NAMES
 from generator.render.cells import put
@@ -48,6 +48,8 @@ def workbook(now: Loaded, page: listing.Page) -> bytes:
 @login_required
 def communities() -> Any:
     """The account's communities under the list's filters, all pages, as a workbook."""
+    if not g.user.role:  # the three administrators see project data only through a business role
+        abort(404)
     now = loaded()
     query = listing.query_of(request.args)
     page = listing.select(now, g.user, query, review_filter(now))
