@@ -109,12 +109,12 @@ def create_app(data_dir: Path | None = None, instance: Path | None = None,
     }
 
     from generator.render.filters import yuan
-    from generator.web import admin, api, auth, batch, city, edit, pages, photos, review, roster, security, start
+    from generator.web import admin, api, auth, batch, city, edit, pages, photos, review, roster, security, start, votes
 
     security.install(app)
     app.jinja_env.filters["money"] = yuan
     for blueprint in (auth.bp, pages.bp, edit.bp, photos.bp, api.bp, roster.bp, review.bp, batch.bp, admin.bp,
-                      city.bp, start.bp):
+                      city.bp, start.bp, votes.bp):
         app.register_blueprint(blueprint)
 
     @app.after_request
