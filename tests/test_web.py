@@ -163,6 +163,7 @@ ROUTES: list[tuple[str, str, dict[str, Any]]] = [
 IN_SCOPE_OK = {"GET": 200, "POST": 200}
 
 VOTE = "/projects/dongqu-01/votes/dongqu-01-dianti-1-2"
+SURVEY = "/projects/dongqu-01/satisfaction/dongqu-01-2018"
 GLOBAL_ROUTES: list[tuple[str, str, str, dict[str, int]]] = [
     # (method, path, its rule, status by role) of the routes that name no community
     ("GET", "/review", "/review", {"street": 404, "district": 200, "city": 200, "admin": 200}),
@@ -195,6 +196,12 @@ GLOBAL_ROUTES: list[tuple[str, str, str, dict[str, int]]] = [
     ("GET", VOTE + "/ballots.xlsx", "/projects/<community_id>/votes/<vote_id>/ballots.xlsx",
      {"street": 200, "district": 403, "city": 403, "admin": 403}),
     ("POST", VOTE + "/ballots", "/projects/<community_id>/votes/<vote_id>/ballots",
+     {"street": 400, "district": 403, "city": 403, "admin": 403}),  # no file sent
+    ("GET", SURVEY, "/projects/<community_id>/satisfaction/<survey_id>",
+     {"street": 200, "district": 200, "city": 200, "admin": 200}),
+    ("GET", SURVEY + "/answers.xlsx", "/projects/<community_id>/satisfaction/<survey_id>/answers.xlsx",
+     {"street": 200, "district": 403, "city": 403, "admin": 403}),
+    ("POST", SURVEY + "/answers", "/projects/<community_id>/satisfaction/<survey_id>/answers",
      {"street": 400, "district": 403, "city": 403, "admin": 403}),  # no file sent
 ]
 """Jobs of other accounts, and a district's reach in print jobs and uploads: tests/test_web_district.py."""
@@ -231,7 +238,7 @@ def test_every_route_answers_each_role_by_scope(app: Flask, name: str) -> None:
         want[(method, missing)] = 404
     for method, path, _, by_role in GLOBAL_ROUTES:
         got[(method, path)] = _call(client, method, path, token)
-        want[(method, path)] = 404 if path.startswith(VOTE) and OTHER.get(name) == "dongqu-01" else (
+        want[(method, path)] = 404 if path.startswith((VOTE, SURVEY)) and OTHER.get(name) == "dongqu-01" else (
             by_role[ACCOUNTS[name][0]])
     assert got == want
 

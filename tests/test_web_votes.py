@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 import io
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import openpyxl
@@ -14,6 +16,9 @@ from generator.web.audit import AuditLog
 from tests.webapp import csrf, login, make_app, make_instance
 
 VOTE = "/projects/dongqu-01/votes/dongqu-01-dianti-1-2"
+SURVEY = "/projects/dongqu-01/satisfaction/dongqu-01-2018"
+SCORES = {"满意": 100, "基本满意": 80, "一般": 60, "不满意": 0}
+"""The bundled survey's scale (data/satisfaction/dongqu-01-2018.yaml)."""
 
 
 @pytest.fixture
@@ -123,5 +128,58 @@ def test_the_ballot_workbook_goes_out_and_comes_back(fresh: tuple[Flask, Path, P
     r = client.post(VOTE + "/ballots", data={"csrf_token": token, "ballots": (io.BytesIO(out.getvalue()), "票.xlsx")},
                     content_type="multipart/form-data")
     page = r.get_data(as_text=True)
-    assert r.status_code == 422 and f"第{row}行" in page and "表决票登记表" in page and "/tmp" not in page
+    assert r.status_code == 422 and f"“票.xlsx” 工作表“表决票” 第{row}行“签署人”列" in page
+    assert "没有记录授权委托书" in page
+    assert str(data.parent) not in page and "未保存" in page
     assert csv.read_bytes() == before
+
+
+def _expected(path: Path) -> tuple[int, Decimal, int]:
+    """Questionnaires, overall score and satisfied answers counted straight from the answers file."""
+    rows = [r for r in csv.reader(path.read_text(encoding="utf-8-sig").splitlines()) if r and not r[0].startswith("#")]
+    answers = [a for r in rows[1:] for a in r[3:] if a]
+    mean = (Decimal(sum(SCORES[a] for a in answers)) / len(answers)).quantize(Decimal("0.01"), ROUND_HALF_UP)
+    return len(rows) - 1, mean, sum(1 for a in answers if a in ("满意", "基本满意"))
+
+
+def test_the_survey_page_shows_the_tally_and_takes_answers(fresh: tuple[Flask, Path, Path]) -> None:
+    app, data, instance = fresh
+    answers = data / "satisfaction" / "dongqu-01-2018.csv"
+    returned, score, _ = _expected(answers)
+    project = _client(app, "dongqu").get("/projects/dongqu-01").get_data(as_text=True)
+    assert f'href="{SURVEY}"' in project and "居民满意度调查（2018年12月）" in project
+    district = _client(app, "dongqu").get(SURVEY).get_data(as_text=True)
+    assert f"收回问卷{returned}份" in district and f'<b class="survey-score">{score}</b>' in district
+    assert "改造内容" in district and "长效管理" in district and "下载预填的答卷登记表" not in district
+    assert _client(app, "dongqu").get(SURVEY + "/answers.xlsx").status_code == 403
+    client = _client(app, "bcg")
+    r = client.get(SURVEY + "/answers.xlsx")
+    assert r.status_code == 200
+    wb = openpyxl.load_workbook(io.BytesIO(r.data))
+    ws = wb["满意度调查"]
+    heads = [c.value for c in ws[2]]
+    first = heads.index("第1题") + 1
+    empty = next(i for i in range(3, ws.max_row + 1) if all(ws.cell(i, c).value is None
+                                                            for c in range(first, len(heads) + 1)))
+    for col in range(first, len(heads) + 1):
+        ws.cell(empty, col, "不满意")
+    out = io.BytesIO()
+    wb.save(out)
+    token = csrf(client, SURVEY)
+    r = client.post(SURVEY + "/answers", data={"csrf_token": token, "answers": (io.BytesIO(out.getvalue()), "答.xlsx")},
+                    content_type="multipart/form-data", follow_redirects=True)
+    page = r.get_data(as_text=True)
+    returned2, score2, _ = _expected(answers)
+    assert r.status_code == 200 and "已导入答卷" in page and returned2 == returned + 1 and score2 < score
+    assert f"收回问卷{returned2}份" in page and f'<b class="survey-score">{score2}</b>' in page
+    assert answers.read_text(encoding="utf-8-sig").startswith("# 示例数据")
+    before = answers.read_bytes()
+    ws.cell(empty, first, "很好")  # not one of the scale's answers
+    out = io.BytesIO()
+    wb.save(out)
+    r = client.post(SURVEY + "/answers", data={"csrf_token": token, "answers": (io.BytesIO(out.getvalue()), "答.xlsx")},
+                    content_type="multipart/form-data")
+    page = r.get_data(as_text=True)
+    assert r.status_code == 422 and f"“答.xlsx” 工作表“满意度调查” 第{empty}行“第1题”列" in page
+    assert answers.read_bytes() == before
+    assert [e.action for e in AuditLog(instance).events("dongqu-01")][-2:] == ["survey-download", "save"]

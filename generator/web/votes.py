@@ -24,18 +24,30 @@ bp = Blueprint("votes", __name__)
 
 @bp.app_context_processor
 def votes_panel() -> dict[str, Any]:
-    """The community's votes for the project page's links."""
+    """The community's votes and satisfaction surveys, for the project page's links."""
 
     def community_votes(community_id: str) -> list[tuple[str, str]]:
+        from generator.documents.satisfaction import surveys_of
         from generator.documents.votes import votes_of
 
         data = store().current().data
-        return [(v, data.votes[v].matter) for v in votes_of(data, community_id) if community_id in data.rosters]
+        links = [(url_for("votes.survey_page", community_id=community_id, survey_id=s),
+                  f"居民满意度调查（{data.satisfaction[s].date:%Y年%m月}）") for s in surveys_of(data, community_id)]
+        if community_id in data.rosters:
+            links[:0] = [(url_for("votes.vote_page", community_id=community_id, vote_id=v),
+                          f"业主表决：{data.votes[v].matter}") for v in votes_of(data, community_id)]
+        return links
 
     return {"community_votes": community_votes}
 
+
 _FIELDS = tuple(name for name, _ in BALLOT_COLUMNS if name not in ("building", "unit", "room"))
 _TITLES = dict(BALLOT_COLUMNS)
+
+
+def _named(exc: DataError, path: Path, name: str) -> list[str]:
+    """An upload's problems by sheet, row and column, the file called by the name the clerk gave it."""
+    return [str(p).replace(str(path), f"“{name}”") for p in exc.problems]
 
 
 def _vote_or_404(community_id: str, vote_id: str, action: str = "view") -> Any:
@@ -200,11 +212,10 @@ def vote_upload(community_id: str, vote_id: str) -> Any:
             path = Path(tmp) / "表决票.xlsx"  # the client's file name is shown, never used as a path
             path.write_bytes(raw)
             try:
-                ballots, _, meta = read_ballot_workbook(path)
-                result = store_ballots(st.current().data, ballots, "表决票登记表", meta, vote_id)
+                ballots, where, meta = read_ballot_workbook(path)
+                result = store_ballots(st.current().data, ballots, where, meta, vote_id)
             except DataError as exc:
-                problems = [(f"{p.field}：{p.problem}" if p.field else p.problem).replace(str(path), "表决票登记表")
-                            for p in exc.problems]
+                problems = _named(exc, path, upload.filename)
             else:
                 written = result.changed
                 if written:
@@ -214,3 +225,89 @@ def vote_upload(community_id: str, vote_id: str) -> Any:
     if problems:
         return _page(community_id, vote_id, problems=problems, status=422)
     return redirect(url_for("votes.vote_page", community_id=community_id, vote_id=vote_id, saved=1))
+
+
+def _survey_or_404(community_id: str, survey_id: str, action: str = "view") -> Any:
+    now = community_or_404(community_id, action)  # type: ignore[arg-type]
+    survey = now.data.satisfaction.get(survey_id)
+    if survey is None or survey.community != community_id:
+        abort(404)
+    return now
+
+
+def _survey_page(community_id: str, survey_id: str, problems: list[str] | None = None, notice: str = "",
+                 status: int = 200) -> Any:
+    from generator.render.filters import percent
+    from generator.rules.satisfaction import tally
+
+    data = store().current().data
+    survey = data.satisfaction[survey_id]
+    order = [a.text for a in survey.scale]
+    figures = tally(data, survey_id) if survey_id in data.responses else None
+    return render_template(
+        "votes_satisfaction.html", community=data.communities[community_id], survey=survey, survey_id=survey_id,
+        order=order, tally=figures, can_write=_writer(data, community_id), problems=problems or [],
+        notice=notice, percent=percent,
+    ), status
+
+
+@bp.route("/projects/<community_id>/satisfaction/<survey_id>")
+@login_required
+def survey_page(community_id: str, survey_id: str) -> Any:
+    """The survey's tally by group and by question, and its answers workbook out and in."""
+    _survey_or_404(community_id, survey_id)
+    return _survey_page(community_id, survey_id, notice=request.args.get("saved", "") and "已导入答卷")
+
+
+@bp.route("/projects/<community_id>/satisfaction/<survey_id>/answers.xlsx")
+@login_required
+def survey_workbook(community_id: str, survey_id: str) -> Any:
+    """The answers workbook `gaizao satisfaction export` makes, for the street office only (households named)."""
+    from generator.intake.satisfaction_io import answers_workbook
+    from generator.web.pages import download
+
+    now = _survey_or_404(community_id, survey_id, "edit")
+    if g.user.role != "street":
+        abort(403, description="答卷登记表含户主姓名，只由小区所属街道办事处下载")
+    payload, _ = answers_workbook(now.data, survey_id)
+    audit().append(g.user.name, "survey-download", community_id, detail=f"调查“{survey_id}”答卷登记表")
+    return download(f"{survey_id}-满意度调查.xlsx", payload)
+
+
+@bp.route("/projects/<community_id>/satisfaction/<survey_id>/answers", methods=["POST"])
+@login_required
+def survey_upload(community_id: str, survey_id: str) -> Any:
+    """A filled answers workbook replaces the survey's answers, checked as `gaizao satisfaction import` checks it."""
+    from generator.intake.satisfaction_io import read_answers_workbook, store_answers
+    from generator.intake.workbook_safety import not_xlsx
+
+    _survey_or_404(community_id, survey_id, "edit")
+    if g.user.role != "street":
+        abort(403, description="答卷由小区所属街道办事处上传，您的账户只能查看")
+    upload = request.files.get("answers")
+    if upload is None or not upload.filename:
+        abort(400, description="请选择要上传的答卷登记表（.xlsx）")
+    raw = upload.read()
+    why = not_xlsx(Path("答卷.xlsx"), raw)
+    problems: list[str] = [why] if why else []
+    written = False
+    if not why:
+        st = store()
+        with tempfile.TemporaryDirectory() as tmp, st.save_lock:
+            path = Path(tmp) / "答卷.xlsx"  # the client's file name is shown, never used as a path
+            path.write_bytes(raw)
+            data = st.current().data
+            try:
+                _, responses, where = read_answers_workbook(path, data, survey_id)
+                result = store_answers(data, survey_id, responses, where)
+            except DataError as exc:
+                problems = _named(exc, path, upload.filename)
+            else:
+                written = result.changed
+                if written:
+                    audit().append(g.user.name, "save", community_id,
+                                   detail=f"调查“{survey_id}”答卷 {upload.filename}（{result.rows}份）")
+    record_upload(community_id, "满意度调查答卷", upload.filename, raw, problems, written)
+    if problems:
+        return _survey_page(community_id, survey_id, problems=problems, status=422)
+    return redirect(url_for("votes.survey_page", community_id=community_id, survey_id=survey_id, saved=1))
