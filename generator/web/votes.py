@@ -5,6 +5,7 @@ checks of `gaizao vote export/import`."""
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +49,36 @@ _TITLES = dict(BALLOT_COLUMNS)
 def _named(exc: DataError, path: Path, name: str) -> list[str]:
     """An upload's problems by sheet, row and column, the file called by the name the clerk gave it."""
     return [str(p).replace(str(path), f"“{name}”") for p in exc.problems]
+
+
+def _take_upload(community_id: str, field: str, what: str, detail: str, unit: str,
+                 take: Callable[[Path, DataSet], Any]) -> list[str]:
+    """Check and store an uploaded workbook under the writer lock; the problems by sheet, row and column, or []."""
+    from generator.intake.workbook_safety import not_xlsx
+
+    upload = request.files.get(field)
+    if upload is None or not upload.filename:
+        abort(400, description=f"请选择要上传的{what}登记表（.xlsx）")
+    raw = upload.read()
+    why = not_xlsx(Path(f"{what}.xlsx"), raw)  # judged by content, whatever the name says
+    problems: list[str] = [why] if why else []
+    written = False
+    if not why:
+        st = store()
+        with tempfile.TemporaryDirectory() as tmp, st.save_lock:
+            path = Path(tmp) / f"{what}.xlsx"  # the client's file name is shown, never used as a path
+            path.write_bytes(raw)
+            try:
+                result = take(path, st.current().data)
+            except DataError as exc:
+                problems = _named(exc, path, upload.filename)
+            else:
+                written = result.changed
+                if written:
+                    audit().append(g.user.name, "save", community_id,
+                                   detail=f"{detail} {upload.filename}（{result.rows}{unit}）")
+    record_upload(community_id, what, upload.filename, raw, problems, written)
+    return problems
 
 
 def _vote_or_404(community_id: str, vote_id: str, action: str = "view") -> Any:
@@ -194,34 +225,14 @@ def vote_workbook(community_id: str, vote_id: str) -> Any:
 def vote_upload(community_id: str, vote_id: str) -> Any:
     """A filled ballot workbook replaces the vote's ballots, checked as `gaizao vote import` checks it."""
     from generator.intake.ballots_io import read_ballot_workbook, store_ballots
-    from generator.intake.workbook_safety import not_xlsx
-
     _vote_or_404(community_id, vote_id, "edit")
     if g.user.role != "street":
         abort(403, description="表决票由小区所属街道办事处上传，您的账户只能查看")
-    upload = request.files.get("ballots")
-    if upload is None or not upload.filename:
-        abort(400, description="请选择要上传的表决票登记表（.xlsx）")
-    raw = upload.read()
-    why = not_xlsx(Path("表决票.xlsx"), raw)
-    problems: list[str] = [why] if why else []
-    written = False
-    if not why:
-        st = store()
-        with tempfile.TemporaryDirectory() as tmp, st.save_lock:
-            path = Path(tmp) / "表决票.xlsx"  # the client's file name is shown, never used as a path
-            path.write_bytes(raw)
-            try:
-                ballots, where, meta = read_ballot_workbook(path)
-                result = store_ballots(st.current().data, ballots, where, meta, vote_id)
-            except DataError as exc:
-                problems = _named(exc, path, upload.filename)
-            else:
-                written = result.changed
-                if written:
-                    audit().append(g.user.name, "save", community_id,
-                                   detail=f"表决“{vote_id}”表决票 {upload.filename}（{result.rows}张）")
-    record_upload(community_id, "表决票", upload.filename, raw, problems, written)
+    def take(path: Path, data: DataSet) -> Any:
+        ballots, where, meta = read_ballot_workbook(path)
+        return store_ballots(data, ballots, where, meta, vote_id)
+
+    problems = _take_upload(community_id, "ballots", "表决票", f"表决“{vote_id}”表决票", "张", take)
     if problems:
         return _page(community_id, vote_id, problems=problems, status=422)
     return redirect(url_for("votes.vote_page", community_id=community_id, vote_id=vote_id, saved=1))
@@ -279,35 +290,14 @@ def survey_workbook(community_id: str, survey_id: str) -> Any:
 def survey_upload(community_id: str, survey_id: str) -> Any:
     """A filled answers workbook replaces the survey's answers, checked as `gaizao satisfaction import` checks it."""
     from generator.intake.satisfaction_io import read_answers_workbook, store_answers
-    from generator.intake.workbook_safety import not_xlsx
-
     _survey_or_404(community_id, survey_id, "edit")
     if g.user.role != "street":
         abort(403, description="答卷由小区所属街道办事处上传，您的账户只能查看")
-    upload = request.files.get("answers")
-    if upload is None or not upload.filename:
-        abort(400, description="请选择要上传的答卷登记表（.xlsx）")
-    raw = upload.read()
-    why = not_xlsx(Path("答卷.xlsx"), raw)
-    problems: list[str] = [why] if why else []
-    written = False
-    if not why:
-        st = store()
-        with tempfile.TemporaryDirectory() as tmp, st.save_lock:
-            path = Path(tmp) / "答卷.xlsx"  # the client's file name is shown, never used as a path
-            path.write_bytes(raw)
-            data = st.current().data
-            try:
-                _, responses, where = read_answers_workbook(path, data, survey_id)
-                result = store_answers(data, survey_id, responses, where)
-            except DataError as exc:
-                problems = _named(exc, path, upload.filename)
-            else:
-                written = result.changed
-                if written:
-                    audit().append(g.user.name, "save", community_id,
-                                   detail=f"调查“{survey_id}”答卷 {upload.filename}（{result.rows}份）")
-    record_upload(community_id, "满意度调查答卷", upload.filename, raw, problems, written)
+    def take(path: Path, data: DataSet) -> Any:
+        _, responses, where = read_answers_workbook(path, data, survey_id)
+        return store_answers(data, survey_id, responses, where)
+
+    problems = _take_upload(community_id, "answers", "满意度调查答卷", f"调查“{survey_id}”答卷", "份", take)
     if problems:
         return _survey_page(community_id, survey_id, problems=problems, status=422)
     return redirect(url_for("votes.survey_page", community_id=community_id, survey_id=survey_id, saved=1))
