@@ -346,6 +346,7 @@ def report_context(data: DataSet, year: int, district: str | None = None) -> dic
             for name in data.districts
         ]
     illustrative = any(r.illustrative for r in rows)
+    satisfaction = district_satisfaction(data, year, district)
     return {
         "year": year,
         "pilot": pilot,
@@ -362,7 +363,9 @@ def report_context(data: DataSet, year: int, district: str | None = None) -> dic
         "charts": _charts(say, targets, plan_values, sums, funding_total, prog.parties.ordered(),
                           target_label),
         # the residents' satisfaction survey's figure, for a city's template to print (None without one)
-        "satisfaction": district_satisfaction(data, year, district),
+        "satisfaction": satisfaction,
+        "satisfaction_text": say("report.satisfaction", year=year, communities=satisfaction["communities"],
+                                 score=satisfaction["score"], rate=satisfaction["rate_text"]) if satisfaction else "",
         "districts": district_rows,
         "district_total": _district_row(CITY, t, rows),
         "projects": projects,

@@ -129,6 +129,11 @@ def import_answers(workbook: Path, data_dir: Path | None, survey_id: str | None 
     """Replace the survey's answers by the workbook's, after every check; unchanged on any problem."""
     data = load(data_dir or BUNDLED_DATA)
     survey_id, responses, where = read_answers_workbook(workbook, data, survey_id)
+    return store_answers(data, survey_id, responses, where)
+
+
+def store_answers(data: DataSet, survey_id: str, responses: Responses, where: str) -> BallotFile:
+    """Check answers read from a workbook against the survey and the roster and write them; on a problem DataError."""
     trial = replace(data, responses={**data.responses, survey_id: responses})
     problems = [Problem(where, message, field=f"第{row}行“{column}”列")
                 for _, row, column, message in issues(trial, survey_id)]

@@ -123,12 +123,13 @@ def create_app(data_dir: Path | None = None, instance: Path | None = None,
         roster,
         security,
         start,
+        votes,
     )
 
     security.install(app)
     app.jinja_env.filters["money"] = yuan
     for blueprint in (auth.bp, pages.bp, edit.bp, photos.bp, api.bp, roster.bp, review.bp, batch.bp, admin.bp,
-                      city.bp, start.bp, exports.bp):
+                      city.bp, start.bp, exports.bp, votes.bp):
         app.register_blueprint(blueprint)
 
     @app.after_request
