@@ -29,6 +29,8 @@ from generator.output.writer import JOURNAL, LOCK, MANIFEST, sha256
 from tests.bad_inputs.make_workbooks import plan_table
 from tests.helpers import DataDir
 
+pytestmark = pytest.mark.slow  # fault injection: kills, hangs, full disks (`-m "not slow"` skips them)
+
 ROOT = Path(__file__).resolve().parent.parent
 ALL_DOCUMENTS = 143
 """Documents of the bundled data (tests/test_build.py checks the kinds and the folders)."""

@@ -105,6 +105,7 @@ print(json.dumps({"code": code, "seconds": time.monotonic() - start,
 """
 
 
+@pytest.mark.slow
 def test_a_hundred_thousand_communities_validate_in_bounded_time_and_memory(tmp_path: Path) -> None:
     dd = DataDir(tmp_path / "data")
     dd.path("communities.yaml").write_text(plan_rows(100_000), encoding="utf-8")

@@ -26,6 +26,8 @@ from generator.output.pipeline import Selection, build
 from generator.output.writer import Output, sha256
 from tests.helpers import DataDir
 
+pytestmark = pytest.mark.slow  # fault injection: kills, hangs, full disks (`-m "not slow"` skips them)
+
 FAKE = Path(__file__).with_name("fake_soffice.py")
 SIX = [arg for key in ("application", "plan", "budget", "notice", "acceptance", "survey-tally")
        for arg in ("--kind", key)]
