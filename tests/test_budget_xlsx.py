@@ -361,6 +361,7 @@ def assert_matches(ws: Worksheet, data: DataSet) -> None:
         for key, amount in funding.by_party.items():  # every paying party the table lists, as the table has it
             if amount:  # its share as the table prints it: plain rounding of amount ÷ total
                 share = (amount / funding.total * 100).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+                share = share.copy_abs() if share.is_zero() else share  # a sheet has no -0.00
                 assert f"{names[key]}{amount:,.2f}元，占预算总额的{share}%" in told, (key, told)
         assert f"预算总额{funding.total:,.2f}元所得" in told
     pipes = [lf for lf in funding.lines if lf.rule == "pipeline"]

@@ -233,8 +233,9 @@ def cells(household: Household) -> list[str]:
 
 def read_csv(path: Path) -> Roster:
     """Read a roster file; DataError naming the file, row and column of every problem."""
-    if not path.resolve().is_relative_to(path.parent.parent.resolve()):
+    if path.is_file() and not path.resolve().is_relative_to(path.parent.parent.resolve()):
         # a link to a file outside the data folder is not read: its first line would be quoted back
+        # (devices and pipes are not regular files: read_bytes names them as such)
         raise DataError([Problem(path, "链接到数据文件夹以外的文件，已拒绝；请把名册文件本身放进 rosters 文件夹")])
     try:
         text = read_bytes(path).decode("utf-8-sig")
