@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from generator.data.roster import mask_name, mask_phone
 from generator.web.audit import FieldChange
 
-PERSONAL = ("户主姓名", "联系电话")
+PERSONAL = ("户主姓名", "联系电话", "代理人姓名")
 """The roster columns that name or reach a resident (the change's field ends with one of them)."""
 
 

@@ -17,6 +17,7 @@ from generator.data.votes import BALLOT_COLUMNS, CHOICES, SIGNERS, Ballot, Ballo
 from generator.errors import DataError
 from generator.web.audit import FieldChange
 from generator.web.permissions import allowed
+from generator.web.privacy import masked
 from generator.web.scope import offices
 from generator.web.security import audit, community_or_404, login_required, record_upload, store
 
@@ -196,9 +197,7 @@ def vote_ballot(community_id: str, vote_id: str) -> Any:
         after = mine[0] if mine else None
         old, new = _text(before), _text(after)
         # the audit log is read beyond the street office: a proxy's name masked like a resident's
-        changes = [FieldChange(f"表决票.{_TITLES[n]}", *((mask_name(old[n]), mask_name(new[n])) if n == "proxy"
-                                                      else (old[n], new[n])))
-                   for n in _FIELDS if old[n] != new[n]]
+        changes = masked([FieldChange(f"表决票.{_TITLES[n]}", old[n], new[n]) for n in _FIELDS if old[n] != new[n]])
         if result.changed and changes:
             audit().append(g.user.name, "save", community_id, changes,
                            detail=f"表决“{vote_id}” {key[0]}{key[1] and key[1] + '单元'}{key[2]}")
