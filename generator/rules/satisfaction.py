@@ -81,13 +81,6 @@ def tally(data: DataSet, survey_id: str) -> Tally:
                  overall, len(held.returned) if held else 0)
 
 
-def community_scores(data: DataSet, community: str) -> Tally | None:
-    """The tally of the community's latest survey with answers, or None."""
-    found = sorted((s.date, sid) for sid, s in data.satisfaction.items()
-                   if s.community == community and sid in data.responses)
-    return tally(data, found[-1][1]) if found else None
-
-
 Issue = tuple[str, int, str, str]
 """A problem in the answers: rule id, row, column, message."""
 
