@@ -178,3 +178,33 @@ def test_the_tally_prints_each_group_and_question_and_its_charts() -> None:
     for g in t.groups:
         assert f"| {g.name} | {g.answered} |" in text
     assert "各方面得分" in text and "逐题得分" in text
+
+
+def _bar_shares(png: bytes) -> list[float]:
+    """Each bar's length as a share of the chart's full bar length, top to bottom."""
+    from PIL import Image
+
+    from generator.documents import charts
+
+    image = Image.open(io.BytesIO(png)).convert("RGB")
+    right = charts._px(charts.WIDTH_MM - 38)
+    shares, inside = [], False
+    for y in range(image.height):
+        row = [x for x in range(image.width) if image.getpixel((x, y)) == charts.BAR]
+        if row and not inside:  # a bar's first pixel row: its fill runs from its left edge to its end
+            shares.append((max(row) - min(row)) / (right - min(row)))
+        inside = bool(row)
+    return shares
+
+
+def test_the_tallys_bars_are_measured_against_the_full_mark_not_the_highest_score() -> None:
+    from generator.documents.satisfaction import tally_context
+
+    data = small()  # 改造内容 72.00, 长效管理 0.00 (no bar), 总体 60.00, of a full mark of 100
+    context = tally_context(data, data.projects["dongqu-01"])
+    picture = context["surveys"][0]["charts"]["groups"]["picture"]
+    shares = _bar_shares(picture.data)
+    assert len(shares) == 2
+    assert shares[0] == pytest.approx(0.72, abs=0.01) and shares[1] == pytest.approx(0.60, abs=0.01)
+    questions = _bar_shares(context["surveys"][0]["charts"]["questions"]["picture"].data)
+    assert questions == [pytest.approx(0.6667, abs=0.01), pytest.approx(0.80, abs=0.01)]  # 第3题 scored 0

@@ -11,7 +11,7 @@ from typing import Any
 
 from generator.data.loader import DataSet
 from generator.data.models import Project
-from generator.data.satisfaction import SatisfactionSurvey
+from generator.data.satisfaction import SatisfactionSurvey, full_mark
 from generator.documents.charts import source_chart
 from generator.documents.project import project_context
 from generator.render.filters import percent
@@ -76,13 +76,15 @@ def tally_context(data: DataSet, project: Project) -> dict[str, Any]:
         names = [g.name for g in scored] + ["总体"] * (t.overall.score is not None)
         values = [g.score for g in scored] + ([t.overall.score] if t.overall.score is not None else [])
         caption = f"{q['title'].removesuffix('问卷')}各方面得分"
+        full = full_mark(data.satisfaction[sid])  # a bar's length is its share of the full mark
         chart = source_chart(names, [v for v in values if v is not None],
-                             [POINTS.format(score=v) for v in values], caption) if values else None
+                             [POINTS.format(score=v) for v in values], caption, full) if values else None
         questions = [{"no": no, "group": g, **_score(s, order)} for no, g, s in t.questions]
         scored_q = [x for x in questions if x["score"] is not None]
         q_caption = f"{q['title'].removesuffix('问卷')}逐题得分"
         q_chart = source_chart([f"第{x['no']}题" for x in scored_q], [x["score"] for x in scored_q],
-                               [POINTS.format(score=x["score"]) for x in scored_q], q_caption) if scored_q else None
+                               [POINTS.format(score=x["score"]) for x in scored_q], q_caption,
+                               full) if scored_q else None
         out.append({**q, "returned": t.returned, "households": data.communities[project.community].households,
                     "questions": questions, "groups": groups, "overall": _score(t.overall, order),
                     "charts": {"groups": {"picture": chart, "caption": caption} if chart else None,
