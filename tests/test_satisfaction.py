@@ -89,13 +89,14 @@ def test_the_assessment_prints_each_districts_and_communitys_satisfaction_as_tal
     by_first: dict[tuple[object, object], list[object]] = {}
     for r in rows:  # the districts' table comes before the communities'
         by_first.setdefault((r[0], r[1]), r)
+    assert t.score is not None and t.rate is not None
+    score, rate = float(t.score), pytest.approx(float(t.rate))
     # 东区: one community surveyed of its two; the score and 满意率 are the tally's
-    assert by_first[(1, "东区")][2:] == [2, 1, 50, float(t.score), pytest.approx(float(t.rate)), "2018年12月20日"]
+    assert by_first[(1, "东区")][2:] == [2, 1, 50, score, rate, "2018年12月20日"]
     assert by_first[(2, "西区")][2:] == [2, 0, 0, "无数据", "无数据", "无数据"]
     city = next(r for r in rows if r[0] == "全市")
-    assert city[2:5] == [9, 1, 50] and city[5] == float(t.score)
-    assert [1, "东区", "炳草岗园林苗圃小区", 300, 50, float(t.score), pytest.approx(float(t.rate)),
-            "2018年12月20日"] in rows
+    assert city[2:5] == [9, 1, 50] and city[5] == score
+    assert [1, "东区", "炳草岗园林苗圃小区", 300, 50, score, rate, "2018年12月20日"] in rows
     assert not any(isinstance(v, str) and "{" in v for r in rows for v in r)
     # a year without a survey: every district 无数据 and one line for the communities
     later = _satisfaction_sheet(BUNDLED, 2019)
