@@ -312,3 +312,17 @@ def test_keeping_a_table_with_its_figure_leaves_other_tables_alone() -> None:
     chained = table(4).replace("<w:p><w:r>", "<w:p><w:pPr><w:keepNext/></w:pPr><w:r>")
     rows = keep_tables_with_figures(chained + figure).split("</w:tr>")
     assert "keepNext" in rows[0] and "keepNext" not in rows[1] + rows[2] and "keepNext" in rows[3] + rows[4]
+
+
+def test_a_table_keeps_with_its_figure_across_its_rounding_note() -> None:
+    """The 尾差 note under a funding table stands between the table and its chart: the table's last
+    rows still keep with the chart (the note keeps with it by its style); other text does not."""
+    rows = "<w:tr><w:tc><w:p><w:r><w:t>x</w:t></w:r></w:p></w:tc></w:tr>" * 4
+    table = f"<w:tbl>{rows}</w:tbl>"
+    note = '<w:p><w:pPr><w:pStyle w:val="GwTableNote"/></w:pPr><w:r><w:t>注：尾差</w:t></w:r></w:p>'
+    body = '<w:p><w:pPr><w:pStyle w:val="Body"/></w:pPr><w:r><w:t>正文</w:t></w:r></w:p>'
+    figure = "<w:p><w:r><w:drawing>chart</w:drawing></w:r></w:p>"
+    kept = keep_tables_with_figures(table + note + figure).split("</w:tbl>")[0].split("</w:tr>")
+    assert all("<w:keepNext/>" in r for r in kept[-1 - KEPT_TABLE_ROWS:-1])
+    assert "keepNext" not in keep_tables_with_figures(table + body + figure).split("</w:tbl>")[0]
+    assert "keepNext" not in keep_tables_with_figures(table + note + body).split("</w:tbl>")[0]
