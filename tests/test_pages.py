@@ -164,3 +164,19 @@ def test_every_plans_first_page_is_full(plans: dict[str, tuple[Path, Path]]) -> 
     short = {name: round(fill, 2) for name, (docx, pdf) in plans.items()
              if (fill := page_fill(pdf, docx, 1)) < PAGE_FILL}
     assert short == {}
+
+
+def test_an_acceptance_forms_pages_run_full_until_its_signatures(pdfs: dict[str, Path]) -> None:
+    """Sections 三 and 四 break between rows (四's heading row repeated) instead of moving whole to
+    the next page: every page before the one with the 验收日期 runs to its foot."""
+    forms = {stem: pdf for stem, pdf in pdfs.items() if stem.endswith("竣工验收表")}
+    assert len(forms) >= 4
+    short = {}
+    for stem, pdf in forms.items():
+        laid_out = pages(pdf)
+        dated = next(n for n, page in enumerate(laid_out, start=1) if any(ln.startswith("验收日期：") for ln in page))
+        assert dated >= 2, stem
+        for number in range(1, dated):
+            if (fill := page_fill(pdf, pdf.with_suffix(".docx"), number)) < PAGE_FILL:
+                short[f"{stem} 第{number}页"] = round(fill, 2)
+    assert short == {}
