@@ -227,16 +227,26 @@ class Line:
     total: Decimal
 
 
+GAPS_NAMED = 4
+"""Rows and columns a 尾差 note names one by one; the others it counts. A city's table of
+hundreds of projects would otherwise carry a note as long as the table."""
+
+
 def rounding_note(say: Callable[..., str], lines: list[Line]) -> str:
     """The 尾差 note under a 万元 table whose printed rows or columns do not add up to their
-    printed 合计 (each figure being plain rounding of its own amount), or "" when all do."""
+    printed 合计 (each figure being plain rounding of its own amount), or "" when all do.
+    The lines are named in the order given, the first GAPS_NAMED of them."""
     gaps = []
     for line in lines:
         added = sum(line.figures, Decimal(0))
         if line.figures and added != line.total:
-            gaps.append(say("report.rounding_gap", name=line.name, column=line.column, sum=_money(added),
-                            total=_money(line.total), gap=f"{abs(added - line.total):.2f}"))
-    return say("report.rounding_note", gaps="；".join(gaps)) if gaps else ""
+            gaps.append((line, added))
+    if not gaps:
+        return ""
+    named = [say("report.rounding_gap", name=line.name, column=line.column, sum=_money(added),
+                 total=_money(line.total), gap=f"{abs(added - line.total):.2f}")
+             for line, added in gaps[:GAPS_NAMED]]
+    return say("report.rounding_note", gaps="；".join(named), more=len(gaps) - len(named))
 
 
 def _money(value: Decimal) -> str:
@@ -289,12 +299,13 @@ def _rounding_notes(say: Callable[..., str], rows: list[ProjectFigures], sums: P
             Line(actual, True, [s.total for s in by_district], sums.total)] if groups else []),
         "projects": rounding_note(say, [Line(investment, True, planned, sums.investment),
                                         Line(actual, True, [p.total for p in done], sums.total)]),
+        # the 合计 row and the columns first: a reviewer checks them before any project's row
         "funding": rounding_note(say, [
-            *(Line(r.community.name, False, list(p.parts.values()), p.total)
-              for r, p in zip(rows, each, strict=True) if p is not None),
             Line(total, False, list(sums.parts.values()), sums.total),
             *(Line(parties[k], True, [p.parts[k] for p in done], v) for k, v in sums.parts.items()),
-            Line(total, True, [p.total for p in done], sums.total)]),
+            Line(total, True, [p.total for p in done], sums.total),
+            *(Line(r.community.name, False, list(p.parts.values()), p.total)
+              for r, p in zip(rows, each, strict=True) if p is not None)]),
     }
 
 
