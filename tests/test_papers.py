@@ -398,20 +398,26 @@ def test_every_project_figure_is_the_same_in_district_and_city_reports(
 def test_every_report_figure_is_the_plain_rounding_of_its_amount(
         reports_build: Result, bundled: DataSet) -> None:
     """A finance reviewer recomputes each 万元 cell of the funding table from its 元: every party's
-    cell, a project's 合计 and the 合计 row are plain rounding of their own amounts."""
+    cell, a project's 合计 and the 合计 row are plain rounding of their own amounts; so is each
+    district's 实际到位 in the city report."""
     by_name = {c.name: c for c in bundled.communities.values()}
     parties = {name: key for key, name in bundled.programme.parties.ordered().items()}
-    checked = noted = 0
+    checked = noted = districts = 0
     for path in sorted(reports_build.out.rglob("*.docx")):
         if "试点工作报告" not in path.name and "年度工作总结" not in path.name:
             continue
-        table = next(t for t in _tables(path) if t[0][:2] == ["序号", "小区名称"] and t[0][2] in parties)
+        tables = _tables(path)
+        table = next(t for t in tables if t[0][:2] == ["序号", "小区名称"] and t[0][2] in parties)
         keys = [parties[h] for h in table[0][2:-1]]
         sums = {k: Decimal(0) for k in keys}
+        by_district: dict[str, Decimal] = {}
         for row in table[1:]:
             if not row[0].isdigit():
                 continue
-            actual = project_figures(bundled, by_name[row[1]]).actual
+            community = by_name[row[1]]
+            actual = project_figures(bundled, community).actual
+            by_district[community.district] = by_district.get(community.district, Decimal(0)) + sum(
+                actual.values(), Decimal(0))
             for k in keys:
                 sums[k] += actual[k]
             assert row[2:] == [f"{_plain(actual[k]):,.2f}" for k in keys] + [
@@ -421,7 +427,14 @@ def test_every_report_figure_is_the_plain_rounding_of_its_amount(
         assert total[2:] == [f"{_plain(sums[k]):,.2f}" for k in keys] + [
             f"{_plain(sum(sums.values(), Decimal(0))):,.2f}"], (path, total)
         noted += "为尾差。" in docx_text(path)
+        for head, *rows in (t for t in tables if t[0][0] == "县（区）"):
+            col = next(i for i, h in enumerate(head) if h.startswith("实际到位"))
+            for row in rows:
+                if row[0] in by_district:
+                    assert row[col] == f"{_plain(by_district[row[0]]):,.2f}", (path, row)
+                    districts += 1
     assert checked >= 18
+    assert districts >= 6  # the city report's row of each district that has paid in
     assert noted >= 3  # 东区's, 米易's and the city's funding tables do not add up as rounded
 
 
