@@ -458,14 +458,14 @@ def test_security_check_says_clause_by_clause_what_is_met(tmp_path: Path) -> Non
     assert runner.invoke(main, ["security", "unlock", "zhao", "--instance", inst]).exit_code == 1
 
 
-def test_downloads_of_papers_that_print_residents_in_full_are_recorded(site: tuple[Path, Path], app: Flask) -> None:
+def test_downloads_of_papers_that_print_residents_are_recorded(site: tuple[Path, Path], app: Flask) -> None:
     city = client_of(app, "city")
     community = OWN["city"]
     assert city.get(f"/projects/{community}/documents/survey").status_code == 200
     assert city.get(f"/projects/{community}/documents/application").status_code in (200, 409)
     assert city.get(f"/projects/{community}/packet.zip").status_code == 200
     events = [e for e in AuditLog(site[1]).events(community) if e.action == "personal-download"]
-    assert [(e.user, e.detail) for e in events] == [("city", "含住户姓名、电话：居民意见征询表")] * 2
+    assert [(e.user, e.detail) for e in events] == [("city", "已遮蔽住户姓名、电话：居民意见征询表")] * 2
 
 
 @pytest.mark.parametrize(("behind", "proxy", "want"), [

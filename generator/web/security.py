@@ -32,7 +32,7 @@ from generator.web.accounts import Accounts, Throttle, User
 from generator.web.audit import AuditLog, UploadLog
 from generator.web.permissions import Action, allowed
 from generator.web.policy import Policy
-from generator.web.privacy import mask_value
+from generator.web.privacy import mask_value, masked_for
 from generator.web.scope import offices
 from generator.web.sessions import Sessions
 from generator.web.statedb import StateError
@@ -324,9 +324,11 @@ def print_room(user: User) -> None:
 
 
 def note_personal_download(community_id: str, kinds: list[str]) -> None:
-    """Record a download of documents that print residents in full (the door-to-door 征询表), by whom, from where."""
+    """Record a download of documents that print residents (the door-to-door 征询表, the ballots), by whom,
+    from where, and whether in full (the street office) or masked (anyone else)."""
     from generator.documents.kinds import KINDS
 
     full = [KINDS[k].name for k in kinds if k in KINDS and KINDS[k].residents == "full"]
     if full:
-        audit().append(g.user.name, "personal-download", community_id, detail="含住户姓名、电话：" + "、".join(full))
+        how = "已遮蔽住户姓名、电话" if masked_for(g.user) else "含住户姓名、电话"
+        audit().append(g.user.name, "personal-download", community_id, detail=f"{how}：" + "、".join(full))
