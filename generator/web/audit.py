@@ -22,7 +22,8 @@ SEALED = "audit_sealed"
 ACTIONS: dict[str, str] = {
     "login": "登录", "login-failed": "登录失败", "login-throttled": "登录被拒（锁定中）", "lock": "账户锁定",
     "unlock": "解除锁定", "logout": "退出登录", "session-limit": "超出在线会话数，结束旧会话",
-    "password-change": "修改本人密码", "save": "修改资料", "review": "审核", "print": "批量打印",
+    "password-change": "修改本人密码", "save": "修改资料", "save-failed": "修改资料未保存", "review": "审核",
+    "print": "批量打印",
     "plan-import": "导入年度计划", "user-add": "新增账户", "user-disable": "停用账户", "user-enable": "启用账户",
     "user-passwd": "重设密码", "user-assign": "修改角色和单位", "user-duty": "修改管理职责",
     "security-settings": "修改安全设置", "audit-export": "导出操作记录", "audit-verify": "校验操作记录",

@@ -79,6 +79,15 @@ def record_upload(community: str, what: str, filename: str, raw: bytes, problems
     uploads.record(g.user.name, community, what, filename, raw, outcome)
 
 
+def note_failed_save(community: str, why: str) -> None:
+    """Record a save that was refused (a conflict, a check, a full disk) with the reason; a record that cannot
+    be written either (the instance database's disk is full too) is logged, and the answer stays the refusal."""
+    try:
+        audit().append(g.user.name, "save-failed", community, detail=why[:1000], outcome="失败")
+    except StateError as exc:
+        current_app.logger.error("未能记录保存失败（%s）：%s", why, exc)
+
+
 def throttle() -> Throttle:
     return cast(Throttle, current_app.extensions["gaizao"]["throttle"])
 
