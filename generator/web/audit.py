@@ -27,11 +27,15 @@ ACTIONS: dict[str, str] = {
     "plan-import": "导入年度计划", "user-add": "新增账户", "user-disable": "停用账户", "user-enable": "启用账户",
     "user-passwd": "重设密码", "user-assign": "修改角色和单位", "user-duty": "修改管理职责",
     "security-settings": "修改安全设置", "audit-export": "导出操作记录", "audit-verify": "校验操作记录",
-    "roster-download": "下载住户名册", "backup": "备份", "restore": "恢复", "totp-enrol": "开通动态口令",
+    "roster-download": "下载住户名册", "roster-export": "命令行导出住户名册",
+    "backup": "备份", "restore": "恢复", "totp-enrol": "开通动态口令",
     "personal-download": "下载含住户信息的文书",
     "totp-reset": "重置动态口令",
 }
 """Each event as the audit page and workbook name it."""
+
+PURPOSE = 100
+"""Characters of a roster download's or export's stated purpose at most."""
 
 
 @dataclass(frozen=True)
