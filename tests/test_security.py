@@ -300,6 +300,26 @@ def test_the_audit_page_says_whether_the_chain_is_whole_and_exports_text(site: t
     assert events[-1].address == "127.0.0.1" and events[-1].outcome == "成功"
 
 
+def test_the_audit_workbook_is_streamed_as_text_cells_in_order(tmp_path: Path) -> None:
+    from generator.web.audit import Event, FieldChange, append_row, workbook
+    from generator.web.statedb import now_iso
+
+    log = AuditLog(tmp_path)
+    with log.db.write() as conn:
+        for i in range(4500):  # more than two chunks of rows
+            append_row(conn, Event(now_iso(), f"u{i}", "save" if i % 2 else "login", "dongqu-01",
+                                   [FieldChange("survey.support", str(i), str(i + 1))] if i % 2 else [],
+                                   detail="<a & b>\x07" if i == 8 else "", address="10.0.0.1", outcome="成功"))
+    ws = openpyxl.load_workbook(io.BytesIO(workbook(log.export_rows(), log.verify().message()))).active
+    rows = [[c.value for c in row] for row in ws.iter_rows()]
+    assert len(rows) == 4502 and rows[0][0].startswith("操作记录完整：共4500条")
+    assert rows[1] == ["序号", "时间", "账户", "来访地址", "事件", "对象", "结果", "详情"]
+    assert rows[2][:3] == ["1", log.events()[0].local_time, "u0"] and rows[2][7] is None  # empty cells left out
+    assert rows[3][4:] == ["修改资料", "dongqu-01", "成功", "survey.support：1→2"]
+    assert rows[10][7] == "<a & b>" and rows[-1][0] == "4500"
+    assert all(c.data_type == "s" for row in ws.iter_rows() for c in row if c.value is not None)
+
+
 # ---------------------------------------------------------------- the login page: redirect, address, key
 
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import io
+import itertools
 import json
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -72,7 +72,11 @@ class Event:
     @property
     def local_time(self) -> str:
         """The time as a clerk reads it, in the server's time zone."""
-        return dt.datetime.fromisoformat(self.time).astimezone().strftime("%Y-%m-%d %H:%M:%S")
+        return _local_time(self.time)
+
+
+def _local_time(time: str) -> str:
+    return dt.datetime.fromisoformat(time).astimezone().strftime("%Y-%m-%d %H:%M:%S")
 
 
 CHAINED = ("time", "user", "action", "project", "changes", "version_before", "version_after", "detail", "address",
@@ -177,6 +181,21 @@ class AuditLog:
             rows = self.db.rows(f"SELECT * FROM audit {where} ORDER BY id", *args)
         return [_event(r) for r in rows]
 
+    def export_rows(self) -> Iterator[tuple[str, ...]]:
+        """Every record as the workbook's row (HEADERS), oldest first, read as it is written out rather than all
+        at once: a year's records are hundreds of thousands."""
+        local: dict[str, str] = {}  # many records share a second
+        with self.db.connect() as conn:
+            conn.row_factory = None
+            for id_, time, user, address, action, project, outcome, detail, changes in conn.execute(
+                    "SELECT id, time, user, address, action, project, outcome, detail, changes FROM audit ORDER BY id"):
+                shown = local.get(time)
+                if shown is None:
+                    shown = local[time] = _local_time(time)
+                if changes != "[]":
+                    detail = _with_changes(detail, [FieldChange(**c) for c in json.loads(changes)])
+                yield (str(id_), shown, user, address, ACTIONS.get(action, action), project, outcome, detail)
+
     def verify(self) -> Verified:
         """Recompute the chain from the first record: the first whose hash does not match is named."""
         previous, count = "", 0
@@ -224,34 +243,20 @@ def _event(r: Any) -> Event:
 
 
 HEADERS = ("序号", "时间", "账户", "来访地址", "事件", "对象", "结果", "详情")
+WIDTHS = (8, 20, 16, 16, 20, 24, 8, 60)
 
 
-def workbook(events: Iterable[Event], verdict: str) -> bytes:
-    """The audit records as a workbook for the assessor; every cell is text, so nothing in it runs as a formula."""
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
+def _with_changes(detail: str, changes: list[FieldChange]) -> str:
+    """A record's detail with the changes of a save written out after it."""
+    return "；".join([detail] * bool(detail) + [f"{c.field}：{c.before}→{c.after}" for c in changes])
 
-    wb = Workbook(write_only=True)  # streamed: a year of records is hundreds of thousands of rows
-    ws = wb.create_sheet("操作记录")
-    for letter, width in zip("ABCDEFGH", (8, 20, 16, 16, 20, 24, 8, 60), strict=True):
-        ws.column_dimensions[letter].width = width
 
-    def text(value: str) -> WriteOnlyCell:
-        cell = WriteOnlyCell(ws, value[:32000])
-        cell.data_type = "s"  # text whatever it starts with: a name like =HYPERLINK(...) stays a name
-        return cell
+def workbook(rows: Iterable[Sequence[str]], verdict: str) -> bytes:
+    """The audit records (AuditLog.export_rows) as a workbook for the assessor, the chain's verdict on top;
+    every cell is text, so nothing in it runs as a formula. Streamed: rows may be a generator."""
+    from generator.render.textbook import text_workbook
 
-    ws.append([text(verdict)])
-    ws.append([text(h) for h in HEADERS])
-    for e in events:
-        detail = e.detail
-        if e.changes:
-            detail = "；".join([detail] * bool(detail) + [f"{c.field}：{c.before}→{c.after}" for c in e.changes])
-        ws.append([text(v) for v in (str(e.id), e.local_time, e.user, e.address, e.action_name, e.project,
-                                     e.outcome, detail)])
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
+    return text_workbook("操作记录", WIDTHS, itertools.chain([(verdict,), HEADERS], rows))
 
 
 @dataclass(frozen=True)
