@@ -10,11 +10,12 @@ import itertools
 import json
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from generator.web.statedb import StateDB, now_iso
+from generator.web.atrest import Opener, level3, sealer
+from generator.web.statedb import StateDB, database_folder, now_iso
 
 SEALED = "audit_sealed"
 """The settings row that says the records from before the hash chain were chained, once."""
@@ -179,12 +180,14 @@ class AuditLog:
                                 *args, limit)
         else:
             rows = self.db.rows(f"SELECT * FROM audit {where} ORDER BY id", *args)
-        return [_event(r) for r in rows]
+        opened = Opener(self.db)
+        return [_event(r, opened) for r in rows]
 
     def export_rows(self) -> Iterator[tuple[str, ...]]:
         """Every record as the workbook's row (HEADERS), oldest first, read as it is written out rather than all
         at once: a year's records are hundreds of thousands."""
         local: dict[str, str] = {}  # many records share a second
+        opened = Opener(self.db)
         with self.db.connect() as conn:
             conn.row_factory = None
             for id_, time, user, address, action, project, outcome, detail, changes in conn.execute(
@@ -192,9 +195,10 @@ class AuditLog:
                 shown = local.get(time)
                 if shown is None:
                     shown = local[time] = _local_time(time)
+                detail = opened(detail)
                 if changes != "[]":
-                    detail = _with_changes(detail, [FieldChange(**c) for c in json.loads(changes)])
-                yield (str(id_), shown, user, address, ACTIONS.get(action, action), project, outcome, detail)
+                    detail = _with_changes(detail, [FieldChange(**c) for c in json.loads(opened(changes))])
+                yield (str(id_), shown, user, opened(address), ACTIONS.get(action, action), project, outcome, detail)
 
     def verify(self) -> Verified:
         """Recompute the chain from the first record: the first whose hash does not match is named."""
@@ -211,7 +215,7 @@ class AuditLog:
     def latest(self, action: str) -> Event | None:
         """The latest event of one kind; None when there was none."""
         rows = self.db.rows("SELECT * FROM audit WHERE action = ? ORDER BY id DESC LIMIT 1", action)
-        return _event(rows[0]) if rows else None
+        return _event(rows[0], Opener(self.db)) if rows else None
 
     def count(self, action: str) -> int:
         """How many events of one kind were recorded."""
@@ -226,20 +230,24 @@ class AuditLog:
 def append_row(conn: sqlite3.Connection, event: Event) -> None:
     """Insert one event, chained, in the caller's transaction (so a change and its record commit together)."""
     last = conn.execute("SELECT hash FROM audit ORDER BY id DESC LIMIT 1").fetchone()
-    level = conn.execute("SELECT value FROM settings WHERE key = 'level'").fetchone()
+    third = level3(conn)
+    # At the 第三级 what may name a person is sealed (SM4) before it is chained: the chain covers what is
+    # stored, so it is verified without the key.
+    sealed = sealer(conn, database_folder(conn))
+    changes = json.dumps([asdict(c) for c in event.changes], ensure_ascii=False)
     values = {"time": event.time, "user": event.user, "action": event.action, "project": event.project,
-              "changes": json.dumps([asdict(c) for c in event.changes], ensure_ascii=False),
+              "changes": sealed(changes) if event.changes else changes,
               "version_before": event.version_before, "version_after": event.version_after,
-              "detail": event.detail, "address": event.address, "outcome": event.outcome}
-    values["hash"] = record_hash(last["hash"] if last else "", [values[c] for c in CHAINED],
-                                 sm3=level is not None and level[0] == "3")
+              "detail": sealed(event.detail), "address": sealed(event.address), "outcome": event.outcome}
+    values["hash"] = record_hash(last["hash"] if last else "", [values[c] for c in CHAINED], sm3=third)
     conn.execute(f"INSERT INTO audit ({', '.join(values)}) VALUES ({', '.join('?' * len(values))})",
                  tuple(values.values()))
 
 
-def _event(r: Any) -> Event:
-    return Event(r["time"], r["user"], r["action"], r["project"], [FieldChange(**c) for c in json.loads(r["changes"])],
-                 r["version_before"], r["version_after"], r["detail"], r["address"], r["outcome"], r["id"])
+def _event(r: Any, opened: Opener) -> Event:
+    return Event(r["time"], r["user"], r["action"], r["project"],
+                 [FieldChange(**c) for c in json.loads(opened(r["changes"]))], r["version_before"],
+                 r["version_after"], opened(r["detail"]), opened(r["address"]), r["outcome"], r["id"])
 
 
 HEADERS = ("序号", "时间", "账户", "来访地址", "事件", "对象", "结果", "详情")
@@ -283,13 +291,16 @@ class UploadLog:
     def record(self, user: str, community: str, what: str, filename: str, raw: bytes, outcome: str) -> None:
         """One upload as it was received."""
         with self.db.write() as conn:
+            sealed = sealer(conn, self.db.path.parent)  # a file's name and refusal may name a resident
             conn.execute("INSERT INTO uploads (time, user, community, what, filename, size, sha256, outcome) "
                          "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                         (now_iso(), user, community, what, filename, len(raw), hashlib.sha256(raw).hexdigest(),
-                          outcome))
+                         (now_iso(), user, community, what, sealed(filename), len(raw),
+                          hashlib.sha256(raw).hexdigest(), sealed(outcome)))
 
     def uploads(self, community: str | None = None) -> list[Upload]:
         """Every upload (for one community), oldest first."""
         where, args = ("WHERE community = ?", (community,)) if community is not None else ("", ())
-        return [Upload(*(r[f.name] for f in fields(Upload)))
+        opened = Opener(self.db)
+        return [Upload(r["time"], r["user"], r["community"], r["what"], opened(r["filename"]), r["size"], r["sha256"],
+                       opened(r["outcome"]))
                 for r in self.db.rows(f"SELECT * FROM uploads {where} ORDER BY id", *args)]

@@ -245,6 +245,11 @@ class StateDB:
             source.replace(target)
 
 
+def database_folder(conn: sqlite3.Connection) -> Path:
+    """The folder of the database a connection has open (its instance folder)."""
+    return Path(conn.execute("PRAGMA database_list").fetchone()[2]).parent
+
+
 def statements(script: str) -> Iterator[str]:
     """The statements of a migration, whole: a trigger's body holds semicolons of its own."""
     pending = ""
