@@ -283,6 +283,51 @@ def test_the_audit_chain_broken_by_hand_is_found_and_named(tmp_path: Path) -> No
     assert log.verify().broken == 3  # the record after a removed one no longer matches
 
 
+def test_records_cut_from_the_end_show_against_the_head_kept_beside_them(tmp_path: Path) -> None:
+    import shutil
+
+    from generator.web.audit import HEAD_FILE
+
+    log = AuditLog(tmp_path)
+    for i in range(3):
+        log.append("bcg", "save", f"dongqu-0{i}", detail=f"第{i}次", address="10.0.0.1")
+    shutil.copy(tmp_path / DB_FILE, tmp_path / "older.sqlite3")  # a copy of the database as it was
+    for i in range(3, 5):
+        log.append("bcg", "save", f"dongqu-0{i}", detail=f"第{i}次", address="10.0.0.1")
+    head = (tmp_path / HEAD_FILE).read_text()
+    assert head.startswith("5 ") and log.verify().whole
+    conn = sqlite3.connect(tmp_path / DB_FILE)
+    with pytest.raises(sqlite3.DatabaseError, match="只能追加"):
+        conn.execute("UPDATE audit_head SET count = 3")
+    conn.execute("DROP TRIGGER audit_no_delete")  # what someone with the file and sqlite3 could do
+    conn.execute("DELETE FROM audit WHERE id > 3")
+    conn.commit()
+    verdict = log.verify()
+    assert not verdict.whole and verdict.records == 3 and "另记的记录数为5条" in verdict.message()
+    # the head in the database lowered too: the file in the instance folder still says 5
+    conn.execute("DROP TRIGGER audit_head_only_grows")
+    conn.execute("UPDATE audit_head SET count = 3, hash = (SELECT hash FROM audit WHERE id = 3)")
+    conn.commit()
+    conn.close()
+    verdict = log.verify()
+    assert not verdict.whole and f"{HEAD_FILE} 记下的记录数为5条" in verdict.message()
+    # the database put back from the older copy: whole by itself, short of the file
+    shutil.copy(tmp_path / "older.sqlite3", tmp_path / DB_FILE)
+    for side in ("-wal", "-shm"):
+        (tmp_path / (DB_FILE + side)).unlink(missing_ok=True)
+    StateDB.forget(tmp_path)
+    assert not AuditLog(tmp_path).verify().whole
+    # a file behind the records (a crash between the record and the file) is no alarm
+    (tmp_path / HEAD_FILE).write_text(head.replace("5 ", "2 ", 1))
+    assert not AuditLog(tmp_path).verify().whole  # 2 records' hash differs from the 5th's
+    log = AuditLog(tmp_path)
+    second = log.db.rows("SELECT hash FROM audit WHERE id = 2")[0][0]
+    (tmp_path / HEAD_FILE).write_text(f"2 {second}\n")
+    assert log.verify().whole
+    (tmp_path / HEAD_FILE).unlink()  # none (a restored instance): the database's own head is checked
+    assert log.verify().whole
+
+
 def test_the_audit_page_says_whether_the_chain_is_whole_and_exports_text(site: tuple[Path, Path],
                                                                          app: Flask) -> None:
     AuditLog(site[1]).append("bcg", "save", "dongqu-01", detail='=HYPERLINK("http://x","点我")')

@@ -8,7 +8,9 @@ import datetime as dt
 import hashlib
 import itertools
 import json
+import os
 import sqlite3
+import threading
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -113,6 +115,10 @@ def sm3_hex(data: bytes) -> str:
 _SELECT_CHAINED = f"SELECT id, time, hash, {', '.join(CHAINED)} FROM audit ORDER BY id"
 
 
+HEAD_FILE = "audit.head"
+"""The chain's head (count and last hash) as a line in the instance folder, written after each record."""
+
+
 @dataclass(frozen=True)
 class Verified:
     records: int
@@ -120,17 +126,45 @@ class Verified:
     broken: int | None = None
     """The number (id) of the first record whose hash does not match; None when the chain is whole."""
     broken_time: str = ""
+    cut: str = ""
+    """How the records' end is short of the head kept beside them, when it is."""
 
     @property
     def whole(self) -> bool:
-        return self.broken is None
+        return self.broken is None and not self.cut
 
     def message(self) -> str:
-        """The verdict in Chinese, naming the first broken record."""
-        if self.whole:
-            return f"操作记录完整：共{self.records}条，逐条校验值一致，未发现修改或删除。"
-        return (f"操作记录不完整：第{self.broken}号记录（{self.broken_time}）的校验值不符，该记录或其前一条"
-                f"已在本程序之外被修改或删除；其后的记录无法再证明未被改动。")
+        """The verdict in Chinese, naming the first broken record or what is missing from the end."""
+        if self.broken is not None:
+            return (f"操作记录不完整：第{self.broken}号记录（{self.broken_time}）的校验值不符，该记录或其前一条"
+                    f"已在本程序之外被修改或删除；其后的记录无法再证明未被改动。")
+        if self.cut:
+            return f"操作记录不完整：现有{self.records}条，逐条校验值一致，但{self.cut}。"
+        return f"操作记录完整：共{self.records}条，逐条校验值一致，未发现修改或删除。"
+
+
+def _read_head(folder: Path) -> tuple[int, str] | None:
+    """The head the file says, or None when there is none (a new or restored instance) or it is unreadable."""
+    try:
+        count, last = (folder / HEAD_FILE).read_text(encoding="ascii").split()
+        return int(count), last
+    except (OSError, ValueError, UnicodeDecodeError):
+        return None
+
+
+def write_head(db: StateDB) -> None:
+    """Note the chain's head in the instance folder. Best effort: a file lagging behind the records (a crash,
+    two processes writing) is allowed for; one ahead of them is what shows records cut off."""
+    rows = db.rows("SELECT count, hash FROM audit_head")
+    if not rows:
+        return
+    path = db.path.parent / HEAD_FILE
+    tmp = path.with_name(f"{HEAD_FILE}.{os.getpid()}.{threading.get_ident()}.tmp")
+    try:
+        tmp.write_text(f"{rows[0][0]} {rows[0][1]}\n", encoding="ascii")
+        tmp.replace(path)
+    except OSError:
+        tmp.unlink(missing_ok=True)
 
 
 def _client_address() -> str:
@@ -159,6 +193,7 @@ class AuditLog:
                     continue
                 previous = record_hash(previous, tuple(row)[3:])
                 conn.execute("UPDATE audit SET hash = ? WHERE id = ?", (previous, row[0]))
+            conn.execute("UPDATE audit_head SET count = (SELECT count(*) FROM audit), hash = ?", (previous,))
             conn.execute("INSERT INTO settings VALUES (?, '1', ?, '')", (SEALED, now_iso()))
 
     def append(self, user: str, action: str, project: str = "", changes: list[FieldChange] | None = None,
@@ -170,6 +205,7 @@ class AuditLog:
                       address, outcome)
         with self.db.write() as conn:
             append_row(conn, event)
+        write_head(self.db)
         return event
 
     def events(self, project: str | None = None, limit: int | None = None) -> list[Event]:
@@ -201,8 +237,11 @@ class AuditLog:
                 yield (str(id_), shown, user, opened(address), ACTIONS.get(action, action), project, outcome, detail)
 
     def verify(self) -> Verified:
-        """Recompute the chain from the first record: the first whose hash does not match is named."""
+        """Recompute the chain from the first record: the first whose hash does not match is named; then its end
+        is held against the head kept in the database and the one in the instance folder."""
         previous, count = "", 0
+        noted = _read_head(self.db.path.parent)
+        at_noted = ""
         with self.db.connect() as conn:
             conn.row_factory = None  # plain tuples: the check reads every record
             for row in conn.execute(_SELECT_CHAINED):
@@ -210,6 +249,15 @@ class AuditLog:
                 if row[2] != record_hash(previous, row[3:], row[2].startswith(SM3)):
                     return Verified(count, row[0], row[1])
                 previous = row[2]
+                if noted is not None and count == noted[0]:
+                    at_noted = previous
+            head = conn.execute("SELECT count, hash FROM audit_head").fetchone()
+        if head is None or head[0] != count or head[1] != previous:
+            kept = f"{head[0]}条" if head is not None else "（记录已被删除）"
+            return Verified(count, cut=f"数据库中另记的记录数为{kept}，末尾的记录已在本程序之外被删除或改动")
+        if noted is not None and (noted[0] > count or at_noted != noted[1]):
+            return Verified(count, cut=f"实例文件夹中 {HEAD_FILE} 记下的记录数为{noted[0]}条且校验值不同，末尾的记录"
+                                       "已被删除，或实例数据库被换成了较早的副本")
         return Verified(count)
 
     def latest(self, action: str) -> Event | None:
@@ -242,6 +290,7 @@ def append_row(conn: sqlite3.Connection, event: Event) -> None:
     values["hash"] = record_hash(last["hash"] if last else "", [values[c] for c in CHAINED], sm3=third)
     conn.execute(f"INSERT INTO audit ({', '.join(values)}) VALUES ({', '.join('?' * len(values))})",
                  tuple(values.values()))
+    conn.execute("UPDATE audit_head SET count = count + 1, hash = ?", (values["hash"],))
 
 
 def _event(r: Any, opened: Opener) -> Event:
