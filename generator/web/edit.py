@@ -226,7 +226,7 @@ def save(community_id: str, section: str) -> Any:
         project, errors = forms.validate(values)
         if project is None:
             note_failed_save(community_id, f"{sec.title}：填写内容未通过检查（"
-                             + _some([f"{k}：{'、'.join(v)}" for k, v in errors.items()]) + "）")
+                             + _some([f"{forms.field_name(k) or k}：{'、'.join(v)}" for k, v in errors.items()]) + "）")
             return _page(now, community_id, sec, values, version, errors, findings_of(now, community_id),
                          status=422)
         changes = project_yaml.apply(doc, values)
