@@ -106,3 +106,18 @@ def test_the_print_file_of_a_district_or_the_city_prints_residents_masked(
         text = "".join(docx_text(out / rel) for rel in result.paths.rels)
         full, hidden = shown(text, residents)
         assert (full == 0 and hidden > 0) if masked else (full > 0 and hidden == 0)
+
+
+def test_a_print_job_on_the_web_prints_residents_masked(
+        site: tuple[Path, Path], residents: list[Resident], tmp_path: Path) -> None:
+    from tests.test_web_district import _start, _wait
+
+    app = make_app(*site, PRINT_LAYOUT=False)
+    client = app.test_client()
+    login(client, "dongqu")
+    job = _start(client, kind="survey", year="2018")
+    state = _wait(client, job)
+    assert state["state"] == "done", state
+    bound = client.get(f"/batch/prints/{job}/files/0")
+    full, hidden = shown(docx_text(bound.get_data()), residents)
+    assert full == 0 and hidden > 0
