@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from generator.web.atrest import Opener, level3, sealer
+from generator.web.atrest import Opener, level3, sealer, sm3_hex
 from generator.web.statedb import StateDB, database_folder, now_iso
 
 SEALED = "audit_sealed"
@@ -101,15 +101,6 @@ def record_hash(previous: str, values: Sequence[Any], sm3: bool = False) -> str:
     if sm3:
         return SM3 + sm3_hex(b"".join(parts))
     return hashlib.sha256(b"".join(parts)).hexdigest()
-
-
-def sm3_hex(data: bytes) -> str:
-    """SM3 of some bytes: OpenSSL's through hashlib where it has it (fast), else gmssl's pure Python."""
-    if "sm3" in hashlib.algorithms_available:
-        return hashlib.new("sm3", data).hexdigest()
-    from gmssl import func, sm3  # the 第三级 extra: pip install gaizao[level3]
-
-    return str(sm3.sm3_hash(func.bytes_to_list(data)))
 
 
 _SELECT_CHAINED = f"SELECT id, time, hash, {', '.join(CHAINED)} FROM audit ORDER BY id"
