@@ -40,12 +40,9 @@ def export_cmd(ctx: click.Context, community: str, purpose: str, out_file: Path 
     用途和文件记入网页版的操作记录，与网页上的名册下载一起备查。
     """
     from generator.intake.roster_io import export_roster
-    from generator.web.audit import PURPOSE
 
-    purpose = " ".join(purpose.split())
-    if not purpose or len(purpose) > PURPOSE:
-        raise click.BadParameter(f"请写明导出用途（不超过{PURPOSE}个字）", param_hint="--purpose")
-    log = _audit_log(instance)  # opened first: a damaged database stops the export before any file is written
+    purpose = stated_purpose(purpose)
+    log = audit_log(instance)  # opened first: a damaged database stops the export before any file is written
     result = export_roster((ctx.obj or {}).get("data_dir"), community, out_file)
     if log is not None:
         try:
@@ -56,10 +53,23 @@ def export_cmd(ctx: click.Context, community: str, purpose: str, out_file: Path 
             raise
     click.echo(f"已导出 {result.households} 户到 {result.path}")
     if log is None:
-        click.echo("提示：没有网页版的实例文件夹，本次导出未记入操作记录（可用 --instance 指定）。", err=True)
+        click.echo(NOT_RECORDED, err=True)
 
 
-def _audit_log(instance: Path | None) -> AuditLog | None:
+NOT_RECORDED = "提示：没有网页版的实例文件夹，本次导出的住户名册未记入操作记录（可用 --instance 指定）。"
+
+
+def stated_purpose(purpose: str) -> str:
+    """A roster export's purpose, spaces folded; refused when empty or longer than the web allows."""
+    from generator.web.audit import PURPOSE
+
+    purpose = " ".join(purpose.split())
+    if not purpose or len(purpose) > PURPOSE:
+        raise click.BadParameter(f"请写明导出用途（不超过{PURPOSE}个字）", param_hint="--purpose")
+    return purpose
+
+
+def audit_log(instance: Path | None) -> AuditLog | None:
     """The audit log of the named instance folder, or of ./instance when it holds a database; else None."""
     from generator.web.audit import AuditLog
     from generator.web.statedb import DB_FILE
