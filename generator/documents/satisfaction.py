@@ -11,9 +11,11 @@ from typing import Any
 
 from generator.data.loader import DataSet
 from generator.data.models import Project
+from generator.data.roster import household_address, mask_name, mask_room
 from generator.data.satisfaction import SatisfactionSurvey, full_mark
 from generator.documents.charts import source_chart
 from generator.documents.project import project_context
+from generator.documents.survey import Residents
 from generator.render.filters import percent
 from generator.rules.satisfaction import CENT, Score, tally
 
@@ -42,13 +44,17 @@ def _questionnaire(data: DataSet, survey_id: str) -> dict[str, Any]:
     }
 
 
-def form_context(data: DataSet, project: Project, blank: int | None = None) -> dict[str, Any]:
-    """The questionnaires: one per roster household (pre-filled), then blank ones (one, or `blank`)."""
+def form_context(data: DataSet, project: Project, blank: int | None = None,
+                 residents: Residents = "full") -> dict[str, Any]:
+    """The questionnaires: one per roster household (pre-filled), then blank ones (one, or `blank`);
+    residents masked in a copy for anyone but the street office."""
     context = project_context(data, project)
     roster = data.rosters.get(project.community)
     forms: list[dict[str, Any]] = []
     if roster is not None and blank is None:
-        forms = [{"address": h.address, "head": h.head or "", "blank": False} for h in roster.households]
+        full = residents == "full"
+        forms = [{"address": h.address if full else household_address(h.building, h.unit or "", mask_room(h.room)),
+                  "head": (h.head or "") if full else mask_name(h.head), "blank": False} for h in roster.households]
     forms += [{"address": "", "head": "", "blank": True}] * (blank or 1)
     context["surveys"] = [{**_questionnaire(data, sid), "forms": [{"no": no, **f} for no, f in
                                                                   enumerate(forms, start=1)]}
