@@ -8,7 +8,7 @@ import pickle
 import re
 import unicodedata
 import zlib
-from collections.abc import Callable, Iterable, Iterator, MutableMapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -276,7 +276,7 @@ def describe_error(err: Any) -> str:
     return f"取值不符合要求（{err['msg']}）{shown}"
 
 
-Lines = dict[Path, dict[Any, int]]
+Lines = dict[Path, Mapping[Any, int]]
 """Line numbers of every file read, by file and field path, for messages found after loading."""
 
 
@@ -313,10 +313,18 @@ Progress = Callable[[int, int], None]
 """Told the project files read so far and how many there are, as they are read."""
 
 
-def load(root: Path | None = None, rosters: bool = True, progress: Progress | None = None) -> DataSet:
+Joined = Callable[["DataSet", str], None]
+"""Told each project as it joins the data set, once everything else has been read."""
+
+
+def load(root: Path | None = None, rosters: bool = True, progress: Progress | None = None,
+         joined: Joined | None = None) -> DataSet:
     """Load and cross-check a data folder; raise DataError listing every problem found.
 
-    rosters False leaves the household rosters unread (an import that replaces one).
+    rosters False leaves the household rosters unread (an import that replaces one). joined:
+    called with each project as it joins, while other processes still read the files after it
+    (the web store checks each project then, not after the whole folder is read); never once a
+    problem has been found, since the load fails then.
     """
     root = (root or BUNDLED_DATA).resolve()
     if not root.is_dir():
@@ -355,11 +363,16 @@ def load(root: Path | None = None, rosters: bool = True, progress: Progress | No
         catalogue=catalogue,
         communities={c.id: c for c in communities},
     )
-    problems.extend(_cross_check(data, districts, communities, projects, reports, lines_of))
-    if rosters:
-        problems.extend(_load_rosters(data))
-    problems.extend(_load_votes(data, lines_of))
-    problems.extend(_load_satisfaction(data, lines_of))
+    # Everything but the projects first, so a project can be checked as soon as it joins; the
+    # problems are told in the order the files are listed in docs (plan, projects, reports, …).
+    plan_problems = _cross_check(data, districts, communities, lines_of)
+    report_problems = _join_reports(data, reports, lines_of)
+    later = _load_rosters(data) if rosters else []
+    later += _load_votes(data, lines_of)
+    later += _load_satisfaction(data, lines_of)
+    quiet = bool(plan_problems or report_problems or later)
+    project_problems = _join_projects(data, projects, lines_of, None if quiet else joined)
+    problems.extend(plan_problems + project_problems + report_problems + later)
     if problems:
         raise DataError(problems)
     return data
@@ -506,15 +519,8 @@ def _share_repeats(rows: list[Community]) -> None:
             state[name] = values.setdefault((name, state[name]), state[name])
 
 
-def _cross_check(
-    data: DataSet,
-    districts: list[District],
-    communities: list[Community],
-    projects: Iterable[tuple[Path, ReadProject | None]],
-    reports: list[tuple[Path, DistrictReport | None]],
-    lines_of: Lines,
-) -> list[Problem]:
-    """References between files: unknown names and duplicate ids are load errors, not findings."""
+def _cross_check(data: DataSet, districts: list[District], communities: list[Community], lines_of: Lines) -> list[Problem]:
+    """References between the plan's files: unknown names and duplicate ids are load errors, not findings."""
     root = data.root
     problems: list[Problem] = []
     report = _reporter(problems, lines_of)
@@ -556,6 +562,14 @@ def _cross_check(
         if c.replaces is not None and c.replaces not in {x.id for x in communities}:
             report(plan_file, f"替换的小区“{c.replaces}”不存在", Plan, *row, "replaces")
         data.sources[f"community:{c.id}"] = plan_file
+    return problems
+
+
+def _join_projects(data: DataSet, projects: Iterable[tuple[Path, ReadProject | None]], lines_of: Lines,
+                   joined: Joined | None) -> list[Problem]:
+    """The project files read join the data set, each after its references are checked."""
+    problems: list[Problem] = []
+    report = _reporter(problems, lines_of)
     known_items = set(data.items)
     packed = data.projects if isinstance(data.projects, PackedProjects) else None
     for path, read in projects:
@@ -567,6 +581,15 @@ def _cross_check(
             else:
                 data.projects[read.community] = pickle.loads(zlib.decompress(read.packed))
             data.sources[f"project:{read.community}"] = path
+            if joined is not None and not problems:
+                joined(data, read.community)
+    return problems
+
+
+def _join_reports(data: DataSet, reports: list[tuple[Path, DistrictReport | None]], lines_of: Lines) -> list[Problem]:
+    """The district reports join the data set: one per district and year, of a known district."""
+    problems: list[Problem] = []
+    report = _reporter(problems, lines_of)
     for path, district_report in reports:
         if district_report is None:
             continue
