@@ -78,6 +78,13 @@ class PackedProjects(MutableMapping[str, Project]):
         del self._packed[key]
         self._recent.pop(key, None)
 
+    def __contains__(self, key: object) -> bool:
+        return key in self._packed  # the mixin's would unpack the record (and push out the recent ones)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        """The record, or default without one (unpacked only when there)."""
+        return self[key] if key in self._packed else default
+
     def __iter__(self) -> Iterator[str]:
         return iter(self._packed)
 
