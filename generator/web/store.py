@@ -39,6 +39,7 @@ from generator.data.loader import DataSet, load, read_project, read_report, read
 from generator.data.models import Project
 from generator.data.satisfaction import SATISFACTION
 from generator.data.votes import VOTES
+from generator.data.yamlio import gc_paused
 from generator.documents import returns
 from generator.documents.kinds import KINDS, Kind, community_target, kinds_of
 from generator.documents.progress import Stats, Tally, assemble, concerns, places, row_tally
@@ -544,9 +545,10 @@ class Store:
             same = self._loaded is not None and templates == \
                 {k: v for k, v in self._loaded.stamps.items() if k.startswith("templates/")}
             building = Building(renderers if same and renderers else None, stamps)
-            data = load(self.root, progress=lambda done, total: self._told("读取并检查项目资料", done, total),
-                        joined=building.joined)
-            now: Loaded | None = building.finish(data, lambda done, total: self._told("检查数据", done, total))
+            with gc_paused():
+                data = load(self.root, progress=lambda done, total: self._told("读取并检查项目资料", done, total),
+                            joined=building.joined)
+                now: Loaded | None = building.finish(data, lambda done, total: self._told("检查数据", done, total))
             error = None
         except DataError as exc:
             now, error = None, exc
