@@ -76,3 +76,24 @@ def test_the_line_map_is_made_when_asked_for(tmp_path: Path) -> None:
     _, lines = yamlio.load_yaml(path)
     assert isinstance(lines, yamlio.LazyLines) and lines._lines is None
     assert lines[("a", "c", 0)] == 4 and lines[("a", "b")] == 2
+
+
+def test_a_project_file_without_an_escape_skips_the_control_character_search(tmp_path: Path) -> None:
+    from generator.data.loader import PackedProjects, ReadProject, read_project_file
+
+    source = ROOT / "data" / "projects" / "dongqu-01.yaml"
+    text = source.read_text(encoding="utf-8")
+    assert "\\" not in text
+    plain_file = tmp_path / "plain.yaml"
+    plain_file.write_text(text, encoding="utf-8")
+    escaped_file = tmp_path / "escaped.yaml"
+    escaped_file.write_text(text.replace("community_committee: 苗圃社区居民委员会",
+                                         'community_committee: "苗圃社区\\x0b居民委员会"', 1), encoding="utf-8")
+    plain, escaped = read_project_file(plain_file), read_project_file(escaped_file)
+    assert isinstance(plain, ReadProject) and plain.plain
+    assert isinstance(escaped, ReadProject) and not escaped.plain
+    projects = PackedProjects()
+    projects.put_packed("a", plain.packed, plain.plain)
+    assert projects.plain_text("a")
+    projects["a"] = projects["a"]  # a record put from memory (a web save) is searched again
+    assert not projects.plain_text("a")

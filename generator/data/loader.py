@@ -33,7 +33,7 @@ from generator.data.readers import read_all
 from generator.data.roster import Roster, read_csv
 from generator.data.satisfaction import SATISFACTION, Responses, SatisfactionSurvey, read_responses
 from generator.data.votes import VOTES, Ballots, Vote, read_ballots
-from generator.data.yamlio import BadDate, load_yaml
+from generator.data.yamlio import BadDate, LazyLines, load_yaml
 from generator.errors import DataError, Problem
 
 M = TypeVar("M", bound=BaseModel)
@@ -51,6 +51,8 @@ class PackedProjects(MutableMapping[str, Project]):
     def __init__(self) -> None:
         self._packed: dict[str, bytes] = {}
         self._recent: dict[str, Project] = {}
+        self._plain: set[str] = set()
+        """Records read from a file without a backslash: no escape, so no control character, in any text."""
 
     def __getitem__(self, key: str) -> Project:
         project = self._recent.get(key)
@@ -69,14 +71,25 @@ class PackedProjects(MutableMapping[str, Project]):
     def __setitem__(self, key: str, project: Project) -> None:
         self.put_packed(key, pack(project))
 
-    def put_packed(self, key: str, packed: bytes) -> None:
-        """Keep a record packed elsewhere (pack(), in a process that read its file)."""
+    def put_packed(self, key: str, packed: bytes, plain: bool = False) -> None:
+        """Keep a record packed elsewhere (pack(), in a process that read its file); plain: its
+        file held no backslash."""
         self._packed[key] = packed
         self._recent.pop(key, None)
+        if plain:
+            self._plain.add(key)
+        else:
+            self._plain.discard(key)
+
+    def plain_text(self, key: str) -> bool:
+        """Whether the record's texts are known to hold no control character (its file had no
+        escape), so that the rule looking for them need not read them all."""
+        return key in self._plain
 
     def __delitem__(self, key: str) -> None:
         del self._packed[key]
         self._recent.pop(key, None)
+        self._plain.discard(key)
 
     def __contains__(self, key: object) -> bool:
         return key in self._packed  # the mixin's would unpack the record (and push out the recent ones)
@@ -92,15 +105,16 @@ class PackedProjects(MutableMapping[str, Project]):
         return len(self._packed)
 
     def __getstate__(self) -> dict[str, Any]:
-        return {"_packed": self._packed}  # the unpacked few change as other threads read
+        return {"_packed": self._packed, "_plain": self._plain}  # the unpacked few change as other threads read
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        self._packed, self._recent = state["_packed"], {}
+        self._packed, self._recent, self._plain = state["_packed"], {}, state.get("_plain", set())
 
     def copy(self) -> PackedProjects:
         """Another mapping over the same packed records: a change to one leaves the other as it was."""
         other = PackedProjects()
         other._packed = dict(self._packed)
+        other._plain = set(self._plain)
         return other
 
 def pack(project: Project) -> bytes:
@@ -395,20 +409,25 @@ class ReadProject:
     results: tuple[str, ...]
     """The catalogue item of each acceptance result, in order."""
     packed: bytes
+    plain: bool = False
+    """Whether its file held no backslash (see PackedProjects.plain_text)."""
 
     @classmethod
-    def of(cls, project: Project) -> ReadProject:
+    def of(cls, project: Project, plain: bool = False) -> ReadProject:
         """What the cross-check reads of a project record."""
         results = tuple(r.item for r in project.acceptance.results) if project.acceptance else ()
-        return cls(project.community, tuple(line.item for line in project.items), results, pack(project))
+        return cls(project.community, tuple(line.item for line in project.items), results, pack(project), plain)
 
 
 def read_project_file(path: Path) -> ReadProject | list[Problem]:
     """One project file read and validated alone (in a worker process when there are many)."""
+    lines_of: Lines = {}
     try:
-        return ReadProject.of(_load_one(path, Project, {}))
+        project = _load_one(path, Project, lines_of)
     except DataError as exc:
         return exc.problems
+    lines = lines_of[path]
+    return ReadProject.of(project, plain=isinstance(lines, LazyLines) and not lines.escaped)
 
 
 POOL_FROM = 300
@@ -584,7 +603,7 @@ def _join_projects(data: DataSet, projects: Iterable[tuple[Path, ReadProject | N
             continue
         if _project_refs(data, path, read, known_items, report):
             if packed is not None:
-                packed.put_packed(read.community, read.packed)
+                packed.put_packed(read.community, read.packed, read.plain)
             else:
                 data.projects[read.community] = pickle.loads(zlib.decompress(read.packed))
             data.sources[f"project:{read.community}"] = path

@@ -506,6 +506,9 @@ class LazyLines(Mapping[Path_, int]):
     def __init__(self, text: str, path: Path) -> None:
         self._text, self._path = text, path
         self._lines: dict[Path_, int] | None = None
+        self.escaped = "\\" in text
+        """Whether the text holds a backslash: only an escape in double quotes makes a control
+        character (the reader refuses them raw), so without one no value holds any."""
 
     def _map(self) -> dict[Path_, int]:
         if self._lines is None:
