@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import http.cookiejar
+import os
 import random
 import re
 import statistics
@@ -288,6 +289,24 @@ def scale(n: int, seconds: float, reads_seconds: float, synth_dir: Path) -> dict
             server.stop()
 
 
+def starts(n: int, rounds: int, synth_dir: Path) -> list[tuple[float, float]]:
+    """First starts only (no kept state, a new instance each time): (login page answers, data served) in s."""
+    from generator.web.accounts import Accounts
+    from tests.webapp import CHEAP
+
+    out = []
+    for _ in range(rounds):
+        with tempfile.TemporaryDirectory(prefix="gaizao-bench-") as tmp:
+            work = Path(tmp)
+            data = _folder(n, synth_dir, work)
+            instance = work / "instance"
+            Accounts(instance, CHEAP).add("city", *ACCOUNTS["city"], PASSWORD)
+            server = Server(data, instance)
+            out.append((server.ready_s, server.data_s))
+            server.stop()
+    return out
+
+
 def _load(server: Server, n: int, seconds: float, reads_seconds: float, cold_s: float, cold_data_s: float,
           json: Any) -> dict[str, Any]:
     base = server.base
@@ -417,7 +436,18 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=20)
     parser.add_argument("--rounds", type=int, default=10)
     parser.add_argument("--think", type=float, default=1.0, help="seconds a user reads a page before the next")
+    parser.add_argument("--starts", type=int, default=0, metavar="K",
+                        help="only time K first starts of each size (no kept state), one after the other")
     args = parser.parse_args()
+    if args.starts:
+        for n in args.communities:
+            load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+            times = starts(n, args.starts, args.synth_dir)
+            after = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+            shown = ", ".join(f"{ready:.2f} / {data:.2f}" for ready, data in times)
+            print(f"{n} communities, first starts (login page / data served, s): {shown}; "
+                  f"best data served {min(d for _, d in times):.2f} s; load average {load:.1f} → {after:.1f}")
+        return
     if not args.classic:
         for n in args.communities:
             report(scale(n, args.seconds, args.reads_seconds, args.synth_dir))

@@ -37,7 +37,7 @@ def test_pages_say_the_data_is_being_read_with_progress_until_it_is(
         page = client.get(path)
         text = page.get_json()["error"] if path.startswith("/api/") else page.get_data(as_text=True)
         assert page.status_code == 503, path
-        assert "正在读取数据文件夹" in text and "读取项目资料已完成 5 / 20（25%）" in text, path
+        assert "正在读取数据文件夹" in text and "读取并检查项目资料已完成 5 / 20（25%）" in text, path
         assert page.headers["Refresh"] == "3"
         assert "炳草岗" not in text  # no figures or names of a half-read folder
     api = client.get("/api/stats")

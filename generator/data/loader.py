@@ -8,7 +8,7 @@ import pickle
 import re
 import unicodedata
 import zlib
-from collections.abc import Callable, Iterable, Iterator, MutableMapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -33,7 +33,7 @@ from generator.data.readers import read_all
 from generator.data.roster import Roster, read_csv
 from generator.data.satisfaction import SATISFACTION, Responses, SatisfactionSurvey, read_responses
 from generator.data.votes import VOTES, Ballots, Vote, read_ballots
-from generator.data.yamlio import BadDate, load_yaml
+from generator.data.yamlio import BadDate, LazyLines, load_yaml
 from generator.errors import DataError, Problem
 
 M = TypeVar("M", bound=BaseModel)
@@ -51,6 +51,8 @@ class PackedProjects(MutableMapping[str, Project]):
     def __init__(self) -> None:
         self._packed: dict[str, bytes] = {}
         self._recent: dict[str, Project] = {}
+        self._plain: set[str] = set()
+        """Records read from a file without a backslash: no escape, so no control character, in any text."""
 
     def __getitem__(self, key: str) -> Project:
         project = self._recent.get(key)
@@ -69,14 +71,32 @@ class PackedProjects(MutableMapping[str, Project]):
     def __setitem__(self, key: str, project: Project) -> None:
         self.put_packed(key, pack(project))
 
-    def put_packed(self, key: str, packed: bytes) -> None:
-        """Keep a record packed elsewhere (pack(), in a process that read its file)."""
+    def put_packed(self, key: str, packed: bytes, plain: bool = False) -> None:
+        """Keep a record packed elsewhere (pack(), in a process that read its file); plain: its
+        file held no backslash."""
         self._packed[key] = packed
         self._recent.pop(key, None)
+        if plain:
+            self._plain.add(key)
+        else:
+            self._plain.discard(key)
+
+    def plain_text(self, key: str) -> bool:
+        """Whether the record's texts are known to hold no control character (its file had no
+        escape), so that the rule looking for them need not read them all."""
+        return key in self._plain
 
     def __delitem__(self, key: str) -> None:
         del self._packed[key]
         self._recent.pop(key, None)
+        self._plain.discard(key)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._packed  # the mixin's would unpack the record (and push out the recent ones)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        """The record, or default without one (unpacked only when there)."""
+        return self[key] if key in self._packed else default
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._packed)
@@ -85,15 +105,16 @@ class PackedProjects(MutableMapping[str, Project]):
         return len(self._packed)
 
     def __getstate__(self) -> dict[str, Any]:
-        return {"_packed": self._packed}  # the unpacked few change as other threads read
+        return {"_packed": self._packed, "_plain": self._plain}  # the unpacked few change as other threads read
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        self._packed, self._recent = state["_packed"], {}
+        self._packed, self._recent, self._plain = state["_packed"], {}, state.get("_plain", set())
 
     def copy(self) -> PackedProjects:
         """Another mapping over the same packed records: a change to one leaves the other as it was."""
         other = PackedProjects()
         other._packed = dict(self._packed)
+        other._plain = set(self._plain)
         return other
 
 def pack(project: Project) -> bytes:
@@ -276,7 +297,7 @@ def describe_error(err: Any) -> str:
     return f"取值不符合要求（{err['msg']}）{shown}"
 
 
-Lines = dict[Path, dict[Any, int]]
+Lines = dict[Path, Mapping[Any, int]]
 """Line numbers of every file read, by file and field path, for messages found after loading."""
 
 
@@ -313,10 +334,18 @@ Progress = Callable[[int, int], None]
 """Told the project files read so far and how many there are, as they are read."""
 
 
-def load(root: Path | None = None, rosters: bool = True, progress: Progress | None = None) -> DataSet:
+Joined = Callable[["DataSet", str], None]
+"""Told each project as it joins the data set, once everything else has been read."""
+
+
+def load(root: Path | None = None, rosters: bool = True, progress: Progress | None = None,
+         joined: Joined | None = None) -> DataSet:
     """Load and cross-check a data folder; raise DataError listing every problem found.
 
-    rosters False leaves the household rosters unread (an import that replaces one).
+    rosters False leaves the household rosters unread (an import that replaces one). joined:
+    called with each project as it joins, while other processes still read the files after it
+    (the web store checks each project then, not after the whole folder is read); never once a
+    problem has been found, since the load fails then.
     """
     root = (root or BUNDLED_DATA).resolve()
     if not root.is_dir():
@@ -355,11 +384,16 @@ def load(root: Path | None = None, rosters: bool = True, progress: Progress | No
         catalogue=catalogue,
         communities={c.id: c for c in communities},
     )
-    problems.extend(_cross_check(data, districts, communities, projects, reports, lines_of))
-    if rosters:
-        problems.extend(_load_rosters(data))
-    problems.extend(_load_votes(data, lines_of))
-    problems.extend(_load_satisfaction(data, lines_of))
+    # Everything but the projects first, so a project can be checked as soon as it joins; the
+    # problems are told in the order the files are listed in docs (plan, projects, reports, …).
+    plan_problems = _cross_check(data, districts, communities, lines_of)
+    report_problems = _join_reports(data, reports, lines_of)
+    later = _load_rosters(data) if rosters else []
+    later += _load_votes(data, lines_of)
+    later += _load_satisfaction(data, lines_of)
+    quiet = bool(plan_problems or report_problems or later)
+    project_problems = _join_projects(data, projects, lines_of, None if quiet else joined)
+    problems.extend(plan_problems + project_problems + report_problems + later)
     if problems:
         raise DataError(problems)
     return data
@@ -375,20 +409,25 @@ class ReadProject:
     results: tuple[str, ...]
     """The catalogue item of each acceptance result, in order."""
     packed: bytes
+    plain: bool = False
+    """Whether its file held no backslash (see PackedProjects.plain_text)."""
 
     @classmethod
-    def of(cls, project: Project) -> ReadProject:
+    def of(cls, project: Project, plain: bool = False) -> ReadProject:
         """What the cross-check reads of a project record."""
         results = tuple(r.item for r in project.acceptance.results) if project.acceptance else ()
-        return cls(project.community, tuple(line.item for line in project.items), results, pack(project))
+        return cls(project.community, tuple(line.item for line in project.items), results, pack(project), plain)
 
 
 def read_project_file(path: Path) -> ReadProject | list[Problem]:
     """One project file read and validated alone (in a worker process when there are many)."""
+    lines_of: Lines = {}
     try:
-        return ReadProject.of(_load_one(path, Project, {}))
+        project = _load_one(path, Project, lines_of)
     except DataError as exc:
         return exc.problems
+    lines = lines_of[path]
+    return ReadProject.of(project, plain=isinstance(lines, LazyLines) and not lines.escaped)
 
 
 POOL_FROM = 300
@@ -506,15 +545,8 @@ def _share_repeats(rows: list[Community]) -> None:
             state[name] = values.setdefault((name, state[name]), state[name])
 
 
-def _cross_check(
-    data: DataSet,
-    districts: list[District],
-    communities: list[Community],
-    projects: Iterable[tuple[Path, ReadProject | None]],
-    reports: list[tuple[Path, DistrictReport | None]],
-    lines_of: Lines,
-) -> list[Problem]:
-    """References between files: unknown names and duplicate ids are load errors, not findings."""
+def _cross_check(data: DataSet, districts: list[District], communities: list[Community], lines_of: Lines) -> list[Problem]:
+    """References between the plan's files: unknown names and duplicate ids are load errors, not findings."""
     root = data.root
     problems: list[Problem] = []
     report = _reporter(problems, lines_of)
@@ -556,6 +588,14 @@ def _cross_check(
         if c.replaces is not None and c.replaces not in {x.id for x in communities}:
             report(plan_file, f"替换的小区“{c.replaces}”不存在", Plan, *row, "replaces")
         data.sources[f"community:{c.id}"] = plan_file
+    return problems
+
+
+def _join_projects(data: DataSet, projects: Iterable[tuple[Path, ReadProject | None]], lines_of: Lines,
+                   joined: Joined | None) -> list[Problem]:
+    """The project files read join the data set, each after its references are checked."""
+    problems: list[Problem] = []
+    report = _reporter(problems, lines_of)
     known_items = set(data.items)
     packed = data.projects if isinstance(data.projects, PackedProjects) else None
     for path, read in projects:
@@ -563,10 +603,19 @@ def _cross_check(
             continue
         if _project_refs(data, path, read, known_items, report):
             if packed is not None:
-                packed.put_packed(read.community, read.packed)
+                packed.put_packed(read.community, read.packed, read.plain)
             else:
                 data.projects[read.community] = pickle.loads(zlib.decompress(read.packed))
             data.sources[f"project:{read.community}"] = path
+            if joined is not None and not problems:
+                joined(data, read.community)
+    return problems
+
+
+def _join_reports(data: DataSet, reports: list[tuple[Path, DistrictReport | None]], lines_of: Lines) -> list[Problem]:
+    """The district reports join the data set: one per district and year, of a known district."""
+    problems: list[Problem] = []
+    report = _reporter(problems, lines_of)
     for path, district_report in reports:
         if district_report is None:
             continue

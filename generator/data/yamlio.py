@@ -6,7 +6,7 @@ import gc
 import pickle
 import re
 import stat
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -247,9 +247,10 @@ def _line(event: yaml.Event) -> int:
 
 
 @contextmanager
-def _gc_paused() -> Iterator[None]:
+def gc_paused() -> Iterator[None]:
     """Building a large file's million small objects triggers the collector over and over
-    (a 100,000-row plan parses in 8 s instead of 20); nothing built here is garbage."""
+    (a 100,000-row plan parses in 8 s instead of 20); nothing built here is garbage. Also
+    around a whole first read of a data folder, for the same reason."""
     enabled = gc.isenabled()
     gc.disable()
     try:
@@ -314,7 +315,7 @@ for _tag, _fn in _ExactLoader.yaml_constructors.items():
     _SlowExactLoader.add_constructor(_tag, _fn)
 
 
-def load_yaml(path: Path) -> tuple[Any, dict[Path_, int]]:
+def load_yaml(path: Path) -> tuple[Any, Lines]:
     """Load one YAML file; return its data and a map from field path to line number."""
     text = read_text(path)
     later = _checked_after(text)
@@ -328,7 +329,7 @@ def load_yaml(path: Path) -> tuple[Any, dict[Path_, int]]:
         try:
             if len(text) >= COMPACT_FROM:
                 return pickle.loads(_parse_pickled(text, _ExactLoader, path))  # type: ignore[no-any-return]
-            return _parse(text, _ExactLoader, path, later)
+            return _parse_fast(text, path, later)
         except yaml.YAMLError:
             pass
     return _parse(text, _SlowExactLoader, path, later)
@@ -355,7 +356,7 @@ def _parse(text: str, loader_class: type, path: Path, count: bool = False) -> tu
     try:
         loader = loader_class(text)
         try:
-            with _gc_paused():
+            with gc_paused():
                 node = loader.get_single_node()
                 if node is None:
                     raise data_error(path, "文件里没有数据")
@@ -390,13 +391,150 @@ def _parse(text: str, loader_class: type, path: Path, count: bool = False) -> tu
     except ValueError as exc:  # a value PyYAML recognised but could not build
         raise data_error(path, f"无法识别的值：{exc}") from None
     lines: dict[Path_, int] = {}
-    with _gc_paused():
+    with gc_paused():
         deepest = _line_map(node, lines)
     if count and (deepest > MAX_DEPTH or len(lines) > MAX_VALUES):
-        refusal = _too_big(text)  # the first place in the file, as the check before building finds it
-        if refusal is not None:
-            raise data_error(path, refusal[1], line=refusal[0])
+        _refuse_if_too_big(text, path)
     return data, lines
+
+
+def _parse_fast(text: str, path: Path, count: bool) -> tuple[Any, Lines]:
+    """A small file's values built straight from libyaml's nodes, its line map made only when asked
+    for (a message about a field): on a first start at 10,000 communities PyYAML's constructor
+    and the map took more than a third of reading a project file. Anything but plain mappings,
+    lists and scalars raises YAMLError, so that load_yaml reads the file the usual way."""
+    loader = _ExactLoader(text)
+    try:
+        with gc_paused():
+            node = loader.get_single_node()
+            if node is None:
+                raise data_error(path, "文件里没有数据")
+            data, deepest, values = _Builder(loader).document(node)
+    finally:
+        loader.dispose()
+    if count and (deepest > MAX_DEPTH or values > MAX_VALUES):
+        _refuse_if_too_big(text, path)
+    return data, LazyLines(text, path)
+
+
+def _refuse_if_too_big(text: str, path: Path) -> None:
+    refusal = _too_big(text)  # the first place in the file, as the check before building finds it
+    if refusal is not None:
+        raise data_error(path, refusal[1], line=refusal[0])
+
+
+class _Unusual(yaml.YAMLError):
+    """A node the direct builder leaves to PyYAML's constructor (a tag, an alias loop, a merge key)."""
+
+
+class _Builder:
+    """Values from nodes, as _ExactLoader's constructor makes them, for the nodes data files hold."""
+
+    def __init__(self, loader: _ExactLoader) -> None:
+        self.loader = loader
+        self.made: dict[int, Any] = {}
+        """Lists and mappings built, by node: an alias (*name) gets the same value, built once."""
+        self.deepest = 0
+        self.values = 0
+
+    def document(self, node: yaml.Node) -> tuple[Any, int, int]:
+        """The document's values, its deepest nesting and how many values it holds."""
+        return self.build(node, 0), self.deepest, self.values
+
+    def build(self, node: yaml.Node, depth: int) -> Any:
+        self.values += 1
+        kind = type(node)
+        if kind is yaml.ScalarNode:
+            make = _SCALARS.get(node.tag)
+            if make is None:
+                raise _Unusual("tag")
+            return make(self.loader, node)
+        done = self.made.get(id(node), _NOT_MADE)
+        if done is not _NOT_MADE:
+            return done
+        depth += 1
+        if depth > self.deepest:
+            self.deepest = depth
+            if depth > MAX_DEPTH:
+                raise _Unusual("depth")  # refused, with its line, the usual way
+        if kind is yaml.MappingNode and node.tag == _MAP:
+            mapping: dict[Any, Any] = {}
+            self.made[id(node)] = mapping
+            for key_node, value_node in node.value:
+                if key_node.tag == _MERGE or type(key_node) is not yaml.ScalarNode:
+                    raise _Unusual("key")  # refused with its reason the usual way
+                key = self.build(key_node, depth)
+                if key in mapping:
+                    raise _Unusual("key")  # a repeated field, named the usual way
+                mapping[key] = self.build(value_node, depth)
+            return mapping
+        if kind is yaml.SequenceNode and node.tag == _SEQ:
+            items: list[Any] = []
+            self.made[id(node)] = items
+            for item in node.value:
+                items.append(self.build(item, depth))
+            return items
+        raise _Unusual("node")
+
+
+_NOT_MADE = object()
+_MERGE = "tag:yaml.org,2002:merge"
+
+
+def _construct_null(loader: _ExactLoader, node: yaml.ScalarNode) -> None:
+    return None
+
+
+def _construct_bool(loader: _ExactLoader, node: yaml.ScalarNode) -> bool:
+    return loader.bool_values[node.value.lower()]  # type: ignore[no-any-return]
+
+
+_SCALARS: dict[str, Any] = {
+    _STR: _construct_str,
+    "tag:yaml.org,2002:value": _construct_str,
+    "tag:yaml.org,2002:int": _construct_int,
+    "tag:yaml.org,2002:float": _construct_decimal,
+    "tag:yaml.org,2002:timestamp": _construct_date,
+    "tag:yaml.org,2002:null": _construct_null,
+    "tag:yaml.org,2002:bool": _construct_bool,
+}
+
+
+class LazyLines(Mapping[Path_, int]):
+    """A small file's line map, made from its text the first time a line is asked for."""
+
+    def __init__(self, text: str, path: Path) -> None:
+        self._text, self._path = text, path
+        self._lines: dict[Path_, int] | None = None
+        self.escaped = "\\" in text
+        """Whether the text holds a backslash: only an escape in double quotes makes a control
+        character (the reader refuses them raw), so without one no value holds any."""
+
+    def _map(self) -> dict[Path_, int]:
+        if self._lines is None:
+            lines: dict[Path_, int] = {}
+            loader = _ExactLoader(self._text)
+            try:
+                node = loader.get_single_node()
+            finally:
+                loader.dispose()
+            if node is not None:
+                _line_map(node, lines)
+            self._lines, self._text = lines, ""
+        return self._lines
+
+    def __getitem__(self, key: Path_) -> int:
+        return self._map()[key]
+
+    def __iter__(self) -> Iterator[Path_]:
+        return iter(self._map())
+
+    def __len__(self) -> int:
+        return len(self._map())
+
+
+Lines = Mapping[Path_, int]
+"""A file's line of each field path."""
 
 
 _YAML_PROBLEMS = {

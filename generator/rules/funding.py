@@ -307,8 +307,24 @@ def line_rule(data: DataSet, project: Project, line: BudgetLine) -> str:
     return item.funding
 
 
+_LAST: list[tuple[Project, Programme, object, int, Funding]] = []
+"""The last funding plan computed: the rules and the dashboard's sums ask for the same project's
+one after the other (its record, programme and catalogue the same objects)."""
+
+
 def plan_funding(data: DataSet, project: Project, households: int) -> Funding:
-    """Compute the funding plan of a project from its budget lines and the programme's rules."""
+    """Compute the funding plan of a project from its budget lines and the programme's rules
+    (read only: the same plan may be handed to the next caller that asks for it)."""
+    last = _LAST[0] if _LAST else None
+    if last is not None and last[0] is project and last[1] is data.programme and last[2] is data.catalogue \
+            and last[3] == households:
+        return last[4]
+    made = _plan_funding(data, project, households)
+    _LAST[:] = [(project, data.programme, data.catalogue, households, made)]
+    return made
+
+
+def _plan_funding(data: DataSet, project: Project, households: int) -> Funding:
     rules = policy(data.programme)
     by_party = {name: Decimal(0) for name in rules.order}
     lines: list[LineFunding] = []

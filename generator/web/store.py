@@ -39,6 +39,7 @@ from generator.data.loader import DataSet, load, read_project, read_report, read
 from generator.data.models import Project
 from generator.data.satisfaction import SATISFACTION
 from generator.data.votes import VOTES
+from generator.data.yamlio import gc_paused
 from generator.documents import returns
 from generator.documents.kinds import KINDS, Kind, community_target, kinds_of
 from generator.documents.progress import Stats, Tally, assemble, concerns, places, row_tally
@@ -204,6 +205,44 @@ def build(data: DataSet, renderers: Renderers, stamps: dict[str, Stamp],
           progress: Callable[[int, int], None] | None = None) -> Loaded:
     """A state made from a data set loaded whole: every rule run, every plan row added up
     (progress: told the communities checked so far and how many there are)."""
+    building = Building(renderers, stamps)
+    return building.finish(data, progress)
+
+
+class Building:
+    """A state made while the data set is read: each project checked and added up as it joins
+    (load's `joined`), the plan rows without a project at the end."""
+
+    def __init__(self, renderers: Renderers | None, stamps: dict[str, Stamp]) -> None:
+        self.renderers, self.stamps = renderers, stamps
+        self.now: Loaded | None = None
+
+    def joined(self, data: DataSet, community_id: str) -> None:
+        """One project has joined the data set (everything but the other projects is there)."""
+        _recheck(self._begun(data), community_id)
+
+    def finish(self, data: DataSet, progress: Callable[[int, int], None] | None = None) -> Loaded:
+        """The state, once the data set is whole: what has not joined is checked now."""
+        now = self._begun(data)
+        now.data = data  # the same set as the one begun on, or a reload's
+        done = now.project_found.keys() | now.tallies.keys()
+        ids = [cid for cid in (*data.projects, *(c.id for c in data.active_communities()
+                                                 if c.id not in data.projects)) if cid not in done]
+        for count, cid in enumerate(ids, 1):
+            _recheck(now, cid)
+            if progress is not None and count % 100 == 0:
+                progress(count, len(ids))
+        return now
+
+    def _begun(self, data: DataSet) -> Loaded:
+        if self.now is None or self.now.data is not data:
+            renderers = self.renderers if self.renderers is not None else Renderers(data, None)
+            self.now = _begin(data, renderers, self.stamps)
+        return self.now
+
+
+def _begin(data: DataSet, renderers: Renderers, stamps: dict[str, Stamp]) -> Loaded:
+    """A state with the plan rules' findings and no community checked yet."""
     where = places(data)
     plan_found: dict[str, list[Finding]] = {}
     general = []
@@ -213,13 +252,7 @@ def build(data: DataSet, renderers: Renderers, stamps: dict[str, Stamp],
             general.append(f)
         for cid in ids or ():
             plan_found.setdefault(cid, []).append(f)
-    now = Loaded(data, renderers, plan_found, {}, {}, general, {}, {}, {}, {}, stamps)
-    ids = [*data.projects, *(c.id for c in data.active_communities() if c.id not in data.projects)]
-    for done, cid in enumerate(ids, 1):
-        _recheck(now, cid)
-        if progress is not None and done % 100 == 0:
-            progress(done, len(ids))
-    return now
+    return Loaded(data, renderers, plan_found, {}, {}, general, {}, {}, {}, {}, stamps)
 
 
 def _recheck(now: Loaded, community_id: str) -> None:
@@ -508,12 +541,14 @@ class Store:
         stamps = scan(self.root)  # before reading: a file changed while loading is seen as changed after
         renderers = self._loaded.renderers if self._loaded is not None else None
         try:
-            data = load(self.root, progress=lambda done, total: self._told("读取项目资料", done, total))
             templates = {k: v for k, v in stamps.items() if k.startswith("templates/")}
             same = self._loaded is not None and templates == \
                 {k: v for k, v in self._loaded.stamps.items() if k.startswith("templates/")}
-            now: Loaded | None = build(data, renderers if same and renderers else Renderers(data, None), stamps,
-                                       lambda done, total: self._told("检查数据", done, total))
+            building = Building(renderers if same and renderers else None, stamps)
+            with gc_paused():
+                data = load(self.root, progress=lambda done, total: self._told("读取并检查项目资料", done, total),
+                            joined=building.joined)
+                now: Loaded | None = building.finish(data, lambda done, total: self._told("检查数据", done, total))
             error = None
         except DataError as exc:
             now, error = None, exc
