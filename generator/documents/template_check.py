@@ -23,6 +23,7 @@ from generator.render.images import Picture
 from generator.render.layout import REFERENCE_NAME, check_layout
 from generator.render.pictures import PhotoTable
 from generator.render.sheet_words import FORM_WORDS, WORDING_SHEET
+from generator.render.templates import BUILTIN
 from generator.render.xlsx import BLOCK_ROW, LOOP_ROW
 from generator.render.ziputil import read_template
 
@@ -389,6 +390,14 @@ def check_folder(root: Path, data: DataSet, reference: Path | None = None) -> tu
         if reference is not None and path.suffix == ".docx":
             findings += check_layout_of(path, label, reference)
         checked.append(label)
+    wording_file = root / "wording.yaml"
+    # a city's sentences beside its templates (the built-in file is what they are checked against)
+    if wording_file.is_file() and root.resolve() != BUILTIN.resolve():
+        from generator.render.wording import file_problems
+
+        findings += [TemplateFinding(str(wording_file), p.field or "文件", p.problem)
+                     for p in file_problems(wording_file)]
+        checked.append(str(wording_file))
     return findings, checked
 
 

@@ -16,6 +16,7 @@ import re
 from collections.abc import Callable, Iterator, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from decimal import Decimal
 from functools import lru_cache
 from io import BytesIO
@@ -34,7 +35,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from generator.data.loader import DataSet
 from generator.data.models import STAGE_NAMES, Community, Project
 from generator.data.yamlio import load_yaml
-from generator.documents.project import RULE_NAMES
+from generator.documents.project import rule_names
 from generator.errors import OutputError, TemplateError
 from generator.intake.page_setup import one_page_wide
 from generator.output.writer import atomic_write, os_reason
@@ -306,7 +307,7 @@ ITEM_COLUMNS: tuple[Field | Computed, ...] = (
     Computed("column.items.funding", lambda lay: (
         f"IF(B{{r}}=\"\",\"\",IF(AND(IFERROR(VLOOKUP(B{{r}},{CATALOGUE_NAME},4,FALSE),\"\")="
         f"{_q(_w('utility.gas'))},{sheet_ref('basic')}!$B${lay.basic_row('in_gas_company_area')}="
-        f"{_q(_w('choice.yes'))}),{_q(RULE_NAMES['general'])},"
+        f"{_q(_w('choice.yes'))}),{_q(lay.rule_names['general'])},"
         f"IFERROR(VLOOKUP(B{{r}},{CATALOGUE_NAME},3,FALSE),\"\")))"), lambda ctx: None),
 )
 TABLES: tuple[Table, ...] = (
@@ -328,6 +329,8 @@ class Layout:
     """Where everything is in one workbook, given the capacity of each table."""
 
     capacity: dict[str, int]
+    rule_names: dict[str, str] = dataclass_field(default_factory=dict)
+    """Each funding rule's name (the 资金渠道 the formulas compare), for an export."""
 
     def basic_row(self, name: str) -> int:
         return KV_FIRST + len(PLAN_FACTS) + 1 + [f.path[-1] for f in BASIC].index(name)
@@ -431,7 +434,7 @@ def _general_formulas(lay: Layout, data: DataSet) -> list[Computed]:
     p, after_party = rules.pipeline, rules.after_meter_party
     rule, category = lay.budget_range("K"), lay.budget_range("J")
     amount, before, after = lay.budget_range("G"), lay.budget_range("H"), lay.budget_range("I")
-    pipeline_name = RULE_NAMES["pipeline"].replace('"', '""')
+    pipeline_name = lay.rule_names["pipeline"].replace('"', '""')
     money = "#,##0.00"
     households = f"{sheet_ref('basic')}!$B${KV_FIRST + 4}"
     measures = {"floor_area": f"B{KV_FIRST + [f.path for f in OTHER].index(('floor_area',))}",
@@ -481,26 +484,29 @@ def _general_formulas(lay: Layout, data: DataSet) -> list[Computed]:
                                 _fixed(formulas[name]),
                                 _group_value(group.key, "part", name), money))
             cells.setdefault(name, []).append(parts[name])
-    pipe_row = next(row)
-    pipe_cells = {k: f"B{next(row)}" for k in p.shares}
-    after_row = next(row)
-    # Per line: Excel has no ROUND over a range but SUMPRODUCT takes one.
-    mask = f"{before}*({rule}=\"{pipeline_name}\")"
-    piped = {k: f"SUMPRODUCT({p.formula(k, mask)})" for k in p.others}
-    piped[p.remainder_to] = p.remainder_formula(f"B{pipe_row}", pipe_cells)
-    out.append(_said(_w("funds.pipe_before"),
-                        lambda _: f"SUMIF({rule},\"{pipeline_name}\",{before})",
-                        lambda ctx: sum((lf.line.before_meter or Decimal(0) for lf in _funding(ctx).lines
-                                         if lf.rule == "pipeline"), Decimal(0)) if _funding(ctx) else
-                        Decimal(0), money))
-    for name in p.shares:
-        out.append(_said(_w("funds.pipe_share", party=names[name], percent=number_text(p.shares[name])),
-                            _fixed(piped[name]),
-                            _party(name, "pipeline"), money))
-    out.append(_said(_w("funds.pipe_after", party=names[after_party]),
-                        lambda _: f"SUMIF({rule},\"{pipeline_name}\",{after})",
-                        _party(after_party, "pipeline"), money))
-    total = "+".join([*cells.get(after_party, []), f"B{after_row}"])
+    after_cells: list[str] = []
+    if rules.has_pipeline:  # else pipelines are general items of their category
+        pipe_row = next(row)
+        pipe_cells = {k: f"B{next(row)}" for k in p.shares}
+        after_row = next(row)
+        # Per line: Excel has no ROUND over a range but SUMPRODUCT takes one.
+        mask = f"{before}*({rule}=\"{pipeline_name}\")"
+        piped = {k: f"SUMPRODUCT({p.formula(k, mask)})" for k in p.others}
+        piped[p.remainder_to] = p.remainder_formula(f"B{pipe_row}", pipe_cells)
+        out.append(_said(_w("funds.pipe_before"),
+                            lambda _: f"SUMIF({rule},\"{pipeline_name}\",{before})",
+                            lambda ctx: sum((lf.line.before_meter or Decimal(0) for lf in _funding(ctx).lines
+                                             if lf.rule == "pipeline"), Decimal(0)) if _funding(ctx) else
+                            Decimal(0), money))
+        for name in p.shares:
+            out.append(_said(_w("funds.pipe_share", party=names[name], percent=number_text(p.shares[name])),
+                                _fixed(piped[name]),
+                                _party(name, "pipeline"), money))
+        out.append(_said(_w("funds.pipe_after", party=names[after_party]),
+                            lambda _: f"SUMIF({rule},\"{pipeline_name}\",{after})",
+                            _party(after_party, "pipeline"), money))
+        after_cells.append(f"B{after_row}")
+    total = "+".join([*cells.get(after_party, []), *after_cells]) or "0"
     out.append(_said(_w("funds.per_household", party=names[after_party]),
                         lambda _: f"IF({households}>0,ROUND(({total})/{households},2),0)",
                         lambda ctx: _funding(ctx).per_household_residents if _funding(ctx) else Decimal(0),
@@ -861,7 +867,7 @@ def _line_value(ctx: Context, key: str, offset: int) -> Any:
     if key == "column.items.category":
         return ctx.data.category_of(line.item) if line.item in ctx.data.items else _w("category.unknown")
     assert ctx.project is not None
-    return RULE_NAMES[line_rule(ctx.data, ctx.project, line)] if line.item in ctx.data.items else ""
+    return rule_names(ctx.data.root)[line_rule(ctx.data, ctx.project, line)] if line.item in ctx.data.items else ""
 
 
 def export_form(data: DataSet, community: Community, words: Mapping[str, str] | None = None) -> bytes:
@@ -869,7 +875,7 @@ def export_form(data: DataSet, community: Community, words: Mapping[str, str] | 
     values = plain_project(data, community.id)
     project = data.projects.get(community.id)
     ctx = Context(data, community, project)
-    lay = Layout(capacities(values))
+    lay = Layout(capacities(values), rule_names(data.root))
     token = _WORDS.set(words if words is not None else form_words(data))
     try:
         return _export(data, community, values, ctx, lay)
@@ -952,6 +958,8 @@ def _lists(wb: Workbook, data: DataSet, values: dict[str, Any]) -> None:
     """The hidden sheet of drop-down lists and the catalogue lookup table, each a defined name."""
     ws = wb.create_sheet(sheet_name(LISTS_KEY))
     lists = f"'{ws.title}'"
+    names = rule_names(data.root)
+    pipelines = policy(data.programme).has_pipeline
     common = [u.strip() for u in _w("list.units").split("、") if u.strip()]
     units = common + sorted({str(i.get("unit")) for i in table_values(values, "items")
                              if isinstance(i, dict) and i.get("unit") not in common})
@@ -973,7 +981,8 @@ def _lists(wb: Workbook, data: DataSet, values: dict[str, Any]) -> None:
     row = 2
     for cat in data.catalogue.categories:
         for item in cat.items:
-            for offset, value in enumerate((item.name, cat.name, RULE_NAMES[item.funding],
+            funding = "general" if item.funding == "pipeline" and not pipelines else item.funding
+            for offset, value in enumerate((item.name, cat.name, names[funding],
                                             _w(f"utility.{item.utility}") if item.utility else "")):
                 ws.cell(row, base + offset, value)
             row += 1
