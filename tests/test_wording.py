@@ -6,8 +6,8 @@ from __future__ import annotations
 import re
 import shutil
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
