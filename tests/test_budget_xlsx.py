@@ -108,8 +108,8 @@ def case_data(tmp_path: Path, case: str) -> DataSet:
 def budget_context(data: DataSet) -> dict[str, Any]:
     """project_context plus the split rules render_budget needs (not yet in contexts.py)."""
     ctx = project_context(data, data.projects[COMMUNITY])
-    ctx["programme"].setdefault("general_split", data.programme.general_split.model_dump())
-    ctx["programme"].setdefault("pipeline_split", data.programme.pipeline_split.model_dump())
+    ctx["programme"].setdefault("general_split", _split(data.programme.general_split))
+    ctx["programme"].setdefault("pipeline_split", _split(data.programme.pipeline_split))
     return ctx
 
 
@@ -428,11 +428,17 @@ BUDGETED = sorted(k for k, p in BUNDLED.projects.items() if p.items)
 """The bundled projects that have a budget (a project still at its application has none)."""
 
 
+def _split(split: Any) -> dict[str, Any]:
+    """The bundled programme's split (it states both) as the context holds it."""
+    assert split is not None
+    return split.model_dump()  # type: ignore[no-any-return]
+
+
 def bundled_sheet(key: str) -> tuple[Worksheet, Worksheet]:
     """One bundled project's budget: its formulas and the values cached beside them."""
     ctx = project_context(BUNDLED, BUNDLED.projects[key])
-    ctx["programme"].setdefault("general_split", BUNDLED.programme.general_split.model_dump())
-    ctx["programme"].setdefault("pipeline_split", BUNDLED.programme.pipeline_split.model_dump())
+    ctx["programme"].setdefault("general_split", _split(BUNDLED.programme.general_split))
+    ctx["programme"].setdefault("pipeline_split", _split(BUNDLED.programme.pipeline_split))
     rendered = render_workbook(TEMPLATE, ctx, BUDGET_BLOCKS)
     return sheet(rendered), sheet(rendered, values=True)
 

@@ -71,7 +71,7 @@ def test_export_lays_out_the_workbook_in_workflow_order(forms: dict[str, Path], 
     path = forms["dongqu-01"]
     assert path.relative_to(path.parents[2]) == Path("2018/东区/01-炳草岗园林苗圃小区-填报表.xlsx")
     wb = openpyxl.load_workbook(path)
-    assert wb.sheetnames == [*F.SHEETS, F.LISTS_SHEET, F.META_SHEET]
+    assert wb.sheetnames == [*(F.builtin_words()[f"sheet.{k}"] for k in (*F.SHEETS, F.LISTS_KEY)), F.META_SHEET]
     assert [ws.sheet_state for ws in wb.worksheets][-2:] == ["hidden", "hidden"]
     assert all(ws.protection.sheet and not ws.protection.password for ws in wb.worksheets)
     assert wb.security is not None and wb.security.lockStructure

@@ -67,6 +67,7 @@ def programmes(draw: st.DrawFn) -> dict[str, Any]:
     pipeline = {"utility_percent": utility, "district_percent": 100 - utility,
                 "remainder_to": draw(st.sampled_from(["utility", "district"]))}
     prog = BUNDLED.programme
+    assert prog.pipeline_split is not None
     update: dict[str, Any] = {
         "general_split": general,
         "pipeline_split": {**pipeline, "excluded_gas_area": prog.pipeline_split.excluded_gas_area},

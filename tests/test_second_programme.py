@@ -204,3 +204,65 @@ def test_a_wrong_programme_is_named_in_chinese_with_file_and_field(
     with pytest.raises(DataError) as raised:
         load(root)
     assert "programme.yaml" in str(raised.value) and said in str(raised.value), str(raised.value)
+
+
+def _programme_without(tmp_path: Path, *keys: str) -> Path:
+    """A copy of the 2023 city whose programme.yaml leaves out the given top-level keys."""
+    import shutil
+
+    import yaml
+
+    root = tmp_path / "city"
+    shutil.copytree(ROOT, root)
+    values = yaml.safe_load((root / "programme.yaml").read_text(encoding="utf-8"))
+    for key in keys:
+        values.pop(key, None)
+    (root / "programme.yaml").write_text(yaml.safe_dump(values, allow_unicode=True, sort_keys=False),
+                                         encoding="utf-8")
+    return root
+
+
+def test_the_categories_alone_are_the_rule_without_general_or_pipeline_split(tmp_path: Path) -> None:
+    """Without pipeline_split a pipeline item is paid like the other items of its category, and
+    every paper (budget, 填报表 included) still adds up."""
+    from generator.intake.form import export_form
+
+    assert load(ROOT).programme.general_split is None  # the test city states no general split
+    root = _programme_without(tmp_path, "pipeline_split")
+    data = load(root)
+    assert [f for f in check_all(data) if f.severity == "error"] == []
+    project = data.projects["jiangbei-01"]
+    funding = plan_funding(data, project, data.communities["jiangbei-01"].households)
+    water = next(lf for lf in funding.lines if lf.line.item == "供水管网")
+    assert water.rule == "general" and "utility" not in water.parts
+    assert sum(funding.by_party.values(), Decimal(0)) == funding.total
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["--data", str(root), "build", "-j", "1", "-q", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    budget = next(out.rglob("*jiangbei-01*预算*.xlsx"), None) or next(
+        p for p in out.rglob("*.xlsx") if "预算" in p.name and "江北" in str(p))
+    text = office_text(budget)
+    assert "专营单位" not in text  # no pipeline section: the utilities pay nothing by this programme
+    form = openpyxl.load_workbook(io.BytesIO(export_form(data, data.communities["jiangbei-01"])))
+    labels = [c.value for row in form.worksheets[3].iter_rows() for c in row if isinstance(c.value, str)]
+    assert not any("表（箱）前" in t for t in labels) and any("基础类" in t for t in labels)
+
+
+def test_a_programme_without_categories_needs_both_splits(tmp_path: Path) -> None:
+    root = _programme_without(tmp_path, "funding")
+    result = CliRunner().invoke(main, ["--data", str(root), "validate"])
+    assert result.exit_code != 0
+    assert "缺少 general_split（一般项目分担比例）" in result.output, result.output
+    assert "funding.categories" in result.output
+
+
+def test_a_category_without_a_split_is_named_when_there_is_no_general_split(tmp_path: Path) -> None:
+    import yaml
+
+    root = _programme_without(tmp_path)
+    values = yaml.safe_load((root / "programme.yaml").read_text(encoding="utf-8"))
+    values["funding"]["categories"] = [c for c in values["funding"]["categories"] if c["category"] != "完善类"]
+    (root / "programme.yaml").write_text(yaml.safe_dump(values, allow_unicode=True, sort_keys=False),
+                                         encoding="utf-8")
+    found = [str(f) for f in check_all(load(root)) if f.rule == "FUND-CATEGORIES"]
+    assert any("“完善类”没有分担方式" in f for f in found), found

@@ -7,6 +7,7 @@ import re
 import shutil
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -184,3 +185,68 @@ def test_no_sentence_contradicts_the_figures(bundled: DataSet, papers: dict[str,
                 assert "，建立房屋专项维修资金" not in text, where
     # dongqu-10 is split exactly 5:4:1: its plan does not say otherwise
     assert "所以不等于" not in papers["dongqu-10"]["plan"]
+
+
+def test_labels_the_papers_print_are_the_citys_words_too(data_root: Path, tmp_path: Path) -> None:
+    """Rule names, signatories, the sample mark, the report's 版头/版记 and the dashboard's labels
+    come from the wording: a city's override is in the next paper and workbook."""
+    from generator.data.loader import load
+    from generator.documents.progress import stats
+    from generator.documents.project import project_context
+    from generator.documents.report import report_context
+    from tests.snapshot import xlsx_text
+
+    def said(data: DataSet) -> tuple[dict[str, Any], dict[str, Any], Any, str]:
+        project = data.projects["dongqu-01"]
+        budget = render_document(data, KINDS["budget"], community_target(data, "dongqu-01"), Renderers(data, None))
+        out = tmp_path / f"budget{len(list(tmp_path.iterdir()))}.xlsx"
+        out.write_bytes(budget)
+        return project_context(data, project), report_context(data, 2018, "东区"), stats(data), xlsx_text(out)
+
+    before = said(load(data_root))
+    assert "管线项目" in before[3]
+    _city_wording(data_root, "\n".join((
+        'rule_name.pipeline: "专营管线项目"', 'signatory.residents: "业主代表"', 'mark.sample: "样例"',
+        'report.masthead: "{{ sender }}文件（样稿）"', 'report.cc: "抄送单位：{{ names }}"',
+        'progress.year: "{{ year }}年度"', 'acceptance.no_issues: "没有遗留问题"')) + "\n")
+    ctx, report, figures, budget = said(load(data_root))
+    assert {r["rule_name"] for r in ctx["items"]} >= {"专营管线项目"}
+    assert "业主代表" in [s["role"] for s in ctx["signatories"]] and ctx["mark"] == "样例"
+    assert report["doc"]["masthead"].endswith("文件（样稿）")
+    assert report["doc"]["cc"] == "抄送单位：攀枝花市人民政府办公室"
+    assert [g.label for g in figures.years][0] == "2018年度"
+    # the budget's formulas tell pipeline lines by the same name, so its sums do not change
+    assert "专营管线项目" in budget and "\"管线项目\"" not in budget
+    assert budget.replace("专营管线项目", "管线项目").replace("I2: 样例", "I2: 示例") == before[3]
+
+
+def test_a_templates_folders_wording_is_read_too_and_wins_key_by_key(data_root: Path, tmp_path: Path) -> None:
+    """--templates DIR with DIR/wording.yaml: its sentences win over the data folder's (the more
+    specific, as its templates do), and the data folder's other sentences still apply."""
+    from tests.snapshot import docx_text
+
+    def notice(*extra: str) -> str:
+        out = tmp_path / f"out{len(list(tmp_path.glob('out*')))}"
+        result = CliRunner().invoke(main, ["--data", str(data_root), "build", "-q", "--project", "dongqu-01",
+                                           "--kind", "notice", "--out", str(out), *extra])
+        assert result.exit_code == 0, result.output
+        return docx_text(next(out.rglob("*.docx")))
+
+    before = notice()
+    management = "业主委员会负责日常管理，引入专业化物业管理，已建立房屋专项维修资金。"
+    assert management in before and "东区人民政府" in before
+    _city_wording(data_root, 'notice.management: "数据文件夹的说法。"\nparty.district: "{{ district }}财政"\n')
+    folder = tmp_path / "kit"
+    folder.mkdir()
+    (folder / "wording.yaml").write_text('notice.management: "模板文件夹的说法。"\n', encoding="utf-8")
+    with_kit = notice("--templates", str(folder))
+    assert "模板文件夹的说法。" in with_kit and "数据文件夹的说法。" not in with_kit
+    assert "东区财政" in with_kit  # the data folder's other sentence still applies
+    without = notice()
+    assert "数据文件夹的说法。" in without and "模板文件夹的说法。" not in without
+    (folder / "wording.yaml").write_text('notice.managment: "拼错的键"\n', encoding="utf-8")
+    result = CliRunner().invoke(main, ["--data", str(data_root), "build", "-q", "--project", "dongqu-01",
+                                       "--kind", "notice", "--out", str(tmp_path / "bad"), "--templates", str(folder)])
+    assert result.exit_code != 0 and "notice.managment" in result.output and "没有这个措辞键" in result.output
+    checked = CliRunner().invoke(main, ["--data", str(data_root), "templates", "check", str(folder)])
+    assert "notice.managment" in checked.output, checked.output

@@ -423,12 +423,18 @@ class Programme(Record):
     report_recipient: Text = Field(title="报告报送单位")
     years: list[Year] = Field(title="计划年度", min_length=1)
     parties: Parties = Field(title="出资方称谓（下列六方必填；可另加其他出资方，如 central: 中央补助资金）")
-    general_split: GeneralSplit = Field(title="一般项目分担比例")
+    general_split: GeneralSplit | None = Field(
+        default=None, title="一般项目分担比例",
+        description="没有按类别的资金分担（funding）时必填；有 funding 时只用于其中未列出的类别，"
+                    "各类别都已列出时可不写。")
     funding: FundingRules | None = Field(
         default=None, title="按类别的资金分担",
         description="写明各类别（如基础类、完善类、提升类）的分担方式时，一般项目按类别分担，general_split 只用于"
                     "未列出的类别。")
-    pipeline_split: PipelineSplit = Field(title="管线表前分担比例")
+    pipeline_split: PipelineSplit | None = Field(
+        default=None, title="管线表前分担比例",
+        description="没有 funding 时必填；有 funding 而不写时，水电气讯等管线项目不分表（箱）前后，"
+                    "按其所在类别的方式分担。")
     eligibility: Eligibility = Field(title="改造对象条件")
     deadlines: list[Deadline] = Field(title="工作步骤时限")
     pilot: Targets = Field(title="试点目标")
@@ -446,8 +452,15 @@ class Programme(Record):
 
     @model_validator(mode="after")
     def _funding_parties_are_named(self) -> Programme:
-        """Every party a funding rule names is one of parties (so papers can name it)."""
+        """Every party a funding rule names is one of parties (so papers can name it); without
+        categories, the general and pipeline splits are the whole rule, so both are needed."""
         if self.funding is None:
+            missing = [f"{key}（{title}）" for key, title in (("general_split", "一般项目分担比例"),
+                                                               ("pipeline_split", "管线表前分担比例"))
+                       if getattr(self, key) is None]
+            if missing:
+                raise ValueError(f"缺少 {'、'.join(missing)}：没有按类别的资金分担（funding.categories）时，"
+                                 "须写明一般项目和管线项目的分担比例")
             return self
         named = set(self.parties.ordered())
         for i, cat in enumerate(self.funding.categories):

@@ -6,7 +6,6 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
-from generator.documents.project import RULE_NAMES
 from generator.errors import TemplateError
 from generator.render.blocks import Blocks, Formula, Row, Spans
 from generator.render.formulas import AMOUNT, SHARE, daxie_formula
@@ -55,8 +54,9 @@ def budget_summary(context: dict[str, Any], spans: Spans, row: int) -> list[Row]
 
 def _policy(programme: dict[str, Any]) -> Policy:
     """The programme's funding policy, read from the context the workbook is rendered from."""
+    # With funding categories the categories are the whole rule: both splits may be None then.
     missing = [k for k in ("general_split", "pipeline_split")
-               if not isinstance(programme.get(k), dict)]
+               if not isinstance(programme.get(k), dict) and not (programme.get("funding") and k in programme)]
     if missing:
         fields = "、".join(f"programme.{k}" for k in missing)
         raise TemplateError(f"渲染数据缺少 {fields}（分担比例与尾差承担方）")
@@ -236,7 +236,7 @@ def _story_height(text: str) -> float:
 def _meter_check(rows: _Rows, row: Row) -> None:
     """表（箱）前 + 表（箱）后 = 金额 over the pipeline lines, as a formula a clerk's edit moves;
     written beside the given row, right of the print area like the other check."""
-    pipeline, rule = RULE_NAMES["pipeline"], rows.col("rule")
+    pipeline, rule = rows.context["programme"]["rule_names"]["pipeline"], rows.col("rule")
     sums = [f'SUMIF({rule},"{pipeline}",{rows.col(key)})'
             for key in ("before_meter", "after_meter", "amount")]
     row.update({"M": rows.say("meter_check"), "N": Formula(f"=ROUND({sums[0]}-({sums[2]}-{sums[1]}),2)")})
@@ -282,7 +282,7 @@ def _general_split(
     rows.heading(rows.say("group_heading", group=group.label, parties="：".join(names[k] for k in rule.shares),
                           ratio=rule.ratio, remainder=names[rule.remainder_to]))
     rows.add(rows.header(rows.say("item"), rows.say("amount"), rows.say("how")))
-    pipeline = RULE_NAMES["pipeline"]  # what the 资金渠道 column shows for a pipeline line
+    pipeline = ctx["programme"]["rule_names"]["pipeline"]  # what the 资金渠道 column shows for a pipeline line
     general = f'SUMIF({rows.col("rule")},"<>{pipeline}",{rows.col("amount")})'
     if not policy.by_category:
         label, formula = rows.say("general_amount"), general

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from generator.data.loader import DataSet
@@ -19,17 +20,20 @@ from generator.data.models import STAGE_NAMES, STAGES, Community
 from generator.documents.figures import project_figures, ratio
 from generator.documents.report import printed
 from generator.render.filters import TEN_THOUSAND, wan_rounded
+from generator.render.wording import wording
 from generator.rules.checks import Finding
 from generator.rules.funding import plan_funding
 
 NO_PROJECT = "none"
 """The stage key of a plan row that has no project file yet."""
-NO_PROJECT_NAME = "尚无项目资料"
 STARTED = "construction"
 """A project has started (开工) from this stage on."""
 STAGE_KEYS = (NO_PROJECT, *STAGES)
-STAGE_LABELS = {NO_PROJECT: NO_PROJECT_NAME, **STAGE_NAMES}
-PROGRAMME_LABEL = "全部计划"
+
+
+def stage_labels(data_root: Path | None) -> dict[str, str]:
+    """Each stage's name, with the wording's for a plan row without a project file."""
+    return {NO_PROJECT: wording(data_root).say("progress.no_project"), **STAGE_NAMES}
 
 
 @dataclass(frozen=True)
@@ -196,9 +200,10 @@ def row_tally(data: DataSet, community: Community, errors: int = 0, warnings: in
     )
 
 
-def progress(label: str, t: Tally, year: int | None = None, district: str | None = None) -> Progress:
-    """A group's figures from the sum of its rows' tallies."""
-    stages = [StageRow(key, STAGE_LABELS[key], t.stage_communities[i], t.stage_households[i],
+def progress(label: str, t: Tally, labels: dict[str, str], year: int | None = None,
+             district: str | None = None) -> Progress:
+    """A group's figures from the sum of its rows' tallies; labels: each stage's name."""
+    stages = [StageRow(key, labels[key], t.stage_communities[i], t.stage_households[i],
                        t.stage_investment[i]) for i, key in enumerate(STAGE_KEYS)]
     return Progress(
         label=label, year=year, district=district,
@@ -280,18 +285,22 @@ def assemble(data: DataSet, cells: dict[tuple[int, str], Tally], names: list[str
         return out
 
     everything = [(y, n) for y in years for n in names]
-    programme = progress(PROGRAMME_LABEL if whole else f"{PROGRAMME_LABEL}（{'、'.join(names)}）", total(everything))
-    by_year = [progress(f"{y}年", total((y, n) for n in names), year=y) for y in years]
-    by_district = [progress(n, total((y, n) for y in years), district=n) for n in names]
-    by_cell = {(y, n): progress(f"{n}{y}年", total([(y, n)]), y, n) for y in years for n in names}
+    say, labels = wording(data.root).say, stage_labels(data.root)
+    programme = progress(say("progress.all", districts="" if whole else "、".join(names)), total(everything), labels)
+    by_year = [progress(say("progress.year", year=y), total((y, n) for n in names), labels, year=y) for y in years]
+    by_district = [progress(n, total((y, n) for y in years), labels, district=n) for n in names]
+    by_cell = {(y, n): progress(say("progress.district_year", district=n, year=y), total([(y, n)]), labels, y, n)
+               for y in years for n in names}
     p = data.programme.pilot
     pilot: list[PilotRow] = []
     done = next((g for g in by_year if g.year == p.year), None)
     if whole and done is not None:
         pilot = [
-            PilotRow("小区个数（个）", p.communities, done.finished, ratio(done.finished, p.communities)),
-            PilotRow("改造户数（户）", p.households, done.households_done, ratio(done.households_done, p.households)),
-            PilotRow("投资（万元）", p.investment_wan, done.paid_total,
+            PilotRow(say("progress.target_communities"), p.communities, done.finished,
+                     ratio(done.finished, p.communities)),
+            PilotRow(say("progress.target_households"), p.households, done.households_done,
+                     ratio(done.households_done, p.households)),
+            PilotRow(say("progress.target_investment"), p.investment_wan, done.paid_total,
                      ratio(done.paid_yuan, p.investment_wan * TEN_THOUSAND)),
         ]
     return Stats(programme, by_year, by_district, by_cell, p.year, pilot, general)

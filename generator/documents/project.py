@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
 from typing import Any
 
 from generator.data.loader import DataSet
@@ -22,6 +23,7 @@ from generator.rules.funding import (
     Contribution,
     Funding,
     Policy,
+    gas_in_company_area,
     general_ratio,
     line_rule,
     number_text,
@@ -30,8 +32,22 @@ from generator.rules.funding import (
     policy,
 )
 
-RULE_NAMES = {"general": "一般项目", "pipeline": "管线项目", "public_service": "公共服务设施"}
-GAS_AREA_RULE = "一般项目（燃气公司供气区域）"
+RULES = ("general", "pipeline", "public_service", "gas_area")
+"""The funding rules a line may follow, each named by the wording's rule_name.<rule> (gas_area: a gas
+line in the gas company's area, shared as a general one)."""
+
+
+def rule_names(data_root: Path | None) -> dict[str, str]:
+    """Each funding rule's name as papers and workbooks print it (the 资金渠道 column)."""
+    say = wording(data_root).say
+    return {rule: say(f"rule_name.{rule}") for rule in RULES}
+
+
+def built_text(data: DataSet, built: str | None) -> str:
+    """A community's 建成时间 as papers say it: 1990 → 1990年, 1990年代 as it is."""
+    if not built:
+        return ""
+    return wording(data.root).say("community.built", built=built, digits=built[-1].isdigit())
 """The funding channel a gas line in the gas company's area shows: general, and why."""
 
 
@@ -52,16 +68,18 @@ def programme_context(data: DataSet) -> dict[str, Any]:
         # The programme's own consent rule in one sentence ("" for the 90 % of the seed).
         "consent_rule": consent_text(prog.eligibility.consent, wording(data.root)) if prog.eligibility.consent else "",
         "built_before_year": prog.eligibility.built_before_year,
-        "general_ratio": general_ratio([g.city, g.district, g.residents]),
-        "pipeline_ratio": pipeline_ratio(p.utility_percent, p.district_percent),
+        # A programme whose categories are the whole rule has no general or pipeline split.
+        "general_ratio": general_ratio([g.city, g.district, g.residents]) if g else "",
+        "pipeline_ratio": pipeline_ratio(p.utility_percent, p.district_percent) if p else "",
         "parties": prog.parties.ordered(),
-        "general_split": g.model_dump(),
-        "pipeline_split": p.model_dump(),
+        "general_split": g.model_dump() if g else None,
+        "pipeline_split": p.model_dump() if p else None,
         "funding": prog.funding.model_dump() if prog.funding else None,
-        "years": f"{prog.years[0]}—{prog.years[-1]}年",
-        "general_remainder_party": prog.parties.model_dump()[g.remainder_to],
-        "pipeline_remainder_party": prog.parties.model_dump()[p.remainder_to],
-        "excluded_gas_area": p.excluded_gas_area,
+        "years": wording(data.root).say("programme.years", first=prog.years[0], last=prog.years[-1]),
+        "rule_names": rule_names(data.root),
+        "general_remainder_party": prog.parties.model_dump()[g.remainder_to] if g else "",
+        "pipeline_remainder_party": prog.parties.model_dump()[p.remainder_to] if p else "",
+        "excluded_gas_area": p.excluded_gas_area if p else "",
         "catalogue_note": data.catalogue.note,
     }
 
@@ -162,7 +180,7 @@ def _plan_sentences(data: DataSet, project: Project) -> dict[str, Any]:
     """The plan's overview, schedule and each unit (or who will choose it), as sentences."""
     c, u, d = data.communities[project.community], project.units, project.dates
     say = wording(data.root).say
-    built = c.built + ("年" if c.built and c.built[-1].isdigit() else "") if c.built else ""
+    built = built_text(data, c.built)
     return {
         "overview": say("plan.overview", name=c.name, district=c.district, location=c.location or "",
                         built=built, households=c.households, buildings=len(project.buildings),
@@ -191,6 +209,7 @@ def project_context(data: DataSet, project: Project) -> dict[str, Any]:
     results = {r.item: r for r in project.acceptance.results} if project.acceptance else {}
     funding = plan_funding(data, project, c.households) if project.items else None
     lines: list[dict[str, Any]] = []
+    names = rule_names(data.root)
     for no, lf in enumerate(funding.lines if funding else [], start=1):
         line = lf.line
         cat_item = items[line.item]
@@ -214,8 +233,7 @@ def project_context(data: DataSet, project: Project) -> dict[str, Any]:
             "rule": lf.rule,
             # The budget's SUMIF reads any name but 管线项目 as general: gas in the company's
             # area says why it is general right on its line.
-            "rule_name": (GAS_AREA_RULE if lf.rule == "general" and cat_item.funding == "pipeline"
-                          else RULE_NAMES[lf.rule]),
+            "rule_name": names["gas_area" if gas_in_company_area(data, lf.rule, line.item) else lf.rule],
             "parts": lf.parts,
             "result": result.result if result else None,
             "remarks": result.remarks if result else None,
@@ -241,7 +259,7 @@ def project_context(data: DataSet, project: Project) -> dict[str, Any]:
     return {
         "programme": programme,
         "illustrative": project.illustrative,
-        "mark": "示例" if project.illustrative else "",
+        "mark": wording(data.root).say("mark.sample") if project.illustrative else "",
         "community": {
             "id": c.id, "seq": c.seq, "name": c.name, "built": c.built, "location": c.location,
             "households": c.households, "investment_wan": c.investment_wan,
@@ -299,15 +317,11 @@ def project_context(data: DataSet, project: Project) -> dict[str, Any]:
     }
 
 
-SIGNATORY_ROLES = (
-    ("street_office", "街道办事处"), ("committee", "社区居民委员会"),
-    ("body", "业主委员会或居民自治小组"), ("property", "物业服务企业"), ("residents", "居民代表"),
-    ("design", "设计单位"), ("construction", "施工单位"), ("supervision", "监理单位"),
-    ("cost_consulting", "造价咨询单位"), ("utility", "管线单位"),
-    ("housing_bureau", "县（区）住房城乡建设部门"),
-)
+SIGNATORY_ROLES = ("street_office", "committee", "body", "property", "residents", "design", "construction",
+                   "supervision", "cost_consulting", "utility", "housing_bureau")
 """Who signs (and stamps) the acceptance, in the order of practice: organiser, residents' side,
-the units that built it, the district's housing department that oversees it."""
+the units that built it, the district's housing department that oversees it; each called by the
+wording's signatory.<role>, the utilities by the programme's name for them."""
 
 
 def signatories(data: DataSet, project: Project) -> list[dict[str, str]]:
@@ -322,8 +336,10 @@ def signatories(data: DataSet, project: Project) -> list[dict[str, str]]:
         "housing_bureau": [data.districts[data.communities[project.community].district].housing_bureau],
     }
     # The utilities sign under the programme's own name for them (管线单位, 专营单位 …).
-    roles = {**dict(SIGNATORY_ROLES), "utility": data.programme.parties.ordered()["utility"]}
-    return [{"role": roles[key], "name": name} for key, _ in SIGNATORY_ROLES for name in names[key]]
+    say = wording(data.root).say
+    roles = {key: data.programme.parties.ordered()["utility"] if key == "utility" else say(f"signatory.{key}")
+             for key in SIGNATORY_ROLES}
+    return [{"role": roles[key], "name": name} for key in SIGNATORY_ROLES for name in names[key]]
 
 
 def _acceptance(data: DataSet, project: Project) -> dict[str, Any] | None:
@@ -338,7 +354,8 @@ def _acceptance(data: DataSet, project: Project) -> dict[str, Any] | None:
         "failed": a.failed,
         "verdict": wording(data.root).say("acceptance.passed" if a.passed else "acceptance.recheck"),
         "settlement": a.settlement,
-        "remaining_issues": a.remaining_issues or ("无" if not a.failed else None),
+        "remaining_issues": a.remaining_issues or (wording(data.root).say("acceptance.no_issues")
+                                                   if not a.failed else None),
         "rectification_deadline": a.rectification_deadline,
         "rectification": a.rectification.model_dump() if a.rectification else None,
     }
@@ -382,13 +399,19 @@ def _names_of(data: DataSet, project: Project) -> dict[str, str]:
     return party_names(data, data.communities[project.community].district)
 
 
+def _gas_area(data: DataSet) -> str:
+    """The gas company's area, where gas is a general item ("" for a programme without a pipeline rule)."""
+    p = data.programme.pipeline_split
+    return p.excluded_gas_area if p else ""
+
+
 def rule_reason(data: DataSet, project: Project, rule: str, item: str) -> str:
     """Why a line is paid as it is, in a resident's words."""
     rules = policy(data.programme)
     names, say = _names_of(data, project), wording(data.root).say
     group = rules.group_of(data.category_of(item)).label
-    if rule == "general" and data.items[item].funding == "pipeline":
-        return say("rule.gas_area", gas_area=data.programme.pipeline_split.excluded_gas_area, group=group)
+    if gas_in_company_area(data, rule, item):
+        return say("rule.gas_area", gas_area=_gas_area(data), group=group)
     if rule == "pipeline":
         return say("rule.pipeline", payers="和".join(names[k] for k in rules.pipeline.shares),
                    after_party=names[rules.after_meter_party])
@@ -438,13 +461,13 @@ def funding_text(data: DataSet, project: Project, funding: Funding) -> list[str]
     gas_group = rules.group_of("").label
     before = after = Decimal(0)
     for lf in funding.lines:
-        if lf.rule == "general" and data.items[lf.line.item].funding == "pipeline":
+        if gas_in_company_area(data, lf.rule, lf.line.item):
             key, gas_group = "gas", rules.group_of(lf.category).label
         elif lf.rule == "pipeline":
             key = "pipeline"
         else:
             key = "group:" + rules.group_of(lf.category).key
-        groups.setdefault(key, []).append(f"{lf.line.item}{yuan(lf.line.amount)}元")
+        groups.setdefault(key, []).append(say("funding.item", item=lf.line.item, amount=yuan(lf.line.amount)))
         if lf.rule == "pipeline":
             before += lf.line.before_meter or Decimal(0)
             after += lf.line.after_meter or Decimal(0)
@@ -457,10 +480,11 @@ def funding_text(data: DataSet, project: Project, funding: Funding) -> list[str]
                        paid=_paid(data, g.group.contributions, names),
                        parties=_listed(names, g.group.split.shares), ratio=g.group.split.ratio))
     if groups["gas"]:
-        out.append(say("funding.gas", gas_area=prog.pipeline_split.excluded_gas_area,
+        out.append(say("funding.gas", gas_area=_gas_area(data),
                        items="、".join(groups["gas"]), group=gas_group))
     if groups["pipeline"]:
-        shares = "、".join(f"{names[k]}承担{number_text(v)}%" for k, v in p.shares.items())
+        shares = "、".join(say("funding.pipeline_share", party=names[k], percent=number_text(v))
+                          for k, v in p.shares.items())
         out.append(say("funding.pipeline", items="、".join(groups["pipeline"]), before=yuan(before),
                        shares=shares, after=yuan(after), after_party=names[rules.after_meter_party]))
     for g in funding.groups:
@@ -537,9 +561,8 @@ def funding_brief(data: DataSet, project: Project) -> str:
     pipeline = (say("brief.pipeline", parties="和".join(names[k] for k in p.shares),
                     ratio=pipeline_ratio(*p.shares.values()), after_party=names[rules.after_meter_party])
                 if pipes else "")
-    gas = [ln.item for ln in project.items if line_rule(data, project, ln) == "general"
-           and data.items[ln.item].funding == "pipeline"]
-    return say("brief", groups=said, pipeline=pipeline, gas_area=data.programme.pipeline_split.excluded_gas_area,
+    gas = [ln.item for ln in project.items if gas_in_company_area(data, line_rule(data, project, ln), ln.item)]
+    return say("brief", groups=said, pipeline=pipeline, gas_area=_gas_area(data),
                gas_items="、".join(gas), gas_group=rules.group_of(data.category_of(gas[0])).label if gas else "")
 
 
@@ -554,15 +577,15 @@ def eligibility(data: DataSet, project: Project) -> dict[str, Any]:
     limit = data.programme.eligibility.built_before_year
     say = wording(data.root).say
     years = c.built_years
-    built_text = c.built + ("年" if c.built and c.built[-1].isdigit() else "") if c.built else ""
+    built_said = built_text(data, c.built)
     if years is None:
         # An unknown year is said as such: a blank on a paper that is sent asks nobody to fill it.
-        built = (say("eligibility.built_text_only", built=built_text, limit=limit) if built_text
+        built = (say("eligibility.built_text_only", built=built_said, limit=limit) if built_said
                  else say("eligibility.built_unknown", limit=limit))
     elif years[1] < limit:
-        built = say("eligibility.built_old", built=built_text, limit=limit)
+        built = say("eligibility.built_old", built=built_said, limit=limit)
     else:
-        built = say("eligibility.built_new", built=built_text, limit=limit)
+        built = say("eligibility.built_new", built=built_said, limit=limit)
     housing = say("eligibility.commodity" if project.commodity_housing else "eligibility.non_commodity")
     return {"built": built, "housing": housing,
             "old": years is not None and years[1] < limit}

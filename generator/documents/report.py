@@ -63,10 +63,6 @@ WORDS = {
     },
 }
 AS_OF_UNKNOWN = "【待填写：截止日期】"
-MASTHEAD = "{sender}文件"
-DOC_NUMBER = "{code}〔{year}〕{number}号"
-CC = "抄送：{names}。"
-PRINTED = "{office}　　{date}印发"
 TARGET_ROWS = ("小区个数（个）", "改造户数（户）", "投资（万元）")
 DISTRICT_HEADS = {"targets": "（一）计划完成情况", "projects": "（二）项目完成情况",
                   "funding": "（三）资金到位情况"}
@@ -444,46 +440,45 @@ def report_context(data: DataSet, year: int, district: str | None = None) -> dic
         **_narratives(data, year, district),
         "closing": say("report.closing"),
         "sign": signature(sender, cn_date(date)),
-        "doc": dispatch(report, sender, recipient),
+        "doc": dispatch(report, sender, recipient, say),
         # Projects are unpacked one at a time, and only until the report's pairs are found.
         "photos": before_after(data, (data.projects[r.community.id] for r in rows
                                       if r.community.id in data.projects)),
     }
 
 
-def _fill(value: object, what: str) -> str:
-    return str(value) if value else FILL.format(who="", what=what)
-
-
-def dispatch(report: DistrictReport | None, sender: str, recipient: str) -> dict[str, Any]:
-    """The 公文 parts around the body: 版头, 发文字号, 签发人, 主送, 附件说明 and 版记.
+def dispatch(report: DistrictReport | None, sender: str, recipient: str, say: Callable[..., str]) -> dict[str, Any]:
+    """The 公文 parts around the body: 版头, 发文字号, 签发人, 主送, 附件说明 and 版记, in the wording's words.
 
     What the report's data leaves out is a visible 【待填写】 mark, never a guess.
     """
     d = report.document if report else Dispatch()
     date = report.date if report else None
+
+    def filled(value: object, what: str) -> str:
+        return str(value) if value else say("report.blank", what=say(f"report.blank.{what}"))
+
     if d.agency_code is None and d.number is None:
-        number = FILL.format(who="", what="发文字号")
+        number = filled(None, "doc_number")
     else:
-        number = DOC_NUMBER.format(code=_fill(d.agency_code, "机关代字"),
-                                   year=_fill(date.year if date else None, "年份"),
-                                   number=_fill(d.number, "发文顺序号"))
+        number = say("report.doc_number", code=filled(d.agency_code, "agency_code"),
+                     year=filled(date.year if date else None, "year"), number=filled(d.number, "number"))
     if d.cc is None:
-        cc = CC.format(names=FILL.format(who="", what="抄送机关"))
+        cc = say("report.cc", names=filled(None, "cc"))
     else:
-        cc = CC.format(names="，".join(d.cc)) if d.cc else ""
+        cc = say("report.cc", names="，".join(d.cc)) if d.cc else ""
     # 版记: the office flush left and the date flush right on one line; `printed` keeps both for
     # a template that prints them as one text.
-    office = _fill(d.office, "印发机关")
-    printed_on = cn_date(d.print_date) if d.print_date else FILL.format(who="", what="印发日期")
+    office = filled(d.office, "office")
+    printed_on = cn_date(d.print_date) if d.print_date else filled(None, "print_date")
     return {
-        "masthead": MASTHEAD.format(sender=sender),
+        "masthead": say("report.masthead", sender=sender),
         "number": number,
-        "signer": _fill(d.signer, "签发人"),
+        "signer": filled(d.signer, "signer"),
         "recipient": d.recipient or recipient,
         "attachments": [],
         "cc": cc,
-        "printed": PRINTED.format(office=office, date=printed_on),
+        "printed": say("report.printed", office=office, date=printed_on),
         "office": office,
         "printed_on": printed_on,
     }

@@ -23,6 +23,7 @@ from generator.render.images import Picture
 from generator.render.layout import REFERENCE_NAME, check_layout
 from generator.render.pictures import PhotoTable
 from generator.render.sheet_words import FORM_WORDS, WORDING_SHEET
+from generator.render.templates import BUILTIN
 from generator.render.xlsx import BLOCK_ROW, LOOP_ROW
 from generator.render.ziputil import read_template
 
@@ -275,6 +276,21 @@ def _check_wording(ws: Any, label: str) -> list[TemplateFinding]:
     return found
 
 
+def _check_form_keys(path: Path, ws: Any, label: str) -> list[TemplateFinding]:
+    """The 填报表's 程序用语 sheet: a key the program does not know, and sheet names Excel refuses."""
+    from generator.intake.form import check_sheet_names, unknown_word_keys
+
+    where = {str(c.value).strip(): c.coordinate for c in ws["A"][1:] if c.value is not None}
+    found = [TemplateFinding(label, f"工作表“{ws.title}” {where[key]}", f"没有这个键“{key}”（请对照内置的 form.xlsx）")
+             for key in unknown_word_keys(list(where))]
+    try:
+        check_sheet_names(path)
+    except TemplateError as exc:
+        found.append(TemplateFinding(label, f"工作表“{ws.title}”",
+                                     str(exc).removeprefix(f"{path} 工作表“{WORDING_SHEET}” ")))
+    return found
+
+
 def check_xlsx(path: Path, label: str, context: dict[str, Any] | None) -> list[TemplateFinding]:
     """Every problem of one Excel template, by cell."""
     wb = _open_xlsx(path, label)
@@ -352,7 +368,8 @@ def check_folder(root: Path, data: DataSet, reference: Path | None = None) -> tu
         if kind_key == FORM_WORDS:  # words only, filled by the program
             wb = _open_xlsx(path, label)
             found = [wb] if isinstance(wb, TemplateFinding) else (
-                _check_wording(wb[WORDING_SHEET], label) if WORDING_SHEET in wb.sheetnames
+                _check_wording(wb[WORDING_SHEET], label) + _check_form_keys(path, wb[WORDING_SHEET], label)
+                if WORDING_SHEET in wb.sheetnames
                 else [TemplateFinding(label, "文件", f"缺少工作表“{WORDING_SHEET}”")])
             findings += found
             checked.append(label)
@@ -373,6 +390,14 @@ def check_folder(root: Path, data: DataSet, reference: Path | None = None) -> tu
         if reference is not None and path.suffix == ".docx":
             findings += check_layout_of(path, label, reference)
         checked.append(label)
+    wording_file = root / "wording.yaml"
+    # a city's sentences beside its templates (the built-in file is what they are checked against)
+    if wording_file.is_file() and root.resolve() != BUILTIN.resolve():
+        from generator.render.wording import file_problems
+
+        findings += [TemplateFinding(str(wording_file), p.field or "文件", p.problem)
+                     for p in file_problems(wording_file)]
+        checked.append(str(wording_file))
     return findings, checked
 
 

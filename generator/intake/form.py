@@ -16,6 +16,7 @@ import re
 from collections.abc import Callable, Iterator, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from decimal import Decimal
 from functools import lru_cache
 from io import BytesIO
@@ -34,36 +35,92 @@ from openpyxl.worksheet.worksheet import Worksheet
 from generator.data.loader import DataSet
 from generator.data.models import STAGE_NAMES, Community, Project
 from generator.data.yamlio import load_yaml
-from generator.documents.project import RULE_NAMES
-from generator.errors import OutputError
+from generator.documents.project import rule_names
+from generator.errors import OutputError, TemplateError
 from generator.intake.page_setup import one_page_wide
 from generator.output.writer import atomic_write, os_reason
 from generator.render.cells import put
 from generator.render.filters import q2
-from generator.render.sheet_words import FORM_WORDS, take_wording
-from generator.render.templates import find_template, search_dirs
+from generator.render.sheet_words import FORM_WORDS, WORDING, WORDING_SHEET, say, take_wording
+from generator.render.templates import BUILTIN, find_template, search_dirs
 from generator.render.ziputil import deflate, fix_core_dates, read_members, write_zip
 from generator.rules.funding import line_rule, number_text, plan_funding, policy
 
 FORM_VERSION = "2"
 """Raised when a change of layout makes older workbooks read wrongly; the import refuses others."""
 FORM_TITLE = "老旧小区改造项目填报表"
+"""What the hidden 表单信息 sheet says the workbook is: a mark the import checks, never shown."""
 META_SHEET = "表单信息"
-LISTS_SHEET = "选项"
-SHEETS = ("基本情况", "意见征询", "预算项目", "其他资金", "参建单位与日期", "竣工验收", "长效管理",
-          "完成情况", "填表说明")
-"""The visible sheets, in the order of the work; the import refuses a workbook missing one."""
-
-YES, NO = "是", "否"
+"""The hidden sheet the import reads first: its name and row labels are keys, not words."""
+SHEETS = ("basic", "survey", "items", "other", "units", "acceptance", "management", "completion",
+          "instructions")
+"""The visible sheets by key, in the order of the work; their names are words (sheet.<key>), and the
+import refuses a workbook missing one under either its built-in or its city name."""
+LISTS_KEY = "lists"
+"""The hidden sheet of drop-down lists (its name is the word sheet.lists)."""
 
 _WORDS: ContextVar[Mapping[str, str] | None] = ContextVar("form_words", default=None)
+_SHEET_NAME = re.compile(r"[^\\/?*:\[\]']{1,31}")
+"""What Excel accepts as a sheet's name (no quote either: formulas refer to the sheets by name)."""
+
+
+def builtin_words() -> dict[str, str]:
+    """The built-in template's words by key."""
+    path = BUILTIN / FORM_WORDS
+    stat = path.stat()
+    return words_at(path, stat.st_mtime_ns, stat.st_size)
 
 
 def form_words(data: DataSet) -> dict[str, str]:
-    """The form's words: built-in text → the text the data folder's (or the built-in) template gives."""
+    """The form's words by key: the data folder's template over the built-in one, key by key (a
+    city copy made before a word existed, or keyed by the built-in text as copies once were, still
+    works: what it lacks is the built-in word)."""
     path = find_template(FORM_WORDS, search_dirs(None, data.root))
+    if path == BUILTIN / FORM_WORDS:
+        return dict(builtin_words())
+    words = _words_of(path)
+    _check_sheet_names(path, words)
+    return words
+
+
+def _words_of(path: Path) -> dict[str, str]:
+    builtin = builtin_words()
     stat = path.stat()
-    return dict(words_at(path, stat.st_mtime_ns, stat.st_size))
+    by_text: dict[str, list[str]] = {}
+    for key, text in builtin.items():
+        if not key.startswith("sheet."):  # older copies did not name sheets
+            by_text.setdefault(text, []).append(key)
+    words = dict(builtin)
+    for key, text in words_at(path, stat.st_mtime_ns, stat.st_size).items():
+        if key in builtin or key.startswith("instructions."):
+            words[key] = text
+        else:  # an older copy, keyed by the built-in text: the text stands for every key saying it
+            words.update((known, text) for known in by_text.get(key, ()))
+    return words
+
+
+def check_sheet_names(path: Path) -> None:
+    """Raise TemplateError when a copy of form.xlsx names a sheet in a way Excel refuses."""
+    _check_sheet_names(path, _words_of(path))
+
+
+def unknown_word_keys(keys: list[str]) -> list[str]:
+    """The keys of a city's 程序用语 sheet that are neither a word's key nor (in an older copy) a
+    built-in text: a misspelt key would silently change nothing."""
+    builtin = builtin_words()
+    texts = set(builtin.values())
+    return [k for k in keys if k not in builtin and k not in texts
+            and not re.fullmatch(r"instructions\.\d+", k)]
+
+
+def _check_sheet_names(path: Path, words: Mapping[str, str]) -> None:
+    names = [words[f"sheet.{key}"] for key in (*SHEETS, LISTS_KEY)]
+    for key, name in zip((*SHEETS, LISTS_KEY), names, strict=True):
+        if not _SHEET_NAME.fullmatch(name) or name == META_SHEET:
+            raise TemplateError(f"{path} 工作表“{WORDING_SHEET}” sheet.{key}：“{name}”不能作工作表名称"
+                                "（1至31个字符，不能有 \\ / ? * : [ ] 和单引号，不能叫“表单信息”）")
+        if names.count(name) > 1:
+            raise TemplateError(f"{path} 工作表“{WORDING_SHEET}” sheet.{key}：工作表名称“{name}”重复")
 
 
 @lru_cache(maxsize=8)
@@ -72,10 +129,27 @@ def words_at(path: Path, mtime_ns: int, size: int) -> dict[str, str]:
     return take_wording(load_workbook(path))
 
 
-def _w(text: str) -> str:
-    """A label, heading or note of the form in the words in effect (its own text when not listed)."""
+def _w(key: str, **values: Any) -> str:
+    """One word of the form in the words in effect, its fields filled from values."""
     words = _WORDS.get()
-    return words[text] if words is not None and text in words else text
+    text = (words if words is not None else builtin_words()).get(key)
+    if text is None:
+        text = builtin_words()[key]
+    if "{" not in text:
+        return text
+    return say({WORDING: {key: text}}, key, BUILTIN / FORM_WORDS, **values)
+
+
+def sheet_name(key: str) -> str:
+    """A sheet's name in the words in effect."""
+    return _w(f"sheet.{key}")
+
+
+def sheet_ref(key: str) -> str:
+    """A sheet's name as a formula writes it (quoted when it is not one word)."""
+    name = sheet_name(key)
+    return name if re.fullmatch(r"[^\W\d]\w*", name) else "'" + name + "'"
+
 
 # ---------------------------------------------------------------- layout
 
@@ -85,7 +159,8 @@ class Field:
     """One input cell (or one column of a table): where it goes in the project data and its kind."""
 
     path: tuple[str, ...]
-    label: str
+    key: str
+    """The word of its label (field.… or column.…)."""
     kind: str
     """text, int, money, number, date, bool, or choice (from the named list `choices`)."""
     choices: str | None = None
@@ -97,11 +172,14 @@ class Field:
 class Computed:
     """A read-only cell: a formula (or a fact of the plan) and the value it has when exported."""
 
-    label: str
+    key: str
+    """The word of its label."""
     formula: Callable[[Layout], str] | None
     """None for a plain fact written as a value."""
     value: Callable[[Context], Any]
     fmt: str = "General"
+    label: str | None = None
+    """The label already said, for a word with fields (the programme's parties and splits)."""
 
 
 @dataclass(frozen=True)
@@ -109,9 +187,9 @@ class Table:
     """A list of records: one row each, under a header row."""
 
     key: str
-    """The list in the project data (items, buildings, problems, acceptance.results)."""
+    """The list in the project data (items, buildings, problems, acceptance.results); its title is
+    the word table.<key>."""
     sheet: str
-    title: str
     columns: tuple[Field | Computed, ...]
     minimum: int
     spare: int
@@ -121,115 +199,128 @@ class Table:
 LISTS = ("改造项目", "进度阶段", "是否", "单位", "验收结果", "自治组织", "物业管理方式")
 CATALOGUE_NAME = "改造项目表"
 """The catalogue as a lookup table: name, category, funding rule name, utility name."""
-UTILITY_NAMES = {"water": "供水", "power": "供电", "gas": "供气", "telecom": "通讯"}
-UNITS = ("户", "平方米", "米", "套", "个", "盏", "处", "栋", "台", "项", "樘", "立方米", "吨", "组")
+CHOICES: dict[str, tuple[tuple[str, Any], ...]] = {
+    "是否": (("choice.yes", True), ("choice.no", False)),
+    "验收结果": (("choice.pass", "合格"), ("choice.fail", "不合格")),
+    "自治组织": (("choice.owners_committee", "业主委员会"), ("choice.residents_group", "居民自治小组")),
+    "物业管理方式": (("choice.professional", "专业化物业管理"), ("choice.self_managed", "业主自治管理")),
+}
+"""Each fixed drop-down list: the word of each choice and the value the project data holds for it
+(those values are the data model's own, not words)."""
+
+
+def _q(text: str) -> str:
+    """A text as a string in a formula."""
+    return '"' + text.replace('"', '""') + '"'
 
 KV_FIRST = 4
 """The first row of a sheet's input fields (rows 1–3: title, how to fill in, header)."""
 
 BASIC: tuple[Field, ...] = (
-    Field(("stage",), "进度阶段", "choice", "进度阶段", required=True),
-    Field(("street_office",), "街道办事处", "text", required=True),
-    Field(("community_committee",), "社区居民委员会", "text", required=True),
-    Field(("in_gas_company_area",), "位于燃气公司供气区域", "bool", "是否"),
-    Field(("budget_matches_plan",), "预算等于计划投资", "bool", "是否"),
-    Field(("illustrative",), "示例数据", "bool", "是否", required=True),
+    Field(("stage",), "field.stage", "choice", "进度阶段", required=True),
+    Field(("street_office",), "field.street_office", "text", required=True),
+    Field(("community_committee",), "field.community_committee", "text", required=True),
+    Field(("in_gas_company_area",), "field.in_gas_company_area", "bool", "是否"),
+    Field(("budget_matches_plan",), "field.budget_matches_plan", "bool", "是否"),
+    Field(("illustrative",), "field.illustrative", "bool", "是否", required=True),
 )
 SURVEY: tuple[Field, ...] = (
-    Field(("survey", "date"), "征询日期", "date"),
-    Field(("survey", "households_asked"), "征询户数", "int"),
-    Field(("survey", "support"), "同意户数", "int"),
-    Field(("survey", "oppose"), "反对户数", "int"),
-    Field(("survey", "no_answer"), "未表态户数", "int"),
+    Field(("survey", "date"), "field.survey.date", "date"),
+    Field(("survey", "households_asked"), "field.survey.households_asked", "int"),
+    Field(("survey", "support"), "field.survey.support", "int"),
+    Field(("survey", "oppose"), "field.survey.oppose", "int"),
+    Field(("survey", "no_answer"), "field.survey.no_answer", "int"),
 )
 OTHER: tuple[Field, ...] = (
-    Field(("other_funding", "maintenance_fund"), "动用维修资金（元）", "money"),
-    Field(("other_funding", "social_capital"), "社会资本（元）", "money"),
-    Field(("floor_area",), "改造范围建筑面积（㎡）", "number"),
+    Field(("other_funding", "maintenance_fund"), "field.other_funding.maintenance_fund", "money"),
+    Field(("other_funding", "social_capital"), "field.other_funding.social_capital", "money"),
+    Field(("floor_area",), "field.floor_area", "number"),
 )
 UNITS_DATES: tuple[Field, ...] = (
-    Field(("units", "design"), "设计单位", "text"),
-    Field(("units", "cost_consulting"), "造价咨询单位", "text"),
-    Field(("units", "construction"), "施工单位", "text"),
-    Field(("units", "supervision"), "监理单位", "text"),
-    Field(("dates", "application"), "申请日期", "date"),
-    Field(("dates", "plan"), "方案日期", "date"),
-    Field(("dates", "notice_start"), "公示开始日期", "date"),
-    Field(("dates", "notice_end"), "公示结束日期", "date"),
-    Field(("dates", "start"), "开工日期", "date"),
-    Field(("dates", "completion"), "完工日期", "date"),
-    Field(("dates", "acceptance"), "验收日期", "date"),
-    Field(("contact", "person"), "公示联系人", "text"),
-    Field(("contact", "phone"), "联系电话", "text"),
-    Field(("contact", "objection_to"), "意见反映单位", "text"),
-    Field(("contact", "notice_place"), "公示地点", "text"),
+    Field(("units", "design"), "field.units.design", "text"),
+    Field(("units", "cost_consulting"), "field.units.cost_consulting", "text"),
+    Field(("units", "construction"), "field.units.construction", "text"),
+    Field(("units", "supervision"), "field.units.supervision", "text"),
+    Field(("dates", "application"), "field.dates.application", "date"),
+    Field(("dates", "plan"), "field.dates.plan", "date"),
+    Field(("dates", "notice_start"), "field.dates.notice_start", "date"),
+    Field(("dates", "notice_end"), "field.dates.notice_end", "date"),
+    Field(("dates", "start"), "field.dates.start", "date"),
+    Field(("dates", "completion"), "field.dates.completion", "date"),
+    Field(("dates", "acceptance"), "field.dates.acceptance", "date"),
+    Field(("contact", "person"), "field.contact.person", "text"),
+    Field(("contact", "phone"), "field.contact.phone", "text"),
+    Field(("contact", "objection_to"), "field.contact.objection_to", "text"),
+    Field(("contact", "notice_place"), "field.contact.notice_place", "text"),
 )
 ACCEPTANCE: tuple[Field, ...] = (
-    Field(("acceptance", "conclusion"), "验收结论", "text"),
+    Field(("acceptance", "conclusion"), "field.acceptance.conclusion", "text"),
 )
 MANAGEMENT: tuple[Field, ...] = (
-    Field(("management", "body"), "自治组织", "choice", "自治组织"),
-    Field(("management", "body_name"), "自治组织名称", "text"),
-    Field(("management", "property_mode"), "物业管理方式", "choice", "物业管理方式"),
-    Field(("management", "property_company"), "物业服务企业", "text"),
-    Field(("management", "maintenance_fund"), "已建立维修资金", "bool", "是否"),
-    Field(("management", "maintenance_fund_amount"), "维修资金归集额（元）", "money"),
+    Field(("management", "body"), "field.management.body", "choice", "自治组织"),
+    Field(("management", "body_name"), "field.management.body_name", "text"),
+    Field(("management", "property_mode"), "field.management.property_mode", "choice", "物业管理方式"),
+    Field(("management", "property_company"), "field.management.property_company", "text"),
+    Field(("management", "maintenance_fund"), "field.management.maintenance_fund", "bool", "是否"),
+    Field(("management", "maintenance_fund_amount"), "field.management.maintenance_fund_amount", "money"),
 )
 COMPLETION: tuple[Field, ...] = (
-    Field(("completion", "households_done"), "完成户数", "int"),
-    Field(("completion", "actual", "city"), "实际到位：市级财政（元）", "money"),
-    Field(("completion", "actual", "district"), "实际到位：县（区）级财政（元）", "money"),
-    Field(("completion", "actual", "residents"), "实际到位：居民（元）", "money"),
-    Field(("completion", "actual", "utility"), "实际到位：管线单位（元）", "money"),
-    Field(("completion", "actual", "maintenance_fund"), "实际到位：维修资金（元）", "money"),
-    Field(("completion", "actual", "social_capital"), "实际到位：社会资本（元）", "money"),
+    Field(("completion", "households_done"), "field.completion.households_done", "int"),
+    Field(("completion", "actual", "city"), "field.completion.actual.city", "money"),
+    Field(("completion", "actual", "district"), "field.completion.actual.district", "money"),
+    Field(("completion", "actual", "residents"), "field.completion.actual.residents", "money"),
+    Field(("completion", "actual", "utility"), "field.completion.actual.utility", "money"),
+    Field(("completion", "actual", "maintenance_fund"), "field.completion.actual.maintenance_fund", "money"),
+    Field(("completion", "actual", "social_capital"), "field.completion.actual.social_capital", "money"),
 )
 FIELDS: dict[str, tuple[Field, ...]] = {
-    "基本情况": BASIC, "意见征询": SURVEY, "其他资金": OTHER, "参建单位与日期": UNITS_DATES,
-    "竣工验收": ACCEPTANCE, "长效管理": MANAGEMENT, "完成情况": COMPLETION,
+    "basic": BASIC, "survey": SURVEY, "other": OTHER, "units": UNITS_DATES,
+    "acceptance": ACCEPTANCE, "management": MANAGEMENT, "completion": COMPLETION,
 }
 """The key–value input cells of each sheet, from row KV_FIRST down, label in A, value in B."""
 
 PLAN_FACTS: tuple[tuple[str, Callable[[Community], Any], str], ...] = (
-    ("小区编号", lambda c: c.id, "@"),
-    ("老旧小区名称", lambda c: c.name, "@"),
-    ("县（区）", lambda c: c.district, "@"),
-    ("改造年度", lambda c: c.year, "0"),
-    ("户数", lambda c: c.households, "0"),
-    ("预计投资（万元）", lambda c: c.investment_wan, "0.00####"),
-    ("建成时间", lambda c: c.built or "", "@"),
-    ("小区位置", lambda c: c.location or "", "@"),
+    ("fact.id", lambda c: c.id, "@"),
+    ("fact.name", lambda c: c.name, "@"),
+    ("fact.district", lambda c: c.district, "@"),
+    ("fact.year", lambda c: c.year, "0"),
+    ("fact.households", lambda c: c.households, "0"),
+    ("fact.investment", lambda c: c.investment_wan, "0.00####"),
+    ("fact.built", lambda c: c.built or "", "@"),
+    ("fact.location", lambda c: c.location or "", "@"),
 )
 """The plan's facts at the top of 基本情况: shown, never read back."""
 
 ITEM_COLUMNS: tuple[Field | Computed, ...] = (
-    Field(("item",), "改造项目", "choice", "改造项目", required=True, width=18),
-    Field(("description",), "工程内容", "text", required=True, width=42),
-    Field(("quantity",), "数量", "number", required=True, width=11),
-    Field(("unit",), "单位", "unit", "单位", required=True, width=8),
-    Field(("unit_price",), "单价（元）", "money", required=True, width=12),
-    Computed("金额（元）", lambda lay: "IF(OR(D{r}=\"\",F{r}=\"\"),\"\",ROUND(D{r}*F{r},2))",
+    Field(("item",), "column.items.item", "choice", "改造项目", required=True, width=18),
+    Field(("description",), "column.items.description", "text", required=True, width=42),
+    Field(("quantity",), "column.items.quantity", "number", required=True, width=11),
+    Field(("unit",), "column.items.unit", "unit", "单位", required=True, width=8),
+    Field(("unit_price",), "column.items.unit_price", "money", required=True, width=12),
+    Computed("column.items.amount", lambda lay: "IF(OR(D{r}=\"\",F{r}=\"\"),\"\",ROUND(D{r}*F{r},2))",
              lambda ctx: None, "#,##0.00"),
-    Field(("before_meter",), "表（箱）前金额（元）", "money", width=14),
-    Field(("after_meter",), "表（箱）后金额（元）", "money", width=14),
-    Computed("类别", lambda lay: f"IF(B{{r}}=\"\",\"\",IFERROR(VLOOKUP(B{{r}},{CATALOGUE_NAME},2,FALSE),"
-                                 "\"不在分类表中\"))", lambda ctx: None),
-    Computed("资金渠道", lambda lay: (
-        f"IF(B{{r}}=\"\",\"\",IF(AND(IFERROR(VLOOKUP(B{{r}},{CATALOGUE_NAME},4,FALSE),\"\")=\"供气\","
-        f"基本情况!$B${lay.basic_row('in_gas_company_area')}=\"是\"),\"{RULE_NAMES['general']}\","
+    Field(("before_meter",), "column.items.before_meter", "money", width=14),
+    Field(("after_meter",), "column.items.after_meter", "money", width=14),
+    Computed("column.items.category", lambda lay: (
+        f"IF(B{{r}}=\"\",\"\",IFERROR(VLOOKUP(B{{r}},{CATALOGUE_NAME},2,FALSE),{_q(_w('category.unknown'))}))"),
+        lambda ctx: None),
+    Computed("column.items.funding", lambda lay: (
+        f"IF(B{{r}}=\"\",\"\",IF(AND(IFERROR(VLOOKUP(B{{r}},{CATALOGUE_NAME},4,FALSE),\"\")="
+        f"{_q(_w('utility.gas'))},{sheet_ref('basic')}!$B${lay.basic_row('in_gas_company_area')}="
+        f"{_q(_w('choice.yes'))}),{_q(lay.rule_names['general'])},"
         f"IFERROR(VLOOKUP(B{{r}},{CATALOGUE_NAME},3,FALSE),\"\")))"), lambda ctx: None),
 )
 TABLES: tuple[Table, ...] = (
-    Table("problems", "基本情况", "现状问题（每行一条）",
-          (Field((), "现状问题", "text", required=True, width=60),), 5, 5),
-    Table("buildings", "基本情况", "楼栋及户数",
-          (Field(("name",), "楼栋", "text", required=True), Field(("households",), "户数", "int",
-                                                                 required=True)), 10, 10),
-    Table("items", "预算项目", "工程预算（金额 = 数量 × 单价，自动计算）", ITEM_COLUMNS, 30, 15),
-    Table("acceptance.results", "竣工验收", "分项验收结果",
-          (Field(("item",), "改造项目", "choice", "改造项目", required=True, width=18),
-           Field(("result",), "验收结果", "choice", "验收结果", required=True, width=10),
-           Field(("remarks",), "备注", "text", width=40)), 10, 10),
+    Table("problems", "basic",
+          (Field((), "column.problems.text", "text", required=True, width=60),), 5, 5),
+    Table("buildings", "basic",
+          (Field(("name",), "column.buildings.name", "text", required=True),
+           Field(("households",), "column.buildings.households", "int", required=True)), 10, 10),
+    Table("items", "items", ITEM_COLUMNS, 30, 15),
+    Table("acceptance.results", "acceptance",
+          (Field(("item",), "column.acceptance.results.item", "choice", "改造项目", required=True, width=18),
+           Field(("result",), "column.acceptance.results.result", "choice", "验收结果", required=True, width=10),
+           Field(("remarks",), "column.acceptance.results.remarks", "text", width=40)), 10, 10),
 )
 
 
@@ -238,13 +329,15 @@ class Layout:
     """Where everything is in one workbook, given the capacity of each table."""
 
     capacity: dict[str, int]
+    rule_names: dict[str, str] = dataclass_field(default_factory=dict)
+    """Each funding rule's name (the 资金渠道 the formulas compare), for an export."""
 
     def basic_row(self, name: str) -> int:
         return KV_FIRST + len(PLAN_FACTS) + 1 + [f.path[-1] for f in BASIC].index(name)
 
     def field_row(self, sheet: str, index: int) -> int:
         """The row of a sheet's index-th input field."""
-        if sheet == "基本情况":
+        if sheet == "basic":
             return KV_FIRST + len(PLAN_FACTS) + 1 + index
         return KV_FIRST + index
 
@@ -255,7 +348,7 @@ class Layout:
     def table_rows(self, key: str) -> tuple[int, int, int]:
         """A table's title row, header row and first data row."""
         table = next(t for t in TABLES if t.key == key)
-        start = KV_FIRST - 1 if table.sheet == "预算项目" else self.after_fields(table.sheet)
+        start = KV_FIRST - 1 if table.sheet == "items" else self.after_fields(table.sheet)
         for other in TABLES:
             if other.key == key:
                 break
@@ -273,7 +366,7 @@ class Layout:
 
     def budget_range(self, col: str) -> str:
         rows = self.data_rows("items")
-        return f"预算项目!${col}${rows.start}:${col}${rows.stop - 1}"
+        return f"{sheet_ref('items')}!${col}${rows.start}:${col}${rows.stop - 1}"
 
 
 @dataclass
@@ -327,6 +420,12 @@ def _group_value(key: str, what: str, party: str | int = "") -> Callable[[Contex
     return value
 
 
+def _said(label: str, formula: Callable[[Layout], str], value: Callable[[Context], Any],
+          fmt: str = "General") -> Computed:
+    """A computed row whose label is a word already filled in."""
+    return Computed("", formula, value, fmt, label)
+
+
 def _general_formulas(lay: Layout, data: DataSet) -> list[Computed]:
     """The programme's splits as formulas, written by its funding policy (rules/funding.py), the
     before-meter split rounded per line as plan_funding does."""
@@ -335,14 +434,14 @@ def _general_formulas(lay: Layout, data: DataSet) -> list[Computed]:
     p, after_party = rules.pipeline, rules.after_meter_party
     rule, category = lay.budget_range("K"), lay.budget_range("J")
     amount, before, after = lay.budget_range("G"), lay.budget_range("H"), lay.budget_range("I")
-    pipeline_name = RULE_NAMES["pipeline"]
+    pipeline_name = lay.rule_names["pipeline"].replace('"', '""')
     money = "#,##0.00"
-    households = f"基本情况!$B${KV_FIRST + 4}"
+    households = f"{sheet_ref('basic')}!$B${KV_FIRST + 4}"
     measures = {"floor_area": f"B{KV_FIRST + [f.path for f in OTHER].index(('floor_area',))}",
                 "households": households, "": ""}
     # Rows under the input fields (OTHER), in the order they are appended below.
     row = iter(range(KV_FIRST + len(OTHER), KV_FIRST + 1000))
-    out = [Computed("工程预算合计（元）", lambda _: f"SUM({amount})",
+    out = [_said(_w("funds.budget_total"), lambda _: f"SUM({amount})",
                     lambda ctx: _funding(ctx).total if _funding(ctx) else Decimal(0), money)]
     next(row)
     cells: dict[str, list[str]] = {}
@@ -351,61 +450,64 @@ def _general_formulas(lay: Layout, data: DataSet) -> list[Computed]:
     for group in groups:
         split, label = group.split, ("" if not rules.by_category else group.label)
         if not rules.by_category:
-            title, items = "一般项目及公共服务设施合计（元）", f"SUMIF({rule},\"<>{pipeline_name}\",{amount})"
+            title, items = _w("funds.general_items"), f"SUMIF({rule},\"<>{pipeline_name}\",{amount})"
         elif group.key:
-            title = f"{group.key}合计（元）"
+            title = _w("funds.category_items", category=group.key)
             items = f"SUMIFS({amount},{category},\"{group.key}\",{rule},\"<>{pipeline_name}\")"
         else:
-            title = "其他类别一般项目合计（元）"
+            title = _w("funds.other_items")
             items = f"SUMIF({rule},\"<>{pipeline_name}\",{amount})" + "".join(
                 f"-SUMIFS({amount},{category},\"{g.key}\",{rule},\"<>{pipeline_name}\")"
                 for g in rules.groups)
         items_row = next(row)
-        out.append(Computed(title, _fixed(items),
+        out.append(_said(title, _fixed(items),
                             _group_value(group.key, "items"), money))
         taken = [f"B{KV_FIRST + i}" for i in range(len(rules.raised))] if group.takes_raised else []
         for n, c in enumerate(group.contributions):
             left = "-".join([f"B{items_row}", *taken])
             r = next(row)
             # several contributions of one group are numbered, so no two rows read alike
-            which = f"先行出资{n + 1}：" if len(group.contributions) > 1 else ""
-            out.append(Computed(f"{label}{which}{names[c.party]}出资（元）",
+            which = _w("funds.which", n=n + 1) if len(group.contributions) > 1 else ""
+            out.append(_said(_w("funds.contribution", group=label, which=which, party=names[c.party]),
                                 _fixed(c.formula(measures[c.measure], left)),
                                 _group_value(group.key, "contribution", n), money))
             taken.append(f"B{r}")
             cells.setdefault(c.party, []).append(f"B{r}")
         base_row = next(row)
-        out.append(Computed(f"{label}按比例分担的基数（元）",
+        out.append(_said(_w("funds.base", group=label),
                             _fixed("-".join([f"B{items_row}", *taken])),
                             _group_value(group.key, "base"), money))
         parts = {k: f"B{next(row)}" for k in split.shares}
         formulas = split.formulas(f"B{base_row}", parts)
         for name in split.shares:
-            out.append(Computed(f"{label}{names[name]}分担（{split.ratio}）",
+            out.append(_said(_w("funds.share", group=label, party=names[name], ratio=split.ratio),
                                 _fixed(formulas[name]),
                                 _group_value(group.key, "part", name), money))
             cells.setdefault(name, []).append(parts[name])
-    pipe_row = next(row)
-    pipe_cells = {k: f"B{next(row)}" for k in p.shares}
-    after_row = next(row)
-    # Per line: Excel has no ROUND over a range but SUMPRODUCT takes one.
-    mask = f"{before}*({rule}=\"{pipeline_name}\")"
-    piped = {k: f"SUMPRODUCT({p.formula(k, mask)})" for k in p.others}
-    piped[p.remainder_to] = p.remainder_formula(f"B{pipe_row}", pipe_cells)
-    out.append(Computed("管线表（箱）前合计（元）",
-                        lambda _: f"SUMIF({rule},\"{pipeline_name}\",{before})",
-                        lambda ctx: sum((lf.line.before_meter or Decimal(0) for lf in _funding(ctx).lines
-                                         if lf.rule == "pipeline"), Decimal(0)) if _funding(ctx) else
-                        Decimal(0), money))
-    for name in p.shares:
-        out.append(Computed(f"{names[name]}承担表前（{number_text(p.shares[name])}%）",
-                            _fixed(piped[name]),
-                            _party(name, "pipeline"), money))
-    out.append(Computed(f"管线表（箱）后，{names[after_party]}承担（元）",
-                        lambda _: f"SUMIF({rule},\"{pipeline_name}\",{after})",
-                        _party(after_party, "pipeline"), money))
-    total = "+".join([*cells.get(after_party, []), f"B{after_row}"])
-    out.append(Computed(f"{names[after_party]}合计每户分担（元）",
+    after_cells: list[str] = []
+    if rules.has_pipeline:  # else pipelines are general items of their category
+        pipe_row = next(row)
+        pipe_cells = {k: f"B{next(row)}" for k in p.shares}
+        after_row = next(row)
+        # Per line: Excel has no ROUND over a range but SUMPRODUCT takes one.
+        mask = f"{before}*({rule}=\"{pipeline_name}\")"
+        piped = {k: f"SUMPRODUCT({p.formula(k, mask)})" for k in p.others}
+        piped[p.remainder_to] = p.remainder_formula(f"B{pipe_row}", pipe_cells)
+        out.append(_said(_w("funds.pipe_before"),
+                            lambda _: f"SUMIF({rule},\"{pipeline_name}\",{before})",
+                            lambda ctx: sum((lf.line.before_meter or Decimal(0) for lf in _funding(ctx).lines
+                                             if lf.rule == "pipeline"), Decimal(0)) if _funding(ctx) else
+                            Decimal(0), money))
+        for name in p.shares:
+            out.append(_said(_w("funds.pipe_share", party=names[name], percent=number_text(p.shares[name])),
+                                _fixed(piped[name]),
+                                _party(name, "pipeline"), money))
+        out.append(_said(_w("funds.pipe_after", party=names[after_party]),
+                            lambda _: f"SUMIF({rule},\"{pipeline_name}\",{after})",
+                            _party(after_party, "pipeline"), money))
+        after_cells.append(f"B{after_row}")
+    total = "+".join([*cells.get(after_party, []), *after_cells]) or "0"
+    out.append(_said(_w("funds.per_household", party=names[after_party]),
                         lambda _: f"IF({households}>0,ROUND(({total})/{households},2),0)",
                         lambda ctx: _funding(ctx).per_household_residents if _funding(ctx) else Decimal(0),
                         money))
@@ -436,16 +538,16 @@ def _actual_total(ctx: Context) -> Any:
 
 R = KV_FIRST
 COMPUTED: dict[str, tuple[Computed, ...]] = {
-    "意见征询": (
-        Computed("合计（同意+反对+未表态）", lambda _: f"SUM(B{R + 2}:B{R + 4})", _survey_total, "0"),
-        Computed("支持率", lambda _: f"IF(N(B{R + 1})>0,B{R + 2}/B{R + 1},\"\")", _survey_rate, "0.0%"),
+    "survey": (
+        Computed("computed.survey_total", lambda _: f"SUM(B{R + 2}:B{R + 4})", _survey_total, "0"),
+        Computed("computed.survey_rate", lambda _: f"IF(N(B{R + 1})>0,B{R + 2}/B{R + 1},\"\")", _survey_rate, "0.0%"),
     ),
-    "参建单位与日期": (
-        Computed("公示天数（含首尾两日）", lambda _: f"IF(AND(N(B{R + 6})>0,N(B{R + 7})>0),B{R + 7}-B{R + 6}+1,\"\")",
+    "units": (
+        Computed("computed.notice_days", lambda _: f"IF(AND(N(B{R + 6})>0,N(B{R + 7})>0),B{R + 7}-B{R + 6}+1,\"\")",
                  _notice_days, "0"),
     ),
-    "完成情况": (
-        Computed("实际到位资金合计（元）", lambda _: f"SUM(B{R + 1}:B{R + 6})", _actual_total, "#,##0.00"),
+    "completion": (
+        Computed("computed.actual_total", lambda _: f"SUM(B{R + 1}:B{R + 6})", _actual_total, "#,##0.00"),
     ),
 }
 """Read-only rows right under a sheet's input fields (其他资金's depend on the programme)."""
@@ -558,8 +660,8 @@ def roster_file(community: Community) -> Path:
 def _display(value: Any, field: Field) -> Any:
     if value is None:
         return None
-    if field.kind == "bool":
-        return YES if value else NO
+    if field.choices in CHOICES:
+        return next((_w(key) for key, held in CHOICES[field.choices] if held == value), value)
     if field.path == ("stage",):
         return STAGE_NAMES.get(value, value)
     if isinstance(value, Decimal):
@@ -611,32 +713,31 @@ def _validation(field: Field) -> DataValidation:
     if kind in ("choice", "bool", "unit"):
         # a named range on the hidden sheet: Excel and WPS cap an inline list at 255 characters
         dv = DataValidation(type="list", formula1=f"={field.choices}", allow_blank=True)
-        dv.error = _w("请从下拉列表中选择") + _w(field.label)
+        dv.error = _w("error.choice", label=_w(field.key))
         if kind == "unit":  # units are free text: the list only helps
             dv.errorStyle = "warning"
-            dv.error = _w("不是常用单位；如确实如此，请点“是”保留")
+            dv.error = _w("error.unit")
     elif kind == "int":
         dv = DataValidation(type="whole", operator="between", formula1="0", formula2="1000000",
                             allow_blank=True)
-        dv.error = _w("请填写不小于0的整数（半角数字，不要写“户”等单位）")
+        dv.error = _w("error.int")
     elif kind in ("money", "number"):
         dv = DataValidation(type="decimal", operator="between", formula1="0",
                             formula2="1000000000000", allow_blank=True)
-        dv.error = _w("请填写不小于0的数字（元，最多两位小数；不要写千位分隔符或单位）"
-                      if kind == "money" else "请填写不小于0的数字（不要写单位）")
+        dv.error = _w(f"error.{kind}")
     elif kind == "date":
         dv = DataValidation(type="date", operator="between", formula1=str(_LOW_DATE),
                             formula2=str(_HIGH_DATE), allow_blank=True)
-        dv.error = _w("请填写日期，如 2018-06-01（1990年至2100年之间）")
+        dv.error = _w("error.date")
     else:
         dv = DataValidation(type="textLength", operator="lessThanOrEqual", formula1="10000",
                             allow_blank=True)
-        dv.error = _w("文字过长（最多10000个字符）")
-    dv.errorTitle = _w("填写有误")
+        dv.error = _w("error.text")
+    dv.errorTitle = _w("error.title")
     dv.showErrorMessage = True
-    dv.promptTitle = _w(field.label)
-    dv.prompt = _w({"date": "日期，如 2018-06-01", "money": "金额（元）", "int": "整数",
-                    "number": "数字"}.get(kind, "从下拉列表选择" if field.choices else "文字"))
+    dv.promptTitle = _w(field.key)
+    prompt = kind if kind in ("date", "money", "int", "number") else "choice" if field.choices else "text"
+    dv.prompt = _w(f"prompt.{prompt}")
     dv.showInputMessage = True
     return dv
 
@@ -667,19 +768,19 @@ def _header(ws: Worksheet, title: str, note: str, widths: dict[str, float]) -> N
 
 
 def _kv_head(ws: Worksheet, row: int) -> None:
-    for col, text in (("A", "项目"), ("B", "填写内容"), ("C", "说明")):
+    for col, key in (("A", "head.item"), ("B", "head.value"), ("C", "head.note")):
         cell = ws[f"{col}{row}"]
-        cell.value = _w(text)
+        cell.value = _w(key)
         _style(cell, "head", bold=True)
 
 
-_HINTS = {"date": "日期，如 2018-06-01", "money": "元，最多两位小数", "int": "整数",
-          "bool": "下拉选择：是 / 否", "choice": "下拉选择"}
+_HINTS = ("date", "money", "int", "bool", "choice")
+"""The kinds of input with a hint (hint.<kind>) beside them."""
 
 
 def _kv_field(ws: Worksheet, row: int, field: Field, value: Any, checks: _Validations) -> None:
     label = ws[f"A{row}"]
-    label.value = _w(field.label) + (_w("（必填）") if field.required else "")
+    label.value = _w(field.key) + (_w("required") if field.required else "")
     _style(label, "fixed")
     cell = put(ws, row, 2, _display(value, field))
     _style(cell, "input", FORMATS[field.kind], locked=False, wrap=field.kind == "text")
@@ -688,14 +789,14 @@ def _kv_field(ws: Worksheet, row: int, field: Field, value: Any, checks: _Valida
         # Excel and WPS do not grow a row for wrapped text on opening: some 18 characters a line
         ws.row_dimensions[row].height = 15 * min(15, -(-len(value) // 18))
     hint = ws[f"C{row}"]
-    hint.value = _w(_HINTS[field.kind]) if field.kind in _HINTS else ""
+    hint.value = _w(f"hint.{field.kind}") if field.kind in _HINTS else ""
     hint.font = Font(name="宋体", size=10, color="595959")
 
 
 def _kv_computed(ws: Worksheet, row: int, item: Computed, lay: Layout, ctx: Context,
                  cached: _Cached) -> None:
     label = ws[f"A{row}"]
-    label.value = _w(item.label)
+    label.value = item.label if item.label is not None else _w(item.key)
     _style(label, "fixed")
     cell = ws[f"B{row}"]
     _style(cell, "fixed", item.fmt)
@@ -704,20 +805,20 @@ def _kv_computed(ws: Worksheet, row: int, item: Computed, lay: Layout, ctx: Cont
         cell.value = value
     else:
         cached.put(ws, f"B{row}", item.formula(lay), value)
-    ws[f"C{row}"].value = _w("自动计算，不必填写" if item.formula else "取自计划表")
+    ws[f"C{row}"].value = _w("hint.auto" if item.formula else "hint.plan")
     ws[f"C{row}"].font = Font(name="宋体", size=10, color="595959")
 
 
 def _table(ws: Worksheet, table: Table, lay: Layout, rows: list[Any], ctx: Context,
            checks: _Validations, cached: _Cached) -> None:
     title_row, head_row, first = lay.table_rows(table.key)
-    ws[f"A{title_row}"] = _w(table.title)
+    ws[f"A{title_row}"] = _w(f"table.{table.key}")
     ws[f"A{title_row}"].font = BOLD
     head = ws[f"A{head_row}"]
-    head.value = _w("序号")
+    head.value = _w("head.seq")
     _style(head, "head", bold=True)
     for index, column in enumerate(table.columns, start=2):
-        cell = ws.cell(head_row, index, _w(column.label))
+        cell = ws.cell(head_row, index, _w(column.key))
         _style(cell, "head", bold=True, wrap=True)
     ws.row_dimensions[head_row].height = 30
     for offset in range(lay.capacity[table.key]):
@@ -736,10 +837,10 @@ def _table(ws: Worksheet, table: Table, lay: Layout, rows: list[Any], ctx: Conte
                 _style(cell, "fixed", column.fmt)
                 assert column.formula is not None
                 cached.put(ws, cell.coordinate, column.formula(lay).replace("{r}", str(row)),
-                           _line_value(ctx, column.label, offset))
+                           _line_value(ctx, column.key, offset))
     if table.key == "items":
         total = first + lay.capacity["items"]
-        ws.cell(total, 2, _w("合计"))
+        ws.cell(total, 2, _w("total.items"))
         _style(ws.cell(total, 2), "fixed", bold=True)
         cell = ws.cell(total, 7)
         _style(cell, "fixed", "#,##0.00", bold=True)
@@ -747,7 +848,7 @@ def _table(ws: Worksheet, table: Table, lay: Layout, rows: list[Any], ctx: Conte
         cached.put(ws, cell.coordinate, f"SUM(G{first}:G{total - 1})", amounts)
     if table.key == "buildings":
         total = first + lay.capacity["buildings"]
-        ws.cell(total, 2, _w("合计（应等于计划表户数）"))
+        ws.cell(total, 2, _w("total.buildings"))
         _style(ws.cell(total, 2), "fixed", bold=True)
         cell = ws.cell(total, 3)
         _style(cell, "fixed", "0", bold=True)
@@ -755,40 +856,18 @@ def _table(ws: Worksheet, table: Table, lay: Layout, rows: list[Any], ctx: Conte
         cached.put(ws, cell.coordinate, f"SUM(C{first}:C{total - 1})", households)
 
 
-def _line_value(ctx: Context, label: str, offset: int) -> Any:
+def _line_value(ctx: Context, key: str, offset: int) -> Any:
     """The cached value of a budget table's computed column on one row."""
     lines = ctx.project.items if ctx.project else []
     if offset >= len(lines):
         return ""
     line = lines[offset]
-    if label == "金额（元）":
+    if key == "column.items.amount":
         return q2(line.quantity * line.unit_price)
-    if label == "类别":
-        return ctx.data.category_of(line.item) if line.item in ctx.data.items else "不在分类表中"
+    if key == "column.items.category":
+        return ctx.data.category_of(line.item) if line.item in ctx.data.items else _w("category.unknown")
     assert ctx.project is not None
-    return RULE_NAMES[line_rule(ctx.data, ctx.project, line)] if line.item in ctx.data.items else ""
-
-
-INSTRUCTIONS = (
-    "一、本表由县（区）住房城乡建设部门用 gaizao 导出，每个小区一份。请街道办事处按工作进度填写后交回，"
-    "由县（区）统一导入。",
-    "二、黄色单元格是填写处；灰色单元格是计划表的内容或自动计算的结果，不能修改（工作表已保护，不设密码，"
-    "只为防止误改）。",
-    "三、按工作表顺序填写：基本情况 → 意见征询 → 预算项目 → 其他资金 → 参建单位与日期 → 竣工验收 → "
-    "长效管理 → 完成情况。尚未进行的环节留空即可。",
-    "四、有下拉箭头的单元格请从列表中选择；数字请用半角阿拉伯数字，不要加“户”“元”等单位或千位分隔符；"
-    "日期写成 2018-06-01 的样式。",
-    "五、预算项目的“金额”由数量 × 单价自动计算（四舍五入到分）；供水、供电、供气、通讯等管线项目"
-    "须分别填写表（箱）前、表（箱）后金额，两者之和应等于金额。",
-    "六、其他资金表中的分担金额按方案规定的比例自动计算，供核对；实际以导入后生成的文书为准。",
-    "七、不要改工作表的名称、不要删除或增加工作表，不要在填写处使用公式；"
-    "保存时请保持 Excel 工作簿（.xlsx）格式。",
-    "八、一个小区的表格只能导入该小区；导入时如发现数据在导出后已被他人修改，会列出双方都改过的项目，"
-    "请与县（区）核对。",
-    "九、每个小区的填报表旁边另有一个“住户名册”工作簿（序号-小区名称-住户名册.xlsx），一户一行，"
-    "已按楼栋留好行：入户征询后把每户的意见填在名册中，与本表一并交回导入。有名册时支持率由名册逐户统计，"
-    "“意见征询”表中的各项户数可以不填，填了就必须与名册一致。",
-)
+    return rule_names(ctx.data.root)[line_rule(ctx.data, ctx.project, line)] if line.item in ctx.data.items else ""
 
 
 def export_form(data: DataSet, community: Community, words: Mapping[str, str] | None = None) -> bytes:
@@ -796,7 +875,7 @@ def export_form(data: DataSet, community: Community, words: Mapping[str, str] | 
     values = plain_project(data, community.id)
     project = data.projects.get(community.id)
     ctx = Context(data, community, project)
-    lay = Layout(capacities(values))
+    lay = Layout(capacities(values), rule_names(data.root))
     token = _WORDS.set(words if words is not None else form_words(data))
     try:
         return _export(data, community, values, ctx, lay)
@@ -808,36 +887,37 @@ def _export(data: DataSet, community: Community, values: dict[str, Any], ctx: Co
     wb = Workbook()
     checks = _Validations()
     cached = _Cached()
-    for index, title in enumerate(SHEETS):
+    for index, key in enumerate(SHEETS):
         ws = wb.active if index == 0 else wb.create_sheet()
         assert ws is not None
-        ws.title = title
-        if title == "填表说明":
+        ws.title = sheet_name(key)
+        if key == "instructions":
             _instructions(ws)
             continue
-        if title == "预算项目":
-            _header(ws, f"{community.name}  工程预算", "黄色单元格填写；金额、类别、资金渠道自动计算。",
+        if key == "items":
+            _header(ws, _w("title.items", community=community.name), "note.items",
                     {"A": 6} | {get_column_letter(i): c.width if isinstance(c, Field) else 18
                                 for i, c in enumerate(ITEM_COLUMNS, start=2)})
             _table(ws, TABLES[2], lay, table_values(values, "items"), ctx, checks, cached)
             ws.freeze_panes = ws[f"C{lay.table_rows('items')[2]}"]
             continue
-        _header(ws, f"{community.name}  {title}", _NOTES.get(title, "黄色单元格填写，灰色单元格不必填写。"),
+        _header(ws, _w("title.sheet", community=community.name, sheet=ws.title),
+                f"note.{key}" if key in _NOTES else "note.default",
                 {"A": 30, "B": 40, "C": 24, "D": 14})
         _kv_head(ws, KV_FIRST - 1)
-        if title == "基本情况":
+        if key == "basic":
             for offset, (label, fact, fmt) in enumerate(PLAN_FACTS):
                 shown = fact(community)
                 _kv_computed(ws, KV_FIRST + offset, Computed(label, None, lambda _, v=shown: v, fmt),  # type: ignore[misc]
                              lay, ctx, cached)
-        for offset, field in enumerate(FIELDS.get(title, ())):
-            _kv_field(ws, lay.field_row(title, offset), field, get(values, field.path), checks)
-        computed = _general_formulas(lay, data) if title == "其他资金" else COMPUTED.get(title, ())
-        below = lay.field_row(title, len(FIELDS.get(title, ())))
+        for offset, field in enumerate(FIELDS.get(key, ())):
+            _kv_field(ws, lay.field_row(key, offset), field, get(values, field.path), checks)
+        computed = _general_formulas(lay, data) if key == "other" else COMPUTED.get(key, ())
+        below = lay.field_row(key, len(FIELDS.get(key, ())))
         for offset, item in enumerate(computed):
             _kv_computed(ws, below + offset, item, lay, ctx, cached)
         for table in TABLES:
-            if table.sheet == title:
+            if table.sheet == key:
                 _table(ws, table, lay, table_values(values, table.key), ctx, checks, cached)
     _lists(wb, data, values)
     _meta(wb, data, community, values, lay)
@@ -849,20 +929,15 @@ def _export(data: DataSet, community: Community, values: dict[str, Any], ctx: Co
     return with_cached_values(out.getvalue(), [ws.title for ws in wb.worksheets], cached.values)
 
 
-_NOTES = {
-    "基本情况": "灰色是计划表的内容（不能修改）；黄色填写。楼栋户数合计应等于计划表户数。",
-    "意见征询": ("同意 + 反对 + 未表态 = 征询户数；尚未征询的请留空。"
-                 "逐户意见填在同一文件夹的“住户名册”工作簿中，一并交回。"),
-    "其他资金": "动用维修资金、社会资本冲减按比例分担的基数；下方分担金额自动计算，供核对。",
-    "竣工验收": "尚未验收的请留空；验收后逐项填写结果和验收结论。",
-}
+_NOTES = ("basic", "survey", "other", "acceptance")
+"""The sheets with a note of their own (note.<key>); the others say note.default."""
 
 
 def _instructions(ws: Worksheet) -> None:
-    ws["A1"] = _w("填表说明")
+    ws["A1"] = _w("title.instructions")
     ws["A1"].font = TITLE
     ws.column_dimensions["A"].width = 72
-    for row, text in enumerate(map(_w, INSTRUCTIONS), start=3):
+    for row, text in enumerate(_instruction_texts(), start=3):
         cell = ws.cell(row, 1, text)
         cell.font = FONT
         cell.alignment = Alignment(wrap_text=True, vertical="top")
@@ -871,40 +946,49 @@ def _instructions(ws: Worksheet) -> None:
     one_page_wide(ws)
 
 
+def _instruction_texts() -> list[str]:
+    """The numbered instructions in the words in effect; a blank one is left out."""
+    words = _WORDS.get() or builtin_words()
+    numbers = sorted(int(k.split(".")[1]) for k in words
+                     if k.startswith("instructions.") and k.split(".")[1].isdigit())
+    return [text for n in numbers if (text := words[f"instructions.{n}"].strip())]
+
+
 def _lists(wb: Workbook, data: DataSet, values: dict[str, Any]) -> None:
     """The hidden sheet of drop-down lists and the catalogue lookup table, each a defined name."""
-    ws = wb.create_sheet(LISTS_SHEET)
-    units = list(UNITS) + sorted({str(i.get("unit")) for i in table_values(values, "items")
-                                  if isinstance(i, dict) and i.get("unit") not in UNITS})
+    ws = wb.create_sheet(sheet_name(LISTS_KEY))
+    lists = f"'{ws.title}'"
+    names = rule_names(data.root)
+    pipelines = policy(data.programme).has_pipeline
+    common = [u.strip() for u in _w("list.units").split("、") if u.strip()]
+    units = common + sorted({str(i.get("unit")) for i in table_values(values, "items")
+                             if isinstance(i, dict) and i.get("unit") not in common})
     columns: dict[str, list[str]] = {
         "改造项目": [item.name for cat in data.catalogue.categories for item in cat.items],
         "进度阶段": list(STAGE_NAMES.values()),
-        "是否": [YES, NO],
         "单位": units,
-        "验收结果": ["合格", "不合格"],
-        "自治组织": ["业主委员会", "居民自治小组"],
-        "物业管理方式": ["专业化物业管理", "业主自治管理"],
-    }
+    } | {name: [_w(key) for key, _ in choices] for name, choices in CHOICES.items()}
     for col, name in enumerate(LISTS, start=1):
         letter = get_column_letter(col)
         ws.cell(1, col, name)
         for row, text in enumerate(columns[name], start=2):
             put(ws, row, col, text)  # units typed in the data are among them
-        ref = f"'{LISTS_SHEET}'!${letter}$2:${letter}${len(columns[name]) + 1}"
+        ref = f"{lists}!${letter}$2:${letter}${len(columns[name]) + 1}"
         wb.defined_names[name] = DefinedName(name, attr_text=ref)
     base = len(LISTS) + 2
-    for offset, head in enumerate(("项目名称", "类别", "资金渠道", "管线类别")):
-        ws.cell(1, base + offset, head)
+    for offset, head in enumerate(("item", "category", "funding", "utility")):
+        ws.cell(1, base + offset, _w(f"lists.{head}"))
     row = 2
     for cat in data.catalogue.categories:
         for item in cat.items:
-            for offset, value in enumerate((item.name, cat.name, RULE_NAMES[item.funding],
-                                            UTILITY_NAMES.get(item.utility or "", ""))):
+            funding = "general" if item.funding == "pipeline" and not pipelines else item.funding
+            for offset, value in enumerate((item.name, cat.name, names[funding],
+                                            _w(f"utility.{item.utility}") if item.utility else "")):
                 ws.cell(row, base + offset, value)
             row += 1
     first, last = get_column_letter(base), get_column_letter(base + 3)
     wb.defined_names[CATALOGUE_NAME] = DefinedName(
-        CATALOGUE_NAME, attr_text=f"'{LISTS_SHEET}'!${first}$2:${last}${row - 1}")
+        CATALOGUE_NAME, attr_text=f"{lists}!${first}$2:${last}${row - 1}")
     ws.sheet_state = "hidden"
     ws.protection.sheet = True
 

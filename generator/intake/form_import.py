@@ -98,7 +98,7 @@ def _text(value: Any) -> str | None:
     return cells.text(value).strip() or None
 
 
-def _cell(value: Any, fld: F.Field, data: DataSet) -> Any:
+def _cell(value: Any, fld: F.Field, data: DataSet, choices: dict[str, dict[str, Any]]) -> Any:
     """A cell's value as the project data holds it; None for a blank cell."""
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
@@ -111,9 +111,9 @@ def _cell(value: Any, fld: F.Field, data: DataSet) -> Any:
         if isinstance(value, bool):
             return value
         text = _text(value)
-        if text in (F.YES, F.NO):
-            return text == F.YES
-        raise CellProblem(f"只能填“是”或“否”，现为{shown(text)}")
+        if text in choices["是否"]:
+            return choices["是否"][text]
+        raise CellProblem(f"只能填“{'”或“'.join(_shown_choices(choices['是否']))}”，现为{shown(text)}")
     text = _text(value)
     if kind == "choice" and text is not None:
         if fld.path == ("stage",):
@@ -126,14 +126,27 @@ def _cell(value: Any, fld: F.Field, data: DataSet) -> Any:
             if text not in data.items:
                 raise CellProblem(f"“{text}”不在改造项目分类表（catalogue.yaml）中；请从下拉列表中选择")
             return text
-        allowed = _CHOICES.get(fld.choices or "", ())
+        allowed = choices.get(fld.choices or "", {})
         if text not in allowed:
-            raise CellProblem(f"只能是以下之一：{'、'.join(allowed)}（现为{shown(text)}）")
+            raise CellProblem(f"只能是以下之一：{'、'.join(_shown_choices(allowed))}（现为{shown(text)}）")
+        return allowed[text]
     return text
 
 
-_CHOICES = {"验收结果": ("合格", "不合格"), "自治组织": ("业主委员会", "居民自治小组"),
-            "物业管理方式": ("专业化物业管理", "业主自治管理")}
+def accepted_choices(words: dict[str, str]) -> dict[str, dict[str, Any]]:
+    """Each fixed drop-down list: every text a returned form may hold (the built-in word and the
+    city's) → the value the project data holds."""
+    builtin = F.builtin_words()
+    return {name: {text: value for key, value in options for text in (words[key], builtin[key])}
+            for name, options in F.CHOICES.items()}
+
+
+def _shown_choices(allowed: dict[str, Any]) -> list[str]:
+    """The city's words of a list (the first text of each value)."""
+    seen: dict[Any, str] = {}
+    for text, value in allowed.items():
+        seen.setdefault(value, text)
+    return list(seen.values())
 
 
 # ---------------------------------------------------------------- one workbook
@@ -146,16 +159,36 @@ class _Reader:
         self.path = path
         self.wb = wb
         self.data = data
+        self.words = F.form_words(data)
+        self.builtin = F.builtin_words()
+        self.choices = accepted_choices(self.words)
+        self.titles = {key: next((n for n in self.names(key) if n in wb.sheetnames), self.words[f"sheet.{key}"])
+                       for key in F.SHEETS}
+        """Each sheet's key → its name in this workbook (built-in or the city's)."""
         self.problems: list[Problem] = []
         self.places: dict[tuple[Any, ...], tuple[str, int, str]] = {}
         """A data path → (sheet, row, column text) of the cell it was read from."""
 
+    def names(self, key: str) -> list[str]:
+        """The names a sheet may have: the data folder's word, then the built-in one."""
+        return list(dict.fromkeys((self.words[f"sheet.{key}"], self.builtin[f"sheet.{key}"])))
+
+    def sheet(self, key: str) -> Worksheet:
+        """A sheet by its key."""
+        return self.wb[self.titles[key]]
+
+    def label(self, key: str) -> str:
+        """A label in the data folder's words."""
+        return self.words[key]
+
     def add(self, sheet: str, row: int | None, place: str, problem: str) -> None:
-        self.problems.append(Problem(f"{self.path} 工作表“{sheet}”", problem, field=place, line=row))
+        """A problem at a place; sheet is a sheet's key or its name."""
+        title = self.titles.get(sheet, sheet)
+        self.problems.append(Problem(f"{self.path} 工作表“{title}”", problem, field=place, line=row))
 
     def read(self, ws: Worksheet, row: int, col: int, fld: F.Field, loc: tuple[Any, ...]) -> Any:
         cell = ws.cell(row, col)
-        place = f"{get_column_letter(col)}列（{fld.label}）"
+        place = f"{get_column_letter(col)}列（{self.label(fld.key)}）"
         self.places[loc] = (ws.title, row, place)
         if cell.data_type == "f":
             formula = cell.value if isinstance(cell.value, str) else "数组公式"
@@ -166,7 +199,7 @@ class _Reader:
             self.add(ws.title, row, place, f"单元格显示错误值 {cell.value}，请改正")
             return None
         try:
-            return _cell(cell.value, fld, self.data)
+            return _cell(cell.value, fld, self.data, self.choices)
         except CellProblem as exc:
             self.add(ws.title, row, place, str(exc))
             return None
@@ -222,17 +255,17 @@ def read_form(path: Path, data: DataSet, wb: Workbook | None = None
     if F.data_hash(baseline) != meta.get("数据校验值") or set(capacity) != {t.key for t in F.TABLES} or any(
             not 0 < v <= 2000 for v in capacity.values()):
         raise DataError([Problem(where, "表单信息被改动过，与导出时不符；请重新导出填报表后填写")])
-    missing = [s for s in F.SHEETS if s not in wb.sheetnames]
+    reader = _Reader(path, wb, data)
+    missing = [reader.names(key) for key in F.SHEETS if reader.titles[key] not in wb.sheetnames]
     if missing:
-        raise DataError([Problem(path, f"缺少工作表“{name}”（可能被改名或删除）；请用原填报表填写，"
-                                       "不要改工作表名称") for name in missing])
-    basic = wb["基本情况"]
+        raise DataError([Problem(path, f"缺少工作表“{'”或“'.join(names)}”（可能被改名或删除）；请用原填报表填写，"
+                                       "不要改工作表名称") for names in missing])
+    basic = reader.sheet("basic")
     stated = (basic.cell(F.KV_FIRST, 2).value, basic.cell(F.KV_FIRST + 1, 2).value)
     if stated != (community.id, community.name):
-        raise DataError([Problem(f"{path} 工作表“基本情况”", f"小区为“{stated[1]}”（{stated[0]}），与表单信息中的"
+        raise DataError([Problem(f"{path} 工作表“{basic.title}”", f"小区为“{stated[1]}”（{stated[0]}），与表单信息中的"
                                  f"“{community.name}”（{community.id}）不符；可能是从另一个小区的填报表复制来的",
                                  field="B列", line=F.KV_FIRST)])
-    reader = _Reader(path, wb, data)
     lay = F.Layout(capacity)
     _check_labels(reader, lay)
     values = _read_values(reader, lay)
@@ -243,27 +276,25 @@ def _check_labels(reader: _Reader, lay: F.Layout) -> None:
     """The labels beside the input cells: a moved row or column would put values in wrong fields.
     A label may read as built in or in the data folder's words (a form exported before or after
     the city changed them)."""
-    words = F.form_words(reader.data)
-
-    def known(label: object, built_in: str, exact: bool) -> bool:
+    def known(label: object, key: str, exact: bool) -> bool:
         if not isinstance(label, str):
             return False
-        names = {built_in, words.get(built_in, built_in)}
+        names = {reader.builtin[key], reader.words[key]}
         return label in names if exact else any(label.startswith(n) for n in names)
 
     for sheet, index, fld in F.iter_fields():
         row = lay.field_row(sheet, index)
-        label = reader.wb[sheet].cell(row, 1).value
-        if not known(label, fld.label, exact=False):
-            reader.add(sheet, row, "A列", f"应为“{fld.label}”，现为{shown(label)}：行被插入、删除或移动过；"
+        label = reader.sheet(sheet).cell(row, 1).value
+        if not known(label, fld.key, exact=False):
+            reader.add(sheet, row, "A列", f"应为“{reader.label(fld.key)}”，现为{shown(label)}：行被插入、删除或移动过；"
                                          "请用原填报表重新填写")
     for table in F.TABLES:
         _, head, _ = lay.table_rows(table.key)
-        ws = reader.wb[table.sheet]
+        ws = reader.sheet(table.sheet)
         for col, column in enumerate(table.columns, start=2):
-            if not known(ws.cell(head, col).value, column.label, exact=True):
+            if not known(ws.cell(head, col).value, column.key, exact=True):
                 reader.add(table.sheet, head, f"{get_column_letter(col)}列",
-                           f"表头应为“{column.label}”，现为{shown(ws.cell(head, col).value)}："
+                           f"表头应为“{reader.label(column.key)}”，现为{shown(ws.cell(head, col).value)}："
                            "行或列被插入、删除或移动过；请用原填报表重新填写")
 
 
@@ -271,9 +302,9 @@ def _read_values(reader: _Reader, lay: F.Layout) -> dict[str, Any]:
     """Everything the form holds, keyed by data path: ('survey', 'date') → value, tables as lists."""
     out: dict[str, Any] = {}
     for sheet, index, fld in F.iter_fields():
-        out[".".join(fld.path)] = reader.read(reader.wb[sheet], lay.field_row(sheet, index), 2, fld, fld.path)
+        out[".".join(fld.path)] = reader.read(reader.sheet(sheet), lay.field_row(sheet, index), 2, fld, fld.path)
     for table in F.TABLES:
-        ws = reader.wb[table.sheet]
+        ws = reader.sheet(table.sheet)
         rows: list[Any] = []
         for row in lay.data_rows(table.key):
             loc = (*table.key.split("."), len(rows))
@@ -409,7 +440,7 @@ def _validate(reader: _Reader, values: dict[str, Any], target: Path) -> None:
             if found is None:  # a whole group (survey …) missing a field the form has no cell for
                 group = loc[0] if loc else ""
                 found = next((p for k, p in reader.places.items() if k and k[0] == group), None)
-            sheet, row, place = found or ("基本情况", 0, "")
+            sheet, row, place = found or ("basic", 0, "")
             reader.add(sheet, row or None, place or ".".join(str(p) for p in loc), describe_error(err))
         return
     survey = project.survey

@@ -31,6 +31,7 @@ from generator.output.writer import Entry, Output, sha256
 from generator.render.blocks import NO_BLOCKS, Blocks
 from generator.render.docx import CompiledDocx
 from generator.render.templates import find_template, search_dirs
+from generator.render.wording import use_templates
 from generator.rules.checks import check_all
 
 if TYPE_CHECKING:  # openpyxl is imported only when a build has an Excel template
@@ -184,6 +185,8 @@ class Renderers:
 
     def __init__(self, data: DataSet, templates_dir: Path | None):
         self.dirs = search_dirs(templates_dir, data.root)
+        # the contexts (made in this process) say the templates folder's sentences too
+        use_templates(data.root, templates_dir)
         self._compiled: dict[Path, CompiledDocx | CompiledXlsx] = {}
 
     @classmethod

@@ -20,8 +20,8 @@ WORDING_SHEET = "程序用语"
 """A template's sheet of the words the program writes in its rows (key in column A, text in
 column B, where it shows in column C); read by the program, never printed."""
 FORM_WORDS = "xlsx/form.xlsx"
-"""The template holding only the 填报表's words: its 程序用语 sheet maps the built-in text (column A)
-to the city's (column B)."""
+"""The template holding only the 填报表's words: its 程序用语 sheet maps a stable key (column A) to
+the city's words (column B)."""
 WORDING = "wording"
 """The context key under which program-written rows find that sheet's words."""
 

@@ -1,5 +1,6 @@
 """The sentences papers print that no template spells out: the built-in wording file, overridden
-key by key by the city's ``templates/wording.yaml`` in its data folder."""
+key by key by the city's ``templates/wording.yaml`` in its data folder, and that by the
+``wording.yaml`` of a build's ``--templates`` folder (the more specific wins, as for templates)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from itertools import islice
 from pathlib import Path
+from stat import S_ISREG
 from typing import Any
 
 import yaml
@@ -150,38 +152,72 @@ def _city(path: Path, stamp: tuple[int, int]) -> tuple[dict[str, Entry], tuple[P
 
 
 def wording_problems(data_root: Path | None) -> list[Problem]:
-    """What is wrong with the city's wording file: unknown keys, unknown fields, broken syntax."""
-    path = None if data_root is None else data_root / CITY_WORDING
-    if path is None or not path.is_file():
-        return []
+    """What is wrong with the city's wording files: unknown keys, unknown fields, broken syntax."""
+    return [p for path, stamp in _stamped(wording_files(data_root)) for p in file_problems(path, stamp)]
+
+
+def file_problems(path: Path, stamp: tuple[int, int] | None = None) -> list[Problem]:
+    """What is wrong with one wording file."""
     try:
-        st = path.stat()
-        return list(_city(path, (st.st_mtime_ns, st.st_size))[1])
-    except TemplateError as exc:
+        if stamp is None:
+            st = path.stat()
+            stamp = (st.st_mtime_ns, st.st_size)
+        return list(_city(path, stamp)[1])
+    except (TemplateError, OSError) as exc:
         return [Problem(path, str(exc).split("：", 1)[-1])]
 
 
-_LOADED: dict[Path | None, tuple[Path | None, tuple[int, int] | None, Wording]] = {}
-"""Per data folder: its wording file's path, the stamp it was read at, the sentences."""
+_OVERRIDES: dict[Path | None, Path] = {}
+"""Per data folder: the templates folder a build was given (--templates), whose wording.yaml is read too."""
+
+
+def use_templates(data_root: Path | None, templates_dir: Path | None) -> None:
+    """Read the wording of templates_dir (a build's --templates) over the data folder's, from now on."""
+    if templates_dir is None:
+        _OVERRIDES.pop(data_root, None)
+    else:
+        _OVERRIDES[data_root] = templates_dir
+
+
+def wording_files(data_root: Path | None) -> list[Path]:
+    """The city's wording files, the more specific last: the data folder's templates/wording.yaml,
+    then the --templates folder's wording.yaml (chosen for this build, so it wins, as its templates do)."""
+    files = [] if data_root is None else [data_root / CITY_WORDING]
+    override = _OVERRIDES.get(data_root)
+    if override is not None:
+        files.append(override / BUILTIN_WORDING.name)
+    return files
+
+
+_LOADED: dict[Path | None, tuple[tuple[tuple[Path, tuple[int, int]], ...], Wording]] = {}
+"""Per data folder: the wording files read and the stamps they were read at, the sentences."""
+
+
+def _stamped(paths: list[Path]) -> tuple[tuple[Path, tuple[int, int]], ...]:
+    found = []
+    for path in paths:
+        try:
+            st = path.stat()
+        except OSError:
+            continue
+        if S_ISREG(st.st_mode):  # one stat a file: a build asks for the wording thousands of times
+            found.append((path, (st.st_mtime_ns, st.st_size)))
+    return tuple(found)
 
 
 def wording(data_root: Path | None) -> Wording:
-    """The built-in sentences, with the city's own (``templates/wording.yaml`` in its data folder) over them."""
+    """The built-in sentences, with the city's own over them key by key: its data folder's
+    ``templates/wording.yaml``, then a build's ``--templates`` folder's ``wording.yaml``."""
+    files = _stamped(wording_files(data_root))
     held = _LOADED.get(data_root)
-    path = held[0] if held is not None else None if data_root is None else data_root / CITY_WORDING
-    try:
-        st = path.stat() if path is not None else None
-    except OSError:
-        st = None
-    stamp = (st.st_mtime_ns, st.st_size) if st is not None else None
-    if held is not None and held[1] == stamp:
-        return held[2]
+    if held is not None and held[0] == files:
+        return held[1]
     entries = dict(_builtin())
-    if path is not None and stamp is not None:
+    for path, stamp in files:
         city, problems = _city(path, stamp)
         if problems:
             raise TemplateError("\n".join(str(p) for p in problems))
         entries.update(city)
     said = Wording(entries)
-    _LOADED[data_root] = (path, stamp, said)
+    _LOADED[data_root] = (files, said)
     return said

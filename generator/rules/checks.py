@@ -548,6 +548,13 @@ def check_funding_categories(data: DataSet) -> Iterator[Finding]:
     if funding is None:
         return
     names = [c.name for c in data.catalogue.categories]
+    listed = {cat.category for cat in funding.categories}
+    unlisted = [n for n in names if n not in listed]
+    if unlisted and data.programme.general_split is None:
+        yield Finding("FUND-CATEGORIES", "error", _rel(data, data.root / "programme.yaml"),
+                      "按类别的资金分担", "funding.categories",
+                      f"分类表的类别“{'、'.join(unlisted)}”没有分担方式：请在 funding.categories 中列出，"
+                      "或写明 general_split（一般项目分担比例）用于未列出的类别")
     for i, cat in enumerate(funding.categories):
         if cat.category not in names:
             yield Finding("FUND-CATEGORIES", "error", _rel(data, data.root / "programme.yaml"),
@@ -559,7 +566,7 @@ def check_funding_categories(data: DataSet) -> Iterator[Finding]:
 
 def _split_ok(data: DataSet) -> bool:
     pipe = data.programme.pipeline_split
-    return pipe.utility_percent + pipe.district_percent == 100
+    return pipe is None or pipe.utility_percent + pipe.district_percent == 100
 
 
 def _project_splits(data: DataSet) -> Iterator[Finding]:
@@ -580,6 +587,7 @@ def _project_splits(data: DataSet) -> Iterator[Finding]:
 def check_split(data: DataSet) -> Iterator[Finding]:
     if not _split_ok(data):
         pipe = data.programme.pipeline_split
+        assert pipe is not None
         yield Finding("FUND-SPLIT", "error", _rel(data, data.root / "programme.yaml"), "管线表前分担比例",
                       "pipeline_split", f"比例之和为{pipe.utility_percent + pipe.district_percent}%，应为100%")
         return

@@ -165,6 +165,9 @@ class Policy:
     after_meter_party: str = "residents"
     raised: tuple[str, ...] = ("maintenance_fund", "social_capital")
     """Sources raised as written in the project file, taken off the general base first."""
+    has_pipeline: bool = True
+    """Whether pipelines have a rule of their own (pipeline_split); without one, a pipeline item is
+    paid as a general item of its category, and ``pipeline`` splits nothing."""
 
     @property
     def order(self) -> tuple[str, ...]:
@@ -204,9 +207,12 @@ class Policy:
         return [k for k in self.order if k in found]
 
 
-def policy_from(parties: dict[str, str], general: dict[str, Any],
-                pipeline: dict[str, Any], funding: dict[str, Any] | None = None) -> Policy:
-    """The policy from the programme's plain values (the model's or a render context's)."""
+def policy_from(parties: dict[str, str], general: dict[str, Any] | None,
+                pipeline: dict[str, Any] | None, funding: dict[str, Any] | None = None) -> Policy:
+    """The policy from the programme's plain values (the model's or a render context's). Without
+    a general split the categories are the whole rule (the first one's split stands in, for a
+    category the programme does not list, which FUND-CATEGORIES reports); without a pipeline
+    split pipelines are general items."""
     groups: list[Group] = []
     if funding:
         categories = funding["categories"]
@@ -221,13 +227,17 @@ def policy_from(parties: dict[str, str], general: dict[str, Any],
                                 Split({k: Decimal(v) for k, v in cat["shares"].items()},
                                       cat["remainder_to"]),
                                 contributions, takes_raised=cat["category"] == raised_to))
+    if general is None and not groups:
+        raise ValueError("a programme without funding categories needs general_split")
     return Policy(
-        general=Split({k: Decimal(general[k]) for k in GENERAL_PARTIES}, general["remainder_to"]),
-        pipeline=Split({"utility": Decimal(pipeline["utility_percent"]),
-                        "district": Decimal(pipeline["district_percent"])},
-                       pipeline["remainder_to"]),
+        general=(Split({k: Decimal(general[k]) for k in GENERAL_PARTIES}, general["remainder_to"])
+                 if general is not None else groups[0].split),
+        pipeline=(Split({"utility": Decimal(pipeline["utility_percent"]),
+                         "district": Decimal(pipeline["district_percent"])}, pipeline["remainder_to"])
+                  if pipeline is not None else Split({}, "utility")),
         parties=dict(parties),
         groups=tuple(groups),
+        has_pipeline=pipeline is not None,
     )
 
 
@@ -240,8 +250,8 @@ def policy(programme: Programme) -> Policy:
     known = _POLICIES.get(id(programme))
     if known is not None and known[0] is programme:
         return known[1]
-    made = policy_from(programme.parties.ordered(), programme.general_split.model_dump(),
-                       programme.pipeline_split.model_dump(),
+    g, p = programme.general_split, programme.pipeline_split
+    made = policy_from(programme.parties.ordered(), g.model_dump() if g else None, p.model_dump() if p else None,
                        programme.funding.model_dump() if programme.funding else None)
     if len(_POLICIES) >= 32:  # a test or a server may load many programmes: keep a few
         _POLICIES.clear()
@@ -302,9 +312,16 @@ class Funding:
 def line_rule(data: DataSet, project: Project, line: BudgetLine) -> str:
     """Which funding rule one budget line falls under."""
     item = data.items[line.item]
-    if item.funding == "pipeline" and item.utility == "gas" and project.in_gas_company_area:
+    if item.funding == "pipeline" and (data.programme.pipeline_split is None
+                                       or (item.utility == "gas" and project.in_gas_company_area)):
         return "general"
     return item.funding
+
+
+def gas_in_company_area(data: DataSet, rule: str, item: str) -> bool:
+    """Whether a line is gas in the gas company's area, paid as a general item by the pipeline
+    rule's own exception (not merely a pipeline of a programme with no pipeline rule)."""
+    return rule == "general" and data.items[item].funding == "pipeline" and data.programme.pipeline_split is not None
 
 
 _LAST: list[tuple[Project, Programme, object, int, Funding]] = []

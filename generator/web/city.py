@@ -26,7 +26,7 @@ from generator.data.loader import describe_error
 from generator.data.models import CITY_REPORT, DistrictReport, Narrative
 from generator.documents.deadlines import deadlines
 from generator.documents.kinds import KINDS, Kind, Target, kinds_of
-from generator.documents.progress import STAGE_KEYS, STAGE_LABELS, Stats, stats_dict
+from generator.documents.progress import STAGE_KEYS, Stats, stage_labels, stats_dict
 from generator.documents.returns import closed_months, due_date, fund_use, month_return, parse_month, return_dict
 from generator.errors import DataError, OutputError
 from generator.output.pipeline import render_document
@@ -104,7 +104,7 @@ def dashboard() -> Any:
     due = now.view(f"due:{today}:{scope}", lambda: deadlines(now.data, today, names))
     return render_template(
         "dashboard.html", s=s, groups=groups, charts=made,
-        stage_keys=STAGE_KEYS, stage_labels=STAGE_LABELS, parties=list(parties.items()),
+        stage_keys=STAGE_KEYS, stage_labels=stage_labels(now.data.root), parties=list(parties.items()),
         whole=whole_programme(g.user), years=years, statistics=KINDS["statistics"], general_shown=GENERAL_SHOWN,
         funds=funds, due=due, today=today, due_shown=DUE_SHOWN,
     )
@@ -112,7 +112,8 @@ def dashboard() -> Any:
 
 def _charts(now: Loaded, s: Stats, groups: list[Any]) -> list[Any]:
     """The dashboard's three charts, drawn once per state of the data and scope."""
-    names = [STAGE_LABELS[k] for k in STAGE_KEYS]
+    labels = stage_labels(now.data.root)
+    names = [labels[k] for k in STAGE_KEYS]
     stage_chart = charts.stacked("各年度、各县（区）小区所处阶段（个）",
                                  [(gr.label, [st.communities for st in gr.stages]) for gr in groups], names)
     rate_chart = charts.rates("开工率、完工率",
