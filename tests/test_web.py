@@ -186,6 +186,14 @@ GLOBAL_ROUTES: list[tuple[str, str, str, dict[str, int]]] = [
     ("GET", "/admin/users", "/admin/users", {"street": 404, "district": 404, "city": 404, "admin": 200}),
     ("POST", "/admin/users", "/admin/users", {"street": 404, "district": 404, "city": 404, "admin": 422}),
     ("POST", "/admin/users/no-such-user/disable", "/admin/users/<name>/<action>", dict.fromkeys(ROLES, 404)),
+    ("GET", "/admin/users/bcg/disable", "/admin/users/<name>/disable",
+     {"street": 404, "district": 404, "city": 404, "admin": 200}),  # the question before 停用
+    ("GET", "/admin/users-template.xlsx", "/admin/users-template.xlsx",
+     {"street": 404, "district": 404, "city": 404, "admin": 200}),
+    ("POST", "/admin/users-import", "/admin/users-import",
+     {"street": 404, "district": 404, "city": 404, "admin": 400}),  # no file sent
+    ("POST", "/admin/users-import/passwords", "/admin/users-import/passwords",
+     {"street": 404, "district": 404, "city": 404, "admin": 410}),  # no sheet's passwords waiting
     # the 安全管理员's and the 审计管理员's pages: no business role reaches them (tests/test_security_roles.py)
     ("GET", "/admin/security", "/admin/security", dict.fromkeys(ROLES, 404)),
     ("POST", "/admin/security", "/admin/security", dict.fromkeys(ROLES, 404)),

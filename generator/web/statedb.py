@@ -92,6 +92,11 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE TABLE recovery_codes (user TEXT NOT NULL, code_hash TEXT NOT NULL, used REAL NOT NULL DEFAULT 0);
     CREATE INDEX recovery_codes_user ON recovery_codes(user);
     """,
+    # 4: the person behind an account and a phone number to reach them (the accounts sheet's 姓名 and 手机).
+    """
+    ALTER TABLE users ADD COLUMN person TEXT NOT NULL DEFAULT '';
+    ALTER TABLE users ADD COLUMN phone TEXT NOT NULL DEFAULT '';
+    """,
 )
 
 LEGACY = ("users.json", "audit.log", "reviews.log")
