@@ -65,7 +65,8 @@ def test_accounts_are_found_by_name_person_unit_and_role_a_page_at_a_time(fresh:
     assert "符合条件的1个" in by_unit and 'id="user-renhe"' in by_unit
     districts = client.get("/admin/users?role=district").get_data(as_text=True)
     assert "符合条件的1个" in districts and 'id="user-dongqu"' in districts
-    assert "符合条件的0个" in client.get("/admin/users?q=%25").get_data(as_text=True)  # % is a character, not a wildcard
+    # % is a character searched for, not a wildcard
+    assert "符合条件的0个" in client.get("/admin/users?q=%25").get_data(as_text=True)
 
 
 def test_a_sheet_with_one_bad_row_makes_no_account_and_names_every_bad_cell(fresh: tuple[Flask, Path]) -> None:
@@ -160,7 +161,8 @@ def test_a_typed_unit_must_be_one_the_data_names(fresh: tuple[Flask, Path], tmp_
     r = client.post("/admin/users", data={**form, "unit": "炳草岗街道办事处"})
     assert r.status_code == 302 and "who=newclerk" in r.headers["Location"]
     r = client.post("/admin/users/renhe/assign", data={"csrf_token": token, "role": "district", "unit": "北区"})
-    assert r.status_code == 422 and "账户“renhe”的角色和单位未修改：县（区）“北区”不在县（区）名录中" in r.get_data(as_text=True)
+    assert r.status_code == 422
+    assert "账户“renhe”的角色和单位未修改：县（区）“北区”不在县（区）名录中" in r.get_data(as_text=True)
     data = str(tmp_path / "data")
     runner = CliRunner()
     bad = runner.invoke(main, ["--data", data, "users", "add", "c2", "--role", "street", "--unit", "炳草岗街道",
@@ -173,3 +175,15 @@ def test_a_typed_unit_must_be_one_the_data_names(fresh: tuple[Flask, Path], tmp_
     bad = runner.invoke(main, ["--data", data, "users", "assign", "c2", "--role", "district", "--unit", "北区",
                                "--instance", str(instance)])
     assert bad.exit_code == 1 and "县（区）“北区”不在县（区）名录中" in bad.output
+
+
+def test_generated_first_passwords_are_hashed_at_the_minimum_cost_and_still_verify(tmp_path: Path) -> None:
+    from generator.web.accounts import initial_password
+
+    accounts = Accounts(tmp_path / "inst")  # the real hasher, not the tests' cheap one
+    password = initial_password("bcg-wang")
+    made = accounts.add_many([NewAccount("bcg-wang", "street", "炳草岗街道办事处", password)], generated=True)[0]
+    assert made.password_hash.startswith("$argon2id$") and "m=19456,t=2,p=1" in made.password_hash
+    assert accounts.verify("bcg-wang", password) is not None and made.must_change
+    typed = accounts.add("typed", "street", "炳草岗街道办事处", PASSWORD)
+    assert "m=19456" not in typed.password_hash  # a password someone chose gets the full cost

@@ -180,7 +180,8 @@ def passwords(rows: list[Row]) -> bytes:
             put(ws, r, col, value).number_format = "@"
     for letter, width in zip("ABCDE", (18, 10, 28, 30, 20), strict=True):
         ws.column_dimensions[letter].width = width
-    put(ws, len(rows) + 3, 1, "请将初始密码当面或以密封方式交给本人；账户首次登录时须修改密码。本表用后请销毁，不要转发或存放在共享文件夹。")
+    put(ws, len(rows) + 3, 1, "请将初始密码当面或以密封方式交给本人；账户首次登录时须修改密码。"
+                              "本表用后请销毁，不要转发或存放在共享文件夹。")
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()

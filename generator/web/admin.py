@@ -202,7 +202,7 @@ def sheet_import() -> Any:
     existing = {u.name for u in accounts().all()}
     try:
         rows = account_sheet.read(raw, units(), existing)
-        made = accounts().add_many([r.account for r in rows], must_change=True)
+        made = accounts().add_many([r.account for r in rows], must_change=True, generated=True)
     except account_sheet.SheetProblems as exc:
         return _page(error=f"账户表“{upload.filename}”有{len(exc.problems)}处问题，一个账户也没有新增；"
                            "请改正后重新上传：", problems=exc.problems, status=422)

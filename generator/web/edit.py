@@ -160,7 +160,8 @@ def _office_input(now: Loaded, community_id: str, i: forms.Input) -> None:
     if g.user.role in OFFICE_MOVERS:
         i.widget = "select"
         i.choices = sorted({*offices_of_district(now, community_id), *([i.value] if i.value else [])})
-        i.hint = "改为另一个街道办事处后，本小区由该街道办事处填报，原街道办事处的账户不再能看到本小区；此项修改记入操作记录。"
+        i.hint = ("改为另一个街道办事处后，本小区由该街道办事处填报，原街道办事处的账户不再能看到本小区；"
+                  "此项修改记入操作记录。")
     else:
         i.widget = "fixed"
         i.hint = "街道办事处由县（区）住房城乡建设部门修改；如有不对，请联系县（区）。"
