@@ -37,7 +37,7 @@ def _admin(capability: Capability = "admin") -> User:
 
 def units() -> Units:
     """The units the data knows now (read from the folder itself while the data is loading or has errors)."""
-    from generator.web.scope import table
+    from generator.web.scope import key, table
 
     try:
         now = store().current()
@@ -47,7 +47,10 @@ def units() -> Units:
         except DataError:
             return Units()
     data = now.data
-    return units_of_data(data.districts, data.programme.city, now.offices.values(), table(now).values())
+    # once per state of the data and of the assignments: 10,000 communities are read for it
+    made: Units = now.view(f"units:{key(now)}", lambda: units_of_data(
+        data.districts, data.programme.city, now.offices.values(), table(now).values()))
+    return made
 
 
 PER_PAGE = 50
