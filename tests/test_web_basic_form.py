@@ -65,3 +65,36 @@ def test_the_acceptance_form_lists_the_signing_units_and_where_each_is_filled_in
     assert "<td>监理单位</td><td>攀枝花市某信工程监理有限公司</td>" in page
     assert '<a href="/projects/dongqu-01/edit/units">参建单位</a>' in page
     assert "<td>居民代表</td><td>（未填写，验收表上留空）</td>" in page
+
+
+def _form_with_office(form: bytes, office: str) -> bytes:
+    import io
+
+    import openpyxl
+
+    wb = openpyxl.load_workbook(io.BytesIO(form))
+    ws = wb["基本情况"]
+    row = next(r for r in range(1, ws.max_row + 1) if str(ws.cell(r, 1).value or "").startswith("街道办事处"))
+    ws.cell(row, 2).value = office
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def test_the_form_workbook_is_no_way_round_the_rule(fresh: tuple[Flask, Path, Path]) -> None:
+    import io
+
+    from tests.webapp import csrf
+
+    app, data, _ = fresh
+    before = (data / "projects" / "dongqu-01.yaml").read_text(encoding="utf-8")
+    for who, status in (("bcg", 422), ("dongqu", 200)):
+        client = client_of(app, who)
+        sheet = _form_with_office(client.get("/projects/dongqu-01/form.xlsx").data, "大渡口街道办事处")
+        r = client.post("/projects/dongqu-01/form", content_type="multipart/form-data",
+                        data={"csrf_token": csrf(client, "/"), "form": (io.BytesIO(sheet), "填报表.xlsx")})
+        assert r.status_code == status, r.get_data(as_text=True)[-1500:]
+        if who == "bcg":
+            assert "街道办事处只能由县（区）住房城乡建设部门修改，未导入" in r.get_data(as_text=True)
+            assert (data / "projects" / "dongqu-01.yaml").read_text(encoding="utf-8") == before
+    assert "street_office: 大渡口街道办事处" in (data / "projects" / "dongqu-01.yaml").read_text(encoding="utf-8")

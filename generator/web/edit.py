@@ -365,7 +365,7 @@ def _import_upload(raw: bytes, filename: str, expected: str | None) -> tuple[str
         path.write_bytes(raw)
         now = st.current()
         try:
-            found = read_form(path, now.data)[0]
+            found, exported, held, _ = read_form(path, now.data)
         except DataError as exc:
             return "", [wording.upload_problem(p) for p in exc.problems], []
         if expected is not None and found != expected:
@@ -375,6 +375,11 @@ def _import_upload(raw: bytes, filename: str, expected: str | None) -> tuple[str
             return "", ["这份填报表的小区不在您的账户可修改的范围内，未导入"], []
         if not started(now.data, found):
             return "", ["本小区尚未开始填报，未导入；请先在小区页面点“开始填报”，再上传填报表"], []
+        office = held.get("street_office")
+        if office != exported.get("street_office") and g.user.role not in OFFICE_MOVERS:
+            # the form is a way round the 基本情况 page: the same rule holds
+            return "", [f"工作表“基本情况” 街道办事处：改为了“{office}”，但街道办事处只能由县（区）住房城乡建设部门"
+                        f"修改，未导入；请改回“{exported.get('street_office')}”后再上传，如有不对请联系县（区）"], []
         version = st.version(now, found)
         result = import_form(path, now.data)
         if result.conflict is not None:
