@@ -114,3 +114,25 @@ def test_the_district_downloads_a_pdf_review_copy(site: tuple[str, Path], browse
         page.locator("text=下载PDF审核稿").first.click()
     assert got.value.suggested_filename.startswith("审核稿-") and got.value.suggested_filename.endswith(".pdf")
     assert Path(got.value.path()).read_bytes().startswith(b"%PDF")
+
+
+def test_the_district_moves_a_community_and_the_clerk_sees_the_signing_units(
+        site: tuple[str, Path], browser: Any) -> None:
+    base, _ = site
+    clerk = _login(browser, base, "bcg")
+    clerk.goto(f"{base}/projects/dongqu-10/edit/basic")
+    assert clerk.locator("#f-street_office").evaluate("e => e.tagName") == "OUTPUT"
+    clerk.screenshot(path=str(SHOTS / "basic-clerk.png"))
+    clerk.goto(f"{base}/projects/dongqu-01/edit/acceptance")
+    clerk.locator("fieldset.signers").scroll_into_view_if_needed()
+    clerk.screenshot(path=str(SHOTS / "acceptance-signers.png"))
+    clerk.click("fieldset.signers >> text=参建单位")
+    assert clerk.url.endswith("/projects/dongqu-01/edit/units")
+    district = _login(browser, base, "dongqu")
+    district.goto(f"{base}/projects/dongqu-10/edit/basic")
+    district.select_option("#f-street_office", "大渡口街道办事处")
+    district.screenshot(path=str(SHOTS / "basic-district.png"))
+    district.click("form#edit button.primary")
+    district.wait_for_url("**/edit/basic?saved=1")
+    assert "已保存" in district.inner_text("main")
+    assert clerk.goto(f"{base}/projects/dongqu-10").status == 404  # now 大渡口's

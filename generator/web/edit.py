@@ -164,6 +164,7 @@ def _office_input(now: Loaded, community_id: str, i: forms.Input) -> None:
                   "此项修改记入操作记录。")
     else:
         i.widget = "fixed"
+        i.required = False  # nothing to fill in here: no 必填 mark
         i.hint = "街道办事处由县（区）住房城乡建设部门修改；如有不对，请联系县（区）。"
 
 
