@@ -187,3 +187,17 @@ def test_generated_first_passwords_are_hashed_at_the_minimum_cost_and_still_veri
     assert accounts.verify("bcg-wang", password) is not None and made.must_change
     typed = accounts.add("typed", "street", "炳草岗街道办事处", PASSWORD)
     assert "m=19456" not in typed.password_hash  # a password someone chose gets the full cost
+
+
+def test_each_change_says_which_account_it_was(fresh: tuple[Flask, Path]) -> None:
+    app, _ = fresh
+    client = _admin(app)
+    token = csrf(client, "/admin/users")
+    new = "Another-long-password-7"
+    for action, form, said in (
+            ("passwd", {"password": new, "password2": new}, "已重设账户“renhe”的密码"),
+            ("assign", {"role": "street", "unit": "大渡口街道办事处"}, "已修改账户“renhe”的角色和单位"),
+            ("disable", {}, "已停用账户“renhe”"), ("enable", {}, "已启用账户“renhe”")):
+        r = client.post(f"/admin/users/renhe/{action}", data={"csrf_token": token, **form})
+        assert r.status_code == 302, (action, r.get_data(as_text=True)[:800])
+        assert said in client.get(r.headers["Location"]).get_data(as_text=True)

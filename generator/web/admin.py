@@ -76,9 +76,10 @@ def _page(message: str = "", error: str = "", status: int = 200, form: dict[str,
 
 
 DONE = {
-    "add": "已新增账户", "disable": "已停用账户", "enable": "已启用账户", "passwd": "已重设密码，账户",
-    "assign": "已修改角色和单位，账户",
+    "add": "已新增账户“{}”", "disable": "已停用账户“{}”", "enable": "已启用账户“{}”", "passwd": "已重设账户“{}”的密码",
+    "assign": "已修改账户“{}”的角色和单位",
 }
+"""What the page says after each change, naming the account."""
 
 
 @bp.route("/users")
@@ -87,7 +88,7 @@ def users() -> Any:
     _admin()
     done, who = request.args.get("done", ""), request.args.get("who", "")
     # Only a known action and an existing account are shown: the address cannot put words on the page.
-    message = f"{DONE[done]}“{who}”" if done in DONE and accounts().get(who) is not None else ""
+    message = DONE[done].format(who) if done in DONE and accounts().get(who) is not None else ""
     return _page(message=message)
 
 
