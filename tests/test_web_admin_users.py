@@ -59,6 +59,8 @@ def test_accounts_are_found_by_name_person_unit_and_role_a_page_at_a_time(fresh:
     assert "账户管理（125个账户）" in page and "第1/3页" in page and "street044" in page
     assert "street045" not in page  # 50 a page, by name
     assert "street045" in client.get("/admin/users?page=2").get_data(as_text=True)
+    last = client.get("/admin/users?page=99").get_data(as_text=True)
+    assert "第3/3页" in last and "street119" in last
     found = client.get("/admin/users?q=张007").get_data(as_text=True)
     assert "符合条件的1个" in found and "street007" in found and "street008" not in found
     by_unit = client.get("/admin/users?q=仁和").get_data(as_text=True)
@@ -82,16 +84,18 @@ def test_a_sheet_with_one_bad_row_makes_no_account_and_names_every_bad_cell(fres
         ("xq", "李强", "县（区）", "北区", "13800000002"),  # no such district
         ("bcg2", "赵六", "街道", "无此街道办事处", "1380000"),  # repeated account, unknown office, short phone
         ("renhe", "", "科长", "仁和街道办事处", None),  # taken, no person, unknown role
+        ("boss", "孙七", "全市资料管理", "攀枝花市", None),  # not made from a sheet
     ]))
     assert status == 422, page
-    assert "有7处问题，一个账户也没有新增" in page and "各街道账户.xlsx" in page
+    assert "有8处问题，一个账户也没有新增" in page and "各街道账户.xlsx" in page
     for where in ("工作表“账户” 第3行 D列（单位）：县（区）“北区”不在县（区）名录中",
                   "工作表“账户” 第4行 A列（账号）：账号“bcg2”与第2行重复",
                   "工作表“账户” 第4行 D列（单位）：街道办事处“无此街道办事处”在项目资料和街道办事处分配中都没有",
                   "工作表“账户” 第4行 E列（手机）",
                   "工作表“账户” 第5行 A列（账号）：账号“renhe”已有账户使用",
                   "工作表“账户” 第5行 B列（姓名）：未填写姓名",
-                  "工作表“账户” 第5行 C列（角色）：角色“科长”无法识别"):
+                  "工作表“账户” 第5行 C列（角色）：角色“科长”无法识别",
+                  "工作表“账户” 第6行 C列（角色）：角色“全市资料管理”无法识别"):
         assert where in page, where
     assert len(Accounts(instance).all()) == before
     status, page = _upload(client, _sheet([("x1", "王芳", "街道", "炳草岗街道办事处", None)], COLUMNS[:4] + ("电话",)))

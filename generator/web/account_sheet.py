@@ -18,7 +18,8 @@ SHEET = "账户"
 COLUMNS = ("账号", "姓名", "角色", "单位（街道办事处或县（区））", "手机")
 WIDTHS = (18, 10, 28, 30, 14)
 ROLE_WORDS: dict[str, str] = {
-    **{label: key for key, label in ROLES.items()}, **{key: key for key in ROLES},
+    # 全市资料管理 changes every community: such an account is made one at a time, not from a sheet
+    **{label: key for key, label in ROLES.items() if key != "admin"}, **{key: key for key in ROLES if key != "admin"},
     "街道办事处": "street", "街道": "street", "乡镇": "street", "县（区）": "district", "县(区)": "district",
     "区县": "district", "县区": "district", "市": "city", "市级": "city",
 }

@@ -64,15 +64,18 @@ def _page(message: str = "", error: str = "", status: int = 200, form: dict[str,
     q = " ".join(request.args.get("q", "").split())[:40]
     role = request.args.get("role", "")
     role = role if role in ROLE_FILTERS else ""
-    total_pages_of = accounts().search("", "", 0, 0)[1]
+    total = accounts().search("", "", 0, 0)[1]
     page = max(1, request.args.get("page", 1, type=int) or 1)
     shown, matched = accounts().search(q, role, (page - 1) * PER_PAGE, PER_PAGE)
     pages = max(1, -(-matched // PER_PAGE))
+    if page > pages:  # an old link after accounts went: the last page, not an empty one
+        page = pages
+        shown, matched = accounts().search(q, role, (page - 1) * PER_PAGE, PER_PAGE)
     offices = known.by_role()
     return render_template(
         "admin_users.html", users=shown, roles=ROLES, duties=DUTIES, role_filters=ROLE_FILTERS, units=offices,
         known=known, message=message, error=error, form=form or {}, problems=problems or [], q=q, role=role,
-        page=page, pages=pages, matched=matched, total=total_pages_of), status
+        page=page, pages=pages, matched=matched, total=total), status
 
 
 DONE = {
