@@ -488,3 +488,17 @@ def test_budget_paragraph_says_only_what_holds(key: str) -> None:
     note = next(c.value for row in values.iter_rows(max_col=1) for c in row
                 if isinstance(c.value, str) and c.value.startswith("说明："))
     assert ("表（箱）前段" in note) == pipeline, (key, note)
+
+
+@pytest.mark.parametrize(("built", "line"), [
+    (None, "户数：300户　　计划投资：750万元　　改造年度：2018年"),
+    ("1970", "户数：300户　　建成时间：1970年　　计划投资：750万元　　改造年度：2018年"),
+    ("1980年代", "户数：300户　　建成时间：1980年代　　计划投资：750万元　　改造年度：2018年"),
+])
+def test_the_budget_states_the_building_year_or_leaves_it_out(bundled: DataSet, built: str | None,
+                                                              line: str) -> None:
+    """A signed budget prints no blank to fill: 建成时间 where the plan row has one (a bare year
+    with 年, as the application writes it), nothing where it has none."""
+    ctx = budget_context(bundled)
+    ctx["community"] = {**ctx["community"], "built": built}
+    assert sheet(render_workbook(TEMPLATE, ctx, BUDGET_BLOCKS))["A3"].value == line

@@ -127,6 +127,25 @@ def test_a_roster_of_another_city_or_made_by_hand(exported: dict[str, tuple[Path
     assert (data_dir / "rosters" / "renhe-06.csv").read_bytes() == before
 
 
+def test_the_rosters_exported_with_the_forms_are_recorded_once_with_their_purpose(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import getpass
+
+    from generator.web.audit import AuditLog
+
+    monkeypatch.setattr(getpass, "getuser", lambda: "clerk")
+    out, instance = tmp_path / "填报表", tmp_path / "inst"
+    args = ["form", "export", "--district", "东区", "--year", "2018", "--out", str(out)]
+    done = CliRunner().invoke(main, [*args, "--instance", str(instance), "--purpose", "入户核对"])
+    assert done.exit_code == 0, done.output
+    rosters = len(list(out.rglob("*-住户名册.xlsx")))
+    (event,) = [e for e in AuditLog(instance).events() if e.action == "roster-export"]
+    assert event.user == "命令行:clerk" and event.detail == (
+        f"用途：入户核对；随填报表导出{rosters}个小区的住户名册（东区 2018年度）；文件夹：{out.resolve()}")
+    alone = CliRunner().invoke(main, args)  # no instance folder: said, not recorded
+    assert alone.exit_code == 0 and "未记入操作记录" in alone.output
+
+
 def test_form_export_never_overwrites_a_filled_roster(tmp_path: Path) -> None:
     runner = CliRunner()
     out = tmp_path / "填报表"

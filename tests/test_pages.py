@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -119,3 +120,63 @@ def test_a_bound_files_blank_pages_carry_no_ink(tmp_path: Path, bundled: DataSet
     assert len(laid_out) % 2 == 0
     for number, page in enumerate(laid_out, start=1):
         assert content(page) or not page, f"{kind}：第{number}页只有页眉或页码：{page}"
+
+
+PAGE_FILL = 0.85
+"""How far down its type area a first page's text must run: a page ending higher has a block
+(a table, a photo) pushed whole to the next page, leaving a gap a reader takes for an omission."""
+_MARGINS = re.compile(r'<w:pgSz w:w="\d+" w:h="(\d+)"[^>]*/><w:pgMar w:top="(\d+)" w:right="\d+" w:bottom="(\d+)"')
+_WORD = re.compile(r'<word xMin="[\d.]+" yMin="[\d.]+" xMax="[\d.]+" yMax="([\d.]+)">')
+
+
+def page_fill(pdf: Path, docx: Path, page: int) -> float:
+    """How far down the type area a page's last line of text ends (0 at its top, 1 at its foot),
+    the running head and the page number left out: measured with pdftotext -bbox."""
+    margins = _MARGINS.search(zipfile.ZipFile(docx).read("word/document.xml").decode())
+    assert margins, docx
+    height, top, bottom = (int(v) / 20 for v in margins.groups())  # twips → points
+    words = subprocess.run(["pdftotext", "-f", str(page), "-l", str(page), "-bbox", str(pdf), "-"],
+                           capture_output=True, text=True, check=True).stdout
+    # the head sits above the type area and the number below it; half a line's slack either way
+    body = [float(y) for y in _WORD.findall(words) if top - 8 < float(y) <= height - bottom + 8]
+    return (max(body, default=top) - top) / (height - bottom - top)
+
+
+@pytest.fixture(scope="module")
+def plans(bundled: DataSet, tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Path, Path]]:
+    """Every bundled plan, as Word file and PDF, by community."""
+    folder = tmp_path_factory.mktemp("plans")
+    made = build(bundled, folder / "built", Selection(kinds=("plan",)))
+    copies = []
+    for path in made.paths:
+        if path.suffix == ".docx":
+            copies.append(folder / f"{path.parent.parent.name}-{path.parent.name}.docx")
+            shutil.copyfile(path, copies[-1])
+    done = to_pdf(copies)
+    assert not done.failed
+    return {p.stem: (p.with_suffix(".docx"), p) for p in done.done}
+
+
+def test_every_plans_first_page_is_full(plans: dict[str, tuple[Path, Path]]) -> None:
+    """A tall first row of the item table no longer takes the table, its heading and lead-in to
+    page 2: page 1 runs on to its foot."""
+    assert len(plans) >= 18
+    short = {name: round(fill, 2) for name, (docx, pdf) in plans.items()
+             if (fill := page_fill(pdf, docx, 1)) < PAGE_FILL}
+    assert short == {}
+
+
+def test_an_acceptance_forms_pages_run_full_until_its_signatures(pdfs: dict[str, Path]) -> None:
+    """Sections 三 and 四 break between rows (四's heading row repeated) instead of moving whole to
+    the next page: every page before the one with the 验收日期 runs to its foot."""
+    forms = {stem: pdf for stem, pdf in pdfs.items() if stem.endswith("竣工验收表")}
+    assert len(forms) >= 4
+    short = {}
+    for stem, pdf in forms.items():
+        laid_out = pages(pdf)
+        dated = next(n for n, page in enumerate(laid_out, start=1) if any(ln.startswith("验收日期：") for ln in page))
+        assert dated >= 2, stem
+        for number in range(1, dated):
+            if (fill := page_fill(pdf, pdf.with_suffix(".docx"), number)) < PAGE_FILL:
+                short[f"{stem} 第{number}页"] = round(fill, 2)
+    assert short == {}

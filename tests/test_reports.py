@@ -458,3 +458,20 @@ def test_the_statistics_made_from_illustrative_projects_say_so(built: Result) ->
     for ws in openpyxl.load_workbook(built.out / rel).worksheets:
         assert SAMPLE_MARK in [c.value for c in ws[2]]
         assert ws.print_title_rows == "$1:$4"  # the title and the mark on every printed page
+
+
+def test_a_rounding_note_names_a_few_gaps_and_counts_the_rest(bundled: DataSet) -> None:
+    """A city table of many projects gets a note of a line or two, not one as long as the table;
+    a table whose rows and columns all add up gets none."""
+    from generator.documents.report import GAPS_NAMED, Line, rounding_note
+    from generator.render.wording import wording
+
+    say = wording(bundled.root).say
+    odd = [Line(f"小区{n}", False, [Decimal("0.01"), Decimal("0.01")], Decimal("0.03")) for n in range(10)]
+    note = rounding_note(say, [Line("市级财政", True, [Decimal("1.00")], Decimal("1.00")), *odd])
+    assert note.startswith("注：表中各数分别按其金额四舍五入，"
+                           "小区0一行各数相加为0.02万元，与合计0.03万元相差0.01万元；")
+    assert note.count("一行各数相加为") == GAPS_NAMED and "小区4" not in note
+    assert note.endswith(f"；另有{10 - GAPS_NAMED}处行或列相加与其合计不等，为尾差。")
+    assert rounding_note(say, odd[:1]).endswith("相差0.01万元，为尾差。")
+    assert rounding_note(say, [Line("合计", True, [Decimal("0.50"), Decimal("0.25")], Decimal("0.75"))]) == ""

@@ -246,7 +246,7 @@ def test_roster_commands(data_dir: Path, tmp_path: Path) -> None:
     runner = CliRunner()
     book = tmp_path / "r.xlsx"
     out = runner.invoke(main, ["--data", str(data_dir), "roster", "export", "--project", "xiqu-03",
-                               "--out", str(book)])
+                               "--purpose", "入户征询", "--out", str(book)])
     assert out.exit_code == 0 and "已导出 96 户" in out.output
     out = runner.invoke(main, ["--data", str(data_dir), "roster", "import", str(book), "--project", "xiqu-03"])
     assert out.exit_code == 0 and "内容相同，未改动" in out.output
@@ -309,3 +309,38 @@ def test_a_roster_linking_out_of_the_data_folder_is_refused_unread(tmp_path: Pat
     result = CliRunner().invoke(main, ["--data", str(root), "validate"])
     assert result.exit_code != 0
     assert "链接到数据文件夹以外" in result.output and "root:x" not in result.output
+
+
+def test_a_roster_export_is_recorded_with_who_what_for_and_where(data_dir: Path, tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    import getpass
+
+    from generator.web.audit import AuditLog
+
+    runner = CliRunner()
+    monkeypatch.setattr(getpass, "getuser", lambda: "clerk")
+    book, instance = tmp_path / "r.xlsx", tmp_path / "inst"
+    base = ["--data", str(data_dir), "roster", "export", "--project", "xiqu-03", "--out", str(book)]
+    missing = runner.invoke(main, base)
+    assert missing.exit_code == 2 and "--purpose" in missing.output and not book.exists()
+    assert runner.invoke(main, [*base, "--purpose", " "]).exit_code == 2 and not book.exists()
+    done = runner.invoke(main, [*base, "--purpose", "入户  征询", "--instance", str(instance)])
+    assert done.exit_code == 0 and book.is_file()
+    event = AuditLog(instance).events()[-1]
+    assert (event.user, event.action, event.project, event.outcome) == ("命令行:clerk", "roster-export", "xiqu-03",
+                                                                        "成功")
+    assert event.detail == f"用途：入户 征询；文件：{book.resolve()}" and event.action_name == "命令行导出住户名册"
+    # the default instance folder when it exists, and nothing recorded (said so) when it does not
+    monkeypatch.chdir(tmp_path)
+    book.unlink()
+    alone = runner.invoke(main, [*base, "--purpose", "核对"])
+    assert alone.exit_code == 0 and "未记入操作记录" in alone.output and book.is_file()
+    instance.rename(tmp_path / "instance")
+    assert runner.invoke(main, [*base, "--purpose", "核对"]).exit_code == 0
+    assert AuditLog(tmp_path / "instance").events()[-1].detail.startswith("用途：核对；")
+    # a damaged database stops the export before any file is written
+    book.unlink()
+    (tmp_path / "broken").mkdir()
+    (tmp_path / "broken" / "gaizao.sqlite3").write_bytes(b"not a database" * 100)
+    broken = runner.invoke(main, [*base, "--purpose", "核对", "--instance", str(tmp_path / "broken")])
+    assert broken.exit_code == 1 and "实例数据库" in broken.output and not book.exists()

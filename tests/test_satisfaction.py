@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import io
 import shutil
 from decimal import Decimal
 from pathlib import Path
 
 import openpyxl
+import pytest
 from click.testing import CliRunner
 
 from generator.cli import main
@@ -67,7 +69,56 @@ def test_the_bundled_survey_validates_and_gives_the_report_and_assessment_figure
     figure = district_satisfaction(BUNDLED, 2018, "东区")
     assert figure is not None and figure["communities"] == 1 and figure["score"] == t.overall.score
     assert district_satisfaction(BUNDLED, 2018, "西区") is None
-    assert assessment_satisfaction(BUNDLED, 2018) == {"dongqu-01": t.overall.score}
+    found = assessment_satisfaction(BUNDLED, 2018)
+    assert [(c.community, c.score, c.returned) for c in found["communities"]] == [
+        ("dongqu-01", t.overall.score, 50)]
+    assert found["city"] == {"projects": 9, "figure": figure}
+
+
+def _satisfaction_sheet(data: DataSet, year: int) -> list[list[object]]:
+    from generator.documents.assessment import assessment_workbook
+
+    ws = openpyxl.load_workbook(io.BytesIO(assessment_workbook(data, year))).worksheets[2]
+    assert ws.title == "居民满意度"
+    return [[c.value for c in row] for row in ws.iter_rows()]
+
+
+def test_the_assessment_prints_each_districts_and_communitys_satisfaction_as_tallied() -> None:
+    t = tally(BUNDLED, SURVEY).overall
+    rows = _satisfaction_sheet(BUNDLED, 2018)
+    by_first: dict[tuple[object, object], list[object]] = {}
+    for r in rows:  # the districts' table comes before the communities'
+        by_first.setdefault((r[0], r[1]), r)
+    assert t.score is not None and t.rate is not None
+    score, rate = float(t.score), pytest.approx(float(t.rate))
+    # 东区: one community surveyed of its two; the score and 满意率 are the tally's
+    assert by_first[(1, "东区")][2:] == [2, 1, 50, score, rate, "2018年12月20日"]
+    assert by_first[(2, "西区")][2:] == [2, 0, 0, "无数据", "无数据", "无数据"]
+    city = next(r for r in rows if r[0] == "全市")
+    assert city[2:5] == [9, 1, 50] and city[5] == score
+    assert [1, "东区", "炳草岗园林苗圃小区", 300, 50, score, rate, "2018年12月20日"] in rows
+    assert not any(isinstance(v, str) and "{" in v for r in rows for v in r)
+    # a year without a survey: every district 无数据 and one line for the communities
+    later = _satisfaction_sheet(BUNDLED, 2019)
+    assert sum(r.count("无数据") for r in later) == 7 * 3
+    assert ["本年度计划小区均未开展居民满意度调查"] + [None] * 7 in later
+
+
+def test_a_districts_satisfaction_is_the_mean_of_its_communities_and_the_rate_of_all_answers() -> None:
+    """Two communities of 东区: 60.00 over 6 answers (3 satisfied) and 100 over 2 (2 satisfied);
+    the mean is (60 + 100) / 2 = 80.00, the 满意率 5/8 = 62.5%, not a mean of rates (75%)."""
+    data = small()
+    other = data.satisfaction["t"].model_copy(update={"community": "dongqu-02", "date": dt.date(2018, 12, 5)})
+    empty = data.satisfaction["t"].model_copy(update={"date": dt.date(2019, 1, 1)})  # later, no answers
+    data = dataclasses.replace(data, satisfaction={**data.satisfaction, "u": other, "v": empty}, responses={
+        **data.responses, "u": Responses(returned=(Returned(answers={1: "满意", 3: "满意"}),), rows=(3,))})
+    assert data.communities["dongqu-02"].year == 2018 and data.communities["dongqu-02"].district == "东区"
+    figure = district_satisfaction(data, 2018, "东区")
+    assert figure is not None
+    assert (figure["score"], figure["rate"], figure["returned"]) == (Decimal("80.00"), Decimal(5) / 8, 4)
+    assert (figure["first"], figure["last"]) == (dt.date(2018, 12, 1), dt.date(2018, 12, 5))
+    rows = _satisfaction_sheet(data, 2018)
+    assert [1, "东区", 2, 2, 4, 80, 0.625, "2018年12月1日至2018年12月5日"] in rows
 
 
 def test_answers_through_excel_are_checked_and_written(tmp_path: Path) -> None:
@@ -128,3 +179,33 @@ def test_the_tally_prints_each_group_and_question_and_its_charts() -> None:
     for g in t.groups:
         assert f"| {g.name} | {g.answered} |" in text
     assert "各方面得分" in text and "逐题得分" in text
+
+
+def _bar_shares(png: bytes) -> list[float]:
+    """Each bar's length as a share of the chart's full bar length, top to bottom."""
+    from PIL import Image
+
+    from generator.documents import charts
+
+    image = Image.open(io.BytesIO(png)).convert("RGB")
+    right = charts._px(charts.WIDTH_MM - 38)
+    shares, inside = [], False
+    for y in range(image.height):
+        row = [x for x in range(image.width) if image.getpixel((x, y)) == charts.BAR]
+        if row and not inside:  # a bar's first pixel row: its fill runs from its left edge to its end
+            shares.append((max(row) - min(row)) / (right - min(row)))
+        inside = bool(row)
+    return shares
+
+
+def test_the_tallys_bars_are_measured_against_the_full_mark_not_the_highest_score() -> None:
+    from generator.documents.satisfaction import tally_context
+
+    data = small()  # 改造内容 72.00, 长效管理 0.00 (no bar), 总体 60.00, of a full mark of 100
+    context = tally_context(data, data.projects["dongqu-01"])
+    picture = context["surveys"][0]["charts"]["groups"]["picture"]
+    shares = _bar_shares(picture.data)
+    assert len(shares) == 2
+    assert shares[0] == pytest.approx(0.72, abs=0.01) and shares[1] == pytest.approx(0.60, abs=0.01)
+    questions = _bar_shares(context["surveys"][0]["charts"]["questions"]["picture"].data)
+    assert questions == [pytest.approx(0.6667, abs=0.01), pytest.approx(0.80, abs=0.01)]  # 第3题 scored 0

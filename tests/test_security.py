@@ -283,6 +283,51 @@ def test_the_audit_chain_broken_by_hand_is_found_and_named(tmp_path: Path) -> No
     assert log.verify().broken == 3  # the record after a removed one no longer matches
 
 
+def test_records_cut_from_the_end_show_against_the_head_kept_beside_them(tmp_path: Path) -> None:
+    import shutil
+
+    from generator.web.audit import HEAD_FILE
+
+    log = AuditLog(tmp_path)
+    for i in range(3):
+        log.append("bcg", "save", f"dongqu-0{i}", detail=f"第{i}次", address="10.0.0.1")
+    shutil.copy(tmp_path / DB_FILE, tmp_path / "older.sqlite3")  # a copy of the database as it was
+    for i in range(3, 5):
+        log.append("bcg", "save", f"dongqu-0{i}", detail=f"第{i}次", address="10.0.0.1")
+    head = (tmp_path / HEAD_FILE).read_text()
+    assert head.startswith("5 ") and log.verify().whole
+    conn = sqlite3.connect(tmp_path / DB_FILE)
+    with pytest.raises(sqlite3.DatabaseError, match="只能追加"):
+        conn.execute("UPDATE audit_head SET count = 3")
+    conn.execute("DROP TRIGGER audit_no_delete")  # what someone with the file and sqlite3 could do
+    conn.execute("DELETE FROM audit WHERE id > 3")
+    conn.commit()
+    verdict = log.verify()
+    assert not verdict.whole and verdict.records == 3 and "另记的记录数为5条" in verdict.message()
+    # the head in the database lowered too: the file in the instance folder still says 5
+    conn.execute("DROP TRIGGER audit_head_only_grows")
+    conn.execute("UPDATE audit_head SET count = 3, hash = (SELECT hash FROM audit WHERE id = 3)")
+    conn.commit()
+    conn.close()
+    verdict = log.verify()
+    assert not verdict.whole and f"{HEAD_FILE} 记下的记录数为5条" in verdict.message()
+    # the database put back from the older copy: whole by itself, short of the file
+    shutil.copy(tmp_path / "older.sqlite3", tmp_path / DB_FILE)
+    for side in ("-wal", "-shm"):
+        (tmp_path / (DB_FILE + side)).unlink(missing_ok=True)
+    StateDB.forget(tmp_path)
+    assert not AuditLog(tmp_path).verify().whole
+    # a file behind the records (a crash between the record and the file) is no alarm
+    (tmp_path / HEAD_FILE).write_text(head.replace("5 ", "2 ", 1))
+    assert not AuditLog(tmp_path).verify().whole  # 2 records' hash differs from the 5th's
+    log = AuditLog(tmp_path)
+    second = log.db.rows("SELECT hash FROM audit WHERE id = 2")[0][0]
+    (tmp_path / HEAD_FILE).write_text(f"2 {second}\n")
+    assert log.verify().whole
+    (tmp_path / HEAD_FILE).unlink()  # none (a restored instance): the database's own head is checked
+    assert log.verify().whole
+
+
 def test_the_audit_page_says_whether_the_chain_is_whole_and_exports_text(site: tuple[Path, Path],
                                                                          app: Flask) -> None:
     AuditLog(site[1]).append("bcg", "save", "dongqu-01", detail='=HYPERLINK("http://x","点我")')
@@ -298,6 +343,26 @@ def test_the_audit_page_says_whether_the_chain_is_whole_and_exports_text(site: t
     events = AuditLog(site[1]).events()
     assert [e.action for e in events[-2:]] == ["audit-verify", "audit-export"]
     assert events[-1].address == "127.0.0.1" and events[-1].outcome == "成功"
+
+
+def test_the_audit_workbook_is_streamed_as_text_cells_in_order(tmp_path: Path) -> None:
+    from generator.web.audit import Event, FieldChange, append_row, workbook
+    from generator.web.statedb import now_iso
+
+    log = AuditLog(tmp_path)
+    with log.db.write() as conn:
+        for i in range(4500):  # more than two chunks of rows
+            append_row(conn, Event(now_iso(), f"u{i}", "save" if i % 2 else "login", "dongqu-01",
+                                   [FieldChange("survey.support", str(i), str(i + 1))] if i % 2 else [],
+                                   detail="<a & b>\x07" if i == 8 else "", address="10.0.0.1", outcome="成功"))
+    ws = openpyxl.load_workbook(io.BytesIO(workbook(log.export_rows(), log.verify().message()))).active
+    rows = [[c.value for c in row] for row in ws.iter_rows()]
+    assert len(rows) == 4502 and rows[0][0].startswith("操作记录完整：共4500条")
+    assert rows[1] == ["序号", "时间", "账户", "来访地址", "事件", "对象", "结果", "详情"]
+    assert rows[2][:3] == ["1", log.events()[0].local_time, "u0"] and rows[2][7] is None  # empty cells left out
+    assert rows[3][4:] == ["修改资料", "dongqu-01", "成功", "survey.support：1→2"]
+    assert rows[10][7] == "<a & b>" and rows[-1][0] == "4500"
+    assert all(c.data_type == "s" for row in ws.iter_rows() for c in row if c.value is not None)
 
 
 # ---------------------------------------------------------------- the login page: redirect, address, key
@@ -458,14 +523,14 @@ def test_security_check_says_clause_by_clause_what_is_met(tmp_path: Path) -> Non
     assert runner.invoke(main, ["security", "unlock", "zhao", "--instance", inst]).exit_code == 1
 
 
-def test_downloads_of_papers_that_print_residents_in_full_are_recorded(site: tuple[Path, Path], app: Flask) -> None:
+def test_downloads_of_papers_that_print_residents_are_recorded(site: tuple[Path, Path], app: Flask) -> None:
     city = client_of(app, "city")
     community = OWN["city"]
     assert city.get(f"/projects/{community}/documents/survey").status_code == 200
     assert city.get(f"/projects/{community}/documents/application").status_code in (200, 409)
     assert city.get(f"/projects/{community}/packet.zip").status_code == 200
     events = [e for e in AuditLog(site[1]).events(community) if e.action == "personal-download"]
-    assert [(e.user, e.detail) for e in events] == [("city", "含住户姓名、电话：居民意见征询表")] * 2
+    assert [(e.user, e.detail) for e in events] == [("city", "已遮蔽住户姓名、电话：居民意见征询表")] * 2
 
 
 @pytest.mark.parametrize(("behind", "proxy", "want"), [

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
+import sys
 from pathlib import Path
 
 import pyotp
@@ -127,3 +128,108 @@ def test_level_three_cannot_be_set_over_plain_http(tmp_path: Path) -> None:
     r = client.post("/admin/security", data={**values, "idle_minutes": "10",
                                              "csrf_token": csrf(client, "/admin/security")})
     assert r.status_code == 302 and load(StateDB.of(instance)).idle_minutes == 10
+
+
+# ---------------------------------------------------------------- SM4 at rest
+
+
+def _stored(instance: Path, sql: str) -> list[tuple[str, ...]]:
+    conn = sqlite3.connect(instance / DB_FILE)
+    try:
+        return conn.execute(sql).fetchall()
+    finally:
+        conn.close()
+
+
+def test_the_default_level_seals_nothing_and_makes_no_key(tmp_path: Path) -> None:
+    from generator.web.atrest import KEY_FILE
+    from generator.web.audit import FieldChange
+
+    AuditLog(tmp_path).append("renhe", "save", "renhe-24", [FieldChange("住户名册·1栋101·意见", "空", "同意")],
+                              detail="用途：入户", address="10.0.0.9")
+    assert _stored(tmp_path, "SELECT detail, address FROM audit") == [("用途：入户", "10.0.0.9")]
+    assert not (tmp_path / KEY_FILE).exists()
+
+
+def test_personal_fields_are_sealed_with_sm4_at_the_third_level_and_read_back(tmp_path: Path) -> None:
+    import io
+
+    import openpyxl
+
+    from generator.web.accounts import Accounts
+    from generator.web.atrest import KEY_FILE, PREFIX
+    from generator.web.audit import FieldChange, UploadLog, workbook
+    from tests.webapp import CHEAP
+
+    db = StateDB.of(tmp_path)
+    log = AuditLog(tmp_path)
+    log.append("renhe", "login", address="10.0.0.8")  # before the switch: stays as it was
+    save_policy(db, {"level": "3"}, "sec")
+    change = FieldChange("住户名册·1栋101·户主姓名", "张*明", "李*华")
+    log.append("renhe", "save", "renhe-24", [change], detail="用途：入户征询", address="10.0.0.9")
+    UploadLog(tmp_path).record("renhe", "renhe-24", "住户名册", "张小明家.xlsx", b"x", "未导入：第3行电话有误")
+    accounts = Accounts(tmp_path, CHEAP)
+    accounts.add("wang", "street", "仁和街道办事处", PASSWORD)
+    accounts.enrol_totp("wang", "JBSWY3DPEHPK3PXPJBSWY3DP")
+    key = tmp_path / KEY_FILE
+    assert key.is_file() and len(bytes.fromhex(key.read_text().strip())) == 16
+    if hasattr(key.stat(), "st_mode") and sys.platform != "win32":
+        assert key.stat().st_mode & 0o077 == 0  # the owner's only
+    stored = _stored(tmp_path, "SELECT detail, address, changes FROM audit ORDER BY id")
+    assert stored[0][1] == "10.0.0.8"
+    sealed = [v for row in stored[1:] for v in row if v not in ("", "[]")]
+    assert sealed and all(v.startswith(PREFIX) for v in sealed)
+    assert not any("入户" in v or "10.0.0" in v or "张" in v for v in sealed)
+    assert all(v.startswith(PREFIX) for v in _stored(tmp_path, "SELECT filename, outcome FROM uploads")[0])
+    assert _stored(tmp_path, "SELECT totp FROM users WHERE name = 'wang'")[0][0].startswith(PREFIX)
+    # read back whole, by the web and the commands alike
+    event = [e for e in log.events() if e.action == "save"][-1]
+    assert (event.detail, event.address, event.changes) == ("用途：入户征询", "10.0.0.9", [change])
+    upload = UploadLog(tmp_path).uploads()[0]
+    assert (upload.filename, upload.outcome) == ("张小明家.xlsx", "未导入：第3行电话有误")
+    wang = accounts.get("wang")
+    assert wang is not None and wang.totp == "JBSWY3DPEHPK3PXPJBSWY3DP"
+    assert accounts.second_factor(wang, pyotp.TOTP("JBSWY3DPEHPK3PXPJBSWY3DP").now())
+    ws = openpyxl.load_workbook(io.BytesIO(workbook(log.export_rows(), ""))).active
+    assert ("10.0.0.9", "修改资料", "renhe-24", "成功", "用途：入户征询；住户名册·1栋101·户主姓名：张*明→李*华") in [
+        row[3:] for row in ws.iter_rows(values_only=True)]
+    # the chain covers what is stored: whole without reading the key
+    assert log.verify().whole
+
+
+@pytest.mark.parametrize("damage", ["missing", "other", "garbled"])
+def test_a_missing_or_wrong_key_is_named_in_chinese_and_never_replaced(tmp_path: Path, damage: str) -> None:
+    from click.testing import CliRunner
+
+    from generator.cli.main import main
+    from generator.web.atrest import KEY_FILE, _keys
+
+    save_policy(StateDB.of(tmp_path), {"level": "3"}, "sec")
+    AuditLog(tmp_path).append("renhe", "save", "renhe-24", detail="用途：入户征询", address="10.0.0.9")
+    key = tmp_path / KEY_FILE
+    if damage == "missing":
+        key.unlink()
+    else:
+        key.write_text("00" * 16 if damage == "other" else "xyz\n")
+    _keys.clear()  # another process: nothing remembered
+    with pytest.raises(GaizaoError) as caught:
+        AuditLog(tmp_path).events()
+    said = {"missing": "找不到 SM4 密钥文件", "other": "SM4 密钥与本实例数据库不符", "garbled": "SM4 密钥文件已损坏"}
+    assert said[damage] in str(caught.value) and "备份" in str(caught.value)
+    with pytest.raises(GaizaoError):  # nor is a new key made to seal new records with
+        AuditLog(tmp_path).append("renhe", "login", address="10.0.0.9")
+    assert damage != "missing" or not key.exists()
+    assert AuditLog(tmp_path).verify().whole  # verifying needs no key
+    out = CliRunner().invoke(main, ["security", "check", "--instance", str(tmp_path)]).output
+    assert "【不符合】住户个人信息存储加密（SM4）" in out and said[damage] in out
+
+
+def test_the_self_check_says_sm4_is_met_at_the_third_level(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from generator.cli.main import main
+
+    save_policy(StateDB.of(tmp_path), {"level": "3"}, "sec")
+    AuditLog(tmp_path).append("renhe", "save", "renhe-24", detail="用途：入户征询", address="10.0.0.9")
+    out = CliRunner().invoke(main, ["security", "check", "--instance", str(tmp_path)]).output
+    assert "【符合】住户个人信息存储加密（SM4）" in out and "住户名册不加密" in out

@@ -222,7 +222,9 @@ def test_the_ballots_are_prefilled_per_household_of_the_scope() -> None:
 def test_the_result_notice_masks_names_and_says_pass_or_fail() -> None:
     text = _paper("vote-result")
     assert "毛*燕" in text and "毛春燕" not in text and "贾*学" in text
-    assert "| 1栋2单元 | 975.40 | 855.70 | 87.7% | 706.80 |" in text
+    # one row a count, households and floor area side by side (a column of numbers never wraps)
+    assert "| 总数 | 12 | 975.40 |" in text and "| 参与比例（参与表决÷总数） | 91.7% | 87.7% |" in text
+    assert "| 同意比例（同意÷参与表决） | 81.8% | 82.6% |" in text
     assert "“1栋2单元加装电梯”表决通过" in text
     register = _paper("vote-register")
     assert "贾某（示例）（委托书第1号（示例））" in register and "毛春燕" in register
@@ -254,3 +256,69 @@ def test_an_elevator_cost_needs_floors_and_the_programmes_coefficients() -> None
     bare = dataclasses.replace(data, programme=data.programme.model_copy(update={"votes": data.programme.votes
                                and data.programme.votes.model_copy(update={"elevator": None})}))
     assert ("VOTE-COST", "programme.yaml 未写 votes.elevator（各楼层分摊系数）") in rules_of(bare)
+
+
+@pytest.mark.libreoffice
+@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice 未安装")
+def test_no_number_of_the_result_notice_is_broken_across_lines(tmp_path: Path) -> None:
+    """As LibreOffice lays it out, every count, area and rate of the notice stands whole on one line,
+    also when a whole community's floor area runs to hundreds of thousands of ㎡."""
+    import subprocess
+
+    from generator.documents.kinds import KINDS, community_target
+    from generator.documents.votes import result_context
+    from generator.output.pdf import to_pdf
+    from generator.output.pipeline import Renderers, render_document
+    from generator.render.filters import percent, yuan
+
+    roster = BUNDLED.rosters[COMMUNITY]
+    big = roster.model_copy(update={"households": tuple(
+        h.model_copy(update={"area": h.area * 1000 + Decimal("0.99")}) if h.area is not None else h
+        for h in roster.households)})
+    cases = {"bundled": BUNDLED, "big": dataclasses.replace(BUNDLED, rosters={**BUNDLED.rosters, COMMUNITY: big})}
+    paths = []
+    for name, data in cases.items():
+        paths.append(tmp_path / f"{name}.docx")
+        paths[-1].write_bytes(render_document(data, KINDS["vote-result"], community_target(data, COMMUNITY),
+                                              Renderers(data, None)))
+    done = to_pdf(paths)
+    assert not done.failed
+    for pdf in sorted(done.done):
+        data = cases[pdf.stem]
+        text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True,
+                              check=True).stdout
+        tokens = {t for line in text.splitlines() for t in line.split()}
+        (vote,) = result_context(data, data.projects[COMMUNITY])["votes"]
+        g = vote["groups"][0]
+        numbers = [str(g[k]) for k in ("households", "voted", "yes", "no", "abstain", "absent")]
+        numbers += [yuan(g[k]) for k in ("area", "area_voted", "area_yes", "area_no", "area_abstain", "area_absent")]
+        numbers += [percent(g[k]) for k in ("voted_rate", "yes_rate", "area_voted_rate", "area_yes_rate")]
+        assert len(yuan(g["area"])) >= 10 or pdf.stem == "bundled"  # 975,411.28 and the like
+        missing = [n for n in numbers if n not in tokens]
+        assert not missing, f"{pdf.stem}: 断行的数字 {missing}"
+
+
+def test_a_rule_by_households_counted_per_unit_prints_a_table_a_unit_without_areas() -> None:
+    from generator.data.votes import VoteScope
+    from generator.documents.kinds import KINDS, community_target
+    from generator.output.pipeline import Renderers, render_document
+    from tests.snapshot import docx_text
+
+    programme = BUNDLED.programme
+    assert programme.votes is not None
+    rules = programme.votes.rules
+    per_unit = rules["双过半"].model_copy(update={"by": ["households"], "scope": "unit"})
+    votes = programme.votes.model_copy(update={"rules": {**rules, "逐单元过半": per_unit}})
+    vid = "dongqu-01-dianti-1-2"
+    vote = BUNDLED.votes[vid].model_copy(update={"rule": "逐单元过半", "scope": VoteScope()})
+    data = dataclasses.replace(BUNDLED, programme=programme.model_copy(update={"votes": votes}),
+                               votes={vid: vote})
+    groups = count(data, vid).groups
+    assert len(groups) > 1
+    text = docx_text(render_document(data, KINDS["vote-result"], community_target(data, COMMUNITY),
+                                     Renderers(data, None)))
+    assert "{{" not in text and "{%" not in text
+    assert text.count("| 项目 | 户数 |\n") == len(groups) and "建筑面积（㎡）" not in text
+    for g in groups:  # each unit named above its own table, its households counted
+        assert f"\n{g.name}：\n| 项目 | 户数 |\n| 总数 | {g.households} |\n" in text
+    assert "| 同意比例（同意÷总数） |" in text  # 双过半 counts agreement against all households

@@ -4,6 +4,7 @@ every page and command says what happened in Chinese, never a traceback."""
 from __future__ import annotations
 
 import errno
+import io
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -161,3 +162,56 @@ def test_a_truncated_database_stops_the_start_naming_the_file_and_what_to_do(tmp
     r = CliRunner().invoke(main, ["--data", str(data), "serve", "--instance", str(instance), "--port", "1"])
     assert r.exit_code == 1, r.output
     assert str(db) in r.output and "gaizao restore" in r.output and "Traceback" not in r.output
+
+
+def _refusals(instance: Path) -> list[tuple[str, str, str]]:
+    return [(e.user, e.outcome, e.detail) for e in AuditLog(instance).events(PROJECT) if e.action == "save-failed"]
+
+
+def test_every_refused_save_is_recorded_as_failed_with_its_reason(
+    fresh: tuple[Flask, Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app, data, instance = fresh
+    client, form = _ready_to_save(app)
+    # a check refuses it (422)
+    status, _ = _post(client, {**form, "survey.support": "八十"})
+    assert status == 422
+    (user, outcome, detail), = _refusals(instance)
+    assert (user, outcome) == ("renhe", "失败")
+    assert "填写内容未通过检查" in detail and "居民意见征询·同意户数：应为整数" in detail
+    # someone saved since (409)
+    other = app.test_client()
+    login(other, "admin")
+    theirs = _form(other, f"/projects/{PROJECT}/edit/survey")
+    assert other.post(f"/projects/{PROJECT}/edit/survey", data={**theirs, **CHANGE}).status_code == 302
+    status, _ = _post(client, {**form, "survey.support": "62", "survey.no_answer": "4"})
+    assert status == 409
+    assert "他人已先保存" in _refusals(instance)[-1][2]
+    # the data folder's disk is full (503)
+    form = _form(client, f"/projects/{PROJECT}/edit/survey")
+
+    def full(target: Path, raw: bytes) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device", str(target))
+
+    monkeypatch.setattr(project_yaml, "atomic_write", full)
+    status, _ = _post(client, {**form, "survey.support": "63", "survey.no_answer": "3"})
+    assert status == 503
+    assert "磁盘空间已满" in _refusals(instance)[-1][2]
+    assert [o for _, o, _ in _refusals(instance)] == ["失败"] * 3
+    assert AuditLog(instance).verify().whole
+    # the instance database's disk full too: the refusal still answers, nothing recorded
+    _disk_full_for(monkeypatch, ("INSERT INTO AUDIT",))
+    status, _ = _post(client, {**form, "survey.support": "64", "survey.no_answer": "2"})
+    monkeypatch.undo()
+    assert status == 503 and len(_refusals(instance)) == 3
+
+
+def test_a_refused_form_upload_is_recorded_as_a_failed_save(fresh: tuple[Flask, Path, Path]) -> None:
+    app, _, instance = fresh
+    client = app.test_client()
+    login(client, "renhe")
+    token = csrf(client, f"/projects/{PROJECT}")
+    r = client.post(f"/projects/{PROJECT}/form", data={"csrf_token": token, "form": (io.BytesIO(b"<html>"), "a.xlsx")})
+    assert r.status_code == 422
+    (user, outcome, detail), = _refusals(instance)
+    assert (user, outcome) == ("renhe", "失败") and detail.startswith("填报表 a.xlsx未导入：")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
@@ -183,3 +184,41 @@ def test_the_survey_page_shows_the_tally_and_takes_answers(fresh: tuple[Flask, P
     assert r.status_code == 422 and f"“答.xlsx” 工作表“满意度调查” 第{empty}行“第1题”列" in page
     assert answers.read_bytes() == before
     assert [e.action for e in AuditLog(instance).events("dongqu-01")][-2:] == ["survey-download", "save"]
+
+
+BAR_WIDTH = Decimal(420)
+"""The chart's bar area in pixels: a bar of the full mark (100 分) is this long."""
+
+
+def _bars(page: str, chart: str) -> list[tuple[str, str, str, str]]:
+    """(label, data-score, bar width, text at the bar's end) of each bar in one chart of the page."""
+    svg = page[page.index(f'id="{chart}"'):]
+    svg = svg[:svg.index("</svg>")]
+    return re.findall(r'<g class="bar" data-score="([^"]*)"><title>[^<]*</title>\s*<text[^>]*>([^<]*)</text>\s*'
+                      r'<rect [^>]*? width="([^"]*)"[^>]*/>\s*<text[^>]*>([^<]*)</text>', svg)
+
+
+def test_every_role_sees_the_charts_with_the_tallys_figures_measured_against_the_full_mark(tmp_path: Path) -> None:
+    data, instance = make_instance(tmp_path)
+    survey = data / "satisfaction" / "dongqu-01-2018.yaml"
+    survey.write_text(survey.read_text(encoding="utf-8").replace("name: 过程管理", 'name: "过程<管理>&监督"'),
+                      encoding="utf-8")
+    app = make_app(data, instance)
+    answers = data / "satisfaction" / "dongqu-01-2018.csv"
+    _, score, satisfied = _expected(answers)
+    given = sum(1 for r in csv.reader(answers.read_text(encoding="utf-8-sig").splitlines())
+                if r and not r[0].startswith("#") for a in r[3:] if a) - 15  # less the heading row's 第N题
+    rate = (Decimal(100 * satisfied) / given).quantize(Decimal("0.1"), ROUND_HALF_UP)
+    for name in ("bcg", "dongqu", "city", "admin"):  # every role that may see the page
+        page = _client(app, name).get(SURVEY).get_data(as_text=True)
+        groups = _bars(page, "chart-groups")
+        assert [g[1] for g in groups] == ["改造内容", "过程&lt;管理&gt;&amp;监督", "长效管理", "总体"], name
+        assert "<管理>" not in page
+        overall = groups[-1]
+        # the bar is score/100 of the full length: 84.82 分 is 356.2 px of 420, not the whole bar
+        assert overall[0] == str(score) and Decimal(overall[2]) == (BAR_WIDTH * score / 100).quantize(Decimal("0.1"))
+        assert overall[3] == f"{score}分 · 满意率{rate}%"
+        questions = _bars(page, "chart-questions")
+        assert [q[1] for q in questions] == [f"第{n}题" for n in range(1, 16)]
+        assert all(Decimal(q[2]) < BAR_WIDTH for q in questions)  # no question scored the full 100
+        assert "满分100分" in page

@@ -8,7 +8,8 @@ from pathlib import Path
 import click
 
 from generator.cli.common import CONTEXT, data_writes, dataset
-from generator.cli.roster import SHOWN
+from generator.cli.roster import NOT_RECORDED, SHOWN, audit_log, stated_purpose
+from generator.cli.web import command_user, instance_option
 
 
 @click.group("form", context_settings=CONTEXT)
@@ -22,9 +23,12 @@ def form() -> None:
 @click.option("--year", type=int, metavar="年度", help="只导出这个计划年度的小区。")
 @click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False), default=Path("填报表"),
               show_default=True, help="输出文件夹。")
+@click.option("--purpose", default="随填报表交街道办事处填写", show_default=True, metavar="用途",
+              help="导出住户名册的用途，有实例文件夹时与导出人、时间、文件夹一起记入操作记录。")
+@instance_option
 @click.pass_context
 def export_cmd(ctx: click.Context, project: str | None, district: str | None, year: int | None,
-               out_dir: Path) -> None:
+               out_dir: Path, purpose: str, instance: Path | None) -> None:
     """导出填报表：每个小区一个 .xlsx，已有的项目资料预先填好；旁边另有该小区的住户名册。
 
     \b
@@ -34,12 +38,22 @@ def export_cmd(ctx: click.Context, project: str | None, district: str | None, ye
     """
     from generator.intake.form import export_forms, select
 
+    purpose = stated_purpose(purpose)
+    log = audit_log(instance)  # opened first: a damaged database stops the export before any file is written
     data = dataset(ctx)
     result = export_forms(data, out_dir, select(data, project, district, year))
     for path, roster in zip(result.files, result.rosters, strict=True):
         click.echo(f"  {path}")
         click.echo(f"  {roster}")
+    if log is not None and result.rosters:
+        # one record for the whole export: a district's is thousands of rosters
+        chosen = " ".join(x for x in (project, district, f"{year}年度" if year else None) if x) or "全部小区"
+        log.append(command_user(), "roster-export", project or "",
+                   detail=f"用途：{purpose}；随填报表导出{len(result.rosters)}个小区的住户名册（{chosen}）；"
+                          f"文件夹：{result.out.resolve()}", address="")
     click.echo(f"已导出 {len(result.files)} 个小区的填报表和住户名册到 {result.out}。")
+    if log is None and result.rosters:
+        click.echo(NOT_RECORDED, err=True)
 
 
 @form.command("import", context_settings=CONTEXT)

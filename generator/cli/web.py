@@ -20,17 +20,22 @@ def _instance(value: Path | None) -> Path:
     return (value or Path("instance")).resolve()
 
 
-def _record(instance: Path, action: str, name: str) -> None:
-    """Account changes go into the same audit log as the web's events, by the system user who ran the command."""
+def command_user() -> str:
+    """The account a command's audit record names: the system user who ran it (getpass works on Windows too)."""
     import getpass
-
-    from generator.web.audit import AuditLog
 
     try:
         who = getpass.getuser()
     except (KeyError, OSError):
         who = "?"
-    AuditLog(instance).append(f"命令行:{who}", action, detail=name)
+    return f"命令行:{who}"
+
+
+def _record(instance: Path, action: str, name: str) -> None:
+    """Account changes go into the same audit log as the web's events, by the system user who ran the command."""
+    from generator.web.audit import AuditLog
+
+    AuditLog(instance).append(command_user(), action, detail=name)
 
 
 @click.command(context_settings=CONTEXT)

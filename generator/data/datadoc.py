@@ -259,7 +259,7 @@ def _roster_section() -> list[str]:
         "",
         "一个小区的住户名册，每户一行，`<id>` 为小区编号。文件为 UTF-8（带 BOM）编码的 CSV，"
         "第一行（可选）以 `#` 开头的是说明行（含“示例”二字表示示例数据），其后是列名行，再往下每户一行；"
-        "列的顺序不限，空行跳过。建议用 `gaizao roster export --project <id>` 导出为 Excel 填写，"
+        "列的顺序不限，空行跳过。建议用 `gaizao roster export --project <id> --purpose 用途` 导出为 Excel 填写，"
         "再用 `gaizao roster import 名册.xlsx` 导入（导入时逐行检查，有问题时名册不变）。导出的名册在隐藏的"
         "“名册信息”工作表中记有城市和小区编号，导入时不必再写 `--project`，也不会误导入别的小区；"
         "自己制作的名册导入时加 `--project <id>`。`gaizao form export` 在每个填报表旁边导出同样的名册，"

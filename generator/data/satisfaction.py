@@ -159,3 +159,8 @@ def write_responses(survey: SatisfactionSurvey, responses: Iterable[Returned]) -
 def scores(survey: SatisfactionSurvey) -> dict[str, Decimal]:
     """Each answer's score by its words."""
     return {a.text: Decimal(a.score) for a in survey.scale}
+
+
+def full_mark(survey: SatisfactionSurvey) -> Decimal:
+    """The scale's highest score (100 for 满意 = 100): a chart's bars are measured against it."""
+    return max(scores(survey).values())

@@ -3,6 +3,7 @@
 The template holds every word (title, basis, headings, 无数据, notes, signatures, chart titles)
 and the look; this module decides the rows and writes the rate, score, total and rank formulas.
 The columns of each dimension stand where ``assessment_layout`` says: the formulas rely on it.
+A third sheet prints the residents' satisfaction by district, for the city and by community.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from generator.data.loader import DataSet
 from generator.documents.figures import DIMENSIONS, assessment_rows, weights
+from generator.documents.satisfaction import assessment_satisfaction
 from generator.documents.workbooks import (
     CHART_ROW_PT,
     CHART_ROWS,
@@ -30,7 +32,9 @@ from generator.render.templates import find_template, search_dirs
 from generator.render.xlsx_rows import ModelRow, SheetTemplate, Writer, open_template
 
 TEMPLATE = "xlsx/assessment.xlsx"
-MODELS = {1: ("district", "district_no_data", "city", "city_no_data"), 2: ("chart",)}
+MODELS = {1: ("district", "district_no_data", "city", "city_no_data"), 2: ("chart",),
+          3: ("district", "district_no_data", "city", "city_no_data", "community", "community_no_data",
+              "no_community")}
 """The model rows each sheet of the template must have (by the sheet's place)."""
 COUNT_COLUMNS = {"households": 2, "content": 2, "standards": 2, "management": 4}
 """How many count columns each dimension has before its rate and its score."""
@@ -54,10 +58,12 @@ def assessment_workbook(data: DataSet, year: int, dirs: list[Path] | None = None
     """One row per district: four dimensions scored weight × rate, total and rank, as formulas."""
     path = find_template(TEMPLATE, dirs if dirs is not None else search_dirs(None, data.root))
     wb = open_template(path, str(path))
-    if len(wb.worksheets) < 2:
-        raise TemplateError(f"{path}：年度综合考评表模板应有2个工作表（综合考评、附图），现有{len(wb.worksheets)}个")
-    table, charts = (SheetTemplate.read(ws, f"{path.name} {ws.title}") for ws in wb.worksheets[:2])
-    for number, sheet in enumerate((table, charts), start=1):
+    if len(wb.worksheets) < len(MODELS):
+        raise TemplateError(f"{path}：年度综合考评表模板应有{len(MODELS)}个工作表（综合考评、附图、居民满意度），"
+                            f"现有{len(wb.worksheets)}个")
+    table, charts, residents = (SheetTemplate.read(ws, f"{path.name} {ws.title}")
+                                for ws in wb.worksheets[:len(MODELS)])
+    for number, sheet in enumerate((table, charts, residents), start=1):
         for name in MODELS[number]:
             sheet.model(name)
     prog = data.programme
@@ -108,7 +114,37 @@ def assessment_workbook(data: DataSet, year: int, dirs: list[Path] | None = None
     notes = _notes_end(table)
     fit_rows(ws, range(2, notes), widths)
     _charts(charts, ws, context, layout, last_col, end, sum(w.values()), sample)
+    _satisfaction(residents, context, assessment_satisfaction(data, year), sample)
     return save(wb)
+
+
+def _satisfaction(sheet: SheetTemplate, context: dict[str, Any], found: dict[str, Any], sample: bool) -> None:
+    """Each district's, the city's and each surveyed community's satisfaction; 无数据 without answers."""
+
+    def districts(out: Writer, row: ModelRow) -> None:
+        for number, d in enumerate(found["districts"], start=1):
+            model = row if d["figure"] else sheet.model("district_no_data")
+            out.write(model, {"number": number, "d": d, "f": d["figure"]})
+
+    def city(out: Writer, row: ModelRow) -> None:
+        d = found["city"]
+        out.write(row if d["figure"] else sheet.model("city_no_data"), {"d": d, "f": d["figure"]})
+
+    notes = []
+
+    def communities(out: Writer, row: ModelRow) -> None:
+        for number, c in enumerate(found["communities"], start=1):
+            out.write(row if c.score is not None else sheet.model("community_no_data"), {"number": number, "c": c})
+        if not found["communities"]:
+            out.write(sheet.model("no_community"), {})
+        notes.append(out.row)
+
+    sheet.fill(context, {"district": districts, "city": city, "community": communities})
+    # the rows of figures keep the template's height: a rate's many digits are printed as 84.0%
+    for rows in (range(2, 3), range(notes[0], sheet.ws.max_row + 1)):
+        fit_rows(sheet.ws, rows, sheet.widths())
+    if not sample:
+        sheet.ws.oddHeader.right.text = None
 
 
 def _notes_end(table: SheetTemplate) -> int:
@@ -163,12 +199,10 @@ def _head(ws: Worksheet, col: int) -> str:
     return str(ws.cell(4, col).value or "")
 
 
-
 def assessment_inputs(data: DataSet, year: int) -> dict[str, Any]:
     """What a year's assessment is made from (the manifest's data hash covers it)."""
-    from generator.documents.satisfaction import assessment_satisfaction
-
+    found = assessment_satisfaction(data, year)
     return {"rows": [vars(r) for r in assessment_rows(data, year)],
             "weights": data.programme.assessment.model_dump(),
-            # residents' satisfaction scores by community, for the assessment's 长效管理 and content marks
-            "satisfaction": assessment_satisfaction(data, year)}
+            # the 居民满意度 sheet's figures, by district, for the city and by community
+            "satisfaction": {**found, "communities": [vars(c) for c in found["communities"]]}}

@@ -169,8 +169,9 @@ def plan_chart(pairs: Sequence[Pair], description: str) -> Picture:
 
 
 def source_chart(names: Sequence[str], values: Sequence[Decimal], texts: Sequence[str],
-                 description: str) -> Picture:
-    """One horizontal bar per paying party, its printed amount beside it."""
+                 description: str, full: Decimal | None = None) -> Picture:
+    """One horizontal bar per row (a paying party, a score), its printed figure beside it; the bars are
+    measured against `full` (a score's full mark, drawn as a light line) or else the largest value."""
     row_mm = 9.0
     height_mm = 8.0 + row_mm * len(names)
     image = Image.new("RGB", (_px(WIDTH_MM), _px(height_mm)), "white")
@@ -178,12 +179,14 @@ def source_chart(names: Sequence[str], values: Sequence[Decimal], texts: Sequenc
     label_w = max(draw.textlength(n, font=_font(TITLE_PT)) for n in names) + _px(3)
     x0 = _px(3) + label_w
     right = _px(WIDTH_MM - 38)
-    scale = max(values) or Decimal(1)
+    scale = (full if full is not None and full > 0 else max(values)) or Decimal(1)
+    if full is not None:  # where a bar of the full mark would end: a 60 of 100 is seen to fall short
+        draw.line((right, _px(3), right, _px(height_mm - 3)), fill=GRID, width=3)
     draw.line((x0, _px(3), x0, _px(height_mm - 3)), fill=INK, width=3)
     for i, (name, value, text) in enumerate(zip(names, values, texts, strict=True)):
         middle = _px(4 + row_mm * (i + 0.5))
         draw.text((x0 - _px(2), middle), name, font=_font(TITLE_PT), fill=INK, anchor="rm")
-        end = x0 + float(value / scale) * (right - x0)
+        end = x0 + min(max(float(value / scale), 0.0), 1.0) * (right - x0)
         if value:
             draw.rectangle((x0, middle - _px(2.8), end, middle + _px(2.8)), fill=BAR, outline=INK, width=2)
         draw.text((end + _px(2), middle), text, font=_font(LABEL_PT), fill=INK, anchor="lm")

@@ -60,6 +60,14 @@ class Target:
     """Household forms even for a community whose survey is done and recorded without a roster."""
     month: int | None = None
     """A monthly kind's month of the year (1–12)."""
+    masked: bool = False
+    """A copy for someone other than the street office that collected the roster (a district, the city):
+    papers that print residents in full print them masked (张*明, 138****1234, 3**) instead."""
+
+
+def printed(target: Target) -> Residents:
+    """What a paper that prints residents in full prints of them for this target's reader."""
+    return "masked" if target.masked else "full"
 
 
 def community_target(data: DataSet, community_id: str) -> Target:
@@ -222,7 +230,7 @@ def _needs_notice(data: DataSet, target: Target) -> str | None:
 
 
 def _survey(data: DataSet, target: Target) -> dict[str, Any]:
-    return survey_context(data, project_of(data, target), "full", target.blank_forms)
+    return survey_context(data, project_of(data, target), printed(target), target.blank_forms)
 
 
 def _tally(data: DataSet, target: Target) -> dict[str, Any]:
@@ -240,6 +248,11 @@ def _needs_counts(data: DataSet, target: Target) -> str | None:
 def _votes(make: Callable[[DataSet, Project], dict[str, Any]]) -> Context:
     """A context of the target's project (the vote and satisfaction papers take no other option)."""
     return lambda data, target: make(data, project_of(data, target))
+
+
+def _full(make: Callable[[DataSet, Project, Residents], dict[str, Any]]) -> Context:
+    """A context of a paper printing residents in full for the street office, masked for anyone else."""
+    return lambda data, target: make(data, project_of(data, target), printed(target))
 
 
 def _needs(check: Callable[[DataSet, str], str | None]) -> Needs:
@@ -374,10 +387,10 @@ for _kind in [
          needs=_needs_budget),
     Kind("survey-tally", "意见征询结果汇总表", "汇总表", 10, "community", _tally,
          "docx/survey_tally.docx", needs=_needs_counts),
-    Kind("ballot", "业主表决票", "表决票", 20, "community", _votes(ballot_context), "docx/ballot.docx",
+    Kind("ballot", "业主表决票", "表决票", 20, "community", _full(ballot_context), "docx/ballot.docx",
          residents="full", needs=_needs(needs_votes), optional=_needs(needs_votes)),
     Kind("vote-register", "业主表决签到及表决情况登记表", "表决登记表", 21, "community",
-         _votes(register_context), "docx/vote_register.docx", residents="full", needs=_needs(needs_votes),
+         _full(register_context), "docx/vote_register.docx", residents="full", needs=_needs(needs_votes),
          optional=_needs(needs_votes)),
     Kind("vote-result", "业主表决结果公示", "表决结果公示", 22, "community", _votes(result_context),
          "docx/vote_result.docx", residents="masked", needs=_needs(needs_ballots),
@@ -386,7 +399,7 @@ for _kind in [
          "docx/elevator_costs.docx", residents="masked", needs=_needs(needs_costs),
          optional=_needs(needs_elevator)),
     Kind("satisfaction-form", "居民满意度调查问卷", "满意度问卷", 24, "community",
-         lambda data, t: satisfaction_form(data, project_of(data, t), t.blank_forms),
+         lambda data, t: satisfaction_form(data, project_of(data, t), t.blank_forms, printed(t)),
          "docx/satisfaction_form.docx", residents="full", needs=_needs(needs_questionnaire),
          optional=_needs(needs_questionnaire)),
     Kind("satisfaction-tally", "居民满意度调查结果汇总表", "满意度汇总表", 25, "community",

@@ -9,6 +9,7 @@ from generator.data.loader import DataSet
 from generator.data.models import Photo, Project
 from generator.render.filters import cn_date
 from generator.render.pictures import PLACEHOLDER, Cell, PhotoError, PhotoTable, locate
+from generator.render.wording import wording
 
 SITUATION_PHOTOS = 4
 """现状照片 per application or plan: two rows of two 74 mm photos with captions take some 130 mm,
@@ -90,16 +91,17 @@ def before_after(data: DataSet, projects: Iterable[Project]) -> PhotoTable:
     community's name and the item; a photo without its counterpart stands alone beside a box
     saying which photo there is none of."""
     rows, headings = [], []
+    say = wording(data.root).say
     for project in projects:
         item, before, after = pair(project)
         if before is None and after is None:
             continue
         c = data.communities[project.community]
-        headings.append(f"{c.name}（{c.district}）" + (f"：{item}" if item else ""))
-        rows.append((cell(data, project, before, f"改造前：{before.caption}" if before else "",
-                          f"暂无{item or '该项目'}改造前照片"),
-                     cell(data, project, after, f"改造后：{after.caption}" if after else "",
-                          f"暂无{item or '该项目'}改造后照片")))
+        headings.append(say("photo.pair_heading", community=c.name, district=c.district, item=item or ""))
+        rows.append((cell(data, project, before, say("photo.before", caption=before.caption) if before else "",
+                          say("photo.missing_before", item=item or "")),
+                     cell(data, project, after, say("photo.after", caption=after.caption) if after else "",
+                          say("photo.missing_after", item=item or ""))))
         if len(rows) == PAIRS_PER_REPORT:
             break
     return PhotoTable(tuple(rows), tuple(headings))

@@ -4,7 +4,7 @@ Every figure is made from the same functions the reports use (figures.year_figur
 ratio, report.printed), so a figure on the dashboard is the figure in the reports: the plan's
 communities, households and 万元, what is finished and paid in, rounded the way the reports
 round. What the reports do not print (stages, 开工, the budgets' planned funding) is added here
-in the same way: a project's 万元 rounded once, a group's the sum of its projects'.
+in the same way: money is added up in 元 and each figure rounded plainly to 0.01万元 when shown.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from generator.data.loader import DataSet
 from generator.data.models import STAGE_NAMES, STAGES, Community
 from generator.documents.figures import project_figures, ratio
 from generator.documents.report import printed
-from generator.render.filters import TEN_THOUSAND, wan_parts
+from generator.render.filters import TEN_THOUSAND, wan_rounded
 from generator.rules.checks import Finding
 from generator.rules.funding import plan_funding
 
@@ -64,11 +64,15 @@ class Progress:
     households_done: int
     """Households the finished projects report done (the reports' 完成改造户数)."""
     planned_wan: dict[str, Decimal]
-    """Funding by source as the budgets split it (万元), for the communities with a budget."""
+    """Funding by source as the budgets split it (万元, each plain rounding of its 元), for the
+    communities with a budget."""
+    planned_yuan: Decimal
+    """The budgets' total in 元, unrounded."""
     budgeted: int
     """Communities with a budget."""
     paid_wan: dict[str, Decimal]
-    """Money paid in by source (万元) as the reports print it: finished projects only."""
+    """Money paid in by source (万元) as the reports print it: finished projects only, each source
+    plain rounding of its 元 (so the sources may differ from paid_total by a 尾差)."""
     paid_yuan: Decimal
     """The same money in 元, unrounded: what the reports' 投资完成率 divides."""
     errors: int = 0
@@ -76,11 +80,11 @@ class Progress:
 
     @property
     def planned_total(self) -> Decimal:
-        return sum(self.planned_wan.values(), Decimal(0))
+        return wan_rounded(self.planned_yuan)
 
     @property
     def paid_total(self) -> Decimal:
-        return sum(self.paid_wan.values(), Decimal(0))
+        return wan_rounded(self.paid_yuan)
 
     def rates(self) -> dict[str, Decimal | None]:
         """开工率 and 完工率 by communities and by households; None where nothing is planned."""
@@ -112,12 +116,12 @@ def places(data: DataSet) -> dict[str, list[str]]:
 
 
 def _planned(data: DataSet, community: Community) -> dict[str, Decimal] | None:
-    """A project's funding by source from its budget (万元, rounded once), or None without one."""
+    """A project's funding by source from its budget (元), or None without one."""
     project = data.projects.get(community.id)
     if project is None or not project.items:
         return None
     funding = plan_funding(data, project, community.households)
-    return dict(zip(funding.by_party, wan_parts(list(funding.by_party.values())), strict=True))
+    return dict(funding.by_party)
 
 
 @dataclass(frozen=True)
@@ -141,10 +145,10 @@ class Tally:
     accepted: int = 0
     households_done: int = 0
     planned: Mapping[str, Decimal] = field(default_factory=dict)
-    """By party (the programme's parties, in its order), 万元."""
+    """By party (the programme's parties, in its order), 元, unrounded."""
     budgeted: int = 0
     paid: Mapping[str, Decimal] = field(default_factory=dict)
-    """As printed: each finished row's money in 万元, rounded once, by party."""
+    """Each finished row's money in 元, unrounded, by party."""
     paid_yuan: Decimal = Decimal(0)
     errors: int = 0
     warnings: int = 0
@@ -186,7 +190,8 @@ def row_tally(data: DataSet, community: Community, errors: int = 0, warnings: in
         accepted=int(figures.accepted), households_done=figures.households_done,
         planned=planned if planned is not None else {k: Decimal(0) for k in sums.parts},
         budgeted=int(planned is not None),
-        paid=dict(sums.parts), paid_yuan=figures.actual_total,
+        paid=dict(figures.actual) if figures.finished else {k: Decimal(0) for k in sums.parts},
+        paid_yuan=figures.actual_total,
         errors=errors, warnings=warnings,
     )
 
@@ -202,9 +207,10 @@ def progress(label: str, t: Tally, year: int | None = None, district: str | None
         started=t.started, started_households=t.started_households,
         finished=t.finished, finished_households=t.finished_households,
         accepted=t.accepted, households_done=t.households_done,
-        planned_wan=dict(t.planned),
+        planned_wan={k: wan_rounded(v) for k, v in t.planned.items()},
+        planned_yuan=sum(t.planned.values(), Decimal(0)),
         budgeted=t.budgeted,
-        paid_wan=dict(t.paid),
+        paid_wan={k: wan_rounded(v) for k, v in t.paid.items()},
         paid_yuan=t.paid_yuan,
         errors=t.errors, warnings=t.warnings,
     )

@@ -27,7 +27,7 @@ from generator.render.filters import (
     percent,
     to_yuan,
     wan,
-    wan_parts,
+    wan_rounded,
 )
 from generator.render.wording import wording
 
@@ -185,11 +185,11 @@ def _narratives(data: DataSet, year: int, district: str | None) -> dict[str, lis
 class Printed:
     """The 万元 figures of a group of plan rows as the tables print them.
 
-    One policy for every derived 万元 table: a project's money is rounded once, its total half
-    up and its parties by largest remainder (filters.wan_parts), so a project's figures are the
-    same in every paper; a district's or the city's figure is the sum of its projects' printed
-    figures, so every row and column adds up as printed and the district report agrees with the
-    city report to the 0.01万元.
+    Every figure is plain rounding of its own 元 to 0.01万元 (filters.wan_rounded): a party's
+    cell, a project's 合计, a district's or the city's sum. A finance reviewer recomputes each
+    figure from its amount; where a printed row or column then does not add up to its printed
+    合计, the table's 尾差 note (rounding_note) says so. The district report and the city report
+    round the same 元, so they agree to the 0.01万元.
     """
 
     parts: dict[str, Decimal]
@@ -204,16 +204,49 @@ def printed(rows: list[ProjectFigures]) -> tuple[list[Printed | None], Printed]:
     parts = {k: Decimal(0) for k in keys}
     investment = Decimal(0)
     for r in rows:
-        planned = wan_parts([to_yuan(r.community.investment_wan)])[0]
+        planned = to_yuan(r.community.investment_wan)
         investment += planned
         if not r.finished:
             out.append(None)
             continue
-        money = dict(zip(keys, wan_parts([r.actual[k] for k in keys]), strict=True))
         for k in keys:
-            parts[k] += money[k]
-        out.append(Printed(money, sum(money.values(), Decimal(0)), planned))
-    return out, Printed(parts, sum(parts.values(), Decimal(0)), investment)
+            parts[k] += r.actual[k]
+        out.append(Printed({k: wan_rounded(r.actual[k]) for k in keys},
+                           wan_rounded(sum((r.actual[k] for k in keys), Decimal(0))), wan_rounded(planned)))
+    return out, Printed({k: wan_rounded(v) for k, v in parts.items()},
+                        wan_rounded(sum(parts.values(), Decimal(0))), wan_rounded(investment))
+
+
+@dataclass(frozen=True)
+class Line:
+    """A printed row or column of a 万元 table: its figures and the 合计 printed for them."""
+
+    name: str
+    column: bool
+    figures: list[Decimal]
+    total: Decimal
+
+
+GAPS_NAMED = 4
+"""Rows and columns a 尾差 note names one by one; the others it counts. A city's table of
+hundreds of projects would otherwise carry a note as long as the table."""
+
+
+def rounding_note(say: Callable[..., str], lines: list[Line]) -> str:
+    """The 尾差 note under a 万元 table whose printed rows or columns do not add up to their
+    printed 合计 (each figure being plain rounding of its own amount), or "" when all do.
+    The lines are named in the order given, the first GAPS_NAMED of them."""
+    gaps = []
+    for line in lines:
+        added = sum(line.figures, Decimal(0))
+        if line.figures and added != line.total:
+            gaps.append((line, added))
+    if not gaps:
+        return ""
+    named = [say("report.rounding_gap", name=line.name, column=line.column, sum=_money(added),
+                 total=_money(line.total), gap=f"{abs(added - line.total):.2f}")
+             for line, added in gaps[:GAPS_NAMED]]
+    return say("report.rounding_note", gaps="；".join(named), more=len(gaps) - len(named))
 
 
 def _money(value: Decimal) -> str:
@@ -248,6 +281,31 @@ def _district_row(name: str, t: Totals, rows: list[ProjectFigures]) -> dict[str,
         "households": t.households, "households_done": t.households_done,
         "investment": _money(sums.investment), "actual": _money(sums.total),
         "rate": _rate(t.households_done, t.households),
+    }
+
+
+def _rounding_notes(say: Callable[..., str], rows: list[ProjectFigures], sums: Printed,
+                    parties: dict[str, str], groups: dict[str, list[ProjectFigures]]) -> dict[str, str]:
+    """The 尾差 note of each 万元 table: its rows and columns against their printed 合计."""
+    each, _ = printed(rows)
+    done = [p for p in each if p is not None]
+    planned = [wan_rounded(to_yuan(r.community.investment_wan)) for r in rows]
+    investment, actual = say("report.column_investment"), say("report.column_actual")
+    by_district = [printed(own)[1] for own in groups.values()]
+    total = say("report.total_line")
+    return {
+        "districts": rounding_note(say, [
+            Line(investment, True, [s.investment for s in by_district], sums.investment),
+            Line(actual, True, [s.total for s in by_district], sums.total)] if groups else []),
+        "projects": rounding_note(say, [Line(investment, True, planned, sums.investment),
+                                        Line(actual, True, [p.total for p in done], sums.total)]),
+        # the 合计 row and the columns first: a reviewer checks them before any project's row
+        "funding": rounding_note(say, [
+            Line(total, False, list(sums.parts.values()), sums.total),
+            *(Line(parties[k], True, [p.parts[k] for p in done], v) for k, v in sums.parts.items()),
+            Line(total, True, [p.total for p in done], sums.total),
+            *(Line(r.community.name, False, list(p.parts.values()), p.total)
+              for r, p in zip(rows, each, strict=True) if p is not None)]),
     }
 
 
@@ -345,6 +403,9 @@ def report_context(data: DataSet, year: int, district: str | None = None) -> dic
             _district_row(name, totals(own := [r for r in rows if r.community.district == name]), own)
             for name in data.districts
         ]
+    notes = _rounding_notes(say, rows, sums, prog.parties.ordered(),
+                            {name: [r for r in rows if r.community.district == name]
+                             for name in data.districts} if district is None else {})
     illustrative = any(r.illustrative for r in rows)
     satisfaction = district_satisfaction(data, year, district)
     return {
@@ -374,6 +435,8 @@ def report_context(data: DataSet, year: int, district: str | None = None) -> dic
                           "actual": _money(sums.total), "stage": f"完工{t.finished}个"},
         "funding": funding,
         "funding_total": funding_total,
+        # the 尾差 notes under the districts', projects' and funding tables ("" where all add up)
+        "rounding_notes": notes,
         # the funding table's columns: the programme's parties, as many as it has
         "funding_parties": [prog.parties.ordered()[k] for k in sums.parts],
         "funding_total_amounts": [funding_total[k] for k in sums.parts],

@@ -3,16 +3,21 @@ charts) and its figures for the district report and the annual assessment."""
 
 from __future__ import annotations
 
+import datetime as dt
+from collections import Counter
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from generator.data.loader import DataSet
 from generator.data.models import Project
-from generator.data.satisfaction import SatisfactionSurvey
+from generator.data.roster import household_address, mask_name, mask_room
+from generator.data.satisfaction import SatisfactionSurvey, full_mark
 from generator.documents.charts import source_chart
 from generator.documents.project import project_context
+from generator.documents.survey import Residents
 from generator.render.filters import percent
-from generator.rules.satisfaction import CENT, Score, community_scores, tally
+from generator.rules.satisfaction import CENT, Score, tally
 
 POINTS = "{score}分"
 """A score as the charts print it beside its bar."""
@@ -39,13 +44,17 @@ def _questionnaire(data: DataSet, survey_id: str) -> dict[str, Any]:
     }
 
 
-def form_context(data: DataSet, project: Project, blank: int | None = None) -> dict[str, Any]:
-    """The questionnaires: one per roster household (pre-filled), then blank ones (one, or `blank`)."""
+def form_context(data: DataSet, project: Project, blank: int | None = None,
+                 residents: Residents = "full") -> dict[str, Any]:
+    """The questionnaires: one per roster household (pre-filled), then blank ones (one, or `blank`);
+    residents masked in a copy for anyone but the street office."""
     context = project_context(data, project)
     roster = data.rosters.get(project.community)
     forms: list[dict[str, Any]] = []
     if roster is not None and blank is None:
-        forms = [{"address": h.address, "head": h.head or "", "blank": False} for h in roster.households]
+        full = residents == "full"
+        forms = [{"address": h.address if full else household_address(h.building, h.unit or "", mask_room(h.room)),
+                  "head": (h.head or "") if full else mask_name(h.head), "blank": False} for h in roster.households]
     forms += [{"address": "", "head": "", "blank": True}] * (blank or 1)
     context["surveys"] = [{**_questionnaire(data, sid), "forms": [{"no": no, **f} for no, f in
                                                                   enumerate(forms, start=1)]}
@@ -73,13 +82,15 @@ def tally_context(data: DataSet, project: Project) -> dict[str, Any]:
         names = [g.name for g in scored] + ["总体"] * (t.overall.score is not None)
         values = [g.score for g in scored] + ([t.overall.score] if t.overall.score is not None else [])
         caption = f"{q['title'].removesuffix('问卷')}各方面得分"
+        full = full_mark(data.satisfaction[sid])  # a bar's length is its share of the full mark
         chart = source_chart(names, [v for v in values if v is not None],
-                             [POINTS.format(score=v) for v in values], caption) if values else None
+                             [POINTS.format(score=v) for v in values], caption, full) if values else None
         questions = [{"no": no, "group": g, **_score(s, order)} for no, g, s in t.questions]
         scored_q = [x for x in questions if x["score"] is not None]
         q_caption = f"{q['title'].removesuffix('问卷')}逐题得分"
         q_chart = source_chart([f"第{x['no']}题" for x in scored_q], [x["score"] for x in scored_q],
-                               [POINTS.format(score=x["score"]) for x in scored_q], q_caption) if scored_q else None
+                               [POINTS.format(score=x["score"]) for x in scored_q], q_caption,
+                               full) if scored_q else None
         out.append({**q, "returned": t.returned, "households": data.communities[project.community].households,
                     "questions": questions, "groups": groups, "overall": _score(t.overall, order),
                     "charts": {"groups": {"picture": chart, "caption": caption} if chart else None,
@@ -102,37 +113,74 @@ def needs_answers(data: DataSet, community: str) -> str | None:
     return missing_font()
 
 
+@dataclass(frozen=True)
+class CommunitySurvey:
+    """A community's satisfaction figure as the assessment prints it: its latest answered survey,
+    or its latest survey when none has answers (then no score)."""
+
+    community: str
+    district: str
+    name: str
+    households: int
+    survey: str
+    date: dt.date
+    returned: int
+    answered: int
+    score: Decimal | None
+    rate: Decimal | None
+    mean: Decimal | None
+    """The unrounded mean score, which the district's mean is made from."""
+    satisfied: int
+
+
+def community_surveys(data: DataSet, year: int, district: str | None = None) -> list[CommunitySurvey]:
+    """Each community of the year (and district) with a satisfaction survey, in the communities' order."""
+    latest: dict[str, tuple[bool, dt.date, str]] = {}
+    for sid, s in data.satisfaction.items():
+        c = data.communities[s.community]
+        if c.year != year or district is not None and c.district != district:
+            continue
+        key = (sid in data.responses, s.date, sid)  # an answered survey wins over a later empty one
+        if s.community not in latest or key > latest[s.community]:
+            latest[s.community] = key
+    out = []
+    for cid in (c for c in data.communities if c in latest):
+        c = data.communities[cid]
+        _, date, sid = latest[cid]
+        t = tally(data, sid)
+        o = t.overall
+        out.append(CommunitySurvey(cid, c.district, c.name, c.households, sid, date, t.returned, o.answered,
+                                   o.score, o.rate, o.total / o.answered if o.answered else None, o.satisfied))
+    return out
+
+
+def summary(found: list[CommunitySurvey]) -> dict[str, Any] | None:
+    """The communities' figure together: their mean score (each community once), 满意率 over all
+    answers, questionnaires returned and the survey dates; None when none has answers."""
+    scored = [x for x in found if x.mean is not None]
+    if not scored:
+        return None
+    answered = sum(x.answered for x in scored)
+    satisfied = sum(x.satisfied for x in scored)
+    mean = (sum((x.mean for x in scored if x.mean is not None), Decimal(0)) / len(scored)).quantize(
+        CENT, rounding=ROUND_HALF_UP)
+    return {"communities": len(scored), "score": mean, "rate": Decimal(satisfied) / answered,
+            "rate_text": percent(Decimal(satisfied) / answered), "returned": sum(x.returned for x in scored),
+            "first": min(x.date for x in scored), "last": max(x.date for x in scored)}
+
+
 def district_satisfaction(data: DataSet, year: int, district: str | None) -> dict[str, Any] | None:
     """The report's figure: the communities of a year (and district) with an answered survey, their
     mean score (each community once) and 满意率 over all answers; None when there are none."""
-    scores: list[tuple[str, Decimal]] = []
-    satisfied = answered = 0
-    for sid, s in data.satisfaction.items():
-        c = data.communities[s.community]
-        if c.year != year or (district is not None and c.district != district) or sid not in data.responses:
-            continue
-        t = community_scores(data, s.community)
-        if t is None or t.overall.score is None or any(x[0] == c.id for x in scores):
-            continue
-        scores.append((c.id, t.overall.total / t.overall.answered))
-        satisfied += t.overall.satisfied
-        answered += t.overall.answered
-    if not scores:
-        return None
-    mean = (sum((v for _, v in scores), Decimal(0)) / len(scores)).quantize(CENT, rounding=ROUND_HALF_UP)
-    return {"communities": len(scores), "score": mean, "rate": Decimal(satisfied) / answered,
-            "rate_text": percent(Decimal(satisfied) / answered)}
+    return summary(community_surveys(data, year, district))
 
 
-def assessment_satisfaction(data: DataSet, year: int) -> dict[str, Decimal]:
-    """The annual assessment's figure: each community of the year's satisfaction score (its latest
-    answered survey), by community id."""
-    out = {}
-    for community in sorted({s.community for s in data.satisfaction.values()}):
-        if data.communities[community].year != year:
-            continue
-        t = community_scores(data, community)
-        if t is not None and t.overall.score is not None:
-            out[community] = t.overall.score
-    return out
-
+def assessment_satisfaction(data: DataSet, year: int) -> dict[str, Any]:
+    """The annual assessment's 居民满意度 sheet: each district's and the city's figure with the number
+    of the year's communities, and each surveyed community's."""
+    found = community_surveys(data, year)
+    planned = Counter(c.district for c in data.communities.values() if c.year == year)
+    districts = [{"district": name, "projects": planned[name],
+                  "figure": summary([x for x in found if x.district == name])} for name in data.districts]
+    return {"districts": districts, "city": {"projects": sum(planned.values()), "figure": summary(found)},
+            "communities": found}

@@ -114,14 +114,15 @@ def _context(data: DataSet, project: Project, residents: Residents) -> dict[str,
     return context
 
 
-def ballot_context(data: DataSet, project: Project) -> dict[str, Any]:
-    """The community's votes with every household of each, printed in full on its own ballot."""
-    return _context(data, project, "full")
+def ballot_context(data: DataSet, project: Project, residents: Residents = "full") -> dict[str, Any]:
+    """The community's votes with every household of each, printed in full on its own ballot (masked
+    in a copy for anyone but the street office)."""
+    return _context(data, project, residents)
 
 
-def register_context(data: DataSet, project: Project) -> dict[str, Any]:
+def register_context(data: DataSet, project: Project, residents: Residents = "full") -> dict[str, Any]:
     """The community's votes with every household's ballot, as the committee's record keeps them."""
-    return _context(data, project, "full")
+    return _context(data, project, residents)
 
 
 def result_context(data: DataSet, project: Project) -> dict[str, Any]:

@@ -9,7 +9,7 @@ import re
 import tempfile
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
@@ -498,12 +498,15 @@ def print_documents(
     workers: int = 1,
     blank_forms: int | None = None,
     all_forms: bool = False,
+    masked: bool = False,
 ) -> Result:
     """Write one bound print file per district into out/打印/; nothing when the data has errors.
 
     layout: lay each file out once with LibreOffice (paginate, with `workers` LibreOffice
     processes), so that every document starts on an odd page and the contents page says how
     many sheets each takes; the PDF step (then) reuses what that pass converted.
+    masked: residents masked on papers that print them in full (the web's print for a district
+    or the city, who did not collect the roster).
     """
     files, skips = plan_prints(data, kind, district, year, street_office, withheld, blank_forms, all_forms)
     refuse_on_errors(data)
@@ -513,7 +516,7 @@ def print_documents(
     # A running hash rather than a list of contexts: keeping hundreds alive slows the whole run.
     hashes = {f.district: hashlib.sha256() for f in files}
     for job in progress([job for f in files for job in f.jobs]):
-        context = job.kind.context(data, job.target)
+        context = job.kind.context(data, replace(job.target, masked=True) if masked else job.target)
         binders[job.community.district].add(context)
         hashes[job.community.district].update(data_hash(context).encode("ascii"))
 

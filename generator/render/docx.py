@@ -172,15 +172,23 @@ def _keep_tail(table: str) -> str:
     return "".join(out)
 
 
+TABLE_NOTE = '<w:pStyle w:val="GwTableNote"/>'
+"""The style of a note under a table (the 尾差 note), which stays with the table and its chart."""
+
+
 def keep_tables_with_figures(xml: str) -> str:
-    """A table followed at once by a paragraph holding a picture (a chart of its figures): its last
-    rows keep with the picture, so the two share a page however the table breaks."""
+    """A table followed at once by a paragraph holding a picture (a chart of its figures), or by its
+    table note (表注, which keeps with the next paragraph) and then the picture: its last rows keep
+    with the picture, so the two share a page however the table breaks."""
     if "</w:tbl><w:p" not in xml or "<w:drawing>" not in xml:
         return xml
     out, last, at = [], 0, xml.find("</w:tbl><w:p")
     while at >= 0:
         after = at + len("</w:tbl>")
-        following = xml[after:xml.find("</w:p>", after)]
+        end = xml.find("</w:p>", after)
+        following = xml[after:end]
+        if TABLE_NOTE in following and "<w:drawing>" not in following:
+            following = xml[end:xml.find("</w:p>", end + len("</w:p>"))]
         start = _table_start(xml, at) if "<w:drawing>" in following and "<w:tbl>" not in following else -1
         inner = xml[start + 1:at]
         if start >= last and "<w:tbl>" not in inner and "<w:tbl " not in inner:  # no nested table to misread

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 import cn2an
@@ -108,33 +108,11 @@ FILTERS = {
 """Every filter a template may use, by the name templates call it."""
 
 
-def largest_remainder(values: list[Decimal], step: Decimal = CENT) -> list[Decimal]:
-    """Round values to multiples of step so that they add up to their sum rounded half up.
-
-    Each value goes down to its step, then the steps still missing go one each to the values
-    with the largest remainders (the earlier value on a tie): a printed row adds up as printed.
-    """
-    total = sum(values, Decimal(0)).quantize(step, rounding=ROUND_HALF_UP)
-    floors = [(v / step).to_integral_value(rounding=ROUND_FLOOR) * step for v in values]
-    missing = int(((total - sum(floors, Decimal(0))) / step).to_integral_value())
-    order = sorted(range(len(values)), key=lambda i: (-(values[i] - floors[i]), i))
-    out = list(floors)
-    for i in order[:missing]:
-        out[i] += step
-    return [v.quantize(step) for v in out]
+def wan_rounded(yuan: Decimal) -> Decimal:
+    """An amount in 元 as the 万元 figure a table prints: plain rounding to 0.01万元."""
+    return (Decimal(yuan) / TEN_THOUSAND).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
-def wan_parts(amounts: list[Decimal]) -> list[Decimal]:
-    """Amounts in 元 as 万元 to two decimals that add up to their total in 万元 as printed."""
-    return largest_remainder([Decimal(a) / TEN_THOUSAND for a in amounts], CENT)
-
-
-def share_parts(amounts: list[Decimal]) -> list[Decimal]:
-    """Each amount's share of their sum as a ratio to 0.1%, the shares adding up to 100.0%."""
-    whole = sum(amounts, Decimal(0))
-    if not whole:
-        return [Decimal(0) for _ in amounts]
-    return largest_remainder([Decimal(a) / whole for a in amounts], Decimal("0.001"))
 def _title_filters() -> None:
     """The title-breaking filter (render/titles.py), registered with the others."""
     from typing import cast

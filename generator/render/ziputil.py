@@ -47,9 +47,9 @@ def deflate(name: str, payload: bytes) -> Entry:
     return deflate_stream(name, (payload,))
 
 
-def deflate_stream(name: str, chunks: Iterable[bytes]) -> Entry:
+def deflate_stream(name: str, chunks: Iterable[bytes], level: int = 6) -> Entry:
     """A member compressed from the chunks joined, never holding them joined (a bound file's document)."""
-    packer = zlib.compressobj(6, zlib.DEFLATED, -15)
+    packer = zlib.compressobj(level, zlib.DEFLATED, -15)
     out, crc, size = [], 0, 0
     for chunk in chunks:
         out.append(packer.compress(chunk))

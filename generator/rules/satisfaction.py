@@ -59,33 +59,26 @@ def tally(data: DataSet, survey_id: str) -> Tally:
     points = scores(survey)
     happy = {a.text for a in survey.scale if a.satisfied}
     order = [a.text for a in survey.scale]
-
-    def blank(name: str) -> Score:
-        return Score(name, {t: 0 for t in order})
-
     numbered = survey.numbered()
-    per_question = {no: blank(q.text) for no, _, q in numbered}
-    per_group = {g.name: blank(g.name) for g in survey.groups}
-    overall = blank("总体")
     group_of = {no: g.name for no, g, _ in numbered}
+    # answers counted once per question; groups and the whole are sums of those counts (a city's
+    # assessment tallies thousands of surveys: no Decimal arithmetic per answer)
+    counted: dict[int, dict[str, int]] = {no: dict.fromkeys(order, 0) for no in group_of}
     held = data.responses.get(survey_id)
     for r in held.returned if held else ():
         for no, text in r.answers.items():
-            if text not in points:
-                continue  # SATISFY-ANSWER names it
-            for s in (per_question[no], per_group[group_of[no]], overall):
-                s.counts[text] += 1
-                s.total += points[text]
-                s.satisfied += text in happy
-    return Tally([(no, group_of[no], per_question[no]) for no, _, _ in numbered], list(per_group.values()),
-                 overall, len(held.returned) if held else 0)
+            if text in points:  # else SATISFY-ANSWER names it
+                counted[no][text] += 1
 
+    def score(name: str, questions: list[int]) -> Score:
+        counts = {t: sum(counted[no][t] for no in questions) for t in order}
+        return Score(name, counts, sum((points[t] * n for t, n in counts.items()), Decimal(0)),
+                     sum(n for t, n in counts.items() if t in happy))
 
-def community_scores(data: DataSet, community: str) -> Tally | None:
-    """The tally of the community's latest survey with answers, or None."""
-    found = sorted((s.date, sid) for sid, s in data.satisfaction.items()
-                   if s.community == community and sid in data.responses)
-    return tally(data, found[-1][1]) if found else None
+    groups = {g.name: [no for no, name in group_of.items() if name == g.name] for g in survey.groups}
+    return Tally([(no, group_of[no], score(q.text, [no])) for no, _, q in numbered],
+                 [score(name, nos) for name, nos in groups.items()], score("总体", list(group_of)),
+                 len(held.returned) if held else 0)
 
 
 Issue = tuple[str, int, str, str]

@@ -16,6 +16,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from argon2.low_level import Type
 
 from generator.errors import GaizaoError
+from generator.web.atrest import Opener, sealer
 from generator.web.policy import Policy, PolicyError, check_password
 from generator.web.policy import load as load_policy
 from generator.web.statedb import StateDB
@@ -117,7 +118,8 @@ class Accounts:
 
     def all(self) -> list[User]:
         """Every account, by name."""
-        return [_user(row) for row in self.db.rows("SELECT * FROM users ORDER BY name")]
+        opened = Opener(self.db)
+        return [_user(row, opened) for row in self.db.rows("SELECT * FROM users ORDER BY name")]
 
     def search(self, text: str = "", role: str = "", offset: int = 0, limit: int = 50) -> tuple[list[User], int]:
         """The accounts whose name, person's name or unit contains text (and of this role), a page of them by
@@ -136,11 +138,12 @@ class Accounts:
         clause = " AND ".join(where)
         total = self.db.rows(f"SELECT count(*) FROM users WHERE {clause}", *args)[0][0]
         rows = self.db.rows(f"SELECT * FROM users WHERE {clause} ORDER BY name LIMIT ? OFFSET ?", *args, limit, offset)
-        return [_user(r) for r in rows], int(total)
+        opened = Opener(self.db)
+        return [_user(r, opened) for r in rows], int(total)
 
     def get(self, name: str) -> User | None:
         found = self.db.rows("SELECT * FROM users WHERE name = ?", name)
-        return _user(found[0]) if found else None
+        return _user(found[0], Opener(self.db)) if found else None
 
     def policy(self) -> Policy:
         """The security settings now (read once per web request)."""
@@ -222,7 +225,7 @@ class Accounts:
         """Keep an account's TOTP secret; returns its new one-time recovery codes (shown once, kept hashed)."""
         codes = [f"{secrets.token_hex(3)}-{secrets.token_hex(3)}" for _ in range(RECOVERY_CODES)]
         with self.db.write() as conn:
-            conn.execute("UPDATE users SET totp = ? WHERE name = ?", (secret, name))
+            conn.execute("UPDATE users SET totp = ? WHERE name = ?", (sealer(conn, self.db.path.parent)(secret), name))
             conn.execute("DELETE FROM recovery_codes WHERE user = ?", (name,))
             conn.executemany("INSERT INTO recovery_codes (user, code_hash) VALUES (?, ?)",
                              [(name, _code_hash(c)) for c in codes])
@@ -387,7 +390,7 @@ class Throttle:
                 self.db.rows("SELECT * FROM locks WHERE until = 0 OR until > ? ORDER BY since", now)]
 
 
-def _user(row: Any) -> User:
+def _user(row: Any, opened: Opener) -> User:
     return User(row["name"], row["role"], row["unit"], row["password_hash"], bool(row["disabled"]), row["changed"],
                 row["duty"], bool(row["must_change"]), row["password_set"], row["last_login"], row["last_address"],
-                row["totp"], row["person"], row["phone"])
+                opened(row["totp"]), row["person"], row["phone"])

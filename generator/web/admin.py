@@ -302,7 +302,7 @@ def audit_export() -> Any:
     me = _admin("audit")
     verdict = audit().verify()
     audit().append(me.name, "audit-export", detail=f"{verdict.records}条")
-    payload = workbook(audit().events(), verdict.message())
+    payload = workbook(audit().export_rows(), verdict.message())
     return download(f"操作记录-{dt.datetime.now():%Y%m%d-%H%M}.xlsx", payload)
 
 

@@ -6,15 +6,18 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import io
+import itertools
 import json
+import os
 import sqlite3
-from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, field, fields
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from generator.web.statedb import StateDB, now_iso
+from generator.web.atrest import Opener, level3, sealer, sm3_hex
+from generator.web.statedb import StateDB, database_folder, now_iso
 
 SEALED = "audit_sealed"
 """The settings row that says the records from before the hash chain were chained, once."""
@@ -22,15 +25,20 @@ SEALED = "audit_sealed"
 ACTIONS: dict[str, str] = {
     "login": "登录", "login-failed": "登录失败", "login-throttled": "登录被拒（锁定中）", "lock": "账户锁定",
     "unlock": "解除锁定", "logout": "退出登录", "session-limit": "超出在线会话数，结束旧会话",
-    "password-change": "修改本人密码", "save": "修改资料", "review": "审核", "print": "批量打印",
+    "password-change": "修改本人密码", "save": "修改资料", "save-failed": "修改资料未保存", "review": "审核",
+    "print": "批量打印",
     "plan-import": "导入年度计划", "user-add": "新增账户", "user-disable": "停用账户", "user-enable": "启用账户",
     "user-passwd": "重设密码", "user-assign": "修改角色和单位", "user-duty": "修改管理职责",
     "security-settings": "修改安全设置", "audit-export": "导出操作记录", "audit-verify": "校验操作记录",
-    "roster-download": "下载住户名册", "backup": "备份", "restore": "恢复", "totp-enrol": "开通动态口令",
+    "roster-download": "下载住户名册", "roster-export": "命令行导出住户名册",
+    "backup": "备份", "restore": "恢复", "totp-enrol": "开通动态口令",
     "personal-download": "下载含住户信息的文书",
     "totp-reset": "重置动态口令",
 }
 """Each event as the audit page and workbook name it."""
+
+PURPOSE = 100
+"""Characters of a roster download's or export's stated purpose at most."""
 
 
 @dataclass(frozen=True)
@@ -67,7 +75,11 @@ class Event:
     @property
     def local_time(self) -> str:
         """The time as a clerk reads it, in the server's time zone."""
-        return dt.datetime.fromisoformat(self.time).astimezone().strftime("%Y-%m-%d %H:%M:%S")
+        return _local_time(self.time)
+
+
+def _local_time(time: str) -> str:
+    return dt.datetime.fromisoformat(time).astimezone().strftime("%Y-%m-%d %H:%M:%S")
 
 
 CHAINED = ("time", "user", "action", "project", "changes", "version_before", "version_after", "detail", "address",
@@ -91,16 +103,11 @@ def record_hash(previous: str, values: Sequence[Any], sm3: bool = False) -> str:
     return hashlib.sha256(b"".join(parts)).hexdigest()
 
 
-def sm3_hex(data: bytes) -> str:
-    """SM3 of some bytes: OpenSSL's through hashlib where it has it (fast), else gmssl's pure Python."""
-    if "sm3" in hashlib.algorithms_available:
-        return hashlib.new("sm3", data).hexdigest()
-    from gmssl import func, sm3  # the 第三级 extra: pip install gaizao[level3]
-
-    return str(sm3.sm3_hash(func.bytes_to_list(data)))
-
-
 _SELECT_CHAINED = f"SELECT id, time, hash, {', '.join(CHAINED)} FROM audit ORDER BY id"
+
+
+HEAD_FILE = "audit.head"
+"""The chain's head (count and last hash) as a line in the instance folder, written after each record."""
 
 
 @dataclass(frozen=True)
@@ -110,17 +117,45 @@ class Verified:
     broken: int | None = None
     """The number (id) of the first record whose hash does not match; None when the chain is whole."""
     broken_time: str = ""
+    cut: str = ""
+    """How the records' end is short of the head kept beside them, when it is."""
 
     @property
     def whole(self) -> bool:
-        return self.broken is None
+        return self.broken is None and not self.cut
 
     def message(self) -> str:
-        """The verdict in Chinese, naming the first broken record."""
-        if self.whole:
-            return f"操作记录完整：共{self.records}条，逐条校验值一致，未发现修改或删除。"
-        return (f"操作记录不完整：第{self.broken}号记录（{self.broken_time}）的校验值不符，该记录或其前一条"
-                f"已在本程序之外被修改或删除；其后的记录无法再证明未被改动。")
+        """The verdict in Chinese, naming the first broken record or what is missing from the end."""
+        if self.broken is not None:
+            return (f"操作记录不完整：第{self.broken}号记录（{self.broken_time}）的校验值不符，该记录或其前一条"
+                    f"已在本程序之外被修改或删除；其后的记录无法再证明未被改动。")
+        if self.cut:
+            return f"操作记录不完整：现有{self.records}条，逐条校验值一致，但{self.cut}。"
+        return f"操作记录完整：共{self.records}条，逐条校验值一致，未发现修改或删除。"
+
+
+def _read_head(folder: Path) -> tuple[int, str] | None:
+    """The head the file says, or None when there is none (a new or restored instance) or it is unreadable."""
+    try:
+        count, last = (folder / HEAD_FILE).read_text(encoding="ascii").split()
+        return int(count), last
+    except (OSError, ValueError, UnicodeDecodeError):
+        return None
+
+
+def write_head(db: StateDB) -> None:
+    """Note the chain's head in the instance folder. Best effort: a file lagging behind the records (a crash,
+    two processes writing) is allowed for; one ahead of them is what shows records cut off."""
+    rows = db.rows("SELECT count, hash FROM audit_head")
+    if not rows:
+        return
+    path = db.path.parent / HEAD_FILE
+    tmp = path.with_name(f"{HEAD_FILE}.{os.getpid()}.{threading.get_ident()}.tmp")
+    try:
+        tmp.write_text(f"{rows[0][0]} {rows[0][1]}\n", encoding="ascii")
+        tmp.replace(path)
+    except OSError:
+        tmp.unlink(missing_ok=True)
 
 
 def _client_address() -> str:
@@ -149,6 +184,7 @@ class AuditLog:
                     continue
                 previous = record_hash(previous, tuple(row)[3:])
                 conn.execute("UPDATE audit SET hash = ? WHERE id = ?", (previous, row[0]))
+            conn.execute("UPDATE audit_head SET count = (SELECT count(*) FROM audit), hash = ?", (previous,))
             conn.execute("INSERT INTO settings VALUES (?, '1', ?, '')", (SEALED, now_iso()))
 
     def append(self, user: str, action: str, project: str = "", changes: list[FieldChange] | None = None,
@@ -160,6 +196,7 @@ class AuditLog:
                       address, outcome)
         with self.db.write() as conn:
             append_row(conn, event)
+        write_head(self.db)
         return event
 
     def events(self, project: str | None = None, limit: int | None = None) -> list[Event]:
@@ -170,11 +207,32 @@ class AuditLog:
                                 *args, limit)
         else:
             rows = self.db.rows(f"SELECT * FROM audit {where} ORDER BY id", *args)
-        return [_event(r) for r in rows]
+        opened = Opener(self.db)
+        return [_event(r, opened) for r in rows]
+
+    def export_rows(self) -> Iterator[tuple[str, ...]]:
+        """Every record as the workbook's row (HEADERS), oldest first, read as it is written out rather than all
+        at once: a year's records are hundreds of thousands."""
+        local: dict[str, str] = {}  # many records share a second
+        opened = Opener(self.db)
+        with self.db.connect() as conn:
+            conn.row_factory = None
+            for id_, time, user, address, action, project, outcome, detail, changes in conn.execute(
+                    "SELECT id, time, user, address, action, project, outcome, detail, changes FROM audit ORDER BY id"):
+                shown = local.get(time)
+                if shown is None:
+                    shown = local[time] = _local_time(time)
+                detail = opened(detail)
+                if changes != "[]":
+                    detail = _with_changes(detail, [FieldChange(**c) for c in json.loads(opened(changes))])
+                yield (str(id_), shown, user, opened(address), ACTIONS.get(action, action), project, outcome, detail)
 
     def verify(self) -> Verified:
-        """Recompute the chain from the first record: the first whose hash does not match is named."""
+        """Recompute the chain from the first record: the first whose hash does not match is named; then its end
+        is held against the head kept in the database and the one in the instance folder."""
         previous, count = "", 0
+        noted = _read_head(self.db.path.parent)
+        at_noted = ""
         with self.db.connect() as conn:
             conn.row_factory = None  # plain tuples: the check reads every record
             for row in conn.execute(_SELECT_CHAINED):
@@ -182,12 +240,21 @@ class AuditLog:
                 if row[2] != record_hash(previous, row[3:], row[2].startswith(SM3)):
                     return Verified(count, row[0], row[1])
                 previous = row[2]
+                if noted is not None and count == noted[0]:
+                    at_noted = previous
+            head = conn.execute("SELECT count, hash FROM audit_head").fetchone()
+        if head is None or head[0] != count or head[1] != previous:
+            kept = f"{head[0]}条" if head is not None else "（记录已被删除）"
+            return Verified(count, cut=f"数据库中另记的记录数为{kept}，末尾的记录已在本程序之外被删除或改动")
+        if noted is not None and (noted[0] > count or at_noted != noted[1]):
+            return Verified(count, cut=f"实例文件夹中 {HEAD_FILE} 记下的记录数为{noted[0]}条且校验值不同，末尾的记录"
+                                       "已被删除，或实例数据库被换成了较早的副本")
         return Verified(count)
 
     def latest(self, action: str) -> Event | None:
         """The latest event of one kind; None when there was none."""
         rows = self.db.rows("SELECT * FROM audit WHERE action = ? ORDER BY id DESC LIMIT 1", action)
-        return _event(rows[0]) if rows else None
+        return _event(rows[0], Opener(self.db)) if rows else None
 
     def count(self, action: str) -> int:
         """How many events of one kind were recorded."""
@@ -202,51 +269,42 @@ class AuditLog:
 def append_row(conn: sqlite3.Connection, event: Event) -> None:
     """Insert one event, chained, in the caller's transaction (so a change and its record commit together)."""
     last = conn.execute("SELECT hash FROM audit ORDER BY id DESC LIMIT 1").fetchone()
-    level = conn.execute("SELECT value FROM settings WHERE key = 'level'").fetchone()
+    third = level3(conn)
+    # At the 第三级 what may name a person is sealed (SM4) before it is chained: the chain covers what is
+    # stored, so it is verified without the key.
+    sealed = sealer(conn, database_folder(conn))
+    changes = json.dumps([asdict(c) for c in event.changes], ensure_ascii=False)
     values = {"time": event.time, "user": event.user, "action": event.action, "project": event.project,
-              "changes": json.dumps([asdict(c) for c in event.changes], ensure_ascii=False),
+              "changes": sealed(changes) if event.changes else changes,
               "version_before": event.version_before, "version_after": event.version_after,
-              "detail": event.detail, "address": event.address, "outcome": event.outcome}
-    values["hash"] = record_hash(last["hash"] if last else "", [values[c] for c in CHAINED],
-                                 sm3=level is not None and level[0] == "3")
+              "detail": sealed(event.detail), "address": sealed(event.address), "outcome": event.outcome}
+    values["hash"] = record_hash(last["hash"] if last else "", [values[c] for c in CHAINED], sm3=third)
     conn.execute(f"INSERT INTO audit ({', '.join(values)}) VALUES ({', '.join('?' * len(values))})",
                  tuple(values.values()))
+    conn.execute("UPDATE audit_head SET count = count + 1, hash = ?", (values["hash"],))
 
 
-def _event(r: Any) -> Event:
-    return Event(r["time"], r["user"], r["action"], r["project"], [FieldChange(**c) for c in json.loads(r["changes"])],
-                 r["version_before"], r["version_after"], r["detail"], r["address"], r["outcome"], r["id"])
+def _event(r: Any, opened: Opener) -> Event:
+    return Event(r["time"], r["user"], r["action"], r["project"],
+                 [FieldChange(**c) for c in json.loads(opened(r["changes"]))], r["version_before"],
+                 r["version_after"], opened(r["detail"]), opened(r["address"]), r["outcome"], r["id"])
 
 
 HEADERS = ("序号", "时间", "账户", "来访地址", "事件", "对象", "结果", "详情")
+WIDTHS = (8, 20, 16, 16, 20, 24, 8, 60)
 
 
-def workbook(events: Iterable[Event], verdict: str) -> bytes:
-    """The audit records as a workbook for the assessor; every cell is text, so nothing in it runs as a formula."""
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
+def _with_changes(detail: str, changes: list[FieldChange]) -> str:
+    """A record's detail with the changes of a save written out after it."""
+    return "；".join([detail] * bool(detail) + [f"{c.field}：{c.before}→{c.after}" for c in changes])
 
-    wb = Workbook(write_only=True)  # streamed: a year of records is hundreds of thousands of rows
-    ws = wb.create_sheet("操作记录")
-    for letter, width in zip("ABCDEFGH", (8, 20, 16, 16, 20, 24, 8, 60), strict=True):
-        ws.column_dimensions[letter].width = width
 
-    def text(value: str) -> WriteOnlyCell:
-        cell = WriteOnlyCell(ws, value[:32000])
-        cell.data_type = "s"  # text whatever it starts with: a name like =HYPERLINK(...) stays a name
-        return cell
+def workbook(rows: Iterable[Sequence[str]], verdict: str) -> bytes:
+    """The audit records (AuditLog.export_rows) as a workbook for the assessor, the chain's verdict on top;
+    every cell is text, so nothing in it runs as a formula. Streamed: rows may be a generator."""
+    from generator.render.textbook import text_workbook
 
-    ws.append([text(verdict)])
-    ws.append([text(h) for h in HEADERS])
-    for e in events:
-        detail = e.detail
-        if e.changes:
-            detail = "；".join([detail] * bool(detail) + [f"{c.field}：{c.before}→{c.after}" for c in e.changes])
-        ws.append([text(v) for v in (str(e.id), e.local_time, e.user, e.address, e.action_name, e.project,
-                                     e.outcome, detail)])
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
+    return text_workbook("操作记录", WIDTHS, itertools.chain([(verdict,), HEADERS], rows))
 
 
 @dataclass(frozen=True)
@@ -273,13 +331,16 @@ class UploadLog:
     def record(self, user: str, community: str, what: str, filename: str, raw: bytes, outcome: str) -> None:
         """One upload as it was received."""
         with self.db.write() as conn:
+            sealed = sealer(conn, self.db.path.parent)  # a file's name and refusal may name a resident
             conn.execute("INSERT INTO uploads (time, user, community, what, filename, size, sha256, outcome) "
                          "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                         (now_iso(), user, community, what, filename, len(raw), hashlib.sha256(raw).hexdigest(),
-                          outcome))
+                         (now_iso(), user, community, what, sealed(filename), len(raw),
+                          hashlib.sha256(raw).hexdigest(), sealed(outcome)))
 
     def uploads(self, community: str | None = None) -> list[Upload]:
         """Every upload (for one community), oldest first."""
         where, args = ("WHERE community = ?", (community,)) if community is not None else ("", ())
-        return [Upload(*(r[f.name] for f in fields(Upload)))
+        opened = Opener(self.db)
+        return [Upload(r["time"], r["user"], r["community"], r["what"], opened(r["filename"]), r["size"], r["sha256"],
+                       opened(r["outcome"]))
                 for r in self.db.rows(f"SELECT * FROM uploads {where} ORDER BY id", *args)]

@@ -31,6 +31,7 @@ from generator import __version__
 from generator.errors import GaizaoError
 from generator.intake.writelock import LOCK_FILE, WriteLock
 from generator.output.oslock import lock_exclusive, unlock
+from generator.web.audit import HEAD_FILE
 from generator.web.statedb import DB_FILE, StateDB
 
 FORMAT = "gaizao-backup"
@@ -45,7 +46,10 @@ ends, however it ends): a restore refuses to replace the files under it."""
 OWNER_FILE = ".owner.lock"
 """Held locked in a backup's staging folder while the backup runs: one no process holds is left
 from a backup that was killed, and the next backup removes it."""
-DB_SIDE_FILES = frozenset({DB_FILE, f"{DB_FILE}-wal", f"{DB_FILE}-shm", f"{DB_FILE}-journal", SERVING_FILE})
+DB_SIDE_FILES = frozenset({DB_FILE, f"{DB_FILE}-wal", f"{DB_FILE}-shm", f"{DB_FILE}-journal", SERVING_FILE,
+                           HEAD_FILE})
+"""Files of the instance folder left out of the archive: the database is copied on its own, and the audit
+head, written after each record, could be ahead of that copy and make a restored chain look cut."""
 _CHUNK = 1 << 20
 STALE_SECONDS = 3600
 """A staging folder without its owner's lock file (made a moment before it) is removed only when older."""

@@ -170,7 +170,8 @@ class PrintJobs:
             try:
                 result = print_documents(data, out, job.kind, district=job.district, year=job.year,
                                          street_office=job.street_office, withheld=withheld,
-                                         progress=cast(Any, progress), then=then, layout=job.layout)
+                                         progress=cast(Any, progress), then=then, layout=job.layout,
+                                         masked=True)  # only a district, the city, the admin print here
                 names: dict[str, list[str]] = {}
                 for s in result.skipped:
                     names.setdefault(s.reason, []).append(s.target.community.name if s.target.community else "")

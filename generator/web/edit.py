@@ -17,7 +17,15 @@ from generator.errors import OutputError
 from generator.render.filters import yuan
 from generator.web import forms, merge, wording
 from generator.web.audit import FieldChange
-from generator.web.security import audit, community_or_404, login_required, project_or_404, record_upload, store
+from generator.web.security import (
+    audit,
+    community_or_404,
+    login_required,
+    note_failed_save,
+    project_or_404,
+    record_upload,
+    store,
+)
 from generator.web.store import Loaded, candidate_findings, findings_of
 
 bp = Blueprint("edit", __name__)
@@ -173,6 +181,7 @@ def _office_move(now: Loaded, community_id: str, before: Any, after: Any) -> str
     if after == before:
         return ""
     if g.user.role not in OFFICE_MOVERS:
+        note_failed_save(community_id, f"基本情况：街道办事处改为“{after}”，街道办事处的账户不能修改")
         abort(403, description="街道办事处只能由县（区）住房城乡建设部门修改，未保存；如有不对，请联系县（区）")
     if after not in offices_of_district(now, community_id):
         return (f"街道办事处“{after}”不是{now.data.communities[community_id].district}已有的街道办事处，"
@@ -238,6 +247,11 @@ def _conflict(community_id: str, loaded_version: str, path_mtime: float) -> str:
     return "。".join(parts) + "。"
 
 
+def _some(reasons: list[str], most: int = 5) -> str:
+    """The first few reasons for the audit record (a refused upload may list hundreds)."""
+    return "；".join(reasons[:most]) + (" 等" if len(reasons) > most else "")
+
+
 @bp.route("/projects/<community_id>/edit/<section>", methods=["POST"])
 @login_required
 def save(community_id: str, section: str) -> Any:
@@ -267,10 +281,13 @@ def save(community_id: str, section: str) -> Any:
                             "请逐一选择保留哪一个，核对后再点“保存”。")
             else:
                 message += "您没有改动的栏目已换成当前版本，您改动的栏目保留了您填写的内容；请核对后再点“保存”。"
+            note_failed_save(community_id, f"{sec.title}：他人已先保存（本次据以修改的版本 {loaded_version or '无'}，"
+                                           f"当前版本 {version}），未写入，待本人核对后重新保存")
             return _page(now, community_id, sec, values, version, {}, findings_of(now, community_id),
                          conflict=message, status=409, clashes=result.clashes, base=theirs, notes=result.notes)
         if unpicked:
             clashes = {n: (request.form.get(n, ""), theirs.get(n, "")) for n in unpicked}
+            note_failed_save(community_id, f"{sec.title}：{len(unpicked)}处冲突栏目未选择保留哪一个")
             values = forms.merged(current, sec, forms.parse(sec, request.form))
             return _page(now, community_id, sec, values, version, {}, findings_of(now, community_id),
                          conflict=f"还有{len(unpicked)}处用黄色标出的栏目没有选择保留哪一个，未保存；请选择后再保存。",
@@ -286,6 +303,8 @@ def save(community_id: str, section: str) -> Any:
             errors = {**errors, "street_office": [moved]}
             project = None
         if project is None:
+            note_failed_save(community_id, f"{sec.title}：填写内容未通过检查（"
+                             + _some([f"{forms.field_name(k) or k}：{'、'.join(v)}" for k, v in errors.items()]) + "）")
             return _page(now, community_id, sec, values, version, errors, findings_of(now, community_id),
                          status=422)
         detail = ""
@@ -300,6 +319,7 @@ def save(community_id: str, section: str) -> Any:
                 st.wrote(path)
         except OutputError as exc:
             st.wrote(path)  # written and put back, or not written: the state reads it again
+            note_failed_save(community_id, f"{sec.title}：{exc}")
             abort(503, description=str(exc) if isinstance(exc, project_yaml.NotRecorded) else f"未保存：{exc}")
     return redirect(url_for("edit.section", community_id=community_id, section=section, saved=1))
 
@@ -339,6 +359,9 @@ def import_upload(raw: bytes, filename: str, expected: str | None) -> tuple[str,
     only community it may be for; None: any the account may change."""
     found, problems, changes = _import_upload(raw, filename, expected)
     record_upload(found or expected or "", "填报表", filename, raw, problems, bool(changes))
+    if problems:
+        note_failed_save(found or expected or "", f"填报表 {filename}" + ("部分" if changes else "") + "未导入："
+                         + _some(problems))
     return found, problems, changes
 
 

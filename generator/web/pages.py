@@ -17,6 +17,7 @@ from generator.rules.findings import SEVERITY
 from generator.rules.funding import plan_funding, policy
 from generator.web import forms, listing, photos
 from generator.web.permissions import allowed, visible
+from generator.web.privacy import masked_for
 from generator.web.reviews import STATUS_NAMES, current_gate, current_latest, reviews_of
 from generator.web.security import audit, community_or_404, loaded, login_required, note_personal_download, store
 from generator.web.store import Availability, Loaded, document, documents_of, findings_of, packet
@@ -200,7 +201,7 @@ def _history(community_id: str) -> dict[str, Any]:
 def send_document(community_id: str, kind: str) -> Any:
     """One document of a community as a download (PDF with ?format=pdf): the page's and the API's."""
     now = community_or_404(community_id)
-    name, payload = make_document(now, community_id, kind)
+    name, payload = make_document(now, community_id, kind, masked_for(g.user))
     note_personal_download(community_id, [kind])
     if request.args.get("format") == "pdf":
         name, payload = as_pdf(name, payload)
@@ -254,8 +255,9 @@ def convert_all(files: dict[str, bytes]) -> dict[str, bytes]:
         return {pdf.name: pdf.read_bytes() for pdf in done.done}
 
 
-def make_document(now: Loaded, community_id: str, kind: str) -> tuple[str, bytes]:
-    """One document, or 404 for a kind that is not a community document, 409 when it cannot be made."""
+def make_document(now: Loaded, community_id: str, kind: str, masked: bool = False) -> tuple[str, bytes]:
+    """One document, or 404 for a kind that is not a community document, 409 when it cannot be made
+    (masked: residents masked on a paper that prints them in full)."""
     if kind not in KINDS or KINDS[kind].scope != "community":
         abort(404)
     reason = next(a.reason for a in current_gate(now, community_id, documents_of(now, community_id))
@@ -263,7 +265,7 @@ def make_document(now: Loaded, community_id: str, kind: str) -> tuple[str, bytes
     if reason:
         abort(409, description=f"{KINDS[kind].name}暂不能生成：{reason}")
     with store().render_lock:
-        return document(now, community_id, kind)
+        return document(now, community_id, kind, masked)
 
 
 def make_packet(now: Loaded, community_id: str) -> tuple[str, bytes]:
@@ -273,7 +275,7 @@ def make_packet(now: Loaded, community_id: str) -> tuple[str, bytes]:
         abort(409, description="暂无可以生成的文书")
     c = now.data.communities[community_id]
     with store().render_lock:
-        made = f"{c.id}-{c.name}-文书.zip", packet(now, community_id, available)
+        made = f"{c.id}-{c.name}-文书.zip", packet(now, community_id, available, masked_for(g.user))
     note_personal_download(community_id, [a.kind.key for a in available if not a.reason])
     return made
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from generator.data.roster import mask_name, mask_phone
+from generator.web.accounts import User
 from generator.web.audit import FieldChange
 
 PERSONAL = ("户主姓名", "联系电话", "代理人姓名")
@@ -23,3 +24,9 @@ def mask_value(field: str, value: str) -> str:
 def masked(changes: Iterable[FieldChange]) -> list[FieldChange]:
     """Changes with residents' names and phones masked: what the audit log keeps of a roster."""
     return [FieldChange(c.field, mask_value(c.field, c.before), mask_value(c.field, c.after)) for c in changes]
+
+
+def masked_for(user: User) -> bool:
+    """Whether papers print residents masked for this account: for all but the street office that collected
+    them (the caller has checked the community is in the account's scope, so a street office's is its own)."""
+    return user.role != "street"

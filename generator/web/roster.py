@@ -10,7 +10,7 @@ from typing import Any
 from flask import Blueprint, abort, g, render_template, request
 
 from generator.errors import DataError
-from generator.web.audit import FieldChange
+from generator.web.audit import PURPOSE, FieldChange
 from generator.web.permissions import allowed
 from generator.web.privacy import masked
 from generator.web.scope import offices
@@ -38,10 +38,6 @@ def roster_panel() -> dict[str, Any]:
                 "support": sum(1 for h in roster.households if h.answer == "同意")}
 
     return {"roster_state": roster_state}
-
-
-PURPOSE = 100
-"""Characters of a download's stated purpose at most."""
 
 
 @bp.route("/projects/<community_id>/roster.xlsx", methods=["GET", "POST"])

@@ -32,7 +32,7 @@ from generator.web.accounts import Accounts, Throttle, User
 from generator.web.audit import AuditLog, UploadLog
 from generator.web.permissions import Action, allowed
 from generator.web.policy import Policy
-from generator.web.privacy import mask_value
+from generator.web.privacy import mask_value, masked_for
 from generator.web.scope import offices
 from generator.web.sessions import Sessions
 from generator.web.statedb import StateError
@@ -77,6 +77,15 @@ def record_upload(community: str, what: str, filename: str, raw: bytes, problems
         outcome = "已导入" if changed else "内容无变化"
     uploads = cast(UploadLog, current_app.extensions["gaizao"]["uploads"])
     uploads.record(g.user.name, community, what, filename, raw, outcome)
+
+
+def note_failed_save(community: str, why: str) -> None:
+    """Record a save that was refused (a conflict, a check, a full disk) with the reason; a record that cannot
+    be written either (the instance database's disk is full too) is logged, and the answer stays the refusal."""
+    try:
+        audit().append(g.user.name, "save-failed", community, detail=why[:1000], outcome="失败")
+    except StateError as exc:
+        current_app.logger.error("未能记录保存失败（%s）：%s", why, exc)
 
 
 def throttle() -> Throttle:
@@ -324,9 +333,11 @@ def print_room(user: User) -> None:
 
 
 def note_personal_download(community_id: str, kinds: list[str]) -> None:
-    """Record a download of documents that print residents in full (the door-to-door 征询表), by whom, from where."""
+    """Record a download of documents that print residents (the door-to-door 征询表, the ballots), by whom,
+    from where, and whether in full (the street office) or masked (anyone else)."""
     from generator.documents.kinds import KINDS
 
     full = [KINDS[k].name for k in kinds if k in KINDS and KINDS[k].residents == "full"]
     if full:
-        audit().append(g.user.name, "personal-download", community_id, detail="含住户姓名、电话：" + "、".join(full))
+        how = "已遮蔽住户姓名、电话" if masked_for(g.user) else "含住户姓名、电话"
+        audit().append(g.user.name, "personal-download", community_id, detail=f"{how}：" + "、".join(full))

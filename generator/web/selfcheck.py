@@ -126,8 +126,13 @@ def check(instance: Path, now: float | None = None) -> list[Finding]:
         found.append(Finding(area, "操作记录用 SM3 校验", "符合", "第三级启用后新增的操作记录以 SM3 杂凑值相连"))
         add("只经 HTTPS 提供服务", bool(served and served.get("behind_https")), "未使用 --behind-https 时拒绝启动",
             "最近一次启动未使用 --behind-https", partial=True)
-        found.append(Finding(area, "住户个人信息存储加密（SM4）", "不符合",
-                             "本版本尚未对数据文件夹中的住户名册加密存储"))
+        from generator.web.atrest import KEY_FILE, status
+
+        whole, why = status(db)
+        add("住户个人信息存储加密（SM4）", whole,
+            "实例数据库中的操作记录详情、修改内容和来访地址，上传记录的文件名和处理结果，动态口令密钥，"
+            f"第三级启用后均以 SM4-GCM 加密保存（密钥 {KEY_FILE} 在实例文件夹中，须另行备份）；"
+            "数据文件夹中的住户名册不加密，由服务器的文件夹权限保护", why)
     return found
 
 

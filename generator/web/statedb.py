@@ -92,7 +92,19 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE TABLE recovery_codes (user TEXT NOT NULL, code_hash TEXT NOT NULL, used REAL NOT NULL DEFAULT 0);
     CREATE INDEX recovery_codes_user ON recovery_codes(user);
     """,
-    # 4: the person behind an account and a phone number to reach them (the accounts sheet's 姓名 and 手机).
+    # 4: the audit chain's head (how many records, the last one's hash) kept beside it, so that records cut
+    # from its end show; it may only grow. (A copy outside the database, audit.head, catches the database
+    # put back from an older copy.)
+    """
+    CREATE TABLE audit_head (id INTEGER PRIMARY KEY CHECK (id = 1), count INTEGER NOT NULL, hash TEXT NOT NULL);
+    INSERT INTO audit_head SELECT 1, count(*), coalesce((SELECT hash FROM audit ORDER BY id DESC LIMIT 1), '')
+        FROM audit;
+    CREATE TRIGGER audit_head_only_grows BEFORE UPDATE ON audit_head WHEN NEW.count < OLD.count
+        BEGIN SELECT RAISE(ABORT, '操作记录只能追加，记录数不能减少'); END;
+    CREATE TRIGGER audit_head_no_delete BEFORE DELETE ON audit_head
+        BEGIN SELECT RAISE(ABORT, '操作记录只能追加，不能删除'); END;
+    """,
+    # 5: the person behind an account and a phone number to reach them (the accounts sheet's 姓名 and 手机).
     """
     ALTER TABLE users ADD COLUMN person TEXT NOT NULL DEFAULT '';
     ALTER TABLE users ADD COLUMN phone TEXT NOT NULL DEFAULT '';
@@ -248,6 +260,11 @@ class StateDB:
                 number += 1
                 target = source.with_name(f"{name}.{number}.imported")
             source.replace(target)
+
+
+def database_folder(conn: sqlite3.Connection) -> Path:
+    """The folder of the database a connection has open (its instance folder)."""
+    return Path(conn.execute("PRAGMA database_list").fetchone()[2]).parent
 
 
 def statements(script: str) -> Iterator[str]:

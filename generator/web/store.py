@@ -656,19 +656,21 @@ def _documents_of(loaded: Loaded, community_id: str) -> list[Availability]:
     return out
 
 
-def document(loaded: Loaded, community_id: str, key: str) -> tuple[str, bytes]:
-    """One document's file name and bytes; the caller has checked it can be made."""
+def document(loaded: Loaded, community_id: str, key: str, masked: bool = False) -> tuple[str, bytes]:
+    """One document's file name and bytes; the caller has checked it can be made. masked: residents
+    masked on papers that print them in full (a copy for anyone but the street office)."""
     kind = KINDS[key]
-    target = community_target(loaded.data, community_id)
+    target = replace(community_target(loaded.data, community_id), masked=masked)
     return kind.file_name(), render_document(loaded.data, kind, target, loaded.renderers)
 
 
-def packet(loaded: Loaded, community_id: str, available: list[Availability] | None = None) -> bytes:
+def packet(loaded: Loaded, community_id: str, available: list[Availability] | None = None,
+           masked: bool = False) -> bytes:
     """Every document that can be made now (of available, by default documents_of), as one zip
     named as a build names them."""
     entries = []
     for a in documents_of(loaded, community_id) if available is None else available:
         if a.reason is None:
-            name, payload = document(loaded, community_id, a.kind.key)
+            name, payload = document(loaded, community_id, a.kind.key, masked)
             entries.append(deflate(name, payload))
     return write_zip(entries)

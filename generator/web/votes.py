@@ -247,6 +247,7 @@ def _survey_or_404(community_id: str, survey_id: str, action: str = "view") -> A
 
 def _survey_page(community_id: str, survey_id: str, problems: list[str] | None = None, notice: str = "",
                  status: int = 200) -> Any:
+    from generator.data.satisfaction import full_mark
     from generator.render.filters import percent
     from generator.rules.satisfaction import tally
 
@@ -257,7 +258,7 @@ def _survey_page(community_id: str, survey_id: str, problems: list[str] | None =
     return render_template(
         "votes_satisfaction.html", community=data.communities[community_id], survey=survey, survey_id=survey_id,
         order=order, tally=figures, can_write=_writer(data, community_id), problems=problems or [],
-        notice=notice, percent=percent,
+        notice=notice, percent=percent, full=full_mark(survey),
     ), status
 
 
