@@ -565,7 +565,9 @@ def test_waitress_passes_the_proxy_address_only_behind_https(tmp_path: Path, beh
 
 DUTY_PAGES = {
     # the pages each of the three reaches, with the status a bare request gets; every other route is 404
-    "sys": {("GET", "/admin/users"): 200, ("POST", "/admin/users"): 422},
+    "sys": {("GET", "/admin/users"): 200, ("POST", "/admin/users"): 422, ("GET", "/admin/users/bcg/disable"): 200,
+            ("GET", "/admin/users-template.xlsx"): 200, ("POST", "/admin/users-import"): 400,
+            ("POST", "/admin/users-import/passwords"): 410},
     "sec": {("GET", "/admin/security"): 200, ("POST", "/admin/security"): 422},
     "aud": {("GET", "/admin/audit"): 200, ("GET", "/admin/audit.xlsx"): 200},
 }

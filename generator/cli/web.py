@@ -136,19 +136,34 @@ DUTY_HELP = ("管理职责（三员，每个账户至多一项）：sysadmin 系
 @click.option("--duty", type=click.Choice(["sysadmin", "secadmin", "auditor"]), default=None, help=DUTY_HELP)
 @click.option("--unit", required=True, metavar="单位",
               help="所属单位：街道办事处（与项目资料中 street_office 相同）、县（区）名称或市名。")
+@click.option("--person", default="", metavar="姓名", help="使用该账户的人的姓名。")
+@click.option("--phone", default="", metavar="手机", help="联系手机。")
 @click.option("--password-stdin", is_flag=True, help="从标准输入读取密码（一行），而不是提示输入。")
 @instance_option
-def users_add(name: str, role: str | None, duty: str | None, unit: str, password_stdin: bool,
-              instance: Path | None) -> None:
-    """新增账户；密码只以 argon2id 散列保存，首次登录时须由本人修改。"""
+@click.pass_context
+def users_add(ctx: click.Context, name: str, role: str | None, duty: str | None, unit: str, person: str, phone: str,
+              password_stdin: bool, instance: Path | None) -> None:
+    """新增账户；密码只以 argon2id 散列保存，首次登录时须由本人修改。街道办事处、县（区）的单位须是数据中有的。"""
     from generator.web.accounts import Accounts
 
     if role is None and duty is None:
         raise GaizaoError("须用 --role 指定业务角色，或用 --duty 指定管理职责（三员）")
+    _check_unit(ctx, role or "", unit)
     user = Accounts(_instance(instance)).add(name, role or "", unit, _password(password_stdin), duty or "",
-                                             must_change=True)
+                                             must_change=True, person=person, phone=phone)
     _record(_instance(instance), "user-add", " ".join(x for x in (name, role, duty, unit) if x))
     click.echo(f"已新增账户 {user.name}（{user.role_name}，{user.unit}）；首次登录时须修改密码。")
+
+
+def _check_unit(ctx: click.Context, role: str, unit: str) -> None:
+    """Refuse a street office or district the data folder does not name (--data, or the bundled data)."""
+    from generator.data.loader import BUNDLED_DATA
+    from generator.web.units import of_folder
+
+    root = Path((ctx.find_root().obj or {}).get("data_dir") or BUNDLED_DATA)
+    why = of_folder(root).problem(role, unit)
+    if why:
+        raise GaizaoError(f"--unit：{why}（数据文件夹 {root}）")
 
 
 @users.command("duty", context_settings=CONTEXT)
@@ -220,10 +235,12 @@ def users_enable(name: str, instance: Path | None) -> None:
               help="新角色：street、district、city 或 admin。")
 @click.option("--unit", required=True, metavar="单位", help="新的所属单位。")
 @instance_option
-def users_assign(name: str, role: str, unit: str, instance: Path | None) -> None:
-    """修改账户的角色和所属单位；该账户已登录的会话立即失效。"""
+@click.pass_context
+def users_assign(ctx: click.Context, name: str, role: str, unit: str, instance: Path | None) -> None:
+    """修改账户的角色和所属单位；该账户已登录的会话立即失效。街道办事处、县（区）的单位须是数据中有的。"""
     from generator.web.accounts import Accounts
 
+    _check_unit(ctx, role, unit)
     Accounts(_instance(instance)).assign(name, role, unit)
     _record(_instance(instance), "user-assign", f"{name} {role} {unit}")
     click.echo(f"已将账户 {name} 改为 {role}（{unit.strip()}）。")

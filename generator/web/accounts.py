@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import secrets
 import time
@@ -41,6 +42,10 @@ An account holds at most one, and sees project data only through a business role
 _NAME = re.compile(r"^[A-Za-z0-9_.\-\u4e00-\u9fff]{2,40}$")
 
 _HASHER = PasswordHasher(type=Type.ID)
+INITIAL_HASHER = PasswordHasher(time_cost=2, memory_cost=19456, parallelism=1, type=Type.ID)
+"""For the random first passwords of accounts made from a sheet (hundreds at once): argon2id at the
+recommended minimum (19 MiB, 2 passes). The cost guards guessable passwords; a random 14-character one
+is out of reach at any cost, and it is replaced, at full cost, at the account's first login."""
 
 
 class AccountError(GaizaoError):
@@ -66,11 +71,40 @@ class User:
     last_address: str = ""
     totp: str = ""
     """The base32 TOTP secret of the second factor (第三级); empty until the account enrols."""
+    person: str = ""
+    """The name of the person who uses the account (姓名)."""
+    phone: str = ""
 
     @property
     def role_name(self) -> str:
         names = [ROLES[self.role]] if self.role else []
         return "、".join(names + ([DUTIES[self.duty]] if self.duty in DUTIES else []))
+
+
+@dataclass(frozen=True)
+class NewAccount:
+    """An account to be made: what `add` takes."""
+
+    name: str
+    role: str
+    unit: str
+    password: str
+    duty: str = ""
+    person: str = ""
+    phone: str = ""
+
+
+def initial_password(name: str, length: int = 14) -> str:
+    """A random first password of every character class, for an account made from a sheet (changed at first
+    login); never one that contains the account's name."""
+    groups = ("ABCDEFGHJKLMNPQRSTUVWXYZ", "abcdefghijkmnopqrstuvwxyz", "23456789", "-_+=#%@")
+    alphabet = "".join(groups)
+    while True:
+        chars = [secrets.choice(g) for g in groups] + [secrets.choice(alphabet) for _ in range(length - len(groups))]
+        secrets.SystemRandom().shuffle(chars)
+        password = "".join(chars)
+        if len(name) < 3 or name.lower() not in password.lower():
+            return password
 
 
 class Accounts:
@@ -87,6 +121,26 @@ class Accounts:
         opened = Opener(self.db)
         return [_user(row, opened) for row in self.db.rows("SELECT * FROM users ORDER BY name")]
 
+    def search(self, text: str = "", role: str = "", offset: int = 0, limit: int = 50) -> tuple[list[User], int]:
+        """The accounts whose name, person's name or unit contains text (and of this role), a page of them by
+        name, and how many match in all."""
+        where, args = ["1 = 1"], []
+        if text.strip():
+            like = "%" + text.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            where.append("(name LIKE ? ESCAPE '\\' OR person LIKE ? ESCAPE '\\' OR unit LIKE ? ESCAPE '\\')")
+            args += [like, like, like]
+        if role in DUTIES:
+            where.append("duty = ?")
+            args.append(role)
+        elif role:
+            where.append("role = ?")
+            args.append(role)
+        clause = " AND ".join(where)
+        total = self.db.rows(f"SELECT count(*) FROM users WHERE {clause}", *args)[0][0]
+        rows = self.db.rows(f"SELECT * FROM users WHERE {clause} ORDER BY name LIMIT ? OFFSET ?", *args, limit, offset)
+        opened = Opener(self.db)
+        return [_user(r, opened) for r in rows], int(total)
+
     def get(self, name: str) -> User | None:
         found = self.db.rows("SELECT * FROM users WHERE name = ?", name)
         return _user(found[0], Opener(self.db)) if found else None
@@ -101,24 +155,40 @@ class Accounts:
             return cast(Policy, g.policy)
         return load_policy(self.db)
 
-    def add(self, name: str, role: str, unit: str, password: str, duty: str = "", must_change: bool = False) -> User:
+    def add(self, name: str, role: str, unit: str, password: str, duty: str = "", must_change: bool = False,
+            person: str = "", phone: str = "") -> User:
         """A new account; its name must be new, its password within the rules. must_change: set by someone
         else, so changed at its first login."""
-        if not _NAME.match(name):
-            raise AccountError(f"用户名“{name}”不合要求：2至40个字母、数字、汉字或 . _ -")
-        _check_role_unit(role, unit, duty)
-        self._check_password(name, password)
+        return self.add_many([NewAccount(name, role, unit, password, duty, person, phone)], must_change)[0]
+
+    def add_many(self, new: list[NewAccount], must_change: bool = True, generated: bool = False) -> list[User]:
+        """Several new accounts in one transaction: all of them, or none when one cannot be made (AccountError
+        naming it). generated: the passwords are initial_password()'s, hashed at INITIAL_HASHER's cost."""
+        from concurrent.futures import ThreadPoolExecutor
+
         now = time.time()
-        user = User(name, cast(Role, role), unit.strip(), self.hasher.hash(password), changed=now, duty=duty,
-                    must_change=must_change, password_set=now)
+        for a in new:
+            if not _NAME.match(a.name):
+                raise AccountError(f"用户名“{a.name}”不合要求：2至40个字母、数字、汉字或 . _ -")
+            _check_role_unit(a.role, a.unit, a.duty)
+            self._check_password(a.name, a.password)
+        hasher = INITIAL_HASHER if generated and self.hasher is _HASHER else self.hasher
+        # argon2 runs outside the GIL: the hashes of a long sheet are made on every core
+        with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1)) as pool:
+            hashes = list(pool.map(lambda a: hasher.hash(a.password), new))
+        users = [User(a.name, cast(Role, a.role), a.unit.strip(), hashed, changed=now, duty=a.duty,
+                      must_change=must_change, password_set=now, person=a.person.strip(), phone=a.phone.strip())
+                 for a, hashed in zip(new, hashes, strict=True)]
         with self.db.write() as conn:
-            if conn.execute("SELECT 1 FROM users WHERE name = ?", (name,)).fetchone():
-                raise AccountError(f"用户“{name}”已存在")
-            conn.execute("INSERT INTO users (name, role, unit, password_hash, disabled, changed, duty, must_change, "
-                         "password_set) VALUES (?, ?, ?, ?, 0, ?, ?, ?, ?)",
-                         (user.name, user.role, user.unit, user.password_hash, now, duty, int(must_change), now))
-            conn.execute("INSERT INTO password_history VALUES (?, ?, ?)", (name, user.password_hash, now))
-        return user
+            for user in users:
+                if conn.execute("SELECT 1 FROM users WHERE name = ?", (user.name,)).fetchone():
+                    raise AccountError(f"用户“{user.name}”已存在")
+                conn.execute("INSERT INTO users (name, role, unit, password_hash, disabled, changed, duty, "
+                             "must_change, password_set, person, phone) VALUES (?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?)",
+                             (user.name, user.role, user.unit, user.password_hash, now, user.duty,
+                              int(must_change), now, user.person, user.phone))
+                conn.execute("INSERT INTO password_history VALUES (?, ?, ?)", (user.name, user.password_hash, now))
+        return users
 
     def set_password(self, name: str, password: str, must_change: bool = False) -> None:
         """Replace an account's password (by someone else when must_change); its open sessions end."""
@@ -323,4 +393,4 @@ class Throttle:
 def _user(row: Any, opened: Opener) -> User:
     return User(row["name"], row["role"], row["unit"], row["password_hash"], bool(row["disabled"]), row["changed"],
                 row["duty"], bool(row["must_change"]), row["password_set"], row["last_login"], row["last_address"],
-                opened(row["totp"]))
+                opened(row["totp"]), row["person"], row["phone"])

@@ -6,17 +6,24 @@ verified and exported, never changed."""
 from __future__ import annotations
 
 import datetime as dt
+import secrets
+import threading
+import time
 from typing import Any
 
 from flask import Blueprint, abort, g, redirect, render_template, request, url_for
 
 from generator.errors import DataError
+from generator.web import account_sheet
 from generator.web.accounts import DUTIES, ROLES, AccountError, User
 from generator.web.audit import workbook
 from generator.web.permissions import Capability, may
 from generator.web.policy import LABELS, PolicyError, as_dict
 from generator.web.policy import save as save_policy
 from generator.web.security import accounts, audit, login_required, store, throttle
+from generator.web.units import Units
+from generator.web.units import of_data as units_of_data
+from generator.web.units import of_folder as units_of_folder
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -28,53 +35,99 @@ def _admin(capability: Capability = "admin") -> User:
     return user
 
 
-def _units() -> dict[str, list[str]]:
-    """The units the data knows, per role, offered as suggestions (any unit may still be typed)."""
+def units() -> Units:
+    """The units the data knows now (read from the folder itself while the data is loading or has errors)."""
+    from generator.web.scope import key, table
+
     try:
-        data = store().current().data
+        now = store().current()
     except DataError:  # the accounts are managed whatever state the data folder is in
-        return {role: [] for role in ROLES}
-    offices = sorted({p.street_office for p in data.projects.values()})
-    return {"street": offices, "district": list(data.districts), "city": [data.programme.city],
-            "admin": []}
+        try:
+            return units_of_folder(store().root)
+        except DataError:
+            return Units()
+    data = now.data
+    # once per state of the data and of the assignments: 10,000 communities are read for it
+    made: Units = now.view(f"units:{key(now)}", lambda: units_of_data(
+        data.districts, data.programme.city, now.offices.values(), table(now).values()))
+    return made
 
 
-def _page(message: str = "", error: str = "", status: int = 200, form: dict[str, str] | None = None) -> Any:
-    units = _units()
-    known = {u for values in units.values() for u in values}
-    return render_template("admin_users.html", users=accounts().all(), roles=ROLES, duties=DUTIES, units=units,
-                           known=known, message=message, error=error, form=form or {}), status
+PER_PAGE = 50
+"""Accounts a page of the users page lists (a city may have hundreds of street offices)."""
+ROLE_FILTERS = {**ROLES, **DUTIES}
+
+
+def _page(message: str = "", error: str = "", status: int = 200, form: dict[str, str] | None = None,
+          problems: list[str] | None = None) -> Any:
+    known = units()
+    q = " ".join(request.args.get("q", "").split())[:40]
+    role = request.args.get("role", "")
+    role = role if role in ROLE_FILTERS else ""
+    total = accounts().search("", "", 0, 0)[1]
+    page = max(1, request.args.get("page", 1, type=int) or 1)
+    shown, matched = accounts().search(q, role, (page - 1) * PER_PAGE, PER_PAGE)
+    pages = max(1, -(-matched // PER_PAGE))
+    if page > pages:  # an old link after accounts went: the last page, not an empty one
+        page = pages
+        shown, matched = accounts().search(q, role, (page - 1) * PER_PAGE, PER_PAGE)
+    offices = known.by_role()
+    return render_template(
+        "admin_users.html", users=shown, roles=ROLES, duties=DUTIES, role_filters=ROLE_FILTERS, units=offices,
+        known=known, message=message, error=error, form=form or {}, problems=problems or [], q=q, role=role,
+        page=page, pages=pages, matched=matched, total=total), status
+
+
+DONE = {
+    "add": "已新增账户“{}”", "disable": "已停用账户“{}”", "enable": "已启用账户“{}”", "passwd": "已重设账户“{}”的密码",
+    "assign": "已修改账户“{}”的角色和单位",
+}
+"""What the page says after each change, naming the account."""
 
 
 @bp.route("/users")
 @login_required
 def users() -> Any:
     _admin()
-    done = request.args.get("done", "")
-    return _page(message=done if done in DONE.values() else "")
+    done, who = request.args.get("done", ""), request.args.get("who", "")
+    # Only a known action and an existing account are shown: the address cannot put words on the page.
+    message = DONE[done].format(who) if done in DONE and accounts().get(who) is not None else ""
+    return _page(message=message)
 
 
-DONE = {
-    "add": "已新增账户", "disable": "已停用账户", "enable": "已启用账户", "passwd": "已重设密码",
-    "assign": "已修改角色和单位",
-}
+def _unit_problem(role: str, unit: str) -> str:
+    return units().problem(role, unit)
 
 
 @bp.route("/users", methods=["POST"])
 @login_required
 def add() -> Any:
     me = _admin()
-    form = {k: request.form.get(k, "") for k in ("name", "role", "unit")}
-    name, role, unit = form["name"].strip(), form["role"], form["unit"].strip()
+    form = {k: request.form.get(k, "") for k in ("name", "role", "unit", "person", "phone")}
+    name, role, unit = form["name"].strip(), form["role"], " ".join(form["unit"].split())
     password = request.form.get("password", "")
     if password != request.form.get("password2", ""):
-        return _page(error="两次输入的密码不一致", status=422, form=form)
+        return _page(error=f"新增账户“{name}”未成功：两次输入的密码不一致", status=422, form=form)
+    why = _unit_problem(role, unit)
+    if why:
+        return _page(error=f"新增账户“{name}”未成功：{why}", status=422, form=form)
     try:
-        accounts().add(name, role, unit, password, must_change=True)
+        accounts().add(name, role, unit, password, must_change=True, person=form["person"], phone=form["phone"])
     except AccountError as exc:
-        return _page(error=str(exc), status=422, form=form)
+        return _page(error=f"新增账户“{name}”未成功：{exc}", status=422, form=form)
     audit().append(me.name, "user-add", detail=f"{name} {role} {unit}")
-    return redirect(url_for("admin.users", done=DONE["add"]))
+    return redirect(url_for("admin.users", done="add", who=name))
+
+
+@bp.route("/users/<name>/disable", methods=["GET"])
+@login_required
+def confirm_disable(name: str) -> Any:
+    """The question before an account is disabled: who it is and what disabling does."""
+    _admin()
+    target = accounts().get(name)
+    if target is None:
+        abort(404)
+    return render_template("admin_disable.html", target=target)
 
 
 @bp.route("/users/<name>/<action>", methods=["POST"])
@@ -86,9 +139,11 @@ def change(name: str, action: str) -> Any:
     if action not in DONE or action == "add" or target is None:
         abort(404)
     if target.duty and target.name != me.name:
-        return _page(error=f"{name}是{DUTIES[target.duty]}：三员账户只能在服务器上用 gaizao users 命令管理", status=422)
+        return _page(error=f"账户“{name}”是{DUTIES[target.duty]}：三员账户只能在服务器上用 gaizao users 命令管理",
+                     status=422)
     if name == me.name and action in ("disable", "assign"):
-        return _page(error="不能停用自己的账户或修改自己的角色，以免无人能管理账户；请由另一位管理员操作", status=422)
+        return _page(error=f"账户“{name}”是您自己的：不能停用自己的账户或修改自己的角色，以免无人能管理账户；"
+                           "请由另一位管理员操作", status=422)
     try:
         if action == "disable":
             accounts().disable(name)
@@ -99,17 +154,92 @@ def change(name: str, action: str) -> Any:
         elif action == "passwd":
             password = request.form.get("password", "")
             if password != request.form.get("password2", ""):
-                return _page(error="两次输入的密码不一致", status=422)
+                return _page(error=f"账户“{name}”的密码未重设：两次输入的密码不一致", status=422)
             accounts().set_password(name, password, must_change=name != me.name)
             detail = name
         else:
-            role, unit = request.form.get("role", ""), request.form.get("unit", "").strip()
+            role, unit = request.form.get("role", ""), " ".join(request.form.get("unit", "").split())
+            why = _unit_problem(role, unit)
+            if why:
+                return _page(error=f"账户“{name}”的角色和单位未修改：{why}", status=422)
             accounts().assign(name, role, unit)
             detail = f"{name} {role} {unit}"
     except AccountError as exc:
-        return _page(error=f"{name}：{exc}", status=422)
+        return _page(error=f"账户“{name}”：{exc}", status=422)
     audit().append(me.name, f"user-{action}", detail=detail)
-    return redirect(url_for("admin.users", done=DONE[action]))
+    return redirect(url_for("admin.users", done=action, who=name))
+
+
+@bp.route("/users-template.xlsx")
+@login_required
+def sheet_template() -> Any:
+    """The blank accounts sheet."""
+    from generator.web.pages import download
+
+    _admin()
+    return download("账户表模板.xlsx", account_sheet.template())
+
+
+PENDING_SECONDS = 1800
+"""How long a sheet's first passwords wait in memory for their one download."""
+_pending: dict[str, tuple[str, float, bytes, int]] = {}
+_pending_lock = threading.Lock()
+
+
+def _keep(owner: str, payload: bytes, count: int) -> str:
+    """Hold a passwords workbook in memory (never on disk, in a URL or a log) until its one download."""
+    token = secrets.token_urlsafe(24)
+    now = time.monotonic()
+    with _pending_lock:
+        for key in [k for k, (_, until, _, _) in _pending.items() if until < now]:
+            del _pending[key]
+        _pending[token] = (owner, now + PENDING_SECONDS, payload, count)
+    return token
+
+
+@bp.route("/users-import", methods=["POST"])
+@login_required
+def sheet_import() -> Any:
+    """Accounts made from an uploaded sheet: all of them, or none with every problem named."""
+    me = _admin()
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        return _page(error="请选择填好的账户表（.xlsx）后再上传", status=400)
+    raw = upload.read()
+    existing = {u.name for u in accounts().all()}
+    try:
+        rows = account_sheet.read(raw, units(), existing)
+        made = accounts().add_many([r.account for r in rows], must_change=True, generated=True)
+    except account_sheet.SheetProblems as exc:
+        return _page(error=f"账户表“{upload.filename}”有{len(exc.problems)}处问题，一个账户也没有新增；"
+                           "请改正后重新上传：", problems=exc.problems, status=422)
+    except AccountError as exc:
+        return _page(error=f"账户表“{upload.filename}”未导入，一个账户也没有新增：{exc}", status=422)
+    names = "、".join(u.name for u in made)
+    audit().append(me.name, "user-import", detail=f"账户表 {upload.filename}：{len(made)}个账户 {names}")
+    token = _keep(me.name, account_sheet.passwords(rows), len(made))
+    return render_template("admin_imported.html", made=made, token=token, roles=ROLES,
+                           minutes=PENDING_SECONDS // 60)
+
+
+@bp.route("/users-import/passwords", methods=["POST"])
+@login_required
+def sheet_passwords() -> Any:
+    """The first passwords of the accounts just made, once; then they are gone from the server."""
+    from generator.web.pages import download
+
+    me = _admin()
+    token = request.form.get("token", "")
+    with _pending_lock:
+        held = _pending.get(token)
+        if held is None or held[0] != me.name or held[1] < time.monotonic():
+            abort(410, description="初始密码表只能下载一次，已经下载过或已超过30分钟。"
+                                   "如未保存，请在账户管理中为这些账户逐一重设密码")
+        del _pending[token]
+    audit().append(me.name, "user-import-passwords", detail=f"{held[3]}个账户的初始密码表")
+    response = download(f"初始密码-{dt.datetime.now():%Y%m%d-%H%M}.xlsx", held[2])
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.route("/security", methods=["GET", "POST"])

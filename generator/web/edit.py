@@ -95,6 +95,9 @@ def _page(now: Loaded, community_id: str, section: forms.Section, values: dict[s
         values = {**values, "acceptance": {**(values.get("acceptance") or {}), "results": [{"item": i} for i in items]}}
     blocks = _blocks(section, values)
     every = [i for b in blocks for i in b.inputs]
+    for i in every:
+        if i.name == "street_office":
+            _office_input(now, community_id, i)
     if section.key == "acceptance" and project is not None and not project.at_least("completed"):
         for i in every:  # nothing to accept yet: nothing is 必填 before the work is done
             i.required = False
@@ -107,12 +110,83 @@ def _page(now: Loaded, community_id: str, section: forms.Section, values: dict[s
     catalogue = [(cat.name, cat.items) for cat in data.catalogue.categories]
     if base is None:
         base = merge.texts(every)
+    signers = _signers(now, project) if section.key == "acceptance" and project is not None else []
     return render_template(
         "edit.html", community=data.communities[community_id], section=section, sections=forms.SECTIONS,
+        signers=signers,
         blocks=blocks, loose=loose, version=version, conflict=conflict, saved=saved,
         catalogue=catalogue, has_errors=bool(model_errors), clashes=clashes or {}, bar=bar,
         base=json.dumps(base, ensure_ascii=False, sort_keys=True),
     ), status
+
+
+SIGNER_SOURCES: dict[str, tuple[str, str]] = {
+    # each signing body of the acceptance paper: the section that names it, and what the page calls that place
+    "street_office": ("basic", "基本情况"), "committee": ("basic", "基本情况"),
+    "body": ("management", "长效管理"), "property": ("management", "长效管理"),
+    "residents": ("", "验收时现场签字"),
+    "design": ("units", "参建单位"), "construction": ("units", "参建单位"), "supervision": ("units", "参建单位"),
+    "cost_consulting": ("units", "参建单位"), "utility": ("units", "参建单位"),
+    "housing_bureau": ("", "县（区）名录，由市住房城乡建设部门维护"),
+}
+
+
+def _signers(now: Loaded, project: Project) -> list[dict[str, str]]:
+    """The 验收单位 as the acceptance paper names them, each with the section where its name is filled in."""
+    from generator.documents.project import SIGNATORY_ROLES, signatories
+
+    panel = signatories(now.data, project)
+    keys = [key for key, _ in SIGNATORY_ROLES]
+    # signatories() gives one row per body, and one per utility: walk the keys in the same order
+    out: list[dict[str, str]] = []
+    utilities = max(1, len(project.units.utilities))
+    expanded = [k for k in keys for _ in range(utilities if k == "utility" else 1)]
+    for key, row in zip(expanded, panel, strict=True):
+        section, where = SIGNER_SOURCES[key]
+        out.append({**row, "section": section, "where": where})
+    return out
+
+
+OFFICE_MOVERS = frozenset({"district", "admin"})
+"""Who may say another street office works on a community: the district (its own) and the whole-city
+administrator. The street office itself may not hand a community over or take one."""
+
+
+def offices_of_district(now: Loaded, community_id: str) -> list[str]:
+    """The street offices of the community's district, as the project files and the assignments name them."""
+    from generator.intake import assignments
+    from generator.web.scope import key, table
+
+    district = now.data.communities[community_id].district
+    every = now.view(f"offices-by-district:{key(now)}",
+                     lambda: assignments.known_offices(now.data, now.offices, table(now)))
+    return list(every.get(district, []))
+
+
+def _office_input(now: Loaded, community_id: str, i: forms.Input) -> None:
+    """街道办事处: a choice of the district's street offices for who may change it, shown as it is to others."""
+    if g.user.role in OFFICE_MOVERS:
+        i.widget = "select"
+        i.choices = sorted({*offices_of_district(now, community_id), *([i.value] if i.value else [])})
+        i.hint = ("改为另一个街道办事处后，本小区由该街道办事处填报，原街道办事处的账户不再能看到本小区；"
+                  "此项修改记入操作记录。")
+    else:
+        i.widget = "fixed"
+        i.required = False  # nothing to fill in here: no 必填 mark
+        i.hint = "街道办事处由县（区）住房城乡建设部门修改；如有不对，请联系县（区）。"
+
+
+def _office_move(now: Loaded, community_id: str, before: Any, after: Any) -> str:
+    """Why a change of street office may not be saved ("" when it may); aborts for an account that may not."""
+    if after == before:
+        return ""
+    if g.user.role not in OFFICE_MOVERS:
+        note_failed_save(community_id, f"基本情况：街道办事处改为“{after}”，街道办事处的账户不能修改")
+        abort(403, description="街道办事处只能由县（区）住房城乡建设部门修改，未保存；如有不对，请联系县（区）")
+    if after not in offices_of_district(now, community_id):
+        return (f"街道办事处“{after}”不是{now.data.communities[community_id].district}已有的街道办事处，"
+                "请从列表中选择")
+    return ""
 
 
 def _current_texts(now: Loaded, community_id: str, section: forms.Section) -> dict[str, str]:
@@ -224,17 +298,24 @@ def save(community_id: str, section: str) -> Any:
         doc = project_yaml.load_for_edit(path)
         values = forms.merged(copy.deepcopy(doc.data), sec, parsed)
         project, errors = forms.validate(values)
+        moved = _office_move(now, community_id, doc.data.get("street_office"), values.get("street_office"))
+        if moved:
+            errors = {**errors, "street_office": [moved]}
+            project = None
         if project is None:
             note_failed_save(community_id, f"{sec.title}：填写内容未通过检查（"
                              + _some([f"{forms.field_name(k) or k}：{'、'.join(v)}" for k, v in errors.items()]) + "）")
             return _page(now, community_id, sec, values, version, errors, findings_of(now, community_id),
                          status=422)
+        detail = ""
+        if values.get("street_office") != doc.data.get("street_office"):
+            detail = f"小区改由{values.get('street_office')}填报（原为{doc.data.get('street_office')}）"
         changes = project_yaml.apply(doc, values)
         try:  # the change and its audit record together, or neither (a full disk): the page says which
             if project_yaml.save_recorded(doc, lambda: changes and audit().append(
                     g.user.name, "save", community_id,
                     [FieldChange(c.label, project_yaml.shown(c.before), project_yaml.shown(c.after))
-                     for c in changes], version, st.version(now, community_id))):
+                     for c in changes], version, st.version(now, community_id), detail=detail)):
                 st.wrote(path)
         except OutputError as exc:
             st.wrote(path)  # written and put back, or not written: the state reads it again
@@ -308,7 +389,7 @@ def _import_upload(raw: bytes, filename: str, expected: str | None) -> tuple[str
         path.write_bytes(raw)
         now = st.current()
         try:
-            found = read_form(path, now.data)[0]
+            found, exported, held, _ = read_form(path, now.data)
         except DataError as exc:
             return "", [wording.upload_problem(p) for p in exc.problems], []
         if expected is not None and found != expected:
@@ -318,6 +399,11 @@ def _import_upload(raw: bytes, filename: str, expected: str | None) -> tuple[str
             return "", ["这份填报表的小区不在您的账户可修改的范围内，未导入"], []
         if not started(now.data, found):
             return "", ["本小区尚未开始填报，未导入；请先在小区页面点“开始填报”，再上传填报表"], []
+        office = held.get("street_office")
+        if office != exported.get("street_office") and g.user.role not in OFFICE_MOVERS:
+            # the form is a way round the 基本情况 page: the same rule holds
+            return "", [f"工作表“基本情况” 街道办事处：改为了“{office}”，但街道办事处只能由县（区）住房城乡建设部门"
+                        f"修改，未导入；请改回“{exported.get('street_office')}”后再上传，如有不对请联系县（区）"], []
         version = st.version(now, found)
         result = import_form(path, now.data)
         if result.conflict is not None:

@@ -45,7 +45,8 @@ class Section:
 
 SECTIONS: tuple[Section, ...] = (
     Section("stage", "进度阶段", ("stage", "in_gas_company_area")),
-    Section("basic", "基本情况", ("community_committee", "committee_contact", "problems", "buildings")),
+    Section("basic", "基本情况",
+            ("street_office", "community_committee", "committee_contact", "problems", "buildings")),
     Section("survey", "居民意见征询", ("survey",)),
     Section("budget", "工程预算及资金筹集", ("items", "other_funding", "budget_matches_plan")),
     Section("units", "参建单位", ("units",)),
@@ -148,7 +149,7 @@ class Input:
     name: str
     label: str
     widget: str
-    """text, number, integer, date, checkbox, select, textarea."""
+    """text, number, integer, date, checkbox, select, textarea; fixed: shown, sent back unchanged, not editable."""
     value: str = ""
     checked: bool = False
     choices: list[str] = field(default_factory=list)

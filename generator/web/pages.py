@@ -222,6 +222,13 @@ limit and queue themselves (output/warm.py)."""
 def as_pdf(name: str, payload: bytes) -> tuple[str, bytes]:
     """A document converted by LibreOffice as `gaizao build --pdf` converts it; 503 without LibreOffice
     or while too many conversions wait."""
+    pdf_name = name.rsplit(".", 1)[0] + ".pdf"
+    return pdf_name, convert_all({name: payload})[pdf_name]
+
+
+def convert_all(files: dict[str, bytes]) -> dict[str, bytes]:
+    """Files converted to PDF in one call of the (warm) converter, by PDF name; 503 without LibreOffice or
+    while too many conversions wait, 500 when one fails."""
     import tempfile
     from contextlib import nullcontext
     from pathlib import Path
@@ -231,19 +238,21 @@ def as_pdf(name: str, payload: bytes) -> tuple[str, bytes]:
 
     one_at_a_time = nullcontext() if warm.available(soffice()) else PDF_LOCK
     with tempfile.TemporaryDirectory() as tmp, one_at_a_time:
-        source = Path(tmp) / name
-        source.write_bytes(payload)
+        sources = []
+        for name, payload in files.items():
+            source = Path(tmp) / name
+            source.write_bytes(payload)
+            sources.append(source)
         try:
-            done = to_pdf([source])
+            done = to_pdf(sources)
         except NoLibreOffice:
             abort(503, description="服务器未安装 LibreOffice，暂不能生成 PDF；请下载 Word/Excel 文件")
-        if not done.done:
+        if done.failed or len(done.done) != len(sources):
             reason = next(iter(done.failed.values()), "")
             if reason == warm.BUSY:
                 abort(503, description=reason)
             abort(500, description=f"PDF 转换失败：{reason}")
-        pdf = done.done[0]
-        return pdf.name, pdf.read_bytes()
+        return {pdf.name: pdf.read_bytes() for pdf in done.done}
 
 
 def make_document(now: Loaded, community_id: str, kind: str, masked: bool = False) -> tuple[str, bytes]:

@@ -164,6 +164,35 @@ def document(community_id: str, kind: str) -> Any:
         return download(*render(now, community_id, kind))
 
 
+@bp.route("/projects/<community_id>/review/<kind>/document.pdf")
+@login_required
+def document_pdf(community_id: str, kind: str) -> Any:
+    """The document under review as a PDF review copy: the paper as it prints, marked 审核稿 on every page
+    (a line in the top margin and a light mark behind the text), for reading and annotating on screen."""
+    import datetime as dt
+
+    from generator.output import review_copy
+    from generator.render.wording import wording
+    from generator.web.pages import convert_all, download
+    from generator.web.store import document as render
+
+    now = _checked(community_id, kind, "read-reviews",
+                   "审核稿只供县（区）、市级审核人员查阅；审核通过后可在小区页面下载")
+    _reviewable(now, community_id, kind)
+    with store().render_lock:
+        name, payload = render(now, community_id, kind)
+    if not name.endswith(".docx"):
+        abort(404)
+    words = wording(now.data.root)
+    line = words.say("review_copy.line", document=KINDS[kind].name, unit=g.user.unit,
+                     time=f"{dt.datetime.now():%Y-%m-%d %H:%M}")
+    stem = name.rsplit(".", 1)[0]
+    mark = review_copy.stamp(line, words.say("review_copy.mark"), *review_copy.page_size(payload))
+    pdfs = convert_all({name: payload, "审核稿标记.docx": mark})
+    pdf = review_copy.marked(pdfs[stem + ".pdf"], pdfs["审核稿标记.pdf"])
+    return download(f"审核稿-{stem}.pdf", pdf)
+
+
 @bp.route("/projects/<community_id>/review/<kind>", methods=["POST"])
 @login_required
 def decide(community_id: str, kind: str) -> Any:

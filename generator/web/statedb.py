@@ -104,6 +104,11 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE TRIGGER audit_head_no_delete BEFORE DELETE ON audit_head
         BEGIN SELECT RAISE(ABORT, '操作记录只能追加，不能删除'); END;
     """,
+    # 5: the person behind an account and a phone number to reach them (the accounts sheet's 姓名 and 手机).
+    """
+    ALTER TABLE users ADD COLUMN person TEXT NOT NULL DEFAULT '';
+    ALTER TABLE users ADD COLUMN phone TEXT NOT NULL DEFAULT '';
+    """,
 )
 
 LEGACY = ("users.json", "audit.log", "reviews.log")
