@@ -136,7 +136,7 @@ def _signers(now: Loaded, project: Project) -> list[dict[str, str]]:
     from generator.documents.project import SIGNATORY_ROLES, signatories
 
     panel = signatories(now.data, project)
-    keys = [key for key, _ in SIGNATORY_ROLES]
+    keys = list(SIGNATORY_ROLES)
     # signatories() gives one row per body, and one per utility: walk the keys in the same order
     out: list[dict[str, str]] = []
     utilities = max(1, len(project.units.utilities))
