@@ -163,10 +163,25 @@ def test_a_bad_cell_names_file_row_and_column(data_dir: Path) -> None:
 def test_phone_check_and_masks() -> None:
     assert is_phone("13812341234") and is_phone("0812-3334444") and is_phone("3334444")
     assert not is_phone("12345") and not is_phone("138123412345") and not is_phone("电话")
-    assert mask_name("张小明") == "张*明" and mask_name("李四") == "李*" and mask_name("欧阳小明") == "欧**明"
     assert mask_phone("13812341234") == "138****1234" and mask_phone("0812-3334444") == "*******4444"
     assert mask_room("301") == "3**"
     assert ANSWERS == ("同意", "不同意", "未表态")
+
+
+@pytest.mark.parametrize(("name", "shown"), [
+    ("张小明", "张*明"), ("李四", "李*"), ("张", "张*"), ("张小小明", "张**明"),
+    ("欧阳小明", "欧阳*明"), ("欧阳明", "欧阳*"), ("司马相如", "司马*如"),
+    (" 张 小明 ", "张*明"), ("张\u3000小明", "张*明"),
+    ("贾某（示例）", "贾*（示例）"), ("贾某某(代理人)", "贾*某(代理人)"), ("贾某某【代】", "贾*某【代】"),
+    ("贾某某代理", "贾*某代理"), ("王五（代理人：李小四）", "王*（代理人：李*四）"),
+    ("John Smith", "J*** S****"), ("Mary-Jane Li", "M***-**** L*"), ("热依拉·买买提", "热**·**提"),
+    ("（空）", "（空）"), ("", ""), (None, ""),
+])
+def test_mask_name_shows_at_most_the_surname_and_the_last_character(name: str | None, shown: str) -> None:
+    assert mask_name(name) == shown
+    own = (name or "").split("（")[0].split("(")[0].split("【")[0].removesuffix("代理").strip()
+    if len(own) >= 2:
+        assert own not in shown  # never the whole name, whatever the note around it
 
 
 # ---------------------------------------------------------------- Excel
