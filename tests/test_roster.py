@@ -280,6 +280,27 @@ def test_a_community_without_a_roster_exports_a_blank_one_by_building(data_dir: 
     assert ws["A3"].value == project.buildings[0].name and ws["C3"].value is None
 
 
+def test_an_export_reads_the_plan_and_its_own_project_only(data_dir: Path, tmp_path: Path) -> None:
+    book = tmp_path / "r.xlsx"
+    # another community's broken project is not what the export writes: it goes out all the same
+    (data_dir / "projects" / "dongqu-02.yaml").write_text("community: [不成样子\n", encoding="utf-8")
+    assert export_roster(data_dir, "dongqu-10", book).households > 0
+    # its own project is read and checked as load() checks it
+    own = data_dir / "projects" / "dongqu-10.yaml"
+    own.write_text(own.read_text(encoding="utf-8").replace("buildings:", "buildings: 3\nx_buildings:", 1),
+                   encoding="utf-8")
+    with pytest.raises(DataError) as exc:
+        export_roster(data_dir, "dongqu-10", tmp_path / "s.xlsx")
+    assert "dongqu-10.yaml" in str(exc.value) and not (tmp_path / "s.xlsx").exists()
+    # a project file not named after its community: the whole folder is loaded, and the broken file found
+    own.rename(data_dir / "projects" / "renamed.yaml")
+    with pytest.raises(DataError) as exc:
+        export_roster(data_dir, "dongqu-10", tmp_path / "s.xlsx")
+    assert "dongqu-02.yaml" in str(exc.value)
+    with pytest.raises(DataError, match="未知的小区编号“nowhere”"):
+        export_roster(data_dir, "nowhere", tmp_path / "s.xlsx")
+
+
 @pytest.mark.parametrize("name", ['=HYPERLINK("http://example.invalid","点我")', "=cmd|' /C calc'!A0",
                                   "+1+1", "@SUM(1)", "-2+3"])
 def test_exported_names_that_read_like_formulas_stay_text(data_dir: Path, tmp_path: Path, name: str) -> None:
