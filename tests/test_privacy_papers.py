@@ -7,7 +7,9 @@ from __future__ import annotations
 import io
 import zipfile
 from pathlib import Path
+from urllib.parse import unquote
 
+import openpyxl
 import pytest
 from flask import Flask
 
@@ -121,3 +123,36 @@ def test_a_print_job_on_the_web_prints_residents_masked(
     bound = client.get(f"/batch/prints/{job}/files/0")
     full, hidden = shown(docx_text(bound.get_data()), residents)
     assert full == 0 and hidden > 0
+
+
+WORKBOOKS = {
+    "ballots": (f"/projects/{COMMUNITY}/votes/dongqu-01-dianti-1-2/ballots.xlsx", "表决票", "vote-download"),
+    "answers": (f"/projects/{COMMUNITY}/satisfaction/dongqu-01-2018/answers.xlsx", "满意度调查", "survey-download"),
+}
+
+
+@pytest.mark.parametrize("workbook", WORKBOOKS)
+@pytest.mark.parametrize(("name", "masked"), [*ROLES.items(), ("renhe", None)])
+def test_a_workbook_carries_residents_in_full_only_for_the_street_office(
+        app: Flask, site: tuple[Path, Path], residents: list[Resident], name: str, masked: bool | None,
+        workbook: str) -> None:
+    url, sheet, action = WORKBOOKS[workbook]
+    client = app.test_client()
+    login(client, name)
+    before = len(AuditLog(site[1]).events(COMMUNITY))
+    r = client.get(url)
+    if masked is None:  # a street office of another district does not see the community at all
+        assert r.status_code == 404 and len(AuditLog(site[1]).events(COMMUNITY)) == before
+        return
+    assert r.status_code == 200 and ("（已遮蔽）" in unquote(r.headers["Content-Disposition"])) is masked
+    ws = openpyxl.load_workbook(io.BytesIO(r.data))[sheet]
+    text = "\n".join(" ".join("" if c is None else str(c) for c in row) for row in ws.iter_rows(values_only=True))
+    names = [resident[0] for resident in residents]
+    rooms = {str(c) for c in next(ws.iter_cols(min_col=3, max_col=3, min_row=3, values_only=True)) if c}
+    full, hidden = sum(n in text for n in names), sum(mask_name(n) in text for n in names)
+    assert (full == 0 and hidden > 0) if masked else (full > 0 and hidden == 0)
+    assert all("*" in room for room in rooms) is masked and rooms
+    assert ("已遮蔽住户姓名和房号" in str(ws.cell(1, 1).value)) is masked
+    events = AuditLog(site[1]).events(COMMUNITY)[before:]
+    assert [(e.user, e.action) for e in events] == [(name, action)]
+    assert events[0].detail.startswith("已遮蔽住户姓名：" if masked else "含住户姓名：")

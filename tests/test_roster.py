@@ -163,10 +163,25 @@ def test_a_bad_cell_names_file_row_and_column(data_dir: Path) -> None:
 def test_phone_check_and_masks() -> None:
     assert is_phone("13812341234") and is_phone("0812-3334444") and is_phone("3334444")
     assert not is_phone("12345") and not is_phone("138123412345") and not is_phone("电话")
-    assert mask_name("张小明") == "张*明" and mask_name("李四") == "李*" and mask_name("欧阳小明") == "欧**明"
     assert mask_phone("13812341234") == "138****1234" and mask_phone("0812-3334444") == "*******4444"
     assert mask_room("301") == "3**"
     assert ANSWERS == ("同意", "不同意", "未表态")
+
+
+@pytest.mark.parametrize(("name", "shown"), [
+    ("张小明", "张*明"), ("李四", "李*"), ("张", "张*"), ("张小小明", "张**明"),
+    ("欧阳小明", "欧阳*明"), ("欧阳明", "欧阳*"), ("司马相如", "司马*如"),
+    (" 张 小明 ", "张*明"), ("张\u3000小明", "张*明"),
+    ("贾某（示例）", "贾*（示例）"), ("贾某某(代理人)", "贾*某(代理人)"), ("贾某某【代】", "贾*某【代】"),
+    ("贾某某代理", "贾*某代理"), ("王五（代理人：李小四）", "王*（代理人：李*四）"),
+    ("John Smith", "J*** S****"), ("Mary-Jane Li", "M***-**** L*"), ("热依拉·买买提", "热**·**提"),
+    ("（空）", "（空）"), ("", ""), (None, ""),
+])
+def test_mask_name_shows_at_most_the_surname_and_the_last_character(name: str | None, shown: str) -> None:
+    assert mask_name(name) == shown
+    own = (name or "").split("（")[0].split("(")[0].split("【")[0].removesuffix("代理").strip()
+    if len(own) >= 2:
+        assert own not in shown  # never the whole name, whatever the note around it
 
 
 # ---------------------------------------------------------------- Excel
@@ -263,6 +278,27 @@ def test_a_community_without_a_roster_exports_a_blank_one_by_building(data_dir: 
     assert result.households == sum(b.households for b in project.buildings)
     ws = load_workbook(book).active
     assert ws["A3"].value == project.buildings[0].name and ws["C3"].value is None
+
+
+def test_an_export_reads_the_plan_and_its_own_project_only(data_dir: Path, tmp_path: Path) -> None:
+    book = tmp_path / "r.xlsx"
+    # another community's broken project is not what the export writes: it goes out all the same
+    (data_dir / "projects" / "dongqu-02.yaml").write_text("community: [不成样子\n", encoding="utf-8")
+    assert export_roster(data_dir, "dongqu-10", book).households > 0
+    # its own project is read and checked as load() checks it
+    own = data_dir / "projects" / "dongqu-10.yaml"
+    own.write_text(own.read_text(encoding="utf-8").replace("buildings:", "buildings: 3\nx_buildings:", 1),
+                   encoding="utf-8")
+    with pytest.raises(DataError) as exc:
+        export_roster(data_dir, "dongqu-10", tmp_path / "s.xlsx")
+    assert "dongqu-10.yaml" in str(exc.value) and not (tmp_path / "s.xlsx").exists()
+    # a project file not named after its community: the whole folder is loaded, and the broken file found
+    own.rename(data_dir / "projects" / "renamed.yaml")
+    with pytest.raises(DataError) as exc:
+        export_roster(data_dir, "dongqu-10", tmp_path / "s.xlsx")
+    assert "dongqu-02.yaml" in str(exc.value)
+    with pytest.raises(DataError, match="未知的小区编号“nowhere”"):
+        export_roster(data_dir, "nowhere", tmp_path / "s.xlsx")
 
 
 @pytest.mark.parametrize("name", ['=HYPERLINK("http://example.invalid","点我")', "=cmd|' /C calc'!A0",

@@ -210,13 +210,13 @@ GLOBAL_ROUTES: list[tuple[str, str, str, dict[str, int]]] = [
     ("POST", VOTE + "/ballot", "/projects/<community_id>/votes/<vote_id>/ballot",
      {"street": 400, "district": 403, "city": 403, "admin": 403}),  # no household chosen: refused
     ("GET", VOTE + "/ballots.xlsx", "/projects/<community_id>/votes/<vote_id>/ballots.xlsx",
-     {"street": 200, "district": 403, "city": 403, "admin": 403}),
+     {"street": 200, "district": 200, "city": 200, "admin": 200}),  # masked for all but the street office
     ("POST", VOTE + "/ballots", "/projects/<community_id>/votes/<vote_id>/ballots",
      {"street": 400, "district": 403, "city": 403, "admin": 403}),  # no file sent
     ("GET", SURVEY, "/projects/<community_id>/satisfaction/<survey_id>",
      {"street": 200, "district": 200, "city": 200, "admin": 200}),
     ("GET", SURVEY + "/answers.xlsx", "/projects/<community_id>/satisfaction/<survey_id>/answers.xlsx",
-     {"street": 200, "district": 403, "city": 403, "admin": 403}),
+     {"street": 200, "district": 200, "city": 200, "admin": 200}),  # masked for all but the street office
     ("POST", SURVEY + "/answers", "/projects/<community_id>/satisfaction/<survey_id>/answers",
      {"street": 400, "district": 403, "city": 403, "admin": 403}),  # no file sent
 ]

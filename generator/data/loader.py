@@ -352,21 +352,11 @@ def load(root: Path | None = None, rosters: bool = True, progress: Progress | No
         raise DataError([Problem(root, "数据文件夹不存在")])
     problems: list[Problem] = []
     lines_of: Lines = {}
-
-    def attempt(fn: Any, *args: Any) -> Any:
-        try:
-            return fn(*args, lines_of)
-        except DataError as exc:
-            problems.extend(exc.problems)
-            return None
+    attempt = _attempter(problems, lines_of)
 
     # Started first: other processes read the project files while this one reads the plan.
     projects = _projects(_read_projects(sorted((root / "projects").glob("*.yaml")), progress), problems)
-    programme = attempt(_load_one, root / "programme.yaml", Programme)
-    districts = attempt(_load_list, root / "districts.yaml", "districts", District) or []
-    catalogue = attempt(_load_one, root / "catalogue.yaml", Catalogue)
-    communities = attempt(_load_list, root / "communities.yaml", "communities", Community) or []
-    _share_repeats(communities)
+    programme, districts, catalogue, communities = _read_plan(root, attempt)
     reports = [
         (path, attempt(_load_one, path, DistrictReport))
         for path in sorted((root / "reports").glob("*/*.yaml"))
@@ -396,6 +386,59 @@ def load(root: Path | None = None, rosters: bool = True, progress: Progress | No
     problems.extend(plan_problems + project_problems + report_problems + later)
     if problems:
         raise DataError(problems)
+    return data
+
+
+def _attempter(problems: list[Problem], lines_of: Lines) -> Callable[..., Any]:
+    """A reader call whose DataError joins problems (None returned), so every file's problems are listed."""
+
+    def attempt(fn: Any, *args: Any) -> Any:
+        try:
+            return fn(*args, lines_of)
+        except DataError as exc:
+            problems.extend(exc.problems)
+            return None
+
+    return attempt
+
+
+def _read_plan(root: Path, attempt: Any) -> tuple[Programme | None, list[District], Catalogue | None,
+                                                  list[Community]]:
+    """The programme, districts, catalogue and plan (communities.yaml), each problem kept by attempt."""
+    programme = attempt(_load_one, root / "programme.yaml", Programme)
+    districts = attempt(_load_list, root / "districts.yaml", "districts", District) or []
+    catalogue = attempt(_load_one, root / "catalogue.yaml", Catalogue)
+    communities = attempt(_load_list, root / "communities.yaml", "communities", Community) or []
+    _share_repeats(communities)
+    return programme, districts, catalogue, communities
+
+
+def load_community(root: Path | None, community: str) -> DataSet:
+    """The programme, the plan and one community's project (rosters unread), read and checked as load() reads
+    them, for a command about that community alone; the whole folder is loaded when the project file is not
+    projects/<community>.yaml. DataError naming every problem of the files read."""
+    root = (root or BUNDLED_DATA).resolve()
+    if not root.is_dir():
+        return load(root)  # which says the folder is missing
+    path = root / "projects" / f"{community}.yaml"
+    problems: list[Problem] = []
+    lines_of: Lines = {}
+    attempt = _attempter(problems, lines_of)
+
+    programme, districts, catalogue, communities = _read_plan(root, attempt)
+    if problems:
+        raise DataError(problems)
+    assert programme is not None and catalogue is not None
+    data = DataSet(root=root, programme=programme, districts={d.name: d for d in districts}, catalogue=catalogue,
+                   communities={c.id: c for c in communities})
+    if community not in data.communities:
+        return data  # the caller names the unknown community
+    project = read_project(data, path) if path.is_file() else None
+    if project is None or project.community != community:
+        return load(root, rosters=False)  # a file named after one community holding another's project
+    data.projects[community] = project
+    data.sources[f"project:{community}"] = path
+    data.sources[f"community:{community}"] = root / "communities.yaml"
     return data
 
 

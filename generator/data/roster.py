@@ -393,13 +393,47 @@ def issues(roster: Roster, buildings: dict[str, int], items: set[str]) -> Iterat
 # ---------------------------------------------------------------- privacy
 
 
+COMPOUND_SURNAMES = frozenset((
+    "欧阳 司马 上官 诸葛 东方 皇甫 尉迟 公孙 慕容 长孙 宇文 司徒 司空 夏侯 轩辕 令狐 钟离 闾丘 澹台 端木 "
+    "南宫 西门 独孤 呼延 万俟 赫连 申屠 太史 濮阳 淳于 单于 百里 东郭 南门 羊舌 微生 左丘 公冶 拓跋 第五"
+).split())
+"""Two-character surnames, kept whole as a one-character surname is."""
+
+_NOTE = re.compile(r"[（(【\[].*$|(?:代理人|代理|代签)$")
+_LATIN = re.compile(r"[A-Za-z][A-Za-z'.-]*")
+
+
+def _mask_note(note: str) -> str:
+    """A bracketed note stays, but a name written after its colon (（代理人：王五）) is masked too."""
+    colon = re.search(r"[:：]", note)
+    if not colon:
+        return note
+    rest = note[colon.end():]
+    end = len(rest.rstrip("）)】]"))
+    return note[:colon.end()] + mask_name(rest[:end]) + rest[end:]
+
+
 def mask_name(name: str | None) -> str:
-    """张*明, 李*; a single character stays as it is."""
+    """The surname and the given name's last character: 张*明, 欧阳*明, 张*, J*** S****, 贾*（代理人）."""
     if not name:
         return ""
-    if len(name) <= 2:
-        return name[0] + "*" * (len(name) - 1)
-    return name[0] + "*" * (len(name) - 2) + name[-1]
+    text = name.strip()
+    note_at = _NOTE.search(text)
+    note = _mask_note(note_at.group()) if note_at else ""
+    text = text[:note_at.start()].strip() if note_at else text
+    if not text:
+        return note
+    if _LATIN.fullmatch(text.replace(" ", "")) or all(_LATIN.fullmatch(w) for w in text.split()):
+        # a Latin name shows only each word's initial: the given name's last letter would say too much
+        return " ".join(w[0] + re.sub(r"[A-Za-z]", "*", w[1:]) for w in text.split()) + note
+    text = "".join(text.split())  # 张 小明 is 张小明
+    surname = 2 if text[:2] in COMPOUND_SURNAMES and len(text) > 2 else 1
+    given = text[surname:]
+    if len(given) <= 1:
+        masked = "*"  # a one-character given name, or none, shown would be the whole name
+    else:
+        masked = "".join("·" if ch == "·" else "*" for ch in given[:-1]) + given[-1]
+    return text[:surname] + masked + note
 
 
 def mask_phone(phone: str | None) -> str:

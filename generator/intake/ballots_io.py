@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from generator.data.loader import BUNDLED_DATA, DataSet, load
+from generator.data.roster import mask_name, mask_room
 from generator.data.votes import (
     BALLOT_COLUMNS,
     CHOICES,
@@ -38,6 +39,8 @@ SHEET = "表决票"
 META_SHEET = "表决信息"
 HEADING_ROW = 2
 MAX_ROWS = 200_000
+MASKED_NOTE = "（已遮蔽住户姓名和房号，仅供查阅，不能导入）"
+"""The title's note on a workbook made for anyone but the street office that collects the answers."""
 SHOWN_COLUMNS: tuple[tuple[str, str], ...] = (
     ("building", "楼栋"), ("unit", "单元"), ("room", "房号"), ("head", "户主姓名"), ("area", "建筑面积（㎡）"),
     *[(name, title) for name, title in BALLOT_COLUMNS if name not in ("building", "unit", "room")],
@@ -64,8 +67,9 @@ def _vote(data: DataSet, vote_id: str) -> None:
         raise DataError([Problem("命令行参数", f"表决“{vote_id}”所在小区没有住户名册，无法按户列出表决票")])
 
 
-def ballot_workbook(data: DataSet, vote_id: str) -> tuple[bytes, int]:
-    """The vote's ballot workbook and its number of rows; the same data gives the same bytes."""
+def ballot_workbook(data: DataSet, vote_id: str, masked: bool = False) -> tuple[bytes, int]:
+    """The vote's ballot workbook and its number of rows (owners' names and rooms masked if asked); the same data
+    gives the same bytes."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
@@ -82,6 +86,8 @@ def ballot_workbook(data: DataSet, vote_id: str) -> tuple[bytes, int]:
     title = f"{c.name}{vote.matter}表决票登记（表决编号 {vote_id}）"
     if vote.illustrative:
         title += "（示例数据）"
+    if masked:
+        title += MASKED_NOTE
     put(ws, 1, 1, title).font = Font(bold=True, size=14)
     for col, (name, heading) in enumerate(SHOWN_COLUMNS, start=1):
         put(ws, HEADING_ROW, col, heading).font = Font(bold=True)
@@ -93,6 +99,8 @@ def ballot_workbook(data: DataSet, vote_id: str) -> tuple[bytes, int]:
         if ballot is not None:
             values.update({name: getattr(ballot, name) for name, _ in BALLOT_COLUMNS
                            if name not in ("building", "unit", "room")})
+        if masked:
+            values.update(room=mask_room(h.room), head=mask_name(h.head), proxy=mask_name(values.get("proxy")) or None)
         for col, (name, _) in enumerate(SHOWN_COLUMNS, start=1):
             value = values.get(name)
             if value is None:

@@ -63,7 +63,10 @@ def roster_path(data: DataSet, community: str) -> Path:
 
 
 def _dataset(data_dir: Path | None, community: str) -> DataSet:
-    data = load(data_dir or BUNDLED_DATA, rosters=False)
+    from generator.data.loader import load_community
+
+    # the plan and this community's project only: the other projects' files are not what is written
+    data = load_community(data_dir or BUNDLED_DATA, community)
     if community not in data.communities:
         raise DataError([Problem("命令行参数", f"未知的小区编号“{community}”")])
     return data

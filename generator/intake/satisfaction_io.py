@@ -13,9 +13,10 @@ from pathlib import Path
 from typing import Any
 
 from generator.data.loader import BUNDLED_DATA, DataSet, load
+from generator.data.roster import mask_name, mask_room
 from generator.data.satisfaction import ADDRESS, SATISFACTION, Responses, heading, parse_rows, write_responses
 from generator.errors import DataError, Problem
-from generator.intake.ballots_io import BallotFile, export, finished, hidden_entries, keep_comments
+from generator.intake.ballots_io import MASKED_NOTE, BallotFile, export, finished, hidden_entries, keep_comments
 from generator.intake.workbook_safety import open_workbook
 from generator.output.writer import atomic_write
 from generator.rules.satisfaction import issues
@@ -33,8 +34,9 @@ def _survey(data: DataSet, survey_id: str) -> None:
         raise DataError([Problem("命令行参数", f"未知的调查编号“{survey_id}”；已有：{known}")])
 
 
-def answers_workbook(data: DataSet, survey_id: str) -> tuple[bytes, int]:
-    """The survey's answers workbook and its number of household rows; the same data gives the same bytes."""
+def answers_workbook(data: DataSet, survey_id: str, masked: bool = False) -> tuple[bytes, int]:
+    """The survey's answers workbook and its number of household rows (names and rooms masked if asked); the same
+    data gives the same bytes."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
@@ -50,7 +52,8 @@ def answers_workbook(data: DataSet, survey_id: str) -> tuple[bytes, int]:
     ws = wb.active
     ws.title = SHEET
     title = f"{c.name}居民满意度调查答卷登记（调查编号 {survey_id}；每题填选项，未答的留空）"
-    put(ws, 1, 1, title + ("（示例数据）" if survey.illustrative else "")).font = Font(bold=True, size=14)
+    title += ("（示例数据）" if survey.illustrative else "") + (MASKED_NOTE if masked else "")
+    put(ws, 1, 1, title).font = Font(bold=True, size=14)
     headings = [t for _, t in ADDRESS] + ["户主姓名"] + [f"第{n}题" for n in range(1, count + 1)]
     for col, text in enumerate(headings, start=1):
         put(ws, HEADING_ROW, col, text).font = Font(bold=True)
@@ -61,11 +64,13 @@ def answers_workbook(data: DataSet, survey_id: str) -> tuple[bytes, int]:
     rows: list[list[Any]] = []
     for h in roster.households if roster else ():
         r = given.get((h.building, h.unit or "", h.room))
-        rows.append([h.building, h.unit, h.room, h.head] + [r.answers.get(n) if r else None
+        room, head = (mask_room(h.room), mask_name(h.head)) if masked else (h.room, h.head)
+        rows.append([h.building, h.unit, room, head] + [r.answers.get(n) if r else None
                                                             for n in range(1, count + 1)])
     for r in held.returned if held else ():
         if r.key is None or roster is None:
-            rows.append([r.building, r.unit, r.room, None] + [r.answers.get(n) for n in range(1, count + 1)])
+            rows.append([r.building, r.unit, mask_room(r.room) if masked and r.room else r.room, None]
+                        + [r.answers.get(n) for n in range(1, count + 1)])
     for row, values in enumerate(rows, start=HEADING_ROW + 1):
         for col, value in enumerate(values, start=1):
             cell = ws.cell(row, col) if value is None else put(ws, row, col, value)

@@ -33,6 +33,7 @@ ACTIONS: dict[str, str] = {
     "roster-download": "下载住户名册", "roster-export": "命令行导出住户名册",
     "backup": "备份", "restore": "恢复", "totp-enrol": "开通动态口令",
     "personal-download": "下载含住户信息的文书",
+    "vote-download": "下载表决票登记表", "survey-download": "下载满意度调查答卷登记表",
     "totp-reset": "重置动态口令",
 }
 """Each event as the audit page and workbook name it."""

@@ -339,5 +339,11 @@ def note_personal_download(community_id: str, kinds: list[str]) -> None:
 
     full = [KINDS[k].name for k in kinds if k in KINDS and KINDS[k].residents == "full"]
     if full:
-        how = "已遮蔽住户姓名、电话" if masked_for(g.user) else "含住户姓名、电话"
-        audit().append(g.user.name, "personal-download", community_id, detail=f"{how}：" + "、".join(full))
+        note_residents_download(community_id, "personal-download", "、".join(full), not masked_for(g.user),
+                               "住户姓名、电话")
+
+
+def note_residents_download(community_id: str, action: str, what: str, full: bool, personal: str = "住户姓名") -> None:
+    """Record a download that names residents, by whom and whether in full or masked (含…/已遮蔽…)."""
+    how = f"含{personal}" if full else f"已遮蔽{personal}"
+    audit().append(g.user.name, action, community_id, detail=f"{how}：{what}")

@@ -19,7 +19,14 @@ from generator.web.audit import FieldChange
 from generator.web.permissions import allowed
 from generator.web.privacy import masked
 from generator.web.scope import offices
-from generator.web.security import audit, community_or_404, login_required, record_upload, store
+from generator.web.security import (
+    audit,
+    community_or_404,
+    login_required,
+    note_residents_download,
+    record_upload,
+    store,
+)
 
 bp = Blueprint("votes", __name__)
 
@@ -207,16 +214,16 @@ def vote_ballot(community_id: str, vote_id: str) -> Any:
 @bp.route("/projects/<community_id>/votes/<vote_id>/ballots.xlsx")
 @login_required
 def vote_workbook(community_id: str, vote_id: str) -> Any:
-    """The ballot workbook `gaizao vote export` makes, for the street office only (owners' names in full)."""
+    """The ballot workbook `gaizao vote export` makes: owners in full for the street office that collects the
+    ballots, masked for anyone else who sees the community; every download recorded, full or masked."""
     from generator.intake.ballots_io import ballot_workbook
     from generator.web.pages import download
 
-    now = _vote_or_404(community_id, vote_id, "edit")
-    if g.user.role != "street":
-        abort(403, description="表决票登记表含业主姓名，只由小区所属街道办事处下载")
-    payload, _ = ballot_workbook(now.data, vote_id)
-    audit().append(g.user.name, "vote-download", community_id, detail=f"表决“{vote_id}”表决票登记表")
-    return download(f"{vote_id}-表决票.xlsx", payload)
+    now = _vote_or_404(community_id, vote_id)
+    full = _writer(now.data, community_id)
+    payload, _ = ballot_workbook(now.data, vote_id, masked=not full)
+    note_residents_download(community_id, "vote-download", f"表决“{vote_id}”表决票登记表", full)
+    return download(f"{vote_id}-表决票{'' if full else '（已遮蔽）'}.xlsx", payload)
 
 
 @bp.route("/projects/<community_id>/votes/<vote_id>/ballots", methods=["POST"])
@@ -273,16 +280,16 @@ def survey_page(community_id: str, survey_id: str) -> Any:
 @bp.route("/projects/<community_id>/satisfaction/<survey_id>/answers.xlsx")
 @login_required
 def survey_workbook(community_id: str, survey_id: str) -> Any:
-    """The answers workbook `gaizao satisfaction export` makes, for the street office only (households named)."""
+    """The answers workbook `gaizao satisfaction export` makes: households in full for the street office that
+    collects the answers, masked for anyone else who sees the community; every download recorded, full or masked."""
     from generator.intake.satisfaction_io import answers_workbook
     from generator.web.pages import download
 
-    now = _survey_or_404(community_id, survey_id, "edit")
-    if g.user.role != "street":
-        abort(403, description="答卷登记表含户主姓名，只由小区所属街道办事处下载")
-    payload, _ = answers_workbook(now.data, survey_id)
-    audit().append(g.user.name, "survey-download", community_id, detail=f"调查“{survey_id}”答卷登记表")
-    return download(f"{survey_id}-满意度调查.xlsx", payload)
+    now = _survey_or_404(community_id, survey_id)
+    full = _writer(now.data, community_id)
+    payload, _ = answers_workbook(now.data, survey_id, masked=not full)
+    note_residents_download(community_id, "survey-download", f"调查“{survey_id}”答卷登记表", full)
+    return download(f"{survey_id}-满意度调查{'' if full else '（已遮蔽）'}.xlsx", payload)
 
 
 @bp.route("/projects/<community_id>/satisfaction/<survey_id>/answers", methods=["POST"])
