@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import shutil
 from pathlib import Path
 from typing import Any
@@ -65,3 +66,11 @@ def test_a_citys_words_print_and_forms_of_both_wordings_import_unchanged(tmp_pat
         summary = import_forms(load(dd.root), [tmp_path / name])
         assert summary.ok, [str(p) for f in summary.files for p in f.problems]
         assert [f.changes for f in summary.files if f.changes] == []
+
+
+def test_the_exported_form_names_the_system_as_the_clerk_knows_it_not_the_program(bundled: DataSet) -> None:
+    community = next(iter(bundled.communities.values()))
+    wb = openpyxl.load_workbook(io.BytesIO(form.export_form(bundled, community)))
+    texts = [str(c.value) for ws in wb.worksheets for row in ws.iter_rows() for c in row if c.value is not None]
+    assert any("老旧小区改造文书系统导出" in t for t in texts)
+    assert [t for t in texts if "gaizao" in t.lower()] == []
