@@ -9,14 +9,16 @@ import sys
 import threading
 import time
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import pytest
 from click.testing import CliRunner
 from flask import Flask
 
 from generator.cli import main
+from generator.intake import writelock
 from generator.web.accounts import Accounts
 from generator.web.audit import AuditLog
 from generator.web.backup import MANIFEST, BackupError, restore, take
@@ -44,17 +46,17 @@ def _state(data: Path, instance: Path) -> tuple[str, str, str]:
     return file_version(path), support, saves[-1].version_after if saves else ""
 
 
-def _save(app: Flask, values: list[int], backed_up: threading.Event | None = None) -> None:
+def _save(app: Flask, values: list[int], after: Callable[[int], None] | None = None) -> None:
     client = app.test_client()
     login(client, "renhe")
     for i, support in enumerate(values):
-        if i == 1 and backed_up is not None:  # the rest after a first backup, however busy the machine
-            backed_up.wait(timeout=120)
         form = _form(client, f"/projects/{PROJECT}/edit/survey")
         form.update({"survey.date": "2018-03-10", "survey.households_asked": "100", "survey.support": str(support),
                      "survey.oppose": str(95 - support), "survey.no_answer": "5"})
         r = client.post(f"/projects/{PROJECT}/edit/survey", data=form)
         assert r.status_code == 302, r.get_data(as_text=True)[:1000]
+        if after is not None:
+            after(i)
 
 
 def _restored(archive: Path, where: Path) -> tuple[Path, Path]:
@@ -91,28 +93,68 @@ def test_a_backup_taken_during_a_save_holds_the_save_and_its_audit_record_togeth
 
 
 def test_backups_taken_while_saves_go_on_each_restore_to_a_consistent_state(
-        fresh: tuple[Flask, Path, Path], tmp_path: Path) -> None:
+        fresh: tuple[Flask, Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     app, data, instance = fresh
     original = file_version(data / "projects" / f"{PROJECT}.yaml")
     values = list(range(70, 82))
-    backed_up = threading.Event()
-    saver = threading.Thread(target=_save, args=(app, values, backed_up))
+    caught_at = (1, 6, 11)  # saves that a backup is made to wait for, whatever the machine's load
+    backup_waiting, backup_done = threading.Event(), threading.Event()
+    held_for: list[int] = []  # the values of the saves a backup waited for, in order
+    real_lock, real_append = writelock.lock_exclusive, AuditLog.append
+    saves = 0
+
+    def watched_lock(file: IO[Any], blocking: bool = False) -> None:
+        """The writer lock, telling the saver while a backup (on the main thread) waits for it."""
+        if threading.current_thread() is not threading.main_thread():
+            real_lock(file, blocking=blocking)
+            return
+        backup_waiting.set()
+        try:
+            real_lock(file, blocking=blocking)
+        finally:
+            backup_waiting.clear()
+
+    def held_append(self: AuditLog, user: str, action: str, *args: Any, **kwargs: Any) -> Any:
+        """The audit record of a chosen save, written only once a backup waits on the save's lock."""
+        nonlocal saves
+        if action == "save":
+            if saves in caught_at:
+                backup_done.clear()
+                # The project file is written, its audit record not yet: the backup must wait here.
+                assert backup_waiting.wait(timeout=120), "no backup came to wait for the save"
+                held_for.append(values[saves])
+            saves += 1
+        return real_append(self, user, action, *args, **kwargs)
+
+    def after(i: int) -> None:
+        if i in caught_at:  # the next save only once that backup is taken, so it holds this save alone
+            assert backup_done.wait(timeout=120), "the backup did not finish"
+
+    monkeypatch.setattr(writelock, "lock_exclusive", watched_lock)
+    monkeypatch.setattr(AuditLog, "append", held_append)
+    saver = threading.Thread(target=_save, args=(app, values, after))
     saver.start()
-    archives: list[Path] = []
-    while saver.is_alive() or len(archives) < 2:
-        archives.append(take(data, instance, tmp_path / f"b{len(archives)}.zip").path)
-        backed_up.set()
-        time.sleep(0.5)  # a dozen backups across the run, not hundreds
+    archives: list[tuple[Path, int | None]] = []  # each with the save it waited for, if any
+    while saver.is_alive():
+        waited_before = len(held_for)
+        archive = take(data, instance, tmp_path / f"b{len(archives)}.zip").path
+        held = held_for[-1] if len(held_for) > waited_before else None
+        backup_done.set()
+        archives.append((archive, held))
+        time.sleep(0.2)  # a few dozen backups across the run, not hundreds
     saver.join()
     assert _state(data, instance)[1] == str(values[-1])  # every save went through
+    assert held_for == [values[i] for i in caught_at]
     seen = set()
-    for i, archive in enumerate(archives):
+    for i, (archive, held) in enumerate(archives):
         version, support, audited = _state(*_restored(archive, tmp_path / f"r{i}"))
         # Either before the first save, or exactly at a save its audit record names.
         assert version == (audited or original), (archive, support)
         assert support in {str(v) for v in values} if audited else support == ""
+        if held is not None:  # taken while that save was half done: it holds the whole save
+            assert support == str(held), (archive, held, support)
         seen.add(support)
-    assert len(archives) >= 2 and len(seen) >= 2  # backups fell between different saves
+    assert {str(values[i]) for i in caught_at} <= seen  # backups fell between different saves
 
 
 def test_a_backup_waits_for_a_save_in_another_process(fresh: tuple[Flask, Path, Path], tmp_path: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import shutil
 from pathlib import Path
 from typing import Any
@@ -170,3 +171,11 @@ def test_templates_check_names_a_misspelt_key_and_a_bad_sheet_name(tmp_path: Pat
     said = [str(f) for f in findings]
     assert any("没有这个键“field.survey.suport”" in s and "form.xlsx" in s for s in said), said
     assert any("sheet.units" in s and "不能作工作表名称" in s for s in said), said
+
+
+def test_the_exported_form_names_the_system_as_the_clerk_knows_it_not_the_program(bundled: DataSet) -> None:
+    community = next(iter(bundled.communities.values()))
+    wb = openpyxl.load_workbook(io.BytesIO(form.export_form(bundled, community)))
+    texts = [str(c.value) for ws in wb.worksheets for row in ws.iter_rows() for c in row if c.value is not None]
+    assert any("老旧小区改造文书系统导出" in t for t in texts)
+    assert [t for t in texts if "gaizao" in t.lower()] == []

@@ -242,10 +242,14 @@ def test_import_is_linear_in_rows(tmp_path: Path) -> None:
     for rows in (1_000, 4_000):
         path = tmp_path / f"plan-{rows}.xlsx"
         path.write_bytes(big_plan(rows))
-        start = time.monotonic()
-        assert len(read_workbook(path)) == rows
-        timings.append(time.monotonic() - start)
-    # four times the rows: about four times the time (quadratic would be sixteen)
+        # CPU seconds of this process, the best of three: other work on a busy machine adds none.
+        best = float("inf")
+        for _ in range(3):
+            start = time.process_time()
+            assert len(read_workbook(path)) == rows
+            best = min(best, time.process_time() - start)
+        timings.append(best)
+    # four times the rows: about four times the work (quadratic would be sixteen)
     assert timings[1] < 8 * max(timings[0], 0.05), timings
 
 

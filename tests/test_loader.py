@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -10,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from generator.data.loader import load
+from generator.data.loader import DataSet, load
 from generator.errors import DataError, Problem
 from tests.helpers import GOOD_PROJECT, DataDir
 
@@ -256,3 +257,20 @@ def test_good_project_loads_and_records_its_file(dd: DataDir) -> None:
     data = dd.load()
     assert data.projects["dongqu-01"].items[1].unit_price == Decimal("180.5")
     assert data.sources["project:dongqu-01"] == path.resolve()
+
+
+def test_the_items_table_is_kept_read_only_and_follows_a_replaced_catalogue(bundled: DataSet) -> None:
+    items = bundled.items
+    assert items is not bundled.items and dict(items) == dict(bundled.items)  # one table behind both views
+    name = next(iter(items))
+    with pytest.raises(TypeError):
+        items[name] = items[name]  # type: ignore[index]
+    copy = dataclasses.replace(bundled)
+    assert dict(copy.items) == dict(items)
+    first = bundled.catalogue.categories[0]
+    renamed = first.model_copy(update={"items": [first.items[0].model_copy(update={"name": "新加的项目"})]})
+    other = bundled.catalogue.model_copy(update={"categories": [renamed]})
+    changed = dataclasses.replace(bundled, catalogue=other)
+    assert list(changed.items) == ["新加的项目"] and name in bundled.items
+    copy.catalogue = other  # the shared bundled data set stays as it is
+    assert list(copy.items) == ["新加的项目"] and name in bundled.items

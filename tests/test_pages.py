@@ -180,3 +180,25 @@ def test_an_acceptance_forms_pages_run_full_until_its_signatures(pdfs: dict[str,
             if (fill := page_fill(pdf, pdf.with_suffix(".docx"), number)) < PAGE_FILL:
                 short[f"{stem} 第{number}页"] = round(fill, 2)
     assert short == {}
+
+
+def test_the_tallys_question_table_starts_under_its_heading_and_repeats_its_header(
+        tmp_path: Path, bundled: DataSet) -> None:
+    made = build(bundled, tmp_path / "built", Selection(kinds=("satisfaction-tally",)))
+    docs = [p for p in made.paths if p.suffix == ".docx"]
+    assert docs
+    done = to_pdf(docs)
+    assert not done.failed and done.done
+    for pdf in done.done:
+        laid = [content(page) for page in pages(pdf)]
+        at = [i for i, page in enumerate(laid) if "二、逐题汇总" in page]
+        assert len(at) == 1, pdf
+        below = laid[at[0]][laid[at[0]].index("二、逐题汇总") + 1:]
+        # The heading, the table's header row and its first question share a page.
+        assert below and below[0].startswith("序方面题目"), (pdf, below[:3])
+        assert any(re.match(r"1\D", line) for line in below), (pdf, below[:6])
+        # A page the table runs on to opens with the header row again, not with a bare row.
+        for page in laid[at[0] + 1:]:
+            assert page and not re.match(r"\d+\D", page[0]), (pdf, page[:3])
+            if any(re.match(r"\d+\D.*\d%", line) for line in page):
+                assert page[0].startswith("序方面题目"), (pdf, page[:3])

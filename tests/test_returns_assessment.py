@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 from decimal import Decimal
 from pathlib import Path
@@ -81,7 +82,7 @@ def test_grades_are_strictly_above_their_line(bundled: DataSet, total: Decimal, 
                           indicators=[ScoreIndicator(name="x", points=Decimal(100))])
     score: dict[str, Any] = {"tree": "t", "indicator": "x", "score": total, "evidence": "记录"}
     report = bundled.reports[("东区", 2018)].model_copy(update={"scores": [EnteredScore(**score)]})
-    data = type(bundled)(**{**bundled.__dict__, "reports": {**bundled.reports, ("东区", 2018): report}})
+    data = dataclasses.replace(bundled, reports={**bundled.reports, ("东区", 2018): report})
     assert score_tree(data, tree, 2018, "东区")[2] == grade
 
 

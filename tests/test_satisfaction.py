@@ -8,6 +8,7 @@ import io
 import shutil
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import openpyxl
 import pytest
@@ -209,3 +210,22 @@ def test_the_tallys_bars_are_measured_against_the_full_mark_not_the_highest_scor
     assert shares[0] == pytest.approx(0.72, abs=0.01) and shares[1] == pytest.approx(0.60, abs=0.01)
     questions = _bar_shares(context["surveys"][0]["charts"]["questions"]["picture"].data)
     assert questions == [pytest.approx(0.6667, abs=0.01), pytest.approx(0.80, abs=0.01)]  # 第3题 scored 0
+
+
+def test_a_build_of_the_assessment_works_the_satisfaction_figures_out_once(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from generator.documents import assessment
+    from generator.output.pipeline import build_reports
+
+    calls: list[int] = []
+
+    def counted(data: DataSet, year: int) -> dict[str, Any]:
+        calls.append(year)
+        return assessment_satisfaction(data, year)
+
+    monkeypatch.setattr(assessment, "assessment_satisfaction", counted)
+    made = build_reports(BUNDLED, tmp_path, ("assessment",), 2018)
+    assert calls == [2018]
+    [path] = [p for p in made.paths if p.suffix == ".xlsx"]
+    rows = [[c.value for c in row] for row in openpyxl.load_workbook(path).worksheets[2].iter_rows()]
+    assert any("东区" in str(v) for row in rows for v in row)

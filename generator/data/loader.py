@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMappin
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, Field, ValidationError
@@ -151,9 +152,20 @@ class DataSet:
     responses: dict[str, Responses] = field(default_factory=dict)
     """Their returned questionnaires (data/satisfaction/<survey id>.csv) by survey id."""
 
+    _items: tuple[Catalogue, dict[str, CatalogueItem]] | None = field(
+        default=None, init=False, repr=False, compare=False)
+    """The catalogue's items by name, with the catalogue they were read from."""
+
     @property
-    def items(self) -> dict[str, CatalogueItem]:
-        return {item.name: item for cat in self.catalogue.categories for item in cat.items}
+    def items(self) -> Mapping[str, CatalogueItem]:
+        """The catalogue's items by name, read-only (rules ask for them once per budget line)."""
+        # Kept with the catalogue object itself, not a flag: replace(data, catalogue=...) or an
+        # assignment gives a new catalogue and so a new table; copies by replace() start empty.
+        cached = self._items
+        if cached is None or cached[0] is not self.catalogue:
+            cached = (self.catalogue, {item.name: item for cat in self.catalogue.categories for item in cat.items})
+            self._items = cached
+        return MappingProxyType(cached[1])
 
     def photo_folder(self, community_id: str) -> Path:
         """Where a community's photos are: data/photos/<community id>/."""

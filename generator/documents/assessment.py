@@ -54,8 +54,10 @@ def assessment_layout() -> dict[str, list[str]]:
     return out
 
 
-def assessment_workbook(data: DataSet, year: int, dirs: list[Path] | None = None) -> bytes:
-    """One row per district: four dimensions scored weight × rate, total and rank, as formulas."""
+def assessment_workbook(data: DataSet, year: int, dirs: list[Path] | None = None,
+                        inputs: dict[str, Any] | None = None) -> bytes:
+    """One row per district: four dimensions scored weight × rate, total and rank, as formulas
+    (inputs: assessment_inputs of the same year when the caller already made them)."""
     path = find_template(TEMPLATE, dirs if dirs is not None else search_dirs(None, data.root))
     wb = open_template(path, str(path))
     if len(wb.worksheets) < len(MODELS):
@@ -114,7 +116,8 @@ def assessment_workbook(data: DataSet, year: int, dirs: list[Path] | None = None
     notes = _notes_end(table)
     fit_rows(ws, range(2, notes), widths)
     _charts(charts, ws, context, layout, last_col, end, sum(w.values()), sample)
-    _satisfaction(residents, context, assessment_satisfaction(data, year), sample)
+    found = inputs["satisfaction"] if inputs is not None else _satisfaction_inputs(data, year)
+    _satisfaction(residents, context, found, sample)
     return save(wb)
 
 
@@ -134,7 +137,7 @@ def _satisfaction(sheet: SheetTemplate, context: dict[str, Any], found: dict[str
 
     def communities(out: Writer, row: ModelRow) -> None:
         for number, c in enumerate(found["communities"], start=1):
-            out.write(row if c.score is not None else sheet.model("community_no_data"), {"number": number, "c": c})
+            out.write(row if c["score"] is not None else sheet.model("community_no_data"), {"number": number, "c": c})
         if not found["communities"]:
             out.write(sheet.model("no_community"), {})
         notes.append(out.row)
@@ -199,10 +202,14 @@ def _head(ws: Worksheet, col: int) -> str:
     return str(ws.cell(4, col).value or "")
 
 
+def _satisfaction_inputs(data: DataSet, year: int) -> dict[str, Any]:
+    """The 居民满意度 sheet's figures, by district, for the city and by community (as plain dicts)."""
+    found = assessment_satisfaction(data, year)
+    return {**found, "communities": [vars(c) for c in found["communities"]]}
+
+
 def assessment_inputs(data: DataSet, year: int) -> dict[str, Any]:
     """What a year's assessment is made from (the manifest's data hash covers it)."""
-    found = assessment_satisfaction(data, year)
     return {"rows": [vars(r) for r in assessment_rows(data, year)],
             "weights": data.programme.assessment.model_dump(),
-            # the 居民满意度 sheet's figures, by district, for the city and by community
-            "satisfaction": {**found, "communities": [vars(c) for c in found["communities"]]}}
+            "satisfaction": _satisfaction_inputs(data, year)}

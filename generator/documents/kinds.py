@@ -87,7 +87,8 @@ Needs = Callable[[DataSet, Target], str | None]
 """Why this document cannot be made yet (a Chinese reason), or None when it can."""
 Layout = Callable[..., bytes]
 """The finished file of a kind laid out in code rather than from a template: (data, target), or
-(data, target, template folders) for a kind whose rows are laid into a ``row_template``."""
+(data, target, template folders, its context's inputs or None) for a kind whose rows are laid
+into a ``row_template``."""
 Targets = Callable[[DataSet, int | None], list[Target]]
 """A district or city kind's documents for a year (None: every year it is made for)."""
 
@@ -148,11 +149,12 @@ class Kind:
     def suffix(self) -> str:
         return "." + self.template.rsplit(".", 1)[1] if self.template else self.layout_suffix
 
-    def lay_out(self, data: DataSet, target: Target, dirs: list[Path]) -> bytes:
-        """The file of a kind laid out in code, its row template looked up in dirs."""
+    def lay_out(self, data: DataSet, target: Target, dirs: list[Path], inputs: dict[str, Any] | None = None) -> bytes:
+        """The file of a kind laid out in code, its row template looked up in dirs; inputs, when given,
+        are what its context made for the same target, so no figure is worked out twice."""
         assert self.layout is not None
         if self.row_template is not None:
-            return self.layout(data, target, dirs)
+            return self.layout(data, target, dirs, inputs)
         return self.layout(data, target)
 
     def file_name(self) -> str:
@@ -294,8 +296,10 @@ def _plan_inputs(data: DataSet, target: Target) -> dict[str, Any]:
     return plan_inputs(data)
 
 
-def _plan_workbook(data: DataSet, target: Target, dirs: list[Path]) -> bytes:
+def _plan_workbook(data: DataSet, target: Target, dirs: list[Path], inputs: dict[str, Any] | None = None) -> bytes:
     from generator.documents.plan_table import plan_workbook
+
+    # The plan's rows are the plan itself, read straight from the data set: nothing to work out twice.
 
     return plan_workbook(data, dirs)
 
@@ -306,10 +310,11 @@ def _assessment_inputs(data: DataSet, target: Target) -> dict[str, Any]:
     return assessment_inputs(data, _year(target))
 
 
-def _assessment_workbook(data: DataSet, target: Target, dirs: list[Path]) -> bytes:
+def _assessment_workbook(data: DataSet, target: Target, dirs: list[Path], inputs: dict[str, Any] | None = None,
+                         ) -> bytes:
     from generator.documents.assessment import assessment_workbook
 
-    return assessment_workbook(data, _year(target), dirs)
+    return assessment_workbook(data, _year(target), dirs, inputs)
 
 
 def _self_assessment(data: DataSet, target: Target) -> dict[str, Any]:

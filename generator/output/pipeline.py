@@ -450,8 +450,9 @@ def run(
     def produced() -> Iterator[tuple[Entry, bytes]]:
         for job in progress(jobs):
             if job.kind.layout is not None:
-                payload = job.kind.lay_out(data, job.target, renderers.dirs)
-                source, dhash = renderers.source(job.kind), data_hash(job.kind.context(data, job.target))
+                inputs = job.kind.context(data, job.target)  # hashed, and laid out: worked out once
+                payload = job.kind.lay_out(data, job.target, renderers.dirs, inputs)
+                source, dhash = renderers.source(job.kind), data_hash(inputs)
             else:
                 payload, dhash = next(rendered)
                 source = labels[located[job.kind.key, job.target.district]]

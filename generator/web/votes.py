@@ -27,6 +27,7 @@ from generator.web.security import (
     record_upload,
     store,
 )
+from generator.web.wording import SCORE_CHART
 
 bp = Blueprint("votes", __name__)
 
@@ -265,7 +266,7 @@ def _survey_page(community_id: str, survey_id: str, problems: list[str] | None =
     return render_template(
         "votes_satisfaction.html", community=data.communities[community_id], survey=survey, survey_id=survey_id,
         order=order, tally=figures, can_write=_writer(data, community_id), problems=problems or [],
-        notice=notice, percent=percent, full=full_mark(survey),
+        notice=notice, percent=percent, full=full_mark(survey), chart_words=SCORE_CHART,
     ), status
 
 

@@ -20,6 +20,14 @@ COMMAND_HINTS: tuple[tuple[str, str], ...] = (
     ("（communities.yaml）", ""),
     ("用 gaizao 导出", "导出"),
 )
+SCORE_CHART: dict[str, str] = {
+    "full": "（满分{full}分）",
+    "score": "{score}分 · 满意率{rate}",
+    "unanswered": "未答",
+    "question": "第{number}题",
+}
+"""The words of the satisfaction page's score charts (title's full mark, a bar's figures, a question's
+label), kept together for the page template that draws the charts."""
 SHEET = re.compile(r"工作表“[^”]+”")
 
 
