@@ -39,26 +39,10 @@ SELF_ASSESSMENT_PATH = "{year}/{folder}/{year}年度{district}老旧小区改造
 STATISTICS_PATH = "{year}/{city}/{year}年{month:02d}月老旧小区改造进展统计月报.xlsx"
 REPORT_PATH = "{year}/{folder}/{year}年老旧小区改造{doc}{suffix}.docx"
 CITY_SUFFIX = "（汇总）"
-SAMPLE_MARK = "示例：本文件由虚构的示例数据生成，不是正式公文"
 
-WORDS = {
-    True: {  # the pilot year
-        "doc": "试点工作报告",
-        "doc_of_year": "{year}年试点工作报告",
-        "work": "试点工作",
-        "scope": "全市试点",
-        "target": "试点目标",
-        "district_target": "试点计划",
-    },
-    False: {  # any later year
-        "doc": "年度工作总结",
-        "doc_of_year": "{year}年度工作总结",
-        "work": "年度工作",
-        "scope": "年度实施计划",
-        "target": "年度计划",
-        "district_target": "年度计划",
-    },
-}
+# The report's file name in the pilot year (True) and any later year; what the report prints
+# for the year is report.words.* of templates/wording.yaml.
+WORDS = {True: {"doc": "试点工作报告"}, False: {"doc": "年度工作总结"}}
 # The printed words are in templates/wording.yaml (report.target_row.*, report.district_head.*,
 # report.city_head.*, report.district_part.*, report.narrative.*): only their keys are here.
 TARGET_ROWS = ("communities", "households", "investment")
@@ -245,7 +229,8 @@ def _money(value: Decimal) -> str:
     return f"{value:,.2f}"
 
 
-def _project_rows(say: Callable[..., str], rows: list[ProjectFigures]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+def _project_rows(say: Callable[..., str],
+                  rows: list[ProjectFigures]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Table rows of planned against done, and of money paid in by source (万元)."""
     projects, funding = [], []
     each, _ = printed(rows)
@@ -333,7 +318,6 @@ def report_context(data: DataSet, year: int, district: str | None = None) -> dic
     """One district's pilot report (年度工作总结 in later years), or with None the city's."""
     prog = data.programme
     pilot = year == prog.pilot.year
-    words = WORDS[pilot]
     say = wording(data.root).say
     rows = year_figures(data, year, district)
     t = totals(rows)
@@ -344,7 +328,7 @@ def report_context(data: DataSet, year: int, district: str | None = None) -> dic
     if district is not None:
         sender = data.districts[district].government
         recipient = prog.report_recipient
-        target, target_label = plan, words["district_target"]
+        target, target_label = plan, say("report.words.district_target", pilot=pilot)
         opening = say("report.district_opening", title=prog.title, number=prog.issuance.number,
                       district=district, year=year, pilot=pilot)
         heads = {k: say(f"report.district_head.{k}") for k in DISTRICT_HEADS}
@@ -353,11 +337,12 @@ def report_context(data: DataSet, year: int, district: str | None = None) -> dic
         recipient = say("report.city_government", city=prog.city)
         p = prog.pilot
         target = (p.communities, p.households, p.investment_wan) if pilot else plan
-        target_label = words["target"]
+        target_label = say("report.words.target", pilot=pilot)
         names = list(data.districts)
         missing = [n for n in names if (n, year) not in data.reports]
         given = dict(title=prog.title, number=prog.issuance.number, year=year,
-                     doc=words["doc_of_year"].format(year=year), work=words["work"])
+                     doc=say("report.words.doc_of_year", year=year, pilot=pilot),
+                     work=say("report.words.work", pilot=pilot))
         if len(missing) == len(names):
             opening = say("report.city_opening_none", **given)
         else:
@@ -373,7 +358,7 @@ def report_context(data: DataSet, year: int, district: str | None = None) -> dic
         r3=_rate(say, t.actual_total, target[2] * TEN_THOUSAND),
     )
     if district is not None:
-        summary = say("report.district_summary", district=district, scope=words["scope"], **figures)
+        summary = say("report.district_summary", district=district, scope=say("report.words.scope", pilot=pilot), **figures)
     else:
         differs = say("report.plan_differs", n=plan[0], households=plan[1], wan=wan(plan[2]))
         summary = say("report.city_summary", target=target_label, plan=differs if plan != target else "",
@@ -406,7 +391,7 @@ def report_context(data: DataSet, year: int, district: str | None = None) -> dic
         "year": year,
         "pilot": pilot,
         "district": district or CITY,
-        "mark": SAMPLE_MARK if illustrative else "",
+        "mark": say("report.sample_mark") if illustrative else "",
         "title": say("report.title", sender=sender, year=year, pilot=pilot),
         "recipient": (report.document.recipient if report and report.document.recipient
                       else recipient),
