@@ -352,13 +352,15 @@ def report_context(data: DataSet, year: int, district: str | None = None) -> dic
                  for k in CITY_HEADS}
     figures = dict(
         year=year, n=target[0], households=target[1], wan=wan(target[2]),
-        as_of=cn_date(date) if date else say("report.blank", what=say("report.blank.as_of")), finished=t.finished, accepted=t.accepted,
+        as_of=cn_date(date) if date else say("report.blank", what=say("report.blank.as_of")),
+        finished=t.finished, accepted=t.accepted,
         done=t.households_done, actual=_wan_text(sums.total),
         r1=_rate(say, t.finished, target[0]), r2=_rate(say, t.households_done, target[1]),
         r3=_rate(say, t.actual_total, target[2] * TEN_THOUSAND),
     )
     if district is not None:
-        summary = say("report.district_summary", district=district, scope=say("report.words.scope", pilot=pilot), **figures)
+        summary = say("report.district_summary", district=district,
+                      scope=say("report.words.scope", pilot=pilot), **figures)
     else:
         differs = say("report.plan_differs", n=plan[0], households=plan[1], wan=wan(plan[2]))
         summary = say("report.city_summary", target=target_label, plan=differs if plan != target else "",
