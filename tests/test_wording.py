@@ -250,3 +250,29 @@ def test_a_templates_folders_wording_is_read_too_and_wins_key_by_key(data_root: 
     assert result.exit_code != 0 and "notice.managment" in result.output and "没有这个措辞键" in result.output
     checked = CliRunner().invoke(main, ["--data", str(data_root), "templates", "check", str(folder)])
     assert "notice.managment" in checked.output, checked.output
+
+
+def test_a_citys_report_heading_and_target_row_are_in_the_built_report(data_root: Path) -> None:
+    """The report's section heads and table row labels are the wording's: a city that renames one
+    heading and one row of the 完成情况 table finds both in the district's built report."""
+    from generator.data.loader import load
+    from generator.documents.kinds import kinds_of
+    from generator.documents.report import report_path
+    from generator.output.pipeline import Selection, plan_jobs
+    from tests.golden_reports import report_text
+
+    def built(data: DataSet) -> str:
+        jobs, _ = plan_jobs(data, Selection(kinds=("pilot-report",)), kinds_of("district", "city"))
+        job = next(j for j in jobs if j.path == report_path(data, data.programme.pilot.year, "东区"))
+        return report_text(render_document(data, job.kind, job.target, Renderers(data, None)))
+
+    before = built(load(data_root))
+    assert "（一）计划完成情况" in before and "| 改造户数（户） |" in before
+    _city_wording(data_root, 'report.district_head.targets: "（一）年度目标完成情况"\n'
+                             'report.target_row.households: "完成改造户数（户）"\n')
+    after = built(load(data_root))
+    assert "（一）年度目标完成情况" in after and "（一）计划完成情况" not in after
+    assert "| 完成改造户数（户） |" in after and "| 改造户数（户） |" not in after
+    # nothing else of the report changed
+    assert after.replace("（一）年度目标完成情况", "（一）计划完成情况").replace(
+        "完成改造户数（户）", "改造户数（户）") == before

@@ -39,42 +39,19 @@ SELF_ASSESSMENT_PATH = "{year}/{folder}/{year}年度{district}老旧小区改造
 STATISTICS_PATH = "{year}/{city}/{year}年{month:02d}月老旧小区改造进展统计月报.xlsx"
 REPORT_PATH = "{year}/{folder}/{year}年老旧小区改造{doc}{suffix}.docx"
 CITY_SUFFIX = "（汇总）"
-SAMPLE_MARK = "示例：本文件由虚构的示例数据生成，不是正式公文"
-FILL = "【待填写：{who}{what}】"
-NOT_STARTED = "尚无项目资料"
-NONE_YET = "—"
 
-WORDS = {
-    True: {  # the pilot year
-        "doc": "试点工作报告",
-        "doc_of_year": "{year}年试点工作报告",
-        "work": "试点工作",
-        "scope": "全市试点",
-        "target": "试点目标",
-        "district_target": "试点计划",
-    },
-    False: {  # any later year
-        "doc": "年度工作总结",
-        "doc_of_year": "{year}年度工作总结",
-        "work": "年度工作",
-        "scope": "年度实施计划",
-        "target": "年度计划",
-        "district_target": "年度计划",
-    },
-}
-AS_OF_UNKNOWN = "【待填写：截止日期】"
-TARGET_ROWS = ("小区个数（个）", "改造户数（户）", "投资（万元）")
-DISTRICT_HEADS = {"targets": "（一）计划完成情况", "projects": "（二）项目完成情况",
-                  "funding": "（三）资金到位情况"}
-CITY_HEADS = {"targets": "（一）{target}完成情况", "districts": "（二）分县（区）完成情况",
-              "projects": "（三）项目完成情况", "funding": "（四）资金到位情况"}
-NARRATIVE_NAMES = {"situation": "基本情况", "practices": "主要做法", "results": "主要成效",
-                   "experience": "可复制可推广的经验", "problems": "存在的问题",
-                   "suggestions": "意见建议"}
-DISTRICT_PARTS = {  # section → (sub-heading, narrative field) of a district's own report
-    "practices": (("（一）主要做法", "practices"), ("（二）主要成效", "results")),
-    "experience": (("", "experience"),),
-    "problems": (("（一）存在的问题", "problems"), ("（二）意见建议", "suggestions")),
+# The report's file name in the pilot year (True) and any later year; what the report prints
+# for the year is report.words.* of templates/wording.yaml.
+WORDS = {True: {"doc": "试点工作报告"}, False: {"doc": "年度工作总结"}}
+# The printed words are in templates/wording.yaml (report.target_row.*, report.district_head.*,
+# report.city_head.*, report.district_part.*, report.narrative.*): only their keys are here.
+TARGET_ROWS = ("communities", "households", "investment")
+DISTRICT_HEADS = ("targets", "projects", "funding")
+CITY_HEADS = ("targets", "districts", "projects", "funding")
+DISTRICT_PARTS = {  # section → narrative fields of a district's own report, each under its sub-heading
+    "practices": ("practices", "results"),
+    "experience": ("experience",),  # the one part without a sub-heading
+    "problems": ("problems", "suggestions"),
 }
 CITY_PARTS = {  # section → narrative fields each district contributes under its own name
     "practices": ("practices", "results"),
@@ -94,9 +71,9 @@ def _wan_text(amount: Decimal) -> str:
     return format(amount.normalize(), "f") if amount else "0"
 
 
-def _rate(done: Decimal | int, planned: Decimal | int) -> str:
+def _rate(say: Callable[..., str], done: Decimal | int, planned: Decimal | int) -> str:
     value = ratio(done, planned)
-    return NONE_YET if value is None else percent(value)
+    return say("report.none_yet") if value is None else percent(value)
 
 
 def _numeral(n: int) -> str:
@@ -137,11 +114,11 @@ def _indent(chars: float) -> str:
 # ---------------------------------------------------------------- the report's context
 
 
-def _paragraph(narrative: Narrative | None, key: str, who: str) -> dict[str, Any]:
+def _paragraph(say: Callable[..., str], narrative: Narrative | None, key: str, who: str) -> dict[str, Any]:
     text = getattr(narrative, key) if narrative is not None else None
     if text:
         return {"text": text, "fill": False, "last": False}
-    return {"text": FILL.format(who=who, what=NARRATIVE_NAMES[key]), "fill": True, "last": False}
+    return {"text": say("report.fill", who=who, what=say(f"report.narrative.{key}")), "fill": True, "last": False}
 
 
 def _last_kept(out: dict[str, list[dict[str, Any]]]) -> dict[str, list[dict[str, Any]]]:
@@ -157,21 +134,23 @@ def _narratives(data: DataSet, year: int, district: str | None) -> dict[str, lis
         report = data.reports.get((name, year))
         return report.narrative if report else None
 
+    say = wording(data.root).say
     if district is not None:
         own = story(district)
-        first = _paragraph(own, "situation", district)
+        first = _paragraph(say, own, "situation", district)
         out = {"situation": [{"heading": "", "paragraphs": [first]}]}
-        for section, parts in DISTRICT_PARTS.items():
-            out[section] = [{"heading": heading, "paragraphs": [_paragraph(own, key, district)]}
-                            for heading, key in parts]
+        for section, keys in DISTRICT_PARTS.items():
+            out[section] = [{"heading": say(f"report.district_part.{key}") if len(keys) > 1 else "",
+                             "paragraphs": [_paragraph(say, own, key, district)]}
+                            for key in keys]
         return _last_kept(out)
     names = list(data.districts)
     out = {"situation": [{"heading": "", "paragraphs": [
-        _paragraph(story(name), "situation", name) for name in names]}]}
+        _paragraph(say, story(name), "situation", name) for name in names]}]}
     for section, keys in CITY_PARTS.items():
         out[section] = [
-            {"heading": f"（{_numeral(i)}）{name}",
-             "paragraphs": [_paragraph(story(name), key, name) for key in keys]}
+            {"heading": say("report.city_part", n=_numeral(i), name=name),
+             "paragraphs": [_paragraph(say, story(name), key, name) for key in keys]}
             for i, name in enumerate(names, start=1)
         ]
     return _last_kept(out)
@@ -250,33 +229,35 @@ def _money(value: Decimal) -> str:
     return f"{value:,.2f}"
 
 
-def _project_rows(rows: list[ProjectFigures]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+def _project_rows(say: Callable[..., str],
+                  rows: list[ProjectFigures]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Table rows of planned against done, and of money paid in by source (万元)."""
     projects, funding = [], []
     each, _ = printed(rows)
+    none_yet = say("report.none_yet")
     for no, (r, p) in enumerate(zip(rows, each, strict=True), start=1):
         c = r.community
-        stage = STAGE_NAMES[r.stage] if r.stage else NOT_STARTED
+        stage = STAGE_NAMES[r.stage] if r.stage else say("report.not_started")
         projects.append({
             "no": no, "name": c.name, "district": c.district, "households": c.households,
-            "households_done": r.households_done if r.finished else NONE_YET,
+            "households_done": r.households_done if r.finished else none_yet,
             "investment": wan(c.investment_wan, 2),
-            "actual": _money(p.total) if p else NONE_YET,
+            "actual": _money(p.total) if p else none_yet,
             "stage": stage,
         })
-        money = {k: _money(p.parts[k]) if p else NONE_YET for k in row_keys(rows)}
-        total = _money(p.total) if p else NONE_YET
+        money = {k: _money(p.parts[k]) if p else none_yet for k in row_keys(rows)}
+        total = _money(p.total) if p else none_yet
         funding.append({"no": no, "name": c.name, **money, "amounts": list(money.values()), "total": total})
     return projects, funding
 
 
-def _district_row(name: str, t: Totals, rows: list[ProjectFigures]) -> dict[str, Any]:
+def _district_row(say: Callable[..., str], name: str, t: Totals, rows: list[ProjectFigures]) -> dict[str, Any]:
     _, sums = printed(rows)
     return {
         "name": name, "communities": t.communities, "finished": t.finished,
         "households": t.households, "households_done": t.households_done,
         "investment": _money(sums.investment), "actual": _money(sums.total),
-        "rate": _rate(t.households_done, t.households),
+        "rate": _rate(say, t.households_done, t.households),
     }
 
 
@@ -337,7 +318,6 @@ def report_context(data: DataSet, year: int, district: str | None = None) -> dic
     """One district's pilot report (年度工作总结 in later years), or with None the city's."""
     prog = data.programme
     pilot = year == prog.pilot.year
-    words = WORDS[pilot]
     say = wording(data.root).say
     rows = year_figures(data, year, district)
     t = totals(rows)
@@ -348,45 +328,50 @@ def report_context(data: DataSet, year: int, district: str | None = None) -> dic
     if district is not None:
         sender = data.districts[district].government
         recipient = prog.report_recipient
-        target, target_label = plan, words["district_target"]
+        target, target_label = plan, say("report.words.district_target", pilot=pilot)
         opening = say("report.district_opening", title=prog.title, number=prog.issuance.number,
                       district=district, year=year, pilot=pilot)
-        heads = dict(DISTRICT_HEADS)
+        heads = {k: say(f"report.district_head.{k}") for k in DISTRICT_HEADS}
     else:
         sender = prog.report_recipient
         recipient = say("report.city_government", city=prog.city)
         p = prog.pilot
         target = (p.communities, p.households, p.investment_wan) if pilot else plan
-        target_label = words["target"]
+        target_label = say("report.words.target", pilot=pilot)
         names = list(data.districts)
         missing = [n for n in names if (n, year) not in data.reports]
         given = dict(title=prog.title, number=prog.issuance.number, year=year,
-                     doc=words["doc_of_year"].format(year=year), work=words["work"])
+                     doc=say("report.words.doc_of_year", year=year, pilot=pilot),
+                     work=say("report.words.work", pilot=pilot))
         if len(missing) == len(names):
             opening = say("report.city_opening_none", **given)
         else:
             opening = say("report.city_opening", **given, bodies=_bodies(data, names),
                           missing=say("report.missing", names="、".join(missing)) if missing else "")
-        heads = {k: v.format(target=target_label) for k, v in CITY_HEADS.items()}
+        heads = {k: say(f"report.city_head.{k}", **({"target": target_label} if k == "targets" else {}))
+                 for k in CITY_HEADS}
     figures = dict(
         year=year, n=target[0], households=target[1], wan=wan(target[2]),
-        as_of=cn_date(date) if date else AS_OF_UNKNOWN, finished=t.finished, accepted=t.accepted,
+        as_of=cn_date(date) if date else say("report.blank", what=say("report.blank.as_of")),
+        finished=t.finished, accepted=t.accepted,
         done=t.households_done, actual=_wan_text(sums.total),
-        r1=_rate(t.finished, target[0]), r2=_rate(t.households_done, target[1]),
-        r3=_rate(t.actual_total, target[2] * TEN_THOUSAND),
+        r1=_rate(say, t.finished, target[0]), r2=_rate(say, t.households_done, target[1]),
+        r3=_rate(say, t.actual_total, target[2] * TEN_THOUSAND),
     )
     if district is not None:
-        summary = say("report.district_summary", district=district, scope=words["scope"], **figures)
+        summary = say("report.district_summary", district=district,
+                      scope=say("report.words.scope", pilot=pilot), **figures)
     else:
         differs = say("report.plan_differs", n=plan[0], households=plan[1], wan=wan(plan[2]))
         summary = say("report.city_summary", target=target_label, plan=differs if plan != target else "",
                       **figures)
-    projects, funding = _project_rows(rows)
+    projects, funding = _project_rows(say, rows)
+    row_names = [say(f"report.target_row.{k}") for k in TARGET_ROWS]
     targets = [
-        {"name": TARGET_ROWS[0], "target": target[0], "done": t.finished, "rate": figures["r1"]},
-        {"name": TARGET_ROWS[1], "target": target[1], "done": t.households_done,
+        {"name": row_names[0], "target": target[0], "done": t.finished, "rate": figures["r1"]},
+        {"name": row_names[1], "target": target[1], "done": t.households_done,
          "rate": figures["r2"]},
-        {"name": TARGET_ROWS[2], "target": wan(target[2], 2), "done": _money(sums.total),
+        {"name": row_names[2], "target": wan(target[2], 2), "done": _money(sums.total),
          "rate": figures["r3"]},
     ]
     funding_total = {**{k: _money(v) for k, v in sums.parts.items()}, "total": _money(sums.total)}
@@ -396,7 +381,7 @@ def report_context(data: DataSet, year: int, district: str | None = None) -> dic
     district_rows = []
     if district is None:
         district_rows = [
-            _district_row(name, totals(own := [r for r in rows if r.community.district == name]), own)
+            _district_row(say, name, totals(own := [r for r in rows if r.community.district == name]), own)
             for name in data.districts
         ]
     notes = _rounding_notes(say, rows, sums, prog.parties.ordered(),
@@ -408,7 +393,7 @@ def report_context(data: DataSet, year: int, district: str | None = None) -> dic
         "year": year,
         "pilot": pilot,
         "district": district or CITY,
-        "mark": SAMPLE_MARK if illustrative else "",
+        "mark": say("report.sample_mark") if illustrative else "",
         "title": say("report.title", sender=sender, year=year, pilot=pilot),
         "recipient": (report.document.recipient if report and report.document.recipient
                       else recipient),
@@ -424,11 +409,11 @@ def report_context(data: DataSet, year: int, district: str | None = None) -> dic
         "satisfaction_text": say("report.satisfaction", year=year, communities=satisfaction["communities"],
                                  score=satisfaction["score"], rate=satisfaction["rate_text"]) if satisfaction else "",
         "districts": district_rows,
-        "district_total": _district_row(CITY, t, rows),
+        "district_total": _district_row(say, CITY, t, rows),
         "projects": projects,
         "project_total": {"households": t.households, "households_done": t.households_done,
                           "investment": _money(sums.investment),
-                          "actual": _money(sums.total), "stage": f"完工{t.finished}个"},
+                          "actual": _money(sums.total), "stage": say("report.finished_count", n=t.finished)},
         "funding": funding,
         "funding_total": funding_total,
         # the 尾差 notes under the districts', projects' and funding tables ("" where all add up)
