@@ -92,6 +92,26 @@ def test_accounts_refuse_bad_names_roles_and_short_passwords(tmp_path: Path) -> 
     assert accounts.verify("nobody", PASSWORD) is None
 
 
+def test_users_list_shows_person_and_masked_phone_and_records_full_listing(tmp_path: Path) -> None:
+    runner = CliRunner()
+    inst = str(tmp_path / "inst")
+    result = runner.invoke(main, ["users", "add", "clerk", "--role", "street", "--unit", "仁和街道办事处",
+                                  "--person", "王小明", "--phone", "13812345678", "--password-stdin",
+                                  "--instance", inst], input=PASSWORD + "\n")
+    assert result.exit_code == 0, result.output
+    listed = runner.invoke(main, ["users", "list", "--instance", inst]).output
+    assert "clerk\tstreet\t仁和街道办事处\t正常\t-\t王小明\t138****5678" in listed
+    assert "13812345678" not in listed
+    before = len(AuditLog(Path(inst).resolve()).events())
+    assert not any(e.action == "user-list-full" for e in AuditLog(Path(inst).resolve()).events())
+    full = runner.invoke(main, ["users", "list", "--full", "--instance", inst])
+    assert full.exit_code == 0, full.output
+    assert "\t王小明\t13812345678" in full.output
+    events = AuditLog(Path(inst).resolve()).events()
+    assert len(events) == before + 1 and events[-1].action == "user-list-full"
+    assert events[-1].user.startswith("命令行:")
+
+
 def test_users_commands_add_list_disable_and_change_passwords(tmp_path: Path) -> None:
     runner = CliRunner()
     inst = str(tmp_path / "inst")

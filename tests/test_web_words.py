@@ -115,3 +115,20 @@ def _form_with_a_word(clerk: FlaskClient) -> bytes:
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()
+
+
+@pytest.mark.parametrize(("name", "own", "others"), [
+    ("bcg", ["街道办事处（本账户）"], ["全市资料管理（本账户）", "账户管理（系统管理员）（本账户）"]),
+    ("dongqu", ["县（区）住房城乡建设部门（本账户）"], ["街道办事处（本账户）"]),
+    ("city", ["市住房城乡建设部门（本账户）"], ["县（区）住房城乡建设部门（本账户）"]),
+    ("admin", ["全市资料管理（本账户）", "账户管理（系统管理员）（本账户）"], ["市住房城乡建设部门（本账户）"]),
+])
+def test_help_describes_this_rounds_pages_and_marks_the_accounts_sections(
+        site: tuple[Flask, Path], name: str, own: list[str], others: list[str]) -> None:
+    app, _ = site
+    text = visible(client_of(app, name).get("/help").get_data(as_text=True))
+    for topic in ("按账号、姓名或单位查找", "下载账户表模板", "下载初始密码表", "停用…", "确认页",
+                  "“街道办事处”只能查看，不能修改", "另一个街道办事处", "验收单位", "下载PDF审核稿", "“更多”菜单"):
+        assert topic in text, topic
+    assert all(h in text for h in own) and not any(h in text for h in others)
+    assert leaks(client_of(app, name).get("/help").get_data(as_text=True)) == []

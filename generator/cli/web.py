@@ -180,15 +180,23 @@ def users_duty(name: str, duty: str, instance: Path | None) -> None:
 
 
 @users.command("list", context_settings=CONTEXT)
+@click.option("--full", is_flag=True, help="显示完整手机号（默认只显示前三位和后四位）；记入操作记录。")
 @instance_option
-def users_list(instance: Path | None) -> None:
-    """列出账户。"""
+def users_list(full: bool, instance: Path | None) -> None:
+    """列出账户：用户名、角色、单位、状态、管理职责、姓名、手机（手机默认遮盖）。"""
+    from generator.data.roster import mask_phone
     from generator.web.accounts import Accounts
 
-    found = Accounts(_instance(instance)).all()
+    folder = _instance(instance)
+    found = Accounts(folder).all()
+    if full:
+        # Recorded before anything is shown, as a roster export is: full phones out without a record is what
+        # the record prevents.
+        _record(folder, "user-list-full", f"共 {len(found)} 个账户")
     for u in found:
-        duty = f"\t{u.duty}" if u.duty else ""  # a column more only for the three administrators
-        click.echo(f"{u.name}\t{u.role or '-'}\t{u.unit}\t{'已停用' if u.disabled else '正常'}{duty}")
+        phone = (u.phone if full else mask_phone(u.phone)) or "-"
+        click.echo(f"{u.name}\t{u.role or '-'}\t{u.unit}\t{'已停用' if u.disabled else '正常'}\t{u.duty or '-'}"
+                   f"\t{u.person or '-'}\t{phone}")
     click.echo(f"共 {len(found)} 个账户。")
 
 

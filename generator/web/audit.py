@@ -28,7 +28,7 @@ ACTIONS: dict[str, str] = {
     "password-change": "修改本人密码", "save": "修改资料", "save-failed": "修改资料未保存", "review": "审核",
     "print": "批量打印",
     "plan-import": "导入年度计划", "user-add": "新增账户", "user-disable": "停用账户", "user-enable": "启用账户",
-    "user-passwd": "重设密码", "user-assign": "修改角色和单位", "user-duty": "修改管理职责",
+    "user-passwd": "重设密码", "user-list-full": "命令行列出账户完整手机号", "user-assign": "修改角色和单位", "user-duty": "修改管理职责",
     "security-settings": "修改安全设置", "audit-export": "导出操作记录", "audit-verify": "校验操作记录",
     "roster-download": "下载住户名册", "roster-export": "命令行导出住户名册",
     "backup": "备份", "restore": "恢复", "totp-enrol": "开通动态口令",

@@ -161,8 +161,12 @@ def project(community_id: str) -> Any:
 @bp.route("/help")
 @login_required
 def help_page() -> Any:
-    """使用说明: what each role does where, in Chinese."""
-    return render_template("help.html")
+    """使用说明: what each role does where, in Chinese; the sections this account uses are marked."""
+    return render_template("help.html", mine={g.user.role, g.user.duty} & HELP_SECTIONS)
+
+
+HELP_SECTIONS = frozenset({"street", "district", "city", "admin", "sysadmin"})
+"""The roles and duties the help page has a section of its own for."""
 
 
 PROGRESS = (("survey", "征询", ("survey", "date")), ("application", "申请", ("dates", "application")),
