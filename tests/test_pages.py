@@ -219,10 +219,9 @@ def _funding_problems(pdf: Path) -> tuple[list[str], int]:
         if row[0] == row[1]:  # the 合计 row spans the number and the name
             continue
         taken, n = "", 0
-        for n, line in enumerate(column, start=1):
-            taken += line
-            if len(taken) >= len(row[1]):
-                break
+        while n < len(column) and len(taken) < len(row[1]):
+            taken += column[n]
+            n += 1
         if taken != row[1]:
             problems.append(f"{row[1]} 未在小区名称格内读到（读到 {taken}）")
         elif n > 2:

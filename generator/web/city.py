@@ -14,10 +14,11 @@ import re
 import secrets
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from flask import Blueprint, abort, current_app, g, jsonify, redirect, render_template, request, url_for
 from pydantic import ValidationError
@@ -142,12 +143,16 @@ def rounding_notes(say: Callable[..., str], s: Stats, parties: dict[str, str]) -
           for gr in years),
         *(Line(d.label, False, [cell(gr.year, d.district) for gr in years], planned(d)) for d in s.districts),
     ]
+    def source(gr: Progress, kind: str, key: str) -> Decimal:
+        return (gr.planned_wan if kind == "planned" else gr.paid_wan).get(key, Decimal(0))
+
     funds = [
         Line(total, False, [paid(gr) for gr in years], paid(p)),
-        Line(say("dashboard.column_budget"), True, [p.planned_wan.get(k, Decimal(0)) for k in parties], p.planned_total),
-        Line(actual, True, [p.paid_wan.get(k, Decimal(0)) for k in parties], p.paid_total),
-        *(Line(gr.label, True, [gr.paid_wan.get(k, Decimal(0)) for k in parties], gr.paid_total) for gr in years),
-        *(Line(name, False, [gr.paid_wan.get(k, Decimal(0)) for gr in years], p.paid_wan.get(k, Decimal(0))) for k, name in parties.items()),
+        Line(say("dashboard.column_budget"), True, [source(p, "planned", k) for k in parties], p.planned_total),
+        Line(actual, True, [source(p, "paid", k) for k in parties], p.paid_total),
+        *(Line(gr.label, True, [source(gr, "paid", k) for k in parties], gr.paid_total) for gr in years),
+        *(Line(name, False, [source(gr, "paid", k) for gr in years], source(p, "paid", k))
+          for k, name in parties.items()),
     ]
     return {"progress": rounding_note(say, [*of_groups(investment, planned), *of_groups(actual, paid)]),
             "annex": rounding_note(say, annex), "funds": rounding_note(say, funds)}
