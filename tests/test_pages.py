@@ -202,3 +202,60 @@ def test_the_tallys_question_table_starts_under_its_heading_and_repeats_its_head
             assert page and not re.match(r"\d+\D", page[0]), (pdf, page[:3])
             if any(re.match(r"\d+\D.*\d%", line) for line in page):
                 assert page[0].startswith("序方面题目"), (pdf, page[:3])
+
+
+def _laid_out_lines(pdf: Path) -> list[tuple[float, str]]:
+    """Each line of text LibreOffice laid out, in reading order, with its left edge (pt)."""
+    html = subprocess.run(["pdftotext", "-bbox-layout", str(pdf), "-"], capture_output=True, text=True,
+                          check=True).stdout
+    return [(float(x), "".join(re.findall(r">([^<]*)</word>", words)))
+            for x, words in re.findall(r'<line xMin="([\d.]+)".*?>(.*?)</line>', html, re.S)]
+
+
+def _funding_table(docx: Path) -> list[list[str]]:
+    """The rows of a report's 资金到位 table (序号, 小区名称, the sources, 合计), header first."""
+    from docx import Document
+
+    for table in Document(str(docx)).tables:
+        head = [cell.text for cell in table.rows[0].cells]
+        if head[:2] == ["序号", "小区名称"] and head[2] != "县（区）" and head[-1] == "合计":
+            return [[cell.text for cell in row.cells] for row in table.rows]
+    raise AssertionError(f"{docx.name}：没有资金到位表")
+
+
+def _funding_problems(pdf: Path) -> tuple[list[str], int]:
+    """Names of the 资金到位 table over two lines and amounts broken in their cell; and the names seen."""
+    laid = _laid_out_lines(pdf)
+    # the table: after its heading, before 图2 (the 完成情况 table names the projects too)
+    start = next(i for i, (_, line) in enumerate(laid) if line.endswith("资金到位情况"))
+    end = next(i for i, (_, line) in enumerate(laid) if i > start and line.startswith("图2"))
+    laid = laid[start + 1:end]
+    lines = [line for _, line in laid]
+    rows = _funding_table(pdf.with_suffix(".docx"))[1:]
+    problems = [f"{row[1]} 的 {amount} 在格内折行" for row in rows for amount in row[2:]
+                if not any(amount in line for line in lines)]
+    # the name column: the lines that start where the first name starts, read in order
+    edge = next(x for x, line in laid if line and rows[0][1].startswith(line))
+    column = [line for x, line in laid if abs(x - edge) < 1 and line != "小区名称"]
+    for row in rows:
+        if row[0] == row[1]:  # the 合计 row spans the number and the name
+            continue
+        taken, n = "", 0
+        while n < len(column) and len(taken) < len(row[1]):
+            taken += column[n]
+            n += 1
+        if taken != row[1]:
+            problems.append(f"{row[1]} 未在小区名称格内读到（读到 {taken}）")
+        elif n > 2:
+            problems.append(f"{row[1]} 在小区名称格内占{n}行")
+        column = column[n:]
+    return problems, len(rows) - 1
+
+
+def test_a_funding_tables_names_take_at_most_two_lines_and_its_amounts_one(pdfs: dict[str, Path]) -> None:
+    names = 0
+    for stem in (s for s in pdfs if s.startswith("report-")):
+        problems, seen = _funding_problems(pdfs[stem])
+        assert not problems, f"{stem}：{problems}"
+        names += seen
+    assert names >= 18  # each project of the pilot year, in its district's report and the city's

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import re
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ from flask.testing import FlaskClient
 
 from generator.data.loader import load
 from generator.documents.plan_table import plan_workbook
+from generator.documents.progress import row_tally
 from generator.web.audit import AuditLog
 from tests.webapp import ACCOUNTS, csrf, login, make_app, make_instance
 
@@ -258,3 +260,56 @@ def test_a_city_paper_as_pdf_on_request(app: Flask) -> None:
     r = client_of(app, "city").get("/reports/file/statistics?year=2018&district=全市&format=pdf")
     assert r.status_code == 200 and r.mimetype == "application/pdf" and r.data.startswith(b"%PDF")
     assert ".pdf" in r.headers["Content-Disposition"]
+
+
+def _notes(client: FlaskClient) -> dict[str, str]:
+    """The 尾差 notes of the dashboard, each by the id of the table it follows."""
+    page = client.get("/dashboard").get_data(as_text=True)
+    out = {}
+    for found in re.finditer(r'<p class="rounding-note" data-note>(.*?)</p>', page):
+        table = re.findall(r'<table class="stats" id="([\w-]+)"', page[:found.start()])[-1]
+        out[table] = found.group(1)
+    return out
+
+
+def test_the_bundled_dashboard_adds_up_and_says_no_rounding_note(app: Flask) -> None:
+    page = client_of(app, "city").get("/dashboard").get_data(as_text=True)
+    assert "rounding-note" not in page and "尾差" not in page
+
+
+def test_a_dashboard_table_that_misses_its_total_by_a_rounding_gap_says_so(fresh: tuple[Flask, Path, Path]) -> None:
+    app, data, _ = fresh
+    # two plan rows of 2018 in two districts, each 0.004万元 over: each cell prints as before, the year
+    # and the programme 0.01 more than their districts' printed cells add up to
+    plan = data / "communities.yaml"
+    text = plan.read_text(encoding="utf-8")
+    for was, now in (("investment_wan: 750\n", "investment_wan: 750.004\n"),
+                     ("investment_wan: 200\n", "investment_wan: 200.004\n")):
+        assert text.count(was) >= 1
+        text = text.replace(was, now, 1)
+    plan.write_text(text, encoding="utf-8")
+    # the money paid in: every source of the programme 40 元 over a whole 0.01万元 but two, whole;
+    # each source prints rounded down, their 合计 (80 元 over) rounded up
+    loaded = load(data)
+    paid: dict[str, Decimal] = {}
+    for c in loaded.active_communities():
+        for k, v in row_tally(loaded, c).paid.items():
+            paid[k] = paid.get(k, Decimal(0)) + v
+    over = {k: Decimal(40) if i < 2 else Decimal(0) for i, k in enumerate(sorted(paid))}
+    project = data / "projects" / "dongqu-01.yaml"
+    lines = project.read_text(encoding="utf-8").split("\n")
+    start = lines.index("  actual:")
+    for i in range(start + 1, len(lines)):
+        key, _, value = lines[i].strip().partition(": ")
+        if not lines[i].startswith("    ") or key not in paid:
+            break
+        lines[i] = f"    {key}: {Decimal(value) + (over[key] - paid[key] % 100) % 100}"
+    project.write_text("\n".join(lines), encoding="utf-8")
+
+    notes = _notes(client_of(app, "city"))
+    assert set(notes) == {"progress", "annex", "funds"}
+    assert "各县（区）预计投资一列各数相加为25,765.50万元，与合计25,765.51万元相差0.01万元" in notes["progress"]
+    assert notes["annex"].startswith("注：表中各数分别按其金额四舍五入，")
+    assert "2018年预计投资一列各数相加为7,475.00万元，与合计7,475.01万元相差0.01万元" in notes["annex"]
+    assert re.search(r"实际到位一列各数相加为[\d,.]+万元，与合计[\d,.]+万元相差0\.01万元", notes["funds"]), notes
+    assert notes["funds"].endswith("，为尾差。")

@@ -14,6 +14,7 @@ import re
 import secrets
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
@@ -26,11 +27,13 @@ from generator.data.loader import describe_error
 from generator.data.models import CITY_REPORT, DistrictReport, Narrative
 from generator.documents.deadlines import deadlines
 from generator.documents.kinds import KINDS, Kind, Target, kinds_of
-from generator.documents.progress import STAGE_KEYS, Stats, stage_labels, stats_dict
+from generator.documents.progress import STAGE_KEYS, Progress, Stats, stage_labels, stats_dict
+from generator.documents.report import Line, rounding_note
 from generator.documents.returns import closed_months, due_date, fund_use, month_return, parse_month, return_dict
 from generator.errors import DataError, OutputError
 from generator.output.pipeline import render_document
-from generator.render.filters import percent, wan
+from generator.render.filters import percent, q2, wan
+from generator.render.wording import wording
 from generator.web import charts
 from generator.web.audit import FieldChange
 from generator.web.pages import DUE_SHOWN, as_pdf, download
@@ -107,7 +110,52 @@ def dashboard() -> Any:
         stage_keys=STAGE_KEYS, stage_labels=stage_labels(now.data.root), parties=list(parties.items()),
         whole=whole_programme(g.user), years=years, statistics=KINDS["statistics"], general_shown=GENERAL_SHOWN,
         funds=funds, due=due, today=today, due_shown=DUE_SHOWN,
+        notes=rounding_notes(wording(now.data.root).say, s, parties),
     )
+
+
+def rounding_notes(say: Callable[..., str], s: Stats, parties: dict[str, str]) -> dict[str, str]:
+    """The 尾差 note under each dashboard table whose printed rows or columns do not add up to
+    their printed 合计 (each figure being plain rounding of its own amount), as the reports say it."""
+    p, years = s.programme, s.years
+    investment, actual = say("report.column_investment"), say("report.column_actual")
+    total = say("report.total_line")
+
+    def planned(gr: Progress) -> Decimal:
+        return q2(gr.investment_wan)
+
+    def paid(gr: Progress) -> Decimal:
+        return gr.paid_total
+
+    def of_groups(column: str, value: Callable[[Progress], Decimal]) -> list[Line]:
+        # the progress table's 全部计划 row is the sum of its year rows and of its district rows
+        return [Line(say("dashboard.column_of_groups", by_year=by_year, column=column), True,
+                     [value(gr) for gr in groups], value(p))
+                for by_year, groups in ((True, years), (False, s.districts))]
+
+    def cell(year: int | None, district: str | None) -> Decimal:
+        return planned(s.cells[(year, district)]) if year is not None and district is not None else Decimal(0)
+
+    annex = [
+        Line(total, False, [planned(gr) for gr in years], planned(p)),
+        Line(f"{total}{investment}", True, [planned(d) for d in s.districts], planned(p)),
+        *(Line(f"{gr.label}{investment}", True, [cell(gr.year, d.district) for d in s.districts], planned(gr))
+          for gr in years),
+        *(Line(d.label, False, [cell(gr.year, d.district) for gr in years], planned(d)) for d in s.districts),
+    ]
+    def source(gr: Progress, kind: str, key: str) -> Decimal:
+        return (gr.planned_wan if kind == "planned" else gr.paid_wan).get(key, Decimal(0))
+
+    funds = [
+        Line(total, False, [paid(gr) for gr in years], paid(p)),
+        Line(say("dashboard.column_budget"), True, [source(p, "planned", k) for k in parties], p.planned_total),
+        Line(actual, True, [source(p, "paid", k) for k in parties], p.paid_total),
+        *(Line(gr.label, True, [source(gr, "paid", k) for k in parties], gr.paid_total) for gr in years),
+        *(Line(name, False, [source(gr, "paid", k) for gr in years], source(p, "paid", k))
+          for k, name in parties.items()),
+    ]
+    return {"progress": rounding_note(say, [*of_groups(investment, planned), *of_groups(actual, paid)]),
+            "annex": rounding_note(say, annex), "funds": rounding_note(say, funds)}
 
 
 def _charts(now: Loaded, s: Stats, groups: list[Any]) -> list[Any]:
