@@ -132,7 +132,7 @@ def test_a_citys_budget_template_words_the_rows_the_program_writes(tmp_path: Pat
 @pytest.mark.libreoffice
 @pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice 未安装")
 def test_the_templates_saved_again_by_libreoffice_build_the_same(tmp_path: Path, bundled: DataSet) -> None:
-    from generator.intake.form import words_at
+    from generator.render.sheet_words import words_at
     from tests.snapshot import xlsx_text
 
     names = ("plan_table.xlsx", "assessment.xlsx", "form.xlsx")
@@ -150,7 +150,7 @@ def test_the_templates_saved_again_by_libreoffice_build_the_same(tmp_path: Path,
 
 
 def form_words_builtin() -> dict[str, str]:
-    from generator.intake.form import words_at
+    from generator.render.sheet_words import words_at
 
     path = BUILTIN / "xlsx" / "form.xlsx"
     return words_at(path, path.stat().st_mtime_ns, path.stat().st_size)

@@ -27,7 +27,7 @@ def _same(a: Any, b: Any, budget: list[int]) -> bool:
     if isinstance(a, dict):
         return list(a) == list(b) and all(_same(a[k], b[k], budget) for k in a)
     if isinstance(a, list):
-        return len(a) == len(b) and all(_same(x, y, budget) for x, y in zip(a, b))
+        return len(a) == len(b) and all(_same(x, y, budget) for x, y in zip(a, b, strict=True))
     return bool(a == b)
 
 

@@ -185,7 +185,7 @@ class DataSet:
         )
 
 
-def _validate(model: type[M], data: Any, path: Path, lines: dict[Any, int], base: tuple = ()) -> M:
+def _validate(model: type[M], data: Any, path: Path, lines: Mapping[Any, int], base: tuple = ()) -> M:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
@@ -193,7 +193,7 @@ def _validate(model: type[M], data: Any, path: Path, lines: dict[Any, int], base
 
 
 def _problem(
-    model: type[BaseModel], err: Any, path: Path, lines: dict[Any, int], base: tuple
+    model: type[BaseModel], err: Any, path: Path, lines: Mapping[Any, int], base: tuple
 ) -> Problem:
     loc = tuple(err["loc"])
     full = (*base, *loc)
@@ -600,7 +600,8 @@ def _share_repeats(rows: list[Community]) -> None:
             state[name] = values.setdefault((name, state[name]), state[name])
 
 
-def _cross_check(data: DataSet, districts: list[District], communities: list[Community], lines_of: Lines) -> list[Problem]:
+def _cross_check(data: DataSet, districts: list[District], communities: list[Community],
+                 lines_of: Lines) -> list[Problem]:
     """References between the plan's files: unknown names and duplicate ids are load errors, not findings."""
     root = data.root
     problems: list[Problem] = []

@@ -22,7 +22,7 @@ from generator.render.env import TEXT_ENV, XML_ENV, static_risks
 from generator.render.images import Picture
 from generator.render.layout import REFERENCE_NAME, check_layout
 from generator.render.pictures import PhotoTable
-from generator.render.sheet_words import FORM_WORDS, WORDING_SHEET
+from generator.render.sheet_words import FORM_WORDS, WORDING_SHEET, check_sheet_names, unknown_word_keys
 from generator.render.templates import BUILTIN
 from generator.render.xlsx import BLOCK_ROW, LOOP_ROW
 from generator.render.ziputil import read_template
@@ -278,8 +278,6 @@ def _check_wording(ws: Any, label: str) -> list[TemplateFinding]:
 
 def _check_form_keys(path: Path, ws: Any, label: str) -> list[TemplateFinding]:
     """The 填报表's 程序用语 sheet: a key the program does not know, and sheet names Excel refuses."""
-    from generator.intake.form import check_sheet_names, unknown_word_keys
-
     where = {str(c.value).strip(): c.coordinate for c in ws["A"][1:] if c.value is not None}
     found = [TemplateFinding(label, f"工作表“{ws.title}” {where[key]}", f"没有这个键“{key}”（请对照内置的 form.xlsx）")
              for key in unknown_word_keys(list(where))]

@@ -18,13 +18,12 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from decimal import Decimal
-from functools import lru_cache
 from io import BytesIO
 from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
 
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, NamedStyle, PatternFill, Protection, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.workbook.defined_name import DefinedName
@@ -36,12 +35,22 @@ from generator.data.loader import DataSet
 from generator.data.models import STAGE_NAMES, Community, Project
 from generator.data.yamlio import load_yaml
 from generator.documents.project import rule_names
-from generator.errors import OutputError, TemplateError
+from generator.errors import OutputError
 from generator.intake.page_setup import one_page_wide
 from generator.output.writer import atomic_write, os_reason
 from generator.render.cells import put
 from generator.render.filters import q2
-from generator.render.sheet_words import FORM_WORDS, WORDING, WORDING_SHEET, say, take_wording
+from generator.render.sheet_words import (
+    FORM_WORDS,
+    LISTS_KEY,
+    META_SHEET,
+    SHEETS,
+    WORDING,
+    builtin_words,
+    check_sheet_words,
+    form_words_of,
+    say,
+)
 from generator.render.templates import BUILTIN, find_template, search_dirs
 from generator.render.ziputil import deflate, fix_core_dates, read_members, write_zip
 from generator.rules.funding import line_rule, number_text, plan_funding, policy
@@ -50,27 +59,7 @@ FORM_VERSION = "2"
 """Raised when a change of layout makes older workbooks read wrongly; the import refuses others."""
 FORM_TITLE = "老旧小区改造项目填报表"
 """What the hidden 表单信息 sheet says the workbook is: a mark the import checks, never shown."""
-META_SHEET = "表单信息"
-"""The hidden sheet the import reads first: its name and row labels are keys, not words."""
-SHEETS = ("basic", "survey", "items", "other", "units", "acceptance", "management", "completion",
-          "instructions")
-"""The visible sheets by key, in the order of the work; their names are words (sheet.<key>), and the
-import refuses a workbook missing one under either its built-in or its city name."""
-LISTS_KEY = "lists"
-"""The hidden sheet of drop-down lists (its name is the word sheet.lists)."""
-
 _WORDS: ContextVar[Mapping[str, str] | None] = ContextVar("form_words", default=None)
-_SHEET_NAME = re.compile(r"[^\\/?*:\[\]']{1,31}")
-"""What Excel accepts as a sheet's name (no quote either: formulas refer to the sheets by name)."""
-
-
-def builtin_words() -> dict[str, str]:
-    """The built-in template's words by key."""
-    path = BUILTIN / FORM_WORDS
-    stat = path.stat()
-    return words_at(path, stat.st_mtime_ns, stat.st_size)
-
-
 def form_words(data: DataSet) -> dict[str, str]:
     """The form's words by key: the data folder's template over the built-in one, key by key (a
     city copy made before a word existed, or keyed by the built-in text as copies once were, still
@@ -78,55 +67,9 @@ def form_words(data: DataSet) -> dict[str, str]:
     path = find_template(FORM_WORDS, search_dirs(None, data.root))
     if path == BUILTIN / FORM_WORDS:
         return dict(builtin_words())
-    words = _words_of(path)
-    _check_sheet_names(path, words)
+    words = form_words_of(path)
+    check_sheet_words(path, words)
     return words
-
-
-def _words_of(path: Path) -> dict[str, str]:
-    builtin = builtin_words()
-    stat = path.stat()
-    by_text: dict[str, list[str]] = {}
-    for key, text in builtin.items():
-        if not key.startswith("sheet."):  # older copies did not name sheets
-            by_text.setdefault(text, []).append(key)
-    words = dict(builtin)
-    for key, text in words_at(path, stat.st_mtime_ns, stat.st_size).items():
-        if key in builtin or key.startswith("instructions."):
-            words[key] = text
-        else:  # an older copy, keyed by the built-in text: the text stands for every key saying it
-            words.update((known, text) for known in by_text.get(key, ()))
-    return words
-
-
-def check_sheet_names(path: Path) -> None:
-    """Raise TemplateError when a copy of form.xlsx names a sheet in a way Excel refuses."""
-    _check_sheet_names(path, _words_of(path))
-
-
-def unknown_word_keys(keys: list[str]) -> list[str]:
-    """The keys of a city's 程序用语 sheet that are neither a word's key nor (in an older copy) a
-    built-in text: a misspelt key would silently change nothing."""
-    builtin = builtin_words()
-    texts = set(builtin.values())
-    return [k for k in keys if k not in builtin and k not in texts
-            and not re.fullmatch(r"instructions\.\d+", k)]
-
-
-def _check_sheet_names(path: Path, words: Mapping[str, str]) -> None:
-    names = [words[f"sheet.{key}"] for key in (*SHEETS, LISTS_KEY)]
-    for key, name in zip((*SHEETS, LISTS_KEY), names, strict=True):
-        if not _SHEET_NAME.fullmatch(name) or name == META_SHEET:
-            raise TemplateError(f"{path} 工作表“{WORDING_SHEET}” sheet.{key}：“{name}”不能作工作表名称"
-                                "（1至31个字符，不能有 \\ / ? * : [ ] 和单引号，不能叫“表单信息”）")
-        if names.count(name) > 1:
-            raise TemplateError(f"{path} 工作表“{WORDING_SHEET}” sheet.{key}：工作表名称“{name}”重复")
-
-
-@lru_cache(maxsize=8)
-def words_at(path: Path, mtime_ns: int, size: int) -> dict[str, str]:
-    """Read once per process and version of the file: an import reads hundreds of forms."""
-    return take_wording(load_workbook(path))
 
 
 def _w(key: str, **values: Any) -> str:

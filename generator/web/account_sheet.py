@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from generator.errors import DataError
-from generator.web.accounts import _NAME, ROLES, NewAccount, initial_password
+from generator.web.accounts import ACCOUNT_NAME, ROLES, NewAccount, initial_password
 from generator.web.units import Units
 
 SHEET = "账户"
@@ -129,7 +129,7 @@ def read(raw: bytes, units: Units, existing: set[str]) -> list[Row]:
 
         if not name:
             bad(0, "未填写账号")
-        elif not _NAME.match(name):
+        elif not ACCOUNT_NAME.match(name):
             bad(0, f"账号“{name}”不合要求：2至40个字母、数字、汉字或 . _ -")
         elif name in existing:
             bad(0, f"账号“{name}”已有账户使用，请换一个")

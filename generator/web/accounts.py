@@ -39,7 +39,7 @@ DUTIES: dict[str, str] = {
 """The three administrators (三员): accounts and units; security settings and unlocks; the audit log.
 An account holds at most one, and sees project data only through a business role of its own."""
 
-_NAME = re.compile(r"^[A-Za-z0-9_.\-\u4e00-\u9fff]{2,40}$")
+ACCOUNT_NAME = re.compile(r"^[A-Za-z0-9_.\-\u4e00-\u9fff]{2,40}$")
 
 _HASHER = PasswordHasher(type=Type.ID)
 INITIAL_HASHER = PasswordHasher(time_cost=2, memory_cost=19456, parallelism=1, type=Type.ID)
@@ -168,7 +168,7 @@ class Accounts:
 
         now = time.time()
         for a in new:
-            if not _NAME.match(a.name):
+            if not ACCOUNT_NAME.match(a.name):
                 raise AccountError(f"用户名“{a.name}”不合要求：2至40个字母、数字、汉字或 . _ -")
             _check_role_unit(a.role, a.unit, a.duty)
             self._check_password(a.name, a.password)
