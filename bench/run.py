@@ -138,6 +138,50 @@ def kind_rates(data_dir: Path) -> list[tuple[str, int, float, float | None, floa
     return rows
 
 
+def _rezip(payloads: list[bytes]) -> None:
+    """The floor: the same zip files written again, every member deflated."""
+    for payload in payloads:
+        source = zipfile.ZipFile(io.BytesIO(payload))
+        with zipfile.ZipFile(io.BytesIO(), "w", zipfile.ZIP_DEFLATED) as target:
+            for info in source.infolist():
+                target.writestr(info.filename, source.read(info.filename))
+
+
+def survey_floor(data_dir: Path, rounds: int = 2) -> dict[str, Any]:
+    """The household forms of every community (--all-forms) rendered in one process, against the
+    zip floor (the same bytes re-zipped) and against Jinja rendering every household's form; the
+    three alternate, best of `rounds` each."""
+    data = load(data_dir)
+    renderers = Renderers(data, None)
+    kind = KINDS["survey"]
+    jobs, _ = plan_jobs(data, Selection(kinds=("survey",), all_forms=True))
+    contexts = [(renderers.docx(renderers.locate(kind, j.community.district)), kind.context(data, j.target))
+                for j in jobs]
+    forms = sum(len(ctx["households"]) for _, ctx in contexts)
+    for compiled, ctx in contexts[:1]:
+        compiled.render(ctx)  # compiled outside the timing, as a batch would
+    load_before = os.getloadavg()[0]
+    best = {"ours": math.inf, "floor": math.inf, "jinja": math.inf}
+    payloads: list[bytes] = []
+    for _ in range(rounds):
+        start = time.perf_counter()
+        payloads = [compiled.render(ctx) for compiled, ctx in contexts]
+        best["ours"] = min(best["ours"], time.perf_counter() - start)
+        start = time.perf_counter()
+        _rezip(payloads)
+        best["floor"] = min(best["floor"], time.perf_counter() - start)
+        start = time.perf_counter()
+        for compiled, ctx in contexts:
+            frames, compiled.frames = compiled.frames, {}
+            try:
+                compiled.render(ctx)
+            finally:
+                compiled.frames = frames
+        best["jinja"] = min(best["jinja"], time.perf_counter() - start)
+    return {"docs": len(contexts), "forms": forms, "mb": sum(map(len, payloads)) / 2**20, **best,
+            "load": (load_before, os.getloadavg()[0])}
+
+
 @dataclass
 class PdfRun:
     """Per-document PDFs of one build, made side by side: one plain LibreOffice batch call, and ours."""
