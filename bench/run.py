@@ -456,6 +456,81 @@ def warm_section(r: dict[str, Any]) -> list[str]:
     return lines
 
 
+def survey_print(data_dir: Path, workers: int = 2, rounds: int = 2) -> dict[str, Any]:
+    """The largest district's bound survey file with its PDF (`gaizao print --kind survey --district D
+    --pdf`), its pieces converted by a LibreOffice started per batch and by warm ones fed over UNO
+    (GAIZAO_WARM_PDF=always), alternated, best of `rounds` each."""
+    from generator.output.pdf import WARM_SETTING
+
+    data = load(data_dir)
+    district = max(data.districts, key=lambda d: sum(
+        c.households for c in data.active_communities() if c.district == d and c.id in data.projects))
+    out = Path(tempfile.mkdtemp(prefix="bench-print-"))
+    load_before = os.getloadavg()[0]
+    best = {"batch": math.inf, "warm": math.inf}
+    pages = 0
+    try:
+        for _ in range(rounds):
+            for how in ("batch", "warm"):
+                shutil.rmtree(out / "out", ignore_errors=True)
+                os.environ[WARM_SETTING] = "always" if how == "warm" else "0"
+                try:
+                    seconds, _ = timed_command([sys.executable, "-m", "generator", "--data", str(data_dir), "print",
+                                                "--kind", "survey", "--district", district, "--out",
+                                                str(out / "out"), "-q", "--pdf", "-j", str(workers)])
+                finally:
+                    del os.environ[WARM_SETTING]
+                best[how] = min(best[how], seconds)
+                pages = _pages(next((out / "out" / "打印").rglob("*.pdf")))
+        return {"district": district, "pages": pages, **best, "load": (load_before, os.getloadavg()[0])}
+    finally:
+        shutil.rmtree(out)
+
+
+def speed_table(out: Path | None = None) -> list[str]:
+    """Each row of the speed targets measured in one run, best of two, with the machine's load."""
+    lines: list[str] = []
+
+    def say(line: str) -> None:
+        lines.append(line)
+        print(line, flush=True)
+        if out is not None:
+            out.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+    started = os.getloadavg()
+    say(f"Load average (1, 5, 15 min) at the start: {started[0]:.1f}, {started[1]:.1f}, {started[2]:.1f} "
+        f"({os.cpu_count()} cores).")
+    survey = survey_floor(BUNDLED)
+    say(f"- survey forms (bundled, --all-forms: {survey['docs']} documents, {survey['forms']:,} forms, "
+        f"{survey['mb']:.1f} MB): ours {survey['ours']:.2f} s, zip floor {survey['floor']:.2f} s "
+        f"({_ratio(survey['ours'], survey['floor'])}), Jinja per household {survey['jinja']:.2f} s "
+        f"({_ratio(survey['jinja'], survey['floor'])}); load {survey['load'][0]:.1f}–{survey['load'][1]:.1f}")
+    pdfs = warm_rates(BUNDLED, rounds=2)
+    if pdfs is not None:
+        best = {k: min(v) for k, v in pdfs["times"].items()}
+        say(f"- per-document PDFs ({pdfs['files']} documents, {pdfs['pages']} pages): plain batch "
+            f"{best['plain']:.2f} s, ours batch {best['batch']:.2f} s ({_ratio(best['plain'], best['batch'])}), "
+            f"ours warm {best['warm']:.2f} s ({_ratio(best['plain'], best['warm'])}); rounds "
+            + "; ".join(f"{k} " + ", ".join(f"{t:.2f}" for t in v) for k, v in pdfs["times"].items())
+            + f"; {pdfs['page_mismatches']} differ in pages, {pdfs['text_mismatches']} in text; "
+            f"load {pdfs['load'][0]:.1f}–{pdfs['load'][1]:.1f}")
+        say(f"- one paper on demand, {pdfs['requests']} calls {pdfs['concurrent']} at a time: median "
+            f"{pdfs['median_latency']:.2f} s, p95 {pdfs['p95']:.2f} s, max {max(pdfs['latencies']):.2f} s")
+    printed = survey_print(BUNDLED)
+    say(f"- bound survey file ({printed['district']}, {printed['pages']:,} pages): batch {printed['batch']:.2f} s "
+        f"({math.floor(printed['pages'] / printed['batch'] * 10) / 10:.1f} pages/s), warm {printed['warm']:.2f} s "
+        f"({math.floor(printed['pages'] / printed['warm'] * 10) / 10:.1f} pages/s); "
+        f"load {printed['load'][0]:.1f}–{printed['load'][1]:.1f}")
+    built = build_floor(1000)
+    for key, label in (("default", "default"), ("all", "--all-forms")):
+        files, mb = built["counts"][key]
+        say(f"- build + report of 1,000 communities, {label} ({files:,} files, {mb:.0f} MB): "
+            f"{built[key]:.2f} s, floor {built[key + '_floor']:.2f} s ({_ratio(built[key], built[key + '_floor'])})")
+    ended = os.getloadavg()
+    say(f"Load average at the end: {ended[0]:.1f}, {ended[1]:.1f}, {ended[2]:.1f}.")
+    return lines
+
+
 def _rss_mib() -> float:
     with open("/proc/self/status") as fh:
         return next(int(line.split()[1]) for line in fh if line.startswith("VmRSS:")) / 1024
@@ -569,7 +644,12 @@ def main() -> None:
                         help="measure only the PDF step and replace that section of --out")
     parser.add_argument("--only-warm", action="store_true",
                         help="measure only the warm converter against the batch calls and print its section")
+    parser.add_argument("--only-speed", action="store_true",
+                        help="measure each row of the speed targets in one run and print them")
     args = parser.parse_args()
+    if args.only_speed:
+        speed_table(Path(tempfile.gettempdir()) / "gaizao-speed.txt")
+        return
     if args.only_warm:
         measured = warm_rates(BUNDLED)
         if measured is None:
