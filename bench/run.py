@@ -457,8 +457,8 @@ def warm_section(r: dict[str, Any]) -> list[str]:
 
 
 def survey_print(data_dir: Path, workers: int = 2, rounds: int = 2) -> dict[str, Any]:
-    """The largest district's bound survey file with its PDF (`gaizao print --kind survey --district D
-    --pdf`), its pieces converted by a LibreOffice started per batch and by warm ones fed over UNO
+    """The largest district's bound survey file with its PDF (`gaizao print --kind survey --all-forms
+    --district D --pdf`: every community's forms, as the earlier figures counted them), its pieces converted by a LibreOffice started per batch and by warm ones fed over UNO
     (GAIZAO_WARM_PDF=always), alternated, best of `rounds` each."""
     from generator.output.pdf import WARM_SETTING
 
@@ -476,8 +476,8 @@ def survey_print(data_dir: Path, workers: int = 2, rounds: int = 2) -> dict[str,
                 os.environ[WARM_SETTING] = "always" if how == "warm" else "0"
                 try:
                     seconds, _ = timed_command([sys.executable, "-m", "generator", "--data", str(data_dir), "print",
-                                                "--kind", "survey", "--district", district, "--out",
-                                                str(out / "out"), "-q", "--pdf", "-j", str(workers)])
+                                                "--kind", "survey", "--all-forms", "--district", district,
+                                                "--out", str(out / "out"), "-q", "--pdf", "-j", str(workers)])
                 finally:
                     del os.environ[WARM_SETTING]
                 best[how] = min(best[how], seconds)
