@@ -458,7 +458,8 @@ def warm_section(r: dict[str, Any]) -> list[str]:
 
 def survey_print(data_dir: Path, workers: int = 2, rounds: int = 2) -> dict[str, Any]:
     """The largest district's bound survey file with its PDF (`gaizao print --kind survey --all-forms
-    --district D --pdf`: every community's forms, as the earlier figures counted them), its pieces converted by a LibreOffice started per batch and by warm ones fed over UNO
+    --district D --pdf`: every community's forms, as the earlier figures counted them), its pieces
+    converted by a LibreOffice started per batch and by warm ones fed over UNO
     (GAIZAO_WARM_PDF=always), alternated, best of `rounds` each."""
     from generator.output.pdf import WARM_SETTING
 
