@@ -30,3 +30,17 @@ def test_a_kind_context_is_the_same_with_and_without_reuse(bundled: DataSet) -> 
     with contexts_reused(bundled):
         reused = {key: KINDS[key].context(bundled, target) for key in ("application", "plan", "notice", "survey")}
     assert reused == plain
+
+
+def test_a_project_s_figures_are_kept_until_its_record_is_replaced(data_root) -> None:  # type: ignore[no-untyped-def]
+    from generator.data.loader import load
+    from generator.documents.figures import project_figures
+
+    data = load(data_root)
+    community = data.communities["dongqu-01"]
+    first = project_figures(data, community)
+    assert project_figures(data, community) is first  # worked out once
+    project = data.projects["dongqu-01"]
+    data.projects["dongqu-01"] = project.model_copy(update={"items": project.items[:1]})
+    again = project_figures(data, community)
+    assert again is not first and again.items_planned == 1 != first.items_planned

@@ -297,7 +297,7 @@ class CompiledDocx:
         media = add_media(dict(self.parts), placed) if placed else {}
         entries = [
             deflate(name, media[name]) if name in media
-            else deflate_stream(name, (piece.encode("utf-8") for piece in rendered[name])) if name in rendered
+            else deflate_stream(name, rendered[name]) if name in rendered
             else self.static[name]
             for name, _ in self.parts
         ]
@@ -307,15 +307,16 @@ class CompiledDocx:
 
     def render_part(self, name: str, context: dict[str, Any]) -> str:
         """One templated part (e.g. word/document.xml) rendered to finished Word XML."""
-        return "".join(self.render_pieces(name, context))
-
-    def render_pieces(self, name: str, context: dict[str, Any]) -> list[str]:
-        """One templated part as pieces to join: its repeated forms filled by substitution where the
-        template allows (slots), else the whole part rendered through Jinja."""
         filled = self._filled(name, context)
-        return filled if filled is not None else [self._rendered(name, context)]
+        return b"".join(filled).decode("utf-8") if filled is not None else self._rendered(name, context)
 
-    def _filled(self, name: str, context: dict[str, Any]) -> list[str] | None:
+    def render_pieces(self, name: str, context: dict[str, Any]) -> list[bytes]:
+        """One templated part as UTF-8 pieces to join: its repeated forms filled by substitution where
+        the template allows (slots), else the whole part rendered through Jinja."""
+        filled = self._filled(name, context)
+        return filled if filled is not None else [self._rendered(name, context).encode("utf-8")]
+
+    def _filled(self, name: str, context: dict[str, Any]) -> list[bytes] | None:
         frame = self.frames.get(name)
         items = context.get(frame.items) if frame is not None else None
         if frame is None or not isinstance(items, list) or len(items) < MIN_ITEMS:
@@ -344,9 +345,9 @@ class CompiledDocx:
             return None
         checked = fill(frame, [bodies[keys.index(k)] for k in sample_keys], sample, sample_of)
         expected = self._rendered(name, {**context, frame.items: sample})
-        if checked is None or "".join([head, *checked, tail]) != expected:
+        if checked is None or b"".join([head.encode("utf-8"), *checked, tail.encode("utf-8")]) != expected.encode():
             return None
-        return [head, *forms, tail]
+        return [head.encode("utf-8"), *forms, tail.encode("utf-8")]
 
     def _rendered(self, name: str, context: dict[str, Any]) -> str:
         # Each pass only where it can change something: a search through the 25 MB of a

@@ -220,14 +220,16 @@ def split(rendered: str, count: int) -> tuple[str, list[tuple[list[str], list[in
 
 
 def fill(frame: Frame, bodies: list[tuple[list[str], list[int]]], items: list[Any],
-         of: list[int]) -> list[str] | None:
-    """Each item's form as text; None when a value holds a tab or line break (Jinja then renders
-    the document, so the finishing passes see it as always)."""
+         of: list[int]) -> list[bytes] | None:
+    """Each item's form as UTF-8 text; None when a value holds a tab or line break (Jinja then
+    renders the document, so the finishing passes see it as always)."""
+    # The shapes' text is encoded once here, only the values per item: most of a form is fixed.
+    encoded = [([t.encode("utf-8") for t in texts], order, sum(map(len, texts))) for texts, order in bodies]
     n = len(items)
     forms = []
     size = 0
     for i, h in enumerate(items):
-        texts, order = bodies[of[i]]
+        texts, order, fixed_size = encoded[of[i]]
         try:
             values = [_text(frame.slots[k](h, i, n)) for k in order]
         except (KeyError, TypeError, ValueError):
@@ -236,9 +238,9 @@ def fill(frame: Frame, bodies: list[tuple[list[str], list[int]]], items: list[An
             return None
         out = [texts[0]]
         for value, text in zip(values, texts[1:], strict=True):
-            out += [value, text]
-        forms.append("".join(out))
-        size += len(forms[-1])
+            out += [value.encode("utf-8"), text]
+        forms.append(b"".join(out))
+        size += fixed_size + sum(map(len, values))  # characters, as render_bounded counts them
         if size > MAX_OUTPUT:
             raise RenderLimit(f"渲染结果超过{MAX_OUTPUT // 1024 // 1024}M个字符")
     return forms
