@@ -138,6 +138,97 @@ def kind_rates(data_dir: Path) -> list[tuple[str, int, float, float | None, floa
     return rows
 
 
+def _rezip(payloads: list[bytes]) -> None:
+    """The floor: the same zip files written again, every member deflated."""
+    for payload in payloads:
+        source = zipfile.ZipFile(io.BytesIO(payload))
+        with zipfile.ZipFile(io.BytesIO(), "w", zipfile.ZIP_DEFLATED) as target:
+            for info in source.infolist():
+                target.writestr(info.filename, source.read(info.filename))
+
+
+def survey_floor(data_dir: Path, rounds: int = 2) -> dict[str, Any]:
+    """The household forms of every community (--all-forms) rendered in one process, against the
+    zip floor (the same bytes re-zipped) and against Jinja rendering every household's form; the
+    three alternate, best of `rounds` each."""
+    data = load(data_dir)
+    renderers = Renderers(data, None)
+    kind = KINDS["survey"]
+    jobs, _ = plan_jobs(data, Selection(kinds=("survey",), all_forms=True))
+    contexts = [(renderers.docx(renderers.locate(kind, j.community.district)), kind.context(data, j.target))
+                for j in jobs]
+    forms = sum(len(ctx["households"]) for _, ctx in contexts)
+    for compiled, ctx in contexts[:1]:
+        compiled.render(ctx)  # compiled outside the timing, as a batch would
+    load_before = os.getloadavg()[0]
+    best = {"ours": math.inf, "floor": math.inf, "jinja": math.inf}
+    payloads: list[bytes] = []
+    for _ in range(rounds):
+        start = time.perf_counter()
+        payloads = [compiled.render(ctx) for compiled, ctx in contexts]
+        best["ours"] = min(best["ours"], time.perf_counter() - start)
+        start = time.perf_counter()
+        _rezip(payloads)
+        best["floor"] = min(best["floor"], time.perf_counter() - start)
+        start = time.perf_counter()
+        for compiled, ctx in contexts:
+            frames, compiled.frames = compiled.frames, {}
+            try:
+                compiled.render(ctx)
+            finally:
+                compiled.frames = frames
+        best["jinja"] = min(best["jinja"], time.perf_counter() - start)
+    return {"docs": len(contexts), "forms": forms, "mb": sum(map(len, payloads)) / 2**20, **best,
+            "load": (load_before, os.getloadavg()[0])}
+
+
+def _rezip_files(folder: Path, into: Path) -> float:
+    """Seconds to write every .docx and .xlsx under folder again as zip files, read from memory."""
+    blobs = [p.read_bytes() for p in sorted(folder.rglob("*")) if p.suffix in (".docx", ".xlsx")]
+    into.mkdir()
+    start = time.perf_counter()
+    for i, payload in enumerate(blobs):
+        source = zipfile.ZipFile(io.BytesIO(payload))
+        with zipfile.ZipFile(into / f"{i}.zip", "w", zipfile.ZIP_DEFLATED) as target:
+            for info in source.infolist():
+                target.writestr(info.filename, source.read(info.filename))
+    seconds = time.perf_counter() - start
+    shutil.rmtree(into)
+    return seconds
+
+
+def build_floor(size: int = 1000, workers: int = 2, rounds: int = 2) -> dict[str, Any]:
+    """`gaizao build` + `gaizao report` of a synthetic programme (default, then --all-forms) against
+    the floor of rewriting the same zip files in one process; best of `rounds` each, alternated."""
+    work = Path(tempfile.mkdtemp(prefix="bench-floor-"))
+    try:
+        data_dir = make_programme(size, work / "data")
+        base = [sys.executable, "-m", "generator", "--data", str(data_dir)]
+        load_before = os.getloadavg()[0]
+        best = {k: math.inf for k in ("default", "default_floor", "all", "all_floor")}
+        counts = {}
+        for _ in range(rounds):
+            for key, extra in (("default", []), ("all", ["--all-forms"])):
+                out = work / f"out-{key}"
+                shutil.rmtree(out, ignore_errors=True)
+                t1, _ = timed_command([*base, "build", *extra, "--out", str(out), "-q", "-j", str(workers)])
+                t2, _ = timed_command([*base, "report", "--out", str(out)])
+                best[key] = min(best[key], t1 + t2)
+                files = [p for p in out.rglob("*") if p.suffix in (".docx", ".xlsx")]
+                counts[key] = (len(files), sum(p.stat().st_size for p in files) / 2**20)
+                best[f"{key}_floor"] = min(best[f"{key}_floor"], _rezip_files(out, work / "floor"))
+                shutil.rmtree(out)
+        return {"size": size, "workers": workers, "rounds": rounds, **best, "counts": counts,
+                "load": (load_before, os.getloadavg()[0])}
+    finally:
+        shutil.rmtree(work)
+
+
+def _ratio(a: float, b: float) -> str:
+    """a ÷ b, cut (never rounded up) to two decimals."""
+    return f"{math.floor(a / b * 100) / 100:.2f}×"
+
+
 @dataclass
 class PdfRun:
     """Per-document PDFs of one build, made side by side: one plain LibreOffice batch call, and ours."""
@@ -365,6 +456,82 @@ def warm_section(r: dict[str, Any]) -> list[str]:
     return lines
 
 
+def survey_print(data_dir: Path, workers: int = 2, rounds: int = 2) -> dict[str, Any]:
+    """The largest district's bound survey file with its PDF (`gaizao print --kind survey --all-forms
+    --district D --pdf`: every community's forms, as the earlier figures counted them), its pieces
+    converted by a LibreOffice started per batch and by warm ones fed over UNO
+    (GAIZAO_WARM_PDF=always), alternated, best of `rounds` each."""
+    from generator.output.pdf import WARM_SETTING
+
+    data = load(data_dir)
+    district = max(data.districts, key=lambda d: sum(
+        c.households for c in data.active_communities() if c.district == d and c.id in data.projects))
+    out = Path(tempfile.mkdtemp(prefix="bench-print-"))
+    load_before = os.getloadavg()[0]
+    best = {"batch": math.inf, "warm": math.inf}
+    pages = 0
+    try:
+        for _ in range(rounds):
+            for how in ("batch", "warm"):
+                shutil.rmtree(out / "out", ignore_errors=True)
+                os.environ[WARM_SETTING] = "always" if how == "warm" else "0"
+                try:
+                    seconds, _ = timed_command([sys.executable, "-m", "generator", "--data", str(data_dir), "print",
+                                                "--kind", "survey", "--all-forms", "--district", district,
+                                                "--out", str(out / "out"), "-q", "--pdf", "-j", str(workers)])
+                finally:
+                    del os.environ[WARM_SETTING]
+                best[how] = min(best[how], seconds)
+                pages = _pages(next((out / "out" / "打印").rglob("*.pdf")))
+        return {"district": district, "pages": pages, **best, "load": (load_before, os.getloadavg()[0])}
+    finally:
+        shutil.rmtree(out)
+
+
+def speed_table(out: Path | None = None) -> list[str]:
+    """Each row of the speed targets measured in one run, best of two, with the machine's load."""
+    lines: list[str] = []
+
+    def say(line: str) -> None:
+        lines.append(line)
+        print(line, flush=True)
+        if out is not None:
+            out.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+    started = os.getloadavg()
+    say(f"Load average (1, 5, 15 min) at the start: {started[0]:.1f}, {started[1]:.1f}, {started[2]:.1f} "
+        f"({os.cpu_count()} cores).")
+    survey = survey_floor(BUNDLED)
+    say(f"- survey forms (bundled, --all-forms: {survey['docs']} documents, {survey['forms']:,} forms, "
+        f"{survey['mb']:.1f} MB): ours {survey['ours']:.2f} s, zip floor {survey['floor']:.2f} s "
+        f"({_ratio(survey['ours'], survey['floor'])}), Jinja per household {survey['jinja']:.2f} s "
+        f"({_ratio(survey['jinja'], survey['floor'])}); load {survey['load'][0]:.1f}–{survey['load'][1]:.1f}")
+    pdfs = warm_rates(BUNDLED, rounds=2)
+    if pdfs is not None:
+        best = {k: min(v) for k, v in pdfs["times"].items()}
+        say(f"- per-document PDFs ({pdfs['files']} documents, {pdfs['pages']} pages): plain batch "
+            f"{best['plain']:.2f} s, ours batch {best['batch']:.2f} s ({_ratio(best['plain'], best['batch'])}), "
+            f"ours warm {best['warm']:.2f} s ({_ratio(best['plain'], best['warm'])}); rounds "
+            + "; ".join(f"{k} " + ", ".join(f"{t:.2f}" for t in v) for k, v in pdfs["times"].items())
+            + f"; {pdfs['page_mismatches']} differ in pages, {pdfs['text_mismatches']} in text; "
+            f"load {pdfs['load'][0]:.1f}–{pdfs['load'][1]:.1f}")
+        say(f"- one paper on demand, {pdfs['requests']} calls {pdfs['concurrent']} at a time: median "
+            f"{pdfs['median_latency']:.2f} s, p95 {pdfs['p95']:.2f} s, max {max(pdfs['latencies']):.2f} s")
+    printed = survey_print(BUNDLED)
+    say(f"- bound survey file ({printed['district']}, {printed['pages']:,} pages): batch {printed['batch']:.2f} s "
+        f"({math.floor(printed['pages'] / printed['batch'] * 10) / 10:.1f} pages/s), warm {printed['warm']:.2f} s "
+        f"({math.floor(printed['pages'] / printed['warm'] * 10) / 10:.1f} pages/s); "
+        f"load {printed['load'][0]:.1f}–{printed['load'][1]:.1f}")
+    built = build_floor(1000)
+    for key, label in (("default", "default"), ("all", "--all-forms")):
+        files, mb = built["counts"][key]
+        say(f"- build + report of 1,000 communities, {label} ({files:,} files, {mb:.0f} MB): "
+            f"{built[key]:.2f} s, floor {built[key + '_floor']:.2f} s ({_ratio(built[key], built[key + '_floor'])})")
+    ended = os.getloadavg()
+    say(f"Load average at the end: {ended[0]:.1f}, {ended[1]:.1f}, {ended[2]:.1f}.")
+    return lines
+
+
 def _rss_mib() -> float:
     with open("/proc/self/status") as fh:
         return next(int(line.split()[1]) for line in fh if line.startswith("VmRSS:")) / 1024
@@ -478,7 +645,12 @@ def main() -> None:
                         help="measure only the PDF step and replace that section of --out")
     parser.add_argument("--only-warm", action="store_true",
                         help="measure only the warm converter against the batch calls and print its section")
+    parser.add_argument("--only-speed", action="store_true",
+                        help="measure each row of the speed targets in one run and print them")
     args = parser.parse_args()
+    if args.only_speed:
+        speed_table(Path(tempfile.gettempdir()) / "gaizao-speed.txt")
+        return
     if args.only_warm:
         measured = warm_rates(BUNDLED)
         if measured is None:

@@ -188,3 +188,12 @@ def test_a_few_files_go_to_the_warm_converter_a_long_run_to_the_batch_call(
     monkeypatch.setenv("FAKE_SOFFICE", "ok")
     many = to_pdf(files(tmp_path / "many", b"a", b"b", b"c"))
     assert len(many.done) == 3 and len(starts.read_text().split()) == 1  # no bridge started
+
+
+def test_always_sends_a_long_run_to_the_warm_converter_too(
+        stand_in: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _, starts = stand_in
+    monkeypatch.setattr(pdf_module, "WARM_UNITS", 2)
+    monkeypatch.setenv("GAIZAO_WARM_PDF", "always")
+    many = to_pdf(files(tmp_path / "many", b"a", b"b", b"c"), workers=1)
+    assert len(many.done) == 3 and len(starts.read_text().split()) == 1  # fed to one warm converter

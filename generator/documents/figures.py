@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
-from generator.data.loader import DataSet
+from generator.data.loader import DataSet, PackedProjects
 from generator.data.models import Community
 from generator.render.filters import CENT
 from generator.rules.funding import PARTIES, policy
@@ -53,8 +55,35 @@ class ProjectFigures:
         return sum(self.actual.values(), Decimal(0))
 
 
+_KEPT: dict[int, dict[str, tuple[Any, Any, Any, ProjectFigures]]] = {}
+"""Figures worked out, by data set (its id, the entry dropped when it goes) and community: a report
+reads every project of a year for each district and each table, and each read unpacks the record."""
+
+
+def _record(data: DataSet, community: str) -> Any:
+    """What stays the same object as long as a project's record is unchanged (its packed form)."""
+    projects = data.projects
+    if isinstance(projects, PackedProjects):
+        return projects.packed(community) if community in projects else None
+    return projects.get(community)
+
+
 def project_figures(data: DataSet, community: Community) -> ProjectFigures:
     """What the data says about one plan row's progress."""
+    kept = _KEPT.get(id(data))
+    if kept is None:
+        kept = _KEPT[id(data)] = {}
+        weakref.finalize(data, _KEPT.pop, id(data), None)
+    record = _record(data, community.id)
+    known = kept.get(community.id)
+    if known is not None and known[0] is community and known[1] is record and known[2] is data.programme:
+        return known[3]
+    figures = _project_figures(data, community)
+    kept[community.id] = (community, record, data.programme, figures)
+    return figures
+
+
+def _project_figures(data: DataSet, community: Community) -> ProjectFigures:
     project = data.projects.get(community.id)
     keys = party_keys(data)
     actual = {key: Decimal(0) for key in keys}

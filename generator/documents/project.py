@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
@@ -202,8 +204,35 @@ def _arrangements(data: DataSet, project: Project) -> str:
         completion=cn_date(d.completion) if d.completion else "")
 
 
+_REUSED: dict[str, Any] = {"data": None, "last": None}
+"""The data set a build makes documents of, and the last (project, context) worked out for it."""
+
+
+@contextmanager
+def contexts_reused(data: DataSet) -> Iterator[None]:
+    """Within: the documents of one community made one after another (as a build makes them)
+    share one project_context, worked out for the first; each gets its own copy of the top level."""
+    previous = _REUSED["data"]
+    _REUSED.update(data=data, last=None)
+    try:
+        yield
+    finally:
+        _REUSED.update(data=previous, last=None)
+
+
 def project_context(data: DataSet, project: Project) -> dict[str, Any]:
     """Everything a community's documents can show, from the plan row and the project detail."""
+    if data is not _REUSED["data"]:
+        return _project_context(data, project)
+    last = _REUSED["last"]  # one read: the pool's feeder thread and this one may both ask
+    if last is not None and last[0] is project:
+        return dict(last[1])
+    context = _project_context(data, project)
+    _REUSED["last"] = (project, context)
+    return dict(context)
+
+
+def _project_context(data: DataSet, project: Project) -> dict[str, Any]:
     c = data.communities[project.community]
     items = data.items
     results = {r.item: r for r in project.acceptance.results} if project.acceptance else {}

@@ -64,6 +64,9 @@ WARM_UNITS = 5
 """Files to convert (after binding) up to which a warm LibreOffice is used by default: a longer
 run converts as fast with a LibreOffice started per batch (bench/RESULTS.md), and a warm one
 helps where a process asks again and again (the web server's single-document PDFs)."""
+WARM_SETTING = "GAIZAO_WARM_PDF"
+"""The environment variable that turns warm conversion off (0, see warm.available) or, set to
+"always", uses it for a run of any length (to measure one way against the other: bench/run.py)."""
 CANNOT_JOIN = binding.CANNOT_SPLIT
 """What join() raises on a piece it cannot read."""
 
@@ -444,7 +447,8 @@ def convert(files: Sequence[Path], deliver: Callable[[Path, bytes], None], *,
         if warm is None:  # a long run gains nothing from a warm LibreOffice (bench/RESULTS.md)
             from generator.output.warm import available
 
-            warm = sum(len(share) for share in shares) <= WARM_UNITS and available(command)
+            always = os.environ.get(WARM_SETTING) == "always"
+            warm = (always or sum(len(share) for share in shares) <= WARM_UNITS) and available(command)
         count = len(files) + PIECE_WEIGHT * sum(1 for share in shares for u in share if u.piece is not None)
         deadline = began + (total if total is not None else TOTAL_SECONDS + TOTAL_PER_DOCUMENT * count)
         crew = []

@@ -26,6 +26,7 @@ from generator.data.loader import DataSet
 from generator.data.models import Community
 from generator.documents.kinds import KINDS, Kind, Target, community_target, kinds_of
 from generator.documents.paths import CITY, folder_key, safe_name
+from generator.documents.project import contexts_reused
 from generator.errors import DataError, OutputError, Problem, TemplateError
 from generator.output.writer import Entry, Output, sha256
 from generator.render.blocks import NO_BLOCKS, Blocks
@@ -458,7 +459,9 @@ def run(
                 source = labels[located[job.kind.key, job.target.district]]
             yield entry(job, source, payload, dhash), payload
 
-    return write_all(out, force, produced(), skips, then)
+    # A community's documents follow one another in the jobs: its project's context is worked out once.
+    with contexts_reused(data):
+        return write_all(out, force, produced(), skips, then)
 
 
 def build(

@@ -14,8 +14,9 @@ from jinja2.exceptions import SecurityError
 from generator.errors import TemplateError
 from generator.render.env import XML_ENV, RenderLimit, render_bounded, render_budget, template_line
 from generator.render.images import add_media, collecting, placed_count
+from generator.render.slots import MIN_ITEMS, Frame, compile_frame, fill, frame_context, shapes, split
 from generator.render.word_tags import normalize
-from generator.render.ziputil import Entry, deflate, fixed, read_template, write_zip
+from generator.render.ziputil import Entry, deflate, deflate_stream, fixed, read_template, write_zip
 
 RENDERED_PARTS = re.compile(r"^word/(document|header\d*|footer\d*|footnotes)\.xml$")
 _TAG_TEXT = re.compile(r"<[^>]+>")
@@ -278,6 +279,19 @@ class CompiledDocx:
                 ) from None
         self.splittable = {name for name, source in self.sources.items() if "<w:trPr/>" in source}
         """Parts with rows the template lets break across pages (see keep_short_rows_whole)."""
+        # A part whose finishing passes measure or count what is rendered (rows kept whole by their
+        # length, grids fitted, pictures numbered) is rendered whole through Jinja.
+        self.frames: dict[str, Frame] = {}
+        """Parts whose one loop (a household form each) is filled by substitution (see slots)."""
+        for name, source in self.sources.items():
+            if name in self.splittable or name in self.column_loops or "picture" in source:
+                continue
+            try:
+                frame = compile_frame(source)
+            except Exception:  # noqa: BLE001 - a loop the rewriting cannot compile renders through Jinja
+                frame = None
+            if frame is not None:
+                self.frames[name] = frame
         # The parts no tag touches are compressed once here, not once per document.
         self.static = {
             name: deflate(name, fixed(name, blob))
@@ -287,11 +301,12 @@ class CompiledDocx:
     def render(self, context: dict[str, Any]) -> bytes:
         """Render every templated part and return the finished .docx as repeatable bytes."""
         with render_budget(), collecting() as placed:
-            rendered = {name: self.render_part(name, context).encode("utf-8") for name in self.compiled}
+            rendered = {name: self.render_pieces(name, context) for name in self.compiled}
         media = add_media(dict(self.parts), placed) if placed else {}
         entries = [
             deflate(name, media[name]) if name in media
-            else deflate(name, rendered[name]) if name in rendered else self.static[name]
+            else deflate_stream(name, rendered[name]) if name in rendered
+            else self.static[name]
             for name, _ in self.parts
         ]
         known = {name for name, _ in self.parts}
@@ -300,6 +315,49 @@ class CompiledDocx:
 
     def render_part(self, name: str, context: dict[str, Any]) -> str:
         """One templated part (e.g. word/document.xml) rendered to finished Word XML."""
+        filled = self._filled(name, context)
+        return b"".join(filled).decode("utf-8") if filled is not None else self._rendered(name, context)
+
+    def render_pieces(self, name: str, context: dict[str, Any]) -> list[bytes]:
+        """One templated part as UTF-8 pieces to join: its repeated forms filled by substitution where
+        the template allows (slots), else the whole part rendered through Jinja."""
+        filled = self._filled(name, context)
+        return filled if filled is not None else [self._rendered(name, context).encode("utf-8")]
+
+    def _filled(self, name: str, context: dict[str, Any]) -> list[bytes] | None:
+        frame = self.frames.get(name)
+        items = context.get(frame.items) if frame is not None else None
+        if frame is None or not isinstance(items, list) or len(items) < MIN_ITEMS:
+            return None
+        try:
+            keys, of = shapes(frame, items)
+            rendered = render_bounded(frame.template, frame_context(frame, context, keys))
+        except Exception:  # noqa: BLE001 - Jinja renders the document and reports what is wrong
+            return None
+        if "\t" in rendered or "\a" in rendered or "\f" in rendered:
+            return None
+        pieces = split(_unpatch(rendered), len(keys))
+        if pieces is None:
+            return None
+        head, bodies, tail = pieces
+        try:
+            forms = fill(frame, bodies, items, of)
+        except RenderLimit as exc:
+            raise TemplateError(f"模板 {self.label} 超出渲染限制：{exc}") from None
+        # One household of each shape rendered through Jinja as well: the substitution must give
+        # the same text, or Jinja renders the document.
+        firsts = [of.index(k) for k in range(len(keys))]
+        sample = [items[i] for i in firsts]
+        sample_keys, sample_of = shapes(frame, sample)
+        if forms is None or any(k not in keys for k in sample_keys):
+            return None
+        checked = fill(frame, [bodies[keys.index(k)] for k in sample_keys], sample, sample_of)
+        expected = self._rendered(name, {**context, frame.items: sample})
+        if checked is None or b"".join([head.encode("utf-8"), *checked, tail.encode("utf-8")]) != expected.encode():
+            return None
+        return [head.encode("utf-8"), *forms, tail.encode("utf-8")]
+
+    def _rendered(self, name: str, context: dict[str, Any]) -> str:
         # Each pass only where it can change something: a search through the 25 MB of a
         # community's household forms takes some 100 ms.
         before = placed_count()

@@ -16,16 +16,14 @@ Unsupported: no value is guessed.
 from __future__ import annotations
 
 import re
-import zipfile
 from collections.abc import Callable, Iterator
 from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal, InvalidOperation
-from io import BytesIO
 from typing import Any
 from xml.sax.saxutils import escape
 
 from lxml import etree
 
-from generator.render.ziputil import normalize_zip
+from generator.render.ziputil import deflate, fixed, read_members, write_zip
 
 S = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 C = "http://schemas.openxmlformats.org/drawingml/2006/chart"
@@ -512,9 +510,14 @@ def with_cached_values(xlsx: bytes, values_too: bool = True) -> bytes:
 
     Raises Unsupported if a formula is unknown; values_too=False sets the print areas only.
     """
-    with zipfile.ZipFile(BytesIO(xlsx)) as zf:
-        members = [(info, zf.read(info.filename)) for info in zf.infolist()]
-    parts = {info.filename: blob for info, blob in members}
+    finished = cached_parts(read_members(xlsx), values_too)
+    return write_zip([deflate(name, fixed(name, blob)) for name, blob in finished])
+
+
+def cached_parts(members: list[tuple[str, bytes]], values_too: bool = True) -> list[tuple[str, bytes]]:
+    """with_cached_values over a workbook's parts, in order; a part it leaves alone is returned as
+    the same object, so a caller may reuse what it made of it (a template's part deflated once)."""
+    parts = dict(members)
     shared: list[str] = []
     if "xl/sharedStrings.xml" in parts:
         for si in etree.fromstring(parts["xl/sharedStrings.xml"]).iter(_q("si")):
@@ -573,11 +576,7 @@ def with_cached_values(xlsx: bytes, values_too: bool = True) -> bytes:
             root = etree.fromstring(parts[name])
             _chart_caches(root, evaluator)
             parts[name] = etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
-    out = BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
-        for info, _ in members:
-            zf.writestr(info.filename, parts[info.filename])
-    return normalize_zip(out.getvalue())
+    return [(name, parts[name]) for name, _ in members]
 
 
 def _chart_caches(chart: etree._Element, book: Workbook) -> None:
@@ -602,6 +601,10 @@ def _chart_caches(chart: etree._Element, book: Workbook) -> None:
                 etree.SubElement(point, f"{{{C}}}v").text = text
 
 
+_UNKNOWN = (Unsupported, InvalidOperation, KeyError, IndexError)
+"""What a formula the evaluator does not know raises."""
+
+
 def cached(xlsx: bytes) -> bytes:
     """with_cached_values where every formula is known; otherwise print areas only.
 
@@ -610,8 +613,17 @@ def cached(xlsx: bytes) -> bytes:
     """
     try:
         return with_cached_values(xlsx)
-    except (Unsupported, InvalidOperation, KeyError, IndexError):
+    except _UNKNOWN:
         return with_cached_values(xlsx, values_too=False)
+
+
+def cached_or_areas(members: list[tuple[str, bytes]]) -> list[tuple[str, bytes]]:
+    """cached over a workbook's parts (see cached_parts)."""
+    try:
+        return cached_parts(members)
+    except _UNKNOWN:
+        return cached_parts(members, values_too=False)
+
 
 
 def _print_areas(book: etree._Element, sheets: dict[str, tuple[str, etree._Element]]) -> None:

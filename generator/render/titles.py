@@ -100,26 +100,27 @@ def break_title(text: str, names: Iterable[str] = (), width: int = TITLE_CHARS) 
     if _width(text) <= width:
         return [text]
     parts = words(text, names)
+    sizes = [_width(part) for part in parts]  # a line's width is its words' widths added up
     best: tuple[int, float, list[str]] | None = None
 
-    def split(start: int, lines: list[str]) -> None:
+    def split(start: int, lines: list[str], widths: list[float]) -> None:
         nonlocal best
         if start == len(parts):
-            widths = [_width(line) for line in lines]
             key = (len(lines), max(widths) - min(widths))
             if best is None or key < best[:2]:
                 best = (*key, list(lines))
             return
         if best is not None and len(lines) >= best[0]:
             return
-        line = ""
+        line, size = "", 0.0
         for end in range(start, len(parts)):
             line += parts[end]
-            if _width(line) > width and end > start:
+            size += sizes[end]
+            if size > width and end > start:
                 break
-            split(end + 1, [*lines, line])
+            split(end + 1, [*lines, line], [*widths, size])
 
-    split(0, [])
+    split(0, [], [])
     return best[2] if best else [text]
 
 

@@ -60,9 +60,9 @@ from openpyxl.worksheet.worksheet import Worksheet
 from generator.errors import TemplateError
 from generator.render.blocks import NO_BLOCKS, Blocks, Formula, Row, Spans
 from generator.render.env import TEXT_ENV, render_budget, xml_safe
-from generator.render.formulas import cached
+from generator.render.formulas import cached_or_areas
 from generator.render.sheet_words import WORDING, take_wording
-from generator.render.ziputil import Entry, deflate, normalize_zip, read_members, read_template, write_zip
+from generator.render.ziputil import Entry, deflate, fixed, normalize_zip, read_members, read_template, write_zip
 
 FIXED_TIME = dt.datetime(2000, 1, 1)
 """Document created/modified time, so the same context always gives the same bytes."""
@@ -149,8 +149,9 @@ class CompiledXlsx:
         self.names = [name for name, _ in parts]
         # The parts no document changes are compressed once here, not once per document.
         self.static: dict[str, Entry] = {
-            name: deflate(name, blob) for name, blob in parts if name not in self.sheets
+            name: deflate(name, fixed(name, blob)) for name, blob in parts if name not in self.sheets
         }
+        self.raw = {name: blob for name, blob in parts if name not in self.sheets}
 
     def render(self, context: dict[str, Any]) -> bytes:
         """Render every sheet and return the finished .xlsx as repeatable bytes.
@@ -160,11 +161,12 @@ class CompiledXlsx:
         if self.wording:
             context = {**context, WORDING: self.wording}
         with render_budget():
-            return cached(write_zip([
-                deflate(name, self.sheets[name].render(context).encode("utf-8"))
-                if name in self.sheets else self.static[name]
-                for name in self.names
-            ]))
+            parts = [(name, self.sheets[name].render(context).encode("utf-8")) if name in self.sheets
+                     else (name, self.raw[name]) for name in self.names]
+        # The cached values are worked out on the parts, not on a zip deflated and read back, and
+        # the parts they leave as they were keep the template's deflated copy.
+        return write_zip([self.static[name] if name in self.raw and blob is self.raw[name]
+                          else deflate(name, fixed(name, blob)) for name, blob in cached_or_areas(parts)])
 
 
 # ---------------------------------------------------------------- one sheet
