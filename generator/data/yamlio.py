@@ -327,27 +327,31 @@ def load_yaml(path: Path) -> tuple[Any, Lines]:
         if refusal is not None:
             raise data_error(path, refusal[1], line=refusal[0])
         try:
+            try:
+                values, lines = _parse_fast(text, path, later)
+            except _Unusual:  # PyYAML's constructor over libyaml's parser, as before the direct builder
+                values, lines = _parse(text, _ExactLoader, path, later)
             if len(text) >= COMPACT_FROM:
-                return pickle.loads(_parse_pickled(text, _ExactLoader, path))  # type: ignore[no-any-return]
-            return _parse_fast(text, path, later)
+                values = pickle.loads(_compacted(values))
+            return values, lines
         except yaml.YAMLError:
-            pass
+            pass  # explained by the pure-Python parser
     return _parse(text, _SlowExactLoader, path, later)
 
 
 COMPACT_FROM = 64 * 1024
-"""Characters from which a file's values are moved out of the parser's memory (see _parse_pickled)."""
+"""Characters from which a file's values are moved out of the parser's memory (see _compacted)."""
 
 
-def _parse_pickled(text: str, loader_class: type, path: Path) -> bytes:
-    """A large file's values and line map, pickled; unpickled once the originals are gone.
+def _compacted(values: Any) -> bytes:
+    """A large file's values, pickled; unpickled once the originals are gone.
 
     The parser's node tree is freed once the values are built, but the values were made
     between its nodes and keep that memory from going back to the system: for a plan of
     10,000 rows some 45 MB, held for as long as the data set. A copy made after the
     originals are freed is packed together.
     """
-    return pickle.dumps(_parse(text, loader_class, path), protocol=pickle.HIGHEST_PROTOCOL)
+    return pickle.dumps(values, protocol=pickle.HIGHEST_PROTOCOL)
 
 
 def _parse(text: str, loader_class: type, path: Path, count: bool = False) -> tuple[Any, dict[Path_, int]]:
