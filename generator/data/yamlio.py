@@ -6,17 +6,18 @@ import gc
 import pickle
 import re
 import stat
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 
 from generator.errors import data_error
 
 Path_ = tuple[str | int, ...]
+T = TypeVar("T")
 
 
 # libyaml's parser when installed: some twenty times faster on a programme of thousands of files.
@@ -358,15 +359,7 @@ def _parse(text: str, loader_class: type, path: Path, count: bool = False) -> tu
     """A file's values and line map; count: refuse it here when it is too deep or too large
     (a file _checked_after lets through)."""
     try:
-        loader = loader_class(text)
-        try:
-            with gc_paused():
-                node = loader.get_single_node()
-                if node is None:
-                    raise data_error(path, "文件里没有数据")
-                data = loader.construct_document(node)
-        finally:
-            loader.dispose()
+        data, node = _document(text, loader_class, path, lambda loader, node: loader.construct_document(node))
     except yaml.reader.ReaderError as exc:
         if loader_class is not _SlowExactLoader:
             raise
@@ -402,20 +395,26 @@ def _parse(text: str, loader_class: type, path: Path, count: bool = False) -> tu
     return data, lines
 
 
-def _parse_fast(text: str, path: Path, count: bool) -> tuple[Any, Lines]:
-    """A small file's values built straight from libyaml's nodes, its line map made only when asked
-    for (a message about a field): on a first start at 10,000 communities PyYAML's constructor
-    and the map took more than a third of reading a project file. Anything but plain mappings,
-    lists and scalars raises YAMLError, so that load_yaml reads the file the usual way."""
-    loader = _ExactLoader(text)
+def _document(text: str, loader_class: type, path: Path, build: Callable[[Any, yaml.Node], T]) -> tuple[T, yaml.Node]:
+    """What build makes of a file's one document, and the document's node tree."""
+    loader = loader_class(text)
     try:
         with gc_paused():
             node = loader.get_single_node()
             if node is None:
                 raise data_error(path, "文件里没有数据")
-            data, deepest, values = _Builder(loader).document(node)
+            return build(loader, node), node
     finally:
         loader.dispose()
+
+
+def _parse_fast(text: str, path: Path, count: bool) -> tuple[Any, Lines]:
+    """A small file's values built straight from libyaml's nodes, its line map made only when asked
+    for (a message about a field): on a first start at 10,000 communities PyYAML's constructor
+    and the map took more than a third of reading a project file. Anything but plain mappings,
+    lists and scalars raises YAMLError, so that load_yaml reads the file the usual way."""
+    (data, deepest, values), _ = _document(text, _ExactLoader, path,
+                                           lambda loader, node: _Builder(loader).document(node))
     if count and (deepest > MAX_DEPTH or values > MAX_VALUES):
         _refuse_if_too_big(text, path)
     return data, LazyLines(text, path)
@@ -517,13 +516,7 @@ class LazyLines(Mapping[Path_, int]):
     def _map(self) -> dict[Path_, int]:
         if self._lines is None:
             lines: dict[Path_, int] = {}
-            loader = _ExactLoader(self._text)
-            try:
-                node = loader.get_single_node()
-            finally:
-                loader.dispose()
-            if node is not None:
-                _line_map(node, lines)
+            _document(self._text, _ExactLoader, self._path, lambda loader, node: _line_map(node, lines))
             self._lines, self._text = lines, ""
         return self._lines
 

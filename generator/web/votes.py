@@ -27,6 +27,7 @@ from generator.web.security import (
     record_upload,
     store,
 )
+from generator.web.store import Loaded
 from generator.web.wording import SCORE_CHART
 
 bp = Blueprint("votes", __name__)
@@ -218,13 +219,10 @@ def vote_workbook(community_id: str, vote_id: str) -> Any:
     """The ballot workbook `gaizao vote export` makes: owners in full for the street office that collects the
     ballots, masked for anyone else who sees the community; every download recorded, full or masked."""
     from generator.intake.ballots_io import ballot_workbook
-    from generator.web.pages import download
 
     now = _vote_or_404(community_id, vote_id)
-    full = _writer(now.data, community_id)
-    payload, _ = ballot_workbook(now.data, vote_id, masked=not full)
-    note_residents_download(community_id, "vote-download", f"表决“{vote_id}”表决票登记表", full)
-    return download(f"{vote_id}-表决票{'' if full else '（已遮蔽）'}.xlsx", payload)
+    return _residents_workbook(now, community_id, lambda masked: ballot_workbook(now.data, vote_id, masked=masked),
+                               "vote-download", f"表决“{vote_id}”表决票登记表", f"{vote_id}-表决票")
 
 
 @bp.route("/projects/<community_id>/votes/<vote_id>/ballots", methods=["POST"])
@@ -284,13 +282,22 @@ def survey_workbook(community_id: str, survey_id: str) -> Any:
     """The answers workbook `gaizao satisfaction export` makes: households in full for the street office that
     collects the answers, masked for anyone else who sees the community; every download recorded, full or masked."""
     from generator.intake.satisfaction_io import answers_workbook
-    from generator.web.pages import download
 
     now = _survey_or_404(community_id, survey_id)
+    return _residents_workbook(now, community_id, lambda masked: answers_workbook(now.data, survey_id, masked=masked),
+                               "survey-download", f"调查“{survey_id}”答卷登记表", f"{survey_id}-满意度调查")
+
+
+def _residents_workbook(now: Loaded, community_id: str, make: Callable[[bool], tuple[bytes, Any]], action: str,
+                        what: str, stem: str) -> Any:
+    """A workbook naming residents: in full for the street office that collects it, masked for anyone
+    else who sees the community; the download recorded as full or masked."""
+    from generator.web.pages import download
+
     full = _writer(now.data, community_id)
-    payload, _ = answers_workbook(now.data, survey_id, masked=not full)
-    note_residents_download(community_id, "survey-download", f"调查“{survey_id}”答卷登记表", full)
-    return download(f"{survey_id}-满意度调查{'' if full else '（已遮蔽）'}.xlsx", payload)
+    payload, _ = make(not full)
+    note_residents_download(community_id, action, what, full)
+    return download(f"{stem}{'' if full else '（已遮蔽）'}.xlsx", payload)
 
 
 @bp.route("/projects/<community_id>/satisfaction/<survey_id>/answers", methods=["POST"])
