@@ -179,6 +179,20 @@ def test_the_output_is_the_same_whatever_the_number_of_workers(tmp_path: Path, b
     assert manifest_one == (two.out / MANIFEST).read_text(encoding="utf-8")
 
 
+def test_small_windows_keep_the_output_in_job_order(tmp_path: Path, bundled: DataSet,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """The next window is queued while this one is written: many windows still give the same files."""
+    from generator.output import pipeline
+
+    one = build(bundled, tmp_path / "one", Selection(year=2018), workers=1)
+    monkeypatch.setattr(pipeline, "WINDOW", 7)  # many windows, the last one short
+    two = build(bundled, tmp_path / "two", Selection(year=2018), workers=2)
+    assert sum(two.written.values()) > 3 * 7
+    assert list(two.paths) == [two.out / rel for rel in one.paths.rels]
+    manifest_one = (one.out / MANIFEST).read_text(encoding="utf-8")
+    assert manifest_one == (two.out / MANIFEST).read_text(encoding="utf-8")
+
+
 @pytest.mark.parametrize(("value", "expected"), [
     ("第一行\n第二行", "<w:br/>"),
     ("甲\t乙", "<w:tab/>"),

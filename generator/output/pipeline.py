@@ -257,7 +257,8 @@ PARALLEL_FROM = 24
 """Below this many documents a process pool costs more than it saves."""
 
 WINDOW = 256
-"""Documents whose contexts are in flight at once: memory stays flat however long the batch."""
+"""Documents handed to the workers at once; two windows are in flight (one rendered, the next
+queued), so memory stays flat however long the batch."""
 
 
 Spec = tuple[str, str, Blocks, dict[str, Any]]
@@ -312,8 +313,17 @@ def _rendered(specs: Iterator[Spec], count: int, renderers: Renderers, workers: 
     chunk = max(1, min(16, count // (workers * 4)))
     with nullcontext(pool) if pool is not None else render_pool(workers) as running:
         assert running is not None
-        while window := list(itertools.islice(specs, WINDOW)):
-            yield from running.imap(_render, window, chunksize=chunk)
+        # The next window is handed to the workers before this one's payloads are taken: the
+        # workers render while this process works out contexts and writes, never waiting on it.
+        current = None
+        while True:
+            window = list(itertools.islice(specs, WINDOW))
+            ahead = running.imap(_render, window, chunksize=chunk) if window else None
+            if current is not None:
+                yield from current
+            if ahead is None:
+                return
+            current = ahead
 
 
 # ---------------------------------------------------------------- write

@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal, InvalidOperation
+from functools import lru_cache
 from typing import Any
 from xml.sax.saxutils import escape
 
@@ -68,7 +69,8 @@ def _col(letters: str) -> int:
     return n
 
 
-def _tokens(formula: str) -> list[tuple[str, str]]:
+@lru_cache(maxsize=4096)
+def _tokens(formula: str) -> tuple[tuple[str, str], ...]:
     out, pos = [], 0
     while pos < len(formula):
         m = _TOKEN.match(formula, pos)
@@ -77,7 +79,7 @@ def _tokens(formula: str) -> list[tuple[str, str]]:
         pos = m.end()
         if m.lastgroup != "ws":
             out.append((m.lastgroup or "", m.group()))
-    return out
+    return tuple(out)
 
 
 class _Range:
@@ -124,7 +126,7 @@ class Workbook:
         if key in self.busy:
             raise Unsupported(f"循环引用 {sheet}!{r},{c}")
         self.busy.add(key)
-        value = _Parser(self, sheet, formula).value()
+        value = _evaluate(self, sheet, formula)
         self.busy.discard(key)
         self.done[key] = value
         return value
@@ -174,16 +176,48 @@ def _matches(value: Value, criterion: Value) -> bool:
     return value == criterion
 
 
-class _Parser:
+class _Eval:
+    """One evaluation of a formula: the workbook it reads, and inside SUMPRODUCT the cell
+    position its ranges stand for."""
+
+    def __init__(self, book: Workbook, index: int | None = None):
+        self.book = book
+        self.index = index
+        """Inside SUMPRODUCT: which cell of each range this evaluation stands for."""
+        self.size: int | None = None
+
+    def _scalar(self, v: Any) -> Value:
+        if isinstance(v, _Range):
+            if v.r1 == v.r2 and v.c1 == v.c2:
+                return self.book.get(v.sheet, v.r1, v.c1)
+            raise Unsupported("区域不能作为单个值")
+        return v
+
+    def _values(self, arg: Any) -> list[Value]:
+        if isinstance(arg, _Range):
+            return [self.book.get(*cell) for cell in arg.cells()]
+        return [arg]
+
+    def _indexed(self, found: _Range) -> _Range:
+        """A range as it stands here: inside SUMPRODUCT, its index-th cell, row by row."""
+        if self.index is None or (found.r1 == found.r2 and found.c1 == found.c2):
+            return found
+        cells = list(found.cells())
+        if self.size is not None and len(cells) != self.size:
+            raise Unsupported("SUMPRODUCT 中的区域大小不同")
+        self.size = len(cells)
+        sheet, r, c = cells[self.index]
+        return _Range(sheet, r, c, r, c)
+
+
+class _Parser(_Eval):
     """Recursive descent over one formula, evaluating as it goes."""
 
     def __init__(self, book: Workbook, sheet: str, formula: str):
-        self.book, self.sheet = book, sheet
-        self.tokens = _tokens(formula.lstrip("="))
+        super().__init__(book)
+        self.sheet = sheet
+        self.tokens = list(_tokens(formula.lstrip("=")))
         self.pos = 0
-        self.index: int | None = None
-        """Inside SUMPRODUCT: which cell of each range this evaluation stands for."""
-        self.size: int | None = None
 
     def value(self) -> Value:
         try:
@@ -201,13 +235,6 @@ class _Parser:
         if self._peek() != text:
             raise Unsupported(f"应为 {text}")
         self.pos += 1
-
-    def _scalar(self, v: Any) -> Value:
-        if isinstance(v, _Range):
-            if v.r1 == v.r2 and v.c1 == v.c2:
-                return self.book.get(v.sheet, v.r1, v.c1)
-            raise Unsupported("区域不能作为单个值")
-        return v
 
     def compare(self) -> Any:
         left = self.concat()
@@ -288,16 +315,7 @@ class _Parser:
         raise Unsupported(text)
 
     def _ref(self, text: str) -> _Range:
-        found = _reference(text, self.sheet)
-        if self.index is None or (found.r1 == found.r2 and found.c1 == found.c2):
-            return found
-        # Inside SUMPRODUCT: a range stands for its index-th cell, row by row.
-        cells = list(found.cells())
-        if self.size is not None and len(cells) != self.size:
-            raise Unsupported("SUMPRODUCT 中的区域大小不同")
-        self.size = len(cells)
-        sheet, r, c = cells[self.index]
-        return _Range(sheet, r, c, r, c)
+        return self._indexed(_reference(text, self.sheet))
 
     def _sumproduct(self) -> Decimal:
         """SUMPRODUCT(expression) over ranges of one size: the expression evaluated once per
@@ -329,11 +347,6 @@ class _Parser:
             index += 1
         return total
 
-    def _values(self, arg: Any) -> list[Value]:
-        if isinstance(arg, _Range):
-            return [self.book.get(*cell) for cell in arg.cells()]
-        return [arg]
-
     def _call(self, name: str, args: list[Any]) -> Value:
         fn = _FUNCTIONS.get(name)
         if fn is None:
@@ -358,7 +371,7 @@ def _number_text(v: Decimal) -> str:
     return text or "0"
 
 
-def _sum(p: _Parser, args: list[Any]) -> Value:
+def _sum(p: _Eval, args: list[Any]) -> Value:
     total = Decimal(0)
     for arg in args:
         if isinstance(arg, _Range):
@@ -368,7 +381,7 @@ def _sum(p: _Parser, args: list[Any]) -> Value:
     return total
 
 
-def _pairs(p: _Parser, args: list[Any]) -> list[bool]:
+def _pairs(p: _Eval, args: list[Any]) -> list[bool]:
     """Which cells meet every (range, criterion) pair."""
     ok: list[bool] | None = None
     for rng, crit in zip(args[::2], args[1::2], strict=True):
@@ -377,28 +390,28 @@ def _pairs(p: _Parser, args: list[Any]) -> list[bool]:
     return ok or []
 
 
-def _sumif(p: _Parser, args: list[Any]) -> Value:
+def _sumif(p: _Eval, args: list[Any]) -> Value:
     target = args[2] if len(args) == 3 else args[0]
     ok = _pairs(p, args[:2])
     return sum((v for v, hit in zip(p._values(target), ok, strict=True)
                 if hit and isinstance(v, Decimal)), Decimal(0))
 
 
-def _sumifs(p: _Parser, args: list[Any]) -> Value:
+def _sumifs(p: _Eval, args: list[Any]) -> Value:
     ok = _pairs(p, args[1:])
     return sum((v for v, hit in zip(p._values(args[0]), ok, strict=True)
                 if hit and isinstance(v, Decimal)), Decimal(0))
 
 
-def _countifs(p: _Parser, args: list[Any]) -> Value:
+def _countifs(p: _Eval, args: list[Any]) -> Value:
     return Decimal(sum(_pairs(p, args)))
 
 
-def _count(p: _Parser, args: list[Any]) -> Value:
+def _count(p: _Eval, args: list[Any]) -> Value:
     return Decimal(sum(1 for a in args for v in p._values(a) if isinstance(v, Decimal)))
 
 
-def _if(p: _Parser, args: list[Any]) -> Value:
+def _if(p: _Eval, args: list[Any]) -> Value:
     test = p._scalar(args[0])
     truth = bool(_num(test)) if not isinstance(test, (bool, str)) else bool(test)
     if truth:
@@ -406,11 +419,11 @@ def _if(p: _Parser, args: list[Any]) -> Value:
     return p._scalar(args[2]) if len(args) > 2 else False
 
 
-def _round_fn(p: _Parser, args: list[Any]) -> Value:
+def _round_fn(p: _Eval, args: list[Any]) -> Value:
     return _round(_num(p._scalar(args[0])), int(_num(p._scalar(args[1]))))
 
 
-def _rank(p: _Parser, args: list[Any]) -> Value:
+def _rank(p: _Eval, args: list[Any]) -> Value:
     x = _num(p._scalar(args[0]))
     values = [v for v in p._values(args[1]) if isinstance(v, Decimal)]
     ascending = len(args) > 2 and _num(p._scalar(args[2])) != 0
@@ -428,7 +441,7 @@ DBNUM2 = "[DBNum2][$-804]0"
 """Excel's number format for an integer in 大写 digits (1010101 → 壹佰零壹万零壹佰零壹)."""
 
 
-def _text_fn(p: _Parser, args: list[Any]) -> Value:
+def _text_fn(p: _Eval, args: list[Any]) -> Value:
     fmt = p._scalar(args[1])
     if fmt in (AMOUNT, PERCENT, SHARE):
         n = _num(p._scalar(args[0]))
@@ -447,7 +460,7 @@ def _text_fn(p: _Parser, args: list[Any]) -> Value:
     return "零" if n == 0 else daxie(n)[:-2]  # 壹拾元整 → 壹拾
 
 
-def _mod(p: _Parser, args: list[Any]) -> Value:
+def _mod(p: _Eval, args: list[Any]) -> Value:
     a, b = _num(p._scalar(args[0])), _num(p._scalar(args[1]))
     if b == 0:
         return XlError("#DIV/0!")
@@ -468,7 +481,7 @@ def daxie_formula(ref: str) -> str:
             f'&IF({fen}=0,"",TEXT({fen},{digits})&"分"))')
 
 
-_FUNCTIONS: dict[str, Callable[[_Parser, list[Any]], Value]] = {
+_FUNCTIONS: dict[str, Callable[[_Eval, list[Any]], Value]] = {
     "TEXT": _text_fn, "MOD": _mod,
     "SUM": _sum, "SUMIF": _sumif, "SUMIFS": _sumifs, "COUNTIFS": _countifs, "COUNT": _count,
     "IF": _if, "ROUND": _round_fn, "RANK": _rank,
@@ -479,6 +492,208 @@ _FUNCTIONS: dict[str, Callable[[_Parser, list[Any]], Value]] = {
 }
 
 
+# ---------------------------------------------------------------- formulas compiled once
+
+Compiled = Callable[[_Eval], Any]
+"""A formula turned into a function of one evaluation: parsed once, evaluated per workbook."""
+
+
+class _Compiler:
+    """The parser's grammar, building functions instead of values, so a formula a template
+    repeats in every workbook is read once. Each function evaluates in the parser's order, so
+    both give the same values and the same errors."""
+
+    def __init__(self, sheet: str, tokens: tuple[tuple[str, str], ...]):
+        self.sheet, self.tokens, self.pos = sheet, tokens, 0
+
+    def _peek(self) -> str:
+        return self.tokens[self.pos][1] if self.pos < len(self.tokens) else ""
+
+    def _take(self, text: str) -> None:
+        if self._peek() != text:
+            raise Unsupported(f"应为 {text}")
+        self.pos += 1
+
+    def whole(self) -> Compiled:
+        body = self.compare()
+        if self.pos != len(self.tokens):
+            raise Unsupported(str(self.tokens[self.pos:]))
+        return body
+
+    def compare(self) -> Compiled:
+        left = self.concat()
+        while self._peek() in _COMPARE:
+            test = _COMPARE[self._peek()]
+            self.pos += 1
+            left = _compared(left, self.concat(), test)
+        return left
+
+    def concat(self) -> Compiled:
+        left = self.additive()
+        while self._peek() == "&":
+            self.pos += 1
+            left = _joined(left, self.additive())
+        return left
+
+    def additive(self) -> Compiled:
+        left = self.term()
+        while self._peek() in ("+", "-"):
+            op = self._peek()
+            self.pos += 1
+            left = _arith(left, self.term(), _add if op == "+" else _sub)
+        return left
+
+    def term(self) -> Compiled:
+        left = self.unary()
+        while self._peek() in ("*", "/"):
+            op = self._peek()
+            self.pos += 1
+            left = _arith(left, self.unary(), _mul if op == "*" else _div)
+        return left
+
+    def unary(self) -> Compiled:
+        if self._peek() == "-":
+            self.pos += 1
+            inner = self.unary()
+            return lambda ev: -_num(ev._scalar(inner(ev)))
+        if self._peek() == "+":
+            self.pos += 1
+            return self.unary()
+        return self.primary()
+
+    def primary(self) -> Compiled:
+        if self.pos >= len(self.tokens):
+            raise Unsupported("公式不完整")
+        kind, text = self.tokens[self.pos]
+        self.pos += 1
+        if kind in ("num", "str"):
+            constant = (Decimal(text[:-1]) / 100 if text.endswith("%") else Decimal(text)) if kind == "num" \
+                else text[1:-1].replace('""', '"')
+            return lambda ev: constant
+        if kind == "ref":
+            found = _reference(text, self.sheet)
+            return lambda ev: found if ev.index is None else ev._indexed(found)
+        if kind == "func" and text == "SUMPRODUCT":
+            self._take("(")
+            inner = self.compare()
+            if self._peek() == ",":
+                raise Unsupported("SUMPRODUCT 只支持一个参数（写成区域的乘积）")
+            self._take(")")
+            return lambda ev: _sumproduct(ev, inner)
+        if kind == "func":
+            self._take("(")
+            args: list[Compiled] = []
+            if self._peek() != ")":
+                args.append(self.compare())
+                while self._peek() == ",":
+                    self.pos += 1
+                    args.append(self.compare())
+            self._take(")")
+            return _called(text, tuple(args))
+        if text == "(":
+            inner = self.compare()
+            self._take(")")
+            return inner
+        raise Unsupported(text)
+
+
+_COMPARE: dict[str, Callable[[Any, Any], bool]] = {
+    "=": lambda x, y: x == y, "<>": lambda x, y: x != y, "<": lambda x, y: x < y,
+    ">": lambda x, y: x > y, "<=": lambda x, y: x <= y, ">=": lambda x, y: x >= y,
+}
+
+
+def _compared(left: Compiled, right: Compiled, test: Callable[[Any, Any], bool]) -> Compiled:
+    def run(ev: _Eval) -> bool:
+        a = ev._scalar(left(ev))
+        b = ev._scalar(right(ev))
+        if isinstance(a, str) or isinstance(b, str):
+            return test(str(a or ""), str(b or ""))
+        return test(_num(a), _num(b))
+    return run
+
+
+def _joined(left: Compiled, right: Compiled) -> Compiled:
+    def run(ev: _Eval) -> str:
+        first = left(ev)
+        second = ev._scalar(right(ev))
+        return _text(ev._scalar(first)) + _text(second)
+    return run
+
+
+def _add(a: Decimal, b: Decimal) -> Value:
+    return a + b
+
+
+def _sub(a: Decimal, b: Decimal) -> Value:
+    return a - b
+
+
+def _mul(a: Decimal, b: Decimal) -> Value:
+    return a * b
+
+
+def _div(a: Decimal, b: Decimal) -> Value:
+    return a / b if b != 0 else XlError("#DIV/0!")
+
+
+def _arith(left: Compiled, right: Compiled, op: Callable[[Decimal, Decimal], Value]) -> Compiled:
+    def run(ev: _Eval) -> Value:
+        a = _num(ev._scalar(left(ev)))
+        return op(a, _num(ev._scalar(right(ev))))
+    return run
+
+
+def _called(name: str, args: tuple[Compiled, ...]) -> Compiled:
+    def run(ev: _Eval) -> Value:
+        values = [arg(ev) for arg in args]
+        fn = _FUNCTIONS.get(name)
+        if fn is None:
+            raise Unsupported(f"函数 {name}")
+        return fn(ev, values)
+    return run
+
+
+def _sumproduct(ev: _Eval, inner: Compiled) -> Decimal:
+    """SUMPRODUCT as the parser evaluates it: the expression once per cell position."""
+    total, index, size = Decimal(0), 0, 1
+    while index < size:
+        part = _Eval(ev.book, index)
+        try:
+            value = part._scalar(inner(part))
+        except _Failed as failed:
+            value = failed.error
+        if isinstance(value, XlError):
+            raise _Failed(value)
+        total += _num(value)
+        size = part.size or 1
+        index += 1
+    return total
+
+
+@lru_cache(maxsize=8192)
+def _compiled(sheet: str, formula: str) -> Compiled | None:
+    """The formula compiled, or None where it does not parse (the parser then says why, at the
+    point it would have, after any error value met before it)."""
+    try:
+        return _Compiler(sheet, _tokens(formula.lstrip("="))).whole()
+    except _UNKNOWN:
+        return None
+
+
+def _evaluate(book: Workbook, sheet: str, formula: str) -> Value:
+    """A formula's value in book: compiled once, or parsed as it goes where it does not compile."""
+    compiled = _compiled(sheet, formula)
+    if compiled is None:
+        return _Parser(book, sheet, formula).value()
+    ev = _Eval(book)
+    try:
+        v = compiled(ev)
+    except _Failed as failed:
+        return failed.error
+    return ev._scalar(v)
+
+
 # ---------------------------------------------------------------- the .xlsx file
 
 
@@ -486,6 +701,10 @@ def _q(tag: str) -> str:
     return f"{{{S}}}{tag}"
 
 
+_C_TAG, _F_TAG, _V_TAG, _T_TAG = _q("c"), _q("f"), _q("v"), _q("t")
+
+
+@lru_cache(maxsize=16384)
 def _ref_xy(ref: str) -> tuple[int, int]:
     m = _CELL.match(ref)
     assert m is not None, ref
@@ -535,18 +754,18 @@ def cached_parts(members: list[tuple[str, bytes]], values_too: bool = True) -> l
     cells: list[tuple[str, etree._Element]] = []
     for title, (_, root) in sheets.items():
         grid, found = values.setdefault(title, {}), formulas.setdefault(title, {})
-        for c in root.iter(_q("c")):
+        for c in root.iter(_C_TAG):
             xy = _ref_xy(c.get("r", ""))
-            f = c.find(_q("f"))
+            f = c.find(_F_TAG)
             if f is not None and f.text:
                 found[xy] = f.text
                 cells.append((title, c))
                 continue
-            kind, v = c.get("t"), c.findtext(_q("v"))
+            kind, v = c.get("t"), c.findtext(_V_TAG)
             if kind == "s" and v is not None:
                 grid[xy] = shared[int(v)]
             elif kind == "inlineStr":
-                grid[xy] = "".join(t.text or "" for t in c.iter(_q("t")))
+                grid[xy] = "".join(t.text or "" for t in c.iter(_T_TAG))
             elif kind in ("str", "e"):
                 grid[xy] = v
             elif kind == "b":
@@ -559,9 +778,9 @@ def cached_parts(members: list[tuple[str, bytes]], values_too: bool = True) -> l
     evaluator = Workbook(values, formulas)
     for title, c in cells if values_too else ():
         kind, text = _format(evaluator.get(title, *_ref_xy(c.get("r", ""))))
-        v = c.find(_q("v"))
+        v = c.find(_V_TAG)
         if v is None:
-            v = etree.SubElement(c, _q("v"))
+            v = etree.SubElement(c, _V_TAG)
         v.text = text if kind != "str" else None
         if kind == "str":
             v.text = text.replace("&amp;", "&").replace("&lt;", "<").replace("&gt;", ">")
