@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from decimal import Decimal
 from dataclasses import asdict
 from pathlib import Path
 
@@ -212,3 +213,32 @@ def test_tabs_and_line_breaks_in_values_become_word_breaks(tmp_path: Path, value
         assert "<w:br" not in rendered and "<w:tab/>" not in rendered and value in rendered
     else:
         assert expected in rendered and value not in rendered
+
+
+def test_a_header_rendered_from_few_values_is_kept_and_gives_the_same_bytes(tmp_path: Path) -> None:
+    """A header of a few plain values is rendered once per value set; the files are byte for byte
+    those of a fresh template, and a value that prints differently (1.0, True) is rendered anew."""
+    from docx import Document
+
+    from generator.render.docx import CompiledDocx
+
+    doc = Document()
+    doc.add_paragraph("{{ name }}：{{ amount }}")
+    doc.sections[0].header.paragraphs[0].text = "{% if flag %}示例{% endif %}{{ city }}{{ amount }}"
+    doc.save(tmp_path / "t.docx")
+    kept = CompiledDocx(tmp_path / "t.docx")
+    contexts = [{"name": f"小区{i}", "flag": flag, "city": "某市", "amount": amount}
+                for i, (flag, amount) in enumerate([(True, 1), (True, 1), (False, 1), (1, 1), (True, 1.0),
+                                                     (True, Decimal("1.00")), (True, 1)])]
+    for context in contexts:
+        assert kept.render(context) == CompiledDocx(tmp_path / "t.docx").render(context)
+    header = [key for name, key in kept.kept if name == "word/header1.xml"]
+    assert len(header) == 5  # True/1, False/1, 1/1, True/1.0, True/1.00: each printed its own way
+    import zipfile
+    from io import BytesIO
+
+    def header_xml(context: dict[str, object]) -> str:
+        return zipfile.ZipFile(BytesIO(kept.render(context))).read("word/header1.xml").decode("utf-8")
+
+    assert "示例某市1<" in header_xml(contexts[0]) and ">某市1<" in header_xml(contexts[2])
+    assert "示例某市1.00<" in header_xml(contexts[5])

@@ -43,7 +43,7 @@ NO_PROJECT = "没有项目资料（data/projects/ 中无此小区）"
 
 def data_hash(context: dict[str, Any]) -> str:
     """A hash of everything a document was made from."""
-    text = json.dumps(context, ensure_ascii=False, sort_keys=True, default=str)
+    text = json.dumps(context, ensure_ascii=False, sort_keys=True, default=str, check_circular=False)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from docxtpl import DocxTemplate
-from jinja2 import Template, TemplateSyntaxError, UndefinedError
+from jinja2 import Template, TemplateSyntaxError, UndefinedError, meta
 from jinja2.exceptions import SecurityError
 
 from generator.errors import TemplateError
@@ -250,6 +251,14 @@ def paragraph_at(source: str, lineno: int | None) -> str:
     return ""
 
 
+_ABSENT = object()
+_PLAIN = (str, int, float, Decimal, type(None))
+_KEPT = 256
+"""Renderings of few-valued parts kept per template."""
+_FEW = 4
+"""A part using at most this many fields may be kept (headers and footers); a body is rendered each time."""
+
+
 class CompiledDocx:
     """One Word template: its parts read and compiled once, rendered for each document."""
 
@@ -292,6 +301,14 @@ class CompiledDocx:
                 frame = None
             if frame is not None:
                 self.frames[name] = frame
+        self.few: dict[str, tuple[str, ...]] = {
+            name: tuple(sorted(names)) for name, source in self.sources.items()
+            if name not in self.frames and "picture" not in source
+            and len(names := meta.find_undeclared_variables(XML_ENV.parse(source))) <= _FEW
+        }
+        """Parts that are rendered from a few plain values (a header showing 示例 or not): each
+        rendering of them is kept, compressed, for the next document with the same values."""
+        self.kept: dict[tuple[str, tuple[Any, ...]], Entry] = {}
         # The parts no tag touches are compressed once here, not once per document.
         self.static = {
             name: deflate(name, fixed(name, blob))
@@ -300,18 +317,39 @@ class CompiledDocx:
 
     def render(self, context: dict[str, Any]) -> bytes:
         """Render every templated part and return the finished .docx as repeatable bytes."""
+        keys = {name: key for name in self.compiled if (key := self._kept_key(name, context)) is not None}
+        reused = {name: self.kept[key] for name, key in keys.items() if key in self.kept}
         with render_budget(), collecting() as placed:
-            rendered = {name: self.render_pieces(name, context) for name in self.compiled}
+            rendered = {name: self.render_pieces(name, context) for name in self.compiled if name not in reused}
         media = add_media(dict(self.parts), placed) if placed else {}
         entries = [
             deflate(name, media[name]) if name in media
-            else deflate_stream(name, rendered[name]) if name in rendered
+            else self._entry(name, rendered[name], keys.get(name) if not placed else None) if name in rendered
+            else reused[name] if name in reused
             else self.static[name]
             for name, _ in self.parts
         ]
         known = {name for name, _ in self.parts}
         entries += [_media_entry(name, blob) for name, blob in media.items() if name not in known]
         return write_zip(entries)
+
+    def _kept_key(self, name: str, context: dict[str, Any]) -> tuple[str, tuple[Any, ...]] | None:
+        """What a part of a few plain values is rendered from, or None: it is rendered each time."""
+        names = self.few.get(name)
+        if names is None:
+            return None
+        values = tuple(context.get(n, _ABSENT) for n in names)
+        if any(v is _ABSENT or not isinstance(v, _PLAIN) for v in values):
+            return None
+        return name, tuple(map(repr, values))  # equal values may print apart: True and 1, 1.0 and 1.00
+
+    def _entry(self, name: str, pieces: list[bytes], key: tuple[str, tuple[Any, ...]] | None) -> Entry:
+        entry = deflate_stream(name, pieces)
+        if key is not None:
+            if len(self.kept) >= _KEPT:
+                self.kept.clear()
+            self.kept[key] = entry
+        return entry
 
     def render_part(self, name: str, context: dict[str, Any]) -> str:
         """One templated part (e.g. word/document.xml) rendered to finished Word XML."""
