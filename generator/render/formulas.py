@@ -210,150 +210,6 @@ class _Eval:
         return _Range(sheet, r, c, r, c)
 
 
-class _Parser(_Eval):
-    """Recursive descent over one formula, evaluating as it goes."""
-
-    def __init__(self, book: Workbook, sheet: str, formula: str):
-        super().__init__(book)
-        self.sheet = sheet
-        self.tokens = list(_tokens(formula.lstrip("=")))
-        self.pos = 0
-
-    def value(self) -> Value:
-        try:
-            v = self.compare()
-        except _Failed as failed:
-            return failed.error
-        if self.pos != len(self.tokens):
-            raise Unsupported(str(self.tokens[self.pos:]))
-        return self._scalar(v)
-
-    def _peek(self) -> str:
-        return self.tokens[self.pos][1] if self.pos < len(self.tokens) else ""
-
-    def _take(self, text: str) -> None:
-        if self._peek() != text:
-            raise Unsupported(f"应为 {text}")
-        self.pos += 1
-
-    def compare(self) -> Any:
-        left = self.concat()
-        while self._peek() in ("=", "<>", "<", ">", "<=", ">="):
-            op = self._peek()
-            self.pos += 1
-            a, b = self._scalar(left), self._scalar(self.concat())
-            if isinstance(a, str) or isinstance(b, str):
-                x, y = str(a or ""), str(b or "")
-                left = {"=": x == y, "<>": x != y, "<": x < y, ">": x > y, "<=": x <= y, ">=": x >= y}[op]
-            else:
-                p, q = _num(a), _num(b)
-                left = {"=": p == q, "<>": p != q, "<": p < q, ">": p > q, "<=": p <= q, ">=": p >= q}[op]
-        return left
-
-    def concat(self) -> Any:
-        left = self.additive()
-        while self._peek() == "&":
-            self.pos += 1
-            right = self._scalar(self.additive())
-            left = _text(self._scalar(left)) + _text(right)
-        return left
-
-    def additive(self) -> Any:
-        left = self.term()
-        while self._peek() in ("+", "-"):
-            op = self._peek()
-            self.pos += 1
-            a, b = _num(self._scalar(left)), _num(self._scalar(self.term()))
-            left = a + b if op == "+" else a - b
-        return left
-
-    def term(self) -> Any:
-        left = self.unary()
-        while self._peek() in ("*", "/"):
-            op = self._peek()
-            self.pos += 1
-            a, b = _num(self._scalar(left)), _num(self._scalar(self.unary()))
-            left = a * b if op == "*" else a / b if b != 0 else XlError("#DIV/0!")
-        return left
-
-    def unary(self) -> Any:
-        if self._peek() == "-":
-            self.pos += 1
-            return -_num(self._scalar(self.unary()))
-        if self._peek() == "+":
-            self.pos += 1
-            return self.unary()
-        return self.primary()
-
-    def primary(self) -> Any:
-        if self.pos >= len(self.tokens):
-            raise Unsupported("公式不完整")
-        kind, text = self.tokens[self.pos]
-        self.pos += 1
-        if kind == "num":
-            return Decimal(text[:-1]) / 100 if text.endswith("%") else Decimal(text)
-        if kind == "str":
-            return text[1:-1].replace('""', '"')
-        if kind == "ref":
-            return self._ref(text)
-        if kind == "func" and text == "SUMPRODUCT":
-            return self._sumproduct()
-        if kind == "func":
-            self._take("(")
-            args: list[Any] = []
-            if self._peek() != ")":
-                args.append(self.compare())
-                while self._peek() == ",":
-                    self.pos += 1
-                    args.append(self.compare())
-            self._take(")")
-            return self._call(text, args)
-        if text == "(":
-            v = self.compare()
-            self._take(")")
-            return v
-        raise Unsupported(text)
-
-    def _ref(self, text: str) -> _Range:
-        return self._indexed(_reference(text, self.sheet))
-
-    def _sumproduct(self) -> Decimal:
-        """SUMPRODUCT(expression) over ranges of one size: the expression evaluated once per
-        cell position, each range standing for its cell there, and the results added up."""
-        self._take("(")
-        start, depth = self.pos, 0
-        while self.pos < len(self.tokens):
-            token = self._peek()
-            if token == "(":
-                depth += 1
-            elif token == ")":
-                if depth == 0:
-                    break
-                depth -= 1
-            elif token == "," and depth == 0:
-                raise Unsupported("SUMPRODUCT 只支持一个参数（写成区域的乘积）")
-            self.pos += 1
-        inner = self.tokens[start:self.pos]
-        self._take(")")
-        total, index, size = Decimal(0), 0, 1
-        while index < size:
-            part = _Parser(self.book, self.sheet, "")
-            part.tokens, part.index = inner, index
-            value = part.value()
-            if isinstance(value, XlError):
-                raise _Failed(value)
-            total += _num(value)
-            size = part.size or 1
-            index += 1
-        return total
-
-    def _call(self, name: str, args: list[Any]) -> Value:
-        fn = _FUNCTIONS.get(name)
-        if fn is None:
-            raise Unsupported(f"函数 {name}")
-        return fn(self, args)
-
-
 def _text(v: Value) -> str:
     if v is None:
         return ""
@@ -499,9 +355,9 @@ Compiled = Callable[[_Eval], Any]
 
 
 class _Compiler:
-    """The parser's grammar, building functions instead of values, so a formula a template
-    repeats in every workbook is read once. Each function evaluates in the parser's order, so
-    both give the same values and the same errors."""
+    """Recursive descent over one formula, building a function of the workbook instead of a value,
+    so a formula a template repeats in every workbook is read once. Operands are evaluated left to
+    right, and an error value met on the left stops the evaluation before the right."""
 
     def __init__(self, sheet: str, tokens: tuple[tuple[str, str], ...]):
         self.sheet, self.tokens, self.pos = sheet, tokens, 0
@@ -536,19 +392,19 @@ class _Compiler:
         return left
 
     def additive(self) -> Compiled:
-        left = self.term()
-        while self._peek() in ("+", "-"):
-            op = self._peek()
-            self.pos += 1
-            left = _arith(left, self.term(), _add if op == "+" else _sub)
-        return left
+        return self._arithmetic(self.term, {"+": _add, "-": _sub})
 
     def term(self) -> Compiled:
-        left = self.unary()
-        while self._peek() in ("*", "/"):
-            op = self._peek()
+        return self._arithmetic(self.unary, {"*": _mul, "/": _div})
+
+    def _arithmetic(self, operand: Callable[[], Compiled],
+                    ops: dict[str, Callable[[Decimal, Decimal], Value]]) -> Compiled:
+        """Operands joined left to right by the operators of one precedence."""
+        left = operand()
+        while self._peek() in ops:
+            op = ops[self._peek()]
             self.pos += 1
-            left = _arith(left, self.unary(), _mul if op == "*" else _div)
+            left = _arith(left, operand(), op)
         return left
 
     def unary(self) -> Compiled:
@@ -672,23 +528,16 @@ def _sumproduct(ev: _Eval, inner: Compiled) -> Decimal:
 
 
 @lru_cache(maxsize=8192)
-def _compiled(sheet: str, formula: str) -> Compiled | None:
-    """The formula compiled, or None where it does not parse (the parser then says why, at the
-    point it would have, after any error value met before it)."""
-    try:
-        return _Compiler(sheet, _tokens(formula.lstrip("="))).whole()
-    except _UNKNOWN:
-        return None
+def _compiled(sheet: str, formula: str) -> Compiled:
+    """The formula compiled (Unsupported where it is not in the part of Excel's language known here)."""
+    return _Compiler(sheet, _tokens(formula.lstrip("="))).whole()
 
 
 def _evaluate(book: Workbook, sheet: str, formula: str) -> Value:
-    """A formula's value in book: compiled once, or parsed as it goes where it does not compile."""
-    compiled = _compiled(sheet, formula)
-    if compiled is None:
-        return _Parser(book, sheet, formula).value()
+    """A formula's value in book."""
     ev = _Eval(book)
     try:
-        v = compiled(ev)
+        v = _compiled(sheet, formula)(ev)
     except _Failed as failed:
         return failed.error
     return ev._scalar(v)
