@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 import shutil
-from decimal import Decimal
 from dataclasses import asdict
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
