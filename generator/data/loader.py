@@ -7,7 +7,6 @@ import os
 import pickle
 import re
 import unicodedata
-import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -41,12 +40,12 @@ M = TypeVar("M", bound=BaseModel)
 
 
 class PackedProjects(MutableMapping[str, Project]):
-    """Project records kept pickled and compressed, unpacked when read.
+    """Project records kept pickled, unpacked when read.
 
-    A validated record takes about ten times the memory of its pickle, and the pickle twice
-    that of its compressed form; a province's data set of ten thousand projects then fits in
-    some 17 MB instead of hundreds. Reading one back costs some 100 microseconds; the last
-    few read are kept unpacked.
+    A validated record takes about ten times the memory of its pickle; a province's data set of
+    ten thousand projects then fits in some 35 MB instead of hundreds. (Compressed, half that, but
+    inflating took a fifth of the unpacking a first start does for each project.) Reading one back
+    costs some 100 microseconds; the last few read are kept unpacked.
     """
 
     def __init__(self) -> None:
@@ -58,7 +57,7 @@ class PackedProjects(MutableMapping[str, Project]):
     def __getitem__(self, key: str) -> Project:
         project = self._recent.get(key)
         if project is None:
-            project = pickle.loads(zlib.decompress(self._packed[key]))
+            project = pickle.loads(self._packed[key])
             if len(self._recent) >= 8:
                 self._recent.pop(next(iter(self._recent)))
             self._recent[key] = project
@@ -120,7 +119,7 @@ class PackedProjects(MutableMapping[str, Project]):
 
 def pack(project: Project) -> bytes:
     """A project record as PackedProjects keeps it."""
-    return zlib.compress(pickle.dumps(project, protocol=pickle.HIGHEST_PROTOCOL), 1)
+    return pickle.dumps(project, protocol=pickle.HIGHEST_PROTOCOL)
 
 
 BUNDLED_DATA = ROOT / "data"
@@ -151,6 +150,10 @@ class DataSet:
     """Satisfaction surveys (data/satisfaction/<survey id>.yaml) by survey id."""
     responses: dict[str, Responses] = field(default_factory=dict)
     """Their returned questionnaires (data/satisfaction/<survey id>.csv) by survey id."""
+
+    plain_communities: dict[str, Community] = field(default_factory=dict, repr=False, compare=False)
+    """Plan rows read from a file without a backslash, so without a control character (see
+    yamlio.LazyLines.escaped): the rule looking for them skips a row while it is this very record."""
 
     _items: tuple[Catalogue, dict[str, CatalogueItem]] | None = field(
         default=None, init=False, repr=False, compare=False)
@@ -386,6 +389,9 @@ def load(root: Path | None = None, rosters: bool = True, progress: Progress | No
         catalogue=catalogue,
         communities={c.id: c for c in communities},
     )
+    plan_lines = lines_of.get(root / "communities.yaml")
+    if isinstance(plan_lines, LazyLines) and not plan_lines.escaped:
+        data.plain_communities.update(data.communities)
     # Everything but the projects first, so a project can be checked as soon as it joins; the
     # problems are told in the order the files are listed in docs (plan, projects, reports, …).
     plan_problems = _cross_check(data, districts, communities, lines_of)
@@ -661,7 +667,7 @@ def _join_projects(data: DataSet, projects: Iterable[tuple[Path, ReadProject | N
             if packed is not None:
                 packed.put_packed(read.community, read.packed, read.plain)
             else:
-                data.projects[read.community] = pickle.loads(zlib.decompress(read.packed))
+                data.projects[read.community] = pickle.loads(read.packed)
             data.sources[f"project:{read.community}"] = path
             if joined is not None and not problems:
                 joined(data, read.community)

@@ -217,10 +217,16 @@ def _checked_after(text: str) -> bool:
     bracket, or a line indented further (at most two levels per column: a mapping and the list
     that is one of its values start at the same column).
     """
-    if 2 * len(text) > MAX_VALUES:
-        return False
     widest = max(map(len, text.split("\n")))
-    return 2 * (widest + 1) + 2 * (text.count("[") + text.count("{")) + 2 <= SAFE_NESTING
+    if 2 * (widest + 1) + 2 * (text.count("[") + text.count("{")) + 2 > SAFE_NESTING:
+        return False
+    if 2 * len(text) <= MAX_VALUES:
+        return True
+    # A large file (a province's plan): every value ends at a line break, a comma, a colon or a
+    # bracket, or starts at one of these or at a dash or question mark; no mark serves more than
+    # three values (a key ending at a colon, its mapping starting there, an empty value after it).
+    marks = sum(text.count(mark) for mark in "\n,:-?[]{}")
+    return 3 * (marks + 1) <= MAX_VALUES
 
 
 def _too_big(text: str) -> tuple[int, str] | None:

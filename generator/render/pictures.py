@@ -53,7 +53,7 @@ def locate(folder: Path, rel: str, root: Path | None = None) -> Path:
     path = folder / rel
     try:
         if not path.is_file():
-            raise PhotoError(f"照片文件 {path} 不存在")
+            raise absent(path)
         inside = not links_out(path, folder) and (root is None or not links_out(path, root))
     except OSError as exc:
         raise PhotoError(f"照片文件 {path} 无法读取：{exc.strerror or exc}") from None
@@ -61,6 +61,11 @@ def locate(folder: Path, rel: str, root: Path | None = None) -> Path:
         raise PhotoError(f"照片文件 {path} 链接到照片文件夹 {folder} 或数据文件夹以外，已拒绝；"
                          "请把照片本身放进文件夹")
     return path
+
+
+def absent(path: Path) -> PhotoError:
+    """The error for a photo file that is not there."""
+    return PhotoError(f"照片文件 {path} 不存在")
 
 
 def _image_module():  # type: ignore[no-untyped-def]
