@@ -6,7 +6,6 @@ import datetime as dt
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-import cn2an
 
 CENT = Decimal("0.01")
 TEN_THOUSAND = Decimal(10000)
@@ -61,6 +60,8 @@ def daxie(value: Any) -> str:
     amount = q2(value)
     if amount < 0:
         return "负" + daxie(-amount)
+    import cn2an  # here, not at the top: its import is a tenth of the web server's start
+
     return str(cn2an.an2cn(format(amount, "f"), "rmb"))
 
 

@@ -54,6 +54,8 @@ CHECK_SECONDS = 2.0
 WAIT_SECONDS = 3.0
 """A request waits for a reload of the whole folder when the last one took no longer than this;
 otherwise it is answered from the state before the change while the reload runs."""
+KEEP_AFTER_SECONDS = 3.0
+"""How long after a load the state is written to the instance folder (see Store._keep)."""
 FULL_FROM = 500
 """Changed files from which the whole folder is reloaded rather than file by file."""
 CACHE_FILE = "data-state.pickle"
@@ -621,7 +623,11 @@ class Store:
             except Exception:  # noqa: BLE001 - not kept: the next start reads the whole folder
                 tmp.unlink(missing_ok=True)
 
-        threading.Thread(target=write, name="gaizao-keep", daemon=True).start()
+        # Begun a little later: pickling a province's state holds the interpreter for a while, and
+        # the pages asked for as soon as a first read is done would wait for it.
+        keeper = threading.Timer(KEEP_AFTER_SECONDS, write)
+        keeper.name, keeper.daemon = "gaizao-keep", True
+        keeper.start()
 
     # ------------------------------------------------------------ a project's file
 
