@@ -976,13 +976,14 @@ def check_fund_source(data: DataSet) -> Iterator[Finding]:
 
 @rule("FUND-ORDER", "各来源资金支出不超过已到位金额，到位不超过已下达金额", per_project=True)
 def check_fund_order(data: DataSet) -> Iterator[Finding]:
+    parties = data.programme.parties.ordered()
     for p in data.projects.values():
         sums: dict[tuple[str, str], Decimal] = {}
         order = sorted(range(len(p.funds)), key=lambda i: (p.funds[i].date, "下达到位支出".index(p.funds[i].kind)))
         for i in order:
             e = p.funds[i]
             sums[e.source, e.kind] = sums.get((e.source, e.kind), Decimal(0)) + e.amount
-            name = data.programme.parties.ordered().get(e.source, e.source)
+            name = parties.get(e.source, e.source)
             if e.kind == "支出" and sums[e.source, "支出"] > sums.get((e.source, "到位"), Decimal(0)):
                 yield _proj(data, p, "FUND-ORDER", "error", _fund_field(i) + ".amount",
                             f"{name}截至{cn_date(e.date)}累计支出{yuan(sums[e.source, '支出'])}元，"
