@@ -94,6 +94,8 @@ def _construct_decimal(loader: _ExactLoader, node: yaml.ScalarNode) -> Decimal:
 
 def _construct_int(loader: _ExactLoader, node: yaml.ScalarNode) -> int:
     raw = str(node.value)
+    if raw.isdecimal() and (raw[0] != "0" or len(raw) == 1) and len(raw) < 20:
+        return int(raw)  # the plain way, as nearly every number is written
     odd = _odd_number(raw)
     if odd is not None:
         odd.problem_mark = node.start_mark
@@ -470,9 +472,13 @@ class _Builder:
             mapping: dict[Any, Any] = {}
             self.made[id(node)] = mapping
             for key_node, value_node in node.value:
-                if key_node.tag == _MERGE or type(key_node) is not yaml.ScalarNode:
+                if type(key_node) is not yaml.ScalarNode or key_node.tag == _MERGE:
                     raise _Unusual("key")  # refused with its reason the usual way
-                key = self.build(key_node, depth)
+                if key_node.tag == _STR and key_node.style is None:  # a plain field name, as nearly all are
+                    self.values += 1
+                    key = key_node.value
+                else:
+                    key = self.build(key_node, depth)
                 if key in mapping:
                     raise _Unusual("key")  # a repeated field, named the usual way
                 mapping[key] = self.build(value_node, depth)
