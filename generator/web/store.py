@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from generator import ROOT
+from generator.data import sealed
 from generator.data.loader import DataSet, load, read_project, read_report, read_roster
 from generator.data.models import Project
 from generator.data.satisfaction import SATISFACTION
@@ -60,6 +61,8 @@ CACHE_FILE = "data-state.pickle"
 """The last state, in the instance folder."""
 
 PROJECTS_DIR = "projects"
+SEALED = ".csv" + sealed.SUFFIX
+"""A resident file kept sealed at the 第三级."""
 OWNERS_FOLDERS = (VOTES, SATISFACTION)
 """Owners' votes and satisfaction surveys: few files, read again with the whole folder when one changes."""
 Stamp = tuple[int, int, int]
@@ -88,9 +91,9 @@ def scan(root: Path) -> dict[str, Stamp]:
 
     files("", (".yaml",))
     files(PROJECTS_DIR, (".yaml",))
-    files("rosters", (".csv",))
+    files("rosters", (".csv", SEALED))
     for rel in OWNERS_FOLDERS:  # a change there reloads the whole folder
-        files(rel, (".yaml", ".csv"))
+        files(rel, (".yaml", ".csv", SEALED))
     for year in _subfolders(root, "reports"):
         files(year, (".yaml",))
     files("templates", (".docx", ".xlsx"), deep=True)
@@ -316,16 +319,18 @@ def _project_file(now: Loaded, path: Path) -> Loaded:
 
 
 def _roster_file(now: Loaded, path: Path) -> Loaded:
-    """The state with one household roster read again."""
+    """The state with one household roster read again: the one file of its community, plain or sealed (the
+    other form gone is the record switched, not removed)."""
     data = now.data
     rosters, sources = dict(data.rosters), dict(data.sources)
-    if path.exists():
-        rosters[path.stem] = read_roster(data, path)
-        sources[f"roster:{path.stem}"] = path
+    community, held = sealed.stem(path), sealed.which(sealed.plain_name(path))
+    if held is not None:
+        rosters[community] = read_roster(data, held)
+        sources[f"roster:{community}"] = held
     else:
-        rosters.pop(path.stem, None)
-        sources.pop(f"roster:{path.stem}", None)
-    ids = {path.stem} if path.stem in data.projects else set()
+        rosters.pop(community, None)
+        sources.pop(f"roster:{community}", None)
+    ids = {community} if community in data.projects else set()
     return _changed(now, replace(data, rosters=rosters, sources=sources), ids, now.stamps)
 
 
