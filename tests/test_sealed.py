@@ -4,9 +4,13 @@ sealed files equal to one from plain files."""
 
 from __future__ import annotations
 
+import io
 import shutil
+import sqlite3
 from pathlib import Path
+from typing import Any
 
+import openpyxl
 import pytest
 from click.testing import CliRunner
 
@@ -15,13 +19,18 @@ from generator.data import sealed
 from generator.data.loader import load
 from generator.errors import DataError
 from generator.intake.resident_files import current, store
-from generator.web.atrest import KEY_FILE, switch_data
+from generator.web.accounts import Accounts
+from generator.web.atrest import KEY_FILE, PREFIX, _keys, switch_data
 from generator.web.audit import AuditLog
+from generator.web.policy import save as save_policy
+from generator.web.statedb import DB_FILE, StateDB
 from tests.snapshot import docx_text
+from tests.webapp import CHEAP, PASSWORD, csrf, login, make_app, make_instance
 
 pytest.importorskip("cryptography")
 
 ROSTER = "rosters/dongqu-01.csv"
+HTTPS = "https://gaizao.example.internal"
 
 
 @pytest.fixture
@@ -184,3 +193,101 @@ def test_a_build_from_sealed_files_gives_the_same_papers(
     monkeypatch.setenv(sealed.ENV, str(instance / KEY_FILE))
     assert build(tmp_path / "sealed") == plain
     assert any("杨杰涛" in text for text in plain.values())  # the roster's households are on the papers
+
+
+# ---------------------------------------------------------------- the web at the 第三级, accounts, self-check
+
+
+def _web_at_level3(tmp_path: Path) -> tuple[Any, Path, Path]:
+    """An app over a plain data folder, its street clerks logged in at the second level, then the level raised
+    (as the 安全管理员 does in the settings)."""
+    data, instance = make_instance(tmp_path)
+    app = make_app(data, instance, BEHIND_HTTPS=True)
+    return app, data, instance
+
+
+def test_the_web_at_the_third_level_writes_sealed_files_and_reads_them_back(tmp_path: Path) -> None:
+    app, data, instance = _web_at_level3(tmp_path)
+    renhe, bcg = app.test_client(), app.test_client()
+    for client, name in ((renhe, "renhe"), (bcg, "bcg")):
+        token = csrf(client, f"{HTTPS}/login")
+        r = client.post(f"{HTTPS}/login", data={"username": name, "password": PASSWORD, "csrf_token": token})
+        assert r.status_code == 302
+    save_policy(StateDB.of(instance), {"level": "3"}, "sec")
+    # a roster uploaded: written sealed, the plain file gone, the page reads the new roster
+    token = csrf(renhe, f"{HTTPS}/projects/renhe-06/roster.xlsx")
+    workbook = renhe.post(f"{HTTPS}/projects/renhe-06/roster.xlsx",
+                          data={"csrf_token": token, "purpose": "入户征询意见"}).data
+    wb = openpyxl.load_workbook(io.BytesIO(workbook))
+    wb["住户名册"]["H3"] = "不同意"
+    out = io.BytesIO()
+    wb.save(out)
+    token = csrf(renhe, f"{HTTPS}/projects/renhe-06")
+    r = renhe.post(f"{HTTPS}/projects/renhe-06/roster", content_type="multipart/form-data",
+                   data={"csrf_token": token, "roster": (io.BytesIO(out.getvalue()), "名册.xlsx")})
+    assert r.status_code == 200, r.get_data(as_text=True)[:500]
+    assert not (data / "rosters" / "renhe-06.csv").exists()
+    raw = (data / "rosters" / "renhe-06.csv.sm4").read_bytes()
+    assert raw.startswith(b"GAIZAO-SM4-GCM 1 ") and "不同意".encode() not in raw
+    assert "已征询84户" in renhe.get(f"{HTTPS}/projects/renhe-06").get_data(as_text=True)
+    again = renhe.post(f"{HTTPS}/projects/renhe-06/roster.xlsx", data={"csrf_token": token, "purpose": "核对"}).data
+    sheet = openpyxl.load_workbook(io.BytesIO(again))["住户名册"]
+    assert sheet["H3"].value == "不同意"  # read back through the key
+    # a ballot entered: the ballots file sealed too, the count follows
+    vote = f"{HTTPS}/projects/dongqu-01/votes/dongqu-01-dianti-1-2"
+    token = csrf(bcg, vote)
+    r = bcg.post(vote + "/ballot", data={"csrf_token": token, "household": "1栋|2|202", "choice": "不同意",
+                                         "signer": "业主", "date": "2018-07-07"}, follow_redirects=True)
+    assert r.status_code == 200 and "已保存表决票" in r.get_data(as_text=True)
+    assert not (data / "votes" / "dongqu-01-dianti-1-2.csv").exists()
+    ballots = data / "votes" / "dongqu-01-dianti-1-2.csv.sm4"
+    key = bytes.fromhex((instance / KEY_FILE).read_text())
+    text = sealed.unseal(key, ballots.read_bytes(), ballots).decode("utf-8-sig")
+    assert text.startswith("# 示例数据") and "1栋,2,202,不同意,业主,,,2018-07-07," in text
+    # the 安全管理员 is told how many plain files remain and what to run
+    assert len(sealed.plain_files(data)) == 9
+
+
+def test_a_sealed_folder_without_its_key_is_named_by_the_web(tmp_path: Path) -> None:
+    data, instance = make_instance(tmp_path)
+    switch_data(data, instance, seal=True)
+    (instance / KEY_FILE).rename(tmp_path / "away.key")
+    _keys.clear()
+    app = make_app(data, instance)
+    client = app.test_client()
+    login(client, "renhe")
+    r = client.get("/projects/renhe-06")
+    text = r.get_data(as_text=True)
+    assert r.status_code >= 500 and "renhe-06.csv.sm4" in text and "找不到 SM4 密钥文件" in text
+
+
+def test_the_accounts_phone_is_sealed_when_the_level_is_raised_and_shown_whole(tmp_path: Path) -> None:
+    accounts = Accounts(tmp_path, CHEAP)
+    accounts.add("wang", "street", "仁和街道办事处", PASSWORD, person="王五", phone="13800001234")
+    stored = sqlite3.connect(tmp_path / DB_FILE)
+    assert stored.execute("SELECT phone FROM users").fetchall() == [("13800001234",)]
+    save_policy(StateDB.of(tmp_path), {"level": "3"}, "sec")
+    accounts.add("li", "street", "仁和街道办事处", PASSWORD, phone="13900005678")
+    phones = [row[0] for row in stored.execute("SELECT phone FROM users ORDER BY name")]
+    assert len(phones) == 2 and all(p.startswith(PREFIX) and "1380" not in p and "1390" not in p for p in phones)
+    stored.close()
+    assert [u.phone for u in accounts.all()] == ["13900005678", "13800001234"]
+    code, output = run(tmp_path, "users", "list", "--full", "--instance", str(tmp_path))
+    assert code == 0 and "13800001234" in output
+
+
+def test_the_self_check_item_flips_when_the_last_plain_file_is_sealed(folders: tuple[Path, Path]) -> None:
+    root, instance = folders
+    save_policy(StateDB.of(instance), {"level": "3"}, "sec")
+    item = "住户个人信息存储加密（SM4）"
+    code, output = run(root, "security", "check", "--instance", str(instance))
+    count = len(sealed.plain_files(root))
+    assert f"【不符合】{item}" in output and f"还有{count}个明文保存的住户文件" in output
+    switch_data(root, instance, seal=True)
+    code, output = run(root, "security", "check", "--instance", str(instance))
+    assert f"【符合】{item}" in output and f"（{count}个文件）" in output
+    # a file sealed with another key is named
+    other = sealed.seal(bytes(16), b"x")
+    (root / "rosters" / "zz-99.csv.sm4").write_bytes(other)
+    code, output = run(root, "security", "check", "--instance", str(instance))
+    assert f"【不符合】{item}" in output and "1个住户文件不是用本实例的密钥加密的" in output

@@ -66,7 +66,7 @@ def serve(ctx: click.Context, instance: Path | None, host: str, port: int, threa
     from generator.web.statedb import StateDB
 
     app = create_app(data_dir, folder, {"BEHIND_HTTPS": behind_https})
-    note_served(StateDB.of(folder), behind_https)
+    note_served(StateDB.of(folder), behind_https, Path(app.extensions["gaizao"]["store"].root))
     if not Accounts(folder).all():
         click.echo("提示：还没有任何账户，请先运行 "
                    f"gaizao users add 用户名 --duty sysadmin --unit 单位 --instance {folder}", err=True)
@@ -310,11 +310,13 @@ def security() -> None:
 
 @security.command("check", context_settings=CONTEXT)
 @instance_option
-def security_check(instance: Path | None) -> None:
+@click.pass_context
+def security_check(ctx: click.Context, instance: Path | None) -> None:
     """逐项列出本实例对照等级保护第二级要求的设置和记录：哪些符合、哪些不符合，可交测评机构。"""
     from generator.web.selfcheck import check, report
 
-    click.echo(report(check(_instance(instance))))
+    data_dir = (ctx.find_root().obj or {}).get("data_dir")
+    click.echo(report(check(_instance(instance), data_dir=Path(data_dir) if data_dir else None)))
 
 
 @security.command("verify", context_settings=CONTEXT)
