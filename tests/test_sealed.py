@@ -291,3 +291,17 @@ def test_the_self_check_item_flips_when_the_last_plain_file_is_sealed(folders: t
     (root / "rosters" / "zz-99.csv.sm4").write_bytes(other)
     code, output = run(root, "security", "check", "--instance", str(instance))
     assert f"【不符合】{item}" in output and "1个住户文件不是用本实例的密钥加密的" in output
+
+
+def test_a_backup_carries_the_sealed_files_as_they_are(folders: tuple[Path, Path], tmp_path: Path) -> None:
+    from generator.web.backup import restore, take
+
+    root, instance = folders
+    switch_data(root, instance, seal=True)
+    files = {p.relative_to(root).as_posix(): p.read_bytes() for p in sealed.sealed_files(root)}
+    taken = take(root, instance, tmp_path / "backup.zip")
+    restore(taken.path, tmp_path / "again" / "data", tmp_path / "again" / "instance")
+    back = tmp_path / "again" / "data"
+    assert {p.relative_to(back).as_posix(): p.read_bytes() for p in sealed.sealed_files(back)} == files
+    assert sealed.plain_files(back) == []
+    assert (tmp_path / "again" / "instance" / KEY_FILE).read_bytes() == (instance / KEY_FILE).read_bytes()
