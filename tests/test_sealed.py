@@ -208,8 +208,9 @@ def _web_at_level3(tmp_path: Path) -> tuple[Any, Path, Path]:
 
 def test_the_web_at_the_third_level_writes_sealed_files_and_reads_them_back(tmp_path: Path) -> None:
     app, data, instance = _web_at_level3(tmp_path)
-    renhe, bcg = app.test_client(), app.test_client()
-    for client, name in ((renhe, "renhe"), (bcg, "bcg")):
+    Accounts(instance, CHEAP).add("anquan", "", "市住房城乡建设局", PASSWORD, duty="secadmin")
+    renhe, bcg, secadmin = app.test_client(), app.test_client(), app.test_client()
+    for client, name in ((renhe, "renhe"), (bcg, "bcg"), (secadmin, "anquan")):
         token = csrf(client, f"{HTTPS}/login")
         r = client.post(f"{HTTPS}/login", data={"username": name, "password": PASSWORD, "csrf_token": token})
         assert r.status_code == 302
@@ -245,7 +246,9 @@ def test_the_web_at_the_third_level_writes_sealed_files_and_reads_them_back(tmp_
     text = sealed.unseal(key, ballots.read_bytes(), ballots).decode("utf-8-sig")
     assert text.startswith("# 示例数据") and "1栋,2,202,不同意,业主,,,2018-07-07," in text
     # the 安全管理员 is told how many plain files remain and what to run
-    assert len(sealed.plain_files(data)) == 9
+    page = secadmin.get(f"{HTTPS}/admin/security").get_data(as_text=True)
+    assert len(sealed.plain_files(data)) == 9 and "数据文件夹中还有9个启用前明文保存的住户文件" in page
+    assert "security seal-data --instance" in page
 
 
 def test_a_sealed_folder_without_its_key_is_named_by_the_web(tmp_path: Path) -> None:
