@@ -308,3 +308,28 @@ def test_a_backup_carries_the_sealed_files_as_they_are(folders: tuple[Path, Path
     assert {p.relative_to(back).as_posix(): p.read_bytes() for p in sealed.sealed_files(back)} == files
     assert sealed.plain_files(back) == []
     assert (tmp_path / "again" / "instance" / KEY_FILE).read_bytes() == (instance / KEY_FILE).read_bytes()
+
+
+def test_the_web_state_kept_over_a_sealed_folder_is_sealed_too(folders: tuple[Path, Path],
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    import time
+
+    from generator.web.store import CACHE_FILE, Store
+
+    root, instance = folders
+    switch_data(root, instance, seal=True)
+    monkeypatch.setenv(sealed.ENV, str(instance / KEY_FILE))
+    cache = instance / CACHE_FILE
+    first = Store(root, cache, check_seconds=3600)
+    rosters = first.current().data.rosters
+    deadline = time.monotonic() + 30
+    while not cache.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    raw = cache.read_bytes()
+    assert raw.startswith(b"GAIZAO-SM4-GCM 1 ") and "杨杰涛".encode() not in raw
+    second = Store(root, cache, check_seconds=3600)
+    assert second.current().data.rosters == rosters and second.reloads == 0  # restored through the key
+    monkeypatch.setenv(sealed.ENV, str(root / "nowhere.key"))
+    third = Store(root, cache, check_seconds=3600)
+    with pytest.raises(DataError, match="sm4"):  # no key: the kept state is not used, the whole load says why
+        third.current()

@@ -597,7 +597,13 @@ class Store:
             return
         try:
             with self.cache_file.open("rb") as fh:
-                kept = pickle.load(fh)  # the instance folder is the server's own, like its secret key
+                if fh.read(len(sealed.MAGIC)) == sealed.MAGIC.encode():
+                    # kept sealed (the 第三级): the residents it holds are opened with the folder's key
+                    fh.seek(0)
+                    kept = pickle.loads(sealed.unseal(sealed.ring(self.root).key(), fh.read(), self.cache_file))
+                else:
+                    fh.seek(0)
+                    kept = pickle.load(fh)  # the instance folder is the server's own, like its secret key
             version, root, parts = kept
         except Exception:  # noqa: BLE001 - a damaged or old file is only a slower start
             return
@@ -621,7 +627,13 @@ class Store:
             try:
                 path.parent.mkdir(parents=True, exist_ok=True)
                 with tmp.open("wb") as fh:
-                    pickle.dump((code_version(), str(self.root), parts), fh, protocol=pickle.HIGHEST_PROTOCOL)
+                    kept = (code_version(), str(self.root), parts)
+                    if sealed.sealing(self.root):
+                        # the state holds the rosters, ballots and answers read: sealed like their files
+                        raw = pickle.dumps(kept, protocol=pickle.HIGHEST_PROTOCOL)
+                        fh.write(sealed.seal(sealed.ring(self.root).key(), raw))
+                    else:
+                        pickle.dump(kept, fh, protocol=pickle.HIGHEST_PROTOCOL)
                 os.replace(tmp, path)
             except Exception:  # noqa: BLE001 - not kept: the next start reads the whole folder
                 tmp.unlink(missing_ok=True)
