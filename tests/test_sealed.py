@@ -261,7 +261,7 @@ def test_a_sealed_folder_without_its_key_is_named_by_the_web(tmp_path: Path) -> 
     login(client, "renhe")
     r = client.get("/projects/renhe-06")
     text = r.get_data(as_text=True)
-    assert r.status_code >= 500 and "renhe-06.csv.sm4" in text and "找不到 SM4 密钥文件" in text
+    assert r.status_code == 503 and "renhe-06.csv.sm4" in text and "找不到 SM4 密钥文件" in text
 
 
 def test_the_accounts_phone_is_sealed_when_the_level_is_raised_and_shown_whole(tmp_path: Path) -> None:
