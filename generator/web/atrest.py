@@ -4,9 +4,10 @@ rather than read as rubbish.
 
 What is sealed, once the level is 3 (values written before stay as they were, and stay readable):
 the audit records' detail, changes and client address; the upload records' file name and outcome; each
-account's TOTP secret. What is not: the columns the app looks records up by (time, account, event, object,
-outcome; account names, units), and the data folder (the rosters the CLI and the web share, which the
-programme's hand-edited files and commands read as plain CSV).
+account's TOTP secret and phone (the phones already stored are sealed when the level is raised). What is not:
+the columns the app looks records up by (time, account, event, object, outcome; account names, units). The data
+folder's resident files are sealed with the same key as whole files (`generator/data/sealed.py`): the web app
+attaches this instance's key to its data folder (`data_keyring`), and `switch_data` seals or opens a folder.
 
 The key is 16 random bytes in `sm4.key` in the instance folder, made once, the first time a value is
 sealed, with only its owner allowed to read it where the system has permissions; the database keeps a
