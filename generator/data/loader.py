@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, Field, ValidationError
 
 from generator import ROOT
+from generator.data import sealed
 from generator.data.labels import field_label, model_at
 from generator.data.models import (
     CITY_REPORT,
@@ -527,14 +528,15 @@ ROSTERS = "rosters"
 
 def _load_rosters(data: DataSet) -> list[Problem]:
     """Read every roster; a roster of a community the plan does not have is an error."""
-    problems: list[Problem] = []
-    for path in sorted((data.root / ROSTERS).glob("*.csv")):
+    paths, problems = sealed.listing(data.root / ROSTERS, ".csv")
+    for path in paths:
+        community = sealed.stem(path)
         try:
-            data.rosters[path.stem] = read_roster(data, path)
+            data.rosters[community] = read_roster(data, path)
         except DataError as exc:
             problems.extend(exc.problems)
             continue
-        data.sources[f"roster:{path.stem}"] = path
+        data.sources[f"roster:{community}"] = path
     return problems
 
 
@@ -553,12 +555,15 @@ def _load_satisfaction(data: DataSet, lines_of: Lines) -> list[Problem]:
 
 def _load_with_answers(data: DataSet, lines_of: Lines, folder_name: str, model: type[M], records: dict[str, M],
                        answers: dict[str, Any], read: Any, keys: tuple[str, str]) -> list[Problem]:
-    """Read the records of a folder (<id>.yaml, each naming its community) and each one's answers (<id>.csv):
-    a record of a community the plan does not have, or answers without a record, is an error."""
+    """Read the records of a folder (<id>.yaml, each naming its community) and each one's answers (<id>.csv,
+    or <id>.csv.sm4 sealed): a record of a community the plan does not have, or answers without a record, is an
+    error."""
     problems: list[Problem] = []
     folder = data.root / folder_name
     if not folder.is_dir():
         return problems  # most data folders have none: nothing to read, nothing to check
+    returns, problems = sealed.listing(folder, ".csv")
+    returned_by = {sealed.stem(path): path for path in returns}
     for path in sorted(folder.glob("*.yaml")):
         try:
             record = _load_one(path, model, lines_of)
@@ -572,17 +577,17 @@ def _load_with_answers(data: DataSet, lines_of: Lines, folder_name: str, model: 
             continue
         records[path.stem] = record
         data.sources[f"{keys[0]}:{path.stem}"] = path
-        returned = path.with_suffix(".csv")
-        if returned.exists():
+        returned = returned_by.pop(path.stem, None)
+        if returned is not None:
             try:
                 answers[path.stem] = read(returned, record)
             except DataError as exc:
                 problems.extend(exc.problems)
                 continue
             data.sources[f"{keys[1]}:{path.stem}"] = returned
-    for path in sorted(folder.glob("*.csv")):
-        if not path.with_suffix(".yaml").exists():
-            problems.append(Problem(path, f"没有对应的 {path.stem}.yaml"))
+    for name, path in sorted(returned_by.items()):
+        if not (folder / f"{name}.yaml").exists():
+            problems.append(Problem(path, f"没有对应的 {name}.yaml"))
     return problems
 
 
@@ -766,9 +771,10 @@ def read_report(data: DataSet, path: Path, replacing: tuple[str, int] | None = N
 
 
 def read_roster(data: DataSet, path: Path) -> Roster:
-    """One household roster read as load() reads it; DataError when it would not load."""
-    if path.stem not in data.communities:
-        raise DataError([Problem(path, f"文件名中的小区编号“{path.stem}”在 communities.yaml 中不存在")])
+    """One household roster (plain or sealed) read as load() reads it; DataError when it would not load."""
+    community = sealed.stem(path)
+    if community not in data.communities:
+        raise DataError([Problem(path, f"文件名中的小区编号“{community}”在 communities.yaml 中不存在")])
     return read_csv(path)
 
 
