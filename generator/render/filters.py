@@ -6,7 +6,6 @@ import datetime as dt
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-
 CENT = Decimal("0.01")
 TEN_THOUSAND = Decimal(10000)
 FILL_IN = "________"
