@@ -67,6 +67,7 @@ def test_only_sections_of_one_plain_shape_are_filled() -> None:
     assert odf.shape(b'<w:p><w:r><w:fldChar w:fldCharType="begin"/></w:r></w:p>') is None
     late = b'<w:p><w:r><w:t>a</w:t></w:r><w:bookmarkStart w:id="1" w:name="m"/></w:p>'
     assert odf.shape(late) is None  # a bookmark inside the text: not where the filler puts it
+    assert odf.shape(b"<w:p><w:r><w:t>a\tb</w:t></w:r></w:p>") is None  # a tab inside the text
 
 
 @needs_lo

@@ -2,10 +2,11 @@
 
 LibreOffice reads its own format about twice as fast as Word's (bench/RESULTS.md). A district's
 bound household forms are thousands of sections with the same markup and different words: one
-section of each shape is converted to .fodt by LibreOffice itself, with every run of text (and
-every bookmark name) replaced by a numbered marker, and each section of that shape is then filled
-in by putting its own words where the markers are. LibreOffice thus lays the Word file's own
-layout out, as it read it once; what cannot be filled that way stays a .docx.
+section of each shape is converted to .fodt by LibreOffice itself, with every run of text replaced
+by a numbered marker and its bookmarks left out, and each section of that shape is then filled in
+by putting its own words where the markers are and its bookmarks where its first paragraph starts.
+LibreOffice thus lays the Word file's own layout out, as it read it once; what cannot be filled
+that way stays a .docx.
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ _EMPTY_TEXT = re.compile(rb"<w:t(?:\s[^>]*)?/>")
 _BOOKMARK = re.compile(rb'<w:bookmarkStart\b[^>]*?w:name="([^"]*)"[^>]*/>')
 _BOOKMARK_TAGS = re.compile(rb"<w:bookmark(?:Start|End)\b[^>]*/>")
 _FIRST_RUN = re.compile(rb"<w:r[\s>]")
+_CONTROL = re.compile(rb"<w:t(?:\s[^>]*)?>[^<]*[\t\r\n]")
+"""Tabs and line ends written into a run's text, which Word and LibreOffice read their own ways."""
 _FIELDS = re.compile(rb"<w:fldSimple|<w:fldChar|<w:instrText|<w:sym\b|<w:pict|<w:drawing|<mc:|<w:object")
 """What a marker cannot stand for: fields (their result is laid out, not read), symbols, pictures
 and alternate content."""
@@ -41,10 +44,10 @@ def shape(document: bytes) -> bytes | None:
     """A section's markup without its words and bookmarks (sections of the same shape differ only
     in those), or None when it holds what a marker cannot stand for or a bookmark elsewhere than
     before the first run (where the start marks of binding and printing are)."""
-    if _FIELDS.search(document) or _EMPTY_TEXT.search(document):
+    if _FIELDS.search(document) or _EMPTY_TEXT.search(document) or _CONTROL.search(document):
         return None
-    first = _FIRST_RUN.search(document)
-    if any(first is None or m.start() > first.start() for m in _BOOKMARK_TAGS.finditer(document)):
+    run, end = _FIRST_RUN.search(document), document.find(b"</w:p>")
+    if any(run is None or m.start() > min(run.start(), end) for m in _BOOKMARK_TAGS.finditer(document)):
         return None
     return _TEXT.sub(rb"\1\3", _BOOKMARK_TAGS.sub(b"", document))
 
@@ -91,8 +94,8 @@ class Template:
 
 
 def _spaces(text: str) -> str:
-    """Spaces and tabs of a run as ODF keeps them: a plain space there would be collapsed."""
-    return text.replace(" ", "<text:s/>").replace("\t", "<text:tab/>").replace("\n", "<text:line-break/>")
+    """A run's spaces as ODF keeps them: plain spaces there would be collapsed."""
+    return text.replace(" ", "<text:s/>")
 
 
 def to_fodt(command: str, docx: bytes, folder: Path) -> str:
