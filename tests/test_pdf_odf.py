@@ -10,7 +10,7 @@ import pytest
 from pypdf import PdfReader
 
 from generator.data.loader import DataSet
-from generator.output import odf, pdf
+from generator.output import odf, pdf, warm
 from generator.output.pdf import environment, soffice, to_pdf
 from generator.output.pipeline import Selection, build
 
@@ -106,6 +106,31 @@ def test_a_flat_piece_libreoffice_refuses_is_converted_as_word(tmp_path: Path, b
     done = to_pdf([path], workers=1)
     assert not done.failed
     assert ".fodt" in staged and staged.count(".docx") > staged.count(".fodt")  # each tried again as Word
+    mine = path.with_suffix(".pdf")
+    assert len(PdfReader(mine).pages) == len(PdfReader(whole).pages) == 12
+    assert _lines(mine) == _lines(whole)
+
+
+@needs_lo
+@pytest.mark.libreoffice
+@pytest.mark.skipif(shutil.which("soffice") is None or not warm.available(shutil.which("soffice")),
+                    reason="LibreOffice 的 Python（uno）未安装")
+def test_flat_odf_pieces_fed_to_a_warm_libreoffice_equal_the_file_converted_whole(
+        tmp_path: Path, bundled: DataSet, monkeypatch: pytest.MonkeyPatch) -> None:
+    [path] = build(bundled, tmp_path / "out", Selection(project="dongqu-10", kinds=("survey",),
+                                                        blank_forms=6)).paths
+    whole = _cold(path, tmp_path)
+    monkeypatch.setattr(pdf, "SECTIONS_PER_PIECE", 2)
+    fed: list[str] = []
+    real = warm.Converter.convert
+
+    def spied(self: warm.Converter, source: Path, target: Path, seconds: float) -> str | None:
+        fed.append(source.suffix)
+        return real(self, source, target, seconds)
+
+    monkeypatch.setattr(warm.Converter, "convert", spied)
+    assert not to_pdf([path], workers=1, warm=True).failed
+    assert ".fodt" in fed
     mine = path.with_suffix(".pdf")
     assert len(PdfReader(mine).pages) == len(PdfReader(whole).pages) == 12
     assert _lines(mine) == _lines(whole)
