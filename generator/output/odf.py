@@ -19,7 +19,7 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from generator.output import office
+from generator.output import binding, office
 
 _TEXT = re.compile(rb"(<w:t(?:\s[^>]*)?>)([^<]*)(</w:t>)")
 _EMPTY_TEXT = re.compile(rb"<w:t(?:\s[^>]*)?/>")
@@ -125,15 +125,10 @@ class Filler:
         self.command = command
         self.templates: dict[str, Template | None] = {}
 
-    def piece(self, data: bytes) -> bytes | None:
-        """The .fodt of a piece (pdf.pieces), or None when its sections are not all of one shape
+    def piece(self, documents: Sequence[bytes], package: dict[str, bytes]) -> bytes | None:
+        """The .fodt of a piece of a long file, given as the document.xml of each of its sections
+        alone (pdf.sections) and its package, or None when its sections are not all of one shape
         that converts with its markers intact."""
-        from generator.output.pdf import sections
-
-        cut = sections(data)
-        if cut is None:
-            return None
-        documents, package = cut
         shapes = {shape(d) for d in documents}
         if len(shapes) != 1 or None in shapes:
             return None
@@ -151,11 +146,10 @@ class Filler:
         return (template.head + "".join(bodies) + template.tail).encode("utf-8")
 
     def _template(self, section: bytes, package: dict[str, bytes]) -> Template | None:
-        from generator.output.pdf import word_file
-
         texts, _ = words(section)
         try:
             with tempfile.TemporaryDirectory(prefix="gaizao-odf-") as tmp:
-                return Template(to_fodt(self.command, word_file(package, marked(section)), Path(tmp)), len(texts))
+                fodt = to_fodt(self.command, binding.word_file(package, marked(section)), Path(tmp))
+            return Template(fodt, len(texts))
         except CANNOT_CONVERT:
             return None

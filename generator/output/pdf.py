@@ -331,7 +331,8 @@ def _plan(files: Sequence[Path], inbox: Path, workers: int, archival: bool,
             if kept is not None and digest in kept:
                 assembly[source][index] = kept[digest]
                 continue
-            flat = filler.piece(data) if filler is not None else None
+            cut_up = sections(data) if filler is not None else None
+            flat = filler.piece(*cut_up) if filler is not None and cut_up is not None else None
             staged = inbox / f"p{len(units):05d}{'.docx' if flat is None else '.fodt'}"
             staged.write_bytes(data if flat is None else flat)
             units.append(_Unit([source], staged, bound=False, piece=(index, digest),
@@ -691,19 +692,7 @@ def pieces(path: Path, at_most: int = SECTIONS_PER_PIECE) -> list[bytes] | None:
 
 def _cut(document: bytes, parts: dict[str, bytes], at_most: int) -> list[bytes] | None:
     documents = _cut_documents(document, at_most)
-    return None if documents is None else [word_file(parts, xml) for xml in documents]
-
-
-def word_file(parts: dict[str, bytes], xml: bytes) -> bytes:
-    """The Word file of these parts with xml as its document."""
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
-        for name, data in parts.items():
-            info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
-            info.compress_type = zipfile.ZIP_DEFLATED
-            # LibreOffice reads it once, from a temporary folder: deflated little and fast
-            zf.writestr(info, xml if name == binding.DOCUMENT else data, compresslevel=1)
-    return buffer.getvalue()
+    return None if documents is None else [binding.word_file(parts, xml) for xml in documents]
 
 
 def sections(piece: bytes) -> tuple[list[bytes], dict[str, bytes]] | None:
