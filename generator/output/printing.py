@@ -39,7 +39,9 @@ from generator.output.pipeline import (
 from generator.output.writer import Entry, sha256
 from generator.render.docx import CompiledDocx
 from generator.render.images import Picture, add_media, collecting
+from generator.render.naming import PRINT_KEY
 from generator.render.titles import break_title
+from generator.render.wording import wording
 from generator.render.ziputil import deflate, deflate_stream, fixed, write_zip
 
 R = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -426,6 +428,8 @@ class PrintFile:
     jobs: list[Job]
     street_office: str | None = None
     """Only this street office's communities of the district."""
+    data: DataSet | None = None
+    """Whose wording names the file (file.print); the built-in names without it."""
 
     @property
     def unit(self) -> str:
@@ -434,9 +438,10 @@ class PrintFile:
 
     @property
     def path(self) -> str:
-        unit = f"{safe_name(self.district)}-{safe_name(self.street_office)}" if self.street_office \
-            else safe_name(self.district)
-        name = f"{unit}-{self.kind.name}.docx"
+        fields = {"year": self.year or "", "district": safe_name(self.district),
+                  "street_office": safe_name(self.street_office) if self.street_office else "",
+                  "kind": safe_name(self.kind.name)}
+        name = f"{wording(self.data.root if self.data else None).file_name(PRINT_KEY, fields)}.docx"
         return f"{PRINT_FOLDER}/{self.year}/{name}" if self.year else f"{PRINT_FOLDER}/{name}"
 
     @property
@@ -465,7 +470,7 @@ def plan_prints(data: DataSet, kind: str, district: str | None = None, year: int
     if street_office is not None and street_office not in offices:
         raise DataError([Problem("命令行参数", f"没有街道办事处为“{street_office}”的项目资料")])
     jobs, skips = plan_jobs(data, sel)
-    files = {d: PrintFile(KINDS[kind], d, year, [], street_office) for d in data.districts}
+    files = {d: PrintFile(KINDS[kind], d, year, [], street_office, data) for d in data.districts}
     held = withheld or {}
     for job in jobs:
         c = job.community
