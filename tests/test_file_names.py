@@ -17,7 +17,7 @@ from generator.documents.report import report_path, statistics_path
 from generator.output.pipeline import Renderers
 from generator.output.printing import plan_prints
 from generator.render.naming import name_problems
-from generator.render.wording import CITY_WORDING, _builtin, wording
+from generator.render.wording import BUILTIN_WORDING, CITY_WORDING, _builtin, _merged, _stamped, wording, wording_files
 from generator.web.store import build as build_state
 from generator.web.store import document, documents_of
 
@@ -38,7 +38,7 @@ def _city_names(data_root: Path, text: str) -> None:
 
 
 def test_the_built_in_names_are_todays_and_pass_their_own_check(bundled: DataSet) -> None:
-    assert name_problems(_builtin()) == []
+    assert name_problems(_builtin(), BUILTIN_WORDING) == []
     target = community_target(bundled, "dongqu-01")
     assert {k.key: k.file_name(bundled, target) for k in kinds_of("community")} == BUILT_IN
     assert statistics_path(bundled, 2018, 6) == "2018/全市/2018年06月老旧小区改造进展统计月报.xlsx"
@@ -101,3 +101,24 @@ def test_a_name_using_the_community_is_filled_once_per_community_and_the_default
     for cid in list(bundled.communities)[:20]:
         KINDS["notice"].file_name(bundled, community_target(bundled, cid))
     assert len(said._memo) - before <= 1  # the built-in name uses no field: one memo entry for all
+
+
+def test_templates_check_of_a_folder_checks_the_names_its_wording_gives(tmp_path: Path, data_root: Path) -> None:
+    folder = tmp_path / "东区模板"
+    folder.mkdir()
+    (folder / "wording.yaml").write_text('file.acceptance: "05-改造方案公示"\n', encoding="utf-8")
+    result = CliRunner().invoke(main, ["--data", str(data_root), "templates", "check", str(folder)])
+    assert result.exit_code != 0
+    assert "file.acceptance" in result.output and "file.notice" in result.output, result.output
+
+
+def test_a_clash_is_told_against_the_citys_key_whichever_comes_first(data_root: Path) -> None:
+    _city_names(data_root, 'file.survey: "03-改造方案"\n')  # the survey comes before the plan
+    found = [str(p) for p in name_problems(wording_entries(data_root), BUILTIN_WORDING)]
+    assert found == [f"{data_root / CITY_WORDING} file.survey：与 file.plan 的文件名都是“03-改造方案”，"
+                     "两份文书会写到同一个文件；请改用可区分的文件名"]
+
+
+def wording_entries(data_root: Path) -> dict:
+    """The data folder's wording over the built-in one, as a build reads it."""
+    return _merged(_stamped(wording_files(data_root)))

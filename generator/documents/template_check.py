@@ -391,10 +391,10 @@ def check_folder(root: Path, data: DataSet, reference: Path | None = None) -> tu
     wording_file = root / "wording.yaml"
     # a city's sentences beside its templates (the built-in file is what they are checked against)
     if wording_file.is_file() and root.resolve() != BUILTIN.resolve():
-        from generator.render.wording import file_problems
+        from generator.render.wording import folder_problems
 
         findings += [TemplateFinding(str(wording_file), p.field or "文件", p.problem)
-                     for p in file_problems(wording_file)]
+                     for p in folder_problems(wording_file)]
         checked.append(str(wording_file))
     return findings, checked
 

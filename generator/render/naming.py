@@ -83,10 +83,11 @@ def name_fault(name: str) -> str | None:
     return None
 
 
-def name_problems(entries: Mapping[str, Entry]) -> list[Problem]:
+def name_problems(entries: Mapping[str, Entry], builtin: Path | None = None) -> list[Problem]:
     """What is wrong with the file names of the merged wording: a name Windows refuses, or two
     documents of one folder under one name (two kinds alike, or a kind without the field telling
-    its documents apart)."""
+    its documents apart). A clash is told against the city's name, not the built-in one (builtin:
+    the built-in wording file)."""
     problems: list[Problem] = []
     seen: dict[str, dict[str, tuple[str, dict[str, Any]]]] = {}
     for key, entry in entries.items():
@@ -108,8 +109,10 @@ def name_problems(entries: Mapping[str, Entry]) -> list[Problem]:
                 ident = tuple(fields.get(f) for f in IDENTITY.get(folder, ()) if f in entry.fields)
                 held = taken.setdefault(name.casefold(), (key, {"ident": ident, **fields}))
                 if held[0] != key:
-                    problems.append(Problem(entry.source, f"与 {held[0]} 的文件名都是“{name}”，"
-                                            "两份文书会写到同一个文件；请改用可区分的文件名", key))
+                    # the city's key is the one to change: a built-in name clashes with nothing built in
+                    ours, theirs = (held[0], key) if entry.source == builtin else (key, held[0])
+                    problems.append(Problem(entries[ours].source, f"与 {theirs} 的文件名都是“{name}”，"
+                                            "两份文书会写到同一个文件；请改用可区分的文件名", ours))
                     break
                 if held[1]["ident"] != ident:
                     differ = [f for f in IDENTITY[folder] if held[1].get(f) != fields.get(f)]

@@ -194,7 +194,7 @@ def wording_problems(data_root: Path | None) -> list[Problem]:
     problems = [p for path, stamp in files for p in file_problems(path, stamp)]
     if problems:
         return problems
-    return name_problems(_merged(files))
+    return name_problems(_merged(files), BUILTIN_WORDING)
 
 
 def file_problems(path: Path, stamp: tuple[int, int] | None = None) -> list[Problem]:
@@ -206,6 +206,15 @@ def file_problems(path: Path, stamp: tuple[int, int] | None = None) -> list[Prob
         return list(_city(path, stamp)[1])
     except (TemplateError, OSError) as exc:
         return [Problem(path, str(exc).split("：", 1)[-1])]
+
+
+def folder_problems(path: Path) -> list[Problem]:
+    """What is wrong with a templates folder's wording file read over the built-in one alone: its
+    keys, fields and syntax, then the file names it gives."""
+    problems = file_problems(path)
+    if problems:
+        return problems
+    return name_problems(_merged(_stamped([path])), BUILTIN_WORDING)
 
 
 _OVERRIDES: dict[Path | None, Path] = {}
@@ -273,7 +282,7 @@ def wording(data_root: Path | None) -> Wording:
             raise TemplateError("\n".join(str(p) for p in problems))
     entries = _merged(files)
     if files:  # the built-in names are checked by the tests; a city's only once merged over them
-        named = name_problems(entries)
+        named = name_problems(entries, BUILTIN_WORDING)
         if named:
             raise TemplateError("\n".join(str(p) for p in named))
     said = Wording(entries)
