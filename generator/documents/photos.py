@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from generator.data.loader import DataSet
 from generator.data.models import Photo, Project
 from generator.render.filters import cn_date
-from generator.render.pictures import PLACEHOLDER, Cell, PhotoError, PhotoTable, locate
+from generator.render.pictures import Cell, PhotoError, PhotoTable, locate
 from generator.render.wording import wording
 
 SITUATION_PHOTOS = 4
@@ -39,11 +39,13 @@ def cell(data: DataSet, project: Project, photo: Photo | None, text: str | None 
     if photo is None:
         return Cell(None, text or "", wording(data.root).say("photo.none") if missing is None else missing)
     shown = text if text is not None else photo.caption
+    unusable = wording(data.root).say("photo.missing")
     try:
         path = locate(data.photo_folder(project.community), photo.file, data.root)
     except PhotoError:
-        return Cell(None, shown, PLACEHOLDER, dated(data, photo))
-    return Cell(path, shown, date=dated(data, photo))
+        return Cell(None, shown, unusable, dated(data, photo))
+    # the same words where the file turns out not to be an image when the table is rendered
+    return Cell(path, shown, unusable, dated(data, photo))
 
 
 def _grid(cells: list[Cell], columns: int = 2) -> tuple[tuple[Cell, ...], ...]:
