@@ -297,7 +297,8 @@ def assemble(data: DataSet, cells: dict[tuple[int, str], Tally], names: list[str
 
     everything = [(y, n) for y in years for n in names]
     say, labels = wording(data.root).say, stage_labels(data.root)
-    programme = progress(say("progress.all", districts="" if whole else "、".join(names)), total(everything), labels)
+    listed = "" if whole else say("join.list").join(names)
+    programme = progress(say("progress.all", districts=listed), total(everything), labels)
     by_year = [progress(say("progress.year", year=y), total((y, n) for n in names), labels, year=y) for y in years]
     by_district = [progress(n, total((y, n) for y in years), labels, district=n) for n in names]
     by_cell = {(y, n): progress(say("progress.district_year", district=n, year=y), total([(y, n)]), labels, y, n)

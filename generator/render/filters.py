@@ -73,6 +73,19 @@ def cn_date(value: Any) -> str:
     return f"{value.year}年{value.month}月{value.day}日"
 
 
+CN_DIGITS = "一二三四五六七八九"
+
+
+def cn_numeral(n: int) -> str:
+    """1 → 一 … 10 → 十, 11 → 十一, 20 → 二十, 99 → 九十九; other numbers in Arabic digits."""
+    if not 0 < n < 100:
+        return str(n)
+    tens, ones = divmod(n, 10)
+    if not tens:
+        return CN_DIGITS[ones - 1]
+    return (CN_DIGITS[tens - 1] if tens > 1 else "") + "十" + (CN_DIGITS[ones - 1] if ones else "")
+
+
 def percent(value: Any, places: int = 1) -> str:
     """0.9512 → '95.1%' (a ratio, not a percentage, goes in)."""
     if value is None or value == "":

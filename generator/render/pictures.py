@@ -259,7 +259,7 @@ class PhotoTable:
         if picture is not None:
             body = _picture_paragraph(picture, box_w, box_h, cell.caption)
         else:
-            body = _placeholder(cell.missing or "照片缺失", box_w, box_h)
+            body = _placeholder(cell.missing or PLACEHOLDER, box_w, box_h)
         caption = _run(xml_safe(str(escape(cell.caption))))
         if cell.date:
             caption += '<w:r><w:br/></w:r>' + _run(xml_safe(str(escape(cell.date))))
@@ -304,6 +304,8 @@ def _picture_paragraph(blob: bytes, box_w: float, box_h: float, caption: str) ->
 
 
 PLACEHOLDER = "照片缺失"
+"""What a photo's box says when its file is missing or not an image and the paper gave no words
+of its own (the papers give the wording's photo.missing)."""
 
 
 def _placeholder(reason: str, box_w: float, box_h: float) -> str:

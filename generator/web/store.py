@@ -681,6 +681,8 @@ class Availability:
     kind: Kind
     reason: str | None
     """Why it cannot be made yet, or None."""
+    name: str = ""
+    """The file it downloads as (the wording's file.<kind>)."""
 
 
 BLANK_FORMS = ("survey",)
@@ -698,8 +700,9 @@ def _documents_of(loaded: Loaded, community_id: str) -> list[Availability]:
     data = loaded.data
     errors = [f for f in findings_of(loaded, community_id) if f.severity == "error"]
     out = []
+    target = community_target(data, community_id)
     for kind in kinds_of("community"):
-        if kind.optional is not None and kind.optional(data, community_target(data, community_id)):
+        if kind.optional is not None and kind.optional(data, target):
             continue  # no vote or survey in this community: nothing to list
         # The blank survey form goes door to door before anything else is known: only an error in
         # what it prints (the survey, the roster) holds it back.
@@ -709,8 +712,8 @@ def _documents_of(loaded: Loaded, community_id: str) -> list[Availability]:
         elif blocking:
             reason = f"数据有{len(blocking)}处错误，改正后才能生成"
         else:
-            reason = kind.needs(data, community_target(data, community_id))
-        out.append(Availability(kind, reason))
+            reason = kind.needs(data, target)
+        out.append(Availability(kind, reason, kind.file_name(data, target)))
     return out
 
 
@@ -719,7 +722,7 @@ def document(loaded: Loaded, community_id: str, key: str, masked: bool = False) 
     masked on papers that print them in full (a copy for anyone but the street office)."""
     kind = KINDS[key]
     target = replace(community_target(loaded.data, community_id), masked=masked)
-    return kind.file_name(), render_document(loaded.data, kind, target, loaded.renderers)
+    return kind.file_name(loaded.data, target), render_document(loaded.data, kind, target, loaded.renderers)
 
 
 def packet(loaded: Loaded, community_id: str, available: list[Availability] | None = None,
