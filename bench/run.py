@@ -456,34 +456,57 @@ def warm_section(r: dict[str, Any]) -> list[str]:
     return lines
 
 
+SURVEY_WAYS = {
+    "flat ODF, batch": {"GAIZAO_PDF_ODF": "1", "GAIZAO_WARM_PDF": "0"},
+    "Word, batch": {"GAIZAO_PDF_ODF": "0", "GAIZAO_WARM_PDF": "0"},
+    "flat ODF, warm": {"GAIZAO_PDF_ODF": "1", "GAIZAO_WARM_PDF": "always"},
+}
+"""How the bound survey file's pieces are handed to LibreOffice: as flat ODF filled per section (the
+default) or as Word, to a LibreOffice started per batch or to warm ones fed over UNO."""
+
+
+def _children_cpu() -> float:
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return used.ru_utime + used.ru_stime
+
+
 def survey_print(data_dir: Path, workers: int = 2, rounds: int = 2) -> dict[str, Any]:
     """The largest district's bound survey file with its PDF (`gaizao print --kind survey --all-forms
-    --district D --pdf`: every community's forms, as the earlier figures counted them), its pieces
-    converted by a LibreOffice started per batch and by warm ones fed over UNO
-    (GAIZAO_WARM_PDF=always), alternated, best of `rounds` each."""
-    from generator.output.pdf import WARM_SETTING
-
+    --district D --pdf`: every community's forms, as the earlier figures counted them), each way of
+    SURVEY_WAYS in turn, best of `rounds` each: wall and CPU seconds (the command and its LibreOffice;
+    a warm LibreOffice is stopped, not waited for by its parent, so its CPU is not counted: None)."""
     data = load(data_dir)
     district = max(data.districts, key=lambda d: sum(
         c.households for c in data.active_communities() if c.district == d and c.id in data.projects))
     out = Path(tempfile.mkdtemp(prefix="bench-print-"))
     load_before = os.getloadavg()[0]
-    best = {"batch": math.inf, "warm": math.inf}
+    best = {how: math.inf for how in SURVEY_WAYS}
+    cpu = {how: math.inf for how in SURVEY_WAYS}
     pages = 0
+    saved = {name: os.environ.get(name) for name in ("GAIZAO_PDF_ODF", "GAIZAO_WARM_PDF")}
     try:
         for _ in range(rounds):
-            for how in ("batch", "warm"):
+            for how, setting in SURVEY_WAYS.items():
                 shutil.rmtree(out / "out", ignore_errors=True)
-                os.environ[WARM_SETTING] = "always" if how == "warm" else "0"
+                os.environ.update(setting)
+                used = _children_cpu()
                 try:
                     seconds, _ = timed_command([sys.executable, "-m", "generator", "--data", str(data_dir), "print",
                                                 "--kind", "survey", "--all-forms", "--district", district,
                                                 "--out", str(out / "out"), "-q", "--pdf", "-j", str(workers)])
                 finally:
-                    del os.environ[WARM_SETTING]
+                    for name, value in saved.items():
+                        if value is None:
+                            os.environ.pop(name, None)
+                        else:
+                            os.environ[name] = value
                 best[how] = min(best[how], seconds)
+                cpu[how] = min(cpu[how], _children_cpu() - used)
                 pages = _pages(next((out / "out" / "打印").rglob("*.pdf")))
-        return {"district": district, "pages": pages, **best, "load": (load_before, os.getloadavg()[0])}
+        counted = {how: None if SURVEY_WAYS[how]["GAIZAO_WARM_PDF"] == "always" else used
+                   for how, used in cpu.items()}
+        return {"district": district, "pages": pages, "wall": best, "cpu": counted,
+                "load": (load_before, os.getloadavg()[0])}
     finally:
         shutil.rmtree(out)
 
@@ -518,10 +541,11 @@ def speed_table(out: Path | None = None) -> list[str]:
         say(f"- one paper on demand, {pdfs['requests']} calls {pdfs['concurrent']} at a time: median "
             f"{pdfs['median_latency']:.2f} s, p95 {pdfs['p95']:.2f} s, max {max(pdfs['latencies']):.2f} s")
     printed = survey_print(BUNDLED)
-    say(f"- bound survey file ({printed['district']}, {printed['pages']:,} pages): batch {printed['batch']:.2f} s "
-        f"({math.floor(printed['pages'] / printed['batch'] * 10) / 10:.1f} pages/s), warm {printed['warm']:.2f} s "
-        f"({math.floor(printed['pages'] / printed['warm'] * 10) / 10:.1f} pages/s); "
-        f"load {printed['load'][0]:.1f}–{printed['load'][1]:.1f}")
+    say(f"- bound survey file ({printed['district']}, {printed['pages']:,} pages): " + "; ".join(
+        f"{how} {printed['wall'][how]:.2f} s ({math.floor(printed['pages'] / printed['wall'][how] * 10) / 10:.1f} "
+        "pages/s" + (f", {printed['cpu'][how]:.1f} CPU s)" if printed["cpu"][how] is not None else ")")
+        for how in SURVEY_WAYS)
+        + f"; load {printed['load'][0]:.1f}–{printed['load'][1]:.1f}")
     built = build_floor(1000)
     for key, label in (("default", "default"), ("all", "--all-forms")):
         files, mb = built["counts"][key]

@@ -12,9 +12,8 @@ import openpyxl
 
 from generator.data.loader import DataSet
 from generator.documents.figures import PARTY_KEYS
-from generator.documents.paths import CITY
 from generator.documents.progress import Stats
-from generator.documents.report import PLAN_PATH, STATISTICS_PATH, report_path, report_years
+from generator.documents.report import plan_path, report_path, report_years, statistics_path
 from generator.render.filters import percent, wan
 from tests.golden_reports import report_text
 
@@ -76,7 +75,7 @@ def report_figures(data: DataSet, out: Path) -> dict[str, str]:
             for row, fields in zip(rows, TARGET_FIELDS, strict=True):
                 for field, value in zip(fields, row[1:4], strict=True):
                     found[f"cell-{year}-{district}.{field}"] = value
-    summary = openpyxl.load_workbook(out / PLAN_PATH, data_only=True).worksheets[1]
+    summary = openpyxl.load_workbook(out / plan_path(data), data_only=True).worksheets[1]
     for row in summary.iter_rows(min_row=5, values_only=True):
         name = row[1]
         if name in data.districts:
@@ -90,7 +89,7 @@ def report_figures(data: DataSet, out: Path) -> dict[str, str]:
         found[f"{key}.communities"], found[f"{key}.households"] = str(row[2]), str(row[3])
         found[f"{key}.investment_wan"] = _wan(row[4])
     for year in data.programme.years:
-        found.update(_statistics(data, out / STATISTICS_PATH.format(year=year, month=12, city=CITY), year))
+        found.update(_statistics(data, out / statistics_path(data, year, 12), year))
     return found
 
 

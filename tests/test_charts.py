@@ -28,6 +28,7 @@ from generator.errors import TemplateError
 from generator.output.pipeline import Renderers, Result, Selection, plan_jobs, render_document
 from generator.render.docx import KEPT_TABLE_ROWS, keep_tables_with_figures
 from generator.render.images import EMU_PER_MM, IMAGE_REL
+from generator.render.wording import wording
 
 PLAN_CHARTS = ("各县（区）改造户数：附件1合计与方案正文", "各县（区）预计投资：附件1合计与方案正文")
 SUMMARY_GROUPS = ("附件1合计", "方案正文所述")
@@ -44,6 +45,9 @@ WP = "{http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing}"
 A = "{http://schemas.openxmlformats.org/drawingml/2006/main}"
 R = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+
+LEGEND = charts.Legend(wording(None).say("chart.planned"), wording(None).say("chart.done"),
+                       lambda rate: wording(None).say("chart.rate", rate=rate))
 
 
 def district_report(district: str) -> str:
@@ -149,10 +153,10 @@ def _funding_table(path: Path) -> list[list[str]]:
 
 def test_a_chart_is_the_same_bytes_every_time_and_differs_when_a_figure_does() -> None:
     pair = charts.Pair("户数（户）", charts.Decimal(100), charts.Decimal(90), "100", "90", "90.0%")
-    first = charts.plan_chart([pair], "图1").data
-    assert charts.plan_chart([pair], "图1").data == first
+    first = charts.plan_chart([pair], "图1", LEGEND).data
+    assert charts.plan_chart([pair], "图1", LEGEND).data == first
     other = charts.Pair("户数（户）", charts.Decimal(100), charts.Decimal(91), "100", "91", "91.0%")
-    assert charts.plan_chart([other], "图1").data != first
+    assert charts.plan_chart([other], "图1", LEGEND).data != first
 
 
 def test_rebuilt_reports_are_byte_identical_in_a_new_process(reports_build: Result,
@@ -170,7 +174,7 @@ def test_a_missing_cjk_font_is_a_clear_message(monkeypatch: pytest.MonkeyPatch) 
     try:
         with pytest.raises(TemplateError, match="Noto Sans CJK SC.*fonts-noto-cjk"):
             charts.plan_chart([charts.Pair("户数", charts.Decimal(1), charts.Decimal(1), "1", "1",
-                                           "100.0%")], "图1")
+                                           "100.0%")], "图1", LEGEND)
     finally:
         charts.font_file.cache_clear()
         charts._font.cache_clear()

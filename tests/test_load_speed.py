@@ -7,6 +7,9 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from generator.data import loader, readers, yamlio
 from generator.data.loader import BUNDLED_DATA, DataSet, load
@@ -91,3 +94,53 @@ def test_small_files_are_measured_after_they_are_built(tmp_path: Path) -> None:
     assert not yamlio._checked_after(flat.read_text(encoding="utf-8"))  # too deep to build: refused unbuilt
     with pytest.raises(DataError, match="嵌套超过100层"):
         yamlio.load_yaml(flat)
+
+
+_LEAVES = st.one_of(st.none(), st.booleans(), st.integers(-10**6, 10**6), st.text(max_size=6),
+                    st.sampled_from(["", "-", ":", "a-b", "x: y", "[", "2019-03-01"]))
+_VALUES = st.recursive(_LEAVES, lambda inner: st.one_of(
+    st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=4), inner, max_size=4)), max_leaves=30)
+_ODD = ["- - - a\n", "a:\nb:\n- \n-\n", "? a\n: b\n? c\n", "x: &x [1, 2]\ny: *x\nz: [*x, *x]\n",
+        "{a, b: , c}\n", "[a, [b, [c, []]], {}]\n", "- {a: [b, {c: d}]}\n",
+        "a: |\n  x\n  y\nb: >\n  z\n", "k: 'it''s'\nl: \"a\\tb\"\n", "- a # note\n- b\n"]
+
+
+def _values(text: str) -> int:
+    (_, _, values), _ = yamlio._document(text, yamlio._ExactLoader, Path("t.yaml"),
+                                         lambda loader, node: yamlio._Builder(loader).document(node))
+    return int(values)
+
+
+def _marks(text: str) -> int:
+    return 3 * (sum(text.count(mark) for mark in "\n,:-?[]{}") + 1)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_VALUES, st.sampled_from([False, True, None]))
+def test_a_large_file_is_counted_after_it_is_built_only_when_its_marks_bound_its_values(
+    value: object, flow: bool | None
+) -> None:
+    # The bound _checked_after trusts for a file too large for the length alone (a province's plan):
+    # what is built holds no more values than three for each mark, in any style a file may use.
+    text = yaml.safe_dump(value, default_flow_style=flow, allow_unicode=True)
+    assert _values(text) <= _marks(text)
+
+
+def test_the_marks_bound_holds_for_the_odd_corners_of_yaml() -> None:
+    for text in _ODD:
+        assert _values(text) <= _marks(text), text
+
+
+def test_a_large_plan_is_built_without_the_separate_pass(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    rows = "".join(f"- id: c{i}\n  name: 小区{i}\n  year: 2019\n" for i in range(30_000))
+    text = "communities:\n" + rows
+    assert 2 * len(text) > 1_000_000 and yamlio._checked_after(text)
+    monkeypatch.setattr(yamlio, "MAX_VALUES", 1_000_000)
+    assert yamlio._checked_after(text)
+    monkeypatch.setattr(yamlio, "MAX_VALUES", 3 * text.count(":"))  # the marks no longer bound it
+    assert not yamlio._checked_after(text)
+    path = tmp_path / "communities.yaml"
+    path.write_text(text, encoding="utf-8")
+    monkeypatch.setattr(yamlio, "MAX_VALUES", 150_000)  # fewer than the 180,002 values built
+    with pytest.raises(DataError, match="文件过大：数据项超过"):
+        yamlio.load_yaml(path)

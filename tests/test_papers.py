@@ -13,7 +13,6 @@ from docx import Document
 
 from generator.data.loader import DataSet
 from generator.documents.figures import project_figures
-from generator.documents.kinds import KINDS
 from generator.documents.project import project_context
 from generator.documents.report import report_context
 from generator.output.pipeline import Result
@@ -72,7 +71,7 @@ def _sum_problems(name: str, rows: list[list[str]]) -> list[str]:
 
 def _documents(*results: Result) -> list[Path]:
     """Every Word paper but the household forms (one catalogue table a household, no totals)."""
-    survey = KINDS["survey"].file_name()
+    survey = "01-居民意见征询表.docx"
     return sorted(p for r in results for p in r.out.rglob("*.docx") if p.name != survey)
 
 
@@ -354,7 +353,7 @@ def test_every_figure_is_the_same_in_every_paper_of_a_community(full_build: Resu
     compared = 0
     for folder in sorted({p.parent for p in full_build.out.rglob("*.docx")}):
         # Not the household forms: pre-filled per household, they carry none of these figures.
-        texts = {p.name: docx_text(p) for p in folder.glob("*.docx") if p.name != KINDS["survey"].file_name()}
+        texts = {p.name: docx_text(p) for p in folder.glob("*.docx") if p.name != "01-居民意见征询表.docx"}
         for name, pattern in FIGURES.items():
             seen = {m for t in texts.values() for m in re.findall(pattern, t)}
             assert len(seen) <= 1, (folder.name, name, seen)

@@ -8,9 +8,8 @@ from pathlib import Path
 import openpyxl
 
 from generator.data.loader import DataSet
-from generator.documents.paths import CITY
 from generator.documents.progress import stats
-from generator.documents.report import STATISTICS_PATH
+from generator.documents.report import statistics_path
 from generator.output.pipeline import Result
 from generator.rules.checks import check_all
 from tests.report_figures import dashboard_figures, report_figures
@@ -55,7 +54,7 @@ def test_the_statistics_workbook_holds_the_dashboards_figures(bundled: DataSet, 
     # the year-end returns of past years count by the recorded dates what the dashboard counts by stage
     s = stats(bundled)
     for year in bundled.programme.years:
-        path = reports_build.out / STATISTICS_PATH.format(year=year, month=12, city=CITY)
+        path = reports_build.out / statistics_path(bundled, year, 12)
         ws = openpyxl.load_workbook(path, data_only=True)["进展情况"]
         for row in ws.iter_rows(min_row=5, max_row=4 + len(bundled.districts), values_only=True):
             c = s.cells[(year, str(row[1]))]
@@ -64,8 +63,8 @@ def test_the_statistics_workbook_holds_the_dashboards_figures(bundled: DataSet, 
                                                            c.households_done)
 
 
-def test_the_statistics_workbook_formulas_are_what_openpyxl_reads(reports_build: Result) -> None:
-    path = Path(reports_build.out) / STATISTICS_PATH.format(year=2018, month=12, city=CITY)
+def test_the_statistics_workbook_formulas_are_what_openpyxl_reads(bundled: DataSet, reports_build: Result) -> None:
+    path = Path(reports_build.out) / statistics_path(bundled, 2018, 12)
     ws = openpyxl.load_workbook(path)["进展情况"]
     assert ws["L5"].value == "=IF(C5=0,0,J5/C5)" and ws["C11"].value == "=SUM(C5:C10)"
     assert ws["L11"].value == "=IF(C11=0,0,J11/C11)"

@@ -231,5 +231,7 @@ def test_the_self_check_says_sm4_is_met_at_the_third_level(tmp_path: Path) -> No
 
     save_policy(StateDB.of(tmp_path), {"level": "3"}, "sec")
     AuditLog(tmp_path).append("renhe", "save", "renhe-24", detail="用途：入户征询", address="10.0.0.9")
-    out = CliRunner().invoke(main, ["security", "check", "--instance", str(tmp_path)]).output
-    assert "【符合】住户个人信息存储加密（SM4）" in out and "住户名册不加密" in out
+    data = tmp_path / "data"
+    (data / "rosters").mkdir(parents=True)
+    out = CliRunner().invoke(main, ["--data", str(data), "security", "check", "--instance", str(tmp_path)]).output
+    assert "【符合】住户个人信息存储加密（SM4）" in out and "住户名册、表决票和满意度答卷（0个文件）" in out

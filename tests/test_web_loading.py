@@ -49,7 +49,9 @@ def test_pages_say_the_data_is_being_read_with_progress_until_it_is(
     assert page.status_code == 200 and "Refresh" not in page.headers
 
 
-def test_a_start_from_the_kept_state_answers_with_data_at_once(tmp_path: Path) -> None:
+def test_a_start_from_the_kept_state_answers_with_data_at_once(tmp_path: Path,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(store_module, "KEEP_AFTER_SECONDS", 0.0)
     data, instance = make_instance(tmp_path)
     first = make_app(data, instance).extensions["gaizao"]["store"]
     first.warm()

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from jinja2 import Template
 
 from generator.cli import main
 from generator.data.loader import DataSet
@@ -33,6 +34,8 @@ def test_every_built_in_sentence_compiles_with_its_declared_fields() -> None:
     assert len(said.entries) >= 40
     assert all(e.source == BUILTIN_WORDING for e in said.entries.values())
     assert said.say("basis.cite", title="某方案") == "根据《某方案》"
+    # compiled when first said (a misspelt filter is named only then): each compiles
+    assert all(isinstance(entry.template, Template) for entry in said.entries.values())
 
 
 def test_a_clerks_reworded_sentence_in_the_data_folder_is_in_the_next_notice(data_root: Path,

@@ -66,7 +66,7 @@ def serve(ctx: click.Context, instance: Path | None, host: str, port: int, threa
     from generator.web.statedb import StateDB
 
     app = create_app(data_dir, folder, {"BEHIND_HTTPS": behind_https})
-    note_served(StateDB.of(folder), behind_https)
+    note_served(StateDB.of(folder), behind_https, Path(app.extensions["gaizao"]["store"].root))
     if not Accounts(folder).all():
         click.echo("提示：还没有任何账户，请先运行 "
                    f"gaizao users add 用户名 --duty sysadmin --unit 单位 --instance {folder}", err=True)
@@ -310,11 +310,13 @@ def security() -> None:
 
 @security.command("check", context_settings=CONTEXT)
 @instance_option
-def security_check(instance: Path | None) -> None:
+@click.pass_context
+def security_check(ctx: click.Context, instance: Path | None) -> None:
     """逐项列出本实例对照等级保护第二级要求的设置和记录：哪些符合、哪些不符合，可交测评机构。"""
     from generator.web.selfcheck import check, report
 
-    click.echo(report(check(_instance(instance))))
+    data_dir = (ctx.find_root().obj or {}).get("data_dir")
+    click.echo(report(check(_instance(instance), data_dir=Path(data_dir) if data_dir else None)))
 
 
 @security.command("verify", context_settings=CONTEXT)
@@ -355,3 +357,40 @@ def security_reset_totp(name: str, instance: Path | None) -> None:
     Accounts(_instance(instance)).reset_totp(name)
     _record(_instance(instance), "totp-reset", name)
     click.echo(f"已重置账户 {name} 的动态口令，下次登录时重新开通。")
+
+
+def _switch_data(ctx: click.Context, instance: Path | None, seal: bool) -> None:
+    from generator.data import sealed
+    from generator.data.loader import BUNDLED_DATA
+    from generator.web.atrest import KEY_FILE, switch_data
+
+    data_dir = Path((ctx.find_root().obj or {}).get("data_dir") or BUNDLED_DATA)
+    folder = _instance(instance)
+    done = switch_data(data_dir, folder, seal)
+    left = sealed.plain_files(data_dir) if seal else sealed.sealed_files(data_dir)
+    what = f"{len(done)}个住户文件（名册、表决票、满意度答卷）"
+    _record(folder, "data-seal" if seal else "data-unseal", f"{data_dir.resolve()}：{what}")
+    if seal:
+        click.echo(f"已加密保存数据文件夹 {data_dir.resolve()} 中的{what}（SM4，密钥 {folder / KEY_FILE}，"
+                   "请另行备份这把密钥）。")
+    else:
+        click.echo(f"已把数据文件夹 {data_dir.resolve()} 中的{what}改为明文保存。")
+    if left:
+        raise GaizaoError(f"仍有{len(left)}个文件未转换（如 {left[0]}，多为刚写入的），请再运行一次")
+
+
+@security.command("seal-data", context_settings=CONTEXT)
+@instance_option
+@click.pass_context
+def security_seal_data(ctx: click.Context, instance: Path | None) -> None:
+    """第三级：把数据文件夹中明文保存的住户文件（rosters、votes、satisfaction 中的 .csv）用本实例的 SM4 密钥
+    加密保存为 .csv.sm4，逐个写入、读回核对后才删除原文件；中途停止可再运行一次。"""
+    _switch_data(ctx, instance, seal=True)
+
+
+@security.command("unseal-data", context_settings=CONTEXT)
+@instance_option
+@click.pass_context
+def security_unseal_data(ctx: click.Context, instance: Path | None) -> None:
+    """把数据文件夹中加密保存的住户文件改回明文 .csv（退出第三级或移交数据时），逐个写入、核对后才删除加密文件。"""
+    _switch_data(ctx, instance, seal=False)

@@ -7,7 +7,6 @@ import os
 import pickle
 import re
 import unicodedata
-import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -18,6 +17,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, Field, ValidationError
 
 from generator import ROOT
+from generator.data import sealed
 from generator.data.labels import field_label, model_at
 from generator.data.models import (
     CITY_REPORT,
@@ -41,12 +41,12 @@ M = TypeVar("M", bound=BaseModel)
 
 
 class PackedProjects(MutableMapping[str, Project]):
-    """Project records kept pickled and compressed, unpacked when read.
+    """Project records kept pickled, unpacked when read.
 
-    A validated record takes about ten times the memory of its pickle, and the pickle twice
-    that of its compressed form; a province's data set of ten thousand projects then fits in
-    some 17 MB instead of hundreds. Reading one back costs some 100 microseconds; the last
-    few read are kept unpacked.
+    A validated record takes about ten times the memory of its pickle; a province's data set of
+    ten thousand projects then fits in some 35 MB instead of hundreds. (Compressed, half that, but
+    inflating took a fifth of the unpacking a first start does for each project.) Reading one back
+    costs some 100 microseconds; the last few read are kept unpacked.
     """
 
     def __init__(self) -> None:
@@ -58,7 +58,7 @@ class PackedProjects(MutableMapping[str, Project]):
     def __getitem__(self, key: str) -> Project:
         project = self._recent.get(key)
         if project is None:
-            project = pickle.loads(zlib.decompress(self._packed[key]))
+            project = pickle.loads(self._packed[key])
             if len(self._recent) >= 8:
                 self._recent.pop(next(iter(self._recent)))
             self._recent[key] = project
@@ -120,7 +120,7 @@ class PackedProjects(MutableMapping[str, Project]):
 
 def pack(project: Project) -> bytes:
     """A project record as PackedProjects keeps it."""
-    return zlib.compress(pickle.dumps(project, protocol=pickle.HIGHEST_PROTOCOL), 1)
+    return pickle.dumps(project, protocol=pickle.HIGHEST_PROTOCOL)
 
 
 BUNDLED_DATA = ROOT / "data"
@@ -151,6 +151,10 @@ class DataSet:
     """Satisfaction surveys (data/satisfaction/<survey id>.yaml) by survey id."""
     responses: dict[str, Responses] = field(default_factory=dict)
     """Their returned questionnaires (data/satisfaction/<survey id>.csv) by survey id."""
+
+    plain_communities: dict[str, Community] = field(default_factory=dict, repr=False, compare=False)
+    """Plan rows read from a file without a backslash, so without a control character (see
+    yamlio.LazyLines.escaped): the rule looking for them skips a row while it is this very record."""
 
     _items: tuple[Catalogue, dict[str, CatalogueItem]] | None = field(
         default=None, init=False, repr=False, compare=False)
@@ -386,6 +390,9 @@ def load(root: Path | None = None, rosters: bool = True, progress: Progress | No
         catalogue=catalogue,
         communities={c.id: c for c in communities},
     )
+    plan_lines = lines_of.get(root / "communities.yaml")
+    if isinstance(plan_lines, LazyLines) and not plan_lines.escaped:
+        data.plain_communities.update(data.communities)
     # Everything but the projects first, so a project can be checked as soon as it joins; the
     # problems are told in the order the files are listed in docs (plan, projects, reports, …).
     plan_problems = _cross_check(data, districts, communities, lines_of)
@@ -521,14 +528,15 @@ ROSTERS = "rosters"
 
 def _load_rosters(data: DataSet) -> list[Problem]:
     """Read every roster; a roster of a community the plan does not have is an error."""
-    problems: list[Problem] = []
-    for path in sorted((data.root / ROSTERS).glob("*.csv")):
+    paths, problems = sealed.listing(data.root / ROSTERS, ".csv")
+    for path in paths:
+        community = sealed.stem(path)
         try:
-            data.rosters[path.stem] = read_roster(data, path)
+            data.rosters[community] = read_roster(data, path)
         except DataError as exc:
             problems.extend(exc.problems)
             continue
-        data.sources[f"roster:{path.stem}"] = path
+        data.sources[f"roster:{community}"] = path
     return problems
 
 
@@ -547,12 +555,15 @@ def _load_satisfaction(data: DataSet, lines_of: Lines) -> list[Problem]:
 
 def _load_with_answers(data: DataSet, lines_of: Lines, folder_name: str, model: type[M], records: dict[str, M],
                        answers: dict[str, Any], read: Any, keys: tuple[str, str]) -> list[Problem]:
-    """Read the records of a folder (<id>.yaml, each naming its community) and each one's answers (<id>.csv):
-    a record of a community the plan does not have, or answers without a record, is an error."""
+    """Read the records of a folder (<id>.yaml, each naming its community) and each one's answers (<id>.csv,
+    or <id>.csv.sm4 sealed): a record of a community the plan does not have, or answers without a record, is an
+    error."""
     problems: list[Problem] = []
     folder = data.root / folder_name
     if not folder.is_dir():
         return problems  # most data folders have none: nothing to read, nothing to check
+    returns, problems = sealed.listing(folder, ".csv")
+    returned_by = {sealed.stem(path): path for path in returns}
     for path in sorted(folder.glob("*.yaml")):
         try:
             record = _load_one(path, model, lines_of)
@@ -566,17 +577,17 @@ def _load_with_answers(data: DataSet, lines_of: Lines, folder_name: str, model: 
             continue
         records[path.stem] = record
         data.sources[f"{keys[0]}:{path.stem}"] = path
-        returned = path.with_suffix(".csv")
-        if returned.exists():
+        returned = returned_by.pop(path.stem, None)
+        if returned is not None:
             try:
                 answers[path.stem] = read(returned, record)
             except DataError as exc:
                 problems.extend(exc.problems)
                 continue
             data.sources[f"{keys[1]}:{path.stem}"] = returned
-    for path in sorted(folder.glob("*.csv")):
-        if not path.with_suffix(".yaml").exists():
-            problems.append(Problem(path, f"没有对应的 {path.stem}.yaml"))
+    for name, path in sorted(returned_by.items()):
+        if not (folder / f"{name}.yaml").exists():
+            problems.append(Problem(path, f"没有对应的 {name}.yaml"))
     return problems
 
 
@@ -661,7 +672,7 @@ def _join_projects(data: DataSet, projects: Iterable[tuple[Path, ReadProject | N
             if packed is not None:
                 packed.put_packed(read.community, read.packed, read.plain)
             else:
-                data.projects[read.community] = pickle.loads(zlib.decompress(read.packed))
+                data.projects[read.community] = pickle.loads(read.packed)
             data.sources[f"project:{read.community}"] = path
             if joined is not None and not problems:
                 joined(data, read.community)
@@ -760,9 +771,10 @@ def read_report(data: DataSet, path: Path, replacing: tuple[str, int] | None = N
 
 
 def read_roster(data: DataSet, path: Path) -> Roster:
-    """One household roster read as load() reads it; DataError when it would not load."""
-    if path.stem not in data.communities:
-        raise DataError([Problem(path, f"文件名中的小区编号“{path.stem}”在 communities.yaml 中不存在")])
+    """One household roster (plain or sealed) read as load() reads it; DataError when it would not load."""
+    community = sealed.stem(path)
+    if community not in data.communities:
+        raise DataError([Problem(path, f"文件名中的小区编号“{community}”在 communities.yaml 中不存在")])
     return read_csv(path)
 
 

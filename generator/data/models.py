@@ -136,6 +136,8 @@ class Parties(Record):
     __pydantic_extra__: dict[PartyKey, Text]  # type: ignore[assignment]
 
     _order: tuple[str, ...] = PrivateAttr(default=())
+    _names: dict[str, str] | None = PrivateAttr(default=None)
+    """ordered()'s answer, made once: the record is frozen, and the rules ask for it per project."""
 
     @model_validator(mode="wrap")
     @classmethod
@@ -147,9 +149,11 @@ class Parties(Record):
 
     def ordered(self) -> dict[str, str]:
         """Party key → name, in the programme file's order (the model's order for the rest)."""
-        names = self.model_dump()
-        keys = [*(k for k in self._order if k in names), *(k for k in names if k not in self._order)]
-        return {k: names[k] for k in keys}
+        if self._names is None:
+            names = self.model_dump()
+            keys = [*(k for k in self._order if k in names), *(k for k in names if k not in self._order)]
+            self._names = {k: names[k] for k in keys}
+        return dict(self._names)  # the caller's own: a template or a rule may add to it
 
     city: Text = Field(title="市级财政")
     district: Text = Field(title="县（区）级财政")

@@ -20,9 +20,9 @@ from typing import Any, Literal
 
 from pydantic import Field, ValidationError
 
+from generator.data import sealed
 from generator.data.cells import date as read_date
 from generator.data.models import Number, Record, Text
-from generator.data.yamlio import read_bytes
 from generator.errors import DataError, Problem
 
 ANSWERS: tuple[str, ...] = ("同意", "不同意", "未表态")
@@ -238,7 +238,7 @@ def read_csv(path: Path) -> Roster:
         # (devices and pipes are not regular files: read_bytes names them as such)
         raise DataError([Problem(path, "链接到数据文件夹以外的文件，已拒绝；请把名册文件本身放进 rosters 文件夹")])
     try:
-        text = read_bytes(path).decode("utf-8-sig")
+        text = sealed.read(path).decode("utf-8-sig")
     except UnicodeDecodeError:
         raise DataError([Problem(path, "不是 UTF-8 编码的文本；请用 gaizao roster import 从 Excel 导入，"
                                        "或另存为“CSV UTF-8”")]) from None

@@ -17,10 +17,10 @@ from typing import Any, Literal
 
 from pydantic import Field, ValidationError
 
+from generator.data import sealed
 from generator.data.cells import date as read_date
 from generator.data.models import Count, Money, Number, Record, Text
 from generator.data.roster import Household, Roster, heading_key, unit_name
-from generator.data.yamlio import read_bytes
 from generator.errors import DataError, Problem
 
 VOTES = "votes"
@@ -187,7 +187,7 @@ def csv_records(path: Any, command: str) -> Iterator[tuple[int, list[str]]]:
     """The line number and cells of each row of a UTF-8 CSV file that is neither blank nor a # comment;
     DataError when it is not UTF-8 (command: the import that writes it properly)."""
     try:
-        text = read_bytes(path).decode("utf-8-sig")
+        text = sealed.read(path).decode("utf-8-sig")
     except UnicodeDecodeError:
         raise DataError([Problem(path, f"不是 UTF-8 编码的文本；请用 {command} 从 Excel 导入")]) from None
     reader = csv.reader(io.StringIO(text, newline=""))

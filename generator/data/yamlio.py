@@ -94,6 +94,8 @@ def _construct_decimal(loader: _ExactLoader, node: yaml.ScalarNode) -> Decimal:
 
 def _construct_int(loader: _ExactLoader, node: yaml.ScalarNode) -> int:
     raw = str(node.value)
+    if raw.isdecimal() and (raw[0] != "0" or len(raw) == 1) and len(raw) < 20:
+        return int(raw)  # the plain way, as nearly every number is written
     odd = _odd_number(raw)
     if odd is not None:
         odd.problem_mark = node.start_mark
@@ -217,10 +219,16 @@ def _checked_after(text: str) -> bool:
     bracket, or a line indented further (at most two levels per column: a mapping and the list
     that is one of its values start at the same column).
     """
-    if 2 * len(text) > MAX_VALUES:
-        return False
     widest = max(map(len, text.split("\n")))
-    return 2 * (widest + 1) + 2 * (text.count("[") + text.count("{")) + 2 <= SAFE_NESTING
+    if 2 * (widest + 1) + 2 * (text.count("[") + text.count("{")) + 2 > SAFE_NESTING:
+        return False
+    if 2 * len(text) <= MAX_VALUES:
+        return True
+    # A large file (a province's plan): every value ends at a line break, a comma, a colon or a
+    # bracket, or starts at one of these or at a dash or question mark; no mark serves more than
+    # three values (a key ending at a colon, its mapping starting there, an empty value after it).
+    marks = sum(text.count(mark) for mark in "\n,:-?[]{}")
+    return 3 * (marks + 1) <= MAX_VALUES
 
 
 def _too_big(text: str) -> tuple[int, str] | None:
@@ -464,9 +472,13 @@ class _Builder:
             mapping: dict[Any, Any] = {}
             self.made[id(node)] = mapping
             for key_node, value_node in node.value:
-                if key_node.tag == _MERGE or type(key_node) is not yaml.ScalarNode:
+                if type(key_node) is not yaml.ScalarNode or key_node.tag == _MERGE:
                     raise _Unusual("key")  # refused with its reason the usual way
-                key = self.build(key_node, depth)
+                if key_node.tag == _STR and key_node.style is None:  # a plain field name, as nearly all are
+                    self.values += 1
+                    key = key_node.value
+                else:
+                    key = self.build(key_node, depth)
                 if key in mapping:
                     raise _Unusual("key")  # a repeated field, named the usual way
                 mapping[key] = self.build(value_node, depth)

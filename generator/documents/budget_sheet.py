@@ -8,6 +8,7 @@ from typing import Any
 
 from generator.errors import TemplateError
 from generator.render.blocks import Blocks, Formula, Row, Spans
+from generator.render.filters import cn_numeral
 from generator.render.formulas import AMOUNT, SHARE, daxie_formula
 from generator.render.sheet_words import say
 from generator.render.templates import BUILTIN
@@ -75,9 +76,9 @@ class _Rows:
         self.deducted: list[str] = []
         """The cells of every sum taken off before a split: the sentences say 即… only after one."""
         self.specs: list[Row] = []
-        # one section per split group as well: a programme may sort items into many categories
-        digits = "一二三四五六七八九"
-        self.sections = iter([*digits[1:], "十", *(f"十{d}" for d in digits), "二十"])
+        # the line items are section 一 (the template's own); the program's sections go on from 二,
+        # one per split group as well: a programme may sort items into many categories
+        self.sections = 1
 
     @property
     def next(self) -> int:
@@ -107,7 +108,9 @@ class _Rows:
                         for i, p in enumerate(parts) if p or i % 2)
 
     def heading(self, text: str) -> None:
-        self.add({"A": f"{next(self.sections)}、{text}", "merge": ["A:K"],
+        self.sections += 1
+        n = self.sections
+        self.add({"A": self.say("section", number=cn_numeral(n), n=n, title=text), "merge": ["A:K"],
                   "style": STYLE_SECTION, "height": 20})
 
     def col(self, key: str) -> str:
@@ -188,8 +191,9 @@ def _budget_summary(rows: _Rows, ctx: dict[str, Any], policy: Policy) -> None:
     # and so is a raised source of nothing, as in the deductions above.
     told = [(k, rows.tell("derivation_party", party=names[k], amount=live(f"H{r}", AMOUNT),
                           share=live(f"J{r}", SHARE))) for k, r in party_rows.items() if sums[k] != "0"]
+    joiner = '"' + rows.say("clause_joiner").replace('"', '""') + '"'
     shares = told[0][1] + "".join(
-        f'&IF(H{party_rows[k]}=0,"","；"&{part})' if k in other and k not in parts else f'&"；"&{part}'
+        f'&IF(H{party_rows[k]}=0,"",{joiner}&{part})' if k in other and k not in parts else f'&{joiner}&{part}'
         for k, part in told[1:])
     story = [rows.tell("derivation_lead"), *rows.story, rows.tell("derivation_parties"), shares,
              rows.tell("derivation_end"), _share_note(rows, ctx, groups, live(total, AMOUNT))]
@@ -201,7 +205,7 @@ def _budget_summary(rows: _Rows, ctx: dict[str, Any], policy: Policy) -> None:
 def _share_note(rows: _Rows, ctx: dict[str, Any], groups: Sequence[Group], total: str) -> str:
     """Why the shares differ from the programme's ratios, naming only the reasons that hold: which
     reasons can hold is the project's structure, whether money was deducted is the cells'."""
-    ratios = "、".join(dict.fromkeys(g.split.ratio for g in groups))
+    ratios = rows.say("list_joiner").join(dict.fromkeys(g.split.ratio for g in groups))
     facts = {"total": total, "ratios": ratios,
              "pipeline": any(ln["rule"] == "pipeline" for ln in ctx["items"]),
              "categories": len({g.split.ratio for g in groups}) > 1}
@@ -250,7 +254,8 @@ def _pipeline_split(rows: _Rows, ctx: dict[str, Any], policy: Policy) -> dict[st
              if line["rule"] == "pipeline"]
     if not lines:
         return {}
-    ratio = "、".join(f"{names[k]}{number_text(v)}%" for k, v in rule.shares.items())
+    ratio = rows.say("list_joiner").join(rows.say("pipeline_share", party=names[k], percent=number_text(v))
+                                         for k, v in rule.shares.items())
     rows.heading(rows.say("pipeline_heading", ratio=ratio, remainder=names[rule.remainder_to],
                           after=names[after_party]))
     # One column per party of the split, I onwards; the after-meter part stands right of them.
@@ -279,7 +284,8 @@ def _general_split(
     rule, names = group.split, policy.parties
     funding = ctx["funding"]
     whole = number_text(rule.whole)
-    rows.heading(rows.say("group_heading", group=group.label, parties="：".join(names[k] for k in rule.shares),
+    parties = rows.say("ratio_joiner").join(names[k] for k in rule.shares)
+    rows.heading(rows.say("group_heading", group=group.label, parties=parties,
                           ratio=rule.ratio, remainder=names[rule.remainder_to]))
     rows.add(rows.header(rows.say("item"), rows.say("amount"), rows.say("how")))
     pipeline = ctx["programme"]["rule_names"]["pipeline"]  # what the 资金渠道 column shows for a pipeline line
@@ -319,7 +325,7 @@ def _general_split(
         deducted.append((names[c.party], f"H{r}"))
         paid[c.party] = "+".join(filter(None, [paid.get(c.party, ""), f"H{r}"]))
         no += 1
-    numbers = "、".join(str(n) for n in range(2, no))
+    numbers = rows.say("list_joiner").join(str(n) for n in range(2, no))
     base_no = no
     base = rows.add(_note_row(base_no, rows.say("base"),
                               Formula("=" + "-".join([f"H{items}", *taken])),
@@ -342,7 +348,7 @@ def _general_split(
     for no, (k, share) in enumerate(rule.shares.items(), start=base_no + 1):
         how = (rows.say("remainder_how", base=base_no, others=len(rule.shares) - 1) if k == rule.remainder_to
                else rows.say("share_how", base=base_no, share=number_text(share), whole=whole))
-        rows.add(_note_row(no, f"{names[k]}（{rule.fraction(k)}）", split[k], how))
+        rows.add(_note_row(no, rows.say("share_line", party=names[k], fraction=rule.fraction(k)), split[k], how))
     out = dict(cells)
     for k, cell in paid.items():
         out[k] = f"{out[k]}+{cell}" if k in out else cell

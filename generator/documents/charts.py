@@ -12,7 +12,7 @@ import io
 import os
 import shutil
 import subprocess
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache
@@ -36,9 +36,6 @@ DONE = (31, 73, 125)
 BAR = (31, 73, 125)
 LABEL_PT = 9.0
 TITLE_PT = 10.0
-PLANNED_LABEL = "计划"
-DONE_LABEL = "完成"
-RATE_LABEL = "完成率{rate}"
 
 
 @dataclass(frozen=True)
@@ -140,12 +137,21 @@ def _legend(draw: ImageDraw.ImageDraw, x: float, y: float, items: Sequence[tuple
         x += draw.textlength(name, font=_font(LABEL_PT)) + _px(6)
 
 
-def plan_chart(pairs: Sequence[Pair], description: str) -> Picture:
+@dataclass(frozen=True)
+class Legend:
+    """What the planned-against-done chart calls its bars, and each panel's rate (the wording's chart.*)."""
+
+    planned: str
+    done: str
+    rate: Callable[[str], str]
+
+
+def plan_chart(pairs: Sequence[Pair], description: str, legend: Legend) -> Picture:
     """Panels side by side, one per figure: its planned and done bars, each scaled to its own."""
     height_mm = 70.0
     image = Image.new("RGB", (_px(WIDTH_MM), _px(height_mm)), "white")
     draw = ImageDraw.Draw(image)
-    _legend(draw, _px(4), _px(6), [(PLANNED_LABEL, PLANNED), (DONE_LABEL, DONE)])
+    _legend(draw, _px(4), _px(6), [(legend.planned, PLANNED), (legend.done, DONE)])
     panel = WIDTH_MM / len(pairs)
     top, base = _px(17), _px(height_mm - 14)
     for i, pair in enumerate(pairs):
@@ -164,7 +170,7 @@ def plan_chart(pairs: Sequence[Pair], description: str) -> Picture:
                 draw.rectangle((x0, y0, x0 + bar, base), fill=colour, outline=INK, width=2)
             _centered(draw, x0 + bar / 2, y0 - _px(1.5), text, LABEL_PT)
         _centered(draw, left + width / 2, base + _px(6), pair.name, TITLE_PT)
-        _centered(draw, left + width / 2, base + _px(11), RATE_LABEL.format(rate=pair.rate), LABEL_PT)
+        _centered(draw, left + width / 2, base + _px(11), legend.rate(pair.rate), LABEL_PT)
     return Picture(_png(image), WIDTH_MM, height_mm, description)
 
 

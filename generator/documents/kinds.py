@@ -18,7 +18,7 @@ from generator.data.models import STAGES, Community, Project
 from generator.documents import report
 from generator.documents.budget_sheet import BUDGET_BLOCKS
 from generator.documents.charts import missing_font
-from generator.documents.paths import CITY, community_folder, safe_name
+from generator.documents.paths import community_folder, file_name, safe_name
 from generator.documents.project import project_context
 from generator.documents.returns import Month, default_month, return_context
 from generator.documents.returns_sheet import RETURN_BLOCKS
@@ -157,15 +157,27 @@ class Kind:
             return self.layout(data, target, dirs, inputs)
         return self.layout(data, target)
 
-    def file_name(self) -> str:
-        return f"{self.number:02d}-{self.name}{self.suffix}"
+    def file_name(self, data: DataSet, target: Target) -> str:
+        """The file name of the document for target, as the wording's file.<kind> says it."""
+        if self.path is not None:
+            return self.path(data, target).rsplit("/", 1)[-1]
+        c = target.community
+        assert c is not None
+
+        def street_office() -> str:
+            project = data.projects.get(c.id)
+            return safe_name(project.street_office) if project else ""
+
+        return file_name(data, self.key, self.suffix, f"{self.number:02d}-{self.name}", year=c.year,
+                         district=lambda: safe_name(c.district), seq=f"{c.seq:02d}",
+                         community=lambda: safe_name(c.name), street_office=street_office)
 
     def where(self, data: DataSet, target: Target) -> str:
         """The document's path under the output folder."""
         if self.path is not None:
             return self.path(data, target)
         assert target.community is not None
-        return f"{community_folder(target.community)}/{self.file_name()}"
+        return f"{community_folder(target.community)}/{self.file_name(data, target)}"
 
     def example(self, data: DataSet) -> Target:
         """A target whose context has every optional part the data can give, for checking templates."""
@@ -332,9 +344,8 @@ def _self_assessment_targets(data: DataSet, year: int | None) -> list[Target]:
     return [Target(y, d) for y in ([year] if year is not None else report.report_years(data)) for d in data.districts]
 
 
-def _self_assessment_path(suffix: str) -> Callable[[DataSet, Target], str]:
-    return lambda data, t: report.SELF_ASSESSMENT_PATH.format(
-        year=_year(t), folder=safe_name(t.district or ""), district=t.district, suffix=suffix)
+def _self_assessment_path(key: str, suffix: str) -> Callable[[DataSet, Target], str]:
+    return lambda data, t: report.self_assessment_path(data, _year(t), t.district or "", key, suffix)
 
 
 def _return_month(target: Target) -> Month:
@@ -412,7 +423,7 @@ for _kind in [
          optional=_needs(needs_questionnaire)),
     Kind("plan-table", "年度实施计划表", "年度实施计划表", 7, "city", _plan_inputs,
          layout=_plan_workbook, row_template="xlsx/plan_table.xlsx",
-         targets=_plan_targets, path=lambda data, t: report.PLAN_PATH),
+         targets=_plan_targets, path=lambda data, t: report.plan_path(data)),
     Kind("pilot-report", "试点工作报告（年度工作总结）", "试点工作报告（试点以后年度为年度工作总结）", 8,
          "district", lambda data, t: report.report_context(data, _year(t), t.district),
          "docx/pilot_report.docx", targets=_report_targets, needs=_needs_chart_font,
@@ -420,14 +431,16 @@ for _kind in [
     Kind("assessment", "年度综合考评表", "年度综合考评表", 9, "city", _assessment_inputs,
          layout=_assessment_workbook, row_template="xlsx/assessment.xlsx",
          targets=_assessment_targets,
-         path=lambda data, t: report.ASSESSMENT_PATH.format(year=_year(t), city=CITY)),
+         path=lambda data, t: report.assessment_path(data, _year(t))),
     Kind("statistics", "老旧小区改造进展统计月报", "进展统计月报", 11, "city",
          lambda data, t: return_context(data, _return_month(t)), "xlsx/statistics.xlsx",
          blocks=RETURN_BLOCKS, targets=_statistics_targets, monthly=True,
-         path=lambda data, t: report.STATISTICS_PATH.format(year=_year(t), month=t.month, city=CITY)),
+         path=lambda data, t: report.statistics_path(data, _year(t), _return_month(t).month)),
     Kind("self-assessment", "绩效自评表", "绩效自评表", 12, "district", _self_assessment,
-         "xlsx/self_assessment.xlsx", targets=_self_assessment_targets, path=_self_assessment_path("表.xlsx")),
+         "xlsx/self_assessment.xlsx", targets=_self_assessment_targets,
+         path=_self_assessment_path("self-assessment", ".xlsx")),
     Kind("self-assessment-summary", "绩效自评情况", "绩效自评情况（公文）", 13, "district", _self_assessment,
-         "docx/self_assessment.docx", targets=_self_assessment_targets, path=_self_assessment_path("情况.docx")),
+         "docx/self_assessment.docx", targets=_self_assessment_targets,
+         path=_self_assessment_path("self-assessment-summary", ".docx")),
 ]:
     register(_kind)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from generator.data.loader import DataSet
 from generator.data.models import Community
+from generator.render.wording import wording
 from generator.rules.checks import Finding, rule
 
 _UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f]')
@@ -34,6 +35,13 @@ def safe_name(text: str) -> str:
 def community_folder(c: Community) -> str:
     """output/<year>/<district>/<seq>-<name>/"""
     return f"{c.year}/{safe_name(c.district)}/{c.seq:02d}-{safe_name(c.name)}"
+
+
+def file_name(data: DataSet, key: str, suffix: str, fallback: str = "", **fields: object) -> str:
+    """A file's name as the wording's file.<key> says it (data in it made safe by the caller), with
+    suffix; fallback when the wording has no such key (a kind a city or a test registered)."""
+    name = wording(data.root).file_name(f"file.{key}", fields)
+    return f"{fallback if name is None else name}{suffix}"
 
 
 def _rel(data: DataSet, path: Path) -> str:

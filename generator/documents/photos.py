@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from generator.data.loader import DataSet
 from generator.data.models import Photo, Project
 from generator.render.filters import cn_date
-from generator.render.pictures import PLACEHOLDER, Cell, PhotoError, PhotoTable, locate
+from generator.render.pictures import Cell, PhotoError, PhotoTable, locate
 from generator.render.wording import wording
 
 SITUATION_PHOTOS = 4
@@ -20,31 +20,32 @@ PAIRS_PER_REPORT = 12
 compilation one pair for each, two pairs a page."""
 
 
-def dated(photo: Photo) -> str:
+def dated(data: DataSet, photo: Photo) -> str:
     """The day a photo was taken, as printed under its caption, or nothing when unknown."""
-    return f"（{cn_date(photo.date)}）" if photo.date else ""
+    return wording(data.root).say("photo.date", date=cn_date(photo.date)) if photo.date else ""
 
 
-def labelled(item: str | None, text: str) -> str:
-    """A caption led by the item it shows, unless the caption already names it first."""
-    if not item or text.startswith(item):
-        return text
-    return f"{item}：{text}"
+def labelled(data: DataSet, no: int, item: str | None, text: str) -> str:
+    """A numbered caption led by the item it shows, unless the caption already names it first."""
+    said = "" if not item or text.startswith(item) else item
+    return wording(data.root).say("photo.numbered", number=no, item=said, caption=text)
 
 
 def cell(data: DataSet, project: Project, photo: Photo | None, text: str | None = None,
-         missing: str = "暂无照片") -> Cell:
+         missing: str | None = None) -> Cell:
     """A photo ready for a table, its date on a line of its own, or a placeholder saying `missing`
     where there is none (a file that turns out not to be an image gets its placeholder when the
     table is rendered)."""
     if photo is None:
-        return Cell(None, text or "", missing)
+        return Cell(None, text or "", wording(data.root).say("photo.none") if missing is None else missing)
     shown = text if text is not None else photo.caption
+    unusable = wording(data.root).say("photo.missing")
     try:
         path = locate(data.photo_folder(project.community), photo.file, data.root)
     except PhotoError:
-        return Cell(None, shown, PLACEHOLDER, dated(photo))
-    return Cell(path, shown, date=dated(photo))
+        return Cell(None, shown, unusable, dated(data, photo))
+    # the same words where the file turns out not to be an image when the table is rendered
+    return Cell(path, shown, unusable, dated(data, photo))
 
 
 def _grid(cells: list[Cell], columns: int = 2) -> tuple[tuple[Cell, ...], ...]:
@@ -64,7 +65,7 @@ def completed_photos(data: DataSet, project: Project) -> PhotoTable:
     for no, line in enumerate(project.items, start=1):
         photo = next((p for p in done if p.item == line.item), None)
         if photo is not None:
-            cells.append(cell(data, project, photo, f"{no}. {labelled(line.item, photo.caption)}"))
+            cells.append(cell(data, project, photo, labelled(data, no, line.item, photo.caption)))
     return PhotoTable(_grid(cells))
 
 

@@ -442,17 +442,16 @@ def rule_reason(data: DataSet, project: Project, rule: str, item: str) -> str:
     if gas_in_company_area(data, rule, item):
         return say("rule.gas_area", gas_area=_gas_area(data), group=group)
     if rule == "pipeline":
-        return say("rule.pipeline", payers="和".join(names[k] for k in rules.pipeline.shares),
+        return say("rule.pipeline", payers=say("join.and").join(names[k] for k in rules.pipeline.shares),
                    after_party=names[rules.after_meter_party])
     if rule == "public_service":
         return say("rule.public_service", social_capital=names["social_capital"], group=group)
     return group
 
 
-def _listed(names: dict[str, str], keys: list[str] | dict[str, Any]) -> str:
+def _listed(data: DataSet, names: dict[str, str], keys: list[str] | dict[str, Any]) -> str:
     """市级财政、县（区）级财政和小区居民."""
-    words = [names[k] for k in keys]
-    return "、".join(words[:-1]) + "和" + words[-1] if len(words) > 1 else "".join(words)
+    return wording(data.root).listing([names[k] for k in keys])
 
 
 def contribution_text(data: DataSet, c: Contribution, names: dict[str, str]) -> str:
@@ -462,7 +461,8 @@ def contribution_text(data: DataSet, c: Contribution, names: dict[str, str]) -> 
 
 
 def _paid(data: DataSet, contributions: tuple[Contribution, ...], names: dict[str, str]) -> str:
-    return "".join(f"，{contribution_text(data, c, names)}" for c in contributions)
+    comma = wording(data.root).say("join.comma")
+    return "".join(comma + contribution_text(data, c, names) for c in contributions)
 
 
 def funding_rules(data: DataSet, project: Project) -> str:
@@ -470,12 +470,12 @@ def funding_rules(data: DataSet, project: Project) -> str:
     this community (the pipeline rule only where it has a pipeline item)."""
     rules, say = policy(data.programme), wording(data.root).say
     names = _names_of(data, project)
-    groups = "；".join(
+    groups = say("join.clauses").join(
         say("funding.rule_group", group=g.label, paid=_paid(data, g.contributions, names),
-            parties=_listed(names, g.split.shares), ratio=g.split.ratio)
+            parties=_listed(data, names, g.split.shares), ratio=g.split.ratio)
         for g in (rules.groups or (rules.group_of(""),)))
     pipes = any(line_rule(data, project, ln) == "pipeline" for ln in project.items)
-    pipeline = (say("funding.rule_pipeline", parties=_listed(names, rules.pipeline.shares),
+    pipeline = (say("funding.rule_pipeline", parties=_listed(data, names, rules.pipeline.shares),
                     ratio=pipeline_ratio(*rules.pipeline.shares.values()),
                     after_party=names[rules.after_meter_party]) if pipes else "")
     return say("funding.rules", groups=groups, pipeline=pipeline)
@@ -484,7 +484,8 @@ def funding_rules(data: DataSet, project: Project) -> str:
 def funding_text(data: DataSet, project: Project, funding: Funding) -> list[str]:
     """The funding plan in words: which items follow which rule, and how each share comes out."""
     prog = data.programme
-    rules, say = policy(prog), wording(data.root).say
+    rules, said = policy(prog), wording(data.root)
+    say, listed_by = said.say, said.join
     names, p = _names_of(data, project), rules.pipeline
     groups: dict[str, list[str]] = {"gas": [], "pipeline": []}
     gas_group = rules.group_of("").label
@@ -505,16 +506,16 @@ def funding_text(data: DataSet, project: Project, funding: Funding) -> list[str]
         listed = groups.get("group:" + g.group.key)
         if not listed:
             continue
-        out.append(say("funding.group", group=g.group.label, items="、".join(listed),
+        out.append(say("funding.group", group=g.group.label, items=listed_by(listed),
                        paid=_paid(data, g.group.contributions, names),
-                       parties=_listed(names, g.group.split.shares), ratio=g.group.split.ratio))
+                       parties=_listed(data, names, g.group.split.shares), ratio=g.group.split.ratio))
     if groups["gas"]:
         out.append(say("funding.gas", gas_area=_gas_area(data),
-                       items="、".join(groups["gas"]), group=gas_group))
+                       items=listed_by(groups["gas"]), group=gas_group))
     if groups["pipeline"]:
-        shares = "、".join(say("funding.pipeline_share", party=names[k], percent=number_text(v))
-                          for k, v in p.shares.items())
-        out.append(say("funding.pipeline", items="、".join(groups["pipeline"]), before=yuan(before),
+        shares = listed_by(say("funding.pipeline_share", party=names[k], percent=number_text(v))
+                           for k, v in p.shares.items())
+        out.append(say("funding.pipeline", items=listed_by(groups["pipeline"]), before=yuan(before),
                        shares=shares, after=yuan(after), after_party=names[rules.after_meter_party]))
     for g in funding.groups:
         if not (g.raised and any(g.raised.values())) and not g.contributions and len(funding.groups) > 1:
@@ -528,7 +529,7 @@ def funding_text(data: DataSet, project: Project, funding: Funding) -> list[str]
     parts = [say("funding.share_part", party=row["party"], amount=yuan(row["amount"]), how=how[row["key"]],
                  share=percent(row["share"]))
              for row in _funding(data, project, funding, 1)["rows"]]
-    out.append(say("funding.shares", parts="；".join(parts)) + share_note(data, funding))
+    out.append(say("funding.shares", parts=listed_by(parts, "clauses")) + share_note(data, funding))
     return out
 
 
@@ -536,7 +537,7 @@ def share_note(data: DataSet, funding: Funding) -> str:
     """How the printed shares come out, and why they differ from the programme's ratios, said
     only where they do differ."""
     rules = policy(data.programme)
-    ratios = "、".join(dict.fromkeys(g.group.split.ratio for g in funding.groups))
+    ratios = wording(data.root).join(dict.fromkeys(g.group.split.ratio for g in funding.groups))
     pipeline = any(lf.rule == "pipeline" for lf in funding.lines)
     deducted = any(g.contributions or any(g.raised.values()) for g in funding.groups)
     categories = len({g.group.split.ratio for g in funding.groups}) > 1
@@ -575,7 +576,7 @@ def funding_derivations(data: DataSet, project: Project, funding: Funding) -> di
             pieces.append(say("how.after_meter", amount=yuan(pipe[key])))
         if key in rules.raised:
             pieces.append(say("how.raised"))
-        out[key] = "；".join(pieces)
+        out[key] = wording(data.root).join(pieces, "clauses")
     return out
 
 
@@ -584,15 +585,16 @@ def funding_brief(data: DataSet, project: Project) -> str:
     rules, say = policy(data.programme), wording(data.root).say
     names, p = _names_of(data, project), rules.pipeline
     groups = rules.groups or (rules.group_of(""),)
-    said = "；".join(say("brief.group", group=g.label, paid=_paid(data, g.contributions, names),
+    said = say("join.clauses").join(say("brief.group", group=g.label, paid=_paid(data, g.contributions, names),
                         ratio=g.split.ratio) for g in groups)
     pipes = any(line_rule(data, project, ln) == "pipeline" for ln in project.items)
-    pipeline = (say("brief.pipeline", parties="和".join(names[k] for k in p.shares),
+    pipeline = (say("brief.pipeline", parties=say("join.and").join(names[k] for k in p.shares),
                     ratio=pipeline_ratio(*p.shares.values()), after_party=names[rules.after_meter_party])
                 if pipes else "")
     gas = [ln.item for ln in project.items if gas_in_company_area(data, line_rule(data, project, ln), ln.item)]
     return say("brief", groups=said, pipeline=pipeline, gas_area=_gas_area(data),
-               gas_items="、".join(gas), gas_group=rules.group_of(data.category_of(gas[0])).label if gas else "")
+               gas_items=say("join.list").join(gas),
+               gas_group=rules.group_of(data.category_of(gas[0])).label if gas else "")
 
 
 def eligibility(data: DataSet, project: Project) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from typing import Any
 
 from generator.data.loader import DataSet
 from generator.data.models import CITY_REPORT, STAGE_NAMES, Dispatch, DistrictReport, Narrative
-from generator.documents.charts import Pair, plan_chart, source_chart
+from generator.documents.charts import Legend, Pair, plan_chart, source_chart
 from generator.documents.figures import (
     ProjectFigures,
     Totals,
@@ -18,7 +18,7 @@ from generator.documents.figures import (
     totals,
     year_figures,
 )
-from generator.documents.paths import CITY, safe_name
+from generator.documents.paths import CITY, file_name, safe_name
 from generator.documents.photos import before_after
 from generator.documents.satisfaction import district_satisfaction
 from generator.render.filters import (
@@ -33,16 +33,31 @@ from generator.render.wording import wording
 
 # ---------------------------------------------------------------- labels (change wording here)
 
-PLAN_PATH = "计划/老旧小区改造年度实施计划表.xlsx"
-ASSESSMENT_PATH = "{year}/{city}/{year}年度综合考评表.xlsx"
-SELF_ASSESSMENT_PATH = "{year}/{folder}/{year}年度{district}老旧小区改造绩效自评{suffix}"
-STATISTICS_PATH = "{year}/{city}/{year}年{month:02d}月老旧小区改造进展统计月报.xlsx"
-REPORT_PATH = "{year}/{folder}/{year}年老旧小区改造{doc}{suffix}.docx"
-CITY_SUFFIX = "（汇总）"
+PLAN_FOLDER = "计划"
+"""The folder of the programme's plan table (all years in one workbook)."""
 
-# The report's file name in the pilot year (True) and any later year; what the report prints
-# for the year is report.words.* of templates/wording.yaml.
-WORDS = {True: {"doc": "试点工作报告"}, False: {"doc": "年度工作总结"}}
+
+def plan_path(data: DataSet) -> str:
+    """Where the plan table goes under the output folder."""
+    return f"{PLAN_FOLDER}/{file_name(data, 'plan-table', '.xlsx')}"
+
+
+def assessment_path(data: DataSet, year: int) -> str:
+    """Where a year's assessment goes under the output folder."""
+    return f"{year}/{CITY}/{file_name(data, 'assessment', '.xlsx', year=year)}"
+
+
+def statistics_path(data: DataSet, year: int, month: int) -> str:
+    """Where a month's statistics return goes under the output folder."""
+    return f"{year}/{CITY}/{file_name(data, 'statistics', '.xlsx', year=year, month=f'{month:02d}')}"
+
+
+def self_assessment_path(data: DataSet, year: int, district: str, key: str, suffix: str) -> str:
+    """Where a district's self-assessment (key: its table or its summary) goes under the output folder."""
+    folder = safe_name(district)
+    return f"{year}/{folder}/{file_name(data, key, suffix, year=year, district=folder)}"
+
+
 # The printed words are in templates/wording.yaml (report.target_row.*, report.district_head.*,
 # report.city_head.*, report.district_part.*, report.narrative.*): only their keys are here.
 TARGET_ROWS = ("communities", "households", "investment")
@@ -58,7 +73,6 @@ CITY_PARTS = {  # section → narrative fields each district contributes under i
     "experience": ("experience",),
     "problems": ("problems", "suggestions"),
 }
-NUMERALS = "一二三四五六七八九十"
 LINE_CHARS = 28
 """Characters on a line of the report template (GB/T 9704: 28 of 3号 in the 156 mm type area)."""
 
@@ -74,14 +88,6 @@ def _wan_text(amount: Decimal) -> str:
 def _rate(say: Callable[..., str], done: Decimal | int, planned: Decimal | int) -> str:
     value = ratio(done, planned)
     return say("report.none_yet") if value is None else percent(value)
-
-
-def _numeral(n: int) -> str:
-    """1 → 一 … 10 → 十, 11 → 十一, 20 → 二十 (sub-heading numbers)."""
-    if n <= 10:
-        return NUMERALS[n - 1]
-    tens, ones = divmod(n, 10)
-    return (NUMERALS[tens - 1] if tens > 1 else "") + "十" + (NUMERALS[ones - 1] if ones else "")
 
 
 def _width(text: str) -> float:
@@ -134,7 +140,8 @@ def _narratives(data: DataSet, year: int, district: str | None) -> dict[str, lis
         report = data.reports.get((name, year))
         return report.narrative if report else None
 
-    say = wording(data.root).say
+    said = wording(data.root)
+    say = said.say
     if district is not None:
         own = story(district)
         first = _paragraph(say, own, "situation", district)
@@ -149,7 +156,7 @@ def _narratives(data: DataSet, year: int, district: str | None) -> dict[str, lis
         _paragraph(say, story(name), "situation", name) for name in names]}]}
     for section, keys in CITY_PARTS.items():
         out[section] = [
-            {"heading": say("report.city_part", n=_numeral(i), name=name),
+            {"heading": say("report.city_part", n=said.heading(i, level=2), name=name),
              "paragraphs": [_paragraph(say, story(name), key, name) for key in keys]}
             for i, name in enumerate(names, start=1)
         ]
@@ -221,7 +228,7 @@ def rounding_note(say: Callable[..., str], lines: list[Line]) -> str:
     named = [say("report.rounding_gap", name=line.name, column=line.column, sum=_money(added),
                  total=_money(line.total), gap=f"{abs(added - line.total):.2f}")
              for line, added in gaps[:GAPS_NAMED]]
-    return say("report.rounding_note", gaps="；".join(named), more=len(gaps) - len(named))
+    return say("report.rounding_note", gaps=say("join.clauses").join(named), more=len(gaps) - len(named))
 
 
 def _money(value: Decimal) -> str:
@@ -293,6 +300,10 @@ def _bodies(data: DataSet, names: list[str]) -> str:
     return wording(data.root).say("report.bodies", governments=len(governments), committees=tuple(committees))
 
 
+def _legend(say: Callable[..., str]) -> Legend:
+    return Legend(say("chart.planned"), say("chart.done"), lambda rate: say("chart.rate", rate=rate))
+
+
 def _charts(say: Callable[..., str], targets: list[dict[str, Any]], values: list[tuple[Decimal, Decimal]],
             sums: Printed, funding_total: dict[str, str], parties: dict[str, str],
             target_label: str) -> dict[str, Any]:
@@ -301,7 +312,7 @@ def _charts(say: Callable[..., str], targets: list[dict[str, Any]], values: list
     pairs = [Pair(row["name"], planned, done, str(row["target"]), str(row["done"]), row["rate"])
              for row, (planned, done) in zip(targets, values, strict=True)]
     caption = say("report.plan_chart", n=1, target=target_label)
-    out: dict[str, Any] = {"plan": {"picture": plan_chart(pairs, caption), "caption": caption,
+    out: dict[str, Any] = {"plan": {"picture": plan_chart(pairs, caption, _legend(say)), "caption": caption,
                                     "pairs": [asdict(p) for p in pairs]}}
     out["funding"] = None
     if sums.total:
@@ -347,7 +358,7 @@ def report_context(data: DataSet, year: int, district: str | None = None) -> dic
             opening = say("report.city_opening_none", **given)
         else:
             opening = say("report.city_opening", **given, bodies=_bodies(data, names),
-                          missing=say("report.missing", names="、".join(missing)) if missing else "")
+                          missing=say("report.missing", names=say("join.list").join(missing)) if missing else "")
         heads = {k: say(f"report.city_head.{k}", **({"target": target_label} if k == "targets" else {}))
                  for k in CITY_HEADS}
     figures = dict(
@@ -451,7 +462,7 @@ def dispatch(report: DistrictReport | None, sender: str, recipient: str, say: Ca
     if d.cc is None:
         cc = say("report.cc", names=filled(None, "cc"))
     else:
-        cc = say("report.cc", names="，".join(d.cc)) if d.cc else ""
+        cc = say("report.cc", names=say("join.comma").join(d.cc)) if d.cc else ""
     # 版记: the office flush left and the date flush right on one line; `printed` keeps both for
     # a template that prints them as one text.
     office = filled(d.office, "office")
@@ -483,7 +494,7 @@ def report_years(data: DataSet) -> list[int]:
 
 def report_path(data: DataSet, year: int, district: str | None) -> str:
     """Where a district's (or, with None, the city's) report goes under the output folder."""
-    doc = WORDS[year == data.programme.pilot.year]["doc"]
     folder = safe_name(district) if district else CITY
-    return REPORT_PATH.format(year=year, folder=folder, doc=doc,
-                              suffix="" if district else CITY_SUFFIX)
+    name = file_name(data, "pilot-report", ".docx", year=year, district=folder if district else "",
+                     pilot=year == data.programme.pilot.year)
+    return f"{year}/{folder}/{name}"

@@ -21,6 +21,7 @@ from generator.data.models import Community, Project
 from generator.documents.figures import ratio
 from generator.errors import DataError, Problem
 from generator.render.filters import to_wan
+from generator.render.wording import wording
 from generator.rules.effects import EFFECT_KEYS, INDICATORS, project_effects
 from generator.rules.funding import plan_funding, policy
 
@@ -81,7 +82,8 @@ class RowFacts:
 
     community: Community
     stage: str
-    """As of the month's end: 未开工, 在建, 完工, 已验收."""
+    """As of the month's end: not_started, building, completed or accepted (printed as the
+    wording's returns.stage.<stage>)."""
     buildings: int
     floor_area: Decimal
     started: dt.date | None
@@ -190,7 +192,7 @@ def row_facts(data: DataSet, community: Community, month: Month) -> RowFacts:
     p = digest(data, community.id)
     end = month.last
     if p is None:
-        return RowFacts(community, "未开工", 0, Decimal(0), None, None, None, {}, {}, Decimal(0),
+        return RowFacts(community, "not_started", 0, Decimal(0), None, None, None, {}, {}, Decimal(0),
                         dict.fromkeys(EFFECT_KEYS, Decimal(0)), False, 0)
 
     def by(day: dt.date | None) -> dt.date | None:
@@ -200,7 +202,7 @@ def row_facts(data: DataSet, community: Community, month: Month) -> RowFacts:
     funds: dict[tuple[str, str], Decimal] = {}
     before: dict[tuple[str, str], Decimal] = {}
     spent = _add_funds(p, month, funds, before)
-    stage = "已验收" if accepted else "完工" if completed else "在建" if started else "未开工"
+    stage = "accepted" if accepted else "completed" if completed else "building" if started else "not_started"
     effects = p.effects if completed else dict.fromkeys(EFFECT_KEYS, Decimal(0))
     return RowFacts(community, stage, p.buildings, p.floor_area, started, completed, accepted, funds, before,
                     spent, effects, p.illustrative,
@@ -400,7 +402,9 @@ def _fund_rows(r: MonthReturn) -> list[dict[str, Any]]:
     return rows
 
 
-def _project_rows(r: MonthReturn) -> list[dict[str, Any]]:
+def _project_rows(r: MonthReturn, data: DataSet) -> list[dict[str, Any]]:
+    say = wording(data.root).say
+
     def day(d: dt.date | None) -> str:
         return d.isoformat() if d else ""
 
@@ -411,7 +415,8 @@ def _project_rows(r: MonthReturn) -> list[dict[str, Any]]:
         spent = sum((v for (_, k), v in f.funds.items() if k == "支出"), Decimal(0))
         out.append({"seq": i, "id": c.id, "district": c.district, "name": c.name, "households": c.households,
                     "buildings": f.buildings, "floor_area": _num(f.floor_area),
-                    "investment_wan": _num(c.investment_wan), "stage": f.stage, "started": day(f.started),
+                    "investment_wan": _num(c.investment_wan), "stage": say(f"returns.stage.{f.stage}"),
+                    "started": day(f.started),
                     "completed": day(f.completed), "accepted": day(f.accepted),
                     "received_wan": _num(to_wan(received)), "spent_wan": _num(to_wan(spent))})
     return out
@@ -429,7 +434,7 @@ def return_context(data: DataSet, month: Month, today: dt.date | None = None) ->
         "districts": [_group_values(g, i) for i, g in enumerate(r.districts, 1)],
         "city_total": _group_values(r.city, CITY_ROW),
         "funds": _fund_rows(r),
-        "projects": _project_rows(r),
+        "projects": _project_rows(r, data),
         "indicators": [{"key": i.key, "name": i.name, "unit": i.unit} for i in INDICATORS],
     }
 
@@ -464,7 +469,7 @@ def return_dict(r: MonthReturn, data: DataSet) -> dict[str, Any]:
         "indicators": [{"key": i.key, "name": i.name, "unit": i.unit} for i in INDICATORS],
         "districts": [group_dict(g) for g in r.districts], "city": group_dict(r.city),
         "funds": [{k: v for k, v in row.items() if k != "total"} for row in _fund_rows(r)],
-        "projects": _project_rows(r),
+        "projects": _project_rows(r, data),
     })
 
 

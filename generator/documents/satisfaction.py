@@ -17,10 +17,8 @@ from generator.documents.charts import source_chart
 from generator.documents.project import project_context
 from generator.documents.survey import Residents
 from generator.render.filters import percent
+from generator.render.wording import Wording, wording
 from generator.rules.satisfaction import CENT, Score, tally
-
-POINTS = "{score}分"
-"""A score as the charts print it beside its bar."""
 
 
 def surveys_of(data: DataSet, community: str) -> list[str]:
@@ -32,11 +30,12 @@ def surveys_of(data: DataSet, community: str) -> list[str]:
 def _questionnaire(data: DataSet, survey_id: str) -> dict[str, Any]:
     s: SatisfactionSurvey = data.satisfaction[survey_id]
     c = data.communities[s.community]
+    said = wording(data.root)
     return {
-        "id": survey_id, "title": s.title or f"{c.name}老旧小区改造居民满意度调查问卷",
+        "id": survey_id, "title": s.title or said.say("satisfaction.title", community=c.name),
         "date": s.date, "organizer": s.organizer or "", "illustrative": s.illustrative,
         "scale": [{"text": a.text, "score": a.score, "satisfied": a.satisfied} for a in s.scale],
-        "choices": "　".join(f"□{a.text}" for a in s.scale),
+        "choices": said.join((said.say("satisfaction.choice", answer=a.text) for a in s.scale), "choices"),
         "groups": [{"no": gi, "name": g.name, "questions": [{"no": no, "text": q.text}
                                                               for no, grp, q in s.numbered() if grp is g]}
                    for gi, g in enumerate(s.groups, start=1)],
@@ -62,14 +61,16 @@ def form_context(data: DataSet, project: Project, blank: int | None = None,
     return context
 
 
-def _score(s: Score, order: list[str]) -> dict[str, Any]:
+def _score(s: Score, order: list[str], said: Wording) -> dict[str, Any]:
     return {"name": s.name, "answered": s.answered, "score": s.score, "rate": s.rate,
-            "counts": "、".join(f"{t}{s.counts[t]}" for t in order)}
+            "counts": said.join(said.say("satisfaction.count", answer=t, count=s.counts[t]) for t in order)}
 
 
 def tally_context(data: DataSet, project: Project) -> dict[str, Any]:
     """Each answered survey's tally by question and by group, with a chart of each."""
     context = project_context(data, project)
+    said = wording(data.root)
+    say = said.say
     out = []
     for sid in surveys_of(data, project.community):
         if sid not in data.responses:
@@ -77,22 +78,24 @@ def tally_context(data: DataSet, project: Project) -> dict[str, Any]:
         t = tally(data, sid)
         order = [a.text for a in data.satisfaction[sid].scale]
         q = _questionnaire(data, sid)
-        groups = [_score(g, order) for g in t.groups]
+        groups = [_score(g, order, said) for g in t.groups]
         scored = [g for g in t.groups if g.score is not None]
-        names = [g.name for g in scored] + ["总体"] * (t.overall.score is not None)
+        names = [g.name for g in scored] + [say("satisfaction.overall")] * (t.overall.score is not None)
         values = [g.score for g in scored] + ([t.overall.score] if t.overall.score is not None else [])
-        caption = f"{q['title'].removesuffix('问卷')}各方面得分"
+        stem = q["title"].removesuffix(say("satisfaction.form_suffix"))
+        caption = say("satisfaction.groups_caption", title=stem)
         full = full_mark(data.satisfaction[sid])  # a bar's length is its share of the full mark
         chart = source_chart(names, [v for v in values if v is not None],
-                             [POINTS.format(score=v) for v in values], caption, full) if values else None
-        questions = [{"no": no, "group": g, **_score(s, order)} for no, g, s in t.questions]
+                             [say("satisfaction.points", score=v) for v in values], caption, full) if values else None
+        questions = [{"no": no, "group": g, **_score(s, order, said)} for no, g, s in t.questions]
         scored_q = [x for x in questions if x["score"] is not None]
-        q_caption = f"{q['title'].removesuffix('问卷')}逐题得分"
-        q_chart = source_chart([f"第{x['no']}题" for x in scored_q], [x["score"] for x in scored_q],
-                               [POINTS.format(score=x["score"]) for x in scored_q], q_caption,
+        q_caption = say("satisfaction.questions_caption", title=stem)
+        q_chart = source_chart([say("satisfaction.question", number=x["no"]) for x in scored_q],
+                               [x["score"] for x in scored_q],
+                               [say("satisfaction.points", score=x["score"]) for x in scored_q], q_caption,
                                full) if scored_q else None
         out.append({**q, "returned": t.returned, "households": data.communities[project.community].households,
-                    "questions": questions, "groups": groups, "overall": _score(t.overall, order),
+                    "questions": questions, "groups": groups, "overall": _score(t.overall, order, said),
                     "charts": {"groups": {"picture": chart, "caption": caption} if chart else None,
                                "questions": {"picture": q_chart, "caption": q_caption} if q_chart else None}})
     context["surveys"] = out

@@ -18,25 +18,15 @@ from generator.data.models import AssessmentTree, ScoreIndicator
 from generator.documents.figures import assessment_rows, year_figures
 from generator.documents.returns import Month, month_return, passed_on
 from generator.render.filters import wan
+from generator.render.wording import Wording, wording
 from generator.rules.checks import survey_tally
 
 HUNDREDTH = Decimal("0.01")
 
-MEASURES: dict[str, tuple[str, str]] = {
-    "households_done": ("改造户数完成率", "项目资料“完成情况”的完成户数；年度实施计划表的户数"),
-    "content_delivered": ("改造内容完成率", "改造方案（工程预算）的改造项目；竣工验收表的分项验收结果"),
-    "acceptance_passed": ("竣工验收合格率", "竣工验收表的分项验收结果"),
-    "management": ("长效管理达标率", "项目资料“长效管理”：自治组织、物业管理方式、维修资金"),
-    "started": ("开工率", "项目资料的开工日期；年度实施计划表"),
-    "completed": ("完工率", "项目资料的完工日期；年度实施计划表"),
-    "fund_received": ("资金到位率", "项目资料资金记录的下达、到位"),
-    "fund_used": ("资金使用率", "项目资料资金记录的到位、支出"),
-    "investment_done": ("投资完成率", "项目资料资金记录的支出；年度实施计划表的预计投资"),
-    "support": ("居民支持率", "居民意见征询表及意见征询结果汇总表"),
-    "filing_on_time": ("按期备案率", "竣工验收表的验收日期；项目资料的竣工验收备案日期"),
-    "notice_period": ("公示期达标率", "改造方案公示的开始、结束日期"),
-}
-"""Each measure: its name, and the papers and records its rate is counted from."""
+MEASURES = ("households_done", "content_delivered", "acceptance_passed", "management", "started", "completed",
+            "fund_received", "fund_used", "investment_done", "support", "filing_on_time", "notice_period")
+"""The measures a leaf may be scored by; each one's name and the papers and records its rate is
+counted from are the wording's assessment.measure.<key> and assessment.papers.<key>."""
 
 
 @dataclass(frozen=True)
@@ -105,7 +95,7 @@ class Scored:
     score: Decimal | None
     """None: no data (nothing to count, or not entered yet); counted as 0 in the total."""
     how: str
-    """计算, 填报, or empty for a heading."""
+    """computed, entered, or empty for a heading (printed as the wording's assessment.<how>)."""
     basis: str
     evidence: str
 
@@ -121,24 +111,26 @@ def _pct(done: Decimal, of: Decimal) -> str:
     return f"{(done / of * 100).quantize(Decimal('0.1'), rounding=ROUND_HALF_UP)}%"
 
 
-def _leaf(ind: ScoreIndicator, level: int, rates: dict[str, Rate], entered: dict[str, Any]) -> Scored:
+def _leaf(ind: ScoreIndicator, level: int, rates: dict[str, Rate], entered: dict[str, Any], said: Wording) -> Scored:
     if ind.measure is not None:
         r = rates[ind.measure]
-        name, papers = MEASURES[ind.measure]
+        say = said.say
+        name, papers = say(f"assessment.measure.{ind.measure}"), say(f"assessment.papers.{ind.measure}")
         divisor = MONEY.get(ind.measure)
 
         def fmt(value: Decimal) -> str:
-            return _fmt(value) if divisor is None else f"{wan(value / divisor, 2)}万元"
+            return _fmt(value) if divisor is None else say("assessment.wan", amount=wan(value / divisor, 2))
 
-        basis = (f"{name}{_pct(r.done, r.of)}（{fmt(r.done)}÷{fmt(r.of)}），满分比率{_fmt(ind.target)}%"
-                 if r.of else f"{name}：无可计数的记录")
-        shown = "、".join(r.communities[:8]) + ("等" if len(r.communities) > 8 else "")
-        return Scored(level, ind.name, ind.points, _score(ind.points, r, ind.target), "计算", basis,
-                      f"{papers}（{shown}）" if shown else papers)
+        basis = (say("assessment.basis", name=name, rate=_pct(r.done, r.of), done=fmt(r.done), of=fmt(r.of),
+                     target=_fmt(ind.target))
+                 if r.of else say("assessment.no_records", name=name))
+        shown = said.join(r.communities[:8]) + (say("join.more") if len(r.communities) > 8 else "")
+        return Scored(level, ind.name, ind.points, _score(ind.points, r, ind.target), "computed", basis,
+                      say("assessment.evidence", papers=papers, communities=shown) if shown else papers)
     got = entered.get(ind.name)
     if got is None:
-        return Scored(level, ind.name, ind.points, None, "填报", "", "")
-    return Scored(level, ind.name, ind.points, min(got.score, ind.points).quantize(HUNDREDTH), "填报", "",
+        return Scored(level, ind.name, ind.points, None, "entered", "", "")
+    return Scored(level, ind.name, ind.points, min(got.score, ind.points).quantize(HUNDREDTH), "entered", "",
                   got.evidence)
 
 
@@ -157,10 +149,11 @@ def score_tree(data: DataSet, tree: AssessmentTree, year: int, district: str,
     report = data.reports.get((district, year))
     entered = {s.indicator: s for s in (report.scores if report else []) if s.tree == tree.key}
     rows: list[Scored] = []
+    said = wording(data.root)
 
     def walk(ind: ScoreIndicator, level: int) -> Decimal:
         if not ind.children:
-            leaf = _leaf(ind, level, rates, entered)
+            leaf = _leaf(ind, level, rates, entered, said)
             rows.append(leaf)
             return leaf.score or Decimal(0)
         at = len(rows)
@@ -178,15 +171,17 @@ def assessment_context(data: DataSet, year: int, district: str) -> dict[str, Any
     """What the self-assessment workbook and summary are filled from: every tree of the programme."""
     rates = _measures(data, year, district)
     trees: list[dict[str, Any]] = []
-    for i, tree in enumerate(data.programme.self_assessment):
-        number = "一二三四五六七八九十"[i] if i < 10 else str(i + 1)
+    said = wording(data.root)
+    indent = said.say("assessment.indent")
+    for number, tree in enumerate(data.programme.self_assessment, start=1):
         rows, total, grade = score_tree(data, tree, year, district, rates)
         trees.append({
-            "key": tree.key, "title": tree.title, "total": total, "grade": grade, "heading": f"{number}、",
+            "key": tree.key, "title": tree.title, "total": total, "grade": grade, "heading": said.heading(number),
             "points": sum((i.points for i in tree.indicators), Decimal(0)),
             "grades": [{"name": g.name, "above": g.above} for g in tree.grades], "lowest": tree.lowest,
-            "rows": [{"level": r.level, "name": r.name, "indent": "　" * (r.level - 1) + r.name,
-                      "points": r.points, "score": r.score, "how": r.how, "basis": r.basis,
+            "rows": [{"level": r.level, "name": r.name, "indent": indent * (r.level - 1) + r.name,
+                      "points": r.points, "score": r.score, "how": said.say(f"assessment.{r.how}") if r.how else "",
+                      "basis": r.basis,
                       "evidence": r.evidence, "heading": r.how == ""} for r in rows],
             "first": [{"name": r.name, "points": r.points, "score": r.score} for r in rows if r.level == 1],
             "missing": [r.name for r in rows if r.how and r.score is None],
@@ -195,8 +190,8 @@ def assessment_context(data: DataSet, year: int, district: str) -> dict[str, Any
         })
     flat: list[dict[str, Any]] = []
     for t in trees:
-        flat.append({"indent": f"【{t['title']}】", "points": t["points"], "score": t["total"],
-                     "how": t["grade"], "basis": "", "evidence": "", "heading": True})
+        flat.append({"indent": said.say("assessment.tree", title=t["title"]), "points": t["points"],
+                     "score": t["total"], "how": t["grade"], "basis": "", "evidence": "", "heading": True})
         flat.extend(t["rows"])
     sample = any(r.illustrative for r in year_figures(data, year, district))
     return {"district": district, "year": year, "city": data.programme.city, "trees": trees, "rows": flat,

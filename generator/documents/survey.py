@@ -18,12 +18,14 @@ from generator.data.roster import (
     Household,
     Tally,
     by_building,
+    household_address,
     mask_name,
     mask_phone,
     mask_room,
     tally,
 )
 from generator.documents.project import project_context
+from generator.render.wording import wording
 from generator.rules.checks import meets_support, survey_tally
 
 Residents = Literal["none", "masked", "full"]
@@ -33,12 +35,9 @@ Residents = Literal["none", "masked", "full"]
 def _household(no: int, h: Household, residents: Residents) -> dict[str, Any]:
     masked = residents != "full"
     room = mask_room(h.room) if masked else h.room
-    unit = h.unit or ""
-    if unit and unit[-1].isdigit():
-        unit += "单元"
     return {
         "no": no,
-        "address": f"{h.building}{unit}{room}",
+        "address": household_address(h.building, h.unit, room),
         "building": h.building, "unit": h.unit, "room": room,
         "head": mask_name(h.head) if masked else (h.head or ""),
         "phone": mask_phone(h.phone) if masked else (h.phone or ""),
@@ -46,8 +45,8 @@ def _household(no: int, h: Household, residents: Residents) -> dict[str, Any]:
     }
 
 
-BLANK = {"address": "________栋______单元______号", "building": "", "unit": None, "room": "",
-         "head": "", "phone": "", "area": None, "tenure": None}
+BLANK = {"building": "", "unit": None, "room": "", "head": "", "phone": "", "area": None, "tenure": None}
+"""A blank form's household; its address line is the wording's survey.blank_address."""
 
 
 def households(data: DataSet, project: Project, residents: Residents,
@@ -59,7 +58,8 @@ def households(data: DataSet, project: Project, residents: Residents,
     if roster is not None and blank is None:
         return [_household(no, h, residents) for no, h in enumerate(roster.households, start=1)]
     count = data.communities[project.community].households if blank is None else blank
-    return [{"no": no, **BLANK} for no in range(1, count + 1)]
+    address = wording(data.root).say("survey.blank_address")
+    return [{"no": no, "address": address, **BLANK} for no in range(1, count + 1)]
 
 
 def survey_context(data: DataSet, project: Project, residents: Residents,
@@ -123,9 +123,6 @@ def tally_context(data: DataSet, project: Project, residents: Residents) -> dict
     return context
 
 
-WHOLE = "全小区"
-
-
 def _recorded_tally(data: DataSet, project: Project, context: dict[str, Any]) -> dict[str, Any]:
     """The tally of a survey made without a roster: the recorded counts against the community's
     households; nothing by building, no wishes or choices (they are on the paper forms)."""
@@ -134,7 +131,8 @@ def _recorded_tally(data: DataSet, project: Project, context: dict[str, Any]) ->
     assert counted is not None and survey is not None, "the kind's needs() admits no uncounted survey"
     households_total = data.communities[project.community].households
     # One row for the whole community, not a 合计 over building rows it does not have.
-    total = counted.model_copy(update={"name": WHOLE, "households": max(households_total, counted.asked),
+    whole = wording(data.root).say("survey.whole")
+    total = counted.model_copy(update={"name": whole, "households": max(households_total, counted.asked),
                                        "area_missing": counted.asked})
     rules = data.programme.eligibility
     context["tally"] = {

@@ -18,7 +18,7 @@ from generator.data.loader import DataSet
 from generator.documents.kinds import KINDS, Kind
 from generator.errors import TemplateError
 from generator.render.docx import RENDERED_PARTS, jinja_source, paragraph_at
-from generator.render.env import TEXT_ENV, XML_ENV, static_risks
+from generator.render.env import TEXT_ENV, XML_ENV, static_risks, syntax_explained
 from generator.render.images import Picture
 from generator.render.layout import REFERENCE_NAME, check_layout
 from generator.render.pictures import PhotoTable
@@ -233,7 +233,7 @@ def check_docx(path: Path, label: str, context: dict[str, Any] | None) -> list[T
             tree = XML_ENV.parse(source)
         except TemplateSyntaxError as exc:
             where = paragraph_at(source, exc.lineno)
-            found.append(TemplateFinding(label, f"段落“{where}”", f"语法错误：{exc.message}"))
+            found.append(TemplateFinding(label, f"段落“{where}”", syntax_explained(source, exc.message or "")))
             continue
         for line, risk in static_risks(tree):
             found.append(TemplateFinding(label, f"段落“{paragraph_at(source, line)}”", risk))
@@ -272,7 +272,7 @@ def _check_wording(ws: Any, label: str) -> list[TemplateFinding]:
                 TEXT_ENV.parse(cell.value)
             except TemplateSyntaxError as exc:
                 found.append(TemplateFinding(label, f"工作表“{ws.title}” {cell.coordinate}",
-                                             f"语法错误：{exc.message}"))
+                                             syntax_explained(cell.value, exc.message or "")))
     return found
 
 
@@ -324,7 +324,7 @@ def check_xlsx(path: Path, label: str, context: dict[str, Any] | None) -> list[T
                 try:
                     tree = TEXT_ENV.parse(text)
                 except TemplateSyntaxError as exc:
-                    found.append(TemplateFinding(label, where, f"语法错误：{exc.message}"))
+                    found.append(TemplateFinding(label, where, syntax_explained(text, exc.message or "")))
                     continue
                 found += [TemplateFinding(label, where, risk) for _, risk in static_risks(tree)]
                 missing, filters = _field_findings(TEXT_ENV, text, context, scope)
@@ -391,10 +391,10 @@ def check_folder(root: Path, data: DataSet, reference: Path | None = None) -> tu
     wording_file = root / "wording.yaml"
     # a city's sentences beside its templates (the built-in file is what they are checked against)
     if wording_file.is_file() and root.resolve() != BUILTIN.resolve():
-        from generator.render.wording import file_problems
+        from generator.render.wording import folder_problems
 
         findings += [TemplateFinding(str(wording_file), p.field or "文件", p.problem)
-                     for p in file_problems(wording_file)]
+                     for p in folder_problems(wording_file)]
         checked.append(str(wording_file))
     return findings, checked
 
@@ -436,7 +436,7 @@ def check_row_template(path: Path, label: str, models: dict[int, tuple[str, ...]
                     TEXT_ENV.parse(text)
                 except TemplateSyntaxError as exc:
                     found.append(TemplateFinding(label, f"工作表“{ws.title}” {cell.coordinate}",
-                                                 f"语法错误：{exc.message}"))
+                                                 syntax_explained(text, exc.message or "")))
         for name in models.get(number, ()):
             if name not in names:
                 found.append(TemplateFinding(

@@ -5,6 +5,7 @@ every vote of that community, in vote order; the rules computed every figure (ru
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -14,11 +15,9 @@ from generator.data.roster import Household, household_address, mask_name, mask_
 from generator.data.votes import Ballot, Vote
 from generator.documents.project import project_context
 from generator.documents.survey import Residents
+from generator.render.wording import wording
 from generator.rules.consent import BASE_NAMES, describe
 from generator.rules.votes import Group, basis_words, count, elevator_shares
-
-KIND_NAMES = {"elevator": "加装电梯", "plan": "改造方案", "management": "物业管理方式", "fund": "维修资金",
-              "other": "其他事项"}
 
 
 def votes_of(data: DataSet, community: str) -> list[str]:
@@ -35,18 +34,19 @@ def _place(vote: Vote, h: Household, room: str) -> str:
     return household_address(h.building, h.unit, room)
 
 
-def _person(vote: Vote, h: Household, ballot: Ballot | None, no: int, residents: Residents) -> dict[str, Any]:
+def _person(vote: Vote, h: Household, ballot: Ballot | None, no: int, residents: Residents,
+            say: Callable[..., str]) -> dict[str, Any]:
     masked = residents != "full"
     room = mask_room(h.room) if masked else h.room
     proxy = ballot.proxy if ballot is not None else None
     day = ballot.date if ballot is not None else None
     return {
         "no": no, "address": household_address(h.building, h.unit, room), "room": room, "place": _place(vote, h, room),
-        "day": f"{day.month}月{day.day}日" if day else "",
+        "day": say("vote.day", month=day.month, day=day.day) if day else "",
         "head": mask_name(h.head) if masked else (h.head or ""),
         "area": h.area,
-        "choice": ballot.choice if ballot is not None else "未参加",
-        "signer": (ballot.signer or "业主") if ballot is not None else "",
+        "choice": ballot.choice if ballot is not None else say("vote.absent"),
+        "signer": (ballot.signer or say("vote.owner")) if ballot is not None else "",
         "proxy": (mask_name(proxy) if masked else proxy) or "",
         "authority": (ballot.authority or "") if ballot is not None and not masked else "",
         "date": ballot.date if ballot is not None else None,
@@ -75,10 +75,11 @@ def _vote(data: DataSet, vote_id: str, residents: Residents) -> dict[str, Any]:
     vote: Vote = data.votes[vote_id]
     outcome = count(data, vote_id)
     rule = outcome.rule
-    people = [_person(vote, h, b, no, residents) for no, (h, b) in enumerate(outcome.answers, start=1)]
+    say = wording(data.root).say
+    people = [_person(vote, h, b, no, residents, say) for no, (h, b) in enumerate(outcome.answers, start=1)]
     counted = outcome.passed is not None
     return {
-        "id": vote_id, "matter": vote.matter, "kind": vote.kind, "kind_name": KIND_NAMES[vote.kind],
+        "id": vote_id, "matter": vote.matter, "kind": vote.kind, "kind_name": say(f"vote.kind.{vote.kind}"),
         "scope": vote.scope.name, "rule_name": vote.rule,
         "rule_text": rule_text(vote, rule) if rule else "",
         "basis": basis_words(rule) if rule else "",

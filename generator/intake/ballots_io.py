@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from generator.data import sealed
 from generator.data.loader import BUNDLED_DATA, DataSet, load
 from generator.data.roster import mask_name, mask_room
 from generator.data.votes import (
@@ -30,6 +31,7 @@ from generator.data.votes import (
     write_ballots,
 )
 from generator.errors import DataError, Problem
+from generator.intake import resident_files
 from generator.intake.workbook_safety import open_workbook
 from generator.output.writer import atomic_write
 from generator.render.ziputil import normalize_zip
@@ -228,12 +230,18 @@ def store_ballots(data: DataSet, ballots: Ballots, where: str, meta: dict[str, s
                 for _, row, column, message in issues(trial, vote_id) if row is not None]
     if problems:
         raise DataError(problems)
-    path = data.root / VOTES / f"{vote_id}.csv"
-    payload = keep_comments(path, write_ballots(_in_roster_order(data, vote_id, ballots.ballots)))
-    if path.exists() and path.read_bytes() == payload:
-        return BallotFile(path, len(ballots.ballots), changed=False)
-    atomic_write(path, payload)
-    return BallotFile(path, len(ballots.ballots))
+    return store_answers_file(data.root / VOTES / f"{vote_id}.csv",
+                              write_ballots(_in_roster_order(data, vote_id, ballots.ballots)), len(ballots.ballots))
+
+
+def store_answers_file(path: Path, payload: bytes, count: int) -> BallotFile:
+    """Write a ballots or answers file (path: its plain name) in the form its folder keeps, with the old one's
+    comment lines; unchanged when its bytes would be the same."""
+    old = resident_files.current(path)
+    payload = keep_comments(old, payload)
+    if old == payload:
+        return BallotFile(sealed.which(path) or path, count, changed=False)
+    return BallotFile(resident_files.store(path, payload), count)
 
 
 def _in_roster_order(data: DataSet, vote_id: str, ballots: tuple[Ballot, ...]) -> list[Ballot]:
@@ -241,11 +249,11 @@ def _in_roster_order(data: DataSet, vote_id: str, ballots: tuple[Ballot, ...]) -
     return sorted(ballots, key=lambda b: order.get(b.key, len(order)))
 
 
-def keep_comments(path: Path, payload: bytes) -> bytes:
+def keep_comments(old: bytes | None, payload: bytes) -> bytes:
     """The new file keeps the old one's comment lines (the 示例 note) above its headings."""
-    if not path.exists():
+    if old is None:
         return payload
-    kept = [line for line in path.read_bytes().decode("utf-8-sig").splitlines() if line.startswith("#")]
+    kept = [line for line in old.decode("utf-8-sig").splitlines() if line.startswith("#")]
     if not kept:
         return payload
     return ("\ufeff" + "".join(f"{line}\r\n" for line in kept)).encode("utf-8") + payload.removeprefix(

@@ -21,7 +21,7 @@ from openpyxl.workbook.workbook import Workbook
 from openpyxl.worksheet.worksheet import Worksheet
 from pydantic import BaseModel, ValidationError
 
-from generator.data import cells
+from generator.data import cells, sealed
 from generator.data.cells import CellProblem, shown
 from generator.data.loader import DataSet, describe_error
 from generator.data.models import STAGE_NAMES, Project
@@ -525,7 +525,7 @@ def _import_roster(result: FileResult, wb: Workbook, data: DataSet, seen: set[st
         result.target = roster_io.roster_path(data, book.community)
         result.note = "住户名册还没有填写（各行只有楼栋），未导入"
         return result
-    existed = book.community is not None and roster_io.roster_path(data, book.community).exists()
+    existed = book.community is not None and sealed.which(roster_io.roster_path(data, book.community)) is not None
     stored = roster_io.store_roster(data, book)
     result.target, result.households, result.written = stored.path, stored.households, stored.changed
     result.changes = [Change(("roster",), what, before, after) for what, before, after in stored.changes]

@@ -16,6 +16,7 @@ from typing import Any
 
 from openpyxl.workbook.workbook import Workbook
 
+from generator.data import sealed
 from generator.data.loader import BUNDLED_DATA, ROSTERS, DataSet, load
 from generator.data.roster import (
     ANSWERS,
@@ -32,6 +33,7 @@ from generator.data.roster import (
     write_csv,
 )
 from generator.errors import DataError, Problem
+from generator.intake import resident_files
 from generator.intake.workbook_safety import open_workbook
 from generator.output.writer import atomic_write
 from generator.render.ziputil import normalize_zip
@@ -91,12 +93,12 @@ def roster_workbook(data: DataSet, community: str) -> tuple[bytes, int]:
     from generator.intake.page_setup import one_page_wide
     from generator.render.cells import put
 
-    path = roster_path(data, community)
+    held = sealed.which(roster_path(data, community))
     c = data.communities[community]
-    if path.exists():
+    if held is not None:
         from generator.data.roster import read_csv
 
-        roster = read_csv(path)
+        roster = read_csv(held)
     else:
         project = data.projects.get(community)
         blank = [Household(building=b.name, room="?") for b in (project.buildings if project else [])
@@ -251,17 +253,19 @@ def store_roster(data: DataSet, book: RosterBook, community: str | None = None) 
     community, roster = checked(data, book, community)
     path = roster_path(data, community)
     payload = write_csv(roster)
-    if path.exists() and path.read_bytes() == payload:
-        return RosterFile(path, len(roster.households), changed=False)
+    held = sealed.which(path)
+    # a sealed roster that cannot be opened (no key, another key) stops here: never replaced unseen
+    if held is not None and resident_files.current(path) == payload:
+        return RosterFile(held, len(roster.households), changed=False)
     from generator.data.roster import read_csv
 
     try:
-        before = read_csv(path) if path.exists() else None
+        before = read_csv(held) if held is not None else None
     except DataError:
         before = None  # a roster file that no longer reads: every household counts as new
     changes = roster_changes(before, roster)
-    atomic_write(path, payload)
-    return RosterFile(path, len(roster.households), changes=changes)
+    written = resident_files.store(path, payload)
+    return RosterFile(written, len(roster.households), changes=changes)
 
 
 def checked(data: DataSet, book: RosterBook, community: str | None = None) -> tuple[str, Roster]:

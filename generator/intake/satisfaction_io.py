@@ -16,9 +16,8 @@ from generator.data.loader import BUNDLED_DATA, DataSet, load
 from generator.data.roster import mask_name, mask_room
 from generator.data.satisfaction import ADDRESS, SATISFACTION, Responses, heading, parse_rows, write_responses
 from generator.errors import DataError, Problem
-from generator.intake.ballots_io import MASKED_NOTE, BallotFile, export, finished, hidden_entries, keep_comments
+from generator.intake.ballots_io import MASKED_NOTE, BallotFile, export, finished, hidden_entries, store_answers_file
 from generator.intake.workbook_safety import open_workbook
-from generator.output.writer import atomic_write
 from generator.rules.satisfaction import issues
 
 SHEET = "满意度调查"
@@ -144,9 +143,5 @@ def store_answers(data: DataSet, survey_id: str, responses: Responses, where: st
                 for _, row, column, message in issues(trial, survey_id)]
     if problems:
         raise DataError(problems)
-    path = data.root / SATISFACTION / f"{survey_id}.csv"
-    payload = keep_comments(path, write_responses(data.satisfaction[survey_id], responses.returned))
-    if path.exists() and path.read_bytes() == payload:
-        return BallotFile(path, len(responses.returned), changed=False)
-    atomic_write(path, payload)
-    return BallotFile(path, len(responses.returned))
+    payload = write_responses(data.satisfaction[survey_id], responses.returned)
+    return store_answers_file(data.root / SATISFACTION / f"{survey_id}.csv", payload, len(responses.returned))

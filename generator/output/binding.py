@@ -198,3 +198,14 @@ def title(path: Path) -> str | None:
     found = core.find("{http://purl.org/dc/elements/1.1/}title")
     return found.text if found is not None and found.text else None
 
+
+def word_file(parts: dict[str, bytes], xml: bytes) -> bytes:
+    """The Word file of these parts with xml as its document."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in parts.items():
+            info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            # LibreOffice reads it once, from a temporary folder: deflated little and fast
+            zf.writestr(info, xml if name == DOCUMENT else data, compresslevel=1)
+    return buffer.getvalue()

@@ -152,8 +152,9 @@ def unprintable_in(paths: list[Path]) -> list[str]:
 def uncovered(text: str) -> dict[str, str]:
     """For each mapped face, the characters of text (besides spaces) it has no glyph for."""
     # Format characters (the word joiner of a phone number) have no glyph in any font.
-    wanted = sorted({c for c in text if not c.isspace() and ord(c) >= 0x20
-                     and unicodedata.category(c) != "Cf"})
+    # Each distinct character once: a district's bound forms hold millions of characters.
+    wanted = sorted(c for c in set(text) if not c.isspace() and ord(c) >= 0x20
+                    and unicodedata.category(c) != "Cf")
     lacking = {}
     for sub in sorted(set(font_map().values()), key=str):
         ranges = _charset(sub)

@@ -67,6 +67,9 @@ helps where a process asks again and again (the web server's single-document PDF
 WARM_SETTING = "GAIZAO_WARM_PDF"
 """The environment variable that turns warm conversion off (0, see warm.available) or, set to
 "always", uses it for a run of any length (to measure one way against the other: bench/run.py)."""
+ODF_SETTING = "GAIZAO_PDF_ODF"
+"""The environment variable that, set to 0, hands every piece of a long file to LibreOffice as
+Word (to measure one way against the other: bench/run.py)."""
 CANNOT_JOIN = binding.CANNOT_SPLIT
 """What join() raises on a piece it cannot read."""
 
@@ -123,6 +126,8 @@ class _Unit:
     bound: bool
     piece: tuple[int, str] | None = None
     """A piece of a long file (see pieces): its place and the hash of its bytes."""
+    word: bytes | None = None
+    """The piece as a Word file, when it is staged as .fodt (converted instead if that fails)."""
 
     def allowance(self, timeout: float) -> float:
         """Seconds without a new PDF after which LibreOffice is taken to hang on this unit."""
@@ -257,6 +262,10 @@ class _Worker:
                     if stalls >= 2:
                         self._give_up(again + rest, "LibreOffice 连续无响应，未转换")
                         return
+                elif culprit.word is not None:  # the piece as LibreOffice's own format: as Word then
+                    staged = culprit.staged.with_suffix(".docx")
+                    staged.write_bytes(culprit.word)
+                    again.append(replace(culprit, staged=staged, word=None))
                 elif culprit.bound:
                     again += _singles(culprit)  # one of them may be what LibreOffice refused
                 else:
@@ -279,13 +288,35 @@ def _singles(unit: _Unit) -> list[_Unit]:
     return out
 
 
+_FILLERS: dict[str, Any] = {}
+"""A filler (odf.Filler) per LibreOffice command: the print's layout pass and its PDF pass fill
+the same shapes."""
+_FILLERS_LOCK = threading.Lock()
+SHAPES_KEPT = 16
+"""Converted shapes kept between calls; more are forgotten (a long-running web server)."""
+
+
+def _filler(command: str) -> Any:
+    """The odf.Filler of this LibreOffice, its shapes forgotten when they are many."""
+    from generator.output.odf import Filler
+
+    with _FILLERS_LOCK:
+        filler = _FILLERS.get(command)
+        if filler is None or len(filler.templates) > SHAPES_KEPT:
+            filler = _FILLERS[command] = Filler(command)
+        return filler
+
+
 def _plan(files: Sequence[Path], inbox: Path, workers: int, archival: bool,
-          assembly: dict[Path, list[bytes | None]], kept: dict[str, bytes] | None) -> list[list[_Unit]]:
+          assembly: dict[Path, list[bytes | None]], kept: dict[str, bytes] | None,
+          command: str | None = None) -> list[list[_Unit]]:
     """Units for each worker: documents that differ only in their text bound in even chunks, long
-    files in pieces (their PDFs gathered in assembly, those in kept taken from there), the rest
-    one by one; shared out so that each worker gets about as many documents."""
+    files in pieces (their PDFs gathered in assembly, those in kept taken from there; each as
+    .fodt where odf can fill it, given the LibreOffice command), the rest one by one; shared out
+    so that each worker gets about as many documents."""
     groups: dict[str, list[Path]] = {}
     units: list[_Unit] = []
+    filler = _filler(command) if command is not None and os.environ.get(ODF_SETTING, "1") != "0" else None
 
     def alone(source: Path) -> None:
         cut = None if archival else pieces(source, SECTIONS_PER_PIECE)  # joined PDFs are not PDF/A
@@ -300,9 +331,12 @@ def _plan(files: Sequence[Path], inbox: Path, workers: int, archival: bool,
             if kept is not None and digest in kept:
                 assembly[source][index] = kept[digest]
                 continue
-            staged = inbox / f"p{len(units):05d}.docx"
-            staged.write_bytes(data)
-            units.append(_Unit([source], staged, bound=False, piece=(index, digest)))
+            cut_up = sections(data) if filler is not None else None
+            flat = filler.piece(*cut_up) if filler is not None and cut_up is not None else None
+            staged = inbox / f"p{len(units):05d}{'.docx' if flat is None else '.fodt'}"
+            staged.write_bytes(data if flat is None else flat)
+            units.append(_Unit([source], staged, bound=False, piece=(index, digest),
+                               word=None if flat is None else data))
 
     for source in files:
         key = None if archival else binding.shell(source)
@@ -436,7 +470,7 @@ def convert(files: Sequence[Path], deliver: Callable[[Path, bytes], None], *,
         inbox = Path(tmp) / "in"
         inbox.mkdir()
         try:
-            shares = _plan(files, inbox, workers, archival, assembly, kept)
+            shares = _plan(files, inbox, workers, archival, assembly, kept, command)
             for source, parts in list(assembly.items()):
                 if all(part is not None for part in parts):  # every piece converted before
                     del assembly[source]
@@ -657,6 +691,23 @@ def pieces(path: Path, at_most: int = SECTIONS_PER_PIECE) -> list[bytes] | None:
 
 
 def _cut(document: bytes, parts: dict[str, bytes], at_most: int) -> list[bytes] | None:
+    documents = _cut_documents(document, at_most)
+    return None if documents is None else [binding.word_file(parts, xml) for xml in documents]
+
+
+def sections(piece: bytes) -> tuple[list[bytes], dict[str, bytes]] | None:
+    """A piece (see pieces) as the document.xml of each of its sections alone, and its package;
+    None where it cannot be cut so."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(piece)) as zf:
+            parts = {i.filename: zf.read(i) for i in zf.infolist()}
+        documents = _cut_documents(parts[binding.DOCUMENT], 1)
+    except (KeyError, ValueError, zipfile.BadZipFile, etree.XMLSyntaxError):
+        return None
+    return (documents, parts) if documents else None
+
+
+def _cut_documents(document: bytes, at_most: int) -> list[bytes] | None:
     body_at = document.index(b"<w:body>") + len(b"<w:body>")
     head = document[:body_at - len(b"<w:body>")]
     end_of_body = document.rindex(b"</w:body>")
@@ -703,15 +754,7 @@ def _cut(document: bytes, parts: dict[str, bytes], at_most: int) -> list[bytes] 
         if not text.strip():
             start = stop
             continue
-        xml = head + b"<w:body>" + text + sect + b"</w:body></w:document>"
-        buffer = io.BytesIO()
-        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
-            for name, data in parts.items():
-                info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
-                info.compress_type = zipfile.ZIP_DEFLATED
-                # LibreOffice reads it once, from a temporary folder: deflated little and fast
-                zf.writestr(info, xml if name == binding.DOCUMENT else data, compresslevel=1)
-        out.append(buffer.getvalue())
+        out.append(head + b"<w:body>" + text + sect + b"</w:body></w:document>")
         start = stop
     return out if len(out) > 1 else None
 

@@ -39,7 +39,9 @@ from generator.output.pipeline import (
 from generator.output.writer import Entry, sha256
 from generator.render.docx import CompiledDocx
 from generator.render.images import Picture, add_media, collecting
+from generator.render.naming import PRINT_KEY
 from generator.render.titles import break_title
+from generator.render.wording import wording
 from generator.render.ziputil import deflate, deflate_stream, fixed, write_zip
 
 R = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -426,6 +428,8 @@ class PrintFile:
     jobs: list[Job]
     street_office: str | None = None
     """Only this street office's communities of the district."""
+    data: DataSet | None = None
+    """Whose wording names the file (file.print); the built-in names without it."""
 
     @property
     def unit(self) -> str:
@@ -434,16 +438,18 @@ class PrintFile:
 
     @property
     def path(self) -> str:
-        unit = f"{safe_name(self.district)}-{safe_name(self.street_office)}" if self.street_office \
-            else safe_name(self.district)
-        name = f"{unit}-{self.kind.name}.docx"
+        fields = {"year": self.year or "", "district": safe_name(self.district),
+                  "street_office": safe_name(self.street_office) if self.street_office else "",
+                  "kind": safe_name(self.kind.name)}
+        name = f"{wording(self.data.root if self.data else None).file_name(PRINT_KEY, fields)}.docx"
         return f"{PRINT_FOLDER}/{self.year}/{name}" if self.year else f"{PRINT_FOLDER}/{name}"
 
     @property
     def heading(self) -> str:
         """The contents page's title, broken between words where it needs two lines."""
         names = [self.unit, self.district, self.street_office or "", self.kind.name]
-        return "\n".join(break_title(f"{self.unit}{self.kind.name}打印目录", names))
+        title = wording(self.data.root if self.data else None).say("print.title", unit=self.unit, kind=self.kind.name)
+        return "\n".join(break_title(title, names))
 
 
 def plan_prints(data: DataSet, kind: str, district: str | None = None, year: int | None = None,
@@ -465,7 +471,7 @@ def plan_prints(data: DataSet, kind: str, district: str | None = None, year: int
     if street_office is not None and street_office not in offices:
         raise DataError([Problem("命令行参数", f"没有街道办事处为“{street_office}”的项目资料")])
     jobs, skips = plan_jobs(data, sel)
-    files = {d: PrintFile(KINDS[kind], d, year, [], street_office) for d in data.districts}
+    files = {d: PrintFile(KINDS[kind], d, year, [], street_office, data) for d in data.districts}
     held = withheld or {}
     for job in jobs:
         c = job.community
@@ -520,21 +526,21 @@ def print_documents(
         binders[job.community.district].add(context)
         hashes[job.community.district].update(data_hash(context).encode("ascii"))
 
+    say = wording(data.root).say
+
     def produced() -> Iterator[tuple[Entry, bytes]]:
         for f in files:
             binder = binders[f.district]
             rows = [(str(i), j.community.name, j.community.district, str(j.community.year), "")
                     for i, j in enumerate(f.jobs, start=1)]
-            years = f"{f.year}年度" if f.year else "各年度"
-            head = f"本册收录{f.unit}{years}{f.kind.name}共{len(f.jobs)}份"
-            numbering = ["页码各自从1起"] if binder.numbered else []  # the household forms have none
-            plain = "，".join([head, "每份另起一页", *numbering]) + "。"
+            head = say("print.head", unit=f.unit, year=f.year or "", kind=f.kind.name, count=len(f.jobs))
+            numbered = binder.numbered  # the household forms have no page numbers
+            plain = say("print.plain", head=head, numbered=numbered)
             if not layout:
                 payload = binder.finish(f.heading, rows, plain)
             else:
-                def laid_out(total: str, head: str = head, numbering: list[str] = numbering) -> str:
-                    start = "、".join(["每份从单页（正面）起印", *numbering])
-                    return f"{head}、{total}张（双面打印），{start}，打印后可逐份分开。"
+                def laid_out(total: str, head: str = head, numbered: bool = numbered) -> str:
+                    return say("print.laid_out", head=head, sheets=total, numbered=numbered)
 
                 # The first pass has the second's wording, so the contents take the same pages.
                 payload = binder.finish(f.heading, rows, laid_out("—" * len(str(3 * len(f.jobs)))))

@@ -13,7 +13,7 @@ from jinja2 import Template, TemplateSyntaxError, UndefinedError, meta
 from jinja2.exceptions import SecurityError
 
 from generator.errors import TemplateError
-from generator.render.env import XML_ENV, RenderLimit, render_bounded, render_budget, template_line
+from generator.render.env import XML_ENV, RenderLimit, render_bounded, render_budget, syntax_explained, template_line
 from generator.render.images import add_media, collecting, placed_count
 from generator.render.slots import MIN_ITEMS, Frame, compile_frame, fill, frame_context, shapes, split
 from generator.render.word_tags import normalize
@@ -284,7 +284,7 @@ class CompiledDocx:
             except TemplateSyntaxError as exc:
                 where = paragraph_at(source, exc.lineno)
                 raise TemplateError(
-                    f"模板 {self.label} 语法错误：{exc.message}（所在段落：“{where}”）"
+                    f"模板 {self.label} {syntax_explained(source, exc.message or '')}（所在段落：“{where}”）"
                 ) from None
         self.splittable = {name for name, source in self.sources.items() if "<w:trPr/>" in source}
         """Parts with rows the template lets break across pages (see keep_short_rows_whole)."""

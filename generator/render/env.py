@@ -248,3 +248,45 @@ TEXT_ENV = make_env(autoescape=False)
 
 __all__ = ["XML_ENV", "TEXT_ENV", "xml_safe", "escape", "RenderLimit", "render_budget", "render_bounded",
            "template_line", "static_risks"]
+
+
+_AT = re.compile(r" at (\d+)$")
+_MARKUP = re.compile(r"<[^>]*>")
+
+
+def _tag_at(source: str, offset: int) -> str:
+    """The tag of source that holds offset, as the clerk sees it (without the XML around its pieces)."""
+    start = max(source.rfind("{{", 0, offset + 1), source.rfind("{%", 0, offset + 1))
+    if start < 0:
+        return ""
+    ends = [i + 2 for i in (source.find("}}", offset), source.find("%}", offset)) if i >= 0]
+    end = min(ends) if ends else min(len(source), offset + 40)
+    return _MARKUP.sub("", source[start:end])[:80]
+
+
+def syntax_explained(source: str, message: str) -> str:
+    """A Jinja syntax error in a clerk's words (语法错误：…), naming the tag it is in where it can tell."""
+    return "语法错误：" + syntax_reason(source, message)
+
+
+def syntax_reason(source: str, message: str) -> str:
+    """What is wrong, in a clerk's words, without the 语法错误 before it."""
+    at = _AT.search(message)
+    tag = _tag_at(source, int(at[1])) if at else ""
+    named = f"字段 {tag} " if tag else ""
+    if message.startswith("unexpected char"):
+        bad = message[len("unexpected char "):].rsplit(" at ", 1)[0][1:-1]
+        if bad in ("'", '"'):
+            return (f"{named}的引号没有配对：请检查是否少打或多打了一个引号（Word、WPS 的自动更正会把"
+                    "引号改成弯引号，程序会还原；被删掉的引号需要补上）")
+        return f"{named}中有不能用的字符“{bad}”：字段里的括号、逗号、竖线、引号等请用半角（英文）标点"
+    if message.startswith("Unexpected end of template"):
+        return "{% if %} 或 {% for %} 缺少对应的 {% endif %} 或 {% endfor %}"
+    if message.startswith("unexpected '}'") or message.startswith("unexpected end of template"):
+        return f"{named}花括号没有配对"
+    if message.startswith("No filter named"):
+        return f"没有这个过滤器：{message.split(chr(39))[1] if chr(39) in message else message}"
+    if message.startswith("Encountered unknown tag"):
+        name = message.split("'")[1] if "'" in message else ""
+        return f"不认识的标记 {{% {name} %}}：请检查拼写，以及 {{% if %}}、{{% for %}} 是否成对"
+    return f"{named}{message}"

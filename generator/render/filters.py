@@ -6,8 +6,6 @@ import datetime as dt
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-import cn2an
-
 CENT = Decimal("0.01")
 TEN_THOUSAND = Decimal(10000)
 FILL_IN = "________"
@@ -61,6 +59,8 @@ def daxie(value: Any) -> str:
     amount = q2(value)
     if amount < 0:
         return "负" + daxie(-amount)
+    import cn2an  # here, not at the top: its import is a tenth of the web server's start
+
     return str(cn2an.an2cn(format(amount, "f"), "rmb"))
 
 
@@ -71,6 +71,19 @@ def cn_date(value: Any) -> str:
     if not isinstance(value, dt.date):
         raise TypeError(f"不是日期：{value!r}")
     return f"{value.year}年{value.month}月{value.day}日"
+
+
+CN_DIGITS = "一二三四五六七八九"
+
+
+def cn_numeral(n: int) -> str:
+    """1 → 一 … 10 → 十, 11 → 十一, 20 → 二十, 99 → 九十九; other numbers in Arabic digits."""
+    if not 0 < n < 100:
+        return str(n)
+    tens, ones = divmod(n, 10)
+    if not tens:
+        return CN_DIGITS[ones - 1]
+    return (CN_DIGITS[tens - 1] if tens > 1 else "") + "十" + (CN_DIGITS[ones - 1] if ones else "")
 
 
 def percent(value: Any, places: int = 1) -> str:

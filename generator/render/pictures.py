@@ -53,7 +53,7 @@ def locate(folder: Path, rel: str, root: Path | None = None) -> Path:
     path = folder / rel
     try:
         if not path.is_file():
-            raise PhotoError(f"照片文件 {path} 不存在")
+            raise absent(path)
         inside = not links_out(path, folder) and (root is None or not links_out(path, root))
     except OSError as exc:
         raise PhotoError(f"照片文件 {path} 无法读取：{exc.strerror or exc}") from None
@@ -61,6 +61,11 @@ def locate(folder: Path, rel: str, root: Path | None = None) -> Path:
         raise PhotoError(f"照片文件 {path} 链接到照片文件夹 {folder} 或数据文件夹以外，已拒绝；"
                          "请把照片本身放进文件夹")
     return path
+
+
+def absent(path: Path) -> PhotoError:
+    """The error for a photo file that is not there."""
+    return PhotoError(f"照片文件 {path} 不存在")
 
 
 def _image_module():  # type: ignore[no-untyped-def]
@@ -254,7 +259,7 @@ class PhotoTable:
         if picture is not None:
             body = _picture_paragraph(picture, box_w, box_h, cell.caption)
         else:
-            body = _placeholder(cell.missing or "照片缺失", box_w, box_h)
+            body = _placeholder(cell.missing or PLACEHOLDER, box_w, box_h)
         caption = _run(xml_safe(str(escape(cell.caption))))
         if cell.date:
             caption += '<w:r><w:br/></w:r>' + _run(xml_safe(str(escape(cell.date))))
@@ -299,6 +304,8 @@ def _picture_paragraph(blob: bytes, box_w: float, box_h: float, caption: str) ->
 
 
 PLACEHOLDER = "照片缺失"
+"""What a photo's box says when its file is missing or not an image and the paper gave no words
+of its own (the papers give the wording's photo.missing)."""
 
 
 def _placeholder(reason: str, box_w: float, box_h: float) -> str:

@@ -13,7 +13,8 @@ typographic quote a template prints on purpose (``{{ '“' ~ name ~ '”' }}``).
 docxtpl does (and the whole of a ``{% filter %}`` block, whose body the filter reads as text),
 then rewrites the code of each tag as the clerk meant it: entities decoded, typographic quotes
 that delimit strings made ASCII and those inside a string kept as escapes that docxtpl leaves
-alone, odd spaces made plain.
+alone, odd spaces made plain, full-width punctuation typed with a Chinese input method made
+half-width outside strings.
 """
 
 from __future__ import annotations
@@ -34,6 +35,10 @@ _ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\ufeff"), None)
 SINGLE = "'‘’"
 DOUBLE = '"“”'
 _ESCAPES = {"‘": "\\u2018", "’": "\\u2019", "“": "\\u201c", "”": "\\u201d"}
+_HALF_WIDTH = {ch: chr(ord(ch) - 0xFEE0) for ch in map(chr, range(0xFF01, 0xFF5F))
+               if not ch.isalpha() and ch not in "＂＇"} | {"。": "."}
+"""Punctuation and digits a Chinese input method types full-width (（2）、｜、，、．、。), as the clerk
+meant them in a tag's code; inside a string they stay as typed (a 、 or （ the paper prints)."""
 
 
 def _unentity(code: str) -> str:
@@ -53,7 +58,7 @@ def _quotes(code: str) -> str:
         ch = code[i]
         family = SINGLE if ch in SINGLE else DOUBLE if ch in DOUBLE else None
         if family is None:
-            out.append(ch)
+            out.append(_HALF_WIDTH.get(ch, ch))
             i += 1
             continue
         ascii_quote = family[0]

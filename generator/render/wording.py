@@ -4,8 +4,9 @@ key by key by the city's ``templates/wording.yaml`` in its data folder, and that
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from itertools import islice
 from pathlib import Path
 from stat import S_ISREG
@@ -16,7 +17,9 @@ from jinja2 import Template, TemplateSyntaxError, meta
 from jinja2.exceptions import TemplateAssertionError
 
 from generator.errors import Problem, TemplateError
-from generator.render.env import TEXT_ENV, RenderLimit
+from generator.render.env import TEXT_ENV, RenderLimit, syntax_reason
+from generator.render.filters import cn_numeral
+from generator.render.naming import fill_name, name_problems
 from generator.render.templates import BUILTIN
 
 BUILTIN_WORDING = BUILTIN / "wording.yaml"
@@ -31,13 +34,26 @@ class Entry:
     text: str
     fields: frozenset[str]
     source: Path
-    template: Template
+    compiled: Template | None = None
+    """Made when the sentence is first said, if not given (the built-in file's: compiling all of
+    them took a tenth of the checks' time on a first start at 10,000 communities)."""
+    used: frozenset[str] = frozenset()
+    """The fields the text really uses (a subset of fields)."""
+    folders: tuple[str, ...] = ()
+    """For a file name (file.<kind>): the output folders it names files in (naming.SAMPLES)."""
+
+    @cached_property
+    def template(self) -> Template:
+        """The sentence compiled."""
+        return self.compiled if self.compiled is not None else TEXT_ENV.from_string(self.text)
 
 
 MAX_SENTENCE = 100_000
 """Characters one sentence may have (the whole notice is some two thousand)."""
 MAX_PIECES = 10_000
 """Pieces of output one sentence may make (a loop in a city's sentence is bounded by it)."""
+FILE_MEMO = object()
+"""Marks a memo entry as a file name (a sentence and a name may share a key's fields)."""
 MEMO_SIZE = 50_000
 """Sentences remembered per wording: a programme's papers say the same few hundred again and again."""
 
@@ -62,6 +78,41 @@ class Wording:
             self._memo.clear()
         text = self._memo[memo_key] = self._say(key, fields)
         return text
+
+    def join(self, items: Iterable[str], how: str = "list") -> str:
+        """items joined as the wording's join.<how> says: 、 in a list, ； between clauses…"""
+        return self.say(f"join.{how}").join(items)
+
+    def listing(self, items: Sequence[str]) -> str:
+        """甲、乙和丙: the last two joined by join.last, the others by join.list."""
+        if len(items) < 2:
+            return "".join(items)
+        return self.join(items[:-1]) + self.say("join.last") + items[-1]
+
+    def heading(self, n: int, level: int = 1) -> str:
+        """The number of the nth heading of a level as the wording writes it: 一、 or （一）."""
+        return self.say("numeral.heading" if level == 1 else "numeral.subheading", number=cn_numeral(n), n=n)
+
+    def file_name(self, key: str, fields: dict[str, Any]) -> str | None:
+        """The file name (without extension) under key, filled in with fields (a callable value is
+        called only when the name uses it); None when the wording has no such key (a kind a city
+        or a test registered)."""
+        entry = self.entries.get(key)
+        if entry is None:
+            return None
+        # Only the fields the name uses make the memo key: the default names use none, so a
+        # build of ten thousand communities fills each name once and looks nothing up for it.
+        used = tuple((f, v() if callable(v := fields[f]) else v) for f in sorted(entry.used))
+        memo_key = (FILE_MEMO, key, *used)
+        held = self._memo.get(memo_key)
+        if held is None:
+            if len(self._memo) >= MEMO_SIZE:
+                self._memo.clear()
+            try:
+                held = self._memo[memo_key] = fill_name(entry, dict(used))
+            except Exception as exc:  # a city's name that fails on these figures
+                raise TemplateError(f"{entry.source} {key}：文件名无法生成：{exc}") from exc
+        return held
 
     def _say(self, key: str, fields: dict[str, Any]) -> str:
         entry = self.entries[key]
@@ -94,33 +145,27 @@ def _read(path: Path) -> dict[str, Any]:
     return raw
 
 
-def _compile(path: Path, key: str, text: Any, fields: frozenset[str], problems: list[Problem]) -> Entry | None:
+def _compile(path: Path, key: str, text: Any, fields: frozenset[str], problems: list[Problem],
+             folders: tuple[str, ...] = (), lazily: bool = False) -> Entry | None:
+    """An entry checked (syntax, fields); compiled now unless lazily (the built-in file, whose
+    every sentence the tests compile: a city's is compiled now, so that a filter it misspells is
+    named when its file is read)."""
     if not isinstance(text, str):
         problems.append(Problem(path, "应为一句文字（用引号括起来）", key))
         return None
     try:
         tree = TEXT_ENV.parse(text)
-        template = TEXT_ENV.from_string(text)
+        template = None if lazily else TEXT_ENV.from_string(text)
     except (TemplateSyntaxError, TemplateAssertionError) as exc:
-        problems.append(Problem(path, f"句子写法有误：{_syntax_message(exc.message or '')}", key))
+        problems.append(Problem(path, f"句子写法有误：{syntax_reason(text, exc.message or '')}", key))
         return None
-    unknown = sorted(meta.find_undeclared_variables(tree) - fields)
+    used = frozenset(meta.find_undeclared_variables(tree))
+    unknown = sorted(used - fields)
     if unknown:
         allowed = "、".join(sorted(fields)) or "（无）"
         problems.append(Problem(path, f"用了没有的字段 {'、'.join(unknown)}；可用的字段：{allowed}", key))
         return None
-    return Entry(text, fields, path, template)
-
-
-def _syntax_message(message: str) -> str:
-    """Jinja's message in a clerk's words where it is a common slip, else as Jinja says it."""
-    if message.startswith("Unexpected end of template"):
-        return "{% if %} 或 {% for %} 缺少对应的 {% endif %} 或 {% endfor %}"
-    if message.startswith("No filter named"):
-        return f"没有这个过滤器：{message.split(chr(39))[1] if chr(39) in message else message}"
-    if message.startswith("unexpected '}'") or message.startswith("unexpected end of template"):
-        return "花括号没有配对"
-    return message
+    return Entry(text, fields, path, template, used, folders)
 
 
 @lru_cache(maxsize=1)
@@ -128,7 +173,9 @@ def _builtin() -> dict[str, Entry]:
     problems: list[Problem] = []
     entries = {}
     for key, spec in _read(BUILTIN_WORDING).items():
-        entry = _compile(BUILTIN_WORDING, key, spec.get("text"), frozenset(spec.get("fields", ())), problems)
+        folder = spec.get("folder", ())
+        entry = _compile(BUILTIN_WORDING, key, spec.get("text"), frozenset(spec.get("fields", ())), problems,
+                         (folder,) if isinstance(folder, str) else tuple(folder), lazily=True)
         if entry is not None:
             entries[key] = entry
     if problems:
@@ -145,7 +192,7 @@ def _city(path: Path, stamp: tuple[int, int]) -> tuple[dict[str, Entry], tuple[P
         if key not in builtin:
             problems.append(Problem(path, "没有这个措辞键（请对照内置的 templates/wording.yaml）", str(key)))
             continue
-        entry = _compile(path, key, text, builtin[key].fields, problems)
+        entry = _compile(path, key, text, builtin[key].fields, problems, builtin[key].folders)
         if entry is not None:
             entries[key] = entry
     return entries, tuple(problems)
@@ -153,7 +200,11 @@ def _city(path: Path, stamp: tuple[int, int]) -> tuple[dict[str, Entry], tuple[P
 
 def wording_problems(data_root: Path | None) -> list[Problem]:
     """What is wrong with the city's wording files: unknown keys, unknown fields, broken syntax."""
-    return [p for path, stamp in _stamped(wording_files(data_root)) for p in file_problems(path, stamp)]
+    files = _stamped(wording_files(data_root))
+    problems = [p for path, stamp in files for p in file_problems(path, stamp)]
+    if problems:
+        return problems
+    return name_problems(_merged(files), BUILTIN_WORDING)
 
 
 def file_problems(path: Path, stamp: tuple[int, int] | None = None) -> list[Problem]:
@@ -165,6 +216,15 @@ def file_problems(path: Path, stamp: tuple[int, int] | None = None) -> list[Prob
         return list(_city(path, stamp)[1])
     except (TemplateError, OSError) as exc:
         return [Problem(path, str(exc).split("：", 1)[-1])]
+
+
+def folder_problems(path: Path) -> list[Problem]:
+    """What is wrong with a templates folder's wording file read over the built-in one alone: its
+    keys, fields and syntax, then the file names it gives."""
+    problems = file_problems(path)
+    if problems:
+        return problems
+    return name_problems(_merged(_stamped([path])), BUILTIN_WORDING)
 
 
 _OVERRIDES: dict[Path | None, Path] = {}
@@ -182,11 +242,17 @@ def use_templates(data_root: Path | None, templates_dir: Path | None) -> None:
 def wording_files(data_root: Path | None) -> list[Path]:
     """The city's wording files, the more specific last: the data folder's templates/wording.yaml,
     then the --templates folder's wording.yaml (chosen for this build, so it wins, as its templates do)."""
+    return list(_files_of(data_root, _OVERRIDES.get(data_root)))
+
+
+@lru_cache(maxsize=64)
+def _files_of(data_root: Path | None, override: Path | None) -> tuple[Path, ...]:
+    # Remembered: a build asks for the wording once a document and a file name, and joining
+    # paths costs more than the stat that follows.
     files = [] if data_root is None else [data_root / CITY_WORDING]
-    override = _OVERRIDES.get(data_root)
     if override is not None:
         files.append(override / BUILTIN_WORDING.name)
-    return files
+    return tuple(files)
 
 
 _LOADED: dict[Path | None, tuple[tuple[tuple[Path, tuple[int, int]], ...], Wording]] = {}
@@ -205,6 +271,14 @@ def _stamped(paths: list[Path]) -> tuple[tuple[Path, tuple[int, int]], ...]:
     return tuple(found)
 
 
+def _merged(files: tuple[tuple[Path, tuple[int, int]], ...]) -> dict[str, Entry]:
+    """The built-in sentences with each file's own over them, the more specific last."""
+    entries = dict(_builtin())
+    for path, stamp in files:
+        entries.update(_city(path, stamp)[0])
+    return entries
+
+
 def wording(data_root: Path | None) -> Wording:
     """The built-in sentences, with the city's own over them key by key: its data folder's
     ``templates/wording.yaml``, then a build's ``--templates`` folder's ``wording.yaml``."""
@@ -212,12 +286,15 @@ def wording(data_root: Path | None) -> Wording:
     held = _LOADED.get(data_root)
     if held is not None and held[0] == files:
         return held[1]
-    entries = dict(_builtin())
     for path, stamp in files:
-        city, problems = _city(path, stamp)
+        problems = _city(path, stamp)[1]
         if problems:
             raise TemplateError("\n".join(str(p) for p in problems))
-        entries.update(city)
+    entries = _merged(files)
+    if files:  # the built-in names are checked by the tests; a city's only once merged over them
+        named = name_problems(entries, BUILTIN_WORDING)
+        if named:
+            raise TemplateError("\n".join(str(p) for p in named))
     said = Wording(entries)
     _LOADED[data_root] = (files, said)
     return said

@@ -18,7 +18,8 @@ from generator.data.models import CITY_REPORT, STAGE_NAMES, Community, Project, 
 from generator.data.roster import Tally, issues, tally
 from generator.render.env import xml_safe
 from generator.render.filters import cn_date, q2, to_yuan, yuan
-from generator.render.pictures import PhotoError, check_image, locate
+from generator.render.pictures import PhotoError, absent, check_image, locate
+from generator.render.templates import leaves_folder
 from generator.render.wording import wording, wording_problems
 from generator.rules import consent
 from generator.rules.effects import BY_KEY, indicator_of, unconvertible
@@ -636,6 +637,9 @@ def check_photos(data: DataSet) -> Iterator[Finding]:
     catalogue = data.items
     for p in data.projects.values():
         folder = data.photo_folder(p.community)
+        # One look at the folder: a community whose photos are not handed in yet has none of its
+        # files there, and each would otherwise be looked for three times.
+        present = bool(p.photos) and folder.is_dir()
         for i, photo in enumerate(p.photos):
             file_field = f"photos[{i}].file（照片.照片文件）"
             if photo.item is not None and photo.item not in catalogue:
@@ -643,9 +647,12 @@ def check_photos(data: DataSet) -> Iterator[Finding]:
                             f"照片“{photo.caption}”所示改造项目“{photo.item}”不在项目分类表中；"
                             "请写分类表中的项目名称")
             try:
+                if not present and not leaves_folder(photo.file):
+                    raise absent(folder / photo.file)
                 path = locate(folder, photo.file, data.root)
             except PhotoError as exc:
-                missing = not (folder / photo.file).exists() and not (folder / photo.file).is_symlink()
+                missing = not present or (not (folder / photo.file).exists()
+                                          and not (folder / photo.file).is_symlink())
                 hint = f"；请把照片放到 {_rel(data, folder)}/ 中，文书中该照片处将印出“照片缺失”方框" if missing else ""
                 yield _proj(data, p, "PHOTO-FILES", "warning" if missing else "error", file_field,
                             f"{exc}{hint}")
@@ -857,7 +864,10 @@ def check_control_chars(data: DataSet) -> Iterator[Finding]:
         yield from _control_chars(d, rule_id, _rel(data, root / "districts.yaml"), d.name,
                                   ("districts", index))
     yield from _control_chars(data.catalogue, rule_id, _rel(data, root / "catalogue.yaml"), "项目分类表")
+    plain = data.plain_communities
     for c in data.communities.values():
+        if plain.get(c.id) is c:
+            continue
         file = _rel(data, data.sources[f"community:{c.id}"])
         yield from _control_chars(c, rule_id, file, f"序号{c.seq} {c.name}")
     yield from _project_control_chars(data)
@@ -966,13 +976,14 @@ def check_fund_source(data: DataSet) -> Iterator[Finding]:
 
 @rule("FUND-ORDER", "各来源资金支出不超过已到位金额，到位不超过已下达金额", per_project=True)
 def check_fund_order(data: DataSet) -> Iterator[Finding]:
+    parties = data.programme.parties.ordered()
     for p in data.projects.values():
         sums: dict[tuple[str, str], Decimal] = {}
         order = sorted(range(len(p.funds)), key=lambda i: (p.funds[i].date, "下达到位支出".index(p.funds[i].kind)))
         for i in order:
             e = p.funds[i]
             sums[e.source, e.kind] = sums.get((e.source, e.kind), Decimal(0)) + e.amount
-            name = data.programme.parties.ordered().get(e.source, e.source)
+            name = parties.get(e.source, e.source)
             if e.kind == "支出" and sums[e.source, "支出"] > sums.get((e.source, "到位"), Decimal(0)):
                 yield _proj(data, p, "FUND-ORDER", "error", _fund_field(i) + ".amount",
                             f"{name}截至{cn_date(e.date)}累计支出{yuan(sums[e.source, '支出'])}元，"

@@ -180,13 +180,14 @@ class Accounts:
                       must_change=must_change, password_set=now, person=a.person.strip(), phone=a.phone.strip())
                  for a, hashed in zip(new, hashes, strict=True)]
         with self.db.write() as conn:
+            seal = sealer(conn, self.db.path.parent)  # the phone is personal: sealed at the 第三级
             for user in users:
                 if conn.execute("SELECT 1 FROM users WHERE name = ?", (user.name,)).fetchone():
                     raise AccountError(f"用户“{user.name}”已存在")
                 conn.execute("INSERT INTO users (name, role, unit, password_hash, disabled, changed, duty, "
                              "must_change, password_set, person, phone) VALUES (?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?)",
                              (user.name, user.role, user.unit, user.password_hash, now, user.duty,
-                              int(must_change), now, user.person, user.phone))
+                              int(must_change), now, user.person, seal(user.phone)))
                 conn.execute("INSERT INTO password_history VALUES (?, ?, ?)", (user.name, user.password_hash, now))
         return users
 
@@ -393,4 +394,4 @@ class Throttle:
 def _user(row: Any, opened: Opener) -> User:
     return User(row["name"], row["role"], row["unit"], row["password_hash"], bool(row["disabled"]), row["changed"],
                 row["duty"], bool(row["must_change"]), row["password_set"], row["last_login"], row["last_address"],
-                opened(row["totp"]), row["person"], row["phone"])
+                opened(row["totp"]), row["person"], opened(row["phone"]))

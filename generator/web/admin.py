@@ -13,6 +13,7 @@ from typing import Any
 
 from flask import Blueprint, abort, g, redirect, render_template, request, url_for
 
+from generator.data import sealed
 from generator.errors import DataError
 from generator.web import account_sheet
 from generator.web.accounts import DUTIES, ROLES, AccountError, User
@@ -262,7 +263,12 @@ def security() -> Any:
             return redirect(url_for("admin.security", done="已保存安全设置" if changes else "设置没有变化"))
     locks = [(name, _local(since), _local(until) if until else "须由安全管理员解锁")
              for name, since, until in throttle().locks()]
-    return render_template("security.html", values=as_dict(accounts().policy()), labels=LABELS, locks=locks,
+    policy = accounts().policy()
+    # At the 第三级 new resident files are written sealed; the ones from before are sealed by a command on the
+    # server (seal-data: minutes for a city's folder, with its own progress and audit record), not by a request.
+    plain = len(sealed.plain_files(store().root)) if policy.level >= 3 else 0
+    return render_template("security.html", values=as_dict(policy), labels=LABELS, locks=locks, plain=plain,
+                           data_dir=store().root, instance=accounts().db.path.parent,
                            message=message if message in ("已保存安全设置", "设置没有变化", "已解锁") else "",
                            error=error), status
 

@@ -13,9 +13,11 @@ from typing import Any
 from flask import Flask, Response, abort, g, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from generator.data import sealed
 from generator.data.loader import BUNDLED_DATA
 from generator.errors import GaizaoError
 from generator.web.accounts import Accounts, Throttle
+from generator.web.atrest import data_keyring
 from generator.web.audit import AuditLog, UploadLog
 from generator.web.batch import PrintJobs
 from generator.web.policy import load as load_policy
@@ -96,6 +98,8 @@ def create_app(data_dir: Path | None = None, instance: Path | None = None,
     if load_policy(db).level >= 3 and not app.config["BEHIND_HTTPS"]:
         raise GaizaoError("已启用等级保护第三级安全措施，网页服务只能在 HTTPS 反向代理之后运行：请配置代理后加 "
                           "--behind-https 启动（见 README 的“放在 HTTPS 之后”）")
+    # The data folder's sealed resident files are opened with this instance's key (第三级).
+    sealed.attach(data_dir, data_keyring(db))
     app.extensions["gaizao"] = {
         "store": Store(data_dir, instance / CACHE_FILE, app.config["DATA_CHECK_SECONDS"]),
         "accounts": Accounts(instance, app.config.get("PASSWORD_HASHER")),

@@ -4,9 +4,10 @@ rather than read as rubbish.
 
 What is sealed, once the level is 3 (values written before stay as they were, and stay readable):
 the audit records' detail, changes and client address; the upload records' file name and outcome; each
-account's TOTP secret. What is not: the columns the app looks records up by (time, account, event, object,
-outcome; account names, units), and the data folder (the rosters the CLI and the web share, which the
-programme's hand-edited files and commands read as plain CSV).
+account's TOTP secret and phone (the phones already stored are sealed when the level is raised). What is not:
+the columns the app looks records up by (time, account, event, object, outcome; account names, units). The data
+folder's resident files are sealed with the same key as whole files (`generator/data/sealed.py`): the web app
+attaches this instance's key to its data folder (`data_keyring`), and `switch_data` seals or opens a folder.
 
 The key is 16 random bytes in `sm4.key` in the instance folder, made once, the first time a value is
 sealed, with only its owner allowed to read it where the system has permissions; the database keeps a
@@ -19,13 +20,13 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 import os
 import sqlite3
 import threading
 from pathlib import Path
 from typing import Any
 
+from generator.data.sealed import Keyring, SealError, cipher, key_check, read_key_file
 from generator.web.statedb import StateDB, StateError, now_iso
 
 KEY_FILE = "sm4.key"
@@ -43,15 +44,9 @@ _making = threading.Lock()
 
 def _cipher(key: bytes, mode: Any) -> Any:
     try:
-        from cryptography.hazmat.primitives.ciphers import Cipher, algorithms
-    except ImportError:
-        raise StateError("第三级的住户信息加密（SM4）需要 cryptography 包：请运行 pip install 'gaizao[level3]'") \
-            from None
-    try:
-        return Cipher(algorithms.SM4(key), mode)
-    except Exception as exc:  # UnsupportedAlgorithm: an OpenSSL built without SM4
-        raise StateError(f"本机的 OpenSSL 不支持 SM4（{exc}），无法按第三级加密；请安装 cryptography 官方发行包") \
-            from None
+        return cipher(key, mode)
+    except SealError as exc:
+        raise StateError(str(exc)) from None
 
 
 def seal(key: bytes, text: str) -> str:
@@ -79,19 +74,6 @@ def unseal(key: bytes, value: str, where: Path) -> str:
         raise StateError(f"{where}：实例数据库中一项加密保存的内容无法解密（已在本程序之外被改动或损坏）") from None
 
 
-def sm3_hex(data: bytes) -> str:
-    """SM3 of some bytes: OpenSSL's through hashlib where it has it (fast), else gmssl's pure Python."""
-    if "sm3" in hashlib.algorithms_available:
-        return hashlib.new("sm3", data).hexdigest()
-    from gmssl import func, sm3  # the 第三级 extra: pip install gaizao[level3]
-
-    return str(sm3.sm3_hash(func.bytes_to_list(data)))
-
-
-def _check(key: bytes) -> str:
-    return sm3_hex(b"gaizao sm4 key check\0" + key)
-
-
 def level3(conn: sqlite3.Connection) -> bool:
     """Whether the instance is set to the 第三级 (new personal values are sealed)."""
     row = conn.execute("SELECT value FROM settings WHERE key = 'level'").fetchone()
@@ -106,17 +88,17 @@ def key_for(conn: sqlite3.Connection, folder: Path, make: bool) -> bytes:
     row = conn.execute("SELECT value FROM settings WHERE key = ?", (CHECK,)).fetchone()
     with _making:
         key = _keys.get(path)
-        if key is not None and row is not None and _check(key) == row[0] and path.is_file():
+        if key is not None and row is not None and key_check(key) == row[0] and path.is_file():
             return key
         if row is None:
             if not make:
                 raise StateError(f"{path}：实例数据库中没有加密密钥的记录，却有加密保存的内容；{SAFEKEEPING}")
             # A key file without its record is one whose first use was rolled back: nothing was sealed with it.
             key = _read_key(path) if path.is_file() else _write_key(path)
-            conn.execute("INSERT OR REPLACE INTO settings VALUES (?, ?, ?, '')", (CHECK, _check(key), now_iso()))
+            conn.execute("INSERT OR REPLACE INTO settings VALUES (?, ?, ?, '')", (CHECK, key_check(key), now_iso()))
         else:
             key = _read_key(path)
-            if _check(key) != row[0]:
+            if key_check(key) != row[0]:
                 raise StateError(f"{path}：SM4 密钥与本实例数据库不符（别的实例的密钥，或文件已损坏），"
                                  f"无法读写加密保存的住户信息；{SAFEKEEPING}")
         _keys[path] = key
@@ -125,19 +107,11 @@ def key_for(conn: sqlite3.Connection, folder: Path, make: bool) -> bytes:
 
 def _read_key(path: Path) -> bytes:
     try:
-        text = path.read_text(encoding="ascii").strip()
-    except FileNotFoundError:
-        raise StateError(f"{path}：找不到 SM4 密钥文件。本实例按第三级加密保存了住户信息（操作记录详情、上传记录、"
-                         f"动态口令密钥），没有密钥无法读取；{SAFEKEEPING}") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise StateError(f"{path}：SM4 密钥文件无法读取（{exc}）；{SAFEKEEPING}") from None
-    try:
-        key = bytes.fromhex(text)
-    except ValueError:
-        key = b""
-    if len(key) != 16:
-        raise StateError(f"{path}：SM4 密钥文件已损坏（应为32位十六进制数字）；{SAFEKEEPING}")
-    return key
+        return read_key_file(path)
+    except SealError as exc:
+        missing = "" if path.is_file() else ("。本实例按第三级加密保存了住户信息（操作记录详情、上传记录、"
+                                             "动态口令密钥，数据文件夹中的住户名册等），没有密钥无法读取")
+        raise StateError(f"{exc}{missing}；{SAFEKEEPING}") from None
 
 
 def _write_key(path: Path) -> bytes:
@@ -186,3 +160,53 @@ def status(db: StateDB) -> tuple[bool, str]:
     except StateError as exc:
         return False, str(exc)
     return True, ""
+
+
+def data_keyring(db: StateDB) -> Keyring:
+    """The keyring a web app gives its data folder: this instance's key (made at the first sealed file once the
+    level is 3, checked against the database), and sealing while the level is 3."""
+    held: list[bytes] = []
+
+    def key() -> bytes:
+        if held:  # read once: a load of ten thousand sealed rosters asks for it ten thousand times
+            return held[0]
+        try:
+            with db.write() as conn:
+                held.append(key_for(conn, db.path.parent, make=level3(conn)))
+        except StateError as exc:
+            raise SealError(str(exc)) from None
+        return held[0]
+
+    def sealing() -> bool:
+        with db.connect() as conn:
+            return level3(conn)
+
+    return Keyring(key, sealing)
+
+
+def switch_data(data_dir: Path, instance: Path, seal: bool, before_remove: Any = None) -> list[Path]:
+    """Seal the data folder's plain resident files with this instance's key (made now if it has none), or open
+    the sealed ones (seal False: leaving the 第三级, or handing the data over); under the data folder's writer
+    lock, so no web save writes meanwhile. The files written."""
+    from generator.data import sealed
+    from generator.intake.resident_files import switch
+    from generator.intake.writelock import WriteLock
+
+    db = StateDB.of(instance)
+    with db.write() as conn:
+        key = key_for(conn, instance, make=seal)
+    before = sealed.attach(data_dir, Keyring(lambda: key, lambda: seal))
+    try:
+        with WriteLock(data_dir):
+            return switch(data_dir, key, seal, before_remove)
+    finally:
+        sealed.attach(data_dir, before)
+
+
+def seal_phones(conn: sqlite3.Connection, folder: Path) -> int:
+    """Seal the accounts' phone numbers still stored plain (made before the level was raised); how many."""
+    rows = conn.execute(f"SELECT name, phone FROM users WHERE phone != '' AND phone NOT LIKE '{PREFIX}%'").fetchall()
+    if rows:
+        seal_one = sealer(conn, folder)
+        conn.executemany("UPDATE users SET phone = ? WHERE name = ?", [(seal_one(r[1]), r[0]) for r in rows])
+    return len(rows)

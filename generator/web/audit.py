@@ -16,7 +16,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from generator.web.atrest import Opener, level3, sealer, sm3_hex
+from generator.data.sealed import sm3_hex
+from generator.web.atrest import Opener, level3, sealer
 from generator.web.statedb import StateDB, database_folder, now_iso
 
 SEALED = "audit_sealed"
@@ -36,6 +37,7 @@ ACTIONS: dict[str, str] = {
     "personal-download": "下载含住户信息的文书",
     "vote-download": "下载表决票登记表", "survey-download": "下载满意度调查答卷登记表",
     "totp-reset": "重置动态口令",
+    "data-seal": "加密保存住户文件（SM4）", "data-unseal": "住户文件改为明文保存",
 }
 """Each event as the audit page and workbook name it."""
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from flask import Blueprint, Response, abort, g, render_template, request
@@ -50,7 +51,7 @@ def summary(now: Loaded, community_id: str) -> dict[str, Any]:
 def _worded(a: Availability) -> Availability:
     """A document's reason in the clerk's words: the data folder is not theirs to know of."""
     if a.reason == NO_PROJECT:
-        return Availability(a.kind, "尚未开始填报")
+        return replace(a, reason="尚未开始填报")
     return a
 
 

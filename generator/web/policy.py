@@ -7,6 +7,7 @@ import json
 from dataclasses import asdict, dataclass, fields, replace
 from functools import lru_cache
 from importlib import resources
+from pathlib import Path
 
 from generator.errors import GaizaoError
 from generator.web.statedb import StateDB, now_iso
@@ -81,11 +82,14 @@ SERVED = "served"
 """The settings row where the server notes how it was last started (behind the HTTPS proxy or not)."""
 
 
-def note_served(db: StateDB, behind_https: bool) -> None:
-    """Remember how the web service was started, for `gaizao security check`."""
+def note_served(db: StateDB, behind_https: bool, data_dir: Path | None = None) -> None:
+    """Remember how the web service was started and over which data folder, for `gaizao security check`."""
+    value: dict[str, object] = {"behind_https": behind_https}
+    if data_dir is not None:
+        value["data"] = str(data_dir)
     with db.write() as conn:
         conn.execute("INSERT OR REPLACE INTO settings VALUES (?, ?, ?, ?)",
-                     (SERVED, json.dumps({"behind_https": behind_https}), now_iso(), ""))
+                     (SERVED, json.dumps(value, ensure_ascii=False), now_iso(), ""))
 
 
 def last_served(db: StateDB) -> dict[str, object] | None:
@@ -122,6 +126,10 @@ def save(db: StateDB, given: dict[str, str], user: str) -> tuple[Policy, list[st
         for key, value in new.items():
             conn.execute("INSERT OR REPLACE INTO settings VALUES (?, ?, ?, ?)",
                          (key, json.dumps(value), now_iso(), user))
+        if policy.level >= 3:
+            from generator.web.atrest import seal_phones
+
+            seal_phones(conn, db.path.parent)  # the accounts' phones from before the switch, in this transaction
     return policy, changes
 
 

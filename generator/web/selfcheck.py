@@ -35,8 +35,9 @@ class Finding:
     detail: str
 
 
-def check(instance: Path, now: float | None = None) -> list[Finding]:
-    """Every item of the self-check for an instance folder."""
+def check(instance: Path, now: float | None = None, data_dir: Path | None = None) -> list[Finding]:
+    """Every item of the self-check for an instance folder (and the data folder it serves: the one given, else
+    the one it was last started over)."""
     now = time.time() if now is None else now
     db = StateDB.of(instance)
     accounts = Accounts(instance)
@@ -126,14 +127,51 @@ def check(instance: Path, now: float | None = None) -> list[Finding]:
         found.append(Finding(area, "操作记录用 SM3 校验", "符合", "第三级启用后新增的操作记录以 SM3 杂凑值相连"))
         add("只经 HTTPS 提供服务", bool(served and served.get("behind_https")), "未使用 --behind-https 时拒绝启动",
             "最近一次启动未使用 --behind-https", partial=True)
-        from generator.web.atrest import KEY_FILE, status
-
-        whole, why = status(db)
-        add("住户个人信息存储加密（SM4）", whole,
-            "实例数据库中的操作记录详情、修改内容和来访地址，上传记录的文件名和处理结果，动态口令密钥，"
-            f"第三级启用后均以 SM4-GCM 加密保存（密钥 {KEY_FILE} 在实例文件夹中，须另行备份）；"
-            "数据文件夹中的住户名册不加密，由服务器的文件夹权限保护", why)
+        found.append(_sealed_at_rest(area, db, data_dir, served))
     return found
+
+
+def _sealed_at_rest(area: str, db: StateDB, data_dir: Path | None, served: dict[str, object] | None) -> Finding:
+    """SM4 at rest: the key at hand and this instance's, and no resident file of the data folder left plain."""
+    from generator.data import sealed
+    from generator.web.atrest import KEY_FILE, status
+
+    item = "住户个人信息存储加密（SM4）"
+    whole, why = status(db)
+    if not whole:
+        return Finding(area, item, "不符合", why)
+    if data_dir is None and served and served.get("data"):
+        data_dir = Path(str(served["data"]))
+    if data_dir is None or not data_dir.is_dir():
+        return Finding(area, item, "无法判断", "不知道本实例服务的数据文件夹（网页服务从未以本程序的这个版本启动过）："
+                       "请用 gaizao --data 数据文件夹 security check 检查")
+    plain = sealed.plain_files(data_dir)
+    if plain:
+        return Finding(area, item, "不符合",
+                       f"数据文件夹 {data_dir} 中还有{len(plain)}个明文保存的住户文件（如 "
+                       f"{plain[0].relative_to(data_dir).as_posix()}）：请运行 gaizao --data {data_dir} "
+                       f"security seal-data --instance {db.path.parent}")
+    files = sealed.sealed_files(data_dir)
+    check = next((r[0] for r in db.rows("SELECT value FROM settings WHERE key = 'sm4_check'")), None)
+    other = [p for p in files if _header_check(p) != check]
+    if other:
+        return Finding(area, item, "不符合", f"数据文件夹 {data_dir} 中有{len(other)}个住户文件不是用本实例的密钥"
+                       f"加密的（如 {other[0].relative_to(data_dir).as_posix()}），本实例无法读取")
+    return Finding(area, item, "符合",
+                   "实例数据库中的操作记录详情、修改内容和来访地址，上传记录的文件名和处理结果，账户的手机号码和动态口令"
+                   f"密钥，以及数据文件夹 {data_dir} 中的住户名册、表决票和满意度答卷（{len(files)}个文件），"
+                   f"均以 SM4-GCM 加密保存（密钥 {KEY_FILE} 在实例文件夹中，须另行备份）")
+
+
+def _header_check(path: Path) -> str | None:
+    from generator.data import sealed
+    from generator.errors import DataError
+
+    try:
+        with open(path, "rb") as file:
+            return sealed.header_check(file.read(200), path)
+    except (OSError, DataError):
+        return None
 
 
 def report(findings: list[Finding]) -> str:

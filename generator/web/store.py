@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from generator import ROOT
+from generator.data import sealed
 from generator.data.loader import DataSet, load, read_project, read_report, read_roster
 from generator.data.models import Project
 from generator.data.satisfaction import SATISFACTION
@@ -54,12 +55,16 @@ CHECK_SECONDS = 2.0
 WAIT_SECONDS = 3.0
 """A request waits for a reload of the whole folder when the last one took no longer than this;
 otherwise it is answered from the state before the change while the reload runs."""
+KEEP_AFTER_SECONDS = 3.0
+"""How long after a load the state is written to the instance folder (see Store._keep)."""
 FULL_FROM = 500
 """Changed files from which the whole folder is reloaded rather than file by file."""
 CACHE_FILE = "data-state.pickle"
 """The last state, in the instance folder."""
 
 PROJECTS_DIR = "projects"
+SEALED = ".csv" + sealed.SUFFIX
+"""A resident file kept sealed at the 第三级."""
 OWNERS_FOLDERS = (VOTES, SATISFACTION)
 """Owners' votes and satisfaction surveys: few files, read again with the whole folder when one changes."""
 Stamp = tuple[int, int, int]
@@ -88,9 +93,9 @@ def scan(root: Path) -> dict[str, Stamp]:
 
     files("", (".yaml",))
     files(PROJECTS_DIR, (".yaml",))
-    files("rosters", (".csv",))
+    files("rosters", (".csv", SEALED))
     for rel in OWNERS_FOLDERS:  # a change there reloads the whole folder
-        files(rel, (".yaml", ".csv"))
+        files(rel, (".yaml", ".csv", SEALED))
     for year in _subfolders(root, "reports"):
         files(year, (".yaml",))
     files("templates", (".docx", ".xlsx"), deep=True)
@@ -316,16 +321,18 @@ def _project_file(now: Loaded, path: Path) -> Loaded:
 
 
 def _roster_file(now: Loaded, path: Path) -> Loaded:
-    """The state with one household roster read again."""
+    """The state with one household roster read again: the one file of its community, plain or sealed (the
+    other form gone is the record switched, not removed)."""
     data = now.data
     rosters, sources = dict(data.rosters), dict(data.sources)
-    if path.exists():
-        rosters[path.stem] = read_roster(data, path)
-        sources[f"roster:{path.stem}"] = path
+    community, held = sealed.stem(path), sealed.which(sealed.plain_name(path))
+    if held is not None:
+        rosters[community] = read_roster(data, held)
+        sources[f"roster:{community}"] = held
     else:
-        rosters.pop(path.stem, None)
-        sources.pop(f"roster:{path.stem}", None)
-    ids = {path.stem} if path.stem in data.projects else set()
+        rosters.pop(community, None)
+        sources.pop(f"roster:{community}", None)
+    ids = {community} if community in data.projects else set()
     return _changed(now, replace(data, rosters=rosters, sources=sources), ids, now.stamps)
 
 
@@ -592,7 +599,13 @@ class Store:
             return
         try:
             with self.cache_file.open("rb") as fh:
-                kept = pickle.load(fh)  # the instance folder is the server's own, like its secret key
+                if fh.read(len(sealed.MAGIC)) == sealed.MAGIC.encode():
+                    # kept sealed (the 第三级): the residents it holds are opened with the folder's key
+                    fh.seek(0)
+                    kept = pickle.loads(sealed.unseal(sealed.ring(self.root).key(), fh.read(), self.cache_file))
+                else:
+                    fh.seek(0)
+                    kept = pickle.load(fh)  # the instance folder is the server's own, like its secret key
             version, root, parts = kept
         except Exception:  # noqa: BLE001 - a damaged or old file is only a slower start
             return
@@ -616,12 +629,22 @@ class Store:
             try:
                 path.parent.mkdir(parents=True, exist_ok=True)
                 with tmp.open("wb") as fh:
-                    pickle.dump((code_version(), str(self.root), parts), fh, protocol=pickle.HIGHEST_PROTOCOL)
+                    kept = (code_version(), str(self.root), parts)
+                    if sealed.sealing(self.root):
+                        # the state holds the rosters, ballots and answers read: sealed like their files
+                        raw = pickle.dumps(kept, protocol=pickle.HIGHEST_PROTOCOL)
+                        fh.write(sealed.seal(sealed.ring(self.root).key(), raw))
+                    else:
+                        pickle.dump(kept, fh, protocol=pickle.HIGHEST_PROTOCOL)
                 os.replace(tmp, path)
             except Exception:  # noqa: BLE001 - not kept: the next start reads the whole folder
                 tmp.unlink(missing_ok=True)
 
-        threading.Thread(target=write, name="gaizao-keep", daemon=True).start()
+        # Begun a little later: pickling a province's state holds the interpreter for a while, and
+        # the pages asked for as soon as a first read is done would wait for it.
+        keeper = threading.Timer(KEEP_AFTER_SECONDS, write)
+        keeper.name, keeper.daemon = "gaizao-keep", True
+        keeper.start()
 
     # ------------------------------------------------------------ a project's file
 
@@ -658,6 +681,8 @@ class Availability:
     kind: Kind
     reason: str | None
     """Why it cannot be made yet, or None."""
+    name: str = ""
+    """The file it downloads as (the wording's file.<kind>)."""
 
 
 BLANK_FORMS = ("survey",)
@@ -675,8 +700,9 @@ def _documents_of(loaded: Loaded, community_id: str) -> list[Availability]:
     data = loaded.data
     errors = [f for f in findings_of(loaded, community_id) if f.severity == "error"]
     out = []
+    target = community_target(data, community_id)
     for kind in kinds_of("community"):
-        if kind.optional is not None and kind.optional(data, community_target(data, community_id)):
+        if kind.optional is not None and kind.optional(data, target):
             continue  # no vote or survey in this community: nothing to list
         # The blank survey form goes door to door before anything else is known: only an error in
         # what it prints (the survey, the roster) holds it back.
@@ -686,8 +712,8 @@ def _documents_of(loaded: Loaded, community_id: str) -> list[Availability]:
         elif blocking:
             reason = f"数据有{len(blocking)}处错误，改正后才能生成"
         else:
-            reason = kind.needs(data, community_target(data, community_id))
-        out.append(Availability(kind, reason))
+            reason = kind.needs(data, target)
+        out.append(Availability(kind, reason, kind.file_name(data, target)))
     return out
 
 
@@ -696,7 +722,7 @@ def document(loaded: Loaded, community_id: str, key: str, masked: bool = False) 
     masked on papers that print them in full (a copy for anyone but the street office)."""
     kind = KINDS[key]
     target = replace(community_target(loaded.data, community_id), masked=masked)
-    return kind.file_name(), render_document(loaded.data, kind, target, loaded.renderers)
+    return kind.file_name(loaded.data, target), render_document(loaded.data, kind, target, loaded.renderers)
 
 
 def packet(loaded: Loaded, community_id: str, available: list[Availability] | None = None,
