@@ -60,10 +60,12 @@ INSTALL_HINT = (
     "请安装：sudo apt-get install libreoffice-writer-nogui libreoffice-calc-nogui fonts-noto-cjk"
 )
 PDF_A = "PDF/A-2b"
-WARM_UNITS = 5
-"""Files to convert (after binding) up to which a warm LibreOffice is used by default: a longer
-run converts as fast with a LibreOffice started per batch (bench/RESULTS.md), and a warm one
-helps where a process asks again and again (the web server's single-document PDFs)."""
+WARM_UNITS = 64
+"""Files to convert (after binding) up to which a warm LibreOffice is used by default. On a quiet
+hour (bench/RESULTS.md) the bundled papers' 130 documents, 53 files once bound, took 8.47 s warm
+against 10.34 s with a LibreOffice started per batch; a district's bound survey file, 106 pieces,
+took 47.43 s warm against 44.93 s per batch. A warm one also serves a process that asks again
+and again (the web server's single-document PDFs)."""
 WARM_SETTING = "GAIZAO_WARM_PDF"
 """The environment variable that turns warm conversion off (0, see warm.available) or, set to
 "always", uses it for a run of any length (to measure one way against the other: bench/run.py)."""
@@ -478,7 +480,7 @@ def convert(files: Sequence[Path], deliver: Callable[[Path, bytes], None], *,
         except OSError as exc:
             raise OutputError(f"无法准备 PDF 转换（临时文件夹 {tmp}）：{os_reason(exc)}") from None
         # A piece of a long file holds the pages of many short documents: it is given their time.
-        if warm is None:  # a long run gains nothing from a warm LibreOffice (bench/RESULTS.md)
+        if warm is None:  # a long run gains nothing from a warm LibreOffice (WARM_UNITS)
             from generator.output.warm import available
 
             always = os.environ.get(WARM_SETTING) == "always"
