@@ -285,7 +285,8 @@ def _general_split(
     funding = ctx["funding"]
     whole = number_text(rule.whole)
     parties = rows.say("ratio_joiner").join(names[k] for k in rule.shares)
-    rows.heading(rows.say("group_heading", group=group.label, parties=parties,
+    label = group.key or ctx["programme"]["rule_names"]["general"]  # 一般项目, in the city's words
+    rows.heading(rows.say("group_heading", group=label, parties=parties,
                           ratio=rule.ratio, remainder=names[rule.remainder_to]))
     rows.add(rows.header(rows.say("item"), rows.say("amount"), rows.say("how")))
     pipeline = ctx["programme"]["rule_names"]["pipeline"]  # what the 资金渠道 column shows for a pipeline line
@@ -312,14 +313,15 @@ def _general_split(
     deducted = [(names[k], f"H{r}") for k, r in raised.items()]
     paid: dict[str, str] = {}
     no = 2 + len(raised)
-    for c in group.contributions:
+    for index, c in enumerate(group.contributions):
         measure = ""
         if c.measure:
             unit = rows.say("floor_area" if c.measure == "floor_area" else "household_count")
             value = ctx["floor_area"] if c.measure == "floor_area" else ctx["community"]["households"]
             measure = f"H{rows.add(_note_row('', unit, value or 0, rows.say('measure_how')))}"
         left = "-".join([f"H{items}", *taken])
-        r = rows.add(_note_row(no, rows.say("less", what=c.text(names)), Formula(f"={c.formula(measure, left)}"),
+        stated = ctx["contributions_said"][f"{group.key}/{index}"]
+        r = rows.add(_note_row(no, rows.say("less", what=stated), Formula(f"={c.formula(measure, left)}"),
                                rows.say("contribution_how")))
         taken.append(f"H{r}")
         deducted.append((names[c.party], f"H{r}"))
@@ -333,15 +335,14 @@ def _general_split(
     # a deduction of nothing is left out of the sentence, as it is when the clerk clears the cell
     less = "".join(CELL + f'IF({ref}=0,"",{rows.tell("derivation_less", what=name, amount=live(ref, AMOUNT))})' + CELL
                    for name, ref in deducted)
-    what = (rows.say("derivation_group_what", group=group.label) if policy.by_category
-            else rows.say("derivation_what"))
+    what = rows.say("derivation_group_what", group=label) if policy.by_category else rows.say("derivation_what")
     refs = [ref for _, ref in deducted]
     rows.deducted.extend(refs)
     # "，即…元" only follows a deduction: with none, the base is the sum just named
     said = ""
     if refs:
         said = CELL + f'IF({_none(refs)},"",{rows.tell("derivation_base", base=live(f"H{base}", AMOUNT))})' + CELL
-    rows.story.append(rows.tell("derivation_sum", group=group.label if policy.by_category else "", what=what,
+    rows.story.append(rows.tell("derivation_sum", group=label if policy.by_category else "", what=what,
                                 items=live(f"H{items}", AMOUNT), less=less, base=said))
     cells = {k: f"H{base + 1 + i}" for i, k in enumerate(rule.shares)}
     split = _formulas(rule, f"H{base}", cells)

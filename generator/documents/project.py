@@ -319,6 +319,9 @@ def _project_context(data: DataSet, project: Project) -> dict[str, Any]:
             data, [funding.by_party[k] for k in paying(policy(data.programme), funding)], funding.total)) else [])
         + text[:-1],
         "funding_how": funding_derivations(data, project, funding) if funding else {},
+        # each contribution as the budget workbook's 减 rows say it, by group key and place in the group
+        "contributions_said": {f"{g.key}/{i}": contribution_text(data, c, data.programme.parties.ordered())
+                               for g in policy(data.programme).groups for i, c in enumerate(g.contributions)},
         "share_note": share_note(data, funding) if funding else "",
         "funding_brief": funding_brief(data, project),
         "catalogue": [

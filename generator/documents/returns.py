@@ -28,6 +28,7 @@ from generator.rules.funding import plan_funding, policy
 FUND_KINDS = ("下达", "到位", "支出")
 _MONTH = re.compile(r"^\s*(\d{4})\s*[-年/.]\s*(\d{1,2})\s*月?\s*$")
 CITY_ROW = "全市"
+"""The city's group among the districts' (its printed name is the wording's returns.city)."""
 
 
 @dataclass(frozen=True, order=True)
@@ -381,24 +382,25 @@ def _group_values(g: Group, seq: int | str) -> dict[str, Any]:
     }
 
 
-def _fund_row(g: Group, source: str | None, name: str | None) -> dict[str, Any]:
-    """One source's money in a group (source None: all sources, the group's 合计 row)."""
+def _fund_row(g: Group, source: str | None, name: str | None, label: str | None = None) -> dict[str, Any]:
+    """One source's money in a group, printed as label if given (source None: all sources, the group's 合计 row)."""
     def amount(kind: str, before: bool = False) -> Decimal:
         return g.fund(source, kind, before) if source is not None else g.fund_total(kind, before)
 
-    return {"district": g.name, "source": name, "key": source, "total": source is None,
+    return {"district": g.name if label is None else label, "source": name, "key": source, "total": source is None,
             "allocated": _num(to_wan(amount("下达"))), "received": _num(to_wan(amount("到位"))),
             "spent": _num(to_wan(amount("支出"))),
             "carried": _num(to_wan(amount("到位", True) - amount("支出", True)))}
 
 
-def _fund_rows(r: MonthReturn) -> list[dict[str, Any]]:
-    """Each district's sources with money recorded, then its total; then the city's."""
+def _fund_rows(r: MonthReturn, city: str = CITY_ROW) -> list[dict[str, Any]]:
+    """Each district's sources with money recorded, then its total; then the city's (printed as city)."""
     rows = []
     for g in [*r.districts, r.city]:
+        label = city if g is r.city else g.name
         used = [k for k in r.sources if any(g.fund(k, kind) or g.fund(k, kind, True) for kind in FUND_KINDS)]
-        rows += [_fund_row(g, k, r.sources[k]) for k in used]
-        rows.append(_fund_row(g, None, None))
+        rows += [_fund_row(g, k, r.sources[k], label) for k in used]
+        rows.append(_fund_row(g, None, None, label))
     return rows
 
 
@@ -427,13 +429,14 @@ def return_context(data: DataSet, month: Month, today: dt.date | None = None) ->
     r = month_return(data, month, today=today)
     # never today itself when the month has ended: the same data gives the same workbook any day
     as_of = min(month.last, today or dt.date.today())
+    city = wording(data.root).say("returns.city")
     return {
         "city": data.programme.city, "body": data.programme.report_recipient,
         "year": month.year, "month": month.month, "as_of": as_of, "today": as_of,
         "due": due_date(data, month), "open": r.open, "sample": r.sample,
         "districts": [_group_values(g, i) for i, g in enumerate(r.districts, 1)],
-        "city_total": _group_values(r.city, CITY_ROW),
-        "funds": _fund_rows(r),
+        "city_total": {**_group_values(r.city, city), "name": city},
+        "funds": _fund_rows(r, city),
         "projects": _project_rows(r, data),
         "indicators": [{"key": i.key, "name": i.name, "unit": i.unit} for i in INDICATORS],
     }

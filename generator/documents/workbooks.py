@@ -1,4 +1,4 @@
-"""What the city workbooks share (cells, row heights, print setup, charts, saving), and the monthly statistics.
+"""What the city workbooks share (row heights, charts, alerts, saving), and the monthly statistics.
 
 The plan table is documents/plan_table.py, the assessment documents/assessment.py.
 """
@@ -19,31 +19,19 @@ from openpyxl.chart.title import Title
 from openpyxl.drawing.text import CharacterProperties, Paragraph, ParagraphProperties, RegularTextRun
 from openpyxl.drawing.text import Font as TypeFace
 from openpyxl.formatting.rule import CellIsRule
-from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
-from openpyxl.utils import get_column_letter
+from openpyxl.styles import Font, PatternFill
 from openpyxl.worksheet.worksheet import Worksheet
 
 from generator.data.loader import DataSet
 from generator.documents.figures import year_figures
-from generator.render.cells import put
 from generator.render.formulas import cached
 from generator.render.xlsx import explicit_fonts
 from generator.render.ziputil import normalize_zip
-
-# ---------------------------------------------------------------- labels (change wording here)
-
-SAMPLE_MARK = "示例：本表由虚构的示例数据生成"
-CITY_ROW = "全市"
 
 # ---------------------------------------------------------------- styles
 
 BODY_FONT = "仿宋"
 HEAD_FONT = "宋体"
-MARK_FONT = "黑体"
-_THIN = Side(style="thin", color="000000")
-BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
-CENTER = Alignment(horizontal="center", vertical="center", wrap_text=True)
-LEFT = Alignment(horizontal="left", vertical="center", wrap_text=True)
 ALERT_FONT = Font(name=BODY_FONT, size=11, bold=True, color="C00000")
 ALERT_FILL = PatternFill("solid", fgColor="FFE1E1")
 LINE_HEIGHT = 15.0
@@ -84,60 +72,6 @@ def fit_rows(ws: Worksheet, rows: range, widths: Mapping[int, float]) -> None:
                 width = sum(widths.get(k, 8) for k in range(span.min_col, span.max_col + 1))
             lines = max(lines, _lines(str(value), width))
         ws.row_dimensions[r].height = max(20.0, lines * LINE_HEIGHT + 5)
-
-
-def _cell(ws: Worksheet, row: int, col: int, value: object, *, font: Font | None = None,
-          align: Alignment = CENTER, fmt: str | None = None, border: bool = True,
-          literal: bool = False) -> None:
-    """Write a cell; a str starting with = is a formula unless literal (text from the data,
-    which stays text even when it reads “=HYPERLINK(…)”)."""
-    cell = put(ws, row, col, value) if literal else ws.cell(row, col, value)
-    cell.font = font or Font(name=BODY_FONT, size=11)
-    cell.alignment = align
-    if border:
-        cell.border = BORDER
-    if fmt:
-        cell.number_format = fmt
-
-
-def _merge(ws: Worksheet, r1: int, c1: int, r2: int, c2: int, value: object, *,
-           font: Font | None = None, align: Alignment = CENTER, border: bool = True) -> None:
-    """Merge a block, write its value, and border every cell so the grid prints whole."""
-    for r in range(r1, r2 + 1):
-        for c in range(c1, c2 + 1):
-            _cell(ws, r, c, None, border=border)
-    if (r1, c1) != (r2, c2):
-        ws.merge_cells(start_row=r1, start_column=c1, end_row=r2, end_column=c2)
-    _cell(ws, r1, c1, value, font=font, align=align, border=border)
-
-
-def _head(size: int = 11) -> Font:
-    return Font(name=HEAD_FONT, size=size, bold=True)
-
-
-def _page(ws: Worksheet, title_rows: str, widths: tuple[float, ...]) -> None:
-    """A4 landscape, one page wide, header rows (if any) repeated, page numbers in the footer."""
-    for index, width in enumerate(widths, start=1):
-        ws.column_dimensions[get_column_letter(index)].width = width
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.orientation = ws.ORIENTATION_LANDSCAPE
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.print_options.horizontalCentered = True
-    ws.page_margins.left = ws.page_margins.right = 0.6
-    ws.page_margins.top = ws.page_margins.bottom = 0.7
-    if title_rows:
-        ws.print_title_rows = title_rows
-    ws.oddFooter.center.text = "第 &P 页，共 &N 页"
-    ws.oddFooter.center.font = BODY_FONT
-    ws.sheet_view.showGridLines = False
-
-
-def _sample_header(ws: Worksheet, mark: str) -> None:
-    """The sample mark in red at the right of every printed page's header."""
-    ws.oddHeader.right.text = mark
-    ws.oddHeader.right.color = "C00000"
 
 
 def save(wb: Workbook) -> bytes:

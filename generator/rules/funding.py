@@ -123,14 +123,6 @@ class Contribution:
         """What the rate is multiplied by: floor_area, households or nothing (fixed)."""
         return {"fixed": "", "per_m2": "floor_area", "per_household": "households"}[self.how]
 
-    def text(self, names: dict[str, str]) -> str:
-        """The contribution as papers say it: 小区居民按每平方米20元出资，最多200000元."""
-        how = {"fixed": f"出资{number_text(self.rate)}元",
-               "per_m2": f"按每平方米建筑面积{number_text(self.rate)}元出资",
-               "per_household": f"按每户{number_text(self.rate)}元出资"}[self.how]
-        cap = f"，最多{number_text(self.cap)}元" if self.cap is not None else ""
-        return f"{names[self.party]}{how}{cap}"
-
 
 @dataclass(frozen=True)
 class Group:
