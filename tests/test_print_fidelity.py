@@ -15,7 +15,7 @@ from lxml import etree
 from generator.data.loader import DataSet
 from generator.output import fonts
 from generator.output.pdf import to_pdf
-from generator.output.pipeline import Result
+from generator.output.pipeline import Result, Selection, build
 from generator.render.titles import TITLE_CHARS, break_title, words
 
 needs_lo = pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice 未安装")
@@ -70,6 +70,30 @@ def test_a_long_title_breaks_in_balanced_lines_at_word_boundaries() -> None:
     lines = break_title("大渡口东林巷小区老旧小区改造居民意见征询表", ["大渡口东林巷小区"])
     assert lines == ["大渡口东林巷小区老旧小区", "改造居民意见征询表"]
     assert break_title("某某小区老旧小区改造方案", ["某某小区"]) == ["某某小区老旧小区改造方案"]
+
+
+def test_a_title_with_figures_counts_the_space_word_sets_around_them() -> None:
+    # Word and LibreOffice put a quarter character between a figure and CJK text: "1栋2单元…登记表"
+    # is 20 characters of glyphs but did not fit the line, and its last character stood alone.
+    name = "炳草岗园林苗圃小区"
+    assert break_title(f"{name}1栋2单元加装电梯业主签到及表决情况登记表", [name]) == [
+        f"{name}1栋2单元", "加装电梯业主签到及表决情况登记表"]
+    assert break_title(f"{name}1栋2单元加装电梯业主表决票", [name]) == [name, "1栋2单元加装电梯业主表决票"]
+
+
+@needs_lo
+def test_the_vote_register_prints_each_date_and_the_voting_period_whole(bundled: DataSet,
+                                                                        tmp_path: Path) -> None:
+    (source,) = build(bundled, tmp_path / "out", Selection(kinds=("vote-register",))).paths
+    assert to_pdf([source]).done
+    text = subprocess.run(["pdftotext", "-layout", str(source.with_suffix(".pdf")), "-"], capture_output=True,
+                          text=True, check=True).stdout
+    lines = [re.sub(r"\s+", "", line) for line in text.splitlines()]
+    assert "表决时间：2018年7月2日至2018年7月15日" in lines
+    days = [line for line in lines if re.search(r"\d+月\d+日$", line)]
+    assert len(days) >= 10, text  # every signed row's 签署日期 on one line (it was "7月5" over "日")
+    assert not any(re.fullmatch(r"日", line) for line in lines), text
+    assert "加装电梯业主签到及表决情况登记表" in lines  # the title's last line, not a lone 表
 
 
 def test_every_mapped_font_is_installed_and_distinct_per_role() -> None:

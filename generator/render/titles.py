@@ -31,6 +31,7 @@ VOCABULARY = frozenset("""
 关于 申请 实施 老旧小区 老旧 小区 改造 整治 提升 方案 公示 公告 通知 请示 报告 批复 意见 居民 征询 征询表
 竣工 验收 验收表 工程 预算 资金 筹集 筹集表 试点 工作 年度 总结 汇总 综合 考评 考评表 实施计划 计划 计划表
 项目 住户 登记 登记表 结果 情况 对 的 和 及 与 街道 社区 办事处 居民委员会 委员会 工作报告
+加装电梯 加装 电梯 业主 签到 表决 表决票 满意度 调查 问卷 统计
 """.split())
 """Words of fixed title wording; a run outside it and outside the data's names stays whole."""
 
@@ -90,9 +91,22 @@ def words(text: str, names: Iterable[str] = ()) -> list[str]:
     return merged
 
 
+AUTOSPACE = 0.25
+"""Characters Word and LibreOffice add where a digit or Latin letter meets a CJK character (the
+paragraph's autoSpaceDN/autoSpaceDE): "1栋2单元" is a character wider than its glyphs."""
+
+
 def _width(text: str) -> float:
-    """Width in characters: ASCII letters and digits take half a CJK character."""
-    return sum(0.5 if ord(c) < 0x80 else 1.0 for c in text)
+    """Width in characters: ASCII letters and digits take half a CJK character, and each place
+    where they meet CJK text takes AUTOSPACE more."""
+    width, before, prior = 0.0, None, ""
+    for c in text:
+        latin = ord(c) < 0x80
+        width += 0.5 if latin else 1.0
+        if before is not None and latin != before and c.isalnum() and prior.isalnum():
+            width += AUTOSPACE
+        before, prior = latin, c
+    return width
 
 
 def break_title(text: str, names: Iterable[str] = (), width: int = TITLE_CHARS) -> list[str]:
