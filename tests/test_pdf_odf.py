@@ -11,7 +11,8 @@ from pypdf import PdfReader
 
 from generator.data.loader import DataSet
 from generator.output import odf, pdf, warm
-from generator.output.pdf import environment, soffice, to_pdf
+from generator.output.office import environment
+from generator.output.pdf import soffice, to_pdf
 from generator.output.pipeline import Selection, build
 
 needs_lo = pytest.mark.skipif(shutil.which("soffice") is None or shutil.which("pdftotext") is None,

@@ -14,7 +14,8 @@ from pypdf import PdfReader
 from generator.cli.main import main
 from generator.data.loader import DataSet
 from generator.output import pdf
-from generator.output.pdf import environment, pieces, soffice, to_pdf
+from generator.output.office import environment
+from generator.output.pdf import pieces, soffice, to_pdf
 from generator.output.pipeline import Selection, build
 from generator.output.printing import print_documents
 

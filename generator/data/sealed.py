@@ -98,15 +98,31 @@ def _header(key: bytes) -> bytes:
     return f"{MAGIC} {VERSION} {key_check(key)}\n".encode("ascii")
 
 
-def seal(key: bytes, plain: bytes) -> bytes:
-    """A file's bytes sealed: header line, nonce, ciphertext, tag."""
+def gcm_seal(key: bytes, plain: bytes, associated: bytes = b"") -> bytes:
+    """SM4-GCM: a fresh nonce, the ciphertext and the tag (associated: bytes authenticated, not sealed)."""
     from cryptography.hazmat.primitives.ciphers import modes
 
-    header, nonce = _header(key), os.urandom(NONCE)
+    nonce = os.urandom(NONCE)
     encryptor = cipher(key, modes.GCM(nonce)).encryptor()
-    encryptor.authenticate_additional_data(header)
-    body = encryptor.update(plain) + encryptor.finalize()
-    return header + nonce + body + encryptor.tag
+    if associated:
+        encryptor.authenticate_additional_data(associated)
+    return nonce + encryptor.update(plain) + encryptor.finalize() + encryptor.tag
+
+
+def gcm_open(key: bytes, sealed: bytes, associated: bytes = b"") -> bytes:
+    """gcm_seal undone: cryptography's InvalidTag for a changed byte, ValueError for a cut one."""
+    from cryptography.hazmat.primitives.ciphers import modes
+
+    decryptor = cipher(key, modes.GCM(sealed[:NONCE], sealed[-TAG:])).decryptor()
+    if associated:
+        decryptor.authenticate_additional_data(associated)
+    return bytes(decryptor.update(sealed[NONCE:-TAG]) + decryptor.finalize())
+
+
+def seal(key: bytes, plain: bytes) -> bytes:
+    """A file's bytes sealed: header line, nonce, ciphertext, tag."""
+    header = _header(key)
+    return header + gcm_seal(key, plain, header)
 
 
 def header_check(raw: bytes, path: Path) -> str:
@@ -123,7 +139,6 @@ def header_check(raw: bytes, path: Path) -> str:
 def unseal(key: bytes, raw: bytes, path: Path) -> bytes:
     """A sealed file's bytes opened; DataError naming the file for a wrong key or a changed byte."""
     from cryptography.exceptions import InvalidTag
-    from cryptography.hazmat.primitives.ciphers import modes
 
     if header_check(raw, path) != key_check(key):
         raise DataError([Problem(path, "加密所用的 SM4 密钥与现有密钥不符（别的实例的密钥，或密钥文件被换过），"
@@ -134,9 +149,7 @@ def unseal(key: bytes, raw: bytes, path: Path) -> bytes:
     if len(body) < NONCE + TAG:
         raise DataError([Problem(path, "加密文件不完整（被截断），无法读取；请从备份恢复")])
     try:
-        decryptor = cipher(key, modes.GCM(body[:NONCE], body[-TAG:])).decryptor()
-        decryptor.authenticate_additional_data(header)
-        return bytes(decryptor.update(body[NONCE:-TAG]) + decryptor.finalize())
+        return gcm_open(key, body, header)
     except InvalidTag:
         raise DataError([Problem(path, "加密文件已在本程序之外被改动或损坏，无法读取；请从备份恢复")]) from None
     except SealError as exc:

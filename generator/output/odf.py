@@ -103,12 +103,7 @@ def to_fodt(command: str, docx: bytes, folder: Path) -> str:
     folder.mkdir(parents=True, exist_ok=True)
     source = folder / "shape.docx"
     source.write_bytes(docx)
-    profile = office.profile(folder / "profile", False)
-    proc = subprocess.Popen(
-        [command, "--headless", "--norestore", "--nolockcheck", f"-env:UserInstallation={profile.as_uri()}",
-         "--convert-to", "fodt", "--outdir", str(folder / "out"), str(source)],
-        env=office.environment(), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL, start_new_session=True)
+    proc = office.convert(command, office.profile(folder / "profile", False), "fodt", folder / "out", [source])
     try:
         proc.wait(timeout=120)
     except subprocess.TimeoutExpired:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
+from collections.abc import Sequence
 from pathlib import Path
 
 from generator.output.fonts import FONTS_CONF
@@ -47,3 +48,14 @@ def kill(proc: subprocess.Popen[bytes] | subprocess.Popen[str]) -> None:
     else:  # Windows: soffice.exe and the soffice.bin it started
         subprocess.run(["taskkill", "/T", "/F", "/PID", str(proc.pid)], capture_output=True, check=False)
     proc.wait()
+
+
+def convert(command: str, profile_folder: Path, target: str, outdir: Path,
+            files: Sequence[Path]) -> subprocess.Popen[bytes]:
+    """LibreOffice started converting files to target (pdf, fodt) into outdir, with its own profile
+    and in a process group of its own, so that kill() stops it whole."""
+    args = [command, "--headless", "--norestore", "--nolockcheck",
+            f"-env:UserInstallation={profile_folder.as_uri()}",
+            "--convert-to", target, "--outdir", str(outdir), *(str(f) for f in files)]
+    return subprocess.Popen(args, env=environment(), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, start_new_session=True)

@@ -16,7 +16,6 @@ import math
 import os
 import re
 import shutil
-import subprocess
 import tempfile
 import threading
 import time
@@ -31,10 +30,9 @@ from typing import Any
 from lxml import etree
 
 from generator.errors import GaizaoError, OutputError
-from generator.output import binding
+from generator.output import binding, office
 from generator.output.binding import w
 from generator.output.fonts import FONTS_CONF  # noqa: F401 - read here by the tests and the bench
-from generator.output.office import environment
 from generator.output.office import kill as _kill
 from generator.output.office import profile as _profile
 from generator.output.writer import Entry, Output, atomic_write, os_reason, sha256
@@ -164,11 +162,7 @@ class _Worker:
         index of the first unit without a PDF."""
         if self.converter is not None:
             return self._feed(units)
-        args = [self.command, "--headless", "--norestore", "--nolockcheck",
-                f"-env:UserInstallation={self.profile.as_uri()}",
-                "--convert-to", "pdf", "--outdir", str(self.outbox), *(str(u.staged) for u in units)]
-        proc = subprocess.Popen(args, env=environment(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                stdin=subprocess.DEVNULL, start_new_session=True)
+        proc = office.convert(self.command, self.profile, "pdf", self.outbox, [u.staged for u in units])
         current, since = 0, time.monotonic()
         try:
             while True:

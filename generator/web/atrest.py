@@ -26,7 +26,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from generator.data.sealed import Keyring, SealError, cipher, key_check, read_key_file
+from generator.data.sealed import Keyring, SealError, gcm_open, gcm_seal, key_check, read_key_file
 from generator.web.statedb import StateDB, StateError, now_iso
 
 KEY_FILE = "sm4.key"
@@ -34,42 +34,30 @@ PREFIX = "sm4:"
 """How a sealed value starts; anything else is read as it is."""
 CHECK = "sm4_check"
 """The settings row holding the key's check value."""
-NONCE = 12
-TAG = 16
 SAFEKEEPING = "请从密钥的备份（见 README“第三级”一节）把 sm4.key 放回实例文件夹后重试，不要另建新密钥"
 
 _keys: dict[Path, bytes] = {}
 _making = threading.Lock()
 
 
-def _cipher(key: bytes, mode: Any) -> Any:
-    try:
-        return cipher(key, mode)
-    except SealError as exc:
-        raise StateError(str(exc)) from None
-
-
 def seal(key: bytes, text: str) -> str:
     """A value sealed: sm4: and base64 of nonce, ciphertext and tag. Empty stays empty (nothing to hide)."""
     if not text:
         return text
-    from cryptography.hazmat.primitives.ciphers import modes
-
-    nonce = os.urandom(NONCE)
-    encryptor = _cipher(key, modes.GCM(nonce)).encryptor()
-    body = encryptor.update(text.encode("utf-8")) + encryptor.finalize()
-    return PREFIX + base64.b64encode(nonce + body + encryptor.tag).decode("ascii")
+    try:
+        return PREFIX + base64.b64encode(gcm_seal(key, text.encode("utf-8"))).decode("ascii")
+    except SealError as exc:
+        raise StateError(str(exc)) from None
 
 
 def unseal(key: bytes, value: str, where: Path) -> str:
     """A sealed value read back; refused, naming the database, when it was changed outside the program."""
     from cryptography.exceptions import InvalidTag
-    from cryptography.hazmat.primitives.ciphers import modes
 
     try:
-        raw = base64.b64decode(value[len(PREFIX):], validate=True)
-        decryptor = _cipher(key, modes.GCM(raw[:NONCE], raw[-TAG:])).decryptor()
-        return str((decryptor.update(raw[NONCE:-TAG]) + decryptor.finalize()).decode("utf-8"))
+        return gcm_open(key, base64.b64decode(value[len(PREFIX):], validate=True)).decode("utf-8")
+    except SealError as exc:
+        raise StateError(str(exc)) from None
     except (InvalidTag, ValueError, binascii.Error):
         raise StateError(f"{where}：实例数据库中一项加密保存的内容无法解密（已在本程序之外被改动或损坏）") from None
 
